@@ -1,0 +1,57 @@
+# Relationship Health — `make run` serves the demo; `make test` runs the whole suite.
+# Both do every set-up step first, so they work on a fresh clone.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+ASSETS := survey_app/static/govuk-frontend.min.css
+PG_URL ?= $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
+
+.PHONY: run test setup assets migrate demo lint test-sqlite test-postgres clean
+
+run: setup migrate
+	$(BIN)/relhealth demo
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+setup: $(STAMP) $(ASSETS)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	rm -rf survey_app/static/fonts survey_app/static/images
+	cp -R node_modules/govuk-frontend/dist/govuk/assets/fonts node_modules/govuk-frontend/dist/govuk/assets/images survey_app/static/
+	cp node_modules/govuk-frontend/dist/govuk/assets/manifest.json survey_app/static/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js survey_app/static/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css $(ASSETS)
+
+migrate: setup
+	$(BIN)/relhealth db upgrade
+
+demo: migrate
+	$(BIN)/relhealth demo
+
+lint: setup
+	$(BIN)/ruff check .
+
+# The suite runs on SQLite, then on PostgreSQL when it answers (CI requires it).
+test: setup lint migrate
+	DATABASE_URL= $(PY) -m pytest -q
+	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(subst +psycopg,,$(PG_URL))', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== PostgreSQL answers at $(PG_URL): running the suite against it =="; \
+		DATABASE_URL='$(PG_URL)' $(PY) -m pytest -q; \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL is required (REQUIRE_POSTGRES) but does not answer at $(PG_URL)"; exit 1; \
+	else \
+		echo "== PostgreSQL does not answer at $(PG_URL): the PostgreSQL run was NOT done =="; \
+	fi
+
+clean:
+	rm -rf $(VENV) node_modules survey_app/static/fonts survey_app/static/images survey_app/static/manifest.json survey_app/static/govuk-frontend.min.*

@@ -1,0 +1,161 @@
+"""Small private helpers shared by the analysis modules.
+
+Nothing here is public API: the names may change. Import them as
+``from analysis._common import as_float_array, Reason, quiet``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = [
+    "Reason",
+    "as_float_array",
+    "as_float_2d",
+    "as_codes",
+    "quiet",
+    "reason_array",
+    "check_points",
+    "check_confidence",
+    "grouped_moments",
+]
+
+
+class Reason:
+    """Why a statistic is NaN. The empty string means "computed"."""
+
+    OK = ""
+    N_LT_2 = "n < 2"
+    N_LT_3 = "n < 3"
+    K_LT_2 = "fewer than 2 items"
+    ZERO_VARIANCE = "zero variance"
+    NO_ANSWERS = "no answers"
+    TOO_FEW_WAVES = "too few waves"
+    TOO_FEW_GROUPS = "fewer than 2 groups"
+    NO_COMPLETE_CASES = "no complete cases"
+    HALF_RULE = "fewer than half the items answered"
+    BELOW_MIN_N = "group below minimum size"
+
+
+def as_float_array(a, *, name: str = "x", ndim: int | None = None) -> np.ndarray:
+    """Return ``a`` as a float64 ndarray (a copy only when needed).
+
+    Raises ValueError if the values are not numeric or the dimensionality is wrong.
+    """
+    try:
+        out = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` must be numeric") from exc
+    if ndim is not None and out.ndim != ndim:
+        raise ValueError(f"`{name}` must be {ndim}-D, got shape {out.shape}")
+    return out
+
+
+def as_float_2d(a, *, name: str = "x") -> np.ndarray:
+    """Return ``a`` as a float64 2-D array (n_responses, n_items); a 1-D input is one item."""
+    out = as_float_array(a, name=name)
+    if out.ndim == 1:
+        out = out[:, None]
+    if out.ndim != 2:
+        raise ValueError(f"`{name}` must be 2-D (n_responses, n_items), got shape {out.shape}")
+    return out
+
+
+def as_codes(codes, n_groups: int, *, n: int, name: str = "codes") -> np.ndarray:
+    """Validate integer group codes of length ``n`` in ``-inf..n_groups-1`` (negatives = no group).
+
+    Returns an int64 array.
+    """
+    arr = np.asarray(codes)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"`{name}` must be 1-D of length {n}, got shape {arr.shape}")
+    if (
+        arr.size
+        and not np.issubdtype(arr.dtype, np.integer)
+        and (
+            not np.issubdtype(arr.dtype, np.floating)
+            or not np.all(np.isfinite(arr))
+            or np.any(arr != np.round(arr))
+        )
+    ):
+        raise ValueError(f"`{name}` must be integers")
+    arr = arr.astype(np.int64, copy=False)
+    if int(n_groups) != n_groups or n_groups < 0:
+        raise ValueError("`n_groups` must be a non-negative integer")
+    if arr.size and arr.max() >= n_groups:
+        raise ValueError(f"`{name}` must be < n_groups ({n_groups}); got {arr.max()}")
+    return arr
+
+
+def check_points(points) -> int:
+    """Validate the number of scale points K (an integer >= 2)."""
+    if isinstance(points, bool) or int(points) != points or points < 2:
+        raise ValueError(f"`points` must be an integer >= 2, got {points!r}")
+    return int(points)
+
+
+def check_confidence(confidence) -> float:
+    """Validate a confidence level strictly between 0 and 1."""
+    c = float(confidence)
+    if not 0.0 < c < 1.0:
+        raise ValueError(f"`confidence` must be between 0 and 1, got {confidence!r}")
+    return c
+
+
+def reason_array(shape, fill: str = Reason.OK) -> np.ndarray:
+    """An object array of reason strings, filled with ``fill``."""
+    out = np.empty(shape, dtype=object)
+    out[...] = fill
+    return out
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence NumPy floating-point warnings (0/0, x/0, invalid) inside the block.
+
+    Use around arithmetic whose degenerate cases are detected and labelled afterwards.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        yield
+
+
+def grouped_moments(values, codes, n_groups: int):
+    """Per-group, per-column count, mean and sum of squared deviations, without a Python loop.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n, m)
+        Float data; NaN entries are excluded.
+    codes : ndarray of int, shape (n,)
+        Group of each row, ``0..n_groups-1``; negative codes are excluded.
+    n_groups : int
+
+    Returns
+    -------
+    count, mean, ss : ndarray, shape (n_groups, m)
+        ``mean`` is NaN where ``count == 0``; ``ss`` is the two-pass sum of squared
+        deviations from the group mean (0 where ``count == 0``).
+
+    Notes
+    -----
+    Each (group, column) cell gets the combined code ``group * m + column``; sums are
+    accumulated with :func:`numpy.bincount`. Deviations are taken from the cell mean in a
+    second pass, which is numerically safer than ``sum(x**2) - n * mean**2``.
+    """
+    n, m = values.shape
+    keep = ~np.isnan(values) & (codes >= 0)[:, None]
+    cell = codes[:, None] * m + np.arange(m)[None, :]
+    cell_kept = cell[keep]
+    vals = values[keep]
+    size = n_groups * m
+    count = np.bincount(cell_kept, minlength=size).astype(np.float64)
+    total = np.bincount(cell_kept, weights=vals, minlength=size)
+    with quiet():
+        mean = np.where(count > 0, total / count, np.nan)
+    dev = vals - mean[cell_kept]
+    ss = np.bincount(cell_kept, weights=dev * dev, minlength=size)
+    shape = (n_groups, m)
+    return count.reshape(shape), mean.reshape(shape), ss.reshape(shape)

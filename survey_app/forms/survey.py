@@ -1,0 +1,195 @@
+"""Survey forms built at run time from the frozen instrument, with GOV.UK widgets.
+
+Every question names itself in its error message, so the error summary tells a
+respondent exactly which statement still needs an answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
+from wtforms import RadioField, SelectChoice, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from survey_app.models import ROLE_LEVELS
+from survey_app.services.respondents import DONT_KNOW, RespondentContext, Section
+
+NO_AREA = "none"
+NOT_SAID = "not-said"
+
+
+def field_name(item_key: str) -> str:
+    return f"q_{item_key}"
+
+
+class ChoiceRadioField(RadioField):
+    """A radios field whose 'not one of the options' message names the question."""
+
+    def __init__(self, *args: Any, invalid_message: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None and not self.raw_data:
+            return  # InputRequired (or Optional) decides about a missing answer
+        if not any(self.data == choice.value for choice in self.choices):
+            raise ValidationError(self.invalid_message)
+
+
+class QuestionRadios(GovRadioInput):
+    """GOV.UK radios whose legend is the question, with no empty hint, and an "or"
+    divider before "Don't know" as the Design System shows it."""
+
+    def __init__(self, legend_classes: str = "govuk-fieldset__legend--s") -> None:
+        self.legend_classes = legend_classes
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        legend = params.setdefault("fieldset", {}).setdefault("legend", {})
+        legend.setdefault("text", field.label.text)
+        legend.setdefault("classes", self.legend_classes)
+        if not field.description:
+            params.pop("hint", None)
+        items = params["items"]
+        for index, item in enumerate(items):
+            if item.get("value") == DONT_KNOW and index:
+                items.insert(index, {"divider": "or"})
+                break
+        params["idPrefix"] = field.id
+        return params
+
+
+class CommentBox(GovCharacterCount):
+    """A GOV.UK character count with the question as its label and no empty hint."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        if not field.description:
+            params.pop("hint", None)
+        params["label"] = {"text": field.label.text, "classes": "govuk-label--s"}
+        params["maxlength"] = next((v.max for v in field.validators if isinstance(v, Length)), None)
+        return params
+
+
+def _no_nul(form: Any, field: Any) -> None:
+    if field.data and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in field.data):
+        raise ValidationError(f"{field.label.text} must not contain control characters")
+
+
+class _SurveyPage(FlaskForm):
+    continue_ = SubmitField("Save and continue", widget=GovSubmitInput())
+    save_later = SubmitField("Save and come back later", widget=GovSubmitInput())
+
+
+def section_form(ctx: RespondentContext, section: Section, draft: dict[str, Any], formdata: Any):
+    """The form for one section, pre-filled from the draft (on GET)."""
+    attrs: dict[str, Any] = {}
+    scale = ctx.instrument.scale
+    if section.kind == "dimension":
+        for item in section.items:
+            text = ctx.item_text(item)
+            choices = [SelectChoice(str(v), label) for v, label in enumerate(scale.labels, start=1)]
+            if item.dont_know:
+                choices.append(SelectChoice(DONT_KNOW, scale.dont_know_label))
+            attrs[field_name(item.key)] = ChoiceRadioField(
+                text,
+                choices=choices,
+                validators=[InputRequired(message=f"Select how much you agree with ‘{text}’")],
+                invalid_message=f"Select one of the answers given for ‘{text}’",
+                widget=QuestionRadios(),
+            )
+    else:
+        for question in ctx.instrument.comments:
+            text = ctx.comment_text(question.key)
+            attrs[field_name(question.key)] = TextAreaField(
+                text,
+                validators=[
+                    Optional(),
+                    Length(
+                        max=question.max_length,
+                        message=f"Your answer to ‘{text}’ must be "
+                        f"{question.max_length:,} characters or fewer",
+                    ),
+                    _no_nul,
+                ],
+                widget=CommentBox(),
+            )
+    form_class = type(f"Section{section.number}Form", (_SurveyPage,), attrs)
+    data = {}
+    if formdata is None:
+        data = initial_section_data(section, draft)
+    return form_class(formdata=formdata, data=data)
+
+
+def initial_section_data(section: Section, draft: dict[str, Any]) -> dict[str, Any]:
+    if section.kind == "dimension":
+        answers = draft.get("answers", {})
+        return {field_name(i.key): str(answers[i.key]) for i in section.items if i.key in answers}
+    comments = draft.get("comments", {})
+    return {field_name(k): v for k, v in comments.items()}
+
+
+def read_section_answers(section: Section, form: Any) -> dict[str, Any]:
+    """The valid answers on a submitted section page, as draft values."""
+    values: dict[str, Any] = {}
+    for item in section.items:
+        field = form[field_name(item.key)]
+        if field.data in (None, "") or field.errors:
+            continue
+        values[item.key] = DONT_KNOW if field.data == DONT_KNOW else int(field.data)
+    return values
+
+
+def about_form(ctx: RespondentContext, draft: dict[str, Any], formdata: Any):
+    attrs: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    given = draft.get("about") or {}
+    if ctx.invitation.service_area_id is None:
+        question = (
+            f"Which service area of the {ctx.wave.relationship.name} partnership do you work in?"
+        )
+        attrs["service_area"] = ChoiceRadioField(
+            question,
+            choices=[
+                *(SelectChoice(k, v) for k, v in ctx.service_area_choices()),
+                SelectChoice(NO_AREA, "Several of these, or none of them"),
+            ],
+            validators=[InputRequired(message="Select the service area you work in")],
+            invalid_message="Select one of the service areas listed",
+            widget=QuestionRadios("govuk-fieldset__legend--m"),
+        )
+        if "service_area" in given:
+            data["service_area"] = given["service_area"] or NO_AREA
+    if ctx.invitation.role_level is None:
+        attrs["role_level"] = ChoiceRadioField(
+            "What is your role level?",
+            choices=[
+                *(SelectChoice(k, v) for k, v in ROLE_LEVELS.items()),
+                SelectChoice(NOT_SAID, "Prefer not to say"),
+            ],
+            validators=[InputRequired(message="Select your role level, or ‘Prefer not to say’")],
+            invalid_message="Select one of the role levels listed",
+            widget=QuestionRadios("govuk-fieldset__legend--m"),
+        )
+        if "role_level" in given:
+            data["role_level"] = given["role_level"] or NOT_SAID
+    attrs["continue_"] = SubmitField("Continue", widget=GovSubmitInput())
+    form_class = type("AboutYouForm", (FlaskForm,), attrs)
+    return form_class(formdata=formdata, data=data if formdata is None else {})
+
+
+def read_about(form: Any) -> dict[str, str | None]:
+    about: dict[str, str | None] = {}
+    if "service_area" in form:
+        value = form["service_area"].data
+        about["service_area"] = None if value == NO_AREA else value
+    if "role_level" in form:
+        value = form["role_level"].data
+        about["role_level"] = None if value == NOT_SAID else value
+    return about
+
+
+class SubmitSurveyForm(FlaskForm):
+    submit = SubmitField("Submit your answers", widget=GovSubmitInput())

@@ -1,0 +1,254 @@
+"""The demo: Birmingham City Council and Service Birmingham, 2009–2012, as the seed story tells it.
+
+Deterministic for a given seed. Value for money is good in core ICT, adult social
+care and revenues; weaker, and seen differently by the two sides, in the contact
+centre (the council rates it lower) and new projects; innovation and shared
+purpose slide in the later waves, and the council drifts towards a
+client–contractor view. Loading again changes nothing but issues fresh links
+for the open wave (the old links exist only as hashes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+from sqlalchemy import insert
+
+from instruments import Instrument
+from survey_app.extensions import db
+from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.invitations import (
+    IssuedInvitation,
+    hash_token,
+    issue_invitations,
+    new_token,
+)
+from survey_app.services.relationships import create_relationship, get_relationship
+from survey_app.services.waves import create_wave
+
+NAME = "Birmingham City Council — Service Birmingham"
+CLIENT = "Birmingham City Council"
+SUPPLIER = "Service Birmingham"
+AREAS = [
+    "Core ICT infrastructure",
+    "Adult social care",
+    "Revenues",
+    "Contact centre",
+    "New projects",
+]
+AREA_SHARE = [0.26, 0.2, 0.2, 0.2, 0.14]
+CLOSED_WAVES = [f"{year}-Q{q}" for year in (2009, 2010, 2011, 2012) for q in (1, 2, 3, 4)][1:-1]
+OPEN_WAVE = "2012-Q4"
+ROLE_SHARE = {"executive": 0.08, "manager": 0.27, "staff": 0.6, None: 0.05}
+
+BASE = {
+    "shared_purpose": 3.95,
+    "trust": 3.7,
+    "communication": 3.6,
+    "problem_solving": 3.5,
+    "understanding": 3.7,
+    "innovation": 3.75,
+    "value_for_money": 3.75,
+    "partnership_orientation": 3.65,
+    "commitment": 3.95,
+}
+COMMENTS = [
+    "Agree a shared plan for the next round of savings and stick to it.",
+    "Fewer handoffs between the two organisations when something goes wrong.",
+    "Bring both sides into the design of new projects from the start.",
+    "Talk about outcomes for residents, not just the contract schedule.",
+    "Joint reviews of the contact centre that both sides trust.",
+]
+
+
+@dataclass
+class DemoSummary:
+    created: bool
+    relationship: str
+    closed_waves: int
+    responses: int
+    open_wave: str
+    links: list[IssuedInvitation] = field(default_factory=list)
+
+    def lines(self, link: Callable[[str], str]) -> Iterator[str]:
+        if self.created:
+            yield (
+                f"Demo loaded: {self.relationship}, {self.closed_waves} closed waves and "
+                f"{self.responses:,} responses."
+            )
+        else:
+            yield f"Demo already loaded ({self.relationship}); nothing else was changed."
+        yield f"Fresh survey links for the open wave {self.open_wave} (each works once):"
+        for inv in self.links:
+            yield f"  {inv.party} ({inv.side}): {link(inv.token)}"
+
+
+def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) -> DemoSummary:
+    relationship = get_relationship(NAME, required=False)
+    created = relationship is None
+    total = 0
+    if relationship is None:
+        relationship = create_relationship(
+            NAME, client=CLIENT, supplier=SUPPLIER, service_areas=AREAS
+        )
+        total = _build_history(relationship, np.random.default_rng(seed))
+    from survey_app.services.waves import get_wave
+
+    open_wave = get_wave(relationship, OPEN_WAVE)
+    assert open_wave is not None
+    n_client = (links + 1) // 2
+    issued = issue_invitations(open_wave, "client", n_client, today=today, actor="demo")
+    if links - n_client:
+        issued += issue_invitations(
+            open_wave, "supplier", links - n_client, today=today, actor="demo"
+        )
+    return DemoSummary(
+        created=created,
+        relationship=relationship.name,
+        closed_waves=len(CLOSED_WAVES),
+        responses=total,
+        open_wave=OPEN_WAVE,
+        links=issued,
+    )
+
+
+def _quarter_dates(label: str) -> tuple[date, date]:
+    year, quarter = int(label[:4]), int(label[-1])
+    start = date(year, 3 * quarter - 2, 1)
+    end = (date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)) - timedelta(days=1)
+    return start + timedelta(days=14), end - timedelta(days=20)
+
+
+def _build_history(relationship: Relationship, rng: np.random.Generator) -> int:
+    total = 0
+    for t, label in enumerate([*CLOSED_WAVES, OPEN_WAVE]):
+        wave = create_wave(relationship, label, actor="demo")
+        opens, closes = _quarter_dates(label)
+        wave.state = "open"
+        wave.opened_at = datetime.combine(opens, time(9))
+        instrument = frozen_instrument(wave.instrument_version)
+        is_open = label == OPEN_WAVE
+        n = int(rng.integers(110, 140)) if is_open else int(rng.integers(260, 340))
+        total += _insert_wave(wave, instrument, t, n, rng, opens, closes, open_wave=is_open)
+        if not is_open:
+            wave.state = "closed"
+            wave.closed_at = datetime.combine(closes, time(17))
+            wave.closes_on = closes
+        else:
+            wave.closes_on = closes
+    db.session.flush()
+    return total
+
+
+def _means(instrument: Instrument, t: int, side: str, area: str | None) -> np.ndarray:
+    """The story: the mean of each dimension for one side and area at wave ``t``."""
+    late = max(0, t - 5)
+    mu = {}
+    for dim in instrument.dimensions:
+        m = BASE.get(dim.key, 3.7)
+        if dim.key == "innovation":
+            m -= 0.11 * late
+        elif dim.key == "shared_purpose":
+            m -= 0.085 * max(0, t - 6)
+        elif dim.key in ("trust", "commitment"):
+            m -= 0.03 * max(0, t - 8)
+        elif dim.key == "partnership_orientation" and side == "client":
+            m -= 0.06 * max(0, t - 7)
+        if dim.key in ("value_for_money", "understanding"):
+            m += {
+                "Core ICT infrastructure": 0.35,
+                "Adult social care": 0.3,
+                "Revenues": 0.3,
+                "Contact centre": -0.85 if side == "client" else -0.05,
+                "New projects": -0.8 if side == "client" else -0.35,
+            }.get(area or "", 0.0)
+        if area == "Contact centre" and dim.key == "problem_solving" and side == "client":
+            m -= 0.3
+        if area == "New projects" and dim.key == "innovation":
+            m -= 0.25
+        mu[dim.key] = m
+    return np.array([mu[item.dimension] for item in instrument.items])
+
+
+def _insert_wave(
+    wave: Wave,
+    instrument: Instrument,
+    t: int,
+    n: int,
+    rng: np.random.Generator,
+    opens: date,
+    closes: date,
+    *,
+    open_wave: bool,
+) -> int:
+    areas = {a.name: a for a in wave.relationship.service_areas}
+    parties = {p.side: p for p in wave.relationship.parties}
+    reverse = np.array([item.reverse for item in instrument.items])
+    dont_know = np.array([item.dont_know for item in instrument.items])
+    sides = rng.choice(["client", "supplier"], size=n, p=[0.56, 0.44])
+    area_names = rng.choice([*AREAS, ""], size=n, p=[s * 0.95 for s in AREA_SHARE] + [0.05])
+    role_keys = list(ROLE_SHARE)
+    roles = rng.choice(len(role_keys), size=n, p=list(ROLE_SHARE.values()))
+    responses, answers, comments = [], [], []
+    for i in range(n):
+        side, area = str(sides[i]), str(area_names[i]) or None
+        mu = _means(instrument, t, side, area)
+        latent = mu + rng.normal(0, 0.45) + rng.normal(0, 0.7, size=mu.size)
+        values = np.clip(np.rint(latent), 1, instrument.scale.points).astype(int)
+        values = np.where(reverse, instrument.scale.points + 1 - values, values)
+        dk = dont_know & (rng.random(mu.size) < 0.06)
+        response_id = uuid.UUID(bytes=rng.bytes(16), version=4)
+        responses.append(
+            {
+                "id": response_id,
+                "wave_id": wave.id,
+                "instrument_version_id": wave.instrument_version_id,
+                "side": side,
+                "service_area_id": areas[area].id if area else None,
+                "role_level": role_keys[roles[i]],
+            }
+        )
+        answers.extend(
+            {"response_id": response_id, "item_no": j, "value": None if dk[j] else int(values[j])}
+            for j in range(mu.size)
+        )
+        if instrument.comments and rng.random() < 0.08:
+            comments.append(
+                {
+                    "response_id": response_id,
+                    "question_key": instrument.comments[0].key,
+                    "text": COMMENTS[int(rng.integers(len(COMMENTS)))],
+                }
+            )
+    db.session.execute(insert(Response), responses)
+    db.session.execute(insert(Answer), answers)
+    if comments:
+        db.session.execute(insert(Comment), comments)
+    # Invitations: the used ones (the day only) and those never answered.
+    invitations = []
+    days = (closes - opens).days
+    for side in ("client", "supplier"):
+        answered = int((sides == side).sum())
+        invited = int(
+            answered / rng.uniform(0.3, 0.4) if open_wave else answered / rng.uniform(0.55, 0.7)
+        )
+        for k in range(invited):
+            used = opens + timedelta(days=int(rng.integers(0, days))) if k < answered else None
+            invitations.append(
+                {
+                    "wave_id": wave.id,
+                    "party_id": parties[side].id,
+                    "service_area_id": None,
+                    "role_level": None,
+                    "token_hash": hash_token(new_token()),
+                    "issued_on": opens,
+                    "used_on": used,
+                }
+            )
+    db.session.execute(insert(Invitation), invitations)
+    return n

@@ -1,0 +1,342 @@
+"""The respondent's side of a wave: opening a link, drafts, and the one-time submit.
+
+Nothing here stores or logs anything that ties a response to its invitation: the
+submit marks the invitation used (with the day only) and stores the response
+under a random key in one transaction, and deletes the draft.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from instruments import Instrument, Item
+from survey_app.database import write_transaction
+from survey_app.extensions import db
+from survey_app.models import ROLE_LEVELS, Answer, Comment, Draft, Invitation, Response, Wave
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.invitations import hash_token
+
+DONT_KNOW = "dk"
+
+
+class SurveyUnavailable(Exception):
+    """The link cannot be used now; ``status`` and the texts say why."""
+
+    status = 400
+    title = "This survey link cannot be used"
+    message = ""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+
+
+class UnknownLink(SurveyUnavailable):
+    status = 404
+    title = "Survey link not recognised"
+    message = (
+        "Check that you copied the whole link from your invitation. "
+        "Each link is personal and works for one survey only."
+    )
+
+
+class AlreadySubmitted(SurveyUnavailable):
+    status = 409
+    title = "You have already completed this survey"
+    message = "Answers have already been submitted with this link, and each link can be used once."
+
+
+class WaveNotOpen(SurveyUnavailable):
+    status = 403
+    title = "This survey is not open"
+    message = "This survey has not opened yet. Try your link again once it opens."
+
+
+class WaveClosed(WaveNotOpen):
+    status = 410
+    title = "This survey has closed"
+    message = "This survey has closed, so it is no longer possible to answer it. Thank you."
+
+
+class NoSurveySession(SurveyUnavailable):
+    status = 403
+    title = "Open your survey link to continue"
+    message = (
+        "Your survey session has ended or was not started. Open the personal link from your "
+        "invitation again: your saved answers are kept."
+    )
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of questions: a dimension's items, or the free-text comments."""
+
+    number: int  # 1-based
+    kind: str  # "dimension" or "comments"
+    key: str
+    title: str
+    description: str
+    items: tuple[Item, ...] = ()
+
+
+@dataclass
+class RespondentContext:
+    invitation: Invitation
+    wave: Wave
+    instrument: Instrument
+    side: str
+    own_party: str
+    partner: str
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def token_hash(self) -> str:
+        return self.invitation.token_hash
+
+    @property
+    def needs_about(self) -> bool:
+        return self.invitation.service_area_id is None or self.invitation.role_level is None
+
+    def section(self, number: int) -> Section | None:
+        if 1 <= number <= len(self.sections):
+            return self.sections[number - 1]
+        return None
+
+    def item_text(self, item: Item) -> str:
+        return item.text(self.side, partner=self.partner, partner_side=_other(self.side))
+
+    def comment_text(self, key: str) -> str:
+        question = self.instrument.comment(key)
+        return question.text(self.side, partner=self.partner, partner_side=_other(self.side))
+
+    def service_area_choices(self) -> list[tuple[str, str]]:
+        return [(a.key, a.name) for a in self.wave.relationship.service_areas]
+
+
+def _other(side: str) -> str:
+    return "supplier" if side == "client" else "client"
+
+
+def build_sections(instrument: Instrument) -> list[Section]:
+    sections = [
+        Section(
+            number=i + 1,
+            kind="dimension",
+            key=dim.key,
+            title=dim.title,
+            description=dim.description,
+            items=tuple(instrument.items_in(dim.key)),
+        )
+        for i, dim in enumerate(instrument.dimensions)
+    ]
+    if instrument.comments:
+        sections.append(
+            Section(
+                number=len(sections) + 1,
+                kind="comments",
+                key="comments",
+                title="Your comments",
+                description="These questions are optional.",
+            )
+        )
+    return sections
+
+
+def open_link(token: str) -> RespondentContext:
+    """Check a personal link and return its context, or raise SurveyUnavailable."""
+    if not token or len(token) > 100:
+        raise UnknownLink()
+    return load_context(hash_token(token))
+
+
+def load_context(token_hash: str) -> RespondentContext:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
+    if invitation is None:
+        raise UnknownLink()
+    if invitation.used_on is not None:
+        raise AlreadySubmitted()
+    wave = invitation.wave
+    if wave.state == "closed":
+        raise WaveClosed()
+    if wave.state != "open":
+        raise WaveNotOpen()
+    instrument = frozen_instrument(wave.instrument_version)
+    side = invitation.party.side
+    return RespondentContext(
+        invitation=invitation,
+        wave=wave,
+        instrument=instrument,
+        side=side,
+        own_party=invitation.party.name,
+        partner=wave.relationship.other_party(side).name,
+        sections=build_sections(instrument),
+    )
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def empty_draft() -> dict[str, Any]:
+    return {"about": None, "answers": {}, "comments": {}, "seen": []}
+
+
+def load_draft(ctx: RespondentContext) -> dict[str, Any]:
+    draft = db.session.get(Draft, ctx.token_hash)
+    data = empty_draft()
+    if draft is not None:
+        data.update(draft.data)
+    return data
+
+
+def save_draft(ctx: RespondentContext, data: dict[str, Any]) -> None:
+    """Store the respondent's answers so far (the request commits)."""
+    draft = db.session.get(Draft, ctx.token_hash)
+    if draft is None:
+        draft = Draft(token_hash=ctx.token_hash, wave_id=ctx.wave.id, data=data)
+        db.session.add(draft)
+    else:
+        draft.data = dict(data)
+    draft.updated_on = date.today()
+    db.session.flush()
+
+
+def about_answers(ctx: RespondentContext, draft: dict[str, Any]) -> dict[str, str | None] | None:
+    """Service area key and role level: fixed by the invitation or given on the about page."""
+    given = draft.get("about")
+    inv = ctx.invitation
+    if ctx.needs_about and given is None:
+        return None
+    given = given or {}
+    area = inv.service_area.key if inv.service_area_id else given.get("service_area")
+    role = inv.role_level if inv.role_level else given.get("role_level")
+    return {"service_area": area, "role_level": role}
+
+
+def section_complete(section: Section, draft: dict[str, Any]) -> bool:
+    if section.kind == "comments":
+        return section.number in draft.get("seen", [])
+    answers = draft.get("answers", {})
+    return all(item.key in answers for item in section.items)
+
+
+def next_step(ctx: RespondentContext, draft: dict[str, Any]) -> tuple[str, int | None]:
+    """Where a returning respondent should continue: ("about"|"section"|"check", n)."""
+    if about_answers(ctx, draft) is None:
+        return ("about", None)
+    for section in ctx.sections:
+        if not section_complete(section, draft):
+            return ("section", section.number)
+    return ("check", None)
+
+
+def has_started(draft: dict[str, Any]) -> bool:
+    return bool(draft.get("about") or draft.get("answers") or draft.get("seen"))
+
+
+# ---------------------------------------------------------------- submit
+
+
+class IncompleteSurvey(Exception):
+    def __init__(self, step: tuple[str, int | None], message: str) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def submit(ctx: RespondentContext, draft: dict[str, Any]) -> uuid.UUID:
+    """Store the response, mark the invitation used and delete the draft, atomically.
+
+    Raises ``IncompleteSurvey`` if a required answer is missing, ``AlreadySubmitted``
+    if the link was used meanwhile (e.g. a second, concurrent submit), and
+    ``WaveClosed`` if the wave closed meanwhile. In every failure nothing is stored.
+    """
+    step = next_step(ctx, draft)
+    if step[0] != "check":
+        raise IncompleteSurvey(step, "Answer every question before you submit.")
+    about = about_answers(ctx, draft) or {}
+    area_id = None
+    if about.get("service_area"):
+        area_id = next(
+            (a.id for a in ctx.wave.relationship.service_areas if a.key == about["service_area"]),
+            None,
+        )
+    role = about.get("role_level") if about.get("role_level") in ROLE_LEVELS else None
+    answer_rows = _answer_rows(ctx, draft["answers"])
+    comments = {
+        q.key: text
+        for q in ctx.instrument.comments
+        if (text := (draft.get("comments", {}).get(q.key) or "").strip())
+    }
+    token_hash = ctx.token_hash
+    wave_id = ctx.wave.id
+    version_id = ctx.wave.instrument_version_id
+    response_id = uuid.uuid4()
+    session = db.session
+    with write_transaction():
+        claimed = session.execute(
+            update(Invitation)
+            .where(Invitation.token_hash == token_hash, Invitation.used_on.is_(None))
+            .values(used_on=date.today())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise AlreadySubmitted()
+        state = session.scalar(
+            select(Wave.state).where(Wave.id == wave_id).with_for_update(read=True)
+        )
+        if state != "open":
+            raise WaveClosed()
+        session.execute(
+            insert(Response).values(
+                id=response_id,
+                wave_id=wave_id,
+                instrument_version_id=version_id,
+                side=ctx.side,
+                service_area_id=area_id,
+                role_level=role,
+            )
+        )
+        session.execute(
+            insert(Answer), [{"response_id": response_id, **row} for row in answer_rows]
+        )
+        if comments:
+            session.execute(
+                insert(Comment),
+                [
+                    {"response_id": response_id, "question_key": k, "text": v}
+                    for k, v in comments.items()
+                ],
+            )
+        session.execute(delete(Draft).where(Draft.token_hash == token_hash))
+    session.expire_all()
+    return response_id
+
+
+def _answer_rows(ctx: RespondentContext, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Validate the draft's answers against the frozen instrument (defence in depth)."""
+    points = ctx.instrument.scale.points
+    rows = []
+    for item_no, item in enumerate(ctx.instrument.items):
+        value = answers.get(item.key)
+        if value == DONT_KNOW and item.dont_know:
+            rows.append({"item_no": item_no, "value": None})
+        elif isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= points:
+            rows.append({"item_no": item_no, "value": value})
+        else:
+            raise IncompleteSurvey(
+                ("section", _section_of(ctx, item.key)),
+                f"Answer the question ‘{ctx.item_text(item)}’ before you submit.",
+            )
+    return rows
+
+
+def _section_of(ctx: RespondentContext, item_key: str) -> int | None:
+    for section in ctx.sections:
+        if any(item.key == item_key for item in section.items):
+            return section.number
+    return None

@@ -1,0 +1,81 @@
+"""Creating, opening and closing waves."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, select
+
+from survey_app.extensions import db
+from survey_app.models import Draft, IllegalTransition, Relationship, Wave
+from survey_app.services import ServiceError, audit
+from survey_app.services.instruments import freeze_instrument
+
+LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,39}$")
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def create_wave(
+    relationship: Relationship,
+    label: str,
+    *,
+    instrument_key: str = "partnership-health",
+    instrument_version: int = 1,
+    closes_on: date | None = None,
+    actor: str = "cli",
+) -> Wave:
+    label = label.strip()
+    if not LABEL.match(label):
+        raise ServiceError(
+            f"wave label {label!r} must be 1–40 letters, digits, spaces, dots, dashes or "
+            "underscores, e.g. 2012-Q4"
+        )
+    if get_wave(relationship, label, required=False) is not None:
+        raise ServiceError(f"relationship {relationship.name!r} already has a wave {label!r}")
+    frozen = freeze_instrument(instrument_key, instrument_version)
+    wave = Wave(
+        relationship=relationship,
+        instrument_version=frozen,
+        label=label,
+        state="draft",
+        closes_on=closes_on,
+    )
+    db.session.add(wave)
+    db.session.flush()
+    audit.record("wave.create", actor=actor, wave=wave.id, label=label)
+    return wave
+
+
+def get_wave(relationship: Relationship, label: str, *, required: bool = True) -> Wave | None:
+    wave = db.session.scalar(
+        select(Wave).where(Wave.relationship_id == relationship.id, Wave.label == label)
+    )
+    if wave is None and required:
+        raise ServiceError(f"relationship {relationship.name!r} has no wave {label!r}")
+    return wave
+
+
+def open_wave(wave: Wave, *, actor: str = "cli") -> Wave:
+    try:
+        wave.open(now())
+    except IllegalTransition as exc:
+        raise ServiceError(str(exc)) from exc
+    audit.record("wave.open", actor=actor, wave=wave.id)
+    db.session.flush()
+    return wave
+
+
+def close_wave(wave: Wave, *, actor: str = "cli") -> Wave:
+    """Close a wave: no more submissions, and unfinished drafts are deleted."""
+    try:
+        wave.close(now())
+    except IllegalTransition as exc:
+        raise ServiceError(str(exc)) from exc
+    db.session.execute(delete(Draft).where(Draft.wave_id == wave.id))
+    audit.record("wave.close", actor=actor, wave=wave.id)
+    db.session.flush()
+    return wave

@@ -1,0 +1,1 @@
+"""Blueprints: thin views that read arguments, check access, call a service, render."""

@@ -1,0 +1,246 @@
+"""Fixtures: a real database per test run (SQLite file or a fresh PostgreSQL database).
+
+``DATABASE_URL`` selects the server: unset or SQLite → a temporary SQLite file;
+a PostgreSQL URL → a new database ``relhealth_test_<random>`` is created on that
+server, migrated with ``upgrade`` (never ``create_all``), and dropped at the end.
+Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from survey_app.config import normalise_database_url
+
+TEST_SECRET = "test-secret-key-not-for-production"
+
+
+def _server_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url and url.startswith(("postgres://", "postgresql")):
+        return normalise_database_url(url)
+    return None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = _server_url()
+    if server is None:
+        path = tmp_path_factory.mktemp("db") / "relhealth-test.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    import psycopg
+
+    admin = make_url(server)
+    name = f"relhealth_test_{secrets.token_hex(6)}"
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_app(database_url: str, instance: Path, **overrides: Any):
+    from survey_app import create_app
+
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "PUBLIC_BASE_URL": "http://survey.test",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    os.environ["RELHEALTH_INSTANCE_PATH"] = str(instance)
+    app = create_app(config)
+    app.test_client_class = RequestScopedClient
+    return app
+
+
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request behaves as in production, although the test
+    holds an application context open: ``g`` starts empty and the database session
+    is removed afterwards (as Flask-SQLAlchemy's teardown would)."""
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        from survey_app.extensions import db
+
+        saved = dict(g.__dict__) if has_app_context() else {}
+        if has_app_context():
+            g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if has_app_context():
+                db.session.remove()
+                g.__dict__.clear()
+                g.__dict__.update(saved)
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database, brought to the latest revision by Alembic once per run."""
+    from flask_migrate import upgrade
+
+    app = make_app(database_url, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        upgrade()
+        from survey_app.extensions import db
+
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated: str, tmp_path: Path):
+    app = make_app(migrated, tmp_path / "instance")
+    with app.app_context():
+        yield app
+        from survey_app.extensions import db
+
+        db.session.remove()
+        _empty_tables(db)
+        db.engine.dispose()
+
+
+def _empty_tables(db) -> None:  # type: ignore[no-untyped-def]
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def dialect(app) -> str:
+    from survey_app.extensions import db
+
+    return db.engine.dialect.name
+
+
+# ----------------------------------------------------------------- factories
+
+
+class Factory:
+    """Builds domain objects through the service layer, committing like a request would."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+
+    def relationship(
+        self, name: str = "Test Council — Test Supplier", areas: list[str] | None = None
+    ):
+        from survey_app.extensions import db
+        from survey_app.services.relationships import create_relationship
+
+        rel = create_relationship(
+            name,
+            client="Test Council",
+            supplier="Test Supplier",
+            service_areas=areas if areas is not None else ["Core ICT", "Contact centre"],
+        )
+        db.session.commit()
+        return rel
+
+    def wave(self, relationship=None, label: str = "2024-Q1", state: str = "open"):  # type: ignore[no-untyped-def]
+        from survey_app.extensions import db
+        from survey_app.services.waves import close_wave, create_wave, open_wave
+
+        relationship = relationship or self.relationship()
+        wave = create_wave(relationship, label)
+        if state in ("open", "closed"):
+            open_wave(wave)
+        if state == "closed":
+            close_wave(wave)
+        db.session.commit()
+        return wave
+
+    def tokens(self, wave, side: str = "client", n: int = 1, area=None, role=None) -> list[str]:  # type: ignore[no-untyped-def]
+        from survey_app.extensions import db
+        from survey_app.services.invitations import issue_invitations
+
+        issued = issue_invitations(wave, side, n, service_area=area, role_level=role)
+        db.session.commit()
+        return [inv.token for inv in issued]
+
+
+@pytest.fixture
+def factory(app) -> Factory:
+    return Factory(app)
+
+
+# ----------------------------------------------------------------- a respondent
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def radio_names(html: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r'name="(q_[a-z0-9_]+)" type="radio"', html)))
+
+
+class Respondent:
+    """A person with a personal link, driving the survey through the test client like a browser."""
+
+    def __init__(self, client, token: str) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.token = token
+
+    def open(self):  # type: ignore[no-untyped-def]
+        return self.client.get(f"/s/{self.token}")
+
+    def post(self, path: str, data: dict[str, str], **kwargs: Any):  # type: ignore[no-untyped-def]
+        page = self.client.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        form = {"csrf_token": csrf_token(page.get_data(as_text=True)), **data}
+        return self.client.post(path, data=form, **kwargs)
+
+    def answer_about(self, area: str = "core-ict", role: str = "staff"):  # type: ignore[no-untyped-def]
+        return self.post("/survey/about", {"service_area": area, "role_level": role})
+
+    def answer_section(self, number: int, value: str = "4", **overrides: str):  # type: ignore[no-untyped-def]
+        """Answer every radios question on a section page with ``value`` (comments left blank)."""
+        html = self.client.get(f"/survey/section/{number}").get_data(as_text=True)
+        data = {name: value for name in radio_names(html)}
+        data.update(overrides)
+        return self.post(f"/survey/section/{number}", data)
+
+    def complete(self, n_sections: int, value: str = "4"):  # type: ignore[no-untyped-def]
+        self.open()
+        self.answer_about()
+        for number in range(1, n_sections + 1):
+            response = self.answer_section(number, value)
+            assert response.status_code == 302, (number, response.status_code)
+        return self.post("/survey/check", {})
