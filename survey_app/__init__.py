@@ -132,7 +132,9 @@ class RedactSurveyTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from survey_app.logging_redaction import redact
 
-        if record.args:
+        if isinstance(record.args, dict):  # gunicorn's access log passes a dict of atoms
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        elif record.args:
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
         return True

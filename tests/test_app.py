@@ -1,0 +1,107 @@
+"""Configuration, database settings, security headers and the service-wide pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from survey_app.config import normalise_database_url
+from survey_app.extensions import db
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(app, dialect):
+    if dialect != "sqlite":
+        pytest.skip("SQLite settings")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path, monkeypatch):
+    from survey_app.config import Config
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = Config(tmp_path)
+    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'relhealth.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert Config(tmp_path).SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h:5432/d", "postgresql+psycopg://u@h:5432/d"),
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_are_normalised_to_psycopg3(given, expected):
+    assert normalise_database_url(given) == expected
+
+
+def test_without_secret_key_one_key_is_kept_in_the_instance_folder(tmp_path, monkeypatch):
+    from survey_app import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("RELHEALTH_INSTANCE_PATH", str(tmp_path))
+    first = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["SECRET_KEY"]
+    second = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("path", ["/", "/accessibility", "/cookies", "/privacy"])
+def test_service_pages_render_with_govuk_frontend(client, path):
+    response = client.get(path)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "govuk-template" in html
+    assert "/assets/govuk-frontend.min.css" in html
+    assert re.search(r"<title>[^<]+ – Relationship Health</title>", html)
+
+
+def test_every_page_sends_security_headers_with_a_nonce_for_the_inline_script(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    assert f'<script nonce="{nonce}">' in response.get_data(as_text=True)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "Strict-Transport-Security" not in response.headers
+    https = client.get("/", base_url="https://survey.test")
+    assert https.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_nonces_differ_between_requests(client):
+    first = client.get("/").headers["Content-Security-Policy"]
+    second = client.get("/").headers["Content-Security-Policy"]
+    assert first != second
+
+
+def test_survey_pages_are_not_cached(client, factory):
+    wave = factory.wave()
+    (token,) = factory.tokens(wave)
+    assert client.get(f"/s/{token}").headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_pages_get_a_govuk_404_or_json_for_api_clients(client):
+    page = client.get("/no/such/page")
+    assert page.status_code == 404 and "Page not found" in page.get_data(as_text=True)
+    api = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.get_json()["error"]["status"] == 404
+
+
+def test_the_govuk_assets_are_served(client):
+    response = client.get("/assets/govuk-frontend.min.css")
+    assert response.status_code == 200
+    response.close()
+
+
+def test_the_health_check_answers(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
