@@ -261,7 +261,9 @@ def icc_oneway(values, codes, n_groups: int) -> ICCResult:
 
     (Snedecor & Cochran 1989 [3]_; equal to :math:`n_j` when groups are balanced) rather
     than the plain average group size. ``p`` is the upper tail of :math:`F(J-1, N-J)`.
-    When :math:`MSW = 0 < MSB` the ICCs are 1 and :math:`F = \infty`.
+    When :math:`MSW = 0 < MSB` the ICCs are 1 and :math:`F = \infty`. When every group
+    mean is equal (:math:`MSB = 0 < MSW`), ICC(2) = 1 − 1/F is undefined (−∞) and is
+    returned as NaN; ICC(1) is then −1/(k0 − 1), its lower bound.
 
     References
     ----------
@@ -310,6 +312,8 @@ def icc_oneway(values, codes, n_groups: int) -> ICCResult:
     reason[big_n == 0] = Reason.NO_ANSWERS
     bad = reason != Reason.OK
     icc1, icc2, f, p = (np.where(bad, np.nan, a) for a in (icc1, icc2, f, p))
+    # Equal group means (MSB = 0 < MSW): ICC(2) = 1 - 1/F is -inf, i.e. undefined.
+    icc2 = np.where(np.isfinite(icc2), icc2, np.nan)
     k0 = np.where(n_used >= 2, k0, np.nan)
 
     def out(a):

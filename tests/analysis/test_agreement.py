@@ -177,3 +177,14 @@ def test_agreement_on_no_responses_is_missing_without_warnings():
     assert list(res.reason) == ["no answers", "no answers"] and np.all(np.isnan(res.rwg))
     icc = icc_oneway(np.full((4, 2), np.nan), [0, 0, 1, 1], 2)
     assert list(icc.reason) == ["no answers", "no answers"] and np.all(np.isnan(icc.icc1))
+
+
+def test_icc2_is_nan_not_minus_infinity_when_every_group_mean_is_equal():
+    # Two areas with identical means but spread within: MSB = 0, so F = 0 and
+    # ICC(2) = 1 - 1/F would be -inf (which JSON and PostgreSQL cannot store).
+    values = np.array([1.0, 3.0, 2.0, 1.0, 3.0, 2.0])
+    codes = np.array([0, 0, 0, 1, 1, 1])
+    result = icc_oneway(values, codes, 2)
+    assert np.isnan(result.icc2)
+    assert result.f == 0.0
+    assert np.isfinite(result.icc1) and result.icc1 < 0
