@@ -21,6 +21,7 @@ from sqlalchemy import insert
 from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
+from survey_app.services.auth import ensure_user
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.invitations import (
     IssuedInvitation,
@@ -29,6 +30,7 @@ from survey_app.services.invitations import (
     new_token,
 )
 from survey_app.services.relationships import create_relationship, get_relationship
+from survey_app.services.results import recompute
 from survey_app.services.waves import create_wave
 
 NAME = "Birmingham City Council — Service Birmingham"
@@ -57,6 +59,12 @@ BASE = {
     "partnership_orientation": 3.65,
     "commitment": 3.95,
 }
+# Demo sign-in accounts (demo data only: never load the demo into a live service).
+DEMO_USERS = (
+    ("admin", "admin@demo.example", "Demo Administrator", "demo-admin-password"),
+    ("manager", "manager@demo.example", "Demo Manager", "demo-manager-password"),
+    ("reviewer", "reviewer@demo.example", "Demo Reviewer", "demo-reviewer-password"),
+)
 COMMENTS = [
     "Agree a shared plan for the next round of savings and stick to it.",
     "Fewer handoffs between the two organisations when something goes wrong.",
@@ -74,6 +82,7 @@ class DemoSummary:
     responses: int
     open_wave: str
     links: list[IssuedInvitation] = field(default_factory=list)
+    users: tuple[tuple[str, str, str, str], ...] = DEMO_USERS
 
     def lines(self, link: Callable[[str], str]) -> Iterator[str]:
         if self.created:
@@ -83,6 +92,9 @@ class DemoSummary:
             )
         else:
             yield f"Demo already loaded ({self.relationship}); nothing else was changed."
+        yield "Demo sign-in accounts (demo data only), at /sign-in:"
+        for role, email, _name, password in self.users:
+            yield f"  {role:<9} {email}  password: {password}"
         yield f"Fresh survey links for the open wave {self.open_wave} (each works once):"
         for inv in self.links:
             yield f"  {inv.party} ({inv.side}): {link(inv.token)}"
@@ -97,6 +109,9 @@ def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) ->
             NAME, client=CLIENT, supplier=SUPPLIER, service_areas=AREAS
         )
         total = _build_history(relationship, np.random.default_rng(seed))
+        recompute(relationship)
+    for role, email, name, password in DEMO_USERS:
+        ensure_user(email, name, role, password)
     from survey_app.services.waves import get_wave
 
     open_wave = get_wave(relationship, OPEN_WAVE)

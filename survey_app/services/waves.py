@@ -70,12 +70,18 @@ def open_wave(wave: Wave, *, actor: str = "cli") -> Wave:
 
 
 def close_wave(wave: Wave, *, actor: str = "cli") -> Wave:
-    """Close a wave: no more submissions, and unfinished drafts are deleted."""
+    """Close a wave: no more submissions, unfinished drafts are deleted, and its results
+    (every table of DESIGN §5, and the relationship's trends) are computed and stored."""
+    from survey_app.services import mailing
+    from survey_app.services.results import score_closed_wave
+
     try:
         wave.close(now())
     except IllegalTransition as exc:
         raise ServiceError(str(exc)) from exc
     db.session.execute(delete(Draft).where(Draft.wave_id == wave.id))
+    mailing.delete_address_list(wave, actor=actor)  # data minimisation: addresses go at close
     audit.record("wave.close", actor=actor, wave=wave.id)
     db.session.flush()
+    score_closed_wave(wave)
     return wave

@@ -1,0 +1,66 @@
+"""Persisted results of closed waves, so that a dashboard, a download or the API never recomputes.
+
+Layout: one row per (wave, table). ``columns`` names the table's columns once and ``rows``
+holds the table as a JSON list of lists in that column order (NaN stored as ``null``).
+
+Why JSON blobs rather than one relational table per result table:
+
+* A wave's tables are written once, when it closes, and always read whole (a dashboard page,
+  a download, an API call for a wave); nobody queries "every cell with alpha < 0.7 across
+  relationships" in SQL. One row per table reads and writes in one round trip: a ten-year,
+  million-response history is 40 waves x 7 tables = 280 rows, not hundreds of thousands.
+* The tables are wide (up to ~50 columns) and will gain columns as the analysis grows; with
+  the column list stored beside the rows, a new column needs no migration and an old result
+  set stays readable. ``analysis_version`` says which analysis produced it, so a stale set can
+  be spotted and rebuilt with ``relhealth recompute``.
+* The cell counts (``n`` columns) are stored, never suppressed: confidentiality is applied at
+  output time with the threshold then in force (DESIGN §4.14), by
+  ``survey_app.services.results.suppress_rows``.
+
+Relationship-level tables (``trends``) are stored under the latest closed wave they cover
+(the "as of" wave); recomputing replaces the relationship's previous trends row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from survey_app.models.base import Base
+
+RESULT_SCOPES = ("wave", "relationship")
+
+
+class ResultTable(Base):
+    """One computed table (``scores``, ``items``, ...) of one closed wave."""
+
+    __tablename__ = "result_tables"
+    __table_args__ = (UniqueConstraint("wave_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relationship_id: Mapped[int] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
+    )
+    #: The wave the table belongs to; for a relationship-level table, the latest wave it covers.
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    #: ``wave`` (the table describes one wave) or ``relationship`` (all closed waves so far).
+    scope: Mapped[str] = mapped_column(String(12), default="wave")
+    analysis_version: Mapped[str] = mapped_column(String(20))
+    computed_at: Mapped[datetime]
+    #: The smallest cell (k) in force when computed: trend inputs below it were left out.
+    min_cell_size: Mapped[int]
+    n_rows: Mapped[int]
+    columns: Mapped[list[str]] = mapped_column(JSON)
+    rows: Mapped[list[list[Any]]] = mapped_column(JSON)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as dictionaries keyed by column name."""
+        names = list(self.columns)
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
+
+    def __repr__(self) -> str:
+        return f"<ResultTable {self.name} wave={self.wave_id} rows={self.n_rows}>"

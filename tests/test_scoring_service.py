@@ -1,0 +1,685 @@
+"""The scoring service: bulk loading, every results table, persistence, recompute, suppression.
+
+The tables of a small constructed wave are checked against an independent, group-by-group
+computation (pandas groupby with SciPy, pingouin and pymannkendall per group — the
+``reference_*`` functions of ``benchmarks/analysis.py``, also the benchmark's baseline) to
+1e-9. Runs on SQLite and, with ``DATABASE_URL`` set, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, insert, select
+
+from benchmarks import analysis as reference
+from instruments import find_instrument
+from survey_app.extensions import db
+from survey_app.models import Answer, Response, ResultTable, ServiceArea, Wave
+from survey_app.services import ServiceError, codebook, results, scoring
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.waves import close_wave, create_wave, open_wave
+
+TOL = 1e-9
+AREAS = ["Core ICT", "Contact centre"]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def fill_wave(wave: Wave, rng: np.random.Generator, n: int, *, shift: float = 0.0) -> None:
+    """Store ``n`` responses with structure (sides and areas differ), some "don't know"
+    answers (NULL values) and some skipped items (no answer row)."""
+    instrument = frozen_instrument(wave.instrument_version)
+    areas = [a.id for a in wave.relationship.service_areas]
+    points = instrument.scale.points
+    responses, answers = [], []
+    for _ in range(n):
+        side = "client" if rng.random() < 0.55 else "supplier"
+        k = int(rng.integers(-1, len(areas)))
+        area = areas[k] if k >= 0 else None
+        base = 3.4 + shift + (0.4 if side == "supplier" else 0.0) - (0.3 * k if k > 0 else 0.0)
+        person = rng.normal(0, 0.5)
+        rid = uuid.UUID(bytes=rng.bytes(16), version=4)
+        responses.append(
+            {
+                "id": rid,
+                "wave_id": wave.id,
+                "instrument_version_id": wave.instrument_version_id,
+                "side": side,
+                "service_area_id": area,
+                "role_level": ["executive", "manager", "staff", None][int(rng.integers(4))],
+            }
+        )
+        for j, item in enumerate(instrument.items):
+            u = rng.random()
+            if u < 0.03:
+                continue  # skipped: no row
+            if u < 0.08 and item.dont_know:
+                answers.append({"response_id": rid, "item_no": j, "value": None})
+                continue
+            value = int(np.clip(np.rint(base + person + rng.normal(0, 0.8)), 1, points))
+            if item.reverse:
+                value = points + 1 - value
+            answers.append({"response_id": rid, "item_no": j, "value": value})
+    if responses:
+        db.session.execute(insert(Response), responses)
+    if answers:
+        db.session.execute(insert(Answer), answers)
+    db.session.flush()
+
+
+def new_wave(relationship, label: str, rng, n: int, *, close: bool = True, shift: float = 0.0):
+    wave = create_wave(relationship, label)
+    open_wave(wave)
+    fill_wave(wave, rng, n, shift=shift)
+    if close:
+        close_wave(wave)
+    db.session.commit()
+    return wave
+
+
+def plain_frame(wave: Wave, spec: reference.Spec) -> pd.DataFrame:
+    """The wave's answers read with plain ORM queries (not the bulk loader), as a frame."""
+    meta = db.session.execute(
+        select(Response.id, Response.side, ServiceArea.key)
+        .outerjoin(ServiceArea, ServiceArea.id == Response.service_area_id)
+        .where(Response.wave_id == wave.id)
+    ).all()
+    row_of = {rid: i for i, (rid, _, _) in enumerate(meta)}
+    x = np.full((len(meta), len(spec.items)), np.nan)
+    dk = np.zeros(x.shape, dtype=bool)
+    for answer in db.session.scalars(
+        select(Answer).join(Response).where(Response.wave_id == wave.id)
+    ):
+        if answer.value is None:
+            dk[row_of[answer.response_id], answer.item_no] = True
+        else:
+            x[row_of[answer.response_id], answer.item_no] = answer.value
+    return reference.reference_frame(x, dk, [m[1] for m in meta], [m[2] for m in meta], spec)
+
+
+def stored(wave: Wave, name: str) -> list[dict]:
+    table = db.session.scalar(
+        select(ResultTable).where(ResultTable.wave_id == wave.id, ResultTable.name == name)
+    )
+    assert table is not None, f"no stored {name} for {wave.label}"
+    return table.records()
+
+
+def words(text: str) -> str:
+    """A sentence with its numbers masked."""
+    return re.sub(r"\d+(\.\d+)?", "#", text)
+
+
+def assert_close(ours, ref: pd.DataFrame, keys, columns) -> None:
+    worst, mismatches = reference.compare(ours, ref, keys, columns)
+    assert mismatches == 0, f"{mismatches} cells differ in being blank"
+    assert worst <= TOL, f"largest difference {worst:g}"
+
+
+@pytest.fixture
+def relationship(factory):
+    return factory.relationship(areas=AREAS)
+
+
+@pytest.fixture
+def spec():
+    return reference.Spec.of(find_instrument("partnership-health", 1))
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def test_the_bulk_loader_returns_exactly_the_answers_stored(app, relationship):
+    rng = np.random.default_rng(7)
+    first = new_wave(relationship, "2024-Q1", rng, 23, close=False)
+    second = new_wave(relationship, "2024-Q2", rng, 17, close=False)
+    instrument = frozen_instrument(first.instrument_version)
+    loaded = scoring.load_answers([second, first])
+    assert [w.wave_id for w in loaded] == [second.id, first.id]
+    areas = [a.id for a in relationship.service_areas]
+    for wave, got in zip([second, first], loaded, strict=True):
+        responses = db.session.scalars(
+            select(Response).where(Response.wave_id == wave.id).order_by(Response.id)
+        ).all()
+        assert got.n == len(responses)
+        x = np.full((len(responses), len(instrument.items)), np.nan)
+        dk = np.zeros(x.shape, dtype=bool)
+        for i, response in enumerate(responses):
+            for answer in response.answers:
+                if answer.value is None:
+                    dk[i, answer.item_no] = True
+                else:
+                    x[i, answer.item_no] = answer.value
+        np.testing.assert_array_equal(got.x, x)  # NaN where don't know or skipped
+        np.testing.assert_array_equal(got.dont_know, dk)
+        assert got.dont_know.any() and (np.isnan(got.x) & ~got.dont_know).any()
+        assert got.side.tolist() == [int(r.side == "supplier") for r in responses]
+        assert got.area.tolist() == [
+            areas.index(r.service_area_id) if r.service_area_id else -1 for r in responses
+        ]
+        assert got.role.tolist() == [
+            scoring.ROLE_KEYS.index(r.role_level) if r.role_level else -1 for r in responses
+        ]
+
+
+def test_a_wave_without_responses_loads_as_empty_arrays(app, relationship):
+    wave = new_wave(relationship, "2024-Q1", np.random.default_rng(1), 0, close=False)
+    (got,) = scoring.load_answers([wave])
+    assert got.x.shape == (0, len(got.instrument.items))
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def test_every_table_equals_an_independent_group_by_group_computation(app, relationship, spec):
+    rng = np.random.default_rng(11)
+    first = new_wave(relationship, "2024-Q1", rng, 90)
+    second = new_wave(relationship, "2024-Q2", rng, 110, shift=-0.3)
+    f1, f2 = plain_frame(first, spec), plain_frame(second, spec)
+    ref1 = reference.reference_wave(f1, spec)
+    ref2 = reference.reference_wave(f2, spec, previous=f1, previous_gaps=ref1["gaps"])
+
+    assert_close(
+        stored(second, "scores"),
+        ref2["scores"],
+        ["side", "area", "dimension"],
+        ["n", "mean", "sd", "ci_low", "ci_high", "score100", "n_answers", "favourable_pct",
+         "neutral_pct", "unfavourable_pct", "rwg", "ad", "icc1", "icc2", "change", "change_g",
+         "change_p", "change_p_adjusted"],
+    )  # fmt: skip
+    assert_close(
+        stored(second, "items"),
+        ref2["items"],
+        ["side", "area", "item"],
+        ["n", "mean", "sd", "ci_low", "ci_high", "favourable_pct", "neutral_pct",
+         "unfavourable_pct", "n_dont_know"],
+    )  # fmt: skip
+    assert_close(
+        stored(second, "reliability"),
+        ref2["reliability"],
+        ["side", "dimension", "item"],
+        ["n_complete", "alpha", "ci_low", "ci_high", "item_rest_r", "alpha_if_deleted"],
+    )
+    assert_close(
+        stored(second, "gaps"),
+        ref2["gaps"],
+        ["area", "dimension"],
+        ["n_client", "n_supplier", "mean_client", "mean_supplier", "sd_client", "sd_supplier",
+         "difference", "g", "g_ci_low", "g_ci_high", "welch_p", "mw_u", "mw_p", "cliffs_delta",
+         "p_adjusted", "material", "gap_change", "gap_change_p", "gap_change_p_adjusted"],
+    )  # fmt: skip
+    assert_close(
+        stored(second, "drivers"),
+        ref2["drivers"],
+        ["side", "area", "outcome", "dimension"],
+        ["n", "r", "ci_low", "ci_high", "p"],
+    )
+    # The first wave's tables too (no previous wave: no change columns).
+    assert_close(
+        stored(first, "scores"),
+        ref1["scores"],
+        ["side", "area", "dimension"],
+        ["n", "mean", "sd", "ci_low", "ci_high", "rwg", "ad", "icc1", "icc2"],
+    )
+    # Every cell and margin is there: 3 sides × (2 areas, not stated, all) × (9 dims + index).
+    assert len(stored(second, "scores")) == 3 * 4 * 10
+
+
+def test_status_and_trends_equal_an_independent_computation(app, relationship, spec):
+    rng = np.random.default_rng(5)
+    waves = [
+        new_wave(relationship, f"2024-W{i}", rng, 40, shift=-0.15 * i * (i > 2)) for i in range(6)
+    ]
+    frames = [plain_frame(w, spec) for w in waves]
+    refs = [
+        reference.reference_wave(
+            frame, spec, previous=frames[i - 1] if i else None, tables=("scores",)
+        )
+        for i, frame in enumerate(frames)
+    ]
+    labels = [w.label for w in waves]
+    k = app.config["MIN_CELL_SIZE"]
+    last = stored(waves[-1], "scores")
+    trends = {(r["side"], r["area"], r["dimension"]): r for r in stored(waves[-1], "trends")}
+    assert len(trends) == len(last)
+    checked = 0
+    for row in last:
+        key = (row["side"], row["area"], row["dimension"])
+        means = []
+        for ref in refs:
+            hit = ref["scores"].set_index(["side", "area", "dimension"]).loc[key]
+            means.append(hit["mean"] if hit["n"] >= k else math.nan)
+        ref_scores = refs[-1]["scores"].set_index(["side", "area", "dimension"]).loc[key]
+        result, mk, ts = reference.reference_status(
+            np.array(means),
+            labels,
+            points=5,
+            change=ref_scores["change"],
+            change_p_adjusted=ref_scores["change_p_adjusted"],
+            band=row["band"],
+            subject=scoring._subject(row["dimension_title"], key[0], row["area_name"], key[1]),
+        )
+        assert row["status"] == result.status, key
+        # Texts round their numbers (a change of 2.4999... or 2.5000... points reads "2" or
+        # "3"), so they are compared with numbers masked; the numbers are checked below.
+        assert words(row["status_summary"]) == words(result.summary), key
+        assert words(row["status_evidence"]) == words("\n".join(e.text for e in result.evidence))
+        trend = trends[key]
+        for ours, theirs in (
+            (trend["mk_s"], mk.s), (trend["mk_var_s"], mk.var_s), (trend["mk_z"], mk.z),
+            (trend["mk_p"], mk.p), (trend["mk_tau"], mk.tau), (trend["slope"], ts.slope),
+            (trend["slope_ci_low"], ts.ci_low), (trend["slope_ci_high"], ts.ci_high),
+        ):  # fmt: skip
+            if theirs is None or math.isnan(theirs):
+                assert ours is None
+            else:
+                assert abs(ours - theirs) <= TOL, key
+        assert trend["status"] == row["status"]
+        checked += 1
+    assert checked == 3 * 4 * 10
+    statuses = {r["status"] for r in last}
+    assert "deteriorating" in statuses  # the later waves were built to fall
+
+
+def test_the_gap_alert_equals_an_independent_computation(app, relationship, spec):
+    rng = np.random.default_rng(9)
+    waves = [new_wave(relationship, f"2024-W{i}", rng, 40) for i in range(6)]
+    gaps = [pd.DataFrame(stored(w, "gaps")) for w in waves]
+    labels = [w.label for w in waves]
+    k = app.config["MIN_CELL_SIZE"]
+    for row in stored(waves[-1], "gaps"):
+        series = []
+        for table in gaps:
+            hit = table[(table.area == row["area"]) & (table.dimension == row["dimension"])]
+            ok = (hit.n_client >= k) & (hit.n_supplier >= k)
+            series.append(abs(hit.difference.iloc[0]) if bool(ok.iloc[0]) else math.nan)
+        subject = (
+            row["dimension_title"]
+            + ", "
+            + (
+                "all service areas"
+                if row["area"] == scoring.AREA_ALL
+                else "service area not stated"
+                if row["area"] == scoring.AREA_NONE
+                else row["area_name"]
+            )
+        )
+        alert = reference.reference_gap_alert(
+            np.array(series), labels, row["gap_change_p_adjusted"], subject
+        )
+        assert row["gap_alert"] == alert.alert
+        assert row["gap_alert_summary"] == alert.summary
+
+
+def test_closing_waves_one_by_one_gives_the_same_results_as_a_full_recompute(app, relationship):
+    rng = np.random.default_rng(3)
+    waves = [new_wave(relationship, f"2024-W{i}", rng, 30, shift=-0.05 * i) for i in range(6)]
+    incremental = {(w.id, n): stored(w, n) for w in waves for n in scoring.WAVE_TABLES}
+    trends_before = stored(waves[-1], "trends")
+    results.recompute(relationship)
+    db.session.commit()
+    for w in waves:
+        for n in scoring.WAVE_TABLES:
+            assert stored(w, n) == incremental[(w.id, n)], (w.label, n)
+    assert stored(waves[-1], "trends") == trends_before
+
+
+# ----------------------------------------------------------------------------- persistence
+
+
+def _result_counts() -> list[tuple[int, str, int]]:
+    return db.session.execute(
+        select(ResultTable.wave_id, ResultTable.name, func.count())
+        .group_by(ResultTable.wave_id, ResultTable.name)
+        .order_by(ResultTable.wave_id, ResultTable.name)
+    ).all()
+
+
+def test_closing_a_wave_stores_its_results_and_a_recompute_replaces_them(app, relationship):
+    rng = np.random.default_rng(2)
+    first = new_wave(relationship, "2024-Q1", rng, 20)
+    names = {r.name for r in db.session.scalars(select(ResultTable))}
+    assert names == {*scoring.WAVE_TABLES, "trends"}
+    second = new_wave(relationship, "2024-Q2", rng, 20)
+    counts = _result_counts()
+    assert all(n == 1 for _, _, n in counts)
+    # Trends live once per relationship, under the latest wave.
+    assert [w for w, name, _ in counts if name == "trends"] == [second.id]
+    before = {(t.wave_id, t.name): t.computed_at for t in db.session.scalars(select(ResultTable))}
+    for _ in range(2):
+        summary = results.recompute(relationship)
+        db.session.commit()
+    assert summary.waves == ("2024-Q1", "2024-Q2")
+    assert _result_counts() == counts
+    after = {(t.wave_id, t.name): t for t in db.session.scalars(select(ResultTable))}
+    assert after.keys() == before.keys()
+    assert all(t.computed_at > before[key] for key, t in after.items())  # replaced
+    assert all(t.analysis_version == scoring.ANALYSIS_VERSION for t in after.values())
+    assert after[(first.id, "scores")].min_cell_size == app.config["MIN_CELL_SIZE"]
+    # One wave: it and the later waves are rebuilt, nothing duplicated.
+    assert results.recompute(relationship, first).waves == ("2024-Q1", "2024-Q2")
+    assert results.recompute(relationship, second).waves == ("2024-Q2",)
+    db.session.commit()
+    assert _result_counts() == counts
+
+
+def test_a_wave_closed_without_responses_stores_empty_cells(app, relationship):
+    wave = new_wave(relationship, "2024-Q1", np.random.default_rng(4), 0)
+    scores = stored(wave, "scores")
+    assert len(scores) == 3 * 3 * 10  # no "not stated" rows: nobody lacked an area
+    assert all(r["n"] == 0 and r["mean"] is None and r["reason"] == "no answers" for r in scores)
+    assert {r["status"] for r in scores} == {"stable"}
+    shown = results.published_rows("scores", relationship, [wave])
+    assert all(r["suppressed"] is None for r in shown)  # an empty cell reveals nobody
+
+
+def test_results_store_nan_as_null(app, relationship):
+    wave = new_wave(relationship, "2024-Q1", np.random.default_rng(4), 6)
+    table = db.session.scalar(select(ResultTable).where(ResultTable.wave_id == wave.id))
+    for row in table.rows:
+        for value in row:
+            assert not (isinstance(value, float) and math.isnan(value))
+
+
+def test_an_open_wave_has_no_results_to_recompute(app, relationship):
+    wave = new_wave(relationship, "2024-Q1", np.random.default_rng(4), 6, close=False)
+    with pytest.raises(ServiceError, match="is open; only closed waves have results"):
+        results.recompute(relationship, wave)
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+def test_relhealth_recompute_rebuilds_every_closed_wave(app, runner, relationship):
+    rng = np.random.default_rng(6)
+    new_wave(relationship, "2024-Q1", rng, 12)
+    new_wave(relationship, "2024-Q2", rng, 12)
+    db.session.execute(ResultTable.__table__.delete())
+    db.session.commit()
+    out = runner.invoke(args=["recompute"])
+    assert out.exit_code == 0, out.output
+    assert "rebuilt results of 2 closed waves (2024-Q1 to 2024-Q2) and trends" in out.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 11
+    one = runner.invoke(
+        args=["recompute", "--relationship", relationship.name, "--wave", "2024-Q2"]
+    )
+    assert one.exit_code == 0, one.output
+    assert "rebuilt results of 1 closed wave (2024-Q2)" in one.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 11
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--relationship", "Nobody — Nothing"], "Error: no relationship 'Nobody — Nothing'"),
+        (["--wave", "1999-Q1"], "Error: any relationship has no wave '1999-Q1'"),
+        (["--relationship", "1", "--wave", "1999-Q1"], "has no wave '1999-Q1'"),
+        (["--wave", "2024-Q9"], "Error: wave '2024-Q9' is open; only closed waves have results"),
+    ],
+)
+def test_relhealth_recompute_fails_clearly_on_a_bad_name(app, runner, relationship, args, message):
+    new_wave(relationship, "2024-Q9", np.random.default_rng(1), 3, close=False)
+    if args[:2] == ["--relationship", "1"]:
+        args = ["--relationship", str(relationship.id), *args[2:]]
+    out = runner.invoke(args=["recompute", *args])
+    assert out.exit_code != 0
+    assert message in out.output
+    assert len(out.output.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- suppression
+
+
+def _check_published(rows: list[dict], spec_table: str, k: int) -> int:
+    """No shown cell has 0 < n < k; no hidden cell is recoverable from a shown margin."""
+    spec = results._SPECS[spec_table]
+    blocks: dict[tuple, list[dict]] = {}
+    for row in rows:
+        blocks.setdefault(tuple(row[c] for c in spec.block), []).append(row)
+    hidden_total = 0
+    for block in blocks.values():
+        cells = [tuple(r[a] for a in spec.axes) for r in block]
+        partitions, totals = results.cube_partitions(cells, spec.axes)
+        for r in block:
+            n = r[spec.count]
+            assert n is None or not (0 < n < k), r
+            assert (n is None) == (r["suppressed"] is not None)
+        for members, total in zip(partitions, totals, strict=True):
+            if total is None or block[total]["suppressed"] is not None:
+                continue
+            hidden = [i for i in members if block[i]["suppressed"] is not None]
+            hidden_total += len(hidden)
+            true_n = [block[i]["_n"] for i in hidden if block[i]["_n"]]
+            assert len(true_n) != 1, "a hidden cell equals its margin minus the shown cells"
+            assert not true_n or sum(true_n) >= k, "hidden cells add up to fewer than k"
+    return hidden_total
+
+
+def test_no_published_cell_is_small_or_recoverable_from_its_margin(app, factory):
+    relationship = factory.relationship(areas=["Big", "Small", "Tiny"])
+    rng = np.random.default_rng(8)
+    wave = create_wave(relationship, "2024-Q1")
+    open_wave(wave)
+    fill_wave(wave, rng, 70)
+    # Make "Tiny" small: 3 responses, and "Small" 6.
+    tiny, small = relationship.service_areas[2].id, relationship.service_areas[1].id
+    ids = db.session.scalars(select(Response.id).where(Response.wave_id == wave.id)).all()
+    db.session.execute(Response.__table__.update().values(service_area_id=None))
+    for i, rid in enumerate(ids[:9]):
+        db.session.execute(
+            Response.__table__.update()
+            .where(Response.id == rid)
+            .values(service_area_id=tiny if i < 3 else small)
+        )
+    close_wave(wave)
+    db.session.commit()
+    k = 5
+    for table in ("scores", "items", "reliability", "drivers"):
+        _, raw = results.stored_rows(table, relationship, [wave])
+        shown = results.suppress_rows(table, raw, k)
+        count = results._SPECS[table].count
+        for row, original in zip(shown, raw, strict=True):
+            row["_n"] = original[count]
+        hidden = _check_published(shown, table, k)
+        if table == "scores":
+            assert hidden > 0
+            assert any(r["suppressed"] == results.SECONDARY for r in shown)
+            assert any(r["suppressed"] == results.PRIMARY for r in shown)
+    gaps = results.published_rows("gaps", relationship, [wave], k=k)
+    scores = {
+        (r["area"], r["side"], r["dimension"]): r["suppressed"]
+        for r in results.published_rows("scores", relationship, [wave], k=k)
+    }
+    for row in gaps:
+        sides = [scores[(row["area"], s, row["dimension"])] for s in ("client", "supplier")]
+        assert (row["suppressed"] is None) == (sides == [None, None])
+        if row["suppressed"]:
+            assert row["difference"] is None and row["n_client"] is None
+    names, table_rows = results.output_table("scores", relationship, [wave], k=k)
+    assert names[-1] == "suppressed"
+    assert all(len(r) == len(names) for r in table_rows)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_suppression_of_random_cubes_protects_every_small_cell(seed):
+    rng = np.random.default_rng(seed)
+    n_areas = int(rng.integers(1, 6))
+    base = rng.integers(0, 9, size=(2, n_areas + 1)) * (rng.random((2, n_areas + 1)) < 0.8)
+    sides = ["client", "supplier", "all"]
+    areas = [f"a{i}" for i in range(n_areas)] + ["_none", "_all"]
+    grid = np.zeros((3, n_areas + 2), dtype=int)
+    grid[:2, : n_areas + 1] = base
+    grid[2] = grid[:2].sum(axis=0)
+    grid[:, -1] = grid[:, :-1].sum(axis=1)
+    cells = [(s, a) for s in sides for a in areas]
+    counts = grid.ravel().tolist()
+    partitions, totals = results.cube_partitions(cells, ("side", "area"))
+    k = int(rng.integers(3, 7))
+    reasons = results.suppression_reasons(counts, partitions, totals, k)
+    for n, reason in zip(counts, reasons, strict=True):
+        assert not (0 < n < k) or reason is not None
+    for members, total in zip(partitions, totals, strict=True):
+        if total is None or reasons[total] is not None:
+            continue
+        hidden = [counts[i] for i in members if reasons[i] is not None and counts[i] > 0]
+        assert len(hidden) != 1
+        assert not hidden or sum(hidden) >= k
+
+
+def test_k_below_three_is_refused(app, relationship):
+    with pytest.raises(ServiceError, match="at least 3"):
+        results.suppress_rows("scores", [], 2)
+
+
+# ----------------------------------------------------------------------------- codebook
+
+
+def test_every_column_produced_is_in_the_codebook_and_every_codebook_column_is_produced(
+    app, relationship
+):
+    for table in scoring.TABLES:  # before any wave closes: the columns, no rows
+        names, rows = results.output_table(table, relationship)
+        assert names == [c.name for c in codebook.columns(table)] and rows == []
+    rng = np.random.default_rng(10)
+    new_wave(relationship, "2024-Q1", rng, 30)
+    wave = new_wave(relationship, "2024-Q2", rng, 30)
+    assert set(codebook.tables()) == set(scoring.TABLES)
+    for table in scoring.TABLES:
+        names, _ = results.output_table(table, relationship, [wave])
+        described = [c.name for c in codebook.columns(table)]
+        assert names == described, table
+        for column in codebook.columns(table):
+            assert column.type in ("text", "integer", "number", "boolean")
+            assert len(column.description) > 10
+
+
+# ----------------------------------------------------------------------------- versions
+
+
+V2_CHANGES = {"in3": "The council and {partner} have a shared plan for new services."}
+
+
+def test_a_changed_dimension_restarts_its_series_and_says_why(app, relationship, tmp_path):
+    import shutil
+
+    from instruments import INSTRUMENTS_DIR
+
+    root = tmp_path / "instruments"
+    shutil.copytree(INSTRUMENTS_DIR / "partnership-health", root / "partnership-health")
+    text = (root / "partnership-health" / "v1.yaml").read_text()
+    text = text.replace("version: 1", "version: 2").replace(
+        'client: "The council and {partner} have agreed plans for how services will change over the next few years."',
+        f'client: "{V2_CHANGES["in3"]}"',
+    )
+    (root / "partnership-health" / "v2.yaml").write_text(text)
+    app.config["INSTRUMENTS_DIR"] = str(root)
+    rng = np.random.default_rng(12)
+    for i in range(3):
+        new_wave(relationship, f"2024-W{i}", rng, 25)
+    wave = create_wave(relationship, "2024-W3", instrument_version=2)
+    open_wave(wave)
+    fill_wave(wave, rng, 25)
+    close_wave(wave)
+    db.session.commit()
+    rows = {(r["side"], r["area"], r["dimension"]): r for r in stored(wave, "scores")}
+    innovation = rows[("all", "_all", "innovation")]
+    assert innovation["change"] is None
+    assert innovation["comparability_note"].startswith("Compared from 2024-W3 only")
+    assert "'in3' reworded" in innovation["comparability_note"]
+    assert rows[("all", "_all", "index")]["comparability_note"].startswith("Compared from")
+    trust = rows[("all", "_all", "trust")]
+    assert trust["change"] is not None
+    assert trust["comparability_note"] == (
+        "Compared across instrument versions 1–2: unchanged in them"
+    )
+    trends = {(r["side"], r["area"], r["dimension"]): r for r in stored(wave, "trends")}
+    assert trends[("all", "_all", "innovation")]["series_start"] == "2024-W3"
+    assert trends[("all", "_all", "trust")]["n_waves"] == 4
+
+
+# ----------------------------------------------------------------------------- migration
+
+
+def test_the_results_migration_downgrades_and_upgrades(tmp_path):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'm.sqlite3'}", tmp_path / "instance")
+    with app.app_context():
+        upgrade()
+        assert "result_tables" in inspect(db.engine).get_table_names()
+        downgrade(revision="0001")
+        assert "result_tables" not in inspect(db.engine).get_table_names()
+        upgrade()
+        assert "result_tables" in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+# ----------------------------------------------------------------------------- the demo
+
+
+@pytest.mark.slow
+def test_the_demo_tells_the_birmingham_story(app):
+    from survey_app.services.demo import NAME, load_demo
+    from survey_app.services.relationships import get_relationship
+
+    load_demo()
+    db.session.commit()
+    rel = get_relationship(NAME)
+    results.recompute(rel)
+    db.session.commit()
+    latest = scoring.ordered_closed_waves(rel)[-1]
+    scores = {
+        (r["side"], r["area"], r["dimension"]): r
+        for r in results.published_rows("scores", rel, [latest])
+    }
+    vfm = {a: scores[("all", a, "value_for_money")]["mean"] for a in
+           ("core-ict-infrastructure", "contact-centre", "new-projects")}  # fmt: skip
+    assert vfm["contact-centre"] < vfm["core-ict-infrastructure"]
+    assert vfm["new-projects"] < vfm["core-ict-infrastructure"]
+    gaps = {(r["area"], r["dimension"]): r for r in results.published_rows("gaps", rel, [latest])}
+    contact = gaps[("contact-centre", "value_for_money")]
+    assert contact["material"] is True
+    assert contact["difference"] < 0  # the council rates it lower
+    trends = {
+        (r["side"], r["area"], r["dimension"]): r for r in results.published_rows("trends", rel)
+    }
+    for dimension in ("innovation", "shared_purpose"):
+        row = trends[("all", "_all", dimension)]
+        assert row["status"] == "deteriorating", row["status_summary"]
+        assert "Mann–Kendall" in row["status_evidence"]
+
+
+def test_the_sliced_charts_equal_charts_of_the_prefix():
+    from analysis import trends
+
+    rng = np.random.default_rng(0)
+    history = scoring.History(scoring.Layout((), ()), 5)
+    for _ in range(25):
+        y = 3.5 + rng.normal(0, 0.1, 12)
+        y[rng.random(12) < 0.2] = np.nan
+        start = int(rng.integers(0, 3))
+        history._chart_cache.clear()
+        for t in range(start, 12):
+            ewma, low, high = scoring._charts(history, y, ("c", start, "d"), t, start)
+            prefix = y[start : t + 1]
+            e = trends.ewma(prefix, lam=0.3, n_baseline=4)
+            np.testing.assert_array_equal(ewma.z, e.z)
+            np.testing.assert_array_equal(ewma.lower, e.lower)
+            np.testing.assert_array_equal(ewma.signal_low, e.signal_low)
+            c = trends.cusum_lower(prefix, n_baseline=4)
+            np.testing.assert_array_equal(low.c, c.c)
+            np.testing.assert_array_equal(low.signal, c.signal)
+            assert ewma.reason == e.reason and low.h == c.h or math.isnan(c.h)
+            np.testing.assert_array_equal(high.c, trends.cusum_upper(prefix, n_baseline=4).c)
