@@ -52,9 +52,34 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        # Signed-in staff: no remember-me cookie is issued; if one ever is, same flags.
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # A sign-in lasts at most this long, whatever the browser does with the cookie.
+        self.SIGN_IN_SESSION_HOURS = _int("SIGN_IN_SESSION_HOURS", 12)
+        # Failed sign-ins counted in the database over a sliding window (several workers):
+        # once this many fail for one email address, or from one client address, → 429.
+        # A limit of 0 switches that count off (e.g. behind a proxy without ProxyFix,
+        # where every client shares one address).
+        self.SIGN_IN_WINDOW_MINUTES = _int("SIGN_IN_WINDOW_MINUTES", 15)
+        self.SIGN_IN_MAX_FAILURES_PER_EMAIL = _int("SIGN_IN_MAX_FAILURES_PER_EMAIL", 5)
+        self.SIGN_IN_MAX_FAILURES_PER_CLIENT = _int("SIGN_IN_MAX_FAILURES_PER_CLIENT", 20)
         self.WTF_CSRF_TIME_LIMIT = None  # a survey page may stay open for hours
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
         # Confidentiality thresholds (DESIGN §4.14).
         self.MIN_CELL_SIZE = _int("MIN_CELL_SIZE", 5)
         self.MIN_COMMENT_CELL_SIZE = _int("MIN_COMMENT_CELL_SIZE", 10)
         self.INSTRUMENTS_DIR = os.environ.get("INSTRUMENTS_DIR")
+        # Invitation email (survey_app.services.mailing). Without SMTP_HOST nothing is sent by
+        # email: the admin pages offer the mail-merge CSV instead.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST", "")
+        self.SMTP_PORT = _int("SMTP_PORT", 587)
+        self.SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)
+        self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "")
+        # One click sends at most this many messages, at most this many a minute (0: no limit).
+        self.MAIL_BATCH_SIZE = _int("MAIL_BATCH_SIZE", 200)
+        self.MAIL_MAX_PER_MINUTE = _int("MAIL_MAX_PER_MINUTE", 600)

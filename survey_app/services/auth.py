@@ -1,0 +1,216 @@
+"""Signing staff in: password checks, failed-attempt limits, session stamps, demo accounts.
+
+No user enumeration: an unknown email address costs the same scrypt check as a known one (against
+a dummy hash), gets the same message, counts towards the same limits and writes the same rows.
+Failed attempts are counted in the database (``sign_in_attempts``), so several workers or hosts
+share one count; a row holds only keyed hashes of the email address and the client address.
+Functions flush; the request or CLI command commits.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from survey_app.extensions import db
+from survey_app.models import ROLES, SignInAttempt, User
+from survey_app.services import ServiceError, audit
+from survey_app.services.users import MIN_PASSWORD, create_user
+
+WRONG_DETAILS = "Enter a correct email address and password"
+ACCOUNT_OFF = (
+    "Your account has been switched off. Ask your survey administrator if you still need it"
+)
+UNKNOWN_ACCOUNT = "(unknown account)"
+HASH_METHOD = "scrypt"  # the method User.set_password uses: the dummy must cost the same
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """What a sign-in attempt came to: a ``user``, a ``problem`` to show, or ``retry_after``
+    seconds to wait because of too many failed attempts."""
+
+    user: User | None = None
+    problem: str | None = None
+    retry_after: int | None = None
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored (tests replace this to move the clock)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """A hash of a random password, checked when the email address matches no account."""
+    return generate_password_hash(secrets.token_urlsafe(32), method=HASH_METHOD)
+
+
+def keyed_hash(kind: str, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under the app's secret key (hex): what attempt rows store."""
+    key = current_app.secret_key
+    key_bytes = key.encode() if isinstance(key, str) else bytes(key or b"")
+    return hmac.new(key_bytes, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def authenticate(email: str, password: str, *, client_address: str) -> SignInOutcome:
+    """Check an email address and password typed on the sign-in page.
+
+    Refuses without checking the password while the email address or the client address has
+    too many recent failures; otherwise checks the password (against a dummy hash for an
+    unknown address), records a failure or clears the address's failures, and audits either.
+    """
+    email = normalise_email(email)
+    now = utcnow()
+    email_key = keyed_hash("email", email)
+    client_key = keyed_hash("client", client_address or "unknown")
+    wait = seconds_until_allowed(email_key, client_key, now=now)
+    if wait:
+        return SignInOutcome(retry_after=wait)
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    password_ok = check_password_hash(
+        user.password_hash if user is not None else dummy_password_hash(), password
+    )
+    if user is not None and password_ok and user.active:
+        db.session.execute(delete(SignInAttempt).where(SignInAttempt.email_hash == email_key))
+        audit.record("sign_in", actor=user)
+        db.session.flush()
+        return SignInOutcome(user=user)
+
+    if user is None:
+        reason = "unknown account"
+    elif not password_ok:
+        reason = "wrong password"
+    else:
+        reason = "account switched off"
+    _record_failure(email_key, client_key, now=now)
+    audit.record(
+        "sign_in_failed", actor=user if user is not None else UNKNOWN_ACCOUNT, reason=reason
+    )
+    if seconds_until_allowed(email_key, client_key, now=now):
+        audit.record(
+            "sign_in_paused",
+            actor=user if user is not None else UNKNOWN_ACCOUNT,
+            minutes=int(_window().total_seconds() // 60),
+        )
+    db.session.flush()
+    problem = ACCOUNT_OFF if user is not None and password_ok else WRONG_DETAILS
+    return SignInOutcome(problem=problem)
+
+
+def _window() -> timedelta:
+    return timedelta(minutes=current_app.config["SIGN_IN_WINDOW_MINUTES"])
+
+
+def seconds_until_allowed(email_key: str, client_key: str, *, now: datetime) -> int | None:
+    """Seconds until a new attempt is allowed, or ``None`` if it is allowed now.
+
+    With limit L, the wait ends when the L-th most recent failure leaves the window."""
+    window = _window()
+    limits = (
+        (SignInAttempt.email_hash, email_key, current_app.config["SIGN_IN_MAX_FAILURES_PER_EMAIL"]),
+        (
+            SignInAttempt.client_hash,
+            client_key,
+            current_app.config["SIGN_IN_MAX_FAILURES_PER_CLIENT"],
+        ),
+    )
+    until: datetime | None = None
+    for column, key, limit in limits:
+        if limit <= 0:
+            continue
+        oldest_counted = db.session.scalar(
+            select(SignInAttempt.at)
+            .where(column == key, SignInAttempt.at > now - window)
+            .order_by(SignInAttempt.at.desc())
+            .offset(limit - 1)
+            .limit(1)
+        )
+        if oldest_counted is not None:
+            ends = oldest_counted + window
+            until = ends if until is None else max(until, ends)
+    if until is None or until <= now:
+        return None
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def _record_failure(email_key: str, client_key: str, *, now: datetime) -> None:
+    db.session.execute(delete(SignInAttempt).where(SignInAttempt.at <= now - _window()))
+    db.session.add(SignInAttempt(at=now, email_hash=email_key, client_hash=client_key))
+
+
+# ------------------------------------------------------------------ sessions
+
+
+def session_stamp(user: User) -> str:
+    """A value kept in the session at sign-in: it stops matching when the password changes,
+    so resetting a password signs the account out everywhere."""
+    return keyed_hash("session", f"{user.id}:{user.password_hash}")[:32]
+
+
+def user_for_session(
+    user_id: str, *, stamp: str | None, signed_in_at: float | None, now: float
+) -> User | None:
+    """The user a session names, if the account is still active, its password unchanged since
+    sign-in (``stamp``) and the sign-in younger than ``SIGN_IN_SESSION_HOURS``."""
+    if not user_id.isdigit() or not stamp or signed_in_at is None:
+        return None
+    max_age = current_app.config["SIGN_IN_SESSION_HOURS"] * 3600
+    if not 0 <= now - signed_in_at <= max_age:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(stamp, session_stamp(user)):
+        return None
+    return user
+
+
+# ------------------------------------------------------------------ accounts
+
+
+def ensure_user(email: str, name: str, role: str, password: str) -> User:
+    """Create the account, or bring an existing one to exactly these details (active, with
+    this name, role and password): safe to run again and again, e.g. for demo accounts.
+
+    An unchanged password keeps its hash (and so its sessions); a new one is hashed afresh,
+    which signs the account out everywhere. Any paused sign-in for the address is lifted.
+    """
+    email = normalise_email(email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = create_user(email, name=name, role=role, password=password)
+    else:
+        problems = []
+        if role not in ROLES:
+            problems.append(f"role must be one of {', '.join(ROLES)}")
+        if not name.strip():
+            problems.append("the user needs a name")
+        if len(password) < MIN_PASSWORD:
+            problems.append(f"the password must be at least {MIN_PASSWORD} characters")
+        if problems:
+            raise ServiceError("; ".join(problems))
+        user.name = name.strip()
+        user.role = role
+        user.active = True
+        if not check_password_hash(user.password_hash, password):
+            user.set_password(password)
+    db.session.execute(
+        delete(SignInAttempt).where(SignInAttempt.email_hash == keyed_hash("email", email))
+    )
+    db.session.flush()
+    return user

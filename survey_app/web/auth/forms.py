@@ -1,0 +1,39 @@
+"""The sign-in form (GOV.UK text and password inputs; messages written as GOV.UK asks)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Regexp
+
+from survey_app.services.users import EMAIL
+
+MAX_PASSWORD = 1024
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        validators=[
+            InputRequired(message="Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Regexp(
+                EMAIL.pattern,
+                message="Enter an email address in the correct format, like name@example.com",
+            ),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        widget=GovTextInput(),
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired(message="Enter your password"),
+            Length(
+                max=MAX_PASSWORD, message=f"Password must be {MAX_PASSWORD:,} characters or fewer"
+            ),
+        ],
+        widget=GovPasswordInput(),
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())

@@ -1,0 +1,119 @@
+"""Sign in and sign out (``/sign-in``, ``/sign-out``)."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey_app.extensions import db
+from survey_app.services import audit
+from survey_app.services import auth as auth_service
+from survey_app.web.access import accessible, public
+from survey_app.web.auth.forms import SignInForm
+
+bp = Blueprint("auth", __name__)
+
+STAMP_KEY = "_auth_stamp"
+SIGNED_IN_AT_KEY = "_signed_in_at"
+
+#: The sections a signed-in user may be shown, in order: each appears in the service
+#: navigation when its endpoint exists and the user's role may use it.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("dashboard.index", "Dashboard"),
+    ("downloads.index", "Downloads"),
+    ("admin.index", "Administration"),
+    ("imports.upload", "Import responses"),
+    ("api_tokens.index", "API tokens"),
+)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (``/...``), else ``None``: no open redirects."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch == "\\" or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def landing_page() -> str:
+    """Where a signed-in user starts: their first section, else the home page."""
+    sections = accessible(endpoint for endpoint, _ in SECTIONS)
+    return url_for(sections[0]) if sections else url_for("pages.index")
+
+
+def start_session(user) -> None:  # type: ignore[no-untyped-def]
+    """Sign ``user`` in on a fresh session (whatever the old one held is dropped)."""
+    session.clear()
+    login_user(user)
+    session[STAMP_KEY] = auth_service.session_stamp(user)
+    session[SIGNED_IN_AT_KEY] = int(time.time())
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():  # type: ignore[no-untyped-def]
+    target = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or landing_page())
+    form = SignInForm()
+    if form.validate_on_submit():
+        outcome = auth_service.authenticate(
+            form.email.data, form.password.data, client_address=request.remote_addr or ""
+        )
+        db.session.commit()
+        if outcome.retry_after:
+            minutes = max(1, -(-outcome.retry_after // 60))
+            return (
+                render_template("auth/too_many_attempts.html", minutes=minutes, next=target),
+                429,
+                {"Retry-After": str(outcome.retry_after)},
+            )
+        if outcome.user is not None:
+            start_session(outcome.user)
+            return redirect(target or landing_page())
+        form.email.errors = [*form.email.errors, outcome.problem]
+    return render_template("auth/sign_in.html", form=form), (400 if form.errors else 200)
+
+
+@bp.post("/sign-out")
+@public
+def sign_out() -> WerkzeugResponse:
+    """Sign out (POST with the CSRF token only: a link or an image cannot sign anyone out)."""
+    if current_user.is_authenticated:
+        audit.record("sign_out", actor=current_user._get_current_object())
+        db.session.commit()
+        logout_user()
+    session.clear()
+    flash("You have signed out", "signed-out")
+    return redirect(url_for("auth.sign_in"))
+
+
+def navigation() -> list[dict[str, object]]:
+    """The service navigation's links for the current user (``navigation`` in base.html)."""
+    items: list[dict[str, object]] = []
+    for endpoint in accessible(endpoint for endpoint, _ in SECTIONS):
+        text = dict(SECTIONS)[endpoint]
+        items.append(
+            {
+                "href": url_for(endpoint),
+                "text": text,
+                "active": request.blueprint == endpoint.partition(".")[0],
+            }
+        )
+    return items

@@ -1,0 +1,271 @@
+"""Who gets what: every route, every method, for anonymous visitors and each role — checked
+against ONE table.
+
+A route missing from :data:`EXPECTED` fails :func:`test_every_route_and_method_is_in_the_table`:
+add each new route with the answer each kind of user must get. The requests carry no CSRF token
+and sample URL values (an unknown token, id 999999), so:
+
+* a page someone may not use answers 302 to the sign-in page (anonymous; 401 under ``/api/``)
+  or 403 (signed in without the role) — access is checked before anything else;
+* a POST someone may make answers 400 (the CSRF check, which runs after access) and changes nothing;
+* a page someone may use answers 200, or 404 for an unknown sample value.
+
+Roles nest (survey_app.web.access.ROLE_INCLUDES): admin may use every manager and reviewer page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint, url_for
+
+from survey_app.extensions import db
+from survey_app.services.auth import ensure_user
+from survey_app.web.access import (
+    ROLE_INCLUDES,
+    UndeclaredAccess,
+    access_for,
+    public,
+    requires,
+    signed_in,
+    undeclared_endpoints,
+)
+from tests.conftest import csrf_token
+
+WHO = ("anonymous", "admin", "manager", "reviewer")
+PASSWORD = "access table passphrase"
+
+
+def every(status: int) -> tuple[int, int, int, int]:
+    return (status,) * 4
+
+
+# Common rows, as (anonymous, admin, manager, reviewer):
+PUBLIC_PAGE = every(200)
+PUBLIC_POST = every(400)  # reaches the CSRF check
+MANAGER_PAGE = (302, 200, 200, 403)
+REVIEWER_PAGE = (302, 200, 403, 200)
+ADMIN_PAGE = (302, 200, 403, 403)
+MANAGER_POST = (302, 400, 400, 403)
+REVIEWER_POST = (302, 400, 403, 400)
+ADMIN_POST = (302, 400, 403, 403)
+
+# endpoint -> method -> (anonymous, admin, manager, reviewer)
+EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
+    "static": {"GET": PUBLIC_PAGE},
+    # service pages
+    "pages.index": {"GET": PUBLIC_PAGE},
+    "pages.accessibility": {"GET": PUBLIC_PAGE},
+    "pages.cookies": {"GET": PUBLIC_PAGE},
+    "pages.privacy": {"GET": PUBLIC_PAGE},
+    "pages.healthz": {"GET": PUBLIC_PAGE},
+    # respondents (no account): an unknown link is 404, survey pages without a link's session 403
+    "survey.open_link": {"GET": every(404)},
+    "survey.start": {"GET": every(403)},
+    "survey.resume": {"GET": every(403)},
+    "survey.about": {"GET": every(403), "POST": PUBLIC_POST},
+    "survey.section": {"GET": every(403), "POST": PUBLIC_POST},
+    "survey.saved": {"GET": every(403)},
+    "survey.check": {"GET": every(403), "POST": PUBLIC_POST},
+    "survey.done": {"GET": every(403)},
+    # staff sign-in: signed-in users are sent on from the sign-in page
+    "auth.sign_in": {"GET": (200, 302, 302, 302), "POST": PUBLIC_POST},
+    "auth.sign_out": {"POST": PUBLIC_POST},
+    # reviewers' downloads (an unknown relationship is 404)
+    "downloads.index": {"GET": REVIEWER_PAGE},
+    "downloads.relationship": {"GET": (302, 404, 403, 404)},
+    "downloads.download": {"GET": (302, 404, 403, 404)},
+    # managers' dashboard (an unknown relationship is 404)
+    "dashboard.index": {"GET": MANAGER_PAGE},
+    "dashboard.relationship": {"GET": (302, 404, 404, 403)},
+    "dashboard.dimension": {"GET": (302, 404, 404, 403)},
+    # read-only JSON API: every role, by token or session; 401 (JSON) without either;
+    # its OpenAPI document is public
+    "api.openapi": {"GET": PUBLIC_PAGE},
+    "api.relationships": {"GET": (401, 200, 200, 200)},
+    "api.relationship_waves": {"GET": (401, 404, 404, 404)},
+    "api.wave_scores": {"GET": (401, 404, 404, 404)},
+    "api.wave_gaps": {"GET": (401, 404, 404, 404)},
+    "api.relationship_trends": {"GET": (401, 404, 404, 404)},
+    "api.relationship_alerts": {"GET": (401, 404, 404, 404)},
+    "api.not_found": {"GET": (401, 404, 404, 404)},
+    # each account's API tokens
+    "api_tokens.index": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
+    "api_tokens.revoke": {"POST": (302, 400, 400, 400)},
+    # admin pages
+    "imports.upload": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
+    # survey administration (an unknown relationship, wave or instrument version is 404); the
+    # response-rate monitor is for managers too
+    "admin.index": {"GET": ADMIN_PAGE},
+    "admin.new_relationship": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
+    "admin.relationship": {"GET": (302, 404, 403, 403)},
+    "admin.edit_relationship": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.new_area": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.edit_area": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.delete_area": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.new_wave": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.wave": {"GET": (302, 404, 403, 403)},
+    "admin.open_wave": {"POST": ADMIN_POST},
+    "admin.extend_wave": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.close_wave": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.staff_list": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.invitations": {"GET": (302, 404, 403, 403)},
+    "admin.send_invitations": {"POST": ADMIN_POST},
+    "admin.send_reminders": {"POST": ADMIN_POST},
+    "admin.retry_failed": {"POST": ADMIN_POST},
+    "admin.mail_merge": {"POST": ADMIN_POST},
+    "admin.reminder_mail_merge": {"POST": ADMIN_POST},
+    "admin.monitor": {"GET": (302, 404, 404, 403)},
+    "admin.monitor_json": {"GET": (302, 404, 404, 403)},
+    "admin.instruments": {"GET": ADMIN_PAGE},
+    "admin.preview": {"GET": (302, 404, 403, 403)},
+    "admin.preview_section": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    # managers' actions on alerts and dimensions (an unknown relationship is 404)
+    "actions.index": {"GET": MANAGER_PAGE},
+    "actions.relationship": {"GET": (302, 404, 404, 403)},
+    "actions.new_action": {"GET": (302, 404, 404, 403), "POST": MANAGER_POST},
+    "actions.edit_action": {"GET": (302, 404, 404, 403), "POST": MANAGER_POST},
+}
+
+# URL values for endpoints whose sample must be specific; others get one per converter.
+SAMPLE_VALUES: dict[str, dict[str, object]] = {
+    "static": {"filename": "app/app.css"},
+}
+CONVERTER_SAMPLES: dict[str, object] = {
+    "IntegerConverter": 999999,
+    "FloatConverter": 999999.0,
+    "UUIDConverter": "00000000-0000-0000-0000-000000000000",
+    "UnicodeConverter": "unknown",
+    "PathConverter": "unknown",
+}
+
+
+def routes(app) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every rule and method but HEAD and OPTIONS."""
+    found = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            values = {
+                name: CONVERTER_SAMPLES[type(converter).__name__]
+                for name, converter in rule._converters.items()
+            }
+            values.update(SAMPLE_VALUES.get(rule.endpoint, {}))
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                found.append(
+                    (rule.endpoint, method, url_for(rule.endpoint, _method=method, **values))
+                )
+    return found
+
+
+def client_for(app, who: str):
+    client = app.test_client()
+    if who == "anonymous":
+        return client
+    email = f"{who}@council.example"
+    ensure_user(email, f"Table {who}", who, PASSWORD)
+    db.session.commit()
+    page = client.get("/sign-in")
+    signed = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": email,
+            "password": PASSWORD,
+        },
+    )
+    assert signed.status_code == 302, f"{who} could not sign in"
+    return client
+
+
+def test_every_route_and_method_is_in_the_table(app):
+    served = {(endpoint, method) for endpoint, method, _ in routes(app)}
+    tabled = {(endpoint, method) for endpoint, methods in EXPECTED.items() for method in methods}
+    assert sorted(served - tabled) == [], (
+        "add these routes to EXPECTED in tests/test_access_table.py"
+    )
+    assert sorted(tabled - served) == [], "these routes in EXPECTED no longer exist"
+
+
+def test_every_view_declares_who_may_use_it(app):
+    assert undeclared_endpoints(app) == []
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_each_route_answers_as_the_table_says(app, who):
+    client = client_for(app, who)
+    column = WHO.index(who)
+    wrong = []
+    for endpoint, method, url in routes(app):
+        if method not in EXPECTED.get(endpoint, {}):
+            continue  # reported by test_every_route_and_method_is_in_the_table
+        expected = EXPECTED[endpoint][method][column]
+        response = client.open(url, method=method)
+        status, location = response.status_code, response.headers.get("Location", "")
+        response.close()
+        if status != expected:
+            wrong.append(f"{method} {url} ({endpoint}) as {who}: {status}, expected {expected}")
+        elif (
+            status == 302
+            and who == "anonymous"
+            and not access_for(app, endpoint).public
+            and not location.startswith("/sign-in")
+        ):
+            wrong.append(f"{method} {url} as anonymous redirects to {location}, not sign-in")
+    assert wrong == []
+
+
+# ------------------------------------------------------------------ the declarations themselves
+
+
+def test_admin_includes_manager_and_reviewer_but_not_the_other_way_round():
+    assert ROLE_INCLUDES["admin"] >= ROLE_INCLUDES["manager"] | ROLE_INCLUDES["reviewer"]
+
+    def allowed(declare) -> list[str]:
+        view = declare(lambda: "ok")
+        return [role for role in ("admin", "manager", "reviewer") if view.__access__.allows(role)]
+
+    assert allowed(requires("admin")) == ["admin"]
+    assert allowed(requires("manager")) == ["admin", "manager"]
+    assert allowed(requires("reviewer")) == ["admin", "reviewer"]
+    assert allowed(requires("manager", "reviewer")) == ["admin", "manager", "reviewer"]
+    assert allowed(signed_in) == ["admin", "manager", "reviewer"]
+    assert not requires("admin")(lambda: "ok").__access__.allows(None)
+    assert public(lambda: "ok").__access__.allows(None)
+
+
+def test_declarations_refuse_unknown_roles_and_contradictions():
+    with pytest.raises(ValueError, match="unknown role"):
+        requires("owner")
+    with pytest.raises(TypeError):
+        requires()
+
+    def view():
+        return "ok"
+
+    requires("manager")(view)
+    requires("manager")(view)  # saying the same twice is fine
+    with pytest.raises(ValueError, match="already declares requires manager"):
+        public(view)
+
+
+def test_a_view_without_a_declaration_fails_loudly(app, client, caplog):
+    app.add_url_rule("/test-only/forgotten", "forgotten", lambda: "open to all?")
+    assert undeclared_endpoints(app) == ["forgotten"]
+    response = client.get("/test-only/forgotten")
+    assert response.status_code == 500
+    assert "open to all?" not in response.get_data(as_text=True)
+    raised = [r.exc_info[1] for r in caplog.records if r.exc_info]
+    assert any(isinstance(e, UndeclaredAccess) for e in raised)
+    assert "'forgotten' declares no access rule" in caplog.text
+
+
+def test_a_blueprint_declaration_covers_its_views_and_a_view_declaration_wins(app):
+    bp = Blueprint("test_reports", __name__, url_prefix="/test-only/reports")
+    bp.add_url_rule("/", "index", lambda: "reports")
+    bp.add_url_rule("/admin", "admin", requires("admin")(lambda: "admin reports"))
+    requires("reviewer")(bp)
+    app.register_blueprint(bp)
+    assert access_for(app, "test_reports.index").roles == {"reviewer"}
+    assert access_for(app, "test_reports.admin").roles == {"admin"}
+    client = client_for(app, "reviewer")
+    assert client.get("/test-only/reports/").status_code == 200
+    assert client.get("/test-only/reports/admin").status_code == 403
