@@ -7,3 +7,5 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 accesslog = "-"
 # No client address and no user agent in access logs: respondents are anonymous.
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+# Long downloads stream for minutes (a whole-history XLSX); the default 30 s would kill them.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "600"))

