@@ -1,0 +1,72 @@
+"""``/dashboard``: the relationships, each relationship's health, and a dimension's drill-down.
+
+Views read their arguments, call one service function (survey_app.services.dashboard, which
+reads stored results and suppresses them) and render. Managers and admins only.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from survey_app.extensions import db
+from survey_app.models import ROLE_LEVELS, Relationship
+from survey_app.services import dashboard
+from survey_app.web.access import requires
+from survey_app.web.dashboard.forms import FilterForm
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+requires("manager")(bp)  # managers, and admins (roles nest)
+
+
+def get_relationship_or_404(relationship_id: int) -> Relationship:
+    relationship = db.session.get(Relationship, relationship_id)
+    if relationship is None:
+        abort(404)
+    return relationship
+
+
+def _filters(relationship: Relationship) -> tuple[FilterForm, dashboard.Filters | None]:
+    """The filter form bound to the query string, and the filters if they are valid."""
+    given = any(name in request.args for name in ("side", "area", "role_level"))
+    form = FilterForm(relationship, formdata=request.args if given else None)
+    if given and not form.validate():
+        return form, None
+    return form, dashboard.Filters(
+        form.side.data or None, form.area.data or None, form.role_level.data or None
+    )
+
+
+@bp.get("/")
+@requires("manager")
+def index() -> str:
+    return render_template("dashboard/index.html", cards=dashboard.overview())
+
+
+@bp.get("/<int:relationship_id>/")
+@requires("manager")
+def relationship(relationship_id: int) -> tuple[str, int]:
+    rel = get_relationship_or_404(relationship_id)
+    form, filters = _filters(rel)
+    if filters is None:
+        page = dashboard.relationship_page(rel, dashboard.Filters())
+        return render_template(
+            "dashboard/relationship.html", page=page, form=form, role_levels=ROLE_LEVELS
+        ), 400
+    page = dashboard.relationship_page(rel, filters)
+    return render_template(
+        "dashboard/relationship.html", page=page, form=form, role_levels=ROLE_LEVELS
+    ), 200
+
+
+@bp.get("/<int:relationship_id>/dimension/<key>")
+@requires("manager")
+def dimension(relationship_id: int, key: str) -> tuple[str, int]:
+    rel = get_relationship_or_404(relationship_id)
+    form, filters = _filters(rel)
+    try:
+        page = dashboard.dimension_page(rel, key, filters or dashboard.Filters())
+    except LookupError:
+        abort(404)
+    return render_template(
+        "dashboard/dimension.html", page=page, form=form, role_levels=ROLE_LEVELS
+    ), (200 if filters is not None else 400)

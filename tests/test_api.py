@@ -1,0 +1,427 @@
+"""The read-only JSON API: per-user tokens (hashed, shown once, revocable), roles, every
+endpoint's real response against the OpenAPI document, pagination, errors, suppression.
+
+Runs on the demo and the small wave of tests/test_dashboard.py, loaded once for the module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+
+import numpy as np
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_spec
+from sqlalchemy import select, text
+
+from survey_app.extensions import db
+from survey_app.models import ApiToken, User, Wave
+from survey_app.services import api_tokens, dashboard
+from survey_app.services.demo import NAME
+from survey_app.services.relationships import get_relationship
+from survey_app.services.results import min_cell_size
+from survey_app.web.api.openapi import document
+from tests.conftest import csrf_token
+from tests.test_dashboard import SMALL_GROUPS, site  # noqa: F401 (the module's data)
+
+DOC = document()
+
+
+def token_for(role: str, name: str = "script") -> str:
+    user = db.session.scalar(
+        select(User).where(User.role == role, User.email.like("%@demo.example"))
+    )
+    issued = api_tokens.create_token(user, name)
+    db.session.commit()
+    return issued.token
+
+
+@pytest.fixture(scope="module")
+def tokens(site):  # noqa: F811
+    return {role: token_for(role) for role in ("admin", "manager", "reviewer")}
+
+
+@pytest.fixture(scope="module")
+def api(site, tokens):  # noqa: F811
+    client = site.app.test_client()
+
+    def get(path: str, token: str | None = tokens["reviewer"], **headers):  # type: ignore[no-untyped-def]
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return client.get(path, headers=headers)
+
+    return get
+
+
+def conforms(response, template: str | None, status: int = 200) -> dict:  # type: ignore[no-untyped-def]
+    """The response's status and body as the OpenAPI document says for ``template``
+    (``None``: an address the API does not have, answered with its Error schema)."""
+    assert response.status_code == status, (
+        template,
+        response.status_code,
+        response.get_data(as_text=True)[:300],
+    )
+    assert response.mimetype == "application/json"
+    if template is None:
+        schema = {"$ref": "#/components/schemas/Error"}
+    else:
+        described = DOC["paths"][template]["get"]["responses"][str(status)]
+        if "$ref" in described:
+            described = DOC["components"]["responses"][described["$ref"].rsplit("/", 1)[1]]
+        schema = described["content"]["application/json"]["schema"]
+    body = response.get_json()
+    Draft202012Validator({**schema, "components": DOC["components"]}).validate(body)
+    return body
+
+
+def every_item(api, path: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    items, page = [], 1
+    while True:
+        body = api(f"{path}{'&' if '?' in path else '?'}page={page}&per_page=1000").get_json()
+        items += body["items"]
+        if body["links"]["next"] is None:
+            return items
+        page += 1
+
+
+def demo_ids() -> tuple[int, int, int]:
+    rel = get_relationship(NAME)
+    latest = dashboard.latest_closed_wave(rel)
+    opened = dashboard.open_waves(rel)[0]
+    return rel.id, latest.id, opened.id
+
+
+# ------------------------------------------------------------------------------ the document
+
+
+def test_the_openapi_document_is_valid_3_1_and_public(api):
+    validate_spec(DOC)
+    response = api("/api/v1/openapi.json", token=None)
+    assert response.status_code == 200
+    assert response.get_json() == DOC
+    assert DOC["openapi"] == "3.1.0"
+    assert DOC["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": DOC["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
+
+
+def test_the_document_describes_every_route_of_the_api(site):  # noqa: F811
+    served = {
+        re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        for rule in site.app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") and rule.endpoint != "api.not_found"
+    }
+    assert served == set(DOC["paths"])
+
+
+# ------------------------------------------------------------------------------ every endpoint
+
+
+def test_each_endpoint_answers_as_the_document_says(api):
+    rel_id, wave_id, _ = demo_ids()
+    body = conforms(api("/api/v1/relationships"), "/relationships")
+    assert NAME in [r["name"] for r in body["items"]]
+    mine = next(r for r in body["items"] if r["id"] == rel_id)
+    assert mine["latest_closed_wave"]["id"] == wave_id
+    waves = conforms(api(mine["links"]["waves"]), "/relationships/{relationship_id}/waves")
+    assert waves["total"] == 15
+    assert [w["state"] for w in waves["items"]].count("closed") == 14
+    scores = conforms(api(f"/api/v1/waves/{wave_id}/scores"), "/waves/{wave_id}/scores")
+    assert scores["total"] == 210 and scores["wave"]["label"] == "2012-Q3"
+    conforms(
+        api(f"/api/v1/waves/{wave_id}/scores?role_level=executive&per_page=1000"),
+        "/waves/{wave_id}/scores",
+    )
+    gaps = conforms(api(f"/api/v1/waves/{wave_id}/gaps?per_page=1000"), "/waves/{wave_id}/gaps")
+    assert gaps["total"] == 70
+    conforms(
+        api(f"/api/v1/waves/{wave_id}/gaps?role_level=staff&per_page=1000"), "/waves/{wave_id}/gaps"
+    )
+    trends = conforms(
+        api(f"/api/v1/relationships/{rel_id}/trends?per_page=1000"),
+        "/relationships/{relationship_id}/trends",
+    )
+    assert trends["as_of"] == "2012-Q3" and trends["total"] == 210
+    conforms(
+        api(f"/api/v1/relationships/{rel_id}/alerts"), "/relationships/{relationship_id}/alerts"
+    )
+    conforms(
+        api(f"/api/v1/relationships/{rel_id}/alerts?kind=watch"),
+        "/relationships/{relationship_id}/alerts",
+    )
+
+
+def test_results_match_the_dashboard_and_the_stored_tables(api):
+    rel_id, wave_id, _ = demo_ids()
+    rel = get_relationship(NAME)
+    rows = every_item(api, f"/api/v1/waves/{wave_id}/scores")
+    assert rows == dashboard.wave_rows("scores", db.session.get(Wave, wave_id))
+    vfm = api(
+        f"/api/v1/waves/{wave_id}/gaps?area=contact-centre&dimension=value_for_money"
+    ).get_json()
+    (gap,) = vfm["items"]
+    assert gap["material"] is True and gap["mean_client"] < gap["mean_supplier"]
+    material = api(f"/api/v1/waves/{wave_id}/gaps?material=true&per_page=1000").get_json()["items"]
+    assert ("contact-centre", "value_for_money") in {(g["area"], g["dimension"]) for g in material}
+    alerts = api(f"/api/v1/relationships/{rel_id}/alerts?area=_all&side=all").get_json()["items"]
+    innovation = next(a for a in alerts if a["dimension"] == "innovation")
+    assert innovation["kind"] == "deteriorating"
+    assert innovation["summary"].startswith(
+        "Innovation, both sides, all service areas: deteriorating"
+    )
+    assert any("Mann–Kendall" in line for line in innovation["evidence"])
+    assert [a.summary for a in dashboard.relationship_alerts(rel, side="all", area="_all")] == [
+        a["summary"] for a in alerts
+    ]
+
+
+def test_lists_are_paginated_with_links(api):
+    _, wave_id, _ = demo_ids()
+    first = api(f"/api/v1/waves/{wave_id}/scores?dimension=index&per_page=5").get_json()
+    assert first["total"] == 21 and first["pages"] == 5 and len(first["items"]) == 5
+    assert first["links"]["prev"] is None
+    second = api(first["links"]["next"]).get_json()
+    assert second["page"] == 2 and second["items"][0] != first["items"][0]
+    last = api(f"/api/v1/waves/{wave_id}/scores?dimension=index&per_page=5&page=5").get_json()
+    assert len(last["items"]) == 1 and last["links"]["next"] is None
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/api/v1/relationships?colour=blue", 400, "unknown_parameter"),
+        ("/api/v1/relationships?per_page=0", 400, "invalid_parameter"),
+        ("/api/v1/relationships?per_page=5000", 400, "invalid_parameter"),
+        ("/api/v1/relationships?page=two", 400, "invalid_parameter"),
+        ("/api/v1/waves/{wave}/scores?side=both", 400, "invalid_parameter"),
+        ("/api/v1/waves/{wave}/scores?area=moon", 400, "invalid_parameter"),
+        ("/api/v1/waves/{wave}/scores?role_level=intern", 400, "invalid_parameter"),
+        ("/api/v1/waves/{wave}/gaps?material=yes", 400, "invalid_parameter"),
+        ("/api/v1/relationships/999999/waves", 404, "not_found"),
+        ("/api/v1/waves/999999/scores", 404, "not_found"),
+        ("/api/v1/waves/{open}/scores", 404, "results_not_available"),
+        ("/api/v1/no/such/thing", 404, "not_found"),
+    ],
+)
+def test_errors_are_json_with_a_code(api, path, status, code):
+    rel_id, wave_id, open_id = demo_ids()
+    url = path.format(wave=wave_id, open=open_id, rel=rel_id)
+    response = api(url)
+    template = next(
+        (
+            t
+            for t in DOC["paths"]
+            if re.fullmatch(
+                re.sub(r"\{\w+\}", r"[^/]+", t), url.split("?")[0].removeprefix("/api/v1")
+            )
+        ),
+        None,
+    )
+    body = conforms(response, template, status)
+    assert body["error"]["code"] == code and body["error"]["message"]
+
+
+def test_the_api_is_read_only(site, tokens):  # noqa: F811
+    client = site.app.test_client()
+    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+    for method in ("post", "put", "delete"):
+        assert getattr(client, method)("/api/v1/relationships", headers=headers).status_code == 405
+
+
+# ------------------------------------------------------------------------------ tokens
+
+
+def test_without_a_valid_token_the_answer_is_401(api, tokens, site):  # noqa: F811
+    missing = conforms(api("/api/v1/relationships", token=None), "/relationships", 401)
+    assert missing["error"]["code"] == "missing_token"
+    assert api("/api/v1/relationships", token=None).headers["WWW-Authenticate"].startswith("Bearer")
+    for bad in ("rh_not-a-real-token", tokens["manager"] + "x", ""):
+        response = api("/api/v1/relationships", token=bad)
+        assert response.status_code == 401, bad
+        assert response.get_json()["error"]["code"] == "invalid_token"
+        assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    basic = api("/api/v1/relationships", token=None, Authorization="Basic dXNlcjpwYXNz")
+    assert basic.status_code == 401
+
+
+def test_a_revoked_token_stops_working_at_once(api):
+    token = token_for("manager", "to revoke")
+    assert api("/api/v1/relationships", token=token).status_code == 200
+    record = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == api_tokens.hash_token(token))
+    )
+    api_tokens.revoke_token(record.user, record.id)
+    db.session.commit()
+    assert api("/api/v1/relationships", token=token).status_code == 401
+
+
+def test_a_deactivated_account_s_tokens_stop_working(api):
+    token = token_for("reviewer", "leaver")
+    user = db.session.scalar(select(User).where(User.role == "reviewer"))
+    user_id = user.id
+    user.active = False
+    db.session.commit()
+    try:
+        assert api("/api/v1/relationships", token=token).status_code == 401
+    finally:
+        db.session.get(User, user_id).active = True  # the request ended the session
+        db.session.commit()
+
+
+def test_every_role_reads_the_api_with_its_own_token_and_no_session_is_made(api, tokens):
+    for role, token in tokens.items():
+        response = api("/api/v1/relationships", token=token)
+        assert response.status_code == 200, role
+        assert "Set-Cookie" not in response.headers
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_token_decides_even_beside_a_session(site, tokens):  # noqa: F811
+    browser = site.client("manager")
+    assert browser.get("/api/v1/relationships").status_code == 200  # the session alone
+    bad = browser.get("/api/v1/relationships", headers={"Authorization": "Bearer rh_wrong"})
+    assert bad.status_code == 401
+
+
+def test_tokens_are_stored_only_as_sha256_hashes(tokens):
+    stored = db.session.execute(text("SELECT name, token_hash FROM api_tokens")).all()
+    hashes = {h for _, h in stored}
+    for token in tokens.values():
+        assert token.startswith("rh_") and len(token) >= 40
+        assert hashlib.sha256(token.encode()).hexdigest() in hashes
+        dumped = " ".join(
+            str(v) for row in db.session.execute(text("SELECT * FROM api_tokens")) for v in row
+        )
+        assert token not in dumped and token[3:] not in dumped
+
+
+def test_the_token_page_shows_a_new_token_once_and_revokes(site):  # noqa: F811
+    browser = site.client("reviewer")
+    page = browser.get("/account/api-tokens/")
+    assert page.status_code == 200
+    created = browser.post(
+        "/account/api-tokens/",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "name": "Power BI refresh"},
+    )
+    html = created.get_data(as_text=True)
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
+    token = re.search(r'<code class="app-token" id="new-token">(rh_[^<]+)</code>', html).group(1)
+    assert (
+        site.app.test_client()
+        .get("/api/v1/relationships", headers={"Authorization": f"Bearer {token}"})
+        .status_code
+        == 200
+    )
+    again = browser.get("/account/api-tokens/").get_data(as_text=True)
+    assert token not in again and "Power BI refresh" in again and "Last used" in again
+    record = db.session.scalar(select(ApiToken).where(ApiToken.name == "Power BI refresh"))
+    assert record.last_used_on is not None
+    revoked = browser.post(
+        f"/account/api-tokens/{record.id}/revoke", data={"csrf_token": csrf_token(again)}
+    )
+    assert revoked.status_code == 302
+    assert "is revoked" in browser.get("/account/api-tokens/").get_data(as_text=True)
+    assert (
+        site.app.test_client()
+        .get("/api/v1/relationships", headers={"Authorization": f"Bearer {token}"})
+        .status_code
+        == 401
+    )
+    blank = browser.post(
+        "/account/api-tokens/", data={"csrf_token": csrf_token(again), "name": "  "}
+    )
+    assert blank.status_code == 400 and "Enter a name for the token" in blank.get_data(as_text=True)
+
+
+def test_nobody_revokes_someone_else_s_token(site):  # noqa: F811
+    other = token_for("admin", "admin's")
+    record = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == api_tokens.hash_token(other))
+    )
+    browser = site.client("manager")
+    page = browser.get("/account/api-tokens/").get_data(as_text=True)
+    response = browser.post(
+        f"/account/api-tokens/{record.id}/revoke", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 404
+    assert db.session.get(ApiToken, record.id).revoked_at is None
+
+
+# ------------------------------------------------------------------------------ suppression
+
+
+def truth() -> dict[tuple[str, str, str], int]:
+    """Responses behind every cell of the small wave: side × area × role, margins included."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for (side, area, role), n in SMALL_GROUPS.items():
+        for s, a, r in itertools.product((side, "all"), (area, "_all"), (role, "_all")):
+            counts[(s, a, r)] = counts.get((s, a, r), 0) + n
+    return counts
+
+
+def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api, site):  # noqa: F811
+    k = min_cell_size()
+    shown: dict[tuple[str, str, str], int | None] = {}
+    for role in (None, "executive", "manager", "staff"):
+        query = "dimension=index" + (f"&role_level={role}" if role else "")
+        body = conforms(
+            api(f"/api/v1/waves/{site.small_wave_id}/scores?{query}&per_page=1000"),
+            "/waves/{wave_id}/scores",
+        )
+        for row in body["items"]:
+            shown[(row["side"], row["area"], role or "_all")] = row["n"]
+    counts = truth()
+    for cell, n in shown.items():
+        assert n is None or n == 0 or n >= k, cell  # an empty cell reveals nobody
+        if n is not None:
+            assert n == counts.get(cell, 0), cell
+    assert all(
+        shown.get((s, "tiny-area", r)) is None
+        for s in ("client", "supplier", "all")
+        for r in ("_all", "staff")
+    )
+    # Checked on what the API shows, independently of how the service decides: from every
+    # partition whose total is shown, (a) no group of fewer than k can be taken away, and
+    # (b) no hidden small cell is fixed by the equations "members add up to the total".
+    axes = (
+        ("client", "supplier", "all"),
+        ("big-area", "tiny-area", "_none", "_all"),
+        ("executive", "manager", "staff", "_none", "_all"),
+    )
+    margins = ("all", "_all", "_all")
+    hidden = sorted(c for c, n in counts.items() if n > 0 and shown.get(c) is None)
+    column = {c: i for i, c in enumerate(hidden)}
+    equations = []
+    for axis, values in enumerate(axes):
+        others = [v for a, v in enumerate(axes) if a != axis]
+        for rest in itertools.product(*others):
+
+            def cell(value, rest=rest, axis=axis):  # type: ignore[no-untyped-def]
+                return (*rest[:axis], value, *rest[axis:])
+
+            if shown.get(cell(margins[axis])) is None:
+                continue
+            members = [cell(v) for v in values if v != margins[axis] and cell(v) in column]
+            if members:
+                assert sum(counts[m] for m in members) >= k, (cell(margins[axis]), members)
+                row = np.zeros(len(hidden))
+                row[[column[m] for m in members]] = 1
+                equations.append(row)
+    system = np.array(equations) if equations else np.zeros((0, len(hidden)))
+    rank = np.linalg.matrix_rank(system) if equations else 0
+    for c in hidden:
+        if counts[c] < k:
+            unit = np.zeros(len(hidden))
+            unit[column[c]] = 1
+            assert np.linalg.matrix_rank(np.vstack([system, unit])) > rank, f"{c} can be worked out"
+    gaps = api(f"/api/v1/waves/{site.small_wave_id}/gaps?area=tiny-area&per_page=1000").get_json()[
+        "items"
+    ]
+    assert gaps and all(g["mean_client"] is None and g["suppressed"] for g in gaps)

@@ -1,0 +1,481 @@
+"""The manager dashboard on the demo data (the seed's story), its charts and tables, filters,
+confidentiality on a small wave, the chart cache, and an open wave's response rates.
+
+The demo (14 closed waves, results computed by ``load_demo``) is loaded once for the module
+with its own app; no test here uses the per-test ``app`` fixture, which would empty the tables.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import date
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from sqlalchemy import func, insert, select
+
+from survey_app.extensions import db
+from survey_app.models import Answer, Invitation, Response
+from survey_app.services import charts, dashboard
+from survey_app.services.demo import DEMO_USERS, NAME, load_demo
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.relationships import create_relationship, get_relationship
+from survey_app.services.results import published_rows, stored_rows
+from survey_app.services.waves import close_wave, create_wave, open_wave
+from tests.conftest import _empty_tables, csrf_token, make_app
+
+SVG = "{http://www.w3.org/2000/svg}"
+SMALL = "Small Council — Small Supplier"
+#: The small wave: (side, area key, role level) -> responses. The tiny area has 3 people.
+SMALL_GROUPS = {
+    ("client", "big-area", "staff"): 7,
+    ("client", "big-area", "manager"): 3,
+    ("supplier", "big-area", "staff"): 8,
+    ("client", "tiny-area", "staff"): 2,
+    ("supplier", "tiny-area", "staff"): 1,
+}
+
+
+@dataclass
+class Site:
+    app: object
+    relationship_id: int
+    small_id: int
+    small_wave_id: int
+
+    def client(self, role: str = "manager"):  # type: ignore[no-untyped-def]
+        client = self.app.test_client()
+        _, email, _, password = next(u for u in DEMO_USERS if u[0] == role)
+        page = client.get("/sign-in")
+        signed = client.post(
+            "/sign-in",
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "email": email,
+                "password": password,
+            },
+        )
+        assert signed.status_code == 302
+        return client
+
+
+def build_small_wave() -> tuple[int, int]:
+    """A closed wave of a new relationship: a big area (18 people) and a tiny one (3)."""
+    rel = create_relationship(
+        SMALL,
+        client="Small Council",
+        supplier="Small Supplier",
+        service_areas=["Big area", "Tiny area"],
+    )
+    wave = create_wave(rel, "2024-Q1")
+    open_wave(wave)
+    instrument = frozen_instrument(wave.instrument_version)
+    areas = {a.key: a.id for a in rel.service_areas}
+    rng = np.random.default_rng(7)
+    responses, answers = [], []
+    for (side, area, role), n in SMALL_GROUPS.items():
+        for _ in range(n):
+            rid = uuid.uuid4()
+            responses.append(
+                {
+                    "id": rid,
+                    "wave_id": wave.id,
+                    "instrument_version_id": wave.instrument_version_id,
+                    "side": side,
+                    "service_area_id": areas[area],
+                    "role_level": role,
+                }
+            )
+            answers += [
+                {"response_id": rid, "item_no": j, "value": int(rng.integers(1, 6))}
+                for j in range(len(instrument.items))
+            ]
+    db.session.execute(insert(Response), responses)
+    db.session.execute(insert(Answer), answers)
+    close_wave(wave)  # computes and stores the results
+    db.session.commit()
+    return rel.id, wave.id
+
+
+@pytest.fixture(scope="module")
+def site(migrated, tmp_path_factory):
+    app = make_app(migrated, tmp_path_factory.mktemp("dashboard-instance"))
+    with app.app_context():
+        load_demo(today=date(2012, 10, 20))
+        db.session.commit()
+        small_id, small_wave_id = build_small_wave()
+        rel = get_relationship(NAME)
+        yield Site(app, rel.id, small_id, small_wave_id)
+        db.session.remove()
+        _empty_tables(db)
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def manager(site):
+    return site.client("manager")
+
+
+class Tables(HTMLParser):
+    """Every <table> of a page as rows of cell texts, keyed by the nearest figure id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[str | None, list[list[str]]]] = []
+        self.figure: str | None = None
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        attrs = dict(attrs)
+        if tag == "figure":
+            self.figure = attrs.get("id")
+        elif tag == "table":
+            self.tables.append((attrs.get("id") or self.figure, []))
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        if tag in ("td", "th") and self.cell is not None and self.row is not None:
+            self.row.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.tables[-1][1].append(self.row)
+            self.row = None
+        elif tag == "figure":
+            self.figure = None
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def tables_of(html: str) -> dict[str, list[list[str]]]:
+    parser = Tables()
+    parser.feed(html)
+    return {key: rows for key, rows in parser.tables if key}
+
+
+def svgs_of(html: str) -> list[ET.Element]:
+    return [ET.fromstring(m) for m in re.findall(r"<svg\b.*?</svg>", html, flags=re.S)]
+
+
+def page(client, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def fmt(value: float) -> str:
+    return f"{value:.2f}"
+
+
+# ------------------------------------------------------------------------------ the pages
+
+
+def test_the_manager_sees_every_relationship(site, manager):
+    html = page(manager, "/dashboard/")
+    assert NAME in html and SMALL in html
+    assert f'href="/dashboard/{site.relationship_id}/"' in html
+
+
+def test_the_seed_story_contact_centre_and_new_projects_weak_and_seen_differently(site, manager):
+    html = page(manager, f"/dashboard/{site.relationship_id}/")
+    tables = tables_of(html)
+    heat = {row[0]: row[1:] for row in tables["heat-all"][1:]}
+    head = tables["heat-all"][0][1:]
+    vfm = dict(zip(head, (float(v.split()[0]) for v in heat["Value for money"]), strict=True))
+    weakest = sorted(
+        (
+            "Core ICT infrastructure",
+            "Adult social care",
+            "Revenues",
+            "Contact centre",
+            "New projects",
+        ),
+        key=vfm.get,
+    )
+    assert set(weakest[:2]) == {"Contact centre", "New projects"}
+    # ... and seen differently: a material value-for-money gap in the contact centre, shown
+    material = re.search(
+        r'<ul class="govuk-list govuk-list--bullet" id="material-gaps">(.*?)</ul>', html, re.S
+    )
+    assert material and re.search(
+        r"Value for money</a>, Contact centre: client \d\.\d\d, supplier \d\.\d\d",
+        material.group(1),
+    )
+    contact = page(manager, f"/dashboard/{site.relationship_id}/?area=contact-centre")
+    gap_rows = {row[0]: row for row in tables_of(contact)["gaps-contact-centre"][1:]}
+    assert gap_rows["Value for money"][-1] == "Material gap"
+    assert float(gap_rows["Value for money"][1]) < float(gap_rows["Value for money"][2]) - 0.5
+
+
+def test_the_seed_story_innovation_and_shared_purpose_deteriorating_with_evidence(site, manager):
+    html = page(manager, f"/dashboard/{site.relationship_id}/")
+    alerts = html[html.index('id="alerts"') : html.index('id="dimensions"')]
+    for title in ("Innovation", "Shared purpose"):
+        summary = re.search(
+            rf"<strong>{title}, both sides, all service areas: deteriorating — down (\d+) points "
+            r"since 2009-Q2; Mann–Kendall p (?:&lt;|=) [\d.]+ over 14 waves",
+            alerts,
+        )
+        assert summary, title
+        assert int(summary.group(1)) >= 10
+    assert "EWMA" in alerts and "control limit" in alerts
+    assert "perception gap widening" in alerts.lower()
+
+
+def test_headline_index_per_side_with_band_and_status(site, manager):
+    html = page(manager, f"/dashboard/{site.relationship_id}/")
+    rel = get_relationship(NAME)
+    rows = published_rows("scores", rel, [dashboard.latest_closed_wave(rel)])
+    index = {r["side"]: r for r in rows if r["area"] == "_all" and r["dimension"] == "index"}
+    headline = html[html.index('id="index"') : html.index('id="over-time"')]
+    for side in ("client", "supplier", "all"):
+        assert f'{fmt(index[side]["mean"])} <span class="app-headline__unit">' in headline
+    assert headline.count("govuk-tag--yellow") == 3  # borderline, each side
+    assert "Deteriorating" in headline
+
+
+def test_every_chart_is_valid_svg_with_title_desc_and_a_table(site, manager):
+    for url in (
+        f"/dashboard/{site.relationship_id}/",
+        f"/dashboard/{site.relationship_id}/dimension/innovation",
+    ):
+        html = page(manager, url)
+        svgs = svgs_of(html)
+        assert svgs
+        for svg in svgs:
+            assert svg.get("role") == "img"
+            title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
+            assert title is not None and title.text and desc is not None and desc.text
+            figure_id = title.get("id").removesuffix("-title")
+            assert figure_id in tables_of(html), figure_id
+        assert html.count("Show the data as a table") == len(svgs)
+
+
+def test_the_trend_table_holds_the_stored_means_and_its_ewma_the_stored_one(site, manager):
+    rel = get_relationship(NAME)
+    html = page(manager, f"/dashboard/{site.relationship_id}/")
+    table = tables_of(html)["trend-client-all-index"]
+    _, stored = stored_rows("scores", rel)
+    means = {
+        r["wave"]: r
+        for r in stored
+        if (r["side"], r["area"], r["dimension"]) == ("client", "_all", "index")
+    }
+    assert len(table) == 1 + 14
+    for row in table[1:]:
+        assert row[1] == f"{means[row[0]]['n']:,}"
+        assert row[2] == fmt(means[row[0]]["mean"])
+        assert row[4] == f"{fmt(means[row[0]]['ci_low'])} to {fmt(means[row[0]]['ci_high'])}"
+    _, trends = stored_rows("trends", rel)
+    latest = next(
+        r for r in trends if (r["side"], r["area"], r["dimension"]) == ("client", "_all", "index")
+    )
+    points = dashboard.score_series(
+        rel, dashboard.ordered_closed_waves(rel), "client", "_all", "index"
+    )
+    assert points[-1].ewma == pytest.approx(latest["ewma"])
+    assert points[-1].ewma_lower == pytest.approx(latest["ewma_lower"])
+    assert table[-1][5] == fmt(latest["ewma"])
+
+
+def test_the_heat_map_and_gap_tables_hold_the_stored_numbers(site, manager):
+    rel = get_relationship(NAME)
+    wave = dashboard.latest_closed_wave(rel)
+    scores = {
+        (r["dimension"], r["area_name"]): r
+        for r in published_rows("scores", rel, [wave])
+        if r["side"] == "all"
+    }
+    gaps = {
+        r["dimension_title"]: r for r in published_rows("gaps", rel, [wave]) if r["area"] == "_all"
+    }
+    tables = tables_of(page(manager, f"/dashboard/{site.relationship_id}/"))
+    heat = tables["heat-all"]
+    titles = {r["dimension_title"]: r["dimension"] for r in scores.values()}
+    for row in heat[1:]:
+        for area, cell in zip(heat[0][1:], row[1:], strict=True):
+            stored = scores[(titles[row[0]], area)]
+            assert cell == f"{fmt(stored['mean'])} (n = {stored['n']})"
+    for row in tables["gaps-all"][1:]:
+        assert row[1] == fmt(gaps[row[0]]["mean_client"])
+        assert row[2] == fmt(gaps[row[0]]["mean_supplier"])
+
+
+def test_the_dimension_drill_down_lists_its_items_with_the_stored_scores(site, manager):
+    rel = get_relationship(NAME)
+    wave = dashboard.latest_closed_wave(rel)
+    html = page(
+        manager, f"/dashboard/{site.relationship_id}/dimension/innovation?area=contact-centre"
+    )
+    items = [
+        r
+        for r in published_rows("items", rel, [wave])
+        if r["dimension"] == "innovation" and r["area"] == "contact-centre"
+    ]
+    rows = tables_of(html)["items-table"][1:]
+    instrument = frozen_instrument(wave.instrument_version)
+    assert len(rows) == len(instrument.items_in("innovation"))
+    client = {r["item"]: r for r in items if r["side"] == "client"}
+    for row, item in zip(rows, instrument.items_in("innovation"), strict=True):
+        assert row[1] == f"{fmt(client[item.key]['mean'])} ({client[item.key]['n']})"
+    assert "Service Birmingham" in html  # the statement with the partner's name filled in
+    assert page(manager, f"/dashboard/{site.relationship_id}/dimension/no-such-thing", 404)
+
+
+def test_filters_narrow_and_a_bad_filter_is_a_clear_error(site, manager):
+    html = page(manager, f"/dashboard/{site.relationship_id}/?side=supplier&area=contact-centre")
+    assert "Health index, 2012-Q3: Contact centre" in html
+    assert "trend-supplier-contact-centre-index" in html and "trend-client-" not in html
+    assert "heat-supplier" in html
+    bad = page(manager, f"/dashboard/{site.relationship_id}/?side=both&area=nowhere", 400)
+    assert "Select whose answers to show" in bad and "Select a service area from the list" in bad
+    assert "govuk-error-summary" in bad
+
+
+def test_a_role_level_filter_suppresses_small_groups(site, manager):
+    html = page(manager, f"/dashboard/{site.relationship_id}/?role_level=executive")
+    assert "Showing the executive or director level only" in html
+    heat = tables_of(html)["heat-all"]
+    cells = [c for row in heat[1:] for c in row[1:]]
+    assert "Fewer than 5 responses" in cells
+    for cell in cells:
+        if cell[0].isdigit():
+            assert int(cell.split("n = ")[1].rstrip(")")) >= 5
+
+
+def test_an_open_wave_shows_its_response_rate_per_party(site, manager):
+    html = page(manager, f"/dashboard/{site.relationship_id}/")
+    assert "Wave 2012-Q4 is open" in html
+    rel = get_relationship(NAME)
+    wave = next(w for w in dashboard.open_waves(rel))
+    rows = {row[0]: row for row in tables_of(html)[f"rates-{wave.id}"][1:]}
+    for party in rel.parties:
+        issued, used = db.session.execute(
+            select(func.count(Invitation.id), func.count(Invitation.used_on)).where(
+                Invitation.wave_id == wave.id, Invitation.party_id == party.id
+            )
+        ).one()
+        row = rows[party.name]
+        assert row[2] == f"{issued:,}" and row[4] == f"{used:,}"
+        assert row[5] == f"{100 * used / issued:.0f}%"
+
+
+def test_an_agreed_action_is_marked_on_its_dimension_chart(site, manager):
+    from survey_app.models import Action
+
+    rel = get_relationship(NAME)
+    # The Action row as survey_app.services.actions.record_action stores it (baseline: the
+    # latest closed wave when it was agreed).
+    db.session.add(
+        Action(
+            relationship_id=rel.id,
+            dimension_key="innovation",
+            baseline_wave_id=dashboard.latest_closed_wave(rel).id,
+            what="Set up a joint innovation board",
+            owner="Head of ICT",
+            due_on=date(2013, 3, 31),
+            status="open",
+            created_by="manager@demo.example",
+        )
+    )
+    db.session.commit()
+    html = page(manager, f"/dashboard/{site.relationship_id}/dimension/innovation")
+    assert "Action 1, agreed after 2012-Q3: Set up a joint innovation board" in html
+    svg = svgs_of(html)[0]
+    assert " Action 1" in [t.text for t in svg.iter(f"{SVG}text")]
+
+
+# ------------------------------------------------------------------------------ confidentiality
+
+
+def test_a_three_person_area_is_never_shown_nor_recoverable_on_the_page(site, manager):
+    html = page(manager, f"/dashboard/{site.small_id}/?area=tiny-area")
+    headline = html[html.index('id="index"') : html.index('id="over-time"')]
+    assert headline.count("Fewer than 5 responses") == 3
+    heat = tables_of(html)["heat-all"]
+    columns = heat[0]
+    tiny, big = columns.index("Tiny area"), columns.index("Big area")
+    for row in heat[1:]:
+        assert row[tiny] == "Fewer than 5 responses"
+        # the big area would give the tiny one away by subtraction from the total
+        assert row[big] == "Hidden so that a smaller group cannot be worked out"
+    gaps = tables_of(html)["gaps-tiny-area"]
+    assert all(row[1] == "Fewer than 5 responses" for row in gaps[1:])
+
+
+def test_a_role_filter_never_gives_a_small_role_group_away(site, manager):
+    # 3 client managers in the big area: the staff figure would reveal them by subtraction
+    for role in ("manager", "staff"):
+        html = page(
+            manager, f"/dashboard/{site.small_id}/?side=client&area=big-area&role_level={role}"
+        )
+        headline = html[html.index('id="index"') : html.index('id="over-time"')]
+        assert 'class="app-headline__value"' not in headline, role
+
+
+# ------------------------------------------------------------------------------ the cache
+
+
+def test_charts_are_cached_per_closed_wave_and_rebuilt_after_a_recompute(
+    site, manager, monkeypatch
+):
+    renders = []
+    real = charts.figure_svg
+
+    def counting(draw, size):  # type: ignore[no-untyped-def]
+        renders.append(size)
+        return real(draw, size)
+
+    monkeypatch.setattr(charts, "figure_svg", counting)
+    url = f"/dashboard/{site.relationship_id}/?area=revenues"
+    first = page(manager, url)
+    cached = len(renders)
+    assert cached >= 4  # two trend charts, the gap chart, the heat map (and the open wave)
+    second = page(manager, url)
+    assert len(renders) - cached == 1  # only the open wave's response rate: never cached
+    assert svgs_of(first)[0].find(f"{SVG}title").text == svgs_of(second)[0].find(f"{SVG}title").text
+
+    from survey_app.services.results import recompute
+
+    recompute(get_relationship(NAME))
+    db.session.commit()
+    before = len(renders)
+    page(manager, url)
+    assert len(renders) - before >= 4  # the stored results changed: every chart drawn again
+
+
+def test_a_relationship_with_only_an_open_wave_shows_its_response_rate(site, manager):
+    from survey_app.services.invitations import issue_invitations
+
+    rel = create_relationship(
+        "New Council — New Supplier",
+        client="New Council",
+        supplier="New Supplier",
+        service_areas=["Estates"],
+    )
+    wave = create_wave(rel, "2025-Q1")
+    open_wave(wave)
+    issue_invitations(wave, "client", 4, service_area=rel.service_areas[0])
+    db.session.commit()
+    html = page(manager, f"/dashboard/{rel.id}/")
+    assert "No wave of this relationship has closed yet" in html
+    rows = tables_of(html)[f"rates-{wave.id}"]
+    assert rows[1] == ["New Council", "Estates", "4", "0", "0", "0%"]
+    page(manager, f"/dashboard/{rel.id}/dimension/trust", 404)
+
+
+def test_a_role_filter_on_a_drill_down_hides_small_groups_of_items(site, manager):
+    html = page(manager, f"/dashboard/{site.small_id}/dimension/trust?role_level=manager")
+    rows = tables_of(html)["items-table"][1:]
+    cells = [cell for row in rows for cell in row[1:-1]]
+    assert rows and cells
+    assert all(c.startswith(("Fewer than 5", "Hidden", "No responses")) for c in cells), cells
