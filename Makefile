@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 ASSETS := survey_app/static/govuk-frontend.min.css
 PG_URL ?= $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
 
-.PHONY: run test setup assets migrate demo lint test-sqlite test-postgres clean
+.PHONY: run test setup assets browser migrate demo lint test-sqlite test-postgres clean
 
 run: setup migrate
 	$(BIN)/relhealth demo
@@ -32,6 +32,19 @@ $(ASSETS): package.json package-lock.json
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js survey_app/static/
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css $(ASSETS)
 
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here):
+# installed with apt when missing and we are root; otherwise those tests are skipped, and say so.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "== Installing Chromium for the browser tests (apt-get install chromium) =="; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+			&& test -x "$(CHROMIUM)"; \
+	else \
+		echo "== Chromium is missing at $(CHROMIUM) and only root can install it (apt-get install chromium): the browser tests will be SKIPPED =="; \
+	fi
+
 migrate: setup
 	$(BIN)/relhealth db upgrade
 
@@ -41,12 +54,13 @@ demo: migrate
 lint: setup
 	$(BIN)/ruff check .
 
-# The suite runs on SQLite, then on PostgreSQL when it answers (CI requires it).
-test: setup lint migrate
+# The suite runs on SQLite, then on PostgreSQL when it answers (CI requires it). The browser
+# tests (markup, keyboard, axe, CSP: nothing database-specific) run in the SQLite pass only.
+test: setup lint migrate browser
 	DATABASE_URL= $(PY) -m pytest -q
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(subst +psycopg,,$(PG_URL))', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "== PostgreSQL answers at $(PG_URL): running the suite against it =="; \
-		DATABASE_URL='$(PG_URL)' $(PY) -m pytest -q; \
+		echo "== PostgreSQL answers at $(PG_URL): running the suite against it (browser tests ran above: they test pages, not the database) =="; \
+		DATABASE_URL='$(PG_URL)' $(PY) -m pytest -q -m "not browser"; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL is required (REQUIRE_POSTGRES) but does not answer at $(PG_URL)"; exit 1; \
 	else \

@@ -1,0 +1,335 @@
+"""Real-browser fixtures: the service under gunicorn, driven by Debian's Chromium.
+
+- ``live_server`` (one per run): ``gunicorn -c gunicorn.conf.py wsgi:app`` in a subprocess on
+  a free 127.0.0.1 port, against the run's migrated test database (``migrated`` in
+  ``tests/conftest.py``), so pages come from the production entry point with production
+  headers (CSP with a nonce, no ``TESTING``). Test data is made in-process with ``factory``
+  and ``client``; the server sees it because it shares the database, and the ``app``
+  fixture empties the tables after each test as usual.
+- ``browser``: one ``/usr/bin/chromium`` (``CHROMIUM`` overrides) for all the browser tests,
+  launched through Playwright with the flags that keep it off the network.
+- ``page``: a fresh context per test, under the app's real Content-Security-Policy;
+  ``console`` records what the page logged. ``audit_page``: the same with axe-core
+  loaded into every document (see its docstring for why not ``add_script_tag``).
+- On a failing browser test a full-page screenshot goes to ``test-artifacts/screenshots/``.
+
+When Chromium is missing the browser tests are skipped with the reason (``make test``
+installs it when run as root); set ``REQUIRE_BROWSER=1`` to make that a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_SECRET
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# --disable-background-networking and friends: without them Chromium keeps trying to
+# reach Google's services, which floods a machine that has no route to them.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+SERVER_START_TIMEOUT_S = 30
+ACTION_TIMEOUT_MS = 10_000
+
+
+# ----------------------------------------------------------------- the server
+
+
+@dataclass
+class LiveServer:
+    url: str
+    log_path: Path
+    _log_offset: int = 0
+
+    def new_log(self) -> str:
+        """What the server logged since the last call."""
+        with self.log_path.open(encoding="utf-8", errors="replace") as handle:
+            handle.seek(self._log_offset)
+            text = handle.read()
+            self._log_offset = handle.tell()
+        return text
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"gunicorn exited with {process.returncode}:\n{log_path.read_text()}"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"gunicorn did not answer within {SERVER_START_TIMEOUT_S}s:\n{log_path.read_text()}"
+    )
+
+
+def _start_gunicorn(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
+    for _ in range(3):  # another process may take the probed port before gunicorn binds it
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        try:
+            _wait_until_serving(url, process, log_path)
+            return process, url
+        except RuntimeError:
+            _stop(process)
+            if "Address already in use" not in log_path.read_text():
+                raise
+    raise RuntimeError(f"gunicorn could not bind a port:\n{log_path.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The service under gunicorn (two workers, as ``make run``) on the test database."""
+    folder = tmp_path_factory.mktemp("live-server")
+    log_path = folder / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated,
+        "SECRET_KEY": TEST_SECRET,
+        "RELHEALTH_INSTANCE_PATH": str(folder / "instance"),
+        "GUNICORN_WORKERS": "2",
+    }
+    process, url = _start_gunicorn(env, log_path)
+    try:
+        yield LiveServer(url=url, log_path=log_path)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(browser, live_server: LiveServer) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Every browser test also fails if the server logged a traceback meanwhile.
+    (``browser`` first: without Chromium the test is skipped before a server starts.)"""
+    live_server.new_log()
+    yield
+    log = live_server.new_log()
+    assert "Traceback" not in log, f"the server logged an error during the test:\n{log}"
+
+
+# ----------------------------------------------------------------- the browser
+
+
+class _Chromium:
+    """One Chromium for the browser tests, started by the first and stopped as soon as the
+    last is done rather than at the end of the run: while Playwright's sync API is started
+    it leaves an asyncio loop marked running, and any later test calling ``asyncio.run``
+    would fail."""
+
+    def __init__(self) -> None:
+        self._playwright = None
+        self._browser = None
+
+    def get(self):  # type: ignore[no-untyped-def]
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            try:
+                self._browser = self._playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=CHROMIUM_ARGS
+                )
+            except BaseException:
+                self.stop()
+                raise
+        return self._browser
+
+    def stop(self) -> None:
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = None
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+_chromium = _Chromium()
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        reason = (
+            f"Chromium not found at {CHROMIUM}: the browser tests were NOT run "
+            "(`make test` installs it with apt when run as root; or set CHROMIUM)"
+        )
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return _chromium.get()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or nextitem.get_closest_marker("browser") is None:
+            _chromium.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _chromium.stop()
+
+
+@dataclass
+class ConsoleLog:
+    """Console messages and uncaught errors of the test's page, as the browser reported them."""
+
+    messages: list[tuple[str, str, str]] = field(default_factory=list)  # (type, text, url)
+    documents: set[str] = field(default_factory=set)  # URLs the page navigated to
+
+    def attach(self, page) -> None:  # type: ignore[no-untyped-def]
+        page.on("console", lambda m: self.messages.append((m.type, m.text, m.location["url"])))
+        page.on("pageerror", lambda error: self.messages.append(("pageerror", str(error), "")))
+        page.on(
+            "response",
+            lambda r: self.documents.add(r.url) if r.request.is_navigation_request() else None,
+        )
+
+    def errors(self) -> list[str]:
+        """Errors, less the browser's note that a page it navigated to answered 4xx or 5xx
+        (the status is the test's to check; a failed image, style or script still counts)."""
+        return [
+            text
+            for kind, text, url in self.messages
+            if kind in ("error", "pageerror")
+            and not (text.startswith("Failed to load resource") and url in self.documents)
+        ]
+
+    def csp_violations(self) -> list[str]:
+        return [
+            text
+            for _, text, _ in self.messages
+            if re.search(r"Content[- ]Security[- ]Policy|Refused to", text, re.IGNORECASE)
+        ]
+
+
+@pytest.fixture
+def console() -> ConsoleLog:
+    return ConsoleLog()
+
+
+def _new_page(
+    browser, live_server: LiveServer, console: ConsoleLog, init_script: Path | None = None
+):  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-GB", viewport={"width": 1024, "height": 768}
+    )
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    if init_script is not None:
+        context.add_init_script(path=init_script)
+    page = context.new_page()
+    console.attach(page)
+    return context, page
+
+
+@pytest.fixture
+def page(browser, live_server: LiveServer, console: ConsoleLog):  # type: ignore[no-untyped-def]
+    """A page in a fresh browser context, under the app's own Content-Security-Policy."""
+    context, page = _new_page(browser, live_server, console)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def audit_page(browser, live_server: LiveServer, console: ConsoleLog, axe_source: Path):  # type: ignore[no-untyped-def]
+    """A ``page`` with axe-core loaded into every document it opens.
+
+    axe goes in as an init script (the DevTools protocol adds it to each new document),
+    not with ``add_script_tag``: that one inlines the file into a ``<script>`` element,
+    which the app's CSP rightly refuses, and lifting the CSP for the audit would hide the
+    very failures the audit's CSP checks look for. axe is inert until ``axe.run``.
+    """
+    context, page = _new_page(browser, live_server, console, init_script=axe_source)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> Path:
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `make setup` (npm ci installs axe-core)")
+    return AXE_JS
+
+
+# ----------------------------------------------------------------- screenshots on failure
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+    report = yield
+    if report.when == "call" and report.failed:
+        funcargs = getattr(item, "funcargs", {})
+        for name in ("page", "audit_page"):
+            page = funcargs.get(name)
+            if page is None or page.is_closed():
+                continue
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", item.nodeid.split("::", 1)[-1]).strip("-")
+            database = (
+                "postgresql" if "postgres" in os.environ.get("DATABASE_URL", "") else "sqlite"
+            )
+            path = SCREENSHOTS / f"{database}-{slug}.png"
+            try:
+                page.screenshot(path=str(path), full_page=True)
+                report.sections.append(("screenshot", f"{path} (at {page.url})"))
+            except Exception as exc:  # a crashed page must not hide the real failure
+                report.sections.append(("screenshot", f"could not be taken: {exc}"))
+    return report
