@@ -13,11 +13,22 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from instruments import Instrument, Item
 from survey_app.database import write_transaction
 from survey_app.extensions import db
-from survey_app.models import ROLE_LEVELS, Answer, Comment, Draft, Invitation, Response, Wave
+from survey_app.models import (
+    ROLE_LEVELS,
+    Answer,
+    Comment,
+    Draft,
+    InstrumentVersion,
+    Invitation,
+    Relationship,
+    Response,
+    Wave,
+)
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.invitations import hash_token
 
@@ -155,8 +166,23 @@ def open_link(token: str) -> RespondentContext:
     return load_context(hash_token(token))
 
 
+# Every survey page needs the invitation, its party, the wave, the relationship's
+# parties and the instrument version: one query (and one for the parties) rather
+# than a lazy load each. The frozen definition is parsed once per process (cached
+# by content hash), so it is only read from the database on a cache miss.
+_CONTEXT_LOADS = (
+    joinedload(Invitation.party),
+    joinedload(Invitation.wave).options(
+        joinedload(Wave.instrument_version).options(defer(InstrumentVersion.definition)),
+        joinedload(Wave.relationship).options(selectinload(Relationship.parties)),
+    ),
+)
+
+
 def load_context(token_hash: str) -> RespondentContext:
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == token_hash).options(*_CONTEXT_LOADS)
+    )
     if invitation is None:
         raise UnknownLink()
     if invitation.used_on is not None:
@@ -195,15 +221,29 @@ def load_draft(ctx: RespondentContext) -> dict[str, Any]:
 
 
 def save_draft(ctx: RespondentContext, data: dict[str, Any]) -> None:
-    """Store the respondent's answers so far (the request commits)."""
-    draft = db.session.get(Draft, ctx.token_hash)
-    if draft is None:
-        draft = Draft(token_hash=ctx.token_hash, wave_id=ctx.wave.id, data=data)
-        db.session.add(draft)
-    else:
-        draft.data = dict(data)
-    draft.updated_on = date.today()
-    db.session.flush()
+    """Store the respondent's answers so far, in a write transaction of its own (committed).
+
+    The request has already read in a deferred transaction; on SQLite, turning that
+    into a write fails at once with "database is locked" whenever another worker
+    has written since (the busy timeout does not apply to that case). So the draft
+    is written, like a submit, in a transaction that takes the write lock first,
+    and only while the wave is still open (closing deletes drafts).
+    """
+    token_hash, wave_id = ctx.token_hash, ctx.wave.id
+    with write_transaction():
+        state = db.session.scalar(
+            select(Wave.state).where(Wave.id == wave_id).with_for_update(read=True)
+        )
+        if state != "open":
+            raise WaveClosed()
+        draft = db.session.get(Draft, token_hash)
+        if draft is None:
+            draft = Draft(token_hash=token_hash, wave_id=wave_id, data=dict(data))
+            db.session.add(draft)
+        else:
+            draft.data = dict(data)
+        draft.updated_on = date.today()
+        db.session.flush()
 
 
 def about_answers(ctx: RespondentContext, draft: dict[str, Any]) -> dict[str, str | None] | None:
