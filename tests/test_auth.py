@@ -184,7 +184,7 @@ def test_next_never_leads_off_the_site(client, target):
     make_user("manager")
     response = sign_in(client, "manager@council.example", next=target)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/dashboard/", "the landing page, never the target"
 
 
 def test_next_keeps_a_local_path_with_its_query(client):
