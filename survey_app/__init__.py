@@ -39,6 +39,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    from survey_app.web import access, auth
+
+    auth.init_app(app)  # Flask-Login: sessions, user loader, the way to the sign-in page
+    access.init_app(app)  # every request: the view's declared access, before the CSRF check
     csrf.init_app(app)
     WTFormsHelpers(app)
     _configure_templates(app)
@@ -49,6 +53,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(survey.bp)
+    app.register_blueprint(auth.bp)
+    from survey_app.web import admin, admin_import, downloads
+
+    app.register_blueprint(downloads.bp)  # /downloads (reviewers)
+    app.register_blueprint(admin_import.bp)  # /admin/import (admins)
+    admin.init_app(app)  # /admin (admins) and /actions (managers): survey administration
+    from survey_app.web import api, dashboard
+
+    app.register_blueprint(dashboard.bp)  # /dashboard (managers)
+    app.register_blueprint(api.bp)  # /api/v1 (read-only JSON, bearer tokens)
+    app.register_blueprint(api.tokens_bp)  # /account/api-tokens (any signed-in account)
+    access.public(pages.bp)
+    access.public(survey.bp)  # respondents have no account
     errors.init_app(app)
 
     from survey_app import cli

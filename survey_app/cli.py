@@ -305,11 +305,143 @@ def demo(seed: int, links: int) -> None:
         click.echo(line)
 
 
+# ------------------------------------------------------------ export and import
+
+
+def _only_relationship(relationship: str | None) -> Any:
+    """The relationship named, or the only one there is."""
+    from sqlalchemy import func, select
+
+    from survey_app.models import Relationship
+    from survey_app.services.relationships import get_relationship
+
+    if relationship:
+        return get_relationship(relationship)
+    count = db.session.scalar(select(func.count()).select_from(Relationship))
+    if count != 1:
+        raise ServiceError(
+            f"name the relationship with --relationship (there are {count or 'no'} relationships)"
+        )
+    return db.session.scalar(select(Relationship))
+
+
+@click.command("export")
+@click.option(
+    "--table",
+    required=True,
+    type=click.Choice(["scores", "items", "reliability", "gaps", "trends", "drivers",
+                       "responses", "codebook", "all"]),
+    help="Which table (all = every results table in one workbook, XLSX only).",
+)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "sav"]), default="csv",
+    show_default=True,
+)  # fmt: skip
+@click.option("--relationship", "-r", help="Relationship name or id (needed if there are several).")
+@click.option("--wave", help="One closed wave's label (default: all closed waves).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write (default: standard output).",
+)
+@one_transaction
+def export(
+    table: str, fmt: str, relationship: str | None, wave: str | None, output: Path | None
+) -> None:
+    """Write a download (a results table, the raw responses or the codebook) to a file or stdout."""
+    from survey_app.services.exports import export_scope, prepare_download, record_download
+
+    scope = export_scope(_only_relationship(relationship), wave)
+    download = prepare_download(table, fmt, scope)
+    if output is None:
+        stream = sys.stdout.buffer
+        for chunk in download.chunks:
+            stream.write(chunk)
+        stream.flush()
+    else:
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            with partial.open("wb") as handle:
+                for chunk in download.chunks:
+                    handle.write(chunk)
+            partial.replace(output)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        click.echo(f"Wrote {output} ({table}, {fmt}, {scope.description})", err=True)
+    record_download(download, actor="cli")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--relationship", "-r", help="Relationship name or id (needed if there are several).")
+@click.option("--wave", help="Import only this wave's rows (rows with a blank wave get it).")
+@one_transaction
+def import_command(file: Path, relationship: str | None, wave: str | None) -> None:
+    """Import historical responses from FILE (CSV or XLSX in the responses layout).
+
+    All or nothing: any bad row and nothing is stored; every problem is listed.
+    """
+    from survey_app.services.imports import import_responses
+
+    report = import_responses(file, _only_relationship(relationship), wave_label=wave, actor="cli")
+    for line in report.lines():
+        click.echo(line)
+
+
+# ------------------------------------------------------------ results
+
+
+@click.command("recompute")
+@click.option("--relationship", "-r", help="Relationship name or id (default: every one).")
+@click.option(
+    "--wave",
+    help="Rebuild one closed wave (and any later one, whose status depends on it).",
+)
+@one_transaction
+def recompute(relationship: str | None, wave: str | None) -> None:
+    """Rebuild the stored results of closed waves (scores, items, gaps ... and trends)."""
+    from sqlalchemy import select
+
+    from survey_app.models import Relationship
+    from survey_app.services.relationships import get_relationship
+    from survey_app.services.results import recompute as rebuild
+    from survey_app.services.waves import get_wave
+
+    if relationship:
+        relationships = [get_relationship(relationship)]
+    else:
+        relationships = list(db.session.scalars(select(Relationship).order_by(Relationship.id)))
+    if wave is None:
+        if not relationships:
+            click.echo("There are no relationships: nothing to compute")
+        for rel in relationships:
+            assert rel is not None
+            click.echo(rebuild(rel).line())
+        return
+    matches = [
+        (rel, found)
+        for rel in relationships
+        if rel is not None and (found := get_wave(rel, wave, required=False)) is not None
+    ]
+    if not matches:
+        where = f"relationship {relationship!r}" if relationship else "any relationship"
+        raise ServiceError(f"{where} has no wave {wave!r}")
+    if len(matches) > 1:
+        raise ServiceError(f"several relationships have a wave {wave!r}: name one with --relationship")
+    rel, found = matches[0]
+    click.echo(rebuild(rel, found).line())
+
+
 def init_app(app: Flask) -> None:
     for group in (relationship_cli, wave_cli, user_cli, instrument_cli):
         app.cli.add_command(group)
+    app.cli.add_command(recompute)
     app.cli.add_command(invite)
     app.cli.add_command(demo)
+    app.cli.add_command(export)
+    app.cli.add_command(import_command)
 
 
 def main() -> None:

@@ -1,18 +1,27 @@
 """Typed SQLAlchemy models of DESIGN §2."""
 
+from survey_app.models.admin import ACTION_STATUSES, ALERT_SIDES, Action, InvitationAddress
+from survey_app.models.api_token import ApiToken
+from survey_app.models.auth import SignInAttempt
 from survey_app.models.base import Base, IllegalTransition
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.relationship import SIDES, Party, Relationship, ServiceArea
 from survey_app.models.response import Answer, Comment, Response
+from survey_app.models.results import RESULT_SCOPES, ResultTable
 from survey_app.models.user import ROLES, AuditEvent, User
 from survey_app.models.wave import ROLE_LEVELS, WAVE_STATES, Draft, Invitation, Wave
 
 __all__ = [
+    "ACTION_STATUSES",
+    "ALERT_SIDES",
     "ROLES",
+    "RESULT_SCOPES",
     "ROLE_LEVELS",
     "SIDES",
     "WAVE_STATES",
+    "Action",
     "Answer",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "Comment",
@@ -20,10 +29,13 @@ __all__ = [
     "IllegalTransition",
     "InstrumentVersion",
     "Invitation",
+    "InvitationAddress",
     "Party",
     "Relationship",
     "Response",
+    "ResultTable",
     "ServiceArea",
+    "SignInAttempt",
     "User",
     "Wave",
 ]

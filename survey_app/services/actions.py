@@ -1,0 +1,572 @@
+"""Actions: what a relationship's managers agree to do about an alert or a dimension, and what
+has changed since.
+
+This is the loop the best supplier-relationship programmes run — measure both sides, agree
+actions on the gaps, re-measure. An action belongs to a relationship and a dimension (or the
+health index, ``index``), optionally to an alert of a closed wave (its wave, side, service area
+and dimension, as the results tables name them). Its **baseline** is the alert's wave, or else
+the latest closed wave when it was agreed; once a later wave has closed,
+:func:`change_since_action` gives the change of that dimension from the baseline to the latest
+closed wave with the statistics of a change between waves (DESIGN §4.10: difference, Hedges' g
+with its CI, Welch p), computed from the answers of those two waves read in bulk.
+
+For the dashboard (stable signatures):
+
+* :func:`actions_for` ``(relationship, dimension_key=None) -> list[Action]`` — oldest first;
+  ``Action.marker_wave_label`` is the wave after which to mark it on a trend chart.
+* :func:`change_since_action` ``(action) -> ActionChange``; :func:`changes_since_actions`
+  ``(actions) -> dict[action id, ActionChange]`` loads each wave once for many actions.
+* :func:`current_alerts` ``(relationship) -> list[Alert]`` — the latest closed wave's alerts.
+
+Services flush; the request commits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+from sqlalchemy import select
+
+from analysis import gaps
+from survey_app.extensions import db
+from survey_app.models import ACTION_STATUSES, Action, Relationship, User, Wave
+from survey_app.services import ServiceError, audit
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.results import min_cell_size, published_rows
+from survey_app.services.scoring import (
+    AREA_ALL,
+    AREA_NONE,
+    INDEX,
+    INDEX_TITLE,
+    Layout,
+    load_answers,
+    ordered_closed_waves,
+    score_wave,
+    version_changes,
+)
+
+MAX_WHAT = 2000
+MAX_OWNER = 200
+#: Statuses of a score cell that make it an alert (DESIGN §4.12).
+ALERT_STATUSES = ("deteriorating", "watch")
+#: The groups whose change is reported for every action, in this order.
+CHANGE_SIDES = ("client", "supplier", "all")
+SIDE_NAMES = {
+    "client": "Client staff",
+    "supplier": "Supplier staff",
+    "all": "Both sides",
+    "gap": "Gap between the sides",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ================================================================================== alerts
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert of a closed wave, as the results tables give it (suppressed cells never)."""
+
+    wave_id: int
+    wave_label: str
+    side: str  # client, supplier, all — or gap: the perception gap between the sides
+    area: str  # a service area key, _none or _all
+    area_name: str
+    dimension: str
+    dimension_title: str
+    status: str  # deteriorating / watch, or "gap widening"
+    summary: str
+
+    @property
+    def reference(self) -> str:
+        """A compact, URL-safe name of the alert: ``wave id:side:area:dimension``."""
+        return f"{self.wave_id}:{self.side}:{self.area}:{self.dimension}"
+
+    @property
+    def group(self) -> str:
+        return f"{SIDE_NAMES.get(self.side, self.side)}, {self.area_name}"
+
+
+def _alerts_of(relationship: Relationship, wave: Wave) -> list[Alert]:
+    try:
+        scores = published_rows("scores", relationship, [wave])
+        gap_rows = published_rows("gaps", relationship, [wave])
+    except ServiceError:
+        return []  # results not stored (yet): no alerts to act on
+    alerts = [
+        Alert(
+            wave.id,
+            wave.label,
+            row["side"],
+            row["area"],
+            row["area_name"],
+            row["dimension"],
+            row["dimension_title"],
+            row["status"],
+            row.get("status_summary") or "",
+        )
+        for row in scores
+        if not row.get("suppressed") and row.get("status") in ALERT_STATUSES
+    ]
+    alerts += [
+        Alert(
+            wave.id,
+            wave.label,
+            "gap",
+            row["area"],
+            row["area_name"],
+            row["dimension"],
+            row["dimension_title"],
+            "gap widening",
+            row.get("gap_alert_summary") or "",
+        )
+        for row in gap_rows
+        if not row.get("suppressed") and row.get("gap_alert")
+    ]
+    order = {"deteriorating": 0, "gap widening": 1, "watch": 2}
+    return sorted(alerts, key=lambda a: (order.get(a.status, 3), a.dimension != INDEX))
+
+
+def current_alerts(relationship: Relationship) -> list[Alert]:
+    """The alerts of the relationship's latest closed wave (deteriorating first)."""
+    closed = ordered_closed_waves(relationship)
+    return _alerts_of(relationship, closed[-1]) if closed else []
+
+
+def find_alert(relationship: Relationship, reference: str) -> Alert | None:
+    """The alert a :attr:`Alert.reference` names, if that closed wave still shows it."""
+    wave_id, _, rest = (reference or "").partition(":")
+    if not wave_id.isdigit():
+        return None
+    wave = db.session.get(Wave, int(wave_id))
+    if wave is None or wave.relationship_id != relationship.id or wave.state != "closed":
+        return None
+    return next((a for a in _alerts_of(relationship, wave) if a.reference == reference), None)
+
+
+# ================================================================================= actions
+
+
+def dimension_choices(relationship: Relationship) -> list[tuple[str, str]]:
+    """(key, title) of the dimensions an action can be about: those of the relationship's
+    latest wave's instrument (closed waves first), then the health index."""
+    closed = ordered_closed_waves(relationship)
+    wave = (
+        closed[-1]
+        if closed
+        else db.session.scalar(
+            select(Wave).where(Wave.relationship_id == relationship.id).order_by(Wave.id.desc())
+        )
+    )
+    if wave is None:
+        return []
+    instrument = frozen_instrument(wave.instrument_version)
+    return [(d.key, d.title) for d in instrument.dimensions] + [(INDEX, INDEX_TITLE)]
+
+
+def dimension_title(relationship: Relationship, key: str) -> str:
+    return dict(dimension_choices(relationship)).get(key, key)
+
+
+def actions_for(relationship: Relationship, dimension_key: str | None = None) -> list[Action]:
+    """The relationship's actions (of one dimension if given), oldest first."""
+    query = select(Action).where(Action.relationship_id == relationship.id)
+    if dimension_key is not None:
+        query = query.where(Action.dimension_key == dimension_key)
+    return list(db.session.scalars(query.order_by(Action.created_at, Action.id)))
+
+
+def get_action(relationship: Relationship, action_id: int) -> Action | None:
+    action = db.session.get(Action, action_id)
+    if action is None or action.relationship_id != relationship.id:
+        return None
+    return action
+
+
+def _check(
+    relationship: Relationship, dimension_key: str, what: str, owner: str, status: str
+) -> tuple[str, str]:
+    what, owner = (what or "").strip(), (owner or "").strip()
+    problems = []
+    if dimension_key not in dict(dimension_choices(relationship)):
+        problems.append(f"{dimension_key!r} is not a dimension of {relationship.name!r}")
+    if not what:
+        problems.append("the action needs a description")
+    elif len(what) > MAX_WHAT:
+        problems.append(f"the description must be {MAX_WHAT:,} characters or fewer")
+    if not owner:
+        problems.append("the action needs an owner")
+    elif len(owner) > MAX_OWNER:
+        problems.append(f"the owner must be {MAX_OWNER} characters or fewer")
+    if status not in ACTION_STATUSES:
+        problems.append(f"status must be one of {', '.join(ACTION_STATUSES)}")
+    if problems:
+        raise ServiceError("; ".join(problems))
+    return what, owner
+
+
+def record_action(
+    relationship: Relationship,
+    *,
+    dimension_key: str,
+    what: str,
+    owner: str,
+    due_on: date,
+    actor: User,
+    status: str = "open",
+    alert: Alert | None = None,
+) -> Action:
+    """Record an agreed action on a dimension, or on an alert (whose dimension it takes)."""
+    if alert is not None:
+        dimension_key = alert.dimension
+    what, owner = _check(relationship, dimension_key, what, owner, status)
+    closed = ordered_closed_waves(relationship)
+    baseline = db.session.get(Wave, alert.wave_id) if alert else (closed[-1] if closed else None)
+    action = Action(
+        relationship_id=relationship.id,
+        dimension_key=dimension_key,
+        alert_wave_id=alert.wave_id if alert else None,
+        alert_side=alert.side if alert else None,
+        alert_area=alert.area if alert else None,
+        baseline_wave_id=baseline.id if baseline else None,
+        what=what,
+        owner=owner,
+        due_on=due_on,
+        status=status,
+        created_by_id=actor.id,
+        created_by=actor.name or actor.email,
+    )
+    db.session.add(action)
+    db.session.flush()
+    audit.record(
+        "action.create",
+        actor=actor,
+        action_id=action.id,
+        relationship=relationship.id,
+        dimension=dimension_key,
+        alert=alert.reference if alert else None,
+        status=status,
+    )
+    return action
+
+
+def update_action(
+    action: Action, *, what: str, owner: str, due_on: date, status: str, actor: User
+) -> Action:
+    """Change an action's description, owner, due date or status (audited by field name)."""
+    what, owner = _check(action.relationship, action.dimension_key, what, owner, status)
+    new = {"what": what, "owner": owner, "due_on": due_on, "status": status}
+    changed = sorted(name for name, value in new.items() if getattr(action, name) != value)
+    if not changed:
+        return action
+    for name in changed:
+        setattr(action, name, new[name])
+    action.updated_at = _now()
+    db.session.flush()
+    audit.record("action.update", actor=actor, action_id=action.id, changed=changed, status=status)
+    return action
+
+
+# ========================================================================== change since
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChange:
+    """The change of one group (side × service area) from the baseline wave to the latest.
+
+    Statistics are ``None`` when ``suppressed`` (a side had fewer than k responses in either
+    wave — both sides and their total are then withheld, so no side can be worked out by
+    subtraction) or when they cannot be computed (``reason``).
+    """
+
+    side: str
+    area: str
+    area_name: str
+    n_before: int | None
+    n_after: int | None
+    mean_before: float | None
+    mean_after: float | None
+    difference: float | None  # after − before, on the 1–K scale
+    difference_points: float | None  # the same on the 0–100 scale
+    g: float | None
+    g_ci_low: float | None
+    g_ci_high: float | None
+    welch_p: float | None
+    p_adjusted: float | None  # Benjamini–Hochberg over the groups of this action
+    suppressed: str | None = None
+    reason: str | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.suppressed is None and self.difference is not None
+
+    def summary(self) -> str:
+        """The change in plain words, with its evidence."""
+        if self.suppressed:
+            return f"Not shown: {self.suppressed}"
+        if not self.shown:
+            return f"Not computed: {self.reason or 'no answers'}"
+        assert self.difference is not None and self.difference_points is not None
+        word = "Up" if self.difference > 0 else "Down" if self.difference < 0 else "No change:"
+        parts = [
+            f"{word} {abs(self.difference):.2f} on the scale ({abs(self.difference_points):.0f} "
+            "points out of 100)"
+        ]
+        if self.g is not None:
+            ci = ""
+            if self.g_ci_low is not None and self.g_ci_high is not None:
+                ci = f", 95% CI {self.g_ci_low:.2f} to {self.g_ci_high:.2f}"
+            parts.append(f"Hedges' g {self.g:.2f}{ci}")
+        if self.welch_p is not None:
+            parts.append(f"Welch p {_fmt_p(self.welch_p)}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionChange:
+    """What changed in an action's dimension since it was agreed.
+
+    ``available`` is False (and ``reason`` says why in plain words) until a wave closes after
+    the baseline, or when the dimension cannot be compared across the instrument versions in
+    between. ``groups`` are the sides (client, supplier, both) in the action's service area
+    (its alert's area, else all areas); :attr:`headline` is the action's own group.
+    """
+
+    action_id: int
+    dimension: str
+    area: str
+    before_wave: str | None
+    after_wave: str | None
+    available: bool
+    reason: str | None
+    groups: tuple[GroupChange, ...] = ()
+    headline_side: str = "all"
+
+    @property
+    def headline(self) -> GroupChange | None:
+        return next((g for g in self.groups if g.side == self.headline_side), None)
+
+    def summary(self) -> str:
+        if not self.available:
+            return self.reason or "Not available yet"
+        head = self.headline
+        text = head.summary() if head else "Not computed"
+        return f"Since {self.before_wave}, as of {self.after_wave}: {text}"
+
+
+_STATISTICS = (
+    "n_before", "n_after", "mean_before", "mean_after", "difference", "difference_points",
+    "g", "g_ci_low", "g_ci_high", "welch_p", "p_adjusted",
+)  # fmt: skip
+
+
+def _fmt_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def _float(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def change_since_action(action: Action) -> ActionChange:
+    """The change in the action's dimension from its baseline wave to the latest closed wave."""
+    return changes_since_actions([action])[action.id]
+
+
+def changes_since_actions(actions: Iterable[Action]) -> dict[int, ActionChange]:
+    """:func:`change_since_action` for many actions, loading each wave's answers once."""
+    actions = list(actions)
+    out: dict[int, ActionChange] = {}
+    plans: list[tuple[Action, Wave, Wave, Layout]] = []
+    closed_of: dict[int, list[Wave]] = {}
+    for action in actions:
+        rel = action.relationship
+        if rel.id not in closed_of:
+            closed_of[rel.id] = ordered_closed_waves(rel)
+        closed = closed_of[rel.id]
+        plan_or_reason = _plan(action, closed)
+        if isinstance(plan_or_reason, ActionChange):
+            out[action.id] = plan_or_reason
+        else:
+            before, after = plan_or_reason
+            plans.append((action, before, after, Layout.of(rel)))
+    if not plans:
+        return out
+    waves = {w.id: w for _, before, after, _ in plans for w in (before, after)}
+    loaded = dict(zip(waves, load_answers(list(waves.values())), strict=True))
+    scored: dict[int, object] = {}
+    k = min_cell_size()
+    for action, before, after, layout in plans:
+        for wave in (before, after):
+            if wave.id not in scored:
+                scored[wave.id] = score_wave(loaded[wave.id], layout, wave.label)
+        out[action.id] = _change(action, scored[before.id], scored[after.id], layout, k)
+    return out
+
+
+def _plan(action: Action, closed: Sequence[Wave]) -> tuple[Wave, Wave] | ActionChange:
+    def unavailable(reason: str, before: Wave | None = None, after: Wave | None = None):
+        return ActionChange(
+            action.id,
+            action.dimension_key,
+            _area(action),
+            before.label if before else None,
+            after.label if after else None,
+            False,
+            reason,
+            headline_side=_headline_side(action),
+        )
+
+    baseline = action.baseline_wave
+    if baseline is None or baseline not in closed:
+        return unavailable(
+            "No closed wave came before this action, so there is nothing to compare with"
+        )
+    start = closed.index(baseline)
+    if start == len(closed) - 1:
+        return unavailable(
+            f"No wave has closed since {baseline.label}: the change shows once one has",
+            baseline,
+        )
+    latest = closed[-1]
+    for previous, current in zip(closed[start:-1], closed[start + 1 :], strict=True):
+        changed = version_changes(
+            frozen_instrument(previous.instrument_version),
+            frozen_instrument(current.instrument_version),
+        )
+        if action.dimension_key in changed:
+            return unavailable(
+                f"Not comparable: between {previous.label} and {current.label} the instrument "
+                f"changed this ({changed[action.dimension_key]})",
+                baseline,
+                latest,
+            )
+    return baseline, latest
+
+
+def _area(action: Action) -> str:
+    return action.alert_area or AREA_ALL
+
+
+def _headline_side(action: Action) -> str:
+    return action.alert_side if action.alert_side in CHANGE_SIDES else "all"
+
+
+def _members(scored, side: str, area: str, layout: Layout) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+    answers = scored.answers
+    mask = np.ones(answers.n, dtype=bool)
+    if side != "all":
+        mask &= answers.side == (1 if side == "supplier" else 0)
+    if area == AREA_NONE:
+        mask &= answers.area < 0
+    elif area != AREA_ALL:
+        if area not in layout.area_keys:
+            return None
+        mask &= answers.area == layout.area_keys.index(area)
+    return mask
+
+
+def _change(action: Action, before, after, layout: Layout, k: int) -> ActionChange:  # type: ignore[no-untyped-def]
+    key, area = action.dimension_key, _area(action)
+    headline = _headline_side(action)
+
+    def result(groups: tuple[GroupChange, ...], reason: str | None = None) -> ActionChange:
+        return ActionChange(
+            action.id,
+            key,
+            area,
+            before.label,
+            after.label,
+            reason is None,
+            reason,
+            groups,
+            headline,
+        )
+
+    if key not in before.design.score_keys or key not in after.design.score_keys:
+        return result((), f"The dimension {key!r} is not in both waves' instruments")
+    if area not in (AREA_ALL, AREA_NONE) and area not in layout.area_keys:
+        return result((), "That service area no longer exists")
+    area_name = dict(zip(layout.level_keys, layout.level_names, strict=True)).get(area, area)
+    col_before = before.design.score_keys.index(key)
+    col_after = after.design.score_keys.index(key)
+    prev_values, prev_codes, curr_values, curr_codes = [], [], [], []
+    for code, side in enumerate(CHANGE_SIDES):
+        for scored, col, values, codes in (
+            (before, col_before, prev_values, prev_codes),
+            (after, col_after, curr_values, curr_codes),
+        ):
+            mask = _members(scored, side, area, layout)
+            assert mask is not None
+            values.append(scored.scores[mask, col])
+            codes.append(np.full(int(mask.sum()), code, dtype=np.int64))
+    res = gaps.change_between_waves(
+        np.concatenate(prev_values),
+        np.concatenate(prev_codes),
+        np.concatenate(curr_values),
+        np.concatenate(curr_codes),
+        len(CHANGE_SIDES),
+    )
+    # Below k on either side in either wave: withhold every group of this area, so that no
+    # side can be recovered from the both-sides figure by subtraction.
+    small = any(int(n) < k for side in (0, 1) for n in (res.n_prev[side], res.n_curr[side]))
+    scale = 100.0 / (before.design.points - 1)
+    groups = []
+    for i, side in enumerate(CHANGE_SIDES):
+        if small:
+            groups.append(
+                GroupChange(
+                    side,
+                    area,
+                    area_name,
+                    **dict.fromkeys(_STATISTICS),
+                    suppressed=f"a side had fewer than {k} responses in one of the waves",
+                )
+            )
+            continue
+        difference = _float(res.difference[i])
+        groups.append(
+            GroupChange(
+                side=side,
+                area=area,
+                area_name=area_name,
+                n_before=int(res.n_prev[i]),
+                n_after=int(res.n_curr[i]),
+                mean_before=_float(res.mean_prev[i]),
+                mean_after=_float(res.mean_curr[i]),
+                difference=difference,
+                difference_points=difference * scale if difference is not None else None,
+                g=_float(res.g[i]),
+                g_ci_low=_float(res.g_ci_low[i]),
+                g_ci_high=_float(res.g_ci_high[i]),
+                welch_p=_float(res.welch_p[i]),
+                p_adjusted=_float(res.p_adjusted[i]),
+                reason=res.reason[i] or None,
+            )
+        )
+    return result(tuple(groups))
+
+
+__all__ = [
+    "ALERT_STATUSES",
+    "ActionChange",
+    "Alert",
+    "GroupChange",
+    "actions_for",
+    "change_since_action",
+    "changes_since_actions",
+    "current_alerts",
+    "dimension_choices",
+    "find_alert",
+    "get_action",
+    "record_action",
+    "update_action",
+]

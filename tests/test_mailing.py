@@ -1,0 +1,446 @@
+"""Invitations and reminders by email, received by a real SMTP server (aiosmtpd on 127.0.0.1).
+
+The whole admin flow runs through the pages: relationship → wave → open → staff list → send
+invitations that arrive in the mailbox → a respondent follows the link and submits → the
+monitor shows it → a reminder reaches only those who have not submitted → close → the address
+list is gone.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy import select
+
+from survey_app.extensions import db
+from survey_app.models import AuditEvent, Invitation, InvitationAddress, Relationship, Wave
+from survey_app.services import mailing
+from survey_app.services.invitations import hash_token
+from tests.conftest import Respondent
+from tests.test_admin import (
+    LINK,
+    assert_form_error,
+    count,
+    date_fields,
+    no_secrets_in_the_audit_log,
+    sections_of,
+    sign_in,
+    staff_csv,
+    submit,
+    summary_links,
+    text,
+    upload,
+)
+
+SENDER = "relationship-health@council.example"
+PEOPLE = [
+    ("ann@council.example", "client", "Core ICT"),
+    ("bob@council.example", "Test Council", "Contact centre"),
+    ("cat@council.example", "client", ""),
+    ("dan@supplier.example", "supplier", "Core ICT"),
+    ("eve@supplier.example", "Test Supplier", ""),
+]
+EMAILS = [p[0] for p in PEOPLE]
+
+
+# ------------------------------------------------------------------------------- the mailbox
+
+
+@dataclass
+class Received:
+    to: list[str]
+    message: email.message.EmailMessage
+
+    @property
+    def body(self) -> str:
+        return self.message.get_body(("plain",)).get_content()
+
+    @property
+    def token(self) -> str:
+        match = LINK.search(self.body)
+        assert match, self.body
+        return match.group(1)
+
+
+@dataclass
+class Mailbox:
+    """An aiosmtpd handler that keeps what it receives, and refuses chosen recipients."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append(Received(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if r.to == [address]]
+
+    def clear(self) -> None:
+        self.received.clear()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox(app):  # type: ignore[no-untyped-def]
+    """A real SMTP server on a free local port; the app configured to send through it."""
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=port,
+        SMTP_STARTTLS=False,
+        SMTP_USERNAME="",
+        SMTP_PASSWORD="",
+        MAIL_FROM=SENDER,
+        MAIL_MAX_PER_MINUTE=0,
+        MAIL_BATCH_SIZE=200,
+    )
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def admin(app):  # type: ignore[no-untyped-def]
+    return sign_in(app, "admin")
+
+
+def open_wave_with_staff(admin, factory, people=PEOPLE) -> int:  # type: ignore[no-untyped-def]
+    relationship = factory.relationship()
+    wave_id = factory.wave(relationship, "2024-Q1", state="open").id
+    assert upload(admin, wave_id, staff_csv(people)).status_code == 200
+    return wave_id
+
+
+def press(admin, wave_id: int, endpoint: str):  # type: ignore[no-untyped-def]
+    """Press a button of the invitations page (a POST with the page's CSRF token)."""
+    return submit(
+        admin, f"/admin/waves/{wave_id}/{endpoint}", page=f"/admin/waves/{wave_id}/invitations"
+    )
+
+
+def addresses() -> list[InvitationAddress]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(InvitationAddress).order_by(InvitationAddress.id)))
+
+
+# ========================================================================= the whole flow
+
+
+def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailbox):
+    # a relationship and a wave, created and opened through the pages
+    created = submit(
+        admin,
+        "/admin/relationships/new",
+        {
+            "name": "Test Council — Test Supplier",
+            "client": "Test Council",
+            "supplier": "Test Supplier",
+            "service_areas": "Core ICT\nContact centre",
+        },
+    )
+    assert created.status_code == 302
+    rel_id = db.session.scalar(select(Relationship.id))
+    closes = date.today() + timedelta(days=14)
+    made = submit(
+        admin,
+        f"/admin/relationships/{rel_id}/waves/new",
+        {
+            "label": "2024-Q1",
+            "instrument": "partnership-health:1",
+            **date_fields("closes_on", closes),
+        },
+    )
+    assert made.status_code == 302
+    wave_id = db.session.scalar(select(Wave.id))
+    assert (
+        submit(admin, f"/admin/waves/{wave_id}/open", page=f"/admin/waves/{wave_id}/").status_code
+        == 302
+    )
+
+    # the staff list, then the invitations by email
+    assert upload(admin, wave_id, staff_csv(PEOPLE)).status_code == 200
+    page = text(admin.get(f"/admin/waves/{wave_id}/invitations"))
+    assert "Send 5 invitations by email" in page
+    sent = press(admin, wave_id, "invitations/send")
+    assert sent.status_code == 200
+    assert "5 invitations sent" in text(sent)
+
+    assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)
+    tokens = {}
+    for received in mailbox.received:
+        (address,) = received.to
+        message = received.message
+        assert message["To"] == address
+        assert message["From"] == SENDER
+        assert message["Subject"].strip().startswith("Please take part: ")
+        assert "(2024-Q1)" in message["Subject"]
+        assert f"The survey closes on {closes.day} {closes:%B %Y}." in received.body
+        tokens[address] = received.token
+    assert len(set(tokens.values())) == 5
+    assert "as a member of staff of Test Council" in mailbox.to("ann@council.example")[0].body
+    assert "as a member of staff of Test Supplier" in mailbox.to("eve@supplier.example")[0].body
+    # the database has only the hashes, and the address list only invitation ids
+    hashes = set(db.session.scalars(select(Invitation.token_hash)))
+    assert hashes == {hash_token(t) for t in tokens.values()}
+    assert all(a.invitation_id and a.invited_on == date.today() for a in addresses())
+
+    # Ann follows her link and submits; Bob starts and saves
+    ann = Respondent(app.test_client(), tokens["ann@council.example"])
+    assert ann.complete(sections_of(db.session.get(Wave, wave_id))).status_code == 302
+    bob = Respondent(app.test_client(), tokens["bob@council.example"])
+    bob.open()
+    bob.answer_about()
+    assert bob.answer_section(1).status_code == 302
+
+    # the monitor shows them
+    rates = admin.get(f"/admin/waves/{wave_id}/responses.json").get_json()
+    assert rates["total"] == {
+        "side": "all",
+        "party": "Both parties",
+        "area": None,
+        "area_name": "All service areas",
+        "invited": 5,
+        "started": 1,
+        "submitted": 1,
+        "rate": 20.0,
+    }
+    core_client = next(
+        r for r in rates["rows"] if r["side"] == "client" and r["area"] == "core-ict"
+    )
+    assert (core_client["invited"], core_client["submitted"]) == (1, 1)
+    assert "1 of 5 invited people have submitted" in text(admin.get(f"/admin/waves/{wave_id}/"))
+
+    # a reminder reaches only those who have not submitted, with a new link
+    mailbox.clear()
+    page = text(admin.get(f"/admin/waves/{wave_id}/invitations"))
+    assert "Send a reminder to 4 people" in page
+    reminded = press(admin, wave_id, "reminders/send")
+    assert "4 reminders sent" in text(reminded)
+    assert sorted(r.to[0] for r in mailbox.received) == sorted(
+        set(EMAILS) - {"ann@council.example"}
+    )
+    reminder = mailbox.to("bob@council.example")[0]
+    assert reminder.message["Subject"].strip().startswith("Reminder: ")
+    assert "This link replaces the one in our earlier email" in reminder.body
+    assert app.test_client().get(f"/s/{tokens['bob@council.example']}").status_code == 404
+    assert app.test_client().get(f"/s/{reminder.token}").headers["Location"] == "/survey/resume"
+    assert {a.email: a.reminders_sent for a in addresses()} == {
+        "ann@council.example": 0,
+        "bob@council.example": 1,
+        "cat@council.example": 1,
+        "dan@supplier.example": 1,
+        "eve@supplier.example": 1,
+    }
+
+    # closing deletes the address list
+    closed = submit(admin, f"/admin/waves/{wave_id}/close")
+    assert closed.status_code == 302
+    assert count(InvitationAddress) == 0
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "address_list.delete"))
+    assert event.detail == {"wave": wave_id, "addresses": 5}
+    assert app.test_client().get(f"/s/{reminder.token}").status_code == 410
+    all_tokens = [*tokens.values(), *(r.token for r in mailbox.received)]
+    no_secrets_in_the_audit_log(EMAILS, all_tokens)
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"invitations.email", "reminders.email", "staff_list.upload", "wave.close"} <= actions
+
+
+# ========================================================================== failures, batches
+
+
+def test_a_refused_address_is_reported_and_the_rest_are_sent(admin, factory, mailbox):
+    wave_id = open_wave_with_staff(admin, factory)
+    mailbox.refuse = {"cat@council.example"}
+    page = text(press(admin, wave_id, "invitations/send"))
+    assert "4 invitations sent; 1 failed" in page
+    assert "cat@council.example" in page and "refused by the mail server: 550" in page
+    assert len(mailbox.received) == 4
+    by_email = {a.email: a for a in addresses()}
+    cat = by_email.pop("cat@council.example")
+    assert (cat.invitation_id, cat.last_error[:34]) == (None, "refused by the mail server: 550 5.")
+    assert all(a.invitation_id for a in by_email.values())
+    assert count(Invitation) == 4  # the refused address's link was never left behind
+
+    mailbox.refuse = set()
+    again = text(press(admin, wave_id, "failed/retry"))
+    assert "1 message sent" in again
+    assert [r.to for r in mailbox.received][-1] == ["cat@council.example"]
+    assert count(Invitation) == 5
+    assert all(a.invitation_id and a.last_error is None for a in addresses())
+
+
+def test_an_unreachable_server_stops_the_batch_and_blames_no_address(app, admin, factory):
+    wave_id = open_wave_with_staff(admin, factory)
+    app.config.update(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_STARTTLS=False, MAIL_FROM=SENDER
+    )
+    page = text(press(admin, wave_id, "invitations/send"))
+    assert "Sending stopped:" in page and "could not connect to the mail server" in page
+    assert count(Invitation) == 0
+    assert all(a.invitation_id is None and a.last_error is None for a in addresses())
+
+
+def test_a_server_without_starttls_is_refused_when_starttls_is_required(
+    admin, factory, mailbox, app
+):
+    wave_id = open_wave_with_staff(admin, factory)
+    app.config["SMTP_STARTTLS"] = True
+    page = text(press(admin, wave_id, "invitations/send"))
+    assert "does not offer STARTTLS" in page
+    assert mailbox.received == [] and count(Invitation) == 0
+
+
+def test_invitations_go_in_batches(admin, factory, mailbox, app):
+    app.config["MAIL_BATCH_SIZE"] = 2
+    wave_id = open_wave_with_staff(admin, factory)
+    assert "Send the next 2 invitations by email" in text(
+        admin.get(f"/admin/waves/{wave_id}/invitations")
+    )
+    first = text(press(admin, wave_id, "invitations/send"))
+    assert "2 invitations sent" in first and "3 still to send" in first
+    assert "2 invitations sent" in text(press(admin, wave_id, "invitations/send"))
+    last = text(press(admin, wave_id, "invitations/send"))
+    assert "1 invitation sent" in last and "still to send" not in last
+    assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)  # each exactly once
+    assert "Everybody on the address list has been invited" in last
+
+
+def test_reminders_go_in_rounds_batch_by_batch(admin, factory, mailbox, app):
+    wave_id = open_wave_with_staff(admin, factory)
+    press(admin, wave_id, "invitations/send")
+    mailbox.clear()
+    app.config["MAIL_BATCH_SIZE"] = 3
+    first = text(press(admin, wave_id, "reminders/send"))
+    assert "3 reminders sent" in first and "2 still to send" in first
+    assert "Continue reminder round 1 (2 to go)" in first
+    second = text(press(admin, wave_id, "reminders/send"))
+    assert "2 reminders sent" in second
+    assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)  # round 1: each once
+    assert "Send a reminder to 5 people" in second
+    text(press(admin, wave_id, "reminders/send"))
+    assert {a.reminders_sent for a in addresses()} == {1, 2}  # round 2 has begun
+
+
+def test_sending_is_paced_to_the_configured_rate(app, factory, mailbox):
+    app.config["MAIL_MAX_PER_MINUTE"] = 600  # one message every 0.1 s
+    admin = sign_in(app)
+    wave_id = open_wave_with_staff(admin, factory)
+    started = time.monotonic()
+    report = mailing.send_invitations(db.session.get(Wave, wave_id), actor="test")
+    assert report.sent == 5
+    assert time.monotonic() - started >= 0.4
+
+
+def test_the_server_sign_in_is_used_and_a_wrong_password_stops_sending(app, admin, factory):
+    box = Mailbox()
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"survey",
+            b"right password",
+        )
+        return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
+
+    port = free_port()
+    controller = Controller(  # AUTH offered without TLS: a local test server only
+        box, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        app.config.update(
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=port,
+            SMTP_STARTTLS=False,
+            SMTP_USERNAME="survey",
+            SMTP_PASSWORD="wrong password",
+            MAIL_FROM=SENDER,
+            MAIL_MAX_PER_MINUTE=0,
+        )
+        wave_id = open_wave_with_staff(admin, factory)
+        page = text(press(admin, wave_id, "invitations/send"))
+        assert "the mail server refused the sign-in" in page
+        assert box.received == [] and count(Invitation) == 0
+        app.config["SMTP_PASSWORD"] = "right password"
+        assert "5 invitations sent" in text(press(admin, wave_id, "invitations/send"))
+        assert len(box.received) == 5
+    finally:
+        controller.stop()
+
+
+def test_without_smtp_settings_only_the_mail_merge_file_is_offered(app, admin, factory):
+    app.config.update(SMTP_HOST="", MAIL_FROM="")
+    wave_id = open_wave_with_staff(admin, factory)
+    page = text(admin.get(f"/admin/waves/{wave_id}/invitations"))
+    assert "Email is not set up for this service" in page
+    assert "by email" not in page
+    response = press(admin, wave_id, "invitations/send")
+    assert_form_error(response, "Email is not set up for this service")
+    assert summary_links(response) == []
+    assert count(Invitation) == 0
+
+
+def test_a_message_names_no_other_recipient_and_carries_one_link(admin, factory, mailbox):
+    wave_id = open_wave_with_staff(admin, factory)
+    press(admin, wave_id, "invitations/send")
+    for received in mailbox.received:
+        raw = received.message.as_string()
+        others = [e for e in EMAILS if e != received.to[0]]
+        assert not any(o in raw for o in others)
+        assert len(LINK.findall(received.body)) == 1
+        assert received.message["Auto-Submitted"] == "auto-generated"
+
+
+def test_two_batches_at_once_never_write_to_anyone_twice(app, admin, factory, mailbox):
+    import threading
+
+    app.config["MAIL_MAX_PER_MINUTE"] = 1200  # slow enough for the two batches to interleave
+    wave_id = open_wave_with_staff(admin, factory)
+    errors: list[BaseException] = []
+
+    def batch(send) -> None:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            try:
+                send(db.session.get(Wave, wave_id), actor="test")
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    for send in (mailing.send_invitations, mailing.send_reminders):
+        mailbox.clear()
+        threads = [threading.Thread(target=batch, args=(send,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)  # once each
+    assert count(Invitation) == 5
+    assert {a.reminders_sent for a in addresses()} == {1}
+    for received in mailbox.received:  # each reminder's link is the one that works
+        assert app.test_client().get(f"/s/{received.token}").status_code == 302
