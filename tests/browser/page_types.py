@@ -251,6 +251,12 @@ PAGE_TYPES: list[PageType] = [
     page_type("downloads of a relationship", signed_in("reviewer"), downloads_of_a_closed_wave(), heading="Other Council — Other Supplier"),
     page_type("downloads with errors", signed_in("reviewer"), downloads_of_a_closed_wave("?wave=no-such-wave"), status=400, heading="Other Council — Other Supplier"),
     page_type("import responses", signed_in("admin"), visit("/admin/import/"), heading="Import historical responses"),
+    page_type("administration", signed_in("admin"), visit("/admin/"), heading="Administration"),
+    page_type("create a relationship", signed_in("admin"), visit("/admin/relationships/new"), heading="Create a relationship"),
+    page_type("instrument previews", signed_in("admin"), visit("/admin/instruments/"), heading="Questionnaires"),
+    page_type("create a relationship with errors", signed_in("admin"), visit("/admin/relationships/new"), press("Create relationship"), status=400, heading="Create a relationship"),
+    page_type("actions", signed_in("manager"), visit("/actions/"), heading="Actions"),
+    page_type("API tokens", signed_in("reviewer"), visit("/account/api-tokens/"), heading="API tokens"),
     page_type("import responses with errors", signed_in("admin"), visit("/admin/import/"), press("Import responses"), status=400, heading="Import historical responses"),
 ]
 # fmt: on
