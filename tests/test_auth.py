@@ -441,7 +441,9 @@ def test_sign_out_is_a_post_with_the_csrf_token(protected, client):
     response = client.post("/sign-out", data={"csrf_token": csrf_token(home)})
     assert response.status_code == 302
     assert response.headers["Location"] == "/sign-in"
-    assert "You have signed out" in client.get("/sign-in").get_data(as_text=True)
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert '<p class="govuk-notification-banner__heading">You have signed out' in page
+    assert "&lt;p" not in page, "the banner's markup is rendered, not escaped"
     assert not is_signed_in(client)
     assert db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "sign_out"
 

@@ -35,6 +35,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("downloads.index", "Downloads"),
     ("admin.index", "Administration"),
     ("imports.upload", "Import responses"),
+    ("actions.index", "Actions"),
     ("api_tokens.index", "API tokens"),
 )
 
