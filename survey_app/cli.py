@@ -426,10 +426,13 @@ def recompute(relationship: str | None, wave: str | None) -> None:
         if rel is not None and (found := get_wave(rel, wave, required=False)) is not None
     ]
     if not matches:
-        where = f"relationship {relationship!r}" if relationship else "any relationship"
-        raise ServiceError(f"{where} has no wave {wave!r}")
+        if relationship:
+            raise ServiceError(f"relationship {relationship!r} has no wave {wave!r}")
+        raise ServiceError(f"no relationship has a wave {wave!r}")
     if len(matches) > 1:
-        raise ServiceError(f"several relationships have a wave {wave!r}: name one with --relationship")
+        raise ServiceError(
+            f"several relationships have a wave {wave!r}: name one with --relationship"
+        )
     rel, found = matches[0]
     click.echo(rebuild(rel, found).line())
 

@@ -421,7 +421,7 @@ def test_relhealth_recompute_rebuilds_every_closed_wave(app, runner, relationshi
     ("args", "message"),
     [
         (["--relationship", "Nobody — Nothing"], "Error: no relationship 'Nobody — Nothing'"),
-        (["--wave", "1999-Q1"], "Error: any relationship has no wave '1999-Q1'"),
+        (["--wave", "1999-Q1"], "Error: no relationship has a wave '1999-Q1'"),
         (["--relationship", "1", "--wave", "1999-Q1"], "has no wave '1999-Q1'"),
         (["--wave", "2024-Q9"], "Error: wave '2024-Q9' is open; only closed waves have results"),
     ],

@@ -79,12 +79,6 @@ def _columns(table: ResultTable) -> Columns:
     return data
 
 
-def _is_current(tables: Mapping[str, ResultTable]) -> bool:
-    return all(
-        name in tables and tables[name].analysis_version == ANALYSIS_VERSION for name in WAVE_TABLES
-    )
-
-
 def save_results(results: RelationshipResults, *, k: int) -> None:
     """Store computed tables, replacing any stored for the same waves (and the trends)."""
     rel = results.relationship
@@ -177,14 +171,28 @@ def _rebuild(
     rebuilt too, so the result never mixes versions.
     """
     began = time.perf_counter()
-    earlier_tables = [stored_tables(w) for w in waves[:start]]
-    for i, tables in enumerate(earlier_tables):
-        if not _is_current(tables):
+    ids = [w.id for w in waves[:start]]
+    versions: dict[int, dict[str, str]] = {}
+    for wave_id, name, version in db.session.execute(  # no JSON read to check currency
+        select(ResultTable.wave_id, ResultTable.name, ResultTable.analysis_version).where(
+            ResultTable.wave_id.in_(ids)
+        )
+    ):
+        versions.setdefault(wave_id, {})[name] = version
+    for i, wave_id in enumerate(ids):
+        if any(versions.get(wave_id, {}).get(n) != ANALYSIS_VERSION for n in WAVE_TABLES):
             start = i
             break
+    stored = {
+        (t.wave_id, t.name): t
+        for t in db.session.scalars(
+            select(ResultTable).where(
+                ResultTable.wave_id.in_(ids[:start]), ResultTable.name.in_(("scores", "gaps"))
+            )
+        )
+    }
     earlier = [
-        (w, {"scores": _columns(t["scores"]), "gaps": _columns(t["gaps"])})
-        for w, t in zip(waves[:start], earlier_tables[:start], strict=True)
+        (w, {n: _columns(stored[(w.id, n)]) for n in ("scores", "gaps")}) for w in waves[:start]
     ]
     todo = waves[start:]
     if todo:

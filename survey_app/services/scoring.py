@@ -1388,7 +1388,17 @@ def _none_nan(v: Any) -> float:
     return math.nan if v is None else float(v)
 
 
-def _trend_details(u, series, labels, mk, ts, ewma, low, high, points) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _trend_details(
+    u: int,
+    series: np.ndarray,
+    labels: Sequence[str],
+    mk: trends.MannKendallResult,
+    ts: trends.TheilSenResult,
+    ewma: trends.EWMAResult,
+    low: trends.CUSUMResult,
+    high: trends.CUSUMResult,
+    points: int,
+) -> dict[str, Any]:
     """The trend columns of one cell for the ``trends`` table (latest wave's view)."""
     scale = 100.0 / (points - 1)
     obs = np.flatnonzero(~np.isnan(series))
