@@ -47,20 +47,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import numpy as np
 from flask import current_app
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
 from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, ResultTable
 from survey_app.services.results import min_cell_size
+
+if TYPE_CHECKING:  # matplotlib itself is imported when a chart is first drawn, not at start-up
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 #: Bump when a chart's drawing or its table changes: cached charts of another version are ignored.
 CHARTS_VERSION = "2"
@@ -545,6 +544,8 @@ def heat_map(
     n_rows, n_cols = len(dimensions), len(areas)
 
     def draw(fig: Figure) -> None:
+        from matplotlib.patches import Patch, Rectangle
+
         ax = fig.add_subplot()
         fig.subplots_adjust(
             left=0.27,
@@ -796,6 +797,8 @@ def _y_range(values: np.ndarray, scale: Scale) -> tuple[float, float]:
 
 
 def _handle(colour: str, marker: str | None, style: str, label: str, width: float = 1.5) -> Line2D:
+    from matplotlib.lines import Line2D
+
     return Line2D(
         [],
         [],
@@ -828,6 +831,10 @@ def _finish(
 
 def figure_svg(draw: Callable[[Figure], None], size: tuple[float, float]) -> str:
     """Draw on a new Figure (no pyplot) and return matplotlib's SVG text."""
+    import matplotlib  # here, not at start-up: ~100 MB and seconds per worker that never draws
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
     with _LOCK, matplotlib.rc_context(_RC):
         fig = Figure(figsize=size)
         FigureCanvasSVG(fig)
