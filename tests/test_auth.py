@@ -4,7 +4,9 @@ failures (counted in the database), safe redirects, cookie flags, CSRF, session 
 from __future__ import annotations
 
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs, quote, urlsplit
@@ -293,6 +295,41 @@ def test_the_wait_shown_counts_down_from_the_oldest_counted_failure(client, monk
     assert response.status_code == 429
     assert "You can try again in 5 minutes" in response.get_data(as_text=True)
     assert response.headers["Retry-After"] == "300"
+
+
+def test_simultaneous_wrong_guesses_never_check_more_passwords_than_the_limit(app, monkeypatch):
+    """Twelve attempts at the same moment, from different workers' connections: each takes its
+    place in the count before its password is checked, so only five passwords are ever tried."""
+    make_user("manager")
+    checked: list[str] = []
+    real_check = auth_service.check_password_hash
+
+    def counting_check(pwhash: str, password: str) -> bool:
+        checked.append(password)
+        return real_check(pwhash, password)
+
+    monkeypatch.setattr(auth_service, "check_password_hash", counting_check)
+    start = threading.Barrier(12)
+
+    def attempt(n: int) -> auth_service.SignInOutcome:
+        with app.app_context():
+            start.wait(timeout=30)
+            try:
+                return auth_service.authenticate(
+                    "manager@council.example", f"guess {n}", client_address=f"10.0.0.{n}"
+                )
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(attempt, range(12)))
+    db.session.rollback()  # leave this thread's older read snapshot (SQLite WAL)
+
+    assert len(checked) == 5, f"{len(checked)} passwords were checked at once, limit 5"
+    assert sum(o.problem == WRONG_DETAILS for o in outcomes) == 5
+    assert sum(bool(o.retry_after) for o in outcomes) == 7
+    assert count(SignInAttempt) == 5
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "sign_in_failed")) == 5
 
 
 def test_a_successful_sign_in_clears_the_count_for_that_email(client):

@@ -4,7 +4,8 @@ No user enumeration: an unknown email address costs the same scrypt check as a k
 a dummy hash), gets the same message, counts towards the same limits and writes the same rows.
 Failed attempts are counted in the database (``sign_in_attempts``), so several workers or hosts
 share one count; a row holds only keyed hashes of the email address and the client address.
-Functions flush; the request or CLI command commits.
+Functions flush and the request or CLI command commits, except :func:`authenticate`, which
+commits its own short write transactions.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import ROLES, SignInAttempt, User
 from survey_app.services import ServiceError, audit
@@ -67,17 +69,25 @@ def keyed_hash(kind: str, value: str) -> str:
 
 
 def authenticate(email: str, password: str, *, client_address: str) -> SignInOutcome:
-    """Check an email address and password typed on the sign-in page.
+    """Check an email address and password typed on the sign-in page; commits.
 
     Refuses without checking the password while the email address or the client address has
-    too many recent failures; otherwise checks the password (against a dummy hash for an
-    unknown address), records a failure or clears the address's failures, and audits either.
+    too many recent failures. Otherwise the attempt first takes its place in the count, as a
+    failure, in one short write transaction that also re-reads the count: so attempts made at
+    the same moment (other workers, other hosts) can never together check more passwords than
+    the limit allows. The password is then checked outside any lock (scrypt takes a while and
+    must not hold up survey submits), against a dummy hash for an unknown address; a correct
+    one clears the address's failures. Either way it is audited.
     """
     email = normalise_email(email)
     now = utcnow()
     email_key = keyed_hash("email", email)
     client_key = keyed_hash("client", client_address or "unknown")
-    wait = seconds_until_allowed(email_key, client_key, now=now)
+    with write_transaction():
+        _lock_counts(email_key, client_key)
+        wait = seconds_until_allowed(email_key, client_key, now=now)
+        if not wait:
+            _record_failure(email_key, client_key, now=now)
     if wait:
         return SignInOutcome(retry_after=wait)
 
@@ -85,31 +95,44 @@ def authenticate(email: str, password: str, *, client_address: str) -> SignInOut
     password_ok = check_password_hash(
         user.password_hash if user is not None else dummy_password_hash(), password
     )
-    if user is not None and password_ok and user.active:
-        db.session.execute(delete(SignInAttempt).where(SignInAttempt.email_hash == email_key))
-        audit.record("sign_in", actor=user)
-        db.session.flush()
-        return SignInOutcome(user=user)
+    with write_transaction():
+        if user is not None and password_ok and user.active:
+            db.session.execute(delete(SignInAttempt).where(SignInAttempt.email_hash == email_key))
+            audit.record("sign_in", actor=user)
+            return SignInOutcome(user=user)
 
-    if user is None:
-        reason = "unknown account"
-    elif not password_ok:
-        reason = "wrong password"
-    else:
-        reason = "account switched off"
-    _record_failure(email_key, client_key, now=now)
-    audit.record(
-        "sign_in_failed", actor=user if user is not None else UNKNOWN_ACCOUNT, reason=reason
-    )
-    if seconds_until_allowed(email_key, client_key, now=now):
+        if user is None:
+            reason = "unknown account"
+        elif not password_ok:
+            reason = "wrong password"
+        else:
+            reason = "account switched off"
         audit.record(
-            "sign_in_paused",
-            actor=user if user is not None else UNKNOWN_ACCOUNT,
-            minutes=int(_window().total_seconds() // 60),
+            "sign_in_failed", actor=user if user is not None else UNKNOWN_ACCOUNT, reason=reason
         )
-    db.session.flush()
+        if seconds_until_allowed(email_key, client_key, now=now):
+            audit.record(
+                "sign_in_paused",
+                actor=user if user is not None else UNKNOWN_ACCOUNT,
+                minutes=int(_window().total_seconds() // 60),
+            )
     problem = ACCOUNT_OFF if user is not None and password_ok else WRONG_DETAILS
     return SignInOutcome(problem=problem)
+
+
+def _lock_counts(email_key: str, client_key: str) -> None:
+    """Serialise attempts on the same email or client address until the transaction ends.
+
+    SQLite's write transaction already holds the database's one write lock; PostgreSQL takes a
+    transaction-scoped advisory lock per key (in a fixed order, so two attempts cannot
+    deadlock), because two plain transactions would each count the other's attempt out."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({f"email:{email_key}", f"client:{client_key}"}):
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:lock)"),
+            {"lock": int(key.split(":", 1)[1][:15], 16) ^ (0 if key[0] == "e" else 1)},
+        )
 
 
 def _window() -> timedelta:
