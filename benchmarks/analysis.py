@@ -1002,6 +1002,46 @@ def measure_compute(app: Any, *, baseline: bool = True) -> dict[str, Any]:
     return out
 
 
+def published_hidden(scores: pd.DataFrame, k: int) -> set[tuple[str, str, str]]:
+    """Cells of a scores table that publication hides: the service's own suppression rule
+    (checked on its own in the test suite), applied to the reference's counts."""
+    from survey_app.services.results import suppress_rows
+
+    rows = [
+        {"wave": "", "side": r.side, "area": r.area, "dimension": r.dimension, "n": int(r.n)}
+        for r in scores.itertuples(index=False)
+    ]
+    return {
+        (r["side"], r["area"], r["dimension"])
+        for r in suppress_rows("scores", rows, k)
+        if r["suppressed"] is not None
+    }
+
+
+def blank_changes_since(tables: dict[str, pd.DataFrame], hidden: set[tuple[str, str, str]]) -> None:
+    """NaN the changes of ``tables`` whose previous cell (or either side of a gap) was hidden."""
+    if not hidden:
+        return
+    scores = tables["scores"]
+    keys = list(zip(scores.side, scores.area, scores.dimension, strict=True))
+    mask = np.array([key in hidden for key in keys], dtype=bool)
+    for column in ("change", "change_points", "change_g", "change_p", "change_p_adjusted"):
+        if column in scores:
+            scores.loc[mask, column] = np.nan
+    gaps_ = tables.get("gaps")
+    if gaps_ is not None:
+        mask = np.array(
+            [
+                ("client", a, d) in hidden or ("supplier", a, d) in hidden
+                for a, d in zip(gaps_.area, gaps_.dimension, strict=True)
+            ],
+            dtype=bool,
+        )
+        for column in ("gap_change", "gap_change_p", "gap_change_p_adjusted"):
+            if column in gaps_:
+                gaps_.loc[mask, column] = np.nan
+
+
 def reference_history(
     frames: Sequence[pd.DataFrame],
     spec: Spec,
@@ -1020,6 +1060,11 @@ def reference_history(
                 previous_gaps=tables[-1]["gaps"] if t else None,
             )
         )
+    # Only published cells feed later waves: no change is shown since a cell that publication
+    # hid (fewer than k, or hidden to protect one), and such a cell is a gap in its series.
+    hidden = [published_hidden(table["scores"], k) for table in tables]
+    for t in range(1, len(tables)):
+        blank_changes_since(tables[t], hidden[t - 1])
     statuses = []
     for t in range(len(frames)):
         scores = tables[t]["scores"]
@@ -1034,7 +1079,10 @@ def reference_history(
         wave_status = {}
         for key, row in at.items():
             series = np.array(
-                [h[key][0] if key in h and h[key][1] >= k else math.nan for h in history]
+                [
+                    h[key][0] if key in h and h[key][1] >= k and key not in hidden[w] else math.nan
+                    for w, h in enumerate(history)
+                ]
             )
             mean = round(row.mean, TIE_DECIMALS)
             band = (

@@ -123,6 +123,24 @@ def assert_close(ours, ref: pd.DataFrame, keys, columns) -> None:
     assert worst <= TOL, f"largest difference {worst:g}"
 
 
+def published_hidden(scores: pd.DataFrame, k: int) -> set[tuple[str, str, str]]:
+    """Cells of a reference scores table that publication hides (suppression is tested on its
+    own below: here it decides which cells the status may use)."""
+    rows = [
+        {"wave": "", "side": r.side, "area": r.area, "dimension": r.dimension, "n": int(r.n)}
+        for r in scores.itertuples()
+    ]
+    return {
+        (r["side"], r["area"], r["dimension"])
+        for r in results.suppress_rows("scores", rows, k)
+        if r["suppressed"] is not None
+    }
+
+
+def small(scores: pd.DataFrame, k: int) -> set[tuple[str, str, str]]:
+    return {(r.side, r.area, r.dimension) for r in scores.itertuples() if 0 < r.n < k}
+
+
 @pytest.fixture
 def relationship(factory):
     return factory.relationship(areas=AREAS)
@@ -249,20 +267,27 @@ def test_status_and_trends_equal_an_independent_computation(app, relationship, s
     last = stored(waves[-1], "scores")
     trends = {(r["side"], r["area"], r["dimension"]): r for r in stored(waves[-1], "trends")}
     assert len(trends) == len(last)
+    # Only published cells feed a status: a cell hidden in a wave (fewer than k, or hidden to
+    # protect one) is a gap in its series, and no change is shown since it.
+    hidden = [published_hidden(ref["scores"], k) for ref in refs]
+    assert any(
+        h - {c for c in h if c in small(ref["scores"], k)} for h, ref in zip(hidden, refs)
+    ), "the test data should include cells hidden only by secondary suppression"
     checked = 0
     for row in last:
         key = (row["side"], row["area"], row["dimension"])
         means = []
-        for ref in refs:
+        for ref, hid in zip(refs, hidden, strict=True):
             hit = ref["scores"].set_index(["side", "area", "dimension"]).loc[key]
-            means.append(hit["mean"] if hit["n"] >= k else math.nan)
+            means.append(hit["mean"] if hit["n"] >= k and key not in hid else math.nan)
         ref_scores = refs[-1]["scores"].set_index(["side", "area", "dimension"]).loc[key]
+        since_hidden = key in hidden[-2]
         result, mk, ts = reference.reference_status(
             np.array(means),
             labels,
             points=5,
-            change=ref_scores["change"],
-            change_p_adjusted=ref_scores["change_p_adjusted"],
+            change=math.nan if since_hidden else ref_scores["change"],
+            change_p_adjusted=math.nan if since_hidden else ref_scores["change_p_adjusted"],
             band=row["band"],
             subject=scoring._subject(row["dimension_title"], key[0], row["area_name"], key[1]),
         )
@@ -294,11 +319,19 @@ def test_the_gap_alert_equals_an_independent_computation(app, relationship, spec
     gaps = [pd.DataFrame(stored(w, "gaps")) for w in waves]
     labels = [w.label for w in waves]
     k = app.config["MIN_CELL_SIZE"]
+    hidden = [published_hidden(pd.DataFrame(stored(w, "scores")), k) for w in waves]
     for row in stored(waves[-1], "gaps"):
         series = []
-        for table in gaps:
+        for table, hid in zip(gaps, hidden, strict=True):
             hit = table[(table.area == row["area"]) & (table.dimension == row["dimension"])]
             ok = (hit.n_client >= k) & (hit.n_supplier >= k)
+            ok &= (
+                not {
+                    ("client", row["area"], row["dimension"]),
+                    ("supplier", row["area"], row["dimension"]),
+                }
+                & hid
+            )
             series.append(abs(hit.difference.iloc[0]) if bool(ok.iloc[0]) else math.nan)
         subject = (
             row["dimension_title"]
@@ -507,6 +540,68 @@ def test_no_published_cell_is_small_or_recoverable_from_its_margin(app, factory)
     names, table_rows = results.output_table("scores", relationship, [wave], k=k)
     assert names[-1] == "suppressed"
     assert all(len(r) == len(names) for r in table_rows)
+
+
+def test_no_change_or_trend_is_published_since_a_hidden_cell(app, factory):
+    """A wave with a tiny area (hidden: fewer than k) and a small one (hidden to protect it),
+    then a wave where every area is big enough. A shown mean and a shown change since a hidden
+    cell would give the hidden mean away (mean − change); the trend's evidence, likewise."""
+    relationship = factory.relationship(areas=["Big", "Small", "Tiny"])
+    rng = np.random.default_rng(8)
+    first = create_wave(relationship, "2024-Q1")
+    open_wave(first)
+    fill_wave(first, rng, 70)
+    tiny, small_area = relationship.service_areas[2].id, relationship.service_areas[1].id
+    ids = db.session.scalars(select(Response.id).where(Response.wave_id == first.id)).all()
+    db.session.execute(
+        Response.__table__.update()
+        .where(Response.wave_id == first.id)
+        .values(service_area_id=relationship.service_areas[0].id)
+    )
+    for i, rid in enumerate(ids[:9]):
+        db.session.execute(
+            Response.__table__.update()
+            .where(Response.id == rid)
+            .values(service_area_id=tiny if i < 3 else small_area, side="client")
+        )
+    close_wave(first)
+    db.session.commit()
+    second = new_wave(relationship, "2024-Q2", rng, 200)
+    k = 5
+    before = {
+        (r["side"], r["area"], r["dimension"]): r["suppressed"]
+        for r in results.published_rows("scores", relationship, [first], k=k)
+    }
+    first_n = {
+        (r["side"], r["area"], r["dimension"]): r["n"] or 0
+        for r in results.stored_rows("scores", relationship, [first])[1]
+    }
+    secondary = {c for c, reason in before.items() if reason == results.SECONDARY}
+    primary = {c for c, reason in before.items() if reason == results.PRIMARY}
+    assert secondary and primary, (
+        "the first wave should hide cells both ways",
+        sorted((c, r) for c, r in before.items() if c[2] == "index"),
+    )
+    after = results.published_rows("scores", relationship, [second], k=k)
+    assert all(r["suppressed"] is None for r in after), "every cell of the second wave is shown"
+    for row in after:
+        cell = (row["side"], row["area"], row["dimension"])
+        if cell in primary | secondary:
+            assert row["change"] is None and row["change_p"] is None, cell
+        elif first_n.get(cell, 0) >= k:
+            assert row["change"] is not None, cell
+    trends = {
+        (r["side"], r["area"], r["dimension"]): r
+        for r in results.published_rows("trends", relationship, k=k)
+    }
+    for cell in primary | secondary:
+        evidence = trends[cell]["status_evidence"] or ""
+        assert "since 2024-Q1" not in evidence, (cell, evidence)
+    gaps = results.published_rows("gaps", relationship, [second], k=k)
+    for row in gaps:
+        sides = {(s, row["area"], row["dimension"]) for s in ("client", "supplier")}
+        if sides & (primary | secondary):
+            assert row["gap_change"] is None and row["gap_change_p"] is None, row["area"]
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -1143,11 +1143,69 @@ class History:
         return None
 
 
+def hidden_score_cells(scores: Columns, k: int) -> set[tuple[str, str, str]]:
+    """``(side, area, dimension)`` of one wave's scores cells that publication hides under k.
+
+    Primary and secondary suppression alike (:func:`results.suppress_rows`): every number
+    derived from an earlier wave — the change since it, the trend series, the EWMA and CUSUM
+    charts and the evidence quoting them — must come from published cells only, or a hidden
+    cell could be worked out as a shown mean minus its shown change (and a primary cell then
+    recovered from its margin).
+    """
+    from survey_app.services.results import SUPPRESSED, suppress_rows
+
+    rows = [
+        {"wave": "", "dimension": d, "side": s, "area": a, "n": n}
+        for s, a, d, n in zip(
+            scores["side"], scores["area"], scores["dimension"], scores["n"], strict=True
+        )
+    ]
+    return {
+        (r["side"], r["area"], r["dimension"])
+        for r in suppress_rows("scores", rows, k)
+        if r[SUPPRESSED] is not None
+    }
+
+
+SCORE_CHANGE_COLUMNS = ("change", "change_points", "change_g", "change_p", "change_p_adjusted")
+GAP_CHANGE_COLUMNS = (
+    "gap_change",
+    "gap_widening",
+    "gap_change_p",
+    "gap_change_p_adjusted",
+    "widened",
+)
+
+
+def hide_changes_from_hidden_cells(tables: Columns, previous_scores: Columns, k: int) -> None:
+    """Blank each change since the previous wave whose previous cell is not published.
+
+    ``tables`` maps table names to columns (``scores`` and ``gaps`` are changed in place).
+    A gap is hidden wherever either side's scores cell is, so its change goes with them.
+    """
+    hidden = hidden_score_cells(previous_scores, k)
+    if not hidden:
+        return
+    sc = tables["scores"]
+    for i, key in enumerate(zip(sc["side"], sc["area"], sc["dimension"], strict=True)):
+        if key in hidden:
+            for column in SCORE_CHANGE_COLUMNS:
+                sc[column][i] = None
+    gp = tables.get("gaps")
+    if gp is None:
+        return
+    for i, (area, dim) in enumerate(zip(gp["area"], gp["dimension"], strict=True)):
+        if (SIDE_KEYS[0], area, dim) in hidden or (SIDE_KEYS[1], area, dim) in hidden:
+            for column in GAP_CHANGE_COLUMNS:
+                gp[column][i] = None
+
+
 def _matrix(history: History, kind: str) -> tuple[dict[Any, int], np.ndarray, np.ndarray]:
     """Every cell's wave means (or gaps) over the whole history, built once per history.
 
-    Returns the row of each key, the values (NaN where the cell is absent or below k) and
-    the counts, each of shape (n_keys, n_waves).
+    Returns the row of each key, the values (NaN where the cell is absent or hidden when
+    published: below k, or suppressed to protect such a cell) and the counts, each of shape
+    (n_keys, n_waves).
     """
     cached = history._matrices.get(kind)
     if cached is not None:
@@ -1156,13 +1214,15 @@ def _matrix(history: History, kind: str) -> tuple[dict[Any, int], np.ndarray, np
     where: dict[Any, int] = {}
     entries: list[tuple[int, int, float, float]] = []
     for w, summary in enumerate(history.waves):
+        hidden = hidden_score_cells(summary.scores, k)
         if kind == "scores":
             sc = summary.scores
             keys = zip(sc["side"], sc["area"], sc["dimension"], strict=True)
             for key, n, mean in zip(keys, sc["n"], sc["mean"], strict=True):
                 u = where.setdefault(key, len(where))
                 n = n or 0
-                value = round(mean, TIE_DECIMALS) if mean is not None and n >= k else math.nan
+                shown = mean is not None and n >= k and key not in hidden
+                value = round(mean, TIE_DECIMALS) if shown else math.nan
                 entries.append((u, w, value, n))
         else:
             gp = summary.gaps
@@ -1171,7 +1231,13 @@ def _matrix(history: History, kind: str) -> tuple[dict[Any, int], np.ndarray, np
                 keys, gp["difference"], gp["n_client"], gp["n_supplier"], strict=True
             ):
                 u = where.setdefault(key, len(where))
-                shown = diff is not None and (nc or 0) >= k and (ns or 0) >= k
+                shown = (
+                    diff is not None
+                    and (nc or 0) >= k
+                    and (ns or 0) >= k
+                    and (SIDE_KEYS[0], *key) not in hidden
+                    and (SIDE_KEYS[1], *key) not in hidden
+                )
                 entries.append((u, w, round(abs(diff), TIE_DECIMALS) if shown else math.nan, 0))
     values = np.full((len(where), len(history.waves)), np.nan)
     counts = np.zeros(values.shape)
@@ -1600,6 +1666,8 @@ def compute_relationship(
         tables = compute_wave_tables(
             current, previous=previous, previous_gaps=previous_gaps, changed=changed
         )
+        if history.waves:
+            hide_changes_from_hidden_cells(tables.tables, history.waves[-1].scores, min_cell_size)
         history.append(
             _WaveSummary(wave.label, current.design, tables.tables["scores"], tables.tables["gaps"])
         )
