@@ -71,6 +71,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from survey_app import cli
 
     cli.init_app(app)
+    from survey_app.services.mailing import check_mail_config
+
+    check_mail_config(app.config)  # a wrong SMTP_* setting stops the start, naming it
     return app
 
 

@@ -239,6 +239,138 @@ def write_links_csv(path: Path | None, issued: list[Any]) -> None:
             handle.close()
 
 
+# ------------------------------------------------------------ email
+
+
+_RETRY_HELP = (
+    "Try again, once each, the addresses whose last message failed (instead of the new ones)."
+)
+_BATCH_HELP = "Messages per batch (default: MAIL_BATCH_SIZE)."
+
+
+@click.command("send-invitations")
+@click.argument("relationship")
+@click.argument("label")
+@click.option("--retry-failed", is_flag=True, help=_RETRY_HELP)
+@click.option("--batch-size", type=click.IntRange(min=1, max=100_000), help=_BATCH_HELP)
+def send_invitations(
+    relationship: str, label: str, retry_failed: bool, batch_size: int | None
+) -> None:
+    """Email a personal link to everybody on wave LABEL's address list not yet invited.
+
+    Sends batch by batch through the SMTP server (SMTP_* and MAIL_FROM settings), at most
+    MAIL_MAX_PER_MINUTE a minute, printing each batch and a summary. The links are in the
+    messages only: nothing printed holds one.
+    """
+    _send_all("invitations", relationship, label, retry_failed, batch_size)
+
+
+@click.command("send-reminders")
+@click.argument("relationship")
+@click.argument("label")
+@click.option("--retry-failed", is_flag=True, help=_RETRY_HELP)
+@click.option("--batch-size", type=click.IntRange(min=1, max=100_000), help=_BATCH_HELP)
+def send_reminders(
+    relationship: str, label: str, retry_failed: bool, batch_size: int | None
+) -> None:
+    """Email a reminder with a new link to everybody on wave LABEL's list who has not submitted.
+
+    One reminder round: it finishes a round left unfinished, or else starts the next one.
+    Sends batch by batch, as send-invitations does.
+    """
+    _send_all("reminders", relationship, label, retry_failed, batch_size)
+
+
+def _send_all(
+    kind: str, relationship: str, label: str, retry_failed: bool, batch_size: int | None
+) -> None:
+    """Run the mailing service batch after batch until nothing is left (or the server stops
+    it); exit 1 with a one-line message on a bad argument or a server that cannot be used."""
+    import time
+
+    from survey_app.services import mailing
+
+    send = mailing.send_invitations if kind == "invitations" else mailing.send_reminders
+    try:
+        settings = mailing.MailSettings.from_config()
+        if not settings.configured:
+            raise ServiceError(
+                "email is not set up: set SMTP_HOST and MAIL_FROM (see README, Administration), "
+                "or download the mail-merge file from the wave's invitations page"
+            )
+        wave = _wave(relationship, label)
+        if wave.state != "open":
+            raise ServiceError(
+                f"wave {wave.label} is {wave.state}: {kind} go only while it is open"
+            )
+        summary = mailing.address_list_summary(wave)
+        if not summary.total:
+            raise ServiceError(
+                f"wave {wave.label} has no address list: upload a staff list for it first"
+            )
+        wave_label = wave.label
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+
+    size = batch_size or settings.batch_size
+    if retry_failed:  # one pass over every failed address: a refused one stays failed
+        size = max(1, summary.failed)
+    sent = 0
+    refused: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = []
+    stopped: str | None = None
+    batch = 0
+    with mailing.SMTPMailer(settings) as mailer:
+        while True:
+            if batch and settings.interval:
+                time.sleep(settings.interval)  # the pace holds from one batch to the next
+            batch += 1
+            try:
+                report = send(
+                    _wave(relationship, label),
+                    actor="cli",
+                    retry_failed=retry_failed,
+                    limit=size,
+                    mailer=mailer,
+                )
+            except ServiceError as exc:  # e.g. the wave closed meanwhile
+                db.session.rollback()
+                stopped = str(exc)
+                break
+            db.session.commit()
+            sent += report.sent
+            refused += report.refused
+            failed += [f for f in report.failed if f not in report.refused]
+            attempted = report.sent + len(report.failed)
+            if attempted or report.stopped:
+                click.echo(
+                    f"Batch {batch}: {report.sent} sent, {len(report.refused)} refused, "
+                    f"{len(report.failed) - len(report.refused)} failed"
+                    + (f"; {report.remaining} still to send" if report.remaining else "")
+                )
+            stopped = report.stopped
+            if stopped or retry_failed or not report.remaining or not attempted:
+                break
+
+    for email, why in refused + failed:
+        click.echo(f"Not sent to {email}: {why}", err=True)
+    noun = kind if sent != 1 else kind[:-1]
+    click.echo(
+        f"{wave_label}: {sent} {noun} sent, {len(refused)} refused, {len(failed)} failed"
+        + ("" if sent or refused or failed or stopped else " (nobody was waiting for one)")
+    )
+    if refused or failed:
+        click.echo(
+            f"Try the {len(refused) + len(failed)} again with: relhealth send-{kind} "
+            "RELATIONSHIP LABEL --retry-failed",
+            err=True,
+        )
+    if stopped:
+        raise click.ClickException(f"sending stopped: {stopped}")
+
+
 # ------------------------------------------------------------ users
 
 
@@ -442,6 +574,8 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(recompute)
     app.cli.add_command(invite)
+    app.cli.add_command(send_invitations)
+    app.cli.add_command(send_reminders)
     app.cli.add_command(demo)
     app.cli.add_command(export)
     app.cli.add_command(import_command)

@@ -74,10 +74,14 @@ class Config:
         # Invitation email (survey_app.services.mailing). Without SMTP_HOST nothing is sent by
         # email: the admin pages offer the mail-merge CSV instead.
         self.SMTP_HOST = os.environ.get("SMTP_HOST", "")
-        self.SMTP_PORT = _int("SMTP_PORT", 587)
+        self.SMTP_PORT = os.environ.get("SMTP_PORT", "")  # "": 587, or 465 for implicit TLS
         self.SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
         self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+        # starttls | tls (implicit TLS) | none; unset: SMTP_STARTTLS (the older on/off setting).
+        # Checked when the app starts (survey_app.services.mailing.check_mail_config).
+        self.SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "")
         self.SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)
+        self.SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE", "")  # PEM CAs to verify the server
         self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "")
         # One click sends at most this many messages, at most this many a minute (0: no limit).

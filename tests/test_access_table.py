@@ -119,6 +119,10 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "admin.instruments": {"GET": ADMIN_PAGE},
     "admin.preview": {"GET": (302, 404, 403, 403)},
     "admin.preview_section": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.preview_start": {"GET": (302, 404, 403, 403)},
+    "admin.preview_about": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.preview_check": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.preview_done": {"GET": (302, 404, 403, 403)},
     # managers' actions on alerts and dimensions (an unknown relationship is 404)
     "actions.index": {"GET": MANAGER_PAGE},
     "actions.relationship": {"GET": (302, 404, 404, 403)},

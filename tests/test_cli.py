@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import hashlib
 
+import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Invitation, Relationship, User, Wave
+from survey_app.models import AuditEvent, Invitation, InvitationAddress, Relationship, User, Wave
+from tests.conftest import Respondent
+from tests.smtp_mailbox import free_port, serving
+from tests.test_admin import sections_of, staff_csv
 
 
 def invoke(runner, *args: str, **kwargs):
@@ -32,7 +36,10 @@ def test_a_relationship_is_created_with_two_parties_and_its_areas(runner):
     result = create_relationship(runner)
     assert result.exit_code == 0, result.output
     rel = db.session.scalar(select(Relationship))
-    assert {p.side: p.name for p in rel.parties} == {"client": "The Council", "supplier": "The Supplier"}
+    assert {p.side: p.name for p in rel.parties} == {
+        "client": "The Council",
+        "supplier": "The Supplier",
+    }
     assert [a.key for a in rel.service_areas] == ["core-ict", "contact-centre"]
 
 
@@ -144,10 +151,23 @@ def test_users_are_created_with_a_role_and_a_hashed_password(runner):
 
 
 def test_bad_users_are_refused(runner):
-    result = invoke(runner, "user", "create", "not-an-email", "--name", "X", "--role", "admin", "--password", "short")
+    result = invoke(
+        runner,
+        "user",
+        "create",
+        "not-an-email",
+        "--name",
+        "X",
+        "--role",
+        "admin",
+        "--password",
+        "short",
+    )
     assert result.exit_code == 1
     assert "not an email address" in result.output and "at least 12 characters" in result.output
-    result = invoke(runner, "user", "create", "a@b.org", "--name", "X", "--role", "king", "--password", "x" * 12)
+    result = invoke(
+        runner, "user", "create", "a@b.org", "--name", "X", "--role", "king", "--password", "x" * 12
+    )
     assert result.exit_code == 2
     assert count(User) == 0
 
@@ -161,3 +181,159 @@ def test_instrument_check_validates_the_shipped_instruments(runner, tmp_path):
     result = runner.invoke(args=["instrument", "check", str(bad)])
     assert result.exit_code == 1
     assert str(bad) in result.output
+
+
+# ------------------------------------------------------------ sending email
+
+PEOPLE = [
+    ("ann@council.example", "client", "Core ICT"),
+    ("bob@council.example", "client", "Contact centre"),
+    ("cat@council.example", "client", ""),
+    ("dan@supplier.example", "supplier", "Core ICT"),
+    ("eve@supplier.example", "supplier", ""),
+]
+EMAILS = sorted(p[0] for p in PEOPLE)
+REL = "Test Council — Test Supplier"
+
+
+@pytest.fixture
+def mailbox(app):
+    with serving(app) as box:
+        yield box
+
+
+def wave_with_staff(factory) -> int:
+    """A draft wave with five people on its address list."""
+    from survey_app.services.staff_lists import load_staff_list
+
+    wave = factory.wave(factory.relationship(), "2024-Q1", state="draft")
+    load_staff_list(wave, staff_csv(PEOPLE), actor="test", filename="staff.csv")
+    db.session.commit()
+    return wave.id
+
+
+@pytest.fixture
+def staffed(factory, runner) -> int:
+    """An open wave with five people on its address list."""
+    wave_id = wave_with_staff(factory)
+    assert invoke(runner, "wave", "open", REL, "2024-Q1").exit_code == 0
+    return wave_id
+
+
+def test_send_invitations_sends_to_everybody_batch_by_batch(runner, mailbox, staffed):
+    result = invoke(runner, "send-invitations", REL, "2024-Q1", "--batch-size", "2")
+    assert result.exit_code == 0, result.output
+    assert sorted(r.to[0] for r in mailbox.received) == EMAILS  # each exactly once
+    lines = result.output.splitlines()
+    assert lines == [
+        "Batch 1: 2 sent, 0 refused, 0 failed; 3 still to send",
+        "Batch 2: 2 sent, 0 refused, 0 failed; 1 still to send",
+        "Batch 3: 1 sent, 0 refused, 0 failed",
+        "2024-Q1: 5 invitations sent, 0 refused, 0 failed",
+    ]
+    tokens = [r.token for r in mailbox.received]
+    assert not any(t in result.output for t in tokens)  # never a link
+    assert count(Invitation) == 5
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "invitations.email").order_by(AuditEvent.id)
+    )
+    assert [(e.actor, e.detail["sent"]) for e in events] == [("cli", 2), ("cli", 2), ("cli", 1)]
+
+    again = invoke(runner, "send-invitations", REL, "2024-Q1")
+    assert again.exit_code == 0
+    assert "0 invitations sent, 0 refused, 0 failed (nobody was waiting for one)" in again.output
+    assert len(mailbox.received) == 5
+
+
+def test_a_refused_address_is_listed_and_can_be_tried_again(runner, mailbox, staffed):
+    mailbox.refuse = {"cat@council.example"}
+    result = invoke(runner, "send-invitations", REL, "2024-Q1")
+    assert result.exit_code == 0, result.output
+    assert "2024-Q1: 4 invitations sent, 1 refused, 0 failed" in result.stdout
+    assert "Not sent to cat@council.example: refused by the mail server: 550" in result.stderr
+    assert "--retry-failed" in result.stderr
+    assert count(Invitation) == 4
+
+    mailbox.refuse = set()
+    again = invoke(runner, "send-invitations", REL, "2024-Q1", "--retry-failed")
+    assert again.exit_code == 0, again.output
+    assert "2024-Q1: 1 invitation sent, 0 refused, 0 failed" in again.output
+    assert mailbox.received[-1].to == ["cat@council.example"]
+    assert count(Invitation) == 5
+
+
+def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbox, staffed):
+    invoke(runner, "send-invitations", REL, "2024-Q1")
+    first = {r.to[0]: r.token for r in mailbox.received}
+    ann = Respondent(app.test_client(), first["ann@council.example"])
+    assert ann.complete(sections_of(db.session.get(Wave, staffed))).status_code == 302
+    mailbox.clear()
+
+    result = invoke(runner, "send-reminders", REL, "2024-Q1", "--batch-size", "3")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Batch 1: 3 sent, 0 refused, 0 failed; 1 still to send",
+        "Batch 2: 1 sent, 0 refused, 0 failed",
+        "2024-Q1: 4 reminders sent, 0 refused, 0 failed",
+    ]
+    assert sorted(r.to[0] for r in mailbox.received) == [
+        e for e in EMAILS if e != "ann@council.example"
+    ]
+    for received in mailbox.received:
+        assert received.message["Subject"].startswith("Reminder: ")
+        assert received.token not in result.output
+        assert app.test_client().get(f"/s/{received.token}").status_code == 302
+    db.session.expire_all()
+    reminded = dict(
+        db.session.execute(select(InvitationAddress.email, InvitationAddress.reminders_sent)).all()
+    )
+    assert reminded == {e: (0 if e == "ann@council.example" else 1) for e in EMAILS}
+
+
+@pytest.mark.parametrize(
+    ("args", "setup", "message"),
+    [
+        (["No such relationship", "2024-Q1"], None, "no relationship 'No such relationship'"),
+        ([REL, "2030-Q9"], None, "has no wave '2030-Q9'"),
+        ([REL, "2024-Q1"], "draft", "wave 2024-Q1 is draft"),
+        ([REL, "2024-Q1"], "closed", "wave 2024-Q1 is closed"),
+        ([REL, "2024-Q1"], "no smtp", "email is not set up: set SMTP_HOST and MAIL_FROM"),
+        ([REL, "2024-Q1"], "no list", "wave 2024-Q1 has no address list"),
+    ],
+    ids=["relationship", "wave", "draft", "closed", "no SMTP", "no address list"],
+)
+@pytest.mark.parametrize("command", ["send-invitations", "send-reminders"])
+def test_sending_refuses_bad_input_clearly(
+    app, runner, factory, mailbox, command, args, setup, message
+):
+    if setup == "no list":
+        factory.wave(factory.relationship(), "2024-Q1", state="open")
+    else:
+        wave_with_staff(factory)
+        if setup != "draft":
+            invoke(runner, "wave", "open", REL, "2024-Q1")
+        if setup == "closed":
+            invoke(runner, "wave", "close", REL, "2024-Q1")
+    if setup == "no smtp":
+        app.config.update(SMTP_HOST="", MAIL_FROM="")
+    result = invoke(runner, command, *args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1  # one line: "Error: ..."
+    assert mailbox.received == [] and count(Invitation) == 0
+
+
+def test_an_unreachable_server_stops_sending_with_exit_status_1(app, runner, staffed):
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=free_port(),
+        SMTP_SECURITY="none",
+        MAIL_FROM="survey@council.example",
+    )
+    result = invoke(runner, "send-invitations", REL, "2024-Q1")
+    assert result.exit_code == 1
+    assert (
+        "Error: sending stopped: could not connect to the mail server 127.0.0.1:" in result.output
+    )
+    assert "2024-Q1: 0 invitations sent" in result.output
+    assert count(Invitation) == 0

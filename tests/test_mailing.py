@@ -8,12 +8,13 @@ list is gone.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
+import ssl
+import subprocess
 import time
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -25,6 +26,7 @@ from survey_app.models import AuditEvent, Invitation, InvitationAddress, Relatio
 from survey_app.services import mailing
 from survey_app.services.invitations import hash_token
 from tests.conftest import Respondent
+from tests.smtp_mailbox import SENDER, Mailbox, free_port, serving
 from tests.test_admin import (
     LINK,
     assert_form_error,
@@ -40,7 +42,6 @@ from tests.test_admin import (
     upload,
 )
 
-SENDER = "relationship-health@council.example"
 PEOPLE = [
     ("ann@council.example", "client", "Core ICT"),
     ("bob@council.example", "Test Council", "Contact centre"),
@@ -51,77 +52,10 @@ PEOPLE = [
 EMAILS = [p[0] for p in PEOPLE]
 
 
-# ------------------------------------------------------------------------------- the mailbox
-
-
-@dataclass
-class Received:
-    to: list[str]
-    message: email.message.EmailMessage
-
-    @property
-    def body(self) -> str:
-        return self.message.get_body(("plain",)).get_content()
-
-    @property
-    def token(self) -> str:
-        match = LINK.search(self.body)
-        assert match, self.body
-        return match.group(1)
-
-
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives, and refuses chosen recipients."""
-
-    received: list[Received] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
-        if address in self.refuse:
-            return "550 5.1.1 Mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append(Received(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[Received]:
-        return [r for r in self.received if r.to == [address]]
-
-    def clear(self) -> None:
-        self.received.clear()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def mailbox(app):  # type: ignore[no-untyped-def]
-    """A real SMTP server on a free local port; the app configured to send through it."""
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=port,
-        SMTP_STARTTLS=False,
-        SMTP_USERNAME="",
-        SMTP_PASSWORD="",
-        MAIL_FROM=SENDER,
-        MAIL_MAX_PER_MINUTE=0,
-        MAIL_BATCH_SIZE=200,
-    )
-    try:
+    with serving(app) as box:
         yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -305,11 +239,16 @@ def test_an_unreachable_server_stops_the_batch_and_blames_no_address(app, admin,
     assert all(a.invitation_id is None and a.last_error is None for a in addresses())
 
 
+@pytest.mark.parametrize(
+    "setting",
+    [{"SMTP_SECURITY": "starttls"}, {"SMTP_SECURITY": "", "SMTP_STARTTLS": True}],
+    ids=["SMTP_SECURITY", "older SMTP_STARTTLS"],
+)
 def test_a_server_without_starttls_is_refused_when_starttls_is_required(
-    admin, factory, mailbox, app
+    admin, factory, mailbox, app, setting
 ):
     wave_id = open_wave_with_staff(admin, factory)
-    app.config["SMTP_STARTTLS"] = True
+    app.config.update(setting)
     page = text(press(admin, wave_id, "invitations/send"))
     assert "does not offer STARTTLS" in page
     assert mailbox.received == [] and count(Invitation) == 0
@@ -444,3 +383,178 @@ def test_two_batches_at_once_never_write_to_anyone_twice(app, admin, factory, ma
     assert {a.reminders_sent for a in addresses()} == {1}
     for received in mailbox.received:  # each reminder's link is the one that works
         assert app.test_client().get(f"/s/{received.token}").status_code == 302
+
+
+# ========================================================================= TLS to the server
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@dataclass(frozen=True)
+class Certificates:
+    ca: Path  # the CA certificate the client is told to trust (SMTP_CA_FILE)
+    server: tuple[Path, Path]  # certificate and key for 127.0.0.1 and localhost, signed by ca
+    wrong_name: tuple[Path, Path]  # signed by ca, but for mail.example only
+    other_ca: Path  # a CA that signed none of them
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory) -> Certificates:  # type: ignore[no-untyped-def]
+    """A throwaway CA and server certificates made with the openssl command (for 1 day)."""
+    where = tmp_path_factory.mktemp("tls")
+    for name in ("ca", "other-ca"):
+        openssl(
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", f"{name}.key", "-out", f"{name}.pem", "-subj", f"/CN=Test {name}",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            cwd=where,
+        )  # fmt: skip
+    for name, names in (("server", "DNS:localhost,IP:127.0.0.1"), ("wrong", "DNS:mail.example")):
+        (where / f"{name}.ext").write_text(
+            f"subjectAltName={names}\nbasicConstraints=critical,CA:FALSE\n"
+            "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        )
+        openssl(
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
+            "-out", f"{name}.csr", "-subj", f"/CN={name}",
+            cwd=where,
+        )  # fmt: skip
+        openssl(
+            "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-set_serial", "1" if name == "server" else "2", "-days", "1",
+            "-out", f"{name}.pem", "-extfile", f"{name}.ext",
+            cwd=where,
+        )  # fmt: skip
+    return Certificates(
+        ca=where / "ca.pem",
+        server=(where / "server.pem", where / "server.key"),
+        wrong_name=(where / "wrong.pem", where / "wrong.key"),
+        other_ca=where / "other-ca.pem",
+    )
+
+
+@contextmanager
+def tls_mailbox(app, pair: tuple[Path, Path], *, implicit: bool = True):  # type: ignore[no-untyped-def]
+    """A mailbox speaking TLS from the first byte (implicit, as on port 465), or offering
+    STARTTLS and requiring it; the app pointed at it (SMTP_SECURITY tls or starttls)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*pair)
+    box = Mailbox()
+    port = free_port()
+    if implicit:
+        controller = Controller(box, hostname="127.0.0.1", port=port, ssl_context=context)
+    else:
+        controller = Controller(
+            box, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+        )
+    controller.start()
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=port,
+        SMTP_SECURITY="tls" if implicit else "starttls",
+        SMTP_USERNAME="",
+        SMTP_PASSWORD="",
+        MAIL_FROM=SENDER,
+        MAIL_MAX_PER_MINUTE=0,
+    )
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def test_implicit_tls_delivers_when_the_servers_certificate_is_verified(
+    app, admin, factory, certificates
+):
+    wave_id = open_wave_with_staff(admin, factory)
+    with tls_mailbox(app, certificates.server) as box:
+        app.config["SMTP_CA_FILE"] = str(certificates.ca)
+        assert "5 invitations sent" in text(press(admin, wave_id, "invitations/send"))
+        assert sorted(r.to[0] for r in box.received) == sorted(EMAILS)
+        assert all(LINK.search(r.body) for r in box.received)
+
+
+@pytest.mark.parametrize("case", ["system CAs only", "another CA", "wrong host name"])
+def test_implicit_tls_refuses_a_certificate_it_cannot_verify(
+    app, admin, factory, certificates, case
+):
+    wave_id = open_wave_with_staff(admin, factory)
+    pair = certificates.wrong_name if case == "wrong host name" else certificates.server
+    ca_file = {"system CAs only": "", "another CA": str(certificates.other_ca)}.get(
+        case, str(certificates.ca)
+    )
+    with tls_mailbox(app, pair) as box:
+        app.config["SMTP_CA_FILE"] = ca_file
+        page = text(press(admin, wave_id, "invitations/send"))
+        assert "Sending stopped:" in page and "CERTIFICATE_VERIFY_FAILED" in page
+        assert "check SMTP_HOST and SMTP_CA_FILE" in page
+        assert box.received == []
+    assert count(Invitation) == 0
+    assert all(a.invitation_id is None and a.last_error is None for a in addresses())
+
+
+def test_implicit_tls_against_a_plain_server_says_what_to_check(admin, factory, mailbox, app):
+    wave_id = open_wave_with_staff(admin, factory)
+    app.config["SMTP_SECURITY"] = "tls"
+    page = text(press(admin, wave_id, "invitations/send"))
+    assert "Sending stopped:" in page and "check SMTP_SECURITY and SMTP_PORT" in page
+    assert mailbox.received == [] and count(Invitation) == 0
+
+
+def test_starttls_verifies_the_certificate_against_the_ca_file(app, admin, factory, certificates):
+    wave_id = open_wave_with_staff(admin, factory)
+    with tls_mailbox(app, certificates.server, implicit=False) as box:
+        app.config["SMTP_CA_FILE"] = str(certificates.other_ca)
+        page = text(press(admin, wave_id, "invitations/send"))
+        assert "CERTIFICATE_VERIFY_FAILED" in page and box.received == []
+        app.config["SMTP_CA_FILE"] = str(certificates.ca)
+        assert "5 invitations sent" in text(press(admin, wave_id, "invitations/send"))
+        assert len(box.received) == 5
+
+
+# ====================================================================== settings at startup
+
+
+def make(tmp_path, **config):  # type: ignore[no-untyped-def]
+    from survey_app import create_app
+
+    base = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    return create_app({**base, **config})
+
+
+def test_the_security_setting_and_the_default_port(tmp_path, certificates):
+    settings = mailing.MailSettings.from_config
+    assert settings({"SMTP_SECURITY": "TLS"}).security == "tls"
+    assert settings({"SMTP_SECURITY": "tls"}).port == 465
+    assert settings({"SMTP_SECURITY": "tls", "SMTP_PORT": "2465"}).port == 2465
+    assert (settings({}).security, settings({}).port) == ("starttls", 587)
+    assert settings({"SMTP_STARTTLS": False}).security == "none"
+    app = make(tmp_path, SMTP_SECURITY="tls", SMTP_CA_FILE=str(certificates.ca))
+    assert app.config["SMTP_SECURITY"] == "tls"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"SMTP_SECURITY": "ssl"}, "SMTP_SECURITY must be one of starttls, tls, none, not 'ssl'"),
+        (
+            {"SMTP_SECURITY": "starttls", "SMTP_STARTTLS": False},
+            "SMTP_SECURITY=starttls contradicts SMTP_STARTTLS=0",
+        ),
+        ({"SMTP_PORT": "smtp"}, "SMTP_PORT must be a port number (1 to 65535), not 'smtp'"),
+        ({"SMTP_PORT": 70000}, "SMTP_PORT must be a port number"),
+        ({"SMTP_CA_FILE": "/nonexistent/ca.pem"}, "SMTP_CA_FILE /nonexistent/ca.pem: no such file"),
+        ({"SMTP_CA_FILE": "NOT-PEM"}, "must hold CA certificates in PEM format"),
+    ],
+)
+def test_a_wrong_mail_setting_stops_the_start_naming_it(tmp_path, config, message):
+    if config.get("SMTP_CA_FILE") == "NOT-PEM":
+        bad = tmp_path / "not.pem"
+        bad.write_text("not a certificate")
+        config = {"SMTP_CA_FILE": str(bad)}
+    with pytest.raises(mailing.MailConfigError) as caught:
+        make(tmp_path, **config)
+    assert message in str(caught.value)

@@ -12,7 +12,11 @@ new link.
 Sending
 -------
 Settings come from the app config (``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_USERNAME``,
-``SMTP_PASSWORD``, ``SMTP_STARTTLS``, ``SMTP_TIMEOUT_SECONDS``, ``MAIL_FROM``). One call sends at
+``SMTP_PASSWORD``, ``SMTP_SECURITY`` — or the older ``SMTP_STARTTLS`` —, ``SMTP_CA_FILE``,
+``SMTP_TIMEOUT_SECONDS``, ``MAIL_FROM``; :func:`check_mail_config` validates them when the app
+starts). The connection is secured with STARTTLS (``starttls``, the default), TLS from the first
+byte (``tls``, "implicit TLS", usually port 465) or not at all (``none``); the server's
+certificate is always verified, against the system's CAs or ``SMTP_CA_FILE``. One call sends at
 most ``MAIL_BATCH_SIZE`` messages, at most ``MAIL_MAX_PER_MINUTE`` a minute, over one SMTP
 connection (renewed every :data:`MESSAGES_PER_CONNECTION`); the pages offer the next batch. A
 message the server refuses is reported against its address and the rest carry on; a server that
@@ -54,10 +58,41 @@ from survey_app.services.invitations import hash_token, new_token
 #: Messages sent over one SMTP connection before it is renewed (servers often cap it at 100).
 MESSAGES_PER_CONNECTION = 100
 MAX_ERROR = 300
+#: How the reason for an address the server refused begins (see :attr:`SendReport.refused`).
+REFUSED = "refused by the mail server"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ================================================================================ settings
+
+
+#: ``SMTP_SECURITY`` values: STARTTLS after connecting, implicit TLS, or none.
+SECURITY_CHOICES = ("starttls", "tls", "none")
+#: The port used when ``SMTP_PORT`` is not set, by ``SMTP_SECURITY``.
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 587}
+
+
+class MailConfigError(ServiceError):
+    """An ``SMTP_*`` setting is not valid (found when the app starts)."""
+
+
+def _security(config: Any) -> str:
+    """``SMTP_SECURITY``, or what the older boolean ``SMTP_STARTTLS`` says when it is unset."""
+    raw = str(config.get("SMTP_SECURITY") or "").strip().lower()
+    starttls = bool(config.get("SMTP_STARTTLS", True))
+    if not raw:
+        return "starttls" if starttls else "none"
+    if raw not in SECURITY_CHOICES:
+        raise MailConfigError(
+            f"SMTP_SECURITY must be one of {', '.join(SECURITY_CHOICES)}, not {raw!r} "
+            "(starttls: STARTTLS on connecting, usually port 587; tls: implicit TLS, usually "
+            "port 465; none: no encryption)"
+        )
+    if raw == "starttls" and not starttls:
+        raise MailConfigError(
+            "SMTP_SECURITY=starttls contradicts SMTP_STARTTLS=0: set only SMTP_SECURITY"
+        )
+    return raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +101,8 @@ class MailSettings:
     port: int
     username: str
     password: str = field(repr=False)
-    starttls: bool
+    security: str  # one of SECURITY_CHOICES
+    ca_file: str  # CA certificates (PEM) to verify the server with; "" = the system's
     timeout: float
     sender: str
     batch_size: int
@@ -74,13 +110,24 @@ class MailSettings:
 
     @classmethod
     def from_config(cls, config: Any | None = None) -> MailSettings:
+        """The settings; :class:`MailConfigError` if one is not valid."""
         config = config if config is not None else current_app.config
+        security = _security(config)
+        try:
+            port = int(config.get("SMTP_PORT") or DEFAULT_PORTS[security])
+        except (TypeError, ValueError):
+            port = 0
+        if not 0 < port < 65536:
+            raise MailConfigError(
+                f"SMTP_PORT must be a port number (1 to 65535), not {config.get('SMTP_PORT')!r}"
+            )
         return cls(
             host=config.get("SMTP_HOST") or "",
-            port=int(config.get("SMTP_PORT") or 587),
+            port=port,
             username=config.get("SMTP_USERNAME") or "",
             password=config.get("SMTP_PASSWORD") or "",
-            starttls=bool(config.get("SMTP_STARTTLS", True)),
+            security=security,
+            ca_file=str(config.get("SMTP_CA_FILE") or ""),
             timeout=float(config.get("SMTP_TIMEOUT_SECONDS") or 30),
             sender=config.get("MAIL_FROM") or "",
             batch_size=max(1, int(config.get("MAIL_BATCH_SIZE") or 200)),
@@ -92,9 +139,35 @@ class MailSettings:
         return bool(self.host and self.sender)
 
     @property
+    def starttls(self) -> bool:
+        return self.security == "starttls"
+
+    @property
     def interval(self) -> float:
         """Seconds between two messages (0: no limit)."""
         return 60.0 / self.max_per_minute if self.max_per_minute else 0.0
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Verifies the server's certificate and name, against ``ca_file`` when set."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
+
+def check_mail_config(config: Any) -> MailSettings:
+    """Validate the mail settings when the app starts: :class:`MailConfigError` with a message
+    naming the variable if one is wrong (including an ``SMTP_CA_FILE`` that is missing or holds
+    no PEM certificate)."""
+    settings = MailSettings.from_config(config)
+    if settings.ca_file:
+        try:
+            settings.tls_context()
+        except FileNotFoundError as exc:
+            raise MailConfigError(f"SMTP_CA_FILE {settings.ca_file}: no such file") from exc
+        except (OSError, ssl.SSLError) as exc:
+            raise MailConfigError(
+                f"SMTP_CA_FILE {settings.ca_file} cannot be used: it must hold CA certificates "
+                f"in PEM format ({_reason(exc)})"
+            ) from exc
+    return settings
 
 
 def mail_configured() -> bool:
@@ -124,15 +197,21 @@ class SMTPMailer:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         try:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.security == "tls":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=s.tls_context()
+                )
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
         except (OSError, smtplib.SMTPException) as exc:
             raise MailServerError(
                 f"could not connect to the mail server {s.host}:{s.port} ({_reason(exc)})"
+                f"{_tls_hint(exc)}"
             ) from exc
         try:
             smtp.ehlo()
             if s.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=s.tls_context())
                 smtp.ehlo()
             if s.username:
                 smtp.login(s.username, s.password)
@@ -145,11 +224,13 @@ class SMTPMailer:
             smtp.close()
             raise MailServerError(
                 f"the mail server does not offer {'STARTTLS' if s.starttls else 'sign-in'} "
-                f"({_reason(exc)}): check SMTP_STARTTLS"
+                f"({_reason(exc)}): check SMTP_SECURITY"
             ) from exc
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
             smtp.close()
-            raise MailServerError(f"the mail server could not be used ({_reason(exc)})") from exc
+            raise MailServerError(
+                f"the mail server could not be used ({_reason(exc)}){_tls_hint(exc)}"
+            ) from exc
         return smtp
 
     def send(self, message: EmailMessage) -> None:
@@ -190,6 +271,14 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {_text(exc.smtp_error)}"
     return str(exc) or type(exc).__name__
+
+
+def _tls_hint(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return ": the server's certificate could not be verified; check SMTP_HOST and SMTP_CA_FILE"
+    if isinstance(exc, ssl.SSLError):
+        return ": check SMTP_SECURITY and SMTP_PORT"
+    return ""
 
 
 def _text(value: bytes | str) -> str:
@@ -387,6 +476,12 @@ class SendReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     remaining: int = 0
     stopped: str | None = None
+
+    @property
+    def refused(self) -> list[tuple[str, str]]:
+        """The failures the server refused (an unknown or blocked address, a rejected
+        message); the others are faults on the way (``not sent: ...``)."""
+        return [(email, why) for email, why in self.failed if why.startswith(REFUSED)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -652,7 +747,7 @@ def _run(
                 current_app.logger.warning("mail sending stopped: %s", exc)
                 break
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-                why = f"refused by the mail server: {_reason(exc)}"
+                why = f"{REFUSED}: {_reason(exc)}"
                 settle(False, why)
                 report.failed.append((target.email, why))
                 continue
@@ -850,11 +945,13 @@ def mail_merge_reminders(
 
 __all__ = [
     "AddressListSummary",
+    "MailConfigError",
     "MailServerError",
     "MailSettings",
     "SMTPMailer",
     "SendReport",
     "address_list_summary",
+    "check_mail_config",
     "delete_address_list",
     "failed_addresses",
     "mail_configured",

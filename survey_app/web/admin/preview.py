@@ -1,7 +1,8 @@
 """``/admin/instruments``: every questionnaire version, previewed exactly as each side's staff
-will see it — the respondents' own section template and form builder, with a "Preview" banner,
-no link needed and nothing stored. Answers on a preview page are checked as in the survey (so
-the error messages can be seen too) and then forgotten.
+will see it — the respondents' own pages (start, about you, each section, check your answers,
+confirmation) and form builders, with a "Preview" banner, no link needed and nothing stored.
+Answers on a preview page are checked as in the survey (so the error messages can be seen too)
+and then forgotten: "Check your answers" shows where each answer would be, not an answer.
 """
 
 from __future__ import annotations
@@ -13,16 +14,52 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from instruments import Instrument, Item
 from survey_app.extensions import db
-from survey_app.forms.survey import section_form
+from survey_app.forms.survey import SubmitSurveyForm, about_form, section_form
 from survey_app.models import SIDES, Relationship
 from survey_app.services import admin as admin_service
+from survey_app.services import parse_id
 from survey_app.services.respondents import Section, build_sections
 from survey_app.web.access import requires
 from survey_app.web.admin.routes import bp
+from survey_app.web.survey.routes import check_view
 
 #: Party names used when no relationship is chosen: (own party, partner) by side.
 GENERIC = {"client": ("the council", "the supplier"), "supplier": ("the supplier", "the council")}
 PREVIEW = "admin-preview"
+#: What stands for the details a real wave and relationship would give.
+GENERIC_RELATIONSHIP = "(relationship name)"
+WAVE_LABEL = "(wave label)"
+GENERIC_AREAS = [
+    ("example-area-1", "First service area"),
+    ("example-area-2", "Second service area"),
+]
+#: "Check your answers" in the preview: where a respondent's answer would be.
+UNANSWERED = "(their answer)"
+#: The query that makes a page lead back to "Check your answers" (as the survey's change links).
+_CHANGING = {"return": "check"}
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
+
+
+@dataclass(frozen=True)
+class PreviewWave:
+    """The little of a wave the survey pages show (its relationship's name and its label)."""
+
+    relationship: _Named
+    label: str = WAVE_LABEL
+    closes_on: None = None
+
+
+@dataclass(frozen=True)
+class PreviewInvitation:
+    """An invitation that fixes neither service area nor role level, so that "About you"
+    asks both questions (a real invitation may fix them, and the page is then skipped)."""
+
+    service_area_id: None = None
+    role_level: None = None
 
 
 @dataclass
@@ -35,7 +72,18 @@ class PreviewContext:
     partner: str
     relationship: Relationship | None
     sections: list[Section] = field(default_factory=list)
-    needs_about: bool = False
+    needs_about: bool = True
+    invitation: PreviewInvitation = field(default_factory=PreviewInvitation)
+
+    @property
+    def wave(self) -> PreviewWave:
+        name = self.relationship.name if self.relationship is not None else GENERIC_RELATIONSHIP
+        return PreviewWave(_Named(name))
+
+    def service_area_choices(self) -> list[tuple[str, str]]:
+        if self.relationship is None:
+            return list(GENERIC_AREAS)
+        return [(a.key, a.name) for a in self.relationship.service_areas]
 
     @property
     def partner_side(self) -> str:
@@ -61,9 +109,9 @@ def _context(key: str, version: int, side: str) -> PreviewContext:
     if instrument is None:
         abort(404)
     relationship = None
-    chosen = request.args.get("relationship", "")
-    if chosen.isdigit():
-        relationship = db.session.get(Relationship, int(chosen))
+    chosen = parse_id(request.args.get("relationship"))
+    if chosen is not None:
+        relationship = db.session.get(Relationship, chosen)
     if relationship is not None:
         own, partner = relationship.party(side).name, relationship.other_party(side).name
     else:
@@ -124,14 +172,9 @@ def preview_section(key: str, version: int, side: str, number: int):  # type: ig
             )
             return redirect(url_for("admin.preview", **args))
         if form.validate():
-            if number < len(ctx.sections):
+            if number < len(ctx.sections) and request.args.get("return") != "check":
                 return redirect(url_for("admin.preview_section", number=number + 1, **args))
-            flash(
-                "That was the last section. Respondents now check their answers and submit "
-                "them. Nothing was saved in this preview.",
-                PREVIEW,
-            )
-            return redirect(url_for("admin.preview", **args))
+            return redirect(url_for("admin.preview_check", **args))
         status = 400
     else:
         form = section_form(ctx, current, {}, None)  # type: ignore[arg-type]
@@ -139,3 +182,54 @@ def preview_section(key: str, version: int, side: str, number: int):  # type: ig
     return render_template(
         "admin/preview_section.html", ctx=ctx, section=current, form=form, args=args
     ), status
+
+
+@bp.get("/instruments/<key>/v<int:version>/<side>/start")
+@requires("admin")
+def preview_start(key: str, version: int, side: str) -> str:
+    ctx = _context(key, version, side)
+    return render_template("admin/preview_start.html", ctx=ctx, args=_args(ctx))
+
+
+@bp.route("/instruments/<key>/v<int:version>/<side>/about", methods=["GET", "POST"])
+@requires("admin")
+def preview_about(key: str, version: int, side: str):  # type: ignore[no-untyped-def]
+    ctx = _context(key, version, side)
+    args = _args(ctx)
+    form = about_form(ctx, {}, request.form if request.method == "POST" else None)  # type: ignore[arg-type]
+    if request.method == "POST" and form.validate():
+        if request.args.get("return") == "check":
+            return redirect(url_for("admin.preview_check", **args))
+        return redirect(url_for("admin.preview_section", number=1, **args))
+    return render_template("admin/preview_about.html", ctx=ctx, form=form, args=args), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/instruments/<key>/v<int:version>/<side>/check", methods=["GET", "POST"])
+@requires("admin")
+def preview_check(key: str, version: int, side: str):  # type: ignore[no-untyped-def]
+    ctx = _context(key, version, side)
+    args = _args(ctx)
+    form = SubmitSurveyForm()
+    if request.method == "POST" and form.validate():
+        return redirect(url_for("admin.preview_done", **args))
+    view = check_view(
+        ctx,
+        {},
+        section_href=lambda n: url_for("admin.preview_section", number=n, **args, **_CHANGING),
+        about_href=url_for("admin.preview_about", **args, **_CHANGING),
+        unanswered=UNANSWERED,
+    )
+    return render_template("admin/preview_check.html", **view, form=form, args=args), (
+        400 if form.errors else 200
+    )
+
+
+@bp.get("/instruments/<key>/v<int:version>/<side>/done")
+@requires("admin")
+def preview_done(key: str, version: int, side: str) -> str:
+    ctx = _context(key, version, side)
+    return render_template(
+        "admin/preview_done.html", ctx=ctx, args=_args(ctx), relationship=ctx.wave.relationship.name
+    )

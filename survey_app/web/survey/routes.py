@@ -7,6 +7,7 @@ hash in the signed session cookie, so that the token appears in no further URL
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
@@ -173,7 +174,7 @@ def check():  # type: ignore[no-untyped-def]
     form = SubmitSurveyForm()
     if request.method == "POST":
         if not form.validate():
-            return render_template("survey/check.html", **_check_view(ctx, draft), form=form), 400
+            return render_template("survey/check.html", **check_view(ctx, draft), form=form), 400
         try:
             respondents.submit(ctx, draft)
         except IncompleteSurvey as exc:
@@ -181,24 +182,41 @@ def check():  # type: ignore[no-untyped-def]
         session.pop(SESSION_KEY, None)
         session["survey_done"] = ctx.wave.relationship.name
         return redirect(url_for("survey.done"))
-    return render_template("survey/check.html", **_check_view(ctx, draft), form=form)
+    return render_template("survey/check.html", **check_view(ctx, draft), form=form)
 
 
-def _check_view(ctx: RespondentContext, draft: dict[str, Any]) -> dict[str, Any]:
-    """Summary-list rows for 'Check your answers', each with its change link."""
+def check_view(
+    ctx: Any,
+    draft: dict[str, Any],
+    *,
+    section_href: Callable[[int], str] | None = None,
+    about_href: str | None = None,
+    unanswered: str = "",
+) -> dict[str, Any]:
+    """Summary-list rows for 'Check your answers', each with its change link.
+
+    The survey's own links unless ``section_href`` (section number → URL) and ``about_href``
+    are given; ``unanswered`` is shown for a statement or an "about you" question with no
+    answer in ``draft`` (the admin preview, which stores no answers, uses both).
+    """
+    if section_href is None:
+
+        def section_href(number: int) -> str:
+            return url_for("survey.section", number=number, **{"return": "check"})
+
     labels = dict(enumerate(ctx.instrument.scale.labels, start=1))
     answers = draft.get("answers", {})
     comments = draft.get("comments", {})
     sections = []
     for sec in ctx.sections:
-        back = url_for("survey.section", number=sec.number, **{"return": "check"})
+        back = section_href(sec.number)
         if sec.kind == "dimension":
             pairs = [
                 (
                     ctx.item_text(item),
                     ctx.instrument.scale.dont_know_label
                     if answers.get(item.key) == DONT_KNOW
-                    else labels.get(answers.get(item.key), ""),
+                    else labels.get(answers.get(item.key), unanswered),
                     field_name(item.key),
                 )
                 for item in sec.items
@@ -217,21 +235,20 @@ def _check_view(ctx: RespondentContext, draft: dict[str, Any]) -> dict[str, Any]
         ]
         sections.append({"title": f"{sec.number}. {sec.title}", "rows": rows})
 
-    about = respondents.about_answers(ctx, draft) or {}
-    change_about = url_for("survey.about", **{"return": "check"})
+    given = respondents.about_answers(ctx, draft)
+    about = given or {}
+    change_about = about_href or url_for("survey.about", **{"return": "check"})
     area_names = dict(ctx.service_area_choices())
+    area = area_names.get(about.get("service_area") or "", "Several areas, or none")
+    role = ROLE_LEVELS.get(about.get("role_level") or "", "Prefer not to say")
+    if given is None and unanswered:
+        area = role = unanswered
     about_rows = [
         {"key": {"text": "Organisation"}, "value": {"text": ctx.own_party}},
         _summary_row(
-            "Service area",
-            area_names.get(about.get("service_area") or "", "Several areas, or none"),
-            None if ctx.invitation.service_area_id else change_about,
+            "Service area", area, None if ctx.invitation.service_area_id else change_about
         ),
-        _summary_row(
-            "Role level",
-            ROLE_LEVELS.get(about.get("role_level") or "", "Prefer not to say"),
-            None if ctx.invitation.role_level else change_about,
-        ),
+        _summary_row("Role level", role, None if ctx.invitation.role_level else change_about),
     ]
     return {"ctx": ctx, "sections": sections, "about_rows": about_rows}
 

@@ -1,0 +1,91 @@
+"""A real SMTP server for the tests: aiosmtpd on a free port of 127.0.0.1, keeping every message
+it receives (and refusing chosen recipients). Used by tests/test_mailing.py and tests/test_cli.py;
+each test module makes its ``mailbox`` fixture with :func:`serving`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from tests.test_admin import LINK
+
+SENDER = "relationship-health@council.example"
+
+
+@dataclass
+class Received:
+    to: list[str]
+    message: email.message.EmailMessage
+
+    @property
+    def body(self) -> str:
+        return self.message.get_body(("plain",)).get_content()
+
+    @property
+    def token(self) -> str:
+        match = LINK.search(self.body)
+        assert match, self.body
+        return match.group(1)
+
+
+@dataclass
+class Mailbox:
+    """An aiosmtpd handler that keeps what it receives, and refuses chosen recipients."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append(Received(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if r.to == [address]]
+
+    def clear(self) -> None:
+        self.received.clear()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[Mailbox]:
+    """A real SMTP server on a free local port; the app configured to send through it."""
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=port,
+        SMTP_SECURITY="none",
+        SMTP_USERNAME="",
+        SMTP_PASSWORD="",
+        SMTP_CA_FILE="",
+        MAIL_FROM=SENDER,
+        MAIL_MAX_PER_MINUTE=0,
+        MAIL_BATCH_SIZE=200,
+    )
+    try:
+        yield box
+    finally:
+        controller.stop()
