@@ -44,6 +44,8 @@ from survey_app.services.results import (
     PRIMARY,
     SECONDARY,
     SUPPRESSED,
+    blank,
+    cube_partitions,
     min_cell_size,
     published_rows,
     stored_rows,
@@ -273,29 +275,6 @@ def _records(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
-def cube_partitions(
-    cells: Sequence[tuple[str, ...]], margins: Sequence[str]
-) -> tuple[list[list[int]], list[int | None]]:
-    """Partitions of a cube of cells along each axis, and the index of each one's margin.
-
-    ``cells`` are tuples with one value per axis; ``margins[a]`` is the value that marks the
-    margin on axis ``a``. Unlike :func:`survey_app.services.results.cube_partitions`
-    (side × area), any number of axes.
-    """
-    where = {cell: i for i, cell in enumerate(cells)}
-    partitions: list[list[int]] = []
-    totals: list[int | None] = []
-    for a, margin in enumerate(margins):
-        groups: dict[tuple[str, ...], list[int]] = {}
-        for i, cell in enumerate(cells):
-            if cell[a] != margin:
-                groups.setdefault((*cell[:a], margin, *cell[a + 1 :]), []).append(i)
-        for total, members in groups.items():
-            partitions.append(members)
-            totals.append(where.get(total))
-    return partitions, totals
-
-
 def _suppressed_role_cube(
     table: str,
     wave: Wave,
@@ -342,7 +321,7 @@ def _suppressed_role_cube(
     out: dict[str, list[dict[str, Any]]] = {role: [] for role in cuts}
     for (role, row), reason in zip(entries, reasons, strict=True):
         if role != ROLE_ALL:
-            out[role].append(_blank(row, reason, labels))
+            out[role].append(blank(row, reason, labels))
     return out
 
 
@@ -355,13 +334,7 @@ def _suppress_role_gaps(
     for row in gaps:
         sides = [reason_of.get((s, row["area"], row["dimension"]), PRIMARY) for s in SIDES]
         reason = PRIMARY if PRIMARY in sides else SECONDARY if any(sides) else None
-        out.append(_blank(row, reason, _GAP_LABELS))
-    return out
-
-
-def _blank(row: Mapping[str, Any], reason: str | None, keep: Sequence[str]) -> dict[str, Any]:
-    out = {c: (v if reason is None or c in keep else None) for c, v in row.items()}
-    out[SUPPRESSED] = reason
+        out.append(blank(row, reason, _GAP_LABELS))
     return out
 
 
@@ -1130,7 +1103,6 @@ __all__ = [
     "RelationshipPage",
     "actions_for",
     "area_choices",
-    "cube_partitions",
     "dimension_page",
     "filter_rows",
     "latest_closed_wave",

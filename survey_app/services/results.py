@@ -437,6 +437,10 @@ _SPECS: dict[str, _Spec] = {
 }
 
 
+#: The value that marks the margin (the total over the axis) on each axis of a results cube.
+MARGINS = {"side": "all", "area": AREA_ALL}
+
+
 def cube_partitions(
     cells: Sequence[tuple[str, ...]], axes: Sequence[str]
 ) -> tuple[list[list[int]], list[int | None]]:
@@ -445,10 +449,13 @@ def cube_partitions(
     Parameters
     ----------
     cells : sequence of tuples
-        Each cell's position on ``axes`` (e.g. ``("client", "contact-centre")``); the value
-        ``all`` (side) or ``_all`` (area) marks a margin.
+        Each cell's position on ``axes`` (e.g. ``("client", "contact-centre")``); the
+        axis's margin value (:data:`MARGINS`: ``all`` for side, ``_all`` for area) marks a
+        margin.
     axes : sequence of str
-        ``("side", "area")`` or ``("side",)``.
+        Names from :data:`MARGINS` (``("side", "area")`` or ``("side",)``), or directly the
+        margin value of each axis (any number of axes, e.g. the dashboard's side × area ×
+        role cube).
 
     Returns
     -------
@@ -458,19 +465,16 @@ def cube_partitions(
     totals : list of int or None
         The index of each partition's margin cell (None when that margin is not a cell).
     """
-    margin = {"side": "all", "area": AREA_ALL}
+    margins = [MARGINS.get(axis, axis) for axis in axes]
     where = {cell: i for i, cell in enumerate(cells)}
     partitions: list[list[int]] = []
     totals: list[int | None] = []
-    for a, axis in enumerate(axes):
+    for a, margin in enumerate(margins):
         groups: dict[tuple[str, ...], list[int]] = {}
         for i, cell in enumerate(cells):
-            if cell[a] == margin[axis]:
-                continue
-            others = cell[:a] + cell[a + 1 :]
-            groups.setdefault(others, []).append(i)
-        for others, members in groups.items():
-            total = (*others[:a], margin[axis], *others[a:])
+            if cell[a] != margin:
+                groups.setdefault((*cell[:a], margin, *cell[a + 1 :]), []).append(i)
+        for total, members in groups.items():
             partitions.append(members)
             totals.append(where.get(total))
     return partitions, totals
@@ -581,15 +585,12 @@ def suppress_rows(
             seen[(cells, counts)] = found
         for i, reason in zip(members, found, strict=True):
             reasons[i] = reason
-    return [_blank(row, reason, spec) for row, reason in zip(rows, reasons, strict=True)]
+    return [blank(row, reason, spec.keep) for row, reason in zip(rows, reasons, strict=True)]
 
 
-def _blank(row: Mapping[str, Any], reason: str | None, spec: _Spec) -> dict[str, Any]:
-    out = dict(row)
-    if reason is not None:
-        for c in out:
-            if c not in spec.keep:
-                out[c] = None
+def blank(row: Mapping[str, Any], reason: str | None, keep: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``row`` with its ``suppressed`` reason; if hidden, only ``keep`` is left."""
+    out = {c: (v if reason is None or c in keep else None) for c, v in row.items()}
     out[SUPPRESSED] = reason
     return out
 
@@ -611,13 +612,14 @@ def _suppress_gaps(
             for side in ("client", "supplier")
         ]
         reason = PRIMARY if PRIMARY in sides else SECONDARY if any(sides) else None
-        out.append(_blank(row, reason, spec))
+        out.append(blank(row, reason, spec.keep))
     return out
 
 
 __all__ = [
     "SUPPRESSED",
     "RecomputeSummary",
+    "blank",
     "cube_partitions",
     "min_cell_size",
     "output_table",
