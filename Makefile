@@ -55,12 +55,14 @@ lint: setup
 	$(BIN)/ruff check .
 
 # The suite runs on SQLite, then on PostgreSQL when it answers (CI requires it). The browser
-# tests (markup, keyboard, axe, CSP: nothing database-specific) run in the SQLite pass only.
+# tests (markup, keyboard, axe, CSP: nothing database-specific) run in the SQLite pass only, and
+# so do tests/analysis (pure statistics) and tests/instruments (instrument files): they open no
+# database, so a second pass would repeat them exactly.
 test: setup lint migrate browser
 	DATABASE_URL= $(PY) -m pytest -q
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(subst +psycopg,,$(PG_URL))', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== PostgreSQL answers at $(PG_URL): running the suite against it (browser tests ran above: they test pages, not the database) =="; \
-		DATABASE_URL='$(PG_URL)' $(PY) -m pytest -q -m "not browser"; \
+		DATABASE_URL='$(PG_URL)' $(PY) -m pytest -q -m "not browser" --ignore=tests/analysis --ignore=tests/instruments; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL is required (REQUIRE_POSTGRES) but does not answer at $(PG_URL)"; exit 1; \
 	else \
