@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, g, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from survey_app.config import Config
 from survey_app.extensions import csrf, db, migrate
@@ -27,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("RELHEALTH_INSTANCE_PATH") or None,
         static_url_path="/assets",
     )
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(Config(app.instance_path))
     if config:
@@ -75,6 +77,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     check_mail_config(app.config)  # a wrong SMTP_* setting stops the start, naming it
     return app
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a route: at most MAX_ID, so that a huge number in a URL is a 404 rather
+    than a query the database cannot run (SQLite overflows past 64 bits)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # type: ignore[no-untyped-def]
+        from survey_app.services import MAX_ID
+
+        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -136,6 +136,7 @@ SAMPLE_VALUES: dict[str, dict[str, object]] = {
 }
 CONVERTER_SAMPLES: dict[str, object] = {
     "IntegerConverter": 999999,
+    "IdConverter": 999999,  # survey_app's <int:...>: at most the largest id
     "FloatConverter": 999999.0,
     "UUIDConverter": "00000000-0000-0000-0000-000000000000",
     "UnicodeConverter": "unknown",

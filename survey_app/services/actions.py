@@ -34,7 +34,7 @@ from sqlalchemy import select
 from analysis import gaps
 from survey_app.extensions import db
 from survey_app.models import ACTION_STATUSES, Action, Relationship, User, Wave
-from survey_app.services import ServiceError, audit
+from survey_app.services import ServiceError, audit, parse_id
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results import min_cell_size, published_rows
 from survey_app.services.scoring import (
@@ -142,10 +142,10 @@ def current_alerts(relationship: Relationship) -> list[Alert]:
 
 def find_alert(relationship: Relationship, reference: str) -> Alert | None:
     """The alert a :attr:`Alert.reference` names, if that closed wave still shows it."""
-    wave_id, _, rest = (reference or "").partition(":")
-    if not wave_id.isdigit():
+    wave_id = parse_id((reference or "").partition(":")[0])
+    if wave_id is None:
         return None
-    wave = db.session.get(Wave, int(wave_id))
+    wave = db.session.get(Wave, wave_id)
     if wave is None or wave.relationship_id != relationship.id or wave.state != "closed":
         return None
     return next((a for a in _alerts_of(relationship, wave) if a.reference == reference), None)

@@ -157,7 +157,8 @@ def _paging() -> tuple[int, int]:
         raw = request.args.get(name)
         if raw is None:
             return default
-        if not raw.isdigit() or int(raw) < 1 or (top is not None and int(raw) > top):
+        ok = raw.isascii() and raw.isdigit() and len(raw) <= 9  # "²" is a digit to isdigit
+        if not ok or int(raw) < 1 or (top is not None and int(raw) > top):
             limit = f" from 1 to {top}" if top else " of at least 1"
             raise ApiError(400, "invalid_parameter", f"{name} must be a whole number{limit}")
         return int(raw)
