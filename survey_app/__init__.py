@@ -39,6 +39,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from survey_app import database
 
     database.init_app(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     from survey_app.web import access, auth

@@ -60,9 +60,14 @@ class Config:
         self.SIGN_IN_SESSION_HOURS = _int("SIGN_IN_SESSION_HOURS", 12)
         # Failed sign-ins counted in the database over a sliding window (several workers):
         # once this many fail for one email address, or from one client address, → 429.
-        # A limit of 0 switches that count off (e.g. behind a proxy without ProxyFix,
+        # A limit of 0 switches that count off (e.g. behind a proxy not in TRUSTED_PROXIES,
         # where every client shares one address).
         self.SIGN_IN_WINDOW_MINUTES = _int("SIGN_IN_WINDOW_MINUTES", 15)
+        # How many reverse proxies (load balancer, nginx ...) stand in front of the service and
+        # set X-Forwarded-For / X-Forwarded-Proto: their values are then trusted, so that the
+        # client address (sign-in limits) and HTTPS (HSTS) are the client's, not the proxy's.
+        # 0 (the default): the headers are ignored, as anyone could send them.
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
         self.SIGN_IN_MAX_FAILURES_PER_EMAIL = _int("SIGN_IN_MAX_FAILURES_PER_EMAIL", 5)
         self.SIGN_IN_MAX_FAILURES_PER_CLIENT = _int("SIGN_IN_MAX_FAILURES_PER_CLIENT", 20)
         self.WTF_CSRF_TIME_LIMIT = None  # a survey page may stay open for hours

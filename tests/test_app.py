@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from survey_app.config import normalise_database_url
 from survey_app.extensions import db
+from survey_app.web.access import public
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(app, dialect):
@@ -76,6 +77,24 @@ def test_every_page_sends_security_headers_with_a_nonce_for_the_inline_script(cl
     assert "Strict-Transport-Security" not in response.headers
     https = client.get("/", base_url="https://survey.test")
     assert https.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_forwarded_headers_count_only_from_trusted_proxies(migrated, tmp_path, proxies):
+    """Behind TRUSTED_PROXIES proxies the client's scheme and address are the forwarded ones
+    (HSTS over HTTPS; the sign-in limit per client); otherwise anyone could send them."""
+    from flask import request
+
+    from tests.conftest import make_app
+
+    app = make_app(migrated, tmp_path / "instance", TRUSTED_PROXIES=proxies)
+    app.add_url_rule("/test-only/client", "test_client", public(lambda: request.remote_addr))
+    client = app.test_client()
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    response = client.get("/", headers=forwarded)
+    assert ("Strict-Transport-Security" in response.headers) == bool(proxies)
+    seen = client.get("/test-only/client", headers=forwarded).get_data(as_text=True)
+    assert seen == ("203.0.113.9" if proxies else "127.0.0.1")
 
 
 def test_nonces_differ_between_requests(client):
