@@ -449,14 +449,18 @@ def test_a_manager_records_and_updates_an_action_through_the_pages(manager, rela
         submit(manager, edit, action_form(status="done", dimension="communication")).status_code
         == 302
     )
+    without = {k: v for k, v in action_form(owner="ICT client team").items() if k != "dimension"}
+    assert submit(manager, edit, without).status_code == 302  # the page sends no dimension
     db.session.expire_all()
     action = db.session.get(Action, action_id)
-    assert (action.status, action.dimension_key) == ("done", DIMENSION)  # the dimension stays
+    assert (action.status, action.dimension_key) == ("open", DIMENSION)  # the dimension stays
+    assert action.owner == "ICT client team"
     assert action.created_by == "Pages manager"
     assert [
         e for e in db.session.scalars(select(AuditEvent.action)) if e.startswith("action.")
     ] == [
         "action.create",
+        "action.update",
         "action.update",
     ]
 
@@ -483,7 +487,11 @@ def test_an_action_on_an_alert_takes_the_alerts_dimension_and_group(manager, rel
     assert "Deteriorating" in form_page and "Trust" in form_page
     response = submit(manager, path, action_form(dimension="innovation"))
     assert response.status_code == 302
-    action = db.session.scalar(select(Action))
+    # The page shows the alert's dimension instead of asking for it, so a browser sends none.
+    without = {k: v for k, v in action_form().items() if k != "dimension"}
+    assert submit(manager, path, without).status_code == 302
+    action = db.session.scalars(select(Action)).first()
+    assert count(Action) == 2
     assert (action.dimension_key, action.alert_side, action.alert_area) == (
         DIMENSION,
         "client",

@@ -326,12 +326,24 @@ class ActionForm(FlaskForm):
     )
     submit = SubmitField("Save action", widget=GovSubmitInput())
 
-    def __init__(self, dimensions: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        dimensions: list[tuple[str, str]],
+        *,
+        fixed_dimension: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``fixed_dimension``: the dimension is the alert's or the existing action's; the page
+        shows it rather than asking, so nothing is expected from the form for it."""
         super().__init__(**kwargs)
         self.dimension.choices = [
             SelectChoice("", "Select a dimension"),
             *(SelectChoice(value, label) for value, label in dimensions),
         ]
+        if fixed_dimension is not None:
+            self.dimension.data = fixed_dimension
+            self.dimension.validators = []
+            self.dimension.flags.required = False
 
     def validate_dimension(self, field: Any) -> None:
         if field.data not in {c.value for c in self.dimension.choices if c.value}:

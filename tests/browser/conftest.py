@@ -5,12 +5,17 @@
   ``tests/conftest.py``), so pages come from the production entry point with production
   headers (CSP with a nonce, no ``TESTING``). Test data is made in-process with ``factory``
   and ``client``; the server sees it because it shares the database, and the ``app``
-  fixture empties the tables after each test as usual.
+  fixture empties the tables after each test as usual. Its email goes by SMTP, configured
+  through the environment as in production, to ``mail_server`` (a real SMTP server,
+  aiosmtpd, on another free port, for the whole run); the links in the messages point at
+  the live server itself (``PUBLIC_BASE_URL``).
+- ``live_server_without_email``: a second server with no SMTP settings, started only if a
+  test asks for it (the invitations page then offers the mail-merge file alone).
 - ``browser``: one ``/usr/bin/chromium`` (``CHROMIUM`` overrides) for all the browser tests,
   launched through Playwright with the flags that keep it off the network.
 - ``page``: a fresh context per test, under the app's real Content-Security-Policy;
-  ``console`` records what the page logged. ``audit_page``: the same with axe-core
-  loaded into every document (see its docstring for why not ``add_script_tag``).
+  ``console`` records what the page logged. ``audit_page``: the same, for tests that run
+  axe-core (``tests/browser/axe_audit.py``), which fails at once if axe is not installed.
 - On a failing browser test a full-page screenshot goes to ``test-artifacts/screenshots/``.
 
 When Chromium is missing the browser tests are skipped with the reason (``make test``
@@ -33,7 +38,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.axe_audit import AXE_JS
+from tests.browser.page_types import REFUSED_ADDRESS
 from tests.conftest import TEST_SECRET
+from tests.smtp_mailbox import SENDER, Mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -49,7 +57,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 SERVER_START_TIMEOUT_S = 30
 ACTION_TIMEOUT_MS = 10_000
@@ -103,6 +110,7 @@ def _start_gunicorn(env: dict[str, str], log_path: Path) -> tuple[subprocess.Pop
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+        env["PUBLIC_BASE_URL"] = url  # the links in its emails lead back to it
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
@@ -132,23 +140,80 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
+@dataclass
+class MailServer:
+    """The run's SMTP server: what it received (``mailbox.received``) and where it listens."""
+
+    mailbox: Mailbox
+    port: int
+
+
 @pytest.fixture(scope="session")
-def live_server(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The service under gunicorn (two workers, as ``make run``) on the test database."""
-    folder = tmp_path_factory.mktemp("live-server")
-    log_path = folder / "gunicorn.log"
-    env = {
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server (``tests/smtp_mailbox.py``'s aiosmtpd mailbox, as the mailing tests
+    use) on a free 127.0.0.1 port for the whole run, refusing ``REFUSED_ADDRESS``. Tests that
+    read what it received clear it first."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox(refuse={REFUSED_ADDRESS})
+    port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield MailServer(mailbox, port)
+    finally:
+        controller.stop()
+
+
+def _server_env(migrated: str, folder: Path, **settings: str) -> dict[str, str]:
+    return {
         **os.environ,
         "DATABASE_URL": migrated,
         "SECRET_KEY": TEST_SECRET,
         "RELHEALTH_INSTANCE_PATH": str(folder / "instance"),
         "GUNICORN_WORKERS": "2",
+        **settings,
     }
+
+
+def _serve(env: dict[str, str], folder: Path) -> Iterator[LiveServer]:
+    log_path = folder / "gunicorn.log"
     process, url = _start_gunicorn(env, log_path)
     try:
         yield LiveServer(url=url, log_path=log_path)
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    migrated: str, mail_server: MailServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The service under gunicorn (two workers, as ``make run``) on the test database,
+    sending email through ``mail_server`` (plain SMTP on 127.0.0.1, no sign-in, no pause)."""
+    folder = tmp_path_factory.mktemp("live-server")
+    email = {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(mail_server.port),
+        "SMTP_SECURITY": "none",
+        "SMTP_USERNAME": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_CA_FILE": "",
+        "MAIL_FROM": SENDER,
+        "MAIL_BATCH_SIZE": "200",
+        "MAIL_MAX_PER_MINUTE": "0",
+    }
+    yield from _serve(_server_env(migrated, folder, **email), folder)
+
+
+@pytest.fixture(scope="session")
+def live_server_without_email(
+    migrated: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A second server (one worker) with no SMTP settings, on the same database."""
+    folder = tmp_path_factory.mktemp("live-server-without-email")
+    no_email = {"SMTP_HOST": "", "SMTP_SECURITY": "", "MAIL_FROM": "", "GUNICORN_WORKERS": "1"}
+    yield from _serve(_server_env(migrated, folder, **no_email), folder)
 
 
 @pytest.fixture(autouse=True)
@@ -266,15 +331,14 @@ def console() -> ConsoleLog:
     return ConsoleLog()
 
 
-def _new_page(
-    browser, live_server: LiveServer, console: ConsoleLog, init_script: Path | None = None
-):  # type: ignore[no-untyped-def]
+def _new_page(browser, live_server: LiveServer, console: ConsoleLog):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)  # the same patience for assertions as actions
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport={"width": 1024, "height": 768}
     )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
-    if init_script is not None:
-        context.add_init_script(path=init_script)
     page = context.new_page()
     console.attach(page)
     return context, page
@@ -290,14 +354,10 @@ def page(browser, live_server: LiveServer, console: ConsoleLog):  # type: ignore
 
 @pytest.fixture
 def audit_page(browser, live_server: LiveServer, console: ConsoleLog, axe_source: Path):  # type: ignore[no-untyped-def]
-    """A ``page`` with axe-core loaded into every document it opens.
-
-    axe goes in as an init script (the DevTools protocol adds it to each new document),
-    not with ``add_script_tag``: that one inlines the file into a ``<script>`` element,
-    which the app's CSP rightly refuses, and lifting the CSP for the audit would hide the
-    very failures the audit's CSP checks look for. axe is inert until ``axe.run``.
-    """
-    context, page = _new_page(browser, live_server, console, init_script=axe_source)
+    """A ``page`` for tests that audit with axe (``tests/browser/axe_audit.py`` says how it is
+    loaded: only into the document audited, through the DevTools protocol, under the app's
+    own CSP)."""
+    context, page = _new_page(browser, live_server, console)
     yield page
     context.close()
 

@@ -3,20 +3,30 @@
 ``PAGE_TYPES`` is what the accessibility audit and the CSP checks walk: adding a page
 type is one line there. A page type is a name, the steps that bring a fresh browser to
 it, the HTTP status it answers with and the text of its ``<h1>`` (so a test knows it
-reached the page it meant to, not a redirect elsewhere). Steps are small functions of
-``(page, site)``; the ones below cover plain URLs, a respondent at any point of the
-survey, pressing a button, and a signed-in manager, reviewer or admin.
+reached the page it meant to, not a redirect elsewhere) and, where variants of a page
+share their heading, a text that tells this one apart (``shows``). Steps are small functions of
+``(page, site)``; the ones below cover plain URLs (with the ids of the test data filled
+in), a respondent at any point of the survey, filling in a field, choosing a file, pressing
+a button, and a signed-in manager, reviewer or admin.
 
 The survey states are prepared in-process (``tests.conftest.Respondent`` through the
 test client writes the draft to the shared database); the browser then opens the same
-personal link and resumes where the draft says, as a returning respondent would.
+personal link and resumes where the draft says, as a returning respondent would. So are
+the waves, staff lists and actions the administration pages show (``site.factory`` and the
+services), while what a page is *for* (a form sent with errors, an upload, a send) happens
+in the browser.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from tests.conftest import Respondent
 
@@ -26,18 +36,50 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 (a test account's passwo
 
 
 class Site:
-    """Test data for the browser: one open wave, its respondents and staff accounts."""
+    """Test data for the browser: one open wave, its respondents and staff accounts.
 
-    def __init__(self, factory, client) -> None:  # type: ignore[no-untyped-def]
+    ``ids`` names what the administration pages are about, for paths such as
+    ``/admin/waves/{wave}/``: the test relationship, its first service area, its wave and,
+    once made, an agreed action and an alert. ``request`` (pytest's) lets a step start a
+    fixture only when it needs one (``live_server_without_email``).
+    """
+
+    def __init__(self, factory, client, request=None) -> None:  # type: ignore[no-untyped-def]
         self.factory = factory
         self.client = client
+        self.request = request
         self._wave = None
+        self._ids: dict[str, Any] = {}
 
     @property
     def wave(self):  # type: ignore[no-untyped-def]
         if self._wave is None:
-            self._wave = self.factory.wave()
+            self.make_wave("open")
         return self._wave
+
+    def make_wave(self, state: str, invited: int = 0):  # type: ignore[no-untyped-def]
+        """The test relationship's wave 2024-Q1 in ``state`` (draft, open or closed), with
+        ``invited`` client staff invited to its first service area while it was open."""
+        from survey_app.extensions import db
+        from survey_app.services.waves import close_wave
+
+        wave = self.factory.wave(state="open" if invited else state)
+        area = wave.relationship.service_areas[0]
+        self._ids.update(relationship=wave.relationship_id, area=area.id, wave=wave.id)
+        if invited:
+            self.factory.tokens(wave, n=invited, area=area)
+            if state == "closed":
+                close_wave(wave)
+                db.session.commit()
+        self._wave = wave
+        _end_transaction()
+        return wave
+
+    @property
+    def ids(self) -> dict[str, Any]:
+        if "wave" not in self._ids and "relationship" not in self._ids:
+            self.make_wave("open")
+        return self._ids
 
     @property
     def n_sections(self) -> int:
@@ -90,21 +132,179 @@ class Site:
         )
 
     def user(self, role: str) -> str:
+        """The email address of the ``role`` account (made the first time), whose password is
+        ``PASSWORD``."""
+        self.account(role)
+        _end_transaction()
+        return f"{role}@example.org"
+
+    def account(self, role: str):  # type: ignore[no-untyped-def]
         from survey_app.extensions import db
-        from survey_app.services.users import create_user
+        from survey_app.models import User
 
         email = f"{role}@example.org"
-        create_user(email, name=f"A {role}", role=role, password=PASSWORD)
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is None:
+            # What create_user stores, less its scrypt run: the hash is made once per run.
+            user = User(email=email, name=f"A {role}", role=role, password_hash=_password_hash())
+            db.session.add(user)
+            db.session.commit()
+        return user
+
+    def staff_list(self, emails: list[str]) -> None:
+        """Put ``emails`` on the wave's address list (client staff of its first area)."""
+        from survey_app.extensions import db
+        from survey_app.services.staff_lists import load_staff_list
+
+        wave = self.wave
+        load_staff_list(wave, staff_csv(emails), actor="test", filename="staff.csv")
         db.session.commit()
-        return email
+        _end_transaction()
+
+    def actions_history(self, agreed: bool = True, alert: bool = True) -> None:
+        """Two closed waves of the test relationship: client staff's trust falls from 2024-Q1
+        to 2024-Q2 (an alert) and, if ``agreed``, an action on trust was agreed after 2024-Q1.
+        Without ``alert``, 2024-Q1 alone (and the action)."""
+        import numpy as np
+
+        from survey_app.extensions import db
+        from survey_app.services import actions
+        from tests.test_actions import closed_wave
+
+        rng = np.random.default_rng(44001)
+        relationship = self.factory.relationship()
+        self._ids["relationship"] = relationship.id
+        closed_wave(relationship, "2024-Q1", [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng)  # fmt: skip
+        if agreed:
+            action = actions.record_action(
+                relationship,
+                dimension_key="trust",
+                what="Joint monthly service review with both directors",
+                owner="Head of ICT client team",
+                due_on=date.today() + timedelta(days=60),
+                actor=self.account("manager"),
+            )
+            db.session.commit()
+            self._ids["action"] = action.id
+        if alert:
+            closed_wave(relationship, "2024-Q2", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng)  # fmt: skip
+            found = next(a for a in actions.current_alerts(relationship) if a.dimension == "trust")
+            self._ids["alert"] = found.reference
+        _end_transaction()
+
+
+def _end_transaction() -> None:
+    """End the test's read transaction before the browser acts: on SQLite (WAL) a session that
+    kept its snapshot while the server wrote could not write afterwards ("database is
+    locked"), and on PostgreSQL it would not see what the server wrote."""
+    from survey_app.extensions import db
+
+    db.session.commit()
+
+
+@functools.cache
+def _password_hash() -> str:
+    """A scrypt hash of ``PASSWORD`` made once per run, with a small work factor: the server
+    reads the factor from the hash, so each sign-in of the browser tests checks it in a
+    millisecond rather than a quarter of a second. (The real cost is the users' own
+    accounts' and ``tests/test_auth.py``'s concern.)"""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD, method="scrypt:2048:8:1")
+
+
+def staff_csv(emails: list[str], party: str = "client") -> io.BytesIO:
+    """A staff list: header email, party, service area; one row per address."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["email", "party", "service area"])
+    writer.writerows([email, party, "Core ICT"] for email in emails)
+    return io.BytesIO(out.getvalue().encode("utf-8"))
 
 
 # ----------------------------------------------------------------- steps
 
 
 def visit(path: str) -> Step:
+    """Open ``path``; ``{wave}``, ``{relationship}``, ``{area}``, ``{action}`` and ``{alert}``
+    in it name the test data (``Site.ids``: an open wave unless a step made another)."""
+
     def step(page, site: Site):  # type: ignore[no-untyped-def]
-        return page.goto(path)
+        return page.goto(path.format(**site.ids) if "{" in path else path)
+
+    return step
+
+
+def wave_in(state: str, invited: int = 0) -> Step:
+    """Make the test relationship's wave in ``state`` (see Site.make_wave)."""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        site.make_wave(state, invited)
+
+    return step
+
+
+def staff_listed(*emails: str) -> Step:
+    """Put ``emails`` on the wave's address list (in-process, as an upload would)."""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        site.staff_list(list(emails))
+
+    return step
+
+
+def actions_agreed(alert: bool = True) -> Step:
+    """An action agreed on trust after 2024-Q1 and, with ``alert``, trust falling in 2024-Q2
+    (see Site.actions_history)."""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        site.actions_history(alert=alert)
+
+    return step
+
+
+def on_the_server_without_email(path: str) -> Step:
+    """Open ``path`` on ``live_server_without_email`` (the sign-in carries over: cookies are
+    the host's, whatever the port)."""
+
+    def step(page, site: Site):  # type: ignore[no-untyped-def]
+        server = site.request.getfixturevalue("live_server_without_email")
+        server.new_log()
+        response = page.goto(server.url + path.format(**site.ids))
+        log = server.new_log()
+        assert "Traceback" not in log, f"the server without email logged an error:\n{log}"
+        return response
+
+    return step
+
+
+def fill(label: str, value: str) -> Step:
+    """Type ``value`` into the field labelled ``label`` (replacing what it held)."""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_label(label, exact=True).fill(value)
+
+    return step
+
+
+def fill_date(legend: str, day: str, month: str, year: str) -> Step:
+    """Fill in the GOV.UK date input whose fieldset's legend is ``legend``."""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        group = page.get_by_role("group", name=legend, exact=True)
+        for part, value in (("Day", day), ("Month", month), ("Year", year)):
+            group.get_by_label(part, exact=True).fill(value)
+
+    return step
+
+
+def choose_file(label: str, name: str, content: bytes, mime: str = "text/csv") -> Step:
+    """Choose a file for the file input labelled ``label``, as the file picker would."""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_label(label, exact=True).set_input_files(
+            files=[{"name": name, "mimeType": mime, "buffer": content}]
+        )
 
     return step
 
@@ -165,12 +365,15 @@ def expire_form(page, site: Site) -> None:  # type: ignore[no-untyped-def]
     page.locator("input[name=csrf_token]").first.evaluate("input => { input.value = 'expired'; }")
 
 
-def signed_in(role: str) -> Step:
-    """Sign in through the sign-in page as a new ``role`` account."""
+def signed_in(role: str, at: str | None = None) -> Step:
+    """Sign in through the sign-in page as a new ``role`` account; with ``at``, arrive there
+    (``/sign-in?next=...``, as when a signed-out user follows a link; ids filled in as for
+    ``visit``) instead of on the role's first page."""
 
     def step(page, site: Site):  # type: ignore[no-untyped-def]
         email = site.user(role)
-        page.goto("/sign-in")
+        target = (at.format(**site.ids) if "{" in at else at) if at else None
+        page.goto(f"/sign-in?next={quote(target, safe='/')}" if target else "/sign-in")
         page.get_by_label("Email address", exact=True).fill(email)
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         return press("Sign in")(page, site)
@@ -197,6 +400,7 @@ class PageType:
     steps: tuple[Step, ...]
     status: int
     heading: str
+    shows: str  # text the page's <main> has (to tell variants apart), if any
 
     def reach(self, page, site: Site):  # type: ignore[no-untyped-def]
         """Run the steps; return the response of the last navigation."""
@@ -206,9 +410,22 @@ class PageType:
         return response
 
 
-def page_type(name: str, *steps: Step, status: int = 200, heading: str) -> PageType:
-    return PageType(name, steps, status, heading)
+def page_type(
+    name: str, *steps: Step, status: int = 200, heading: str, shows: str = ""
+) -> PageType:
+    return PageType(name, steps, status, heading, shows)
 
+
+REFUSED_ADDRESS = "nobody@refused.example"  # the run's mail server answers 550 (conftest.py)
+GOOD_STAFF_LIST = b"email,party,service area\nann@council.example,client,Core ICT\nbob@council.example,Test Supplier,\n"
+# Four rows, each with its own problem: the page lists them row by row.
+BAD_STAFF_LIST = (
+    b"email,party,service area\n"
+    b"not an address,client,Core ICT\n"
+    b"ann@council.example,Nobody Ltd,Core ICT\n"
+    b"bob@council.example,client,Astrology\n"
+    b"ann@council.example,client,\n"
+)
 
 # One row per page type (a table: the formatter would fold the long rows).
 # fmt: off
@@ -240,9 +457,9 @@ PAGE_TYPES: list[PageType] = [
     page_type("sign in", visit("/sign-in"), heading="Sign in to Relationship Health"),
     page_type("sign in with errors", visit("/sign-in"), press("Sign in"), status=400, heading="Sign in to Relationship Health"),
     page_type("too many sign-in attempts", too_many_failed_sign_ins, status=429, heading="Too many"),
-    page_type("home, signed in", signed_in("manager"), visit("/"), heading="Relationship Health"),
+    page_type("home, signed in", signed_in("manager", "/"), heading="Relationship Health"),
     page_type("signed out", signed_in("manager"), press("Sign out"), heading="Sign in to Relationship Health"),
-    page_type("not allowed", signed_in("manager"), visit("/downloads/"), status=403, heading="You do not have permission to see this page"),
+    page_type("not allowed", signed_in("manager", "/downloads/"), status=403, heading="You do not have permission to see this page"),
     page_type("dashboard", link_of_wave("closed"), signed_in("manager"), heading="Dashboard"),
     page_type("dashboard of a relationship", signed_in("manager"), dashboard_of_the_demo(), heading="Birmingham City Council — Service Birmingham"),
     page_type("dashboard of a dimension", signed_in("manager"), dashboard_of_the_demo("dimension/trust"), heading="Trust"),
@@ -250,13 +467,51 @@ PAGE_TYPES: list[PageType] = [
     page_type("downloads", signed_in("reviewer"), heading="Downloads"),
     page_type("downloads of a relationship", signed_in("reviewer"), downloads_of_a_closed_wave(), heading="Other Council — Other Supplier"),
     page_type("downloads with errors", signed_in("reviewer"), downloads_of_a_closed_wave("?wave=no-such-wave"), status=400, heading="Other Council — Other Supplier"),
-    page_type("import responses", signed_in("admin"), visit("/admin/import/"), heading="Import historical responses"),
-    page_type("administration", signed_in("admin"), visit("/admin/"), heading="Administration"),
-    page_type("create a relationship", signed_in("admin"), visit("/admin/relationships/new"), heading="Create a relationship"),
-    page_type("instrument previews", signed_in("admin"), visit("/admin/instruments/"), heading="Questionnaires"),
-    page_type("create a relationship with errors", signed_in("admin"), visit("/admin/relationships/new"), press("Create relationship"), status=400, heading="Create a relationship"),
-    page_type("actions", signed_in("manager"), visit("/actions/"), heading="Actions"),
-    page_type("API tokens", signed_in("reviewer"), visit("/account/api-tokens/"), heading="API tokens"),
-    page_type("import responses with errors", signed_in("admin"), visit("/admin/import/"), press("Import responses"), status=400, heading="Import historical responses"),
+    page_type("import responses", signed_in("admin", "/admin/import/"), heading="Import historical responses"),
+    page_type("administration", signed_in("admin", "/admin/"), heading="Administration"),
+    page_type("create a relationship", signed_in("admin", "/admin/relationships/new"), heading="Create a relationship"),
+    page_type("instrument previews", signed_in("admin", "/admin/instruments/"), heading="Questionnaires"),
+    page_type("create a relationship with errors", signed_in("admin", "/admin/relationships/new"), press("Create relationship"), status=400, heading="Create a relationship"),
+    page_type("actions", signed_in("manager", "/actions/"), heading="Actions"),
+    page_type("API tokens", signed_in("reviewer", "/account/api-tokens/"), heading="API tokens"),
+    page_type("import responses with errors", signed_in("admin", "/admin/import/"), press("Import responses"), status=400, heading="Import historical responses"),
+    # administration: a relationship, its service areas and waves
+    page_type("relationship", signed_in("admin", "/admin/relationships/{relationship}/"), heading="Test Council — Test Supplier"),
+    page_type("change a relationship", signed_in("admin", "/admin/relationships/{relationship}/edit"), heading="Change the relationship"),
+    page_type("change a relationship with errors", signed_in("admin", "/admin/relationships/{relationship}/edit"), fill("Name of the relationship", ""), fill("Supplier", "Test Council"), press("Save changes"), status=400, heading="Change the relationship"),
+    page_type("add a service area", signed_in("admin", "/admin/relationships/{relationship}/areas/new"), heading="Add a service area"),
+    page_type("add a service area with errors", signed_in("admin", "/admin/relationships/{relationship}/areas/new"), press("Add service area"), status=400, heading="Add a service area"),
+    page_type("rename a service area", signed_in("admin", "/admin/relationships/{relationship}/areas/{area}/edit"), heading="Rename Core ICT"),
+    page_type("delete a service area", wave_in("draft"), signed_in("admin", "/admin/relationships/{relationship}/areas/{area}/delete"), heading="Delete the service area Core ICT", shows="Deleting it cannot be undone"),
+    page_type("create a wave", signed_in("admin", "/admin/relationships/{relationship}/waves/new"), heading="Create a wave"),
+    page_type("create a wave with errors", signed_in("admin", "/admin/relationships/{relationship}/waves/new"), fill_date("Closing date", "31", "2", "2030"), press("Create wave"), status=400, heading="Create a wave"),
+    page_type("wave, draft", wave_in("draft"), signed_in("admin", "/admin/waves/{wave}/"), heading="Wave 2024-Q1", shows="Open the wave"),
+    page_type("wave, open", wave_in("open", invited=2), staff_listed("ann@council.example"), signed_in("admin", "/admin/waves/{wave}/"), heading="Wave 2024-Q1", shows="Close the wave"),
+    page_type("wave, closed", wave_in("closed", invited=2), signed_in("admin", "/admin/waves/{wave}/"), heading="Wave 2024-Q1", shows="This wave is closed"),
+    page_type("change the closing date", signed_in("admin", "/admin/waves/{wave}/closing-date"), heading="Change the closing date"),
+    page_type("close a wave", wave_in("open", invited=2), signed_in("admin", "/admin/waves/{wave}/close"), heading="Are you sure you want to close wave 2024-Q1?"),
+    # administration: staff lists, invitations by email, response rates
+    page_type("upload a staff list", signed_in("admin", "/admin/waves/{wave}/staff-list"), heading="Upload a staff list"),
+    page_type("upload a staff list with errors", signed_in("admin", "/admin/waves/{wave}/staff-list"), choose_file("Upload a staff list", "staff.csv", BAD_STAFF_LIST), press("Upload staff list"), status=400, heading="Upload a staff list", shows="Problems in the file"),
+    page_type("staff list uploaded", signed_in("admin", "/admin/waves/{wave}/staff-list"), choose_file("Upload a staff list", "staff.csv", GOOD_STAFF_LIST), press("Upload staff list"), heading="Staff list uploaded"),
+    page_type("invitations", staff_listed("ann@council.example", "bob@council.example"), signed_in("admin", "/admin/waves/{wave}/invitations"), heading="Invitations and reminders"),
+    page_type("invitations sent, one refused", staff_listed("ann@council.example", REFUSED_ADDRESS), signed_in("admin", "/admin/waves/{wave}/invitations"), press("Send 2 invitations by email"), heading="Invitations and reminders", shows="refused by the mail server"),
+    page_type("invitations without email", signed_in("admin"), staff_listed("ann@council.example"), on_the_server_without_email("/admin/waves/{wave}/invitations"), heading="Invitations and reminders", shows="Email is not set up for this service"),
+    page_type("response rates, open wave", wave_in("open", invited=2), signed_in("manager", "/admin/waves/{wave}/responses"), heading="Response rates", shows="Refresh the figures"),
+    page_type("response rates, closed wave", wave_in("closed", invited=2), signed_in("admin", "/admin/waves/{wave}/responses"), heading="Response rates", shows="the figures no longer change"),
+    page_type("instrument preview contents", signed_in("admin", "/admin/instruments/partnership-health/v1/client/"), heading="Partnership health survey", shows="Preview"),
+    page_type("instrument preview of the start page", signed_in("admin", "/admin/instruments/partnership-health/v1/client/start"), heading="Partnership health survey"),
+    page_type("instrument preview of about you", signed_in("admin", "/admin/instruments/partnership-health/v1/client/about"), heading="About you"),
+    page_type("instrument preview of about you with errors", signed_in("admin", "/admin/instruments/partnership-health/v1/client/about"), press("Continue"), status=400, heading="About you"),
+    page_type("instrument preview of check answers", signed_in("admin", "/admin/instruments/partnership-health/v1/client/check"), heading="Check your answers before submitting"),
+    page_type("instrument preview submitted", signed_in("admin", "/admin/instruments/partnership-health/v1/client/check"), press("Submit your answers"), heading="Survey submitted"),
+    page_type("instrument preview of a section", signed_in("admin", "/admin/instruments/partnership-health/v1/supplier/1"), heading="Shared purpose"),
+    page_type("instrument preview of a section with errors", signed_in("admin", "/admin/instruments/partnership-health/v1/supplier/1"), press("Save and continue"), status=400, heading="Shared purpose"),
+    # actions agreed on a relationship's alerts and dimensions
+    page_type("actions of a relationship", actions_agreed(), signed_in("manager", "/actions/{relationship}/"), heading="Test Council — Test Supplier", shows="Change from 2024-Q1 to 2024-Q2"),
+    page_type("record an action", wave_in("closed"), signed_in("manager", "/actions/{relationship}/new"), heading="Record an action"),
+    page_type("record an action with errors", wave_in("closed"), signed_in("manager", "/actions/{relationship}/new"), press("Save action"), status=400, heading="Record an action"),
+    page_type("record an action on an alert", actions_agreed(), signed_in("manager", "/actions/{relationship}/new?alert={alert}"), heading="Record an action", shows="in wave 2024-Q2: Trust"),
+    page_type("change an action", actions_agreed(alert=False), signed_in("manager", "/actions/{relationship}/{action}/edit"), heading="Change an action"),
 ]
 # fmt: on

@@ -5,7 +5,8 @@
 - the browser refused nothing under the CSP, and GOV.UK Frontend's JavaScript started:
   the nonce'd inline script of the GOV.UK template marked the body
   ``govuk-frontend-supported``, and ``initAll`` (``/assets/app/init.js``) marked every
-  ``data-module`` element initialised (``data-govuk-<module>-init``).
+  ``data-module`` element initialised (``data-govuk-<module>-init``) and reported no
+  component that failed to start (a ConfigError, say: ``init.js`` logs those as errors).
 
 Each page type is visited once and checked both ways; the page types are listed in
 ``page_types.py``.
@@ -15,35 +16,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.axe_audit import axe_violations, describe
 from tests.browser.page_types import PAGE_TYPES, PageType, Site
 
 pytestmark = pytest.mark.browser
 
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
 UNINITIALISED_MODULES = """() => [...document.querySelectorAll('[data-module]')]
     .filter(e => !e.hasAttribute(`data-${e.dataset.module}-init`))
     .map(e => e.dataset.module)"""
-
-
-def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
-    results = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-        WCAG_22_AA,
-    )
-    return results["violations"]
-
-
-def describe(violations: list[dict]) -> list[str]:
-    lines = []
-    for violation in violations:
-        lines.append(
-            f"axe {violation['id']} ({violation['impact']}): {violation['help']} — {violation['helpUrl']}"
-        )
-        for node in violation["nodes"][:5]:
-            lines.append(f"    {' '.join(map(str, node['target']))}: {node['html'][:200]}")
-            lines.append("      " + node["failureSummary"].replace("\n", "\n      "))
-    return lines
 
 
 def script_src(policy: str) -> str:
@@ -73,11 +53,12 @@ def csp_problems(page, console, response) -> list[str]:  # type: ignore[no-untyp
 
 @pytest.mark.parametrize("page_type", PAGE_TYPES, ids=lambda p: p.name)
 def test_the_page_meets_wcag_22_aa_and_works_under_the_csp(
-    page_type: PageType, audit_page, console, factory, client
+    page_type: PageType, audit_page, console, factory, client, request
 ):  # type: ignore[no-untyped-def]
-    response = page_type.reach(audit_page, Site(factory, client))
+    response = page_type.reach(audit_page, Site(factory, client, request))
     assert response is not None and response.status == page_type.status, audit_page.url
     assert page_type.heading in audit_page.locator("h1").first.inner_text()
+    assert page_type.shows in audit_page.locator("main").inner_text(), page_type.shows
 
     problems = describe(axe_violations(audit_page))
     problems += csp_problems(audit_page, console, response)

@@ -67,9 +67,8 @@ def new_action(relationship_id: int):  # type: ignore[no-untyped-def]
     if reference and alert is None:
         abort(404)
     dimensions = actions_service.dimension_choices(rel)
-    form = ActionForm(dimensions, data={"dimension": alert.dimension} if alert else None)
-    if alert is not None and request.method == "POST":
-        form.dimension.data = alert.dimension  # an alert's action is on the alert's dimension
+    # An alert's action is on the alert's dimension, whatever the form sends.
+    form = ActionForm(dimensions, fixed_dimension=alert.dimension if alert else None)
     if form.validate_on_submit():
         try:
             actions_service.record_action(
@@ -110,8 +109,8 @@ def edit_action(relationship_id: int, action_id: int):  # type: ignore[no-untype
             "due_on": action.due_on,
             "status": action.status,
         },
+        fixed_dimension=action.dimension_key,  # the dimension of an action never changes
     )
-    form.dimension.data = action.dimension_key  # the dimension of an action never changes
     if form.validate_on_submit():
         try:
             actions_service.update_action(
