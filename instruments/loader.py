@@ -13,6 +13,7 @@ frozen definition and a file are held to one standard. Only ``yaml.SafeLoader`` 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -154,6 +155,17 @@ def find_instrument(key: str, version: int, root: str | Path = INSTRUMENTS_DIR) 
 
 
 def _load_text(text: str, source: str, expected: dict[str, Any]) -> Instrument:
+    return _load_text_once(text, source, tuple(sorted(expected.items())))
+
+
+@functools.lru_cache(maxsize=64)
+def _load_text_once(
+    text: str, source: str, expected_items: tuple[tuple[str, Any], ...]
+) -> Instrument:
+    """Parse and check each distinct text once per process: an Instrument is immutable, and a
+    request, a wave or the demo may load the same version many times. (Keyed by the text
+    itself, so an edited file is read afresh; a file that fails raises each time.)"""
+    expected = dict(expected_items)
     data, yaml_problems = _parse_yaml(text, source)
     checker = _Checker(source)
     checker.problems.extend(yaml_problems)

@@ -68,9 +68,9 @@ def fill_wave(wave: Wave, rng: np.random.Generator, n: int, *, shift: float = 0.
                 value = points + 1 - value
             answers.append({"response_id": rid, "item_no": j, "value": value})
     if responses:
-        db.session.execute(insert(Response), responses)
+        db.session.execute(insert(Response.__table__), responses)
     if answers:
-        db.session.execute(insert(Answer), answers)
+        db.session.execute(insert(Answer.__table__), answers)
     db.session.flush()
 
 

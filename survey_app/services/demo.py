@@ -240,10 +240,10 @@ def _insert_wave(
                     "text": COMMENTS[int(rng.integers(len(COMMENTS)))],
                 }
             )
-    db.session.execute(insert(Response), responses)
-    db.session.execute(insert(Answer), answers)
+    db.session.execute(insert(Response.__table__), responses)
+    db.session.execute(insert(Answer.__table__), answers)
     if comments:
-        db.session.execute(insert(Comment), comments)
+        db.session.execute(insert(Comment.__table__), comments)
     # Invitations: the used ones (the day only) and those never answered.
     invitations = []
     days = (closes - opens).days
@@ -265,5 +265,5 @@ def _insert_wave(
                     "used_on": used,
                 }
             )
-    db.session.execute(insert(Invitation), invitations)
+    db.session.execute(insert(Invitation.__table__), invitations)
     return n

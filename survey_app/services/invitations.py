@@ -61,7 +61,7 @@ def issue_invitations(
     issued_on = today or date.today()
     tokens = [new_token() for _ in range(count)]
     db.session.execute(
-        insert(Invitation),
+        insert(Invitation.__table__),
         [
             {
                 "wave_id": wave.id,

@@ -771,7 +771,7 @@ def _insert_invitations(
 ) -> list[int]:
     """Insert invitations (party id, area id, token hash); their ids, in the order given."""
     db.session.execute(
-        insert(Invitation),
+        insert(Invitation.__table__),
         [
             {
                 "wave_id": wave_id,
@@ -836,7 +836,7 @@ def _replace_tokens(pairs: Sequence[tuple[int, str]]) -> set[int]:
         for (w, data, updated) in [drafts[h]]
     ]
     if moved:
-        db.session.execute(insert(Draft), moved)
+        db.session.execute(insert(Draft.__table__), moved)
     return set(new)
 
 

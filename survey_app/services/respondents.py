@@ -342,11 +342,11 @@ def submit(ctx: RespondentContext, draft: dict[str, Any]) -> uuid.UUID:
             )
         )
         session.execute(
-            insert(Answer), [{"response_id": response_id, **row} for row in answer_rows]
+            insert(Answer.__table__), [{"response_id": response_id, **row} for row in answer_rows]
         )
         if comments:
             session.execute(
-                insert(Comment),
+                insert(Comment.__table__),
                 [
                     {"response_id": response_id, "question_key": k, "text": v}
                     for k, v in comments.items()
