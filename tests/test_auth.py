@@ -219,6 +219,9 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(protected, client)
 
 
 def test_an_unknown_email_still_costs_a_full_password_check(client, monkeypatch):
+    from survey_app.models import user as user_model
+
+    monkeypatch.setattr(user_model, "PASSWORD_HASH_METHOD", "scrypt")  # production's, not tests'
     user = make_user("manager")
     checked: list[str] = []
     real = auth_service.check_password_hash

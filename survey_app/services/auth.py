@@ -25,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import ROLES, SignInAttempt, User
+from survey_app.models import user as user_model
 from survey_app.services import ServiceError, audit
 from survey_app.services.users import MIN_PASSWORD, create_user
 
@@ -33,7 +34,6 @@ ACCOUNT_OFF = (
     "Your account has been switched off. Ask your survey administrator if you still need it"
 )
 UNKNOWN_ACCOUNT = "(unknown account)"
-HASH_METHOD = "scrypt"  # the method User.set_password uses: the dummy must cost the same
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,15 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-@functools.cache
 def dummy_password_hash() -> str:
-    """A hash of a random password, checked when the email address matches no account."""
-    return generate_password_hash(secrets.token_urlsafe(32), method=HASH_METHOD)
+    """A hash of a random password, checked when the email address matches no account: made
+    with the method real passwords are hashed with, so that checking it costs the same."""
+    return _dummy_hash(user_model.PASSWORD_HASH_METHOD)
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(32), method=method)
 
 
 def keyed_hash(kind: str, value: str) -> str:

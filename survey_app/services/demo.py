@@ -210,9 +210,12 @@ def _insert_wave(
     role_keys = list(ROLE_SHARE)
     roles = rng.choice(len(role_keys), size=n, p=list(ROLE_SHARE.values()))
     responses, answers, comments = [], [], []
+    means: dict[tuple[str, str | None], np.ndarray] = {}  # the story's means, per group
     for i in range(n):
         side, area = str(sides[i]), str(area_names[i]) or None
-        mu = _means(instrument, t, side, area)
+        mu = means.get((side, area))
+        if mu is None:
+            mu = means[side, area] = _means(instrument, t, side, area)
         latent = mu + rng.normal(0, 0.45) + rng.normal(0, 0.7, size=mu.size)
         values = np.clip(np.rint(latent), 1, instrument.scale.points).astype(int)
         values = np.where(reverse, instrument.scale.points + 1 - values, values)
