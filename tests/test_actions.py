@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from survey_app.extensions import db
 from survey_app.models import Action, Answer, AuditEvent, Relationship, Response, User, Wave
-from survey_app.services import ServiceError, actions
+from survey_app.services import ServiceError, actions, results
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.waves import close_wave, create_wave, open_wave
 from tests.test_admin import assert_form_error, count, date_fields, sign_in, submit, text
@@ -318,6 +318,50 @@ def test_a_group_below_the_confidentiality_threshold_is_withheld_with_its_total(
     for group in change.groups:  # the supplier side had 3 < 5: every group of the area withheld
         assert group.suppressed and group.g is None and group.n_before is None
         assert group.summary() == "Not shown: a side had fewer than 5 responses in one of the waves"
+
+
+def test_a_group_hidden_to_protect_a_smaller_one_shows_no_change(
+    app, relationship, manager_user, rng
+):
+    """Contact centre has 12 on each side in both waves, but in the first wave its cells were
+    hidden to protect the supplier's Core ICT (3): its change since then would give its hidden
+    mean away (the latest mean is shown), and with it the small group's."""
+    closed_wave(
+        relationship,
+        "2024-Q1",
+        [
+            ("client", "core-ict", 3.2, 12),
+            ("client", "contact-centre", 3.6, 12),
+            ("supplier", "core-ict", 3.0, 3),
+            ("supplier", "contact-centre", 3.9, 12),
+        ],
+        rng,
+    )
+    first = db.session.scalar(select(Wave).where(Wave.label == "2024-Q1"))
+    published = {
+        (r["side"], r["area"]): r["suppressed"]
+        for r in results.published_rows("scores", relationship, [first])
+        if r["dimension"] == DIMENSION
+    }
+    assert published["supplier", "contact-centre"] == results.SECONDARY
+    alert = actions.Alert(
+        first.id, "2024-Q1", "client", "contact-centre", "Contact centre", DIMENSION, "Trust",
+        "watch", "",
+    )  # fmt: skip
+    action = record(relationship, manager_user, alert=alert)
+    closed_wave(
+        relationship,
+        "2024-Q2",
+        [(side, area, 3.4, 12) for side in ("client", "supplier")
+         for area in ("core-ict", "contact-centre")],
+        rng,
+    )  # fmt: skip
+    change = actions.change_since_action(action)
+    assert change.available
+    assert [g.side for g in change.groups] == ["client", "supplier", "all"]
+    for group in change.groups:
+        assert group.suppressed and group.difference is None and group.n_before is None
+        assert "to protect a smaller group" in group.summary()
 
 
 def test_many_actions_load_each_wave_once_in_bulk(

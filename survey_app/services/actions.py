@@ -283,7 +283,8 @@ class GroupChange:
 
     Statistics are ``None`` when ``suppressed`` (a side had fewer than k responses in either
     wave — both sides and their total are then withheld, so no side can be worked out by
-    subtraction) or when they cannot be computed (``reason``).
+    subtraction — or either wave's published results hide one of the three groups to protect a
+    smaller one) or when they cannot be computed (``reason``).
     """
 
     side: str
@@ -403,13 +404,32 @@ def changes_since_actions(actions: Iterable[Action]) -> dict[int, ActionChange]:
     waves = {w.id: w for _, before, after, _ in plans for w in (before, after)}
     loaded = dict(zip(waves, load_answers(list(waves.values())), strict=True))
     scored: dict[int, object] = {}
+    hidden: dict[int, set[tuple[str, str, str]]] = {}
     k = min_cell_size()
     for action, before, after, layout in plans:
         for wave in (before, after):
             if wave.id not in scored:
                 scored[wave.id] = score_wave(loaded[wave.id], layout, wave.label)
-        out[action.id] = _change(action, scored[before.id], scored[after.id], layout, k)
+                hidden[wave.id] = _hidden_cells(wave, k)
+        cells = {(side, _area(action), action.dimension_key) for side in CHANGE_SIDES}
+        out[action.id] = _change(
+            action,
+            scored[before.id],
+            scored[after.id],
+            layout,
+            k,
+            hidden_in_results=bool(cells & (hidden[before.id] | hidden[after.id])),
+        )
     return out
+
+
+def _hidden_cells(wave: Wave, k: int) -> set[tuple[str, str, str]]:
+    """``(side, area, dimension)`` of the wave's published scores that suppression hides."""
+    try:
+        rows = published_rows("scores", wave.relationship, [wave], k=k)
+    except ServiceError:
+        return set()  # no stored results (yet): the small-group rule below still applies
+    return {(r["side"], r["area"], r["dimension"]) for r in rows if r["suppressed"]}
 
 
 def _plan(action: Action, closed: Sequence[Wave]) -> tuple[Wave, Wave] | ActionChange:
@@ -474,7 +494,9 @@ def _members(scored, side: str, area: str, layout: Layout) -> np.ndarray | None:
     return mask
 
 
-def _change(action: Action, before, after, layout: Layout, k: int) -> ActionChange:  # type: ignore[no-untyped-def]
+def _change(  # type: ignore[no-untyped-def]
+    action: Action, before, after, layout: Layout, k: int, *, hidden_in_results: bool = False
+) -> ActionChange:
     key, area = action.dimension_key, _area(action)
     headline = _headline_side(action)
 
@@ -517,18 +539,23 @@ def _change(action: Action, before, after, layout: Layout, k: int) -> ActionChan
     )
     # Below k on either side in either wave: withhold every group of this area, so that no
     # side can be recovered from the both-sides figure by subtraction.
+    # Likewise when either wave's published results hide one of these groups (to protect a
+    # smaller group elsewhere): a shown change next to a shown mean would give it away.
     small = any(int(n) < k for side in (0, 1) for n in (res.n_prev[side], res.n_curr[side]))
+    withheld = (
+        f"a side had fewer than {k} responses in one of the waves"
+        if small
+        else "hidden in one of the waves' results, to protect a smaller group"
+        if hidden_in_results
+        else None
+    )
     scale = 100.0 / (before.design.points - 1)
     groups = []
     for i, side in enumerate(CHANGE_SIDES):
-        if small:
+        if withheld:
             groups.append(
                 GroupChange(
-                    side,
-                    area,
-                    area_name,
-                    **dict.fromkeys(_STATISTICS),
-                    suppressed=f"a side had fewer than {k} responses in one of the waves",
+                    side, area, area_name, **dict.fromkeys(_STATISTICS), suppressed=withheld
                 )
             )
             continue
