@@ -526,6 +526,34 @@ def _scalar(v: Any) -> Any:
     return v
 
 
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """A table laid out as rows (cells or area levels) × columns (scores or items), flattened
+    row-major, with ``keep`` marking the positions that become table rows."""
+
+    keep: np.ndarray
+    n_rows: int
+    n_cols: int
+
+    def _kept(self, values: Sequence[Any]) -> list[Any]:
+        return [v for v, k in zip(values, self.keep, strict=True) if k]
+
+    def flat(self, a: Any) -> list[Any]:
+        """An (n_rows, n_cols) array, as the kept rows' values."""
+        return self._kept(_plain(np.asarray(a).ravel()))
+
+    def per_row(self, values: Sequence[Any]) -> list[Any]:
+        """One value per row (a cell's label), repeated across its columns."""
+        return self._kept(_repeat(values, self.n_cols))
+
+    def per_col(self, values: Sequence[Any]) -> list[Any]:
+        """One value per column (a score's key), repeated down the rows."""
+        return self._kept(_tile(values, self.n_rows))
+
+    def columns(self):  # type: ignore[no-untyped-def]
+        return self.flat, self.per_row, self.per_col
+
+
 def _repeat(values: Sequence[Any], n: int) -> list[Any]:
     return [v for v in values for _ in range(n)]
 
@@ -711,14 +739,7 @@ def _scores_table(
     keep = np.repeat(keep_cells, n_scores)
     sides, areas, names = _cell_labels(wave)
 
-    def flat(a: Any) -> list[Any]:
-        return [v for v, k in zip(_plain(np.asarray(a).ravel()), keep, strict=True) if k]
-
-    def per_cell(values: Sequence[Any]) -> list[Any]:
-        return [v for v, k in zip(_repeat(values, n_scores), keep, strict=True) if k]
-
-    def per_score(values: Sequence[Any]) -> list[Any]:
-        return [v for v, k in zip(_tile(values, n_cells), keep, strict=True) if k]
+    flat, per_cell, per_score = _Grid(keep, n_cells, n_scores).columns()
 
     bands = scoring.band(
         np.round(agg.mean, TIE_DECIMALS), strength=design.strength, concern=design.concern
@@ -823,14 +844,7 @@ def _items_table(wave: ScoredWave, item_level: _ItemLevel) -> Columns:
     sides, areas, names = _cell_labels(wave)
     count = int(keep.sum())
 
-    def flat(a: Any) -> list[Any]:
-        return [v for v, k in zip(_plain(np.asarray(a).ravel()), keep, strict=True) if k]
-
-    def per_cell(values: Sequence[Any]) -> list[Any]:
-        return [v for v, k in zip(_repeat(values, n_items), keep, strict=True) if k]
-
-    def per_item(values: Sequence[Any]) -> list[Any]:
-        return [v for v, k in zip(_tile(values, n_cells), keep, strict=True) if k]
+    flat, per_cell, per_item = _Grid(keep, n_cells, n_items).columns()
 
     return {
         "wave": [wave.label] * count,
@@ -930,14 +944,7 @@ def _gaps_table(
     keep = np.repeat(_present_levels(wave), n_scores)
     count = int(keep.sum())
 
-    def flat(a: Any) -> list[Any]:
-        return [v for v, k in zip(_plain(np.asarray(a).ravel()), keep, strict=True) if k]
-
-    def per_level(values: Sequence[Any]) -> list[Any]:
-        return [v for v, k in zip(_repeat(values, n_scores), keep, strict=True) if k]
-
-    def per_score(values: Sequence[Any]) -> list[Any]:
-        return [v for v, k in zip(_tile(values, n_levels), keep, strict=True) if k]
+    flat, per_level, per_score = _Grid(keep, n_levels, n_scores).columns()
 
     return {
         "wave": [wave.label] * count,
