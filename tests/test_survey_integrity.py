@@ -168,6 +168,21 @@ def test_pages_without_a_survey_session_ask_for_the_link(client):
     assert "Open your survey link to continue" in response.get_data(as_text=True)
 
 
+def test_a_link_submitted_after_its_page_began_is_already_completed_not_restarted(app, factory):
+    """The race the concurrent test can hit on PostgreSQL: a second browser's request loads the
+    link (still unused), then the first browser's submit commits and deletes the draft."""
+    from survey_app.services import respondents
+    from survey_app.services.invitations import hash_token
+
+    wave = factory.wave()
+    (token,) = factory.tokens(wave)
+    complete_all_sections(Respondent(app.test_client(), token))
+    ctx = respondents.load_context(hash_token(token))
+    respondents.submit(ctx, respondents.load_draft(ctx))
+    with pytest.raises(respondents.AlreadySubmitted):
+        respondents.load_draft(ctx)
+
+
 def test_two_concurrent_submits_of_one_token_store_exactly_one_response(app, factory):
     wave = factory.wave()
     (token,) = factory.tokens(wave)

@@ -213,7 +213,13 @@ def empty_draft() -> dict[str, Any]:
 
 
 def load_draft(ctx: RespondentContext) -> dict[str, Any]:
+    """The respondent's answers so far. No draft may mean the link was submitted (in another
+    browser) after ``ctx`` was loaded: that is AlreadySubmitted, not a fresh start."""
     draft = db.session.get(Draft, ctx.token_hash)
+    if draft is None and db.session.scalar(
+        select(Invitation.used_on).where(Invitation.token_hash == ctx.token_hash)
+    ):
+        raise AlreadySubmitted()
     data = empty_draft()
     if draft is not None:
         data.update(draft.data)
