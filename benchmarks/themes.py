@@ -54,8 +54,10 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "comment_them
 def labelled_comments():
     with DATA.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    return [r["comment"] for r in rows], np.array([r["theme"] for r in rows]), np.array(
-        [r["language"] for r in rows]
+    return (
+        [r["comment"] for r in rows],
+        np.array([r["theme"] for r in rows]),
+        np.array([r["language"] for r in rows]),
     )
 
 
@@ -83,10 +85,7 @@ def measure(method, texts, truth, language, embed=None):
         themes.comment_themes(thousand, **kwargs)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
-    if method == "embedding":
-        vectors = np.asarray(embed(texts))
-    else:
-        vectors = themes._tfidf_vectors(texts, 0)
+    vectors = np.asarray(embed(texts)) if embed else themes._tfidf_vectors(texts, 0)
     return {
         "ari": adjusted_rand_score(truth, result.labels),
         "ari_english": adjusted_rand_score(truth[english], result.labels[english]),
@@ -116,9 +115,7 @@ def main():
     if embed is not None:
         heavy = measure("embedding", texts, truth, language, embed)
         figures.update({f"embedding_{k}": v for k, v in heavy.items()})
-        figures["embedding_time_ratio"] = (
-            heavy["seconds_per_1000"] / light["seconds_per_1000"]
-        )
+        figures["embedding_time_ratio"] = heavy["seconds_per_1000"] / light["seconds_per_1000"]
     for key, value in figures.items():
         if key.endswith("names"):
             print(f"{key}:")
