@@ -280,7 +280,7 @@ def test_the_trend_table_holds_the_stored_means_and_its_ewma_the_stored_one(site
         r for r in trends if (r["side"], r["area"], r["dimension"]) == ("client", "_all", "index")
     )
     points = dashboard.score_series(
-        rel, dashboard.ordered_closed_waves(rel), "client", "_all", "index"
+        rel, dashboard.closed_waves(rel), "client", "_all", "index"
     )
     assert points[-1].ewma == pytest.approx(latest["ewma"])
     assert points[-1].ewma_lower == pytest.approx(latest["ewma_lower"])

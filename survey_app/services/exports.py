@@ -212,9 +212,9 @@ class Scope:
 
 def closed_waves(relationship: Relationship) -> list[Wave]:
     """The relationship's closed waves in time order (as the results service orders them)."""
-    from survey_app.services.scoring import ordered_closed_waves
+    from survey_app.services.results import closed_waves
 
-    return ordered_closed_waves(relationship)
+    return closed_waves(relationship)
 
 
 def export_scope(relationship: Relationship | str | int, wave_label: str | None = None) -> Scope:

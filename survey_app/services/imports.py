@@ -868,11 +868,11 @@ def compute_results(relationship: Relationship, waves: list[Wave]) -> None:
     wave (whose status depends on the earlier ones) and the relationship's trends.
     """
     from survey_app.services import results
-    from survey_app.services.scoring import ordered_closed_waves
+    from survey_app.services.results import closed_waves
 
     if not waves:
         return
-    ordered = ordered_closed_waves(relationship)
+    ordered = closed_waves(relationship)
     imported = {w.id for w in waves}
     earliest = next(w for w in ordered if w.id in imported)
     results.recompute(relationship, earliest)
