@@ -331,7 +331,7 @@ def test_size_and_row_limits_are_enforced(app, history):
 def test_a_bad_row_in_a_late_batch_still_leaves_nothing_stored(monkeypatch, history):
     from survey_app.services import imports
 
-    monkeypatch.setattr(imports, "BATCH", 5)  # several batches are inserted before row 50
+    monkeypatch.setattr(imports.responses, "BATCH", 5)  # several batches are inserted before row 50
     rel_id = history.id
     rows = fresh_rows(history)
     rows[49][rows[0].index("tr1")] = "8"

@@ -21,7 +21,7 @@ from sqlalchemy import insert
 from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
-from survey_app.services.auth import ensure_user
+from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.invitations import (
     IssuedInvitation,

@@ -286,8 +286,7 @@ def _suppress_gaps(
     out = []
     for row in rows:
         sides = [
-            reason_of.get((row["wave"], side, row["area"], row["dimension"]))
-            for side in SIDES
+            reason_of.get((row["wave"], side, row["area"], row["dimension"])) for side in SIDES
         ]
         reason = PRIMARY if PRIMARY in sides else SECONDARY if any(sides) else None
         out.append(blank(row, reason, spec.keep))

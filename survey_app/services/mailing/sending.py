@@ -1,6 +1,6 @@
 """Invitations and reminders by email (SMTP) or mail-merge file, from a wave's address list.
 
-Each person on the address list (:mod:`survey_app.services.staff_lists`) gets one personal
+Each person on the address list (:mod:`survey_app.services.imports.staff_lists`) gets one personal
 link. The token exists only in the message (or in the mail-merge file handed to the
 administrator): the database keeps its hash on the invitation, and the address list keeps only
 which invitation went to which address. A reminder goes to every address whose invitation is

@@ -9,7 +9,7 @@ things are derived here, both from the same pure functions the scoring service u
   service area only. For a role level the wave's answers are split by role (every level, and
   "not stated"), each part is scored with :func:`~survey_app.services.results.score_wave` and
   :func:`~survey_app.services.results.compute_wave_tables`, and the result is cached per closed
-  wave (:class:`~survey_app.services.charts.ChartCache`). A role cut is then suppressed as a
+  wave (:class:`~survey_app.services.dashboard.charts.ChartCache`). A role cut is then suppressed as a
   three-way cube — side × service area × role level, with the stored all-roles cells as the
   role margins — so that no cell below k is shown and none can be worked out by subtracting
   shown cells (another role, another side, another area) from a margin the dashboard shows.
@@ -38,7 +38,8 @@ from analysis import trends
 from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import ROLE_LEVELS, Draft, Invitation, Party, Relationship, ServiceArea, Wave
-from survey_app.services import ServiceError, charts
+from survey_app.services import ServiceError, actions
+from survey_app.services.dashboard import charts
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results import (
     AREA_ALL,
@@ -636,7 +637,6 @@ def actions_for(relationship: Relationship, dimension: str) -> tuple[charts.Acti
     listed under the chart with its owner, due date and status. The markers are part of the
     chart's cache key, so a new or changed action redraws the chart.
     """
-    from survey_app.services import actions
 
     markers = []
     for action in actions.actions_for(relationship, dimension):
@@ -1101,8 +1101,10 @@ __all__ = [
     "RelationshipPage",
     "actions_for",
     "area_choices",
+    "dimension_order",
     "dimension_page",
     "filter_rows",
+    "instrument_of",
     "latest_closed_wave",
     "open_waves",
     "overview",

@@ -1,0 +1,9 @@
+"""People who sign in: users, sign-in and sessions, API tokens."""
+
+from survey_app.services.accounts import api_tokens, sign_in, users
+
+__all__ = [
+    "api_tokens",
+    "sign_in",
+    "users",
+]

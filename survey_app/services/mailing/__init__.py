@@ -1,0 +1,41 @@
+"""Invitations and reminders by email (SMTP) or mail merge, and the address list."""
+
+from survey_app.services.mailing.sending import (
+    AddressListSummary,
+    MailConfigError,
+    MailServerError,
+    MailSettings,
+    SendReport,
+    SMTPMailer,
+    address_list_summary,
+    check_mail_config,
+    delete_address_list,
+    failed_addresses,
+    mail_configured,
+    mail_merge_invitations,
+    mail_merge_reminders,
+    retry_failed,
+    send_invitations,
+    send_reminders,
+    survey_link,
+)
+
+__all__ = [
+    "AddressListSummary",
+    "MailConfigError",
+    "MailServerError",
+    "MailSettings",
+    "SMTPMailer",
+    "SendReport",
+    "address_list_summary",
+    "check_mail_config",
+    "delete_address_list",
+    "failed_addresses",
+    "mail_configured",
+    "mail_merge_invitations",
+    "mail_merge_reminders",
+    "retry_failed",
+    "send_invitations",
+    "send_reminders",
+    "survey_link",
+]
