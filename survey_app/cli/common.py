@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from flask import current_app
 
 from survey_app.extensions import db
 from survey_app.models import Wave
@@ -54,8 +53,3 @@ def only_relationship(relationship: str | None) -> Any:
             f"(there are {len(relationships) or 'no'} relationships)"
         )
     return relationships[0]
-
-
-def survey_link(token: str) -> str:
-    """The personal survey link of a token, at ``PUBLIC_BASE_URL``."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/s/{token}"

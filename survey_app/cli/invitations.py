@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
-from survey_app.cli.common import find_wave, one_transaction, survey_link
+from survey_app.cli.common import find_wave, one_transaction
 from survey_app.extensions import db
 from survey_app.models import ROLE_LEVELS
 from survey_app.services import ServiceError, mailing
-from survey_app.services.invitations import issue_invitations
+from survey_app.services.invitations import issue_invitations, survey_link
 from survey_app.services.relationships import get_service_area
 
 

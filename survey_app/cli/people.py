@@ -9,10 +9,11 @@ import click
 from flask.cli import AppGroup
 
 from instruments import InstrumentError, available_instruments, load_instrument
-from survey_app.cli.common import one_transaction, survey_link
+from survey_app.cli.common import one_transaction
 from survey_app.models import ROLES
 from survey_app.services.accounts.users import create_user
 from survey_app.services.demo import load_demo
+from survey_app.services.invitations import survey_link
 
 user_cli = AppGroup("user", help="Create sign-in accounts.")
 instrument_cli = AppGroup("instrument", help="Check instrument definitions.")

@@ -1,26 +1,47 @@
-"""Invitations and reminders by email (SMTP) or mail merge, and the address list."""
+"""Invitations and reminders by email (SMTP) or mail merge, from a wave's address list.
 
-from survey_app.services.mailing.sending import (
+``smtp``          the mail server's settings (checked at start) and one connection
+``messages``      what invitation and reminder emails say
+``address_list``  who is on a wave's list, and the invitation rows written for it
+``sending``       sending invitations and reminder rounds by email, batch by batch
+``mail_merge``    the same links as a CSV for the council's own email system
+"""
+
+from survey_app.services.mailing.address_list import (
     AddressListSummary,
-    MailConfigError,
-    MailServerError,
-    MailSettings,
-    SendReport,
-    SMTPMailer,
     address_list_summary,
-    check_mail_config,
     delete_address_list,
     failed_addresses,
-    mail_configured,
+)
+from survey_app.services.mailing.mail_merge import (
+    MAIL_MERGE_COLUMNS,
     mail_merge_invitations,
     mail_merge_reminders,
+)
+from survey_app.services.mailing.messages import invitation_text, reminder_text
+from survey_app.services.mailing.sending import (
+    REFUSED,
+    SendReport,
     retry_failed,
     send_invitations,
     send_reminders,
-    survey_link,
+)
+from survey_app.services.mailing.smtp import (
+    DEFAULT_PORTS,
+    SECURITY_CHOICES,
+    MailConfigError,
+    MailServerError,
+    MailSettings,
+    SMTPMailer,
+    check_mail_config,
+    mail_configured,
 )
 
 __all__ = [
+    "DEFAULT_PORTS",
+    "MAIL_MERGE_COLUMNS",
+    "REFUSED",
+    "SECURITY_CHOICES",
     "AddressListSummary",
     "MailConfigError",
     "MailServerError",
@@ -31,11 +52,12 @@ __all__ = [
     "check_mail_config",
     "delete_address_list",
     "failed_addresses",
+    "invitation_text",
     "mail_configured",
     "mail_merge_invitations",
     "mail_merge_reminders",
+    "reminder_text",
     "retry_failed",
     "send_invitations",
     "send_reminders",
-    "survey_link",
 ]
