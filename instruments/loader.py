@@ -6,6 +6,10 @@ each naming the file, the item or dimension and the fault, for example::
 
     instruments/partnership-health/v1.yaml: item 'tr3': unknown dimension 'trsut'
 
+Each ``<key>/v<N>.<language>.yaml`` beside it (``v1.cy.yaml``) is a translation, loaded and
+checked complete with it (`instruments.translations` explains the format and why translations
+live apart from the hashed definition).
+
 The same checks run on a definition rebuilt from the database (`instrument_from_dict`), so a
 frozen definition and a file are held to one standard. Only ``yaml.SafeLoader`` is used.
 """
@@ -39,6 +43,12 @@ from instruments.schema import (
     Item,
     Scale,
     Wording,
+)
+from instruments.translations import (
+    TranslationSource,
+    attach_translations,
+    translation_source_name,
+    with_translations,
 )
 
 #: The folder holding the instrument definitions (``<key>/v<N>.yaml``).
@@ -91,38 +101,58 @@ _COMMENT_FIELDS = ("key", "wording", "max_length")
 
 
 def load_instrument(path: str | Path) -> Instrument:
-    """Load and check one instrument file.
+    """Load and check one instrument file, with every translation file beside it.
 
     When the file is named ``v<N>.yaml`` its `version` must be N and its `key` must be the
-    name of the folder it sits in.
+    name of the folder it sits in. Its translations are the files `translation_files` finds;
+    each must be complete. Given a translation file (``v1.cy.yaml``) whose definition sits
+    beside it, the definition is loaded instead, with all its translations: a translation is
+    checked against what it translates.
     """
-    path = Path(path)
+    path = _definition_of(Path(path))
     source = _display_name(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InstrumentError(f"{source}: not UTF-8 text") from None
-    except OSError as error:
-        raise InstrumentError(f"{source}: cannot read the file ({error.strerror})") from None
+    text = _read(path, source)
+    translations = tuple(
+        (language, _display_name(file), _read(file, _display_name(file)))
+        for language, file in translation_files(path)
+    )
     expected: dict[str, Any] = {}
     match = _FILE_NAME.fullmatch(path.name)
     if match:
         expected = {"version": int(match[1]), "key": path.parent.name}
-    return _load_text(text, source, expected)
+    return _load_text(text, source, expected, translations)
 
 
-def load_instrument_text(text: str, source: str = "<string>") -> Instrument:
-    """Load and check an instrument from YAML text; `source` names it in messages."""
-    return _load_text(text, source, {})
+def load_instrument_text(
+    text: str, source: str = "<string>", translations: Mapping[str, str] | None = None
+) -> Instrument:
+    """Load and check an instrument from YAML text; `source` names it in messages.
+
+    `translations` maps a language to the YAML text of its translation file.
+    """
+    named = tuple(
+        (language, translation_source_name(source, language), translated)
+        for language, translated in (translations or {}).items()
+    )
+    return _load_text(text, source, {}, named)
 
 
-def instrument_from_dict(definition: Mapping[str, Any], source: str = "<database>") -> Instrument:
+def instrument_from_dict(
+    definition: Mapping[str, Any],
+    source: str = "<database>",
+    translations: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Instrument:
     """Rebuild an instrument from `Instrument.to_dict()` output (e.g. frozen in the database).
 
     The definition is checked exactly as a file is, and the result has the same
-    `content_hash` as the instrument that produced it.
+    `content_hash` as the instrument that produced it. `translations`, when given, is what
+    `Instrument.translations_to_dict` produced (e.g. frozen with a wave), checked complete
+    and carried by the result with the same `translation_hash` per language.
     """
-    return _checked(_Checker(source), definition, {})
+    instrument = _checked(_Checker(source), definition, {})
+    if not translations:
+        return instrument
+    return with_translations(instrument, translations, source)
 
 
 def available_instruments(root: str | Path = INSTRUMENTS_DIR) -> list[tuple[str, int, Path]]:
@@ -144,6 +174,31 @@ def available_instruments(root: str | Path = INSTRUMENTS_DIR) -> list[tuple[str,
     return sorted(found, key=lambda entry: (entry[0], entry[1]))
 
 
+def translation_files(definition: str | Path) -> list[tuple[str, Path]]:
+    """The translations of a definition file, as (language, path) sorted by language: each
+    ``<name>.<language>.yaml`` beside ``<name>.yaml`` (``v1.cy.yaml`` beside ``v1.yaml``).
+
+    Only file names are read; an unknown language is reported when the definition loads.
+    """
+    definition = Path(definition)
+    if definition.suffix != ".yaml" or not definition.parent.is_dir():
+        return []
+    prefix = definition.name[: -len(".yaml")] + "."
+    found: list[tuple[str, Path]] = []
+    for file in definition.parent.iterdir():
+        name = file.name
+        language = name[len(prefix) : -len(".yaml")]
+        if (
+            name.startswith(prefix)
+            and name.endswith(".yaml")
+            and language
+            and "." not in language
+            and file.is_file()
+        ):
+            found.append((language, file))
+    return sorted(found)
+
+
 def find_instrument(key: str, version: int, root: str | Path = INSTRUMENTS_DIR) -> Instrument:
     """Load version `version` of instrument `key`; InstrumentError "no instrument ..." if absent."""
     root = Path(root)
@@ -158,22 +213,60 @@ def find_instrument(key: str, version: int, root: str | Path = INSTRUMENTS_DIR) 
 # --- YAML -----------------------------------------------------------------------------------
 
 
-def _load_text(text: str, source: str, expected: dict[str, Any]) -> Instrument:
-    return _load_text_once(text, source, tuple(sorted(expected.items())))
+def _read(path: Path, source: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InstrumentError(f"{source}: not UTF-8 text") from None
+    except OSError as error:
+        raise InstrumentError(f"{source}: cannot read the file ({error.strerror})") from None
+
+
+def _definition_of(path: Path) -> Path:
+    """The definition a translation file translates, or `path` itself."""
+    stem, dot, language = path.name.removesuffix(".yaml").rpartition(".")
+    if path.suffix == ".yaml" and dot and stem and language:
+        definition = path.with_name(f"{stem}.yaml")
+        if definition.is_file():
+            return definition
+    return path
+
+
+# (language, source, YAML text) of each translation of one definition
+_TranslationTexts = tuple[tuple[str, str, str], ...]
+
+
+def _load_text(
+    text: str, source: str, expected: dict[str, Any], translations: _TranslationTexts = ()
+) -> Instrument:
+    return _load_text_once(text, source, tuple(sorted(expected.items())), translations)
 
 
 @functools.lru_cache(maxsize=64)
 def _load_text_once(
-    text: str, source: str, expected_items: tuple[tuple[str, Any], ...]
+    text: str,
+    source: str,
+    expected_items: tuple[tuple[str, Any], ...],
+    translations: _TranslationTexts,
 ) -> Instrument:
     """Parse and check each distinct text once per process: an Instrument is immutable, and a
-    request, a wave or the demo may load the same version many times. (Keyed by the text
-    itself, so an edited file is read afresh; a file that fails raises each time.)"""
+    request, a wave or the demo may load the same version many times. (Keyed by the texts
+    themselves, definition and translations, so an edited file is read afresh; a file that
+    fails raises each time.)"""
     expected = dict(expected_items)
     data, yaml_problems = _parse_yaml(text, source)
     checker = _Checker(source)
     checker.problems.extend(yaml_problems)
-    return _checked(checker, data, expected)
+    instrument = _checked(checker, data, expected)
+    if not translations:
+        return instrument
+    checked = []
+    for language, translation_source, translated in translations:
+        translation, problems = _parse_yaml(translated, translation_source)
+        checked.append(
+            TranslationSource(language, translation_source, translation, tuple(problems))
+        )
+    return attach_translations(instrument, checked)
 
 
 def _checked(checker: _Checker, data: object, expected: Mapping[str, Any]) -> Instrument:
