@@ -268,10 +268,12 @@ class _TranslationChecker(Reader):
             "translation against the English, then update 'translates'",
         )
 
-    def section(self, name: str, kind: str, value: object, english: Iterable[Any]):
-        """(key, entry, English part) for each part of the definition, in its order; reports
-        entries whose key the definition does not have."""
-        english = list(english)
+    def section(
+        self, name: str, kind: str, value: object, parts: Iterable[Any]
+    ) -> list[tuple[str, Any, Any]]:
+        """(key, entry, English part) for each of the definition's `parts`, in its order;
+        reports entries whose key the definition does not have."""
+        english = list(parts)
         keys = [part.key for part in english]
         if value is None:
             value = {}
@@ -305,7 +307,7 @@ class _TranslationChecker(Reader):
     def heading(self, where: str, value: object, english: Heading) -> Heading | None:
         if value is not None and not isinstance(value, Mapping):
             self.problem(where, f"must be a mapping with the {self.language} title and description")
-            value = None
+            return None
         fields = dict(value or {})
         if where:  # a dimension: only its title and description
             self.fields(where, fields, _HEADING_FIELDS, ())
@@ -363,7 +365,7 @@ class _TranslationChecker(Reader):
             self.problem(
                 where, f"must give the {language} wording for each side ({', '.join(SIDES)})"
             )
-            value = None
+            return None
         value = value or {}
         for side in value:
             if side not in SIDES:
