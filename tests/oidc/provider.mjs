@@ -37,7 +37,8 @@
 // user is answered with `error=access_denied` on the redirect URI, as a real provider would.
 //
 // The tamper switches rewrite the ID token of that client's token responses:
-//   audience        re-signed with the provider's own key, but "aud" is another client's
+//   audience        re-signed with the provider's own key, "aud" another client's (and "azp"
+//                   still this client's)
 //   foreign_key     the same claims signed by a second key set that reuses the provider's "kid"
 //   altered_claims  the email changed after signing, the provider's signature kept
 //
@@ -139,7 +140,8 @@ async function tamper(idToken, how) {
   const payload = JSON.parse(Buffer.from(payloadPart, 'base64url'));
   switch (how) {
     case 'audience':
-      return signJwt(header, { ...payload, aud: 'another-relying-party', azp: undefined },
+      // azp still names the client: a client that checks azp alone would let this through
+      return signJwt(header, { ...payload, aud: ['another-relying-party'], azp: payload.aud },
         signingKey);
     case 'foreign_key':
       foreignKey ??= await rsaKey(signingKey.kid);
