@@ -20,8 +20,10 @@ redirect URI, and returns that callback's query.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -33,6 +35,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import requests
+from joserfc.jwk import RSAKey
 
 from tests.ports import free_port
 
@@ -80,6 +83,7 @@ class ProviderSettings:
         document = asdict(self)
         del document["name"]
         document["issuer"] = issuer
+        document["signing_key"] = _signing_key(self.name)
         for client in document["clients"]:
             for key in [key for key, value in client.items() if value in (None, 0)]:
                 del client[key]
@@ -140,6 +144,13 @@ SUPPLIER = ProviderSettings(
     ),
     claims_in_id_token=True,
 )
+
+
+@functools.cache
+def _signing_key(provider_name: str) -> dict[str, object]:
+    """One RSA key per provider and test run (generating one costs a few hundred ms of CPU)."""
+    parameters = {"kid": secrets.token_hex(8), "alg": "RS256", "use": "sig"}
+    return RSAKey.generate_key(2048, parameters=parameters, private=True).as_dict(private=True)
 
 
 def _node() -> str:

@@ -241,6 +241,13 @@ def test_an_error_answer_with_a_forged_state_is_a_state_mismatch(providers):
         oidc.complete_sign_in(idp, pending, forged)
 
 
+def test_a_registration_without_the_openid_scope_or_a_secret_is_refused():
+    with pytest.raises(ValueError, match="openid"):
+        oidc.IdentityProvider("https://login.council.example", "app", "secret", ("email",))
+    with pytest.raises(ValueError, match="secret"):
+        oidc.IdentityProvider("https://login.council.example", "app", "")
+
+
 def test_the_issuer_must_be_exactly_the_providers_own(providers):
     idp = registration(providers, "council")
     with pytest.raises(oidc.ProviderMisconfigured, match="calls itself"):

@@ -143,8 +143,8 @@ class InvalidIDToken(SignInFailed):
 
 class IDTokenExpired(InvalidIDToken):
     default_message = (
-        "The identity provider's answer had already expired when it arrived. Check the time on "
-        "the server, then start again."
+        "The identity provider's answer had already expired when it arrived. Start again; if "
+        "this keeps happening, tell the service's administrators."
     )
 
 
@@ -178,6 +178,12 @@ class IdentityProvider:
     client_id: str
     client_secret: str
     scopes: tuple[str, ...] = DEFAULT_SCOPES
+
+    def __post_init__(self) -> None:
+        if "openid" not in self.scopes:
+            raise ValueError("scopes must include 'openid', or the provider sends no ID token")
+        if not (self.issuer and self.client_id and self.client_secret):
+            raise ValueError("an identity provider needs an issuer, a client id and a secret")
 
 
 @dataclass(frozen=True)

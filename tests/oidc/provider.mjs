@@ -22,6 +22,8 @@
 //     "issuer": "http://127.0.0.1:4711",
 //     "id_token_ttl": 3600,
 //     "pkce_required": true,
+//     "signing_key": {"kty": "RSA", "kid": "...", "n": "...", "d": "...", ...},  // a private JWK
+//                                       // (RS256); generated at start when absent
 //     "claims_in_id_token": false,      // true: email, name, groups, roles in the ID token
 //                                       // (as Entra ID does); false: from userinfo only
 //     "clients": [{"client_id": "...", "client_secret": "...", "redirect_uris": ["..."],
@@ -111,14 +113,15 @@ function userClaims(user) {
 
 // --- signing keys: the provider's, and a second set that impersonates it -----------------------
 
-// An RSA key takes a few hundred milliseconds to generate: the provider's is made on libuv's
-// threads while oidc-provider's modules load; the impostor's only when a token asks for it.
+// An RSA key takes a few hundred milliseconds of CPU to generate, so the provider's may come in
+// the settings (the Python fixture makes one per provider and test run); otherwise it is made on
+// libuv's threads while oidc-provider's modules load. The impostor's is made when a token asks.
 async function rsaKey(kid) {
   const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
 }
 
-const signingKeyMade = rsaKey(randomBytes(8).toString('hex'));
+const signingKeyMade = settings.signing_key ?? rsaKey(randomBytes(8).toString('hex'));
 const { default: Provider } = await import('oidc-provider');
 const signingKey = await signingKeyMade;
 let foreignKey;
