@@ -149,8 +149,9 @@ def test_the_state_of_another_sign_in_is_refused(providers):
 
     with pytest.raises(oidc.StateMismatch):
         oidc.complete_sign_in(idp, later_pending, earlier_callback)
-    with pytest.raises(oidc.StateMismatch):
-        oidc.complete_sign_in(idp, later_pending, {**later_callback, "state": ""})
+    for forged in ("", "é" * 43, later_pending.state + "x"):
+        with pytest.raises(oidc.StateMismatch):
+            oidc.complete_sign_in(idp, later_pending, {**later_callback, "state": forged})
     with pytest.raises(oidc.StateMismatch):
         oidc.complete_sign_in(
             idp, later_pending, {k: v for k, v in later_callback.items() if k != "state"}

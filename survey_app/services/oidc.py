@@ -307,7 +307,8 @@ def _check_callback(
     """State, issuer and age of the callback; the provider's own error if it sent one."""
     if pending.issuer != provider.issuer:
         raise StateMismatch()
-    if not hmac.compare_digest(str(callback.get("state", "")), pending.state):
+    returned = str(callback.get("state", "")).encode("utf-8")  # bytes: any text compares
+    if not hmac.compare_digest(returned, pending.state.encode("utf-8")):
         raise StateMismatch()
     if time.time() - pending.started_at > PENDING_LIFETIME:
         raise SignInExpired()
@@ -361,6 +362,7 @@ def _signing_keys(metadata: dict[str, Any], *, refresh: bool = False) -> KeySet:
     try:
         return KeySet.import_key_set(_cached("jwks " + uri, lambda: _get_json(uri)))
     except (JoseError, ValueError, TypeError, KeyError) as error:
+        _forget("jwks " + uri)  # fetch them again next time rather than keep what cannot be read
         raise ProviderUnavailable("The identity provider's signing keys cannot be read.") from error
 
 
