@@ -38,7 +38,7 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
-from survey_app.services import oidc  # noqa: E402
+from survey_app.services.accounts import oidc  # noqa: E402
 from tests.oidc_provider import (  # noqa: E402
     COUNCIL,
     REDIRECT_URI,

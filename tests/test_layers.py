@@ -125,9 +125,9 @@ def _under_type_checking(tree: ast.Module, node: ast.AST) -> bool:
             isinstance(block, ast.If)
             and isinstance(block.test, ast.Name)
             and block.test.id == "TYPE_CHECKING"
+            and any(n is node for n in ast.walk(block))
         ):
-            if any(n is node for n in ast.walk(block)):
-                return True
+            return True
     return False
 
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from survey_app.services import oidc
+from survey_app.services.accounts import oidc
 from tests.oidc_provider import COUNCIL, REDIRECT_URI, SUPPLIER, follow_sign_in, serving
 from tests.ports import free_port
 
