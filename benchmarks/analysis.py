@@ -915,11 +915,11 @@ def measure_floor(app: Any) -> dict[str, Any]:
 
     from survey_app.extensions import db
     from survey_app.services.relationships import get_relationship
-    from survey_app.services.scoring import answer_statements, ordered_closed_waves
+    from survey_app.services.results import answer_statements, closed_waves
 
     with app.app_context():
         rel = get_relationship(RELATIONSHIP)
-        wave_ids = [w.id for w in ordered_closed_waves(rel)]
+        wave_ids = [w.id for w in closed_waves(rel)]
         dialect = db.engine.dialect
         url = db.engine.url
         compiled = []
@@ -962,10 +962,10 @@ def measure_floor(app: Any) -> dict[str, Any]:
 def _frames_and_answers(app: Any):
     """Every wave's answers in memory (the service's arrays and the reference's frames)."""
     from survey_app.services.relationships import get_relationship
-    from survey_app.services.scoring import load_answer_grid, ordered_closed_waves
+    from survey_app.services.results import closed_waves, load_answer_grid
 
     rel = get_relationship(RELATIONSHIP)
-    waves = ordered_closed_waves(rel)
+    waves = closed_waves(rel)
     grid = load_answer_grid(waves)
     return rel, waves, {wave.id: grid.wave(wave) for wave in waves}
 
@@ -973,8 +973,8 @@ def _frames_and_answers(app: Any):
 def measure_compute(app: Any, *, baseline: bool = True) -> dict[str, Any]:
     """The computation alone, the service's way and the straightforward way, and their
     largest difference."""
-    from survey_app.services.scoring import AREA_NONE as NONE
-    from survey_app.services.scoring import compute_relationship
+    from survey_app.services.results import AREA_NONE as NONE
+    from survey_app.services.results import compute_relationship
 
     out: dict[str, Any] = {}
     with app.app_context():

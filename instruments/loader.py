@@ -6,22 +6,33 @@ each naming the file, the item or dimension and the fault, for example::
 
     instruments/partnership-health/v1.yaml: item 'tr3': unknown dimension 'trsut'
 
+Each ``<key>/v<N>.<language>.yaml`` beside it (``v1.cy.yaml``) is a translation, loaded and
+checked complete with it (`instruments.translations` explains the format and why translations
+live apart from the hashed definition).
+
 The same checks run on a definition rebuilt from the database (`instrument_from_dict`), so a
 frozen definition and a file are held to one standard. Only ``yaml.SafeLoader`` is used.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
-import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from instruments._reading import (
+    INSTRUMENT_KEY,
+    NAME,
+    Reader,
+    describe,
+    is_int,
+    is_number,
+    suggestion,
+)
 from instruments.schema import (
     SIDES,
     Bands,
@@ -33,13 +44,17 @@ from instruments.schema import (
     Scale,
     Wording,
 )
+from instruments.translations import (
+    TranslationSource,
+    attach_translations,
+    translation_source_name,
+    with_translations,
+)
 
 #: The folder holding the instrument definitions (``<key>/v<N>.yaml``).
 INSTRUMENTS_DIR: Path = Path(__file__).resolve().parent
 
 _PROJECT_ROOT = INSTRUMENTS_DIR.parent
-_INSTRUMENT_KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
-_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _FILE_NAME = re.compile(r"v([1-9][0-9]*)\.yaml")
 
 # Longest item or comment key: they become column names in downloads (SPSS allows 64).
@@ -80,45 +95,64 @@ _ITEM_FIELDS = (
     "replaces",
 )
 _COMMENT_FIELDS = ("key", "wording", "max_length")
-_MISSING = object()
 
 
 # --- public API -----------------------------------------------------------------------------
 
 
 def load_instrument(path: str | Path) -> Instrument:
-    """Load and check one instrument file.
+    """Load and check one instrument file, with every translation file beside it.
 
     When the file is named ``v<N>.yaml`` its `version` must be N and its `key` must be the
-    name of the folder it sits in.
+    name of the folder it sits in. Its translations are the files `translation_files` finds;
+    each must be complete. Given a translation file (``v1.cy.yaml``) whose definition sits
+    beside it, the definition is loaded instead, with all its translations: a translation is
+    checked against what it translates.
     """
-    path = Path(path)
+    path = _definition_of(Path(path))
     source = _display_name(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InstrumentError(f"{source}: not UTF-8 text") from None
-    except OSError as error:
-        raise InstrumentError(f"{source}: cannot read the file ({error.strerror})") from None
+    text = _read(path, source)
+    translations = tuple(
+        (language, _display_name(file), _read(file, _display_name(file)))
+        for language, file in translation_files(path)
+    )
     expected: dict[str, Any] = {}
     match = _FILE_NAME.fullmatch(path.name)
     if match:
         expected = {"version": int(match[1]), "key": path.parent.name}
-    return _load_text(text, source, expected)
+    return _load_text(text, source, expected, translations)
 
 
-def load_instrument_text(text: str, source: str = "<string>") -> Instrument:
-    """Load and check an instrument from YAML text; `source` names it in messages."""
-    return _load_text(text, source, {})
+def load_instrument_text(
+    text: str, source: str = "<string>", translations: Mapping[str, str] | None = None
+) -> Instrument:
+    """Load and check an instrument from YAML text; `source` names it in messages.
+
+    `translations` maps a language to the YAML text of its translation file.
+    """
+    named = tuple(
+        (language, translation_source_name(source, language), translated)
+        for language, translated in (translations or {}).items()
+    )
+    return _load_text(text, source, {}, named)
 
 
-def instrument_from_dict(definition: Mapping[str, Any], source: str = "<database>") -> Instrument:
+def instrument_from_dict(
+    definition: Mapping[str, Any],
+    source: str = "<database>",
+    translations: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Instrument:
     """Rebuild an instrument from `Instrument.to_dict()` output (e.g. frozen in the database).
 
     The definition is checked exactly as a file is, and the result has the same
-    `content_hash` as the instrument that produced it.
+    `content_hash` as the instrument that produced it. `translations`, when given, is what
+    `Instrument.translations_to_dict` produced (e.g. frozen with a wave), checked complete
+    and carried by the result with the same `translation_hash` per language.
     """
-    return _checked(_Checker(source), definition, {})
+    instrument = _checked(_Checker(source), definition, {})
+    if not translations:
+        return instrument
+    return with_translations(instrument, translations, source)
 
 
 def available_instruments(root: str | Path = INSTRUMENTS_DIR) -> list[tuple[str, int, Path]]:
@@ -131,7 +165,7 @@ def available_instruments(root: str | Path = INSTRUMENTS_DIR) -> list[tuple[str,
         return []
     found: list[tuple[str, int, Path]] = []
     for folder in root.iterdir():
-        if not (folder.is_dir() and _INSTRUMENT_KEY.fullmatch(folder.name)):
+        if not (folder.is_dir() and INSTRUMENT_KEY.fullmatch(folder.name)):
             continue
         for file in folder.iterdir():
             match = _FILE_NAME.fullmatch(file.name)
@@ -140,10 +174,35 @@ def available_instruments(root: str | Path = INSTRUMENTS_DIR) -> list[tuple[str,
     return sorted(found, key=lambda entry: (entry[0], entry[1]))
 
 
+def translation_files(definition: str | Path) -> list[tuple[str, Path]]:
+    """The translations of a definition file, as (language, path) sorted by language: each
+    ``<name>.<language>.yaml`` beside ``<name>.yaml`` (``v1.cy.yaml`` beside ``v1.yaml``).
+
+    Only file names are read; an unknown language is reported when the definition loads.
+    """
+    definition = Path(definition)
+    if definition.suffix != ".yaml" or not definition.parent.is_dir():
+        return []
+    prefix = definition.name[: -len(".yaml")] + "."
+    found: list[tuple[str, Path]] = []
+    for file in definition.parent.iterdir():
+        name = file.name
+        language = name[len(prefix) : -len(".yaml")]
+        if (
+            name.startswith(prefix)
+            and name.endswith(".yaml")
+            and language
+            and "." not in language
+            and file.is_file()
+        ):
+            found.append((language, file))
+    return sorted(found)
+
+
 def find_instrument(key: str, version: int, root: str | Path = INSTRUMENTS_DIR) -> Instrument:
     """Load version `version` of instrument `key`; InstrumentError "no instrument ..." if absent."""
     root = Path(root)
-    valid_key = isinstance(key, str) and _INSTRUMENT_KEY.fullmatch(key)
+    valid_key = isinstance(key, str) and INSTRUMENT_KEY.fullmatch(key)
     valid_version = isinstance(version, int) and not isinstance(version, bool) and version >= 1
     path = root / str(key) / f"v{version}.yaml"
     if not (valid_key and valid_version and path.is_file()):
@@ -154,22 +213,60 @@ def find_instrument(key: str, version: int, root: str | Path = INSTRUMENTS_DIR) 
 # --- YAML -----------------------------------------------------------------------------------
 
 
-def _load_text(text: str, source: str, expected: dict[str, Any]) -> Instrument:
-    return _load_text_once(text, source, tuple(sorted(expected.items())))
+def _read(path: Path, source: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InstrumentError(f"{source}: not UTF-8 text") from None
+    except OSError as error:
+        raise InstrumentError(f"{source}: cannot read the file ({error.strerror})") from None
+
+
+def _definition_of(path: Path) -> Path:
+    """The definition a translation file translates, or `path` itself."""
+    stem, dot, language = path.name.removesuffix(".yaml").rpartition(".")
+    if path.suffix == ".yaml" and dot and stem and language:
+        definition = path.with_name(f"{stem}.yaml")
+        if definition.is_file():
+            return definition
+    return path
+
+
+# (language, source, YAML text) of each translation of one definition
+_TranslationTexts = tuple[tuple[str, str, str], ...]
+
+
+def _load_text(
+    text: str, source: str, expected: dict[str, Any], translations: _TranslationTexts = ()
+) -> Instrument:
+    return _load_text_once(text, source, tuple(sorted(expected.items())), translations)
 
 
 @functools.lru_cache(maxsize=64)
 def _load_text_once(
-    text: str, source: str, expected_items: tuple[tuple[str, Any], ...]
+    text: str,
+    source: str,
+    expected_items: tuple[tuple[str, Any], ...],
+    translations: _TranslationTexts,
 ) -> Instrument:
     """Parse and check each distinct text once per process: an Instrument is immutable, and a
-    request, a wave or the demo may load the same version many times. (Keyed by the text
-    itself, so an edited file is read afresh; a file that fails raises each time.)"""
+    request, a wave or the demo may load the same version many times. (Keyed by the texts
+    themselves, definition and translations, so an edited file is read afresh; a file that
+    fails raises each time.)"""
     expected = dict(expected_items)
     data, yaml_problems = _parse_yaml(text, source)
     checker = _Checker(source)
     checker.problems.extend(yaml_problems)
-    return _checked(checker, data, expected)
+    instrument = _checked(checker, data, expected)
+    if not translations:
+        return instrument
+    checked = []
+    for language, translation_source, translated in translations:
+        translation, problems = _parse_yaml(translated, translation_source)
+        checked.append(
+            TranslationSource(language, translation_source, translation, tuple(problems))
+        )
+    return attach_translations(instrument, checked)
 
 
 def _checked(checker: _Checker, data: object, expected: Mapping[str, Any]) -> Instrument:
@@ -275,104 +372,17 @@ def _display_name(path: Path) -> str:
 # --- checking -------------------------------------------------------------------------------
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _describe(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-class _Checker:
+class _Checker(Reader):
     """Walks a loaded definition, records every problem and builds the dataclasses."""
 
     def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[str] = []
+        super().__init__(source)
         # where each item or comment key was first seen, e.g. "item 3"
         self.key_positions: dict[str, str] = {}
         # every well-formed dimension key declared, even where the rest of the dimension is wrong
         self.dimension_keys: list[str] = []
         # how many items each entry names as its dimension, good or bad
         self.items_per_dimension: dict[str, int] = {}
-
-    def problem(self, where: str, fault: str) -> None:
-        prefix = f"{self.source}: {where}: " if where else f"{self.source}: "
-        self.problems.append(prefix + fault)
-
-    # small typed readers; each records a problem and returns None when the value is wrong
-
-    def fields(
-        self,
-        where: str,
-        value: object,
-        allowed: tuple[str, ...],
-        required: Iterable[str],
-        what: str = "a mapping of fields",
-    ) -> dict[str, Any] | None:
-        if not isinstance(value, Mapping):
-            self.problem(where, f"must be {what}, not {_describe(value)}")
-            return None
-        for name in value:
-            if name not in allowed:
-                hint = difflib.get_close_matches(str(name), allowed, n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                self.problem(where, f"unknown field {name!r}{suggestion}")
-        for name in required:
-            if name not in value or value[name] is None:
-                self.problem(where, f"missing field {name!r}")
-        return dict(value)
-
-    def text(self, where: str, fields: Mapping[str, Any], name: str, default: object = _MISSING):
-        value = fields.get(name)
-        if value is None:
-            if default is _MISSING:
-                return None  # reported as a missing field already
-            return default
-        optional = default is not _MISSING
-        if not isinstance(value, str) or not (optional or value.strip()):
-            kind = "text" if optional else "non-empty text"
-            self.problem(where, f"{name!r} must be {kind}, not {_describe(value)}")
-            return None
-        return value.strip()
-
-    def boolean(self, where: str, fields: Mapping[str, Any], name: str, default: bool = False):
-        value = fields.get(name)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.problem(where, f"{name!r} must be true or false, not {_describe(value)}")
-            return None
-        return value
-
-    def whole_number(
-        self, where: str, fields: Mapping[str, Any], name: str, low: int, high: int | None = None
-    ) -> int | None:
-        value = fields.get(name)
-        if value is None:
-            return None
-        in_range = _is_int(value) and value >= low and (high is None or value <= high)
-        if not in_range:
-            bounds = f"from {low} to {high}" if high is not None else f"of {low} or more"
-            self.problem(where, f"{name!r} must be a whole number {bounds}, not {_describe(value)}")
-            return None
-        return value
-
-    def slug(self, where: str, value: object, what: str, pattern: re.Pattern[str]) -> str | None:
-        if not isinstance(value, str) or not pattern.fullmatch(value):
-            shape = "a-z, 0-9 and '-'" if pattern is _INSTRUMENT_KEY else "a-z, 0-9 and '_'"
-            self.problem(
-                where,
-                f"{what} {_describe(value)} must be lower-case {shape}"
-                + (", starting with a letter" if pattern is _NAME else ""),
-            )
-            return None
-        return value
 
     # the definition
 
@@ -390,7 +400,7 @@ class _Checker:
 
         key = None
         if top.get("key") is not None:
-            key = self.slug("", top["key"], "key", _INSTRUMENT_KEY)
+            key = self.slug("", top["key"], "key", INSTRUMENT_KEY)
         version = self.whole_number("", top, "version", 1)
         if key is not None and "key" in expected and key != expected["key"]:
             self.problem("", f"key {key!r} does not match the folder name {expected['key']!r}")
@@ -477,7 +487,7 @@ class _Checker:
         value = fields.get(name)
         if value is None:
             return None
-        if not isinstance(value, list) or not value or not all(_is_int(v) for v in value):
+        if not isinstance(value, list) or not value or not all(is_int(v) for v in value):
             self.problem("scale", f"{name!r} must be a non-empty list of whole numbers")
             return None
         if len(set(value)) != len(value):
@@ -508,8 +518,8 @@ class _Checker:
         cuts: dict[str, float] = {}
         for name in _BAND_FIELDS:
             cut = fields.get(name, getattr(_DEFAULT_BANDS, name))
-            if not _is_number(cut):
-                self.problem("bands", f"{name!r} must be a number, not {_describe(cut)}")
+            if not is_number(cut):
+                self.problem("bands", f"{name!r} must be a number, not {describe(cut)}")
                 continue
             if points is not None and not 1 <= cut <= points:
                 self.problem("bands", f"{name!r} {cut} is outside 1..{points}")
@@ -530,11 +540,11 @@ class _Checker:
         if value is None:
             return tuple(names)
         if not isinstance(value, list):
-            self.problem("placeholders", f"must be a list of names, not {_describe(value)}")
+            self.problem("placeholders", f"must be a list of names, not {describe(value)}")
             return tuple(names)
         seen: set[str] = set()
         for name in value:
-            if self.slug("placeholders", name, "name", _NAME) is None:
+            if self.slug("placeholders", name, "name", NAME) is None:
                 continue
             if name in seen:
                 self.problem("placeholders", f"{name!r} listed twice")
@@ -558,7 +568,7 @@ class _Checker:
                 continue
             key = None
             if fields.get("key") is not None:
-                key = self.slug(where, fields["key"], "key", _NAME)
+                key = self.slug(where, fields["key"], "key", NAME)
             if key is not None and key in first_at:
                 self.problem(where, f"duplicate key (also at dimension {first_at[key]})")
                 key = None
@@ -570,8 +580,8 @@ class _Checker:
             weight = fields.get("weight", 1.0)
             if weight is None:
                 weight = 1.0
-            if not _is_number(weight) or not weight > 0 or weight == float("inf"):
-                self.problem(where, f"'weight' must be a number above 0, not {_describe(weight)}")
+            if not is_number(weight) or not weight > 0 or weight == float("inf"):
+                self.problem(where, f"'weight' must be a number above 0, not {describe(weight)}")
                 weight = None
             outcome = self.boolean(where, fields, "outcome")
             if None not in (key, title, description, weight, outcome):
@@ -599,10 +609,9 @@ class _Checker:
                 counts = self.items_per_dimension
                 counts[dimension] = counts.get(dimension, 0) + 1
             if dimension is not None and dimension not in dimensions:
-                if self.slug(where, dimension, "dimension", _NAME) is not None:
-                    hint = difflib.get_close_matches(dimension, sorted(dimensions), n=1)
-                    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                    self.problem(where, f"unknown dimension {dimension!r}{suggestion}")
+                if self.slug(where, dimension, "dimension", NAME) is not None:
+                    hint = suggestion(dimension, sorted(dimensions))
+                    self.problem(where, f"unknown dimension {dimension!r}{hint}")
                 dimension = None
             wording = self.wording(where, fields.get("wording"), placeholders)
             reverse = self.boolean(where, fields, "reverse")
@@ -610,7 +619,7 @@ class _Checker:
             per_service_area = self.boolean(where, fields, "per_service_area")
             replaces = fields.get("replaces")
             if replaces is not None:
-                replaces = self.slug(where, replaces, "'replaces'", _NAME)
+                replaces = self.slug(where, replaces, "'replaces'", NAME)
                 if replaces is not None and replaces == key:
                     self.problem(where, "'replaces' names the item itself; same keys match anyway")
                 elif replaces is not None and replaces in replaced_by:
@@ -637,7 +646,7 @@ class _Checker:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem("comments", f"must be a list, not {_describe(value)}")
+            self.problem("comments", f"must be a list, not {describe(value)}")
             return []
         comments: list[CommentQuestion] = []
         for position, entry in enumerate(value, start=1):
@@ -659,7 +668,7 @@ class _Checker:
         value = fields.get("key")
         if value is None:
             return None
-        key = self.slug(where, value, "key", _NAME)
+        key = self.slug(where, value, "key", NAME)
         if key is None:
             return None
         if len(key) > _MAX_KEY_LENGTH:
@@ -683,52 +692,18 @@ class _Checker:
         texts: dict[str, str] = {}
         for side in value:
             if side not in SIDES:
-                hint = difflib.get_close_matches(str(side), SIDES, n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                self.problem(where, f"unknown wording side {side!r}{suggestion}")
+                self.problem(where, f"unknown wording side {side!r}{suggestion(side, SIDES)}")
         for side in SIDES:
             text = value.get(side)
             if text is None:
                 self.problem(where, f"missing wording for side {side!r}")
             elif not isinstance(text, str) or not text.strip():
                 self.problem(where, f"wording for side {side!r} must be non-empty text")
-            elif self.placeholders_ok(where, side, text, placeholders):
+            elif self.placeholders_ok(where, f"{side} wording", text, placeholders):
                 texts[side] = " ".join(text.split())
         if len(texts) != len(SIDES):
             return None
         return Wording(**texts)
-
-    def placeholders_ok(
-        self, where: str, side: str, text: str, placeholders: tuple[str, ...]
-    ) -> bool:
-        try:
-            parts = list(string.Formatter().parse(text))
-        except ValueError:
-            self.problem(
-                where,
-                f"{side} wording has an unmatched '{{' or '}}' (write '{{{{' or '}}}}' "
-                "for a literal brace)",
-            )
-            return False
-        ok = True
-        for _literal, name, format_spec, conversion in parts:
-            if name is None:
-                continue
-            if not _NAME.fullmatch(name) or format_spec or conversion:
-                shown = "{" + name + (f"!{conversion}" if conversion else "")
-                shown += (f":{format_spec}" if format_spec else "") + "}"
-                self.problem(
-                    where, f"{side} wording: {shown!r} is not a plain placeholder like {{partner}}"
-                )
-                ok = False
-            elif name not in placeholders:
-                declared = ", ".join(placeholders)
-                self.problem(
-                    where,
-                    f"{side} wording uses undeclared placeholder {{{name}}} (declared: {declared})",
-                )
-                ok = False
-        return ok
 
     def check_item_counts(self) -> None:
         for key in self.dimension_keys:
@@ -739,9 +714,3 @@ class _Checker:
                     f"dimension {key!r}",
                     f"has {count} item{plural}; every dimension needs at least 2",
                 )
-
-    @staticmethod
-    def label(kind: str, position: int, entry: object) -> str:
-        if isinstance(entry, Mapping) and isinstance(entry.get("key"), str):
-            return f"{kind} {entry['key']!r}"
-        return f"{kind} {position}"

@@ -4,6 +4,12 @@
 database) after checking every rule of the format; nothing here validates. An `Instrument`
 is immutable and hashable, so it is safe to share between requests and to cache.
 
+Every text is written in English, the source language, and may be carried in other languages
+too (`LANGUAGES`): each part holds its own translations (`Item.wording_in`,
+`Dimension.title_in`, `Scale.labels_in`...), which take no part in equality or in the content
+hash. `instruments.translations` explains why, and `Instrument.resolve_language` is the one
+rule for falling back to English.
+
 The comparison helpers at the end (`comparable_items`, `changed_dimensions`) say which items of
 one version can be trended against the previous version's, and where a dimension changed.
 """
@@ -12,12 +18,43 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 #: The two seats a respondent can answer from: the council (client) or the supplier.
 SIDES: tuple[str, str] = ("client", "supplier")
+
+#: The language every instrument is written in. Its texts are the definition itself: the
+#: content hash covers them, and every other language translates them.
+SOURCE_LANGUAGE = "en"
+
+#: The languages an instrument can carry, by ISO 639-1 code, each named in itself (as a
+#: language switcher shows it), in the order they are listed.
+LANGUAGES: Mapping[str, str] = MappingProxyType({"en": "English", "cy": "Cymraeg"})
+
+_T = TypeVar("_T")
+
+#: One part's texts in each language other than English, as ``((language, texts), ...)`` in
+#: `LANGUAGES` order: a tuple of pairs rather than a dict keeps every part hashable.
+Translations = tuple[tuple[str, _T], ...]
+
+
+def _in_language(owner: str, language: str, english: _T, translations: Translations[_T]) -> _T:
+    """`english` for the source language, else that language's texts from `translations`.
+
+    There is no fallback here: a part asked for a language it does not carry raises
+    ValueError, so a page is never silently half translated. Choose the language first with
+    `Instrument.resolve_language`.
+    """
+    if language == SOURCE_LANGUAGE:
+        return english
+    for code, texts in translations:
+        if code == language:
+            return texts
+    carried = ", ".join([SOURCE_LANGUAGE, *(code for code, _ in translations)])
+    raise ValueError(f"{owner}: no {language!r} text (languages: {carried})")
 
 
 class InstrumentError(ValueError):
@@ -73,6 +110,22 @@ class Wording(Mapping[str, str]):
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A title and its description, in one language."""
+
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ScaleLabels:
+    """The answer labels (low to high) and the "don't know" label, in one language."""
+
+    labels: tuple[str, ...]
+    dont_know_label: str
+
+
+@dataclass(frozen=True)
 class Scale:
     """The response scale: `points` labelled values 1..points, low to high."""
 
@@ -81,6 +134,8 @@ class Scale:
     favourable: tuple[int, ...]
     unfavourable: tuple[int, ...]
     dont_know_label: str = "Don't know"
+    #: The labels in each language other than English.
+    translations: Translations[ScaleLabels] = field(default=(), compare=False, repr=False)
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -92,8 +147,20 @@ class Scale:
         counted = set(self.favourable) | set(self.unfavourable)
         return tuple(v for v in self.values if v not in counted)
 
-    def label(self, value: int) -> str:
-        return self.labels[value - 1]
+    def label(self, value: int, language: str = SOURCE_LANGUAGE) -> str:
+        return self.labels_in(language)[value - 1]
+
+    def labels_in(self, language: str) -> tuple[str, ...]:
+        """The answer labels in `language`, low to high; ValueError if it is not carried."""
+        return self._words(language).labels
+
+    def dont_know_label_in(self, language: str) -> str:
+        """The "don't know" label in `language`; ValueError if it is not carried."""
+        return self._words(language).dont_know_label
+
+    def _words(self, language: str) -> ScaleLabels:
+        english = ScaleLabels(self.labels, self.dont_know_label)
+        return _in_language("scale", language, english, self.translations)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +192,22 @@ class Dimension:
     weight: float = 1.0
     #: True for the "commitment to continue" dimension(s) that driver analysis explains.
     outcome: bool = False
+    #: The title and description in each language other than English.
+    translations: Translations[Heading] = field(default=(), compare=False, repr=False)
+
+    def title_in(self, language: str) -> str:
+        """The title in `language`; ValueError if it is not carried."""
+        return self._heading(language).title
+
+    def description_in(self, language: str) -> str:
+        """The description in `language` ("" when the English has none)."""
+        return self._heading(language).description
+
+    def _heading(self, language: str) -> Heading:
+        owner = f"dimension {self.key!r}"
+        return _in_language(
+            owner, language, Heading(self.title, self.description), self.translations
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +232,8 @@ class Item:
     per_service_area: bool = False
     #: Key of the previous version's item that this one continues, if its key changed.
     replaces: str | None = None
+    #: The wording in each language other than English.
+    translations: Translations[Wording] = field(default=(), compare=False, repr=False)
 
     def text(self, side: str, **placeholders: object) -> str:
         """The statement shown to `side` ("client" or "supplier"), placeholders filled in.
@@ -156,6 +241,17 @@ class Item:
         >>> item.text("client", partner="Service Birmingham")  # doctest: +SKIP
         """
         return self.wording.render(side, placeholders, owner=f"item {self.key!r}")
+
+    def wording_in(self, language: str) -> Wording:
+        """Both sides' wording in `language`; ValueError if it is not carried."""
+        return _in_language(f"item {self.key!r}", language, self.wording, self.translations)
+
+    def text_in(self, side: str, language: str, /, **placeholders: object) -> str:
+        """The statement shown to `side` in `language`, placeholders filled in.
+
+        >>> item.text_in("supplier", "cy", partner="Cyngor Sir Ceredigion")  # doctest: +SKIP
+        """
+        return self.wording_in(language).render(side, placeholders, owner=f"item {self.key!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -176,9 +272,20 @@ class CommentQuestion:
     key: str
     wording: Wording
     max_length: int = 2000
+    #: The question in each language other than English.
+    translations: Translations[Wording] = field(default=(), compare=False, repr=False)
 
     def text(self, side: str, **placeholders: object) -> str:
         return self.wording.render(side, placeholders, owner=f"comment {self.key!r}")
+
+    def wording_in(self, language: str) -> Wording:
+        """Both sides' question in `language`; ValueError if it is not carried."""
+        return _in_language(f"comment {self.key!r}", language, self.wording, self.translations)
+
+    def text_in(self, side: str, language: str, /, **placeholders: object) -> str:
+        """The question shown to `side` in `language`, placeholders filled in."""
+        owner = f"comment {self.key!r}"
+        return self.wording_in(language).render(side, placeholders, owner=owner)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "wording": self.wording.to_dict(), "max_length": self.max_length}
@@ -191,6 +298,11 @@ class Instrument:
     `content_hash` is the SHA-256 of the canonical JSON of `to_dict()`: two instruments with
     the same hash ask the same questions in the same way. `source` (the file, or "<database>")
     is for messages only and takes no part in equality.
+
+    Equality and `content_hash` cover the English definition only: translations (each part's
+    `translations`, and `translations` here for the title and description) are carried beside
+    it, so adding a language leaves a version equal to the copy a wave froze before. Compare
+    translations with `translation_hash`.
     """
 
     key: str
@@ -206,6 +318,8 @@ class Instrument:
     comments: tuple[CommentQuestion, ...] = ()
     content_hash: str = field(init=False)
     source: str = field(default="<string>", compare=False)
+    #: The title and description in each language other than English.
+    translations: Translations[Heading] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "content_hash", _sha256_of(self.to_dict()))
@@ -252,6 +366,85 @@ class Instrument:
             "dimensions": [d.to_dict() for d in self.dimensions],
             "items": [i.to_dict() for i in self.items],
             "comments": [c.to_dict() for c in self.comments],
+        }
+
+    # --- languages ------------------------------------------------------------------------
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages this instrument is carried in: English first, then `LANGUAGES` order.
+
+        Each is complete: the loader refuses a translation that leaves any text out.
+        """
+        return (SOURCE_LANGUAGE, *(code for code, _ in self.translations))
+
+    def resolve_language(self, requested: str | None, offered: Iterable[str] | None = None) -> str:
+        """The language to show someone who asked for `requested`: the one fallback rule.
+
+        `requested` when this instrument carries it and `offered` (the languages a wave
+        offers; every language carried when None) includes it; otherwise English, the source
+        language. So a wave that offers only English never shows Welsh, a wave whose frozen
+        copy carries no Welsh never shows Welsh, and an unknown or missing request gets
+        English. Every text accessor (`title_in`, `Item.text_in`...) then takes the resolved
+        language; none of them falls back on its own, so one page is in one language.
+        """
+        allowed = self.languages if offered is None else set(offered) & set(self.languages)
+        return requested if requested in allowed else SOURCE_LANGUAGE
+
+    def title_in(self, language: str) -> str:
+        """The title in `language`; ValueError if it is not carried."""
+        return self._heading(language).title
+
+    def description_in(self, language: str) -> str:
+        """The description in `language` ("" when the English has none)."""
+        return self._heading(language).description
+
+    def _heading(self, language: str) -> Heading:
+        english = Heading(self.title, self.description)
+        return _in_language(f"instrument {self.key!r}", language, english, self.translations)
+
+    def translations_to_dict(self, languages: Iterable[str] | None = None) -> dict[str, Any]:
+        """The texts in each language other than English, as plain JSON-ready data.
+
+        This is what a wave freezes beside the (English) definition, for the languages it
+        offers (English, if listed, is left out: it is the definition itself). Rebuild with
+        ``instrument_from_dict(definition, translations=...)`` or
+        ``with_translations(instrument, ...)``. Each language's entry has the shape of a
+        translation file (see `instruments.translations`), names the definition it translates
+        (``translates``: the content hash) and hashes to `translation_hash`. ValueError for a
+        language this instrument does not carry.
+        """
+        wanted = self.languages[1:] if languages is None else tuple(dict.fromkeys(languages))
+        missing = [code for code in wanted if code not in self.languages]
+        if missing:
+            carried = ", ".join(self.languages)
+            raise ValueError(
+                f"instrument {self.key!r} v{self.version} has no {', '.join(map(repr, missing))} "
+                f"translation (languages: {carried})"
+            )
+        return {code: self._translation_to_dict(code) for code in wanted if code != SOURCE_LANGUAGE}
+
+    def translation_hash(self, language: str) -> str:
+        """SHA-256 of the canonical JSON of one language's `translations_to_dict` entry."""
+        return _sha256_of(self.translations_to_dict([language])[language])
+
+    def _translation_to_dict(self, language: str) -> dict[str, Any]:
+        heading = self._heading(language)
+        return {
+            "language": language,
+            "translates": self.content_hash,
+            "title": heading.title,
+            "description": heading.description,
+            "scale": {
+                "labels": list(self.scale.labels_in(language)),
+                "dont_know_label": self.scale.dont_know_label_in(language),
+            },
+            "dimensions": {
+                d.key: {"title": d.title_in(language), "description": d.description_in(language)}
+                for d in self.dimensions
+            },
+            "items": {i.key: i.wording_in(language).to_dict() for i in self.items},
+            "comments": {c.key: c.wording_in(language).to_dict() for c in self.comments},
         }
 
 

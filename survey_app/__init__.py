@@ -10,12 +10,30 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from flask.cli import FlaskGroup
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from survey_app import cli, database
 from survey_app.config import Config
 from survey_app.extensions import csrf, db, migrate
+from survey_app.logging_redaction import redact
+from survey_app.services import MAX_ID
+from survey_app.services.mailing import check_mail_config
+from survey_app.web import (
+    access,
+    admin,
+    admin_import,
+    api,
+    auth,
+    dashboard,
+    downloads,
+    errors,
+    pages,
+    survey,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
@@ -36,18 +54,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from survey_app import database
-
     database.init_app(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
-    from survey_app.web import access, auth
-
     auth.init_app(app)  # Flask-Login: sessions, user loader, the way to the sign-in page
     access.init_app(app)  # every request: the view's declared access, before the CSRF check
     csrf.init_app(app)
@@ -56,18 +68,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _configure_security_headers(app)
     _configure_logging(app)
 
-    from survey_app.web import errors, pages, survey
-
     app.register_blueprint(pages.bp)
     app.register_blueprint(survey.bp)
     app.register_blueprint(auth.bp)
-    from survey_app.web import admin, admin_import, downloads
-
     app.register_blueprint(downloads.bp)  # /downloads (reviewers)
     app.register_blueprint(admin_import.bp)  # /admin/import (admins)
     admin.init_app(app)  # /admin (admins) and /actions (managers): survey administration
-    from survey_app.web import api, dashboard
-
     app.register_blueprint(dashboard.bp)  # /dashboard (managers)
     app.register_blueprint(api.bp)  # /api/v1 (read-only JSON, bearer tokens)
     app.register_blueprint(api.tokens_bp)  # /account/api-tokens (any signed-in account)
@@ -75,11 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     access.public(survey.bp)  # respondents have no account
     errors.init_app(app)
 
-    from survey_app import cli
-
     cli.init_app(app)
-    from survey_app.services.mailing import check_mail_config
-
     check_mail_config(app.config)  # a wrong SMTP_* setting stops the start, naming it
     return app
 
@@ -89,8 +91,6 @@ class IdConverter(IntegerConverter):
     than a query the database cannot run (SQLite overflows past 64 bits)."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # type: ignore[no-untyped-def]
-        from survey_app.services import MAX_ID
-
         super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
 
 
@@ -167,10 +167,10 @@ class RedactSurveyTokens(logging.Filter):
     """Access logs must not hold survey tokens: ``/s/<token>`` becomes ``/s/[redacted]``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from survey_app.logging_redaction import redact
-
         if isinstance(record.args, dict):  # gunicorn's access log passes a dict of atoms
-            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
         elif record.args:
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
@@ -182,3 +182,11 @@ def _configure_logging(app: Flask) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSurveyTokens) for f in logger.filters):
             logger.addFilter(RedactSurveyTokens())
+
+
+def main() -> None:
+    """The ``relhealth`` console script: Flask's command line over :func:`create_app`."""
+    group = FlaskGroup(
+        create_app=create_app, help="Relationship Health: survey and scoring service."
+    )
+    group(prog_name="relhealth")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.ports import free_port
 from tests.test_admin import LINK
 
 SENDER = "relationship-health@council.example"
@@ -59,12 +59,6 @@ class Mailbox:
 
     def clear(self) -> None:
         self.received.clear()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -19,7 +19,7 @@ import pytest
 from flask import Blueprint, url_for
 
 from survey_app.extensions import db
-from survey_app.services.auth import ensure_user
+from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.web.access import (
     ROLE_INCLUDES,
     UndeclaredAccess,

@@ -103,7 +103,7 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture
 def manager_user(app) -> User:
-    from survey_app.services.auth import ensure_user
+    from survey_app.services.accounts.sign_in import ensure_user
 
     user = ensure_user(
         "manager.actions@council.example", "Action Manager", "manager", "action manager passphrase"

@@ -28,7 +28,7 @@ from survey_app.models import (
     ServiceArea,
     Wave,
 )
-from survey_app.services.auth import ensure_user
+from survey_app.services.accounts.sign_in import ensure_user
 from tests.conftest import Respondent, csrf_token
 
 PASSWORD = "admin pages passphrase"

@@ -18,7 +18,8 @@ from sqlalchemy import select, text
 
 from survey_app.extensions import db
 from survey_app.models import ApiToken, User, Wave
-from survey_app.services import api_tokens, dashboard
+from survey_app.services import dashboard
+from survey_app.services.accounts import api_tokens
 from survey_app.services.demo import NAME
 from survey_app.services.relationships import get_relationship
 from survey_app.services.results import min_cell_size

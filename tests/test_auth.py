@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, SignInAttempt, User
 from survey_app.services import ServiceError
-from survey_app.services import auth as auth_service
-from survey_app.services.auth import ensure_user
+from survey_app.services.accounts import sign_in as auth_service
+from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.web.access import requires
 from tests.conftest import csrf_token
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from survey_app.services import charts
+from survey_app.services.dashboard import charts
 from survey_app.services.results import PRIMARY, SECONDARY
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -204,7 +204,7 @@ def mailbox(app):
 
 def wave_with_staff(factory) -> int:
     """A draft wave with five people on its address list."""
-    from survey_app.services.staff_lists import load_staff_list
+    from survey_app.services.imports import load_staff_list
 
     wave = factory.wave(factory.relationship(), "2024-Q1", state="draft")
     load_staff_list(wave, staff_csv(PEOPLE), actor="test", filename="staff.csv")

@@ -20,7 +20,8 @@ from sqlalchemy import func, insert, select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Invitation, Response
-from survey_app.services import charts, dashboard
+from survey_app.services import dashboard, results
+from survey_app.services.dashboard import charts
 from survey_app.services.demo import DEMO_USERS, NAME, load_demo
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.relationships import create_relationship, get_relationship
@@ -280,7 +281,7 @@ def test_the_trend_table_holds_the_stored_means_and_its_ewma_the_stored_one(site
         r for r in trends if (r["side"], r["area"], r["dimension"]) == ("client", "_all", "index")
     )
     points = dashboard.score_series(
-        rel, dashboard.ordered_closed_waves(rel), "client", "_all", "index"
+        rel, results.closed_waves(rel), "client", "_all", "index"
     )
     assert points[-1].ewma == pytest.approx(latest["ewma"])
     assert points[-1].ewma_lower == pytest.approx(latest["ewma_lower"])

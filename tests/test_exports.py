@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, text
 from survey_app.extensions import db
 from survey_app.models import Answer, AuditEvent, Comment, Response, Wave
 from survey_app.services import exports, results
-from survey_app.services.auth import ensure_user
+from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.waves import close_wave
 from tests.conftest import csrf_token
@@ -142,7 +142,7 @@ def read_csv(data: bytes) -> list[list[str]]:
 
 def stored_responses(relationship) -> dict[str, dict[str, object]]:
     """What the database holds, keyed by response id: the row a download must show."""
-    wave_ids = [w.id for w in exports.closed_waves(relationship)]
+    wave_ids = [w.id for w in results.closed_waves(relationship)]
     out = {}
     items_of = {}
     for response in db.session.scalars(select(Response).where(Response.wave_id.in_(wave_ids))):
@@ -173,7 +173,7 @@ def test_the_responses_csv_holds_every_response_and_answer_as_stored(history):
     assert header[:7] == [
         "response_id", "wave", "side", "service_area", "role_level", "instrument", "instrument_version",
     ]  # fmt: skip
-    instrument = frozen_instrument(exports.closed_waves(history)[0].instrument_version)
+    instrument = frozen_instrument(results.closed_waves(history)[0].instrument_version)
     assert header[7 : 7 + len(instrument.items)] == [item.key for item in instrument.items]
     assert header[7 + len(instrument.items) :] == ["comment_improve", "comment_keep"]
     stored = stored_responses(history)
@@ -276,7 +276,7 @@ def test_the_spss_file_has_variable_and_value_labels_and_declares_dont_know_miss
     assert list(frame.columns) == header
     labels = meta.column_names_to_labels
     # The client's wording, with the supplier's name where the statement names the partner.
-    sp1 = frozen_instrument(exports.closed_waves(history)[0].instrument_version).item("sp1")
+    sp1 = frozen_instrument(results.closed_waves(history)[0].instrument_version).item("sp1")
     assert labels["sp1"] == sp1.wording.client.replace("{partner}", "Test Supplier")
     assert "Test Supplier" in labels["sp1"]
     assert labels["response_id"] == "Response key"
@@ -304,7 +304,7 @@ def test_each_results_table_downloads_as_persisted_with_suppression(history, tab
     from openpyxl import load_workbook
 
     names, shown = results.output_table(
-        table, history, None if table == "trends" else exports.closed_waves(history)
+        table, history, None if table == "trends" else results.closed_waves(history)
     )
     assert shown, f"the history has {table}"
 
@@ -343,7 +343,7 @@ def test_each_results_table_downloads_as_persisted_with_suppression(history, tab
 
 
 def test_suppressed_cells_are_blank_and_say_why(history):
-    names, shown = results.output_table("scores", history, exports.closed_waves(history))
+    names, shown = results.output_table("scores", history, results.closed_waves(history))
     header, *rows = read_csv(download_bytes("scores", "csv", history))
     suppressed = [r for r in rows if r[header.index("suppressed")]]
     assert suppressed, "the 2-person supplier cell is suppressed"
@@ -393,7 +393,7 @@ def test_the_codebook_describes_every_column_of_every_table(history):
 def test_a_table_longer_than_a_sheet_continues_on_another_sheet(monkeypatch, tmp_path):
     from openpyxl import load_workbook
 
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 4)
+    monkeypatch.setattr(exports.downloads, "XLSX_MAX_ROWS", 4)
     table = exports.Table(
         "scores", (exports.Column("n", "integer", "a count"),), [[i] for i in range(7)]
     )

@@ -16,7 +16,7 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, Comment, Relationship, Response, ResultTable, Wave
 from survey_app.services import exports, results
 from survey_app.services.imports import FileRefused, ImportRejected, import_responses, period_of
-from survey_app.services.scoring import ordered_closed_waves
+from survey_app.services.results import closed_waves
 from tests.conftest import _empty_tables, csrf_token
 from tests.test_exports import (
     HYPERLINK,
@@ -95,7 +95,7 @@ def test_imported_waves_take_their_place_in_time_and_get_their_results(history):
     rel_id = history.id
     run_import(csv_bytes(fresh_rows(history)), rel_id)
     rel = db.session.get(Relationship, rel_id)
-    assert [w.label for w in ordered_closed_waves(rel)] == [
+    assert [w.label for w in closed_waves(rel)] == [
         "2023-Q1",
         "2023-Q2",
         "2024-Q1",
@@ -108,10 +108,10 @@ def test_imported_waves_take_their_place_in_time_and_get_their_results(history):
     assert {label for label, n in stored if n >= 5} >= {"2023-Q1", "2023-Q2", "2024-Q1", "2024-Q2"}
     # Same answers as 2024-Q1 (under other keys, so summed in another order): the same means.
     names, q1_2023 = results.output_table(
-        "scores", rel, [w for w in ordered_closed_waves(rel) if w.label == "2023-Q1"]
+        "scores", rel, [w for w in closed_waves(rel) if w.label == "2023-Q1"]
     )
     names, q1_2024 = results.output_table(
-        "scores", rel, [w for w in ordered_closed_waves(rel) if w.label == "2024-Q1"]
+        "scores", rel, [w for w in closed_waves(rel) if w.label == "2024-Q1"]
     )
     mean = names.index("mean")
     assert [r[mean] is None for r in q1_2023] == [r[mean] is None for r in q1_2024]
@@ -331,7 +331,7 @@ def test_size_and_row_limits_are_enforced(app, history):
 def test_a_bad_row_in_a_late_batch_still_leaves_nothing_stored(monkeypatch, history):
     from survey_app.services import imports
 
-    monkeypatch.setattr(imports, "BATCH", 5)  # several batches are inserted before row 50
+    monkeypatch.setattr(imports.responses, "BATCH", 5)  # several batches are inserted before row 50
     rel_id = history.id
     rows = fresh_rows(history)
     rows[49][rows[0].index("tr1")] = "8"

@@ -21,8 +21,9 @@ from benchmarks import analysis as reference
 from instruments import find_instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, Response, ResultTable, ServiceArea, Wave
-from survey_app.services import ServiceError, codebook, results, scoring
+from survey_app.services import ServiceError, codebook, results
 from survey_app.services.instruments import frozen_instrument
+from survey_app.services.results import publication, statuses
 from survey_app.services.waves import close_wave, create_wave, open_wave
 
 TOL = 1e-9
@@ -159,7 +160,7 @@ def test_the_bulk_loader_returns_exactly_the_answers_stored(app, relationship):
     first = new_wave(relationship, "2024-Q1", rng, 23, close=False)
     second = new_wave(relationship, "2024-Q2", rng, 17, close=False)
     instrument = frozen_instrument(first.instrument_version)
-    loaded = scoring.load_answers([second, first])
+    loaded = results.load_answers([second, first])
     assert [w.wave_id for w in loaded] == [second.id, first.id]
     areas = [a.id for a in relationship.service_areas]
     for wave, got in zip([second, first], loaded, strict=True):
@@ -183,13 +184,13 @@ def test_the_bulk_loader_returns_exactly_the_answers_stored(app, relationship):
             areas.index(r.service_area_id) if r.service_area_id else -1 for r in responses
         ]
         assert got.role.tolist() == [
-            scoring.ROLE_KEYS.index(r.role_level) if r.role_level else -1 for r in responses
+            results.ROLE_KEYS.index(r.role_level) if r.role_level else -1 for r in responses
         ]
 
 
 def test_a_wave_without_responses_loads_as_empty_arrays(app, relationship):
     wave = new_wave(relationship, "2024-Q1", np.random.default_rng(1), 0, close=False)
-    (got,) = scoring.load_answers([wave])
+    (got,) = results.load_answers([wave])
     assert got.x.shape == (0, len(got.instrument.items))
 
 
@@ -289,7 +290,7 @@ def test_status_and_trends_equal_an_independent_computation(app, relationship, s
             change=math.nan if since_hidden else ref_scores["change"],
             change_p_adjusted=math.nan if since_hidden else ref_scores["change_p_adjusted"],
             band=row["band"],
-            subject=scoring._subject(row["dimension_title"], key[0], row["area_name"], key[1]),
+            subject=statuses._subject(row["dimension_title"], key[0], row["area_name"], key[1]),
         )
         assert row["status"] == result.status, key
         # Texts round their numbers (a change of 2.4999... or 2.5000... points reads "2" or
@@ -309,8 +310,8 @@ def test_status_and_trends_equal_an_independent_computation(app, relationship, s
         assert trend["status"] == row["status"]
         checked += 1
     assert checked == 3 * 4 * 10
-    statuses = {r["status"] for r in last}
-    assert "deteriorating" in statuses  # the later waves were built to fall
+    seen = {r["status"] for r in last}
+    assert "deteriorating" in seen  # the later waves were built to fall
 
 
 def test_the_gap_alert_equals_an_independent_computation(app, relationship, spec):
@@ -338,9 +339,9 @@ def test_the_gap_alert_equals_an_independent_computation(app, relationship, spec
             + ", "
             + (
                 "all service areas"
-                if row["area"] == scoring.AREA_ALL
+                if row["area"] == results.AREA_ALL
                 else "service area not stated"
-                if row["area"] == scoring.AREA_NONE
+                if row["area"] == results.AREA_NONE
                 else row["area_name"]
             )
         )
@@ -354,12 +355,12 @@ def test_the_gap_alert_equals_an_independent_computation(app, relationship, spec
 def test_closing_waves_one_by_one_gives_the_same_results_as_a_full_recompute(app, relationship):
     rng = np.random.default_rng(3)
     waves = [new_wave(relationship, f"2024-W{i}", rng, 30, shift=-0.05 * i) for i in range(6)]
-    incremental = {(w.id, n): stored(w, n) for w in waves for n in scoring.WAVE_TABLES}
+    incremental = {(w.id, n): stored(w, n) for w in waves for n in results.WAVE_TABLES}
     trends_before = stored(waves[-1], "trends")
     results.recompute(relationship)
     db.session.commit()
     for w in waves:
-        for n in scoring.WAVE_TABLES:
+        for n in results.WAVE_TABLES:
             assert stored(w, n) == incremental[(w.id, n)], (w.label, n)
     assert stored(waves[-1], "trends") == trends_before
 
@@ -379,7 +380,7 @@ def test_closing_a_wave_stores_its_results_and_a_recompute_replaces_them(app, re
     rng = np.random.default_rng(2)
     first = new_wave(relationship, "2024-Q1", rng, 20)
     names = {r.name for r in db.session.scalars(select(ResultTable))}
-    assert names == {*scoring.WAVE_TABLES, "trends"}
+    assert names == {*results.WAVE_TABLES, "trends"}
     second = new_wave(relationship, "2024-Q2", rng, 20)
     counts = _result_counts()
     assert all(n == 1 for _, _, n in counts)
@@ -394,7 +395,7 @@ def test_closing_a_wave_stores_its_results_and_a_recompute_replaces_them(app, re
     after = {(t.wave_id, t.name): t for t in db.session.scalars(select(ResultTable))}
     assert after.keys() == before.keys()
     assert all(t.computed_at > before[key] for key, t in after.items())  # replaced
-    assert all(t.analysis_version == scoring.ANALYSIS_VERSION for t in after.values())
+    assert all(t.analysis_version == results.ANALYSIS_VERSION for t in after.values())
     assert after[(first.id, "scores")].min_cell_size == app.config["MIN_CELL_SIZE"]
     # One wave: it and the later waves are rebuilt, nothing duplicated.
     assert results.recompute(relationship, first).waves == ("2024-Q1", "2024-Q2")
@@ -474,7 +475,7 @@ def test_relhealth_recompute_fails_clearly_on_a_bad_name(app, runner, relationsh
 
 def _check_published(rows: list[dict], spec_table: str, k: int) -> int:
     """No shown cell has 0 < n < k; no hidden cell is recoverable from a shown margin."""
-    spec = results._SPECS[spec_table]
+    spec = publication._SPECS[spec_table]
     blocks: dict[tuple, list[dict]] = {}
     for row in rows:
         blocks.setdefault(tuple(row[c] for c in spec.block), []).append(row)
@@ -519,7 +520,7 @@ def test_no_published_cell_is_small_or_recoverable_from_its_margin(app, factory)
     for table in ("scores", "items", "reliability", "drivers"):
         _, raw = results.stored_rows(table, relationship, [wave])
         shown = results.suppress_rows(table, raw, k)
-        count = results._SPECS[table].count
+        count = publication._SPECS[table].count
         for row, original in zip(shown, raw, strict=True):
             row["_n"] = original[count]
         hidden = _check_published(shown, table, k)
@@ -641,14 +642,14 @@ def test_k_below_three_is_refused(app, relationship):
 def test_every_column_produced_is_in_the_codebook_and_every_codebook_column_is_produced(
     app, relationship
 ):
-    for table in scoring.TABLES:  # before any wave closes: the columns, no rows
+    for table in results.TABLES:  # before any wave closes: the columns, no rows
         names, rows = results.output_table(table, relationship)
         assert names == [c.name for c in codebook.columns(table)] and rows == []
     rng = np.random.default_rng(10)
     new_wave(relationship, "2024-Q1", rng, 30)
     wave = new_wave(relationship, "2024-Q2", rng, 30)
-    assert set(codebook.tables()) == set(scoring.TABLES)
-    for table in scoring.TABLES:
+    assert set(codebook.tables()) == set(results.TABLES)
+    for table in results.TABLES:
         names, _ = results.output_table(table, relationship, [wave])
         described = [c.name for c in codebook.columns(table)]
         assert names == described, table
@@ -734,7 +735,7 @@ def test_the_demo_tells_the_birmingham_story(app):
     rel = get_relationship(NAME)
     results.recompute(rel)
     db.session.commit()
-    latest = scoring.ordered_closed_waves(rel)[-1]
+    latest = results.closed_waves(rel)[-1]
     scores = {
         (r["side"], r["area"], r["dimension"]): r
         for r in results.published_rows("scores", rel, [latest])
@@ -760,14 +761,14 @@ def test_the_sliced_charts_equal_charts_of_the_prefix():
     from analysis import trends
 
     rng = np.random.default_rng(0)
-    history = scoring.History(scoring.Layout((), ()), 5)
+    history = results.History(results.Layout((), ()), 5)
     for _ in range(25):
         y = 3.5 + rng.normal(0, 0.1, 12)
         y[rng.random(12) < 0.2] = np.nan
         start = int(rng.integers(0, 3))
         history._chart_cache.clear()
         for t in range(start, 12):
-            ewma, low, high = scoring._charts(history, y, ("c", start, "d"), t, start)
+            ewma, low, high = statuses._charts(history, y, ("c", start, "d"), t, start)
             prefix = y[start : t + 1]
             e = trends.ewma(prefix, lam=0.3, n_baseline=4)
             np.testing.assert_array_equal(ewma.z, e.z)

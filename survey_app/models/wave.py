@@ -46,6 +46,12 @@ class Wave(Base):
     def is_open(self) -> bool:
         return self.state == "open"
 
+    @property
+    def time_order(self) -> tuple[datetime, int]:
+        """The key that puts waves in time order: the opening time, falling back to the
+        closing and then the creation time; ties (and waves without times) go by id."""
+        return (self.opened_at or self.closed_at or self.created_at, self.id)
+
     def open(self, now: datetime) -> None:
         if self.state != "draft":
             raise IllegalTransition(

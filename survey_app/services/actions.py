@@ -36,15 +36,16 @@ from survey_app.extensions import db
 from survey_app.models import ACTION_STATUSES, Action, Relationship, User, Wave
 from survey_app.services import ServiceError, audit, parse_id
 from survey_app.services.instruments import frozen_instrument
-from survey_app.services.results import min_cell_size, published_rows
-from survey_app.services.scoring import (
+from survey_app.services.results import (
     AREA_ALL,
     AREA_NONE,
     INDEX,
     INDEX_TITLE,
     Layout,
+    closed_waves,
     load_answers,
-    ordered_closed_waves,
+    min_cell_size,
+    published_rows,
     score_wave,
     version_changes,
 )
@@ -136,7 +137,7 @@ def _alerts_of(relationship: Relationship, wave: Wave) -> list[Alert]:
 
 def current_alerts(relationship: Relationship) -> list[Alert]:
     """The alerts of the relationship's latest closed wave (deteriorating first)."""
-    closed = ordered_closed_waves(relationship)
+    closed = closed_waves(relationship)
     return _alerts_of(relationship, closed[-1]) if closed else []
 
 
@@ -157,7 +158,7 @@ def find_alert(relationship: Relationship, reference: str) -> Alert | None:
 def dimension_choices(relationship: Relationship) -> list[tuple[str, str]]:
     """(key, title) of the dimensions an action can be about: those of the relationship's
     latest wave's instrument (closed waves first), then the health index."""
-    closed = ordered_closed_waves(relationship)
+    closed = closed_waves(relationship)
     wave = (
         closed[-1]
         if closed
@@ -227,7 +228,7 @@ def record_action(
     if alert is not None:
         dimension_key = alert.dimension
     what, owner = _check(relationship, dimension_key, what, owner, status)
-    closed = ordered_closed_waves(relationship)
+    closed = closed_waves(relationship)
     baseline = db.session.get(Wave, alert.wave_id) if alert else (closed[-1] if closed else None)
     action = Action(
         relationship_id=relationship.id,
@@ -391,7 +392,7 @@ def changes_since_actions(actions: Iterable[Action]) -> dict[int, ActionChange]:
     for action in actions:
         rel = action.relationship
         if rel.id not in closed_of:
-            closed_of[rel.id] = ordered_closed_waves(rel)
+            closed_of[rel.id] = closed_waves(rel)
         closed = closed_of[rel.id]
         plan_or_reason = _plan(action, closed)
         if isinstance(plan_or_reason, ActionChange):

@@ -21,7 +21,7 @@ from sqlalchemy import insert
 from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
-from survey_app.services.auth import ensure_user
+from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.invitations import (
     IssuedInvitation,
@@ -31,7 +31,7 @@ from survey_app.services.invitations import (
 )
 from survey_app.services.relationships import create_relationship, get_relationship
 from survey_app.services.results import recompute
-from survey_app.services.waves import create_wave
+from survey_app.services.waves import create_wave, get_wave
 
 NAME = "Birmingham City Council — Service Birmingham"
 CLIENT = "Birmingham City Council"
@@ -112,7 +112,6 @@ def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) ->
         recompute(relationship)
     for role, email, name, password in DEMO_USERS:
         ensure_user(email, name, role, password)
-    from survey_app.services.waves import get_wave
 
     open_wave = get_wave(relationship, OPEN_WAVE)
     assert open_wave is not None

@@ -1,13 +1,21 @@
-"""Freezing instrument versions into the database, and reading them back (cached)."""
+"""Instrument versions: freezing them into the database, reading them back (cached), and the
+versions an administrator can choose or preview."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
-from instruments import INSTRUMENTS_DIR, Instrument, InstrumentError, find_instrument
+from instruments import (
+    INSTRUMENTS_DIR,
+    Instrument,
+    InstrumentError,
+    available_instruments,
+    find_instrument,
+)
 from survey_app.extensions import db
 from survey_app.models import InstrumentVersion
 from survey_app.services import ServiceError
@@ -79,3 +87,70 @@ def _parse(version_id: int, content_hash: str, version: InstrumentVersion) -> In
             )
         _cache[key] = instrument
     return instrument
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentChoice:
+    key: str
+    version: int
+    title: str
+    frozen: bool  # a wave uses it (its definition is in the database)
+    in_file: bool  # a file defines it
+
+    @property
+    def value(self) -> str:
+        """The choice as a form sends it: ``key:version``."""
+        return f"{self.key}:{self.version}"
+
+    @staticmethod
+    def parse(value: str) -> tuple[str, int]:
+        """``(key, version)`` of a :attr:`value`; ServiceError when it names no version."""
+        key, _, version = (value or "").partition(":")
+        if not key or not (version.isascii() and version.isdigit()):
+            raise ServiceError("Select an instrument version")
+        return key, int(version)
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} — {self.key} version {self.version}"
+
+
+def instrument_versions() -> list[InstrumentChoice]:
+    """Every instrument version there is a file for or a wave has frozen, by key and version."""
+    frozen = {
+        (v.key, v.version): v.title
+        for v in db.session.execute(
+            select(InstrumentVersion.key, InstrumentVersion.version, InstrumentVersion.title)
+        )
+    }
+    choices: dict[tuple[str, int], InstrumentChoice] = {}
+    for key, version, _path in available_instruments(instruments_root()):
+        title = frozen.get((key, version))
+        if title is None:
+            try:
+                title = find_instrument(key, version, root=instruments_root()).title
+            except InstrumentError:
+                continue  # a broken file: `relhealth instrument check` reports it
+        choices[(key, version)] = InstrumentChoice(
+            key, version, title, (key, version) in frozen, True
+        )
+    for (key, version), title in frozen.items():
+        if (key, version) not in choices:
+            choices[(key, version)] = InstrumentChoice(key, version, title, True, False)
+    return [choices[k] for k in sorted(choices)]
+
+
+def instrument_for_preview(key: str, version: int) -> Instrument | None:
+    """The instrument version respondents see: the frozen definition once a wave uses it,
+    else the file's. None if there is neither."""
+    frozen = db.session.scalar(
+        select(InstrumentVersion).where(
+            InstrumentVersion.key == key, InstrumentVersion.version == version
+        )
+    )
+    if frozen is not None:
+        return frozen_instrument(frozen)
+    try:
+        return find_instrument(key, version, root=instruments_root())
+    except InstrumentError:
+        return None

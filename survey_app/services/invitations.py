@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import insert
 
 from survey_app.extensions import db
@@ -23,6 +24,11 @@ def hash_token(token: str) -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def survey_link(token: str) -> str:
+    """The personal survey link of a token, at ``PUBLIC_BASE_URL``."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/s/{token}"
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,31 @@
-"""Creating relationships: two parties (client and supplier) and their service areas."""
+"""Relationships: two parties (client and supplier) and their service areas.
+
+Each operation checks what a user could get wrong (a :class:`ServiceError` with a message fit
+to show), changes the database, flushes and writes the audit log, whoever calls it — the
+admin pages, the command line or the demo; the request or command commits.
+"""
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 
 from survey_app.extensions import db
-from survey_app.models import Party, Relationship, ServiceArea
-from survey_app.services import ServiceError
+from survey_app.models import (
+    Action,
+    Invitation,
+    InvitationAddress,
+    Party,
+    Relationship,
+    Response,
+    ServiceArea,
+    User,
+    Wave,
+)
+from survey_app.services import ServiceError, audit
+
+MAX_NAME = 200
 
 
 def slugify(name: str) -> str:
@@ -16,9 +33,15 @@ def slugify(name: str) -> str:
 
 
 def create_relationship(
-    name: str, *, client: str, supplier: str, service_areas: list[str]
+    name: str,
+    *,
+    client: str,
+    supplier: str,
+    service_areas: list[str],
+    actor: User | str = "cli",
 ) -> Relationship:
-    """A new relationship. Names must be non-empty; area names unique within it."""
+    """A new relationship. Names must be non-empty and at most :data:`MAX_NAME` characters;
+    area names unique within it."""
     name, client, supplier = name.strip(), client.strip(), supplier.strip()
     problems = []
     if not name:
@@ -27,6 +50,9 @@ def create_relationship(
         problems.append("the client party needs a name")
     if not supplier:
         problems.append("the supplier party needs a name")
+    for label, value in (("relationship", name), ("client", client), ("supplier", supplier)):
+        if len(value) > MAX_NAME:
+            problems.append(f"the {label} name must be {MAX_NAME} characters or fewer")
     if client and client == supplier:
         problems.append("the client and the supplier must be different parties")
     areas = [a.strip() for a in service_areas if a.strip()]
@@ -51,6 +77,12 @@ def create_relationship(
     )
     db.session.add(relationship)
     db.session.flush()
+    audit.record(
+        "relationship.create",
+        actor=actor,
+        relationship=relationship.id,
+        service_areas=len(relationship.service_areas),
+    )
     return relationship
 
 
@@ -74,3 +106,139 @@ def get_service_area(relationship: Relationship, key_or_name: str) -> ServiceAre
     raise ServiceError(
         f"relationship {relationship.name!r} has no service area {key_or_name!r} (known: {known})"
     )
+
+
+def relationship_rows() -> list[tuple[Relationship, int, int]]:
+    """Every relationship with its number of waves and of open waves, by name."""
+    open_count = func.count(Wave.id).filter(Wave.state == "open")
+    return [
+        (rel, int(n), int(n_open))
+        for rel, n, n_open in db.session.execute(
+            select(Relationship, func.count(Wave.id), open_count)
+            .outerjoin(Wave, Wave.relationship_id == Relationship.id)
+            .group_by(Relationship.id)
+            .order_by(Relationship.name)
+        )
+    ]
+
+
+def all_relationships() -> list[Relationship]:
+    """Every relationship, by name."""
+    return list(db.session.scalars(select(Relationship).order_by(Relationship.name)))
+
+
+def update_relationship(
+    relationship: Relationship, *, name: str, client: str, supplier: str, actor: User | str
+) -> Relationship:
+    """Rename the relationship or its parties (sides never change)."""
+    name, client, supplier = name.strip(), client.strip(), supplier.strip()
+    problems = []
+    for label, value in (("relationship", name), ("client", client), ("supplier", supplier)):
+        if not value:
+            problems.append(f"the {label} needs a name")
+        elif len(value) > MAX_NAME:
+            problems.append(f"the {label} name must be {MAX_NAME} characters or fewer")
+    if client and client == supplier:
+        problems.append("the client and the supplier must be different parties")
+    if name and name != relationship.name:
+        other = get_relationship(name, required=False)
+        if other is not None and other.id != relationship.id:
+            problems.append(f"a relationship called {name!r} already exists")
+    if problems:
+        raise ServiceError("; ".join(problems))
+    changed = []
+    if relationship.name != name:
+        relationship.name = name
+        changed.append("name")
+    for side, value in (("client", client), ("supplier", supplier)):
+        party = relationship.party(side)
+        if party.name != value:
+            party.name = value
+            changed.append(side)
+    if changed:
+        db.session.flush()
+        audit.record(
+            "relationship.update", actor=actor, relationship=relationship.id, changed=changed
+        )
+    return relationship
+
+
+def _area_name_problem(
+    relationship: Relationship, name: str, keep: ServiceArea | None
+) -> str | None:
+    if not name:
+        return "Enter the name of the service area"
+    if len(name) > MAX_NAME:
+        return f"Service area name must be {MAX_NAME} characters or fewer"
+    if not slugify(name):
+        return "Service area name needs letters or digits"
+    for area in relationship.service_areas:
+        if area is not keep and area.name.casefold() == name.casefold():
+            return f"{relationship.name} already has a service area called {area.name}"
+    return None
+
+
+def add_service_area(relationship: Relationship, name: str, *, actor: User | str) -> ServiceArea:
+    name = name.strip()
+    problem = _area_name_problem(relationship, name, None)
+    if problem:
+        raise ServiceError(problem)
+    keys = {a.key for a in relationship.service_areas}
+    key, n = slugify(name)[:56], 2
+    base = key
+    while key in keys:
+        key, n = f"{base}-{n}", n + 1
+    position = max((a.position for a in relationship.service_areas), default=-1) + 1
+    area = ServiceArea(key=key, name=name, position=position)
+    relationship.service_areas.append(area)
+    db.session.flush()
+    audit.record("service_area.add", actor=actor, relationship=relationship.id, area=area.key)
+    return area
+
+
+def rename_service_area(area: ServiceArea, name: str, *, actor: User | str) -> ServiceArea:
+    """Rename an area. Its key stays, so results and trends keep following it."""
+    name = name.strip()
+    problem = _area_name_problem(area.relationship, name, area)
+    if problem:
+        raise ServiceError(problem)
+    if area.name != name:
+        area.name = name
+        db.session.flush()
+        audit.record(
+            "service_area.rename", actor=actor, relationship=area.relationship_id, area=area.key
+        )
+    return area
+
+
+def area_in_use(area: ServiceArea) -> str | None:
+    """Why the area cannot be deleted (in plain words), or None if it can."""
+    checks = (
+        (Response.service_area_id == area.id, Response, "responses are recorded against it"),
+        (Invitation.service_area_id == area.id, Invitation, "invitations name it"),
+        (
+            InvitationAddress.service_area_id == area.id,
+            InvitationAddress,
+            "people on an address list are in it",
+        ),
+        (
+            (Action.relationship_id == area.relationship_id) & (Action.alert_area == area.key),
+            Action,
+            "an action refers to it",
+        ),
+    )
+    for condition, _model, reason in checks:
+        if db.session.scalar(select(exists().where(condition))):
+            return reason
+    return None
+
+
+def delete_service_area(area: ServiceArea, *, actor: User | str) -> None:
+    """Delete an area nobody has used. An area with responses is never deleted."""
+    reason = area_in_use(area)
+    if reason:
+        raise ServiceError(f"{area.name} cannot be deleted because {reason}: rename it instead")
+    relationship = area.relationship
+    relationship.service_areas.remove(area)
+    db.session.flush()
+    audit.record("service_area.delete", actor=actor, relationship=relationship.id, area=area.key)

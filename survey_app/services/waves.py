@@ -1,4 +1,8 @@
-"""Creating, opening and closing waves."""
+"""Waves: creating, scheduling, opening and closing them, and their order in time.
+
+Each operation checks what a user could get wrong, changes the database, flushes and writes
+the audit log, whoever calls it (admin pages, command line, import, demo).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import delete, select
 
 from survey_app.extensions import db
-from survey_app.models import Draft, IllegalTransition, Relationship, Wave
-from survey_app.services import ServiceError, audit
+from survey_app.models import Draft, IllegalTransition, Relationship, User, Wave
+from survey_app.services import ServiceError, audit, mailing
 from survey_app.services.instruments import freeze_instrument
+from survey_app.services.results import score_closed_wave
 
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,39}$")
 
@@ -26,14 +31,21 @@ def create_wave(
     instrument_key: str = "partnership-health",
     instrument_version: int = 1,
     closes_on: date | None = None,
-    actor: str = "cli",
+    actor: User | str = "cli",
+    today: date | None = None,
 ) -> Wave:
+    """A draft wave on an instrument version (frozen into the database on first use).
+
+    A planned closing date, when given, must be today or later.
+    """
     label = label.strip()
     if not LABEL.match(label):
         raise ServiceError(
             f"wave label {label!r} must be 1–40 letters, digits, spaces, dots, dashes or "
             "underscores, e.g. 2012-Q4"
         )
+    if closes_on is not None and closes_on < (today or date.today()):
+        raise ServiceError("The closing date must be today or in the future")
     if get_wave(relationship, label, required=False) is not None:
         raise ServiceError(f"relationship {relationship.name!r} already has a wave {label!r}")
     frozen = freeze_instrument(instrument_key, instrument_version)
@@ -59,7 +71,7 @@ def get_wave(relationship: Relationship, label: str, *, required: bool = True) -
     return wave
 
 
-def open_wave(wave: Wave, *, actor: str = "cli") -> Wave:
+def open_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
     try:
         wave.open(now())
     except IllegalTransition as exc:
@@ -69,12 +81,9 @@ def open_wave(wave: Wave, *, actor: str = "cli") -> Wave:
     return wave
 
 
-def close_wave(wave: Wave, *, actor: str = "cli") -> Wave:
+def close_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
     """Close a wave: no more submissions, unfinished drafts are deleted, and its results
     (every table of DESIGN §5, and the relationship's trends) are computed and stored."""
-    from survey_app.services import mailing
-    from survey_app.services.results import score_closed_wave
-
     try:
         wave.close(now())
     except IllegalTransition as exc:
@@ -85,3 +94,36 @@ def close_wave(wave: Wave, *, actor: str = "cli") -> Wave:
     db.session.flush()
     score_closed_wave(wave)
     return wave
+
+
+def extend_wave(
+    wave: Wave, closes_on: date, *, actor: User | str, today: date | None = None
+) -> Wave:
+    """Change a draft or open wave's closing date (to today or later)."""
+    if wave.state == "closed":
+        raise ServiceError(f"Wave {wave.label} is closed: its closing date cannot change")
+    if closes_on < (today or date.today()):
+        raise ServiceError("The closing date must be today or in the future")
+    if wave.closes_on != closes_on:
+        before = wave.closes_on
+        wave.closes_on = closes_on
+        db.session.flush()
+        audit.record(
+            "wave.extend",
+            actor=actor,
+            wave=wave.id,
+            closes_on=closes_on.isoformat(),
+            was=before.isoformat() if before else None,
+        )
+    return wave
+
+
+def waves_of(relationship: Relationship) -> list[Wave]:
+    """The relationship's waves, newest first."""
+    return list(
+        db.session.scalars(
+            select(Wave)
+            .where(Wave.relationship_id == relationship.id)
+            .order_by(Wave.created_at.desc(), Wave.id.desc())
+        )
+    )

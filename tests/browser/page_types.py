@@ -154,7 +154,7 @@ class Site:
     def staff_list(self, emails: list[str]) -> None:
         """Put ``emails`` on the wave's address list (client staff of its first area)."""
         from survey_app.extensions import db
-        from survey_app.services.staff_lists import load_staff_list
+        from survey_app.services.imports import load_staff_list
 
         wave = self.wave
         load_staff_list(wave, staff_csv(emails), actor="test", filename="staff.csv")

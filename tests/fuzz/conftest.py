@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
 from survey_app.extensions import db
-from survey_app.services.auth import ensure_user
+from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.respondents import (
     AlreadySubmitted,
     NoSurveySession,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from survey_app.extensions import db
 from survey_app.models import User
-from survey_app.services import api_tokens
+from survey_app.services.accounts import api_tokens
 from tests.fuzz.conftest import FUZZ, assert_clear_refusal, encode, nothing_changes, sign_in
 from tests.fuzz.strategies import junk
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from survey_app.extensions import db
 from survey_app.models import ApiToken, User
-from survey_app.services import api_tokens
+from survey_app.services.accounts import api_tokens
 from tests.fuzz.conftest import (
     CSRF,
     FUZZ,

@@ -15,7 +15,7 @@ from survey_app.forms.admin import ActionForm
 from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError
 from survey_app.services import actions as actions_service
-from survey_app.services import admin as admin_service
+from survey_app.services import relationships as relationships_service
 from survey_app.web.access import requires
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
@@ -35,7 +35,7 @@ def _relationship_or_404(relationship_id: int) -> Relationship:
 @requires("manager")
 def index() -> str:
     return render_template(
-        "admin/actions_index.html", relationships=admin_service.relationship_rows()
+        "admin/actions_index.html", relationships=relationships_service.relationship_rows()
     )
 
 

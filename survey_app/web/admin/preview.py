@@ -16,8 +16,9 @@ from instruments import Instrument, Item
 from survey_app.extensions import db
 from survey_app.forms.survey import SubmitSurveyForm, about_form, section_form
 from survey_app.models import SIDES, Relationship
-from survey_app.services import admin as admin_service
+from survey_app.services import instruments as instruments_service
 from survey_app.services import parse_id
+from survey_app.services import relationships as relationships_service
 from survey_app.services.respondents import Section, build_sections
 from survey_app.web.access import requires
 from survey_app.web.admin.routes import bp
@@ -105,7 +106,7 @@ class PreviewContext:
 def _context(key: str, version: int, side: str) -> PreviewContext:
     if side not in SIDES:
         abort(404)
-    instrument = admin_service.instrument_for_preview(key, version)
+    instrument = instruments_service.instrument_for_preview(key, version)
     if instrument is None:
         abort(404)
     relationship = None
@@ -136,8 +137,8 @@ def _args(ctx: PreviewContext) -> dict[str, Any]:
 def instruments() -> str:
     return render_template(
         "admin/instruments.html",
-        versions=admin_service.instrument_versions(),
-        relationships=admin_service.relationships_for_preview(),
+        versions=instruments_service.instrument_versions(),
+        relationships=relationships_service.all_relationships(),
     )
 
 
@@ -149,7 +150,7 @@ def preview(key: str, version: int, side: str) -> str:
         "admin/preview.html",
         ctx=ctx,
         args=_args(ctx),
-        relationships=admin_service.relationships_for_preview(),
+        relationships=relationships_service.all_relationships(),
         other_side="supplier" if side == "client" else "client",
     )
 

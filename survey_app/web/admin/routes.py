@@ -34,10 +34,12 @@ from survey_app.forms.admin import (
 )
 from survey_app.models import Relationship, ServiceArea, Wave
 from survey_app.services import ServiceError, mailing
-from survey_app.services import admin as admin_service
+from survey_app.services import instruments as instruments_service
+from survey_app.services import relationships as relationships_service
 from survey_app.services import waves as waves_service
-from survey_app.services.monitor import response_rates
-from survey_app.services.staff_lists import HEADERS, StaffListRejected, load_staff_list
+from survey_app.services.imports import HEADERS, StaffListRejected, load_staff_list
+from survey_app.services.instruments import InstrumentChoice
+from survey_app.services.monitoring import response_rates
 from survey_app.web.access import requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -88,7 +90,7 @@ def _refused(field: Any, exc: ServiceError) -> None:
 @bp.get("/")
 @requires("admin")
 def index() -> str:
-    return render_template("admin/index.html", relationships=admin_service.relationship_rows())
+    return render_template("admin/index.html", relationships=relationships_service.relationship_rows())
 
 
 # ========================================================================== relationships
@@ -100,7 +102,7 @@ def new_relationship():  # type: ignore[no-untyped-def]
     form = RelationshipForm()
     if form.validate_on_submit():
         try:
-            relationship = admin_service.create_relationship(
+            relationship = relationships_service.create_relationship(
                 form.name.data,
                 client=form.client.data,
                 supplier=form.supplier.data,
@@ -125,7 +127,7 @@ def relationship(relationship_id: int) -> str:
     return render_template(
         "admin/relationship.html",
         relationship=rel,
-        waves=admin_service.waves_of(rel),
+        waves=waves_service.waves_of(rel),
     )
 
 
@@ -142,7 +144,7 @@ def edit_relationship(relationship_id: int):  # type: ignore[no-untyped-def]
     )
     if form.validate_on_submit():
         try:
-            admin_service.update_relationship(
+            relationships_service.update_relationship(
                 rel,
                 name=form.name.data,
                 client=form.client.data,
@@ -167,7 +169,7 @@ def new_area(relationship_id: int):  # type: ignore[no-untyped-def]
     form = ServiceAreaForm()
     if form.validate_on_submit():
         try:
-            area = admin_service.add_service_area(rel, form.name.data, actor=_actor())
+            area = relationships_service.add_service_area(rel, form.name.data, actor=_actor())
         except ServiceError as exc:
             _refused(form.name, exc)
         else:
@@ -187,7 +189,7 @@ def edit_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-de
     form = ServiceAreaForm(data={"name": area.name})
     if form.validate_on_submit():
         try:
-            admin_service.rename_service_area(area, form.name.data, actor=_actor())
+            relationships_service.rename_service_area(area, form.name.data, actor=_actor())
         except ServiceError as exc:
             _refused(form.name, exc)
         else:
@@ -210,7 +212,7 @@ def delete_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-
     if form.validate_on_submit():
         name = area.name
         try:
-            admin_service.delete_service_area(area, actor=_actor())
+            relationships_service.delete_service_area(area, actor=_actor())
         except ServiceError as exc:
             _refused(form.submit, exc)
         else:
@@ -222,7 +224,7 @@ def delete_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-
         form=form,
         relationship=rel,
         area=area,
-        in_use=admin_service.area_in_use(area),
+        in_use=relationships_service.area_in_use(area),
     ), (400 if form.errors else 200)
 
 
@@ -233,14 +235,16 @@ def delete_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-
 @requires("admin")
 def new_wave(relationship_id: int):  # type: ignore[no-untyped-def]
     rel = get_relationship_or_404(relationship_id)
-    versions = admin_service.instrument_versions()
+    versions = instruments_service.instrument_versions()
     form = WaveForm([(v.value, v.label) for v in versions if v.in_file or v.frozen])
     if form.validate_on_submit():
         try:
-            wave = admin_service.create_wave(
+            key, version = InstrumentChoice.parse(form.instrument.data)
+            wave = waves_service.create_wave(
                 rel,
                 form.label.data,
-                instrument=form.instrument.data,
+                instrument_key=key,
+                instrument_version=version,
                 closes_on=form.closes_on.data,
                 actor=_actor(),
             )
@@ -298,7 +302,7 @@ def extend_wave(wave_id: int):  # type: ignore[no-untyped-def]
     form = ExtendWaveForm(data={"closes_on": wave.closes_on})
     if form.validate_on_submit():
         try:
-            admin_service.extend_wave(wave, form.closes_on.data, actor=_actor())
+            waves_service.extend_wave(wave, form.closes_on.data, actor=_actor())
         except ServiceError as exc:
             _refused(form.closes_on, exc)
         else:

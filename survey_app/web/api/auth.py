@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Request, g
 
 from survey_app.models import User
-from survey_app.services import api_tokens
+from survey_app.services.accounts import api_tokens
 
 _CHECKED = "api_token_checked"
 _USER = "api_token_user"

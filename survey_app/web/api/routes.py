@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from survey_app.extensions import csrf, db
 from survey_app.models import ROLE_LEVELS, Relationship, ResultTable, Wave
 from survey_app.services import ServiceError, dashboard
-from survey_app.services.scoring import AREA_ALL, AREA_NONE, INDEX, ordered_closed_waves
+from survey_app.services.results import AREA_ALL, AREA_NONE, INDEX, closed_waves
 from survey_app.web.access import access_for, public, requires
 from survey_app.web.api.auth import bearer_token, token_user
 
@@ -342,7 +342,7 @@ def _context(wave: Wave, role: str | None) -> dict[str, Any]:
 
 
 def _relationship_json(rel: Relationship) -> dict[str, Any]:
-    closed = ordered_closed_waves(rel)
+    closed = closed_waves(rel)
     latest = closed[-1] if closed else None
     return {
         "id": rel.id,

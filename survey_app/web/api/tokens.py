@@ -11,7 +11,8 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from survey_app.extensions import db
-from survey_app.services import ServiceError, api_tokens
+from survey_app.services import ServiceError
+from survey_app.services.accounts import api_tokens
 from survey_app.web.access import signed_in
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")

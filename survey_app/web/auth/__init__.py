@@ -2,7 +2,7 @@
 
 ``init_app`` configures the login manager ("strong" session protection; a session names its
 user together with a stamp of the password hash and the time of sign-in, see
-:func:`survey_app.services.auth.user_for_session`). An anonymous visitor to a protected page
+:func:`survey_app.services.accounts.sign_in.user_for_session`). An anonymous visitor to a protected page
 is sent to ``/sign-in?next=<path>`` (GET) or ``/sign-in`` (other methods); under ``/api/``
 the answer is 401 instead.
 """
@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.extensions import login_manager
 from survey_app.models import User
-from survey_app.services import auth as auth_service
+from survey_app.services.accounts import sign_in as auth_service
 from survey_app.web.auth.routes import SIGNED_IN_AT_KEY, STAMP_KEY, bp, navigation, safe_next
 
 __all__ = ["bp", "init_app", "safe_next"]

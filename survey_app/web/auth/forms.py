@@ -7,7 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
-from survey_app.services.users import EMAIL
+from survey_app.services.accounts.users import EMAIL
 
 MAX_PASSWORD = 1024
 

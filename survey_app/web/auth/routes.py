@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.extensions import db
 from survey_app.services import audit
-from survey_app.services import auth as auth_service
+from survey_app.services.accounts import sign_in as auth_service
 from survey_app.web.access import accessible, public
 from survey_app.web.auth.forms import SignInForm
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
-from survey_app.services import ServiceError, exports
+from survey_app.services import ServiceError, exports, results
 from survey_app.web.access import requires
 from survey_app.web.downloads.forms import WaveChoiceForm
 
@@ -46,7 +46,7 @@ def index() -> str:
 @requires("reviewer")
 def relationship(relationship_id: int) -> tuple[str, int] | str:
     rel = get_relationship_or_404(relationship_id)
-    waves = exports.closed_waves(rel)
+    waves = results.closed_waves(rel)
     labels = [w.label for w in waves]
     form = WaveChoiceForm(labels, formdata=request.args if "wave" in request.args else None)
     status = 200

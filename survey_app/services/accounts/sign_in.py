@@ -27,7 +27,7 @@ from survey_app.extensions import db
 from survey_app.models import ROLES, SignInAttempt, User
 from survey_app.models import user as user_model
 from survey_app.services import ServiceError, audit
-from survey_app.services.users import MIN_PASSWORD, create_user
+from survey_app.services.accounts.users import MIN_PASSWORD, create_user
 
 WRONG_DETAILS = "Enter a correct email address and password"
 ACCOUNT_OFF = (

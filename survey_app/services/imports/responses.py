@@ -76,6 +76,7 @@ from survey_app.models import (
 from survey_app.services import ServiceError, audit
 from survey_app.services.exports import DONT_KNOW
 from survey_app.services.instruments import freeze_instrument, frozen_instrument
+from survey_app.services.results import closed_waves, recompute
 from survey_app.services.waves import LABEL, create_wave, now
 
 #: How many problems an import report lists before summarising the rest.
@@ -867,15 +868,12 @@ def compute_results(relationship: Relationship, waves: list[Wave]) -> None:
     One rebuild from the earliest imported wave in time order: that wave, every later closed
     wave (whose status depends on the earlier ones) and the relationship's trends.
     """
-    from survey_app.services import results
-    from survey_app.services.scoring import ordered_closed_waves
-
     if not waves:
         return
-    ordered = ordered_closed_waves(relationship)
+    ordered = closed_waves(relationship)
     imported = {w.id for w in waves}
     earliest = next(w for w in ordered if w.id in imported)
-    results.recompute(relationship, earliest)
+    recompute(relationship, earliest)
 
 
 _QUARTER = re.compile(r"^(\d{4})[-_ ]?Q([1-4])$", re.IGNORECASE)

@@ -77,13 +77,16 @@ from survey_app.models import (
     InstrumentVersion,
     Relationship,
     Response,
+    ResultTable,
     ServiceArea,
     User,
     Wave,
 )
-from survey_app.services import ServiceError, audit
+from survey_app.services import ServiceError, audit, codebook
+from survey_app.services import results as results_service
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.relationships import get_relationship
+from survey_app.services.results import SUPPRESSED, closed_waves
 
 #: The text an answer of "don't know" is written as (CSV, XLSX, JSON) and read back as.
 DONT_KNOW = "dk"
@@ -208,13 +211,6 @@ class Scope:
             w.id: w for w in db.session.scalars(select(Wave).where(Wave.id.in_(self.wave_ids)))
         }
         return [by_id[w.id] for w in self.waves]
-
-
-def closed_waves(relationship: Relationship) -> list[Wave]:
-    """The relationship's closed waves in time order (as the results service orders them)."""
-    from survey_app.services.scoring import ordered_closed_waves
-
-    return ordered_closed_waves(relationship)
 
 
 def export_scope(relationship: Relationship | str | int, wave_label: str | None = None) -> Scope:
@@ -610,8 +606,6 @@ def results_table(name: str, scope: Scope) -> Table:
     A wave table is read and suppressed one wave at a time (suppression works within a wave),
     so that the rows of all waves are never in memory at once.
     """
-    from survey_app.services import results as results_service
-
     if name not in RESULT_TABLES:
         raise ServiceError(f"there is no results table {name!r}")
     if name in RELATIONSHIP_TABLES or len(scope.waves) <= 1:
@@ -635,9 +629,6 @@ def results_table(name: str, scope: Scope) -> Table:
 def _stored_columns(name: str, scope: Scope) -> list[str]:
     """The columns of a wave table over the scope's waves (their union, in order), checking
     now that every wave has it stored — a download must not fail half-way."""
-    from survey_app.models import ResultTable
-    from survey_app.services.results import SUPPRESSED
-
     stored = dict(
         db.session.execute(
             select(ResultTable.wave_id, ResultTable.columns).where(
@@ -665,8 +656,6 @@ def _aligned(
 
 
 def _wave_by_wave(name: str, scope: Scope, names: list[str]) -> Iterator[list[Any]]:
-    from survey_app.services import results as results_service
-
     relationship = scope.relationship
     for wave in scope.wave_models():
         have, rows = results_service.output_table(name, relationship, [wave])
@@ -712,22 +701,8 @@ def _field(entry: Any, name: str) -> Any:
 
 
 def _codebook_entries(table: str) -> dict[str, Any]:
-    """The results codebook's entries for ``table``, by column name (empty if there is none).
-
-    HOOK: reads :mod:`survey_app.services.codebook` (written with the scoring service).
-    """
-    try:
-        from survey_app.services import codebook
-    except ImportError:
-        return {}
-    entries: Any = None
-    if hasattr(codebook, "columns"):
-        entries = codebook.columns(table)
-    elif hasattr(codebook, "CODEBOOK"):
-        entries = codebook.CODEBOOK.get(table, ())
-    if isinstance(entries, Mapping):
-        return dict(entries)
-    return {str(_field(e, "name")): e for e in entries or ()}
+    """The results codebook's entries for ``table``, by column name (empty if there is none)."""
+    return {str(_field(e, "name")): e for e in codebook.columns(table)}
 
 
 def _infer_type(values: Iterable[Any]) -> str:

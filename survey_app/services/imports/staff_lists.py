@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select
 from survey_app.extensions import db
 from survey_app.models import InvitationAddress, Party, ServiceArea, User, Wave
 from survey_app.services import ServiceError, audit
+from survey_app.services.imports.responses import FileRefused, read_rows
 
 MAX_PROBLEMS = 100
 MAX_ROWS = 100_000
@@ -122,7 +123,6 @@ def read_staff_list(
 
     Returns the people in file order and the names of the columns that were ignored.
     """
-    from survey_app.services.imports import FileRefused, read_rows
 
     try:
         _, rows = read_rows(source, filename)

@@ -7,9 +7,9 @@ things are derived here, both from the same pure functions the scoring service u
 
 * **Role-level cuts** (the "role level" filter). The stored tables cut a wave by side and
   service area only. For a role level the wave's answers are split by role (every level, and
-  "not stated"), each part is scored with :func:`~survey_app.services.scoring.score_wave` and
-  :func:`~survey_app.services.scoring.compute_wave_tables`, and the result is cached per closed
-  wave (:class:`~survey_app.services.charts.ChartCache`). A role cut is then suppressed as a
+  "not stated"), each part is scored with :func:`~survey_app.services.results.score_wave` and
+  :func:`~survey_app.services.results.compute_wave_tables`, and the result is cached per closed
+  wave (:class:`~survey_app.services.dashboard.charts.ChartCache`). A role cut is then suppressed as a
   three-way cube — side × service area × role level, with the stored all-roles cells as the
   role margins — so that no cell below k is shown and none can be worked out by subtracting
   shown cells (another role, another side, another area) from a margin the dashboard shows.
@@ -38,32 +38,31 @@ from analysis import trends
 from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import ROLE_LEVELS, Draft, Invitation, Party, Relationship, ServiceArea, Wave
-from survey_app.services import ServiceError, charts
+from survey_app.services import ServiceError, actions
+from survey_app.services.dashboard import charts
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results import (
-    PRIMARY,
-    SECONDARY,
-    SUPPRESSED,
-    blank,
-    cube_partitions,
-    min_cell_size,
-    published_rows,
-    stored_rows,
-    suppress_rows,
-    suppression_reasons,
-)
-from survey_app.services.scoring import (
     AREA_ALL,
     AREA_NONE,
     CHART_BASELINE_WAVES,
     INDEX,
     INDEX_TITLE,
+    PRIMARY,
     ROLE_KEYS,
+    SECONDARY,
+    SUPPRESSED,
     Layout,
+    blank,
+    closed_waves,
     compute_wave_tables,
+    cube_partitions,
     load_answers,
-    ordered_closed_waves,
+    min_cell_size,
+    published_rows,
     score_wave,
+    stored_rows,
+    suppress_rows,
+    suppression_reasons,
 )
 
 SIDES = ("client", "supplier")
@@ -154,7 +153,7 @@ def parse_filters(
 
 
 def latest_closed_wave(relationship: Relationship) -> Wave | None:
-    waves = ordered_closed_waves(relationship)
+    waves = closed_waves(relationship)
     return waves[-1] if waves else None
 
 
@@ -497,7 +496,7 @@ def overview() -> list[RelationshipCard]:
 def relationship_page(relationship: Relationship, filters: Filters) -> RelationshipPage:
     """Everything the relationship's dashboard shows, for the filters given."""
     k = min_cell_size()
-    waves = ordered_closed_waves(relationship)
+    waves = closed_waves(relationship)
     wave = waves[-1] if waves else None
     page = RelationshipPage(
         relationship,
@@ -571,7 +570,7 @@ def relationship_page(relationship: Relationship, filters: Filters) -> Relations
 
 def dimension_page(relationship: Relationship, key: str, filters: Filters) -> DimensionPage:
     """A dimension's drill-down: its score per side over time, its items, its gaps by area."""
-    waves = ordered_closed_waves(relationship)
+    waves = closed_waves(relationship)
     if not waves:
         raise LookupError("no closed wave")
     wave = waves[-1]
@@ -638,7 +637,6 @@ def actions_for(relationship: Relationship, dimension: str) -> tuple[charts.Acti
     listed under the chart with its owner, due date and status. The markers are part of the
     chart's cache key, so a new or changed action redraws the chart.
     """
-    from survey_app.services import actions
 
     markers = []
     for action in actions.actions_for(relationship, dimension):
@@ -1103,8 +1101,10 @@ __all__ = [
     "RelationshipPage",
     "actions_for",
     "area_choices",
+    "dimension_order",
     "dimension_page",
     "filter_rows",
+    "instrument_of",
     "latest_closed_wave",
     "open_waves",
     "overview",

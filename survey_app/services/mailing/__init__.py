@@ -1,0 +1,63 @@
+"""Invitations and reminders by email (SMTP) or mail merge, from a wave's address list.
+
+``smtp``          the mail server's settings (checked at start) and one connection
+``messages``      what invitation and reminder emails say
+``address_list``  who is on a wave's list, and the invitation rows written for it
+``sending``       sending invitations and reminder rounds by email, batch by batch
+``mail_merge``    the same links as a CSV for the council's own email system
+"""
+
+from survey_app.services.mailing.address_list import (
+    AddressListSummary,
+    address_list_summary,
+    delete_address_list,
+    failed_addresses,
+)
+from survey_app.services.mailing.mail_merge import (
+    MAIL_MERGE_COLUMNS,
+    mail_merge_invitations,
+    mail_merge_reminders,
+)
+from survey_app.services.mailing.messages import invitation_text, reminder_text
+from survey_app.services.mailing.sending import (
+    REFUSED,
+    SendReport,
+    retry_failed,
+    send_invitations,
+    send_reminders,
+)
+from survey_app.services.mailing.smtp import (
+    DEFAULT_PORTS,
+    SECURITY_CHOICES,
+    MailConfigError,
+    MailServerError,
+    MailSettings,
+    SMTPMailer,
+    check_mail_config,
+    mail_configured,
+)
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "MAIL_MERGE_COLUMNS",
+    "REFUSED",
+    "SECURITY_CHOICES",
+    "AddressListSummary",
+    "MailConfigError",
+    "MailServerError",
+    "MailSettings",
+    "SMTPMailer",
+    "SendReport",
+    "address_list_summary",
+    "check_mail_config",
+    "delete_address_list",
+    "failed_addresses",
+    "invitation_text",
+    "mail_configured",
+    "mail_merge_invitations",
+    "mail_merge_reminders",
+    "reminder_text",
+    "retry_failed",
+    "send_invitations",
+    "send_reminders",
+]

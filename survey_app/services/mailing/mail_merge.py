@@ -1,0 +1,132 @@
+"""Mail merge: the links of a wave's address list as a CSV for the council's own email system.
+
+The file holds the only copy of the links; the database keeps their hashes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from sqlalchemy import bindparam, update
+
+from survey_app.database import write_transaction
+from survey_app.extensions import db
+from survey_app.models import InvitationAddress, User, Wave
+from survey_app.services import ServiceError, audit
+from survey_app.services.invitations import hash_token, new_token, survey_link
+from survey_app.services.mailing.address_list import (
+    check_wave_open,
+    insert_invitations,
+    not_invited,
+    replace_tokens,
+    targets_of,
+    unused,
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area")
+
+
+def _csv(rows: Iterator[Sequence[str]]) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads UTF-8 only with the byte order mark
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(MAIL_MERGE_COLUMNS)
+    for row in rows:
+        writer.writerow([_neutral(cell) for cell in row])
+    return out.getvalue()
+
+
+def _neutral(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
+    rel = wave.relationship
+    return {p.id: p.name for p in rel.parties}, {a.id: a.name for a in rel.service_areas}
+
+
+def mail_merge_invitations(
+    wave: Wave, *, actor: User | str, today: date | None = None
+) -> tuple[str, int]:
+    """Issue a link to every address not yet invited; the mail-merge CSV and how many rows.
+
+    The file holds the only copy of the links. Commits (in one transaction holding the rows it
+    issues, so that two downloads at once never invite one person twice) before the file is
+    handed over.
+    """
+    check_wave_open(wave, "invitations")
+    day = today or date.today()
+    wave_id = wave.id
+    parties, areas = _names(wave)
+    a = InvitationAddress
+    with write_transaction():
+        targets = targets_of(not_invited(wave_id, failed=None).with_for_update(of=a))
+        if not targets:
+            raise ServiceError("Everybody on the address list has been invited already")
+        tokens = [new_token() for _ in targets]
+        rows = [
+            (t.party_id, t.service_area_id, hash_token(k))
+            for t, k in zip(targets, tokens, strict=True)
+        ]
+        ids = insert_invitations(wave_id, rows, day)
+        table = a.__table__
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("aid"))
+            .values(invitation_id=bindparam("iid"), invited_on=day, last_error=None),
+            [{"aid": t.address_id, "iid": i} for t, i in zip(targets, ids, strict=True)],
+        )
+        audit.record("invitations.mail_merge", actor=actor, wave=wave_id, count=len(targets))
+    lines = (
+        (t.email, survey_link(k), parties[t.party_id], areas.get(t.service_area_id or 0, ""))
+        for t, k in zip(targets, tokens, strict=True)
+    )
+    return _csv(lines), len(targets)
+
+
+def mail_merge_reminders(
+    wave: Wave, *, actor: User | str, today: date | None = None
+) -> tuple[str, int]:
+    """New links for every unused invitation on the list, as a mail-merge CSV (one reminder
+    round); the CSV and how many rows. Commits, in one transaction holding its rows, before
+    the file is handed over: the earlier links stop working then."""
+    check_wave_open(wave, "reminders")
+    day = today or date.today()
+    wave_id = wave.id
+    parties, areas = _names(wave)
+    a = InvitationAddress
+    with write_transaction():
+        targets = targets_of(unused(wave_id).with_for_update(of=a))
+        if not targets:
+            raise ServiceError("Nobody on the address list is waiting for a reminder")
+        round_ = max(t.reminders_sent for t in targets) + 1
+        tokens = {t.invitation_id: new_token() for t in targets}
+        changed = replace_tokens([(i, hash_token(k)) for i, k in tokens.items() if i])
+        targets = [t for t in targets if t.invitation_id in changed]
+        table = a.__table__
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("aid"))
+            .values(reminders_sent=round_, last_sent_on=day, last_error=None),
+            [{"aid": t.address_id} for t in targets],
+        )
+        audit.record(
+            "reminders.mail_merge", actor=actor, wave=wave_id, round=round_, count=len(targets)
+        )
+    lines = (
+        (
+            t.email,
+            survey_link(tokens[t.invitation_id]),
+            parties[t.party_id],
+            areas.get(t.service_area_id or 0, ""),
+        )
+        for t in targets
+    )
+    return _csv(lines), len(targets)

@@ -1,0 +1,142 @@
+"""Results of closed waves: computed once when a wave closes, stored, and published suppressed.
+
+The package's rooms, from the bottom up:
+
+``vocabulary``   the words every part of the service names cells and tables with
+``loading``      the answers of some waves, in bulk, into NumPy arrays
+``layout``       an instrument and a relationship as arrays; a wave's responses scored
+``tables``       every per-wave table of DESIGN §5 (scores, items, reliability, gaps, drivers)
+``publication``  confidentiality suppression of stored rows (DESIGN §4.14)
+``history``      the closed waves of a relationship as the status over time sees them
+``statuses``     status of every cell and dimension as of each wave, and the trends table
+``computation``  the tables of consecutive closed waves and the relationship's trends
+``store``        storing, rebuilding (``relhealth recompute``) and reading stored results
+
+Other packages import from this face, not from the rooms.
+"""
+
+from survey_app.services.results.computation import RelationshipResults, compute_relationship
+from survey_app.services.results.history import History, WaveSummary, version_changes
+from survey_app.services.results.layout import Cube, Design, Layout, ScoredWave, score_wave
+from survey_app.services.results.loading import (
+    AnswerGrid,
+    WaveAnswers,
+    answer_statements,
+    load_answer_grid,
+    load_answers,
+)
+from survey_app.services.results.publication import (
+    PRIMARY,
+    SECONDARY,
+    blank,
+    cube_partitions,
+    gap_hidden,
+    hidden_score_cells,
+    min_cell_size,
+    suppress_rows,
+    suppression_reasons,
+)
+from survey_app.services.results.statuses import (
+    StatusSnapshot,
+    fill_status,
+    status_snapshot,
+    trends_table,
+)
+from survey_app.services.results.store import (
+    RecomputeSummary,
+    closed_waves,
+    output_table,
+    published_rows,
+    recompute,
+    save_results,
+    score_closed_wave,
+    stored_rows,
+    stored_tables,
+)
+from survey_app.services.results.tables import WaveTables, compute_wave_tables
+from survey_app.services.results.vocabulary import (
+    ANALYSIS_VERSION,
+    AREA_ALL,
+    AREA_ALL_NAME,
+    AREA_NONE,
+    AREA_NONE_NAME,
+    CHART_BASELINE_WAVES,
+    EWMA_LAMBDA,
+    INDEX,
+    INDEX_TITLE,
+    RELATIONSHIP_TABLES,
+    ROLE_ALL,
+    ROLE_KEYS,
+    ROLE_NONE,
+    SIDE_KEYS,
+    SIDE_WORDS,
+    SIDES,
+    SUPPRESSED,
+    TABLES,
+    TIE_DECIMALS,
+    WAVE_TABLES,
+    Columns,
+)
+
+__all__ = [
+    "ANALYSIS_VERSION",
+    "AREA_ALL",
+    "AREA_ALL_NAME",
+    "AREA_NONE",
+    "AREA_NONE_NAME",
+    "CHART_BASELINE_WAVES",
+    "EWMA_LAMBDA",
+    "INDEX",
+    "INDEX_TITLE",
+    "PRIMARY",
+    "RELATIONSHIP_TABLES",
+    "ROLE_ALL",
+    "ROLE_KEYS",
+    "ROLE_NONE",
+    "SECONDARY",
+    "SIDES",
+    "SIDE_KEYS",
+    "SIDE_WORDS",
+    "SUPPRESSED",
+    "TABLES",
+    "TIE_DECIMALS",
+    "WAVE_TABLES",
+    "AnswerGrid",
+    "Columns",
+    "Cube",
+    "Design",
+    "History",
+    "Layout",
+    "RecomputeSummary",
+    "RelationshipResults",
+    "ScoredWave",
+    "StatusSnapshot",
+    "WaveAnswers",
+    "WaveSummary",
+    "WaveTables",
+    "answer_statements",
+    "blank",
+    "closed_waves",
+    "compute_relationship",
+    "compute_wave_tables",
+    "cube_partitions",
+    "fill_status",
+    "gap_hidden",
+    "hidden_score_cells",
+    "load_answer_grid",
+    "load_answers",
+    "min_cell_size",
+    "output_table",
+    "published_rows",
+    "recompute",
+    "save_results",
+    "score_closed_wave",
+    "score_wave",
+    "status_snapshot",
+    "stored_rows",
+    "stored_tables",
+    "suppress_rows",
+    "suppression_reasons",
+    "trends_table",
+    "version_changes",
+]

@@ -1,0 +1,334 @@
+"""Storing the results of closed waves, rebuilding them, and reading them back.
+
+* :func:`score_closed_wave` — called when a wave closes: computes and stores its tables (and
+  those of any later closed wave, whose status depends on it) and the relationship's trends.
+* :func:`recompute` — ``relhealth recompute``: rebuilds stored results, replacing them.
+* :func:`published_rows` / :func:`output_table` — what dashboards, downloads and the API
+  show: stored rows with confidentiality suppression applied now.
+* :func:`closed_waves` — the waves that have results, in time order.
+
+Services flush; the caller (a request or a CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from survey_app.extensions import db
+from survey_app.models import Relationship, ResultTable, Wave
+from survey_app.services import ServiceError, codebook
+from survey_app.services.results.computation import RelationshipResults, compute_relationship
+from survey_app.services.results.publication import min_cell_size, suppress_rows
+from survey_app.services.results.vocabulary import (
+    ANALYSIS_VERSION,
+    RELATIONSHIP_TABLES,
+    SUPPRESSED,
+    TABLES,
+    WAVE_TABLES,
+    Columns,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def closed_waves(relationship: Relationship) -> list[Wave]:
+    """The relationship's closed waves in time order (:attr:`Wave.time_order`)."""
+    waves = db.session.scalars(
+        select(Wave).where(Wave.relationship_id == relationship.id, Wave.state == "closed")
+    ).all()
+    return sorted(waves, key=lambda w: w.time_order)
+
+
+def stored_tables(wave: Wave) -> dict[str, ResultTable]:
+    """The stored tables of one wave, by name (``trends`` only on the latest wave)."""
+    rows = db.session.scalars(select(ResultTable).where(ResultTable.wave_id == wave.id))
+    return {r.name: r for r in rows}
+
+
+def _columns(table: ResultTable) -> Columns:
+    names = list(table.columns)
+    data: Columns = {c: [] for c in names}
+    for row in table.rows:
+        for c, v in zip(names, row, strict=True):
+            data[c].append(v)
+    return data
+
+
+def save_results(results: RelationshipResults, *, k: int) -> None:
+    """Store computed tables, replacing any stored for the same waves (and the trends)."""
+    rel = results.relationship
+    wave_ids = [w.id for w in results.waves]
+    if wave_ids:
+        db.session.execute(
+            delete(ResultTable).where(
+                ResultTable.wave_id.in_(wave_ids), ResultTable.name.in_(WAVE_TABLES)
+            )
+        )
+    computed_at = _now()
+    records = []
+    for wave, tables in zip(results.waves, results.tables, strict=True):
+        for name in WAVE_TABLES:
+            records.append(
+                _record(rel.id, wave.id, name, "wave", tables.tables[name], k, computed_at)
+            )
+    if results.trends is not None:
+        db.session.execute(
+            delete(ResultTable).where(
+                ResultTable.relationship_id == rel.id, ResultTable.name.in_(RELATIONSHIP_TABLES)
+            )
+        )
+        records.append(
+            _record(
+                rel.id,
+                results.waves[-1].id,
+                "trends",
+                "relationship",
+                results.trends,
+                k,
+                computed_at,
+            )
+        )
+    if records:
+        db.session.execute(insert(ResultTable), records)
+    db.session.flush()
+
+
+def _record(
+    relationship_id: int,
+    wave_id: int,
+    name: str,
+    scope: str,
+    columns: Columns,
+    k: int,
+    computed_at: datetime,
+) -> dict[str, Any]:
+    names = list(columns)
+    rows = [list(r) for r in zip(*(columns[c] for c in names), strict=True)]
+    return {
+        "relationship_id": relationship_id,
+        "wave_id": wave_id,
+        "name": name,
+        "scope": scope,
+        "analysis_version": ANALYSIS_VERSION,
+        "computed_at": computed_at,
+        "min_cell_size": k,
+        "n_rows": len(rows),
+        "columns": names,
+        "rows": rows,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RecomputeSummary:
+    """What a rebuild did: the waves whose tables were rebuilt, and how long it took."""
+
+    relationship: str
+    waves: tuple[str, ...]
+    seconds: float
+
+    def line(self) -> str:
+        if not self.waves:
+            return f"{self.relationship}: no closed waves, nothing to compute"
+        span = self.waves[0] if len(self.waves) == 1 else f"{self.waves[0]} to {self.waves[-1]}"
+        plural = "wave" if len(self.waves) == 1 else "waves"
+        return (
+            f"{self.relationship}: rebuilt results of {len(self.waves)} closed {plural} "
+            f"({span}) and trends in {self.seconds:.1f} s"
+        )
+
+
+def _rebuild(
+    relationship: Relationship, waves: list[Wave], start: int, *, k: int, **kwargs: Any
+) -> RecomputeSummary:
+    """Compute and store ``waves[start:]`` (and trends), reading earlier waves' stored tables.
+
+    Earlier waves whose stored results are missing or from another analysis version are
+    rebuilt too, so the result never mixes versions.
+    """
+    began = time.perf_counter()
+    ids = [w.id for w in waves[:start]]
+    versions: dict[int, dict[str, str]] = {}
+    for wave_id, name, version in db.session.execute(  # no JSON read to check currency
+        select(ResultTable.wave_id, ResultTable.name, ResultTable.analysis_version).where(
+            ResultTable.wave_id.in_(ids)
+        )
+    ):
+        versions.setdefault(wave_id, {})[name] = version
+    for i, wave_id in enumerate(ids):
+        if any(versions.get(wave_id, {}).get(n) != ANALYSIS_VERSION for n in WAVE_TABLES):
+            start = i
+            break
+    stored = {
+        (t.wave_id, t.name): t
+        for t in db.session.scalars(
+            select(ResultTable).where(
+                ResultTable.wave_id.in_(ids[:start]), ResultTable.name.in_(("scores", "gaps"))
+            )
+        )
+    }
+    earlier = [
+        (w, {n: _columns(stored[(w.id, n)]) for n in ("scores", "gaps")}) for w in waves[:start]
+    ]
+    todo = waves[start:]
+    if todo:
+        results = compute_relationship(
+            relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
+        )
+        save_results(results, k=k)
+    return RecomputeSummary(
+        relationship.name, tuple(w.label for w in todo), time.perf_counter() - began
+    )
+
+
+def score_closed_wave(wave: Wave) -> RecomputeSummary:
+    """Compute and store the results of a wave that has just closed, and the trends.
+
+    Later closed waves (if the wave closed out of time order) are rebuilt too: their status
+    depends on every earlier wave.
+    """
+    if wave.state != "closed":
+        raise ServiceError(f"wave {wave.label!r} is {wave.state}; only closed waves have results")
+    relationship = wave.relationship
+    waves = closed_waves(relationship)
+    return _rebuild(relationship, waves, waves.index(wave), k=min_cell_size())
+
+
+def recompute(
+    relationship: Relationship, wave: Wave | None = None, **kwargs: Any
+) -> RecomputeSummary:
+    """Rebuild the stored results of a relationship's closed waves, replacing what is stored.
+
+    Parameters
+    ----------
+    relationship : Relationship
+    wave : Wave, optional
+        Rebuild this closed wave (and any later closed wave, whose status depends on it);
+        every closed wave when omitted.
+    **kwargs
+        Passed to :func:`~survey_app.services.results.compute_relationship` (e.g.
+        ``answers_of`` to supply answers already in memory).
+
+    Returns
+    -------
+    RecomputeSummary
+    """
+    waves = closed_waves(relationship)
+    k = min_cell_size()
+    if wave is None:
+        db.session.execute(
+            delete(ResultTable).where(ResultTable.relationship_id == relationship.id)
+        )
+        return _rebuild(relationship, waves, 0, k=k, **kwargs)
+    if wave.relationship_id != relationship.id:
+        raise ServiceError(f"wave {wave.label!r} is not a wave of {relationship.name!r}")
+    if wave.state != "closed":
+        raise ServiceError(f"wave {wave.label!r} is {wave.state}; only closed waves have results")
+    return _rebuild(relationship, waves, waves.index(wave), k=k, **kwargs)
+
+
+def stored_rows(name: str, relationship: Relationship, waves: Sequence[Wave] | None = None):
+    """Stored rows of a results table (unsuppressed: never show these directly).
+
+    Returns
+    -------
+    columns : list of str
+    rows : list of dict
+        For a wave table, the rows of every wave in ``waves`` (all closed waves in time
+        order by default); for ``trends``, the relationship's latest trends.
+    """
+    if name not in TABLES:
+        raise ServiceError(f"there is no results table {name!r} (known: {', '.join(TABLES)})")
+    if name in RELATIONSHIP_TABLES:
+        table = db.session.scalar(
+            select(ResultTable).where(
+                ResultTable.relationship_id == relationship.id, ResultTable.name == name
+            )
+        )
+        if table is None:
+            if not closed_waves(relationship):
+                return _codebook_columns(name), []
+            raise ServiceError(
+                f"{relationship.name!r} has no stored {name}: run relhealth recompute"
+            )
+        return list(table.columns), table.records()
+    waves = closed_waves(relationship) if waves is None else list(waves)
+    if not waves:
+        return _codebook_columns(name), []
+    columns: list[str] = []
+    rows: list[dict[str, Any]] = []
+    by_wave = {
+        t.wave_id: t
+        for t in db.session.scalars(
+            select(ResultTable).where(
+                ResultTable.wave_id.in_([w.id for w in waves]), ResultTable.name == name
+            )
+        )
+    }
+    for wave in waves:
+        table = by_wave.get(wave.id)
+        if table is None:
+            raise ServiceError(
+                f"wave {wave.label!r} has no stored {name}"
+                + (": only closed waves have results" if wave.state != "closed" else "")
+                + ("" if wave.state != "closed" else ": run relhealth recompute")
+            )
+        for c in table.columns:
+            if c not in columns:
+                columns.append(c)
+        rows.extend(table.records())
+    return columns, rows
+
+
+def _codebook_columns(name: str) -> list[str]:
+    """A table's stored columns as the codebook lists them (for a table with no rows yet)."""
+    return [c.name for c in codebook.columns(name) if c.name != SUPPRESSED]
+
+
+def published_rows(
+    name: str,
+    relationship: Relationship,
+    waves: Sequence[Wave] | None = None,
+    *,
+    k: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of a results table as anyone may see them: suppressed with k = ``MIN_CELL_SIZE``.
+
+    Every row carries a ``suppressed`` entry: ``None`` when shown, else the reason; a
+    suppressed row keeps its labels (wave, side, area, dimension ...) and has every
+    statistic blank.
+    """
+    k = min_cell_size(k)
+    _, rows = stored_rows(name, relationship, waves)
+    scores = None
+    if name == "gaps":
+        _, scores = stored_rows("scores", relationship, waves)
+    return suppress_rows(name, rows, k, scores=scores)
+
+
+def output_table(
+    name: str,
+    relationship: Relationship,
+    waves: Sequence[Wave] | None = None,
+    *,
+    k: int | None = None,
+) -> tuple[list[str], list[list[Any]]]:
+    """Column names and rows (lists in column order) of a suppressed results table.
+
+    As :func:`published_rows`, shaped for writers: the last column is ``suppressed``.
+    """
+    k = min_cell_size(k)
+    columns, rows = stored_rows(name, relationship, waves)
+    scores = None
+    if name == "gaps":
+        _, scores = stored_rows("scores", relationship, waves)
+    shown = suppress_rows(name, rows, k, scores=scores)
+    names = [*columns, SUPPRESSED]
+    return names, [[row.get(c) for c in names] for row in shown]

@@ -1,0 +1,52 @@
+"""The words every part of the service uses for results: sides, areas, tables, versions.
+
+Small on purpose: pages, downloads, the API and the scoring all name cells and tables with
+these, so that nothing has to import the scoring machinery for a constant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from survey_app.models import ROLE_LEVELS, SIDES
+
+#: Bump when a formula or a table layout changes: persisted results of another version are
+#: stale and ``relhealth recompute`` rebuilds them.
+ANALYSIS_VERSION = "1"
+
+#: The sides of a results cube: the two parties' (:data:`SIDES`), then the margin over both.
+SIDE_KEYS = (*SIDES, "all")
+SIDE_WORDS = {"client": "client staff", "supplier": "supplier staff", "all": "both sides"}
+AREA_ALL = "_all"
+AREA_NONE = "_none"
+AREA_ALL_NAME = "All service areas"
+AREA_NONE_NAME = "Not stated"
+INDEX = "index"
+INDEX_TITLE = "Relationship health index"
+ROLE_KEYS = tuple(ROLE_LEVELS)
+#: The margin over role levels, and "role level not given", in role-level cuts.
+ROLE_ALL = "_all"
+ROLE_NONE = "_none"
+
+WAVE_TABLES = ("scores", "items", "reliability", "gaps", "drivers")
+RELATIONSHIP_TABLES = ("trends",)
+TABLES = (*WAVE_TABLES, *RELATIONSHIP_TABLES)
+
+#: A results table, column-major: ``{column: [values]}``.
+Columns = dict[str, list[Any]]
+
+#: Decimals that a response's health index, and the wave means and changes that the status
+#: rules compare, are rounded to. Far below any reported precision, it makes values that are
+#: equal in exact arithmetic equal in floating point (an index of 3.5 reached by different
+#: sums; a change of exactly 5 points), so ties in rank tests and rule thresholds do not
+#: depend on summation order.
+TIE_DECIMALS = 12
+
+#: The early-warning charts (DESIGN §4.11): EWMA smoothing, and the waves of a chart's
+#: baseline (the first observed waves set centre and sigma). The scoring computes the charts
+#: and the dashboard draws them with these same values.
+EWMA_LAMBDA = 0.3
+CHART_BASELINE_WAVES = 4
+
+#: The entry a published row carries with its suppression reason (None when shown).
+SUPPRESSED = "suppressed"
