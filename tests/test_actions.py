@@ -266,15 +266,15 @@ def test_an_alerts_action_follows_its_group(app, factory, manager_user, rng):
         rng,
     )
     alert = actions.Alert(
-        db.session.scalar(select(Wave.id)),
-        "2024-Q1",
-        "client",
-        "core-ict",
-        "Core ICT",
-        DIMENSION,
-        "Trust",
-        "deteriorating",
-        "",
+        kind="deteriorating",
+        wave_id=db.session.scalar(select(Wave.id)),
+        wave_label="2024-Q1",
+        side="client",
+        area="core-ict",
+        area_name="Core ICT",
+        dimension=DIMENSION,
+        dimension_title="Trust",
+        summary="",
     )
     action = record(relationship, manager_user, alert=alert, dimension_key="ignored")
     assert (action.dimension_key, action.alert_side, action.alert_area) == (
@@ -345,9 +345,16 @@ def test_a_group_hidden_to_protect_a_smaller_one_shows_no_change(
     }
     assert published["supplier", "contact-centre"] == results.SECONDARY
     alert = actions.Alert(
-        first.id, "2024-Q1", "client", "contact-centre", "Contact centre", DIMENSION, "Trust",
-        "watch", "",
-    )  # fmt: skip
+        kind="watch",
+        wave_id=first.id,
+        wave_label="2024-Q1",
+        side="client",
+        area="contact-centre",
+        area_name="Contact centre",
+        dimension=DIMENSION,
+        dimension_title="Trust",
+        summary="",
+    )
     action = record(relationship, manager_user, alert=alert)
     closed_wave(
         relationship,
