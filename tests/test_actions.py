@@ -78,6 +78,36 @@ def closed_wave(
     return answers
 
 
+def core_and_contact(
+    client_core: tuple[float, int],
+    supplier_core: tuple[float, int],
+    client_contact: tuple[float, int],
+) -> list[tuple[str, str | None, float, int]]:
+    """The groups of a wave: each side in Core ICT and the client in the contact centre, each
+    given as (mean, number of responses)."""
+    return [
+        ("client", "core-ict", *client_core),
+        ("supplier", "core-ict", *supplier_core),
+        ("client", "contact-centre", *client_contact),
+    ]
+
+
+def client_trust_alert(kind: str, wave: Wave, area_key: str) -> actions.Alert:
+    """An alert on the client side's trust in a service area of ``wave``."""
+    area = next(a for a in wave.relationship.service_areas if a.key == area_key)
+    return actions.Alert(
+        kind=kind,
+        wave_id=wave.id,
+        wave_label=wave.label,
+        side="client",
+        area=area.key,
+        area_name=area.name,
+        dimension=DIMENSION,
+        dimension_title="Trust",
+        summary="",
+    )
+
+
 def dimension_score(answers: np.ndarray, key: str = DIMENSION) -> np.ndarray:
     """An independent dimension score: reverse-key, then the mean of the dimension's items."""
     from instruments import find_instrument
@@ -256,25 +286,10 @@ def test_the_change_runs_from_the_baseline_to_the_latest_closed_wave(
 def test_an_alerts_action_follows_its_group(app, factory, manager_user, rng):
     relationship = factory.relationship()
     first = closed_wave(
-        relationship,
-        "2024-Q1",
-        [
-            ("client", "core-ict", 4.3, 9),
-            ("supplier", "core-ict", 4.0, 8),
-            ("client", "contact-centre", 4.0, 9),
-        ],
-        rng,
+        relationship, "2024-Q1", core_and_contact((4.3, 9), (4.0, 8), (4.0, 9)), rng
     )
-    alert = actions.Alert(
-        kind="deteriorating",
-        wave_id=db.session.scalar(select(Wave.id)),
-        wave_label="2024-Q1",
-        side="client",
-        area="core-ict",
-        area_name="Core ICT",
-        dimension=DIMENSION,
-        dimension_title="Trust",
-        summary="",
+    alert = client_trust_alert(
+        "deteriorating", db.session.get(Wave, db.session.scalar(select(Wave.id))), "core-ict"
     )
     action = record(relationship, manager_user, alert=alert, dimension_key="ignored")
     assert (action.dimension_key, action.alert_side, action.alert_area) == (
@@ -284,14 +299,7 @@ def test_an_alerts_action_follows_its_group(app, factory, manager_user, rng):
     )
     assert action.alert_reference == "2024-Q1 · client · core-ict · trust"
     second = closed_wave(
-        relationship,
-        "2024-Q2",
-        [
-            ("client", "core-ict", 2.5, 10),
-            ("supplier", "core-ict", 4.0, 7),
-            ("client", "contact-centre", 2.0, 9),
-        ],
-        rng,
+        relationship, "2024-Q2", core_and_contact((2.5, 10), (4.0, 7), (2.0, 9)), rng
     )
     change = actions.change_since_action(action)
     assert change.area == "core-ict" and change.headline.side == "client"
@@ -344,17 +352,7 @@ def test_a_group_hidden_to_protect_a_smaller_one_shows_no_change(
         if r["dimension"] == DIMENSION
     }
     assert published["supplier", "contact-centre"] == results.SECONDARY
-    alert = actions.Alert(
-        kind="watch",
-        wave_id=first.id,
-        wave_label="2024-Q1",
-        side="client",
-        area="contact-centre",
-        area_name="Contact centre",
-        dimension=DIMENSION,
-        dimension_title="Trust",
-        summary="",
-    )
+    alert = client_trust_alert("watch", first, "contact-centre")
     action = record(relationship, manager_user, alert=alert)
     closed_wave(
         relationship,

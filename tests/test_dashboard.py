@@ -358,14 +358,7 @@ def test_an_open_wave_shows_its_response_rate_per_party(site, manager):
     wave = next(w for w in dashboard.open_waves(rel))
     table = tables_of(html)[f"rates-{wave.id}"]
     # the monitor's words (templates/admin/_macros.html), for the monitor's rows
-    assert table[0] == [
-        "Party",
-        "Service area",
-        "Invited",
-        "Started, not submitted",
-        "Submitted",
-        "Response rate",
-    ]
+    assert table[0][2:] == ["Invited", "Started, not submitted", "Submitted", "Response rate"]
     rows = {row[0]: row for row in table[1:]}
     for party in rel.parties:
         issued, used = db.session.execute(

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
 from survey_app.services.alerts import Alert, relationship_alerts
-from survey_app.services.dashboard.charts import ActionMarker, Chart, suppressed_text
+from survey_app.services.dashboard.charts import ActionMarker, Chart, from_row, suppressed_text
 from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import (
     Reading,
@@ -77,9 +77,10 @@ class AlertGroup:
 
 @dataclass(frozen=True)
 class DimensionLink:
+    """A dimension in the table that leads to its drill-down, with its latest mean."""
+
     key: str
     title: str
-    description: str
     mean: float | None
     band: str | None
     status: str | None
@@ -254,18 +255,9 @@ def headline_of(
         ),
         {},
     )
-    reason = row.get(SUPPRESSED) if row else None
-    return Headline(
-        side=side,
-        label=SIDE_WORDS[side].capitalize(),
-        n=row.get("n"),
-        mean=row.get("mean"),
-        score100=row.get("score100"),
-        band=row.get("band"),
-        status=row.get("status"),
-        status_summary=row.get("status_summary"),
-        suppressed=reason,
-        suppressed_text=suppressed_text(reason, k) if row else "No responses",
+    text = suppressed_text(row.get(SUPPRESSED), k) if row else "No responses"
+    return from_row(
+        Headline, row, side=side, label=SIDE_WORDS[side].capitalize(), suppressed_text=text
     )
 
 
@@ -303,21 +295,16 @@ def _dimension_links(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> l
         for r in scores
         if r["side"] == filters.heat_side and r["area"] == filters.area_key
     }
-    links = []
-    for d in reading.instrument.dimensions:
-        row = by_key.get(d.key, {})
-        links.append(
-            DimensionLink(
-                d.key,
-                d.title,
-                d.description,
-                row.get("mean"),
-                row.get("band"),
-                row.get("status"),
-                suppressed_text(row.get(SUPPRESSED), reading.k),
-            )
+    return [
+        from_row(
+            DimensionLink,
+            by_key.get(d.key, {}),
+            key=d.key,
+            title=d.title,
+            suppressed_text=suppressed_text(by_key.get(d.key, {}).get(SUPPRESSED), reading.k),
         )
-    return links
+        for d in reading.instrument.dimensions
+    ]
 
 
 def _group_alerts(alerts: Sequence[Alert], reading: Reading) -> list[AlertGroup]:

@@ -19,14 +19,19 @@ import numpy as np
 from analysis import trends
 from survey_app.models import Relationship, Wave
 from survey_app.services import actions
-from survey_app.services.dashboard.charts import ActionMarker, Chart, SeriesPoint, index_chart
+from survey_app.services.dashboard.charts import (
+    ActionMarker,
+    Chart,
+    SeriesPoint,
+    from_row,
+    index_chart,
+)
 from survey_app.services.dashboard.filters import area_name
 from survey_app.services.dashboard.rows import Reading, dimension_order
 from survey_app.services.results import (
     CHART_BASELINE_WAVES,
     EWMA_LAMBDA,
     SIDE_WORDS,
-    SUPPRESSED,
     min_cell_size,
     stored_rows,
     suppress_rows,
@@ -63,19 +68,13 @@ def score_series(
     chart = trends.ewma(y, lam=EWMA_LAMBDA, n_baseline=CHART_BASELINE_WAVES) if y.size else None
     points = []
     for i, label in enumerate(labels):
-        row = shown.get(label, {})
         j = i - start
         has = chart is not None and not chart.reason and j >= 0 and not np.isnan(chart.z[j])
         points.append(
-            SeriesPoint(
+            from_row(
+                SeriesPoint,
+                shown.get(label, {}),
                 wave=label,
-                n=row.get("n"),
-                mean=row.get("mean"),
-                ci_low=row.get("ci_low"),
-                ci_high=row.get("ci_high"),
-                score100=row.get("score100"),
-                band=row.get("band"),
-                suppressed=row.get(SUPPRESSED) if row else None,
                 ewma=float(chart.z[j]) if has else None,
                 ewma_lower=float(chart.lower[j]) if has else None,
                 ewma_upper=float(chart.upper[j]) if has else None,
@@ -119,8 +118,10 @@ def trend_chart(
 ) -> Chart:
     """One side's trend chart of ``dimension`` in the filters' service area."""
     relationship, area = reading.relationship, reading.filters.area_key
-    title = dict(dimension_order(reading.instrument)).get(dimension, dimension)
+    what = dict(dimension_order(reading.instrument)).get(dimension, dimension)
     group = f"{SIDE_WORDS[side]}, {area_name(relationship, area)}"
+    key = f"trend-{side}-{slug(area)}-{dimension}"
+    title, subject = f"{what} over time: {group}", f"{what}, {group}"
     params = {
         "side": side,
         "area": area,
@@ -134,9 +135,9 @@ def trend_chart(
             relationship, reading.waves, side, area, dimension, series_start=start
         )
         return index_chart(
-            f"trend-{side}-{slug(area)}-{dimension}",
-            title=f"{title} over time: {group}",
-            subject=f"{title}, {group}",
+            key,
+            title=title,
+            subject=subject,
             points=points,
             side=side,
             scale=reading.scale,

@@ -13,6 +13,7 @@ from survey_app.services.dashboard.charts import (
     Chart,
     GapPoint,
     HeatCell,
+    from_row,
     gap_chart,
     heat_map,
     response_rate_chart,
@@ -23,14 +24,12 @@ from survey_app.services.dashboard.series import slug
 from survey_app.services.monitoring import RateRow
 from survey_app.services.results import (
     AREA_ALL,
-    AREA_ALL_NAME,
-    AREA_NONE,
-    AREA_NONE_NAME,
     INDEX,
     INDEX_TITLE,
     PRIMARY,
     SIDE_WORDS,
     SUPPRESSED,
+    Layout,
 )
 
 
@@ -67,17 +66,7 @@ def material_gaps(gaps: Iterable[Mapping[str, Any]], reading: Reading) -> list[M
     """The shown material gaps, in service areas first, widest first."""
     order = {key: i for i, (key, _) in enumerate(dimension_order(reading.instrument))}
     found = [
-        MaterialGap(
-            r["dimension"],
-            r["dimension_title"],
-            r["area"],
-            r["area_name"],
-            r["mean_client"],
-            r["mean_supplier"],
-            r["difference"],
-            r["p_adjusted"],
-            r["g"],
-        )
+        from_row(MaterialGap, r, title=r["dimension_title"])
         for r in gaps
         if r.get("material") and r[SUPPRESSED] is None
     ]
@@ -118,32 +107,19 @@ def _gap_chart(reading: Reading, gaps: Sequence[Mapping[str, Any]]) -> Chart:
 
 def _gap_point(key: str, title: str, row: Mapping[str, Any]) -> GapPoint:
     """A dimension of the gap chart from its published row (none: hidden as too small)."""
-    return GapPoint(
-        dimension=key,
-        title=title,
-        mean_client=row.get("mean_client"),
-        mean_supplier=row.get("mean_supplier"),
-        n_client=row.get("n_client"),
-        n_supplier=row.get("n_supplier"),
-        difference=row.get("difference"),
-        g=row.get("g"),
-        p_adjusted=row.get("p_adjusted"),
-        material=row.get("material"),
-        suppressed=row.get(SUPPRESSED) if row else PRIMARY,
+    return from_row(
+        GapPoint, row, dimension=key, title=title, suppressed=row[SUPPRESSED] if row else PRIMARY
     )
 
 
 def _heat_map(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> Chart:
     side, wave = reading.filters.heat_side, reading.wave
-    present = {r["area"] for r in scores if r["side"] == side}
-    areas = [(a.key, a.name) for a in reading.relationship.service_areas if a.key in present]
-    if AREA_NONE in present:
-        areas.append((AREA_NONE, AREA_NONE_NAME))
-    areas.append((AREA_ALL, AREA_ALL_NAME))
+    present = {r["area"] for r in scores if r["side"] == side} | {AREA_ALL}
+    layout = Layout.of(reading.relationship)  # the areas in order, "not stated", all areas
+    levels = zip(layout.level_keys, layout.level_names, strict=True)
+    areas = [(key, name) for key, name in levels if key in present]
     cells = {
-        (r["dimension"], r["area"]): HeatCell(r["mean"], r["n"], r["band"], r[SUPPRESSED])
-        for r in scores
-        if r["side"] == side
+        (r["dimension"], r["area"]): from_row(HeatCell, r) for r in scores if r["side"] == side
     }
     dims = [(d.key, d.title) for d in reading.instrument.dimensions] + [(INDEX, INDEX_TITLE)]
     whose = SIDE_WORDS[side] + reading.filters.role_words

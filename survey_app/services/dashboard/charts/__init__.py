@@ -35,6 +35,7 @@ from survey_app.services.dashboard.charts.model import (
     HeatCell,
     Scale,
     SeriesPoint,
+    from_row,
 )
 from survey_app.services.dashboard.charts.rates_chart import response_rate_chart
 from survey_app.services.dashboard.charts.svg import figure_svg, inline_svg
@@ -50,6 +51,7 @@ __all__ = [
     "Scale",
     "SeriesPoint",
     "figure_svg",
+    "from_row",
     "gap_chart",
     "heat_colour",
     "heat_map",

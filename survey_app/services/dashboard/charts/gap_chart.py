@@ -8,38 +8,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from survey_app.services.dashboard.charts.format import (
-    fmt_mean,
-    fmt_p,
-    fmt_signed,
-    suppressed_text,
-)
+from survey_app.services.dashboard.charts.format import fmt_mean, fmt_p, fmt_signed, suppressed_text
 from survey_app.services.dashboard.charts.model import Chart, DataTable, GapPoint, Scale
 from survey_app.services.dashboard.charts.style import (
     BLACK,
-    LIGHT_GREY,
     MID_GREY,
     SECONDARY_TEXT,
     SIDE_STYLE,
     legend_handle,
     margins,
-    plain_axes,
+    mean_axes,
     wrap,
 )
 from survey_app.services.dashboard.charts.svg import render_chart
 
 if TYPE_CHECKING:  # matplotlib itself is imported when a chart is first drawn, not at start-up
     from matplotlib.figure import Figure
-
-_TABLE_HEAD = (
-    "Dimension",
-    "Client mean",
-    "Supplier mean",
-    "Difference (client − supplier)",
-    "Hedges' g",
-    "Adjusted p",
-    "Gap",
-)
 
 
 def gap_chart(
@@ -66,10 +50,7 @@ def gap_chart(
         ax.set_yticks(y, [wrap(g.title, 30) for g in gaps])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlim(lo, hi)
-        ax.set_xlabel(f"Mean (1–{scale.points})")
-        ax.grid(axis="x", color=LIGHT_GREY, linewidth=0.8)
-        ax.set_axisbelow(True)
-        plain_axes(ax)
+        mean_axes(ax, "x", scale.points)
         _legend(ax, client_name, supplier_name)
         for label in ax.get_yticklabels():
             label.set_multialignment("right")
@@ -83,7 +64,15 @@ def gap_chart(
     )
     table = DataTable(
         caption=f"{title}: the data",
-        head=_TABLE_HEAD,
+        head=(
+            "Dimension",
+            "Client mean",
+            "Supplier mean",
+            "Difference (client − supplier)",
+            "Hedges' g",
+            "Adjusted p",
+            "Gap",
+        ),
         rows=tuple(_table_row(g, k) for g in gaps),
         numeric=(False, True, True, True, True, True, False),
     )

@@ -4,6 +4,7 @@ green through the bands) with the mean printed in it, hidden cells hatched and s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,9 +69,11 @@ def heat_map(
             fontsize=8,
         )
 
-    description = _description(subject, dimensions, areas, cells, scale)
-    table = _table(title, dimensions, areas, cells, k)
-    return render_chart(key, title, description, draw, (8, 0.42 * n_rows + 2.0), table)
+    grid = _Grid(dimensions, areas, cells)
+    size = (8, 0.42 * n_rows + 2.0)
+    return render_chart(
+        key, title, grid.description(subject, scale), draw, size, grid.table(title, k)
+    )
 
 
 def heat_colour(value: float, scale: Scale) -> str:
@@ -139,55 +142,49 @@ def _hidden_words(cell: HeatCell | None, k: int) -> str:
     return "hidden" if cell.suppressed.startswith("secondary") else f"n < {k}"
 
 
-def _description(
-    subject: str,
-    dimensions: Sequence[tuple[str, str]],
-    areas: Sequence[tuple[str, str]],
-    cells: Mapping[tuple[str, str], HeatCell],
-    scale: Scale,
-) -> str:
-    lowest = sorted(
-        ((c.mean, dim, area) for (dim, area), c in cells.items() if c.mean is not None),
-    )[:3]
-    titles, names = dict(dimensions), dict(areas)
-    lowest_words = (
-        "Lowest cells: "
-        + "; ".join(f"{titles[d]} in {names[a]} {fmt_mean(m)}" for m, d, a in lowest)
-        + "."
-        if lowest
-        else ""
-    )
-    return (
-        f"{subject}: a grid of dimensions (rows) by service area (columns); each cell shows the "
-        f"mean score on the 1 to {scale.points} scale, printed in the cell, on a colour from red "
-        f"(under {scale.concern:.1f}) through yellow to green ({scale.strength:.1f} or more). "
-        + lowest_words
-    )
+@dataclass(frozen=True)
+class _Grid:
+    """The cells of a heat map: rows are dimensions, columns service areas, (key, name) each."""
 
+    dimensions: Sequence[tuple[str, str]]
+    areas: Sequence[tuple[str, str]]
+    cells: Mapping[tuple[str, str], HeatCell]
 
-def _table(
-    title: str,
-    dimensions: Sequence[tuple[str, str]],
-    areas: Sequence[tuple[str, str]],
-    cells: Mapping[tuple[str, str], HeatCell],
-    k: int,
-) -> DataTable:
-    def text(cell: HeatCell | None) -> str:
-        if cell is None:
-            return "No responses"
-        if cell.mean is None:
-            return suppressed_text(cell.suppressed, k) or "Not computed"
-        return f"{fmt_mean(cell.mean)} (n = {fmt_int(cell.n)})"
+    def description(self, subject: str, scale: Scale) -> str:
+        shown = ((c.mean, d, a) for (d, a), c in self.cells.items() if c.mean is not None)
+        lowest = sorted(shown)[:3]
+        titles, names = dict(self.dimensions), dict(self.areas)
+        lowest_words = (
+            "Lowest cells: "
+            + "; ".join(f"{titles[d]} in {names[a]} {fmt_mean(m)}" for m, d, a in lowest)
+            + "."
+            if lowest
+            else ""
+        )
+        return (
+            f"{subject}: a grid of dimensions (rows) by service area (columns); each cell shows "
+            f"the mean score on the 1 to {scale.points} scale, printed in the cell, on a colour "
+            f"from red (under {scale.concern:.1f}) through yellow to green "
+            f"({scale.strength:.1f} or more). " + lowest_words
+        )
 
-    return DataTable(
-        caption=f"{title}: the data (mean, and number of responses)",
-        head=("Dimension", *(name for _, name in areas)),
-        rows=tuple(
-            (dim_title, *(text(cells.get((dim, area))) for area, _ in areas))
-            for dim, dim_title in dimensions
-        ),
-        numeric=(False, *(True for _ in areas)),
-    )
+    def table(self, title: str, k: int) -> DataTable:
+        def text(cell: HeatCell | None) -> str:
+            if cell is None:
+                return "No responses"
+            if cell.mean is None:
+                return suppressed_text(cell.suppressed, k) or "Not computed"
+            return f"{fmt_mean(cell.mean)} (n = {fmt_int(cell.n)})"
+
+        return DataTable(
+            caption=f"{title}: the data (mean, and number of responses)",
+            head=("Dimension", *(name for _, name in self.areas)),
+            rows=tuple(
+                (dim_title, *(text(self.cells.get((dim, area))) for area, _ in self.areas))
+                for dim, dim_title in self.dimensions
+            ),
+            numeric=(False, *(True for _ in self.areas)),
+        )
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -23,13 +23,12 @@ from survey_app.services.dashboard.charts.model import (
     SeriesPoint,
 )
 from survey_app.services.dashboard.charts.style import (
-    LIGHT_GREY,
     MID_GREY,
     RED,
     SECONDARY_TEXT,
     SIDE_STYLE,
     legend_handle,
-    plain_axes,
+    mean_axes,
 )
 from survey_app.services.dashboard.charts.svg import render_chart
 from survey_app.services.results import EWMA_LAMBDA
@@ -37,16 +36,6 @@ from survey_app.services.results import EWMA_LAMBDA
 if TYPE_CHECKING:  # matplotlib itself is imported when a chart is first drawn, not at start-up
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-
-_TABLE_HEAD = (
-    "Wave",
-    "Responses",
-    "Mean (1–{points})",
-    "0–100",
-    "95% CI",
-    "EWMA",
-    "Control limits",
-)
 
 
 @dataclass(frozen=True)
@@ -189,10 +178,7 @@ def _label_axes(ax: Any, series: _Series, scale: Scale, handles: list[Line2D]) -
         series.x, series.labels, rotation=45 if crowded else 0, ha="right" if crowded else "center"
     )
     ax.set_xlim(-0.5, len(series.x) - 0.5)
-    ax.set_ylabel(f"Mean (1–{scale.points})")
-    ax.grid(axis="y", color=LIGHT_GREY, linewidth=0.8)
-    ax.set_axisbelow(True)
-    plain_axes(ax)
+    mean_axes(ax, "y", scale.points)
     if handles:
         ax.legend(
             handles=handles,
@@ -252,7 +238,15 @@ def _table(title: str, points: Sequence[SeriesPoint], scale: Scale, k: int) -> D
 
     return DataTable(
         caption=f"{title}: the data",
-        head=tuple(h.format(points=scale.points) for h in _TABLE_HEAD),
+        head=(
+            "Wave",
+            "Responses",
+            f"Mean (1–{scale.points})",
+            "0–100",
+            "95% CI",
+            "EWMA",
+            "Control limits",
+        ),
         rows=tuple(row(p) for p in points),
         numeric=(False, True, True, True, True, True, True),
     )

@@ -7,8 +7,18 @@ The other types are the inputs of the chart functions, one row of published resu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def from_row(cls: type[T], row: Mapping[str, Any], **given: Any) -> T:
+    """A ``cls`` (a dataclass) from a published results row: every field not ``given`` is the
+    row's entry of the same name, ``None`` where the row has none (e.g. an empty row)."""
+    taken = {f.name: row.get(f.name) for f in fields(cls) if f.name not in given}  # type: ignore[arg-type]
+    return cls(**taken, **given)
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,6 @@ from survey_app.services.monitoring import RateRow
 if TYPE_CHECKING:  # matplotlib itself is imported when a chart is first drawn, not at start-up
     from matplotlib.figure import Figure
 
-#: The monitor page's column headings (templates/admin/_macros.html ``rates_table``).
-_TABLE_HEAD = (
-    "Party",
-    "Service area",
-    "Invited",
-    "Started, not submitted",
-    "Submitted",
-    "Response rate",
-)
-
 
 def response_rate_chart(key: str, *, title: str, subject: str, rows: Sequence[RateRow]) -> Chart:
     """Share of invitations used, per party and service area (an open wave: not cached)."""
@@ -59,7 +49,14 @@ def response_rate_chart(key: str, *, title: str, subject: str, rows: Sequence[Ra
     )
     table = DataTable(
         caption=f"{title}: the data",
-        head=_TABLE_HEAD,
+        head=(  # the monitor page's words (templates/admin/_macros.html rates_table)
+            "Party",
+            "Service area",
+            "Invited",
+            "Started, not submitted",
+            "Submitted",
+            "Response rate",
+        ),
         rows=tuple(
             (
                 r.party,

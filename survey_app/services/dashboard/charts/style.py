@@ -62,6 +62,15 @@ def plain_axes(ax: Any) -> None:
     ax.spines["right"].set_visible(False)
 
 
+def mean_axes(ax: Any, axis: str, points: int) -> None:
+    """Axes that read off means: ``axis`` ("x" or "y") labelled "Mean (1–K)", light grid lines
+    across it behind the marks, and no box."""
+    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(f"Mean (1–{points})")
+    ax.grid(axis=axis, color=LIGHT_GREY, linewidth=0.8)
+    ax.set_axisbelow(True)
+    plain_axes(ax)
+
+
 def margins(fig: Figure, left: float, right: float, top: float, bottom: float) -> None:
     """Side margins as shares of the width; ``top`` and ``bottom`` in inches, so that a
     chart whose height grows with its rows keeps the same room for its legend and labels."""
