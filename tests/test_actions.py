@@ -3,6 +3,7 @@ SciPy and pingouin on the same answers — and the managers' pages that record t
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, timedelta
 
@@ -414,6 +415,29 @@ def test_a_significant_drop_is_an_alert_a_manager_can_act_on(app, relationship, 
     assert actions.find_alert(relationship, trust[0].reference) == trust[0]
     assert actions.find_alert(relationship, "999:client:_all:trust") is None
     assert actions.find_alert(relationship, "nonsense") is None
+    # a later wave closes: the alert is no longer current, but its reference still names it
+    closed_wave(
+        relationship, "2024-Q3", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng
+    )
+    assert all(a.wave_label == "2024-Q3" for a in actions.current_alerts(relationship))
+    assert actions.find_alert(relationship, trust[0].reference) == trust[0]
+
+
+def test_an_action_on_a_widening_gap_names_the_gap_as_its_group(
+    app, relationship, manager_user, rng
+):
+    closed_wave(
+        relationship, "2024-Q1", [("client", None, 3.5, 9), ("supplier", None, 3.5, 9)], rng
+    )
+    wave = db.session.scalar(select(Wave))
+    alert = dataclasses.replace(client_trust_alert("gap_widening", wave, "core-ict"), side=None)
+    assert alert.reference == f"{wave.id}:gap:core-ict:{DIMENSION}"
+    assert (alert.status, alert.group) == ("gap widening", "Gap between the sides, Core ICT")
+    action = record(relationship, manager_user, alert=alert)
+    assert (action.alert_side, action.alert_area) == ("gap", "core-ict")
+    assert action.alert_reference == f"2024-Q1 · gap · core-ict · {DIMENSION}"
+    # the change since it is reported for both sides and their total, as for any action
+    assert actions.change_since_action(action).headline_side == "all"
 
 
 # =================================================================================== pages

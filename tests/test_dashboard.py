@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Invitation, Response
-from survey_app.services import dashboard, results
+from survey_app.services import alerts, dashboard, results
 from survey_app.services.dashboard import charts
 from survey_app.services.demo import DEMO_USERS, NAME, load_demo
 from survey_app.services.instruments import frozen_instrument
@@ -394,6 +394,40 @@ def test_an_agreed_action_is_marked_on_its_dimension_chart(site, manager):
     assert "Action 1, agreed after 2012-Q3: Set up a joint innovation board" in html
     svg = svgs_of(html)[0]
     assert " Action 1" in [t.text for t in svg.iter(f"{SVG}text")]
+
+
+def test_the_latest_waves_alerts_are_what_the_stored_trends_say(site):
+    """Alerts are read from a wave's stored scores and gaps; for the latest wave they are
+    exactly the trends table's: every shown group deteriorating or to watch, with its summary
+    and evidence, and every widening perception gap (checked here against the trends rows)."""
+    rel = get_relationship(NAME)
+    _, trends = stored_rows("trends", rel)
+    shown = [r for r in results.suppress_rows("trends", trends, 5) if r["suppressed"] is None]
+    expected = {
+        (r["status"], r["side"], r["area"], r["dimension"], r["status_summary"])
+        for r in shown
+        if r["status"] in ("deteriorating", "watch")
+    }
+    expected |= {
+        ("gap_widening", None, r["area"], r["dimension"], r["gap_alert_summary"])
+        for r in shown
+        if r["side"] == "all" and r["gap_alert"]
+    }
+    found = alerts.relationship_alerts(rel, status=None)
+    assert {a.kind for a in found} == {"deteriorating", "gap_widening", "watch"}
+    assert {(a.kind, a.side, a.area, a.dimension, a.summary) for a in found} == expected
+    assert len(found) == len(expected)
+    assert {a.wave_label for a in found} == {dashboard.latest_closed_wave(rel).label}
+    evidence = {
+        (r["side"], r["area"], r["dimension"]): (r["status_evidence"] or "").strip().split("\n")
+        for r in shown
+    }
+    for a in found:
+        if a.kind != "gap_widening":
+            assert len(a.evidence) == len(evidence[a.side, a.area, a.dimension])
+    # the deteriorating ones (and the gaps) are the page's and the API's default
+    default = alerts.relationship_alerts(rel)
+    assert default == [a for a in found if a.kind != "watch"]
 
 
 # ------------------------------------------------------------------------------ confidentiality
