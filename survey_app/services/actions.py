@@ -431,24 +431,8 @@ def _change(  # type: ignore[no-untyped-def]
     if area not in (AREA_ALL, AREA_NONE) and area not in layout.area_keys:
         return result((), "That service area no longer exists")
     area_name = dict(zip(layout.level_keys, layout.level_names, strict=True)).get(area, area)
-    col_before = before.design.score_keys.index(key)
-    col_after = after.design.score_keys.index(key)
-    prev_values, prev_codes, curr_values, curr_codes = [], [], [], []
-    for code, side in enumerate(SIDE_KEYS):
-        for scored, col, values, codes in (
-            (before, col_before, prev_values, prev_codes),
-            (after, col_after, curr_values, curr_codes),
-        ):
-            mask = _members(scored, side, area, layout)
-            assert mask is not None
-            values.append(scored.scores[mask, col])
-            codes.append(np.full(int(mask.sum()), code, dtype=np.int64))
     res = gaps.change_between_waves(
-        np.concatenate(prev_values),
-        np.concatenate(prev_codes),
-        np.concatenate(curr_values),
-        np.concatenate(curr_codes),
-        len(SIDE_KEYS),
+        *_stacked(before, key, area, layout), *_stacked(after, key, area, layout), len(SIDE_KEYS)
     )
     # Below k on either side in either wave: withhold every group of this area, so that no
     # side can be recovered from the both-sides figure by subtraction.
@@ -462,37 +446,56 @@ def _change(  # type: ignore[no-untyped-def]
         if hidden_in_results
         else None
     )
-    scale = 100.0 / (before.design.points - 1)
-    groups = []
-    for i, side in enumerate(SIDE_KEYS):
-        if withheld:
-            groups.append(
+    if withheld:
+        return result(
+            tuple(
                 GroupChange(
                     side, area, area_name, **dict.fromkeys(_STATISTICS), suppressed=withheld
                 )
-            )
-            continue
-        difference = _float(res.difference[i])
-        groups.append(
-            GroupChange(
-                side=side,
-                area=area,
-                area_name=area_name,
-                n_before=int(res.n_prev[i]),
-                n_after=int(res.n_curr[i]),
-                mean_before=_float(res.mean_prev[i]),
-                mean_after=_float(res.mean_curr[i]),
-                difference=difference,
-                difference_points=difference * scale if difference is not None else None,
-                g=_float(res.g[i]),
-                g_ci_low=_float(res.g_ci_low[i]),
-                g_ci_high=_float(res.g_ci_high[i]),
-                welch_p=_float(res.welch_p[i]),
-                p_adjusted=_float(res.p_adjusted[i]),
-                reason=res.reason[i] or None,
+                for side in SIDE_KEYS
             )
         )
-    return result(tuple(groups))
+    scale = 100.0 / (before.design.points - 1)
+    return result(
+        tuple(_group_change(res, i, area, area_name, scale) for i in range(len(SIDE_KEYS)))
+    )
+
+
+def _stacked(scored, key: str, area: str, layout: Layout) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The dimension's scores of the area's respondents in a scored wave, stacked for each
+    side and for both (codes 0, 1, 2 in :data:`SIDE_KEYS` order), with their codes."""
+    column = scored.design.score_keys.index(key)
+    values, codes = [], []
+    for code, side in enumerate(SIDE_KEYS):
+        mask = _members(scored, side, area, layout)
+        assert mask is not None
+        values.append(scored.scores[mask, column])
+        codes.append(np.full(int(mask.sum()), code, dtype=np.int64))
+    return np.concatenate(values), np.concatenate(codes)
+
+
+def _group_change(  # type: ignore[no-untyped-def]
+    res, i: int, area: str, area_name: str, scale: float
+) -> GroupChange:
+    """Group ``i`` (a side, or both) of a change between waves, shown."""
+    difference = _float(res.difference[i])
+    return GroupChange(
+        side=SIDE_KEYS[i],
+        area=area,
+        area_name=area_name,
+        n_before=int(res.n_prev[i]),
+        n_after=int(res.n_curr[i]),
+        mean_before=_float(res.mean_prev[i]),
+        mean_after=_float(res.mean_curr[i]),
+        difference=difference,
+        difference_points=difference * scale if difference is not None else None,
+        g=_float(res.g[i]),
+        g_ci_low=_float(res.g_ci_low[i]),
+        g_ci_high=_float(res.g_ci_high[i]),
+        welch_p=_float(res.welch_p[i]),
+        p_adjusted=_float(res.p_adjusted[i]),
+        reason=res.reason[i] or None,
+    )
 
 
 __all__ = [
