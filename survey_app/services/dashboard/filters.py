@@ -67,6 +67,11 @@ def area_name(relationship: Relationship, area: str) -> str:
     return dict(area_choices(relationship)).get(area, area)
 
 
+def area_slug(area: str) -> str:
+    """A service area (key) fit for a chart's id: ``_all`` → ``all``, ``_none`` → ``none``."""
+    return area.strip("_").replace("_", "-") or "all"
+
+
 def parse_filters(
     relationship: Relationship,
     *,

@@ -169,7 +169,7 @@ def overview() -> list[RelationshipCard]:
         headline, n_alerts = None, 0
         if wave is not None:
             rows = published_rows("scores", relationship, [wave])
-            headline = headline_of(rows, "all", AREA_ALL, INDEX, min_cell_size())
+            headline = _headline(rows, "all", AREA_ALL, INDEX, min_cell_size())
             n_alerts = len(relationship_alerts(relationship))
         cards.append(
             RelationshipCard(
@@ -242,7 +242,7 @@ def dimension_page(relationship: Relationship, key: str, filters: Filters) -> Di
     )
 
 
-def headline_of(
+def _headline(
     rows: Iterable[Mapping[str, Any]], side: str, area: str, dimension: str, k: int
 ) -> Headline:
     """The headline of one side's cell among published ``scores`` rows ("No responses"
@@ -266,7 +266,7 @@ def _headlines(
 ) -> list[Headline]:
     area = reading.filters.area_key
     return [
-        headline_of(scores, side, area, dimension, reading.k)
+        _headline(scores, side, area, dimension, reading.k)
         for side in reading.filters.headline_sides
     ]
 

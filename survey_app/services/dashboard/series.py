@@ -26,7 +26,7 @@ from survey_app.services.dashboard.charts import (
     from_row,
     index_chart,
 )
-from survey_app.services.dashboard.filters import area_name
+from survey_app.services.dashboard.filters import area_name, area_slug
 from survey_app.services.dashboard.rows import Reading, dimension_order
 from survey_app.services.results import (
     CHART_BASELINE_WAVES,
@@ -120,7 +120,7 @@ def trend_chart(
     relationship, area = reading.relationship, reading.filters.area_key
     what = dict(dimension_order(reading.instrument)).get(dimension, dimension)
     group = f"{SIDE_WORDS[side]}, {area_name(relationship, area)}"
-    key = f"trend-{side}-{slug(area)}-{dimension}"
+    key = f"trend-{side}-{area_slug(area)}-{dimension}"
     title, subject = f"{what} over time: {group}", f"{what}, {group}"
     params = {
         "side": side,
@@ -146,11 +146,6 @@ def trend_chart(
         )
 
     return reading.cache.chart(reading.wave.id, "trend", params, render)
-
-
-def slug(value: str) -> str:
-    """A key fit for an element id: ``_all`` → ``all``, ``core_ict`` → ``core-ict``."""
-    return value.strip("_").replace("_", "-") or "all"
 
 
 def _series_start(relationship: Relationship, side: str, area: str, dimension: str) -> str | None:

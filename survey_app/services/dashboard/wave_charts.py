@@ -18,9 +18,8 @@ from survey_app.services.dashboard.charts import (
     heat_map,
     response_rate_chart,
 )
-from survey_app.services.dashboard.filters import area_name
+from survey_app.services.dashboard.filters import area_name, area_slug
 from survey_app.services.dashboard.rows import Reading, dimension_order
-from survey_app.services.dashboard.series import slug
 from survey_app.services.monitoring import RateRow
 from survey_app.services.results import (
     AREA_ALL,
@@ -94,7 +93,7 @@ def _gap_chart(reading: Reading, gaps: Sequence[Mapping[str, Any]]) -> Chart:
     ]
     where = area_name(reading.relationship, filters.area_key) + filters.role_words
     return gap_chart(
-        f"gaps-{slug(filters.area_key)}",
+        f"gaps-{area_slug(filters.area_key)}",
         title=f"How each side sees the partnership, {wave.label}: {where}",
         subject=f"{wave.label}, {where}",
         gaps=points,
