@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from typing import Any
 
 from flask import current_app
@@ -94,16 +95,18 @@ class Heartbeat:
         self._wake.set()
 
     def _run(self) -> None:
+        spacing = min(PROGRESS_INTERVAL, self.interval)  # between two writes, at least
+        last = 0.0
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
-            if self._stop.is_set():
+            if self._stop.wait(max(0.0, last + spacing - time.monotonic())):
                 return
             with self._lock:
                 progress, self._unwritten = self._unwritten, None
             if not self._beat(progress):
                 return
-            self._stop.wait(PROGRESS_INTERVAL)
+            last = time.monotonic()
 
     def _beat(self, progress: dict[str, Any] | None) -> bool:
         statement = renew_lease_statement(
