@@ -18,6 +18,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from instruments import find_instrument
 from survey_app.database import write_transaction
@@ -26,6 +27,7 @@ from survey_app.models import Answer, AuditEvent, Job, Response, ResultTable
 from survey_app.models.job import utcnow
 from survey_app.services import ServiceError, jobs, results
 from survey_app.services.jobs import kinds as job_kinds
+from survey_app.services.jobs import registry
 from survey_app.services.jobs.lifecycle import PENDING_WAKES, record_checkpoint
 from survey_app.services.waves import close_wave, create_wave, open_wave
 
@@ -156,8 +158,6 @@ def test_two_submissions_with_one_key_make_one_job_until_it_finishes(app, woken)
 
 
 def test_the_key_is_unique_among_unfinished_jobs_in_the_database_itself(app, woken):
-    from sqlalchemy.exc import IntegrityError
-
     key = "jobs.check:same"
     submit("jobs.check", key=key)
     db.session.add(Job(kind="jobs.check", title="t", parameters={}, idempotency_key=key))
@@ -428,8 +428,6 @@ def test_the_minute_tick_sweeps_then_runs_each_hook_and_a_failing_hook_stops_no_
     try:
         jobs.job_queue(app).every_minute()
     finally:
-        from survey_app.services.jobs import registry
-
         registry._TICKS.pop("tests.broken")
         registry._TICKS.pop("tests.fine")
     assert calls == ["broken", "fine"] and fresh(job_id).state == "queued"

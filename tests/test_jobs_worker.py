@@ -22,7 +22,9 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
+import redis
 from sqlalchemy import select
 
 from survey_app.database import write_transaction
@@ -30,6 +32,7 @@ from survey_app.extensions import db
 from survey_app.models import Job
 from survey_app.models.job import utcnow
 from survey_app.services import jobs
+from survey_app.services.accounts.sign_in import ensure_user
 from tests.conftest import TEST_SECRET, csrf_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +45,6 @@ pytestmark = pytest.mark.slow
 
 
 def redis_answers(url: str) -> bool:
-    import redis
-
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
     except redis.RedisError:
@@ -129,8 +130,6 @@ def stop(process: subprocess.Popen, how: signal.Signals = signal.SIGINT) -> int:
 
 def start_recompute_from_its_page(app, factory) -> int:  # type: ignore[no-untyped-def]
     """An admin starts a recompute of a relationship with two closed waves: the job's id."""
-    from survey_app.services.accounts.sign_in import ensure_user
-
     rel = factory.relationship()
     rel_id = rel.id
     factory.wave(rel, "2024-Q1", state="closed")
@@ -191,14 +190,10 @@ def _free_port() -> int:
 
 
 def _children(pid: int) -> list[int]:
-    import psutil
-
     return [c.pid for c in psutil.Process(pid).children(recursive=True)]
 
 
 def test_make_run_serves_and_works_and_ctrl_c_stops_everything(app, spawn, tmp_path):
-    import psutil
-
     app.config.update(JOB_QUEUE_IMMEDIATE=False)  # the SQLite queue in the instance folder
     port = _free_port()
     env = {
