@@ -352,6 +352,7 @@ def test_a_stopping_worker_hands_its_jobs_back_without_counting_the_attempt(app,
     jobs.claim_job(first, "host:7:Worker-1", lease_seconds=60, max_attempts=3)
     jobs.claim_job(second, "host:70:Worker-1", lease_seconds=60, max_attempts=3)
     assert jobs.release_leases("host:7:") == [first]
+    assert jobs.release_leases("hos_:70:") == []  # a prefix, not a LIKE pattern
     job = fresh(first)
     assert (job.state, job.attempts, job.lease_owner) == ("queued", 0, None)
     assert woken[-1] == first and fresh(second).state == "running"

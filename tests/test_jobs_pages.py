@@ -93,6 +93,12 @@ def test_a_running_job_shows_how_far_it_has_got_and_refreshes_until_told_not_to(
     assert f'<a class="govuk-link" href="/jobs/{job_id}">update it every 5 seconds</a>' in quiet
 
 
+def test_a_job_of_a_kind_the_service_no_longer_has_still_shows(app, woken):
+    admin = sign_in(app, "admin")
+    job_id = job_with(user("admin"), kind="retired.kind", progress_done=1, progress_total=2)
+    assert "1 of 2 done" in text(admin.get(f"/jobs/{job_id}"))
+
+
 def test_a_queued_job_says_it_is_waiting(app, woken):
     admin = sign_in(app, "admin")
     page = text(admin.get(f"/jobs/{job_with(user('admin'))}"))

@@ -303,7 +303,9 @@ def release_leases(owner_prefix: str) -> list[int]:
     with write_transaction():
         held = db.session.scalars(
             select(Job)
-            .where(Job.state == "running", Job.lease_owner.startswith(owner_prefix))
+            .where(
+                Job.state == "running", Job.lease_owner.startswith(owner_prefix, autoescape=True)
+            )
             .with_for_update(skip_locked=True)
         ).all()
         for job in held:

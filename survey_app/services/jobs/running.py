@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -43,13 +44,17 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5
 
 
+#: Tells apart two processes with the same host name and process id (containers).
+_PROCESS_TOKEN = secrets.token_hex(3)
+
+
 def worker_prefix() -> str:
-    """This process's name as a lease owner: ``host:pid:``."""
-    return f"{socket.gethostname()}:{os.getpid()}:"
+    """This process's name as a lease owner: ``host:pid:token:``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS_TOKEN}:"
 
 
 def worker_name() -> str:
-    """This thread's name as a lease owner: ``host:pid:thread``."""
+    """This thread's name as a lease owner: ``host:pid:token:thread``."""
     return worker_prefix() + threading.current_thread().name
 
 
@@ -203,7 +208,11 @@ def _run_claimed(claimed: ClaimedJob, ctx: JobContext, heartbeat: Heartbeat) -> 
         if heartbeat.lost:
             raise LeaseLost(f"job {claimed.id} is no longer held by {ctx.owner}")
         finish_job(
-            claimed.id, ctx.owner, "succeeded", result=outcome or {}, progress=heartbeat.latest
+            claimed.id,
+            ctx.owner,
+            "succeeded",
+            result=dict(outcome or {}),  # a kind returns a dict (or None)
+            progress=heartbeat.latest,
         )
         db.session.commit()
         return "succeeded"

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import Job, Relationship
+from survey_app.services import ServiceError
 from survey_app.services.jobs import (
     idempotency_key,
     job_kind,
@@ -69,7 +70,10 @@ def progress_text(job: Job) -> str | None:
     """``3 of 40 waves rebuilt`` (``None`` before the job has said how much there is)."""
     if job.progress_total is None:
         return None
-    counts = job_kind(job.kind).counts if job.kind else "done"
+    try:
+        counts = job_kind(job.kind).counts
+    except ServiceError:  # a kind no longer in the service (an old job)
+        counts = "done"
     return f"{job.progress_done:,} of {job.progress_total:,} {counts}"
 
 
