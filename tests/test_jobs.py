@@ -157,6 +157,25 @@ def test_two_submissions_with_one_key_make_one_job_until_it_finishes(app, woken)
     assert submit("jobs.check", {"steps": 1}) != submit("jobs.check", {"steps": 1})  # no key
 
 
+def test_two_submissions_at_the_same_moment_make_one_job(app, woken):
+    key = jobs.idempotency_key("jobs.check", {}, "user:1")
+    barrier = threading.Barrier(4)
+    got: list[int] = []
+
+    def click() -> None:
+        with app.app_context():
+            barrier.wait()
+            got.append(submit("jobs.check", key=key))
+
+    clicks = [threading.Thread(target=click) for _ in range(4)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+    assert len(got) == 4 and len(set(got)) == 1
+    assert db.session.scalars(select(Job.id)).all() == [got[0]]
+
+
 def test_the_key_is_unique_among_unfinished_jobs_in_the_database_itself(app, woken):
     key = "jobs.check:same"
     submit("jobs.check", key=key)
