@@ -11,10 +11,11 @@ PG_URL ?= $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),postgresql
 
 .PHONY: run test setup assets browser migrate demo lint test-sqlite test-postgres clean
 
+# The web server (gunicorn) and one job worker, under a small supervisor: Ctrl+C stops both.
 run: setup migrate
 	$(BIN)/relhealth demo
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	@echo "Serving on http://127.0.0.1:5000 with one job worker (Ctrl+C stops both)"
+	$(PY) scripts/run.py
 
 setup: $(STAMP) $(ASSETS)
 

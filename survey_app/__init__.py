@@ -21,6 +21,7 @@ from survey_app.config import Config
 from survey_app.extensions import csrf, db, migrate
 from survey_app.logging_redaction import redact
 from survey_app.services import MAX_ID
+from survey_app.services.jobs import init_app as init_job_queue
 from survey_app.services.mailing import check_mail_config
 from survey_app.web import (
     access,
@@ -31,6 +32,7 @@ from survey_app.web import (
     dashboard,
     downloads,
     errors,
+    jobs,
     pages,
     survey,
 )
@@ -60,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    init_job_queue(app)  # huey (SQLite file or Redis): wakes workers when a job is committed
     auth.init_app(app)  # Flask-Login: sessions, user loader, the way to the sign-in page
     access.init_app(app)  # every request: the view's declared access, before the CSRF check
     csrf.init_app(app)
@@ -77,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)  # /dashboard (managers)
     app.register_blueprint(api.bp)  # /api/v1 (read-only JSON, bearer tokens)
     app.register_blueprint(api.tokens_bp)  # /account/api-tokens (any signed-in account)
+    app.register_blueprint(jobs.bp)  # /jobs/<id>: progress pages (whoever asked, and admins)
     access.public(pages.bp)
     access.public(survey.bp)  # respondents have no account
     errors.init_app(app)

@@ -92,3 +92,14 @@ class Config:
         # One click sends at most this many messages, at most this many a minute (0: no limit).
         self.MAIL_BATCH_SIZE = _int("MAIL_BATCH_SIZE", 200)
         self.MAIL_MAX_PER_MINUTE = _int("MAIL_MAX_PER_MINUTE", 600)
+        # Background jobs (survey_app.services.jobs). The queue only wakes workers: an SQLite
+        # file in the instance folder, or Redis when REDIS_URL is set (several hosts). Jobs and
+        # their state live in the database: a worker holds a job's lease for this long and
+        # renews it while it runs; a lease that runs out is taken back and the job resumed.
+        self.REDIS_URL = os.environ.get("REDIS_URL", "")
+        self.JOB_QUEUE_NAME = os.environ.get("JOB_QUEUE_NAME", "relhealth")
+        self.JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 60)
+        # A job whose worker stopped this many times (killed, out of memory ...) fails.
+        self.JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
+        # Run each job in the process that starts it, at once (tests only: no worker needed).
+        self.JOB_QUEUE_IMMEDIATE = _bool("JOB_QUEUE_IMMEDIATE", False)

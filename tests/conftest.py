@@ -100,6 +100,9 @@ def make_app(database_url: str, instance: Path, **overrides: Any):
         "SECRET_KEY": TEST_SECRET,
         "PUBLIC_BASE_URL": "http://survey.test",
         "SERVER_NAME": None,
+        # Jobs run in the process that starts them, at once (tests/test_jobs_worker.py runs
+        # real workers with a real queue).
+        "JOB_QUEUE_IMMEDIATE": True,
     }
     config.update(overrides)
     os.environ["RELHEALTH_INSTANCE_PATH"] = str(instance)

@@ -91,6 +91,12 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     # each account's API tokens
     "api_tokens.index": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
     "api_tokens.revoke": {"POST": (302, 400, 400, 400)},
+    # background jobs: a job's pages are its requester's and admins' (anyone else: 404); the
+    # recompute page starts one (admins)
+    "jobs.show": {"GET": (302, 404, 404, 404)},
+    "jobs.status": {"GET": (302, 404, 404, 404)},
+    "jobs.retry": {"POST": (302, 400, 400, 400)},
+    "jobs.recompute": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
     # admin pages
     "imports.upload": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
     # survey administration (an unknown relationship, wave or instrument version is 404); the

@@ -5,6 +5,7 @@ from survey_app.models.api_token import ApiToken
 from survey_app.models.auth import SignInAttempt
 from survey_app.models.base import Base, IllegalTransition
 from survey_app.models.instrument import InstrumentVersion
+from survey_app.models.job import JOB_STATES, UNFINISHED_STATES, Job
 from survey_app.models.relationship import SIDES, Party, Relationship, ServiceArea
 from survey_app.models.response import Answer, Comment, Response
 from survey_app.models.results import RESULT_SCOPES, ResultTable
@@ -14,10 +15,12 @@ from survey_app.models.wave import ROLE_LEVELS, WAVE_STATES, Draft, Invitation, 
 __all__ = [
     "ACTION_STATUSES",
     "ALERT_SIDES",
+    "JOB_STATES",
     "ROLES",
     "RESULT_SCOPES",
     "ROLE_LEVELS",
     "SIDES",
+    "UNFINISHED_STATES",
     "WAVE_STATES",
     "Action",
     "Answer",
@@ -30,6 +33,7 @@ __all__ = [
     "InstrumentVersion",
     "Invitation",
     "InvitationAddress",
+    "Job",
     "Party",
     "Relationship",
     "Response",

@@ -202,7 +202,11 @@ def score_closed_wave(wave: Wave) -> RecomputeSummary:
 
 
 def recompute(
-    relationship: Relationship, wave: Wave | None = None, **kwargs: Any
+    relationship: Relationship,
+    wave: Wave | None = None,
+    *,
+    through: Wave | None = None,
+    **kwargs: Any,
 ) -> RecomputeSummary:
     """Rebuild the stored results of a relationship's closed waves, replacing what is stored.
 
@@ -212,6 +216,10 @@ def recompute(
     wave : Wave, optional
         Rebuild this closed wave (and any later closed wave, whose status depends on it);
         every closed wave when omitted.
+    through : Wave, optional
+        Stop at this closed wave (the trends are then stored as of it): a long rebuild in
+        steps, each committed, as the ``results.recompute`` job does. The later waves keep
+        their stored results until their step.
     **kwargs
         Passed to :func:`~survey_app.services.results.compute_relationship` (e.g.
         ``answers_of`` to supply answers already in memory).
@@ -222,16 +230,26 @@ def recompute(
     """
     waves = closed_waves(relationship)
     k = min_cell_size()
-    if wave is None:
+    for named in (wave, through):
+        if named is None:
+            continue
+        if named.relationship_id != relationship.id:
+            raise ServiceError(f"wave {named.label!r} is not a wave of {relationship.name!r}")
+        if named.state != "closed":
+            raise ServiceError(
+                f"wave {named.label!r} is {named.state}; only closed waves have results"
+            )
+    if through is not None:
+        waves = waves[: waves.index(through) + 1]
+    if wave is None and through is None:
         db.session.execute(
             delete(ResultTable).where(ResultTable.relationship_id == relationship.id)
         )
-        return _rebuild(relationship, waves, 0, k=k, **kwargs)
-    if wave.relationship_id != relationship.id:
-        raise ServiceError(f"wave {wave.label!r} is not a wave of {relationship.name!r}")
-    if wave.state != "closed":
-        raise ServiceError(f"wave {wave.label!r} is {wave.state}; only closed waves have results")
-    return _rebuild(relationship, waves, waves.index(wave), k=k, **kwargs)
+    if wave is not None and wave not in waves:
+        assert through is not None
+        raise ServiceError(f"wave {wave.label!r} comes after wave {through.label!r}")
+    start = 0 if wave is None else waves.index(wave)
+    return _rebuild(relationship, waves, start, k=k, **kwargs)
 
 
 def stored_rows(name: str, relationship: Relationship, waves: Sequence[Wave] | None = None):

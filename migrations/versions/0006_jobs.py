@@ -1,0 +1,63 @@
+"""Background jobs: their state, progress, lease and outcome (the queue only wakes workers).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-03 03:23:15.802542
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('parameters', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('progress_done', sa.Integer(), nullable=False),
+    sa.Column('progress_total', sa.Integer(), nullable=True),
+    sa.Column('message', sa.String(length=300), nullable=True),
+    sa.Column('checkpoint', sa.JSON(), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('relationship_id', sa.Integer(), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=200), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('lease_owner', sa.String(length=200), nullable=True),
+    sa.Column('lease_expires_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('woken_at', sa.DateTime(), nullable=True),
+    sa.Column('started_at', sa.DateTime(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name=op.f('ck_jobs_state')),
+    sa.ForeignKeyConstraint(['relationship_id'], ['relationships.id'], name=op.f('fk_jobs_relationship_id_relationships'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_jobs_requested_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
+    )
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_jobs_relationship_id'), ['relationship_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_jobs_requested_by_id'), ['requested_by_id'], unique=False)
+        batch_op.create_index('ix_jobs_state_lease_expires_at', ['state', 'lease_expires_at'], unique=False)
+        batch_op.create_index('uq_jobs_unfinished_idempotency_key', ['idempotency_key'], unique=True, postgresql_where=sa.text("state IN ('queued', 'running')"), sqlite_where=sa.text("state IN ('queued', 'running')"))
+
+
+
+def downgrade():
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_index('uq_jobs_unfinished_idempotency_key', postgresql_where=sa.text("state IN ('queued', 'running')"), sqlite_where=sa.text("state IN ('queued', 'running')"))
+        batch_op.drop_index('ix_jobs_state_lease_expires_at')
+        batch_op.drop_index(batch_op.f('ix_jobs_requested_by_id'))
+        batch_op.drop_index(batch_op.f('ix_jobs_relationship_id'))
+
+    op.drop_table('jobs')

@@ -1,0 +1,106 @@
+"""The kinds of job the service runs: each one's ``run(ctx, **parameters)``, registered.
+
+``results.recompute``  rebuild a relationship's stored results (``relhealth recompute``), a few
+                       waves per committed step; a job taken back resumes after the last step
+``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
+                       jobs (``relhealth jobs check``) and that a job taken back resumes
+
+Add a kind here: a run function in the words of its capability, calling that capability's
+service functions, and one :func:`register` line.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from survey_app.database import write_transaction
+from survey_app.extensions import db
+from survey_app.models import Relationship, Wave
+from survey_app.services import ServiceError
+from survey_app.services.jobs.registry import register
+from survey_app.services.jobs.running import JobContext
+from survey_app.services.results import closed_waves, recompute
+
+#: Closed waves rebuilt per committed step of ``results.recompute``: about 0.6 s each for a
+#: 25,000-response wave here, so a step holds SQLite's write lock for a few seconds at most.
+WAVES_PER_STEP = 4
+#: The most steps and the longest pause ``jobs.check`` accepts.
+CHECK_MAX_STEPS = 10_000
+CHECK_MAX_PAUSE = 60.0
+
+
+def recompute_results(
+    ctx: JobContext, *, relationship_id: int, waves_per_step: int = WAVES_PER_STEP
+) -> dict[str, Any]:
+    """Rebuild the stored results of every closed wave of a relationship, and its trends.
+
+    Waves are rebuilt in time order, ``waves_per_step`` at a time; each step commits with a
+    checkpoint naming its last wave, and a resumed job starts after it. The stored results
+    are then those of :func:`survey_app.services.results.recompute` run in one go.
+    """
+    relationship = db.session.get(Relationship, relationship_id)
+    if relationship is None:
+        raise ServiceError("the relationship no longer exists")
+    if waves_per_step < 1:
+        raise ServiceError("waves_per_step must be at least 1")
+    name = relationship.name
+    waves = closed_waves(relationship)
+    ids, labels = [w.id for w in waves], [w.label for w in waves]
+    resume = ctx.resume_from or {}
+    start = ids.index(resume["through"]) + 1 if resume.get("through") in ids else 0
+    total = len(ids)
+    for first in range(start, total, waves_per_step):
+        last = min(first + waves_per_step, total) - 1
+        span = labels[first] if first == last else f"{labels[first]} to {labels[last]}"
+        ctx.progress(first, total, f"Rebuilding the results of {span}")
+        with write_transaction():
+            recompute(
+                db.session.get(Relationship, relationship_id),  # type: ignore[arg-type]
+                db.session.get(Wave, ids[first]),
+                through=db.session.get(Wave, ids[last]),
+            )
+            ctx.checkpoint({"through": ids[last]})
+    ctx.progress(total, total, "All closed waves rebuilt")
+    summary = (
+        f"Rebuilt the results of {total} closed wave{'s' if total != 1 else ''} of {name}"
+        if total
+        else f"{name} has no closed waves: there were no results to rebuild"
+    )
+    return {
+        "summary": summary,
+        "link": {
+            "endpoint": "dashboard.relationship",
+            "values": {"relationship_id": relationship_id},
+            "text": f"See the results of {name}",
+        },
+    }
+
+
+def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dict[str, Any]:
+    """Count to ``steps``, pausing ``pause`` seconds per step, committing a checkpoint after
+    each. The result says where each attempt started (``[0]``: in one go)."""
+    if not 1 <= steps <= CHECK_MAX_STEPS or not 0 <= pause <= CHECK_MAX_PAUSE:
+        raise ServiceError(
+            f"a check counts 1 to {CHECK_MAX_STEPS:,} steps with pauses of 0 to "
+            f"{CHECK_MAX_PAUSE:g} seconds"
+        )
+    resume = ctx.resume_from or {}
+    done = int(resume.get("done", 0))
+    starts = [*resume.get("starts", []), done]
+    for step in range(done, steps):
+        ctx.progress(step, steps, f"Step {step + 1} of {steps}")
+        time.sleep(pause)
+        with write_transaction():
+            ctx.checkpoint({"done": step + 1, "starts": starts})
+    ctx.progress(steps, steps, "Done")
+    return {
+        "summary": f"A worker counted to {steps} in {len(starts)} attempt(s)",
+        "starts": starts,
+    }
+
+
+register(
+    "results.recompute", run=recompute_results, title="Recompute results", counts="waves rebuilt"
+)
+register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")

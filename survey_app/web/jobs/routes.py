@@ -1,0 +1,150 @@
+"""``/jobs``: a job's progress page (and its JSON for polling), "Try again", and the page that
+starts a recompute of a relationship's results.
+
+A job is shown only to the person who asked for it and to admins; to anyone else it does not
+exist (404). GET pages never change anything: reloading a progress page starts nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from survey_app.database import write_transaction
+from survey_app.extensions import db
+from survey_app.models import Job, Relationship
+from survey_app.services import ServiceError
+from survey_app.services.jobs import (
+    idempotency_key,
+    job_kind,
+    retry_job,
+    unfinished_job,
+    visible_job,
+)
+from survey_app.web.access import requires, signed_in
+from survey_app.web.jobs.starting import start_job
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+signed_in(bp)  # and then: only the job's requester, or an admin (visible_job)
+
+#: How often an unfinished job's page reloads itself while auto-refresh is on.
+REFRESH_SECONDS = 5
+
+
+def _actor() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def job_or_404(job_id: int) -> Job:
+    job = visible_job(job_id, _actor())
+    if job is None:
+        abort(404)
+    return job
+
+
+def when(moment: datetime | None) -> str | None:
+    """``3 December 2026 at 14:05:09 UTC`` (the jobs table keeps UTC)."""
+    if moment is None:
+        return None
+    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M:%S} UTC"
+
+
+def result_link(job: Job) -> dict[str, str] | None:
+    """The outcome's link (``href``, ``text``), when the job's result names a page."""
+    link = (job.result or {}).get("link")
+    if not isinstance(link, dict):
+        return None
+    try:
+        href = url_for(str(link.get("endpoint")), **dict(link.get("values") or {}))
+    except (BuildError, TypeError, ValueError):
+        return None
+    return {"href": href, "text": str(link.get("text") or "See the outcome")}
+
+
+def progress_text(job: Job) -> str | None:
+    """``3 of 40 waves rebuilt`` (``None`` before the job has said how much there is)."""
+    if job.progress_total is None:
+        return None
+    try:
+        counts = job_kind(job.kind).counts
+    except ServiceError:  # a kind no longer in the service (an old job)
+        counts = "done"
+    return f"{job.progress_done:,} of {job.progress_total:,} {counts}"
+
+
+@bp.get("/<int:job_id>")
+def show(job_id: int) -> str:
+    job = job_or_404(job_id)
+    refresh = request.args.get("refresh") != "off" and not job.finished
+    return render_template(
+        "jobs/show.html",
+        job=job,
+        refresh=refresh,
+        refresh_on=request.args.get("refresh") != "off",
+        refresh_seconds=REFRESH_SECONDS,
+        progress=progress_text(job),
+        link=result_link(job),
+        when=when,
+    )
+
+
+@bp.get("/<int:job_id>.json")
+def status(job_id: int) -> dict[str, Any]:
+    """The job's state for a script that polls it."""
+    job = job_or_404(job_id)
+    link = result_link(job)
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "title": job.title,
+        "state": job.state,
+        "state_text": job.state_text,
+        "progress": {
+            "done": job.progress_done,
+            "total": job.progress_total,
+            "message": job.message,
+            "text": progress_text(job),
+        },
+        "summary": (job.result or {}).get("summary"),
+        "link": link["href"] if link else None,
+        "error": job.error,
+        "attempts": job.attempts,
+        "updated_at": (job.updated_at or job.created_at).isoformat() + "Z",
+    }
+
+
+@bp.post("/<int:job_id>/retry")
+def retry(job_id: int) -> Response:
+    """Queue a failed job again (it resumes from its last checkpoint); for any other job,
+    e.g. a second click, only go to its page."""
+    job = job_or_404(job_id)
+    with write_transaction():
+        target = retry_job(job, actor=_actor()).id
+    return redirect(url_for("jobs.show", job_id=target), 303)
+
+
+@bp.route("/recompute/<int:relationship_id>", methods=["GET", "POST"])
+@requires("admin")
+def recompute(relationship_id: int) -> Response | str:
+    """Rebuild a relationship's stored results in the background (``relhealth recompute``)."""
+    relationship = db.session.get(Relationship, relationship_id)
+    if relationship is None:
+        abort(404)
+    parameters = {"relationship_id": relationship.id}
+    key = idempotency_key("results.recompute", parameters)  # one at a time, whoever asks
+    if request.method == "POST":
+        return start_job(
+            "results.recompute",
+            parameters,
+            title=f"Recompute the results of {relationship.name}",
+            relationship=relationship,
+            key=key,
+        )
+    return render_template(
+        "jobs/recompute.html", relationship=relationship, running=unfinished_job(key)
+    )

@@ -1,0 +1,223 @@
+"""A job's progress page, its JSON, "Try again", who may see it, and POST → redirect → GET:
+two clicks start one job, and reloading a page starts nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select, update
+
+from survey_app.database import write_transaction
+from survey_app.extensions import db
+from survey_app.models import AuditEvent, Job, User
+from survey_app.services import jobs
+from survey_app.services.accounts.sign_in import ensure_user
+from tests.conftest import csrf_token
+
+PASSWORD = "jobs pages passphrase"
+
+
+def sign_in(app, role: str, name: str = ""):  # type: ignore[no-untyped-def]
+    """A test client signed in with a fresh account of ``role``."""
+    client = app.test_client()
+    email = f"{role}{name}.jobs@council.example"
+    ensure_user(email, f"Jobs {role}{name}", role, PASSWORD)
+    db.session.commit()
+    page = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
+              "password": PASSWORD},
+    )  # fmt: skip
+    assert response.status_code == 302
+    return client
+
+
+def user(role: str, name: str = "") -> User:
+    found = db.session.scalar(
+        select(User).where(User.email == f"{role}{name}.jobs@council.example")
+    )
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def woken(app, monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """Wake-ups are recorded, and no job runs."""
+    sent: list[int] = []
+    monkeypatch.setattr(jobs.job_queue(app), "wake", lambda ids: sent.extend(ids))
+    return sent
+
+
+def job_with(requested_by: User | None, **values) -> int:  # type: ignore[no-untyped-def]
+    with write_transaction():
+        job_id = jobs.submit_job("jobs.check", {"steps": 1}, requested_by=requested_by).id
+        if values:
+            db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+    return job_id
+
+
+def text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+def count_rows() -> tuple[int, int]:
+    db.session.rollback()
+    return (
+        db.session.scalar(select(func.count()).select_from(Job)),
+        db.session.scalar(select(func.count()).select_from(AuditEvent)),
+    )
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def test_a_running_job_shows_how_far_it_has_got_and_refreshes_until_told_not_to(app, woken):
+    manager = sign_in(app, "manager")
+    job_id = job_with(
+        user("manager"),
+        state="running",
+        progress_done=312,
+        progress_total=20000,
+        message="Sending invitations to Contact centre",
+    )
+    page = text(manager.get(f"/jobs/{job_id}"))
+    assert "In progress" in page and "Sending invitations to Contact centre" in page
+    assert '<label for="job-progress">312 of 20,000 steps done</label>' in page
+    assert re.search(r'<progress id="job-progress"[^>]* max="20000" value="312">', page)
+    assert '<meta http-equiv="refresh" content="5">' in page
+    assert f'href="/jobs/{job_id}?refresh=off">Stop updating the page automatically' in page
+    quiet = text(manager.get(f"/jobs/{job_id}?refresh=off"))
+    assert 'http-equiv="refresh"' not in quiet
+    assert f'<a class="govuk-link" href="/jobs/{job_id}">update it every 5 seconds</a>' in quiet
+
+
+def test_a_job_of_a_kind_the_service_no_longer_has_still_shows(app, woken):
+    admin = sign_in(app, "admin")
+    job_id = job_with(user("admin"), kind="retired.kind", progress_done=1, progress_total=2)
+    assert "1 of 2 done" in text(admin.get(f"/jobs/{job_id}"))
+
+
+def test_a_queued_job_says_it_is_waiting(app, woken):
+    admin = sign_in(app, "admin")
+    page = text(admin.get(f"/jobs/{job_with(user('admin'))}"))
+    assert "Waiting to start" in page and "Waiting for a worker to start this job." in page
+    assert "of 1 steps done" not in page  # no figures before the job gives them
+
+
+def test_a_finished_job_shows_its_outcome_with_a_link_and_stops_refreshing(app, factory, woken):
+    admin = sign_in(app, "admin")
+    rel_id = factory.relationship().id
+    job_id = job_with(
+        user("admin"),
+        state="succeeded",
+        result={
+            "summary": "Rebuilt the results of 4 closed waves",
+            "link": {"endpoint": "dashboard.relationship", "values": {"relationship_id": rel_id},
+                     "text": "See the results"},
+        },
+    )  # fmt: skip
+    page = text(admin.get(f"/jobs/{job_id}"))
+    assert "govuk-panel" in page and "Rebuilt the results of 4 closed waves" in page
+    assert f'<a class="govuk-link" href="/dashboard/{rel_id}/">See the results</a>' in page
+    assert 'http-equiv="refresh"' not in page
+
+
+def test_a_failed_job_shows_its_error_and_try_again_runs_it_again(app):
+    reviewer = sign_in(app, "reviewer")
+    job_id = job_with(
+        user("reviewer"), state="failed", error="The mail server <b>refused</b> the connection"
+    )
+    page = text(reviewer.get(f"/jobs/{job_id}"))
+    assert "The job did not finish" in page
+    assert "The mail server &lt;b&gt;refused&lt;/b&gt; the connection" in page
+    assert f'action="/jobs/{job_id}/retry"' in page and "Try again" in page
+    response = reviewer.post(f"/jobs/{job_id}/retry", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 303 and response.location == f"/jobs/{job_id}"
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    assert job.state == "succeeded"  # retried, and run at once (the tests' immediate queue)
+    again = reviewer.post(f"/jobs/{job_id}/retry", data={"csrf_token": csrf_token(page)})
+    assert again.status_code == 303  # a second click only goes to the page
+    retried = select(func.count()).where(AuditEvent.action == "job.retried")
+    assert db.session.scalar(retried) == 1
+
+
+def test_the_json_says_the_same_as_the_page(app, woken):
+    manager = sign_in(app, "manager")
+    job_id = job_with(user("manager"), state="running", progress_done=3, progress_total=40)
+    payload = manager.get(f"/jobs/{job_id}.json").get_json()
+    assert payload["state"] == "running" and payload["state_text"] == "In progress"
+    assert payload["progress"] == {
+        "done": 3, "total": 40, "message": None, "text": "3 of 40 steps done",
+    }  # fmt: skip
+    assert payload["link"] is None and payload["error"] is None
+
+
+# ----------------------------------------------------------------------------- who may see it
+
+
+def test_only_the_requester_and_admins_may_see_a_job(app, woken):
+    owner = sign_in(app, "manager")
+    other = sign_in(app, "manager", "2")
+    admin = sign_in(app, "admin")
+    job_id = job_with(user("manager"), state="failed", error="x")
+    for path in (f"/jobs/{job_id}", f"/jobs/{job_id}.json"):
+        assert owner.get(path).status_code == 200
+        assert admin.get(path).status_code == 200
+        assert other.get(path).status_code == 404
+    token = csrf_token(text(other.get("/")))  # the sign-out form carries one
+    before = count_rows()
+    assert other.post(f"/jobs/{job_id}/retry", data={"csrf_token": token}).status_code == 404
+    assert count_rows() == before and db.session.get(Job, job_id).state == "failed"
+    cli_job = job_with(None)  # started from the command line: admins only
+    assert admin.get(f"/jobs/{cli_job}").status_code == 200
+    assert owner.get(f"/jobs/{cli_job}").status_code == 404
+
+
+# ----------------------------------------------------------------------------- POST → redirect → GET
+
+
+def test_two_identical_posts_start_one_job_and_reloading_its_page_starts_nothing(
+    app, factory, woken
+):
+    admin = sign_in(app, "admin")
+    rel = factory.relationship()
+    rel_id, rel_name = rel.id, rel.name
+    path = f"/jobs/recompute/{rel_id}"
+    form = text(admin.get(path))
+    assert "Recompute the results" in form and "already started" not in form
+    first = admin.post(path, data={"csrf_token": csrf_token(form)})
+    second = admin.post(path, data={"csrf_token": csrf_token(form)})
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location
+    (job,) = db.session.scalars(select(Job)).all()
+    assert first.location == f"/jobs/{job.id}" and woken == [job.id]
+    assert job.title == f"Recompute the results of {rel_name}"
+    assert (job.kind, job.parameters, job.relationship_id) == (
+        "results.recompute", {"relationship_id": rel_id}, rel_id,
+    )  # fmt: skip
+    assert f'href="/jobs/{job.id}">See how far it has got' in text(admin.get(path))
+    before = count_rows()
+    for _ in range(3):
+        assert admin.get(f"/jobs/{job.id}").status_code == 200
+        assert admin.get(f"/jobs/{job.id}.json").status_code == 200
+    assert count_rows() == before and woken == [job.id]
+
+
+def test_a_recompute_started_from_its_page_runs_and_links_to_the_results(app, factory):
+    admin = sign_in(app, "admin")
+    rel = factory.relationship()
+    rel_id, rel_name = rel.id, rel.name
+    path = f"/jobs/recompute/{rel_id}"
+    response = admin.post(path, data={"csrf_token": csrf_token(text(admin.get(path)))})
+    page = text(admin.get(response.location))
+    assert "Done" in page and "has no closed waves" in page
+    assert f'href="/dashboard/{rel_id}/">See the results of {rel_name}</a>' in page
+
+
+def test_a_job_page_for_an_unknown_relationship_or_job_is_not_found(app):
+    admin = sign_in(app, "admin")
+    assert admin.get("/jobs/recompute/999999").status_code == 404
+    assert admin.get("/jobs/999999").status_code == 404

@@ -1,0 +1,226 @@
+"""Real workers: ``relhealth worker`` processes on each queue back-end (huey on an SQLite file
+in the instance folder, and on Redis at ``REDIS_URL`` or 127.0.0.1:6379), a worker killed
+with SIGKILL mid-job whose job a restarted worker resumes, and ``scripts/run.py`` (``make
+run``) starting gunicorn and a worker and stopping both on Ctrl-C.
+
+The workers are started exactly as ``make run`` starts them: the ``relhealth worker`` console
+script, with the service's environment variables pointing at this run's database and instance
+folder. Redis queues get a name unique to the run, and are emptied afterwards. Without Redis
+the Redis cases are skipped, or fail when ``REQUIRE_REDIS`` is set (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import redis
+from sqlalchemy import select
+
+from survey_app.database import write_transaction
+from survey_app.extensions import db
+from survey_app.models import Job
+from survey_app.models.job import utcnow
+from survey_app.services import jobs
+from survey_app.services.accounts.sign_in import ensure_user
+from tests.conftest import TEST_SECRET, csrf_token
+
+ROOT = Path(__file__).resolve().parents[1]
+RELHEALTH = str(Path(sys.executable).with_name("relhealth"))
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+#: Seconds a worker may take to start (the machine is shared) and a job to finish.
+PATIENCE = 90
+
+pytestmark = pytest.mark.slow
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue(request, app) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The app's queue made real (not immediate) on one back-end; the workers' environment."""
+    redis_url = ""
+    if request.param == "redis":
+        if not redis_answers(REDIS_URL):
+            if os.environ.get("REQUIRE_REDIS"):
+                pytest.fail(f"Redis does not answer at {REDIS_URL} (REQUIRE_REDIS is set)")
+            pytest.skip(f"Redis does not answer at {REDIS_URL}")
+        redis_url = REDIS_URL
+    name = f"relhealth-test-{secrets.token_hex(6)}"
+    app.config.update(JOB_QUEUE_IMMEDIATE=False, JOB_QUEUE_NAME=name, REDIS_URL=redis_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "RELHEALTH_INSTANCE_PATH": app.instance_path,
+        "SECRET_KEY": TEST_SECRET,
+        "REDIS_URL": redis_url,
+        "JOB_QUEUE_NAME": name,
+        "JOB_QUEUE_IMMEDIATE": "0",
+        "JOB_LEASE_SECONDS": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    yield env
+    jobs.job_queue(app).huey.storage.flush_all()  # this run's queue only (its own name)
+
+
+@pytest.fixture
+def spawn(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:  # type: ignore[type-arg]
+    """Start a process with its output in a log file; whatever is still running at the end
+    is killed (and its log shown if the test failed)."""
+    started: list[tuple[subprocess.Popen, Path]] = []  # type: ignore[type-arg]
+
+    def start(command: list[str], env: dict[str, str], name: str) -> subprocess.Popen:  # type: ignore[type-arg]
+        log = tmp_path / f"{name}.log"
+        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+            )
+        started.append((process, log))
+        return process
+
+    yield start
+    for process, log in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def worker(spawn, env: dict[str, str], name: str = "worker") -> subprocess.Popen:  # type: ignore[no-untyped-def, type-arg]
+    return spawn([RELHEALTH, "worker", "--threads", "2"], env, name)
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = PATIENCE) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def job_row(job_id: int) -> Job:
+    db.session.rollback()  # a fresh read: never hold a snapshot the worker must wait for
+    job = db.session.get(Job, job_id)
+    assert job is not None
+    db.session.refresh(job)
+    return job
+
+
+def stop(process: subprocess.Popen, how: signal.Signals = signal.SIGINT) -> int:  # type: ignore[type-arg]
+    process.send_signal(how)
+    return process.wait(30)
+
+
+def start_recompute_from_its_page(app, factory) -> int:  # type: ignore[no-untyped-def]
+    """An admin starts a recompute of a relationship with two closed waves: the job's id."""
+    rel = factory.relationship()
+    rel_id = rel.id
+    factory.wave(rel, "2024-Q1", state="closed")
+    factory.wave(rel, "2024-Q2", state="closed")
+    ensure_user("admin.worker@council.example", "Worker admin", "admin", "worker passphrase 1")
+    db.session.commit()
+    client = app.test_client()
+    form = client.get("/sign-in").get_data(as_text=True)
+    client.post(
+        "/sign-in",
+        data={"csrf_token": csrf_token(form), "email": "admin.worker@council.example",
+              "password": "worker passphrase 1"},
+    )  # fmt: skip
+    page = client.get(f"/jobs/recompute/{rel_id}").get_data(as_text=True)
+    started = client.post(f"/jobs/recompute/{rel_id}", data={"csrf_token": csrf_token(page)})
+    return int(started.location.rsplit("/", 1)[1])
+
+
+def test_real_workers_run_jobs_and_one_killed_mid_job_is_resumed_by_the_next(
+    app, factory, queue, spawn
+):
+    # A recompute started from its page waits in the queue until a worker starts.
+    recompute = start_recompute_from_its_page(app, factory)
+    assert job_row(recompute).state == "queued"
+    first = worker(spawn, queue, "first-worker")
+    wait_for(lambda: job_row(recompute).finished, "the worker to finish the recompute")
+    job = job_row(recompute)
+    assert (job.state, job.progress_done, job.progress_total) == ("succeeded", 2, 2)
+
+    # A long job: 30 steps, a tenth of a second each, committed one by one; killed mid-way.
+    with write_transaction():
+        job_id = jobs.submit_job("jobs.check", {"steps": 30, "pause": 0.1}).id
+    wait_for(lambda: (job_row(job_id).checkpoint or {}).get("done", 0) >= 5, "5 steps done")
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    killed = job_row(job_id)
+    done_at_kill = killed.checkpoint["done"]
+    assert killed.state == "running" and killed.lease_owner.split(":")[1] == str(first.pid)
+    assert done_at_kill < 30
+
+    # Its lease runs out (2 s, no heartbeat any more); the next worker takes the job back.
+    wait_for(lambda: job_row(job_id).lease_expires_at < utcnow(), "the lease to run out", 10)
+    second = worker(spawn, queue, "second-worker")
+    wait_for(lambda: job_row(job_id).finished, "the restarted worker to finish the job")
+    job = job_row(job_id)
+    assert job.state == "succeeded" and job.attempts == 2
+    starts = job.result["starts"]
+    assert starts[0] == 0 and starts[1] >= done_at_kill  # resumed, not started again
+    assert (job.progress_done, job.progress_total) == (30, 30)
+    assert stop(second) == 0  # Ctrl-C: a clean stop, nothing left running
+    assert db.session.scalars(select(Job).where(Job.state == "running")).all() == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+
+
+def test_make_run_serves_and_works_and_ctrl_c_stops_everything(app, spawn, tmp_path):
+    app.config.update(JOB_QUEUE_IMMEDIATE=False)  # the SQLite queue in the instance folder
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "RELHEALTH_INSTANCE_PATH": app.instance_path,
+        "SECRET_KEY": TEST_SECRET,
+        "REDIS_URL": "",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    supervisor = spawn([sys.executable, "scripts/run.py", "--threads", "1"], env, "run")
+
+    def serving() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:  # noqa: S310
+                return r.status == 200
+        except OSError:
+            assert supervisor.poll() is None, "scripts/run.py stopped"
+            return False
+
+    wait_for(serving, "gunicorn to answer")
+    with write_transaction():
+        job_id = jobs.submit_job("jobs.check", {"steps": 2}).id
+    wait_for(lambda: job_row(job_id).state == "succeeded", "the worker to run a job")
+    children = _children(supervisor.pid)
+    assert len(children) >= 3  # the worker, gunicorn's arbiter and its one web worker
+    assert stop(supervisor, signal.SIGINT) == 0
+    wait_for(lambda: not any(psutil.pid_exists(c) for c in children), "every child to stop", 20)
