@@ -52,6 +52,7 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import Draft, Invitation, InvitationAddress, User, Wave
 from survey_app.services import ServiceError, audit
+from survey_app.services.formula_guard import neutralise
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.invitations import hash_token, new_token
 
@@ -60,7 +61,6 @@ MESSAGES_PER_CONNECTION = 100
 MAX_ERROR = 300
 #: How the reason for an address the server refused begins (see :attr:`SendReport.refused`).
 REFUSED = "refused by the mail server"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ================================================================================ settings
@@ -849,13 +849,8 @@ def _csv(rows: Iterator[Sequence[str]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(MAIL_MERGE_COLUMNS)
     for row in rows:
-        writer.writerow([_neutral(cell) for cell in row])
+        writer.writerow([neutralise(cell) for cell in row])  # CSV injection
     return out.getvalue()
-
-
-def _neutral(cell: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
