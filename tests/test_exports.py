@@ -393,7 +393,7 @@ def test_the_codebook_describes_every_column_of_every_table(history):
 def test_a_table_longer_than_a_sheet_continues_on_another_sheet(monkeypatch, tmp_path):
     from openpyxl import load_workbook
 
-    monkeypatch.setattr(exports.downloads, "XLSX_MAX_ROWS", 4)
+    monkeypatch.setattr(exports.writers, "XLSX_MAX_ROWS", 4)
     table = exports.Table(
         "scores", (exports.Column("n", "integer", "a count"),), [[i] for i in range(7)]
     )
