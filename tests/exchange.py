@@ -9,6 +9,7 @@ import io
 import uuid
 
 import numpy as np
+import pytest
 from sqlalchemy import insert, text
 
 from survey_app.extensions import db
@@ -106,6 +107,11 @@ def make_history(factory, *, labels=("2024-Q1", "2024-Q2")):
     factory.wave(rel, "2099-Q1", state="open")
     db.session.refresh(rel)  # loaded, so its id and name stay readable after a request
     return rel
+
+
+#: The ``history`` fixture (``make_history`` with the test's factory). A test module takes it
+#: by importing this name; its tests then ask for ``history``.
+history_fixture = pytest.fixture(make_history, name="history")
 
 
 def download_bytes(table: str, fmt: str, relationship, wave: str | None = None) -> bytes:

@@ -22,17 +22,12 @@ from tests.exchange import (
     HYPERLINK,
     SMALL_CELL_COMMENT,
     download_bytes,
-    make_history,
+    history_fixture,  # noqa: F401 (the history fixture)
     read_csv,
     signed_in_client,
 )
 
 # ----------------------------------------------------------------------------- a history
-
-
-@pytest.fixture
-def history(factory):
-    return make_history(factory)
 
 
 def finite_or_none(value):

@@ -29,15 +29,10 @@ from tests.exchange import (
     HYPERLINK,
     database_digest,
     download_bytes,
-    make_history,
+    history_fixture,  # noqa: F401 (the history fixture)
     read_csv,
     signed_in_client,
 )
-
-
-@pytest.fixture
-def history(factory):
-    return make_history(factory)
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
