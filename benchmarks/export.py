@@ -42,7 +42,6 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,21 +49,15 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._common import scratch_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 FULL_RESPONSES = 1_000_000
 WAVES = 50
-AREAS = [
-    "Core ICT infrastructure",
-    "Adult social care",
-    "Revenues",
-    "Contact centre",
-    "New projects",
-]
 NAME = "Benchmark Council — Benchmark Supplier"
 CSV_RATIO_TARGET = 2.0
 CSV_PEAK_TARGET_MB = 200.0
 XLSX_PEAK_TARGET_MB = 300.0
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def log(message: str) -> None:
@@ -111,6 +104,7 @@ def build_history(
     with app.app_context():
         from survey_app.extensions import db
         from survey_app.services import results
+        from survey_app.services.demo import AREAS
         from survey_app.services.instruments import frozen_instrument
         from survey_app.services.relationships import create_relationship
         from survey_app.services.waves import create_wave
@@ -416,36 +410,6 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
-
-
-@contextmanager
-def scratch_database(kind: str, workdir: Path, admin_url: str | None):
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'relhealth-export-bench.sqlite3'}"
-        return
-    import secrets
-
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    from survey_app.config import normalise_database_url
-
-    admin = make_url(
-        normalise_database_url(
-            admin_url or os.environ.get("DATABASE_URL", "") or DEFAULT_POSTGRES_URL
-        )
-    )
-    if admin.host not in ("127.0.0.1", "localhost", "::1", None):
-        raise SystemExit(f"refusing to use PostgreSQL at {admin.host!r}: only loopback is allowed")
-    name = f"relhealth_exportbench_{secrets.token_hex(6)}"
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

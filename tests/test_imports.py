@@ -15,22 +15,24 @@ from sqlalchemy import func, select
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Comment, Relationship, Response, ResultTable, Wave
 from survey_app.services import exports, results
-from survey_app.services.imports import FileRefused, ImportRejected, import_responses, period_of
+from survey_app.services.imports import (
+    FileRefused,
+    ImportRejected,
+    StaffListRejected,
+    import_responses,
+    period_of,
+)
+from survey_app.services.imports.spreadsheets import column_letter
 from survey_app.services.results import closed_waves
 from tests.conftest import _empty_tables, csrf_token
-from tests.test_exports import (
+from tests.exchange import (
     HYPERLINK,
     database_digest,
     download_bytes,
-    make_history,
+    history_fixture,  # noqa: F401 (the history fixture)
     read_csv,
     signed_in_client,
 )
-
-
-@pytest.fixture
-def history(factory):
-    return make_history(factory)
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
@@ -313,6 +315,32 @@ def test_a_file_that_is_not_a_responses_file_is_refused_clearly(history, case, d
         run_import(data, rel_id, name=name)
     assert any(message in p for p in caught.value.problems), caught.value.problems
     assert database_digest() == before
+
+
+def test_column_letters_are_those_a_spreadsheet_shows():
+    from openpyxl.utils import get_column_letter  # the spreadsheet library's own numbering
+
+    assert [column_letter(i) for i in range(18_278)] == [
+        get_column_letter(i + 1) for i in range(18_278)
+    ]
+
+
+def test_a_refusal_says_what_was_not_done_in_each_uploads_words():
+    rows = ImportRejected(["row 2, column side: is blank"], more=3, rows_checked=9)
+    assert str(rows).splitlines() == [
+        "Nothing was imported: 4 problems in 9 rows:",
+        "  row 2, column side: is blank",
+        "  ... and 3 more",
+    ]
+    assert rows.field_message == (
+        "The selected file has 4 problems: nothing was imported. Correct them and upload the "
+        "file again"
+    )
+    assert str(FileRefused("The file is empty")) == "Nothing was imported: The file is empty"
+    assert FileRefused("The file is empty").field_message == "The file is empty"
+    staff = StaffListRejected(["Row 2, column A (email): enter an email address"], rows_checked=1)
+    assert str(staff) == "Nobody was added: 1 problem in 1 row"
+    assert staff.field_message.startswith("The selected file has 1 problem: nobody was added.")
 
 
 def test_size_and_row_limits_are_enforced(app, history):

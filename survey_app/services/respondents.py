@@ -29,10 +29,9 @@ from survey_app.models import (
     Response,
     Wave,
 )
+from survey_app.services.codebook import DONT_KNOW
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.invitations import hash_token
-
-DONT_KNOW = "dk"
 
 
 class SurveyUnavailable(Exception):

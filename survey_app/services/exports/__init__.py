@@ -1,43 +1,49 @@
-"""Downloads of results and raw responses (CSV, XLSX, JSON, SPSS) with their codebook."""
+"""Downloads of results and raw responses (CSV, XLSX, JSON, SPSS) with their codebook.
 
+Rooms: ``scope`` (what a download covers), ``tables`` (a table, the results tables and the
+codebook table), ``responses`` (the raw responses table), ``writers`` (CSV, JSON, XLSX),
+``spss`` (``.sav``) and ``downloads`` (a download prepared and recorded). Columns are
+:class:`survey_app.services.codebook.Column`; "don't know" is written as
+:data:`~survey_app.services.codebook.DONT_KNOW`; text cells are guarded by
+:mod:`survey_app.services.formula_guard`.
+"""
+
+from survey_app.services.codebook import COLUMN_TYPES, DONT_KNOW, Column
 from survey_app.services.exports.downloads import (
-    CODEBOOK_COLUMNS,
-    COLUMN_TYPES,
-    DONT_KNOW,
     FORMATS,
     MEDIA_TYPES,
+    Download,
+    build_tables,
+    file_name,
+    prepare_download,
+    record_download,
+)
+from survey_app.services.exports.responses import (
+    comment_cells,
+    response_queries,
+    responses_columns,
+    responses_table,
+)
+from survey_app.services.exports.scope import (
+    Scope,
+    WaveRef,
+    downloadable_relationships,
+    export_scope,
+)
+from survey_app.services.exports.spss import dont_know_code, spss_names, write_sav
+from survey_app.services.exports.tables import (
+    CODEBOOK_COLUMNS,
     RELATIONSHIP_TABLES,
     RESULT_TABLES,
     TABLE_TITLES,
     TABLES,
     UNDESCRIBED,
-    XLSX_MAX_ROWS,
-    Column,
-    Download,
-    Scope,
     Table,
-    WaveRef,
-    build_tables,
-    closed_waves,
     codebook_rows,
     codebook_table,
-    comment_cells,
-    csv_chunks,
-    dont_know_code,
-    export_scope,
-    file_name,
-    json_chunks,
-    neutralise,
-    prepare_download,
-    record_download,
-    response_queries,
-    responses_columns,
-    responses_table,
     results_table,
-    spss_names,
-    write_sav,
-    write_xlsx,
 )
+from survey_app.services.exports.writers import XLSX_MAX_ROWS, csv_chunks, json_chunks, write_xlsx
 
 __all__ = [
     "CODEBOOK_COLUMNS",
@@ -57,16 +63,15 @@ __all__ = [
     "WaveRef",
     "XLSX_MAX_ROWS",
     "build_tables",
-    "closed_waves",
     "codebook_rows",
     "codebook_table",
     "comment_cells",
     "csv_chunks",
     "dont_know_code",
+    "downloadable_relationships",
     "export_scope",
     "file_name",
     "json_chunks",
-    "neutralise",
     "prepare_download",
     "record_download",
     "response_queries",

@@ -1,12 +1,21 @@
-"""Reading spreadsheets: historical responses and staff lists."""
+"""Reading uploaded spreadsheets: historical responses and staff lists.
 
+Rooms: ``spreadsheets`` (CSV/XLSX rows and the all-or-nothing refusal both uploads share),
+``response_rows`` (a responses file checked header first, then row by row), ``responses``
+(the import: checked rows stored, waves created, results computed) and ``staff_lists``.
+"""
+
+from survey_app.services.imports.response_rows import FileRefused, ImportRejected
 from survey_app.services.imports.responses import (
-    FileRefused,
-    ImportRejected,
     ImportReport,
     compute_results,
     import_responses,
     period_of,
+)
+from survey_app.services.imports.spreadsheets import (
+    MAX_PROBLEMS,
+    Rejected,
+    UnreadableFile,
     read_rows,
 )
 from survey_app.services.imports.staff_lists import (
@@ -20,12 +29,15 @@ from survey_app.services.imports.staff_lists import (
 
 __all__ = [
     "HEADERS",
+    "MAX_PROBLEMS",
     "FileRefused",
     "ImportRejected",
     "ImportReport",
+    "Rejected",
     "StaffListRejected",
     "StaffListReport",
     "StaffMember",
+    "UnreadableFile",
     "compute_results",
     "import_responses",
     "load_staff_list",

@@ -19,18 +19,24 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from sqlalchemy import func, insert, select
 
 from survey_app.extensions import db
 from survey_app.models import InvitationAddress, Party, ServiceArea, User, Wave
-from survey_app.services import ServiceError, audit
-from survey_app.services.imports.responses import FileRefused, read_rows
+from survey_app.services import audit
+from survey_app.services.imports.spreadsheets import (
+    Problems,
+    Rejected,
+    UnreadableFile,
+    cell_text,
+    column_letter,
+    read_rows,
+)
 
-MAX_PROBLEMS = 100
 MAX_ROWS = 100_000
 MAX_EMAIL = 254
 # The address forms a mail server accepts in practice, and nothing that could reach a header
@@ -48,26 +54,18 @@ HEADERS = {
 COLUMN_NAMES = {"email": "email", "party": "party", "service_area": "service area"}
 
 
-class StaffListRejected(ServiceError):
-    """The staff list was refused; ``problems`` names each bad row and column. Nothing was added."""
+class StaffListRejected(Rejected):
+    """The staff list was refused; ``problems`` names each bad row and column. Nothing was added.
 
-    def __init__(self, problems: list[str], *, more: int = 0, rows_checked: int = 0) -> None:
-        self.problems = problems
-        self.more = more
-        self.rows_checked = rows_checked
-        total = len(problems) + more
-        if rows_checked:
-            head = (
-                f"Nobody was added: {total} problem{'s' if total != 1 else ''} in "
-                f"{rows_checked:,} row{'s' if rows_checked != 1 else ''}"
-            )
-        else:
-            head = problems[0] if problems else "The staff list cannot be read"
-        super().__init__(head)
+    The message is its first line only: the page lists the problems.
+    """
 
-    @property
-    def total(self) -> int:
-        return len(self.problems) + self.more
+    outcome: ClassVar[str] = "Nobody was added"
+
+    def describe(self) -> str:
+        if self.rows_checked:
+            return self.counted()
+        return self.problems[0] if self.problems else "The staff list cannot be read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,23 +91,6 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().casefold())
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _shown(text: str, limit: int = 60) -> str:
     """A cell's text as quoted in a problem (cut short, control characters made visible)."""
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
@@ -123,28 +104,53 @@ def read_staff_list(
 
     Returns the people in file order and the names of the columns that were ignored.
     """
-
     try:
         _, rows = read_rows(source, filename)
         header_row = next(rows, None)
-    except FileRefused as refused:
-        raise StaffListRejected([refused.problems[0]]) from refused
+    except UnreadableFile as refused:
+        raise StaffListRejected([str(refused)]) from refused
     if header_row is None:
         raise StaffListRejected(["The file is empty"])
-    _, header = header_row
+    columns, ignored = _header(header_row[1])
+    checker = _Checker(wave, columns)
+    people: list[StaffMember] = []
+    try:
+        for number, cells in rows:
+            if not any(cell_text(c) for c in cells):
+                continue  # a blank row
+            checker.checked += 1
+            if checker.checked > MAX_ROWS:
+                raise StaffListRejected(
+                    [f"The file has more than {MAX_ROWS:,} people: split it into smaller lists"]
+                )
+            person = checker.person(number, cells)
+            if person is not None:
+                people.append(person)
+    except UnreadableFile as refused:
+        raise StaffListRejected([str(refused)]) from refused
+    problems = checker.problems
+    if problems:
+        raise StaffListRejected(problems.listed, more=problems.more, rows_checked=checker.checked)
+    if not people:
+        raise StaffListRejected(["The file has a header row but nobody in it"])
+    return people, tuple(ignored)
+
+
+def _header(cells: list[Any]) -> tuple[dict[str, int], list[str]]:
+    """Where each known column is (email, party, service area), and the ignored columns' names."""
     columns: dict[str, int] = {}
     ignored: list[str] = []
     problems: list[str] = []
-    for index, raw in enumerate(header):
-        name = _normal(_cell(raw))
+    for index, raw in enumerate(cells):
+        name = _normal(cell_text(raw))
         if not name:
             continue
         kind = next((k for k, names in HEADERS.items() if name in names), None)
         if kind is None:
-            ignored.append(_cell(raw))
+            ignored.append(cell_text(raw))
         elif kind in columns:
             problems.append(
-                f"Row 1: columns {_column_letter(columns[kind])} and {_column_letter(index)} "
+                f"Row 1: columns {column_letter(columns[kind])} and {column_letter(index)} "
                 f"are both the {COLUMN_NAMES[kind]} column: keep one"
             )
         else:
@@ -157,114 +163,102 @@ def read_staff_list(
             )
     if problems:
         raise StaffListRejected(problems)
+    return columns, ignored
 
-    relationship = wave.relationship
-    parties: dict[str, Party] = {}
-    for party in relationship.parties:
-        parties[_normal(party.name)] = party
-        parties[party.side] = party
-    areas: dict[str, ServiceArea] = {}
-    for area in relationship.service_areas:
-        areas[_normal(area.name)] = area
-        areas[_normal(area.key)] = area
-    party_names = " or ".join(f"‘{p.name}’" for p in relationship.parties)
-    area_names = ", ".join(f"‘{a.name}’" for a in relationship.service_areas)
-    existing = {
-        email.casefold()
-        for email in db.session.scalars(
-            select(InvitationAddress.email).where(InvitationAddress.wave_id == wave.id)
-        )
-    }
 
-    people: list[StaffMember] = []
-    seen: dict[str, int] = {}
-    count = more = checked = 0
+@dataclass
+class _Checker:
+    """Checks each row of a staff list against the wave's relationship and address list."""
 
-    def problem(text: str) -> None:
-        nonlocal count, more
-        count += 1
-        if count <= MAX_PROBLEMS:
-            problems.append(text)
+    wave: Wave
+    columns: dict[str, int]
+    problems: Problems = field(default_factory=Problems)
+    checked: int = 0
+    #: casefolded address -> the row it was first on
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        relationship = self.wave.relationship
+        self.parties: dict[str, Party] = {}
+        for party in relationship.parties:
+            self.parties[_normal(party.name)] = party
+            self.parties[party.side] = party
+        self.areas: dict[str, ServiceArea] = {}
+        for area in relationship.service_areas:
+            self.areas[_normal(area.name)] = area
+            self.areas[_normal(area.key)] = area
+        self.party_names = " or ".join(f"‘{p.name}’" for p in relationship.parties)
+        self.area_names = ", ".join(f"‘{a.name}’" for a in relationship.service_areas)
+        self.on_list = {
+            email.casefold()
+            for email in db.session.scalars(
+                select(InvitationAddress.email).where(InvitationAddress.wave_id == self.wave.id)
+            )
+        }
+
+    def person(self, number: int, cells: list[Any]) -> StaffMember | None:
+        """The person on row ``number``, or None (with the row's problems noted)."""
+        values = {
+            kind: cell_text(cells[i]) if i < len(cells) else "" for kind, i in self.columns.items()
+        }
+        email = self.email(number, values["email"])
+        party = self.party(number, values["party"])
+        area_ok, area = self.area(number, values.get("service_area", ""))
+        if email is None or party is None or not area_ok:
+            return None
+        return StaffMember(number, email, party, area)
+
+    def where(self, number: int, kind: str) -> str:
+        return f"Row {number}, column {column_letter(self.columns[kind])} ({COLUMN_NAMES[kind]})"
+
+    def email(self, number: int, email: str) -> str | None:
+        if email.lower().startswith("mailto:"):
+            email = email[7:]
+        folded = email.casefold()
+        if not email:
+            problem = "enter an email address"
+        elif len(email) > MAX_EMAIL or not EMAIL.match(email):
+            problem = (
+                f"‘{_shown(email)}’ is not an email address in the correct format, like "
+                "name@example.com"
+            )
+        elif folded in self.seen:
+            problem = f"{email} is also on row {self.seen[folded]}"
+        elif folded in self.on_list:
+            problem = f"{email} is already on this wave's address list"
         else:
-            more += 1
+            self.seen[folded] = number
+            return email
+        self.problems.add(f"{self.where(number, 'email')}: {problem}")
+        return None
 
-    def where(number: int, kind: str) -> str:
-        return f"Row {number}, column {_column_letter(columns[kind])} ({COLUMN_NAMES[kind]})"
+    def party(self, number: int, text: str) -> Party | None:
+        party = self.parties.get(_normal(text)) if text else None
+        if not text:
+            self.problems.add(f"{self.where(number, 'party')}: enter the party, {self.party_names}")
+        elif party is None:
+            self.problems.add(
+                f"{self.where(number, 'party')}: ‘{_shown(text)}’ is not a party of this "
+                f"relationship: use {self.party_names}, or the side (client or supplier)"
+            )
+        return party
 
-    try:
-        for number, cells in rows:
-            values = {
-                kind: _cell(cells[i]) if i < len(cells) else "" for kind, i in columns.items()
-            }
-            if not any(_cell(c) for c in cells):
-                continue  # a blank row
-            checked += 1
-            if checked > MAX_ROWS:
-                raise StaffListRejected(
-                    [f"The file has more than {MAX_ROWS:,} people: split it into smaller lists"]
-                )
-            ok = True
-            email = values["email"]
-            if email.lower().startswith("mailto:"):
-                email = email[7:]
-            if not email:
-                problem(f"{where(number, 'email')}: enter an email address")
-                ok = False
-            elif len(email) > MAX_EMAIL or not EMAIL.match(email):
-                problem(
-                    f"{where(number, 'email')}: ‘{_shown(email)}’ is not an email address in the "
-                    "correct format, like name@example.com"
-                )
-                ok = False
-            else:
-                folded = email.casefold()
-                if folded in seen:
-                    problem(f"{where(number, 'email')}: {email} is also on row {seen[folded]}")
-                    ok = False
-                elif folded in existing:
-                    problem(
-                        f"{where(number, 'email')}: {email} is already on this wave's address list"
-                    )
-                    ok = False
-                else:
-                    seen[folded] = number
-            party_text = values["party"]
-            party = parties.get(_normal(party_text)) if party_text else None
-            if not party_text:
-                problem(f"{where(number, 'party')}: enter the party, {party_names}")
-                ok = False
-            elif party is None:
-                problem(
-                    f"{where(number, 'party')}: ‘{_shown(party_text)}’ is not a party of this "
-                    f"relationship: use {party_names}, or the side (client or supplier)"
-                )
-                ok = False
-            area = None
-            if "service_area" in columns and values["service_area"]:
-                area = areas.get(_normal(values["service_area"]))
-                if area is None:
-                    known = (
-                        f"use one of {area_names}, or leave it blank"
-                        if area_names
-                        else ("this relationship has no service areas: leave it blank")
-                    )
-                    problem(
-                        f"{where(number, 'service_area')}: ‘{_shown(values['service_area'])}’ is "
-                        f"not a service area of this relationship: {known}"
-                    )
-                    ok = False
-            if ok and party is not None:
-                people.append(StaffMember(number, email, party, area))
-    except StaffListRejected:
-        raise
-    except ServiceError as refused:  # FileRefused while reading the rows
-        problems_of = getattr(refused, "problems", None) or [str(refused)]
-        raise StaffListRejected([problems_of[0]]) from refused
-    if problems:
-        raise StaffListRejected(problems, more=more, rows_checked=checked)
-    if not people:
-        raise StaffListRejected(["The file has a header row but nobody in it"])
-    return people, tuple(ignored)
+    def area(self, number: int, text: str) -> tuple[bool, ServiceArea | None]:
+        """Whether the row's service area is fine, and the area (None: left to the survey)."""
+        if not text:
+            return True, None
+        area = self.areas.get(_normal(text))
+        if area is None:
+            known = (
+                f"use one of {self.area_names}, or leave it blank"
+                if self.area_names
+                else "this relationship has no service areas: leave it blank"
+            )
+            self.problems.add(
+                f"{self.where(number, 'service_area')}: ‘{_shown(text)}’ is not a service area "
+                f"of this relationship: {known}"
+            )
+        return area is not None, area
 
 
 def load_staff_list(

@@ -16,6 +16,7 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import InvitationAddress, User, Wave
 from survey_app.services import ServiceError, audit
+from survey_app.services.formula_guard import neutralise
 from survey_app.services.invitations import hash_token, new_token, survey_link
 from survey_app.services.mailing.address_list import (
     check_wave_open,
@@ -26,9 +27,6 @@ from survey_app.services.mailing.address_list import (
     unused,
 )
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area")
 
 
@@ -38,13 +36,8 @@ def _csv(rows: Iterator[Sequence[str]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(MAIL_MERGE_COLUMNS)
     for row in rows:
-        writer.writerow([_neutral(cell) for cell in row])
+        writer.writerow([neutralise(cell) for cell in row])  # CSV injection
     return out.getvalue()
-
-
-def _neutral(cell: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user
-from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Relationship
 from survey_app.services.imports import ImportRejected, import_responses
+from survey_app.services.relationships import all_relationships, get_relationship
 from survey_app.web.access import requires
 from survey_app.web.admin_import.forms import ImportForm
 
@@ -23,13 +22,13 @@ requires("admin")(bp)
 @bp.route("/", methods=["GET", "POST"])
 @requires("admin")
 def upload():  # type: ignore[no-untyped-def]
-    relationships = list(db.session.scalars(select(Relationship).order_by(Relationship.name)))
+    relationships = all_relationships()
     form = ImportForm([(str(r.id), r.name) for r in relationships])
     if not form.is_submitted():
         return render_template("admin_import/upload.html", form=form)
     if not form.validate():
         return render_template("admin_import/upload.html", form=form), 400
-    relationship = db.session.get(Relationship, int(form.relationship.data))
+    relationship = get_relationship(int(form.relationship.data))
     upload = form.file.data
     try:
         report = import_responses(
@@ -42,20 +41,10 @@ def upload():  # type: ignore[no-untyped-def]
     except ImportRejected as rejected:
         db.session.rollback()
         current_app.logger.info("import refused: %s", rejected.summary)
-        form.file.errors = [_field_message(rejected)]
+        form.file.errors = [rejected.field_message]
         return (
             render_template("admin_import/upload.html", form=form, rejected=rejected),
             400,
         )
     db.session.commit()
     return render_template("admin_import/done.html", report=report)
-
-
-def _field_message(rejected: ImportRejected) -> str:
-    total = len(rejected.problems) + rejected.more
-    if rejected.rows_checked:
-        return (
-            f"The selected file has {total} problem{'s' if total != 1 else ''}: nothing was "
-            "imported. Correct them and upload the file again"
-        )
-    return rejected.problems[0]

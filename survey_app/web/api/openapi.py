@@ -65,7 +65,7 @@ def _row_schema(table: str) -> dict[str, Any]:
         properties[column.name] = schema
     return {
         "type": "object",
-        "description": codebook.TABLE_DESCRIPTIONS.get(table, ""),
+        "description": codebook.table_description(table),
         "properties": properties,
         "required": [*labels, "suppressed"],
         "additionalProperties": False,

@@ -6,12 +6,19 @@ is written to the audit log before its first byte, and streams.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Relationship, Wave
+from survey_app.models import Relationship
 from survey_app.services import ServiceError, exports, results
 from survey_app.web.access import requires
 from survey_app.web.downloads.forms import WaveChoiceForm
@@ -32,14 +39,8 @@ def get_relationship_or_404(relationship_id: int) -> Relationship:
 @bp.get("/")
 @requires("reviewer")
 def index() -> str:
-    closed = func.count(Wave.id).filter(Wave.state == "closed")
-    rows = db.session.execute(
-        select(Relationship, closed)
-        .outerjoin(Wave, Wave.relationship_id == Relationship.id)
-        .group_by(Relationship.id)
-        .order_by(Relationship.name)
-    ).all()
-    return render_template("downloads/index.html", relationships=rows)
+    relationships = exports.downloadable_relationships()
+    return render_template("downloads/index.html", relationships=relationships)
 
 
 @bp.get("/<int:relationship_id>/")
@@ -100,6 +101,4 @@ def download(relationship_id: int, table: str, fmt: str) -> Response:
 
 
 def _config(name: str) -> int:
-    from flask import current_app
-
     return int(current_app.config[name])

@@ -1,0 +1,201 @@
+"""The tables a download writes: :class:`Table`, the results tables and the codebook table.
+
+A **table** is ordered :class:`~survey_app.services.codebook.Column` s (name, type,
+description, value labels: the codebook) and an iterator of rows (sequences in column order),
+read once. The results tables (``scores``, ``items``, ``reliability``, ``gaps``, ``trends``,
+``drivers``) are read from the results persisted when a wave closed
+(:class:`~survey_app.models.results.ResultTable`), with confidentiality suppression applied at
+output time by :mod:`survey_app.services.results`: a download never recomputes. The raw
+``responses`` are built in :mod:`survey_app.services.exports.responses`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from survey_app.extensions import db
+from survey_app.models import ResultTable
+from survey_app.services import ServiceError, codebook
+from survey_app.services import results as results_service
+from survey_app.services.codebook import DONT_KNOW, Column
+from survey_app.services.exports.scope import Scope
+from survey_app.services.results import SUPPRESSED
+
+#: The results tables persisted when a wave closes, in the order pages list them.
+RESULT_TABLES: tuple[str, ...] = ("scores", "items", "reliability", "gaps", "trends", "drivers")
+#: Results tables about the whole relationship (all closed waves), whichever wave is chosen.
+RELATIONSHIP_TABLES: tuple[str, ...] = ("trends",)
+#: Every table a download can name. ``codebook`` describes the columns of all the others.
+TABLES: tuple[str, ...] = (*RESULT_TABLES, "responses", "codebook")
+TABLE_TITLES = {
+    "scores": "Scores per wave, side, service area and dimension (the index is a dimension)",
+    "items": "Item statistics per wave, side and service area",
+    "reliability": "Reliability (Cronbach's alpha) per dimension and wave",
+    "gaps": "Perception gaps between client and supplier",
+    "trends": "Trends and change across closed waves",
+    "drivers": "Drivers of the health index and of commitment",
+    "responses": "Raw anonymised responses, one row per response",
+    "codebook": "Every column of every table, described",
+    "all": "Every results table, with the codebook",
+}
+#: The description of a stored column the codebook does not know (a table stored by an
+#: earlier version of the service, until it is recomputed).
+UNDESCRIBED = "(not described in the codebook)"
+
+
+@dataclass
+class Table:
+    """Ordered columns and an iterable of rows (read once), with what the rows cover."""
+
+    name: str
+    columns: tuple[Column, ...]
+    rows: Iterable[Sequence[Any]]
+    title: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def results_table(name: str, scope: Scope) -> Table:
+    """A persisted results table over the scope's waves, suppressed for output.
+
+    The rows are those stored when each wave closed; confidentiality suppression (k =
+    ``MIN_CELL_SIZE``) is applied now, by the results service, so that a change of k takes
+    effect without recomputing. Column descriptions come from the codebook.
+
+    A wave table is read and suppressed one wave at a time (suppression works within a wave),
+    so that the rows of all waves are never in memory at once.
+    """
+    if name not in RESULT_TABLES:
+        raise ServiceError(f"there is no results table {name!r}")
+    if name in RELATIONSHIP_TABLES or len(scope.waves) <= 1:
+        waves = None if name in RELATIONSHIP_TABLES else scope.wave_models()
+        names, rows = results_service.output_table(name, scope.relationship, waves)
+        described = _results_columns(name, names, rows)
+        return Table(name=name, columns=described, rows=rows, title=TABLE_TITLES[name])
+    names = _stored_columns(name, scope)
+    first_names, first_rows = results_service.output_table(
+        name, scope.relationship, scope.wave_models()[:1]
+    )
+    sample = _aligned(first_names, first_rows, names)
+    return Table(
+        name=name,
+        columns=_results_columns(name, names, sample),
+        rows=_wave_by_wave(name, scope, names),
+        title=TABLE_TITLES[name],
+    )
+
+
+def _stored_columns(name: str, scope: Scope) -> list[str]:
+    """The columns of a wave table over the scope's waves (their union, in order), checking
+    now that every wave has it stored — a download must not fail half-way."""
+    stored = dict(
+        db.session.execute(
+            select(ResultTable.wave_id, ResultTable.columns).where(
+                ResultTable.wave_id.in_(scope.wave_ids), ResultTable.name == name
+            )
+        ).all()
+    )
+    names: list[str] = []
+    for wave in scope.waves:
+        if wave.id not in stored:
+            raise ServiceError(f"wave {wave.label!r} has no stored {name}: run relhealth recompute")
+        for column in stored[wave.id]:
+            if column not in names:
+                names.append(column)
+    return [*names, SUPPRESSED]
+
+
+def _aligned(
+    have: Sequence[str], rows: Iterable[Sequence[Any]], want: Sequence[str]
+) -> list[list[Any]]:
+    if list(have) == list(want):
+        return [list(r) for r in rows]
+    where = [have.index(c) if c in have else None for c in want]
+    return [[row[i] if i is not None else None for i in where] for row in rows]
+
+
+def _wave_by_wave(name: str, scope: Scope, names: list[str]) -> Iterator[list[Any]]:
+    relationship = scope.relationship
+    for wave in scope.wave_models():
+        have, rows = results_service.output_table(name, relationship, [wave])
+        yield from _aligned(have, rows, names)
+
+
+def _results_columns(
+    table: str, names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> tuple[Column, ...]:
+    """The columns of a results table, as the codebook describes them.
+
+    A stored column the codebook does not describe gets its type from its values and says
+    that it is undescribed (:data:`UNDESCRIBED`).
+    """
+    described = {column.name: column for column in codebook.columns(table)}
+    return tuple(
+        described.get(name) or Column(name, _infer_type(row[i] for row in rows), UNDESCRIBED)
+        for i, name in enumerate(names)
+    )
+
+
+def _infer_type(values: Iterable[Any]) -> str:
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return "boolean"
+        if isinstance(value, int):
+            return "integer"
+        if isinstance(value, float):
+            return "number"
+        return "text"
+    return "text"
+
+
+# ---------------------------------------------------------------------------- codebook
+
+CODEBOOK_COLUMNS = (
+    Column("table", "text", "The table (and XLSX sheet) the column belongs to."),
+    Column("column", "text", "The column's name, as in the header row."),
+    Column(
+        "type",
+        "text",
+        "text, integer, number (decimal), boolean (true/false) or answer (a scale point, "
+        f"{DONT_KNOW} for don't know, blank when not answered).",
+    ),
+    Column("label", "text", "A short label (the SPSS variable label)."),
+    Column("description", "text", "What the column holds."),
+    Column("value_labels", "text", "Codes and their meanings, as code = meaning; ..."),
+)
+
+
+def codebook_rows(tables: Iterable[Table]) -> Iterator[list[Any]]:
+    """One row per column of every table, as :data:`CODEBOOK_COLUMNS` describe."""
+    for table in tables:
+        for column in table.columns:
+            yield [
+                table.name,
+                column.name,
+                column.type,
+                column.label,
+                column.description,
+                "; ".join(f"{code} = {meaning}" for code, meaning in column.value_labels.items()),
+            ]
+
+
+def codebook_table(tables: Sequence[Table]) -> Table:
+    """The ``codebook`` table: every column of ``tables``, described."""
+    return Table(
+        name="codebook",
+        columns=CODEBOOK_COLUMNS,
+        rows=codebook_rows(tables),
+        title=TABLE_TITLES["codebook"],
+    )

