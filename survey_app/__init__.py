@@ -24,9 +24,11 @@ from survey_app.services import MAX_ID
 from survey_app.services.mailing import check_mail_config
 from survey_app.web import (
     access,
+    actions,
     admin,
     admin_import,
     api,
+    api_tokens,
     auth,
     dashboard,
     downloads,
@@ -73,10 +75,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(downloads.bp)  # /downloads (reviewers)
     app.register_blueprint(admin_import.bp)  # /admin/import (admins)
-    admin.init_app(app)  # /admin (admins) and /actions (managers): survey administration
+    admin.init_app(app)  # /admin (admins): survey administration
+    app.register_blueprint(actions.bp)  # /actions (managers)
     app.register_blueprint(dashboard.bp)  # /dashboard (managers)
     app.register_blueprint(api.bp)  # /api/v1 (read-only JSON, bearer tokens)
-    app.register_blueprint(api.tokens_bp)  # /account/api-tokens (any signed-in account)
+    app.register_blueprint(api_tokens.bp)  # /account/api-tokens (any signed-in account)
     access.public(pages.bp)
     access.public(survey.bp)  # respondents have no account
     errors.init_app(app)

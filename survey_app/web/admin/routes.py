@@ -23,15 +23,6 @@ from flask import (
 from flask_login import current_user
 
 from survey_app.extensions import db
-from survey_app.forms.admin import (
-    ConfirmForm,
-    ExtendWaveForm,
-    RelationshipEditForm,
-    RelationshipForm,
-    ServiceAreaForm,
-    StaffListForm,
-    WaveForm,
-)
 from survey_app.models import Relationship, ServiceArea, Wave
 from survey_app.services import ServiceError, mailing
 from survey_app.services import instruments as instruments_service
@@ -41,6 +32,15 @@ from survey_app.services.imports import HEADERS, StaffListRejected, load_staff_l
 from survey_app.services.instruments import InstrumentChoice
 from survey_app.services.monitoring import response_rates
 from survey_app.web.access import requires
+from survey_app.web.admin.forms import (
+    ConfirmForm,
+    ExtendWaveForm,
+    RelationshipEditForm,
+    RelationshipForm,
+    ServiceAreaForm,
+    StaffListForm,
+    WaveForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 requires("admin")(bp)  # every view here is for admins unless it says otherwise
@@ -90,7 +90,9 @@ def _refused(field: Any, exc: ServiceError) -> None:
 @bp.get("/")
 @requires("admin")
 def index() -> str:
-    return render_template("admin/index.html", relationships=relationships_service.relationship_rows())
+    return render_template(
+        "admin/index.html", relationships=relationships_service.relationship_rows()
+    )
 
 
 # ========================================================================== relationships

@@ -8,6 +8,7 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from survey_app.services.accounts.users import EMAIL
+from survey_app.web.fields import strip
 
 MAX_PASSWORD = 1024
 
@@ -23,7 +24,7 @@ class SignInForm(FlaskForm):
                 message="Enter an email address in the correct format, like name@example.com",
             ),
         ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[strip],
         widget=GovTextInput(),
     )
     password = PasswordField(

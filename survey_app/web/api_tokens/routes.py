@@ -5,39 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
-from wtforms import StringField, SubmitField
-from wtforms.validators import InputRequired, Length
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError
 from survey_app.services.accounts import api_tokens
 from survey_app.web.access import signed_in
+from survey_app.web.api_tokens.forms import NewTokenForm, RevokeForm
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
 signed_in(bp)  # every account: admins, managers and reviewers may read the API
-
-
-class NewTokenForm(FlaskForm):
-    name = StringField(
-        "Name the token",
-        description="So that you can tell your tokens apart, for example “Power BI refresh”.",
-        validators=[
-            InputRequired(message="Enter a name for the token"),
-            Length(
-                max=api_tokens.NAME_MAX,
-                message=f"Token name must be {api_tokens.NAME_MAX} characters or fewer",
-            ),
-        ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        widget=GovTextInput(),
-    )
-    submit = SubmitField("Create token", widget=GovSubmitInput())
-
-
-class RevokeForm(FlaskForm):
-    """The CSRF token only: a link or an image cannot revoke anything."""
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -56,7 +32,7 @@ def index() -> ResponseReturnValue:
             form = NewTokenForm(formdata=None)
     response = make_response(
         render_template(
-            "api/tokens.html",
+            "api_tokens/index.html",
             form=form,
             issued=issued,
             tokens=api_tokens.tokens_of(user),

@@ -11,12 +11,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.forms.admin import ActionForm
 from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError
 from survey_app.services import actions as actions_service
 from survey_app.services import relationships as relationships_service
 from survey_app.web.access import requires
+from survey_app.web.actions.forms import ActionForm
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 requires("manager")(bp)  # managers, and admins (roles nest)
@@ -35,7 +35,7 @@ def _relationship_or_404(relationship_id: int) -> Relationship:
 @requires("manager")
 def index() -> str:
     return render_template(
-        "admin/actions_index.html", relationships=relationships_service.relationship_rows()
+        "actions/index.html", relationships=relationships_service.relationship_rows()
     )
 
 
@@ -48,7 +48,7 @@ def relationship(relationship_id: int) -> str:
         select(Wave).where(Wave.relationship_id == rel.id, Wave.state == "open").order_by(Wave.id)
     ).all()
     return render_template(
-        "admin/actions_relationship.html",
+        "actions/relationship.html",
         relationship=rel,
         actions=actions,
         changes=actions_service.changes_since_actions(actions),
@@ -88,7 +88,7 @@ def new_action(relationship_id: int):  # type: ignore[no-untyped-def]
             flash("Action recorded", SUCCESS)
             return redirect(url_for("actions.relationship", relationship_id=rel.id))
     return render_template(
-        "admin/actions_form.html", form=form, relationship=rel, alert=alert, action=None
+        "actions/form.html", form=form, relationship=rel, alert=alert, action=None
     ), (400 if form.errors else 200)
 
 
@@ -128,7 +128,7 @@ def edit_action(relationship_id: int, action_id: int):  # type: ignore[no-untype
             flash("Action saved", SUCCESS)
             return redirect(url_for("actions.relationship", relationship_id=rel.id))
     return render_template(
-        "admin/actions_form.html", form=form, relationship=rel, alert=None, action=action
+        "actions/form.html", form=form, relationship=rel, alert=None, action=action
     ), (400 if form.errors else 200)
 
 

@@ -1,0 +1,82 @@
+"""The form of an action agreed on an alert or a dimension (GOV.UK widgets and messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+)
+from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from survey_app.forms.survey import ChoiceRadioField
+from survey_app.models import ACTION_STATUSES
+from survey_app.web.fields import GovDateField, name_field, no_control_characters, strip
+
+
+class ActionForm(FlaskForm):
+    dimension = SelectField(
+        "Dimension",
+        choices=[],
+        validate_choice=False,  # validate_dimension says it GOV.UK-style
+        validators=[InputRequired(message="Select the dimension the action is about")],
+        widget=GovSelect(),
+    )
+    what = TextAreaField(
+        "What will be done",
+        description="The action both sides agreed, in a sentence or two.",
+        validators=[
+            InputRequired(message="Enter what will be done"),
+            Length(max=2000, message="What will be done must be 2,000 characters or fewer"),
+            no_control_characters,
+        ],
+        filters=[strip],
+        widget=GovCharacterCount(),
+    )
+    owner = name_field(
+        "Owner",
+        "Enter who owns the action",
+        description="The person or team responsible, for example Head of ICT client team.",
+    )
+    due_on = GovDateField(
+        "Due date",
+        description="For example, 30 6 2013",
+        required_message="Enter the due date",
+    )
+    status = ChoiceRadioField(
+        "Status",
+        choices=[SelectChoice(value, label) for value, label in ACTION_STATUSES.items()],
+        default="open",
+        validators=[InputRequired(message="Select the status of the action")],
+        invalid_message="Select one of the statuses listed",
+        widget=GovRadioInput(),
+    )
+    submit = SubmitField("Save action", widget=GovSubmitInput())
+
+    def __init__(
+        self,
+        dimensions: list[tuple[str, str]],
+        *,
+        fixed_dimension: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``fixed_dimension``: the dimension is the alert's or the existing action's; the page
+        shows it rather than asking, so nothing is expected from the form for it."""
+        super().__init__(**kwargs)
+        self.dimension.choices = [
+            SelectChoice("", "Select a dimension"),
+            *(SelectChoice(value, label) for value, label in dimensions),
+        ]
+        if fixed_dimension is not None:
+            self.dimension.data = fixed_dimension
+            self.dimension.validators = []
+            self.dimension.flags.required = False
+
+    def validate_dimension(self, field: Any) -> None:
+        if field.data not in {c.value for c in self.dimension.choices if c.value}:
+            raise ValidationError("Select one of the dimensions listed")

@@ -1,0 +1,137 @@
+"""Form fields and validators shared by the blueprints' forms: GOV.UK widgets on the fields,
+GOV.UK error messages in the validators (the templates add the error summary and the
+``Error:`` title prefix)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from govuk_frontend_wtf.gov_form_base import GovFormBase
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
+from wtforms import Field, StringField
+from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
+
+
+def strip(value: Any) -> Any:
+    """A filter: text without the spaces around it (other values as they are)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_characters(form: Any, field: Any) -> None:
+    """A validator: no control characters but new lines and tabs."""
+    if field.data and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in field.data):
+        raise ValidationError(f"{field.label.text} must not contain control characters")
+
+
+class DateInput(GovDateInput):
+    """GOV.UK date input whose first box (day) carries the field's id, so that the error
+    summary's link lands in it; tolerant of tampered input (not three boxes)."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params = GovFormBase.map_gov_params(self, field, **kwargs)
+        raw = field.raw_data if field.raw_data and len(field.raw_data) == 3 else None
+        if raw is not None:
+            day, month, year = raw
+        elif field.data:
+            day, month, year = str(field.data.day), str(field.data.month), str(field.data.year)
+        else:
+            day = month = year = ""
+        error = " govuk-input--error" if field.errors else ""
+        params["id"] = f"{field.id}-date"
+        params.setdefault("fieldset", {"legend": {"text": field.label.text}})
+        params["fieldset"].setdefault("legend", {}).setdefault(
+            "classes", "govuk-fieldset__legend--s"
+        )
+        params["items"] = [
+            {
+                "label": "Day",
+                "id": field.id,
+                "name": field.name,
+                "classes": "govuk-input--width-2" + error,
+                "value": day,
+            },
+            {
+                "label": "Month",
+                "id": f"{field.id}-month",
+                "name": field.name,
+                "classes": "govuk-input--width-2" + error,
+                "value": month,
+            },
+            {
+                "label": "Year",
+                "id": f"{field.id}-year",
+                "name": field.name,
+                "classes": "govuk-input--width-4" + error,
+                "value": year,
+            },
+        ]
+        return params
+
+
+class GovDateField(Field):
+    """A date in three boxes (day, month, year) with the GOV.UK error messages
+    ("Closing date must include a month", "Closing date must be a real date")."""
+
+    widget = DateInput()
+
+    def __init__(self, label: str, *, required_message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.required_message = required_message
+
+    def _value(self) -> str:
+        return self.data.strftime("%d %m %Y") if self.data else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        parts = [str(v).strip() for v in valuelist]
+        if len(parts) != 3:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date")
+        if not any(parts):
+            self.data = None
+            return
+        missing = [
+            name for name, part in zip(("day", "month", "year"), parts, strict=True) if not part
+        ]
+        if missing:
+            self.data = None
+            raise ValueError(f"{self.label.text} must include a {' and a '.join(missing)}")
+        if not all(part.isdigit() for part in parts):
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date")
+        if len(parts[2]) != 4:
+            self.data = None
+            raise ValueError("Year must include 4 numbers")
+        try:
+            self.data = date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date") from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()
+        if self.data is None and self.required_message:
+            raise StopValidation(self.required_message)
+
+
+def not_in_the_past(form: Any, field: Any) -> None:
+    if field.data is not None and field.data < date.today():
+        raise ValidationError(f"{field.label.text} must be today or in the future")
+
+
+def name_field(label: str, required: str, **kwargs: Any) -> StringField:
+    """A required name of at most 200 characters (``required``: the message when empty)."""
+    return StringField(
+        label,
+        validators=[
+            InputRequired(message=required),
+            Length(max=200, message=f"{label} must be 200 characters or fewer"),
+            no_control_characters,
+        ],
+        filters=[strip],
+        widget=GovTextInput(),
+        **kwargs,
+    )
