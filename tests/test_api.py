@@ -229,6 +229,23 @@ def test_errors_are_json_with_a_code(api, path, status, code):
     assert body["error"]["code"] == code and body["error"]["message"]
 
 
+def test_a_404_says_which_relationship_or_wave_is_missing(api):
+    _rel_id, _wave_id, open_id = demo_ids()
+    label = db.session.get(Wave, open_id).label
+    answers = {
+        "/api/v1/relationships/999999/trends": "There is no relationship 999999.",
+        "/api/v1/relationships/999999/alerts": "There is no relationship 999999.",
+        "/api/v1/waves/999999/gaps": "There is no wave 999999.",
+        f"/api/v1/waves/{open_id}/gaps": (
+            f"Wave {label} is open: results exist only once a wave has closed."
+        ),
+    }
+    for path, message in answers.items():
+        response = api(path)
+        assert response.status_code == 404, path
+        assert response.get_json()["error"]["message"] == message, path
+
+
 def test_the_api_is_read_only(site, tokens):  # noqa: F811
     client = site.app.test_client()
     headers = {"Authorization": f"Bearer {tokens['admin']}"}

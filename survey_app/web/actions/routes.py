@@ -11,24 +11,18 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Relationship, Wave
+from survey_app.models import Wave
 from survey_app.services import ServiceError
 from survey_app.services import actions as actions_service
 from survey_app.services import relationships as relationships_service
 from survey_app.web.access import requires
 from survey_app.web.actions.forms import ActionForm
+from survey_app.web.loading import action_or_404, relationship_or_404
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 requires("manager")(bp)  # managers, and admins (roles nest)
 
 SUCCESS = "admin-success"
-
-
-def _relationship_or_404(relationship_id: int) -> Relationship:
-    relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
-        abort(404)
-    return relationship
 
 
 @bp.get("/")
@@ -42,7 +36,7 @@ def index() -> str:
 @bp.get("/<int:relationship_id>/")
 @requires("manager")
 def relationship(relationship_id: int) -> str:
-    rel = _relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     actions = actions_service.actions_for(rel)
     open_waves = db.session.scalars(
         select(Wave).where(Wave.relationship_id == rel.id, Wave.state == "open").order_by(Wave.id)
@@ -61,7 +55,7 @@ def relationship(relationship_id: int) -> str:
 @bp.route("/<int:relationship_id>/new", methods=["GET", "POST"])
 @requires("manager")
 def new_action(relationship_id: int):  # type: ignore[no-untyped-def]
-    rel = _relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     reference = request.values.get("alert", "")
     alert = actions_service.find_alert(rel, reference) if reference else None
     if reference and alert is None:
@@ -95,10 +89,8 @@ def new_action(relationship_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:relationship_id>/<int:action_id>/edit", methods=["GET", "POST"])
 @requires("manager")
 def edit_action(relationship_id: int, action_id: int):  # type: ignore[no-untyped-def]
-    rel = _relationship_or_404(relationship_id)
-    action = actions_service.get_action(rel, action_id)
-    if action is None:
-        abort(404)
+    rel = relationship_or_404(relationship_id)
+    action = action_or_404(rel, action_id)
     dimensions = actions_service.dimension_choices(rel)
     form = ActionForm(
         dimensions,

@@ -13,7 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -23,7 +22,7 @@ from flask import (
 from flask_login import current_user
 
 from survey_app.extensions import db
-from survey_app.models import Relationship, ServiceArea, Wave
+from survey_app.models import Wave
 from survey_app.services import ServiceError, mailing
 from survey_app.services import instruments as instruments_service
 from survey_app.services import relationships as relationships_service
@@ -41,6 +40,7 @@ from survey_app.web.admin.forms import (
     StaffListForm,
     WaveForm,
 )
+from survey_app.web.loading import area_or_404, relationship_or_404, wave_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 requires("admin")(bp)  # every view here is for admins unless it says otherwise
@@ -54,27 +54,6 @@ def _actor() -> Any:
 
 def _done(message: str) -> None:
     flash(message, SUCCESS)
-
-
-def get_relationship_or_404(relationship_id: int) -> Relationship:
-    relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
-        abort(404)
-    return relationship
-
-
-def get_wave_or_404(wave_id: int) -> Wave:
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        abort(404)
-    return wave
-
-
-def get_area_or_404(relationship: Relationship, area_id: int) -> ServiceArea:
-    area = db.session.get(ServiceArea, area_id)
-    if area is None or area.relationship_id != relationship.id:
-        abort(404)
-    return area
 
 
 def _refused(field: Any, exc: ServiceError) -> None:
@@ -125,7 +104,7 @@ def new_relationship():  # type: ignore[no-untyped-def]
 @bp.get("/relationships/<int:relationship_id>/")
 @requires("admin")
 def relationship(relationship_id: int) -> str:
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     return render_template(
         "admin/relationship.html",
         relationship=rel,
@@ -136,7 +115,7 @@ def relationship(relationship_id: int) -> str:
 @bp.route("/relationships/<int:relationship_id>/edit", methods=["GET", "POST"])
 @requires("admin")
 def edit_relationship(relationship_id: int):  # type: ignore[no-untyped-def]
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     form = RelationshipEditForm(
         data={
             "name": rel.name,
@@ -167,7 +146,7 @@ def edit_relationship(relationship_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/relationships/<int:relationship_id>/areas/new", methods=["GET", "POST"])
 @requires("admin")
 def new_area(relationship_id: int):  # type: ignore[no-untyped-def]
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     form = ServiceAreaForm()
     if form.validate_on_submit():
         try:
@@ -186,8 +165,8 @@ def new_area(relationship_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/relationships/<int:relationship_id>/areas/<int:area_id>/edit", methods=["GET", "POST"])
 @requires("admin")
 def edit_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-def]
-    rel = get_relationship_or_404(relationship_id)
-    area = get_area_or_404(rel, area_id)
+    rel = relationship_or_404(relationship_id)
+    area = area_or_404(rel, area_id)
     form = ServiceAreaForm(data={"name": area.name})
     if form.validate_on_submit():
         try:
@@ -208,8 +187,8 @@ def edit_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-de
 )
 @requires("admin")
 def delete_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-def]
-    rel = get_relationship_or_404(relationship_id)
-    area = get_area_or_404(rel, area_id)
+    rel = relationship_or_404(relationship_id)
+    area = area_or_404(rel, area_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         name = area.name
@@ -236,7 +215,7 @@ def delete_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-
 @bp.route("/relationships/<int:relationship_id>/waves/new", methods=["GET", "POST"])
 @requires("admin")
 def new_wave(relationship_id: int):  # type: ignore[no-untyped-def]
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     versions = instruments_service.instrument_versions()
     form = WaveForm([(v.value, v.label) for v in versions if v.in_file or v.frozen])
     if form.validate_on_submit():
@@ -277,13 +256,13 @@ def _wave_page(wave: Wave, *, form: Any = None, status: int = 200):  # type: ign
 @bp.get("/waves/<int:wave_id>/")
 @requires("admin")
 def wave(wave_id: int):  # type: ignore[no-untyped-def]
-    return _wave_page(get_wave_or_404(wave_id))
+    return _wave_page(wave_or_404(wave_id))
 
 
 @bp.post("/waves/<int:wave_id>/open")
 @requires("admin")
 def open_wave(wave_id: int):  # type: ignore[no-untyped-def]
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _wave_page(wave, form=form, status=400)
@@ -291,7 +270,7 @@ def open_wave(wave_id: int):  # type: ignore[no-untyped-def]
         waves_service.open_wave(wave, actor=_actor())
     except ServiceError as exc:
         _refused(form.submit, exc)
-        return _wave_page(get_wave_or_404(wave_id), form=form, status=409)
+        return _wave_page(wave_or_404(wave_id), form=form, status=409)
     db.session.commit()
     _done(f"Wave {wave.label} is open: invitation links now work")
     return redirect(url_for("admin.wave", wave_id=wave.id))
@@ -300,7 +279,7 @@ def open_wave(wave_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/waves/<int:wave_id>/closing-date", methods=["GET", "POST"])
 @requires("admin")
 def extend_wave(wave_id: int):  # type: ignore[no-untyped-def]
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     form = ExtendWaveForm(data={"closes_on": wave.closes_on})
     if form.validate_on_submit():
         try:
@@ -319,7 +298,7 @@ def extend_wave(wave_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/waves/<int:wave_id>/close", methods=["GET", "POST"])
 @requires("admin")
 def close_wave(wave_id: int):  # type: ignore[no-untyped-def]
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -333,7 +312,7 @@ def close_wave(wave_id: int):  # type: ignore[no-untyped-def]
                 "is deleted"
             )
             return redirect(url_for("admin.wave", wave_id=wave.id))
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     return render_template(
         "admin/wave_close.html",
         form=form,
@@ -349,7 +328,7 @@ def close_wave(wave_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/waves/<int:wave_id>/staff-list", methods=["GET", "POST"])
 @requires("admin")
 def staff_list(wave_id: int):  # type: ignore[no-untyped-def]
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     form = StaffListForm()
     rejected = None
     if form.validate_on_submit():
@@ -375,7 +354,7 @@ def staff_list(wave_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "admin/staff_list.html",
         form=form,
-        wave=get_wave_or_404(wave_id),
+        wave=wave_or_404(wave_id),
         rejected=rejected,
         headers=HEADERS,
     ), (400 if form.errors else 200)
@@ -398,12 +377,12 @@ def _invitations_page(wave: Wave, *, form: Any = None, report: Any = None, statu
 @bp.get("/waves/<int:wave_id>/invitations")
 @requires("admin")
 def invitations(wave_id: int):  # type: ignore[no-untyped-def]
-    return _invitations_page(get_wave_or_404(wave_id))
+    return _invitations_page(wave_or_404(wave_id))
 
 
 def _send(wave_id: int, send: Any) -> Any:
     """Run a sending service on a POST with a valid CSRF token; show what it did."""
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _invitations_page(wave, form=form, status=400)
@@ -411,9 +390,9 @@ def _send(wave_id: int, send: Any) -> Any:
         report = send(wave, actor=_actor())
     except ServiceError as exc:
         _refused(form.submit, exc)
-        return _invitations_page(get_wave_or_404(wave_id), form=form, status=409)
+        return _invitations_page(wave_or_404(wave_id), form=form, status=409)
     db.session.commit()
-    return _invitations_page(get_wave_or_404(wave_id), report=report)
+    return _invitations_page(wave_or_404(wave_id), report=report)
 
 
 @bp.post("/waves/<int:wave_id>/invitations/send")
@@ -435,7 +414,7 @@ def retry_failed(wave_id: int):  # type: ignore[no-untyped-def]
 
 
 def _mail_merge(wave_id: int, make: Any, name: str) -> Any:
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _invitations_page(wave, form=form, status=400)
@@ -443,7 +422,7 @@ def _mail_merge(wave_id: int, make: Any, name: str) -> Any:
         text, _count = make(wave, actor=_actor())
     except ServiceError as exc:
         _refused(form.submit, exc)
-        return _invitations_page(get_wave_or_404(wave_id), form=form, status=409)
+        return _invitations_page(wave_or_404(wave_id), form=form, status=409)
     label = wave.label
     db.session.commit()  # (the service committed the links before handing over the file)
     filename = f"{name}-{_safe(label)}.csv"
@@ -475,14 +454,14 @@ def reminder_mail_merge(wave_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/waves/<int:wave_id>/responses")
 @requires("manager")  # managers watch an open wave's response rate too
 def monitor(wave_id: int) -> str:
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     return render_template("admin/monitor.html", wave=wave, rates=response_rates(wave))
 
 
 @bp.get("/waves/<int:wave_id>/responses.json")
 @requires("manager")
 def monitor_json(wave_id: int):  # type: ignore[no-untyped-def]
-    wave = get_wave_or_404(wave_id)
+    wave = wave_or_404(wave_id)
     response = current_app.json.response(response_rates(wave).as_dict())
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -23,6 +23,7 @@ from survey_app.services import ServiceError, dashboard
 from survey_app.services.results import AREA_ALL, AREA_NONE, INDEX, closed_waves
 from survey_app.web.access import access_for, public, requires
 from survey_app.web.api.auth import bearer_token, token_user
+from survey_app.web.loading import Missing, relationship_or_404, wave_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 requires("manager", "reviewer")(bp)  # every role: managers, reviewers and admins
@@ -74,6 +75,8 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
         return _error(401, "missing_token", "Send an API token: Authorization: Bearer <token>.")
     if status == 403:
         return _error(403, "forbidden", "Your account's role cannot use the API.")
+    if isinstance(exc, Missing):  # a relationship or wave the URL names
+        return _error(404, exc.api_code, exc.description)
     if status == 404:
         return _error(404, "not_found", "There is nothing at this address.")
     return _error(status, CODES.get(status, "error"), exc.description or "Request failed.")
@@ -191,26 +194,6 @@ def _page(items: Sequence[Any], extra: dict[str, Any] | None = None) -> dict[str
     return out
 
 
-def _relationship_or_404(relationship_id: int) -> Relationship:
-    relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
-        raise ApiError(404, "not_found", f"There is no relationship {relationship_id}.")
-    return relationship
-
-
-def _wave_or_404(wave_id: int) -> Wave:
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        raise ApiError(404, "not_found", f"There is no wave {wave_id}.")
-    if wave.state != "closed":
-        raise ApiError(
-            404,
-            "results_not_available",
-            f"Wave {wave.label} is {wave.state}: results exist only once a wave has closed.",
-        )
-    return wave
-
-
 def _areas(relationship: Relationship) -> list[str]:
     return [a.key for a in relationship.service_areas] + [AREA_NONE, AREA_ALL]
 
@@ -247,7 +230,7 @@ def relationships() -> ResponseReturnValue:
 @bp.get("/relationships/<int:relationship_id>/waves")
 def relationship_waves(relationship_id: int) -> ResponseReturnValue:
     _check_args(("state",))
-    rel = _relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     state = _choice("state", ("draft", "open", "closed"))
     waves = db.session.scalars(select(Wave).where(Wave.relationship_id == rel.id)).all()
     waves = sorted(waves, key=lambda w: (w.opened_at or w.closed_at or w.created_at, w.id))
@@ -265,7 +248,7 @@ def relationship_waves(relationship_id: int) -> ResponseReturnValue:
 @bp.get("/waves/<int:wave_id>/scores")
 def wave_scores(wave_id: int) -> ResponseReturnValue:
     _check_args(("side", "area", "dimension", "role_level"))
-    wave = _wave_or_404(wave_id)
+    wave = wave_or_404(wave_id, closed=True)
     side = _choice("side", ("client", "supplier", "all"))
     area = _choice("area", _areas(wave.relationship))
     dimension = _choice("dimension", _dimensions(wave))
@@ -278,7 +261,7 @@ def wave_scores(wave_id: int) -> ResponseReturnValue:
 @bp.get("/waves/<int:wave_id>/gaps")
 def wave_gaps(wave_id: int) -> ResponseReturnValue:
     _check_args(("area", "dimension", "role_level", "material"))
-    wave = _wave_or_404(wave_id)
+    wave = wave_or_404(wave_id, closed=True)
     area = _choice("area", _areas(wave.relationship))
     dimension = _choice("dimension", _dimensions(wave))
     role = _choice("role_level", tuple(ROLE_LEVELS))
@@ -293,7 +276,7 @@ def wave_gaps(wave_id: int) -> ResponseReturnValue:
 @bp.get("/relationships/<int:relationship_id>/trends")
 def relationship_trends(relationship_id: int) -> ResponseReturnValue:
     _check_args(("side", "area", "dimension", "status"))
-    rel = _relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     side = _choice("side", ("client", "supplier", "all"))
     area = _choice("area", _areas(rel))
     status = _choice("status", ("deteriorating", "watch", "improving", "stable"))
@@ -308,7 +291,7 @@ def relationship_trends(relationship_id: int) -> ResponseReturnValue:
 @bp.get("/relationships/<int:relationship_id>/alerts")
 def relationship_alerts(relationship_id: int) -> ResponseReturnValue:
     _check_args(("side", "area", "dimension", "kind"))
-    rel = _relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     side = _choice("side", ("client", "supplier", "all"))
     area = _choice("area", _areas(rel))
     kind = _choice("kind", ("deteriorating", "gap_widening", "watch"))
