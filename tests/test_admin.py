@@ -451,6 +451,22 @@ def test_a_bad_closing_date_gives_its_gov_uk_error(admin, rel, parts, message):
     assert count(Wave) == 0
 
 
+def test_the_only_questionnaire_is_chosen_already_on_a_new_wave(admin, rel):
+    page = text(admin.get(f"/admin/relationships/{rel.id}/waves/new"))
+    assert re.search(r'<option\s+selected\s+value="partnership-health:1"', page) or re.search(
+        r'<option\s+value="partnership-health:1"\s+selected', page
+    )
+
+
+def test_a_new_closing_date_is_required_and_the_old_one_kept(admin, factory, rel):
+    wave = new_wave(factory, rel, state="open")
+    before = get_wave(wave).closes_on
+    response = submit(admin, f"/admin/waves/{wave}/closing-date", {"closes_on": ["", "", ""]})
+    assert_form_error(response, "Enter the new closing date")
+    assert get_wave(wave).closes_on == before
+    assert "wave.extend" not in audit_actions()
+
+
 def test_state_machine_errors_are_shown_as_messages(admin, factory, rel):
     wave = new_wave(factory, rel, state="open")
     response = submit(admin, f"/admin/waves/{wave}/open", page=f"/admin/waves/{wave}/")

@@ -4,12 +4,13 @@ GOV.UK error messages in the validators (the templates add the error summary and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from govuk_frontend_wtf.gov_form_base import GovFormBase
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
-from wtforms import Field, StringField
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovTextInput
+from wtforms import Field, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 
@@ -120,6 +121,56 @@ class GovDateField(Field):
 def not_in_the_past(form: Any, field: Any) -> None:
     if field.data is not None and field.data < date.today():
         raise ValidationError(f"{field.label.text} must be today or in the future")
+
+
+class ListedSelectField(SelectField):
+    """A select whose first option asks for a choice ("Select a dimension"), and whose answer
+    must be one of the options :meth:`offer` lists after it ("Select one of the dimensions
+    listed")."""
+
+    widget = GovSelect()
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        prompt: str,
+        required_message: str,
+        invalid_message: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            label,
+            choices=[],
+            validate_choice=False,  # post_validate says it GOV.UK-style
+            validators=[InputRequired(message=required_message)],
+            **kwargs,
+        )
+        self.prompt = prompt
+        self.invalid_message = invalid_message
+
+    def offer(self, options: Iterable[tuple[str, str]]) -> None:
+        """List ``options`` (value, text) after the prompt."""
+        self.choices = [
+            SelectChoice("", self.prompt),
+            *(SelectChoice(value, text) for value, text in options),
+        ]
+
+    def post_validate(self, form: Any, validation_stopped: bool) -> None:
+        if validation_stopped:
+            return  # the answer is missing: InputRequired has said so
+        if self.data not in {c.value for c in self.choices if c.value}:
+            raise ValidationError(self.invalid_message)
+
+
+def closing_date_field(label: str) -> GovDateField:
+    """A wave's closing date: today or later."""
+    return GovDateField(
+        label,
+        description="For example, 27 3 2013",
+        required_message=f"Enter the {label.lower()}",
+        validators=[not_in_the_past],
+    )
 
 
 def name_field(label: str, required: str, **kwargs: Any) -> StringField:

@@ -8,24 +8,28 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovRadioInput,
-    GovSelect,
     GovSubmitInput,
 )
-from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import SelectChoice, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
 from survey_app.forms.survey import ChoiceRadioField
 from survey_app.models import ACTION_STATUSES
-from survey_app.web.fields import GovDateField, name_field, no_control_characters, strip
+from survey_app.web.fields import (
+    GovDateField,
+    ListedSelectField,
+    name_field,
+    no_control_characters,
+    strip,
+)
 
 
 class ActionForm(FlaskForm):
-    dimension = SelectField(
+    dimension = ListedSelectField(
         "Dimension",
-        choices=[],
-        validate_choice=False,  # validate_dimension says it GOV.UK-style
-        validators=[InputRequired(message="Select the dimension the action is about")],
-        widget=GovSelect(),
+        prompt="Select a dimension",
+        required_message="Select the dimension the action is about",
+        invalid_message="Select one of the dimensions listed",
     )
     what = TextAreaField(
         "What will be done",
@@ -68,15 +72,18 @@ class ActionForm(FlaskForm):
         """``fixed_dimension``: the dimension is the alert's or the existing action's; the page
         shows it rather than asking, so nothing is expected from the form for it."""
         super().__init__(**kwargs)
-        self.dimension.choices = [
-            SelectChoice("", "Select a dimension"),
-            *(SelectChoice(value, label) for value, label in dimensions),
-        ]
+        self.dimension.offer(dimensions)
         if fixed_dimension is not None:
             self.dimension.data = fixed_dimension
             self.dimension.validators = []
             self.dimension.flags.required = False
 
-    def validate_dimension(self, field: Any) -> None:
-        if field.data not in {c.value for c in self.dimension.choices if c.value}:
-            raise ValidationError("Select one of the dimensions listed")
+    def terms(self) -> dict[str, Any]:
+        """What will be done, by whom, by when, and how far it has got, as the services take
+        them (``record_action``, ``update_action``)."""
+        return {
+            "what": self.what.data,
+            "owner": self.owner.data,
+            "due_on": self.due_on.data,
+            "status": self.status.data,
+        }

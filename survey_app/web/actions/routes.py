@@ -4,25 +4,20 @@ keep their status up to date, and see what has changed since each one.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Wave
-from survey_app.services import ServiceError
 from survey_app.services import actions as actions_service
 from survey_app.services import relationships as relationships_service
 from survey_app.web.access import requires
 from survey_app.web.actions.forms import ActionForm
 from survey_app.web.loading import action_or_404, relationship_or_404
+from survey_app.web.submissions import acting_user, carry_out, form_page
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 requires("manager")(bp)  # managers, and admins (roles nest)
-
-SUCCESS = "admin-success"
 
 
 @bp.get("/")
@@ -63,27 +58,19 @@ def new_action(relationship_id: int):  # type: ignore[no-untyped-def]
     dimensions = actions_service.dimension_choices(rel)
     # An alert's action is on the alert's dimension, whatever the form sends.
     form = ActionForm(dimensions, fixed_dimension=alert.dimension if alert else None)
-    if form.validate_on_submit():
-        try:
-            actions_service.record_action(
-                rel,
-                dimension_key=form.dimension.data,
-                what=form.what.data,
-                owner=form.owner.data,
-                due_on=form.due_on.data,
-                status=form.status.data,
-                alert=alert,
-                actor=_actor(),
-            )
-        except ServiceError as exc:
-            _refused(form.what, exc)
-        else:
-            db.session.commit()
-            flash("Action recorded", SUCCESS)
-            return redirect(url_for("actions.relationship", relationship_id=rel.id))
-    return render_template(
-        "actions/form.html", form=form, relationship=rel, alert=alert, action=None
-    ), (400 if form.errors else 200)
+    return carry_out(
+        form,
+        lambda: actions_service.record_action(
+            rel,
+            dimension_key=form.dimension.data,
+            alert=alert,
+            actor=acting_user(),
+            **form.terms(),
+        ),
+        refused_on=form.what,
+        done="Action recorded",
+        then=url_for("actions.relationship", relationship_id=rel.id),
+    ) or form_page("actions/form.html", form, relationship=rel, alert=alert, action=None)
 
 
 @bp.route("/<int:relationship_id>/<int:action_id>/edit", methods=["GET", "POST"])
@@ -91,44 +78,14 @@ def new_action(relationship_id: int):  # type: ignore[no-untyped-def]
 def edit_action(relationship_id: int, action_id: int):  # type: ignore[no-untyped-def]
     rel = relationship_or_404(relationship_id)
     action = action_or_404(rel, action_id)
-    dimensions = actions_service.dimension_choices(rel)
+    # the dimension of an action never changes
     form = ActionForm(
-        dimensions,
-        data={
-            "dimension": action.dimension_key,
-            "what": action.what,
-            "owner": action.owner,
-            "due_on": action.due_on,
-            "status": action.status,
-        },
-        fixed_dimension=action.dimension_key,  # the dimension of an action never changes
+        actions_service.dimension_choices(rel), obj=action, fixed_dimension=action.dimension_key
     )
-    if form.validate_on_submit():
-        try:
-            actions_service.update_action(
-                action,
-                what=form.what.data,
-                owner=form.owner.data,
-                due_on=form.due_on.data,
-                status=form.status.data,
-                actor=_actor(),
-            )
-        except ServiceError as exc:
-            _refused(form.what, exc)
-        else:
-            db.session.commit()
-            flash("Action saved", SUCCESS)
-            return redirect(url_for("actions.relationship", relationship_id=rel.id))
-    return render_template(
-        "actions/form.html", form=form, relationship=rel, alert=None, action=action
-    ), (400 if form.errors else 200)
-
-
-def _actor() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def _refused(field: Any, exc: ServiceError) -> None:
-    db.session.rollback()
-    message = str(exc)
-    field.errors = [*field.errors, message[:1].upper() + message[1:]]
+    return carry_out(
+        form,
+        lambda: actions_service.update_action(action, actor=acting_user(), **form.terms()),
+        refused_on=form.what,
+        done="Action saved",
+        then=url_for("actions.relationship", relationship_id=rel.id),
+    ) or form_page("actions/form.html", form, relationship=rel, alert=None, action=action)

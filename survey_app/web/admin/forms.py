@@ -9,20 +9,19 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from survey_app.services.waves import LABEL
 from survey_app.web.fields import (
-    GovDateField,
+    ListedSelectField,
+    closing_date_field,
     name_field,
     no_control_characters,
-    not_in_the_past,
     strip,
 )
 
@@ -111,40 +110,24 @@ class WaveForm(FlaskForm):
         filters=[strip],
         widget=GovTextInput(),
     )
-    instrument = SelectField(
+    instrument = ListedSelectField(
         "Questionnaire",
-        choices=[],
-        validate_choice=False,  # validate_instrument says it GOV.UK-style
-        validators=[InputRequired(message="Select the questionnaire version for the wave")],
-        widget=GovSelect(),
+        prompt="Select a questionnaire",
+        required_message="Select the questionnaire version for the wave",
+        invalid_message="Select one of the questionnaire versions listed",
     )
-    closes_on = GovDateField(
-        "Closing date",
-        description="For example, 27 3 2013",
-        required_message="Enter the closing date",
-        validators=[not_in_the_past],
-    )
+    closes_on = closing_date_field("Closing date")
     submit = SubmitField("Create wave", widget=GovSubmitInput())
 
     def __init__(self, instruments: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.instrument.choices = [
-            SelectChoice("", "Select a questionnaire"),
-            *(SelectChoice(value, label) for value, label in instruments),
-        ]
-
-    def validate_instrument(self, field: Any) -> None:
-        if field.data not in {c.value for c in self.instrument.choices if c.value}:
-            raise ValidationError("Select one of the questionnaire versions listed")
+        self.instrument.offer(instruments)
+        if len(instruments) == 1 and not self.is_submitted():
+            self.instrument.data = instruments[0][0]  # the only one there is, chosen already
 
 
 class ExtendWaveForm(FlaskForm):
-    closes_on = GovDateField(
-        "New closing date",
-        description="For example, 27 3 2013",
-        required_message="Enter the new closing date",
-        validators=[not_in_the_past],
-    )
+    closes_on = closing_date_field("New closing date")
     submit = SubmitField("Change closing date", widget=GovSubmitInput())
 
 

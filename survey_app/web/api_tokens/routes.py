@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
 from survey_app.extensions import db
-from survey_app.services import ServiceError
 from survey_app.services.accounts import api_tokens
 from survey_app.web.access import signed_in
 from survey_app.web.api_tokens.forms import NewTokenForm, RevokeForm
+from survey_app.web.submissions import REFUSED, acting_user, attempt, form_page
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
 signed_in(bp)  # every account: admins, managers and reviewers may read the API
@@ -18,26 +17,17 @@ signed_in(bp)  # every account: admins, managers and reviewers may read the API
 
 @bp.route("/", methods=["GET", "POST"])
 def index() -> ResponseReturnValue:
-    user = current_user._get_current_object()
+    user = acting_user()
     form = NewTokenForm()
     issued = None
     if form.validate_on_submit():
-        try:
-            issued = api_tokens.create_token(user, form.name.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, str(exc)]
-        else:
-            db.session.commit()
-            form = NewTokenForm(formdata=None)
+        created = attempt(
+            lambda: api_tokens.create_token(user, form.name.data), refused_on=form.name
+        )
+        if created is not REFUSED:
+            issued, form = created, NewTokenForm(formdata=None)  # the name box empty again
     response = make_response(
-        render_template(
-            "api_tokens/index.html",
-            form=form,
-            issued=issued,
-            tokens=api_tokens.tokens_of(user),
-        ),
-        400 if form.errors else 200,
+        form_page("api_tokens/index.html", form, issued=issued, tokens=api_tokens.tokens_of(user))
     )
     response.headers["Cache-Control"] = "no-store"  # the page may hold a token shown once
     return response
@@ -49,7 +39,7 @@ def revoke(token_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     try:
-        record = api_tokens.revoke_token(current_user._get_current_object(), token_id)
+        record = api_tokens.revoke_token(acting_user(), token_id)
     except LookupError:
         abort(404)
     db.session.commit()
