@@ -5,11 +5,9 @@ keep their status up to date, and see what has changed since each one.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
-from sqlalchemy import select
 
-from survey_app.extensions import db
-from survey_app.models import Wave
 from survey_app.services import actions as actions_service
+from survey_app.services import dashboard
 from survey_app.services import relationships as relationships_service
 from survey_app.web.access import requires
 from survey_app.web.actions.forms import ActionForm
@@ -33,9 +31,6 @@ def index() -> str:
 def relationship(relationship_id: int) -> str:
     rel = relationship_or_404(relationship_id)
     actions = actions_service.actions_for(rel)
-    open_waves = db.session.scalars(
-        select(Wave).where(Wave.relationship_id == rel.id, Wave.state == "open").order_by(Wave.id)
-    ).all()
     return render_template(
         "actions/relationship.html",
         relationship=rel,
@@ -43,7 +38,7 @@ def relationship(relationship_id: int) -> str:
         changes=actions_service.changes_since_actions(actions),
         alerts=actions_service.current_alerts(rel),
         titles=dict(actions_service.dimension_choices(rel)),
-        open_waves=open_waves,
+        open_waves=dashboard.open_waves(rel),
     )
 
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from survey_app.extensions import csrf, db
-from survey_app.models import ROLE_LEVELS, Relationship, ResultTable, Wave
+from survey_app.models import ROLE_LEVELS, Relationship, Wave
 from survey_app.services import ServiceError, dashboard
+from survey_app.services import relationships as relationships_service
+from survey_app.services import waves as waves_service
 from survey_app.services.results import AREA_ALL, AREA_NONE, INDEX, closed_waves
 from survey_app.web.access import access_for, public, requires
 from survey_app.web.api.auth import bearer_token, token_user
@@ -223,7 +224,7 @@ def openapi() -> ResponseReturnValue:
 @bp.get("/relationships")
 def relationships() -> ResponseReturnValue:
     _check_args(())
-    rels = list(db.session.scalars(select(Relationship).order_by(Relationship.id)))
+    rels = relationships_service.all_relationships(by_id=True)
     return jsonify(_page([_relationship_json(r) for r in rels]))
 
 
@@ -232,15 +233,8 @@ def relationship_waves(relationship_id: int) -> ResponseReturnValue:
     _check_args(("state",))
     rel = relationship_or_404(relationship_id)
     state = _choice("state", ("draft", "open", "closed"))
-    waves = db.session.scalars(select(Wave).where(Wave.relationship_id == rel.id)).all()
-    waves = sorted(waves, key=lambda w: (w.opened_at or w.closed_at or w.created_at, w.id))
-    with_results = set(
-        db.session.scalars(
-            select(ResultTable.wave_id).where(
-                ResultTable.relationship_id == rel.id, ResultTable.name == "scores"
-            )
-        )
-    )
+    waves = waves_service.waves_in_time_order(rel)
+    with_results = waves_service.waves_with_results(rel)
     items = [_wave_json(w, w.id in with_results) for w in waves if not state or w.state == state]
     return jsonify(_page(items))
 
