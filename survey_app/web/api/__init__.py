@@ -5,6 +5,10 @@ An API request is authenticated by ``Authorization: Bearer <token>`` (a per-user
 their session. The token is read by a Flask-Login request loader, installed when the
 blueprint is registered, so the one access check of :mod:`survey_app.web.access` treats a
 token's owner exactly like a signed-in user with the same role.
+
+Its rooms: ``routes`` (the endpoints and the shapes they answer), ``parameters`` (reading the
+query and cutting pages), ``errors`` (every failure as JSON), ``auth`` (bearer tokens) and
+``openapi`` (the document that describes it all).
 """
 
 from survey_app.extensions import login_manager
