@@ -66,6 +66,11 @@ def _areas(relationship: Relationship) -> list[str]:
     return [a.key for a in relationship.service_areas] + [AREA_NONE, AREA_ALL]
 
 
+def _side_and_area(relationship: Relationship) -> tuple[str | None, str | None]:
+    """The ``side`` and ``area`` parameters of a relationship's rows."""
+    return choice("side", SIDE_KEYS), choice("area", _areas(relationship))
+
+
 def _dimensions(wave: Wave) -> list[str]:
     return [key for key, _ in dashboard.dimension_order(dashboard.instrument_of(wave))]
 
@@ -136,8 +141,7 @@ def wave_gaps(wave_id: int) -> ResponseReturnValue:
 def relationship_trends(relationship_id: int) -> ResponseReturnValue:
     check_args(("side", "area", "dimension", "status"))
     rel = relationship_or_404(relationship_id)
-    side = choice("side", SIDE_KEYS)
-    area = choice("area", _areas(rel))
+    side, area = _side_and_area(rel)
     status = choice("status", STATUSES)
     rows = _results(lambda: dashboard.trend_rows(rel))
     dimension = choice("dimension", sorted({r["dimension"] for r in rows}) or [INDEX])
@@ -151,8 +155,7 @@ def relationship_trends(relationship_id: int) -> ResponseReturnValue:
 def relationship_alerts(relationship_id: int) -> ResponseReturnValue:
     check_args(("side", "area", "dimension", "kind"))
     rel = relationship_or_404(relationship_id)
-    side = choice("side", SIDE_KEYS)
-    area = choice("area", _areas(rel))
+    side, area = _side_and_area(rel)
     kind = choice("kind", ALERT_KINDS)
     latest = dashboard.latest_closed_wave(rel)
     dimension = choice("dimension", _dimensions(latest) if latest else [INDEX])
