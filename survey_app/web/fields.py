@@ -173,16 +173,39 @@ def closing_date_field(label: str) -> GovDateField:
     )
 
 
-def name_field(label: str, required: str, **kwargs: Any) -> StringField:
-    """A required name of at most 200 characters (``required``: the message when empty)."""
-    return StringField(
+def text_field(
+    label: str,
+    *,
+    required: str,
+    max_length: int,
+    too_long: str | None = None,
+    checks: Iterable[Any] = (),
+    field: type[Field] = StringField,
+    widget: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """A required text, stripped of the spaces around it, of at most ``max_length``
+    characters: ``required`` is the message when it is empty, ``too_long`` when it is longer
+    (by default "<label> must be <max_length> characters or fewer"), and ``checks`` are its
+    other validators."""
+    return field(
         label,
         validators=[
             InputRequired(message=required),
-            Length(max=200, message=f"{label} must be 200 characters or fewer"),
-            no_control_characters,
+            Length(
+                max=max_length,
+                message=too_long or f"{label} must be {max_length:,} characters or fewer",
+            ),
+            *checks,
         ],
         filters=[strip],
-        widget=GovTextInput(),
+        widget=widget or GovTextInput(),
         **kwargs,
+    )
+
+
+def name_field(label: str, required: str, **kwargs: Any) -> StringField:
+    """A required name of at most 200 characters (``required``: the message when empty)."""
+    return text_field(
+        label, required=required, max_length=200, checks=[no_control_characters], **kwargs
     )

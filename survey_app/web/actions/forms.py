@@ -11,7 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
 )
 from wtforms import SelectChoice, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
 from survey_app.forms.survey import ChoiceRadioField
 from survey_app.models import ACTION_STATUSES
@@ -20,7 +20,7 @@ from survey_app.web.fields import (
     ListedSelectField,
     name_field,
     no_control_characters,
-    strip,
+    text_field,
 )
 
 
@@ -31,15 +31,13 @@ class ActionForm(FlaskForm):
         required_message="Select the dimension the action is about",
         invalid_message="Select one of the dimensions listed",
     )
-    what = TextAreaField(
+    what = text_field(
         "What will be done",
         description="The action both sides agreed, in a sentence or two.",
-        validators=[
-            InputRequired(message="Enter what will be done"),
-            Length(max=2000, message="What will be done must be 2,000 characters or fewer"),
-            no_control_characters,
-        ],
-        filters=[strip],
+        required="Enter what will be done",
+        max_length=2000,
+        checks=[no_control_characters],
+        field=TextAreaField,
         widget=GovCharacterCount(),
     )
     owner = name_field(

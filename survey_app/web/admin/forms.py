@@ -11,10 +11,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
     GovSubmitInput,
     GovTextArea,
-    GovTextInput,
 )
-from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Regexp, ValidationError
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import Length, Regexp, ValidationError
 
 from survey_app.services.waves import LABEL
 from survey_app.web.fields import (
@@ -22,7 +21,7 @@ from survey_app.web.fields import (
     closing_date_field,
     name_field,
     no_control_characters,
-    strip,
+    text_field,
 )
 
 # ============================================================================ relationships
@@ -95,20 +94,18 @@ class ConfirmForm(FlaskForm):
 
 
 class WaveForm(FlaskForm):
-    label = StringField(
+    label = text_field(
         "Wave label",
         description="For example, 2013-Q1. Letters, digits, spaces, dots, dashes or underscores.",
-        validators=[
-            InputRequired(message="Enter a label for the wave"),
-            Length(max=40, message="Wave label must be 40 characters or fewer"),
+        required="Enter a label for the wave",
+        max_length=40,
+        checks=[
             Regexp(
                 LABEL.pattern,
                 message="Wave label must start with a letter or digit and use only letters, "
                 "digits, spaces, dots, dashes or underscores, like 2013-Q1",
-            ),
+            )
         ],
-        filters=[strip],
-        widget=GovTextInput(),
     )
     instrument = ListedSelectField(
         "Questionnaire",

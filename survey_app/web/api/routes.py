@@ -66,9 +66,14 @@ def _areas(relationship: Relationship) -> list[str]:
     return [a.key for a in relationship.service_areas] + [AREA_NONE, AREA_ALL]
 
 
-def _side_and_area(relationship: Relationship) -> tuple[str | None, str | None]:
-    """The ``side`` and ``area`` parameters of a relationship's rows."""
-    return choice("side", SIDE_KEYS), choice("area", _areas(relationship))
+def _relationship_rows_query(
+    relationship_id: int, extra: str
+) -> tuple[Relationship, str | None, str | None]:
+    """The relationship of a query of its rows (which may name a side, an area, a dimension
+    and ``extra``), and the side and area asked for."""
+    check_args(("side", "area", "dimension", extra))
+    relationship = relationship_or_404(relationship_id)
+    return relationship, choice("side", SIDE_KEYS), choice("area", _areas(relationship))
 
 
 def _dimensions(wave: Wave) -> list[str]:
@@ -139,9 +144,7 @@ def wave_gaps(wave_id: int) -> ResponseReturnValue:
 
 @bp.get("/relationships/<int:relationship_id>/trends")
 def relationship_trends(relationship_id: int) -> ResponseReturnValue:
-    check_args(("side", "area", "dimension", "status"))
-    rel = relationship_or_404(relationship_id)
-    side, area = _side_and_area(rel)
+    rel, side, area = _relationship_rows_query(relationship_id, "status")
     status = choice("status", STATUSES)
     rows = _results(lambda: dashboard.trend_rows(rel))
     dimension = choice("dimension", sorted({r["dimension"] for r in rows}) or [INDEX])
@@ -153,9 +156,7 @@ def relationship_trends(relationship_id: int) -> ResponseReturnValue:
 
 @bp.get("/relationships/<int:relationship_id>/alerts")
 def relationship_alerts(relationship_id: int) -> ResponseReturnValue:
-    check_args(("side", "area", "dimension", "kind"))
-    rel = relationship_or_404(relationship_id)
-    side, area = _side_and_area(rel)
+    rel, side, area = _relationship_rows_query(relationship_id, "kind")
     kind = choice("kind", ALERT_KINDS)
     latest = dashboard.latest_closed_wave(rel)
     dimension = choice("dimension", _dimensions(latest) if latest else [INDEX])

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
-from wtforms import StringField, SubmitField
-from wtforms.validators import InputRequired, Length
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from wtforms import SubmitField
 
 from survey_app.services.accounts import api_tokens
-from survey_app.web.fields import strip
+from survey_app.web.fields import text_field
 
 
 class NewTokenForm(FlaskForm):
-    name = StringField(
+    name = text_field(
         "Name the token",
         description="So that you can tell your tokens apart, for example “Power BI refresh”.",
-        validators=[
-            InputRequired(message="Enter a name for the token"),
-            Length(
-                max=api_tokens.NAME_MAX,
-                message=f"Token name must be {api_tokens.NAME_MAX} characters or fewer",
-            ),
-        ],
-        filters=[strip],
-        widget=GovTextInput(),
+        required="Enter a name for the token",
+        max_length=api_tokens.NAME_MAX,
+        too_long=f"Token name must be {api_tokens.NAME_MAX} characters or fewer",
     )
     submit = SubmitField("Create token", widget=GovSubmitInput())
 
