@@ -16,7 +16,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from survey_app import cli, database
+from survey_app import cli, database, web
 from survey_app.config import Config
 from survey_app.extensions import csrf, db, migrate
 from survey_app.logging_redaction import redact
@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     WTFormsHelpers(app)
     _configure_templates(app)
+    web.init_app(app)  # the template filters every page may use
     _configure_security_headers(app)
     _configure_logging(app)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, url_for
 
+from survey_app.dates import gov_uk_date
 from survey_app.extensions import db
 from survey_app.models import Wave
 from survey_app.services import instruments as instruments_service
@@ -246,7 +247,9 @@ def extend_wave(wave_id: int):  # type: ignore[no-untyped-def]
         form,
         lambda: waves_service.extend_wave(wave, form.closes_on.data, actor=acting_user()),
         refused_on=form.closes_on,
-        done=lambda extended: f"Wave {extended.label} now closes on {_day(extended.closes_on)}",
+        done=lambda extended: (
+            f"Wave {extended.label} now closes on {gov_uk_date(extended.closes_on)}"
+        ),
         then=_to_wave,
     ) or form_page("admin/wave_extend.html", form, wave=wave)
 
@@ -413,10 +416,6 @@ def _problems_message(rejected: StaffListRejected) -> str:
     )
 
 
-def _day(value: Any) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
 def _safe(label: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in label)
 
@@ -424,9 +423,3 @@ def _safe(label: str) -> str:
 @bp.context_processor
 def admin_globals() -> dict[str, Any]:
     return {"today": date.today}
-
-
-@bp.app_template_filter("day")
-def day_filter(value: Any) -> str:
-    """A date as GOV.UK writes it: 5 March 2013."""
-    return _day(value) if value else ""
