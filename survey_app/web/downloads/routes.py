@@ -6,7 +6,15 @@ is written to the audit log before its first byte, and streams.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -94,6 +102,4 @@ def download(relationship_id: int, table: str, fmt: str) -> Response:
 
 
 def _config(name: str) -> int:
-    from flask import current_app
-
     return int(current_app.config[name])
