@@ -16,7 +16,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from survey_app import cli, database
+from survey_app import cli, database, web
 from survey_app.config import Config
 from survey_app.extensions import csrf, db, migrate
 from survey_app.logging_redaction import redact
@@ -25,9 +25,11 @@ from survey_app.services.jobs import init_app as init_job_queue
 from survey_app.services.mailing import check_mail_config
 from survey_app.web import (
     access,
+    actions,
     admin,
     admin_import,
     api,
+    api_tokens,
     auth,
     dashboard,
     downloads,
@@ -68,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     WTFormsHelpers(app)
     _configure_templates(app)
+    web.init_app(app)  # the template filters every page may use
     _configure_security_headers(app)
     _configure_logging(app)
 
@@ -76,10 +79,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(downloads.bp)  # /downloads (reviewers)
     app.register_blueprint(admin_import.bp)  # /admin/import (admins)
-    admin.init_app(app)  # /admin (admins) and /actions (managers): survey administration
+    admin.init_app(app)  # /admin (admins): survey administration
+    app.register_blueprint(actions.bp)  # /actions (managers)
     app.register_blueprint(dashboard.bp)  # /dashboard (managers)
     app.register_blueprint(api.bp)  # /api/v1 (read-only JSON, bearer tokens)
-    app.register_blueprint(api.tokens_bp)  # /account/api-tokens (any signed-in account)
+    app.register_blueprint(api_tokens.bp)  # /account/api-tokens (any signed-in account)
     app.register_blueprint(jobs.bp)  # /jobs/<id>: progress pages (whoever asked, and admins)
     access.public(pages.bp)
     access.public(survey.bp)  # respondents have no account

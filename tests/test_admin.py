@@ -10,12 +10,13 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from survey_app.dates import gov_uk_date
 from survey_app.extensions import db
 from survey_app.models import (
     AuditEvent,
@@ -449,6 +450,28 @@ def test_a_bad_closing_date_gives_its_gov_uk_error(admin, rel, parts, message):
     assert summary_links(response) == ["#closes_on"]  # the summary links to the day box
     assert 'id="closes_on"' in text(response)
     assert count(Wave) == 0
+
+
+def test_dates_are_written_the_gov_uk_way():
+    assert gov_uk_date(date(2013, 3, 5)) == "5 March 2013"
+    assert gov_uk_date(datetime(2012, 12, 31, 23, 59)) == "31 December 2012"
+    assert gov_uk_date(None) == ""
+
+
+def test_the_only_questionnaire_is_chosen_already_on_a_new_wave(admin, rel):
+    page = text(admin.get(f"/admin/relationships/{rel.id}/waves/new"))
+    assert re.search(r'<option\s+selected\s+value="partnership-health:1"', page) or re.search(
+        r'<option\s+value="partnership-health:1"\s+selected', page
+    )
+
+
+def test_a_new_closing_date_is_required_and_the_old_one_kept(admin, factory, rel):
+    wave = new_wave(factory, rel, state="open")
+    before = get_wave(wave).closes_on
+    response = submit(admin, f"/admin/waves/{wave}/closing-date", {"closes_on": ["", "", ""]})
+    assert_form_error(response, "Enter the new closing date")
+    assert get_wave(wave).closes_on == before
+    assert "wave.extend" not in audit_actions()
 
 
 def test_state_machine_errors_are_shown_as_messages(admin, factory, rel):

@@ -229,6 +229,38 @@ def test_errors_are_json_with_a_code(api, path, status, code):
     assert body["error"]["code"] == code and body["error"]["message"]
 
 
+def test_relationships_come_by_id_and_waves_in_time_order(api):
+    rel_id, _wave_id, _ = demo_ids()
+    ids = [r["id"] for r in every_item(api, "/api/v1/relationships")]
+    assert ids == sorted(ids) and rel_id in ids
+    listed = every_item(api, f"/api/v1/relationships/{rel_id}/waves")
+    stored = db.session.scalars(select(Wave).where(Wave.relationship_id == rel_id)).all()
+    when = {w.id: (w.opened_at or w.closed_at or w.created_at, w.id) for w in stored}
+    assert [w["id"] for w in listed] == sorted(when, key=when.__getitem__)
+    assert {w["id"] for w in listed if w["has_results"]} == {
+        w.id for w in stored if w.state == "closed"
+    }
+    closed = every_item(api, f"/api/v1/relationships/{rel_id}/waves?state=closed")
+    assert [w["id"] for w in closed] == [w["id"] for w in listed if w["state"] == "closed"]
+
+
+def test_a_404_says_which_relationship_or_wave_is_missing(api):
+    _rel_id, _wave_id, open_id = demo_ids()
+    label = db.session.get(Wave, open_id).label
+    answers = {
+        "/api/v1/relationships/999999/trends": "There is no relationship 999999.",
+        "/api/v1/relationships/999999/alerts": "There is no relationship 999999.",
+        "/api/v1/waves/999999/gaps": "There is no wave 999999.",
+        f"/api/v1/waves/{open_id}/gaps": (
+            f"Wave {label} is open: results exist only once a wave has closed."
+        ),
+    }
+    for path, message in answers.items():
+        response = api(path)
+        assert response.status_code == 404, path
+        assert response.get_json()["error"]["message"] == message, path
+
+
 def test_the_api_is_read_only(site, tokens):  # noqa: F811
     client = site.app.test_client()
     headers = {"Authorization": f"Bearer {tokens['admin']}"}

@@ -1,1 +1,2 @@
-"""Forms: the run-time survey form builder and the static forms."""
+"""The run-time survey form builder (:mod:`survey_app.forms.survey`). The static forms live
+beside their blueprints in :mod:`survey_app.web`."""

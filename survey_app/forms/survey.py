@@ -142,6 +142,19 @@ def read_section_answers(section: Section, form: Any) -> dict[str, Any]:
     return values
 
 
+def _about_question(
+    question: str, options: list[tuple[str, str]], *, required: str, invalid: str
+) -> ChoiceRadioField:
+    """A question of "About you": radios, one of ``options`` (value, text) to choose."""
+    return ChoiceRadioField(
+        question,
+        choices=[SelectChoice(value, text) for value, text in options],
+        validators=[InputRequired(message=required)],
+        invalid_message=invalid,
+        widget=QuestionRadios("govuk-fieldset__legend--m"),
+    )
+
+
 def about_form(ctx: RespondentContext, draft: dict[str, Any], formdata: Any):
     attrs: dict[str, Any] = {}
     data: dict[str, Any] = {}
@@ -150,28 +163,20 @@ def about_form(ctx: RespondentContext, draft: dict[str, Any], formdata: Any):
         question = (
             f"Which service area of the {ctx.wave.relationship.name} partnership do you work in?"
         )
-        attrs["service_area"] = ChoiceRadioField(
+        attrs["service_area"] = _about_question(
             question,
-            choices=[
-                *(SelectChoice(k, v) for k, v in ctx.service_area_choices()),
-                SelectChoice(NO_AREA, "Several of these, or none of them"),
-            ],
-            validators=[InputRequired(message="Select the service area you work in")],
-            invalid_message="Select one of the service areas listed",
-            widget=QuestionRadios("govuk-fieldset__legend--m"),
+            [*ctx.service_area_choices(), (NO_AREA, "Several of these, or none of them")],
+            required="Select the service area you work in",
+            invalid="Select one of the service areas listed",
         )
         if "service_area" in given:
             data["service_area"] = given["service_area"] or NO_AREA
     if ctx.invitation.role_level is None:
-        attrs["role_level"] = ChoiceRadioField(
+        attrs["role_level"] = _about_question(
             "What is your role level?",
-            choices=[
-                *(SelectChoice(k, v) for k, v in ROLE_LEVELS.items()),
-                SelectChoice(NOT_SAID, "Prefer not to say"),
-            ],
-            validators=[InputRequired(message="Select your role level, or ‘Prefer not to say’")],
-            invalid_message="Select one of the role levels listed",
-            widget=QuestionRadios("govuk-fieldset__legend--m"),
+            [*ROLE_LEVELS.items(), (NOT_SAID, "Prefer not to say")],
+            required="Select your role level, or ‘Prefer not to say’",
+            invalid="Select one of the role levels listed",
         )
         if "role_level" in given:
             data["role_level"] = given["role_level"] or NOT_SAID

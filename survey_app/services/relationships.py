@@ -122,9 +122,11 @@ def relationship_rows() -> list[tuple[Relationship, int, int]]:
     ]
 
 
-def all_relationships() -> list[Relationship]:
-    """Every relationship, by name."""
-    return list(db.session.scalars(select(Relationship).order_by(Relationship.name)))
+def all_relationships(*, by_id: bool = False) -> list[Relationship]:
+    """Every relationship, by name; ``by_id``: in the order they were created, which renaming
+    never changes (the API pages through them)."""
+    order = Relationship.id if by_id else Relationship.name
+    return list(db.session.scalars(select(Relationship).order_by(order)))
 
 
 def update_relationship(

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import delete, select
 
 from survey_app.extensions import db
-from survey_app.models import Draft, IllegalTransition, Relationship, User, Wave
+from survey_app.models import Draft, IllegalTransition, Relationship, ResultTable, User, Wave
 from survey_app.services import ServiceError, audit, mailing
 from survey_app.services.instruments import freeze_instrument
 from survey_app.services.results import score_closed_wave
@@ -125,5 +125,22 @@ def waves_of(relationship: Relationship) -> list[Wave]:
             select(Wave)
             .where(Wave.relationship_id == relationship.id)
             .order_by(Wave.created_at.desc(), Wave.id.desc())
+        )
+    )
+
+
+def waves_in_time_order(relationship: Relationship) -> list[Wave]:
+    """The relationship's waves, whatever their state, in time order (:attr:`Wave.time_order`)."""
+    waves = db.session.scalars(select(Wave).where(Wave.relationship_id == relationship.id))
+    return sorted(waves, key=lambda w: w.time_order)
+
+
+def waves_with_results(relationship: Relationship) -> set[int]:
+    """The ids of the relationship's waves whose results are stored."""
+    return set(
+        db.session.scalars(
+            select(ResultTable.wave_id).where(
+                ResultTable.relationship_id == relationship.id, ResultTable.name == "scores"
+            )
         )
     )

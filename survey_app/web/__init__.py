@@ -1,1 +1,18 @@
-"""Blueprints: thin views that read arguments, check access, call a service, render."""
+"""Blueprints: thin views that read arguments, check access, call a service, render.
+
+One package per blueprint, its forms beside its routes: ``pages`` (home and statements),
+``survey`` (respondents), ``auth`` (sign-in), ``api_tokens``, ``dashboard``, ``downloads``,
+``actions``, ``admin`` (with the questionnaire previews), ``admin_import`` and ``api``.
+What they share: ``access`` (who may use which page), ``loading`` (the thing a URL names, or
+404), ``submissions`` (call a service, commit, say so, redirect), ``fields`` (GOV.UK form
+fields) and ``errors`` (error pages).
+"""
+
+from flask import Flask
+
+from survey_app.dates import gov_uk_date
+
+
+def init_app(app: Flask) -> None:
+    """What every template may use: ``| day``, a date as GOV.UK writes it."""
+    app.add_template_filter(gov_uk_date, "day")

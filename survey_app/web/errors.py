@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from survey_app.extensions import db
+from survey_app.logging_redaction import redact
 
 TITLES = {
     400: "There is a problem with your request",
@@ -64,6 +65,4 @@ def init_app(app: Flask) -> None:
 
 
 def _safe_path() -> str:
-    from survey_app.logging_redaction import redact
-
     return redact(request.path)

@@ -13,7 +13,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from instruments import Instrument, Item
-from survey_app.extensions import db
 from survey_app.forms.survey import SubmitSurveyForm, about_form, section_form
 from survey_app.models import SIDES, Relationship
 from survey_app.services import instruments as instruments_service
@@ -109,10 +108,10 @@ def _context(key: str, version: int, side: str) -> PreviewContext:
     instrument = instruments_service.instrument_for_preview(key, version)
     if instrument is None:
         abort(404)
-    relationship = None
     chosen = parse_id(request.args.get("relationship"))
-    if chosen is not None:
-        relationship = db.session.get(Relationship, chosen)
+    relationship = (
+        relationships_service.get_relationship(chosen, required=False) if chosen else None
+    )
     if relationship is not None:
         own, partner = relationship.party(side).name, relationship.other_party(side).name
     else:

@@ -1,5 +1,10 @@
 """The OpenAPI 3.1 description of ``/api/v1``, served at ``/api/v1/openapi.json``.
 
+:func:`document` puts it together from one piece per part: the shared parameters, the paths
+of each tag, the error responses, and a schema per object; the fragments every schema
+repeats (a closed object, a nullable type, a list of values) are made by small functions.
+The values a parameter may take are the ones the API checks (:mod:`.parameters`).
+
 The row schemas of ``scores``, ``gaps`` and ``trends`` are built from the codebook
 (:mod:`survey_app.services.codebook`), which describes every column of the results tables
 with its type: the API, the downloads' codebook sheet and this document cannot drift apart.
@@ -8,10 +13,15 @@ Rows allow no other properties, so a new column must be described in the codeboo
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from typing import Any
 
-from survey_app.models import ROLE_LEVELS
+from analysis.status import STATUSES
+from survey_app.models import ROLE_LEVELS, SIDES, WAVE_STATES
 from survey_app.services import codebook
+from survey_app.services.results import SIDE_KEYS
+from survey_app.web.api.parameters import ALERT_KINDS, MAX_PER_PAGE
 
 VERSION = "1.0.0"
 _JSON_TYPES = {"text": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
@@ -72,22 +82,66 @@ def _row_schema(table: str) -> dict[str, Any]:
     }
 
 
+# ============================================================================ fragments
+
+STRING: dict[str, Any] = {"type": "string"}
+INTEGER: dict[str, Any] = {"type": "integer"}
+
+
+def _closed(
+    properties: dict[str, Any],
+    *,
+    required: Sequence[str] | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """An object with these properties and no other; every one required unless ``required``
+    says which (an empty ``required``: none, and no list)."""
+    schema: dict[str, Any] = {"type": "object"}
+    if description is not None:
+        schema["description"] = description
+    schema["properties"] = properties
+    names = list(properties) if required is None else list(required)
+    if names:
+        schema["required"] = names
+    schema["additionalProperties"] = False
+    return schema
+
+
+def _one_of(values: Sequence[Any], **extra: Any) -> dict[str, Any]:
+    """A string that is one of ``values``."""
+    return {"type": "string", "enum": list(values), **extra}
+
+
+def _or_null(kind: str, **extra: Any) -> dict[str, Any]:
+    """A ``kind`` or null."""
+    return {"type": [kind, "null"], **extra}
+
+
+def _list_of(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **extra}
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """A JSON answer of ``schema``."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 def _page_schema(item: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
-        "page": {"type": "integer", "minimum": 1},
-        "per_page": {"type": "integer", "minimum": 1, "maximum": 1000},
-        "total": {"type": "integer", "minimum": 0},
-        "pages": {"type": "integer", "minimum": 1},
-        "links": {"$ref": "#/components/schemas/PageLinks"},
-    }
-    properties.update(extra or {})
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties),
-        "additionalProperties": False,
-    }
+    return _closed(
+        {
+            "items": _list_of(_ref("schemas", item)),
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "total": {"type": "integer", "minimum": 0},
+            "pages": {"type": "integer", "minimum": 1},
+            "links": _ref("schemas", "PageLinks"),
+            **(extra or {}),
+        }
+    )
 
 
 def _param(name: str, description: str, schema: dict[str, Any], where: str = "query") -> dict:
@@ -100,16 +154,57 @@ def _param(name: str, description: str, schema: dict[str, Any], where: str = "qu
     }
 
 
-def _ok(schema: str, description: str) -> dict[str, Any]:
+WAVE_REFERENCE = _closed({"id": INTEGER, "label": STRING})
+#: What a page of one wave's rows is of.
+WAVE_CONTEXT = {
+    "wave": WAVE_REFERENCE,
+    "role_level": _or_null("string", enum=[*ROLE_LEVELS, None]),
+}
+#: What a page of a relationship's rows is of.
+RELATIONSHIP_CONTEXT = {
+    "relationship": INTEGER,
+    "as_of": _or_null("string", description="Label of the latest closed wave the results cover."),
+}
+
+
+# ============================================================================ parameters
+
+
+def _parameters() -> dict[str, dict[str, Any]]:
+    """The parameters several paths take, by name."""
     return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        "relationship_id": _param("relationship_id", "The relationship's id.", INTEGER, "path"),
+        "wave_id": _param("wave_id", "A closed wave's id.", INTEGER, "path"),
+        "side": _param(
+            "side",
+            "Whose answers: client staff, supplier staff, or all (both sides).",
+            _one_of(SIDE_KEYS),
+        ),
+        "area": _param(
+            "area",
+            "A service area key of the relationship; `_none` = area not stated, `_all` = every "
+            "area (the margin).",
+            STRING,
+        ),
+        "dimension": _param(
+            "dimension",
+            "A dimension key of the wave's instrument, or `index` for the health index.",
+            STRING,
+        ),
+        "role_level": _param(
+            "role_level",
+            "Only respondents of this role level (results of that level alone, suppressed with "
+            "the other levels and the all-levels results; status and change are not computed "
+            "per role level and are null).",
+            _one_of(ROLE_LEVELS),
+        ),
     }
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound"}
-    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
+PAGING = [_ref("parameters", "page"), _ref("parameters", "per_page")]
+
+
+# ================================================================================= paths
 
 
 def _get(
@@ -121,68 +216,244 @@ def _get(
     parameters: list[dict[str, Any]],
     errors: tuple[int, ...] = (400, 401, 403, 404),
 ) -> dict[str, Any]:
+    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound"}
     return {
         "get": {
             "operationId": operation_id,
             "summary": summary,
             "description": description,
             "tags": [tag],
-            "parameters": parameters,
-            "responses": {"200": response, **_errors(*errors)},
+            "parameters": [*parameters, *PAGING],
+            "responses": {
+                "200": _json(_ref("schemas", response["schema"]), response["description"]),
+                **{str(s): _ref("responses", names[s]) for s in errors},
+            },
         }
     }
 
 
-PAGING = [{"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/per_page"}]
+def _answer(schema: str, description: str) -> dict[str, str]:
+    """The 200 answer of a path: a page of ``schema``."""
+    return {"schema": schema, "description": description}
+
+
+def _meta_paths() -> dict[str, Any]:
+    return {
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "summary": "This OpenAPI document",
+                "tags": ["meta"],
+                "security": [],
+                "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
+            }
+        }
+    }
+
+
+def _relationship_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "/relationships": _get(
+            "listRelationships",
+            "Relationships",
+            "Every relationship, with its parties, service areas and latest closed wave.",
+            "relationships",
+            _answer("RelationshipPage", "A page of relationships."),
+            [],
+            errors=(400, 401, 403),
+        ),
+        "/relationships/{relationship_id}/waves": _get(
+            "listWaves",
+            "Waves of a relationship",
+            "Every wave of the relationship in time order, whatever its state.",
+            "relationships",
+            _answer("WavePage", "A page of waves."),
+            [
+                p["relationship_id"],
+                _param("state", "Only waves in this state.", _one_of(WAVE_STATES)),
+            ],
+        ),
+    }
+
+
+def _wave_result_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "/waves/{wave_id}/scores": _get(
+            "listScores",
+            "Scores of a closed wave",
+            "One row per side × service area × dimension (the health index is the "
+            "dimension `index`), suppressed.",
+            "results",
+            _answer("ScorePage", "A page of score rows."),
+            [p["wave_id"], p["side"], p["area"], p["dimension"], p["role_level"]],
+        ),
+        "/waves/{wave_id}/gaps": _get(
+            "listGaps",
+            "Perception gaps of a closed wave",
+            "Client vs supplier per service area × dimension, suppressed wherever either "
+            "side's score is.",
+            "results",
+            _answer("GapPage", "A page of gap rows."),
+            [
+                p["wave_id"],
+                p["area"],
+                p["dimension"],
+                p["role_level"],
+                _param(
+                    "material",
+                    "Only material gaps (`true`) or only the others (`false`).",
+                    _one_of(["true", "false"]),
+                ),
+            ],
+        ),
+    }
+
+
+def _history_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    cell = [p["relationship_id"], p["side"], p["area"], p["dimension"]]
+    return {
+        "/relationships/{relationship_id}/trends": _get(
+            "listTrends",
+            "Trends of a relationship",
+            "Per side × service area × dimension across the closed waves, as of the "
+            "latest: slope, Mann–Kendall test, EWMA and CUSUM, and the status with its "
+            "evidence. Suppressed by the latest wave's cell.",
+            "results",
+            _answer("TrendPage", "A page of trend rows."),
+            [*cell, _param("status", "Only rows with this status.", _one_of(STATUSES))],
+        ),
+        "/relationships/{relationship_id}/alerts": _get(
+            "listAlerts",
+            "Alerts of a relationship",
+            "Groups getting worse (`deteriorating`) and perception gaps widening "
+            "(`gap_widening`) as of the latest closed wave, each in plain words with its "
+            "evidence; `kind=watch` lists the groups to watch instead. A widening gap "
+            "concerns both sides (`side` null) and is listed whatever `side` is asked for.",
+            "results",
+            _answer("AlertPage", "A page of alerts."),
+            [*cell, _param("kind", "Only alerts of this kind.", _one_of(ALERT_KINDS))],
+        ),
+    }
+
+
+# ============================================================================= components
+
+
+def _error_responses() -> dict[str, Any]:
+    return {
+        name: _json(_ref("schemas", "Error"), text)
+        for name, text in (
+            ("BadRequest", "A query parameter is unknown or has a value not allowed."),
+            ("Unauthorized", "No token, or a token that is not valid (or revoked)."),
+            ("Forbidden", "The account's role cannot use this."),
+            ("NotFound", "No such relationship or wave, or it has no results yet."),
+        )
+    }
+
+
+def _relationship_schema() -> dict[str, Any]:
+    return _closed(
+        {
+            "id": INTEGER,
+            "name": STRING,
+            "parties": _list_of(_closed({"side": _one_of(SIDES), "name": STRING})),
+            "service_areas": _list_of(_closed({"key": STRING, "name": STRING})),
+            "latest_closed_wave": {"oneOf": [{"type": "null"}, WAVE_REFERENCE]},
+            "links": _closed({"waves": STRING, "trends": STRING, "alerts": STRING}),
+        }
+    )
+
+
+def _wave_schema() -> dict[str, Any]:
+    return _closed(
+        {
+            "id": INTEGER,
+            "relationship_id": INTEGER,
+            "label": STRING,
+            "state": _one_of(WAVE_STATES),
+            "instrument": _closed({"key": STRING, "version": INTEGER}),
+            "opened_at": _or_null("string", format="date-time"),
+            "closed_at": _or_null("string", format="date-time"),
+            "closes_on": _or_null("string", format="date"),
+            "has_results": {"type": "boolean"},
+            "links": _closed(
+                {"scores": STRING, "gaps": STRING},
+                required=(),
+                description="For a closed wave, where its results are.",
+            ),
+        }
+    )
+
+
+def _alert_schema() -> dict[str, Any]:
+    return _closed(
+        {
+            "kind": _one_of(ALERT_KINDS),
+            "dimension": STRING,
+            "dimension_title": STRING,
+            "side": _or_null("string", enum=[*SIDE_KEYS, None]),
+            "area": STRING,
+            "area_name": STRING,
+            "summary": {
+                "type": "string",
+                "description": "The status in plain words, with its main evidence.",
+            },
+            "evidence": _list_of(STRING, description="Each piece of evidence, one sentence each."),
+            "latest_wave": _or_null("string"),
+        }
+    )
+
+
+def _schemas() -> dict[str, Any]:
+    return {
+        "Error": _closed({"error": _closed({"code": STRING, "message": STRING})}),
+        "PageLinks": _closed(
+            {"self": _or_null("string"), "next": _or_null("string"), "prev": _or_null("string")}
+        ),
+        "Relationship": _relationship_schema(),
+        "Wave": _wave_schema(),
+        "ScoreRow": _row_schema("scores"),
+        "GapRow": _row_schema("gaps"),
+        "TrendRow": _row_schema("trends"),
+        "Alert": _alert_schema(),
+        "RelationshipPage": _page_schema("Relationship"),
+        "WavePage": _page_schema("Wave"),
+        "ScorePage": _page_schema("ScoreRow", WAVE_CONTEXT),
+        "GapPage": _page_schema("GapRow", WAVE_CONTEXT),
+        "TrendPage": _page_schema("TrendRow", RELATIONSHIP_CONTEXT),
+        "AlertPage": _page_schema("Alert", RELATIONSHIP_CONTEXT),
+    }
+
+
+def _components() -> dict[str, Any]:
+    return {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal API token (`rh_...`), from the API tokens page.",
+            }
+        },
+        "parameters": {
+            "page": _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
+            "per_page": _param(
+                "per_page",
+                "Items per page (default 100).",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            ),
+        },
+        "responses": _error_responses(),
+        "schemas": _schemas(),
+    }
+
+
+# ============================================================================== document
 
 
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document (paths relative to the server URL ``/api/v1``)."""
-    relationship_id = _param(
-        "relationship_id", "The relationship's id.", {"type": "integer"}, "path"
-    )
-    wave_id = _param("wave_id", "A closed wave's id.", {"type": "integer"}, "path")
-    side = _param(
-        "side",
-        "Whose answers: client staff, supplier staff, or all (both sides).",
-        {"type": "string", "enum": ["client", "supplier", "all"]},
-    )
-    area = _param(
-        "area",
-        "A service area key of the relationship; `_none` = area not stated, `_all` = every "
-        "area (the margin).",
-        {"type": "string"},
-    )
-    dimension = _param(
-        "dimension",
-        "A dimension key of the wave's instrument, or `index` for the health index.",
-        {"type": "string"},
-    )
-    role_level = _param(
-        "role_level",
-        "Only respondents of this role level (results of that level alone, suppressed with "
-        "the other levels and the all-levels results; status and change are not computed "
-        "per role level and are null).",
-        {"type": "string", "enum": list(ROLE_LEVELS)},
-    )
-    wave_context = {
-        "wave": {
-            "type": "object",
-            "properties": {"id": {"type": "integer"}, "label": {"type": "string"}},
-            "required": ["id", "label"],
-            "additionalProperties": False,
-        },
-        "role_level": {"type": ["string", "null"], "enum": [*ROLE_LEVELS, None]},
-    }
-    relationship_context = {
-        "relationship": {"type": "integer"},
-        "as_of": {
-            "type": ["string", "null"],
-            "description": "Label of the latest closed wave the results cover.",
-        },
-    }
-    nullable_string = {"type": ["string", "null"]}
-    return {
+    shared = _parameters()
+    described = {
         "openapi": "3.1.0",
         "info": {
             "title": "Relationship Health API",
@@ -197,334 +468,11 @@ def document() -> dict[str, Any]:
             {"name": "meta", "description": "This description."},
         ],
         "paths": {
-            "/openapi.json": {
-                "get": {
-                    "operationId": "getOpenApi",
-                    "summary": "This OpenAPI document",
-                    "tags": ["meta"],
-                    "security": [],
-                    "responses": {
-                        "200": {
-                            "description": "The OpenAPI 3.1 document.",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
-                    },
-                }
-            },
-            "/relationships": _get(
-                "listRelationships",
-                "Relationships",
-                "Every relationship, with its parties, service areas and latest closed wave.",
-                "relationships",
-                _ok("RelationshipPage", "A page of relationships."),
-                PAGING,
-                errors=(400, 401, 403),
-            ),
-            "/relationships/{relationship_id}/waves": _get(
-                "listWaves",
-                "Waves of a relationship",
-                "Every wave of the relationship in time order, whatever its state.",
-                "relationships",
-                _ok("WavePage", "A page of waves."),
-                [
-                    relationship_id,
-                    _param(
-                        "state",
-                        "Only waves in this state.",
-                        {"type": "string", "enum": ["draft", "open", "closed"]},
-                    ),
-                    *PAGING,
-                ],
-            ),
-            "/waves/{wave_id}/scores": _get(
-                "listScores",
-                "Scores of a closed wave",
-                "One row per side × service area × dimension (the health index is the "
-                "dimension `index`), suppressed.",
-                "results",
-                _ok("ScorePage", "A page of score rows."),
-                [wave_id, side, area, dimension, role_level, *PAGING],
-            ),
-            "/waves/{wave_id}/gaps": _get(
-                "listGaps",
-                "Perception gaps of a closed wave",
-                "Client vs supplier per service area × dimension, suppressed wherever either "
-                "side's score is.",
-                "results",
-                _ok("GapPage", "A page of gap rows."),
-                [
-                    wave_id,
-                    area,
-                    dimension,
-                    role_level,
-                    _param(
-                        "material",
-                        "Only material gaps (`true`) or only the others (`false`).",
-                        {"type": "string", "enum": ["true", "false"]},
-                    ),
-                    *PAGING,
-                ],
-            ),
-            "/relationships/{relationship_id}/trends": _get(
-                "listTrends",
-                "Trends of a relationship",
-                "Per side × service area × dimension across the closed waves, as of the "
-                "latest: slope, Mann–Kendall test, EWMA and CUSUM, and the status with its "
-                "evidence. Suppressed by the latest wave's cell.",
-                "results",
-                _ok("TrendPage", "A page of trend rows."),
-                [
-                    relationship_id,
-                    side,
-                    area,
-                    dimension,
-                    _param(
-                        "status",
-                        "Only rows with this status.",
-                        {
-                            "type": "string",
-                            "enum": ["deteriorating", "watch", "improving", "stable"],
-                        },
-                    ),
-                    *PAGING,
-                ],
-            ),
-            "/relationships/{relationship_id}/alerts": _get(
-                "listAlerts",
-                "Alerts of a relationship",
-                "Groups getting worse (`deteriorating`) and perception gaps widening "
-                "(`gap_widening`) as of the latest closed wave, each in plain words with its "
-                "evidence; `kind=watch` lists the groups to watch instead. A widening gap "
-                "concerns both sides (`side` null) and is listed whatever `side` is asked for.",
-                "results",
-                _ok("AlertPage", "A page of alerts."),
-                [
-                    relationship_id,
-                    side,
-                    area,
-                    dimension,
-                    _param(
-                        "kind",
-                        "Only alerts of this kind.",
-                        {"type": "string", "enum": ["deteriorating", "gap_widening", "watch"]},
-                    ),
-                    *PAGING,
-                ],
-            ),
+            **_meta_paths(),
+            **_relationship_paths(shared),
+            **_wave_result_paths(shared),
+            **_history_paths(shared),
         },
-        "components": {
-            "securitySchemes": {
-                "bearerAuth": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "A personal API token (`rh_...`), from the API tokens page.",
-                }
-            },
-            "parameters": {
-                "page": _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
-                "per_page": _param(
-                    "per_page",
-                    "Items per page (default 100).",
-                    {"type": "integer", "minimum": 1, "maximum": 1000},
-                ),
-            },
-            "responses": {
-                name: {
-                    "description": text,
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                    },
-                }
-                for name, text in (
-                    ("BadRequest", "A query parameter is unknown or has a value not allowed."),
-                    ("Unauthorized", "No token, or a token that is not valid (or revoked)."),
-                    ("Forbidden", "The account's role cannot use this."),
-                    ("NotFound", "No such relationship or wave, or it has no results yet."),
-                )
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                            },
-                            "required": ["code", "message"],
-                            "additionalProperties": False,
-                        }
-                    },
-                    "required": ["error"],
-                    "additionalProperties": False,
-                },
-                "PageLinks": {
-                    "type": "object",
-                    "properties": {
-                        "self": nullable_string,
-                        "next": nullable_string,
-                        "prev": nullable_string,
-                    },
-                    "required": ["self", "next", "prev"],
-                    "additionalProperties": False,
-                },
-                "Relationship": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "name": {"type": "string"},
-                        "parties": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "side": {"type": "string", "enum": ["client", "supplier"]},
-                                    "name": {"type": "string"},
-                                },
-                                "required": ["side", "name"],
-                                "additionalProperties": False,
-                            },
-                        },
-                        "service_areas": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "key": {"type": "string"},
-                                    "name": {"type": "string"},
-                                },
-                                "required": ["key", "name"],
-                                "additionalProperties": False,
-                            },
-                        },
-                        "latest_closed_wave": {
-                            "oneOf": [
-                                {"type": "null"},
-                                {
-                                    "type": "object",
-                                    "properties": {
-                                        "id": {"type": "integer"},
-                                        "label": {"type": "string"},
-                                    },
-                                    "required": ["id", "label"],
-                                    "additionalProperties": False,
-                                },
-                            ]
-                        },
-                        "links": {
-                            "type": "object",
-                            "properties": {
-                                "waves": {"type": "string"},
-                                "trends": {"type": "string"},
-                                "alerts": {"type": "string"},
-                            },
-                            "required": ["waves", "trends", "alerts"],
-                            "additionalProperties": False,
-                        },
-                    },
-                    "required": [
-                        "id",
-                        "name",
-                        "parties",
-                        "service_areas",
-                        "latest_closed_wave",
-                        "links",
-                    ],
-                    "additionalProperties": False,
-                },
-                "Wave": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "relationship_id": {"type": "integer"},
-                        "label": {"type": "string"},
-                        "state": {"type": "string", "enum": ["draft", "open", "closed"]},
-                        "instrument": {
-                            "type": "object",
-                            "properties": {
-                                "key": {"type": "string"},
-                                "version": {"type": "integer"},
-                            },
-                            "required": ["key", "version"],
-                            "additionalProperties": False,
-                        },
-                        "opened_at": {"type": ["string", "null"], "format": "date-time"},
-                        "closed_at": {"type": ["string", "null"], "format": "date-time"},
-                        "closes_on": {"type": ["string", "null"], "format": "date"},
-                        "has_results": {"type": "boolean"},
-                        "links": {
-                            "type": "object",
-                            "description": "For a closed wave, where its results are.",
-                            "properties": {
-                                "scores": {"type": "string"},
-                                "gaps": {"type": "string"},
-                            },
-                            "additionalProperties": False,
-                        },
-                    },
-                    "required": [
-                        "id",
-                        "relationship_id",
-                        "label",
-                        "state",
-                        "instrument",
-                        "opened_at",
-                        "closed_at",
-                        "closes_on",
-                        "has_results",
-                        "links",
-                    ],
-                    "additionalProperties": False,
-                },
-                "ScoreRow": _row_schema("scores"),
-                "GapRow": _row_schema("gaps"),
-                "TrendRow": _row_schema("trends"),
-                "Alert": {
-                    "type": "object",
-                    "properties": {
-                        "kind": {
-                            "type": "string",
-                            "enum": ["deteriorating", "gap_widening", "watch"],
-                        },
-                        "dimension": {"type": "string"},
-                        "dimension_title": {"type": "string"},
-                        "side": {
-                            "type": ["string", "null"],
-                            "enum": ["client", "supplier", "all", None],
-                        },
-                        "area": {"type": "string"},
-                        "area_name": {"type": "string"},
-                        "summary": {
-                            "type": "string",
-                            "description": "The status in plain words, with its main evidence.",
-                        },
-                        "evidence": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "Each piece of evidence, one sentence each.",
-                        },
-                        "latest_wave": {"type": ["string", "null"]},
-                    },
-                    "required": [
-                        "kind",
-                        "dimension",
-                        "dimension_title",
-                        "side",
-                        "area",
-                        "area_name",
-                        "summary",
-                        "evidence",
-                        "latest_wave",
-                    ],
-                    "additionalProperties": False,
-                },
-                "RelationshipPage": _page_schema("Relationship"),
-                "WavePage": _page_schema("Wave"),
-                "ScorePage": _page_schema("ScoreRow", wave_context),
-                "GapPage": _page_schema("GapRow", wave_context),
-                "TrendPage": _page_schema("TrendRow", relationship_context),
-                "AlertPage": _page_schema("Alert", relationship_context),
-            },
-        },
+        "components": _components(),
     }
+    return copy.deepcopy(described)  # its pieces share fragments: a copy may be changed

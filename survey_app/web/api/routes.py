@@ -8,82 +8,31 @@ OpenAPI 3.1 description is ``/api/v1/openapi.json``, public: it describes the AP
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
-from survey_app.extensions import csrf, db
-from survey_app.models import ROLE_LEVELS, Relationship, ResultTable, Wave
+from analysis.status import STATUSES
+from survey_app.extensions import csrf
+from survey_app.models import ROLE_LEVELS, WAVE_STATES, Relationship, Wave
 from survey_app.services import ServiceError, dashboard
-from survey_app.services.results import AREA_ALL, AREA_NONE, INDEX, closed_waves
+from survey_app.services import relationships as relationships_service
+from survey_app.services import waves as waves_service
+from survey_app.services.results import AREA_ALL, AREA_NONE, INDEX, SIDE_KEYS, closed_waves
 from survey_app.web.access import access_for, public, requires
 from survey_app.web.api.auth import bearer_token, token_user
+from survey_app.web.api.errors import FORBIDDEN, NOT_VALID, NOTHING_HERE, ApiError, handle_errors
+from survey_app.web.api.openapi import document
+from survey_app.web.api.parameters import ALERT_KINDS, boolean, check_args, choice, page_of
+from survey_app.web.loading import relationship_or_404, wave_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 requires("manager", "reviewer")(bp)  # every role: managers, reviewers and admins
 csrf.exempt(bp)  # read only: GET, and no cookie-driven change
 
-DEFAULT_PER_PAGE = 100
-MAX_PER_PAGE = 1000
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    500: "server_error",
-}
-NOT_VALID = "The API token is not valid: it may be mistyped, revoked, or its account deactivated."
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def _error(status: int, code: str, message: str) -> ResponseReturnValue:
-    response = jsonify({"error": {"code": code, "message": message}})
-    response.status_code = status
-    if status == 401:
-        challenge = 'Bearer realm="relationship-health"'
-        if code == "invalid_token":
-            challenge += ', error="invalid_token"'
-        response.headers["WWW-Authenticate"] = challenge
-    return response
-
-
-@bp.errorhandler(ApiError)
-def api_error(exc: ApiError) -> ResponseReturnValue:
-    db.session.rollback()
-    return _error(exc.status, exc.code, exc.message)
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException) -> ResponseReturnValue:
-    db.session.rollback()
-    status = exc.code or 500
-    if status == 401:
-        if "Authorization" in request.headers:
-            return _error(401, "invalid_token", NOT_VALID)
-        return _error(401, "missing_token", "Send an API token: Authorization: Bearer <token>.")
-    if status == 403:
-        return _error(403, "forbidden", "Your account's role cannot use the API.")
-    if status == 404:
-        return _error(404, "not_found", "There is nothing at this address.")
-    return _error(status, CODES.get(status, "error"), exc.description or "Request failed.")
-
-
-@bp.errorhandler(Exception)
-def server_error(exc: Exception) -> ResponseReturnValue:
-    db.session.rollback()
-    current_app.logger.exception("unhandled API error on %s %s", request.method, request.path)
-    return _error(500, "server_error", "Sorry, there is a problem with the service.")
+handle_errors(bp)
 
 
 @bp.before_request
@@ -104,7 +53,7 @@ def authenticate() -> None:
     g._login_user = user  # Flask-Login's current user for the rest of the request
     access = access_for(current_app, request.endpoint or "")
     if access is None or not access.allows(user.role):
-        raise ApiError(403, "forbidden", "Your account's role cannot use the API.")
+        raise ApiError(403, "forbidden", FORBIDDEN)
 
 
 @bp.after_request
@@ -113,106 +62,18 @@ def no_store(response):  # type: ignore[no-untyped-def]
     return response
 
 
-# ============================================================================ parameters
-
-
-def _check_args(allowed: Iterable[str]) -> None:
-    unknown = sorted(set(request.args) - set(allowed) - {"page", "per_page"})
-    if unknown:
-        raise ApiError(
-            400,
-            "unknown_parameter",
-            f"Unknown query parameter {unknown[0]!r}; this endpoint takes "
-            + ", ".join(sorted({*allowed, "page", "per_page"})),
-        )
-    for name in request.args:
-        if len(request.args.getlist(name)) > 1:
-            raise ApiError(400, "invalid_parameter", f"Give {name!r} once only")
-
-
-def _choice(name: str, allowed: Sequence[str]) -> str | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    if value not in allowed:
-        raise ApiError(
-            400,
-            "invalid_parameter",
-            f"{name} must be one of {', '.join(allowed)}, not {value!r}",
-        )
-    return value
-
-
-def _boolean(name: str) -> bool | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    if value not in ("true", "false"):
-        raise ApiError(400, "invalid_parameter", f"{name} must be true or false, not {value!r}")
-    return value == "true"
-
-
-def _paging() -> tuple[int, int]:
-    def number(name: str, default: int, top: int | None) -> int:
-        raw = request.args.get(name)
-        if raw is None:
-            return default
-        ok = raw.isascii() and raw.isdigit() and len(raw) <= 9  # "²" is a digit to isdigit
-        if not ok or int(raw) < 1 or (top is not None and int(raw) > top):
-            limit = f" from 1 to {top}" if top else " of at least 1"
-            raise ApiError(400, "invalid_parameter", f"{name} must be a whole number{limit}")
-        return int(raw)
-
-    return number("page", 1, None), number("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
-
-
-def _page(items: Sequence[Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    page, per_page = _paging()
-    total = len(items)
-    pages = max(1, math.ceil(total / per_page))
-    start = (page - 1) * per_page
-
-    def link(number: int) -> str | None:
-        if number < 1 or number > pages:
-            return None
-        args = {**request.args.to_dict(), "page": number, "per_page": per_page}
-        return url_for(request.endpoint or "", **(request.view_args or {}), **args)
-
-    out: dict[str, Any] = {
-        "items": list(items[start : start + per_page]),
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": pages,
-        "links": {"self": link(page), "next": link(page + 1), "prev": link(page - 1)},
-    }
-    if extra is not None:
-        out.update(extra)
-    return out
-
-
-def _relationship_or_404(relationship_id: int) -> Relationship:
-    relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
-        raise ApiError(404, "not_found", f"There is no relationship {relationship_id}.")
-    return relationship
-
-
-def _wave_or_404(wave_id: int) -> Wave:
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        raise ApiError(404, "not_found", f"There is no wave {wave_id}.")
-    if wave.state != "closed":
-        raise ApiError(
-            404,
-            "results_not_available",
-            f"Wave {wave.label} is {wave.state}: results exist only once a wave has closed.",
-        )
-    return wave
-
-
 def _areas(relationship: Relationship) -> list[str]:
     return [a.key for a in relationship.service_areas] + [AREA_NONE, AREA_ALL]
+
+
+def _relationship_rows_query(
+    relationship_id: int, extra: str
+) -> tuple[Relationship, str | None, str | None]:
+    """The relationship of a query of its rows (which may name a side, an area, a dimension
+    and ``extra``), and the side and area asked for."""
+    check_args(("side", "area", "dimension", extra))
+    relationship = relationship_or_404(relationship_id)
+    return relationship, choice("side", SIDE_KEYS), choice("area", _areas(relationship))
 
 
 def _dimensions(wave: Wave) -> list[str]:
@@ -232,88 +93,73 @@ def _results(build: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
 @bp.get("/openapi.json")
 @public
 def openapi() -> ResponseReturnValue:
-    from survey_app.web.api.openapi import document
-
     return jsonify(document())
 
 
 @bp.get("/relationships")
 def relationships() -> ResponseReturnValue:
-    _check_args(())
-    rels = list(db.session.scalars(select(Relationship).order_by(Relationship.id)))
-    return jsonify(_page([_relationship_json(r) for r in rels]))
+    check_args(())
+    rels = relationships_service.all_relationships(by_id=True)
+    return jsonify(page_of([_relationship_json(r) for r in rels]))
 
 
 @bp.get("/relationships/<int:relationship_id>/waves")
 def relationship_waves(relationship_id: int) -> ResponseReturnValue:
-    _check_args(("state",))
-    rel = _relationship_or_404(relationship_id)
-    state = _choice("state", ("draft", "open", "closed"))
-    waves = db.session.scalars(select(Wave).where(Wave.relationship_id == rel.id)).all()
-    waves = sorted(waves, key=lambda w: (w.opened_at or w.closed_at or w.created_at, w.id))
-    with_results = set(
-        db.session.scalars(
-            select(ResultTable.wave_id).where(
-                ResultTable.relationship_id == rel.id, ResultTable.name == "scores"
-            )
-        )
-    )
+    check_args(("state",))
+    rel = relationship_or_404(relationship_id)
+    state = choice("state", WAVE_STATES)
+    waves = waves_service.waves_in_time_order(rel)
+    with_results = waves_service.waves_with_results(rel)
     items = [_wave_json(w, w.id in with_results) for w in waves if not state or w.state == state]
-    return jsonify(_page(items))
+    return jsonify(page_of(items))
 
 
 @bp.get("/waves/<int:wave_id>/scores")
 def wave_scores(wave_id: int) -> ResponseReturnValue:
-    _check_args(("side", "area", "dimension", "role_level"))
-    wave = _wave_or_404(wave_id)
-    side = _choice("side", ("client", "supplier", "all"))
-    area = _choice("area", _areas(wave.relationship))
-    dimension = _choice("dimension", _dimensions(wave))
-    role = _choice("role_level", tuple(ROLE_LEVELS))
+    check_args(("side", "area", "dimension", "role_level"))
+    wave = wave_or_404(wave_id, closed=True)
+    side = choice("side", SIDE_KEYS)
+    area = choice("area", _areas(wave.relationship))
+    dimension = choice("dimension", _dimensions(wave))
+    role = choice("role_level", tuple(ROLE_LEVELS))
     rows = _results(lambda: dashboard.wave_rows("scores", wave, role))
     items = dashboard.filter_rows(rows, side=side, area=area, dimension=dimension)
-    return jsonify(_page(items, _context(wave, role)))
+    return jsonify(page_of(items, _context(wave, role)))
 
 
 @bp.get("/waves/<int:wave_id>/gaps")
 def wave_gaps(wave_id: int) -> ResponseReturnValue:
-    _check_args(("area", "dimension", "role_level", "material"))
-    wave = _wave_or_404(wave_id)
-    area = _choice("area", _areas(wave.relationship))
-    dimension = _choice("dimension", _dimensions(wave))
-    role = _choice("role_level", tuple(ROLE_LEVELS))
-    material = _boolean("material")
+    check_args(("area", "dimension", "role_level", "material"))
+    wave = wave_or_404(wave_id, closed=True)
+    area = choice("area", _areas(wave.relationship))
+    dimension = choice("dimension", _dimensions(wave))
+    role = choice("role_level", tuple(ROLE_LEVELS))
+    material = boolean("material")
     rows = _results(lambda: dashboard.wave_rows("gaps", wave, role))
     items = dashboard.filter_rows(rows, area=area, dimension=dimension)
     if material is not None:
         items = [r for r in items if bool(r.get("material")) == material]
-    return jsonify(_page(items, _context(wave, role)))
+    return jsonify(page_of(items, _context(wave, role)))
 
 
 @bp.get("/relationships/<int:relationship_id>/trends")
 def relationship_trends(relationship_id: int) -> ResponseReturnValue:
-    _check_args(("side", "area", "dimension", "status"))
-    rel = _relationship_or_404(relationship_id)
-    side = _choice("side", ("client", "supplier", "all"))
-    area = _choice("area", _areas(rel))
-    status = _choice("status", ("deteriorating", "watch", "improving", "stable"))
+    rel, side, area = _relationship_rows_query(relationship_id, "status")
+    status = choice("status", STATUSES)
     rows = _results(lambda: dashboard.trend_rows(rel))
-    dimension = _choice("dimension", sorted({r["dimension"] for r in rows}) or [INDEX])
+    dimension = choice("dimension", sorted({r["dimension"] for r in rows}) or [INDEX])
     items = dashboard.filter_rows(rows, side=side, area=area, dimension=dimension)
     if status:
         items = [r for r in items if r.get("status") == status]
-    return jsonify(_page(items, {"relationship": rel.id, "as_of": _as_of(rel)}))
+    return jsonify(page_of(items, {"relationship": rel.id, "as_of": _as_of(rel)}))
 
 
 @bp.get("/relationships/<int:relationship_id>/alerts")
 def relationship_alerts(relationship_id: int) -> ResponseReturnValue:
-    _check_args(("side", "area", "dimension", "kind"))
-    rel = _relationship_or_404(relationship_id)
-    side = _choice("side", ("client", "supplier", "all"))
-    area = _choice("area", _areas(rel))
-    kind = _choice("kind", ("deteriorating", "gap_widening", "watch"))
+    rel, side, area = _relationship_rows_query(relationship_id, "kind")
+    kind = choice("kind", ALERT_KINDS)
     latest = dashboard.latest_closed_wave(rel)
-    dimension = _choice("dimension", _dimensions(latest) if latest else [INDEX])
+    dimension = choice("dimension", _dimensions(latest) if latest else [INDEX])
     status = "watch" if kind == "watch" else "deteriorating"
     found = _results(
         lambda: dashboard.relationship_alerts(
@@ -321,12 +167,12 @@ def relationship_alerts(relationship_id: int) -> ResponseReturnValue:
         )
     )
     items = [_alert_json(a) for a in found if not kind or a.kind == kind]
-    return jsonify(_page(items, {"relationship": rel.id, "as_of": _as_of(rel)}))
+    return jsonify(page_of(items, {"relationship": rel.id, "as_of": _as_of(rel)}))
 
 
 @bp.get("/<path:unknown>")
 def not_found(unknown: str) -> ResponseReturnValue:
-    raise ApiError(404, "not_found", "There is nothing at this address.")
+    raise ApiError(404, "not_found", NOTHING_HERE)
 
 
 # ============================================================================ shapes

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import PasswordField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
+from wtforms import PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from survey_app.services.accounts.users import EMAIL
+from survey_app.web.fields import text_field
 
 MAX_PASSWORD = 1024
 
 
 class SignInForm(FlaskForm):
-    email = StringField(
+    email = text_field(
         "Email address",
-        validators=[
-            InputRequired(message="Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
+        required="Enter your email address",
+        max_length=254,
+        checks=[
             Regexp(
                 EMAIL.pattern,
                 message="Enter an email address in the correct format, like name@example.com",
-            ),
+            )
         ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        widget=GovTextInput(),
     )
     password = PasswordField(
         "Password",

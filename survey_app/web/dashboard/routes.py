@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from survey_app.extensions import db
 from survey_app.models import ROLE_LEVELS, Relationship
 from survey_app.services import dashboard
 from survey_app.web.access import requires
 from survey_app.web.dashboard.forms import FilterForm
+from survey_app.web.loading import relationship_or_404
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 requires("manager")(bp)  # managers, and admins (roles nest)
-
-
-def get_relationship_or_404(relationship_id: int) -> Relationship:
-    relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
-        abort(404)
-    return relationship
 
 
 def _filters(relationship: Relationship) -> tuple[FilterForm, dashboard.Filters | None]:
@@ -45,7 +38,7 @@ def index() -> str:
 @bp.get("/<int:relationship_id>/")
 @requires("manager")
 def relationship(relationship_id: int) -> tuple[str, int]:
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     form, filters = _filters(rel)
     if filters is None:
         page = dashboard.relationship_page(rel, dashboard.Filters())
@@ -61,7 +54,7 @@ def relationship(relationship_id: int) -> tuple[str, int]:
 @bp.get("/<int:relationship_id>/dimension/<key>")
 @requires("manager")
 def dimension(relationship_id: int, key: str) -> tuple[str, int]:
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     form, filters = _filters(rel)
     try:
         page = dashboard.dimension_page(rel, key, filters or dashboard.Filters())

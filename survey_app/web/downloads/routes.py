@@ -18,22 +18,15 @@ from flask import (
 from flask_login import current_user
 
 from survey_app.extensions import db
-from survey_app.models import Relationship
 from survey_app.services import ServiceError, exports, results
 from survey_app.web.access import requires
 from survey_app.web.downloads.forms import WaveChoiceForm
+from survey_app.web.loading import relationship_or_404
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 requires("reviewer")(bp)  # reviewers, and admins (roles nest)
 
 FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel (XLSX)", "json": "JSON", "sav": "SPSS (.sav)"}
-
-
-def get_relationship_or_404(relationship_id: int) -> Relationship:
-    relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
-        abort(404)
-    return relationship
 
 
 @bp.get("/")
@@ -46,7 +39,7 @@ def index() -> str:
 @bp.get("/<int:relationship_id>/")
 @requires("reviewer")
 def relationship(relationship_id: int) -> tuple[str, int] | str:
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     waves = results.closed_waves(rel)
     labels = [w.label for w in waves]
     form = WaveChoiceForm(labels, formdata=request.args if "wave" in request.args else None)
@@ -83,7 +76,7 @@ def relationship(relationship_id: int) -> tuple[str, int] | str:
 @bp.get("/<int:relationship_id>/<table>.<fmt>")
 @requires("reviewer")
 def download(relationship_id: int, table: str, fmt: str) -> Response:
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     if fmt not in exports.FORMATS or table not in exports.FORMATS[fmt]:
         abort(404)
     wave = request.args.get("wave") or None

@@ -10,19 +10,12 @@ def index() -> str:
     return render_template("pages/index.html")
 
 
-@bp.get("/accessibility")
-def accessibility() -> str:
-    return render_template("pages/accessibility.html")
-
-
-@bp.get("/cookies")
-def cookies() -> str:
-    return render_template("pages/cookies.html")
-
-
-@bp.get("/privacy")
-def privacy() -> str:
-    return render_template("pages/privacy.html")
+@bp.get("/accessibility", endpoint="accessibility", defaults={"page": "accessibility"})
+@bp.get("/cookies", endpoint="cookies", defaults={"page": "cookies"})
+@bp.get("/privacy", endpoint="privacy", defaults={"page": "privacy"})
+def statement(page: str) -> str:
+    """The accessibility statement, the cookies page and the privacy notice."""
+    return render_template(f"pages/{page}.html")
 
 
 @bp.get("/healthz")

@@ -1,0 +1,87 @@
+"""The form of an action agreed on an alert or a dimension (GOV.UK widgets and messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovRadioInput,
+    GovSubmitInput,
+)
+from wtforms import SelectChoice, SubmitField, TextAreaField
+from wtforms.validators import InputRequired
+
+from survey_app.forms.survey import ChoiceRadioField
+from survey_app.models import ACTION_STATUSES
+from survey_app.web.fields import (
+    GovDateField,
+    ListedSelectField,
+    name_field,
+    no_control_characters,
+    text_field,
+)
+
+
+class ActionForm(FlaskForm):
+    dimension = ListedSelectField(
+        "Dimension",
+        prompt="Select a dimension",
+        required_message="Select the dimension the action is about",
+        invalid_message="Select one of the dimensions listed",
+    )
+    what = text_field(
+        "What will be done",
+        description="The action both sides agreed, in a sentence or two.",
+        required="Enter what will be done",
+        max_length=2000,
+        checks=[no_control_characters],
+        field=TextAreaField,
+        widget=GovCharacterCount(),
+    )
+    owner = name_field(
+        "Owner",
+        "Enter who owns the action",
+        description="The person or team responsible, for example Head of ICT client team.",
+    )
+    due_on = GovDateField(
+        "Due date",
+        description="For example, 30 6 2013",
+        required_message="Enter the due date",
+    )
+    status = ChoiceRadioField(
+        "Status",
+        choices=[SelectChoice(value, label) for value, label in ACTION_STATUSES.items()],
+        default="open",
+        validators=[InputRequired(message="Select the status of the action")],
+        invalid_message="Select one of the statuses listed",
+        widget=GovRadioInput(),
+    )
+    submit = SubmitField("Save action", widget=GovSubmitInput())
+
+    def __init__(
+        self,
+        dimensions: list[tuple[str, str]],
+        *,
+        fixed_dimension: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``fixed_dimension``: the dimension is the alert's or the existing action's; the page
+        shows it rather than asking, so nothing is expected from the form for it."""
+        super().__init__(**kwargs)
+        self.dimension.offer(dimensions)
+        if fixed_dimension is not None:
+            self.dimension.data = fixed_dimension
+            self.dimension.validators = []
+            self.dimension.flags.required = False
+
+    def terms(self) -> dict[str, Any]:
+        """What will be done, by whom, by when, and how far it has got, as the services take
+        them (``record_action``, ``update_action``)."""
+        return {
+            "what": self.what.data,
+            "owner": self.owner.data,
+            "due_on": self.due_on.data,
+            "status": self.status.data,
+        }

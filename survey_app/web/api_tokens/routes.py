@@ -1,0 +1,47 @@
+"""``/account/api-tokens``: a signed-in user creates API tokens (each shown once) and revokes them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, make_response, redirect, url_for
+from flask.typing import ResponseReturnValue
+
+from survey_app.extensions import db
+from survey_app.services.accounts import api_tokens
+from survey_app.web.access import signed_in
+from survey_app.web.api_tokens.forms import NewTokenForm, RevokeForm
+from survey_app.web.submissions import REFUSED, acting_user, attempt, form_page
+
+bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
+signed_in(bp)  # every account: admins, managers and reviewers may read the API
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index() -> ResponseReturnValue:
+    user = acting_user()
+    form = NewTokenForm()
+    issued = None
+    if form.validate_on_submit():
+        created = attempt(
+            lambda: api_tokens.create_token(user, form.name.data), refused_on=form.name
+        )
+        if created is not REFUSED:
+            issued, form = created, NewTokenForm(formdata=None)  # the name box empty again
+    response = make_response(
+        form_page("api_tokens/index.html", form, issued=issued, tokens=api_tokens.tokens_of(user))
+    )
+    response.headers["Cache-Control"] = "no-store"  # the page may hold a token shown once
+    return response
+
+
+@bp.post("/<int:token_id>/revoke")
+def revoke(token_id: int) -> ResponseReturnValue:
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        record = api_tokens.revoke_token(acting_user(), token_id)
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(f"The token “{record.name}” is revoked: it no longer works.", "api-tokens")
+    return redirect(url_for("api_tokens.index"))

@@ -1,0 +1,64 @@
+"""The things a URL names — a relationship, a wave, a service area, an action — loaded for a
+view, or a 404 when there is no such thing (or it is not in the state the page needs).
+
+Every blueprint loads them here, so that "not found" is decided once. The 404 raised is a
+:class:`Missing`: the HTML error pages show their usual "Page not found", and the JSON API
+answers with its ``code`` and ``description`` (``not_found``, or ``results_not_available``
+for a wave that has not closed).
+"""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import NotFound
+
+from survey_app.extensions import db
+from survey_app.models import Action, Relationship, ServiceArea, Wave
+from survey_app.services import actions as actions_service
+
+
+class Missing(NotFound):
+    """A 404 that says what is missing, with a code for API clients."""
+
+    def __init__(self, description: str, *, code: str = "not_found") -> None:
+        super().__init__(description)
+        self.api_code = code
+
+
+def relationship_or_404(relationship_id: int) -> Relationship:
+    """The relationship with this id."""
+    relationship = db.session.get(Relationship, relationship_id)
+    if relationship is None:
+        raise Missing(f"There is no relationship {relationship_id}.")
+    return relationship
+
+
+def wave_or_404(wave_id: int, *, closed: bool | None = None) -> Wave:
+    """The wave with this id; with ``closed=True`` only a closed wave (the only kind with
+    results), with ``closed=False`` only a draft or open one."""
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        raise Missing(f"There is no wave {wave_id}.")
+    if closed is True and wave.state != "closed":
+        raise Missing(
+            f"Wave {wave.label} is {wave.state}: results exist only once a wave has closed.",
+            code="results_not_available",
+        )
+    if closed is False and wave.state == "closed":
+        raise Missing(f"Wave {wave.label} is closed.")
+    return wave
+
+
+def area_or_404(relationship: Relationship, area_id: int) -> ServiceArea:
+    """The service area with this id, if it is one of ``relationship``'s."""
+    area = db.session.get(ServiceArea, area_id)
+    if area is None or area.relationship_id != relationship.id:
+        raise Missing(f"{relationship.name} has no service area {area_id}.")
+    return area
+
+
+def action_or_404(relationship: Relationship, action_id: int) -> Action:
+    """The action with this id, if it was agreed on ``relationship``."""
+    action = actions_service.get_action(relationship, action_id)
+    if action is None:
+        raise Missing(f"{relationship.name} has no action {action_id}.")
+    return action
