@@ -36,6 +36,7 @@ from survey_app.services.dashboard.rows import (
     open_waves,
     trend_rows,
     wave_rows,
+    waves_as_of,
 )
 from survey_app.services.dashboard.series import action_markers, score_series
 
@@ -63,4 +64,5 @@ __all__ = [
     "score_series",
     "trend_rows",
     "wave_rows",
+    "waves_as_of",
 ]
