@@ -90,9 +90,7 @@ def _refused(field: Any, exc: ServiceError) -> None:
 @bp.get("/")
 @requires("admin")
 def index() -> str:
-    return render_template(
-        "admin/index.html", relationships=relationships_service.relationship_rows()
-    )
+    return render_template("admin/index.html", relationships=relationships_service.relationship_rows())
 
 
 # ========================================================================== relationships
