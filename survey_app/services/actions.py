@@ -294,8 +294,14 @@ def change_since_action(action: Action) -> ActionChange:
     return changes_since_actions([action])[action.id]
 
 
-def changes_since_actions(actions: Iterable[Action]) -> dict[int, ActionChange]:
-    """:func:`change_since_action` for many actions, loading each wave's answers once."""
+def changes_since_actions(
+    actions: Iterable[Action], *, as_of: Wave | None = None
+) -> dict[int, ActionChange]:
+    """:func:`change_since_action` for many actions, loading each wave's answers once.
+
+    ``as_of`` (a closed wave) measures each change up to that wave instead of the latest
+    closed wave, as a report of that wave tells it.
+    """
     actions = list(actions)
     out: dict[int, ActionChange] = {}
     plans: list[tuple[Action, Wave, Wave, Layout]] = []
@@ -303,7 +309,10 @@ def changes_since_actions(actions: Iterable[Action]) -> dict[int, ActionChange]:
     for action in actions:
         rel = action.relationship
         if rel.id not in closed_of:
-            closed_of[rel.id] = closed_waves(rel)
+            closed = closed_waves(rel)
+            if as_of is not None and as_of in closed:
+                closed = closed[: closed.index(as_of) + 1]
+            closed_of[rel.id] = closed
         closed = closed_of[rel.id]
         plan_or_reason = _plan(action, closed)
         if isinstance(plan_or_reason, ActionChange):

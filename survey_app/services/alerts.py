@@ -114,22 +114,26 @@ def relationship_alerts(
     area: str | None = None,
     dimension: str | None = None,
     status: str | None = "deteriorating",
+    wave: Wave | None = None,
 ) -> list[Alert]:
-    """Alerts of the relationship's latest closed wave (none before a wave closes).
+    """Alerts of the relationship's latest closed wave (none before a wave closes), or of
+    ``wave`` (a closed wave of the relationship: its alerts as they stood then).
 
     ``status="deteriorating"`` gives every group getting worse and every perception gap
     widening; ``status="watch"`` the groups to watch; ``None`` every alert. Filters narrow
     by side, service area (key) and dimension; a widening gap concerns both sides and stays
     whatever the side. Raises ServiceError when the wave's results are not stored.
     """
-    waves = closed_waves(relationship)
-    if not waves:
-        return []
+    if wave is None:
+        waves = closed_waves(relationship)
+        if not waves:
+            return []
+        wave = waves[-1]
     kinds = {"deteriorating": ("deteriorating", "gap_widening"), "watch": ("watch",)}
     wanted = ALERT_KINDS if status is None else kinds.get(status, ())
     return [
         a
-        for a in wave_alerts(waves[-1])
+        for a in wave_alerts(wave)
         if a.kind in wanted
         and (not side or a.side in (side, None))
         and (not area or a.area == area)

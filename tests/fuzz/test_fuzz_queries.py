@@ -2,12 +2,13 @@
 route in the url map), and the filters of the dashboard and downloads pages.
 
 A page answers 200, a redirect, or a clear 4xx — never 500 — and a GET changes nothing, except
-a download, which legitimately writes one audit event before its first byte (asserted exactly).
+a download (and the board pack), which legitimately writes one audit event before its first
+byte (asserted exactly).
 """
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.conftest import FUZZ, FUZZ_SLOW, assert_clear_refusal, encode, nothing_changes
@@ -73,8 +74,8 @@ def test_fuzz_every_get_route(app, admin, world, caplog):
     def run(data):  # type: ignore[no-untyped-def]
         endpoint, rule, converters = data.draw(st.sampled_from(routes))
         url = data.draw(fill(rule, converters)) + data.draw(query_strings())
-        if endpoint == "downloads.download":
-            return  # writes an audit event: test_fuzz_downloads
+        if endpoint in ("downloads.download", "dashboard.board_pack"):
+            return  # writes an audit event: test_fuzz_downloads, test_fuzz_board_pack
         with nothing_changes(caplog):
             response = admin.get(url)
             response.close()
@@ -138,6 +139,62 @@ def test_fuzz_downloads(app, admin, world, caplog):
             assert after[: len(events)] == events and len(after) == len(events) + 1
         else:
             assert_clear_refusal(response, statuses=(400, 404))
+            assert changed == []
+        assert [r for r in caplog.records[start:] if r.exc_info] == []
+
+    run()
+
+
+def test_fuzz_chart_downloads(app, admin, world, caplog):
+    """A chart the page shows downloads under valid filters; anything else is a clear 404."""
+
+    @FUZZ
+    @given(
+        key=st.one_of(
+            st.sampled_from(
+                ["gaps-all", "heat-all", "trend-client-all-index", f"rates-{world.open_wave}"]
+            ),
+            st.sampled_from(["nope", "trend-client-all-nope", "x" * 300]),
+            junk.map(encode),
+        ),
+        fmt=st.sampled_from(["svg", "png", "gif", "SVG", "%00"]),
+        query=query_strings(),
+    )
+    def run(key, fmt, query):  # type: ignore[no-untyped-def]
+        with nothing_changes(caplog):
+            response = admin.get(f"/dashboard/{world.rel}/charts/{key}.{fmt}{query}")
+            if response.status_code == 200:
+                assert response.mimetype in ("image/svg+xml", "image/png")
+            else:
+                assert_clear_refusal(response, statuses=(404,))
+
+    run()
+
+
+def test_fuzz_board_pack(app, admin, world, caplog):
+    """The board pack of a closed wave writes exactly its audit event; any other wave is 404."""
+    from survey_app.extensions import db
+
+    @settings(FUZZ, max_examples=6)  # each pack prints a PDF
+    @given(
+        wave=st.one_of(st.sampled_from(["", "2024-Q1", "2024-Q2", "2024-Q3", "nope"]), junk),
+        extra=query_strings(),
+    )
+    def run(wave, extra):  # type: ignore[no-untyped-def]
+        db.session.remove()
+        before = database_digest()
+        events = table_rows("audit_events")
+        start = len(caplog.records)
+        query = f"?wave={encode(wave)}&" + extra.lstrip("?")
+        response = admin.get(f"/dashboard/{world.rel}/board-pack.pdf{query}")
+        db.session.remove()
+        changed = changed_tables(before, database_digest())
+        if response.status_code == 200:
+            assert response.data.startswith(b"%PDF-")
+            assert changed == ["audit_events"]
+            assert len(table_rows("audit_events")) == len(events) + 1
+        else:
+            assert_clear_refusal(response, statuses=(404,))
             assert changed == []
         assert [r for r in caplog.records[start:] if r.exc_info] == []
 

@@ -9,6 +9,7 @@ The package's rooms, from the bottom up:
 ``series``       a score over the closed waves, its EWMA and agreed actions: the trend charts
 ``wave_charts``  a wave's perception-gap chart, heat map and material gaps; an open wave's rate
 ``pages``        the overview, a relationship's page and a dimension's drill-down
+``chart_files``  a page's chart as a file to take away (SVG, or PNG drawn again)
 
 Alerts are :mod:`survey_app.services.alerts`' and response rates
 :mod:`survey_app.services.monitoring`'s (named here too, as the dashboard shows them). Other
@@ -17,6 +18,7 @@ packages import from this face, not from the rooms.
 
 from survey_app.services.alerts import Alert, relationship_alerts
 from survey_app.services.dashboard import charts
+from survey_app.services.dashboard.chart_files import CHART_FORMATS, ChartFile, chart_file
 from survey_app.services.dashboard.filters import Filters, area_choices, parse_filters
 from survey_app.services.dashboard.pages import (
     AlertGroup,
@@ -36,12 +38,15 @@ from survey_app.services.dashboard.rows import (
     open_waves,
     trend_rows,
     wave_rows,
+    waves_as_of,
 )
 from survey_app.services.dashboard.series import action_markers, score_series
 
 __all__ = [
+    "CHART_FORMATS",
     "Alert",
     "AlertGroup",
+    "ChartFile",
     "DimensionPage",
     "Filters",
     "Headline",
@@ -49,6 +54,7 @@ __all__ = [
     "RelationshipPage",
     "action_markers",
     "area_choices",
+    "chart_file",
     "charts",
     "dimension_order",
     "dimension_page",
@@ -63,4 +69,5 @@ __all__ = [
     "score_series",
     "trend_rows",
     "wave_rows",
+    "waves_as_of",
 ]

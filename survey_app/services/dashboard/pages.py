@@ -28,6 +28,7 @@ from survey_app.services.dashboard.rows import (
     latest_closed_wave,
     open_waves,
     party_names,
+    waves_as_of,
 )
 from survey_app.services.dashboard.series import action_markers, trend_charts
 from survey_app.services.dashboard.wave_charts import (
@@ -179,9 +180,16 @@ def overview() -> list[RelationshipCard]:
     return cards
 
 
-def relationship_page(relationship: Relationship, filters: Filters) -> RelationshipPage:
-    """Everything the relationship's dashboard shows, for the filters given."""
-    waves = closed_waves(relationship)
+def relationship_page(
+    relationship: Relationship, filters: Filters, *, as_of: Wave | None = None
+) -> RelationshipPage:
+    """Everything the relationship's dashboard shows, for the filters given.
+
+    Results are those of the latest closed wave, or *as of* ``as_of`` (a closed wave of the
+    relationship): the waves after it are left out of the trends, and its alerts and
+    statuses are as they stood when it closed. Raises ServiceError for any other wave.
+    """
+    waves = waves_as_of(relationship, as_of)
     page = RelationshipPage(
         relationship,
         filters,
@@ -197,11 +205,15 @@ def relationship_page(relationship: Relationship, filters: Filters) -> Relations
     reading = Reading.of(relationship, filters, waves)
     scores, gaps = reading.rows("scores"), reading.rows("gaps")
     page.headlines = _headlines(reading, scores, INDEX)
-    page.index_charts = trend_charts(reading, INDEX, action_markers(relationship, INDEX))
+    labels = {w.label for w in waves}
+    markers = tuple(m for m in action_markers(relationship, INDEX) if m.wave in labels)
+    page.index_charts = trend_charts(reading, INDEX, markers)
     page.gap_chart = perception_gaps(reading, gaps)
     page.material_gaps = material_gaps(gaps, reading)
     page.heat_map = hot_spots(reading, scores)
-    found = relationship_alerts(relationship, side=filters.side, area=filters.area, status=None)
+    found = relationship_alerts(
+        relationship, side=filters.side, area=filters.area, status=None, wave=reading.wave
+    )
     page.alert_groups = _group_alerts([a for a in found if a.kind == "deteriorating"], reading)
     page.gap_alerts = [a for a in found if a.kind == "gap_widening"]
     page.watch = [a for a in found if a.kind == "watch"]

@@ -41,6 +41,19 @@ def latest_closed_wave(relationship: Relationship) -> Wave | None:
     return waves[-1] if waves else None
 
 
+def waves_as_of(relationship: Relationship, wave: Wave | None = None) -> list[Wave]:
+    """The relationship's closed waves in time order up to ``wave`` (all of them when
+    ``None``). Raises ServiceError when ``wave`` is not a closed wave of the relationship."""
+    waves = closed_waves(relationship)
+    if wave is None:
+        return waves
+    if wave.relationship_id != relationship.id:
+        raise ServiceError(f"wave {wave.label!r} is not a wave of {relationship.name!r}")
+    if wave not in waves:
+        raise ServiceError(f"wave {wave.label!r} is {wave.state}: only closed waves have results")
+    return waves[: waves.index(wave) + 1]
+
+
 def open_waves(relationship: Relationship) -> list[Wave]:
     return list(
         db.session.scalars(

@@ -5,7 +5,8 @@ The package's rooms:
 ``model``        what a chart is (:class:`Chart`, :class:`DataTable`) and what each is drawn from
 ``format``       how numbers are written, and what a hidden cell says instead
 ``style``        the GOV.UK palette, how each side is drawn, shared axes pieces
-``svg``          matplotlib → an inline SVG under the Content Security Policy
+``svg``          matplotlib → an inline SVG under the Content Security Policy; a chart as a
+                 file of its own (SVG, or drawn again as PNG)
 ``index_chart``  a score over the closed waves, with the EWMA and agreed actions
 ``gap_chart``    client and supplier means per dimension, material gaps marked
 ``heat_map``     dimension × service area
@@ -38,7 +39,14 @@ from survey_app.services.dashboard.charts.model import (
     from_row,
 )
 from survey_app.services.dashboard.charts.rates_chart import response_rate_chart
-from survey_app.services.dashboard.charts.svg import figure_svg, inline_svg
+from survey_app.services.dashboard.charts.svg import (
+    PngDrawing,
+    drawn_as_png,
+    figure_png,
+    figure_svg,
+    inline_svg,
+    standalone_svg,
+)
 
 __all__ = [
     "CHARTS_VERSION",
@@ -48,8 +56,11 @@ __all__ = [
     "DataTable",
     "GapPoint",
     "HeatCell",
+    "PngDrawing",
     "Scale",
     "SeriesPoint",
+    "drawn_as_png",
+    "figure_png",
     "figure_svg",
     "from_row",
     "gap_chart",
@@ -60,5 +71,6 @@ __all__ = [
     "invalidate",
     "response_rate_chart",
     "results_version",
+    "standalone_svg",
     "suppressed_text",
 ]

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import Relationship, ResultTable
 from survey_app.services.dashboard.charts.model import Chart
+from survey_app.services.dashboard.charts.svg import png_wanted
 from survey_app.services.results import min_cell_size
 
 #: Bump when a chart's drawing or its table changes: cached charts of another version are ignored.
@@ -113,6 +114,8 @@ class ChartCache:
         self, wave_id: int, name: str, params: dict[str, Any], render: Callable[[], Chart]
     ) -> Chart:
         data = self.payload(wave_id, name, params, lambda: render().to_dict())
+        if png_wanted(data["key"]):
+            render()  # a PNG of this chart is asked for: draw it again (svg.drawn_as_png)
         return Chart.from_dict(data)
 
     def _write(self, path: Path, text: str) -> None:

@@ -9,6 +9,14 @@ elements): every inline style becomes the equivalent presentation attribute, the
 and ``<metadata>`` elements go, every ``id`` gets the chart's prefix (several charts share a
 page), and the root gets ``role="img"`` with a ``<title>`` and a ``<desc>`` that say in words
 what the chart shows.
+
+A chart can also be taken away as a file: :func:`standalone_svg` makes the inline SVG a
+document of its own, and :func:`drawn_as_png` draws a chart *again* on a PNG canvas from the
+same drawing function (matplotlib writes PNG itself: no SVG rasteriser is needed). While a
+``with drawn_as_png(key) as png:`` block is open in this thread or task, rendering the chart
+``key`` — and only it, even if the cache holds its SVG
+(:meth:`~survey_app.services.dashboard.charts.cache.ChartCache.chart` asks
+:func:`png_wanted`) — also draws the PNG, which ``png.data`` then holds.
 """
 
 from __future__ import annotations
@@ -17,7 +25,10 @@ import io
 import re
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from survey_app.services.dashboard.charts.model import Chart, DataTable
@@ -66,6 +77,39 @@ _PRESENTATION = {
 _URL = re.compile(r"url\(#([^)]+)\)")
 
 
+#: Resolution of a chart's PNG: an 8-inch chart is 1,600 pixels wide, sharp on a slide.
+PNG_DPI = 200
+
+
+@dataclass
+class PngDrawing:
+    """The PNG of one chart, drawn while :func:`drawn_as_png` is open (``None`` until then)."""
+
+    key: str
+    dpi: int = PNG_DPI
+    data: bytes | None = None
+
+
+_PNG_WANTED: ContextVar[PngDrawing | None] = ContextVar("png_wanted", default=None)
+
+
+@contextmanager
+def drawn_as_png(key: str, *, dpi: int = PNG_DPI) -> Iterator[PngDrawing]:
+    """While open, rendering the chart ``key`` also draws it as a PNG (see the module)."""
+    wanted = PngDrawing(key, dpi)
+    token = _PNG_WANTED.set(wanted)
+    try:
+        yield wanted
+    finally:
+        _PNG_WANTED.reset(token)
+
+
+def png_wanted(key: str) -> bool:
+    """Whether the chart ``key`` must be drawn again, as a PNG is wanted of it."""
+    wanted = _PNG_WANTED.get()
+    return wanted is not None and wanted.key == key and wanted.data is None
+
+
 def render_chart(
     key: str,
     title: str,
@@ -75,24 +119,62 @@ def render_chart(
     table: DataTable,
     notes: tuple[str, ...] = (),
 ) -> Chart:
-    """Draw a chart of ``size`` inches and return it inline, labelled, with its table."""
+    """Draw a chart of ``size`` inches and return it inline, labelled, with its table (and
+    draw it as a PNG too when :func:`drawn_as_png` asks for this chart)."""
     svg = figure_svg(draw, size)
+    wanted = _PNG_WANTED.get()
+    if wanted is not None and wanted.key == key:
+        wanted.data = figure_png(
+            draw, size, wanted.dpi, {"Title": title, "Description": description}
+        )
     return Chart(key, title, description, inline_svg(svg, key, title, description), table, notes)
 
 
 def figure_svg(draw: Callable[[Figure], None], size: tuple[float, float]) -> str:
     """Draw on a new Figure (no pyplot) and return matplotlib's SVG text."""
+    out = io.BytesIO()
+    _draw(draw, size, out, format="svg", metadata={"Date": None})
+    return out.getvalue().decode("utf-8")
+
+
+def figure_png(
+    draw: Callable[[Figure], None],
+    size: tuple[float, float],
+    dpi: int = PNG_DPI,
+    text: dict[str, str] | None = None,
+) -> bytes:
+    """Draw on a new Figure (no pyplot) and return it as PNG at ``dpi``, its ``text`` (e.g.
+    Title, Description) written into the file, and no software or date stamp."""
+    out = io.BytesIO()
+    _draw(draw, size, out, format="png", dpi=dpi, metadata={"Software": None, **(text or {})})
+    return out.getvalue()
+
+
+def _draw(
+    draw: Callable[[Figure], None], size: tuple[float, float], out: io.BytesIO, **save
+) -> None:  # type: ignore[no-untyped-def]
     import matplotlib  # here, not at start-up: ~100 MB and seconds per worker that never draws
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
     with _LOCK, matplotlib.rc_context(_RC):
         fig = Figure(figsize=size)
-        FigureCanvasSVG(fig)
+        (FigureCanvasSVG if save["format"] == "svg" else FigureCanvasAgg)(fig)
         draw(fig)
-        out = io.StringIO()
-        fig.savefig(out, format="svg", metadata={"Date": None})
-    return out.getvalue()
+        fig.savefig(out, **save)
+
+
+def standalone_svg(chart: Chart) -> str:
+    """The chart's inline SVG as a file of its own: an XML declaration, and a width and
+    height (from the ``viewBox``, in points) so that other programs open it at its size."""
+    root = ET.fromstring(chart.svg.encode("utf-8"))  # noqa: S314 (our own inline SVG)
+    _, _, width, height = (root.get("viewBox") or "0 0 576 244.8").split()
+    root.set("width", f"{width}pt")
+    root.set("height", f"{height}pt")
+    root.attrib.pop("class", None)
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n' + body + "\n"
 
 
 def inline_svg(raw: str, key: str, title: str, description: str) -> str:

@@ -1,0 +1,78 @@
+"""``/dashboard/<id>/charts/<key>.svg|png`` and ``/dashboard/<id>/board-pack.pdf``: what a
+manager takes away from the dashboard — a chart as a file, and the board pack.
+
+Access is the dashboard's (the blueprint requires a manager; admins too). A chart is named
+as the page names it, under the page's filters (``side``, ``area``, ``role_level``), so the
+file is the chart beside its link; a chart the page does not show, or a filter it refuses,
+is a 404. The board pack is of ``?wave=<label>`` (a closed wave), else the latest closed one.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, request
+from flask_login import current_user
+
+from survey_app.extensions import db
+from survey_app.models import Relationship, Wave
+from survey_app.services import ServiceError, dashboard, reports
+from survey_app.services.waves import get_wave
+from survey_app.web.access import requires
+from survey_app.web.dashboard.routes import bp, get_relationship_or_404
+
+
+@bp.get("/<int:relationship_id>/charts/<chart_key>.<fmt>")
+@requires("manager")
+def chart(relationship_id: int, chart_key: str, fmt: str) -> Response:
+    rel = get_relationship_or_404(relationship_id)
+    try:
+        filters = dashboard.parse_filters(
+            rel,
+            side=request.args.get("side"),
+            area=request.args.get("area"),
+            role=request.args.get("role_level"),
+        )
+        found = dashboard.chart_file(rel, chart_key, filters, fmt)
+    except (LookupError, ServiceError) as exc:
+        abort(404, description=str(exc))
+    return _attachment(found.data, found.media_type, found.filename)
+
+
+@bp.get("/<int:relationship_id>/board-pack.pdf")
+@requires("manager")
+def board_pack(relationship_id: int) -> Response:
+    """The board pack, built while the manager waits.
+
+    The seam for the job queue (issue 13, ``survey_app.services.jobs``): submit a job kind
+    ``reports.board_pack`` with ``{relationship_id, wave_id, user_id}`` whose run loads them,
+    calls :func:`survey_app.services.reports.prepare_board_pack`, keeps the file for the user
+    and records it (:func:`~survey_app.services.reports.record_board_pack`); this view then
+    starts that job (once, however often it is asked) and redirects to its page, which links
+    to the file when it is ready.
+    """
+    rel = get_relationship_or_404(relationship_id)
+    wave = _closed_wave_or_404(rel, request.args.get("wave"))
+    try:
+        pack = reports.prepare_board_pack(rel, wave)
+    except ServiceError as exc:
+        abort(404, description=str(exc))
+    reports.record_board_pack(rel, wave, actor=current_user._get_current_object())
+    db.session.commit()  # the audit entry is kept even if the client stops reading
+    return _attachment(pack.data, pack.media_type, pack.filename)
+
+
+def _closed_wave_or_404(relationship: Relationship, label: str | None) -> Wave:
+    wave = (
+        get_wave(relationship, label, required=False)
+        if label
+        else dashboard.latest_closed_wave(relationship)
+    )
+    if wave is None or wave.state != "closed":
+        abort(404, description="The board pack is of a closed wave of this relationship.")
+    return wave
+
+
+def _attachment(data: bytes, media_type: str, filename: str) -> Response:
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
