@@ -211,7 +211,7 @@ def test_the_packaged_model_runs_offline_and_mixes_welsh_into_the_themes(
     texts, truth, language = labelled
     res = comment_themes(texts, embed=packaged_embedder, languages=language.tolist())
     assert res.reason == "" and res.method == "embedding" and 2 <= len(res.themes) <= 15
-    assert adjusted_rand_score(truth, res.labels) > 0.15  # measured 0.25: a regression guard
+    assert adjusted_rand_score(truth, res.labels) > 0.15  # measured 0.30: a regression guard
     for theme in res.themes:  # no theme of Welsh comments (all-MiniLM-L6-v2 made one)
         assert np.mean(language[list(theme.members)] == "cy") < 0.5
 
