@@ -14,51 +14,7 @@ from analysis.alerts import (
     gap_structure,
 )
 from analysis.status import classify
-
-AREAS = ("north", "south", "east", "west", "centre")
-KEYS = ("trust", "innovation", "index")
-
-
-def _rows():
-    return [
-        (s, a, k) for s in ("client", "supplier", "all") for a in (*AREAS, "_all") for k in KEYS
-    ]
-
-
-def _simulate(rng, n_waves=8, decline=None, onset=4, tau=0.0):
-    """Cell means of exactly-distributed samples (SD 0.6, 25–60 a cell) and their totals.
-
-    ``decline``: ("supplier", "innovation") falls 0.12 a wave in every area from ``onset``.
-    """
-    rows = _rows()
-    base_n = rng.integers(25, 61, size=(2, len(AREAS)))
-    level = rng.uniform(3.2, 3.9, size=(2, len(AREAS), len(KEYS)))
-    means = np.zeros((len(rows), n_waves))
-    var = np.zeros((len(rows), n_waves))
-    for t in range(n_waves):
-        n = np.clip(np.rint(base_n * rng.uniform(0.85, 1.15, size=base_n.shape)), 25, 60)
-        mu = level + rng.normal(0.0, tau, size=level.shape)
-        if decline and t >= onset:
-            mu[1, :, KEYS.index(decline[1])] -= 0.12 * (t - onset + 1)
-        m = rng.normal(mu, 0.6 / np.sqrt(n)[:, :, None])
-        s2 = 0.36 * rng.chisquare(n - 1)[:, :, None] / (n - 1)[:, :, None] * np.ones_like(m)
-        cells = {}
-        for si, side in enumerate(("client", "supplier")):
-            for ai, area in enumerate(AREAS):
-                cells[(side, area)] = (n[si, ai], m[si, ai], s2[si, ai])
-        for i, (side, area, key) in enumerate(rows):
-            k = KEYS.index(key)
-            members = [
-                cells[(s, a)]
-                for s in (("client", "supplier") if side == "all" else (side,))
-                for a in (AREAS if area == "_all" else (area,))
-            ]
-            big_n = sum(c[0] for c in members)
-            mean = sum(c[0] * c[1][k] for c in members) / big_n
-            within = sum((c[0] - 1) * c[2][k] + c[0] * (c[1][k] - mean) ** 2 for c in members)
-            means[i, t] = mean
-            var[i, t] = within / (big_n - 1) / big_n
-    return rows, means, var
+from tests.analysis.conftest import AREAS, KEYS, family_rows, make_family_history
 
 
 def _statuses(rows, means, var):
@@ -74,7 +30,7 @@ def test_flat_relationships_raise_almost_no_alarms_where_the_old_rules_raised_ma
     flagged, families, family_alarms, old_flagged, old_total = 0, 0, 0, 0, 0
     series_waves = 0
     for h in range(40):
-        rows, means, var = _simulate(rng, n_waves=10, tau=0.05 if h % 2 else 0.0)
+        rows, means, var = make_family_history(rng, n_waves=10, tau=0.05 if h % 2 else 0.0)
         status = _statuses(rows, means, var)
         alarm = np.isin(status[:, 1:], ("deteriorating", "improving"))
         flagged += int(alarm.sum())
@@ -101,11 +57,11 @@ def test_flat_relationships_raise_almost_no_alarms_where_the_old_rules_raised_ma
 
 def test_a_side_falling_in_every_area_is_caught_within_four_waves():
     rng = np.random.default_rng(7)
-    rows, caught_total, caught_cells, cells = _rows(), 0, 0, 0
+    rows, caught_total, caught_cells, cells = family_rows(), 0, 0, 0
     total_row = rows.index(("supplier", "_all", "innovation"))
     cell_rows = [rows.index(("supplier", a, "innovation")) for a in AREAS]
     for _ in range(15):
-        _, means, var = _simulate(rng, decline=("supplier", "innovation"), onset=4)
+        _, means, var = make_family_history(rng, decline=("supplier", "innovation"), onset=4)
         status = _statuses(rows, means, var)
         fell = status[:, 4:8] == "deteriorating"
         caught_total += bool(fell[total_row].any())
@@ -160,7 +116,7 @@ def test_family_structure_names_totals_parents_and_pools():
 
 def test_watch_is_weaker_evidence_and_never_an_alert():
     rng = np.random.default_rng(3)
-    rows, means, var = _simulate(rng, n_waves=6)
+    rows, means, var = make_family_history(rng, n_waves=6)
     i = rows.index(("client", "north", "trust"))
     means[i, -1] = means[i, -2] - 0.24  # 6 points down: noticeable, not significant here
     var[i] = 0.36 / 25
@@ -174,13 +130,13 @@ def test_watch_is_weaker_evidence_and_never_an_alert():
     assert not (res.watch & res.flagged).any()
 
 
-def _gap_rows():
+def _gapfamily_rows():
     return [(a, k) for a in (*AREAS, "_all") for k in KEYS]
 
 
 def test_a_constant_gap_is_not_widening_and_a_growing_one_is():
     rng = np.random.default_rng(5)
-    rows = _gap_rows()
+    rows = _gapfamily_rows()
     n_waves = 9
     var = np.full((len(rows), n_waves), 0.36 / 40 * 2)
     var[[r[0] == "_all" for r in rows]] /= 5
@@ -197,7 +153,7 @@ def test_a_constant_gap_is_not_widening_and_a_growing_one_is():
 
 
 def test_bad_inputs_are_value_errors():
-    rows, means, var = _simulate(np.random.default_rng(1), n_waves=3)
+    rows, means, var = make_family_history(np.random.default_rng(1), n_waves=3)
     structure = family_structure(*zip(*rows, strict=True))
     with pytest.raises(ValueError):
         assess_family(means[:, 0], var[:, 0], structure)
