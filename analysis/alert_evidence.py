@@ -164,7 +164,7 @@ def _trend_evidence(s: _Series, supports: str) -> Evidence:
         text += f", about {abs(slope):.0f} point{'s' if round(abs(slope)) != 1 else ''} a wave"
     text += "."
     detail = (
-        f"Mann\N{EN DASH}Kendall S = {s.value('mk_s'):.0f} over {s.t} waves, z = {_num(z)}, "
+        f"Mann\N{EN DASH}Kendall S = {_num(s.value('mk_s'), 0)} over {s.t} waves, z = {_num(z)}, "
         f"one-sided {format_p(p)}; Theil\N{EN DASH}Sen slope {_num(slope, 1)} points a wave."
     )
     return Evidence("trend", text, supports, s.value("mk_s"), p, s.t, first, s.last, span, detail)
@@ -179,8 +179,9 @@ def _change_evidence(s: _Series, supports: str) -> Evidence:
     text = f"Since {s.prev}: {format_points(pts)}."
     detail = (
         f"Latest change {_num(d)} scale points, z = {_num(z)} against the noise of two waves "
-        f"(\N{SQUARE ROOT}(\N{GREEK SMALL LETTER SIGMA}\N{SUBSCRIPT TWO}\N{LATIN SUBSCRIPT SMALL LETTER T}"
-        f" + \N{GREEK SMALL LETTER SIGMA}\N{SUBSCRIPT TWO}\N{LATIN SUBSCRIPT SMALL LETTER T}\N{SUBSCRIPT MINUS}\N{SUBSCRIPT ONE}) "
+        f"(\N{SQUARE ROOT}(\N{GREEK SMALL LETTER SIGMA}\N{LATIN SUBSCRIPT SMALL LETTER T}"
+        f"\N{SUPERSCRIPT TWO} + \N{GREEK SMALL LETTER SIGMA}\N{LATIN SUBSCRIPT SMALL LETTER T}"
+        f"\N{SUBSCRIPT MINUS}\N{SUBSCRIPT ONE}\N{SUPERSCRIPT TWO}) "
         f"= {_num(abs(d / z) if z else math.nan, 3)}); one-sided {format_p(p)}."
     )
     return Evidence(kind, text, supports, d, p, 2, s.prev, s.last, pts, detail)

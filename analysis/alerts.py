@@ -111,17 +111,19 @@ def family_structure(
     FamilyStructure
         Totals (no parents): a side over all areas, both sides over all areas, and an area
         over both sides. A side's cell in one area has two parents: its side's total and
-        its area's total (same key). τ² pools: a side's cells of one key together; the
-        areas' both-sides totals of one key; the side totals of every key; the both-sides
-        totals of every key.
+        its area's total (same key). τ² pools: a side's cells of one key together (one τ²
+        per dimension from every cell of the relationship); the areas' both-sides totals of
+        every key; the side totals of every key; the both-sides totals of every key.
 
     Notes
     -----
     A total's between-wave variance is not its cells': a shock confined to one area is
     diluted in it and one felt by the whole side is not, and the mix of areas (or sides)
-    behind it changes a little every wave. So totals get pools of their own, and because a
-    relationship has only two side totals (and one both-sides total) per key, those pools
-    span the keys.
+    behind it changes a little every wave. So totals get pools of their own. A relationship
+    has only two side totals, one both-sides total and a handful of areas' both-sides totals
+    per key: pooled per key, their τ² would rest on 3 to 15 degrees of freedom, too rough
+    to judge them by (the calibrated p-values pay for a rough τ² with a heavy tail), so
+    those pools span the keys.
     """
     side, area, key = list(side), list(area), list(key)
     if not len(side) == len(area) == len(key):
@@ -138,10 +140,10 @@ def family_structure(
         d = dimension[i]
         if a == all_areas:
             level[i] = LEVELS[1] if s == all_sides else LEVELS[0]
-            noise_group[i] = 2 * n_keys + (1 if s == all_sides else 0)
+            noise_group[i] = n_keys + (2 if s == all_sides else 1)
         elif s == all_sides:
             level[i] = LEVELS[2]
-            noise_group[i] = n_keys + d
+            noise_group[i] = n_keys
         else:
             level[i] = LEVELS[3]
             noise_group[i] = d
@@ -155,8 +157,9 @@ def gap_structure(
 ) -> FamilyStructure:
     """The structure of a family of client–supplier gaps (area × key).
 
-    The all-areas gap of each key is a total (pooled for τ² with the other keys'); an
-    area's gap is tested under it, and pooled with the other areas' gaps of its key.
+    The all-areas gap of each key is a total; an area's gap is tested under its key's.
+    τ² pools: the all-areas gaps of every key, and the areas' gaps of every key (a key has
+    only a handful of areas).
     """
     area, key = list(area), list(key)
     if len(area) != len(key):
@@ -165,13 +168,12 @@ def gap_structure(
     if len(row) != len(area):
         raise ValueError("each (area, key) may appear once")
     dimension = _codes(key)
-    n_keys = int(dimension.max()) + 1 if dimension.size else 0
     parents = np.full((len(area), 2), -1, dtype=np.int64)
     total = np.array([a == all_areas for a in area], dtype=bool)
     for i, (a, k) in enumerate(zip(area, key, strict=True)):
         if a != all_areas:
             parents[i, 0] = row.get((all_areas, k), -1)
-    noise_group = np.where(total, n_keys, dimension)
+    noise_group = total.astype(np.int64)
     level = np.where(total, "all areas", "area").astype(object)
     return FamilyStructure(dimension, total, parents, noise_group, level)
 

@@ -27,6 +27,9 @@ from analysis.noise import between_wave_variance
 
 __all__ = [
     "RULES",
+    "MIN_WAVES_CHART",
+    "MIN_WAVES_CHANGE",
+    "DEFAULT_CONFIG",
     "DetectorConfig",
     "RuleStatistics",
     "rule_statistics",

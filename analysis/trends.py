@@ -211,12 +211,21 @@ def _tie_sum(values, valid):
     Each member of a tie group of size t counts ``(t-1)(2t+5)``, so the group adds
     ``t(t-1)(2t+5)``.
     """
+    out = np.zeros(values.shape[0])
+    ordered = np.sort(np.where(valid, values, np.inf), axis=1)
+    tied = np.flatnonzero(
+        ((ordered[:, 1:] == ordered[:, :-1]) & np.isfinite(ordered[:, 1:])).any(axis=1)
+    )
+    if not tied.size:  # rows without ties add nothing
+        return out
+    values, valid = values[tied], valid[tied]
     t = valid.astype(np.float64)  # each valid value equals itself
     for lag in range(1, values.shape[1]):  # pairs (i, i + lag): 2-D work, no (n, w, w) array
         eq = (values[:, lag:] == values[:, :-lag]) & valid[:, lag:] & valid[:, :-lag]
         t[:, lag:] += eq
         t[:, :-lag] += eq
-    return np.where(valid, (t - 1.0) * (2.0 * t + 5.0), 0.0).sum(axis=1)
+    out[tied] = np.where(valid, (t - 1.0) * (2.0 * t + 5.0), 0.0).sum(axis=1)
+    return out
 
 
 def _theil_sen_iv(Y, x, confidence):
