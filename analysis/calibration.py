@@ -6,8 +6,10 @@ between-wave shocks, τ² estimated from the pooled series' baseline waves exact
 one-sided p-value of the four rules (:mod:`analysis.detector`). How much the noise
 estimate itself is off depends on how many series it pools, so a table holds one row per
 pool size in :data:`POOL_SIZES`; a series is judged by the rows either side of its pool's
-size. A table is computed once per length and configuration (seeded, so always the same)
-and kept for the life of the process; :func:`calibrated_p` then costs an interpolation.
+size. The tables of the default configuration, lengths 2–20, are shipped in
+:data:`TABLE_FILE` (``python -m analysis.calibration`` rewrites them); any other length or
+configuration is simulated once (seeded, so always the same) and kept for the life of the
+process. :func:`calibrated_p` then costs an interpolation.
 """
 
 from __future__ import annotations
