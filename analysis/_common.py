@@ -21,6 +21,9 @@ __all__ = [
     "check_points",
     "check_confidence",
     "grouped_moments",
+    "format_p",
+    "format_points",
+    "format_slope",
 ]
 
 
@@ -159,3 +162,30 @@ def grouped_moments(values, codes, n_groups: int):
     ss = np.bincount(cell_kept, weights=dev * dev, minlength=size)
     shape = (n_groups, m)
     return count.reshape(shape), mean.reshape(shape), ss.reshape(shape)
+
+
+# ------------------------------------------------------------------- words for evidence
+
+
+def format_p(p: float) -> str:
+    """'p = 0.03', 'p = 0.004', 'p < 0.001'."""
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}"
+
+
+def format_points(change: float) -> str:
+    """'down 9 points' / 'up 1 point' / 'no change' for a 0–100 change."""
+    k = int(round(abs(change)))
+    if k == 0:
+        return "no change"
+    unit = "point" if k == 1 else "points"
+    return f"{'down' if change < 0 else 'up'} {k} {unit}"
+
+
+def format_slope(slope: float) -> str:
+    """A signed slope with one decimal and a true minus sign ('−1.5', '+0.3', '0.0')."""
+    text = f"{slope:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text.replace("-", "\N{MINUS SIGN}")

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis import trends
-from analysis._common import as_float_array, check_points
+from analysis._common import (
+    as_float_array,
+    check_points,
+    format_p,
+    format_points,
+    format_slope,
+)
 
 __all__ = [
     "STATUSES",
@@ -59,6 +65,8 @@ class Evidence:
         The waves compared or the span of the series.
     points_change : float
         Change on the 0–100 scale over ``from_label``→``to_label``; NaN if none.
+    detail : str
+        The test and limits behind ``text``, for a "How we know" section (``""`` if none).
     """
 
     kind: str
@@ -70,6 +78,7 @@ class Evidence:
     from_label: str = ""
     to_label: str = ""
     points_change: float = math.nan
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +93,15 @@ class StatusResult:
         Evidence for the status first, then other findings and methods that could not run.
     summary : str
         One sentence for a dashboard.
+    how_we_know : str
+        The tests and limits behind the status, one line per piece of evidence (``""``
+        from :func:`classify`).
     """
 
     status: str
     evidence: tuple[Evidence, ...]
     summary: str
+    how_we_know: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,38 +114,19 @@ class GapAlert:
         Whether the gap widened significantly since the previous wave or trends wider.
     evidence : tuple of Evidence
     summary : str
+    how_we_know : str
+        The tests behind the alert (``""`` from :func:`gap_widening`).
     """
 
     alert: bool
     evidence: tuple[Evidence, ...]
     summary: str
+    how_we_know: str = ""
 
 
 # ---------------------------------------------------------------------------------------------
 # Wording
 # ---------------------------------------------------------------------------------------------
-
-
-def _fmt_p(p: float) -> str:
-    if p < 0.001:
-        return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
-
-
-def _fmt_points(change: float) -> str:
-    """'down 9 points' / 'up 1 point' / 'no change' for a 0–100 change."""
-    k = int(round(abs(change)))
-    if k == 0:
-        return "no change"
-    unit = "point" if k == 1 else "points"
-    return f"{'down' if change < 0 else 'up'} {k} {unit}"
-
-
-def _fmt_slope(slope: float) -> str:
-    text = f"{slope:+.1f}"
-    return "0.0" if text in ("+0.0", "-0.0") else text.replace("-", "\N{MINUS SIGN}")
 
 
 def _scalar(value, name: str) -> float:
@@ -291,12 +285,12 @@ def classify(
         elif p < watch_alpha and s < 0:
             supports = "watch"
         body = (
-            f"{_fmt_points(span_points)} since {first_label}; "
-            f"Mann\N{EN DASH}Kendall {_fmt_p(p)} over {int(mk.n)} waves"
+            f"{format_points(span_points)} since {first_label}; "
+            f"Mann\N{EN DASH}Kendall {format_p(p)} over {int(mk.n)} waves"
         )
         if not ts.reason and np.isfinite(ts.slope):
             body += (
-                f"; Theil\N{EN DASH}Sen slope {_fmt_slope(float(ts.slope) * scale)} points a wave"
+                f"; Theil\N{EN DASH}Sen slope {format_slope(float(ts.slope) * scale)} points a wave"
             )
         if not supports:
             body += " (no clear trend)"
@@ -326,9 +320,9 @@ def classify(
         tested = not math.isnan(p_adj)
         if tested:
             sig_text = (
-                f"significant after adjustment ({_fmt_p(p_adj)})"
+                f"significant after adjustment ({format_p(p_adj)})"
                 if significant
-                else f"not significant after adjustment ({_fmt_p(p_adj)})"
+                else f"not significant after adjustment ({format_p(p_adj)})"
             )
         else:
             sig_text = "not tested"
@@ -341,7 +335,7 @@ def classify(
             supports = "improving" if significant else ""
         add(
             kind,
-            f"{_fmt_points(pts)} since {prev_label}, {sig_text}",
+            f"{format_points(pts)} since {prev_label}, {sig_text}",
             supports,
             statistic=diff,
             p=p_adj,
@@ -492,7 +486,7 @@ def gap_widening(
             sig = "not tested"
         else:
             word = "significant" if p < alpha else "not significant"
-            sig = f"{word} after adjustment ({_fmt_p(p)})"
+            sig = f"{word} after adjustment ({format_p(p)})"
         add(
             "gap_widening",
             f"gap between client and supplier {verb} from {prev:.2f} to {curr:.2f} scale "
@@ -521,7 +515,7 @@ def gap_widening(
         add(
             "gap_trend",
             f"gap between client and supplier {trend_word} since {first}; "
-            f"Mann\N{EN DASH}Kendall {_fmt_p(float(mk.p))} over {int(mk.n)} waves",
+            f"Mann\N{EN DASH}Kendall {format_p(float(mk.p))} over {int(mk.n)} waves",
             "alert" if wider else "",
             statistic=float(mk.s),
             p=float(mk.p),

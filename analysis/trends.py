@@ -211,9 +211,21 @@ def _tie_sum(values, valid):
     Each member of a tie group of size t counts ``(t-1)(2t+5)``, so the group adds
     ``t(t-1)(2t+5)``.
     """
-    eq = (values[:, :, None] == values[:, None, :]) & valid[:, :, None] & valid[:, None, :]
-    t = eq.sum(axis=2).astype(np.float64)
-    return np.where(valid, (t - 1.0) * (2.0 * t + 5.0), 0.0).sum(axis=1)
+    out = np.zeros(values.shape[0])
+    ordered = np.sort(np.where(valid, values, np.inf), axis=1)
+    tied = np.flatnonzero(
+        ((ordered[:, 1:] == ordered[:, :-1]) & np.isfinite(ordered[:, 1:])).any(axis=1)
+    )
+    if not tied.size:  # rows without ties add nothing
+        return out
+    values, valid = values[tied], valid[tied]
+    t = valid.astype(np.float64)  # each valid value equals itself
+    for lag in range(1, values.shape[1]):  # pairs (i, i + lag): 2-D work, no (n, w, w) array
+        eq = (values[:, lag:] == values[:, :-lag]) & valid[:, lag:] & valid[:, :-lag]
+        t[:, lag:] += eq
+        t[:, :-lag] += eq
+    out[tied] = np.where(valid, (t - 1.0) * (2.0 * t + 5.0), 0.0).sum(axis=1)
+    return out
 
 
 def _theil_sen_iv(Y, x, confidence):
@@ -391,8 +403,8 @@ def mann_kendall_many(Y, *, alpha=0.05):
     ``z = 0`` and ``p = 1`` (S is then 0 under every ordering, so that p is exact).
 
     Five waves are required: with 4 the smallest attainable two-sided p is 0.083, so the
-    test could never reach 0.05 (DESIGN §4.11). All pairs are compared at once in an
-    ``(n_series, n_waves, n_waves)`` array.
+    test could never reach 0.05 (DESIGN §4.11). Pairs are compared one lag at a time over
+    every series at once (2-D arrays: a calibration runs it on a million series).
 
     References
     ----------
@@ -408,10 +420,10 @@ def mann_kendall_many(Y, *, alpha=0.05):
     n_series, n_waves = Y.shape
     valid = ~np.isnan(Y)
     n = valid.sum(axis=1).astype(np.float64)
-    upper = np.triu(np.ones((n_waves, n_waves), dtype=bool), k=1)
-    pair = valid[:, :, None] & valid[:, None, :] & upper[None, :, :]
-    diff = np.where(pair, Y[:, None, :] - Y[:, :, None], 0.0)  # [i, j] = y_j - y_i
-    s = np.sign(diff).sum(axis=(1, 2))
+    s = np.zeros(n_series)
+    for lag in range(1, n_waves):  # sgn(y_j - y_i) over the pairs j = i + lag
+        pair = valid[:, lag:] & valid[:, :-lag]
+        s += np.where(pair, np.sign(Y[:, lag:] - Y[:, :-lag]), 0.0).sum(axis=1)
     var_s = (n * (n - 1.0) * (2.0 * n + 5.0) - _tie_sum(Y, valid)) / 18.0
     with quiet():
         root = np.sqrt(np.where(var_s > 0, var_s, np.nan))
