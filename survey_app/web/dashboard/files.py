@@ -17,13 +17,14 @@ from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError, dashboard, reports
 from survey_app.services.waves import get_wave
 from survey_app.web.access import requires
-from survey_app.web.dashboard.routes import bp, get_relationship_or_404
+from survey_app.web.dashboard.routes import bp
+from survey_app.web.loading import relationship_or_404
 
 
 @bp.get("/<int:relationship_id>/charts/<chart_key>.<fmt>")
 @requires("manager")
 def chart(relationship_id: int, chart_key: str, fmt: str) -> Response:
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     try:
         filters = dashboard.parse_filters(
             rel,
@@ -49,7 +50,7 @@ def board_pack(relationship_id: int) -> Response:
     starts that job (once, however often it is asked) and redirects to its page, which links
     to the file when it is ready.
     """
-    rel = get_relationship_or_404(relationship_id)
+    rel = relationship_or_404(relationship_id)
     wave = _closed_wave_or_404(rel, request.args.get("wave"))
     try:
         pack = reports.prepare_board_pack(rel, wave)
