@@ -83,6 +83,16 @@ def test_a_chart_is_valid_svg_labelled_by_its_title_and_description():
     assert "2010-Q1 to 2011-Q2" in chart.description
 
 
+def test_a_chart_is_plain_svg_after_another_library_changed_elementtrees_prefixes():
+    # WeasyPrint (the board pack) registers the empty namespace process-wide when imported;
+    # the dashboard's charts drawn after a board pack came out as <ns0:svg>.
+    ET.register_namespace("", "")
+    ET.register_namespace("svg", "http://www.w3.org/2000/svg")
+    markup = index().svg
+    assert markup.startswith("<svg ") and "<ns0:" not in markup and "<svg:" not in markup
+    assert "xlink:href" in markup
+
+
 def test_a_chart_keeps_to_the_content_security_policy_and_its_own_ids():
     root = svg_root(index())
     elements = list(root.iter())

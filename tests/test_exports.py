@@ -373,7 +373,7 @@ def test_the_formula_guard_round_trips_any_text_it_can_tell_from_its_own_output(
 def test_the_mail_merge_file_and_the_downloads_guard_cells_the_same_way():
     rows = list(
         csv.reader(
-            io.StringIO(mailing.sending._csv(iter([[t, "x", "y", "z"] for t in FORMULA_TEXTS])))
+            io.StringIO(mailing.mail_merge._csv(iter([[t, "x", "y", "z"] for t in FORMULA_TEXTS])))
         )
     )
     assert [r[0] for r in rows[1:]] == [formula_guard.neutralise(t) for t in FORMULA_TEXTS]

@@ -52,8 +52,21 @@ _RC = {
 _LOCK = threading.Lock()
 _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
-ET.register_namespace("", _SVG_NS)
-ET.register_namespace("xlink", _XLINK_NS)
+
+
+def _serialised(root: ET.Element) -> str:
+    """``root`` as text with SVG as the default namespace and ``xlink:`` for links.
+
+    ElementTree's prefixes are process-wide (:func:`xml.etree.ElementTree.register_namespace`)
+    and other libraries change them (WeasyPrint registers the empty namespace when it is
+    imported, which made every later chart come out as ``<ns0:svg>``), so the default
+    prefixes are registered again on each call rather than once at import.
+    (``tostring(default_namespace=...)`` would not do: it refuses unqualified attribute names.)
+    """
+    ET.register_namespace("", _SVG_NS)
+    ET.register_namespace("xlink", _XLINK_NS)
+    return ET.tostring(root, encoding="unicode")
+
 
 _PRESENTATION = {
     "fill",
@@ -173,7 +186,7 @@ def standalone_svg(chart: Chart) -> str:
     root.set("width", f"{width}pt")
     root.set("height", f"{height}pt")
     root.attrib.pop("class", None)
-    body = ET.tostring(root, encoding="unicode")
+    body = _serialised(root)
     return '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n' + body + "\n"
 
 
@@ -214,7 +227,7 @@ def inline_svg(raw: str, key: str, title: str, description: str) -> str:
     desc_el.text = description
     root.insert(0, desc_el)
     root.insert(0, title_el)
-    return ET.tostring(root, encoding="unicode")
+    return _serialised(root)
 
 
 def _inline_element(element: ET.Element, key: str, referenced: set[str]) -> None:
