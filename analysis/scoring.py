@@ -31,6 +31,7 @@ from analysis._common import (
 __all__ = [
     "GroupAggregates",
     "ItemShares",
+    "aggregates_from_moments",
     "band",
     "dimension_scores",
     "group_aggregates",
@@ -40,6 +41,7 @@ __all__ = [
     "item_shares_by_item",
     "rescale_100",
     "reverse_key",
+    "shares_from_tallies",
 ]
 
 
@@ -342,6 +344,25 @@ def group_aggregates(
         raise ValueError("`values` must be finite or NaN")
 
     count, mean, ss = grouped_moments(v2, codes, int(n_groups))
+    res = aggregates_from_moments(count, mean, ss, points=points, confidence=confidence)
+    if not one_d:
+        return res
+    return GroupAggregates(
+        *(getattr(res, f)[:, 0] for f in GroupAggregates.__slots__[:-1]), confidence
+    )
+
+
+def aggregates_from_moments(
+    count, mean, ss, *, points: int = 5, confidence: float = 0.95
+) -> GroupAggregates:
+    """The :class:`GroupAggregates` of groups given their count, mean and sum of squares.
+
+    The core of :func:`group_aggregates` (and of
+    :func:`analysis.frequencies.group_aggregates_from_counts`): ``count``, ``mean`` and
+    ``ss`` (the sum of squared deviations from the mean) are arrays of one shape, already
+    checked; ``mean`` may be NaN where ``count`` is 0. Formulas and reasons are those of
+    :func:`group_aggregates`.
+    """
     enough = count >= 2
     with quiet():
         sd = np.where(enough, np.sqrt(ss / (count - 1)), np.nan)
@@ -351,22 +372,18 @@ def group_aggregates(
     tcrit = stats.t.ppf(0.5 + confidence / 2, df)
     with quiet():
         half = np.where(varies, tcrit * sd / np.sqrt(count), np.nan)
-    reason = reason_array(count.shape)
-    reason[(count == 1)] = Reason.N_LT_2
+    reason = reason_array(np.shape(count))
+    reason[count == 1] = Reason.N_LT_2
     reason[count == 0] = Reason.NO_ANSWERS
     reason[enough & ~varies] = Reason.ZERO_VARIANCE
-
-    def shape(a):
-        return a[:, 0] if one_d else a
-
     return GroupAggregates(
-        n=shape(count.astype(np.int64)),
-        mean=shape(mean),
-        sd=shape(sd),
-        ci_low=shape(mean - half),
-        ci_high=shape(mean + half),
-        score100=shape((mean - 1.0) / (points - 1) * 100.0),
-        reason=shape(reason),
+        n=np.asarray(count).astype(np.int64),
+        mean=mean,
+        sd=sd,
+        ci_low=mean - half,
+        ci_high=mean + half,
+        score100=(mean - 1.0) / (points - 1) * 100.0,
+        reason=reason,
         confidence=confidence,
     )
 
@@ -417,10 +434,21 @@ def _shares(x, cell, size, fav, unfav) -> ItemShares:
     n = np.bincount(c, minlength=size)
     n_fav = np.bincount(c, weights=np.isin(vals, fav), minlength=size)
     n_unfav = np.bincount(c, weights=np.isin(vals, unfav), minlength=size)
+    return shares_from_tallies(n, n_fav, n_unfav)
+
+
+def shares_from_tallies(n, n_favourable, n_unfavourable) -> ItemShares:
+    """:class:`ItemShares` from the number of answers and of favourable / unfavourable ones.
+
+    The core of :func:`item_shares` and :func:`item_shares_by_item` (and of
+    :func:`analysis.frequencies.item_shares_from_counts`); arrays of one shape, already
+    checked.
+    """
+    n = np.asarray(n)
     with quiet():
-        fav_pct = np.where(n > 0, 100.0 * n_fav / n, np.nan)
-        unfav_pct = np.where(n > 0, 100.0 * n_unfav / n, np.nan)
-        neutral_pct = np.where(n > 0, 100.0 * (n - n_fav - n_unfav) / n, np.nan)
+        fav_pct = np.where(n > 0, 100.0 * n_favourable / n, np.nan)
+        unfav_pct = np.where(n > 0, 100.0 * n_unfavourable / n, np.nan)
+        neutral_pct = np.where(n > 0, 100.0 * (n - n_favourable - n_unfavourable) / n, np.nan)
     reason = reason_array(n.shape)
     reason[n == 0] = Reason.NO_ANSWERS
     return ItemShares(n.astype(np.int64), fav_pct, neutral_pct, unfav_pct, reason)
