@@ -83,7 +83,10 @@ def reverse_key(x, reverse, *, points: int = 5) -> np.ndarray:
     Parameters
     ----------
     x : array_like, shape (n_responses, n_items)
-        Answers in ``1..points``; NaN for missing.
+        Answers in ``1..points``; NaN for missing. Integer answer codes are also taken
+        (``1..points`` answered, ``0`` or negative for "don't know" or skipped, as
+        :func:`analysis.frequencies.answer_counts` reads them): their missing codes are
+        kept as they are.
     reverse : array_like of bool, shape (n_items,)
         True for the items to reverse.
     points : int, optional
@@ -92,23 +95,36 @@ def reverse_key(x, reverse, *, points: int = 5) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_responses, n_items)
-        A new float array; missing answers stay NaN.
+        A new array of the input's kind (float, or integer codes of the same dtype);
+        missing answers stay missing.
 
     Notes
     -----
     DESIGN §4.1: :math:`x' = K + 1 - x`. The map is an involution, so reverse-keying twice
     returns the original answers.
     """
+    codes = np.asarray(x)
+    if codes.ndim == 2 and np.issubdtype(codes.dtype, np.integer):
+        points = check_points(points)
+        if codes.size and codes.max() > points:
+            raise ValueError(f"answer codes in `x` must be at most {points}")
+        flip = _reverse_iv(reverse, codes.shape[1])[None, :] & (codes > 0)
+        return np.where(flip, (points + 1) - codes, codes).astype(codes.dtype)
     x, points = _answers_iv(x, points)
-    reverse = np.asarray(reverse)
-    if reverse.shape != (x.shape[1],) or reverse.dtype != np.bool_:
-        raise ValueError(f"`reverse` must be a boolean array of length n_items ({x.shape[1]})")
+    reverse = _reverse_iv(reverse, x.shape[1])
     return np.where(reverse[None, :], (points + 1) - x, x)
 
 
+def _reverse_iv(reverse, n_items: int) -> np.ndarray:
+    reverse = np.asarray(reverse)
+    if reverse.shape != (n_items,) or reverse.dtype != np.bool_:
+        raise ValueError(f"`reverse` must be a boolean array of length n_items ({n_items})")
+    return reverse
+
+
 def dimension_scores(
-    x, item_dimension, n_dimensions: int, *, min_fraction: float = 0.5
-) -> np.ndarray:
+    x, item_dimension, n_dimensions: int, *, min_fraction: float = 0.5, return_answered=False
+):
     r"""Dimension score of each response under the half rule.
 
     Parameters
@@ -122,11 +138,15 @@ def dimension_scores(
         Number of dimensions :math:`D`.
     min_fraction : float, optional
         Fraction of a dimension's items that must be answered, rounded up (default 0.5).
+    return_answered : bool, optional
+        Also return :math:`a_{rd}`, the answered items of each dimension (default False).
 
     Returns
     -------
-    ndarray, shape (n_responses, n_dimensions)
+    scores : ndarray, shape (n_responses, n_dimensions)
         NaN where too few items were answered or the dimension has no items.
+    answered : ndarray, shape (n_responses, n_dimensions)
+        Only with ``return_answered``: answered items per dimension (float, whole numbers).
 
     Notes
     -----
@@ -161,7 +181,8 @@ def dimension_scores(
     needed = np.maximum(np.ceil(min_fraction * n_items - 1e-12), 1.0)
     ok = (counts >= needed[None, :]) & (n_items[None, :] > 0)
     with quiet():
-        return np.where(ok, sums / counts, np.nan)
+        scores = np.where(ok, sums / counts, np.nan)
+    return (scores, counts) if return_answered else scores
 
 
 def health_index(dim_scores, weights=None, *, min_fraction: float = 0.5) -> np.ndarray:
