@@ -17,7 +17,7 @@ Other packages import from this face, not from the rooms.
 
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
 from survey_app.services.results.history import History, WaveSummary, version_changes
-from survey_app.services.results.layout import Cube, Design, Layout, ScoredWave, score_wave
+from survey_app.services.results.layout import CellCounts, Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import (
     AnswerGrid,
     WaveAnswers,
@@ -102,8 +102,8 @@ __all__ = [
     "TIE_DECIMALS",
     "WAVE_TABLES",
     "AnswerGrid",
+    "CellCounts",
     "Columns",
-    "Cube",
     "Design",
     "History",
     "Layout",
