@@ -1,8 +1,15 @@
-"""Drivers: which dimensions move an outcome (DESIGN §4.13).
+"""Drivers: which dimensions move an outcome (DESIGN §4.13, issue 16 part 1).
 
-The outcome is the health index or a "commitment to continue" item; each dimension's score is
-correlated with it across respondents, with a Fisher-z confidence interval, and only for groups
-of at least ``min_n`` (25) respondents.
+Two views of the same question:
+
+* :func:`driver_correlations` — each dimension's score correlated with the outcome on its own,
+  with a Fisher-z confidence interval, for groups of at least ``MIN_N`` (25) respondents. Kept
+  for the download: overlapping dimensions each get the credit they share.
+* :func:`relative_weights` — Johnson's (2000) relative weights of all the dimensions at once on
+  the commitment outcome: how the model's R² divides among dimensions that move together, with
+  seeded bootstrap intervals and a test of each weight against a random variable (Tonidandel,
+  LeBreton & Johnson 2009), for groups of at least ``RELATIVE_WEIGHTS_MIN_N`` (100) complete
+  responses, many groups in one call.
 """
 
 from __future__ import annotations
@@ -12,11 +19,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from analysis._common import as_float_array, check_confidence, quiet
+from analysis._common import as_codes, as_float_array, check_confidence, quiet, reason_array
 
-__all__ = ["DriverResult", "driver_correlations"]
+__all__ = [
+    "DriverResult",
+    "driver_correlations",
+    "RelativeWeightsResult",
+    "relative_weights",
+    "MIN_N",
+    "RELATIVE_WEIGHTS_MIN_N",
+]
 
 MIN_N = 25
+RELATIVE_WEIGHTS_MIN_N = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +156,372 @@ def driver_correlations(dim_scores, outcome, *, min_n=MIN_N, confidence=0.95):
     low[~ok] = np.nan
     high[~ok] = np.nan
     return DriverResult(r, n.astype(np.int64), low, high, p, reason)
+
+
+# ------------------------------------------------------------------------ relative weights
+
+
+@dataclass(frozen=True, slots=True)
+class RelativeWeightsResult:
+    """Johnson's relative weights of the dimensions on an outcome, per group.
+
+    ``G`` is the number of groups and ``k`` the number of predictors (dimension scores).
+    Every field of a group that is not computed (see ``reason``) is NaN (``significant``:
+    False).
+
+    Attributes
+    ----------
+    n : ndarray of int, shape (G,)
+        Complete responses of the group (every predictor and the outcome present).
+    r_squared, r_squared_ci_low, r_squared_ci_high : ndarray, shape (G,)
+        R² of the least-squares regression of the outcome on all the predictors, and its
+        bootstrap percentile interval.
+    raw, raw_ci_low, raw_ci_high : ndarray, shape (G, k)
+        Raw relative weights :math:`\\varepsilon_j` (they add up to R²) and their bootstrap
+        percentile intervals. Descriptive: a raw weight is never negative, so its interval
+        excludes 0 even for a predictor that does nothing; use ``significant`` to decide.
+    rescaled, rescaled_ci_low, rescaled_ci_high : ndarray, shape (G, k)
+        Raw weights as a percentage of R² (they add up to 100), and their intervals.
+    random_difference_ci_low, random_difference_ci_high : ndarray, shape (G, k)
+        Bootstrap percentile interval of :math:`\\varepsilon_j - \\varepsilon_\\text{random}`
+        in the model with an added random variable (Tonidandel, LeBreton & Johnson 2009).
+    significant : ndarray of bool, shape (G, k)
+        ``random_difference_ci_low > 0``: the dimension explains more than a variable of pure
+        noise would. Report the others as "not shown to matter" (Qualtrics sets them to zero).
+    reason : ndarray of str, shape (G,)
+        ``""`` where computed; otherwise ``"fewer than 100 complete responses"``, ``"no
+        variation in the outcome"``, ``"no variation in a dimension score"`` or ``"dimension
+        scores perfectly collinear"``.
+    confidence : float
+        Confidence level of the intervals.
+    n_resamples : int
+        Bootstrap resamples per group.
+    seed : int
+        Seed of the random generator (resamples and the random variable).
+    """
+
+    n: np.ndarray
+    r_squared: np.ndarray
+    r_squared_ci_low: np.ndarray
+    r_squared_ci_high: np.ndarray
+    raw: np.ndarray
+    raw_ci_low: np.ndarray
+    raw_ci_high: np.ndarray
+    rescaled: np.ndarray
+    rescaled_ci_low: np.ndarray
+    rescaled_ci_high: np.ndarray
+    random_difference_ci_low: np.ndarray
+    random_difference_ci_high: np.ndarray
+    significant: np.ndarray
+    reason: np.ndarray
+    confidence: float
+    n_resamples: int
+    seed: int
+
+
+_FLAT_OUTCOME = "no variation in the outcome"
+_FLAT_DIMENSION = "no variation in a dimension score"
+_COLLINEAR = "dimension scores perfectly collinear"
+_MAX_RESAMPLE_CELLS = 1 << 22  # resamples x rows drawn at once: bounds the memory to ~32 MB
+
+
+def _johnson_weights(corr):
+    r"""Raw relative weights from correlation matrices whose last variable is the outcome.
+
+    ``corr`` has shape ``(..., k + 1, k + 1)``. Returns ``raw`` of shape ``(..., k)`` (NaN
+    where a matrix is not finite or its predictor block is singular) and that mask.
+    All matrices are decomposed at once by :func:`numpy.linalg.eigh`.
+    """
+    k = corr.shape[-1] - 1
+    finite = np.isfinite(corr).all(axis=(-2, -1))
+    safe = np.where(finite[..., None, None], corr, np.eye(k + 1))
+    rxx, rxy = safe[..., :k, :k], safe[..., :k, k]
+    eigenvalues, vectors = np.linalg.eigh(rxx)
+    ok = finite & (eigenvalues[..., 0] > 1e-10 * max(k, 1))
+    root = np.sqrt(np.where(ok[..., None], np.maximum(eigenvalues, 0.0), 1.0))
+    vectors_t = np.swapaxes(vectors, -1, -2)
+    lam = (vectors * root[..., None, :]) @ vectors_t  # Λ = R_xx^{1/2}, symmetric
+    beta = vectors @ ((vectors_t @ rxy[..., None])[..., 0] / root)[..., None]  # Λ^{-1} r_xy
+    raw = ((lam * lam) @ (beta * beta))[..., 0]
+    return np.where(ok[..., None], raw, np.nan), ok
+
+
+def _correlations_from_moments(m1, m2, p):
+    """Correlation matrices from first moments ``(B, p)`` and upper-triangle second moments."""
+    upper = np.triu_indices(p)
+    cov = np.empty((m1.shape[0], p, p))
+    cov_upper = m2 - m1[:, upper[0]] * m1[:, upper[1]]
+    cov[:, upper[0], upper[1]] = cov_upper
+    cov[:, upper[1], upper[0]] = cov_upper
+    with quiet():
+        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+        return cov / (sd[:, :, None] * sd[:, None, :])
+
+
+def _resample_correlations(centered, counts):
+    r"""Correlation matrices of bootstrap resamples of one group, all resamples at once.
+
+    Parameters
+    ----------
+    centered : ndarray, shape (n, p)
+        The group's complete cases, centred on the group mean.
+    counts : ndarray, shape (B, n)
+        How many times each row is drawn into each resample (rows add up to ``n``).
+
+    Returns
+    -------
+    ndarray, shape (B, p, p)
+
+    Notes
+    -----
+    With :math:`w_b = c_b / n` the resample weights, the resample moments are the matrix
+    products :math:`m_b = w_b^\top X` and :math:`M_b = w_b^\top (x_{ia} x_{ib})_{a \le b}`,
+    so the covariance is :math:`M_b - m_b m_b^\top` (the common factor :math:`n/(n-1)`
+    cancels in a correlation). One BLAS product per group replaces a loop over resamples.
+    """
+    n, p = centered.shape
+    upper = np.triu_indices(p)
+    weights = counts / float(n)
+    m1 = weights @ centered
+    m2 = weights @ (centered[:, upper[0]] * centered[:, upper[1]])
+    return _correlations_from_moments(m1, m2, p)
+
+
+def _bootstrap_correlations(centered, n_resamples, rng):
+    """``n_resamples`` resampled correlation matrices of one group, in memory-bounded chunks."""
+    n = centered.shape[0]
+    chunk = max(1, _MAX_RESAMPLE_CELLS // n)
+    parts = []
+    for start in range(0, n_resamples, chunk):  # chunks of resamples, not single resamples
+        b = min(chunk, n_resamples - start)
+        draws = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n)
+        parts.append(_resample_correlations(centered, counts))
+    return np.concatenate(parts)
+
+
+def _group_correlations(data, group, n_groups):
+    """Count, variances and correlation matrix of every group at once, by :func:`numpy.bincount`.
+
+    ``data`` holds the complete cases (predictors, then the outcome) and ``group`` their
+    group codes ``0..n_groups-1``. Returns ``n`` (G,), ``mean`` and ``var`` (G, p; divisor
+    n), ``corr`` (G, p, p) and ``data`` centred on its group's mean.
+    """
+    p = data.shape[1]
+    n = np.bincount(group, minlength=n_groups).astype(np.float64)
+    cells = (group[:, None] * p + np.arange(p)).ravel()
+    with quiet():
+        mean = np.bincount(cells, data.ravel(), n_groups * p).reshape(n_groups, p) / n[:, None]
+    centered = data - mean[group]
+    upper = np.triu_indices(p)
+    n_pairs = upper[0].size
+    pairs = (group[:, None] * n_pairs + np.arange(n_pairs)).ravel()
+    cross = (centered[:, upper[0]] * centered[:, upper[1]]).ravel()
+    with quiet():
+        m2 = np.bincount(pairs, cross, n_groups * n_pairs).reshape(n_groups, n_pairs) / n[:, None]
+    var = m2[:, upper[0] == upper[1]]
+    corr = _correlations_from_moments(np.zeros((n_groups, p)), m2, p)
+    return n, mean, var, corr, centered
+
+
+def _bootstrap_intervals(centered, n, ok, k, n_resamples, confidence, seed):
+    """Percentile intervals of R², raw and rescaled weights and ε_j − ε_random, per group.
+
+    Returns two dicts (low, high) keyed ``r_squared``, ``raw``, ``rescaled`` and
+    ``random_difference``; NaN for groups not computed. Resamples whose predictor matrix is
+    singular (possible only in tiny groups) are dropped before taking quantiles.
+    """
+    n_groups = n.size
+    shapes = {"r_squared": (n_groups,), "raw": (n_groups, k), "rescaled": (n_groups, k)}
+    shapes["random_difference"] = (n_groups, k)
+    low = {name: np.full(shape, np.nan) for name, shape in shapes.items()}
+    high = {name: np.full(shape, np.nan) for name, shape in shapes.items()}
+    if n_resamples == 0:
+        return low, high
+    rng = np.random.default_rng(seed)
+    quantiles = [(1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0]
+    starts = np.concatenate([[0], np.cumsum(n.astype(np.int64))])
+    without_random = np.r_[0:k, k + 1]
+    for g in np.flatnonzero(ok):  # per group: one BLAS product per chunk of resamples
+        block = centered[starts[g] : starts[g + 1]]
+        noise = rng.standard_normal(block.shape[0])
+        augmented = np.column_stack([block[:, :k], noise - noise.mean(), block[:, k]])
+        boot = _bootstrap_correlations(augmented, n_resamples, rng)
+        raw, solvable = _johnson_weights(boot[:, without_random][:, :, without_random])
+        with_random, solvable_random = _johnson_weights(boot)
+        keep = solvable & solvable_random
+        if not keep.any():
+            continue
+        raw, with_random = raw[keep], with_random[keep]
+        r2 = raw.sum(axis=1)
+        draws = {
+            "r_squared": r2,
+            "raw": raw,
+            "rescaled": 100.0 * raw / r2[:, None],
+            "random_difference": with_random[:, :k] - with_random[:, k : k + 1],
+        }
+        for name, values in draws.items():
+            low[name][g], high[name][g] = np.quantile(values, quantiles, axis=0)
+    return low, high
+
+
+def _relative_weights_iv(predictors, outcome, codes, n_groups, min_n, n_resamples, seed):
+    x = as_float_array(predictors, name="predictors")
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] < 1:
+        raise ValueError(f"`predictors` must be 2-D (n_responses, k), got shape {x.shape}")
+    y = as_float_array(outcome, name="outcome", ndim=1)
+    if y.shape[0] != x.shape[0]:
+        raise ValueError("`outcome` must have one value per row of `predictors`")
+    if np.isinf(x).any() or np.isinf(y).any():
+        raise ValueError("`predictors` and `outcome` must be finite or NaN")
+    if codes is None:
+        if n_groups not in (None, 1):
+            raise ValueError("`n_groups` needs `codes`")
+        codes, n_groups = np.zeros(x.shape[0], dtype=np.int64), 1
+    elif n_groups is None:
+        raise ValueError("`codes` needs `n_groups`")
+    codes = as_codes(codes, n_groups, n=x.shape[0])
+    k = x.shape[1]
+    for name, value, least in (("min_n", min_n, k + 2), ("n_resamples", n_resamples, 0)):
+        if isinstance(value, bool) or int(value) != value or value < least:
+            raise ValueError(f"`{name}` must be an integer >= {least}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError("`seed` must be an integer (results must be reproducible)")
+    return x, y, codes, int(n_groups), int(min_n), int(n_resamples)
+
+
+def relative_weights(
+    predictors,
+    outcome,
+    codes=None,
+    n_groups=None,
+    *,
+    min_n=RELATIVE_WEIGHTS_MIN_N,
+    n_resamples=1000,
+    confidence=0.95,
+    seed=0,
+):
+    r"""Johnson's relative weights of dimension scores on an outcome, per group, with intervals.
+
+    Parameters
+    ----------
+    predictors : array_like, shape (n_responses, k)
+        Dimension scores of each response (NaN = missing); not the outcome's own dimension,
+        and not an index built from these dimensions.
+    outcome : array_like, shape (n_responses,)
+        The outcome, e.g. the commitment dimension score (NaN = missing).
+    codes : array_like of int, shape (n_responses,), optional
+        Group of each response, ``0..n_groups-1`` (negative = in no group). Omitted: one
+        group of every response.
+    n_groups : int, optional
+        Number of groups (with ``codes``).
+    min_n : int, optional
+        Smallest number of complete responses for which a group is computed (default 100).
+    n_resamples : int, optional
+        Bootstrap resamples per group (default 1,000; 0 skips the intervals and the test).
+    confidence : float, optional
+        Confidence level of the percentile intervals (default 0.95).
+    seed : int, optional
+        Seed of :func:`numpy.random.default_rng`; the same inputs and seed give the same result.
+
+    Returns
+    -------
+    RelativeWeightsResult
+        Arrays over groups (and predictors); see its attributes.
+
+    Notes
+    -----
+    *Weights* [1]_. On a group's complete cases (listwise: pairwise deletion can give a
+    predictor correlation matrix that is not positive definite), with :math:`R_{xx}` the
+    predictors' correlation matrix, :math:`r_{xy}` their correlations with the outcome and
+    :math:`R_{xx} = Q \operatorname{diag}(\lambda) Q^\top`,
+
+    .. math::
+
+        \Lambda = R_{xx}^{1/2} = Q \operatorname{diag}(\sqrt{\lambda}) Q^\top, \qquad
+        \beta = \Lambda^{-1} r_{xy}, \qquad
+        \varepsilon_j = \sum_l \Lambda_{jl}^2\, \beta_l^2, \qquad
+        \sum_j \varepsilon_j = R^2 = r_{xy}^\top R_{xx}^{-1} r_{xy}.
+
+    :math:`\Lambda` holds the loadings of the predictors on the orthogonal variables closest
+    to them (least squares), and :math:`\beta` the outcome's regression on those. Rescaled
+    weights are :math:`100\,\varepsilon_j / R^2`. For uncorrelated predictors
+    :math:`\varepsilon_j = r_{jy}^2`, the Shapley (LMG) share of R²; otherwise relative weights
+    approximate that share closely at a fraction of its :math:`2^k` cost [2]_.
+
+    *Intervals.* Each group is resampled with replacement ``n_resamples`` times; a resample is
+    a vector of draw counts, so its moments are one matrix product for all resamples, and the
+    weights of all resamples come from one batched :func:`numpy.linalg.eigh`. Intervals are
+    percentile intervals at ``confidence``.
+
+    *Which dimensions matter.* A raw weight cannot be negative, so its own interval excludes 0
+    even for a dimension unrelated to the outcome (the defect the R package ``rwa`` fixed in
+    its issue #26 / pull request #28). Following Tonidandel, LeBreton & Johnson (2009) [3]_, a
+    variable of standard normal noise is added to each group's predictors, the weights are
+    recomputed in every resample, and a dimension is ``significant`` when the lower end of the
+    interval of :math:`\varepsilon_j - \varepsilon_\text{random}` is above 0.
+
+    References
+    ----------
+    .. [1] Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
+           predictor variables in multiple regression. *Multivariate Behavioral Research*,
+           35(1), 1–19.
+    .. [2] LeBreton, J. M., Ployhart, R. E., & Ladd, R. T. (2004). A Monte Carlo comparison of
+           relative importance methodologies. *Organizational Research Methods*, 7(3),
+           258–282. Lindeman, R. H., Merenda, P. F., & Gold, R. Z. (1980). *Introduction to
+           Bivariate and Multivariate Analysis*. Scott, Foresman.
+    .. [3] Tonidandel, S., LeBreton, J. M., & Johnson, J. W. (2009). Determining the
+           statistical significance of relative weights. *Psychological Methods*, 14(4),
+           387–399.
+    .. [4] Tonidandel, S., & LeBreton, J. M. (2015). RWA Web: a free, comprehensive,
+           web-based, and user-friendly tool for relative weight analyses. *Journal of
+           Business and Psychology*, 30(2), 207–216.
+    """
+    x, y, codes, n_groups, min_n, n_resamples = _relative_weights_iv(
+        predictors, outcome, codes, n_groups, min_n, n_resamples, seed
+    )
+    confidence = check_confidence(confidence)
+    k = x.shape[1]
+    complete = (codes >= 0) & ~np.isnan(x).any(axis=1) & ~np.isnan(y)
+    order = np.argsort(codes[complete], kind="stable")
+    group = codes[complete][order]
+    data = np.column_stack([x[complete], y[complete]])[order]
+    n, mean, var, corr, centered = _group_correlations(data, group, n_groups)
+    raw, solvable = _johnson_weights(corr)
+
+    with quiet():
+        flat = ~(var > (1e-12 * np.maximum(1.0, np.abs(mean))) ** 2)
+    reason = reason_array(n_groups)
+    reason[~solvable] = _COLLINEAR
+    reason[flat[:, :k].any(axis=1)] = _FLAT_DIMENSION
+    reason[flat[:, k]] = _FLAT_OUTCOME
+    reason[n < min_n] = f"fewer than {min_n} complete responses"
+    ok = reason == ""
+    raw = np.where(ok[:, None], raw, np.nan)
+    r_squared = raw.sum(axis=1)
+    with quiet():
+        rescaled = 100.0 * raw / r_squared[:, None]
+    low, high = _bootstrap_intervals(centered, n, ok, k, n_resamples, confidence, int(seed))
+    with quiet():
+        significant = low["random_difference"] > 0.0
+    return RelativeWeightsResult(
+        n=n.astype(np.int64),
+        r_squared=r_squared,
+        r_squared_ci_low=low["r_squared"],
+        r_squared_ci_high=high["r_squared"],
+        raw=raw,
+        raw_ci_low=low["raw"],
+        raw_ci_high=high["raw"],
+        rescaled=rescaled,
+        rescaled_ci_low=low["rescaled"],
+        rescaled_ci_high=high["rescaled"],
+        random_difference_ci_low=low["random_difference"],
+        random_difference_ci_high=high["random_difference"],
+        significant=significant,
+        reason=reason,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=int(seed),
+    )

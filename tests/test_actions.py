@@ -3,6 +3,7 @@ SciPy and pingouin on the same answers — and the managers' pages that record t
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, timedelta
 
@@ -76,6 +77,36 @@ def closed_wave(
     close_wave(wave)
     db.session.commit()
     return answers
+
+
+def core_and_contact(
+    client_core: tuple[float, int],
+    supplier_core: tuple[float, int],
+    client_contact: tuple[float, int],
+) -> list[tuple[str, str | None, float, int]]:
+    """The groups of a wave: each side in Core ICT and the client in the contact centre, each
+    given as (mean, number of responses)."""
+    return [
+        ("client", "core-ict", *client_core),
+        ("supplier", "core-ict", *supplier_core),
+        ("client", "contact-centre", *client_contact),
+    ]
+
+
+def client_trust_alert(kind: str, wave: Wave, area_key: str) -> actions.Alert:
+    """An alert on the client side's trust in a service area of ``wave``."""
+    area = next(a for a in wave.relationship.service_areas if a.key == area_key)
+    return actions.Alert(
+        kind=kind,
+        wave_id=wave.id,
+        wave_label=wave.label,
+        side="client",
+        area=area.key,
+        area_name=area.name,
+        dimension=DIMENSION,
+        dimension_title="Trust",
+        summary="",
+    )
 
 
 def dimension_score(answers: np.ndarray, key: str = DIMENSION) -> np.ndarray:
@@ -256,25 +287,10 @@ def test_the_change_runs_from_the_baseline_to_the_latest_closed_wave(
 def test_an_alerts_action_follows_its_group(app, factory, manager_user, rng):
     relationship = factory.relationship()
     first = closed_wave(
-        relationship,
-        "2024-Q1",
-        [
-            ("client", "core-ict", 4.3, 9),
-            ("supplier", "core-ict", 4.0, 8),
-            ("client", "contact-centre", 4.0, 9),
-        ],
-        rng,
+        relationship, "2024-Q1", core_and_contact((4.3, 9), (4.0, 8), (4.0, 9)), rng
     )
-    alert = actions.Alert(
-        db.session.scalar(select(Wave.id)),
-        "2024-Q1",
-        "client",
-        "core-ict",
-        "Core ICT",
-        DIMENSION,
-        "Trust",
-        "deteriorating",
-        "",
+    alert = client_trust_alert(
+        "deteriorating", db.session.get(Wave, db.session.scalar(select(Wave.id))), "core-ict"
     )
     action = record(relationship, manager_user, alert=alert, dimension_key="ignored")
     assert (action.dimension_key, action.alert_side, action.alert_area) == (
@@ -284,14 +300,7 @@ def test_an_alerts_action_follows_its_group(app, factory, manager_user, rng):
     )
     assert action.alert_reference == "2024-Q1 · client · core-ict · trust"
     second = closed_wave(
-        relationship,
-        "2024-Q2",
-        [
-            ("client", "core-ict", 2.5, 10),
-            ("supplier", "core-ict", 4.0, 7),
-            ("client", "contact-centre", 2.0, 9),
-        ],
-        rng,
+        relationship, "2024-Q2", core_and_contact((2.5, 10), (4.0, 7), (2.0, 9)), rng
     )
     change = actions.change_since_action(action)
     assert change.area == "core-ict" and change.headline.side == "client"
@@ -344,10 +353,7 @@ def test_a_group_hidden_to_protect_a_smaller_one_shows_no_change(
         if r["dimension"] == DIMENSION
     }
     assert published["supplier", "contact-centre"] == results.SECONDARY
-    alert = actions.Alert(
-        first.id, "2024-Q1", "client", "contact-centre", "Contact centre", DIMENSION, "Trust",
-        "watch", "",
-    )  # fmt: skip
+    alert = client_trust_alert("watch", first, "contact-centre")
     action = record(relationship, manager_user, alert=alert)
     closed_wave(
         relationship,
@@ -409,6 +415,29 @@ def test_a_significant_drop_is_an_alert_a_manager_can_act_on(app, relationship, 
     assert actions.find_alert(relationship, trust[0].reference) == trust[0]
     assert actions.find_alert(relationship, "999:client:_all:trust") is None
     assert actions.find_alert(relationship, "nonsense") is None
+    # a later wave closes: the alert is no longer current, but its reference still names it
+    closed_wave(
+        relationship, "2024-Q3", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng
+    )
+    assert all(a.wave_label == "2024-Q3" for a in actions.current_alerts(relationship))
+    assert actions.find_alert(relationship, trust[0].reference) == trust[0]
+
+
+def test_an_action_on_a_widening_gap_names_the_gap_as_its_group(
+    app, relationship, manager_user, rng
+):
+    closed_wave(
+        relationship, "2024-Q1", [("client", None, 3.5, 9), ("supplier", None, 3.5, 9)], rng
+    )
+    wave = db.session.scalar(select(Wave))
+    alert = dataclasses.replace(client_trust_alert("gap_widening", wave, "core-ict"), side=None)
+    assert alert.reference == f"{wave.id}:gap:core-ict:{DIMENSION}"
+    assert (alert.status, alert.group) == ("gap widening", "Gap between the sides, Core ICT")
+    action = record(relationship, manager_user, alert=alert)
+    assert (action.alert_side, action.alert_area) == ("gap", "core-ict")
+    assert action.alert_reference == f"2024-Q1 · gap · core-ict · {DIMENSION}"
+    # the change since it is reported for both sides and their total, as for any action
+    assert actions.change_since_action(action).headline_side == "all"
 
 
 # =================================================================================== pages

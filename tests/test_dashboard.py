@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Invitation, Response
-from survey_app.services import dashboard, results
+from survey_app.services import alerts, dashboard, results
 from survey_app.services.dashboard import charts
 from survey_app.services.demo import DEMO_USERS, NAME, load_demo
 from survey_app.services.instruments import frozen_instrument
@@ -280,9 +280,7 @@ def test_the_trend_table_holds_the_stored_means_and_its_ewma_the_stored_one(site
     latest = next(
         r for r in trends if (r["side"], r["area"], r["dimension"]) == ("client", "_all", "index")
     )
-    points = dashboard.score_series(
-        rel, results.closed_waves(rel), "client", "_all", "index"
-    )
+    points = dashboard.score_series(rel, results.closed_waves(rel), "client", "_all", "index")
     assert points[-1].ewma == pytest.approx(latest["ewma"])
     assert points[-1].ewma_lower == pytest.approx(latest["ewma_lower"])
     assert table[-1][5] == fmt(latest["ewma"])
@@ -358,7 +356,10 @@ def test_an_open_wave_shows_its_response_rate_per_party(site, manager):
     assert "Wave 2012-Q4 is open" in html
     rel = get_relationship(NAME)
     wave = next(w for w in dashboard.open_waves(rel))
-    rows = {row[0]: row for row in tables_of(html)[f"rates-{wave.id}"][1:]}
+    table = tables_of(html)[f"rates-{wave.id}"]
+    # the monitor's words (templates/admin/_macros.html), for the monitor's rows
+    assert table[0][2:] == ["Invited", "Started, not submitted", "Submitted", "Response rate"]
+    rows = {row[0]: row for row in table[1:]}
     for party in rel.parties:
         issued, used = db.session.execute(
             select(func.count(Invitation.id), func.count(Invitation.used_on)).where(
@@ -367,7 +368,7 @@ def test_an_open_wave_shows_its_response_rate_per_party(site, manager):
         ).one()
         row = rows[party.name]
         assert row[2] == f"{issued:,}" and row[4] == f"{used:,}"
-        assert row[5] == f"{100 * used / issued:.0f}%"
+        assert row[5] == f"{100 * used / issued:.1f}%"
 
 
 def test_an_agreed_action_is_marked_on_its_dimension_chart(site, manager):
@@ -393,6 +394,40 @@ def test_an_agreed_action_is_marked_on_its_dimension_chart(site, manager):
     assert "Action 1, agreed after 2012-Q3: Set up a joint innovation board" in html
     svg = svgs_of(html)[0]
     assert " Action 1" in [t.text for t in svg.iter(f"{SVG}text")]
+
+
+def test_the_latest_waves_alerts_are_what_the_stored_trends_say(site):
+    """Alerts are read from a wave's stored scores and gaps; for the latest wave they are
+    exactly the trends table's: every shown group deteriorating or to watch, with its summary
+    and evidence, and every widening perception gap (checked here against the trends rows)."""
+    rel = get_relationship(NAME)
+    _, trends = stored_rows("trends", rel)
+    shown = [r for r in results.suppress_rows("trends", trends, 5) if r["suppressed"] is None]
+    expected = {
+        (r["status"], r["side"], r["area"], r["dimension"], r["status_summary"])
+        for r in shown
+        if r["status"] in ("deteriorating", "watch")
+    }
+    expected |= {
+        ("gap_widening", None, r["area"], r["dimension"], r["gap_alert_summary"])
+        for r in shown
+        if r["side"] == "all" and r["gap_alert"]
+    }
+    found = alerts.relationship_alerts(rel, status=None)
+    assert {a.kind for a in found} == {"deteriorating", "gap_widening", "watch"}
+    assert {(a.kind, a.side, a.area, a.dimension, a.summary) for a in found} == expected
+    assert len(found) == len(expected)
+    assert {a.wave_label for a in found} == {dashboard.latest_closed_wave(rel).label}
+    evidence = {
+        (r["side"], r["area"], r["dimension"]): (r["status_evidence"] or "").strip().split("\n")
+        for r in shown
+    }
+    for a in found:
+        if a.kind != "gap_widening":
+            assert len(a.evidence) == len(evidence[a.side, a.area, a.dimension])
+    # the deteriorating ones (and the gaps) are the page's and the API's default
+    default = alerts.relationship_alerts(rel)
+    assert default == [a for a in found if a.kind != "watch"]
 
 
 # ------------------------------------------------------------------------------ confidentiality
@@ -430,13 +465,13 @@ def test_charts_are_cached_per_closed_wave_and_rebuilt_after_a_recompute(
     site, manager, monkeypatch
 ):
     renders = []
-    real = charts.figure_svg
+    real = charts.svg.figure_svg
 
     def counting(draw, size):  # type: ignore[no-untyped-def]
         renders.append(size)
         return real(draw, size)
 
-    monkeypatch.setattr(charts, "figure_svg", counting)
+    monkeypatch.setattr(charts.svg, "figure_svg", counting)
     url = f"/dashboard/{site.relationship_id}/?area=revenues"
     first = page(manager, url)
     cached = len(renders)
@@ -470,7 +505,7 @@ def test_a_relationship_with_only_an_open_wave_shows_its_response_rate(site, man
     html = page(manager, f"/dashboard/{rel.id}/")
     assert "No wave of this relationship has closed yet" in html
     rows = tables_of(html)[f"rates-{wave.id}"]
-    assert rows[1] == ["New Council", "Estates", "4", "0", "0", "0%"]
+    assert rows[1:] == [["New Council", "Estates", "4", "0", "0", "0.0%"]]  # invited groups only
     page(manager, f"/dashboard/{rel.id}/dimension/trust", 404)
 
 

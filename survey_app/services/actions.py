@@ -16,7 +16,9 @@ For the dashboard (stable signatures):
   ``Action.marker_wave_label`` is the wave after which to mark it on a trend chart.
 * :func:`change_since_action` ``(action) -> ActionChange``; :func:`changes_since_actions`
   ``(actions) -> dict[action id, ActionChange]`` loads each wave once for many actions.
-* :func:`current_alerts` ``(relationship) -> list[Alert]`` — the latest closed wave's alerts.
+
+The alerts an action answers are :mod:`survey_app.services.alerts`' (``Alert``,
+``current_alerts`` and ``find_alert`` are named here too, for the actions pages).
 
 Services flush; the request commits.
 """
@@ -34,122 +36,31 @@ from sqlalchemy import select
 from analysis import gaps
 from survey_app.extensions import db
 from survey_app.models import ACTION_STATUSES, Action, Relationship, User, Wave
-from survey_app.services import ServiceError, audit, parse_id
+from survey_app.services import ServiceError, audit
+from survey_app.services.alerts import Alert, current_alerts, find_alert
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results import (
     AREA_ALL,
     AREA_NONE,
     INDEX,
     INDEX_TITLE,
+    SIDE_KEYS,
     Layout,
     closed_waves,
+    hidden_score_cells,
     load_answers,
     min_cell_size,
-    published_rows,
     score_wave,
+    stored_rows,
     version_changes,
 )
 
 MAX_WHAT = 2000
 MAX_OWNER = 200
-#: Statuses of a score cell that make it an alert (DESIGN §4.12).
-ALERT_STATUSES = ("deteriorating", "watch")
-#: The groups whose change is reported for every action, in this order.
-CHANGE_SIDES = ("client", "supplier", "all")
-SIDE_NAMES = {
-    "client": "Client staff",
-    "supplier": "Supplier staff",
-    "all": "Both sides",
-    "gap": "Gap between the sides",
-}
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-# ================================================================================== alerts
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """An alert of a closed wave, as the results tables give it (suppressed cells never)."""
-
-    wave_id: int
-    wave_label: str
-    side: str  # client, supplier, all — or gap: the perception gap between the sides
-    area: str  # a service area key, _none or _all
-    area_name: str
-    dimension: str
-    dimension_title: str
-    status: str  # deteriorating / watch, or "gap widening"
-    summary: str
-
-    @property
-    def reference(self) -> str:
-        """A compact, URL-safe name of the alert: ``wave id:side:area:dimension``."""
-        return f"{self.wave_id}:{self.side}:{self.area}:{self.dimension}"
-
-    @property
-    def group(self) -> str:
-        return f"{SIDE_NAMES.get(self.side, self.side)}, {self.area_name}"
-
-
-def _alerts_of(relationship: Relationship, wave: Wave) -> list[Alert]:
-    try:
-        scores = published_rows("scores", relationship, [wave])
-        gap_rows = published_rows("gaps", relationship, [wave])
-    except ServiceError:
-        return []  # results not stored (yet): no alerts to act on
-    alerts = [
-        Alert(
-            wave.id,
-            wave.label,
-            row["side"],
-            row["area"],
-            row["area_name"],
-            row["dimension"],
-            row["dimension_title"],
-            row["status"],
-            row.get("status_summary") or "",
-        )
-        for row in scores
-        if not row.get("suppressed") and row.get("status") in ALERT_STATUSES
-    ]
-    alerts += [
-        Alert(
-            wave.id,
-            wave.label,
-            "gap",
-            row["area"],
-            row["area_name"],
-            row["dimension"],
-            row["dimension_title"],
-            "gap widening",
-            row.get("gap_alert_summary") or "",
-        )
-        for row in gap_rows
-        if not row.get("suppressed") and row.get("gap_alert")
-    ]
-    order = {"deteriorating": 0, "gap widening": 1, "watch": 2}
-    return sorted(alerts, key=lambda a: (order.get(a.status, 3), a.dimension != INDEX))
-
-
-def current_alerts(relationship: Relationship) -> list[Alert]:
-    """The alerts of the relationship's latest closed wave (deteriorating first)."""
-    closed = closed_waves(relationship)
-    return _alerts_of(relationship, closed[-1]) if closed else []
-
-
-def find_alert(relationship: Relationship, reference: str) -> Alert | None:
-    """The alert a :attr:`Alert.reference` names, if that closed wave still shows it."""
-    wave_id = parse_id((reference or "").partition(":")[0])
-    if wave_id is None:
-        return None
-    wave = db.session.get(Wave, wave_id)
-    if wave is None or wave.relationship_id != relationship.id or wave.state != "closed":
-        return None
-    return next((a for a in _alerts_of(relationship, wave) if a.reference == reference), None)
 
 
 # ================================================================================= actions
@@ -234,7 +145,7 @@ def record_action(
         relationship_id=relationship.id,
         dimension_key=dimension_key,
         alert_wave_id=alert.wave_id if alert else None,
-        alert_side=alert.side if alert else None,
+        alert_side=alert.group_key if alert else None,
         alert_area=alert.area if alert else None,
         baseline_wave_id=baseline.id if baseline else None,
         what=what,
@@ -412,7 +323,7 @@ def changes_since_actions(actions: Iterable[Action]) -> dict[int, ActionChange]:
             if wave.id not in scored:
                 scored[wave.id] = score_wave(loaded[wave.id], layout, wave.label)
                 hidden[wave.id] = _hidden_cells(wave, k)
-        cells = {(side, _area(action), action.dimension_key) for side in CHANGE_SIDES}
+        cells = {(side, _area(action), action.dimension_key) for side in SIDE_KEYS}
         out[action.id] = _change(
             action,
             scored[before.id],
@@ -425,12 +336,13 @@ def changes_since_actions(actions: Iterable[Action]) -> dict[int, ActionChange]:
 
 
 def _hidden_cells(wave: Wave, k: int) -> set[tuple[str, str, str]]:
-    """``(side, area, dimension)`` of the wave's published scores that suppression hides."""
+    """``(side, area, dimension)`` of the wave's scores cells that publication hides."""
     try:
-        rows = published_rows("scores", wave.relationship, [wave], k=k)
+        _, rows = stored_rows("scores", wave.relationship, [wave])
     except ServiceError:
         return set()  # no stored results (yet): the small-group rule below still applies
-    return {(r["side"], r["area"], r["dimension"]) for r in rows if r["suppressed"]}
+    columns = ("side", "area", "dimension", "n")
+    return hidden_score_cells({c: [r[c] for r in rows] for c in columns}, k)
 
 
 def _plan(action: Action, closed: Sequence[Wave]) -> tuple[Wave, Wave] | ActionChange:
@@ -478,7 +390,7 @@ def _area(action: Action) -> str:
 
 
 def _headline_side(action: Action) -> str:
-    return action.alert_side if action.alert_side in CHANGE_SIDES else "all"
+    return action.alert_side if action.alert_side in SIDE_KEYS else "all"
 
 
 def _members(scored, side: str, area: str, layout: Layout) -> np.ndarray | None:  # type: ignore[no-untyped-def]
@@ -519,24 +431,8 @@ def _change(  # type: ignore[no-untyped-def]
     if area not in (AREA_ALL, AREA_NONE) and area not in layout.area_keys:
         return result((), "That service area no longer exists")
     area_name = dict(zip(layout.level_keys, layout.level_names, strict=True)).get(area, area)
-    col_before = before.design.score_keys.index(key)
-    col_after = after.design.score_keys.index(key)
-    prev_values, prev_codes, curr_values, curr_codes = [], [], [], []
-    for code, side in enumerate(CHANGE_SIDES):
-        for scored, col, values, codes in (
-            (before, col_before, prev_values, prev_codes),
-            (after, col_after, curr_values, curr_codes),
-        ):
-            mask = _members(scored, side, area, layout)
-            assert mask is not None
-            values.append(scored.scores[mask, col])
-            codes.append(np.full(int(mask.sum()), code, dtype=np.int64))
     res = gaps.change_between_waves(
-        np.concatenate(prev_values),
-        np.concatenate(prev_codes),
-        np.concatenate(curr_values),
-        np.concatenate(curr_codes),
-        len(CHANGE_SIDES),
+        *_stacked(before, key, area, layout), *_stacked(after, key, area, layout), len(SIDE_KEYS)
     )
     # Below k on either side in either wave: withhold every group of this area, so that no
     # side can be recovered from the both-sides figure by subtraction.
@@ -550,41 +446,59 @@ def _change(  # type: ignore[no-untyped-def]
         if hidden_in_results
         else None
     )
-    scale = 100.0 / (before.design.points - 1)
-    groups = []
-    for i, side in enumerate(CHANGE_SIDES):
-        if withheld:
-            groups.append(
+    if withheld:
+        return result(
+            tuple(
                 GroupChange(
                     side, area, area_name, **dict.fromkeys(_STATISTICS), suppressed=withheld
                 )
-            )
-            continue
-        difference = _float(res.difference[i])
-        groups.append(
-            GroupChange(
-                side=side,
-                area=area,
-                area_name=area_name,
-                n_before=int(res.n_prev[i]),
-                n_after=int(res.n_curr[i]),
-                mean_before=_float(res.mean_prev[i]),
-                mean_after=_float(res.mean_curr[i]),
-                difference=difference,
-                difference_points=difference * scale if difference is not None else None,
-                g=_float(res.g[i]),
-                g_ci_low=_float(res.g_ci_low[i]),
-                g_ci_high=_float(res.g_ci_high[i]),
-                welch_p=_float(res.welch_p[i]),
-                p_adjusted=_float(res.p_adjusted[i]),
-                reason=res.reason[i] or None,
+                for side in SIDE_KEYS
             )
         )
-    return result(tuple(groups))
+    scale = 100.0 / (before.design.points - 1)
+    return result(
+        tuple(_group_change(res, i, area, area_name, scale) for i in range(len(SIDE_KEYS)))
+    )
+
+
+def _stacked(scored, key: str, area: str, layout: Layout) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The dimension's scores of the area's respondents in a scored wave, stacked for each
+    side and for both (codes 0, 1, 2 in :data:`SIDE_KEYS` order), with their codes."""
+    column = scored.design.score_keys.index(key)
+    values, codes = [], []
+    for code, side in enumerate(SIDE_KEYS):
+        mask = _members(scored, side, area, layout)
+        assert mask is not None
+        values.append(scored.scores[mask, column])
+        codes.append(np.full(int(mask.sum()), code, dtype=np.int64))
+    return np.concatenate(values), np.concatenate(codes)
+
+
+def _group_change(  # type: ignore[no-untyped-def]
+    res, i: int, area: str, area_name: str, scale: float
+) -> GroupChange:
+    """Group ``i`` (a side, or both) of a change between waves, shown."""
+    difference = _float(res.difference[i])
+    return GroupChange(
+        side=SIDE_KEYS[i],
+        area=area,
+        area_name=area_name,
+        n_before=int(res.n_prev[i]),
+        n_after=int(res.n_curr[i]),
+        mean_before=_float(res.mean_prev[i]),
+        mean_after=_float(res.mean_curr[i]),
+        difference=difference,
+        difference_points=difference * scale if difference is not None else None,
+        g=_float(res.g[i]),
+        g_ci_low=_float(res.g_ci_low[i]),
+        g_ci_high=_float(res.g_ci_high[i]),
+        welch_p=_float(res.welch_p[i]),
+        p_adjusted=_float(res.p_adjusted[i]),
+        reason=res.reason[i] or None,
+    )
 
 
 __all__ = [
-    "ALERT_STATUSES",
     "ActionChange",
     "Alert",
     "GroupChange",

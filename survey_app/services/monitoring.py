@@ -6,6 +6,9 @@ those with a saved draft (answers saved, not yet submitted: drafts are deleted o
 invitation without one counts under "Not given on the invitation", whatever area its
 respondent then chooses, because nothing links an invitation to its response. One grouped
 query, whatever the size of the wave.
+
+The one reading of response rates: the monitor page (``/admin/waves/<id>/responses``), its
+JSON feed and the dashboard's chart of an open wave all show these rows.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Draft, Invitation, Party, Wave
+from survey_app.services.results import AREA_NONE
 
 NO_AREA = "Not given on the invitation"
 
 
 @dataclass(frozen=True, slots=True)
 class RateRow:
+    """Invitations of one party and service area (or a party's, or both parties' total)."""
+
     side: str
     party: str
     area_key: str | None  # None: a party's total (area_name says which)
@@ -104,13 +110,13 @@ def response_rates(wave: Wave) -> ResponseRates:
             RateRow(
                 party.side,
                 party.name,
-                key or "_none",
+                key or AREA_NONE,
                 name,
                 *counts.get((party.id, a_id), (0, 0, 0)),
             )
             for a_id, key, name in areas
         ]
-        shown = [r for r in own if r.invited or r.area_key != "_none"]
+        shown = [r for r in own if r.invited or r.area_key != AREA_NONE]
         rows.extend(shown)
         parties.append(_sum(own, party, "All service areas"))
     total = RateRow(

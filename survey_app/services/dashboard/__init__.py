@@ -1,32 +1,43 @@
-"""The manager dashboard: filters, pages, alerts and their charts, from stored results."""
+"""The manager dashboard, and the API's reading of results: view models from stored results.
 
+The package's rooms, from the bottom up:
+
+``charts``       server-rendered SVG charts with their table alternatives, and their cache
+``filters``      what a manager narrowed the view to: side, service area, role level
+``role_cuts``    a closed wave's tables for each role level, suppressed as a cube
+``rows``         a relationship's waves and a closed wave's published rows; a page's reading
+``series``       a score over the closed waves, its EWMA and agreed actions: the trend charts
+``wave_charts``  a wave's perception-gap chart, heat map and material gaps; an open wave's rate
+``pages``        the overview, a relationship's page and a dimension's drill-down
+
+Alerts are :mod:`survey_app.services.alerts`' and response rates
+:mod:`survey_app.services.monitoring`'s (named here too, as the dashboard shows them). Other
+packages import from this face, not from the rooms.
+"""
+
+from survey_app.services.alerts import Alert, relationship_alerts
 from survey_app.services.dashboard import charts
+from survey_app.services.dashboard.filters import Filters, area_choices, parse_filters
 from survey_app.services.dashboard.pages import (
-    ROLE_ALL,
-    Alert,
     AlertGroup,
     DimensionPage,
-    Filters,
     Headline,
     RelationshipCard,
     RelationshipPage,
-    actions_for,
-    area_choices,
-    dimension_order,
     dimension_page,
+    overview,
+    relationship_page,
+)
+from survey_app.services.dashboard.rows import (
+    dimension_order,
     filter_rows,
     instrument_of,
     latest_closed_wave,
     open_waves,
-    overview,
-    parse_filters,
-    relationship_alerts,
-    relationship_page,
-    response_rates,
-    score_series,
     trend_rows,
     wave_rows,
 )
+from survey_app.services.dashboard.series import action_markers, score_series
 
 __all__ = [
     "Alert",
@@ -34,13 +45,12 @@ __all__ = [
     "DimensionPage",
     "Filters",
     "Headline",
-    "ROLE_ALL",
     "RelationshipCard",
     "RelationshipPage",
-    "actions_for",
+    "action_markers",
     "area_choices",
-    "dimension_order",
     "charts",
+    "dimension_order",
     "dimension_page",
     "filter_rows",
     "instrument_of",
@@ -50,7 +60,6 @@ __all__ = [
     "parse_filters",
     "relationship_alerts",
     "relationship_page",
-    "response_rates",
     "score_series",
     "trend_rows",
     "wave_rows",

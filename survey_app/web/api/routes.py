@@ -392,5 +392,5 @@ def _alert_json(alert: dashboard.Alert) -> dict[str, Any]:
         "area_name": alert.area_name,
         "summary": alert.summary,
         "evidence": list(alert.evidence),
-        "latest_wave": alert.latest_wave,
+        "latest_wave": alert.wave_label,
     }

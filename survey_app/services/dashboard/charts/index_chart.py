@@ -1,0 +1,252 @@
+"""A score over the closed waves: means with 95% CIs, the EWMA and its control limits, the
+bands' thresholds and the agreed actions (DESIGN §4.11, §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from survey_app.services.dashboard.charts.format import (
+    fmt_int,
+    fmt_mean,
+    fmt_points,
+    suppressed_text,
+)
+from survey_app.services.dashboard.charts.model import (
+    ActionMarker,
+    Chart,
+    DataTable,
+    Scale,
+    SeriesPoint,
+)
+from survey_app.services.dashboard.charts.style import (
+    MID_GREY,
+    RED,
+    SECONDARY_TEXT,
+    SIDE_STYLE,
+    legend_handle,
+    mean_axes,
+)
+from survey_app.services.dashboard.charts.svg import render_chart
+from survey_app.services.results import EWMA_LAMBDA
+
+if TYPE_CHECKING:  # matplotlib itself is imported when a chart is first drawn, not at start-up
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+
+@dataclass(frozen=True)
+class _Series:
+    """The points of a chart as arrays (NaN where a value is not shown)."""
+
+    labels: list[str]
+    x: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    ewma: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @classmethod
+    def of(cls, points: Sequence[SeriesPoint]) -> _Series:
+        def array(name: str) -> np.ndarray:
+            values = [getattr(p, name) for p in points]
+            return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+        return cls(
+            [p.wave for p in points],
+            np.arange(len(points), dtype=float),
+            array("mean"),
+            array("ci_low"),
+            array("ci_high"),
+            array("ewma"),
+            array("ewma_lower"),
+            array("ewma_upper"),
+        )
+
+    @property
+    def crowded(self) -> bool:
+        """More waves than fit level labels: the labels are slanted."""
+        return len(self.x) > 8
+
+
+def index_chart(
+    key: str,
+    *,
+    title: str,
+    subject: str,
+    points: Sequence[SeriesPoint],
+    side: str,
+    scale: Scale,
+    markers: Sequence[ActionMarker] = (),
+    k: int,
+) -> Chart:
+    """A score over the closed waves: means with 95% CIs, the EWMA and its control limits."""
+    series = _Series.of(points)
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        fig.subplots_adjust(
+            left=0.08, right=0.98, top=0.86, bottom=0.24 if series.crowded else 0.14
+        )
+        handles = _draw_means(ax, series, side) + _draw_ewma(ax, series)
+        values = np.concatenate(
+            [
+                v[~np.isnan(v)]
+                for v in (series.low, series.high, series.lower, series.upper, series.mean)
+            ]
+        )
+        bottom, top = _y_range(values, scale)
+        ax.set_ylim(bottom, top)
+        _draw_thresholds(ax, scale, bottom, top)
+        handles += _draw_markers(ax, markers, series.labels, top)
+        _label_axes(ax, series, scale, handles)
+
+    notes = tuple(
+        f"Action {number}, agreed after {m.wave}: {m.text}"
+        for number, m in enumerate(markers, start=1)
+    )
+    description = _description(subject, points, scale)
+    return render_chart(
+        key, title, description, draw, (8, 3.4), _table(title, points, scale, k), notes
+    )
+
+
+def _draw_means(ax: Any, series: _Series, side: str) -> list[Line2D]:
+    """The shown means joined by the side's line, each with its 95% CI."""
+    colour, marker, style = SIDE_STYLE.get(side, SIDE_STYLE["all"])
+    shown = ~np.isnan(series.mean)
+    if not shown.any():
+        return []
+    yerr = np.vstack([series.mean - series.low, series.high - series.mean])
+    yerr = np.where(np.isnan(yerr), 0.0, yerr)
+    x, mean = series.x[shown], series.mean[shown]
+    ax.errorbar(x, mean, yerr=yerr[:, shown], fmt="none", ecolor=colour, elinewidth=1, capsize=3)
+    ax.plot(x, mean, linestyle=style, marker=marker, color=colour, linewidth=1.8)
+    return [legend_handle(colour, marker, style, "Mean with 95% confidence interval")]
+
+
+def _draw_ewma(ax: Any, series: _Series) -> list[Line2D]:
+    """The EWMA and its control limits, where there are any."""
+    if np.isnan(series.ewma).all():
+        return []
+    ax.plot(series.x, series.ewma, color=SECONDARY_TEXT, linewidth=1.5, marker="|", markersize=8)
+    for limit in (series.lower, series.upper):
+        ax.plot(series.x, limit, color=SECONDARY_TEXT, linewidth=1, linestyle=":")
+    return [
+        legend_handle(SECONDARY_TEXT, "|", "-", f"EWMA (λ = {EWMA_LAMBDA})"),
+        legend_handle(SECONDARY_TEXT, None, ":", "Control limits"),
+    ]
+
+
+def _draw_thresholds(ax: Any, scale: Scale, bottom: float, top: float) -> None:
+    """The bands' thresholds, where they fall inside the axis, each labelled."""
+    for threshold, words in ((scale.concern, "concern below"), (scale.strength, "strength")):
+        if bottom < threshold < top:
+            ax.axhline(threshold, color=MID_GREY, linewidth=0.8, linestyle="--", zorder=0)
+            ax.text(
+                1.0,
+                threshold,
+                f" {words} {threshold:.1f}",
+                transform=ax.get_yaxis_transform(),
+                fontsize=8,
+                color=SECONDARY_TEXT,
+                va="bottom",
+                ha="right",
+            )
+
+
+def _draw_markers(
+    ax: Any, markers: Sequence[ActionMarker], labels: list[str], top: float
+) -> list[Line2D]:
+    """A numbered vertical line at each agreed action's wave."""
+    for number, m in enumerate(markers, start=1):
+        if m.wave in labels:
+            at = labels.index(m.wave)
+            ax.axvline(at, color=RED, linewidth=1.2, linestyle="-.")
+            ax.text(at, top, f" Action {number}", fontsize=8, color=RED, va="top")
+    return [legend_handle(RED, None, "-.", "Agreed action")] if markers else []
+
+
+def _label_axes(ax: Any, series: _Series, scale: Scale, handles: list[Line2D]) -> None:
+    crowded = series.crowded
+    ax.set_xticks(
+        series.x, series.labels, rotation=45 if crowded else 0, ha="right" if crowded else "center"
+    )
+    ax.set_xlim(-0.5, len(series.x) - 0.5)
+    mean_axes(ax, "y", scale.points)
+    if handles:
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.01),
+            ncol=len(handles),
+            frameon=False,
+            fontsize=9,
+        )
+
+
+def _y_range(values: np.ndarray, scale: Scale) -> tuple[float, float]:
+    if values.size == 0:
+        return 1.0, float(scale.points)
+    lo, hi = float(values.min()), float(values.max())
+    pad = max(0.1, (hi - lo) * 0.1)
+    return max(1.0, lo - pad), min(float(scale.points), hi + pad)
+
+
+def _description(subject: str, points: Sequence[SeriesPoint], scale: Scale) -> str:
+    if not points:
+        return f"{subject}: no closed wave yet."
+    words = [
+        f"{subject}: the mean on a 1 to {scale.points} scale at each closed wave from "
+        f"{points[0].wave} to {points[-1].wave}, with its 95% confidence interval, the "
+        "exponentially weighted moving average (EWMA) and its control limits."
+    ]
+    last = next((p for p in reversed(points) if p.mean is not None), None)
+    if last is not None:
+        words.append(
+            f"Latest shown, {last.wave}: {fmt_mean(last.mean)} ({last.band or 'no band'})."
+        )
+    hidden = [p.wave for p in points if p.suppressed]
+    if hidden:
+        words.append(f"Not shown for confidentiality: {', '.join(hidden)}.")
+    return " ".join(words)
+
+
+def _table(title: str, points: Sequence[SeriesPoint], scale: Scale, k: int) -> DataTable:
+    scale100 = 100.0 / (scale.points - 1)
+
+    def row(p: SeriesPoint) -> tuple[str, ...]:
+        score100 = p.score100
+        if score100 is None and p.mean is not None:
+            score100 = (p.mean - 1.0) * scale100
+        return (
+            p.wave,
+            fmt_int(p.n) if not p.suppressed else suppressed_text(p.suppressed, k),
+            fmt_mean(p.mean),
+            fmt_points(score100),
+            f"{fmt_mean(p.ci_low)} to {fmt_mean(p.ci_high)}" if p.ci_low is not None else "",
+            fmt_mean(p.ewma),
+            f"{fmt_mean(p.ewma_lower)} to {fmt_mean(p.ewma_upper)}"
+            if p.ewma_lower is not None
+            else "",
+        )
+
+    return DataTable(
+        caption=f"{title}: the data",
+        head=(
+            "Wave",
+            "Responses",
+            f"Mean (1–{scale.points})",
+            "0–100",
+            "95% CI",
+            "EWMA",
+            "Control limits",
+        ),
+        rows=tuple(row(p) for p in points),
+        numeric=(False, True, True, True, True, True, True),
+    )

@@ -1,0 +1,74 @@
+"""An open wave's response rate: the share of invitations used, per party and service area.
+
+Drawn from the response-rate monitor's rows (:class:`survey_app.services.monitoring.RateRow`),
+with the monitor's words; never cached, as the counts change with every response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from survey_app.services.dashboard.charts.format import fmt_int, fmt_rate
+from survey_app.services.dashboard.charts.model import Chart, DataTable
+from survey_app.services.dashboard.charts.style import BLUE, margins, plain_axes, wrap
+from survey_app.services.dashboard.charts.svg import render_chart
+from survey_app.services.monitoring import RateRow
+
+if TYPE_CHECKING:  # matplotlib itself is imported when a chart is first drawn, not at start-up
+    from matplotlib.figure import Figure
+
+
+def response_rate_chart(key: str, *, title: str, subject: str, rows: Sequence[RateRow]) -> Chart:
+    """Share of invitations used, per party and service area (an open wave: not cached)."""
+    labels = [wrap(f"{r.party}, {r.area_name}", 40) for r in rows]
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        margins(fig, left=0.36, right=0.97, top=0.3, bottom=0.6)
+        y = np.arange(len(rows))[::-1]
+        ax.barh(y, [r.rate or 0.0 for r in rows], color=BLUE, height=0.6)
+        for yi, r in zip(y, rows, strict=True):
+            ax.text(
+                (r.rate or 0.0) + 1,
+                yi,
+                f"{fmt_rate(r.rate)} ({r.submitted:,} of {r.invited:,})",
+                va="center",
+                fontsize=8,
+            )
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.set_xlim(0, 115)
+        ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+        ax.set_xlabel("Invitations used")
+        plain_axes(ax)
+
+    used = "; ".join(
+        f"{r.party}, {r.area_name}: {r.submitted:,} of {r.invited:,} invitations used" for r in rows
+    )
+    table = DataTable(
+        caption=f"{title}: the data",
+        head=(  # the monitor page's words (templates/admin/_macros.html rates_table)
+            "Party",
+            "Service area",
+            "Invited",
+            "Started, not submitted",
+            "Submitted",
+            "Response rate",
+        ),
+        rows=tuple(
+            (
+                r.party,
+                r.area_name,
+                fmt_int(r.invited),
+                fmt_int(r.started),
+                fmt_int(r.submitted),
+                fmt_rate(r.rate),
+            )
+            for r in rows
+        ),
+        numeric=(False, False, True, True, True, True),
+    )
+    size = (8, 0.4 * max(len(rows), 1) + 1.0)
+    return render_chart(key, title, f"{subject}: {used}.", draw, size, table)

@@ -1,0 +1,134 @@
+"""The charts of one wave: the latest closed wave's perception gaps and heat map (cached per
+results version), its material gaps in words, and an open wave's response rate (never cached:
+its counts change with every response)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from survey_app.models import Relationship, Wave
+from survey_app.services.dashboard.charts import (
+    Chart,
+    GapPoint,
+    HeatCell,
+    from_row,
+    gap_chart,
+    heat_map,
+    response_rate_chart,
+)
+from survey_app.services.dashboard.filters import area_name, area_slug
+from survey_app.services.dashboard.rows import Reading, dimension_order
+from survey_app.services.monitoring import RateRow
+from survey_app.services.results import (
+    AREA_ALL,
+    INDEX,
+    INDEX_TITLE,
+    PRIMARY,
+    SIDE_WORDS,
+    SUPPRESSED,
+    Layout,
+)
+
+
+@dataclass(frozen=True)
+class MaterialGap:
+    """A material perception gap of the latest closed wave, in a service area (or all)."""
+
+    dimension: str
+    title: str
+    area: str
+    area_name: str
+    mean_client: float
+    mean_supplier: float
+    difference: float
+    p_adjusted: float | None
+    g: float | None
+
+
+def perception_gaps(reading: Reading, gaps: Sequence[Mapping[str, Any]]) -> Chart:
+    """Client and supplier means of every dimension in the filters' area (cached)."""
+    filters = reading.filters
+    params = {"area": filters.area_key, "role": filters.role}
+    return reading.cache.chart(reading.wave.id, "gaps", params, lambda: _gap_chart(reading, gaps))
+
+
+def hot_spots(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> Chart:
+    """Dimension × service area of the filters' side (cached)."""
+    filters = reading.filters
+    params = {"side": filters.heat_side, "role": filters.role}
+    return reading.cache.chart(reading.wave.id, "heat", params, lambda: _heat_map(reading, scores))
+
+
+def material_gaps(gaps: Iterable[Mapping[str, Any]], reading: Reading) -> list[MaterialGap]:
+    """The shown material gaps, in service areas first, widest first."""
+    order = {key: i for i, (key, _) in enumerate(dimension_order(reading.instrument))}
+    found = [
+        from_row(MaterialGap, r, title=r["dimension_title"])
+        for r in gaps
+        if r.get("material") and r[SUPPRESSED] is None
+    ]
+    return sorted(
+        found, key=lambda m: (m.area == AREA_ALL, -abs(m.difference), order.get(m.dimension, 99))
+    )
+
+
+def rate_chart(relationship: Relationship, wave: Wave, rows: Sequence[RateRow]) -> Chart:
+    """An open wave's response rate per party and service area (not cached)."""
+    return response_rate_chart(
+        f"rates-{wave.id}",
+        title=f"Response rate so far, wave {wave.label}",
+        subject=f"Wave {wave.label} of {relationship.name}, still open",
+        rows=rows,
+    )
+
+
+def _gap_chart(reading: Reading, gaps: Sequence[Mapping[str, Any]]) -> Chart:
+    filters, wave = reading.filters, reading.wave
+    at = {r["dimension"]: r for r in gaps if r["area"] == filters.area_key}
+    points = [
+        _gap_point(key, title, at.get(key, {}))
+        for key, title in dimension_order(reading.instrument)
+    ]
+    where = area_name(reading.relationship, filters.area_key) + filters.role_words
+    return gap_chart(
+        f"gaps-{area_slug(filters.area_key)}",
+        title=f"How each side sees the partnership, {wave.label}: {where}",
+        subject=f"{wave.label}, {where}",
+        gaps=points,
+        client_name=reading.names.get("client", "client"),
+        supplier_name=reading.names.get("supplier", "supplier"),
+        scale=reading.scale,
+        k=reading.k,
+    )
+
+
+def _gap_point(key: str, title: str, row: Mapping[str, Any]) -> GapPoint:
+    """A dimension of the gap chart from its published row (none: hidden as too small)."""
+    return from_row(
+        GapPoint, row, dimension=key, title=title, suppressed=row[SUPPRESSED] if row else PRIMARY
+    )
+
+
+def _heat_map(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> Chart:
+    side, wave = reading.filters.heat_side, reading.wave
+    present = {r["area"] for r in scores if r["side"] == side} | {AREA_ALL}
+    layout = Layout.of(reading.relationship)  # the areas in order, "not stated", all areas
+    levels = zip(layout.level_keys, layout.level_names, strict=True)
+    areas = [(key, name) for key, name in levels if key in present]
+    cells = {
+        (r["dimension"], r["area"]): from_row(HeatCell, r) for r in scores if r["side"] == side
+    }
+    dims = [(d.key, d.title) for d in reading.instrument.dimensions] + [(INDEX, INDEX_TITLE)]
+    whose = SIDE_WORDS[side] + reading.filters.role_words
+    return heat_map(
+        f"heat-{side}",
+        title=f"Hot spots by service area, {wave.label}: {whose}",
+        subject=f"{wave.label}, {whose}",
+        dimensions=dims,
+        areas=areas,
+        cells=cells,
+        scale=reading.scale,
+        k=reading.k,
+    )
