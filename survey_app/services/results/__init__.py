@@ -15,7 +15,12 @@ The package's rooms, from the bottom up:
 Other packages import from this face, not from the rooms.
 """
 
-from survey_app.services.results.computation import RelationshipResults, compute_relationship
+from survey_app.services.results.computation import (
+    RelationshipResults,
+    add_statuses,
+    compute_relationship,
+    compute_tables,
+)
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import CellCounts, Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import (
@@ -114,10 +119,12 @@ __all__ = [
     "WaveAnswers",
     "WaveSummary",
     "WaveTables",
+    "add_statuses",
     "answer_statements",
     "blank",
     "closed_waves",
     "compute_relationship",
+    "compute_tables",
     "compute_wave_tables",
     "cube_partitions",
     "fill_status",
