@@ -13,8 +13,10 @@ from analysis._common import (
     as_float_2d,
     as_float_array,
     check_confidence,
+    group_order,
     quiet,
     reason_array,
+    segment_sums,
 )
 
 __all__ = [
@@ -259,12 +261,22 @@ def alpha_from_covariance(
 
 def _complete_case_covariance_iv(x, codes, n_groups):
     arr = np.asarray(x)
-    if arr.ndim == 2 and np.issubdtype(arr.dtype, np.integer):
-        return arr, as_codes(codes, n_groups, n=arr.shape[0]), int(n_groups)
-    x = as_float_2d(x, name="x")
-    if np.any(np.isinf(x)):
-        raise ValueError("`x` must be finite or NaN")
-    return x, as_codes(codes, n_groups, n=x.shape[0]), int(n_groups)
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"`x` must be (n_responses, k) or (n_responses, S, k), got {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        arr = as_float_array(arr, name="x")
+        if np.any(np.isinf(arr)):
+            raise ValueError("`x` must be finite or NaN")
+    return arr, as_codes(codes, n_groups, n=arr.shape[0]), int(n_groups)
+
+
+def _block_cross_products(rows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """:math:`\\sum_r x_r x_r^\\top` of each block of consecutive rows: one small matrix
+    product per (group, item set) block, never per response (a stacked outer product would be
+    a k²-wide temporary that reductions read slowly once it outgrows the cache)."""
+    k = rows.shape[1]
+    blocks = np.split(rows, np.cumsum(sizes)[:-1])
+    return np.stack([b.T @ b for b in blocks]) if blocks else np.zeros((0, k, k))
 
 
 def complete_case_covariance(x, codes, n_groups: int, *, margin: bool = False):
@@ -272,10 +284,11 @@ def complete_case_covariance(x, codes, n_groups: int, *, margin: bool = False):
 
     Parameters
     ----------
-    x : array_like, shape (n_responses, k)
-        Answers to one item set: floats with NaN for missing, or integer answer codes
-        (``1..K`` answered, ``0`` or negative missing). A row with any missing answer is
-        left out (listwise deletion).
+    x : array_like, shape (n_responses, k) or (n_responses, S, k)
+        Answers to one item set of :math:`k` items, or to :math:`S` item sets of :math:`k`
+        items each (e.g. the dimensions of an instrument): floats with NaN for missing, or
+        integer answer codes (``1..K`` answered, ``0`` or negative missing). A response
+        missing any answer of a set is left out of that set (listwise deletion).
     codes : array_like of int, shape (n_responses,)
         Group of each response, ``0..n_groups-1``; negative codes are ignored.
     n_groups : int
@@ -284,23 +297,23 @@ def complete_case_covariance(x, codes, n_groups: int, *, margin: bool = False):
 
     Returns
     -------
-    n : ndarray of int, shape (G,)
-        Complete cases per group (``G = n_groups``, plus one with ``margin``).
-    cov : ndarray, shape (G, k, k)
+    n : ndarray of int, shape (G,) or (G, S)
+        Complete cases per group (``G = n_groups``, plus one with ``margin``) and set.
+    cov : ndarray, shape (G, k, k) or (G, S, k, k)
         Covariance matrices (``ddof=1``); NaN where ``n < 2``. Pass both to
         :func:`alpha_from_covariance`.
 
     Notes
     -----
-    All groups at once, with matrix products of the rows spread over the group indicator.
-    Float answers take two passes: the group means, then
-    :math:`C_g = \frac{1}{n_g-1}\sum_{r \in g}(x_r-\bar x_g)(x_r-\bar x_g)^\top`; the
-    margin combines the groups exactly (Chan, Golub & LeVeque 1983),
+    Every group and set at once: the complete (response, set) rows are sorted by group and
+    set once; the sums are one :func:`numpy.add.reduceat` over the sorted rows and the
+    cross-products one matrix product per (group, set) block. Float answers take two passes: the means, then
+    :math:`C = \frac{1}{n-1}\sum (x_r-\bar x)(x_r-\bar x)^\top`; the margin combines the
+    groups exactly (Chan, Golub & LeVeque 1983),
     :math:`(n-1)C = \sum_g [(n_g-1)C_g + n_g(\bar x_g-\bar x)(\bar x_g-\bar x)^\top]`.
-    Integer answers take one: the sums :math:`\sum x_r` and :math:`\sum x_r x_r^\top` of
-    whole numbers are exact in floating point (below :math:`2^{53}`), so
-    :math:`(n_g-1)C_g = \sum x_r x_r^\top - (\sum x_r)(\sum x_r)^\top / n_g` loses nothing
-    to cancellation, and the margin is the sum of the groups' sums.
+    Integer answers take one: sums of whole numbers are exact in floating point (below
+    :math:`2^{53}`), so :math:`(n-1)C = \sum x_r x_r^\top - (\sum x_r)(\sum x_r)^\top / n`
+    loses nothing to cancellation, and the margin adds the groups' sums.
 
     References
     ----------
@@ -309,37 +322,36 @@ def complete_case_covariance(x, codes, n_groups: int, *, margin: bool = False):
            37(3), 242–247.
     """
     x, codes, n_groups = _complete_case_covariance_iv(x, codes, n_groups)
-    integer = np.issubdtype(x.dtype, np.integer)
-    answered = x > 0 if integer else ~np.isnan(x)
-    keep = answered.all(axis=1) & (codes >= 0)
-    rows, g = x[keep].astype(np.float64), codes[keep]
-    k = x.shape[1]
-    member = (g[:, None] == np.arange(n_groups)[None, :]).astype(np.float64)
-    n = member.sum(axis=0)
-    sums = member.T @ rows
+    one_set = x.ndim == 2
+    x3 = x[:, None, :] if one_set else x
+    n_resp, n_sets, k = x3.shape
+    integer = np.issubdtype(x3.dtype, np.integer)
+    complete = (x3 > 0 if integer else ~np.isnan(x3)).all(axis=2) & (codes >= 0)[:, None]
+    cell = np.where(complete, codes[:, None] * n_sets + np.arange(n_sets)[None, :], -1)
+    order, sizes = group_order(cell.ravel(), n_groups * n_sets)
+    rows = x3.reshape(n_resp * n_sets, k)[order].astype(np.float64)
+    n = sizes.reshape(n_groups, n_sets).astype(np.float64)
+    sums = segment_sums(rows, sizes).reshape(n_groups, n_sets, k)
     if integer:
-        centred = rows
+        cross = _block_cross_products(rows, sizes).reshape(n_groups, n_sets, k, k)
+        if margin:
+            n, sums, cross = (np.concatenate([a, a.sum(axis=0)[None]]) for a in (n, sums, cross))
+        with quiet():
+            scatter = cross - sums[..., :, None] * sums[..., None, :] / n[..., None, None]
     else:
         with quiet():
-            mean = sums / n[:, None]
-        centred = rows - mean[g] if rows.size else rows
-    spread = (member[:, :, None] * centred[:, None, :]).reshape(rows.shape[0], n_groups * k)
-    scatter = (spread.T @ centred).reshape(n_groups, k, k)
-    if integer:
+            mean = sums / n[..., None]
+        centred = rows - np.repeat(np.nan_to_num(mean).reshape(-1, k), sizes, axis=0)
+        scatter = _block_cross_products(centred, sizes).reshape(n_groups, n_sets, k, k)
         if margin:
-            n = np.append(n, n.sum())
-            sums = np.concatenate([sums, sums.sum(axis=0)[None]])
-            scatter = np.concatenate([scatter, scatter.sum(axis=0)[None]])
-        with quiet():
-            scatter = scatter - sums[:, :, None] * sums[:, None, :] / n[:, None, None]
-    elif margin:
-        total = n.sum()
-        with quiet():
-            grand = (n @ np.nan_to_num(mean)) / total
-        shift = np.nan_to_num(mean - grand)
-        between = np.einsum("g,gi,gj->ij", n, shift, shift)
-        scatter = np.concatenate([scatter, (scatter.sum(axis=0) + between)[None]])
-        n = np.append(n, total)
+            total = n.sum(axis=0)
+            with quiet():
+                grand = (n[..., None] * np.nan_to_num(mean)).sum(axis=0) / total[:, None]
+            shift = np.where(n[..., None] > 0, mean - grand, 0.0)
+            between = (n[..., None, None] * shift[..., :, None] * shift[..., None, :]).sum(axis=0)
+            scatter = np.concatenate([scatter, (scatter.sum(axis=0) + between)[None]])
+            n = np.concatenate([n, total[None]])
     with quiet():
-        cov = np.where((n >= 2)[:, None, None], scatter / (n - 1)[:, None, None], np.nan)
-    return n.astype(np.int64), cov
+        cov = np.where((n >= 2)[..., None, None], scatter / (n - 1)[..., None, None], np.nan)
+    n = n.astype(np.int64)
+    return (n[:, 0], cov[:, 0]) if one_set else (n, cov)

@@ -2,7 +2,7 @@
 
 The tables of a small constructed wave are checked against an independent, group-by-group
 computation (pandas groupby with SciPy, pingouin and pymannkendall per group — the
-``reference_*`` functions of ``benchmarks/analysis.py``, also the benchmark's baseline) to
+``reference_*`` functions of ``benchmarks/reference.py``, also the benchmark's baseline) to
 1e-9. Runs on SQLite and, with ``DATABASE_URL`` set, on PostgreSQL.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, insert, select
 
-from benchmarks import analysis as reference
+from benchmarks import reference
 from instruments import find_instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, Response, ResultTable, ServiceArea, Wave

@@ -161,3 +161,17 @@ def test_alpha_from_covariance_checks_its_shapes():
         alpha_from_covariance(np.zeros((2, 3)), [5, 5])
     with pytest.raises(ValueError, match="shape"):
         alpha_from_covariance(np.zeros((2, 3, 3)), [5])
+
+
+def test_complete_case_covariance_of_several_item_sets_equals_one_call_per_set(rng):
+    x = np.concatenate([_correlated_items(rng, n=200, k=3) for _ in range(2)], axis=1)
+    x[rng.random(x.shape) < 0.15] = np.nan
+    codes = rng.integers(-1, 2, 200)
+    sets = x.reshape(200, 2, 3)
+    for data in (sets, np.where(np.isnan(sets), 0, sets).astype(np.int16)):
+        n, cov = complete_case_covariance(data, codes, 2, margin=True)
+        assert n.shape == (3, 2) and cov.shape == (3, 2, 3, 3)
+        for s in range(2):
+            n1, cov1 = complete_case_covariance(sets[:, s], codes, 2, margin=True)
+            np.testing.assert_array_equal(n[:, s], n1)
+            np.testing.assert_allclose(cov[:, s], cov1, atol=1e-12)

@@ -438,24 +438,24 @@ def _reliability_table(wave: ScoredWave) -> Columns:
                 "dimension": design.dimension_keys[d],
                 "dimension_title": design.dimension_titles[d],
                 "n_items": int(res.k),
-                "n_complete": int(res.n[i, s]),
+                "n_complete": int(res.n[s, i]),
             }
             add(
                 **common,
                 level="dimension",
-                alpha=_nan_none(res.alpha[i, s]),
-                ci_low=_nan_none(res.ci_low[i, s]),
-                ci_high=_nan_none(res.ci_high[i, s]),
-                flag_low=bool(res.flag_low[i, s]),
-                reason=res.reason[i, s] or None,
+                alpha=_nan_none(res.alpha[s, i]),
+                ci_low=_nan_none(res.ci_low[s, i]),
+                ci_high=_nan_none(res.ci_high[s, i]),
+                flag_low=bool(res.flag_low[s, i]),
+                reason=res.reason[s, i] or None,
             )
             for j, c in enumerate(cols):
                 add(
                     **common,
                     item=items[int(c)].key,
                     level="item",
-                    item_rest_r=_nan_none(res.item_rest_r[i, s, j]),
-                    alpha_if_deleted=_nan_none(res.alpha_if_deleted[i, s, j]),
+                    item_rest_r=_nan_none(res.item_rest_r[s, i, j]),
+                    alpha_if_deleted=_nan_none(res.alpha_if_deleted[s, i, j]),
                 )
     return table
 
@@ -463,23 +463,21 @@ def _reliability_table(wave: ScoredWave) -> Columns:
 def _alpha_fits(wave: ScoredWave) -> list[tuple[reliability.AlphaResult, int]]:
     """Cronbach's alpha of each dimension for client, supplier and both sides (complete cases).
 
-    Returns, per dimension, a stacked result and the dimension's position in it; dimensions
-    with the same number of items share one vectorised call.
+    Returns, per dimension, a result over (side, set) and the dimension's set there;
+    dimensions with the same number of items share one vectorised call.
     """
     design = wave.design
     side = wave.answers.side.astype(np.int64)
-    by_size: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+    by_size: dict[int, list[int]] = {}
     for d in range(design.n_dimensions):
-        n, cov = reliability.complete_case_covariance(
-            wave.keyed[:, design.items_of(d)], side, 2, margin=True
-        )
-        by_size.setdefault(cov.shape[-1], []).append((d, n, cov))
+        by_size.setdefault(design.items_of(d).size, []).append(d)
     fits: list[tuple[reliability.AlphaResult, int]] = [None] * design.n_dimensions  # type: ignore[list-item]
-    for group in by_size.values():
-        res = reliability.alpha_from_covariance(
-            np.stack([cov for _, _, cov in group]), np.stack([n for _, n, _ in group])
-        )
-        for i, (d, _, _) in enumerate(group):
+    for size, dims in by_size.items():
+        items = np.concatenate([design.items_of(d) for d in dims])
+        answers = wave.keyed[:, items].reshape(-1, len(dims), size)
+        n, cov = reliability.complete_case_covariance(answers, side, 2, margin=True)
+        res = reliability.alpha_from_covariance(cov, n)  # arrays over (side, set)
+        for i, d in enumerate(dims):
             fits[d] = (res, i)
     return fits
 
