@@ -158,11 +158,11 @@ def dimension_scores(
         s_{rd} = \frac{1}{a_{rd}} \sum_{i \in d,\ x_{ri} \neq \mathrm{NaN}} x_{ri}
         \quad \text{if } a_{rd} \ge \lceil 0.5\, m_d \rceil, \text{ else missing.}
 
-    Computed as two matrix products with the item × dimension indicator matrix :math:`M`:
-    sums :math:`X_0 M` (``X_0`` = answers with NaN set to 0) and counts :math:`A M`
-    (``A`` = answered indicator). This "half rule" is the usual prorating rule for multi-item
-    scales (e.g. the SF-36 scoring manual: a scale score is computed if at least half of its
-    items are answered).
+    The sums :math:`\sum_{i \in d} x_{ri}` (NaN as 0) and counts :math:`a_{rd}` are those of
+    the item × dimension indicator :math:`M` (:math:`X_0 M` and :math:`A M`), summed over
+    blocks of columns in dimension order. This "half rule" is the usual prorating rule for
+    multi-item scales (e.g. the SF-36 scoring manual: a scale score is computed if at least
+    half of its items are answered).
 
     References
     ----------
@@ -173,16 +173,35 @@ def dimension_scores(
     item_dimension, n_dimensions = _item_dimension_iv(item_dimension, n_dimensions, x.shape[1])
     if not 0.0 < float(min_fraction) <= 1.0:
         raise ValueError("`min_fraction` must be in (0, 1]")
-    indicator = (item_dimension[:, None] == np.arange(n_dimensions)[None, :]).astype(np.float64)
-    answered = ~np.isnan(x)
-    sums = np.where(answered, x, 0.0) @ indicator
-    counts = answered.astype(np.float64) @ indicator
-    n_items = indicator.sum(axis=0)
+    sums, counts, n_items = _dimension_tallies(x, item_dimension, n_dimensions)
     needed = np.maximum(np.ceil(min_fraction * n_items - 1e-12), 1.0)
     ok = (counts >= needed[None, :]) & (n_items[None, :] > 0)
     with quiet():
         scores = np.where(ok, sums / counts, np.nan)
     return (scores, counts) if return_answered else scores
+
+
+def _dimension_tallies(x: np.ndarray, item_dimension: np.ndarray, n_dimensions: int):
+    """Sum and count of the answered items of each dimension, per response.
+
+    Dimensions with the same number of items are taken together: their columns, gathered in
+    dimension order, are a (responses, dimensions, items) block summed over its last axis.
+    The same sums as the product with the item × dimension indicator, without a matrix
+    product (whose multithreaded BLAS competes for the cores of a busy server).
+    """
+    order = np.argsort(item_dimension, kind="stable")
+    order = order[item_dimension[order] >= 0]
+    n_items = np.bincount(item_dimension[order], minlength=n_dimensions)
+    sums = np.zeros((x.shape[0], n_dimensions))
+    counts = np.zeros((x.shape[0], n_dimensions))
+    for size in np.unique(n_items[n_items > 0]):  # item counts, usually one
+        dims = np.flatnonzero(n_items == size)
+        columns = order[np.isin(item_dimension[order], dims)]
+        block = x[:, columns].reshape(x.shape[0], dims.size, size)
+        answered = ~np.isnan(block)
+        sums[:, dims] = np.einsum("rdi->rd", np.where(answered, block, 0.0))
+        counts[:, dims] = np.einsum("rdi->rd", answered, dtype=np.float64)
+    return sums, counts, n_items.astype(np.float64)
 
 
 def health_index(dim_scores, weights=None, *, min_fraction: float = 0.5) -> np.ndarray:
@@ -229,8 +248,8 @@ def health_index(dim_scores, weights=None, *, min_fraction: float = 0.5) -> np.n
         raise ValueError("`min_fraction` must be in (0, 1]")
     present = ~np.isnan(s)
     s0 = np.where(present, s, 0.0)
-    wsum = present.astype(np.float64) @ w
-    num = s0 @ w
+    wsum = (present * w).sum(axis=1)
+    num = (s0 * w).sum(axis=1)
     needed = max(np.ceil(min_fraction * n_dim - 1e-12), 1.0)
     ok = (present.sum(axis=1) >= needed) & (wsum > 0)
     lo = np.where(present, s, np.inf).min(axis=1, initial=np.inf)
