@@ -540,7 +540,7 @@ def _json_number(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def _arguments(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--scale", type=float, default=1.0, help="history size (1.0 = 1,000,000 responses)"
@@ -560,12 +560,64 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--instruments", help=argparse.SUPPRESS)
     parser.add_argument("--instance", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser, parser.parse_args(argv)
 
+
+def _database(parser: argparse.ArgumentParser, args: argparse.Namespace, work: Path):
+    """The database to measure: ``(url, scratch database or None, admin DSN or None)``."""
+    server = os.environ.get("DATABASE_URL", "").strip()
+    postgres = server.startswith(("postgres://", "postgresql"))
+    if args.reuse and postgres:
+        from survey_app.config import normalise_database_url
+
+        return normalise_database_url(server), None, None
+    if args.reuse:
+        if not args.path or not Path(args.path).exists():
+            parser.error("--reuse needs --path of an existing SQLite file (or DATABASE_URL)")
+        return f"sqlite:///{Path(args.path).resolve()}", None, None
+    if postgres:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        from survey_app.config import normalise_database_url
+
+        admin = make_url(normalise_database_url(server))
+        scratch = f"relhealth_bench_{os.urandom(4).hex()}"
+        admin_dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{scratch}"')
+        return admin.set(database=scratch).render_as_string(hide_password=False), scratch, admin_dsn
+    db_path = Path(args.path) if args.path else work / "benchmark.sqlite3"
+    if db_path.exists():
+        parser.error(f"{db_path} exists; give a new --path")
+    return f"sqlite:///{db_path}", None, None
+
+
+def _history(app: Any, args: argparse.Namespace) -> tuple[int, int, float]:
+    """Write the history (or count a reused one): responses, answers and seconds taken."""
+    from survey_app.extensions import db
+
+    began = time.perf_counter()
+    if args.reuse:
+        responses, answers = _history_size(app)
+    else:
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            db.engine.dispose()
+        responses, answers = generate_history(app, args.scale)
+    with app.app_context():
+        db.engine.dispose()
+    return responses, answers, time.perf_counter() - began
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    import logging
+
+    parser, args = _arguments(argv)
+    logging.disable(logging.WARNING)
     if args.measure:  # a child process: one measurement, JSON on the last line
-        import logging
-
-        logging.disable(logging.WARNING)
         app = _make_app(args.url, args.instruments, args.instance)
         result = {
             "recompute": lambda: measure_recompute(app),
@@ -581,61 +633,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     instruments = work / "instruments"
     (instruments / "benchmark").mkdir(parents=True)
     (instruments / "benchmark" / "v1.yaml").write_text(benchmark_instrument_yaml())
-    server = os.environ.get("DATABASE_URL", "").strip()
-    scratch = None
-    if args.reuse and server.startswith(("postgres://", "postgresql")):
-        from survey_app.config import normalise_database_url
-
-        url = normalise_database_url(server)
-    elif args.reuse:
-        if not args.path or not Path(args.path).exists():
-            parser.error("--reuse needs --path of an existing SQLite file (or DATABASE_URL)")
-        url = f"sqlite:///{Path(args.path).resolve()}"
-    elif server.startswith(("postgres://", "postgresql")):
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        from survey_app.config import normalise_database_url
-
-        admin = make_url(normalise_database_url(server))
-        scratch = f"relhealth_bench_{os.urandom(4).hex()}"
-        admin_dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        url = admin.set(database=scratch).render_as_string(hide_password=False)
-    else:
-        db_path = Path(args.path) if args.path else work / "benchmark.sqlite3"
-        if db_path.exists():
-            parser.error(f"{db_path} exists; give a new --path")
-        url = f"sqlite:///{db_path}"
+    url, scratch, admin_dsn = _database(parser, args, work)
     try:
-        import logging
-
-        logging.disable(logging.WARNING)
         app = _make_app(url, str(instruments), str(work / "instance"))
-        began = time.perf_counter()
-        if args.reuse:
-            responses, answers = _history_size(app)
-        else:
-            with app.app_context():
-                from flask_migrate import upgrade
-
-                from survey_app.extensions import db
-
-                upgrade()
-                db.engine.dispose()
-            responses, answers = generate_history(app, args.scale)
-        generate_s = time.perf_counter() - began
-        with app.app_context():
-            from survey_app.extensions import db
-
-            db.engine.dispose()
+        responses, answers, generate_s = _history(app, args)
         print(
             f"history: {responses:,} responses, {answers:,} answers in {generate_s:.1f} s",
             flush=True,
         )
         ctx = (url, str(instruments), str(work / "instance"))
-        figures = _measure_all(ctx, no_baseline=args.no_baseline)
         figures = {
             "database": "postgresql" if url.startswith("postgresql") else "sqlite",
             "scale": args.scale,
@@ -644,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "waves": N_WAVES,
             "items": N_DIMENSIONS * ITEMS_PER_DIMENSION,
             "generate_s": round(generate_s, 2),
-            **figures,
+            **_measure_all(ctx, no_baseline=args.no_baseline),
         }
         print(json.dumps({k: _json_number(v) for k, v in figures.items()}, allow_nan=False))
     finally:
