@@ -14,7 +14,9 @@ measures, each in a fresh subprocess so that peak memory (``VmHWM``) is the meas
 own:
 
 ``floor``      the same answers read with the database driver alone into NumPy: the same
-               SQL, fetched with ``cursor.fetchmany`` and turned into arrays, nothing else.
+               SQL, fetched with ``cursor.fetchmany`` and turned into arrays, nothing else;
+               measured before and after the recompute (after one unmeasured read that
+               warms the caches) and averaged.
 ``recompute``  :func:`survey_app.services.results.recompute` — read every wave in bulk,
                compute every table and the status over time, persist; timed end to end.
 ``compute``    the computation alone (answers already in memory), the service's way — its
@@ -487,8 +489,15 @@ def _machine() -> dict[str, Any]:
 
 def _measure_all(ctx: tuple[str, str, str], *, no_baseline: bool) -> dict[str, Any]:
     """Floor, recompute, floor again (their ratio from one run, the floor averaged around
-    the recompute), then the computation and its baseline; figures rounded for the JSON."""
+    the recompute), then the computation and its baseline; figures rounded for the JSON.
+
+    An unmeasured read comes first, so that every measured read finds the database's and
+    the system's caches as warm as the others do (a cold first floor would flatter the
+    recompute's ratio).
+    """
     load_start = round(os.getloadavg()[0], 2)
+    warm = _subprocess("floor", *ctx)
+    print(f"warm-up read: {warm['floor_s']:.1f} s (not counted)", flush=True)
     floors = [_subprocess("floor", *ctx)]
     print(f"floor: {floors[0]['floor_s']:.1f} s", flush=True)
     recompute = _subprocess("recompute", *ctx)
