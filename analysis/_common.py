@@ -20,10 +20,12 @@ __all__ = [
     "reason_array",
     "check_points",
     "check_confidence",
+    "group_order",
     "grouped_moments",
     "format_p",
     "format_points",
     "format_slope",
+    "segment_sums",
 ]
 
 
@@ -125,6 +127,34 @@ def quiet() -> Iterator[None]:
         yield
 
 
+def group_order(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of groups ``0..n_groups-1`` sorted by group (stably), and each group's size.
+
+    Rows with a negative code are left out. Small codes are sorted by a stable radix sort
+    (NumPy's for 16-bit keys), so this is linear in the number of rows.
+    """
+    keep = codes >= 0
+    sizes = np.bincount(codes[keep], minlength=n_groups)
+    keys = np.where(keep, codes, -1)
+    if n_groups < 2**15:
+        keys = keys.astype(np.int16)
+    order = np.argsort(keys, kind="stable")[keys.size - int(sizes.sum()) :]
+    return order, sizes
+
+
+def segment_sums(sorted_values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Sums of consecutive blocks of rows of the given sizes (zeros for empty blocks).
+
+    One :func:`numpy.add.reduceat` pass over the rows; ``sizes`` from :func:`group_order`.
+    """
+    out = np.zeros((sizes.size, *sorted_values.shape[1:]))
+    nonempty = sizes > 0
+    if nonempty.any():
+        starts = np.cumsum(sizes) - sizes
+        out[nonempty] = np.add.reduceat(sorted_values, starts[nonempty], axis=0)
+    return out
+
+
 def grouped_moments(values, codes, n_groups: int):
     """Per-group, per-column count, mean and sum of squared deviations, without a Python loop.
 
@@ -144,24 +174,19 @@ def grouped_moments(values, codes, n_groups: int):
 
     Notes
     -----
-    Each (group, column) cell gets the combined code ``group * m + column``; sums are
-    accumulated with :func:`numpy.bincount`. Deviations are taken from the cell mean in a
-    second pass, which is numerically safer than ``sum(x**2) - n * mean**2``.
+    The rows are sorted by group once (:func:`group_order`, a linear radix sort) and each
+    sum is one :func:`numpy.add.reduceat` over the sorted rows (:func:`segment_sums`).
+    Deviations are taken from the group mean in a second pass, which is numerically safer
+    than ``sum(x**2) - n * mean**2``.
     """
-    n, m = values.shape
-    keep = ~np.isnan(values) & (codes >= 0)[:, None]
-    cell = codes[:, None] * m + np.arange(m)[None, :]
-    cell_kept = cell[keep]
-    vals = values[keep]
-    size = n_groups * m
-    count = np.bincount(cell_kept, minlength=size).astype(np.float64)
-    total = np.bincount(cell_kept, weights=vals, minlength=size)
+    order, sizes = group_order(codes, n_groups)
+    rows = values[order]
+    ok = ~np.isnan(rows)
+    count = segment_sums(ok, sizes)
     with quiet():
-        mean = np.where(count > 0, total / count, np.nan)
-    dev = vals - mean[cell_kept]
-    ss = np.bincount(cell_kept, weights=dev * dev, minlength=size)
-    shape = (n_groups, m)
-    return count.reshape(shape), mean.reshape(shape), ss.reshape(shape)
+        mean = np.where(count > 0, segment_sums(np.where(ok, rows, 0.0), sizes) / count, np.nan)
+    dev = np.where(ok, rows - np.repeat(np.nan_to_num(mean), sizes, axis=0), 0.0)
+    return count, mean, segment_sums(dev * dev, sizes)
 
 
 # ------------------------------------------------------------------- words for evidence

@@ -22,7 +22,14 @@ from analysis._common import (
     reason_array,
 )
 
-__all__ = ["AgreementResult", "ICCResult", "icc_oneway", "rwg_j"]
+__all__ = [
+    "AgreementResult",
+    "ICCResult",
+    "agreement_from_item_moments",
+    "icc_from_moments",
+    "icc_oneway",
+    "rwg_j",
+]
 
 _TINY = 1e-10  # relative size below which a spread is rounding error, not variance
 
@@ -150,6 +157,21 @@ def rwg_j(x, codes, n_groups: int, *, points: int = 5, rwg_cut: float = 0.70) ->
     abs_dev = np.abs(x[keep] - mean.ravel()[cell])
     sad = np.bincount(cell, weights=abs_dev, minlength=n_groups * n_items).reshape(count.shape)
 
+    answered_any = np.bincount(codes[keep.any(axis=1)], minlength=n_groups).astype(np.int64)
+    return agreement_from_item_moments(count, ss, sad, answered_any, points=points, rwg_cut=rwg_cut)
+
+
+def agreement_from_item_moments(
+    count, ss, sad, n_responses, *, points: int = 5, rwg_cut: float = 0.70
+) -> AgreementResult:
+    """:class:`AgreementResult` from per-(group, item) moments of the answers.
+
+    The core of :func:`rwg_j` (and of :func:`analysis.frequencies.rwg_j_from_counts`).
+    ``count``, ``ss`` and ``sad`` have shape ``(n_groups, n_items)``: answers, their sum of
+    squared deviations and their sum of absolute deviations from the (group, item) mean;
+    ``n_responses`` (``(n_groups,)``) counts the responses with at least one answered item.
+    Inputs are already checked; formulas are those of :func:`rwg_j`.
+    """
     usable = count >= 2
     j = usable.sum(axis=1)
     with quiet():
@@ -164,8 +186,8 @@ def rwg_j(x, codes, n_groups: int, *, points: int = 5, rwg_cut: float = 0.70) ->
     rwg = np.where(truncated, 0.0, raw)
     rwg = np.where(j > 0, rwg, np.nan)
 
-    answered_any = np.bincount(codes[keep.any(axis=1)], minlength=n_groups).astype(np.int64)
-    reason = reason_array(n_groups)
+    answered_any = np.asarray(n_responses).astype(np.int64)
+    reason = reason_array(j.shape)
     reason[j == 0] = Reason.N_LT_2
     reason[answered_any == 0] = Reason.NO_ANSWERS
 
@@ -286,6 +308,20 @@ def icc_oneway(values, codes, n_groups: int) -> ICCResult:
     codes = as_codes(codes, n_groups, n=v2.shape[0])
 
     count, mean, ss = grouped_moments(v2, codes, int(n_groups))
+    res = icc_from_moments(count, mean, ss)
+    if not one_d:
+        return res
+    return ICCResult(*(getattr(res, f)[0] for f in ICCResult.__slots__))
+
+
+def icc_from_moments(count, mean, ss) -> ICCResult:
+    """:class:`ICCResult` from per-group count, mean and sum of squared deviations.
+
+    The core of :func:`icc_oneway` (and of :func:`analysis.frequencies.icc_oneway_from_counts`):
+    arrays of shape ``(n_groups, ...)`` with the groups on the first axis, already checked
+    (``mean`` NaN where ``count`` is 0); the results have the remaining shape. Formulas and
+    reasons are those of :func:`icc_oneway`.
+    """
     big_n = count.sum(axis=0)
     n_used = (count > 0).sum(axis=0)
     with quiet():
@@ -315,18 +351,14 @@ def icc_oneway(values, codes, n_groups: int) -> ICCResult:
     # Equal group means (MSB = 0 < MSW): ICC(2) = 1 - 1/F is -inf, i.e. undefined.
     icc2 = np.where(np.isfinite(icc2), icc2, np.nan)
     k0 = np.where(n_used >= 2, k0, np.nan)
-
-    def out(a):
-        return a[0] if one_d else a
-
     return ICCResult(
-        icc1=out(icc1),
-        icc2=out(icc2),
-        f=out(f),
-        df_between=out(np.maximum(df_b, 0).astype(np.int64)),
-        df_within=out(np.maximum(df_w, 0).astype(np.int64)),
-        p=out(p),
-        k0=out(k0),
-        n_groups_used=out(n_used.astype(np.int64)),
-        reason=out(reason),
+        icc1=icc1,
+        icc2=icc2,
+        f=f,
+        df_between=np.maximum(df_b, 0).astype(np.int64),
+        df_within=np.maximum(df_w, 0).astype(np.int64),
+        p=p,
+        k0=k0,
+        n_groups_used=n_used.astype(np.int64),
+        reason=reason,
     )

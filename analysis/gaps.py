@@ -20,9 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 from analysis._common import as_codes, as_float_array, check_confidence, grouped_moments, quiet
+from analysis._two_sample import (
+    _hedges_core,
+    _mann_whitney_core,
+    _sample_variance,
+    _welch_core,
+)
 
 __all__ = [
     "CLIENT",
@@ -35,6 +41,8 @@ __all__ = [
     "benjamini_hochberg",
     "material_gap",
     "change_between_waves",
+    "change_from_moments",
+    "gaps_from_moments",
     "GapChangeResult",
     "gap_change_between_waves",
 ]
@@ -173,108 +181,6 @@ def _reasons(n: int) -> np.ndarray:
     out = np.empty(n, dtype=object)
     out[...] = _OK
     return out
-
-
-def _hedges_core(m1, v1, n1, m2, v2, n2, confidence):
-    """Hedges' g and CI from means, variances (ddof=1) and counts; arrays broadcast.
-
-    Returns g, low, high and a boolean mask of cells where g is defined.
-    """
-    m1, v1, n1, m2, v2, n2 = np.broadcast_arrays(m1, v1, n1, m2, v2, n2)
-    shape = m1.shape
-    g = np.full(shape, np.nan)
-    low = np.full(shape, np.nan)
-    high = np.full(shape, np.nan)
-    with quiet():
-        df = n1 + n2 - 2
-        sp2 = ((n1 - 1) * v1 + (n2 - 1) * v2) / df
-        ok = (n1 >= 2) & (n2 >= 2) & np.isfinite(sp2) & (sp2 > 0) & np.isfinite(m1 - m2)
-    if not ok.any():
-        return g, low, high, ok
-    a1, a2, b1, b2 = n1[ok], n2[ok], df[ok], sp2[ok]
-    d = (m1[ok] - m2[ok]) / np.sqrt(b2)
-    j = 1.0 - 3.0 / (4.0 * (a1 + a2) - 9.0)
-    gg = d * j
-    se = np.sqrt((a1 + a2) / (a1 * a2) + gg**2 / (2.0 * (a1 + a2)))
-    crit = np.abs(stats.t.ppf((1.0 - confidence) / 2.0, b1))
-    g[ok] = gg
-    low[ok] = gg - crit * se
-    high[ok] = gg + crit * se
-    return g, low, high, ok
-
-
-def _welch_core(m1, v1, n1, m2, v2, n2):
-    """Welch t, df and two-sided p; NaN where n < 2 in a group or both variances are 0."""
-    shape = np.shape(m1)
-    t = np.full(shape, np.nan)
-    df = np.full(shape, np.nan)
-    p = np.full(shape, np.nan)
-    with quiet():
-        a = v1 / n1
-        b = v2 / n2
-        se2 = a + b
-        ok = (n1 >= 2) & (n2 >= 2) & np.isfinite(se2) & (se2 > 0)
-    if ok.any():
-        a, b, se2 = a[ok], b[ok], se2[ok]
-        t[ok] = (m1[ok] - m2[ok]) / np.sqrt(se2)
-        df[ok] = se2**2 / (a**2 / (n1[ok] - 1) + b**2 / (n2[ok] - 1))
-        p[ok] = 2.0 * stats.t.sf(np.abs(t[ok]), df[ok])
-    return t, df, p
-
-
-def _mann_whitney_core(values, cell, side, n_groups):
-    """Mann–Whitney U (of side 0) and asymptotic two-sided p per cell, all cells at once.
-
-    ``values``, ``cell`` and ``side`` are already filtered (finite values, cell >= 0).
-    Ranks within each cell come from one lexsort by (cell, value); tied values share their
-    average rank. Returns U1, p, n1, n2.
-    """
-    n1 = np.bincount(cell[side == 0], minlength=n_groups).astype(np.float64)
-    n2 = np.bincount(cell[side == 1], minlength=n_groups).astype(np.float64)
-    u1 = np.full(n_groups, np.nan)
-    p = np.full(n_groups, np.nan)
-    if values.size == 0:
-        return u1, p, n1, n2
-    order = np.lexsort((values, cell))
-    c, v, s = cell[order], values[order], side[order]
-    size = c.size
-    pos = np.arange(size)
-    new_cell = np.r_[True, c[1:] != c[:-1]]
-    run_start = np.r_[True, (c[1:] != c[:-1]) | (v[1:] != v[:-1])]
-    cell_first = np.maximum.accumulate(np.where(new_cell, pos, 0))
-    starts = np.flatnonzero(run_start)
-    ties = np.diff(np.r_[starts, size]).astype(np.float64)
-    run_id = np.cumsum(run_start) - 1
-    # average rank of a run = rank of its first member + (t - 1) / 2, ranks 1-based in the cell
-    run_rank = (starts - cell_first[starts] + 1) + (ties - 1.0) / 2.0
-    rank = run_rank[run_id]
-    r1 = np.bincount(c, weights=np.where(s == 0, rank, 0.0), minlength=n_groups)
-    tie_term = np.bincount(c[starts], weights=ties**3 - ties, minlength=n_groups)
-    ok = (n1 > 0) & (n2 > 0)
-    u1[ok] = r1[ok] - n1[ok] * (n1[ok] + 1) / 2
-    n = n1 + n2
-    with quiet():
-        s2 = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
-    ok_p = ok & (s2 > 0)
-    if ok_p.any():
-        a, b = n1[ok_p], n2[ok_p]
-        u = np.maximum(u1[ok_p], a * b - u1[ok_p])
-        z = (u - a * b / 2 - 0.5) / np.sqrt(s2[ok_p])
-        p[ok_p] = np.clip(2.0 * special.ndtr(-z), 0.0, 1.0)
-    return u1, p, n1, n2
-
-
-def _sample_variance(ss, count, mean):
-    """``ss / (count - 1)`` (NaN below 2); rounding noise around a constant cell becomes 0.
-
-    A cell whose answers are all equal (e.g. every dimension score 3.333...) can get a mean
-    that is off by a few ulps and so a tiny positive ``ss``; anything below the summation
-    error bound ``(4 n eps |mean|)^2`` per answer is treated as exactly no variation.
-    """
-    with quiet():
-        var = np.where(count >= 2, ss / (count - 1), np.nan)
-        noise = (4.0 * count * np.finfo(np.float64).eps * np.abs(mean)) ** 2
-    return np.where(var <= noise, 0.0, var)
 
 
 def _as_out(a):
@@ -468,20 +374,39 @@ def perception_gaps(values, side, codes, n_groups, *, confidence=0.95):
 
     count, mean, ss = grouped_moments(v[:, None], c * 2 + s, 2 * n_groups)
     count, mean, ss = count.reshape(n_groups, 2), mean.reshape(n_groups, 2), ss.reshape(n_groups, 2)
-    nc, ns = count[:, 0], count[:, 1]
-    mc, ms = mean[:, 0], mean[:, 1]
-    vc = _sample_variance(ss[:, 0], nc, mc)
-    vs = _sample_variance(ss[:, 1], ns, ms)
+    u1, mw_p, _, _ = _mann_whitney_core(v, c, s, n_groups)
+    return gaps_from_moments(
+        (count[:, 0], mean[:, 0], ss[:, 0]),
+        (count[:, 1], mean[:, 1], ss[:, 1]),
+        u1,
+        mw_p,
+        confidence=confidence,
+    )
+
+
+def gaps_from_moments(client, supplier, mw_u, mw_p, *, confidence=0.95) -> GapResult:
+    """:class:`GapResult` from each side's moments and the Mann–Whitney U and p of each cell.
+
+    The core of :func:`perception_gaps` (and of
+    :func:`analysis.frequencies.perception_gaps_from_counts`). ``client`` and ``supplier``
+    are ``(count, mean, ss)`` triples (``ss`` the sum of squared deviations from the mean);
+    every array has the cells' shape and is already checked. Formulas and reasons are those
+    of :func:`perception_gaps`; ``p_adjusted`` adjusts across every cell given.
+    """
+    nc, mc, ssc = client
+    ns, ms, sss = supplier
+    vc = _sample_variance(ssc, nc, mc)
+    vs = _sample_variance(sss, ns, ms)
     with quiet():
         difference = mc - ms
 
     g, low, high, _ = _hedges_core(mc, vc, nc, ms, vs, ns, confidence)
     t, df, p = _welch_core(mc, vc, nc, ms, vs, ns)
-    u1, mw_p, _, _ = _mann_whitney_core(v, c, s, n_groups)
+    u1, mw_p = np.array(mw_u, dtype=np.float64), np.array(mw_p, dtype=np.float64)
     with quiet():
         delta = np.where((nc > 0) & (ns > 0), 2.0 * u1 / (nc * ns) - 1.0, np.nan)
 
-    reason = _reasons(n_groups)
+    reason = _reasons(np.shape(nc))
     reason[np.isnan(g) | np.isnan(p) | np.isnan(mw_p)] = _NO_VARIATION
     reason[(nc < 2) | (ns < 2)] = _FEW
     few = (nc < 2) | (ns < 2)
@@ -656,15 +581,27 @@ def change_between_waves(
     pv, pc, cv, cc, n_groups, confidence = _change_between_waves_iv(
         prev_values, prev_codes, curr_values, curr_codes, n_groups, confidence
     )
-    n1, m1, ss1 = (a[:, 0] for a in grouped_moments(cv[:, None], cc, n_groups))
-    n0, m0, ss0 = (a[:, 0] for a in grouped_moments(pv[:, None], pc, n_groups))
+    current = tuple(a[:, 0] for a in grouped_moments(cv[:, None], cc, n_groups))
+    previous = tuple(a[:, 0] for a in grouped_moments(pv[:, None], pc, n_groups))
+    return change_from_moments(previous, current, confidence=confidence)
+
+
+def change_from_moments(previous, current, *, confidence=0.95) -> ChangeResult:
+    """:class:`ChangeResult` from each wave's ``(count, mean, ss)`` per cell.
+
+    The core of :func:`change_between_waves` (and of
+    :func:`analysis.frequencies.change_between_waves_from_counts`); arrays of the cells'
+    shape, already checked. ``p_adjusted`` adjusts across every cell given.
+    """
+    n0, m0, ss0 = previous
+    n1, m1, ss1 = current
     v1 = _sample_variance(ss1, n1, m1)
     v0 = _sample_variance(ss0, n0, m0)
     with quiet():
         difference = m1 - m0
     g, low, high, _ = _hedges_core(m1, v1, n1, m0, v0, n0, confidence)
     t, df, p = _welch_core(m1, v1, n1, m0, v0, n0)
-    reason = _reasons(n_groups)
+    reason = _reasons(np.shape(n1))
     reason[np.isnan(g) | np.isnan(p)] = _NO_VARIATION
     reason[(n0 < 2) | (n1 < 2)] = _FEW
     return ChangeResult(

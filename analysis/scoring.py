@@ -31,6 +31,7 @@ from analysis._common import (
 __all__ = [
     "GroupAggregates",
     "ItemShares",
+    "aggregates_from_moments",
     "band",
     "dimension_scores",
     "group_aggregates",
@@ -40,6 +41,7 @@ __all__ = [
     "item_shares_by_item",
     "rescale_100",
     "reverse_key",
+    "shares_from_tallies",
 ]
 
 
@@ -81,7 +83,10 @@ def reverse_key(x, reverse, *, points: int = 5) -> np.ndarray:
     Parameters
     ----------
     x : array_like, shape (n_responses, n_items)
-        Answers in ``1..points``; NaN for missing.
+        Answers in ``1..points``; NaN for missing. Integer answer codes are also taken
+        (``1..points`` answered, ``0`` or negative for "don't know" or skipped, as
+        :func:`analysis.frequencies.answer_counts` reads them): their missing codes are
+        kept as they are.
     reverse : array_like of bool, shape (n_items,)
         True for the items to reverse.
     points : int, optional
@@ -90,23 +95,36 @@ def reverse_key(x, reverse, *, points: int = 5) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_responses, n_items)
-        A new float array; missing answers stay NaN.
+        A new array of the input's kind (float, or integer codes of the same dtype);
+        missing answers stay missing.
 
     Notes
     -----
     DESIGN §4.1: :math:`x' = K + 1 - x`. The map is an involution, so reverse-keying twice
     returns the original answers.
     """
+    codes = np.asarray(x)
+    if codes.ndim == 2 and np.issubdtype(codes.dtype, np.integer):
+        points = check_points(points)
+        if codes.size and codes.max() > points:
+            raise ValueError(f"answer codes in `x` must be at most {points}")
+        flip = _reverse_iv(reverse, codes.shape[1])[None, :] & (codes > 0)
+        return np.where(flip, (points + 1) - codes, codes).astype(codes.dtype)
     x, points = _answers_iv(x, points)
-    reverse = np.asarray(reverse)
-    if reverse.shape != (x.shape[1],) or reverse.dtype != np.bool_:
-        raise ValueError(f"`reverse` must be a boolean array of length n_items ({x.shape[1]})")
+    reverse = _reverse_iv(reverse, x.shape[1])
     return np.where(reverse[None, :], (points + 1) - x, x)
 
 
+def _reverse_iv(reverse, n_items: int) -> np.ndarray:
+    reverse = np.asarray(reverse)
+    if reverse.shape != (n_items,) or reverse.dtype != np.bool_:
+        raise ValueError(f"`reverse` must be a boolean array of length n_items ({n_items})")
+    return reverse
+
+
 def dimension_scores(
-    x, item_dimension, n_dimensions: int, *, min_fraction: float = 0.5
-) -> np.ndarray:
+    x, item_dimension, n_dimensions: int, *, min_fraction: float = 0.5, return_answered=False
+):
     r"""Dimension score of each response under the half rule.
 
     Parameters
@@ -120,11 +138,15 @@ def dimension_scores(
         Number of dimensions :math:`D`.
     min_fraction : float, optional
         Fraction of a dimension's items that must be answered, rounded up (default 0.5).
+    return_answered : bool, optional
+        Also return :math:`a_{rd}`, the answered items of each dimension (default False).
 
     Returns
     -------
-    ndarray, shape (n_responses, n_dimensions)
+    scores : ndarray, shape (n_responses, n_dimensions)
         NaN where too few items were answered or the dimension has no items.
+    answered : ndarray, shape (n_responses, n_dimensions)
+        Only with ``return_answered``: answered items per dimension (float, whole numbers).
 
     Notes
     -----
@@ -136,11 +158,11 @@ def dimension_scores(
         s_{rd} = \frac{1}{a_{rd}} \sum_{i \in d,\ x_{ri} \neq \mathrm{NaN}} x_{ri}
         \quad \text{if } a_{rd} \ge \lceil 0.5\, m_d \rceil, \text{ else missing.}
 
-    Computed as two matrix products with the item × dimension indicator matrix :math:`M`:
-    sums :math:`X_0 M` (``X_0`` = answers with NaN set to 0) and counts :math:`A M`
-    (``A`` = answered indicator). This "half rule" is the usual prorating rule for multi-item
-    scales (e.g. the SF-36 scoring manual: a scale score is computed if at least half of its
-    items are answered).
+    The sums :math:`\sum_{i \in d} x_{ri}` (NaN as 0) and counts :math:`a_{rd}` are those of
+    the item × dimension indicator :math:`M` (:math:`X_0 M` and :math:`A M`), summed over
+    blocks of columns in dimension order. This "half rule" is the usual prorating rule for
+    multi-item scales (e.g. the SF-36 scoring manual: a scale score is computed if at least
+    half of its items are answered).
 
     References
     ----------
@@ -151,15 +173,35 @@ def dimension_scores(
     item_dimension, n_dimensions = _item_dimension_iv(item_dimension, n_dimensions, x.shape[1])
     if not 0.0 < float(min_fraction) <= 1.0:
         raise ValueError("`min_fraction` must be in (0, 1]")
-    indicator = (item_dimension[:, None] == np.arange(n_dimensions)[None, :]).astype(np.float64)
-    answered = ~np.isnan(x)
-    sums = np.where(answered, x, 0.0) @ indicator
-    counts = answered.astype(np.float64) @ indicator
-    n_items = indicator.sum(axis=0)
+    sums, counts, n_items = _dimension_tallies(x, item_dimension, n_dimensions)
     needed = np.maximum(np.ceil(min_fraction * n_items - 1e-12), 1.0)
     ok = (counts >= needed[None, :]) & (n_items[None, :] > 0)
     with quiet():
-        return np.where(ok, sums / counts, np.nan)
+        scores = np.where(ok, sums / counts, np.nan)
+    return (scores, counts) if return_answered else scores
+
+
+def _dimension_tallies(x: np.ndarray, item_dimension: np.ndarray, n_dimensions: int):
+    """Sum and count of the answered items of each dimension, per response.
+
+    Dimensions with the same number of items are taken together: their columns, gathered in
+    dimension order, are a (responses, dimensions, items) block summed over its last axis.
+    The same sums as the product with the item × dimension indicator, without a matrix
+    product (whose multithreaded BLAS competes for the cores of a busy server).
+    """
+    order = np.argsort(item_dimension, kind="stable")
+    order = order[item_dimension[order] >= 0]
+    n_items = np.bincount(item_dimension[order], minlength=n_dimensions)
+    sums = np.zeros((x.shape[0], n_dimensions))
+    counts = np.zeros((x.shape[0], n_dimensions))
+    for size in np.unique(n_items[n_items > 0]):  # item counts, usually one
+        dims = np.flatnonzero(n_items == size)
+        columns = order[np.isin(item_dimension[order], dims)]
+        block = x[:, columns].reshape(x.shape[0], dims.size, size)
+        answered = ~np.isnan(block)
+        sums[:, dims] = np.einsum("rdi->rd", np.where(answered, block, 0.0))
+        counts[:, dims] = np.einsum("rdi->rd", answered, dtype=np.float64)
+    return sums, counts, n_items.astype(np.float64)
 
 
 def health_index(dim_scores, weights=None, *, min_fraction: float = 0.5) -> np.ndarray:
@@ -206,8 +248,8 @@ def health_index(dim_scores, weights=None, *, min_fraction: float = 0.5) -> np.n
         raise ValueError("`min_fraction` must be in (0, 1]")
     present = ~np.isnan(s)
     s0 = np.where(present, s, 0.0)
-    wsum = present.astype(np.float64) @ w
-    num = s0 @ w
+    wsum = (present * w).sum(axis=1)
+    num = (s0 * w).sum(axis=1)
     needed = max(np.ceil(min_fraction * n_dim - 1e-12), 1.0)
     ok = (present.sum(axis=1) >= needed) & (wsum > 0)
     lo = np.where(present, s, np.inf).min(axis=1, initial=np.inf)
@@ -342,6 +384,25 @@ def group_aggregates(
         raise ValueError("`values` must be finite or NaN")
 
     count, mean, ss = grouped_moments(v2, codes, int(n_groups))
+    res = aggregates_from_moments(count, mean, ss, points=points, confidence=confidence)
+    if not one_d:
+        return res
+    return GroupAggregates(
+        *(getattr(res, f)[:, 0] for f in GroupAggregates.__slots__[:-1]), confidence
+    )
+
+
+def aggregates_from_moments(
+    count, mean, ss, *, points: int = 5, confidence: float = 0.95
+) -> GroupAggregates:
+    """The :class:`GroupAggregates` of groups given their count, mean and sum of squares.
+
+    The core of :func:`group_aggregates` (and of
+    :func:`analysis.frequencies.group_aggregates_from_counts`): ``count``, ``mean`` and
+    ``ss`` (the sum of squared deviations from the mean) are arrays of one shape, already
+    checked; ``mean`` may be NaN where ``count`` is 0. Formulas and reasons are those of
+    :func:`group_aggregates`.
+    """
     enough = count >= 2
     with quiet():
         sd = np.where(enough, np.sqrt(ss / (count - 1)), np.nan)
@@ -351,22 +412,18 @@ def group_aggregates(
     tcrit = stats.t.ppf(0.5 + confidence / 2, df)
     with quiet():
         half = np.where(varies, tcrit * sd / np.sqrt(count), np.nan)
-    reason = reason_array(count.shape)
-    reason[(count == 1)] = Reason.N_LT_2
+    reason = reason_array(np.shape(count))
+    reason[count == 1] = Reason.N_LT_2
     reason[count == 0] = Reason.NO_ANSWERS
     reason[enough & ~varies] = Reason.ZERO_VARIANCE
-
-    def shape(a):
-        return a[:, 0] if one_d else a
-
     return GroupAggregates(
-        n=shape(count.astype(np.int64)),
-        mean=shape(mean),
-        sd=shape(sd),
-        ci_low=shape(mean - half),
-        ci_high=shape(mean + half),
-        score100=shape((mean - 1.0) / (points - 1) * 100.0),
-        reason=shape(reason),
+        n=np.asarray(count).astype(np.int64),
+        mean=mean,
+        sd=sd,
+        ci_low=mean - half,
+        ci_high=mean + half,
+        score100=(mean - 1.0) / (points - 1) * 100.0,
+        reason=reason,
         confidence=confidence,
     )
 
@@ -417,10 +474,21 @@ def _shares(x, cell, size, fav, unfav) -> ItemShares:
     n = np.bincount(c, minlength=size)
     n_fav = np.bincount(c, weights=np.isin(vals, fav), minlength=size)
     n_unfav = np.bincount(c, weights=np.isin(vals, unfav), minlength=size)
+    return shares_from_tallies(n, n_fav, n_unfav)
+
+
+def shares_from_tallies(n, n_favourable, n_unfavourable) -> ItemShares:
+    """:class:`ItemShares` from the number of answers and of favourable / unfavourable ones.
+
+    The core of :func:`item_shares` and :func:`item_shares_by_item` (and of
+    :func:`analysis.frequencies.item_shares_from_counts`); arrays of one shape, already
+    checked.
+    """
+    n = np.asarray(n)
     with quiet():
-        fav_pct = np.where(n > 0, 100.0 * n_fav / n, np.nan)
-        unfav_pct = np.where(n > 0, 100.0 * n_unfav / n, np.nan)
-        neutral_pct = np.where(n > 0, 100.0 * (n - n_fav - n_unfav) / n, np.nan)
+        fav_pct = np.where(n > 0, 100.0 * n_favourable / n, np.nan)
+        unfav_pct = np.where(n > 0, 100.0 * n_unfavourable / n, np.nan)
+        neutral_pct = np.where(n > 0, 100.0 * (n - n_favourable - n_unfavourable) / n, np.nan)
     reason = reason_array(n.shape)
     reason[n == 0] = Reason.NO_ANSWERS
     return ItemShares(n.astype(np.int64), fav_pct, neutral_pct, unfav_pct, reason)

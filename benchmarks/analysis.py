@@ -10,22 +10,27 @@ It writes a synthetic history — ``1,000,000 × F`` responses to a 40-item benc
 over 40 closed quarterly waves of one relationship (5 service areas), about 4% "don't know"
 and 2% skipped answers — into a database (SQLite: a file in a temporary folder, or
 ``--path``; PostgreSQL with ``DATABASE_URL``: a scratch database created and dropped), then
-measures, each in a fresh subprocess so that peak memory (``ru_maxrss``) is the
-measurement's own:
+measures, each in a fresh subprocess so that peak memory (``VmHWM``) is the measurement's
+own:
 
+``floor``      the same answers read with the database driver alone into NumPy: the same
+               SQL, fetched with ``cursor.fetchmany`` and turned into arrays, nothing else;
+               measured before and after the recompute (after one unmeasured read that
+               warms the caches) and averaged.
 ``recompute``  :func:`survey_app.services.results.recompute` — read every wave in bulk,
                compute every table and the status over time, persist; timed end to end.
-``floor``      the same answers read with the database driver alone into NumPy: the same
-               SQL, fetched with ``cursor.fetchmany`` and turned into arrays, nothing else.
-``compute``    the computation alone (answers already in memory), as the service does it.
-``baseline``   the same statistics the straightforward way: pandas ``groupby`` and one
-               SciPy / pingouin / pymannkendall call per group, on the same in-memory data.
+``compute``    the computation alone (answers already in memory), the service's way — its
+               tables (:func:`~survey_app.services.results.compute_tables`) and its statuses
+               (:func:`~survey_app.services.results.add_statuses`) timed apart — and the
+               straightforward way (``benchmarks/reference.py``: pandas ``groupby`` and one
+               SciPy / pingouin / pymannkendall call per group and series; tables and
+               statuses timed apart too), on the same in-memory data. The service's
+               computation runs before and after the baseline and its two times are
+               averaged, so a load that drifts during the long baseline moves both sides.
 
-and compares the two computations (``max_abs_diff`` over every statistic both produce).
-The last line printed is one JSON object with the figures.
-
-The straightforward implementation below (``reference_*``) doubles as the independent
-check of the service's tables in ``tests/test_scoring_service.py``.
+and compares the two computations (``max_abs_diff`` over every statistic both produce,
+``status_differs`` over every status). The last line printed is one JSON object with the
+figures, the load average at the start and at the end beside them.
 """
 
 from __future__ import annotations
@@ -46,601 +51,19 @@ import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import warnings  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
 
-from analysis import status as status_rules  # noqa: E402
-from analysis import trends as trend_results  # noqa: E402
-
-SIDES = ("client", "supplier")
-ALL = "all"
-AREA_ALL = "_all"
-AREA_NONE = "_none"
-INDEX = "index"
-#: As the service: indices, and the wave means and changes the status rules compare, are
-#: rounded to 12 decimals so that values equal in exact arithmetic tie in floating point.
-TIE_DECIMALS = 12
-
-# ============================================================================ reference
-
-
-@dataclass(frozen=True)
-class Spec:
-    """What the reference needs from an instrument, in plain Python."""
-
-    items: list[str]
-    item_dimension: list[str]
-    reverse: list[bool]
-    dimensions: list[str]
-    titles: list[str]
-    weights: list[float]
-    outcome: list[bool]
-    points: int
-    favourable: tuple[int, ...]
-    unfavourable: tuple[int, ...]
-    strength: float
-    concern: float
-
-    @classmethod
-    def of(cls, instrument: Any) -> Spec:
-        return cls(
-            items=[i.key for i in instrument.items],
-            item_dimension=[i.dimension for i in instrument.items],
-            reverse=[i.reverse for i in instrument.items],
-            dimensions=[d.key for d in instrument.dimensions],
-            titles=[d.title for d in instrument.dimensions],
-            weights=[d.weight for d in instrument.dimensions],
-            outcome=[d.outcome for d in instrument.dimensions],
-            points=instrument.scale.points,
-            favourable=tuple(instrument.scale.favourable),
-            unfavourable=tuple(instrument.scale.unfavourable),
-            strength=instrument.bands.strength,
-            concern=instrument.bands.concern,
-        )
-
-    def items_of(self, dimension: str) -> list[str]:
-        if dimension == INDEX:
-            return list(self.items)
-        return [i for i, d in zip(self.items, self.item_dimension, strict=True) if d == dimension]
-
-
-def reference_frame(
-    x: np.ndarray,
-    dont_know: np.ndarray,
-    side: Sequence[str],
-    area: Sequence[str | None],
-    spec: Spec,
-) -> pd.DataFrame:
-    """One row per response: side, area key (``_none`` when absent), raw answers, dk flags."""
-    frame = pd.DataFrame(np.asarray(x, dtype=float), columns=spec.items)
-    for j, item in enumerate(spec.items):
-        frame["dk:" + item] = np.asarray(dont_know)[:, j]
-    frame.insert(0, "area", [a if a is not None else AREA_NONE for a in area])
-    frame.insert(0, "side", list(side))
-    return frame
-
-
-def reference_scores(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """Reverse-keyed answers, dimension scores (half rule) and the index, the plain way."""
-    out = frame[["side", "area"]].copy()
-    scored = frame[spec.items].copy()
-    for item, rev in zip(spec.items, spec.reverse, strict=True):
-        if rev:
-            scored[item] = spec.points + 1 - scored[item]
-    for item in spec.items:
-        out["x:" + item] = scored[item]
-    for d in spec.dimensions:
-        cols = spec.items_of(d)
-        answered = scored[cols].notna().sum(axis=1)
-        need = max(math.ceil(len(cols) / 2), 1)
-        out[d] = scored[cols].mean(axis=1).where(answered >= need)
-    dims = out[spec.dimensions]
-    weights = pd.Series(spec.weights, index=spec.dimensions)
-    present = dims.notna()
-    num = (dims.fillna(0.0) * weights).sum(axis=1)
-    den = (present * weights).sum(axis=1)
-    ok = (present.sum(axis=1) >= max(math.ceil(len(spec.dimensions) / 2), 1)) & (den > 0)
-    out[INDEX] = (num / den).where(ok).round(TIE_DECIMALS)
-    return out
-
-
-def _cube(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every response four times: its cell and the three margins."""
-    return pd.concat(
-        [
-            frame,
-            frame.assign(side=ALL),
-            frame.assign(area=AREA_ALL),
-            frame.assign(side=ALL, area=AREA_ALL),
-        ],
-        ignore_index=True,
-    )
-
-
-def _t_interval(v: np.ndarray) -> tuple[float, float]:
-    n = v.size
-    if n < 2:
-        return math.nan, math.nan
-    sd = v.std(ddof=1)
-    if not sd > 1e-10 * max(1.0, abs(v.mean())):
-        return math.nan, math.nan
-    return stats.t.interval(0.95, n - 1, loc=v.mean(), scale=sd / math.sqrt(n))
-
-
-def _shares(values: np.ndarray, spec: Spec) -> tuple[int, float, float, float]:
-    n = values.size
-    if n == 0:
-        return 0, math.nan, math.nan, math.nan
-    fav = np.isin(values, spec.favourable).sum()
-    unfav = np.isin(values, spec.unfavourable).sum()
-    return n, 100.0 * fav / n, 100.0 * (n - fav - unfav) / n, 100.0 * unfav / n
-
-
-def _rwg(block: pd.DataFrame, points: int) -> tuple[float, float]:
-    variances, deviations = [], []
-    for item in block.columns:
-        v = block[item].dropna().to_numpy()
-        if v.size >= 2:
-            variances.append(v.var(ddof=1))
-            deviations.append(np.abs(v - v.mean()).mean())
-    if not variances:
-        return math.nan, math.nan
-    j = len(variances)
-    ratio = np.mean(variances) / ((points**2 - 1) / 12.0)
-    rwg = 0.0 if ratio > 1 else j * (1 - ratio) / (j * (1 - ratio) + ratio)
-    return rwg, float(np.mean(deviations))
-
-
-def _icc(values: pd.Series, groups: pd.Series) -> tuple[float, float]:
-    data = pd.DataFrame({"v": values, "g": groups}).dropna()
-    stats_by_group = data.groupby("g")["v"].agg(["count", "mean", "var"])
-    k, big_n = len(stats_by_group), len(data)
-    if k < 2 or big_n - k < 1:
-        return math.nan, math.nan
-    grand = data["v"].mean()
-    ssb = (stats_by_group["count"] * (stats_by_group["mean"] - grand) ** 2).sum()
-    ssw = ((stats_by_group["count"] - 1) * stats_by_group["var"].fillna(0.0)).sum()
-    msb, msw = ssb / (k - 1), ssw / (big_n - k)
-    if math.sqrt((ssb + ssw) / big_n) <= 1e-10 * max(1.0, abs(grand)):
-        return math.nan, math.nan
-    k0 = (big_n - (stats_by_group["count"] ** 2).sum() / big_n) / (k - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        icc1 = (msb - msw) / (msb + (k0 - 1) * msw)
-        icc2 = (msb - msw) / np.float64(msb)
-    return (float(v) if np.isfinite(v) else math.nan for v in (icc1, icc2))
-
-
-def _hedges(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    n1, n2 = a.size, b.size
-    if n1 < 2 or n2 < 2:
-        return math.nan, math.nan, math.nan
-    sp2 = ((n1 - 1) * a.var(ddof=1) + (n2 - 1) * b.var(ddof=1)) / (n1 + n2 - 2)
-    if not sp2 > 0:
-        return math.nan, math.nan, math.nan
-    g = (a.mean() - b.mean()) / math.sqrt(sp2) * (1 - 3 / (4 * (n1 + n2) - 9))
-    se = math.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
-    crit = stats.t.ppf(0.975, n1 + n2 - 2)
-    return g, g - crit * se, g + crit * se
-
-
-def _welch_p(a: np.ndarray, b: np.ndarray) -> float:
-    if a.size < 2 or b.size < 2 or (a.var(ddof=1) == 0 and b.var(ddof=1) == 0):
-        return math.nan
-    with warnings.catch_warnings():  # SciPy warns when one group is constant; p is still right
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
-
-
-def _bh(p: pd.Series) -> pd.Series:
-    out = pd.Series(np.nan, index=p.index)
-    ok = p.notna()
-    if ok.any():
-        out[ok] = stats.false_discovery_control(p[ok].to_numpy(), method="bh")
-    return out
-
-
-def reference_wave(
-    frame: pd.DataFrame,
-    spec: Spec,
-    *,
-    previous: pd.DataFrame | None = None,
-    previous_gaps: pd.DataFrame | None = None,
-    tables: Sequence[str] = ("scores", "items", "reliability", "gaps", "drivers"),
-) -> dict[str, pd.DataFrame]:
-    """The per-wave tables, computed group by group (pandas groupby + SciPy / pingouin).
-
-    ``frame`` is :func:`reference_frame`; ``previous`` the previous wave's frame (for the
-    change between waves) and ``previous_gaps`` its ``gaps`` table (for the gap change).
-    Returns ``scores``, ``items``, ``reliability``, ``gaps`` and ``drivers`` (or the
-    ``tables`` asked for), keyed as the service's tables.
-    """
-    scored = reference_scores(frame, spec)
-    prev_scored = reference_scores(previous, spec) if previous is not None else None
-    makers = {
-        "scores": lambda: _reference_scores_table(scored, spec, prev_scored),
-        "items": lambda: _reference_items_table(frame, scored, spec),
-        "reliability": lambda: _reference_reliability_table(scored, spec),
-        "gaps": lambda: _reference_gaps_table(scored, spec, previous_gaps),
-        "drivers": lambda: _reference_drivers_table(scored, spec),
-    }
-    with warnings.catch_warnings():  # SciPy warns on constant groups; results are still right
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return {name: makers[name]() for name in tables}
-
-
-def _reference_scores_table(
-    scored: pd.DataFrame, spec: Spec, prev_scored: pd.DataFrame | None
-) -> pd.DataFrame:
-    score_keys = [*spec.dimensions, INDEX]
-    cube = _cube(scored)
-    prev_groups = (
-        dict(iter(_cube(prev_scored).groupby(["side", "area"], sort=False)))
-        if prev_scored is not None
-        else None
-    )
-    rows = []
-    for (side, area), group in cube.groupby(["side", "area"], sort=False):
-        for d in score_keys:
-            v = group[d].dropna().to_numpy()
-            lo, hi = _t_interval(v)
-            answers = group[["x:" + i for i in spec.items_of(d)]].to_numpy().ravel()
-            n_ans, fav, neu, unf = _shares(answers[~np.isnan(answers)], spec)
-            rwg = ad = math.nan
-            if area != AREA_ALL and d != INDEX:
-                rwg, ad = _rwg(group[["x:" + i for i in spec.items_of(d)]], spec.points)
-            row = {
-                "side": side, "area": area, "dimension": d, "n": v.size,
-                "mean": v.mean() if v.size else math.nan,
-                "sd": v.std(ddof=1) if v.size >= 2 else math.nan,
-                "ci_low": lo, "ci_high": hi,
-                "score100": (v.mean() - 1) / (spec.points - 1) * 100 if v.size else math.nan,
-                "n_answers": n_ans, "favourable_pct": fav, "neutral_pct": neu,
-                "unfavourable_pct": unf, "rwg": rwg, "ad": ad,
-            }  # fmt: skip
-            if prev_groups is not None:
-                prev_group = prev_groups.get((side, area))
-                p = prev_group[d].dropna().to_numpy() if prev_group is not None else np.zeros(0)
-                row["change"] = v.mean() - p.mean() if v.size and p.size else math.nan
-                row["change_g"] = _hedges(v, p)[0]
-                row["change_p"] = _welch_p(v, p)
-            rows.append(row)
-    scores = pd.DataFrame(rows)
-    if prev_groups is not None:
-        scores["change_p_adjusted"] = _bh(scores["change_p"])
-    icc_rows = []
-    by_side_groups = dict(iter(scored.groupby("side", sort=False)))
-    for side in (*SIDES, ALL):
-        part = scored if side == ALL else by_side_groups.get(side, scored.iloc[:0])
-        part = part[part.area != AREA_NONE]
-        for d in score_keys:
-            icc1, icc2 = _icc(part[d], part["area"])
-            icc_rows.append(
-                {"side": side, "area": AREA_ALL, "dimension": d, "icc1": icc1, "icc2": icc2}
-            )
-    scores = scores.merge(pd.DataFrame(icc_rows), on=["side", "area", "dimension"], how="left")
-
-    return scores
-
-
-def _reference_items_table(frame: pd.DataFrame, scored: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    cube = _cube(scored)
-    dk_cube = _cube(frame[["side", "area"] + ["dk:" + i for i in spec.items]])
-    rows = []
-    dk_groups = dict(iter(dk_cube.groupby(["side", "area"], sort=False)))
-    for (side, area), group in cube.groupby(["side", "area"], sort=False):
-        dk = dk_groups[(side, area)]
-        for item in spec.items:
-            v = group["x:" + item].dropna().to_numpy()
-            lo, hi = _t_interval(v)
-            n_ans, fav, neu, unf = _shares(v, spec)
-            rows.append(
-                {
-                    "side": side,
-                    "area": area,
-                    "item": item,
-                    "n": v.size,
-                    "mean": v.mean() if v.size else math.nan,
-                    "sd": v.std(ddof=1) if v.size >= 2 else math.nan,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "favourable_pct": fav,
-                    "neutral_pct": neu,
-                    "unfavourable_pct": unf,
-                    "n_dont_know": int(dk["dk:" + item].sum()),
-                }  # fmt: skip
-            )
-    items = pd.DataFrame(rows)
-
-    return items
-
-
-def _reference_reliability_table(scored: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    import pingouin
-
-    by_side_groups = dict(iter(scored.groupby("side", sort=False)))
-    rows = []
-    for side in (*SIDES, ALL):
-        part = scored if side == ALL else by_side_groups.get(side, scored.iloc[:0])
-        for d in spec.dimensions:
-            cols = ["x:" + i for i in spec.items_of(d)]
-            complete = part[cols].dropna()
-            n, k = complete.shape
-            if n < 2:
-                continue
-            alpha = pingouin.cronbach_alpha(complete)[0]
-            df1, df2 = n - 1, (n - 1) * (k - 1)
-            rows.append(
-                {
-                    "side": side,
-                    "dimension": d,
-                    "item": None,
-                    "n_complete": n,
-                    "alpha": alpha,
-                    "ci_low": 1 - (1 - alpha) * stats.f.ppf(0.975, df1, df2),
-                    "ci_high": 1 - (1 - alpha) * stats.f.ppf(0.025, df1, df2),
-                }  # fmt: skip
-            )
-            for c in cols:
-                rest = complete.drop(columns=c).sum(axis=1)
-                deleted = (
-                    pingouin.cronbach_alpha(complete.drop(columns=c))[0] if k >= 3 else math.nan
-                )
-                rows.append(
-                    {
-                        "side": side,
-                        "dimension": d,
-                        "item": c[2:],
-                        "n_complete": n,
-                        "item_rest_r": np.corrcoef(complete[c], rest)[0, 1],
-                        "alpha_if_deleted": deleted,
-                    }  # fmt: skip
-                )
-    reliability = pd.DataFrame(rows)
-
-    return reliability
-
-
-def _reference_gaps_table(
-    scored: pd.DataFrame, spec: Spec, previous_gaps: pd.DataFrame | None
-) -> pd.DataFrame:
-    score_keys = [*spec.dimensions, INDEX]
-    rows = []
-    by_side = scored.assign(area=scored.area)
-    by_side = pd.concat([by_side, by_side.assign(area=AREA_ALL)], ignore_index=True)
-    empty = scored.iloc[:0]
-    for area, group in by_side.groupby("area", sort=False):
-        halves = dict(iter(group.groupby("side", sort=False)))
-        client, supplier = halves.get("client", empty), halves.get("supplier", empty)
-        for d in score_keys:
-            c = client[d].dropna().to_numpy()
-            s = supplier[d].dropna().to_numpy()
-            row = {
-                "area": area, "dimension": d, "n_client": c.size, "n_supplier": s.size,
-                "mean_client": c.mean() if c.size else math.nan,
-                "mean_supplier": s.mean() if s.size else math.nan,
-                "sd_client": c.std(ddof=1) if c.size >= 2 else math.nan,
-                "sd_supplier": s.std(ddof=1) if s.size >= 2 else math.nan,
-            }  # fmt: skip
-            row["difference"] = row["mean_client"] - row["mean_supplier"]
-            g, glo, ghi = _hedges(c, s)
-            row.update(g=g, g_ci_low=glo, g_ci_high=ghi, welch_p=_welch_p(c, s))
-            if c.size >= 2 and s.size >= 2:
-                mw = stats.mannwhitneyu(c, s, alternative="two-sided", method="asymptotic")
-                row.update(
-                    mw_u=float(mw.statistic),
-                    mw_p=float(mw.pvalue),
-                    cliffs_delta=2 * float(mw.statistic) / (c.size * s.size) - 1,
-                )
-            else:
-                row.update(mw_u=math.nan, mw_p=math.nan, cliffs_delta=math.nan)
-            rows.append(row)
-    gaps = pd.DataFrame(rows)
-    gaps["p_adjusted"] = _bh(gaps["welch_p"])
-    big = (gaps["difference"].abs() >= 0.5) | (gaps["g"].abs() >= 0.5)
-    gaps["material"] = (gaps["p_adjusted"] < 0.05) & big
-    if previous_gaps is not None:
-        prev = previous_gaps.set_index(["area", "dimension"])
-        changes = []
-        for _, row in gaps.iterrows():
-            key = (row["area"], row["dimension"])
-            if key not in prev.index:
-                changes.append((math.nan, math.nan))
-                continue
-            p = prev.loc[key]
-            terms = [
-                (p["sd_client"] ** 2 / p["n_client"], p["n_client"]),
-                (p["sd_supplier"] ** 2 / p["n_supplier"], p["n_supplier"]),
-                (row["sd_client"] ** 2 / row["n_client"], row["n_client"]),
-                (row["sd_supplier"] ** 2 / row["n_supplier"], row["n_supplier"]),
-            ]
-            se2 = sum(t for t, _ in terms)
-            change = row["difference"] - p["difference"]
-            if not (np.isfinite(se2) and se2 > 0 and np.isfinite(change)):
-                changes.append((change, math.nan))
-                continue
-            df = se2**2 / sum(t**2 / (n - 1) for t, n in terms)
-            changes.append((change, 2 * stats.t.sf(abs(change / math.sqrt(se2)), df)))
-        gaps["gap_change"] = [c for c, _ in changes]
-        gaps["gap_change_p"] = [p for _, p in changes]
-        gaps["gap_change_p_adjusted"] = _bh(gaps["gap_change_p"])
-
-    return gaps
-
-
-def _reference_drivers_table(scored: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    non_outcome = [d for d, o in zip(spec.dimensions, spec.outcome, strict=True) if not o]
-    w = pd.Series(spec.weights, index=spec.dimensions)[non_outcome]
-    dims = scored[non_outcome]
-    present = dims.notna()
-    ok = (present.sum(axis=1) >= max(math.ceil(len(non_outcome) / 2), 1)) & (
-        (present * w).sum(axis=1) > 0
-    )
-    scored_plus = scored.assign(
-        _outcome_index=((dims.fillna(0) * w).sum(axis=1) / (present * w).sum(axis=1)).where(ok)
-    )
-    outcomes = [(INDEX, "_outcome_index")] + [
-        (d, d) for d, o in zip(spec.dimensions, spec.outcome, strict=True) if o
-    ]
-    rows = []
-    for (side, area), group in _cube(scored_plus).groupby(["side", "area"], sort=False):
-        for outcome, column in outcomes:
-            for d in spec.dimensions:
-                if d == outcome:
-                    continue
-                pair = group[[d, column]].dropna()
-                n = len(pair)
-                r = lo = hi = p = math.nan
-                if n >= 25 and pair[d].std() > 0 and pair[column].std() > 0:
-                    res = stats.pearsonr(pair[d], pair[column])
-                    ci = res.confidence_interval(0.95)
-                    r, p, lo, hi = res.statistic, res.pvalue, ci.low, ci.high
-                rows.append(
-                    {"side": side, "area": area, "outcome": outcome, "dimension": d, "n": n,
-                     "r": r, "ci_low": lo, "ci_high": hi, "p": p}
-                )  # fmt: skip
-    drivers = pd.DataFrame(rows)
-    return drivers
-
-
-def _reference_charts(y: np.ndarray, baseline: int = 4):
-    """EWMA (λ = 0.3, L = 3) and lower / upper CUSUM (k = σ/2, h = 4σ) by plain loops."""
-    obs = ~np.isnan(y)
-    y_obs = y[obs]
-    nan = np.full(y.shape, np.nan)
-    no = np.zeros(y.shape, dtype=bool)
-    take = y_obs[:baseline]
-    if take.size < 3:
-        reason = "needs at least 3 baseline waves"
-        return (
-            trend_results.EWMAResult(nan, math.nan, math.nan, nan, nan, no, no, 0.3, 3.0, reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, math.nan, math.nan, no, "lower", reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, math.nan, math.nan, no, "upper", reason),
-        )  # fmt: skip
-    mu, sd = float(pd.Series(take).mean()), float(pd.Series(take).std(ddof=1))
-    if not sd > 0:
-        reason = "the baseline waves do not vary"
-        return (
-            trend_results.EWMAResult(nan, mu, math.nan, nan, nan, no, no, 0.3, 3.0, reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, mu, math.nan, no, "lower", reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, mu, math.nan, no, "upper", reason),
-        )  # fmt: skip
-    z, lower, upper = nan.copy(), nan.copy(), nan.copy()
-    c_low, c_high = nan.copy(), nan.copy()
-    prev, lo_acc, hi_acc = mu, 0.0, 0.0
-    for t, i in enumerate(np.flatnonzero(obs), start=1):
-        prev = 0.3 * y[i] + 0.7 * prev
-        half = 3.0 * sd * math.sqrt(0.3 / 1.7 * (1 - 0.7 ** (2 * t)))
-        z[i], lower[i], upper[i] = prev, mu - half, mu + half
-        lo_acc = max(0.0, lo_acc + (mu - sd / 2) - y[i])
-        hi_acc = max(0.0, hi_acc + y[i] - (mu + sd / 2))
-        c_low[i], c_high[i] = lo_acc, hi_acc
-    return (
-        trend_results.EWMAResult(z, mu, sd, lower, upper, obs & (z < lower), obs & (z > upper), 0.3, 3.0, ""),
-        trend_results.CUSUMResult(c_low, 4 * sd, sd / 2, mu, sd, obs & (c_low > 4 * sd), "lower", ""),
-        trend_results.CUSUMResult(c_high, 4 * sd, sd / 2, mu, sd, obs & (c_high > 4 * sd), "upper", ""),
-    )  # fmt: skip
-
-
-def _reference_mk(y: np.ndarray):
-    import pymannkendall
-
-    obs = y[~np.isnan(y)]
-    if obs.size < 5:
-        nan = math.nan
-        return trend_results.MannKendallResult(
-            nan, nan, nan, nan, nan, "not tested", obs.size, "needs at least 5 waves"
-        )
-    res = pymannkendall.original_test(obs)
-    return trend_results.MannKendallResult(
-        float(res.s), float(res.var_s), float(res.z), float(res.p), float(res.Tau),
-        res.trend, obs.size, "",
-    )  # fmt: skip
-
-
-def _reference_ts(y: np.ndarray):
-    x = np.arange(y.size, dtype=float)
-    ok = ~np.isnan(y)
-    if ok.sum() < 3:
-        nan = math.nan
-        return trend_results.TheilSenResult(
-            nan, nan, nan, nan, int(ok.sum()), "needs at least 3 waves"
-        )
-    res = stats.theilslopes(y[ok], x[ok])
-    return trend_results.TheilSenResult(
-        float(res.slope), float(res.intercept), float(res.low_slope), float(res.high_slope),
-        int(ok.sum()), "",
-    )  # fmt: skip
-
-
-def reference_status(
-    means: np.ndarray,
-    labels: Sequence[str],
-    *,
-    points: int,
-    change: float | None,
-    change_p_adjusted: float | None,
-    band: str | None,
-    subject: str,
-):
-    """Status of one series of wave means: every input computed the plain way (pymannkendall,
-    scipy.stats.theilslopes, loops for EWMA and CUSUM) and the rule of DESIGN §4.12 applied
-    by :func:`analysis.status.classify`. Returns the StatusResult and the trend inputs."""
-    means = np.round(np.asarray(means, dtype=float), TIE_DECIMALS)
-    mk = _reference_mk(means)
-    ts = _reference_ts(means)
-    ewma, low, high = _reference_charts(means)
-    latest = None
-    if change is not None and not math.isnan(change):
-        p = math.nan if change_p_adjusted is None else change_p_adjusted
-        latest = {"difference": round(change, TIE_DECIMALS), "p_adjusted": p}
-    result = status_rules.classify(
-        means, list(labels), points=points, latest_change=latest, mk=mk, ts=ts, ewma=ewma,
-        cusum=low, cusum_high=high, band=band, subject=subject,
-    )  # fmt: skip
-    return result, mk, ts
-
-
-def reference_gap_alert(series: np.ndarray, labels: Sequence[str], p: float | None, subject: str):
-    """Gap-widening alert with the trend of the gap from pymannkendall."""
-    series = np.round(np.asarray(series, dtype=float), TIE_DECIMALS)
-    return status_rules.gap_widening(
-        series, list(labels), p, subject=subject, mk=_reference_mk(series)
-    )
-
-
-# ============================================================================ comparison
-
-
-def compare(
-    ours: Sequence[dict[str, Any]] | pd.DataFrame,
-    reference: pd.DataFrame,
-    keys: Sequence[str],
-    columns: Sequence[str],
-) -> tuple[float, int]:
-    """Largest absolute difference over ``columns`` of rows matched on ``keys``.
-
-    Returns ``(max_abs_diff, mismatches)``: ``mismatches`` counts cells where one side is
-    NaN / missing and the other a number, and reference rows with no match.
-    """
-    left = pd.DataFrame(list(ours)) if not isinstance(ours, pd.DataFrame) else ours
-    merged = reference.merge(left, on=list(keys), how="left", suffixes=("_ref", ""), indicator=True)
-    mismatches = int((merged["_merge"] != "both").sum())
-    worst = 0.0
-    for c in columns:
-        a = pd.to_numeric(merged[c + "_ref"], errors="coerce").to_numpy(dtype=float)
-        b = pd.to_numeric(merged[c], errors="coerce").to_numpy(dtype=float)
-        both = ~np.isnan(a) & ~np.isnan(b)
-        mismatches += int((np.isnan(a) != np.isnan(b)).sum())
-        if both.any():
-            worst = max(worst, float(np.max(np.abs(a[both] - b[both]))))
-    return worst, mismatches
-
+from benchmarks.reference import (  # noqa: E402
+    Spec,
+    compare_history,
+    reference_frame,
+    reference_statuses,
+    reference_tables_history,
+)
 
 # ============================================================================ the history
 
@@ -705,6 +128,20 @@ def _wave_answers(rng: np.random.Generator, n: int, t: int) -> dict[str, np.ndar
     value[:, reverse] = 6 - value[:, reverse]
     u = rng.random((n, n_items))
     return {"side": side, "area": area, "value": value, "dont_know": u < 0.04, "skipped": u > 0.98}
+
+
+def _history_size(app: Any) -> tuple[int, int]:
+    """Responses and answers of a history written before (``--reuse``)."""
+    from sqlalchemy import func, select
+
+    from survey_app.extensions import db
+    from survey_app.models import Answer, Response
+
+    with app.app_context():
+        responses = db.session.scalar(select(func.count()).select_from(Response))
+        answers = db.session.scalar(select(func.count()).select_from(Answer))
+        db.engine.dispose()
+    return int(responses or 0), int(answers or 0)
 
 
 def _uuid_bytes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -959,8 +396,8 @@ def measure_floor(app: Any) -> dict[str, Any]:
     return {"floor_s": seconds, "floor_answers": n_answers, "floor_peak_mb": _peak_mb()}
 
 
-def _frames_and_answers(app: Any):
-    """Every wave's answers in memory (the service's arrays and the reference's frames)."""
+def _answers(app: Any):
+    """Every wave's answers in memory, as the service's arrays."""
     from survey_app.services.relationships import get_relationship
     from survey_app.services.results import closed_waves, load_answer_grid
 
@@ -970,179 +407,79 @@ def _frames_and_answers(app: Any):
     return rel, waves, {wave.id: grid.wave(wave) for wave in waves}
 
 
-def measure_compute(app: Any, *, baseline: bool = True) -> dict[str, Any]:
-    """The computation alone, the service's way and the straightforward way, and their
-    largest difference."""
-    from survey_app.services.results import AREA_NONE as NONE
-    from survey_app.services.results import compute_relationship
+class _Clock:
+    """Wall-clock and CPU seconds (this process, every thread) of the blocks it times."""
 
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    def time(self, name: str, run: Any) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = run()
+        self.wall[name] = time.perf_counter() - wall
+        self.cpu[name] = time.process_time() - cpu
+        return out
+
+
+def _ours(rel: Any, waves: Sequence[Any], answers: dict[int, Any], k: int):
+    """The service's computation: tables, then statuses, each timed (wall and CPU)."""
+    from survey_app.services.results import add_statuses, compute_tables
+
+    clock = _Clock()
+    results = clock.time(
+        "tables",
+        lambda: compute_tables(rel, waves, min_cell_size=k, answers_of=lambda w: answers[w.id]),
+    )
+    clock.time("status", lambda: add_statuses(results))
+    return results, clock
+
+
+def _frames(rel: Any, waves: Sequence[Any], answers: dict[int, Any], spec: Spec):
+    area_keys = [a.key for a in rel.service_areas]
+    frames = []
+    for wave in waves:
+        a = answers[wave.id]
+        side = np.where(a.side == 1, "supplier", "client")
+        area = [area_keys[i] if i >= 0 else None for i in a.area.tolist()]
+        frames.append(reference_frame(a.x, a.dont_know, side, area, spec))
+    return frames
+
+
+def measure_compute(app: Any, *, baseline: bool = True) -> dict[str, Any]:
+    """The computation alone, the service's way (before and after the baseline) and the
+    straightforward way, each with its tables and statuses timed apart (wall-clock and CPU
+    seconds); their differences."""
     out: dict[str, Any] = {}
     with app.app_context():
-        rel, waves, answers = _frames_and_answers(app)
+        rel, waves, answers = _answers(app)
         k = app.config["MIN_CELL_SIZE"]
-        began = time.perf_counter()
-        ours = compute_relationship(rel, waves, min_cell_size=k, answers_of=lambda w: answers[w.id])
-        out["compute_s"] = time.perf_counter() - began
+        ours, clock = _ours(rel, waves, answers, k)
         out["compute_peak_mb"] = _peak_mb()
-        if not baseline:
-            return out
-        spec = Spec.of(answers[waves[0].id].instrument)
-        area_keys = [a.key for a in rel.service_areas]
-        frames = []
-        for wave in waves:
-            a = answers[wave.id]
-            side = np.where(a.side == 1, "supplier", "client")
-            area = [area_keys[i] if i >= 0 else None for i in a.area.tolist()]
-            frames.append(reference_frame(a.x, a.dont_know, side, area, spec))
-        answers.clear()
-        began = time.perf_counter()
-        reference = reference_history(frames, spec, [w.label for w in waves], k, area_keys)
-        out["baseline_compute_s"] = time.perf_counter() - began
-        out.update(_compare_history(ours, reference, NONE))
-    return out
-
-
-def published_hidden(scores: pd.DataFrame, k: int) -> set[tuple[str, str, str]]:
-    """Cells of a scores table that publication hides: the service's own suppression rule
-    (checked on its own in the test suite), applied to the reference's counts."""
-    from survey_app.services.results import suppress_rows
-
-    rows = [
-        {"wave": "", "side": r.side, "area": r.area, "dimension": r.dimension, "n": int(r.n)}
-        for r in scores.itertuples(index=False)
-    ]
-    return {
-        (r["side"], r["area"], r["dimension"])
-        for r in suppress_rows("scores", rows, k)
-        if r["suppressed"] is not None
-    }
-
-
-def blank_changes_since(tables: dict[str, pd.DataFrame], hidden: set[tuple[str, str, str]]) -> None:
-    """NaN the changes of ``tables`` whose previous cell (or either side of a gap) was hidden."""
-    if not hidden:
-        return
-    scores = tables["scores"]
-    keys = list(zip(scores.side, scores.area, scores.dimension, strict=True))
-    mask = np.array([key in hidden for key in keys], dtype=bool)
-    for column in ("change", "change_points", "change_g", "change_p", "change_p_adjusted"):
-        if column in scores:
-            scores.loc[mask, column] = np.nan
-    gaps_ = tables.get("gaps")
-    if gaps_ is not None:
-        mask = np.array(
-            [
-                ("client", a, d) in hidden or ("supplier", a, d) in hidden
-                for a, d in zip(gaps_.area, gaps_.dimension, strict=True)
-            ],
-            dtype=bool,
-        )
-        for column in ("gap_change", "gap_change_p", "gap_change_p_adjusted"):
-            if column in gaps_:
-                gaps_.loc[mask, column] = np.nan
-
-
-def reference_history(
-    frames: Sequence[pd.DataFrame],
-    spec: Spec,
-    labels: Sequence[str],
-    k: int,
-    area_keys: Sequence[str],
-) -> dict[str, Any]:
-    """Every wave's tables and every wave's status, the straightforward way."""
-    tables = []
-    for t, frame in enumerate(frames):
-        tables.append(
-            reference_wave(
-                frame,
-                spec,
-                previous=frames[t - 1] if t else None,
-                previous_gaps=tables[-1]["gaps"] if t else None,
-            )
-        )
-    # Only published cells feed later waves: no change is shown since a cell that publication
-    # hid (fewer than k, or hidden to protect one), and such a cell is a gap in its series.
-    hidden = [published_hidden(table["scores"], k) for table in tables]
-    for t in range(1, len(tables)):
-        blank_changes_since(tables[t], hidden[t - 1])
-    statuses = []
-    for t in range(len(frames)):
-        scores = tables[t]["scores"]
-        at = {(r.side, r.area, r.dimension): r for r in scores.itertuples(index=False)}
-        history = [
-            {
-                (r.side, r.area, r.dimension): (r.mean, r.n)
-                for r in tables[w]["scores"].itertuples(index=False)
-            }
-            for w in range(t + 1)
+        runs = [clock]
+        if baseline:
+            spec = Spec.of(answers[waves[0].id].instrument)
+            frames = _frames(rel, waves, answers, spec)
+            answers.clear()
+            base = _Clock()
+            history = base.time("tables", lambda: reference_tables_history(frames, spec, k))
+            frames.clear()
+            labels = [w.label for w in waves]
+            statuses = base.time("status", lambda: reference_statuses(history, spec, labels, k))
+            for part in ("tables", "status"):
+                out[f"baseline_{part}_s"] = base.wall[part]
+                out[f"baseline_{part}_cpu_s"] = base.cpu[part]
+            out.update(compare_history(ours, history["tables"], statuses))
+            del history
+            rel, waves, answers = _answers(app)
+            runs.append(_ours(rel, waves, answers, k)[1])
+        out["compute_runs"] = [
+            [round(c.wall["tables"], 3), round(c.wall["status"], 3)] for c in runs
         ]
-        wave_status = {}
-        for key, row in at.items():
-            series = np.array(
-                [
-                    h[key][0] if key in h and h[key][1] >= k and key not in hidden[w] else math.nan
-                    for w, h in enumerate(history)
-                ]
-            )
-            mean = round(row.mean, TIE_DECIMALS)
-            band = (
-                None if math.isnan(mean)
-                else "strength" if mean >= spec.strength
-                else "borderline" if mean >= spec.concern
-                else "concern"
-            )  # fmt: skip
-            result, _, _ = reference_status(
-                series, labels[: t + 1], points=spec.points,
-                change=getattr(row, "change", None),
-                change_p_adjusted=getattr(row, "change_p_adjusted", None),
-                band=band, subject=str(key),
-            )  # fmt: skip
-            wave_status[key] = result.status
-        statuses.append(wave_status)
-    return {"tables": tables, "statuses": statuses}
-
-
-_COMPARED = {
-    "scores": (["side", "area", "dimension"],
-               ["n", "mean", "sd", "ci_low", "ci_high", "score100", "n_answers",
-                "favourable_pct", "neutral_pct", "unfavourable_pct", "rwg", "ad", "icc1",
-                "icc2", "change", "change_g", "change_p", "change_p_adjusted"]),
-    "items": (["side", "area", "item"],
-              ["n", "mean", "sd", "ci_low", "ci_high", "favourable_pct", "neutral_pct",
-               "unfavourable_pct", "n_dont_know"]),
-    "reliability": (["side", "dimension", "item"],
-                    ["n_complete", "alpha", "ci_low", "ci_high", "item_rest_r", "alpha_if_deleted"]),
-    "gaps": (["area", "dimension"],
-             ["n_client", "n_supplier", "mean_client", "mean_supplier", "sd_client",
-              "sd_supplier", "difference", "g", "g_ci_low", "g_ci_high", "welch_p", "mw_u",
-              "mw_p", "cliffs_delta", "p_adjusted", "gap_change", "gap_change_p",
-              "gap_change_p_adjusted"]),
-    "drivers": (["side", "area", "outcome", "dimension"], ["n", "r", "ci_low", "ci_high", "p"]),
-}  # fmt: skip
-
-
-def _compare_history(ours: Any, reference: dict[str, Any], none_key: str) -> dict[str, Any]:
-    worst, mismatches, compared, status_differs = 0.0, 0, 0, 0
-    for t, tables in enumerate(ours.tables):
-        for name, (keys, columns) in _COMPARED.items():
-            ref = reference["tables"][t][name]
-            cols = [c for c in columns if c in ref.columns]
-            w, m = compare(pd.DataFrame(tables.tables[name]), ref, keys, cols)
-            worst, mismatches = max(worst, w), mismatches + m
-            compared += len(ref) * len(cols)
-        sc = tables.tables["scores"]
-        for side, area, dim, st in zip(
-            sc["side"], sc["area"], sc["dimension"], sc["status"], strict=True
-        ):
-            if reference["statuses"][t].get((side, area, dim)) != st:
-                status_differs += 1
-    del none_key
-    return {
-        "max_abs_diff": worst,
-        "blank_mismatches": mismatches,
-        "values_compared": compared,
-        "status_differs": status_differs,
-    }
+        for part in ("tables", "status"):
+            out[f"compute_{part}_s"] = float(np.mean([c.wall[part] for c in runs]))
+            out[f"compute_{part}_cpu_s"] = float(np.mean([c.cpu[part] for c in runs]))
+    return out
 
 
 def _subprocess(
@@ -1166,8 +503,83 @@ def _machine() -> dict[str, Any]:
         "scipy": scipy.__version__,
         "pandas": pd.__version__,
         "cpus": os.cpu_count(),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "load_avg_1m_end": round(os.getloadavg()[0], 2),
         "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def _measure_all(ctx: tuple[str, str, str], *, no_baseline: bool) -> dict[str, Any]:
+    """Floor, recompute, floor again (their ratio from one run, the floor averaged around
+    the recompute), then the computation and its baseline; figures rounded for the JSON.
+
+    An unmeasured read comes first, so that every measured read finds the database's and
+    the system's caches as warm as the others do (a cold first floor would flatter the
+    recompute's ratio).
+    """
+    load_start = round(os.getloadavg()[0], 2)
+    warm = _subprocess("floor", *ctx)
+    print(f"warm-up read: {warm['floor_s']:.1f} s (not counted)", flush=True)
+    floors = [_subprocess("floor", *ctx)]
+    print(f"floor: {floors[0]['floor_s']:.1f} s", flush=True)
+    recompute = _subprocess("recompute", *ctx)
+    print(
+        f"recompute: {recompute['recompute_s']:.1f} s, peak {recompute['peak_mb']:.0f} MB",
+        flush=True,
+    )
+    floors.append(_subprocess("floor", *ctx))
+    print(f"floor again: {floors[1]['floor_s']:.1f} s", flush=True)
+    floor_s = float(np.mean([f["floor_s"] for f in floors]))
+    compute = _subprocess("compute", *ctx, ["--no-baseline"] if no_baseline else [])
+    ours = compute["compute_tables_s"] + compute["compute_status_s"]
+    base_tables = compute.get("baseline_tables_s", math.nan)
+    base_status = compute.get("baseline_status_s", math.nan)
+    print(
+        f"compute: {ours:.1f} s (tables {compute['compute_tables_s']:.1f} s, statuses "
+        f"{compute['compute_status_s']:.1f} s); baseline: {base_tables + base_status:.1f} s "
+        f"(tables {base_tables:.1f} s, statuses {base_status:.1f} s)",
+        flush=True,
+    )
+    return {
+        "recompute_s": round(recompute["recompute_s"], 3),
+        "floor_s": round(floor_s, 3),
+        "floor_runs_s": [round(f["floor_s"], 3) for f in floors],
+        "floor_ratio": round(recompute["recompute_s"] / floor_s, 3),
+        "compute_s": round(ours, 3),
+        "compute_tables_s": round(compute["compute_tables_s"], 3),
+        "compute_status_s": round(compute["compute_status_s"], 3),
+        "compute_runs_s": compute["compute_runs"],
+        "baseline_compute_s": round(base_tables + base_status, 3),
+        "baseline_tables_s": round(base_tables, 3),
+        "baseline_status_s": round(base_status, 3),
+        "speedup_vs_baseline": round((base_tables + base_status) / ours, 2),
+        "speedup_without_status": round(base_tables / compute["compute_tables_s"], 2),
+        **_cpu_figures(compute),
+        "peak_mb": round(recompute["peak_mb"], 1),
+        "floor_peak_mb": round(max(f["floor_peak_mb"] for f in floors), 1),
+        "compute_peak_mb": round(compute["compute_peak_mb"], 1),
+        "max_abs_diff": compute.get("max_abs_diff"),
+        "blank_mismatches": compute.get("blank_mismatches"),
+        "values_compared": compute.get("values_compared"),
+        "status_differs": compute.get("status_differs"),
+        "load_avg_1m_start": load_start,
+        **_machine(),
+    }
+
+
+def _cpu_figures(compute: dict[str, Any]) -> dict[str, Any]:
+    """The same comparison in CPU seconds: both computations are single-process and
+    CPU-bound, so on a shared machine their CPU times move less with other work than their
+    wall-clock times do."""
+    ours = compute["compute_tables_cpu_s"] + compute["compute_status_cpu_s"]
+    base_tables = compute.get("baseline_tables_cpu_s", math.nan)
+    base = base_tables + compute.get("baseline_status_cpu_s", math.nan)
+    return {
+        "compute_cpu_s": round(ours, 3),
+        "compute_tables_cpu_s": round(compute["compute_tables_cpu_s"], 3),
+        "baseline_cpu_s": round(base, 3),
+        "baseline_tables_cpu_s": round(base_tables, 3),
+        "speedup_cpu": round(base / ours, 2),
+        "speedup_cpu_without_status": round(base_tables / compute["compute_tables_cpu_s"], 2),
     }
 
 
@@ -1176,7 +588,7 @@ def _json_number(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def _arguments(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--scale", type=float, default=1.0, help="history size (1.0 = 1,000,000 responses)"
@@ -1186,16 +598,74 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the straightforward baseline"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a history written before (--keep): the SQLite file at --path, or the "
+        "database DATABASE_URL names; nothing is generated or dropped",
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--instruments", help=argparse.SUPPRESS)
     parser.add_argument("--instance", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser, parser.parse_args(argv)
 
+
+def _database(parser: argparse.ArgumentParser, args: argparse.Namespace, work: Path):
+    """The database to measure: ``(url, scratch database or None, admin DSN or None)``."""
+    server = os.environ.get("DATABASE_URL", "").strip()
+    postgres = server.startswith(("postgres://", "postgresql"))
+    if args.reuse and postgres:
+        from survey_app.config import normalise_database_url
+
+        return normalise_database_url(server), None, None
+    if args.reuse:
+        if not args.path or not Path(args.path).exists():
+            parser.error("--reuse needs --path of an existing SQLite file (or DATABASE_URL)")
+        return f"sqlite:///{Path(args.path).resolve()}", None, None
+    if postgres:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        from survey_app.config import normalise_database_url
+
+        admin = make_url(normalise_database_url(server))
+        scratch = f"relhealth_bench_{os.urandom(4).hex()}"
+        admin_dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{scratch}"')
+        return admin.set(database=scratch).render_as_string(hide_password=False), scratch, admin_dsn
+    db_path = Path(args.path) if args.path else work / "benchmark.sqlite3"
+    if db_path.exists():
+        parser.error(f"{db_path} exists; give a new --path")
+    return f"sqlite:///{db_path}", None, None
+
+
+def _history(app: Any, args: argparse.Namespace) -> tuple[int, int, float]:
+    """Write the history (or count a reused one): responses, answers and seconds taken."""
+    from survey_app.extensions import db
+
+    began = time.perf_counter()
+    if args.reuse:
+        responses, answers = _history_size(app)
+    else:
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            db.engine.dispose()
+        responses, answers = generate_history(app, args.scale)
+    with app.app_context():
+        db.engine.dispose()
+    return responses, answers, time.perf_counter() - began
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    import logging
+
+    parser, args = _arguments(argv)
+    logging.disable(logging.WARNING)
     if args.measure:  # a child process: one measurement, JSON on the last line
-        import logging
-
-        logging.disable(logging.WARNING)
         app = _make_app(args.url, args.instruments, args.instance)
         result = {
             "recompute": lambda: measure_recompute(app),
@@ -1211,85 +681,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     instruments = work / "instruments"
     (instruments / "benchmark").mkdir(parents=True)
     (instruments / "benchmark" / "v1.yaml").write_text(benchmark_instrument_yaml())
-    server = os.environ.get("DATABASE_URL", "").strip()
-    scratch = None
-    if server.startswith(("postgres://", "postgresql")):
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        from survey_app.config import normalise_database_url
-
-        admin = make_url(normalise_database_url(server))
-        scratch = f"relhealth_bench_{os.urandom(4).hex()}"
-        admin_dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        url = admin.set(database=scratch).render_as_string(hide_password=False)
-    else:
-        db_path = Path(args.path) if args.path else work / "benchmark.sqlite3"
-        if db_path.exists():
-            parser.error(f"{db_path} exists; give a new --path")
-        url = f"sqlite:///{db_path}"
+    url, scratch, admin_dsn = _database(parser, args, work)
     try:
-        import logging
-
-        logging.disable(logging.WARNING)
         app = _make_app(url, str(instruments), str(work / "instance"))
-        with app.app_context():
-            from flask_migrate import upgrade
-
-            from survey_app.extensions import db
-
-            upgrade()
-            db.engine.dispose()
-        began = time.perf_counter()
-        responses, answers = generate_history(app, args.scale)
-        generate_s = time.perf_counter() - began
-        with app.app_context():
-            from survey_app.extensions import db
-
-            db.engine.dispose()
+        responses, answers, generate_s = _history(app, args)
         print(
             f"history: {responses:,} responses, {answers:,} answers in {generate_s:.1f} s",
             flush=True,
         )
         ctx = (url, str(instruments), str(work / "instance"))
-        floor = _subprocess("floor", *ctx)
-        print(f"floor: {floor['floor_s']:.1f} s", flush=True)
-        recompute = _subprocess("recompute", *ctx)
-        print(
-            f"recompute: {recompute['recompute_s']:.1f} s, peak {recompute['peak_mb']:.0f} MB",
-            flush=True,
-        )
-        compute = _subprocess("compute", *ctx, ["--no-baseline"] if args.no_baseline else [])
-        print(
-            f"compute: {compute['compute_s']:.1f} s; baseline: {compute.get('baseline_compute_s', math.nan):.1f} s",
-            flush=True,
-        )
         figures = {
-            "database": "postgresql" if scratch else "sqlite",
+            "database": "postgresql" if url.startswith("postgresql") else "sqlite",
             "scale": args.scale,
             "responses": responses,
             "answers": answers,
             "waves": N_WAVES,
             "items": N_DIMENSIONS * ITEMS_PER_DIMENSION,
             "generate_s": round(generate_s, 2),
-            "recompute_s": round(recompute["recompute_s"], 3),
-            "floor_s": round(floor["floor_s"], 3),
-            "floor_ratio": round(recompute["recompute_s"] / floor["floor_s"], 3),
-            "compute_s": round(compute["compute_s"], 3),
-            "baseline_compute_s": round(compute.get("baseline_compute_s", math.nan), 3),
-            "speedup_vs_baseline": round(
-                compute.get("baseline_compute_s", math.nan) / compute["compute_s"], 2
-            ),
-            "peak_mb": round(recompute["peak_mb"], 1),
-            "floor_peak_mb": round(floor["floor_peak_mb"], 1),
-            "compute_peak_mb": round(compute["compute_peak_mb"], 1),
-            "max_abs_diff": compute.get("max_abs_diff"),
-            "blank_mismatches": compute.get("blank_mismatches"),
-            "values_compared": compute.get("values_compared"),
-            "status_differs": compute.get("status_differs"),
-            **_machine(),
+            **_measure_all(ctx, no_baseline=args.no_baseline),
         }
         print(json.dumps({k: _json_number(v) for k, v in figures.items()}, allow_nan=False))
     finally:

@@ -2,12 +2,13 @@
 
 The tables of a small constructed wave are checked against an independent, group-by-group
 computation (pandas groupby with SciPy, pingouin and pymannkendall per group — the
-``reference_*`` functions of ``benchmarks/analysis.py``, also the benchmark's baseline) to
+``reference_*`` functions of ``benchmarks/reference.py``, also the benchmark's baseline) to
 1e-9. Runs on SQLite and, with ``DATABASE_URL`` set, on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import uuid
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, insert, select
 
-from benchmarks import analysis as reference
+from benchmarks import reference
 from instruments import find_instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, Response, ResultTable, ServiceArea, Wave
@@ -178,6 +179,8 @@ def test_the_bulk_loader_returns_exactly_the_answers_stored(app, relationship):
                     x[i, answer.item_no] = answer.value
         np.testing.assert_array_equal(got.x, x)  # NaN where don't know or skipped
         np.testing.assert_array_equal(got.dont_know, dk)
+        # The same answers as the codes scoring counts: 1..K, 0 don't know, -1 skipped.
+        np.testing.assert_array_equal(got.codes, np.where(dk, 0, np.nan_to_num(x, nan=-1)))
         assert got.dont_know.any() and (np.isnan(got.x) & ~got.dont_know).any()
         assert got.side.tolist() == [int(r.side == "supplier") for r in responses]
         assert got.area.tolist() == [
@@ -186,6 +189,29 @@ def test_the_bulk_loader_returns_exactly_the_answers_stored(app, relationship):
         assert got.role.tolist() == [
             results.ROLE_KEYS.index(r.role_level) if r.role_level else -1 for r in responses
         ]
+
+
+def test_answers_replaced_in_part_carry_codes_of_that_part(app, relationship):
+    # The dashboard's role cuts score a part of a wave made with dataclasses.replace: its
+    # answer codes must follow its own answers, not the whole wave's grid.
+    rng = np.random.default_rng(3)
+    wave = new_wave(relationship, "2024-Q1", rng, 30, close=False)
+    (whole,) = results.load_answers([wave])
+    mask = whole.side == 1
+    part = dataclasses.replace(
+        whole,
+        x=whole.x[mask],
+        dont_know=whole.dont_know[mask],
+        side=whole.side[mask],
+        area=whole.area[mask],
+        role=whole.role[mask],
+    )
+    np.testing.assert_array_equal(part.codes, whole.codes[mask])
+    layout = results.Layout.of(relationship)
+    scored = results.score_wave(part, layout, wave.label)
+    everyone = layout.cell(2, layout.n_areas + 1)  # both sides, all areas
+    assert scored.counts.answers[everyone].sum() == (part.codes > 0).sum()
+    assert scored.counts.dont_know[everyone].sum() == (part.codes == 0).sum()
 
 
 def test_a_wave_without_responses_loads_as_empty_arrays(app, relationship):

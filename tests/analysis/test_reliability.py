@@ -10,7 +10,7 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from analysis.reliability import cronbach_alpha
+from analysis.reliability import alpha_from_covariance, complete_case_covariance, cronbach_alpha
 
 
 def _correlated_items(rng, n=80, k=6):
@@ -110,3 +110,68 @@ def test_degenerate_input_gives_nan_with_a_reason_and_no_warning(x, reason):
 def test_invalid_confidence_is_refused():
     with pytest.raises(ValueError, match="confidence"):
         cronbach_alpha(np.ones((3, 3)), confidence=1.5)
+
+
+# ------------------------------------------------------- many item sets, from covariances
+
+
+def test_complete_case_covariance_equals_numpy_cov_per_group_and_for_all(rng):
+    x = _correlated_items(rng, n=300, k=4)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    codes = rng.integers(-1, 3, 300)
+    codes_int = np.where(np.isnan(x), -1, x).astype(np.int8)  # the same answers as codes
+    for data in (x, codes_int):
+        n, cov = complete_case_covariance(data, codes, 3, margin=True)
+        complete = ~np.isnan(x).any(axis=1)
+        for g in range(4):
+            rows = complete & ((codes == g) if g < 3 else (codes >= 0))
+            assert n[g] == rows.sum()
+            np.testing.assert_allclose(cov[g], np.cov(x[rows], rowvar=False), atol=1e-12)
+
+
+def test_complete_case_covariance_of_a_tiny_group_is_missing():
+    x = np.array([[1.0, 2.0], [2.0, 3.0], [4.0, np.nan]])
+    n, cov = complete_case_covariance(x, [0, 1, 1], 2)
+    assert n.tolist() == [1, 1] and np.isnan(cov).all()
+
+
+def test_alpha_of_stacked_covariances_equals_cronbach_alpha_one_by_one(rng):
+    sets = [_correlated_items(rng, n=n, k=5) for n in (60, 90, 1)]
+    sets.append(np.full((20, 5), 3.0))  # zero variance
+    covs, ns = [], []
+    for x in sets:
+        n, cov = complete_case_covariance(x, np.zeros(len(x), dtype=int), 1)
+        covs.append(cov[0])
+        ns.append(n[0])
+    res = alpha_from_covariance(np.stack(covs), np.array(ns))
+    for i, x in enumerate(sets):
+        one = cronbach_alpha(x)
+        for name in ("alpha", "ci_low", "ci_high"):
+            assert getattr(res, name)[i] == pytest.approx(getattr(one, name), nan_ok=True)
+        np.testing.assert_allclose(res.item_rest_r[i], one.item_rest_r, atol=1e-12)
+        np.testing.assert_allclose(res.alpha_if_deleted[i], one.alpha_if_deleted, atol=1e-12)
+        assert res.reason[i] == one.reason and res.flag_low[i] == one.flag_low
+    assert res.reason.tolist() == ["", "", "n < 2", "zero variance"]
+    pg_alpha, _ = pg.cronbach_alpha(pd.DataFrame(sets[1]))
+    assert res.alpha[1] == pytest.approx(pg_alpha, abs=1e-9)
+
+
+def test_alpha_from_covariance_checks_its_shapes():
+    with pytest.raises(ValueError, match="k, k"):
+        alpha_from_covariance(np.zeros((2, 3)), [5, 5])
+    with pytest.raises(ValueError, match="shape"):
+        alpha_from_covariance(np.zeros((2, 3, 3)), [5])
+
+
+def test_complete_case_covariance_of_several_item_sets_equals_one_call_per_set(rng):
+    x = np.concatenate([_correlated_items(rng, n=200, k=3) for _ in range(2)], axis=1)
+    x[rng.random(x.shape) < 0.15] = np.nan
+    codes = rng.integers(-1, 2, 200)
+    sets = x.reshape(200, 2, 3)
+    for data in (sets, np.where(np.isnan(sets), 0, sets).astype(np.int16)):
+        n, cov = complete_case_covariance(data, codes, 2, margin=True)
+        assert n.shape == (3, 2) and cov.shape == (3, 2, 3, 3)
+        for s in range(2):
+            n1, cov1 = complete_case_covariance(sets[:, s], codes, 2, margin=True)
+            np.testing.assert_array_equal(n[:, s], n1)
+            np.testing.assert_allclose(cov[:, s], cov1, atol=1e-12)

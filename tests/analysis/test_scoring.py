@@ -327,3 +327,24 @@ def test_all_missing_or_empty_answers_give_missing_scores_without_warnings():
     assert list(res.reason) == ["no answers", "no answers"] and np.all(np.isnan(res.mean))
     shares = item_shares_by_item(empty, np.zeros(0, int), 2, favourable=(4, 5), unfavourable=(1,))
     assert shares.n_answers.shape == (2, 4) and np.all(shares.reason == "no answers")
+
+
+def test_reverse_key_of_integer_codes_equals_the_float_answers_and_keeps_missing_codes(rng):
+    codes = rng.integers(-1, 6, (50, 4)).astype(np.int8)  # 0 don't know, -1 skipped
+    reverse = np.array([True, False, True, False])
+    keyed = reverse_key(codes, reverse, points=5)
+    assert keyed.dtype == np.int8
+    np.testing.assert_array_equal(keyed[codes <= 0], codes[codes <= 0])
+    floats = reverse_key(np.where(codes > 0, codes, np.nan).astype(float), reverse, points=5)
+    np.testing.assert_array_equal(np.where(keyed > 0, keyed, np.nan), floats)
+    with pytest.raises(ValueError, match="at most 5"):
+        reverse_key(np.array([[6]]), np.array([False]))
+
+
+def test_dimension_scores_can_return_the_answered_items_per_dimension(rng, answers):
+    x, _ = answers(rng, 40, 5, missing=0.3)
+    item_dim = np.array([0, 0, 1, 1, 1])
+    scores, answered = dimension_scores(x, item_dim, 2, return_answered=True)
+    np.testing.assert_array_equal(scores, dimension_scores(x, item_dim, 2))
+    np.testing.assert_array_equal(answered[:, 0], (~np.isnan(x[:, :2])).sum(axis=1))
+    np.testing.assert_array_equal(answered[:, 1], (~np.isnan(x[:, 2:])).sum(axis=1))

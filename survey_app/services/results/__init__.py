@@ -15,9 +15,14 @@ The package's rooms, from the bottom up:
 Other packages import from this face, not from the rooms.
 """
 
-from survey_app.services.results.computation import RelationshipResults, compute_relationship
+from survey_app.services.results.computation import (
+    RelationshipResults,
+    add_statuses,
+    compute_relationship,
+    compute_tables,
+)
 from survey_app.services.results.history import History, WaveSummary, version_changes
-from survey_app.services.results.layout import Cube, Design, Layout, ScoredWave, score_wave
+from survey_app.services.results.layout import CellCounts, Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import (
     AnswerGrid,
     WaveAnswers,
@@ -102,8 +107,8 @@ __all__ = [
     "TIE_DECIMALS",
     "WAVE_TABLES",
     "AnswerGrid",
+    "CellCounts",
     "Columns",
-    "Cube",
     "Design",
     "History",
     "Layout",
@@ -114,10 +119,12 @@ __all__ = [
     "WaveAnswers",
     "WaveSummary",
     "WaveTables",
+    "add_statuses",
     "answer_statements",
     "blank",
     "closed_waves",
     "compute_relationship",
+    "compute_tables",
     "compute_wave_tables",
     "cube_partitions",
     "fill_status",

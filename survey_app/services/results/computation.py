@@ -1,11 +1,19 @@
 """Computing the results of consecutive closed waves of a relationship, and its trends.
 
-The statistics all come from the pure :mod:`analysis` package. Every wave is cut into a cube
-of cells: side (``client``, ``supplier``, ``all``) × service area (each area of the
-relationship, ``_none`` for responses without an area, ``_all``). A response belongs to four
-cells (its side and area, both sides in its area, its side in all areas, everyone); the
-answers are stacked four times with one cell code per copy, so that one vectorised call of an
-analysis function computes every cell and margin.
+The statistics all come from the pure :mod:`analysis` package. Every wave is cut into cells:
+side (``client``, ``supplier``, ``all``) × service area (each area of the relationship,
+``_none`` for responses without an area, ``_all``). Each response is counted once, in its
+side and area; the margins are sums of those counts (:class:`CellCounts`), so one vectorised
+analysis call computes every cell and margin.
+
+Two steps, kept apart so that each can be timed, and the second replaced, on its own:
+
+1. :func:`compute_tables` — every wave's tables (DESIGN §5), and the :class:`History` of
+   published cells that statuses are read from;
+2. :func:`add_statuses` — the status of every cell as of each wave, and the trends
+   (DESIGN §4.11–4.12).
+
+:func:`compute_relationship` does both.
 """
 
 from __future__ import annotations
@@ -26,13 +34,18 @@ from survey_app.services.results.vocabulary import Columns
 
 @dataclass(slots=True)
 class RelationshipResults:
-    """Computed tables of some closed waves of one relationship, and its trends."""
+    """Computed tables of some closed waves of one relationship, and its trends.
+
+    ``history`` holds every closed wave up to the last of ``waves`` as the status step reads
+    them; ``trends`` is None until :func:`add_statuses` has run.
+    """
 
     relationship: Relationship
     waves: list[Wave]
     tables: list[WaveTables]
     trends: Columns | None
     min_cell_size: int
+    history: History | None = None
 
 
 def compute_relationship(
@@ -43,7 +56,28 @@ def compute_relationship(
     earlier: Sequence[tuple[Wave, dict[str, Columns]]] = (),
     answers_of: Callable[[Wave], WaveAnswers] | None = None,
 ) -> RelationshipResults:
-    """Compute the tables of ``waves`` (consecutive closed waves, in time order) and trends.
+    """Compute the tables of ``waves`` (consecutive closed waves, in time order), with the
+    status of every cell as of each wave, and the trends as of the last.
+
+    :func:`compute_tables` then :func:`add_statuses`; the parameters are those of
+    :func:`compute_tables`.
+    """
+    results = compute_tables(
+        relationship, waves, min_cell_size=min_cell_size, earlier=earlier, answers_of=answers_of
+    )
+    add_statuses(results)
+    return results
+
+
+def compute_tables(
+    relationship: Relationship,
+    waves: Sequence[Wave],
+    *,
+    min_cell_size: int,
+    earlier: Sequence[tuple[Wave, dict[str, Columns]]] = (),
+    answers_of: Callable[[Wave], WaveAnswers] | None = None,
+) -> RelationshipResults:
+    """Compute the tables of ``waves`` (consecutive closed waves, in time order), statuses aside.
 
     Parameters
     ----------
@@ -64,7 +98,8 @@ def compute_relationship(
     Returns
     -------
     RelationshipResults
-        Tables of each of ``waves`` with status as of that wave, and ``trends`` as of the last.
+        Tables of each of ``waves`` (status columns empty) and the ``history`` the status
+        step reads; ``trends`` None.
     """
     if answers_of is None:
         needed = [earlier[-1][0]] if earlier else []
@@ -107,13 +142,26 @@ def compute_relationship(
         computed.append(tables)
         previous, previous_gaps = current, tables.tables["gaps"]
 
-    first = len(history.waves) - len(computed)
-    trends_columns = None
-    for i, tables in enumerate(computed):
+    return RelationshipResults(
+        relationship, list(waves), computed, None, min_cell_size, history=history
+    )
+
+
+def add_statuses(results: RelationshipResults) -> None:
+    """Fill the status of every cell of each computed wave, as of that wave, and the trends.
+
+    Reads ``results.history`` (every closed wave up to the last computed one) and writes the
+    status and alert columns of each wave's ``scores`` and ``gaps`` and ``results.trends``
+    (DESIGN §4.11–4.12).
+    """
+    history = results.history
+    if history is None:
+        raise ValueError("these results have no history: compute them with compute_tables")
+    first = len(history.waves) - len(results.tables)
+    for i, tables in enumerate(results.tables):
         t = first + i
         last = t == len(history.waves) - 1
         snapshot = status_snapshot(history, t, detailed=last)
         fill_status(tables, snapshot)
         if last:
-            trends_columns = trends_table(relationship.name, history, snapshot)
-    return RelationshipResults(relationship, list(waves), computed, trends_columns, min_cell_size)
+            results.trends = trends_table(results.relationship.name, history, snapshot)

@@ -8,7 +8,7 @@ driver's cursor without an ORM object per answer, into one small-integer grid
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -51,6 +51,11 @@ class WaveAnswers:
         Index into :data:`ROLE_KEYS`; -1 when not given.
     area_ids : tuple of int
         Service area ids of the relationship, in the relationship's order.
+    codes : ndarray of int8, shape (n_responses, n_items)
+        The same answers as integer codes, as scoring counts them: ``1..K``, 0 for "don't
+        know", -1 skipped. Not an argument: the loader passes its grid as ``grid`` (the
+        same codes, already made); otherwise they are made from ``x`` and ``dont_know``, so
+        a copy made with :func:`dataclasses.replace` always has codes matching its ``x``.
     """
 
     wave_id: int
@@ -61,6 +66,14 @@ class WaveAnswers:
     area: np.ndarray
     role: np.ndarray
     area_ids: tuple[int, ...]
+    grid: InitVar[np.ndarray | None] = None
+    codes: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self, grid: np.ndarray | None) -> None:
+        if grid is None or grid.shape != self.x.shape:
+            missing = np.where(self.dont_know, 0, -1)
+            grid = np.where(np.isnan(self.x), missing, self.x).astype(np.int8)
+        object.__setattr__(self, "codes", grid)
 
     @property
     def n(self) -> int:
@@ -202,6 +215,7 @@ class AnswerGrid:
             area=area,
             role=meta[:, 3].astype(np.int8),
             area_ids=areas,
+            grid=grid,
         )
 
 

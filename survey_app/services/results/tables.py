@@ -1,11 +1,14 @@
 """Every per-wave table of DESIGN §5 for one scored wave: scores, items, reliability, gaps
 and drivers (columns described in :mod:`survey_app.services.codebook`).
 
-Each table is computed by one call of an analysis function over all cells at once (the
-answers stacked per cell by :class:`~survey_app.services.results.layout.Cube`); drivers and
-reliability, whose analysis functions take one group at a time, loop over cells (21) or
-dimensions (≈10) — never over respondents. Status columns are left empty here and filled
-by :mod:`survey_app.services.results.statuses`.
+Item-level and score statistics come from the wave's counts per cell
+(:class:`~survey_app.services.results.layout.CellCounts`: every response counted once, in its
+side and area, margins summed), through the count-based entry points of
+:mod:`analysis.frequencies` — one call over all cells per statistic, nothing per response.
+Reliability takes each dimension's complete-case covariance per side (one vectorised alpha
+call for all of them); drivers pool pairwise co-moments of the base cells. Status columns are
+left empty here and filled by
+:mod:`survey_app.services.results.statuses`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis import agreement, drivers, gaps, reliability, scoring
+from analysis import agreement, frequencies, gaps, reliability, scoring
 from survey_app.services.results.layout import Design, Layout, ScoredWave
 from survey_app.services.results.vocabulary import INDEX, SIDE_KEYS, TIE_DECIMALS, Columns
 
@@ -92,36 +95,39 @@ class WaveTables:
     tables: dict[str, Columns] = field(default_factory=dict)
 
 
-def _shares_from_items(
-    shares: scoring.ItemShares, design: Design
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pool item-level shares (n_cells, n_items) into each score column (n_cells, D + 1).
-
-    The favourable/unfavourable counts behind each item percentage are whole numbers;
-    they are recovered exactly (rounded) and summed over the items of a dimension.
-    """
-    n = shares.n_answers.astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        fav = np.rint(np.nan_to_num(shares.favourable_pct) * n / 100.0)
-        unfav = np.rint(np.nan_to_num(shares.unfavourable_pct) * n / 100.0)
-    member = np.zeros((design.item_dimension.size, design.n_dimensions + 1))
-    member[np.arange(design.item_dimension.size), design.item_dimension] = 1.0
-    member[:, design.n_dimensions] = 1.0
-    n_d, fav_d, unfav_d = n @ member, fav @ member, unfav @ member
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fav_pct = np.where(n_d > 0, 100.0 * fav_d / n_d, np.nan)
-        unfav_pct = np.where(n_d > 0, 100.0 * unfav_d / n_d, np.nan)
-        neutral_pct = np.where(n_d > 0, 100.0 * (n_d - fav_d - unfav_d) / n_d, np.nan)
-    return n_d.astype(np.int64), fav_pct, neutral_pct, unfav_pct
+def _joined(dims: Any, index: Any) -> dict[str, Any]:
+    """Fields of a result over the dimensions (…, D) and over the index (…) side by side:
+    arrays of shape (…, D + 1), the index last (as :attr:`Design.score_keys`)."""
+    out = {}
+    for f in fields(dims):
+        a, b = getattr(dims, f.name), getattr(index, f.name)
+        out[f.name] = np.concatenate([a, np.asarray(b)[..., None]], axis=-1) if np.ndim(a) else a
+    return out
 
 
-def _aligned(previous: ScoredWave, current: ScoredWave, changed: set[str]) -> np.ndarray:
-    """The previous wave's scores in the current wave's score columns (NaN where not comparable)."""
-    prev_keys = {key: j for j, key in enumerate(previous.design.score_keys)}
-    out = np.full((previous.answers.n, len(current.design.score_keys)), np.nan)
-    for j, key in enumerate(current.design.score_keys):
-        if key in prev_keys and key not in changed:
-            out[:, j] = previous.scores[:, prev_keys[key]]
+def _cell_map(previous: ScoredWave, layout: Layout) -> np.ndarray:
+    """For each cell of ``layout``, the previous wave's cell of the same side and area key
+    (-1 where the previous layout lacks the area)."""
+    if previous.layout == layout:
+        return np.arange(layout.n_cells)
+    prev = previous.layout
+    return np.array(
+        [
+            prev.cell(s, prev.level_keys.index(key)) if key in prev.level_keys else -1
+            for s in range(3)
+            for key in layout.level_keys
+        ],
+        dtype=np.int64,
+    )
+
+
+def _take(counts: np.ndarray, rows: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+    """``counts[rows][:, columns]`` with zero counts where a row or column index is -1."""
+    out = counts[np.maximum(rows, 0)]
+    out[rows < 0] = 0.0
+    if columns is not None:
+        out = out[:, np.maximum(columns, 0)]
+        out[:, columns < 0] = 0.0
     return out
 
 
@@ -183,34 +189,69 @@ class _ItemLevel:
 
     aggregates: scoring.GroupAggregates
     shares: scoring.ItemShares
-    dont_know: np.ndarray
     rwg_by_dimension: list[agreement.AgreementResult]
 
 
 def _item_level(wave: ScoredWave) -> _ItemLevel:
-    """One pass of the item-level analysis functions over the stacked answers of all cells."""
-    design, layout, cube = wave.design, wave.layout, wave.cube
-    n_cells, n_items = layout.n_cells, len(design.instrument.items)
-    x_cube = wave.scored[cube.rows]
-    aggregates = scoring.item_aggregates(x_cube, cube.cells, n_cells, points=design.points)
-    shares = scoring.item_shares_by_item(
-        x_cube,
-        cube.cells,
-        n_cells,
+    """Item aggregates, shares and per-dimension agreement of every cell, from the counts."""
+    design, counts = wave.design, wave.counts
+    values = np.arange(1.0, design.points + 1.0)
+    aggregates = frequencies.group_aggregates_from_counts(
+        values, counts.answers, points=design.points
+    )
+    shares = frequencies.item_shares_from_counts(
+        values, counts.answers, favourable=design.favourable, unfavourable=design.unfavourable
+    )
+    by_dimension = [
+        frequencies.rwg_j_from_counts(
+            counts.answers[:, design.items_of(d)], counts.answered[:, d], points=design.points
+        )
+        for d in range(design.n_dimensions)
+    ]
+    return _ItemLevel(aggregates, shares, by_dimension)
+
+
+def _score_aggregates(wave: ScoredWave) -> scoring.GroupAggregates:
+    design, counts = wave.design, wave.counts
+    dims = frequencies.group_aggregates_from_counts(
+        counts.dimension_values, counts.dimensions, points=design.points
+    )
+    index = frequencies.group_aggregates_from_counts(
+        counts.index_values, counts.index, points=design.points
+    )
+    return scoring.GroupAggregates(**_joined(dims, index))
+
+
+def _score_shares(wave: ScoredWave) -> scoring.ItemShares:
+    """Shares of the item answers of each dimension (and of every item, for the index)."""
+    design = wave.design
+    member = np.column_stack([design.indicator, np.ones(design.item_dimension.size)])
+    pooled = np.einsum("cik,id->cdk", wave.counts.answers, member)
+    return frequencies.item_shares_from_counts(
+        np.arange(1.0, design.points + 1.0),
+        pooled,
         favourable=design.favourable,
         unfavourable=design.unfavourable,
     )
-    dk = wave.answers.dont_know[cube.rows]
-    cell_item = cube.cells[:, None] * n_items + np.arange(n_items)[None, :]
-    n_dk = np.bincount(cell_item[dk], minlength=n_cells * n_items).reshape(n_cells, n_items)
-    # Agreement only where people are aggregated to a service area (not the all-areas rows).
-    in_area = cube.area_level <= layout.n_areas
-    x_area, cells_area = x_cube[in_area], cube.cells[in_area]
-    by_dimension = [
-        agreement.rwg_j(x_area[:, design.items_of(d)], cells_area, n_cells, points=design.points)
-        for d in range(design.n_dimensions)
-    ]
-    return _ItemLevel(aggregates, shares, n_dk, by_dimension)
+
+
+def _icc(wave: ScoredWave) -> tuple[np.ndarray, np.ndarray]:
+    """ICC(1) and ICC(2) across the real areas, per side, on the all-areas rows."""
+    layout, counts, n_scores = wave.layout, wave.counts, len(wave.design.score_keys)
+    icc1 = np.full((layout.n_cells, n_scores), np.nan)
+    icc2 = np.full((layout.n_cells, n_scores), np.nan)
+    if layout.n_areas == 0:
+        return icc1, icc2
+    # (area, side) cells; the areas are the ANOVA's groups.
+    area_cells = np.array([[layout.cell(s, a) for s in range(3)] for a in range(layout.n_areas)])
+    dims = frequencies.icc_oneway_from_counts(
+        counts.dimension_values, counts.dimensions[area_cells]
+    )
+    index = frequencies.icc_oneway_from_counts(counts.index_values, counts.index[area_cells])
+    both = _joined(dims, index)
+    rows = [layout.cell(s, layout.n_areas + 1) for s in range(3)]
+    icc1[rows], icc2[rows] = both["icc1"], both["icc2"]
+    return icc1, icc2
 
 
 def _scores_table(
@@ -219,11 +260,10 @@ def _scores_table(
     previous: ScoredWave | None,
     changed: dict[str, str],
 ) -> Columns:
-    design, layout, cube = wave.design, wave.layout, wave.cube
+    design, layout = wave.design, wave.layout
     n_cells, n_scores = layout.n_cells, design.n_dimensions + 1
-    values = wave.scores[cube.rows]
-    agg = scoring.group_aggregates(values, cube.cells, n_cells, points=design.points)
-    n_answers, fav, neutral, unfav = _shares_from_items(items.shares, design)
+    agg = _score_aggregates(wave)
+    shares = _score_shares(wave)
 
     # Agreement (r_wg(j), AD) of each dimension's items within area cells; not for the index,
     # which is not one scale, nor for the all-areas margins.
@@ -240,18 +280,7 @@ def _scores_table(
     rwg[~is_area_cell] = np.nan
     ad[~is_area_cell] = np.nan
     has_agreement = is_area_cell[:, None] & (np.arange(n_scores) < design.n_dimensions)[None, :]
-
-    # ICC(1), ICC(2) across the real areas, per side, on the all-areas rows.
-    icc1 = np.full((n_cells, n_scores), np.nan)
-    icc2 = np.full((n_cells, n_scores), np.nan)
-    area = wave.answers.area.astype(np.int64)
-    for s in range(3):
-        mask = np.ones(wave.answers.n, dtype=bool) if s == 2 else wave.answers.side == s
-        if layout.n_areas == 0:
-            continue
-        res_icc = agreement.icc_oneway(wave.scores[mask], area[mask], layout.n_areas)
-        cell = layout.cell(s, layout.n_areas + 1)
-        icc1[cell], icc2[cell] = res_icc.icc1, res_icc.icc2
+    icc1, icc2 = _icc(wave)
 
     # Change since the previous wave, every cell and score at once (BH within the wave).
     change = _change(wave, previous, changed)
@@ -281,10 +310,10 @@ def _scores_table(
         "ci_high": flat(agg.ci_high),
         "score100": flat(agg.score100),
         "band": flat(np.where(bands == "", None, bands)),
-        "n_answers": flat(n_answers),
-        "favourable_pct": flat(fav),
-        "neutral_pct": flat(neutral),
-        "unfavourable_pct": flat(unfav),
+        "n_answers": flat(shares.n_answers),
+        "favourable_pct": flat(shares.favourable_pct),
+        "neutral_pct": flat(shares.neutral_pct),
+        "unfavourable_pct": flat(shares.unfavourable_pct),
         "rwg": flat(rwg),
         "rwg_truncated": flat(np.where(has_agreement, truncated, None)),
         "ad": flat(ad),
@@ -306,51 +335,45 @@ def _scores_table(
     return table
 
 
-@dataclass(frozen=True, slots=True)
-class _Change:
-    difference: np.ndarray
-    g: np.ndarray
-    welch_p: np.ndarray
-    p_adjusted: np.ndarray
+def _change(
+    wave: ScoredWave, previous: ScoredWave | None, changed: dict[str, str]
+) -> gaps.ChangeResult:
+    """Change of every cell and score since the previous wave, BH-adjusted within the wave.
 
-
-def _change(wave: ScoredWave, previous: ScoredWave | None, changed: dict[str, str]) -> _Change:
-    layout, n_scores = wave.layout, len(wave.design.score_keys)
-    shape = (layout.n_cells, n_scores)
+    The previous wave's counts are taken cell by cell (areas matched by key) and score by
+    score (dimensions matched by key; none where the instrument changed it).
+    """
+    design, layout = wave.design, wave.layout
+    shape = (layout.n_cells, design.n_dimensions + 1)
     if previous is None:
         nan = np.full(shape, np.nan)
-        return _Change(nan, nan, nan, nan)
-    prev_scores = _aligned(previous, wave, set(changed))
-    prev_cells = _cells_in(previous, layout)
-    columns = np.arange(n_scores)
-    res = gaps.change_between_waves(
-        prev_scores[previous.cube.rows].ravel(),
-        (prev_cells[:, None] * n_scores + columns).ravel(),
-        wave.scores[wave.cube.rows].ravel(),
-        (wave.cube.cells[:, None] * n_scores + columns).ravel(),
-        layout.n_cells * n_scores,
-    )
-    return _Change(
-        res.difference.reshape(shape),
-        res.g.reshape(shape),
-        res.welch_p.reshape(shape),
-        res.p_adjusted.reshape(shape),
-    )
-
-
-def _cells_in(previous: ScoredWave, layout: Layout) -> np.ndarray:
-    """The previous wave's stacked cells, renumbered into ``layout`` (areas matched by key)."""
-    if previous.layout == layout:
-        return previous.cube.cells
-    mapping = np.array(
+        return gaps.ChangeResult(
+            *([np.zeros(shape, np.int64)] * 2), *([nan] * 10), np.full(shape, "", object)
+        )
+    prev_keys = previous.design.dimension_keys
+    columns = np.array(
         [
-            layout.cell(s, layout.level_keys.index(key)) if key in layout.level_keys else -1
-            for s in range(3)
-            for key in previous.layout.level_keys
-        ],
-        dtype=np.int64,
+            prev_keys.index(k) if k in prev_keys and k not in changed else -1
+            for k in design.dimension_keys
+        ]
     )
-    return mapping[previous.cube.cells]
+    rows = _cell_map(previous, layout)
+    prev, curr = previous.counts, wave.counts
+    dims = frequencies.change_between_waves_from_counts(
+        prev.dimension_values,
+        _take(prev.dimensions, rows, columns),
+        curr.dimension_values,
+        curr.dimensions,
+    )
+    prev_index = (
+        _take(prev.index, rows) if INDEX not in changed else np.zeros_like(prev.index[rows])
+    )
+    index = frequencies.change_between_waves_from_counts(
+        prev.index_values, prev_index, curr.index_values, curr.index
+    )
+    both = _joined(dims, index)
+    both["p_adjusted"] = gaps.benjamini_hochberg(both["welch_p"])
+    return gaps.ChangeResult(**both)
 
 
 def _items_table(wave: ScoredWave, item_level: _ItemLevel) -> Columns:
@@ -358,7 +381,7 @@ def _items_table(wave: ScoredWave, item_level: _ItemLevel) -> Columns:
     n_cells = layout.n_cells
     items = wave.design.instrument.items
     n_items = len(items)
-    agg, shares, n_dk = item_level.aggregates, item_level.shares, item_level.dont_know
+    agg, shares, n_dk = item_level.aggregates, item_level.shares, wave.counts.dont_know
 
     keep_cells = np.repeat(_present_levels(wave)[None, :], 3, axis=0).ravel()
     keep = np.repeat(keep_cells, n_items)
@@ -404,37 +427,59 @@ def _reliability_table(wave: ScoredWave) -> Columns:
         for c in columns:
             table[c].append(scalar(values.get(c)))
 
+    fits = _alpha_fits(wave)
     for s, side in enumerate(SIDE_KEYS):
-        answers = wave.scored if s == 2 else wave.scored[wave.answers.side == s]
         for d in range(design.n_dimensions):
             cols = design.items_of(d)
-            res = reliability.cronbach_alpha(answers[:, cols])
+            res, i = fits[d]
             common = {
                 "wave": wave.label,
                 "side": side,
                 "dimension": design.dimension_keys[d],
                 "dimension_title": design.dimension_titles[d],
                 "n_items": int(res.k),
-                "n_complete": int(res.n),
+                "n_complete": int(res.n[s, i]),
             }
             add(
                 **common,
                 level="dimension",
-                alpha=_nan_none(res.alpha),
-                ci_low=_nan_none(res.ci_low),
-                ci_high=_nan_none(res.ci_high),
-                flag_low=bool(res.flag_low),
-                reason=res.reason or None,
+                alpha=_nan_none(res.alpha[s, i]),
+                ci_low=_nan_none(res.ci_low[s, i]),
+                ci_high=_nan_none(res.ci_high[s, i]),
+                flag_low=bool(res.flag_low[s, i]),
+                reason=res.reason[s, i] or None,
             )
             for j, c in enumerate(cols):
                 add(
                     **common,
                     item=items[int(c)].key,
                     level="item",
-                    item_rest_r=_nan_none(res.item_rest_r[j]),
-                    alpha_if_deleted=_nan_none(res.alpha_if_deleted[j]),
+                    item_rest_r=_nan_none(res.item_rest_r[s, i, j]),
+                    alpha_if_deleted=_nan_none(res.alpha_if_deleted[s, i, j]),
                 )
     return table
+
+
+def _alpha_fits(wave: ScoredWave) -> list[tuple[reliability.AlphaResult, int]]:
+    """Cronbach's alpha of each dimension for client, supplier and both sides (complete cases).
+
+    Returns, per dimension, a result over (side, set) and the dimension's set there;
+    dimensions with the same number of items share one vectorised call.
+    """
+    design = wave.design
+    side = wave.answers.side.astype(np.int64)
+    by_size: dict[int, list[int]] = {}
+    for d in range(design.n_dimensions):
+        by_size.setdefault(design.items_of(d).size, []).append(d)
+    fits: list[tuple[reliability.AlphaResult, int]] = [None] * design.n_dimensions  # type: ignore[list-item]
+    for size, dims in by_size.items():
+        items = np.concatenate([design.items_of(d) for d in dims])
+        answers = wave.keyed[:, items].reshape(-1, len(dims), size)
+        n, cov = reliability.complete_case_covariance(answers, side, 2, margin=True)
+        res = reliability.alpha_from_covariance(cov, n)  # arrays over (side, set)
+        for i, d in enumerate(dims):
+            fits[d] = (res, i)
+    return fits
 
 
 def _nan_none(v: Any) -> float | None:
@@ -448,17 +493,9 @@ def _gaps_table(
     previous_gaps: Columns | None,
     changed: dict[str, str],
 ) -> Columns:
-    design, layout, cube = wave.design, wave.layout, wave.cube
+    design, layout = wave.design, wave.layout
     n_scores, n_levels = design.n_dimensions + 1, layout.n_area_levels
-    side_rows = cube.side_level < 2
-    rows = cube.rows[side_rows]
-    columns = np.arange(n_scores)
-    res = gaps.perception_gaps(
-        wave.scores[rows].ravel(),
-        np.repeat(cube.side_level[side_rows], n_scores),
-        (cube.area_level[side_rows][:, None] * n_scores + columns).ravel(),
-        n_levels * n_scores,
-    )
+    res = _perception_gaps(wave)
     material = gaps.material_gap(res.difference, res.g, res.p_adjusted)
     change = _gap_change(res, wave, previous, previous_gaps, changed)
 
@@ -506,6 +543,23 @@ def _gaps_table(
     }
 
 
+def _perception_gaps(wave: ScoredWave) -> gaps.GapResult:
+    """Client vs supplier in every area level and score, from the counts; arrays of length
+    n_levels × (D + 1), level by level, BH-adjusted over all of them (within the wave)."""
+    layout, counts = wave.layout, wave.counts
+    client = [layout.cell(0, level) for level in range(layout.n_area_levels)]
+    supplier = [layout.cell(1, level) for level in range(layout.n_area_levels)]
+    dims = frequencies.perception_gaps_from_counts(
+        counts.dimension_values, counts.dimensions[client], counts.dimensions[supplier]
+    )
+    index = frequencies.perception_gaps_from_counts(
+        counts.index_values, counts.index[client], counts.index[supplier]
+    )
+    both = {name: np.ravel(a) for name, a in _joined(dims, index).items()}
+    both["p_adjusted"] = gaps.benjamini_hochberg(both["welch_p"])
+    return gaps.GapResult(**both)
+
+
 def _gap_change(
     current: gaps.GapResult,
     wave: ScoredWave,
@@ -537,7 +591,13 @@ def _gap_change(
 
 
 def _drivers_table(wave: ScoredWave) -> Columns:
-    design, layout, cube = wave.design, wave.layout, wave.cube
+    """Correlation of each dimension with each outcome in every cell (DESIGN §4.13).
+
+    Pairwise co-moments are gathered once per base cell and pooled exactly into every cell
+    and margin (:func:`analysis.frequencies.co_moments`), so each outcome costs one pass
+    over the responses whatever the number of cells.
+    """
+    design, layout = wave.design, wave.layout
     n_dim = design.n_dimensions
     outcome_cols = np.flatnonzero(design.outcome)
     predictors = wave.scores[:, :n_dim]
@@ -548,6 +608,12 @@ def _drivers_table(wave: ScoredWave) -> Columns:
     )
     outcomes: list[tuple[str, np.ndarray]] = [(INDEX, index_without)]
     outcomes += [(design.dimension_keys[c], predictors[:, c]) for c in outcome_cols]
+    fits = []
+    for outcome_key, outcome in outcomes:
+        dims = [d for d in range(n_dim) if design.dimension_keys[d] != outcome_key]
+        moments = frequencies.co_moments(predictors[:, dims], outcome, wave.base, layout.n_base)
+        res = frequencies.driver_correlations_from_moments(moments.combine(layout.margins))
+        fits.append((outcome_key, dims, res))
 
     keep_level = _present_levels(wave)
     sides, areas, names = _cell_labels(wave)
@@ -556,16 +622,10 @@ def _drivers_table(wave: ScoredWave) -> Columns:
         "n", "r", "ci_low", "ci_high", "p", "reason",
     )  # fmt: skip
     table: Columns = {c: [] for c in columns}
-    order = np.argsort(cube.cells, kind="stable")
-    bounds = np.searchsorted(cube.cells[order], np.arange(layout.n_cells + 1))
-    for cell in range(layout.n_cells):  # one vectorised call per cell and outcome
+    for cell in range(layout.n_cells):
         if not keep_level[cell % layout.n_area_levels]:
             continue
-        members = cube.rows[order[bounds[cell] : bounds[cell + 1]]]
-        cell_predictors = predictors[members]
-        for outcome_key, outcome in outcomes:
-            dims = [d for d in range(n_dim) if design.dimension_keys[d] != outcome_key]
-            res = drivers.driver_correlations(cell_predictors[:, dims], outcome[members])
+        for outcome_key, dims, res in fits:
             k = len(dims)
             table["wave"] += [wave.label] * k
             table["side"] += [sides[cell]] * k
@@ -574,10 +634,10 @@ def _drivers_table(wave: ScoredWave) -> Columns:
             table["outcome"] += [outcome_key] * k
             table["dimension"] += [design.dimension_keys[d] for d in dims]
             table["dimension_title"] += [design.dimension_titles[d] for d in dims]
-            table["n"] += _plain(res.n)
-            table["r"] += _plain(res.r)
-            table["ci_low"] += _plain(res.ci_low)
-            table["ci_high"] += _plain(res.ci_high)
-            table["p"] += _plain(res.p)
-            table["reason"] += [r or None for r in res.reason.tolist()]
+            table["n"] += _plain(res.n[cell])
+            table["r"] += _plain(res.r[cell])
+            table["ci_low"] += _plain(res.ci_low[cell])
+            table["ci_high"] += _plain(res.ci_high[cell])
+            table["p"] += _plain(res.p[cell])
+            table["reason"] += [r or None for r in res.reason[cell].tolist()]
     return table
