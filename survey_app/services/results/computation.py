@@ -26,7 +26,8 @@ from survey_app.services.results.vocabulary import Columns
 
 @dataclass(slots=True)
 class RelationshipResults:
-    """Computed tables of some closed waves of one relationship, and its trends."""
+    """Computed tables of some closed waves of one relationship (each with the trends as of
+    it), and its trends (as of the last of them)."""
 
     relationship: Relationship
     waves: list[Wave]
@@ -64,7 +65,8 @@ def compute_relationship(
     Returns
     -------
     RelationshipResults
-        Tables of each of ``waves`` with status as of that wave, and ``trends`` as of the last.
+        Tables of each of ``waves`` with status as of that wave (its ``trends`` among them:
+        the trends as of that wave), and ``trends`` as of the last.
     """
     if answers_of is None:
         needed = [earlier[-1][0]] if earlier else []
@@ -108,12 +110,12 @@ def compute_relationship(
         previous, previous_gaps = current, tables.tables["gaps"]
 
     first = len(history.waves) - len(computed)
-    trends_columns = None
     for i, tables in enumerate(computed):
         t = first + i
-        last = t == len(history.waves) - 1
-        snapshot = status_snapshot(history, t, detailed=last)
+        snapshot = status_snapshot(history, t, detailed=True)
         fill_status(tables, snapshot)
-        if last:
-            trends_columns = trends_table(relationship.name, history, snapshot)
+        # Every wave keeps the trends as they stood when it closed (a download of one wave,
+        # the dashboard as of a wave); the relationship's trends are its latest wave's.
+        tables.tables["trends"] = trends_table(relationship.name, history, snapshot, t=t)
+    trends_columns = computed[-1].tables["trends"] if computed else None
     return RelationshipResults(relationship, list(waves), computed, trends_columns, min_cell_size)
