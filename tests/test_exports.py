@@ -540,7 +540,10 @@ def test_the_downloads_page_lists_each_table_and_format_for_closed_waves(app, hi
     one = client.get(f"/downloads/{rel_id}/?wave=2024-Q1").get_data(as_text=True)
     assert f"/downloads/{rel_id}/scores.csv?wave=2024-Q1" in one
     bad = client.get(f"/downloads/{rel_id}/?wave=2099-Q1")
-    assert bad.status_code == 400 and "govuk-error-summary" in bad.get_data(as_text=True)
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "govuk-error-summary" in html
+    assert "Select a closed wave, or all closed waves" in html  # GOV.UK's style of message
+    assert "Not a valid choice" not in html
 
 
 def test_a_csv_download_streams_as_an_attachment_and_is_audited(app, history):
