@@ -160,7 +160,7 @@ def _page_schema(item: str, extra: dict[str, Any] | None = None) -> dict[str, An
     return _closed(
         {
             "items": _list_of(_ref("schemas", item)),
-            "page": {"type": "integer", "minimum": 1},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "total": {"type": "integer", "minimum": 0},
             "pages": {"type": "integer", "minimum": 1},
