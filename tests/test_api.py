@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -201,8 +202,15 @@ def test_lists_are_paginated_with_links(api):
         ("/api/v1/relationships?per_page=0", 400, "invalid_parameter"),
         ("/api/v1/relationships?per_page=5000", 400, "invalid_parameter"),
         ("/api/v1/relationships?page=two", 400, "invalid_parameter"),
+        ("/api/v1/relationships?page=1000001", 400, "invalid_parameter"),
+        ("/api/v1/relationships?page=", 400, "invalid_parameter"),
         ("/api/v1/waves/{wave}/scores?side=both", 400, "invalid_parameter"),
-        ("/api/v1/waves/{wave}/scores?area=moon", 400, "invalid_parameter"),
+        ("/api/v1/waves/{wave}/scores?area=Moon%20base", 400, "invalid_parameter"),
+        ("/api/v1/waves/{wave}/scores?dimension=Trust", 400, "invalid_parameter"),
+        ("/api/v1/waves/{wave}/scores?area=moon", 404, "unknown_area"),
+        ("/api/v1/waves/{wave}/gaps?dimension=happiness", 404, "unknown_dimension"),
+        ("/api/v1/relationships/{rel}/trends?area=moon&status=sideways", 400, "invalid_parameter"),
+        ("/api/v1/relationships/{rel}/alerts?dimension=happiness", 404, "unknown_dimension"),
         ("/api/v1/waves/{wave}/scores?role_level=intern", 400, "invalid_parameter"),
         ("/api/v1/waves/{wave}/gaps?material=yes", 400, "invalid_parameter"),
         ("/api/v1/relationships/999999/waves", 404, "not_found"),
@@ -261,11 +269,66 @@ def test_a_404_says_which_relationship_or_wave_is_missing(api):
         assert response.get_json()["error"]["message"] == message, path
 
 
-def test_the_api_is_read_only(site, tokens):  # noqa: F811
+def test_the_api_is_read_only_and_says_which_methods_it_takes(site, tokens):  # noqa: F811
     client = site.app.test_client()
     headers = {"Authorization": f"Bearer {tokens['admin']}"}
-    for method in ("post", "put", "delete"):
-        assert getattr(client, method)("/api/v1/relationships", headers=headers).status_code == 405
+    for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE"):
+        for path in ("/api/v1/relationships", "/api/v1/waves/1/scores", "/api/v1/no/such"):
+            response = client.open(path, method=method, headers=headers)
+            assert response.status_code == 405, (method, path)
+            assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+            body = conforms(response, None, 405)  # the one error shape
+            assert body["error"]["code"] == "method_not_allowed"
+
+
+def test_every_json_error_of_the_service_has_the_one_shape(site, tokens):  # noqa: F811
+    client = site.app.test_client()
+    auth = {"Authorization": f"Bearer {tokens['reviewer']}"}
+    answers = [
+        client.get("/api/v1", headers=auth),  # outside the blueprint's routes
+        client.get("/api/v2/relationships", headers=auth),
+        client.get("/api/v1/relationships"),  # no token
+        client.get("/no/such/page", headers={"Accept": "application/json"}),
+    ]
+    for response in answers:
+        assert response.status_code in (401, 404), response.status_code
+        conforms(response, None, response.status_code)
+
+
+def test_times_are_rfc_3339_in_utc(api):
+    rel_id, _wave_id, _ = demo_ids()
+    stored = {
+        w.id: w for w in db.session.scalars(select(Wave).where(Wave.relationship_id == rel_id))
+    }
+    listed = every_item(api, f"/api/v1/relationships/{rel_id}/waves")
+    stamps = [(w, key) for w in listed for key in ("opened_at", "closed_at") if w[key]]
+    assert len(stamps) >= 15
+    for wave, key in stamps:
+        text = wave[key]
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", text), text
+        moment = datetime.fromisoformat(text)
+        assert moment.utcoffset() == timedelta(0)
+        when = getattr(stored[wave["id"]], key)  # stored in UTC, without a zone
+        assert moment.replace(tzinfo=None) == when.replace(microsecond=0)
+
+
+def test_a_page_past_the_last_is_empty_and_leads_back(api):
+    _, wave_id, _ = demo_ids()
+    last = api(f"/api/v1/waves/{wave_id}/scores?dimension=index&per_page=5&page=5").get_json()
+    past = conforms(
+        api(f"/api/v1/waves/{wave_id}/scores?dimension=index&per_page=5&page=9"),
+        "/waves/{wave_id}/scores",
+    )
+    assert past["items"] == [] and past["pages"] == 5 and past["total"] == 21
+    assert past["links"]["next"] is None
+    assert api(past["links"]["prev"]).get_json() == last
+
+
+def test_an_empty_filter_is_no_filter(api):
+    _, wave_id, _ = demo_ids()
+    everything = api(f"/api/v1/waves/{wave_id}/scores?per_page=1000").get_json()["items"]
+    empty = api(f"/api/v1/waves/{wave_id}/scores?per_page=1000&side=&area=&dimension=")
+    assert conforms(empty, "/waves/{wave_id}/scores")["items"] == everything
 
 
 # ------------------------------------------------------------------------------ tokens

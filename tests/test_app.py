@@ -113,7 +113,7 @@ def test_unknown_pages_get_a_govuk_404_or_json_for_api_clients(client):
     page = client.get("/no/such/page")
     assert page.status_code == 404 and "Page not found" in page.get_data(as_text=True)
     api = client.get("/no/such/page", headers={"Accept": "application/json"})
-    assert api.status_code == 404 and api.get_json()["error"]["status"] == 404
+    assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"
 
 
 def test_the_govuk_assets_are_served(client):

@@ -164,7 +164,7 @@ def test_a_user_without_the_role_gets_the_403_page(protected, client):
 def test_the_api_answers_401_not_a_redirect(protected, client):
     response = client.get("/api/test-only")
     assert response.status_code == 401
-    assert response.is_json and response.json["error"]["status"] == 401
+    assert response.is_json and response.json["error"]["code"] == "unauthorized"
 
 
 @pytest.mark.parametrize(

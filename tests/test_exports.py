@@ -145,10 +145,12 @@ def test_the_responses_workbook_matches_the_csv_with_numbers_as_numbers_and_a_co
             else:
                 assert cell == value
     codebook = [list(r) for r in book["codebook"].iter_rows(values_only=True)]
-    assert codebook[0] == ["table", "column", "type", "label", "description", "value_labels"]
+    assert codebook[0] == [
+        "table", "column", "type", "label", "supplier_label", "description", "value_labels",
+    ]  # fmt: skip
     assert [r[1] for r in codebook[1:]] == header
     sp3 = next(r for r in codebook if r[1] == "sp3")
-    assert sp3[2] == "answer" and "dk = Don't know" in sp3[5] and "1 = Strongly disagree" in sp3[5]
+    assert sp3[2] == "answer" and "dk = Don't know" in sp3[6] and "1 = Strongly disagree" in sp3[6]
 
 
 def test_the_responses_json_is_one_object_with_described_columns_and_rows(history):
@@ -179,6 +181,33 @@ def test_the_spss_file_has_variable_and_value_labels_and_declares_dont_know_miss
     assert labels["sp1"] == sp1.wording.client.replace("{partner}", "Test Supplier")
     assert "Test Supplier" in labels["sp1"]
     assert labels["response_id"] == "Response key"
+    # The supplier's staff read the mirrored statement, naming the council: in the file's
+    # document (one entry per item whose wording differs), as in the codebook.
+    supplier = sp1.wording.supplier.replace("{partner}", "Test Council")
+    assert supplier != labels["sp1"]
+    document = " ".join(line.strip() for line in meta.notes)
+    assert f"sp1: {' '.join(supplier.split())}" in document
+    assert all(len(line.encode("utf-8")) <= 80 for line in meta.notes)
+    codebook_rows = read_csv(download_bytes("codebook", "csv", history))
+    sp1_entry = next(r for r in codebook_rows if r[:2] == ["responses", "sp1"])
+    assert sp1_entry[3:5] == [labels["sp1"], supplier]
+    items = frozen_instrument(results.closed_waves(history)[0].instrument_version).items
+    differ = {
+        item.key
+        for item in items
+        if item.wording.client.replace("{partner}", "Test Supplier")
+        != item.wording.supplier.replace("{partner}", "Test Council")
+    }
+    assert meta.notes[0] == exports.spss.DOCUMENT_HEADING
+    assert {line.split(":")[0] for line in meta.notes[1:] if line[0] != " "} == differ
+    for item in items:  # the codebook gives the supplier's wording exactly where it differs
+        entry = next(r for r in codebook_rows if r[:2] == ["responses", item.key])
+        assert bool(entry[4]) == (item.key in differ), item.key
+    # Each service area's key is labelled with its name.
+    assert meta.variable_value_labels["service_area"] == {
+        "core-ict": "Core ICT",
+        "contact-centre": "Contact centre",
+    }
     assert meta.variable_value_labels["sp3"][9.0] == "Don't know"
     assert meta.variable_value_labels["sp3"][1.0] == "Strongly disagree"
     assert meta.missing_ranges["sp3"] == [{"lo": 9.0, "hi": 9.0}]
@@ -241,6 +270,50 @@ def test_each_results_table_downloads_as_persisted_with_suppression(history, tab
                 assert value == want
 
 
+#: How a workbook shows some columns, as a reader expects them: 2 decimals for a mean, 3 for a
+#: p-value, 1 for a percentage or a 0–100 value; counts are whole numbers in General format.
+SHOWN_AS = {
+    ("scores", "mean"): "0.00",
+    ("scores", "sd"): "0.00",
+    ("scores", "score100"): "0.0",
+    ("scores", "favourable_pct"): "0.0",
+    ("scores", "change_p_adjusted"): "0.000",
+    ("scores", "n"): "General",
+    ("gaps", "mean_client"): "0.00",
+    ("gaps", "difference"): "0.00",
+    ("gaps", "welch_p"): "0.000",
+    ("gaps", "p_adjusted"): "0.000",
+    ("gaps", "g"): "0.00",
+    ("gaps", "n_client"): "General",
+}
+
+
+@pytest.mark.parametrize("table", ["scores", "gaps"])
+def test_workbook_numbers_show_a_few_decimals_and_keep_every_digit(history, table):
+    from openpyxl import load_workbook
+
+    names, shown = results.output_table(table, history, results.closed_waves(history))
+    sheet = load_workbook(io.BytesIO(download_bytes(table, "xlsx", history)))[table]
+    assert [c.value for c in sheet[1]] == names
+    checked = set()
+    for row, expected in zip(sheet.iter_rows(min_row=2), shown, strict=True):
+        for cell, want, name in zip(row, expected, names, strict=False):
+            if isinstance(want, bool) or want is None:
+                continue
+            if isinstance(want, float) and math.isfinite(want):
+                assert cell.value == pytest.approx(want, rel=1e-15)  # the value is whole
+                assert cell.number_format.startswith("0"), (name, cell.number_format)
+            elif isinstance(want, int):
+                assert cell.value == want and isinstance(cell.value, int)
+                assert cell.number_format == "General", name
+            else:
+                continue
+            if (table, name) in SHOWN_AS:
+                assert cell.number_format == SHOWN_AS[(table, name)], name
+                checked.add(name)
+    assert checked == {name for t, name in SHOWN_AS if t == table}
+
+
 def test_suppressed_cells_are_blank_and_say_why(history):
     names, shown = results.output_table("scores", history, results.closed_waves(history))
     header, *rows = read_csv(download_bytes("scores", "csv", history))
@@ -254,13 +327,43 @@ def test_suppressed_cells_are_blank_and_say_why(history):
     )  # fmt: skip
 
 
-def test_one_wave_downloads_only_that_waves_rows_and_trends_cover_every_wave(history):
+def test_one_wave_downloads_only_that_waves_rows(history):
     header, *rows = read_csv(download_bytes("scores", "csv", history, "2024-Q2"))
     assert {r[0] for r in rows} == {"2024-Q2"}
     header, *rows = read_csv(download_bytes("responses", "csv", history, "2024-Q1"))
     assert {r[1] for r in rows} == {"2024-Q1"} and len(rows) == 26
+
+
+def test_the_trends_of_one_wave_are_as_they_stood_when_it_closed(history):
     prepared = exports.prepare_download("trends", "csv", exports.export_scope(history, "2024-Q1"))
-    assert prepared.filename == "relhealth-trends-all-waves.csv"
+    assert prepared.filename == "relhealth-trends-2024-Q1.csv"
+    header, *rows = read_csv(b"".join(prepared.chunks))
+    first = [dict(zip(header, row, strict=True)) for row in rows]
+    header, *rows = read_csv(download_bytes("trends", "csv", history))
+    latest = [dict(zip(header, row, strict=True)) for row in rows]
+    assert {r["latest_wave"] for r in first} == {"2024-Q1"}
+    assert {r["latest_wave"] for r in latest} == {"2024-Q2"}
+    assert {r["n_waves"] for r in first if r["n_waves"]} == {"1"}  # one wave closed by then
+    assert {r["n_waves"] for r in latest if r["n_waves"]} == {"2"}
+    # As of 2024-Q1, each cell's status, mean and count are those 2024-Q1's scores carry:
+    # the download and the scores never disagree about a cell.
+    header, *rows = read_csv(download_bytes("scores", "csv", history, "2024-Q1"))
+    scores = {(r[1], r[2], r[4]): dict(zip(header, r, strict=True)) for r in rows}
+    assert len(first) == len(scores)
+    for row in first:
+        cell = scores[(row["side"], row["area"], row["dimension"])]
+        assert (row["status"], row["status_summary"], row["suppressed"]) == (
+            cell["status"], cell["status_summary"], cell["suppressed"],
+        )  # fmt: skip
+        assert (row["latest_mean"], row["n_latest"]) == (cell["mean"], cell["n"])
+    assert [r["latest_mean"] for r in first] != [r["latest_mean"] for r in latest]
+    # In the workbook of every results table of one wave, the trends are that wave's too.
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(download_bytes("all", "xlsx", history, "2024-Q1")))
+    sheet = list(book["trends"].iter_rows(values_only=True))
+    column = sheet[0].index("latest_wave")
+    assert {r[column] for r in sheet[1:]} == {"2024-Q1"}
 
 
 def test_the_all_workbook_has_a_sheet_per_results_table_and_the_codebook(history):
@@ -274,19 +377,39 @@ def test_the_all_workbook_has_a_sheet_per_results_table_and_the_codebook(history
         assert {(table, name) for name in header} <= described
 
 
-def test_the_codebook_describes_every_column_of_every_table(history):
+def test_the_codebook_describes_and_labels_every_column_of_every_table(history):
     header, *rows = read_csv(download_bytes("codebook", "csv", history))
-    assert header == ["table", "column", "type", "label", "description", "value_labels"]
-    described = {(r[0], r[1]): r for r in rows}
+    assert header == [c.name for c in exports.CODEBOOK_COLUMNS]
+    described = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in rows}
     scope = exports.export_scope(history.id)
+    count = 0
     for table in (*exports.RESULT_TABLES, "responses"):
         for column in exports.build_tables(table, scope)[0].columns:
             entry = described[(table, column.name)]
-            assert entry[4] and entry[4] != exports.UNDESCRIBED, (table, column.name)
-    assert described[("scores", "band")][5].startswith("strength = ")
-    assert described[("responses", "role_level")][5] == (
+            assert entry["description"] not in ("", exports.UNDESCRIBED), (table, column.name)
+            assert entry["label"].strip(), (table, column.name)
+            count += 1
+    assert count == len(rows)
+    assert all(c.label for c in exports.CODEBOOK_COLUMNS)  # the codebook's own columns too
+    assert described[("scores", "band")]["value_labels"].startswith("strength = ")
+    assert described[("responses", "role_level")]["value_labels"] == (
         "executive = Executive or director; manager = Manager; staff = Staff"
     )
+    assert described[("responses", "service_area")]["value_labels"] == (
+        "core-ict = Core ICT; contact-centre = Contact centre"
+    )
+
+
+def test_the_codebook_workbook_is_one_sheet_holding_the_codebook(history):
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(download_bytes("codebook", "xlsx", history)), read_only=True)
+    assert book.sheetnames == ["codebook"]
+    sheet = [
+        ["" if v is None else v for v in padded(r, len(exports.CODEBOOK_COLUMNS))]
+        for r in book["codebook"].iter_rows(values_only=True)
+    ]
+    assert sheet == read_csv(download_bytes("codebook", "csv", history))
 
 
 def test_a_stored_column_the_codebook_lacks_is_typed_from_its_values_and_says_so():
@@ -313,7 +436,11 @@ def test_every_codebook_column_is_one_line_of_prose_with_a_known_type():
             assert column.type in ("text", "integer", "number", "boolean"), (table, column.name)
             text = column.description
             assert text and "\n" not in text and text == " ".join(text.split()), (table, column)
+            assert column.label and "\n" not in column.label, (table, column.name)
+            assert len(column.label.encode()) <= 256, (table, column.name)  # SPSS's limit
             assert all(isinstance(k, str) and v for k, v in column.value_labels.items())
+            # Every number says how a spreadsheet shows it.
+            assert (column.kind in codebook.NUMBER_KINDS) == (column.type == "number"), column
     # The columns several tables share are one description, not copies that could drift.
     assert codebook.columns("scores")[0] is codebook.columns("gaps")[0]
 
@@ -413,7 +540,10 @@ def test_the_downloads_page_lists_each_table_and_format_for_closed_waves(app, hi
     one = client.get(f"/downloads/{rel_id}/?wave=2024-Q1").get_data(as_text=True)
     assert f"/downloads/{rel_id}/scores.csv?wave=2024-Q1" in one
     bad = client.get(f"/downloads/{rel_id}/?wave=2099-Q1")
-    assert bad.status_code == 400 and "govuk-error-summary" in bad.get_data(as_text=True)
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "govuk-error-summary" in html
+    assert "Select a closed wave, or all closed waves" in html  # GOV.UK's style of message
+    assert "Not a valid choice" not in html
 
 
 def test_a_csv_download_streams_as_an_attachment_and_is_audited(app, history):
@@ -426,7 +556,7 @@ def test_a_csv_download_streams_as_an_attachment_and_is_audited(app, history):
         response.headers["Content-Disposition"]
         == 'attachment; filename="relhealth-scores-2024-Q1.csv"'
     )
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
     assert response.get_data() == download_bytes("scores", "csv", rel_id, "2024-Q1")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "download"))
     assert event.actor == "reviewer@exchange.example" and event.user_id is not None
@@ -445,6 +575,7 @@ def test_every_format_downloads_over_the_web(app, history, fmt):
         response.headers["Content-Disposition"]
         == f'attachment; filename="relhealth-responses-all-waves.{fmt}"'
     )
+    assert response.headers["Content-Type"] == exports.MEDIA_TYPES[fmt]
     body = response.get_data()
     assert len(body) > 1000
     if fmt == "json":

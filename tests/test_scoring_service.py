@@ -381,14 +381,14 @@ def test_the_gap_alert_equals_an_independent_computation(app, relationship, spec
 def test_closing_waves_one_by_one_gives_the_same_results_as_a_full_recompute(app, relationship):
     rng = np.random.default_rng(3)
     waves = [new_wave(relationship, f"2024-W{i}", rng, 30, shift=-0.05 * i) for i in range(6)]
-    incremental = {(w.id, n): stored(w, n) for w in waves for n in results.WAVE_TABLES}
-    trends_before = stored(waves[-1], "trends")
+    incremental = {(w.id, n): stored(w, n) for w in waves for n in results.TABLES}
     results.recompute(relationship)
     db.session.commit()
     for w in waves:
-        for n in results.WAVE_TABLES:
+        # The trends too: each wave's, stored when it was the latest, equal those a full
+        # recompute gives as of it.
+        for n in results.TABLES:
             assert stored(w, n) == incremental[(w.id, n)], (w.label, n)
-    assert stored(waves[-1], "trends") == trends_before
 
 
 # ----------------------------------------------------------------------------- persistence
@@ -407,11 +407,17 @@ def test_closing_a_wave_stores_its_results_and_a_recompute_replaces_them(app, re
     first = new_wave(relationship, "2024-Q1", rng, 20)
     names = {r.name for r in db.session.scalars(select(ResultTable))}
     assert names == {*results.WAVE_TABLES, "trends"}
+    first_trends = stored(first, "trends")
     second = new_wave(relationship, "2024-Q2", rng, 20)
     counts = _result_counts()
     assert all(n == 1 for _, _, n in counts)
-    # Trends live once per relationship, under the latest wave.
-    assert [w for w, name, _ in counts if name == "trends"] == [second.id]
+    # Each wave keeps the trends as they stood when it closed: a later closing adds its own.
+    assert [w for w, name, _ in counts if name == "trends"] == [first.id, second.id]
+    assert stored(first, "trends") == first_trends
+    assert {r["latest_wave"] for r in first_trends} == {"2024-Q1"}
+    assert {r["latest_wave"] for r in stored(second, "trends")} == {"2024-Q2"}
+    _, latest = results.stored_rows("trends", relationship)
+    assert latest == stored(second, "trends")  # the relationship's trends: its latest wave's
     before = {(t.wave_id, t.name): t.computed_at for t in db.session.scalars(select(ResultTable))}
     for _ in range(2):
         summary = results.recompute(relationship)
@@ -467,14 +473,14 @@ def test_relhealth_recompute_rebuilds_every_closed_wave(app, runner, relationshi
     assert out.exit_code == 0, out.output
     assert "rebuilt results of 2 closed waves (2024-Q1 to 2024-Q2) and trends" in out.output
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 11
+    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 12
     one = runner.invoke(
         args=["recompute", "--relationship", relationship.name, "--wave", "2024-Q2"]
     )
     assert one.exit_code == 0, one.output
     assert "rebuilt results of 1 closed wave (2024-Q2)" in one.output
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 11
+    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 12
 
 
 @pytest.mark.parametrize(

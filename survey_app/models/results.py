@@ -17,8 +17,8 @@ Why JSON blobs rather than one relational table per result table:
   output time with the threshold then in force (DESIGN §4.14), by
   ``survey_app.services.results.suppress_rows``.
 
-Relationship-level tables (``trends``) are stored under the latest closed wave they cover
-(the "as of" wave); recomputing replaces the relationship's previous trends row.
+Relationship-level tables (``trends``) are stored under each closed wave, as they stood when
+it closed (the "as of" wave); the relationship's trends are those of its latest closed wave.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class ResultTable(Base):
     relationship_id: Mapped[int] = mapped_column(
         ForeignKey("relationships.id", ondelete="CASCADE"), index=True
     )
-    #: The wave the table belongs to; for a relationship-level table, the latest wave it covers.
+    #: The wave the table belongs to; for a relationship-level table, the wave it is as of.
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(40))
     #: ``wave`` (the table describes one wave) or ``relationship`` (all closed waves so far).

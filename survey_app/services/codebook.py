@@ -29,6 +29,7 @@ import yaml
 __all__ = [
     "COLUMN_TYPES",
     "DONT_KNOW",
+    "NUMBER_KINDS",
     "Column",
     "columns",
     "table_description",
@@ -42,6 +43,18 @@ DONT_KNOW = "dk"
 #: Column types: how writers treat a cell. ``answer`` cells hold a scale point, None or DONT_KNOW.
 COLUMN_TYPES = ("text", "integer", "number", "boolean", "answer")
 
+#: Kinds of ``number`` column, and the decimals a spreadsheet shows of each (XLSX number
+#: formats). Only the display is rounded: every format keeps the full value.
+NUMBER_KINDS = {
+    "score": 2,  # on the 1–K scale: a mean, sd, limit, difference, slope, chart value
+    "points": 1,  # on the 0–100 scale
+    "percent": 1,  # a percentage, 0–100
+    "p_value": 3,  # a p-value, adjusted or not
+    "coefficient": 2,  # a correlation, alpha, effect size (g, δ, τ), ICC or r_wg
+    "statistic": 2,  # a test statistic or its degrees of freedom (t, z, U, Var S)
+    "count": 0,  # a whole number carried as a number (Mann–Kendall S)
+}
+
 _SOURCE = Path(__file__).with_name("codebook.yaml")
 
 
@@ -52,14 +65,31 @@ class Column:
     name: str
     type: str
     description: str
-    #: A short label (the SPSS variable label); the description when empty.
+    #: A short label (the SPSS variable label); for an item of ``responses``, the client
+    #: staff's wording.
     label: str = ""
     #: Code → meaning, e.g. {1: "Strongly disagree", ..., "dk": "Don't know"}.
     value_labels: Mapping[Any, str] = field(default_factory=dict)
+    #: A ``number`` column's kind (:data:`NUMBER_KINDS`): how many decimals a spreadsheet shows.
+    kind: str = ""
+    #: For an item of ``responses``: the supplier staff's wording, where it differs from the
+    #: client's (``label``).
+    supplier_label: str = ""
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"column {self.name!r}: type must be one of {COLUMN_TYPES}")
+        if self.kind and (self.type != "number" or self.kind not in NUMBER_KINDS):
+            raise ValueError(
+                f"column {self.name!r}: a kind is for number columns, one of "
+                f"{', '.join(NUMBER_KINDS)}"
+            )
+
+    @property
+    def decimals(self) -> int | None:
+        """Decimals a spreadsheet shows of a number column (its kind's); None for any other
+        column, or a number column of no kind (shown as it is)."""
+        return NUMBER_KINDS.get(self.kind) if self.type == "number" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,4 +143,5 @@ def _column(entry: Mapping[str, Any]) -> Column:
         entry["description"],
         label=entry.get("label", ""),
         value_labels=dict(entry.get("value_labels") or {}),
+        kind=entry.get("kind", ""),
     )

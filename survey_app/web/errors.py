@@ -1,10 +1,17 @@
-"""Error pages (GOV.UK style), JSON for API clients; any server error rolls back."""
+"""Error pages (GOV.UK style), JSON for API clients; any server error rolls back.
+
+Every JSON error of the service, the API's included, has one shape:
+``{"error": {"code": "...", "message": "..."}}`` (:func:`json_error`), and a 405 always says
+which methods are allowed (``Allow``).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from collections.abc import Iterable
+
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from survey_app.extensions import db
 from survey_app.logging_redaction import redact
@@ -22,6 +29,42 @@ TITLES = {
 }
 
 
+#: The ``code`` of a JSON error with no more particular one, by status.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def json_error(
+    status: int, message: str, code: str | None = None, *, allow: Iterable[str] = ()
+) -> Response:
+    """The service's one JSON error: ``{"error": {"code", "message"}}`` with its status (and
+    ``Allow`` for a 405)."""
+    response = jsonify(
+        {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": message}}
+    )
+    response.status_code = status
+    if allow:
+        response.headers["Allow"] = ", ".join(allow)
+    return response
+
+
+def allowed_methods(exc: Exception) -> list[str]:
+    """The methods a 405 allows (empty for any other error)."""
+    if isinstance(exc, MethodNotAllowed):
+        return sorted(exc.valid_methods or ())
+    return []
+
+
 def _wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -32,12 +75,13 @@ def _wants_json() -> bool:
     )
 
 
-def _render(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+def _render(status: int, message: str | None = None, allow: Iterable[str] = ()):  # type: ignore[no-untyped-def]
     title = TITLES.get(status, "There is a problem")
     if _wants_json():
-        return {"error": {"status": status, "title": title, "message": message or title}}, status
+        return json_error(status, message or title, allow=allow)
     template = "errors/404.html" if status == 404 else "errors/error.html"
-    return render_template(template, status=status, title=title, message=message), status
+    headers = {"Allow": ", ".join(allow)} if allow else {}
+    return render_template(template, status=status, title=title, message=message), status, headers
 
 
 def init_app(app: Flask) -> None:
@@ -55,7 +99,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         status = exc.code or 500
         message = exc.description if status not in (404, 500) else None
-        return _render(status, message)
+        return _render(status, message, allowed_methods(exc))
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):  # type: ignore[no-untyped-def]

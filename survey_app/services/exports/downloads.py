@@ -17,10 +17,9 @@ from survey_app.extensions import db
 from survey_app.models import User
 from survey_app.services import ServiceError, audit
 from survey_app.services.exports.responses import responses_table
-from survey_app.services.exports.scope import Scope, export_scope
+from survey_app.services.exports.scope import Scope
 from survey_app.services.exports.spss import write_sav
 from survey_app.services.exports.tables import (
-    RELATIONSHIP_TABLES,
     RESULT_TABLES,
     TABLES,
     Table,
@@ -102,8 +101,6 @@ def prepare_download(table: str, fmt: str, scope: Scope) -> Download:
     if table not in TABLES and table != "all":
         raise ServiceError(f"there is no table {table!r}: choose one of {', '.join(TABLES)}")
 
-    if table in RELATIONSHIP_TABLES and scope.wave_label is not None:
-        scope = export_scope(scope.relationship, None)  # trends cover every closed wave
     tables = build_tables(table, scope)  # columns now (errors surface before any byte)
 
     def chunks() -> Iterator[bytes]:

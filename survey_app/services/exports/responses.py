@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -58,7 +58,8 @@ _FIXED_COLUMNS = (
     Column(
         "service_area",
         "text",
-        "Key of the respondent's service area in the relationship; blank when not given.",
+        "Key of the respondent's service area in the relationship (its value labels name each "
+        "area); blank when not given.",
         label="Service area",
     ),
     Column(
@@ -123,11 +124,11 @@ def responses_columns(scope: Scope) -> tuple[tuple[Column, ...], dict[int, Versi
     for _, instrument in instruments:
         for item in instrument.items:
             if item.key not in items:
-                items[item.key] = _item_column(instrument, item, scope.supplier_name)
+                items[item.key] = _item_column(instrument, item, scope)
         for question in instrument.comments:
             if question.key not in comments:
                 comments[question.key] = _comment_column(question)
-    columns = [*_FIXED_COLUMNS, *items.values()]
+    columns = [*_fixed_columns(scope), *items.values()]
     item_index = {key: len(_FIXED_COLUMNS) + n for n, key in enumerate(items)}
     comment_index: dict[str, int] = {}
     for key, column in comments.items():
@@ -147,8 +148,25 @@ def responses_columns(scope: Scope) -> tuple[tuple[Column, ...], dict[int, Versi
     return tuple(columns), layouts
 
 
-def _item_column(instrument: Instrument, item: Item, partner: str) -> Column:
-    """An item's answer column: its dimension, both wordings, its scale and its version."""
+def _fixed_columns(scope: Scope) -> tuple[Column, ...]:
+    """The fixed columns, ``service_area`` labelled with the names of the scope's areas."""
+    if not scope.service_areas:
+        return _FIXED_COLUMNS
+    return tuple(
+        replace(column, value_labels=dict(scope.service_areas))
+        if column.name == "service_area"
+        else column
+        for column in _FIXED_COLUMNS
+    )
+
+
+def _item_column(instrument: Instrument, item: Item, scope: Scope) -> Column:
+    """An item's answer column: its dimension, both wordings, its scale and its version.
+
+    Its label is the client staff's wording (the supplier's name filled in); where the
+    supplier staff read something else (the council's name filled in), that is its
+    ``supplier_label``.
+    """
     scale = instrument.scale
     labels: dict[Any, str] = {v: scale.label(v) for v in scale.values}
     answer = f"Answer 1–{scale.points}; blank = not answered"
@@ -164,21 +182,26 @@ def _item_column(instrument: Instrument, item: Item, partner: str) -> Column:
     if item.reverse:
         notes.append(f"Reverse-keyed: stored as answered, scored as {scale.points + 1} − answer.")
     notes.append(f"From {instrument.key} v{instrument.version}.")
+    client = _wording(item, "client", scope.supplier_name)
+    supplier = _wording(item, "supplier", scope.client_name)
     return Column(
         item.key,
         "answer",
         " ".join(notes),
-        label=_client_wording(item, partner),
+        label=client,
         value_labels=labels,
+        supplier_label=supplier if supplier != client else "",
     )
 
 
-def _client_wording(item: Item, partner: str) -> str:
-    """The client's wording with the supplier's name filled in (the SPSS variable label)."""
+def _wording(item: Item, side: str, partner: str) -> str:
+    """What ``side``'s staff read, the other party's name filled in."""
     try:
-        return item.text("client", partner=partner, partner_side="supplier")
+        return item.text(
+            side, partner=partner, partner_side="supplier" if side == "client" else "client"
+        )
     except (ValueError, KeyError):  # a placeholder this wording cannot fill
-        return item.wording.client
+        return getattr(item.wording, side)
 
 
 def _comment_column(question: CommentQuestion) -> Column:

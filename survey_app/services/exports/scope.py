@@ -40,6 +40,9 @@ class Scope:
     waves: tuple[WaveRef, ...]
     wave_label: str | None = None
     supplier_name: str = "the supplier"
+    client_name: str = "the council"
+    #: The relationship's service areas as (key, name), in its order.
+    service_areas: tuple[tuple[str, str], ...] = ()
 
     @property
     def slug(self) -> str:
@@ -82,6 +85,8 @@ def export_scope(relationship: Relationship | str | int, wave_label: str | None 
         "relationship_id": relationship.id,
         "relationship_name": relationship.name,
         "supplier_name": _party_name(relationship, "supplier"),
+        "client_name": _party_name(relationship, "client"),
+        "service_areas": tuple((a.key, a.name) for a in relationship.service_areas),
     }
     if wave_label is None:
         return Scope(waves=tuple(waves), wave_label=None, **base)

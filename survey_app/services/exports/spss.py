@@ -5,6 +5,12 @@ numeric — the scale point, system-missing when skipped, and a numeric code for
 (9 on scales of up to 8 points, else 99: :func:`dont_know_code`), declared user-missing and
 labelled "Don't know". Text cells are written unchanged (SPSS runs no formulas).
 
+An item's variable label is the wording the client's staff read; where the supplier's staff
+read something else, their wording is in the file's document (``DISPLAY DOCUMENTS.``), one
+entry per item, as in the codebook's ``supplier_label``. SPSS limits a variable label to 256
+bytes, a document line to 80 and the file label to 64: longer texts are cut at a character
+boundary (labels) or wrapped (the document).
+
 pyreadstat writes from a DataFrame, so the whole table is held in memory: about 8 bytes per
 item answer plus ~150 bytes per response (≈ 450 MB for a million 37-item responses);
 per-wave downloads are small.
@@ -28,6 +34,9 @@ _SPSS_RESERVED = {
     "ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH",
 }  # fmt: skip
 _NUMERIC_TYPES = ("answer", "integer", "number", "boolean")
+#: The first line of the file's document (an item's variable label is the client staff's
+#: wording).
+DOCUMENT_HEADING = "What supplier staff read, where it differs from the variable label:"
 
 
 def spss_names(names: Sequence[str]) -> list[str]:
@@ -65,7 +74,8 @@ def write_sav(table: Table, target: str | Path, *, file_label: str = "") -> None
     :func:`dont_know_code` for "don't know", declared user-missing and labelled. Value labels
     come from the codebook; variable labels are the columns' labels (for items, the client
     wording with the supplier's name filled in). Integer columns get an F format with no
-    decimals. Text columns are strings (blank for none).
+    decimals. Text columns are strings (blank for none). The supplier staff's wording of
+    items whose wording differs goes in the file's document.
     """
     # pyreadstat and pandas are imported here, not at the top: only an SPSS download needs
     # them, and they are large imports for a worker to hold.
@@ -82,10 +92,47 @@ def write_sav(table: Table, target: str | Path, *, file_label: str = "") -> None
     pyreadstat.write_sav(
         _frame(table, names, dk_codes),
         str(target),
-        file_label=file_label[:64],
-        column_labels=[(c.label or c.description)[:256] for c in columns],
+        file_label=_fit(file_label, 64),
+        column_labels=[_fit(c.label or c.description, 256) for c in columns],
+        note=_document(names, columns) or None,
         **metadata,
     )
+
+
+def _fit(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` bytes of UTF-8, at a character boundary."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def _document(names: Sequence[str], columns: Sequence[Column]) -> list[str]:
+    """The file's document: the supplier staff's wording of each item whose wording differs
+    from its variable label, in lines of at most 80 bytes."""
+    entries = [(n, c.supplier_label) for n, c in zip(names, columns, strict=True)]
+    entries = [(n, text) for n, text in entries if text]
+    if not entries:
+        return []
+    lines = [DOCUMENT_HEADING]
+    for name, text in entries:
+        lines += _wrapped(f"{name}: {text}", indent="    ")
+    return lines
+
+
+def _wrapped(text: str, *, indent: str = "", limit: int = 80) -> list[str]:
+    """Words of ``text`` in lines of at most ``limit`` bytes of UTF-8 (later lines indented);
+    a word longer than a line is cut."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else (indent if lines else "") + word
+        if len(candidate.encode("utf-8")) <= limit:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = _fit((indent if lines else "") + word, limit)
+    if line:
+        lines.append(line)
+    return lines
 
 
 def _frame(table: Table, names: list[str], dk_codes: dict[int, int]) -> Any:

@@ -27,7 +27,8 @@ from survey_app.services.results import SUPPRESSED
 
 #: The results tables persisted when a wave closes, in the order pages list them.
 RESULT_TABLES: tuple[str, ...] = ("scores", "items", "reliability", "gaps", "trends", "drivers")
-#: Results tables about the whole relationship (all closed waves), whichever wave is chosen.
+#: Results tables about the relationship's closed waves so far: as of the chosen wave (each
+#: wave stores them as they stood when it closed), or as of the latest for every wave.
 RELATIONSHIP_TABLES: tuple[str, ...] = ("trends",)
 #: Every table a download can name. ``codebook`` describes the columns of all the others.
 TABLES: tuple[str, ...] = (*RESULT_TABLES, "responses", "codebook")
@@ -36,7 +37,7 @@ TABLE_TITLES = {
     "items": "Item statistics per wave, side and service area",
     "reliability": "Reliability (Cronbach's alpha) per dimension and wave",
     "gaps": "Perception gaps between client and supplier",
-    "trends": "Trends and change across closed waves",
+    "trends": "Trends and change across the closed waves, as they stood at the wave",
     "drivers": "Drivers of the health index and of commitment",
     "responses": "Raw anonymised responses, one row per response",
     "codebook": "Every column of every table, described",
@@ -73,12 +74,15 @@ def results_table(name: str, scope: Scope) -> Table:
     effect without recomputing. Column descriptions come from the codebook.
 
     A wave table is read and suppressed one wave at a time (suppression works within a wave),
-    so that the rows of all waves are never in memory at once.
+    so that the rows of all waves are never in memory at once. A relationship table
+    (``trends``) is as of the scope's one wave, or as of the latest closed wave for a scope of
+    every wave.
     """
     if name not in RESULT_TABLES:
         raise ServiceError(f"there is no results table {name!r}")
     if name in RELATIONSHIP_TABLES or len(scope.waves) <= 1:
-        waves = None if name in RELATIONSHIP_TABLES else scope.wave_models()
+        every_wave = name in RELATIONSHIP_TABLES and scope.wave_label is None
+        waves = None if every_wave else scope.wave_models()
         names, rows = results_service.output_table(name, scope.relationship, waves)
         described = _results_columns(name, names, rows)
         return Table(name=name, columns=described, rows=rows, title=TABLE_TITLES[name])
@@ -141,7 +145,8 @@ def _results_columns(
     """
     described = {column.name: column for column in codebook.columns(table)}
     return tuple(
-        described.get(name) or Column(name, _infer_type(row[i] for row in rows), UNDESCRIBED)
+        described.get(name)
+        or Column(name, _infer_type(row[i] for row in rows), UNDESCRIBED, label=name)
         for i, name in enumerate(names)
     )
 
@@ -163,17 +168,36 @@ def _infer_type(values: Iterable[Any]) -> str:
 # ---------------------------------------------------------------------------- codebook
 
 CODEBOOK_COLUMNS = (
-    Column("table", "text", "The table (and XLSX sheet) the column belongs to."),
-    Column("column", "text", "The column's name, as in the header row."),
+    Column("table", "text", "The table (and XLSX sheet) the column belongs to.", label="Table"),
+    Column("column", "text", "The column's name, as in the header row.", label="Column"),
     Column(
         "type",
         "text",
         "text, integer, number (decimal), boolean (true/false) or answer (a scale point, "
         f"{DONT_KNOW} for don't know, blank when not answered).",
+        label="Type",
     ),
-    Column("label", "text", "A short label (the SPSS variable label)."),
-    Column("description", "text", "What the column holds."),
-    Column("value_labels", "text", "Codes and their meanings, as code = meaning; ..."),
+    Column(
+        "label",
+        "text",
+        "A short label (the SPSS variable label); for an item of the responses, the wording "
+        "the client's staff read.",
+        label="Label",
+    ),
+    Column(
+        "supplier_label",
+        "text",
+        "For an item of the responses: the wording the supplier's staff read, where it "
+        "differs from label (also in the SPSS file's document); blank otherwise.",
+        label="Supplier staff's wording",
+    ),
+    Column("description", "text", "What the column holds.", label="Description"),
+    Column(
+        "value_labels",
+        "text",
+        "Codes and their meanings, as code = meaning; ...",
+        label="Value labels",
+    ),
 )
 
 
@@ -186,6 +210,7 @@ def codebook_rows(tables: Iterable[Table]) -> Iterator[list[Any]]:
                 column.name,
                 column.type,
                 column.label,
+                column.supplier_label,
                 column.description,
                 "; ".join(f"{code} = {meaning}" for code, meaning in column.value_labels.items()),
             ]

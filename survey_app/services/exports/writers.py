@@ -3,13 +3,16 @@
 =======  ===================================================================================
 csv      UTF-8 with a byte-order mark (Excel opens it as UTF-8), CRLF line ends, a header row;
          yielded in chunks so that a web response streams with flat memory.
-xlsx     openpyxl write-only workbook: a sheet per table and a ``codebook`` sheet. Rows go to
-         temporary files as they are written, so memory stays flat; a table longer than a
-         sheet (1,048,576 rows) continues on ``<name>_2``, ``<name>_3``...
+xlsx     openpyxl write-only workbook: a sheet per table and a ``codebook`` sheet (a download
+         of the codebook itself is that one sheet). Rows go to temporary files as they are
+         written, so memory stays flat; a table longer than a sheet (1,048,576 rows)
+         continues on ``<name>_2``, ``<name>_3``... Numbers are shown rounded by a number
+         format from the codebook (:attr:`Column.decimals`: 2 decimals for a mean, 3 for a
+         p-value, whole numbers for counts), the cell keeping the full value.
 json     one streamed JSON object ``{"table", "relationship", "waves", "columns": [{name,
-         type, description, value_labels}], "rows": [[...], ...]}`` — rows are arrays in
-         column order (``pandas.DataFrame(doc["rows"], columns=[c["name"] for c in
-         doc["columns"]])``).
+         type, label, supplier_label, description, value_labels}], "rows": [[...], ...]}``
+         — rows are arrays in column order (``pandas.DataFrame(doc["rows"],
+         columns=[c["name"] for c in doc["columns"]])``).
 =======  ===================================================================================
 
 (SPSS files are written by :mod:`survey_app.services.exports.spss`.) In every format:
@@ -21,8 +24,8 @@ json     one streamed JSON object ``{"table", "relationship", "waves", "columns"
 * A suppressed results cell is blank, and the row says why in its ``suppressed`` column
   (as the results service writes it). A number that is not finite (NaN, ±inf) is blank too
   (JSON ``null``): no spreadsheet reads it as a number.
-* XLSX numbers carry 16 significant digits (openpyxl's writer; Excel itself keeps 15); CSV and
-  JSON carry Python's shortest exact repr.
+* XLSX numbers carry 16 significant digits (openpyxl's writer; Excel itself keeps 15) and show
+  the codebook's decimals; CSV and JSON carry Python's shortest exact repr.
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ def _json_head(table: Table, scope: Scope | None) -> dict[str, Any]:
                 "name": c.name,
                 "type": c.type,
                 "label": c.label,
+                "supplier_label": c.supplier_label,
                 "description": c.description,
                 "value_labels": {str(k): v for k, v in c.value_labels.items()},
             }
@@ -199,6 +203,16 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
+def _number_formats(columns: Sequence[Column]) -> list[tuple[int, str]]:
+    """(column index, Excel number format) of each column the codebook gives decimals:
+    ``0.00`` for two. Other cells keep Excel's General format (whole numbers show whole)."""
+    return [
+        (i, "0." + "0" * c.decimals if c.decimals else "0")
+        for i, c in enumerate(columns)
+        if c.decimals is not None
+    ]
+
+
 def write_xlsx(tables: Sequence[Table], target: str | Path | IO[bytes]) -> None:
     """A workbook with a sheet per table and a ``codebook`` sheet (openpyxl write-only)."""
     # openpyxl is imported here, not at the top: most processes never write a workbook, and
@@ -230,6 +244,7 @@ def write_xlsx(tables: Sequence[Table], target: str | Path | IO[bytes]) -> None:
         names = table.column_names
         convert = _converter(table.columns)
         texts = [i for i, c in enumerate(table.columns) if c.type == "text"]
+        formats = _number_formats(table.columns)
         sheet = workbook.create_sheet(_sheet_title(table.name, used))
         header(sheet, names)
         rows_left = XLSX_MAX_ROWS - 1
@@ -244,10 +259,16 @@ def write_xlsx(tables: Sequence[Table], target: str | Path | IO[bytes]) -> None:
             for i in texts:
                 if cells[i].__class__ is str:
                     cells[i] = clean(cells[i])
+            for i, number_format in formats:
+                if cells[i].__class__ in (float, int):  # not None, not bool
+                    cells[i] = WriteOnlyCell(sheet, value=cells[i])
+                    cells[i].number_format = number_format
             sheet.append(cells)
             rows_left -= 1
-    codebook = workbook.create_sheet(_sheet_title("codebook", used))
-    header(codebook, [c.name for c in CODEBOOK_COLUMNS])
-    for row in codebook_rows(t for t in tables if t.name != "codebook"):
-        codebook.append([clean(_cell(v)) for v in row])
+    described = [t for t in tables if t.name != "codebook"]
+    if len(described) == len(tables):  # a codebook download is its own codebook sheet
+        codebook = workbook.create_sheet(_sheet_title("codebook", used))
+        header(codebook, [c.name for c in CODEBOOK_COLUMNS])
+        for row in codebook_rows(described):
+            codebook.append([clean(_cell(v)) for v in row])
     workbook.save(target)

@@ -34,10 +34,11 @@ from survey_app.services.results.vocabulary import Columns
 
 @dataclass(slots=True)
 class RelationshipResults:
-    """Computed tables of some closed waves of one relationship, and its trends.
+    """Computed tables of some closed waves of one relationship (each with the trends as of
+    it), and its trends (as of the last of them).
 
     ``history`` holds every closed wave up to the last of ``waves`` as the status step reads
-    them; ``trends`` is None until :func:`add_statuses` has run.
+    them; the trends are None until :func:`add_statuses` has run.
     """
 
     relationship: Relationship
@@ -160,8 +161,9 @@ def add_statuses(results: RelationshipResults) -> None:
     first = len(history.waves) - len(results.tables)
     for i, tables in enumerate(results.tables):
         t = first + i
-        last = t == len(history.waves) - 1
-        snapshot = status_snapshot(history, t, detailed=last)
+        snapshot = status_snapshot(history, t, detailed=True)
         fill_status(tables, snapshot)
-        if last:
-            results.trends = trends_table(results.relationship.name, history, snapshot)
+        # Every wave keeps the trends as they stood when it closed (a download of one wave,
+        # the dashboard as of a wave); the relationship's trends are its latest wave's.
+        tables.tables["trends"] = trends_table(results.relationship.name, history, snapshot, t=t)
+    results.trends = results.tables[-1].tables["trends"] if results.tables else None

@@ -285,9 +285,12 @@ def fill_status(tables: WaveTables, snapshot: StatusSnapshot) -> None:
     gp["comparability_note"] = list(snapshot.gap_notes)
 
 
-def trends_table(relationship_name: str, history: History, snapshot: StatusSnapshot) -> Columns:
-    """The ``trends`` table: every cell and dimension of the latest wave, across closed waves."""
-    t = len(history.waves) - 1
+def trends_table(
+    relationship_name: str, history: History, snapshot: StatusSnapshot, *, t: int | None = None
+) -> Columns:
+    """The ``trends`` table as of wave ``t`` (the latest by default): every cell and dimension
+    of that wave, across the closed waves up to it; ``snapshot`` is its detailed status."""
+    t = len(history.waves) - 1 if t is None else t
     sc = history.waves[t].scores
     gp = history.waves[t].gaps
     gap_at = {(a, d): i for i, (a, d) in enumerate(zip(gp["area"], gp["dimension"], strict=True))}

@@ -48,7 +48,7 @@ def closed_waves(relationship: Relationship) -> list[Wave]:
 
 
 def stored_tables(wave: Wave) -> dict[str, ResultTable]:
-    """The stored tables of one wave, by name (``trends`` only on the latest wave)."""
+    """The stored tables of one wave, by name (``trends``: as of that wave)."""
     rows = db.session.scalars(select(ResultTable).where(ResultTable.wave_id == wave.id))
     return {r.name: r for r in rows}
 
@@ -63,39 +63,28 @@ def _columns(table: ResultTable) -> Columns:
 
 
 def save_results(results: RelationshipResults, *, k: int) -> None:
-    """Store computed tables, replacing any stored for the same waves (and the trends)."""
+    """Store computed tables, replacing any stored for the same waves.
+
+    Each wave's ``trends`` (the trends as of it) are stored under it with the scope
+    ``relationship``; the relationship's trends are those of its latest closed wave.
+    """
     rel = results.relationship
     wave_ids = [w.id for w in results.waves]
     if wave_ids:
         db.session.execute(
             delete(ResultTable).where(
-                ResultTable.wave_id.in_(wave_ids), ResultTable.name.in_(WAVE_TABLES)
+                ResultTable.wave_id.in_(wave_ids), ResultTable.name.in_(TABLES)
             )
         )
     computed_at = _now()
     records = []
     for wave, tables in zip(results.waves, results.tables, strict=True):
-        for name in WAVE_TABLES:
-            records.append(
-                _record(rel.id, wave.id, name, "wave", tables.tables[name], k, computed_at)
-            )
-    if results.trends is not None:
-        db.session.execute(
-            delete(ResultTable).where(
-                ResultTable.relationship_id == rel.id, ResultTable.name.in_(RELATIONSHIP_TABLES)
-            )
-        )
-        records.append(
-            _record(
-                rel.id,
-                results.waves[-1].id,
-                "trends",
-                "relationship",
-                results.trends,
-                k,
-                computed_at,
-            )
-        )
+        for name in TABLES:
+            if name in tables.tables:
+                scope = "relationship" if name in RELATIONSHIP_TABLES else "wave"
+                records.append(
+                    _record(rel.id, wave.id, name, scope, tables.tables[name], k, computed_at)
+                )
     if records:
         db.session.execute(insert(ResultTable), records)
     db.session.flush()
@@ -260,23 +249,14 @@ def stored_rows(name: str, relationship: Relationship, waves: Sequence[Wave] | N
     columns : list of str
     rows : list of dict
         For a wave table, the rows of every wave in ``waves`` (all closed waves in time
-        order by default); for ``trends``, the relationship's latest trends.
+        order by default). For ``trends``: with ``waves``, the trends as of each of them
+        (stored when it closed); without, the relationship's trends (as of its latest
+        closed wave).
     """
     if name not in TABLES:
         raise ServiceError(f"there is no results table {name!r} (known: {', '.join(TABLES)})")
-    if name in RELATIONSHIP_TABLES:
-        table = db.session.scalar(
-            select(ResultTable).where(
-                ResultTable.relationship_id == relationship.id, ResultTable.name == name
-            )
-        )
-        if table is None:
-            if not closed_waves(relationship):
-                return _codebook_columns(name), []
-            raise ServiceError(
-                f"{relationship.name!r} has no stored {name}: run relhealth recompute"
-            )
-        return list(table.columns), table.records()
+    if name in RELATIONSHIP_TABLES and waves is None:
+        return _latest(name, relationship)
     waves = closed_waves(relationship) if waves is None else list(waves)
     if not waves:
         return _codebook_columns(name), []
@@ -303,6 +283,29 @@ def stored_rows(name: str, relationship: Relationship, waves: Sequence[Wave] | N
                 columns.append(c)
         rows.extend(table.records())
     return columns, rows
+
+
+def _latest(name: str, relationship: Relationship) -> tuple[list[str], list[dict[str, Any]]]:
+    """A relationship table as of the latest closed wave that has it stored (the latest
+    closed wave, unless a rebuild is under way)."""
+    stored = set(
+        db.session.scalars(
+            select(ResultTable.wave_id).where(
+                ResultTable.relationship_id == relationship.id, ResultTable.name == name
+            )
+        )
+    )
+    waves = closed_waves(relationship)
+    latest = next((w for w in reversed(waves) if w.id in stored), None)
+    if latest is None:
+        if not waves:
+            return _codebook_columns(name), []
+        raise ServiceError(f"{relationship.name!r} has no stored {name}: run relhealth recompute")
+    table = db.session.scalar(
+        select(ResultTable).where(ResultTable.wave_id == latest.id, ResultTable.name == name)
+    )
+    assert table is not None
+    return list(table.columns), table.records()
 
 
 def _codebook_columns(name: str) -> list[str]:

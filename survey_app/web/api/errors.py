@@ -1,24 +1,20 @@
 """The API's errors: ``{"error": {"code": "...", "message": "..."}}`` with its status, for
 every failure (a bad parameter, a missing or invalid token, a forbidden role, nothing at the
-address, a server error), each rolling back whatever the request had begun."""
+address, a method the read-only API does not take, a server error), each rolling back whatever
+the request had begun. The shape is the service's one JSON error
+(:func:`survey_app.web.errors.json_error`), so an error answered outside the blueprint (a
+method the router refuses, say) looks the same."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from survey_app.extensions import db
+from survey_app.web.errors import allowed_methods, json_error
 from survey_app.web.loading import Missing
 
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    500: "server_error",
-}
 NOT_VALID = "The API token is not valid: it may be mistyped, revoked, or its account deactivated."
 FORBIDDEN = "Your account's role cannot use the API."
 NOTHING_HERE = "There is nothing at this address."
@@ -33,8 +29,7 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
-    response = jsonify({"error": {"code": code, "message": message}})
-    response.status_code = status
+    response = json_error(status, message, code)
     if status == 401:
         challenge = 'Bearer realm="relationship-health"'
         if code == "invalid_token":
@@ -63,7 +58,7 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
         return error_response(404, exc.api_code, exc.description or NOTHING_HERE)
     if status == 404:
         return error_response(404, "not_found", NOTHING_HERE)
-    return error_response(status, CODES.get(status, "error"), exc.description or "Request failed.")
+    return json_error(status, exc.description or "Request failed.", allow=allowed_methods(exc))
 
 
 def server_error(exc: Exception) -> ResponseReturnValue:

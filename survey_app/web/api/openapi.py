@@ -21,7 +21,15 @@ from analysis.status import STATUSES
 from survey_app.models import ROLE_LEVELS, SIDES, WAVE_STATES
 from survey_app.services import codebook
 from survey_app.services.results import SIDE_KEYS
-from survey_app.web.api.parameters import ALERT_KINDS, MAX_PER_PAGE
+from survey_app.web.api.parameters import (
+    ALERT_KINDS,
+    AREA_MAX_LENGTH,
+    AREA_PATTERN,
+    DIMENSION_MAX_LENGTH,
+    DIMENSION_PATTERN,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+)
 
 VERSION = "1.0.0"
 _JSON_TYPES = {"text": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
@@ -48,12 +56,20 @@ A suppressed row keeps its labels; every statistic, `n` included, is `null`, and
 says why. Role-level results (`role_level`) are suppressed across side × service area × role
 level together.
 
-**Pagination.** Lists take `page` (from 1) and `per_page` (1 to 1000, default 100) and answer
-with `items`, `page`, `per_page`, `total`, `pages` and `links` (`self`, `next`, `prev`).
+**Pagination.** Lists take `page` (1 to 1,000,000) and `per_page` (1 to 1000, default 100)
+and answer with `items`, `page`, `per_page`, `total`, `pages` and `links` (`self`, `next`,
+`prev`). A page past the last is empty, and its `prev` is the last page.
 
-**Errors** are JSON, `{"error": {"code": "...", "message": "..."}}`: 400 (`unknown_parameter`,
-`invalid_parameter`), 401 (`missing_token`, `invalid_token`), 403 (`forbidden`), 404
-(`not_found`, `results_not_available`).
+**Filters.** A filter left empty (`side=`) is the same as leaving it out. Service area and
+dimension keys are lower-case words (the patterns below); one that the relationship or wave
+does not have is a 404 that lists the keys it has.
+
+**Times** are RFC 3339, in UTC (`2012-10-01T09:00:00Z`); dates are `YYYY-MM-DD`.
+
+**Errors** are JSON, always `{"error": {"code": "...", "message": "..."}}`: 400
+(`unknown_parameter`, `invalid_parameter`), 401 (`missing_token`, `invalid_token`), 403
+(`forbidden`), 404 (`not_found`, `results_not_available`, `unknown_area`,
+`unknown_dimension`), 405 (`method_not_allowed`, with `Allow`: the API only reads).
 
 Every column of the result rows is described in the codebook (each download's `codebook`
 sheet); statistics are on the 1–K scale unless named `..._points` or `score100` (0–100).
@@ -112,6 +128,16 @@ def _one_of(values: Sequence[Any], **extra: Any) -> dict[str, Any]:
     return {"type": "string", "enum": list(values), **extra}
 
 
+def _filter(values: Sequence[Any]) -> dict[str, Any]:
+    """A query filter: one of ``values``, or empty (the same as not filtering)."""
+    return _one_of([*values, ""])
+
+
+def _key(pattern: str, max_length: int) -> dict[str, Any]:
+    """A query filter naming a key: a string of ``pattern`` (empty: not filtering)."""
+    return {"type": "string", "pattern": pattern, "maxLength": max_length}
+
+
 def _or_null(kind: str, **extra: Any) -> dict[str, Any]:
     """A ``kind`` or null."""
     return {"type": [kind, "null"], **extra}
@@ -134,7 +160,7 @@ def _page_schema(item: str, extra: dict[str, Any] | None = None) -> dict[str, An
     return _closed(
         {
             "items": _list_of(_ref("schemas", item)),
-            "page": {"type": "integer", "minimum": 1},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "total": {"type": "integer", "minimum": 0},
             "pages": {"type": "integer", "minimum": 1},
@@ -178,25 +204,27 @@ def _parameters() -> dict[str, dict[str, Any]]:
         "side": _param(
             "side",
             "Whose answers: client staff, supplier staff, or all (both sides).",
-            _one_of(SIDE_KEYS),
+            _filter(SIDE_KEYS),
         ),
         "area": _param(
             "area",
-            "A service area key of the relationship; `_none` = area not stated, `_all` = every "
-            "area (the margin).",
-            STRING,
+            "A service area key of the relationship (see its `service_areas`); `_none` = area "
+            "not stated, `_all` = every area (the margin). A key it does not have: 404 "
+            "`unknown_area`.",
+            _key(AREA_PATTERN, AREA_MAX_LENGTH),
         ),
         "dimension": _param(
             "dimension",
-            "A dimension key of the wave's instrument, or `index` for the health index.",
-            STRING,
+            "A dimension key of the wave's instrument, or `index` for the health index. A key "
+            "it does not have: 404 `unknown_dimension`.",
+            _key(DIMENSION_PATTERN, DIMENSION_MAX_LENGTH),
         ),
         "role_level": _param(
             "role_level",
             "Only respondents of this role level (results of that level alone, suppressed with "
             "the other levels and the all-levels results; status and change are not computed "
             "per role level and are null).",
-            _one_of(ROLE_LEVELS),
+            _filter(ROLE_LEVELS),
         ),
     }
 
@@ -270,7 +298,7 @@ def _relationship_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
             _answer("WavePage", "A page of waves."),
             [
                 p["relationship_id"],
-                _param("state", "Only waves in this state.", _one_of(WAVE_STATES)),
+                _param("state", "Only waves in this state.", _filter(WAVE_STATES)),
             ],
         ),
     }
@@ -302,7 +330,7 @@ def _wave_result_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 _param(
                     "material",
                     "Only material gaps (`true`) or only the others (`false`).",
-                    _one_of(["true", "false"]),
+                    _filter(["true", "false"]),
                 ),
             ],
         ),
@@ -320,7 +348,7 @@ def _history_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "evidence. Suppressed by the latest wave's cell.",
             "results",
             _answer("TrendPage", "A page of trend rows."),
-            [*cell, _param("status", "Only rows with this status.", _one_of(STATUSES))],
+            [*cell, _param("status", "Only rows with this status.", _filter(STATUSES))],
         ),
         "/relationships/{relationship_id}/alerts": _get(
             "listAlerts",
@@ -331,7 +359,7 @@ def _history_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "concerns both sides (`side` null) and is listed whatever `side` is asked for.",
             "results",
             _answer("AlertPage", "A page of alerts."),
-            [*cell, _param("kind", "Only alerts of this kind.", _one_of(ALERT_KINDS))],
+            [*cell, _param("kind", "Only alerts of this kind.", _filter(ALERT_KINDS))],
         ),
     }
 
@@ -346,7 +374,11 @@ def _error_responses() -> dict[str, Any]:
             ("BadRequest", "A query parameter is unknown or has a value not allowed."),
             ("Unauthorized", "No token, or a token that is not valid (or revoked)."),
             ("Forbidden", "The account's role cannot use this."),
-            ("NotFound", "No such relationship or wave, or it has no results yet."),
+            (
+                "NotFound",
+                "No such relationship or wave, no results yet, or a service area or dimension "
+                "key the relationship or wave does not have.",
+            ),
         )
     }
 
@@ -372,8 +404,8 @@ def _wave_schema() -> dict[str, Any]:
             "label": STRING,
             "state": _one_of(WAVE_STATES),
             "instrument": _closed({"key": STRING, "version": INTEGER}),
-            "opened_at": _or_null("string", format="date-time"),
-            "closed_at": _or_null("string", format="date-time"),
+            "opened_at": _or_null("string", format="date-time", description="UTC, RFC 3339."),
+            "closed_at": _or_null("string", format="date-time", description="UTC, RFC 3339."),
             "closes_on": _or_null("string", format="date"),
             "has_results": {"type": "boolean"},
             "links": _closed(
@@ -406,7 +438,20 @@ def _alert_schema() -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     return {
-        "Error": _closed({"error": _closed({"code": STRING, "message": STRING})}),
+        "Error": _closed(
+            {
+                "error": _closed(
+                    {
+                        "code": {
+                            "type": "string",
+                            "description": "What went wrong, for a program (see the list above).",
+                        },
+                        "message": {"type": "string", "description": "The same, in words."},
+                    }
+                )
+            },
+            description="Every error of the API (and of the service) has this one shape.",
+        ),
         "PageLinks": _closed(
             {"self": _or_null("string"), "next": _or_null("string"), "prev": _or_null("string")}
         ),
@@ -435,7 +480,11 @@ def _components() -> dict[str, Any]:
             }
         },
         "parameters": {
-            "page": _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
+            "page": _param(
+                "page",
+                "Page number, from 1; a page past the last is empty.",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            ),
             "per_page": _param(
                 "per_page",
                 "Items per page (default 100).",

@@ -2,13 +2,16 @@
 
 Every list is paginated (``page``, ``per_page``); every table is suppressed exactly as on the
 dashboard (the rows come from :mod:`survey_app.services.dashboard`). Errors are JSON:
-``{"error": {"code": "...", "message": "..."}}`` with status 400, 401, 403 or 404. The
-OpenAPI 3.1 description is ``/api/v1/openapi.json``, public: it describes the API, not data.
+``{"error": {"code": "...", "message": "..."}}`` with status 400, 401, 403, 404 or 405. Times
+are RFC 3339 in UTC (``2012-10-01T09:00:00Z``). The OpenAPI 3.1 description is
+``/api/v1/openapi.json``, public: it describes the API, not data; the API answers exactly as
+it says (``tests/test_api_conformance.py`` checks with schemathesis).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
@@ -25,7 +28,14 @@ from survey_app.web.access import access_for, public, requires
 from survey_app.web.api.auth import bearer_token, token_user
 from survey_app.web.api.errors import FORBIDDEN, NOT_VALID, NOTHING_HERE, ApiError, handle_errors
 from survey_app.web.api.openapi import document
-from survey_app.web.api.parameters import ALERT_KINDS, boolean, check_args, choice, page_of
+from survey_app.web.api.parameters import (
+    ALERT_KINDS,
+    boolean,
+    check_args,
+    choice,
+    key,
+    page_of,
+)
 from survey_app.web.loading import relationship_or_404, wave_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -62,22 +72,38 @@ def no_store(response):  # type: ignore[no-untyped-def]
     return response
 
 
-def _areas(relationship: Relationship) -> list[str]:
-    return [a.key for a in relationship.service_areas] + [AREA_NONE, AREA_ALL]
+def _area(relationship: Relationship) -> str | None:
+    """The ``area`` asked for: a service area key of the relationship, or ``_none`` / ``_all``."""
+    return key("area", [a.key for a in relationship.service_areas] + [AREA_NONE, AREA_ALL])
+
+
+def _dimension(known: list[str]) -> str | None:
+    """The ``dimension`` asked for, one of ``known``."""
+    return key("dimension", known)
 
 
 def _relationship_rows_query(
-    relationship_id: int, extra: str
-) -> tuple[Relationship, str | None, str | None]:
+    relationship_id: int, extra: str, choices: Sequence[str]
+) -> tuple[Relationship, str | None, str | None, str | None]:
     """The relationship of a query of its rows (which may name a side, an area, a dimension
-    and ``extra``), and the side and area asked for."""
+    and ``extra``, one of ``choices``), and the side, ``extra`` and area asked for."""
     check_args(("side", "area", "dimension", extra))
     relationship = relationship_or_404(relationship_id)
-    return relationship, choice("side", SIDE_KEYS), choice("area", _areas(relationship))
+    side, chosen = choice("side", SIDE_KEYS), choice(extra, choices)
+    return relationship, side, chosen, _area(relationship)
 
 
 def _dimensions(wave: Wave) -> list[str]:
-    return [key for key, _ in dashboard.dimension_order(dashboard.instrument_of(wave))]
+    return [d for d, _ in dashboard.dimension_order(dashboard.instrument_of(wave))]
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    """An RFC 3339 time in UTC, ``2012-10-01T09:00:00Z`` (stored times are UTC, naive)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds") + "Z"
 
 
 def _results(build: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -119,9 +145,9 @@ def wave_scores(wave_id: int) -> ResponseReturnValue:
     check_args(("side", "area", "dimension", "role_level"))
     wave = wave_or_404(wave_id, closed=True)
     side = choice("side", SIDE_KEYS)
-    area = choice("area", _areas(wave.relationship))
-    dimension = choice("dimension", _dimensions(wave))
     role = choice("role_level", tuple(ROLE_LEVELS))
+    area = _area(wave.relationship)
+    dimension = _dimension(_dimensions(wave))
     rows = _results(lambda: dashboard.wave_rows("scores", wave, role))
     items = dashboard.filter_rows(rows, side=side, area=area, dimension=dimension)
     return jsonify(page_of(items, _context(wave, role)))
@@ -131,10 +157,10 @@ def wave_scores(wave_id: int) -> ResponseReturnValue:
 def wave_gaps(wave_id: int) -> ResponseReturnValue:
     check_args(("area", "dimension", "role_level", "material"))
     wave = wave_or_404(wave_id, closed=True)
-    area = choice("area", _areas(wave.relationship))
-    dimension = choice("dimension", _dimensions(wave))
     role = choice("role_level", tuple(ROLE_LEVELS))
     material = boolean("material")
+    area = _area(wave.relationship)
+    dimension = _dimension(_dimensions(wave))
     rows = _results(lambda: dashboard.wave_rows("gaps", wave, role))
     items = dashboard.filter_rows(rows, area=area, dimension=dimension)
     if material is not None:
@@ -144,10 +170,9 @@ def wave_gaps(wave_id: int) -> ResponseReturnValue:
 
 @bp.get("/relationships/<int:relationship_id>/trends")
 def relationship_trends(relationship_id: int) -> ResponseReturnValue:
-    rel, side, area = _relationship_rows_query(relationship_id, "status")
-    status = choice("status", STATUSES)
+    rel, side, status, area = _relationship_rows_query(relationship_id, "status", STATUSES)
     rows = _results(lambda: dashboard.trend_rows(rel))
-    dimension = choice("dimension", sorted({r["dimension"] for r in rows}) or [INDEX])
+    dimension = _dimension(sorted({r["dimension"] for r in rows}) or [INDEX])
     items = dashboard.filter_rows(rows, side=side, area=area, dimension=dimension)
     if status:
         items = [r for r in items if r.get("status") == status]
@@ -156,10 +181,9 @@ def relationship_trends(relationship_id: int) -> ResponseReturnValue:
 
 @bp.get("/relationships/<int:relationship_id>/alerts")
 def relationship_alerts(relationship_id: int) -> ResponseReturnValue:
-    rel, side, area = _relationship_rows_query(relationship_id, "kind")
-    kind = choice("kind", ALERT_KINDS)
+    rel, side, kind, area = _relationship_rows_query(relationship_id, "kind", ALERT_KINDS)
     latest = dashboard.latest_closed_wave(rel)
-    dimension = choice("dimension", _dimensions(latest) if latest else [INDEX])
+    dimension = _dimension(_dimensions(latest) if latest else [INDEX])
     status = "watch" if kind == "watch" else "deteriorating"
     found = _results(
         lambda: dashboard.relationship_alerts(
@@ -220,8 +244,8 @@ def _wave_json(wave: Wave, has_results: bool) -> dict[str, Any]:
         "label": wave.label,
         "state": wave.state,
         "instrument": {"key": version.key, "version": version.version},
-        "opened_at": wave.opened_at.isoformat() if wave.opened_at else None,
-        "closed_at": wave.closed_at.isoformat() if wave.closed_at else None,
+        "opened_at": _timestamp(wave.opened_at),
+        "closed_at": _timestamp(wave.closed_at),
         "closes_on": wave.closes_on.isoformat() if wave.closes_on else None,
         "has_results": has_results,
         "links": links,

@@ -87,7 +87,9 @@ def download(relationship_id: int, table: str, fmt: str) -> Response:
         abort(404, description=str(exc))
     exports.record_download(prepared, actor=current_user._get_current_object())
     db.session.commit()  # the audit entry is kept even if the client stops reading
-    response = Response(stream_with_context(prepared.chunks), mimetype=prepared.media_type)
+    # content_type, not mimetype: the media type already says its charset (CSV), and Flask
+    # would add a second one to a text/* mimetype.
+    response = Response(stream_with_context(prepared.chunks), content_type=prepared.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,0 +1,48 @@
+"""The downloads pages fit a phone: at 320 and 375 CSS px (and at 1280) nothing is wider
+than the window, so no link to a file is off screen, and every file link can be reached with
+the keyboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.page_types import Site, downloads_of_a_closed_wave, signed_in
+
+pytestmark = pytest.mark.browser
+
+#: Elements whose right edge is past the window's (visually hidden text, 1 px, is not).
+OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+    .filter(e => { const r = e.getBoundingClientRect();
+                   return r.width > 1 && r.right > window.innerWidth + 0.5; })
+    .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} right=${
+               Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+def reach(page, site: Site, query: str = ""):  # type: ignore[no-untyped-def]
+    signed_in("reviewer")(page, site)
+    return downloads_of_a_closed_wave(query)(page, site)
+
+
+@pytest.mark.parametrize("width", [320, 375, 1280])
+@pytest.mark.parametrize("query", ["", "?wave=2024-Q1", "?wave=no-such-wave"])
+def test_the_downloads_page_fits_the_window(page, factory, client, width, query):  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": width, "height": 800})
+    response = reach(page, Site(factory, client), query)
+    assert response.status == (400 if "no-such" in query else 200)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate(OVERFLOWING) == []
+    links = page.locator("main a[download]")
+    assert links.count() >= 20  # each table in each of its formats
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+def test_the_downloads_index_fits_a_phone(page, factory, client):  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 320, "height": 800})
+    site = Site(factory, client)
+    site.other_wave("closed")
+    signed_in("reviewer", "/downloads/")(page, site)
+    assert page.locator("h1").inner_text() == "Downloads"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert page.evaluate(OVERFLOWING) == []
