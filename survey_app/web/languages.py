@@ -16,7 +16,7 @@ So every page offers the other language, and the choice is kept:
 Texts are marked with ``_()``/``gettext`` (``lazy_gettext`` where a text is made at import
 time) and translated in ``survey_app/translations/<language>/LC_MESSAGES/messages.po``
 (Flask-Babel, Babel's catalogues; ``make setup`` compiles them). ``babel.cfg`` says where
-``pybabel extract`` looks; tests/test_translations.py fails on a marked text that has no Welsh.
+``pybabel extract`` looks; tests/test_languages.py fails on a marked text that has no Welsh.
 """
 
 from __future__ import annotations
