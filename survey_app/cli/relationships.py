@@ -14,7 +14,7 @@ from survey_app.services.relationships import (
     create_relationship,
     get_relationship,
 )
-from survey_app.services.waves import close_wave, create_wave, open_wave, waves_of
+from survey_app.services.waves import close_wave, create_wave, open_wave, waves_in_time_order
 
 relationship_cli = AppGroup("relationship", help="Create and list relationships.")
 wave_cli = AppGroup("wave", help="Create, open, close and list survey waves.")
@@ -103,7 +103,7 @@ def wave_list(relationship: str) -> None:
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
     assert rel is not None
-    for wave in reversed(waves_of(rel)):
+    for wave in waves_in_time_order(rel):
         click.echo(
             f"{wave.label}\t{wave.state}\t{wave.instrument_version.key} v{wave.instrument_version.version}"
         )

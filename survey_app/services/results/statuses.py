@@ -22,6 +22,7 @@ from survey_app.services.results.vocabulary import (
     AREA_ALL,
     AREA_NONE,
     CHART_BASELINE_WAVES,
+    EWMA_LAMBDA,
     SIDE_WORDS,
     TIE_DECIMALS,
     Columns,
@@ -84,7 +85,7 @@ def _charts(
 
 def _chart_set(y: np.ndarray):
     return (
-        trends.ewma(y, lam=0.3, n_baseline=CHART_BASELINE_WAVES),
+        trends.ewma(y, lam=EWMA_LAMBDA, n_baseline=CHART_BASELINE_WAVES),
         trends.cusum_lower(y, n_baseline=CHART_BASELINE_WAVES),
         trends.cusum_upper(y, n_baseline=CHART_BASELINE_WAVES),
     )
