@@ -22,10 +22,10 @@ from survey_app.models import (
     Response,
     Wave,
 )
-from tests.conftest import radio_names
-from tests.test_admin import (
+from tests.factories import (
     assert_form_error,
     count,
+    radio_names,
     sign_in,
     snapshot,
     submit,
@@ -196,7 +196,7 @@ def test_the_submit_button_needs_the_csrf_token(admin):
 
 
 def test_the_real_start_page_still_leads_into_the_survey(app, factory):
-    from tests.conftest import Respondent
+    from tests.factories import Respondent
 
     wave = factory.wave()
     respondent = Respondent(app.test_client(), factory.tokens(wave)[0])
