@@ -210,6 +210,12 @@ def auth(app):
 
 
 @pytest.fixture
+def admin(auth):
+    """A test client signed in as an administrator (``auth("admin")``)."""
+    return auth("admin")
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

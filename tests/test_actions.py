@@ -397,8 +397,8 @@ def test_an_action_on_a_widening_gap_names_the_gap_as_its_group(
 
 
 @pytest.fixture
-def manager(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "manager")
+def manager(auth):  # type: ignore[no-untyped-def]
+    return auth("manager")
 
 
 def test_the_action_pages_render_for_managers_and_admins_not_reviewers(

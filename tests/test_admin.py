@@ -52,11 +52,6 @@ from tests.factories import (
 
 
 @pytest.fixture
-def admin(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "admin")
-
-
-@pytest.fixture
 def rel(factory) -> Rel:  # type: ignore[no-untyped-def]
     return snapshot(factory.relationship())
 

@@ -51,11 +51,6 @@ def mailbox(app):  # type: ignore[no-untyped-def]
         yield box
 
 
-@pytest.fixture
-def admin(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "admin")
-
-
 def open_wave_with_staff(admin, factory, people=STAFF) -> int:  # type: ignore[no-untyped-def]
     relationship = factory.relationship()
     wave_id = factory.wave(relationship, "2024-Q1", state="open").id

@@ -26,7 +26,6 @@ from tests.factories import (
     assert_form_error,
     count,
     radio_names,
-    sign_in,
     snapshot,
     submit,
     summary_links,
@@ -35,11 +34,6 @@ from tests.factories import (
 
 BASE = "/admin/instruments/partnership-health/v1"
 STORED = (Draft, Response, Answer, Comment, Invitation, InvitationAddress, Wave, AuditEvent)
-
-
-@pytest.fixture
-def admin(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "admin")
 
 
 @pytest.fixture
