@@ -7,7 +7,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from survey_app.cli.common import find_wave, one_transaction
+from survey_app.cli.common import find_wave, one_transaction, wave_arguments
 from survey_app.services import ServiceError
 from survey_app.services.relationships import (
     all_relationships,
@@ -46,8 +46,7 @@ def relationship_list() -> None:
 
 
 @wave_cli.command("create")
-@click.argument("relationship")
-@click.argument("label")
+@wave_arguments
 @click.option("--instrument", "instrument_key", default="partnership-health", show_default=True)
 @click.option(
     "--version", "instrument_version", type=click.IntRange(min=1), default=1, show_default=True
@@ -75,8 +74,7 @@ def wave_create(
 
 
 @wave_cli.command("open")
-@click.argument("relationship")
-@click.argument("label")
+@wave_arguments
 @one_transaction
 def wave_open(relationship: str, label: str) -> None:
     """Open a draft wave for responses."""
@@ -85,8 +83,7 @@ def wave_open(relationship: str, label: str) -> None:
 
 
 @wave_cli.command("close")
-@click.argument("relationship")
-@click.argument("label")
+@wave_arguments
 @one_transaction
 def wave_close(relationship: str, label: str) -> None:
     """Close an open wave: no more responses; unfinished drafts are deleted."""
