@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from survey_app.services.results.vocabulary import (
     AREA_ALL,
     AREA_NONE,
     CHART_BASELINE_WAVES,
+    EWMA_LAMBDA,
     SIDE_WORDS,
     TIE_DECIMALS,
     Columns,
@@ -44,47 +45,18 @@ def _charts(
     if full is None:
         full = _chart_set(y_full[start:])
         history._chart_cache[cache_key] = full
-    m = t + 1 - start
-    ewma, low, high = full
-    return (
-        trends.EWMAResult(
-            ewma.z[:m],
-            ewma.center,
-            ewma.sigma,
-            ewma.lower[:m],
-            ewma.upper[:m],
-            ewma.signal_low[:m],
-            ewma.signal_high[:m],
-            ewma.lam,
-            ewma.L,
-            ewma.reason,
-        ),  # fmt: skip
-        trends.CUSUMResult(
-            low.c[:m],
-            low.h,
-            low.k,
-            low.center,
-            low.sigma,
-            low.signal[:m],
-            low.direction,
-            low.reason,
-        ),  # fmt: skip
-        trends.CUSUMResult(
-            high.c[:m],
-            high.h,
-            high.k,
-            high.center,
-            high.sigma,
-            high.signal[:m],
-            high.direction,
-            high.reason,
-        ),  # fmt: skip
-    )
+    return tuple(_first_waves(chart, t + 1 - start) for chart in full)
+
+
+def _first_waves(chart: Any, m: int) -> Any:
+    """``chart`` (an EWMA or CUSUM result) with each per-wave array cut to the first ``m``."""
+    arrays = {f.name: getattr(chart, f.name) for f in fields(chart)}
+    return replace(chart, **{k: v[:m] for k, v in arrays.items() if isinstance(v, np.ndarray)})
 
 
 def _chart_set(y: np.ndarray):
     return (
-        trends.ewma(y, lam=0.3, n_baseline=CHART_BASELINE_WAVES),
+        trends.ewma(y, lam=EWMA_LAMBDA, n_baseline=CHART_BASELINE_WAVES),
         trends.cusum_lower(y, n_baseline=CHART_BASELINE_WAVES),
         trends.cusum_upper(y, n_baseline=CHART_BASELINE_WAVES),
     )
