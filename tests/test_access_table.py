@@ -75,6 +75,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "dashboard.index": {"GET": MANAGER_PAGE},
     "dashboard.relationship": {"GET": (302, 404, 404, 403)},
     "dashboard.dimension": {"GET": (302, 404, 404, 403)},
+    "dashboard.how_we_know": {"GET": MANAGER_PAGE},
     "dashboard.chart": {"GET": (302, 404, 404, 403)},
     "dashboard.board_pack": {"GET": (302, 404, 404, 403)},
     # read-only JSON API: every role, by token or session; 401 (JSON) without either;

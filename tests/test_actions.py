@@ -32,6 +32,18 @@ DIMENSION = "trust"
 # ------------------------------------------------------------------------------- helpers
 
 
+def steady_then_drop(relationship: Relationship, rng: np.random.Generator) -> None:
+    """Four steady waves (2023-Q2 to 2024-Q1: the baseline the statuses judge by), then the
+    client side's scores drop two points in 2024-Q2."""
+    for label in ("2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1"):
+        closed_wave(
+            relationship, label, [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng
+        )
+    closed_wave(
+        relationship, "2024-Q2", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng
+    )
+
+
 def core_and_contact(
     client_core: tuple[float, int],
     supplier_core: tuple[float, int],
@@ -354,12 +366,7 @@ def test_many_actions_load_each_wave_once_in_bulk(
 
 
 def test_a_significant_drop_is_an_alert_a_manager_can_act_on(app, relationship, rng):
-    closed_wave(
-        relationship, "2024-Q1", [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng
-    )
-    closed_wave(
-        relationship, "2024-Q2", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng
-    )
+    steady_then_drop(relationship, rng)
     alerts = actions.current_alerts(relationship)
     trust = [
         a for a in alerts if a.dimension == DIMENSION and a.side == "client" and a.area == "_all"
@@ -492,12 +499,7 @@ def test_a_manager_records_and_updates_an_action_through_the_pages(manager, rela
 
 
 def test_an_action_on_an_alert_takes_the_alerts_dimension_and_group(manager, relationship, rng):
-    closed_wave(
-        relationship, "2024-Q1", [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng
-    )
-    closed_wave(
-        relationship, "2024-Q2", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng
-    )
+    steady_then_drop(relationship, rng)
     alert = next(
         a
         for a in actions.current_alerts(relationship)

@@ -152,7 +152,7 @@ def test_each_endpoint_answers_as_the_document_says(api):
         api(f"/api/v1/relationships/{rel_id}/alerts"), "/relationships/{relationship_id}/alerts"
     )
     conforms(
-        api(f"/api/v1/relationships/{rel_id}/alerts?kind=watch"),
+        api(f"/api/v1/relationships/{rel_id}/alerts?kind=gap_widening"),
         "/relationships/{relationship_id}/alerts",
     )
 
@@ -173,9 +173,10 @@ def test_results_match_the_dashboard_and_the_stored_tables(api):
     innovation = next(a for a in alerts if a["dimension"] == "innovation")
     assert innovation["kind"] == "deteriorating"
     assert innovation["summary"].startswith(
-        "Innovation, both sides, all service areas: deteriorating"
+        "Innovation, both sides, all service areas: getting worse — down "
     )
-    assert any("Mann–Kendall" in line for line in innovation["evidence"])
+    assert any("surveys since" in line for line in innovation["evidence"])
+    assert any("Mann–Kendall" in line for line in innovation["how_we_know"])
     assert [a.summary for a in dashboard.relationship_alerts(rel, side="all", area="_all")] == [
         a["summary"] for a in alerts
     ]
@@ -521,3 +522,79 @@ def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api
         f"/api/v1/waves/{demo_site.small_wave_id}/gaps?area=tiny-area&per_page=1000"
     ).get_json()["items"]
     assert gaps and all(g["mean_client"] is None and g["suppressed"] for g in gaps)
+
+
+def test_one_status_everywhere_for_every_row_of_the_demo(site, api):  # noqa: F811
+    """DESIGN §4.12: one status per group × dimension × wave, computed once and read by every
+    output. For every published scores row of every wave of the demo, the API, the scores
+    download, the trends as of that wave and the wave's alerts say the same; the board pack's
+    alerts and the dashboard's dimensions table say what the latest wave's rows say."""
+    from markupsafe import escape
+
+    from survey_app.services import alerts, results
+    from survey_app.services.exports.downloads import build_tables
+    from survey_app.services.exports.scope import export_scope
+    from survey_app.services.reports.pack import board_pack
+
+    rel = get_relationship(NAME)
+    waves = results.closed_waves(rel)
+    stored = {
+        (r["wave"], r["side"], r["area"], r["dimension"]): r["status"]
+        for r in results.published_rows("scores", rel, waves)
+        if r["suppressed"] is None
+    }
+    assert len(stored) > 1000 and {"deteriorating", "watch", "stable"} <= set(stored.values())
+    (table,) = build_tables("scores", export_scope(rel))
+    names = table.column_names
+    at = {c: names.index(c) for c in ("wave", "side", "area", "dimension", "status")}
+    download = {
+        tuple(row[at[c]] for c in ("wave", "side", "area", "dimension")): row[at["status"]]
+        for row in table.rows
+    }
+    trends = {
+        (r["latest_wave"], r["side"], r["area"], r["dimension"]): r["status"]
+        for r in results.published_rows("trends", rel, waves)
+        if r["suppressed"] is None
+    }
+    flagged = {
+        wave.label: {
+            (wave.label, a.side, a.area, a.dimension)
+            for a in alerts.wave_alerts(wave)
+            if a.kind == "deteriorating"
+        }
+        for wave in waves
+    }
+    pack = board_pack(rel, waves[-1])
+    assert {
+        (waves[-1].label, a.side, a.area, a.dimension)
+        for a in pack.alerts
+        if a.kind == "deteriorating"
+    } == flagged[waves[-1].label]
+    rel_id, labels = rel.id, [(w.id, w.label) for w in waves]
+    titles = {
+        r["dimension"]: r["dimension_title"]
+        for r in results.published_rows("scores", rel, waves[-1:])
+    }
+    for wave_id, label in labels:
+        body = api(f"/api/v1/waves/{wave_id}/scores?per_page=1000").get_json()
+        from_api = {
+            (label, r["side"], r["area"], r["dimension"]): r["status"] for r in body["items"]
+        }
+        assert flagged[label] == {
+            k for k, s in stored.items() if k[0] == label and s == "deteriorating"
+        }
+        for key, status in stored.items():
+            if key[0] == label:
+                assert from_api[key] == download[key] == trends.get(key, status) == status, key
+    # the trends hide what their own suppression must; every other row agrees above
+    assert len(stored.keys() & trends.keys()) > 0.9 * len(stored)
+    html = site.client("manager").get(f"/dashboard/{rel_id}/").get_data(as_text=True)
+    table_html = html[html.index('id="dimensions"') :]
+    latest = labels[-1][1]
+    for key, title in titles.items():
+        if key == "index":
+            continue
+        row = table_html[table_html.index(f">{escape(title)}</a>") :]
+        row = row[: row.index("</tr>")]
+        status = stored[(latest, "all", "_all", key)]
+        assert re.findall(r'govuk-tag[^"]*">([^<]+)</strong>', row)[-1] == status.capitalize(), key

@@ -140,14 +140,32 @@ def test_the_seed_story_innovation_and_shared_purpose_deteriorating_with_evidenc
     alerts = html[html.index('id="alerts"') : html.index('id="dimensions"')]
     for title in ("Innovation", "Shared purpose"):
         summary = re.search(
-            rf"<strong>{title}, both sides, all service areas: deteriorating — down (\d+) points "
-            r"since 2009-Q2; Mann–Kendall p (?:&lt;|=) [\d.]+ over 14 waves",
+            rf"<strong>{title}, both sides, all service areas: getting worse — down (\d+) points "
+            r"on its 2009-Q2–2010-Q1 level, now \d+ out of 100 in 2012-Q3</strong>",
             alerts,
         )
         assert summary, title
         assert int(summary.group(1)) >= 10
-    assert "EWMA" in alerts and "control limit" in alerts
+    assert "Over 14 surveys since 2009-Q2: down" in alerts
+    assert "How we know" in alerts and "EWMA" in alerts and "control limits" in alerts
     assert "perception gap widening" in alerts.lower()
+
+
+def test_what_needs_attention_tops_the_dashboard_with_a_link_to_each_alert(demo_site, manager):
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
+    top = html[html.index('id="attention"') : html.index('id="index"')]
+    rel = get_relationship(NAME)
+    found = alerts.relationship_alerts(rel)
+    named = alerts.needs_attention(found)
+    assert 2 <= len(named) <= 6 < len(found)
+    items = re.findall(r'<li><a class="govuk-link" href="#(alert-[^"]+)">([^<]+)</a>', top)
+    assert [text for _, text in items] == [a.summary for a in named]
+    assert {a.dimension for a in named[:2]} == {"innovation", "shared_purpose"}
+    for anchor, _ in items:
+        assert f'id="{anchor}"' in html  # each links to its alert, with its evidence
+    assert "/dashboard/how-we-know" in top
+    how = page(manager, "/dashboard/how-we-know")
+    assert "How often it is wrong" in how and "at most 5%" in how
 
 
 def test_headline_index_per_side_with_band_and_status(demo_site, manager):
@@ -318,15 +336,16 @@ def test_an_agreed_action_is_marked_on_its_dimension_chart(demo_site, manager):
 
 def test_the_latest_waves_alerts_are_what_the_stored_trends_say(demo_site):
     """Alerts are read from a wave's stored scores and gaps; for the latest wave they are
-    exactly the trends table's: every shown group deteriorating or to watch, with its summary
-    and evidence, and every widening perception gap (checked here against the trends rows)."""
+    exactly the trends table's: every shown group deteriorating, with its summary and evidence,
+    and every widening perception gap (checked here against the trends rows). A group to
+    watch is never an alert."""
     rel = get_relationship(NAME)
     _, trends = stored_rows("trends", rel)
     shown = [r for r in results.suppress_rows("trends", trends, 5) if r["suppressed"] is None]
     expected = {
         (r["status"], r["side"], r["area"], r["dimension"], r["status_summary"])
         for r in shown
-        if r["status"] in ("deteriorating", "watch")
+        if r["status"] == "deteriorating"
     }
     expected |= {
         ("gap_widening", None, r["area"], r["dimension"], r["gap_alert_summary"])
@@ -334,7 +353,8 @@ def test_the_latest_waves_alerts_are_what_the_stored_trends_say(demo_site):
         if r["side"] == "all" and r["gap_alert"]
     }
     found = alerts.relationship_alerts(rel, status=None)
-    assert {a.kind for a in found} == {"deteriorating", "gap_widening", "watch"}
+    assert {a.kind for a in found} == {"deteriorating", "gap_widening"}
+    assert any(r["status"] == "watch" for r in shown)
     assert {(a.kind, a.side, a.area, a.dimension, a.summary) for a in found} == expected
     assert len(found) == len(expected)
     assert {a.wave_label for a in found} == {dashboard.latest_closed_wave(rel).label}
@@ -345,9 +365,10 @@ def test_the_latest_waves_alerts_are_what_the_stored_trends_say(demo_site):
     for a in found:
         if a.kind != "gap_widening":
             assert len(a.evidence) == len(evidence[a.side, a.area, a.dimension])
-    # the deteriorating ones (and the gaps) are the page's and the API's default
-    default = alerts.relationship_alerts(rel)
-    assert default == [a for a in found if a.kind != "watch"]
+    # they are the page's and the API's default, heaviest first within each kind
+    assert alerts.relationship_alerts(rel) == found
+    worse = [a.weight for a in found if a.kind == "deteriorating"]
+    assert worse == sorted(worse, reverse=True) and worse[-1] > 0
 
 
 # ------------------------------------------------------------------------------ confidentiality

@@ -328,6 +328,9 @@ def _scores_table(
         "status": [None] * int(keep.sum()),
         "status_summary": [None] * int(keep.sum()),
         "status_evidence": [None] * int(keep.sum()),
+        "status_how": [None] * int(keep.sum()),
+        "status_p": [None] * int(keep.sum()),
+        "status_points": [None] * int(keep.sum()),
         "comparability_note": [None] * int(keep.sum()),
         "reason": flat(np.where(agg.reason == "", None, agg.reason)),
     }
@@ -532,6 +535,7 @@ def _gaps_table(
         "gap_alert": [None] * count,
         "gap_alert_summary": [None] * count,
         "gap_alert_evidence": [None] * count,
+        "gap_alert_how": [None] * count,
         "comparability_note": [None] * count,
         "reason": flat(np.where(res.reason == "", None, res.reason)),
     }
