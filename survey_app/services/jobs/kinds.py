@@ -2,6 +2,8 @@
 
 ``results.recompute``  rebuild a relationship's stored results (``relhealth recompute``), a few
                        waves per committed step; a job taken back resumes after the last step
+``mail.round``         send a round of invitations or reminders to a wave's address list,
+                       crash-safe through the address outbox (``services/mailing/rounds.py``)
 ``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
                        jobs (``relhealth jobs check``) and that a job taken back resumes
 
@@ -20,6 +22,7 @@ from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError
 from survey_app.services.jobs.registry import register
 from survey_app.services.jobs.running import JobContext
+from survey_app.services.mailing import send_round
 from survey_app.services.results import closed_waves, recompute
 
 #: Closed waves rebuilt per committed step of ``results.recompute``: about 0.6 s each for a
@@ -103,4 +106,5 @@ def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dic
 register(
     "results.recompute", run=recompute_results, title="Recompute results", counts="waves rebuilt"
 )
+register("mail.round", run=send_round, title="Send emails", counts="addresses done")
 register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
