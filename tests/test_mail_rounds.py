@@ -164,6 +164,7 @@ def test_a_mail_server_that_cannot_be_used_fails_the_round_and_a_retry_sends_the
     assert "could not connect to the mail server" in fresh(job_id).error
     assert Counter(a.outbox for a in addresses()) == {"to_send": 5}
     assert db.session.scalar(select(func.count(InvitationLink.id))) == 0  # no link left
+    assert db.session.scalar(select(func.count(Invitation.id))) == 0  # nor an invitation
     app.config["SMTP_PORT"] = port
     with write_transaction():
         jobs.retry_job(db.session.get(Job, job_id), actor="test")

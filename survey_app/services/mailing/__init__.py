@@ -20,7 +20,7 @@ from survey_app.services.mailing.mail_merge import (
     mail_merge_reminders,
 )
 from survey_app.services.mailing.messages import invitation_text, reminder_text
-from survey_app.services.mailing.rounds import ROUND_KINDS, send_round
+from survey_app.services.mailing.rounds import ROUND_KINDS, check_round, send_round
 from survey_app.services.mailing.sending import (
     REFUSED,
     SendReport,
@@ -52,6 +52,7 @@ __all__ = [
     "SMTPMailer",
     "SendReport",
     "address_list_summary",
+    "check_round",
     "check_mail_config",
     "delete_address_list",
     "failed_addresses",

@@ -94,11 +94,18 @@ class _Pending:
     outbox: str
 
 
+def check_round(wave: Wave, kind: str) -> None:
+    """Refuse, with the reason, a round that cannot be sent now (the wave is not open, email
+    is not set up); the job checks again when it starts."""
+    if kind not in ROUND_KINDS:
+        raise ServiceError(f"a round sends invitations or reminders, not {kind!r}")
+    check_wave_open(wave, kind)
+    settings_or_error()
+
+
 def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
     """Run one round of ``kind`` ("invitations" or "reminders") for wave ``wave_id``: decide
     it on the first attempt, then send every message still to send (see the module)."""
-    if kind not in ROUND_KINDS:
-        raise ServiceError(f"a round sends invitations or reminders, not {kind!r}")
     settings = settings_or_error()
     plan = ctx.resume_from or _decide(ctx, wave_id, kind)
     round_ = int(plan["round"])
@@ -122,7 +129,7 @@ def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
                 try:
                     why = deliver(smtp, email_message(target.email, subject, body, settings))
                 except MailServerError as exc:
-                    _take_back(target, token)
+                    _take_back(target, token, kind)
                     raise ServiceError(
                         f"Sending stopped: {exc}. Messages sent so far stay sent; try again "
                         "to send the rest."
@@ -138,7 +145,7 @@ def _decide(ctx: RoundContext, wave_id: int, kind: str) -> dict[str, Any]:
         wave = db.session.get(Wave, wave_id)
         if wave is None:
             raise ServiceError("the wave no longer exists")
-        check_wave_open(wave, kind)
+        check_round(wave, kind)
         free = or_(
             a.outbox.is_(None),
             a.outbox == "sent",
@@ -232,38 +239,36 @@ def _settle(
                 carry_drafts([(invitation_id, token)])
         else:
             values = {"outbox": None, "last_error": why[:MAX_ERROR]}
-            _drop_link(token)
-            if kind == "invitations" and not _has_links(invitation_id):
-                values.update(invitation_id=None, invited_on=None)
-                db.session.execute(update(a).where(a.id == target.address_id).values(**values))
-                db.session.execute(delete(Invitation).where(Invitation.id == invitation_id))
-                return
+            _withdraw(target.address_id, invitation_id, token, kind)
         db.session.execute(update(a).where(a.id == target.address_id).values(**values))
 
 
-def _take_back(target: _Pending, token: str) -> None:
-    """The server could not be used: the link never left; the address waits as before."""
+def _take_back(target: _Pending, token: str, kind: str) -> None:
+    """The server could not be used: the message never left; the address waits as before."""
+    a = InvitationAddress
     with write_transaction():
-        _drop_link(token)
+        invitation_id = db.session.scalar(select(a.invitation_id).where(a.id == target.address_id))
+        _withdraw(target.address_id, invitation_id, token, kind)
+        db.session.execute(update(a).where(a.id == target.address_id).values(outbox=target.outbox))
+
+
+def _withdraw(address_id: int, invitation_id: int | None, token: str, kind: str) -> None:
+    """Delete the link of a message that did not go, and an invitation left without any link
+    (so that the address counts as not invited, as before)."""
+    link = InvitationLink
+    db.session.execute(delete(link).where(link.token_hash == hash_token(token)))
+    if kind != "invitations" or invitation_id is None:
+        return
+    others = db.session.scalar(
+        select(func.count(link.id)).where(link.invitation_id == invitation_id)
+    )
+    if not others:
         db.session.execute(
             update(InvitationAddress)
-            .where(InvitationAddress.id == target.address_id)
-            .values(outbox=target.outbox)
+            .where(InvitationAddress.id == address_id)
+            .values(invitation_id=None, invited_on=None)
         )
-
-
-def _drop_link(token: str) -> None:
-    db.session.execute(delete(InvitationLink).where(InvitationLink.token_hash == hash_token(token)))
-
-
-def _has_links(invitation_id: int) -> bool:
-    return bool(
-        db.session.scalar(
-            select(func.count(InvitationLink.id)).where(
-                InvitationLink.invitation_id == invitation_id
-            )
-        )
-    )
+        db.session.execute(delete(Invitation).where(Invitation.id == invitation_id))
 
 
 def _finish(ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int) -> dict[str, Any]:
