@@ -207,7 +207,7 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
 
     # closing deletes the address list
     closed = submit(admin, f"/admin/waves/{wave_id}/close")
-    assert closed.status_code == 302
+    assert closed.status_code == 303
     assert count(InvitationAddress) == 0
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "address_list.delete"))
     assert event.detail == {"wave": wave_id, "addresses": 5}

@@ -274,26 +274,27 @@ def _withdraw(address_id: int, invitation_id: int | None, token: str, kind: str)
 def _finish(ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int) -> dict[str, Any]:
     a = InvitationAddress
     mine = a.outbox_job_id == ctx.job_id
-    sent = db.session.scalar(select(func.count(a.id)).where(mine, a.outbox == "sent")) or 0
-    failed = (
-        db.session.scalar(
-            select(func.count(a.id)).where(
-                mine, and_(a.outbox.is_(None), a.last_error.is_not(None))
-            )
-        )
-        or 0
-    )
     ctx.progress(total, total, "Done")
     what = "invitations" if kind == "invitations" else f"reminders (round {round_})"
-    audit.record(
-        f"{kind}.round",
-        actor=ctx.requested_by() or "worker",
-        wave=wave_id,
-        job=ctx.job_id,
-        round=round_,
-        sent=sent,
-        failed=failed,
-    )
+    with write_transaction():  # the write lock first: other writers went on meanwhile
+        sent = db.session.scalar(select(func.count(a.id)).where(mine, a.outbox == "sent")) or 0
+        failed = (
+            db.session.scalar(
+                select(func.count(a.id)).where(
+                    mine, and_(a.outbox.is_(None), a.last_error.is_not(None))
+                )
+            )
+            or 0
+        )
+        audit.record(
+            f"{kind}.round",
+            actor=ctx.requested_by() or "worker",
+            wave=wave_id,
+            job=ctx.job_id,
+            round=round_,
+            sent=sent,
+            failed=failed,
+        )
     summary = f"{sent:,} {what} sent"
     if failed:
         summary += f"; {failed:,} could not be sent (see the failed addresses)"

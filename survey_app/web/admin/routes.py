@@ -261,14 +261,18 @@ def extend_wave(wave_id: int):  # type: ignore[no-untyped-def]
 def close_wave(wave_id: int):  # type: ignore[no-untyped-def]
     wave = wave_or_404(wave_id)
     form = ConfirmForm()
-    return carry_out(
-        form,
-        lambda: waves_service.close_wave(wave, actor=acting_user()),
-        refused_on=form.submit,
-        done=f"Wave {wave.label} is closed: its results are computed and its address list "
-        "is deleted",
-        then=_to_wave(wave),
-    ) or form_page(
+    if form.validate_on_submit() and (
+        attempt(lambda: waves_service.check_can_close(wave), refused_on=form.submit) is not REFUSED
+    ):  # closing and scoring run in a job: its page shows how far it has got
+        parameters = {"wave_id": wave.id}
+        return start_job(
+            "wave.close",
+            parameters,
+            title=f"Close wave {wave.label} and compute its results",
+            relationship=wave.relationship,
+            key=idempotency_key("wave.close", parameters),
+        )
+    return form_page(
         "admin/wave_close.html",
         form,
         error_status=409,
