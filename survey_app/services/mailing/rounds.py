@@ -119,8 +119,10 @@ def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
     total = _count(ctx.job_id)
     with SMTPMailer(settings) as smtp:
         while batch := _pending(ctx.job_id):
+            done = _count(ctx.job_id, done=True)  # counted once a batch, then one by one
             for target in batch:
-                ctx.progress(_count(ctx.job_id, done=True), total, f"Sending to {total:,} people")
+                ctx.progress(done, total, f"Sending to {total:,} people")
+                done += 1
                 token = _hand_over(ctx, plan, wave_id, target, kind, day)
                 if token is None:
                     continue
