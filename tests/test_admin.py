@@ -271,7 +271,10 @@ def test_an_admin_creates_opens_extends_and_closes_a_wave(admin, rel):
     assert submit(admin, path, date_fields("closes_on", later)).status_code == 302
     assert get_wave(wave_id).closes_on == later
 
-    assert submit(admin, f"/admin/waves/{wave_id}/close").status_code == 302
+    closing = submit(admin, f"/admin/waves/{wave_id}/close")
+    assert closing.status_code == 303  # to the closing job's progress page
+    finished = text(admin.get(closing.location))
+    assert "Wave 2025-Q1 is closed: its results are computed" in finished
     assert get_wave(wave_id).state == "closed"
     stored = select(func.count()).where(ResultTable.wave_id == wave_id)
     assert db.session.scalar(stored) > 0  # closing computed the results

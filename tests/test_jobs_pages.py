@@ -58,7 +58,9 @@ def count_rows() -> tuple[int, int]:
 # ----------------------------------------------------------------------------- the page
 
 
-def test_a_running_job_shows_how_far_it_has_got_and_refreshes_until_told_not_to(app, woken):
+def test_a_running_job_shows_how_far_it_has_got_and_updates_by_script_not_by_reloading(
+    app, woken
+):
     manager = sign_in(app, "manager")
     job_id = job_with(
         user("manager"),
@@ -69,13 +71,16 @@ def test_a_running_job_shows_how_far_it_has_got_and_refreshes_until_told_not_to(
     )
     page = text(manager.get(f"/jobs/{job_id}"))
     assert "In progress" in page and "Sending invitations to Contact centre" in page
-    assert '<label for="job-progress">312 of 20,000 steps done</label>' in page
+    assert '<label for="job-progress" data-job-progress-text>312 of 20,000 steps done</label>' in (
+        page
+    )
     assert re.search(r'<progress id="job-progress"[^>]* max="20000" value="312">', page)
-    assert '<meta http-equiv="refresh" content="5">' in page
-    assert f'href="/jobs/{job_id}?refresh=off">Stop updating the page automatically' in page
-    quiet = text(manager.get(f"/jobs/{job_id}?refresh=off"))
-    assert 'http-equiv="refresh"' not in quiet
-    assert f'<a class="govuk-link" href="/jobs/{job_id}">update it every 5 seconds</a>' in quiet
+    assert 'http-equiv="refresh"' not in page  # the page never reloads by itself
+    assert f'data-source="/jobs/{job_id}.json" data-interval="5"' in page
+    assert 'role="status" aria-live="polite"' in page
+    assert re.search(r"<p [^>]*data-job-control hidden>.*Stop updating</button>", page)
+    assert "/app/job.js" in page
+    assert f'href="/jobs/{job_id}" data-job-reload>Refresh the page</a>' in page  # no script
 
 
 def test_a_job_of_a_kind_the_service_no_longer_has_still_shows(app, woken):

@@ -64,11 +64,14 @@ class Wave(Base):
         self.state = "open"
         self.opened_at = now
 
-    def close(self, now: datetime) -> None:
+    def check_can_close(self) -> None:
         if self.state != "open":
             raise IllegalTransition(
                 f"wave {self.label!r} is {self.state}; only an open wave can be closed"
             )
+
+    def close(self, now: datetime) -> None:
+        self.check_can_close()
         self.state = "closed"
         self.closed_at = now
 

@@ -77,35 +77,41 @@ def renew_links(pairs: Sequence[tuple[int, str]]) -> set[int]:
         )
     )
     renewed = [(i, t) for i, t in pairs if i in unused]
-    if not renewed:
-        return set()
+    store_links(renewed)
+    carry_drafts(renewed)
+    return {i for i, _ in renewed}
+
+
+def carry_drafts(pairs: Sequence[tuple[int, str]]) -> None:
+    """Move the answers saved through any link of each invitation to the link of the token
+    given with it (the last saved draft, if there are several). Flushed."""
+    if not pairs:
+        return
     link = InvitationLink
+    new_hash = {i: hash_token(t) for i, t in pairs}
     drafts = db.session.execute(
-        select(link.invitation_id, Draft.wave_id, Draft.data, Draft.updated_on)
+        select(link.invitation_id, link.token_hash, Draft.wave_id, Draft.data, Draft.updated_on)
         .join(Draft, Draft.token_hash == link.token_hash)
-        .where(link.invitation_id.in_(unused))
+        .where(link.invitation_id.in_(list(new_hash)))
         .order_by(link.invitation_id, Draft.updated_on, link.id)
     ).all()
-    if drafts:
-        old = select(link.token_hash).where(link.invitation_id.in_(unused))
-        db.session.execute(delete(Draft).where(Draft.token_hash.in_(old)))
-    store_links(renewed)
     latest = {row.invitation_id: row for row in drafts}  # the last saved, per invitation
-    new_hash = {i: hash_token(t) for i, t in renewed}
-    if latest:
-        db.session.execute(
-            insert(Draft.__table__),
-            [
-                {
-                    "token_hash": new_hash[i],
-                    "wave_id": row.wave_id,
-                    "data": row.data,
-                    "updated_on": row.updated_on,
-                }
-                for i, row in latest.items()
-            ],
-        )
-    return set(new_hash)
+    moving = {i: row for i, row in latest.items() if row.token_hash != new_hash[i]}
+    if not moving:
+        return
+    db.session.execute(delete(Draft).where(Draft.token_hash.in_([r.token_hash for r in drafts])))
+    db.session.execute(
+        insert(Draft.__table__),
+        [
+            {
+                "token_hash": new_hash[i],
+                "wave_id": row.wave_id,
+                "data": row.data,
+                "updated_on": row.updated_on,
+            }
+            for i, row in latest.items()
+        ],
+    )
 
 
 def issue_link(invitation: Invitation, *, now: datetime | None = None) -> str:

@@ -82,6 +82,14 @@ def open_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
     return wave
 
 
+def check_can_close(wave: Wave) -> None:
+    """Refuse, with the reason, to close a wave that is not open (before a closing job)."""
+    try:
+        wave.check_can_close()
+    except IllegalTransition as exc:
+        raise ServiceError(str(exc)) from exc
+
+
 def close_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
     """Close a wave: no more submissions, unfinished drafts are deleted, and its results
     (every table of DESIGN §5, and the relationship's trends) are computed and stored."""

@@ -69,6 +69,7 @@ ACTION_TIMEOUT_MS = 10_000
 class LiveServer:
     url: str
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)  # gunicorn's, for a worker beside it
     _log_offset: int = 0
 
     def new_log(self) -> str:
@@ -180,7 +181,27 @@ def _serve(env: dict[str, str], folder: Path) -> Iterator[LiveServer]:
     log_path = folder / "gunicorn.log"
     process, url = _start_gunicorn(env, log_path)
     try:
-        yield LiveServer(url=url, log_path=log_path)
+        yield LiveServer(url=url, log_path=log_path, env=env)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def live_worker(live_server: LiveServer) -> Iterator[None]:
+    """A job worker beside the live server, started as ``make run`` starts it
+    (``relhealth worker``, its environment), for the tests whose pages start jobs."""
+    log_path = live_server.log_path.with_name("worker.log")
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("relhealth")), "worker", "--threads", "2"],
+            cwd=ROOT,
+            env=live_server.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        yield
     finally:
         _stop(process)
 

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
@@ -85,7 +86,7 @@ class SendReport:
         return [(email, why) for email, why in self.failed if why.startswith(REFUSED)]
 
 
-def _settings_or_error() -> MailSettings:
+def settings_or_error() -> MailSettings:
     settings = MailSettings.from_config()
     if not settings.configured:
         raise ServiceError(
@@ -114,7 +115,7 @@ def send_invitations(
     two batches running at once never invite one person twice.
     """
     check_wave_open(wave, "invitations")
-    settings = _settings_or_error()
+    settings = settings_or_error()
     day = today or date.today()
     text = wave_text(wave)
     wave_id = wave.id
@@ -185,7 +186,7 @@ def send_reminders(
     has accepted the message.
     """
     check_wave_open(wave, "reminders")
-    settings = _settings_or_error()
+    settings = settings_or_error()
     day = today or date.today()
     text = wave_text(wave)
     wave_id = wave.id
@@ -256,6 +257,33 @@ def retry_failed(wave: Wave, *, actor: User | str) -> SendReport:
     return report
 
 
+def deliver(smtp: SMTPMailer, message: EmailMessage) -> str | None:
+    """Hand one message to the mail server: None when it accepted it, else why not (an address
+    or message the server refused begins with :data:`REFUSED`). :class:`MailServerError` when
+    the server cannot be used at all."""
+    try:
+        smtp.send(message)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+        return f"{REFUSED}: {reason(exc)}"
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"not sent: {reason(exc)}"
+    return None
+
+
+class Pacer:
+    """At most ``MAIL_MAX_PER_MINUTE`` messages a minute: :meth:`wait` before each."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.interval = settings.interval
+        self._next_at = time.monotonic()
+
+    def wait(self) -> None:
+        pause = self._next_at - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        self._next_at = time.monotonic() + self.interval
+
+
 def _run(
     report: SendReport,
     targets: Sequence[Target],
@@ -268,37 +296,27 @@ def _run(
     """Send one message per target, paced, each settled (committed) as soon as it is known."""
     own = mailer is None
     smtp = mailer or SMTPMailer(settings)
-    next_at = time.monotonic()
+    pacer = Pacer(settings)
     try:
         for target in targets:
             prepared = prepare(target)
             if prepared is None:
                 continue
             token, settle = prepared
-            pause = next_at - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            next_at = time.monotonic() + settings.interval
+            pacer.wait()
             subject, body = compose(text, target.party_id, survey_link(token))
             try:
-                smtp.send(email_message(target.email, subject, body, settings))
+                why = deliver(smtp, email_message(target.email, subject, body, settings))
             except MailServerError as exc:
                 settle(False, None)  # not this address's fault: no failure recorded
                 report.stopped = str(exc)
                 current_app.logger.warning("mail sending stopped: %s", exc)
                 break
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-                why = f"{REFUSED}: {reason(exc)}"
-                settle(False, why)
+            settle(why is None, why)
+            if why is None:
+                report.sent += 1
+            else:
                 report.failed.append((target.email, why))
-                continue
-            except (smtplib.SMTPException, OSError) as exc:
-                why = f"not sent: {reason(exc)}"
-                settle(False, why)
-                report.failed.append((target.email, why))
-                continue
-            settle(True, None)
-            report.sent += 1
     finally:
         if own:
             smtp.close()

@@ -1,6 +1,8 @@
 // Response-rate monitor: optional auto-refresh of the figures, off until the user switches
 // it on (WCAG 2.2.2: anything that updates by itself can be paused). Without JavaScript the
 // page keeps its "Refresh the figures" link. Loaded as a module (no inline script: CSP).
+import { freshJson } from "./fresh-json.js";
+
 const root = document.querySelector("[data-app-monitor]");
 
 if (root && root.dataset.state === "open") {
@@ -30,13 +32,7 @@ if (root && root.dataset.state === "open") {
   const refresh = async () => {
     if (document.hidden) return; // no polling from a tab nobody looks at
     try {
-      const response = await fetch(source, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      const data = await response.json();
+      const data = await freshJson(source);
       let missing = false;
       for (const row of [...data.rows, ...data.parties, data.total]) {
         const key = `${row.side}|${row.area === null ? "_total" : row.area}`;

@@ -32,7 +32,7 @@ from survey_app.web.submissions import acting_user
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 signed_in(bp)  # and then: only the job's requester, or an admin (visible_job)
 
-#: How often an unfinished job's page reloads itself while auto-refresh is on.
+#: How often an unfinished job's page asks for its status while updating is on (job.js).
 REFRESH_SECONDS = 5
 
 
@@ -76,12 +76,9 @@ def progress_text(job: Job) -> str | None:
 @bp.get("/<int:job_id>")
 def show(job_id: int) -> str:
     job = job_or_404(job_id)
-    refresh = request.args.get("refresh") != "off" and not job.finished
     return render_template(
         "jobs/show.html",
         job=job,
-        refresh=refresh,
-        refresh_on=request.args.get("refresh") != "off",
         refresh_seconds=REFRESH_SECONDS,
         progress=progress_text(job),
         link=result_link(job),
@@ -91,7 +88,7 @@ def show(job_id: int) -> str:
 
 @bp.get("/<int:job_id>.json")
 def status(job_id: int) -> dict[str, Any]:
-    """The job's state for a script that polls it."""
+    """The job's state for a script that polls it (and the progress page's job.js)."""
     job = job_or_404(job_id)
     link = result_link(job)
     return {
