@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKey, String, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.models.base import Base
+from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
 
 
@@ -39,6 +40,7 @@ class ApiToken(Base):
     )
 
     user: Mapped[User] = orm.relationship()
+    relationship: Mapped[Relationship | None] = orm.relationship()
 
     @property
     def is_active(self) -> bool:
