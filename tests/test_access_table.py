@@ -73,6 +73,10 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     # staff sign-in: signed-in users are sent on from the sign-in page
     "auth.sign_in": {"GET": (200, 302, 302, 302), "POST": PUBLIC_POST},
     "auth.sign_out": {"POST": PUBLIC_POST},
+    # sign-in through an organisation's provider: an unknown organisation is 404; a callback
+    # without a sign-in started in this browser is refused (400)
+    "auth.oidc_start": {"GET": every(404)},
+    "auth.oidc_callback": {"GET": every(400)},
     # reviewers' downloads (an unknown relationship is 404)
     "downloads.index": {"GET": REVIEWER_PAGE},
     "downloads.relationship": {"GET": (302, 404, 403, 404)},

@@ -21,6 +21,15 @@ PARAMS += ["status", "kind", "wave"]
 VALUES = ["1", "0", "2", "1000", "1001", "client", "all", "core-ict", "none", "true", "false"]
 VALUES += ["closed", "deteriorating", "watch", "index", "senior", "\u00b2", "1" * 5000]
 
+#: Query strings: known and junk parameters with known and junk values.
+queries = st.lists(
+    st.tuples(
+        st.one_of(st.sampled_from(PARAMS), junk),
+        st.one_of(st.sampled_from(VALUES), junk),
+    ),
+    max_size=4,
+)
+
 
 def nested(depth: int) -> bytes:
     """JSON nested ``depth`` deep, written out directly (json.dumps would recurse)."""
@@ -75,13 +84,7 @@ def test_fuzz_api(app, world, caplog):
     )
     @given(
         path=st.sampled_from(paths),
-        query=st.lists(
-            st.tuples(
-                st.one_of(st.sampled_from(PARAMS), junk),
-                st.one_of(st.sampled_from(VALUES), junk),
-            ),
-            max_size=4,
-        ),
+        query=queries,
         header=headers,
         method=st.sampled_from(["GET", "GET", "GET", "POST", "PUT", "DELETE", "PATCH"]),
         data=bodies,
@@ -142,13 +145,7 @@ def test_fuzz_api_other_relationships_ids(app, world, caplog):
     @FUZZ
     @given(
         path=st.sampled_from(theirs),
-        query=st.lists(
-            st.tuples(
-                st.one_of(st.sampled_from(PARAMS), junk),
-                st.one_of(st.sampled_from(VALUES), junk),
-            ),
-            max_size=3,
-        ),
+        query=queries,
     )
     def run(path, query):  # type: ignore[no-untyped-def]
         url = path + ("?" + "&".join(f"{encode(k)}={encode(v)}" for k, v in query) if query else "")

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.extensions import db
 from survey_app.services import audit
+from survey_app.services.accounts import federated
 from survey_app.services.accounts import sign_in as auth_service
 from survey_app.web.access import accessible, public
 from survey_app.web.auth.forms import SignInForm
@@ -89,7 +90,10 @@ def sign_in():  # type: ignore[no-untyped-def]
             start_session(outcome.user)
             return redirect(target or landing_page())
         form.email.errors = [*form.email.errors, outcome.problem]
-    return render_template("auth/sign_in.html", form=form), (400 if form.errors else 200)
+    page = render_template(
+        "auth/sign_in.html", form=form, providers=federated.providers(), next=target
+    )
+    return page, (400 if form.errors else 200)
 
 
 @bp.post("/sign-out")
