@@ -106,6 +106,16 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "jobs.status": {"GET": (302, 404, 404, 404)},
     "jobs.retry": {"POST": (302, 400, 400, 400)},
     "jobs.recompute": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    # people: admins manage those of their relationships (an unknown person is 404)
+    "people.index": {"GET": ADMIN_PAGE},
+    "people.invite": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
+    "people.person": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "people.set_active": {"POST": ADMIN_POST},
+    # a person's own password; single-use links (unknown: 404; no link in the session: 404)
+    "account.forgotten": {"GET": PUBLIC_PAGE, "POST": PUBLIC_POST},
+    "account.open_link": {"GET": every(404)},
+    "account.set_password": {"GET": every(404), "POST": PUBLIC_POST},
+    "account.change_password": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
     # admin pages
     "imports.upload": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
     # survey administration (an unknown relationship, wave or instrument version is 404); the

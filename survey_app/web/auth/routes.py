@@ -37,7 +37,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.index", "Administration"),
     ("imports.upload", "Import responses"),
     ("actions.index", "Actions"),
+    ("people.index", "People"),
     ("api_tokens.index", "API tokens"),
+    ("account.change_password", "Your password"),
 )
 
 
