@@ -3,12 +3,22 @@ losing anybody's access."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from survey_app.extensions import db
+
+MIGRATION = next(
+    (Path(__file__).resolve().parent.parent / "migrations" / "versions").glob(
+        "*_organisations_access.py"
+    )
+)
+#: The revision before this migration (whatever number the history gives it).
+BEFORE = re.search(r"^down_revision = '(\w+)'", MIGRATION.read_text(), re.M).group(1)
 
 
 def _run(sql: str, **values) -> None:  # type: ignore[no-untyped-def]
@@ -23,7 +33,7 @@ def _rows(sql: str) -> list[tuple]:
 
 def test_global_roles_parties_and_tokens_move_to_the_new_model(app):
     db.session.remove()
-    downgrade(revision="0006")
+    downgrade(revision=BEFORE)
     db.engine.dispose()
     _run("INSERT INTO relationships (id, name) VALUES (1, 'C — S1'), (2, 'C — S2')")
     _run(
@@ -83,7 +93,7 @@ def test_downgrade_gives_a_scoped_user_their_lowest_role_and_no_password_an_unus
         "INSERT INTO memberships (user_id, relationship_id, role) "
         "VALUES (1, 1, 'admin'), (1, 2, 'manager')"
     )
-    downgrade(revision="0006")
+    downgrade(revision=BEFORE)
     db.engine.dispose()
     assert _rows("SELECT role, password_hash FROM users") == [("manager", "!")]
     upgrade()

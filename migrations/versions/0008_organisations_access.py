@@ -9,7 +9,7 @@ Existing data moves without losing access:
 * existing API tokens expire a year from the migration.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0012
 Create Date: 2026-12-03 07:45:00.000000
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0006'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,12 @@
 """Typed SQLAlchemy models of DESIGN §2."""
 
-from survey_app.models.admin import ACTION_STATUSES, ALERT_SIDES, Action, InvitationAddress
+from survey_app.models.admin import (
+    ACTION_STATUSES,
+    ALERT_SIDES,
+    OUTBOX_STATES,
+    Action,
+    InvitationAddress,
+)
 from survey_app.models.api_token import ApiToken
 from survey_app.models.auth import SignInAttempt
 from survey_app.models.base import Base, IllegalTransition
@@ -19,7 +25,14 @@ from survey_app.models.user import (
     RecoveryCode,
     User,
 )
-from survey_app.models.wave import ROLE_LEVELS, WAVE_STATES, Draft, Invitation, Wave
+from survey_app.models.wave import (
+    ROLE_LEVELS,
+    WAVE_STATES,
+    Draft,
+    Invitation,
+    InvitationLink,
+    Wave,
+)
 
 __all__ = [
     "ACTION_STATUSES",
@@ -27,6 +40,7 @@ __all__ = [
     "JOB_STATES",
     "LINK_PURPOSES",
     "MEMBERSHIP_ROLES",
+    "OUTBOX_STATES",
     "ROLES",
     "ROLE_INCLUDES",
     "RESULT_SCOPES",
@@ -46,6 +60,7 @@ __all__ = [
     "InstrumentVersion",
     "Invitation",
     "InvitationAddress",
+    "InvitationLink",
     "Job",
     "Membership",
     "Organisation",
