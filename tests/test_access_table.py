@@ -76,6 +76,9 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     # sign-in through an organisation's provider: an unknown organisation is 404; a callback
     # without a sign-in started in this browser is refused (400)
     "auth.oidc_start": {"GET": every(404)},
+    # the second factor: without a password step just passed, back to the sign-in page
+    "auth.second_factor": {"GET": every(302), "POST": PUBLIC_POST},
+    "auth.set_up_second_factor": {"GET": every(302), "POST": PUBLIC_POST},
     "auth.oidc_callback": {"GET": every(400)},
     # reviewers' downloads (an unknown relationship is 404)
     "downloads.index": {"GET": REVIEWER_PAGE},

@@ -23,6 +23,8 @@ FUZZED: dict[tuple[str, str], str] = {
     ("auth.sign_in", "POST"): "test_fuzz_auth::test_fuzz_sign_in",
     ("auth.sign_out", "POST"): "test_fuzz_auth::test_fuzz_sign_out",
     ("api_tokens.index", "POST"): "test_fuzz_auth::test_fuzz_api_token_form",
+    ("auth.second_factor", "POST"): "test_fuzz_people::test_fuzz_second_factor_codes",
+    ("auth.set_up_second_factor", "POST"): "test_fuzz_people::test_fuzz_second_factor_codes",
     ("people.invite", "POST"): "test_fuzz_people::test_fuzz_invite",
     ("people.person", "POST"): "test_fuzz_people::test_fuzz_person_roles_and_switch",
     ("people.set_active", "POST"): "test_fuzz_people::test_fuzz_person_roles_and_switch",

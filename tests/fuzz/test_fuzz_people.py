@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from survey_app.extensions import db
-from survey_app.models import User
+from survey_app.models import RecoveryCode, User
 from tests.fuzz.conftest import (
     CSRF,
     FUZZ,
@@ -97,3 +97,77 @@ def test_fuzz_change_password(app, other_csrf, caplog):
     }
     page = "/account/password"
     _fuzz_form(client, page, page, known, other_csrf, caplog, settings=FUZZ_SLOW)
+
+
+def test_fuzz_second_factor_codes(app, other_csrf, caplog):
+    """Junk codes while setting up (nothing changes) and at the code step (a refusal, and the
+    account's last accepted step and recovery codes unchanged)."""
+    from tests.fuzz.conftest import PASSWORD, csrf_token
+
+    app.config["ADMIN_SECOND_FACTOR"] = True
+    sign_in_page = app.test_client()
+
+    def password_step(client):  # type: ignore[no-untyped-def]
+        html = client.get("/sign-in").get_data(as_text=True)
+        client.post(
+            "/sign-in",
+            data={
+                "csrf_token": csrf_token(html),
+                "email": "admin.fuzz@council.example",
+                "password": PASSWORD,
+            },
+        )
+
+    from unittest.mock import patch
+
+    from survey_app.services.accounts.sign_in import ensure_user
+    from tests.fuzz.conftest import cheap_hash
+
+    with patch("survey_app.models.user.generate_password_hash", cheap_hash):
+        ensure_user("admin.fuzz@council.example", "Fuzz admin", "admin", PASSWORD)
+    db.session.commit()
+    codes = st.one_of(junk, st.sampled_from(["000000", "12345", "1234567", " 1 2 3 4 5 6 "]))
+
+    @FUZZ
+    @given(mode=CSRF, pairs=fields({"code": codes}))
+    def set_up(mode, pairs):  # type: ignore[no-untyped-def]
+        password_step(sign_in_page)
+        valid = page_csrf(sign_in_page, "/sign-in/set-up-code")
+        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        with nothing_changes(caplog):
+            assert_clear_refusal(post_form(sign_in_page, "/sign-in/set-up-code", tokens + pairs))
+
+    set_up()
+
+    # the code step: an account with a second factor; junk is refused and accepts nothing
+    from survey_app.services.accounts import totp
+
+    user = db.session.scalar(db.select(User).where(User.email == "admin.fuzz@council.example"))
+    sealed = totp.new_secret()
+    key = totp.setup_key(sealed).replace(" ", "")
+    import pyotp
+
+    assert totp.confirm_setup(user, sealed, pyotp.TOTP(key).now()) is not None
+    db.session.commit()
+    last_step = user.totp_last_step
+
+    @FUZZ
+    @given(mode=CSRF, pairs=fields({"code": codes}))
+    def code_step(mode, pairs):  # type: ignore[no-untyped-def]
+        password_step(sign_in_page)
+        valid = page_csrf(sign_in_page, "/sign-in/code")
+        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        assert_clear_refusal(post_form(sign_in_page, "/sign-in/code", tokens + pairs))
+        db.session.remove()
+        again = db.session.get(User, user.id)
+        assert again.totp_last_step == last_step
+        assert (
+            db.session.scalar(
+                db.select(db.func.count())
+                .select_from(RecoveryCode)
+                .where(RecoveryCode.used_at.is_not(None))
+            )
+            == 0
+        )
+
+    code_step()
