@@ -37,6 +37,7 @@ from survey_app.web import (
     jobs,
     languages,
     pages,
+    people,
     survey,
 )
 
@@ -87,6 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)  # /api/v1 (read-only JSON, bearer tokens)
     app.register_blueprint(api_tokens.bp)  # /account/api-tokens (any signed-in account)
     app.register_blueprint(jobs.bp)  # /jobs/<id>: progress pages (whoever asked, and admins)
+    app.register_blueprint(people.bp)  # /admin/people (admins): invite, roles, switch off
+    app.register_blueprint(people.account_bp)  # /account/password, reset and invitation links
     access.public(pages.bp)
     access.public(survey.bp)  # respondents have no account
     errors.init_app(app)

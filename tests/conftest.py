@@ -105,6 +105,9 @@ def make_app(database_url: str, instance: Path, **overrides: Any):
         # Jobs run in the process that starts them, at once (tests/test_jobs_worker.py runs
         # real workers with a real queue).
         "JOB_QUEUE_IMMEDIATE": True,
+        # Admins sign in without setting up a TOTP code first (tests/test_second_factor.py
+        # turns it on).
+        "ADMIN_SECOND_FACTOR": False,
     }
     config.update(overrides)
     os.environ["RELHEALTH_INSTANCE_PATH"] = str(instance)

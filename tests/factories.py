@@ -82,12 +82,14 @@ def sign_in(  # type: ignore[no-untyped-def]
     email: str | None = None,
     name: str | None = None,
     password: str = PASSWORD,
+    relationships=None,  # type: ignore[no-untyped-def]
 ):
     """A new test client of ``app`` signed in with an account of ``role`` (made if need be:
-    ``email`` by default ``<role>.pages@council.example``, ``name`` ``Pages <role>``)."""
+    ``email`` by default ``<role>.pages@council.example``, ``name`` ``Pages <role>``), held
+    service-wide or, given ``relationships``, on those relationships only."""
     client = app.test_client()
     email = email or f"{role}.pages@council.example"
-    ensure_user(email, name or f"Pages {role}", role, password)
+    ensure_user(email, name or f"Pages {role}", role, password, relationships=relationships)
     db.session.commit()
     response = post_sign_in(client, email, password)
     assert response.status_code == 302, f"{role} could not sign in"

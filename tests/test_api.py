@@ -405,7 +405,12 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(demo_site):
     assert page.status_code == 200
     created = browser.post(
         "/account/api-tokens/",
-        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "name": "Power BI refresh"},
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "name": "Power BI refresh",
+            "days": "365",
+            "reach": "all",
+        },
     )
     html = created.get_data(as_text=True)
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
@@ -432,7 +437,8 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(demo_site):
         == 401
     )
     blank = browser.post(
-        "/account/api-tokens/", data={"csrf_token": csrf_token(again), "name": "  "}
+        "/account/api-tokens/",
+        data={"csrf_token": csrf_token(again), "name": "  ", "days": "365", "reach": "all"},
     )
     assert blank.status_code == 400 and "Enter a name for the token" in blank.get_data(as_text=True)
 

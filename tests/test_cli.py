@@ -157,6 +157,23 @@ def test_users_are_created_with_a_role_and_a_hashed_password(runner):
     assert user.check_password("correct horse battery")
 
 
+def test_a_user_may_hold_the_role_on_named_relationships_only(runner, factory):
+    factory.relationship()
+    result = invoke(
+        runner, "user", "create", "m@example.org", "--name", "M", "--role", "manager",
+        "--relationship", "Test Council — Test Supplier", "--password", "correct horse battery",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "of Test Council — Test Supplier" in result.output
+    user = db.session.scalar(select(User))
+    assert user.role is None and [m.role for m in user.memberships] == ["manager"]
+    unknown = invoke(
+        runner, "user", "create", "n@example.org", "--name", "N", "--role", "manager",
+        "--relationship", "Nowhere", "--password", "correct horse battery",
+    )  # fmt: skip
+    assert unknown.exit_code == 1 and count(User) == 1
+
+
 def test_bad_users_are_refused(runner):
     result = invoke(
         runner,

@@ -12,10 +12,19 @@ from survey_app.models.auth import SignInAttempt
 from survey_app.models.base import Base, IllegalTransition
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.job import JOB_STATES, UNFINISHED_STATES, Job
+from survey_app.models.organisation import MEMBERSHIP_ROLES, Membership, Organisation
 from survey_app.models.relationship import SIDES, Party, Relationship, ServiceArea
 from survey_app.models.response import Answer, Comment, Response
 from survey_app.models.results import RESULT_SCOPES, ResultTable
-from survey_app.models.user import ROLES, AuditEvent, User
+from survey_app.models.user import (
+    LINK_PURPOSES,
+    ROLE_INCLUDES,
+    ROLES,
+    AccountLink,
+    AuditEvent,
+    RecoveryCode,
+    User,
+)
 from survey_app.models.wave import (
     ROLE_LEVELS,
     WAVE_STATES,
@@ -29,13 +38,17 @@ __all__ = [
     "ACTION_STATUSES",
     "ALERT_SIDES",
     "JOB_STATES",
+    "LINK_PURPOSES",
+    "MEMBERSHIP_ROLES",
     "OUTBOX_STATES",
     "ROLES",
+    "ROLE_INCLUDES",
     "RESULT_SCOPES",
     "ROLE_LEVELS",
     "SIDES",
     "UNFINISHED_STATES",
     "WAVE_STATES",
+    "AccountLink",
     "Action",
     "Answer",
     "ApiToken",
@@ -49,7 +62,10 @@ __all__ = [
     "InvitationAddress",
     "InvitationLink",
     "Job",
+    "Membership",
+    "Organisation",
     "Party",
+    "RecoveryCode",
     "Relationship",
     "Response",
     "ResultTable",

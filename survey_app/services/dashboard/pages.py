@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
+from survey_app.services.accounts.scope import EVERYTHING, AccessScope
 from survey_app.services.alerts import Alert, needs_attention, relationship_alerts
 from survey_app.services.dashboard.charts import ActionMarker, Chart, from_row, suppressed_text
 from survey_app.services.dashboard.filters import Filters, area_name
@@ -162,10 +163,12 @@ class RelationshipCard:
     open_waves: tuple[Wave, ...]
 
 
-def overview() -> list[RelationshipCard]:
-    """Every relationship with its latest index (both sides, all areas) and alert count."""
+def overview(scope: AccessScope = EVERYTHING) -> list[RelationshipCard]:
+    """Every relationship in ``scope`` with its latest index (both sides, all areas) and alert
+    count."""
     cards = []
-    for relationship in db.session.scalars(select(Relationship).order_by(Relationship.name)):
+    query = scope.filter(select(Relationship).order_by(Relationship.name))
+    for relationship in db.session.scalars(query):
         wave = latest_closed_wave(relationship)
         headline, n_alerts = None, 0
         if wave is not None:

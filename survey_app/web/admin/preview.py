@@ -19,7 +19,7 @@ from survey_app.services import instruments as instruments_service
 from survey_app.services import parse_id
 from survey_app.services import relationships as relationships_service
 from survey_app.services.respondents import Section, SurveyTexts, build_sections
-from survey_app.web.access import requires
+from survey_app.web.access import current_scope, requires
 from survey_app.web.admin.routes import bp
 from survey_app.web.languages import current_language, show_in
 from survey_app.web.survey.routes import check_view
@@ -98,6 +98,8 @@ def _context(key: str, version: int, side: str) -> PreviewContext:
     relationship = (
         relationships_service.get_relationship(chosen, required=False) if chosen else None
     )
+    if relationship is not None and not current_scope().allows(relationship.id):
+        relationship = None  # as an unknown one: the generic names
     if relationship is not None:
         own, partner = relationship.party(side).name, relationship.other_party(side).name
     else:
@@ -121,12 +123,12 @@ def _args(ctx: PreviewContext) -> dict[str, Any]:
 
 
 @bp.get("/instruments/")
-@requires("admin")
+@requires("admin", service_wide=True)
 def instruments() -> str:
     return render_template(
         "admin/instruments.html",
         versions=instruments_service.instrument_versions(),
-        relationships=relationships_service.all_relationships(),
+        relationships=relationships_service.all_relationships(scope=current_scope()),
     )
 
 
@@ -138,7 +140,7 @@ def preview(key: str, version: int, side: str) -> str:
         "admin/preview.html",
         ctx=ctx,
         args=_args(ctx),
-        relationships=relationships_service.all_relationships(),
+        relationships=relationships_service.all_relationships(scope=current_scope()),
         other_side="supplier" if side == "client" else "client",
     )
 

@@ -25,7 +25,7 @@ from survey_app.services.imports import HEADERS, StaffListRejected, load_staff_l
 from survey_app.services.instruments import InstrumentChoice
 from survey_app.services.jobs import idempotency_key, unfinished_job
 from survey_app.services.monitoring import response_rates
-from survey_app.web.access import requires
+from survey_app.web.access import current_scope, requires
 from survey_app.web.admin.forms import (
     ConfirmForm,
     ExtendWaveForm,
@@ -64,7 +64,7 @@ def _to_wave(wave: Wave) -> str:
 @requires("admin")
 def index() -> str:
     return render_template(
-        "admin/index.html", relationships=relationships_service.relationship_rows()
+        "admin/index.html", relationships=relationships_service.relationship_rows(current_scope())
     )
 
 
@@ -72,7 +72,7 @@ def index() -> str:
 
 
 @bp.route("/relationships/new", methods=["GET", "POST"])
-@requires("admin")
+@requires("admin", service_wide=True)
 def new_relationship():  # type: ignore[no-untyped-def]
     form = RelationshipForm()
     return carry_out(

@@ -20,7 +20,7 @@ requires("admin")(bp)
 
 
 @bp.route("/", methods=["GET", "POST"])
-@requires("admin")
+@requires("admin", service_wide=True)  # an import may create waves of any relationship
 def upload():  # type: ignore[no-untyped-def]
     relationships = all_relationships()
     form = ImportForm([(str(r.id), r.name) for r in relationships])

@@ -25,7 +25,7 @@ from survey_app.services import relationships as relationships_service
 from survey_app.services import waves as waves_service
 from survey_app.services.alerts import ALERT_KINDS
 from survey_app.services.results import AREA_ALL, AREA_NONE, INDEX, SIDE_KEYS, closed_waves
-from survey_app.web.access import access_for, public, requires
+from survey_app.web.access import access_for, current_scope, public, requires
 from survey_app.web.api.auth import bearer_token, token_user
 from survey_app.web.api.errors import FORBIDDEN, NOT_VALID, NOTHING_HERE, ApiError, handle_errors
 from survey_app.web.api.openapi import document
@@ -62,7 +62,7 @@ def authenticate() -> None:
         raise ApiError(401, "invalid_token", NOT_VALID)
     g._login_user = user  # Flask-Login's current user for the rest of the request
     access = access_for(current_app, request.endpoint or "")
-    if access is None or not access.allows(user.role):
+    if access is None or not access.admits(user):
         raise ApiError(403, "forbidden", FORBIDDEN)
 
 
@@ -125,7 +125,7 @@ def openapi() -> ResponseReturnValue:
 @bp.get("/relationships")
 def relationships() -> ResponseReturnValue:
     check_args(())
-    rels = relationships_service.all_relationships(by_id=True)
+    rels = relationships_service.all_relationships(by_id=True, scope=current_scope())
     return jsonify(page_of([_relationship_json(r) for r in rels]))
 
 

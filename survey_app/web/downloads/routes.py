@@ -18,7 +18,7 @@ from flask import (
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
-from survey_app.web.access import requires
+from survey_app.web.access import current_scope, requires
 from survey_app.web.downloads.forms import WaveChoiceForm
 from survey_app.web.loading import relationship_or_404
 from survey_app.web.submissions import acting_user
@@ -32,7 +32,7 @@ FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel (XLSX)", "json": "JSON", "sav": "SP
 @bp.get("/")
 @requires("reviewer")
 def index() -> str:
-    relationships = exports.downloadable_relationships()
+    relationships = exports.downloadable_relationships(current_scope())
     return render_template("downloads/index.html", relationships=relationships)
 
 

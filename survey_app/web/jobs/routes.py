@@ -15,8 +15,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from survey_app.database import write_transaction
-from survey_app.extensions import db
-from survey_app.models import Job, Relationship
+from survey_app.models import Job
 from survey_app.services import ServiceError
 from survey_app.services.jobs import (
     idempotency_key,
@@ -27,6 +26,7 @@ from survey_app.services.jobs import (
 )
 from survey_app.web.access import requires, signed_in
 from survey_app.web.jobs.starting import start_job
+from survey_app.web.loading import relationship_or_404
 from survey_app.web.submissions import acting_user
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -125,9 +125,7 @@ def retry(job_id: int) -> Response:
 @requires("admin")
 def recompute(relationship_id: int) -> Response | str:
     """Rebuild a relationship's stored results in the background (``relhealth recompute``)."""
-    relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
-        abort(404)
+    relationship = relationship_or_404(relationship_id)
     parameters = {"relationship_id": relationship.id}
     key = idempotency_key("results.recompute", parameters)  # one at a time, whoever asks
     if request.method == "POST":
