@@ -93,6 +93,8 @@ def _switch_href(language: str) -> str:
 
 def _template_globals() -> dict[str, object]:
     here = current_language()
+    if not has_request_context():  # a page rendered for a file (the board pack): no switcher
+        return {"html_lang": here}
     offered = g.get("offered_languages") or tuple(LANGUAGES)
     config = current_app.config
     return {
