@@ -41,6 +41,7 @@ import pytest
 from tests.browser.axe_audit import AXE_JS
 from tests.browser.page_types import REFUSED_ADDRESS
 from tests.conftest import TEST_SECRET
+from tests.ports import stop_process
 from tests.smtp_mailbox import SENDER, Mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,11 +135,7 @@ def _start_gunicorn(env: dict[str, str], log_path: Path) -> tuple[subprocess.Pop
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, timeout=10)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from sqlalchemy import bindparam, update
@@ -25,6 +25,7 @@ from survey_app.services.invitations import (
     survey_link,
 )
 from survey_app.services.mailing.address_list import (
+    Target,
     check_wave_open,
     not_invited,
     targets_of,
@@ -32,6 +33,13 @@ from survey_app.services.mailing.address_list import (
 )
 
 MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area")
+
+
+def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the wave's parties and service areas, by id (read before the rows are
+    claimed)."""
+    rel = wave.relationship
+    return {p.id: p.name for p in rel.parties}, {a.id: a.name for a in rel.service_areas}
 
 
 def _csv(rows: Iterator[Sequence[str]]) -> str:
@@ -44,9 +52,18 @@ def _csv(rows: Iterator[Sequence[str]]) -> str:
     return out.getvalue()
 
 
-def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
-    rel = wave.relationship
-    return {p.id: p.name for p in rel.parties}, {a.id: a.name for a in rel.service_areas}
+def _rows(
+    names: tuple[dict[int, str], dict[int, str]], links: Iterable[tuple[Target, str]]
+) -> Iterator[Sequence[str]]:
+    """The mail-merge rows of (address, new token) pairs: address, link, party, area."""
+    parties, areas = names
+    for t, token in links:
+        yield (
+            t.email,
+            survey_link(token),
+            parties[t.party_id],
+            areas.get(t.service_area_id or 0, ""),
+        )
 
 
 def mail_merge_invitations(
@@ -61,7 +78,7 @@ def mail_merge_invitations(
     check_wave_open(wave, "invitations")
     day = today or date.today()
     wave_id = wave.id
-    parties, areas = _names(wave)
+    names = _names(wave)
     a = InvitationAddress
     with write_transaction():
         targets = targets_of(not_invited(wave_id, failed=None).with_for_update(of=a))
@@ -78,11 +95,7 @@ def mail_merge_invitations(
             [{"aid": t.address_id, "iid": i} for t, i in zip(targets, ids, strict=True)],
         )
         audit.record("invitations.mail_merge", actor=actor, wave=wave_id, count=len(targets))
-    lines = (
-        (t.email, survey_link(k), parties[t.party_id], areas.get(t.service_area_id or 0, ""))
-        for t, k in zip(targets, tokens, strict=True)
-    )
-    return _csv(lines), len(targets)
+    return _csv(_rows(names, zip(targets, tokens, strict=True))), len(targets)
 
 
 def mail_merge_reminders(
@@ -95,7 +108,7 @@ def mail_merge_reminders(
     check_wave_open(wave, "reminders")
     day = today or date.today()
     wave_id = wave.id
-    parties, areas = _names(wave)
+    names = _names(wave)
     a = InvitationAddress
     with write_transaction():
         targets = targets_of(unused(wave_id).with_for_update(of=a))
@@ -115,13 +128,4 @@ def mail_merge_reminders(
         audit.record(
             "reminders.mail_merge", actor=actor, wave=wave_id, round=round_, count=len(targets)
         )
-    lines = (
-        (
-            t.email,
-            survey_link(tokens[t.invitation_id]),
-            parties[t.party_id],
-            areas.get(t.service_area_id or 0, ""),
-        )
-        for t in targets
-    )
-    return _csv(lines), len(targets)
+    return _csv(_rows(names, ((t, tokens[t.invitation_id]) for t in targets))), len(targets)

@@ -35,6 +35,7 @@ from survey_app.web.admin.forms import (
     StaffListForm,
     WaveForm,
 )
+from survey_app.web.attachments import attachment
 from survey_app.web.jobs import start_job
 from survey_app.web.loading import area_or_404, relationship_or_404, wave_or_404
 from survey_app.web.submissions import (
@@ -391,13 +392,10 @@ def _links_file(name: str) -> Callable[[Wave, tuple[str, int]], Response]:
 
     def present(wave: Wave, made: tuple[str, int]) -> Response:
         text, _count = made
-        return Response(
+        return attachment(
             text.encode("utf-8"),
-            mimetype="text/csv",
-            headers={
-                "Content-Disposition": f'attachment; filename="{name}-{_safe(wave.label)}.csv"',
-                "Cache-Control": "no-store",
-            },
+            content_type="text/csv; charset=utf-8",
+            filename=f"{name}-{_safe(wave.label)}.csv",
         )
 
     return present

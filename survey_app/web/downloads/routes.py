@@ -19,6 +19,7 @@ from flask import (
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
 from survey_app.web.access import current_scope, requires
+from survey_app.web.attachments import attachment
 from survey_app.web.downloads.forms import WaveChoiceForm
 from survey_app.web.loading import relationship_or_404
 from survey_app.web.submissions import acting_user
@@ -87,12 +88,11 @@ def download(relationship_id: int, table: str, fmt: str) -> Response:
         abort(404, description=str(exc))
     exports.record_download(prepared, actor=acting_user())
     db.session.commit()  # the audit entry is kept even if the client stops reading
-    # content_type, not mimetype: the media type already says its charset (CSV), and Flask
-    # would add a second one to a text/* mimetype.
-    response = Response(stream_with_context(prepared.chunks), content_type=prepared.media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        stream_with_context(prepared.chunks),
+        content_type=prepared.media_type,  # it names its charset (CSV)
+        filename=prepared.filename,
+    )
 
 
 def _config(name: str) -> int:
