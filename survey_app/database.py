@@ -1,8 +1,10 @@
-"""Database engine behaviour: SQLite pragmas (WAL, busy timeout, foreign keys) and
-explicit transaction control so that a submit can take the write lock up front."""
+"""Database engine behaviour: SQLite pragmas (WAL, busy timeout, foreign keys, secure
+delete), explicit transaction control so that a submit can take the write lock up front,
+and the write-ahead log's checkpoint that leaves no submit readable in it."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from survey_app.extensions import db
 
 IMMEDIATE = "relhealth_begin_immediate"
+log = logging.getLogger(__name__)
 _listening = False
 
 
@@ -39,6 +42,8 @@ def _on_connect(dbapi_connection, connection_record) -> None:  # type: ignore[no
     cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows (drafts, address lists) are overwritten with zeros, not left in free space.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -69,3 +74,32 @@ def write_transaction() -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+def checkpoint_wal(*, wait: bool = True) -> bool:
+    """Copy SQLite's write-ahead log into the database file and truncate it to nothing.
+
+    A submit is one transaction (invitation used, response stored, draft deleted); until
+    it is checkpointed, the ``-wal`` file holds its pages side by side, so a copy of the
+    files would line the response up with its invitation. ``PRAGMA wal_checkpoint(TRUNCATE)``
+    returns ``(busy, log frames, checkpointed frames)``; ``busy`` is 1 when a reader or
+    writer kept it from finishing (the log is then left as it was). With ``wait=False``
+    (after a submit) the attempt does not wait for readers; the minute tick retries with
+    the busy timeout. Returns True when the log is empty afterwards; True on other
+    databases, which have no such file.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return True
+    with db.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
+        if not wait:
+            raw.execute("PRAGMA busy_timeout=0")
+        try:
+            busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # locked by a writer: as good as busy
+            busy = 1
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    return busy == 0
