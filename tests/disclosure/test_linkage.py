@@ -7,19 +7,22 @@ thing is not protected, that the limit is exactly as stated).
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from survey_app.extensions import db
-from survey_app.models import InvitationAddress
+from survey_app.models import Answer, InvitationAddress
 from survey_app.services.invitations import hash_token
 from tests.conftest import Respondent
 from tests.disclosure.files import commit_ends, contains, copy_files, states_in_log, wal_bytes
+from tests.disclosure.logs import AccessLog
 
 PEOPLE = 5
 
@@ -46,7 +49,7 @@ def running(factory) -> Wave:
     return Wave(wave, factory.tokens(wave, "client", PEOPLE))
 
 
-def submit(client, token: str, value: str = "4"):  # type: ignore[no-untyped-def]
+def submit(client, token: str, value: str = "4") -> None:  # type: ignore[no-untyped-def]
     response = Respondent(client, token).complete(n_sections(), value)
     assert response.status_code == 302, response.status_code
     db.session.remove()  # the test holds no read transaction open, as no request would
@@ -160,3 +163,82 @@ def test_a_busy_reader_keeps_the_log_and_says_so(
     reader.close()
     assert checkpoint_wal(wait=False) is True
     assert wal_bytes(copy_files(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "after")) == b""
+
+
+class LoggedClient:
+    """A browser whose every request reaches the access log, as behind gunicorn."""
+
+    def __init__(self, client, log: AccessLog) -> None:  # type: ignore[no-untyped-def]
+        self.client, self.log = client, log
+
+    def get(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.log.request(self.client, "GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.log.request(self.client, "POST", path, **kwargs)
+
+
+def test_the_access_log_gives_no_size_and_no_minute(app, client, factory, running, tmp_path):
+    """Leak 5c: ``GET /survey/check`` lists the respondent's answers, so its logged size,
+    calibrated with probe links, says what they answered, and its logged second says who
+    (whoever was seen submitting then). Respondent routes are now logged without size or
+    duration and with the hour only; the calibration attack links nobody."""
+    log = AccessLog(tmp_path / "access.log")
+    try:
+        for number, token in enumerate(running.tokens):  # everyone answers differently
+            submit(LoggedClient(client, log), token, value=str(1 + number))
+        probes = factory.tokens(running.wave, "client", 5)
+        for value, token in enumerate(probes, start=1):  # the intruder's calibration
+            probe = Respondent(LoggedClient(app.test_client(), log), token)
+            probe.open()
+            probe.answer_about()
+            for number in range(1, n_sections() + 1):
+                probe.answer_section(number, str(value))
+            probe.client.get("/survey/check")
+        lines = log.lines()
+    finally:
+        log.close()
+    checks = [line["b"] for line in lines if line["r"] == "GET /survey/check HTTP/1.1"]
+    people, calibration = checks[:PEOPLE], checks[PEOPLE:]
+    value_of_size = {size: value for value, size in enumerate(calibration, start=1)}
+    stored = dict(db.session.execute(select(Answer.response_id, Answer.value).distinct()).all())
+    response_of_value = {value: rid for rid, value in stored.items()}
+    links = {
+        token: response_of_value[value_of_size[size]]
+        for token, size in zip(running.tokens, people, strict=True)
+        if size in value_of_size and len(set(calibration)) == len(calibration)
+    }
+    assert links == {}
+    survey_lines = [line for line in lines if "/s/" in line["r"] or "/survey" in line["r"]]
+    assert survey_lines and all(
+        re.search(r":00:00 [+-]\d{4}$", line["t"]) and line["b"] == line["M"] == "-"
+        for line in survey_lines
+    )
+
+
+def test_werkzeug_and_the_apps_own_lines_time_respondents_to_the_hour(app, caplog) -> None:
+    """The same rule in the development server's log and in the app's own messages logged
+    during a respondent's request; other routes keep their sizes and seconds."""
+    from flask.logging import default_handler
+
+    werkzeug = logging.getLogger("werkzeug")
+    line = '127.0.0.1 - - [03/Dec/2026 07:41:09] "%s" %s %s\n'
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        werkzeug.info(line, "GET /survey/check HTTP/1.1", "200", "18234")
+        werkzeug.info(line, "GET /dashboard/ HTTP/1.1", "200", "18234")
+    survey, other = (record.getMessage().strip() for record in caplog.records[-2:])
+    assert survey == '127.0.0.1 - - [03/Dec/2026 07:00:00] "GET /survey/check HTTP/1.1" 200 -'
+    assert other == '127.0.0.1 - - [03/Dec/2026 07:41:09] "GET /dashboard/ HTTP/1.1" 200 18234'
+    assert caplog.records[-2].created % 3600 == 0
+
+    def logged_at(path: str) -> float:
+        record = logging.LogRecord(
+            "survey_app.services.x", logging.WARNING, "", 1, "busy", (), None
+        )
+        record.created = 1_796_284_869.5  # 1 min 9.5 s past an hour
+        with app.test_request_context(path):
+            assert default_handler.filter(record)
+        return record.created
+
+    assert logged_at("/survey/section/3") == 1_796_284_800.0
+    assert logged_at("/admin/") == 1_796_284_869.5
