@@ -1,4 +1,4 @@
-"""Survey waves and the single-use invitations (only token hashes are stored)."""
+"""Survey waves, the single-use invitations and their links (only token hashes are stored)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ class Wave(Base):
 
 
 class Invitation(Base):
-    """A single-use personal link. The token itself is never stored, only its SHA-256.
+    """One person's single use of a wave, reached through one or more links
+    (:class:`InvitationLink`): whichever link is used first uses the invitation.
 
     ``used_on`` records only the day of use, so that it cannot be lined up with
     a response (responses keep no time at all).
@@ -86,7 +87,6 @@ class Invitation(Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
     role_level: Mapped[str | None] = mapped_column(String(20))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_on: Mapped[date]
     used_on: Mapped[date | None]
 
@@ -95,13 +95,34 @@ class Invitation(Base):
     service_area: Mapped[ServiceArea | None] = orm.relationship()
 
 
+class InvitationLink(Base):
+    """One personal link issued for an invitation: the SHA-256 of its token, never the token.
+
+    A message whose fate is unknown (a crash after handing it to the mail server) and a
+    reminder are sent with a fresh link, so an invitation may have several; each works until
+    the invitation is used through any of them.
+    """
+
+    __tablename__ = "invitation_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime]
+
+    invitation: Mapped[Invitation] = orm.relationship()
+
+
 class Draft(Base):
-    """Unfinished answers, keyed by the invitation's token hash; deleted on submit or close."""
+    """Unfinished answers, keyed by the token hash of the link they were saved through;
+    deleted on submit or close."""
 
     __tablename__ = "drafts"
 
     token_hash: Mapped[str] = mapped_column(
-        ForeignKey("invitations.token_hash", ondelete="CASCADE"), primary_key=True
+        ForeignKey("invitation_links.token_hash", ondelete="CASCADE"), primary_key=True
     )
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)

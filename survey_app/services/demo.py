@@ -25,9 +25,7 @@ from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.invitations import (
     IssuedInvitation,
-    hash_token,
     issue_invitations,
-    new_token,
 )
 from survey_app.services.relationships import create_relationship, get_relationship
 from survey_app.services.results import recompute
@@ -262,7 +260,6 @@ def _insert_wave(
                     "party_id": parties[side].id,
                     "service_area_id": None,
                     "role_level": None,
-                    "token_hash": hash_token(new_token()),
                     "issued_on": opens,
                     "used_on": used,
                 }

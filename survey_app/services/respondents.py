@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from instruments import Instrument, Item
@@ -32,7 +32,7 @@ from survey_app.models import (
 )
 from survey_app.services.codebook import DONT_KNOW
 from survey_app.services.instruments import frozen_instrument
-from survey_app.services.invitations import hash_token
+from survey_app.services.invitations import hash_token, invitation_for_hash, link_hashes, mark_used
 
 
 class SurveyUnavailable(Exception):
@@ -98,6 +98,7 @@ class Section:
 
 @dataclass
 class RespondentContext:
+    token_hash: str  # of the link the respondent opened
     invitation: Invitation
     wave: Wave
     instrument: Instrument
@@ -105,10 +106,6 @@ class RespondentContext:
     own_party: str
     partner: str
     sections: list[Section] = field(default_factory=list)
-
-    @property
-    def token_hash(self) -> str:
-        return self.invitation.token_hash
 
     @property
     def needs_about(self) -> bool:
@@ -180,9 +177,7 @@ _CONTEXT_LOADS = (
 
 
 def load_context(token_hash: str) -> RespondentContext:
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == token_hash).options(*_CONTEXT_LOADS)
-    )
+    invitation = invitation_for_hash(token_hash, *_CONTEXT_LOADS)
     if invitation is None:
         raise UnknownLink()
     if invitation.used_on is not None:
@@ -195,6 +190,7 @@ def load_context(token_hash: str) -> RespondentContext:
     instrument = frozen_instrument(wave.instrument_version)
     side = invitation.party.side
     return RespondentContext(
+        token_hash=token_hash,
         invitation=invitation,
         wave=wave,
         instrument=instrument,
@@ -217,7 +213,7 @@ def load_draft(ctx: RespondentContext) -> dict[str, Any]:
     browser) after ``ctx`` was loaded: that is AlreadySubmitted, not a fresh start."""
     draft = db.session.get(Draft, ctx.token_hash)
     if draft is None and db.session.scalar(
-        select(Invitation.used_on).where(Invitation.token_hash == ctx.token_hash)
+        select(Invitation.used_on).where(Invitation.id == ctx.invitation.id)
     ):
         raise AlreadySubmitted()
     data = empty_draft()
@@ -318,19 +314,13 @@ def submit(ctx: RespondentContext, draft: dict[str, Any]) -> uuid.UUID:
         for q in ctx.instrument.comments
         if (text := (draft.get("comments", {}).get(q.key) or "").strip())
     }
-    token_hash = ctx.token_hash
+    invitation_id = ctx.invitation.id
     wave_id = ctx.wave.id
     version_id = ctx.wave.instrument_version_id
     response_id = uuid.uuid4()
     session = db.session
     with write_transaction():
-        claimed = session.execute(
-            update(Invitation)
-            .where(Invitation.token_hash == token_hash, Invitation.used_on.is_(None))
-            .values(used_on=date.today())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
+        if not mark_used(invitation_id, date.today()):
             raise AlreadySubmitted()
         state = session.scalar(
             select(Wave.state).where(Wave.id == wave_id).with_for_update(read=True)
@@ -358,7 +348,7 @@ def submit(ctx: RespondentContext, draft: dict[str, Any]) -> uuid.UUID:
                     for k, v in comments.items()
                 ],
             )
-        session.execute(delete(Draft).where(Draft.token_hash == token_hash))
+        session.execute(delete(Draft).where(Draft.token_hash.in_(link_hashes(invitation_id))))
     session.expire_all()
     checkpoint_wal(wait=False)  # busy: the minute tick empties the log instead
     return response_id
