@@ -64,7 +64,10 @@ def sqlite_only(dialect: str) -> None:
 def used_and_stored(connection: sqlite3.Connection) -> tuple[set[str], set[str]]:
     used = {
         r[0]
-        for r in connection.execute("SELECT token_hash FROM invitations WHERE used_on IS NOT NULL")
+        for r in connection.execute(
+            "SELECT l.token_hash FROM invitation_links l JOIN invitations i "
+            "ON i.id = l.invitation_id WHERE i.used_on IS NOT NULL"
+        )
     }
     stored = {r[0] for r in connection.execute("SELECT id FROM responses")}
     return used, stored
