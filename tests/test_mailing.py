@@ -187,9 +187,14 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     )
     reminder = mailbox.to("bob@council.example")[0]
     assert reminder.message["Subject"].strip().startswith("Reminder: ")
-    assert "Please use this link rather than the one in our earlier email" in reminder.body
-    assert app.test_client().get(f"/s/{reminder.token}").headers["Location"] == "/survey/resume"
-    # the earlier link still works (either link, once): its saved answers went with the new one
+    assert "open this link in the same browser to carry on" in reminder.body
+    # opened elsewhere, the new link starts afresh and says the answers are under the earlier
+    elsewhere = app.test_client()
+    assert elsewhere.get(f"/s/{reminder.token}").headers["Location"] == "/survey/"
+    assert "kept safe under the earlier link" in text(elsewhere.get("/survey/"))
+    # opened where Bob saved his answers, it carries them on (his key is wrapped for it)
+    assert bob.client.get(f"/s/{reminder.token}").headers["Location"] == "/survey/resume"
+    # ...which still works (either link, once)
     assert app.test_client().get(f"/s/{tokens['bob@council.example']}").status_code == 302
     assert {a.email: a.reminders_sent for a in addresses()} == {
         "ann@council.example": 0,

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import Select, insert, select, update
 
 from survey_app.extensions import db
-from survey_app.models import ROLE_LEVELS, Draft, Invitation, InvitationLink, ServiceArea, Wave
+from survey_app.models import ROLE_LEVELS, Invitation, InvitationLink, ServiceArea, Wave
 from survey_app.services import ServiceError, audit
 
 TOKEN_BYTES = 24  # 192 bits from the OS's CSPRNG
@@ -65,9 +65,11 @@ def store_links(pairs: Sequence[tuple[int, str]], *, now: datetime | None = None
 
 
 def renew_links(pairs: Sequence[tuple[int, str]]) -> set[int]:
-    """Store each (invitation id, token) as the newest link of an unused invitation, moving the
-    answers saved through its earlier links to it (a reminder carries them on). Returns the
-    ids of the invitations given a link (one used meanwhile gets none). Flushed."""
+    """Store each (invitation id, token) as the newest link of an unused invitation. Answers
+    saved through its earlier links stay under them, sealed with a key the server cannot
+    unwrap: the new link opened in the browser holding that key carries them on
+    (``respondents.open_link``). Returns the ids of the invitations given a link (one used
+    meanwhile gets none). Flushed."""
     ids = [i for i, _ in pairs]
     if not ids:
         return set()
@@ -77,35 +79,8 @@ def renew_links(pairs: Sequence[tuple[int, str]]) -> set[int]:
         )
     )
     renewed = [(i, t) for i, t in pairs if i in unused]
-    if not renewed:
-        return set()
-    link = InvitationLink
-    drafts = db.session.execute(
-        select(link.invitation_id, Draft.wave_id, Draft.data, Draft.updated_on)
-        .join(Draft, Draft.token_hash == link.token_hash)
-        .where(link.invitation_id.in_(unused))
-        .order_by(link.invitation_id, Draft.updated_on, link.id)
-    ).all()
-    if drafts:
-        old = select(link.token_hash).where(link.invitation_id.in_(unused))
-        db.session.execute(delete(Draft).where(Draft.token_hash.in_(old)))
     store_links(renewed)
-    latest = {row.invitation_id: row for row in drafts}  # the last saved, per invitation
-    new_hash = {i: hash_token(t) for i, t in renewed}
-    if latest:
-        db.session.execute(
-            insert(Draft.__table__),
-            [
-                {
-                    "token_hash": new_hash[i],
-                    "wave_id": row.wave_id,
-                    "data": row.data,
-                    "updated_on": row.updated_on,
-                }
-                for i, row in latest.items()
-            ],
-        )
-    return set(new_hash)
+    return {i for i, _ in renewed}
 
 
 def issue_link(invitation: Invitation, *, now: datetime | None = None) -> str:

@@ -245,3 +245,46 @@ def test_werkzeug_and_the_apps_own_lines_time_respondents_to_the_hour(app, caplo
 
     assert logged_at("/survey/section/3") == 1_796_284_800.0
     assert logged_at("/admin/") == 1_796_284_869.5
+
+
+def test_drafts_read_during_the_wave_link_nobody(app, client, factory, running, tmp_path) -> None:
+    """Leak 5a: drafts were stored in clear under their link's hash, so reading them while the
+    wave ran and matching each person's last draft to a response named every respondent.
+    Drafts are now sealed: the reader sees same-sized ciphertexts and no answer (both
+    databases; on SQLite the copied files hold no answer text either)."""
+    from survey_app.models import Draft
+
+    browsers = {}
+    for number, token in enumerate(running.tokens):  # everyone answers all but the last page
+        person = Respondent(app.test_client(), token)
+        person.open()
+        person.answer_about()
+        for section in range(1, n_sections()):
+            person.answer_section(section, str(1 + number))
+        browsers[token] = person
+    db.session.remove()
+    person_of_link = dict(zip(running.hashes(), running.tokens, strict=True))
+    seen = {}  # what the intruder reads from the drafts table while the wave runs
+    for draft in db.session.scalars(select(Draft)):
+        text = draft.data if draft.data is not None else draft.sealed
+        seen[person_of_link[draft.token_hash]] = text
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        copy = copy_files(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "copy")
+        assert not contains(copy, b'"answers"') and not contains(copy, b'"about"')
+    db.session.remove()
+    for token, person in browsers.items():
+        person.answer_section(n_sections(), "4")
+        assert person.post("/survey/check", {}).status_code == 302
+    db.session.remove()
+    answers_of = {}
+    for response_id, value in db.session.execute(select(Answer.response_id, Answer.value)):
+        answers_of.setdefault(response_id, []).append(value)
+    links = {}
+    for token, text in seen.items():
+        if isinstance(text, dict):  # a draft in clear: its answers are the person's
+            values = sorted(text["answers"].values())
+            matches = [r for r, v in answers_of.items() if sorted(v)[: len(values)] == values]
+            if len(matches) == 1:
+                links[token] = matches[0]
+    assert links == {}
+    assert len({len(text) for text in seen.values()}) == 1  # nothing in their sizes either

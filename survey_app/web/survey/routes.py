@@ -34,14 +34,20 @@ from survey_app.services.respondents import (
 
 bp = Blueprint("survey", __name__)
 
-SESSION_KEY = "survey_invitation"
+SESSION_KEY = "survey_invitation"  # the token hash of the link opened
+DRAFT_KEY = "survey_draft_key"  # the draft's data key, unwrapped: only ever in this cookie
+
+
+def _forget_link() -> None:
+    session.pop(SESSION_KEY, None)
+    session.pop(DRAFT_KEY, None)
 
 
 @bp.errorhandler(SurveyUnavailable)
 def survey_unavailable(exc: SurveyUnavailable):  # type: ignore[no-untyped-def]
     db.session.rollback()
     if not isinstance(exc, NoSurveySession):
-        session.pop(SESSION_KEY, None)
+        _forget_link()
     return (
         render_template("survey/unavailable.html", title=exc.title, message=exc.message),
         exc.status,
@@ -52,14 +58,18 @@ def _context() -> RespondentContext:
     token_hash = session.get(SESSION_KEY)
     if not token_hash:
         raise NoSurveySession()
-    return respondents.load_context(token_hash)
+    ctx = respondents.load_context(token_hash)
+    ctx.draft_key = session.get(DRAFT_KEY)
+    return ctx
 
 
 @bp.get("/s/<token>")
 def open_link(token: str) -> WerkzeugResponse:
-    ctx = respondents.open_link(token)
+    held = (session.get(SESSION_KEY), session.get(DRAFT_KEY))
+    ctx = respondents.open_link(token, held=held if all(held) else None)
     session.clear()
     session[SESSION_KEY] = ctx.token_hash
+    session[DRAFT_KEY] = ctx.draft_key
     draft = respondents.load_draft(ctx)
     if respondents.has_started(draft):
         return redirect(url_for("survey.resume"))
@@ -69,7 +79,8 @@ def open_link(token: str) -> WerkzeugResponse:
 @bp.get("/survey/")
 def start() -> str:
     ctx = _context()
-    return render_template("survey/start.html", ctx=ctx, resuming=False)
+    elsewhere = respondents.answers_elsewhere(ctx)
+    return render_template("survey/start.html", ctx=ctx, resuming=False, elsewhere=elsewhere)
 
 
 @bp.get("/survey/resume")
@@ -179,7 +190,7 @@ def check():  # type: ignore[no-untyped-def]
             respondents.submit(ctx, draft)
         except IncompleteSurvey as exc:
             return _redirect_to(exc.step)
-        session.pop(SESSION_KEY, None)
+        _forget_link()  # the key goes with the link: nothing is left to open
         session["survey_done"] = ctx.wave.relationship.name
         return redirect(url_for("survey.done"))
     return render_template("survey/check.html", **check_view(ctx, draft), form=form)
