@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 
 from survey_app.extensions import db
 from survey_app.models import ROLE_LEVELS, Invitation, InvitationLink, ServiceArea, Wave
@@ -150,6 +150,24 @@ def mark_used(invitation_id: int, day: date) -> bool:
     return claimed == 1
 
 
+def _refuse_a_small_area(
+    wave: Wave, party_id: int, area: ServiceArea, count: int, min_group: int
+) -> None:
+    already = db.session.scalar(
+        select(func.count()).where(
+            Invitation.wave_id == wave.id,
+            Invitation.party_id == party_id,
+            Invitation.service_area_id == area.id,
+        )
+    )
+    if (already or 0) + count < min_group:
+        raise ServiceError(
+            f"fewer than {min_group} invitations of one side to {area.name} would let a "
+            "used link show who answered: issue at least "
+            f"{min_group - (already or 0)}, or leave the area out (respondents then choose it)"
+        )
+
+
 @dataclass(frozen=True)
 class IssuedInvitation:
     token: str
@@ -168,8 +186,14 @@ def issue_invitations(
     role_level: str | None = None,
     today: date | None = None,
     actor: str = "cli",
+    min_area_group: int = 1,
 ) -> list[IssuedInvitation]:
-    """Create ``count`` invitations for one party (and optionally one area and role level)."""
+    """Create ``count`` invitations for one party (and optionally one area and role level).
+
+    Invitations fixed to an area are refused while the party would have fewer than
+    ``min_area_group`` in it on the wave (``relhealth invite`` passes ``MIN_CELL_SIZE``): a
+    used link of a one- or two-person area would name who answered.
+    """
     if wave.state == "closed":
         raise ServiceError(f"wave {wave.label!r} is closed: no more invitations can be issued")
     if side not in ("client", "supplier"):
@@ -183,6 +207,8 @@ def issue_invitations(
     if service_area is not None and service_area.relationship_id != wave.relationship_id:
         raise ServiceError("that service area belongs to another relationship")
     party = wave.relationship.party(side)
+    if service_area is not None:
+        _refuse_a_small_area(wave, party.id, service_area, count, min_area_group)
     issued_on = today or date.today()
     row = (party.id, service_area.id if service_area else None, role_level)
     tokens = issue_links(create_invitations(wave.id, [row] * count, issued_on))

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, InvitationAddress
@@ -288,3 +288,44 @@ def test_drafts_read_during_the_wave_link_nobody(app, client, factory, running, 
                 links[token] = matches[0]
     assert links == {}
     assert len({len(text) for text in seen.values()}) == 1  # nothing in their sizes either
+
+
+def test_a_one_person_invitation_area_names_nobody(app, client, factory) -> None:
+    """Leak 5d: an area with one invited person and one used invitation named its respondent
+    (and the response stored with that area). A staff list's areas with fewer than k people
+    of a party are no longer fixed on invitations: the intruder finds no group of one."""
+    import csv
+    import io
+
+    from survey_app.models import Invitation, Response
+    from survey_app.services.imports import load_staff_list
+    from survey_app.services.mailing.mail_merge import mail_merge_invitations
+
+    wave = factory.wave()
+    people = [("ann@council.example", "client", "Core ICT")] + [
+        (f"p{n}@council.example", "client", "") for n in range(5)
+    ]
+    staff = io.StringIO()
+    csv.writer(staff).writerows([("email", "party", "service area"), *people])
+    load_staff_list(wave, io.BytesIO(staff.getvalue().encode()), actor="test")
+    db.session.commit()
+    merged, _ = mail_merge_invitations(wave, actor="test")
+    link_of = {
+        row["email"]: row["link"] for row in csv.DictReader(io.StringIO(merged.lstrip("\ufeff")))
+    }
+    ann = Respondent(client, link_of["ann@council.example"].rsplit("/s/", 1)[1])
+    assert ann.complete(n_sections()).status_code == 302  # she gives Core ICT on "About you"
+    db.session.remove()
+    # the intruder: invitation areas with every invitation used, and one person in them
+    groups = db.session.execute(
+        select(Invitation.service_area_id, func.count(), func.count(Invitation.used_on))
+        .where(Invitation.wave_id == wave.id)
+        .group_by(Invitation.service_area_id)
+    ).all()
+    named = [area for area, invited, used in groups if invited == used == 1]
+    links = {
+        area: db.session.scalars(select(Response.id).where(Response.service_area_id == area)).all()
+        for area in named
+    }
+    assert links == {}
+    assert sorted((invited, used) for _, invited, used in groups) == [(6, 1)]
