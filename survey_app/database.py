@@ -1,6 +1,7 @@
 """Database engine behaviour: SQLite pragmas (WAL, busy timeout, foreign keys, secure
 delete), explicit transaction control so that a submit can take the write lock up front,
-and the write-ahead log's checkpoint that leaves no submit readable in it."""
+the write-ahead log's checkpoint that leaves no submit readable in it, and PostgreSQL's
+VACUUM after the commit that asks for it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from survey_app.extensions import db
 
@@ -25,6 +27,8 @@ def init_app(app: Flask) -> None:
     if not _listening:
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)
+        event.listen(Session, "after_commit", _vacuum)
+        event.listen(Session, "after_rollback", _forget_vacuum)
         _listening = True
 
 
@@ -103,3 +107,32 @@ def checkpoint_wal(*, wait: bool = True) -> bool:
         finally:
             raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
     return busy == 0
+
+
+#: Session.info key: tables to VACUUM once the session's transaction has committed.
+_VACUUM = "relhealth_vacuum_after_commit"
+
+
+def vacuum_after_commit(tables: tuple[str, ...]) -> None:
+    """VACUUM ``tables`` (PostgreSQL) as soon as the current transaction commits.
+
+    VACUUM cannot run inside a transaction, and the service that asks for it does not
+    commit (the request or command does): so the request's commit triggers it, on a
+    connection of its own in autocommit mode. A rollback forgets the request.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    db.session.info.setdefault(_VACUUM, set()).update(tables)
+
+
+def _vacuum(session: Session) -> None:
+    tables = session.info.pop(_VACUUM, None)
+    if not tables:
+        return
+    engine = session.get_bind()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(sorted(tables))}")
+
+
+def _forget_vacuum(session: Session) -> None:
+    session.info.pop(_VACUUM, None)

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from survey_app.extensions import db
 from survey_app.models import Answer, InvitationAddress
@@ -329,3 +329,44 @@ def test_a_one_person_invitation_area_names_nobody(app, client, factory) -> None
     }
     assert links == {}
     assert sorted((invited, used) for _, invited, used in groups) == [(6, 1)]
+
+
+def test_transaction_ids_pair_submits_while_open_and_nothing_after_close(
+    app, client, running, dialect
+) -> None:
+    """The PostgreSQL ``xmin`` attack: a submit's invitation update and response rows share
+    its transaction id, so while the wave is open a role that can read both tables pairs
+    them (the threat model's stated limit). Closing rewrites them all in one transaction and
+    vacuums: afterwards every row of the wave carries one ``xmin`` and nothing pairs."""
+    if dialect != "postgresql":
+        pytest.skip("PostgreSQL's transaction ids")
+    from survey_app.services.waves import close_wave
+
+    for number, token in enumerate(running.tokens[:3]):
+        submit(client, token, value=str(1 + number))
+
+    def xmins() -> tuple[dict[str, int], dict[str, str], set[str]]:
+        invitations = dict(
+            db.session.execute(
+                text("SELECT xmin::text, id FROM invitations WHERE used_on IS NOT NULL")
+            ).all()
+        )
+        responses = dict(db.session.execute(text("SELECT xmin::text, id FROM responses")).all())
+        answers = set(db.session.scalars(text("SELECT DISTINCT xmin::text FROM answers")))
+        db.session.commit()
+        return invitations, responses, answers
+
+    invitations, responses, answers = xmins()
+    pairs = {invitations[x]: responses[x] for x in invitations.keys() & responses.keys()}
+    assert len(pairs) == 3 and len(answers) == 3  # linked while open: the stated limit
+    close_wave(db.session.merge(running.wave))
+    db.session.commit()
+    invitations, responses, answers = xmins()
+    assert len(set(invitations) | set(responses) | answers) == 1  # one id for all of them
+    assert len(invitations) == len(responses) == 1  # so no pair is any more likely than another
+    dead = db.session.scalar(
+        text(
+            "SELECT sum(n_dead_tup) FROM pg_stat_user_tables WHERE relname IN ('responses', 'answers')"
+        )
+    )
+    assert dead == 0  # vacuumed: the old versions are gone
