@@ -136,3 +136,37 @@ def _vacuum(session: Session) -> None:
 
 def _forget_vacuum(session: Session) -> None:
     session.info.pop(_VACUUM, None)
+
+
+#: What an analysts' PostgreSQL role may read: the surveys, their responses and results, never
+#: invitations, their links, drafts, address lists, people, tokens, jobs or the audit log.
+ANALYST_TABLES = (
+    "relationships",
+    "parties",
+    "service_areas",
+    "instrument_versions",
+    "waves",
+    "responses",
+    "answers",
+    "comments",
+    "result_tables",
+)
+
+
+def grant_analyst_reads(role: str) -> None:
+    """Let an existing PostgreSQL role read :data:`ANALYST_TABLES` and nothing else of ours.
+
+    Such a role sees every response but no invitation, so it cannot compare the
+    transaction ids (``xmin``) of a submit's rows, even while a wave is open.
+    """
+    if db.engine.dialect.name != "postgresql":
+        raise ValueError("database roles are PostgreSQL's: SQLite has none")
+    quoted = db.engine.dialect.identifier_preparer.quote(role)
+    with db.engine.begin() as connection:
+        exists = connection.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = %(role)s", {"role": role}
+        ).scalar()
+        if not exists:
+            raise ValueError(f"there is no database role {role!r}: create it first")
+        connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}")
+        connection.exec_driver_sql(f"GRANT SELECT ON {', '.join(ANALYST_TABLES)} TO {quoted}")

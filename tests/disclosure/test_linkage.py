@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import ProgrammingError
 
 from survey_app.extensions import db
 from survey_app.models import Answer, InvitationAddress
@@ -370,3 +372,42 @@ def test_transaction_ids_pair_submits_while_open_and_nothing_after_close(
         )
     )
     assert dead == 0  # vacuumed: the old versions are gone
+
+
+def test_the_analysts_role_reads_responses_but_no_invitation(app, runner, running, dialect):
+    """The threat model's PostgreSQL roles: ``relhealth analyst-role`` lets a role read the
+    responses and results but not invitations, links, drafts or addresses, so it has no
+    second table to compare a submit's transaction id with."""
+    if dialect != "postgresql":
+        result = runner.invoke(args=["analyst-role", "analyst"])
+        assert result.exit_code == 1 and "PostgreSQL's" in result.output
+        return
+    role = f"analyst_{uuid.uuid4().hex[:8]}"
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} NOLOGIN")
+    try:
+        result = runner.invoke(args=["analyst-role", role])
+        assert result.exit_code == 0, result.output
+        readable = {}
+        with db.engine.connect() as connection:
+            for table in ("responses", "answers", "waves", "invitations", "invitation_links",
+                          "drafts", "invitation_addresses", "users"):  # fmt: skip
+                readable[table] = connection.exec_driver_sql(
+                    "SELECT has_table_privilege(%(role)s, %(table)s, 'SELECT')",
+                    {"role": role, "table": table},
+                ).scalar()
+            connection.exec_driver_sql(f"SET ROLE {role}")
+            assert connection.exec_driver_sql("SELECT count(*) FROM responses").scalar() == 0
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                connection.exec_driver_sql("SELECT xmin FROM invitations").all()
+            connection.rollback()
+        assert readable == {
+            "responses": True, "answers": True, "waves": True, "invitations": False,
+            "invitation_links": False, "drafts": False, "invitation_addresses": False,
+            "users": False,
+        }  # fmt: skip
+    finally:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+    assert runner.invoke(args=["analyst-role", "nobody_here"]).exit_code == 1
