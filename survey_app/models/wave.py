@@ -20,12 +20,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from survey_app.models.base import Base, IllegalTransition
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.relationship import Party, Relationship, ServiceArea
+from survey_app.texts import N_
 
 WAVE_STATES = ("draft", "open", "closed")
 ROLE_LEVELS = {
-    "executive": "Executive or director",
-    "manager": "Manager",
-    "staff": "Staff",
+    "executive": N_("Executive or director"),
+    "manager": N_("Manager"),
+    "staff": N_("Staff"),
 }
 
 
@@ -47,6 +48,9 @@ class Wave(Base):
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: The instrument's texts in each language the wave offers besides English, frozen when it
+    #: opens (`Instrument.translations_to_dict`); None: English only.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     relationship: Mapped[Relationship] = orm.relationship()
     instrument_version: Mapped[InstrumentVersion] = orm.relationship()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -33,7 +35,7 @@ from survey_app.models import (
 )
 from survey_app.services import sealed_drafts
 from survey_app.services.codebook import DONT_KNOW
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import wave_instrument
 from survey_app.services.invitations import hash_token, invitation_for_hash, link_hashes, mark_used
 
 
@@ -41,7 +43,7 @@ class SurveyUnavailable(Exception):
     """The link cannot be used now; ``status`` and the texts say why."""
 
     status = 400
-    title = "This survey link cannot be used"
+    title = _l("This survey link cannot be used")
     message = ""
 
     def __init__(self, message: str | None = None) -> None:
@@ -52,8 +54,8 @@ class SurveyUnavailable(Exception):
 
 class UnknownLink(SurveyUnavailable):
     status = 404
-    title = "Survey link not recognised"
-    message = (
+    title = _l("Survey link not recognised")
+    message = _l(
         "Check that you copied the whole link from your invitation. "
         "Each link is personal and works for one survey only."
     )
@@ -61,26 +63,28 @@ class UnknownLink(SurveyUnavailable):
 
 class AlreadySubmitted(SurveyUnavailable):
     status = 409
-    title = "You have already completed this survey"
-    message = "Answers have already been submitted with this link, and each link can be used once."
+    title = _l("You have already completed this survey")
+    message = _l(
+        "Answers have already been submitted with this link, and each link can be used once."
+    )
 
 
 class WaveNotOpen(SurveyUnavailable):
     status = 403
-    title = "This survey is not open"
-    message = "This survey has not opened yet. Try your link again once it opens."
+    title = _l("This survey is not open")
+    message = _l("This survey has not opened yet. Try your link again once it opens.")
 
 
 class WaveClosed(WaveNotOpen):
     status = 410
-    title = "This survey has closed"
-    message = "This survey has closed, so it is no longer possible to answer it. Thank you."
+    title = _l("This survey has closed")
+    message = _l("This survey has closed, so it is no longer possible to answer it. Thank you.")
 
 
 class NoSurveySession(SurveyUnavailable):
     status = 403
-    title = "Open your survey link to continue"
-    message = (
+    title = _l("Open your survey link to continue")
+    message = _l(
         "Your survey session has ended or was not started. Open the personal link from your "
         "invitation again: your saved answers are kept."
     )
@@ -98,8 +102,57 @@ class Section:
     items: tuple[Item, ...] = ()
 
 
+class SurveyTexts:
+    """What the survey's pages read of their wording: the instrument's texts in the page's
+    language with the party names filled in. One home for the respondent's pages
+    (`RespondentContext`) and the admin preview, which both provide ``instrument``, ``side``,
+    ``partner``, ``sections`` and ``language``."""
+
+    instrument: Instrument
+    side: str
+    partner: str
+    sections: list[Section]
+    language: str
+
+    @property
+    def partner_side(self) -> str:
+        return _other(self.side)
+
+    def section(self, number: int) -> Section | None:
+        if 1 <= number <= len(self.sections):
+            return self.sections[number - 1]
+        return None
+
+    def item_text(self, item: Item) -> str:
+        return item.text_in(
+            self.side, self.language, partner=self.partner, partner_side=self.partner_side
+        )
+
+    def comment_text(self, key: str) -> str:
+        question = self.instrument.comment(key)
+        return question.text_in(
+            self.side, self.language, partner=self.partner, partner_side=self.partner_side
+        )
+
+    @property
+    def instrument_title(self) -> str:
+        return self.instrument.title_in(self.language)
+
+    @property
+    def instrument_description(self) -> str:
+        return self.instrument.description_in(self.language)
+
+    @property
+    def scale_labels(self) -> tuple[str, ...]:
+        return self.instrument.scale.labels_in(self.language)
+
+    @property
+    def dont_know_label(self) -> str:
+        return self.instrument.scale.dont_know_label_in(self.language)
+
+
 @dataclass
-class RespondentContext:
+class RespondentContext(SurveyTexts):
     token_hash: str  # of the link the respondent opened
     invitation: Invitation
     wave: Wave
@@ -108,24 +161,15 @@ class RespondentContext:
     own_party: str
     partner: str
     sections: list[Section] = field(default_factory=list)
+    #: The language the pages show the instrument in: the one asked for when the wave offers
+    #: it, else English (`Instrument.resolve_language`).
+    language: str = "en"
     #: The data key of the draft, unwrapped from the link; kept only in the session cookie.
     draft_key: bytes | None = None
 
     @property
     def needs_about(self) -> bool:
         return self.invitation.service_area_id is None or self.invitation.role_level is None
-
-    def section(self, number: int) -> Section | None:
-        if 1 <= number <= len(self.sections):
-            return self.sections[number - 1]
-        return None
-
-    def item_text(self, item: Item) -> str:
-        return item.text(self.side, partner=self.partner, partner_side=_other(self.side))
-
-    def comment_text(self, key: str) -> str:
-        question = self.instrument.comment(key)
-        return question.text(self.side, partner=self.partner, partner_side=_other(self.side))
 
     def service_area_choices(self) -> list[tuple[str, str]]:
         return [(a.key, a.name) for a in self.wave.relationship.service_areas]
@@ -135,14 +179,14 @@ def _other(side: str) -> str:
     return "supplier" if side == "client" else "client"
 
 
-def build_sections(instrument: Instrument) -> list[Section]:
+def build_sections(instrument: Instrument, language: str = "en") -> list[Section]:
     sections = [
         Section(
             number=i + 1,
             kind="dimension",
             key=dim.key,
-            title=dim.title,
-            description=dim.description,
+            title=dim.title_in(language),
+            description=dim.description_in(language),
             items=tuple(instrument.items_in(dim.key)),
         )
         for i, dim in enumerate(instrument.dimensions)
@@ -153,14 +197,16 @@ def build_sections(instrument: Instrument) -> list[Section]:
                 number=len(sections) + 1,
                 kind="comments",
                 key="comments",
-                title="Your comments",
-                description="These questions are optional.",
+                title=gettext("Your comments"),
+                description=gettext("These questions are optional."),
             )
         )
     return sections
 
 
-def open_link(token: str, *, held: tuple[str, bytes] | None = None) -> RespondentContext:
+def open_link(
+    token: str, language: str | None = None, *, held: tuple[str, bytes] | None = None
+) -> RespondentContext:
     """Check a personal link and return its context with the draft's key, or raise
     SurveyUnavailable.
 
@@ -170,7 +216,7 @@ def open_link(token: str, *, held: tuple[str, bytes] | None = None) -> Responden
     """
     if not token or len(token) > 100:
         raise UnknownLink()
-    ctx = load_context(hash_token(token))
+    ctx = load_context(hash_token(token), language)
     ctx.draft_key = _link_key(ctx, token, _carried_key(ctx, held))
     return ctx
 
@@ -222,7 +268,8 @@ _CONTEXT_LOADS = (
 )
 
 
-def load_context(token_hash: str) -> RespondentContext:
+def load_context(token_hash: str, language: str | None = None) -> RespondentContext:
+    """The respondent's survey, its texts in `language` where the wave offers it."""
     invitation = invitation_for_hash(token_hash, *_CONTEXT_LOADS)
     if invitation is None:
         raise UnknownLink()
@@ -233,7 +280,8 @@ def load_context(token_hash: str) -> RespondentContext:
         raise WaveClosed()
     if wave.state != "open":
         raise WaveNotOpen()
-    instrument = frozen_instrument(wave.instrument_version)
+    instrument = wave_instrument(wave)
+    shown = instrument.resolve_language(language)
     side = invitation.party.side
     return RespondentContext(
         token_hash=token_hash,
@@ -243,7 +291,8 @@ def load_context(token_hash: str) -> RespondentContext:
         side=side,
         own_party=invitation.party.name,
         partner=wave.relationship.other_party(side).name,
-        sections=build_sections(instrument),
+        sections=build_sections(instrument, shown),
+        language=shown,
     )
 
 
