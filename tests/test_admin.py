@@ -399,15 +399,43 @@ def test_a_staff_list_is_added_to_the_address_list(admin, factory, rel):
             InvitationAddress.email, InvitationAddress.party_id, InvitationAddress.service_area_id
         ).order_by(InvitationAddress.id)
     ).all()
-    core, contact = rel.area_ids
+    # one person of a party in an area: the area is not fixed on their invitation
     assert rows == [
-        ("ann@council.example", rel.client_id, core),
-        ("bob@supplier.example", rel.supplier_id, contact),
+        ("ann@council.example", rel.client_id, None),
+        ("bob@supplier.example", rel.supplier_id, None),
         ("cat@supplier.example", rel.supplier_id, None),
     ]
+    assert "Added without their service area" in html
+    assert "Fewer than 5 people of one organisation" in html
+    assert "Core ICT (Test Council)" in html and "Contact centre (Test Supplier)" in html
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff_list.upload"))
     assert event.detail == {"wave": wave, "added": 3, "client": 1, "supplier": 2}
     no_secrets_in_the_audit_log()
+
+
+def test_an_area_with_enough_people_stays_on_their_invitations(admin, factory, rel):
+    """Areas are counted per party with the people already on the list in that area: five
+    council people in Core ICT keep it, one supplier person does not, and two more later
+    join the five; three in Contact centre stay open even when two more come later (the
+    first three were added without the area, so they count for none)."""
+    wave = new_wave(factory, rel, state="draft")
+    core = [(f"p{n}@council.example", "client", "Core ICT") for n in range(7)]
+    contact = [(f"c{n}@council.example", "client", "Contact centre") for n in range(5)]
+    html = text(
+        upload(
+            admin,
+            wave,
+            staff_csv([*core[:5], ("s@supplier.example", "supplier", "Core ICT"), *contact[:3]]),
+        )
+    )
+    assert "Core ICT (Test Supplier)" in html and "Contact centre (Test Council)" in html
+    assert "Core ICT (Test Council)" not in html
+    upload(admin, wave, staff_csv([*core[5:], *contact[3:]]))
+    core_id, _ = rel.area_ids
+    areas = db.session.scalars(
+        select(InvitationAddress.service_area_id).order_by(InvitationAddress.id)
+    ).all()
+    assert areas == [core_id] * 5 + [None] * 4 + [core_id] * 2 + [None] * 2
 
 
 def test_an_xlsx_staff_list_works_too(admin, factory, rel):
@@ -506,6 +534,7 @@ def token_of(link: str) -> str:
 
 
 def test_the_mail_merge_file_holds_working_links_and_is_issued_once(app, admin, factory, rel):
+    app.config["MIN_CELL_SIZE"] = 1  # so that a one-person area is fixed on the invitation
     wave = new_wave(factory, rel)
     upload(
         admin,
@@ -568,12 +597,14 @@ def test_a_reminder_file_adds_new_links_and_keeps_saved_answers(app, admin, fact
     rows = read_links(reminded)
     assert [r["email"] for r in rows] == ["ann@council.example"]  # only who has not submitted
     new = token_of(rows[0]["link"])
-    resumed = app.test_client().get(f"/s/{new}")
-    assert resumed.headers["Location"] == "/survey/resume"  # her saved answers moved along
+    resumed = ann.client.get(f"/s/{new}")  # in the browser where she saved her answers
+    assert resumed.headers["Location"] == "/survey/resume"  # they carry on under the new link
     assert count(Draft) == 1
     # her first link still works until she submits through either
     assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 302
-    assert Respondent(app.test_client(), new).complete(sections_of(get_wave(wave))).status_code == 302
+    assert (
+        Respondent(app.test_client(), new).complete(sections_of(get_wave(wave))).status_code == 302
+    )
     assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 409
     assert count(Draft) == 0
     reminders = db.session.scalar(

@@ -111,12 +111,12 @@ def test_invitations_are_written_to_a_csv_and_stored_only_as_hashes(runner, tmp_
     out = tmp_path / "links.csv"
     result = invoke(
         runner, "invite", "Council — Supplier", "2024-Q1",
-        "--side", "supplier", "-n", "3", "--area", "contact-centre", "-o", str(out),
+        "--side", "supplier", "-n", "5", "--area", "contact-centre", "-o", str(out),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 3
+    assert len(rows) == 5
     assert all(r["side"] == "supplier" and r["service_area"] == "Contact centre" for r in rows)
     tokens = [r["link"].rsplit("/s/", 1)[1] for r in rows]
     assert all(r["link"].startswith("http://survey.test/s/") for r in rows)
@@ -136,6 +136,11 @@ def test_invite_refuses_an_existing_file_an_unknown_area_and_a_closed_wave(runne
     assert existing.read_text() == "keep me"
     result = invoke(runner, *base, "--area", "mars", "-o", str(tmp_path / "a.csv"))
     assert result.exit_code == 1 and "no service area 'mars'" in result.output
+    # two links fixed to one area would let a used one show who answered (issue 11, leak 5d)
+    result = invoke(runner, *base, "--area", "core-ict", "-o", str(tmp_path / "small.csv"))
+    assert result.exit_code == 1 and "fewer than 5 invitations of one side" in result.output
+    assert "issue at least 5, or leave the area out" in result.output
+    assert not (tmp_path / "small.csv").exists()
     result = invoke(runner, *base[:-1], "0", "-o", str(tmp_path / "b.csv"))
     assert result.exit_code == 2
     invoke(runner, "wave", "open", "Council — Supplier", "2024-Q1")

@@ -160,7 +160,9 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     core_client = next(
         r for r in rates["rows"] if r["side"] == "client" and r["area"] == "core-ict"
     )
-    assert (core_client["invited"], core_client["submitted"]) == (1, 1)
+    # Ann was the only council person in Core ICT: her invitation does not name the area, so
+    # her submitting shows nowhere as "1 of 1 in Core ICT" (issue 11, leak 5d)
+    assert (core_client["invited"], core_client["submitted"]) == (0, 0)
     assert "1 of 5 invited people have submitted" in text(admin.get(f"/admin/waves/{wave_id}/"))
 
     # a reminder reaches only those who have not submitted, with a new link
@@ -173,9 +175,14 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     )
     reminder = mailbox.to("bob@council.example")[0]
     assert reminder.message["Subject"].strip().startswith("Reminder: ")
-    assert "Please use this link rather than the one in our earlier email" in reminder.body
-    assert app.test_client().get(f"/s/{reminder.token}").headers["Location"] == "/survey/resume"
-    # the earlier link still works (either link, once): its saved answers went with the new one
+    assert "open this link in the same browser to carry on" in reminder.body
+    # opened elsewhere, the new link starts afresh and says the answers are under the earlier
+    elsewhere = app.test_client()
+    assert elsewhere.get(f"/s/{reminder.token}").headers["Location"] == "/survey/"
+    assert "kept safe under the earlier link" in text(elsewhere.get("/survey/"))
+    # opened where Bob saved his answers, it carries them on (his key is wrapped for it)
+    assert bob.client.get(f"/s/{reminder.token}").headers["Location"] == "/survey/resume"
+    # ...which still works (either link, once)
     assert app.test_client().get(f"/s/{tokens['bob@council.example']}").status_code == 302
     assert {a.email: a.reminders_sent for a in addresses()} == {
         "ann@council.example": 0,

@@ -125,13 +125,13 @@ def test_a_tampered_service_area_is_refused(client, factory):
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, factory):
     factory.respondent(client)  # the person is at section 1
     before = counts()
-    draft_before = db.session.scalar(select(Draft)).data
+    draft_before = db.session.scalar(select(Draft)).sealed
     response = client.post("/survey/section/1", data={"q_sp1": "4"})
     assert response.status_code == 400
     assert "nothing was saved" in response.get_data(as_text=True)
     assert counts() == before
     db.session.expire_all()
-    assert db.session.scalar(select(Draft)).data == draft_before
+    assert db.session.scalar(select(Draft)).sealed == draft_before
 
 
 def test_submitting_without_finishing_sends_the_person_to_the_first_gap(client, factory):
@@ -153,12 +153,11 @@ def test_a_link_submitted_after_its_page_began_is_already_completed_not_restarte
     """The race the concurrent test can hit on PostgreSQL: a second browser's request loads the
     link (still unused), then the first browser's submit commits and deletes the draft."""
     from survey_app.services import respondents
-    from survey_app.services.invitations import hash_token
 
     wave = factory.wave()
     (token,) = factory.tokens(wave)
     complete_all_sections(Respondent(app.test_client(), token))
-    ctx = respondents.load_context(hash_token(token))
+    ctx = respondents.open_link(token)
     respondents.submit(ctx, respondents.load_draft(ctx))
     with pytest.raises(respondents.AlreadySubmitted):
         respondents.load_draft(ctx)

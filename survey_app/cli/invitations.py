@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 
 from survey_app.cli.common import find_wave, one_transaction, wave_arguments
 from survey_app.extensions import db
@@ -51,7 +52,14 @@ def invite(
         raise ServiceError(
             f"{output} already exists: choose a new file so no links are overwritten"
         )
-    issued = issue_invitations(wave, side, count, service_area=service_area, role_level=role)
+    issued = issue_invitations(
+        wave,
+        side,
+        count,
+        service_area=service_area,
+        role_level=role,
+        min_area_group=current_app.config["MIN_CELL_SIZE"],
+    )
     write_links_csv(output, issued)
     click.echo(f"Issued {len(issued)} invitations for {wave.label}; links written to {output}")
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, func, orm
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+    orm,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.models.base import Base, IllegalTransition
@@ -118,13 +127,17 @@ class InvitationLink(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime]
+    #: The data key of the invitation's draft, wrapped under a key derived from this link's
+    #: token (survey_app/services/sealed_drafts.py): set when the link is first opened.
+    draft_key_wrap: Mapped[bytes | None] = mapped_column(LargeBinary(64))
 
     invitation: Mapped[Invitation] = orm.relationship()
 
 
 class Draft(Base):
     """Unfinished answers, keyed by the token hash of the link they were saved through;
-    deleted on submit or close."""
+    deleted on submit or close. ``sealed`` holds them encrypted (sealed_drafts); ``data``
+    only a draft saved in clear before the upgrade to 0009, until it is next saved."""
 
     __tablename__ = "drafts"
 
@@ -132,5 +145,6 @@ class Draft(Base):
         ForeignKey("invitation_links.token_hash", ondelete="CASCADE"), primary_key=True
     )
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_on: Mapped[date]

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 
 from survey_app.extensions import db
-from survey_app.models import ROLE_LEVELS, Draft, Invitation, InvitationLink, ServiceArea, Wave
+from survey_app.models import ROLE_LEVELS, Invitation, InvitationLink, ServiceArea, Wave
 from survey_app.services import ServiceError, audit
 
 TOKEN_BYTES = 24  # 192 bits from the OS's CSPRNG
@@ -65,9 +65,11 @@ def store_links(pairs: Sequence[tuple[int, str]], *, now: datetime | None = None
 
 
 def renew_links(pairs: Sequence[tuple[int, str]]) -> set[int]:
-    """Store each (invitation id, token) as the newest link of an unused invitation, moving the
-    answers saved through its earlier links to it (a reminder carries them on). Returns the
-    ids of the invitations given a link (one used meanwhile gets none). Flushed."""
+    """Store each (invitation id, token) as the newest link of an unused invitation. Answers
+    saved through its earlier links stay under them, sealed with a key the server cannot
+    unwrap: the new link opened in the browser holding that key carries them on
+    (``respondents.open_link``). Returns the ids of the invitations given a link (one used
+    meanwhile gets none). Flushed."""
     ids = [i for i, _ in pairs]
     if not ids:
         return set()
@@ -78,40 +80,7 @@ def renew_links(pairs: Sequence[tuple[int, str]]) -> set[int]:
     )
     renewed = [(i, t) for i, t in pairs if i in unused]
     store_links(renewed)
-    carry_drafts(renewed)
     return {i for i, _ in renewed}
-
-
-def carry_drafts(pairs: Sequence[tuple[int, str]]) -> None:
-    """Move the answers saved through any link of each invitation to the link of the token
-    given with it (the last saved draft, if there are several). Flushed."""
-    if not pairs:
-        return
-    link = InvitationLink
-    new_hash = {i: hash_token(t) for i, t in pairs}
-    drafts = db.session.execute(
-        select(link.invitation_id, link.token_hash, Draft.wave_id, Draft.data, Draft.updated_on)
-        .join(Draft, Draft.token_hash == link.token_hash)
-        .where(link.invitation_id.in_(list(new_hash)))
-        .order_by(link.invitation_id, Draft.updated_on, link.id)
-    ).all()
-    latest = {row.invitation_id: row for row in drafts}  # the last saved, per invitation
-    moving = {i: row for i, row in latest.items() if row.token_hash != new_hash[i]}
-    if not moving:
-        return
-    db.session.execute(delete(Draft).where(Draft.token_hash.in_([r.token_hash for r in drafts])))
-    db.session.execute(
-        insert(Draft.__table__),
-        [
-            {
-                "token_hash": new_hash[i],
-                "wave_id": row.wave_id,
-                "data": row.data,
-                "updated_on": row.updated_on,
-            }
-            for i, row in latest.items()
-        ],
-    )
 
 
 def issue_link(invitation: Invitation, *, now: datetime | None = None) -> str:
@@ -181,6 +150,24 @@ def mark_used(invitation_id: int, day: date) -> bool:
     return claimed == 1
 
 
+def _refuse_a_small_area(
+    wave: Wave, party_id: int, area: ServiceArea, count: int, min_group: int
+) -> None:
+    already = db.session.scalar(
+        select(func.count()).where(
+            Invitation.wave_id == wave.id,
+            Invitation.party_id == party_id,
+            Invitation.service_area_id == area.id,
+        )
+    )
+    if (already or 0) + count < min_group:
+        raise ServiceError(
+            f"fewer than {min_group} invitations of one side to {area.name} would let a "
+            "used link show who answered: issue at least "
+            f"{min_group - (already or 0)}, or leave the area out (respondents then choose it)"
+        )
+
+
 @dataclass(frozen=True)
 class IssuedInvitation:
     token: str
@@ -199,8 +186,14 @@ def issue_invitations(
     role_level: str | None = None,
     today: date | None = None,
     actor: str = "cli",
+    min_area_group: int = 1,
 ) -> list[IssuedInvitation]:
-    """Create ``count`` invitations for one party (and optionally one area and role level)."""
+    """Create ``count`` invitations for one party (and optionally one area and role level).
+
+    Invitations fixed to an area are refused while the party would have fewer than
+    ``min_area_group`` in it on the wave (``relhealth invite`` passes ``MIN_CELL_SIZE``): a
+    used link of a one- or two-person area would name who answered.
+    """
     if wave.state == "closed":
         raise ServiceError(f"wave {wave.label!r} is closed: no more invitations can be issued")
     if side not in ("client", "supplier"):
@@ -214,6 +207,8 @@ def issue_invitations(
     if service_area is not None and service_area.relationship_id != wave.relationship_id:
         raise ServiceError("that service area belongs to another relationship")
     party = wave.relationship.party(side)
+    if service_area is not None:
+        _refuse_a_small_area(wave, party.id, service_area, count, min_area_group)
     issued_on = today or date.today()
     row = (party.id, service_area.id if service_area else None, role_level)
     tokens = issue_links(create_invitations(wave.id, [row] * count, issued_on))

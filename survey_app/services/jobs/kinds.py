@@ -9,20 +9,24 @@
 ``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
                        jobs (``relhealth jobs check``) and that a job taken back resumes
 
+and one minute tick, ``sqlite.checkpoint``: the write-ahead log emptied (a submit's attempt
+does not wait for readers; this one does, and logs when a reader still kept it busy).
+
 Add a kind here: a run function in the words of its capability, calling that capability's
 service functions, and one :func:`register` line.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
-from survey_app.database import write_transaction
+from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError
-from survey_app.services.jobs.registry import register
+from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
 from survey_app.services.mailing import send_round
 from survey_app.services.results import closed_waves, recompute
@@ -34,6 +38,7 @@ WAVES_PER_STEP = 4
 #: The most steps and the longest pause ``jobs.check`` accepts.
 CHECK_MAX_STEPS = 10_000
 CHECK_MAX_PAUSE = 60.0
+log = logging.getLogger(__name__)
 
 
 def recompute_results(
@@ -137,3 +142,10 @@ register(
 register("wave.close", run=close_and_score, title="Close a wave", counts="steps done")
 register("mail.round", run=send_round, title="Send emails", counts="addresses done")
 register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
+
+
+@on_tick("sqlite.checkpoint")
+def checkpoint_log() -> None:
+    """Empty SQLite's write-ahead log, so no recent submit stays readable in it."""
+    if not checkpoint_wal():
+        log.warning("SQLite write-ahead log checkpoint was busy (a reader); retried next minute")

@@ -39,7 +39,6 @@ from survey_app.models import (
 )
 from survey_app.services import ServiceError, audit
 from survey_app.services.invitations import (
-    carry_drafts,
     create_invitations,
     hash_token,
     issue_links,
@@ -238,7 +237,8 @@ def _settle(
             values: dict[str, Any] = {"outbox": "sent", "last_sent_on": day, "last_error": None}
             if kind == "reminders":
                 values["reminders_sent"] = round_
-                carry_drafts([(invitation_id, token)])
+                # The answers saved so far stay sealed under the earlier link's key: the new
+                # link re-wraps it in a browser that holds it (README, the token model).
         else:
             values = {"outbox": None, "last_error": why[:MAX_ERROR]}
             _withdraw(target.address_id, invitation_id, token, kind)

@@ -36,14 +36,20 @@ from survey_app.web.languages import current_language, remember, show_in
 
 bp = Blueprint("survey", __name__)
 
-SESSION_KEY = "survey_invitation"
+SESSION_KEY = "survey_invitation"  # the token hash of the link opened
+DRAFT_KEY = "survey_draft_key"  # the draft's data key, unwrapped: only ever in this cookie
+
+
+def _forget_link() -> None:
+    session.pop(SESSION_KEY, None)
+    session.pop(DRAFT_KEY, None)
 
 
 @bp.errorhandler(SurveyUnavailable)
 def survey_unavailable(exc: SurveyUnavailable):  # type: ignore[no-untyped-def]
     db.session.rollback()
     if not isinstance(exc, NoSurveySession):
-        session.pop(SESSION_KEY, None)
+        _forget_link()
     return (
         render_template("survey/unavailable.html", title=exc.title, message=exc.message),
         exc.status,
@@ -55,16 +61,19 @@ def _context() -> RespondentContext:
     if not token_hash:
         raise NoSurveySession()
     ctx = respondents.load_context(token_hash, current_language())
+    ctx.draft_key = session.get(DRAFT_KEY)
     show_in(ctx.language, ctx.instrument.languages)
     return ctx
 
 
 @bp.get("/s/<token>")
 def open_link(token: str) -> WerkzeugResponse:
-    ctx = respondents.open_link(token, current_language())
+    held = (session.get(SESSION_KEY), session.get(DRAFT_KEY))
+    ctx = respondents.open_link(token, current_language(), held=held if all(held) else None)
     session.clear()  # a fresh survey session; the language chosen so far is kept
     remember(ctx.language)
     session[SESSION_KEY] = ctx.token_hash
+    session[DRAFT_KEY] = ctx.draft_key
     draft = respondents.load_draft(ctx)
     if respondents.has_started(draft):
         return redirect(url_for("survey.resume"))
@@ -74,7 +83,8 @@ def open_link(token: str) -> WerkzeugResponse:
 @bp.get("/survey/")
 def start() -> str:
     ctx = _context()
-    return render_template("survey/start.html", ctx=ctx, resuming=False)
+    elsewhere = respondents.answers_elsewhere(ctx)
+    return render_template("survey/start.html", ctx=ctx, resuming=False, elsewhere=elsewhere)
 
 
 @bp.get("/survey/resume")
@@ -184,7 +194,7 @@ def check():  # type: ignore[no-untyped-def]
             respondents.submit(ctx, draft)
         except IncompleteSurvey as exc:
             return _redirect_to(exc.step)
-        session.pop(SESSION_KEY, None)
+        _forget_link()  # the key goes with the link: nothing is left to open
         session["survey_done"] = ctx.wave.relationship.name
         return redirect(url_for("survey.done"))
     return render_template("survey/check.html", **check_view(ctx, draft), form=form)
