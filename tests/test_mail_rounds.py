@@ -20,11 +20,10 @@ from survey_app.models import Invitation, InvitationAddress, InvitationLink, Job
 from survey_app.services import jobs
 from survey_app.services.mailing import rounds
 from tests import test_jobs, test_mailing
-from tests.conftest import Respondent
+from tests.factories import STAFF_EMAILS, Respondent, sections_of
 from tests.smtp_mailbox import serving
-from tests.test_admin import sections_of
 from tests.test_jobs import Killed, expire_lease, fresh, submit, sweep
-from tests.test_mailing import EMAILS, addresses, open_wave_with_staff
+from tests.test_mailing import addresses, open_wave_with_staff
 
 admin = test_mailing.admin  # fixtures shared with those modules
 woken = test_jobs.woken  # the queue wakes nobody: each test runs its job itself
@@ -62,13 +61,13 @@ def test_a_round_writes_to_everybody_once_and_keeps_each_fate(app, admin, factor
     )
     assert (job.progress_done, job.progress_total) == (5, 5)
     assert sorted(r.to[0] for r in mailbox.received) == sorted(
-        set(EMAILS) - {"cat@council.example"}
+        set(STAFF_EMAILS) - {"cat@council.example"}
     )
     by_email = {a.email: a for a in addresses()}
     assert by_email["cat@council.example"].invitation_id is None
     assert by_email["cat@council.example"].last_error.startswith("refused by the mail server")
     assert {e: a.outbox for e, a in by_email.items()} == {
-        **{e: "sent" for e in EMAILS},
+        **{e: "sent" for e in STAFF_EMAILS},
         "cat@council.example": None,
     }
     assert db.session.scalar(select(func.count(Invitation.id))) == 4
@@ -102,9 +101,9 @@ def test_a_reminder_round_reaches_the_unused_with_a_new_link_that_carries_saved_
     assert jobs.run_job(job_id) == "succeeded"
     assert fresh(job_id).result["summary"] == "4 reminders (round 1) sent"
     reminded = {r.to[0]: r.token for r in mailbox.received}
-    assert sorted(reminded) == sorted(set(EMAILS) - {"ann@council.example"})
+    assert sorted(reminded) == sorted(set(STAFF_EMAILS) - {"ann@council.example"})
     assert {a.email: a.reminders_sent for a in addresses()} == {
-        e: (0 if e == "ann@council.example" else 1) for e in EMAILS
+        e: (0 if e == "ann@council.example" else 1) for e in STAFF_EMAILS
     }
     resumed = app.test_client().get(f"/s/{reminded['bob@council.example']}")
     assert resumed.headers["Location"] == "/survey/resume"  # Bob's saved answers came along
@@ -139,7 +138,7 @@ def test_a_worker_killed_mid_round_is_resumed_and_only_the_message_in_flight_goe
     assert sweep(app).requeued == (job_id,)
     assert jobs.run_job(job_id) == "succeeded"
     received = Counter(r.to[0] for r in mailbox.received)
-    assert set(received) == set(EMAILS)  # none missed
+    assert set(received) == set(STAFF_EMAILS)  # none missed
     assert [e for e, n in received.items() if n > 1] == [in_flight]  # one duplicate, in flight
     assert received[in_flight] == 2
     assert links_of(in_flight) == 2
@@ -169,7 +168,7 @@ def test_a_mail_server_that_cannot_be_used_fails_the_round_and_a_retry_sends_the
     with write_transaction():
         jobs.retry_job(db.session.get(Job, job_id), actor="test")
     assert jobs.run_job(job_id) == "succeeded"
-    assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)
+    assert sorted(r.to[0] for r in mailbox.received) == sorted(STAFF_EMAILS)
 
 
 def test_a_round_for_a_wave_that_is_not_open_fails_clearly(app, admin, factory, mailbox, woken):

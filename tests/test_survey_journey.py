@@ -134,7 +134,7 @@ def test_save_and_come_back_later_keeps_partial_answers(client, factory):
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/survey/saved")
     draft = db.session.scalar(select(Draft))
     assert draft.data is None and b"answers" not in draft.sealed  # sealed, not in clear
-    ctx = respondents.open_link(token)  # the link's token unwraps the draft's key
+    ctx = respondents.open_link(person.token)  # the link's token unwraps the draft's key
     assert list(respondents.load_draft(ctx)["answers"].values()) == [4]
     assert client.get("/survey/saved").status_code == 200
 
