@@ -19,13 +19,12 @@ from survey_app.extensions import db
 from survey_app.models import Invitation, InvitationAddress, InvitationLink, Job, Wave
 from survey_app.services import jobs
 from survey_app.services.mailing import rounds
-from tests import test_jobs, test_mailing
+from tests import test_jobs
 from tests.factories import STAFF_EMAILS, Respondent, sections_of
 from tests.smtp_mailbox import serving
 from tests.test_jobs import Killed, expire_lease, fresh, submit, sweep
 from tests.test_mailing import addresses, open_wave_with_staff
 
-admin = test_mailing.admin  # fixtures shared with those modules
 woken = test_jobs.woken  # the queue wakes nobody: each test runs its job itself
 
 

@@ -6,7 +6,7 @@ empty: it keeps a draft saved in clear before this upgrade until the respondent 
 (the server cannot encrypt it, having no key).
 
 Revision ID: 0009
-Revises: 0012
+Revises: 0008
 Create Date: 2026-12-03 07:50:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0012'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
