@@ -170,3 +170,31 @@ def grant_analyst_reads(role: str) -> None:
             raise ValueError(f"there is no database role {role!r}: create it first")
         connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}")
         connection.exec_driver_sql(f"GRANT SELECT ON {', '.join(ANALYST_TABLES)} TO {quoted}")
+
+
+@contextmanager
+def sqlite_foreign_keys_off(bind: Connection) -> Iterator[None]:
+    """For a migration that rebuilds a table on SQLite (Alembic's batch mode copies the table
+    and drops the old one): with foreign keys enforced, dropping the old table would cascade to
+    every row that refers to it (or refuse). The pragma only takes effect outside a transaction,
+    so the work runs in a transaction of its own, and the keys are checked before it commits.
+    Elsewhere (PostgreSQL alters tables in place) it does nothing."""
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    bind.exec_driver_sql("COMMIT")
+    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    bind.exec_driver_sql("BEGIN")
+    try:
+        yield
+        broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+    except BaseException:
+        bind.exec_driver_sql("ROLLBACK")
+        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
+        bind.exec_driver_sql("BEGIN")
+        raise
+    bind.exec_driver_sql("COMMIT")
+    bind.exec_driver_sql("PRAGMA foreign_keys=ON")
+    bind.exec_driver_sql("BEGIN")

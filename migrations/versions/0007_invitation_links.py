@@ -10,10 +10,10 @@ Revises: 0006
 Create Date: 2026-12-03 07:45:00.000000
 
 """
-from contextlib import contextmanager
-
 from alembic import op
 import sqlalchemy as sa
+
+from survey_app.database import sqlite_foreign_keys_off
 
 
 # revision identifiers, used by Alembic.
@@ -21,33 +21,6 @@ revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
-
-
-@contextmanager
-def _sqlite_foreign_keys_off():
-    """Rebuilding ``invitations`` on SQLite drops the old table, which with foreign keys on
-    would cascade to the links and empty the address list's invitations. The pragma only
-    takes effect outside a transaction, so the work runs in a transaction of its own."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    bind.exec_driver_sql("BEGIN")
-    try:
-        yield
-        broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
-        if broken:
-            raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
-    except BaseException:
-        bind.exec_driver_sql("ROLLBACK")
-        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-        bind.exec_driver_sql("BEGIN")
-        raise
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-    bind.exec_driver_sql("BEGIN")
 
 
 def _day_as_timestamp(column):
@@ -72,7 +45,7 @@ def upgrade():
         "INSERT INTO invitation_links (invitation_id, token_hash, issued_at) "
         f"SELECT id, token_hash, {_day_as_timestamp('issued_on')} FROM invitations ORDER BY id"
     )
-    with _sqlite_foreign_keys_off():
+    with sqlite_foreign_keys_off(op.get_bind()):
         with op.batch_alter_table('drafts', schema=None) as batch_op:
             batch_op.drop_constraint('fk_drafts_token_hash_invitations', type_='foreignkey')
             batch_op.create_foreign_key(batch_op.f('fk_drafts_token_hash_invitation_links'), 'invitation_links', ['token_hash'], ['token_hash'], ondelete='CASCADE')
@@ -105,7 +78,7 @@ def downgrade():
     )
     op.execute("DELETE FROM invitations WHERE token_hash IS NULL")
     op.execute("DELETE FROM drafts WHERE token_hash NOT IN (SELECT token_hash FROM invitations)")
-    with _sqlite_foreign_keys_off():
+    with sqlite_foreign_keys_off(op.get_bind()):
         with op.batch_alter_table('drafts', schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f('fk_drafts_token_hash_invitation_links'), type_='foreignkey')
         with op.batch_alter_table('invitations', schema=None) as batch_op:
