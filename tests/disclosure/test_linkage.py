@@ -22,9 +22,9 @@ from sqlalchemy.exc import ProgrammingError
 from survey_app.extensions import db
 from survey_app.models import Answer, InvitationAddress
 from survey_app.services.invitations import hash_token
-from tests.conftest import Respondent
 from tests.disclosure.files import commit_ends, contains, copy_files, states_in_log, wal_bytes
 from tests.disclosure.logs import AccessLog
+from tests.factories import Respondent
 
 PEOPLE = 5
 
