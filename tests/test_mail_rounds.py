@@ -104,8 +104,10 @@ def test_a_reminder_round_reaches_the_unused_with_a_new_link_that_carries_saved_
     assert {a.email: a.reminders_sent for a in addresses()} == {
         e: (0 if e == "ann@council.example" else 1) for e in STAFF_EMAILS
     }
-    resumed = app.test_client().get(f"/s/{reminded['bob@council.example']}")
-    assert resumed.headers["Location"] == "/survey/resume"  # Bob's saved answers came along
+    elsewhere = app.test_client().get(f"/s/{reminded['bob@council.example']}")
+    assert elsewhere.headers["Location"] == "/survey/"  # sealed under the earlier link's key
+    resumed = bob.client.get(f"/s/{reminded['bob@council.example']}")
+    assert resumed.headers["Location"] == "/survey/resume"  # his browser holds the key
     assert app.test_client().get(f"/s/{first['bob@council.example']}").status_code == 302
 
 
