@@ -4,79 +4,32 @@ SciPy and pingouin on the same answers — and the managers' pages that record t
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from datetime import date, timedelta
 
 import numpy as np
 import pingouin as pg
 import pytest
 from scipy import stats
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Action, Answer, AuditEvent, Relationship, Response, User, Wave
+from survey_app.models import Action, AuditEvent, Relationship, User, Wave
 from survey_app.services import ServiceError, actions, results
-from survey_app.services.instruments import frozen_instrument
-from survey_app.services.waves import close_wave, create_wave, open_wave
-from tests.test_admin import assert_form_error, count, date_fields, sign_in, submit, text
+from survey_app.services.waves import create_wave
+from tests.factories import (
+    assert_form_error,
+    closed_wave,
+    count,
+    date_fields,
+    sign_in,
+    submit,
+    text,
+)
 
 DIMENSION = "trust"
 
 
 # ------------------------------------------------------------------------------- helpers
-
-
-def add_responses(
-    wave: Wave, side: str, means: float, n: int, rng: np.random.Generator, area_key: str | None
-) -> np.ndarray:
-    """Insert ``n`` complete responses around ``means``; return the raw answers (n, items)."""
-    instrument = frozen_instrument(wave.instrument_version)
-    areas = {a.key: a.id for a in wave.relationship.service_areas}
-    points = instrument.scale.points
-    x = np.clip(np.rint(means + rng.normal(0, 0.9, size=(n, len(instrument.items)))), 1, points)
-    x = x.astype(int)
-    ids = [uuid.UUID(bytes=rng.bytes(16), version=4) for _ in range(n)]
-    db.session.execute(
-        insert(Response),
-        [
-            {
-                "id": rid,
-                "wave_id": wave.id,
-                "instrument_version_id": wave.instrument_version_id,
-                "side": side,
-                "service_area_id": areas[area_key] if area_key else None,
-                "role_level": None,
-            }
-            for rid in ids
-        ],
-    )
-    db.session.execute(
-        insert(Answer),
-        [
-            {"response_id": rid, "item_no": j, "value": int(v)}
-            for rid, row in zip(ids, x, strict=True)
-            for j, v in enumerate(row)
-        ],
-    )
-    return x
-
-
-def closed_wave(
-    relationship: Relationship,
-    label: str,
-    groups: list[tuple[str, str | None, float, int]],
-    rng: np.random.Generator,
-) -> dict[tuple[str, str | None], np.ndarray]:
-    """A wave opened, answered by ``groups`` (side, area key, mean, n) and closed (scored)."""
-    wave = create_wave(relationship, label)
-    open_wave(wave)
-    answers = {
-        (side, area): add_responses(wave, side, mean, n, rng, area)
-        for side, area, mean, n in groups
-    }
-    close_wave(wave)
-    db.session.commit()
-    return answers
 
 
 def steady_then_drop(relationship: Relationship, rng: np.random.Generator) -> None:
@@ -451,8 +404,8 @@ def test_an_action_on_a_widening_gap_names_the_gap_as_its_group(
 
 
 @pytest.fixture
-def manager(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "manager")
+def manager(auth):  # type: ignore[no-untyped-def]
+    return auth("manager")
 
 
 def test_the_action_pages_render_for_managers_and_admins_not_reviewers(

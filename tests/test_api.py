@@ -1,7 +1,7 @@
 """The read-only JSON API: per-user tokens (hashed, shown once, revocable), roles, every
 endpoint's real response against the OpenAPI document, pagination, errors, suppression.
 
-Runs on the demo and the small wave of tests/test_dashboard.py, loaded once for the module.
+Runs on the demo and the small wave of tests/demo_site.py, loaded once for the module.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from survey_app.services.demo import NAME
 from survey_app.services.relationships import get_relationship
 from survey_app.services.results import min_cell_size
 from survey_app.web.api.openapi import document
-from tests.conftest import csrf_token
-from tests.test_dashboard import SMALL_GROUPS, site  # noqa: F401 (the module's data)
+from tests.demo_site import SMALL_GROUPS
+from tests.factories import csrf_token
 
 DOC = document()
 
@@ -41,13 +41,13 @@ def token_for(role: str, name: str = "script") -> str:
 
 
 @pytest.fixture(scope="module")
-def tokens(site):  # noqa: F811
+def tokens(demo_site):
     return {role: token_for(role) for role in ("admin", "manager", "reviewer")}
 
 
 @pytest.fixture(scope="module")
-def api(site, tokens):  # noqa: F811
-    client = site.app.test_client()
+def api(demo_site, tokens):
+    client = demo_site.app.test_client()
 
     def get(path: str, token: str | None = tokens["reviewer"], **headers):  # type: ignore[no-untyped-def]
         if token is not None:
@@ -111,10 +111,10 @@ def test_the_openapi_document_is_valid_3_1_and_public(api):
     }
 
 
-def test_the_document_describes_every_route_of_the_api(site):  # noqa: F811
+def test_the_document_describes_every_route_of_the_api(demo_site):
     served = {
         re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
-        for rule in site.app.url_map.iter_rules()
+        for rule in demo_site.app.url_map.iter_rules()
         if rule.endpoint.startswith("api.") and rule.endpoint != "api.not_found"
     }
     assert served == set(DOC["paths"])
@@ -270,8 +270,8 @@ def test_a_404_says_which_relationship_or_wave_is_missing(api):
         assert response.get_json()["error"]["message"] == message, path
 
 
-def test_the_api_is_read_only_and_says_which_methods_it_takes(site, tokens):  # noqa: F811
-    client = site.app.test_client()
+def test_the_api_is_read_only_and_says_which_methods_it_takes(demo_site, tokens):
+    client = demo_site.app.test_client()
     headers = {"Authorization": f"Bearer {tokens['admin']}"}
     for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE"):
         for path in ("/api/v1/relationships", "/api/v1/waves/1/scores", "/api/v1/no/such"):
@@ -282,8 +282,8 @@ def test_the_api_is_read_only_and_says_which_methods_it_takes(site, tokens):  # 
             assert body["error"]["code"] == "method_not_allowed"
 
 
-def test_every_json_error_of_the_service_has_the_one_shape(site, tokens):  # noqa: F811
-    client = site.app.test_client()
+def test_every_json_error_of_the_service_has_the_one_shape(demo_site, tokens):
+    client = demo_site.app.test_client()
     auth = {"Authorization": f"Bearer {tokens['reviewer']}"}
     answers = [
         client.get("/api/v1", headers=auth),  # outside the blueprint's routes
@@ -335,7 +335,7 @@ def test_an_empty_filter_is_no_filter(api):
 # ------------------------------------------------------------------------------ tokens
 
 
-def test_without_a_valid_token_the_answer_is_401(api, tokens, site):  # noqa: F811
+def test_without_a_valid_token_the_answer_is_401(api, tokens, demo_site):
     missing = conforms(api("/api/v1/relationships", token=None), "/relationships", 401)
     assert missing["error"]["code"] == "missing_token"
     assert api("/api/v1/relationships", token=None).headers["WWW-Authenticate"].startswith("Bearer")
@@ -380,8 +380,8 @@ def test_every_role_reads_the_api_with_its_own_token_and_no_session_is_made(api,
         assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_a_token_decides_even_beside_a_session(site, tokens):  # noqa: F811
-    browser = site.client("manager")
+def test_a_token_decides_even_beside_a_session(demo_site, tokens):
+    browser = demo_site.client("manager")
     assert browser.get("/api/v1/relationships").status_code == 200  # the session alone
     bad = browser.get("/api/v1/relationships", headers={"Authorization": "Bearer rh_wrong"})
     assert bad.status_code == 401
@@ -399,8 +399,8 @@ def test_tokens_are_stored_only_as_sha256_hashes(tokens):
         assert token not in dumped and token[3:] not in dumped
 
 
-def test_the_token_page_shows_a_new_token_once_and_revokes(site):  # noqa: F811
-    browser = site.client("reviewer")
+def test_the_token_page_shows_a_new_token_once_and_revokes(demo_site):
+    browser = demo_site.client("reviewer")
     page = browser.get("/account/api-tokens/")
     assert page.status_code == 200
     created = browser.post(
@@ -411,7 +411,7 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(site):  # noqa: F811
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     token = re.search(r'<code class="app-token" id="new-token">(rh_[^<]+)</code>', html).group(1)
     assert (
-        site.app.test_client()
+        demo_site.app.test_client()
         .get("/api/v1/relationships", headers={"Authorization": f"Bearer {token}"})
         .status_code
         == 200
@@ -426,7 +426,7 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(site):  # noqa: F811
     assert revoked.status_code == 302
     assert "is revoked" in browser.get("/account/api-tokens/").get_data(as_text=True)
     assert (
-        site.app.test_client()
+        demo_site.app.test_client()
         .get("/api/v1/relationships", headers={"Authorization": f"Bearer {token}"})
         .status_code
         == 401
@@ -437,12 +437,12 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(site):  # noqa: F811
     assert blank.status_code == 400 and "Enter a name for the token" in blank.get_data(as_text=True)
 
 
-def test_nobody_revokes_someone_else_s_token(site):  # noqa: F811
+def test_nobody_revokes_someone_else_s_token(demo_site):
     other = token_for("admin", "admin's")
     record = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == api_tokens.hash_token(other))
     )
-    browser = site.client("manager")
+    browser = demo_site.client("manager")
     page = browser.get("/account/api-tokens/").get_data(as_text=True)
     response = browser.post(
         f"/account/api-tokens/{record.id}/revoke", data={"csrf_token": csrf_token(page)}
@@ -463,13 +463,13 @@ def truth() -> dict[tuple[str, str, str], int]:
     return counts
 
 
-def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api, site):  # noqa: F811
+def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api, demo_site):
     k = min_cell_size()
     shown: dict[tuple[str, str, str], int | None] = {}
     for role in (None, "executive", "manager", "staff"):
         query = "dimension=index" + (f"&role_level={role}" if role else "")
         body = conforms(
-            api(f"/api/v1/waves/{site.small_wave_id}/scores?{query}&per_page=1000"),
+            api(f"/api/v1/waves/{demo_site.small_wave_id}/scores?{query}&per_page=1000"),
             "/waves/{wave_id}/scores",
         )
         for row in body["items"]:
@@ -518,9 +518,9 @@ def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api
             unit = np.zeros(len(hidden))
             unit[column[c]] = 1
             assert np.linalg.matrix_rank(np.vstack([system, unit])) > rank, f"{c} can be worked out"
-    gaps = api(f"/api/v1/waves/{site.small_wave_id}/gaps?area=tiny-area&per_page=1000").get_json()[
-        "items"
-    ]
+    gaps = api(
+        f"/api/v1/waves/{demo_site.small_wave_id}/gaps?area=tiny-area&per_page=1000"
+    ).get_json()["items"]
     assert gaps and all(g["mean_client"] is None and g["suppressed"] for g in gaps)
 
 

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from tests.conftest import Respondent
+from tests.factories import Respondent
 
 Step = Callable[[Any, "Site"], Any]  # (playwright Page, Site) -> Response | None
 
@@ -169,7 +169,7 @@ class Site:
 
         from survey_app.extensions import db
         from survey_app.services import actions
-        from tests.test_actions import closed_wave
+        from tests.factories import closed_wave
 
         rng = np.random.default_rng(44001)
         relationship = self.factory.relationship()
