@@ -530,7 +530,7 @@ def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api
     assert gaps and all(g["mean_client"] is None and g["suppressed"] for g in gaps)
 
 
-def test_one_status_everywhere_for_every_row_of_the_demo(site, api):  # noqa: F811
+def test_one_status_everywhere_for_every_row_of_the_demo(demo_site, api):
     """DESIGN §4.12: one status per group × dimension × wave, computed once and read by every
     output. For every published scores row of every wave of the demo, the API, the scores
     download, the trends as of that wave and the wave's alerts say the same; the board pack's
@@ -594,7 +594,7 @@ def test_one_status_everywhere_for_every_row_of_the_demo(site, api):  # noqa: F8
                 assert from_api[key] == download[key] == trends.get(key, status) == status, key
     # the trends hide what their own suppression must; every other row agrees above
     assert len(stored.keys() & trends.keys()) > 0.9 * len(stored)
-    html = site.client("manager").get(f"/dashboard/{rel_id}/").get_data(as_text=True)
+    html = demo_site.client("manager").get(f"/dashboard/{rel_id}/").get_data(as_text=True)
     table_html = html[html.index('id="dimensions"') :]
     latest = labels[-1][1]
     for key, title in titles.items():

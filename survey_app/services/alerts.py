@@ -62,12 +62,12 @@ class MeasuredRate:
 ERROR_RATES = (
     MeasuredRate(
         "Series with no real change flagged getting worse or better, share of waves",
-        "0.03%",
+        "under 0.01%",
         "at most 5%",
     ),
     MeasuredRate(
         "The same, when every wave also moves a little by chance (shocks of 0.05 scale points)",
-        "0.05%",
+        "0.09%",
         "at most 5%",
     ),
     MeasuredRate(
@@ -77,12 +77,12 @@ ERROR_RATES = (
     ),
     MeasuredRate(
         "A group of 60 or more people falling 0.12 a wave: caught within 4 surveys",
-        "98%",
+        "100%",
         "at least 95%",
     ),
     MeasuredRate(
         "A smaller group (25 to 59 people) falling 0.12 a wave: caught within 4 surveys",
-        "95%",
+        "96%",
         "reported as it is",
     ),
 )

@@ -162,9 +162,9 @@ class Site:
         _end_transaction()
 
     def actions_history(self, agreed: bool = True, alert: bool = True) -> None:
-        """Two closed waves of the test relationship: client staff's trust falls from 2024-Q1
-        to 2024-Q2 (an alert) and, if ``agreed``, an action on trust was agreed after 2024-Q1.
-        Without ``alert``, 2024-Q1 alone (and the action)."""
+        """Closed waves of the test relationship: four steady ones (2023-Q2 to 2024-Q1), then
+        client staff's trust falls in 2024-Q2 (an alert); if ``agreed``, an action on trust was
+        agreed after 2024-Q1. Without ``alert``, the steady waves alone (and the action)."""
         import numpy as np
 
         from survey_app.extensions import db
@@ -174,7 +174,8 @@ class Site:
         rng = np.random.default_rng(44001)
         relationship = self.factory.relationship()
         self._ids["relationship"] = relationship.id
-        closed_wave(relationship, "2024-Q1", [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng)  # fmt: skip
+        for label in ("2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1"):  # the baseline the statuses judge by
+            closed_wave(relationship, label, [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng)  # fmt: skip
         if agreed:
             action = actions.record_action(
                 relationship,

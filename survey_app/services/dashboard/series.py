@@ -45,8 +45,21 @@ def score_series(
     statuses saw them at each wave (from ``series_start``, the first comparable wave)."""
     labels = [w.label for w in waves]
     start = labels.index(series_start) if series_start in labels else 0
-    shown = _published(relationship, waves, "scores", "wave", side, area, dimension)
-    charted = _published(relationship, waves, "trends", "latest_wave", side, area, dimension)
+    block = [
+        r for r in stored_rows("scores", relationship, waves)[1] if r["dimension"] == dimension
+    ]
+    shown = {
+        r["wave"]: r
+        for r in suppress_rows("scores", block, min_cell_size())
+        if r["side"] == side and r["area"] == area
+    }
+    # The trends row of a wave is drawn only where that wave's mean is shown (it is worked out
+    # from the shown means alone), so the scores' suppression decides for both.
+    charted = {
+        r["latest_wave"]: r
+        for r in stored_rows("trends", relationship, waves)[1]
+        if (r["side"], r["area"], r["dimension"]) == (side, area, dimension)
+    }
     points = []
     for i, label in enumerate(labels):
         row = shown.get(label, {})
@@ -62,24 +75,6 @@ def score_series(
             )
         )
     return points
-
-
-def _published(
-    relationship: Relationship,
-    waves: Sequence[Wave],
-    name: str,
-    wave_column: str,
-    side: str,
-    area: str,
-    dimension: str,
-) -> dict[str, dict]:
-    """The published rows of one cell of ``name`` over ``waves``, by wave label."""
-    block = [r for r in stored_rows(name, relationship, waves)[1] if r["dimension"] == dimension]
-    return {
-        r[wave_column]: r
-        for r in suppress_rows(name, block, min_cell_size())
-        if r["side"] == side and r["area"] == area
-    }
 
 
 def action_markers(relationship: Relationship, dimension: str) -> tuple[ActionMarker, ...]:
