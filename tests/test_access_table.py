@@ -32,10 +32,9 @@ from survey_app.web.access import (
     signed_in,
     undeclared_endpoints,
 )
-from tests.conftest import csrf_token
+from tests.factories import PASSWORD, csrf_token, sign_in
 
 WHO = ("anonymous", "admin", "manager", "reviewer")
-PASSWORD = "access table passphrase"
 
 
 def every(status: int) -> tuple[int, int, int, int]:
@@ -88,6 +87,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "dashboard.index": {"GET": MANAGER_PAGE},
     "dashboard.relationship": {"GET": (302, 404, 404, 403)},
     "dashboard.dimension": {"GET": (302, 404, 404, 403)},
+    "dashboard.how_we_know": {"GET": MANAGER_PAGE},
     "dashboard.chart": {"GET": (302, 404, 404, 403)},
     "dashboard.board_pack": {"GET": (302, 404, 404, 403)},
     # read-only JSON API: every role, by token or session; 401 (JSON) without either;
@@ -191,23 +191,15 @@ def routes(app) -> list[tuple[str, str, str]]:
 
 def client_for(app, who: str, *, relationships=None, email: str | None = None):  # type: ignore[no-untyped-def]
     """A client signed in as ``who`` — service-wide, or on ``relationships`` only."""
-    client = app.test_client()
     if who == "anonymous":
-        return client
-    email = email or f"{who}@council.example"
-    ensure_user(email, f"Table {who}", who, PASSWORD, relationships=relationships)
-    db.session.commit()
-    page = client.get("/sign-in")
-    signed = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
+        return app.test_client()
+    return sign_in(
+        app,
+        who,
+        email=email or f"{who}@council.example",
+        name=f"Table {who}",
+        relationships=relationships,
     )
-    assert signed.status_code == 302, f"{who} could not sign in"
-    return client
 
 
 def test_every_route_and_method_is_in_the_table(app):
