@@ -82,11 +82,11 @@ def sign_in(  # type: ignore[no-untyped-def]
     email: str | None = None,
     name: str | None = None,
     password: str = PASSWORD,
-    relationships=None,  # type: ignore[no-untyped-def]
+    relationships: Iterable[Relationship] | None = None,
 ):
     """A new test client of ``app`` signed in with an account of ``role`` (made if need be:
-    ``email`` by default ``<role>.pages@council.example``, ``name`` ``Pages <role>``), held
-    service-wide or, given ``relationships``, on those relationships only."""
+    ``email`` by default ``<role>.pages@council.example``, ``name`` ``Pages <role>``) — held
+    service-wide, or on ``relationships`` only."""
     client = app.test_client()
     email = email or f"{role}.pages@council.example"
     ensure_user(email, name or f"Pages {role}", role, password, relationships=relationships)

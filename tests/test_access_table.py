@@ -193,8 +193,13 @@ def client_for(app, who: str, *, relationships=None, email: str | None = None): 
     """A client signed in as ``who`` — service-wide, or on ``relationships`` only."""
     if who == "anonymous":
         return app.test_client()
-    email = email or f"{who}@council.example"
-    return sign_in(app, who, email=email, name=f"Table {who}", relationships=relationships)
+    return sign_in(
+        app,
+        who,
+        email=email or f"{who}@council.example",
+        name=f"Table {who}",
+        relationships=relationships,
+    )
 
 
 def test_every_route_and_method_is_in_the_table(app):

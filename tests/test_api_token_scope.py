@@ -14,8 +14,8 @@ from survey_app.services import ServiceError
 from survey_app.services.accounts import api_tokens
 from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.accounts.users import set_memberships
-from tests.conftest import csrf_token
-from tests.test_access_table import PASSWORD, client_for
+from tests.factories import PASSWORD, csrf_token
+from tests.factories import sign_in as client_as
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_a_lifetime_beyond_a_year_or_below_a_day_is_refused(app, days):
 def test_the_token_page_offers_only_relationships_in_reach(app, two):
 
     a, _, b, _ = two
-    browser = client_for(
+    browser = client_as(
         app, "reviewer", relationships=[db.session.get(Relationship, a)], email="r@a.example"
     )
     page = browser.get("/account/api-tokens/").get_data(as_text=True)

@@ -162,6 +162,29 @@ def test_the_demo_command_prints_links_that_open_a_live_survey(runner, client):
         assert "Partnership health survey" in response.get_data(as_text=True)
 
 
+def test_the_demo_s_organisation_accounts_see_their_relationship_only(runner, app):
+    from survey_app.services.demo import OTHER_NAME, SCOPED_DEMO_PASSWORD, SCOPED_DEMO_USERS
+    from tests.factories import csrf_token
+
+    result = runner.invoke(args=["demo", "--links", "1"])
+    assert result.exit_code == 0, result.output
+    for (role, email, _, organisation), path in zip(
+        SCOPED_DEMO_USERS, ("/dashboard/", "/downloads/"), strict=True
+    ):
+        assert f"{email}  password: {SCOPED_DEMO_PASSWORD}" in result.output
+        assert f"{organisation} staff; sees Birmingham City Council — Service Birmingham only" in (
+            result.output
+        )
+        client = app.test_client()
+        page = client.get("/sign-in").get_data(as_text=True)
+        client.post(
+            "/sign-in",
+            data={"csrf_token": csrf_token(page), "email": email, "password": SCOPED_DEMO_PASSWORD},
+        )
+        listed = client.get(path).get_data(as_text=True)
+        assert "Service Birmingham" in listed and OTHER_NAME not in listed, role
+
+
 #: Dimensions the demo keeps flat over the waves (its areas differ, its waves do not move).
 FLAT = ("communication", "understanding", "problem_solving", "value_for_money")
 #: The 0-based wave of each planted fall's first step (services/demo.py `_means`).
@@ -239,26 +262,3 @@ def test_the_calibrated_statuses_flag_the_demo_story_and_nothing_else(app):
     )
     assert all((a.side, a.area) == ("all", "_all") for a in top[:2])
     assert len(top) == len({a.dimension for a in found if a.kind == "deteriorating"}) <= 6
-
-
-def test_the_demo_s_organisation_accounts_see_their_relationship_only(runner, app):
-    from survey_app.services.demo import OTHER_NAME, SCOPED_DEMO_PASSWORD, SCOPED_DEMO_USERS
-    from tests.factories import csrf_token
-
-    result = runner.invoke(args=["demo", "--links", "1"])
-    assert result.exit_code == 0, result.output
-    for (role, email, _, organisation), path in zip(
-        SCOPED_DEMO_USERS, ("/dashboard/", "/downloads/"), strict=True
-    ):
-        assert f"{email}  password: {SCOPED_DEMO_PASSWORD}" in result.output
-        assert f"{organisation} staff; sees Birmingham City Council — Service Birmingham only" in (
-            result.output
-        )
-        client = app.test_client()
-        page = client.get("/sign-in").get_data(as_text=True)
-        client.post(
-            "/sign-in",
-            data={"csrf_token": csrf_token(page), "email": email, "password": SCOPED_DEMO_PASSWORD},
-        )
-        listed = client.get(path).get_data(as_text=True)
-        assert "Service Birmingham" in listed and OTHER_NAME not in listed, role

@@ -243,7 +243,7 @@ def test_nobody_mapped_to_a_role_gets_an_account(app, client, world, providers):
 
 
 def test_an_organisation_without_local_passwords_refuses_its_users_passwords(app, client, world):
-    from tests.conftest import csrf_token
+    from tests.factories import csrf_token
 
     organisation = db.session.get(Organisation, organisation_id("Test Council"))
     organisation.local_passwords_allowed = False

@@ -12,9 +12,9 @@ import pytest
 from survey_app.extensions import db
 from survey_app.models import AccountLink, AuditEvent, Relationship, User
 from survey_app.services.accounts.sign_in import ensure_user
-from tests.conftest import csrf_token
+from tests.factories import PASSWORD, csrf_token
+from tests.factories import sign_in as client_as
 from tests.smtp_mailbox import serving
-from tests.test_access_table import PASSWORD, client_for
 
 ACCOUNT_LINK = re.compile(r"/account/link/([A-Za-z0-9_-]+)")
 
@@ -49,7 +49,7 @@ def link_in(mailbox, address: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def scoped_admin(app, a: int):  # type: ignore[no-untyped-def]
-    return client_for(
+    return client_as(
         app,
         "admin",
         relationships=[db.session.get(Relationship, a)],
@@ -188,6 +188,7 @@ def test_a_forgotten_password_is_reset_by_an_emailed_link_that_expires(app, two,
     browser = app.test_client()
     unknown = post(browser, "/sign-in/forgotten", {"email": "nobody@council.example"})
     known = post(browser, "/sign-in/forgotten", {"email": "p@council.example"})
+
     # the same answer whether or not the address has an account
     def main(response) -> str:  # type: ignore[no-untyped-def]
         return re.search(r"<main.*</main>", response.get_data(as_text=True), re.S).group(0)

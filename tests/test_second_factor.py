@@ -14,8 +14,7 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, RecoveryCode, User
 from survey_app.services.accounts import totp
 from survey_app.services.accounts.sign_in import ensure_user
-from tests.conftest import csrf_token
-from tests.test_access_table import PASSWORD
+from tests.factories import PASSWORD, csrf_token
 
 
 @pytest.fixture

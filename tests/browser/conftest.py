@@ -170,6 +170,7 @@ def _server_env(migrated: str, folder: Path, **settings: str) -> dict[str, str]:
         "SECRET_KEY": TEST_SECRET,
         "RELHEALTH_INSTANCE_PATH": str(folder / "instance"),
         "GUNICORN_WORKERS": "2",
+        "ADMIN_SECOND_FACTOR": "0",  # as tests/conftest.py: admins sign in with a password alone
         **settings,
     }
 

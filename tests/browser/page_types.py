@@ -410,6 +410,12 @@ def job_in(state: str) -> Step:
     return step
 
 
+def a_person(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """A manager's account, for the people pages: ``{person}``."""
+    site._ids["person"] = site.account("manager").id
+    _end_transaction()
+
+
 def too_many_failed_sign_ins(page, site: Site):  # type: ignore[no-untyped-def]
     """Sign in with the wrong password until the service makes the user wait."""
     email = site.user("reviewer")
@@ -512,6 +518,16 @@ PAGE_TYPES: list[PageType] = [
     page_type("create a relationship with errors", signed_in("admin", "/admin/relationships/new"), press("Create relationship"), status=400, heading="Create a relationship"),
     page_type("actions", signed_in("manager", "/actions/"), heading="Actions"),
     page_type("API tokens", signed_in("reviewer", "/account/api-tokens/"), heading="API tokens"),
+    # people, passwords, organisations' sign-in
+    page_type("people", a_person, signed_in("admin", "/admin/people/"), heading="People"),
+    page_type("invite someone", signed_in("admin", "/admin/people/invite"), heading="Invite someone"),
+    page_type("invite someone with errors", signed_in("admin", "/admin/people/invite"), press("Send invitation"), status=400, heading="Invite someone"),
+    page_type("a person", a_person, signed_in("admin", "/admin/people/{person}"), heading="A manager"),
+    page_type("change your password", signed_in("reviewer", "/account/password"), heading="Change your password"),
+    page_type("change your password with errors", signed_in("reviewer", "/account/password"), press("Change password"), status=400, heading="Change your password"),
+    page_type("forgotten password", visit("/sign-in/forgotten"), heading="Reset your password"),
+    page_type("forgotten password with errors", visit("/sign-in/forgotten"), press("Send me a link"), status=400, heading="Reset your password"),
+    page_type("organisation sign-in refused", visit("/sign-in/callback"), status=400, heading="You are not signed in"),
     page_type("import responses with errors", signed_in("admin", "/admin/import/"), press("Import responses"), status=400, heading="Import historical responses"),
     # administration: a relationship, its service areas and waves
     page_type("relationship", signed_in("admin", "/admin/relationships/{relationship}/"), heading="Test Council — Test Supplier"),
