@@ -1,0 +1,77 @@
+"""Which groups' free-text comments may be published (DESIGN §4.14).
+
+A group's comments are shown only when it holds at least ``MIN_COMMENT_CELL_SIZE`` responses,
+and never where two shown sets of comments differ by a smaller group: the comments of all
+areas minus those of the shown areas are the hidden areas' comments. So the groups — side ×
+service area × role level of one wave, with every margin (both sides, all areas, all roles) —
+are suppressed as a cube, exactly like the cells of the results
+(:func:`~survey_app.services.results.publication.suppression_reasons` with the comment
+threshold): a hidden group's comments are protected by hiding a partner group too.
+
+:func:`published_comment_groups` is the one rule; the raw ``responses`` download uses it, and
+so must any page that lists comments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import product
+
+from flask import current_app
+
+from survey_app.services import ServiceError
+from survey_app.services.results.publication import cube_partitions, suppression_reasons
+from survey_app.services.results.vocabulary import AREA_ALL, ROLE_ALL
+
+#: The margin value of each axis of a comment group (side, service area, role level).
+COMMENT_AXES = ("all", AREA_ALL, ROLE_ALL)
+
+Group = tuple[str, str, str]
+
+
+def min_comment_cell_size() -> int:
+    """The comment threshold: the app's ``MIN_COMMENT_CELL_SIZE`` (default 10)."""
+    value = current_app.config.get("MIN_COMMENT_CELL_SIZE", 10)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 3:
+        raise ServiceError(
+            f"MIN_COMMENT_CELL_SIZE must be a whole number of at least 3, not {value!r}"
+        )
+    return value
+
+
+def published_comment_groups(
+    group_sizes: Mapping[Group, int], k: int | None = None
+) -> frozenset[Group]:
+    """The groups of one wave whose comments may be shown.
+
+    Parameters
+    ----------
+    group_sizes : mapping
+        Responses per base group ``(side, area, role)`` of one wave — the area key or
+        ``AREA_NONE``, the role level or ``ROLE_NONE``; no margins (they are summed here).
+    k : int, optional
+        The comment threshold (default :func:`min_comment_cell_size`).
+
+    Returns
+    -------
+    frozenset of tuple
+        Base groups and margins (``"all"``, ``AREA_ALL``, ``ROLE_ALL`` on an axis) whose
+        comments are published: at least ``k`` responses, and not hidden as a partner.
+    """
+    k = min_comment_cell_size() if k is None else k
+    if not group_sizes:
+        return frozenset()
+    axes = [sorted({g[a] for g in group_sizes}) + [COMMENT_AXES[a]] for a in range(3)]
+    cells: list[Group] = list(product(*axes))
+    counts = [0] * len(cells)
+    where = {cell: i for i, cell in enumerate(cells)}
+    for group, n in group_sizes.items():
+        for margined in product(*[(value, COMMENT_AXES[a]) for a, value in enumerate(group)]):
+            counts[where[margined]] += int(n)
+    partitions, totals = cube_partitions(cells, COMMENT_AXES)
+    reasons = suppression_reasons(counts, partitions, totals, k)
+    return frozenset(
+        cell
+        for cell, n, reason in zip(cells, counts, reasons, strict=True)
+        if n >= k and not reason
+    )
