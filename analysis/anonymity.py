@@ -5,7 +5,9 @@ role level — beside its answers. Anyone who knows a colleague's side, area and
 row when that combination holds one response. :func:`k_anonymous_recoding` generalises the
 quasi-identifiers of small combinations row by row (local recoding) until every combination
 holds at least ``k`` rows, and then keeps generalising until no published count minus the rows
-visibly in it isolates a group of fewer than ``k``.
+visibly in it isolates a group of fewer than ``k``. :func:`publishable_sets` decides which
+groups' sets of records (free-text comments) may be shown, so that no intersection or
+difference of shown sets isolates fewer than ``k`` people.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from itertools import combinations
 
 import numpy as np
 
-__all__ = ["GENERALISED", "Recoding", "k_anonymous_recoding"]
+__all__ = ["GENERALISED", "Recoding", "k_anonymous_recoding", "publishable_sets"]
 
 #: The code of a generalised value ("Other": one of several groups of fewer than k).
 GENERALISED = -1
@@ -192,3 +194,67 @@ def _close_differences(original, codes, withheld, order, k) -> bool:
             codes[group == group[pick], column] = GENERALISED
             return True
     return False
+
+
+def publishable_sets(membership, sizes, *, k: int) -> np.ndarray:
+    r"""Which groups' sets of records (e.g. free-text comments) may be shown.
+
+    Parameters
+    ----------
+    membership : array_like of bool, shape (n_groups, n_cells)
+        Which base cells make up each group (a group is a union of base cells: a margin of a
+        side × area × role level cube, say).
+    sizes : array_like of int, shape (n_cells,)
+        People in each base cell.
+    k : int
+        The smallest number of people whose records may be shown together.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_groups,)
+        True for every group whose records may be shown.
+
+    Notes
+    -----
+    Records, unlike counts, can be intersected as well as subtracted: a comment shown for
+    area A and again for senior staff comes from A's senior staff. So the rule looks at the
+    *atoms* of the shown groups — the base cells grouped by which shown groups hold them,
+    i.e. every set an intruder can make from the shown sets by intersection and difference.
+    A group of fewer than ``k`` people is never shown (primary); then, while an atom holds
+    between 1 and :math:`k - 1` people, the cheapest move that merges it is made: hide the
+    shown groups that tell it apart from another atom (their symmetric difference), or every
+    shown group holding it — whichever hides the fewest people in total (the smallest
+    partner that protects, as for cells; Hundepool et al. 2012, ch. 4). Each move hides at
+    least one group, so the rule stops.
+    """
+    membership = np.asarray(membership, dtype=bool)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if membership.ndim != 2 or sizes.shape != (membership.shape[1],):
+        raise ValueError("`membership` must be (groups × cells) and `sizes` one per cell")
+    if np.any(sizes < 0):
+        raise ValueError("`sizes` must be non-negative")
+    group_sizes = membership.astype(np.int64) @ sizes
+    shown = group_sizes >= k
+    while True:
+        atoms = _atoms(membership, sizes, shown)
+        small = [(n, sig) for sig, n in atoms.items() if 0 < n < k]
+        if not small:
+            return shown
+        _, signature = min(small, key=lambda atom: (atom[0], sorted(atom[1])))
+        moves = [frozenset(signature)]  # hide every shown group holding the atom
+        moves += [signature ^ other for other, n in atoms.items() if n and other != signature]
+        cost = {move: int(group_sizes[list(move)].sum()) for move in moves}
+        best = min(moves, key=lambda m: (cost[m], sorted(m)))
+        shown[list(best)] = False
+
+
+def _atoms(membership, sizes, shown) -> dict[frozenset, int]:
+    """People per signature (the set of shown groups holding a base cell), empty one aside."""
+    atoms: dict[frozenset, int] = {}
+    held = membership[shown]
+    names = np.flatnonzero(shown)
+    for cell in range(membership.shape[1]):
+        signature = frozenset(names[held[:, cell]].tolist())
+        if signature:
+            atoms[signature] = atoms.get(signature, 0) + int(sizes[cell])
+    return atoms

@@ -1,12 +1,11 @@
 """Which groups' free-text comments may be published (DESIGN §4.14).
 
 A group's comments are shown only when it holds at least ``MIN_COMMENT_CELL_SIZE`` responses,
-and never where two shown sets of comments differ by a smaller group: the comments of all
-areas minus those of the shown areas are the hidden areas' comments. So the groups — side ×
-service area × role level of one wave, with every margin (both sides, all areas, all roles) —
-are suppressed as a cube, exactly like the cells of the results
-(:func:`~survey_app.services.results.publication.suppression_reasons` with the comment
-threshold): a hidden group's comments are protected by hiding a partner group too.
+and never where shown sets of comments, intersected or subtracted, isolate a smaller group:
+the comments of all areas minus those of the shown areas are the hidden areas' comments, and a
+comment shown for an area and again for a role level comes from that area's role level. The
+groups — side × service area × role level of one wave, with every margin (both sides, all
+areas, all roles) — are decided together by :func:`analysis.anonymity.publishable_sets`.
 
 :func:`published_comment_groups` is the one rule; the raw ``responses`` download uses it, and
 so must any page that lists comments.
@@ -17,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import product
 
+import numpy as np
 from flask import current_app
 
+from analysis.anonymity import publishable_sets
 from survey_app.services import ServiceError
-from survey_app.services.results.publication import cube_partitions, suppression_reasons
 from survey_app.services.results.vocabulary import AREA_ALL, ROLE_ALL
 
 #: The margin value of each axis of a comment group (side, service area, role level).
@@ -59,19 +59,16 @@ def published_comment_groups(
         comments are published: at least ``k`` responses, and not hidden as a partner.
     """
     k = min_comment_cell_size() if k is None else k
-    if not group_sizes:
+    bases = [g for g, n in group_sizes.items() if n]
+    if not bases:
         return frozenset()
-    axes = [sorted({g[a] for g in group_sizes}) + [COMMENT_AXES[a]] for a in range(3)]
-    cells: list[Group] = list(product(*axes))
-    counts = [0] * len(cells)
-    where = {cell: i for i, cell in enumerate(cells)}
-    for group, n in group_sizes.items():
-        for margined in product(*[(value, COMMENT_AXES[a]) for a, value in enumerate(group)]):
-            counts[where[margined]] += int(n)
-    partitions, totals = cube_partitions(cells, COMMENT_AXES)
-    reasons = suppression_reasons(counts, partitions, totals, k)
-    return frozenset(
-        cell
-        for cell, n, reason in zip(cells, counts, reasons, strict=True)
-        if n >= k and not reason
+    axes = [sorted({g[a] for g in bases}) + [COMMENT_AXES[a]] for a in range(3)]
+    groups: list[Group] = list(product(*axes))
+    membership = np.array(
+        [
+            [all(v in (b[a], COMMENT_AXES[a]) for a, v in enumerate(g)) for b in bases]
+            for g in groups
+        ]
     )
+    shown = publishable_sets(membership, [group_sizes[b] for b in bases], k=k)
+    return frozenset(g for g, ok in zip(groups, shown, strict=True) if ok)
