@@ -69,15 +69,24 @@ def _recoding_iv(quasi_identifiers, order, k):
     return codes, order, int(k)
 
 
+def _row_keys(codes: np.ndarray) -> np.ndarray:
+    """One integer per row, equal exactly when the rows' codes are (mixed radix; codes ≥ -1)."""
+    shifted = codes + 1
+    keys = np.zeros(codes.shape[0], dtype=np.int64)
+    for column in shifted.T:
+        keys = keys * (int(column.max(initial=0)) + 1) + column
+    return keys
+
+
 def _group_sizes(codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each row in ``rows``: its combination's index and that combination's size."""
-    if not rows.any():
-        return np.zeros(codes.shape[0], np.int64), np.zeros(codes.shape[0], np.int64)
-    _, inverse, counts = np.unique(codes[rows], axis=0, return_inverse=True, return_counts=True)
     group = np.full(codes.shape[0], -1, np.int64)
     size = np.zeros(codes.shape[0], np.int64)
-    group[rows] = inverse.ravel()
-    size[rows] = counts[inverse.ravel()]
+    if not rows.any():
+        return group, size
+    _, inverse, counts = np.unique(_row_keys(codes[rows]), return_inverse=True, return_counts=True)
+    group[rows] = inverse
+    size[rows] = counts[inverse]
     return group, size
 
 
@@ -141,7 +150,8 @@ def k_anonymous_recoding(quasi_identifiers, *, generalise: Sequence[int], k: int
         codes[(size < k) & ~withheld, column] = GENERALISED
         if step:
             _absorb_small_remainders(codes, withheld, order, step, k)
-    while _close_differences(original, codes, withheld, order, k):
+    margins = _margins(original, order)
+    while _close_differences(original, codes, withheld, order, k, margins):
         pass
     return Recoding(codes=codes, generalised=codes != original, withheld=withheld, k=k)
 
@@ -174,26 +184,36 @@ def _absorb_small_remainders(codes, withheld, order, step, k) -> None:
         codes[np.ix_(group == group[pick], done)] = GENERALISED
 
 
-def _close_differences(original, codes, withheld, order, k) -> bool:
+def _close_differences(original, codes, withheld, order, k, margins) -> bool:
     """Step 3: one move against a margin that isolates fewer than k rows; True if moved."""
+    for fixed, keep, cell, cell_size in margins:
+        visible = ~withheld & np.all(codes[:, keep] == original[:, keep], axis=1)
+        n_visible = np.bincount(cell, weights=visible, minlength=cell.max() + 1)
+        hidden = cell_size - n_visible[cell]
+        leaking = (cell_size >= k) & (hidden > 0) & (hidden < k)
+        movable = visible & leaking  # only withheld rows differing: nothing to generalise
+        if not movable.any():
+            continue
+        group, size = _group_sizes(codes, ~withheld)
+        candidates = np.flatnonzero(movable)
+        pick = candidates[np.lexsort((candidates, size[candidates]))[0]]
+        column = next(c for c in order if c in fixed)
+        codes[group == group[pick], column] = GENERALISED
+        return True
+    return False
+
+
+def _margins(original, order) -> list:
+    """Every margin of the table: the generalisable columns it fixes, the columns it keeps,
+    each row's cell in it and that cell's size."""
+    out = []
+    everyone = np.ones(original.shape[0], dtype=bool)
     for width in range(1, len(order) + 1):
         for fixed in combinations(order, width):
-            keep = [c for c in range(codes.shape[1]) if c not in order or c in fixed]
-            cell, cell_size = _group_sizes(original[:, keep], np.ones(codes.shape[0], bool))
-            visible = ~withheld & np.all(codes[:, keep] == original[:, keep], axis=1)
-            n_visible = np.bincount(cell, weights=visible, minlength=cell.max() + 1)
-            hidden = cell_size - n_visible[cell]
-            leaking = (cell_size >= k) & (hidden > 0) & (hidden < k)
-            movable = visible & leaking  # only withheld rows differing: nothing to generalise
-            if not movable.any():
-                continue
-            group, size = _group_sizes(codes, ~withheld)
-            candidates = np.flatnonzero(movable)
-            pick = candidates[np.lexsort((candidates, size[candidates]))[0]]
-            column = next(c for c in order if c in fixed)
-            codes[group == group[pick], column] = GENERALISED
-            return True
-    return False
+            keep = [c for c in range(original.shape[1]) if c not in order or c in fixed]
+            cell, cell_size = _group_sizes(original[:, keep], everyone)
+            out.append((fixed, keep, cell, cell_size))
+    return out
 
 
 def publishable_sets(membership, sizes, *, k: int) -> np.ndarray:

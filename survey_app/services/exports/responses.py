@@ -299,16 +299,18 @@ def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[A
     ]
     commented = published_comment_groups(Counter(groups))
     released: dict[Any, Released] = {}
+    shared: dict[Released, Released] = {}  # one object per distinct release: a wave's few
     for i, (key, side, area_id, role) in enumerate(rows):
         if recoding.withheld[i]:
             continue
         side_g, area_g, role_g = recoding.generalised[i]
-        released[key] = Released(
+        release = Released(
             side=OTHER if side_g else side,
             area=OTHER if area_g else areas.get(area_id),
             role=OTHER if role_g else role,
             comments=not (side_g or area_g or role_g) and groups[i] in commented,
         )
+        released[key] = shared.setdefault(release, release)
     return released
 
 

@@ -62,13 +62,13 @@ def published_comment_groups(
     bases = [g for g, n in group_sizes.items() if n]
     if not bases:
         return frozenset()
-    axes = [sorted({g[a] for g in bases}) + [COMMENT_AXES[a]] for a in range(3)]
+    axes = [[*sorted({g[a] for g in bases}), COMMENT_AXES[a]] for a in range(3)]
     groups: list[Group] = list(product(*axes))
-    membership = np.array(
-        [
-            [all(v in (b[a], COMMENT_AXES[a]) for a, v in enumerate(g)) for b in bases]
-            for g in groups
-        ]
-    )
+    # A group holds a base group when, on every axis, it names the same value or the margin
+    # (the margin is each axis's last position).
+    at = np.array([[axis.index(v) for axis, v in zip(axes, g, strict=True)] for g in groups])
+    of = np.array([[axis.index(v) for axis, v in zip(axes, b, strict=True)] for b in bases])
+    margin = np.array([len(axis) - 1 for axis in axes])
+    membership = np.all((at[:, None, :] == of[None, :, :]) | (at[:, None, :] == margin), axis=2)
     shown = publishable_sets(membership, [group_sizes[b] for b in bases], k=k)
     return frozenset(g for g, ok in zip(groups, shown, strict=True) if ok)
