@@ -31,7 +31,7 @@ from survey_app.services.results import (
     published_comment_groups,
 )
 from survey_app.services.results.comments import COMMENT_AXES
-from tests.disclosure.test_raw_rows import small_group_wave, truth
+from tests.disclosure.datasets import small_group_wave, truth
 from tests.exchange import download_bytes, read_csv
 
 MIN = 10

@@ -19,7 +19,7 @@ from survey_app.extensions import db
 from survey_app.models import Invitation, Relationship, Wave
 from survey_app.services.monitoring import response_rates
 from survey_app.services.waves import close_wave
-from tests.test_admin import sign_in
+from tests.factories import sign_in
 
 K = 5
 FIGURES = ("invited", "started", "not_started", "submitted")
