@@ -10,10 +10,10 @@ import uuid
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from survey_app.extensions import db
-from survey_app.models import Comment, Wave
+from survey_app.models import Comment, Response, ServiceArea, Wave
 from survey_app.services import exports
 from survey_app.services.waves import close_wave
 from tests import factories
@@ -101,6 +101,30 @@ def download_bytes(table: str, fmt: str, relationship, wave: str | None = None) 
     rel_id = relationship if isinstance(relationship, int) else relationship.id
     prepared = exports.prepare_download(table, fmt, exports.export_scope(rel_id, wave))
     return b"".join(prepared.chunks)
+
+
+def as_stored(rows: list[list]) -> list[list]:
+    """Rows of a ``responses`` download (header first) with each response's side, service area
+    and role level as stored: the original file a council holds, which the k-anonymous
+    download generalises (``_other``) for small groups."""
+    header, *body = rows
+    ids = [uuid.UUID(str(row[0])) for row in body]
+    stored = {
+        rid: (side, key, role)
+        for rid, side, key, role in db.session.execute(
+            select(Response.id, Response.side, ServiceArea.key, Response.role_level)
+            .outerjoin(ServiceArea, ServiceArea.id == Response.service_area_id)
+            .where(Response.id.in_(ids))
+        )
+    }
+    columns = [header.index(c) for c in ("side", "service_area", "role_level")]
+    out = [header]
+    for rid, row in zip(ids, body, strict=True):
+        row = list(row)
+        for column, value in zip(columns, stored[rid], strict=True):
+            row[column] = value or ""
+        out.append(row)
+    return out
 
 
 def read_csv(data: bytes) -> list[list[str]]:

@@ -446,7 +446,8 @@ def test_a_relationship_with_only_an_open_wave_shows_its_response_rate(demo_site
     html = page(manager, f"/dashboard/{rel.id}/")
     assert "No wave of this relationship has closed yet" in html
     rows = tables_of(html)[f"rates-{wave.id}"]
-    assert rows[1:] == [["New Council", "Estates", "4", "0", "0", "0.0%"]]  # invited groups only
+    # invited groups only; 4 invited is under k (DESIGN §4.14), so its rate is not given
+    assert rows[1:] == [["New Council", "Estates", "fewer than 5", "0", "0", "–"]]
     page(manager, f"/dashboard/{rel.id}/dimension/trust", 404)
 
 

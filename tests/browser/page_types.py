@@ -552,6 +552,7 @@ PAGE_TYPES: list[PageType] = [
     page_type("invitations sent, one refused", staff_listed("ann@council.example", REFUSED_ADDRESS), signed_in("admin", "/admin/waves/{wave}/invitations"), press("Send 2 invitations by email"), heading="Invitations and reminders", shows="refused by the mail server"),
     page_type("invitations without email", signed_in("admin"), staff_listed("ann@council.example"), on_the_server_without_email("/admin/waves/{wave}/invitations"), heading="Invitations and reminders", shows="Email is not set up for this service"),
     page_type("response rates, open wave", wave_in("open", invited=2), signed_in("manager", "/admin/waves/{wave}/responses"), heading="Response rates", shows="Refresh the figures"),
+    page_type("response rates, counts under k", wave_in("open", invited=2), signed_in("admin", "/admin/waves/{wave}/responses"), heading="Response rates", shows="fewer than 5"),
     page_type("response rates, closed wave", wave_in("closed", invited=2), signed_in("admin", "/admin/waves/{wave}/responses"), heading="Response rates", shows="the figures no longer change"),
     page_type("instrument preview contents", signed_in("admin", "/admin/instruments/partnership-health/v1/client/"), heading="Partnership health survey", shows="Preview"),
     page_type("instrument preview of the start page", signed_in("admin", "/admin/instruments/partnership-health/v1/client/start"), heading="Partnership health survey"),

@@ -340,5 +340,5 @@ def _group_alerts(alerts: Sequence[Alert], reading: Reading) -> list[AlertGroup]
 
 def _open_wave_rates(relationship: Relationship, wave: Wave) -> OpenWaveRates:
     """The monitor's rows of an open wave that have invitations, with their chart."""
-    rows = tuple(r for r in response_rates(wave).rows if r.invited)
+    rows = tuple(r for r in response_rates(wave).rows if r.invited != 0)
     return OpenWaveRates(wave, rows, rate_chart(relationship, wave, rows) if rows else None)

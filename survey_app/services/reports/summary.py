@@ -92,7 +92,7 @@ def response_sentences(index: Sequence[IndexFigure], total: RateRow | None, k: i
     sentence = f"{both.n:,} people's answers are scored"
     sentence += f" ({', '.join(parts)})." if parts else "."
     out = [sentence]
-    if total is not None and total.invited and total.rate is not None and total.submitted >= k:
+    if total is not None and total.rate is not None and total.submitted is not None:
         out.append(
             f"{total.submitted:,} of the {total.invited:,} invitations were used: a response "
             f"rate of {total.rate:.1f}%."

@@ -19,9 +19,9 @@ if (root && root.dataset.state === "open") {
     if (status) status.textContent = text;
   };
 
-  const cellText = (name, value) => {
+  const cellText = (name, value, suppressed) => {
     if (name === "rate") return value === null ? "–" : `${value.toFixed(1)}%`;
-    return numbers.format(value);
+    return value === null ? (suppressed[name] ?? "") : numbers.format(value);
   };
 
   const stop = () => {
@@ -38,7 +38,7 @@ if (root && root.dataset.state === "open") {
         const key = `${row.side}|${row.area === null ? "_total" : row.area}`;
         for (const name of ["invited", "started", "submitted", "rate"]) {
           const cell = root.querySelector(`[data-cell="${key}|${name}"]`);
-          if (cell) cell.textContent = cellText(name, row[name]);
+          if (cell) cell.textContent = cellText(name, row[name], row.suppressed ?? {});
           else missing = true;
         }
       }
