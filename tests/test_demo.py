@@ -45,7 +45,12 @@ def answers_by(dimension_prefix: str):
         if not item.key.startswith(dimension_prefix):
             continue
         value = 6 - value if item.reverse else value
-        for key in ((label, side, area), (label, side, None), (label, None, area), (label, None, None)):
+        for key in (
+            (label, side, area),
+            (label, side, None),
+            (label, None, area),
+            (label, None, None),
+        ):
             total, n = sums.get(key, (0, 0))
             sums[key] = (total + value, n + 1)
     return {key: total / n for key, (total, n) in sums.items()}
@@ -54,7 +59,9 @@ def answers_by(dimension_prefix: str):
 def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
     from survey_app.services.relationships import create_relationship
 
-    other = create_relationship("Another council — Another supplier", client="C", supplier="S", service_areas=[])
+    other = create_relationship(
+        "Another council — Another supplier", client="C", supplier="S", service_areas=[]
+    )
     db.session.commit()
     summary = load_demo(seed=2012, links=4, today=date(2012, 11, 1))
     db.session.commit()
@@ -63,7 +70,9 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
     assert [w.label for w in waves] == [*CLOSED_WAVES, OPEN_WAVE]
     assert len(CLOSED_WAVES) >= 12
     assert [w.state for w in waves] == ["closed"] * len(CLOSED_WAVES) + ["open"]
-    per_wave = dict(db.session.execute(select(Response.wave_id, func.count()).group_by(Response.wave_id)).all())
+    per_wave = dict(
+        db.session.execute(select(Response.wave_id, func.count()).group_by(Response.wave_id)).all()
+    )
     assert all(200 <= per_wave[w.id] <= 400 for w in waves[:-1])
     rel = db.session.scalar(select(Relationship).where(Relationship.name.like("Birmingham%")))
     assert [a.name for a in rel.service_areas] == [
@@ -76,11 +85,17 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
         for good in ("Core ICT infrastructure", "Adult social care", "Revenues"):
             assert vfm[(label, None, good)] > vfm[(label, None, "Contact centre")]
         # ... and the council sees the contact centre and new projects worse than the supplier
-        assert vfm[(label, "client", "Contact centre")] < vfm[(label, "supplier", "Contact centre")] - 0.4
+        assert (
+            vfm[(label, "client", "Contact centre")]
+            < vfm[(label, "supplier", "Contact centre")] - 0.4
+        )
     innovation, purpose = answers_by("in"), answers_by("sp")
     early, late = CLOSED_WAVES[:3], CLOSED_WAVES[-3:]
     for series in (innovation, purpose):
-        assert np.mean([series[(w, None, None)] for w in late]) < np.mean([series[(w, None, None)] for w in early]) - 0.4
+        assert (
+            np.mean([series[(w, None, None)] for w in late])
+            < np.mean([series[(w, None, None)] for w in early]) - 0.4
+        )
 
     links = [inv.token for inv in summary.links]
     assert len(links) == 4
@@ -93,13 +108,25 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
     assert db.session.scalar(select(func.count()).select_from(Relationship)) == 2
     assert db.session.get(Relationship, other.id).name == "Another council — Another supplier"
     fresh = {hashlib.sha256(inv.token.encode()).hexdigest() for inv in again.links}
-    unused = set(db.session.scalars(select(InvitationLink.token_hash).join(Invitation).where(Invitation.used_on.is_(None))))
+    unused = set(
+        db.session.scalars(
+            select(InvitationLink.token_hash).join(Invitation).where(Invitation.used_on.is_(None))
+        )
+    )
     assert fresh <= unused and not set(links) & {inv.token for inv in again.links}
 
 
 def demo_digest() -> str:
     rows = db.session.execute(
-        select(Wave.label, Response.id, Response.side, ServiceArea.key, Response.role_level, Answer.item_no, Answer.value)
+        select(
+            Wave.label,
+            Response.id,
+            Response.side,
+            ServiceArea.key,
+            Response.role_level,
+            Answer.item_no,
+            Answer.value,
+        )
         .join(Response, Response.wave_id == Wave.id)
         .join(Answer, Answer.response_id == Response.id)
         .outerjoin(ServiceArea, ServiceArea.id == Response.service_area_id)
@@ -109,13 +136,13 @@ def demo_digest() -> str:
 
 
 def test_the_demo_is_deterministic_for_a_seed(app):
-    from tests.conftest import _empty_tables
+    from tests.conftest import empty_tables
 
     load_demo(seed=7, links=1)
     db.session.commit()
     first = demo_digest()
     db.session.remove()
-    _empty_tables(db)
+    empty_tables(db)
     load_demo(seed=7, links=1)
     db.session.commit()
     assert demo_digest() == first
@@ -132,3 +159,82 @@ def test_the_demo_command_prints_links_that_open_a_live_survey(runner, client):
         response = client.get(f"/s/{token}", follow_redirects=True)
         assert response.status_code == 200
         assert "Partnership health survey" in response.get_data(as_text=True)
+
+
+#: Dimensions the demo keeps flat over the waves (its areas differ, its waves do not move).
+FLAT = ("communication", "understanding", "problem_solving", "value_for_money")
+#: The 0-based wave of each planted fall's first step (services/demo.py `_means`).
+ONSET = {
+    "innovation": 6,
+    "shared_purpose": 7,
+    "partnership_orientation": 8,
+    "trust": 9,
+    "commitment": 9,
+}
+
+
+def test_the_calibrated_statuses_flag_the_demo_story_and_nothing_else(app):
+    """DESIGN §4.12 on the demo: its planted slides are flagged, the dimensions it keeps flat
+    never are (at any wave, in any group), the contact-centre gap is material and constant —
+    never widening — and the small drifts flag what is pinned here (README, demo)."""
+    from survey_app.services import alerts, results
+    from survey_app.services.demo import NAME
+    from survey_app.services.relationships import get_relationship
+
+    load_demo(today=date(2012, 10, 20))
+    db.session.commit()
+    rel = get_relationship(NAME)
+    waves = results.closed_waves(rel)
+    latest = waves[-1].label
+    order = {w.label: t for t, w in enumerate(waves)}
+    flagged = {
+        (r["wave"], r["side"], r["area"], r["dimension"]): r["status"]
+        for r in results.published_rows("scores", rel, waves)
+        if r["status"] in ("deteriorating", "improving")
+    }
+    assert set(flagged.values()) == {"deteriorating"}
+    assert {d for *_, d in flagged} == {*ONSET, "index"}
+    for wave, _, _, dimension in flagged:
+        assert order[wave] >= ONSET.get(dimension, ONSET["innovation"]), (wave, dimension)
+    assert not [k for k in flagged if k[3] in FLAT]
+
+    def at_latest(dimension):
+        return {(s, a) for (w, s, a, d) in flagged if w == latest and d == dimension}
+
+    for dimension in ("innovation", "shared_purpose"):
+        assert {("client", "_all"), ("supplier", "_all"), ("all", "_all")} <= at_latest(dimension)
+        areas = {a for s, a in at_latest(dimension) if s == "all"}
+        assert {a.key for a in rel.service_areas} <= areas  # every area's both sides
+    # The small drifts (trust and commitment -0.03 a wave from 2011-Q3, the council's partnership
+    # orientation -0.06 from 2011-Q2) reach the totals, where the people are, and little else
+    # (the council's orientation four of its five areas: 0.06 a wave adds up).
+    assert at_latest("trust") == {("supplier", "_all"), ("all", "_all")}
+    assert at_latest("commitment") == {
+        ("client", "_all"),
+        ("all", "contact-centre"),
+        ("all", "_all"),
+    }
+    assert at_latest("partnership_orientation") == {
+        ("client", "_all"), ("all", "_all"), ("client", "adult-social-care"),
+        ("client", "revenues"), ("client", "contact-centre"), ("client", "core-ict-infrastructure"),
+    }  # fmt: skip
+
+    gaps = results.published_rows("gaps", rel, waves)
+    contact = [
+        r for r in gaps if (r["area"], r["dimension"]) == ("contact-centre", "value_for_money")
+    ]
+    assert len(contact) == len(waves) and all(r["material"] for r in contact[2:])
+    assert not any(r["gap_alert"] for r in contact)  # a level apart, not drifting apart
+    assert {r["dimension"] for r in gaps if r["gap_alert"]} <= {"partnership_orientation"}
+
+    found = alerts.relationship_alerts(rel)
+    assert {(a.side, a.area, a.dimension) for a in found if a.kind == "deteriorating"} == {
+        (s, a, d) for (w, s, a, d) in flagged if w == latest
+    }
+    top = alerts.needs_attention(found)
+    assert [a.dimension for a in top[:2]] in (
+        ["innovation", "shared_purpose"],
+        ["shared_purpose", "innovation"],
+    )
+    assert all((a.side, a.area) == ("all", "_all") for a in top[:2])
+    assert len(top) == len({a.dimension for a in found if a.kind == "deteriorating"}) <= 6

@@ -19,21 +19,17 @@ from survey_app.extensions import db
 from survey_app.models import Invitation, InvitationAddress, InvitationLink, Job, Wave
 from survey_app.services import jobs
 from survey_app.services.mailing import rounds
-from tests import test_jobs, test_mailing
-from tests.conftest import Respondent
-from tests.smtp_mailbox import serving
-from tests.test_admin import sections_of
-from tests.test_jobs import Killed, expire_lease, fresh, submit, sweep
-from tests.test_mailing import EMAILS, addresses, open_wave_with_staff
-
-admin = test_mailing.admin  # fixtures shared with those modules
-woken = test_jobs.woken  # the queue wakes nobody: each test runs its job itself
-
-
-@pytest.fixture
-def mailbox(app):  # type: ignore[no-untyped-def]
-    with serving(app) as box:
-        yield box
+from tests.factories import STAFF_EMAILS as EMAILS
+from tests.factories import Respondent, sections_of
+from tests.job_support import (
+    Killed,
+    addresses,
+    expire_lease,
+    fresh,
+    open_wave_with_staff,
+    submit,
+    sweep,
+)
 
 
 def start_round(wave_id: int, kind: str) -> int:

@@ -128,14 +128,8 @@ def extend_wave(
 
 
 def waves_of(relationship: Relationship) -> list[Wave]:
-    """The relationship's waves, newest first."""
-    return list(
-        db.session.scalars(
-            select(Wave)
-            .where(Wave.relationship_id == relationship.id)
-            .order_by(Wave.created_at.desc(), Wave.id.desc())
-        )
-    )
+    """The relationship's waves, newest first (the reverse of :func:`waves_in_time_order`)."""
+    return waves_in_time_order(relationship)[::-1]
 
 
 def waves_in_time_order(relationship: Relationship) -> list[Wave]:
