@@ -116,6 +116,21 @@ class RelationshipPage:
     watch: list[Alert] = field(default_factory=list)
     dimensions: list[DimensionLink] = field(default_factory=list)
     response_rates: list[OpenWaveRates] = field(default_factory=list)
+    closed_labels: tuple[str, ...] = ()
+    chosen: bool = False
+
+    @property
+    def latest(self) -> bool:
+        """Whether the wave shown is the latest closed wave."""
+        return (
+            bool(self.closed_labels)
+            and self.wave is not None
+            and (self.wave.label == self.closed_labels[-1])
+        )
+
+    def query(self) -> dict[str, str]:
+        """The page's GET parameters (filters, and the wave when one was chosen)."""
+        return _query(self.filters, self.wave if self.chosen else None)
 
     @property
     def n_alerts(self) -> int:
@@ -151,6 +166,11 @@ class DimensionPage:
     item_sides: tuple[str, ...]
     gaps_by_area: list[dict[str, Any]]
     alerts: list[Alert]
+    chosen: bool = False
+
+    def query(self) -> dict[str, str]:
+        """The page's GET parameters (filters, and the wave when one was chosen)."""
+        return _query(self.filters, self.wave if self.chosen else None)
 
 
 @dataclass(frozen=True)
@@ -190,6 +210,7 @@ def relationship_page(
     statuses are as they stood when it closed. Raises ServiceError for any other wave.
     """
     waves = waves_as_of(relationship, as_of)
+    closed = closed_waves(relationship)
     page = RelationshipPage(
         relationship,
         filters,
@@ -199,6 +220,8 @@ def relationship_page(
         names=party_names(relationship),
         area_name=area_name(relationship, filters.area_key),
         response_rates=[_open_wave_rates(relationship, w) for w in open_waves(relationship)],
+        closed_labels=tuple(w.label for w in closed),
+        chosen=as_of is not None,
     )
     if not waves:
         return page
@@ -221,9 +244,15 @@ def relationship_page(
     return page
 
 
-def dimension_page(relationship: Relationship, key: str, filters: Filters) -> DimensionPage:
-    """A dimension's drill-down: its score per side over time, its items, its gaps by area."""
-    waves = closed_waves(relationship)
+def dimension_page(
+    relationship: Relationship, key: str, filters: Filters, *, as_of: Wave | None = None
+) -> DimensionPage:
+    """A dimension's drill-down: its score per side over time, its items, its gaps by area.
+
+    As of the latest closed wave, or of ``as_of`` as :func:`relationship_page` (raises
+    ServiceError for a wave that is not a closed wave of the relationship).
+    """
+    waves = waves_as_of(relationship, as_of)
     if not waves:
         raise LookupError("no closed wave")
     reading = Reading.of(relationship, filters, waves)
@@ -231,7 +260,8 @@ def dimension_page(relationship: Relationship, key: str, filters: Filters) -> Di
         dimension = reading.instrument.dimension(key)
     except KeyError:
         raise LookupError(f"no dimension {key!r}") from None
-    markers = action_markers(relationship, key)
+    labels = {w.label for w in waves}
+    markers = tuple(m for m in action_markers(relationship, key) if m.wave in labels)
     return DimensionPage(
         relationship=relationship,
         filters=filters,
@@ -249,9 +279,14 @@ def dimension_page(relationship: Relationship, key: str, filters: Filters) -> Di
         item_sides=filters.headline_sides,
         gaps_by_area=reading.rows("gaps", dimension=key),
         alerts=relationship_alerts(
-            relationship, side=filters.side, area=filters.area, dimension=key
+            relationship, side=filters.side, area=filters.area, dimension=key, wave=reading.wave
         ),
+        chosen=as_of is not None,
     )
+
+
+def _query(filters: Filters, wave: Wave | None) -> dict[str, str]:
+    return {**filters.query(), **({"wave": wave.label} if wave is not None else {})}
 
 
 def _headline(

@@ -13,11 +13,9 @@ from flask import Response, abort, request
 from flask_login import current_user
 
 from survey_app.extensions import db
-from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError, dashboard, reports
-from survey_app.services.waves import get_wave
 from survey_app.web.access import requires
-from survey_app.web.dashboard.routes import bp
+from survey_app.web.dashboard.routes import bp, chosen_wave
 from survey_app.web.loading import relationship_or_404
 
 
@@ -32,7 +30,7 @@ def chart(relationship_id: int, chart_key: str, fmt: str) -> Response:
             area=request.args.get("area"),
             role=request.args.get("role_level"),
         )
-        found = dashboard.chart_file(rel, chart_key, filters, fmt)
+        found = dashboard.chart_file(rel, chart_key, filters, fmt, as_of=chosen_wave(rel))
     except (LookupError, ServiceError) as exc:
         abort(404, description=str(exc))
     return _attachment(found.data, found.media_type, found.filename)
@@ -51,7 +49,9 @@ def board_pack(relationship_id: int) -> Response:
     to the file when it is ready.
     """
     rel = relationship_or_404(relationship_id)
-    wave = _closed_wave_or_404(rel, request.args.get("wave"))
+    wave = chosen_wave(rel) or dashboard.latest_closed_wave(rel)
+    if wave is None:
+        abort(404, description="The board pack is of a closed wave of this relationship.")
     try:
         pack = reports.prepare_board_pack(rel, wave)
     except ServiceError as exc:
@@ -59,17 +59,6 @@ def board_pack(relationship_id: int) -> Response:
     reports.record_board_pack(rel, wave, actor=current_user._get_current_object())
     db.session.commit()  # the audit entry is kept even if the client stops reading
     return _attachment(pack.data, pack.media_type, pack.filename)
-
-
-def _closed_wave_or_404(relationship: Relationship, label: str | None) -> Wave:
-    wave = (
-        get_wave(relationship, label, required=False)
-        if label
-        else dashboard.latest_closed_wave(relationship)
-    )
-    if wave is None or wave.state != "closed":
-        abort(404, description="The board pack is of a closed wave of this relationship.")
-    return wave
 
 
 def _attachment(data: bytes, media_type: str, filename: str) -> Response:
