@@ -9,6 +9,7 @@ from survey_app.models.job import JOB_STATES, UNFINISHED_STATES, Job
 from survey_app.models.relationship import SIDES, Party, Relationship, ServiceArea
 from survey_app.models.response import Answer, Comment, Response
 from survey_app.models.results import RESULT_SCOPES, ResultTable
+from survey_app.models.target import AgreedTarget
 from survey_app.models.user import ROLES, AuditEvent, User
 from survey_app.models.wave import ROLE_LEVELS, WAVE_STATES, Draft, Invitation, Wave
 
@@ -23,6 +24,7 @@ __all__ = [
     "UNFINISHED_STATES",
     "WAVE_STATES",
     "Action",
+    "AgreedTarget",
     "Answer",
     "ApiToken",
     "AuditEvent",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, func, orm
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false, func, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.models.base import Base
@@ -50,6 +50,9 @@ class Party(Base):
     relationship_id: Mapped[int] = mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     side: Mapped[str] = mapped_column(String(8))
+    #: The organisation agreed that this relationship's results count towards the norms
+    #: across the installation (both parties must, for the relationship to contribute).
+    in_norms: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     relationship: Mapped[Relationship] = orm.relationship(back_populates="parties")
 
