@@ -8,7 +8,6 @@ with its own app; no test here uses the per-test ``app`` fixture, which would em
 from __future__ import annotations
 
 import re
-import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
@@ -16,10 +15,10 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Invitation, Response
+from survey_app.models import Invitation
 from survey_app.services import alerts, dashboard, results
 from survey_app.services.dashboard import charts
 from survey_app.services.demo import DEMO_USERS, NAME, load_demo
@@ -27,7 +26,7 @@ from survey_app.services.instruments import frozen_instrument
 from survey_app.services.relationships import create_relationship, get_relationship
 from survey_app.services.results import published_rows, stored_rows
 from survey_app.services.waves import close_wave, create_wave, open_wave
-from tests.conftest import _empty_tables, csrf_token, make_app
+from tests.conftest import _empty_tables, csrf_token, insert_responses, make_app
 
 SVG = "{http://www.w3.org/2000/svg}"
 SMALL = "Small Council — Small Supplier"
@@ -77,26 +76,9 @@ def build_small_wave() -> tuple[int, int]:
     instrument = frozen_instrument(wave.instrument_version)
     areas = {a.key: a.id for a in rel.service_areas}
     rng = np.random.default_rng(7)
-    responses, answers = [], []
     for (side, area, role), n in SMALL_GROUPS.items():
-        for _ in range(n):
-            rid = uuid.uuid4()
-            responses.append(
-                {
-                    "id": rid,
-                    "wave_id": wave.id,
-                    "instrument_version_id": wave.instrument_version_id,
-                    "side": side,
-                    "service_area_id": areas[area],
-                    "role_level": role,
-                }
-            )
-            answers += [
-                {"response_id": rid, "item_no": j, "value": int(rng.integers(1, 6))}
-                for j in range(len(instrument.items))
-            ]
-    db.session.execute(insert(Response), responses)
-    db.session.execute(insert(Answer), answers)
+        values = rng.integers(1, 6, (n, len(instrument.items)))
+        insert_responses(wave, side, areas[area], role, values)
     close_wave(wave)  # computes and stores the results
     db.session.commit()
     return rel.id, wave.id

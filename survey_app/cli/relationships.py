@@ -13,6 +13,7 @@ from survey_app.services.relationships import (
     all_relationships,
     create_relationship,
     get_relationship,
+    set_norms_consent,
 )
 from survey_app.services.waves import close_wave, create_wave, open_wave, waves_of
 
@@ -43,6 +44,22 @@ def relationship_list() -> None:
         click.echo(
             f"{rel.id}\t{rel.name}\t{parties}\t{', '.join(a.key for a in rel.service_areas)}"
         )
+
+
+@relationship_cli.command("norms")
+@click.argument("relationship")
+@click.option("--side", type=click.Choice(["client", "supplier"]), required=True)
+@click.option("--agree/--withdraw", default=True, help="Agree (default) or withdraw.")
+@one_transaction
+def relationship_norms(relationship: str, side: str, agree: bool) -> None:
+    """Record whether SIDE's organisation agrees that RELATIONSHIP counts in the norms."""
+    rel = get_relationship(relationship)
+    party = set_norms_consent(rel, side, agree)
+    both = all(p.in_norms for p in rel.parties)
+    click.echo(
+        f"{party.name} {'agrees' if agree else 'does not agree'}: {rel.name} "
+        f"{'counts' if both else 'does not count'} in the norms"
+    )
 
 
 @wave_cli.command("create")

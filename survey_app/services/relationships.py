@@ -129,6 +129,33 @@ def all_relationships(*, by_id: bool = False) -> list[Relationship]:
     return list(db.session.scalars(select(Relationship).order_by(order)))
 
 
+def relationships_visible_to(user: User | None) -> list[Relationship]:
+    """Every relationship ``user`` may see, by name: the one list the dashboard's portfolio
+    (and anything else listing relationships for a person) reads, so that per-relationship
+    scopes narrow it here, once. Today every signed-in role sees every relationship."""
+    return all_relationships()
+
+
+def set_norms_consent(
+    relationship: Relationship, side: str, consent: bool, *, actor: User | str = "cli"
+) -> Party:
+    """Record whether the organisation on ``side`` agreed that the relationship's results count
+    towards the installation's norms (both sides must agree for it to contribute)."""
+    if side not in ("client", "supplier"):
+        raise ServiceError(f"side must be client or supplier, not {side!r}")
+    party = relationship.party(side)
+    party.in_norms = consent
+    audit.record(
+        "relationship.norms_consent",
+        actor=actor,
+        relationship=relationship.id,
+        side=side,
+        consent=consent,
+    )
+    db.session.flush()
+    return party
+
+
 def update_relationship(
     relationship: Relationship, *, name: str, client: str, supplier: str, actor: User | str
 ) -> Relationship:

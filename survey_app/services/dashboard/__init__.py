@@ -8,7 +8,8 @@ The package's rooms, from the bottom up:
 ``rows``         a relationship's waves and a closed wave's published rows; a page's reading
 ``series``       a score over the closed waves, its EWMA and agreed actions: the trend charts
 ``wave_charts``  a wave's perception-gap chart, heat map and material gaps; an open wave's rate
-``pages``        the overview, a relationship's page and a dimension's drill-down
+``pages``        a relationship's page and a dimension's drill-down
+``portfolio``    every relationship a person may see side by side, and the norms across them
 ``chart_files``  a page's chart as a file to take away (SVG, or PNG drawn again)
 
 Alerts are :mod:`survey_app.services.alerts`' and response rates
@@ -24,11 +25,16 @@ from survey_app.services.dashboard.pages import (
     AlertGroup,
     DimensionPage,
     Headline,
-    RelationshipCard,
     RelationshipPage,
     dimension_page,
-    overview,
     relationship_page,
+)
+from survey_app.services.dashboard.portfolio import (
+    Norm,
+    Portfolio,
+    PortfolioRow,
+    installation_norms,
+    portfolio,
 )
 from survey_app.services.dashboard.rows import (
     dimension_order,
@@ -50,7 +56,9 @@ __all__ = [
     "DimensionPage",
     "Filters",
     "Headline",
-    "RelationshipCard",
+    "Norm",
+    "Portfolio",
+    "PortfolioRow",
     "RelationshipPage",
     "action_markers",
     "area_choices",
@@ -62,8 +70,9 @@ __all__ = [
     "instrument_of",
     "latest_closed_wave",
     "open_waves",
-    "overview",
+    "installation_norms",
     "parse_filters",
+    "portfolio",
     "relationship_alerts",
     "relationship_page",
     "score_series",

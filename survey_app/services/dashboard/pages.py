@@ -1,5 +1,5 @@
-"""The manager dashboard's pages: the overview of every relationship, a relationship's health
-and a dimension's drill-down, as view models for the templates.
+"""The manager dashboard's pages: a relationship's health and a dimension's drill-down, as
+view models for the templates (the portfolio of relationships is :mod:`~.portfolio`'s).
 
 Each page reads the relationship once (:class:`~survey_app.services.dashboard.rows.Reading`)
 and puts together published rows (:mod:`~.rows`), trend charts (:mod:`~.series`), the
@@ -15,9 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
 from survey_app.services.alerts import Alert, relationship_alerts
 from survey_app.services.dashboard.charts import ActionMarker, Chart, from_row, suppressed_text
@@ -25,7 +22,6 @@ from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import (
     Reading,
     dimension_order,
-    latest_closed_wave,
     open_waves,
     party_names,
     waves_as_of,
@@ -46,7 +42,6 @@ from survey_app.services.results import (
     SUPPRESSED,
     closed_waves,
     min_cell_size,
-    published_rows,
 )
 
 
@@ -173,33 +168,6 @@ class DimensionPage:
         return _query(self.filters, self.wave if self.chosen else None)
 
 
-@dataclass(frozen=True)
-class RelationshipCard:
-    relationship: Relationship
-    wave: Wave | None
-    headline: Headline | None
-    n_alerts: int
-    open_waves: tuple[Wave, ...]
-
-
-def overview() -> list[RelationshipCard]:
-    """Every relationship with its latest index (both sides, all areas) and alert count."""
-    cards = []
-    for relationship in db.session.scalars(select(Relationship).order_by(Relationship.name)):
-        wave = latest_closed_wave(relationship)
-        headline, n_alerts = None, 0
-        if wave is not None:
-            rows = published_rows("scores", relationship, [wave])
-            headline = _headline(rows, "all", AREA_ALL, INDEX, min_cell_size())
-            n_alerts = len(relationship_alerts(relationship))
-        cards.append(
-            RelationshipCard(
-                relationship, wave, headline, n_alerts, tuple(open_waves(relationship))
-            )
-        )
-    return cards
-
-
 def relationship_page(
     relationship: Relationship, filters: Filters, *, as_of: Wave | None = None
 ) -> RelationshipPage:
@@ -289,7 +257,7 @@ def _query(filters: Filters, wave: Wave | None) -> dict[str, str]:
     return {**filters.query(), **({"wave": wave.label} if wave is not None else {})}
 
 
-def _headline(
+def headline_of(
     rows: Iterable[Mapping[str, Any]], side: str, area: str, dimension: str, k: int
 ) -> Headline:
     """The headline of one side's cell among published ``scores`` rows ("No responses"
@@ -313,7 +281,7 @@ def _headlines(
 ) -> list[Headline]:
     area = reading.filters.area_key
     return [
-        _headline(scores, side, area, dimension, reading.k)
+        headline_of(scores, side, area, dimension, reading.k)
         for side in reading.filters.headline_sides
     ]
 

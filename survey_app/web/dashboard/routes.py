@@ -7,6 +7,7 @@ reads stored results and suppresses them) and render. Managers and admins only.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 
 from survey_app.models import ROLE_LEVELS, Relationship, Wave
 from survey_app.services import dashboard
@@ -39,7 +40,8 @@ def chosen_wave(relationship: Relationship) -> Wave | None:
 @bp.get("/")
 @requires("manager")
 def index() -> str:
-    return render_template("dashboard/index.html", cards=dashboard.overview())
+    user = current_user._get_current_object()
+    return render_template("dashboard/index.html", portfolio=dashboard.portfolio(user))
 
 
 @bp.get("/<int:relationship_id>/")

@@ -1,0 +1,209 @@
+"""The portfolio page: every relationship a person may see side by side, and the norms across
+the installation — only from relationships both of whose organisations agreed, only from 10
+or more, rounded, and worked out so that no other organisation's score can be read off."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import date
+
+import numpy as np
+import pytest
+from scipy.stats import mstats
+from sqlalchemy import select, update
+
+from analysis.norms import norms
+from survey_app.extensions import db
+from survey_app.models import AuditEvent, Invitation
+from survey_app.services import dashboard
+from survey_app.services.accounts.users import create_user
+from survey_app.services.demo import DEMO_USERS
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.invitations import issue_invitations
+from survey_app.services.relationships import (
+    create_relationship,
+    get_relationship,
+    set_norms_consent,
+)
+from survey_app.services.results import published_rows
+from survey_app.services.waves import close_wave, create_wave, open_wave
+from tests.conftest import _empty_tables, insert_responses, make_app
+from tests.test_dashboard import Site, tables_of
+
+#: Relationship i has answers centred on LEVELS[i] (the 1 to 5 scale), 12 people a side.
+LEVELS = [2.2, 2.5, 2.7, 2.9, 3.1, 3.2, 3.4, 3.6, 3.8, 4.0, 4.3]
+
+
+def name_of(i: int) -> str:
+    return f"Council {i} — Supplier {i}"
+
+
+def scored_relationship(i: int, level: float, *, n: int = 12) -> None:
+    """A relationship with one closed wave of ``n`` people a side answering around ``level``
+    (the supplier a little lower), 20 invitations a side of which ``n`` used."""
+    rel = create_relationship(
+        name_of(i), client=f"Council {i}", supplier=f"Supplier {i}", service_areas=["Estates"]
+    )
+    wave = create_wave(rel, "2024-Q1")
+    open_wave(wave)
+    instrument = frozen_instrument(wave.instrument_version)
+    area = rel.service_areas[0]
+    rng = np.random.default_rng(i)
+    for side, shift in (("client", 0.3), ("supplier", -0.3)):
+        issue_invitations(wave, side, 20, service_area=area)
+        party = rel.party(side)
+        used = select(Invitation.id).where(
+            Invitation.wave_id == wave.id, Invitation.party_id == party.id
+        )
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id.in_(list(db.session.scalars(used.limit(n)))))
+            .values(used_on=date(2024, 2, 1))
+        )
+        values = np.clip(np.rint(rng.normal(level + shift, 0.7, (n, len(instrument.items)))), 1, 5)
+        insert_responses(wave, side, area.id, "staff", values)
+    close_wave(wave)
+    db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def site(migrated, tmp_path_factory):
+    app = make_app(migrated, tmp_path_factory.mktemp("portfolio-instance"))
+    with app.app_context():
+        for i, level in enumerate(LEVELS):
+            scored_relationship(i, level)
+        for role, email, name, password in DEMO_USERS:
+            create_user(email, name=name, role=role, password=password)
+        db.session.commit()
+        yield Site(app, get_relationship(name_of(0)).id, 0, 0)
+        db.session.remove()
+        _empty_tables(db)
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def manager(site):
+    return site.client("manager")
+
+
+def consent(indices, *, sides=("client", "supplier"), agree=True) -> None:
+    for i in indices:
+        for side in sides:
+            set_norms_consent(get_relationship(name_of(i)), side, agree)
+    db.session.commit()
+
+
+def index_mean(i: int) -> float:
+    rel = get_relationship(name_of(i))
+    wave = dashboard.latest_closed_wave(rel)
+    return next(
+        r["mean"]
+        for r in published_rows("scores", rel, [wave])
+        if (r["side"], r["area"], r["dimension"]) == ("all", "_all", "index")
+    )
+
+
+def norms_table(manager) -> dict[str, list[str]]:
+    html = manager.get("/dashboard/").get_data(as_text=True)
+    return {row[0]: row[1:] for row in tables_of(html).get("norms-table", [])[1:]}
+
+
+def test_the_portfolio_shows_each_relationship_side_by_side(site, manager):
+    html = manager.get("/dashboard/").get_data(as_text=True)
+    rows = {row[0]: row for row in tables_of(html)["portfolio"][1:]}
+    assert len(rows) == len(LEVELS)
+    rel = get_relationship(name_of(3))
+    wave = dashboard.latest_closed_wave(rel)
+    row = rows[name_of(3)]
+    assert row[1] == "2024-Q1"
+    assert row[2] == f"{index_mean(3):.2f}"
+    gaps = [
+        r
+        for r in published_rows("gaps", rel, [wave])
+        if r["area"] == "_all" and r["dimension"] != "index" and r["suppressed"] is None
+    ]
+    widest = max(gaps, key=lambda r: abs(r["difference"]))
+    assert row[4].startswith(f"{widest['dimension_title']}: {widest['difference']:+.2f}")
+    assert row[5] == "60%"  # 24 of 40 invitations answered
+
+
+def test_norms_need_ten_relationships_both_of_whose_organisations_agreed(site, manager):
+    consent(range(9))
+    consent([9], sides=("client",))  # the supplier has not agreed: it does not count
+    assert norms_table(manager) == {}
+    html = manager.get("/dashboard/").get_data(as_text=True)
+    assert "Norms appear when at least 10 relationships" in html and "(9 so far)" in html
+    consent([9], sides=("supplier",))
+    table = norms_table(manager)
+    assert table["Relationship health index"][0] == "10"
+    means = [index_mean(i) for i in range(10)]
+    expected = mstats.hdquantiles(means, prob=[0.25, 0.5, 0.75])
+    assert table["Relationship health index"][1:] == [f"{v:.1f}" for v in expected]
+    for figures in table.values():  # one decimal everywhere
+        assert all(re.fullmatch(r"\d\.\d|Too few", f) for f in figures[1:]), figures
+    assert db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "relationship.norms_consent").limit(1)
+    )
+    consent([9], sides=("supplier",), agree=False)
+
+
+def test_a_relationship_that_did_not_agree_moves_no_norm(site, manager):
+    consent(range(10))
+    before = norms_table(manager)
+    consent([10], sides=("client",))  # the 11th (the highest scores): half agreed
+    assert norms_table(manager) == before
+    consent([10], sides=("supplier",))
+    after = norms_table(manager)
+    assert after["Relationship health index"][0] == "11"
+    consent([10], agree=False)
+
+
+def test_no_organisations_score_can_be_read_off_a_norm(site, manager):
+    """A reader knows their own score: were a figure one relationship's score, or two
+    averaged, they could solve for another's. Every figure weighs each of the 10 at most a
+    third, and a plain median or quartile would give scores away where this does not."""
+    consent(range(10))
+    means = np.array([index_mean(i) for i in range(10)])
+    result = dashboard.installation_norms()[0][0]
+    unrounded = norms(means)
+    assert unrounded.max_weight <= 1 / 3
+    shown = (result.lower_quartile, result.median, result.upper_quartile)
+    assert shown == tuple(
+        round(v, 1) for v in (unrounded.lower_quartile, unrounded.median, unrounded.upper_quartile)
+    )
+    # the plain median of 10 is the mean of two relationships: knowing one gives the other
+    plain = np.median(means)
+    middle = np.sort(means)[4:6]
+    assert 2 * plain - middle[0] == pytest.approx(middle[1])
+    assert all(abs(2 * unrounded.median - m - other) > 1e-6 for m in means for other in means)
+
+
+def test_the_portfolio_lists_only_what_the_one_visibility_function_gives(
+    site, manager, monkeypatch
+):
+    consent(range(10))
+    norms_before = norms_table(manager)
+    only = [get_relationship(name_of(2))]
+    room = sys.modules["survey_app.services.dashboard.portfolio"]
+    monkeypatch.setattr(room, "relationships_visible_to", lambda user: only)
+    html = manager.get("/dashboard/").get_data(as_text=True)
+    assert [row[0] for row in tables_of(html)["portfolio"][1:]] == [name_of(2)]
+    assert norms_table(manager) == norms_before  # the norms are the installation's
+
+
+def test_the_command_line_records_each_organisations_agreement(site):
+    runner = site.app.test_cli_runner()
+    rel = name_of(10)
+    said = runner.invoke(args=["relationship", "norms", rel, "--side", "client"])
+    assert said.exit_code == 0, said.output
+    assert f"Council 10 agrees: {rel} does not count in the norms" in said.output
+    said = runner.invoke(args=["relationship", "norms", rel, "--side", "supplier"])
+    assert f"Supplier 10 agrees: {rel} counts in the norms" in said.output
+    said = runner.invoke(args=["relationship", "norms", rel, "--side", "supplier", "--withdraw"])
+    assert "does not agree" in said.output
+    db.session.expire_all()
+    assert [p.in_norms for p in get_relationship(rel).parties] == [True, False]
+    bad = runner.invoke(args=["relationship", "norms", "No such", "--side", "client"])
+    assert bad.exit_code != 0 and "No such" in bad.output
+    consent([10], agree=False)
