@@ -136,6 +136,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "actions.relationship": {"GET": (302, 404, 404, 403)},
     "actions.new_action": {"GET": (302, 404, 404, 403), "POST": MANAGER_POST},
     "actions.edit_action": {"GET": (302, 404, 404, 403), "POST": MANAGER_POST},
+    "actions.targets": {"GET": (302, 404, 404, 403), "POST": MANAGER_POST},
+    "actions.remove_target": {"POST": MANAGER_POST},
 }
 
 # URL values for endpoints whose sample must be specific; others get one per converter.

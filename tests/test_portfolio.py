@@ -67,11 +67,12 @@ def scored_relationship(i: int, level: float, *, n: int = 12) -> None:
     db.session.commit()
 
 
-@pytest.fixture(scope="module")
-def site(migrated, tmp_path_factory):
-    app = make_app(migrated, tmp_path_factory.mktemp("portfolio-instance"))
+def scored_site(migrated, folder, levels):  # type: ignore[no-untyped-def]
+    """A site (an app of its own) with a scored relationship for each of ``levels`` and the
+    demo's users; its tables are emptied afterwards."""
+    app = make_app(migrated, folder)
     with app.app_context():
-        for i, level in enumerate(LEVELS):
+        for i, level in enumerate(levels):
             scored_relationship(i, level)
         for role, email, name, password in DEMO_USERS:
             create_user(email, name=name, role=role, password=password)
@@ -80,6 +81,11 @@ def site(migrated, tmp_path_factory):
         db.session.remove()
         _empty_tables(db)
         db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def site(migrated, tmp_path_factory):
+    yield from scored_site(migrated, tmp_path_factory.mktemp("portfolio-instance"), LEVELS)
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, select
 
+from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import Draft, IllegalTransition, Relationship, ResultTable, User, Wave
 from survey_app.services import ServiceError, audit, mailing
-from survey_app.services.instruments import freeze_instrument
-from survey_app.services.results import score_closed_wave
+from survey_app.services.instruments import freeze_instrument, frozen_instrument
+from survey_app.services.results import closed_waves, score_closed_wave
 
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,39}$")
 
@@ -60,6 +61,20 @@ def create_wave(
     db.session.flush()
     audit.record("wave.create", actor=actor, wave=wave.id, label=label)
     return wave
+
+
+def instrument_in_use(relationship: Relationship) -> Instrument | None:
+    """The instrument of the relationship's latest closed wave, else of its newest wave (None
+    before it has any): what its dimensions are now, for actions and targets."""
+    closed = closed_waves(relationship)
+    wave = (
+        closed[-1]
+        if closed
+        else db.session.scalar(
+            select(Wave).where(Wave.relationship_id == relationship.id).order_by(Wave.id.desc())
+        )
+    )
+    return frozen_instrument(wave.instrument_version) if wave is not None else None
 
 
 def get_wave(relationship: Relationship, label: str, *, required: bool = True) -> Wave | None:

@@ -15,9 +15,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from survey_app.models import Relationship, Wave
+from survey_app.dates import gov_uk_date
+from survey_app.models import AgreedTarget, Relationship, Wave
 from survey_app.services.alerts import Alert, relationship_alerts
-from survey_app.services.dashboard.charts import ActionMarker, Chart, from_row, suppressed_text
+from survey_app.services.dashboard.charts import (
+    ActionMarker,
+    Chart,
+    TargetLine,
+    from_row,
+    suppressed_text,
+)
 from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import (
     Reading,
@@ -43,6 +50,7 @@ from survey_app.services.results import (
     closed_waves,
     min_cell_size,
 )
+from survey_app.services.targets import RATING_RULE, TargetDistance, distance_to, targets_of
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class DimensionLink:
     band: str | None
     status: str | None
     suppressed_text: str
+    target: TargetDistance | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,8 @@ class RelationshipPage:
     response_rates: list[OpenWaveRates] = field(default_factory=list)
     closed_labels: tuple[str, ...] = ()
     chosen: bool = False
+    targets: dict[str, TargetDistance] = field(default_factory=dict)
+    rating_rule: str = RATING_RULE
 
     @property
     def latest(self) -> bool:
@@ -162,6 +173,8 @@ class DimensionPage:
     gaps_by_area: list[dict[str, Any]]
     alerts: list[Alert]
     chosen: bool = False
+    target: TargetDistance | None = None
+    rating_rule: str = RATING_RULE
 
     def query(self) -> dict[str, str]:
         """The page's GET parameters (filters, and the wave when one was chosen)."""
@@ -198,7 +211,9 @@ def relationship_page(
     page.headlines = _headlines(reading, scores, INDEX)
     labels = {w.label for w in waves}
     markers = tuple(m for m in action_markers(relationship, INDEX) if m.wave in labels)
-    page.index_charts = trend_charts(reading, INDEX, markers)
+    agreed = targets_of(relationship)
+    page.targets = _distances(reading, scores, agreed)
+    page.index_charts = trend_charts(reading, INDEX, markers, _line(agreed.get(INDEX)))
     page.gap_chart = perception_gaps(reading, gaps)
     page.material_gaps = material_gaps(gaps, reading)
     page.heat_map = hot_spots(reading, scores)
@@ -208,7 +223,7 @@ def relationship_page(
     page.alert_groups = _group_alerts([a for a in found if a.kind == "deteriorating"], reading)
     page.gap_alerts = [a for a in found if a.kind == "gap_widening"]
     page.watch = [a for a in found if a.kind == "watch"]
-    page.dimensions = _dimension_links(reading, scores)
+    page.dimensions = _dimension_links(reading, scores, page.targets)
     return page
 
 
@@ -230,6 +245,8 @@ def dimension_page(
         raise LookupError(f"no dimension {key!r}") from None
     labels = {w.label for w in waves}
     markers = tuple(m for m in action_markers(relationship, key) if m.wave in labels)
+    agreed = targets_of(relationship)
+    scores = reading.rows("scores")
     return DimensionPage(
         relationship=relationship,
         filters=filters,
@@ -240,8 +257,8 @@ def dimension_page(
         key=key,
         title=dimension.title,
         description=dimension.description,
-        headlines=_headlines(reading, reading.rows("scores"), key),
-        charts=trend_charts(reading, key, markers),
+        headlines=_headlines(reading, scores, key),
+        charts=trend_charts(reading, key, markers, _line(agreed.get(key))),
         actions=list(markers),
         items=_item_rows(reading, key),
         item_sides=filters.headline_sides,
@@ -250,7 +267,25 @@ def dimension_page(
             relationship, side=filters.side, area=filters.area, dimension=key, wave=reading.wave
         ),
         chosen=as_of is not None,
+        target=_distances(reading, scores, agreed).get(key),
     )
+
+
+def _line(target: AgreedTarget | None) -> TargetLine | None:
+    return TargetLine(target.target, gov_uk_date(target.agreed_on)) if target else None
+
+
+def _distances(
+    reading: Reading, scores: Sequence[Mapping[str, Any]], agreed: Mapping[str, AgreedTarget]
+) -> dict[str, TargetDistance]:
+    """Each agreed target beside the published mean of the filters' side and area."""
+    filters = reading.filters
+    at = {
+        r["dimension"]: r
+        for r in scores
+        if r["side"] == filters.heat_side and r["area"] == filters.area_key
+    }
+    return {key: distance_to(t, at.get(key, {})) for key, t in agreed.items()}
 
 
 def _query(filters: Filters, wave: Wave | None) -> dict[str, str]:
@@ -303,7 +338,11 @@ def _item_rows(reading: Reading, dimension: str) -> list[ItemRow]:
     ]
 
 
-def _dimension_links(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> list[DimensionLink]:
+def _dimension_links(
+    reading: Reading,
+    scores: Sequence[Mapping[str, Any]],
+    targets: Mapping[str, TargetDistance],
+) -> list[DimensionLink]:
     filters = reading.filters
     by_key = {
         r["dimension"]: r
@@ -317,6 +356,7 @@ def _dimension_links(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> l
             key=d.key,
             title=d.title,
             suppressed_text=suppressed_text(by_key.get(d.key, {}).get(SUPPRESSED), reading.k),
+            target=targets.get(d.key),
         )
         for d in reading.instrument.dimensions
     ]
