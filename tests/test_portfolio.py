@@ -29,6 +29,7 @@ from survey_app.services.relationships import (
 from survey_app.services.results import published_rows
 from survey_app.services.waves import close_wave, create_wave, open_wave
 from tests.conftest import _empty_tables, insert_responses, make_app
+from tests.test_api import conforms
 from tests.test_dashboard import Site, tables_of
 
 #: Relationship i has answers centred on LEVELS[i] (the 1 to 5 scale), 12 people a side.
@@ -213,3 +214,22 @@ def test_the_command_line_records_each_organisations_agreement(site):
     bad = runner.invoke(args=["relationship", "norms", "No such", "--side", "client"])
     assert bad.exit_code != 0 and "No such" in bad.output
     consent([10], agree=False)
+
+
+def test_the_api_serves_the_portfolio_and_the_norms_as_its_document_says(site, manager):
+    consent(range(10))
+    body = conforms(manager.get("/api/v1/portfolio?per_page=1000"), "/portfolio")
+    assert body["total"] == len(LEVELS)
+    row = next(r for r in body["items"] if r["relationship"]["name"] == name_of(3))
+    assert row["index"] == pytest.approx(index_mean(3))
+    assert row["response_rate"] == pytest.approx(0.6) and row["invited"] == 40
+    norms_body = conforms(manager.get("/api/v1/norms"), "/norms")
+    assert norms_body["contributors"] == 10 and norms_body["min_contributors"] == 10
+    index = next(n for n in norms_body["items"] if n["dimension"] == "index")
+    shown = norms_table(manager)["Relationship health index"]
+    assert [index["lower_quartile"], index["median"], index["upper_quartile"]] == [
+        float(v) for v in shown[1:]
+    ]
+    consent(range(10), agree=False)
+    withdrawn = conforms(manager.get("/api/v1/norms"), "/norms")
+    assert all(n["median"] is None for n in withdrawn["items"])

@@ -16,6 +16,7 @@ from survey_app.services import dashboard, reports, targets
 from survey_app.services.relationships import get_relationship
 from survey_app.services.results import published_rows
 from tests.conftest import csrf_token
+from tests.test_api import conforms
 from tests.test_dashboard import svgs_of, tables_of
 from tests.test_portfolio import name_of, scored_site
 
@@ -145,3 +146,16 @@ def test_the_board_pack_shows_each_target_with_its_distance_and_rule(site, manag
     with site.app.test_request_context():
         html = reports.board_pack_html(pack)
     assert RATING_RULE in html and "No targets are recorded" not in html
+
+
+def test_the_api_serves_the_targets_as_its_document_says(site, manager):
+    assert post_target(manager, site, dimension="index", target="3.00").status_code == 302
+    path = f"/api/v1/relationships/{site.relationship_id}/targets"
+    body = conforms(manager.get(path), "/relationships/{relationship_id}/targets")
+    assert body["rule"] == RATING_RULE and body["as_of"] == "2024-Q1"
+    index = next(t for t in body["items"] if t["dimension"] == "index")
+    mean = scores_row("index")["mean"]
+    assert index["target"] == 3.0 and index["agreed_on"] == "2024-03-01"
+    assert index["mean"] == pytest.approx(mean) and index["distance"] == pytest.approx(mean - 3)
+    assert index["rating"] == target_rating(mean, scores_row("index")["ci_high"], 3.0).item()
+    conforms(manager.get("/api/v1/relationships/999999/targets"), None, 404)

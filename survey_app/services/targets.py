@@ -10,7 +10,7 @@ change the database, flush and audit; the request or command commits.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,15 +19,16 @@ from sqlalchemy import select
 
 from analysis.targets import RATING_RULE, target_rating
 from survey_app.extensions import db
-from survey_app.models import AgreedTarget, Relationship, User
+from survey_app.models import AgreedTarget, Relationship, User, Wave
 from survey_app.services import ServiceError, audit
-from survey_app.services.results import INDEX, INDEX_TITLE
+from survey_app.services.results import AREA_ALL, INDEX, INDEX_TITLE, published_rows
 from survey_app.services.waves import instrument_in_use
 
 __all__ = [
     "RATING_RULE",
     "TargetDistance",
     "distance_to",
+    "distances",
     "record_target",
     "remove_target",
     "target_choices",
@@ -156,3 +157,22 @@ def distance_to(target: AgreedTarget, row: Mapping[str, Any]) -> TargetDistance:
         None if mean is None else mean - target.target,
         rating,
     )
+
+
+def distances(
+    relationship: Relationship,
+    wave: Wave | None,
+    *,
+    side: str = "all",
+    area: str = AREA_ALL,
+    scores: Iterable[Mapping[str, Any]] | None = None,
+) -> dict[str, TargetDistance]:
+    """Each agreed target of the relationship beside ``wave``'s published mean of ``side``
+    in ``area`` (both sides, all service areas by default), by dimension key. ``scores``:
+    the wave's published ``scores`` rows when the caller has them (a role level's cut, say).
+    Without a closed wave, every target is unrated."""
+    agreed = targets_of(relationship)
+    if scores is None:
+        scores = published_rows("scores", relationship, [wave]) if wave is not None else []
+    at = {r["dimension"]: r for r in scores if r["side"] == side and r["area"] == area}
+    return {key: distance_to(t, at.get(key, {})) for key, t in agreed.items()}

@@ -63,6 +63,9 @@ FUZZED: dict[tuple[str, str], str] = {
     ("api.relationship_trends", "GET"): API,
     ("api.relationship_alerts", "GET"): API,
     ("api.not_found", "GET"): API,
+    ("api.portfolio", "GET"): API,
+    ("api.norms", "GET"): API,
+    ("api.relationship_targets", "GET"): API,
 }
 
 

@@ -30,6 +30,7 @@ from survey_app.services.dashboard.pages import (
     relationship_page,
 )
 from survey_app.services.dashboard.portfolio import (
+    MIN_CONTRIBUTORS,
     Norm,
     Portfolio,
     PortfolioRow,
@@ -49,6 +50,7 @@ from survey_app.services.dashboard.rows import (
 from survey_app.services.dashboard.series import action_markers, score_series
 
 __all__ = [
+    "MIN_CONTRIBUTORS",
     "CHART_FORMATS",
     "Alert",
     "AlertGroup",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from survey_app.dates import gov_uk_date
-from survey_app.models import AgreedTarget, Relationship, Wave
+from survey_app.models import Relationship, Wave
 from survey_app.services.alerts import Alert, relationship_alerts
 from survey_app.services.dashboard.charts import (
     ActionMarker,
@@ -50,7 +50,7 @@ from survey_app.services.results import (
     closed_waves,
     min_cell_size,
 )
-from survey_app.services.targets import RATING_RULE, TargetDistance, distance_to, targets_of
+from survey_app.services.targets import RATING_RULE, TargetDistance, distances
 
 
 @dataclass(frozen=True)
@@ -211,9 +211,8 @@ def relationship_page(
     page.headlines = _headlines(reading, scores, INDEX)
     labels = {w.label for w in waves}
     markers = tuple(m for m in action_markers(relationship, INDEX) if m.wave in labels)
-    agreed = targets_of(relationship)
-    page.targets = _distances(reading, scores, agreed)
-    page.index_charts = trend_charts(reading, INDEX, markers, _line(agreed.get(INDEX)))
+    page.targets = _distances(reading, scores)
+    page.index_charts = trend_charts(reading, INDEX, markers, _line(page.targets.get(INDEX)))
     page.gap_chart = perception_gaps(reading, gaps)
     page.material_gaps = material_gaps(gaps, reading)
     page.heat_map = hot_spots(reading, scores)
@@ -245,8 +244,8 @@ def dimension_page(
         raise LookupError(f"no dimension {key!r}") from None
     labels = {w.label for w in waves}
     markers = tuple(m for m in action_markers(relationship, key) if m.wave in labels)
-    agreed = targets_of(relationship)
     scores = reading.rows("scores")
+    target = _distances(reading, scores).get(key)
     return DimensionPage(
         relationship=relationship,
         filters=filters,
@@ -258,7 +257,7 @@ def dimension_page(
         title=dimension.title,
         description=dimension.description,
         headlines=_headlines(reading, scores, key),
-        charts=trend_charts(reading, key, markers, _line(agreed.get(key))),
+        charts=trend_charts(reading, key, markers, _line(target)),
         actions=list(markers),
         items=_item_rows(reading, key),
         item_sides=filters.headline_sides,
@@ -267,25 +266,24 @@ def dimension_page(
             relationship, side=filters.side, area=filters.area, dimension=key, wave=reading.wave
         ),
         chosen=as_of is not None,
-        target=_distances(reading, scores, agreed).get(key),
+        target=target,
     )
 
 
-def _line(target: AgreedTarget | None) -> TargetLine | None:
+def _line(target: TargetDistance | None) -> TargetLine | None:
     return TargetLine(target.target, gov_uk_date(target.agreed_on)) if target else None
 
 
-def _distances(
-    reading: Reading, scores: Sequence[Mapping[str, Any]], agreed: Mapping[str, AgreedTarget]
-) -> dict[str, TargetDistance]:
+def _distances(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> dict[str, TargetDistance]:
     """Each agreed target beside the published mean of the filters' side and area."""
     filters = reading.filters
-    at = {
-        r["dimension"]: r
-        for r in scores
-        if r["side"] == filters.heat_side and r["area"] == filters.area_key
-    }
-    return {key: distance_to(t, at.get(key, {})) for key, t in agreed.items()}
+    return distances(
+        reading.relationship,
+        reading.wave,
+        side=filters.heat_side,
+        area=filters.area_key,
+        scores=scores,
+    )
 
 
 def _query(filters: Filters, wave: Wave | None) -> dict[str, str]:

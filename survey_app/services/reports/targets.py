@@ -11,8 +11,8 @@ from datetime import date
 
 from survey_app.models import Relationship, Wave
 from survey_app.services.instruments import frozen_instrument
-from survey_app.services.results import AREA_ALL, INDEX, INDEX_TITLE, published_rows
-from survey_app.services.targets import RATING_RULE, distance_to, targets_of
+from survey_app.services.results import INDEX, INDEX_TITLE
+from survey_app.services.targets import RATING_RULE, distances
 
 
 @dataclass(frozen=True)
@@ -32,20 +32,13 @@ class TargetRow:
 def target_rows(relationship: Relationship, wave: Wave) -> list[TargetRow]:
     """The relationship's agreed targets beside ``wave``'s published means, in the
     instrument's order (the health index first)."""
-    agreed = targets_of(relationship)
-    if not agreed:
-        return []
+    found = distances(relationship, wave)
     titles = {INDEX: INDEX_TITLE} | {
         d.key: d.title for d in frozen_instrument(wave.instrument_version).dimensions
     }
-    at = {
-        r["dimension"]: r
-        for r in published_rows("scores", relationship, [wave])
-        if r["side"] == "all" and r["area"] == AREA_ALL
-    }
     rows = []
-    for key in sorted(agreed, key=lambda k: list(titles).index(k) if k in titles else 99):
-        d = distance_to(agreed[key], at.get(key, {}))
+    for key in sorted(found, key=lambda k: list(titles).index(k) if k in titles else 99):
+        d = found[key]
         rows.append(
             TargetRow(
                 titles.get(key, key),

@@ -1,0 +1,82 @@
+"""``/api/v1``'s reading across relationships and of what managers agreed: the portfolio, the
+installation's norms and a relationship's agreed targets (shapes in :mod:`.openapi`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from survey_app.services import dashboard, targets
+from survey_app.web.api.parameters import check_args, page_of
+from survey_app.web.api.routes import bp
+from survey_app.web.loading import relationship_or_404
+
+
+@bp.get("/portfolio")
+def portfolio() -> ResponseReturnValue:
+    check_args(())
+    found = dashboard.portfolio(current_user._get_current_object())
+    return jsonify(page_of([_row_json(r) for r in found.rows]))
+
+
+@bp.get("/norms")
+def norms() -> ResponseReturnValue:
+    check_args(())
+    found, contributors = dashboard.installation_norms()
+    extra = {"contributors": contributors, "min_contributors": dashboard.MIN_CONTRIBUTORS}
+    return jsonify(page_of([_norm_json(n) for n in found], extra))
+
+
+@bp.get("/relationships/<int:relationship_id>/targets")
+def relationship_targets(relationship_id: int) -> ResponseReturnValue:
+    check_args(())
+    rel = relationship_or_404(relationship_id)
+    latest = dashboard.latest_closed_wave(rel)
+    items = [t.as_dict() for t in targets.distances(rel, latest).values()]
+    extra = {
+        "relationship": rel.id,
+        "as_of": latest.label if latest else None,
+        "rule": targets.RATING_RULE,
+    }
+    return jsonify(page_of(items, extra))
+
+
+def _row_json(row: dashboard.PortfolioRow) -> dict[str, Any]:
+    headline, gap = row.headline, row.widest_gap
+    return {
+        "relationship": {"id": row.relationship.id, "name": row.relationship.name},
+        "latest_closed_wave": {"id": row.wave.id, "label": row.wave.label} if row.wave else None,
+        "index": headline.mean if headline else None,
+        "band": headline.band if headline else None,
+        "status": headline.status if headline else None,
+        "suppressed": headline.suppressed if headline else None,
+        "widest_gap": (
+            {
+                "dimension": gap.dimension,
+                "dimension_title": gap.title,
+                "difference": gap.difference,
+                "material": gap.material,
+            }
+            if gap
+            else None
+        ),
+        "invited": row.invited,
+        "submitted": row.submitted,
+        "response_rate": row.response_rate,
+        "alerts": row.n_alerts,
+        "open_waves": [w.label for w in row.open_waves],
+    }
+
+
+def _norm_json(norm: dashboard.Norm) -> dict[str, Any]:
+    return {
+        "dimension": norm.dimension,
+        "dimension_title": norm.title,
+        "relationships": norm.n,
+        "lower_quartile": norm.lower_quartile,
+        "median": norm.median,
+        "upper_quartile": norm.upper_quartile,
+    }
