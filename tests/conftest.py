@@ -291,9 +291,10 @@ class Respondent:
         return self.post("/survey/check", {})
 
 
-def insert_responses(wave, side: str, area_id: int | None, role: str | None, values) -> None:  # type: ignore[no-untyped-def]
+def insert_responses(wave, side: str, area_id: int | None, role: str | None, values) -> list:  # type: ignore[no-untyped-def]
     """Store one response per row of ``values`` (answers in item order; NaN: don't know) in
-    ``wave`` for a side, service area and role level, straight into the tables (fast)."""
+    ``wave`` for a side, service area and role level, straight into the tables (fast); the
+    responses' ids."""
     import math
     import uuid
 
@@ -321,3 +322,4 @@ def insert_responses(wave, side: str, area_id: int | None, role: str | None, val
         ]
     db.session.execute(insert(Response), responses)
     db.session.execute(insert(Answer), answers)
+    return [r["id"] for r in responses]

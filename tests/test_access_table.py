@@ -80,6 +80,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "dashboard.dimension": {"GET": (302, 404, 404, 403)},
     "dashboard.chart": {"GET": (302, 404, 404, 403)},
     "dashboard.board_pack": {"GET": (302, 404, 404, 403)},
+    "dashboard.comments": {"GET": (302, 404, 404, 403)},
     # read-only JSON API: every role, by token or session; 401 (JSON) without either;
     # its OpenAPI document is public
     "api.openapi": {"GET": PUBLIC_PAGE},

@@ -11,6 +11,7 @@ The package's rooms, from the bottom up:
 ``pages``        a relationship's page and a dimension's drill-down
 ``portfolio``    every relationship a person may see side by side, and the norms across them
 ``chart_files``  a page's chart as a file to take away (SVG, or PNG drawn again)
+``comments``     what people wrote, per question, from groups large enough to publish
 
 Alerts are :mod:`survey_app.services.alerts`' and response rates
 :mod:`survey_app.services.monitoring`'s (named here too, as the dashboard shows them). Other
@@ -20,6 +21,11 @@ packages import from this face, not from the rooms.
 from survey_app.services.alerts import Alert, relationship_alerts
 from survey_app.services.dashboard import charts
 from survey_app.services.dashboard.chart_files import CHART_FORMATS, ChartFile, chart_file
+from survey_app.services.dashboard.comments import (
+    CommentsPage,
+    comments_page,
+    publishable_comment_groups,
+)
 from survey_app.services.dashboard.filters import Filters, area_choices, parse_filters
 from survey_app.services.dashboard.pages import (
     AlertGroup,
@@ -55,6 +61,7 @@ __all__ = [
     "Alert",
     "AlertGroup",
     "ChartFile",
+    "CommentsPage",
     "DimensionPage",
     "Filters",
     "Headline",
@@ -66,6 +73,7 @@ __all__ = [
     "area_choices",
     "chart_file",
     "charts",
+    "comments_page",
     "dimension_order",
     "dimension_page",
     "filter_rows",
@@ -75,6 +83,7 @@ __all__ = [
     "installation_norms",
     "parse_filters",
     "portfolio",
+    "publishable_comment_groups",
     "relationship_alerts",
     "relationship_page",
     "score_series",

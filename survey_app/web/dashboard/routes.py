@@ -69,3 +69,16 @@ def dimension(relationship_id: int, key: str) -> tuple[str, int]:
     return render_template(
         "dashboard/dimension.html", page=page, form=form, role_levels=ROLE_LEVELS
     ), (200 if filters is not None else 400)
+
+
+@bp.get("/<int:relationship_id>/comments")
+@requires("manager")
+def comments(relationship_id: int) -> tuple[str, int]:
+    rel = relationship_or_404(relationship_id)
+    as_of = chosen_wave(rel)
+    form, filters = _filters(rel)
+    chosen = dashboard.Filters(filters.side, filters.area) if filters else dashboard.Filters()
+    page = dashboard.comments_page(rel, chosen, as_of=as_of)
+    return render_template(
+        "dashboard/comments.html", page=page, form=form, chosen=as_of is not None
+    ), (200 if filters is not None else 400)
