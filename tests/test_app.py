@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from survey_app.config import normalise_database_url
+from survey_app.config import Config, normalise_database_url
 from survey_app.extensions import db
 from survey_app.web.access import public
 
@@ -124,3 +127,36 @@ def test_the_govuk_assets_are_served(client):
 
 def test_the_health_check_answers(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_printed_links_follow_gunicorn_bind_unless_a_public_url_is_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("GUNICORN_BIND", "127.0.0.1:8123")
+    assert Config(tmp_path).PUBLIC_BASE_URL == "http://127.0.0.1:8123"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://survey.example.org")
+    assert Config(tmp_path).PUBLIC_BASE_URL == "https://survey.example.org"
+    monkeypatch.delenv("GUNICORN_BIND")
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    assert Config(tmp_path).PUBLIC_BASE_URL == "http://127.0.0.1:5000"
+
+
+def test_make_run_says_where_it_serves():
+    root = Path(__file__).resolve().parents[1]
+    recipe = subprocess.run(
+        ["make", "-n", "-C", str(root), "run"], capture_output=True, text=True, check=False
+    ).stdout
+    line = next(c for c in recipe.splitlines() if "Serving on" in c)
+    said = subprocess.run(
+        ["sh", "-c", line],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "GUNICORN_BIND": "127.0.0.1:8123"},
+    ).stdout
+    assert said.startswith("Serving on http://127.0.0.1:8123 ")
+
+
+def test_the_service_name_is_shown_once_in_the_header(client):
+    html = client.get("/").get_data(as_text=True)
+    header = html[html.index("<header") : html.index("</header>")]
+    assert header.count("Relationship Health") == 1

@@ -62,6 +62,15 @@ class AlreadySubmitted(SurveyUnavailable):
     message = "Answers have already been submitted with this link, and each link can be used once."
 
 
+class SubmittedInThisBrowser(AlreadySubmitted):
+    """Back (or a bookmarked page) after submitting: the answers are in, not "kept"."""
+
+    message = (
+        "Your answers have been submitted, so they can no longer be changed. Thank you for "
+        "taking part: nothing links your answers to you."
+    )
+
+
 class WaveNotOpen(SurveyUnavailable):
     status = 403
     title = "This survey is not open"

@@ -29,6 +29,7 @@ from survey_app.services.respondents import (
     IncompleteSurvey,
     NoSurveySession,
     RespondentContext,
+    SubmittedInThisBrowser,
     SurveyUnavailable,
 )
 
@@ -51,6 +52,8 @@ def survey_unavailable(exc: SurveyUnavailable):  # type: ignore[no-untyped-def]
 def _context() -> RespondentContext:
     token_hash = session.get(SESSION_KEY)
     if not token_hash:
+        if session.get("survey_done"):
+            raise SubmittedInThisBrowser()  # Back after submitting
         raise NoSurveySession()
     return respondents.load_context(token_hash)
 
