@@ -57,6 +57,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "pages.accessibility": {"GET": PUBLIC_PAGE},
     "pages.cookies": {"GET": PUBLIC_PAGE},
     "pages.privacy": {"GET": PUBLIC_PAGE},
+    "pages.relationship_privacy": {"GET": every(404)},
     "pages.healthz": {"GET": PUBLIC_PAGE},
     # respondents (no account): an unknown link is 404, survey pages without a link's session 403
     "survey.open_link": {"GET": every(404)},

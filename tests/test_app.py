@@ -20,7 +20,10 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(app, diale
         pytest.skip("SQLite settings")
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        assert (
+            conn.execute(text("PRAGMA busy_timeout")).scalar()
+            == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        )
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
@@ -160,3 +163,45 @@ def test_the_service_name_is_shown_once_in_the_header(client):
     html = client.get("/").get_data(as_text=True)
     header = html[html.index("<header") : html.index("</header>")]
     assert header.count("Relationship Health") == 1
+
+
+def test_each_relationship_has_a_privacy_notice_with_its_controller_and_details(
+    app, client, factory, runner
+):
+    rel = factory.relationship()
+    html = client.get(f"/privacy/{rel.id}").get_data(as_text=True)
+    assert "Test Council runs this survey and is the data controller" in html
+    assert "Public task (UK GDPR Article 6(1)(e))" in html
+    assert "kept for 24 months" in html
+    assert "Email addresses used to send invitations and reminders are deleted when" in html
+    said = runner.invoke(
+        args=[
+            "relationship", "privacy", rel.name, "--controller", "supplier",
+            "--contact", "dpo@supplier.example", "--retention-months", "36",
+        ]
+    )  # fmt: skip
+    assert said.exit_code == 0, said.output
+    html = client.get(f"/privacy/{rel.id}").get_data(as_text=True)
+    assert "Test Supplier runs this survey" in html and "dpo@supplier.example" in html
+    assert "kept for 36 months" in html
+    bad = runner.invoke(args=["relationship", "privacy", rel.name, "--retention-months", "0"])
+    assert bad.exit_code != 0 and "1 to 120 months" in bad.output
+    assert client.get("/privacy/999999").status_code == 404
+    # the survey's first page links to it
+    wave = factory.wave(rel)
+    (token,) = factory.tokens(wave)
+    start = client.get(f"/s/{token}", follow_redirects=True).get_data(as_text=True)
+    assert f'href="/privacy/{rel.id}"' in start
+
+
+def test_the_accessibility_statement_has_its_status_known_issues_and_test_date(client):
+    html = client.get("/accessibility").get_data(as_text=True)
+    for heading in (
+        "Compliance status",
+        "Content that is not accessible",
+        "How we tested this service",
+        "Reporting accessibility problems",
+        "Enforcement procedure",
+    ):
+        assert f">{heading}</h2>" in html, heading
+    assert "partially compliant" in html and "3 December 2026" in html

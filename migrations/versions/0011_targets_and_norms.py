@@ -1,4 +1,5 @@
-"""Agreed targets per relationship and dimension; each party's consent to count in the norms.
+"""Agreed targets per relationship and dimension; each party's consent to count in the norms;
+each relationship's privacy notice details (controller, lawful basis, contact, retention).
 
 Revision ID: 0011
 Revises: 0006
@@ -14,6 +15,11 @@ revision = '0011'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
+
+LAWFUL_BASIS = (
+    "Public task (UK GDPR Article 6(1)(e)): understanding and improving how the partnership "
+    "delivers public services"
+)
 
 
 def upgrade():
@@ -35,8 +41,20 @@ def upgrade():
     with op.batch_alter_table('parties', schema=None) as batch_op:
         batch_op.add_column(sa.Column('in_norms', sa.Boolean(), server_default=sa.false(), nullable=False))
 
+    with op.batch_alter_table('relationships', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('controller_side', sa.String(length=8), server_default='client', nullable=False))
+        batch_op.add_column(sa.Column('lawful_basis', sa.String(length=300), server_default=LAWFUL_BASIS, nullable=False))
+        batch_op.add_column(sa.Column('privacy_contact', sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column('retention_months', sa.Integer(), server_default='24', nullable=False))
+
 
 def downgrade():
+    with op.batch_alter_table('relationships', schema=None) as batch_op:
+        batch_op.drop_column('retention_months')
+        batch_op.drop_column('privacy_contact')
+        batch_op.drop_column('lawful_basis')
+        batch_op.drop_column('controller_side')
+
     with op.batch_alter_table('parties', schema=None) as batch_op:
         batch_op.drop_column('in_norms')
 

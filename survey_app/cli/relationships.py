@@ -14,6 +14,7 @@ from survey_app.services.relationships import (
     create_relationship,
     get_relationship,
     set_norms_consent,
+    set_privacy_notice,
 )
 from survey_app.services.waves import close_wave, create_wave, open_wave, waves_of
 
@@ -59,6 +60,34 @@ def relationship_norms(relationship: str, side: str, agree: bool) -> None:
     click.echo(
         f"{party.name} {'agrees' if agree else 'does not agree'}: {rel.name} "
         f"{'counts' if both else 'does not count'} in the norms"
+    )
+
+
+@relationship_cli.command("privacy")
+@click.argument("relationship")
+@click.option("--controller", type=click.Choice(["client", "supplier"]), help="Who runs it.")
+@click.option("--contact", help="Whom respondents contact about their data (e.g. a DPO).")
+@click.option("--lawful-basis", help="The lawful basis for processing the answers.")
+@click.option("--retention-months", type=int, help="How long results are kept (1 to 120).")
+@one_transaction
+def relationship_privacy(
+    relationship: str,
+    controller: str | None,
+    contact: str | None,
+    lawful_basis: str | None,
+    retention_months: int | None,
+) -> None:
+    """Set what RELATIONSHIP's privacy notice says (shown at /privacy/<id>)."""
+    rel = set_privacy_notice(
+        get_relationship(relationship),
+        controller_side=controller,
+        contact=contact,
+        lawful_basis=lawful_basis,
+        retention_months=retention_months,
+    )
+    click.echo(
+        f"{rel.name}: controller {rel.party(rel.controller_side).name}; contact "
+        f"{rel.privacy_contact or 'not set'}; results kept {rel.retention_months} months"
     )
 
 

@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from survey_app.models.base import Base
 
 SIDES = ("client", "supplier")
+#: The lawful basis a public body's staff survey usually rests on (UK GDPR).
+LAWFUL_BASIS = (
+    "Public task (UK GDPR Article 6(1)(e)): understanding and improving how the partnership "
+    "delivers public services"
+)
 
 
 class Relationship(Base):
@@ -18,6 +23,15 @@ class Relationship(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The privacy notice of its surveys: the organisation running them is the controller.
+    controller_side: Mapped[str] = mapped_column(
+        String(8), default="client", server_default="client"
+    )
+    lawful_basis: Mapped[str] = mapped_column(
+        String(300), default=LAWFUL_BASIS, server_default=LAWFUL_BASIS
+    )
+    privacy_contact: Mapped[str | None] = mapped_column(String(300))
+    retention_months: Mapped[int] = mapped_column(default=24, server_default="24")
 
     parties: Mapped[list[Party]] = orm.relationship(
         back_populates="relationship", order_by="Party.side", cascade="all, delete-orphan"
