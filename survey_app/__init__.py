@@ -35,6 +35,7 @@ from survey_app.web import (
     downloads,
     errors,
     jobs,
+    languages,
     pages,
     survey,
 )
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     WTFormsHelpers(app)
     _configure_templates(app)
     web.init_app(app)  # the template filters every page may use
+    languages.init_app(app)  # Welsh and English: each page in the reader's language
     _configure_security_headers(app)
     _configure_logging(app)
 

@@ -51,6 +51,8 @@ class Config:
         bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://{bind}")
         self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Relationship Health")
+        # The name in Welsh, where the organisation gives one (survey_app/web/languages.py).
+        self.SERVICE_NAME_CY = os.environ.get("SERVICE_NAME_CY", "")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -668,7 +668,7 @@ def test_a_draft_wave_sends_no_invitations(admin, factory, rel):
     assert count(Invitation) == 0
 
 
-def test_a_reminder_file_replaces_unused_links_and_keeps_saved_answers(app, admin, factory, rel):
+def test_a_reminder_file_adds_new_links_and_keeps_saved_answers(app, admin, factory, rel):
     wave = new_wave(factory, rel)
     people = [("ann@council.example", "client", "Core ICT"), ("bob@council.example", "client", "")]
     upload(admin, wave, staff_csv(people))
@@ -689,10 +689,14 @@ def test_a_reminder_file_replaces_unused_links_and_keeps_saved_answers(app, admi
     rows = read_links(reminded)
     assert [r["email"] for r in rows] == ["ann@council.example"]  # only who has not submitted
     new = token_of(rows[0]["link"])
-    assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 404
     resumed = app.test_client().get(f"/s/{new}")
     assert resumed.headers["Location"] == "/survey/resume"  # her saved answers moved along
     assert count(Draft) == 1
+    # her first link still works until she submits through either
+    assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 302
+    assert Respondent(app.test_client(), new).complete(sections_of(get_wave(wave))).status_code == 302
+    assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 409
+    assert count(Draft) == 0
     reminders = db.session.scalar(
         select(InvitationAddress.reminders_sent).where(
             InvitationAddress.email == "ann@council.example"

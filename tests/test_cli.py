@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Invitation, InvitationAddress, Relationship, User, Wave
+from survey_app.models import (
+    AuditEvent,
+    Invitation,
+    InvitationAddress,
+    InvitationLink,
+    Relationship,
+    User,
+    Wave,
+)
 from tests.conftest import Respondent
 from tests.smtp_mailbox import free_port, serving
 from tests.test_admin import sections_of, staff_csv
@@ -113,7 +121,7 @@ def test_invitations_are_written_to_a_csv_and_stored_only_as_hashes(runner, tmp_
     assert all(r["side"] == "supplier" and r["service_area"] == "Contact centre" for r in rows)
     tokens = [r["link"].rsplit("/s/", 1)[1] for r in rows]
     assert all(r["link"].startswith("http://survey.test/s/") for r in rows)
-    hashes = set(db.session.scalars(select(Invitation.token_hash)))
+    hashes = set(db.session.scalars(select(InvitationLink.token_hash)))
     assert hashes == {hashlib.sha256(t.encode()).hexdigest() for t in tokens}
     assert not any(t in h for t in tokens for h in hashes)
 

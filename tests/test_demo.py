@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Invitation, Relationship, Response, ServiceArea, Wave
+from survey_app.models import (
+    Answer,
+    Invitation,
+    InvitationLink,
+    Relationship,
+    Response,
+    ServiceArea,
+    Wave,
+)
 from survey_app.services.demo import CLOSED_WAVES, OPEN_WAVE, load_demo
 
 pytestmark = pytest.mark.slow
@@ -85,7 +93,7 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
     assert db.session.scalar(select(func.count()).select_from(Relationship)) == 2
     assert db.session.get(Relationship, other.id).name == "Another council — Another supplier"
     fresh = {hashlib.sha256(inv.token.encode()).hexdigest() for inv in again.links}
-    unused = set(db.session.scalars(select(Invitation.token_hash).where(Invitation.used_on.is_(None))))
+    unused = set(db.session.scalars(select(InvitationLink.token_hash).join(Invitation).where(Invitation.used_on.is_(None))))
     assert fresh <= unused and not set(links) & {inv.token for inv in again.links}
 
 

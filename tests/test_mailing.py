@@ -22,7 +22,14 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Invitation, InvitationAddress, Relationship, Wave
+from survey_app.models import (
+    AuditEvent,
+    Invitation,
+    InvitationAddress,
+    InvitationLink,
+    Relationship,
+    Wave,
+)
 from survey_app.services import mailing
 from survey_app.services.invitations import hash_token
 from tests.conftest import Respondent
@@ -139,7 +146,7 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     assert "as a member of staff of Test Council" in mailbox.to("ann@council.example")[0].body
     assert "as a member of staff of Test Supplier" in mailbox.to("eve@supplier.example")[0].body
     # the database has only the hashes, and the address list only invitation ids
-    hashes = set(db.session.scalars(select(Invitation.token_hash)))
+    hashes = set(db.session.scalars(select(InvitationLink.token_hash)))
     assert hashes == {hash_token(t) for t in tokens.values()}
     assert all(a.invitation_id and a.invited_on == date.today() for a in addresses())
 
@@ -180,9 +187,10 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     )
     reminder = mailbox.to("bob@council.example")[0]
     assert reminder.message["Subject"].strip().startswith("Reminder: ")
-    assert "This link replaces the one in our earlier email" in reminder.body
-    assert app.test_client().get(f"/s/{tokens['bob@council.example']}").status_code == 404
+    assert "Please use this link rather than the one in our earlier email" in reminder.body
     assert app.test_client().get(f"/s/{reminder.token}").headers["Location"] == "/survey/resume"
+    # the earlier link still works (either link, once): its saved answers went with the new one
+    assert app.test_client().get(f"/s/{tokens['bob@council.example']}").status_code == 302
     assert {a.email: a.reminders_sent for a in addresses()} == {
         "ann@council.example": 0,
         "bob@council.example": 1,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Date, DateTime, Time, func, inspect, select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Comment, Draft, Invitation, Response
+from survey_app.models import Answer, Comment, Draft, Invitation, InvitationLink, Response
 from tests.conftest import Respondent, radio_names
 
 
@@ -281,11 +281,13 @@ def test_response_keys_are_random_not_sequential(app, factory):
 def test_tokens_are_stored_only_as_hashes(app, factory):
     wave = factory.wave()
     (token,) = factory.tokens(wave)
-    stored = db.session.scalar(select(Invitation))
     import hashlib
 
-    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert token not in repr([getattr(stored, c.key) for c in inspect(Invitation).columns])
+    link = db.session.scalar(select(InvitationLink))
+    assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    for model in (Invitation, InvitationLink):
+        stored = db.session.scalar(select(model))
+        assert token not in repr([getattr(stored, c.key) for c in inspect(model).columns])
     assert len(token) >= 22, "at least 128 bits of randomness, URL-safe"
 
 

@@ -2,7 +2,7 @@
 each relationship's privacy notice details (controller, lawful basis, contact, retention).
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0012
 Create Date: 2026-12-03 07:45:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0006'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

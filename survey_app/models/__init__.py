@@ -1,6 +1,12 @@
 """Typed SQLAlchemy models of DESIGN §2."""
 
-from survey_app.models.admin import ACTION_STATUSES, ALERT_SIDES, Action, InvitationAddress
+from survey_app.models.admin import (
+    ACTION_STATUSES,
+    ALERT_SIDES,
+    OUTBOX_STATES,
+    Action,
+    InvitationAddress,
+)
 from survey_app.models.api_token import ApiToken
 from survey_app.models.auth import SignInAttempt
 from survey_app.models.base import Base, IllegalTransition
@@ -11,12 +17,20 @@ from survey_app.models.response import Answer, Comment, Response
 from survey_app.models.results import RESULT_SCOPES, ResultTable
 from survey_app.models.target import AgreedTarget
 from survey_app.models.user import ROLES, AuditEvent, User
-from survey_app.models.wave import ROLE_LEVELS, WAVE_STATES, Draft, Invitation, Wave
+from survey_app.models.wave import (
+    ROLE_LEVELS,
+    WAVE_STATES,
+    Draft,
+    Invitation,
+    InvitationLink,
+    Wave,
+)
 
 __all__ = [
     "ACTION_STATUSES",
     "ALERT_SIDES",
     "JOB_STATES",
+    "OUTBOX_STATES",
     "ROLES",
     "RESULT_SCOPES",
     "ROLE_LEVELS",
@@ -35,6 +49,7 @@ __all__ = [
     "InstrumentVersion",
     "Invitation",
     "InvitationAddress",
+    "InvitationLink",
     "Job",
     "Party",
     "Relationship",

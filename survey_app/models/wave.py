@@ -1,4 +1,4 @@
-"""Survey waves and the single-use invitations (only token hashes are stored)."""
+"""Survey waves, the single-use invitations and their links (only token hashes are stored)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from survey_app.models.base import Base, IllegalTransition
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.relationship import Party, Relationship, ServiceArea
+from survey_app.texts import N_
 
 WAVE_STATES = ("draft", "open", "closed")
 ROLE_LEVELS = {
-    "executive": "Executive or director",
-    "manager": "Manager",
-    "staff": "Staff",
+    "executive": N_("Executive or director"),
+    "manager": N_("Manager"),
+    "staff": N_("Staff"),
 }
 
 
@@ -38,6 +39,9 @@ class Wave(Base):
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: The instrument's texts in each language the wave offers besides English, frozen when it
+    #: opens (`Instrument.translations_to_dict`); None: English only.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     relationship: Mapped[Relationship] = orm.relationship()
     instrument_version: Mapped[InstrumentVersion] = orm.relationship()
@@ -73,7 +77,8 @@ class Wave(Base):
 
 
 class Invitation(Base):
-    """A single-use personal link. The token itself is never stored, only its SHA-256.
+    """One person's single use of a wave, reached through one or more links
+    (:class:`InvitationLink`): whichever link is used first uses the invitation.
 
     ``used_on`` records only the day of use, so that it cannot be lined up with
     a response (responses keep no time at all).
@@ -86,7 +91,6 @@ class Invitation(Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
     role_level: Mapped[str | None] = mapped_column(String(20))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_on: Mapped[date]
     used_on: Mapped[date | None]
 
@@ -95,13 +99,34 @@ class Invitation(Base):
     service_area: Mapped[ServiceArea | None] = orm.relationship()
 
 
+class InvitationLink(Base):
+    """One personal link issued for an invitation: the SHA-256 of its token, never the token.
+
+    A message whose fate is unknown (a crash after handing it to the mail server) and a
+    reminder are sent with a fresh link, so an invitation may have several; each works until
+    the invitation is used through any of them.
+    """
+
+    __tablename__ = "invitation_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime]
+
+    invitation: Mapped[Invitation] = orm.relationship()
+
+
 class Draft(Base):
-    """Unfinished answers, keyed by the invitation's token hash; deleted on submit or close."""
+    """Unfinished answers, keyed by the token hash of the link they were saved through;
+    deleted on submit or close."""
 
     __tablename__ = "drafts"
 
     token_hash: Mapped[str] = mapped_column(
-        ForeignKey("invitations.token_hash", ondelete="CASCADE"), primary_key=True
+        ForeignKey("invitation_links.token_hash", ondelete="CASCADE"), primary_key=True
     )
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -22,12 +22,10 @@ from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
 from survey_app.services.accounts.sign_in import ensure_user
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import frozen_instrument, offered_translations
 from survey_app.services.invitations import (
     IssuedInvitation,
-    hash_token,
     issue_invitations,
-    new_token,
 )
 from survey_app.services.relationships import create_relationship, get_relationship
 from survey_app.services.results import recompute
@@ -145,6 +143,7 @@ def _build_history(relationship: Relationship, rng: np.random.Generator) -> int:
         opens, closes = _quarter_dates(label)
         wave.state = "open"
         wave.opened_at = datetime.combine(opens, time(9))
+        wave.translations = offered_translations(wave.instrument_version)  # as open_wave does
         instrument = frozen_instrument(wave.instrument_version)
         is_open = label == OPEN_WAVE
         n = int(rng.integers(110, 140)) if is_open else int(rng.integers(260, 340))
@@ -262,7 +261,6 @@ def _insert_wave(
                     "party_id": parties[side].id,
                     "service_area_id": None,
                     "role_level": None,
-                    "token_hash": hash_token(new_token()),
                     "issued_on": opens,
                     "used_on": used,
                 }

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Draft, Invitation, Party, Wave
+from survey_app.models import Draft, Invitation, InvitationLink, Party, Wave
 from survey_app.services.results import AREA_NONE
 
 NO_AREA = "Not given on the invitation"
@@ -83,6 +83,12 @@ class ResponseRates:
 
 def response_rates(wave: Wave) -> ResponseRates:
     """Invited, started and submitted for each party and service area of ``wave``."""
+    drafted = (
+        select(InvitationLink.invitation_id)
+        .join(Draft, Draft.token_hash == InvitationLink.token_hash)
+        .distinct()
+        .subquery()
+    )
     counts = {
         (party_id, area_id): (invited, started, submitted)
         for party_id, area_id, invited, started, submitted in db.session.execute(
@@ -90,10 +96,10 @@ def response_rates(wave: Wave) -> ResponseRates:
                 Invitation.party_id,
                 Invitation.service_area_id,
                 func.count(Invitation.id),
-                func.count(Draft.token_hash).filter(Invitation.used_on.is_(None)),
+                func.count(drafted.c.invitation_id).filter(Invitation.used_on.is_(None)),
                 func.count(Invitation.used_on),
             )
-            .outerjoin(Draft, Draft.token_hash == Invitation.token_hash)
+            .outerjoin(drafted, drafted.c.invitation_id == Invitation.id)
             .where(Invitation.wave_id == wave.id)
             .group_by(Invitation.party_id, Invitation.service_area_id)
         )

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from instruments import Instrument, Item
@@ -30,15 +32,15 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services.codebook import DONT_KNOW
-from survey_app.services.instruments import frozen_instrument
-from survey_app.services.invitations import hash_token
+from survey_app.services.instruments import wave_instrument
+from survey_app.services.invitations import hash_token, invitation_for_hash, link_hashes, mark_used
 
 
 class SurveyUnavailable(Exception):
     """The link cannot be used now; ``status`` and the texts say why."""
 
     status = 400
-    title = "This survey link cannot be used"
+    title = _l("This survey link cannot be used")
     message = ""
 
     def __init__(self, message: str | None = None) -> None:
@@ -49,8 +51,8 @@ class SurveyUnavailable(Exception):
 
 class UnknownLink(SurveyUnavailable):
     status = 404
-    title = "Survey link not recognised"
-    message = (
+    title = _l("Survey link not recognised")
+    message = _l(
         "Check that you copied the whole link from your invitation. "
         "Each link is personal and works for one survey only."
     )
@@ -58,14 +60,14 @@ class UnknownLink(SurveyUnavailable):
 
 class AlreadySubmitted(SurveyUnavailable):
     status = 409
-    title = "You have already completed this survey"
-    message = "Answers have already been submitted with this link, and each link can be used once."
+    title = _l("You have already completed this survey")
+    message = _l("Answers have already been submitted with this link, and each link can be used once.")
 
 
 class SubmittedInThisBrowser(AlreadySubmitted):
     """Back (or a bookmarked page) after submitting: the answers are in, not "kept"."""
 
-    message = (
+    message = _l(
         "Your answers have been submitted, so they can no longer be changed. Thank you for "
         "taking part: nothing links your answers to you."
     )
@@ -73,20 +75,20 @@ class SubmittedInThisBrowser(AlreadySubmitted):
 
 class WaveNotOpen(SurveyUnavailable):
     status = 403
-    title = "This survey is not open"
-    message = "This survey has not opened yet. Try your link again once it opens."
+    title = _l("This survey is not open")
+    message = _l("This survey has not opened yet. Try your link again once it opens.")
 
 
 class WaveClosed(WaveNotOpen):
     status = 410
-    title = "This survey has closed"
-    message = "This survey has closed, so it is no longer possible to answer it. Thank you."
+    title = _l("This survey has closed")
+    message = _l("This survey has closed, so it is no longer possible to answer it. Thank you.")
 
 
 class NoSurveySession(SurveyUnavailable):
     status = 403
-    title = "Open your survey link to continue"
-    message = (
+    title = _l("Open your survey link to continue")
+    message = _l(
         "Your survey session has ended or was not started. Open the personal link from your "
         "invitation again: your saved answers are kept."
     )
@@ -104,23 +106,21 @@ class Section:
     items: tuple[Item, ...] = ()
 
 
-@dataclass
-class RespondentContext:
-    invitation: Invitation
-    wave: Wave
+class SurveyTexts:
+    """What the survey's pages read of their wording: the instrument's texts in the page's
+    language with the party names filled in. One home for the respondent's pages
+    (`RespondentContext`) and the admin preview, which both provide ``instrument``, ``side``,
+    ``partner``, ``sections`` and ``language``."""
+
     instrument: Instrument
     side: str
-    own_party: str
     partner: str
-    sections: list[Section] = field(default_factory=list)
+    sections: list[Section]
+    language: str
 
     @property
-    def token_hash(self) -> str:
-        return self.invitation.token_hash
-
-    @property
-    def needs_about(self) -> bool:
-        return self.invitation.service_area_id is None or self.invitation.role_level is None
+    def partner_side(self) -> str:
+        return _other(self.side)
 
     def section(self, number: int) -> Section | None:
         if 1 <= number <= len(self.sections):
@@ -128,11 +128,50 @@ class RespondentContext:
         return None
 
     def item_text(self, item: Item) -> str:
-        return item.text(self.side, partner=self.partner, partner_side=_other(self.side))
+        return item.text_in(
+            self.side, self.language, partner=self.partner, partner_side=self.partner_side
+        )
 
     def comment_text(self, key: str) -> str:
         question = self.instrument.comment(key)
-        return question.text(self.side, partner=self.partner, partner_side=_other(self.side))
+        return question.text_in(
+            self.side, self.language, partner=self.partner, partner_side=self.partner_side
+        )
+
+    @property
+    def instrument_title(self) -> str:
+        return self.instrument.title_in(self.language)
+
+    @property
+    def instrument_description(self) -> str:
+        return self.instrument.description_in(self.language)
+
+    @property
+    def scale_labels(self) -> tuple[str, ...]:
+        return self.instrument.scale.labels_in(self.language)
+
+    @property
+    def dont_know_label(self) -> str:
+        return self.instrument.scale.dont_know_label_in(self.language)
+
+
+@dataclass
+class RespondentContext(SurveyTexts):
+    token_hash: str  # of the link the respondent opened
+    invitation: Invitation
+    wave: Wave
+    instrument: Instrument
+    side: str
+    own_party: str
+    partner: str
+    sections: list[Section] = field(default_factory=list)
+    #: The language the pages show the instrument in: the one asked for when the wave offers
+    #: it, else English (`Instrument.resolve_language`).
+    language: str = "en"
+
+    @property
+    def needs_about(self) -> bool:
+        return self.invitation.service_area_id is None or self.invitation.role_level is None
 
     def service_area_choices(self) -> list[tuple[str, str]]:
         return [(a.key, a.name) for a in self.wave.relationship.service_areas]
@@ -142,14 +181,14 @@ def _other(side: str) -> str:
     return "supplier" if side == "client" else "client"
 
 
-def build_sections(instrument: Instrument) -> list[Section]:
+def build_sections(instrument: Instrument, language: str = "en") -> list[Section]:
     sections = [
         Section(
             number=i + 1,
             kind="dimension",
             key=dim.key,
-            title=dim.title,
-            description=dim.description,
+            title=dim.title_in(language),
+            description=dim.description_in(language),
             items=tuple(instrument.items_in(dim.key)),
         )
         for i, dim in enumerate(instrument.dimensions)
@@ -160,18 +199,18 @@ def build_sections(instrument: Instrument) -> list[Section]:
                 number=len(sections) + 1,
                 kind="comments",
                 key="comments",
-                title="Your comments",
-                description="These questions are optional.",
+                title=gettext("Your comments"),
+                description=gettext("These questions are optional."),
             )
         )
     return sections
 
 
-def open_link(token: str) -> RespondentContext:
+def open_link(token: str, language: str | None = None) -> RespondentContext:
     """Check a personal link and return its context, or raise SurveyUnavailable."""
     if not token or len(token) > 100:
         raise UnknownLink()
-    return load_context(hash_token(token))
+    return load_context(hash_token(token), language)
 
 
 # Every survey page needs the invitation, its party, the wave, the relationship's
@@ -187,10 +226,9 @@ _CONTEXT_LOADS = (
 )
 
 
-def load_context(token_hash: str) -> RespondentContext:
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == token_hash).options(*_CONTEXT_LOADS)
-    )
+def load_context(token_hash: str, language: str | None = None) -> RespondentContext:
+    """The respondent's survey, its texts in `language` where the wave offers it."""
+    invitation = invitation_for_hash(token_hash, *_CONTEXT_LOADS)
     if invitation is None:
         raise UnknownLink()
     if invitation.used_on is not None:
@@ -200,16 +238,19 @@ def load_context(token_hash: str) -> RespondentContext:
         raise WaveClosed()
     if wave.state != "open":
         raise WaveNotOpen()
-    instrument = frozen_instrument(wave.instrument_version)
+    instrument = wave_instrument(wave)
+    shown = instrument.resolve_language(language)
     side = invitation.party.side
     return RespondentContext(
+        token_hash=token_hash,
         invitation=invitation,
         wave=wave,
         instrument=instrument,
         side=side,
         own_party=invitation.party.name,
         partner=wave.relationship.other_party(side).name,
-        sections=build_sections(instrument),
+        sections=build_sections(instrument, shown),
+        language=shown,
     )
 
 
@@ -225,7 +266,7 @@ def load_draft(ctx: RespondentContext) -> dict[str, Any]:
     browser) after ``ctx`` was loaded: that is AlreadySubmitted, not a fresh start."""
     draft = db.session.get(Draft, ctx.token_hash)
     if draft is None and db.session.scalar(
-        select(Invitation.used_on).where(Invitation.token_hash == ctx.token_hash)
+        select(Invitation.used_on).where(Invitation.id == ctx.invitation.id)
     ):
         raise AlreadySubmitted()
     data = empty_draft()
@@ -326,19 +367,13 @@ def submit(ctx: RespondentContext, draft: dict[str, Any]) -> uuid.UUID:
         for q in ctx.instrument.comments
         if (text := (draft.get("comments", {}).get(q.key) or "").strip())
     }
-    token_hash = ctx.token_hash
+    invitation_id = ctx.invitation.id
     wave_id = ctx.wave.id
     version_id = ctx.wave.instrument_version_id
     response_id = uuid.uuid4()
     session = db.session
     with write_transaction():
-        claimed = session.execute(
-            update(Invitation)
-            .where(Invitation.token_hash == token_hash, Invitation.used_on.is_(None))
-            .values(used_on=date.today())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
+        if not mark_used(invitation_id, date.today()):
             raise AlreadySubmitted()
         state = session.scalar(
             select(Wave.state).where(Wave.id == wave_id).with_for_update(read=True)
@@ -366,7 +401,7 @@ def submit(ctx: RespondentContext, draft: dict[str, Any]) -> uuid.UUID:
                     for k, v in comments.items()
                 ],
             )
-        session.execute(delete(Draft).where(Draft.token_hash == token_hash))
+        session.execute(delete(Draft).where(Draft.token_hash.in_(link_hashes(invitation_id))))
     session.expire_all()
     return response_id
 

@@ -15,7 +15,11 @@ from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import Draft, IllegalTransition, Relationship, ResultTable, User, Wave
 from survey_app.services import ServiceError, audit, mailing
-from survey_app.services.instruments import freeze_instrument, frozen_instrument
+from survey_app.services.instruments import (
+    freeze_instrument,
+    frozen_instrument,
+    offered_translations,
+)
 from survey_app.services.results import closed_waves, score_closed_wave
 
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,39}$")
@@ -91,6 +95,7 @@ def open_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
         wave.open(now())
     except IllegalTransition as exc:
         raise ServiceError(str(exc)) from exc
+    wave.translations = offered_translations(wave.instrument_version)
     audit.record("wave.open", actor=actor, wave=wave.id)
     db.session.flush()
     return wave

@@ -17,12 +17,16 @@ from survey_app.extensions import db
 from survey_app.models import InvitationAddress, User, Wave
 from survey_app.services import ServiceError, audit
 from survey_app.services.formula_guard import neutralise
-from survey_app.services.invitations import hash_token, new_token, survey_link
+from survey_app.services.invitations import (
+    create_invitations,
+    issue_links,
+    new_token,
+    renew_links,
+    survey_link,
+)
 from survey_app.services.mailing.address_list import (
     check_wave_open,
-    insert_invitations,
     not_invited,
-    replace_tokens,
     targets_of,
     unused,
 )
@@ -63,12 +67,9 @@ def mail_merge_invitations(
         targets = targets_of(not_invited(wave_id, failed=None).with_for_update(of=a))
         if not targets:
             raise ServiceError("Everybody on the address list has been invited already")
-        tokens = [new_token() for _ in targets]
-        rows = [
-            (t.party_id, t.service_area_id, hash_token(k))
-            for t, k in zip(targets, tokens, strict=True)
-        ]
-        ids = insert_invitations(wave_id, rows, day)
+        rows = [(t.party_id, t.service_area_id, None) for t in targets]
+        ids = create_invitations(wave_id, rows, day)
+        tokens = issue_links(ids)
         table = a.__table__
         db.session.execute(
             update(table)
@@ -89,7 +90,8 @@ def mail_merge_reminders(
 ) -> tuple[str, int]:
     """New links for every unused invitation on the list, as a mail-merge CSV (one reminder
     round); the CSV and how many rows. Commits, in one transaction holding its rows, before
-    the file is handed over: the earlier links stop working then."""
+    the file is handed over. The earlier links keep working until the invitation is used;
+    answers saved through them move to the new link."""
     check_wave_open(wave, "reminders")
     day = today or date.today()
     wave_id = wave.id
@@ -101,7 +103,7 @@ def mail_merge_reminders(
             raise ServiceError("Nobody on the address list is waiting for a reminder")
         round_ = max(t.reminders_sent for t in targets) + 1
         tokens = {t.invitation_id: new_token() for t in targets}
-        changed = replace_tokens([(i, hash_token(k)) for i, k in tokens.items() if i])
+        changed = renew_links([(i, k) for i, k in tokens.items() if i])
         targets = [t for t in targets if t.invitation_id in changed]
         table = a.__table__
         db.session.execute(

@@ -6,8 +6,8 @@ administrator): the database keeps its hash on the invitation, and the address l
 which invitation went to which address. A reminder goes to every address whose invitation is
 unused (``used_on IS NULL``) — nothing records who answered what, since an invitation knows only
 the day it was used and a response knows no invitation. As the token of the first message is
-not kept, a reminder carries a **new** link that replaces it; answers saved so far move to the
-new link.
+not kept, a reminder carries a **new** link; the earlier links keep working until the invitation
+is used through any of them, and answers saved so far move to the new link.
 
 One call sends at most ``MAIL_BATCH_SIZE`` messages, at most ``MAIL_MAX_PER_MINUTE`` a minute,
 over one SMTP connection (:class:`~survey_app.services.mailing.smtp.SMTPMailer`). A message the
@@ -36,15 +36,19 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import Invitation, InvitationAddress, User, Wave
 from survey_app.services import ServiceError, audit
-from survey_app.services.invitations import hash_token, new_token, survey_link
+from survey_app.services.invitations import (
+    create_invitations,
+    issue_links,
+    new_token,
+    renew_links,
+    survey_link,
+)
 from survey_app.services.mailing.address_list import (
     Target,
     address_list_summary,
     check_wave_open,
     count_of,
-    insert_invitations,
     not_invited,
-    replace_tokens,
     targets_of,
     unused,
 )
@@ -120,10 +124,9 @@ def send_invitations(
     report = SendReport("invitations")
 
     def prepare(target: Target) -> tuple[str, Settle] | None:
-        token = new_token()
         with write_transaction():
-            row = (target.party_id, target.service_area_id, hash_token(token))
-            invitation_id = insert_invitations(wave_id, [row], day)[0]
+            row = (target.party_id, target.service_area_id, None)
+            invitation_id = create_invitations(wave_id, [row], day)[0]
             claimed = db.session.execute(
                 update(a)
                 .where(a.id == target.address_id, a.invitation_id.is_(None))
@@ -132,6 +135,7 @@ def send_invitations(
             if claimed != 1:  # invited meanwhile by another batch
                 db.session.execute(delete(Invitation).where(Invitation.id == invitation_id))
                 return None
+            token = issue_links([invitation_id])[0]
 
         def settle(ok: bool, error: str | None) -> None:
             with write_transaction():
@@ -211,7 +215,7 @@ def send_reminders(
             with write_transaction():
                 if ok:
                     assert target.invitation_id is not None
-                    replace_tokens([(target.invitation_id, hash_token(token))])
+                    renew_links([(target.invitation_id, token)])
                     values: dict[str, Any] = {"last_sent_on": day}
                 else:  # not sent: the claim is undone, the old link still works
                     values = {

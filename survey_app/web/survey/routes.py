@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.extensions import db
@@ -32,6 +33,7 @@ from survey_app.services.respondents import (
     SubmittedInThisBrowser,
     SurveyUnavailable,
 )
+from survey_app.web.languages import current_language, remember, show_in
 
 bp = Blueprint("survey", __name__)
 
@@ -55,13 +57,16 @@ def _context() -> RespondentContext:
         if session.get("survey_done"):
             raise SubmittedInThisBrowser()  # Back after submitting
         raise NoSurveySession()
-    return respondents.load_context(token_hash)
+    ctx = respondents.load_context(token_hash, current_language())
+    show_in(ctx.language, ctx.instrument.languages)
+    return ctx
 
 
 @bp.get("/s/<token>")
 def open_link(token: str) -> WerkzeugResponse:
-    ctx = respondents.open_link(token)
-    session.clear()
+    ctx = respondents.open_link(token, current_language())
+    session.clear()  # a fresh survey session; the language chosen so far is kept
+    remember(ctx.language)
     session[SESSION_KEY] = ctx.token_hash
     draft = respondents.load_draft(ctx)
     if respondents.has_started(draft):
@@ -207,7 +212,7 @@ def check_view(
         def section_href(number: int) -> str:
             return url_for("survey.section", number=number, **{"return": "check"})
 
-    labels = dict(enumerate(ctx.instrument.scale.labels, start=1))
+    labels = dict(enumerate(ctx.scale_labels, start=1))
     answers = draft.get("answers", {})
     comments = draft.get("comments", {})
     sections = []
@@ -217,7 +222,7 @@ def check_view(
             pairs = [
                 (
                     ctx.item_text(item),
-                    ctx.instrument.scale.dont_know_label
+                    ctx.dont_know_label
                     if answers.get(item.key) == DONT_KNOW
                     else labels.get(answers.get(item.key), unanswered),
                     field_name(item.key),
@@ -228,7 +233,7 @@ def check_view(
             pairs = [
                 (
                     ctx.comment_text(q.key),
-                    comments.get(q.key) or "Not answered",
+                    comments.get(q.key) or _("Not answered"),
                     field_name(q.key),
                 )
                 for q in ctx.instrument.comments
@@ -242,16 +247,16 @@ def check_view(
     about = given or {}
     change_about = about_href or url_for("survey.about", **{"return": "check"})
     area_names = dict(ctx.service_area_choices())
-    area = area_names.get(about.get("service_area") or "", "Several areas, or none")
-    role = ROLE_LEVELS.get(about.get("role_level") or "", "Prefer not to say")
+    area = area_names.get(about.get("service_area") or "", _("Several areas, or none"))
+    role = _(ROLE_LEVELS.get(about.get("role_level") or "", "Prefer not to say"))
     if given is None and unanswered:
         area = role = unanswered
     about_rows = [
-        {"key": {"text": "Organisation"}, "value": {"text": ctx.own_party}},
+        {"key": {"text": _("Organisation")}, "value": {"text": ctx.own_party}},
         _summary_row(
-            "Service area", area, None if ctx.invitation.service_area_id else change_about
+            _("Service area"), area, None if ctx.invitation.service_area_id else change_about
         ),
-        _summary_row("Role level", role, None if ctx.invitation.role_level else change_about),
+        _summary_row(_("Role level"), role, None if ctx.invitation.role_level else change_about),
     ]
     return {"ctx": ctx, "sections": sections, "about_rows": about_rows}
 
@@ -260,7 +265,7 @@ def _summary_row(question: str, answer: str, change_href: str | None) -> dict[st
     row: dict[str, Any] = {"key": {"text": question}, "value": {"text": answer}}
     if change_href:
         row["actions"] = {
-            "items": [{"href": change_href, "text": "Change", "visuallyHiddenText": question}]
+            "items": [{"href": change_href, "text": _("Change"), "visuallyHiddenText": question}]
         }
     return row
 
