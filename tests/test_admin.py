@@ -694,7 +694,9 @@ def test_a_reminder_file_adds_new_links_and_keeps_saved_answers(app, admin, fact
     assert count(Draft) == 1
     # her first link still works until she submits through either
     assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 302
-    assert Respondent(app.test_client(), new).complete(sections_of(get_wave(wave))).status_code == 302
+    assert (
+        Respondent(app.test_client(), new).complete(sections_of(get_wave(wave))).status_code == 302
+    )
     assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 409
     assert count(Draft) == 0
     reminders = db.session.scalar(

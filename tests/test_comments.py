@@ -17,6 +17,7 @@ from survey_app.services.instruments import frozen_instrument
 from survey_app.services.relationships import create_relationship
 from survey_app.services.waves import close_wave, create_wave, open_wave
 from tests.conftest import _empty_tables, insert_responses, make_app
+from tests.test_api import conforms
 from tests.test_dashboard import Site
 
 #: (side, role level) -> (people, the comment each writes on the first question)
@@ -111,3 +112,13 @@ def test_which_groups_may_be_published_is_decided_in_one_place(site, manager, mo
 def test_the_dashboard_links_to_the_comments(site, manager):
     html = manager.get(f"/dashboard/{site.relationship_id}/").get_data(as_text=True)
     assert f'href="/dashboard/{site.relationship_id}/comments"' in html
+
+
+def test_the_api_counts_the_comments_that_may_be_read(site, manager):
+    path = f"/api/v1/waves/{site.small_wave_id}/comment-counts"
+    body = conforms(manager.get(path), "/waves/{wave_id}/comment-counts")
+    counts = {c["question"]: c["comments"] for c in body["items"]}
+    assert counts["comment_improve"] == 6 and body["min_group_size"] == 10
+    client = conforms(manager.get(f"{path}?side=client"), "/waves/{wave_id}/comment-counts")
+    assert {c["question"]: c["comments"] for c in client["items"]}["comment_improve"] == 3
+    conforms(manager.get(f"{path}?area=no-such"), "/waves/{wave_id}/comment-counts", 404)

@@ -122,7 +122,9 @@ def section_form(ctx: RespondentContext, section: Section, draft: dict[str, Any]
                 text,
                 choices=choices,
                 validators=[InputRequired(message=required)],
-                invalid_message=_("Select one of the answers given for ‘%(question)s’", question=text),
+                invalid_message=_(
+                    "Select one of the answers given for ‘%(question)s’", question=text
+                ),
                 widget=QuestionRadios(),
             )
     else:

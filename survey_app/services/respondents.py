@@ -61,7 +61,9 @@ class UnknownLink(SurveyUnavailable):
 class AlreadySubmitted(SurveyUnavailable):
     status = 409
     title = _l("You have already completed this survey")
-    message = _l("Answers have already been submitted with this link, and each link can be used once.")
+    message = _l(
+        "Answers have already been submitted with this link, and each link can be used once."
+    )
 
 
 class SubmittedInThisBrowser(AlreadySubmitted):

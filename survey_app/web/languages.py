@@ -101,7 +101,12 @@ def _template_globals() -> dict[str, object]:
         "service_name": config.get(f"SERVICE_NAME_{here.upper()}") or config["SERVICE_NAME"],
         "html_lang": here,
         "languages": [
-            {"code": code, "name": LANGUAGES[code], "href": _switch_href(code), "current": code == here}
+            {
+                "code": code,
+                "name": LANGUAGES[code],
+                "href": _switch_href(code),
+                "current": code == here,
+            }
             for code in offered
         ]
         if len(offered) > 1

@@ -115,7 +115,9 @@ def assert_clear_refusal(response: Any, *messages: str, statuses: tuple[int, ...
         titles = {TITLES.get(status, "There is a problem"), *SURVEY_TITLES.get(status, ())}
         if status == 404:
             titles.add("Page not found")
-        assert any(str(t) in text for t in titles), f"{status} without a clear message: {text[:500]}"
+        assert any(str(t) in text for t in titles), (
+            f"{status} without a clear message: {text[:500]}"
+        )
         kind = "page"
     for message in messages:
         assert message in text, f"{message!r} is not in the answer"

@@ -62,6 +62,7 @@ def test_fuzz_api(app, world, caplog):
         f"/api/v1/relationships/{world.rel}/targets",
         "/api/v1/portfolio",
         "/api/v1/norms",
+        f"/api/v1/waves/{world.closed_wave}/comment-counts",
         "/api/v1/relationships/99999999999999999999/waves",
         "/api/v1/waves/0/scores",
         "/api/v1/openapi.json",

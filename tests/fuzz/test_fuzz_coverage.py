@@ -66,6 +66,7 @@ FUZZED: dict[tuple[str, str], str] = {
     ("api.portfolio", "GET"): API,
     ("api.norms", "GET"): API,
     ("api.relationship_targets", "GET"): API,
+    ("api.wave_comment_counts", "GET"): API,
 }
 
 

@@ -88,7 +88,6 @@ class PreviewContext(SurveyTexts):
         return [(a.key, a.name) for a in self.relationship.service_areas]
 
 
-
 def _context(key: str, version: int, side: str) -> PreviewContext:
     if side not in SIDES:
         abort(404)

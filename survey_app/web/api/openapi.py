@@ -390,6 +390,16 @@ def _portfolio_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
             [],
             errors=(400, 401, 403),
         ),
+        "/waves/{wave_id}/comment-counts": _get(
+            "listCommentCounts",
+            "How many comments of a closed wave may be read",
+            "Per free-text question, the number of comments from groups (side × service area "
+            "× role level) of at least `min_group_size` people — those the dashboard shows "
+            "managers — under the filters. The comments themselves are read on the dashboard.",
+            "results",
+            _answer("CommentCountPage", "A page of counts, one per question."),
+            [p["wave_id"], p["side"], p["area"]],
+        ),
         "/relationships/{relationship_id}/targets": _get(
             "listTargets",
             "Agreed targets of a relationship",
@@ -528,6 +538,13 @@ def _portfolio_schemas() -> dict[str, Any]:
                 "distance": _or_null("number", description="Mean minus target."),
                 "rating": _or_null("string", enum=["green", "amber", "red", None]),
             }
+        ),
+        "CommentCount": _closed(
+            {"question": STRING, "comments": {"type": "integer", "minimum": 0}}
+        ),
+        "CommentCountPage": _page_schema(
+            "CommentCount",
+            {"wave": WAVE_REFERENCE, "min_group_size": INTEGER},
         ),
         "PortfolioPage": _page_schema("PortfolioRow"),
         "NormPage": _page_schema(

@@ -1,5 +1,6 @@
 """``/api/v1``'s reading across relationships and of what managers agreed: the portfolio, the
-installation's norms and a relationship's agreed targets (shapes in :mod:`.openapi`)."""
+installation's norms, a relationship's agreed targets, and how many comments of a wave may be
+read (shapes in :mod:`.openapi`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from survey_app.services import dashboard, targets
-from survey_app.web.api.parameters import check_args, page_of
-from survey_app.web.api.routes import bp
-from survey_app.web.loading import relationship_or_404
+from survey_app.services.results import AREA_ALL, SIDE_KEYS
+from survey_app.web.api.parameters import check_args, choice, page_of
+from survey_app.web.api.routes import _area, bp
+from survey_app.web.loading import relationship_or_404, wave_or_404
 
 
 @bp.get("/portfolio")
@@ -41,6 +43,20 @@ def relationship_targets(relationship_id: int) -> ResponseReturnValue:
         "as_of": latest.label if latest else None,
         "rule": targets.RATING_RULE,
     }
+    return jsonify(page_of(items, extra))
+
+
+@bp.get("/waves/<int:wave_id>/comment-counts")
+def wave_comment_counts(wave_id: int) -> ResponseReturnValue:
+    check_args(("side", "area"))
+    wave = wave_or_404(wave_id, closed=True)
+    rel = wave.relationship
+    side = choice("side", SIDE_KEYS)
+    area = _area(rel)
+    chosen = dashboard.Filters(side if side != "all" else None, area if area != AREA_ALL else None)
+    page = dashboard.comments_page(rel, chosen, as_of=wave)
+    items = [{"question": q.key, "comments": len(q.comments)} for q in page.questions]
+    extra = {"wave": {"id": wave.id, "label": wave.label}, "min_group_size": page.k}
     return jsonify(page_of(items, extra))
 
 
