@@ -2,8 +2,9 @@
 benchmark's baseline, and the independent check of the scoring service's tables.
 
 pandas ``groupby`` and one SciPy / pingouin / pymannkendall call per group and per series,
-as an analyst would write it: ``reference_wave`` (a wave's tables), ``reference_status``
-(one series' status), ``reference_tables_history`` and ``reference_statuses`` (every wave of
+as an analyst would write it: ``reference_wave`` (a wave's tables), ``reference_family``
+(the calibrated statuses of one relationship and wave, DESIGN §4.12, written out apart from
+``analysis.alerts``), ``reference_tables_history`` and ``reference_statuses`` (every wave of
 a history, the two steps apart so each is timed on its own), ``compare_history`` (the
 largest difference from the service's results). Used by ``benchmarks/analysis.py`` and
 ``tests/test_scoring_service.py``.
@@ -21,7 +22,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis import status as status_rules
 from analysis import trends as trend_results
 
 SIDES = ("client", "supplier")
@@ -474,45 +474,6 @@ def _reference_drivers_table(scored: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     return drivers
 
 
-def _reference_charts(y: np.ndarray, baseline: int = 4):
-    """EWMA (λ = 0.3, L = 3) and lower / upper CUSUM (k = σ/2, h = 4σ) by plain loops."""
-    obs = ~np.isnan(y)
-    y_obs = y[obs]
-    nan = np.full(y.shape, np.nan)
-    no = np.zeros(y.shape, dtype=bool)
-    take = y_obs[:baseline]
-    if take.size < 3:
-        reason = "needs at least 3 baseline waves"
-        return (
-            trend_results.EWMAResult(nan, math.nan, math.nan, nan, nan, no, no, 0.3, 3.0, reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, math.nan, math.nan, no, "lower", reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, math.nan, math.nan, no, "upper", reason),
-        )  # fmt: skip
-    mu, sd = float(pd.Series(take).mean()), float(pd.Series(take).std(ddof=1))
-    if not sd > 0:
-        reason = "the baseline waves do not vary"
-        return (
-            trend_results.EWMAResult(nan, mu, math.nan, nan, nan, no, no, 0.3, 3.0, reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, mu, math.nan, no, "lower", reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, mu, math.nan, no, "upper", reason),
-        )  # fmt: skip
-    z, lower, upper = nan.copy(), nan.copy(), nan.copy()
-    c_low, c_high = nan.copy(), nan.copy()
-    prev, lo_acc, hi_acc = mu, 0.0, 0.0
-    for t, i in enumerate(np.flatnonzero(obs), start=1):
-        prev = 0.3 * y[i] + 0.7 * prev
-        half = 3.0 * sd * math.sqrt(0.3 / 1.7 * (1 - 0.7 ** (2 * t)))
-        z[i], lower[i], upper[i] = prev, mu - half, mu + half
-        lo_acc = max(0.0, lo_acc + (mu - sd / 2) - y[i])
-        hi_acc = max(0.0, hi_acc + y[i] - (mu + sd / 2))
-        c_low[i], c_high[i] = lo_acc, hi_acc
-    return (
-        trend_results.EWMAResult(z, mu, sd, lower, upper, obs & (z < lower), obs & (z > upper), 0.3, 3.0, ""),
-        trend_results.CUSUMResult(c_low, 4 * sd, sd / 2, mu, sd, obs & (c_low > 4 * sd), "lower", ""),
-        trend_results.CUSUMResult(c_high, 4 * sd, sd / 2, mu, sd, obs & (c_high > 4 * sd), "upper", ""),
-    )  # fmt: skip
-
-
 def _reference_mk(y: np.ndarray):
     import pymannkendall
 
@@ -544,40 +505,177 @@ def _reference_ts(y: np.ndarray):
     )  # fmt: skip
 
 
-def reference_status(
+def reference_trend(means: np.ndarray):
+    """Mann–Kendall (pymannkendall) and Theil–Sen (scipy) of one series of wave means."""
+    means = np.round(np.asarray(means, dtype=float), TIE_DECIMALS)
+    return _reference_mk(means), _reference_ts(means)
+
+
+# ====================================================================== calibrated statuses
+#
+# DESIGN §4.12 written out the plain way, one series at a time, for the independent check of
+# the service's statuses (``analysis.alerts`` is not called): the noise model (Paule–Mandel
+# τ² pooled by root-finding on the summed Q), the four rules by loops (the EWMA's weights by
+# carrying its coefficient vector through the recursion), the family's Benjamini–Hochberg
+# routes by ``scipy.stats.false_discovery_control``, the tiers. Only the null distributions
+# — the simulated tables of ``analysis.calibration``, like a table of critical values — are
+# read through that module's look-up (``calibration.combine``).
+
+N_BASELINE, LAMBDA, CUSUM_K, WINDOW = 4, 0.3, 0.5, 20
+Q_TOTALS, Q_UNDER, Q_STRONG, WATCH_P, WATCH_POINTS = 0.03, 0.05, 0.005, 0.05, 5.0
+
+
+def _pm_tau2(pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[float, int]:
+    """Paule–Mandel τ² of series that each keep their own level: the root of
+    Σ_j Σ_i w_ji (m_ji − m̄_j)² = Σ_j (k_j − 1), w = 1/(v + τ²); 0 if Q(0) is below."""
+    pairs = [(y, v) for y, v in pairs if y.size >= 2]
+    df = sum(y.size - 1 for y, _ in pairs)
+    if not df:
+        return 0.0, 0
+
+    def q(tau2: float) -> float:
+        total = 0.0
+        for y, v in pairs:
+            w = 1.0 / (v + tau2)
+            total += float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+        return total - df
+
+    if q(0.0) <= 0:
+        return 0.0, len(pairs)
+    hi = 1e-6
+    while q(hi) > 0:
+        hi *= 4
+    from scipy import optimize
+
+    return float(optimize.brentq(q, 0.0, hi, xtol=1e-14, rtol=1e-12)), len(pairs)
+
+
+def _rules_one(y: np.ndarray, sig2: np.ndarray) -> dict[str, float]:
+    """The rules at the last of T observed waves (DESIGN §4.11–4.12), by loops."""
+    t = y.size
+    out = dict.fromkeys(
+        ("center", "ewma", "ewma_sd", "ewma_z", "cusum_fall", "cusum_rise", "mk_s", "mk_z"),
+        math.nan,
+    )
+    out["change"] = y[-1] - y[-2]
+    out["change_z"] = out["change"] / math.sqrt(sig2[-1] + sig2[-2])
+    out["sigma_last"] = math.sqrt(sig2[-1])
+    if t >= 3:
+        b = min(t, N_BASELINE)
+        c = np.zeros(t)
+        c[:b] = (1 / sig2[:b]) / np.sum(1 / sig2[:b])  # baseline level = c · y
+        center = float(c @ y)
+        coef = c.copy()  # the EWMA as a linear combination of the wave means
+        for i in range(t):
+            coef = (1 - LAMBDA) * coef
+            coef[i] += LAMBDA
+        dev = coef - c
+        sd = math.sqrt(float(np.sum(dev * dev * sig2)))
+        v_mu = 1 / np.sum(1 / sig2[:b])
+        low = high = 0.0
+        for i in range(t):
+            var = sig2[i] - v_mu if i < b else sig2[i] + v_mu
+            x = (y[i] - center) / math.sqrt(max(var, 0.0))
+            low, high = max(0.0, low - x - CUSUM_K), max(0.0, high + x - CUSUM_K)
+        out.update(center=center, ewma=float(coef @ y), ewma_sd=sd)
+        out.update(ewma_z=float(dev @ y) / sd, cusum_fall=low, cusum_rise=high)
+    if t >= 5:
+        mk = _reference_mk(y)
+        out.update(mk_s=mk.s, mk_z=mk.z)
+    return out
+
+
+def _reference_rules(means: np.ndarray, var: np.ndarray, tau2: np.ndarray):
+    """Every series' rule statistics as :class:`analysis.detector.RuleStatistics` (the form
+    the calibration tables are read with)."""
+    from analysis.detector import RuleStatistics
+
+    rows, n_waves = [], []
+    for y, v, t2 in zip(means, var, tau2, strict=True):
+        ok = ~np.isnan(y) & ~np.isnan(v)
+        n_waves.append(int(ok.sum()))
+        rows.append(_rules_one(y[ok], v[ok] + t2) if ok.sum() >= 2 else {})
+    names = ("center", "ewma", "ewma_sd", "ewma_z", "cusum_fall", "cusum_rise", "mk_s", "mk_z",
+             "change", "change_z", "sigma_last")  # fmt: skip
+    cols = {n: np.array([r.get(n, math.nan) for r in rows], dtype=float) for n in names}
+    z = np.column_stack(
+        [cols["ewma_z"], np.full(len(rows), np.nan), cols["mk_z"], cols["change_z"]]
+    )
+    return RuleStatistics(
+        n_waves=np.array(n_waves, dtype=np.int64), p_fall=stats.norm.cdf(z),
+        p_rise=stats.norm.sf(z), **cols,
+    )  # fmt: skip
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = stats.false_discovery_control(p[ok], method="bh")
+    return out
+
+
+def reference_family(
     means: np.ndarray,
-    labels: Sequence[str],
+    var: np.ndarray,
+    keys: Sequence[tuple[str, str, str]],
+    band: Sequence[str | None],
     *,
     points: int,
-    change: float | None,
-    change_p_adjusted: float | None,
-    band: str | None,
-    subject: str,
-):
-    """Status of one series of wave means: every input computed the plain way (pymannkendall,
-    scipy.stats.theilslopes, loops for EWMA and CUSUM) and the rule of DESIGN §4.12 applied
-    by :func:`analysis.status.classify`. Returns the StatusResult and the trend inputs."""
-    means = np.round(np.asarray(means, dtype=float), TIE_DECIMALS)
-    mk = _reference_mk(means)
-    ts = _reference_ts(means)
-    ewma, low, high = _reference_charts(means)
-    latest = None
-    if change is not None and not math.isnan(change):
-        p = math.nan if change_p_adjusted is None else change_p_adjusted
-        latest = {"difference": round(change, TIE_DECIMALS), "p_adjusted": p}
-    result = status_rules.classify(
-        means, list(labels), points=points, latest_change=latest, mk=mk, ts=ts, ewma=ewma,
-        cusum=low, cusum_high=high, band=band, subject=subject,
-    )  # fmt: skip
-    return result, mk, ts
+) -> tuple[list[str], np.ndarray]:
+    """Statuses of one relationship and wave (DESIGN §4.12): ``keys`` are (side, area,
+    dimension) of each series, ``means`` / ``var`` their wave means and sampling variances up
+    to this wave (NaN = not shown). Returns the statuses and the calibrated p-values."""
+    from analysis import calibration
 
+    means, var = means[:, -WINDOW:], var[:, -WINDOW:]
+    keys = list(keys)
+    dims = list(dict.fromkeys(k for _, _, k in keys))
 
-def reference_gap_alert(series: np.ndarray, labels: Sequence[str], p: float | None, subject: str):
-    """Gap-widening alert with the trend of the gap from pymannkendall."""
-    series = np.round(np.asarray(series, dtype=float), TIE_DECIMALS)
-    return status_rules.gap_widening(
-        series, list(labels), p, subject=subject, mk=_reference_mk(series)
-    )
+    def pool(side: str, area: str, key: str):
+        if area == AREA_ALL:
+            return ("all sides total" if side == ALL else "side total",)
+        return ("area total",) if side == ALL else ("cell", key)
+
+    pools: dict[Any, list[int]] = {}
+    for u, key in enumerate(keys):
+        pools.setdefault(pool(*key), []).append(u)
+    tau2, size = np.zeros(len(keys)), np.zeros(len(keys))
+    for members in pools.values():
+        baseline = []
+        for u in members:
+            ok = np.flatnonzero(~np.isnan(means[u]) & ~np.isnan(var[u]))[:N_BASELINE]
+            baseline.append((means[u, ok], var[u, ok]))
+        t2, n = _pm_tau2(baseline)
+        tau2[members], size[members] = t2, n
+    rules = _reference_rules(means, var, tau2)
+    p, direction, _, _ = calibration.combine(rules, size)
+
+    row = {key: u for u, key in enumerate(keys)}
+    total = np.array([a == AREA_ALL or s == ALL for s, a, _ in keys])
+    flagged = np.zeros(len(keys), dtype=bool)
+    flagged[total] = _bh(np.where(total, p, np.nan))[total] <= Q_TOTALS
+    for top in np.flatnonzero(flagged):
+        s_top, a_top, k_top = keys[top]
+        under = np.array([
+            not total[u] and k == k_top and (s == s_top if a_top == AREA_ALL else a == a_top)
+            for u, (s, a, k) in enumerate(keys)
+        ])  # fmt: skip
+        flagged |= under & (_bh(np.where(under, p, np.nan)) <= Q_UNDER)
+    cells = ~total
+    flagged |= cells & (_bh(np.where(cells, p, np.nan)) <= Q_STRONG)
+    del row, dims
+
+    out = []
+    for u in range(len(keys)):
+        if flagged[u]:
+            out.append("deteriorating" if direction[u] < 0 else "improving")
+            continue
+        change = rules.change[u] * 100 / (points - 1)
+        weak = direction[u] < 0 and p[u] < WATCH_P
+        watch = weak or change <= -WATCH_POINTS or str(band[u]).lower() == "concern"
+        out.append("watch" if watch else "stable")
+    return out, p
 
 
 # ============================================================================ comparison
@@ -676,46 +774,36 @@ def reference_tables_history(frames: Sequence[pd.DataFrame], spec: Spec, k: int)
 def reference_statuses(
     history: dict[str, Any], spec: Spec, labels: Sequence[str], k: int
 ) -> list[dict[tuple[str, str, str], str]]:
-    """Status of every cell as of every wave, one series at a time (:func:`reference_status`).
-
-    The seam for the calibrated statuses (issue 12): this is the part of the baseline that
-    re-implements the status rules, timed apart from the tables.
-    """
+    """Status of every cell as of every wave, one family (relationship × wave) at a time
+    (:func:`reference_family`): the published wave means, with their sampling variances
+    sd²/n, over the waves up to it."""
+    del labels
     tables, hidden = history["tables"], history["hidden"]
     statuses = []
     for t in range(len(tables)):
         scores = tables[t]["scores"]
-        at = {(r.side, r.area, r.dimension): r for r in scores.itertuples(index=False)}
-        past = [
-            {
-                (r.side, r.area, r.dimension): (r.mean, r.n)
+        keys = list(zip(scores.side, scores.area, scores.dimension, strict=True))
+        means = np.full((len(keys), t + 1), np.nan)
+        var = np.full(means.shape, np.nan)
+        for w in range(t + 1):
+            past = {
+                (r.side, r.area, r.dimension): r
                 for r in tables[w]["scores"].itertuples(index=False)
             }
-            for w in range(t + 1)
-        ]
-        wave_status = {}
-        for key, row in at.items():
-            series = np.array(
-                [
-                    h[key][0] if key in h and h[key][1] >= k and key not in hidden[w] else math.nan
-                    for w, h in enumerate(past)
-                ]
-            )
-            mean = round(row.mean, TIE_DECIMALS)
-            band = (
-                None if math.isnan(mean)
-                else "strength" if mean >= spec.strength
-                else "borderline" if mean >= spec.concern
-                else "concern"
-            )  # fmt: skip
-            result, _, _ = reference_status(
-                series, labels[: t + 1], points=spec.points,
-                change=getattr(row, "change", None),
-                change_p_adjusted=getattr(row, "change_p_adjusted", None),
-                band=band, subject=str(key),
-            )  # fmt: skip
-            wave_status[key] = result.status
-        statuses.append(wave_status)
+            for u, key in enumerate(keys):
+                r = past.get(key)
+                if r is not None and r.n >= k and key not in hidden[w] and r.n >= 2:
+                    means[u, w] = round(r.mean, TIE_DECIMALS)
+                    var[u, w] = r.sd**2 / r.n
+        band = [
+            None if math.isnan(m)
+            else "strength" if m >= spec.strength
+            else "borderline" if m >= spec.concern
+            else "concern"
+            for m in np.round(scores["mean"].to_numpy(dtype=float), TIE_DECIMALS)
+        ]  # fmt: skip
+        found, _ = reference_family(means, var, keys, band, points=spec.points)
+        statuses.append(dict(zip(keys, found, strict=True)))
     return statuses
 
 

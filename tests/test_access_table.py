@@ -18,8 +18,6 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint, url_for
 
-from survey_app.extensions import db
-from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.web.access import (
     ROLE_INCLUDES,
     UndeclaredAccess,
@@ -29,10 +27,9 @@ from survey_app.web.access import (
     signed_in,
     undeclared_endpoints,
 )
-from tests.conftest import csrf_token
+from tests.factories import sign_in
 
 WHO = ("anonymous", "admin", "manager", "reviewer")
-PASSWORD = "access table passphrase"
 
 
 def every(status: int) -> tuple[int, int, int, int]:
@@ -79,6 +76,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "dashboard.index": {"GET": MANAGER_PAGE},
     "dashboard.relationship": {"GET": (302, 404, 404, 403)},
     "dashboard.dimension": {"GET": (302, 404, 404, 403)},
+    "dashboard.how_we_know": {"GET": MANAGER_PAGE},
     "dashboard.chart": {"GET": (302, 404, 404, 403)},
     "dashboard.board_pack": {"GET": (302, 404, 404, 403)},
     "dashboard.comments": {"GET": (302, 404, 404, 403)},
@@ -177,24 +175,10 @@ def routes(app) -> list[tuple[str, str, str]]:
     return found
 
 
-def client_for(app, who: str):
-    client = app.test_client()
+def client_for(app, who: str):  # type: ignore[no-untyped-def]
     if who == "anonymous":
-        return client
-    email = f"{who}@council.example"
-    ensure_user(email, f"Table {who}", who, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    signed = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
-    )
-    assert signed.status_code == 302, f"{who} could not sign in"
-    return client
+        return app.test_client()
+    return sign_in(app, who, email=f"{who}@council.example", name=f"Table {who}")
 
 
 def test_every_route_and_method_is_in_the_table(app):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -29,142 +28,27 @@ from survey_app.models import (
     ServiceArea,
     Wave,
 )
-from survey_app.services.accounts.sign_in import ensure_user
-from tests.conftest import Respondent, csrf_token
-
-PASSWORD = "admin pages passphrase"
-LINK = re.compile(r"http://survey\.test/s/([A-Za-z0-9_\-]+)")
-
-
-# ------------------------------------------------------------------------------- helpers
-
-
-def sign_in(app, role: str = "admin"):  # type: ignore[no-untyped-def]
-    """A test client signed in with a fresh account of ``role``."""
-    client = app.test_client()
-    email = f"{role}.pages@council.example"
-    ensure_user(email, f"Pages {role}", role, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    response = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
-    )
-    assert response.status_code == 302, f"{role} could not sign in"
-    return client
-
-
-def submit(client, path: str, data: dict | None = None, *, page: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
-    """POST a form as a browser would: the CSRF token read from the page (``page`` or ``path``)."""
-    html = client.get(page or path).get_data(as_text=True)
-    return client.post(path, data={"csrf_token": csrf_token(html), **(data or {})}, **kwargs)
-
-
-def text(response) -> str:  # type: ignore[no-untyped-def]
-    return response.get_data(as_text=True)
-
-
-def assert_form_error(response, *messages: str) -> None:  # type: ignore[no-untyped-def]
-    """A GOV.UK form error: 400 (or 409), title prefixed Error:, the summary naming each message."""
-    html = text(response)
-    assert response.status_code in (400, 409), response.status_code
-    assert "<title>Error: " in html
-    assert "govuk-error-summary" in html and "There is a problem" in html
-    for message in messages:
-        assert message in html, message
-
-
-def summary_links(response) -> list[str]:  # type: ignore[no-untyped-def]
-    """Where the error summary's messages link to."""
-    summary = text(response).split("govuk-error-summary__list", 1)[1].split("</ul>", 1)[0]
-    return re.findall(r'href="([^"]+)"', summary)
-
-
-def date_fields(name: str, value: date) -> dict[str, list[str]]:
-    return {name: [str(value.day), str(value.month), str(value.year)]}
-
-
-def sections_of(wave: Wave) -> int:
-    """How many section pages the wave's questionnaire has."""
-    from survey_app.services.instruments import frozen_instrument
-    from survey_app.services.respondents import build_sections
-
-    return len(build_sections(frozen_instrument(wave.instrument_version)))
-
-
-def count(model) -> int:  # type: ignore[no-untyped-def]
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def audit_actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-
-
-def staff_csv(
-    rows: list[tuple[str, ...]], header: tuple[str, ...] = ("email", "party", "service area")
-) -> io.BytesIO:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return io.BytesIO(out.getvalue().encode("utf-8"))
-
-
-def upload(client, wave_id: int, data: io.BytesIO, filename: str = "staff.csv"):  # type: ignore[no-untyped-def]
-    path = f"/admin/waves/{wave_id}/staff-list"
-    return submit(client, path, {"file": (data, filename)}, content_type="multipart/form-data")
-
-
-def no_secrets_in_the_audit_log(emails: list[str] = (), tokens: list[str] = ()) -> None:  # type: ignore[assignment]
-    details = " ".join(str(d) for d in db.session.scalars(select(AuditEvent.detail)))
-    assert "@" not in details
-    for secret in [*emails, *tokens]:
-        assert secret not in details
-
-
-@dataclass(frozen=True)
-class Rel:
-    """What tests read of a relationship, as plain values: ORM objects of the test's session
-    are detached by the test client after each request."""
-
-    id: int
-    name: str
-    client_id: int
-    supplier_id: int
-    area_ids: tuple[int, ...]
-    area_names: tuple[str, ...]
-
-    def model(self) -> Relationship:
-        return db.session.get(Relationship, self.id)
-
-
-def snapshot(rel: Relationship) -> Rel:
-    return Rel(
-        rel.id,
-        rel.name,
-        rel.party("client").id,
-        rel.party("supplier").id,
-        tuple(a.id for a in rel.service_areas),
-        tuple(a.name for a in rel.service_areas),
-    )
-
-
-def new_wave(factory, rel: Rel, label: str = "2024-Q1", state: str = "open") -> int:  # type: ignore[no-untyped-def]
-    return factory.wave(rel.model(), label, state=state).id
-
-
-def get_wave(wave_id: int) -> Wave:
-    db.session.expire_all()
-    return db.session.get(Wave, wave_id)
-
-
-@pytest.fixture
-def admin(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "admin")
+from tests.factories import (
+    LINK,
+    Rel,
+    Respondent,
+    assert_form_error,
+    audit_actions,
+    count,
+    date_fields,
+    get_wave,
+    new_wave,
+    new_wave_by_page,
+    no_secrets_in_the_audit_log,
+    sections_of,
+    sign_in,
+    snapshot,
+    staff_csv,
+    submit,
+    summary_links,
+    text,
+    upload,
+)
 
 
 @pytest.fixture
@@ -371,15 +255,7 @@ def test_an_area_with_responses_is_never_deleted(app, admin, factory, rel):
 
 def test_an_admin_creates_opens_extends_and_closes_a_wave(admin, rel):
     closes = date.today() + timedelta(days=21)
-    response = submit(
-        admin,
-        f"/admin/relationships/{rel.id}/waves/new",
-        {
-            "label": "2025-Q1",
-            "instrument": "partnership-health:1",
-            **date_fields("closes_on", closes),
-        },
-    )
+    response = new_wave_by_page(admin, rel.id, "2025-Q1", closes)
     assert response.status_code == 302
     wave = db.session.scalar(select(Wave))
     wave_id = wave.id

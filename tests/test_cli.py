@@ -18,9 +18,8 @@ from survey_app.models import (
     User,
     Wave,
 )
-from tests.conftest import Respondent
+from tests.factories import STAFF, STAFF_EMAILS, Respondent, sections_of, staff_csv
 from tests.smtp_mailbox import free_port, serving
-from tests.test_admin import sections_of, staff_csv
 
 
 def invoke(runner, *args: str, **kwargs):
@@ -193,14 +192,6 @@ def test_instrument_check_validates_the_shipped_instruments(runner, tmp_path):
 
 # ------------------------------------------------------------ sending email
 
-PEOPLE = [
-    ("ann@council.example", "client", "Core ICT"),
-    ("bob@council.example", "client", "Contact centre"),
-    ("cat@council.example", "client", ""),
-    ("dan@supplier.example", "supplier", "Core ICT"),
-    ("eve@supplier.example", "supplier", ""),
-]
-EMAILS = sorted(p[0] for p in PEOPLE)
 REL = "Test Council — Test Supplier"
 
 
@@ -215,7 +206,7 @@ def wave_with_staff(factory) -> int:
     from survey_app.services.imports import load_staff_list
 
     wave = factory.wave(factory.relationship(), "2024-Q1", state="draft")
-    load_staff_list(wave, staff_csv(PEOPLE), actor="test", filename="staff.csv")
+    load_staff_list(wave, staff_csv(STAFF), actor="test", filename="staff.csv")
     db.session.commit()
     return wave.id
 
@@ -231,7 +222,7 @@ def staffed(factory, runner) -> int:
 def test_send_invitations_sends_to_everybody_batch_by_batch(runner, mailbox, staffed):
     result = invoke(runner, "send-invitations", REL, "2024-Q1", "--batch-size", "2")
     assert result.exit_code == 0, result.output
-    assert sorted(r.to[0] for r in mailbox.received) == EMAILS  # each exactly once
+    assert sorted(r.to[0] for r in mailbox.received) == STAFF_EMAILS  # each exactly once
     lines = result.output.splitlines()
     assert lines == [
         "Batch 1: 2 sent, 0 refused, 0 failed; 3 still to send",
@@ -285,7 +276,7 @@ def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbo
         "2024-Q1: 4 reminders sent, 0 refused, 0 failed",
     ]
     assert sorted(r.to[0] for r in mailbox.received) == [
-        e for e in EMAILS if e != "ann@council.example"
+        e for e in STAFF_EMAILS if e != "ann@council.example"
     ]
     for received in mailbox.received:
         assert received.message["Subject"].startswith("Reminder: ")
@@ -295,7 +286,7 @@ def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbo
     reminded = dict(
         db.session.execute(select(InvitationAddress.email, InvitationAddress.reminders_sent)).all()
     )
-    assert reminded == {e: (0 if e == "ann@council.example" else 1) for e in EMAILS}
+    assert reminded == {e: (0 if e == "ann@council.example" else 1) for e in STAFF_EMAILS}
 
 
 @pytest.mark.parametrize(

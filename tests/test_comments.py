@@ -16,9 +16,10 @@ from survey_app.services.demo import DEMO_USERS
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.relationships import create_relationship
 from survey_app.services.waves import close_wave, create_wave, open_wave
-from tests.conftest import _empty_tables, insert_responses, make_app
-from tests.test_api import conforms
-from tests.test_dashboard import Site
+from tests.conftest import running_app
+from tests.demo_site import Site
+from tests.factories import insert_responses
+from tests.readers import conforms
 
 #: (side, role level) -> (people, the comment each writes on the first question)
 GROUPS = {
@@ -30,8 +31,7 @@ GROUPS = {
 
 @pytest.fixture(scope="module")
 def site(migrated, tmp_path_factory):
-    app = make_app(migrated, tmp_path_factory.mktemp("comments-instance"))
-    with app.app_context():
+    with running_app(migrated, tmp_path_factory.mktemp("comments-instance")) as app:
         rel = create_relationship(
             "Comment Council — Comment Supplier",
             client="Comment Council",
@@ -44,8 +44,11 @@ def site(migrated, tmp_path_factory):
         question = instrument.comments[0].key
         rng = np.random.default_rng(3)
         for (side, role), (n, text) in GROUPS.items():
-            values = rng.integers(1, 6, (n, len(instrument.items)))
-            ids = insert_responses(wave, side, rel.service_areas[0].id, role, values)
+            ids = insert_responses(
+                wave,
+                [(side, rel.service_areas[0].key, role, n)],
+                lambda inst, _side: enumerate(int(v) for v in rng.integers(1, 6, len(inst.items))),
+            )
             db.session.execute(
                 insert(Comment),
                 [
@@ -58,9 +61,6 @@ def site(migrated, tmp_path_factory):
             create_user(email, name=name, role=role, password=password)
         db.session.commit()
         yield Site(app, rel.id, 0, wave.id)
-        db.session.remove()
-        _empty_tables(db)
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")

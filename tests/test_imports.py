@@ -24,7 +24,7 @@ from survey_app.services.imports import (
 )
 from survey_app.services.imports.spreadsheets import column_letter
 from survey_app.services.results import closed_waves
-from tests.conftest import _empty_tables, csrf_token
+from tests.conftest import empty_tables
 from tests.exchange import (
     HYPERLINK,
     database_digest,
@@ -33,6 +33,7 @@ from tests.exchange import (
     read_csv,
     signed_in_client,
 )
+from tests.factories import csrf_token
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
@@ -388,7 +389,7 @@ def test_an_exported_history_imported_into_an_empty_database_gives_identical_res
     before = {t: download_bytes(t, "csv", rel_id) for t in exports.RESULT_TABLES}
 
     db.session.remove()
-    _empty_tables(db)
+    empty_tables(db)
     rel = create_relationship(
         demo.NAME, client=demo.CLIENT, supplier=demo.SUPPLIER, service_areas=demo.AREAS
     )

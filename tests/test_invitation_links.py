@@ -7,17 +7,12 @@ import hashlib
 from datetime import date
 
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from survey_app.extensions import db
 from survey_app.models import Draft, Invitation, InvitationAddress, InvitationLink, Response
 from survey_app.services import invitations
-from tests.conftest import Respondent
-from tests.test_admin import sections_of
-
-
-def count(model) -> int:  # type: ignore[no-untyped-def]
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
+from tests.factories import Respondent, count, sections_of
 
 
 def test_a_link_is_stored_only_as_its_hash_and_finds_its_invitation(app, factory):

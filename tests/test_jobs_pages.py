@@ -12,32 +12,21 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Job, User
 from survey_app.services import jobs
-from survey_app.services.accounts.sign_in import ensure_user
-from tests.conftest import csrf_token
-
-PASSWORD = "jobs pages passphrase"
+from tests import factories
+from tests.factories import csrf_token, text
 
 
 def sign_in(app, role: str, name: str = ""):  # type: ignore[no-untyped-def]
-    """A test client signed in with a fresh account of ``role``."""
-    client = app.test_client()
-    email = f"{role}{name}.jobs@council.example"
-    ensure_user(email, f"Jobs {role}{name}", role, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    response = client.post(
-        "/sign-in",
-        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
-              "password": PASSWORD},
-    )  # fmt: skip
-    assert response.status_code == 302
-    return client
+    """A test client signed in as ``role`` (``name`` tells two of a role apart)."""
+    return factories.sign_in(app, role, email=email_of(role, name), name=f"Jobs {role}{name}")
+
+
+def email_of(role: str, name: str = "") -> str:
+    return f"{role}{name}.jobs@council.example"
 
 
 def user(role: str, name: str = "") -> User:
-    found = db.session.scalar(
-        select(User).where(User.email == f"{role}{name}.jobs@council.example")
-    )
+    found = db.session.scalar(select(User).where(User.email == email_of(role, name)))
     assert found is not None
     return found
 
@@ -56,10 +45,6 @@ def job_with(requested_by: User | None, **values) -> int:  # type: ignore[no-unt
         if values:
             db.session.execute(update(Job).where(Job.id == job_id).values(**values))
     return job_id
-
-
-def text(response) -> str:  # type: ignore[no-untyped-def]
-    return response.get_data(as_text=True)
 
 
 def count_rows() -> tuple[int, int]:

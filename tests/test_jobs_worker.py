@@ -33,7 +33,8 @@ from survey_app.models import Job
 from survey_app.models.job import utcnow
 from survey_app.services import jobs
 from survey_app.services.accounts.sign_in import ensure_user
-from tests.conftest import TEST_SECRET, csrf_token
+from tests.conftest import TEST_SECRET
+from tests.factories import csrf_token
 
 ROOT = Path(__file__).resolve().parents[1]
 RELHEALTH = str(Path(sys.executable).with_name("relhealth"))

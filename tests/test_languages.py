@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Response
-from tests.conftest import Respondent, csrf_token, radio_names
+from tests.factories import Respondent, csrf_token, radio_names
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "survey_app/translations/cy/LC_MESSAGES/messages.po"

@@ -32,13 +32,14 @@ from survey_app.models import (
 )
 from survey_app.services import mailing
 from survey_app.services.invitations import hash_token
-from tests.conftest import Respondent
-from tests.smtp_mailbox import SENDER, Mailbox, free_port, serving
-from tests.test_admin import (
+from tests.factories import (
     LINK,
+    STAFF,
+    STAFF_EMAILS,
+    Respondent,
     assert_form_error,
     count,
-    date_fields,
+    new_wave_by_page,
     no_secrets_in_the_audit_log,
     sections_of,
     sign_in,
@@ -48,15 +49,7 @@ from tests.test_admin import (
     text,
     upload,
 )
-
-PEOPLE = [
-    ("ann@council.example", "client", "Core ICT"),
-    ("bob@council.example", "Test Council", "Contact centre"),
-    ("cat@council.example", "client", ""),
-    ("dan@supplier.example", "supplier", "Core ICT"),
-    ("eve@supplier.example", "Test Supplier", ""),
-]
-EMAILS = [p[0] for p in PEOPLE]
+from tests.smtp_mailbox import SENDER, Mailbox, free_port, serving
 
 
 @pytest.fixture
@@ -65,12 +58,7 @@ def mailbox(app):  # type: ignore[no-untyped-def]
         yield box
 
 
-@pytest.fixture
-def admin(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "admin")
-
-
-def open_wave_with_staff(admin, factory, people=PEOPLE) -> int:  # type: ignore[no-untyped-def]
+def open_wave_with_staff(admin, factory, people=STAFF) -> int:  # type: ignore[no-untyped-def]
     relationship = factory.relationship()
     wave_id = factory.wave(relationship, "2024-Q1", state="open").id
     assert upload(admin, wave_id, staff_csv(people)).status_code == 200
@@ -107,15 +95,7 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     assert created.status_code == 302
     rel_id = db.session.scalar(select(Relationship.id))
     closes = date.today() + timedelta(days=14)
-    made = submit(
-        admin,
-        f"/admin/relationships/{rel_id}/waves/new",
-        {
-            "label": "2024-Q1",
-            "instrument": "partnership-health:1",
-            **date_fields("closes_on", closes),
-        },
-    )
+    made = new_wave_by_page(admin, rel_id, "2024-Q1", closes)
     assert made.status_code == 302
     wave_id = db.session.scalar(select(Wave.id))
     assert (
@@ -124,14 +104,14 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     )
 
     # the staff list, then the invitations by email
-    assert upload(admin, wave_id, staff_csv(PEOPLE)).status_code == 200
+    assert upload(admin, wave_id, staff_csv(STAFF)).status_code == 200
     page = text(admin.get(f"/admin/waves/{wave_id}/invitations"))
     assert "Send 5 invitations by email" in page
     sent = press(admin, wave_id, "invitations/send")
     assert sent.status_code == 200
     assert "5 invitations sent" in text(sent)
 
-    assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)
+    assert sorted(r.to[0] for r in mailbox.received) == sorted(STAFF_EMAILS)
     tokens = {}
     for received in mailbox.received:
         (address,) = received.to
@@ -183,7 +163,7 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     reminded = press(admin, wave_id, "reminders/send")
     assert "4 reminders sent" in text(reminded)
     assert sorted(r.to[0] for r in mailbox.received) == sorted(
-        set(EMAILS) - {"ann@council.example"}
+        set(STAFF_EMAILS) - {"ann@council.example"}
     )
     reminder = mailbox.to("bob@council.example")[0]
     assert reminder.message["Subject"].strip().startswith("Reminder: ")
@@ -207,7 +187,7 @@ def test_an_admin_runs_a_wave_from_the_browser_with_real_email(app, admin, mailb
     assert event.detail == {"wave": wave_id, "addresses": 5}
     assert app.test_client().get(f"/s/{reminder.token}").status_code == 410
     all_tokens = [*tokens.values(), *(r.token for r in mailbox.received)]
-    no_secrets_in_the_audit_log(EMAILS, all_tokens)
+    no_secrets_in_the_audit_log(STAFF_EMAILS, all_tokens)
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"invitations.email", "reminders.email", "staff_list.upload", "wave.close"} <= actions
 
@@ -273,7 +253,7 @@ def test_invitations_go_in_batches(admin, factory, mailbox, app):
     assert "2 invitations sent" in text(press(admin, wave_id, "invitations/send"))
     last = text(press(admin, wave_id, "invitations/send"))
     assert "1 invitation sent" in last and "still to send" not in last
-    assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)  # each exactly once
+    assert sorted(r.to[0] for r in mailbox.received) == sorted(STAFF_EMAILS)  # each exactly once
     assert "Everybody on the address list has been invited" in last
 
 
@@ -287,7 +267,7 @@ def test_reminders_go_in_rounds_batch_by_batch(admin, factory, mailbox, app):
     assert "Continue reminder round 1 (2 to go)" in first
     second = text(press(admin, wave_id, "reminders/send"))
     assert "2 reminders sent" in second
-    assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)  # round 1: each once
+    assert sorted(r.to[0] for r in mailbox.received) == sorted(STAFF_EMAILS)  # round 1: each once
     assert "Send a reminder to 5 people" in second
     text(press(admin, wave_id, "reminders/send"))
     assert {a.reminders_sent for a in addresses()} == {1, 2}  # round 2 has begun
@@ -356,7 +336,7 @@ def test_a_message_names_no_other_recipient_and_carries_one_link(admin, factory,
     press(admin, wave_id, "invitations/send")
     for received in mailbox.received:
         raw = received.message.as_string()
-        others = [e for e in EMAILS if e != received.to[0]]
+        others = [e for e in STAFF_EMAILS if e != received.to[0]]
         assert not any(o in raw for o in others)
         assert len(LINK.findall(received.body)) == 1
         assert received.message["Auto-Submitted"] == "auto-generated"
@@ -386,7 +366,7 @@ def test_two_batches_at_once_never_write_to_anyone_twice(app, admin, factory, ma
         for thread in threads:
             thread.join(timeout=60)
         assert errors == []
-        assert sorted(r.to[0] for r in mailbox.received) == sorted(EMAILS)  # once each
+        assert sorted(r.to[0] for r in mailbox.received) == sorted(STAFF_EMAILS)  # once each
     assert count(Invitation) == 5
     assert {a.reminders_sent for a in addresses()} == {1}
     for received in mailbox.received:  # each reminder's link is the one that works
@@ -481,7 +461,7 @@ def test_implicit_tls_delivers_when_the_servers_certificate_is_verified(
     with tls_mailbox(app, certificates.server) as box:
         app.config["SMTP_CA_FILE"] = str(certificates.ca)
         assert "5 invitations sent" in text(press(admin, wave_id, "invitations/send"))
-        assert sorted(r.to[0] for r in box.received) == sorted(EMAILS)
+        assert sorted(r.to[0] for r in box.received) == sorted(STAFF_EMAILS)
         assert all(LINK.search(r.body) for r in box.received)
 
 

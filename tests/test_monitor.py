@@ -11,8 +11,7 @@ import pytest
 from survey_app.extensions import db
 from survey_app.models import Wave
 from survey_app.services.monitoring import NO_AREA, response_rates
-from tests.conftest import Respondent
-from tests.test_admin import sections_of, sign_in, text
+from tests.factories import Respondent, sections_of, sign_in, text
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import Date, DateTime, Time, func, inspect, select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Draft, Invitation, InvitationLink, Response
-from tests.conftest import Respondent, radio_names
+from tests.factories import Respondent, radio_names
 
 
 def counts() -> dict[str, int]:
@@ -87,11 +87,7 @@ def test_a_closed_wave_says_it_has_closed_even_mid_survey(client, factory, app):
 
 @pytest.mark.parametrize("value", ["0", "6", "99", "-1", "abc", "4.5", "\x00", "dk"])
 def test_an_out_of_range_or_tampered_answer_is_refused_naming_the_question(client, factory, value):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
-    person.answer_about()
+    person = factory.respondent(client)
     before = counts()
     html = client.get("/survey/section/1").get_data(as_text=True)
     names = radio_names(html)
@@ -106,11 +102,7 @@ def test_an_out_of_range_or_tampered_answer_is_refused_naming_the_question(clien
 
 
 def test_a_missing_answer_is_refused_with_the_question_in_the_error_summary(client, factory):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
-    person.answer_about()
+    person = factory.respondent(client)
     before = counts()
     html = client.get("/survey/section/1").get_data(as_text=True)
     names = radio_names(html)
@@ -123,10 +115,7 @@ def test_a_missing_answer_is_refused_with_the_question_in_the_error_summary(clie
 
 
 def test_a_tampered_service_area_is_refused(client, factory):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
+    person = factory.respondent(client, about=False)
     response = person.post("/survey/about", {"service_area": "secret-area", "role_level": "staff"})
     assert response.status_code == 400
     assert "Select one of the service areas listed" in response.get_data(as_text=True)
@@ -134,11 +123,7 @@ def test_a_tampered_service_area_is_refused(client, factory):
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, factory):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
-    person.answer_about()
+    factory.respondent(client)  # the person is at section 1
     before = counts()
     draft_before = db.session.scalar(select(Draft)).data
     response = client.post("/survey/section/1", data={"q_sp1": "4"})
@@ -150,11 +135,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, fa
 
 
 def test_submitting_without_finishing_sends_the_person_to_the_first_gap(client, factory):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
-    person.answer_about()
+    person = factory.respondent(client)
     person.answer_section(1)
     response = client.get("/survey/check")
     assert response.status_code == 302
@@ -191,7 +172,7 @@ def test_two_concurrent_submits_of_one_token_store_exactly_one_response(app, fac
     Respondent(second, token).open()  # the same link open in a second browser
     tokens = {}
     for name, browser in (("first", first), ("second", second)):
-        from tests.conftest import csrf_token
+        from tests.factories import csrf_token
 
         tokens[name] = csrf_token(browser.get("/survey/check").get_data(as_text=True))
 

@@ -15,10 +15,9 @@ from survey_app.models import AgreedTarget, AuditEvent
 from survey_app.services import dashboard, reports, targets
 from survey_app.services.relationships import get_relationship
 from survey_app.services.results import published_rows
-from tests.conftest import csrf_token
-from tests.test_api import conforms
-from tests.test_dashboard import svgs_of, tables_of
-from tests.test_portfolio import name_of, scored_site
+from tests.factories import csrf_token
+from tests.readers import conforms, svgs_of, tables_of
+from tests.scored_sites import name_of, scored_site
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -16,11 +16,17 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, never a batch "copy and move": rebuilding ``waves`` on SQLite drops the old
+# table, and with foreign keys on that cascades to every invitation and response of the wave.
+# SQLite has added and dropped columns in place since 3.35.
+
+
 def upgrade():
-    with op.batch_alter_table('waves') as batch_op:
-        batch_op.add_column(sa.Column('translations', sa.JSON(), nullable=True))
+    op.add_column('waves', sa.Column('translations', sa.JSON(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('waves') as batch_op:
-        batch_op.drop_column('translations')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE waves DROP COLUMN translations')
+    else:
+        op.drop_column('waves', 'translations')

@@ -68,17 +68,11 @@ def create_wave(
 
 
 def instrument_in_use(relationship: Relationship) -> Instrument | None:
-    """The instrument of the relationship's latest closed wave, else of its newest wave (None
-    before it has any): what its dimensions are now, for actions and targets."""
-    closed = closed_waves(relationship)
-    wave = (
-        closed[-1]
-        if closed
-        else db.session.scalar(
-            select(Wave).where(Wave.relationship_id == relationship.id).order_by(Wave.id.desc())
-        )
-    )
-    return frozen_instrument(wave.instrument_version) if wave is not None else None
+    """The instrument of the relationship's latest closed wave, else of its latest wave in
+    time order (None before it has any): what its dimensions are now, for actions and
+    targets."""
+    waves = closed_waves(relationship) or waves_in_time_order(relationship)
+    return frozen_instrument(waves[-1].instrument_version) if waves else None
 
 
 def get_wave(relationship: Relationship, label: str, *, required: bool = True) -> Wave | None:
@@ -139,14 +133,8 @@ def extend_wave(
 
 
 def waves_of(relationship: Relationship) -> list[Wave]:
-    """The relationship's waves, newest first."""
-    return list(
-        db.session.scalars(
-            select(Wave)
-            .where(Wave.relationship_id == relationship.id)
-            .order_by(Wave.created_at.desc(), Wave.id.desc())
-        )
-    )
+    """The relationship's waves, newest first (the reverse of :func:`waves_in_time_order`)."""
+    return waves_in_time_order(relationship)[::-1]
 
 
 def waves_in_time_order(relationship: Relationship) -> list[Wave]:

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from tests.conftest import Respondent
+from tests.factories import Respondent
 
 Step = Callable[[Any, "Site"], Any]  # (playwright Page, Site) -> Response | None
 
@@ -169,7 +169,7 @@ class Site:
 
         from survey_app.extensions import db
         from survey_app.services import actions
-        from tests.test_actions import closed_wave
+        from tests.factories import closed_wave
 
         rng = np.random.default_rng(44001)
         relationship = self.factory.relationship()
@@ -497,6 +497,7 @@ PAGE_TYPES: list[PageType] = [
     page_type("dashboard", link_of_wave("closed"), signed_in("manager"), heading="Dashboard"),
     page_type("dashboard of a relationship", signed_in("manager"), dashboard_of_the_demo(), heading="Birmingham City Council — Service Birmingham"),
     page_type("dashboard of a dimension", signed_in("manager"), dashboard_of_the_demo("dimension/trust"), heading="Trust"),
+    page_type("how we know", signed_in("manager", "/dashboard/how-we-know"), heading="How we know something is getting worse"),
     page_type("dashboard with errors", signed_in("manager"), dashboard_of_a_closed_wave("?side=neither"), status=400, heading="Other Council — Other Supplier"),
     page_type("dashboard of an earlier wave", signed_in("manager"), dashboard_of_the_demo("?wave=2010-Q3"), heading="Birmingham City Council — Service Birmingham", shows="as they stood when it closed"),
     page_type("comments of a wave", signed_in("manager"), dashboard_of_the_demo("comments"), heading="What people wrote"),

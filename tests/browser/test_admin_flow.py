@@ -26,19 +26,12 @@ from survey_app.extensions import db
 from survey_app.models import Action, InvitationAddress
 from tests.browser.axe_audit import axe_violations, describe
 from tests.browser.page_types import Site, press, signed_in
+from tests.factories import STAFF, STAFF_EMAILS
 
 pytestmark = pytest.mark.browser
 
-PEOPLE = [
-    ("ann@council.example", "Test Council", "Core ICT"),
-    ("bob@council.example", "client", "Contact centre"),
-    ("cat@council.example", "client", ""),
-    ("dan@supplier.example", "supplier", "Core ICT"),
-    ("eve@supplier.example", "Test Supplier", ""),
-]
-EMAILS = sorted(p[0] for p in PEOPLE)
 STAFF_LIST = "email,party,service area,name\n" + "".join(
-    f"{address},{party},{area},Someone\n" for address, party, area in PEOPLE
+    f"{address},{party},{area},Someone\n" for address, party, area in STAFF
 )
 
 
@@ -149,7 +142,7 @@ def test_an_admin_runs_a_wave_in_the_browser_with_real_email(  # type: ignore[no
     click(page, "button", "Send 5 invitations by email")
     expect(page.get_by_role("status")).to_contain_text("5 invitations sent.")
     assert_accessible(page)  # the report of what was sent
-    assert sorted(r.to[0] for r in mailbox.received) == EMAILS
+    assert sorted(r.to[0] for r in mailbox.received) == STAFF_EMAILS
     links = {}
     for received in mailbox.received:
         assert received.message["Subject"].strip().startswith("Please take part: ")
@@ -202,7 +195,7 @@ def test_an_admin_runs_a_wave_in_the_browser_with_real_email(  # type: ignore[no
     click(page, "button", "Send a reminder to 4 people")
     expect(page.get_by_role("status")).to_contain_text("4 reminders sent.")
     assert sorted(r.to[0] for r in mailbox.received) == [
-        e for e in EMAILS if e != "ann@council.example"
+        e for e in STAFF_EMAILS if e != "ann@council.example"
     ]
     reminders = {}
     for received in mailbox.received:

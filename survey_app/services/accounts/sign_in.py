@@ -24,10 +24,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey_app.database import write_transaction
 from survey_app.extensions import db
-from survey_app.models import ROLES, SignInAttempt, User
+from survey_app.models import SignInAttempt, User
 from survey_app.models import user as user_model
 from survey_app.services import ServiceError, audit
-from survey_app.services.accounts.users import MIN_PASSWORD, create_user
+from survey_app.services.accounts.users import account_problems, create_user
 
 WRONG_DETAILS = "Enter a correct email address and password"
 ACCOUNT_OFF = (
@@ -223,13 +223,7 @@ def ensure_user(email: str, name: str, role: str, password: str) -> User:
     if user is None:
         user = create_user(email, name=name, role=role, password=password)
     else:
-        problems = []
-        if role not in ROLES:
-            problems.append(f"role must be one of {', '.join(ROLES)}")
-        if not name.strip():
-            problems.append("the user needs a name")
-        if len(password) < MIN_PASSWORD:
-            problems.append(f"the password must be at least {MIN_PASSWORD} characters")
+        problems = account_problems(name=name, role=role, password=password)
         if problems:
             raise ServiceError("; ".join(problems))
         user.name = name.strip()

@@ -14,17 +14,22 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
 
 
-def create_user(email: str, *, name: str, role: str, password: str) -> User:
-    email = email.strip().lower()
+def account_problems(*, name: str, role: str, password: str) -> list[str]:
+    """What is wrong with an account's name, role and password (empty when nothing is)."""
     problems = []
-    if not EMAIL.match(email):
-        problems.append(f"{email!r} is not an email address")
     if role not in ROLES:
         problems.append(f"role must be one of {', '.join(ROLES)}")
     if not name.strip():
         problems.append("the user needs a name")
     if len(password) < MIN_PASSWORD:
         problems.append(f"the password must be at least {MIN_PASSWORD} characters")
+    return problems
+
+
+def create_user(email: str, *, name: str, role: str, password: str) -> User:
+    email = email.strip().lower()
+    problems = [] if EMAIL.match(email) else [f"{email!r} is not an email address"]
+    problems += account_problems(name=name, role=role, password=password)
     if EMAIL.match(email) and db.session.scalar(select(User).where(User.email == email)):
         problems.append(f"a user {email} already exists")
     if problems:

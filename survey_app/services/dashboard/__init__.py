@@ -18,7 +18,7 @@ Alerts are :mod:`survey_app.services.alerts`' and response rates
 packages import from this face, not from the rooms.
 """
 
-from survey_app.services.alerts import Alert, relationship_alerts
+from survey_app.services.alerts import ERROR_RATES, Alert, relationship_alerts
 from survey_app.services.dashboard import charts
 from survey_app.services.dashboard.chart_files import CHART_FORMATS, ChartFile, chart_file
 from survey_app.services.dashboard.comments import (
@@ -85,6 +85,7 @@ __all__ = [
     "portfolio",
     "publishable_comment_groups",
     "relationship_alerts",
+    "ERROR_RATES",
     "relationship_page",
     "score_series",
     "trend_rows",

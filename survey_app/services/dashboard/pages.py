@@ -17,7 +17,7 @@ from typing import Any
 
 from survey_app.dates import gov_uk_date
 from survey_app.models import Relationship, Wave
-from survey_app.services.alerts import Alert, relationship_alerts
+from survey_app.services.alerts import Alert, needs_attention, relationship_alerts
 from survey_app.services.dashboard.charts import (
     ActionMarker,
     Chart,
@@ -117,7 +117,7 @@ class RelationshipPage:
     heat_map: Chart | None = None
     alert_groups: list[AlertGroup] = field(default_factory=list)
     gap_alerts: list[Alert] = field(default_factory=list)
-    watch: list[Alert] = field(default_factory=list)
+    attention: list[Alert] = field(default_factory=list)
     dimensions: list[DimensionLink] = field(default_factory=list)
     response_rates: list[OpenWaveRates] = field(default_factory=list)
     closed_labels: tuple[str, ...] = ()
@@ -221,7 +221,7 @@ def relationship_page(
     )
     page.alert_groups = _group_alerts([a for a in found if a.kind == "deteriorating"], reading)
     page.gap_alerts = [a for a in found if a.kind == "gap_widening"]
-    page.watch = [a for a in found if a.kind == "watch"]
+    page.attention = needs_attention(found)
     page.dimensions = _dimension_links(reading, scores, page.targets)
     return page
 

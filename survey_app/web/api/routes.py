@@ -24,13 +24,13 @@ from survey_app.models import ROLE_LEVELS, WAVE_STATES, Relationship, Wave
 from survey_app.services import ServiceError, dashboard
 from survey_app.services import relationships as relationships_service
 from survey_app.services import waves as waves_service
+from survey_app.services.alerts import ALERT_KINDS
 from survey_app.services.results import AREA_ALL, AREA_NONE, INDEX, SIDE_KEYS, closed_waves
 from survey_app.web.access import access_for, public, requires
 from survey_app.web.api.auth import bearer_token, token_user
 from survey_app.web.api.errors import FORBIDDEN, NOT_VALID, NOTHING_HERE, ApiError, handle_errors
 from survey_app.web.api.openapi import document
 from survey_app.web.api.parameters import (
-    ALERT_KINDS,
     boolean,
     check_args,
     choice,
@@ -185,11 +185,8 @@ def relationship_alerts(relationship_id: int) -> ResponseReturnValue:
     rel, side, kind, area = _relationship_rows_query(relationship_id, "kind", ALERT_KINDS)
     latest = dashboard.latest_closed_wave(rel)
     dimension = _dimension(_dimensions(latest) if latest else [INDEX])
-    status = "watch" if kind == "watch" else "deteriorating"
     found = _results(
-        lambda: dashboard.relationship_alerts(
-            rel, side=side, area=area, dimension=dimension, status=status
-        )
+        lambda: dashboard.relationship_alerts(rel, side=side, area=area, dimension=dimension)
     )
     items = [_alert_json(a) for a in found if not kind or a.kind == kind]
     return jsonify(page_of(items, {"relationship": rel.id, "as_of": _as_of(rel)}))
@@ -263,5 +260,6 @@ def _alert_json(alert: dashboard.Alert) -> dict[str, Any]:
         "area_name": alert.area_name,
         "summary": alert.summary,
         "evidence": list(alert.evidence),
+        "how_we_know": list(alert.how),
         "latest_wave": alert.wave_label,
     }

@@ -22,6 +22,7 @@ from survey_app.services import audit
 from survey_app.services.accounts import sign_in as auth_service
 from survey_app.web.access import accessible, public
 from survey_app.web.auth.forms import SignInForm
+from survey_app.web.submissions import acting_user
 
 bp = Blueprint("auth", __name__)
 
@@ -97,7 +98,7 @@ def sign_in():  # type: ignore[no-untyped-def]
 def sign_out() -> WerkzeugResponse:
     """Sign out (POST with the CSRF token only: a link or an image cannot sign anyone out)."""
     if current_user.is_authenticated:
-        audit.record("sign_out", actor=current_user._get_current_object())
+        audit.record("sign_out", actor=acting_user())
         db.session.commit()
         logout_user()
     session.clear()

@@ -10,13 +10,13 @@ is a 404. The board pack is of ``?wave=<label>`` (a closed wave), else the lates
 from __future__ import annotations
 
 from flask import Response, abort, request
-from flask_login import current_user
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError, dashboard, reports
 from survey_app.web.access import requires
 from survey_app.web.dashboard.routes import bp, chosen_wave
 from survey_app.web.loading import relationship_or_404
+from survey_app.web.submissions import acting_user
 
 
 @bp.get("/<int:relationship_id>/charts/<chart_key>.<fmt>")
@@ -56,7 +56,7 @@ def board_pack(relationship_id: int) -> Response:
         pack = reports.prepare_board_pack(rel, wave)
     except ServiceError as exc:
         abort(404, description=str(exc))
-    reports.record_board_pack(rel, wave, actor=current_user._get_current_object())
+    reports.record_board_pack(rel, wave, actor=acting_user())
     db.session.commit()  # the audit entry is kept even if the client stops reading
     return _attachment(pack.data, pack.media_type, pack.filename)
 

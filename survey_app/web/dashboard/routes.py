@@ -44,6 +44,12 @@ def index() -> str:
     return render_template("dashboard/index.html", portfolio=dashboard.portfolio(user))
 
 
+@bp.get("/how-we-know")
+@requires("manager")
+def how_we_know() -> str:
+    return render_template("dashboard/how_we_know.html", rates=dashboard.ERROR_RATES)
+
+
 @bp.get("/<int:relationship_id>/")
 @requires("manager")
 def relationship(relationship_id: int) -> tuple[str, int]:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
@@ -28,6 +27,7 @@ from survey_app.services.jobs import (
 )
 from survey_app.web.access import requires, signed_in
 from survey_app.web.jobs.starting import start_job
+from survey_app.web.submissions import acting_user
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 signed_in(bp)  # and then: only the job's requester, or an admin (visible_job)
@@ -36,12 +36,8 @@ signed_in(bp)  # and then: only the job's requester, or an admin (visible_job)
 REFRESH_SECONDS = 5
 
 
-def _actor() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
 def job_or_404(job_id: int) -> Job:
-    job = visible_job(job_id, _actor())
+    job = visible_job(job_id, acting_user())
     if job is None:
         abort(404)
     return job
@@ -124,7 +120,7 @@ def retry(job_id: int) -> Response:
     e.g. a second click, only go to its page."""
     job = job_or_404(job_id)
     with write_transaction():
-        target = retry_job(job, actor=_actor()).id
+        target = retry_job(job, actor=acting_user()).id
     return redirect(url_for("jobs.show", job_id=target), 303)
 
 
