@@ -15,7 +15,7 @@ PG_URL ?= $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),postgresql
 # The web server (gunicorn) and one job worker, under a small supervisor: Ctrl+C stops both.
 run: setup migrate
 	$(BIN)/relhealth demo
-	@echo "Serving on http://127.0.0.1:5000 with one job worker (Ctrl+C stops both)"
+	@echo "Serving on http://$${GUNICORN_BIND:-127.0.0.1:5000} with one job worker (Ctrl+C stops both)"
 	$(PY) scripts/run.py
 
 setup: $(STAMP) $(ASSETS) $(CATALOGUES)

@@ -46,8 +46,10 @@ class Config:
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         # SQLite waits this long for a lock before giving up (milliseconds).
         self.SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
-        # Where respondents' links point: printed in invitation CSVs.
-        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # Where respondents' links point (invitation CSVs, `make run`'s links): where gunicorn
+        # serves (GUNICORN_BIND) unless told otherwise.
+        bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://{bind}")
         self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Relationship Health")
         # The name in Welsh, where the organisation gives one (survey_app/web/languages.py).
         self.SERVICE_NAME_CY = os.environ.get("SERVICE_NAME_CY", "")

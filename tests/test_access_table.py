@@ -59,6 +59,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "pages.accessibility": {"GET": PUBLIC_PAGE},
     "pages.cookies": {"GET": PUBLIC_PAGE},
     "pages.privacy": {"GET": PUBLIC_PAGE},
+    "pages.relationship_privacy": {"GET": every(404)},
     "pages.healthz": {"GET": PUBLIC_PAGE},
     # respondents (no account): an unknown link is 404, survey pages without a link's session 403
     "survey.open_link": {"GET": every(404)},
@@ -90,6 +91,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "dashboard.how_we_know": {"GET": MANAGER_PAGE},
     "dashboard.chart": {"GET": (302, 404, 404, 403)},
     "dashboard.board_pack": {"GET": (302, 404, 404, 403)},
+    "dashboard.comments": {"GET": (302, 404, 404, 403)},
     # read-only JSON API: every role, by token or session; 401 (JSON) without either;
     # its OpenAPI document is public
     "api.openapi": {"GET": PUBLIC_PAGE},
@@ -100,6 +102,10 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "api.relationship_trends": {"GET": (401, 404, 404, 404)},
     "api.relationship_alerts": {"GET": (401, 404, 404, 404)},
     "api.not_found": {"GET": (401, 404, 404, 404)},
+    "api.portfolio": {"GET": (401, 200, 200, 200)},
+    "api.norms": {"GET": (401, 200, 200, 200)},
+    "api.relationship_targets": {"GET": (401, 404, 404, 404)},
+    "api.wave_comment_counts": {"GET": (401, 404, 404, 404)},
     # each account's API tokens
     "api_tokens.index": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
     "api_tokens.revoke": {"POST": (302, 400, 400, 400)},
@@ -156,6 +162,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "actions.relationship": {"GET": (302, 404, 404, 403)},
     "actions.new_action": {"GET": (302, 404, 404, 403), "POST": MANAGER_POST},
     "actions.edit_action": {"GET": (302, 404, 404, 403), "POST": MANAGER_POST},
+    "actions.targets": {"GET": (302, 404, 404, 403), "POST": MANAGER_POST},
+    "actions.remove_target": {"POST": MANAGER_POST},
 }
 
 # URL values for endpoints whose sample must be specific; others get one per converter.

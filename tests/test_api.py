@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 from sqlalchemy import select, text
 
@@ -24,11 +23,9 @@ from survey_app.services.accounts import api_tokens
 from survey_app.services.demo import NAME
 from survey_app.services.relationships import get_relationship
 from survey_app.services.results import min_cell_size
-from survey_app.web.api.openapi import document
 from tests.demo_site import SMALL_GROUPS
 from tests.factories import csrf_token
-
-DOC = document()
+from tests.readers import DOC, conforms
 
 
 def token_for(role: str, name: str = "script") -> str:
@@ -55,27 +52,6 @@ def api(demo_site, tokens):
         return client.get(path, headers=headers)
 
     return get
-
-
-def conforms(response, template: str | None, status: int = 200) -> dict:  # type: ignore[no-untyped-def]
-    """The response's status and body as the OpenAPI document says for ``template``
-    (``None``: an address the API does not have, answered with its Error schema)."""
-    assert response.status_code == status, (
-        template,
-        response.status_code,
-        response.get_data(as_text=True)[:300],
-    )
-    assert response.mimetype == "application/json"
-    if template is None:
-        schema = {"$ref": "#/components/schemas/Error"}
-    else:
-        described = DOC["paths"][template]["get"]["responses"][str(status)]
-        if "$ref" in described:
-            described = DOC["components"]["responses"][described["$ref"].rsplit("/", 1)[1]]
-        schema = described["content"]["application/json"]["schema"]
-    body = response.get_json()
-    Draft202012Validator({**schema, "components": DOC["components"]}).validate(body)
-    return body
 
 
 def every_item(api, path: str) -> list[dict]:  # type: ignore[no-untyped-def]

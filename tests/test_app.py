@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from survey_app.config import normalise_database_url
+from survey_app.config import Config, normalise_database_url
 from survey_app.extensions import db
 from survey_app.web.access import public
 
@@ -17,7 +20,10 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(app, diale
         pytest.skip("SQLite settings")
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        assert (
+            conn.execute(text("PRAGMA busy_timeout")).scalar()
+            == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        )
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1
 
@@ -125,3 +131,78 @@ def test_the_govuk_assets_are_served(client):
 
 def test_the_health_check_answers(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_printed_links_follow_gunicorn_bind_unless_a_public_url_is_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("GUNICORN_BIND", "127.0.0.1:8123")
+    assert Config(tmp_path).PUBLIC_BASE_URL == "http://127.0.0.1:8123"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://survey.example.org")
+    assert Config(tmp_path).PUBLIC_BASE_URL == "https://survey.example.org"
+    monkeypatch.delenv("GUNICORN_BIND")
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    assert Config(tmp_path).PUBLIC_BASE_URL == "http://127.0.0.1:5000"
+
+
+def test_make_run_says_where_it_serves():
+    root = Path(__file__).resolve().parents[1]
+    recipe = subprocess.run(
+        ["make", "-n", "-C", str(root), "run"], capture_output=True, text=True, check=False
+    ).stdout
+    line = next(c for c in recipe.splitlines() if "Serving on" in c)
+    said = subprocess.run(
+        ["sh", "-c", line],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "GUNICORN_BIND": "127.0.0.1:8123"},
+    ).stdout
+    assert said.startswith("Serving on http://127.0.0.1:8123 ")
+
+
+def test_the_service_name_is_shown_once_in_the_header(client):
+    html = client.get("/").get_data(as_text=True)
+    header = html[html.index("<header") : html.index("</header>")]
+    assert header.count("Relationship Health") == 1
+
+
+def test_each_relationship_has_a_privacy_notice_with_its_controller_and_details(
+    app, client, factory, runner
+):
+    rel = factory.relationship()
+    html = client.get(f"/privacy/{rel.id}").get_data(as_text=True)
+    assert "Test Council runs this survey and is the data controller" in html
+    assert "Public task (UK GDPR Article 6(1)(e))" in html
+    assert "kept for 24 months" in html
+    assert "Email addresses used to send invitations and reminders are deleted when" in html
+    said = runner.invoke(
+        args=[
+            "relationship", "privacy", rel.name, "--controller", "supplier",
+            "--contact", "dpo@supplier.example", "--retention-months", "36",
+        ]
+    )  # fmt: skip
+    assert said.exit_code == 0, said.output
+    html = client.get(f"/privacy/{rel.id}").get_data(as_text=True)
+    assert "Test Supplier runs this survey" in html and "dpo@supplier.example" in html
+    assert "kept for 36 months" in html
+    bad = runner.invoke(args=["relationship", "privacy", rel.name, "--retention-months", "0"])
+    assert bad.exit_code != 0 and "1 to 120 months" in bad.output
+    assert client.get("/privacy/999999").status_code == 404
+    # the survey's first page links to it
+    wave = factory.wave(rel)
+    (token,) = factory.tokens(wave)
+    start = client.get(f"/s/{token}", follow_redirects=True).get_data(as_text=True)
+    assert f'href="/privacy/{rel.id}"' in start
+
+
+def test_the_accessibility_statement_has_its_status_known_issues_and_test_date(client):
+    html = client.get("/accessibility").get_data(as_text=True)
+    for heading in (
+        "Compliance status",
+        "Content that is not accessible",
+        "How we tested this service",
+        "Reporting accessibility problems",
+        "Enforcement procedure",
+    ):
+        assert f">{heading}</h2>" in html, heading
+    assert "partially compliant" in html and "3 December 2026" in html

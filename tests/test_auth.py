@@ -293,9 +293,7 @@ def test_the_wait_shown_counts_down_from_the_oldest_counted_failure(client, monk
     assert response.headers["Retry-After"] == "300"
 
 
-def test_simultaneous_wrong_guesses_never_check_more_passwords_than_the_limit(
-    app, password_checks
-):
+def test_simultaneous_wrong_guesses_never_check_more_passwords_than_the_limit(app, password_checks):
     """Twelve attempts at the same moment, from different workers' connections: each takes its
     place in the count before its password is checked, so only five passwords are ever tried."""
     make_user("manager")

@@ -9,9 +9,7 @@ empty the tables.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from datetime import date
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +24,7 @@ from survey_app.services.relationships import create_relationship, get_relations
 from survey_app.services.results import published_rows, stored_rows
 from survey_app.services.waves import create_wave, open_wave
 from tests.demo_site import SMALL
+from tests.readers import svgs_of, tables_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -33,52 +32,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 @pytest.fixture(scope="module")
 def manager(demo_site):
     return demo_site.client("manager")
-
-
-class Tables(HTMLParser):
-    """Every <table> of a page as rows of cell texts, keyed by the nearest figure id."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[tuple[str | None, list[list[str]]]] = []
-        self.figure: str | None = None
-        self.row: list[str] | None = None
-        self.cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
-        attrs = dict(attrs)
-        if tag == "figure":
-            self.figure = attrs.get("id")
-        elif tag == "table":
-            self.tables.append((attrs.get("id") or self.figure, []))
-        elif tag == "tr":
-            self.row = []
-        elif tag in ("td", "th") and self.row is not None:
-            self.cell = []
-
-    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
-        if tag in ("td", "th") and self.cell is not None and self.row is not None:
-            self.row.append(" ".join("".join(self.cell).split()))
-            self.cell = None
-        elif tag == "tr" and self.row is not None:
-            self.tables[-1][1].append(self.row)
-            self.row = None
-        elif tag == "figure":
-            self.figure = None
-
-    def handle_data(self, data):  # type: ignore[no-untyped-def]
-        if self.cell is not None:
-            self.cell.append(data)
-
-
-def tables_of(html: str) -> dict[str, list[list[str]]]:
-    parser = Tables()
-    parser.feed(html)
-    return {key: rows for key, rows in parser.tables if key}
-
-
-def svgs_of(html: str) -> list[ET.Element]:
-    return [ET.fromstring(m) for m in re.findall(r"<svg\b.*?</svg>", html, flags=re.S)]
 
 
 def page(client, url: str, status: int = 200) -> str:
@@ -457,3 +410,68 @@ def test_a_role_filter_on_a_drill_down_hides_small_groups_of_items(demo_site, ma
     cells = [cell for row in rows for cell in row[1:-1]]
     assert rows and cells
     assert all(c.startswith(("Fewer than 5", "Hidden", "No responses")) for c in cells), cells
+
+
+# ------------------------------------------------------------------------------ any closed wave
+
+
+def test_an_earlier_wave_shows_its_results_and_statuses_as_they_stood(demo_site, manager):
+    rel = get_relationship(NAME)
+    waves = results.closed_waves(rel)
+    earlier = waves[5]  # 2010-Q3: eight waves closed after it
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/?wave={earlier.label}")
+    assert f"Results of wave {earlier.label} as they stood when it closed: wave 6 of 14" in html
+    assert re.search(rf'<option value="{earlier.label}" selected>', html)
+    # the headline is that wave's stored index, with its status as stored for that wave
+    stored = {
+        r["side"]: r
+        for r in published_rows("scores", rel, [earlier])
+        if r["area"] == "_all" and r["dimension"] == "index"
+    }
+    latest = {
+        r["side"]: r
+        for r in published_rows("scores", rel, [waves[-1]])
+        if r["area"] == "_all" and r["dimension"] == "index"
+    }
+    assert stored["all"]["mean"] != latest["all"]["mean"]
+    headline = html[html.index('id="index"') : html.index('id="over-time"')]
+    assert f'{fmt(stored["all"]["mean"])} <span class="app-headline__unit">' in headline
+    assert f'{fmt(latest["all"]["mean"])} <span class="app-headline__unit">' not in headline
+    # the trend stops at that wave; the alerts are those stored for it
+    assert len(tables_of(html)["trend-client-all-index"]) == 1 + 6
+    then = alerts.relationship_alerts(rel, status=None, wave=earlier)
+    now = alerts.relationship_alerts(rel, status=None)
+    assert {a.summary for a in then} != {a.summary for a in now}
+    for a in then:
+        assert a.summary.replace("&", "&amp;") in html.replace("&#39;", "'")
+    # every link of the page keeps the wave: filters, drill-downs, chart files
+    assert f'name="wave" value="{earlier.label}"' in html
+    assert f"/dimension/trust?wave={earlier.label}" in html
+    assert f"/charts/trend-client-all-index.svg?wave={earlier.label}" in html
+
+
+def test_a_drill_down_and_a_chart_file_of_an_earlier_wave_stop_at_it(demo_site, manager):
+    rel = get_relationship(NAME)
+    earlier = results.closed_waves(rel)[2]
+    url = f"/dashboard/{demo_site.relationship_id}/dimension/trust?wave={earlier.label}&side=client"
+    html = page(manager, url)
+    assert f"Trust, {earlier.label}" in html
+    assert len(tables_of(html)["trend-client-all-trust"]) == 1 + 3
+    svg = manager.get(
+        f"/dashboard/{demo_site.relationship_id}/charts/trend-client-all-trust.svg?wave={earlier.label}"
+    )
+    assert svg.status_code == 200
+    latest = manager.get(
+        f"/dashboard/{demo_site.relationship_id}/charts/trend-client-all-trust.svg"
+    )
+    assert len(svg.data) < len(latest.data)  # 3 waves drawn, not 14
+
+
+def test_the_latest_wave_is_the_default_and_a_wave_without_results_is_a_404(demo_site, manager):
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
+    assert "Results of wave 2012-Q3, the latest of 14 closed waves." in html
+    assert re.search(r'<option value="2012-Q3" selected>2012-Q3 \(latest\)</option>', html)
+    assert 'name="wave"' in html and "/dimension/trust?wave=" not in html  # links unpinned
+    page(manager, f"/dashboard/{demo_site.relationship_id}/?wave=2012-Q4", 404)  # open
+    page(manager, f"/dashboard/{demo_site.relationship_id}/?wave=1999-Q1", 404)
+    page(manager, f"/dashboard/{demo_site.relationship_id}/dimension/trust?wave=2012-Q4", 404)

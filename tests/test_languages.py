@@ -64,8 +64,9 @@ def test_every_marked_text_has_a_welsh_translation() -> None:
 def test_each_welsh_text_keeps_the_placeholders_and_markup_of_its_english() -> None:
     for message in welsh_catalogue():
         if message.id and message.string:
-            english, welsh = sorted(PLACEHOLDER.findall(message.id)), sorted(
-                PLACEHOLDER.findall(message.string)
+            english, welsh = (
+                sorted(PLACEHOLDER.findall(message.id)),
+                sorted(PLACEHOLDER.findall(message.string)),
             )
             assert english == welsh, (message.id, message.string)
 

@@ -187,3 +187,23 @@ def test_comments_are_optional_and_stored_with_the_response(client, factory, app
     person.post("/survey/check", {})
     comment = db.session.scalar(select(Comment))
     assert comment.text == "More joint planning, please."
+
+
+def test_back_after_submitting_says_the_answers_are_submitted_not_kept(client, factory, app):
+    wave = factory.wave()
+    (token,) = factory.tokens(wave)
+    person = Respondent(client, token)
+    person.open()
+    person.answer_about(area="contact-centre", role="staff")
+    for number in range(1, n_sections(app) + 1):
+        person.answer_section(number, "4")
+    person.post("/survey/check", {}, follow_redirects=True)
+    for page in ("/survey/check", f"/survey/section/{n_sections(app)}", "/survey/about"):
+        back = client.get(page)  # the browser's Back button
+        html = back.get_data(as_text=True)
+        assert back.status_code == 409, page
+        assert "Your answers have been submitted" in html
+        assert "saved answers are kept" not in html and "session has ended" not in html
+    # without a submission in this browser, the message stays the one for a lost session
+    other = app.test_client()
+    assert "your saved answers are kept" in other.get("/survey/check").get_data(as_text=True)

@@ -13,6 +13,8 @@ from survey_app.services.relationships import (
     all_relationships,
     create_relationship,
     get_relationship,
+    set_norms_consent,
+    set_privacy_notice,
 )
 from survey_app.services.waves import close_wave, create_wave, open_wave, waves_in_time_order
 
@@ -43,6 +45,50 @@ def relationship_list() -> None:
         click.echo(
             f"{rel.id}\t{rel.name}\t{parties}\t{', '.join(a.key for a in rel.service_areas)}"
         )
+
+
+@relationship_cli.command("norms")
+@click.argument("relationship")
+@click.option("--side", type=click.Choice(["client", "supplier"]), required=True)
+@click.option("--agree/--withdraw", default=True, help="Agree (default) or withdraw.")
+@one_transaction
+def relationship_norms(relationship: str, side: str, agree: bool) -> None:
+    """Record whether SIDE's organisation agrees that RELATIONSHIP counts in the norms."""
+    rel = get_relationship(relationship)
+    party = set_norms_consent(rel, side, agree)
+    both = all(p.in_norms for p in rel.parties)
+    click.echo(
+        f"{party.name} {'agrees' if agree else 'does not agree'}: {rel.name} "
+        f"{'counts' if both else 'does not count'} in the norms"
+    )
+
+
+@relationship_cli.command("privacy")
+@click.argument("relationship")
+@click.option("--controller", type=click.Choice(["client", "supplier"]), help="Who runs it.")
+@click.option("--contact", help="Whom respondents contact about their data (e.g. a DPO).")
+@click.option("--lawful-basis", help="The lawful basis for processing the answers.")
+@click.option("--retention-months", type=int, help="How long results are kept (1 to 120).")
+@one_transaction
+def relationship_privacy(
+    relationship: str,
+    controller: str | None,
+    contact: str | None,
+    lawful_basis: str | None,
+    retention_months: int | None,
+) -> None:
+    """Set what RELATIONSHIP's privacy notice says (shown at /privacy/<id>)."""
+    rel = set_privacy_notice(
+        get_relationship(relationship),
+        controller_side=controller,
+        contact=contact,
+        lawful_basis=lawful_basis,
+        retention_months=retention_months,
+    )
+    click.echo(
+        f"{rel.name}: controller {rel.party(rel.controller_side).name}; contact "
+        f"{rel.privacy_contact or 'not set'}; results kept {rel.retention_months} months"
+    )
 
 
 @wave_cli.command("create")

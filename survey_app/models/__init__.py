@@ -16,6 +16,7 @@ from survey_app.models.organisation import MEMBERSHIP_ROLES, Membership, Organis
 from survey_app.models.relationship import SIDES, Party, Relationship, ServiceArea
 from survey_app.models.response import Answer, Comment, Response
 from survey_app.models.results import RESULT_SCOPES, ResultTable
+from survey_app.models.target import AgreedTarget
 from survey_app.models.user import (
     LINK_PURPOSES,
     ROLE_INCLUDES,
@@ -50,6 +51,7 @@ __all__ = [
     "WAVE_STATES",
     "AccountLink",
     "Action",
+    "AgreedTarget",
     "Answer",
     "ApiToken",
     "AuditEvent",

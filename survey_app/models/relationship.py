@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, func, orm
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false, func, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.models.base import Base
 from survey_app.models.organisation import Organisation
 
 SIDES = ("client", "supplier")
+#: The lawful basis a public body's staff survey usually rests on (UK GDPR).
+LAWFUL_BASIS = (
+    "Public task (UK GDPR Article 6(1)(e)): understanding and improving how the partnership "
+    "delivers public services"
+)
 
 
 class Relationship(Base):
@@ -19,6 +24,15 @@ class Relationship(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The privacy notice of its surveys: the organisation running them is the controller.
+    controller_side: Mapped[str] = mapped_column(
+        String(8), default="client", server_default="client"
+    )
+    lawful_basis: Mapped[str] = mapped_column(
+        String(300), default=LAWFUL_BASIS, server_default=LAWFUL_BASIS
+    )
+    privacy_contact: Mapped[str | None] = mapped_column(String(300))
+    retention_months: Mapped[int] = mapped_column(default=24, server_default="24")
 
     parties: Mapped[list[Party]] = orm.relationship(
         back_populates="relationship", order_by="Party.side", cascade="all, delete-orphan"
@@ -53,6 +67,9 @@ class Party(Base):
     side: Mapped[str] = mapped_column(String(8))
     #: The body this party is (one organisation may be a party to several relationships).
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    #: The organisation agreed that this relationship's results count towards the norms
+    #: across the installation (both parties must, for the relationship to contribute).
+    in_norms: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     relationship: Mapped[Relationship] = orm.relationship(back_populates="parties")
     organisation: Mapped[Organisation] = orm.relationship(back_populates="parties")

@@ -54,7 +54,7 @@ from survey_app.services.results import (
     stored_rows,
     version_changes,
 )
-from survey_app.services.waves import waves_in_time_order
+from survey_app.services.waves import instrument_in_use
 
 MAX_WHAT = 2000
 MAX_OWNER = 200
@@ -70,11 +70,9 @@ def _now() -> datetime:
 def dimension_choices(relationship: Relationship) -> list[tuple[str, str]]:
     """(key, title) of the dimensions an action can be about: those of the relationship's
     latest wave's instrument (closed waves first), then the health index."""
-    waves = closed_waves(relationship) or waves_in_time_order(relationship)
-    if not waves:
+    instrument = instrument_in_use(relationship)
+    if instrument is None:
         return []
-    wave = waves[-1]
-    instrument = frozen_instrument(wave.instrument_version)
     return [(d.key, d.title) for d in instrument.dimensions] + [(INDEX, INDEX_TITLE)]
 
 

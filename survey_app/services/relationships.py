@@ -139,6 +139,63 @@ def all_relationships(
     return list(db.session.scalars(scope.filter(select(Relationship).order_by(order))))
 
 
+def set_norms_consent(
+    relationship: Relationship, side: str, consent: bool, *, actor: User | str = "cli"
+) -> Party:
+    """Record whether the organisation on ``side`` agreed that the relationship's results count
+    towards the installation's norms (both sides must agree for it to contribute)."""
+    if side not in ("client", "supplier"):
+        raise ServiceError(f"side must be client or supplier, not {side!r}")
+    party = relationship.party(side)
+    party.in_norms = consent
+    audit.record(
+        "relationship.norms_consent",
+        actor=actor,
+        relationship=relationship.id,
+        side=side,
+        consent=consent,
+    )
+    db.session.flush()
+    return party
+
+
+def set_privacy_notice(
+    relationship: Relationship,
+    *,
+    controller_side: str | None = None,
+    contact: str | None = None,
+    lawful_basis: str | None = None,
+    retention_months: int | None = None,
+    actor: User | str = "cli",
+) -> Relationship:
+    """Change what the relationship's privacy notice says: which organisation is the
+    controller (the one running the survey), whom to contact, the lawful basis, and how many
+    months results are kept (1 to 120). What is not given stays as it is."""
+    problems = []
+    if controller_side is not None and controller_side not in ("client", "supplier"):
+        problems.append("the controller must be the client or the supplier")
+    if contact is not None and not (0 < len(contact.strip()) <= 300):
+        problems.append("the privacy contact must be 1 to 300 characters")
+    if lawful_basis is not None and not (0 < len(lawful_basis.strip()) <= 300):
+        problems.append("the lawful basis must be 1 to 300 characters")
+    if retention_months is not None and not (1 <= retention_months <= 120):
+        problems.append("results are kept for 1 to 120 months")
+    if problems:
+        raise ServiceError("; ".join(problems))
+    changed = {
+        "controller_side": controller_side,
+        "privacy_contact": contact.strip() if contact is not None else None,
+        "lawful_basis": lawful_basis.strip() if lawful_basis is not None else None,
+        "retention_months": retention_months,
+    }
+    changed = {k: v for k, v in changed.items() if v is not None}
+    for name, value in changed.items():
+        setattr(relationship, name, value)
+    audit.record("relationship.privacy", actor=actor, relationship=relationship.id, **changed)
+    db.session.flush()
+    return relationship
+
+
 def update_relationship(
     relationship: Relationship, *, name: str, client: str, supplier: str, actor: User | str
 ) -> Relationship:

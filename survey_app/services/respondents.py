@@ -69,6 +69,15 @@ class AlreadySubmitted(SurveyUnavailable):
     )
 
 
+class SubmittedInThisBrowser(AlreadySubmitted):
+    """Back (or a bookmarked page) after submitting: the answers are in, not "kept"."""
+
+    message = _l(
+        "Your answers have been submitted, so they can no longer be changed. Thank you for "
+        "taking part: nothing links your answers to you."
+    )
+
+
 class WaveNotOpen(SurveyUnavailable):
     status = 403
     title = _l("This survey is not open")

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, select, update
 
+from instruments import Instrument
 from survey_app.database import vacuum_after_commit
 from survey_app.extensions import db
 from survey_app.models import (
@@ -26,8 +27,12 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services import ServiceError, audit, mailing
-from survey_app.services.instruments import freeze_instrument, offered_translations
-from survey_app.services.results import score_closed_wave
+from survey_app.services.instruments import (
+    freeze_instrument,
+    frozen_instrument,
+    offered_translations,
+)
+from survey_app.services.results import closed_waves, score_closed_wave
 
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,39}$")
 
@@ -72,6 +77,14 @@ def create_wave(
     db.session.flush()
     audit.record("wave.create", actor=actor, wave=wave.id, label=label)
     return wave
+
+
+def instrument_in_use(relationship: Relationship) -> Instrument | None:
+    """The instrument of the relationship's latest closed wave, else of its latest wave in
+    time order (None before it has any): what its dimensions are now, for actions and
+    targets."""
+    waves = closed_waves(relationship) or waves_in_time_order(relationship)
+    return frozen_instrument(waves[-1].instrument_version) if waves else None
 
 
 def get_wave(relationship: Relationship, label: str, *, required: bool = True) -> Wave | None:

@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 from survey_app.extensions import db
 from survey_app.models import Action, Relationship, ServiceArea, Wave
 from survey_app.services import actions as actions_service
+from survey_app.services.waves import get_wave
 from survey_app.web.access import current_scope
 
 
@@ -49,6 +50,20 @@ def wave_or_404(wave_id: int, *, closed: bool | None = None) -> Wave:
         )
     if closed is False and wave.state == "closed":
         raise Missing(f"Wave {wave.label} is closed.")
+    return wave
+
+
+def closed_wave_by_label_or_404(relationship: Relationship, label: str) -> Wave:
+    """The closed wave of ``relationship`` labelled ``label`` (as a bookmarkable
+    ``?wave=2012-Q3`` names it)."""
+    wave = get_wave(relationship, label, required=False)
+    if wave is None:
+        raise Missing(f"{relationship.name} has no wave {label!r}.")
+    if wave.state != "closed":
+        raise Missing(
+            f"Wave {wave.label} is {wave.state}: results exist only once a wave has closed.",
+            code="results_not_available",
+        )
     return wave
 
 

@@ -111,7 +111,9 @@ def assert_clear_refusal(response: Any, *messages: str, statuses: tuple[int, ...
         titles = {TITLES.get(status, "There is a problem"), *SURVEY_TITLES.get(status, ())}
         if status == 404:
             titles.add("Page not found")
-        assert any(str(t) in html for t in titles), f"{status} without a clear message: {html[:500]}"
+        assert any(str(t) in html for t in titles), (
+            f"{status} without a clear message: {html[:500]}"
+        )
         kind = "page"
     for message in messages:
         assert message in html, f"{message!r} is not in the answer"

@@ -10,6 +10,7 @@ database must not change.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 from survey_app.extensions import db
 from survey_app.models import Relationship, User
 from survey_app.services import actions as actions_service
+from survey_app.services import targets as targets_service
+from survey_app.web.actions.targets import MEAN
 from tests.fuzz.conftest import (
     CSRF,
     FUZZ,
@@ -426,3 +429,56 @@ def test_fuzz_action_forms(app, manager, world, other_csrf, caplog):
                 assert kind == "form" and response.status_code == 400, (kind, response.status_code)
 
     run()
+
+
+# ================================================================================= targets
+
+
+def test_fuzz_target_forms(app, manager, world, other_csrf, caplog):
+    rel = db.session.get(Relationship, world.rel)
+    dimensions = [key for key, _ in targets_service.target_choices(rel)]
+    targets_service.record_target(rel, dimensions[0], 3.8, PAST, actor="cli")
+    db.session.commit()
+    path = f"/actions/{world.rel}/targets"
+    valid = page_csrf(manager, path)
+    good = {"dimension": dimensions, "target": ["3.8", "4", "2.75"]}
+    bad = {
+        "dimension": st.one_of(
+            st.sampled_from(["", "INDEX", "no-such"]), st.text(max_size=12)
+        ).filter(lambda s: s not in dimensions),
+        "target": st.one_of(
+            st.sampled_from(["", " ", "0", "6", "0.5", "5.01", "3.456", "nan", "1e0", "-3", "３"]),
+            st.text(max_size=6),
+        ).filter(lambda s: not (MEAN.fullmatch(s.strip()) and 1 <= float(s) <= 5)),
+        "agreed_on": st.one_of(
+            st.just([str(TODAY.day + 1 if TODAY.day < 28 else 1), str(TODAY.month), "2999"]),
+            st.lists(st.sampled_from(["", "x", "13"]), min_size=3, max_size=3),
+            st.lists(junk, min_size=4, max_size=5),
+        ),
+    }
+
+    @FUZZ
+    @given(mode=CSRF, target=st.sampled_from(sorted(bad)), data=st.data())
+    def run(mode, target, data):  # type: ignore[no-untyped-def]
+        known = {
+            name: bad[name] if name == target else maybe(good[name], 2)
+            for name in ("dimension", "target")
+        }
+        known["agreed_on"] = bad["agreed_on"] if target == "agreed_on" else date_parts(PAST)
+        pairs = flatten(data.draw(fields(known, always=(target,))))
+        with nothing_changes(caplog):
+            refused(send(manager, path, mode, valid, other_csrf, pairs), mode)
+
+    run()
+
+    @FUZZ
+    @given(mode=CSRF, dimension=st.one_of(st.just(dimensions[0]), st.text(max_size=10)))
+    def remove(mode, dimension):  # type: ignore[no-untyped-def]
+        if csrf_passes(mode) and dimension == dimensions[0]:
+            return  # that one is carried out
+        url = f"/actions/{world.rel}/targets/{quote(dimension, safe='')}/remove"
+        with nothing_changes(caplog):
+            response = send(manager, url, mode, valid, other_csrf, [])
+            assert_clear_refusal(response, statuses=(400, 404, 405))
+
+    remove()

@@ -53,6 +53,8 @@ FUZZED: dict[tuple[str, str], str] = {
     ("admin.preview_check", "POST"): f"{ADMIN}::test_fuzz_preview_pages",
     ("actions.new_action", "POST"): f"{ADMIN}::test_fuzz_action_forms",
     ("actions.edit_action", "POST"): f"{ADMIN}::test_fuzz_action_forms",
+    ("actions.targets", "POST"): f"{ADMIN}::test_fuzz_target_forms",
+    ("actions.remove_target", "POST"): f"{ADMIN}::test_fuzz_target_forms",
     ("jobs.retry", "POST"): "test_fuzz_jobs::test_fuzz_job_buttons",
     ("jobs.recompute", "POST"): "test_fuzz_jobs::test_fuzz_job_buttons",
     ("dashboard.relationship", "GET"): "test_fuzz_queries::test_fuzz_dashboard_filters",
@@ -69,6 +71,10 @@ FUZZED: dict[tuple[str, str], str] = {
     ("api.relationship_trends", "GET"): API,
     ("api.relationship_alerts", "GET"): API,
     ("api.not_found", "GET"): API,
+    ("api.portfolio", "GET"): API,
+    ("api.norms", "GET"): API,
+    ("api.relationship_targets", "GET"): API,
+    ("api.wave_comment_counts", "GET"): API,
 }
 
 

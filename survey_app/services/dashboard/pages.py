@@ -1,5 +1,5 @@
-"""The manager dashboard's pages: the overview of every relationship, a relationship's health
-and a dimension's drill-down, as view models for the templates.
+"""The manager dashboard's pages: a relationship's health and a dimension's drill-down, as
+view models for the templates (the portfolio of relationships is :mod:`~.portfolio`'s).
 
 Each page reads the relationship once (:class:`~survey_app.services.dashboard.rows.Reading`)
 and puts together published rows (:mod:`~.rows`), trend charts (:mod:`~.series`), the
@@ -15,18 +15,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from survey_app.extensions import db
+from survey_app.dates import gov_uk_date
 from survey_app.models import Relationship, Wave
-from survey_app.services.accounts.scope import EVERYTHING, AccessScope
 from survey_app.services.alerts import Alert, needs_attention, relationship_alerts
-from survey_app.services.dashboard.charts import ActionMarker, Chart, from_row, suppressed_text
+from survey_app.services.dashboard.charts import (
+    ActionMarker,
+    Chart,
+    TargetLine,
+    from_row,
+    suppressed_text,
+)
 from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import (
     Reading,
     dimension_order,
-    latest_closed_wave,
     open_waves,
     party_names,
     waves_as_of,
@@ -47,8 +49,8 @@ from survey_app.services.results import (
     SUPPRESSED,
     closed_waves,
     min_cell_size,
-    published_rows,
 )
+from survey_app.services.targets import RATING_RULE, TargetDistance, distances
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class DimensionLink:
     band: str | None
     status: str | None
     suppressed_text: str
+    target: TargetDistance | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,23 @@ class RelationshipPage:
     attention: list[Alert] = field(default_factory=list)
     dimensions: list[DimensionLink] = field(default_factory=list)
     response_rates: list[OpenWaveRates] = field(default_factory=list)
+    closed_labels: tuple[str, ...] = ()
+    chosen: bool = False
+    targets: dict[str, TargetDistance] = field(default_factory=dict)
+    rating_rule: str = RATING_RULE
+
+    @property
+    def latest(self) -> bool:
+        """Whether the wave shown is the latest closed wave."""
+        return (
+            bool(self.closed_labels)
+            and self.wave is not None
+            and (self.wave.label == self.closed_labels[-1])
+        )
+
+    def query(self) -> dict[str, str]:
+        """The page's GET parameters (filters, and the wave when one was chosen)."""
+        return _query(self.filters, self.wave if self.chosen else None)
 
     @property
     def n_alerts(self) -> int:
@@ -152,35 +172,13 @@ class DimensionPage:
     item_sides: tuple[str, ...]
     gaps_by_area: list[dict[str, Any]]
     alerts: list[Alert]
+    chosen: bool = False
+    target: TargetDistance | None = None
+    rating_rule: str = RATING_RULE
 
-
-@dataclass(frozen=True)
-class RelationshipCard:
-    relationship: Relationship
-    wave: Wave | None
-    headline: Headline | None
-    n_alerts: int
-    open_waves: tuple[Wave, ...]
-
-
-def overview(scope: AccessScope = EVERYTHING) -> list[RelationshipCard]:
-    """Every relationship in ``scope`` with its latest index (both sides, all areas) and alert
-    count."""
-    cards = []
-    query = scope.filter(select(Relationship).order_by(Relationship.name))
-    for relationship in db.session.scalars(query):
-        wave = latest_closed_wave(relationship)
-        headline, n_alerts = None, 0
-        if wave is not None:
-            rows = published_rows("scores", relationship, [wave])
-            headline = _headline(rows, "all", AREA_ALL, INDEX, min_cell_size())
-            n_alerts = len(relationship_alerts(relationship))
-        cards.append(
-            RelationshipCard(
-                relationship, wave, headline, n_alerts, tuple(open_waves(relationship))
-            )
-        )
-    return cards
+    def query(self) -> dict[str, str]:
+        """The page's GET parameters (filters, and the wave when one was chosen)."""
+        return _query(self.filters, self.wave if self.chosen else None)
 
 
 def relationship_page(
@@ -193,6 +191,7 @@ def relationship_page(
     statuses are as they stood when it closed. Raises ServiceError for any other wave.
     """
     waves = waves_as_of(relationship, as_of)
+    closed = closed_waves(relationship)
     page = RelationshipPage(
         relationship,
         filters,
@@ -202,6 +201,8 @@ def relationship_page(
         names=party_names(relationship),
         area_name=area_name(relationship, filters.area_key),
         response_rates=[_open_wave_rates(relationship, w) for w in open_waves(relationship)],
+        closed_labels=tuple(w.label for w in closed),
+        chosen=as_of is not None,
     )
     if not waves:
         return page
@@ -210,7 +211,8 @@ def relationship_page(
     page.headlines = _headlines(reading, scores, INDEX)
     labels = {w.label for w in waves}
     markers = tuple(m for m in action_markers(relationship, INDEX) if m.wave in labels)
-    page.index_charts = trend_charts(reading, INDEX, markers)
+    page.targets = _distances(reading, scores)
+    page.index_charts = trend_charts(reading, INDEX, markers, _line(page.targets.get(INDEX)))
     page.gap_chart = perception_gaps(reading, gaps)
     page.material_gaps = material_gaps(gaps, reading)
     page.heat_map = hot_spots(reading, scores)
@@ -220,13 +222,19 @@ def relationship_page(
     page.alert_groups = _group_alerts([a for a in found if a.kind == "deteriorating"], reading)
     page.gap_alerts = [a for a in found if a.kind == "gap_widening"]
     page.attention = needs_attention(found)
-    page.dimensions = _dimension_links(reading, scores)
+    page.dimensions = _dimension_links(reading, scores, page.targets)
     return page
 
 
-def dimension_page(relationship: Relationship, key: str, filters: Filters) -> DimensionPage:
-    """A dimension's drill-down: its score per side over time, its items, its gaps by area."""
-    waves = closed_waves(relationship)
+def dimension_page(
+    relationship: Relationship, key: str, filters: Filters, *, as_of: Wave | None = None
+) -> DimensionPage:
+    """A dimension's drill-down: its score per side over time, its items, its gaps by area.
+
+    As of the latest closed wave, or of ``as_of`` as :func:`relationship_page` (raises
+    ServiceError for a wave that is not a closed wave of the relationship).
+    """
+    waves = waves_as_of(relationship, as_of)
     if not waves:
         raise LookupError("no closed wave")
     reading = Reading.of(relationship, filters, waves)
@@ -234,7 +242,10 @@ def dimension_page(relationship: Relationship, key: str, filters: Filters) -> Di
         dimension = reading.instrument.dimension(key)
     except KeyError:
         raise LookupError(f"no dimension {key!r}") from None
-    markers = action_markers(relationship, key)
+    labels = {w.label for w in waves}
+    markers = tuple(m for m in action_markers(relationship, key) if m.wave in labels)
+    scores = reading.rows("scores")
+    target = _distances(reading, scores).get(key)
     return DimensionPage(
         relationship=relationship,
         filters=filters,
@@ -245,19 +256,41 @@ def dimension_page(relationship: Relationship, key: str, filters: Filters) -> Di
         key=key,
         title=dimension.title,
         description=dimension.description,
-        headlines=_headlines(reading, reading.rows("scores"), key),
-        charts=trend_charts(reading, key, markers),
+        headlines=_headlines(reading, scores, key),
+        charts=trend_charts(reading, key, markers, _line(target)),
         actions=list(markers),
         items=_item_rows(reading, key),
         item_sides=filters.headline_sides,
         gaps_by_area=reading.rows("gaps", dimension=key),
         alerts=relationship_alerts(
-            relationship, side=filters.side, area=filters.area, dimension=key
+            relationship, side=filters.side, area=filters.area, dimension=key, wave=reading.wave
         ),
+        chosen=as_of is not None,
+        target=target,
     )
 
 
-def _headline(
+def _line(target: TargetDistance | None) -> TargetLine | None:
+    return TargetLine(target.target, gov_uk_date(target.agreed_on)) if target else None
+
+
+def _distances(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> dict[str, TargetDistance]:
+    """Each agreed target beside the published mean of the filters' side and area."""
+    filters = reading.filters
+    return distances(
+        reading.relationship,
+        reading.wave,
+        side=filters.heat_side,
+        area=filters.area_key,
+        scores=scores,
+    )
+
+
+def _query(filters: Filters, wave: Wave | None) -> dict[str, str]:
+    return {**filters.query(), **({"wave": wave.label} if wave is not None else {})}
+
+
+def headline_of(
     rows: Iterable[Mapping[str, Any]], side: str, area: str, dimension: str, k: int
 ) -> Headline:
     """The headline of one side's cell among published ``scores`` rows ("No responses"
@@ -281,7 +314,7 @@ def _headlines(
 ) -> list[Headline]:
     area = reading.filters.area_key
     return [
-        _headline(scores, side, area, dimension, reading.k)
+        headline_of(scores, side, area, dimension, reading.k)
         for side in reading.filters.headline_sides
     ]
 
@@ -303,7 +336,11 @@ def _item_rows(reading: Reading, dimension: str) -> list[ItemRow]:
     ]
 
 
-def _dimension_links(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> list[DimensionLink]:
+def _dimension_links(
+    reading: Reading,
+    scores: Sequence[Mapping[str, Any]],
+    targets: Mapping[str, TargetDistance],
+) -> list[DimensionLink]:
     filters = reading.filters
     by_key = {
         r["dimension"]: r
@@ -317,6 +354,7 @@ def _dimension_links(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> l
             key=d.key,
             title=d.title,
             suppressed_text=suppressed_text(by_key.get(d.key, {}).get(SUPPRESSED), reading.k),
+            target=targets.get(d.key),
         )
         for d in reading.instrument.dimensions
     ]

@@ -18,6 +18,7 @@ from survey_app.services.dashboard.charts import (
     ActionMarker,
     Chart,
     SeriesPoint,
+    TargetLine,
     from_row,
     index_chart,
 )
@@ -101,14 +102,26 @@ def action_markers(relationship: Relationship, dimension: str) -> tuple[ActionMa
     return tuple(markers)
 
 
-def trend_charts(reading: Reading, dimension: str, markers: Sequence[ActionMarker]) -> list[Chart]:
+def trend_charts(
+    reading: Reading,
+    dimension: str,
+    markers: Sequence[ActionMarker],
+    target: TargetLine | None = None,
+) -> list[Chart]:
     """The trend chart of ``dimension`` for each side the filters draw, in their service
-    area, with the agreed actions marked (cached per results version)."""
-    return [trend_chart(reading, side, dimension, markers) for side in reading.filters.sides]
+    area, with the agreed actions marked and the agreed target drawn (cached per results
+    version)."""
+    return [
+        trend_chart(reading, side, dimension, markers, target) for side in reading.filters.sides
+    ]
 
 
 def trend_chart(
-    reading: Reading, side: str, dimension: str, markers: Sequence[ActionMarker]
+    reading: Reading,
+    side: str,
+    dimension: str,
+    markers: Sequence[ActionMarker],
+    target: TargetLine | None = None,
 ) -> Chart:
     """One side's trend chart of ``dimension`` in the filters' service area."""
     relationship, area = reading.relationship, reading.filters.area_key
@@ -121,6 +134,7 @@ def trend_chart(
         "area": area,
         "dimension": dimension,
         "markers": [dataclasses.astuple(m) for m in markers],
+        "target": dataclasses.astuple(target) if target else None,
     }
 
     def render() -> Chart:
@@ -136,6 +150,7 @@ def trend_chart(
             side=side,
             scale=reading.scale,
             markers=markers,
+            target=target,
             k=reading.k,
         )
 

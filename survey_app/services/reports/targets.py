@@ -1,10 +1,7 @@
-"""Targets agreed by both sides, and the distance to them (issue 15 item 3): the seam.
-
-No target is recorded anywhere yet, so :func:`target_rows` returns none and the board pack's
-targets section says so. When targets arrive (a model per relationship and dimension, with
-the score agreed and when), this is the one place to fill: return a :class:`TargetRow` per
-target, its distance measured from the pack's wave's *published* mean (a suppressed cell
-gives no distance), and the template already shows the table and the rating with its rule.
+"""Targets agreed by both sides, and the distance to them in the pack's wave (issue 15
+item 3): each target of :mod:`survey_app.services.targets`, measured from the wave's
+*published* mean of both sides over all service areas (a suppressed cell gives no distance),
+rated red, amber or green by the rule printed beside the table.
 """
 
 from __future__ import annotations
@@ -13,6 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from survey_app.models import Relationship, Wave
+from survey_app.services.instruments import frozen_instrument
+from survey_app.services.results import INDEX, INDEX_TITLE
+from survey_app.services.targets import RATING_RULE, distances
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,25 @@ class TargetRow:
 
 
 def target_rows(relationship: Relationship, wave: Wave) -> list[TargetRow]:
-    """The relationship's agreed targets as of ``wave`` — none are recorded yet (see the
-    module)."""
-    return []
+    """The relationship's agreed targets beside ``wave``'s published means, in the
+    instrument's order (the health index first)."""
+    found = distances(relationship, wave)
+    titles = {INDEX: INDEX_TITLE} | {
+        d.key: d.title for d in frozen_instrument(wave.instrument_version).dimensions
+    }
+    rows = []
+    for key in sorted(found, key=lambda k: list(titles).index(k) if k in titles else 99):
+        d = found[key]
+        rows.append(
+            TargetRow(
+                titles.get(key, key),
+                "Both sides",
+                d.target,
+                d.agreed_on,
+                d.mean,
+                d.distance,
+                d.tag[1] if d.rating else None,
+                RATING_RULE,
+            )
+        )
+    return rows

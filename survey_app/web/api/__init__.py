@@ -12,6 +12,7 @@ query and cutting pages), ``errors`` (every failure as JSON), ``auth`` (bearer t
 """
 
 from survey_app.extensions import login_manager
+from survey_app.web.api import portfolio  # noqa: F401 (its routes join the blueprint)
 from survey_app.web.api.auth import load_user_from_request
 from survey_app.web.api.routes import bp
 

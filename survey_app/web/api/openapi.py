@@ -365,6 +365,55 @@ def _history_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _portfolio_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "/portfolio": _get(
+            "listPortfolio",
+            "Every relationship side by side",
+            "Each relationship the caller may see, with its latest closed wave's health index "
+            "(both sides, all service areas), band and status, widest perception gap, "
+            "response rate and number of alerts.",
+            "across relationships",
+            _answer("PortfolioPage", "A page of relationships' figures."),
+            [],
+            errors=(400, 401, 403),
+        ),
+        "/norms": _get(
+            "listNorms",
+            "Norms across the installation's relationships",
+            "The health index and each dimension: lower quartile, median and upper quartile "
+            "of the latest closed waves' means (both sides, all areas) of the relationships "
+            "both of whose organisations agreed to share. Harrell–Davis quartiles (every "
+            "relationship weighs at most a third of a figure), rounded to one decimal, and "
+            "null where fewer than `min_contributors` relationships contribute.",
+            "across relationships",
+            _answer("NormPage", "A page of norms."),
+            [],
+            errors=(400, 401, 403),
+        ),
+        "/waves/{wave_id}/comment-counts": _get(
+            "listCommentCounts",
+            "How many comments of a closed wave may be read",
+            "Per free-text question, the number of comments from groups (side × service area "
+            "× role level) of at least `min_group_size` people — those the dashboard shows "
+            "managers — under the filters. The comments themselves are read on the dashboard.",
+            "results",
+            _answer("CommentCountPage", "A page of counts, one per question."),
+            [p["wave_id"], p["side"], p["area"]],
+        ),
+        "/relationships/{relationship_id}/targets": _get(
+            "listTargets",
+            "Agreed targets of a relationship",
+            "The mean both sides agreed to reach on the health index or a dimension, when, "
+            "and the latest closed wave's published mean (both sides, all areas) beside it: "
+            "the distance and its red, amber or green rating by `rule`.",
+            "relationships",
+            _answer("TargetPage", "A page of targets."),
+            [p["relationship_id"]],
+        ),
+    }
+
+
 # ============================================================================= components
 
 
@@ -440,6 +489,79 @@ def _alert_schema() -> dict[str, Any]:
     )
 
 
+def _portfolio_schemas() -> dict[str, Any]:
+    number = _or_null("number")
+    return {
+        "PortfolioRow": _closed(
+            {
+                "relationship": _closed({"id": INTEGER, "name": STRING}),
+                "latest_closed_wave": {"oneOf": [{"type": "null"}, WAVE_REFERENCE]},
+                "index": _or_null("number", description="Health index mean (1–K)."),
+                "band": _or_null("string", enum=["strength", "borderline", "concern", None]),
+                "status": _or_null("string", enum=[*STATUSES, None]),
+                "suppressed": _or_null("string", description="Why the index is not shown."),
+                "widest_gap": {
+                    "oneOf": [
+                        {"type": "null"},
+                        _closed(
+                            {
+                                "dimension": STRING,
+                                "dimension_title": STRING,
+                                "difference": {
+                                    "type": "number",
+                                    "description": "Client mean minus supplier mean (1–K).",
+                                },
+                                "material": {"type": "boolean"},
+                            }
+                        ),
+                    ]
+                },
+                "invited": {"type": "integer", "minimum": 0},
+                "submitted": {"type": "integer", "minimum": 0},
+                "response_rate": _or_null("number", description="Submitted / invited."),
+                "alerts": {"type": "integer", "minimum": 0},
+                "open_waves": _list_of(STRING),
+            }
+        ),
+        "Norm": _closed(
+            {
+                "dimension": STRING,
+                "dimension_title": STRING,
+                "relationships": {"type": "integer", "minimum": 0},
+                "lower_quartile": number,
+                "median": number,
+                "upper_quartile": number,
+            }
+        ),
+        "Target": _closed(
+            {
+                "dimension": STRING,
+                "target": {"type": "number", "description": "The agreed mean (1–K)."},
+                "agreed_on": {"type": "string", "format": "date"},
+                "mean": number,
+                "distance": _or_null("number", description="Mean minus target."),
+                "rating": _or_null("string", enum=["green", "amber", "red", None]),
+            }
+        ),
+        "CommentCount": _closed(
+            {"question": STRING, "comments": {"type": "integer", "minimum": 0}}
+        ),
+        "CommentCountPage": _page_schema(
+            "CommentCount",
+            {"wave": WAVE_REFERENCE, "min_group_size": INTEGER},
+        ),
+        "PortfolioPage": _page_schema("PortfolioRow"),
+        "NormPage": _page_schema(
+            "Norm",
+            {"contributors": INTEGER, "min_contributors": INTEGER},
+        ),
+        "TargetPage": _page_schema(
+            "Target",
+            {**RELATIONSHIP_CONTEXT, "rule": {"type": "string", "description": "The rating rule."}},
+        ),
+    }
+
+
 def _schemas() -> dict[str, Any]:
     return {
         "Error": _closed(
@@ -471,6 +593,7 @@ def _schemas() -> dict[str, Any]:
         "GapPage": _page_schema("GapRow", WAVE_CONTEXT),
         "TrendPage": _page_schema("TrendRow", RELATIONSHIP_CONTEXT),
         "AlertPage": _page_schema("Alert", RELATIONSHIP_CONTEXT),
+        **_portfolio_schemas(),
     }
 
 
@@ -518,6 +641,10 @@ def document() -> dict[str, Any]:
         "tags": [
             {"name": "relationships", "description": "Relationships and their waves."},
             {"name": "results", "description": "Scored results of closed waves."},
+            {
+                "name": "across relationships",
+                "description": "Relationships side by side, and the norms across them.",
+            },
             {"name": "meta", "description": "This description."},
         ],
         "paths": {
@@ -525,6 +652,7 @@ def document() -> dict[str, Any]:
             **_relationship_paths(shared),
             **_wave_result_paths(shared),
             **_history_paths(shared),
+            **_portfolio_paths(shared),
         },
         "components": _components(),
     }

@@ -1,4 +1,5 @@
-"""``/api/v1``: relationships, waves, scores, gaps, trends and alerts, as JSON (read only).
+"""``/api/v1``: relationships, waves, scores, gaps, trends and alerts, as JSON (read only);
+the portfolio, norms and agreed targets are :mod:`.portfolio`'s.
 
 Every list is paginated (``page``, ``per_page``); every table is suppressed exactly as on the
 dashboard (the rows come from :mod:`survey_app.services.dashboard`). Errors are JSON:

@@ -12,12 +12,10 @@ from __future__ import annotations
 from flask import Response, abort, request
 
 from survey_app.extensions import db
-from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError, dashboard, reports
-from survey_app.services.waves import get_wave
 from survey_app.web.access import requires
 from survey_app.web.attachments import attachment
-from survey_app.web.dashboard.routes import bp
+from survey_app.web.dashboard.routes import bp, chosen_wave
 from survey_app.web.loading import relationship_or_404
 from survey_app.web.submissions import acting_user
 
@@ -33,7 +31,7 @@ def chart(relationship_id: int, chart_key: str, fmt: str) -> Response:
             area=request.args.get("area"),
             role=request.args.get("role_level"),
         )
-        found = dashboard.chart_file(rel, chart_key, filters, fmt)
+        found = dashboard.chart_file(rel, chart_key, filters, fmt, as_of=chosen_wave(rel))
     except (LookupError, ServiceError) as exc:
         abort(404, description=str(exc))
     return attachment(found.data, content_type=found.media_type, filename=found.filename)
@@ -52,7 +50,9 @@ def board_pack(relationship_id: int) -> Response:
     to the file when it is ready.
     """
     rel = relationship_or_404(relationship_id)
-    wave = _closed_wave_or_404(rel, request.args.get("wave"))
+    wave = chosen_wave(rel) or dashboard.latest_closed_wave(rel)
+    if wave is None:
+        abort(404, description="The board pack is of a closed wave of this relationship.")
     try:
         pack = reports.prepare_board_pack(rel, wave)
     except ServiceError as exc:
@@ -62,12 +62,3 @@ def board_pack(relationship_id: int) -> Response:
     return attachment(pack.data, content_type=pack.media_type, filename=pack.filename)
 
 
-def _closed_wave_or_404(relationship: Relationship, label: str | None) -> Wave:
-    wave = (
-        get_wave(relationship, label, required=False)
-        if label
-        else dashboard.latest_closed_wave(relationship)
-    )
-    if wave is None or wave.state != "closed":
-        abort(404, description="The board pack is of a closed wave of this relationship.")
-    return wave

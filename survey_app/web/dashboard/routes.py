@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from survey_app.models import ROLE_LEVELS, Relationship
+from survey_app.models import ROLE_LEVELS, Relationship, Wave
 from survey_app.services import dashboard
 from survey_app.web.access import current_scope, requires
 from survey_app.web.dashboard.forms import FilterForm
-from survey_app.web.loading import relationship_or_404
+from survey_app.web.loading import closed_wave_by_label_or_404, relationship_or_404
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 requires("manager")(bp)  # managers, and admins (roles nest)
@@ -29,10 +29,17 @@ def _filters(relationship: Relationship) -> tuple[FilterForm, dashboard.Filters 
     )
 
 
+def chosen_wave(relationship: Relationship) -> Wave | None:
+    """The closed wave named by ``?wave=<label>`` (a 404 for any other), else ``None``: the
+    latest closed wave."""
+    label = request.args.get("wave")
+    return closed_wave_by_label_or_404(relationship, label) if label else None
+
+
 @bp.get("/")
 @requires("manager")
 def index() -> str:
-    return render_template("dashboard/index.html", cards=dashboard.overview(current_scope()))
+    return render_template("dashboard/index.html", portfolio=dashboard.portfolio(current_scope()))
 
 
 @bp.get("/how-we-know")
@@ -45,27 +52,37 @@ def how_we_know() -> str:
 @requires("manager")
 def relationship(relationship_id: int) -> tuple[str, int]:
     rel = relationship_or_404(relationship_id)
+    as_of = chosen_wave(rel)
     form, filters = _filters(rel)
-    if filters is None:
-        page = dashboard.relationship_page(rel, dashboard.Filters())
-        return render_template(
-            "dashboard/relationship.html", page=page, form=form, role_levels=ROLE_LEVELS
-        ), 400
-    page = dashboard.relationship_page(rel, filters)
+    page = dashboard.relationship_page(rel, filters or dashboard.Filters(), as_of=as_of)
     return render_template(
         "dashboard/relationship.html", page=page, form=form, role_levels=ROLE_LEVELS
-    ), 200
+    ), (200 if filters is not None else 400)
 
 
 @bp.get("/<int:relationship_id>/dimension/<key>")
 @requires("manager")
 def dimension(relationship_id: int, key: str) -> tuple[str, int]:
     rel = relationship_or_404(relationship_id)
+    as_of = chosen_wave(rel)
     form, filters = _filters(rel)
     try:
-        page = dashboard.dimension_page(rel, key, filters or dashboard.Filters())
+        page = dashboard.dimension_page(rel, key, filters or dashboard.Filters(), as_of=as_of)
     except LookupError:
         abort(404)
     return render_template(
         "dashboard/dimension.html", page=page, form=form, role_levels=ROLE_LEVELS
+    ), (200 if filters is not None else 400)
+
+
+@bp.get("/<int:relationship_id>/comments")
+@requires("manager")
+def comments(relationship_id: int) -> tuple[str, int]:
+    rel = relationship_or_404(relationship_id)
+    as_of = chosen_wave(rel)
+    form, filters = _filters(rel)
+    chosen = dashboard.Filters(filters.side, filters.area) if filters else dashboard.Filters()
+    page = dashboard.comments_page(rel, chosen, as_of=as_of)
+    return render_template(
+        "dashboard/comments.html", page=page, form=form, chosen=as_of is not None
     ), (200 if filters is not None else 400)

@@ -30,6 +30,7 @@ from survey_app.services.respondents import (
     IncompleteSurvey,
     NoSurveySession,
     RespondentContext,
+    SubmittedInThisBrowser,
     SurveyUnavailable,
 )
 from survey_app.web.languages import current_language, remember, show_in
@@ -59,6 +60,8 @@ def survey_unavailable(exc: SurveyUnavailable):  # type: ignore[no-untyped-def]
 def _context() -> RespondentContext:
     token_hash = session.get(SESSION_KEY)
     if not token_hash:
+        if session.get("survey_done"):
+            raise SubmittedInThisBrowser()  # Back after submitting
         raise NoSurveySession()
     ctx = respondents.load_context(token_hash, current_language())
     ctx.draft_key = session.get(DRAFT_KEY)

@@ -36,6 +36,7 @@ from survey_app.services.dashboard.charts.model import (
     HeatCell,
     Scale,
     SeriesPoint,
+    TargetLine,
     from_row,
 )
 from survey_app.services.dashboard.charts.rates_chart import response_rate_chart
@@ -59,6 +60,7 @@ __all__ = [
     "PngDrawing",
     "Scale",
     "SeriesPoint",
+    "TargetLine",
     "drawn_as_png",
     "figure_png",
     "figure_svg",

@@ -21,8 +21,10 @@ from survey_app.services.dashboard.charts.model import (
     DataTable,
     Scale,
     SeriesPoint,
+    TargetLine,
 )
 from survey_app.services.dashboard.charts.style import (
+    GREEN,
     MID_GREY,
     RED,
     SECONDARY_TEXT,
@@ -83,9 +85,11 @@ def index_chart(
     side: str,
     scale: Scale,
     markers: Sequence[ActionMarker] = (),
+    target: TargetLine | None = None,
     k: int,
 ) -> Chart:
-    """A score over the closed waves: means with 95% CIs, the EWMA and its control limits."""
+    """A score over the closed waves: means with 95% CIs, the EWMA and its control limits,
+    and the agreed target where there is one."""
     series = _Series.of(points)
 
     def draw(fig: Figure) -> None:
@@ -99,10 +103,12 @@ def index_chart(
                 v[~np.isnan(v)]
                 for v in (series.low, series.high, series.lower, series.upper, series.mean)
             ]
+            + ([np.array([target.value])] if target else [])
         )
         bottom, top = _y_range(values, scale)
         ax.set_ylim(bottom, top)
         _draw_thresholds(ax, scale, bottom, top)
+        handles += _draw_target(ax, target)
         handles += _draw_markers(ax, markers, series.labels, top)
         _label_axes(ax, series, scale, handles)
 
@@ -111,6 +117,10 @@ def index_chart(
         for number, m in enumerate(markers, start=1)
     )
     description = _description(subject, points, scale)
+    if target is not None:
+        agreed = f"Agreed target {fmt_mean(target.value)}, agreed by both sides on {target.agreed}."
+        notes = (agreed, *notes)
+        description = f"{description} {agreed}"
     return render_chart(
         key, title, description, draw, (8, 3.4), _table(title, points, scale, k), notes
     )
@@ -158,6 +168,14 @@ def _draw_thresholds(ax: Any, scale: Scale, bottom: float, top: float) -> None:
                 va="bottom",
                 ha="right",
             )
+
+
+def _draw_target(ax: Any, target: TargetLine | None) -> list[Line2D]:
+    """The agreed target as a long-dashed green line across the waves."""
+    if target is None:
+        return []
+    ax.axhline(target.value, color=GREEN, linewidth=1.6, linestyle=(0, (8, 3)), zorder=1)
+    return [legend_handle(GREEN, None, (0, (8, 3)), f"Agreed target {fmt_mean(target.value)}")]
 
 
 def _draw_markers(

@@ -93,6 +93,14 @@ class ActionMarker:
 
 
 @dataclass(frozen=True)
+class TargetLine:
+    """The target both sides agreed for a score, drawn as a horizontal line."""
+
+    value: float
+    agreed: str  # the day agreed, as pages write it
+
+
+@dataclass(frozen=True)
 class GapPoint:
     """One dimension of a perception-gap chart (``None`` statistics when suppressed)."""
 

@@ -39,7 +39,11 @@ SIDE_STYLE = {
 
 
 def legend_handle(
-    colour: str, marker: str | None, style: str, label: str, width: float = 1.5
+    colour: str,
+    marker: str | None,
+    style: str | tuple[float, tuple[float, ...]],
+    label: str,
+    width: float = 1.5,
 ) -> Line2D:
     """A legend entry drawn as a short line with its marker."""
     from matplotlib.lines import Line2D  # lazily, as matplotlib is: see svg.figure_svg

@@ -1,0 +1,40 @@
+"""The target both sides of a relationship agreed for a dimension (or the health index).
+
+The SC21 Relationship Measurement Matrix and ISO 44001 have a partnership agree a target state
+per attribute and report the distance to it. Here a target is a mean on the instrument's
+scale (1 to K) for one dimension key (``index`` for the health index), with the day both sides
+agreed it; a relationship has at most one target per dimension (agreeing a new one replaces
+it: the audit log keeps the history).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, func, orm
+from sqlalchemy.orm import Mapped, mapped_column
+
+from survey_app.models.base import Base
+from survey_app.models.relationship import Relationship
+
+
+class AgreedTarget(Base):
+    __tablename__ = "agreed_targets"
+    __table_args__ = (
+        UniqueConstraint("relationship_id", "dimension"),
+        CheckConstraint("target >= 1", name="target_on_scale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relationship_id: Mapped[int] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
+    )
+    dimension: Mapped[str] = mapped_column(String(64))
+    target: Mapped[float]
+    agreed_on: Mapped[date]
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    relationship: Mapped[Relationship] = orm.relationship()
+
+    def __repr__(self) -> str:
+        return f"<AgreedTarget {self.dimension} {self.target} rel={self.relationship_id}>"
