@@ -21,11 +21,7 @@ packages import from this face, not from the rooms.
 from survey_app.services.alerts import ERROR_RATES, Alert, relationship_alerts
 from survey_app.services.dashboard import charts
 from survey_app.services.dashboard.chart_files import CHART_FORMATS, ChartFile, chart_file
-from survey_app.services.dashboard.comments import (
-    CommentsPage,
-    comments_page,
-    publishable_comment_groups,
-)
+from survey_app.services.dashboard.comments import CommentsPage, comments_page
 from survey_app.services.dashboard.filters import Filters, area_choices, parse_filters
 from survey_app.services.dashboard.pages import (
     AlertGroup,
@@ -83,7 +79,6 @@ __all__ = [
     "installation_norms",
     "parse_filters",
     "portfolio",
-    "publishable_comment_groups",
     "relationship_alerts",
     "ERROR_RATES",
     "relationship_page",

@@ -1,45 +1,32 @@
 """What people wrote, for managers: a closed wave's comments per question, only from groups
 large enough to publish, with filters (side, service area) that only choose among them.
 
-A comment is shown only when its response's group — wave × side × service area × role level,
-the finest group anything is kept for — has at least ``MIN_COMMENT_CELL_SIZE`` responses
-(DESIGN §4.14), as in the ``responses`` download. A filter picks whole groups, never a part
-of one, so it cannot narrow what is shown below that size. Comments are listed in alphabetical
-order, which says nothing about who wrote them or when.
-
-:func:`publishable_comment_groups` is the one place that decides which groups' comments may
-be published: it calls the downloads' rule today, and is where a stricter rule (complementary
-suppression across groups) is swapped in.
+A comment is shown only when its response's group — side × service area × role level, the
+finest group anything is kept for — is one whose comments are published
+(:func:`survey_app.services.results.published_comment_groups`, the one rule, also the
+``responses`` download's: at least ``MIN_COMMENT_CELL_SIZE`` responses, suppressed as a cube so
+that no difference of shown groups isolates a smaller one; DESIGN §4.14). A filter picks whole
+groups, never a part of one, so it cannot narrow what is shown below that size. Comments are
+listed in alphabetical order, which says nothing about who wrote them or when.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Comment, Relationship, Response, Wave
 from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import instrument_of, party_names, waves_as_of
-from survey_app.services.exports import comment_cells, export_scope
-from survey_app.services.results import AREA_NONE
-
-#: A group as the rule names it: (wave id, side, service area id or None, role level or None).
-Group = tuple[int, str, int | None, str | None]
-
-
-def min_comment_cell_size() -> int:
-    """The fewest responses a group needs for its comments to be shown."""
-    return int(current_app.config.get("MIN_COMMENT_CELL_SIZE", 10))
-
-
-def publishable_comment_groups(relationship: Relationship, wave: Wave) -> set[Group]:
-    """The groups of ``wave`` whose comments may be published (see the module)."""
-    scope = export_scope(relationship, wave.label)
-    return comment_cells(scope, min_comment_cell_size())
+from survey_app.services.results import (
+    AREA_NONE,
+    ROLE_NONE,
+    min_comment_cell_size,
+    published_comment_groups,
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +69,18 @@ def comments_page(
     if page.wave is None:
         return page
     wave = page.wave
-    allowed = publishable_comment_groups(relationship, wave)
     areas = {a.id: a.key for a in relationship.service_areas}
+    groups = db.session.execute(
+        select(Response.side, Response.service_area_id, Response.role_level).where(
+            Response.wave_id == wave.id
+        )
+    )
+    allowed = published_comment_groups(
+        Counter(
+            (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE)
+            for side, area_id, role in groups
+        )
+    )
     found: dict[str, list[str]] = defaultdict(list)
     rows = db.session.execute(
         select(
@@ -97,8 +94,8 @@ def comments_page(
         .where(Response.wave_id == wave.id)
     )
     for question, text, side, area_id, role in rows:
-        area = areas.get(area_id, AREA_NONE) if area_id is not None else AREA_NONE
-        if (wave.id, side, area_id, role) not in allowed:
+        area = areas.get(area_id, AREA_NONE)
+        if (side, area, role or ROLE_NONE) not in allowed:
             continue
         if (filters.side and side != filters.side) or (filters.area and area != filters.area):
             continue

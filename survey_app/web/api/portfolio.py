@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 
 from survey_app.services import dashboard, targets
 from survey_app.services.results import AREA_ALL, SIDE_KEYS
-from survey_app.web.api.parameters import check_args, choice, page_of
 from survey_app.web.access import current_scope
+from survey_app.web.api.parameters import check_args, choice, page_of
 from survey_app.web.api.routes import _area, bp
 from survey_app.web.loading import relationship_or_404, wave_or_404
 
