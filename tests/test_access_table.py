@@ -344,13 +344,20 @@ def _things_of(relationship, admin) -> dict[str, int]:  # type: ignore[no-untype
     }
 
 
+#: Routes that name a relationship but are public on purpose: what every reader may see.
+PUBLIC_OF_A_RELATIONSHIP = {
+    "pages.relationship_privacy",  # the privacy notice the survey's respondents are shown
+}
+
+
 def _scoped_routes(app, ids: dict[str, int]) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
-    """(endpoint, method, url) of every route naming a thing of a relationship, with ``ids``."""
+    """(endpoint, method, url) of every route naming a thing of a relationship, with ``ids``
+    (but for the public ones)."""
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             names = set(rule._converters)
-            if not names & set(SCOPED_IDS):
+            if not names & set(SCOPED_IDS) or rule.endpoint in PUBLIC_OF_A_RELATIONSHIP:
                 continue
             values = {
                 name: ids.get(name, CONVERTER_SAMPLES[type(converter).__name__])
