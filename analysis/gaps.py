@@ -23,12 +23,7 @@ import numpy as np
 from scipy import stats
 
 from analysis._common import as_codes, as_float_array, check_confidence, grouped_moments, quiet
-from analysis._two_sample import (
-    _hedges_core,
-    _mann_whitney_core,
-    _sample_variance,
-    _welch_core,
-)
+from analysis._two_sample import _hedges_core, _mann_whitney_core, _moments_compared
 
 __all__ = [
     "CLIENT",
@@ -393,15 +388,9 @@ def gaps_from_moments(client, supplier, mw_u, mw_p, *, confidence=0.95) -> GapRe
     every array has the cells' shape and is already checked. Formulas and reasons are those
     of :func:`perception_gaps`; ``p_adjusted`` adjusts across every cell given.
     """
-    nc, mc, ssc = client
-    ns, ms, sss = supplier
-    vc = _sample_variance(ssc, nc, mc)
-    vs = _sample_variance(sss, ns, ms)
-    with quiet():
-        difference = mc - ms
-
-    g, low, high, _ = _hedges_core(mc, vc, nc, ms, vs, ns, confidence)
-    t, df, p = _welch_core(mc, vc, nc, ms, vs, ns)
+    nc, mc, _ = client
+    ns, ms, _ = supplier
+    vc, vs, difference, g, low, high, t, df, p = _moments_compared(client, supplier, confidence)
     u1, mw_p = np.array(mw_u, dtype=np.float64), np.array(mw_p, dtype=np.float64)
     with quiet():
         delta = np.where((nc > 0) & (ns > 0), 2.0 * u1 / (nc * ns) - 1.0, np.nan)
@@ -593,14 +582,9 @@ def change_from_moments(previous, current, *, confidence=0.95) -> ChangeResult:
     :func:`analysis.frequencies.change_between_waves_from_counts`); arrays of the cells'
     shape, already checked. ``p_adjusted`` adjusts across every cell given.
     """
-    n0, m0, ss0 = previous
-    n1, m1, ss1 = current
-    v1 = _sample_variance(ss1, n1, m1)
-    v0 = _sample_variance(ss0, n0, m0)
-    with quiet():
-        difference = m1 - m0
-    g, low, high, _ = _hedges_core(m1, v1, n1, m0, v0, n0, confidence)
-    t, df, p = _welch_core(m1, v1, n1, m0, v0, n0)
+    n0, m0, _ = previous
+    n1, m1, _ = current
+    _, _, difference, g, low, high, t, df, p = _moments_compared(current, previous, confidence)
     reason = _reasons(np.shape(n1))
     reason[np.isnan(g) | np.isnan(p)] = _NO_VARIATION
     reason[(n0 < 2) | (n1 < 2)] = _FEW

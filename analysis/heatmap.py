@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis._common import as_float_array, check_points, quiet
-from analysis.gaps import _welch_core, benjamini_hochberg
+from analysis._two_sample import _welch_core
+from analysis.gaps import benjamini_hochberg
 
 __all__ = ["HeatMapResult", "heat_map_differences", "HIGHER", "LOWER", "MIN_POINTS"]
 
