@@ -48,6 +48,15 @@ def link_in(mailbox, address: str) -> str:  # type: ignore[no-untyped-def]
     return match.group(0)
 
 
+def add_person(role: str, on: int | None = None) -> int:
+    """P (p@council.example, PASSWORD) holding ``role`` on relationship ``on`` (service-wide
+    without one), committed; their id."""
+    relationships = None if on is None else [db.session.get(Relationship, on)]
+    user_id = ensure_user("p@council.example", "P", role, PASSWORD, relationships=relationships).id
+    db.session.commit()
+    return user_id
+
+
 def scoped_admin(app, a: int):  # type: ignore[no-untyped-def]
     return client_as(
         app,
@@ -104,15 +113,7 @@ def test_an_admin_invites_someone_who_sets_a_password_with_the_link_once(app, tw
 
 def test_an_admin_changes_roles_only_on_relationships_they_administer(app, two):
     a, b = two
-    person = ensure_user(
-        "p@council.example",
-        "P",
-        "reviewer",
-        PASSWORD,
-        relationships=[db.session.get(Relationship, b)],
-    )
-    person_id = person.id
-    db.session.commit()
+    person_id = add_person("reviewer", on=b)
     admin = scoped_admin(app, a)
     # someone holding roles only on B is out of reach
     assert admin.get(f"/admin/people/{person_id}").status_code == 404
@@ -143,15 +144,7 @@ def test_an_admin_changes_roles_only_on_relationships_they_administer(app, two):
 
 def test_an_admin_switches_an_account_off_and_on(app, two):
     a, _ = two
-    person = ensure_user(
-        "p@council.example",
-        "P",
-        "manager",
-        PASSWORD,
-        relationships=[db.session.get(Relationship, a)],
-    )
-    person_id = person.id
-    db.session.commit()
+    person_id = add_person("manager", on=a)
     their_browser = app.test_client()
     assert sign_in(their_browser, "p@council.example", PASSWORD).status_code == 302
     admin = scoped_admin(app, a)
@@ -183,8 +176,7 @@ def test_an_admin_switches_an_account_off_and_on(app, two):
 
 
 def test_a_forgotten_password_is_reset_by_an_emailed_link_that_expires(app, two, mailbox):
-    ensure_user("p@council.example", "P", "manager", PASSWORD)
-    db.session.commit()
+    add_person("manager")
     browser = app.test_client()
     unknown = post(browser, "/sign-in/forgotten", {"email": "nobody@council.example"})
     known = post(browser, "/sign-in/forgotten", {"email": "p@council.example"})
@@ -216,8 +208,7 @@ def test_a_forgotten_password_is_reset_by_an_emailed_link_that_expires(app, two,
 
 
 def test_a_person_changes_their_own_password(app):
-    ensure_user("p@council.example", "P", "reviewer", PASSWORD)
-    db.session.commit()
+    add_person("reviewer")
     browser = app.test_client()
     sign_in(browser, "p@council.example", PASSWORD)
     wrong = post(
