@@ -151,6 +151,11 @@ def csrf_value(mode: str, valid: str, other: str) -> list[str]:
     }[mode]
 
 
+def csrf_fields(mode: str, valid: str, other: str) -> list[tuple[str, str]]:
+    """The ``("csrf_token", value)`` form pairs sent for ``mode`` (see :func:`csrf_value`)."""
+    return [("csrf_token", t) for t in csrf_value(mode, valid, other)]
+
+
 CSRF_MODES = (
     "valid",
     "valid_twice",

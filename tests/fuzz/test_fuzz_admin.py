@@ -23,8 +23,8 @@ from tests.fuzz.conftest import (
     PAST,
     TODAY,
     assert_clear_refusal,
+    csrf_fields,
     csrf_passes,
-    csrf_value,
     nothing_changes,
     page_csrf,
     post_form,
@@ -68,7 +68,7 @@ def bad_date() -> st.SearchStrategy[list[object]]:
 
 
 def send(client, path, mode, valid, other, pairs):  # type: ignore[no-untyped-def]
-    tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other)]
+    tokens = csrf_fields(mode, valid, other)
     return post_form(client, path, tokens + pairs)
 
 

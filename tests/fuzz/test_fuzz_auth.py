@@ -19,8 +19,8 @@ from tests.fuzz.conftest import (
     FUZZ_SLOW,
     PASSWORD,
     assert_clear_refusal,
+    csrf_fields,
     csrf_passes,
-    csrf_value,
     nothing_changes,
     page_csrf,
     post_form,
@@ -63,7 +63,7 @@ def test_fuzz_sign_in(app, other_csrf, caplog):
         attempts = table_rows("sign_in_attempts")
         events = table_rows("audit_events")
         start = len(caplog.records)
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         response = post_form(client, "/sign-in" + next_, tokens + pairs)
         kind = assert_clear_refusal(response, statuses=(400, 429))
         db.session.remove()
@@ -95,7 +95,7 @@ def test_fuzz_sign_out(app, client, other_csrf, caplog):
     @given(mode=CSRF, pairs=fields({"submit": junk}))
     def run(mode, pairs):  # type: ignore[no-untyped-def]
         valid = page_csrf(client, "/sign-in")  # signing out starts a new session
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             response = post_form(client, "/sign-out", tokens + pairs)
             if csrf_passes(mode):
@@ -128,7 +128,7 @@ def test_fuzz_api_token_form(app, other_csrf, caplog):
         ),
     )
     def run(mode, pairs):  # type: ignore[no-untyped-def]
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             response = post_form(client, "/account/api-tokens/", tokens + pairs)
             kind = assert_clear_refusal(response, statuses=(400,))
@@ -154,7 +154,7 @@ def test_fuzz_api_token_revoke(app, other_csrf, caplog):
         pairs=fields({"submit": junk}),
     )
     def run(token_id, mode, pairs):  # type: ignore[no-untyped-def]
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             response = post_form(client, f"/account/api-tokens/{token_id}/revoke", tokens + pairs)
             kind = assert_clear_refusal(response, statuses=(400, 404))

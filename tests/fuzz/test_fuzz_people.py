@@ -13,7 +13,7 @@ from tests.fuzz.conftest import (
     FUZZ,
     FUZZ_SLOW,
     assert_clear_refusal,
-    csrf_value,
+    csrf_fields,
     nothing_changes,
     page_csrf,
     post_form,
@@ -34,7 +34,7 @@ def _fuzz_form(
     @settings
     @given(mode=CSRF, pairs=fields(known))
     def run(mode, pairs):  # type: ignore[no-untyped-def]
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             answer = post_form(client, path, tokens + pairs)
             if not (no_op and answer.status_code == 303):
@@ -79,7 +79,7 @@ def test_fuzz_set_password_without_a_link(app, other_csrf, caplog):
     @FUZZ
     @given(mode=CSRF, pairs=fields({"password": junk, "confirmation": junk}))
     def run(mode, pairs):  # type: ignore[no-untyped-def]
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             answer = post_form(client, "/account/set-password", tokens + pairs)
             assert answer.status_code in (400, 404)
@@ -132,7 +132,7 @@ def test_fuzz_second_factor_codes(app, other_csrf, caplog):
         """Pass the password step afresh, then the ``csrf_token`` pairs ``mode`` sends to ``path``."""
         password_step(sign_in_page)
         valid = page_csrf(sign_in_page, path)
-        return [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        return csrf_fields(mode, valid, other_csrf)
 
     @FUZZ
     @given(mode=CSRF, pairs=fields({"code": codes}))

@@ -13,8 +13,8 @@ from tests.fuzz.conftest import (
     CSRF_MODES,
     FUZZ,
     assert_clear_refusal,
+    csrf_fields,
     csrf_passes,
-    csrf_value,
     encode,
     nothing_changes,
     page_csrf,
@@ -84,7 +84,7 @@ def test_fuzz_about_you(app, factory, world, other_csrf, caplog):
         if data.draw(st.booleans()):
             known.pop(target)  # a missing answer
         pairs = data.draw(fields(known, always=tuple(k for k in known if k == target)))
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             response = post_form(client, "/survey/about", tokens + pairs)
             kind = assert_clear_refusal(response, statuses=(400,))
@@ -120,7 +120,7 @@ def test_fuzz_section_pages(app, world, other_csrf, caplog):
         pairs = data.draw(fields(known, always=(tampered,)))
         if save_later:
             pairs.append(("save_later", "Save and come back later"))
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             response = post_form(client, f"/survey/section/{number}{query}", tokens + pairs)
             kind = assert_clear_refusal(response, statuses=(400,))
@@ -155,7 +155,7 @@ def test_fuzz_comments_page(app, world, other_csrf, caplog):
         pairs = data.draw(fields(known, always=(target,)))
         if save_later:
             pairs.append(("save_later", "Save"))
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             response = post_form(client, f"/survey/section/{number}", tokens + pairs)
             kind = assert_clear_refusal(response)
@@ -182,7 +182,7 @@ def test_fuzz_check_your_answers(app, world, other_csrf, caplog):
     )
     def run(mode, pairs):  # type: ignore[no-untyped-def]
         valid = page_csrf(client, "/survey/check")
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = csrf_fields(mode, valid, other_csrf)
         with nothing_changes(caplog):
             response = post_form(client, "/survey/check", tokens + pairs)
             assert assert_clear_refusal(response, statuses=(400,)) == "csrf"
