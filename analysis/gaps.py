@@ -22,7 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from analysis._common import as_codes, as_float_array, check_confidence, grouped_moments, quiet
+from analysis._common import (
+    Reason,
+    as_codes,
+    as_float_array,
+    check_confidence,
+    grouped_moments,
+    quiet,
+)
 from analysis._two_sample import _hedges_core, _mann_whitney_core, _moments_compared
 
 __all__ = [
@@ -49,7 +56,6 @@ SUPPLIER = 1
 _OK = ""
 _FEW = "fewer than 2 responses in a group"
 _NO_VARIATION = "no variation within either group"
-_MISSING_INPUT = "missing input"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +280,7 @@ def hedges_g(mean1, sd1, n1, mean2, sd2, n2, *, confidence=0.95):
         few = (a1 < 2) | (a2 < 2)
         missing = ~np.isfinite(m1 - m2) | ~np.isfinite(s1) | ~np.isfinite(s2)
     reason[~ok] = _NO_VARIATION
-    reason[~ok & missing] = _MISSING_INPUT
+    reason[~ok & missing] = Reason.MISSING_INPUT
     reason[~ok & few] = _FEW
     return EffectSize(_as_out(g), _as_out(low), _as_out(high), _as_out(reason))
 
