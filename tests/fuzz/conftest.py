@@ -156,6 +156,11 @@ def csrf_fields(mode: str, valid: str, other: str) -> list[tuple[str, str]]:
     return [("csrf_token", t) for t in csrf_value(mode, valid, other)]
 
 
+def send_form(client: Any, path: str, mode: str, valid: str, other: str, pairs: list) -> Any:
+    """POST ``pairs`` to ``path`` with the ``csrf_token`` values ``mode`` sends."""
+    return post_form(client, path, csrf_fields(mode, valid, other) + pairs)
+
+
 CSRF_MODES = (
     "valid",
     "valid_twice",
