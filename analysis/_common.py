@@ -43,6 +43,7 @@ class Reason:
     NO_COMPLETE_CASES = "no complete cases"
     HALF_RULE = "fewer than half the items answered"
     BELOW_MIN_N = "group below minimum size"
+    MISSING_INPUT = "missing input"
 
 
 def as_float_array(a, *, name: str = "x", ndim: int | None = None) -> np.ndarray:

@@ -125,3 +125,21 @@ def _sample_variance(ss, count, mean):
         var = np.where(count >= 2, ss / (count - 1), np.nan)
         noise = (4.0 * count * np.finfo(np.float64).eps * np.abs(mean)) ** 2
     return np.where(var <= noise, 0.0, var)
+
+
+def _moments_compared(first, second, confidence):
+    """Compare two ``(count, mean, ss)`` triples cell by cell: the core of a gap and of a change.
+
+    Returns ``(v1, v2, difference, g, g_low, g_high, t, df, p)``: each side's sample variance
+    (:func:`_sample_variance`), ``mean1 - mean2``, Hedges' g with its interval
+    (:func:`_hedges_core`) and Welch's t-test (:func:`_welch_core`), first against second.
+    """
+    n1, m1, ss1 = first
+    n2, m2, ss2 = second
+    v1 = _sample_variance(ss1, n1, m1)
+    v2 = _sample_variance(ss2, n2, m2)
+    with quiet():
+        difference = m1 - m2
+    g, low, high, _ = _hedges_core(m1, v1, n1, m2, v2, n2, confidence)
+    t, df, p = _welch_core(m1, v1, n1, m2, v2, n2)
+    return v1, v2, difference, g, low, high, t, df, p

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from analysis._common import as_codes, as_float_array, check_confidence, grouped_moments, quiet
-from analysis._two_sample import (
-    _hedges_core,
-    _mann_whitney_core,
-    _sample_variance,
-    _welch_core,
+from analysis._common import (
+    Reason,
+    as_codes,
+    as_float_array,
+    check_confidence,
+    grouped_moments,
+    quiet,
 )
+from analysis._two_sample import _hedges_core, _mann_whitney_core, _moments_compared
 
 __all__ = [
     "CLIENT",
@@ -54,7 +56,6 @@ SUPPLIER = 1
 _OK = ""
 _FEW = "fewer than 2 responses in a group"
 _NO_VARIATION = "no variation within either group"
-_MISSING_INPUT = "missing input"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +280,7 @@ def hedges_g(mean1, sd1, n1, mean2, sd2, n2, *, confidence=0.95):
         few = (a1 < 2) | (a2 < 2)
         missing = ~np.isfinite(m1 - m2) | ~np.isfinite(s1) | ~np.isfinite(s2)
     reason[~ok] = _NO_VARIATION
-    reason[~ok & missing] = _MISSING_INPUT
+    reason[~ok & missing] = Reason.MISSING_INPUT
     reason[~ok & few] = _FEW
     return EffectSize(_as_out(g), _as_out(low), _as_out(high), _as_out(reason))
 
@@ -393,15 +394,9 @@ def gaps_from_moments(client, supplier, mw_u, mw_p, *, confidence=0.95) -> GapRe
     every array has the cells' shape and is already checked. Formulas and reasons are those
     of :func:`perception_gaps`; ``p_adjusted`` adjusts across every cell given.
     """
-    nc, mc, ssc = client
-    ns, ms, sss = supplier
-    vc = _sample_variance(ssc, nc, mc)
-    vs = _sample_variance(sss, ns, ms)
-    with quiet():
-        difference = mc - ms
-
-    g, low, high, _ = _hedges_core(mc, vc, nc, ms, vs, ns, confidence)
-    t, df, p = _welch_core(mc, vc, nc, ms, vs, ns)
+    nc, mc, _ = client
+    ns, ms, _ = supplier
+    vc, vs, difference, g, low, high, t, df, p = _moments_compared(client, supplier, confidence)
     u1, mw_p = np.array(mw_u, dtype=np.float64), np.array(mw_p, dtype=np.float64)
     with quiet():
         delta = np.where((nc > 0) & (ns > 0), 2.0 * u1 / (nc * ns) - 1.0, np.nan)
@@ -593,14 +588,9 @@ def change_from_moments(previous, current, *, confidence=0.95) -> ChangeResult:
     :func:`analysis.frequencies.change_between_waves_from_counts`); arrays of the cells'
     shape, already checked. ``p_adjusted`` adjusts across every cell given.
     """
-    n0, m0, ss0 = previous
-    n1, m1, ss1 = current
-    v1 = _sample_variance(ss1, n1, m1)
-    v0 = _sample_variance(ss0, n0, m0)
-    with quiet():
-        difference = m1 - m0
-    g, low, high, _ = _hedges_core(m1, v1, n1, m0, v0, n0, confidence)
-    t, df, p = _welch_core(m1, v1, n1, m0, v0, n0)
+    n0, m0, _ = previous
+    n1, m1, _ = current
+    _, _, difference, g, low, high, t, df, p = _moments_compared(current, previous, confidence)
     reason = _reasons(np.shape(n1))
     reason[np.isnan(g) | np.isnan(p)] = _NO_VARIATION
     reason[(n0 < 2) | (n1 < 2)] = _FEW

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis._common import as_float_array, check_points, quiet
-from analysis.gaps import _welch_core, benjamini_hochberg
+from analysis._common import Reason, as_float_array, check_points, quiet
+from analysis._two_sample import _welch_core
+from analysis.gaps import benjamini_hochberg
 
 __all__ = ["HeatMapResult", "heat_map_differences", "HIGHER", "LOWER", "MIN_POINTS"]
 
@@ -40,7 +41,6 @@ _NO_CELL = "no responses in this cell"
 _FEW_CELL = "fewer than 2 responses in this cell"
 _FEW_REST = "fewer than 2 responses in the rest"
 _NO_VARIATION = "no variation in the cell or the rest"
-_MISSING = "missing input"
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,8 +256,10 @@ def _reasons(n, rest_n, m, s, rest_mean, rest_var, p):
     reason = np.full(n.shape, "", dtype=object)
     reason[np.isnan(p)] = _NO_VARIATION
     with quiet():
-        reason[~np.isfinite(m) | ~np.isfinite(rest_mean) | np.isnan(rest_var)] = _MISSING
-        reason[(n >= 2) & (np.isnan(s))] = _MISSING
+        reason[~np.isfinite(m) | ~np.isfinite(rest_mean) | np.isnan(rest_var)] = (
+            Reason.MISSING_INPUT
+        )
+        reason[(n >= 2) & (np.isnan(s))] = Reason.MISSING_INPUT
     reason[rest_n < 2] = _FEW_REST
     reason[n < 2] = _FEW_CELL
     reason[n == 0] = _NO_CELL

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import numpy as np
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
 from instruments import Instrument
@@ -29,6 +30,22 @@ from survey_app.services.respondents import build_sections
 from survey_app.services.waves import close_wave, create_wave, open_wave
 
 PASSWORD = "test pages passphrase"
+
+#: Any wording an author might write: 1–80 characters (no lone surrogates), not blank.
+any_wording = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=80).filter(
+    str.strip
+)
+
+
+def wording_for_sides(client: str, supplier: str) -> dict[str, str]:
+    """An item's wording per side from free text: braces written as literals, then
+    `` {partner}``, so whatever the text the placeholder is the only field."""
+    return {
+        side: text.replace("{", "{{").replace("}", "}}") + " {partner}"
+        for side, text in (("client", client), ("supplier", supplier))
+    }
+
+
 LINK = re.compile(r"http://survey\.test/s/([A-Za-z0-9_\-]+)")
 
 

@@ -32,7 +32,7 @@ from survey_app.web.access import (
     signed_in,
     undeclared_endpoints,
 )
-from tests.factories import PASSWORD, csrf_token, sign_in
+from tests.factories import PASSWORD, csrf_token, post_sign_in, sign_in
 
 WHO = ("anonymous", "admin", "manager", "reviewer")
 
@@ -450,15 +450,7 @@ def test_a_role_elsewhere_does_not_reach_this_relationship_for_that_page(app, fa
     user.role = None
     db.session.commit()
     client = client_for(app, "anonymous")
-    page = client.get("/sign-in")
-    client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": "mixed@council.example",
-            "password": PASSWORD,
-        },
-    )
+    post_sign_in(client, "mixed@council.example", PASSWORD)
     assert client.get(f"/dashboard/{a}/").status_code == 200
     assert client.get(f"/dashboard/{b}/").status_code == 404
     assert client.get(f"/downloads/{b}/").status_code == 200

@@ -55,6 +55,12 @@ def test_a_duplicate_relationship_fails_with_a_message_and_changes_nothing(runne
     result = create_relationship(runner)
     assert result.exit_code == 1
     assert "already exists" in result.output
+    shouted = invoke(
+        runner,
+        "relationship", "create", "  COUNCIL — SUPPLIER ",
+        "--client", "The Council", "--supplier", "The Supplier", "--area", "Core ICT",
+    )  # fmt: skip
+    assert shouted.exit_code == 1 and "already exists" in shouted.output  # whatever the case
     assert count(Relationship) == 1
 
 

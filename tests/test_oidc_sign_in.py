@@ -243,22 +243,14 @@ def test_nobody_mapped_to_a_role_gets_an_account(app, client, world, providers):
 
 
 def test_an_organisation_without_local_passwords_refuses_its_users_passwords(app, client, world):
-    from tests.factories import csrf_token
+    from tests.factories import post_sign_in
 
     organisation = db.session.get(Organisation, organisation_id("Test Council"))
     organisation.local_passwords_allowed = False
     user = ensure_user("local@council.example", "Local", "manager", "a local passphrase")
     user.organisation_id = organisation.id
     db.session.commit()
-    page = client.get("/sign-in")
-    answer = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": "local@council.example",
-            "password": "a local passphrase",
-        },
-    )
+    answer = post_sign_in(client, "local@council.example", "a local passphrase")
     assert answer.status_code == 400
 
 

@@ -12,7 +12,7 @@ import pytest
 from survey_app.extensions import db
 from survey_app.models import AccountLink, AuditEvent, Relationship, User
 from survey_app.services.accounts.sign_in import ensure_user
-from tests.factories import PASSWORD, csrf_token
+from tests.factories import PASSWORD, post_sign_in, submit
 from tests.factories import sign_in as client_as
 from tests.smtp_mailbox import serving
 
@@ -32,20 +32,20 @@ def two(factory):  # type: ignore[no-untyped-def]
     return a, b
 
 
-def post(client, path: str, data: dict, page: str | None = None):  # type: ignore[no-untyped-def]
-    html = client.get(page or path).get_data(as_text=True)
-    return client.post(path, data={"csrf_token": csrf_token(html), **data})
-
-
-def sign_in(client, email: str, password: str):  # type: ignore[no-untyped-def]
-    return post(client, "/sign-in", {"email": email, "password": password})
-
-
 def link_in(mailbox, address: str) -> str:  # type: ignore[no-untyped-def]
     (message,) = mailbox.to(address)
     match = ACCOUNT_LINK.search(message.body)
     assert match, message.body
     return match.group(0)
+
+
+def add_person(role: str, on: int | None = None) -> int:
+    """P (p@council.example, PASSWORD) holding ``role`` on relationship ``on`` (service-wide
+    without one), committed; their id."""
+    relationships = None if on is None else [db.session.get(Relationship, on)]
+    user_id = ensure_user("p@council.example", "P", role, PASSWORD, relationships=relationships).id
+    db.session.commit()
+    return user_id
 
 
 def scoped_admin(app, a: int):  # type: ignore[no-untyped-def]
@@ -62,7 +62,7 @@ def test_an_admin_invites_someone_who_sets_a_password_with_the_link_once(app, tw
     admin = scoped_admin(app, a)
     form = admin.get("/admin/people/invite").get_data(as_text=True)
     assert "Council A" in form and "Council B" not in form
-    sent = post(
+    sent = submit(
         admin,
         "/admin/people/invite",
         {
@@ -83,13 +83,13 @@ def test_an_admin_invites_someone_who_sets_a_password_with_the_link_once(app, tw
     person = app.test_client()
     opened = person.get(link)
     assert opened.status_code == 303 and opened.headers["Location"] == "/account/set-password"
-    mismatch = post(
+    mismatch = submit(
         person,
         "/account/set-password",
         {"password": "a long new passphrase", "confirmation": "another one entirely"},
     )
     assert mismatch.status_code == 400 and "must be the same" in mismatch.get_data(as_text=True)
-    done = post(
+    done = submit(
         person,
         "/account/set-password",
         {"password": "a long new passphrase", "confirmation": "a long new passphrase"},
@@ -97,22 +97,14 @@ def test_an_admin_invites_someone_who_sets_a_password_with_the_link_once(app, tw
     assert done.status_code == 303
     assert app.test_client().get(link).status_code == 404  # once only
     signed = app.test_client()
-    assert sign_in(signed, "new@council.example", "a long new passphrase").status_code == 302
+    assert post_sign_in(signed, "new@council.example", "a long new passphrase").status_code == 302
     assert signed.get(f"/dashboard/{a}/").status_code == 200
     assert signed.get(f"/dashboard/{b}/").status_code == 404
 
 
 def test_an_admin_changes_roles_only_on_relationships_they_administer(app, two):
     a, b = two
-    person = ensure_user(
-        "p@council.example",
-        "P",
-        "reviewer",
-        PASSWORD,
-        relationships=[db.session.get(Relationship, b)],
-    )
-    person_id = person.id
-    db.session.commit()
+    person_id = add_person("reviewer", on=b)
     admin = scoped_admin(app, a)
     # someone holding roles only on B is out of reach
     assert admin.get(f"/admin/people/{person_id}").status_code == 404
@@ -124,16 +116,16 @@ def test_an_admin_changes_roles_only_on_relationships_they_administer(app, two):
     db.session.commit()
     page = admin.get(f"/admin/people/{person_id}").get_data(as_text=True)
     assert "Council A" in page and "Council B" not in page
-    saved = post(admin, f"/admin/people/{person_id}", {f"role-{a}": "manager"})  # A alone offered
+    saved = submit(admin, f"/admin/people/{person_id}", {f"role-{a}": "manager"})  # A alone offered
     assert saved.status_code == 303
     roles = {m.relationship_id: m.role for m in db.session.get(User, person_id).memberships}
     assert roles == {a: "manager", b: "reviewer"}  # B untouched
-    wrong = post(admin, f"/admin/people/{person_id}", {f"role-{a}": "owner"})
+    wrong = submit(admin, f"/admin/people/{person_id}", {f"role-{a}": "owner"})
     assert wrong.status_code == 400 and "Select one of the roles listed" in wrong.get_data(
         as_text=True
     )
     # a role on B cannot be slipped in
-    post(admin, f"/admin/people/{person_id}", {f"role-{a}": "", f"role-{b}": "admin"})
+    submit(admin, f"/admin/people/{person_id}", {f"role-{a}": "", f"role-{b}": "admin"})
     roles = {m.relationship_id: m.role for m in db.session.get(User, person_id).memberships}
     assert roles == {b: "reviewer"}
     # now they hold nothing on A: out of this admin's reach
@@ -143,23 +135,15 @@ def test_an_admin_changes_roles_only_on_relationships_they_administer(app, two):
 
 def test_an_admin_switches_an_account_off_and_on(app, two):
     a, _ = two
-    person = ensure_user(
-        "p@council.example",
-        "P",
-        "manager",
-        PASSWORD,
-        relationships=[db.session.get(Relationship, a)],
-    )
-    person_id = person.id
-    db.session.commit()
+    person_id = add_person("manager", on=a)
     their_browser = app.test_client()
-    assert sign_in(their_browser, "p@council.example", PASSWORD).status_code == 302
+    assert post_sign_in(their_browser, "p@council.example", PASSWORD).status_code == 302
     admin = scoped_admin(app, a)
     listed = admin.get("/admin/people/").get_data(as_text=True)
     assert (
         "p@council.example" in listed and "Never" not in listed.split("p@council.example")[1][:200]
     )
-    off = post(
+    off = submit(
         admin,
         f"/admin/people/{person_id}/active",
         {"active": "0"},
@@ -167,8 +151,8 @@ def test_an_admin_switches_an_account_off_and_on(app, two):
     )
     assert off.status_code == 303
     assert their_browser.get(f"/dashboard/{a}/").status_code == 302  # signed out
-    assert sign_in(app.test_client(), "p@council.example", PASSWORD).status_code == 400
-    post(
+    assert post_sign_in(app.test_client(), "p@council.example", PASSWORD).status_code == 400
+    submit(
         admin,
         f"/admin/people/{person_id}/active",
         {"active": "1"},
@@ -176,18 +160,17 @@ def test_an_admin_switches_an_account_off_and_on(app, two):
     )
     assert db.session.get(User, person_id).active
     own = db.session.query(User).filter_by(email="admin.a@council.example").one().id
-    refused = post(
+    refused = submit(
         admin, f"/admin/people/{own}/active", {"active": "0"}, page=f"/admin/people/{own}"
     )
     assert refused.status_code == 400
 
 
 def test_a_forgotten_password_is_reset_by_an_emailed_link_that_expires(app, two, mailbox):
-    ensure_user("p@council.example", "P", "manager", PASSWORD)
-    db.session.commit()
+    add_person("manager")
     browser = app.test_client()
-    unknown = post(browser, "/sign-in/forgotten", {"email": "nobody@council.example"})
-    known = post(browser, "/sign-in/forgotten", {"email": "p@council.example"})
+    unknown = submit(browser, "/sign-in/forgotten", {"email": "nobody@council.example"})
+    known = submit(browser, "/sign-in/forgotten", {"email": "p@council.example"})
 
     # the same answer whether or not the address has an account
     def main(response) -> str:  # type: ignore[no-untyped-def]
@@ -206,21 +189,23 @@ def test_a_forgotten_password_is_reset_by_an_emailed_link_that_expires(app, two,
     db.session.commit()
     person = app.test_client()
     assert person.get(link).status_code == 303
-    post(
+    submit(
         person,
         "/account/set-password",
         {"password": "the new passphrase", "confirmation": "the new passphrase"},
     )
-    assert sign_in(app.test_client(), "p@council.example", PASSWORD).status_code == 400
-    assert sign_in(app.test_client(), "p@council.example", "the new passphrase").status_code == 302
+    assert post_sign_in(app.test_client(), "p@council.example", PASSWORD).status_code == 400
+    assert (
+        post_sign_in(app.test_client(), "p@council.example", "the new passphrase").status_code
+        == 302
+    )
 
 
 def test_a_person_changes_their_own_password(app):
-    ensure_user("p@council.example", "P", "reviewer", PASSWORD)
-    db.session.commit()
+    add_person("reviewer")
     browser = app.test_client()
-    sign_in(browser, "p@council.example", PASSWORD)
-    wrong = post(
+    post_sign_in(browser, "p@council.example", PASSWORD)
+    wrong = submit(
         browser,
         "/account/password",
         {
@@ -232,13 +217,13 @@ def test_a_person_changes_their_own_password(app):
     assert wrong.status_code == 400 and "current password is not correct" in wrong.get_data(
         as_text=True
     )
-    short = post(
+    short = submit(
         browser,
         "/account/password",
         {"current": PASSWORD, "password": "short", "confirmation": "short"},
     )
     assert "at least 12 characters" in short.get_data(as_text=True)
-    done = post(
+    done = submit(
         browser,
         "/account/password",
         {
@@ -249,5 +234,8 @@ def test_a_person_changes_their_own_password(app):
     )
     assert done.status_code == 303
     assert browser.get("/account/api-tokens/").status_code == 302  # signed out everywhere
-    assert sign_in(app.test_client(), "p@council.example", "the new passphrase").status_code == 302
+    assert (
+        post_sign_in(app.test_client(), "p@council.example", "the new passphrase").status_code
+        == 302
+    )
     assert any(e.action == "password.change" for e in db.session.query(AuditEvent))

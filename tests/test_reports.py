@@ -40,7 +40,7 @@ from survey_app.services.relationships import create_relationship
 from survey_app.services.results import AREA_ALL, INDEX, published_rows, stored_rows
 from survey_app.services.waves import close_wave, create_wave, open_wave
 from tests.conftest import running_app
-from tests.factories import csrf_token, insert_responses
+from tests.factories import insert_responses, post_sign_in
 
 NAME = "Report Council — Report Supplier"
 WAVES = ("2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4")
@@ -440,15 +440,7 @@ def test_the_report_command_writes_the_pack_and_audits_it(site):
 
 def manager_client(site: Site):  # type: ignore[no-untyped-def]
     client = site.app.test_client()
-    page = client.get("/sign-in")
-    signed = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": MANAGER[0],
-            "password": MANAGER[1],
-        },
-    )
+    signed = post_sign_in(client, *MANAGER)
     assert signed.status_code == 302
     return client
 

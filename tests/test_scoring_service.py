@@ -85,6 +85,30 @@ def new_wave(relationship, label: str, rng, n: int, *, close: bool = True, shift
     return wave
 
 
+def wave_with_small_areas(relationship, label: str, rng, *, rest_area=None, side=None) -> Wave:  # type: ignore[no-untyped-def]
+    """A closed wave of 70 responses where area "Tiny" (the third) has 3 and "Small" (the
+    second) 6 — the first nine, all on ``side`` when given — and the rest are in ``rest_area``
+    (no area by default)."""
+    wave = create_wave(relationship, label)
+    open_wave(wave)
+    fill_wave(wave, rng, 70)
+    tiny, small_area = relationship.service_areas[2].id, relationship.service_areas[1].id
+    ids = db.session.scalars(select(Response.id).where(Response.wave_id == wave.id)).all()
+    db.session.execute(
+        Response.__table__.update()
+        .where(Response.wave_id == wave.id)
+        .values(service_area_id=rest_area)
+    )
+    for i, rid in enumerate(ids[:9]):
+        values = {"service_area_id": tiny if i < 3 else small_area}
+        if side is not None:
+            values["side"] = side
+        db.session.execute(Response.__table__.update().where(Response.id == rid).values(**values))
+    close_wave(wave)
+    db.session.commit()
+    return wave
+
+
 def plain_frame(wave: Wave, spec: reference.Spec) -> pd.DataFrame:
     """The wave's answers read with plain ORM queries (not the bulk loader), as a frame."""
     meta = db.session.execute(
@@ -471,22 +495,7 @@ def _check_published(rows: list[dict], spec_table: str, k: int) -> int:
 
 def test_no_published_cell_is_small_or_recoverable_from_its_margin(app, factory):
     relationship = factory.relationship(areas=["Big", "Small", "Tiny"])
-    rng = np.random.default_rng(8)
-    wave = create_wave(relationship, "2024-Q1")
-    open_wave(wave)
-    fill_wave(wave, rng, 70)
-    # Make "Tiny" small: 3 responses, and "Small" 6.
-    tiny, small = relationship.service_areas[2].id, relationship.service_areas[1].id
-    ids = db.session.scalars(select(Response.id).where(Response.wave_id == wave.id)).all()
-    db.session.execute(Response.__table__.update().values(service_area_id=None))
-    for i, rid in enumerate(ids[:9]):
-        db.session.execute(
-            Response.__table__.update()
-            .where(Response.id == rid)
-            .values(service_area_id=tiny if i < 3 else small)
-        )
-    close_wave(wave)
-    db.session.commit()
+    wave = wave_with_small_areas(relationship, "2024-Q1", np.random.default_rng(8))
     k = 5
     for table in ("scores", "items", "reliability", "drivers"):
         _, raw = results.stored_rows(table, relationship, [wave])
@@ -520,24 +529,9 @@ def test_no_change_or_trend_is_published_since_a_hidden_cell(app, factory):
     cell would give the hidden mean away (mean − change); the trend's evidence, likewise."""
     relationship = factory.relationship(areas=["Big", "Small", "Tiny"])
     rng = np.random.default_rng(8)
-    first = create_wave(relationship, "2024-Q1")
-    open_wave(first)
-    fill_wave(first, rng, 70)
-    tiny, small_area = relationship.service_areas[2].id, relationship.service_areas[1].id
-    ids = db.session.scalars(select(Response.id).where(Response.wave_id == first.id)).all()
-    db.session.execute(
-        Response.__table__.update()
-        .where(Response.wave_id == first.id)
-        .values(service_area_id=relationship.service_areas[0].id)
+    first = wave_with_small_areas(
+        relationship, "2024-Q1", rng, rest_area=relationship.service_areas[0].id, side="client"
     )
-    for i, rid in enumerate(ids[:9]):
-        db.session.execute(
-            Response.__table__.update()
-            .where(Response.id == rid)
-            .values(service_area_id=tiny if i < 3 else small_area, side="client")
-        )
-    close_wave(first)
-    db.session.commit()
     second = new_wave(relationship, "2024-Q2", rng, 200)
     k = 5
     before = {

@@ -14,7 +14,7 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, RecoveryCode, User
 from survey_app.services.accounts import totp
 from survey_app.services.accounts.sign_in import ensure_user
-from tests.factories import PASSWORD, csrf_token
+from tests.factories import PASSWORD, submit
 
 
 @pytest.fixture
@@ -22,14 +22,9 @@ def required(app):  # type: ignore[no-untyped-def]
     app.config["ADMIN_SECOND_FACTOR"] = True
 
 
-def post(client, path: str, data: dict):  # type: ignore[no-untyped-def]
-    html = client.get(path).get_data(as_text=True)
-    return client.post(path, data={"csrf_token": csrf_token(html), **data})
-
-
 def password_step(app, email: str):  # type: ignore[no-untyped-def]
     client = app.test_client()
-    answer = post(client, "/sign-in", {"email": email, "password": PASSWORD})
+    answer = submit(client, "/sign-in", {"email": email, "password": PASSWORD})
     return client, answer
 
 
@@ -39,7 +34,7 @@ def set_up(app, email: str) -> tuple[object, str, list[str]]:
     assert answer.headers["Location"] == "/sign-in/set-up-code"
     page = client.get("/sign-in/set-up-code").get_data(as_text=True)
     key = re.search(r'id="setup-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
-    done = post(client, "/sign-in/set-up-code", {"code": pyotp.TOTP(key).now()})
+    done = submit(client, "/sign-in/set-up-code", {"code": pyotp.TOTP(key).now()})
     assert done.status_code == 200, done.get_data(as_text=True)
     codes = re.findall(r"<li><code>([0-9a-f-]+)</code></li>", done.get_data(as_text=True))
     return client, key, codes
@@ -51,7 +46,7 @@ def test_an_admin_must_set_up_a_second_factor_before_being_signed_in(app, requir
     client, answer = password_step(app, "admin@council.example")
     assert answer.status_code == 303
     assert client.get("/admin/").status_code == 302  # not signed in yet
-    wrong = post(client, "/sign-in/set-up-code", {"code": "000000"})
+    wrong = submit(client, "/sign-in/set-up-code", {"code": "000000"})
     assert wrong.status_code == 400 and "Enter a correct code" in wrong.get_data(as_text=True)
     client, key, codes = set_up(app, "admin@council.example")
     assert client.get("/admin/").status_code == 200
@@ -77,16 +72,16 @@ def test_each_code_is_accepted_once_and_a_recovery_code_once(app, required):
     client, answer = password_step(app, "admin@council.example")
     assert answer.headers["Location"] == "/sign-in/code"
     now = pyotp.TOTP(key).now()
-    assert post(client, "/sign-in/code", {"code": now}).status_code == 400
+    assert submit(client, "/sign-in/code", {"code": now}).status_code == 400
     later = pyotp.TOTP(key).at(time.time() + 30)
-    assert post(client, "/sign-in/code", {"code": later}).status_code == 303
+    assert submit(client, "/sign-in/code", {"code": later}).status_code == 303
     assert client.get("/admin/").status_code == 200
     again, _ = password_step(app, "admin@council.example")
-    assert post(again, "/sign-in/code", {"code": later}).status_code == 400
+    assert submit(again, "/sign-in/code", {"code": later}).status_code == 400
     # a recovery code, once
-    assert post(again, "/sign-in/code", {"code": codes[0]}).status_code == 303
+    assert submit(again, "/sign-in/code", {"code": codes[0]}).status_code == 303
     third, _ = password_step(app, "admin@council.example")
-    assert post(third, "/sign-in/code", {"code": codes[0]}).status_code == 400
+    assert submit(third, "/sign-in/code", {"code": codes[0]}).status_code == 400
     actions = [e.action for e in db.session.query(AuditEvent)]
     assert "totp.set_up" in actions and "totp.recovery_code" in actions and "totp.failed" in actions
 
@@ -97,7 +92,7 @@ def test_five_wrong_codes_end_the_attempt(app, required):
     set_up(app, "admin@council.example")
     client, _ = password_step(app, "admin@council.example")
     for _ in range(5):
-        assert post(client, "/sign-in/code", {"code": "123456"}).status_code == 400
+        assert submit(client, "/sign-in/code", {"code": "123456"}).status_code == 400
     assert client.get("/sign-in/code").status_code == 302  # back to the password
 
 

@@ -21,6 +21,15 @@ def counts() -> dict[str, int]:
     } | {"used": db.session.scalar(select(func.count()).where(Invitation.used_on.is_not(None)))}
 
 
+def assert_refused_unchanged(client, path: str, status: int, message: str) -> None:  # type: ignore[no-untyped-def]
+    """Opening ``path`` answers ``status`` with ``message`` and stores nothing."""
+    before = counts()
+    response = client.get(path)
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    assert counts() == before
+
+
 def n_sections() -> int:
     from instruments import find_instrument
 
@@ -37,11 +46,9 @@ def complete_all_sections(person: Respondent) -> None:
 
 def test_an_unknown_token_gets_a_404_page_and_stores_nothing(client, factory):
     factory.wave()
-    before = counts()
-    response = client.get("/s/this-is-not-a-real-token")
-    assert response.status_code == 404
-    assert "Survey link not recognised" in response.get_data(as_text=True)
-    assert counts() == before
+    assert_refused_unchanged(
+        client, "/s/this-is-not-a-real-token", 404, "Survey link not recognised"
+    )
 
 
 def test_a_used_token_cannot_submit_twice(client, factory, app):
@@ -49,23 +56,15 @@ def test_a_used_token_cannot_submit_twice(client, factory, app):
     (token,) = factory.tokens(wave)
     complete_all_sections(Respondent(client, token))
     assert Respondent(client, token).post("/survey/check", {}).status_code == 302
-    before = counts()
-    assert before["responses"] == 1
+    assert counts()["responses"] == 1
 
-    again = app.test_client().get(f"/s/{token}")
-    assert again.status_code == 409
-    assert "already completed this survey" in again.get_data(as_text=True)
-    assert counts() == before
+    assert_refused_unchanged(app.test_client(), f"/s/{token}", 409, "already completed this survey")
 
 
 def test_a_draft_wave_says_it_is_not_open(client, factory):
     wave = factory.wave(state="draft")
     (token,) = factory.tokens(wave)
-    before = counts()
-    response = client.get(f"/s/{token}")
-    assert response.status_code == 403
-    assert "This survey is not open" in response.get_data(as_text=True)
-    assert counts() == before
+    assert_refused_unchanged(client, f"/s/{token}", 403, "This survey is not open")
 
 
 def test_a_closed_wave_says_it_has_closed_even_mid_survey(client, factory, app):

@@ -66,7 +66,7 @@ def create_relationship(
         elif slug in seen:
             problems.append(f"service area {area!r} is listed twice")
         seen.add(slug)
-    if name and get_relationship(name, required=False) is not None:
+    if name and _name_taken(name):
         problems.append(f"a relationship called {name!r} already exists")
     if problems:
         raise ServiceError("; ".join(problems))
@@ -90,6 +90,17 @@ def create_relationship(
         service_areas=len(relationship.service_areas),
     )
     return relationship
+
+
+def _name_taken(name: str) -> bool:
+    """Whether a relationship has this name already, whatever the case: two relationships
+    named "Fuzz Council — Fuzz Supplier" and "FUZZ COUNCIL — FUZZ SUPPLIER" would be told
+    apart by nobody reading a page or a download."""
+    return bool(
+        db.session.scalar(
+            select(exists().where(func.lower(Relationship.name) == name.strip().lower()))
+        )
+    )
 
 
 def get_relationship(name_or_id: str | int, *, required: bool = True) -> Relationship | None:

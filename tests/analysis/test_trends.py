@@ -78,16 +78,44 @@ def test_missing_waves_do_not_count_towards_the_five():
     assert res.reason == "needs at least 5 waves" and res.n == 4
 
 
-def test_mann_kendall_many_equals_the_scalar_version_row_by_row():
-    rng = np.random.default_rng(2)
-    Y = np.round(rng.normal(3.5, 0.2, (60, 9)), 1)
-    Y[rng.random(Y.shape) < 0.2] = np.nan
-    many = mann_kendall_many(Y)
+@pytest.mark.parametrize(
+    ("many_of", "one_of", "seed", "shape", "missing", "numbers", "labels"),
+    [
+        pytest.param(
+            mann_kendall_many,
+            mann_kendall,
+            2,
+            (60, 9),
+            0.2,
+            ("s", "var_s", "z", "p", "tau"),
+            ("trend", "reason"),
+            id="mann-kendall",
+        ),
+        pytest.param(
+            theil_sen_many,
+            theil_sen,
+            4,
+            (50, 8),
+            0.25,
+            ("slope", "intercept", "ci_low", "ci_high"),
+            ("n", "reason"),
+            id="theil-sen",
+        ),
+    ],
+)
+def test_the_many_series_version_equals_the_scalar_version_row_by_row(
+    many_of, one_of, seed, shape, missing, numbers, labels
+):
+    rng = np.random.default_rng(seed)
+    Y = np.round(rng.normal(3.5, 0.2, shape), 1)
+    Y[rng.random(Y.shape) < missing] = np.nan
+    many = many_of(Y)
     for i, row in enumerate(Y):
-        one = mann_kendall(row)
-        for field in ("s", "var_s", "z", "p", "tau"):
+        one = one_of(row)
+        for field in numbers:
             np.testing.assert_allclose(getattr(many, field)[i], getattr(one, field), atol=TOL)
-        assert many.trend[i] == one.trend and many.reason[i] == one.reason
+        for field in labels:
+            assert getattr(many, field)[i] == getattr(one, field), field
 
 
 @settings(max_examples=60, deadline=None)
@@ -136,18 +164,6 @@ def test_theil_sen_with_fewer_than_3_waves_says_it_needs_3(y):
     res = theil_sen(y)
     assert np.isnan(res.slope) and np.isnan(res.ci_low)
     assert res.reason == "needs at least 3 waves"
-
-
-def test_theil_sen_many_equals_the_scalar_version_row_by_row():
-    rng = np.random.default_rng(4)
-    Y = np.round(rng.normal(3.5, 0.2, (50, 8)), 1)
-    Y[rng.random(Y.shape) < 0.25] = np.nan
-    many = theil_sen_many(Y)
-    for i, row in enumerate(Y):
-        one = theil_sen(row)
-        for field in ("slope", "intercept", "ci_low", "ci_high"):
-            np.testing.assert_allclose(getattr(many, field)[i], getattr(one, field), atol=TOL)
-        assert many.n[i] == one.n and many.reason[i] == one.reason
 
 
 # --- EWMA and CUSUM -----------------------------------------------------------------------

@@ -153,6 +153,16 @@ def csrf_value(mode: str, valid: str, other: str) -> list[str]:
     }[mode]
 
 
+def csrf_fields(mode: str, valid: str, other: str) -> list[tuple[str, str]]:
+    """The ``("csrf_token", value)`` form pairs sent for ``mode`` (see :func:`csrf_value`)."""
+    return [("csrf_token", t) for t in csrf_value(mode, valid, other)]
+
+
+def send_form(client: Any, path: str, mode: str, valid: str, other: str, pairs: list) -> Any:
+    """POST ``pairs`` to ``path`` with the ``csrf_token`` values ``mode`` sends."""
+    return post_form(client, path, csrf_fields(mode, valid, other) + pairs)
+
+
 CSRF_MODES = (
     "valid",
     "valid_twice",

@@ -27,11 +27,10 @@ from tests.fuzz.conftest import (
     TODAY,
     assert_clear_refusal,
     csrf_passes,
-    csrf_value,
     nothing_changes,
     page_csrf,
-    post_form,
 )
+from tests.fuzz.conftest import send_form as send
 from tests.fuzz.strategies import fields, junk, maybe
 
 CONTROL = st.sampled_from(["\x00", "\x01", "\x07", "\x1b", "\x7f\x08"])
@@ -68,11 +67,6 @@ def bad_date() -> st.SearchStrategy[list[object]]:
         st.lists(junk, max_size=2),
         st.lists(junk, min_size=4, max_size=6),
     )
-
-
-def send(client, path, mode, valid, other, pairs):  # type: ignore[no-untyped-def]
-    tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other)]
-    return post_form(client, path, tokens + pairs)
 
 
 def refused(response, mode, statuses=(400,)):  # type: ignore[no-untyped-def]

@@ -20,10 +20,9 @@ from tests.fuzz.conftest import (
     PASSWORD,
     assert_clear_refusal,
     csrf_passes,
-    csrf_value,
     nothing_changes,
     page_csrf,
-    post_form,
+    send_form,
     sign_in,
     tracebacks,
 )
@@ -63,8 +62,7 @@ def test_fuzz_sign_in(app, other_csrf, caplog):
         attempts = table_rows("sign_in_attempts")
         events = table_rows("audit_events")
         start = len(caplog.records)
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
-        response = post_form(client, "/sign-in" + next_, tokens + pairs)
+        response = send_form(client, "/sign-in" + next_, mode, valid, other_csrf, pairs)
         kind = assert_clear_refusal(response, statuses=(400, 429))
         db.session.remove()
         changed = changed_tables(before, database_digest())
@@ -95,9 +93,8 @@ def test_fuzz_sign_out(app, client, other_csrf, caplog):
     @given(mode=CSRF, pairs=fields({"submit": junk}))
     def run(mode, pairs):  # type: ignore[no-untyped-def]
         valid = page_csrf(client, "/sign-in")  # signing out starts a new session
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            response = post_form(client, "/sign-out", tokens + pairs)
+            response = send_form(client, "/sign-out", mode, valid, other_csrf, pairs)
             if csrf_passes(mode):
                 assert response.status_code == 302  # nobody was signed in: nothing to record
             else:
@@ -128,9 +125,8 @@ def test_fuzz_api_token_form(app, other_csrf, caplog):
         ),
     )
     def run(mode, pairs):  # type: ignore[no-untyped-def]
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            response = post_form(client, "/account/api-tokens/", tokens + pairs)
+            response = send_form(client, "/account/api-tokens/", mode, valid, other_csrf, pairs)
             kind = assert_clear_refusal(response, statuses=(400,))
             assert kind == ("form" if csrf_passes(mode) else "csrf")
 
@@ -154,9 +150,10 @@ def test_fuzz_api_token_revoke(app, other_csrf, caplog):
         pairs=fields({"submit": junk}),
     )
     def run(token_id, mode, pairs):  # type: ignore[no-untyped-def]
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            response = post_form(client, f"/account/api-tokens/{token_id}/revoke", tokens + pairs)
+            response = send_form(
+                client, f"/account/api-tokens/{token_id}/revoke", mode, valid, other_csrf, pairs
+            )
             kind = assert_clear_refusal(response, statuses=(400, 404))
             if response.status_code == 400:
                 assert kind == "csrf"

@@ -18,10 +18,9 @@ from tests.fuzz.conftest import (
     FUZZ,
     assert_clear_refusal,
     csrf_passes,
-    csrf_value,
     nothing_changes,
     page_csrf,
-    post_form,
+    send_form,
 )
 from tests.fuzz.strategies import fields, junk
 
@@ -47,9 +46,8 @@ def test_fuzz_job_buttons(app, admin, world, other_csrf, caplog):
         path, missing = target
         if not missing and csrf_passes(mode):
             return  # a real retry or recompute: tests/test_jobs_pages.py
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            response = post_form(admin, path, tokens + pairs)
+            response = send_form(admin, path, mode, valid, other_csrf, pairs)
             kind = assert_clear_refusal(response, statuses=(400, 404))
             assert kind == ("page" if csrf_passes(mode) else "csrf"), response.status_code
 

@@ -13,10 +13,11 @@ from tests.fuzz.conftest import (
     FUZZ,
     FUZZ_SLOW,
     assert_clear_refusal,
-    csrf_value,
+    csrf_fields,
     nothing_changes,
     page_csrf,
     post_form,
+    send_form,
     sign_in,
 )
 from tests.fuzz.strategies import fields, junk
@@ -34,9 +35,8 @@ def _fuzz_form(
     @settings
     @given(mode=CSRF, pairs=fields(known))
     def run(mode, pairs):  # type: ignore[no-untyped-def]
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            answer = post_form(client, path, tokens + pairs)
+            answer = send_form(client, path, mode, valid, other_csrf, pairs)
             if not (no_op and answer.status_code == 303):
                 assert_clear_refusal(answer)
 
@@ -79,9 +79,8 @@ def test_fuzz_set_password_without_a_link(app, other_csrf, caplog):
     @FUZZ
     @given(mode=CSRF, pairs=fields({"password": junk, "confirmation": junk}))
     def run(mode, pairs):  # type: ignore[no-untyped-def]
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            answer = post_form(client, "/account/set-password", tokens + pairs)
+            answer = send_form(client, "/account/set-password", mode, valid, other_csrf, pairs)
             assert answer.status_code in (400, 404)
             assert_clear_refusal(answer)
 
@@ -128,14 +127,19 @@ def test_fuzz_second_factor_codes(app, other_csrf, caplog):
     db.session.commit()
     codes = st.one_of(junk, st.sampled_from(["000000", "12345", "1234567", " 1 2 3 4 5 6 "]))
 
+    def tokens_after_password(path, mode):  # type: ignore[no-untyped-def]
+        """Pass the password step afresh, then the ``csrf_token`` pairs ``mode`` sends to ``path``."""
+        password_step(sign_in_page)
+        valid = page_csrf(sign_in_page, path)
+        return csrf_fields(mode, valid, other_csrf)
+
     @FUZZ
     @given(mode=CSRF, pairs=fields({"code": codes}))
     def set_up(mode, pairs):  # type: ignore[no-untyped-def]
-        password_step(sign_in_page)
-        valid = page_csrf(sign_in_page, "/sign-in/set-up-code")
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        path = "/sign-in/set-up-code"
+        tokens = tokens_after_password(path, mode)
         with nothing_changes(caplog):
-            assert_clear_refusal(post_form(sign_in_page, "/sign-in/set-up-code", tokens + pairs))
+            assert_clear_refusal(post_form(sign_in_page, path, tokens + pairs))
 
     set_up()
 
@@ -154,9 +158,7 @@ def test_fuzz_second_factor_codes(app, other_csrf, caplog):
     @FUZZ
     @given(mode=CSRF, pairs=fields({"code": codes}))
     def code_step(mode, pairs):  # type: ignore[no-untyped-def]
-        password_step(sign_in_page)
-        valid = page_csrf(sign_in_page, "/sign-in/code")
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
+        tokens = tokens_after_password("/sign-in/code", mode)
         assert_clear_refusal(post_form(sign_in_page, "/sign-in/code", tokens + pairs))
         db.session.remove()
         again = db.session.get(User, user.id)

@@ -14,12 +14,12 @@ from tests.fuzz.conftest import (
     FUZZ,
     assert_clear_refusal,
     csrf_passes,
-    csrf_value,
     encode,
     nothing_changes,
     page_csrf,
     post_form,
     respondent,
+    send_form,
 )
 from tests.fuzz.strategies import fields, junk, maybe
 
@@ -84,9 +84,8 @@ def test_fuzz_about_you(app, factory, world, other_csrf, caplog):
         if data.draw(st.booleans()):
             known.pop(target)  # a missing answer
         pairs = data.draw(fields(known, always=tuple(k for k in known if k == target)))
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            response = post_form(client, "/survey/about", tokens + pairs)
+            response = send_form(client, "/survey/about", mode, valid, other_csrf, pairs)
             kind = assert_clear_refusal(response, statuses=(400,))
             assert kind == ("form" if csrf_passes(mode) else "csrf")
 
@@ -120,9 +119,10 @@ def test_fuzz_section_pages(app, world, other_csrf, caplog):
         pairs = data.draw(fields(known, always=(tampered,)))
         if save_later:
             pairs.append(("save_later", "Save and come back later"))
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            response = post_form(client, f"/survey/section/{number}{query}", tokens + pairs)
+            response = send_form(
+                client, f"/survey/section/{number}{query}", mode, valid, other_csrf, pairs
+            )
             kind = assert_clear_refusal(response, statuses=(400,))
             assert kind == ("form" if csrf_passes(mode) else "csrf")
             if kind == "form":
@@ -155,9 +155,10 @@ def test_fuzz_comments_page(app, world, other_csrf, caplog):
         pairs = data.draw(fields(known, always=(target,)))
         if save_later:
             pairs.append(("save_later", "Save"))
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            response = post_form(client, f"/survey/section/{number}", tokens + pairs)
+            response = send_form(
+                client, f"/survey/section/{number}", mode, valid, other_csrf, pairs
+            )
             kind = assert_clear_refusal(response)
             if not csrf_passes(mode):
                 assert kind == "csrf"
@@ -182,9 +183,8 @@ def test_fuzz_check_your_answers(app, world, other_csrf, caplog):
     )
     def run(mode, pairs):  # type: ignore[no-untyped-def]
         valid = page_csrf(client, "/survey/check")
-        tokens = [("csrf_token", t) for t in csrf_value(mode, valid, other_csrf)]
         with nothing_changes(caplog):
-            response = post_form(client, "/survey/check", tokens + pairs)
+            response = send_form(client, "/survey/check", mode, valid, other_csrf, pairs)
             assert assert_clear_refusal(response, statuses=(400,)) == "csrf"
 
     run()

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from instruments import (
     INSTRUMENTS_DIR,
@@ -24,6 +23,7 @@ from instruments import (
     load_instrument,
     load_instrument_text,
 )
+from tests.factories import any_wording, wording_for_sides
 
 BAD = Path(__file__).parent / "bad"
 BAD_SHOWN = "tests/instruments/bad"  # how messages name the fixtures
@@ -756,20 +756,12 @@ def test_items_of_different_instruments_are_not_compared():
 
 # --- any wording survives freezing -------------------------------------------------------------
 
-any_text = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=80).filter(
-    str.strip
-)
-
 
 @settings(max_examples=60, deadline=None, database=None)
-@given(client=any_text, supplier=any_text)
+@given(client=any_wording, supplier=any_wording)
 def test_any_wording_round_trips_through_the_database_with_the_same_hash(client, supplier):
     definition = small()
-    escaped = {
-        side: text.replace("{", "{{").replace("}", "}}") + " {partner}"
-        for side, text in (("client", client), ("supplier", supplier))
-    }
-    definition["items"][0]["wording"] = escaped
+    definition["items"][0]["wording"] = wording_for_sides(client, supplier)
     survey = load_dict(definition)
 
     rebuilt = instrument_from_dict(json.loads(json.dumps(survey.to_dict(), ensure_ascii=False)))

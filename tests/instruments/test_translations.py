@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from instruments import (
     INSTRUMENTS_DIR,
@@ -26,6 +25,7 @@ from instruments import (
     translation_files,
     with_translations,
 )
+from tests.factories import any_wording, wording_for_sides
 
 FROZEN = Path(__file__).parent / "frozen"
 
@@ -588,19 +588,11 @@ def test_asking_to_freeze_a_language_not_carried_is_an_error():
     assert load_instrument_text(ENGLISH).translations_to_dict() == {}
 
 
-any_welsh = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=80).filter(
-    str.strip
-)
-
-
 @settings(max_examples=60, deadline=None, database=None)
-@given(client=any_welsh, supplier=any_welsh)
+@given(client=any_wording, supplier=any_wording)
 def test_any_welsh_wording_survives_freezing_with_the_same_translation_hash(client, supplier):
     translation = welsh()
-    translation["items"]["tr1"] = {
-        side: text.replace("{", "{{").replace("}", "}}") + " {partner}"
-        for side, text in (("client", client), ("supplier", supplier))
-    }
+    translation["items"]["tr1"] = wording_for_sides(client, supplier)
     survey = bilingual(translation)
     stored = json.loads(json.dumps(survey.translations_to_dict(), ensure_ascii=False))
 

@@ -3,9 +3,7 @@
 import re
 import string
 
-import pytest
-
-from instruments import INSTRUMENTS_DIR, SIDES, find_instrument, load_instrument
+from instruments import INSTRUMENTS_DIR, SIDES, load_instrument
 
 COUNCIL = "Birmingham City Council"
 SUPPLIER = "Service Birmingham"
@@ -31,11 +29,6 @@ V1_CONTENT_HASH = "a9d77d35c17cc0e741165342e40ca15ad8d43dc6ca7dc7af1a18b3e96e63d
 # Words the GOV.UK style guide asks writers to avoid, and survey jargon.
 AVOID = ("leverage", "synergy", "stakeholder", "going forward", "robust", "facilitate",
          "streamline", "utilise", "deliverable", "key", "SLA", "KPI")  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def v1():
-    return find_instrument("partnership-health", 1)
 
 
 def rendered(v1):

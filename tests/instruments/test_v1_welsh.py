@@ -3,10 +3,9 @@ awaiting review by a qualified translator), as Welsh-speaking respondents will s
 
 import re
 
-import pytest
 import yaml
 
-from instruments import INSTRUMENTS_DIR, SIDES, find_instrument
+from instruments import INSTRUMENTS_DIR, SIDES
 
 COUNCIL = "Cyngor Sir Ceredigion"  # a Welsh name: it would mutate after i, a, â, yn...
 SUPPLIER = "Gwasanaethau Digidol Cymru"
@@ -31,11 +30,6 @@ MUTATING = {
 
 # English words that would betray an untranslated or half-translated statement.
 ENGLISH_WORDS = {"the", "and", "with", "of", "to", "is", "are", "our", "we", "us", "council"}
-
-
-@pytest.fixture(scope="module")
-def v1():
-    return find_instrument("partnership-health", 1)
 
 
 def welsh_wordings(v1):
