@@ -60,7 +60,7 @@ def _rows(
     for t, token in links:
         yield (
             t.email,
-            survey_link(token),
+            survey_link(token, t.language),
             parties[t.party_id],
             areas.get(t.service_area_id or 0, ""),
         )

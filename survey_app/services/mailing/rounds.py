@@ -126,7 +126,7 @@ def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
                 if token is None:
                     continue
                 pacer.wait()
-                subject, body = compose(text, target.party_id, survey_link(token))
+                subject, body = compose(text, target.party_id, survey_link(token, target.language))
                 try:
                     why = deliver(smtp, email_message(target.email, subject, body, settings))
                 except MailServerError as exc:

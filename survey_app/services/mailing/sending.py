@@ -304,7 +304,7 @@ def _run(
                 continue
             token, settle = prepared
             pacer.wait()
-            subject, body = compose(text, target.party_id, survey_link(token))
+            subject, body = compose(text, target.party_id, survey_link(token, target.language))
             try:
                 why = deliver(smtp, email_message(target.email, subject, body, settings))
             except MailServerError as exc:
