@@ -83,6 +83,8 @@ def test_the_mail_merge_link_of_a_welsh_row_opens_the_survey_in_welsh(app, admin
     response = submit(admin, path, page=f"/admin/waves/{wave.id}/invitations")
     body = response.get_data(as_text=True).lstrip("\ufeff")
     links = {r["email"]: r["link"] for r in csv.DictReader(body.splitlines())}
+    languages = {r["email"]: r["language"] for r in csv.DictReader(body.splitlines())}
+    assert languages == {"ann@council.example": "cy", "bob@council.example": ""}
     assert links["ann@council.example"].endswith("?lang=cy")
     assert LINK.fullmatch(links["bob@council.example"])  # not known: the reader's choice
 
