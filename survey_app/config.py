@@ -53,6 +53,9 @@ class Config:
         self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Relationship Health")
         # The name in Welsh, where the organisation gives one (survey_app/web/languages.py).
         self.SERVICE_NAME_CY = os.environ.get("SERVICE_NAME_CY", "")
+        # An email to someone whose language is not known is in both: Welsh first when on
+        # (services/mailing/messages.py).
+        self.WELSH_FIRST = _bool("WELSH_FIRST", False)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -29,6 +29,11 @@ from survey_app.services.relationships import get_service_area
     "--role", type=click.Choice(list(ROLE_LEVELS)), help="Role level fixed by the invitations."
 )
 @click.option(
+    "--language",
+    type=click.Choice(["en", "cy"]),
+    help="The language the links open the survey in (en or cy; default: the reader's choice).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -43,6 +48,7 @@ def invite(
     count: int,
     area: str | None,
     role: str | None,
+    language: str | None,
     output: Path,
 ) -> None:
     """Issue COUNT invitations to wave LABEL for one side, writing a CSV of personal links."""
@@ -60,11 +66,11 @@ def invite(
         role_level=role,
         min_area_group=current_app.config["MIN_CELL_SIZE"],
     )
-    write_links_csv(output, issued)
+    write_links_csv(output, issued, language)
     click.echo(f"Issued {len(issued)} invitations for {wave.label}; links written to {output}")
 
 
-def write_links_csv(path: Path | None, issued: list[Any]) -> None:
+def write_links_csv(path: Path | None, issued: list[Any], language: str | None = None) -> None:
     handle = sys.stdout if path is None else path.open("x", newline="", encoding="utf-8-sig")
     try:
         writer = csv.writer(handle)
@@ -72,7 +78,7 @@ def write_links_csv(path: Path | None, issued: list[Any]) -> None:
         for inv in issued:
             writer.writerow(
                 [
-                    survey_link(inv.token),
+                    survey_link(inv.token, language),
                     inv.party,
                     inv.side,
                     inv.service_area or "",

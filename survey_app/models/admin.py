@@ -65,6 +65,9 @@ class InvitationAddress(Base):
     outbox_job_id: Mapped[int | None] = mapped_column(
         ForeignKey("jobs.id", ondelete="SET NULL"), index=True
     )
+    #: The language the person's emails and link are in (``en``/``cy``); empty: not known, so
+    #: emails are bilingual. Only here, never on a response (a language is a quasi-identifier).
+    language: Mapped[str | None] = mapped_column(String(2))
 
     wave: Mapped[Wave] = orm.relationship()
     party: Mapped[Party] = orm.relationship()

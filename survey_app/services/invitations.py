@@ -34,9 +34,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def survey_link(token: str) -> str:
-    """The personal survey link of a token, at ``PUBLIC_BASE_URL``."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/s/{token}"
+def survey_link(token: str, language: str | None = None) -> str:
+    """The personal survey link of a token, at ``PUBLIC_BASE_URL``; with ``?lang=`` when the
+    invitation says the person's language, so the survey opens in it (README "Welsh and
+    English pages"): the language travels on the link, never onto the response."""
+    link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/s/{token}"
+    return f"{link}?lang={language}" if language else link
 
 
 def _now() -> datetime:

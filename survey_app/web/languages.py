@@ -24,10 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, get_locale
 
 from instruments import LANGUAGES, SOURCE_LANGUAGE
+from survey_app.services.mailing.messages import service_name
 
 #: The session key and query parameter that hold the chosen language.
 SESSION_KEY = "language"
@@ -66,6 +67,13 @@ def current_language() -> str:
     return str(get_locale() or SOURCE_LANGUAGE)
 
 
+def chosen_language() -> str | None:
+    """The language the reader chose (on this URL or earlier), None if they never chose: an
+    email they ask for goes in it, or in both languages when None."""
+    asked = request.args.get(QUERY) or session.get(SESSION_KEY)
+    return asked if asked in LANGUAGES else None
+
+
 def remember(language: str | None) -> None:
     """Keep `language` for the next pages (e.g. across a session that was started afresh)."""
     if language in LANGUAGES:
@@ -96,11 +104,10 @@ def _template_globals() -> dict[str, object]:
     if not has_request_context():  # a page rendered for a file (the board pack): no switcher
         return {"html_lang": here}
     offered = g.get("offered_languages") or tuple(LANGUAGES)
-    config = current_app.config
     return {
         # The service's name is the organisation's to choose, in each language:
         # SERVICE_NAME, and SERVICE_NAME_CY for Welsh (else the one name).
-        "service_name": config.get(f"SERVICE_NAME_{here.upper()}") or config["SERVICE_NAME"],
+        "service_name": service_name(here),
         "html_lang": here,
         "languages": [
             {

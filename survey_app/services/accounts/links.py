@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from survey_app.extensions import db
@@ -23,7 +25,12 @@ from survey_app.models import AccountLink, User
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts.sign_in import local_password_usable, normalise_email
 from survey_app.services.accounts.users import MIN_PASSWORD
-from survey_app.services.mailing.messages import email_message
+from survey_app.services.mailing.messages import (
+    Parts,
+    email_message,
+    in_language,
+    service_name,
+)
 from survey_app.services.mailing.smtp import MailSettings, SMTPMailer
 
 INVITE_DAYS = 7
@@ -136,27 +143,57 @@ def link_url(token: str) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/account/link/{token}"
 
 
-def send_link(user: User, token: str, purpose: str) -> None:
-    """E-mail the link to ``user`` (:class:`ServiceError` when e-mail is not set up or fails)."""
+def link_email(user: User, purpose: str) -> Callable[[str], Parts]:
+    """What the email of a link of ``purpose`` says, in the language ``in_language`` forces."""
+
+    def parts(code: str) -> Parts:
+        service = service_name(code)
+        hello = _("Hello %(name)s,", name=user.name)
+        if purpose == "invite":
+            return Parts(
+                subject=_("You have been invited to %(service)s", service=service),
+                before=[
+                    hello,
+                    _("You have been given an account on %(service)s.", service=service),
+                ],
+                link_words=_(
+                    "Open this link within %(days)s days to set your password, or to sign in "
+                    "through your organisation:",
+                    days=INVITE_DAYS,
+                ),
+                after=[_("The link works once.")],
+            )
+        return Parts(
+            subject=_("Reset your %(service)s password", service=service),
+            before=[
+                hello,
+                _(
+                    "Somebody asked to reset the password of your %(service)s account.",
+                    service=service,
+                ),
+            ],
+            link_words=_(
+                "Open this link within %(minutes)s minutes to choose a new one:",
+                minutes=RESET_MINUTES,
+            ),
+            after=[
+                _(
+                    "The link works once. If you did not ask, ignore this message: your password "
+                    "stays as it is."
+                )
+            ],
+        )
+
+    return parts
+
+
+def send_link(user: User, token: str, purpose: str, language: str | None = None) -> None:
+    """E-mail the link to ``user`` (:class:`ServiceError` when e-mail is not set up or fails):
+    in ``language``, or bilingual where it is not known (no account keeps a language yet)."""
     settings = MailSettings.from_config()
     if not settings.configured:
         raise ServiceError("email is not set up (SMTP_HOST, MAIL_FROM): the link cannot be sent")
-    service = current_app.config["SERVICE_NAME"]
-    if purpose == "invite":
-        subject = f"You have been invited to {service}"
-        body = (
-            f"Hello {user.name},\n\nYou have been given an account on {service}. Open this link "
-            f"within {INVITE_DAYS} days to set your password, or to sign in through your "
-            f"organisation:\n\n{link_url(token)}\n\nThe link works once.\n"
-        )
-    else:
-        subject = f"Reset your {service} password"
-        body = (
-            f"Hello {user.name},\n\nSomebody asked to reset the password of your {service} "
-            f"account. Open this link within {RESET_MINUTES} minutes to choose a new one:\n\n"
-            f"{link_url(token)}\n\nThe link works once. If you did not ask, ignore this "
-            "message: your password stays as it is.\n"
-        )
+    subject, body = in_language(language, link_email(user, purpose), link_url(token))
     try:
         with SMTPMailer(settings) as mailer:
             mailer.send(email_message(user.email, subject, body, settings))

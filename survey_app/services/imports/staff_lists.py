@@ -7,6 +7,11 @@ A staff list has a header row and one row per person, with the columns
   or its side, ``client`` or ``supplier`` (case and spacing do not matter) — required;
 * ``service area`` (also ``service_area``, ``area``) — optional: a service area's name or key;
   blank leaves the respondent to choose it in the survey.
+* ``language`` (also ``iaith``) — optional: ``en`` or ``cy`` (also ``English``, ``Welsh``,
+  ``Cymraeg``, ``Saesneg``); blank: not known, so the person's emails are bilingual (Welsh
+  first where ``WELSH_FIRST`` is set). The language is kept only on the address list (deleted
+  when the wave closes) and on the link it sends, which opens the survey in it; never on a
+  response, since a language is a quasi-identifier.
 
 A party's area with fewer than ``MIN_CELL_SIZE`` people on the wave's list is not fixed on
 their invitations: they are added without it (and choose it in the survey), because an
@@ -56,8 +61,23 @@ HEADERS = {
     "email": ("email", "email address", "e-mail", "e-mail address", "emailaddress"),
     "party": ("party", "organisation", "organization", "side"),
     "service_area": ("service area", "service_area", "area", "service-area", "servicearea"),
+    "language": ("language", "iaith", "preferred language"),
 }
-COLUMN_NAMES = {"email": "email", "party": "party", "service_area": "service area"}
+COLUMN_NAMES = {
+    "email": "email",
+    "party": "party",
+    "service_area": "service area",
+    "language": "language",
+}
+#: What a language cell may say (casefolded) -> the language code stored.
+LANGUAGE_WORDS = {
+    "en": "en",
+    "english": "en",
+    "saesneg": "en",
+    "cy": "cy",
+    "welsh": "cy",
+    "cymraeg": "cy",
+}
 
 
 class StaffListRejected(Rejected):
@@ -80,6 +100,7 @@ class StaffMember:
     email: str
     party: Party
     service_area: ServiceArea | None
+    language: str | None = None  # en, cy, or None: not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +189,7 @@ def _header(cells: list[Any]) -> tuple[dict[str, int], list[str]]:
         if kind not in columns:
             problems.append(
                 f"Row 1: there is no {COLUMN_NAMES[kind]} column. The first row must name the "
-                "columns: email, party and (optionally) service area"
+                "columns: email, party and (optionally) service area and language"
             )
     if problems:
         raise StaffListRejected(problems)
@@ -213,9 +234,10 @@ class _Checker:
         email = self.email(number, values["email"])
         party = self.party(number, values["party"])
         area_ok, area = self.area(number, values.get("service_area", ""))
-        if email is None or party is None or not area_ok:
+        language_ok, language = self.language(number, values.get("language", ""))
+        if email is None or party is None or not area_ok or not language_ok:
             return None
-        return StaffMember(number, email, party, area)
+        return StaffMember(number, email, party, area, language)
 
     def where(self, number: int, kind: str) -> str:
         return f"Row {number}, column {column_letter(self.columns[kind])} ({COLUMN_NAMES[kind]})"
@@ -269,6 +291,18 @@ class _Checker:
             )
         return area is not None, area
 
+    def language(self, number: int, text: str) -> tuple[bool, str | None]:
+        """Whether the row's language is fine, and the language (None: not known)."""
+        if not text:
+            return True, None
+        language = LANGUAGE_WORDS.get(_normal(text))
+        if language is None:
+            self.problems.add(
+                f"{self.where(number, 'language')}: ‘{_shown(text)}’ is not a language the "
+                "survey offers: use en (English) or cy (Welsh), or leave it blank"
+            )
+        return language is not None, language
+
 
 def load_staff_list(
     wave: Wave,
@@ -295,6 +329,7 @@ def load_staff_list(
                 "service_area_id": person.service_area.id if person.service_area else None,
                 "added_on": added_on,
                 "reminders_sent": 0,
+                "language": person.language,
             }
             for person in people
         ],

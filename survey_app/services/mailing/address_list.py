@@ -105,6 +105,7 @@ class Target:
     invitation_id: int | None
     reminders_sent: int
     last_error: str | None
+    language: str | None  # en, cy, or None: not known (bilingual emails)
 
 
 def targets_of(statement: Any) -> list[Target]:
@@ -121,6 +122,7 @@ def address_select() -> Any:
         a.invitation_id,
         a.reminders_sent,
         a.last_error,
+        a.language,
     )
 
 

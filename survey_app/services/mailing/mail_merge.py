@@ -32,7 +32,9 @@ from survey_app.services.mailing.address_list import (
     unused,
 )
 
-MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area")
+#: ``language``: ``en``, ``cy`` or blank (not known: write in both), for choosing the message's
+#: wording; the link of a known language already opens the survey in it.
+MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area", "language")
 
 
 def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
@@ -55,14 +57,15 @@ def _csv(rows: Iterator[Sequence[str]]) -> str:
 def _rows(
     names: tuple[dict[int, str], dict[int, str]], links: Iterable[tuple[Target, str]]
 ) -> Iterator[Sequence[str]]:
-    """The mail-merge rows of (address, new token) pairs: address, link, party, area."""
+    """The mail-merge rows of (address, new token) pairs: address, link, party, area, language."""
     parties, areas = names
     for t, token in links:
         yield (
             t.email,
-            survey_link(token),
+            survey_link(token, t.language),
             parties[t.party_id],
             areas.get(t.service_area_id or 0, ""),
+            t.language or "",
         )
 
 

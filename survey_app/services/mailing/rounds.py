@@ -91,6 +91,7 @@ class _Pending:
     service_area_id: int | None
     invitation_id: int | None
     outbox: str
+    language: str | None  # en, cy, or None: not known (a bilingual message)
 
 
 def check_round(wave: Wave, kind: str) -> None:
@@ -126,7 +127,8 @@ def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
                 if token is None:
                     continue
                 pacer.wait()
-                subject, body = compose(text, target.party_id, survey_link(token))
+                link = survey_link(token, target.language)
+                subject, body = compose(text, target.party_id, link, target.language)
                 try:
                     why = deliver(smtp, email_message(target.email, subject, body, settings))
                 except MailServerError as exc:
@@ -176,7 +178,7 @@ def _pending(job_id: int) -> list[_Pending]:
     a = InvitationAddress
     db.session.rollback()  # a fresh read
     rows = db.session.execute(
-        select(a.id, a.email, a.party_id, a.service_area_id, a.invitation_id, a.outbox)
+        select(a.id, a.email, a.party_id, a.service_area_id, a.invitation_id, a.outbox, a.language)
         .where(a.outbox_job_id == job_id, a.outbox.in_(PENDING))
         .order_by(a.id)
         .limit(READ_BATCH)

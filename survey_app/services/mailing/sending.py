@@ -288,7 +288,7 @@ def _run(
     report: SendReport,
     targets: Sequence[Target],
     prepare: Callable[[Target], tuple[str, Settle] | None],
-    compose: Callable[[WaveText, int, str], tuple[str, str]],
+    compose: Callable[[WaveText, int, str, str | None], tuple[str, str]],
     text: WaveText,
     settings: MailSettings,
     mailer: SMTPMailer | None,
@@ -304,7 +304,8 @@ def _run(
                 continue
             token, settle = prepared
             pacer.wait()
-            subject, body = compose(text, target.party_id, survey_link(token))
+            link = survey_link(token, target.language)
+            subject, body = compose(text, target.party_id, link, target.language)
             try:
                 why = deliver(smtp, email_message(target.email, subject, body, settings))
             except MailServerError as exc:

@@ -132,7 +132,7 @@ class StaffListForm(FlaskForm):
     file = FileField(
         "Upload a staff list",
         description="A CSV UTF-8 or Excel (.xlsx) file with the columns email, party and "
-        "(optionally) service area.",
+        "(optionally) service area and language.",
         validators=[FileRequired(message="Select a CSV or Excel file")],
         widget=GovFileInput(),
     )

@@ -13,6 +13,7 @@ from survey_app.extensions import db
 from survey_app.services import ServiceError
 from survey_app.services.accounts import links
 from survey_app.web.access import public, signed_in
+from survey_app.web.languages import chosen_language
 from survey_app.web.loading import Missing
 from survey_app.web.people.forms import ChangePasswordForm, ForgottenForm, NewPasswordForm
 from survey_app.web.submissions import acting_user, form_page, show_refusal
@@ -33,7 +34,7 @@ def forgotten() -> ResponseReturnValue:
         found = links.request_reset(form.email.data)
         if found is not None:
             try:
-                links.send_link(*found, "reset")
+                links.send_link(*found, "reset", chosen_language())
             except ServiceError as exc:
                 show_refusal(form.email, exc)
                 return form_page("people/forgotten.html", form, error_status=503)

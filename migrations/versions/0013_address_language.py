@@ -1,0 +1,34 @@
+"""The language of each address on a wave's list (en, cy, or empty: not known).
+
+Kept only on the address list, which is deleted when the wave closes, and on the link it
+sends: never on a response (a language is a quasi-identifier).
+
+Revision ID: 0013
+Revises: 0009
+Create Date: 2026-12-03 09:05:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0013'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+# Plain ALTER TABLE, as 0012: no batch rebuild of a table other tables point at. The allowed
+# values are checked by the service that writes them (services/imports/staff_lists.py).
+
+
+def upgrade():
+    op.add_column('invitation_addresses', sa.Column('language', sa.String(2), nullable=True))
+
+
+def downgrade():
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE invitation_addresses DROP COLUMN language')
+    else:
+        op.drop_column('invitation_addresses', 'language')
