@@ -4,7 +4,7 @@ Kept only on the address list, which is deleted when the wave closes, and on the
 sends: never on a response (a language is a quasi-identifier).
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03 09:05:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
