@@ -577,13 +577,21 @@ def blank_changes_since(tables: dict[str, pd.DataFrame], hidden: set[tuple[str, 
                 gaps_.loc[mask, column] = np.nan
 
 
-def reference_tables_history(frames: Sequence[pd.DataFrame], spec: Spec, k: int) -> dict[str, Any]:
-    """Every wave's tables the straightforward way, and the cells publication hides.
+def reference_tables_history(
+    frames: Sequence[pd.DataFrame],
+    spec: Spec,
+    k: int,
+    *,
+    names: Sequence[str] = ("scores", "items", "reliability", "gaps", "drivers"),
+) -> dict[str, Any]:
+    """Every wave's tables the straightforward way (``names``: which; ``scores`` and ``gaps``
+    always), and the cells publication hides.
 
     Changes since a hidden cell are blanked, as the service does (only published cells
     feed later waves). Returns ``{"tables": [...], "hidden": [...]}`` for
     :func:`reference_statuses`.
     """
+    names = tuple(dict.fromkeys(("scores", "gaps", *names)))
     tables = []
     for t, frame in enumerate(frames):
         tables.append(
@@ -592,6 +600,7 @@ def reference_tables_history(frames: Sequence[pd.DataFrame], spec: Spec, k: int)
                 spec,
                 previous=frames[t - 1] if t else None,
                 previous_gaps=tables[-1]["gaps"] if t else None,
+                tables=names,
             )
         )
     # Only published cells feed later waves: no change is shown since a cell that publication
