@@ -27,6 +27,9 @@ from survey_app.config import normalise_database_url
 from tests.demo_site import load_demo_site
 from tests.factories import Respondent, sign_in
 
+#: Fixtures the job and mailing tests share (woken, queue, spawn).
+pytest_plugins = ["tests.job_support"]
+
 TEST_SECRET = "test-secret-key-not-for-production"
 
 

@@ -19,19 +19,16 @@ from survey_app.extensions import db
 from survey_app.models import Invitation, InvitationAddress, InvitationLink, Job, Wave
 from survey_app.services import jobs
 from survey_app.services.mailing import rounds
-from tests import test_jobs
 from tests.factories import STAFF_EMAILS, Respondent, sections_of
-from tests.smtp_mailbox import serving
-from tests.test_jobs import Killed, expire_lease, fresh, submit, sweep
-from tests.test_mailing import addresses, open_wave_with_staff
-
-woken = test_jobs.woken  # the queue wakes nobody: each test runs its job itself
-
-
-@pytest.fixture
-def mailbox(app):  # type: ignore[no-untyped-def]
-    with serving(app) as box:
-        yield box
+from tests.job_support import (
+    Killed,
+    addresses,
+    expire_lease,
+    fresh,
+    open_wave_with_staff,
+    submit,
+    sweep,
+)
 
 
 def start_round(wave_id: int, kind: str) -> int:

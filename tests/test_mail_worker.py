@@ -19,8 +19,8 @@ from survey_app.extensions import db
 from survey_app.models import InvitationAddress
 from survey_app.models.job import utcnow
 from survey_app.services import jobs
+from tests.job_support import job_row, stop, wait_for, worker
 from tests.smtp_mailbox import SENDER, serving
-from tests.test_jobs_worker import job_row, queue, spawn, stop, wait_for, worker  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

@@ -49,20 +49,8 @@ from tests.factories import (
     text,
     upload,
 )
-from tests.smtp_mailbox import SENDER, Mailbox, free_port, serving
-
-
-@pytest.fixture
-def mailbox(app):  # type: ignore[no-untyped-def]
-    with serving(app) as box:
-        yield box
-
-
-def open_wave_with_staff(admin, factory, people=STAFF) -> int:  # type: ignore[no-untyped-def]
-    relationship = factory.relationship()
-    wave_id = factory.wave(relationship, "2024-Q1", state="open").id
-    assert upload(admin, wave_id, staff_csv(people)).status_code == 200
-    return wave_id
+from tests.job_support import addresses, open_wave_with_staff
+from tests.smtp_mailbox import SENDER, Mailbox, free_port
 
 
 def press(admin, wave_id: int, endpoint: str):  # type: ignore[no-untyped-def]
@@ -79,11 +67,6 @@ def sent_by_a_job(admin, wave_id: int, endpoint: str) -> str:  # type: ignore[no
     assert started.status_code == 303, started.status_code
     assert started.location.startswith("/jobs/")
     return text(admin.get(started.location))
-
-
-def addresses() -> list[InvitationAddress]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(InvitationAddress).order_by(InvitationAddress.id)))
 
 
 # ========================================================================= the whole flow

@@ -11,11 +11,8 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, ResultTable, Wave
 from survey_app.services import jobs
 from survey_app.services.jobs.running import JobContext
-from tests import test_jobs
 from tests.factories import submit, text
-from tests.test_jobs import Killed, expire_lease, fresh, sweep
-
-woken = test_jobs.woken  # the queue wakes nobody: each test runs its job itself
+from tests.job_support import Killed, expire_lease, fresh, sweep
 
 
 def close_from_the_page(admin, wave_id: int) -> int:  # type: ignore[no-untyped-def]
