@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import trends as trend_results
-from benchmarks.reference_family import reference_family
+from benchmarks.reference_family import reference_family, reference_gap_family
 
 SIDES = ("client", "supplier")
 ALL = "all"
@@ -577,13 +577,21 @@ def blank_changes_since(tables: dict[str, pd.DataFrame], hidden: set[tuple[str, 
                 gaps_.loc[mask, column] = np.nan
 
 
-def reference_tables_history(frames: Sequence[pd.DataFrame], spec: Spec, k: int) -> dict[str, Any]:
-    """Every wave's tables the straightforward way, and the cells publication hides.
+def reference_tables_history(
+    frames: Sequence[pd.DataFrame],
+    spec: Spec,
+    k: int,
+    *,
+    names: Sequence[str] = ("scores", "items", "reliability", "gaps", "drivers"),
+) -> dict[str, Any]:
+    """Every wave's tables the straightforward way (``names``: which; ``scores`` and ``gaps``
+    always), and the cells publication hides.
 
     Changes since a hidden cell are blanked, as the service does (only published cells
     feed later waves). Returns ``{"tables": [...], "hidden": [...]}`` for
     :func:`reference_statuses`.
     """
+    names = tuple(dict.fromkeys(("scores", "gaps", *names)))
     tables = []
     for t, frame in enumerate(frames):
         tables.append(
@@ -592,6 +600,7 @@ def reference_tables_history(frames: Sequence[pd.DataFrame], spec: Spec, k: int)
                 spec,
                 previous=frames[t - 1] if t else None,
                 previous_gaps=tables[-1]["gaps"] if t else None,
+                tables=names,
             )
         )
     # Only published cells feed later waves: no change is shown since a cell that publication
@@ -636,6 +645,31 @@ def reference_statuses(
         found, _ = reference_family(means, var, keys, band, points=spec.points)
         statuses.append(dict(zip(keys, found, strict=True)))
     return statuses
+
+
+def reference_gap_alerts(history: dict[str, Any], k: int) -> list[dict[tuple[str, str], bool]]:
+    """Whether each perception gap (area × dimension) is widening as of every wave, one
+    family at a time (:func:`reference_gap_family`): the published gaps — both sides' cells
+    at least ``k`` and neither hidden — with their sampling variances sd_c²/n_c + sd_s²/n_s."""
+    tables, hidden = history["tables"], history["hidden"]
+    found = []
+    for t in range(len(tables)):
+        keys = list(zip(tables[t]["gaps"].area, tables[t]["gaps"].dimension, strict=True))
+        gaps = np.full((len(keys), t + 1), np.nan)
+        var = np.full(gaps.shape, np.nan)
+        for w in range(t + 1):
+            past = {(r.area, r.dimension): r for r in tables[w]["gaps"].itertuples(index=False)}
+            for u, (area, dim) in enumerate(keys):
+                r = past.get((area, dim))
+                if r is None or math.isnan(r.difference) or min(r.n_client, r.n_supplier) < k:
+                    continue
+                if any((side, area, dim) in hidden[w] for side in ("client", "supplier")):
+                    continue
+                gaps[u, w] = round(r.difference, TIE_DECIMALS)
+                var[u, w] = r.sd_client**2 / r.n_client + r.sd_supplier**2 / r.n_supplier
+        alerts, _ = reference_gap_family(gaps, var, keys)
+        found.append(dict(zip(keys, alerts, strict=True)))
+    return found
 
 
 _COMPARED = {

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-__all__ = ["reference_family"]
+__all__ = ["reference_family", "reference_gap_family"]
 
 AREA_ALL = "_all"
 ALL = "all"
@@ -119,6 +119,36 @@ def _bh(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pooled_tau2(means: np.ndarray, var: np.ndarray, pools: Sequence[Any]):
+    """τ² of each series from the baseline waves of every series sharing its pool, and the
+    number of series pooled."""
+    members: dict[Any, list[int]] = {}
+    for u, name in enumerate(pools):
+        members.setdefault(name, []).append(u)
+    tau2, size = np.zeros(len(pools)), np.zeros(len(pools))
+    for rows in members.values():
+        baseline = []
+        for u in rows:
+            ok = np.flatnonzero(~np.isnan(means[u]) & ~np.isnan(var[u]))[:N_BASELINE]
+            baseline.append((means[u, ok], var[u, ok]))
+        t2, n = _pm_tau2(baseline)
+        tau2[rows], size[rows] = t2, n
+    return tau2, size
+
+
+def _flag_routes(p: np.ndarray, total: np.ndarray, under) -> np.ndarray:
+    """The family's three Benjamini–Hochberg routes: totals at 3%; the cells under a flagged
+    total (``under(top)``, a mask) at 5%; any cell on a strong signal at 0.5%."""
+    flagged = np.zeros(p.size, dtype=bool)
+    flagged[total] = _bh(np.where(total, p, np.nan))[total] <= Q_TOTALS
+    for top in np.flatnonzero(flagged):
+        mask = under(top) & ~total
+        flagged |= mask & (_bh(np.where(mask, p, np.nan)) <= Q_UNDER)
+    cells = ~total
+    flagged |= cells & (_bh(np.where(cells, p, np.nan)) <= Q_STRONG)
+    return flagged
+
+
 def reference_family(
     means: np.ndarray,
     var: np.ndarray,
@@ -134,42 +164,25 @@ def reference_family(
 
     means, var = means[:, -WINDOW:], var[:, -WINDOW:]
     keys = list(keys)
-    dims = list(dict.fromkeys(k for _, _, k in keys))
 
     def pool(side: str, area: str, key: str):
         if area == AREA_ALL:
             return ("all sides total" if side == ALL else "side total",)
         return ("area total",) if side == ALL else ("cell", key)
 
-    pools: dict[Any, list[int]] = {}
-    for u, key in enumerate(keys):
-        pools.setdefault(pool(*key), []).append(u)
-    tau2, size = np.zeros(len(keys)), np.zeros(len(keys))
-    for members in pools.values():
-        baseline = []
-        for u in members:
-            ok = np.flatnonzero(~np.isnan(means[u]) & ~np.isnan(var[u]))[:N_BASELINE]
-            baseline.append((means[u, ok], var[u, ok]))
-        t2, n = _pm_tau2(baseline)
-        tau2[members], size[members] = t2, n
+    tau2, size = _pooled_tau2(means, var, [pool(*key) for key in keys])
     rules = _reference_rules(means, var, tau2)
     p, direction, _, _ = calibration.combine(rules, size)
 
-    row = {key: u for u, key in enumerate(keys)}
-    total = np.array([a == AREA_ALL or s == ALL for s, a, _ in keys])
-    flagged = np.zeros(len(keys), dtype=bool)
-    flagged[total] = _bh(np.where(total, p, np.nan))[total] <= Q_TOTALS
-    for top in np.flatnonzero(flagged):
+    def under(top: int) -> np.ndarray:
         s_top, a_top, k_top = keys[top]
-        under = np.array([
-            not total[u] and k == k_top and (s == s_top if a_top == AREA_ALL else a == a_top)
-            for u, (s, a, k) in enumerate(keys)
+        return np.array([
+            k == k_top and (s == s_top if a_top == AREA_ALL else a == a_top)
+            for s, a, k in keys
         ])  # fmt: skip
-        flagged |= under & (_bh(np.where(under, p, np.nan)) <= Q_UNDER)
-    cells = ~total
-    flagged |= cells & (_bh(np.where(cells, p, np.nan)) <= Q_STRONG)
-    del row, dims
 
+    total = np.array([a == AREA_ALL or s == ALL for s, a, _ in keys])
+    flagged = _flag_routes(p, total, under)
     out = []
     for u in range(len(keys)):
         if flagged[u]:
@@ -180,6 +193,47 @@ def reference_family(
         watch = weak or change <= -WATCH_POINTS or str(band[u]).lower() == "concern"
         out.append("watch" if watch else "stable")
     return out, p
+
+
+def reference_gap_family(
+    gaps: np.ndarray, var: np.ndarray, keys: Sequence[tuple[str, str]]
+) -> tuple[list[bool], np.ndarray]:
+    """Which client–supplier perception gaps of one relationship and wave are *widening*
+    (DESIGN §4.12: "a perception gap that widens significantly between waves (or trends
+    wider) is an alert of its own").
+
+    ``keys`` are (area, dimension) of each gap; ``gaps`` the signed client − supplier
+    differences of means up to this wave (NaN = either side not shown), ``var`` their
+    sampling variances sd_c²/n_c + sd_s²/n_s. The signed gap is judged like any series:
+    τ² pooled over the all-areas gaps of every dimension and, apart, over the areas' gaps;
+    the same rules and calibrated p-value; the all-areas gaps are the totals, an area's gap
+    is tested under its dimension's. A flagged gap is *widening* when the change takes it
+    further from zero: its EWMA (before 3 waves, its latest value) lies on the side the
+    change points to and further from zero than the baseline level. Returns the alerts and
+    the calibrated p-values.
+    """
+    from analysis import calibration
+
+    gaps, var = gaps[:, -WINDOW:], var[:, -WINDOW:]
+    keys = list(keys)
+    total = np.array([a == AREA_ALL for a, _ in keys])
+    tau2, size = _pooled_tau2(gaps, var, list(total))
+    rules = _reference_rules(gaps, var, tau2)
+    p, direction, _, _ = calibration.combine(rules, size)
+    flagged = _flag_routes(p, total, lambda top: np.array([k == keys[top][1] for _, k in keys]))
+    alerts = []
+    for u in range(len(keys)):
+        seen = gaps[u][~np.isnan(gaps[u])]
+        if not flagged[u] or not seen.size:
+            alerts.append(False)
+            continue
+        center, ewma = rules.center[u], rules.ewma[u]
+        if math.isnan(center):
+            alerts.append(bool(np.sign(seen[-1]) == direction[u]))
+            continue
+        now = seen[-1] if math.isnan(ewma) else ewma
+        alerts.append(bool(np.sign(now) == direction[u] and abs(now) > abs(center)))
+    return alerts, p
 
 
 # ============================================================================ comparison

@@ -263,7 +263,9 @@ def test_an_alerts_action_follows_its_group(app, factory, manager_user, rng):
         "client",
         "core-ict",
     )
-    assert action.alert_reference == "2024-Q1 · client · core-ict · trust"
+    # named as a manager reads it, not by keys ("client · core-ict · trust")
+    titles = dict(actions.dimension_choices(relationship))
+    assert actions.alert_reference(action, titles) == "2024-Q1 · Test Council · Core ICT · Trust"
     second = closed_wave(
         relationship, "2024-Q2", core_and_contact((2.5, 10), (4.0, 7), (2.0, 9)), rng
     )
@@ -395,7 +397,10 @@ def test_an_action_on_a_widening_gap_names_the_gap_as_its_group(
     assert (alert.status, alert.group) == ("gap widening", "Gap between the sides, Core ICT")
     action = record(relationship, manager_user, alert=alert)
     assert (action.alert_side, action.alert_area) == ("gap", "core-ict")
-    assert action.alert_reference == f"2024-Q1 · gap · core-ict · {DIMENSION}"
+    assert (
+        actions.alert_reference(action, dict(actions.dimension_choices(relationship)))
+        == "2024-Q1 · Gap between the sides · Core ICT · Trust"
+    )
     # the change since it is reported for both sides and their total, as for any action
     assert actions.change_since_action(action).headline_side == "all"
 
@@ -544,6 +549,11 @@ def test_a_manager_records_an_action_against_a_demo_alert(app, manager):
     response = submit(manager, f"/actions/{rel_id}/new?alert={alert.reference}", action_form())
     assert response.status_code == 302
     action = db.session.scalar(select(Action))
-    assert action.alert_reference.startswith(alert.wave_label)
+    reference = actions.alert_reference(action, dict(actions.dimension_choices(relationship)))
+    assert reference.startswith(alert.wave_label + " · ")
+    assert reference.endswith(f" · {alert.area_name} · {alert.dimension_title}")
+    page = text(manager.get(f"/actions/{rel_id}/"))
+    assert reference in page  # the action names its alert so, not by keys
+    assert f"{alert.group_key} · {alert.area} · {alert.dimension}" not in page
     assert actions.actions_for(relationship, alert.dimension)[0].id == action.id
     assert action.marker_wave_label == alert.wave_label

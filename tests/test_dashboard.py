@@ -121,6 +121,23 @@ def test_what_needs_attention_tops_the_dashboard_with_a_link_to_each_alert(demo_
     assert "How often it is wrong" in how and "at most 5%" in how
 
 
+def test_material_gaps_are_listed_at_the_top_apart_from_what_is_getting_worse(demo_site, manager):
+    """A material gap is a level apart, not a change (issue 12): the summary at the top
+    lists the widest apart from the groups getting worse, the contact centre's first."""
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
+    top = html[html.index('id="attention"') : html.index('id="index"')]
+    worse = re.search(r'id="attention-list">(.*?)</ul>', top, re.S)
+    gaps = re.search(r'id="attention-gaps">(.*?)</ul>', top, re.S)
+    assert worse and gaps
+    assert "Value for money" not in worse.group(1)  # the gap is no deterioration
+    first = re.findall(
+        r'<li><a class="govuk-link" href="#material-gaps">([^<]+)</a>: ([^<]+)</li>', gaps.group(1)
+    )
+    assert first[0][0] == "Value for money, Contact centre"
+    assert re.fullmatch(r"the supplier side rates it \d\.\d\d scale points higher", first[0][1])
+    assert 'id="material-gaps"' in html  # where the link leads
+
+
 def test_headline_index_per_side_with_band_and_status(demo_site, manager):
     html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
     rel = get_relationship(NAME)

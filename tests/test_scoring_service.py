@@ -33,9 +33,12 @@ AREAS = ["Core ICT", "Contact centre"]
 # ----------------------------------------------------------------------------- helpers
 
 
-def fill_wave(wave: Wave, rng: np.random.Generator, n: int, *, shift: float = 0.0) -> None:
+def fill_wave(
+    wave: Wave, rng: np.random.Generator, n: int, *, shift: float = 0.0, supplier_shift: float = 0.0
+) -> None:
     """Store ``n`` responses with structure (sides and areas differ), some "don't know"
-    answers (NULL values) and some skipped items (no answer row)."""
+    answers (NULL values) and some skipped items (no answer row); ``supplier_shift`` moves
+    the supplier side alone (the perception gap)."""
     instrument = frozen_instrument(wave.instrument_version)
     areas = [a.id for a in wave.relationship.service_areas]
     points = instrument.scale.points
@@ -44,7 +47,8 @@ def fill_wave(wave: Wave, rng: np.random.Generator, n: int, *, shift: float = 0.
         side = "client" if rng.random() < 0.55 else "supplier"
         k = int(rng.integers(-1, len(areas)))
         area = areas[k] if k >= 0 else None
-        base = 3.4 + shift + (0.4 if side == "supplier" else 0.0) - (0.3 * k if k > 0 else 0.0)
+        supplier = 0.4 + supplier_shift if side == "supplier" else 0.0
+        base = 3.4 + shift + supplier - (0.3 * k if k > 0 else 0.0)
         person = rng.normal(0, 0.5)
         rid = uuid.UUID(bytes=rng.bytes(16), version=4)
         responses.append(
@@ -75,10 +79,12 @@ def fill_wave(wave: Wave, rng: np.random.Generator, n: int, *, shift: float = 0.
     db.session.flush()
 
 
-def new_wave(relationship, label: str, rng, n: int, *, close: bool = True, shift: float = 0.0):
+def new_wave(
+    relationship, label: str, rng, n: int, *, close: bool = True, shift=0.0, supplier_shift=0.0
+):
     wave = create_wave(relationship, label)
     open_wave(wave)
-    fill_wave(wave, rng, n, shift=shift)
+    fill_wave(wave, rng, n, shift=shift, supplier_shift=supplier_shift)
     if close:
         close_wave(wave)
     db.session.commit()
@@ -339,6 +345,52 @@ def test_status_and_trends_equal_an_independent_computation(app, relationship, s
         )
     seen = {r["status"] for r in last}
     assert "deteriorating" in seen  # the later waves were built to fall
+
+
+def gap_alerts_equal_the_reference(waves, spec, k: int) -> list[dict]:
+    """Check every stored gap alert of ``waves`` (shown gaps) against
+    ``reference_gap_alerts`` on their answers read plainly; the reference's alerts."""
+    frames = [plain_frame(w, spec) for w in waves]
+    history = reference.reference_tables_history(frames, spec, k, names=())
+    expected = reference.reference_gap_alerts(history, k)
+    for wave, want in zip(waves, expected, strict=True):
+        rows = [r for r in stored(wave, "gaps") if r["gap_alert"] is not None]
+        got = {(r["area"], r["dimension"]): r["gap_alert"] for r in rows}
+        assert got == {key: want[key] for key in got}, wave.label
+        assert len(got) >= len(want) // 2, wave.label  # most gaps are shown and judged
+    return expected
+
+
+def test_gap_alerts_equal_an_independent_computation(app, relationship, spec):
+    """Every stored gap alert (a widening perception gap, DESIGN §4.12) as of every wave
+    equals ``reference_gap_alerts``, written from DESIGN apart from ``analysis.alerts``: the
+    supplier side (already higher) climbs away from the client side from the fifth wave on,
+    then falls back (flagged changes that narrow the gap are no alert)."""
+    rng = np.random.default_rng(12)
+    waves = [
+        new_wave(relationship, f"2024-W{i}", rng, 90, supplier_shift=shift)
+        for i, shift in enumerate((0, 0, 0, 0, 0.2, 0.4, 0.6, 0.3, 0.0))
+    ]
+    k = app.config["MIN_CELL_SIZE"]
+    expected = gap_alerts_equal_the_reference(waves, spec, k)
+    assert any(expected[5].values()), "the gap was built to widen"
+    assert not any(expected[3].values()), "nothing has moved yet"
+
+
+def test_the_demo_s_gap_alerts_equal_an_independent_computation(app, spec):
+    """The demo's stored gap alerts, as of every closed wave, equal ``reference_gap_alerts``
+    on its answers read plainly (its story: the contact-centre gap is a level, not a widening)."""
+    from datetime import date
+
+    from survey_app.services.demo import NAME, load_demo
+    from survey_app.services.relationships import get_relationship
+
+    load_demo(today=date(2012, 10, 20))
+    db.session.commit()
+    waves = results.closed_waves(get_relationship(NAME))
+    k = app.config["MIN_CELL_SIZE"]
+    expected = gap_alerts_equal_the_reference(waves, spec, k)
+    assert not any(want.get(("contact-centre", "value_for_money")) for want in expected)
 
 
 def test_closing_waves_one_by_one_gives_the_same_results_as_a_full_recompute(app, relationship):

@@ -130,14 +130,6 @@ class Action(Base):
         return self.alert_side is not None
 
     @property
-    def alert_reference(self) -> str | None:
-        """``wave · side · area · dimension`` of the alert, or None."""
-        if not self.has_alert:
-            return None
-        wave = self.alert_wave.label if self.alert_wave is not None else "(wave deleted)"
-        return f"{wave} · {self.alert_side} · {self.alert_area} · {self.dimension_key}"
-
-    @property
     def marker_wave_label(self) -> str | None:
         """The wave after which the action falls on a trend chart (its baseline wave)."""
         return self.baseline_wave.label if self.baseline_wave is not None else None

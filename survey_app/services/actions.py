@@ -26,7 +26,7 @@ Services flush; the request commits.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -37,10 +37,11 @@ from analysis import gaps
 from survey_app.extensions import db
 from survey_app.models import ACTION_STATUSES, Action, Relationship, User, Wave
 from survey_app.services import ServiceError, audit
-from survey_app.services.alerts import Alert, current_alerts, find_alert
+from survey_app.services.alerts import GAP, Alert, current_alerts, find_alert
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results import (
     AREA_ALL,
+    AREA_ALL_NAME,
     AREA_NONE,
     INDEX,
     INDEX_TITLE,
@@ -160,6 +161,28 @@ def record_action(
         status=status,
     )
     return action
+
+
+def alert_reference(action: Action, titles: Mapping[str, str]) -> str | None:
+    """The alert an action answers, in names a manager reads: wave · group · service area ·
+    dimension, e.g. "2012-Q3 · Council · All service areas · Innovation" (a side is named by its
+    party, both sides and the gap between them in words); None for an action agreed on a
+    dimension. ``titles`` are the dimensions' titles by key (:func:`dimension_choices`)."""
+    if action.alert_side is None:
+        return None
+    rel = action.relationship
+    wave = action.alert_wave.label if action.alert_wave is not None else "(wave deleted)"
+    parties = {p.side: p.name for p in rel.parties}
+    group = parties.get(action.alert_side) or _GROUP_WORDS.get(action.alert_side, action.alert_side)
+    areas = {a.key: a.name for a in rel.service_areas}
+    areas |= {AREA_ALL: AREA_ALL_NAME, AREA_NONE: "Service area not stated"}
+    area = areas.get(_area(action), _area(action))
+    title = titles.get(action.dimension_key, action.dimension_key)
+    return f"{wave} · {group} · {area} · {title}"
+
+
+#: The groups of an alert that no party names (``Alert.group_key``).
+_GROUP_WORDS = {"all": "Both sides", GAP: "Gap between the sides"}
 
 
 def update_action(
@@ -503,6 +526,7 @@ def _group_change(  # type: ignore[no-untyped-def]
 __all__ = [
     "ActionChange",
     "Alert",
+    "alert_reference",
     "GroupChange",
     "actions_for",
     "change_since_action",

@@ -38,6 +38,7 @@ def relationship(relationship_id: int) -> str:
         changes=actions_service.changes_since_actions(actions),
         alerts=actions_service.current_alerts(rel),
         titles=dict(actions_service.dimension_choices(rel)),
+        alert_reference=actions_service.alert_reference,
         open_waves=dashboard.open_waves(rel),
     )
 
