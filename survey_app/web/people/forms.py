@@ -113,12 +113,12 @@ class ProviderForm(FlaskForm):
         max_length=2000,
         field=TextAreaField,
         widget=GovTextArea(),
-        description="One a line. Only verified email addresses of these domains may sign in.",
+        description="One per line. Only verified email addresses of these domains may sign in.",
     )
     groups = TextAreaField(
         "Groups and the roles they give",
         validators=[Optional(), Length(max=5000, message="List fewer groups")],
-        description="One a line, as GROUP=ROLE (admin, manager or reviewer), on every "
+        description="One per line, as GROUP=ROLE (admin, manager or reviewer), on every "
         "relationship the organisation is a party to.",
         widget=GovTextArea(),
     )
