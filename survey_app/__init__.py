@@ -90,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_tokens.bp)  # /account/api-tokens (any signed-in account)
     app.register_blueprint(jobs.bp)  # /jobs/<id>: progress pages (whoever asked, and admins)
     app.register_blueprint(people.bp)  # /admin/people (admins): invite, roles, switch off
+    app.register_blueprint(people.organisations_bp)  # /admin/organisations: sign-in settings
     app.register_blueprint(people.account_bp)  # /account/password, reset and invitation links
     access.public(pages.bp)
     access.public(survey.bp)  # respondents have no account

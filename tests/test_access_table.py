@@ -120,6 +120,9 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "people.invite": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
     "people.person": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
     "people.set_active": {"POST": ADMIN_POST},
+    # organisations' sign-in settings: service-wide admins only (an unknown organisation: 404)
+    "organisations.index": {"GET": ADMIN_PAGE},
+    "organisations.sign_in_settings": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
     # a person's own password; single-use links (unknown: 404; no link in the session: 404)
     "account.forgotten": {"GET": PUBLIC_PAGE, "POST": PUBLIC_POST},
     "account.open_link": {"GET": every(404)},
@@ -460,6 +463,11 @@ def test_a_role_elsewhere_does_not_reach_this_relationship_for_that_page(app, fa
 def test_service_wide_pages_refuse_a_relationship_admin(app, factory):
     mine = factory.relationship("Council A — Supplier A", areas=["Core ICT"])
     scoped = client_for(app, "admin", relationships=[mine], email="scoped.admin@council.example")
-    for path in ("/admin/relationships/new", "/admin/instruments/", "/admin/import/"):
+    for path in (
+        "/admin/relationships/new",
+        "/admin/instruments/",
+        "/admin/import/",
+        "/admin/organisations/",
+    ):
         assert scoped.get(path).status_code == 403, path
     assert scoped.get("/admin/").status_code == 200

@@ -14,7 +14,7 @@ from survey_app.cli.common import one_transaction
 from survey_app.extensions import db
 from survey_app.models import ROLES, Organisation
 from survey_app.services import ServiceError
-from survey_app.services.accounts.federated import configure_provider
+from survey_app.services.accounts.federated import configure_provider, group_roles_from
 from survey_app.services.accounts.users import create_user
 from survey_app.services.demo import load_demo
 from survey_app.services.invitations import survey_link
@@ -90,12 +90,7 @@ def organisation_oidc(
     found = db.session.scalar(select(Organisation).where(Organisation.name == organisation))
     if found is None:
         raise ServiceError(f"there is no organisation {organisation!r}")
-    mapping = {}
-    for pair in groups:
-        group, _, role = pair.rpartition("=")
-        if not group:
-            raise ServiceError(f"--group {pair!r}: write GROUP=ROLE")
-        mapping[group] = role
+    mapping = group_roles_from(groups)
     configure_provider(
         found,
         issuer=issuer,

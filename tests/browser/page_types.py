@@ -416,6 +416,45 @@ def a_person(page, site: Site) -> None:  # type: ignore[no-untyped-def]
     _end_transaction()
 
 
+def an_organisation(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """An organisation, for its sign-in settings: ``{organisation}``."""
+    from survey_app.extensions import db
+    from survey_app.models import Organisation
+
+    organisation = Organisation(name="Test Organisation")
+    db.session.add(organisation)
+    db.session.commit()
+    site._ids["organisation"] = organisation.id
+    _end_transaction()
+
+
+def reset_link_opened(page, site: Site):  # type: ignore[no-untyped-def]
+    """Open a password reset link of the reviewer's, as from the email."""
+    from survey_app.extensions import db
+    from survey_app.services.accounts import links
+
+    token = links.issue_link(site.account("reviewer"), "reset")
+    db.session.commit()
+    return page.goto(f"/account/link/{token}")
+
+
+def second_factor_asked(page, site: Site):  # type: ignore[no-untyped-def]
+    """The manager, who has set up a second factor, passes the password step."""
+    import pyotp
+
+    from survey_app.extensions import db
+    from survey_app.services.accounts import totp
+    from survey_app.services.accounts.secrets_box import unseal
+
+    user = site.account("manager")
+    if user.totp_secret is None:
+        sealed = totp.new_secret()
+        code = pyotp.TOTP(unseal(totp.PURPOSE, sealed)).now()
+        assert totp.confirm_setup(user, sealed, code)
+        db.session.commit()
+    return signed_in("manager")(page, site)
+
+
 def too_many_failed_sign_ins(page, site: Site):  # type: ignore[no-untyped-def]
     """Sign in with the wrong password until the service makes the user wait."""
     email = site.user("reviewer")
@@ -532,6 +571,13 @@ PAGE_TYPES: list[PageType] = [
     page_type("change your password with errors", signed_in("reviewer", "/account/password"), press("Change password"), status=400, heading="Change your password"),
     page_type("forgotten password", visit("/sign-in/forgotten"), heading="Reset your password"),
     page_type("forgotten password with errors", visit("/sign-in/forgotten"), press("Send me a link"), status=400, heading="Reset your password"),
+    page_type("choose your password", reset_link_opened, heading="Choose your password"),
+    page_type("choose your password with errors", reset_link_opened, press("Set password"), status=400, heading="Choose your password"),
+    page_type("second factor", second_factor_asked, heading="Enter your code"),
+    page_type("second factor with errors", second_factor_asked, press("Continue"), status=400, heading="Enter your code"),
+    page_type("organisations", an_organisation, signed_in("admin", "/admin/organisations/"), heading="Organisations"),
+    page_type("organisation sign-in settings", an_organisation, signed_in("admin", "/admin/organisations/{organisation}/sign-in"), heading="Sign-in settings"),
+    page_type("organisation sign-in settings with errors", an_organisation, signed_in("admin", "/admin/organisations/{organisation}/sign-in"), fill("Issuer", "not a url"), press("Save sign-in settings"), status=400, heading="Sign-in settings"),
     page_type("organisation sign-in refused", visit("/sign-in/callback"), status=400, heading="You are not signed in"),
     page_type("import responses with errors", signed_in("admin", "/admin/import/"), press("Import responses"), status=400, heading="Import historical responses"),
     # administration: a relationship, its service areas and waves

@@ -8,52 +8,18 @@ the page and then found, exactly, in the database.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Response, ServiceArea
+from tests.browser.keyboard import enter, focused, tab_to_button, tab_until
 from tests.browser.page_types import Site
 
 pytestmark = pytest.mark.browser
 
 COMMENT = "Plan the next year's projects together, before the contract review."
-
-
-def focused(page) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    return page.evaluate(
-        """() => {
-            const e = document.activeElement;
-            return {tag: e.tagName.toLowerCase(), type: e.type || null, name: e.name || null,
-                    id: e.id, value: e.value ?? null, checked: !!e.checked,
-                    href: e.getAttribute('href'), classes: e.className,
-                    text: (e.innerText || '').trim()};
-        }"""
-    )
-
-
-def tab_until(page, what: str, found: Callable[[dict], bool], limit: int = 80) -> dict:  # type: ignore[no-untyped-def]
-    """Press Tab until the focused element is ``found``; fail if it never is."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        element = focused(page)
-        if found(element):
-            return element
-    raise AssertionError(f"Tab never reached {what} ({limit} presses)")
-
-
-def tab_to_button(page, text: str) -> None:  # type: ignore[no-untyped-def]
-    tab_until(page, f"the ‘{text}’ button", lambda e: e["text"] == text)
-
-
-def enter(page):  # type: ignore[no-untyped-def]
-    """Press Enter on what has focus and wait for the page it leads to."""
-    with page.expect_navigation() as navigation:
-        page.keyboard.press("Enter")
-    return navigation.value
 
 
 def options(page, name: str) -> list[str]:  # type: ignore[no-untyped-def]

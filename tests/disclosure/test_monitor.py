@@ -130,8 +130,20 @@ def worked_out(feed: dict, k: int = K) -> list[tuple]:
     return pinned
 
 
+def scoped(app, role: str, wave_id: int, *, of_another: bool = False):  # type: ignore[no-untyped-def]
+    """The intruder: a ``role`` held on the wave's relationship only (the contract manager who
+    watches the monitor) — or, ``of_another``, on a different relationship only."""
+    relationship = db.session.get(Wave, wave_id).relationship
+    if of_another:
+        relationship = Relationship(name="Council B — Supplier B")
+        db.session.add(relationship)
+        db.session.flush()
+    email = f"{role}.{'other' if of_another else 'this'}@council.example"
+    return sign_in(app, role, relationships=[relationship], email=email)
+
+
 def feed_of(app, wave_id: int) -> dict:
-    response = sign_in(app, "manager").get(f"/admin/waves/{wave_id}/responses.json")
+    response = scoped(app, "manager", wave_id).get(f"/admin/waves/{wave_id}/responses.json")
     assert response.status_code == 200
     return response.get_json()
 
@@ -163,7 +175,9 @@ def test_no_count_under_k_can_be_worked_out_after_the_wave_closes(app, seeded):
 
 
 def test_the_page_shows_fewer_than_k_and_never_one_of_one(app, seeded):
-    html = sign_in(app, "admin").get(f"/admin/waves/{seeded}/responses").get_data(as_text=True)
+    html = (
+        scoped(app, "admin", seeded).get(f"/admin/waves/{seeded}/responses").get_data(as_text=True)
+    )
     assert 'data-cell="supplier|contact-centre|invited">fewer than 5</td>' in html
     assert 'data-cell="supplier|contact-centre|submitted">fewer than 5</td>' in html
     assert 'data-cell="client|revenues|submitted">fewer than 5</td>' in html
@@ -190,3 +204,12 @@ def test_the_demo_monitor_gives_no_count_under_k_away(app):
         select(Wave.id).where(Wave.relationship_id == rel_id, Wave.label == OPEN_WAVE)
     )
     assert worked_out(feed_of(app, wave_id)) == []
+
+
+@pytest.mark.parametrize("role", ["manager", "admin"])
+def test_a_role_on_another_relationship_sees_no_figure_of_this_wave(app, seeded, role):
+    intruder = scoped(app, role, seeded, of_another=True)
+    for path in (f"/admin/waves/{seeded}/responses.json", f"/admin/waves/{seeded}/responses"):
+        response = intruder.get(path)
+        assert response.status_code == 404, path
+        assert "core-ict" not in response.get_data(as_text=True).lower()

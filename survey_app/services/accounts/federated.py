@@ -69,19 +69,20 @@ def configure_provider(
     *,
     issuer: str,
     client_id: str,
-    client_secret: str,
+    client_secret: str | None,
     email_domains: Iterable[str],
     group_roles: Mapping[str, str],
     local_passwords_allowed: bool = True,
     admin_mfa_claim: str | None = None,
     actor: User | str = "cli",
 ) -> Organisation:
-    """Set (or replace) ``organisation``'s provider. The secret is stored encrypted."""
+    """Set (or replace) ``organisation``'s provider. The secret is stored encrypted; an empty
+    ``client_secret`` keeps the one stored."""
     domains = sorted({d.strip().lower().lstrip("@") for d in email_domains if d.strip()})
     problems = []
     if not issuer.startswith(("https://", "http://")):
         problems.append("the issuer must be a URL (https)")
-    if not client_id.strip() or not client_secret:
+    if not client_id.strip() or not (client_secret or organisation.oidc_client_secret):
         problems.append("the provider needs a client id and a client secret")
     if not domains:
         problems.append("list at least one e-mail domain the provider may sign in")
@@ -102,7 +103,8 @@ def configure_provider(
         raise ServiceError("; ".join(problems))
     organisation.oidc_issuer = issuer
     organisation.oidc_client_id = client_id.strip()
-    organisation.oidc_client_secret = seal(CLIENT_SECRET, client_secret)
+    if client_secret:
+        organisation.oidc_client_secret = seal(CLIENT_SECRET, client_secret)
     organisation.allowed_email_domains = domains
     organisation.group_roles = dict(group_roles)
     organisation.local_passwords_allowed = local_passwords_allowed
@@ -117,6 +119,20 @@ def configure_provider(
         local_passwords=local_passwords_allowed,
     )
     return organisation
+
+
+def group_roles_from(pairs: Iterable[str]) -> dict[str, str]:
+    """``GROUP=ROLE`` pairs (as typed on the command line or a page, one a line) as a mapping;
+    blank ones are skipped, a pair without ``=`` or a group is refused."""
+    mapping = {}
+    for pair in (p.strip() for p in pairs):
+        if not pair:
+            continue
+        group, _, role = pair.rpartition("=")
+        if not group.strip():
+            raise ServiceError(f"{pair!r}: write GROUP=ROLE")
+        mapping[group.strip()] = role.strip()
+    return mapping
 
 
 def mapped_role(organisation: Organisation, identity: oidc.VerifiedIdentity) -> str | None:

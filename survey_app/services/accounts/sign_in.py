@@ -87,13 +87,8 @@ def authenticate(email: str, password: str, *, client_address: str) -> SignInOut
     """
     email = normalise_email(email)
     now = utcnow()
-    email_key = keyed_hash("email", email)
-    client_key = keyed_hash("client", client_address or "unknown")
-    with write_transaction():
-        _lock_counts(email_key, client_key)
-        wait = seconds_until_allowed(email_key, client_key, now=now)
-        if not wait:
-            _record_failure(email_key, client_key, now=now)
+    email_key, client_key = attempt_keys(email, client_address)
+    wait = take_attempt(email_key, client_key, now=now)
     if wait:
         return SignInOutcome(retry_after=wait)
 
@@ -132,6 +127,40 @@ def authenticate(email: str, password: str, *, client_address: str) -> SignInOut
             )
     problem = ACCOUNT_OFF if user is not None and password_ok else WRONG_DETAILS
     return SignInOutcome(problem=problem)
+
+
+def attempt_keys(email: str, client_address: str, *, purpose: str = "") -> tuple[str, str]:
+    """The keyed hashes an attempt is counted under: its email address and its client address.
+
+    ``purpose`` keeps another kind of attempt (``"reset"``: asking for a password reset link)
+    in counts of its own, so that asking for links cannot pause anybody's sign-in."""
+    prefix = f"{purpose}:" if purpose else ""
+    return (
+        keyed_hash(f"{prefix}email", normalise_email(email)),
+        keyed_hash(f"{prefix}client", client_address or "unknown"),
+    )
+
+
+def take_attempt(email_key: str, client_key: str, *, now: datetime) -> int | None:
+    """Count an attempt, as a failure, unless the email or client address is paused; commits.
+
+    Returns the seconds to wait while paused (nothing counted), else ``None``. The count is
+    re-read and written in one short write transaction, so attempts made at the same moment
+    by other workers or hosts cannot together exceed the limits."""
+    with write_transaction():
+        _lock_counts(email_key, client_key)
+        wait = seconds_until_allowed(email_key, client_key, now=now)
+        if not wait:
+            _record_failure(email_key, client_key, now=now)
+    return wait
+
+
+def reset_request_wait(email: str, client_address: str) -> int | None:
+    """Count a request for a password reset link under the sign-in limits (counts of its own:
+    every request counts, whether or not the address has an account); commits. Returns the
+    seconds to wait if too many were asked for lately, else ``None``."""
+    email_key, client_key = attempt_keys(email, client_address, purpose="reset")
+    return take_attempt(email_key, client_key, now=utcnow())
 
 
 def _lock_counts(email_key: str, client_key: str) -> None:
@@ -259,7 +288,7 @@ def ensure_user(
         if user.password_hash is None or not check_password_hash(user.password_hash, password):
             user.set_password(password)
     db.session.execute(
-        delete(SignInAttempt).where(SignInAttempt.email_hash == keyed_hash("email", email))
+        delete(SignInAttempt).where(SignInAttempt.email_hash == attempt_keys(email, "")[0])
     )
     db.session.flush()
     return user

@@ -90,6 +90,18 @@ def after_password(user: User, target: str | None) -> WerkzeugResponse:
     return redirect(url_for(endpoint), 303)
 
 
+def too_many_attempts(retry_after: int, **page: object):  # type: ignore[no-untyped-def]
+    """The 429 page while the sign-in throttle pauses an action, for ``retry_after`` seconds
+    (``page``: its ``heading``, what is ``paused`` and the ``next`` page after sign-in)."""
+    minutes = max(1, -(-retry_after // 60))
+    page.setdefault("next", None)
+    return (
+        render_template("auth/too_many_attempts.html", minutes=minutes, **page),
+        429,
+        {"Retry-After": str(retry_after)},
+    )
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 def sign_in():  # type: ignore[no-untyped-def]
@@ -103,11 +115,11 @@ def sign_in():  # type: ignore[no-untyped-def]
         )
         db.session.commit()
         if outcome.retry_after:
-            minutes = max(1, -(-outcome.retry_after // 60))
-            return (
-                render_template("auth/too_many_attempts.html", minutes=minutes, next=target),
-                429,
-                {"Retry-After": str(outcome.retry_after)},
+            return too_many_attempts(
+                outcome.retry_after,
+                heading="Too many attempts to sign in",
+                paused="signing in with these details",
+                next=target,
             )
         if outcome.user is not None:
             return after_password(outcome.user, target)
@@ -135,6 +147,10 @@ def navigation() -> list[dict[str, object]]:
     """The service navigation's links for the current user (``navigation`` in base.html)."""
     items: list[dict[str, object]] = []
     for endpoint in accessible(endpoint for endpoint, _ in SECTIONS):
+        if endpoint == "account.change_password" and not auth_service.local_password_usable(
+            current_user
+        ):
+            continue  # signs in only through their organisation's provider
         text = dict(SECTIONS)[endpoint]
         items.append(
             {

@@ -1,7 +1,9 @@
 """``/admin/people`` (administrators manage people) and ``/account/...`` (a person's own
-password, and the single-use links e-mailed to them) — blueprints ``people`` and ``account``."""
+password, and the single-use links e-mailed to them), ``/admin/organisations`` (their sign-in
+settings) — blueprints ``people``, ``account`` and ``organisations``."""
 
 from survey_app.web.people.account import bp as account_bp
+from survey_app.web.people.organisations import bp as organisations_bp
 from survey_app.web.people.routes import bp
 
-__all__ = ["account_bp", "bp"]
+__all__ = ["account_bp", "bp", "organisations_bp"]

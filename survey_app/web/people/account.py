@@ -6,13 +6,15 @@ the token appears in no later URL, log line or ``Referer`` (as a survey link doe
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError
 from survey_app.services.accounts import links
+from survey_app.services.accounts.sign_in import reset_request_wait
 from survey_app.web.access import public, signed_in
+from survey_app.web.auth.routes import too_many_attempts
 from survey_app.web.languages import chosen_language
 from survey_app.web.loading import Missing
 from survey_app.web.people.forms import ChangePasswordForm, ForgottenForm, NewPasswordForm
@@ -31,6 +33,13 @@ SENT = (
 def forgotten() -> ResponseReturnValue:
     form = ForgottenForm()
     if form.validate_on_submit():
+        wait = reset_request_wait(form.email.data, request.remote_addr or "")
+        if wait:
+            return too_many_attempts(
+                wait,
+                heading="Too many requests for a reset link",
+                paused="sending links to this email address",
+            )
         found = links.request_reset(form.email.data)
         if found is not None:
             try:

@@ -1,12 +1,20 @@
-"""The forms of the people pages and of a person's own password."""
+"""The forms of the people pages, of a person's own password and of an organisation's
+sign-in settings."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
-from wtforms import PasswordField, SubmitField
-from wtforms.validators import InputRequired, Length, Regexp
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from survey_app.forms.survey import ChoiceRadioField, QuestionRadios
 from survey_app.models import ROLES
 from survey_app.services.accounts.links import MAX_PASSWORD
 from survey_app.services.accounts.users import EMAIL
@@ -81,3 +89,52 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(NewPasswordForm):
     current = password_field("Current password", "Enter your current password")
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class ProviderForm(FlaskForm):
+    """An organisation's OpenID Provider (see ``federated.configure_provider``)."""
+
+    issuer = text_field(
+        "Issuer",
+        required="Enter the provider's issuer URL",
+        max_length=500,
+        description="For Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0",
+    )
+    client_id = text_field("Client ID", required="Enter the client ID", max_length=255)
+    client_secret = PasswordField(
+        "Client secret",
+        validators=[Optional(), Length(max=2000, message="The client secret is too long")],
+        description="Leave empty to keep the secret already stored. It is stored encrypted.",
+        widget=GovPasswordInput(),
+    )
+    domains = text_field(
+        "Allowed email domains",
+        required="Enter at least one email domain",
+        max_length=2000,
+        field=TextAreaField,
+        widget=GovTextArea(),
+        description="One per line. Only verified email addresses of these domains may sign in.",
+    )
+    groups = TextAreaField(
+        "Groups and the roles they give",
+        validators=[Optional(), Length(max=5000, message="List fewer groups")],
+        description="One per line, as GROUP=ROLE (admin, manager or reviewer), on every "
+        "relationship the organisation is a party to.",
+        widget=GovTextArea(),
+    )
+    local_passwords = ChoiceRadioField(
+        "Can its staff also sign in with a password?",
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No, only through the provider")],
+        default="yes",
+        validators=[InputRequired(message="Select whether passwords are still allowed")],
+        invalid_message="Select whether passwords are still allowed",
+        widget=QuestionRadios(),
+    )
+    admin_mfa = StringField(
+        "Claim an admin's sign-in must carry (optional)",
+        validators=[Optional(), Length(max=100, message="The claim is too long")],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        description="An amr value such as mfa, or an acr. Empty: trust the provider's policy.",
+        widget=GovTextInput(),
+    )
+    submit = SubmitField("Save sign-in settings", widget=GovSubmitInput())

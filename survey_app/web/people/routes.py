@@ -11,7 +11,7 @@ from survey_app.models import ROLES, User
 from survey_app.services import ServiceError
 from survey_app.services.accounts import links, people
 from survey_app.services.relationships import all_relationships
-from survey_app.web.access import current_scope, requires
+from survey_app.web.access import can_access, current_scope, requires
 from survey_app.web.loading import Missing, relationship_or_404
 from survey_app.web.people.forms import ROLE_CHOICES, ButtonForm, InviteForm
 from survey_app.web.submissions import SUCCESS, acting_user, form_page, show_refusal
@@ -32,7 +32,10 @@ def index() -> str:
     scope = current_scope()
     names = {r.id: r.name for r in all_relationships(scope=scope)}  # only those in reach
     return render_template(
-        "people/index.html", people=people.people_in_reach(scope), relationship_names=names
+        "people/index.html",
+        people=people.people_in_reach(scope),
+        relationship_names=names,
+        organisations_link=can_access("organisations.index"),
     )
 
 
