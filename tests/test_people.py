@@ -248,21 +248,21 @@ def test_asking_for_reset_links_is_paused_by_the_sign_in_limits_in_counts_of_its
     db.session.commit()
     browser = app.test_client()
     for _ in range(2):
-        asked = post(browser, "/sign-in/forgotten", {"email": "P@council.example "})
+        asked = submit(browser, "/sign-in/forgotten", {"email": "P@council.example "})
         assert asked.status_code == 200
-    paused = post(browser, "/sign-in/forgotten", {"email": "p@council.example"})
+    paused = submit(browser, "/sign-in/forgotten", {"email": "p@council.example"})
     assert paused.status_code == 429
     assert paused.headers["Retry-After"] == str(15 * 60)
     assert "Too many requests for a reset link" in paused.get_data(as_text=True)
     assert len(mailbox.to("p@council.example")) == 2  # the third sent nothing
     # an address with no account is paused alike (nothing to tell the two apart) …
     for _ in range(2):
-        post(browser, "/sign-in/forgotten", {"email": "nobody@council.example"})
+        submit(browser, "/sign-in/forgotten", {"email": "nobody@council.example"})
     assert (
-        post(browser, "/sign-in/forgotten", {"email": "nobody@council.example"}).status_code == 429
+        submit(browser, "/sign-in/forgotten", {"email": "nobody@council.example"}).status_code == 429
     )
     # … and asking for links pauses nobody's sign-in
-    assert sign_in(app.test_client(), "p@council.example", PASSWORD).status_code == 302
+    assert post_sign_in(app.test_client(), "p@council.example", PASSWORD).status_code == 302
 
 
 def test_your_password_is_not_offered_to_an_account_that_signs_in_through_its_provider(app):
@@ -273,7 +273,7 @@ def test_your_password_is_not_offered_to_an_account_that_signs_in_through_its_pr
     person.organisation = organisation
     db.session.commit()
     browser = app.test_client()
-    sign_in(browser, "p@council.example", PASSWORD)
+    post_sign_in(browser, "p@council.example", PASSWORD)
     assert "Your password" in browser.get("/downloads/").get_data(as_text=True)
     organisation = db.session.scalar(select(Organisation))
     organisation.local_passwords_allowed = False  # from now on, its provider only
