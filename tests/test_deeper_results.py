@@ -140,7 +140,9 @@ def test_heat_map_cells_equal_welch_against_the_rest_and_bh_over_the_wave(scored
     row = by_key[("client", "core-ict", results.INDEX)]
     assert row["welch_p"] == pytest.approx(welch.pvalue, rel=1e-9)
     # Core ICT (mean 3.0) against Contact centre (4.2): a real difference, marked and explained.
-    assert row["marking"] == "lower" and "lower than the rest of the same side" in row["explanation"]
+    assert (
+        row["marking"] == "lower" and "lower than the rest of the same side" in row["explanation"]
+    )
 
 
 def test_margins_use_the_finite_population_correction_where_invitations_fixed_the_area(scored):

@@ -27,8 +27,7 @@ from survey_app.services.results import SUPPRESSED
 
 #: The results tables persisted when a wave closes, in the order pages list them.
 RESULT_TABLES: tuple[str, ...] = (
-    "scores", "items", "reliability", "gaps", "trends", "drivers", "relative_weights",
-    "heat_map", "margins",
+    "scores", "items", "reliability", "gaps", "trends", "drivers", *results_service.DEEPER_TABLES,
 )  # fmt: skip
 #: Results tables about the relationship's closed waves so far: as of the chosen wave (each
 #: wave stores them as they stood when it closed), or as of the latest for every wave.

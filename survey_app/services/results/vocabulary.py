@@ -29,9 +29,9 @@ ROLE_KEYS = tuple(ROLE_LEVELS)
 ROLE_ALL = "_all"
 ROLE_NONE = "_none"
 
-WAVE_TABLES = (
-    "scores", "items", "reliability", "gaps", "drivers", "relative_weights", "heat_map", "margins",
-)  # fmt: skip
+#: The deeper per-wave tables (issue 16): computed for all role levels together.
+DEEPER_TABLES = ("relative_weights", "heat_map", "margins")
+WAVE_TABLES = ("scores", "items", "reliability", "gaps", "drivers", *DEEPER_TABLES)
 RELATIONSHIP_TABLES = ("trends",)
 TABLES = (*WAVE_TABLES, *RELATIONSHIP_TABLES)
 
