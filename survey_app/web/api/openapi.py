@@ -349,39 +349,40 @@ def _wave_result_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+#: The deeper tables of a wave: (path, operation, page schema, rows of, summary, description).
+_DEEPER = (
+    (
+        "relative-weights", "listRelativeWeights", "RelativeWeightPage", "relative-weight",
+        "What moves commitment most, in a closed wave",
+        "Johnson's relative weights of each dimension on each outcome dimension, with bootstrap "
+        "intervals, per side × service area of at least 100 complete responses; suppressed "
+        "like the scores.",
+    ),
+    (
+        "heat-map", "listHeatMap", "HeatMapPage", "heat-map",
+        "Heat map of a closed wave, marked where really different",
+        "Each service area × dimension of each side against the rest of that side: Welch, "
+        "Benjamini–Hochberg over the wave, marked higher or lower when adjusted p < 0.05 and "
+        "at least 5 points apart.",
+    ),
+    (
+        "margins", "listMargins", "MarginPage", "margin",
+        "Response rates and margins of error of a closed wave",
+        "Invited, response rate and the finite-population confidence interval of each cell's "
+        "scores, with a note where the response rate is under 30%.",
+    ),
+)  # fmt: skip
+
+
 def _deeper_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The deeper tables of a wave (all role levels together)."""
     cell = [p["wave_id"], p["side"], p["area"], p["dimension"]]
     return {
-        "/waves/{wave_id}/relative-weights": _get(
-            "listRelativeWeights",
-            "What moves commitment most, in a closed wave",
-            "Johnson's relative weights of each dimension on each outcome dimension, with "
-            "bootstrap intervals, per side × service area of at least 100 complete responses; "
-            "suppressed like the scores.",
-            "results",
-            _answer("RelativeWeightPage", "A page of relative-weight rows."),
-            cell,
-        ),
-        "/waves/{wave_id}/heat-map": _get(
-            "listHeatMap",
-            "Heat map of a closed wave, marked where really different",
-            "Each service area × dimension of each side against the rest of that side: "
-            "Welch, Benjamini–Hochberg over the wave, marked higher or lower when adjusted "
-            "p < 0.05 and at least 5 points apart.",
-            "results",
-            _answer("HeatMapPage", "A page of heat-map rows."),
-            cell,
-        ),
-        "/waves/{wave_id}/margins": _get(
-            "listMargins",
-            "Response rates and margins of error of a closed wave",
-            "Invited, response rate and the finite-population confidence interval of each "
-            "cell's scores, with a note where the response rate is under 30%.",
-            "results",
-            _answer("MarginPage", "A page of margin rows."),
-            cell,
-        ),
+        f"/waves/{{wave_id}}/{path}": _get(
+            operation, summary, description, "results",
+            _answer(page, f"A page of {what} rows."), cell,
+        )  # fmt: skip
+        for path, operation, page, what, summary, description in _DEEPER
     }
 
 
