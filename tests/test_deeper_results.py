@@ -141,7 +141,8 @@ def test_heat_map_cells_equal_welch_against_the_rest_and_bh_over_the_wave(scored
     assert row["welch_p"] == pytest.approx(welch.pvalue, rel=1e-9)
     # Core ICT (mean 3.0) against Contact centre (4.2): a real difference, marked and explained.
     assert (
-        row["marking"] == "lower" and "lower than the rest of the same side" in row["explanation"]
+        row["marking"] == "lower"
+        and "lower than the rest of the client staff" in row["explanation"]
     )
 
 

@@ -22,12 +22,13 @@ import numpy as np
 from analysis import drivers, heatmap, margins, scoring
 from survey_app.services.results.layout import ScoredWave
 from survey_app.services.results.tables import plain, score_aggregates
-from survey_app.services.results.vocabulary import SIDE_KEYS, Columns
+from survey_app.services.results.vocabulary import SIDE_KEYS, SIDE_WORDS, Columns
 
 #: Bootstrap resamples and seed of the relative weights' intervals (results are reproducible).
 DRIVER_RESAMPLES = 1000
 DRIVER_SEED = 16
-#: What each heat-map cell is compared with, in the explanations.
+#: What each heat-map cell is compared with, in the explanations: one label for the one
+#: Benjamini–Hochberg call, then named per side (:func:`_rest_of`).
 REST_LABEL = "the rest of the same side"
 
 
@@ -198,7 +199,19 @@ def heat_map_table(wave: ScoredWave, agg: scoring.GroupAggregates) -> Columns:
         table[column] = _numbers(getattr(res, name))
     for column in ("marking", "explanation", "reason"):
         table[column] = _text(getattr(res, column))
+    table["explanation"] = [
+        _rest_of(side, text) for side, text in zip(table["side"], table["explanation"], strict=True)
+    ]
     return {c: table[c] for c in columns}
+
+
+def _rest_of(side: str, text: str | None) -> str | None:
+    """An explanation naming the rest it was compared with: the rest of the client (or
+    supplier) staff, or of the relationship for both sides."""
+    rest = (
+        "the rest of the relationship" if side == "all" else f"the rest of the {SIDE_WORDS[side]}"
+    )
+    return None if text is None else text.replace(REST_LABEL, rest)
 
 
 # ------------------------------------------------------------------------ margins
