@@ -25,6 +25,7 @@ from survey_app.services.dashboard.charts import (
     from_row,
     suppressed_text,
 )
+from survey_app.services.dashboard.deeper import Deeper, deeper_sections
 from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import (
     Reading,
@@ -115,6 +116,7 @@ class RelationshipPage:
     gap_chart: Chart | None = None
     material_gaps: list[MaterialGap] = field(default_factory=list)
     heat_map: Chart | None = None
+    deeper: Deeper = field(default_factory=Deeper)
     alert_groups: list[AlertGroup] = field(default_factory=list)
     gap_alerts: list[Alert] = field(default_factory=list)
     attention: list[Alert] = field(default_factory=list)
@@ -216,6 +218,7 @@ def relationship_page(
     page.gap_chart = perception_gaps(reading, gaps)
     page.material_gaps = material_gaps(gaps, reading)
     page.heat_map = hot_spots(reading, scores)
+    page.deeper = deeper_sections(reading)
     found = relationship_alerts(
         relationship, side=filters.side, area=filters.area, status=None, wave=reading.wave
     )

@@ -24,6 +24,7 @@ from survey_app.services.dashboard.filters import Filters
 from survey_app.services.dashboard.role_cuts import role_rows
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results import (
+    DEEPER_TABLES,
     INDEX,
     INDEX_TITLE,
     closed_waves,
@@ -90,15 +91,18 @@ def wave_rows(
     dimension: str | None = None,
     cache: ChartCache | None = None,
 ) -> list[dict[str, Any]]:
-    """Suppressed rows of ``scores``, ``items`` or ``gaps`` of one closed wave.
+    """Suppressed rows of ``scores``, ``items``, ``gaps`` or a deeper table
+    (``relative_weights``, ``heat_map``, ``margins``: all role levels only) of one closed wave.
 
     All role levels (the stored results) by default; ``role`` gives the role-level cut,
     suppressed as the side × area × role cube (:mod:`~.role_cuts`) and cached per wave.
     ``dimension`` narrows the rows (for ``items``, only that dimension's items are worked
     through the cube: suppression blocks are single items, so the result is the same).
     """
-    if table not in ("scores", "items", "gaps"):
+    if table not in ("scores", "items", "gaps", *DEEPER_TABLES):
         raise ServiceError(f"no wave table {table!r}")
+    if table in DEEPER_TABLES and role is not None:
+        raise ServiceError(f"{table} is computed for all role levels together, not by role level")
     if wave.state != "closed":
         raise ServiceError(f"wave {wave.label!r} is {wave.state}: only closed waves have results")
     relationship = wave.relationship

@@ -26,7 +26,9 @@ from survey_app.services.exports.scope import Scope
 from survey_app.services.results import SUPPRESSED
 
 #: The results tables persisted when a wave closes, in the order pages list them.
-RESULT_TABLES: tuple[str, ...] = ("scores", "items", "reliability", "gaps", "trends", "drivers")
+RESULT_TABLES: tuple[str, ...] = (
+    "scores", "items", "reliability", "gaps", "trends", "drivers", *results_service.DEEPER_TABLES,
+)  # fmt: skip
 #: Results tables about the relationship's closed waves so far: as of the chosen wave (each
 #: wave stores them as they stood when it closed), or as of the latest for every wave.
 RELATIONSHIP_TABLES: tuple[str, ...] = ("trends",)
@@ -39,6 +41,9 @@ TABLE_TITLES = {
     "gaps": "Perception gaps between client and supplier",
     "trends": "Trends and change across the closed waves, as they stood at the wave",
     "drivers": "Drivers of the health index and of commitment",
+    "relative_weights": "What moves commitment most: relative weights of the dimensions",
+    "heat_map": "Heat map: each service area against the rest, marked where really different",
+    "margins": "Response rates and margins of error",
     "responses": "Raw anonymised responses, one row per response",
     "codebook": "Every column of every table, described",
     "all": "Every results table, with the codebook",

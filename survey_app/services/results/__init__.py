@@ -6,6 +6,7 @@ The package's rooms, from the bottom up:
 ``loading``      the answers of some waves, in bulk, into NumPy arrays
 ``layout``       an instrument and a relationship as arrays; a wave's responses scored
 ``tables``       every per-wave table of DESIGN §5 (scores, items, reliability, gaps, drivers)
+``deeper``       relative weights, heat-map significance and margins of error (issue 16)
 ``publication``  confidentiality suppression of stored rows (DESIGN §4.14)
 ``history``      the closed waves of a relationship as the status over time sees them
 ``statuses``     status of every cell and dimension as of each wave, and the trends table
@@ -70,6 +71,7 @@ from survey_app.services.results.vocabulary import (
     AREA_NONE,
     AREA_NONE_NAME,
     CHART_BASELINE_WAVES,
+    DEEPER_TABLES,
     EWMA_LAMBDA,
     INDEX,
     INDEX_TITLE,
@@ -94,6 +96,7 @@ __all__ = [
     "AREA_NONE",
     "AREA_NONE_NAME",
     "CHART_BASELINE_WAVES",
+    "DEEPER_TABLES",
     "EWMA_LAMBDA",
     "INDEX",
     "INDEX_TITLE",

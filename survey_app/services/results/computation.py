@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 from survey_app.models import Relationship, Wave
 from survey_app.services.instruments import frozen_instrument
+from survey_app.services.results.deeper import deeper_tables
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import Design, Layout, ScoredWave, score_wave
-from survey_app.services.results.loading import WaveAnswers, load_answer_grid
+from survey_app.services.results.loading import WaveAnswers, invited_per_cell, load_answer_grid
 from survey_app.services.results.publication import hide_changes_from_hidden_cells
 from survey_app.services.results.statuses import fill_status, status_snapshot, trends_table
 from survey_app.services.results.tables import WaveTables, compute_wave_tables
@@ -135,6 +136,8 @@ def compute_tables(
         tables = compute_wave_tables(
             current, previous=previous, previous_gaps=previous_gaps, changed=changed
         )
+        invited = invited_per_cell(wave, layout.n_areas, current.answers.area_ids)
+        tables.tables.update(deeper_tables(current, invited))
         if history.waves:
             hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
         history.append(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from instruments import Instrument
 from survey_app.extensions import db
-from survey_app.models import Answer, Response, Wave
+from survey_app.models import SIDES, Answer, Invitation, Party, Response, Wave
 from survey_app.services import ServiceError
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results.vocabulary import ROLE_KEYS
@@ -298,3 +298,37 @@ def load_answers(waves: Sequence[Wave], *, batch_size: int = 100_000) -> list[Wa
     """
     grid = load_answer_grid(waves, batch_size=batch_size)
     return [grid.wave(w) for w in grid.waves]
+
+
+def invited_per_cell(wave: Wave, n_areas: int, area_ids: Sequence[int]) -> np.ndarray:
+    """How many were invited to each cell of a wave, NaN where that is not known.
+
+    Cells are side × area level as :class:`~survey_app.services.results.layout.Layout`
+    orders them (``n_areas`` areas with ids ``area_ids``, then "not stated", then all).
+
+    A party's area is known only where the invitations fixed it: if any of the party's
+    invitations names no area, its respondents chose their own, so none of its areas (nor
+    "not stated") has a known N. A side's all-areas cell is every invitation of the party;
+    both sides' cells are the sum of the two sides'. A wave without invitations (responses
+    from open links) knows no N at all.
+    """
+    counts = db.session.execute(
+        select(Party.side, Invitation.service_area_id, func.count(Invitation.id))
+        .join(Party, Party.id == Invitation.party_id)
+        .where(Invitation.wave_id == wave.id)
+        .group_by(Party.side, Invitation.service_area_id)
+    ).all()
+    position = {area_id: i for i, area_id in enumerate(area_ids)}
+    invited = np.zeros((2, n_areas + 1))
+    for side, area_id, count in counts:
+        level = position.get(area_id, n_areas) if area_id is not None else n_areas
+        invited[SIDES.index(side), level] += count
+    out = np.full((3, n_areas + 2), np.nan)
+    for s in range(2):
+        total = invited[s].sum()
+        if total > 0:
+            out[s, -1] = total
+            if invited[s, n_areas] == 0:
+                out[s, :n_areas] = invited[s, :n_areas]
+    out[2] = out[0] + out[1]
+    return out.ravel()

@@ -81,6 +81,24 @@ _SPECS: dict[str, _Spec] = {
         ("side", "area"),
         ("wave", "side", "area", "area_name", "outcome", "dimension", "dimension_title"),
     ),
+    "relative_weights": _Spec(
+        ("wave", "outcome", "dimension"),
+        "n",
+        ("side", "area"),
+        ("wave", "side", "area", "area_name", "outcome", "dimension", "dimension_title"),
+    ),
+    "heat_map": _Spec(
+        ("wave", "dimension"),
+        "",
+        ("side", "area"),
+        ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
+    ),
+    "margins": _Spec(
+        ("wave", "dimension"),
+        "",
+        ("side", "area"),
+        ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
+    ),
     "trends": _Spec(
         ("relationship", "dimension"),
         "n_latest",
@@ -114,6 +132,10 @@ _SPECS: dict[str, _Spec] = {
     ),  # fmt: skip
 }
 
+
+#: Tables whose rows are cells of ``scores`` (or built from them): each row is hidden where
+#: the scores it shows are (a gap wherever either side's scores are).
+FOLLOW_SCORES = ("gaps", "heat_map", "margins")
 
 #: The value that marks the margin (the total over the axis) on each axis of a results cube.
 MARGINS = {"side": "all", "area": AREA_ALL}
@@ -219,14 +241,18 @@ def suppress_rows(
     Parameters
     ----------
     table : str
-        ``scores``, ``items``, ``reliability``, ``gaps``, ``drivers`` or ``trends``.
+        ``scores``, ``items``, ``reliability``, ``gaps``, ``drivers``, ``relative_weights``,
+        ``heat_map``, ``margins`` or ``trends``.
     rows : sequence of mapping
         Stored rows (e.g. from :func:`stored_rows`).
     k : int
         Minimum cell size (at least 3).
     scores : sequence of mapping, optional
-        For ``gaps``: the ``scores`` rows of the same waves. A gap shows both sides' means,
-        so it is hidden wherever the scores of either side in that area are.
+        For the tables of :data:`FOLLOW_SCORES`: the ``scores`` rows of the same waves. A
+        margins row is hidden wherever the scores of its cell are, a heat-map row also
+        wherever its side's all-areas total is (the rest is the total less the cell); a gap shows
+        both sides' means, so it is hidden wherever the scores of either side in that area
+        are.
 
     Returns
     -------
@@ -246,8 +272,8 @@ def suppress_rows(
     spec = _SPECS.get(table)
     if spec is None:
         raise ServiceError(f"there is no results table {table!r}")
-    if table == "gaps":
-        return _suppress_gaps(rows, k, scores, spec)
+    if table in FOLLOW_SCORES:
+        return _suppress_like_scores(table, rows, k, scores, spec)
     reasons: list[str | None] = [None] * len(rows)
     blocks: dict[tuple[Any, ...], list[int]] = {}
     for i, row in enumerate(rows):
@@ -273,21 +299,29 @@ def blank(row: Mapping[str, Any], reason: str | None, keep: Sequence[str]) -> di
     return out
 
 
-def _suppress_gaps(
+def _suppress_like_scores(
+    table: str,
     rows: Sequence[Mapping[str, Any]],
     k: int,
     scores: Sequence[Mapping[str, Any]] | None,
     spec: _Spec,
 ) -> list[dict[str, Any]]:
     if scores is None:
-        raise ServiceError("suppressing gaps needs the scores rows of the same waves")
+        raise ServiceError(f"suppressing {table} needs the scores rows of the same waves")
     shown = suppress_rows("scores", scores, k)
     reason_of = {(r["wave"], r["side"], r["area"], r["dimension"]): r[SUPPRESSED] for r in shown}
     out = []
     for row in rows:
-        sides = [
-            reason_of.get((row["wave"], side, row["area"], row["dimension"])) for side in SIDES
-        ]
+        # A gap shows both sides' cells; a heat-map row its cell and, through the rest,
+        # its side's total.
+        cells = (
+            [(side, row["area"]) for side in SIDES]
+            if table == "gaps"
+            else [(row["side"], row["area"])]
+        )
+        if table == "heat_map":
+            cells.append((row["side"], AREA_ALL))
+        sides = [reason_of.get((row["wave"], *cell, row["dimension"])) for cell in cells]
         reason = PRIMARY if PRIMARY in sides else SECONDARY if any(sides) else None
         out.append(blank(row, reason, spec.keep))
     return out

@@ -24,7 +24,7 @@ from survey_app.extensions import db
 from survey_app.models import Relationship, ResultTable, Wave
 from survey_app.services import ServiceError, codebook
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
-from survey_app.services.results.publication import min_cell_size, suppress_rows
+from survey_app.services.results.publication import FOLLOW_SCORES, min_cell_size, suppress_rows
 from survey_app.services.results.vocabulary import (
     ANALYSIS_VERSION,
     RELATIONSHIP_TABLES,
@@ -329,7 +329,7 @@ def published_rows(
     k = min_cell_size(k)
     _, rows = stored_rows(name, relationship, waves)
     scores = None
-    if name == "gaps":
+    if name in FOLLOW_SCORES:
         _, scores = stored_rows("scores", relationship, waves)
     return suppress_rows(name, rows, k, scores=scores)
 
@@ -348,7 +348,7 @@ def output_table(
     k = min_cell_size(k)
     columns, rows = stored_rows(name, relationship, waves)
     scores = None
-    if name == "gaps":
+    if name in FOLLOW_SCORES:
         _, scores = stored_rows("scores", relationship, waves)
     shown = suppress_rows(name, rows, k, scores=scores)
     names = [*columns, SUPPRESSED]

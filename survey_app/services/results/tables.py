@@ -29,7 +29,7 @@ from survey_app.services.results.vocabulary import INDEX, SIDE_KEYS, TIE_DECIMAL
 SUMMARY_COLUMNS = ("n", "mean", "sd", "ci_low", "ci_high", "score100")
 
 
-def _plain(values: Any) -> list[Any]:
+def plain(values: Any) -> list[Any]:
     """A column as JSON-ready Python values: NaN and ±inf → None, NumPy scalars → Python.
 
     (JSON has no NaN or infinity; an infinite statistic, such as ICC(2) when every area mean
@@ -68,7 +68,7 @@ class _Grid:
 
     def flat(self, a: Any) -> list[Any]:
         """An (n_rows, n_cols) array, as the kept rows' values."""
-        return self._kept(_plain(np.asarray(a).ravel()))
+        return self._kept(plain(np.asarray(a).ravel()))
 
     def per_row(self, values: Sequence[Any]) -> list[Any]:
         """One value per row (a cell's label), repeated across its columns."""
@@ -215,7 +215,9 @@ def _item_level(wave: ScoredWave) -> _ItemLevel:
     return _ItemLevel(aggregates, shares, by_dimension)
 
 
-def _score_aggregates(wave: ScoredWave) -> scoring.GroupAggregates:
+def score_aggregates(wave: ScoredWave) -> scoring.GroupAggregates:
+    """n, mean, sd, interval and 0–100 score of every cell × score (dimensions, then the
+    index), from the counts."""
     design, counts = wave.design, wave.counts
     dims = frequencies.group_aggregates_from_counts(
         counts.dimension_values, counts.dimensions, points=design.points
@@ -266,7 +268,7 @@ def _scores_table(
 ) -> Columns:
     design, layout = wave.design, wave.layout
     n_cells, n_scores = layout.n_cells, design.n_dimensions + 1
-    agg = _score_aggregates(wave)
+    agg = score_aggregates(wave)
     shares = _score_shares(wave)
 
     # Agreement (r_wg(j), AD) of each dimension's items within area cells; not for the index,
@@ -632,10 +634,10 @@ def _drivers_table(wave: ScoredWave) -> Columns:
             table["outcome"] += [outcome_key] * k
             table["dimension"] += [design.dimension_keys[d] for d in dims]
             table["dimension_title"] += [design.dimension_titles[d] for d in dims]
-            table["n"] += _plain(res.n[cell])
-            table["r"] += _plain(res.r[cell])
-            table["ci_low"] += _plain(res.ci_low[cell])
-            table["ci_high"] += _plain(res.ci_high[cell])
-            table["p"] += _plain(res.p[cell])
+            table["n"] += plain(res.n[cell])
+            table["r"] += plain(res.r[cell])
+            table["ci_low"] += plain(res.ci_low[cell])
+            table["ci_high"] += plain(res.ci_high[cell])
+            table["p"] += plain(res.p[cell])
             table["reason"] += [r or None for r in res.reason[cell].tolist()]
     return table

@@ -13,7 +13,7 @@ from survey_app.models import ROLE_LEVELS, SIDES
 
 #: Bump when a formula or a table layout changes: persisted results of another version are
 #: stale and ``relhealth recompute`` rebuilds them.
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 
 #: The sides of a results cube: the two parties' (:data:`SIDES`), then the margin over both.
 SIDE_KEYS = (*SIDES, "all")
@@ -29,7 +29,9 @@ ROLE_KEYS = tuple(ROLE_LEVELS)
 ROLE_ALL = "_all"
 ROLE_NONE = "_none"
 
-WAVE_TABLES = ("scores", "items", "reliability", "gaps", "drivers")
+#: The deeper per-wave tables (issue 16): computed for all role levels together.
+DEEPER_TABLES = ("relative_weights", "heat_map", "margins")
+WAVE_TABLES = ("scores", "items", "reliability", "gaps", "drivers", *DEEPER_TABLES)
 RELATIONSHIP_TABLES = ("trends",)
 TABLES = (*WAVE_TABLES, *RELATIONSHIP_TABLES)
 

@@ -37,6 +37,17 @@ _JSON_TYPES = {"text": "string", "integer": "integer", "number": "number", "bool
 _LABELS = {
     "scores": ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
     "gaps": ("wave", "area", "area_name", "dimension", "dimension_title"),
+    "relative_weights": (
+        "wave",
+        "side",
+        "area",
+        "area_name",
+        "outcome",
+        "dimension",
+        "dimension_title",
+    ),  # fmt: skip
+    "heat_map": ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
+    "margins": ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
     "trends": ("relationship", "side", "area", "area_name", "dimension", "dimension_title"),
 }
 
@@ -334,6 +345,44 @@ def _wave_result_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 ),
             ],
         ),
+        **_deeper_paths(p),
+    }
+
+
+#: The deeper tables of a wave: (path, operation, page schema, rows of, summary, description).
+_DEEPER = (
+    (
+        "relative-weights", "listRelativeWeights", "RelativeWeightPage", "relative-weight",
+        "What moves commitment most, in a closed wave",
+        "Johnson's relative weights of each dimension on each outcome dimension, with bootstrap "
+        "intervals, per side × service area of at least 100 complete responses; suppressed "
+        "like the scores.",
+    ),
+    (
+        "heat-map", "listHeatMap", "HeatMapPage", "heat-map",
+        "Heat map of a closed wave, marked where really different",
+        "Each service area × dimension of each side against the rest of that side: Welch, "
+        "Benjamini–Hochberg over the wave, marked higher or lower when adjusted p < 0.05 and "
+        "at least 5 points apart.",
+    ),
+    (
+        "margins", "listMargins", "MarginPage", "margin",
+        "Response rates and margins of error of a closed wave",
+        "Invited, response rate and the finite-population confidence interval of each cell's "
+        "scores, with a note where the response rate is under 30%.",
+    ),
+)  # fmt: skip
+
+
+def _deeper_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The deeper tables of a wave (all role levels together)."""
+    cell = [p["wave_id"], p["side"], p["area"], p["dimension"]]
+    return {
+        f"/waves/{{wave_id}}/{path}": _get(
+            operation, summary, description, "results",
+            _answer(page, f"A page of {what} rows."), cell,
+        )  # fmt: skip
+        for path, operation, page, what, summary, description in _DEEPER
     }
 
 
@@ -459,7 +508,13 @@ def _wave_schema() -> dict[str, Any]:
             "closes_on": _or_null("string", format="date"),
             "has_results": {"type": "boolean"},
             "links": _closed(
-                {"scores": STRING, "gaps": STRING},
+                {
+                    "scores": STRING,
+                    "gaps": STRING,
+                    "relative_weights": STRING,
+                    "heat_map": STRING,
+                    "margins": STRING,
+                },
                 required=(),
                 description="For a closed wave, where its results are.",
             ),
@@ -586,12 +641,18 @@ def _schemas() -> dict[str, Any]:
         "ScoreRow": _row_schema("scores"),
         "GapRow": _row_schema("gaps"),
         "TrendRow": _row_schema("trends"),
+        "RelativeWeightRow": _row_schema("relative_weights"),
+        "HeatMapRow": _row_schema("heat_map"),
+        "MarginRow": _row_schema("margins"),
         "Alert": _alert_schema(),
         "RelationshipPage": _page_schema("Relationship"),
         "WavePage": _page_schema("Wave"),
         "ScorePage": _page_schema("ScoreRow", WAVE_CONTEXT),
         "GapPage": _page_schema("GapRow", WAVE_CONTEXT),
         "TrendPage": _page_schema("TrendRow", RELATIONSHIP_CONTEXT),
+        "RelativeWeightPage": _page_schema("RelativeWeightRow", WAVE_CONTEXT),
+        "HeatMapPage": _page_schema("HeatMapRow", WAVE_CONTEXT),
+        "MarginPage": _page_schema("MarginRow", WAVE_CONTEXT),
         "AlertPage": _page_schema("Alert", RELATIONSHIP_CONTEXT),
         **_portfolio_schemas(),
     }

@@ -1,5 +1,6 @@
-"""``/api/v1``: relationships, waves, scores, gaps, trends and alerts, as JSON (read only);
-the portfolio, norms and agreed targets are :mod:`.portfolio`'s.
+"""``/api/v1``: relationships, waves, scores, gaps, relative weights, heat map, margins,
+trends and alerts, as JSON (read only); the portfolio, norms and agreed targets are
+:mod:`.portfolio`'s.
 
 Every list is paginated (``page``, ``per_page``); every table is suppressed exactly as on the
 dashboard (the rows come from :mod:`survey_app.services.dashboard`). Errors are JSON:
@@ -169,6 +170,33 @@ def wave_gaps(wave_id: int) -> ResponseReturnValue:
     return jsonify(page_of(items, _context(wave, role)))
 
 
+@bp.get("/waves/<int:wave_id>/relative-weights")
+def wave_relative_weights(wave_id: int) -> ResponseReturnValue:
+    return _deeper_rows(wave_id, "relative_weights")
+
+
+@bp.get("/waves/<int:wave_id>/heat-map")
+def wave_heat_map(wave_id: int) -> ResponseReturnValue:
+    return _deeper_rows(wave_id, "heat_map")
+
+
+@bp.get("/waves/<int:wave_id>/margins")
+def wave_margins(wave_id: int) -> ResponseReturnValue:
+    return _deeper_rows(wave_id, "margins")
+
+
+def _deeper_rows(wave_id: int, table: str) -> ResponseReturnValue:
+    """A deeper table of a closed wave (all role levels), filtered by side, area, dimension."""
+    check_args(("side", "area", "dimension"))
+    wave = wave_or_404(wave_id, closed=True)
+    side = choice("side", SIDE_KEYS)
+    area = _area(wave.relationship)
+    dimension = _dimension(_dimensions(wave))
+    rows = _results(lambda: dashboard.wave_rows(table, wave))
+    items = dashboard.filter_rows(rows, side=side, area=area, dimension=dimension)
+    return jsonify(page_of(items, _context(wave, None)))
+
+
 @bp.get("/relationships/<int:relationship_id>/trends")
 def relationship_trends(relationship_id: int) -> ResponseReturnValue:
     rel, side, status, area = _relationship_rows_query(relationship_id, "status", STATUSES)
@@ -232,6 +260,9 @@ def _wave_json(wave: Wave, has_results: bool) -> dict[str, Any]:
         {
             "scores": url_for("api.wave_scores", wave_id=wave.id),
             "gaps": url_for("api.wave_gaps", wave_id=wave.id),
+            "relative_weights": url_for("api.wave_relative_weights", wave_id=wave.id),
+            "heat_map": url_for("api.wave_heat_map", wave_id=wave.id),
+            "margins": url_for("api.wave_margins", wave_id=wave.id),
         }
         if wave.state == "closed"
         else {}

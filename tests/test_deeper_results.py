@@ -1,0 +1,210 @@
+"""The deeper tables of a scored wave (issue 16): relative_weights, heat_map and margins.
+
+The service's wiring is checked against the analysis functions called directly on the
+responses of each cell (and, for the heat map and the margins, against SciPy and the
+formula itself), and their suppression against k.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from scipy import stats
+from sqlalchemy import insert
+
+from analysis import drivers, heatmap
+from survey_app.extensions import db
+from survey_app.models import Invitation
+from survey_app.services import results
+from survey_app.services.waves import close_wave, create_wave, open_wave
+from tests.factories import add_responses
+
+AREAS = ["Core ICT", "Contact centre"]
+#: (side, area key, mean answer, responses, invited)
+GROUPS = [
+    ("client", "core-ict", 3.0, 130, 200),
+    ("client", "contact-centre", 4.2, 60, 80),
+    ("supplier", "core-ict", 3.6, 40, 50),
+    ("supplier", "contact-centre", 3.6, 3, 12),
+]
+
+
+@pytest.fixture
+def scored(factory):
+    """A closed wave of GROUPS with invitations fixing every area, and its scored responses."""
+    rel = factory.relationship(areas=AREAS)
+    wave = create_wave(rel, "2024-Q1")
+    open_wave(wave)
+    parties = {p.side: p.id for p in rel.parties}
+    areas = {a.key: a.id for a in rel.service_areas}
+    invitations = [
+        {"wave_id": wave.id, "party_id": parties[side], "service_area_id": areas[area],
+         "issued_on": date(2024, 1, 8)}
+        for side, area, _, _, invited in GROUPS for _ in range(invited)
+    ]  # fmt: skip
+    db.session.execute(insert(Invitation), invitations)
+    rng = np.random.default_rng(16)
+    for side, area, mean, n, _ in GROUPS:
+        add_responses(wave, side, mean, n, rng, area)
+    close_wave(wave)
+    db.session.commit()
+    answers = results.load_answers([wave])[0]
+    return rel, wave, results.score_wave(answers, results.Layout.of(rel), wave.label)
+
+
+def _rows(name, rel, wave):
+    columns, rows = results.stored_rows(name, rel, [wave])
+    return rows
+
+
+def _cell(scored, side, area):
+    """Responses of a cell (side key or 'all', area key or '_all')."""
+    answers, layout = scored.answers, scored.layout
+    mask = np.ones(answers.n, dtype=bool)
+    if side != "all":
+        mask &= answers.side == ("client", "supplier").index(side)
+    if area != "_all":
+        mask &= answers.area == layout.area_keys.index(area)
+    return mask
+
+
+def test_relative_weights_equal_the_analysis_on_each_cells_responses(scored):
+    rel, wave, sw = scored
+    design = sw.design
+    predictors = np.flatnonzero(~design.outcome)
+    (outcome,) = np.flatnonzero(design.outcome)
+    rows = _rows("relative_weights", rel, wave)
+    assert {r["outcome"] for r in rows} == {design.dimension_keys[outcome]}
+    for side, area in [("client", "core-ict"), ("client", "_all"), ("all", "_all"),
+                       ("supplier", "core-ict"), ("all", "core-ict")]:  # fmt: skip
+        mask = _cell(sw, side, area)
+        direct = drivers.relative_weights(
+            sw.scores[mask][:, predictors], sw.scores[mask, outcome], n_resamples=0
+        )
+        got = [r for r in rows if r["side"] == side and r["area"] == area]
+        assert [r["dimension"] for r in got] == [design.dimension_keys[d] for d in predictors]
+        assert got[0]["n"] == direct.n[0]
+        if direct.reason[0]:
+            assert got[0]["reason"] == direct.reason[0]
+            assert all(r["raw_weight"] is None for r in got)
+            continue
+        np.testing.assert_allclose([r["raw_weight"] for r in got], direct.raw[0], atol=1e-12)
+        np.testing.assert_allclose(got[0]["r_squared"], direct.r_squared[0], atol=1e-12)
+        np.testing.assert_allclose(
+            [r["rescaled_weight"] for r in got], direct.rescaled[0], atol=1e-9
+        )
+    # The whole wave is the only group of its partition: its intervals are the seeded
+    # bootstrap of a direct call.
+    mask = _cell(sw, "all", "_all")
+    direct = drivers.relative_weights(
+        sw.scores[mask][:, predictors], sw.scores[mask, outcome], seed=16
+    )
+    got = [r for r in rows if r["side"] == "all" and r["area"] == "_all"]
+    np.testing.assert_allclose([r["raw_ci_low"] for r in got], direct.raw_ci_low[0], atol=1e-12)
+    assert [r["significant"] for r in got] == direct.significant[0].tolist()
+
+
+def test_heat_map_cells_equal_welch_against_the_rest_and_bh_over_the_wave(scored):
+    rel, wave, sw = scored
+    design, layout = sw.design, sw.layout
+    rows = _rows("heat_map", rel, wave)
+    keys = design.score_keys
+    shape = (3, layout.n_areas, len(keys))
+    n, mean, sd = np.zeros(shape), np.full(shape, np.nan), np.full(shape, np.nan)
+    totals = np.zeros((3, 3, len(keys)))
+    for s, side in enumerate(results.SIDE_KEYS):
+        for a, area in enumerate(layout.area_keys):
+            x = sw.scores[_cell(sw, side, area)]
+            n[s, a] = (~np.isnan(x)).sum(axis=0)
+            mean[s, a], sd[s, a] = np.nanmean(x, axis=0), np.nanstd(x, axis=0, ddof=1)
+        x = sw.scores[_cell(sw, side, "_all")]
+        totals[s] = [(~np.isnan(x)).sum(axis=0), np.nanmean(x, 0), np.nanstd(x, 0, ddof=1)]
+    direct = heatmap.heat_map_differences(
+        n, mean, sd, *totals.transpose(1, 0, 2), points=design.points
+    )
+    by_key = {(r["side"], r["area"], r["dimension"]): r for r in rows}
+    assert len(rows) == 3 * layout.n_areas * len(keys)
+    for s, side in enumerate(results.SIDE_KEYS):
+        for a, area in enumerate(layout.area_keys):
+            for d, key in enumerate(keys):
+                row = by_key[(side, area, key)]
+                assert row["p_adjusted"] == pytest.approx(direct.p_adjusted[s, a, d], abs=1e-12)
+                assert (row["marking"] or "") == direct.marking[s, a, d]
+    # One cell against SciPy on the raw scores: the client's Core ICT vs the rest of the client.
+    d = keys.index(results.INDEX)
+    client = sw.scores[_cell(sw, "client", "_all"), d]
+    inside = _cell(sw, "client", "core-ict")[_cell(sw, "client", "_all")]
+    welch = stats.ttest_ind(client[inside], client[~inside], equal_var=False)
+    row = by_key[("client", "core-ict", results.INDEX)]
+    assert row["welch_p"] == pytest.approx(welch.pvalue, rel=1e-9)
+    # Core ICT (mean 3.0) against Contact centre (4.2): a real difference, marked and explained.
+    assert (
+        row["marking"] == "lower"
+        and "lower than the rest of the client staff" in row["explanation"]
+    )
+
+
+def test_margins_use_the_finite_population_correction_where_invitations_fixed_the_area(scored):
+    rel, wave, sw = scored
+    rows = _rows("margins", rel, wave)
+    by_key = {(r["side"], r["area"], r["dimension"]): r for r in rows}
+    for side, area, _, n, invited in GROUPS[:3]:
+        row = by_key[(side, area, results.INDEX)]
+        x = sw.scores[_cell(sw, side, area), -1]
+        m, s = x.mean(), x.std(ddof=1)
+        half = stats.t.ppf(0.975, n - 1) * s / np.sqrt(n) * np.sqrt(1 - n / invited)
+        assert row["invited"] == invited and row["response_rate"] == pytest.approx(n / invited)
+        assert row["corrected"] is True
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((m - half, m + half), rel=1e-12)
+    assert by_key[("client", "_all", results.INDEX)]["invited"] == 280
+    assert by_key[("all", "_all", results.INDEX)]["invited"] == 342
+    low = by_key[("supplier", "contact-centre", results.INDEX)]
+    assert low["low_response"] is True and "under 30%" in low["note"]
+
+
+def test_invitations_without_an_area_leave_the_areas_n_unknown(factory):
+    rel = factory.relationship(areas=AREAS)
+    wave = create_wave(rel, "2024-Q1")
+    open_wave(wave)
+    party = next(p.id for p in rel.parties if p.side == "client")
+    db.session.execute(
+        insert(Invitation),
+        [{"wave_id": wave.id, "party_id": party, "service_area_id": None,
+          "issued_on": date(2024, 1, 8)}] * 40,
+    )  # fmt: skip
+    add_responses(wave, "client", 3.5, 20, np.random.default_rng(1), "core-ict")
+    close_wave(wave)
+    db.session.commit()
+    by_key = {(r["side"], r["area"]): r for r in _rows("margins", rel, wave)}
+    area = by_key[("client", "core-ict")]
+    assert area["invited"] is None and area["corrected"] is False
+    assert area["reason"] == "invited number unknown"
+    assert by_key[("client", "_all")]["invited"] == 40
+    assert by_key[("client", "_all")]["response_rate"] == pytest.approx(0.5)
+
+
+def _hidden(rows):
+    return {(r["side"], r["area"], r.get("dimension")): r["suppressed"] for r in rows}
+
+
+def test_small_groups_are_hidden_in_every_new_table(scored):
+    rel, wave, _ = scored
+    scores = _hidden(results.published_rows("scores", rel, [wave], k=5))
+    for name in ("relative_weights", "heat_map", "margins"):
+        shown = results.published_rows(name, rel, [wave], k=5)
+        small = [r for r in shown if r["side"] == "supplier" and r["area"] == "contact-centre"]
+        assert small and all(r["suppressed"] == results.PRIMARY for r in small), name
+        assert all(r.get("n") is None and r.get("mean") is None for r in small), name
+        whole = [r for r in shown if r["side"] == "all" and r["area"] == "_all"]
+        assert not any(r["suppressed"] for r in whole), name
+        if name == "margins":  # every cell hidden exactly where its scores are
+            assert {key: scores[key] for key in _hidden(shown)} == _hidden(shown)
+    # Supplier staff in Contact centre (3) hide, by the cube rule, the other area of each
+    # side; with k = 3 they are shown, and a group under 100 complete responses has no weights.
+    weights = results.published_rows("relative_weights", rel, [wave], k=3)
+    few = [r for r in weights if r["side"] == "supplier" and r["area"] == "core-ict"]
+    assert few and not any(r["suppressed"] for r in few)
+    assert all(r["raw_weight"] is None for r in few)
+    assert few[0]["reason"] == "fewer than 100 complete responses"
