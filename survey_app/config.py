@@ -48,6 +48,8 @@ class Config:
         self.SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
         # Where respondents' links point: printed in invitation CSVs.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # The organisation's time zone: wave schedules are entered and shown in it (stored UTC).
+        self.TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
         self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Relationship Health")
         # The name in Welsh, where the organisation gives one (survey_app/web/languages.py).
         self.SERVICE_NAME_CY = os.environ.get("SERVICE_NAME_CY", "")

@@ -76,7 +76,7 @@ def test_every_admin_page_renders_for_an_admin(admin, factory, rel):
         f"/admin/waves/{draft}/": '(<a class="govuk-link" href="/admin/instruments/',
         f"/admin/waves/{open_}/": "Close wave 2024-Q2",
         f"/admin/waves/{closed}/": "This wave is closed",
-        f"/admin/waves/{open_}/closing-date": "Change the closing date",
+        f"/admin/waves/{open_}/closing-date": "Change the schedule",
         f"/admin/waves/{open_}/close": "Are you sure you want to close wave 2024-Q2?",
         f"/admin/waves/{closed}/close": "only an open wave can be closed",
         f"/admin/waves/{draft}/staff-list": "Upload a staff list",
@@ -281,7 +281,7 @@ def test_an_admin_creates_opens_extends_and_closes_a_wave(admin, rel):
     assert [a for a in audit_actions() if a.startswith("wave.")] == [
         "wave.create",
         "wave.open",
-        "wave.extend",
+        "wave.schedule",
         "wave.close",
     ]
     actors = db.session.scalars(select(AuditEvent.actor).where(AuditEvent.action.like("wave.%")))
@@ -348,9 +348,9 @@ def test_a_new_closing_date_is_required_and_the_old_one_kept(admin, factory, rel
     wave = new_wave(factory, rel, state="open")
     before = get_wave(wave).closes_on
     response = submit(admin, f"/admin/waves/{wave}/closing-date", {"closes_on": ["", "", ""]})
-    assert_form_error(response, "Enter the new closing date")
+    assert_form_error(response, "Enter the closing date")
     assert get_wave(wave).closes_on == before
-    assert "wave.extend" not in audit_actions()
+    assert "wave.schedule" not in audit_actions()
 
 
 def test_state_machine_errors_are_shown_as_messages(admin, factory, rel):
@@ -366,8 +366,8 @@ def test_state_machine_errors_are_shown_as_messages(admin, factory, rel):
         date_fields("closes_on", date.today() + timedelta(days=3)),
         page=f"/admin/waves/{wave}/closing-date",
     )
-    assert_form_error(response, "is closed: its closing date cannot change")
-    assert "wave.extend" not in audit_actions()
+    assert_form_error(response, "is closed: its schedule cannot change")
+    assert "wave.schedule" not in audit_actions()
 
 
 def test_a_post_without_its_csrf_token_changes_nothing(admin, factory, rel):

@@ -32,6 +32,7 @@ from survey_app.models.wave import (
     Invitation,
     InvitationLink,
     Wave,
+    WaveReminder,
 )
 
 __all__ = [
@@ -73,4 +74,5 @@ __all__ = [
     "SignInAttempt",
     "User",
     "Wave",
+    "WaveReminder",
 ]
