@@ -51,7 +51,9 @@ def test_a_wave_does_not_open_before_its_time(factory, woken):
 def test_the_tick_run_twice_starts_each_reminder_round_once(factory, woken, mailbox):
     wave_id = factory.wave().id
     opened = utcnow() - timedelta(days=4)
-    _schedule(wave_id, opened_at=opened, reminder_days=[3, 7], closes_at=opened + timedelta(days=20))
+    _schedule(
+        wave_id, opened_at=opened, reminder_days=[3, 7], closes_at=opened + timedelta(days=20)
+    )
     assert run_schedules().reminded == [wave_id]
     assert run_schedules().reminded == []
     assert _jobs("mail.round") == 1

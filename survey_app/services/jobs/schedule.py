@@ -77,9 +77,7 @@ def next_event(wave: Wave, now: datetime | None = None) -> tuple[datetime, str] 
         return None
     if wave.state == "draft":
         return (wave.opens_at, "Opens") if wave.opens_at else None
-    done = set(
-        db.session.scalars(select(WaveReminder.day).where(WaveReminder.wave_id == wave.id))
-    )
+    done = set(db.session.scalars(select(WaveReminder.day).where(WaveReminder.wave_id == wave.id)))
     for number, day in enumerate(sorted(wave.reminder_days or []), start=1):
         when = (wave.opened_at or now) + timedelta(days=day)
         if day in done or (wave.closes_at is not None and when >= wave.closes_at):
@@ -149,9 +147,7 @@ def _start_closing(wave: Wave) -> bool:
 
 def _start_reminder(wave: Wave, now: datetime) -> bool:
     due = reminders_due(wave, now)
-    done = set(
-        db.session.scalars(select(WaveReminder.day).where(WaveReminder.wave_id == wave.id))
-    )
+    done = set(db.session.scalars(select(WaveReminder.day).where(WaveReminder.wave_id == wave.id)))
     waiting = [(day, when) for day, when in due if day not in done]
     if not waiting:
         return False
@@ -179,9 +175,7 @@ def _start_reminder(wave: Wave, now: datetime) -> bool:
         ).id
     db.session.add(reminder)
     db.session.flush()
-    audit.record(
-        "wave.reminder_scheduled", actor=ACTOR, wave=wave.id, day=day, job=reminder.job_id
-    )
+    audit.record("wave.reminder_scheduled", actor=ACTOR, wave=wave.id, day=day, job=reminder.job_id)
     return reminder.job_id is not None
 
 

@@ -319,10 +319,7 @@ def staff_list(wave_id: int):  # type: ignore[no-untyped-def]
 
 def _invitations_page(wave: Wave, *, form: Any = None, report: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
     settings = mailing.MailSettings.from_config()
-    sending = {
-        kind: unfinished_job(round_job_key(wave.id, kind))
-        for kind in mailing.ROUND_KINDS
-    }
+    sending = {kind: unfinished_job(round_job_key(wave.id, kind)) for kind in mailing.ROUND_KINDS}
     return render_template(
         "admin/invitations.html",
         wave=wave,
