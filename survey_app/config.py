@@ -50,6 +50,8 @@ class Config:
         # serves (GUNICORN_BIND) unless told otherwise.
         bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://{bind}")
+        # The organisation's time zone: wave schedules are entered and shown in it (stored UTC).
+        self.TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
         self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Relationship Health")
         # The name in Welsh, where the organisation gives one (survey_app/web/languages.py).
         self.SERVICE_NAME_CY = os.environ.get("SERVICE_NAME_CY", "")

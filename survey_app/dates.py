@@ -1,12 +1,83 @@
-"""Dates as the service writes them to people (GOV.UK style: 5 March 2013), for pages, emails
-and reports alike."""
+"""Dates and times as the service writes them to people (GOV.UK style: 5 March 2013, 5:30pm),
+for pages, emails and reports alike, on the organisation's clock."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
 
 
 def gov_uk_date(value: date | None) -> str:
     """``value`` (a date, or the date of a datetime) as GOV.UK writes it: 5 March 2013; ``""``
     for none."""
     return f"{value.day} {value:%B %Y}" if value else ""
+
+
+# ------------------------------------------------------------------ the organisation's clock
+#
+# Times are stored in UTC (naive ``datetime`` columns) and entered and shown in the
+# organisation's time zone, the ``TIME_ZONE`` setting (Europe/London by default), so that a
+# wave closing "at 5pm on 27 March" closes at 5pm on the council's clocks, summer time or not.
+
+DEFAULT_TIME_ZONE = "Europe/London"
+
+
+def time_zone_name() -> str:
+    if not has_app_context():
+        return DEFAULT_TIME_ZONE
+    return str(current_app.config.get("TIME_ZONE", DEFAULT_TIME_ZONE))
+
+
+def local_zone() -> ZoneInfo:
+    """The organisation's time zone (``TIME_ZONE``)."""
+    return ZoneInfo(time_zone_name())
+
+
+def zone_label() -> str:
+    """How pages name the time zone: "UK time" for Europe/London, else the zone's name."""
+    name = time_zone_name()
+    return "UK time" if name == DEFAULT_TIME_ZONE else f"{name} time"
+
+
+def to_utc(local: datetime) -> datetime:
+    """A wall-clock time in the organisation's zone (naive) as stored: naive UTC."""
+    return local.replace(tzinfo=local_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def to_local(stored: datetime) -> datetime:
+    """A stored (naive UTC) time on the organisation's clock (aware)."""
+    return stored.replace(tzinfo=UTC).astimezone(local_zone())
+
+
+def end_of_day(day: date) -> datetime:
+    """The stored time at which ``day`` ends on the organisation's clock (the next midnight)."""
+    return to_utc(datetime.combine(day + timedelta(days=1), time()))
+
+
+def closing_day(closes_at: datetime) -> date:
+    """The last day on the organisation's clock on which answers are accepted."""
+    return to_local(closes_at - timedelta(microseconds=1)).date()
+
+
+def clock_time(value: time) -> str:
+    """A time of day as GOV.UK writes it: 9am, 5:30pm, midday, midnight."""
+    if value == time(0):
+        return "midnight"
+    if value == time(12):
+        return "midday"
+    hour = value.hour % 12 or 12
+    minutes = f":{value.minute:02d}" if value.minute else ""
+    return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
+
+
+def gov_uk_time(stored: datetime | None) -> str:
+    """A stored time on the organisation's clock, GOV.UK style: "5:30pm on 5 March 2013"
+    ("midnight at the end of 5 March 2013" for a day's end); ``""`` for none."""
+    if stored is None:
+        return ""
+    local = to_local(stored)
+    if local.time() == time(0):
+        return f"midnight at the end of {gov_uk_date(local.date() - timedelta(days=1))}"
+    return f"{clock_time(local.time())} on {gov_uk_date(local.date())}"

@@ -76,7 +76,7 @@ def test_every_admin_page_renders_for_an_admin(admin, factory, rel):
         f"/admin/waves/{draft}/": '(<a class="govuk-link" href="/admin/instruments/',
         f"/admin/waves/{open_}/": "Close wave 2024-Q2",
         f"/admin/waves/{closed}/": "This wave is closed",
-        f"/admin/waves/{open_}/closing-date": "Change the closing date",
+        f"/admin/waves/{open_}/closing-date": "Change the schedule",
         f"/admin/waves/{open_}/close": "Are you sure you want to close wave 2024-Q2?",
         f"/admin/waves/{closed}/close": "only an open wave can be closed",
         f"/admin/waves/{draft}/staff-list": "Upload a staff list",
@@ -281,7 +281,7 @@ def test_an_admin_creates_opens_extends_and_closes_a_wave(admin, rel):
     assert [a for a in audit_actions() if a.startswith("wave.")] == [
         "wave.create",
         "wave.open",
-        "wave.extend",
+        "wave.schedule",
         "wave.close",
     ]
     actors = db.session.scalars(select(AuditEvent.actor).where(AuditEvent.action.like("wave.%")))
@@ -348,9 +348,9 @@ def test_a_new_closing_date_is_required_and_the_old_one_kept(admin, factory, rel
     wave = new_wave(factory, rel, state="open")
     before = get_wave(wave).closes_on
     response = submit(admin, f"/admin/waves/{wave}/closing-date", {"closes_on": ["", "", ""]})
-    assert_form_error(response, "Enter the new closing date")
+    assert_form_error(response, "Enter the closing date")
     assert get_wave(wave).closes_on == before
-    assert "wave.extend" not in audit_actions()
+    assert "wave.schedule" not in audit_actions()
 
 
 def test_state_machine_errors_are_shown_as_messages(admin, factory, rel):
@@ -366,8 +366,8 @@ def test_state_machine_errors_are_shown_as_messages(admin, factory, rel):
         date_fields("closes_on", date.today() + timedelta(days=3)),
         page=f"/admin/waves/{wave}/closing-date",
     )
-    assert_form_error(response, "is closed: its closing date cannot change")
-    assert "wave.extend" not in audit_actions()
+    assert_form_error(response, "is closed: its schedule cannot change")
+    assert "wave.schedule" not in audit_actions()
 
 
 def test_a_post_without_its_csrf_token_changes_nothing(admin, factory, rel):
@@ -409,7 +409,7 @@ def test_a_staff_list_is_added_to_the_address_list(admin, factory, rel):
     assert "Fewer than 5 people of one organisation" in html
     assert "Core ICT (Test Council)" in html and "Contact centre (Test Supplier)" in html
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff_list.upload"))
-    assert event.detail == {"wave": wave, "added": 3, "client": 1, "supplier": 2}
+    assert event.detail == {"wave": wave, "added": 3, "client": 1, "supplier": 2, "skipped": 0}
     no_secrets_in_the_audit_log()
 
 
@@ -472,12 +472,11 @@ def test_a_bad_staff_list_is_reported_row_by_row_and_adds_nobody(admin, factory,
         ]
     )
     response = upload(admin, wave, data)
-    assert_form_error(response, "The selected file has 8 problems: nobody was added")
+    assert_form_error(response, "The selected file has 7 problems: nobody was added")
     html = text(response)
     for problem in (
         "Row 3, column A (email): ‘not-an-address’ is not an email address in the correct format",
         "Row 4, column A (email): ANN@council.example is also on row 2",
-        "Row 5, column A (email): old@council.example is already on this wave&#39;s address list",
         "Row 6, column B (party): ‘Acme Ltd’ is not a party of this relationship",
         "Row 7, column C (service area): ‘Parks’ is not a service area of this relationship",
         "Row 8, column A (email): enter an email address",
@@ -486,6 +485,36 @@ def test_a_bad_staff_list_is_reported_row_by_row_and_adds_nobody(admin, factory,
     ):
         assert problem in html, problem
     assert count(InvitationAddress) == 1  # only the earlier list
+
+
+def test_late_joiners_are_added_and_known_addresses_reported_and_skipped(admin, factory, rel):
+    wave = new_wave(factory, rel)
+    first = [("old@council.example", "client", ""), ("sam@supplier.example", "supplier", "")]
+    assert upload(admin, wave, staff_csv(first)).status_code == 200
+    again = [
+        ("OLD@council.example", "client", ""),
+        ("new@council.example", "client", ""),
+        ("sam@supplier.example", "supplier", ""),
+    ]
+    response = upload(admin, wave, staff_csv(again))
+    assert response.status_code == 200
+    html = text(response)
+    assert "1 people added to wave" in html or "1 person added to wave" in html
+    assert "2 addresses were already on the list and were skipped" in html
+    assert "OLD@council.example" in html and "sam@supplier.example" in html
+    emails = sorted(db.session.scalars(select(InvitationAddress.email)))
+    assert emails == ["new@council.example", "old@council.example", "sam@supplier.example"]
+    assert "staff_list.upload" in audit_actions()
+
+
+def test_a_staff_list_of_only_known_addresses_adds_nobody_and_says_so(admin, factory, rel):
+    wave = new_wave(factory, rel)
+    people = [("old@council.example", "client", "")]
+    upload(admin, wave, staff_csv(people))
+    response = upload(admin, wave, staff_csv(people))
+    assert response.status_code == 200
+    assert "1 address was already on the list and was skipped" in text(response)
+    assert count(InvitationAddress) == 1
 
 
 @pytest.mark.parametrize(

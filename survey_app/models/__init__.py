@@ -33,6 +33,7 @@ from survey_app.models.wave import (
     Invitation,
     InvitationLink,
     Wave,
+    WaveReminder,
 )
 
 __all__ = [
@@ -75,4 +76,5 @@ __all__ = [
     "SignInAttempt",
     "User",
     "Wave",
+    "WaveReminder",
 ]

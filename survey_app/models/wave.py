@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from survey_app.dates import closing_day
 from survey_app.models.base import Base, IllegalTransition
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.relationship import Party, Relationship, ServiceArea
@@ -44,7 +45,12 @@ class Wave(Base):
     instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_versions.id"))
     label: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(8), default="draft")
-    closes_on: Mapped[date | None]
+    #: The schedule (UTC; entered and shown on the organisation's clock, survey_app/dates.py):
+    #: when the worker's tick opens a draft wave, when answers stop being accepted and the tick
+    #: closes it, and the days after opening on which a reminder round goes out.
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    reminder_days: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -58,6 +64,15 @@ class Wave(Base):
     @property
     def is_open(self) -> bool:
         return self.state == "open"
+
+    @property
+    def closes_on(self) -> date | None:
+        """The last day (on the organisation's clock) on which answers are accepted."""
+        return closing_day(self.closes_at) if self.closes_at is not None else None
+
+    def past_closing(self, now: datetime) -> bool:
+        """Whether the closing time has come (answers are refused from then on)."""
+        return self.closes_at is not None and now >= self.closes_at
 
     @property
     def time_order(self) -> tuple[datetime, int]:
@@ -86,6 +101,23 @@ class Wave(Base):
 
     def __repr__(self) -> str:
         return f"<Wave {self.label!r} {self.state}>"
+
+
+class WaveReminder(Base):
+    """A reminder day of a wave's schedule that has come: the round the tick started for it
+    (``job_id``), or why none was (``outcome``). One per wave and day, so that several
+    workers keeping the schedule start each round once."""
+
+    __tablename__ = "wave_reminders"
+    __table_args__ = (UniqueConstraint("wave_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
+    day: Mapped[int]  # days after opening
+    due_at: Mapped[datetime]
+    started_at: Mapped[datetime]
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    outcome: Mapped[str | None] = mapped_column(String(300))
 
 
 class Invitation(Base):

@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import insert
 
 from instruments import Instrument
+from survey_app.dates import end_of_day, to_utc
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
 from survey_app.services.accounts.sign_in import ensure_user
@@ -143,6 +144,7 @@ def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) ->
 
     open_wave = get_wave(relationship, OPEN_WAVE)
     assert open_wave is not None
+    _schedule_from(open_wave, today or date.today())
     n_client = (links + 1) // 2
     issued = issue_invitations(open_wave, "client", n_client, today=today, actor="demo")
     if links - n_client:
@@ -181,11 +183,21 @@ def _build_history(relationship: Relationship, rng: np.random.Generator) -> int:
         if not is_open:
             wave.state = "closed"
             wave.closed_at = datetime.combine(closes, time(17))
-            wave.closes_on = closes
-        else:
-            wave.closes_on = closes
+            wave.closes_at = end_of_day(closes)
     db.session.flush()
     return total
+
+
+def _schedule_from(wave: Wave, today: date) -> None:
+    """Give the open wave a schedule around ``today`` (each time the demo is loaded), so that
+    its printed links keep working: opened two days ago at 9am, reminders 3 and 7 days after,
+    closing at 5pm in two weeks (on the organisation's clock)."""
+    if wave.state != "open":
+        return
+    wave.opened_at = to_utc(datetime.combine(today - timedelta(days=2), time(9)))
+    wave.closes_at = to_utc(datetime.combine(today + timedelta(days=14), time(17)))
+    wave.reminder_days = [3, 7]
+    db.session.flush()
 
 
 def _means(instrument: Instrument, t: int, side: str, area: str | None) -> np.ndarray:

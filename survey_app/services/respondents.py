@@ -33,6 +33,7 @@ from survey_app.models import (
     Response,
     Wave,
 )
+from survey_app.models.job import utcnow
 from survey_app.services import sealed_drafts
 from survey_app.services.codebook import DONT_KNOW
 from survey_app.services.instruments import wave_instrument
@@ -285,8 +286,8 @@ def load_context(token_hash: str, language: str | None = None) -> RespondentCont
     if invitation.used_on is not None:
         raise AlreadySubmitted()
     wave = invitation.wave
-    if wave.state == "closed":
-        raise WaveClosed()
+    if wave.state == "closed" or wave.past_closing(utcnow()):
+        raise WaveClosed()  # from the closing time on, before the tick has closed it
     if wave.state != "open":
         raise WaveNotOpen()
     instrument = wave_instrument(wave)
@@ -463,10 +464,10 @@ def submit(ctx: RespondentContext, draft: dict[str, Any]) -> uuid.UUID:
     with write_transaction():
         if not mark_used(invitation_id, date.today()):
             raise AlreadySubmitted()
-        state = session.scalar(
-            select(Wave.state).where(Wave.id == wave_id).with_for_update(read=True)
-        )
-        if state != "open":
+        state, closes_at = session.execute(
+            select(Wave.state, Wave.closes_at).where(Wave.id == wave_id).with_for_update(read=True)
+        ).one()
+        if state != "open" or (closes_at is not None and utcnow() >= closes_at):
             raise WaveClosed()
         session.execute(
             insert(Response).values(

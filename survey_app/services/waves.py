@@ -7,12 +7,13 @@ the audit log, whoever calls it (admin pages, command line, import, demo).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
 from instruments import Instrument
 from survey_app.database import vacuum_after_commit
+from survey_app.dates import end_of_day
 from survey_app.extensions import db
 from survey_app.models import (
     Answer,
@@ -53,7 +54,8 @@ def create_wave(
 ) -> Wave:
     """A draft wave on an instrument version (frozen into the database on first use).
 
-    A planned closing date, when given, must be today or later.
+    A planned closing date, when given, must be today or later: the wave closes at the end of
+    that day on the organisation's clock (:func:`schedule_wave` sets a time).
     """
     label = label.strip()
     if not LABEL.match(label):
@@ -71,7 +73,7 @@ def create_wave(
         instrument_version=frozen,
         label=label,
         state="draft",
-        closes_on=closes_on,
+        closes_at=end_of_day(closes_on) if closes_on is not None else None,
     )
     db.session.add(wave)
     db.session.flush()
@@ -160,24 +162,51 @@ def rewrite_in_one_transaction(wave: Wave) -> None:
     vacuum_after_commit(tuple(model.__tablename__ for model in SUBMITTED))
 
 
-def extend_wave(
-    wave: Wave, closes_on: date, *, actor: User | str, today: date | None = None
+def schedule_wave(
+    wave: Wave,
+    *,
+    closes_at: datetime,
+    opens_at: datetime | None = None,
+    reminder_days: list[int] | None = None,
+    actor: User | str,
+    at: datetime | None = None,
 ) -> Wave:
-    """Change a draft or open wave's closing date (to today or later)."""
+    """Set a draft or open wave's schedule (stored UTC times): when it opens (a draft wave
+    only; None: when an admin opens it), when it closes, and the days after opening on which a
+    reminder round goes to those who have not submitted. The worker's tick keeps it
+    (``services/jobs/schedule.py``)."""
+    at = at or now()
+    days = sorted(set(reminder_days or []))
     if wave.state == "closed":
-        raise ServiceError(f"Wave {wave.label} is closed: its closing date cannot change")
-    if closes_on < (today or date.today()):
-        raise ServiceError("The closing date must be today or in the future")
-    if wave.closes_on != closes_on:
-        before = wave.closes_on
-        wave.closes_on = closes_on
+        raise ServiceError(f"Wave {wave.label} is closed: its schedule cannot change")
+    if opens_at is not None and wave.state != "draft":
+        raise ServiceError(f"Wave {wave.label} is open already: it has no opening time to set")
+    if closes_at <= at:
+        raise ServiceError("The closing time must be in the future")
+    if opens_at is not None and opens_at <= at:
+        raise ServiceError(
+            "The opening time must be in the future: to open the wave now, use Open wave"
+        )
+    if opens_at is not None and closes_at <= opens_at:
+        raise ServiceError("The closing time must be after the opening time")
+    start = wave.opened_at or opens_at
+    late = [d for d in days if start is not None and start + timedelta(days=d) >= closes_at]
+    if late:
+        raise ServiceError(
+            f"A reminder {late[0]} days after opening would be after the wave closes: "
+            "choose fewer days, or a later closing time"
+        )
+    before = (wave.opens_at, wave.closes_at, wave.reminder_days)
+    wave.opens_at, wave.closes_at, wave.reminder_days = opens_at, closes_at, days or None
+    if (wave.opens_at, wave.closes_at, wave.reminder_days) != before:
         db.session.flush()
         audit.record(
-            "wave.extend",
+            "wave.schedule",
             actor=actor,
             wave=wave.id,
-            closes_on=closes_on.isoformat(),
-            was=before.isoformat() if before else None,
+            opens_at=opens_at.isoformat() if opens_at else None,
+            closes_at=closes_at.isoformat(),
+            reminder_days=days,
         )
     return wave
 

@@ -10,9 +10,13 @@ fields) and ``errors`` (error pages).
 
 from flask import Flask
 
-from survey_app.dates import gov_uk_date
+from survey_app.dates import gov_uk_date, gov_uk_time, zone_label
 
 
 def init_app(app: Flask) -> None:
-    """What every template may use: ``| day``, a date as GOV.UK writes it."""
+    """What every template may use: ``| day``, a date as GOV.UK writes it; ``| moment``, a
+    stored time on the organisation's clock ("5:30pm on 5 March 2013"); ``zone_label()``,
+    which clock that is ("UK time")."""
     app.add_template_filter(gov_uk_date, "day")
+    app.add_template_filter(gov_uk_time, "moment")
+    app.add_template_global(zone_label)

@@ -4,14 +4,17 @@ GOV.UK error messages in the validators (the templates add the error summary and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from govuk_frontend_wtf.gov_form_base import GovFormBase
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovTextInput
 from wtforms import Field, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
+
+from survey_app.dates import clock_time
 
 
 def strip(value: Any) -> Any:
@@ -209,3 +212,87 @@ def name_field(label: str, required: str, **kwargs: Any) -> StringField:
     return text_field(
         label, required=required, max_length=200, checks=[no_control_characters], **kwargs
     )
+
+
+# ---------------------------------------------------------------- times of day and schedules
+
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(am|pm)?$")
+
+
+def parse_time_of_day(text: str) -> time | None:
+    """A time of day as people write it: 9am, 9:30am, 5pm, 17:30, midday, midnight; None if
+    it is not one. A bare hour without am or pm ("9") is ambiguous and refused."""
+    text = re.sub(r"\s+", "", text.strip().lower())
+    if text in ("midday", "noon", "12noon"):
+        return time(12)
+    if text == "midnight":
+        return time(0)
+    match = _CLOCK.match(text)
+    if match is None or (match[2] is None and match[3] is None):
+        return None
+    hour, minute, half = int(match[1]), int(match[2] or 0), match[3]
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def _named(field: Any) -> str:
+    """The field's label as an error message names it (without "(optional)")."""
+    return str(field.label.text).removesuffix(" (optional)")
+
+
+class TimeOfDayField(StringField):
+    """A time of day in one box ("9am", "17:30"); ``data`` is a :class:`~datetime.time` or
+    None when left blank."""
+
+    widget = GovTextInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return clock_time(self.data) if self.data else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]).strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        parsed = parse_time_of_day(text)
+        if parsed is None:
+            raise ValueError(f"{_named(self)} must be a time, like 9am, 5:30pm or 17:30")
+        self.data = parsed
+
+
+#: The most days after opening a reminder may be sent.
+MAX_REMINDER_DAY = 365
+
+
+class ReminderDaysField(StringField):
+    """Days after opening, separated by commas or spaces ("3, 7"); ``data`` is a sorted list
+    of distinct whole numbers (empty when blank)."""
+
+    widget = GovTextInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return ", ".join(str(d) for d in self.data or [])
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]).strip() if valuelist else ""
+        self.data = []
+        parts = [p for p in re.split(r"[,\s]+", text) if p]
+        if not all(p.isdigit() for p in parts) or len(text) > 200:
+            raise ValueError(
+                f"{_named(self)} must be whole numbers of days, separated by commas, like 3, 7"
+            )
+        days = sorted({int(p) for p in parts})
+        if days and not 1 <= days[0] <= days[-1] <= MAX_REMINDER_DAY:
+            raise ValueError(
+                f"{_named(self)} must be between 1 and {MAX_REMINDER_DAY} days after opening"
+            )
+        self.data = days

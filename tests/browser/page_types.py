@@ -593,7 +593,7 @@ PAGE_TYPES: list[PageType] = [
     page_type("wave, draft", wave_in("draft"), signed_in("admin", "/admin/waves/{wave}/"), heading="Wave 2024-Q1", shows="Open the wave"),
     page_type("wave, open", wave_in("open", invited=2), staff_listed("ann@council.example"), signed_in("admin", "/admin/waves/{wave}/"), heading="Wave 2024-Q1", shows="Close the wave"),
     page_type("wave, closed", wave_in("closed", invited=2), signed_in("admin", "/admin/waves/{wave}/"), heading="Wave 2024-Q1", shows="This wave is closed"),
-    page_type("change the closing date", signed_in("admin", "/admin/waves/{wave}/closing-date"), heading="Change the closing date"),
+    page_type("change the schedule", signed_in("admin", "/admin/waves/{wave}/closing-date"), heading="Change the schedule"),
     page_type("close a wave", wave_in("open", invited=2), signed_in("admin", "/admin/waves/{wave}/close"), heading="Are you sure you want to close wave 2024-Q1?"),
     # administration: staff lists, invitations by email, response rates
     page_type("upload a staff list", signed_in("admin", "/admin/waves/{wave}/staff-list"), heading="Upload a staff list"),

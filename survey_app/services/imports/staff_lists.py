@@ -18,10 +18,11 @@ their invitations: they are added without it (and choose it in the survey), beca
 invitation area of one or two people, once a link of it is used, would name who answered.
 The report says which areas were treated so, and why.
 
-Other columns (names, job titles ...) are ignored and never stored. The upload is all or
-nothing: a file with any problem adds nobody, and the report names each bad row and column
-(duplicates within the file or already on the wave's list, addresses that are not email
-addresses, parties or areas the relationship does not have). What is stored is the address
+Other columns (names, job titles ...) are ignored and never stored. An updated list may be
+uploaded again for late joiners: addresses already on the wave's list are skipped and
+reported, the new ones added. Otherwise the upload is all or nothing: a file with any problem
+adds nobody, and the report names each bad row and column (duplicates within the file,
+addresses that are not email addresses, parties or areas the relationship does not have). What is stored is the address
 list of the wave (:class:`~survey_app.models.InvitationAddress`), deleted when the wave closes.
 """
 
@@ -115,6 +116,8 @@ class StaffListReport:
     #: "Area (party)" -> people added without that area: too few to fix it on invitations
     without_area: dict[str, int] = field(default_factory=dict)
     min_group: int = 0
+    #: Addresses of the file already on the wave's list (late joiners' lists): skipped
+    already_listed: tuple[str, ...] = ()
 
 
 def _normal(text: str) -> str:
@@ -129,10 +132,11 @@ def _shown(text: str, limit: int = 60) -> str:
 
 def read_staff_list(
     source: IO[bytes], wave: Wave, *, filename: str = ""
-) -> tuple[list[StaffMember], tuple[str, ...]]:
+) -> tuple[list[StaffMember], tuple[str, ...], tuple[str, ...]]:
     """Read and check a staff list for ``wave``; raise :class:`StaffListRejected` on any problem.
 
-    Returns the people in file order and the names of the columns that were ignored.
+    Returns the new people in file order, the names of the columns that were ignored, and the
+    addresses already on the wave's list (skipped).
     """
     try:
         _, rows = read_rows(source, filename)
@@ -161,9 +165,9 @@ def read_staff_list(
     problems = checker.problems
     if problems:
         raise StaffListRejected(problems.listed, more=problems.more, rows_checked=checker.checked)
-    if not people:
+    if not people and not checker.known:
         raise StaffListRejected(["The file has a header row but nobody in it"])
-    return people, tuple(ignored)
+    return people, tuple(ignored), tuple(checker.known)
 
 
 def _header(cells: list[Any]) -> tuple[dict[str, int], list[str]]:
@@ -206,6 +210,8 @@ class _Checker:
     checked: int = 0
     #: casefolded address -> the row it was first on
     seen: dict[str, int] = field(default_factory=dict)
+    #: addresses already on the wave's list, as the file spells them (skipped, not refused)
+    known: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         relationship = self.wave.relationship
@@ -256,7 +262,9 @@ class _Checker:
         elif folded in self.seen:
             problem = f"{email} is also on row {self.seen[folded]}"
         elif folded in self.on_list:
-            problem = f"{email} is already on this wave's address list"
+            self.seen[folded] = number
+            self.known.append(email)
+            return None
         else:
             self.seen[folded] = number
             return email
@@ -315,25 +323,26 @@ def load_staff_list(
     """Add the people of a staff list to the wave's address list (all or nothing)."""
     if wave.state == "closed":
         raise StaffListRejected([f"Wave {wave.label} is closed: nobody can be invited to it"])
-    people, ignored = read_staff_list(source, wave, filename=filename)
+    people, ignored, known = read_staff_list(source, wave, filename=filename)
     min_group = current_app.config["MIN_CELL_SIZE"]
     people, without_area = _small_areas_left_open(wave, people, min_group)
     added_on = today or date.today()
-    db.session.execute(
-        insert(InvitationAddress),
-        [
-            {
-                "wave_id": wave.id,
-                "email": person.email,
-                "party_id": person.party.id,
-                "service_area_id": person.service_area.id if person.service_area else None,
-                "added_on": added_on,
-                "reminders_sent": 0,
-                "language": person.language,
-            }
-            for person in people
-        ],
-    )
+    if people:
+        db.session.execute(
+            insert(InvitationAddress),
+            [
+                {
+                    "wave_id": wave.id,
+                    "email": person.email,
+                    "party_id": person.party.id,
+                    "service_area_id": person.service_area.id if person.service_area else None,
+                    "added_on": added_on,
+                    "reminders_sent": 0,
+                    "language": person.language,
+                }
+                for person in people
+            ],
+        )
     by_party = Counter(person.party.name for person in people)
     by_area = Counter(
         person.service_area.name if person.service_area else "Not given" for person in people
@@ -348,10 +357,12 @@ def load_staff_list(
         added=len(people),
         client=sum(1 for p in people if p.party.side == "client"),
         supplier=sum(1 for p in people if p.party.side == "supplier"),
+        skipped=len(known),
     )
     return StaffListReport(
-        len(people), dict(by_party), dict(by_area), ignored, on_list, without_area, min_group
-    )
+        len(people), dict(by_party), dict(by_area), ignored, on_list, without_area, min_group,
+        known,
+    )  # fmt: skip
 
 
 def _small_areas_left_open(

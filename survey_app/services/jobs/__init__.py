@@ -6,6 +6,7 @@ The package's rooms, from the bottom up:
 ``lifecycle``  a job's rows: submit (idempotent), claim under a lease, sweep, finish, retry, cancel
 ``running``    run one claimed job: its context (progress, checkpoint), heartbeat and outcome
 ``kinds``      the kinds the service runs (``results.recompute``, ``jobs.check``)
+``schedule``   the minute tick that opens, reminds and closes waves on their schedule
 ``queue``      huey (SQLite file or Redis), which only wakes workers; ``init_app``
 
 Start a job from a page with ``survey_app.web.jobs.start_job`` (POST → redirect → GET), from
@@ -13,7 +14,10 @@ code with :func:`submit_job` and a commit; ``relhealth worker`` runs them. Other
 import from this face, not from the rooms.
 """
 
-from survey_app.services.jobs import kinds  # noqa: F401  (registers the service's job kinds)
+from survey_app.services.jobs import (
+    kinds,  # noqa: F401  (registers the service's job kinds)
+    schedule,  # noqa: F401  (registers the schedule's tick)
+)
 from survey_app.services.jobs.lifecycle import (
     ClaimedJob,
     LeaseLost,
@@ -31,6 +35,12 @@ from survey_app.services.jobs.lifecycle import (
 from survey_app.services.jobs.queue import JobQueue, init_app, job_queue, make_huey
 from survey_app.services.jobs.registry import JobKind, job_kind, job_kinds, on_tick, register
 from survey_app.services.jobs.running import JobContext, run_job, worker_name, worker_prefix
+from survey_app.services.jobs.schedule import (
+    close_job_key,
+    next_event,
+    round_job_key,
+    run_schedules,
+)
 
 __all__ = [
     "ClaimedJob",
@@ -40,6 +50,7 @@ __all__ = [
     "LeaseLost",
     "SweepReport",
     "cancel_job",
+    "close_job_key",
     "claim_job",
     "idempotency_key",
     "init_app",
@@ -47,10 +58,13 @@ __all__ = [
     "job_kinds",
     "job_queue",
     "make_huey",
+    "next_event",
     "on_tick",
     "register",
     "release_leases",
     "retry_job",
+    "round_job_key",
+    "run_schedules",
     "run_job",
     "submit_job",
     "sweep",

@@ -3,6 +3,7 @@ that confirms a change (GOV.UK widgets; the shared fields are in :mod:`survey_ap
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -15,9 +16,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, Regexp, ValidationError
 
+from survey_app.dates import end_of_day, to_local, to_utc
 from survey_app.services.waves import LABEL
 from survey_app.web.fields import (
+    GovDateField,
     ListedSelectField,
+    ReminderDaysField,
+    TimeOfDayField,
     closing_date_field,
     name_field,
     no_control_characters,
@@ -123,9 +128,68 @@ class WaveForm(FlaskForm):
             self.instrument.data = instruments[0][0]  # the only one there is, chosen already
 
 
-class ExtendWaveForm(FlaskForm):
-    closes_on = closing_date_field("New closing date")
-    submit = SubmitField("Change closing date", widget=GovSubmitInput())
+class ScheduleForm(FlaskForm):
+    """A wave's schedule, on the organisation's clock: opening (a draft wave only; blank: the
+    admin opens it), closing (a date, and a time or the end of the day) and reminder days."""
+
+    opens_on = GovDateField(
+        "Opening date (optional)",
+        description="Leave blank to open the wave yourself. For example, 27 3 2013",
+    )
+    opens_time = TimeOfDayField(
+        "Opening time (optional)", description="For example, 9am or 17:30. Blank: midnight."
+    )
+    closes_on = closing_date_field("Closing date")
+    closes_time = TimeOfDayField(
+        "Closing time (optional)",
+        description="For example, 5pm or 17:00. Blank: midnight at the end of the closing date.",
+    )
+    reminder_days = ReminderDaysField(
+        "Reminder days (optional)",
+        description="Days after opening on which everyone who has not submitted is reminded, "
+        "separated by commas, for example 3, 7",
+    )
+    submit = SubmitField("Save schedule", widget=GovSubmitInput())
+
+    @classmethod
+    def of(cls, wave: Any) -> ScheduleForm:
+        """The form, filled in with the wave's schedule (on a GET)."""
+        opens = _day_and_time(wave.opens_at, end=False)
+        closes = _day_and_time(wave.closes_at, end=True)
+        return cls(
+            data={
+                "opens_on": opens[0],
+                "opens_time": opens[1],
+                "closes_on": closes[0],
+                "closes_time": closes[1],
+                "reminder_days": wave.reminder_days or [],
+            }
+        )
+
+    def validate_opens_time(self, field: Any) -> None:
+        if field.data is not None and self.opens_on.data is None:
+            raise ValidationError("Enter the opening date, or leave the opening time blank")
+
+    def opens_at(self) -> datetime | None:
+        """The opening time as stored (UTC), or None."""
+        day = self.opens_on.data
+        return to_utc(datetime.combine(day, self.opens_time.data or time())) if day else None
+
+    def closes_at(self) -> datetime:
+        """The closing time as stored (UTC)."""
+        day, at = self.closes_on.data, self.closes_time.data
+        return to_utc(datetime.combine(day, at)) if at is not None else end_of_day(day)
+
+
+def _day_and_time(stored: datetime | None, *, end: bool) -> tuple[date | None, time | None]:
+    """A stored time as the form's day and time boxes (midnight: a blank time; for a closing
+    time, the day that midnight ends)."""
+    if stored is None:
+        return None, None
+    local = to_local(stored)
+    if local.time() != time():
+        return local.date(), local.time()
+    return (local.date() - timedelta(days=1) if end else local.date()), None
 
 
 class StaffListForm(FlaskForm):

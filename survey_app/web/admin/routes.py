@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from survey_app.dates import gov_uk_date
+from survey_app.dates import gov_uk_time, zone_label
 from survey_app.extensions import db
 from survey_app.models import Wave
 from survey_app.services import instruments as instruments_service
@@ -23,14 +23,14 @@ from survey_app.services import relationships as relationships_service
 from survey_app.services import waves as waves_service
 from survey_app.services.imports import HEADERS, StaffListRejected, load_staff_list
 from survey_app.services.instruments import InstrumentChoice
-from survey_app.services.jobs import idempotency_key, unfinished_job
+from survey_app.services.jobs import close_job_key, next_event, round_job_key, unfinished_job
 from survey_app.services.monitoring import response_rates
 from survey_app.web.access import current_scope, requires
 from survey_app.web.admin.forms import (
     ConfirmForm,
-    ExtendWaveForm,
     RelationshipEditForm,
     RelationshipForm,
+    ScheduleForm,
     ServiceAreaForm,
     StaffListForm,
     WaveForm,
@@ -218,6 +218,7 @@ def _wave_page(wave: Wave, *, form: Any = None, status: int = 200):  # type: ign
         open_form=form if form is not None else ConfirmForm(),
         addresses=mailing.address_list_summary(wave),
         rates=response_rates(wave) if wave.state != "draft" else None,
+        next_event=next_event(wave),
     ), status
 
 
@@ -244,14 +245,22 @@ def open_wave(wave_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/waves/<int:wave_id>/closing-date", methods=["GET", "POST"])
 @requires("admin")
 def extend_wave(wave_id: int):  # type: ignore[no-untyped-def]
+    """The wave's schedule: opening, closing and reminder times (kept by the worker's tick)."""
     wave = wave_or_404(wave_id)
-    form = ExtendWaveForm(obj=wave)
+    form = ScheduleForm() if request.method == "POST" else ScheduleForm.of(wave)
     return carry_out(
         form,
-        lambda: waves_service.extend_wave(wave, form.closes_on.data, actor=acting_user()),
+        lambda: waves_service.schedule_wave(
+            wave,
+            opens_at=form.opens_at(),
+            closes_at=form.closes_at(),
+            reminder_days=form.reminder_days.data,
+            actor=acting_user(),
+        ),
         refused_on=form.closes_on,
-        done=lambda extended: (
-            f"Wave {extended.label} now closes on {gov_uk_date(extended.closes_on)}"
+        done=lambda scheduled: (
+            f"Wave {scheduled.label} now closes at {gov_uk_time(scheduled.closes_at)} "
+            f"({zone_label()})"
         ),
         then=_to_wave,
     ) or form_page("admin/wave_extend.html", form, wave=wave)
@@ -271,7 +280,7 @@ def close_wave(wave_id: int):  # type: ignore[no-untyped-def]
             parameters,
             title=f"Close wave {wave.label} and compute its results",
             relationship=wave.relationship,
-            key=idempotency_key("wave.close", parameters),
+            key=close_job_key(wave.id),
         )
     return form_page(
         "admin/wave_close.html",
@@ -310,10 +319,7 @@ def staff_list(wave_id: int):  # type: ignore[no-untyped-def]
 
 def _invitations_page(wave: Wave, *, form: Any = None, report: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
     settings = mailing.MailSettings.from_config()
-    sending = {
-        kind: unfinished_job(idempotency_key("mail.round", {"wave_id": wave.id, "kind": kind}))
-        for kind in mailing.ROUND_KINDS
-    }
+    sending = {kind: unfinished_job(round_job_key(wave.id, kind)) for kind in mailing.ROUND_KINDS}
     return render_template(
         "admin/invitations.html",
         wave=wave,
@@ -364,7 +370,7 @@ def _round(wave_id: int, kind: str):  # type: ignore[no-untyped-def]
         parameters,
         title=f"Send the {kind} of wave {wave.label}",
         relationship=wave.relationship,
-        key=idempotency_key("mail.round", parameters),  # one round of a wave at a time
+        key=round_job_key(wave.id, kind),  # one round of a wave at a time
     )
 
 
