@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from survey_app.dates import end_of_day
 from survey_app.extensions import db
 from survey_app.models import Answer, InvitationAddress, Response
 from survey_app.services import mailing
@@ -146,7 +147,7 @@ def body_of(received) -> str:  # type: ignore[no-untyped-def]
 
 def wave_with_list(admin, factory, rows):  # type: ignore[no-untyped-def]
     wave = factory.wave(factory.relationship())
-    wave.closes_on = date(2026, 12, 3)
+    wave.closes_at = end_of_day(date(2036, 12, 3))  # the last day answers are taken
     db.session.commit()
     wave_id = wave.id
     assert upload(admin, wave_id, staff_csv(rows, header=HEADER)).status_code == 200
@@ -164,7 +165,7 @@ def test_a_welsh_invitation_opens_the_survey_in_welsh_which_completes_storing_no
     assert subject == "Cymerwch ran: Arolwg iechyd partneriaeth (2024-Q1)"
     assert body.startswith("Annwyl gydweithiwr,\n\nFe’ch gwahoddir i ateb “Arolwg iechyd ")
     assert "fel aelod o staff Test Council" in body and "â Test Supplier" in body
-    assert "Mae’r arolwg yn cau ar 3 Rhagfyr 2026." in body
+    assert "Mae’r arolwg yn cau ar 3 Rhagfyr 2036." in body
     assert "Dear colleague" not in body and "Your personal link" not in body
     (link,) = LINK.findall(body)
     assert f"/s/{link}?lang=cy" in body
@@ -203,7 +204,7 @@ def test_a_welsh_reminder_is_in_welsh_and_its_new_link_opens_in_welsh(admin, fac
     subject = received.message["Subject"]
     assert (
         subject
-        == "Nodyn atgoffa: mae “Arolwg iechyd partneriaeth” (2024-Q1) yn cau ar 3 Rhagfyr 2026"
+        == "Nodyn atgoffa: mae “Arolwg iechyd partneriaeth” (2024-Q1) yn cau ar 3 Rhagfyr 2036"
     )
     assert "Eich dolen bersonol newydd:" in body_of(received) and "Dear colleague" not in body_of(
         received
@@ -232,8 +233,8 @@ def test_an_invitation_in_no_known_language_is_bilingual_english_first(
     english, welsh = body.index("Dear colleague,"), body.index("Annwyl gydweithiwr,")
     assert english == 0 < welsh
     assert "Your personal link:\nEich dolen bersonol:\n\nhttp://survey.test/s/" in body
-    assert "The survey closes on 3 December 2026." in body
-    assert "Mae’r arolwg yn cau ar 3 Rhagfyr 2026." in body
+    assert "The survey closes on 3 December 2036." in body
+    assert "Mae’r arolwg yn cau ar 3 Rhagfyr 2036." in body
 
 
 def test_welsh_first_puts_the_welsh_of_a_bilingual_email_first(app, admin, factory, mailbox):
