@@ -43,6 +43,7 @@ _CHANGING = {"return": "check"}
 @dataclass(frozen=True)
 class _Named:
     name: str
+    id: int | None = None  # the relationship's, when one was chosen (its privacy notice)
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,9 @@ class PreviewContext(SurveyTexts):
 
     @property
     def wave(self) -> PreviewWave:
-        name = self.relationship.name if self.relationship is not None else GENERIC_RELATIONSHIP
-        return PreviewWave(_Named(name))
+        if self.relationship is None:
+            return PreviewWave(_Named(GENERIC_RELATIONSHIP))
+        return PreviewWave(_Named(self.relationship.name, self.relationship.id))
 
     def service_area_choices(self) -> list[tuple[str, str]]:
         if self.relationship is None:
