@@ -75,6 +75,12 @@ FUZZED: dict[tuple[str, str], str] = {
     ("api.norms", "GET"): API,
     ("api.relationship_targets", "GET"): API,
     ("api.wave_comment_counts", "GET"): API,
+    ("api.wave_relative_weights", "GET"): API,
+    ("api.wave_heat_map", "GET"): API,
+    ("api.wave_margins", "GET"): API,
+    ("organisations.sign_in_settings", "POST"): (
+        "test_fuzz_people::test_fuzz_organisation_sign_in_settings"
+    ),
 }
 
 

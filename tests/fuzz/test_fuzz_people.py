@@ -173,3 +173,22 @@ def test_fuzz_second_factor_codes(app, other_csrf, caplog):
         )
 
     code_step()
+
+
+def test_fuzz_organisation_sign_in_settings(app, world, other_csrf, caplog):
+    from survey_app.models import Organisation
+
+    client = sign_in(app, "admin")
+    organisation = db.session.scalar(db.select(Organisation.id).order_by(Organisation.id))
+    page = f"/admin/organisations/{organisation}/sign-in"
+    known = {
+        # never a usable issuer, so no example can be a valid form that saves something
+        "issuer": st.one_of(junk, st.sampled_from(["", "not a url", "http://plain.example"])),
+        "client_id": junk,
+        "client_secret": junk,
+        "domains": st.one_of(junk, st.just("not a domain")),
+        "groups": st.one_of(junk, st.just("staff=owner")),
+        "local_passwords": st.one_of(junk, st.sampled_from(["", "maybe"])),
+        "admin_mfa": junk,
+    }
+    _fuzz_form(client, page, page, known, other_csrf, caplog)
