@@ -106,6 +106,9 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "api.norms": {"GET": (401, 200, 200, 200)},
     "api.relationship_targets": {"GET": (401, 404, 404, 404)},
     "api.wave_comment_counts": {"GET": (401, 404, 404, 404)},
+    "api.wave_relative_weights": {"GET": (401, 404, 404, 404)},
+    "api.wave_heat_map": {"GET": (401, 404, 404, 404)},
+    "api.wave_margins": {"GET": (401, 404, 404, 404)},
     # each account's API tokens
     "api_tokens.index": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
     "api_tokens.revoke": {"POST": (302, 400, 400, 400)},
