@@ -26,8 +26,9 @@ OVERFLOWING = """() => [...document.querySelectorAll('body *')]
 
 
 def fits(page, width: int) -> None:  # type: ignore[no-untyped-def]
+    overflowing = page.evaluate(OVERFLOWING)  # named first: what makes the page too wide
+    assert overflowing == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    assert page.evaluate(OVERFLOWING) == []
     for region in page.locator(".app-table-scroll").all():
         assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
 
