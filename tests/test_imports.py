@@ -407,7 +407,12 @@ def test_an_exported_history_imported_into_an_empty_database_gives_identical_res
     rel_id = rel.id
     responses = download_bytes("responses", "csv", rel_id)
     original = csv_bytes(as_stored(read_csv(responses)))
-    before = {t: download_bytes(t, "csv", rel_id) for t in exports.RESULT_TABLES}
+    # Every results table but the margins, whose finite-population correction needs the
+    # number invited to each group: invitations are not part of the exported history, so an
+    # imported wave's margins are (rightly) the ordinary ones.
+    before = {
+        t: download_bytes(t, "csv", rel_id) for t in exports.RESULT_TABLES if t != "margins"
+    }
 
     db.session.remove()
     empty_tables(db)
