@@ -1,4 +1,31 @@
-"""Small-cell suppression for published counts and the statistics built on them (DESIGN §4.14)."""
+r"""Disclosure control of published tables of counts (DESIGN §4.14): an audit and a protector.
+
+A published table is a set of *cells* (groups of responses, each with its count and its sum of
+scores) tied by *equations*: each margin is the sum of its members (all areas of one side; both
+sides of one area; ...). Some cells are hidden. An intruder who knows every shown cell and every
+equation can bound each hidden cell: its count lies in the range of a linear program over the
+equations with non-negative integer counts, and its sum of scores in the range allowed by the
+scale (each response scores between the scale's lowest and highest point).
+
+* :func:`audit` — the feasible range of every hidden cell under ``k``, and whether it is
+  protected (both ranges at least ``k`` wide).
+* :func:`protect` — which cells to hide: every cell with ``0 < n < k`` (primary), and, until
+  each is protected, the cheapest further cell that protects it (secondary). Several linked
+  tables over the same cells (the items of a dimension and its score row) share one pattern.
+
+Both split the equations into independent blocks (connected components of the graph joining
+hidden cells that share an equation) and solve each linear program only over the block of its
+cell, so the cost grows with the size of the blocks, not of the table.
+
+References
+----------
+.. [1] Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Schulte Nordholt, E.,
+       Spicer, K., & de Wolf, P.-P. (2012). *Statistical Disclosure Control*, ch. 4
+       (frequency and magnitude tables; secondary suppression; linked tables). Wiley.
+.. [2] de Wolf, P.-P., Hundepool, A., Giessing, S., Salazar, J.-J., & Castro, J. (2014).
+       *τ-ARGUS user's manual*, version 4.1: protection levels and the audit of a
+       suppression pattern (the feasible interval of every suppressed cell).
+"""
 
 from __future__ import annotations
 
@@ -6,213 +33,417 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import optimize, sparse
 
 from analysis._common import reason_array
 
-__all__ = ["SuppressionResult", "suppression_mask"]
+__all__ = ["Audit", "Equation", "Protection", "audit", "protect"]
 
 PRIMARY = "fewer than k responses"
 SECONDARY = "secondary: would reveal a suppressed cell"
 MIN_K = 3
+#: A bound no count or sum of scores reaches: a variable at it is unbounded in truth (kept
+#: finite because HiGHS does not always tell an unbounded integer program from an infeasible one).
+_UNBOUNDED = 1e9
+
+#: An equation ``(members, total)``: the counts (and sums of scores) of ``members`` add up to
+#: those of cell ``total``; ``total`` None when the sum is published without being a cell of
+#: the table (an intruder may use it all the same).
+Equation = tuple[Sequence[int], int | None]
 
 
 @dataclass(frozen=True, slots=True)
-class SuppressionResult:
-    """Which cells to hide, and why.
+class Audit:
+    """What an intruder can work out about the hidden cells of one table.
 
     Attributes
     ----------
-    mask : ndarray of bool, shape (n_cells,)
-        True for every cell to suppress (primary or secondary).
+    low, high : ndarray of float, shape (n_cells,)
+        Feasible range of each audited cell's count: NaN for cells not audited (shown cells,
+        and hidden cells of ``k`` or more, which need no protection); ``high`` is ``inf``
+        where nothing bounds the cell.
+    sum_low, sum_high : ndarray of float, shape (n_cells,)
+        Feasible range of each audited cell's sum of scores (NaN where not audited or where
+        no sums were given).
+    protected : ndarray of bool, shape (n_cells,)
+        False only for an audited cell whose count range, or whose sum-of-scores range, is
+        less than ``k`` wide.
+    k : int
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+    sum_low: np.ndarray
+    sum_high: np.ndarray
+    protected: np.ndarray
+    k: int
+
+    @property
+    def unprotected(self) -> np.ndarray:
+        """Indices of the cells an intruder can narrow to a range less than ``k`` wide."""
+        return np.flatnonzero(~self.protected)
+
+
+@dataclass(frozen=True, slots=True)
+class Protection:
+    """A suppression pattern, shared by linked tables over the same cells.
+
+    Attributes
+    ----------
+    hidden : ndarray of bool, shape (n_cells,)
     primary : ndarray of bool, shape (n_cells,)
-        Cells with ``0 < count < k``.
+        Cells with ``0 < n < k`` in at least one of the tables.
     reason : ndarray of str, shape (n_cells,)
         ``""`` (shown), ``"fewer than k responses"`` or
         ``"secondary: would reveal a suppressed cell"``.
-    unprotected_partitions : ndarray of int
-        Indices of partitions whose suppressed cells still add up to fewer than ``k`` after
-        every non-zero cell in them is hidden: their *total* is disclosive and must itself be
-        suppressed by the caller (e.g. a margin that is not one of the cells).
-    recoverable : ndarray of bool, shape (n_cells,)
-        Suppressed primary cells whose value can still be worked out exactly from the
-        partition totals and the shown cells (only when there was nothing left to hide; the
-        caller must then suppress the totals involved).
+    unprotected : ndarray of int
+        Cells under ``k`` that no pattern allowed by ``fixed`` protects: the caller must not
+        publish them as they stand. Empty for every table whose cells may all be hidden.
     k : int
-        The threshold used.
     """
 
-    mask: np.ndarray
+    hidden: np.ndarray
     primary: np.ndarray
     reason: np.ndarray
-    unprotected_partitions: np.ndarray
-    recoverable: np.ndarray
+    unprotected: np.ndarray
     k: int
 
 
-def _suppression_iv(counts, partitions, k):
+def _k_iv(k) -> int:
     if isinstance(k, bool) or int(k) != k:
         raise ValueError(f"`k` must be an integer, got {k!r}")
-    k = int(k)
-    if k < MIN_K:
+    if int(k) < MIN_K:
         raise ValueError(f"`k` must be at least {MIN_K} (DESIGN §4.14), got {k}")
-    counts = np.asarray(counts)
-    if counts.ndim != 1:
-        raise ValueError(f"`counts` must be 1-D, got shape {counts.shape}")
-    if counts.size and (
-        not np.issubdtype(counts.dtype, np.integer)
-        and not (np.all(np.isfinite(counts)) and np.all(counts == np.round(counts)))
-    ):
-        raise ValueError("`counts` must be whole numbers")
-    counts = counts.astype(np.int64)
-    if np.any(counts < 0):
-        raise ValueError("`counts` must be non-negative")
-    n_cells = counts.size
-    members, part_id = [], []
-    for p, part in enumerate(partitions):
-        idx = np.asarray(part)
-        if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
-            raise ValueError(f"partition {p} must be a 1-D array of cell indices")
-        idx = idx.astype(np.int64)
-        if idx.size and (idx.min() < 0 or idx.max() >= n_cells):
-            raise ValueError(f"partition {p} has a cell index outside 0..{n_cells - 1}")
-        if np.unique(idx).size != idx.size:
-            raise ValueError(f"partition {p} lists a cell twice")
-        members.append(idx)
-        part_id.append(np.full(idx.size, p, dtype=np.int64))
-    n_parts = len(members)
-    cells = np.concatenate(members) if members else np.zeros(0, np.int64)
-    pids = np.concatenate(part_id) if part_id else np.zeros(0, np.int64)
-    return counts, cells, pids, n_parts, k
+    return int(k)
 
 
-def suppression_mask(counts, partitions: Sequence, *, k: int = 5) -> SuppressionResult:
-    r"""Primary and secondary suppression of small cells.
+def _whole_iv(values, name: str, ndim: int) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != ndim:
+        raise ValueError(f"`{name}` must be {ndim}-D, got shape {arr.shape}")
+    if arr.size and (not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr))):
+        raise ValueError(f"`{name}` must be whole numbers")
+    if np.any(arr < 0):
+        raise ValueError(f"`{name}` must be non-negative")
+    return arr
+
+
+def _sums_iv(sums, counts: np.ndarray, scale) -> tuple[np.ndarray | None, tuple[float, float]]:
+    if sums is None:
+        return None, (np.nan, np.nan)
+    arr = np.asarray(sums, dtype=float)
+    if arr.shape != counts.shape or not np.all(np.isfinite(arr)):
+        raise ValueError(f"`sums` must be finite and shaped like `counts` {counts.shape}")
+    if scale is None or len(scale) != 2 or not scale[0] < scale[1]:
+        raise ValueError("`scale` must be (lowest, highest) score when `sums` are given")
+    return arr, (float(scale[0]), float(scale[1]))
+
+
+def _mask_iv(mask, n_cells: int, name: str) -> np.ndarray:
+    if mask is None:
+        return np.zeros(n_cells, dtype=bool)
+    arr = np.asarray(mask, dtype=bool)
+    if arr.shape != (n_cells,):
+        raise ValueError(f"`{name}` must have one entry per cell ({n_cells}), got {arr.shape}")
+    return arr
+
+
+class _System:
+    """The equations as a sparse matrix ``A`` (rows: equations, columns: cells):
+    ``A @ values = constants``, where ``constants`` are the sums of the equations without a
+    total cell (zero for the others)."""
+
+    def __init__(self, equations: Sequence[Equation], n_cells: int):
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        open_rows: list[bool] = []
+        for e, (members, total) in enumerate(equations):
+            idx = np.asarray(members, dtype=np.int64).ravel()
+            cells = idx if total is None else np.append(idx, int(total))
+            if cells.size and (cells.min() < 0 or cells.max() >= n_cells):
+                raise ValueError(f"equation {e} names a cell outside 0..{n_cells - 1}")
+            if np.unique(cells).size != cells.size:
+                raise ValueError(f"equation {e} lists a cell twice")
+            rows += [e] * idx.size
+            cols += idx.tolist()
+            vals += [1.0] * idx.size
+            if total is not None:
+                rows.append(e)
+                cols.append(int(total))
+                vals.append(-1.0)
+            open_rows.append(total is None)
+        shape = (len(open_rows), n_cells)
+        self.matrix = sparse.csr_matrix((vals, (rows, cols)), shape=shape)
+        self.by_cell = self.matrix.tocsc()
+        self.open = np.asarray(open_rows, dtype=bool)
+
+    def constants(self, values: np.ndarray) -> np.ndarray:
+        """Right-hand sides: the published sum of each equation without a total cell."""
+        return np.where(self.open, self.matrix @ values, 0.0)
+
+    def block(self, cell: int, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The hidden cells joined to ``cell`` through equations, and those equations."""
+        cells, eqs, frontier = {cell}, set(), [cell]
+        csr, csc = self.matrix, self.by_cell
+        while frontier:
+            c = frontier.pop()
+            for e in csc.indices[csc.indptr[c] : csc.indptr[c + 1]].tolist():
+                if e in eqs:
+                    continue
+                eqs.add(e)
+                for m in csr.indices[csr.indptr[e] : csr.indptr[e + 1]].tolist():
+                    if hidden[m] and m not in cells:
+                        cells.add(m)
+                        frontier.append(m)
+        return np.array(sorted(cells), dtype=np.int64), np.array(sorted(eqs), dtype=np.int64)
+
+    def neighbours(self, cells: np.ndarray) -> np.ndarray:
+        """Every cell sharing an equation with one of ``cells``."""
+        eqs = np.unique(self.by_cell[:, cells].tocoo().row)
+        return np.unique(self.matrix[eqs].tocoo().col)
+
+
+class _Table:
+    """One table's values and equations, with the feasible ranges of its hidden cells."""
+
+    def __init__(self, system: _System, counts, sums, scale, k: int):
+        self.system, self.counts, self.sums, self.scale, self.k = system, counts, sums, scale, k
+        self.count_rhs = system.constants(counts)
+        self.sum_rhs = None if sums is None else system.constants(sums)
+
+    def _lp(self, cells, eqs, hidden, values, rhs):
+        a = self.system.matrix[eqs]
+        shown = ~hidden
+        b = rhs[eqs] - a[:, shown] @ values[shown]
+        return a[:, cells].toarray(), b
+
+    def ranges(self, cell: int, hidden: np.ndarray) -> tuple[float, float, float, float]:
+        """(low, high) of the count of hidden ``cell``, then of its sum of scores."""
+        cells, eqs = self.system.block(cell, hidden)
+        if eqs.size == 0:
+            return 0.0, np.inf, 0.0, np.inf
+        n, target = cells.size, int(np.searchsorted(cells, cell))
+        a, b = self._lp(cells, eqs, hidden, self.counts, self.count_rhs)
+        objective = np.zeros(n)
+        objective[target] = 1.0
+        low, high = _extremes(objective, a, b, None, None, np.ones(n))
+        if self.sums is None:
+            return low, high, np.nan, np.nan
+        a_s, b_s = self._lp(cells, eqs, hidden, self.sums, self.sum_rhs)
+        zero = np.zeros_like(a)
+        eye = np.eye(n)
+        lo, hi = self.scale
+        a_ub = np.block([[lo * eye, -eye], [-hi * eye, eye]])  # lo·x ≤ S ≤ hi·x
+        objective = np.zeros(2 * n)
+        objective[n + target] = 1.0
+        s_low, s_high = _extremes(
+            objective,
+            np.block([[a, zero], [zero, a_s]]),
+            np.concatenate([b, b_s]),
+            a_ub,
+            np.zeros(2 * n),
+            None,
+        )
+        return low, high, s_low, s_high
+
+    def protects(self, cell: int, hidden: np.ndarray) -> tuple[bool, float]:
+        """Whether ``cell`` is protected under ``hidden``, and its narrower range's width."""
+        low, high, s_low, s_high = self.ranges(cell, hidden)
+        width = high - low
+        if self.sums is not None:
+            width = min(width, s_high - s_low)
+        return bool(width >= self.k), float(width)
+
+
+def _extremes(objective, a_eq, b_eq, a_ub, b_ub, integrality) -> tuple[float, float]:
+    """Minimum and maximum of ``objective @ x`` over ``a_eq x = b_eq, a_ub x ≤ b_ub, x ≥ 0``
+    (HiGHS; integer where ``integrality``)."""
+    out = []
+    for sign in (1.0, -1.0):
+        res = optimize.linprog(
+            sign * objective,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=a_eq,
+            b_eq=b_eq,
+            bounds=(0, _UNBOUNDED),
+            method="highs",
+            integrality=integrality,
+        )
+        if res.status != 0:  # infeasible: the published figures contradict each other
+            raise ValueError("the published cells and equations are inconsistent")
+        out.append(sign * res.fun)
+    high = np.inf if out[1] >= _UNBOUNDED / 2 else out[1]
+    return float(out[0]), float(high)
+
+
+def audit(
+    counts,
+    equations: Sequence[Equation],
+    hidden,
+    *,
+    k: int = 5,
+    sums=None,
+    scale: tuple[float, float] | None = None,
+) -> Audit:
+    r"""Feasible range of every hidden cell under ``k``, as an intruder can work it out.
 
     Parameters
     ----------
     counts : array_like of int, shape (n_cells,)
-        Responses behind each published cell.
-    partitions : sequence of array_like of int
-        Each a set of cell indices whose counts add up to a published total (all areas of one
-        side; both sides of one area; ...). A cell may belong to several partitions.
+        Responses behind each cell (the true values, hidden ones included).
+    equations : sequence of (members, total)
+        The published relations: ``sum(counts[members]) == counts[total]`` (``total`` None:
+        the sum is published elsewhere and known).
+    hidden : array_like of bool, shape (n_cells,)
+        Cells not published.
     k : int, optional
         Minimum cell size (default 5; below 3 is refused, DESIGN §4.14).
+    sums : array_like of float, shape (n_cells,), optional
+        Each cell's sum of scores (count × mean): the sums obey the same equations.
+    scale : (float, float), optional
+        The lowest and highest score one response can have (needed with ``sums``).
 
     Returns
     -------
-    SuppressionResult
+    Audit
 
     Notes
     -----
-    *Primary*: a cell with :math:`0 < n < k` is suppressed (an empty cell reveals nobody and
-    is shown).
+    For each hidden cell :math:`c` with :math:`0 < n_c < k`, over the hidden cells :math:`x`
+    of its block (shown cells are constants),
 
-    *Secondary*, repeated until nothing changes: in a partition :math:`P` with suppressed cells
-    :math:`S \subseteq P`, the sum :math:`\sum_{c \in S} n_c` equals the published total minus
-    the shown cells. It is disclosive when :math:`|S| = 1` (the cell itself is recovered) or
-    when :math:`\sum_{c\in S} n_c < k` (a group smaller than :math:`k` is recovered). Such a
-    partition also hides its smallest shown non-zero cell (ties: lowest index). All needy
-    partitions are served in the same pass, with array operations over the concatenated
-    partitions.
+    .. math:: \min / \max\; x_c \quad\text{s.t.}\quad A x = b,\; x \ge 0,\; x \in \mathbb{Z},
 
-    This is the row/column rule of tabular disclosure control [1]_ [2]_. In a table with
-    several crossing partitions a suppressed cell can in principle still be pinned down by
-    combining equations from different partitions; after the rule converges each suppressed
-    primary cell is therefore also audited: it is exactly recoverable iff its unit vector lies
-    in the row space of the partition–hidden-cell incidence matrix :math:`A`
-    (:math:`\operatorname{rank}[A; e_c] = \operatorname{rank} A`). Because every hidden cell is
-    non-zero, a cell that is not in the row space can move both ways within the non-negative
-    solutions, so its value is not determined. A recoverable cell gets the smallest shown
-    non-zero cell of one of its partitions hidden too, and the rule runs again.
+    and, with sums :math:`S` and the scale :math:`[l, h]`, :math:`\min/\max S_c` subject to the
+    same equations for :math:`S` and :math:`l x \le S \le h x` (continuous). The cell is
+    protected when both ranges are at least :math:`k` wide (a protection level of :math:`k`
+    on each side of the interval in τ-Argus's terms is more than this; a width of :math:`k`
+    is the classical rule that the hidden cells of a row add up to at least :math:`k`) [1]_ [2]_.
+    """
+    k = _k_iv(k)
+    counts = _whole_iv(counts, "counts", 1)
+    sums, scale = _sums_iv(sums, counts, scale)
+    hidden = _mask_iv(hidden, counts.size, "hidden")
+    table = _Table(_System(equations, counts.size), counts, sums, scale, k)
+    shape = counts.shape
+    low, high = np.full(shape, np.nan), np.full(shape, np.nan)
+    s_low, s_high = np.full(shape, np.nan), np.full(shape, np.nan)
+    protected = np.ones(shape, dtype=bool)
+    for c in np.flatnonzero(hidden & (counts > 0) & (counts < k)).tolist():
+        low[c], high[c], s_low[c], s_high[c] = table.ranges(c, hidden)
+        width = high[c] - low[c]
+        if sums is not None:
+            width = min(width, s_high[c] - s_low[c])
+        protected[c] = width >= k
+    return Audit(low, high, s_low, s_high, protected, k)
 
-    References
+
+def protect(
+    counts,
+    equations: Sequence[Equation],
+    *,
+    k: int = 5,
+    sums=None,
+    scale: tuple[float, float] | None = None,
+    hidden=None,
+    fixed=None,
+    cost=None,
+) -> Protection:
+    r"""The smallest-partner suppression pattern that protects every cell under ``k``.
+
+    Parameters
     ----------
-    .. [1] Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Schulte Nordholt,
-           E., Spicer, K., & de Wolf, P.-P. (2012). *Statistical Disclosure Control*, ch. 4.
-           Chichester: Wiley.
-    .. [2] Office for National Statistics / Government Statistical Service (2021).
-           *Statistical disclosure control guidance for tables*.
-    """
-    counts, cells, pids, n_parts, k = _suppression_iv(counts, partitions, k)
-    primary = (counts > 0) & (counts < k)
-    mask = primary.copy()
-    unprotected = np.zeros(n_parts, dtype=bool)
+    counts : array_like of int, shape (n_tables, n_cells) or (n_cells,)
+        Linked tables over the same cells (the items of one dimension and its score row):
+        they share one pattern, so that no table shows what another hides.
+    equations : sequence of (members, total)
+        As :func:`audit`; the same for every table.
+    k : int, optional
+        Minimum cell size (default 5, at least 3).
+    sums : array_like, shaped as ``counts``, optional
+        Sums of scores; ``scale`` then gives one response's lowest and highest score.
+    hidden : array_like of bool, shape (n_cells,), optional
+        Cells hidden whatever their size (already withheld elsewhere).
+    fixed : array_like of bool, shape (n_cells,), optional
+        Cells whose state may not change (published already): never chosen as partners.
+    cost : array_like of float, shape (n_cells,), optional
+        What hiding a cell loses; partners are tried cheapest first. Default: its largest
+        count over the tables, so that a margin (never smaller than its members) is hidden
+        only when no smaller cell protects.
 
-    while True:
-        changed, unprotected = _secondary_pass(counts, cells, pids, n_parts, k, mask)
-        if changed:
+    Returns
+    -------
+    Protection
+
+    Notes
+    -----
+    Primary suppression hides every cell with :math:`0 < n < k` in any table; an empty cell
+    reveals nobody, is shown and needs no partner. Then each primary cell is audited
+    (:func:`audit`) in each table where it is under :math:`k`; while it is not protected,
+    the cells sharing an equation with its block are tried as partners, cheapest first, and
+    the first that protects it is hidden (if none does alone, the one that widens its range
+    most, and the audit repeats). Hiding a cell only widens the feasible ranges of the
+    others, so a cell once protected stays protected and one pass suffices. This is the
+    sequential heuristic of [1]_ ch. 4 with the audit of [2]_; the pattern is not proven
+    minimal, but every partner is the cheapest one that works at its step.
+    """
+    k = _k_iv(k)
+    counts = _whole_iv(counts, "counts", np.ndim(counts))
+    if counts.ndim == 1:
+        counts = counts[None, :]
+        sums = None if sums is None else np.asarray(sums, dtype=float)[None, :]
+    if counts.ndim != 2:
+        raise ValueError(f"`counts` must be 1-D or 2-D, got shape {counts.shape}")
+    n_cells = counts.shape[1]
+    if sums is not None:
+        sums = np.asarray(sums, dtype=float)
+        _sums_iv(sums, counts, scale)
+    scale_pair = None if sums is None else (float(scale[0]), float(scale[1]))
+    forced = _mask_iv(hidden, n_cells, "hidden")
+    fixed = _mask_iv(fixed, n_cells, "fixed")
+    cost = counts.max(axis=0) if cost is None else np.asarray(cost, dtype=float)
+    system = _System(equations, n_cells)
+    small = (counts > 0) & (counts < k)
+    primary = small.any(axis=0)
+    mask = (primary & ~fixed) | forced
+    stuck: list[int] = []
+    seen: set[bytes] = set()
+    for t in range(counts.shape[0]):
+        key = counts[t].tobytes() + (b"" if sums is None else sums[t].tobytes())
+        if key in seen:
             continue
-        if not _audit_pass(counts, cells, pids, n_parts, primary, mask):
-            break
-    recoverable = _determined(counts, cells, pids, n_parts, mask, primary)
-
-    reason = reason_array(counts.shape)
+        seen.add(key)
+        table = _Table(system, counts[t], None if sums is None else sums[t], scale_pair, k)
+        for c in np.flatnonzero(small[t] & mask).tolist():
+            if not _partner(table, system, c, mask, fixed, counts, cost):
+                stuck.append(c)
+    reason = reason_array((n_cells,))
     reason[mask] = SECONDARY
-    reason[primary] = PRIMARY
-    return SuppressionResult(
-        mask=mask,
-        primary=primary,
-        reason=reason,
-        unprotected_partitions=np.flatnonzero(unprotected),
-        recoverable=recoverable,
-        k=k,
-    )
+    reason[primary & mask] = PRIMARY
+    return Protection(mask, primary, reason, np.unique(np.asarray(stuck, dtype=np.int64)), k)
 
 
-def _secondary_pass(counts, cells, pids, n_parts, k, mask):
-    """One pass of the partition rule; updates ``mask`` in place. Returns (changed, stuck)."""
-    hidden = mask[cells]
-    n_hidden = np.bincount(pids, weights=hidden, minlength=n_parts)
-    hidden_sum = np.bincount(pids, weights=np.where(hidden, counts[cells], 0), minlength=n_parts)
-    needy = (n_hidden >= 1) & ((n_hidden == 1) | (hidden_sum < k))
-
-    candidate = ~hidden & (counts[cells] > 0) & needy[pids]
-    has_candidate = np.bincount(pids, weights=candidate, minlength=n_parts) > 0
-    stuck = needy & ~has_candidate
-    if not candidate.any():
-        return False, stuck
-    c_cells, c_pids = cells[candidate], pids[candidate]
-    order = np.lexsort((c_cells, counts[c_cells], c_pids))
-    c_cells, c_pids = c_cells[order], c_pids[order]
-    first = np.ones(c_pids.size, dtype=bool)
-    first[1:] = c_pids[1:] != c_pids[:-1]
-    mask[c_cells[first]] = True
-    return True, stuck
-
-
-def _determined(counts, cells, pids, n_parts, mask, targets) -> np.ndarray:
-    """Which hidden ``targets`` cells are fixed by the partition totals and the shown cells.
-
-    Cell ``c`` is determined iff ``e_c`` lies in the row space of the partition × hidden-cell
-    incidence matrix, i.e. appending ``e_c`` does not raise the rank.
-    """
-    out = np.zeros(counts.size, dtype=bool)
-    hidden_cells = np.flatnonzero(mask)
-    targets = np.flatnonzero(targets & mask)
-    if targets.size == 0:
-        return out
-    col = np.full(counts.size, -1, dtype=np.int64)
-    col[hidden_cells] = np.arange(hidden_cells.size)
-    on = mask[cells]
-    incidence = np.zeros((n_parts + 1, hidden_cells.size))
-    incidence[pids[on], col[cells[on]]] = 1.0
-    rank = np.linalg.matrix_rank(incidence[:n_parts]) if n_parts else 0
-    for c in targets:  # a handful of small cells; each test is one small SVD
-        incidence[n_parts] = 0.0
-        incidence[n_parts, col[c]] = 1.0
-        out[c] = np.linalg.matrix_rank(incidence) == rank
-    return out
-
-
-def _audit_pass(counts, cells, pids, n_parts, primary, mask) -> bool:
-    """Hide one more cell if some hidden primary cell is determined; True if mask changed."""
-    determined = _determined(counts, cells, pids, n_parts, mask, primary)
-    for c in np.flatnonzero(determined):
-        # Hide the smallest shown non-zero cell sharing a partition with c.
-        in_parts = np.isin(pids, pids[cells == c]) & ~mask[cells] & (counts[cells] > 0)
-        if not in_parts.any():
-            continue  # nothing left to hide; reported as `recoverable`
-        options = np.unique(cells[in_parts])
-        mask[options[np.lexsort((options, counts[options]))[0]]] = True
-        return True
-    return False
+def _partner(table: _Table, system: _System, cell: int, mask, fixed, counts, cost) -> bool:
+    """Hide partners (in ``mask``, in place) until ``cell`` is protected; False if it cannot be."""
+    ok, _ = table.protects(cell, mask)
+    while not ok:
+        block, _ = system.block(cell, mask)
+        options = system.neighbours(block)
+        options = options[~mask[options] & ~fixed[options] & (counts[:, options].max(axis=0) > 0)]
+        if options.size == 0:
+            return False
+        options = options[np.lexsort((options, cost[options]))]
+        best, best_width = int(options[0]), -1.0
+        for option in options.tolist():
+            mask[option] = True
+            ok, width = table.protects(cell, mask)
+            mask[option] = False
+            if ok:
+                best = option
+                break
+            if width > best_width:
+                best, best_width = option, width
+        mask[best] = True
+    return True

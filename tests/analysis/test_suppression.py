@@ -1,135 +1,171 @@
-"""Primary and secondary suppression of small cells (DESIGN §4.14)."""
+"""Disclosure audit and protector (DESIGN §4.14), checked against brute-force enumeration of
+every table of counts consistent with what is published (independent of the linear programs)."""
+
+from __future__ import annotations
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from scipy.optimize import linprog
 
-from analysis.suppression import suppression_mask
-
-PRIMARY = "fewer than k responses"
-SECONDARY = "secondary: would reveal a suppressed cell"
+from analysis import suppression
 
 
-def grid_partitions(n_rows, n_cols):
-    """Rows and columns of a table stored row-major, each adding up to a published margin."""
-    cells = np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
-    return [cells[r] for r in range(n_rows)] + [cells[:, c] for c in range(n_cols)]
+def _two_way(body):
+    """A rows × columns table with its row totals, column totals and grand total as cells.
+
+    Returns counts (row-major, totals last in each row, a totals row last) and equations.
+    """
+    body = np.asarray(body)
+    r, c = body.shape
+    full = np.zeros((r + 1, c + 1), dtype=int)
+    full[:r, :c] = body
+    full[:r, c] = body.sum(axis=1)
+    full[r, :] = full[:r, :].sum(axis=0)
+    idx = np.arange((r + 1) * (c + 1)).reshape(r + 1, c + 1)
+    eqs = [(idx[i, :c].tolist(), int(idx[i, c])) for i in range(r + 1)]
+    eqs += [(idx[:r, j].tolist(), int(idx[r, j])) for j in range(c + 1)]
+    return full.ravel(), eqs
 
 
-def test_cells_below_k_are_suppressed_and_empty_cells_are_shown():
-    res = suppression_mask([0, 1, 4, 5, 12], [], k=5)
-    np.testing.assert_array_equal(res.mask, [False, True, True, False, False])
-    assert list(res.reason) == ["", PRIMARY, PRIMARY, "", ""]
+def _brute_ranges(counts, eqs, hidden, limit):
+    """Range of every hidden cell over all non-negative integer tables (cells ≤ ``limit``)
+    that agree with the shown cells and the equations: plain enumeration, no LP."""
+    counts = np.asarray(counts)
+    cells = np.flatnonzero(hidden)
+    grid = np.indices((limit + 1,) * cells.size).reshape(cells.size, -1).T
+    x = np.repeat(counts[None, :], grid.shape[0], axis=0)
+    x[:, cells] = grid
+    ok = np.ones(grid.shape[0], dtype=bool)
+    for members, total in eqs:
+        ok &= x[:, list(members)].sum(axis=1) == x[:, total]
+    feasible = x[ok]
+    return (
+        {c: feasible[:, c].min() for c in cells},
+        {c: feasible[:, c].max() for c in cells},
+    )
 
 
-def test_a_lone_suppressed_cell_takes_the_smallest_other_cell_of_its_partition_with_it():
-    # total 2 + 9 + 7 + 30 is published: 2 alone would be total minus the shown cells
-    res = suppression_mask([2, 9, 7, 30], [np.arange(4)], k=5)
-    np.testing.assert_array_equal(res.mask, [True, False, True, False])
-    assert list(res.reason) == [PRIMARY, "", SECONDARY, ""]
+def test_a_lone_hidden_cell_is_recovered_by_subtraction():
+    counts, eqs = [1, 6, 7, 14], [([0, 1, 2], 3)]
+    res = suppression.audit(counts, eqs, [True, False, False, False])
+    assert (res.low[0], res.high[0]) == (1, 1)
+    assert res.unprotected.tolist() == [0]
 
 
-def test_suppressed_cells_adding_up_to_fewer_than_k_take_another_cell_with_them():
-    # 1 + 2 = 3 < 5 would be recovered as a group: hide the next smallest (6) as well
-    res = suppression_mask([1, 2, 6, 8, 20], [np.arange(5)], k=5)
-    np.testing.assert_array_equal(res.mask, [True, True, True, False, False])
+def test_a_hidden_margin_is_an_unknown_not_a_known_constant():
+    # Hiding the small cell and the row total: the row is x0 + 6 + 7 = t, nothing fixes x0
+    # unless the column equations do; here nothing does.
+    counts, eqs = [1, 6, 7, 14], [([0, 1, 2], 3)]
+    res = suppression.audit(counts, eqs, [True, False, False, True])
+    assert res.protected.all() and res.high[0] == np.inf
 
 
-def test_secondary_suppression_cascades_across_crossing_partitions():
-    # sides x areas; 2 forces a partner in its row and in its column, and those in theirs.
-    counts = np.array([[2, 10, 12], [8, 9, 30]]).ravel()
-    res = suppression_mask(counts, grid_partitions(2, 3), k=5)
-    np.testing.assert_array_equal(res.mask.reshape(2, 3), [[1, 1, 0], [1, 1, 0]])
-    assert not res.recoverable.any() and res.unprotected_partitions.size == 0
+def test_empty_cells_are_shown_and_need_no_partner():
+    counts, eqs = _two_way([[0, 40], [30, 20]])
+    res = suppression.protect(counts, eqs, k=5)
+    assert not res.hidden.any()
 
 
-def test_a_partition_whose_total_is_itself_small_is_reported():
-    res = suppression_mask([3, 0, 0], [np.arange(3)], k=5)
-    assert res.mask[0] and not res.mask[1:].any()
-    np.testing.assert_array_equal(res.unprotected_partitions, [0])
-    assert res.recoverable[0]
+def test_the_partner_is_the_smallest_cell_that_protects():
+    # Row: 2 + 3 + 9 + 40 = 54. Hiding 2 and 3 leaves a sum of 5 (enough for k = 5 only if
+    # both are hidden together); the rule must not reach for the 40 or the total.
+    counts, eqs = [2, 3, 9, 40, 54], [([0, 1, 2, 3], 4)]
+    res = suppression.protect(counts, eqs, k=5)
+    assert res.hidden.tolist() == [True, True, False, False, False]
+    counts, eqs = [2, 9, 7, 40, 58], [([0, 1, 2, 3], 4)]
+    res = suppression.protect(counts, eqs, k=5)
+    assert res.hidden.tolist() == [True, False, True, False, False]
+    assert res.reason.tolist()[:3] == [suppression.PRIMARY, "", suppression.SECONDARY]
+
+
+def test_side_totals_stay_shown_when_a_cell_protects():
+    # The issue's case: one side has 3 responses without an area, the other none.
+    body = [[40, 35, 3, 34], [45, 40, 0, 32]]  # columns: two areas, no area, ...
+    counts, eqs = _two_way(body)
+    res = suppression.protect(counts, eqs, k=5)
+    totals = [4, 9, 14]  # the row totals and the grand total
+    assert not res.hidden[totals].any()
+    assert suppression.audit(counts, eqs, res.hidden).protected.all()
+
+
+def test_linked_tables_share_one_pattern():
+    # Two items over the same cells: each hides its own small cell, and so the other's.
+    counts = np.array([[3, 40, 43], [20, 2, 22]])
+    eqs = [([0, 1], 2)]
+    res = suppression.protect(counts, eqs, k=5)
+    assert res.hidden.tolist() == [True, True, False]
+
+
+def test_fixed_cells_are_never_partners_and_unprotectable_cells_are_reported():
+    counts, eqs = [2, 40, 42], [([0, 1], 2)]
+    res = suppression.protect(counts, eqs, k=5, fixed=[False, True, True])
+    assert res.hidden.tolist() == [True, False, False]
+    assert res.unprotected.tolist() == [0]
+
+
+def test_sums_of_scores_are_audited_on_the_scale():
+    # Two hidden cells of 1 and 6 in a shown total of 7 whose mean is 5 on a 1..5 scale:
+    # everyone scored 5, so the hidden cells' sums are fixed by their counts' range only.
+    counts, eqs = [1, 6, 7], [([0, 1], 2)]
+    res = suppression.audit(counts, eqs, [True, True, False], sums=[5.0, 30.0, 35.0], scale=(1, 5))
+    assert res.sum_low[0] == pytest.approx(0.0) and res.sum_high[0] == pytest.approx(35.0)
+    assert res.protected.all()
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 2.5, True])
 def test_k_below_three_or_not_whole_is_refused(k):
     with pytest.raises(ValueError, match="k"):
-        suppression_mask([1, 2], [], k=k)
+        suppression.protect([1, 2, 3], [([0, 1], 2)], k=k)
 
 
-def test_k_of_three_is_allowed():
-    res = suppression_mask([2, 3], [], k=3)
-    np.testing.assert_array_equal(res.mask, [True, False])
-
-
-def test_bad_counts_and_partitions_are_refused():
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="whole"):
+        suppression.audit([1.5, 2, 3.5], [([0, 1], 2)], [True, False, False])
     with pytest.raises(ValueError, match="non-negative"):
-        suppression_mask([-1, 2], [])
+        suppression.audit([-1, 2, 1], [([0, 1], 2)], [True, False, False])
     with pytest.raises(ValueError, match="outside"):
-        suppression_mask([1, 2], [np.array([0, 2])])
+        suppression.audit([1, 2, 3], [([0, 5], 2)], [True, False, False])
     with pytest.raises(ValueError, match="twice"):
-        suppression_mask([1, 2], [np.array([0, 0])])
+        suppression.audit([1, 2, 3], [([0, 0], 2)], [True, False, False])
+    with pytest.raises(ValueError, match="one entry per cell"):
+        suppression.audit([1, 2, 3], [([0, 1], 2)], [True])
+    with pytest.raises(ValueError, match="scale"):
+        suppression.audit([1, 2, 3], [([0, 1], 2)], [True, True, False], sums=[1, 2, 3])
 
 
-tables = st.tuples(st.integers(1, 5), st.integers(1, 5), st.integers(3, 10)).flatmap(
-    lambda rck: st.tuples(
-        hnp.arrays(
-            np.int64, rck[0] * rck[1], elements=st.one_of(st.integers(0, 12), st.integers(0, 3))
-        ),
-        st.just(rck[0]),
-        st.just(rck[1]),
-        st.just(rck[2]),
-    )
-)
+small_tables = st.lists(
+    st.lists(st.integers(0, 6), min_size=2, max_size=3), min_size=2, max_size=2
+).filter(lambda rows: len({len(r) for r in rows}) == 1)
 
 
-@settings(max_examples=200, deadline=None)
-@given(tables)
-def test_no_partition_gives_away_a_suppressed_cell_by_subtraction(table):
-    counts, n_rows, n_cols, k = table
-    partitions = grid_partitions(n_rows, n_cols)
-    res = suppression_mask(counts, partitions, k=k)
-    assert np.all(res.mask[(counts > 0) & (counts < k)])
-    assert not np.any(res.mask[counts == 0])
-    for p, part in enumerate(partitions):
-        hidden = part[res.mask[part]]
-        if hidden.size == 0 or p in res.unprotected_partitions:
-            continue
-        # total minus the shown cells is the sum of the hidden ones: it must not single out
-        # one cell, nor be a group smaller than k
-        assert hidden.size >= 2
-        assert counts[hidden].sum() >= k
-
-
-@settings(max_examples=60, deadline=None)
-@given(tables)
-def test_no_suppressed_small_cell_is_pinned_down_by_the_published_margins(table):
-    # Independent audit by linear programming: each hidden cell's range over all
-    # non-negative tables with the same shown cells and margins must not be a single value.
-    counts, n_rows, n_cols, k = table
-    partitions = grid_partitions(n_rows, n_cols)
-    res = suppression_mask(counts, partitions, k=k)
-    hidden = np.flatnonzero(res.mask)
-    if hidden.size == 0:
+@settings(max_examples=40, deadline=None)
+@given(small_tables)
+def test_the_audit_agrees_with_enumeration(body):
+    counts, eqs = _two_way(body)
+    hidden = (counts > 0) & (counts < 5)
+    hidden[-1] = False
+    limit = int(counts.max())
+    if not 0 < hidden.sum() <= 4:
         return
-    a_eq = np.array([[1.0 if c in part else 0.0 for c in hidden] for part in partitions])
-    b_eq = np.array([counts[part][res.mask[part]].sum() for part in partitions], float)
-    for j, c in enumerate(hidden):
-        if not res.primary[c] or res.recoverable[c]:
-            continue
-        objective = np.zeros(hidden.size)
-        objective[j] = 1.0
-        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None)).fun
-        high = -linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None)).fun
-        assert high - low > 1e-6, f"cell {c} with count {counts[c]} is recoverable"
+    res = suppression.audit(counts, eqs, hidden, k=5)
+    low, high = _brute_ranges(counts, eqs, hidden, limit)
+    for c in np.flatnonzero(hidden & (counts > 0) & (counts < 5)):
+        assert res.low[c] == low[c]
+        if res.high[c] <= limit:
+            assert res.high[c] == high[c]
 
 
-@settings(max_examples=200, deadline=None)
-@given(tables)
-def test_a_small_cell_stays_recoverable_only_when_some_published_total_is_itself_small(table):
-    counts, n_rows, n_cols, k = table
-    res = suppression_mask(counts, grid_partitions(n_rows, n_cols), k=k)
-    if res.recoverable.any():
-        assert res.unprotected_partitions.size > 0
+@settings(max_examples=40, deadline=None)
+@given(small_tables)
+def test_after_protection_enumeration_finds_no_small_cell_narrowed_below_k(body):
+    counts, eqs = _two_way(np.asarray(body) * 2)
+    res = suppression.protect(counts, eqs, k=3)
+    assert res.unprotected.size == 0
+    hidden = res.hidden
+    cells = np.flatnonzero(hidden)
+    if not 0 < cells.size <= 4:
+        return
+    low, high = _brute_ranges(counts, eqs, hidden, int(counts.max()))
+    for c in np.flatnonzero(hidden & (counts > 0) & (counts < 3)):
+        assert high[c] - low[c] >= 3

@@ -163,48 +163,16 @@ def suppression_reasons(
 ) -> list[str | None]:
     """Primary and secondary suppression of one block of cells (DESIGN §4.14).
 
-    :func:`analysis.suppression.suppression_mask` hides every cell with ``0 < n < k`` and,
-    repeatedly, more cells until no hidden cell can be worked out from a margin. Margins are
-    treated as published even when hidden, which can only hide more. Where the rule reports a
-    partition it could not protect, or a hidden cell still recoverable, the margin itself is
-    hidden too (as a cell of fewer than k) and the rule runs again.
+    :func:`analysis.suppression.protect` over the block's equations (each partition adds up
+    to its margin; a margin that is not a cell of the block is taken as published): every
+    cell with ``0 < n < k`` hidden, and the smallest partners that leave each of them a
+    feasible range at least ``k`` wide.
     """
     counts_arr = np.asarray([int(c or 0) for c in counts], dtype=np.int64)
     if counts_arr.size == 0:
         return []
-    forced: set[int] = set()
-    while True:
-        adjusted = counts_arr.copy()
-        for i in forced:
-            adjusted[i] = min(int(adjusted[i]), 1) or 0
-        res = suppression.suppression_mask(adjusted, partitions, k=k)
-        extra: set[int] = set()
-        for p in res.unprotected_partitions:
-            total = totals[int(p)]
-            if total is not None and not res.mask[total] and counts_arr[total] > 0:
-                extra.add(total)
-        for c in np.flatnonzero(res.recoverable):
-            for p, members in enumerate(partitions):
-                total = totals[p]
-                if (
-                    c in members
-                    and total is not None
-                    and not res.mask[total]
-                    and counts_arr[total] > 0
-                ):
-                    extra.add(total)
-        if not extra - forced:
-            break
-        forced |= extra
-    reasons: list[str | None] = []
-    for i in range(counts_arr.size):
-        if not res.mask[i]:
-            reasons.append(None)
-        elif res.primary[i] and i not in forced:
-            reasons.append(PRIMARY)
-        else:
-            reasons.append(SECONDARY)
-    return reasons
+    res = suppression.protect(counts_arr, list(zip(partitions, totals, strict=True)), k=k)
+    return [r or None for r in res.reason.tolist()]
 
 
 def suppress_rows(
