@@ -45,6 +45,8 @@ MIN_K = 3
 #: A bound no count or sum of scores reaches: a variable at it is unbounded in truth (kept
 #: finite because HiGHS does not always tell an unbounded integer program from an infeasible one).
 _UNBOUNDED = 1e9
+#: Sums of scores are floating point: a range this close to k counts as k wide.
+_TOLERANCE = 1e-6
 
 #: An equation ``(members, total)``: the counts (and sums of scores) of ``members`` add up to
 #: those of cell ``total``; ``total`` None when the sum is published without being a cell of
@@ -253,7 +255,7 @@ class _Table:
         width = high - low
         if self.sums is not None:
             width = min(width, s_high - s_low)
-        return bool(width >= self.k), float(width)
+        return bool(width >= self.k - _TOLERANCE), float(width)
 
 
 def _extremes(objective, a_eq, b_eq, a_ub, b_ub, integrality) -> tuple[float, float]:
@@ -336,7 +338,7 @@ def audit(
         width = high[c] - low[c]
         if sums is not None:
             width = min(width, s_high[c] - s_low[c])
-        protected[c] = width >= k
+        protected[c] = width >= k - _TOLERANCE
     return Audit(low, high, s_low, s_high, protected, k)
 
 

@@ -17,7 +17,10 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(app, diale
         pytest.skip("SQLite settings")
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        assert (
+            conn.execute(text("PRAGMA busy_timeout")).scalar()
+            == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        )
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 

@@ -37,7 +37,12 @@ def answers_by(dimension_prefix: str):
         if not item.key.startswith(dimension_prefix):
             continue
         value = 6 - value if item.reverse else value
-        for key in ((label, side, area), (label, side, None), (label, None, area), (label, None, None)):
+        for key in (
+            (label, side, area),
+            (label, side, None),
+            (label, None, area),
+            (label, None, None),
+        ):
             total, n = sums.get(key, (0, 0))
             sums[key] = (total + value, n + 1)
     return {key: total / n for key, (total, n) in sums.items()}
@@ -46,7 +51,9 @@ def answers_by(dimension_prefix: str):
 def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
     from survey_app.services.relationships import create_relationship
 
-    other = create_relationship("Another council — Another supplier", client="C", supplier="S", service_areas=[])
+    other = create_relationship(
+        "Another council — Another supplier", client="C", supplier="S", service_areas=[]
+    )
     db.session.commit()
     summary = load_demo(seed=2012, links=4, today=date(2012, 11, 1))
     db.session.commit()
@@ -55,7 +62,9 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
     assert [w.label for w in waves] == [*CLOSED_WAVES, OPEN_WAVE]
     assert len(CLOSED_WAVES) >= 12
     assert [w.state for w in waves] == ["closed"] * len(CLOSED_WAVES) + ["open"]
-    per_wave = dict(db.session.execute(select(Response.wave_id, func.count()).group_by(Response.wave_id)).all())
+    per_wave = dict(
+        db.session.execute(select(Response.wave_id, func.count()).group_by(Response.wave_id)).all()
+    )
     assert all(200 <= per_wave[w.id] <= 400 for w in waves[:-1])
     rel = db.session.scalar(select(Relationship).where(Relationship.name.like("Birmingham%")))
     assert [a.name for a in rel.service_areas] == [
@@ -68,11 +77,17 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
         for good in ("Core ICT infrastructure", "Adult social care", "Revenues"):
             assert vfm[(label, None, good)] > vfm[(label, None, "Contact centre")]
         # ... and the council sees the contact centre and new projects worse than the supplier
-        assert vfm[(label, "client", "Contact centre")] < vfm[(label, "supplier", "Contact centre")] - 0.4
+        assert (
+            vfm[(label, "client", "Contact centre")]
+            < vfm[(label, "supplier", "Contact centre")] - 0.4
+        )
     innovation, purpose = answers_by("in"), answers_by("sp")
     early, late = CLOSED_WAVES[:3], CLOSED_WAVES[-3:]
     for series in (innovation, purpose):
-        assert np.mean([series[(w, None, None)] for w in late]) < np.mean([series[(w, None, None)] for w in early]) - 0.4
+        assert (
+            np.mean([series[(w, None, None)] for w in late])
+            < np.mean([series[(w, None, None)] for w in early]) - 0.4
+        )
 
     links = [inv.token for inv in summary.links]
     assert len(links) == 4
@@ -85,13 +100,23 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
     assert db.session.scalar(select(func.count()).select_from(Relationship)) == 2
     assert db.session.get(Relationship, other.id).name == "Another council — Another supplier"
     fresh = {hashlib.sha256(inv.token.encode()).hexdigest() for inv in again.links}
-    unused = set(db.session.scalars(select(Invitation.token_hash).where(Invitation.used_on.is_(None))))
+    unused = set(
+        db.session.scalars(select(Invitation.token_hash).where(Invitation.used_on.is_(None)))
+    )
     assert fresh <= unused and not set(links) & {inv.token for inv in again.links}
 
 
 def demo_digest() -> str:
     rows = db.session.execute(
-        select(Wave.label, Response.id, Response.side, ServiceArea.key, Response.role_level, Answer.item_no, Answer.value)
+        select(
+            Wave.label,
+            Response.id,
+            Response.side,
+            ServiceArea.key,
+            Response.role_level,
+            Answer.item_no,
+            Answer.value,
+        )
         .join(Response, Response.wave_id == Wave.id)
         .join(Answer, Answer.response_id == Response.id)
         .outerjoin(ServiceArea, ServiceArea.id == Response.service_area_id)

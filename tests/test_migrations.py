@@ -56,6 +56,8 @@ def test_typed_models_select_and_paginate_work_on_this_sqlalchemy(app):
 
     create_relationship("A — B", client="A", supplier="B", service_areas=["X"])
     db.session.commit()
-    page = db.paginate(select(Relationship).order_by(Relationship.id), page=1, per_page=10, error_out=False)
+    page = db.paginate(
+        select(Relationship).order_by(Relationship.id), page=1, per_page=10, error_out=False
+    )
     assert [r.name for r in page.items] == ["A — B"]
     assert page.total == 1

@@ -298,7 +298,9 @@ def test_access_logs_never_hold_a_survey_token(app, client, factory, caplog):
         logger = logging.getLogger(name)
         assert any(isinstance(f, RedactSurveyTokens) for f in logger.filters), name
     with caplog.at_level(logging.INFO, logger="werkzeug"):
-        logging.getLogger("werkzeug").info('127.0.0.1 - - "%s" %s -', f"GET /s/{token} HTTP/1.1", 302)
+        logging.getLogger("werkzeug").info(
+            '127.0.0.1 - - "%s" %s -', f"GET /s/{token} HTTP/1.1", 302
+        )
     with caplog.at_level(logging.INFO, logger="gunicorn.access"):
         logging.getLogger("gunicorn.access").info(
             "%(r)s %(s)s", {"r": f"GET /s/{token} HTTP/1.1", "s": "302"}

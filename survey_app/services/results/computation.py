@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from survey_app.models import Relationship, Wave
 from survey_app.services.instruments import frozen_instrument
+from survey_app.services.results.disclosure import publish_trends, publish_wave
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import WaveAnswers, load_answer_grid
@@ -86,7 +87,9 @@ def compute_tables(
     waves : sequence of Wave
         The waves to compute, oldest first; they follow the ``earlier`` waves directly.
     min_cell_size : int
-        k: cells below it are left out of trend series (DESIGN §4.14).
+        k: the disclosure pattern of each wave's tables is computed with it and stored in
+        their ``suppressed`` column (:func:`publish_wave`), and hidden cells are left out of
+        trend series (DESIGN §4.14).
     earlier : sequence of (Wave, tables)
         The closed waves before ``waves``, in order, with their stored ``scores`` and
         ``gaps`` (only these two tables are read).
@@ -137,6 +140,7 @@ def compute_tables(
         )
         if history.waves:
             hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
+        publish_wave(tables.tables, min_cell_size, points=current.design.points)
         history.append(
             WaveSummary(wave.label, current.design, tables.tables["scores"], tables.tables["gaps"])
         )
@@ -165,5 +169,7 @@ def add_statuses(results: RelationshipResults) -> None:
         fill_status(tables, snapshot)
         # Every wave keeps the trends as they stood when it closed (a download of one wave,
         # the dashboard as of a wave); the relationship's trends are its latest wave's.
-        tables.tables["trends"] = trends_table(results.relationship.name, history, snapshot, t=t)
+        trends = trends_table(results.relationship.name, history, snapshot, t=t)
+        publish_trends(trends, tables.tables["scores"])
+        tables.tables["trends"] = trends
     results.trends = results.tables[-1].tables["trends"] if results.tables else None

@@ -234,6 +234,15 @@ def suppress_rows(
     return [blank(row, reason, spec.keep) for row, reason in zip(rows, reasons, strict=True)]
 
 
+def stored_pattern_rows(table: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as published with the pattern stored when their wave closed (the ``suppressed``
+    column written by :func:`~survey_app.services.results.disclosure.publish_wave`)."""
+    spec = _SPECS.get(table)
+    if spec is None:
+        raise ServiceError(f"there is no results table {table!r}")
+    return [blank(row, row[SUPPRESSED], spec.keep) for row in rows]
+
+
 def blank(row: Mapping[str, Any], reason: str | None, keep: Sequence[str]) -> dict[str, Any]:
     """A copy of ``row`` with its ``suppressed`` reason; if hidden, only ``keep`` is left."""
     out = {c: (v if reason is None or c in keep else None) for c, v in row.items()}
@@ -270,6 +279,14 @@ def hidden_score_cells(scores: Columns, k: int) -> set[tuple[str, str, str]]:
     cell could be worked out as a shown mean minus its shown change (and a primary cell then
     recovered from its margin).
     """
+    if SUPPRESSED in scores:  # the pattern stored when the wave closed
+        return {
+            (s, a, d)
+            for s, a, d, r in zip(
+                scores["side"], scores["area"], scores["dimension"], scores[SUPPRESSED], strict=True
+            )
+            if r is not None
+        }
     rows = [
         {"wave": "", "dimension": d, "side": s, "area": a, "n": n}
         for s, a, d, n in zip(

@@ -24,7 +24,11 @@ from survey_app.extensions import db
 from survey_app.models import Relationship, ResultTable, Wave
 from survey_app.services import ServiceError, codebook
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
-from survey_app.services.results.publication import min_cell_size, suppress_rows
+from survey_app.services.results.publication import (
+    min_cell_size,
+    stored_pattern_rows,
+    suppress_rows,
+)
 from survey_app.services.results.vocabulary import (
     ANALYSIS_VERSION,
     RELATIONSHIP_TABLES,
@@ -320,14 +324,22 @@ def published_rows(
     *,
     k: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of a results table as anyone may see them: suppressed with k = ``MIN_CELL_SIZE``.
+    """Rows of a results table as anyone may see them.
 
     Every row carries a ``suppressed`` entry: ``None`` when shown, else the reason; a
     suppressed row keeps its labels (wave, side, area, dimension ...) and has every
-    statistic blank.
+    statistic blank. The pattern is the one stored when each wave closed, with that wave's
+    k (DESIGN §4.14); an explicit ``k`` asks instead what one table would show under it
+    (table by table, not linked: for comparisons, never for publishing).
     """
-    k = min_cell_size(k)
     _, rows = stored_rows(name, relationship, waves)
+    return _published(name, rows, relationship, waves, k)
+
+
+def _published(name, rows, relationship, waves, k) -> list[dict[str, Any]]:
+    if k is None and all(SUPPRESSED in r for r in rows):
+        return stored_pattern_rows(name, rows)
+    k = min_cell_size(k)
     scores = None
     if name == "gaps":
         _, scores = stored_rows("scores", relationship, waves)
@@ -345,11 +357,7 @@ def output_table(
 
     As :func:`published_rows`, shaped for writers: the last column is ``suppressed``.
     """
-    k = min_cell_size(k)
     columns, rows = stored_rows(name, relationship, waves)
-    scores = None
-    if name == "gaps":
-        _, scores = stored_rows("scores", relationship, waves)
-    shown = suppress_rows(name, rows, k, scores=scores)
-    names = [*columns, SUPPRESSED]
+    shown = _published(name, rows, relationship, waves, k)
+    names = [*(c for c in columns if c != SUPPRESSED), SUPPRESSED]
     return names, [[row.get(c) for c in names] for row in shown]
