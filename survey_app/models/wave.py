@@ -37,6 +37,9 @@ class Wave(Base):
     closes_on: Mapped[date | None]
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    #: The k (minimum cell size) its results were published with, fixed when its results are
+    #: first computed; changed only by ``relhealth recompute --min-cell-size`` (audited).
+    min_cell_size: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     relationship: Mapped[Relationship] = orm.relationship()

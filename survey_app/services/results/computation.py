@@ -140,7 +140,8 @@ def compute_tables(
         )
         if history.waves:
             hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
-        publish_wave(tables.tables, min_cell_size, points=current.design.points)
+        k = wave.min_cell_size or min_cell_size  # fixed for the wave when it closed
+        publish_wave(tables.tables, k, points=current.design.points)
         history.append(
             WaveSummary(wave.label, current.design, tables.tables["scores"], tables.tables["gaps"])
         )

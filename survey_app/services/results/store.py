@@ -22,7 +22,7 @@ from sqlalchemy import delete, insert, select
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, ResultTable, Wave
-from survey_app.services import ServiceError, codebook
+from survey_app.services import ServiceError, audit, codebook
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
 from survey_app.services.results.publication import (
     min_cell_size,
@@ -86,8 +86,9 @@ def save_results(results: RelationshipResults, *, k: int) -> None:
         for name in TABLES:
             if name in tables.tables:
                 scope = "relationship" if name in RELATIONSHIP_TABLES else "wave"
+                wave_k = wave.min_cell_size or k
                 records.append(
-                    _record(rel.id, wave.id, name, scope, tables.tables[name], k, computed_at)
+                    _record(rel.id, wave.id, name, scope, tables.tables[name], wave_k, computed_at)
                 )
     if records:
         db.session.execute(insert(ResultTable), records)
@@ -171,6 +172,9 @@ def _rebuild(
         (w, {n: _columns(stored[(w.id, n)]) for n in ("scores", "gaps")}) for w in waves[:start]
     ]
     todo = waves[start:]
+    for wave in todo:  # the k in force when a wave's results are first computed stays its k
+        if wave.min_cell_size is None:
+            wave.min_cell_size = k
     if todo:
         results = compute_relationship(
             relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
@@ -191,7 +195,8 @@ def score_closed_wave(wave: Wave) -> RecomputeSummary:
         raise ServiceError(f"wave {wave.label!r} is {wave.state}; only closed waves have results")
     relationship = wave.relationship
     waves = closed_waves(relationship)
-    return _rebuild(relationship, waves, waves.index(wave), k=min_cell_size())
+    k = wave.min_cell_size or min_cell_size()
+    return _rebuild(relationship, waves, waves.index(wave), k=k)
 
 
 def recompute(
@@ -199,6 +204,8 @@ def recompute(
     wave: Wave | None = None,
     *,
     through: Wave | None = None,
+    new_min_cell_size: int | None = None,
+    actor: str = "cli",
     **kwargs: Any,
 ) -> RecomputeSummary:
     """Rebuild the stored results of a relationship's closed waves, replacing what is stored.
@@ -213,6 +220,12 @@ def recompute(
         Stop at this closed wave (the trends are then stored as of it): a long rebuild in
         steps, each committed, as the ``results.recompute`` job does. The later waves keep
         their stored results until their step.
+    new_min_cell_size : int, optional
+        Publish the rebuilt waves with this k instead of the one fixed when each closed: an
+        explicit act, recorded in the audit log (``results.min_cell_size``) by ``actor``.
+        Without it every wave keeps its own k whatever ``MIN_CELL_SIZE`` says now.
+    actor : str
+        Who asked (for the audit log).
     **kwargs
         Passed to :func:`~survey_app.services.results.compute_relationship` (e.g.
         ``answers_of`` to supply answers already in memory).
@@ -242,7 +255,26 @@ def recompute(
         assert through is not None
         raise ServiceError(f"wave {wave.label!r} comes after wave {through.label!r}")
     start = 0 if wave is None else waves.index(wave)
+    if new_min_cell_size is not None:
+        _change_min_cell_size(relationship, waves[start:], min_cell_size(new_min_cell_size), actor)
     return _rebuild(relationship, waves, start, k=k, **kwargs)
+
+
+def _change_min_cell_size(
+    relationship: Relationship, waves: Sequence[Wave], k: int, actor: str
+) -> None:
+    """Give ``waves`` a new k (their results are then rebuilt), and record it."""
+    before = {w.label: w.min_cell_size for w in waves}
+    for w in waves:
+        w.min_cell_size = k
+    audit.record(
+        "results.min_cell_size",
+        actor=actor,
+        relationship=relationship.name,
+        waves=list(before),
+        before=before,
+        min_cell_size=k,
+    )
 
 
 def stored_rows(name: str, relationship: Relationship, waves: Sequence[Wave] | None = None):
