@@ -226,10 +226,18 @@ class _Table:
         if eqs.size == 0:
             return 0.0, np.inf, 0.0, np.inf
         n, target = cells.size, int(np.searchsorted(cells, cell))
+        if n == 1:  # alone in its equations: each gives it away
+            value = float(self.counts[cell])
+            total = np.nan if self.sums is None else float(self.sums[cell])
+            return value, value, total, total
         a, b = self._lp(cells, eqs, hidden, self.counts, self.count_rhs)
         objective = np.zeros(n)
         objective[target] = 1.0
-        low, high = _extremes(objective, a, b, None, None, np.ones(n))
+        # The linear relaxation first: its range holds the integer one, so a range under k
+        # is final; a wide one is confirmed over integers.
+        low, high = _extremes(objective, a, b, None, None, None)
+        if high - low >= self.k - _TOLERANCE:
+            low, high = _extremes(objective, a, b, None, None, np.ones(n))
         if self.sums is None:
             return low, high, np.nan, np.nan
         a_s, b_s = self._lp(cells, eqs, hidden, self.sums, self.sum_rhs)

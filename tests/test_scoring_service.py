@@ -126,22 +126,7 @@ def assert_close(ours, ref: pd.DataFrame, keys, columns) -> None:
     assert worst <= TOL, f"largest difference {worst:g}"
 
 
-def published_hidden(tables, k: int, spec) -> set[tuple[str, str, str]]:
-    """Cells of a scores table that publication hides: the service's own disclosure pattern
-    (scores and items linked; checked on its own in tests/disclosure), applied to the
-    reference's counts and means."""
-    from survey_app.services.results.disclosure import hidden_cells
-
-    def columns(frame):
-        return {c: frame[c].tolist() for c in frame.columns}
-
-    return hidden_cells(
-        columns(tables["scores"]),
-        columns(tables["items"]),
-        k,
-        points=spec.points,
-        dimension_of=dict(zip(spec.items, spec.item_dimension, strict=True)),
-    )
+published_hidden = reference.published_hidden
 
 
 def small(scores: pd.DataFrame, k: int) -> set[tuple[str, str, str]]:

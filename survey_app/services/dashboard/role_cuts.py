@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from analysis import suppression
 from survey_app.models import Wave
 from survey_app.services.dashboard.charts import ChartCache
 from survey_app.services.results import (
@@ -31,15 +32,16 @@ from survey_app.services.results import (
     SIDES,
     SUPPRESSED,
     Layout,
+    adjust_within_shown,
     blank,
     compute_wave_tables,
     cube_partitions,
     load_answers,
     min_cell_size,
     score_wave,
+    stored_pattern_rows,
     stored_rows,
     suppress_rows,
-    suppression_reasons,
 )
 
 Rows = list[dict[str, Any]]
@@ -66,33 +68,35 @@ _CUBE: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
 def role_rows(table: str, wave: Wave, cache: ChartCache, dimension: str | None) -> dict[str, Rows]:
     """Every role level's suppressed rows of ``table`` (cached per wave and k).
 
-    ``scores`` always whole; ``items`` one dimension at a time when ``dimension`` is given
-    (a drill-down needs only its own, and suppression blocks are single items, so the result
-    is the same); ``gaps`` hidden wherever either side's scores of the cut are.
+    The cache holds only what is published: the role cuts are computed in memory and
+    suppressed before anything is written (issue 11: a cache file must not hold the n = 1
+    cells the pages hide). ``items`` narrowed to one dimension when ``dimension`` is given.
     """
-    k = min_cell_size()
-
-    def cuts() -> dict[str, dict[str, Rows]]:
-        return cache.payload(wave.id, "role-cuts", {}, lambda: _role_cuts(wave))
-
-    if table == "gaps":
-        scores = role_rows("scores", wave, cache, None)
-        return cache.payload(
-            wave.id,
-            "role-gaps",
-            {},
-            lambda: {
-                role: _suppress_role_gaps(tables["gaps"], scores[role])
-                for role, tables in cuts().items()
-            },
-        )
-    narrow = dimension if table == "items" else None
-    return cache.payload(
-        wave.id,
-        f"role-{table}",
-        {"dimension": narrow},
-        lambda: _suppressed_role_cube(table, wave, cuts(), k, narrow),
+    k = wave.min_cell_size or min_cell_size()
+    published = cache.payload(
+        wave.id, "role-published", {"k": k}, lambda: _published_role_cuts(wave, k)
     )
+    rows = published[table]
+    if table == "items" and dimension is not None:
+        return {role: [r for r in got if r["dimension"] == dimension] for role, got in rows.items()}
+    return rows
+
+
+def _published_role_cuts(wave: Wave, k: int) -> dict[str, dict[str, Rows]]:
+    """Scores, items and gaps of every role cut as published: suppressed as a cube with the
+    stored all-roles cells, pooled figures (ICC, adjusted p) only from shown cells."""
+    cuts = _role_cuts(wave)
+    scores = _suppressed_role_cube("scores", wave, cuts, k)
+    items = _suppressed_role_cube("items", wave, cuts, k)
+    gaps = {
+        role: _suppress_role_gaps(tables["gaps"], scores[role]) for role, tables in cuts.items()
+    }
+    for rows in scores.values():
+        for row in rows:  # an ICC pools areas, some of which a role cut may hide
+            row["icc1"] = row["icc2"] = None
+    for rows in gaps.values():
+        adjust_within_shown(rows, "welch_p", "p_adjusted")
+    return {"scores": scores, "items": items, "gaps": gaps}
 
 
 def _role_cuts(wave: Wave) -> dict[str, dict[str, Rows]]:
@@ -129,24 +133,23 @@ def _suppressed_role_cube(
     wave: Wave,
     cuts: Mapping[str, Mapping[str, Rows]],
     k: int,
-    dimension: str | None = None,
 ) -> dict[str, Rows]:
     """Every role cut of ``table`` suppressed together with the all-roles margins.
 
-    The all-roles cells are shown as the stored results publish them; if the cube's rule
-    would hide one of them that is published, every role cell of that block is hidden.
+    The all-roles cells are as the stored results publish them (fixed: hidden ones are
+    unknowns, shown ones constants); if no role cells' pattern protects a small cell, every
+    role cell of that block is hidden.
     """
     block_columns, count, labels = _CUBE[table]
     _, stored = stored_rows(table, wave.relationship, [wave])
-    if dimension is not None:
-        stored = [r for r in stored if r["dimension"] == dimension]
-        cuts = {
-            role: {table: [r for r in tables[table] if r["dimension"] == dimension]}
-            for role, tables in cuts.items()
-        }
+    if SUPPRESSED not in (stored[0] if stored else {SUPPRESSED: None}):
+        stored = [
+            {**r, SUPPRESSED: x[SUPPRESSED]}
+            for r, x in zip(stored, suppress_rows(table, stored, k), strict=True)
+        ]
     published = {
         (r["side"], r["area"], *(r[c] for c in block_columns)): r[SUPPRESSED]
-        for r in suppress_rows(table, stored, k)
+        for r in stored_pattern_rows(table, stored)
     }
     entries: list[tuple[str, dict[str, Any]]] = [(ROLE_ALL, r) for r in stored]
     for role, tables in cuts.items():
@@ -159,14 +162,18 @@ def _suppressed_role_cube(
         cells = [(entries[i][1]["side"], entries[i][1]["area"], entries[i][0]) for i in members]
         partitions, totals = cube_partitions(cells, ("all", AREA_ALL, ROLE_ALL))
         counts = [entries[i][1][count] or 0 for i in members]
-        found = suppression_reasons(counts, partitions, totals, k)
-        conflict = any(
-            role == ROLE_ALL and reason is not None and published.get((side, area, *block)) is None
-            for (side, area, role), reason in zip(cells, found, strict=True)
+        margin = [role == ROLE_ALL for _, _, role in cells]  # published already: fixed
+        hidden = [
+            role == ROLE_ALL and published.get((side, area, *block)) is not None
+            for side, area, role in cells
+        ]
+        res = suppression.protect(
+            counts, list(zip(partitions, totals, strict=True)), k=k, hidden=hidden, fixed=margin
         )
-        for i, reason in zip(members, found, strict=True):
+        stuck = res.unprotected.size > 0  # no role cell may then be shown
+        for j, i in enumerate(members):
             if entries[i][0] != ROLE_ALL:
-                reasons[i] = reason or (SECONDARY if conflict else None)
+                reasons[i] = res.reason[j] or (SECONDARY if stuck else None)
     out: dict[str, Rows] = {role: [] for role in cuts}
     for (role, row), reason in zip(entries, reasons, strict=True):
         if role != ROLE_ALL:

@@ -7,6 +7,7 @@ The package's rooms, from the bottom up:
 ``layout``       an instrument and a relationship as arrays; a wave's responses scored
 ``tables``       every per-wave table of DESIGN §5 (scores, items, reliability, gaps, drivers)
 ``publication``  confidentiality suppression of stored rows (DESIGN §4.14)
+``disclosure``   one disclosure pattern for everything a closed wave publishes
 ``history``      the closed waves of a relationship as the status over time sees them
 ``statuses``     status of every cell and dimension as of each wave, and the trends table
 ``computation``  the tables of consecutive closed waves and the relationship's trends
@@ -20,6 +21,12 @@ from survey_app.services.results.computation import (
     add_statuses,
     compute_relationship,
     compute_tables,
+)
+from survey_app.services.results.disclosure import (
+    adjust_within_shown,
+    hidden_cells,
+    publish_trends,
+    publish_wave,
 )
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import CellCounts, Design, Layout, ScoredWave, score_wave
@@ -38,6 +45,7 @@ from survey_app.services.results.publication import (
     gap_hidden,
     hidden_score_cells,
     min_cell_size,
+    stored_pattern_rows,
     suppress_rows,
     suppression_reasons,
 )
@@ -120,6 +128,7 @@ __all__ = [
     "WaveSummary",
     "WaveTables",
     "add_statuses",
+    "adjust_within_shown",
     "answer_statements",
     "blank",
     "closed_waves",
@@ -129,17 +138,21 @@ __all__ = [
     "cube_partitions",
     "fill_status",
     "gap_hidden",
+    "hidden_cells",
     "hidden_score_cells",
     "load_answer_grid",
     "load_answers",
     "min_cell_size",
     "output_table",
+    "publish_trends",
+    "publish_wave",
     "published_rows",
     "recompute",
     "save_results",
     "score_closed_wave",
     "score_wave",
     "status_snapshot",
+    "stored_pattern_rows",
     "stored_rows",
     "stored_tables",
     "suppress_rows",

@@ -201,6 +201,16 @@ def _adjust_within_shown(table: Columns, raw: str, adjusted: str) -> np.ndarray:
     return adj
 
 
+def adjust_within_shown(rows: list[dict[str, Any]], raw: str, adjusted: str) -> None:
+    """:func:`_adjust_within_shown` for rows (dicts with a ``suppressed`` entry), in place."""
+    if not rows:
+        return
+    columns: Columns = {c: [r.get(c) for r in rows] for c in (raw, SUPPRESSED)}
+    _adjust_within_shown(columns, raw, adjusted)
+    for row, value in zip(rows, columns[adjusted], strict=True):
+        row[adjusted] = value
+
+
 def _publish_gaps(table: Columns, scores: Columns) -> None:
     """A gap shows both sides' scores cells: hidden wherever either is; BH over shown gaps."""
     reason_of = {
