@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 ASSETS := survey_app/static/govuk-frontend.min.css
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard survey_app/translations/*/LC_MESSAGES/messages.po))
 PG_URL ?= $(if $(findstring postgres,$(DATABASE_URL)),$(DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
 
 .PHONY: run test setup assets browser poppler migrate demo lint test-sqlite test-postgres clean
@@ -17,7 +18,11 @@ run: setup migrate
 	@echo "Serving on http://127.0.0.1:5000 with one job worker (Ctrl+C stops both)"
 	$(PY) scripts/run.py
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) $(CATALOGUES)
+
+# Welsh (and any other language): compiled message catalogues (survey_app/web/languages.py).
+survey_app/translations/%/LC_MESSAGES/messages.mo: survey_app/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

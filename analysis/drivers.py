@@ -131,18 +131,29 @@ def driver_correlations(dim_scores, outcome, *, min_n=MIN_N, confidence=0.95):
         ym = np.where(both, yb - my, 0.0)
         sxx = (xm * xm).sum(axis=0)
         syy = (ym * ym).sum(axis=0)
+        sxy = (xm * ym).sum(axis=0)
+    return correlation_from_sums(n, mx, my, sxx, syy, sxy, min_n=min_n, confidence=confidence)
+
+
+def correlation_from_sums(n, mx, my, sxx, syy, sxy, *, min_n, confidence) -> DriverResult:
+    r"""The correlation, exact p and Fisher interval of :func:`driver_correlations` from the
+    pairs' count ``n``, means and centred sums of squares and products (arrays alike).
+
+    A sum of squares within rounding noise of zero (:math:`\le n(4 n \epsilon |\bar x|)^2`)
+    counts as a constant input. Shared with
+    :func:`analysis.frequencies.driver_correlations_from_moments`.
+    """
+    with quiet():
         eps4 = 4.0 * np.finfo(np.float64).eps * n
         sxx = np.where(sxx <= n * (eps4 * np.abs(mx)) ** 2, 0.0, sxx)  # rounding noise only
         syy = np.where(syy <= n * (eps4 * np.abs(my)) ** 2, 0.0, syy)
-        r = np.clip((xm * ym).sum(axis=0) / np.sqrt(sxx * syy), -1.0, 1.0)
-
-    reason = np.empty(x.shape[1], dtype=object)
+        r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
+    reason = np.empty(np.shape(n), dtype=object)
     reason[...] = ""
     reason[syy == 0] = "no variation in the outcome"
     reason[sxx == 0] = "no variation in the dimension score"
-    reason[n < min_n] = f"fewer than {min_n} responses"
+    reason[n < min_n] = f"fewer than {int(min_n)} responses"
     ok = reason == ""
-
     r = np.where(ok, r, np.nan)
     ab = n / 2.0 - 1.0
     p = np.full(r.shape, np.nan)
@@ -151,10 +162,8 @@ def driver_correlations(dim_scores, outcome, *, min_n=MIN_N, confidence=0.95):
     with quiet():
         zr = np.arctanh(r)
         se = 1.0 / np.sqrt(n - 3.0)
-        low = np.tanh(zr - crit * se)
-        high = np.tanh(zr + crit * se)
-    low[~ok] = np.nan
-    high[~ok] = np.nan
+        low = np.where(ok, np.tanh(zr - crit * se), np.nan)
+        high = np.where(ok, np.tanh(zr + crit * se), np.nan)
     return DriverResult(r, n.astype(np.int64), low, high, p, reason)
 
 

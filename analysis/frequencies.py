@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from analysis._common import (
     as_codes,
@@ -53,7 +52,7 @@ from analysis.agreement import (
     agreement_from_item_moments,
     icc_from_moments,
 )
-from analysis.drivers import MIN_N, DriverResult
+from analysis.drivers import MIN_N, DriverResult, correlation_from_sums
 from analysis.gaps import ChangeResult, GapResult, change_from_moments, gaps_from_moments
 from analysis.scoring import (
     GroupAggregates,
@@ -668,26 +667,7 @@ def driver_correlations_from_moments(
     if isinstance(min_n, bool) or int(min_n) != min_n or min_n < 4:
         raise ValueError("`min_n` must be an integer >= 4 (the Fisher-z interval needs n > 3)")
     confidence = check_confidence(confidence)
-    n, mx, my = moments.n, moments.mean_x, moments.mean_y
-    with quiet():
-        eps4 = 4.0 * np.finfo(np.float64).eps * n
-        sxx = np.where(moments.sxx <= n * (eps4 * np.abs(mx)) ** 2, 0.0, moments.sxx)
-        syy = np.where(moments.syy <= n * (eps4 * np.abs(my)) ** 2, 0.0, moments.syy)
-        r = np.clip(moments.sxy / np.sqrt(sxx * syy), -1.0, 1.0)
-    reason = np.empty(n.shape, dtype=object)
-    reason[...] = ""
-    reason[syy == 0] = "no variation in the outcome"
-    reason[sxx == 0] = "no variation in the dimension score"
-    reason[n < min_n] = f"fewer than {int(min_n)} responses"
-    ok = reason == ""
-    r = np.where(ok, r, np.nan)
-    ab = n / 2.0 - 1.0
-    p = np.full(r.shape, np.nan)
-    p[ok] = np.clip(2.0 * special.betainc(ab[ok], ab[ok], (1.0 - np.abs(r[ok])) / 2.0), 0, 1)
-    crit = special.ndtri(1.0 - (1.0 - confidence) / 2.0)
-    with quiet():
-        zr = np.arctanh(r)
-        se = 1.0 / np.sqrt(n - 3.0)
-        low = np.where(ok, np.tanh(zr - crit * se), np.nan)
-        high = np.where(ok, np.tanh(zr + crit * se), np.nan)
-    return DriverResult(r, n.astype(np.int64), low, high, p, reason)
+    m = moments
+    return correlation_from_sums(
+        m.n, m.mean_x, m.mean_y, m.sxx, m.syy, m.sxy, min_n=min_n, confidence=confidence
+    )

@@ -24,7 +24,7 @@ moves) as a share of series-waves and of series, the share of families (relation
 wave) with any false alarm, the false discovery proportion where there are flags, the
 *watch* share, and the share of planted series caught within 2 and 4 waves of onset for
 side totals, cells of at least 60 and smaller cells. The old rules
-(:func:`analysis.status.classify`) run on the same flat histories as the baseline. The
+(:func:`benchmarks.old_rules.classify`) run on the same flat histories as the baseline. The
 last line is one JSON object.
 
 The simulation (:func:`simulate_history`, :func:`cell_scores`, :func:`family_inputs`) is
@@ -57,7 +57,7 @@ from analysis.alerts import (  # noqa: E402
 )
 from analysis.gaps import benjamini_hochberg  # noqa: E402
 from analysis.noise import sampling_variance  # noqa: E402
-from analysis.status import classify  # noqa: E402
+from benchmarks.old_rules import classify  # noqa: E402
 
 SIDES = ("client", "supplier")
 ALL = "all"
@@ -273,7 +273,7 @@ def gap_null(history: History, keys) -> np.ndarray:
 
 
 def old_statuses(scores: Scores) -> np.ndarray:
-    """The rules this replaces (:func:`analysis.status.classify`: charts from the first four
+    """The rules this replaces (:func:`benchmarks.old_rules.classify`: charts from the first four
     wave means), every series and wave, the latest change tested as the service did
     (normal approximation of Welch, Benjamini–Hochberg over the wave's cells)."""
     means = np.round(scores.mean, 12)

@@ -22,6 +22,12 @@ The last line of output is a JSON list, one object per database.
     .venv/bin/python benchmarks/load.py                      # both databases, 500 x 100
     .venv/bin/python benchmarks/load.py --db sqlite --respondents 50 --concurrency 10
     .venv/bin/python benchmarks/load.py --faults
+    .venv/bin/python benchmarks/load.py --checkpoint-cost 400
+
+``--checkpoint-cost N``: only the price of emptying SQLite's write-ahead log after each
+submit (issue 11: the log must not keep a submit's transaction). N submits through the
+service on a scratch SQLite file, alternately with and without the checkpoint, in one run;
+submits per second of each and their ratio.
 """
 
 from __future__ import annotations
@@ -66,6 +72,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres-url", help="server for the scratch database (loopback only)")
     parser.add_argument("--time-limit", type=float, default=900.0, help="seconds per load run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs)")
+    parser.add_argument(
+        "--checkpoint-cost", type=int, metavar="N", help="only time N submits with/without"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.respondents <= 20_000 or not 1 <= args.concurrency <= 1_000:
         parser.error("--respondents must be 1..20000 and --concurrency 1..1000")
@@ -382,8 +391,68 @@ def targets(result: dict[str, Any]) -> list[str]:
     return missed
 
 
+def checkpoint_cost(submits: int) -> dict[str, Any]:
+    """Submits per second with and without the write-ahead log checkpoint, interleaved."""
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.services import respondents
+
+    workdir = Path(tempfile.mkdtemp(prefix="relhealth-checkpoint-"))
+    instance, secret = workdir / "instance", secrets.token_hex(32)
+    instance.mkdir()
+    timed: dict[bool, list[float]] = {True: [], False: []}
+    checkpoint = respondents.checkpoint_wal
+    try:
+        with common.scratch_database("sqlite", workdir) as url:
+            common.migrate(url, instance, secret)
+            os.environ["RELHEALTH_INSTANCE_PATH"] = str(instance)
+            app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret})
+            with app.app_context():
+                _, people = common.prepare_wave(submits)
+                for person in people:
+                    ctx = respondents.open_link(person.token)
+                    draft = {
+                        "about": {"service_area": "core-ict", "role_level": "staff"},
+                        "answers": {i.key: 1 + person.number % 5 for i in ctx.instrument.items},
+                        "comments": {},
+                        "seen": [len(ctx.sections)],
+                    }
+                    respondents.save_draft(ctx, draft)
+                    with_checkpoint = person.number % 2 == 0
+                    respondents.checkpoint_wal = (
+                        checkpoint if with_checkpoint else (lambda **_: True)
+                    )
+                    started = time.perf_counter()
+                    respondents.submit(ctx, draft)
+                    timed[with_checkpoint].append(time.perf_counter() - started)
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        respondents.checkpoint_wal = checkpoint
+        shutil.rmtree(workdir, ignore_errors=True)
+    rate = {arm: len(times) / sum(times) for arm, times in timed.items()}
+    result = {
+        "benchmark": "sqlite_checkpoint_after_submit",
+        "submits_each": len(timed[True]),
+        "submits_per_s_with": round(rate[True], 1),
+        "submits_per_s_without": round(rate[False], 1),
+        "ratio_with_to_without": round(rate[True] / rate[False], 3),
+        "ms_per_submit_with": round(1000 / rate[True], 2),
+        "ms_per_submit_without": round(1000 / rate[False], 2),
+    }
+    log(
+        f"  submit with the checkpoint {result['ms_per_submit_with']} ms, without "
+        f"{result['ms_per_submit_without']} ms ({result['ratio_with_to_without']}x the rate)"
+    )
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.checkpoint_cost:
+        result = checkpoint_cost(args.checkpoint_cost) | {"machine": machine()}
+        print(json.dumps(result), flush=True)
+        return 0
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     info = machine()
     log(

@@ -2,8 +2,9 @@
 benchmark's baseline, and the independent check of the scoring service's tables.
 
 pandas ``groupby`` and one SciPy / pingouin / pymannkendall call per group and per series,
-as an analyst would write it: ``reference_wave`` (a wave's tables), ``reference_status``
-(one series' status), ``reference_tables_history`` and ``reference_statuses`` (every wave of
+as an analyst would write it: ``reference_wave`` (a wave's tables), ``reference_family``
+(the calibrated statuses of one relationship and wave, DESIGN §4.12, written out apart from
+``analysis.alerts``), ``reference_tables_history`` and ``reference_statuses`` (every wave of
 a history, the two steps apart so each is timed on its own), ``compare_history`` (the
 largest difference from the service's results). Used by ``benchmarks/analysis.py`` and
 ``tests/test_scoring_service.py``.
@@ -21,8 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis import status as status_rules
 from analysis import trends as trend_results
+from benchmarks.reference_family import reference_family
 
 SIDES = ("client", "supplier")
 ALL = "all"
@@ -474,45 +475,6 @@ def _reference_drivers_table(scored: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     return drivers
 
 
-def _reference_charts(y: np.ndarray, baseline: int = 4):
-    """EWMA (λ = 0.3, L = 3) and lower / upper CUSUM (k = σ/2, h = 4σ) by plain loops."""
-    obs = ~np.isnan(y)
-    y_obs = y[obs]
-    nan = np.full(y.shape, np.nan)
-    no = np.zeros(y.shape, dtype=bool)
-    take = y_obs[:baseline]
-    if take.size < 3:
-        reason = "needs at least 3 baseline waves"
-        return (
-            trend_results.EWMAResult(nan, math.nan, math.nan, nan, nan, no, no, 0.3, 3.0, reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, math.nan, math.nan, no, "lower", reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, math.nan, math.nan, no, "upper", reason),
-        )  # fmt: skip
-    mu, sd = float(pd.Series(take).mean()), float(pd.Series(take).std(ddof=1))
-    if not sd > 0:
-        reason = "the baseline waves do not vary"
-        return (
-            trend_results.EWMAResult(nan, mu, math.nan, nan, nan, no, no, 0.3, 3.0, reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, mu, math.nan, no, "lower", reason),
-            trend_results.CUSUMResult(nan, math.nan, math.nan, mu, math.nan, no, "upper", reason),
-        )  # fmt: skip
-    z, lower, upper = nan.copy(), nan.copy(), nan.copy()
-    c_low, c_high = nan.copy(), nan.copy()
-    prev, lo_acc, hi_acc = mu, 0.0, 0.0
-    for t, i in enumerate(np.flatnonzero(obs), start=1):
-        prev = 0.3 * y[i] + 0.7 * prev
-        half = 3.0 * sd * math.sqrt(0.3 / 1.7 * (1 - 0.7 ** (2 * t)))
-        z[i], lower[i], upper[i] = prev, mu - half, mu + half
-        lo_acc = max(0.0, lo_acc + (mu - sd / 2) - y[i])
-        hi_acc = max(0.0, hi_acc + y[i] - (mu + sd / 2))
-        c_low[i], c_high[i] = lo_acc, hi_acc
-    return (
-        trend_results.EWMAResult(z, mu, sd, lower, upper, obs & (z < lower), obs & (z > upper), 0.3, 3.0, ""),
-        trend_results.CUSUMResult(c_low, 4 * sd, sd / 2, mu, sd, obs & (c_low > 4 * sd), "lower", ""),
-        trend_results.CUSUMResult(c_high, 4 * sd, sd / 2, mu, sd, obs & (c_high > 4 * sd), "upper", ""),
-    )  # fmt: skip
-
-
 def _reference_mk(y: np.ndarray):
     import pymannkendall
 
@@ -544,43 +506,10 @@ def _reference_ts(y: np.ndarray):
     )  # fmt: skip
 
 
-def reference_status(
-    means: np.ndarray,
-    labels: Sequence[str],
-    *,
-    points: int,
-    change: float | None,
-    change_p_adjusted: float | None,
-    band: str | None,
-    subject: str,
-):
-    """Status of one series of wave means: every input computed the plain way (pymannkendall,
-    scipy.stats.theilslopes, loops for EWMA and CUSUM) and the rule of DESIGN §4.12 applied
-    by :func:`analysis.status.classify`. Returns the StatusResult and the trend inputs."""
+def reference_trend(means: np.ndarray):
+    """Mann–Kendall (pymannkendall) and Theil–Sen (scipy) of one series of wave means."""
     means = np.round(np.asarray(means, dtype=float), TIE_DECIMALS)
-    mk = _reference_mk(means)
-    ts = _reference_ts(means)
-    ewma, low, high = _reference_charts(means)
-    latest = None
-    if change is not None and not math.isnan(change):
-        p = math.nan if change_p_adjusted is None else change_p_adjusted
-        latest = {"difference": round(change, TIE_DECIMALS), "p_adjusted": p}
-    result = status_rules.classify(
-        means, list(labels), points=points, latest_change=latest, mk=mk, ts=ts, ewma=ewma,
-        cusum=low, cusum_high=high, band=band, subject=subject,
-    )  # fmt: skip
-    return result, mk, ts
-
-
-def reference_gap_alert(series: np.ndarray, labels: Sequence[str], p: float | None, subject: str):
-    """Gap-widening alert with the trend of the gap from pymannkendall."""
-    series = np.round(np.asarray(series, dtype=float), TIE_DECIMALS)
-    return status_rules.gap_widening(
-        series, list(labels), p, subject=subject, mk=_reference_mk(series)
-    )
-
-
-# ============================================================================ comparison
+    return _reference_mk(means), _reference_ts(means)
 
 
 def compare(
@@ -678,46 +607,36 @@ def reference_tables_history(frames: Sequence[pd.DataFrame], spec: Spec, k: int)
 def reference_statuses(
     history: dict[str, Any], spec: Spec, labels: Sequence[str], k: int
 ) -> list[dict[tuple[str, str, str], str]]:
-    """Status of every cell as of every wave, one series at a time (:func:`reference_status`).
-
-    The seam for the calibrated statuses (issue 12): this is the part of the baseline that
-    re-implements the status rules, timed apart from the tables.
-    """
+    """Status of every cell as of every wave, one family (relationship × wave) at a time
+    (:func:`reference_family`): the published wave means, with their sampling variances
+    sd²/n, over the waves up to it."""
+    del labels
     tables, hidden = history["tables"], history["hidden"]
     statuses = []
     for t in range(len(tables)):
         scores = tables[t]["scores"]
-        at = {(r.side, r.area, r.dimension): r for r in scores.itertuples(index=False)}
-        past = [
-            {
-                (r.side, r.area, r.dimension): (r.mean, r.n)
+        keys = list(zip(scores.side, scores.area, scores.dimension, strict=True))
+        means = np.full((len(keys), t + 1), np.nan)
+        var = np.full(means.shape, np.nan)
+        for w in range(t + 1):
+            past = {
+                (r.side, r.area, r.dimension): r
                 for r in tables[w]["scores"].itertuples(index=False)
             }
-            for w in range(t + 1)
-        ]
-        wave_status = {}
-        for key, row in at.items():
-            series = np.array(
-                [
-                    h[key][0] if key in h and h[key][1] >= k and key not in hidden[w] else math.nan
-                    for w, h in enumerate(past)
-                ]
-            )
-            mean = round(row.mean, TIE_DECIMALS)
-            band = (
-                None if math.isnan(mean)
-                else "strength" if mean >= spec.strength
-                else "borderline" if mean >= spec.concern
-                else "concern"
-            )  # fmt: skip
-            result, _, _ = reference_status(
-                series, labels[: t + 1], points=spec.points,
-                change=getattr(row, "change", None),
-                change_p_adjusted=getattr(row, "change_p_adjusted", None),
-                band=band, subject=str(key),
-            )  # fmt: skip
-            wave_status[key] = result.status
-        statuses.append(wave_status)
+            for u, key in enumerate(keys):
+                r = past.get(key)
+                if r is not None and r.n >= k and key not in hidden[w] and r.n >= 2:
+                    means[u, w] = round(r.mean, TIE_DECIMALS)
+                    var[u, w] = r.sd**2 / r.n
+        band = [
+            None if math.isnan(m)
+            else "strength" if m >= spec.strength
+            else "borderline" if m >= spec.concern
+            else "concern"
+            for m in np.round(scores["mean"].to_numpy(dtype=float), TIE_DECIMALS)
+        ]  # fmt: skip
+        found, _ = reference_family(means, var, keys, band, points=spec.points)
+        statuses.append(dict(zip(keys, found, strict=True)))
     return statuses
 
 

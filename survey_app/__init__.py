@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask.cli import FlaskGroup
+from flask.logging import default_handler
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -19,7 +20,7 @@ from werkzeug.routing import IntegerConverter
 from survey_app import cli, database, web
 from survey_app.config import Config
 from survey_app.extensions import csrf, db, migrate
-from survey_app.logging_redaction import redact
+from survey_app.logging_redaction import RedactSurveyTokens
 from survey_app.services import MAX_ID
 from survey_app.services.jobs import init_app as init_job_queue
 from survey_app.services.mailing import check_mail_config
@@ -35,7 +36,9 @@ from survey_app.web import (
     downloads,
     errors,
     jobs,
+    languages,
     pages,
+    people,
     survey,
 )
 
@@ -71,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     WTFormsHelpers(app)
     _configure_templates(app)
     web.init_app(app)  # the template filters every page may use
+    languages.init_app(app)  # Welsh and English: each page in the reader's language
     _configure_security_headers(app)
     _configure_logging(app)
 
@@ -85,6 +89,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)  # /api/v1 (read-only JSON, bearer tokens)
     app.register_blueprint(api_tokens.bp)  # /account/api-tokens (any signed-in account)
     app.register_blueprint(jobs.bp)  # /jobs/<id>: progress pages (whoever asked, and admins)
+    app.register_blueprint(people.bp)  # /admin/people (admins): invite, roles, switch off
+    app.register_blueprint(people.account_bp)  # /account/password, reset and invitation links
     access.public(pages.bp)
     access.public(survey.bp)  # respondents have no account
     errors.init_app(app)
@@ -171,25 +177,14 @@ def _configure_security_headers(app: Flask) -> None:
         return response
 
 
-class RedactSurveyTokens(logging.Filter):
-    """Access logs must not hold survey tokens: ``/s/<token>`` becomes ``/s/[redacted]``."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, dict):  # gunicorn's access log passes a dict of atoms
-            record.args = {
-                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
-            }
-        elif record.args:
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
-        return True
-
-
 def _configure_logging(app: Flask) -> None:
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSurveyTokens) for f in logger.filters):
             logger.addFilter(RedactSurveyTokens())
+    # Flask's handler: the app's own records (from every survey_app.* logger) pass through it.
+    if not any(isinstance(f, RedactSurveyTokens) for f in default_handler.filters):
+        default_handler.addFilter(RedactSurveyTokens())
 
 
 def main() -> None:

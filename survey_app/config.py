@@ -49,6 +49,8 @@ class Config:
         # Where respondents' links point: printed in invitation CSVs.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         self.SERVICE_NAME = os.environ.get("SERVICE_NAME", "Relationship Health")
+        # The name in Welsh, where the organisation gives one (survey_app/web/languages.py).
+        self.SERVICE_NAME_CY = os.environ.get("SERVICE_NAME_CY", "")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -58,6 +60,10 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         # A sign-in lasts at most this long, whatever the browser does with the cookie.
         self.SIGN_IN_SESSION_HOURS = _int("SIGN_IN_SESSION_HOURS", 12)
+        # Local-password admins must confirm each sign-in with a TOTP code (off only in tests).
+        self.ADMIN_SECOND_FACTOR = _bool("ADMIN_SECOND_FACTOR", True)
+        # Clock difference tolerated with an organisation's OpenID Provider (exp, iat).
+        self.OIDC_CLOCK_LEEWAY_SECONDS = _int("OIDC_CLOCK_LEEWAY_SECONDS", 60)
         # Failed sign-ins counted in the database over a sliding window (several workers):
         # once this many fail for one email address, or from one client address, → 429.
         # A limit of 0 switches that count off (e.g. behind a proxy not in TRUSTED_PROXIES,

@@ -1,8 +1,11 @@
-"""Database engine behaviour: SQLite pragmas (WAL, busy timeout, foreign keys) and
-explicit transaction control so that a submit can take the write lock up front."""
+"""Database engine behaviour: SQLite pragmas (WAL, busy timeout, foreign keys, secure
+delete), explicit transaction control so that a submit can take the write lock up front,
+the write-ahead log's checkpoint that leaves no submit readable in it, and PostgreSQL's
+VACUUM after the commit that asks for it."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,10 +13,12 @@ from contextlib import contextmanager
 from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from survey_app.extensions import db
 
 IMMEDIATE = "relhealth_begin_immediate"
+log = logging.getLogger(__name__)
 _listening = False
 
 
@@ -22,6 +27,8 @@ def init_app(app: Flask) -> None:
     if not _listening:
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)
+        event.listen(Session, "after_commit", _vacuum)
+        event.listen(Session, "after_rollback", _forget_vacuum)
         _listening = True
 
 
@@ -39,6 +46,8 @@ def _on_connect(dbapi_connection, connection_record) -> None:  # type: ignore[no
     cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows (drafts, address lists) are overwritten with zeros, not left in free space.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -69,3 +78,123 @@ def write_transaction() -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+def checkpoint_wal(*, wait: bool = True) -> bool:
+    """Copy SQLite's write-ahead log into the database file and truncate it to nothing.
+
+    A submit is one transaction (invitation used, response stored, draft deleted); until
+    it is checkpointed, the ``-wal`` file holds its pages side by side, so a copy of the
+    files would line the response up with its invitation. ``PRAGMA wal_checkpoint(TRUNCATE)``
+    returns ``(busy, log frames, checkpointed frames)``; ``busy`` is 1 when a reader or
+    writer kept it from finishing (the log is then left as it was). With ``wait=False``
+    (after a submit) the attempt does not wait for readers; the minute tick retries with
+    the busy timeout. Returns True when the log is empty afterwards; True on other
+    databases, which have no such file.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return True
+    with db.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
+        if not wait:
+            raw.execute("PRAGMA busy_timeout=0")
+        try:
+            busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # locked by a writer: as good as busy
+            busy = 1
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    return busy == 0
+
+
+#: Session.info key: tables to VACUUM once the session's transaction has committed.
+_VACUUM = "relhealth_vacuum_after_commit"
+
+
+def vacuum_after_commit(tables: tuple[str, ...]) -> None:
+    """VACUUM ``tables`` (PostgreSQL) as soon as the current transaction commits.
+
+    VACUUM cannot run inside a transaction, and the service that asks for it does not
+    commit (the request or command does): so the request's commit triggers it, on a
+    connection of its own in autocommit mode. A rollback forgets the request.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    db.session.info.setdefault(_VACUUM, set()).update(tables)
+
+
+def _vacuum(session: Session) -> None:
+    tables = session.info.pop(_VACUUM, None)
+    if not tables:
+        return
+    engine = session.get_bind()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(sorted(tables))}")
+
+
+def _forget_vacuum(session: Session) -> None:
+    session.info.pop(_VACUUM, None)
+
+
+#: What an analysts' PostgreSQL role may read: the surveys, their responses and results, never
+#: invitations, their links, drafts, address lists, people, tokens, jobs or the audit log.
+ANALYST_TABLES = (
+    "relationships",
+    "parties",
+    "service_areas",
+    "instrument_versions",
+    "waves",
+    "responses",
+    "answers",
+    "comments",
+    "result_tables",
+)
+
+
+def grant_analyst_reads(role: str) -> None:
+    """Let an existing PostgreSQL role read :data:`ANALYST_TABLES` and nothing else of ours.
+
+    Such a role sees every response but no invitation, so it cannot compare the
+    transaction ids (``xmin``) of a submit's rows, even while a wave is open.
+    """
+    if db.engine.dialect.name != "postgresql":
+        raise ValueError("database roles are PostgreSQL's: SQLite has none")
+    quoted = db.engine.dialect.identifier_preparer.quote(role)
+    with db.engine.begin() as connection:
+        exists = connection.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = %(role)s", {"role": role}
+        ).scalar()
+        if not exists:
+            raise ValueError(f"there is no database role {role!r}: create it first")
+        connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}")
+        connection.exec_driver_sql(f"GRANT SELECT ON {', '.join(ANALYST_TABLES)} TO {quoted}")
+
+
+@contextmanager
+def sqlite_foreign_keys_off(bind: Connection) -> Iterator[None]:
+    """For a migration that rebuilds a table on SQLite (Alembic's batch mode copies the table
+    and drops the old one): with foreign keys enforced, dropping the old table would cascade to
+    every row that refers to it (or refuse). The pragma only takes effect outside a transaction,
+    so the work runs in a transaction of its own, and the keys are checked before it commits.
+    Elsewhere (PostgreSQL alters tables in place) it does nothing."""
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    bind.exec_driver_sql("COMMIT")
+    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    bind.exec_driver_sql("BEGIN")
+    try:
+        yield
+        broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+    except BaseException:
+        bind.exec_driver_sql("ROLLBACK")
+        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
+        bind.exec_driver_sql("BEGIN")
+        raise
+    bind.exec_driver_sql("COMMIT")
+    bind.exec_driver_sql("PRAGMA foreign_keys=ON")
+    bind.exec_driver_sql("BEGIN")

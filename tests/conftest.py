@@ -9,9 +9,9 @@ Each test starts from empty tables.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from survey_app.config import normalise_database_url
+from tests.demo_site import load_demo_site
+from tests.factories import Respondent, sign_in
+
+#: Fixtures the job and mailing tests share (woken, queue, spawn).
+pytest_plugins = ["tests.job_support"]
 
 TEST_SECRET = "test-secret-key-not-for-production"
 
@@ -103,6 +108,9 @@ def make_app(database_url: str, instance: Path, **overrides: Any):
         # Jobs run in the process that starts them, at once (tests/test_jobs_worker.py runs
         # real workers with a real queue).
         "JOB_QUEUE_IMMEDIATE": True,
+        # Admins sign in without setting up a TOTP code first (tests/test_second_factor.py
+        # turns it on).
+        "ADMIN_SECOND_FACTOR": False,
     }
     config.update(overrides)
     os.environ["RELHEALTH_INSTANCE_PATH"] = str(instance)
@@ -146,19 +154,38 @@ def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
     return database_url
 
 
+@contextmanager
+def running_app(database_url: str, instance: Path, **overrides: Any) -> Iterator[Any]:
+    """An app (:func:`make_app`) inside its application context; its tables are emptied
+    when the context ends."""
+    from survey_app.extensions import db
+
+    app = make_app(database_url, instance, **overrides)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            empty_tables(db)
+            db.engine.dispose()
+
+
 @pytest.fixture
 def app(migrated: str, tmp_path: Path):
-    app = make_app(migrated, tmp_path / "instance")
-    with app.app_context():
+    with running_app(migrated, tmp_path / "instance") as app:
         yield app
-        from survey_app.extensions import db
-
-        db.session.remove()
-        _empty_tables(db)
-        db.engine.dispose()
 
 
-def _empty_tables(db) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def demo_site(migrated: str, tmp_path_factory: pytest.TempPathFactory):
+    """The demo and a small closed wave (:mod:`tests.demo_site`), loaded once for a module with
+    an app of its own; a module using it must not use ``app``, which empties the tables."""
+    with running_app(migrated, tmp_path_factory.mktemp("demo-instance")) as app:
+        yield load_demo_site(app)
+
+
+def empty_tables(db) -> None:  # type: ignore[no-untyped-def]
+    """Delete every row (a module-scoped app of its own empties its tables with this)."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -175,6 +202,23 @@ def _empty_tables(db) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def auth(app):
+    """Signs in to ``app``: ``auth("manager")`` is a new test client signed in as a manager
+    (:func:`tests.factories.sign_in`, which takes the same keywords)."""
+
+    def signed_in(role: str = "admin", **account: str):  # type: ignore[no-untyped-def]
+        return sign_in(app, role, **account)
+
+    return signed_in
+
+
+@pytest.fixture
+def admin(auth):
+    """A test client signed in as an administrator (``auth("admin")``)."""
+    return auth("admin")
 
 
 @pytest.fixture
@@ -226,6 +270,16 @@ class Factory:
         db.session.commit()
         return wave
 
+    def respondent(self, client, *, about: bool = True) -> Respondent:  # type: ignore[no-untyped-def]
+        """A person with a link to a new open wave, who has opened it in ``client`` (and, if
+        ``about``, answered the about page with its defaults)."""
+        (token,) = self.tokens(self.wave())
+        person = Respondent(client, token)
+        person.open()
+        if about:
+            person.answer_about()
+        return person
+
     def tokens(self, wave, side: str = "client", n: int = 1, area=None, role=None) -> list[str]:  # type: ignore[no-untyped-def]
         from survey_app.extensions import db
         from survey_app.services.invitations import issue_invitations
@@ -238,54 +292,3 @@ class Factory:
 @pytest.fixture
 def factory(app) -> Factory:
     return Factory(app)
-
-
-# ----------------------------------------------------------------- a respondent
-
-
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_token(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
-def radio_names(html: str) -> list[str]:
-    return list(dict.fromkeys(re.findall(r'name="(q_[a-z0-9_]+)" type="radio"', html)))
-
-
-class Respondent:
-    """A person with a personal link, driving the survey through the test client like a browser."""
-
-    def __init__(self, client, token: str) -> None:  # type: ignore[no-untyped-def]
-        self.client = client
-        self.token = token
-
-    def open(self):  # type: ignore[no-untyped-def]
-        return self.client.get(f"/s/{self.token}")
-
-    def post(self, path: str, data: dict[str, str], **kwargs: Any):  # type: ignore[no-untyped-def]
-        page = self.client.get(path)
-        assert page.status_code == 200, (path, page.status_code)
-        form = {"csrf_token": csrf_token(page.get_data(as_text=True)), **data}
-        return self.client.post(path, data=form, **kwargs)
-
-    def answer_about(self, area: str = "core-ict", role: str = "staff"):  # type: ignore[no-untyped-def]
-        return self.post("/survey/about", {"service_area": area, "role_level": role})
-
-    def answer_section(self, number: int, value: str = "4", **overrides: str):  # type: ignore[no-untyped-def]
-        """Answer every radios question on a section page with ``value`` (comments left blank)."""
-        html = self.client.get(f"/survey/section/{number}").get_data(as_text=True)
-        data = {name: value for name in radio_names(html)}
-        data.update(overrides)
-        return self.post(f"/survey/section/{number}", data)
-
-    def complete(self, n_sections: int, value: str = "4"):  # type: ignore[no-untyped-def]
-        self.open()
-        self.answer_about()
-        for number in range(1, n_sections + 1):
-            response = self.answer_section(number, value)
-            assert response.status_code == 302, (number, response.status_code)
-        return self.post("/survey/check", {})

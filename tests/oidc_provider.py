@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import requests
 from joserfc.jwk import RSAKey
 
-from tests.ports import free_port
+from tests.ports import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "oidc" / "provider.mjs"
@@ -200,11 +200,7 @@ def _stop(provider: RunningProvider) -> None:
     process = provider.process
     if process.stdin:
         process.stdin.close()  # the script exits when its standard input closes
-    try:
-        process.wait(timeout=3)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=3)
+    stop_process(process, timeout=3)
 
 
 @contextmanager

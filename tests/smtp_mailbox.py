@@ -14,8 +14,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.factories import LINK
 from tests.ports import free_port
-from tests.test_admin import LINK
 
 SENDER = "relationship-health@council.example"
 

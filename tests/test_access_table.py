@@ -15,8 +15,11 @@ Roles nest (survey_app.web.access.ROLE_INCLUDES): admin may use every manager an
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from flask import Blueprint, url_for
+from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.services.accounts.sign_in import ensure_user
@@ -29,10 +32,9 @@ from survey_app.web.access import (
     signed_in,
     undeclared_endpoints,
 )
-from tests.conftest import csrf_token
+from tests.factories import PASSWORD, csrf_token, sign_in
 
 WHO = ("anonymous", "admin", "manager", "reviewer")
-PASSWORD = "access table passphrase"
 
 
 def every(status: int) -> tuple[int, int, int, int]:
@@ -70,6 +72,13 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     # staff sign-in: signed-in users are sent on from the sign-in page
     "auth.sign_in": {"GET": (200, 302, 302, 302), "POST": PUBLIC_POST},
     "auth.sign_out": {"POST": PUBLIC_POST},
+    # sign-in through an organisation's provider: an unknown organisation is 404; a callback
+    # without a sign-in started in this browser is refused (400)
+    "auth.oidc_start": {"GET": every(404)},
+    # the second factor: without a password step just passed, back to the sign-in page
+    "auth.second_factor": {"GET": every(302), "POST": PUBLIC_POST},
+    "auth.set_up_second_factor": {"GET": every(302), "POST": PUBLIC_POST},
+    "auth.oidc_callback": {"GET": every(400)},
     # reviewers' downloads (an unknown relationship is 404)
     "downloads.index": {"GET": REVIEWER_PAGE},
     "downloads.relationship": {"GET": (302, 404, 403, 404)},
@@ -78,6 +87,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "dashboard.index": {"GET": MANAGER_PAGE},
     "dashboard.relationship": {"GET": (302, 404, 404, 403)},
     "dashboard.dimension": {"GET": (302, 404, 404, 403)},
+    "dashboard.how_we_know": {"GET": MANAGER_PAGE},
     "dashboard.chart": {"GET": (302, 404, 404, 403)},
     "dashboard.board_pack": {"GET": (302, 404, 404, 403)},
     # read-only JSON API: every role, by token or session; 401 (JSON) without either;
@@ -99,6 +109,16 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "jobs.status": {"GET": (302, 404, 404, 404)},
     "jobs.retry": {"POST": (302, 400, 400, 400)},
     "jobs.recompute": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    # people: admins manage those of their relationships (an unknown person is 404)
+    "people.index": {"GET": ADMIN_PAGE},
+    "people.invite": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
+    "people.person": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "people.set_active": {"POST": ADMIN_POST},
+    # a person's own password; single-use links (unknown: 404; no link in the session: 404)
+    "account.forgotten": {"GET": PUBLIC_PAGE, "POST": PUBLIC_POST},
+    "account.open_link": {"GET": every(404)},
+    "account.set_password": {"GET": every(404), "POST": PUBLIC_POST},
+    "account.change_password": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
     # admin pages
     "imports.upload": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
     # survey administration (an unknown relationship, wave or instrument version is 404); the
@@ -169,24 +189,17 @@ def routes(app) -> list[tuple[str, str, str]]:
     return found
 
 
-def client_for(app, who: str):
-    client = app.test_client()
+def client_for(app, who: str, *, relationships=None, email: str | None = None):  # type: ignore[no-untyped-def]
+    """A client signed in as ``who`` — service-wide, or on ``relationships`` only."""
     if who == "anonymous":
-        return client
-    email = f"{who}@council.example"
-    ensure_user(email, f"Table {who}", who, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    signed = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
+        return app.test_client()
+    return sign_in(
+        app,
+        who,
+        email=email or f"{who}@council.example",
+        name=f"Table {who}",
+        relationships=relationships,
     )
-    assert signed.status_code == 302, f"{who} could not sign in"
-    return client
 
 
 def test_every_route_and_method_is_in_the_table(app):
@@ -282,3 +295,164 @@ def test_a_blueprint_declaration_covers_its_views_and_a_view_declaration_wins(ap
     client = client_for(app, "reviewer")
     assert client.get("/test-only/reports/").status_code == 200
     assert client.get("/test-only/reports/admin").status_code == 403
+
+
+# ------------------------------------------------------------------ the scope dimension
+#
+# Roles are held per relationship. A user holding a role on relationship A only gets, for every
+# route that names a thing of relationship B (the relationship, a wave, an area, an action, a
+# job), the answer a thing that does not exist gets: 404 — or 403 where the role does not reach
+# the page at all, exactly as the table says. The same user on A's things gets exactly what a
+# service-wide user of that role gets (so the 404s are not a page that is broken for everyone).
+# POSTs carry a valid CSRF token, so the 404 is the view's, after the CSRF check.
+
+SCOPED_IDS = ("relationship_id", "wave_id", "area_id", "action_id", "job_id")
+
+
+def _things_of(relationship, admin) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from survey_app.services.actions import dimension_choices, record_action
+    from survey_app.services.jobs import submit_job
+    from survey_app.services.waves import close_wave, create_wave, open_wave
+
+    wave = create_wave(relationship, "2024-Q1")
+    open_wave(wave)
+    close_wave(wave)
+    action = record_action(
+        relationship,
+        dimension_key=dimension_choices(relationship)[0][0],
+        what="Meet monthly",
+        owner="Both leads",
+        due_on=date(2030, 1, 1),
+        actor=admin,
+    )
+    job = submit_job("jobs.check", requested_by=admin, relationship=relationship)
+    db.session.commit()
+    return {
+        "relationship_id": relationship.id,
+        "wave_id": wave.id,
+        "area_id": relationship.service_areas[0].id,
+        "action_id": action.id,
+        "job_id": job.id,
+    }
+
+
+def _scoped_routes(app, ids: dict[str, int]) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    """(endpoint, method, url) of every route naming a thing of a relationship, with ``ids``."""
+    found = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            names = set(rule._converters)
+            if not names & set(SCOPED_IDS):
+                continue
+            values = {
+                name: ids.get(name, CONVERTER_SAMPLES[type(converter).__name__])
+                for name, converter in rule._converters.items()
+            }
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                found.append(
+                    (rule.endpoint, method, url_for(rule.endpoint, _method=method, **values))
+                )
+    return found
+
+
+def _answers(client, routes, token: str) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
+    answers = {}
+    for endpoint, method, url in routes:
+        data = {"csrf_token": token} if method == "POST" else None
+        response = client.open(url, method=method, data=data)
+        answers[(method, url)] = response.status_code
+        response.close()
+    return answers
+
+
+@pytest.mark.parametrize("role", ("admin", "manager", "reviewer"))
+def test_a_role_on_one_relationship_reaches_nothing_of_another(app, factory, role):
+    from survey_app.models import Job, Relationship
+
+    admin = ensure_user("operator@council.example", "Operator", "admin", PASSWORD)
+    mine = factory.relationship("Council A — Supplier A", areas=["Core ICT"])
+    theirs = factory.relationship("Council B — Supplier B", areas=["Core ICT"])
+    mine_ids, their_ids = _things_of(mine, admin), _things_of(theirs, admin)
+    scoped = client_for(app, role, relationships=[mine], email=f"scoped.{role}@council.example")
+    wide = client_for(app, role)
+    token = csrf_token(scoped.get("/account/api-tokens/").get_data(as_text=True))
+    wide_token = csrf_token(wide.get("/account/api-tokens/").get_data(as_text=True))
+    before = db.session.scalar(select(func.count(Job.id)))
+
+    column = WHO.index(role)
+    wrong = []
+    for endpoint, method, url in _scoped_routes(app, their_ids):
+        expected = EXPECTED[endpoint][method][column]
+        expected = 403 if expected == 403 else 404
+        data = {"csrf_token": token} if method == "POST" else None
+        status = scoped.open(url, method=method, data=data).status_code
+        if status != expected:
+            wrong.append(
+                f"{method} {url} ({endpoint}) of B as {role} of A: {status}, not {expected}"
+            )
+    assert wrong == []
+
+    own = _scoped_routes(app, mine_ids)
+    get_only = [r for r in own if r[1] == "GET"]
+    assert _answers(scoped, get_only, token) == _answers(wide, get_only, wide_token)
+    # nothing of B was started or changed by the refused POSTs
+    assert db.session.scalar(select(func.count(Job.id))) == before
+    assert (
+        db.session.get(Relationship, their_ids["relationship_id"]).name == "Council B — Supplier B"
+    )
+
+
+LISTS = (
+    ("manager", "/dashboard/"),
+    ("manager", "/actions/"),
+    ("reviewer", "/downloads/"),
+    ("admin", "/admin/"),
+    ("manager", "/api/v1/relationships"),
+    ("reviewer", "/api/v1/relationships"),
+)
+
+
+@pytest.mark.parametrize(("role", "path"), LISTS)
+def test_lists_show_only_the_relationships_in_reach(app, factory, role, path):
+    mine = factory.relationship("Council A — Supplier A", areas=["Core ICT"])
+    factory.relationship("Council B — Supplier B", areas=["Core ICT"])
+    scoped = client_for(app, role, relationships=[mine], email=f"scoped.{role}@council.example")
+    wide = client_for(app, role)
+    seen = scoped.get(path).get_data(as_text=True)
+    assert "Council A" in seen and "Council B" not in seen
+    everything = wide.get(path).get_data(as_text=True)
+    assert "Council A" in everything and "Council B" in everything
+
+
+def test_a_role_elsewhere_does_not_reach_this_relationship_for_that_page(app, factory):
+    """A reviewer of B and manager of A: B's downloads, not B's dashboard; A's dashboard."""
+    from survey_app.services.accounts.users import set_memberships
+
+    a = factory.relationship("Council A — Supplier A", areas=["Core ICT"]).id
+    b = factory.relationship("Council B — Supplier B", areas=["Core ICT"]).id
+    user = ensure_user("mixed@council.example", "Mixed", "manager", PASSWORD)
+    set_memberships(user, {a: "manager", b: "reviewer"})
+    user.role = None
+    db.session.commit()
+    client = client_for(app, "anonymous")
+    page = client.get("/sign-in")
+    client.post(
+        "/sign-in",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": "mixed@council.example",
+            "password": PASSWORD,
+        },
+    )
+    assert client.get(f"/dashboard/{a}/").status_code == 200
+    assert client.get(f"/dashboard/{b}/").status_code == 404
+    assert client.get(f"/downloads/{b}/").status_code == 200
+    assert client.get(f"/downloads/{a}/").status_code == 404
+
+
+def test_service_wide_pages_refuse_a_relationship_admin(app, factory):
+    mine = factory.relationship("Council A — Supplier A", areas=["Core ICT"])
+    scoped = client_for(app, "admin", relationships=[mine], email="scoped.admin@council.example")
+    for path in ("/admin/relationships/new", "/admin/instruments/", "/admin/import/"):
+        assert scoped.get(path).status_code == 403, path
+    assert scoped.get("/admin/").status_code == 200

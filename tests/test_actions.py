@@ -4,21 +4,27 @@ SciPy and pingouin on the same answers — and the managers' pages that record t
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from datetime import date, timedelta
 
 import numpy as np
 import pingouin as pg
 import pytest
 from scipy import stats
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Action, Answer, AuditEvent, Relationship, Response, User, Wave
+from survey_app.models import Action, AuditEvent, Relationship, User, Wave
 from survey_app.services import ServiceError, actions, results
-from survey_app.services.instruments import frozen_instrument
-from survey_app.services.waves import close_wave, create_wave, open_wave
-from tests.test_admin import assert_form_error, count, date_fields, sign_in, submit, text
+from survey_app.services.waves import create_wave
+from tests.factories import (
+    assert_form_error,
+    closed_wave,
+    count,
+    date_fields,
+    sign_in,
+    submit,
+    text,
+)
 
 DIMENSION = "trust"
 
@@ -26,57 +32,16 @@ DIMENSION = "trust"
 # ------------------------------------------------------------------------------- helpers
 
 
-def add_responses(
-    wave: Wave, side: str, means: float, n: int, rng: np.random.Generator, area_key: str | None
-) -> np.ndarray:
-    """Insert ``n`` complete responses around ``means``; return the raw answers (n, items)."""
-    instrument = frozen_instrument(wave.instrument_version)
-    areas = {a.key: a.id for a in wave.relationship.service_areas}
-    points = instrument.scale.points
-    x = np.clip(np.rint(means + rng.normal(0, 0.9, size=(n, len(instrument.items)))), 1, points)
-    x = x.astype(int)
-    ids = [uuid.UUID(bytes=rng.bytes(16), version=4) for _ in range(n)]
-    db.session.execute(
-        insert(Response),
-        [
-            {
-                "id": rid,
-                "wave_id": wave.id,
-                "instrument_version_id": wave.instrument_version_id,
-                "side": side,
-                "service_area_id": areas[area_key] if area_key else None,
-                "role_level": None,
-            }
-            for rid in ids
-        ],
+def steady_then_drop(relationship: Relationship, rng: np.random.Generator) -> None:
+    """Four steady waves (2023-Q2 to 2024-Q1: the baseline the statuses judge by), then the
+    client side's scores drop two points in 2024-Q2."""
+    for label in ("2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1"):
+        closed_wave(
+            relationship, label, [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng
+        )
+    closed_wave(
+        relationship, "2024-Q2", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng
     )
-    db.session.execute(
-        insert(Answer),
-        [
-            {"response_id": rid, "item_no": j, "value": int(v)}
-            for rid, row in zip(ids, x, strict=True)
-            for j, v in enumerate(row)
-        ],
-    )
-    return x
-
-
-def closed_wave(
-    relationship: Relationship,
-    label: str,
-    groups: list[tuple[str, str | None, float, int]],
-    rng: np.random.Generator,
-) -> dict[tuple[str, str | None], np.ndarray]:
-    """A wave opened, answered by ``groups`` (side, area key, mean, n) and closed (scored)."""
-    wave = create_wave(relationship, label)
-    open_wave(wave)
-    answers = {
-        (side, area): add_responses(wave, side, mean, n, rng, area)
-        for side, area, mean, n in groups
-    }
-    close_wave(wave)
-    db.session.commit()
-    return answers
 
 
 def core_and_contact(
@@ -401,12 +366,7 @@ def test_many_actions_load_each_wave_once_in_bulk(
 
 
 def test_a_significant_drop_is_an_alert_a_manager_can_act_on(app, relationship, rng):
-    closed_wave(
-        relationship, "2024-Q1", [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng
-    )
-    closed_wave(
-        relationship, "2024-Q2", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng
-    )
+    steady_then_drop(relationship, rng)
     alerts = actions.current_alerts(relationship)
     trust = [
         a for a in alerts if a.dimension == DIMENSION and a.side == "client" and a.area == "_all"
@@ -444,8 +404,8 @@ def test_an_action_on_a_widening_gap_names_the_gap_as_its_group(
 
 
 @pytest.fixture
-def manager(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "manager")
+def manager(auth):  # type: ignore[no-untyped-def]
+    return auth("manager")
 
 
 def test_the_action_pages_render_for_managers_and_admins_not_reviewers(
@@ -539,12 +499,7 @@ def test_a_manager_records_and_updates_an_action_through_the_pages(manager, rela
 
 
 def test_an_action_on_an_alert_takes_the_alerts_dimension_and_group(manager, relationship, rng):
-    closed_wave(
-        relationship, "2024-Q1", [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng
-    )
-    closed_wave(
-        relationship, "2024-Q2", [("client", None, 2.3, 20), ("supplier", None, 3.5, 20)], rng
-    )
+    steady_then_drop(relationship, rng)
     alert = next(
         a
         for a in actions.current_alerts(relationship)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -29,142 +28,27 @@ from survey_app.models import (
     ServiceArea,
     Wave,
 )
-from survey_app.services.accounts.sign_in import ensure_user
-from tests.conftest import Respondent, csrf_token
-
-PASSWORD = "admin pages passphrase"
-LINK = re.compile(r"http://survey\.test/s/([A-Za-z0-9_\-]+)")
-
-
-# ------------------------------------------------------------------------------- helpers
-
-
-def sign_in(app, role: str = "admin"):  # type: ignore[no-untyped-def]
-    """A test client signed in with a fresh account of ``role``."""
-    client = app.test_client()
-    email = f"{role}.pages@council.example"
-    ensure_user(email, f"Pages {role}", role, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    response = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": email,
-            "password": PASSWORD,
-        },
-    )
-    assert response.status_code == 302, f"{role} could not sign in"
-    return client
-
-
-def submit(client, path: str, data: dict | None = None, *, page: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
-    """POST a form as a browser would: the CSRF token read from the page (``page`` or ``path``)."""
-    html = client.get(page or path).get_data(as_text=True)
-    return client.post(path, data={"csrf_token": csrf_token(html), **(data or {})}, **kwargs)
-
-
-def text(response) -> str:  # type: ignore[no-untyped-def]
-    return response.get_data(as_text=True)
-
-
-def assert_form_error(response, *messages: str) -> None:  # type: ignore[no-untyped-def]
-    """A GOV.UK form error: 400 (or 409), title prefixed Error:, the summary naming each message."""
-    html = text(response)
-    assert response.status_code in (400, 409), response.status_code
-    assert "<title>Error: " in html
-    assert "govuk-error-summary" in html and "There is a problem" in html
-    for message in messages:
-        assert message in html, message
-
-
-def summary_links(response) -> list[str]:  # type: ignore[no-untyped-def]
-    """Where the error summary's messages link to."""
-    summary = text(response).split("govuk-error-summary__list", 1)[1].split("</ul>", 1)[0]
-    return re.findall(r'href="([^"]+)"', summary)
-
-
-def date_fields(name: str, value: date) -> dict[str, list[str]]:
-    return {name: [str(value.day), str(value.month), str(value.year)]}
-
-
-def sections_of(wave: Wave) -> int:
-    """How many section pages the wave's questionnaire has."""
-    from survey_app.services.instruments import frozen_instrument
-    from survey_app.services.respondents import build_sections
-
-    return len(build_sections(frozen_instrument(wave.instrument_version)))
-
-
-def count(model) -> int:  # type: ignore[no-untyped-def]
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def audit_actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-
-
-def staff_csv(
-    rows: list[tuple[str, ...]], header: tuple[str, ...] = ("email", "party", "service area")
-) -> io.BytesIO:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return io.BytesIO(out.getvalue().encode("utf-8"))
-
-
-def upload(client, wave_id: int, data: io.BytesIO, filename: str = "staff.csv"):  # type: ignore[no-untyped-def]
-    path = f"/admin/waves/{wave_id}/staff-list"
-    return submit(client, path, {"file": (data, filename)}, content_type="multipart/form-data")
-
-
-def no_secrets_in_the_audit_log(emails: list[str] = (), tokens: list[str] = ()) -> None:  # type: ignore[assignment]
-    details = " ".join(str(d) for d in db.session.scalars(select(AuditEvent.detail)))
-    assert "@" not in details
-    for secret in [*emails, *tokens]:
-        assert secret not in details
-
-
-@dataclass(frozen=True)
-class Rel:
-    """What tests read of a relationship, as plain values: ORM objects of the test's session
-    are detached by the test client after each request."""
-
-    id: int
-    name: str
-    client_id: int
-    supplier_id: int
-    area_ids: tuple[int, ...]
-    area_names: tuple[str, ...]
-
-    def model(self) -> Relationship:
-        return db.session.get(Relationship, self.id)
-
-
-def snapshot(rel: Relationship) -> Rel:
-    return Rel(
-        rel.id,
-        rel.name,
-        rel.party("client").id,
-        rel.party("supplier").id,
-        tuple(a.id for a in rel.service_areas),
-        tuple(a.name for a in rel.service_areas),
-    )
-
-
-def new_wave(factory, rel: Rel, label: str = "2024-Q1", state: str = "open") -> int:  # type: ignore[no-untyped-def]
-    return factory.wave(rel.model(), label, state=state).id
-
-
-def get_wave(wave_id: int) -> Wave:
-    db.session.expire_all()
-    return db.session.get(Wave, wave_id)
-
-
-@pytest.fixture
-def admin(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "admin")
+from tests.factories import (
+    LINK,
+    Rel,
+    Respondent,
+    assert_form_error,
+    audit_actions,
+    count,
+    date_fields,
+    get_wave,
+    new_wave,
+    new_wave_by_page,
+    no_secrets_in_the_audit_log,
+    sections_of,
+    sign_in,
+    snapshot,
+    staff_csv,
+    submit,
+    summary_links,
+    text,
+    upload,
+)
 
 
 @pytest.fixture
@@ -371,15 +255,7 @@ def test_an_area_with_responses_is_never_deleted(app, admin, factory, rel):
 
 def test_an_admin_creates_opens_extends_and_closes_a_wave(admin, rel):
     closes = date.today() + timedelta(days=21)
-    response = submit(
-        admin,
-        f"/admin/relationships/{rel.id}/waves/new",
-        {
-            "label": "2025-Q1",
-            "instrument": "partnership-health:1",
-            **date_fields("closes_on", closes),
-        },
-    )
+    response = new_wave_by_page(admin, rel.id, "2025-Q1", closes)
     assert response.status_code == 302
     wave = db.session.scalar(select(Wave))
     wave_id = wave.id
@@ -395,7 +271,10 @@ def test_an_admin_creates_opens_extends_and_closes_a_wave(admin, rel):
     assert submit(admin, path, date_fields("closes_on", later)).status_code == 302
     assert get_wave(wave_id).closes_on == later
 
-    assert submit(admin, f"/admin/waves/{wave_id}/close").status_code == 302
+    closing = submit(admin, f"/admin/waves/{wave_id}/close")
+    assert closing.status_code == 303  # to the closing job's progress page
+    finished = text(admin.get(closing.location))
+    assert "Wave 2025-Q1 is closed: its results are computed" in finished
     assert get_wave(wave_id).state == "closed"
     stored = select(func.count()).where(ResultTable.wave_id == wave_id)
     assert db.session.scalar(stored) > 0  # closing computed the results
@@ -520,15 +399,43 @@ def test_a_staff_list_is_added_to_the_address_list(admin, factory, rel):
             InvitationAddress.email, InvitationAddress.party_id, InvitationAddress.service_area_id
         ).order_by(InvitationAddress.id)
     ).all()
-    core, contact = rel.area_ids
+    # one person of a party in an area: the area is not fixed on their invitation
     assert rows == [
-        ("ann@council.example", rel.client_id, core),
-        ("bob@supplier.example", rel.supplier_id, contact),
+        ("ann@council.example", rel.client_id, None),
+        ("bob@supplier.example", rel.supplier_id, None),
         ("cat@supplier.example", rel.supplier_id, None),
     ]
+    assert "Added without their service area" in html
+    assert "Fewer than 5 people of one organisation" in html
+    assert "Core ICT (Test Council)" in html and "Contact centre (Test Supplier)" in html
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff_list.upload"))
     assert event.detail == {"wave": wave, "added": 3, "client": 1, "supplier": 2}
     no_secrets_in_the_audit_log()
+
+
+def test_an_area_with_enough_people_stays_on_their_invitations(admin, factory, rel):
+    """Areas are counted per party with the people already on the list in that area: five
+    council people in Core ICT keep it, one supplier person does not, and two more later
+    join the five; three in Contact centre stay open even when two more come later (the
+    first three were added without the area, so they count for none)."""
+    wave = new_wave(factory, rel, state="draft")
+    core = [(f"p{n}@council.example", "client", "Core ICT") for n in range(7)]
+    contact = [(f"c{n}@council.example", "client", "Contact centre") for n in range(5)]
+    html = text(
+        upload(
+            admin,
+            wave,
+            staff_csv([*core[:5], ("s@supplier.example", "supplier", "Core ICT"), *contact[:3]]),
+        )
+    )
+    assert "Core ICT (Test Supplier)" in html and "Contact centre (Test Council)" in html
+    assert "Core ICT (Test Council)" not in html
+    upload(admin, wave, staff_csv([*core[5:], *contact[3:]]))
+    core_id, _ = rel.area_ids
+    areas = db.session.scalars(
+        select(InvitationAddress.service_area_id).order_by(InvitationAddress.id)
+    ).all()
+    assert areas == [core_id] * 5 + [None] * 4 + [core_id] * 2 + [None] * 2
 
 
 def test_an_xlsx_staff_list_works_too(admin, factory, rel):
@@ -627,6 +534,7 @@ def token_of(link: str) -> str:
 
 
 def test_the_mail_merge_file_holds_working_links_and_is_issued_once(app, admin, factory, rel):
+    app.config["MIN_CELL_SIZE"] = 1  # so that a one-person area is fixed on the invitation
     wave = new_wave(factory, rel)
     upload(
         admin,
@@ -668,7 +576,7 @@ def test_a_draft_wave_sends_no_invitations(admin, factory, rel):
     assert count(Invitation) == 0
 
 
-def test_a_reminder_file_replaces_unused_links_and_keeps_saved_answers(app, admin, factory, rel):
+def test_a_reminder_file_adds_new_links_and_keeps_saved_answers(app, admin, factory, rel):
     wave = new_wave(factory, rel)
     people = [("ann@council.example", "client", "Core ICT"), ("bob@council.example", "client", "")]
     upload(admin, wave, staff_csv(people))
@@ -689,10 +597,16 @@ def test_a_reminder_file_replaces_unused_links_and_keeps_saved_answers(app, admi
     rows = read_links(reminded)
     assert [r["email"] for r in rows] == ["ann@council.example"]  # only who has not submitted
     new = token_of(rows[0]["link"])
-    assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 404
-    resumed = app.test_client().get(f"/s/{new}")
-    assert resumed.headers["Location"] == "/survey/resume"  # her saved answers moved along
+    resumed = ann.client.get(f"/s/{new}")  # in the browser where she saved her answers
+    assert resumed.headers["Location"] == "/survey/resume"  # they carry on under the new link
     assert count(Draft) == 1
+    # her first link still works until she submits through either
+    assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 302
+    assert (
+        Respondent(app.test_client(), new).complete(sections_of(get_wave(wave))).status_code == 302
+    )
+    assert app.test_client().get(f"/s/{first['ann@council.example']}").status_code == 409
+    assert count(Draft) == 0
     reminders = db.session.scalar(
         select(InvitationAddress.reminders_sent).where(
             InvitationAddress.email == "ann@council.example"

@@ -1,7 +1,7 @@
 """The read-only JSON API: per-user tokens (hashed, shown once, revocable), roles, every
 endpoint's real response against the OpenAPI document, pagination, errors, suppression.
 
-Runs on the demo and the small wave of tests/test_dashboard.py, loaded once for the module.
+Runs on the demo and the small wave of tests/demo_site.py, loaded once for the module.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from survey_app.services.demo import NAME
 from survey_app.services.relationships import get_relationship
 from survey_app.services.results import min_cell_size
 from survey_app.web.api.openapi import document
-from tests.conftest import csrf_token
-from tests.test_dashboard import SMALL_GROUPS, site  # noqa: F401 (the module's data)
+from tests.demo_site import SMALL_GROUPS
+from tests.factories import csrf_token
 
 DOC = document()
 
@@ -41,13 +41,13 @@ def token_for(role: str, name: str = "script") -> str:
 
 
 @pytest.fixture(scope="module")
-def tokens(site):  # noqa: F811
+def tokens(demo_site):
     return {role: token_for(role) for role in ("admin", "manager", "reviewer")}
 
 
 @pytest.fixture(scope="module")
-def api(site, tokens):  # noqa: F811
-    client = site.app.test_client()
+def api(demo_site, tokens):
+    client = demo_site.app.test_client()
 
     def get(path: str, token: str | None = tokens["reviewer"], **headers):  # type: ignore[no-untyped-def]
         if token is not None:
@@ -111,10 +111,10 @@ def test_the_openapi_document_is_valid_3_1_and_public(api):
     }
 
 
-def test_the_document_describes_every_route_of_the_api(site):  # noqa: F811
+def test_the_document_describes_every_route_of_the_api(demo_site):
     served = {
         re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
-        for rule in site.app.url_map.iter_rules()
+        for rule in demo_site.app.url_map.iter_rules()
         if rule.endpoint.startswith("api.") and rule.endpoint != "api.not_found"
     }
     assert served == set(DOC["paths"])
@@ -152,7 +152,7 @@ def test_each_endpoint_answers_as_the_document_says(api):
         api(f"/api/v1/relationships/{rel_id}/alerts"), "/relationships/{relationship_id}/alerts"
     )
     conforms(
-        api(f"/api/v1/relationships/{rel_id}/alerts?kind=watch"),
+        api(f"/api/v1/relationships/{rel_id}/alerts?kind=gap_widening"),
         "/relationships/{relationship_id}/alerts",
     )
 
@@ -173,9 +173,10 @@ def test_results_match_the_dashboard_and_the_stored_tables(api):
     innovation = next(a for a in alerts if a["dimension"] == "innovation")
     assert innovation["kind"] == "deteriorating"
     assert innovation["summary"].startswith(
-        "Innovation, both sides, all service areas: deteriorating"
+        "Innovation, both sides, all service areas: getting worse — down "
     )
-    assert any("Mann–Kendall" in line for line in innovation["evidence"])
+    assert any("surveys since" in line for line in innovation["evidence"])
+    assert any("Mann–Kendall" in line for line in innovation["how_we_know"])
     assert [a.summary for a in dashboard.relationship_alerts(rel, side="all", area="_all")] == [
         a["summary"] for a in alerts
     ]
@@ -269,8 +270,8 @@ def test_a_404_says_which_relationship_or_wave_is_missing(api):
         assert response.get_json()["error"]["message"] == message, path
 
 
-def test_the_api_is_read_only_and_says_which_methods_it_takes(site, tokens):  # noqa: F811
-    client = site.app.test_client()
+def test_the_api_is_read_only_and_says_which_methods_it_takes(demo_site, tokens):
+    client = demo_site.app.test_client()
     headers = {"Authorization": f"Bearer {tokens['admin']}"}
     for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE"):
         for path in ("/api/v1/relationships", "/api/v1/waves/1/scores", "/api/v1/no/such"):
@@ -281,8 +282,8 @@ def test_the_api_is_read_only_and_says_which_methods_it_takes(site, tokens):  # 
             assert body["error"]["code"] == "method_not_allowed"
 
 
-def test_every_json_error_of_the_service_has_the_one_shape(site, tokens):  # noqa: F811
-    client = site.app.test_client()
+def test_every_json_error_of_the_service_has_the_one_shape(demo_site, tokens):
+    client = demo_site.app.test_client()
     auth = {"Authorization": f"Bearer {tokens['reviewer']}"}
     answers = [
         client.get("/api/v1", headers=auth),  # outside the blueprint's routes
@@ -334,7 +335,7 @@ def test_an_empty_filter_is_no_filter(api):
 # ------------------------------------------------------------------------------ tokens
 
 
-def test_without_a_valid_token_the_answer_is_401(api, tokens, site):  # noqa: F811
+def test_without_a_valid_token_the_answer_is_401(api, tokens, demo_site):
     missing = conforms(api("/api/v1/relationships", token=None), "/relationships", 401)
     assert missing["error"]["code"] == "missing_token"
     assert api("/api/v1/relationships", token=None).headers["WWW-Authenticate"].startswith("Bearer")
@@ -379,8 +380,8 @@ def test_every_role_reads_the_api_with_its_own_token_and_no_session_is_made(api,
         assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_a_token_decides_even_beside_a_session(site, tokens):  # noqa: F811
-    browser = site.client("manager")
+def test_a_token_decides_even_beside_a_session(demo_site, tokens):
+    browser = demo_site.client("manager")
     assert browser.get("/api/v1/relationships").status_code == 200  # the session alone
     bad = browser.get("/api/v1/relationships", headers={"Authorization": "Bearer rh_wrong"})
     assert bad.status_code == 401
@@ -398,19 +399,24 @@ def test_tokens_are_stored_only_as_sha256_hashes(tokens):
         assert token not in dumped and token[3:] not in dumped
 
 
-def test_the_token_page_shows_a_new_token_once_and_revokes(site):  # noqa: F811
-    browser = site.client("reviewer")
+def test_the_token_page_shows_a_new_token_once_and_revokes(demo_site):
+    browser = demo_site.client("reviewer")
     page = browser.get("/account/api-tokens/")
     assert page.status_code == 200
     created = browser.post(
         "/account/api-tokens/",
-        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "name": "Power BI refresh"},
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "name": "Power BI refresh",
+            "days": "365",
+            "reach": "all",
+        },
     )
     html = created.get_data(as_text=True)
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     token = re.search(r'<code class="app-token" id="new-token">(rh_[^<]+)</code>', html).group(1)
     assert (
-        site.app.test_client()
+        demo_site.app.test_client()
         .get("/api/v1/relationships", headers={"Authorization": f"Bearer {token}"})
         .status_code
         == 200
@@ -425,23 +431,24 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(site):  # noqa: F811
     assert revoked.status_code == 302
     assert "is revoked" in browser.get("/account/api-tokens/").get_data(as_text=True)
     assert (
-        site.app.test_client()
+        demo_site.app.test_client()
         .get("/api/v1/relationships", headers={"Authorization": f"Bearer {token}"})
         .status_code
         == 401
     )
     blank = browser.post(
-        "/account/api-tokens/", data={"csrf_token": csrf_token(again), "name": "  "}
+        "/account/api-tokens/",
+        data={"csrf_token": csrf_token(again), "name": "  ", "days": "365", "reach": "all"},
     )
     assert blank.status_code == 400 and "Enter a name for the token" in blank.get_data(as_text=True)
 
 
-def test_nobody_revokes_someone_else_s_token(site):  # noqa: F811
+def test_nobody_revokes_someone_else_s_token(demo_site):
     other = token_for("admin", "admin's")
     record = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == api_tokens.hash_token(other))
     )
-    browser = site.client("manager")
+    browser = demo_site.client("manager")
     page = browser.get("/account/api-tokens/").get_data(as_text=True)
     response = browser.post(
         f"/account/api-tokens/{record.id}/revoke", data={"csrf_token": csrf_token(page)}
@@ -462,13 +469,13 @@ def truth() -> dict[tuple[str, str, str], int]:
     return counts
 
 
-def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api, site):  # noqa: F811
+def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api, demo_site):
     k = min_cell_size()
     shown: dict[tuple[str, str, str], int | None] = {}
     for role in (None, "executive", "manager", "staff"):
         query = "dimension=index" + (f"&role_level={role}" if role else "")
         body = conforms(
-            api(f"/api/v1/waves/{site.small_wave_id}/scores?{query}&per_page=1000"),
+            api(f"/api/v1/waves/{demo_site.small_wave_id}/scores?{query}&per_page=1000"),
             "/waves/{wave_id}/scores",
         )
         for row in body["items"]:
@@ -517,7 +524,83 @@ def test_the_api_never_shows_a_small_cell_nor_one_recoverable_by_subtraction(api
             unit = np.zeros(len(hidden))
             unit[column[c]] = 1
             assert np.linalg.matrix_rank(np.vstack([system, unit])) > rank, f"{c} can be worked out"
-    gaps = api(f"/api/v1/waves/{site.small_wave_id}/gaps?area=tiny-area&per_page=1000").get_json()[
-        "items"
-    ]
+    gaps = api(
+        f"/api/v1/waves/{demo_site.small_wave_id}/gaps?area=tiny-area&per_page=1000"
+    ).get_json()["items"]
     assert gaps and all(g["mean_client"] is None and g["suppressed"] for g in gaps)
+
+
+def test_one_status_everywhere_for_every_row_of_the_demo(demo_site, api):
+    """DESIGN §4.12: one status per group × dimension × wave, computed once and read by every
+    output. For every published scores row of every wave of the demo, the API, the scores
+    download, the trends as of that wave and the wave's alerts say the same; the board pack's
+    alerts and the dashboard's dimensions table say what the latest wave's rows say."""
+    from markupsafe import escape
+
+    from survey_app.services import alerts, results
+    from survey_app.services.exports.downloads import build_tables
+    from survey_app.services.exports.scope import export_scope
+    from survey_app.services.reports.pack import board_pack
+
+    rel = get_relationship(NAME)
+    waves = results.closed_waves(rel)
+    stored = {
+        (r["wave"], r["side"], r["area"], r["dimension"]): r["status"]
+        for r in results.published_rows("scores", rel, waves)
+        if r["suppressed"] is None
+    }
+    assert len(stored) > 1000 and {"deteriorating", "watch", "stable"} <= set(stored.values())
+    (table,) = build_tables("scores", export_scope(rel))
+    names = table.column_names
+    at = {c: names.index(c) for c in ("wave", "side", "area", "dimension", "status")}
+    download = {
+        tuple(row[at[c]] for c in ("wave", "side", "area", "dimension")): row[at["status"]]
+        for row in table.rows
+    }
+    trends = {
+        (r["latest_wave"], r["side"], r["area"], r["dimension"]): r["status"]
+        for r in results.published_rows("trends", rel, waves)
+        if r["suppressed"] is None
+    }
+    flagged = {
+        wave.label: {
+            (wave.label, a.side, a.area, a.dimension)
+            for a in alerts.wave_alerts(wave)
+            if a.kind == "deteriorating"
+        }
+        for wave in waves
+    }
+    pack = board_pack(rel, waves[-1])
+    assert {
+        (waves[-1].label, a.side, a.area, a.dimension)
+        for a in pack.alerts
+        if a.kind == "deteriorating"
+    } == flagged[waves[-1].label]
+    rel_id, labels = rel.id, [(w.id, w.label) for w in waves]
+    titles = {
+        r["dimension"]: r["dimension_title"]
+        for r in results.published_rows("scores", rel, waves[-1:])
+    }
+    for wave_id, label in labels:
+        body = api(f"/api/v1/waves/{wave_id}/scores?per_page=1000").get_json()
+        from_api = {
+            (label, r["side"], r["area"], r["dimension"]): r["status"] for r in body["items"]
+        }
+        assert flagged[label] == {
+            k for k, s in stored.items() if k[0] == label and s == "deteriorating"
+        }
+        for key, status in stored.items():
+            if key[0] == label:
+                assert from_api[key] == download[key] == trends.get(key, status) == status, key
+    # the trends hide what their own suppression must; every other row agrees above
+    assert len(stored.keys() & trends.keys()) > 0.9 * len(stored)
+    html = demo_site.client("manager").get(f"/dashboard/{rel_id}/").get_data(as_text=True)
+    table_html = html[html.index('id="dimensions"') :]
+    latest = labels[-1][1]
+    for key, title in titles.items():
+        if key == "index":
+            continue
+        row = table_html[table_html.index(f">{escape(title)}</a>") :]
+        row = row[: row.index("</tr>")]
+        status = stored[(latest, "all", "_all", key)]
+        assert re.findall(r'govuk-tag[^"]*">([^<]+)</strong>', row)[-1] == status.capitalize(), key

@@ -34,7 +34,6 @@ from survey_app.models import User
 from survey_app.services.accounts import api_tokens
 from survey_app.web.api import routes
 from survey_app.web.api.openapi import document
-from tests.test_dashboard import site  # noqa: F401 (the module's data)
 
 SEED = 20261203
 #: Examples per operation in the fuzzing phase (the coverage phase adds its own boundary
@@ -48,9 +47,9 @@ class _Quiet(WSGIRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def served(site) -> Iterator[str]:  # noqa: F811
+def served(demo_site) -> Iterator[str]:
     """The app on a loopback port, for the length of the module: its base URL."""
-    server = make_server("127.0.0.1", 0, site.app, threaded=False, request_handler=_Quiet)
+    server = make_server("127.0.0.1", 0, demo_site.app, threaded=False, request_handler=_Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -62,7 +61,7 @@ def served(site) -> Iterator[str]:  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def token(site) -> str:  # noqa: F811
+def token(demo_site) -> str:
     reviewer = db.session.scalar(
         select(User).where(User.role == "reviewer", User.email.like("%@demo.example"))
     )

@@ -22,6 +22,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(app, diale
             == app.config["SQLITE_BUSY_TIMEOUT_MS"]
         )
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1
 
 
 def test_the_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import SimpleNamespace
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select, update
@@ -20,9 +20,8 @@ from survey_app.services import ServiceError
 from survey_app.services.accounts import sign_in as auth_service
 from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.web.access import requires
-from tests.conftest import csrf_token
+from tests.factories import PASSWORD, csrf_token, post_sign_in
 
-PASSWORD = "correct horse battery staple"
 WRONG_DETAILS = "Enter a correct email address and password"
 
 
@@ -32,18 +31,6 @@ def make_user(role: str = "manager", email: str | None = None, *, active: bool =
     db.session.commit()
     db.session.refresh(user)  # loaded, so still readable once a request ends the session
     return user
-
-
-def sign_in(client, email: str, password: str = PASSWORD, *, next: str | None = None, **kwargs):
-    url = "/sign-in" + (f"?next={quote(next, safe='')}" if next is not None else "")
-    page = client.get(url, **kwargs)
-    assert page.status_code == 200, page.status_code
-    form = {
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "email": email,
-        "password": password,
-    }
-    return client.post(url, data=form, **kwargs)
 
 
 def set_active(email: str, active: bool) -> None:
@@ -108,7 +95,7 @@ def test_an_empty_form_shows_the_govuk_error_summary(protected, client):
 
 
 def test_a_malformed_email_address_is_a_form_error(client):
-    response = sign_in(client, "not-an-email")
+    response = post_sign_in(client, "not-an-email")
     assert response.status_code == 400
     assert (
         "Enter an email address in the correct format, like name@example.com"
@@ -121,7 +108,7 @@ def test_a_malformed_email_address_is_a_form_error(client):
 
 def test_a_user_signs_in_and_is_audited_without_the_password(protected, client):
     user = make_user("manager")
-    response = sign_in(client, "  Manager@Council.example ")
+    response = post_sign_in(client, "  Manager@Council.example ")
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/", "a manager lands on the dashboard"
     assert is_signed_in(client)
@@ -134,7 +121,7 @@ def test_a_user_signs_in_and_is_audited_without_the_password(protected, client):
 
 def test_a_signed_in_user_who_opens_sign_in_again_is_sent_on(client):
     make_user("manager")
-    sign_in(client, "manager@council.example")
+    post_sign_in(client, "manager@council.example")
     response = client.get("/sign-in?next=/accessibility")
     assert response.status_code == 302
     assert response.headers["Location"] == "/accessibility"
@@ -147,13 +134,13 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_and_back_again(protected, clien
     location = urlsplit(response.headers["Location"])
     assert location.path == "/sign-in"
     assert parse_qs(location.query) == {"next": ["/test-only/signed-in?tab=gaps"]}
-    response = sign_in(client, "manager@council.example", next="/test-only/signed-in?tab=gaps")
+    response = post_sign_in(client, "manager@council.example", next="/test-only/signed-in?tab=gaps")
     assert response.headers["Location"] == "/test-only/signed-in?tab=gaps"
 
 
 def test_a_user_without_the_role_gets_the_403_page(protected, client):
     make_user("reviewer")
-    sign_in(client, "reviewer@council.example")
+    post_sign_in(client, "reviewer@council.example")
     response = client.get("/test-only/admin")
     assert response.status_code == 403
     html = response.get_data(as_text=True)
@@ -184,14 +171,14 @@ def test_the_api_answers_401_not_a_redirect(protected, client):
 )
 def test_next_never_leads_off_the_site(client, target):
     make_user("manager")
-    response = sign_in(client, "manager@council.example", next=target)
+    response = post_sign_in(client, "manager@council.example", next=target)
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/", "the landing page, never the target"
 
 
 def test_next_keeps_a_local_path_with_its_query(client):
     make_user("manager")
-    response = sign_in(client, "manager@council.example", next="/privacy?section=cookies")
+    response = post_sign_in(client, "manager@council.example", next="/privacy?section=cookies")
     assert response.headers["Location"] == "/privacy?section=cookies"
 
 
@@ -206,8 +193,8 @@ def _comparable(html: str) -> str:
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(protected, client):
     make_user("manager")
-    wrong_password = sign_in(client, "manager@council.example", "not the password at all")
-    unknown_email = sign_in(client, "nobody@council.example", "not the password at all")
+    wrong_password = post_sign_in(client, "manager@council.example", "not the password at all")
+    unknown_email = post_sign_in(client, "nobody@council.example", "not the password at all")
     assert wrong_password.status_code == unknown_email.status_code == 400
     assert WRONG_DETAILS in wrong_password.get_data(as_text=True)
     assert _comparable(wrong_password.get_data(as_text=True)) == _comparable(
@@ -218,30 +205,36 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(protected, client)
     assert count(SignInAttempt) == 2
 
 
-def test_an_unknown_email_still_costs_a_full_password_check(client, monkeypatch):
+@pytest.fixture
+def password_checks(monkeypatch) -> list[tuple[str, str]]:
+    """Every password check sign-in makes, as (hash, password); each still checked for real."""
+    checks: list[tuple[str, str]] = []
+    real = auth_service.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        checks.append((pwhash, password))
+        return real(pwhash, password)
+
+    monkeypatch.setattr(auth_service, "check_password_hash", counting)
+    return checks
+
+
+def test_an_unknown_email_still_costs_a_full_password_check(client, monkeypatch, password_checks):
     from survey_app.models import user as user_model
 
     monkeypatch.setattr(user_model, "PASSWORD_HASH_METHOD", "scrypt")  # production's, not tests'
     user = make_user("manager")
-    checked: list[str] = []
-    real = auth_service.check_password_hash
-
-    def counting(pwhash: str, password: str) -> bool:
-        checked.append(pwhash)
-        return real(pwhash, password)
-
-    monkeypatch.setattr(auth_service, "check_password_hash", counting)
-    sign_in(client, "nobody@council.example", "a guess")
-    sign_in(client, "manager@council.example", "a guess")
-    assert len(checked) == 2
-    dummy, real_hash = checked
+    post_sign_in(client, "nobody@council.example", "a guess")
+    post_sign_in(client, "manager@council.example", "a guess")
+    assert len(password_checks) == 2
+    (dummy, _), (real_hash, _) = password_checks
     assert dummy == auth_service.dummy_password_hash() != real_hash == user.password_hash
     # the same algorithm and cost parameters, so the same time
     assert dummy.split("$")[0] == real_hash.split("$")[0] == "scrypt:32768:8:1"
 
 
 def test_failed_attempts_store_only_keyed_hashes(client):
-    sign_in(client, "nobody@council.example", "hunter2-secret-guess")
+    post_sign_in(client, "nobody@council.example", "hunter2-secret-guess")
     attempt = db.session.scalars(select(SignInAttempt)).one()
     stored = f"{attempt.email_hash} {attempt.client_hash}"
     assert "nobody" not in stored and "127.0.0.1" not in stored and "hunter2" not in stored
@@ -258,8 +251,8 @@ def test_five_failures_pause_sign_in_for_that_email_with_a_429(client, monkeypat
     make_user("manager")
     moved_clock(monkeypatch, 0)
     for _ in range(5):
-        assert sign_in(client, "manager@council.example", "wrong guess").status_code == 400
-    paused = sign_in(client, "manager@council.example")  # even the right password
+        assert post_sign_in(client, "manager@council.example", "wrong guess").status_code == 400
+    paused = post_sign_in(client, "manager@council.example")  # even the right password
     html = paused.get_data(as_text=True)
     assert paused.status_code == 429
     assert paused.headers["Retry-After"] == str(15 * 60)
@@ -270,7 +263,7 @@ def test_five_failures_pause_sign_in_for_that_email_with_a_429(client, monkeypat
     assert actions == ["sign_in_failed"] * 4 + ["sign_in_failed", "sign_in_paused"]
 
     moved_clock(monkeypatch, 15)
-    assert sign_in(client, "manager@council.example").status_code == 302
+    assert post_sign_in(client, "manager@council.example").status_code == 302
 
 
 def test_the_pause_reads_the_same_whether_or_not_the_account_exists(client, monkeypatch):
@@ -279,8 +272,8 @@ def test_the_pause_reads_the_same_whether_or_not_the_account_exists(client, monk
     pages = []
     for email in ("manager@council.example", "nobody@council.example"):
         for _ in range(5):
-            sign_in(client, email, "wrong guess")
-        response = sign_in(client, email, "wrong guess")
+            post_sign_in(client, email, "wrong guess")
+        response = post_sign_in(client, email, "wrong guess")
         assert response.status_code == 429
         pages.append(
             (_comparable(response.get_data(as_text=True)), response.headers["Retry-After"])
@@ -292,26 +285,20 @@ def test_the_wait_shown_counts_down_from_the_oldest_counted_failure(client, monk
     make_user("manager")
     moved_clock(monkeypatch, 0)
     for _ in range(5):
-        sign_in(client, "manager@council.example", "wrong guess")
+        post_sign_in(client, "manager@council.example", "wrong guess")
     moved_clock(monkeypatch, 10)
-    response = sign_in(client, "manager@council.example")
+    response = post_sign_in(client, "manager@council.example")
     assert response.status_code == 429
     assert "You can try again in 5 minutes" in response.get_data(as_text=True)
     assert response.headers["Retry-After"] == "300"
 
 
-def test_simultaneous_wrong_guesses_never_check_more_passwords_than_the_limit(app, monkeypatch):
+def test_simultaneous_wrong_guesses_never_check_more_passwords_than_the_limit(
+    app, password_checks
+):
     """Twelve attempts at the same moment, from different workers' connections: each takes its
     place in the count before its password is checked, so only five passwords are ever tried."""
     make_user("manager")
-    checked: list[str] = []
-    real_check = auth_service.check_password_hash
-
-    def counting_check(pwhash: str, password: str) -> bool:
-        checked.append(password)
-        return real_check(pwhash, password)
-
-    monkeypatch.setattr(auth_service, "check_password_hash", counting_check)
     start = threading.Barrier(12)
 
     def attempt(n: int) -> auth_service.SignInOutcome:
@@ -328,7 +315,8 @@ def test_simultaneous_wrong_guesses_never_check_more_passwords_than_the_limit(ap
         outcomes = list(pool.map(attempt, range(12)))
     db.session.rollback()  # leave this thread's older read snapshot (SQLite WAL)
 
-    assert len(checked) == 5, f"{len(checked)} passwords were checked at once, limit 5"
+    checked = len(password_checks)
+    assert checked == 5, f"{checked} passwords were checked at once, limit 5"
     assert sum(o.problem == WRONG_DETAILS for o in outcomes) == 5
     assert sum(bool(o.retry_after) for o in outcomes) == 7
     assert count(SignInAttempt) == 5
@@ -338,14 +326,14 @@ def test_simultaneous_wrong_guesses_never_check_more_passwords_than_the_limit(ap
 def test_a_successful_sign_in_clears_the_count_for_that_email(client):
     make_user("manager")
     for _ in range(4):
-        sign_in(client, "manager@council.example", "wrong guess")
-    assert sign_in(client, "manager@council.example").status_code == 302
+        post_sign_in(client, "manager@council.example", "wrong guess")
+    assert post_sign_in(client, "manager@council.example").status_code == 302
     client.post(
         "/sign-out", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))}
     )
     for _ in range(4):
-        assert sign_in(client, "manager@council.example", "wrong guess").status_code == 400
-    assert sign_in(client, "manager@council.example").status_code == 302
+        assert post_sign_in(client, "manager@council.example", "wrong guess").status_code == 400
+    assert post_sign_in(client, "manager@council.example").status_code == 302
 
 
 def test_twenty_failures_from_one_address_pause_every_sign_in_from_it(client):
@@ -356,16 +344,16 @@ def test_twenty_failures_from_one_address_pause_every_sign_in_from_it(client):
         email = auth_service.keyed_hash("email", f"guess{n}@council.example")
         db.session.add(SignInAttempt(at=now, email_hash=email, client_hash=here))
     db.session.commit()
-    assert sign_in(client, "guess19@council.example", "wrong guess").status_code == 400
-    assert sign_in(client, "manager@council.example").status_code == 429
+    assert post_sign_in(client, "guess19@council.example", "wrong guess").status_code == 400
+    assert post_sign_in(client, "manager@council.example").status_code == 429
     elsewhere = {"environ_base": {"REMOTE_ADDR": "192.0.2.7"}}
-    assert sign_in(client, "manager@council.example", **elsewhere).status_code == 302
+    assert post_sign_in(client, "manager@council.example", **elsewhere).status_code == 302
 
 
 def test_old_failures_are_pruned(client, monkeypatch):
-    sign_in(client, "nobody@council.example", "wrong guess")
+    post_sign_in(client, "nobody@council.example", "wrong guess")
     moved_clock(monkeypatch, 16)
-    sign_in(client, "nobody@council.example", "wrong guess")
+    post_sign_in(client, "nobody@council.example", "wrong guess")
     assert count(SignInAttempt) == 1
 
 
@@ -374,17 +362,17 @@ def test_old_failures_are_pruned(client, monkeypatch):
 
 def test_a_switched_off_account_cannot_sign_in(protected, client):
     make_user("manager", active=False)
-    response = sign_in(client, "manager@council.example")
+    response = post_sign_in(client, "manager@council.example")
     assert response.status_code == 400
     assert "Your account has been switched off" in response.get_data(as_text=True)
     assert not is_signed_in(client)
-    wrong = sign_in(client, "manager@council.example", "wrong guess")
+    wrong = post_sign_in(client, "manager@council.example", "wrong guess")
     assert WRONG_DETAILS in wrong.get_data(as_text=True), "only the right password learns more"
 
 
 def test_switching_an_account_off_ends_its_sessions(protected, client):
     make_user("manager")
-    sign_in(client, "manager@council.example")
+    post_sign_in(client, "manager@council.example")
     assert is_signed_in(client)
     set_active("manager@council.example", False)
     assert not is_signed_in(client)
@@ -392,7 +380,7 @@ def test_switching_an_account_off_ends_its_sessions(protected, client):
 
 def test_a_new_password_ends_existing_sessions(protected, client):
     make_user("manager")
-    sign_in(client, "manager@council.example")
+    post_sign_in(client, "manager@council.example")
     ensure_user("manager@council.example", "Test manager", "manager", PASSWORD)
     db.session.commit()
     assert is_signed_in(client), "the same password keeps the session"
@@ -403,7 +391,7 @@ def test_a_new_password_ends_existing_sessions(protected, client):
 
 def test_a_sign_in_lasts_at_most_the_configured_hours(protected, client, monkeypatch):
     make_user("manager")
-    sign_in(client, "manager@council.example")
+    post_sign_in(client, "manager@council.example")
     import survey_app.web.auth as web_auth
 
     later = time.time() + 12 * 3600 + 60
@@ -413,7 +401,7 @@ def test_a_sign_in_lasts_at_most_the_configured_hours(protected, client, monkeyp
 
 def test_a_session_copied_to_another_browser_is_refused(protected, client):
     make_user("manager")
-    sign_in(client, "manager@council.example")
+    post_sign_in(client, "manager@council.example")
     assert (
         client.get("/test-only/signed-in", headers={"User-Agent": "Other/1.0"}).status_code == 302
     )
@@ -421,7 +409,7 @@ def test_a_session_copied_to_another_browser_is_refused(protected, client):
 
 def test_the_session_cookie_is_httponly_and_samesite_lax(client):
     make_user("manager")
-    cookies = sign_in(client, "manager@council.example").headers.getlist("Set-Cookie")
+    cookies = post_sign_in(client, "manager@council.example").headers.getlist("Set-Cookie")
     assert len(cookies) == 1, "one session cookie, and no remember-me cookie"
     assert cookies[0].startswith("session=")
     assert "HttpOnly" in cookies[0]
@@ -471,7 +459,7 @@ def test_sign_in_without_the_csrf_token_is_refused_and_changes_nothing(protected
 
 def test_sign_out_is_a_post_with_the_csrf_token(protected, client):
     make_user("manager")
-    sign_in(client, "manager@council.example")
+    post_sign_in(client, "manager@council.example")
     assert client.get("/sign-out").status_code == 405
     assert client.post("/sign-out").status_code == 400
     assert is_signed_in(client)
@@ -490,7 +478,7 @@ def test_sign_out_is_a_post_with_the_csrf_token(protected, client):
 
 def test_a_signed_in_user_lands_on_and_sees_only_the_sections_of_their_role(client):
     make_user("reviewer")
-    response = sign_in(client, "reviewer@council.example")
+    response = post_sign_in(client, "reviewer@council.example")
     assert response.headers["Location"] == "/downloads/"
     nav = client.get("/").get_data(as_text=True).split("govuk-service-navigation__list")[1]
     nav = nav.split("</ul>")[0]
@@ -539,8 +527,8 @@ def test_ensure_user_creates_then_resets_an_account_idempotently(app):
 def test_ensure_user_lifts_a_paused_sign_in(client):
     make_user("manager")
     for _ in range(5):
-        sign_in(client, "manager@council.example", "wrong guess")
-    assert sign_in(client, "manager@council.example").status_code == 429
+        post_sign_in(client, "manager@council.example", "wrong guess")
+    assert post_sign_in(client, "manager@council.example").status_code == 429
     ensure_user("manager@council.example", "Test manager", "manager", PASSWORD)
     db.session.commit()
-    assert sign_in(client, "manager@council.example").status_code == 302
+    assert post_sign_in(client, "manager@council.example").status_code == 302

@@ -9,10 +9,17 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Invitation, InvitationAddress, Relationship, User, Wave
-from tests.conftest import Respondent
+from survey_app.models import (
+    AuditEvent,
+    Invitation,
+    InvitationAddress,
+    InvitationLink,
+    Relationship,
+    User,
+    Wave,
+)
+from tests.factories import STAFF, STAFF_EMAILS, Respondent, sections_of, staff_csv
 from tests.smtp_mailbox import free_port, serving
-from tests.test_admin import sections_of, staff_csv
 
 
 def invoke(runner, *args: str, **kwargs):
@@ -104,16 +111,16 @@ def test_invitations_are_written_to_a_csv_and_stored_only_as_hashes(runner, tmp_
     out = tmp_path / "links.csv"
     result = invoke(
         runner, "invite", "Council — Supplier", "2024-Q1",
-        "--side", "supplier", "-n", "3", "--area", "contact-centre", "-o", str(out),
+        "--side", "supplier", "-n", "5", "--area", "contact-centre", "-o", str(out),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 3
+    assert len(rows) == 5
     assert all(r["side"] == "supplier" and r["service_area"] == "Contact centre" for r in rows)
     tokens = [r["link"].rsplit("/s/", 1)[1] for r in rows]
     assert all(r["link"].startswith("http://survey.test/s/") for r in rows)
-    hashes = set(db.session.scalars(select(Invitation.token_hash)))
+    hashes = set(db.session.scalars(select(InvitationLink.token_hash)))
     assert hashes == {hashlib.sha256(t.encode()).hexdigest() for t in tokens}
     assert not any(t in h for t in tokens for h in hashes)
 
@@ -129,6 +136,11 @@ def test_invite_refuses_an_existing_file_an_unknown_area_and_a_closed_wave(runne
     assert existing.read_text() == "keep me"
     result = invoke(runner, *base, "--area", "mars", "-o", str(tmp_path / "a.csv"))
     assert result.exit_code == 1 and "no service area 'mars'" in result.output
+    # two links fixed to one area would let a used one show who answered (issue 11, leak 5d)
+    result = invoke(runner, *base, "--area", "core-ict", "-o", str(tmp_path / "small.csv"))
+    assert result.exit_code == 1 and "fewer than 5 invitations of one side" in result.output
+    assert "issue at least 5, or leave the area out" in result.output
+    assert not (tmp_path / "small.csv").exists()
     result = invoke(runner, *base[:-1], "0", "-o", str(tmp_path / "b.csv"))
     assert result.exit_code == 2
     invoke(runner, "wave", "open", "Council — Supplier", "2024-Q1")
@@ -148,6 +160,23 @@ def test_users_are_created_with_a_role_and_a_hashed_password(runner):
     assert user.email == "ana@example.org" and user.role == "reviewer"
     assert "correct horse" not in user.password_hash
     assert user.check_password("correct horse battery")
+
+
+def test_a_user_may_hold_the_role_on_named_relationships_only(runner, factory):
+    factory.relationship()
+    result = invoke(
+        runner, "user", "create", "m@example.org", "--name", "M", "--role", "manager",
+        "--relationship", "Test Council — Test Supplier", "--password", "correct horse battery",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "of Test Council — Test Supplier" in result.output
+    user = db.session.scalar(select(User))
+    assert user.role is None and [m.role for m in user.memberships] == ["manager"]
+    unknown = invoke(
+        runner, "user", "create", "n@example.org", "--name", "N", "--role", "manager",
+        "--relationship", "Nowhere", "--password", "correct horse battery",
+    )  # fmt: skip
+    assert unknown.exit_code == 1 and count(User) == 1
 
 
 def test_bad_users_are_refused(runner):
@@ -185,14 +214,6 @@ def test_instrument_check_validates_the_shipped_instruments(runner, tmp_path):
 
 # ------------------------------------------------------------ sending email
 
-PEOPLE = [
-    ("ann@council.example", "client", "Core ICT"),
-    ("bob@council.example", "client", "Contact centre"),
-    ("cat@council.example", "client", ""),
-    ("dan@supplier.example", "supplier", "Core ICT"),
-    ("eve@supplier.example", "supplier", ""),
-]
-EMAILS = sorted(p[0] for p in PEOPLE)
 REL = "Test Council — Test Supplier"
 
 
@@ -207,7 +228,7 @@ def wave_with_staff(factory) -> int:
     from survey_app.services.imports import load_staff_list
 
     wave = factory.wave(factory.relationship(), "2024-Q1", state="draft")
-    load_staff_list(wave, staff_csv(PEOPLE), actor="test", filename="staff.csv")
+    load_staff_list(wave, staff_csv(STAFF), actor="test", filename="staff.csv")
     db.session.commit()
     return wave.id
 
@@ -223,7 +244,7 @@ def staffed(factory, runner) -> int:
 def test_send_invitations_sends_to_everybody_batch_by_batch(runner, mailbox, staffed):
     result = invoke(runner, "send-invitations", REL, "2024-Q1", "--batch-size", "2")
     assert result.exit_code == 0, result.output
-    assert sorted(r.to[0] for r in mailbox.received) == EMAILS  # each exactly once
+    assert sorted(r.to[0] for r in mailbox.received) == STAFF_EMAILS  # each exactly once
     lines = result.output.splitlines()
     assert lines == [
         "Batch 1: 2 sent, 0 refused, 0 failed; 3 still to send",
@@ -277,7 +298,7 @@ def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbo
         "2024-Q1: 4 reminders sent, 0 refused, 0 failed",
     ]
     assert sorted(r.to[0] for r in mailbox.received) == [
-        e for e in EMAILS if e != "ann@council.example"
+        e for e in STAFF_EMAILS if e != "ann@council.example"
     ]
     for received in mailbox.received:
         assert received.message["Subject"].startswith("Reminder: ")
@@ -287,7 +308,7 @@ def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbo
     reminded = dict(
         db.session.execute(select(InvitationAddress.email, InvitationAddress.reminders_sent)).all()
     )
-    assert reminded == {e: (0 if e == "ann@council.example" else 1) for e in EMAILS}
+    assert reminded == {e: (0 if e == "ann@council.example" else 1) for e in STAFF_EMAILS}
 
 
 @pytest.mark.parametrize(

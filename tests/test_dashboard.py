@@ -1,124 +1,38 @@
 """The manager dashboard on the demo data (the seed's story), its charts and tables, filters,
 confidentiality on a small wave, the chart cache, and an open wave's response rates.
 
-The demo (14 closed waves, results computed by ``load_demo``) is loaded once for the module
-with its own app; no test here uses the per-test ``app`` fixture, which would empty the tables.
+On the ``demo_site`` fixture (tests/demo_site.py: the demo and a small wave, loaded once for
+the module with its own app); no test here uses the per-test ``app`` fixture, which would
+empty the tables.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
 
-import numpy as np
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Invitation, Response
+from survey_app.models import Invitation
 from survey_app.services import alerts, dashboard, results
 from survey_app.services.dashboard import charts
-from survey_app.services.demo import DEMO_USERS, NAME, load_demo
+from survey_app.services.demo import NAME
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.relationships import create_relationship, get_relationship
 from survey_app.services.results import published_rows, stored_rows
-from survey_app.services.waves import close_wave, create_wave, open_wave
-from tests.conftest import _empty_tables, csrf_token, make_app
+from survey_app.services.waves import create_wave, open_wave
+from tests.demo_site import SMALL
 
 SVG = "{http://www.w3.org/2000/svg}"
-SMALL = "Small Council — Small Supplier"
-#: The small wave: (side, area key, role level) -> responses. The tiny area has 3 people.
-SMALL_GROUPS = {
-    ("client", "big-area", "staff"): 7,
-    ("client", "big-area", "manager"): 3,
-    ("supplier", "big-area", "staff"): 8,
-    ("client", "tiny-area", "staff"): 2,
-    ("supplier", "tiny-area", "staff"): 1,
-}
-
-
-@dataclass
-class Site:
-    app: object
-    relationship_id: int
-    small_id: int
-    small_wave_id: int
-
-    def client(self, role: str = "manager"):  # type: ignore[no-untyped-def]
-        client = self.app.test_client()
-        _, email, _, password = next(u for u in DEMO_USERS if u[0] == role)
-        page = client.get("/sign-in")
-        signed = client.post(
-            "/sign-in",
-            data={
-                "csrf_token": csrf_token(page.get_data(as_text=True)),
-                "email": email,
-                "password": password,
-            },
-        )
-        assert signed.status_code == 302
-        return client
-
-
-def build_small_wave() -> tuple[int, int]:
-    """A closed wave of a new relationship: a big area (18 people) and a tiny one (3)."""
-    rel = create_relationship(
-        SMALL,
-        client="Small Council",
-        supplier="Small Supplier",
-        service_areas=["Big area", "Tiny area"],
-    )
-    wave = create_wave(rel, "2024-Q1")
-    open_wave(wave)
-    instrument = frozen_instrument(wave.instrument_version)
-    areas = {a.key: a.id for a in rel.service_areas}
-    rng = np.random.default_rng(7)
-    responses, answers = [], []
-    for (side, area, role), n in SMALL_GROUPS.items():
-        for _ in range(n):
-            rid = uuid.uuid4()
-            responses.append(
-                {
-                    "id": rid,
-                    "wave_id": wave.id,
-                    "instrument_version_id": wave.instrument_version_id,
-                    "side": side,
-                    "service_area_id": areas[area],
-                    "role_level": role,
-                }
-            )
-            answers += [
-                {"response_id": rid, "item_no": j, "value": int(rng.integers(1, 6))}
-                for j in range(len(instrument.items))
-            ]
-    db.session.execute(insert(Response), responses)
-    db.session.execute(insert(Answer), answers)
-    close_wave(wave)  # computes and stores the results
-    db.session.commit()
-    return rel.id, wave.id
 
 
 @pytest.fixture(scope="module")
-def site(migrated, tmp_path_factory):
-    app = make_app(migrated, tmp_path_factory.mktemp("dashboard-instance"))
-    with app.app_context():
-        load_demo(today=date(2012, 10, 20))
-        db.session.commit()
-        small_id, small_wave_id = build_small_wave()
-        rel = get_relationship(NAME)
-        yield Site(app, rel.id, small_id, small_wave_id)
-        db.session.remove()
-        _empty_tables(db)
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def manager(site):
-    return site.client("manager")
+def manager(demo_site):
+    return demo_site.client("manager")
 
 
 class Tables(HTMLParser):
@@ -180,14 +94,16 @@ def fmt(value: float) -> str:
 # ------------------------------------------------------------------------------ the pages
 
 
-def test_the_manager_sees_every_relationship(site, manager):
+def test_the_manager_sees_every_relationship(demo_site, manager):
     html = page(manager, "/dashboard/")
     assert NAME in html and SMALL in html
-    assert f'href="/dashboard/{site.relationship_id}/"' in html
+    assert f'href="/dashboard/{demo_site.relationship_id}/"' in html
 
 
-def test_the_seed_story_contact_centre_and_new_projects_weak_and_seen_differently(site, manager):
-    html = page(manager, f"/dashboard/{site.relationship_id}/")
+def test_the_seed_story_contact_centre_and_new_projects_weak_and_seen_differently(
+    demo_site, manager
+):
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
     tables = tables_of(html)
     heat = {row[0]: row[1:] for row in tables["heat-all"][1:]}
     head = tables["heat-all"][0][1:]
@@ -211,29 +127,49 @@ def test_the_seed_story_contact_centre_and_new_projects_weak_and_seen_differentl
         r"Value for money</a>, Contact centre: client \d\.\d\d, supplier \d\.\d\d",
         material.group(1),
     )
-    contact = page(manager, f"/dashboard/{site.relationship_id}/?area=contact-centre")
+    contact = page(manager, f"/dashboard/{demo_site.relationship_id}/?area=contact-centre")
     gap_rows = {row[0]: row for row in tables_of(contact)["gaps-contact-centre"][1:]}
     assert gap_rows["Value for money"][-1] == "Material gap"
     assert float(gap_rows["Value for money"][1]) < float(gap_rows["Value for money"][2]) - 0.5
 
 
-def test_the_seed_story_innovation_and_shared_purpose_deteriorating_with_evidence(site, manager):
-    html = page(manager, f"/dashboard/{site.relationship_id}/")
+def test_the_seed_story_innovation_and_shared_purpose_deteriorating_with_evidence(
+    demo_site, manager
+):
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
     alerts = html[html.index('id="alerts"') : html.index('id="dimensions"')]
     for title in ("Innovation", "Shared purpose"):
         summary = re.search(
-            rf"<strong>{title}, both sides, all service areas: deteriorating — down (\d+) points "
-            r"since 2009-Q2; Mann–Kendall p (?:&lt;|=) [\d.]+ over 14 waves",
+            rf"<strong>{title}, both sides, all service areas: getting worse — down (\d+) points "
+            r"on its 2009-Q2–2010-Q1 level, now \d+ out of 100 in 2012-Q3</strong>",
             alerts,
         )
         assert summary, title
         assert int(summary.group(1)) >= 10
-    assert "EWMA" in alerts and "control limit" in alerts
+    assert "Over 14 surveys since 2009-Q2: down" in alerts
+    assert "How we know" in alerts and "EWMA" in alerts and "control limits" in alerts
     assert "perception gap widening" in alerts.lower()
 
 
-def test_headline_index_per_side_with_band_and_status(site, manager):
-    html = page(manager, f"/dashboard/{site.relationship_id}/")
+def test_what_needs_attention_tops_the_dashboard_with_a_link_to_each_alert(demo_site, manager):
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
+    top = html[html.index('id="attention"') : html.index('id="index"')]
+    rel = get_relationship(NAME)
+    found = alerts.relationship_alerts(rel)
+    named = alerts.needs_attention(found)
+    assert 2 <= len(named) <= 6 < len(found)
+    items = re.findall(r'<li><a class="govuk-link" href="#(alert-[^"]+)">([^<]+)</a>', top)
+    assert [text for _, text in items] == [a.summary for a in named]
+    assert {a.dimension for a in named[:2]} == {"innovation", "shared_purpose"}
+    for anchor, _ in items:
+        assert f'id="{anchor}"' in html  # each links to its alert, with its evidence
+    assert "/dashboard/how-we-know" in top
+    how = page(manager, "/dashboard/how-we-know")
+    assert "How often it is wrong" in how and "at most 5%" in how
+
+
+def test_headline_index_per_side_with_band_and_status(demo_site, manager):
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
     rel = get_relationship(NAME)
     rows = published_rows("scores", rel, [dashboard.latest_closed_wave(rel)])
     index = {r["side"]: r for r in rows if r["area"] == "_all" and r["dimension"] == "index"}
@@ -244,10 +180,10 @@ def test_headline_index_per_side_with_band_and_status(site, manager):
     assert "Deteriorating" in headline
 
 
-def test_every_chart_is_valid_svg_with_title_desc_and_a_table(site, manager):
+def test_every_chart_is_valid_svg_with_title_desc_and_a_table(demo_site, manager):
     for url in (
-        f"/dashboard/{site.relationship_id}/",
-        f"/dashboard/{site.relationship_id}/dimension/innovation",
+        f"/dashboard/{demo_site.relationship_id}/",
+        f"/dashboard/{demo_site.relationship_id}/dimension/innovation",
     ):
         html = page(manager, url)
         svgs = svgs_of(html)
@@ -261,9 +197,9 @@ def test_every_chart_is_valid_svg_with_title_desc_and_a_table(site, manager):
         assert html.count("Show the data as a table") == len(svgs)
 
 
-def test_the_trend_table_holds_the_stored_means_and_its_ewma_the_stored_one(site, manager):
+def test_the_trend_table_holds_the_stored_means_and_its_ewma_the_stored_one(demo_site, manager):
     rel = get_relationship(NAME)
-    html = page(manager, f"/dashboard/{site.relationship_id}/")
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
     table = tables_of(html)["trend-client-all-index"]
     _, stored = stored_rows("scores", rel)
     means = {
@@ -286,7 +222,7 @@ def test_the_trend_table_holds_the_stored_means_and_its_ewma_the_stored_one(site
     assert table[-1][5] == fmt(latest["ewma"])
 
 
-def test_the_heat_map_and_gap_tables_hold_the_stored_numbers(site, manager):
+def test_the_heat_map_and_gap_tables_hold_the_stored_numbers(demo_site, manager):
     rel = get_relationship(NAME)
     wave = dashboard.latest_closed_wave(rel)
     scores = {
@@ -297,7 +233,7 @@ def test_the_heat_map_and_gap_tables_hold_the_stored_numbers(site, manager):
     gaps = {
         r["dimension_title"]: r for r in published_rows("gaps", rel, [wave]) if r["area"] == "_all"
     }
-    tables = tables_of(page(manager, f"/dashboard/{site.relationship_id}/"))
+    tables = tables_of(page(manager, f"/dashboard/{demo_site.relationship_id}/"))
     heat = tables["heat-all"]
     titles = {r["dimension_title"]: r["dimension"] for r in scores.values()}
     for row in heat[1:]:
@@ -309,11 +245,11 @@ def test_the_heat_map_and_gap_tables_hold_the_stored_numbers(site, manager):
         assert row[2] == fmt(gaps[row[0]]["mean_supplier"])
 
 
-def test_the_dimension_drill_down_lists_its_items_with_the_stored_scores(site, manager):
+def test_the_dimension_drill_down_lists_its_items_with_the_stored_scores(demo_site, manager):
     rel = get_relationship(NAME)
     wave = dashboard.latest_closed_wave(rel)
     html = page(
-        manager, f"/dashboard/{site.relationship_id}/dimension/innovation?area=contact-centre"
+        manager, f"/dashboard/{demo_site.relationship_id}/dimension/innovation?area=contact-centre"
     )
     items = [
         r
@@ -327,21 +263,23 @@ def test_the_dimension_drill_down_lists_its_items_with_the_stored_scores(site, m
     for row, item in zip(rows, instrument.items_in("innovation"), strict=True):
         assert row[1] == f"{fmt(client[item.key]['mean'])} ({client[item.key]['n']})"
     assert "Service Birmingham" in html  # the statement with the partner's name filled in
-    assert page(manager, f"/dashboard/{site.relationship_id}/dimension/no-such-thing", 404)
+    assert page(manager, f"/dashboard/{demo_site.relationship_id}/dimension/no-such-thing", 404)
 
 
-def test_filters_narrow_and_a_bad_filter_is_a_clear_error(site, manager):
-    html = page(manager, f"/dashboard/{site.relationship_id}/?side=supplier&area=contact-centre")
+def test_filters_narrow_and_a_bad_filter_is_a_clear_error(demo_site, manager):
+    html = page(
+        manager, f"/dashboard/{demo_site.relationship_id}/?side=supplier&area=contact-centre"
+    )
     assert "Health index, 2012-Q3: Contact centre" in html
     assert "trend-supplier-contact-centre-index" in html and "trend-client-" not in html
     assert "heat-supplier" in html
-    bad = page(manager, f"/dashboard/{site.relationship_id}/?side=both&area=nowhere", 400)
+    bad = page(manager, f"/dashboard/{demo_site.relationship_id}/?side=both&area=nowhere", 400)
     assert "Select whose answers to show" in bad and "Select a service area from the list" in bad
     assert "govuk-error-summary" in bad
 
 
-def test_a_role_level_filter_suppresses_small_groups(site, manager):
-    html = page(manager, f"/dashboard/{site.relationship_id}/?role_level=executive")
+def test_a_role_level_filter_suppresses_small_groups(demo_site, manager):
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/?role_level=executive")
     assert "Showing the executive or director level only" in html
     heat = tables_of(html)["heat-all"]
     cells = [c for row in heat[1:] for c in row[1:]]
@@ -351,8 +289,8 @@ def test_a_role_level_filter_suppresses_small_groups(site, manager):
             assert int(cell.split("n = ")[1].rstrip(")")) >= 5
 
 
-def test_an_open_wave_shows_its_response_rate_per_party(site, manager):
-    html = page(manager, f"/dashboard/{site.relationship_id}/")
+def test_an_open_wave_shows_its_response_rate_per_party(demo_site, manager):
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/")
     assert "Wave 2012-Q4 is open" in html
     rel = get_relationship(NAME)
     wave = next(w for w in dashboard.open_waves(rel))
@@ -371,7 +309,7 @@ def test_an_open_wave_shows_its_response_rate_per_party(site, manager):
         assert row[5] == f"{100 * used / issued:.1f}%"
 
 
-def test_an_agreed_action_is_marked_on_its_dimension_chart(site, manager):
+def test_an_agreed_action_is_marked_on_its_dimension_chart(demo_site, manager):
     from survey_app.models import Action
 
     rel = get_relationship(NAME)
@@ -390,23 +328,24 @@ def test_an_agreed_action_is_marked_on_its_dimension_chart(site, manager):
         )
     )
     db.session.commit()
-    html = page(manager, f"/dashboard/{site.relationship_id}/dimension/innovation")
+    html = page(manager, f"/dashboard/{demo_site.relationship_id}/dimension/innovation")
     assert "Action 1, agreed after 2012-Q3: Set up a joint innovation board" in html
     svg = svgs_of(html)[0]
     assert " Action 1" in [t.text for t in svg.iter(f"{SVG}text")]
 
 
-def test_the_latest_waves_alerts_are_what_the_stored_trends_say(site):
+def test_the_latest_waves_alerts_are_what_the_stored_trends_say(demo_site):
     """Alerts are read from a wave's stored scores and gaps; for the latest wave they are
-    exactly the trends table's: every shown group deteriorating or to watch, with its summary
-    and evidence, and every widening perception gap (checked here against the trends rows)."""
+    exactly the trends table's: every shown group deteriorating, with its summary and evidence,
+    and every widening perception gap (checked here against the trends rows). A group to
+    watch is never an alert."""
     rel = get_relationship(NAME)
     _, trends = stored_rows("trends", rel)
     shown = [r for r in results.suppress_rows("trends", trends, 5) if r["suppressed"] is None]
     expected = {
         (r["status"], r["side"], r["area"], r["dimension"], r["status_summary"])
         for r in shown
-        if r["status"] in ("deteriorating", "watch")
+        if r["status"] == "deteriorating"
     }
     expected |= {
         ("gap_widening", None, r["area"], r["dimension"], r["gap_alert_summary"])
@@ -414,7 +353,8 @@ def test_the_latest_waves_alerts_are_what_the_stored_trends_say(site):
         if r["side"] == "all" and r["gap_alert"]
     }
     found = alerts.relationship_alerts(rel, status=None)
-    assert {a.kind for a in found} == {"deteriorating", "gap_widening", "watch"}
+    assert {a.kind for a in found} == {"deteriorating", "gap_widening"}
+    assert any(r["status"] == "watch" for r in shown)
     assert {(a.kind, a.side, a.area, a.dimension, a.summary) for a in found} == expected
     assert len(found) == len(expected)
     assert {a.wave_label for a in found} == {dashboard.latest_closed_wave(rel).label}
@@ -425,16 +365,17 @@ def test_the_latest_waves_alerts_are_what_the_stored_trends_say(site):
     for a in found:
         if a.kind != "gap_widening":
             assert len(a.evidence) == len(evidence[a.side, a.area, a.dimension])
-    # the deteriorating ones (and the gaps) are the page's and the API's default
-    default = alerts.relationship_alerts(rel)
-    assert default == [a for a in found if a.kind != "watch"]
+    # they are the page's and the API's default, heaviest first within each kind
+    assert alerts.relationship_alerts(rel) == found
+    worse = [a.weight for a in found if a.kind == "deteriorating"]
+    assert worse == sorted(worse, reverse=True) and worse[-1] > 0
 
 
 # ------------------------------------------------------------------------------ confidentiality
 
 
-def test_a_three_person_area_is_never_shown_nor_recoverable_on_the_page(site, manager):
-    html = page(manager, f"/dashboard/{site.small_id}/?area=tiny-area")
+def test_a_three_person_area_is_never_shown_nor_recoverable_on_the_page(demo_site, manager):
+    html = page(manager, f"/dashboard/{demo_site.small_id}/?area=tiny-area")
     headline = html[html.index('id="index"') : html.index('id="over-time"')]
     assert headline.count("Fewer than 5 responses") == 3
     heat = tables_of(html)["heat-all"]
@@ -448,11 +389,11 @@ def test_a_three_person_area_is_never_shown_nor_recoverable_on_the_page(site, ma
     assert all(row[1] == "Fewer than 5 responses" for row in gaps[1:])
 
 
-def test_a_role_filter_never_gives_a_small_role_group_away(site, manager):
+def test_a_role_filter_never_gives_a_small_role_group_away(demo_site, manager):
     # 3 client managers in the big area: the staff figure would reveal them by subtraction
     for role in ("manager", "staff"):
         html = page(
-            manager, f"/dashboard/{site.small_id}/?side=client&area=big-area&role_level={role}"
+            manager, f"/dashboard/{demo_site.small_id}/?side=client&area=big-area&role_level={role}"
         )
         headline = html[html.index('id="index"') : html.index('id="over-time"')]
         assert 'class="app-headline__value"' not in headline, role
@@ -462,7 +403,7 @@ def test_a_role_filter_never_gives_a_small_role_group_away(site, manager):
 
 
 def test_charts_are_cached_per_closed_wave_and_rebuilt_after_a_recompute(
-    site, manager, monkeypatch
+    demo_site, manager, monkeypatch
 ):
     renders = []
     real = charts.svg.figure_svg
@@ -472,7 +413,7 @@ def test_charts_are_cached_per_closed_wave_and_rebuilt_after_a_recompute(
         return real(draw, size)
 
     monkeypatch.setattr(charts.svg, "figure_svg", counting)
-    url = f"/dashboard/{site.relationship_id}/?area=revenues"
+    url = f"/dashboard/{demo_site.relationship_id}/?area=revenues"
     first = page(manager, url)
     cached = len(renders)
     assert cached >= 4  # two trend charts, the gap chart, the heat map (and the open wave)
@@ -489,7 +430,7 @@ def test_charts_are_cached_per_closed_wave_and_rebuilt_after_a_recompute(
     assert len(renders) - before >= 4  # the stored results changed: every chart drawn again
 
 
-def test_a_relationship_with_only_an_open_wave_shows_its_response_rate(site, manager):
+def test_a_relationship_with_only_an_open_wave_shows_its_response_rate(demo_site, manager):
     from survey_app.services.invitations import issue_invitations
 
     rel = create_relationship(
@@ -505,12 +446,13 @@ def test_a_relationship_with_only_an_open_wave_shows_its_response_rate(site, man
     html = page(manager, f"/dashboard/{rel.id}/")
     assert "No wave of this relationship has closed yet" in html
     rows = tables_of(html)[f"rates-{wave.id}"]
-    assert rows[1:] == [["New Council", "Estates", "4", "0", "0", "0.0%"]]  # invited groups only
+    # invited groups only; 4 invited is under k (DESIGN §4.14), so its rate is not given
+    assert rows[1:] == [["New Council", "Estates", "fewer than 5", "0", "0", "–"]]
     page(manager, f"/dashboard/{rel.id}/dimension/trust", 404)
 
 
-def test_a_role_filter_on_a_drill_down_hides_small_groups_of_items(site, manager):
-    html = page(manager, f"/dashboard/{site.small_id}/dimension/trust?role_level=manager")
+def test_a_role_filter_on_a_drill_down_hides_small_groups_of_items(demo_site, manager):
+    html = page(manager, f"/dashboard/{demo_site.small_id}/dimension/trust?role_level=manager")
     rows = tables_of(html)["items-table"][1:]
     cells = [cell for row in rows for cell in row[1:-1]]
     assert rows and cells

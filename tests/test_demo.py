@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Invitation, Relationship, Response, ServiceArea, Wave
+from survey_app.models import (
+    Answer,
+    Invitation,
+    InvitationLink,
+    Relationship,
+    Response,
+    ServiceArea,
+    Wave,
+)
 from survey_app.services.demo import CLOSED_WAVES, OPEN_WAVE, load_demo
 
 pytestmark = pytest.mark.slow
@@ -97,11 +105,14 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
     assert not again.created
     assert db.session.scalar(select(func.count()).select_from(Response)) == responses_before
     assert db.session.scalar(select(func.count()).select_from(Wave)) == len(waves)
-    assert db.session.scalar(select(func.count()).select_from(Relationship)) == 2
+    # Birmingham, the council's second relationship (which shows the demo's scoped roles), other
+    assert db.session.scalar(select(func.count()).select_from(Relationship)) == 3
     assert db.session.get(Relationship, other.id).name == "Another council — Another supplier"
     fresh = {hashlib.sha256(inv.token.encode()).hexdigest() for inv in again.links}
     unused = set(
-        db.session.scalars(select(Invitation.token_hash).where(Invitation.used_on.is_(None)))
+        db.session.scalars(
+            select(InvitationLink.token_hash).join(Invitation).where(Invitation.used_on.is_(None))
+        )
     )
     assert fresh <= unused and not set(links) & {inv.token for inv in again.links}
 
@@ -126,13 +137,13 @@ def demo_digest() -> str:
 
 
 def test_the_demo_is_deterministic_for_a_seed(app):
-    from tests.conftest import _empty_tables
+    from tests.conftest import empty_tables
 
     load_demo(seed=7, links=1)
     db.session.commit()
     first = demo_digest()
     db.session.remove()
-    _empty_tables(db)
+    empty_tables(db)
     load_demo(seed=7, links=1)
     db.session.commit()
     assert demo_digest() == first
@@ -149,3 +160,105 @@ def test_the_demo_command_prints_links_that_open_a_live_survey(runner, client):
         response = client.get(f"/s/{token}", follow_redirects=True)
         assert response.status_code == 200
         assert "Partnership health survey" in response.get_data(as_text=True)
+
+
+def test_the_demo_s_organisation_accounts_see_their_relationship_only(runner, app):
+    from survey_app.services.demo import OTHER_NAME, SCOPED_DEMO_PASSWORD, SCOPED_DEMO_USERS
+    from tests.factories import csrf_token
+
+    result = runner.invoke(args=["demo", "--links", "1"])
+    assert result.exit_code == 0, result.output
+    for (role, email, _, organisation), path in zip(
+        SCOPED_DEMO_USERS, ("/dashboard/", "/downloads/"), strict=True
+    ):
+        assert f"{email}  password: {SCOPED_DEMO_PASSWORD}" in result.output
+        assert f"{organisation} staff; sees Birmingham City Council — Service Birmingham only" in (
+            result.output
+        )
+        client = app.test_client()
+        page = client.get("/sign-in").get_data(as_text=True)
+        client.post(
+            "/sign-in",
+            data={"csrf_token": csrf_token(page), "email": email, "password": SCOPED_DEMO_PASSWORD},
+        )
+        listed = client.get(path).get_data(as_text=True)
+        assert "Service Birmingham" in listed and OTHER_NAME not in listed, role
+
+
+#: Dimensions the demo keeps flat over the waves (its areas differ, its waves do not move).
+FLAT = ("communication", "understanding", "problem_solving", "value_for_money")
+#: The 0-based wave of each planted fall's first step (services/demo.py `_means`).
+ONSET = {
+    "innovation": 6,
+    "shared_purpose": 7,
+    "partnership_orientation": 8,
+    "trust": 9,
+    "commitment": 9,
+}
+
+
+def test_the_calibrated_statuses_flag_the_demo_story_and_nothing_else(app):
+    """DESIGN §4.12 on the demo: its planted slides are flagged, the dimensions it keeps flat
+    never are (at any wave, in any group), the contact-centre gap is material and constant —
+    never widening — and the small drifts flag what is pinned here (README, demo)."""
+    from survey_app.services import alerts, results
+    from survey_app.services.demo import NAME
+    from survey_app.services.relationships import get_relationship
+
+    load_demo(today=date(2012, 10, 20))
+    db.session.commit()
+    rel = get_relationship(NAME)
+    waves = results.closed_waves(rel)
+    latest = waves[-1].label
+    order = {w.label: t for t, w in enumerate(waves)}
+    flagged = {
+        (r["wave"], r["side"], r["area"], r["dimension"]): r["status"]
+        for r in results.published_rows("scores", rel, waves)
+        if r["status"] in ("deteriorating", "improving")
+    }
+    assert set(flagged.values()) == {"deteriorating"}
+    assert {d for *_, d in flagged} == {*ONSET, "index"}
+    for wave, _, _, dimension in flagged:
+        assert order[wave] >= ONSET.get(dimension, ONSET["innovation"]), (wave, dimension)
+    assert not [k for k in flagged if k[3] in FLAT]
+
+    def at_latest(dimension):
+        return {(s, a) for (w, s, a, d) in flagged if w == latest and d == dimension}
+
+    for dimension in ("innovation", "shared_purpose"):
+        assert {("client", "_all"), ("supplier", "_all"), ("all", "_all")} <= at_latest(dimension)
+        areas = {a for s, a in at_latest(dimension) if s == "all"}
+        assert {a.key for a in rel.service_areas} <= areas  # every area's both sides
+    # The small drifts (trust and commitment -0.03 a wave from 2011-Q3, the council's partnership
+    # orientation -0.06 from 2011-Q2) reach the totals, where the people are, and little else
+    # (the council's orientation four of its five areas: 0.06 a wave adds up).
+    assert at_latest("trust") == {("supplier", "_all"), ("all", "_all")}
+    assert at_latest("commitment") == {
+        ("client", "_all"),
+        ("all", "contact-centre"),
+        ("all", "_all"),
+    }
+    assert at_latest("partnership_orientation") == {
+        ("client", "_all"), ("all", "_all"), ("client", "adult-social-care"),
+        ("client", "revenues"), ("client", "contact-centre"), ("client", "core-ict-infrastructure"),
+    }  # fmt: skip
+
+    gaps = results.published_rows("gaps", rel, waves)
+    contact = [
+        r for r in gaps if (r["area"], r["dimension"]) == ("contact-centre", "value_for_money")
+    ]
+    assert len(contact) == len(waves) and all(r["material"] for r in contact[2:])
+    assert not any(r["gap_alert"] for r in contact)  # a level apart, not drifting apart
+    assert {r["dimension"] for r in gaps if r["gap_alert"]} <= {"partnership_orientation"}
+
+    found = alerts.relationship_alerts(rel)
+    assert {(a.side, a.area, a.dimension) for a in found if a.kind == "deteriorating"} == {
+        (s, a, d) for (w, s, a, d) in flagged if w == latest
+    }
+    top = alerts.needs_attention(found)
+    assert [a.dimension for a in top[:2]] in (
+        ["innovation", "shared_purpose"],
+        ["shared_purpose", "innovation"],
+    )
+    assert all((a.side, a.area) == ("all", "_all") for a in top[:2])
+    assert len(top) == len({a.dimension for a in found if a.kind == "deteriorating"}) <= 6

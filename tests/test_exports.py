@@ -81,6 +81,8 @@ def test_the_responses_csv_holds_every_response_and_answer_as_stored(history):
         record = dict(zip(header, row, strict=True))
         expected = stored[record["response_id"]]
         for key, value in expected.items():
+            if key in ("side", "role_level") and record[key] == exports.OTHER:
+                continue  # generalised: a group of fewer than k (tests/disclosure)
             assert record[key] == value, (record["response_id"], key)
         assert record["instrument"] == "partnership-health" and record["instrument_version"] == "1"
     assert [r[1] for r in rows] == sorted(r[1] for r in rows), "rows come wave by wave"
@@ -88,18 +90,25 @@ def test_the_responses_csv_holds_every_response_and_answer_as_stored(history):
     assert "dk" in cells and "" in cells, "the history has don't-knows and skipped items"
 
 
-def test_comments_are_given_only_for_cells_of_at_least_the_comment_threshold(history, app):
+def test_comments_are_given_only_for_groups_the_comment_rule_publishes(history, app):
+    app.config["MIN_COMMENT_CELL_SIZE"] = 5
     header, *rows = read_csv(download_bytes("responses", "csv", history))
     improve = header.index("comment_improve")
     comments = [row[improve] for row in rows if row[improve]]
-    assert SMALL_CELL_COMMENT not in "".join(comments)  # its cell holds 2 responses
+    assert SMALL_CELL_COMMENT not in "".join(comments)  # its group holds 2 responses
     assert len(comments) == 1 and comments[0].endswith(HYPERLINK)
-    app.config["MIN_COMMENT_CELL_SIZE"] = 13  # now the 12-person cell is too small too
+    # At 10 the 12 client core-ICT staff are large enough, but both sides' 18 core-ICT staff
+    # minus them would leave the supplier's 6: complementary suppression hides them too.
+    app.config["MIN_COMMENT_CELL_SIZE"] = 10
+    header, *rows = read_csv(download_bytes("responses", "csv", history))
+    assert not any(row[header.index("comment_improve")] for row in rows)
+    app.config["MIN_COMMENT_CELL_SIZE"] = 13  # now the 12-person group is too small itself
     header, *rows = read_csv(download_bytes("responses", "csv", history))
     assert not any(row[header.index("comment_improve")] for row in rows)
 
 
-def test_formula_like_text_is_neutralised_in_csv_and_xlsx_but_numbers_stay_numbers(history):
+def test_formula_like_text_is_neutralised_in_csv_and_xlsx_but_numbers_stay_numbers(history, app):
+    app.config["MIN_COMMENT_CELL_SIZE"] = 5  # the comments' groups are published
     header, *rows = read_csv(download_bytes("responses", "csv", history))
     improve, keep = header.index("comment_improve"), header.index("comment_keep")
     assert [r[improve] for r in rows if r[improve]] == ["'" + HYPERLINK]
@@ -207,6 +216,7 @@ def test_the_spss_file_has_variable_and_value_labels_and_declares_dont_know_miss
     assert meta.variable_value_labels["service_area"] == {
         "core-ict": "Core ICT",
         "contact-centre": "Contact centre",
+        exports.OTHER: exports.OTHER_LABEL,
     }
     assert meta.variable_value_labels["sp3"][9.0] == "Don't know"
     assert meta.variable_value_labels["sp3"][1.0] == "Strongly disagree"
@@ -392,11 +402,12 @@ def test_the_codebook_describes_and_labels_every_column_of_every_table(history):
     assert count == len(rows)
     assert all(c.label for c in exports.CODEBOOK_COLUMNS)  # the codebook's own columns too
     assert described[("scores", "band")]["value_labels"].startswith("strength = ")
+    other = f"{exports.OTHER} = {exports.OTHER_LABEL}"
     assert described[("responses", "role_level")]["value_labels"] == (
-        "executive = Executive or director; manager = Manager; staff = Staff"
+        f"executive = Executive or director; manager = Manager; staff = Staff; {other}"
     )
     assert described[("responses", "service_area")]["value_labels"] == (
-        "core-ict = Core ICT; contact-centre = Contact centre"
+        f"core-ict = Core ICT; contact-centre = Contact centre; {other}"
     )
 
 

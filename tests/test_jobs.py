@@ -30,6 +30,7 @@ from survey_app.services.jobs import kinds as job_kinds
 from survey_app.services.jobs import registry
 from survey_app.services.jobs.lifecycle import PENDING_WAKES, record_checkpoint
 from survey_app.services.waves import close_wave, create_wave, open_wave
+from tests.job_support import Killed, expire_lease, fresh, submit, sweep
 
 # ----------------------------------------------------------------------------- test kinds
 
@@ -104,42 +105,6 @@ def seen():  # type: ignore[no-untyped-def]
     GATE.clear()
     yield SEEN
     GATE.set()
-
-
-@pytest.fixture
-def woken(app, monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
-    """The wake-ups the queue sends (and nothing run): a list of job ids."""
-    sent: list[int] = []
-    monkeypatch.setattr(jobs.job_queue(app), "wake", lambda ids: sent.extend(ids))
-    return sent
-
-
-def fresh(job_id: int) -> Job:
-    db.session.rollback()
-    job = db.session.get(Job, job_id)
-    assert job is not None
-    db.session.refresh(job)
-    return job
-
-
-def submit(kind: str, parameters: dict | None = None, **kwargs) -> int:  # type: ignore[no-untyped-def]
-    with write_transaction():
-        job_id = jobs.submit_job(kind, parameters, **kwargs).id
-    return job_id
-
-
-def expire_lease(job_id: int) -> None:
-    with write_transaction():
-        db.session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
-        )
-
-
-def sweep(app, **kwargs) -> jobs.SweepReport:  # type: ignore[no-untyped-def]
-    options = {"lease_seconds": 60.0, "max_attempts": app.config["JOB_MAX_ATTEMPTS"]}
-    return jobs.sweep(**(options | kwargs))
 
 
 # ----------------------------------------------------------------------------- submitting
@@ -505,10 +470,6 @@ def stored_tables() -> dict[tuple[int, str], tuple]:
         (t.wave_id, t.name): (t.columns, t.rows, t.analysis_version, t.min_cell_size)
         for t in db.session.scalars(select(ResultTable))
     }
-
-
-class Killed(BaseException):
-    """Stands for the worker dying: not an Exception, so nothing in the job catches it."""
 
 
 def test_the_recompute_job_killed_and_resumed_stores_what_relhealth_recompute_stores(

@@ -12,32 +12,21 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Job, User
 from survey_app.services import jobs
-from survey_app.services.accounts.sign_in import ensure_user
-from tests.conftest import csrf_token
-
-PASSWORD = "jobs pages passphrase"
+from tests import factories
+from tests.factories import csrf_token, text
 
 
 def sign_in(app, role: str, name: str = ""):  # type: ignore[no-untyped-def]
-    """A test client signed in with a fresh account of ``role``."""
-    client = app.test_client()
-    email = f"{role}{name}.jobs@council.example"
-    ensure_user(email, f"Jobs {role}{name}", role, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    response = client.post(
-        "/sign-in",
-        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
-              "password": PASSWORD},
-    )  # fmt: skip
-    assert response.status_code == 302
-    return client
+    """A test client signed in as ``role`` (``name`` tells two of a role apart)."""
+    return factories.sign_in(app, role, email=email_of(role, name), name=f"Jobs {role}{name}")
+
+
+def email_of(role: str, name: str = "") -> str:
+    return f"{role}{name}.jobs@council.example"
 
 
 def user(role: str, name: str = "") -> User:
-    found = db.session.scalar(
-        select(User).where(User.email == f"{role}{name}.jobs@council.example")
-    )
+    found = db.session.scalar(select(User).where(User.email == email_of(role, name)))
     assert found is not None
     return found
 
@@ -58,10 +47,6 @@ def job_with(requested_by: User | None, **values) -> int:  # type: ignore[no-unt
     return job_id
 
 
-def text(response) -> str:  # type: ignore[no-untyped-def]
-    return response.get_data(as_text=True)
-
-
 def count_rows() -> tuple[int, int]:
     db.session.rollback()
     return (
@@ -73,7 +58,9 @@ def count_rows() -> tuple[int, int]:
 # ----------------------------------------------------------------------------- the page
 
 
-def test_a_running_job_shows_how_far_it_has_got_and_refreshes_until_told_not_to(app, woken):
+def test_a_running_job_shows_how_far_it_has_got_and_updates_by_script_not_by_reloading(
+    app, woken
+):
     manager = sign_in(app, "manager")
     job_id = job_with(
         user("manager"),
@@ -84,13 +71,16 @@ def test_a_running_job_shows_how_far_it_has_got_and_refreshes_until_told_not_to(
     )
     page = text(manager.get(f"/jobs/{job_id}"))
     assert "In progress" in page and "Sending invitations to Contact centre" in page
-    assert '<label for="job-progress">312 of 20,000 steps done</label>' in page
+    assert '<label for="job-progress" data-job-progress-text>312 of 20,000 steps done</label>' in (
+        page
+    )
     assert re.search(r'<progress id="job-progress"[^>]* max="20000" value="312">', page)
-    assert '<meta http-equiv="refresh" content="5">' in page
-    assert f'href="/jobs/{job_id}?refresh=off">Stop updating the page automatically' in page
-    quiet = text(manager.get(f"/jobs/{job_id}?refresh=off"))
-    assert 'http-equiv="refresh"' not in quiet
-    assert f'<a class="govuk-link" href="/jobs/{job_id}">update it every 5 seconds</a>' in quiet
+    assert 'http-equiv="refresh"' not in page  # the page never reloads by itself
+    assert f'data-source="/jobs/{job_id}.json" data-interval="5"' in page
+    assert 'role="status" aria-live="polite"' in page
+    assert re.search(r"<p [^>]*data-job-control hidden>.*Stop updating</button>", page)
+    assert "/app/job.js" in page
+    assert f'href="/jobs/{job_id}" data-job-reload>Refresh the page</a>' in page  # no script
 
 
 def test_a_job_of_a_kind_the_service_no_longer_has_still_shows(app, woken):

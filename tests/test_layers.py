@@ -314,3 +314,47 @@ def test_imports_under_type_checking_are_not_edges(tmp_path):
         },
     )
     assert not cycles(_graph(import_graph(root, ["pkg"]), modules(root, ["pkg"])))
+
+
+# ------------------------------------------------------------------------- the tests' own
+
+
+def forbidden_test_imports(root: Path) -> list[str]:
+    """What breaks the tests' rule: a test module (``test_*.py``) imported by any module of
+    ``tests/``, or a private name (``_x``) taken from a ``conftest``. Shared helpers live in
+    helper modules (``tests/factories.py``, ``tests/exchange.py`` ...) and fixtures."""
+    known = modules(root, ["tests"])
+    found = []
+    for name, path in known.items():
+        for edge in edges(name, path, known):
+            if edge.target.rsplit(".", 1)[-1].startswith("test_"):
+                found.append(f"{name} imports the test module {edge.target} (line {edge.line})")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("conftest"):
+                found += [
+                    f"{name} takes the private {alias.name} from {node.module} (line {node.lineno})"
+                    for alias in node.names
+                    if alias.name.startswith("_")
+                ]
+    return found
+
+
+def test_no_forbidden_test_imports_another_or_a_private_conftest_name():
+    assert forbidden_test_imports(ROOT) == []
+
+
+def test_a_test_importing_a_test_module_or_a_private_conftest_name_is_found(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "tests/__init__.py": "",
+            "tests/conftest.py": "def _empty(): ...\n",
+            "tests/factories.py": "def sign_in(): ...\n",
+            "tests/test_a.py": "from tests.factories import sign_in\n",
+            "tests/test_b.py": "from tests.test_a import sign_in\nfrom tests.conftest import _empty\n",
+        },
+    )
+    assert forbidden_test_imports(root) == [
+        "tests.test_b imports the test module tests.test_a (line 1)",
+        "tests.test_b takes the private _empty from tests.conftest (line 2)",
+    ]

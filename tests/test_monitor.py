@@ -11,8 +11,7 @@ import pytest
 from survey_app.extensions import db
 from survey_app.models import Wave
 from survey_app.services.monitoring import NO_AREA, response_rates
-from tests.conftest import Respondent
-from tests.test_admin import sections_of, sign_in, text
+from tests.factories import Respondent, sections_of, sign_in, text
 
 
 @pytest.fixture
@@ -36,24 +35,31 @@ def running(app, factory):  # type: ignore[no-untyped-def]
     return wave_id
 
 
-def figures(row) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
-    return (row.invited, row.started, row.submitted)
+def figures(row) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    return (row.figure("invited"), row.figure("started"), row.figure("submitted"))
 
 
-def test_rates_count_invited_started_and_submitted_per_party_and_area(app, running):
+FEWER = "fewer than 5"
+
+
+def test_rates_count_per_party_and_area_and_hide_every_count_under_k(app, running):
+    # Counted: client Core ICT (3, 1, 1), client no area (2, 0, 0), supplier Contact centre
+    # (1, 0, 1), client (5, 1, 1), supplier (1, 0, 1), both (6, 1, 2). Every count of 1-4 is
+    # "fewer than 5"; the client's 5 invited is hidden too, or 6 - 5 gives the supplier's 1.
     rates = response_rates(db.session.get(Wave, running))
     rows = {(r.side, r.area_key): r for r in rates.rows}
-    assert figures(rows[("client", "core-ict")]) == (3, 1, 1)
-    assert figures(rows[("client", "contact-centre")]) == (0, 0, 0)
-    assert figures(rows[("client", "_none")]) == (2, 0, 0)
+    assert figures(rows[("client", "core-ict")]) == (FEWER, FEWER, FEWER)
+    assert figures(rows[("client", "contact-centre")]) == ("0", "0", "0")  # empty: shown
+    assert figures(rows[("client", "_none")]) == (FEWER, "0", "0")
     assert rows[("client", "_none")].area_name == NO_AREA
-    assert figures(rows[("supplier", "contact-centre")]) == (1, 0, 1)
+    assert figures(rows[("supplier", "contact-centre")]) == (FEWER, "0", FEWER)
     assert ("supplier", "_none") not in rows  # no supplier invitation without an area
     parties = {p.side: p for p in rates.parties}
-    assert figures(parties["client"]) == (5, 1, 1)
-    assert figures(parties["supplier"]) == (1, 0, 1)
-    assert figures(rates.total) == (6, 1, 2)
-    assert rates.total.rate == pytest.approx(100 * 2 / 6)
+    assert figures(parties["client"]) == ("hidden", FEWER, FEWER)
+    assert figures(parties["supplier"]) == (FEWER, "0", FEWER)
+    assert figures(rates.total) == ("6", FEWER, FEWER)
+    assert rates.total.invited == 6 and rates.total.submitted is None
+    assert rates.total.rate is None, "a rate needs both its counts shown"
     assert rows[("client", "contact-centre")].rate is None
 
 
@@ -64,8 +70,13 @@ def test_the_json_feed_gives_the_same_figures_and_is_never_cached(app, running):
     assert response.headers["Cache-Control"] == "no-store"
     data = response.get_json()
     assert data["state"] == "open" and data["wave"] == "2024-Q1"
-    assert data["total"]["invited"] == 6 and data["total"]["submitted"] == 2
-    assert data["total"]["rate"] == 33.3
+    assert data["total"]["invited"] == 6 and data["total"]["submitted"] is None
+    assert data["total"]["suppressed"] == {
+        "started": "fewer than 5",
+        "not_started": "fewer than 5",
+        "submitted": "fewer than 5",
+    }
+    assert data["total"]["rate"] is None
     assert {(r["side"], r["area"]) for r in data["rows"]} == {
         ("client", "core-ict"),
         ("client", "contact-centre"),
@@ -74,7 +85,8 @@ def test_the_json_feed_gives_the_same_figures_and_is_never_cached(app, running):
         ("supplier", "contact-centre"),
     }
     assert set(data["rows"][0]) == {
-        "side", "party", "area", "area_name", "invited", "started", "submitted", "rate"
+        "side", "party", "area", "area_name", "invited", "started", "submitted", "rate",
+        "suppressed",
     }  # fmt: skip
     assert sign_in(app, "reviewer").get(f"/admin/waves/{running}/responses.json").status_code == 403
     assert app.test_client().get(f"/admin/waves/{running}/responses.json").status_code == 302
@@ -97,9 +109,10 @@ def test_the_page_refreshes_only_when_the_user_asks(app, running):
     inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert all("nonce=" in tag for tag in inline)
     # the figures, each addressable by the script
-    assert 'data-cell="client|core-ict|invited">3</td>' in html
-    assert 'data-cell="all|_total|submitted">2</td>' in html
-    assert 'data-cell="all|_total|rate">33.3%</td>' in html
+    assert 'data-cell="client|core-ict|invited">fewer than 5</td>' in html
+    assert 'data-cell="all|_total|invited">6</td>' in html
+    assert 'data-cell="all|_total|submitted">fewer than 5</td>' in html
+    assert 'data-cell="all|_total|rate">–</td>' in html
     assert "<caption" in html and 'scope="col"' in html and 'scope="row"' in html
 
 

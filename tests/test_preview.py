@@ -22,11 +22,10 @@ from survey_app.models import (
     Response,
     Wave,
 )
-from tests.conftest import radio_names
-from tests.test_admin import (
+from tests.factories import (
     assert_form_error,
     count,
-    sign_in,
+    radio_names,
     snapshot,
     submit,
     summary_links,
@@ -35,11 +34,6 @@ from tests.test_admin import (
 
 BASE = "/admin/instruments/partnership-health/v1"
 STORED = (Draft, Response, Answer, Comment, Invitation, InvitationAddress, Wave, AuditEvent)
-
-
-@pytest.fixture
-def admin(app):  # type: ignore[no-untyped-def]
-    return sign_in(app, "admin")
 
 
 @pytest.fixture
@@ -196,7 +190,7 @@ def test_the_submit_button_needs_the_csrf_token(admin):
 
 
 def test_the_real_start_page_still_leads_into_the_survey(app, factory):
-    from tests.conftest import Respondent
+    from tests.factories import Respondent
 
     wave = factory.wave()
     respondent = Respondent(app.test_client(), factory.tokens(wave)[0])

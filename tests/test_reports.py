@@ -28,19 +28,19 @@ import numpy as np
 import pikepdf
 import pytest
 from PIL import Image
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from survey_app.extensions import db
-from survey_app.models import Answer, AuditEvent, Invitation, Relationship, Response, Wave
+from survey_app.models import AuditEvent, Invitation, Relationship, Wave
 from survey_app.services import ServiceError, dashboard, reports
 from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.actions import record_action
-from survey_app.services.instruments import frozen_instrument
 from survey_app.services.invitations import issue_invitations
 from survey_app.services.relationships import create_relationship
 from survey_app.services.results import AREA_ALL, INDEX, published_rows, stored_rows
 from survey_app.services.waves import close_wave, create_wave, open_wave
-from tests.conftest import _empty_tables, csrf_token, make_app
+from tests.conftest import running_app
+from tests.factories import csrf_token, insert_responses
 
 NAME = "Report Council — Report Supplier"
 WAVES = ("2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4")
@@ -90,33 +90,19 @@ def build_history() -> tuple[int, dict[str, int]]:
         supplier="Report Supplier",
         service_areas=["Big area", "Middle area", "Tiny area"],
     )
-    areas = {a.key: a.id for a in rel.service_areas}
     rng = np.random.default_rng(15)
     ids = {}
     for t, label in enumerate(WAVES):
         wave = create_wave(rel, label)
         open_wave(wave)
-        n_items = len(frozen_instrument(wave.instrument_version).items)
-        responses, answers = [], []
-        for (side, area), n in GROUPS.items():
+
+        def answers(instrument, side, t=t):  # type: ignore[no-untyped-def]
             centre = 3.6 - (0.15 * t if side == "client" else 0.0)
-            for _ in range(n):
-                rid = uuid.uuid4()
-                responses.append(
-                    {
-                        "id": rid,
-                        "wave_id": wave.id,
-                        "instrument_version_id": wave.instrument_version_id,
-                        "side": side,
-                        "service_area_id": areas[area],
-                        "role_level": "staff",
-                    }
-                )
-                values = np.clip(np.rint(rng.normal(centre, 0.9, n_items)), 1, 5)
-                answers += [
-                    {"response_id": rid, "item_no": j, "value": int(v)}
-                    for j, v in enumerate(values)
-                ]
+            values = np.clip(np.rint(rng.normal(centre, 0.9, len(instrument.items))), 1, 5)
+            return [(j, int(v)) for j, v in enumerate(values)]
+
+        cells = [(side, area, "staff", n) for (side, area), n in GROUPS.items()]
+        insert_responses(wave, cells, answers)
         if label == WAVES[-1]:  # invitations, 60 a side, those answered marked used
             for side in ("client", "supplier"):
                 issue_invitations(wave, side, 60)
@@ -131,8 +117,6 @@ def build_history() -> tuple[int, dict[str, int]]:
                     .where(Invitation.id.in_(chosen))
                     .values(used_on=date(2023, 12, 1))
                 )
-        db.session.execute(insert(Response), responses)
-        db.session.execute(insert(Answer), answers)
         close_wave(wave)
         ids[label] = wave.id
         if label == WAVES[1]:
@@ -151,13 +135,9 @@ def build_history() -> tuple[int, dict[str, int]]:
 
 @pytest.fixture(scope="module")
 def site(migrated, tmp_path_factory):
-    app = make_app(migrated, tmp_path_factory.mktemp("reports-instance"))
-    with app.app_context():
+    with running_app(migrated, tmp_path_factory.mktemp("reports-instance")) as app:
         rel_id, ids = build_history()
         yield Site(app, rel_id, ids, tmp_path_factory.mktemp("reports"))
-        db.session.remove()
-        _empty_tables(db)
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Date, DateTime, Time, func, inspect, select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Comment, Draft, Invitation, Response
-from tests.conftest import Respondent, radio_names
+from survey_app.models import Answer, Comment, Draft, Invitation, InvitationLink, Response
+from tests.factories import Respondent, radio_names
 
 
 def counts() -> dict[str, int]:
@@ -87,11 +87,7 @@ def test_a_closed_wave_says_it_has_closed_even_mid_survey(client, factory, app):
 
 @pytest.mark.parametrize("value", ["0", "6", "99", "-1", "abc", "4.5", "\x00", "dk"])
 def test_an_out_of_range_or_tampered_answer_is_refused_naming_the_question(client, factory, value):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
-    person.answer_about()
+    person = factory.respondent(client)
     before = counts()
     html = client.get("/survey/section/1").get_data(as_text=True)
     names = radio_names(html)
@@ -106,11 +102,7 @@ def test_an_out_of_range_or_tampered_answer_is_refused_naming_the_question(clien
 
 
 def test_a_missing_answer_is_refused_with_the_question_in_the_error_summary(client, factory):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
-    person.answer_about()
+    person = factory.respondent(client)
     before = counts()
     html = client.get("/survey/section/1").get_data(as_text=True)
     names = radio_names(html)
@@ -123,10 +115,7 @@ def test_a_missing_answer_is_refused_with_the_question_in_the_error_summary(clie
 
 
 def test_a_tampered_service_area_is_refused(client, factory):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
+    person = factory.respondent(client, about=False)
     response = person.post("/survey/about", {"service_area": "secret-area", "role_level": "staff"})
     assert response.status_code == 400
     assert "Select one of the service areas listed" in response.get_data(as_text=True)
@@ -134,27 +123,19 @@ def test_a_tampered_service_area_is_refused(client, factory):
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, factory):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
-    person.answer_about()
+    factory.respondent(client)  # the person is at section 1
     before = counts()
-    draft_before = db.session.scalar(select(Draft)).data
+    draft_before = db.session.scalar(select(Draft)).sealed
     response = client.post("/survey/section/1", data={"q_sp1": "4"})
     assert response.status_code == 400
     assert "nothing was saved" in response.get_data(as_text=True)
     assert counts() == before
     db.session.expire_all()
-    assert db.session.scalar(select(Draft)).data == draft_before
+    assert db.session.scalar(select(Draft)).sealed == draft_before
 
 
 def test_submitting_without_finishing_sends_the_person_to_the_first_gap(client, factory):
-    wave = factory.wave()
-    (token,) = factory.tokens(wave)
-    person = Respondent(client, token)
-    person.open()
-    person.answer_about()
+    person = factory.respondent(client)
     person.answer_section(1)
     response = client.get("/survey/check")
     assert response.status_code == 302
@@ -172,12 +153,11 @@ def test_a_link_submitted_after_its_page_began_is_already_completed_not_restarte
     """The race the concurrent test can hit on PostgreSQL: a second browser's request loads the
     link (still unused), then the first browser's submit commits and deletes the draft."""
     from survey_app.services import respondents
-    from survey_app.services.invitations import hash_token
 
     wave = factory.wave()
     (token,) = factory.tokens(wave)
     complete_all_sections(Respondent(app.test_client(), token))
-    ctx = respondents.load_context(hash_token(token))
+    ctx = respondents.open_link(token)
     respondents.submit(ctx, respondents.load_draft(ctx))
     with pytest.raises(respondents.AlreadySubmitted):
         respondents.load_draft(ctx)
@@ -191,7 +171,7 @@ def test_two_concurrent_submits_of_one_token_store_exactly_one_response(app, fac
     Respondent(second, token).open()  # the same link open in a second browser
     tokens = {}
     for name, browser in (("first", first), ("second", second)):
-        from tests.conftest import csrf_token
+        from tests.factories import csrf_token
 
         tokens[name] = csrf_token(browser.get("/survey/check").get_data(as_text=True))
 
@@ -281,11 +261,13 @@ def test_response_keys_are_random_not_sequential(app, factory):
 def test_tokens_are_stored_only_as_hashes(app, factory):
     wave = factory.wave()
     (token,) = factory.tokens(wave)
-    stored = db.session.scalar(select(Invitation))
     import hashlib
 
-    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert token not in repr([getattr(stored, c.key) for c in inspect(Invitation).columns])
+    link = db.session.scalar(select(InvitationLink))
+    assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    for model in (Invitation, InvitationLink):
+        stored = db.session.scalar(select(model))
+        assert token not in repr([getattr(stored, c.key) for c in inspect(model).columns])
     assert len(token) >= 22, "at least 128 bits of randomness, URL-safe"
 
 

@@ -34,6 +34,11 @@ def one_transaction(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def wave_arguments(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The RELATIONSHIP and LABEL arguments of a command about one wave (:func:`find_wave`)."""
+    return click.argument("relationship")(click.argument("label")(command))
+
+
 def find_wave(relationship: str, label: str) -> Wave:
     rel = get_relationship(relationship)
     assert rel is not None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 
-from survey_app.cli.common import find_wave, one_transaction
+from survey_app.cli.common import find_wave, one_transaction, wave_arguments
 from survey_app.extensions import db
 from survey_app.models import ROLE_LEVELS
 from survey_app.services import ServiceError, mailing
@@ -19,8 +21,7 @@ from survey_app.services.relationships import get_service_area
 
 
 @click.command("invite")
-@click.argument("relationship")
-@click.argument("label")
+@wave_arguments
 @click.option("--side", type=click.Choice(["client", "supplier"]), required=True)
 @click.option("-n", "--count", type=click.IntRange(min=1, max=100_000), required=True)
 @click.option("--area", help="Service area key or name the invitations are fixed to.")
@@ -51,7 +52,14 @@ def invite(
         raise ServiceError(
             f"{output} already exists: choose a new file so no links are overwritten"
         )
-    issued = issue_invitations(wave, side, count, service_area=service_area, role_level=role)
+    issued = issue_invitations(
+        wave,
+        side,
+        count,
+        service_area=service_area,
+        role_level=role,
+        min_area_group=current_app.config["MIN_CELL_SIZE"],
+    )
     write_links_csv(output, issued)
     click.echo(f"Issued {len(issued)} invitations for {wave.label}; links written to {output}")
 
@@ -82,11 +90,17 @@ _RETRY_HELP = (
 _BATCH_HELP = "Messages per batch (default: MAIL_BATCH_SIZE)."
 
 
+def _sending_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--retry-failed and --batch-size, of both sending commands."""
+    command = click.option(
+        "--batch-size", type=click.IntRange(min=1, max=100_000), help=_BATCH_HELP
+    )(command)
+    return click.option("--retry-failed", is_flag=True, help=_RETRY_HELP)(command)
+
+
 @click.command("send-invitations")
-@click.argument("relationship")
-@click.argument("label")
-@click.option("--retry-failed", is_flag=True, help=_RETRY_HELP)
-@click.option("--batch-size", type=click.IntRange(min=1, max=100_000), help=_BATCH_HELP)
+@wave_arguments
+@_sending_options
 def send_invitations(
     relationship: str, label: str, retry_failed: bool, batch_size: int | None
 ) -> None:
@@ -100,10 +114,8 @@ def send_invitations(
 
 
 @click.command("send-reminders")
-@click.argument("relationship")
-@click.argument("label")
-@click.option("--retry-failed", is_flag=True, help=_RETRY_HELP)
-@click.option("--batch-size", type=click.IntRange(min=1, max=100_000), help=_BATCH_HELP)
+@wave_arguments
+@_sending_options
 def send_reminders(
     relationship: str, label: str, retry_failed: bool, batch_size: int | None
 ) -> None:

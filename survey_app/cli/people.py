@@ -1,4 +1,4 @@
-"""``relhealth user …``, ``instrument check`` and ``demo``."""
+"""``relhealth user …``, ``organisation oidc``, ``instrument check`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -7,15 +7,21 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from instruments import InstrumentError, available_instruments, load_instrument
 from survey_app.cli.common import one_transaction
-from survey_app.models import ROLES
+from survey_app.extensions import db
+from survey_app.models import ROLES, Organisation
+from survey_app.services import ServiceError
+from survey_app.services.accounts.federated import configure_provider
 from survey_app.services.accounts.users import create_user
 from survey_app.services.demo import load_demo
 from survey_app.services.invitations import survey_link
+from survey_app.services.relationships import get_relationship
 
 user_cli = AppGroup("user", help="Create sign-in accounts.")
+organisation_cli = AppGroup("organisation", help="Organisations and their sign-in.")
 instrument_cli = AppGroup("instrument", help="Check instrument definitions.")
 
 
@@ -23,6 +29,12 @@ instrument_cli = AppGroup("instrument", help="Check instrument definitions.")
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option(
+    "--relationship",
+    "relationships",
+    multiple=True,
+    help="Hold the role on this relationship only (repeat for several); default: service-wide.",
+)
 @click.option(
     "--password",
     prompt=True,
@@ -32,10 +44,69 @@ instrument_cli = AppGroup("instrument", help="Check instrument definitions.")
     help="Prompted for if not given (or set RELHEALTH_PASSWORD).",
 )
 @one_transaction
-def user_create(email: str, name: str, role: str, password: str) -> None:
+def user_create(
+    email: str, name: str, role: str, relationships: tuple[str, ...], password: str
+) -> None:
     """Create a sign-in account with a role (admin, manager or reviewer)."""
-    user = create_user(email, name=name, role=role, password=password)
-    click.echo(f"Created {user.role} {user.email}")
+    scoped = [get_relationship(r) for r in relationships] if relationships else None
+    user = create_user(email, name=name, role=role, password=password, relationships=scoped)  # type: ignore[arg-type]
+    where = ", ".join(r.name for r in scoped) if scoped else "every relationship"  # type: ignore[union-attr]
+    click.echo(f"Created {role} {user.email} of {where}")
+
+
+@organisation_cli.command("oidc")
+@click.argument("organisation")
+@click.option("--issuer", required=True, help="The provider's issuer URL.")
+@click.option("--client-id", required=True)
+@click.option(
+    "--client-secret",
+    prompt=True,
+    hide_input=True,
+    envvar="RELHEALTH_OIDC_CLIENT_SECRET",
+    help="Prompted for if not given (or set RELHEALTH_OIDC_CLIENT_SECRET).",
+)
+@click.option("--domain", "domains", multiple=True, required=True, help="Allowed e-mail domain.")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="GROUP=ROLE",
+    help="A provider group or app role and the role it gives (repeat).",
+)
+@click.option("--local-passwords/--no-local-passwords", default=True, show_default=True)
+@click.option("--admin-mfa", default=None, help="The amr value (or acr) an admin must carry.")
+@one_transaction
+def organisation_oidc(
+    organisation: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    domains: tuple[str, ...],
+    groups: tuple[str, ...],
+    local_passwords: bool,
+    admin_mfa: str | None,
+) -> None:
+    """Let ORGANISATION's staff sign in through its OpenID Provider."""
+    found = db.session.scalar(select(Organisation).where(Organisation.name == organisation))
+    if found is None:
+        raise ServiceError(f"there is no organisation {organisation!r}")
+    mapping = {}
+    for pair in groups:
+        group, _, role = pair.rpartition("=")
+        if not group:
+            raise ServiceError(f"--group {pair!r}: write GROUP=ROLE")
+        mapping[group] = role
+    configure_provider(
+        found,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=client_secret,
+        email_domains=domains,
+        group_roles=mapping,
+        local_passwords_allowed=local_passwords,
+        admin_mfa_claim=admin_mfa,
+    )
+    click.echo(f"{found.name} signs in through {issuer} (callback: /sign-in/callback)")
 
 
 @instrument_cli.command("check")
@@ -70,4 +141,4 @@ def demo(seed: int, links: int) -> None:
         click.echo(line)
 
 
-COMMANDS = (user_cli, instrument_cli, demo)
+COMMANDS = (user_cli, organisation_cli, instrument_cli, demo)

@@ -7,14 +7,14 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from survey_app.cli.common import find_wave, one_transaction
+from survey_app.cli.common import find_wave, one_transaction, wave_arguments
 from survey_app.services import ServiceError
 from survey_app.services.relationships import (
     all_relationships,
     create_relationship,
     get_relationship,
 )
-from survey_app.services.waves import close_wave, create_wave, open_wave, waves_of
+from survey_app.services.waves import close_wave, create_wave, open_wave, waves_in_time_order
 
 relationship_cli = AppGroup("relationship", help="Create and list relationships.")
 wave_cli = AppGroup("wave", help="Create, open, close and list survey waves.")
@@ -46,8 +46,7 @@ def relationship_list() -> None:
 
 
 @wave_cli.command("create")
-@click.argument("relationship")
-@click.argument("label")
+@wave_arguments
 @click.option("--instrument", "instrument_key", default="partnership-health", show_default=True)
 @click.option(
     "--version", "instrument_version", type=click.IntRange(min=1), default=1, show_default=True
@@ -75,8 +74,7 @@ def wave_create(
 
 
 @wave_cli.command("open")
-@click.argument("relationship")
-@click.argument("label")
+@wave_arguments
 @one_transaction
 def wave_open(relationship: str, label: str) -> None:
     """Open a draft wave for responses."""
@@ -85,8 +83,7 @@ def wave_open(relationship: str, label: str) -> None:
 
 
 @wave_cli.command("close")
-@click.argument("relationship")
-@click.argument("label")
+@wave_arguments
 @one_transaction
 def wave_close(relationship: str, label: str) -> None:
     """Close an open wave: no more responses; unfinished drafts are deleted."""
@@ -103,7 +100,7 @@ def wave_list(relationship: str) -> None:
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
     assert rel is not None
-    for wave in reversed(waves_of(rel)):
+    for wave in waves_in_time_order(rel):
         click.echo(
             f"{wave.label}\t{wave.state}\t{wave.instrument_version.key} v{wave.instrument_version.version}"
         )

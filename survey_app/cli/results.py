@@ -1,4 +1,4 @@
-"""``relhealth recompute``, ``export`` and ``import``."""
+"""``relhealth recompute``, ``export``, ``import`` and ``analyst-role``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from survey_app.cli.common import one_transaction, only_relationship
+from survey_app.database import ANALYST_TABLES, grant_analyst_reads
 from survey_app.services import ServiceError
 from survey_app.services.exports import export_scope, prepare_download, record_download
 from survey_app.services.imports import import_responses
@@ -122,4 +123,16 @@ def recompute(relationship: str | None, wave: str | None, new_k: int | None) -> 
     click.echo(rebuild(rel, found, new_min_cell_size=new_k).line())
 
 
-COMMANDS = (recompute, export, import_command)
+@click.command("analyst-role")
+@click.argument("role")
+@one_transaction
+def analyst_role(role: str) -> None:
+    """Let the existing PostgreSQL role ROLE read responses and results, never invitations."""
+    try:
+        grant_analyst_reads(role)
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from exc
+    click.echo(f"{role} may read: {', '.join(ANALYST_TABLES)}")
+
+
+COMMANDS = (recompute, export, import_command, analyst_role)

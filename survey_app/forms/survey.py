@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
 from wtforms import RadioField, SelectChoice, SubmitField, TextAreaField
@@ -55,9 +57,10 @@ class QuestionRadios(GovRadioInput):
         items = params["items"]
         for index, item in enumerate(items):
             if item.get("value") == DONT_KNOW and index:
-                items.insert(index, {"divider": "or"})
+                items.insert(index, {"divider": _("or")})
                 break
         params["idPrefix"] = field.id
+        _error_prefix(params)
         return params
 
 
@@ -69,35 +72,59 @@ class CommentBox(GovCharacterCount):
         if not field.description:
             params.pop("hint", None)
         params["label"] = {"text": field.label.text, "classes": "govuk-label--s"}
-        params["maxlength"] = next((v.max for v in field.validators if isinstance(v, Length)), None)
+        limit = next((v.max for v in field.validators if isinstance(v, Length)), None)
+        params["maxlength"] = limit
+        _error_prefix(params)
+        # GOV.UK Frontend's own texts, in the page's language (its i18n parameters).
+        params["textareaDescriptionText"] = _("You can enter up to %{count} characters")
+        params["charactersUnderLimitText"] = {
+            "one": _("You have %{count} character remaining"),
+            "other": _("You have %{count} characters remaining"),
+        }
+        params["charactersAtLimitText"] = _("You have 0 characters remaining")
+        params["charactersOverLimitText"] = {
+            "one": _("You have %{count} character too many"),
+            "other": _("You have %{count} characters too many"),
+        }
         return params
+
+
+def _error_prefix(params: dict[str, Any]) -> None:
+    """An error message's hidden "Error:" prefix in the page's language."""
+    if params.get("errorMessage"):
+        params["errorMessage"]["visuallyHiddenText"] = _("Error")
 
 
 def _no_nul(form: Any, field: Any) -> None:
     if field.data and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in field.data):
-        raise ValidationError(f"{field.label.text} must not contain control characters")
+        raise ValidationError(
+            _("%(question)s must not contain control characters", question=field.label.text)
+        )
 
 
 class _SurveyPage(FlaskForm):
-    continue_ = SubmitField("Save and continue", widget=GovSubmitInput())
-    save_later = SubmitField("Save and come back later", widget=GovSubmitInput())
+    continue_ = SubmitField(_l("Save and continue"), widget=GovSubmitInput())
+    save_later = SubmitField(_l("Save and come back later"), widget=GovSubmitInput())
 
 
 def section_form(ctx: RespondentContext, section: Section, draft: dict[str, Any], formdata: Any):
     """The form for one section, pre-filled from the draft (on GET)."""
     attrs: dict[str, Any] = {}
-    scale = ctx.instrument.scale
     if section.kind == "dimension":
         for item in section.items:
             text = ctx.item_text(item)
-            choices = [SelectChoice(str(v), label) for v, label in enumerate(scale.labels, start=1)]
+            labels = ctx.scale_labels
+            choices = [SelectChoice(str(v), label) for v, label in enumerate(labels, start=1)]
             if item.dont_know:
-                choices.append(SelectChoice(DONT_KNOW, scale.dont_know_label))
+                choices.append(SelectChoice(DONT_KNOW, ctx.dont_know_label))
+            required = _("Select how much you agree with ‘%(question)s’", question=text)
             attrs[field_name(item.key)] = ChoiceRadioField(
                 text,
                 choices=choices,
-                validators=[InputRequired(message=f"Select how much you agree with ‘{text}’")],
-                invalid_message=f"Select one of the answers given for ‘{text}’",
+                validators=[InputRequired(message=required)],
+                invalid_message=_(
+                    "Select one of the answers given for ‘%(question)s’", question=text
+                ),
                 widget=QuestionRadios(),
             )
     else:
@@ -109,8 +136,11 @@ def section_form(ctx: RespondentContext, section: Section, draft: dict[str, Any]
                     Optional(),
                     Length(
                         max=question.max_length,
-                        message=f"Your answer to ‘{text}’ must be "
-                        f"{question.max_length:,} characters or fewer",
+                        message=_(
+                            "Your answer to ‘%(question)s’ must be %(limit)s characters or fewer",
+                            question=text,
+                            limit=f"{question.max_length:,}",
+                        ),
                     ),
                     _no_nul,
                 ],
@@ -160,27 +190,29 @@ def about_form(ctx: RespondentContext, draft: dict[str, Any], formdata: Any):
     data: dict[str, Any] = {}
     given = draft.get("about") or {}
     if ctx.invitation.service_area_id is None:
-        question = (
-            f"Which service area of the {ctx.wave.relationship.name} partnership do you work in?"
+        question = _(
+            "Which service area of the %(relationship)s partnership do you work in?",
+            relationship=ctx.wave.relationship.name,
         )
         attrs["service_area"] = _about_question(
             question,
-            [*ctx.service_area_choices(), (NO_AREA, "Several of these, or none of them")],
-            required="Select the service area you work in",
-            invalid="Select one of the service areas listed",
+            [*ctx.service_area_choices(), (NO_AREA, _("Several of these, or none of them"))],
+            required=_("Select the service area you work in"),
+            invalid=_("Select one of the service areas listed"),
         )
         if "service_area" in given:
             data["service_area"] = given["service_area"] or NO_AREA
     if ctx.invitation.role_level is None:
+        levels = [(key, _(label)) for key, label in ROLE_LEVELS.items()]
         attrs["role_level"] = _about_question(
-            "What is your role level?",
-            [*ROLE_LEVELS.items(), (NOT_SAID, "Prefer not to say")],
-            required="Select your role level, or ‘Prefer not to say’",
-            invalid="Select one of the role levels listed",
+            _("What is your role level?"),
+            [*levels, (NOT_SAID, _("Prefer not to say"))],
+            required=_("Select your role level, or ‘Prefer not to say’"),
+            invalid=_("Select one of the role levels listed"),
         )
         if "role_level" in given:
             data["role_level"] = given["role_level"] or NOT_SAID
-    attrs["continue_"] = SubmitField("Continue", widget=GovSubmitInput())
+    attrs["continue_"] = SubmitField(_("Continue"), widget=GovSubmitInput())
     form_class = type("AboutYouForm", (FlaskForm,), attrs)
     return form_class(formdata=formdata, data=data if formdata is None else {})
 
@@ -197,4 +229,4 @@ def read_about(form: Any) -> dict[str, str | None]:
 
 
 class SubmitSurveyForm(FlaskForm):
-    submit = SubmitField("Submit your answers", widget=GovSubmitInput())
+    submit = SubmitField(_l("Submit your answers"), widget=GovSubmitInput())

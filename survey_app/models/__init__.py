@@ -1,27 +1,54 @@
 """Typed SQLAlchemy models of DESIGN §2."""
 
-from survey_app.models.admin import ACTION_STATUSES, ALERT_SIDES, Action, InvitationAddress
+from survey_app.models.admin import (
+    ACTION_STATUSES,
+    ALERT_SIDES,
+    OUTBOX_STATES,
+    Action,
+    InvitationAddress,
+)
 from survey_app.models.api_token import ApiToken
 from survey_app.models.auth import SignInAttempt
 from survey_app.models.base import Base, IllegalTransition
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.job import JOB_STATES, UNFINISHED_STATES, Job
+from survey_app.models.organisation import MEMBERSHIP_ROLES, Membership, Organisation
 from survey_app.models.relationship import SIDES, Party, Relationship, ServiceArea
 from survey_app.models.response import Answer, Comment, Response
 from survey_app.models.results import RESULT_SCOPES, ResultTable
-from survey_app.models.user import ROLES, AuditEvent, User
-from survey_app.models.wave import ROLE_LEVELS, WAVE_STATES, Draft, Invitation, Wave
+from survey_app.models.user import (
+    LINK_PURPOSES,
+    ROLE_INCLUDES,
+    ROLES,
+    AccountLink,
+    AuditEvent,
+    RecoveryCode,
+    User,
+)
+from survey_app.models.wave import (
+    ROLE_LEVELS,
+    WAVE_STATES,
+    Draft,
+    Invitation,
+    InvitationLink,
+    Wave,
+)
 
 __all__ = [
     "ACTION_STATUSES",
     "ALERT_SIDES",
     "JOB_STATES",
+    "LINK_PURPOSES",
+    "MEMBERSHIP_ROLES",
+    "OUTBOX_STATES",
     "ROLES",
+    "ROLE_INCLUDES",
     "RESULT_SCOPES",
     "ROLE_LEVELS",
     "SIDES",
     "UNFINISHED_STATES",
     "WAVE_STATES",
+    "AccountLink",
     "Action",
     "Answer",
     "ApiToken",
@@ -33,8 +60,12 @@ __all__ = [
     "InstrumentVersion",
     "Invitation",
     "InvitationAddress",
+    "InvitationLink",
     "Job",
+    "Membership",
+    "Organisation",
     "Party",
+    "RecoveryCode",
     "Relationship",
     "Response",
     "ResultTable",

@@ -26,6 +26,11 @@ ACTION_STATUSES = {"open": "Open", "in_progress": "In progress", "done": "Done"}
 #: The group of an alert an action refers to: a side of the relationship, both sides, or the
 #: perception gap between them.
 ALERT_SIDES = ("client", "supplier", "all", "gap")
+#: Where an address's message of the sending job ``outbox_job_id`` stands, each state written
+#: in the transaction that decides it: ``to_send`` (chosen for the round), ``handed`` (a link
+#: issued and the message handed to the mail server, the server's answer not yet recorded: after
+#: a crash it is sent again with a fresh link), ``sent`` (accepted by the server).
+OUTBOX_STATES = ("to_send", "handed", "sent")
 
 
 class InvitationAddress(Base):
@@ -36,7 +41,10 @@ class InvitationAddress(Base):
     """
 
     __tablename__ = "invitation_addresses"
-    __table_args__ = (UniqueConstraint("wave_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("wave_id", "email"),
+        CheckConstraint("outbox IS NULL OR outbox IN ('to_send', 'handed', 'sent')", name="outbox"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
@@ -53,6 +61,10 @@ class InvitationAddress(Base):
     reminders_sent: Mapped[int] = mapped_column(default=0)
     last_sent_on: Mapped[date | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
+    outbox: Mapped[str | None] = mapped_column(String(8))  # OUTBOX_STATES
+    outbox_job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), index=True
+    )
 
     wave: Mapped[Wave] = orm.relationship()
     party: Mapped[Party] = orm.relationship()

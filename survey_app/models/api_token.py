@@ -2,8 +2,10 @@
 
 A token is shown to its owner once, when it is created; only its SHA-256 is stored (a token
 carries 256 random bits, so a fast hash is enough: there is nothing to guess). A token acts
-with its owner's role as it is when the token is used, stops working when the owner's account
-is deactivated, and is revoked for good by setting ``revoked_at``. ``last_used_on`` keeps the
+with its owner's roles as they are when the token is used — narrowed, when ``relationship_id`` is
+set, to that one relationship —, stops working when the owner's account is deactivated or it
+expires (``expires_at``, chosen at creation, a year at most), and is revoked for good by setting
+``revoked_at``. ``last_used_on`` keeps the
 day only, which is all an owner needs to spot a token nobody uses.
 """
 
@@ -15,6 +17,7 @@ from sqlalchemy import ForeignKey, String, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.models.base import Base
+from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
 
 
@@ -28,10 +31,16 @@ class ApiToken(Base):
     #: SHA-256 (hex) of the token; the token itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
     last_used_on: Mapped[date | None]
     revoked_at: Mapped[datetime | None]
+    #: When set, the token reaches this relationship only (within its owner's own scope).
+    relationship_id: Mapped[int | None] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
+    )
 
     user: Mapped[User] = orm.relationship()
+    relationship: Mapped[Relationship | None] = orm.relationship()
 
     @property
     def is_active(self) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, fu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.models.base import Base
+from survey_app.models.organisation import Organisation
 
 SIDES = ("client", "supplier")
 
@@ -50,8 +51,11 @@ class Party(Base):
     relationship_id: Mapped[int] = mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     side: Mapped[str] = mapped_column(String(8))
+    #: The body this party is (one organisation may be a party to several relationships).
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
 
     relationship: Mapped[Relationship] = orm.relationship(back_populates="parties")
+    organisation: Mapped[Organisation] = orm.relationship(back_populates="parties")
 
     def __repr__(self) -> str:
         return f"<Party {self.name!r} ({self.side})>"

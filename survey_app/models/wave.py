@@ -1,22 +1,32 @@
-"""Survey waves and the single-use invitations (only token hashes are stored)."""
+"""Survey waves, the single-use invitations and their links (only token hashes are stored)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, func, orm
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+    orm,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.models.base import Base, IllegalTransition
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.relationship import Party, Relationship, ServiceArea
+from survey_app.texts import N_
 
 WAVE_STATES = ("draft", "open", "closed")
 ROLE_LEVELS = {
-    "executive": "Executive or director",
-    "manager": "Manager",
-    "staff": "Staff",
+    "executive": N_("Executive or director"),
+    "manager": N_("Manager"),
+    "staff": N_("Staff"),
 }
 
 
@@ -41,6 +51,9 @@ class Wave(Base):
     #: first computed; changed only by ``relhealth recompute --min-cell-size`` (audited).
     min_cell_size: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: The instrument's texts in each language the wave offers besides English, frozen when it
+    #: opens (`Instrument.translations_to_dict`); None: English only.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     relationship: Mapped[Relationship] = orm.relationship()
     instrument_version: Mapped[InstrumentVersion] = orm.relationship()
@@ -63,11 +76,14 @@ class Wave(Base):
         self.state = "open"
         self.opened_at = now
 
-    def close(self, now: datetime) -> None:
+    def check_can_close(self) -> None:
         if self.state != "open":
             raise IllegalTransition(
                 f"wave {self.label!r} is {self.state}; only an open wave can be closed"
             )
+
+    def close(self, now: datetime) -> None:
+        self.check_can_close()
         self.state = "closed"
         self.closed_at = now
 
@@ -76,7 +92,8 @@ class Wave(Base):
 
 
 class Invitation(Base):
-    """A single-use personal link. The token itself is never stored, only its SHA-256.
+    """One person's single use of a wave, reached through one or more links
+    (:class:`InvitationLink`): whichever link is used first uses the invitation.
 
     ``used_on`` records only the day of use, so that it cannot be lined up with
     a response (responses keep no time at all).
@@ -89,7 +106,6 @@ class Invitation(Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
     role_level: Mapped[str | None] = mapped_column(String(20))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_on: Mapped[date]
     used_on: Mapped[date | None]
 
@@ -98,14 +114,40 @@ class Invitation(Base):
     service_area: Mapped[ServiceArea | None] = orm.relationship()
 
 
+class InvitationLink(Base):
+    """One personal link issued for an invitation: the SHA-256 of its token, never the token.
+
+    A message whose fate is unknown (a crash after handing it to the mail server) and a
+    reminder are sent with a fresh link, so an invitation may have several; each works until
+    the invitation is used through any of them.
+    """
+
+    __tablename__ = "invitation_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime]
+    #: The data key of the invitation's draft, wrapped under a key derived from this link's
+    #: token (survey_app/services/sealed_drafts.py): set when the link is first opened.
+    draft_key_wrap: Mapped[bytes | None] = mapped_column(LargeBinary(64))
+
+    invitation: Mapped[Invitation] = orm.relationship()
+
+
 class Draft(Base):
-    """Unfinished answers, keyed by the invitation's token hash; deleted on submit or close."""
+    """Unfinished answers, keyed by the token hash of the link they were saved through;
+    deleted on submit or close. ``sealed`` holds them encrypted (sealed_drafts); ``data``
+    only a draft saved in clear before the upgrade to 0009, until it is next saved."""
 
     __tablename__ = "drafts"
 
     token_hash: Mapped[str] = mapped_column(
-        ForeignKey("invitations.token_hash", ondelete="CASCADE"), primary_key=True
+        ForeignKey("invitation_links.token_hash", ondelete="CASCADE"), primary_key=True
     )
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_on: Mapped[date]

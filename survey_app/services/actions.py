@@ -54,6 +54,7 @@ from survey_app.services.results import (
     stored_rows,
     version_changes,
 )
+from survey_app.services.waves import waves_in_time_order
 
 MAX_WHAT = 2000
 MAX_OWNER = 200
@@ -69,16 +70,10 @@ def _now() -> datetime:
 def dimension_choices(relationship: Relationship) -> list[tuple[str, str]]:
     """(key, title) of the dimensions an action can be about: those of the relationship's
     latest wave's instrument (closed waves first), then the health index."""
-    closed = closed_waves(relationship)
-    wave = (
-        closed[-1]
-        if closed
-        else db.session.scalar(
-            select(Wave).where(Wave.relationship_id == relationship.id).order_by(Wave.id.desc())
-        )
-    )
-    if wave is None:
+    waves = closed_waves(relationship) or waves_in_time_order(relationship)
+    if not waves:
         return []
+    wave = waves[-1]
     instrument = frozen_instrument(wave.instrument_version)
     return [(d.key, d.title) for d in instrument.dimensions] + [(INDEX, INDEX_TITLE)]
 

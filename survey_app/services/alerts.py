@@ -1,9 +1,12 @@
-"""Alerts: the groups of a closed wave getting worse or worth watching, and the perception gaps
-widening between the sides, read from the wave's published results.
+"""Alerts: the groups of a closed wave getting worse, and the perception gaps widening between
+the sides, read from the wave's published results.
 
-An alert is a cell of a wave's stored ``scores`` whose status is *deteriorating* or *watch*
-(DESIGN §4.12), or a row of its stored ``gaps`` with ``gap_alert`` set (two sides drifting
-apart). Both are read as published: a suppressed cell raises no alert, and a gap is hidden
+An alert is a cell of a wave's stored ``scores`` whose status is *deteriorating* — the
+calibrated detector of DESIGN §4.12 flagged a fall, the wave's series held to a false
+discovery rate of 5% — or a row of its stored ``gaps`` with ``gap_alert`` set (two sides
+drifting apart). *Watch* is weaker evidence: it shows as a status, never as an alert. Alerts
+are ranked by strength of evidence × size of the change × people covered
+(:attr:`Alert.weight`), and :func:`needs_attention` picks the few a manager reads first. Both are read as published: a suppressed cell raises no alert, and a gap is hidden
 wherever either side's scores are (:func:`~survey_app.services.results.suppress_rows`), so a
 widening gap is never shown beside a side that is not. Any closed wave's alerts can be read
 (:func:`wave_alerts`); the dashboard, the API and the actions pages show the latest closed
@@ -17,6 +20,7 @@ group is a side (``client``, ``supplier``), both sides (``all``) or the gap betw
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,20 +38,66 @@ from survey_app.services.results import (
 )
 
 #: The kinds of alert, in the order they are listed.
-ALERT_KINDS = ("deteriorating", "gap_widening", "watch")
+ALERT_KINDS = ("deteriorating", "gap_widening")
 #: The statuses of a scores cell that make it an alert (DESIGN §4.12).
-ALERT_STATUSES = ("deteriorating", "watch")
+ALERT_STATUSES = ("deteriorating",)
+#: The smallest p-value the ranking tells apart (below it, evidence is simply overwhelming).
+RANK_P_FLOOR = 1e-12
 #: The group a gap alert names in its reference and its actions: the gap between the sides.
 GAP = "gap"
 
 
 @dataclass(frozen=True, slots=True)
+class MeasuredRate:
+    """One error rate of the statuses, as ``benchmarks/alerts.py`` measured it end to end."""
+
+    what: str
+    measured: str
+    target: str
+
+
+#: The statuses' error rates on simulated relationships whose truth is known, measured through
+#: the service by ``benchmarks/alerts.py`` (figures, machine and date in benchmarks/README.md;
+#: update both together). Shown on the "How we know" page.
+ERROR_RATES = (
+    MeasuredRate(
+        "Series with no real change flagged getting worse or better, share of waves",
+        "under 0.01%",
+        "at most 5%",
+    ),
+    MeasuredRate(
+        "The same, when every wave also moves a little by chance (shocks of 0.05 scale points)",
+        "0.09%",
+        "at most 5%",
+    ),
+    MeasuredRate(
+        "A side's total falling 0.12 scale points a wave: caught within 4 surveys",
+        "100%",
+        "at least 95%",
+    ),
+    MeasuredRate(
+        "A group of 60 or more people falling 0.12 a wave: caught within 4 surveys",
+        "100%",
+        "at least 95%",
+    ),
+    MeasuredRate(
+        "A smaller group (25 to 59 people) falling 0.12 a wave: caught within 4 surveys",
+        "96%",
+        "reported as it is",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
-    """An alert of a closed wave: a group getting worse (``deteriorating``), worth watching
-    (``watch``), or two sides drifting apart (``gap_widening``).
+    """An alert of a closed wave: a group getting worse (``deteriorating``) or two sides
+    drifting apart (``gap_widening``).
 
     ``summary`` is the stored status sentence; ``evidence`` its evidence, one piece a line,
-    without the subject the summary already names.
+    without the subject the summary already names; ``how`` the tests and limits behind it
+    ("How we know"), one a line. ``p`` is the calibrated p-value of the series, ``points``
+    the change its summary states (0–100 scale) and ``n`` the responses of its latest wave
+    (None for a gap).
     """
 
     kind: str
@@ -60,6 +110,18 @@ class Alert:
     dimension_title: str
     summary: str
     evidence: tuple[str, ...] = ()
+    how: tuple[str, ...] = ()
+    p: float | None = None
+    points: float | None = None
+    n: int | None = None
+
+    @property
+    def weight(self) -> float:
+        """Strength of evidence × size of the change × people covered: −log10 p (p floored at
+        :data:`RANK_P_FLOOR`) × |change in points| × responses; 0 where one is unknown."""
+        if self.p is None or self.points is None or not self.n:
+            return 0.0
+        return -math.log10(max(self.p, RANK_P_FLOOR)) * abs(self.points) * self.n
 
     @property
     def group_key(self) -> str:
@@ -73,7 +135,7 @@ class Alert:
 
     @property
     def status(self) -> str:
-        """The alert in words: deteriorating, watch, or gap widening."""
+        """The alert in words: deteriorating or gap widening."""
         return self.kind.replace("_", " ")
 
     @property
@@ -86,10 +148,10 @@ class Alert:
 def wave_alerts(wave: Wave) -> list[Alert]:
     """Every alert of a closed wave, from its published ``scores`` and ``gaps``.
 
-    Ordered by kind (:data:`ALERT_KINDS`), then dimension (the index first, then the
-    instrument's order), the group over all service areas before each area (in the
-    relationship's order), both sides before each side. Raises ServiceError when the wave
-    has no stored results.
+    Ordered by kind (:data:`ALERT_KINDS`), then weight (:attr:`Alert.weight`, the heaviest
+    first), then dimension (the index first, then the instrument's order), the group over
+    all service areas before each area (in the relationship's order), both sides before each
+    side. Raises ServiceError when the wave has no stored results.
     """
     relationship = wave.relationship
     scores = published_rows("scores", relationship, [wave])
@@ -119,8 +181,8 @@ def relationship_alerts(
     """Alerts of the relationship's latest closed wave (none before a wave closes), or of
     ``wave`` (a closed wave of the relationship: its alerts as they stood then).
 
-    ``status="deteriorating"`` gives every group getting worse and every perception gap
-    widening; ``status="watch"`` the groups to watch; ``None`` every alert. Filters narrow
+    ``status="deteriorating"`` (or ``None``) gives every group getting worse and every
+    perception gap widening; any other status none (a *watch* is never an alert). Filters narrow
     by side, service area (key) and dimension; a widening gap concerns both sides and stays
     whatever the side. Raises ServiceError when the wave's results are not stored.
     """
@@ -129,7 +191,7 @@ def relationship_alerts(
         if not waves:
             return []
         wave = waves[-1]
-    kinds = {"deteriorating": ("deteriorating", "gap_widening"), "watch": ("watch",)}
+    kinds = {"deteriorating": ("deteriorating", "gap_widening")}
     wanted = ALERT_KINDS if status is None else kinds.get(status, ())
     return [
         a
@@ -167,6 +229,7 @@ def find_alert(relationship: Relationship, reference: str) -> Alert | None:
 def _alert(wave: Wave, row: Mapping[str, Any], kind: str, side: str | None, column: str) -> Alert:
     """The alert of a published row; ``column`` names its summary and evidence columns."""
     summary = row.get(f"{column}_summary") or ""
+    scored = column == "status"
     return Alert(
         kind=kind,
         wave_id=wave.id,
@@ -178,19 +241,37 @@ def _alert(wave: Wave, row: Mapping[str, Any], kind: str, side: str | None, colu
         dimension_title=row["dimension_title"],
         summary=summary,
         evidence=_lines(row.get(f"{column}_evidence"), summary),
+        how=_lines(row.get(f"{column}_how"), ""),
+        p=row.get("status_p") if scored else None,
+        points=row.get("status_points") if scored else None,
+        n=row.get("n") if scored else None,
     )
+
+
+def needs_attention(alerts: Sequence[Alert]) -> list[Alert]:
+    """What needs attention, for the top of a dashboard: of the groups getting worse, the
+    heaviest alert of each dimension (:attr:`Alert.weight`), heaviest first. Perception gaps
+    are listed apart (they are a level apart, not a fall)."""
+    best: dict[str, Alert] = {}
+    for a in alerts:
+        if a.kind == "deteriorating" and (
+            a.dimension not in best or a.weight > best[a.dimension].weight
+        ):
+            best[a.dimension] = a
+    return sorted(best.values(), key=lambda a: -a.weight)
 
 
 def _ranking(
     relationship: Relationship, scores: Sequence[Mapping[str, Any]]
 ) -> Callable[[Alert], tuple[Any, ...]]:
-    """The sort key of :func:`wave_alerts`: kind, dimension, overall first, area, side."""
+    """The sort key of :func:`wave_alerts`: kind, weight, dimension, overall first, area, side."""
     dimensions = {key: i for i, key in enumerate(dict.fromkeys(r["dimension"] for r in scores))}
     dimensions[INDEX] = -1
     areas = {a.key: a.position for a in relationship.service_areas}
     sides = {"all": 0, None: 0, "client": 1, "supplier": 2}
     return lambda a: (
         ALERT_KINDS.index(a.kind),
+        -a.weight,
         dimensions.get(a.dimension, len(dimensions)),
         a.area != AREA_ALL,
         areas.get(a.area, 10_000),

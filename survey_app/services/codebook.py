@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "OTHER",
+    "OTHER_LABEL",
     "COLUMN_TYPES",
     "DONT_KNOW",
     "NUMBER_KINDS",
@@ -39,6 +41,11 @@ __all__ = [
 #: The text an answer of "don't know" is given as: in the survey's forms, in every download
 #: (CSV, XLSX, JSON) and in the files an import reads.
 DONT_KNOW = "dk"
+
+#: A side, service area or role level generalised in the raw ``responses`` download: one of
+#: several groups of fewer than k responses combined (k-anonymity, DESIGN §4.14).
+OTHER = "_other"
+OTHER_LABEL = "Other (groups of fewer than k responses combined)"
 
 #: Column types: how writers treat a cell. ``answer`` cells hold a scale point, None or DONT_KNOW.
 COLUMN_TYPES = ("text", "integer", "number", "boolean", "answer")

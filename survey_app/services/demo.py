@@ -22,13 +22,12 @@ from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
 from survey_app.services.accounts.sign_in import ensure_user
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import frozen_instrument, offered_translations
 from survey_app.services.invitations import (
     IssuedInvitation,
-    hash_token,
     issue_invitations,
-    new_token,
 )
+from survey_app.services.organisations import organisation_named
 from survey_app.services.relationships import create_relationship, get_relationship
 from survey_app.services.results import recompute
 from survey_app.services.waves import create_wave, get_wave
@@ -65,6 +64,21 @@ DEMO_USERS = (
     ("manager", "manager@demo.example", "Demo Manager", "demo-manager-password"),
     ("reviewer", "reviewer@demo.example", "Demo Reviewer", "demo-reviewer-password"),
 )
+#: Accounts of the two organisations, each holding its role on the Birmingham relationship only
+#: (the second relationship, the council's with another supplier, is out of their reach).
+SCOPED_DEMO_USERS = (
+    ("manager", "council.manager@demo.example", "Council Contract Manager", CLIENT),
+    ("reviewer", "supplier.analyst@demo.example", "Supplier Analyst", SUPPLIER),
+)
+SCOPED_DEMO_PASSWORD = "demo-scoped-password"  # noqa: S105 (demo data only)
+#: The council's second relationship: no waves, there to show whom it is hidden from.
+OTHER_NAME = "Birmingham City Council — Acivico"
+OTHER_SUPPLIER = "Acivico"
+WHAT_ROLES_DO = {
+    "admin": "administration, dashboard, actions and downloads",
+    "manager": "dashboard and actions",
+    "reviewer": "downloads",
+}
 COMMENTS = [
     "Agree a shared plan for the next round of savings and stick to it.",
     "Fewer handoffs between the two organisations when something goes wrong.",
@@ -95,6 +109,13 @@ class DemoSummary:
         yield "Demo sign-in accounts (demo data only), at /sign-in:"
         for role, email, _name, password in self.users:
             yield f"  {role:<9} {email}  password: {password}"
+            yield f"            sees every relationship: {WHAT_ROLES_DO[role]}"
+        for role, email, _name, organisation in SCOPED_DEMO_USERS:
+            yield f"  {role:<9} {email}  password: {SCOPED_DEMO_PASSWORD}"
+            yield (
+                f"            {organisation} staff; sees {self.relationship} only "
+                f"({WHAT_ROLES_DO[role]}), not {OTHER_NAME}"
+            )
         yield f"Fresh survey links for the open wave {self.open_wave} (each works once):"
         for inv in self.links:
             yield f"  {inv.party} ({inv.side}): {link(inv.token)}"
@@ -112,6 +133,13 @@ def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) ->
         recompute(relationship)
     for role, email, name, password in DEMO_USERS:
         ensure_user(email, name, role, password)
+    if get_relationship(OTHER_NAME, required=False) is None:
+        create_relationship(
+            OTHER_NAME, client=CLIENT, supplier=OTHER_SUPPLIER, service_areas=["Building services"]
+        )
+    for role, email, name, organisation in SCOPED_DEMO_USERS:
+        user = ensure_user(email, name, role, SCOPED_DEMO_PASSWORD, relationships=[relationship])
+        user.organisation = organisation_named(organisation)
 
     open_wave = get_wave(relationship, OPEN_WAVE)
     assert open_wave is not None
@@ -145,6 +173,7 @@ def _build_history(relationship: Relationship, rng: np.random.Generator) -> int:
         opens, closes = _quarter_dates(label)
         wave.state = "open"
         wave.opened_at = datetime.combine(opens, time(9))
+        wave.translations = offered_translations(wave.instrument_version)  # as open_wave does
         instrument = frozen_instrument(wave.instrument_version)
         is_open = label == OPEN_WAVE
         n = int(rng.integers(110, 140)) if is_open else int(rng.integers(260, 340))
@@ -262,7 +291,6 @@ def _insert_wave(
                     "party_id": parties[side].id,
                     "service_area_id": None,
                     "role_level": None,
-                    "token_hash": hash_token(new_token()),
                     "issued_on": opens,
                     "used_on": used,
                 }

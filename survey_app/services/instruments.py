@@ -15,9 +15,10 @@ from instruments import (
     InstrumentError,
     available_instruments,
     find_instrument,
+    with_translations,
 )
 from survey_app.extensions import db
-from survey_app.models import InstrumentVersion
+from survey_app.models import InstrumentVersion, Wave
 from survey_app.services import ServiceError
 
 
@@ -66,6 +67,35 @@ def _frozen(key: str, version: int) -> InstrumentVersion | None:
             InstrumentVersion.key == key, InstrumentVersion.version == version
         )
     )
+
+
+def offered_translations(version: InstrumentVersion) -> dict | None:
+    """What a wave opening now on `version` freezes: the texts of every language its file
+    carries besides English (None: English only, or the file is gone or has changed)."""
+    try:
+        instrument = find_instrument(version.key, version.version, root=instruments_root())
+    except InstrumentError:
+        return None
+    if instrument.content_hash != version.content_hash or not instrument.translations:
+        return None
+    return instrument.translations_to_dict()
+
+
+def wave_instrument(wave: Wave) -> Instrument:
+    """The instrument as the wave shows it: the frozen definition with the translations the
+    wave froze when it opened (parsed once per process and wave)."""
+    version = wave.instrument_version
+    if not wave.translations:
+        return frozen_instrument(version)
+    key = (version.id, version.content_hash, wave.id)
+    instrument = _wave_cache.get(key)
+    if instrument is None:
+        instrument = with_translations(frozen_instrument(version), wave.translations)
+        _wave_cache[key] = instrument
+    return instrument
+
+
+_wave_cache: dict[tuple[int, str, int], Instrument] = {}
 
 
 def frozen_instrument(version: InstrumentVersion) -> Instrument:

@@ -24,6 +24,8 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services import ServiceError, audit
+from survey_app.services.accounts.scope import EVERYTHING, AccessScope
+from survey_app.services.organisations import organisation_named
 
 MAX_NAME = 200
 
@@ -68,9 +70,13 @@ def create_relationship(
         problems.append(f"a relationship called {name!r} already exists")
     if problems:
         raise ServiceError("; ".join(problems))
+    organisations = organisation_named(client), organisation_named(supplier)
     relationship = Relationship(
         name=name,
-        parties=[Party(name=client, side="client"), Party(name=supplier, side="supplier")],
+        parties=[
+            Party(name=client, side="client", organisation=organisations[0]),
+            Party(name=supplier, side="supplier", organisation=organisations[1]),
+        ],
         service_areas=[
             ServiceArea(key=slugify(area), name=area, position=i) for i, area in enumerate(areas)
         ],
@@ -108,25 +114,29 @@ def get_service_area(relationship: Relationship, key_or_name: str) -> ServiceAre
     )
 
 
-def relationship_rows() -> list[tuple[Relationship, int, int]]:
-    """Every relationship with its number of waves and of open waves, by name."""
+def relationship_rows(scope: AccessScope = EVERYTHING) -> list[tuple[Relationship, int, int]]:
+    """Every relationship in ``scope`` with its number of waves and of open waves, by name."""
     open_count = func.count(Wave.id).filter(Wave.state == "open")
     return [
         (rel, int(n), int(n_open))
         for rel, n, n_open in db.session.execute(
-            select(Relationship, func.count(Wave.id), open_count)
-            .outerjoin(Wave, Wave.relationship_id == Relationship.id)
-            .group_by(Relationship.id)
-            .order_by(Relationship.name)
+            scope.filter(
+                select(Relationship, func.count(Wave.id), open_count)
+                .outerjoin(Wave, Wave.relationship_id == Relationship.id)
+                .group_by(Relationship.id)
+                .order_by(Relationship.name)
+            )
         )
     ]
 
 
-def all_relationships(*, by_id: bool = False) -> list[Relationship]:
-    """Every relationship, by name; ``by_id``: in the order they were created, which renaming
-    never changes (the API pages through them)."""
+def all_relationships(
+    *, by_id: bool = False, scope: AccessScope = EVERYTHING
+) -> list[Relationship]:
+    """Every relationship in ``scope``, by name; ``by_id``: in the order they were created,
+    which renaming never changes (the API pages through them)."""
     order = Relationship.id if by_id else Relationship.name
-    return list(db.session.scalars(select(Relationship).order_by(order)))
+    return list(db.session.scalars(scope.filter(select(Relationship).order_by(order))))
 
 
 def update_relationship(

@@ -9,12 +9,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
+from survey_app.database import vacuum_after_commit
 from survey_app.extensions import db
-from survey_app.models import Draft, IllegalTransition, Relationship, ResultTable, User, Wave
+from survey_app.models import (
+    Answer,
+    Comment,
+    Draft,
+    IllegalTransition,
+    Invitation,
+    Relationship,
+    Response,
+    ResultTable,
+    User,
+    Wave,
+)
 from survey_app.services import ServiceError, audit, mailing
-from survey_app.services.instruments import freeze_instrument
+from survey_app.services.instruments import freeze_instrument, offered_translations
 from survey_app.services.results import score_closed_wave
 
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,39}$")
@@ -76,9 +88,18 @@ def open_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
         wave.open(now())
     except IllegalTransition as exc:
         raise ServiceError(str(exc)) from exc
+    wave.translations = offered_translations(wave.instrument_version)
     audit.record("wave.open", actor=actor, wave=wave.id)
     db.session.flush()
     return wave
+
+
+def check_can_close(wave: Wave) -> None:
+    """Refuse, with the reason, to close a wave that is not open (before a closing job)."""
+    try:
+        wave.check_can_close()
+    except IllegalTransition as exc:
+        raise ServiceError(str(exc)) from exc
 
 
 def close_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
@@ -90,10 +111,40 @@ def close_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
         raise ServiceError(str(exc)) from exc
     db.session.execute(delete(Draft).where(Draft.wave_id == wave.id))
     mailing.delete_address_list(wave, actor=actor)  # data minimisation: addresses go at close
+    rewrite_in_one_transaction(wave)
     audit.record("wave.close", actor=actor, wave=wave.id)
     db.session.flush()
     score_closed_wave(wave)
     return wave
+
+
+#: What a submit writes, so what its transaction id would link: rewritten at close.
+SUBMITTED = (Invitation, Response, Answer, Comment)
+
+
+def rewrite_in_one_transaction(wave: Wave) -> None:
+    """On PostgreSQL, give every row a submit wrote for ``wave`` this transaction's id.
+
+    A submit marks the invitation used and inserts the response, its answers and comments in
+    one transaction, so on PostgreSQL all of them carry that transaction's id (``xmin``),
+    which anyone able to read both tables can compare. Updating each row to itself here
+    writes new versions that all share the closing transaction's id; VACUUM (after the
+    commit) then removes the old versions. SQLite keeps no such column: nothing to do.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    responses = select(Response.id).where(Response.wave_id == wave.id)
+    rewrites = (
+        update(Invitation)
+        .where(Invitation.wave_id == wave.id, Invitation.used_on.is_not(None))
+        .values(used_on=Invitation.used_on),
+        update(Response).where(Response.wave_id == wave.id).values(side=Response.side),
+        update(Answer).where(Answer.response_id.in_(responses)).values(value=Answer.value),
+        update(Comment).where(Comment.response_id.in_(responses)).values(text=Comment.text),
+    )
+    for rewrite in rewrites:
+        db.session.execute(rewrite.execution_options(synchronize_session=False))
+    vacuum_after_commit(tuple(model.__tablename__ for model in SUBMITTED))
 
 
 def extend_wave(
@@ -119,14 +170,8 @@ def extend_wave(
 
 
 def waves_of(relationship: Relationship) -> list[Wave]:
-    """The relationship's waves, newest first."""
-    return list(
-        db.session.scalars(
-            select(Wave)
-            .where(Wave.relationship_id == relationship.id)
-            .order_by(Wave.created_at.desc(), Wave.id.desc())
-        )
-    )
+    """The relationship's waves, newest first (the reverse of :func:`waves_in_time_order`)."""
+    return waves_in_time_order(relationship)[::-1]
 
 
 def waves_in_time_order(relationship: Relationship) -> list[Wave]:

@@ -30,6 +30,13 @@ any blueprint's own hooks:
 * a signed-in user whose role does not reach the page gets the 403 page.
 
 Declarations only tag the function (no wrapper), so they work above or below the route decorator.
+
+**Scope.** Roles are held per relationship (or service-wide): the gate above lets a user in when
+they hold a fitting role *somewhere*; what the page then shows is limited by :func:`current_scope`
+— the relationships where they hold a role the page accepts (``services/accounts/scope.py``). The
+loaders of ``web/loading.py`` answer 404 for anything outside it, and lists are filtered by it.
+``requires("admin", service_wide=True)`` marks the few pages that are about the whole service
+(creating relationships, instruments, imports): only a service-wide admin may use them.
 """
 
 from __future__ import annotations
@@ -38,19 +45,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, g, request
 from flask_login import current_user
 
-from survey_app.models import ROLES
+from survey_app.models import ROLE_INCLUDES, ROLES, User
+from survey_app.services.accounts.scope import EVERYTHING, AccessScope, may_use, scope_of
 
 ATTRIBUTE = "__access__"
-
-#: What each role may do, as the set of roles whose pages it may use.
-ROLE_INCLUDES: dict[str, frozenset[str]] = {
-    "admin": frozenset({"admin", "manager", "reviewer"}),
-    "manager": frozenset({"manager"}),
-    "reviewer": frozenset({"reviewer"}),
-}
 
 FORBIDDEN_MESSAGE = (
     "Your account cannot use this page. If you need it for your work, "
@@ -70,6 +71,8 @@ class Access:
 
     public: bool
     roles: frozenset[str] = frozenset()
+    #: Only a service-wide role (``User.role``) counts, not a role on some relationship.
+    service_wide: bool = False
 
     def allows(self, role: str | None) -> bool:
         """Whether a signed-in user with ``role`` may use the page (``None``: anonymous)."""
@@ -77,8 +80,18 @@ class Access:
             return True
         return role is not None and bool(self.roles & ROLE_INCLUDES.get(role, frozenset()))
 
+    def admits(self, user: User) -> bool:
+        """Whether ``user`` may use the page: a fitting role service-wide, or (unless the page is
+        ``service_wide``) on at least one relationship."""
+        if self.public or self.allows(user.role):
+            return True
+        return not self.service_wide and may_use(user, self.roles)
+
     def describe(self) -> str:
-        return "public" if self.public else "requires " + " or ".join(sorted(self.roles))
+        if self.public:
+            return "public"
+        wide = " service-wide" if self.service_wide else ""
+        return "requires " + " or ".join(sorted(self.roles)) + wide
 
 
 PUBLIC = Access(public=True)
@@ -104,14 +117,15 @@ def signed_in(target: Target) -> Target:
     return _declare(target, SIGNED_IN)
 
 
-def requires(*roles: str) -> Callable[[Target], Target]:
-    """Only signed-in users with one of ``roles`` — or a role that includes it — may use this."""
+def requires(*roles: str, service_wide: bool = False) -> Callable[[Target], Target]:
+    """Only signed-in users with one of ``roles`` — or a role that includes it — may use this
+    (with ``service_wide``, only when they hold it service-wide)."""
     if not roles:
         raise TypeError("requires() needs at least one role; use @signed_in for any account")
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
-    access = Access(public=False, roles=frozenset(roles))
+    access = Access(public=False, roles=frozenset(roles), service_wide=service_wide)
 
     def declare(target: Target) -> Target:
         return _declare(target, access)
@@ -142,25 +156,40 @@ def undeclared_endpoints(app: Flask) -> list[str]:
     return sorted(e for e in app.view_functions if access_for(app, e) is None)
 
 
-def user_role() -> str | None:
-    """The current user's role, or ``None`` when nobody is signed in."""
-    return current_user.role if current_user.is_authenticated else None
-
-
-def can_access(endpoint: str, role: str | None = None, *, app: Flask | None = None) -> bool:
-    """Whether a user with ``role`` (default: the current user's) may use ``endpoint``."""
+def can_access(endpoint: str, *, app: Flask | None = None) -> bool:
+    """Whether the current user may use ``endpoint``."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     access = access_for(app, endpoint)
     if access is None:
         return False
-    return access.allows(role if role is not None else user_role())
+    if access.public:
+        return True
+    return current_user.is_authenticated and access.admits(current_user)
 
 
 def accessible(endpoints: Iterable[str]) -> list[str]:
     """The endpoints of ``endpoints`` that exist and that the current user may use."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    role = user_role()
-    return [e for e in endpoints if e in app.view_functions and can_access(e, role, app=app)]
+    return [e for e in endpoints if e in app.view_functions and can_access(e, app=app)]
+
+
+#: Where the request keeps the one relationship its API token was made for, if any.
+TOKEN_RELATIONSHIP = "api_token_relationship"  # noqa: S105 (a g attribute name)
+
+
+def current_scope() -> AccessScope:
+    """The relationships the current user reaches with the current page (see the module's
+    *Scope*); everything on a public page."""
+    if "access_scope" not in g:
+        access = access_for(current_app, request.endpoint or "")
+        if access is None or access.public or access.service_wide:
+            g.access_scope = EVERYTHING
+        elif not current_user.is_authenticated:
+            g.access_scope = AccessScope(frozenset())
+        else:
+            only = g.get(TOKEN_RELATIONSHIP)
+            g.access_scope = scope_of(current_user, access.roles, only_relationship=only)
+    return g.access_scope
 
 
 def init_app(app: Flask) -> None:
@@ -180,6 +209,6 @@ def init_app(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return app.login_manager.unauthorized()  # type: ignore[attr-defined]
-        if not access.allows(current_user.role):
+        if not access.admits(current_user):
             abort(403, description=FORBIDDEN_MESSAGE)
         return None

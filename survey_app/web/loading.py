@@ -1,7 +1,10 @@
 """The things a URL names — a relationship, a wave, a service area, an action — loaded for a
 view, or a 404 when there is no such thing (or it is not in the state the page needs).
 
-Every blueprint loads them here, so that "not found" is decided once. The 404 raised is a
+Every blueprint loads them here, so that "not found" is decided once — and with it the
+relationship scope: a relationship (or a wave, area or action of one) outside the current user's
+reach for this page (:func:`survey_app.web.access.current_scope`) is answered exactly as one
+that does not exist. The 404 raised is a
 :class:`Missing`: the HTML error pages show their usual "Page not found", and the JSON API
 answers with its ``code`` and ``description`` (``not_found``, or ``results_not_available``
 for a wave that has not closed).
@@ -14,6 +17,7 @@ from werkzeug.exceptions import NotFound
 from survey_app.extensions import db
 from survey_app.models import Action, Relationship, ServiceArea, Wave
 from survey_app.services import actions as actions_service
+from survey_app.web.access import current_scope
 
 
 class Missing(NotFound):
@@ -27,7 +31,7 @@ class Missing(NotFound):
 def relationship_or_404(relationship_id: int) -> Relationship:
     """The relationship with this id."""
     relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
+    if relationship is None or not current_scope().allows(relationship.id):
         raise Missing(f"There is no relationship {relationship_id}.")
     return relationship
 
@@ -36,7 +40,7 @@ def wave_or_404(wave_id: int, *, closed: bool | None = None) -> Wave:
     """The wave with this id; with ``closed=True`` only a closed wave (the only kind with
     results), with ``closed=False`` only a draft or open one."""
     wave = db.session.get(Wave, wave_id)
-    if wave is None:
+    if wave is None or not current_scope().allows(wave.relationship_id):
         raise Missing(f"There is no wave {wave_id}.")
     if closed is True and wave.state != "closed":
         raise Missing(
@@ -49,7 +53,8 @@ def wave_or_404(wave_id: int, *, closed: bool | None = None) -> Wave:
 
 
 def area_or_404(relationship: Relationship, area_id: int) -> ServiceArea:
-    """The service area with this id, if it is one of ``relationship``'s."""
+    """The service area with this id, if it is one of ``relationship``'s (which the caller
+    loaded with :func:`relationship_or_404`, and so checked)."""
     area = db.session.get(ServiceArea, area_id)
     if area is None or area.relationship_id != relationship.id:
         raise Missing(f"{relationship.name} has no service area {area_id}.")

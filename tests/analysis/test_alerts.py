@@ -13,7 +13,7 @@ from analysis.alerts import (
     family_structure,
     gap_structure,
 )
-from analysis.status import classify
+from benchmarks.old_rules import classify
 from tests.analysis.conftest import AREAS, KEYS, family_rows, make_family_history
 
 

@@ -2,10 +2,8 @@
 obvious themes, and that nothing leaves the machine. Quality against the labelled set is
 measured by benchmarks/themes.py (figures in benchmarks/README.md)."""
 
-import csv
 import socket
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,19 +16,14 @@ from analysis.themes import (
     comment_themes,
     load_sentence_embedder,
 )
-
-DATA = Path(__file__).resolve().parent.parent / "data" / "comment_themes.csv"
+from benchmarks.themes import labelled_comments
 
 
 @pytest.fixture(scope="module")
 def labelled():
-    with DATA.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    return (
-        [r["comment"] for r in rows],
-        np.array([r["theme"] for r in rows]),
-        np.array([r["language"] for r in rows]),
-    )
+    """The labelled comments of tests/data/comment_themes.csv, read as the benchmark reads
+    them: (texts, true themes, languages)."""
+    return labelled_comments()
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ import pytest
 from tests.browser.axe_audit import AXE_JS
 from tests.browser.page_types import REFUSED_ADDRESS
 from tests.conftest import TEST_SECRET
+from tests.ports import stop_process
 from tests.smtp_mailbox import SENDER, Mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +70,7 @@ ACTION_TIMEOUT_MS = 10_000
 class LiveServer:
     url: str
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)  # gunicorn's, for a worker beside it
     _log_offset: int = 0
 
     def new_log(self) -> str:
@@ -133,11 +135,7 @@ def _start_gunicorn(env: dict[str, str], log_path: Path) -> tuple[subprocess.Pop
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, timeout=10)
 
 
 @dataclass
@@ -172,6 +170,7 @@ def _server_env(migrated: str, folder: Path, **settings: str) -> dict[str, str]:
         "SECRET_KEY": TEST_SECRET,
         "RELHEALTH_INSTANCE_PATH": str(folder / "instance"),
         "GUNICORN_WORKERS": "2",
+        "ADMIN_SECOND_FACTOR": "0",  # as tests/conftest.py: admins sign in with a password alone
         **settings,
     }
 
@@ -180,7 +179,27 @@ def _serve(env: dict[str, str], folder: Path) -> Iterator[LiveServer]:
     log_path = folder / "gunicorn.log"
     process, url = _start_gunicorn(env, log_path)
     try:
-        yield LiveServer(url=url, log_path=log_path)
+        yield LiveServer(url=url, log_path=log_path, env=env)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def live_worker(live_server: LiveServer) -> Iterator[None]:
+    """A job worker beside the live server, started as ``make run`` starts it
+    (``relhealth worker``, its environment), for the tests whose pages start jobs."""
+    log_path = live_server.log_path.with_name("worker.log")
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("relhealth")), "worker", "--threads", "2"],
+            cwd=ROOT,
+            env=live_server.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        yield
     finally:
         _stop(process)
 

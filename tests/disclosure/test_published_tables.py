@@ -10,7 +10,7 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, Relationship
 from survey_app.services import results
 from survey_app.services.demo import load_demo
-from tests.disclosure.intruder import attack_wave, pooled_leaks, seeded_wave
+from tests.disclosure.wave_intruder import attack_wave, pooled_leaks, seeded_wave
 
 TABLES = ("scores", "items", "gaps")
 

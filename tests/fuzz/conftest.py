@@ -29,7 +29,6 @@ from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
 from survey_app.extensions import db
-from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.respondents import (
     AlreadySubmitted,
     NoSurveySession,
@@ -38,7 +37,8 @@ from survey_app.services.respondents import (
     WaveNotOpen,
 )
 from survey_app.web.errors import TITLES
-from tests.conftest import Respondent, csrf_token
+from tests import factories
+from tests.factories import Respondent, csrf_token, text
 from tests.fuzz.digest import changed_tables, database_digest
 
 FUZZ = settings(
@@ -89,36 +89,32 @@ def nothing_changes(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert tracebacks(caplog.records[start:]) == [], "the server logged an error"
 
 
-def body(response: Any) -> str:
-    return response.get_data(as_text=True)
-
-
 def assert_clear_refusal(response: Any, *messages: str, statuses: tuple[int, ...] = ()) -> str:
     """4xx (never 500) with a clear message; returns the kind: form, page, csrf or json."""
     status = response.status_code
-    text = body(response)
-    assert 400 <= status < 500, f"answered {status}: {text[:800]}"
+    html = text(response)
+    assert 400 <= status < 500, f"answered {status}: {html[:800]}"
     if statuses:
-        assert status in statuses, f"answered {status}, expected one of {statuses}: {text[:500]}"
+        assert status in statuses, f"answered {status}, expected one of {statuses}: {html[:500]}"
     if response.mimetype == "application/json":
         payload = response.get_json()
-        assert isinstance(payload, dict) and isinstance(payload.get("error"), dict), text[:300]
-        assert payload["error"].get("message"), text[:300]
+        assert isinstance(payload, dict) and isinstance(payload.get("error"), dict), html[:300]
+        assert payload["error"].get("message"), html[:300]
         kind = "json"
-    elif CSRF_MESSAGE in text:
+    elif CSRF_MESSAGE in html:
         assert status == 400
         kind = "csrf"
-    elif "govuk-error-summary" in text:
-        assert "There is a problem" in text and "<title>Error: " in text, text[:500]
+    elif "govuk-error-summary" in html:
+        assert "There is a problem" in html and "<title>Error: " in html, html[:500]
         kind = "form"
     else:
         titles = {TITLES.get(status, "There is a problem"), *SURVEY_TITLES.get(status, ())}
         if status == 404:
             titles.add("Page not found")
-        assert any(t in text for t in titles), f"{status} without a clear message: {text[:500]}"
+        assert any(str(t) in html for t in titles), f"{status} without a clear message: {html[:500]}"
         kind = "page"
     for message in messages:
-        assert message in text, f"{message!r} is not in the answer"
+        assert message in html, f"{message!r} is not in the answer"
     return kind
 
 
@@ -182,18 +178,14 @@ def cheap_hash(password: str, method: str = "") -> str:
 
 
 def sign_in(app: Any, role: str = "admin", email: str | None = None) -> Any:
-    client = app.test_client()
-    email = email or f"{role}.fuzz@council.example"
     with patch("survey_app.models.user.generate_password_hash", cheap_hash):
-        ensure_user(email, f"Fuzz {role}", role, PASSWORD)
-    db.session.commit()
-    page = client.get("/sign-in")
-    response = client.post(
-        "/sign-in",
-        data={"csrf_token": csrf_token(body(page)), "email": email, "password": PASSWORD},
-    )
-    assert response.status_code == 302, f"{role} could not sign in"
-    return client
+        return factories.sign_in(
+            app,
+            role,
+            email=email or f"{role}.fuzz@council.example",
+            name=f"Fuzz {role}",
+            password=PASSWORD,
+        )
 
 
 @dataclass(frozen=True)
@@ -250,13 +242,13 @@ def manager(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def other_csrf(app) -> str:  # type: ignore[no-untyped-def]
     """A genuine CSRF token of another (anonymous) browser's session."""
-    return csrf_token(body(app.test_client().get("/sign-in")))
+    return csrf_token(text(app.test_client().get("/sign-in")))
 
 
 def page_csrf(client: Any, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-    return csrf_token(body(response))
+    return csrf_token(text(response))
 
 
 def respondent(app: Any, token: str) -> tuple[Any, Respondent]:

@@ -292,7 +292,7 @@ def test_fuzz_preview_pages(app, admin, world, other_csrf, caplog):
     base = "/admin/instruments/partnership-health/v1"
     valid = page_csrf(admin, f"{base}/client/1")
     html = admin.get(f"{base}/client/1").get_data(as_text=True)
-    from tests.conftest import radio_names
+    from tests.factories import radio_names
 
     names = radio_names(html)
     comment_page = f"{base}/client/{len(_sections())}"

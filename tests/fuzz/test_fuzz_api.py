@@ -21,6 +21,15 @@ PARAMS += ["status", "kind", "wave"]
 VALUES = ["1", "0", "2", "1000", "1001", "client", "all", "core-ict", "none", "true", "false"]
 VALUES += ["closed", "deteriorating", "watch", "index", "senior", "\u00b2", "1" * 5000]
 
+#: Query strings: known and junk parameters with known and junk values.
+queries = st.lists(
+    st.tuples(
+        st.one_of(st.sampled_from(PARAMS), junk),
+        st.one_of(st.sampled_from(VALUES), junk),
+    ),
+    max_size=4,
+)
+
 
 def nested(depth: int) -> bytes:
     """JSON nested ``depth`` deep, written out directly (json.dumps would recurse)."""
@@ -75,13 +84,7 @@ def test_fuzz_api(app, world, caplog):
     )
     @given(
         path=st.sampled_from(paths),
-        query=st.lists(
-            st.tuples(
-                st.one_of(st.sampled_from(PARAMS), junk),
-                st.one_of(st.sampled_from(VALUES), junk),
-            ),
-            max_size=4,
-        ),
+        query=queries,
         header=headers,
         method=st.sampled_from(["GET", "GET", "GET", "POST", "PUT", "DELETE", "PATCH"]),
         data=bodies,
@@ -105,5 +108,51 @@ def test_fuzz_api(app, world, caplog):
                 assert_clear_refusal(response)
                 if header not in ("valid", "missing") and "openapi" not in path:
                     assert response.status_code in (401, 404, 405), response.status_code
+
+    run()
+
+
+def test_fuzz_api_other_relationships_ids(app, world, caplog):
+    """A reviewer of the other relationship only, with any query, never reads a thing of the
+    fuzzed relationship: 404 (or a refusal of the query itself), never 200, never its name."""
+    from survey_app.models import Relationship
+    from survey_app.services.accounts.sign_in import ensure_user
+
+    other = db.session.get(Relationship, world.other_rel)
+    user = ensure_user(
+        "scoped.fuzz@council.example",
+        "Scoped",
+        "reviewer",
+        "fuzz passphrase ok",
+        relationships=[other],
+    )
+    token = api_tokens.create_token(user, "fuzz").token
+    db.session.commit()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/relationships", headers=auth).get_json()  # records today's use
+    assert [r["id"] for r in listed["items"]] == [world.other_rel]
+    theirs = [
+        f"/api/v1/relationships/{world.rel}/waves",
+        f"/api/v1/waves/{world.closed_wave}/scores",
+        f"/api/v1/waves/{world.closed_wave}/gaps",
+        f"/api/v1/waves/{world.open_wave}/gaps",
+        f"/api/v1/waves/{world.draft_wave}/scores",
+        f"/api/v1/relationships/{world.rel}/trends",
+        f"/api/v1/relationships/{world.rel}/alerts",
+    ]
+
+    @FUZZ
+    @given(
+        path=st.sampled_from(theirs),
+        query=queries,
+    )
+    def run(path, query):  # type: ignore[no-untyped-def]
+        url = path + ("?" + "&".join(f"{encode(k)}={encode(v)}" for k, v in query) if query else "")
+        with nothing_changes(caplog):
+            response = client.get(url, headers=auth)
+            assert response.status_code in (400, 404), (url, response.status_code)
+            assert_clear_refusal(response)
+            assert world.rel_name not in response.get_data(as_text=True)
 
     run()

@@ -121,6 +121,8 @@ def test_fuzz_api_token_form(app, other_csrf, caplog):
         pairs=fields(
             {
                 "name": st.one_of(junk, st.just("Power BI"), st.text(min_size=101, max_size=150)),
+                "days": st.one_of(junk, st.just("30"), st.just("0"), st.just("366")),
+                "reach": st.one_of(junk, st.just("all"), st.just("999999")),
                 "submit": junk,
             }
         ),

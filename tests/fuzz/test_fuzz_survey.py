@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import radio_names
+from tests.factories import radio_names
 from tests.fuzz.conftest import (
     CSRF,
     CSRF_MODES,

@@ -1,8 +1,10 @@
 """Per-user API tokens: create (shown once), list, revoke, and authenticate a bearer token.
 
 A token is ``rh_`` followed by 43 URL-safe characters (256 bits from :mod:`secrets`); the
-database keeps only its SHA-256. A token authenticates only while it is not revoked and its
-owner's account is active, and it acts with the owner's current role. Creating and revoking
+database keeps only its SHA-256. A token authenticates only while it is not revoked, not expired
+(a lifetime chosen at creation, :data:`MAX_LIFETIME_DAYS` at most) and its owner's account is
+active, and it acts with the owner's current roles — narrowed to one relationship when it was
+made for one. Creating and revoking
 are written to the audit log (never the token). Services flush; the request commits.
 """
 
@@ -11,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 
 from survey_app.extensions import db
-from survey_app.models import ApiToken, User
+from survey_app.models import ApiToken, Relationship, User
 from survey_app.services import ServiceError, audit
 
 PREFIX = "rh_"
@@ -24,6 +26,8 @@ TOKEN_BYTES = 32
 NAME_MAX = 100
 #: An owner may hold this many active tokens at once (a leak is easier to spot in a short list).
 MAX_ACTIVE = 20
+#: A token lives at most a year (and this long unless its owner chooses less).
+MAX_LIFETIME_DAYS = 365
 
 
 def _now() -> datetime:
@@ -42,22 +46,47 @@ class IssuedToken:
     token: str
 
 
-def create_token(user: User, name: str) -> IssuedToken:
-    """Create a token for ``user`` called ``name`` (1–100 characters)."""
+def create_token(
+    user: User,
+    name: str,
+    *,
+    lifetime_days: int = MAX_LIFETIME_DAYS,
+    relationship: Relationship | None = None,
+) -> IssuedToken:
+    """Create a token for ``user`` called ``name`` (1–100 characters), valid ``lifetime_days``
+    (1 to :data:`MAX_LIFETIME_DAYS`), reaching only ``relationship`` when one is given (the
+    caller checks that ``user`` may see it)."""
     name = " ".join((name or "").split())
     if not name:
         raise ServiceError("Enter a name for the token")
     if len(name) > NAME_MAX:
         raise ServiceError(f"Token name must be {NAME_MAX} characters or fewer")
+    if not 1 <= lifetime_days <= MAX_LIFETIME_DAYS:
+        raise ServiceError(f"A token must last between 1 and {MAX_LIFETIME_DAYS} days")
     if len(active_tokens(user)) >= MAX_ACTIVE:
         raise ServiceError(
             f"You already have {MAX_ACTIVE} active tokens: revoke one you no longer use first"
         )
     token = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    record = ApiToken(user_id=user.id, name=name, token_hash=hash_token(token), created_at=_now())
+    now = _now()
+    record = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + timedelta(days=lifetime_days),
+        relationship_id=relationship.id if relationship is not None else None,
+    )
     db.session.add(record)
     db.session.flush()
-    audit.record("api_token.create", actor=user, token_id=record.id, name=name)
+    audit.record(
+        "api_token.create",
+        actor=user,
+        token_id=record.id,
+        name=name,
+        days=lifetime_days,
+        relationship=record.relationship_id,
+    )
     return IssuedToken(record, token)
 
 
@@ -88,8 +117,16 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return record
 
 
-def user_for_token(token: str, *, today: date | None = None) -> User | None:
-    """The active owner of an active token, or ``None``.
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a valid token acts for, and the one relationship it is limited to (if any)."""
+
+    user: User
+    relationship_id: int | None
+
+
+def holder_of(token: str, *, today: date | None = None) -> TokenHolder | None:
+    """Who an active, unexpired token of an active owner acts for, or ``None``.
 
     Records the day of use (one write a token a day at most) and commits it at once: an API
     request only reads, so nothing else of the request is committed with it.
@@ -99,13 +136,18 @@ def user_for_token(token: str, *, today: date | None = None) -> User | None:
     row = db.session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > _now(),
+        )
     ).first()
     if row is None:
         return None
     record, user = row
     if not user.active:
         return None
+    relationship_id = record.relationship_id
     today = today or date.today()
     if record.last_used_on != today:
         db.session.execute(
@@ -113,15 +155,23 @@ def user_for_token(token: str, *, today: date | None = None) -> User | None:
         )
         db.session.commit()
         user = db.session.get(User, user.id)
-    return user
+    return TokenHolder(user, relationship_id)  # type: ignore[arg-type]
+
+
+def user_for_token(token: str, *, today: date | None = None) -> User | None:
+    """The user a token acts for (see :func:`holder_of`), or ``None``."""
+    holder = holder_of(token, today=today)
+    return holder.user if holder is not None else None
 
 
 __all__ = [
     "PREFIX",
     "IssuedToken",
+    "TokenHolder",
     "active_tokens",
     "create_token",
     "hash_token",
+    "holder_of",
     "revoke_token",
     "tokens_of",
     "user_for_token",

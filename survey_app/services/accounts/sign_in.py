@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,10 +25,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey_app.database import write_transaction
 from survey_app.extensions import db
-from survey_app.models import ROLES, SignInAttempt, User
+from survey_app.models import Relationship, SignInAttempt, User
 from survey_app.models import user as user_model
 from survey_app.services import ServiceError, audit
-from survey_app.services.accounts.users import MIN_PASSWORD, create_user
+from survey_app.services.accounts.users import account_problems, create_user, give_role
 
 WRONG_DETAILS = "Enter a correct email address and password"
 ACCOUNT_OFF = (
@@ -97,17 +98,25 @@ def authenticate(email: str, password: str, *, client_address: str) -> SignInOut
         return SignInOutcome(retry_after=wait)
 
     user = db.session.scalar(select(User).where(User.email == email))
-    password_ok = check_password_hash(
-        user.password_hash if user is not None else dummy_password_hash(), password
+    usable = user is not None and local_password_usable(user)
+    password_ok = (
+        check_password_hash(
+            user.password_hash if usable else dummy_password_hash(),  # type: ignore[union-attr,arg-type]
+            password,
+        )
+        and usable
     )
     with write_transaction():
         if user is not None and password_ok and user.active:
             db.session.execute(delete(SignInAttempt).where(SignInAttempt.email_hash == email_key))
+            user.last_signed_in_at = now
             audit.record("sign_in", actor=user)
             return SignInOutcome(user=user)
 
         if user is None:
             reason = "unknown account"
+        elif not usable:
+            reason = "no local password"
         elif not password_ok:
             reason = "wrong password"
         else:
@@ -184,6 +193,14 @@ def _record_failure(email_key: str, client_key: str, *, now: datetime) -> None:
 # ------------------------------------------------------------------ sessions
 
 
+def local_password_usable(user: User) -> bool:
+    """Whether ``user`` may sign in with a local password: they have one, and their
+    organisation (if any) still allows local passwords."""
+    if user.password_hash is None:
+        return False
+    return user.organisation is None or user.organisation.local_passwords_allowed
+
+
 def session_stamp(user: User) -> str:
     """A value kept in the session at sign-in: it stops matching when the password changes,
     so resetting a password signs the account out everywhere."""
@@ -211,9 +228,17 @@ def user_for_session(
 # ------------------------------------------------------------------ accounts
 
 
-def ensure_user(email: str, name: str, role: str, password: str) -> User:
+def ensure_user(
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    *,
+    relationships: Iterable[Relationship] | None = None,
+) -> User:
     """Create the account, or bring an existing one to exactly these details (active, with
-    this name, role and password): safe to run again and again, e.g. for demo accounts.
+    this name, role and password): safe to run again and again, e.g. for demo accounts. The
+    role is service-wide, or held on each of ``relationships`` only when they are given.
 
     An unchanged password keeps its hash (and so its sessions); a new one is hashed afresh,
     which signs the account out everywhere. Any paused sign-in for the address is lifted.
@@ -221,21 +246,17 @@ def ensure_user(email: str, name: str, role: str, password: str) -> User:
     email = normalise_email(email)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = create_user(email, name=name, role=role, password=password)
+        user = create_user(
+            email, name=name, role=role, password=password, relationships=relationships
+        )
     else:
-        problems = []
-        if role not in ROLES:
-            problems.append(f"role must be one of {', '.join(ROLES)}")
-        if not name.strip():
-            problems.append("the user needs a name")
-        if len(password) < MIN_PASSWORD:
-            problems.append(f"the password must be at least {MIN_PASSWORD} characters")
+        problems = account_problems(name=name, role=role, password=password)
         if problems:
             raise ServiceError("; ".join(problems))
         user.name = name.strip()
-        user.role = role
+        give_role(user, role, relationships)
         user.active = True
-        if not check_password_hash(user.password_hash, password):
+        if user.password_hash is None or not check_password_hash(user.password_hash, password):
             user.set_password(password)
     db.session.execute(
         delete(SignInAttempt).where(SignInAttempt.email_hash == keyed_hash("email", email))

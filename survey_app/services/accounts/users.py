@@ -1,36 +1,80 @@
-"""Sign-in accounts."""
+"""Sign-in accounts and the roles they hold: service-wide (``User.role``) or per relationship
+(``Membership``)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import ROLES, User
+from survey_app.models import ROLES, Membership, Relationship, User
 from survey_app.services import ServiceError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
 
 
-def create_user(email: str, *, name: str, role: str, password: str) -> User:
-    email = email.strip().lower()
+def account_problems(*, name: str, role: str, password: str) -> list[str]:
+    """What is wrong with an account's name, role and password (empty when nothing is)."""
     problems = []
-    if not EMAIL.match(email):
-        problems.append(f"{email!r} is not an email address")
     if role not in ROLES:
         problems.append(f"role must be one of {', '.join(ROLES)}")
     if not name.strip():
         problems.append("the user needs a name")
     if len(password) < MIN_PASSWORD:
         problems.append(f"the password must be at least {MIN_PASSWORD} characters")
+    return problems
+
+
+def create_user(
+    email: str,
+    *,
+    name: str,
+    role: str,
+    password: str,
+    relationships: Iterable[Relationship] | None = None,
+) -> User:
+    """A new account holding ``role`` service-wide, or — when ``relationships`` is given — on
+    each of those relationships only."""
+    email = email.strip().lower()
+    problems = [] if EMAIL.match(email) else [f"{email!r} is not an email address"]
+    problems += account_problems(name=name, role=role, password=password)
     if EMAIL.match(email) and db.session.scalar(select(User).where(User.email == email)):
         problems.append(f"a user {email} already exists")
     if problems:
         raise ServiceError("; ".join(problems))
-    user = User(email=email, name=name.strip(), role=role)
+    user = User(email=email, name=name.strip())
     user.set_password(password)
     db.session.add(user)
-    db.session.flush()
+    give_role(user, role, relationships)
     return user
+
+
+def give_role(user: User, role: str, relationships: Iterable[Relationship] | None) -> None:
+    """Make ``role`` the user's only role: service-wide (``relationships`` is ``None``) or on
+    each of ``relationships``."""
+    if relationships is None:
+        user.role = role
+        set_memberships(user, {})
+    else:
+        user.role = None
+        set_memberships(user, {r.id: role for r in relationships})
+
+
+def set_memberships(user: User, roles: Mapping[int, str]) -> None:
+    """The user's roles per relationship become exactly ``roles`` (relationship id → role)."""
+    wrong = sorted(set(roles.values()) - set(ROLES))
+    if wrong:
+        raise ServiceError(f"role must be one of {', '.join(ROLES)}")
+    held = {m.relationship_id: m for m in user.memberships}
+    for relationship_id, membership in held.items():
+        if relationship_id not in roles:
+            user.memberships.remove(membership)
+        else:
+            membership.role = roles[relationship_id]
+    for relationship_id, role in roles.items():
+        if relationship_id not in held:
+            user.memberships.append(Membership(relationship_id=relationship_id, role=role))
+    db.session.flush()

@@ -16,7 +16,7 @@ Alerts are :mod:`survey_app.services.alerts`' and response rates
 packages import from this face, not from the rooms.
 """
 
-from survey_app.services.alerts import Alert, relationship_alerts
+from survey_app.services.alerts import ERROR_RATES, Alert, relationship_alerts
 from survey_app.services.dashboard import charts
 from survey_app.services.dashboard.chart_files import CHART_FORMATS, ChartFile, chart_file
 from survey_app.services.dashboard.filters import Filters, area_choices, parse_filters
@@ -65,6 +65,7 @@ __all__ = [
     "overview",
     "parse_filters",
     "relationship_alerts",
+    "ERROR_RATES",
     "relationship_page",
     "score_series",
     "trend_rows",

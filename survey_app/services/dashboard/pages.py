@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
-from survey_app.services.alerts import Alert, relationship_alerts
+from survey_app.services.accounts.scope import EVERYTHING, AccessScope
+from survey_app.services.alerts import Alert, needs_attention, relationship_alerts
 from survey_app.services.dashboard.charts import ActionMarker, Chart, from_row, suppressed_text
 from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import (
@@ -113,7 +114,7 @@ class RelationshipPage:
     heat_map: Chart | None = None
     alert_groups: list[AlertGroup] = field(default_factory=list)
     gap_alerts: list[Alert] = field(default_factory=list)
-    watch: list[Alert] = field(default_factory=list)
+    attention: list[Alert] = field(default_factory=list)
     dimensions: list[DimensionLink] = field(default_factory=list)
     response_rates: list[OpenWaveRates] = field(default_factory=list)
 
@@ -162,10 +163,12 @@ class RelationshipCard:
     open_waves: tuple[Wave, ...]
 
 
-def overview() -> list[RelationshipCard]:
-    """Every relationship with its latest index (both sides, all areas) and alert count."""
+def overview(scope: AccessScope = EVERYTHING) -> list[RelationshipCard]:
+    """Every relationship in ``scope`` with its latest index (both sides, all areas) and alert
+    count."""
     cards = []
-    for relationship in db.session.scalars(select(Relationship).order_by(Relationship.name)):
+    query = scope.filter(select(Relationship).order_by(Relationship.name))
+    for relationship in db.session.scalars(query):
         wave = latest_closed_wave(relationship)
         headline, n_alerts = None, 0
         if wave is not None:
@@ -216,7 +219,7 @@ def relationship_page(
     )
     page.alert_groups = _group_alerts([a for a in found if a.kind == "deteriorating"], reading)
     page.gap_alerts = [a for a in found if a.kind == "gap_widening"]
-    page.watch = [a for a in found if a.kind == "watch"]
+    page.attention = needs_attention(found)
     page.dimensions = _dimension_links(reading, scores)
     return page
 
@@ -337,5 +340,5 @@ def _group_alerts(alerts: Sequence[Alert], reading: Reading) -> list[AlertGroup]
 
 def _open_wave_rates(relationship: Relationship, wave: Wave) -> OpenWaveRates:
     """The monitor's rows of an open wave that have invitations, with their chart."""
-    rows = tuple(r for r in response_rates(wave).rows if r.invited)
+    rows = tuple(r for r in response_rates(wave).rows if r.invited != 0)
     return OpenWaveRates(wave, rows, rate_chart(relationship, wave, rows) if rows else None)

@@ -14,7 +14,6 @@ with the all-roles results.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -110,15 +109,7 @@ def _role_cuts(wave: Wave) -> dict[str, dict[str, Rows]]:
         if not mask.any():
             out[key] = {"scores": [], "items": [], "gaps": []}
             continue
-        part = dataclasses.replace(
-            answers,
-            x=answers.x[mask],
-            dont_know=answers.dont_know[mask],
-            side=answers.side[mask],
-            area=answers.area[mask],
-            role=answers.role[mask],
-        )
-        tables = compute_wave_tables(score_wave(part, layout, wave.label)).tables
+        tables = compute_wave_tables(score_wave(answers.subset(mask), layout, wave.label)).tables
         out[key] = {name: _records(tables[name]) for name in ("scores", "items", "gaps")}
     return out
 

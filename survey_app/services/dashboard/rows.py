@@ -55,13 +55,10 @@ def waves_as_of(relationship: Relationship, wave: Wave | None = None) -> list[Wa
 
 
 def open_waves(relationship: Relationship) -> list[Wave]:
-    return list(
-        db.session.scalars(
-            select(Wave)
-            .where(Wave.relationship_id == relationship.id, Wave.state == "open")
-            .order_by(Wave.opened_at, Wave.id)
-        )
+    waves = db.session.scalars(
+        select(Wave).where(Wave.relationship_id == relationship.id, Wave.state == "open")
     )
+    return sorted(waves, key=lambda w: w.time_order)
 
 
 def instrument_of(wave: Wave) -> Instrument:

@@ -1,12 +1,10 @@
 """A score over the closed waves: one cell's published means, the EWMA drawn through them,
 and the actions agreed on its dimension — the dashboard's trend charts.
 
-The EWMA of a chart is drawn through the *published* wave means (suppressed waves are gaps)
-with :func:`analysis.trends.ewma` and the scoring service's parameters
-(:data:`~survey_app.services.results.EWMA_LAMBDA`,
-:data:`~survey_app.services.results.CHART_BASELINE_WAVES`), so that a suppressed mean cannot
-be recovered from the smoothed line. Where nothing is suppressed its last value is the stored
-``trends`` EWMA (tested).
+The EWMA of a chart and its control limits are those the statuses judged by: at each wave,
+the stored ``trends`` row as of that wave (the calibrated detector's EWMA and limits, DESIGN
+§4.12), as published — a wave whose cell is hidden has no point, so the line cannot give a
+suppressed mean away.
 """
 
 from __future__ import annotations
@@ -14,9 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-import numpy as np
-
-from analysis import trends
 from survey_app.models import Relationship, Wave
 from survey_app.services import actions
 from survey_app.services.dashboard.charts import (
@@ -29,9 +24,8 @@ from survey_app.services.dashboard.charts import (
 from survey_app.services.dashboard.filters import area_name, area_slug
 from survey_app.services.dashboard.rows import Reading, dimension_order
 from survey_app.services.results import (
-    CHART_BASELINE_WAVES,
-    EWMA_LAMBDA,
     SIDE_WORDS,
+    SUPPRESSED,
     min_cell_size,
     stored_rows,
     suppress_rows,
@@ -47,37 +41,37 @@ def score_series(
     *,
     series_start: str | None = None,
 ) -> list[SeriesPoint]:
-    """One cell's published means over the closed waves, with the EWMA through them.
-
-    The EWMA (λ = :data:`EWMA_LAMBDA`, baseline the first :data:`CHART_BASELINE_WAVES`
-    observed waves, as the scoring service) runs from ``series_start`` (the first comparable
-    wave) over the means as published: a suppressed wave is a gap in it, so the line cannot
-    give it away.
-    """
-    _, rows = stored_rows("scores", relationship, waves)
-    block = [r for r in rows if r["dimension"] == dimension]
+    """One cell's published means over the closed waves, with the EWMA and its limits as the
+    statuses saw them at each wave (from ``series_start``, the first comparable wave)."""
+    labels = [w.label for w in waves]
+    start = labels.index(series_start) if series_start in labels else 0
+    block = [
+        r for r in stored_rows("scores", relationship, waves)[1] if r["dimension"] == dimension
+    ]
     shown = {
         r["wave"]: r
         for r in suppress_rows("scores", block, min_cell_size())
         if r["side"] == side and r["area"] == area
     }
-    labels = [w.label for w in waves]
-    start = labels.index(series_start) if series_start in labels else 0
-    means = [shown.get(label, {}).get("mean") for label in labels[start:]]
-    y = np.array([np.nan if m is None else m for m in means], dtype=float)
-    chart = trends.ewma(y, lam=EWMA_LAMBDA, n_baseline=CHART_BASELINE_WAVES) if y.size else None
+    # The trends row of a wave is drawn only where that wave's mean is shown (it is worked out
+    # from the shown means alone), so the scores' suppression decides for both.
+    charted = {
+        r["latest_wave"]: r
+        for r in stored_rows("trends", relationship, waves)[1]
+        if (r["side"], r["area"], r["dimension"]) == (side, area, dimension)
+    }
     points = []
     for i, label in enumerate(labels):
-        j = i - start
-        has = chart is not None and not chart.reason and j >= 0 and not np.isnan(chart.z[j])
+        row = shown.get(label, {})
+        chart = charted.get(label, {}) if i >= start and row.get(SUPPRESSED) is None else {}
         points.append(
             from_row(
                 SeriesPoint,
-                shown.get(label, {}),
+                row,
                 wave=label,
-                ewma=float(chart.z[j]) if has else None,
-                ewma_lower=float(chart.lower[j]) if has else None,
-                ewma_upper=float(chart.upper[j]) if has else None,
+                ewma=chart.get("ewma"),
+                ewma_lower=chart.get("ewma_lower"),
+                ewma_upper=chart.get("ewma_upper"),
             )
         )
     return points

@@ -8,7 +8,7 @@ codebook table), ``responses`` (the raw responses table), ``writers`` (CSV, JSON
 :mod:`survey_app.services.formula_guard`.
 """
 
-from survey_app.services.codebook import COLUMN_TYPES, DONT_KNOW, Column
+from survey_app.services.codebook import COLUMN_TYPES, DONT_KNOW, OTHER, OTHER_LABEL, Column
 from survey_app.services.exports.downloads import (
     FORMATS,
     MEDIA_TYPES,
@@ -19,7 +19,7 @@ from survey_app.services.exports.downloads import (
     record_download,
 )
 from survey_app.services.exports.responses import (
-    comment_cells,
+    released_quasi_identifiers,
     response_queries,
     responses_columns,
     responses_table,
@@ -46,6 +46,8 @@ from survey_app.services.exports.tables import (
 from survey_app.services.exports.writers import XLSX_MAX_ROWS, csv_chunks, json_chunks, write_xlsx
 
 __all__ = [
+    "OTHER",
+    "OTHER_LABEL",
     "CODEBOOK_COLUMNS",
     "COLUMN_TYPES",
     "Column",
@@ -65,7 +67,6 @@ __all__ = [
     "build_tables",
     "codebook_rows",
     "codebook_table",
-    "comment_cells",
     "csv_chunks",
     "dont_know_code",
     "downloadable_relationships",
@@ -74,6 +75,7 @@ __all__ = [
     "json_chunks",
     "prepare_download",
     "record_download",
+    "released_quasi_identifiers",
     "response_queries",
     "responses_columns",
     "responses_table",

@@ -7,23 +7,33 @@ free-text question. The rows are streamed from the database with ordered Core se
 
 * An item answer is its scale point ``1..K``; blank (None) means the item was skipped;
   :data:`~survey_app.services.codebook.DONT_KNOW` means "don't know".
-* **Comments**: a comment is given only when its response's cell — wave × side × service
-  area × role level, the narrowest group a row shows — holds at least
-  ``MIN_COMMENT_CELL_SIZE`` responses (DESIGN §4.14); otherwise its cell is blank.
+* **k-anonymous** (DESIGN §4.14): side, service area and role level are the quasi-identifiers.
+  Per wave, :func:`analysis.anonymity.k_anonymous_recoding` generalises them row by row — role
+  level first, then area, then side — to :data:`OTHER` until every combination holds at least
+  ``MIN_CELL_SIZE`` responses and no count the results publish, minus the rows visibly in it,
+  leaves a smaller group; a wave of fewer than k responses is left out. This is the one place
+  raw rows leave the service (CSV, XLSX, JSON, SPSS and the API all read this table).
+* **Comments**: a comment is given only when its row is not generalised and its group (side ×
+  area × role level) is one whose comments are published
+  (:func:`~survey_app.services.results.published_comment_groups`: at least
+  ``MIN_COMMENT_CELL_SIZE`` responses, suppressed as a cube so that no difference of shown
+  groups isolates a smaller one); otherwise its cell is blank.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from flask import current_app
+import numpy as np
 from sqlalchemy import String, func, select, type_coerce
 
+from analysis.anonymity import k_anonymous_recoding
 from instruments import CommentQuestion, Instrument, Item
 from survey_app.extensions import db
 from survey_app.models import (
@@ -34,10 +44,22 @@ from survey_app.models import (
     Response,
     ServiceArea,
 )
-from survey_app.services.codebook import DONT_KNOW, Column
+from survey_app.services.codebook import DONT_KNOW, OTHER, OTHER_LABEL, Column
 from survey_app.services.exports.scope import Scope, WaveRef
 from survey_app.services.exports.tables import TABLE_TITLES, Table
 from survey_app.services.instruments import frozen_instrument
+from survey_app.services.results import (
+    AREA_NONE,
+    ROLE_NONE,
+    min_cell_size,
+    min_comment_cell_size,
+    published_comment_groups,
+)
+
+_GENERALISED_NOTE = (
+    f" {OTHER} = other: a group of fewer than k responses (MIN_CELL_SIZE) combined with others "
+    "so that no row can be singled out (k-anonymity, DESIGN §4.14)."
+)
 
 _FIXED_COLUMNS = (
     Column(
@@ -53,21 +75,21 @@ _FIXED_COLUMNS = (
         "text",
         "Which party's staff answered: client (the council) or supplier.",
         label="Side",
-        value_labels={"client": "Client (the council)", "supplier": "Supplier"},
+        value_labels={"client": "Client (the council)", "supplier": "Supplier", OTHER: OTHER_LABEL},
     ),
     Column(
         "service_area",
         "text",
         "Key of the respondent's service area in the relationship (its value labels name each "
-        "area); blank when not given.",
+        "area); blank when not given." + _GENERALISED_NOTE,
         label="Service area",
     ),
     Column(
         "role_level",
         "text",
-        "Role level of the respondent; blank when not given.",
+        "Role level of the respondent; blank when not given." + _GENERALISED_NOTE,
         label="Role level",
-        value_labels=dict(ROLE_LEVELS),
+        value_labels={**dict(ROLE_LEVELS), OTHER: OTHER_LABEL},
     ),
     Column(
         "instrument",
@@ -106,7 +128,8 @@ def responses_table(scope: Scope, *, batch: int = 5000) -> Table:
         title=TABLE_TITLES["responses"],
         notes=(
             f"{DONT_KNOW} = don't know; blank = not answered.",
-            f"Comments only for cells of at least {_comment_k()} responses.",
+            f"{OTHER} = a group of fewer than {min_cell_size()} responses combined with others.",
+            f"Comments only for groups of at least {min_comment_cell_size()} responses.",
         ),
     )
 
@@ -153,7 +176,7 @@ def _fixed_columns(scope: Scope) -> tuple[Column, ...]:
     if not scope.service_areas:
         return _FIXED_COLUMNS
     return tuple(
-        replace(column, value_labels=dict(scope.service_areas))
+        replace(column, value_labels={**dict(scope.service_areas), OTHER: OTHER_LABEL})
         if column.name == "service_area"
         else column
         for column in _FIXED_COLUMNS
@@ -210,8 +233,9 @@ def _comment_column(question: CommentQuestion) -> Column:
         "text",
         f"Free-text answer to “{question.wording.client}” (client) / "
         f"“{question.wording.supplier}” (supplier). Given only where the "
-        "response's wave × side × service area × role level holds at least "
-        f"{_comment_k()} responses; blank otherwise (DESIGN §4.14).",
+        "response's side, service area and role level are shown (not other) and that group "
+        f"of the wave holds at least {min_comment_cell_size()} responses, and is not hidden to "
+        "protect a smaller group; blank otherwise (DESIGN §4.14).",
         label=f"Comment: {question.key}",
     )
 
@@ -238,10 +262,6 @@ def _scope_versions(scope: Scope) -> list[InstrumentVersion]:
     return [found[v] for v in order]
 
 
-def _comment_k() -> int:
-    return int(current_app.config.get("MIN_COMMENT_CELL_SIZE", 10))
-
-
 def _key(column: Any) -> Any:
     """A response key as the driver returns it cheaply: hex text on SQLite, uuid on PostgreSQL."""
     if db.session.get_bind().dialect.name == "sqlite":
@@ -258,20 +278,56 @@ def _key_text(key: Any) -> str:
     return key
 
 
-def comment_cells(scope: Scope, k: int) -> set[tuple[Any, ...]]:
-    """The (wave, side, service area, role level) cells with at least ``k`` responses."""
-    if not scope.waves:
-        return set()
-    group = (Response.wave_id, Response.side, Response.service_area_id, Response.role_level)
-    return {
-        tuple(row[:4])
-        for row in db.session.execute(
-            select(*group, func.count())
-            .where(Response.wave_id.in_(scope.wave_ids))
-            .group_by(*group)
-            .having(func.count() >= k)
+def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[Any, Released]:
+    """How each response of a wave is released: its recoded side, area and role level.
+
+    Keyed by the response key as the ordered selects return it; a response left out (its wave
+    holds fewer than k responses) is absent. See the module notes.
+    """
+    rows = db.session.execute(
+        select(_key(Response.id), Response.side, Response.service_area_id, Response.role_level)
+        .where(Response.wave_id == wave_id)
+        .order_by(Response.id)
+    ).all()
+    if not rows:
+        return {}
+    values = [[row[1] for row in rows], [row[2] for row in rows], [row[3] for row in rows]]
+    codes = np.column_stack([_codes(column) for column in values])
+    recoding = k_anonymous_recoding(codes, generalise=(2, 1, 0), k=min_cell_size())
+    groups = [
+        (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE) for _, side, area_id, role in rows
+    ]
+    commented = published_comment_groups(Counter(groups))
+    released: dict[Any, Released] = {}
+    shared: dict[Released, Released] = {}  # one object per distinct release: a wave's few
+    for i, (key, side, area_id, role) in enumerate(rows):
+        if recoding.withheld[i]:
+            continue
+        side_g, area_g, role_g = recoding.generalised[i]
+        release = Released(
+            side=OTHER if side_g else side,
+            area=OTHER if area_g else areas.get(area_id),
+            role=OTHER if role_g else role,
+            comments=not (side_g or area_g or role_g) and groups[i] in commented,
         )
-    }
+        released[key] = shared.setdefault(release, release)
+    return released
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """The quasi-identifiers a response is released with, and whether its comments are."""
+
+    side: str
+    area: str | None
+    role: str | None
+    comments: bool
+
+
+def _codes(column: list[Any]) -> np.ndarray:
+    """Non-negative integer codes of a column's values (None is a value of its own)."""
+    index: dict[Any, int] = {}
+    return np.array([index.setdefault(v, len(index)) for v in column], dtype=np.int64)
 
 
 def _response_rows(
@@ -294,9 +350,9 @@ def _response_rows(
             )
         ).all()
     )
-    allowed = comment_cells(scope, _comment_k())
     for wave in scope.waves:
-        yield from _wave_response_rows(wave, width, layouts, areas, allowed, batch=batch)
+        released = released_quasi_identifiers(wave.id, areas)
+        yield from _wave_response_rows(wave, width, layouts, released, batch=batch)
 
 
 def response_queries(wave_id: int) -> tuple[Any, Any, Any]:
@@ -333,8 +389,7 @@ def _wave_response_rows(
     wave: WaveRef,
     width: int,
     layouts: Mapping[int, VersionLayout],
-    areas: Mapping[int, str],
-    allowed: set[tuple[Any, ...]],
+    released: Mapping[Any, Released],
     *,
     batch: int,
 ) -> Iterator[list[Any]]:
@@ -349,25 +404,28 @@ def _wave_response_rows(
     blank = [None] * width
     blank[1] = wave.label
     dk = DONT_KNOW
-    for key, side, area_id, role, version_id in conn.execute(response_q, execution_options=options):
+    for key, _side, _area, _role, version_id in conn.execute(response_q, execution_options=options):
         layout = layouts[version_id]
+        release = released.get(key)
         row = blank.copy()
-        row[0] = _key_text(key)
-        row[2] = side
-        row[3] = areas.get(area_id) if area_id is not None else None
-        row[4] = role
-        row[5] = layout.key
-        row[6] = layout.version
+        if release is not None:
+            row[0] = _key_text(key)
+            row[2] = release.side
+            row[3] = release.area
+            row[4] = release.role
+            row[5] = layout.key
+            row[6] = layout.version
         if run_key == key:
             item_columns = layout.item_columns
             for _, item_no, value in run:
                 row[item_columns[item_no]] = dk if value is None else value
             run_key, run = next(answer_runs, (None, ()))
         if c_key == key:
-            if (wave.id, side, area_id, role) in allowed:
+            if release is not None and release.comments:
                 for _, question, text in c_run:
                     index = layout.comment_columns.get(question)
                     if index is not None:
                         row[index] = text
             c_key, c_run = next(comment_runs, (None, ()))
-        yield row
+        if release is not None:
+            yield row

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError
+from survey_app.services.accounts.scope import EVERYTHING, AccessScope
 from survey_app.services.relationships import get_relationship
 from survey_app.services.results import closed_waves
 
@@ -101,14 +102,19 @@ def export_scope(relationship: Relationship | str | int, wave_label: str | None 
     raise ServiceError(f"wave {wave_label!r} is {state}: only closed waves can be downloaded")
 
 
-def downloadable_relationships() -> list[tuple[Relationship, int]]:
-    """Every relationship, by name, with how many closed waves it has to download."""
+def downloadable_relationships(
+    access: AccessScope = EVERYTHING,
+) -> list[tuple[Relationship, int]]:
+    """Every relationship in ``access``, by name, with how many closed waves it has to
+    download."""
     closed = func.count(Wave.id).filter(Wave.state == "closed")
     rows = db.session.execute(
-        select(Relationship, closed)
-        .outerjoin(Wave, Wave.relationship_id == Relationship.id)
-        .group_by(Relationship.id)
-        .order_by(Relationship.name)
+        access.filter(
+            select(Relationship, closed)
+            .outerjoin(Wave, Wave.relationship_id == Relationship.id)
+            .group_by(Relationship.id)
+            .order_by(Relationship.name)
+        )
     ).all()
     return [(relationship, count) for relationship, count in rows]
 

@@ -30,7 +30,7 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services import ServiceError
-from survey_app.services.codebook import DONT_KNOW
+from survey_app.services.codebook import DONT_KNOW, OTHER
 from survey_app.services.formula_guard import restore
 from survey_app.services.imports.spreadsheets import (
     Problems,
@@ -50,6 +50,10 @@ FIXED = (
     "role_level",
     "instrument",
     "instrument_version",
+)
+_GENERALISED = (
+    f"is {OTHER}: a group of fewer than k responses combined in a k-anonymous download, "
+    "which cannot be imported: import the original responses"
 )
 REQUIRED = ("side", "instrument", "instrument_version")
 _WAVE_LABEL_RULE = "use 1–40 letters, digits, spaces, dots, dashes or underscores, e.g. 2012-Q4"
@@ -230,6 +234,10 @@ class ResponseChecker:
         """The row's side, service area and role level, or None if any of them (or its wave
         label) has a problem."""
         ok = True
+        for column in ("side", "service_area", "role_level"):
+            if cell(column).lower() == OTHER:
+                self.cell_problem(row, column, _GENERALISED)
+                return None
         if not label:
             self.cell_problem(row, "wave", "is blank: every response belongs to a wave")
             ok = False

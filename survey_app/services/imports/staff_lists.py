@@ -8,6 +8,11 @@ A staff list has a header row and one row per person, with the columns
 * ``service area`` (also ``service_area``, ``area``) — optional: a service area's name or key;
   blank leaves the respondent to choose it in the survey.
 
+A party's area with fewer than ``MIN_CELL_SIZE`` people on the wave's list is not fixed on
+their invitations: they are added without it (and choose it in the survey), because an
+invitation area of one or two people, once a link of it is used, would name who answered.
+The report says which areas were treated so, and why.
+
 Other columns (names, job titles ...) are ignored and never stored. The upload is all or
 nothing: a file with any problem adds nobody, and the report names each bad row and column
 (duplicates within the file or already on the wave's list, addresses that are not email
@@ -19,10 +24,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import IO, Any, ClassVar
 
+from flask import current_app
 from sqlalchemy import func, insert, select
 
 from survey_app.extensions import db
@@ -85,6 +91,9 @@ class StaffListReport:
     by_area: dict[str, int]
     ignored_columns: tuple[str, ...]
     on_list: int
+    #: "Area (party)" -> people added without that area: too few to fix it on invitations
+    without_area: dict[str, int] = field(default_factory=dict)
+    min_group: int = 0
 
 
 def _normal(text: str) -> str:
@@ -273,6 +282,8 @@ def load_staff_list(
     if wave.state == "closed":
         raise StaffListRejected([f"Wave {wave.label} is closed: nobody can be invited to it"])
     people, ignored = read_staff_list(source, wave, filename=filename)
+    min_group = current_app.config["MIN_CELL_SIZE"]
+    people, without_area = _small_areas_left_open(wave, people, min_group)
     added_on = today or date.today()
     db.session.execute(
         insert(InvitationAddress),
@@ -303,4 +314,32 @@ def load_staff_list(
         client=sum(1 for p in people if p.party.side == "client"),
         supplier=sum(1 for p in people if p.party.side == "supplier"),
     )
-    return StaffListReport(len(people), dict(by_party), dict(by_area), ignored, on_list)
+    return StaffListReport(
+        len(people), dict(by_party), dict(by_area), ignored, on_list, without_area, min_group
+    )
+
+
+def _small_areas_left_open(
+    wave: Wave, people: list[StaffMember], min_group: int
+) -> tuple[list[StaffMember], dict[str, int]]:
+    """The people, those of a party's area with fewer than ``min_group`` on the list (with
+    this upload) taken out of their area; and how many of each such area."""
+    listed = Counter(
+        tuple(row)
+        for row in db.session.execute(
+            select(InvitationAddress.party_id, InvitationAddress.service_area_id).where(
+                InvitationAddress.wave_id == wave.id,
+                InvitationAddress.service_area_id.is_not(None),
+            )
+        )
+    )
+    listed.update((p.party.id, p.service_area.id) for p in people if p.service_area)
+    small = {group for group, n in listed.items() if n < min_group}
+    kept, without = [], Counter[str]()
+    for person in people:
+        area = person.service_area
+        if area is not None and (person.party.id, area.id) in small:
+            without[f"{area.name} ({person.party.name})"] += 1
+            person = replace(person, service_area=None)
+        kept.append(person)
+    return kept, dict(without)

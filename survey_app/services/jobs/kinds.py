@@ -2,8 +2,15 @@
 
 ``results.recompute``  rebuild a relationship's stored results (``relhealth recompute``), a few
                        waves per committed step; a job taken back resumes after the last step
+``wave.close``         close a wave and compute its results (``services/waves.close_wave``), in
+                       one transaction with the job's success
+``mail.round``         send a round of invitations or reminders to a wave's address list,
+                       crash-safe through the address outbox (``services/mailing/rounds.py``)
 ``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
                        jobs (``relhealth jobs check``) and that a job taken back resumes
+
+and one minute tick, ``sqlite.checkpoint``: the write-ahead log emptied (a submit's attempt
+does not wait for readers; this one does, and logs when a reader still kept it busy).
 
 Add a kind here: a run function in the words of its capability, calling that capability's
 service functions, and one :func:`register` line.
@@ -11,16 +18,19 @@ service functions, and one :func:`register` line.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
-from survey_app.database import write_transaction
+from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError
-from survey_app.services.jobs.registry import register
+from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
+from survey_app.services.mailing import send_round
 from survey_app.services.results import closed_waves, recompute
+from survey_app.services.waves import close_wave
 
 #: Closed waves rebuilt per committed step of ``results.recompute``: about 0.6 s each for a
 #: 25,000-response wave here, so a step holds SQLite's write lock for a few seconds at most.
@@ -28,6 +38,7 @@ WAVES_PER_STEP = 4
 #: The most steps and the longest pause ``jobs.check`` accepts.
 CHECK_MAX_STEPS = 10_000
 CHECK_MAX_PAUSE = 60.0
+log = logging.getLogger(__name__)
 
 
 def recompute_results(
@@ -77,6 +88,31 @@ def recompute_results(
     }
 
 
+def close_and_score(ctx: JobContext, *, wave_id: int) -> dict[str, Any]:
+    """Close wave ``wave_id`` and compute its results, in one transaction with a checkpoint: a
+    job taken back before it committed closes the wave afresh, one taken back after finds it
+    done."""
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        raise ServiceError("the wave no longer exists")
+    label = wave.label
+    if not (ctx.resume_from or {}).get("closed"):
+        ctx.progress(0, 1, f"Closing wave {label} and computing its results")
+        with write_transaction():
+            close_wave(db.session.get(Wave, wave_id), actor=ctx.requested_by() or "worker")  # type: ignore[arg-type]
+            ctx.checkpoint({"closed": True})
+    ctx.progress(1, 1, "Results computed")
+    return {
+        "summary": f"Wave {label} is closed: its results are computed and its address list "
+        "is deleted",
+        "link": {
+            "endpoint": "admin.wave",
+            "values": {"wave_id": wave_id},
+            "text": f"Back to wave {label}",
+        },
+    }
+
+
 def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dict[str, Any]:
     """Count to ``steps``, pausing ``pause`` seconds per step, committing a checkpoint after
     each. The result says where each attempt started (``[0]``: in one go)."""
@@ -103,4 +139,13 @@ def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dic
 register(
     "results.recompute", run=recompute_results, title="Recompute results", counts="waves rebuilt"
 )
+register("wave.close", run=close_and_score, title="Close a wave", counts="steps done")
+register("mail.round", run=send_round, title="Send emails", counts="addresses done")
 register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
+
+
+@on_tick("sqlite.checkpoint")
+def checkpoint_log() -> None:
+    """Empty SQLite's write-ahead log, so no recent submit stays readable in it."""
+    if not checkpoint_wal():
+        log.warning("SQLite write-ahead log checkpoint was busy (a reader); retried next minute")

@@ -29,6 +29,7 @@ from survey_app.extensions import db
 from survey_app.models import UNFINISHED_STATES, Job, Relationship, User
 from survey_app.models.job import utcnow
 from survey_app.services import ServiceError, audit
+from survey_app.services.accounts.scope import scope_of
 from survey_app.services.jobs.registry import job_kind
 
 #: ``session.info`` key: ids of jobs to wake once the transaction commits.
@@ -147,11 +148,14 @@ def submit_job(
 
 
 def visible_job(job_id: int, user: User) -> Job | None:
-    """The job, if ``user`` may watch it (they asked for it, or they are an admin)."""
+    """The job, if ``user`` may watch it (they asked for it, or they are an admin of its
+    relationship — service-wide for a job of no relationship)."""
     job = db.session.get(Job, job_id)
-    if job is None or not (user.role == "admin" or job.requested_by_id == user.id):
+    if job is None:
         return None
-    return job
+    if job.requested_by_id == user.id or scope_of(user, {"admin"}).allows(job.relationship_id):
+        return job
+    return None
 
 
 def wake_after_commit(job_id: int) -> None:

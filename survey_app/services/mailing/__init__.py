@@ -4,6 +4,7 @@
 ``messages``      what invitation and reminder emails say
 ``address_list``  who is on a wave's list, and the invitation rows written for it
 ``sending``       sending invitations and reminder rounds by email, batch by batch
+``rounds``        a whole round sent by a background job, crash-safe through the outbox
 ``mail_merge``    the same links as a CSV for the council's own email system
 """
 
@@ -19,6 +20,7 @@ from survey_app.services.mailing.mail_merge import (
     mail_merge_reminders,
 )
 from survey_app.services.mailing.messages import invitation_text, reminder_text
+from survey_app.services.mailing.rounds import ROUND_KINDS, check_round, send_round
 from survey_app.services.mailing.sending import (
     REFUSED,
     SendReport,
@@ -41,6 +43,7 @@ __all__ = [
     "DEFAULT_PORTS",
     "MAIL_MERGE_COLUMNS",
     "REFUSED",
+    "ROUND_KINDS",
     "SECURITY_CHOICES",
     "AddressListSummary",
     "MailConfigError",
@@ -49,6 +52,7 @@ __all__ = [
     "SMTPMailer",
     "SendReport",
     "address_list_summary",
+    "check_round",
     "check_mail_config",
     "delete_address_list",
     "failed_addresses",
@@ -60,4 +64,5 @@ __all__ = [
     "retry_failed",
     "send_invitations",
     "send_reminders",
+    "send_round",
 ]

@@ -8,15 +8,14 @@ records who answered what: an invitation knows only the day it was used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, select
 
 from survey_app.extensions import db
-from survey_app.models import Draft, Invitation, InvitationAddress, User, Wave
+from survey_app.models import Invitation, InvitationAddress, User, Wave
 from survey_app.services import ServiceError, audit
 
 
@@ -155,77 +154,3 @@ def unused(wave_id: int) -> Any:
         .where(a.wave_id == wave_id, inv.used_on.is_(None))
         .order_by(a.id)
     )
-
-
-def insert_invitations(
-    wave_id: int, rows: Sequence[tuple[int, int | None, str]], day: date
-) -> list[int]:
-    """Insert invitations (party id, area id, token hash); their ids, in the order given."""
-    db.session.execute(
-        insert(Invitation.__table__),
-        [
-            {
-                "wave_id": wave_id,
-                "party_id": party_id,
-                "service_area_id": area_id,
-                "role_level": None,
-                "token_hash": token_hash,
-                "issued_on": day,
-            }
-            for party_id, area_id, token_hash in rows
-        ],
-    )
-    ids: dict[str, int] = {}
-    hashes = [h for _, _, h in rows]
-    for start in range(0, len(hashes), 1000):
-        chunk = hashes[start : start + 1000]
-        ids.update(
-            db.session.execute(
-                select(Invitation.token_hash, Invitation.id).where(Invitation.token_hash.in_(chunk))
-            ).all()
-        )
-    return [ids[h] for h in hashes]
-
-
-def replace_tokens(pairs: Sequence[tuple[int, str]]) -> set[int]:
-    """Give unused invitations new token hashes, moving their drafts along. Returns the ids
-    of the invitations changed (one used meanwhile keeps its hash)."""
-    if not pairs:
-        return set()
-    ids = [i for i, _ in pairs]
-    old = dict(
-        db.session.execute(
-            select(Invitation.id, Invitation.token_hash).where(
-                Invitation.id.in_(ids), Invitation.used_on.is_(None)
-            )
-        ).all()
-    )
-    if not old:
-        return set()
-    drafts = {
-        d.token_hash: (d.wave_id, d.data, d.updated_on)
-        for d in db.session.execute(
-            select(Draft.token_hash, Draft.wave_id, Draft.data, Draft.updated_on).where(
-                Draft.token_hash.in_(list(old.values()))
-            )
-        )
-    }
-    if drafts:
-        db.session.execute(delete(Draft).where(Draft.token_hash.in_(list(drafts))))
-    new = {i: h for i, h in pairs if i in old}
-    table = Invitation.__table__
-    db.session.execute(  # Core executemany: one statement, a parameter set per invitation
-        update(table)
-        .where(table.c.id == bindparam("iid"), table.c.used_on.is_(None))
-        .values(token_hash=bindparam("new_hash")),
-        [{"iid": i, "new_hash": h} for i, h in new.items()],
-    )
-    moved = [
-        {"token_hash": new[i], "wave_id": w, "data": data, "updated_on": updated}
-        for i, h in old.items()
-        if h in drafts and i in new
-        for (w, data, updated) in [drafts[h]]
-    ]
-    if moved:
-        db.session.execute(insert(Draft.__table__), moved)
-    return set(new)

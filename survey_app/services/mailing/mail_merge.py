@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from sqlalchemy import bindparam, update
@@ -17,17 +17,29 @@ from survey_app.extensions import db
 from survey_app.models import InvitationAddress, User, Wave
 from survey_app.services import ServiceError, audit
 from survey_app.services.formula_guard import neutralise
-from survey_app.services.invitations import hash_token, new_token, survey_link
+from survey_app.services.invitations import (
+    create_invitations,
+    issue_links,
+    new_token,
+    renew_links,
+    survey_link,
+)
 from survey_app.services.mailing.address_list import (
+    Target,
     check_wave_open,
-    insert_invitations,
     not_invited,
-    replace_tokens,
     targets_of,
     unused,
 )
 
 MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area")
+
+
+def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the wave's parties and service areas, by id (read before the rows are
+    claimed)."""
+    rel = wave.relationship
+    return {p.id: p.name for p in rel.parties}, {a.id: a.name for a in rel.service_areas}
 
 
 def _csv(rows: Iterator[Sequence[str]]) -> str:
@@ -40,9 +52,18 @@ def _csv(rows: Iterator[Sequence[str]]) -> str:
     return out.getvalue()
 
 
-def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
-    rel = wave.relationship
-    return {p.id: p.name for p in rel.parties}, {a.id: a.name for a in rel.service_areas}
+def _rows(
+    names: tuple[dict[int, str], dict[int, str]], links: Iterable[tuple[Target, str]]
+) -> Iterator[Sequence[str]]:
+    """The mail-merge rows of (address, new token) pairs: address, link, party, area."""
+    parties, areas = names
+    for t, token in links:
+        yield (
+            t.email,
+            survey_link(token),
+            parties[t.party_id],
+            areas.get(t.service_area_id or 0, ""),
+        )
 
 
 def mail_merge_invitations(
@@ -57,18 +78,15 @@ def mail_merge_invitations(
     check_wave_open(wave, "invitations")
     day = today or date.today()
     wave_id = wave.id
-    parties, areas = _names(wave)
+    names = _names(wave)
     a = InvitationAddress
     with write_transaction():
         targets = targets_of(not_invited(wave_id, failed=None).with_for_update(of=a))
         if not targets:
             raise ServiceError("Everybody on the address list has been invited already")
-        tokens = [new_token() for _ in targets]
-        rows = [
-            (t.party_id, t.service_area_id, hash_token(k))
-            for t, k in zip(targets, tokens, strict=True)
-        ]
-        ids = insert_invitations(wave_id, rows, day)
+        rows = [(t.party_id, t.service_area_id, None) for t in targets]
+        ids = create_invitations(wave_id, rows, day)
+        tokens = issue_links(ids)
         table = a.__table__
         db.session.execute(
             update(table)
@@ -77,11 +95,7 @@ def mail_merge_invitations(
             [{"aid": t.address_id, "iid": i} for t, i in zip(targets, ids, strict=True)],
         )
         audit.record("invitations.mail_merge", actor=actor, wave=wave_id, count=len(targets))
-    lines = (
-        (t.email, survey_link(k), parties[t.party_id], areas.get(t.service_area_id or 0, ""))
-        for t, k in zip(targets, tokens, strict=True)
-    )
-    return _csv(lines), len(targets)
+    return _csv(_rows(names, zip(targets, tokens, strict=True))), len(targets)
 
 
 def mail_merge_reminders(
@@ -89,11 +103,12 @@ def mail_merge_reminders(
 ) -> tuple[str, int]:
     """New links for every unused invitation on the list, as a mail-merge CSV (one reminder
     round); the CSV and how many rows. Commits, in one transaction holding its rows, before
-    the file is handed over: the earlier links stop working then."""
+    the file is handed over. The earlier links keep working until the invitation is used;
+    answers saved through them move to the new link."""
     check_wave_open(wave, "reminders")
     day = today or date.today()
     wave_id = wave.id
-    parties, areas = _names(wave)
+    names = _names(wave)
     a = InvitationAddress
     with write_transaction():
         targets = targets_of(unused(wave_id).with_for_update(of=a))
@@ -101,7 +116,7 @@ def mail_merge_reminders(
             raise ServiceError("Nobody on the address list is waiting for a reminder")
         round_ = max(t.reminders_sent for t in targets) + 1
         tokens = {t.invitation_id: new_token() for t in targets}
-        changed = replace_tokens([(i, hash_token(k)) for i, k in tokens.items() if i])
+        changed = renew_links([(i, k) for i, k in tokens.items() if i])
         targets = [t for t in targets if t.invitation_id in changed]
         table = a.__table__
         db.session.execute(
@@ -113,13 +128,4 @@ def mail_merge_reminders(
         audit.record(
             "reminders.mail_merge", actor=actor, wave=wave_id, round=round_, count=len(targets)
         )
-    lines = (
-        (
-            t.email,
-            survey_link(tokens[t.invitation_id]),
-            parties[t.party_id],
-            areas.get(t.service_area_id or 0, ""),
-        )
-        for t in targets
-    )
-    return _csv(lines), len(targets)
+    return _csv(_rows(names, ((t, tokens[t.invitation_id]) for t in targets))), len(targets)

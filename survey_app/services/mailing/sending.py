@@ -6,8 +6,8 @@ administrator): the database keeps its hash on the invitation, and the address l
 which invitation went to which address. A reminder goes to every address whose invitation is
 unused (``used_on IS NULL``) — nothing records who answered what, since an invitation knows only
 the day it was used and a response knows no invitation. As the token of the first message is
-not kept, a reminder carries a **new** link that replaces it; answers saved so far move to the
-new link.
+not kept, a reminder carries a **new** link; the earlier links keep working until the invitation
+is used through any of them, and answers saved so far move to the new link.
 
 One call sends at most ``MAIL_BATCH_SIZE`` messages, at most ``MAIL_MAX_PER_MINUTE`` a minute,
 over one SMTP connection (:class:`~survey_app.services.mailing.smtp.SMTPMailer`). A message the
@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
@@ -36,15 +37,19 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import Invitation, InvitationAddress, User, Wave
 from survey_app.services import ServiceError, audit
-from survey_app.services.invitations import hash_token, new_token, survey_link
+from survey_app.services.invitations import (
+    create_invitations,
+    issue_links,
+    new_token,
+    renew_links,
+    survey_link,
+)
 from survey_app.services.mailing.address_list import (
     Target,
     address_list_summary,
     check_wave_open,
     count_of,
-    insert_invitations,
     not_invited,
-    replace_tokens,
     targets_of,
     unused,
 )
@@ -81,7 +86,7 @@ class SendReport:
         return [(email, why) for email, why in self.failed if why.startswith(REFUSED)]
 
 
-def _settings_or_error() -> MailSettings:
+def settings_or_error() -> MailSettings:
     settings = MailSettings.from_config()
     if not settings.configured:
         raise ServiceError(
@@ -110,7 +115,7 @@ def send_invitations(
     two batches running at once never invite one person twice.
     """
     check_wave_open(wave, "invitations")
-    settings = _settings_or_error()
+    settings = settings_or_error()
     day = today or date.today()
     text = wave_text(wave)
     wave_id = wave.id
@@ -120,10 +125,9 @@ def send_invitations(
     report = SendReport("invitations")
 
     def prepare(target: Target) -> tuple[str, Settle] | None:
-        token = new_token()
         with write_transaction():
-            row = (target.party_id, target.service_area_id, hash_token(token))
-            invitation_id = insert_invitations(wave_id, [row], day)[0]
+            row = (target.party_id, target.service_area_id, None)
+            invitation_id = create_invitations(wave_id, [row], day)[0]
             claimed = db.session.execute(
                 update(a)
                 .where(a.id == target.address_id, a.invitation_id.is_(None))
@@ -132,6 +136,7 @@ def send_invitations(
             if claimed != 1:  # invited meanwhile by another batch
                 db.session.execute(delete(Invitation).where(Invitation.id == invitation_id))
                 return None
+            token = issue_links([invitation_id])[0]
 
         def settle(ok: bool, error: str | None) -> None:
             with write_transaction():
@@ -181,7 +186,7 @@ def send_reminders(
     has accepted the message.
     """
     check_wave_open(wave, "reminders")
-    settings = _settings_or_error()
+    settings = settings_or_error()
     day = today or date.today()
     text = wave_text(wave)
     wave_id = wave.id
@@ -211,7 +216,7 @@ def send_reminders(
             with write_transaction():
                 if ok:
                     assert target.invitation_id is not None
-                    replace_tokens([(target.invitation_id, hash_token(token))])
+                    renew_links([(target.invitation_id, token)])
                     values: dict[str, Any] = {"last_sent_on": day}
                 else:  # not sent: the claim is undone, the old link still works
                     values = {
@@ -252,6 +257,33 @@ def retry_failed(wave: Wave, *, actor: User | str) -> SendReport:
     return report
 
 
+def deliver(smtp: SMTPMailer, message: EmailMessage) -> str | None:
+    """Hand one message to the mail server: None when it accepted it, else why not (an address
+    or message the server refused begins with :data:`REFUSED`). :class:`MailServerError` when
+    the server cannot be used at all."""
+    try:
+        smtp.send(message)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+        return f"{REFUSED}: {reason(exc)}"
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"not sent: {reason(exc)}"
+    return None
+
+
+class Pacer:
+    """At most ``MAIL_MAX_PER_MINUTE`` messages a minute: :meth:`wait` before each."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.interval = settings.interval
+        self._next_at = time.monotonic()
+
+    def wait(self) -> None:
+        pause = self._next_at - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        self._next_at = time.monotonic() + self.interval
+
+
 def _run(
     report: SendReport,
     targets: Sequence[Target],
@@ -264,37 +296,27 @@ def _run(
     """Send one message per target, paced, each settled (committed) as soon as it is known."""
     own = mailer is None
     smtp = mailer or SMTPMailer(settings)
-    next_at = time.monotonic()
+    pacer = Pacer(settings)
     try:
         for target in targets:
             prepared = prepare(target)
             if prepared is None:
                 continue
             token, settle = prepared
-            pause = next_at - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            next_at = time.monotonic() + settings.interval
+            pacer.wait()
             subject, body = compose(text, target.party_id, survey_link(token))
             try:
-                smtp.send(email_message(target.email, subject, body, settings))
+                why = deliver(smtp, email_message(target.email, subject, body, settings))
             except MailServerError as exc:
                 settle(False, None)  # not this address's fault: no failure recorded
                 report.stopped = str(exc)
                 current_app.logger.warning("mail sending stopped: %s", exc)
                 break
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-                why = f"{REFUSED}: {reason(exc)}"
-                settle(False, why)
+            settle(why is None, why)
+            if why is None:
+                report.sent += 1
+            else:
                 report.failed.append((target.email, why))
-                continue
-            except (smtplib.SMTPException, OSError) as exc:
-                why = f"not sent: {reason(exc)}"
-                settle(False, why)
-                report.failed.append((target.email, why))
-                continue
-            settle(True, None)
-            report.sent += 1
     finally:
         if own:
             smtp.close()

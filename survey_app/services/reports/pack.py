@@ -72,10 +72,6 @@ class BoardPack:
         groups = [a for g in self.page.alert_groups for a in (*g.overall, *g.by_area)]
         return groups + list(self.page.gap_alerts)
 
-    def shown_count(self, n: int) -> str:
-        """A count of people as the pack may print it: under k, "fewer than k"."""
-        return f"{n:,}" if n >= self.k or n == 0 else f"fewer than {self.k}"
-
 
 def board_pack(relationship: Relationship, wave: Wave, *, language: str = "en") -> BoardPack:
     """The board pack of a closed wave of the relationship (ServiceError for any other)."""

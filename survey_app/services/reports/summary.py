@@ -5,21 +5,19 @@ Every number is a published one, written as the dashboard writes it (means to tw
 0–100 points to whole numbers); a suppressed cell is named, never estimated. Counts of people
 under k are "fewer than k" (DESIGN §4.14).
 
-:func:`alert_sentences` is the seam for issue 12's ranked summary: today it counts the alerts
-and names the first few in the dashboard's order (the index first, whole sides before
-service areas); once the alerts service ranks them (strength of evidence × size × people
-covered) and words a summary a manager can repeat, this function returns that instead.
+:func:`alert_sentences` counts the alerts and names what needs attention first — the alerts
+service's ranking (:func:`~survey_app.services.alerts.needs_attention`: strength of evidence ×
+size of the change × people covered, the heaviest of each dimension), as the dashboard does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from survey_app.services.alerts import Alert
+from survey_app.services.alerts import Alert, needs_attention
 from survey_app.services.dashboard.wave_charts import MaterialGap
 from survey_app.services.monitoring import RateRow
 from survey_app.services.reports.model import IndexFigure, Summary
-from survey_app.services.results import AREA_ALL
 
 #: How many alerts and gaps the first page names.
 NAMED = 3
@@ -57,7 +55,7 @@ def alert_sentences(wave: str, alerts: Sequence[Alert]) -> list[str]:
     if apart:
         counts.append(f"{_count(len(apart), 'perception gap is', 'perception gaps are')} widening")
     sentences = [f"As of {wave}, {' and '.join(counts)}."]
-    named = sorted(alerts, key=lambda a: (a.area != AREA_ALL, a.kind != "deteriorating"))
+    named = needs_attention(alerts) or apart
     sentences += [alert_headline(a) for a in named[:NAMED]]
     return sentences
 
@@ -94,7 +92,7 @@ def response_sentences(index: Sequence[IndexFigure], total: RateRow | None, k: i
     sentence = f"{both.n:,} people's answers are scored"
     sentence += f" ({', '.join(parts)})." if parts else "."
     out = [sentence]
-    if total is not None and total.invited and total.rate is not None and total.submitted >= k:
+    if total is not None and total.rate is not None and total.submitted is not None:
         out.append(
             f"{total.submitted:,} of the {total.invited:,} invitations were used: a response "
             f"rate of {total.rate:.1f}%."

@@ -16,6 +16,10 @@ The package's rooms, from the bottom up:
 Other packages import from this face, not from the rooms.
 """
 
+from survey_app.services.results.comments import (
+    min_comment_cell_size,
+    published_comment_groups,
+)
 from survey_app.services.results.computation import (
     RelationshipResults,
     add_statuses,
@@ -143,9 +147,11 @@ __all__ = [
     "load_answer_grid",
     "load_answers",
     "min_cell_size",
+    "min_comment_cell_size",
     "output_table",
     "publish_trends",
     "publish_wave",
+    "published_comment_groups",
     "published_rows",
     "recompute",
     "save_results",

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.noise import sampling_variance
 from instruments import Instrument, changed_dimensions
 from survey_app.services.results.layout import Design, Layout
 from survey_app.services.results.publication import gap_hidden, hidden_score_cells
@@ -71,7 +72,6 @@ class History:
     min_cell_size: int
     waves: list[WaveSummary] = field(default_factory=list)
     breaks: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
-    _chart_cache: dict[tuple[str, int, str], Any] = field(default_factory=dict)
     _matrices: dict[str, Any] = field(default_factory=dict)
 
     def append(self, summary: WaveSummary) -> None:
@@ -83,7 +83,6 @@ class History:
             for key, reason in version_changes(prev, curr).items():
                 self.breaks.setdefault(key, []).append((t, reason))
         self.waves.append(summary)
-        self._chart_cache.clear()
         self._matrices.clear()
 
     def segment_start(self, key: str, t: int) -> int:
@@ -114,58 +113,70 @@ def _matrix(history: History, kind: str) -> tuple[dict[Any, int], np.ndarray, np
     """Every cell's wave means (or gaps) over the whole history, built once per history.
 
     Returns the row of each key, the values (NaN where the cell is absent or hidden when
-    published: below k, or suppressed to protect such a cell) and the counts, each of shape
-    (n_keys, n_waves).
+    published: below k, or suppressed to protect such a cell) and their sampling variances
+    (:math:`sd^2/n`; for a gap, client − supplier, :math:`sd_c^2/n_c + sd_s^2/n_s`), each of
+    shape (n_keys, n_waves).
     """
     cached = history._matrices.get(kind)
     if cached is not None:
         return cached
     k = history.min_cell_size
     where: dict[Any, int] = {}
-    entries: list[tuple[int, int, float, float]] = []
+    # (row, wave, value, sd, n[, sd, n of the supplier side for a gap])
+    entries: list[tuple[Any, ...]] = []
     for w, summary in enumerate(history.waves):
         hidden = summary.hidden
         if kind == "scores":
             sc = summary.scores
             keys = zip(sc["side"], sc["area"], sc["dimension"], strict=True)
-            for key, n, mean in zip(keys, sc["n"], sc["mean"], strict=True):
+            for key, n, mean, sd in zip(keys, sc["n"], sc["mean"], sc["sd"], strict=True):
                 u = where.setdefault(key, len(where))
                 n = n or 0
                 shown = mean is not None and n >= k and key not in hidden
                 value = round(mean, TIE_DECIMALS) if shown else math.nan
-                entries.append((u, w, value, n))
+                entries.append((u, w, value, _nan(sd), n, 0.0, 0))
         else:
             gp = summary.gaps
             keys = zip(gp["area"], gp["dimension"], strict=True)
-            for key, diff, nc, ns in zip(
-                keys, gp["difference"], gp["n_client"], gp["n_supplier"], strict=True
-            ):
+            rows = zip(
+                keys, gp["difference"], gp["n_client"], gp["n_supplier"], gp["sd_client"],
+                gp["sd_supplier"], strict=True,
+            )  # fmt: skip
+            for key, diff, nc, ns, sdc, sds in rows:
                 u = where.setdefault(key, len(where))
-                shown = (
-                    diff is not None
-                    and (nc or 0) >= k
-                    and (ns or 0) >= k
-                    and not gap_hidden(hidden, *key)
-                )
-                entries.append((u, w, round(abs(diff), TIE_DECIMALS) if shown else math.nan, 0))
+                nc, ns = nc or 0, ns or 0
+                shown = diff is not None and nc >= k and ns >= k and not gap_hidden(hidden, *key)
+                value = round(diff, TIE_DECIMALS) if shown else math.nan
+                entries.append((u, w, value, _nan(sdc), nc, _nan(sds), ns))
     values = np.full((len(where), len(history.waves)), np.nan)
-    counts = np.zeros(values.shape)
+    variances = np.full(values.shape, np.nan)
     if entries:
-        u, w, v, n = (np.array(col) for col in zip(*entries, strict=True))
-        values[u.astype(np.int64), w.astype(np.int64)] = v
-        counts[u.astype(np.int64), w.astype(np.int64)] = n
-    history._matrices[kind] = (where, values, counts)
-    return where, values, counts
+        u, w, v, sd1, n1, sd2, n2 = (np.array(col) for col in zip(*entries, strict=True))
+        var = sampling_variance(sd1, n1)
+        if kind != "scores":
+            var = var + sampling_variance(sd2, n2)
+        rows, cols = u.astype(np.int64), w.astype(np.int64)
+        values[rows, cols] = v
+        variances[rows, cols] = np.where(np.isnan(v), np.nan, var)
+    history._matrices[kind] = (where, values, variances)
+    return where, values, variances
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 def score_series(history: History, keys: Sequence[tuple[str, str, str]]):
-    """Means (NaN below k) and n of cells ``(side, area, key)`` over every wave of the history."""
-    where, values, counts = _matrix(history, "scores")
+    """Means (NaN below k) and their sampling variances of cells ``(side, area, key)`` over
+    every wave of the history."""
+    where, values, variances = _matrix(history, "scores")
     rows = np.array([where[key] for key in keys], dtype=np.int64)
-    return values[rows], counts[rows]
+    return values[rows], variances[rows]
 
 
-def gap_series(history: History, keys: Sequence[tuple[str, str]]) -> np.ndarray:
-    """|client − supplier| of gaps ``(area, key)`` over the history (NaN where a side < k)."""
-    where, values, _ = _matrix(history, "gaps")
-    return values[np.array([where[key] for key in keys], dtype=np.int64)]
+def gap_series(history: History, keys: Sequence[tuple[str, str]]):
+    """Client − supplier gaps ``(area, key)`` over the history (NaN where a side is below k or
+    hidden) and their sampling variances."""
+    where, values, variances = _matrix(history, "gaps")
+    rows = np.array([where[key] for key in keys], dtype=np.int64)
+    return values[rows], variances[rows]

@@ -8,7 +8,7 @@ driver's cursor without an ORM object per answer, into one small-integer grid
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass, field, replace
 from itertools import chain
 from typing import Any
 
@@ -55,7 +55,8 @@ class WaveAnswers:
         The same answers as integer codes, as scoring counts them: ``1..K``, 0 for "don't
         know", -1 skipped. Not an argument: the loader passes its grid as ``grid`` (the
         same codes, already made); otherwise they are made from ``x`` and ``dont_know``, so
-        a copy made with :func:`dataclasses.replace` always has codes matching its ``x``.
+        a copy made with :func:`dataclasses.replace` (:meth:`subset`) always has codes
+        matching its ``x``.
     """
 
     wave_id: int
@@ -78,6 +79,18 @@ class WaveAnswers:
     @property
     def n(self) -> int:
         return int(self.x.shape[0])
+
+    def subset(self, mask: np.ndarray) -> WaveAnswers:
+        """The responses where ``mask`` (a boolean array over the responses) is true, with
+        their own codes."""
+        return replace(
+            self,
+            x=self.x[mask],
+            dont_know=self.dont_know[mask],
+            side=self.side[mask],
+            area=self.area[mask],
+            role=self.role[mask],
+        )
 
 
 def _driver_batches(

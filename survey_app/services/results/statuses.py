@@ -2,6 +2,13 @@
 the wave closed, from the closed waves up to and including it, so a wave's results never
 change when later waves close.
 
+The status is the calibrated detector of :mod:`analysis.alerts`: one family per wave (every
+side × service area × dimension), each series judged on its sampling error plus the
+between-wave variance pooled over the relationship's cells, the family held to a false
+discovery rate; :mod:`analysis.alert_evidence` puts each status in words. It is computed
+once here and stored in the wave's ``scores`` (``status`` …) and ``gaps`` (``gap_alert`` …)
+rows, which every page, download, API response and report reads.
+
 Trends run across instrument versions on the dimensions that did not change; where one
 changed, its series restarts at the new version and ``comparability_note`` says why.
 """
@@ -10,116 +17,66 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from analysis import status, trends
+from analysis import alert_evidence, alerts, trends
 from survey_app.services.results.history import History, gap_series, score_series
 from survey_app.services.results.tables import WaveTables, scalar
 from survey_app.services.results.vocabulary import (
     AREA_ALL,
     AREA_NONE,
-    CHART_BASELINE_WAVES,
     SIDE_WORDS,
-    TIE_DECIMALS,
     Columns,
 )
 
-
-def _charts(
-    history: History, y_full: np.ndarray, cache_key: tuple[str, int, str], t: int, start: int
-):
-    """EWMA and CUSUMs of the comparable series ``y_full[start:t+1]``.
-
-    The charts of a longer series, cut at wave ``t``, equal those of the series up to ``t``
-    once the baseline (the first observed waves) is complete, so a full recompute computes
-    them once per cell over all waves and slices; shorter prefixes are computed directly.
-    """
-    prefix = y_full[start : t + 1]
-    if np.count_nonzero(~np.isnan(prefix)) < CHART_BASELINE_WAVES:
-        return _chart_set(prefix)
-    full = history._chart_cache.get(cache_key)
-    if full is None:
-        full = _chart_set(y_full[start:])
-        history._chart_cache[cache_key] = full
-    m = t + 1 - start
-    ewma, low, high = full
-    return (
-        trends.EWMAResult(
-            ewma.z[:m],
-            ewma.center,
-            ewma.sigma,
-            ewma.lower[:m],
-            ewma.upper[:m],
-            ewma.signal_low[:m],
-            ewma.signal_high[:m],
-            ewma.lam,
-            ewma.L,
-            ewma.reason,
-        ),  # fmt: skip
-        trends.CUSUMResult(
-            low.c[:m],
-            low.h,
-            low.k,
-            low.center,
-            low.sigma,
-            low.signal[:m],
-            low.direction,
-            low.reason,
-        ),  # fmt: skip
-        trends.CUSUMResult(
-            high.c[:m],
-            high.h,
-            high.k,
-            high.center,
-            high.sigma,
-            high.signal[:m],
-            high.direction,
-            high.reason,
-        ),  # fmt: skip
-    )
+#: What the series of one wave are called when a status says how many were watched at once.
+FAMILY_WORDS = "groups and dimensions"
 
 
-def _chart_set(y: np.ndarray):
-    return (
-        trends.ewma(y, lam=0.3, n_baseline=CHART_BASELINE_WAVES),
-        trends.cusum_lower(y, n_baseline=CHART_BASELINE_WAVES),
-        trends.cusum_upper(y, n_baseline=CHART_BASELINE_WAVES),
-    )
-
-
-def _pick(result: Any, u: int, cls: type) -> Any:
-    return cls(*(getattr(result, f.name)[u] for f in fields(cls)))
+def _where(area_name: str, area: str) -> str:
+    if area == AREA_NONE:
+        return "service area not stated"
+    return "all service areas" if area == AREA_ALL else area_name
 
 
 def _subject(title: str, side: str, area_name: str, area: str) -> str:
-    where = "all service areas" if area == AREA_ALL else area_name
-    if area == AREA_NONE:
-        where = "service area not stated"
-    return f"{title}, {SIDE_WORDS[side]}, {where}"
-
-
-def _latest_observed(a: np.ndarray, y: np.ndarray) -> Any:
-    obs = np.flatnonzero(~np.isnan(y))
-    return a[obs[-1]] if obs.size else None
+    return f"{title}, {SIDE_WORDS[side]}, {_where(area_name, area)}"
 
 
 @dataclass(slots=True)
 class StatusSnapshot:
     """Status of every score row of wave ``t`` (aligned with its ``scores`` rows), trend
-    details for the ``trends`` table, and the gap alert of every ``gaps`` row."""
+    details for the ``trends`` table, and the gap alert of every ``gaps`` row.
+
+    ``p`` is the series' calibrated p-value (:func:`analysis.alerts.assess_family`) and
+    ``points`` the change its summary states, on the 0–100 scale (latest wave against the
+    baseline level); ``how`` the tests and limits behind the status ("How we know").
+    """
 
     status: list[str | None]
     summary: list[str | None]
     evidence: list[str | None]
+    how: list[str | None]
+    p: list[float | None]
+    points: list[float | None]
     notes: list[str | None]
     details: list[dict[str, Any]]
     gap_alert: list[bool | None]
     gap_summary: list[str | None]
     gap_evidence: list[str | None]
+    gap_how: list[str | None]
     gap_notes: list[str | None]
+
+
+def _comparable(history: History, values: np.ndarray, keys: Sequence[str], t: int):
+    """Waves 0..t of each series, NaN before its comparable segment starts."""
+    y = values[:, : t + 1].copy()
+    for u, key in enumerate(keys):
+        y[u, : history.segment_start(key, t)] = np.nan
+    return y
 
 
 def status_snapshot(history: History, t: int, *, detailed: bool = False) -> StatusSnapshot:
@@ -127,122 +84,103 @@ def status_snapshot(history: History, t: int, *, detailed: bool = False) -> Stat
 
     Notes
     -----
-    Per cell and score key, the series is the cell's wave means over the comparable waves
-    (a wave whose cell has fewer than ``min_cell_size`` responses is a gap in the series);
-    :func:`analysis.trends.mann_kendall_many` and :func:`~analysis.trends.theil_sen_many`
-    run over every series at once, the EWMA and CUSUM charts per series, and
-    :func:`analysis.status.classify` turns them, the latest change (Welch, BH-adjusted within
-    the wave) and the band into a status with its evidence. Each client–supplier gap gets
-    :func:`analysis.status.gap_widening` on its absolute size over the waves.
+    Per cell and score key, the series is the cell's published wave means over the
+    comparable waves (a wave whose cell is hidden is a gap in the series), with their
+    sampling variances :math:`sd^2/n`. :func:`analysis.alerts.assess_family` judges the
+    wave's family (τ² pooled per dimension over the cells, calibrated p-values, false
+    discovery rate), and :func:`analysis.alert_evidence.explain_status` says it in words.
+    Each signed client–supplier gap gets :func:`analysis.alerts.assess_gap_family` and
+    :func:`~analysis.alert_evidence.explain_gap`.
     """
     wave = history.waves[t]
     sc = wave.scores
+    points = wave.design.points
     labels = [w.label for w in history.waves[: t + 1]]
     keys = list(zip(sc["side"], sc["area"], sc["dimension"], strict=True))
-    means, _ = score_series(history, keys)
-    starts = np.array([history.segment_start(d, t) for _, _, d in keys], dtype=np.int64)
-    y = means[:, : t + 1].copy()
-    for u, s in enumerate(starts):
-        y[u, :s] = np.nan
-    mk = trends.mann_kendall_many(y)
-    ts = trends.theil_sen_many(y)
-    points = wave.design.points
-    out = StatusSnapshot([], [], [], [], [], [], [], [], [])
+    means, var = score_series(history, keys)
+    y = _comparable(history, means, sc["dimension"], t)
+    v = _comparable(history, var, sc["dimension"], t)
+    structure = alerts.family_structure(sc["side"], sc["area"], sc["dimension"], all_areas=AREA_ALL)
+    res = alerts.assess_family(y, v, structure, band=list(sc["band"]), points=points)
+    mk, ts = trends.mann_kendall_many(y), trends.theil_sen_many(y)
+    out = StatusSnapshot([], [], [], [], [], [], [], [], [], [], [], [], [])
     for u, (side, area, key) in enumerate(keys):
-        start = int(starts[u])
-        series = y[u, start:]
         subject = _subject(sc["dimension_title"][u], side, sc["area_name"][u], area)
-        change = sc["change"][u]
-        latest_change = (
-            {
-                "difference": round(change, TIE_DECIMALS),
-                "p_adjusted": _none_nan(sc["change_p_adjusted"][u]),
-            }
-            if change is not None
-            else None
+        result = alert_evidence.explain_status(
+            res, u, subject=subject, labels=labels, points=points, family_words=FAMILY_WORDS
         )
-        ewma, low, high = _charts(history, means[u], (side + "|" + area, start, key), t, start)
-        result = status.classify(
-            series,
-            labels[start:],
-            points=points,
-            latest_change=latest_change,
-            mk=_pick(mk, u, trends.MannKendallResult),
-            ts=_pick(ts, u, trends.TheilSenResult),
-            ewma=ewma,
-            cusum=low,
-            cusum_high=high,
-            band=sc["band"][u],
-            subject=subject,
-        )
-        note = history.note(key, t)
         out.status.append(result.status)
         out.summary.append(result.summary)
         out.evidence.append("\n".join(e.text for e in result.evidence))
-        out.notes.append(note)
+        out.how.append(result.how_we_know or None)
+        out.p.append(_finite(res.p[u]))
+        out.points.append(_headline_points(res, u, points))
+        out.notes.append(history.note(key, t))
         if detailed:
-            out.details.append(
-                _trend_details(u, series, labels[start:], mk, ts, ewma, low, high, points)
-            )
+            out.details.append(_trend_details(u, labels, y[u], mk, ts, res, points))
 
     gp = wave.gaps
-    gap_keys = list(zip(gp["area"], gp["dimension"], strict=True))
-    g_series = gap_series(history, gap_keys)[:, : t + 1]
-    g_starts = [history.segment_start(d, t) for _, d in gap_keys]
-    for u, s in enumerate(g_starts):
-        g_series[u, :s] = np.nan
-    g_mk = trends.mann_kendall_many(g_series)
-    for u, (area, key) in enumerate(gap_keys):
-        start = g_starts[u]
-        subject = f"{gp['dimension_title'][u]}, " + (
-            "all service areas"
-            if area == AREA_ALL
-            else "service area not stated"
-            if area == AREA_NONE
-            else gp["area_name"][u]
-        )
-        p = gp["gap_change_p_adjusted"][u]
-        alert = status.gap_widening(
-            g_series[u, start:],
-            labels[start:],
-            p,
-            subject=subject,
-            mk=_pick(g_mk, u, trends.MannKendallResult),
-        )
-        out.gap_alert.append(alert.alert)
-        out.gap_summary.append(alert.summary)
-        out.gap_evidence.append("\n".join(e.text for e in alert.evidence))
+    g_values, g_var = gap_series(history, list(zip(gp["area"], gp["dimension"], strict=True)))
+    g_res = alerts.assess_gap_family(
+        _comparable(history, g_values, gp["dimension"], t),
+        _comparable(history, g_var, gp["dimension"], t),
+        alerts.gap_structure(gp["area"], gp["dimension"], all_areas=AREA_ALL),
+    )
+    for u, (area, key) in enumerate(zip(gp["area"], gp["dimension"], strict=True)):
+        subject = f"{gp['dimension_title'][u]}, {_where(gp['area_name'][u], area)}"
+        gap = alert_evidence.explain_gap(g_res, u, subject=subject, labels=labels, points=points)
+        out.gap_alert.append(gap.alert)
+        out.gap_summary.append(gap.summary)
+        out.gap_evidence.append("\n".join(e.text for e in gap.evidence))
+        out.gap_how.append(gap.how_we_know or None)
         out.gap_notes.append(history.note(key, t))
     return out
 
 
-def _none_nan(v: Any) -> float:
-    return math.nan if v is None else float(v)
+def _finite(x: Any) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _headline_points(res: alerts.FamilyStatuses, u: int, points: int) -> float | None:
+    """The change a status summary states, 0–100 scale: the latest wave mean against the
+    baseline level (or, before the charts have a baseline, against the previous wave)."""
+    y = res.means[u][~np.isnan(res.means[u])]
+    if y.size < 2:
+        return None
+    center = float(res.stats.center[u])
+    base = float(y[-2]) if math.isnan(center) else center
+    return (float(y[-1]) - base) * 100.0 / (points - 1)
 
 
 def _trend_details(
     u: int,
-    series: np.ndarray,
     labels: Sequence[str],
+    series: np.ndarray,
     mk: trends.MannKendallResult,
     ts: trends.TheilSenResult,
-    ewma: trends.EWMAResult,
-    low: trends.CUSUMResult,
-    high: trends.CUSUMResult,
+    res: alerts.FamilyStatuses,
     points: int,
 ) -> dict[str, Any]:
-    """The trend columns of one cell for the ``trends`` table (latest wave's view)."""
+    """The trend columns of one cell for the ``trends`` table (latest wave's view): the
+    Mann–Kendall test and Theil–Sen slope over the comparable waves, and the detector's
+    EWMA (limits ``limit_width`` standard deviations of the noise model) and CUSUMs."""
     scale = 100.0 / (points - 1)
     obs = np.flatnonzero(~np.isnan(series))
-    reasons = [r for r in (str(mk.reason[u]), str(ts.reason[u]), ewma.reason, low.reason) if r]
-    signal_low = bool(_latest_observed(ewma.signal_low, series) or False)
-    signal_high = bool(_latest_observed(ewma.signal_high, series) or False)
-    c_low = bool(_latest_observed(low.signal, series) or False)
-    c_high = bool(_latest_observed(high.signal, series) or False)
+    start = int(np.argmax(~np.isnan(series))) if obs.size else 0
+    st, cfg = res.stats, res.config
+    reasons = [r for r in (str(mk.reason[u]), str(ts.reason[u])) if r]
+    ewma, sd, center = (_finite(a[u]) for a in (st.ewma, st.ewma_sd, st.center))
+    charts = ewma is not None and sd is not None and center is not None
+    if not charts:
+        reasons.append("EWMA and CUSUM need 3 waves")
+    lower = center - cfg.limit_width * sd if charts else None
+    upper = center + cfg.limit_width * sd if charts else None
+    c_low, c_high = (_finite(a[u]) if charts else None for a in (st.cusum_fall, st.cusum_rise))
     slope = float(ts.slope[u])
     return {
         "first_wave": labels[obs[0]] if obs.size else None,
-        "series_start": labels[0] if labels else None,
+        "series_start": labels[start] if labels else None,
         "n_waves": int(obs.size),
         "slope": slope,
         "slope_ci_low": float(ts.ci_low[u]),
@@ -254,22 +192,29 @@ def _trend_details(
         "mk_p": float(mk.p[u]),
         "mk_tau": float(mk.tau[u]),
         "mk_trend": str(mk.trend[u]),
-        "ewma": _latest_observed(ewma.z, series) if not ewma.reason else None,
-        "ewma_lower": _latest_observed(ewma.lower, series) if not ewma.reason else None,
-        "ewma_upper": _latest_observed(ewma.upper, series) if not ewma.reason else None,
-        "ewma_signal": "low" if signal_low else "high" if signal_high else None,
-        "cusum_low": _latest_observed(low.c, series) if not low.reason else None,
-        "cusum_high": _latest_observed(high.c, series) if not high.reason else None,
-        "cusum_h": float(low.h),
-        "cusum_signal": "both"
-        if c_low and c_high
+        "ewma": ewma,
+        "ewma_lower": lower,
+        "ewma_upper": upper,
+        "ewma_signal": None
+        if not charts
         else "low"
-        if c_low
+        if ewma < lower
         else "high"
-        if c_high
+        if ewma > upper
         else None,
+        "cusum_low": c_low,
+        "cusum_high": c_high,
+        "cusum_h": float(cfg.cusum_h),
+        "cusum_signal": _cusum_signal(c_low, c_high, cfg.cusum_h),
         "reason": "; ".join(dict.fromkeys(reasons)) or None,
     }
+
+
+def _cusum_signal(low: float | None, high: float | None, h: float) -> str | None:
+    over_low, over_high = (c is not None and c > h for c in (low, high))
+    return (
+        "both" if over_low and over_high else "low" if over_low else "high" if over_high else None
+    )
 
 
 def fill_status(tables: WaveTables, snapshot: StatusSnapshot) -> None:
@@ -278,10 +223,14 @@ def fill_status(tables: WaveTables, snapshot: StatusSnapshot) -> None:
     sc["status"] = list(snapshot.status)
     sc["status_summary"] = list(snapshot.summary)
     sc["status_evidence"] = list(snapshot.evidence)
+    sc["status_how"] = list(snapshot.how)
+    sc["status_p"] = list(snapshot.p)
+    sc["status_points"] = list(snapshot.points)
     sc["comparability_note"] = list(snapshot.notes)
     gp["gap_alert"] = list(snapshot.gap_alert)
     gp["gap_alert_summary"] = list(snapshot.gap_summary)
     gp["gap_alert_evidence"] = list(snapshot.gap_evidence)
+    gp["gap_alert_how"] = list(snapshot.gap_how)
     gp["comparability_note"] = list(snapshot.gap_notes)
 
 

@@ -24,6 +24,10 @@ from analysis import agreement, frequencies, gaps, reliability, scoring
 from survey_app.services.results.layout import Design, Layout, ScoredWave
 from survey_app.services.results.vocabulary import INDEX, SIDE_KEYS, TIE_DECIMALS, Columns
 
+#: A cell's summary of its answers, in the scores and items tables alike (the fields of the
+#: :class:`analysis.scoring.GroupAggregates`, in the tables' column order).
+SUMMARY_COLUMNS = ("n", "mean", "sd", "ci_low", "ci_high", "score100")
+
 
 def _plain(values: Any) -> list[Any]:
     """A column as JSON-ready Python values: NaN and ±inf → None, NumPy scalars → Python.
@@ -303,12 +307,7 @@ def _scores_table(
         "area_name": per_cell(names),
         "dimension": per_score(design.score_keys),
         "dimension_title": per_score(design.score_titles),
-        "n": flat(agg.n),
-        "mean": flat(agg.mean),
-        "sd": flat(agg.sd),
-        "ci_low": flat(agg.ci_low),
-        "ci_high": flat(agg.ci_high),
-        "score100": flat(agg.score100),
+        **{column: flat(getattr(agg, column)) for column in SUMMARY_COLUMNS},
         "band": flat(np.where(bands == "", None, bands)),
         "n_answers": flat(shares.n_answers),
         "favourable_pct": flat(shares.favourable_pct),
@@ -329,6 +328,9 @@ def _scores_table(
         "status": [None] * int(keep.sum()),
         "status_summary": [None] * int(keep.sum()),
         "status_evidence": [None] * int(keep.sum()),
+        "status_how": [None] * int(keep.sum()),
+        "status_p": [None] * int(keep.sum()),
+        "status_points": [None] * int(keep.sum()),
         "comparability_note": [None] * int(keep.sum()),
         "reason": flat(np.where(agg.reason == "", None, agg.reason)),
     }
@@ -399,12 +401,7 @@ def _items_table(wave: ScoredWave, item_level: _ItemLevel) -> Columns:
         "item_no": per_item(list(range(n_items))),
         "dimension": per_item([i.dimension for i in items]),
         "reverse_keyed": per_item([i.reverse for i in items]),
-        "n": flat(agg.n),
-        "mean": flat(agg.mean),
-        "sd": flat(agg.sd),
-        "ci_low": flat(agg.ci_low),
-        "ci_high": flat(agg.ci_high),
-        "score100": flat(agg.score100),
+        **{column: flat(getattr(agg, column)) for column in SUMMARY_COLUMNS},
         "favourable_pct": flat(shares.favourable_pct),
         "neutral_pct": flat(shares.neutral_pct),
         "unfavourable_pct": flat(shares.unfavourable_pct),
@@ -538,6 +535,7 @@ def _gaps_table(
         "gap_alert": [None] * count,
         "gap_alert_summary": [None] * count,
         "gap_alert_evidence": [None] * count,
+        "gap_alert_how": [None] * count,
         "comparability_note": [None] * count,
         "reason": flat(np.where(res.reason == "", None, res.reason)),
     }

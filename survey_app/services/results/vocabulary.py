@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.detector import DEFAULT_CONFIG
 from survey_app.models import ROLE_LEVELS, SIDES
 
 #: Bump when a formula or a table layout changes: persisted results of another version are
@@ -43,10 +44,10 @@ Columns = dict[str, list[Any]]
 TIE_DECIMALS = 12
 
 #: The early-warning charts (DESIGN §4.11): EWMA smoothing, and the waves of a chart's
-#: baseline (the first observed waves set centre and sigma). The scoring computes the charts
-#: and the dashboard draws them with these same values.
-EWMA_LAMBDA = 0.3
-CHART_BASELINE_WAVES = 4
+#: baseline (the first observed waves set centre and sigma) — the calibrated detector's own
+#: (analysis.detector), so that the charts draw what the statuses judged by.
+EWMA_LAMBDA = DEFAULT_CONFIG.lam
+CHART_BASELINE_WAVES = DEFAULT_CONFIG.n_baseline
 
 #: The entry a published row carries with its suppression reason (None when shown).
 SUPPRESSED = "suppressed"

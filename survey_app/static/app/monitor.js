@@ -1,6 +1,8 @@
 // Response-rate monitor: optional auto-refresh of the figures, off until the user switches
 // it on (WCAG 2.2.2: anything that updates by itself can be paused). Without JavaScript the
 // page keeps its "Refresh the figures" link. Loaded as a module (no inline script: CSP).
+import { freshJson } from "./fresh-json.js";
+
 const root = document.querySelector("[data-app-monitor]");
 
 if (root && root.dataset.state === "open") {
@@ -17,9 +19,9 @@ if (root && root.dataset.state === "open") {
     if (status) status.textContent = text;
   };
 
-  const cellText = (name, value) => {
+  const cellText = (name, value, suppressed) => {
     if (name === "rate") return value === null ? "–" : `${value.toFixed(1)}%`;
-    return numbers.format(value);
+    return value === null ? (suppressed[name] ?? "") : numbers.format(value);
   };
 
   const stop = () => {
@@ -30,19 +32,13 @@ if (root && root.dataset.state === "open") {
   const refresh = async () => {
     if (document.hidden) return; // no polling from a tab nobody looks at
     try {
-      const response = await fetch(source, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      if (!response.ok) throw new Error(String(response.status));
-      const data = await response.json();
+      const data = await freshJson(source);
       let missing = false;
       for (const row of [...data.rows, ...data.parties, data.total]) {
         const key = `${row.side}|${row.area === null ? "_total" : row.area}`;
         for (const name of ["invited", "started", "submitted", "rate"]) {
           const cell = root.querySelector(`[data-cell="${key}|${name}"]`);
-          if (cell) cell.textContent = cellText(name, row[name]);
+          if (cell) cell.textContent = cellText(name, row[name], row.suppressed ?? {});
           else missing = true;
         }
       }

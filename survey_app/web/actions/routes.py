@@ -9,7 +9,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from survey_app.services import actions as actions_service
 from survey_app.services import dashboard
 from survey_app.services import relationships as relationships_service
-from survey_app.web.access import requires
+from survey_app.web.access import current_scope, requires
 from survey_app.web.actions.forms import ActionForm
 from survey_app.web.loading import action_or_404, relationship_or_404
 from survey_app.web.submissions import acting_user, carry_out, form_page
@@ -22,7 +22,7 @@ requires("manager")(bp)  # managers, and admins (roles nest)
 @requires("manager")
 def index() -> str:
     return render_template(
-        "actions/index.html", relationships=relationships_service.relationship_rows()
+        "actions/index.html", relationships=relationships_service.relationship_rows(current_scope())
     )
 
 

@@ -12,15 +12,16 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from instruments import Instrument, Item
+from instruments import Instrument
 from survey_app.forms.survey import SubmitSurveyForm, about_form, section_form
 from survey_app.models import SIDES, Relationship
 from survey_app.services import instruments as instruments_service
 from survey_app.services import parse_id
 from survey_app.services import relationships as relationships_service
-from survey_app.services.respondents import Section, build_sections
-from survey_app.web.access import requires
+from survey_app.services.respondents import Section, SurveyTexts, build_sections
+from survey_app.web.access import current_scope, requires
 from survey_app.web.admin.routes import bp
+from survey_app.web.languages import current_language, show_in
 from survey_app.web.survey.routes import check_view
 
 #: Party names used when no relationship is chosen: (own party, partner) by side.
@@ -63,7 +64,7 @@ class PreviewInvitation:
 
 
 @dataclass
-class PreviewContext:
+class PreviewContext(SurveyTexts):
     """What the survey's section template and form builder read from a respondent's context."""
 
     instrument: Instrument
@@ -74,6 +75,7 @@ class PreviewContext:
     sections: list[Section] = field(default_factory=list)
     needs_about: bool = True
     invitation: PreviewInvitation = field(default_factory=PreviewInvitation)
+    language: str = "en"
 
     @property
     def wave(self) -> PreviewWave:
@@ -84,22 +86,6 @@ class PreviewContext:
         if self.relationship is None:
             return list(GENERIC_AREAS)
         return [(a.key, a.name) for a in self.relationship.service_areas]
-
-    @property
-    def partner_side(self) -> str:
-        return "supplier" if self.side == "client" else "client"
-
-    def section(self, number: int) -> Section | None:
-        if 1 <= number <= len(self.sections):
-            return self.sections[number - 1]
-        return None
-
-    def item_text(self, item: Item) -> str:
-        return item.text(self.side, partner=self.partner, partner_side=self.partner_side)
-
-    def comment_text(self, key: str) -> str:
-        question = self.instrument.comment(key)
-        return question.text(self.side, partner=self.partner, partner_side=self.partner_side)
 
 
 def _context(key: str, version: int, side: str) -> PreviewContext:
@@ -112,11 +98,16 @@ def _context(key: str, version: int, side: str) -> PreviewContext:
     relationship = (
         relationships_service.get_relationship(chosen, required=False) if chosen else None
     )
+    if relationship is not None and not current_scope().allows(relationship.id):
+        relationship = None  # as an unknown one: the generic names
     if relationship is not None:
         own, partner = relationship.party(side).name, relationship.other_party(side).name
     else:
         own, partner = GENERIC[side]
-    return PreviewContext(instrument, side, own, partner, relationship, build_sections(instrument))
+    language = instrument.resolve_language(current_language())
+    show_in(language, instrument.languages)  # a preview in each language the version carries
+    sections = build_sections(instrument, language)
+    return PreviewContext(instrument, side, own, partner, relationship, sections, language=language)
 
 
 def _args(ctx: PreviewContext) -> dict[str, Any]:
@@ -132,12 +123,12 @@ def _args(ctx: PreviewContext) -> dict[str, Any]:
 
 
 @bp.get("/instruments/")
-@requires("admin")
+@requires("admin", service_wide=True)
 def instruments() -> str:
     return render_template(
         "admin/instruments.html",
         versions=instruments_service.instrument_versions(),
-        relationships=relationships_service.all_relationships(),
+        relationships=relationships_service.all_relationships(scope=current_scope()),
     )
 
 
@@ -149,7 +140,7 @@ def preview(key: str, version: int, side: str) -> str:
         "admin/preview.html",
         ctx=ctx,
         args=_args(ctx),
-        relationships=relationships_service.all_relationships(),
+        relationships=relationships_service.all_relationships(scope=current_scope()),
         other_side="supplier" if side == "client" else "client",
     )
 

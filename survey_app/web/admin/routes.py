@@ -23,8 +23,9 @@ from survey_app.services import relationships as relationships_service
 from survey_app.services import waves as waves_service
 from survey_app.services.imports import HEADERS, StaffListRejected, load_staff_list
 from survey_app.services.instruments import InstrumentChoice
+from survey_app.services.jobs import idempotency_key, unfinished_job
 from survey_app.services.monitoring import response_rates
-from survey_app.web.access import requires
+from survey_app.web.access import current_scope, requires
 from survey_app.web.admin.forms import (
     ConfirmForm,
     ExtendWaveForm,
@@ -34,6 +35,8 @@ from survey_app.web.admin.forms import (
     StaffListForm,
     WaveForm,
 )
+from survey_app.web.attachments import attachment
+from survey_app.web.jobs import start_job
 from survey_app.web.loading import area_or_404, relationship_or_404, wave_or_404
 from survey_app.web.submissions import (
     REFUSED,
@@ -62,7 +65,7 @@ def _to_wave(wave: Wave) -> str:
 @requires("admin")
 def index() -> str:
     return render_template(
-        "admin/index.html", relationships=relationships_service.relationship_rows()
+        "admin/index.html", relationships=relationships_service.relationship_rows(current_scope())
     )
 
 
@@ -70,7 +73,7 @@ def index() -> str:
 
 
 @bp.route("/relationships/new", methods=["GET", "POST"])
-@requires("admin")
+@requires("admin", service_wide=True)
 def new_relationship():  # type: ignore[no-untyped-def]
     form = RelationshipForm()
     return carry_out(
@@ -259,14 +262,18 @@ def extend_wave(wave_id: int):  # type: ignore[no-untyped-def]
 def close_wave(wave_id: int):  # type: ignore[no-untyped-def]
     wave = wave_or_404(wave_id)
     form = ConfirmForm()
-    return carry_out(
-        form,
-        lambda: waves_service.close_wave(wave, actor=acting_user()),
-        refused_on=form.submit,
-        done=f"Wave {wave.label} is closed: its results are computed and its address list "
-        "is deleted",
-        then=_to_wave(wave),
-    ) or form_page(
+    if form.validate_on_submit() and (
+        attempt(lambda: waves_service.check_can_close(wave), refused_on=form.submit) is not REFUSED
+    ):  # closing and scoring run in a job: its page shows how far it has got
+        parameters = {"wave_id": wave.id}
+        return start_job(
+            "wave.close",
+            parameters,
+            title=f"Close wave {wave.label} and compute its results",
+            relationship=wave.relationship,
+            key=idempotency_key("wave.close", parameters),
+        )
+    return form_page(
         "admin/wave_close.html",
         form,
         error_status=409,
@@ -303,14 +310,18 @@ def staff_list(wave_id: int):  # type: ignore[no-untyped-def]
 
 def _invitations_page(wave: Wave, *, form: Any = None, report: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
     settings = mailing.MailSettings.from_config()
+    sending = {
+        kind: unfinished_job(idempotency_key("mail.round", {"wave_id": wave.id, "kind": kind}))
+        for kind in mailing.ROUND_KINDS
+    }
     return render_template(
         "admin/invitations.html",
         wave=wave,
         form=form,
+        sending=sending,
         addresses=mailing.address_list_summary(wave),
         failed=mailing.failed_addresses(wave),
         mail_configured=settings.configured,
-        batch_size=settings.batch_size,
         report=report,
     ), status
 
@@ -338,16 +349,35 @@ def _report(wave: Wave, report: Any):  # type: ignore[no-untyped-def]
     return _invitations_page(wave, report=report)
 
 
+def _round(wave_id: int, kind: str):  # type: ignore[no-untyped-def]
+    """Start the wave's round of ``kind`` as a job (or find the one running) and redirect to
+    its progress page: one click sends to everybody, and reloading sends nothing again."""
+    wave = wave_or_404(wave_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _invitations_page(wave, form=form, status=400)
+    if attempt(lambda: mailing.check_round(wave, kind), refused_on=form.submit) is REFUSED:
+        return _invitations_page(wave, form=form, status=409)
+    parameters = {"wave_id": wave.id, "kind": kind}
+    return start_job(
+        "mail.round",
+        parameters,
+        title=f"Send the {kind} of wave {wave.label}",
+        relationship=wave.relationship,
+        key=idempotency_key("mail.round", parameters),  # one round of a wave at a time
+    )
+
+
 @bp.post("/waves/<int:wave_id>/invitations/send")
 @requires("admin")
 def send_invitations(wave_id: int):  # type: ignore[no-untyped-def]
-    return _mailing(wave_id, mailing.send_invitations, _report)
+    return _round(wave_id, "invitations")
 
 
 @bp.post("/waves/<int:wave_id>/reminders/send")
 @requires("admin")
 def send_reminders(wave_id: int):  # type: ignore[no-untyped-def]
-    return _mailing(wave_id, mailing.send_reminders, _report)
+    return _round(wave_id, "reminders")
 
 
 @bp.post("/waves/<int:wave_id>/failed/retry")
@@ -362,13 +392,10 @@ def _links_file(name: str) -> Callable[[Wave, tuple[str, int]], Response]:
 
     def present(wave: Wave, made: tuple[str, int]) -> Response:
         text, _count = made
-        return Response(
+        return attachment(
             text.encode("utf-8"),
-            mimetype="text/csv",
-            headers={
-                "Content-Disposition": f'attachment; filename="{name}-{_safe(wave.label)}.csv"',
-                "Cache-Control": "no-store",
-            },
+            content_type="text/csv; charset=utf-8",
+            filename=f"{name}-{_safe(wave.label)}.csv",
         )
 
     return present

@@ -7,20 +7,20 @@ and column (answered 400, so that a script sees the refusal too).
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
-from flask_login import current_user
 
 from survey_app.extensions import db
 from survey_app.services.imports import ImportRejected, import_responses
 from survey_app.services.relationships import all_relationships, get_relationship
 from survey_app.web.access import requires
 from survey_app.web.admin_import.forms import ImportForm
+from survey_app.web.submissions import acting_user
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/import")
 requires("admin")(bp)
 
 
 @bp.route("/", methods=["GET", "POST"])
-@requires("admin")
+@requires("admin", service_wide=True)  # an import may create waves of any relationship
 def upload():  # type: ignore[no-untyped-def]
     relationships = all_relationships()
     form = ImportForm([(str(r.id), r.name) for r in relationships])
@@ -36,7 +36,7 @@ def upload():  # type: ignore[no-untyped-def]
             relationship,
             filename=upload.filename or "",
             wave_label=form.wave.data or None,
-            actor=current_user._get_current_object(),
+            actor=acting_user(),
         )
     except ImportRejected as rejected:
         db.session.rollback()

@@ -6,6 +6,7 @@ from flask import Request, g
 
 from survey_app.models import User
 from survey_app.services.accounts import api_tokens
+from survey_app.web.access import TOKEN_RELATIONSHIP
 
 _CHECKED = "api_token_checked"
 _USER = "api_token_user"
@@ -26,7 +27,9 @@ def token_user(request: Request) -> User | None:
     """The owner of the request's bearer token (looked up once per request), else ``None``."""
     if _CHECKED not in g:
         token = bearer_token(request.headers.get("Authorization"))
-        setattr(g, _USER, api_tokens.user_for_token(token) if token else None)
+        holder = api_tokens.holder_of(token) if token else None
+        setattr(g, _USER, holder.user if holder else None)
+        setattr(g, TOKEN_RELATIONSHIP, holder.relationship_id if holder else None)
         setattr(g, _CHECKED, True)
     return g.get(_USER)
 

@@ -20,9 +20,9 @@ from typing import Any
 from analysis.status import STATUSES
 from survey_app.models import ROLE_LEVELS, SIDES, WAVE_STATES
 from survey_app.services import codebook
+from survey_app.services.alerts import ALERT_KINDS
 from survey_app.services.results import SIDE_KEYS
 from survey_app.web.api.parameters import (
-    ALERT_KINDS,
     AREA_MAX_LENGTH,
     AREA_PATTERN,
     DIMENSION_MAX_LENGTH,
@@ -354,8 +354,9 @@ def _history_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "listAlerts",
             "Alerts of a relationship",
             "Groups getting worse (`deteriorating`) and perception gaps widening "
-            "(`gap_widening`) as of the latest closed wave, each in plain words with its "
-            "evidence; `kind=watch` lists the groups to watch instead. A widening gap "
+            "(`gap_widening`) as of the latest closed wave, heaviest first (strength of evidence "
+            "× size of the change × people covered), each in plain words with its evidence and "
+            "how we know. A group to *watch* is a status, never an alert. A widening gap "
             "concerns both sides (`side` null) and is listed whatever `side` is asked for.",
             "results",
             _answer("AlertPage", "A page of alerts."),
@@ -431,6 +432,9 @@ def _alert_schema() -> dict[str, Any]:
                 "description": "The status in plain words, with its main evidence.",
             },
             "evidence": _list_of(STRING, description="Each piece of evidence, one sentence each."),
+            "how_we_know": _list_of(
+                STRING, description="The tests and limits behind the alert, one line each."
+            ),
             "latest_wave": _or_null("string"),
         }
     )

@@ -29,8 +29,6 @@ MAX_PER_PAGE = 1000
 #: The highest page number asked for (far past the end of any list: a million pages).
 MAX_PAGE = 1_000_000
 PAGING = ("page", "per_page")
-#: The kinds of alert: a group getting worse, a perception gap widening, a group to watch.
-ALERT_KINDS = ("deteriorating", "gap_widening", "watch")
 
 #: A service area key (a slug of its name), or ``_all`` / ``_none``; empty = not given.
 AREA_PATTERN = r"^(?:_all|_none|[a-z0-9]+(?:-[a-z0-9]+)*)?$"

@@ -23,13 +23,13 @@ from survey_app.models import ROLE_LEVELS, WAVE_STATES, Relationship, Wave
 from survey_app.services import ServiceError, dashboard
 from survey_app.services import relationships as relationships_service
 from survey_app.services import waves as waves_service
+from survey_app.services.alerts import ALERT_KINDS
 from survey_app.services.results import AREA_ALL, AREA_NONE, INDEX, SIDE_KEYS, closed_waves
-from survey_app.web.access import access_for, public, requires
+from survey_app.web.access import access_for, current_scope, public, requires
 from survey_app.web.api.auth import bearer_token, token_user
 from survey_app.web.api.errors import FORBIDDEN, NOT_VALID, NOTHING_HERE, ApiError, handle_errors
 from survey_app.web.api.openapi import document
 from survey_app.web.api.parameters import (
-    ALERT_KINDS,
     boolean,
     check_args,
     choice,
@@ -62,7 +62,7 @@ def authenticate() -> None:
         raise ApiError(401, "invalid_token", NOT_VALID)
     g._login_user = user  # Flask-Login's current user for the rest of the request
     access = access_for(current_app, request.endpoint or "")
-    if access is None or not access.allows(user.role):
+    if access is None or not access.admits(user):
         raise ApiError(403, "forbidden", FORBIDDEN)
 
 
@@ -125,7 +125,7 @@ def openapi() -> ResponseReturnValue:
 @bp.get("/relationships")
 def relationships() -> ResponseReturnValue:
     check_args(())
-    rels = relationships_service.all_relationships(by_id=True)
+    rels = relationships_service.all_relationships(by_id=True, scope=current_scope())
     return jsonify(page_of([_relationship_json(r) for r in rels]))
 
 
@@ -184,11 +184,8 @@ def relationship_alerts(relationship_id: int) -> ResponseReturnValue:
     rel, side, kind, area = _relationship_rows_query(relationship_id, "kind", ALERT_KINDS)
     latest = dashboard.latest_closed_wave(rel)
     dimension = _dimension(_dimensions(latest) if latest else [INDEX])
-    status = "watch" if kind == "watch" else "deteriorating"
     found = _results(
-        lambda: dashboard.relationship_alerts(
-            rel, side=side, area=area, dimension=dimension, status=status
-        )
+        lambda: dashboard.relationship_alerts(rel, side=side, area=area, dimension=dimension)
     )
     items = [_alert_json(a) for a in found if not kind or a.kind == kind]
     return jsonify(page_of(items, {"relationship": rel.id, "as_of": _as_of(rel)}))
@@ -262,5 +259,6 @@ def _alert_json(alert: dashboard.Alert) -> dict[str, Any]:
         "area_name": alert.area_name,
         "summary": alert.summary,
         "evidence": list(alert.evidence),
+        "how_we_know": list(alert.how),
         "latest_wave": alert.wave_label,
     }

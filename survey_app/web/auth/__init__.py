@@ -17,6 +17,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey_app.extensions import login_manager
 from survey_app.models import User
 from survey_app.services.accounts import sign_in as auth_service
+from survey_app.web.auth import federated as _federated  # noqa: F401 (its routes on bp)
+from survey_app.web.auth import second_factor as _second_factor  # noqa: F401 (routes on bp)
 from survey_app.web.auth.routes import SIGNED_IN_AT_KEY, STAMP_KEY, bp, navigation, safe_next
 
 __all__ = ["bp", "init_app", "safe_next"]

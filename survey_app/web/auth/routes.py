@@ -18,14 +18,19 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.extensions import db
+from survey_app.models import User
 from survey_app.services import audit
+from survey_app.services.accounts import federated, totp
 from survey_app.services.accounts import sign_in as auth_service
 from survey_app.web.access import accessible, public
 from survey_app.web.auth.forms import SignInForm
+from survey_app.web.submissions import acting_user
 
 bp = Blueprint("auth", __name__)
 
 STAMP_KEY = "_auth_stamp"
+#: Who passed the password step and must still give a second factor (web/auth/second_factor).
+PENDING = "_second_factor"
 SIGNED_IN_AT_KEY = "_signed_in_at"
 
 #: The sections a signed-in user may be shown, in order: each appears in the service
@@ -36,7 +41,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("admin.index", "Administration"),
     ("imports.upload", "Import responses"),
     ("actions.index", "Actions"),
+    ("people.index", "People"),
     ("api_tokens.index", "API tokens"),
+    ("account.change_password", "Your password"),
 )
 
 
@@ -66,6 +73,23 @@ def start_session(user) -> None:  # type: ignore[no-untyped-def]
     session[SIGNED_IN_AT_KEY] = int(time.time())
 
 
+def after_password(user: User, target: str | None) -> WerkzeugResponse:
+    """Sign in — or first ask for the second factor, or have an admin set one up."""
+    if user.totp_secret is None and not totp.required_for(user):
+        start_session(user)
+        return redirect(target or landing_page())
+    session.clear()
+    session[PENDING] = {
+        "user": user.id,
+        "stamp": auth_service.session_stamp(user),
+        "at": time.time(),
+        "tries": 0,
+        "next": target,
+    }
+    endpoint = "auth.second_factor" if user.totp_secret else "auth.set_up_second_factor"
+    return redirect(url_for(endpoint), 303)
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 def sign_in():  # type: ignore[no-untyped-def]
@@ -86,10 +110,12 @@ def sign_in():  # type: ignore[no-untyped-def]
                 {"Retry-After": str(outcome.retry_after)},
             )
         if outcome.user is not None:
-            start_session(outcome.user)
-            return redirect(target or landing_page())
+            return after_password(outcome.user, target)
         form.email.errors = [*form.email.errors, outcome.problem]
-    return render_template("auth/sign_in.html", form=form), (400 if form.errors else 200)
+    page = render_template(
+        "auth/sign_in.html", form=form, providers=federated.providers(), next=target
+    )
+    return page, (400 if form.errors else 200)
 
 
 @bp.post("/sign-out")
@@ -97,7 +123,7 @@ def sign_in():  # type: ignore[no-untyped-def]
 def sign_out() -> WerkzeugResponse:
     """Sign out (POST with the CSRF token only: a link or an image cannot sign anyone out)."""
     if current_user.is_authenticated:
-        audit.record("sign_out", actor=current_user._get_current_object())
+        audit.record("sign_out", actor=acting_user())
         db.session.commit()
         logout_user()
     session.clear()

@@ -10,15 +10,16 @@ is a 404. The board pack is of ``?wave=<label>`` (a closed wave), else the lates
 from __future__ import annotations
 
 from flask import Response, abort, request
-from flask_login import current_user
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError, dashboard, reports
 from survey_app.services.waves import get_wave
 from survey_app.web.access import requires
+from survey_app.web.attachments import attachment
 from survey_app.web.dashboard.routes import bp
 from survey_app.web.loading import relationship_or_404
+from survey_app.web.submissions import acting_user
 
 
 @bp.get("/<int:relationship_id>/charts/<chart_key>.<fmt>")
@@ -35,7 +36,7 @@ def chart(relationship_id: int, chart_key: str, fmt: str) -> Response:
         found = dashboard.chart_file(rel, chart_key, filters, fmt)
     except (LookupError, ServiceError) as exc:
         abort(404, description=str(exc))
-    return _attachment(found.data, found.media_type, found.filename)
+    return attachment(found.data, content_type=found.media_type, filename=found.filename)
 
 
 @bp.get("/<int:relationship_id>/board-pack.pdf")
@@ -56,9 +57,9 @@ def board_pack(relationship_id: int) -> Response:
         pack = reports.prepare_board_pack(rel, wave)
     except ServiceError as exc:
         abort(404, description=str(exc))
-    reports.record_board_pack(rel, wave, actor=current_user._get_current_object())
+    reports.record_board_pack(rel, wave, actor=acting_user())
     db.session.commit()  # the audit entry is kept even if the client stops reading
-    return _attachment(pack.data, pack.media_type, pack.filename)
+    return attachment(pack.data, content_type=pack.media_type, filename=pack.filename)
 
 
 def _closed_wave_or_404(relationship: Relationship, label: str | None) -> Wave:
@@ -70,10 +71,3 @@ def _closed_wave_or_404(relationship: Relationship, label: str | None) -> Wave:
     if wave is None or wave.state != "closed":
         abort(404, description="The board pack is of a closed wave of this relationship.")
     return wave
-
-
-def _attachment(data: bytes, media_type: str, filename: str) -> Response:
-    response = Response(data, mimetype=media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template, request
 
 from survey_app.models import ROLE_LEVELS, Relationship
 from survey_app.services import dashboard
-from survey_app.web.access import requires
+from survey_app.web.access import current_scope, requires
 from survey_app.web.dashboard.forms import FilterForm
 from survey_app.web.loading import relationship_or_404
 
@@ -32,7 +32,13 @@ def _filters(relationship: Relationship) -> tuple[FilterForm, dashboard.Filters 
 @bp.get("/")
 @requires("manager")
 def index() -> str:
-    return render_template("dashboard/index.html", cards=dashboard.overview())
+    return render_template("dashboard/index.html", cards=dashboard.overview(current_scope()))
+
+
+@bp.get("/how-we-know")
+@requires("manager")
+def how_we_know() -> str:
+    return render_template("dashboard/how_we_know.html", rates=dashboard.ERROR_RATES)
 
 
 @bp.get("/<int:relationship_id>/")

@@ -15,13 +15,14 @@ from flask import (
     request,
     stream_with_context,
 )
-from flask_login import current_user
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
-from survey_app.web.access import requires
+from survey_app.web.access import current_scope, requires
+from survey_app.web.attachments import attachment
 from survey_app.web.downloads.forms import WaveChoiceForm
 from survey_app.web.loading import relationship_or_404
+from survey_app.web.submissions import acting_user
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 requires("reviewer")(bp)  # reviewers, and admins (roles nest)
@@ -32,7 +33,7 @@ FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel (XLSX)", "json": "JSON", "sav": "SP
 @bp.get("/")
 @requires("reviewer")
 def index() -> str:
-    relationships = exports.downloadable_relationships()
+    relationships = exports.downloadable_relationships(current_scope())
     return render_template("downloads/index.html", relationships=relationships)
 
 
@@ -85,14 +86,13 @@ def download(relationship_id: int, table: str, fmt: str) -> Response:
         prepared = exports.prepare_download(table, fmt, scope)
     except ServiceError as exc:
         abort(404, description=str(exc))
-    exports.record_download(prepared, actor=current_user._get_current_object())
+    exports.record_download(prepared, actor=acting_user())
     db.session.commit()  # the audit entry is kept even if the client stops reading
-    # content_type, not mimetype: the media type already says its charset (CSV), and Flask
-    # would add a second one to a text/* mimetype.
-    response = Response(stream_with_context(prepared.chunks), content_type=prepared.media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        stream_with_context(prepared.chunks),
+        content_type=prepared.media_type,  # it names its charset (CSV)
+        filename=prepared.filename,
+    )
 
 
 def _config(name: str) -> int:

@@ -11,13 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from survey_app.database import write_transaction
-from survey_app.extensions import db
-from survey_app.models import Job, Relationship
+from survey_app.models import Job
 from survey_app.services import ServiceError
 from survey_app.services.jobs import (
     idempotency_key,
@@ -28,20 +26,18 @@ from survey_app.services.jobs import (
 )
 from survey_app.web.access import requires, signed_in
 from survey_app.web.jobs.starting import start_job
+from survey_app.web.loading import relationship_or_404
+from survey_app.web.submissions import acting_user
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 signed_in(bp)  # and then: only the job's requester, or an admin (visible_job)
 
-#: How often an unfinished job's page reloads itself while auto-refresh is on.
+#: How often an unfinished job's page asks for its status while updating is on (job.js).
 REFRESH_SECONDS = 5
 
 
-def _actor() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
 def job_or_404(job_id: int) -> Job:
-    job = visible_job(job_id, _actor())
+    job = visible_job(job_id, acting_user())
     if job is None:
         abort(404)
     return job
@@ -80,12 +76,9 @@ def progress_text(job: Job) -> str | None:
 @bp.get("/<int:job_id>")
 def show(job_id: int) -> str:
     job = job_or_404(job_id)
-    refresh = request.args.get("refresh") != "off" and not job.finished
     return render_template(
         "jobs/show.html",
         job=job,
-        refresh=refresh,
-        refresh_on=request.args.get("refresh") != "off",
         refresh_seconds=REFRESH_SECONDS,
         progress=progress_text(job),
         link=result_link(job),
@@ -95,7 +88,7 @@ def show(job_id: int) -> str:
 
 @bp.get("/<int:job_id>.json")
 def status(job_id: int) -> dict[str, Any]:
-    """The job's state for a script that polls it."""
+    """The job's state for a script that polls it (and the progress page's job.js)."""
     job = job_or_404(job_id)
     link = result_link(job)
     return {
@@ -124,7 +117,7 @@ def retry(job_id: int) -> Response:
     e.g. a second click, only go to its page."""
     job = job_or_404(job_id)
     with write_transaction():
-        target = retry_job(job, actor=_actor()).id
+        target = retry_job(job, actor=acting_user()).id
     return redirect(url_for("jobs.show", job_id=target), 303)
 
 
@@ -132,9 +125,7 @@ def retry(job_id: int) -> Response:
 @requires("admin")
 def recompute(relationship_id: int) -> Response | str:
     """Rebuild a relationship's stored results in the background (``relhealth recompute``)."""
-    relationship = db.session.get(Relationship, relationship_id)
-    if relationship is None:
-        abort(404)
+    relationship = relationship_or_404(relationship_id)
     parameters = {"relationship_id": relationship.id}
     key = idempotency_key("results.recompute", parameters)  # one at a time, whoever asks
     if request.method == "POST":

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import redirect, url_for
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from survey_app.database import write_transaction
 from survey_app.models import Relationship
 from survey_app.services.jobs import idempotency_key, submit_job
+from survey_app.web.submissions import acting_user
 
 
 def start_job(
@@ -31,7 +31,7 @@ def start_job(
     at a time should serve everybody.
     """
     parameters = dict(parameters or {})
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = acting_user()
     if key is None:
         scope = relationship.id if relationship is not None else None
         key = idempotency_key(kind, parameters, f"user:{user.id}", f"relationship:{scope}")

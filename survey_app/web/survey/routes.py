@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.extensions import db
@@ -31,17 +32,24 @@ from survey_app.services.respondents import (
     RespondentContext,
     SurveyUnavailable,
 )
+from survey_app.web.languages import current_language, remember, show_in
 
 bp = Blueprint("survey", __name__)
 
-SESSION_KEY = "survey_invitation"
+SESSION_KEY = "survey_invitation"  # the token hash of the link opened
+DRAFT_KEY = "survey_draft_key"  # the draft's data key, unwrapped: only ever in this cookie
+
+
+def _forget_link() -> None:
+    session.pop(SESSION_KEY, None)
+    session.pop(DRAFT_KEY, None)
 
 
 @bp.errorhandler(SurveyUnavailable)
 def survey_unavailable(exc: SurveyUnavailable):  # type: ignore[no-untyped-def]
     db.session.rollback()
     if not isinstance(exc, NoSurveySession):
-        session.pop(SESSION_KEY, None)
+        _forget_link()
     return (
         render_template("survey/unavailable.html", title=exc.title, message=exc.message),
         exc.status,
@@ -52,14 +60,20 @@ def _context() -> RespondentContext:
     token_hash = session.get(SESSION_KEY)
     if not token_hash:
         raise NoSurveySession()
-    return respondents.load_context(token_hash)
+    ctx = respondents.load_context(token_hash, current_language())
+    ctx.draft_key = session.get(DRAFT_KEY)
+    show_in(ctx.language, ctx.instrument.languages)
+    return ctx
 
 
 @bp.get("/s/<token>")
 def open_link(token: str) -> WerkzeugResponse:
-    ctx = respondents.open_link(token)
-    session.clear()
+    held = (session.get(SESSION_KEY), session.get(DRAFT_KEY))
+    ctx = respondents.open_link(token, current_language(), held=held if all(held) else None)
+    session.clear()  # a fresh survey session; the language chosen so far is kept
+    remember(ctx.language)
     session[SESSION_KEY] = ctx.token_hash
+    session[DRAFT_KEY] = ctx.draft_key
     draft = respondents.load_draft(ctx)
     if respondents.has_started(draft):
         return redirect(url_for("survey.resume"))
@@ -69,7 +83,8 @@ def open_link(token: str) -> WerkzeugResponse:
 @bp.get("/survey/")
 def start() -> str:
     ctx = _context()
-    return render_template("survey/start.html", ctx=ctx, resuming=False)
+    elsewhere = respondents.answers_elsewhere(ctx)
+    return render_template("survey/start.html", ctx=ctx, resuming=False, elsewhere=elsewhere)
 
 
 @bp.get("/survey/resume")
@@ -179,7 +194,7 @@ def check():  # type: ignore[no-untyped-def]
             respondents.submit(ctx, draft)
         except IncompleteSurvey as exc:
             return _redirect_to(exc.step)
-        session.pop(SESSION_KEY, None)
+        _forget_link()  # the key goes with the link: nothing is left to open
         session["survey_done"] = ctx.wave.relationship.name
         return redirect(url_for("survey.done"))
     return render_template("survey/check.html", **check_view(ctx, draft), form=form)
@@ -204,7 +219,7 @@ def check_view(
         def section_href(number: int) -> str:
             return url_for("survey.section", number=number, **{"return": "check"})
 
-    labels = dict(enumerate(ctx.instrument.scale.labels, start=1))
+    labels = dict(enumerate(ctx.scale_labels, start=1))
     answers = draft.get("answers", {})
     comments = draft.get("comments", {})
     sections = []
@@ -214,7 +229,7 @@ def check_view(
             pairs = [
                 (
                     ctx.item_text(item),
-                    ctx.instrument.scale.dont_know_label
+                    ctx.dont_know_label
                     if answers.get(item.key) == DONT_KNOW
                     else labels.get(answers.get(item.key), unanswered),
                     field_name(item.key),
@@ -225,7 +240,7 @@ def check_view(
             pairs = [
                 (
                     ctx.comment_text(q.key),
-                    comments.get(q.key) or "Not answered",
+                    comments.get(q.key) or _("Not answered"),
                     field_name(q.key),
                 )
                 for q in ctx.instrument.comments
@@ -239,16 +254,16 @@ def check_view(
     about = given or {}
     change_about = about_href or url_for("survey.about", **{"return": "check"})
     area_names = dict(ctx.service_area_choices())
-    area = area_names.get(about.get("service_area") or "", "Several areas, or none")
-    role = ROLE_LEVELS.get(about.get("role_level") or "", "Prefer not to say")
+    area = area_names.get(about.get("service_area") or "", _("Several areas, or none"))
+    role = _(ROLE_LEVELS.get(about.get("role_level") or "", "Prefer not to say"))
     if given is None and unanswered:
         area = role = unanswered
     about_rows = [
-        {"key": {"text": "Organisation"}, "value": {"text": ctx.own_party}},
+        {"key": {"text": _("Organisation")}, "value": {"text": ctx.own_party}},
         _summary_row(
-            "Service area", area, None if ctx.invitation.service_area_id else change_about
+            _("Service area"), area, None if ctx.invitation.service_area_id else change_about
         ),
-        _summary_row("Role level", role, None if ctx.invitation.role_level else change_about),
+        _summary_row(_("Role level"), role, None if ctx.invitation.role_level else change_about),
     ]
     return {"ctx": ctx, "sections": sections, "about_rows": about_rows}
 
@@ -257,7 +272,7 @@ def _summary_row(question: str, answer: str, change_href: str | None) -> dict[st
     row: dict[str, Any] = {"key": {"text": question}, "value": {"text": answer}}
     if change_href:
         row["actions"] = {
-            "items": [{"href": change_href, "text": "Change", "visuallyHiddenText": question}]
+            "items": [{"href": change_href, "text": _("Change"), "visuallyHiddenText": question}]
         }
     return row
 

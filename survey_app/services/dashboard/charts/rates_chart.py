@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from survey_app.services.dashboard.charts.format import fmt_int, fmt_rate
+from survey_app.services.dashboard.charts.format import fmt_rate
 from survey_app.services.dashboard.charts.model import Chart, DataTable
 from survey_app.services.dashboard.charts.style import BLUE, margins, plain_axes, wrap
 from survey_app.services.dashboard.charts.svg import render_chart
@@ -34,7 +34,7 @@ def response_rate_chart(key: str, *, title: str, subject: str, rows: Sequence[Ra
             ax.text(
                 (r.rate or 0.0) + 1,
                 yi,
-                f"{fmt_rate(r.rate)} ({r.submitted:,} of {r.invited:,})",
+                f"{fmt_rate(r.rate)} ({r.figure('submitted')} of {r.figure('invited')})",
                 va="center",
                 fontsize=8,
             )
@@ -45,7 +45,8 @@ def response_rate_chart(key: str, *, title: str, subject: str, rows: Sequence[Ra
         plain_axes(ax)
 
     used = "; ".join(
-        f"{r.party}, {r.area_name}: {r.submitted:,} of {r.invited:,} invitations used" for r in rows
+        f"{r.party}, {r.area_name}: {r.figure('submitted')} of {r.figure('invited')} invitations used"
+        for r in rows
     )
     table = DataTable(
         caption=f"{title}: the data",
@@ -61,9 +62,9 @@ def response_rate_chart(key: str, *, title: str, subject: str, rows: Sequence[Ra
             (
                 r.party,
                 r.area_name,
-                fmt_int(r.invited),
-                fmt_int(r.started),
-                fmt_int(r.submitted),
+                r.figure("invited"),
+                r.figure("started"),
+                r.figure("submitted"),
                 fmt_rate(r.rate),
             )
             for r in rows

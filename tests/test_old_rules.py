@@ -1,12 +1,12 @@
-"""Status rules and their plain-English evidence (DESIGN §4.12), on constructed series."""
+"""The rules before issue 12 (benchmarks/old_rules.py), kept as the benchmarks' baseline: still what they were."""
 
 import numpy as np
 import pymannkendall
 import pytest
 
 from analysis.gaps import change_between_waves
-from analysis.status import STATUSES, classify, gap_widening
 from analysis.trends import mann_kendall
+from benchmarks.old_rules import STATUSES, classify, gap_widening
 
 LABELS = ["2011-Q4", "2012-Q1", "2012-Q2", "2012-Q3", "2012-Q4", "2013-Q1", "2013-Q2", "2013-Q3"]
 SUBJECT = "Innovation, supplier staff, contact centre"

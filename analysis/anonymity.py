@@ -1,0 +1,280 @@
+"""k-anonymous release of raw rows by local recoding (DESIGN §4.14).
+
+A row of raw responses carries quasi-identifiers — the wave, the side, the service area, the
+role level — beside its answers. Anyone who knows a colleague's side, area and role finds their
+row when that combination holds one response. :func:`k_anonymous_recoding` generalises the
+quasi-identifiers of small combinations row by row (local recoding) until every combination
+holds at least ``k`` rows, and then keeps generalising until no published count minus the rows
+visibly in it isolates a group of fewer than ``k``. :func:`publishable_sets` decides which
+groups' sets of records (free-text comments) may be shown, so that no intersection or
+difference of shown sets isolates fewer than ``k`` people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+__all__ = ["GENERALISED", "Recoding", "k_anonymous_recoding", "publishable_sets"]
+
+#: The code of a generalised value ("Other": one of several groups of fewer than k).
+GENERALISED = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Recoding:
+    """Quasi-identifiers of raw rows made k-anonymous.
+
+    Attributes
+    ----------
+    codes : ndarray of int, shape (n_rows, n_columns)
+        The recoded quasi-identifiers: the original code, or :data:`GENERALISED`.
+    generalised : ndarray of bool, shape (n_rows, n_columns)
+        Where a value was generalised.
+    withheld : ndarray of bool, shape (n_rows,)
+        Rows left out: their stratum (the columns that are never generalised) holds fewer than
+        ``k`` rows, so no generalisation can hide them.
+    k : int
+        The threshold used.
+    """
+
+    codes: np.ndarray
+    generalised: np.ndarray
+    withheld: np.ndarray
+    k: int
+
+    @property
+    def explicit(self) -> np.ndarray:
+        """Rows released with every quasi-identifier as it was given."""
+        return ~self.withheld & ~self.generalised.any(axis=1)
+
+
+def _recoding_iv(quasi_identifiers, order, k):
+    if isinstance(k, bool) or int(k) != k or int(k) < 1:
+        raise ValueError(f"`k` must be a positive whole number, got {k!r}")
+    codes = np.asarray(quasi_identifiers)
+    if codes.ndim != 2:
+        raise ValueError(f"`quasi_identifiers` must be 2-D (rows × columns), got {codes.shape}")
+    if codes.size and not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError("`quasi_identifiers` must be integer codes")
+    codes = codes.astype(np.int64)
+    if codes.size and codes.min() < 0:
+        raise ValueError("`quasi_identifiers` codes must be non-negative")
+    order = [int(c) for c in order]
+    if len(set(order)) != len(order) or any(not 0 <= c < codes.shape[1] for c in order):
+        raise ValueError(f"`generalise` must list distinct columns of 0..{codes.shape[1] - 1}")
+    return codes, order, int(k)
+
+
+def _row_keys(codes: np.ndarray) -> np.ndarray:
+    """One integer per row, equal exactly when the rows' codes are (mixed radix; codes ≥ -1)."""
+    shifted = codes + 1
+    keys = np.zeros(codes.shape[0], dtype=np.int64)
+    for column in shifted.T:
+        keys = keys * (int(column.max(initial=0)) + 1) + column
+    return keys
+
+
+def _group_sizes(codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row in ``rows``: its combination's index and that combination's size."""
+    group = np.full(codes.shape[0], -1, np.int64)
+    size = np.zeros(codes.shape[0], np.int64)
+    if not rows.any():
+        return group, size
+    _, inverse, counts = np.unique(_row_keys(codes[rows]), return_inverse=True, return_counts=True)
+    group[rows] = inverse
+    size[rows] = counts[inverse]
+    return group, size
+
+
+def k_anonymous_recoding(quasi_identifiers, *, generalise: Sequence[int], k: int = 5) -> Recoding:
+    r"""Generalise quasi-identifiers row by row until the rows are k-anonymous.
+
+    Parameters
+    ----------
+    quasi_identifiers : array_like of int, shape (n_rows, n_columns)
+        Non-negative codes per row and quasi-identifier ("not stated" is a code of its own).
+    generalise : sequence of int
+        The columns that may be generalised, in the order to try them (e.g. role level, then
+        service area, then side). The other columns are strata (e.g. the wave): never
+        generalised, never merged across.
+    k : int, optional
+        Minimum number of rows per combination (default 5).
+
+    Returns
+    -------
+    Recoding
+
+    Notes
+    -----
+    *k-anonymity* [1]_: every combination of quasi-identifier values released holds at least
+    :math:`k` rows. *Local recoding* [2]_: a value is generalised in some rows and kept in
+    others, so large groups keep their detail.
+
+    1. For each column of ``generalise`` in turn, every row whose combination holds fewer than
+       :math:`k` rows has that column generalised (:data:`GENERALISED`, shown as "Other").
+    2. From the second column on, a combination still smaller than :math:`k` (every column
+       so far generalised) absorbs the smallest other combination that shares its remaining
+       columns (e.g. the same side), those columns generalised too, until it holds
+       :math:`k`; where there is none, the next column is generalised. After the last
+       column, a stratum of fewer than :math:`k` rows is withheld.
+    3. *Differencing.* A published count of any margin of the table — any subset of the
+       generalisable columns fixed, the rest summed over, e.g. all of one side's senior
+       staff over every area — minus the rows visibly in it gives the rows hidden in "Other"
+       (or withheld). When that difference is between 1 and :math:`k - 1` for a group of at
+       least :math:`k` (a smaller group is itself suppressed when published), it would single
+       out a small group; the smallest visible combination of that group then has its first
+       fixed generalisable column generalised too, until no such difference remains. Whole
+       combinations move, so step 1's guarantee holds throughout.
+
+    The rule stops: every move generalises at least one more value.
+
+    References
+    ----------
+    .. [1] Sweeney, L. (2002). k-anonymity: a model for protecting privacy. *International
+           Journal of Uncertainty, Fuzziness and Knowledge-Based Systems*, 10(5), 557–570.
+    .. [2] Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Schulte Nordholt,
+           E., Spicer, K., & de Wolf, P.-P. (2012). *Statistical Disclosure Control*, §3.4
+           (global and local recoding, local suppression). Chichester: Wiley.
+    """
+    original, order, k = _recoding_iv(quasi_identifiers, generalise, k)
+    codes = original.copy()
+    withheld = np.zeros(codes.shape[0], dtype=bool)
+    if codes.shape[0] == 0:
+        return Recoding(codes=codes, generalised=codes != original, withheld=withheld, k=k)
+    for step, column in enumerate(order):
+        _, size = _group_sizes(codes, ~withheld)
+        codes[(size < k) & ~withheld, column] = GENERALISED
+        if step:
+            _absorb_small_remainders(codes, withheld, order, step, k)
+    margins = _margins(original, order)
+    while _close_differences(original, codes, withheld, order, k, margins):
+        pass
+    return Recoding(codes=codes, generalised=codes != original, withheld=withheld, k=k)
+
+
+def _absorb_small_remainders(codes, withheld, order, step, k) -> None:
+    """Step 2 after generalising ``order[step]``: grow small combinations, or give up.
+
+    Gives up (leaves them for the next column) before the last step, withholds after it.
+    """
+    done = list(order[: step + 1])
+    kept = [c for c in range(codes.shape[1]) if c not in done]
+    last = step == len(order) - 1
+    stuck = np.zeros(codes.shape[0], dtype=bool)
+    while True:
+        group, size = _group_sizes(codes, ~withheld)
+        small = np.flatnonzero((size < k) & ~withheld & ~stuck)
+        if small.size == 0:
+            return
+        row = small[0]
+        same = ~withheld & np.all(codes[:, kept] == codes[row, kept], axis=1)
+        others = same & (group != group[row])
+        if not others.any():
+            if last:
+                withheld[same] = True
+            else:
+                stuck[group == group[row]] = True
+            continue
+        candidates = np.flatnonzero(others)
+        pick = candidates[np.lexsort((candidates, size[candidates]))[0]]
+        codes[np.ix_(group == group[pick], done)] = GENERALISED
+
+
+def _close_differences(original, codes, withheld, order, k, margins) -> bool:
+    """Step 3: one move against a margin that isolates fewer than k rows; True if moved."""
+    for fixed, keep, cell, cell_size in margins:
+        visible = ~withheld & np.all(codes[:, keep] == original[:, keep], axis=1)
+        n_visible = np.bincount(cell, weights=visible, minlength=cell.max() + 1)
+        hidden = cell_size - n_visible[cell]
+        leaking = (cell_size >= k) & (hidden > 0) & (hidden < k)
+        movable = visible & leaking  # only withheld rows differing: nothing to generalise
+        if not movable.any():
+            continue
+        group, size = _group_sizes(codes, ~withheld)
+        candidates = np.flatnonzero(movable)
+        pick = candidates[np.lexsort((candidates, size[candidates]))[0]]
+        column = next(c for c in order if c in fixed)
+        codes[group == group[pick], column] = GENERALISED
+        return True
+    return False
+
+
+def _margins(original, order) -> list:
+    """Every margin of the table: the generalisable columns it fixes, the columns it keeps,
+    each row's cell in it and that cell's size."""
+    out = []
+    everyone = np.ones(original.shape[0], dtype=bool)
+    for width in range(1, len(order) + 1):
+        for fixed in combinations(order, width):
+            keep = [c for c in range(original.shape[1]) if c not in order or c in fixed]
+            cell, cell_size = _group_sizes(original[:, keep], everyone)
+            out.append((fixed, keep, cell, cell_size))
+    return out
+
+
+def publishable_sets(membership, sizes, *, k: int) -> np.ndarray:
+    r"""Which groups' sets of records (e.g. free-text comments) may be shown.
+
+    Parameters
+    ----------
+    membership : array_like of bool, shape (n_groups, n_cells)
+        Which base cells make up each group (a group is a union of base cells: a margin of a
+        side × area × role level cube, say).
+    sizes : array_like of int, shape (n_cells,)
+        People in each base cell.
+    k : int
+        The smallest number of people whose records may be shown together.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_groups,)
+        True for every group whose records may be shown.
+
+    Notes
+    -----
+    Records, unlike counts, can be intersected as well as subtracted: a comment shown for
+    area A and again for senior staff comes from A's senior staff. So the rule looks at the
+    *atoms* of the shown groups — the base cells grouped by which shown groups hold them,
+    i.e. every set an intruder can make from the shown sets by intersection and difference.
+    A group of fewer than ``k`` people is never shown (primary); then, while an atom holds
+    between 1 and :math:`k - 1` people, the cheapest move that merges it is made: hide the
+    shown groups that tell it apart from another atom (their symmetric difference), or every
+    shown group holding it — whichever hides the fewest people in total (the smallest
+    partner that protects, as for cells; Hundepool et al. 2012, ch. 4). Each move hides at
+    least one group, so the rule stops.
+    """
+    membership = np.asarray(membership, dtype=bool)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if membership.ndim != 2 or sizes.shape != (membership.shape[1],):
+        raise ValueError("`membership` must be (groups × cells) and `sizes` one per cell")
+    if np.any(sizes < 0):
+        raise ValueError("`sizes` must be non-negative")
+    group_sizes = membership.astype(np.int64) @ sizes
+    shown = group_sizes >= k
+    while True:
+        atoms = _atoms(membership, sizes, shown)
+        small = [(n, sig) for sig, n in atoms.items() if 0 < n < k]
+        if not small:
+            return shown
+        _, signature = min(small, key=lambda atom: (atom[0], sorted(atom[1])))
+        moves = [frozenset(signature)]  # hide every shown group holding the atom
+        moves += [signature ^ other for other, n in atoms.items() if n and other != signature]
+        cost = {move: int(group_sizes[list(move)].sum()) for move in moves}
+        best = min(moves, key=lambda m: (cost[m], sorted(m)))
+        shown[list(best)] = False
+
+
+def _atoms(membership, sizes, shown) -> dict[frozenset, int]:
+    """People per signature (the set of shown groups holding a base cell), empty one aside."""
+    atoms: dict[frozenset, int] = {}
+    held = membership[shown]
+    names = np.flatnonzero(shown)
+    for cell in range(membership.shape[1]):
+        signature = frozenset(names[held[:, cell]].tolist())
+        if signature:
+            atoms[signature] = atoms.get(signature, 0) + int(sizes[cell])
+    return atoms

@@ -1,0 +1,32 @@
+"""Waves offer languages: the instrument's translations, frozen when the wave opens.
+
+Revision ID: 0012
+Revises: 0007
+Create Date: 2026-12-03 08:10:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0012'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+# Plain ALTER TABLE, never a batch "copy and move": rebuilding ``waves`` on SQLite drops the old
+# table, and with foreign keys on that cascades to every invitation and response of the wave.
+# SQLite has added and dropped columns in place since 3.35.
+
+
+def upgrade():
+    op.add_column('waves', sa.Column('translations', sa.JSON(), nullable=True))
+
+
+def downgrade():
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE waves DROP COLUMN translations')
+    else:
+        op.drop_column('waves', 'translations')

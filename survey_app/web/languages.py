@@ -1,0 +1,116 @@
+"""The language of every page: English or Welsh, chosen by the person reading it.
+
+A Welsh public body must not treat Welsh less favourably than English (Welsh Language
+Standards, Welsh Language (Wales) Measure 2011), and the duty reaches the supplier's staff too.
+So every page offers the other language, and the choice is kept:
+
+* ``?lang=cy`` (or ``en``) on any URL chooses the language and keeps it in the signed session
+  cookie, so the next page is in the same language. The switch is a plain link to the same
+  page: on a survey page, the answers already saved stay in the draft (they are stored by
+  question, not by wording), and the page shows them again in the other language.
+* Without a choice: the language kept in the session, else English (`SOURCE_LANGUAGE`).
+* A survey page is in the language its wave offers (`show_in`): a wave that opened without
+  Welsh is English throughout, with no switcher, rather than Welsh buttons around English
+  questions.
+
+Texts are marked with ``_()``/``gettext`` (``lazy_gettext`` where a text is made at import
+time) and translated in ``survey_app/translations/<language>/LC_MESSAGES/messages.po``
+(Flask-Babel, Babel's catalogues; ``make setup`` compiles them). ``babel.cfg`` says where
+``pybabel extract`` looks; tests/test_languages.py fails on a marked text that has no Welsh.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import Babel, get_locale
+
+from instruments import LANGUAGES, SOURCE_LANGUAGE
+
+#: The session key and query parameter that hold the chosen language.
+SESSION_KEY = "language"
+QUERY = "lang"
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", SOURCE_LANGUAGE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=select_language)
+    app.before_request(_keep_choice)
+    app.context_processor(_template_globals)
+
+
+def select_language() -> str:
+    """The language of this request: fixed by the page (`show_in`), else asked for in the URL,
+    else kept, else English. Outside a request (a command, a worker): English, unless the
+    caller chose with ``flask_babel.force_locale`` (an email in its recipient's language)."""
+    if not has_request_context():
+        return SOURCE_LANGUAGE
+    if "page_language" in g:
+        return g.page_language
+    asked = request.args.get(QUERY)
+    if asked in LANGUAGES:
+        return asked
+    kept = session.get(SESSION_KEY)
+    return kept if kept in LANGUAGES else SOURCE_LANGUAGE
+
+
+def current_language() -> str:
+    """The request's language code (``en`` or ``cy``)."""
+    return str(get_locale() or SOURCE_LANGUAGE)
+
+
+def remember(language: str | None) -> None:
+    """Keep `language` for the next pages (e.g. across a session that was started afresh)."""
+    if language in LANGUAGES:
+        session[SESSION_KEY] = language
+
+
+def show_in(language: str, offered: tuple[str, ...]) -> None:
+    """This page is in `language`, and may switch only to `offered`: a survey page shows the
+    wave's questions and the page around them in one language, never a mix of two."""
+    g.page_language = language
+    g.offered_languages = offered
+
+
+def _keep_choice() -> None:
+    asked = request.args.get(QUERY)
+    if asked in LANGUAGES and session.get(SESSION_KEY) != asked:
+        session[SESSION_KEY] = asked
+
+
+def _switch_href(language: str) -> str:
+    """This page in `language`: the same path and query, with ``lang`` set."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != QUERY]
+    return f"{request.path}?{urlencode([*args, (QUERY, language)])}"
+
+
+def _template_globals() -> dict[str, object]:
+    here = current_language()
+    if not has_request_context():  # a page rendered for a file (the board pack): no switcher
+        return {"html_lang": here}
+    offered = g.get("offered_languages") or tuple(LANGUAGES)
+    config = current_app.config
+    return {
+        # The service's name is the organisation's to choose, in each language:
+        # SERVICE_NAME, and SERVICE_NAME_CY for Welsh (else the one name).
+        "service_name": config.get(f"SERVICE_NAME_{here.upper()}") or config["SERVICE_NAME"],
+        "html_lang": here,
+        "languages": [
+            {
+                "code": code,
+                "name": LANGUAGES[code],
+                "href": _switch_href(code),
+                "current": code == here,
+            }
+            for code in offered
+        ]
+        if len(offered) > 1
+        else [],
+    }

@@ -1,0 +1,94 @@
+"""A person's own password: change it (signed in); forgotten → a reset link by e-mail; the
+single-use link (an invitation or a reset) → set a password.
+
+``/account/link/<token>`` swaps the token for its hash in the signed session and redirects, so
+the token appears in no later URL, log line or ``Referer`` (as a survey link does)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
+
+from survey_app.extensions import db
+from survey_app.services import ServiceError
+from survey_app.services.accounts import links
+from survey_app.web.access import public, signed_in
+from survey_app.web.loading import Missing
+from survey_app.web.people.forms import ChangePasswordForm, ForgottenForm, NewPasswordForm
+from survey_app.web.submissions import acting_user, form_page, show_refusal
+
+bp = Blueprint("account", __name__)
+LINK = "_account_link"
+SENT = (
+    "If {email} has an account that signs in with a password, a link to reset it is on its "
+    "way. It works once, within {minutes} minutes."
+)
+
+
+@bp.route("/sign-in/forgotten", methods=["GET", "POST"])
+@public
+def forgotten() -> ResponseReturnValue:
+    form = ForgottenForm()
+    if form.validate_on_submit():
+        found = links.request_reset(form.email.data)
+        if found is not None:
+            try:
+                links.send_link(*found, "reset")
+            except ServiceError as exc:
+                show_refusal(form.email, exc)
+                return form_page("people/forgotten.html", form, error_status=503)
+        db.session.commit()
+        message = SENT.format(email=form.email.data, minutes=links.RESET_MINUTES)
+        return render_template("people/sent.html", message=message)
+    return form_page("people/forgotten.html", form)
+
+
+@bp.get("/account/link/<token>")
+@public
+def open_link(token: str) -> ResponseReturnValue:
+    token_hash = links.hash_link(token)
+    if len(token) > 100 or links.holder_of(token_hash) is None:
+        raise Missing("This link has expired or has been used. Ask for a new one.")
+    session.clear()
+    session[LINK] = token_hash
+    return redirect(url_for("account.set_password"), 303)
+
+
+@bp.route("/account/set-password", methods=["GET", "POST"])
+@public
+def set_password() -> ResponseReturnValue:
+    token_hash = session.get(LINK)
+    holder = links.holder_of(token_hash) if isinstance(token_hash, str) else None
+    if holder is None:
+        raise Missing("This link has expired or has been used. Ask for a new one.")
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            links.set_password_by_link(token_hash, form.password.data, form.confirmation.data)
+        except ServiceError as exc:
+            show_refusal(form.password, exc)
+        else:
+            db.session.commit()
+            session.pop(LINK, None)
+            flash("Your password is set: sign in with it", "signed-out")
+            return redirect(url_for("auth.sign_in"), 303)
+    return form_page("people/set_password.html", form, person=holder.user)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password() -> ResponseReturnValue:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            links.change_password(
+                acting_user(), form.current.data, form.password.data, form.confirmation.data
+            )
+        except ServiceError as exc:
+            show_refusal(form.current, exc)
+        else:
+            db.session.commit()
+            flash("Your password is changed: sign in again with it", "signed-out")
+            session.clear()
+            return redirect(url_for("auth.sign_in"), 303)
+    return form_page("people/change_password.html", form)

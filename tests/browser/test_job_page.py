@@ -1,0 +1,62 @@
+"""A job's progress page updates itself by script (no reload): the status region (aria-live)
+shows the worker's news from /jobs/<id>.json, "Stop updating" stops it, and the outcome is
+announced when the job ends. It fits a phone."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import update
+
+from survey_app.database import write_transaction
+from survey_app.models import Job
+from tests.browser.page_types import Site, job_in, signed_in
+
+pytestmark = pytest.mark.browser
+
+
+def worker_reports(job_id: int, **values) -> None:  # type: ignore[no-untyped-def]
+    with write_transaction():
+        from survey_app.extensions import db
+
+        db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_progress_page_updates_its_status_region_until_told_to_stop(
+    page, factory, client, width, tmp_path
+):  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": width, "height": 900})
+    site = Site(factory, client)
+    job_in("running")(page, site)
+    signed_in("admin", "/jobs/{job}")(page, site)
+    job_id = site.ids["job"]
+    status = page.locator("[data-job-status]")
+    assert "2 of 5 waves rebuilt" in status.inner_text()
+    assert page.get_by_role("button", name="Stop updating").is_visible()
+    loads = page.evaluate("performance.getEntriesByType('navigation').length")
+
+    worker_reports(job_id, progress_done=4, message="Rebuilding the results of 2024-Q3")
+    expect(status).to_contain_text("4 of 5 waves rebuilt", timeout=15_000)
+    assert "Rebuilding the results of 2024-Q3" in status.inner_text()
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == loads
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(tmp_path / f"job-{width}.png"), full_page=True)
+
+    worker_reports(job_id, state="succeeded", progress_done=5,
+                   result={"summary": "Rebuilt the results of 5 closed waves"})  # fmt: skip
+    expect(status).to_contain_text("Rebuilt the results of 5 closed waves", timeout=15_000)
+    assert page.get_by_role("link", name="See how it went").is_visible()
+    assert not page.get_by_role("button", name="Stop updating").is_visible()
+
+
+def test_stop_updating_stops_the_polling(page, factory, client):  # type: ignore[no-untyped-def]
+    site = Site(factory, client)
+    job_in("running")(page, site)
+    signed_in("admin", "/jobs/{job}")(page, site)
+    page.get_by_role("button", name="Stop updating").click()
+    assert "no longer updates itself" in page.locator("[data-job-status]").inner_text()
+    assert page.evaluate("document.activeElement.textContent") == "Refresh the page"
+    worker_reports(site.ids["job"], progress_done=4)
+    page.wait_for_timeout(6_000)
+    assert "2 of 5 waves rebuilt" in page.locator("[data-job-status]").inner_text()

@@ -1,0 +1,89 @@
+"""The data the disclosure tests attack: a seeded wave with small groups, what the database
+holds of it, and what the raw ``responses`` download releases."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from survey_app.extensions import db
+from survey_app.models import Answer, Response, ServiceArea, Wave
+from survey_app.services.waves import close_wave
+from tests.exchange import download_bytes, insert_responses, read_csv
+
+#: A seeded wave with small groups: a 3-person area, 1–2 person role levels, a 2-person
+#: no-area group and a 1-person supplier no-area group.
+SMALL_GROUPS = [
+    ("client", "core-ict", "staff", 20),
+    ("client", "core-ict", "manager", 7),
+    ("client", "core-ict", "executive", 1),
+    ("client", "contact-centre", "staff", 9),
+    ("client", "contact-centre", "manager", 2),
+    ("client", "revenues", "staff", 3),
+    ("client", None, None, 2),
+    ("supplier", "core-ict", "staff", 10),
+    ("supplier", "core-ict", "executive", 2),
+    ("supplier", "contact-centre", "staff", 6),
+    ("supplier", None, "staff", 1),
+]
+
+
+def small_group_wave(factory, label: str = "2024-Q1", cells=SMALL_GROUPS, seed: int = 11):
+    rel = factory.relationship(areas=["Core ICT", "Contact centre", "Revenues"])
+    wave = factory.wave(rel, label, state="open")
+    insert_responses(wave, cells, seed=seed)
+    close_wave(wave)
+    db.session.commit()
+    return rel.id
+
+
+def _value(text) -> float:
+    """The first item's answer as a number (blank and don't know count 0)."""
+    return float(text) if text not in (None, "", "dk") else 0.0
+
+
+def truth(rel_id: int) -> dict[str, dict]:
+    """Every stored response: wave, side, area key, role level and its first item's value."""
+    areas = dict(
+        db.session.execute(
+            select(ServiceArea.id, ServiceArea.key).where(ServiceArea.relationship_id == rel_id)
+        ).all()
+    )
+    rows = db.session.execute(
+        select(
+            Response.id, Wave.label, Response.side, Response.service_area_id, Response.role_level
+        )
+        .join(Wave, Wave.id == Response.wave_id)
+        .where(Wave.relationship_id == rel_id)
+    ).all()
+    first = dict(
+        db.session.execute(
+            select(Answer.response_id, Answer.value).where(
+                Answer.item_no == 0, Answer.response_id.in_([r[0] for r in rows])
+            )
+        ).all()
+    )
+    return {
+        str(rid): {
+            "wave": label,
+            "cell": (side, areas.get(area_id), role),
+            "value": _value(first.get(rid)),
+        }
+        for rid, label, side, area_id, role in rows
+    }
+
+
+def released(rel_id: int) -> list[dict]:
+    header, *rows = read_csv(download_bytes("responses", "csv", rel_id))
+    item = header[7]
+    out = []
+    for row in rows:
+        record = dict(zip(header, row, strict=True))
+        out.append(
+            {
+                "id": record["response_id"],
+                "wave": record["wave"],
+                "cell": tuple(record[c] or None for c in ("side", "service_area", "role_level")),
+                "value": _value(record[item]),
+            }
+        )
+    return out
