@@ -170,3 +170,47 @@ def test_after_protection_enumeration_finds_no_small_cell_narrowed_below_k(body)
     low, high = _brute_ranges(counts, eqs, hidden, limit)
     for c in np.flatnonzero(hidden & (counts > 0) & (counts < 3)):
         assert high[c] - low[c] >= 3 or high[c] == limit
+
+
+def _three_way(body):
+    """A sides × areas × roles cube with every margin as a cell (the dashboard's role cuts)."""
+    body = np.asarray(body)
+    shape = tuple(s + 1 for s in body.shape)
+    full = np.zeros(shape, dtype=int)
+    full[: body.shape[0], : body.shape[1], : body.shape[2]] = body
+    for axis in range(3):
+        last = [slice(None)] * 3
+        last[axis] = -1
+        full[tuple(last)] = np.take(full, range(shape[axis] - 1), axis=axis).sum(axis=axis)
+    idx = np.arange(full.size).reshape(shape)
+    eqs = []
+    for axis in range(3):
+        moved = np.moveaxis(idx, axis, -1).reshape(-1, shape[axis])
+        eqs += [(line[:-1].tolist(), int(line[-1])) for line in moved]
+    return full.ravel(), eqs
+
+
+cubes = st.integers(0, 2**32 - 1).map(
+    lambda seed: np.random.default_rng(seed).choice([0, 1, 2, 3, 6, 9, 15, 30], size=(2, 3, 3))
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(cubes)
+def test_the_fast_role_cut_rule_reports_exactly_what_the_full_audit_finds(body):
+    # protect_by_margins certifies most cells by whole-number solutions instead of their own
+    # programs: what it calls unprotected must be what the exact audit (every range) finds.
+    counts, eqs = _three_way(body)
+    fixed = np.zeros(counts.size, dtype=bool)
+    res = suppression.protect_by_margins(counts, eqs, k=5, fixed=fixed)
+    assert np.all(res.hidden[(counts > 0) & (counts < 5)])
+    exact = suppression.audit(counts, eqs, res.hidden, k=5)
+    assert set(res.unprotected.tolist()) == set(exact.unprotected.tolist())
+
+
+def test_the_fast_rule_hides_a_partner_beside_a_lone_small_cell():
+    counts, eqs = _two_way([[2, 8], [9, 7]])
+    res = suppression.protect_by_margins(counts, eqs, k=5)
+    assert res.unprotected.size == 0
+    assert res.hidden.sum() == 4  # the 2, its row and column partners, and the opposite cell
+    assert suppression.audit(counts, eqs, res.hidden, k=5).unprotected.size == 0

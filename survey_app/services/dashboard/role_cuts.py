@@ -128,8 +128,12 @@ def _suppressed_role_cube(
     """Every role cut of ``table`` suppressed together with the all-roles margins.
 
     The all-roles cells are as the stored results publish them (fixed: hidden ones are
-    unknowns, shown ones constants); if no role cells' pattern protects a small cell, every
-    role cell of that block is hidden.
+    unknowns, shown ones constants). Role cuts are computed on request, so the pattern is
+    the fast conservative rule :func:`analysis.suppression.protect_by_margins` (partners
+    chosen from the margins, the result audited by linear programs), not the slower
+    smallest-partner search the stored results use; if the audit finds a small cell still
+    narrowed below k, every role cell of that block is hidden. Blocks with equal counts
+    (items of a dimension everyone answered) share one pattern.
     """
     block_columns, count, labels = _CUBE[table]
     _, stored = stored_rows(table, wave.relationship, [wave])
@@ -149,6 +153,7 @@ def _suppressed_role_cube(
     for i, (_, row) in enumerate(entries):
         blocks[tuple(row[c] for c in block_columns)].append(i)
     reasons: list[str | None] = [None] * len(entries)
+    patterns: dict[tuple[Any, ...], Any] = {}  # blocks with equal counts share one pattern
     for block, members in blocks.items():
         cells = [(entries[i][1]["side"], entries[i][1]["area"], entries[i][0]) for i in members]
         partitions, totals = cube_partitions(cells, ("all", AREA_ALL, ROLE_ALL))
@@ -158,9 +163,12 @@ def _suppressed_role_cube(
             role == ROLE_ALL and published.get((side, area, *block)) is not None
             for side, area, role in cells
         ]
-        res = suppression.protect(
-            counts, list(zip(partitions, totals, strict=True)), k=k, hidden=hidden, fixed=margin
-        )
+        key = (tuple(cells), tuple(counts), tuple(hidden))
+        if key not in patterns:
+            patterns[key] = suppression.protect_by_margins(
+                counts, list(zip(partitions, totals, strict=True)), k=k, hidden=hidden, fixed=margin
+            )
+        res = patterns[key]
         stuck = res.unprotected.size > 0  # no role cell may then be shown
         for j, i in enumerate(members):
             if entries[i][0] != ROLE_ALL:
