@@ -13,6 +13,8 @@ Create Date: 2026-12-03 07:50:00.000000
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.database import sqlite_foreign_keys_off
+
 
 # revision identifiers, used by Alembic.
 revision = '0009'
@@ -22,18 +24,20 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('invitation_links', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('draft_key_wrap', sa.LargeBinary(length=64), nullable=True))
-    with op.batch_alter_table('drafts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sealed', sa.LargeBinary(), nullable=True))
-        batch_op.alter_column('data', existing_type=sa.JSON(), nullable=True)
+    with sqlite_foreign_keys_off(op.get_bind()):  # table rebuilds on SQLite
+        with op.batch_alter_table('invitation_links', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('draft_key_wrap', sa.LargeBinary(length=64), nullable=True))
+        with op.batch_alter_table('drafts', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('sealed', sa.LargeBinary(), nullable=True))
+            batch_op.alter_column('data', existing_type=sa.JSON(), nullable=True)
 
 
 def downgrade():
-    # Sealed drafts cannot be turned back into clear ones without their keys: they go.
-    op.execute("DELETE FROM drafts WHERE data IS NULL")
-    with op.batch_alter_table('drafts', schema=None) as batch_op:
-        batch_op.alter_column('data', existing_type=sa.JSON(), nullable=False)
-        batch_op.drop_column('sealed')
-    with op.batch_alter_table('invitation_links', schema=None) as batch_op:
-        batch_op.drop_column('draft_key_wrap')
+    with sqlite_foreign_keys_off(op.get_bind()):  # table rebuilds on SQLite
+        # Sealed drafts cannot be turned back into clear ones without their keys: they go.
+        op.execute("DELETE FROM drafts WHERE data IS NULL")
+        with op.batch_alter_table('drafts', schema=None) as batch_op:
+            batch_op.alter_column('data', existing_type=sa.JSON(), nullable=False)
+            batch_op.drop_column('sealed')
+        with op.batch_alter_table('invitation_links', schema=None) as batch_op:
+            batch_op.drop_column('draft_key_wrap')
