@@ -84,16 +84,27 @@ def import_command(file: Path, relationship: str | None, wave: str | None) -> No
     "--wave",
     help="Rebuild one closed wave (and any later one, whose status depends on it).",
 )
+@click.option(
+    "--min-cell-size",
+    "new_k",
+    type=int,
+    help="Publish the rebuilt waves with this k instead of the one fixed when each closed "
+    "(recorded in the audit log).",
+)
 @one_transaction
-def recompute(relationship: str | None, wave: str | None) -> None:
-    """Rebuild the stored results of closed waves (scores, items, gaps ... and trends)."""
+def recompute(relationship: str | None, wave: str | None, new_k: int | None) -> None:
+    """Rebuild the stored results of closed waves (scores, items, gaps ... and trends).
+
+    Each wave keeps the k (minimum cell size) in force when its results were first
+    computed, whatever MIN_CELL_SIZE says now, unless --min-cell-size gives a new one.
+    """
     relationships = [get_relationship(relationship)] if relationship else all_relationships()
     if wave is None:
         if not relationships:
             click.echo("There are no relationships: nothing to compute")
         for rel in relationships:
             assert rel is not None
-            click.echo(rebuild(rel).line())
+            click.echo(rebuild(rel, new_min_cell_size=new_k).line())
         return
     matches = [
         (rel, found)
@@ -109,7 +120,7 @@ def recompute(relationship: str | None, wave: str | None) -> None:
             f"several relationships have a wave {wave!r}: name one with --relationship"
         )
     rel, found = matches[0]
-    click.echo(rebuild(rel, found).line())
+    click.echo(rebuild(rel, found, new_min_cell_size=new_k).line())
 
 
 @click.command("analyst-role")

@@ -54,6 +54,10 @@ class Wave(Base):
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: The k (minimum cell size) its results are published with, fixed when they are first
+    #: computed (DESIGN §4.14); None until then. ``relhealth recompute --min-cell-size``
+    #: changes it on purpose (audited).
+    min_cell_size: Mapped[int | None]
     #: The instrument's texts in each language the wave offers besides English, frozen when it
     #: opens (`Instrument.translations_to_dict`); None: English only.
     translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)

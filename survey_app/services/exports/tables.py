@@ -119,7 +119,7 @@ def _stored_columns(name: str, scope: Scope) -> list[str]:
         if wave.id not in stored:
             raise ServiceError(f"wave {wave.label!r} has no stored {name}: run relhealth recompute")
         for column in stored[wave.id]:
-            if column not in names:
+            if column not in names and column != SUPPRESSED:  # stored with its pattern: last
                 names.append(column)
     return [*names, SUPPRESSED]
 
