@@ -219,9 +219,10 @@ def _publish_reliability(table: Columns, k: int) -> None:
 
 def publish_trends(trends: Columns, scores: Columns) -> None:
     """The trends as of a wave show its scores cells' latest n: they hide what its scores
-    hide (a cell the wave has no row for is hidden)."""
+    hide (a cell the wave has no row for shows no latest n, and its series holds published
+    cells only)."""
     reason_of = {key: r for key, r in zip(_keys(scores), scores[SUPPRESSED], strict=True)}
-    trends[SUPPRESSED] = [reason_of.get(key, PRIMARY) for key in _keys(trends)]
+    trends[SUPPRESSED] = [reason_of.get(key) for key in _keys(trends)]
 
 
 def hidden_cells(
