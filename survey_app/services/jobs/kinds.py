@@ -26,10 +26,11 @@ from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError
+from survey_app.services.jobs.lifecycle import idempotency_key
 from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
 from survey_app.services.mailing import send_round
-from survey_app.services.results import closed_waves, recompute
+from survey_app.services.results import check_closed_wave, closed_waves, recompute
 from survey_app.services.waves import close_wave
 
 #: Closed waves rebuilt per committed step of ``results.recompute``: about 0.6 s each for a
@@ -42,9 +43,14 @@ log = logging.getLogger(__name__)
 
 
 def recompute_results(
-    ctx: JobContext, *, relationship_id: int, waves_per_step: int = WAVES_PER_STEP
+    ctx: JobContext,
+    *,
+    relationship_id: int,
+    wave_id: int | None = None,
+    waves_per_step: int = WAVES_PER_STEP,
 ) -> dict[str, Any]:
-    """Rebuild the stored results of every closed wave of a relationship, and its trends.
+    """Rebuild the stored results of every closed wave of a relationship — or of closed wave
+    ``wave_id`` and every later one, whose status depends on it — and its trends.
 
     Waves are rebuilt in time order, ``waves_per_step`` at a time; each step commits with a
     checkpoint naming its last wave, and a resumed job starts after it. The stored results
@@ -58,8 +64,15 @@ def recompute_results(
     name = relationship.name
     waves = closed_waves(relationship)
     ids, labels = [w.id for w in waves], [w.label for w in waves]
+    first_wave = 0
+    if wave_id is not None:
+        wave = db.session.get(Wave, wave_id)
+        if wave is None:
+            raise ServiceError("the wave no longer exists")
+        check_closed_wave(relationship, wave)
+        first_wave = ids.index(wave_id)
     resume = ctx.resume_from or {}
-    start = ids.index(resume["through"]) + 1 if resume.get("through") in ids else 0
+    start = ids.index(resume["through"]) + 1 if resume.get("through") in ids else first_wave
     total = len(ids)
     for first in range(start, total, waves_per_step):
         last = min(first + waves_per_step, total) - 1
@@ -73,11 +86,14 @@ def recompute_results(
             )
             ctx.checkpoint({"through": ids[last]})
     ctx.progress(total, total, "All closed waves rebuilt")
+    rebuilt = total - first_wave
     summary = (
-        f"Rebuilt the results of {total} closed wave{'s' if total != 1 else ''} of {name}"
+        f"Rebuilt the results of {rebuilt} closed wave{'s' if rebuilt != 1 else ''} of {name}"
         if total
         else f"{name} has no closed waves: there were no results to rebuild"
     )
+    if first_wave:
+        summary += f", from {labels[first_wave]}"
     return {
         "summary": summary,
         "link": {
@@ -86,6 +102,11 @@ def recompute_results(
             "text": f"See the results of {name}",
         },
     }
+
+
+def recompute_key(relationship_id: int) -> str:
+    """One recompute of a relationship at a time, whoever asks (a page or the command line)."""
+    return idempotency_key("results.recompute", {"relationship_id": relationship_id})
 
 
 def close_and_score(ctx: JobContext, *, wave_id: int) -> dict[str, Any]:
