@@ -6,11 +6,15 @@
                        one transaction with the job's success
 ``mail.round``         send a round of invitations or reminders to a wave's address list,
                        crash-safe through the address outbox (``services/mailing/rounds.py``)
+``responses.import``  import an uploaded file of historical responses and compute the results
+                       of its waves, all or nothing, in one transaction with a checkpoint
+                       (``services/imports``); the kept upload is deleted when it succeeds
 ``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
                        jobs (``relhealth jobs check``) and that a job taken back resumes
 
-and one minute tick, ``sqlite.checkpoint``: the write-ahead log emptied (a submit's attempt
-does not wait for readers; this one does, and logs when a reader still kept it busy).
+and minute ticks: ``sqlite.checkpoint``, the write-ahead log emptied (a submit's attempt
+does not wait for readers; this one does, and logs when a reader still kept it busy), and
+``imports.uploads``, uploads no unfinished import needs deleted after a day.
 
 Add a kind here: a run function in the words of its capability, calling that capability's
 service functions, and one :func:`register` line.
@@ -22,10 +26,12 @@ import logging
 import time
 from typing import Any
 
+from sqlalchemy import select
+
 from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
-from survey_app.models import Relationship, Wave
-from survey_app.services import ServiceError
+from survey_app.models import UNFINISHED_STATES, Job, Relationship, Wave
+from survey_app.services import ServiceError, imports
 from survey_app.services.jobs.lifecycle import idempotency_key
 from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
@@ -134,6 +140,55 @@ def close_and_score(ctx: JobContext, *, wave_id: int) -> dict[str, Any]:
     }
 
 
+def import_history(
+    ctx: JobContext,
+    *,
+    relationship_id: int,
+    upload: str,
+    filename: str,
+    wave_label: str | None = None,
+) -> dict[str, Any]:
+    """Import the kept upload ``upload`` into relationship ``relationship_id`` and compute its
+    waves' results (:func:`survey_app.services.imports.import_responses`), in one
+    transaction with a checkpoint: a refused file or a stopped worker leaves nothing of it,
+    and a job taken back after the commit finds it done. The upload is deleted on success;
+    after a failure it is kept a while, so that "Try again" works."""
+    done = (ctx.resume_from or {}).get("imported")
+    if done is None:
+        relationship = db.session.get(Relationship, relationship_id)
+        if relationship is None:
+            raise ServiceError("the relationship no longer exists")
+        path = imports.upload_path(upload)
+        if not path.is_file():
+            raise ServiceError(
+                f"The uploaded file {filename} is no longer kept (a failed import's file is "
+                "deleted after a day): upload it again"
+            )
+        ctx.progress(0, None, f"Checking the rows of {filename}")
+        with write_transaction():
+            report = imports.import_responses(
+                path,
+                relationship,
+                filename=filename,
+                wave_label=wave_label,
+                actor=ctx.requested_by() or "cli",
+                progress=lambda rows, message: ctx.progress(rows, None, message),
+            )
+            done = {"lines": report.lines(), "name": report.relationship}
+            ctx.checkpoint({"imported": done})
+    imports.discard_upload(upload)
+    ctx.progress(1, 1, "Imported, and the results computed")
+    return {
+        "summary": " ".join(line.strip() for line in done["lines"]),
+        "lines": done["lines"],
+        "link": {
+            "endpoint": "dashboard.relationship",
+            "values": {"relationship_id": relationship_id},
+            "text": f"See the results of {done['name']}",
+        },
+    }
+
+
 def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dict[str, Any]:
     """Count to ``steps``, pausing ``pause`` seconds per step, committing a checkpoint after
     each. The result says where each attempt started (``[0]``: in one go)."""
@@ -162,6 +217,7 @@ register(
 )
 register("wave.close", run=close_and_score, title="Close a wave", counts="steps done")
 register("mail.round", run=send_round, title="Send emails", counts="addresses done")
+register("responses.import", run=import_history, title="Import responses", counts="done")
 register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
 
 
@@ -170,3 +226,18 @@ def checkpoint_log() -> None:
     """Empty SQLite's write-ahead log, so no recent submit stays readable in it."""
     if not checkpoint_wal():
         log.warning("SQLite write-ahead log checkpoint was busy (a reader); retried next minute")
+
+
+@on_tick("imports.uploads")
+def delete_stale_uploads() -> None:
+    """Delete kept uploads that no unfinished import needs, a day after they were kept."""
+    needed = {
+        str((parameters or {}).get("upload"))
+        for parameters in db.session.scalars(
+            select(Job.parameters).where(
+                Job.kind == "responses.import", Job.state.in_(UNFINISHED_STATES)
+            )
+        )
+    }
+    for name in imports.delete_stale_uploads(needed):
+        log.info("deleted the kept upload %s (a day old, no unfinished import needs it)", name)
