@@ -53,7 +53,7 @@ class StagedImport:
 
 
 def uploads_dir() -> Path:
-    folder = current_app.config.get("IMPORT_UPLOADS_DIR") or ""
+    folder = current_app.config["IMPORT_UPLOADS_DIR"]
     path = Path(folder) if folder else Path(current_app.instance_path) / "uploads"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
