@@ -45,8 +45,10 @@ from survey_app.services.jobs.registry import (
 from survey_app.services.jobs.running import JobContext, run_job, worker_name, worker_prefix
 from survey_app.services.jobs.schedule import (
     close_job_key,
+    close_job_title,
     next_event,
     round_job_key,
+    round_job_title,
     run_schedules,
 )
 
@@ -59,6 +61,7 @@ __all__ = [
     "SweepReport",
     "cancel_job",
     "close_job_key",
+    "close_job_title",
     "claim_job",
     "idempotency_key",
     "init_app",
@@ -74,6 +77,7 @@ __all__ = [
     "release_leases",
     "retry_job",
     "round_job_key",
+    "round_job_title",
     "run_schedules",
     "run_job",
     "submit_job",
