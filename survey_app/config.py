@@ -116,3 +116,6 @@ class Config:
         self.JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
         # Run each job in the process that starts it, at once (tests only: no worker needed).
         self.JOB_QUEUE_IMMEDIATE = _bool("JOB_QUEUE_IMMEDIATE", False)
+        # Where the import page keeps an upload for its job (services/imports/uploads.py):
+        # "" is the instance folder's uploads/; a folder every worker host shares otherwise.
+        self.IMPORT_UPLOADS_DIR = os.environ.get("IMPORT_UPLOADS_DIR", "")
