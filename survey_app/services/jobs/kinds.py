@@ -6,11 +6,14 @@
                        one transaction with the job's success
 ``mail.round``         send a round of invitations or reminders to a wave's address list,
                        crash-safe through the address outbox (``services/mailing/rounds.py``)
+``exports.prepare``    write a large download into the instance folder, for its requester
+                       to fetch for a while (``services/exports/prepared.py``)
 ``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
                        jobs (``relhealth jobs check``) and that a job taken back resumes
 
-and one minute tick, ``sqlite.checkpoint``: the write-ahead log emptied (a submit's attempt
-does not wait for readers; this one does, and logs when a reader still kept it busy).
+and minute ticks: ``sqlite.checkpoint``, the write-ahead log emptied (a submit's attempt
+does not wait for readers; this one does, and logs when a reader still kept it busy), and
+``downloads.expire``, prepared downloads past their time deleted.
 
 Add a kind here: a run function in the words of its capability, calling that capability's
 service functions, and one :func:`register` line.
@@ -25,7 +28,7 @@ from typing import Any
 from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
-from survey_app.services import ServiceError
+from survey_app.services import ServiceError, exports
 from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
 from survey_app.services.mailing import send_round
@@ -136,11 +139,20 @@ def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dic
     }
 
 
+def prepare_download(ctx: JobContext, **parameters: Any) -> dict[str, Any]:
+    """Write a large download for its requester (:func:`survey_app.services.exports.
+    prepare_file`); the file and its audit entry are kept when the job succeeds."""
+    return exports.prepare_file(ctx, **parameters)
+
+
 register(
     "results.recompute", run=recompute_results, title="Recompute results", counts="waves rebuilt"
 )
 register("wave.close", run=close_and_score, title="Close a wave", counts="steps done")
 register("mail.round", run=send_round, title="Send emails", counts="addresses done")
+register(
+    exports.PREPARE_KIND, run=prepare_download, title="Prepare a download", counts="rows written"
+)
 register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
 
 
@@ -149,3 +161,10 @@ def checkpoint_log() -> None:
     """Empty SQLite's write-ahead log, so no recent submit stays readable in it."""
     if not checkpoint_wal():
         log.warning("SQLite write-ahead log checkpoint was busy (a reader); retried next minute")
+
+
+@on_tick("downloads.expire")
+def delete_expired_downloads() -> None:
+    """Delete prepared downloads past their time (and files no job owns)."""
+    for name in exports.delete_expired_files():
+        log.info("deleted the prepared download %s (expired or unowned)", name)
