@@ -101,6 +101,10 @@ def test_a_small_download_stays_immediate_and_a_large_one_goes_to_its_prepare_pa
     html = text(page)
     assert page.status_code == 200 and "Prepare a large download" in html
     assert "About 52 rows" in html and "relhealth-responses-all-waves.xlsx" in html
+    assert "too large to write while you wait" in html
+    small_page = text(client.get(f"/downloads/{rel}/responses.xlsx/prepare?wave=2024-Q1"))
+    assert "small enough to download at once" in small_page  # reached by its address
+    assert f'download href="/downloads/{rel}/responses.xlsx?wave=2024-Q1"' in small_page
     assert job_count() == 0, "showing the page starts nothing"
 
     listing = text(client.get(f"/downloads/{rel}/"))

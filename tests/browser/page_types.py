@@ -410,6 +410,46 @@ def job_in(state: str) -> Step:
     return step
 
 
+def prepared_download(state: str) -> Step:
+    """The reviewer's download of the other relationship's responses, prepared by a job in
+    ``state``: running (not ready), succeeded, or expired (succeeded two days ago): ``{job}``.
+    (The job is never run: its state is set before the commit that would wake it.)"""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        from datetime import UTC, datetime
+
+        from survey_app.database import write_transaction
+        from survey_app.extensions import db
+        from survey_app.models import Relationship
+        from survey_app.services import exports, jobs
+
+        relationship_id = site.other_wave("closed").relationship_id
+        reviewer = site.account("reviewer")
+        name = "relhealth-responses-all-waves.csv"
+        with write_transaction():
+            job = jobs.submit_job(
+                exports.PREPARE_KIND,
+                {"relationship_id": relationship_id, "table": "responses", "fmt": "csv", "wave": None},
+                requested_by=reviewer, relationship=db.session.get(Relationship, relationship_id),
+                title=f"Prepare {name}",
+            )  # fmt: skip
+            now = datetime.now(UTC).replace(tzinfo=None)
+            if state == "running":  # in another worker's hands
+                job.state, job.lease_owner = "running", "elsewhere"
+                job.lease_expires_at = now + timedelta(hours=1)
+            else:
+                age = timedelta(days=2 if state == "expired" else 0)
+                job.state = "succeeded"
+                job.finished_at = now - age
+                job.result = {"summary": f"{name} is ready (1 KB)", "link": {
+                    "endpoint": "downloads.prepared", "values": {"job_id": job.id},
+                    "text": f"Download {name}"}, "file": {"stored": f"job-{job.id}-gone.csv"}}  # fmt: skip
+        site._ids.update(job=job.id)
+        _end_transaction()
+
+    return step
+
+
 def a_person(page, site: Site) -> None:  # type: ignore[no-untyped-def]
     """A manager's account, for the people pages: ``{person}``."""
     site._ids["person"] = site.account("manager").id
@@ -554,6 +594,11 @@ PAGE_TYPES: list[PageType] = [
     page_type("chart the dashboard does not show", signed_in("manager"), dashboard_of_the_demo("charts/no-such-chart.png"), status=404, heading="Page not found"),
     page_type("downloads", signed_in("reviewer"), heading="Downloads"),
     page_type("downloads of a relationship", signed_in("reviewer"), downloads_of_a_closed_wave(), heading="Other Council — Other Supplier"),
+    page_type("prepare a large download", signed_in("reviewer"), downloads_of_a_closed_wave("responses.csv/prepare"), heading="Prepare a large download"),
+    page_type("download being prepared (a job's page)", signed_in("reviewer"), downloads_of_a_closed_wave("responses.csv/prepare"), press("Prepare the file"), heading="Prepare relhealth-responses-all-waves.csv", shows="Refresh the page"),
+    page_type("download prepared (a job's page)", prepared_download("succeeded"), signed_in("reviewer", "/jobs/{job}"), heading="Prepare relhealth-responses-all-waves.csv", shows="Download relhealth-responses-all-waves.csv"),
+    page_type("prepared download not ready", prepared_download("running"), signed_in("reviewer", "/downloads/prepared/{job}"), status=409, heading="This file cannot be downloaded", shows="not ready"),
+    page_type("prepared download expired", prepared_download("expired"), signed_in("reviewer", "/downloads/prepared/{job}"), status=410, heading="This file cannot be downloaded", shows="expired"),
     page_type("downloads with errors", signed_in("reviewer"), downloads_of_a_closed_wave("?wave=no-such-wave"), status=400, heading="Other Council — Other Supplier"),
     page_type("import responses", signed_in("admin", "/admin/import/"), heading="Import historical responses"),
     page_type("administration", signed_in("admin", "/admin/"), heading="Administration"),

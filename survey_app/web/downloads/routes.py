@@ -142,6 +142,7 @@ def prepare(relationship_id: int, table: str, fmt: str) -> WerkzeugResponse | st
         filename=exports.file_name(table, scope, fmt),
         scope=scope,
         rows=exports.estimated_rows(table, scope),
+        large=exports.needs_preparing(table, scope),
         hours=_config("PREPARED_DOWNLOAD_HOURS"),
         ready=[
             (job, until)
