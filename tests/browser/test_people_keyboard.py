@@ -133,3 +133,49 @@ def test_a_person_signs_in_with_a_second_factor_by_keyboard(page, console, facto
     assert "/sign-in" not in page.url
     assert page.get_by_role("button", name="Sign out").count() == 1
     assert not console.errors(), console.errors()
+
+
+def test_an_admin_sets_up_a_second_factor_and_later_uses_a_recovery_code_by_keyboard(  # type: ignore[no-untyped-def]
+    page, console, factory, client, request
+):
+    """On the server where admins must have a second factor (as in production): the first
+    sign-in sets it up (key, code, recovery codes shown once); a recovery code then works
+    once in place of the app's code."""
+    server = request.getfixturevalue("live_server_with_second_factor")
+    server.new_log()
+    site = Site(factory, client, request)
+    email = site.user("admin")
+    page.goto(f"{server.url}/sign-in")
+    type_into(page, "Email address", email)
+    type_into(page, "Password", PASSWORD)
+    enter(page)
+    assert heading(page) == "Set up a second way to sign in"
+    key = page.locator("#setup-key").inner_text().replace(" ", "")
+    type_into(page, "Code", "000000")  # a wrong code first: the error is read, then fixed
+    tab_to_button(page, "Continue")
+    assert enter(page).status == 400
+    assert "Enter a correct code" in page.locator(".govuk-error-summary").inner_text()
+    type_into(page, "Code", pyotp.TOTP(key).now())
+    tab_to_button(page, "Continue")
+    enter(page)
+    assert heading(page) == "Your recovery codes"
+    codes = page.locator("#recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    assert person(email).totp_secret is not None
+    tab_to_link(page, "Continue")
+    enter(page)
+    tab_to_button(page, "Sign out")
+    enter(page)
+
+    page.goto(f"{server.url}/sign-in")
+    type_into(page, "Email address", email)
+    type_into(page, "Password", PASSWORD)
+    enter(page)
+    assert heading(page) == "Enter your code"
+    type_into(page, "Code", codes[0])
+    tab_to_button(page, "Continue")
+    enter(page)
+    assert page.get_by_role("button", name="Sign out").count() == 1
+    log = server.new_log()
+    assert "Traceback" not in log, log
+    assert not console.errors(), console.errors()
