@@ -15,8 +15,8 @@
                        jobs (``relhealth jobs check``) and that a job taken back resumes
 
 and minute ticks: ``sqlite.checkpoint``, the write-ahead log emptied (a submit's attempt
-does not wait for readers; this one does, and logs when a reader still kept it busy), and
-``imports.uploads``, uploads no unfinished import needs deleted after a day;
+does not wait for readers; this one does, and logs when a reader still kept it busy);
+``imports.uploads``, uploads no unfinished import needs deleted after a day, and
 ``downloads.expire``, prepared downloads past their time deleted.
 
 Add a kind here: a run function in the words of its capability, calling that capability's
@@ -34,10 +34,8 @@ from sqlalchemy import select
 from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
 from survey_app.models import UNFINISHED_STATES, Job, Relationship, Wave
-from survey_app.services import ServiceError, imports
-from survey_app.services.jobs.lifecycle import idempotency_key;
-from survey_app.models import Relationship, Wave
-from survey_app.services import ServiceError, exports
+from survey_app.services import ServiceError, exports, imports
+from survey_app.services.jobs.lifecycle import idempotency_key
 from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
 from survey_app.services.mailing import send_round
