@@ -7,6 +7,8 @@ Emails are received by a real SMTP server (tests/smtp_mailbox.py)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -378,3 +380,23 @@ def test_an_earlier_emails_link_asks_for_the_latest_and_still_works(app, admin, 
     welsh = app.test_client()
     welsh.get(f"/s/{first}?lang=cy")
     assert "Defnyddiwch y ddolen yn eich e-bost diweddaraf" in text(welsh.get("/survey/replaced"))
+
+
+def test_the_mail_merge_file_carries_each_persons_email_with_their_own_link(admin, factory):
+    wave_id = welsh_wave(admin, factory)
+    assert (
+        save(admin, wave_id, invitation_subject_cy="Dewch: {survey}", **WITH_TEAM).status_code
+        == 302
+    )
+    invitations = f"/admin/waves/{wave_id}/invitations"
+    response = admin.post(
+        f"{invitations}/mail-merge", data={"csrf_token": csrf_token(text(admin.get(invitations)))}
+    )
+    rows = {r["email"]: r for r in csv.DictReader(io.StringIO(text(response).lstrip("\ufeff")))}
+    ann = rows["ann@council.example"]
+    assert ann["subject"] == "Dewch: Arolwg iechyd partneriaeth"
+    assert ann["link"] in ann["message"] and ann["message"].count("http://survey.test/s/") == 1
+    assert "cysylltwch â Tîm yr Arolwg Partneriaeth" in ann["message"]
+    dan = rows["dan@supplier.example"]
+    assert "Dear colleague" in dan["message"] and "Annwyl gydweithiwr" in dan["message"]
+    assert dan["link"] in dan["message"]
