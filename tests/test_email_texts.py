@@ -373,8 +373,8 @@ def test_an_earlier_emails_link_asks_for_the_latest_and_still_works(app, admin, 
     page = text(browser.get("/survey/replaced"))
     assert "Use the link in your latest email" in page
     assert f"contact {TEAM}" in page
-    assert 'href="/survey/resume"' in page  # it still works: carry on with it
-    assert browser.get("/survey/resume").status_code == 302
+    assert 'href="/survey/"' in page  # it still works: carry on with it
+    assert browser.get("/survey/").status_code == 200
     # the latest link goes straight in, and a used invitation is "completed" through either
     assert app.test_client().get(f"/s/{latest}").headers["Location"] == "/survey/"
     welsh = app.test_client()

@@ -91,9 +91,11 @@ def open_link(token: str) -> WerkzeugResponse:
 def replaced() -> str:
     """An earlier email's link: it still works, but the latest email's is the one to use."""
     ctx = _context()
+    started = respondents.has_started(respondents.load_draft(ctx))
     return render_template(
         "survey/replaced.html",
         ctx=ctx,
+        carry_on=url_for("survey.resume" if started else "survey.start"),
         elsewhere=respondents.answers_elsewhere(ctx),
         team=survey_team(ctx.wave.id, ctx.language),
     )
