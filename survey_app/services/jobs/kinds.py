@@ -9,12 +9,15 @@
 ``responses.import``  import an uploaded file of historical responses and compute the results
                        of its waves, all or nothing, in one transaction with a checkpoint
                        (``services/imports``); the kept upload is deleted when it succeeds
+``exports.prepare``    write a large download into the instance folder, for its requester
+                       to fetch for a while (``services/exports/prepared.py``)
 ``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
                        jobs (``relhealth jobs check``) and that a job taken back resumes
 
 and minute ticks: ``sqlite.checkpoint``, the write-ahead log emptied (a submit's attempt
-does not wait for readers; this one does, and logs when a reader still kept it busy), and
-``imports.uploads``, uploads no unfinished import needs deleted after a day.
+does not wait for readers; this one does, and logs when a reader still kept it busy);
+``imports.uploads``, uploads no unfinished import needs deleted after a day, and
+``downloads.expire``, prepared downloads past their time deleted.
 
 Add a kind here: a run function in the words of its capability, calling that capability's
 service functions, and one :func:`register` line.
@@ -31,7 +34,7 @@ from sqlalchemy import select
 from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
 from survey_app.models import UNFINISHED_STATES, Job, Relationship, Wave
-from survey_app.services import ServiceError, imports
+from survey_app.services import ServiceError, exports, imports
 from survey_app.services.jobs.lifecycle import idempotency_key
 from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
@@ -212,12 +215,21 @@ def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dic
     }
 
 
+def prepare_download(ctx: JobContext, **parameters: Any) -> dict[str, Any]:
+    """Write a large download for its requester (:func:`survey_app.services.exports.
+    prepare_file`); the file and its audit entry are kept when the job succeeds."""
+    return exports.prepare_file(ctx, **parameters)
+
+
 register(
     "results.recompute", run=recompute_results, title="Recompute results", counts="waves rebuilt"
 )
 register("wave.close", run=close_and_score, title="Close a wave", counts="steps done")
 register("mail.round", run=send_round, title="Send emails", counts="addresses done")
 register("responses.import", run=import_history, title="Import responses", counts="done")
+register(
+    exports.PREPARE_KIND, run=prepare_download, title="Prepare a download", counts="rows written"
+)
 register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
 
 
@@ -241,3 +253,10 @@ def delete_stale_uploads() -> None:
     }
     for name in imports.delete_stale_uploads(needed):
         log.info("deleted the kept upload %s (a day old, no unfinished import needs it)", name)
+
+
+@on_tick("downloads.expire")
+def delete_expired_downloads() -> None:
+    """Delete prepared downloads past their time (and files no job owns)."""
+    for name in exports.delete_expired_files():
+        log.info("deleted the prepared download %s (expired or unowned)", name)

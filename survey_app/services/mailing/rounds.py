@@ -63,6 +63,7 @@ from survey_app.services.mailing.sending import (
     settings_or_error,
 )
 from survey_app.services.mailing.smtp import MailServerError, SMTPMailer
+from survey_app.services.mailing.texts import email_texts
 
 ROUND_KINDS = ("invitations", "reminders")
 #: Addresses read per query while sending.
@@ -115,7 +116,8 @@ def send_round(
     wave = db.session.get(Wave, wave_id)
     if wave is None:
         raise ServiceError("the wave no longer exists")
-    text = wave_text(wave)
+    # the texts' version fixed when the round was decided: every message of it says the same
+    text = wave_text(wave, plan.get("texts_version"))
     compose = invitation_text if kind == "invitations" else reminder_text
     day = date.today()
     pacer = Pacer(settings)
@@ -133,7 +135,10 @@ def send_round(
                 link = survey_link(token, target.language)
                 subject, body = compose(text, target.party_id, link, target.language)
                 try:
-                    why = deliver(smtp, email_message(target.email, subject, body, settings))
+                    message = email_message(
+                        target.email, subject, body, settings, text.texts.sender_name
+                    )
+                    why = deliver(smtp, message)
                 except MailServerError as exc:
                     _take_back(target, token, kind)
                     raise ServiceError(
@@ -141,7 +146,7 @@ def send_round(
                         "to send the rest."
                     ) from exc
                 _settle(target, token, kind, round_, day, why)
-    return _finish(ctx, wave_id, kind, round_, total)
+    return _finish(ctx, wave_id, kind, round_, total, plan.get("texts_version"))
 
 
 def _decide(ctx: RoundContext, wave_id: int, kind: str, retry_failed: bool) -> dict[str, Any]:
@@ -175,7 +180,7 @@ def _decide(ctx: RoundContext, wave_id: int, kind: str, retry_failed: bool) -> d
             .values(outbox="to_send", outbox_job_id=ctx.job_id)
             .execution_options(synchronize_session=False)
         )
-        plan = {"round": round_}
+        plan = {"round": round_, "texts_version": email_texts(wave).version or None}
         ctx.checkpoint(plan)
     return plan
 
@@ -281,7 +286,9 @@ def _withdraw(address_id: int, invitation_id: int | None, token: str, kind: str)
         db.session.execute(delete(Invitation).where(Invitation.id == invitation_id))
 
 
-def _finish(ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int) -> dict[str, Any]:
+def _finish(
+    ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int, texts: int | None
+) -> dict[str, Any]:
     a = InvitationAddress
     mine = a.outbox_job_id == ctx.job_id
     ctx.progress(total, total, "Done")
@@ -304,6 +311,7 @@ def _finish(ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int)
             round=round_,
             sent=sent,
             failed=failed,
+            texts_version=texts or 0,  # 0: the default texts
         )
     summary = f"{sent:,} {what if sent != 1 else what.replace('s', '', 1)} sent"  # 1 reminder
     if failed:
