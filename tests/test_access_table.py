@@ -70,6 +70,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "survey.saved": {"GET": every(403)},
     "survey.check": {"GET": every(403), "POST": PUBLIC_POST},
     "survey.done": {"GET": every(403)},
+    "survey.replaced": {"GET": every(403)},
     # staff sign-in: signed-in users are sent on from the sign-in page
     "auth.sign_in": {"GET": (200, 302, 302, 302), "POST": PUBLIC_POST},
     "auth.sign_out": {"POST": PUBLIC_POST},
@@ -152,6 +153,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "admin.close_wave": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
     "admin.staff_list": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
     "admin.invitations": {"GET": (302, 404, 403, 403)},
+    "admin.email_texts_page": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.email_preview": {"GET": (302, 404, 403, 403)},
     "admin.send_invitations": {"POST": ADMIN_POST},
     "admin.send_reminders": {"POST": ADMIN_POST},
     "admin.retry_failed": {"POST": ADMIN_POST},

@@ -351,6 +351,48 @@ def dashboard_of_the_demo(path: str = "") -> Step:
     return step
 
 
+def survey_team_named(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """The wave's emails name its survey team (a saved version of its texts)."""
+    from survey_app.services.mailing.texts import save_email_texts
+
+    wave = site.wave
+    texts = save_email_texts(
+        wave,
+        sender_name="Partnership survey team",
+        team_email="survey@council.example",
+        team_phone="01632 960 001",
+        wordings={
+            code: {"team": "Partnership Survey Team", **_default_templates(wave, code)}
+            for code in ("en", "cy")
+        },
+        actor="test",
+    )
+    assert texts.version
+    from survey_app.extensions import db
+
+    db.session.commit()
+    _end_transaction()
+
+
+def _default_templates(wave, language: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from survey_app.services.mailing.texts import TEMPLATE_FIELDS, default_wording
+
+    wording = default_wording(language, closes=wave.closes_at is not None)
+    return {name: getattr(wording, name) for name in TEMPLATE_FIELDS}
+
+
+def replaced_link(page, site: Site):  # type: ignore[no-untyped-def]
+    """Open a personal link after a reminder gave its invitation a newer one."""
+    from survey_app.extensions import db
+    from survey_app.services.invitations import invitation_for_token, issue_link
+
+    token = site.token()
+    issue_link(invitation_for_token(token))
+    db.session.commit()
+    _end_transaction()
+    return page.goto(f"/s/{token}")
+
+
 def press(button: str) -> Step:
     """Press a button (focus and Enter) and wait for the page it leads to."""
 
@@ -602,6 +644,8 @@ PAGE_TYPES: list[PageType] = [
     page_type("survey not open yet", link_of_wave("draft"), status=403, heading="This survey is not open"),
     page_type("survey closed", link_of_wave("closed"), status=410, heading="This survey has closed"),
     page_type("survey session ended", visit("/survey/"), status=403, heading="Open your survey link to continue"),
+    page_type("survey already completed, naming the survey team", survey_team_named, respondent("submitted"), status=409, heading="You have already completed this survey", shows="Partnership Survey Team"),
+    page_type("link replaced by a newer email's", replaced_link, heading="Use the link in your latest email"),
     # staff
     page_type("sign in", visit("/sign-in"), heading="Sign in to Relationship Health"),
     page_type("sign in with errors", visit("/sign-in"), press("Sign in"), status=400, heading="Sign in to Relationship Health"),
@@ -678,6 +722,10 @@ PAGE_TYPES: list[PageType] = [
     page_type("staff list uploaded", signed_in("admin", "/admin/waves/{wave}/staff-list"), choose_file("Upload a staff list", "staff.csv", GOOD_STAFF_LIST), press("Upload staff list"), heading="Staff list uploaded"),
     page_type("invitations", staff_listed("ann@council.example", "bob@council.example"), signed_in("admin", "/admin/waves/{wave}/invitations"), heading="Invitations and reminders"),
     page_type("invitations being sent (a job's page)", staff_listed("ann@council.example", REFUSED_ADDRESS), signed_in("admin", "/admin/waves/{wave}/invitations"), press("Send 2 invitations by email"), heading="Send the invitations of wave 2024-Q1"),
+    page_type("invitation and reminder emails", signed_in("admin", "/admin/waves/{wave}/emails"), heading="Invitation and reminder emails"),
+    page_type("invitation and reminder emails with errors", signed_in("admin", "/admin/waves/{wave}/emails"), fill("Invitation text, in English", "No link here {nobody}"), fill("Reminder subject, in Welsh", "Dolen {link}"), press("Save the emails"), status=400, heading="Invitation and reminder emails"),
+    page_type("email preview", signed_in("admin", "/admin/waves/{wave}/emails/preview"), heading="Preview the emails", shows="Dear colleague"),
+    page_type("email preview, a Welsh reminder to the supplier", signed_in("admin", "/admin/waves/{wave}/emails/preview?kind=reminder&side=supplier&language=cy"), heading="Preview the emails", shows="Eich dolen bersonol newydd"),
     page_type("invitations without email", signed_in("admin"), staff_listed("ann@council.example"), on_the_server_without_email("/admin/waves/{wave}/invitations"), heading="Invitations and reminders", shows="Email is not set up for this service"),
     page_type("response rates, open wave", wave_in("open", invited=2), signed_in("manager", "/admin/waves/{wave}/responses"), heading="Response rates", shows="Refresh the figures"),
     page_type("response rates, counts under k", wave_in("open", invited=2), signed_in("admin", "/admin/waves/{wave}/responses"), heading="Response rates", shows="fewer than 5"),

@@ -41,6 +41,7 @@ FUZZED: dict[tuple[str, str], str] = {
     ("admin.delete_area", "POST"): f"{ADMIN}::test_fuzz_delete_an_area_in_use",
     ("admin.new_wave", "POST"): f"{ADMIN}::test_fuzz_new_wave",
     ("admin.extend_wave", "POST"): f"{ADMIN}::test_fuzz_extend_wave",
+    ("admin.email_texts_page", "POST"): "test_fuzz_emails::test_fuzz_email_texts",
     ("admin.open_wave", "POST"): WAVE_BUTTONS,
     ("admin.close_wave", "POST"): WAVE_BUTTONS,
     ("admin.send_invitations", "POST"): WAVE_BUTTONS,
