@@ -102,6 +102,7 @@ def run_round(wave_id: int, kind: str) -> None:
         ("Hello {name},\n\n{link}", "‘{name}’ is not a placeholder you can use"),
         ("Hello {Survey}\n\n{link}", "‘{Survey}’ is not a placeholder you can use"),
         ("   ", "Enter the text of the email"),
+        ("Hi\x00link\x00\n\n{link}", "Remove the control characters"),
     ],
 )
 def test_a_body_without_the_link_or_with_an_unknown_placeholder_is_refused(app, body, problem):
@@ -121,6 +122,8 @@ def test_a_paragraph_naming_a_value_the_wave_lacks_is_left_out():
     body = "Hello,\n\nIt closes on {closing_date}.\n\n{link}\n\nAsk {team}."
     values = {"link": "L", "closing_date": None, "team": "Us"}
     assert fill_body(body, values) == ["Hello,", "L", "Ask Us."]
+    # ...but the link's paragraph always stays, the missing value left blank
+    assert fill_body("Until {closing_date}:\n{link}", values) == ["Until :\nL"]
 
 
 def test_every_default_text_uses_only_known_placeholders_and_passes_its_own_checks(app, factory):
