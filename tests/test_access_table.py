@@ -85,6 +85,9 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "downloads.index": {"GET": REVIEWER_PAGE},
     "downloads.relationship": {"GET": (302, 404, 403, 404)},
     "downloads.download": {"GET": (302, 404, 403, 404)},
+    # a large download's page and button, and the file prepared (its requester's only)
+    "downloads.prepare": {"GET": (302, 404, 403, 404), "POST": REVIEWER_POST},
+    "downloads.prepared": {"GET": (302, 404, 403, 404)},
     # managers' dashboard (an unknown relationship is 404)
     "dashboard.index": {"GET": MANAGER_PAGE},
     "dashboard.relationship": {"GET": (302, 404, 404, 403)},

@@ -50,6 +50,7 @@ class Site:
         self.request = request
         self._wave = None
         self._ids: dict[str, Any] = {}
+        self.servers_to_check: list[Any] = []  # servers other than live_server a step used
 
     @property
     def wave(self):  # type: ignore[no-untyped-def]
@@ -452,6 +453,46 @@ def job_in(state: str) -> Step:
     return step
 
 
+def prepared_download(state: str) -> Step:
+    """The reviewer's download of the other relationship's responses, prepared by a job in
+    ``state``: running (not ready), succeeded, or expired (succeeded two days ago): ``{job}``.
+    (The job is never run: its state is set before the commit that would wake it.)"""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        from datetime import UTC, datetime
+
+        from survey_app.database import write_transaction
+        from survey_app.extensions import db
+        from survey_app.models import Relationship
+        from survey_app.services import exports, jobs
+
+        relationship_id = site.other_wave("closed").relationship_id
+        reviewer = site.account("reviewer")
+        name = "relhealth-responses-all-waves.csv"
+        with write_transaction():
+            job = jobs.submit_job(
+                exports.PREPARE_KIND,
+                {"relationship_id": relationship_id, "table": "responses", "fmt": "csv", "wave": None},
+                requested_by=reviewer, relationship=db.session.get(Relationship, relationship_id),
+                title=f"Prepare {name}",
+            )  # fmt: skip
+            now = datetime.now(UTC).replace(tzinfo=None)
+            if state == "running":  # in another worker's hands
+                job.state, job.lease_owner = "running", "elsewhere"
+                job.lease_expires_at = now + timedelta(hours=1)
+            else:
+                age = timedelta(days=2 if state == "expired" else 0)
+                job.state = "succeeded"
+                job.finished_at = now - age
+                job.result = {"summary": f"{name} is ready (1 KB)", "link": {
+                    "endpoint": "downloads.prepared", "values": {"job_id": job.id},
+                    "text": f"Download {name}"}, "file": {"stored": f"job-{job.id}-gone.csv"}}  # fmt: skip
+        site._ids.update(job=job.id)
+        _end_transaction()
+
+    return step
+
+
 def a_person(page, site: Site) -> None:  # type: ignore[no-untyped-def]
     """A manager's account, for the people pages: ``{person}``."""
     site._ids["person"] = site.account("manager").id
@@ -495,6 +536,34 @@ def second_factor_asked(page, site: Site):  # type: ignore[no-untyped-def]
         assert totp.confirm_setup(user, sealed, code)
         db.session.commit()
     return signed_in("manager")(page, site)
+
+
+def admin_where_a_code_is_required(page, site: Site):  # type: ignore[no-untyped-def]
+    """The admin, without a second factor yet, passes the password step on
+    ``live_server_with_second_factor`` (where admins must have one): the set-up page."""
+    server = site.request.getfixturevalue("live_server_with_second_factor")
+    server.new_log()
+    site.servers_to_check.append(server)
+    email = site.user("admin")
+    page.goto(f"{server.url}/sign-in")
+    page.get_by_label("Email address", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    return press("Sign in")(page, site)
+
+
+def code_of_the_setup_key(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """Type the code an authenticator app shows for the key on the set-up page."""
+    import pyotp
+
+    key = page.locator("#setup-key").inner_text().replace(" ", "")
+    page.get_by_label("Code", exact=True).fill(pyotp.TOTP(key).now())
+
+
+def no_errors_on_the_other_servers(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """What the autouse check does for ``live_server``, for the other servers a step used."""
+    for server in site.servers_to_check:
+        log = server.new_log()
+        assert "Traceback" not in log, f"{server.url} logged an error:\n{log}"
 
 
 def too_many_failed_sign_ins(page, site: Site):  # type: ignore[no-untyped-def]
@@ -598,6 +667,11 @@ PAGE_TYPES: list[PageType] = [
     page_type("chart the dashboard does not show", signed_in("manager"), dashboard_of_the_demo("charts/no-such-chart.png"), status=404, heading="Page not found"),
     page_type("downloads", signed_in("reviewer"), heading="Downloads"),
     page_type("downloads of a relationship", signed_in("reviewer"), downloads_of_a_closed_wave(), heading="Other Council — Other Supplier"),
+    page_type("prepare a large download", signed_in("reviewer"), downloads_of_a_closed_wave("responses.csv/prepare"), heading="Prepare a large download"),
+    page_type("download being prepared (a job's page)", signed_in("reviewer"), downloads_of_a_closed_wave("responses.csv/prepare"), press("Prepare the file"), heading="Prepare relhealth-responses-all-waves.csv", shows="Refresh the page"),
+    page_type("download prepared (a job's page)", prepared_download("succeeded"), signed_in("reviewer", "/jobs/{job}"), heading="Prepare relhealth-responses-all-waves.csv", shows="Download relhealth-responses-all-waves.csv"),
+    page_type("prepared download not ready", prepared_download("running"), signed_in("reviewer", "/downloads/prepared/{job}"), status=409, heading="This file cannot be downloaded", shows="not ready"),
+    page_type("prepared download expired", prepared_download("expired"), signed_in("reviewer", "/downloads/prepared/{job}"), status=410, heading="This file cannot be downloaded", shows="expired"),
     page_type("downloads with errors", signed_in("reviewer"), downloads_of_a_closed_wave("?wave=no-such-wave"), status=400, heading="Other Council — Other Supplier"),
     page_type("import responses", signed_in("admin", "/admin/import/"), heading="Import historical responses"),
     page_type("administration", signed_in("admin", "/admin/"), heading="Administration"),
@@ -619,6 +693,9 @@ PAGE_TYPES: list[PageType] = [
     page_type("choose your password with errors", reset_link_opened, press("Set password"), status=400, heading="Choose your password"),
     page_type("second factor", second_factor_asked, heading="Enter your code"),
     page_type("second factor with errors", second_factor_asked, press("Continue"), status=400, heading="Enter your code"),
+    page_type("set up a second factor", admin_where_a_code_is_required, no_errors_on_the_other_servers, heading="Set up a second way to sign in"),
+    page_type("set up a second factor with errors", admin_where_a_code_is_required, press("Continue"), no_errors_on_the_other_servers, status=400, heading="Set up a second way to sign in"),
+    page_type("recovery codes", admin_where_a_code_is_required, code_of_the_setup_key, press("Continue"), no_errors_on_the_other_servers, heading="Your recovery codes"),
     page_type("organisations", an_organisation, signed_in("admin", "/admin/organisations/"), heading="Organisations"),
     page_type("organisation sign-in settings", an_organisation, signed_in("admin", "/admin/organisations/{organisation}/sign-in"), heading="Sign-in settings"),
     page_type("organisation sign-in settings with errors", an_organisation, signed_in("admin", "/admin/organisations/{organisation}/sign-in"), fill("Issuer", "not a url"), press("Save sign-in settings"), status=400, heading="Sign-in settings"),

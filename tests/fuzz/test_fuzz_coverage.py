@@ -58,6 +58,7 @@ FUZZED: dict[tuple[str, str], str] = {
     ("actions.remove_target", "POST"): f"{ADMIN}::test_fuzz_target_forms",
     ("jobs.retry", "POST"): "test_fuzz_jobs::test_fuzz_job_buttons",
     ("jobs.recompute", "POST"): "test_fuzz_jobs::test_fuzz_job_buttons",
+    ("downloads.prepare", "POST"): "test_fuzz_jobs::test_fuzz_prepare_a_download",
     ("dashboard.relationship", "GET"): "test_fuzz_queries::test_fuzz_dashboard_filters",
     ("dashboard.dimension", "GET"): "test_fuzz_queries::test_fuzz_dashboard_filters",
     ("dashboard.chart", "GET"): "test_fuzz_queries::test_fuzz_chart_downloads",

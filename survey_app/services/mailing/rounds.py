@@ -104,11 +104,14 @@ def check_round(wave: Wave, kind: str) -> None:
     settings_or_error()
 
 
-def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
+def send_round(
+    ctx: RoundContext, *, wave_id: int, kind: str, retry_failed: bool = False
+) -> dict[str, Any]:
     """Run one round of ``kind`` ("invitations" or "reminders") for wave ``wave_id``: decide
-    it on the first attempt, then send every message still to send (see the module)."""
+    it on the first attempt, then send every message still to send (see the module).
+    ``retry_failed``: the round is for the addresses whose last message failed, instead."""
     settings = settings_or_error()
-    plan = ctx.resume_from or _decide(ctx, wave_id, kind)
+    plan = ctx.resume_from or _decide(ctx, wave_id, kind, retry_failed)
     round_ = int(plan["round"])
     wave = db.session.get(Wave, wave_id)
     if wave is None:
@@ -146,7 +149,7 @@ def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
     return _finish(ctx, wave_id, kind, round_, total, plan.get("texts_version"))
 
 
-def _decide(ctx: RoundContext, wave_id: int, kind: str) -> dict[str, Any]:
+def _decide(ctx: RoundContext, wave_id: int, kind: str, retry_failed: bool) -> dict[str, Any]:
     """Choose the round's addresses (outbox ``to_send``, this job), with the checkpoint."""
     a = InvitationAddress
     with write_transaction():
@@ -162,7 +165,10 @@ def _decide(ctx: RoundContext, wave_id: int, kind: str) -> dict[str, Any]:
         )
         if kind == "invitations":
             round_ = 0
-            chosen = not_invited(wave_id, failed=False).where(free)
+            chosen = not_invited(wave_id, failed=retry_failed).where(free)
+        elif retry_failed:  # the current round, to those it failed to reach
+            round_ = max(address_list_summary(wave).reminder_round, 1)
+            chosen = unused(wave_id).where(a.last_error.is_not(None), free)
         else:
             summary = address_list_summary(wave)
             round_ = summary.reminder_round if summary.behind else summary.reminder_round + 1
@@ -307,7 +313,7 @@ def _finish(
             failed=failed,
             texts_version=texts or 0,  # 0: the default texts
         )
-    summary = f"{sent:,} {what} sent"
+    summary = f"{sent:,} {what if sent != 1 else what.replace('s', '', 1)} sent"  # 1 reminder
     if failed:
         summary += f"; {failed:,} could not be sent (see the failed addresses)"
     if not total:
