@@ -33,6 +33,7 @@ from survey_app.services.exports.scope import (
 from survey_app.services.exports.spss import dont_know_code, spss_names, write_sav
 from survey_app.services.exports.tables import (
     CODEBOOK_COLUMNS,
+    DERIVED_TABLES,
     RELATIONSHIP_TABLES,
     RESULT_TABLES,
     TABLE_TITLES,
@@ -42,6 +43,7 @@ from survey_app.services.exports.tables import (
     codebook_rows,
     codebook_table,
     results_table,
+    targets_table,
 )
 from survey_app.services.exports.writers import XLSX_MAX_ROWS, csv_chunks, json_chunks, write_xlsx
 
@@ -49,6 +51,7 @@ __all__ = [
     "OTHER",
     "OTHER_LABEL",
     "CODEBOOK_COLUMNS",
+    "DERIVED_TABLES",
     "COLUMN_TYPES",
     "Column",
     "DONT_KNOW",
@@ -81,6 +84,7 @@ __all__ = [
     "responses_table",
     "results_table",
     "spss_names",
+    "targets_table",
     "write_sav",
     "write_xlsx",
 ]
