@@ -411,3 +411,24 @@ def test_the_mail_merge_file_carries_each_persons_email_with_their_own_link(admi
     dan = rows["dan@supplier.example"]
     assert "Dear colleague" in dan["message"] and "Annwyl gydweithiwr" in dan["message"]
     assert dan["link"] in dan["message"]
+
+
+def test_answers_saved_with_the_latest_link_are_pointed_to_from_an_earlier_one(
+    app, admin, factory, mailbox
+):
+    wave_id = open_wave_with_staff(admin, factory)
+    run_round(wave_id, "invitations")
+    first = mailbox.to("bob@council.example")[0].token
+    mailbox.clear()
+    run_round(wave_id, "reminders")
+    latest = Respondent(app.test_client(), mailbox.to("bob@council.example")[0].token)
+    latest.open()
+    assert latest.answer_about().status_code == 302  # saved under the latest link
+
+    elsewhere = app.test_client()
+    assert elsewhere.get(f"/s/{first}").headers["Location"] == "/survey/replaced"
+    page = text(elsewhere.get("/survey/replaced"))
+    assert "You have saved some answers with another of your links" in page
+    start = text(elsewhere.get("/survey/"))
+    assert "open the link in your latest email in the browser where you saved them" in start
+    assert "using the link in an earlier email" not in start
