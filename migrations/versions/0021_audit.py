@@ -5,7 +5,7 @@ Existing waves with results take the k their stored results were computed with, 
 published stays as it was.
 
 Revision ID: 0021_audit
-Revises: 0014
+Revises: 0016_target_history
 Create Date: 2026-12-03 11:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0021_audit'
-down_revision = '0014'
+down_revision = '0016_target_history'
 branch_labels = None
 depends_on = None
 

@@ -54,12 +54,14 @@ from survey_app.services.results.statuses import (
 )
 from survey_app.services.results.store import (
     RecomputeSummary,
+    check_closed_wave,
     closed_waves,
     output_table,
     published_rows,
     recompute,
     save_results,
     score_closed_wave,
+    set_min_cell_size,
     stored_rows,
     stored_tables,
 )
@@ -129,6 +131,7 @@ __all__ = [
     "add_statuses",
     "answer_statements",
     "blank",
+    "check_closed_wave",
     "closed_waves",
     "compute_relationship",
     "compute_tables",
@@ -145,6 +148,7 @@ __all__ = [
     "published_comment_groups",
     "published_rows",
     "recompute",
+    "set_min_cell_size",
     "save_results",
     "score_closed_wave",
     "score_wave",

@@ -194,6 +194,15 @@ def score_closed_wave(wave: Wave) -> RecomputeSummary:
     return _rebuild(relationship, waves, waves.index(wave), k=wave.min_cell_size or min_cell_size())
 
 
+def check_closed_wave(relationship: Relationship, wave: Wave) -> None:
+    """Refuse, with the reason, a wave whose results cannot be rebuilt: another
+    relationship's, or one not closed."""
+    if wave.relationship_id != relationship.id:
+        raise ServiceError(f"wave {wave.label!r} is not a wave of {relationship.name!r}")
+    if wave.state != "closed":
+        raise ServiceError(f"wave {wave.label!r} is {wave.state}; only closed waves have results")
+
+
 def recompute(
     relationship: Relationship,
     wave: Wave | None = None,
@@ -232,14 +241,8 @@ def recompute(
     waves = closed_waves(relationship)
     k = min_cell_size()
     for named in (wave, through):
-        if named is None:
-            continue
-        if named.relationship_id != relationship.id:
-            raise ServiceError(f"wave {named.label!r} is not a wave of {relationship.name!r}")
-        if named.state != "closed":
-            raise ServiceError(
-                f"wave {named.label!r} is {named.state}; only closed waves have results"
-            )
+        if named is not None:
+            check_closed_wave(relationship, named)
     if through is not None:
         waves = waves[: waves.index(through) + 1]
     if wave is None and through is None:
@@ -251,14 +254,16 @@ def recompute(
         raise ServiceError(f"wave {wave.label!r} comes after wave {through.label!r}")
     start = 0 if wave is None else waves.index(wave)
     if new_min_cell_size is not None:
-        _change_min_cell_size(relationship, waves[start:], min_cell_size(new_min_cell_size), actor)
+        set_min_cell_size(relationship, waves[start:], new_min_cell_size, actor)
     return _rebuild(relationship, waves, start, k=k, **kwargs)
 
 
-def _change_min_cell_size(
+def set_min_cell_size(
     relationship: Relationship, waves: Sequence[Wave], k: int, actor: str
 ) -> None:
-    """Give ``waves`` a new k (their results are then rebuilt), and record it."""
+    """Give ``waves`` a new k (at least 3; rebuild their results next), and record it in the
+    audit log (``results.min_cell_size``, with each wave's k before)."""
+    k = min_cell_size(k)
     before = {w.label: w.min_cell_size for w in waves}
     for w in waves:
         w.min_cell_size = k
