@@ -129,7 +129,8 @@ def compute_wave_themes(
                 )
             )
             stored += 1
-    audit.record("wave.themes", actor=actor, wave=wave.id, groups=len(groups), themes=stored)
+    if groups:  # a wave without a group of k comments has nothing to record
+        audit.record("wave.themes", actor=actor, wave=wave.id, groups=len(groups), themes=stored)
     db.session.flush()
     return stored
 
