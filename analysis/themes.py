@@ -142,7 +142,10 @@ class ThemesResult:
 
 
 def _singular(word: str) -> str:
-    """A plural English noun's singular, conservatively ("printers" -> "printer")."""
+    """A plural English noun's singular, conservatively ("printers" -> "printer"; "goes" ->
+    "go", not "goe")."""
+    if word == "goes":
+        return "go"
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s")):

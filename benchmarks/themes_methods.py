@@ -22,8 +22,11 @@ representation:
                half and on the held-out half (``benchmarks/themes.py`` draws the halves)
 
 then, on the shipped representation, other ways to choose the number of themes: the eigengap
-of a mutual-kNN graph's Laplacian, bootstrap stability, and consensus clustering. The last
-line is one JSON object.
+of a mutual-kNN graph's Laplacian, bootstrap stability, and consensus clustering; and other
+ways to group (``other_groupings``): HDBSCAN, agglomerative clustering (average and Ward
+linkage, k by silhouette), k-means on a spectral embedding of the kNN graph, each comment
+described by its similarity to the embeddings of the set's own words ("anchor words"), and
+TF-IDF with NMF. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -42,8 +45,10 @@ import numpy as np  # noqa: E402
 from scipy.cluster.hierarchy import fcluster, linkage  # noqa: E402
 from scipy.sparse.csgraph import laplacian  # noqa: E402
 from scipy.spatial.distance import squareform  # noqa: E402
-from sklearn.cluster import KMeans  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.cluster import HDBSCAN, AgglomerativeClustering, KMeans  # noqa: E402
+from sklearn.decomposition import NMF, PCA  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.manifold import SpectralEmbedding  # noqa: E402
 from sklearn.metrics import adjusted_rand_score, silhouette_score  # noqa: E402
 from sklearn.preprocessing import normalize  # noqa: E402
 
@@ -147,6 +152,36 @@ def consensus(vectors, seed=0, max_k=15):
     return cuts[int(np.argmax(scores))]
 
 
+def other_groupings(texts, truth, vectors, word_embed):
+    """ARI of other grouping rules on the shipped vectors (all comments; k found by each)."""
+    z = reduced(vectors)
+    out = {}
+    for size in (3, 5, 8):  # noise points are each their own group, as a reader would see them
+        labels = HDBSCAN(min_cluster_size=size, min_samples=2).fit_predict(z)
+        labels[labels < 0] = labels.max() + 1 + np.arange((labels < 0).sum())
+        out[f"hdbscan_min{size}"] = adjusted_rand_score(truth, labels)
+    for link in ("average", "ward"):
+        cuts = [AgglomerativeClustering(k, linkage=link).fit_predict(z) for k in range(2, 16)]
+        scores = [silhouette_score(z, c, metric="cosine") for c in cuts]
+        out[f"agglomerative_{link}"] = adjusted_rand_score(truth, cuts[int(np.argmax(scores))])
+    for neighbours in (8, 15):
+        spectral = SpectralEmbedding(
+            10, affinity="nearest_neighbors", n_neighbors=neighbours, random_state=0
+        ).fit_transform(vectors)
+        out[f"spectral_knn{neighbours}"] = adjusted_rand_score(
+            truth, silhouette_k(normalize(spectral))
+        )
+    words = sorted({w for t in texts for w in set(themes._tokens(t))})
+    counts = {w: sum(w in themes._tokens(t) for t in texts) for w in words}
+    anchors = normalize(np.asarray(word_embed([w for w in words if counts[w] >= 2]), float))
+    similarity = normalize(vectors) @ (anchors - anchors.mean(axis=0)).T
+    out["anchor_words"] = adjusted_rand_score(truth, silhouette_k(reduced(similarity)))
+    tfidf = TfidfVectorizer(analyzer=themes._tokens, sublinear_tf=True).fit_transform(texts)
+    topics = NMF(10, init="nndsvda", random_state=0, max_iter=500).fit_transform(tfidf)
+    out["tfidf_nmf_told_k10"] = adjusted_rand_score(truth, topics.argmax(axis=1))
+    return out
+
+
 def main():
     warnings.filterwarnings("ignore")
     texts, truth, language = labelled_comments()
@@ -209,6 +244,10 @@ def main():
         for key, (k, value) in rules.items():
             print(f"e5-small query, centred by language; k by {key}: k={k} ARI={value:.3f}")
         figures["choice_of_k"] = rules
+        others = other_groupings(texts, truth, shipped, encoders()["e5-small query"])
+        for key, value in others.items():
+            print(f"e5-small query, centred by language; {key}: ARI={value:.3f}")
+        figures["other_groupings"] = others
     print(json.dumps(figures, default=float))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import socket
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -340,3 +341,60 @@ class Respondent:
             response = self.answer_section(number, value)
             assert response.status_code == 302, (number, response.status_code)
         return self.post("/survey/check", {})
+
+
+#: Comments on three obvious subjects, ten each: themes any method should find (issue 16).
+OBVIOUS = {
+    "parking": [
+        "Parking at the civic centre is impossible",
+        "not enough parking spaces for staff",
+        "the car park is full by 8am",
+        "Parking permits cost too much",
+        "staff parking was removed",
+        "we need more parking",
+        "car park full again",
+        "parking is a nightmare",
+        "Parking spaces taken by visitors",
+        "no parking for the night shift",
+    ],
+    "canteen": [
+        "The canteen food is cold",
+        "canteen closes too early",
+        "Better food in the canteen please",
+        "the canteen menu never changes",
+        "canteen prices went up",
+        "food in the canteen is poor",
+        "canteen queues at lunch",
+        "no vegetarian food in the canteen",
+        "the canteen coffee is awful",
+        "canteen food portions are small",
+    ],
+    "printers": [
+        "The printers are always jammed",
+        "printer on floor 2 broken again",
+        "printers run out of toner",
+        "Nobody fixes the printers",
+        "printer queue loses my jobs",
+        "the printers need replacing",
+        "printers jam every day",
+        "printer drivers fail on laptops",
+        "Broken printers everywhere",
+        "printers are slow and jam",
+    ],
+}
+
+
+def refuse_network(monkeypatch: Any) -> None:
+    """Make any attempt to open a network connection fail the test (nothing leaves the
+    server): connect, connect_ex, create_connection and name look-ups all raise."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"network use attempted: {args[1:]!r}")
+
+    for target, name in (
+        (socket.socket, "connect"),
+        (socket.socket, "connect_ex"),
+        (socket, "create_connection"),
+        (socket, "getaddrinfo"),
+    ):
+        monkeypatch.setattr(target, name, refuse)

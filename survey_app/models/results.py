@@ -64,3 +64,41 @@ class ResultTable(Base):
 
     def __repr__(self) -> str:
         return f"<ResultTable {self.name} wave={self.wave_id} rows={self.n_rows}>"
+
+
+class CommentTheme(Base):
+    """One theme of the comments of one group of a closed wave (issue 16 part 4).
+
+    Computed once, when the wave closes (``survey_app.services.results.themes``), for each
+    free-text question and each group the comments page can show — a side (or both) × a
+    service area (or all) — whose published comments number at least
+    ``MIN_COMMENT_CELL_SIZE``. ``n_comments`` is how many comments were grouped: a page shows
+    the themes only while it shows that many comments for the group, so that a later change
+    of the threshold never shows themes of comments the page would not show.
+    """
+
+    __tablename__ = "comment_themes"
+    __table_args__ = (UniqueConstraint("wave_id", "question_key", "side", "area_key", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    question_key: Mapped[str] = mapped_column(String(60))
+    #: ``client``, ``supplier`` or ``all``.
+    side: Mapped[str] = mapped_column(String(12))
+    #: A service area's key, or ``_all`` for every area.
+    area_key: Mapped[str] = mapped_column(String(60))
+    #: Comments grouped (the group's published comments when the wave closed).
+    n_comments: Mapped[int]
+    #: ``embedding`` or ``tfidf`` (analysis.themes).
+    method: Mapped[str] = mapped_column(String(12))
+    #: 0 for the largest theme of the group.
+    rank: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    words: Mapped[list[str]] = mapped_column(JSON)
+    count: Mapped[int]
+    #: Two representative comments (one when the theme has one).
+    examples: Mapped[list[str]] = mapped_column(JSON)
+    computed_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<CommentTheme {self.name!r} wave={self.wave_id} n={self.count}>"

@@ -30,7 +30,7 @@ from survey_app.services.invitations import (
 )
 from survey_app.services.organisations import organisation_named
 from survey_app.services.relationships import create_relationship, get_relationship
-from survey_app.services.results import recompute
+from survey_app.services.results import closed_waves, compute_wave_themes, recompute
 from survey_app.services.waves import create_wave, get_wave
 
 NAME = "Birmingham City Council — Service Birmingham"
@@ -132,6 +132,9 @@ def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) ->
         )
         total = _build_history(relationship, np.random.default_rng(seed))
         recompute(relationship)
+        # Themes are computed when a wave closes; the demo's waves were closed in bulk, so
+        # its latest closed wave (the one its pages open on) gets them here.
+        compute_wave_themes(closed_waves(relationship)[-1], actor="demo")
     for role, email, name, password in DEMO_USERS:
         ensure_user(email, name, role, password)
     if get_relationship(OTHER_NAME, required=False) is None:

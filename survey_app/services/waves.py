@@ -33,7 +33,7 @@ from survey_app.services.instruments import (
     frozen_instrument,
     offered_translations,
 )
-from survey_app.services.results import closed_waves, score_closed_wave
+from survey_app.services.results import closed_waves, compute_wave_themes, score_closed_wave
 
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,39}$")
 
@@ -119,7 +119,8 @@ def check_can_close(wave: Wave) -> None:
 
 def close_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
     """Close a wave: no more submissions, unfinished drafts are deleted, and its results
-    (every table of DESIGN §5, and the relationship's trends) are computed and stored."""
+    (every table of DESIGN §5, the relationship's trends, and the themes of its comments) are
+    computed and stored."""
     try:
         wave.close(now())
     except IllegalTransition as exc:
@@ -130,6 +131,7 @@ def close_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
     audit.record("wave.close", actor=actor, wave=wave.id)
     db.session.flush()
     score_closed_wave(wave)
+    compute_wave_themes(wave, actor=actor)
     return wave
 
 

@@ -2,7 +2,6 @@
 obvious themes, and that nothing leaves the machine. Quality against the labelled set is
 measured by benchmarks/themes.py (figures in benchmarks/README.md)."""
 
-import socket
 import sys
 
 import numpy as np
@@ -17,6 +16,7 @@ from analysis.themes import (
     load_sentence_embedder,
 )
 from benchmarks.themes import labelled_comments
+from tests.factories import OBVIOUS, refuse_network
 
 
 @pytest.fixture(scope="module")
@@ -29,54 +29,7 @@ def labelled():
 @pytest.fixture
 def no_network(monkeypatch):
     """Any attempt to open a network connection fails the test."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network use attempted: {args[1:]!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-
-
-OBVIOUS = {
-    "parking": [
-        "Parking at the civic centre is impossible",
-        "not enough parking spaces for staff",
-        "the car park is full by 8am",
-        "Parking permits cost too much",
-        "staff parking was removed",
-        "we need more parking",
-        "car park full again",
-        "parking is a nightmare",
-        "Parking spaces taken by visitors",
-        "no parking for the night shift",
-    ],
-    "canteen": [
-        "The canteen food is cold",
-        "canteen closes too early",
-        "Better food in the canteen please",
-        "the canteen menu never changes",
-        "canteen prices went up",
-        "food in the canteen is poor",
-        "canteen queues at lunch",
-        "no vegetarian food in the canteen",
-        "the canteen coffee is awful",
-        "canteen food portions are small",
-    ],
-    "printers": [
-        "The printers are always jammed",
-        "printer on floor 2 broken again",
-        "printers run out of toner",
-        "Nobody fixes the printers",
-        "printer queue loses my jobs",
-        "the printers need replacing",
-        "printers jam every day",
-        "printer drivers fail on laptops",
-        "Broken printers everywhere",
-        "printers are slow and jam",
-    ],
-}
+    refuse_network(monkeypatch)
 
 
 def test_the_labelled_comments_are_grouped_without_the_network(labelled, no_network):

@@ -7,25 +7,26 @@ finest group anything is kept for — is one whose comments are published
 ``responses`` download's: at least ``MIN_COMMENT_CELL_SIZE`` responses, suppressed as a cube so
 that no difference of shown groups isolates a smaller one; DESIGN §4.14). A filter picks whole
 groups, never a part of one, so it cannot narrow what is shown below that size. Comments are
-listed in alphabetical order, which says nothing about who wrote them or when.
+listed in alphabetical order, which says nothing about who wrote them or when. Beside them,
+the themes of the same comments, computed once when the wave closed
+(:mod:`survey_app.services.results.themes`).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
-from survey_app.extensions import db
-from survey_app.models import Comment, Relationship, Response, Wave
+from survey_app.models import Relationship, Wave
 from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import instrument_of, party_names, waves_as_of
 from survey_app.services.results import (
-    AREA_NONE,
-    ROLE_NONE,
+    AREA_ALL,
+    StoredTheme,
     min_comment_cell_size,
-    published_comment_groups,
+    published_comments,
+    shown_themes,
+    stored_themes,
 )
 
 
@@ -37,6 +38,9 @@ class QuestionComments:
     wording_client: str
     wording_supplier: str
     comments: tuple[str, ...]
+    #: The comments' themes, computed when the wave closed; empty when the group had fewer
+    #: than ``k`` comments (or the shown comments are no longer those that were grouped).
+    themes: tuple[StoredTheme, ...] = ()
 
 
 @dataclass
@@ -68,46 +72,23 @@ def comments_page(
     )
     if page.wave is None:
         return page
-    wave = page.wave
-    areas = {a.id: a.key for a in relationship.service_areas}
-    groups = db.session.execute(
-        select(Response.side, Response.service_area_id, Response.role_level).where(
-            Response.wave_id == wave.id
-        )
-    )
-    allowed = published_comment_groups(
-        Counter(
-            (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE)
-            for side, area_id, role in groups
-        )
-    )
     found: dict[str, list[str]] = defaultdict(list)
-    rows = db.session.execute(
-        select(
-            Comment.question_key,
-            Comment.text,
-            Response.side,
-            Response.service_area_id,
-            Response.role_level,
-        )
-        .join(Response, Response.id == Comment.response_id)
-        .where(Response.wave_id == wave.id)
-    )
-    for question, text, side, area_id, role in rows:
-        area = areas.get(area_id, AREA_NONE)
-        if (side, area, role or ROLE_NONE) not in allowed:
+    for comment in published_comments(page.wave):
+        if (filters.side and comment.side != filters.side) or (
+            filters.area and comment.area != filters.area
+        ):
             continue
-        if (filters.side and side != filters.side) or (filters.area and area != filters.area):
-            continue
-        found[question].append(text)
+        found[comment.question].append(comment.text)
+    themes = stored_themes(page.wave, filters.side or "all", filters.area or AREA_ALL)
     names = party_names(relationship)
     page.questions = [
         QuestionComments(
             q.key,
             q.text("client", partner=names.get("supplier", "")),
             q.text("supplier", partner=names.get("client", "")),
-            tuple(sorted(found.get(q.key, []), key=str.casefold)),
+            tuple(found.get(q.key, [])),
+            shown_themes(themes.get(q.key, ()), found.get(q.key, [])),
         )
-        for q in instrument_of(wave).comments
+        for q in instrument_of(page.wave).comments
     ]
     return page

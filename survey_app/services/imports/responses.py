@@ -77,7 +77,7 @@ from survey_app.services.imports.response_rows import (
     bad_wave_label,
 )
 from survey_app.services.imports.spreadsheets import UnreadableFile, read_rows, size_limits
-from survey_app.services.results import closed_waves, recompute
+from survey_app.services.results import closed_waves, compute_wave_themes, recompute
 from survey_app.services.waves import LABEL, create_wave, now
 
 #: Checked rows stored at a time (while the file has no problems).
@@ -326,7 +326,8 @@ def _actor_name(actor: Any) -> str:
 
 
 def compute_results(relationship: Relationship, waves: list[Wave]) -> None:
-    """Compute and persist the results of the imported (closed) waves, as closing a wave does.
+    """Compute and persist the results and comment themes of the imported (closed) waves, as
+    closing a wave does.
 
     One rebuild from the earliest imported wave in time order: that wave, every later closed
     wave (whose status depends on the earlier ones) and the relationship's trends.
@@ -337,6 +338,8 @@ def compute_results(relationship: Relationship, waves: list[Wave]) -> None:
     imported = {w.id for w in waves}
     earliest = next(w for w in ordered if w.id in imported)
     recompute(relationship, earliest)
+    for wave in waves:  # their comment themes too, computed once as when a wave closes
+        compute_wave_themes(wave, actor="import")
 
 
 _QUARTER = re.compile(r"^(\d{4})[-_ ]?Q([1-4])$", re.IGNORECASE)

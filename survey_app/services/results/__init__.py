@@ -7,6 +7,8 @@ The package's rooms, from the bottom up:
 ``layout``       an instrument and a relationship as arrays; a wave's responses scored
 ``tables``       every per-wave table of DESIGN §5 (scores, items, reliability, gaps, drivers)
 ``deeper``       relative weights, heat-map significance and margins of error (issue 16)
+``comments``     which groups' comments may be published, and reading them
+``themes``       comment themes, computed when a wave closes (issue 16)
 ``publication``  confidentiality suppression of stored rows (DESIGN §4.14)
 ``history``      the closed waves of a relationship as the status over time sees them
 ``statuses``     status of every cell and dimension as of each wave, and the trends table
@@ -17,8 +19,10 @@ Other packages import from this face, not from the rooms.
 """
 
 from survey_app.services.results.comments import (
+    PublishedComment,
     min_comment_cell_size,
     published_comment_groups,
+    published_comments,
 )
 from survey_app.services.results.computation import (
     RelationshipResults,
@@ -66,6 +70,13 @@ from survey_app.services.results.store import (
     stored_tables,
 )
 from survey_app.services.results.tables import WaveTables, compute_wave_tables
+from survey_app.services.results.themes import (
+    StoredTheme,
+    compute_wave_themes,
+    shown_themes,
+    stored_themes,
+    theme_groups,
+)
 from survey_app.services.results.vocabulary import (
     ANALYSIS_VERSION,
     AREA_ALL,
@@ -120,11 +131,13 @@ __all__ = [
     "Columns",
     "Design",
     "History",
+    "PublishedComment",
     "Layout",
     "RecomputeSummary",
     "RelationshipResults",
     "ScoredWave",
     "StatusSnapshot",
+    "StoredTheme",
     "WaveAnswers",
     "WaveSummary",
     "WaveTables",
@@ -136,6 +149,7 @@ __all__ = [
     "compute_relationship",
     "compute_tables",
     "compute_wave_tables",
+    "compute_wave_themes",
     "cube_partitions",
     "fill_status",
     "gap_hidden",
@@ -146,17 +160,21 @@ __all__ = [
     "min_comment_cell_size",
     "output_table",
     "published_comment_groups",
+    "published_comments",
     "published_rows",
     "recompute",
     "set_min_cell_size",
     "save_results",
     "score_closed_wave",
     "score_wave",
+    "shown_themes",
     "status_snapshot",
     "stored_rows",
     "stored_tables",
+    "stored_themes",
     "suppress_rows",
     "suppression_reasons",
+    "theme_groups",
     "trends_table",
     "version_changes",
 ]

@@ -8,20 +8,26 @@ groups — side × service area × role level of one wave, with every margin (bo
 areas, all roles) — are decided together by :func:`analysis.anonymity.publishable_sets`.
 
 :func:`published_comment_groups` is the one rule; the raw ``responses`` download uses it, and
-so must any page that lists comments.
+so must any page that lists comments. :func:`published_comments` reads a wave's comments
+under it (the comments page and the comment themes).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
 from flask import current_app
+from sqlalchemy import select
 
 from analysis.anonymity import publishable_sets
+from survey_app.extensions import db
+from survey_app.models import Comment, Response, Wave
 from survey_app.services import ServiceError
-from survey_app.services.results.vocabulary import AREA_ALL, ROLE_ALL
+from survey_app.services.results.vocabulary import AREA_ALL, AREA_NONE, ROLE_ALL, ROLE_NONE
 
 #: The margin value of each axis of a comment group (side, service area, role level).
 COMMENT_AXES = ("all", AREA_ALL, ROLE_ALL)
@@ -72,3 +78,50 @@ def published_comment_groups(
     membership = np.all((at[:, None, :] == of[None, :, :]) | (at[:, None, :] == margin), axis=2)
     shown = publishable_sets(membership, [group_sizes[b] for b in bases], k=k)
     return frozenset(g for g, ok in zip(groups, shown, strict=True) if ok)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedComment:
+    """One comment whose group may be published: its question, text, side and area key
+    (``AREA_NONE`` when the respondent gave none). Nothing else about who wrote it."""
+
+    question: str
+    text: str
+    side: str
+    area: str
+
+
+def published_comments(wave: Wave, k: int | None = None) -> list[PublishedComment]:
+    """The comments of ``wave`` whose response's group — side × service area × role level,
+    the finest group anything is kept for — is published (:func:`published_comment_groups`),
+    in alphabetical order of text (which says nothing about who wrote them or when)."""
+    areas = {a.id: a.key for a in wave.relationship.service_areas}
+    groups = db.session.execute(
+        select(Response.side, Response.service_area_id, Response.role_level).where(
+            Response.wave_id == wave.id
+        )
+    )
+    allowed = published_comment_groups(
+        Counter(
+            (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE)
+            for side, area_id, role in groups
+        ),
+        k,
+    )
+    rows = db.session.execute(
+        select(
+            Comment.question_key,
+            Comment.text,
+            Response.side,
+            Response.service_area_id,
+            Response.role_level,
+        )
+        .join(Response, Response.id == Comment.response_id)
+        .where(Response.wave_id == wave.id)
+    )
+    found = [
+        PublishedComment(question, text, side, areas.get(area_id, AREA_NONE))
+        for question, text, side, area_id, role in rows
+        if (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE) in allowed
+    ]
+    return sorted(found, key=lambda c: (c.text.casefold(), c.text))

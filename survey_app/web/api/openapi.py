@@ -450,7 +450,8 @@ def _portfolio_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "How many comments of a closed wave may be read",
             "Per free-text question, the number of comments from groups (side × service area "
             "× role level) of at least `min_group_size` people — those the dashboard shows "
-            "managers — under the filters. The comments themselves are read on the dashboard.",
+            "managers — under the filters, and their themes (found on the server when the "
+            "wave closed). The comments themselves are read on the dashboard.",
             "results",
             _answer("CommentCountPage", "A page of counts, one per question."),
             [p["wave_id"], p["side"], p["area"]],
@@ -560,6 +561,37 @@ def _alert_schema() -> dict[str, Any]:
     )
 
 
+def _comment_schemas() -> dict[str, Any]:
+    return {
+        "CommentCount": _closed(
+            {
+                "question": STRING,
+                "comments": {"type": "integer", "minimum": 0},
+                "themes": _list_of(
+                    _ref("schemas", "CommentTheme"),
+                    description="The comments' themes, largest first, found when the wave "
+                    "closed; empty when fewer than `min_group_size` comments were grouped.",
+                ),
+            }
+        ),
+        "CommentTheme": _closed(
+            {
+                "name": STRING,
+                "words": _list_of(
+                    STRING, description="Most distinctive words, most distinctive first."
+                ),
+                "count": {"type": "integer", "minimum": 1},
+            },
+            description="A theme of comments: its name, its most distinctive words and how "
+            "many comments it holds (the comments themselves are read on the dashboard).",
+        ),
+        "CommentCountPage": _page_schema(
+            "CommentCount",
+            {"wave": WAVE_REFERENCE, "min_group_size": INTEGER},
+        ),
+    }
+
+
 def _portfolio_schemas() -> dict[str, Any]:
     number = _or_null("number")
     return {
@@ -613,13 +645,6 @@ def _portfolio_schemas() -> dict[str, Any]:
                 "distance": _or_null("number", description="Mean minus target."),
                 "rating": _or_null("string", enum=["green", "amber", "red", None]),
             }
-        ),
-        "CommentCount": _closed(
-            {"question": STRING, "comments": {"type": "integer", "minimum": 0}}
-        ),
-        "CommentCountPage": _page_schema(
-            "CommentCount",
-            {"wave": WAVE_REFERENCE, "min_group_size": INTEGER},
         ),
         "PortfolioPage": _page_schema("PortfolioRow"),
         "NormPage": _page_schema(
@@ -676,6 +701,7 @@ def _schemas() -> dict[str, Any]:
         "MarginPage": _page_schema("MarginRow", WAVE_CONTEXT),
         "AlertPage": _page_schema("Alert", RELATIONSHIP_CONTEXT),
         **_portfolio_schemas(),
+        **_comment_schemas(),
     }
 
 

@@ -68,7 +68,14 @@ def wave_comment_counts(wave_id: int) -> ResponseReturnValue:
     area = _area(rel)
     chosen = dashboard.Filters(side if side != "all" else None, area if area != AREA_ALL else None)
     page = dashboard.comments_page(rel, chosen, as_of=wave)
-    items = [{"question": q.key, "comments": len(q.comments)} for q in page.questions]
+    items = [
+        {
+            "question": q.key,
+            "comments": len(q.comments),
+            "themes": [t.as_dict(examples=False) for t in q.themes],
+        }
+        for q in page.questions
+    ]
     extra = {"wave": {"id": wave.id, "label": wave.label}, "min_group_size": page.k}
     return jsonify(page_of(items, extra))
 

