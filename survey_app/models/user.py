@@ -59,6 +59,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(Text)
     #: The last TOTP time step accepted: a code is accepted once.
     totp_last_step: Mapped[int | None]
+    #: The language the person chose for their pages and the emails sent to them (``en``,
+    #: ``cy``); ``None``: never chosen (pages follow the session, emails go in both languages).
+    language: Mapped[str | None] = mapped_column(String(2))
 
     organisation: Mapped[Organisation | None] = orm.relationship()
     memberships: Mapped[list[Membership]] = orm.relationship(

@@ -189,13 +189,17 @@ def link_email(user: User, purpose: str) -> Callable[[str], Parts]:
 
 def send_link(user: User, token: str, purpose: str, language: str | None = None) -> None:
     """E-mail the link to ``user`` (:class:`ServiceError` when e-mail is not set up or fails):
-    in ``language``, or bilingual where it is not known (no account keeps a language yet)."""
+    in the language the account chose (``User.language``), else in ``language`` (the page's, for
+    a reset), else in both."""
     settings = MailSettings.from_config()
     if not settings.configured:
-        raise ServiceError("email is not set up (SMTP_HOST, MAIL_FROM): the link cannot be sent")
-    subject, body = in_language(language, link_email(user, purpose), link_url(token))
+        raise ServiceError(_("Email is not set up (SMTP_HOST, MAIL_FROM): the link cannot be sent"))
+    chosen = user.language or language
+    subject, body = in_language(chosen, link_email(user, purpose), link_url(token))
     try:
         with SMTPMailer(settings) as mailer:
             mailer.send(email_message(user.email, subject, body, settings))
     except Exception as exc:  # noqa: BLE001 (any failure of the mail server is reported alike)
-        raise ServiceError(f"the email could not be sent ({type(exc).__name__})") from exc
+        raise ServiceError(
+            _("The email could not be sent (%(reason)s)", reason=type(exc).__name__)
+        ) from exc

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from instruments import LANGUAGES
 from survey_app.extensions import db
 from survey_app.models import Membership, Relationship, User
 from survey_app.services import ServiceError, audit
@@ -47,9 +49,11 @@ def invite(
     role: str,
     *,
     actor: User,
+    language: str | None = None,
 ) -> tuple[User, str]:
     """A new account without a password, holding ``role`` on ``relationship``, and its
-    invitation link token (to e-mail)."""
+    invitation link token (to e-mail); ``language``, when the inviter knows it, is the
+    person's (their pages and emails, starting with the invitation)."""
     email, name = email.strip().lower(), " ".join(name.split())
     problems = []
     if not EMAIL.match(email) or len(email) > 254:
@@ -61,10 +65,19 @@ def invite(
     if problems:
         raise ServiceError("; ".join(problems))
     organisation = _organisation_by_domain(relationship, email)
-    user = User(email=email, name=name, organisation_id=organisation)
+    if language is not None and language not in LANGUAGES:
+        raise ServiceError(_("Select one of the languages listed"))
+    user = User(email=email, name=name, organisation_id=organisation, language=language)
     db.session.add(user)
     set_memberships(user, {relationship.id: role})
-    audit.record("user.invite", actor=actor, user=user.id, relationship=relationship.id, role=role)
+    audit.record(
+        "user.invite",
+        actor=actor,
+        user=user.id,
+        relationship=relationship.id,
+        role=role,
+        language=language,
+    )
     return user, issue_link(user, "invite")
 
 

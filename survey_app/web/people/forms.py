@@ -3,6 +3,7 @@ sign-in settings."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
@@ -14,11 +15,15 @@ from wtforms import PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from instruments import LANGUAGES
 from survey_app.forms.survey import ChoiceRadioField, QuestionRadios
 from survey_app.models import ROLES
 from survey_app.services.accounts.links import MAX_PASSWORD
 from survey_app.services.accounts.users import EMAIL
 from survey_app.web.fields import ListedSelectField, name_field, text_field
+
+#: The invitation's answer when the person's language is not known (emails in both languages).
+NOT_KNOWN = "unknown"
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 
@@ -55,6 +60,25 @@ def role_field(label: str) -> ListedSelectField:
     return field
 
 
+def language_field(
+    label: str, *, not_known: str | None = None, description: str = ""
+) -> ChoiceRadioField:
+    """English or Cymraeg (each written in its own language); with ``not_known``, a third
+    answer, chosen unless another is (an invitation posted without it goes in both)."""
+    choices = [SelectChoice(code, name) for code, name in LANGUAGES.items()]
+    if not_known is not None:
+        choices.append(SelectChoice(NOT_KNOWN, not_known))
+    return ChoiceRadioField(
+        label,
+        choices=choices,
+        default=NOT_KNOWN if not_known is not None else None,
+        validators=[] if not_known else [InputRequired(message=_l("Select a language"))],
+        invalid_message=_l("Select one of the languages listed"),
+        description=description,
+        widget=QuestionRadios("govuk-fieldset__legend--m"),
+    )
+
+
 ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
 
 
@@ -68,6 +92,10 @@ class InviteForm(FlaskForm):
         invalid_message="Select one of the relationships listed",
     )
     role = role_field("Role")
+    language = language_field(
+        _l("Which language should their invitation and pages be in?"),
+        not_known=_l("Not known: send the invitation in English and Welsh"),
+    )
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
@@ -89,6 +117,16 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(NewPasswordForm):
     current = password_field("Current password", "Enter your current password")
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class LanguageForm(FlaskForm):
+    """A person's own language, for their pages and the emails sent to them."""
+
+    language = language_field(
+        _l("Which language do you want to use?"),
+        description=_l("Your pages, and the emails this service sends you, will be in it."),
+    )
+    submit = SubmitField(_l("Save language"), widget=GovSubmitInput())
 
 
 class ProviderForm(FlaskForm):

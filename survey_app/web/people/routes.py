@@ -13,7 +13,7 @@ from survey_app.services.accounts import links, people
 from survey_app.services.relationships import all_relationships
 from survey_app.web.access import can_access, current_scope, requires
 from survey_app.web.loading import Missing, relationship_or_404
-from survey_app.web.people.forms import ROLE_CHOICES, ButtonForm, InviteForm
+from survey_app.web.people.forms import NOT_KNOWN, ROLE_CHOICES, ButtonForm, InviteForm
 from survey_app.web.submissions import SUCCESS, acting_user, form_page, show_refusal
 
 bp = Blueprint("people", __name__, url_prefix="/admin/people")
@@ -48,7 +48,12 @@ def invite() -> ResponseReturnValue:
         relationship = relationship_or_404(int(form.relationship.data))
         try:
             user, token = people.invite(
-                form.email.data, form.name.data, relationship, form.role.data, actor=acting_user()
+                form.email.data,
+                form.name.data,
+                relationship,
+                form.role.data,
+                actor=acting_user(),
+                language=None if form.language.data == NOT_KNOWN else form.language.data,
             )
             links.send_link(user, token, "invite")
         except ServiceError as exc:
