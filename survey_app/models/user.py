@@ -17,8 +17,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey_app.models.base import Base
 from survey_app.models.organisation import Membership, Organisation
+from survey_app.texts import N_
 
 ROLES = ("admin", "manager", "reviewer")
+#: How pages name each role (translated where shown: ``| role_name``).
+ROLE_NAMES = {"admin": N_("Admin"), "manager": N_("Manager"), "reviewer": N_("Reviewer")}
 
 #: Roles nest: what each role may do, as the set of roles whose pages it may use.
 ROLE_INCLUDES: dict[str, frozenset[str]] = {

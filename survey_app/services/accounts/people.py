@@ -57,11 +57,13 @@ def invite(
     email, name = email.strip().lower(), " ".join(name.split())
     problems = []
     if not EMAIL.match(email) or len(email) > 254:
-        problems.append("enter an email address in the correct format, like name@example.com")
+        problems.append(_("enter an email address in the correct format, like name@example.com"))
     elif db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        problems.append(f"{email} already has an account: change its roles instead")
+        problems.append(
+            _("%(email)s already has an account: change its roles instead", email=email)
+        )
     if not name or len(name) > 200:
-        problems.append("enter the person's name (200 characters or fewer)")
+        problems.append(_("enter the person's name (200 characters or fewer)"))
     if problems:
         raise ServiceError("; ".join(problems))
     organisation = _organisation_by_domain(relationship, email)
@@ -95,7 +97,7 @@ def change_roles(user: User, roles: Mapping[int, str], scope: AccessScope, *, ac
     """Set the user's roles on the relationships in ``scope`` named by ``roles`` (relationship id
     → role, or :data:`NO_ROLE`); roles on other relationships stay as they are."""
     if any(not scope.allows(rel_id) for rel_id in roles):
-        raise ServiceError("you can change roles only on relationships you administer")
+        raise ServiceError(_("you can change roles only on relationships you administer"))
     held = {m.relationship_id: m.role for m in user.memberships}
     wanted = {**held}
     for rel_id, role in roles.items():
@@ -114,7 +116,7 @@ def change_roles(user: User, roles: Mapping[int, str], scope: AccessScope, *, ac
 def set_active(user: User, active: bool, *, actor: User) -> None:
     """Switch the account off (its sessions and API tokens stop at once) or on again."""
     if user.id == actor.id and not active:
-        raise ServiceError("you cannot switch off your own account")
+        raise ServiceError(_("you cannot switch off your own account"))
     if user.active == active:
         return
     user.active = active

@@ -23,6 +23,7 @@ from survey_app.models import User
 from survey_app.services import audit
 from survey_app.services.accounts import federated, totp
 from survey_app.services.accounts import sign_in as auth_service
+from survey_app.services.accounts.sign_in import WRONG_DETAILS
 from survey_app.texts import N_
 from survey_app.web.access import accessible, public
 from survey_app.web.auth.forms import SignInForm
@@ -122,13 +123,14 @@ def sign_in():  # type: ignore[no-untyped-def]
         if outcome.retry_after:
             return too_many_attempts(
                 outcome.retry_after,
-                heading="Too many attempts to sign in",
-                paused="signing in with these details",
+                heading=_("Too many attempts to sign in"),
+                paused=_("signing in with these details"),
                 next=target,
             )
         if outcome.user is not None:
             return after_password(outcome.user, target)
-        form.email.errors = [*form.email.errors, outcome.problem]
+        problem = outcome.problem or WRONG_DETAILS
+        form.email.errors = [*form.email.errors, _(problem)]
     page = render_template(
         "auth/sign_in.html", form=form, providers=federated.providers(), next=target
     )

@@ -30,10 +30,6 @@ from survey_app.web.submissions import acting_user, carry_out, form_page, show_r
 
 bp = Blueprint("account", __name__)
 LINK = "_account_link"
-SENT = (
-    "If {email} has an account that signs in with a password, a link to reset it is on its "
-    "way. It works once, within {minutes} minutes."
-)
 
 
 @bp.route("/sign-in/forgotten", methods=["GET", "POST"])
@@ -45,8 +41,8 @@ def forgotten() -> ResponseReturnValue:
         if wait:
             return too_many_attempts(
                 wait,
-                heading="Too many requests for a reset link",
-                paused="sending links to this email address",
+                heading=_("Too many requests for a reset link"),
+                paused=_("sending links to this email address"),
             )
         found = links.request_reset(form.email.data)
         if found is not None:
@@ -56,7 +52,12 @@ def forgotten() -> ResponseReturnValue:
                 show_refusal(form.email, exc)
                 return form_page("people/forgotten.html", form, error_status=503)
         db.session.commit()
-        message = SENT.format(email=form.email.data, minutes=links.RESET_MINUTES)
+        message = _(
+            "If %(email)s has an account that signs in with a password, a link to reset it is "
+            "on its way. It works once, within %(minutes)s minutes.",
+            email=form.email.data,
+            minutes=links.RESET_MINUTES,
+        )
         return render_template("people/sent.html", message=message)
     return form_page("people/forgotten.html", form)
 
@@ -88,7 +89,7 @@ def set_password() -> ResponseReturnValue:
         else:
             db.session.commit()
             session.pop(LINK, None)
-            flash("Your password is set: sign in with it", "signed-out")
+            flash(_("Your password is set: sign in with it"), "signed-out")
             return redirect(url_for("auth.sign_in"), 303)
     return form_page("people/set_password.html", form, person=holder.user)
 
@@ -135,7 +136,7 @@ def change_password() -> ResponseReturnValue:
             show_refusal(form.current, exc)
         else:
             db.session.commit()
-            flash("Your password is changed: sign in again with it", "signed-out")
+            flash(_("Your password is changed: sign in again with it"), "signed-out")
             fresh_session()
             return redirect(url_for("auth.sign_in"), 303)
     return form_page("people/change_password.html", form)
