@@ -18,10 +18,9 @@ from werkzeug.wrappers import Response
 from survey_app.database import write_transaction
 from survey_app.dates import gov_uk_date
 from survey_app.models import Job
-from survey_app.services import ServiceError
 from survey_app.services.jobs import (
-    idempotency_key,
-    job_kind,
+    progress_text,
+    recompute_key,
     retry_job,
     unfinished_job,
     visible_job,
@@ -46,10 +45,6 @@ def job_or_404(job_id: int) -> Job:
     return job
 
 
-#: What each kind of job counts (``JobKind.counts``), translated where shown.
-COUNTS = (N_("waves rebuilt"), N_("steps done"), N_("addresses done"), N_("done"))
-
-
 def when(moment: datetime | None) -> str | None:
     """``3 December 2026 at 14:05:09 UTC`` (the jobs table keeps UTC), in the page's language."""
     if moment is None:
@@ -69,20 +64,8 @@ def result_link(job: Job) -> dict[str, str] | None:
     return {"href": href, "text": _(str(link.get("text") or N_("See the outcome")))}
 
 
-def progress_text(job: Job) -> str | None:
-    """``3 of 40 waves rebuilt`` (``None`` before the job has said how much there is)."""
-    if job.progress_total is None:
-        return None
-    try:
-        counts = job_kind(job.kind).counts
-    except ServiceError:  # a kind no longer in the service (an old job)
-        counts = "done"
-    return _(
-        "%(done)s of %(total)s %(counted)s",
-        done=format(job.progress_done, ","),
-        total=format(job.progress_total, ","),
-        counted=_(counts),
-    )
+def progress(job: Job) -> str | None:
+    return progress_text(job.kind, job.progress_done, job.progress_total)
 
 
 @bp.get("/<int:job_id>")
@@ -92,7 +75,7 @@ def show(job_id: int) -> str:
         "jobs/show.html",
         job=job,
         refresh_seconds=REFRESH_SECONDS,
-        progress=progress_text(job),
+        progress=progress(job),
         link=result_link(job),
         when=when,
     )
@@ -113,7 +96,7 @@ def status(job_id: int) -> dict[str, Any]:
             "done": job.progress_done,
             "total": job.progress_total,
             "message": job.message,
-            "text": progress_text(job),
+            "text": progress(job),
         },
         "summary": (job.result or {}).get("summary"),
         "link": link["href"] if link else None,
@@ -139,7 +122,7 @@ def recompute(relationship_id: int) -> Response | str:
     """Rebuild a relationship's stored results in the background (``relhealth recompute``)."""
     relationship = relationship_or_404(relationship_id)
     parameters = {"relationship_id": relationship.id}
-    key = idempotency_key("results.recompute", parameters)  # one at a time, whoever asks
+    key = recompute_key(relationship.id)  # one at a time, whoever asks
     if request.method == "POST":
         return start_job(
             "results.recompute",
