@@ -144,6 +144,10 @@ class InstrumentChoice:
     def label(self) -> str:
         return f"{self.title} — {self.key} version {self.version}"
 
+    def named(self) -> dict[str, object]:
+        """Its title, key and version, for a label in the page's language."""
+        return {"title": self.title, "key": self.key, "version": self.version}
+
 
 def instrument_versions() -> list[InstrumentChoice]:
     """Every instrument version there is a file for or a wave has frozen, by key and version."""

@@ -762,5 +762,12 @@ PAGE_TYPES: list[PageType] = [
     page_type("job done", job_in("succeeded"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="See the results"),
     page_type("job failed", job_in("failed"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="Try again"),
     page_type("job failed, listing problems (a refused import)", job_in("failed", REFUSED_IMPORT), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="Row 14, column tr3"),
+    # a person's own account (their language), and staff pages in Welsh (issue 17)
+    page_type("your account", signed_in("reviewer", "/account/"), heading="Your account", shows="Which language do you want to use?"),
+    page_type("your account, in Welsh", signed_in("reviewer", "/account/?lang=cy"), heading="Eich cyfrif", shows="Pa iaith ydych chi am ei defnyddio?"),
+    page_type("sign in, in Welsh", visit("/sign-in?lang=cy"), press("Mewngofnodi"), status=400, heading="Mewngofnodi i", shows="Rhowch eich cyfeiriad e-bost"),
+    page_type("wave, open, in Welsh", wave_in("open", invited=2), staff_listed("ann@council.example"), signed_in("admin", "/admin/waves/{wave}/?lang=cy"), heading="Cylch 2024-Q1", shows="Cau’r cylch"),
+    page_type("create a wave with errors, in Welsh", signed_in("admin", "/admin/relationships/{relationship}/waves/new?lang=cy"), press("Creu cylch"), status=400, heading="Creu cylch", shows="Mae problem wedi codi"),
+    page_type("response rates, in Welsh", wave_in("open", invited=2), signed_in("admin", "/admin/waves/{wave}/responses?lang=cy"), heading="Cyfraddau ymateb", shows="llai na 5"),
 ]
 # fmt: on

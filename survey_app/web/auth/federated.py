@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from survey_app.extensions import db
 from survey_app.models import Organisation
@@ -28,7 +29,8 @@ def callback_url() -> str:
 
 def _failed(error: oidc.SignInFailed) -> ResponseReturnValue:
     db.session.commit()  # the refusal's audit rows
-    return render_template("auth/sign_in_failed.html", message=str(error)), 400
+    # a provider's own words (a refusal's description) are not in the catalogue: shown as sent
+    return render_template("auth/sign_in_failed.html", message=_(str(error))), 400
 
 
 @bp.get("/sign-in/with/<int:organisation_id>")
