@@ -3,7 +3,7 @@ emails sent to them (issue 17: a Welsh public body records each person's languag
 and uses it in system-generated email).
 
 Revision ID: 0018
-Revises: 0015_texts
+Revises: 0016_target_history
 Create Date: 2026-12-03 10:55:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0015_texts'
+down_revision = '0016_target_history'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ Existing waves with results take the k their stored results were computed with, 
 published stays as it was.
 
 Revision ID: 0021_audit
-Revises: 0016_target_history
+Revises: 0020_themes
 Create Date: 2026-12-03 11:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0021_audit'
-down_revision = '0016_target_history'
+down_revision = '0020_themes'
 branch_labels = None
 depends_on = None
 
