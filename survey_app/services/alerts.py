@@ -36,6 +36,7 @@ from survey_app.services.results import (
     closed_waves,
     published_rows,
 )
+from survey_app.texts import N_
 
 #: The kinds of alert, in the order they are listed.
 ALERT_KINDS = ("deteriorating", "gap_widening")
@@ -49,7 +50,8 @@ GAP = "gap"
 
 @dataclass(frozen=True, slots=True)
 class MeasuredRate:
-    """One error rate of the statuses, as ``benchmarks/alerts.py`` measured it end to end."""
+    """One error rate of the statuses, as ``benchmarks/alerts.py`` measured it end to end
+    (texts marked ``N_``: the page translates them)."""
 
     what: str
     measured: str
@@ -61,29 +63,29 @@ class MeasuredRate:
 #: update both together). Shown on the "How we know" page.
 ERROR_RATES = (
     MeasuredRate(
-        "Series with no real change flagged getting worse or better, share of waves",
-        "under 0.01%",
-        "at most 5%",
+        N_("Series with no real change flagged getting worse or better, share of waves"),
+        N_("under 0.01%"),
+        N_("at most 5%"),
     ),
     MeasuredRate(
-        "The same, when every wave also moves a little by chance (shocks of 0.05 scale points)",
+        N_("The same, when every wave also moves a little by chance (shocks of 0.05 scale points)"),
         "0.09%",
-        "at most 5%",
+        N_("at most 5%"),
     ),
     MeasuredRate(
-        "A side's total falling 0.12 scale points a wave: caught within 4 surveys",
+        N_("A side's total falling 0.12 scale points a wave: caught within 4 surveys"),
         "100%",
-        "at least 95%",
+        N_("at least 95%"),
     ),
     MeasuredRate(
-        "A group of 60 or more people falling 0.12 a wave: caught within 4 surveys",
+        N_("A group of 60 or more people falling 0.12 a wave: caught within 4 surveys"),
         "100%",
-        "at least 95%",
+        N_("at least 95%"),
     ),
     MeasuredRate(
-        "A smaller group (25 to 59 people) falling 0.12 a wave: caught within 4 surveys",
+        N_("A smaller group (25 to 59 people) falling 0.12 a wave: caught within 4 surveys"),
         "96%",
-        "reported as it is",
+        N_("reported as it is"),
     ),
 )
 

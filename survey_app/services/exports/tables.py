@@ -24,6 +24,7 @@ from survey_app.services import results as results_service
 from survey_app.services.codebook import DONT_KNOW, Column
 from survey_app.services.exports.scope import Scope
 from survey_app.services.results import SUPPRESSED
+from survey_app.texts import N_
 
 #: The results tables persisted when a wave closes, in the order pages list them.
 RESULT_TABLES: tuple[str, ...] = (
@@ -35,18 +36,18 @@ RELATIONSHIP_TABLES: tuple[str, ...] = ("trends",)
 #: Every table a download can name. ``codebook`` describes the columns of all the others.
 TABLES: tuple[str, ...] = (*RESULT_TABLES, "responses", "codebook")
 TABLE_TITLES = {
-    "scores": "Scores per wave, side, service area and dimension (the index is a dimension)",
-    "items": "Item statistics per wave, side and service area",
-    "reliability": "Reliability (Cronbach's alpha) per dimension and wave",
-    "gaps": "Perception gaps between client and supplier",
-    "trends": "Trends and change across the closed waves, as they stood at the wave",
-    "drivers": "Drivers of the health index and of commitment",
-    "relative_weights": "What moves commitment most: relative weights of the dimensions",
-    "heat_map": "Heat map: each service area against the rest, marked where really different",
-    "margins": "Response rates and margins of error",
-    "responses": "Raw anonymised responses, one row per response",
-    "codebook": "Every column of every table, described",
-    "all": "Every results table, with the codebook",
+    "scores": N_("Scores per wave, side, service area and dimension (the index is a dimension)"),
+    "items": N_("Item statistics per wave, side and service area"),
+    "reliability": N_("Reliability (Cronbach's alpha) per dimension and wave"),
+    "gaps": N_("Perception gaps between client and supplier"),
+    "trends": N_("Trends and change across the closed waves, as they stood at the wave"),
+    "drivers": N_("Drivers of the health index and of commitment"),
+    "relative_weights": N_("What moves commitment most: relative weights of the dimensions"),
+    "heat_map": N_("Heat map: each service area against the rest, marked where really different"),
+    "margins": N_("Response rates and margins of error"),
+    "responses": N_("Raw anonymised responses, one row per response"),
+    "codebook": N_("Every column of every table, described"),
+    "all": N_("Every results table, with the codebook"),
 }
 #: The description of a stored column the codebook does not know (a table stored by an
 #: earlier version of the service, until it is recomputed).

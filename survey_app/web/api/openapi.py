@@ -379,8 +379,12 @@ def _deeper_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
     cell = [p["wave_id"], p["side"], p["area"], p["dimension"]]
     return {
         f"/waves/{{wave_id}}/{path}": _get(
-            operation, summary, description, "results",
-            _answer(page, f"A page of {what} rows."), cell,
+            operation,
+            summary,
+            description,
+            "results",
+            _answer(page, f"A page of {what} rows."),
+            cell,
         )  # fmt: skip
         for path, operation, page, what, summary, description in _DEEPER
     }

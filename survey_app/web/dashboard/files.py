@@ -10,6 +10,7 @@ is a 404. The board pack is of ``?wave=<label>`` (a closed wave), else the lates
 from __future__ import annotations
 
 from flask import Response, abort, request
+from flask_babel import lazy_gettext as _l
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError, dashboard, reports
@@ -52,7 +53,7 @@ def board_pack(relationship_id: int) -> Response:
     rel = relationship_or_404(relationship_id)
     wave = chosen_wave(rel) or dashboard.latest_closed_wave(rel)
     if wave is None:
-        abort(404, description="The board pack is of a closed wave of this relationship.")
+        abort(404, description=_l("The board pack is of a closed wave of this relationship."))
     try:
         pack = reports.prepare_board_pack(rel, wave)
     except ServiceError as exc:
@@ -60,5 +61,3 @@ def board_pack(relationship_id: int) -> Response:
     reports.record_board_pack(rel, wave, actor=acting_user())
     db.session.commit()  # the audit entry is kept even if the client stops reading
     return attachment(pack.data, content_type=pack.media_type, filename=pack.filename)
-
-

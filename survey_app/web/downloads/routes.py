@@ -18,6 +18,7 @@ from flask import (
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
+from survey_app.texts import N_
 from survey_app.web.access import current_scope, requires
 from survey_app.web.attachments import attachment
 from survey_app.web.downloads.forms import WaveChoiceForm
@@ -27,7 +28,7 @@ from survey_app.web.submissions import acting_user
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 requires("reviewer")(bp)  # reviewers, and admins (roles nest)
 
-FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel (XLSX)", "json": "JSON", "sav": "SPSS (.sav)"}
+FORMAT_NAMES = {"csv": "CSV", "xlsx": N_("Excel (XLSX)"), "json": "JSON", "sav": N_("SPSS (.sav)")}
 
 
 @bp.get("/")
