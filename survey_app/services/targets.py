@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from analysis.targets import RATING_RULE, target_rating
 from survey_app.extensions import db
 from survey_app.models import AgreedTarget, Relationship, User, Wave
 from survey_app.services import ServiceError, audit
+from survey_app.services.instruments import shown_dimensions
 from survey_app.services.results import AREA_ALL, INDEX, INDEX_TITLE, published_rows
 from survey_app.services.waves import instrument_in_use
 
@@ -80,7 +82,7 @@ def target_choices(relationship: Relationship) -> list[tuple[str, str]]:
     instrument = instrument_in_use(relationship)
     if instrument is None:
         return []
-    return [(INDEX, INDEX_TITLE)] + [(d.key, d.title) for d in instrument.dimensions]
+    return [(INDEX, gettext(INDEX_TITLE)), *shown_dimensions(instrument)]
 
 
 def record_target(

@@ -266,7 +266,10 @@ def dimension_page(
         actions=list(markers),
         items=_item_rows(reading, key),
         item_sides=filters.headline_sides,
-        gaps_by_area=reading.rows("gaps", dimension=key),
+        gaps_by_area=[
+            {**r, "area_name": area_name(relationship, r["area"])}  # in the reader's language
+            for r in reading.rows("gaps", dimension=key)
+        ],
         alerts=relationship_alerts(
             relationship, side=filters.side, area=filters.area, dimension=key, wave=reading.wave
         ),

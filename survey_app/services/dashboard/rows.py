@@ -23,7 +23,7 @@ from survey_app.services import ServiceError
 from survey_app.services.dashboard.charts import ChartCache, Scale
 from survey_app.services.dashboard.filters import Filters
 from survey_app.services.dashboard.role_cuts import role_rows
-from survey_app.services.instruments import wave_instrument
+from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import (
     DEEPER_TABLES,
     INDEX,
@@ -71,10 +71,7 @@ def instrument_of(wave: Wave) -> Instrument:
 def dimension_order(instrument: Instrument) -> list[tuple[str, str]]:
     """(key, title) of the index, then every dimension in instrument order, in the reader's
     language where the instrument carries it (else English)."""
-    language = instrument.resolve_language(str(get_locale() or ""))
-    return [(INDEX, gettext(INDEX_TITLE))] + [
-        (d.key, d.title_in(language)) for d in instrument.dimensions
-    ]
+    return [(INDEX, gettext(INDEX_TITLE)), *shown_dimensions(instrument)]
 
 
 def shown_title(instrument: Instrument, row: Mapping[str, Any]) -> str:

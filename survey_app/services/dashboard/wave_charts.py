@@ -68,7 +68,12 @@ def material_gaps(gaps: Iterable[Mapping[str, Any]], reading: Reading) -> list[M
     order = {key: i for i, (key, _) in enumerate(shown)}
     titles = dict(shown)
     found = [
-        from_row(MaterialGap, r, title=titles.get(r["dimension"], r["dimension_title"]))
+        from_row(
+            MaterialGap,
+            r,
+            title=titles.get(r["dimension"], r["dimension_title"]),
+            area_name=area_name(reading.relationship, r["area"]),
+        )
         for r in gaps
         if r.get("material") and r[SUPPRESSED] is None
     ]

@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import InputRequired
 
-from survey_app.forms.survey import ChoiceRadioField
+from survey_app.forms.survey import ChoiceRadioField, character_count_texts
 from survey_app.models import ACTION_STATUSES
 from survey_app.web.fields import (
     GovDateField,
@@ -23,6 +23,13 @@ from survey_app.web.fields import (
     no_control_characters,
     text_field,
 )
+
+
+class _CharacterCount(GovCharacterCount):
+    """A GOV.UK character count whose own texts are in the page's language."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**super().map_gov_params(field, **kwargs), **character_count_texts()}
 
 
 class ActionForm(FlaskForm):
@@ -39,7 +46,7 @@ class ActionForm(FlaskForm):
         max_length=2000,
         checks=[no_control_characters],
         field=TextAreaField,
-        widget=GovCharacterCount(),
+        widget=_CharacterCount(),
     )
     owner = name_field(
         _l("Owner"),

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_babel, get_locale
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -66,6 +66,19 @@ def results_version(relationship: Relationship) -> str:
     return digest.hexdigest()[:20]
 
 
+def words_version() -> str:
+    """The reader's language and the version of its catalogue (the compiled file's time): a
+    chart's words are in it, and a new translation must not be served from an old drawing."""
+    language = str(get_locale() or "en")
+    stamps = [
+        str(path.stat().st_mtime_ns)
+        for folder in get_babel().translation_directories
+        for path in [Path(folder) / language / "LC_MESSAGES" / "messages.mo"]
+        if path.exists()
+    ]
+    return ":".join([language, *stamps])
+
+
 def cache_root() -> Path:
     configured = current_app.config.get("CHART_CACHE_DIR")
     return Path(configured) if configured else Path(current_app.instance_path) / "chart-cache"
@@ -97,7 +110,7 @@ class ChartCache:
                 "params": params,
                 "k": min_cell_size(),
                 "charts": CHARTS_VERSION,
-                "language": str(get_locale() or "en"),  # a chart's words are in one language
+                "language": words_version(),  # a chart's words are in one language
             },
             sort_keys=True,
             default=str,
