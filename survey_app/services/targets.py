@@ -25,6 +25,7 @@ from survey_app.services import ServiceError, audit
 from survey_app.services.instruments import shown_dimensions
 from survey_app.services.results import AREA_ALL, INDEX, INDEX_TITLE, published_rows
 from survey_app.services.waves import instrument_in_use
+from survey_app.texts import N_
 
 __all__ = [
     "RATING_RULE",
@@ -38,7 +39,11 @@ __all__ = [
 ]
 
 #: A rating as a GOV.UK tag colour and words.
-RATING_TAGS = {"green": ("green", "Green"), "amber": ("orange", "Amber"), "red": ("red", "Red")}
+RATING_TAGS = {
+    "green": ("green", N_("Green")),
+    "amber": ("orange", N_("Amber")),
+    "red": ("red", N_("Red")),
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class TargetDistance:
     @property
     def tag(self) -> tuple[str, str]:
         """(GOV.UK tag colour, words) of the rating."""
-        return RATING_TAGS.get(self.rating, ("grey", "Not rated"))
+        return RATING_TAGS.get(self.rating, ("grey", N_("Not rated")))
 
     def as_dict(self) -> dict[str, Any]:
         return {

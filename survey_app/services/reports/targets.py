@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext
+
 from survey_app.models import Relationship, Wave
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import INDEX, INDEX_TITLE
 from survey_app.services.targets import RATING_RULE, distances
 
@@ -33,16 +35,14 @@ def target_rows(relationship: Relationship, wave: Wave) -> list[TargetRow]:
     """The relationship's agreed targets beside ``wave``'s published means, in the
     instrument's order (the health index first)."""
     found = distances(relationship, wave)
-    titles = {INDEX: INDEX_TITLE} | {
-        d.key: d.title for d in frozen_instrument(wave.instrument_version).dimensions
-    }
+    titles = {INDEX: gettext(INDEX_TITLE), **dict(shown_dimensions(wave_instrument(wave)))}
     rows = []
     for key in sorted(found, key=lambda k: list(titles).index(k) if k in titles else 99):
         d = found[key]
         rows.append(
             TargetRow(
                 titles.get(key, key),
-                "Both sides",
+                gettext("Both sides"),
                 d.target,
                 d.agreed_on,
                 d.mean,
