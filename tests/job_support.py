@@ -79,6 +79,8 @@ RELHEALTH = str(Path(sys.executable).with_name("relhealth"))
 
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+#: How long a test run may hold the Redis database it claimed (a crashed run's claim ends).
+REDIS_CLAIM_SECONDS = 3600
 
 
 PATIENCE = 90
@@ -91,16 +93,44 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+@pytest.fixture(scope="session")
+def redis_db() -> Iterator[str | None]:
+    """A Redis database of this test run's own, emptied before and after: the URL, or None
+    when Redis does not answer. Runs side by side (the SQLite and PostgreSQL passes, other
+    checkouts) each claim a free database number 1-15 with a key in ``REDIS_URL``'s database
+    that expires after :data:`REDIS_CLAIM_SECONDS`, so that no run empties another's."""
+    if not redis_answers(REDIS_URL):
+        yield None
+        return
+    server = redis.Redis.from_url(REDIS_URL)
+    count = int(server.config_get("databases").get("databases", 16))
+    token = f"{os.getpid()}:{secrets.token_hex(4)}"
+    for number in range(1, count):
+        if server.set(f"relhealth-test-db:{number}", token, nx=True, ex=REDIS_CLAIM_SECONDS):
+            break
+    else:
+        pytest.fail(f"every Redis database 1-{count - 1} is claimed by another test run")
+    url = f"{REDIS_URL.rsplit('/', 1)[0]}/{number}"
+    own = redis.Redis.from_url(url)
+    own.flushdb()
+    try:
+        yield url
+    finally:
+        own.flushdb()
+        if server.get(f"relhealth-test-db:{number}") == token.encode():
+            server.delete(f"relhealth-test-db:{number}")
+
+
 @pytest.fixture(params=["sqlite", "redis"])
-def queue(request, app) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+def queue(request, app, redis_db) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
     """The app's queue made real (not immediate) on one back-end; the workers' environment."""
     redis_url = ""
     if request.param == "redis":
-        if not redis_answers(REDIS_URL):
+        if redis_db is None:
             if os.environ.get("REQUIRE_REDIS"):
                 pytest.fail(f"Redis does not answer at {REDIS_URL} (REQUIRE_REDIS is set)")
             pytest.skip(f"Redis does not answer at {REDIS_URL}")
-        redis_url = REDIS_URL
+        redis_url = redis_db
     name = f"relhealth-test-{secrets.token_hex(6)}"
     app.config.update(JOB_QUEUE_IMMEDIATE=False, JOB_QUEUE_NAME=name, REDIS_URL=redis_url)
     env = {

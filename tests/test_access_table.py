@@ -70,6 +70,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "survey.saved": {"GET": every(403)},
     "survey.check": {"GET": every(403), "POST": PUBLIC_POST},
     "survey.done": {"GET": every(403)},
+    "survey.replaced": {"GET": every(403)},
     # staff sign-in: signed-in users are sent on from the sign-in page
     "auth.sign_in": {"GET": (200, 302, 302, 302), "POST": PUBLIC_POST},
     "auth.sign_out": {"POST": PUBLIC_POST},
@@ -84,6 +85,9 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "downloads.index": {"GET": REVIEWER_PAGE},
     "downloads.relationship": {"GET": (302, 404, 403, 404)},
     "downloads.download": {"GET": (302, 404, 403, 404)},
+    # a large download's page and button, and the file prepared (its requester's only)
+    "downloads.prepare": {"GET": (302, 404, 403, 404), "POST": REVIEWER_POST},
+    "downloads.prepared": {"GET": (302, 404, 403, 404)},
     # managers' dashboard (an unknown relationship is 404)
     "dashboard.index": {"GET": MANAGER_PAGE},
     "dashboard.relationship": {"GET": (302, 404, 404, 403)},
@@ -149,6 +153,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "admin.close_wave": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
     "admin.staff_list": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
     "admin.invitations": {"GET": (302, 404, 403, 403)},
+    "admin.email_texts_page": {"GET": (302, 404, 403, 403), "POST": ADMIN_POST},
+    "admin.email_preview": {"GET": (302, 404, 403, 403)},
     "admin.send_invitations": {"POST": ADMIN_POST},
     "admin.send_reminders": {"POST": ADMIN_POST},
     "admin.retry_failed": {"POST": ADMIN_POST},

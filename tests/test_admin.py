@@ -552,7 +552,7 @@ def test_a_closed_wave_takes_no_staff_list(admin, factory, rel):
 
 def read_links(response) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     body = response.get_data().decode("utf-8")
-    assert body.startswith("\ufeffemail,link,party,service_area,language\r\n")
+    assert body.startswith("\ufeffemail,link,party,service_area,language,subject,message\r\n")
     return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
 
 

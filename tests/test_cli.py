@@ -14,10 +14,12 @@ from survey_app.models import (
     Invitation,
     InvitationAddress,
     InvitationLink,
+    Job,
     Relationship,
     User,
     Wave,
 )
+from survey_app.services.jobs import close_job_key, round_job_key
 from tests.factories import STAFF, STAFF_EMAILS, Respondent, sections_of, staff_csv
 from tests.smtp_mailbox import free_port, serving
 
@@ -79,9 +81,14 @@ def test_a_wave_is_created_opened_and_closed_freezing_its_instrument(runner):
     assert len(wave.instrument_version.content_hash) == 64
     assert wave.instrument_version.definition["key"] == "partnership-health"
     assert invoke(runner, "wave", "open", "Council — Supplier", "2024-Q1").exit_code == 0
-    assert invoke(runner, "wave", "close", "Council — Supplier", "2024-Q1").exit_code == 0
+    closed = invoke(runner, "wave", "close", "Council — Supplier", "2024-Q1")
+    assert closed.exit_code == 0, closed.output
+    assert "Wave 2024-Q1 is closed: its results are computed" in closed.stdout
     db.session.expire_all()
     assert db.session.scalar(select(Wave)).state == "closed"
+    (job,) = db.session.scalars(select(Job)).all()  # the "Close wave" button's job and key
+    assert (job.kind, job.state) == ("wave.close", "succeeded")
+    assert job.idempotency_key == close_job_key(wave.id)
     listing = invoke(runner, "wave", "list", "Council — Supplier")
     assert "2024-Q1\tclosed" in listing.output
 
@@ -247,28 +254,28 @@ def staffed(factory, runner) -> int:
     return wave_id
 
 
-def test_send_invitations_sends_to_everybody_batch_by_batch(runner, mailbox, staffed):
-    result = invoke(runner, "send-invitations", REL, "2024-Q1", "--batch-size", "2")
+def test_send_invitations_sends_to_everybody_as_the_pages_job(runner, mailbox, staffed):
+    result = invoke(runner, "send-invitations", REL, "2024-Q1")
     assert result.exit_code == 0, result.output
     assert sorted(r.to[0] for r in mailbox.received) == STAFF_EMAILS  # each exactly once
-    lines = result.output.splitlines()
-    assert lines == [
-        "Batch 1: 2 sent, 0 refused, 0 failed; 3 still to send",
-        "Batch 2: 2 sent, 0 refused, 0 failed; 1 still to send",
-        "Batch 3: 1 sent, 0 refused, 0 failed",
-        "2024-Q1: 5 invitations sent, 0 refused, 0 failed",
-    ]
+    assert result.stdout.splitlines() == ["2024-Q1: 5 invitations sent"]
+    assert "Job 1: 5 of 5 addresses done" in result.stderr  # its progress
     tokens = [r.token for r in mailbox.received]
     assert not any(t in result.output for t in tokens)  # never a link
     assert count(Invitation) == 5
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "invitations.email").order_by(AuditEvent.id)
+    (job,) = db.session.scalars(select(Job)).all()  # the invitations page's job and key
+    assert (job.kind, job.parameters, job.state) == (
+        "mail.round",
+        {"wave_id": staffed, "kind": "invitations"},
+        "succeeded",
     )
-    assert [(e.actor, e.detail["sent"]) for e in events] == [("cli", 2), ("cli", 2), ("cli", 1)]
+    assert job.idempotency_key == round_job_key(staffed, "invitations")
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "invitations.round"))
+    assert [(e.actor, e.detail["sent"]) for e in events] == [("worker", 5)]
 
-    again = invoke(runner, "send-invitations", REL, "2024-Q1")
+    again = invoke(runner, "send-invitations", REL, "2024-Q1", "--inline")
     assert again.exit_code == 0
-    assert "0 invitations sent, 0 refused, 0 failed (nobody was waiting for one)" in again.output
+    assert "Nobody was waiting for invitations: nothing was sent" in again.output
     assert len(mailbox.received) == 5
 
 
@@ -276,7 +283,7 @@ def test_a_refused_address_is_listed_and_can_be_tried_again(runner, mailbox, sta
     mailbox.refuse = {"cat@council.example"}
     result = invoke(runner, "send-invitations", REL, "2024-Q1")
     assert result.exit_code == 0, result.output
-    assert "2024-Q1: 4 invitations sent, 1 refused, 0 failed" in result.stdout
+    assert "2024-Q1: 4 invitations sent; 1 could not be sent" in result.stdout
     assert "Not sent to cat@council.example: refused by the mail server: 550" in result.stderr
     assert "--retry-failed" in result.stderr
     assert count(Invitation) == 4
@@ -284,7 +291,7 @@ def test_a_refused_address_is_listed_and_can_be_tried_again(runner, mailbox, sta
     mailbox.refuse = set()
     again = invoke(runner, "send-invitations", REL, "2024-Q1", "--retry-failed")
     assert again.exit_code == 0, again.output
-    assert "2024-Q1: 1 invitation sent, 0 refused, 0 failed" in again.output
+    assert "2024-Q1: 1 invitation sent" in again.output and "Not sent" not in again.output
     assert mailbox.received[-1].to == ["cat@council.example"]
     assert count(Invitation) == 5
 
@@ -296,13 +303,9 @@ def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbo
     assert ann.complete(sections_of(db.session.get(Wave, staffed))).status_code == 302
     mailbox.clear()
 
-    result = invoke(runner, "send-reminders", REL, "2024-Q1", "--batch-size", "3")
+    result = invoke(runner, "send-reminders", REL, "2024-Q1")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
-        "Batch 1: 3 sent, 0 refused, 0 failed; 1 still to send",
-        "Batch 2: 1 sent, 0 refused, 0 failed",
-        "2024-Q1: 4 reminders sent, 0 refused, 0 failed",
-    ]
+    assert result.stdout.splitlines() == ["2024-Q1: 4 reminders (round 1) sent"]
     assert sorted(r.to[0] for r in mailbox.received) == [
         e for e in STAFF_EMAILS if e != "ann@council.example"
     ]
@@ -322,8 +325,8 @@ def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbo
     [
         (["No such relationship", "2024-Q1"], None, "no relationship 'No such relationship'"),
         ([REL, "2030-Q9"], None, "has no wave '2030-Q9'"),
-        ([REL, "2024-Q1"], "draft", "wave 2024-Q1 is draft"),
-        ([REL, "2024-Q1"], "closed", "wave 2024-Q1 is closed"),
+        ([REL, "2024-Q1"], "draft", "Wave 2024-Q1 is draft"),
+        ([REL, "2024-Q1"], "closed", "Wave 2024-Q1 is closed"),
         ([REL, "2024-Q1"], "no smtp", "email is not set up: set SMTP_HOST and MAIL_FROM"),
         ([REL, "2024-Q1"], "no list", "wave 2024-Q1 has no address list"),
     ],
@@ -360,7 +363,7 @@ def test_an_unreachable_server_stops_sending_with_exit_status_1(app, runner, sta
     result = invoke(runner, "send-invitations", REL, "2024-Q1")
     assert result.exit_code == 1
     assert (
-        "Error: sending stopped: could not connect to the mail server 127.0.0.1:" in result.output
+        "failed: Sending stopped: could not connect to the mail server 127.0.0.1:"
+        in (result.output.splitlines()[-1])
     )
-    assert "2024-Q1: 0 invitations sent" in result.output
     assert count(Invitation) == 0

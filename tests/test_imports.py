@@ -4,7 +4,6 @@ database reproduces identical results."""
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 import zipfile
@@ -28,29 +27,15 @@ from tests.conftest import empty_tables
 from tests.exchange import (
     HYPERLINK,
     as_stored,
+    csv_bytes,
     database_digest,
     download_bytes,
+    fresh_rows,
     history_fixture,  # noqa: F401 (the history fixture)
     read_csv,
     signed_in_client,
+    upload,
 )
-from tests.factories import csrf_token
-
-
-def csv_bytes(rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
-
-
-def fresh_rows(relationship) -> list[list[str]]:
-    """The history's responses as a file of new waves (2023-Q1, 2023-Q2) with new keys."""
-    header, *rows = as_stored(read_csv(download_bytes("responses", "csv", relationship)))
-    renamed = {"2024-Q1": "2023-Q1", "2024-Q2": "2023-Q2"}
-    for row in rows:
-        row[0] = str(uuid.uuid4())
-        row[1] = renamed[row[1]]
-    return [header, *rows]
 
 
 def run_import(data: bytes, relationship, *, name: str = "responses.csv", wave: str | None = None):
@@ -410,9 +395,7 @@ def test_an_exported_history_imported_into_an_empty_database_gives_identical_res
     # Every results table but the margins, whose finite-population correction needs the
     # number invited to each group: invitations are not part of the exported history, so an
     # imported wave's margins are (rightly) the ordinary ones.
-    before = {
-        t: download_bytes(t, "csv", rel_id) for t in exports.RESULT_TABLES if t != "margins"
-    }
+    before = {t: download_bytes(t, "csv", rel_id) for t in exports.RESULT_TABLES if t != "margins"}
 
     db.session.remove()
     empty_tables(db)
@@ -463,26 +446,15 @@ def test_a_cli_import_of_a_bad_file_lists_the_problems_exits_1_and_changes_nothi
     assert missing.exit_code == 2 and "does not exist" in missing.output
 
 
-def upload(client, rel_id: int, data: bytes, name: str = "old.csv", wave: str = ""):
-    page = client.get("/admin/import/")
-    assert page.status_code == 200
-    form = {
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "relationship": str(rel_id),
-        "wave": wave,
-    }
-    if data is not None:
-        form["file"] = (io.BytesIO(data), name)
-    return client.post("/admin/import/", data=form, content_type="multipart/form-data")
-
-
 def test_an_admin_uploads_a_file_and_sees_what_was_imported(app, history):
     rel_id, rows = history.id, fresh_rows(history)
     client = signed_in_client(app, "admin")
     response = upload(client, rel_id, csv_bytes(rows))
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200, html
-    assert "Responses imported" in html and "2023-Q1" in html
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.location.startswith("/jobs/")  # the import job's progress page
+    html = client.get(response.location).get_data(as_text=True)  # the job ran (tests: at once)
+    assert "Done" in html and "Imported 52 responses into 2 waves of" in html
+    assert "2023-Q1: 26 responses (new wave, closed)" in html
     assert db.session.scalar(select(func.count()).select_from(Response)) == 104
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "responses.import"))
     assert event.actor == "admin@exchange.example" and event.detail["file"] == "old.csv"

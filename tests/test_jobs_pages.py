@@ -58,9 +58,7 @@ def count_rows() -> tuple[int, int]:
 # ----------------------------------------------------------------------------- the page
 
 
-def test_a_running_job_shows_how_far_it_has_got_and_updates_by_script_not_by_reloading(
-    app, woken
-):
+def test_a_running_job_shows_how_far_it_has_got_and_updates_by_script_not_by_reloading(app, woken):
     manager = sign_in(app, "manager")
     job_id = job_with(
         user("manager"),
@@ -201,6 +199,9 @@ def test_a_recompute_started_from_its_page_runs_and_links_to_the_results(app, fa
     rel = factory.relationship()
     rel_id, rel_name = rel.id, rel.name
     path = f"/jobs/recompute/{rel_id}"
+    assert f'href="{path}">Recompute the results' in text(
+        admin.get(f"/admin/relationships/{rel_id}/")
+    )
     response = admin.post(path, data={"csrf_token": csrf_token(text(admin.get(path)))})
     page = text(admin.get(response.location))
     assert "Done" in page and "has no closed waves" in page

@@ -165,6 +165,15 @@ def test_an_admin_switches_an_account_off_and_on(app, two):
         admin, f"/admin/people/{own}/active", {"active": "0"}, page=f"/admin/people/{own}"
     )
     assert refused.status_code == 400
+    switched = [
+        (e.action, e.actor)
+        for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        if e.action in ("user.deactivate", "user.activate")
+    ]
+    assert switched == [
+        ("user.deactivate", "admin.a@council.example"),
+        ("user.activate", "admin.a@council.example"),
+    ]
 
 
 def test_a_forgotten_password_is_reset_by_an_emailed_link_that_expires(app, two, mailbox):

@@ -9,6 +9,7 @@ import time
 
 import pyotp
 import pytest
+from sqlalchemy import select, update
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, RecoveryCode, User
@@ -105,3 +106,30 @@ def test_codes_are_checked_within_one_step_of_drift_only(app):
     assert not totp.verify(user, pyotp.TOTP(key).at(start + 90), now=start)  # 3 steps ahead
     assert totp.verify(user, pyotp.TOTP(key).at(start + 30), now=start)  # 1 step ahead
     assert not totp.verify(user, pyotp.TOTP(key).at(start + 30), now=start + 30)  # used
+
+
+def test_the_last_sign_in_and_the_audit_wait_for_the_second_factor(app, required):
+    """A password alone (someone who has it, stopped at the code) is not a sign-in on the
+    people pages; the code that completes it is, and is audited."""
+    ensure_user("code.last@council.example", "Code Last", "admin", PASSWORD)
+    db.session.commit()
+    _, key, _ = set_up(app, "code.last@council.example")
+    user_id = db.session.scalar(select(User.id).where(User.email == "code.last@council.example"))
+    assert db.session.get(User, user_id).last_signed_in_at is not None  # set up: signed in
+    db.session.execute(update(User).where(User.id == user_id).values(last_signed_in_at=None))
+    db.session.commit()
+
+    client, answer = password_step(app, "code.last@council.example")
+    assert answer.headers["Location"] == "/sign-in/code"
+    db.session.expire_all()
+    assert db.session.get(User, user_id).last_signed_in_at is None  # stopped at the code
+    pending = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "sign_in").order_by(AuditEvent.id)
+    ).all()[-1]
+    assert pending.detail == {"second_factor": "pending"}
+
+    later = pyotp.TOTP(key).at(time.time() + 30)  # the next step: set-up used this one
+    assert submit(client, "/sign-in/code", {"code": later}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, user_id).last_signed_in_at is not None
+    assert "totp.passed" in [e.action for e in db.session.query(AuditEvent)]

@@ -1,11 +1,10 @@
-"""``relhealth invite``, ``send-invitations`` and ``send-reminders``."""
+"""``relhealth invite``, and ``send-invitations`` and ``send-reminders`` (the pages' ``mail.round``
+job)."""
 
 from __future__ import annotations
 
 import csv
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,12 @@ import click
 from flask import current_app
 
 from survey_app.cli.common import find_wave, one_transaction, wave_arguments
+from survey_app.cli.jobs import inline_option, run_as_job
 from survey_app.extensions import db
-from survey_app.models import ROLE_LEVELS
+from survey_app.models import ROLE_LEVELS, Wave
 from survey_app.services import ServiceError, mailing
 from survey_app.services.invitations import issue_invitations, survey_link
+from survey_app.services.jobs import round_job_key, round_job_title
 from survey_app.services.relationships import get_service_area
 
 
@@ -90,133 +91,79 @@ def write_links_csv(path: Path | None, issued: list[Any], language: str | None =
             handle.close()
 
 
-_RETRY_HELP = (
-    "Try again, once each, the addresses whose last message failed (instead of the new ones)."
-)
-_BATCH_HELP = "Messages per batch (default: MAIL_BATCH_SIZE)."
-
-
-def _sending_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--retry-failed and --batch-size, of both sending commands."""
-    command = click.option(
-        "--batch-size", type=click.IntRange(min=1, max=100_000), help=_BATCH_HELP
-    )(command)
-    return click.option("--retry-failed", is_flag=True, help=_RETRY_HELP)(command)
+_RETRY_HELP = "Send to the addresses whose last message failed (instead of the new ones)."
 
 
 @click.command("send-invitations")
 @wave_arguments
-@_sending_options
-def send_invitations(
-    relationship: str, label: str, retry_failed: bool, batch_size: int | None
-) -> None:
+@click.option("--retry-failed", is_flag=True, help=_RETRY_HELP)
+@inline_option
+def send_invitations(relationship: str, label: str, retry_failed: bool, inline: bool) -> None:
     """Email a personal link to everybody on wave LABEL's address list not yet invited.
 
-    Sends batch by batch through the SMTP server (SMTP_* and MAIL_FROM settings), at most
-    MAIL_MAX_PER_MINUTE a minute, printing each batch and a summary. The links are in the
-    messages only: nothing printed holds one.
+    The round is the job the invitations page starts (mail.round, one round of a wave at a
+    time): a worker sends it, crash-safe, at most MAIL_MAX_PER_MINUTE a minute, while this
+    command prints its progress (--inline sends it from here). The links are in the messages
+    only: nothing printed holds one.
     """
-    _send_all("invitations", relationship, label, retry_failed, batch_size)
+    _send_round("invitations", relationship, label, retry_failed, inline)
 
 
 @click.command("send-reminders")
 @wave_arguments
-@_sending_options
-def send_reminders(
-    relationship: str, label: str, retry_failed: bool, batch_size: int | None
-) -> None:
+@click.option("--retry-failed", is_flag=True, help=_RETRY_HELP)
+@inline_option
+def send_reminders(relationship: str, label: str, retry_failed: bool, inline: bool) -> None:
     """Email a reminder with a new link to everybody on wave LABEL's list who has not submitted.
 
-    One reminder round: it finishes a round left unfinished, or else starts the next one.
-    Sends batch by batch, as send-invitations does.
+    One reminder round (the "Send reminders" button's job): it finishes a round left
+    unfinished, or else starts the next one.
     """
-    _send_all("reminders", relationship, label, retry_failed, batch_size)
+    _send_round("reminders", relationship, label, retry_failed, inline)
 
 
-def _send_all(
-    kind: str, relationship: str, label: str, retry_failed: bool, batch_size: int | None
-) -> None:
-    """Run the mailing service batch after batch until nothing is left (or the server stops
-    it); exit 1 with a one-line message on a bad argument or a server that cannot be used."""
-    send = mailing.send_invitations if kind == "invitations" else mailing.send_reminders
+def _send_round(kind: str, relationship: str, label: str, retry_failed: bool, inline: bool) -> None:
+    """Check the round can go (a one-line error if not), run it as the page's job, then list
+    the addresses it could not reach."""
     try:
-        settings = mailing.MailSettings.from_config()
-        if not settings.configured:
+        if not mailing.MailSettings.from_config().configured:
             raise ServiceError(
                 "email is not set up: set SMTP_HOST and MAIL_FROM (see README, Administration), "
                 "or download the mail-merge file from the wave's invitations page"
             )
         wave = find_wave(relationship, label)
-        if wave.state != "open":
-            raise ServiceError(
-                f"wave {wave.label} is {wave.state}: {kind} go only while it is open"
-            )
-        summary = mailing.address_list_summary(wave)
-        if not summary.total:
+        mailing.check_round(wave, kind)
+        if not mailing.address_list_summary(wave).total:
             raise ServiceError(
                 f"wave {wave.label} has no address list: upload a staff list for it first"
             )
-        wave_label = wave.label
-        db.session.commit()
+        wave_id, wave_label, title = wave.id, wave.label, round_job_title(wave, kind)
+        parameters: dict[str, Any] = {"wave_id": wave_id, "kind": kind}
+        if retry_failed:
+            parameters["retry_failed"] = True
+            title = round_job_title(wave, kind, retry_failed=True)
     except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-
-    size = batch_size or settings.batch_size
-    if retry_failed:  # one pass over every failed address: a refused one stays failed
-        size = max(1, summary.failed)
-    sent = 0
-    refused: list[tuple[str, str]] = []
-    failed: list[tuple[str, str]] = []
-    stopped: str | None = None
-    batch = 0
-    with mailing.SMTPMailer(settings) as mailer:
-        while True:
-            if batch and settings.interval:
-                time.sleep(settings.interval)  # the pace holds from one batch to the next
-            batch += 1
-            try:
-                report = send(
-                    find_wave(relationship, label),
-                    actor="cli",
-                    retry_failed=retry_failed,
-                    limit=size,
-                    mailer=mailer,
-                )
-            except ServiceError as exc:  # e.g. the wave closed meanwhile
-                db.session.rollback()
-                stopped = str(exc)
-                break
-            db.session.commit()
-            sent += report.sent
-            refused += report.refused
-            failed += [f for f in report.failed if f not in report.refused]
-            attempted = report.sent + len(report.failed)
-            if attempted or report.stopped:
-                click.echo(
-                    f"Batch {batch}: {report.sent} sent, {len(report.refused)} refused, "
-                    f"{len(report.failed) - len(report.refused)} failed"
-                    + (f"; {report.remaining} still to send" if report.remaining else "")
-                )
-            stopped = report.stopped
-            if stopped or retry_failed or not report.remaining or not attempted:
-                break
-
-    for email, why in refused + failed:
-        click.echo(f"Not sent to {email}: {why}", err=True)
-    noun = kind if sent != 1 else kind[:-1]
-    click.echo(
-        f"{wave_label}: {sent} {noun} sent, {len(refused)} refused, {len(failed)} failed"
-        + ("" if sent or refused or failed or stopped else " (nobody was waiting for one)")
+    job = run_as_job(
+        "mail.round",
+        parameters,
+        key=round_job_key(wave_id, kind),
+        title=title,
+        relationship=db.session.get(Wave, wave_id).relationship,  # type: ignore[union-attr]
+        inline=inline,
     )
-    if refused or failed:
+    outcome = job.result or {}
+    click.echo(f"{wave_label}: {outcome.get('summary', 'done')}")
+    failed = mailing.failed_addresses(db.session.get(Wave, wave_id))  # type: ignore[arg-type]
+    for email, why in failed:
+        click.echo(f"Not sent to {email}: {why}", err=True)
+    if failed:
         click.echo(
-            f"Try the {len(refused) + len(failed)} again with: relhealth send-{kind} "
-            "RELATIONSHIP LABEL --retry-failed",
+            f"Try the {len(failed)} again with: relhealth send-{kind} RELATIONSHIP LABEL "
+            "--retry-failed",
             err=True,
         )
-    if stopped:
-        raise click.ClickException(f"sending stopped: {stopped}")
 
 
 COMMANDS = (invite, send_invitations, send_reminders)

@@ -8,7 +8,11 @@ import click
 from flask.cli import AppGroup
 
 from survey_app.cli.common import find_wave, one_transaction, wave_arguments
+from survey_app.cli.jobs import inline_option, run_as_job
+from survey_app.extensions import db
+from survey_app.models import Relationship
 from survey_app.services import ServiceError
+from survey_app.services.jobs import close_job_key, close_job_title
 from survey_app.services.relationships import (
     all_relationships,
     create_relationship,
@@ -16,7 +20,12 @@ from survey_app.services.relationships import (
     set_norms_consent,
     set_privacy_notice,
 )
-from survey_app.services.waves import close_wave, create_wave, open_wave, waves_in_time_order
+from survey_app.services.waves import (
+    check_can_close,
+    create_wave,
+    open_wave,
+    waves_in_time_order,
+)
 
 relationship_cli = AppGroup("relationship", help="Create and list relationships.")
 wave_cli = AppGroup("wave", help="Create, open, close and list survey waves.")
@@ -130,11 +139,27 @@ def wave_open(relationship: str, label: str) -> None:
 
 @wave_cli.command("close")
 @wave_arguments
-@one_transaction
-def wave_close(relationship: str, label: str) -> None:
-    """Close an open wave: no more responses; unfinished drafts are deleted."""
-    wave = close_wave(find_wave(relationship, label))
-    click.echo(f"Wave {wave.label} is closed")
+@inline_option
+def wave_close(relationship: str, label: str, inline: bool) -> None:
+    """Close an open wave and compute its results: no more responses; unfinished drafts and
+    the address list are deleted. The "Close wave" button's job (wave.close): a worker runs
+    it while this command prints its progress, or --inline runs it here."""
+    try:
+        wave = find_wave(relationship, label)
+        check_can_close(wave)
+        wave_id, title, rel_id = wave.id, close_job_title(wave), wave.relationship_id
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    job = run_as_job(
+        "wave.close",
+        {"wave_id": wave_id},
+        key=close_job_key(wave_id),
+        title=title,
+        relationship=db.session.get(Relationship, rel_id),
+        inline=inline,
+    )
+    click.echo((job.result or {}).get("summary") or f"Wave {label} is closed")
 
 
 @wave_cli.command("list")

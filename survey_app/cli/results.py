@@ -1,4 +1,5 @@
-"""``relhealth recompute``, ``export``, ``import`` and ``analyst-role``."""
+"""``relhealth recompute`` (the ``results.recompute`` job), ``export``, ``import`` and
+``analyst-role``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from pathlib import Path
 import click
 
 from survey_app.cli.common import one_transaction, only_relationship
+from survey_app.cli.jobs import inline_option, run_as_job
 from survey_app.database import ANALYST_TABLES, grant_analyst_reads
+from survey_app.extensions import db
+from survey_app.models import Relationship
 from survey_app.services import ServiceError
 from survey_app.services.exports import export_scope, prepare_download, record_download
 from survey_app.services.imports import import_responses
+from survey_app.services.jobs import recompute_key
 from survey_app.services.relationships import all_relationships, get_relationship
-from survey_app.services.results import recompute as rebuild
+from survey_app.services.results import check_closed_wave
 from survey_app.services.waves import get_wave
 
 
@@ -84,17 +89,43 @@ def import_command(file: Path, relationship: str | None, wave: str | None) -> No
     "--wave",
     help="Rebuild one closed wave (and any later one, whose status depends on it).",
 )
-@one_transaction
-def recompute(relationship: str | None, wave: str | None) -> None:
-    """Rebuild the stored results of closed waves (scores, items, gaps ... and trends)."""
+@inline_option
+def recompute(relationship: str | None, wave: str | None, inline: bool) -> None:
+    """Rebuild the stored results of closed waves (scores, items, gaps ... and trends).
+
+    Each relationship's rebuild is the job the admin page starts (one at a time per
+    relationship): a worker runs it while this command prints its progress, or --inline runs
+    it here.
+    """
+    try:
+        targets = _recompute_targets(relationship, wave)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    if not targets:
+        click.echo("There are no relationships: nothing to compute")
+    for rel_id, rel_name, wave_id in targets:
+        parameters: dict[str, int] = {"relationship_id": rel_id}
+        if wave_id is not None:
+            parameters["wave_id"] = wave_id
+        job = run_as_job(
+            "results.recompute",
+            parameters,
+            key=recompute_key(rel_id),
+            title=f"Recompute the results of {rel_name}",
+            relationship=db.session.get(Relationship, rel_id),
+            inline=inline,
+        )
+        click.echo((job.result or {}).get("summary") or f"{rel_name}: done")
+
+
+def _recompute_targets(
+    relationship: str | None, wave: str | None
+) -> list[tuple[int, str, int | None]]:
+    """(relationship id, name, wave id or None) of each rebuild the arguments ask for."""
     relationships = [get_relationship(relationship)] if relationship else all_relationships()
     if wave is None:
-        if not relationships:
-            click.echo("There are no relationships: nothing to compute")
-        for rel in relationships:
-            assert rel is not None
-            click.echo(rebuild(rel).line())
-        return
+        return [(rel.id, rel.name, None) for rel in relationships if rel is not None]
     matches = [
         (rel, found)
         for rel in relationships
@@ -109,7 +140,8 @@ def recompute(relationship: str | None, wave: str | None) -> None:
             f"several relationships have a wave {wave!r}: name one with --relationship"
         )
     rel, found = matches[0]
-    click.echo(rebuild(rel, found).line())
+    check_closed_wave(rel, found)
+    return [(rel.id, rel.name, found.id)]
 
 
 @click.command("analyst-role")

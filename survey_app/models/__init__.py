@@ -10,6 +10,7 @@ from survey_app.models.admin import (
 from survey_app.models.api_token import ApiToken
 from survey_app.models.auth import SignInAttempt
 from survey_app.models.base import Base, IllegalTransition
+from survey_app.models.email_texts import WaveEmailTexts
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.job import JOB_STATES, UNFINISHED_STATES, Job
 from survey_app.models.organisation import MEMBERSHIP_ROLES, Membership, Organisation
@@ -76,5 +77,6 @@ __all__ = [
     "SignInAttempt",
     "User",
     "Wave",
+    "WaveEmailTexts",
     "WaveReminder",
 ]

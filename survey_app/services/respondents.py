@@ -47,10 +47,12 @@ class SurveyUnavailable(Exception):
     title = _l("This survey link cannot be used")
     message = ""
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, wave_id: int | None = None) -> None:
         super().__init__(message or self.message)
         if message:
             self.message = message
+        #: The wave the link belongs to, where it is known: its page names the survey team.
+        self.wave_id = wave_id
 
 
 class UnknownLink(SurveyUnavailable):
@@ -283,13 +285,13 @@ def load_context(token_hash: str, language: str | None = None) -> RespondentCont
     invitation = invitation_for_hash(token_hash, *_CONTEXT_LOADS)
     if invitation is None:
         raise UnknownLink()
-    if invitation.used_on is not None:
-        raise AlreadySubmitted()
     wave = invitation.wave
+    if invitation.used_on is not None:
+        raise AlreadySubmitted(wave_id=wave.id)
     if wave.state == "closed" or wave.past_closing(utcnow()):
-        raise WaveClosed()  # from the closing time on, before the tick has closed it
+        raise WaveClosed(wave_id=wave.id)  # from the closing time, before the tick closes it
     if wave.state != "open":
-        raise WaveNotOpen()
+        raise WaveNotOpen(wave_id=wave.id)
     instrument = wave_instrument(wave)
     shown = instrument.resolve_language(language)
     side = invitation.party.side
@@ -344,12 +346,24 @@ def load_draft(ctx: RespondentContext) -> dict[str, Any]:
     if not drafts and db.session.scalar(
         select(Invitation.used_on).where(Invitation.id == ctx.invitation.id)
     ):
-        raise AlreadySubmitted()
+        raise AlreadySubmitted(wave_id=ctx.wave.id)
     data = empty_draft()
     opened = next((found for d in drafts if (found := _opened(ctx, d)) is not None), None)
     if opened is not None:
         data.update(opened)
     return data
+
+
+def link_replaced(ctx: RespondentContext) -> bool:
+    """Whether a newer link of the invitation was issued since this one (a reminder's, or a
+    message sent again): only the links' hashes and order are read, never a token. The link
+    still works (README "Invitation links"); its page asks to use the latest email's."""
+    this = select(InvitationLink.id).where(InvitationLink.token_hash == ctx.token_hash)
+    newer = select(InvitationLink.id).where(
+        InvitationLink.invitation_id == ctx.invitation.id,
+        InvitationLink.id > this.scalar_subquery(),
+    )
+    return db.session.scalar(newer.limit(1)) is not None
 
 
 def answers_elsewhere(ctx: RespondentContext) -> bool:
@@ -377,7 +391,7 @@ def save_draft(ctx: RespondentContext, data: dict[str, Any]) -> None:
             select(Wave.state).where(Wave.id == wave_id).with_for_update(read=True)
         )
         if state != "open":
-            raise WaveClosed()
+            raise WaveClosed(wave_id=wave_id)
         for copy in _drafts(ctx):
             if copy.token_hash != token_hash and _opened(ctx, copy) is not None:
                 db.session.delete(copy)
@@ -463,12 +477,12 @@ def submit(ctx: RespondentContext, draft: dict[str, Any]) -> uuid.UUID:
     session = db.session
     with write_transaction():
         if not mark_used(invitation_id, date.today()):
-            raise AlreadySubmitted()
+            raise AlreadySubmitted(wave_id=wave_id)
         state, closes_at = session.execute(
             select(Wave.state, Wave.closes_at).where(Wave.id == wave_id).with_for_update(read=True)
         ).one()
         if state != "open" or (closes_at is not None and utcnow() >= closes_at):
-            raise WaveClosed()
+            raise WaveClosed(wave_id=wave_id)
         session.execute(
             insert(Response).values(
                 id=response_id,

@@ -11,6 +11,8 @@
   the live server itself (``PUBLIC_BASE_URL``).
 - ``live_server_without_email``: a second server with no SMTP settings, started only if a
   test asks for it (the invitations page then offers the mail-merge file alone).
+- ``live_server_with_second_factor``: a third, where admins must set up and use a TOTP code
+  (``ADMIN_SECOND_FACTOR=1``), also started only when asked for.
 - ``browser``: one ``/usr/bin/chromium`` (``CHROMIUM`` overrides) for all the browser tests,
   launched through Playwright with the flags that keep it off the network.
 - ``page``: a fresh context per test, under the app's real Content-Security-Policy;
@@ -233,6 +235,18 @@ def live_server_without_email(
     folder = tmp_path_factory.mktemp("live-server-without-email")
     no_email = {"SMTP_HOST": "", "SMTP_SECURITY": "", "MAIL_FROM": "", "GUNICORN_WORKERS": "1"}
     yield from _serve(_server_env(migrated, folder, **no_email), folder)
+
+
+@pytest.fixture(scope="session")
+def live_server_with_second_factor(
+    migrated: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A third server (one worker) on the same database where admins must set up and use a
+    TOTP code, as in production (``ADMIN_SECOND_FACTOR=1``; the others turn it off for the
+    suite's many admin sign-ins), started only if a test asks for it."""
+    folder = tmp_path_factory.mktemp("live-server-with-second-factor")
+    settings = {"ADMIN_SECOND_FACTOR": "1", "GUNICORN_WORKERS": "1"}
+    yield from _serve(_server_env(migrated, folder, **settings), folder)
 
 
 @pytest.fixture(autouse=True)

@@ -50,6 +50,7 @@ class Site:
         self.request = request
         self._wave = None
         self._ids: dict[str, Any] = {}
+        self.servers_to_check: list[Any] = []  # servers other than live_server a step used
 
     @property
     def wave(self):  # type: ignore[no-untyped-def]
@@ -350,6 +351,48 @@ def dashboard_of_the_demo(path: str = "") -> Step:
     return step
 
 
+def survey_team_named(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """The wave's emails name its survey team (a saved version of its texts)."""
+    from survey_app.services.mailing.texts import save_email_texts
+
+    wave = site.wave
+    texts = save_email_texts(
+        wave,
+        sender_name="Partnership survey team",
+        team_email="survey@council.example",
+        team_phone="01632 960 001",
+        wordings={
+            code: {"team": "Partnership Survey Team", **_default_templates(wave, code)}
+            for code in ("en", "cy")
+        },
+        actor="test",
+    )
+    assert texts.version
+    from survey_app.extensions import db
+
+    db.session.commit()
+    _end_transaction()
+
+
+def _default_templates(wave, language: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from survey_app.services.mailing.texts import TEMPLATE_FIELDS, default_wording
+
+    wording = default_wording(language, closes=wave.closes_at is not None)
+    return {name: getattr(wording, name) for name in TEMPLATE_FIELDS}
+
+
+def replaced_link(page, site: Site):  # type: ignore[no-untyped-def]
+    """Open a personal link after a reminder gave its invitation a newer one."""
+    from survey_app.extensions import db
+    from survey_app.services.invitations import invitation_for_token, issue_link
+
+    token = site.token()
+    issue_link(invitation_for_token(token))
+    db.session.commit()
+    _end_transaction()
+    return page.goto(f"/s/{token}")
+
+
 def press(button: str) -> Step:
     """Press a button (focus and Enter) and wait for the page it leads to."""
 
@@ -410,6 +453,46 @@ def job_in(state: str) -> Step:
     return step
 
 
+def prepared_download(state: str) -> Step:
+    """The reviewer's download of the other relationship's responses, prepared by a job in
+    ``state``: running (not ready), succeeded, or expired (succeeded two days ago): ``{job}``.
+    (The job is never run: its state is set before the commit that would wake it.)"""
+
+    def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+        from datetime import UTC, datetime
+
+        from survey_app.database import write_transaction
+        from survey_app.extensions import db
+        from survey_app.models import Relationship
+        from survey_app.services import exports, jobs
+
+        relationship_id = site.other_wave("closed").relationship_id
+        reviewer = site.account("reviewer")
+        name = "relhealth-responses-all-waves.csv"
+        with write_transaction():
+            job = jobs.submit_job(
+                exports.PREPARE_KIND,
+                {"relationship_id": relationship_id, "table": "responses", "fmt": "csv", "wave": None},
+                requested_by=reviewer, relationship=db.session.get(Relationship, relationship_id),
+                title=f"Prepare {name}",
+            )  # fmt: skip
+            now = datetime.now(UTC).replace(tzinfo=None)
+            if state == "running":  # in another worker's hands
+                job.state, job.lease_owner = "running", "elsewhere"
+                job.lease_expires_at = now + timedelta(hours=1)
+            else:
+                age = timedelta(days=2 if state == "expired" else 0)
+                job.state = "succeeded"
+                job.finished_at = now - age
+                job.result = {"summary": f"{name} is ready (1 KB)", "link": {
+                    "endpoint": "downloads.prepared", "values": {"job_id": job.id},
+                    "text": f"Download {name}"}, "file": {"stored": f"job-{job.id}-gone.csv"}}  # fmt: skip
+        site._ids.update(job=job.id)
+        _end_transaction()
+
+    return step
+
+
 def a_person(page, site: Site) -> None:  # type: ignore[no-untyped-def]
     """A manager's account, for the people pages: ``{person}``."""
     site._ids["person"] = site.account("manager").id
@@ -453,6 +536,34 @@ def second_factor_asked(page, site: Site):  # type: ignore[no-untyped-def]
         assert totp.confirm_setup(user, sealed, code)
         db.session.commit()
     return signed_in("manager")(page, site)
+
+
+def admin_where_a_code_is_required(page, site: Site):  # type: ignore[no-untyped-def]
+    """The admin, without a second factor yet, passes the password step on
+    ``live_server_with_second_factor`` (where admins must have one): the set-up page."""
+    server = site.request.getfixturevalue("live_server_with_second_factor")
+    server.new_log()
+    site.servers_to_check.append(server)
+    email = site.user("admin")
+    page.goto(f"{server.url}/sign-in")
+    page.get_by_label("Email address", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    return press("Sign in")(page, site)
+
+
+def code_of_the_setup_key(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """Type the code an authenticator app shows for the key on the set-up page."""
+    import pyotp
+
+    key = page.locator("#setup-key").inner_text().replace(" ", "")
+    page.get_by_label("Code", exact=True).fill(pyotp.TOTP(key).now())
+
+
+def no_errors_on_the_other_servers(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """What the autouse check does for ``live_server``, for the other servers a step used."""
+    for server in site.servers_to_check:
+        log = server.new_log()
+        assert "Traceback" not in log, f"{server.url} logged an error:\n{log}"
 
 
 def too_many_failed_sign_ins(page, site: Site):  # type: ignore[no-untyped-def]
@@ -533,6 +644,8 @@ PAGE_TYPES: list[PageType] = [
     page_type("survey not open yet", link_of_wave("draft"), status=403, heading="This survey is not open"),
     page_type("survey closed", link_of_wave("closed"), status=410, heading="This survey has closed"),
     page_type("survey session ended", visit("/survey/"), status=403, heading="Open your survey link to continue"),
+    page_type("survey already completed, naming the survey team", survey_team_named, respondent("submitted"), status=409, heading="You have already completed this survey", shows="Partnership Survey Team"),
+    page_type("link replaced by a newer email's", replaced_link, heading="Use the link in your latest email"),
     # staff
     page_type("sign in", visit("/sign-in"), heading="Sign in to Relationship Health"),
     page_type("sign in with errors", visit("/sign-in"), press("Sign in"), status=400, heading="Sign in to Relationship Health"),
@@ -554,6 +667,11 @@ PAGE_TYPES: list[PageType] = [
     page_type("chart the dashboard does not show", signed_in("manager"), dashboard_of_the_demo("charts/no-such-chart.png"), status=404, heading="Page not found"),
     page_type("downloads", signed_in("reviewer"), heading="Downloads"),
     page_type("downloads of a relationship", signed_in("reviewer"), downloads_of_a_closed_wave(), heading="Other Council — Other Supplier"),
+    page_type("prepare a large download", signed_in("reviewer"), downloads_of_a_closed_wave("responses.csv/prepare"), heading="Prepare a large download"),
+    page_type("download being prepared (a job's page)", signed_in("reviewer"), downloads_of_a_closed_wave("responses.csv/prepare"), press("Prepare the file"), heading="Prepare relhealth-responses-all-waves.csv", shows="Refresh the page"),
+    page_type("download prepared (a job's page)", prepared_download("succeeded"), signed_in("reviewer", "/jobs/{job}"), heading="Prepare relhealth-responses-all-waves.csv", shows="Download relhealth-responses-all-waves.csv"),
+    page_type("prepared download not ready", prepared_download("running"), signed_in("reviewer", "/downloads/prepared/{job}"), status=409, heading="This file cannot be downloaded", shows="not ready"),
+    page_type("prepared download expired", prepared_download("expired"), signed_in("reviewer", "/downloads/prepared/{job}"), status=410, heading="This file cannot be downloaded", shows="expired"),
     page_type("downloads with errors", signed_in("reviewer"), downloads_of_a_closed_wave("?wave=no-such-wave"), status=400, heading="Other Council — Other Supplier"),
     page_type("import responses", signed_in("admin", "/admin/import/"), heading="Import historical responses"),
     page_type("administration", signed_in("admin", "/admin/"), heading="Administration"),
@@ -575,6 +693,9 @@ PAGE_TYPES: list[PageType] = [
     page_type("choose your password with errors", reset_link_opened, press("Set password"), status=400, heading="Choose your password"),
     page_type("second factor", second_factor_asked, heading="Enter your code"),
     page_type("second factor with errors", second_factor_asked, press("Continue"), status=400, heading="Enter your code"),
+    page_type("set up a second factor", admin_where_a_code_is_required, no_errors_on_the_other_servers, heading="Set up a second way to sign in"),
+    page_type("set up a second factor with errors", admin_where_a_code_is_required, press("Continue"), no_errors_on_the_other_servers, status=400, heading="Set up a second way to sign in"),
+    page_type("recovery codes", admin_where_a_code_is_required, code_of_the_setup_key, press("Continue"), no_errors_on_the_other_servers, heading="Your recovery codes"),
     page_type("organisations", an_organisation, signed_in("admin", "/admin/organisations/"), heading="Organisations"),
     page_type("organisation sign-in settings", an_organisation, signed_in("admin", "/admin/organisations/{organisation}/sign-in"), heading="Sign-in settings"),
     page_type("organisation sign-in settings with errors", an_organisation, signed_in("admin", "/admin/organisations/{organisation}/sign-in"), fill("Issuer", "not a url"), press("Save sign-in settings"), status=400, heading="Sign-in settings"),
@@ -601,6 +722,10 @@ PAGE_TYPES: list[PageType] = [
     page_type("staff list uploaded", signed_in("admin", "/admin/waves/{wave}/staff-list"), choose_file("Upload a staff list", "staff.csv", GOOD_STAFF_LIST), press("Upload staff list"), heading="Staff list uploaded"),
     page_type("invitations", staff_listed("ann@council.example", "bob@council.example"), signed_in("admin", "/admin/waves/{wave}/invitations"), heading="Invitations and reminders"),
     page_type("invitations being sent (a job's page)", staff_listed("ann@council.example", REFUSED_ADDRESS), signed_in("admin", "/admin/waves/{wave}/invitations"), press("Send 2 invitations by email"), heading="Send the invitations of wave 2024-Q1"),
+    page_type("invitation and reminder emails", signed_in("admin", "/admin/waves/{wave}/emails"), heading="Invitation and reminder emails"),
+    page_type("invitation and reminder emails with errors", signed_in("admin", "/admin/waves/{wave}/emails"), fill("Invitation text, in English", "No link here {nobody}"), fill("Reminder subject, in Welsh", "Dolen {link}"), press("Save the emails"), status=400, heading="Invitation and reminder emails"),
+    page_type("email preview", signed_in("admin", "/admin/waves/{wave}/emails/preview"), heading="Preview the emails", shows="Dear colleague"),
+    page_type("email preview, a Welsh reminder to the supplier", signed_in("admin", "/admin/waves/{wave}/emails/preview?kind=reminder&side=supplier&language=cy"), heading="Preview the emails", shows="Eich dolen bersonol newydd"),
     page_type("invitations without email", signed_in("admin"), staff_listed("ann@council.example"), on_the_server_without_email("/admin/waves/{wave}/invitations"), heading="Invitations and reminders", shows="Email is not set up for this service"),
     page_type("response rates, open wave", wave_in("open", invited=2), signed_in("manager", "/admin/waves/{wave}/responses"), heading="Response rates", shows="Refresh the figures"),
     page_type("response rates, counts under k", wave_in("open", invited=2), signed_in("admin", "/admin/waves/{wave}/responses"), heading="Response rates", shows="fewer than 5"),

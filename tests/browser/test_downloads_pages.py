@@ -46,3 +46,33 @@ def test_the_downloads_index_fits_a_phone(page, factory, client):  # type: ignor
     assert page.locator("h1").inner_text() == "Downloads"
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert page.evaluate(OVERFLOWING) == []
+
+
+def test_a_reviewer_prepares_a_large_download_by_keyboard_and_a_worker_writes_it(  # type: ignore[no-untyped-def]
+    page, factory, client, live_worker
+):
+    """The whole journey against gunicorn and a real ``relhealth worker``: the prepare page,
+    "Prepare the file" by keyboard, the progress page until the worker is done, the file."""
+    from playwright.sync_api import expect
+
+    from tests.browser.keyboard import enter, tab_to_button
+
+    site = Site(factory, client)
+    reach(page, site, "responses.csv/prepare")
+    assert page.locator("h1").inner_text() == "Prepare a large download"
+    tab_to_button(page, "Prepare the file")
+    enter(page)
+    assert page.locator("h1").inner_text() == "Prepare relhealth-responses-all-waves.csv"
+    link = page.get_by_role("link", name="Download relhealth-responses-all-waves.csv")
+    page.set_default_timeout(30_000)
+    for _ in range(30):  # the page updates its status region; the outcome's link needs a visit
+        page.reload()
+        if link.count():
+            break
+        page.wait_for_timeout(1_000)
+    expect(link).to_be_visible()
+    with page.expect_download() as download:
+        link.focus()
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename == "relhealth-responses-all-waves.csv"
+    assert download.value.path().read_bytes().startswith(b"\xef\xbb\xbfresponse_id")

@@ -272,3 +272,15 @@ def respondent(app: Any, token: str) -> tuple[Any, Respondent]:
 
 TODAY = date.today()
 PAST = TODAY - timedelta(days=1)
+
+
+def refused(response, mode, statuses=(400,)):  # type: ignore[no-untyped-def]
+    """The answer to a form the page must refuse: the CSRF page for a bad token, else the form
+    again with its error summary, with one of ``statuses``; which of the two it was."""
+    kind = assert_clear_refusal(response)
+    if not csrf_passes(mode):
+        assert kind == "csrf", response.status_code
+    else:
+        assert kind == "form", (kind, response.status_code)
+        assert response.status_code in statuses, response.status_code
+    return kind

@@ -29,6 +29,7 @@ from tests.fuzz.conftest import (
     csrf_passes,
     nothing_changes,
     page_csrf,
+    refused,
 )
 from tests.fuzz.conftest import send_form as send
 from tests.fuzz.strategies import fields, junk, maybe
@@ -67,16 +68,6 @@ def bad_date() -> st.SearchStrategy[list[object]]:
         st.lists(junk, max_size=2),
         st.lists(junk, min_size=4, max_size=6),
     )
-
-
-def refused(response, mode, statuses=(400,)):  # type: ignore[no-untyped-def]
-    kind = assert_clear_refusal(response)
-    if not csrf_passes(mode):
-        assert kind == "csrf", response.status_code
-    else:
-        assert kind == "form", (kind, response.status_code)
-        assert response.status_code in statuses, response.status_code
-    return kind
 
 
 # ============================================================================ relationships

@@ -1,4 +1,5 @@
-"""Fuzzing the job buttons: "Try again" on a job and "Recompute the results".
+"""Fuzzing the job buttons: "Try again" on a job, "Recompute the results" and "Prepare the
+file" (a large download).
 
 Every example is bad by construction — a bad CSRF token, a job that is not the user's or does
 not exist, or a relationship that does not exist — so the answer must be the CSRF error page
@@ -46,6 +47,32 @@ def test_fuzz_job_buttons(app, admin, world, other_csrf, caplog):
         path, missing = target
         if not missing and csrf_passes(mode):
             return  # a real retry or recompute: tests/test_jobs_pages.py
+        with nothing_changes(caplog):
+            response = send_form(admin, path, mode, valid, other_csrf, pairs)
+            kind = assert_clear_refusal(response, statuses=(400, 404))
+            assert kind == ("page" if csrf_passes(mode) else "csrf"), response.status_code
+
+    run()
+
+
+def test_fuzz_prepare_a_download(app, admin, world, other_csrf, caplog):
+    app.config["DOWNLOAD_JOB_MIN_ROWS"] = 1  # every download with a row is prepared
+    valid = page_csrf(admin, f"/downloads/{world.rel}/")
+    targets = [
+        ("/downloads/999999/responses.csv/prepare", True),
+        (f"/downloads/{world.other_rel}/scores.csv/prepare?wave=2024-Q1", True),  # no such wave
+        (f"/downloads/{world.rel}/secrets.csv/prepare", True),
+        (f"/downloads/{world.rel}/scores.sav/prepare", True),  # SPSS is for responses only
+        (f"/downloads/{world.rel}/responses.csv/prepare?wave=2024-Q2", True),  # open wave
+        (f"/downloads/{world.rel}/responses.csv/prepare", False),  # allowed: a bad token only
+    ]
+
+    @FUZZ
+    @given(target=st.sampled_from(targets), mode=CSRF, pairs=fields({"submit": junk}))
+    def run(target, mode, pairs):  # type: ignore[no-untyped-def]
+        path, missing = target
+        if not missing and csrf_passes(mode):
+            return  # a real job: tests/test_prepared_downloads.py
         with nothing_changes(caplog):
             response = send_form(admin, path, mode, valid, other_csrf, pairs)
             kind = assert_clear_refusal(response, statuses=(400, 404))

@@ -28,6 +28,7 @@ from survey_app.extensions import db
 from survey_app.models import Relationship, SignInAttempt, User
 from survey_app.models import user as user_model
 from survey_app.services import ServiceError, audit
+from survey_app.services.accounts import totp
 from survey_app.services.accounts.users import account_problems, create_user, give_role
 
 WRONG_DETAILS = "Enter a correct email address and password"
@@ -104,8 +105,11 @@ def authenticate(email: str, password: str, *, client_address: str) -> SignInOut
     with write_transaction():
         if user is not None and password_ok and user.active:
             db.session.execute(delete(SignInAttempt).where(SignInAttempt.email_hash == email_key))
-            user.last_signed_in_at = now
-            audit.record("sign_in", actor=user)
+            if totp.second_factor_follows(user):  # complete, and recorded, with the code
+                audit.record("sign_in", actor=user, second_factor="pending")
+            else:
+                user.last_signed_in_at = now
+                audit.record("sign_in", actor=user)
             return SignInOutcome(user=user)
 
         if user is None:

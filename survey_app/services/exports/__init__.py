@@ -2,7 +2,8 @@
 
 Rooms: ``scope`` (what a download covers), ``tables`` (a table, the results tables and the
 codebook table), ``responses`` (the raw responses table), ``writers`` (CSV, JSON, XLSX),
-``spss`` (``.sav``) and ``downloads`` (a download prepared and recorded). Columns are
+``spss`` (``.sav``), ``downloads`` (a download prepared and recorded) and ``prepared`` (a
+large download written by a background job, kept for its requester for a while). Columns are
 :class:`survey_app.services.codebook.Column`; "don't know" is written as
 :data:`~survey_app.services.codebook.DONT_KNOW`; text cells are guarded by
 :mod:`survey_app.services.formula_guard`.
@@ -17,6 +18,21 @@ from survey_app.services.exports.downloads import (
     file_name,
     prepare_download,
     record_download,
+)
+from survey_app.services.exports.prepared import (
+    PREPARE_KIND,
+    FileNotReady,
+    FileUnavailable,
+    PreparedFile,
+    delete_expired_files,
+    estimated_rows,
+    needs_preparing,
+    prepare_file,
+    prepare_parameters,
+    prepared_file,
+    prepared_folder,
+    ready_files,
+    tables_to_prepare,
 )
 from survey_app.services.exports.responses import (
     released_quasi_identifiers,
@@ -47,6 +63,10 @@ from survey_app.services.exports.writers import XLSX_MAX_ROWS, csv_chunks, json_
 
 __all__ = [
     "OTHER",
+    "PREPARE_KIND",
+    "FileNotReady",
+    "FileUnavailable",
+    "PreparedFile",
     "OTHER_LABEL",
     "CODEBOOK_COLUMNS",
     "COLUMN_TYPES",
@@ -68,11 +88,19 @@ __all__ = [
     "codebook_rows",
     "codebook_table",
     "csv_chunks",
+    "delete_expired_files",
+    "estimated_rows",
     "dont_know_code",
     "downloadable_relationships",
     "export_scope",
     "file_name",
     "json_chunks",
+    "needs_preparing",
+    "prepare_file",
+    "prepare_parameters",
+    "prepared_file",
+    "prepared_folder",
+    "ready_files",
     "prepare_download",
     "record_download",
     "released_quasi_identifiers",
@@ -81,6 +109,7 @@ __all__ = [
     "responses_table",
     "results_table",
     "spss_names",
+    "tables_to_prepare",
     "write_sav",
     "write_xlsx",
 ]

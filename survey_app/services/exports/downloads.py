@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_app.extensions import db
 from survey_app.models import User
@@ -27,6 +28,9 @@ from survey_app.services.exports.tables import (
     results_table,
 )
 from survey_app.services.exports.writers import csv_chunks, json_chunks, write_xlsx
+
+if TYPE_CHECKING:
+    from survey_app.services.exports.prepared import PreparedFile
 
 #: Formats, and the tables each serves (SPSS is for the raw responses).
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -87,11 +91,19 @@ def _spooled(write: Callable[[Path], None], suffix: str) -> Iterator[bytes]:
                 yield chunk
 
 
-def prepare_download(table: str, fmt: str, scope: Scope) -> Download:
+def prepare_download(
+    table: str,
+    fmt: str,
+    scope: Scope,
+    *,
+    wrap: Callable[[list[Table]], list[Table]] | None = None,
+) -> Download:
     """Check that ``table`` exists in ``fmt`` and build what writes it (nothing runs yet).
 
     The tables' columns (and the small results tables) are read now, so that a problem is
     raised before any byte is sent; the rows are read lazily, as the chunks are taken.
+    ``wrap`` may replace the tables by others with the same columns (a prepared download
+    counts the rows it writes).
     """
     if fmt not in FORMATS:
         raise ServiceError(f"there is no format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -102,6 +114,8 @@ def prepare_download(table: str, fmt: str, scope: Scope) -> Download:
         raise ServiceError(f"there is no table {table!r}: choose one of {', '.join(TABLES)}")
 
     tables = build_tables(table, scope)  # columns now (errors surface before any byte)
+    if wrap is not None:
+        tables = wrap(tables)
 
     def chunks() -> Iterator[bytes]:
         if fmt == "csv":
@@ -124,8 +138,12 @@ def prepare_download(table: str, fmt: str, scope: Scope) -> Download:
     )
 
 
-def record_download(download: Download, *, actor: User | str) -> None:
-    """Write the download to the audit log: who, which relationship, table, format and waves."""
+def record_download(
+    download: Download | PreparedFile, *, actor: User | str, job: int | None = None
+) -> None:
+    """Write the download to the audit log: who, which relationship, table, format and waves
+    (and, for a file prepared in the background, the job that prepared it)."""
+    prepared = {"job": job} if job is not None else {}
     audit.record(
         "download",
         actor=actor,
@@ -133,5 +151,6 @@ def record_download(download: Download, *, actor: User | str) -> None:
         table=download.table,
         format=download.fmt,
         wave=download.scope.wave_label or "all",
+        **prepared,
     )
     db.session.flush()

@@ -2,7 +2,8 @@
 
 Rooms: ``spreadsheets`` (CSV/XLSX rows and the all-or-nothing refusal both uploads share),
 ``response_rows`` (a responses file checked header first, then row by row), ``responses``
-(the import: checked rows stored, waves created, results computed) and ``staff_lists``.
+(the import: checked rows stored, waves created, results computed), ``uploads`` (a file kept
+for the import job) and ``staff_lists``.
 """
 
 from survey_app.services.imports.response_rows import FileRefused, ImportRejected
@@ -26,6 +27,13 @@ from survey_app.services.imports.staff_lists import (
     load_staff_list,
     read_staff_list,
 )
+from survey_app.services.imports.uploads import (
+    StagedImport,
+    delete_stale_uploads,
+    discard_upload,
+    stage_import,
+    upload_path,
+)
 
 __all__ = [
     "HEADERS",
@@ -34,14 +42,19 @@ __all__ = [
     "ImportRejected",
     "ImportReport",
     "Rejected",
+    "StagedImport",
     "StaffListRejected",
     "StaffListReport",
     "StaffMember",
     "UnreadableFile",
     "compute_results",
+    "delete_stale_uploads",
+    "discard_upload",
     "import_responses",
     "load_staff_list",
     "period_of",
     "read_rows",
     "read_staff_list",
+    "stage_import",
+    "upload_path",
 ]

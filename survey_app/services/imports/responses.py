@@ -50,6 +50,7 @@ wave closes), in the same transaction: the earliest imported wave, every later c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -118,11 +119,13 @@ def import_responses(
     filename: str = "",
     wave_label: str | None = None,
     actor: User | str = "cli",
+    progress: Callable[[int, str], None] | None = None,
 ) -> ImportReport:
     """Import a CSV or XLSX file of responses into ``relationship`` (see the module notes).
 
     Flushes; the caller commits on success and rolls back on :class:`ImportRejected` (which
-    lists every problem found; nothing of the file may be kept).
+    lists every problem found; nothing of the file may be kept). ``progress(rows, message)``
+    is told how far it has got after each batch of rows, and before the results are computed.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -134,25 +137,19 @@ def import_responses(
                     filename=filename or path.name,
                     wave_label=wave_label,
                     actor=actor,
+                    progress=progress,
                 )
         except OSError as exc:
             raise FileRefused(f"Cannot read {path}: {exc.strerror or exc}") from exc
     if wave_label is not None and wave_label.strip() and not LABEL.match(wave_label.strip()):
         raise bad_wave_label(wave_label)
     checker = ResponseChecker(relationship, wave_label or None)
-    store = _Store(relationship, actor)
-    try:
-        file_format = _check_and_store(source, filename, checker, store)
-    except UnreadableFile as unreadable:
-        raise FileRefused(str(unreadable)) from unreadable
-    problems = checker.problems
-    if problems:
-        raise ImportRejected(problems.listed, more=problems.more, rows_checked=checker.rows)
-    if checker.rows == 0:
-        where = f" of wave {checker.only_wave}" if checker.only_wave else ""
-        raise FileRefused(f"The file has no responses{where} to import")
+    store = _Store(relationship, actor, progress=progress)
+    file_format, _ = _checked(source, filename, checker, store)
     targets = [t for t in checker.waves.values() if t is not None]
     db.session.flush()
+    if progress is not None:
+        progress(checker.rows, f"Computing the results of {len(targets)} imported wave(s)")
     compute_results(relationship, [t.wave for t in targets if t.wave is not None])
     report = ImportReport(
         relationship=relationship.name,
@@ -175,13 +172,50 @@ def import_responses(
     return report
 
 
-def _check_and_store(
-    source: IO[bytes], filename: str, checker: ResponseChecker, store: _Store
-) -> str:
-    """Check the file row by row, storing checked rows in batches; the file's format."""
+def check_responses(
+    source: IO[bytes],
+    relationship: Relationship,
+    *,
+    filename: str = "",
+    wave_label: str | None = None,
+    rows: int,
+) -> None:
+    """Check a file's header and first ``rows`` rows as :func:`import_responses` would, storing
+    nothing: the same refusal (:class:`ImportRejected`) for a problem found there. Roll back
+    afterwards (checking may freeze an instrument version, as importing does)."""
+    if wave_label is not None and wave_label.strip() and not LABEL.match(wave_label.strip()):
+        raise bad_wave_label(wave_label)
+    checker = ResponseChecker(relationship, wave_label or None)
+    _checked(source, filename, checker, _Store(relationship, "check", check_only=True), rows)
+
+
+def _checked(
+    source: IO[bytes],
+    filename: str,
+    checker: ResponseChecker,
+    store: _Store,
+    limit: int | None = None,
+) -> tuple[str, bool]:
+    """Check the file row by row, storing checked rows in batches, up to ``limit`` rows, and
+    raise the refusal of any problem; the file's format, and whether every row was read."""
+    try:
+        file_format, complete = _rows_checked(source, filename, checker, store, limit)
+    except UnreadableFile as unreadable:
+        raise FileRefused(str(unreadable)) from unreadable
+    if problems := checker.problems:
+        raise ImportRejected(problems.listed, more=problems.more, rows_checked=checker.rows)
+    if checker.rows == 0 and complete:
+        where = f" of wave {checker.only_wave}" if checker.only_wave else ""
+        raise FileRefused(f"The file has no responses{where} to import")
+    return file_format, complete
+
+
+def _rows_checked(source, filename, checker, store, limit):  # type: ignore[no-untyped-def]
+    """:func:`_checked`'s reading: the rows checked (and stored) one by one."""
     _, max_rows = size_limits()
     file_format, rows = read_rows(source, filename)
     try:
+        complete = True
         header = next(rows, None)
         if header is None:
             raise FileRefused("The file is empty")
@@ -193,21 +227,35 @@ def _check_and_store(
                 raise FileRefused(
                     f"The file has more than {max_rows:,} rows: split it into smaller files"
                 )
+            if limit is not None and checker.rows + checker.skipped >= limit:
+                complete = False
+                break
             checker.check_row(number, cells)
             if len(checker.pending) >= BATCH:
                 store.flush(checker)
     finally:
         rows.close()  # type: ignore[attr-defined]
     store.flush(checker)
-    return file_format
+    return file_format, complete
 
 
 class _Store:
-    """Stores checked rows while the file has no problems, creating new waves as they come."""
+    """Stores checked rows while the file has no problems, creating new waves as they come
+    (``check_only``: only looks for rows already stored)."""
 
-    def __init__(self, relationship: Relationship, actor: User | str) -> None:
+    def __init__(
+        self,
+        relationship: Relationship,
+        actor: User | str,
+        *,
+        check_only: bool = False,
+        progress: Callable[[int, str], None] | None = None,
+    ) -> None:
         self.relationship = relationship
         self.actor = actor
+        self.check_only = check_only
+        self.progress = progress
+        self.stored = 0
         self.created: list[str] = []
 
     def flush(self, checker: ResponseChecker) -> None:
@@ -229,6 +277,8 @@ class _Store:
                         "imported before?",
                     )
             return
+        if self.check_only:
+            return
         responses, answers, comments = [], [], []
         for entry in batch:
             target = checker.waves[entry.wave_label]
@@ -245,6 +295,9 @@ class _Store:
             connection.execute(insert(Answer.__table__), answers)
         if comments:
             connection.execute(insert(Comment.__table__), comments)
+        self.stored += len(batch)
+        if self.progress is not None:
+            self.progress(self.stored, f"{self.stored:,} rows checked and stored")
 
     def create(self, target: WaveTarget) -> Wave:
         """A wave the file names and the relationship lacks, created closed, in its period."""

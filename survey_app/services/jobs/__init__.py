@@ -18,6 +18,7 @@ from survey_app.services.jobs import (
     kinds,  # noqa: F401  (registers the service's job kinds)
     schedule,  # noqa: F401  (registers the schedule's tick)
 )
+from survey_app.services.jobs.kinds import recompute_key
 from survey_app.services.jobs.lifecycle import (
     ClaimedJob,
     LeaseLost,
@@ -33,12 +34,21 @@ from survey_app.services.jobs.lifecycle import (
     visible_job,
 )
 from survey_app.services.jobs.queue import JobQueue, init_app, job_queue, make_huey
-from survey_app.services.jobs.registry import JobKind, job_kind, job_kinds, on_tick, register
+from survey_app.services.jobs.registry import (
+    JobKind,
+    job_kind,
+    job_kinds,
+    on_tick,
+    progress_text,
+    register,
+)
 from survey_app.services.jobs.running import JobContext, run_job, worker_name, worker_prefix
 from survey_app.services.jobs.schedule import (
     close_job_key,
+    close_job_title,
     next_event,
     round_job_key,
+    round_job_title,
     run_schedules,
 )
 
@@ -51,6 +61,7 @@ __all__ = [
     "SweepReport",
     "cancel_job",
     "close_job_key",
+    "close_job_title",
     "claim_job",
     "idempotency_key",
     "init_app",
@@ -60,10 +71,13 @@ __all__ = [
     "make_huey",
     "next_event",
     "on_tick",
+    "progress_text",
+    "recompute_key",
     "register",
     "release_leases",
     "retry_job",
     "round_job_key",
+    "round_job_title",
     "run_schedules",
     "run_job",
     "submit_job",

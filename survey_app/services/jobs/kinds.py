@@ -6,11 +6,18 @@
                        one transaction with the job's success
 ``mail.round``         send a round of invitations or reminders to a wave's address list,
                        crash-safe through the address outbox (``services/mailing/rounds.py``)
+``responses.import``  import an uploaded file of historical responses and compute the results
+                       of its waves, all or nothing, in one transaction with a checkpoint
+                       (``services/imports``); the kept upload is deleted when it succeeds
+``exports.prepare``    write a large download into the instance folder, for its requester
+                       to fetch for a while (``services/exports/prepared.py``)
 ``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
                        jobs (``relhealth jobs check``) and that a job taken back resumes
 
-and one minute tick, ``sqlite.checkpoint``: the write-ahead log emptied (a submit's attempt
-does not wait for readers; this one does, and logs when a reader still kept it busy).
+and minute ticks: ``sqlite.checkpoint``, the write-ahead log emptied (a submit's attempt
+does not wait for readers; this one does, and logs when a reader still kept it busy);
+``imports.uploads``, uploads no unfinished import needs deleted after a day, and
+``downloads.expire``, prepared downloads past their time deleted.
 
 Add a kind here: a run function in the words of its capability, calling that capability's
 service functions, and one :func:`register` line.
@@ -22,14 +29,17 @@ import logging
 import time
 from typing import Any
 
+from sqlalchemy import select
+
 from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
-from survey_app.models import Relationship, Wave
-from survey_app.services import ServiceError
+from survey_app.models import UNFINISHED_STATES, Job, Relationship, Wave
+from survey_app.services import ServiceError, exports, imports
+from survey_app.services.jobs.lifecycle import idempotency_key
 from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
 from survey_app.services.mailing import send_round
-from survey_app.services.results import closed_waves, recompute
+from survey_app.services.results import check_closed_wave, closed_waves, recompute
 from survey_app.services.waves import close_wave
 
 #: Closed waves rebuilt per committed step of ``results.recompute``: about 0.6 s each for a
@@ -42,9 +52,14 @@ log = logging.getLogger(__name__)
 
 
 def recompute_results(
-    ctx: JobContext, *, relationship_id: int, waves_per_step: int = WAVES_PER_STEP
+    ctx: JobContext,
+    *,
+    relationship_id: int,
+    wave_id: int | None = None,
+    waves_per_step: int = WAVES_PER_STEP,
 ) -> dict[str, Any]:
-    """Rebuild the stored results of every closed wave of a relationship, and its trends.
+    """Rebuild the stored results of every closed wave of a relationship — or of closed wave
+    ``wave_id`` and every later one, whose status depends on it — and its trends.
 
     Waves are rebuilt in time order, ``waves_per_step`` at a time; each step commits with a
     checkpoint naming its last wave, and a resumed job starts after it. The stored results
@@ -58,8 +73,15 @@ def recompute_results(
     name = relationship.name
     waves = closed_waves(relationship)
     ids, labels = [w.id for w in waves], [w.label for w in waves]
+    first_wave = 0
+    if wave_id is not None:
+        wave = db.session.get(Wave, wave_id)
+        if wave is None:
+            raise ServiceError("the wave no longer exists")
+        check_closed_wave(relationship, wave)
+        first_wave = ids.index(wave_id)
     resume = ctx.resume_from or {}
-    start = ids.index(resume["through"]) + 1 if resume.get("through") in ids else 0
+    start = ids.index(resume["through"]) + 1 if resume.get("through") in ids else first_wave
     total = len(ids)
     for first in range(start, total, waves_per_step):
         last = min(first + waves_per_step, total) - 1
@@ -73,11 +95,14 @@ def recompute_results(
             )
             ctx.checkpoint({"through": ids[last]})
     ctx.progress(total, total, "All closed waves rebuilt")
+    rebuilt = total - first_wave
     summary = (
-        f"Rebuilt the results of {total} closed wave{'s' if total != 1 else ''} of {name}"
+        f"Rebuilt the results of {rebuilt} closed wave{'s' if rebuilt != 1 else ''} of {name}"
         if total
         else f"{name} has no closed waves: there were no results to rebuild"
     )
+    if first_wave:
+        summary += f", from {labels[first_wave]}"
     return {
         "summary": summary,
         "link": {
@@ -86,6 +111,11 @@ def recompute_results(
             "text": f"See the results of {name}",
         },
     }
+
+
+def recompute_key(relationship_id: int) -> str:
+    """One recompute of a relationship at a time, whoever asks (a page or the command line)."""
+    return idempotency_key("results.recompute", {"relationship_id": relationship_id})
 
 
 def close_and_score(ctx: JobContext, *, wave_id: int) -> dict[str, Any]:
@@ -113,6 +143,55 @@ def close_and_score(ctx: JobContext, *, wave_id: int) -> dict[str, Any]:
     }
 
 
+def import_history(
+    ctx: JobContext,
+    *,
+    relationship_id: int,
+    upload: str,
+    filename: str,
+    wave_label: str | None = None,
+) -> dict[str, Any]:
+    """Import the kept upload ``upload`` into relationship ``relationship_id`` and compute its
+    waves' results (:func:`survey_app.services.imports.import_responses`), in one
+    transaction with a checkpoint: a refused file or a stopped worker leaves nothing of it,
+    and a job taken back after the commit finds it done. The upload is deleted on success;
+    after a failure it is kept a while, so that "Try again" works."""
+    done = (ctx.resume_from or {}).get("imported")
+    if done is None:
+        relationship = db.session.get(Relationship, relationship_id)
+        if relationship is None:
+            raise ServiceError("the relationship no longer exists")
+        path = imports.upload_path(upload)
+        if not path.is_file():
+            raise ServiceError(
+                f"The uploaded file {filename} is no longer kept (a failed import's file is "
+                "deleted after a day): upload it again"
+            )
+        ctx.progress(0, None, f"Checking the rows of {filename}")
+        with write_transaction():
+            report = imports.import_responses(
+                path,
+                relationship,
+                filename=filename,
+                wave_label=wave_label,
+                actor=ctx.requested_by() or "cli",
+                progress=lambda rows, message: ctx.progress(rows, None, message),
+            )
+            done = {"lines": report.lines(), "name": report.relationship}
+            ctx.checkpoint({"imported": done})
+    imports.discard_upload(upload)
+    ctx.progress(1, 1, "Imported, and the results computed")
+    return {
+        "summary": " ".join(line.strip() for line in done["lines"]),
+        "lines": done["lines"],
+        "link": {
+            "endpoint": "dashboard.relationship",
+            "values": {"relationship_id": relationship_id},
+            "text": f"See the results of {done['name']}",
+        },
+    }
+
+
 def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dict[str, Any]:
     """Count to ``steps``, pausing ``pause`` seconds per step, committing a checkpoint after
     each. The result says where each attempt started (``[0]``: in one go)."""
@@ -136,11 +215,21 @@ def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dic
     }
 
 
+def prepare_download(ctx: JobContext, **parameters: Any) -> dict[str, Any]:
+    """Write a large download for its requester (:func:`survey_app.services.exports.
+    prepare_file`); the file and its audit entry are kept when the job succeeds."""
+    return exports.prepare_file(ctx, **parameters)
+
+
 register(
     "results.recompute", run=recompute_results, title="Recompute results", counts="waves rebuilt"
 )
 register("wave.close", run=close_and_score, title="Close a wave", counts="steps done")
 register("mail.round", run=send_round, title="Send emails", counts="addresses done")
+register("responses.import", run=import_history, title="Import responses", counts="done")
+register(
+    exports.PREPARE_KIND, run=prepare_download, title="Prepare a download", counts="rows written"
+)
 register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
 
 
@@ -149,3 +238,25 @@ def checkpoint_log() -> None:
     """Empty SQLite's write-ahead log, so no recent submit stays readable in it."""
     if not checkpoint_wal():
         log.warning("SQLite write-ahead log checkpoint was busy (a reader); retried next minute")
+
+
+@on_tick("imports.uploads")
+def delete_stale_uploads() -> None:
+    """Delete kept uploads that no unfinished import needs, a day after they were kept."""
+    needed = {
+        str((parameters or {}).get("upload"))
+        for parameters in db.session.scalars(
+            select(Job.parameters).where(
+                Job.kind == "responses.import", Job.state.in_(UNFINISHED_STATES)
+            )
+        )
+    }
+    for name in imports.delete_stale_uploads(needed):
+        log.info("deleted the kept upload %s (a day old, no unfinished import needs it)", name)
+
+
+@on_tick("downloads.expire")
+def delete_expired_downloads() -> None:
+    """Delete prepared downloads past their time (and files no job owns)."""
+    for name in exports.delete_expired_files():
+        log.info("deleted the prepared download %s (expired or unowned)", name)

@@ -75,6 +75,17 @@ def job_kind(name: str) -> JobKind:
         raise ServiceError(f"there is no kind of job called {name!r}") from None
 
 
+def progress_text(kind: str, done: int, total: int | None) -> str | None:
+    """``3 of 40 waves rebuilt`` (``None`` before the job has said how much there is)."""
+    if total is None:
+        return None
+    try:
+        counts = job_kind(kind).counts
+    except ServiceError:  # a kind no longer in the service (an old job)
+        counts = "done"
+    return f"{done:,} of {total:,} {counts}"
+
+
 def job_kinds() -> list[JobKind]:
     return sorted(_KINDS.values(), key=lambda k: k.name)
 

@@ -57,6 +57,15 @@ def round_job_key(wave_id: int, kind: str) -> str:
     return idempotency_key("mail.round", {"wave_id": wave_id, "kind": kind})
 
 
+def close_job_title(wave: Wave) -> str:
+    return f"Close wave {wave.label} and compute its results"
+
+
+def round_job_title(wave: Wave, kind: str, *, retry_failed: bool = False) -> str:
+    what = f"failed {kind} again" if retry_failed else kind
+    return f"Send the {what} of wave {wave.label}"
+
+
 def reminders_due(wave: Wave, now: datetime) -> list[tuple[int, datetime]]:
     """(day, when) of each of the wave's reminders whose time has come (before it closes)."""
     if wave.state != "open" or wave.opened_at is None:

@@ -1,7 +1,8 @@
 """Invitations and reminders by email (SMTP) or mail merge, from a wave's address list.
 
 ``smtp``          the mail server's settings (checked at start) and one connection
-``messages``      what invitation and reminder emails say
+``texts``         the editable texts of a wave's emails: defaults, placeholders, versions
+``messages``      what invitation and reminder emails say, and their preview
 ``address_list``  who is on a wave's list, and the invitation rows written for it
 ``sending``       sending invitations and reminder rounds by email, batch by batch
 ``rounds``        a whole round sent by a background job, crash-safe through the outbox
@@ -19,7 +20,12 @@ from survey_app.services.mailing.mail_merge import (
     mail_merge_invitations,
     mail_merge_reminders,
 )
-from survey_app.services.mailing.messages import invitation_text, reminder_text
+from survey_app.services.mailing.messages import (
+    EmailPreview,
+    invitation_text,
+    preview_email,
+    reminder_text,
+)
 from survey_app.services.mailing.rounds import ROUND_KINDS, check_round, send_round
 from survey_app.services.mailing.sending import (
     REFUSED,
@@ -46,6 +52,7 @@ __all__ = [
     "ROUND_KINDS",
     "SECURITY_CHOICES",
     "AddressListSummary",
+    "EmailPreview",
     "MailConfigError",
     "MailServerError",
     "MailSettings",
@@ -60,6 +67,7 @@ __all__ = [
     "mail_configured",
     "mail_merge_invitations",
     "mail_merge_reminders",
+    "preview_email",
     "reminder_text",
     "retry_failed",
     "send_invitations",

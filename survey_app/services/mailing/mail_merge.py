@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 
 from sqlalchemy import bindparam, update
@@ -31,10 +31,12 @@ from survey_app.services.mailing.address_list import (
     targets_of,
     unused,
 )
+from survey_app.services.mailing.messages import compose, wave_text
 
-#: ``language``: ``en``, ``cy`` or blank (not known: write in both), for choosing the message's
-#: wording; the link of a known language already opens the survey in it.
-MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area", "language")
+#: ``language``: ``en``, ``cy`` or blank (not known: the message is in both); the link of a
+#: known language already opens the survey in it. ``subject`` and ``message``: the wave's email
+#: to that person (its edited texts, or the defaults), written by the code that sends emails.
+MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area", "language", "subject", "message")
 
 
 def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
@@ -55,18 +57,29 @@ def _csv(rows: Iterator[Sequence[str]]) -> str:
 
 
 def _rows(
-    names: tuple[dict[int, str], dict[int, str]], links: Iterable[tuple[Target, str]]
+    names: tuple[dict[int, str], dict[int, str]],
+    compose: Callable[[int, str, str | None], tuple[str, str]],
+    links: Iterable[tuple[Target, str]],
 ) -> Iterator[Sequence[str]]:
-    """The mail-merge rows of (address, new token) pairs: address, link, party, area, language."""
+    """The mail-merge rows of (address, new token) pairs: address, link, party, area, language,
+    and the email's subject and text (``compose(party id, link, language)``)."""
     parties, areas = names
     for t, token in links:
+        link = survey_link(token, t.language)
         yield (
             t.email,
-            survey_link(token, t.language),
+            link,
             parties[t.party_id],
             areas.get(t.service_area_id or 0, ""),
             t.language or "",
+            *compose(t.party_id, link, t.language),
         )
+
+
+def _composer(wave: Wave, kind: str) -> Callable[[int, str, str | None], tuple[str, str]]:
+    """What the wave's ``kind`` email says to one person (read before the rows are claimed)."""
+    text = wave_text(wave)
+    return lambda party_id, link, language: compose(kind, text, party_id, link, language)
 
 
 def mail_merge_invitations(
@@ -82,6 +95,7 @@ def mail_merge_invitations(
     day = today or date.today()
     wave_id = wave.id
     names = _names(wave)
+    message = _composer(wave, "invitation")
     a = InvitationAddress
     with write_transaction():
         targets = targets_of(not_invited(wave_id, failed=None).with_for_update(of=a))
@@ -98,7 +112,7 @@ def mail_merge_invitations(
             [{"aid": t.address_id, "iid": i} for t, i in zip(targets, ids, strict=True)],
         )
         audit.record("invitations.mail_merge", actor=actor, wave=wave_id, count=len(targets))
-    return _csv(_rows(names, zip(targets, tokens, strict=True))), len(targets)
+    return _csv(_rows(names, message, zip(targets, tokens, strict=True))), len(targets)
 
 
 def mail_merge_reminders(
@@ -112,6 +126,7 @@ def mail_merge_reminders(
     day = today or date.today()
     wave_id = wave.id
     names = _names(wave)
+    message = _composer(wave, "reminder")
     a = InvitationAddress
     with write_transaction():
         targets = targets_of(unused(wave_id).with_for_update(of=a))
@@ -131,4 +146,5 @@ def mail_merge_reminders(
         audit.record(
             "reminders.mail_merge", actor=actor, wave=wave_id, round=round_, count=len(targets)
         )
-    return _csv(_rows(names, ((t, tokens[t.invitation_id]) for t in targets))), len(targets)
+    pairs = ((t, tokens[t.invitation_id]) for t in targets)
+    return _csv(_rows(names, message, pairs)), len(targets)

@@ -14,17 +14,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app
 from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
 
 from instruments import LANGUAGES
 from survey_app.models import Wave
 from survey_app.services.instruments import wave_instrument
+from survey_app.services.invitations import survey_link
 from survey_app.services.mailing.smtp import MailSettings
+from survey_app.services.mailing.texts import (
+    EmailTexts,
+    default_wording,
+    email_texts,
+    fill,
+    fill_body,
+)
+
+#: Where the link goes while a body is filled in (a bilingual email carries it once).
+LINK_MARK = "\x00link\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +49,11 @@ class WaveText:
     closes_on: date | None
     parties: dict[int, tuple[str, str]]  # party id -> (own party, partner)
     min_cell: int
+    texts: EmailTexts  # the wave's editable texts, in the version being sent
 
 
-def wave_text(wave: Wave) -> WaveText:
+def wave_text(wave: Wave, version: int | None = None) -> WaveText:
+    """What every message of ``wave`` says, with its texts' newest version or ``version``."""
     instrument = wave_instrument(wave)
     rel = wave.relationship
     parties = {p.id: (p.name, rel.other_party(p.side).name) for p in rel.parties}
@@ -52,6 +65,7 @@ def wave_text(wave: Wave) -> WaveText:
         closes_on=wave.closes_on,
         parties=parties,
         min_cell=int(current_app.config.get("MIN_CELL_SIZE", 5)),
+        texts=email_texts(wave, version),
     )
 
 
@@ -95,13 +109,23 @@ def in_language(language: str | None, parts: Callable[[str], Parts], link: str) 
     subject = " / ".join(v.subject for v in versions)
     before = [p for v in versions for p in v.before]
     after = [p for v in versions for p in v.after]
-    words = "\n".join(v.link_words for v in versions)
-    return subject, "\n\n".join([*before, f"{words}\n\n{link}", *after]) + "\n"
+    words = "\n".join(v.link_words for v in versions if v.link_words)
+    at_link = f"{words}\n\n{link}" if words else link
+    return subject, "\n\n".join([*before, at_link, *after]) + "\n"
 
 
-def email_message(to: str, subject: str, body: str, settings: MailSettings) -> EmailMessage:
+def sender_of(settings: MailSettings, name: str | None = None) -> str:
+    """The From header: ``MAIL_FROM``, under the wave's sender name where it gives one."""
+    if not name:
+        return settings.sender
+    return str(Address(display_name=name, addr_spec=parseaddr(settings.sender)[1]))
+
+
+def email_message(
+    to: str, subject: str, body: str, settings: MailSettings, sender_name: str | None = None
+) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = settings.sender
+    message["From"] = sender_of(settings, sender_name)
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
@@ -112,94 +136,86 @@ def email_message(to: str, subject: str, body: str, settings: MailSettings) -> E
     return message
 
 
+def compose(
+    kind: str, text: WaveText, party_id: int, link: str, language: str | None = None
+) -> tuple[str, str]:
+    """The subject and body of a ``kind`` ("invitation" or "reminder") email to someone of
+    party ``party_id``, in `language` (bilingual where None), from the wave's texts (the
+    defaults, or the version ``text`` holds). The one home of what an email says: the rounds,
+    the batches and the admin preview all call it."""
+    own, partner = text.parties[party_id]
+    closes = text.closes_on is not None
+
+    def parts(code: str) -> Parts:
+        values: dict[str, str | None] = {
+            "link": LINK_MARK,
+            "survey": text.titles[code],
+            "wave": text.label,
+            "relationship": text.relationship,
+            "party": own,
+            "partner": partner,
+            "minutes": str(text.minutes),
+            "closing_date": day_words(text.closes_on) if text.closes_on else None,
+            "minimum_group": str(text.min_cell),
+            "team": text.texts.team(code),
+            "team_contact": text.texts.team_contact,
+            "sender": text.texts.sender_name or service_name(code),
+        }
+        wording = text.texts.wording(code, closes=closes)
+        subject = fill(wording.subject(kind), values)
+        if subject is None:  # it names a value the wave does not have: the default subject
+            subject = fill(default_wording(code, closes=closes).subject(kind), values) or ""
+        paragraphs = fill_body(wording.body(kind), values)
+        at = next(i for i, p in enumerate(paragraphs) if LINK_MARK in p)
+        head, _mark, tail = paragraphs[at].partition(LINK_MARK)
+        before = paragraphs[:at]
+        words = head.strip()
+        if not words and before:  # the paragraph just before the link introduces it
+            words = before.pop()
+        after = [p for p in (tail.strip(), *paragraphs[at + 1 :]) if p]
+        return Parts(subject=subject, before=before, link_words=words, after=after)
+
+    return in_language(language, parts, link)
+
+
 def invitation_text(
     text: WaveText, party_id: int, link: str, language: str | None = None
 ) -> tuple[str, str]:
     """The invitation's subject and body, in `language` (bilingual where None)."""
-    own, partner = text.parties[party_id]
-
-    def parts(code: str) -> Parts:
-        names = {"title": text.titles[code], "label": text.label}
-        after = [
-            _(
-                "The link is yours alone and works once, so please do not forward this email. "
-                "You can save your answers and come back to them with the same link."
-            ),
-            _(
-                "Your answers are anonymous: they are stored without your name, your email "
-                "address or your link, and results are shown only for groups of at least "
-                "%(min_cell)s people.",
-                min_cell=text.min_cell,
-            ),
-        ]
-        if text.closes_on:
-            after.append(_("The survey closes on %(day)s.", day=day_words(text.closes_on)))
-        return Parts(
-            subject=_("Please take part: %(title)s (%(label)s)", **names),
-            before=[
-                _("Dear colleague,"),
-                _(
-                    "You are invited to answer the %(title)s (%(label)s) as a member of staff of "
-                    "%(own)s. The questions ask how you see the partnership with %(partner)s. "
-                    "It takes about %(minutes)s minutes.",
-                    own=own,
-                    partner=partner,
-                    minutes=text.minutes,
-                    **names,
-                ),
-            ],
-            link_words=_("Your personal link:"),
-            after=[*after, service_name(code)],
-        )
-
-    return in_language(language, parts, link)
+    return compose("invitation", text, party_id, link, language)
 
 
 def reminder_text(
     text: WaveText, party_id: int, link: str, language: str | None = None
 ) -> tuple[str, str]:
     """The reminder's subject and body, in `language` (bilingual where None)."""
-    own, partner = text.parties[party_id]
+    return compose("reminder", text, party_id, link, language)
 
-    def parts(code: str) -> Parts:
-        names = {"title": text.titles[code], "label": text.label}
-        about = {"own": own, "partner": partner, "minutes": text.minutes, **names}
-        if text.closes_on:
-            day = day_words(text.closes_on)
-            subject = _("Reminder: %(title)s (%(label)s) closes on %(day)s", day=day, **names)
-            opening = _(
-                "There is still time to answer the %(title)s (%(label)s) before it closes on "
-                "%(day)s. It asks how you, as a member of staff of %(own)s, see the partnership "
-                "with %(partner)s, and takes about %(minutes)s minutes.",
-                day=day,
-                **about,
-            )
-        else:
-            subject = _("Reminder: %(title)s (%(label)s)", **names)
-            opening = _(
-                "There is still time to answer the %(title)s (%(label)s). It asks how you, as a "
-                "member of staff of %(own)s, see the partnership with %(partner)s, and takes "
-                "about %(minutes)s minutes.",
-                **about,
-            )
-        return Parts(
-            subject=subject,
-            before=[_("Dear colleague,"), opening],
-            link_words=_("Your new personal link:"),
-            after=[
-                _(
-                    "If you have already saved some answers, open this link in the same browser "
-                    "to carry on with them, or use the link in our earlier email: either link "
-                    "works until you submit. The link is yours alone and works once, so please "
-                    "do not forward this email."
-                ),
-                _(
-                    "Your answers are anonymous: they are stored without your name, your email "
-                    "address or your link. If you have answered since we sent this reminder, "
-                    "thank you, and please ignore it."
-                ),
-                service_name(code),
-            ],
-        )
 
-    return in_language(language, parts, link)
+#: The token of the preview's sample link: no link has it (following it finds no invitation).
+SAMPLE_LINK_ID = "example-only-not-a-real-link"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailPreview:
+    """An email as a person of ``party`` receives it (the admin pages' preview)."""
+
+    sender: str
+    party: str
+    subject: str
+    body: str
+    version: int  # of the wave's texts; 0: the defaults
+
+
+def preview_email(wave: Wave, kind: str, side: str, language: str | None) -> EmailPreview:
+    """The ``kind`` email ("invitation" or "reminder") of ``wave`` as someone on ``side``
+    receives it in ``language`` (bilingual where None), with a sample link: made by the code
+    that sends (:func:`compose`, :func:`sender_of`)."""
+    text = wave_text(wave)
+    party = wave.relationship.party(side)
+    link = survey_link(SAMPLE_LINK_ID, language)
+    subject, body = compose(kind, text, party.id, link, language)
+    settings = MailSettings.from_config()
+    name = text.texts.sender_name
+    sender = sender_of(settings, name) if settings.sender else (name or service_name("en"))
+    return EmailPreview(sender, party.name, subject, body, text.texts.version)

@@ -63,6 +63,7 @@ from survey_app.services.mailing.sending import (
     settings_or_error,
 )
 from survey_app.services.mailing.smtp import MailServerError, SMTPMailer
+from survey_app.services.mailing.texts import email_texts
 
 ROUND_KINDS = ("invitations", "reminders")
 #: Addresses read per query while sending.
@@ -103,16 +104,20 @@ def check_round(wave: Wave, kind: str) -> None:
     settings_or_error()
 
 
-def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
+def send_round(
+    ctx: RoundContext, *, wave_id: int, kind: str, retry_failed: bool = False
+) -> dict[str, Any]:
     """Run one round of ``kind`` ("invitations" or "reminders") for wave ``wave_id``: decide
-    it on the first attempt, then send every message still to send (see the module)."""
+    it on the first attempt, then send every message still to send (see the module).
+    ``retry_failed``: the round is for the addresses whose last message failed, instead."""
     settings = settings_or_error()
-    plan = ctx.resume_from or _decide(ctx, wave_id, kind)
+    plan = ctx.resume_from or _decide(ctx, wave_id, kind, retry_failed)
     round_ = int(plan["round"])
     wave = db.session.get(Wave, wave_id)
     if wave is None:
         raise ServiceError("the wave no longer exists")
-    text = wave_text(wave)
+    # the texts' version fixed when the round was decided: every message of it says the same
+    text = wave_text(wave, plan.get("texts_version"))
     compose = invitation_text if kind == "invitations" else reminder_text
     day = date.today()
     pacer = Pacer(settings)
@@ -130,7 +135,10 @@ def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
                 link = survey_link(token, target.language)
                 subject, body = compose(text, target.party_id, link, target.language)
                 try:
-                    why = deliver(smtp, email_message(target.email, subject, body, settings))
+                    message = email_message(
+                        target.email, subject, body, settings, text.texts.sender_name
+                    )
+                    why = deliver(smtp, message)
                 except MailServerError as exc:
                     _take_back(target, token, kind)
                     raise ServiceError(
@@ -138,10 +146,10 @@ def send_round(ctx: RoundContext, *, wave_id: int, kind: str) -> dict[str, Any]:
                         "to send the rest."
                     ) from exc
                 _settle(target, token, kind, round_, day, why)
-    return _finish(ctx, wave_id, kind, round_, total)
+    return _finish(ctx, wave_id, kind, round_, total, plan.get("texts_version"))
 
 
-def _decide(ctx: RoundContext, wave_id: int, kind: str) -> dict[str, Any]:
+def _decide(ctx: RoundContext, wave_id: int, kind: str, retry_failed: bool) -> dict[str, Any]:
     """Choose the round's addresses (outbox ``to_send``, this job), with the checkpoint."""
     a = InvitationAddress
     with write_transaction():
@@ -157,7 +165,10 @@ def _decide(ctx: RoundContext, wave_id: int, kind: str) -> dict[str, Any]:
         )
         if kind == "invitations":
             round_ = 0
-            chosen = not_invited(wave_id, failed=False).where(free)
+            chosen = not_invited(wave_id, failed=retry_failed).where(free)
+        elif retry_failed:  # the current round, to those it failed to reach
+            round_ = max(address_list_summary(wave).reminder_round, 1)
+            chosen = unused(wave_id).where(a.last_error.is_not(None), free)
         else:
             summary = address_list_summary(wave)
             round_ = summary.reminder_round if summary.behind else summary.reminder_round + 1
@@ -169,7 +180,7 @@ def _decide(ctx: RoundContext, wave_id: int, kind: str) -> dict[str, Any]:
             .values(outbox="to_send", outbox_job_id=ctx.job_id)
             .execution_options(synchronize_session=False)
         )
-        plan = {"round": round_}
+        plan = {"round": round_, "texts_version": email_texts(wave).version or None}
         ctx.checkpoint(plan)
     return plan
 
@@ -275,7 +286,9 @@ def _withdraw(address_id: int, invitation_id: int | None, token: str, kind: str)
         db.session.execute(delete(Invitation).where(Invitation.id == invitation_id))
 
 
-def _finish(ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int) -> dict[str, Any]:
+def _finish(
+    ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int, texts: int | None
+) -> dict[str, Any]:
     a = InvitationAddress
     mine = a.outbox_job_id == ctx.job_id
     ctx.progress(total, total, "Done")
@@ -298,8 +311,9 @@ def _finish(ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int)
             round=round_,
             sent=sent,
             failed=failed,
+            texts_version=texts or 0,  # 0: the default texts
         )
-    summary = f"{sent:,} {what} sent"
+    summary = f"{sent:,} {what if sent != 1 else what.replace('s', '', 1)} sent"  # 1 reminder
     if failed:
         summary += f"; {failed:,} could not be sent (see the failed addresses)"
     if not total:

@@ -306,8 +306,9 @@ def _run(
             pacer.wait()
             link = survey_link(token, target.language)
             subject, body = compose(text, target.party_id, link, target.language)
+            message = email_message(target.email, subject, body, settings, text.texts.sender_name)
             try:
-                why = deliver(smtp, email_message(target.email, subject, body, settings))
+                why = deliver(smtp, message)
             except MailServerError as exc:
                 settle(False, None)  # not this address's fault: no failure recorded
                 report.stopped = str(exc)

@@ -54,6 +54,7 @@ from survey_app.services.results.statuses import (
 )
 from survey_app.services.results.store import (
     RecomputeSummary,
+    check_closed_wave,
     closed_waves,
     output_table,
     published_rows,
@@ -129,6 +130,7 @@ __all__ = [
     "add_statuses",
     "answer_statements",
     "blank",
+    "check_closed_wave",
     "closed_waves",
     "compute_relationship",
     "compute_tables",

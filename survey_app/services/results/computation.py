@@ -78,6 +78,7 @@ def compute_tables(
     min_cell_size: int,
     earlier: Sequence[tuple[Wave, dict[str, Columns]]] = (),
     answers_of: Callable[[Wave], WaveAnswers] | None = None,
+    deeper: bool = True,
 ) -> RelationshipResults:
     """Compute the tables of ``waves`` (consecutive closed waves, in time order), statuses aside.
 
@@ -96,6 +97,10 @@ def compute_tables(
         ``waves`` (and of the last ``earlier`` wave, for the change to the first of
         ``waves``) are read in one bulk load (:func:`load_answer_grid`, about 40 bytes per
         response) and each wave's float arrays are made when it is reached.
+    deeper : bool, optional
+        Also compute the deeper tables (:func:`deeper_tables`; default True). Only the
+        analysis benchmark leaves them out, to time them apart from the tables its baseline
+        also computes.
 
     Returns
     -------
@@ -136,8 +141,9 @@ def compute_tables(
         tables = compute_wave_tables(
             current, previous=previous, previous_gaps=previous_gaps, changed=changed
         )
-        invited = invited_per_cell(wave, layout.n_areas, current.answers.area_ids)
-        tables.tables.update(deeper_tables(current, invited))
+        if deeper:
+            invited = invited_per_cell(wave, layout.n_areas, current.answers.area_ids)
+            tables.tables.update(deeper_tables(current, invited))
         if history.waves:
             hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
         history.append(

@@ -190,6 +190,15 @@ def score_closed_wave(wave: Wave) -> RecomputeSummary:
     return _rebuild(relationship, waves, waves.index(wave), k=min_cell_size())
 
 
+def check_closed_wave(relationship: Relationship, wave: Wave) -> None:
+    """Refuse, with the reason, a wave whose results cannot be rebuilt: another
+    relationship's, or one not closed."""
+    if wave.relationship_id != relationship.id:
+        raise ServiceError(f"wave {wave.label!r} is not a wave of {relationship.name!r}")
+    if wave.state != "closed":
+        raise ServiceError(f"wave {wave.label!r} is {wave.state}; only closed waves have results")
+
+
 def recompute(
     relationship: Relationship,
     wave: Wave | None = None,
@@ -220,14 +229,8 @@ def recompute(
     waves = closed_waves(relationship)
     k = min_cell_size()
     for named in (wave, through):
-        if named is None:
-            continue
-        if named.relationship_id != relationship.id:
-            raise ServiceError(f"wave {named.label!r} is not a wave of {relationship.name!r}")
-        if named.state != "closed":
-            raise ServiceError(
-                f"wave {named.label!r} is {named.state}; only closed waves have results"
-            )
+        if named is not None:
+            check_closed_wave(relationship, named)
     if through is not None:
         waves = waves[: waves.index(through) + 1]
     if wave is None and through is None:

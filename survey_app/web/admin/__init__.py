@@ -3,7 +3,7 @@ monitor for managers too), with the questionnaire previews."""
 
 from flask import Flask
 
-from survey_app.web.admin import preview  # noqa: F401  (adds the preview views to ``bp``)
+from survey_app.web.admin import emails, preview  # noqa: F401  (add their views to ``bp``)
 from survey_app.web.admin.routes import bp
 
 

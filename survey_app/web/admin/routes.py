@@ -23,7 +23,14 @@ from survey_app.services import relationships as relationships_service
 from survey_app.services import waves as waves_service
 from survey_app.services.imports import HEADERS, StaffListRejected, load_staff_list
 from survey_app.services.instruments import InstrumentChoice
-from survey_app.services.jobs import close_job_key, next_event, round_job_key, unfinished_job
+from survey_app.services.jobs import (
+    close_job_key,
+    close_job_title,
+    next_event,
+    round_job_key,
+    round_job_title,
+    unfinished_job,
+)
 from survey_app.services.monitoring import response_rates
 from survey_app.web.access import current_scope, requires
 from survey_app.web.admin.forms import (
@@ -278,7 +285,7 @@ def close_wave(wave_id: int):  # type: ignore[no-untyped-def]
         return start_job(
             "wave.close",
             parameters,
-            title=f"Close wave {wave.label} and compute its results",
+            title=close_job_title(wave),
             relationship=wave.relationship,
             key=close_job_key(wave.id),
         )
@@ -368,7 +375,7 @@ def _round(wave_id: int, kind: str):  # type: ignore[no-untyped-def]
     return start_job(
         "mail.round",
         parameters,
-        title=f"Send the {kind} of wave {wave.label}",
+        title=round_job_title(wave, kind),
         relationship=wave.relationship,
         key=round_job_key(wave.id, kind),  # one round of a wave at a time
     )

@@ -1,7 +1,10 @@
 """Import historical responses: an admin uploads a CSV or XLSX file in the responses layout.
 
-All or nothing: a file with any bad row stores nothing, and the page lists each problem by row
-and column (answered 400, so that a script sees the refusal too).
+The page checks the file's header and first rows at once: a problem there is listed by row
+and column (answered 400, so that a script sees the refusal too) and nothing is kept. A file
+without one is kept for the import job (``responses.import``), which checks every row, stores
+and scores all or nothing; the page redirects to the job's progress page, which says how it
+went — or why nothing was imported — and offers "Try again".
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from survey_app.extensions import db
-from survey_app.services.imports import ImportRejected, import_responses
+from survey_app.services.imports import ImportRejected, stage_import
 from survey_app.services.relationships import all_relationships, get_relationship
 from survey_app.web.access import requires
 from survey_app.web.admin_import.forms import ImportForm
-from survey_app.web.submissions import acting_user
+from survey_app.web.jobs import start_job
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/import")
 requires("admin")(bp)
@@ -30,13 +33,10 @@ def upload():  # type: ignore[no-untyped-def]
         return render_template("admin_import/upload.html", form=form), 400
     relationship = get_relationship(int(form.relationship.data))
     upload = form.file.data
+    filename = upload.filename or "the file"
     try:
-        report = import_responses(
-            upload.stream,
-            relationship,
-            filename=upload.filename or "",
-            wave_label=form.wave.data or None,
-            actor=acting_user(),
+        staged = stage_import(
+            upload.stream, relationship, filename=filename, wave_label=form.wave.data or None
         )
     except ImportRejected as rejected:
         db.session.rollback()
@@ -46,5 +46,10 @@ def upload():  # type: ignore[no-untyped-def]
             render_template("admin_import/upload.html", form=form, rejected=rejected),
             400,
         )
-    db.session.commit()
-    return render_template("admin_import/done.html", report=report)
+    return start_job(  # rolls back what the check read; the job does the import
+        "responses.import",
+        staged.parameters,
+        title=f"Import {filename} into {relationship.name}",
+        relationship=relationship,
+        key=staged.key,
+    )

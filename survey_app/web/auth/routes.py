@@ -75,7 +75,7 @@ def start_session(user) -> None:  # type: ignore[no-untyped-def]
 
 def after_password(user: User, target: str | None) -> WerkzeugResponse:
     """Sign in — or first ask for the second factor, or have an admin set one up."""
-    if user.totp_secret is None and not totp.required_for(user):
+    if not totp.second_factor_follows(user):
         start_session(user)
         return redirect(target or landing_page())
     session.clear()

@@ -1,20 +1,30 @@
 """``/downloads``: a page per relationship listing each table in each format, and the files.
 
 A download reads persisted results (never recomputes), applies suppression at output time,
-is written to the audit log before its first byte, and streams.
+is written to the audit log before its first byte, and streams. A large one (from
+``DOWNLOAD_JOB_MIN_ROWS`` rows) is prepared by a background job instead: its page
+(``prepare``) starts the job, whose progress page links to the file (``prepared``) — for its
+requester only, while they still reach the relationship, until it expires.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
     stream_with_context,
+    url_for,
 )
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
@@ -22,6 +32,7 @@ from survey_app.texts import N_
 from survey_app.web.access import current_scope, requires
 from survey_app.web.attachments import attachment
 from survey_app.web.downloads.forms import WaveChoiceForm
+from survey_app.web.jobs.starting import start_job
 from survey_app.web.loading import relationship_or_404
 from survey_app.web.submissions import acting_user
 
@@ -49,10 +60,12 @@ def relationship(relationship_id: int) -> tuple[str, int] | str:
     if "wave" in request.args and not form.validate():
         status = 400
     chosen = form.wave.data or None if not form.errors else None
+    prepared = exports.tables_to_prepare(exports.export_scope(rel, chosen)) if waves else set()
     links = [
         {
             "table": table,
             "title": exports.TABLE_TITLES[table],
+            "prepared": table in prepared,
             "formats": [
                 (fmt, FORMAT_NAMES[fmt]) for fmt in exports.FORMATS if table in exports.FORMATS[fmt]
             ],
@@ -77,13 +90,16 @@ def relationship(relationship_id: int) -> tuple[str, int] | str:
 
 @bp.get("/<int:relationship_id>/<table>.<fmt>")
 @requires("reviewer")
-def download(relationship_id: int, table: str, fmt: str) -> Response:
+def download(relationship_id: int, table: str, fmt: str) -> WerkzeugResponse:
     rel = relationship_or_404(relationship_id)
     if fmt not in exports.FORMATS or table not in exports.FORMATS[fmt]:
         abort(404)
     wave = request.args.get("wave") or None
     try:
         scope = exports.export_scope(rel, wave)
+        if exports.needs_preparing(table, scope):  # too large to write inside a request
+            target = url_for(".prepare", relationship_id=rel.id, table=table, fmt=fmt, wave=wave)
+            return redirect(target, 303)
         prepared = exports.prepare_download(table, fmt, scope)
     except ServiceError as exc:
         abort(404, description=str(exc))
@@ -94,6 +110,72 @@ def download(relationship_id: int, table: str, fmt: str) -> Response:
         content_type=prepared.media_type,  # it names its charset (CSV)
         filename=prepared.filename,
     )
+
+
+@bp.route("/<int:relationship_id>/<table>.<fmt>/prepare", methods=["GET", "POST"])
+@requires("reviewer")
+def prepare(relationship_id: int, table: str, fmt: str) -> WerkzeugResponse | str:
+    """A large download: what it is, the files of it already prepared, and (POST) a job that
+    prepares it — two clicks start one job, reloading its page starts nothing."""
+    rel = relationship_or_404(relationship_id)
+    wave = request.args.get("wave") or None
+    try:
+        scope = exports.export_scope(rel, wave)
+        parameters = exports.prepare_parameters(table, fmt, scope)
+    except ServiceError as exc:
+        abort(404, description=str(exc))
+    form = FlaskForm()
+    if request.method == "POST" and form.validate_on_submit():
+        name = exports.file_name(table, scope, fmt)
+        return start_job(
+            exports.PREPARE_KIND, parameters, title=f"Prepare {name}", relationship=rel
+        )
+    if request.method == "POST":
+        abort(400, description="The form has expired: go back and try again")
+    return render_template(
+        "downloads/prepare.html",
+        relationship=rel,
+        form=form,
+        table=table,
+        title=exports.TABLE_TITLES[table],
+        fmt=fmt,
+        fmt_name=FORMAT_NAMES[fmt],
+        filename=exports.file_name(table, scope, fmt),
+        scope=scope,
+        rows=exports.estimated_rows(table, scope),
+        large=exports.needs_preparing(table, scope),
+        hours=_config("PREPARED_DOWNLOAD_HOURS"),
+        ready=[
+            (job, until)
+            for job, until in exports.ready_files(acting_user(), rel.id)
+            if job.parameters == parameters
+        ],
+    )
+
+
+@bp.get("/prepared/<int:job_id>")
+@requires("reviewer")
+def prepared(job_id: int) -> Response | tuple[str, int]:
+    """A prepared file, for the person who asked for it while they still reach its
+    relationship (anyone else: 404, as for a file that does not exist)."""
+    user = acting_user()
+    try:
+        found = exports.prepared_file(job_id, user)
+    except exports.FileUnavailable as exc:
+        page = render_template("downloads/prepared_gone.html", job_id=job_id, status=exc.status)
+        return page, exc.status
+    if found is None or not current_scope().allows(found.scope.relationship_id):
+        abort(404)
+    handle = found.path.open("rb")  # open now: a sweep deleting it meanwhile cannot cut it
+    exports.record_download(found, actor=user, job=job_id)
+    db.session.commit()
+    return attachment(_read(handle), content_type=found.media_type, filename=found.filename)
+
+
+def _read(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(1 << 16):
+            yield chunk
 
 
 def _config(name: str) -> int:

@@ -16,10 +16,9 @@ from werkzeug.wrappers import Response
 
 from survey_app.database import write_transaction
 from survey_app.models import Job
-from survey_app.services import ServiceError
 from survey_app.services.jobs import (
-    idempotency_key,
-    job_kind,
+    progress_text,
+    recompute_key,
     retry_job,
     unfinished_job,
     visible_job,
@@ -62,15 +61,8 @@ def result_link(job: Job) -> dict[str, str] | None:
     return {"href": href, "text": str(link.get("text") or "See the outcome")}
 
 
-def progress_text(job: Job) -> str | None:
-    """``3 of 40 waves rebuilt`` (``None`` before the job has said how much there is)."""
-    if job.progress_total is None:
-        return None
-    try:
-        counts = job_kind(job.kind).counts
-    except ServiceError:  # a kind no longer in the service (an old job)
-        counts = "done"
-    return f"{job.progress_done:,} of {job.progress_total:,} {counts}"
+def progress(job: Job) -> str | None:
+    return progress_text(job.kind, job.progress_done, job.progress_total)
 
 
 @bp.get("/<int:job_id>")
@@ -80,7 +72,7 @@ def show(job_id: int) -> str:
         "jobs/show.html",
         job=job,
         refresh_seconds=REFRESH_SECONDS,
-        progress=progress_text(job),
+        progress=progress(job),
         link=result_link(job),
         when=when,
     )
@@ -101,7 +93,7 @@ def status(job_id: int) -> dict[str, Any]:
             "done": job.progress_done,
             "total": job.progress_total,
             "message": job.message,
-            "text": progress_text(job),
+            "text": progress(job),
         },
         "summary": (job.result or {}).get("summary"),
         "link": link["href"] if link else None,
@@ -127,7 +119,7 @@ def recompute(relationship_id: int) -> Response | str:
     """Rebuild a relationship's stored results in the background (``relhealth recompute``)."""
     relationship = relationship_or_404(relationship_id)
     parameters = {"relationship_id": relationship.id}
-    key = idempotency_key("results.recompute", parameters)  # one at a time, whoever asks
+    key = recompute_key(relationship.id)  # one at a time, whoever asks
     if request.method == "POST":
         return start_job(
             "results.recompute",

@@ -25,6 +25,7 @@ from survey_app.forms.survey import (
 )
 from survey_app.models import ROLE_LEVELS
 from survey_app.services import respondents
+from survey_app.services.mailing.texts import survey_team
 from survey_app.services.respondents import (
     DONT_KNOW,
     IncompleteSurvey,
@@ -51,8 +52,9 @@ def survey_unavailable(exc: SurveyUnavailable):  # type: ignore[no-untyped-def]
     db.session.rollback()
     if not isinstance(exc, NoSurveySession):
         _forget_link()
+    team = survey_team(exc.wave_id, current_language()) if exc.wave_id else None
     return (
-        render_template("survey/unavailable.html", title=exc.title, message=exc.message),
+        render_template("survey/unavailable.html", title=exc.title, message=exc.message, team=team),
         exc.status,
     )
 
@@ -77,10 +79,26 @@ def open_link(token: str) -> WerkzeugResponse:
     remember(ctx.language)
     session[SESSION_KEY] = ctx.token_hash
     session[DRAFT_KEY] = ctx.draft_key
+    if respondents.link_replaced(ctx):  # a later email carries a newer link: say to use it
+        return redirect(url_for("survey.replaced"))
     draft = respondents.load_draft(ctx)
     if respondents.has_started(draft):
         return redirect(url_for("survey.resume"))
     return redirect(url_for("survey.start"))
+
+
+@bp.get("/survey/replaced")
+def replaced() -> str:
+    """An earlier email's link: it still works, but the latest email's is the one to use."""
+    ctx = _context()
+    started = respondents.has_started(respondents.load_draft(ctx))
+    return render_template(
+        "survey/replaced.html",
+        ctx=ctx,
+        carry_on=url_for("survey.resume" if started else "survey.start"),
+        elsewhere=respondents.answers_elsewhere(ctx),
+        team=survey_team(ctx.wave.id, ctx.language),
+    )
 
 
 @bp.get("/survey/")

@@ -1,0 +1,76 @@
+"""Commands that do long work run it as the job a page starts (one code path): ``relhealth
+recompute`` follows the ``results.recompute`` job, or runs it in its own process with
+``--inline``; a command that finds the same job already unfinished (a page's) follows that
+one instead of starting a second.
+
+Jobs run in the test process (huey's immediate mode), or — with the ``woken`` fixture, which
+keeps the queue from running anything — only where ``--inline`` runs them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from survey_app.database import write_transaction
+from survey_app.extensions import db
+from survey_app.models import Job, ResultTable
+from survey_app.services import jobs
+
+
+def recompute_jobs() -> list[Job]:
+    db.session.rollback()
+    return list(db.session.scalars(select(Job).where(Job.kind == "results.recompute")))
+
+
+def test_relhealth_recompute_runs_the_pages_job_kind(app, runner, factory):
+    rel = factory.relationship()
+    factory.wave(rel, "2024-Q1", state="closed")
+    factory.wave(rel, "2024-Q2", state="closed")
+    rel_id, name = rel.id, rel.name
+    out = runner.invoke(args=["recompute", "--relationship", name])
+    assert out.exit_code == 0, out.output
+    assert f"Rebuilt the results of 2 closed waves of {name}" in out.output
+    (job,) = recompute_jobs()
+    assert (job.state, job.relationship_id, job.parameters) == (
+        "succeeded",
+        rel_id,
+        {"relationship_id": rel_id},
+    )
+    assert job.idempotency_key == jobs.recompute_key(rel_id)  # the page's key: one at a time
+    assert "Job " in out.output and "2 of 2 waves rebuilt" in out.output  # its progress
+
+
+def test_relhealth_recompute_joins_a_recompute_a_page_started_and_inline_runs_it(
+    app, runner, factory, woken
+):
+    rel = factory.relationship()
+    factory.wave(rel, "2024-Q1", state="closed")
+    rel_id, name = rel.id, rel.name
+    with write_transaction():  # what the page's button did: queued, no worker yet
+        page_job = jobs.submit_job(
+            "results.recompute", {"relationship_id": rel_id}, key=jobs.recompute_key(rel_id)
+        ).id
+    db.session.execute(ResultTable.__table__.delete())
+    db.session.commit()
+    out = runner.invoke(args=["recompute", "--relationship", name, "--inline"])
+    assert out.exit_code == 0, out.output
+    assert f"Job {page_job} was already doing this" in out.output
+    (job,) = recompute_jobs()  # no second job
+    assert (job.id, job.state, job.attempts) == (page_job, "succeeded", 1)
+    assert db.session.scalars(select(ResultTable.wave_id).distinct()).all()  # stored again
+    assert woken == [page_job]  # the command woke nothing more: it ran the job itself
+
+
+def test_relhealth_recompute_reports_a_failed_job_and_exits_1(app, runner, factory, monkeypatch):
+    rel = factory.relationship()
+    factory.wave(rel, "2024-Q1", state="closed")
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise jobs.kinds.ServiceError("the analysis refused these answers")
+
+    monkeypatch.setattr(jobs.kinds, "recompute", broken)
+    out = runner.invoke(args=["recompute", "--relationship", rel.name, "--inline"])
+    assert out.exit_code == 1
+    assert out.output.strip().endswith("failed: the analysis refused these answers")
+    (job,) = recompute_jobs()
+    assert job.state == "failed"
