@@ -191,6 +191,13 @@ CODEBOOK_COLUMNS = (
         label="Label",
     ),
     Column(
+        "label_cy",
+        "text",
+        "The label in Welsh: for an item of the responses, the Welsh wording the client's staff "
+        "read (from the instrument's translation the wave froze); blank where there is none.",
+        label="Label (Welsh)",
+    ),
+    Column(
         "supplier_label",
         "text",
         "For an item of the responses: the wording the supplier's staff read, where it "
@@ -204,6 +211,12 @@ CODEBOOK_COLUMNS = (
         "Codes and their meanings, as code = meaning; ...",
         label="Value labels",
     ),
+    Column(
+        "value_labels_cy",
+        "text",
+        "The meanings in Welsh, where they differ, as code = meaning; ...",
+        label="Value labels (Welsh)",
+    ),
 )
 
 
@@ -216,9 +229,11 @@ def codebook_rows(tables: Iterable[Table]) -> Iterator[list[Any]]:
                 column.name,
                 column.type,
                 column.label,
+                column.label_cy,
                 column.supplier_label,
                 column.description,
                 "; ".join(f"{code} = {meaning}" for code, meaning in column.value_labels.items()),
+                "; ".join(f"{code} = {word}" for code, word in column.value_labels_cy.items()),
             ]
 
 
