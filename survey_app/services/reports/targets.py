@@ -1,5 +1,6 @@
 """Targets agreed by both sides, and the distance to them in the pack's wave (issue 15
-item 3): each target of :mod:`survey_app.services.targets`, measured from the wave's
+item 3): each target the wave is read against (:func:`survey_app.services.targets.wave_targets`:
+as it stood when the wave closed, today's for the latest wave), measured from the wave's
 *published* mean of both sides over all service areas (a suppressed cell gives no distance),
 rated red, amber or green by the rule printed beside the table.
 """
@@ -14,7 +15,7 @@ from flask_babel import gettext
 from survey_app.models import Relationship, Wave
 from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import INDEX, INDEX_TITLE
-from survey_app.services.targets import RATING_RULE, distances
+from survey_app.services.targets import RATING_RULE, RATING_TAGS, wave_target_rows
 
 
 @dataclass(frozen=True)
@@ -32,23 +33,21 @@ class TargetRow:
 
 
 def target_rows(relationship: Relationship, wave: Wave) -> list[TargetRow]:
-    """The relationship's agreed targets beside ``wave``'s published means, in the
-    instrument's order (the health index first)."""
-    found = distances(relationship, wave)
+    """The targets ``wave`` is read against beside its published means of both sides, in
+    the instrument's order (the health index first)."""
+    # the titles in the pack's language (the rows carry the English ones)
     titles = {INDEX: gettext(INDEX_TITLE), **dict(shown_dimensions(wave_instrument(wave)))}
-    rows = []
-    for key in sorted(found, key=lambda k: list(titles).index(k) if k in titles else 99):
-        d = found[key]
-        rows.append(
-            TargetRow(
-                titles.get(key, key),
-                gettext("Both sides"),
-                d.target,
-                d.agreed_on,
-                d.mean,
-                d.distance,
-                d.tag[1] if d.rating else None,
-                RATING_RULE,
-            )
+    return [
+        TargetRow(
+            titles.get(r["dimension"], r["dimension_title"]),
+            gettext("Both sides"),
+            r["target"],
+            date.fromisoformat(r["agreed_on"]),
+            r["mean"],
+            r["distance"],
+            RATING_TAGS[r["rating"]][1] if r["rating"] else None,
+            RATING_RULE,
         )
-    return rows
+        for r in wave_target_rows(relationship, [wave])
+        if r["side"] == "all"
+    ]
