@@ -31,8 +31,8 @@ from survey_app.models import (
 from survey_app.services import ServiceError, audit, mailing
 from survey_app.services.instruments import (
     freeze_instrument,
-    frozen_instrument,
     offered_translations,
+    wave_instrument,
 )
 from survey_app.services.results import closed_waves, compute_wave_themes, score_closed_wave
 
@@ -96,7 +96,7 @@ def instrument_in_use(relationship: Relationship) -> Instrument | None:
     time order (None before it has any): what its dimensions are now, for actions and
     targets."""
     waves = closed_waves(relationship) or waves_in_time_order(relationship)
-    return frozen_instrument(waves[-1].instrument_version) if waves else None
+    return wave_instrument(waves[-1]) if waves else None  # with its translations
 
 
 def get_wave(relationship: Relationship, label: str, *, required: bool = True) -> Wave | None:

@@ -669,6 +669,12 @@ PAGE_TYPES: list[PageType] = [
     page_type("dashboard with errors", signed_in("manager"), dashboard_of_a_closed_wave("?side=neither"), status=400, heading="Other Council — Other Supplier"),
     page_type("dashboard of an earlier wave", signed_in("manager"), dashboard_of_the_demo("?wave=2010-Q3"), heading="Birmingham City Council — Service Birmingham", shows="as they stood when it closed"),
     page_type("comments of a wave", signed_in("manager"), dashboard_of_the_demo("comments"), heading="What people wrote"),
+    # the staff pages in Welsh (issue 17): the same checks on the Welsh pages, their charts and tables
+    page_type("dashboard in Welsh", link_of_wave("closed"), signed_in("manager", "/dashboard/?lang=cy"), heading="Dangosfwrdd"),
+    page_type("dashboard of a relationship in Welsh", signed_in("manager"), dashboard_of_the_demo("?lang=cy"), heading="Birmingham City Council — Service Birmingham", shows="Beth sydd angen sylw"),
+    page_type("dashboard of a dimension in Welsh", signed_in("manager"), dashboard_of_the_demo("dimension/trust?lang=cy"), heading="Ymddiriedaeth"),
+    page_type("agreed targets with errors in Welsh", wave_in("closed"), signed_in("manager", "/actions/{relationship}/targets?lang=cy"), press("Cadw’r targed"), status=400, heading="Targedau y cytunwyd arnynt"),
+    page_type("downloads of a relationship in Welsh", signed_in("reviewer"), downloads_of_a_closed_wave("?lang=cy"), heading="Other Council — Other Supplier", shows="Sut mae’r ffeiliau wedi’u hysgrifennu"),
     page_type("agreed targets", wave_in("closed"), signed_in("manager", "/actions/{relationship}/targets"), heading="Agreed targets"),
     page_type("agreed targets with errors", wave_in("closed"), signed_in("manager", "/actions/{relationship}/targets"), press("Save target"), status=400, heading="Agreed targets"),
     page_type("privacy notice of a survey", wave_in("open"), visit("/privacy/{relationship}"), heading="Privacy notice"),
