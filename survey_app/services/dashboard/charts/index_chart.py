@@ -108,24 +108,26 @@ def index_chart(
     legend_rows = math.ceil(n_handles / _LEGEND_COLUMNS)
     size = (8.0, 3.0 + _LEGEND_ROW_INCHES * legend_rows)
 
+    values = np.concatenate(
+        [
+            v[~np.isnan(v)]
+            for v in (series.low, series.high, series.lower, series.upper, series.mean)
+        ]
+        + ([np.array([target.value])] if target else [])
+    )
+    bottom, top = _y_range(values, scale)
+    labelled = any(bottom < t < top for t in (scale.concern, scale.strength))
+
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         margins(
             fig,
             left=0.08,
-            right=_RIGHT,
+            right=_RIGHT if labelled else 0.98,  # room for the bands' labels when drawn
             top=0.2 + _LEGEND_ROW_INCHES * legend_rows,
             bottom=0.95 if series.crowded else 0.5,
         )
         handles = _draw_means(ax, series, side) + _draw_ewma(ax, series)
-        values = np.concatenate(
-            [
-                v[~np.isnan(v)]
-                for v in (series.low, series.high, series.lower, series.upper, series.mean)
-            ]
-            + ([np.array([target.value])] if target else [])
-        )
-        bottom, top = _y_range(values, scale)
         ax.set_xlim(-0.5, len(series.x) - 0.5)
         ax.set_ylim(bottom, top)
         _draw_thresholds(ax, scale, bottom, top)
