@@ -13,7 +13,7 @@ from survey_app.models import ROLE_LEVELS, SIDES
 
 #: Bump when a formula or a table layout changes: persisted results of another version are
 #: stale and ``relhealth recompute`` rebuilds them.
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "4"
 
 #: The sides of a results cube: the two parties' (:data:`SIDES`), then the margin over both.
 SIDE_KEYS = (*SIDES, "all")
