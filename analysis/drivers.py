@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
+from threadpoolctl import threadpool_limits
 
 from analysis._common import as_codes, as_float_array, check_confidence, quiet, reason_array
 
@@ -554,7 +555,10 @@ def relative_weights(
     r_squared = raw.sum(axis=1)
     with quiet():
         rescaled = 100.0 * raw / r_squared[:, None]
-    low, high = _bootstrap_intervals(centered, n, ok, k, n_resamples, confidence, int(seed))
+    # One BLAS thread: the products are small and several workers share the host's cores;
+    # on a busy 2-core machine two OpenBLAS threads made the intervals 3x slower.
+    with threadpool_limits(limits=1):
+        low, high = _bootstrap_intervals(centered, n, ok, k, n_resamples, confidence, int(seed))
     with quiet():
         significant = low["random_difference"] > 0.0
     return RelativeWeightsResult(
