@@ -22,6 +22,7 @@ from tests.exchange import (
     history_fixture,  # noqa: F401 (the history fixture)
 )
 from tests.factories import csrf_token, sign_in, text
+from tests.job_support import job_row, wait_for, worker
 
 #: The history has two closed waves of 26 responses: all waves (52) are "large", one is not.
 THRESHOLD = 50
@@ -327,3 +328,20 @@ def test_the_prepare_page_lists_the_requester_s_ready_files_of_that_download(lar
         f"/downloads/{rel}/responses.csv/prepare"
     ))  # fmt: skip
     assert "/downloads/prepared/" not in colleague
+
+
+# ----------------------------------------------------------------------------- real workers
+
+
+def test_a_real_worker_on_each_queue_back_end_prepares_the_file(large, history, queue, spawn):
+    """Started from the page, written by a ``relhealth worker`` process (huey on an SQLite
+    file, or Redis), fetched by its requester through the web."""
+    rel = history.id
+    client = reviewer(large, rel)
+    job_id = prepare(client, rel)
+    assert job_row(job_id).state == "queued"  # nothing runs in the web process
+    worker(spawn, {**queue, "DOWNLOAD_JOB_MIN_ROWS": str(THRESHOLD)})
+    wait_for(lambda: job_row(job_id).state == "succeeded", "the worker to prepare the file")
+    response = client.get(f"/downloads/prepared/{job_id}")
+    assert response.status_code == 200
+    assert response.get_data() == download_bytes("responses", "csv", rel)
