@@ -220,7 +220,9 @@ def test_nobody_but_the_requester_may_fetch_the_file_not_even_an_admin(large, hi
     others.append(reviewer(large, elsewhere.id, "elsewhere"))
     for other in others:
         assert other.get(url).status_code == 404
-    assert others[2].get(f"/jobs/{job_id}").status_code == 200  # an admin watches jobs ...
+    watched = others[2].get(f"/jobs/{job_id}")  # an admin watches jobs ...
+    assert watched.status_code == 200 and f"/downloads/prepared/{job_id}" not in text(watched)
+    assert others[2].get(f"/jobs/{job_id}.json").get_json()["link"] is None
     assert len(audit("download")) == 0  # ... but fetched nothing
     assert client.get(url).status_code == 200
     assert large.test_client().get(url).status_code == 302  # signed out: sign in first
