@@ -17,6 +17,7 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, Job, Membership, Relationship, User
 from survey_app.services import exports, jobs
 from survey_app.services.jobs.kinds import delete_expired_downloads
+from survey_app.services.jobs.registry import tick_hooks
 from tests.exchange import (
     download_bytes,
     history_fixture,  # noqa: F401 (the history fixture)
@@ -285,7 +286,8 @@ def test_an_expired_file_is_refused_and_the_sweep_deletes_it_and_unowned_files(l
     gone = client.get(f"/downloads/prepared/{expired}")
     assert gone.status_code == 410 and "expired" in text(gone)
     with large.app_context():
-        delete_expired_downloads()  # the minute tick
+        assert tick_hooks()["downloads.expire"] is delete_expired_downloads  # every minute
+        delete_expired_downloads()
         listed = {p.name for p in folder.iterdir()}
         assert exports.ready_files(db.session.get(User, job(kept).requested_by_id), rel)
     assert listed == {kept_path.name}
