@@ -14,14 +14,14 @@ from survey_app.services import ServiceError
 from survey_app.services.accounts import links
 from survey_app.services.accounts.sign_in import reset_request_wait
 from survey_app.web.access import public, signed_in
-from survey_app.web.auth.routes import too_many_attempts
+from survey_app.web.auth.routes import ACCOUNT_LINK, too_many_attempts
 from survey_app.web.languages import chosen_language
 from survey_app.web.loading import Missing
 from survey_app.web.people.forms import ChangePasswordForm, ForgottenForm, NewPasswordForm
 from survey_app.web.submissions import acting_user, form_page, show_refusal
 
 bp = Blueprint("account", __name__)
-LINK = "_account_link"
+LINK = ACCOUNT_LINK
 SENT = (
     "If {email} has an account that signs in with a password, a link to reset it is on its "
     "way. It works once, within {minutes} minutes."
@@ -82,7 +82,19 @@ def set_password() -> ResponseReturnValue:
             session.pop(LINK, None)
             flash("Your password is set: sign in with it", "signed-out")
             return redirect(url_for("auth.sign_in"), 303)
-    return form_page("people/set_password.html", form, person=holder.user)
+    organisation = holder.user.organisation
+    provider = (
+        organisation
+        if holder.link.purpose == "invite" and organisation and organisation.signs_in_with_oidc
+        else None
+    )  # an invitation may be taken up by signing in through the organisation instead
+    return form_page(
+        "people/set_password.html",
+        form,
+        person=holder.user,
+        provider=provider,
+        passwords=provider is None or provider.local_passwords_allowed,
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
