@@ -74,3 +74,13 @@ def test_relhealth_recompute_reports_a_failed_job_and_exits_1(app, runner, facto
     assert out.output.strip().endswith("failed: the analysis refused these answers")
     (job,) = recompute_jobs()
     assert job.state == "failed"
+
+
+def test_relhealth_jobs_check_says_whether_a_worker_ran_its_job(app, runner, monkeypatch):
+    ran = runner.invoke(args=["jobs", "check"])
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.startswith("A worker ran job ") and "(attempts: 1)" in ran.output
+    monkeypatch.setattr(jobs.job_queue(app), "wake", lambda ids: None)  # no worker at all
+    nobody = runner.invoke(args=["jobs", "check", "--wait", "1"])
+    assert nobody.exit_code == 1
+    assert "within 1 s: is `relhealth worker` running" in nobody.output

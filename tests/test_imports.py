@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Comment, Relationship, Response, ResultTable, Wave
+from survey_app.models import (
+    AuditEvent,
+    Comment,
+    Job,
+    Relationship,
+    Response,
+    ResultTable,
+    Wave,
+)
 from survey_app.services import exports, results
 from survey_app.services.imports import (
     FileRefused,
@@ -22,6 +30,7 @@ from survey_app.services.imports import (
     period_of,
 )
 from survey_app.services.imports.spreadsheets import column_letter
+from survey_app.services.imports.uploads import uploads_dir
 from survey_app.services.results import closed_waves
 from tests.conftest import empty_tables
 from tests.exchange import (
@@ -420,11 +429,14 @@ def test_the_cli_imports_a_file_and_reports_per_wave(runner, history, tmp_path):
     path.write_bytes(csv_bytes(fresh_rows(history)))
     result = runner.invoke(args=["import", str(path), "--relationship", name])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    assert result.stdout.splitlines() == [
         f"Imported 52 responses into 2 waves of {name}:",
         "  2023-Q1: 26 responses (new wave, closed)",
         "  2023-Q2: 26 responses (new wave, closed)",
     ]
+    job = db.session.scalars(select(Job)).one()  # the import page's job
+    assert (job.kind, job.state) == ("responses.import", "succeeded")
+    assert list(uploads_dir().iterdir()) == []  # its kept copy deleted once imported
 
 
 def test_a_cli_import_of_a_bad_file_lists_the_problems_exits_1_and_changes_nothing(

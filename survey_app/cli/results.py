@@ -15,7 +15,7 @@ from survey_app.extensions import db
 from survey_app.models import Relationship
 from survey_app.services import ServiceError
 from survey_app.services.exports import export_scope, prepare_download, record_download
-from survey_app.services.imports import import_responses
+from survey_app.services.imports import stage_import
 from survey_app.services.jobs import recompute_key
 from survey_app.services.relationships import all_relationships, get_relationship
 from survey_app.services.results import check_closed_wave
@@ -72,14 +72,35 @@ def export(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--relationship", "-r", help="Relationship name or id (needed if there are several).")
 @click.option("--wave", help="Import only this wave's rows (rows with a blank wave get it).")
-@one_transaction
-def import_command(file: Path, relationship: str | None, wave: str | None) -> None:
+@inline_option
+def import_command(file: Path, relationship: str | None, wave: str | None, inline: bool) -> None:
     """Import historical responses from FILE (CSV or XLSX in the responses layout).
 
-    All or nothing: any bad row and nothing is stored; every problem is listed.
+    All or nothing: any bad row and nothing is stored; every problem is listed. The import
+    page's job (responses.import): the file's top is checked here, then a worker imports and
+    scores it while this command prints its progress (--inline does it here).
     """
-    report = import_responses(file, only_relationship(relationship), wave_label=wave, actor="cli")
-    for line in report.lines():
+    try:
+        rel = only_relationship(relationship)
+        try:
+            with file.open("rb") as handle:
+                staged = stage_import(handle, rel, filename=file.name, wave_label=wave)
+        except OSError as exc:
+            raise ServiceError(f"Cannot read {file}: {exc.strerror or exc}") from exc
+        rel_id, title = rel.id, f"Import {file.name} into {rel.name}"
+        db.session.rollback()  # what the check read; the job does the import
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    job = run_as_job(
+        "responses.import",
+        staged.parameters,
+        key=staged.key,
+        title=title,
+        relationship=db.session.get(Relationship, rel_id),
+        inline=inline,
+    )
+    for line in (job.result or {}).get("lines", []):
         click.echo(line)
 
 

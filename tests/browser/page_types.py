@@ -425,8 +425,17 @@ def signed_in(role: str, at: str | None = None) -> Step:
     return step
 
 
-def job_in(state: str) -> Step:
-    """A job of the admin's in ``state`` (queued, running, succeeded or failed): ``{job}``."""
+#: A refused import's error, as the ``responses.import`` job records it: one problem a line.
+REFUSED_IMPORT = (
+    "Nothing was imported: 2 problems in 52 rows:\n"
+    "  row 3, column side: 'council' is not a side (use client or supplier)\n"
+    "  row 14, column tr3: 7 is not on the 1–5 scale (use a whole number 1–5 or leave it blank)"
+)
+
+
+def job_in(state: str, error: str = "The relationship no longer exists") -> Step:
+    """A job of the admin's in ``state`` (queued, running, succeeded or failed, with
+    ``error``): ``{job}``."""
 
     def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
         from survey_app.database import write_transaction
@@ -442,7 +451,7 @@ def job_in(state: str) -> Step:
             job.state = state
             job.progress_done, job.progress_total = (2, 5) if state == "running" else (0, None)
             job.message = "Rebuilding the results of 2024-Q1" if state == "running" else None
-            job.error = "The relationship no longer exists" if state == "failed" else None
+            job.error = error if state == "failed" else None
             if state == "succeeded":
                 job.result = {"summary": "Rebuilt the results of 5 closed waves", "link": {
                     "endpoint": "dashboard.relationship",
@@ -753,5 +762,6 @@ PAGE_TYPES: list[PageType] = [
     page_type("job running", job_in("running"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="2 of 5 waves rebuilt"),
     page_type("job done", job_in("succeeded"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="See the results"),
     page_type("job failed", job_in("failed"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="Try again"),
+    page_type("job failed, listing problems (a refused import)", job_in("failed", REFUSED_IMPORT), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="Row 14, column tr3"),
 ]
 # fmt: on
