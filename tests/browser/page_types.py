@@ -495,7 +495,8 @@ def prepared_download(state: str) -> Step:
                 job.finished_at = now - age
                 job.result = {"summary": f"{name} is ready (1 KB)", "link": {
                     "endpoint": "downloads.prepared", "values": {"job_id": job.id},
-                    "text": f"Download {name}"}, "file": {"stored": f"job-{job.id}-gone.csv"}}  # fmt: skip
+                    "text": f"Download {name}", "requester_only": True},
+                    "file": {"stored": f"job-{job.id}-gone.csv"}}  # fmt: skip
         site._ids.update(job=job.id)
         _end_transaction()
 

@@ -81,6 +81,7 @@ FUZZED: dict[tuple[str, str], str] = {
     ("api.wave_relative_weights", "GET"): API,
     ("api.wave_heat_map", "GET"): API,
     ("api.wave_margins", "GET"): API,
+    ("api.wave_targets", "GET"): API,
     ("organisations.sign_in_settings", "POST"): (
         "test_fuzz_people::test_fuzz_organisation_sign_in_settings"
     ),

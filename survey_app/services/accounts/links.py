@@ -95,6 +95,12 @@ def holder_of(token_hash: str) -> LinkHolder | None:
     return LinkHolder(*row) if row is not None else None
 
 
+def use_link(holder: LinkHolder) -> None:
+    """Mark the link used (it works once)."""
+    holder.link.used_at = _now()
+    db.session.flush()
+
+
 def check_new_password(password: str, confirmation: str) -> None:
     problems = []
     if len(password) < MIN_PASSWORD:
@@ -114,8 +120,7 @@ def set_password_by_link(token_hash: str, password: str, confirmation: str) -> U
         raise ServiceError(_("this link has expired or has been used: ask for a new one"))
     check_new_password(password, confirmation)
     holder.user.set_password(password)
-    holder.link.used_at = _now()
-    db.session.flush()
+    use_link(holder)
     audit.record("password.set", actor=holder.user, by=holder.link.purpose)
     return holder.user
 

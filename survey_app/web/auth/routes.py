@@ -36,6 +36,8 @@ STAMP_KEY = "_auth_stamp"
 #: Who passed the password step and must still give a second factor (web/auth/second_factor).
 PENDING = "_second_factor"
 SIGNED_IN_AT_KEY = "_signed_in_at"
+#: The hash of the account link (an invitation, a reset) opened in this browser.
+ACCOUNT_LINK = "_account_link"
 
 #: The sections a signed-in user may be shown, in order: each appears in the service
 #: navigation when its endpoint exists and the user's role may use it.

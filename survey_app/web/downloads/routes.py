@@ -26,6 +26,7 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
 from survey_app.texts import N_
@@ -168,8 +169,12 @@ def prepared(job_id: int) -> Response | tuple[str, int]:
     if found is None or not current_scope().allows(found.scope.relationship_id):
         abort(404)
     handle = found.path.open("rb")  # open now: a sweep deleting it meanwhile cannot cut it
-    exports.record_download(found, actor=user, job=job_id)
-    db.session.commit()
+    try:
+        with write_transaction():  # the reads above saw a snapshot a worker may have passed
+            exports.record_download(found, actor=user, job=job_id)
+    except BaseException:
+        handle.close()
+        raise
     return attachment(_read(handle), content_type=found.media_type, filename=found.filename)
 
 

@@ -53,9 +53,13 @@ def when(moment: datetime | None) -> str | None:
 
 
 def result_link(job: Job) -> dict[str, str] | None:
-    """The outcome's link (``href``, ``text``), when the job's result names a page."""
+    """The outcome's link (``href``, ``text``), when the job's result names a page — and,
+    for a link only its requester may use (``requester_only``: a prepared download), only
+    when they are the one looking."""
     link = (job.result or {}).get("link")
     if not isinstance(link, dict):
+        return None
+    if link.get("requester_only") and job.requested_by_id != acting_user().id:
         return None
     try:
         href = url_for(str(link.get("endpoint")), **dict(link.get("values") or {}))

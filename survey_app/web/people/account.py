@@ -17,7 +17,7 @@ from survey_app.services.accounts import links
 from survey_app.services.accounts.sign_in import local_password_usable, reset_request_wait
 from survey_app.services.accounts.users import choose_language
 from survey_app.web.access import can_access, public, signed_in
-from survey_app.web.auth.routes import too_many_attempts
+from survey_app.web.auth.routes import ACCOUNT_LINK, too_many_attempts
 from survey_app.web.languages import chosen_language, current_language, fresh_session, remember
 from survey_app.web.loading import Missing
 from survey_app.web.people.forms import (
@@ -29,7 +29,7 @@ from survey_app.web.people.forms import (
 from survey_app.web.submissions import acting_user, carry_out, form_page, show_refusal
 
 bp = Blueprint("account", __name__)
-LINK = "_account_link"
+LINK = ACCOUNT_LINK
 
 
 @bp.route("/sign-in/forgotten", methods=["GET", "POST"])
@@ -91,7 +91,19 @@ def set_password() -> ResponseReturnValue:
             session.pop(LINK, None)
             flash(_("Your password is set: sign in with it"), "signed-out")
             return redirect(url_for("auth.sign_in"), 303)
-    return form_page("people/set_password.html", form, person=holder.user)
+    organisation = holder.user.organisation
+    provider = (
+        organisation
+        if holder.link.purpose == "invite" and organisation and organisation.signs_in_with_oidc
+        else None
+    )  # an invitation may be taken up by signing in through the organisation instead
+    return form_page(
+        "people/set_password.html",
+        form,
+        person=holder.user,
+        provider=provider,
+        passwords=provider is None or provider.local_passwords_allowed,
+    )
 
 
 @bp.route("/account/", methods=["GET", "POST"])
