@@ -121,6 +121,6 @@ class Config:
         self.IMPORT_UPLOADS_DIR = os.environ.get("IMPORT_UPLOADS_DIR", "")
         # Large downloads (services/exports/prepared.py): from this many rows a download is
         # prepared by a job (0: never), kept this many hours for its requester, in this folder.
-        self.DOWNLOAD_JOB_MIN_ROWS = _int("DOWNLOAD_JOB_MIN_ROWS", 20_000)
+        self.DOWNLOAD_JOB_MIN_ROWS = _int("DOWNLOAD_JOB_MIN_ROWS", 10_000)
         self.PREPARED_DOWNLOAD_HOURS = _int("PREPARED_DOWNLOAD_HOURS", 24)
         self.PREPARED_DOWNLOADS_DIR = os.environ.get("PREPARED_DOWNLOADS_DIR", "")

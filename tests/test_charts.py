@@ -135,7 +135,7 @@ def test_agreed_actions_are_marked_on_the_chart_and_listed():
     marker = charts.ActionMarker("2010-Q3", "Joint innovation board (owner A. Smith)")
     chart = index(markers=[marker])
     texts = [t.text for t in svg_root(chart).iter(f"{SVG}text")]
-    assert " Action 1" in texts
+    assert "Action 1" in texts
     assert chart.notes == (
         "Action 1, agreed after 2010-Q3: Joint innovation board (owner A. Smith)",
     )

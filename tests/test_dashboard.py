@@ -301,7 +301,7 @@ def test_an_agreed_action_is_marked_on_its_dimension_chart(demo_site, manager):
     html = page(manager, f"/dashboard/{demo_site.relationship_id}/dimension/innovation")
     assert "Action 1, agreed after 2012-Q3: Set up a joint innovation board" in html
     svg = svgs_of(html)[0]
-    assert " Action 1" in [t.text for t in svg.iter(f"{SVG}text")]
+    assert "Action 1" in [t.text for t in svg.iter(f"{SVG}text")]
 
 
 def test_the_latest_waves_alerts_are_what_the_stored_trends_say(demo_site):

@@ -18,6 +18,7 @@ from survey_app.dates import end_of_day
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, WaveEmailTexts
 from survey_app.services import jobs, mailing
+from survey_app.services.mailing import rounds
 from survey_app.services.mailing.texts import (
     PLACEHOLDERS,
     body_problems,
@@ -37,7 +38,7 @@ from tests.factories import (
     text,
     upload,
 )
-from tests.job_support import fresh, open_wave_with_staff
+from tests.job_support import Killed, expire_lease, fresh, open_wave_with_staff, sweep
 from tests.job_support import submit as submit_job
 
 HEADER = ("email", "party", "service area", "language")
@@ -102,6 +103,7 @@ def run_round(wave_id: int, kind: str) -> None:
         ("Hello {name},\n\n{link}", "‘{name}’ is not a placeholder you can use"),
         ("Hello {Survey}\n\n{link}", "‘{Survey}’ is not a placeholder you can use"),
         ("   ", "Enter the text of the email"),
+        ("Hi\x00link\x00\n\n{link}", "Remove the control characters"),
     ],
 )
 def test_a_body_without_the_link_or_with_an_unknown_placeholder_is_refused(app, body, problem):
@@ -121,6 +123,8 @@ def test_a_paragraph_naming_a_value_the_wave_lacks_is_left_out():
     body = "Hello,\n\nIt closes on {closing_date}.\n\n{link}\n\nAsk {team}."
     values = {"link": "L", "closing_date": None, "team": "Us"}
     assert fill_body(body, values) == ["Hello,", "L", "Ask Us."]
+    # ...but the link's paragraph always stays, the missing value left blank
+    assert fill_body("Until {closing_date}:\n{link}", values) == ["Until :\nL"]
 
 
 def test_every_default_text_uses_only_known_placeholders_and_passes_its_own_checks(app, factory):
@@ -206,34 +210,41 @@ def test_a_form_error_is_shown_and_saves_nothing(admin, factory, changes, messag
 
 
 def test_each_save_is_a_new_version_and_a_round_keeps_the_one_it_started_with(
-    admin, factory, mailbox, woken
+    app, admin, factory, mailbox, woken, monkeypatch
 ):
     wave_id = open_wave_with_staff(admin, factory)
-    assert save(admin, wave_id, invitation_subject_en="First words", **WITH_TEAM).status_code == 302
+    first = save(admin, wave_id, invitation_subject_en="First words", **WITH_TEAM)
+    assert first.status_code == 302
+    real, calls = rounds.deliver, []
+
+    def deliver_then_die(smtp, message):  # type: ignore[no-untyped-def]
+        calls.append(real(smtp, message))
+        if len(calls) == 2:
+            raise Killed  # the worker dies mid-round...
+        return calls[-1]
+
+    monkeypatch.setattr(rounds, "deliver", deliver_then_die)
     parameters = {"wave_id": wave_id, "kind": "invitations"}
-    job_id = submit_job(
-        "mail.round", parameters, key=jobs.idempotency_key("mail.round", parameters)
-    )
-    # the round decides (and fixes its texts) on its first step; an edit made meanwhile...
-    from survey_app.services.mailing import rounds
-
-    class Ctx:
-        job_id = 0
-        resume_from = None
-
-        def checkpoint(self, state):  # type: ignore[no-untyped-def]
-            self.state = state
-
-    ctx = Ctx()
-    ctx.job_id = job_id
-    plan = rounds._decide(ctx, wave_id, "invitations", retry_failed=False)
-    assert plan["texts_version"] == 1
-    assert (
-        save(admin, wave_id, invitation_subject_en="Second words", **WITH_TEAM).status_code == 302
-    )
+    key = jobs.idempotency_key("mail.round", parameters)
+    job_id = submit_job("mail.round", parameters, key=key)
+    with pytest.raises(Killed):
+        jobs.run_job(job_id, owner="dead")
+    db.session.rollback()
+    # ...an admin saves new words meanwhile: a new version, the first kept as it was...
+    second = save(admin, wave_id, invitation_subject_en="Second words", **WITH_TEAM)
+    assert second.status_code == 302
     assert [r.version for r in db.session.scalars(select(WaveEmailTexts))] == [1, 2]
-    assert mailing.messages.wave_text(get_wave(wave_id), plan["texts_version"]).texts.version == 1
+    # ...and the resumed round still says what it started with, to everybody
+    expire_lease(job_id)
+    assert sweep(app).requeued == (job_id,)
+    assert jobs.run_job(job_id) == "succeeded"
+    subjects = {r.message["Subject"].split(" / ")[0] for r in mailbox.received}
+    assert subjects == {"First words"} and len(mailbox.received) == 6  # 5, one twice
     assert email_texts(get_wave(wave_id)).version == 2
+    audit = db.session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "wave.email_texts")
+    ).all()
+    assert [d["version"] for d in audit] == [1, 2]
 
 
 def test_a_closed_wave_s_emails_cannot_be_changed(admin, factory):
@@ -400,3 +411,24 @@ def test_the_mail_merge_file_carries_each_persons_email_with_their_own_link(admi
     dan = rows["dan@supplier.example"]
     assert "Dear colleague" in dan["message"] and "Annwyl gydweithiwr" in dan["message"]
     assert dan["link"] in dan["message"]
+
+
+def test_answers_saved_with_the_latest_link_are_pointed_to_from_an_earlier_one(
+    app, admin, factory, mailbox
+):
+    wave_id = open_wave_with_staff(admin, factory)
+    run_round(wave_id, "invitations")
+    first = mailbox.to("bob@council.example")[0].token
+    mailbox.clear()
+    run_round(wave_id, "reminders")
+    latest = Respondent(app.test_client(), mailbox.to("bob@council.example")[0].token)
+    latest.open()
+    assert latest.answer_about().status_code == 302  # saved under the latest link
+
+    elsewhere = app.test_client()
+    assert elsewhere.get(f"/s/{first}").headers["Location"] == "/survey/replaced"
+    page = text(elsewhere.get("/survey/replaced"))
+    assert "You have saved some answers with another of your links" in page
+    start = text(elsewhere.get("/survey/"))
+    assert "open the link in your latest email in the browser where you saved them" in start
+    assert "using the link in an earlier email" not in start

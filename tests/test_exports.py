@@ -380,9 +380,10 @@ def test_the_all_workbook_has_a_sheet_per_results_table_and_the_codebook(history
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(download_bytes("all", "xlsx", history)), read_only=True)
-    assert book.sheetnames == [*exports.RESULT_TABLES, "codebook"]
+    tables = [*exports.RESULT_TABLES, *exports.DERIVED_TABLES]
+    assert book.sheetnames == [*tables, "codebook"]
     described = {(r[0], r[1]) for r in book["codebook"].iter_rows(min_row=2, values_only=True)}
-    for table in exports.RESULT_TABLES:
+    for table in tables:
         header = next(book[table].iter_rows(values_only=True))
         assert {(table, name) for name in header} <= described
 
@@ -393,7 +394,7 @@ def test_the_codebook_describes_and_labels_every_column_of_every_table(history):
     described = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in rows}
     scope = exports.export_scope(history.id)
     count = 0
-    for table in (*exports.RESULT_TABLES, "responses"):
+    for table in (*exports.RESULT_TABLES, *exports.DERIVED_TABLES, "responses"):
         for column in exports.build_tables(table, scope)[0].columns:
             entry = described[(table, column.name)]
             assert entry["description"] not in ("", exports.UNDESCRIBED), (table, column.name)

@@ -225,14 +225,21 @@ def test_nobody_but_the_requester_may_fetch_the_file_not_even_an_admin(large, hi
     assert large.test_client().get(url).status_code == 302  # signed out: sign in first
 
 
-def test_the_scope_is_checked_again_when_the_file_is_fetched(large, history):
+def test_the_scope_is_checked_again_when_the_file_is_fetched(large, history, factory):
+    """The requester, still a reviewer of another relationship (so past the page's role
+    gate), loses this one: their own file is then a 404."""
     rel = history.id
     client = reviewer(large, rel)
     job_id = prepare(client, rel)
     asker = db.session.scalar(select(User).where(User.email.startswith("asker.prepared")))
-    db.session.execute(delete(Membership).where(Membership.user_id == asker.id))
+    elsewhere = factory.relationship("Council B — Supplier B")
+    db.session.add(Membership(user_id=asker.id, relationship_id=elsewhere.id, role="reviewer"))
+    db.session.execute(
+        delete(Membership).where(Membership.user_id == asker.id, Membership.relationship_id == rel)
+    )
     db.session.commit()
-    assert client.get(f"/downloads/prepared/{job_id}").status_code in (403, 404)
+    assert client.get("/downloads/").status_code == 200  # still a reviewer, elsewhere
+    assert client.get(f"/downloads/prepared/{job_id}").status_code == 404
     assert len(audit("download")) == 0
 
 

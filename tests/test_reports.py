@@ -246,7 +246,8 @@ def test_the_structure_tree_has_headings_in_order_lists_and_tables(latest_pdf):
 
 
 def test_every_table_header_cell_has_a_scope_column_in_the_head_row_in_the_body(latest_pdf):
-    cells = [(e, parent) for e, parent in structure(latest_pdf) if e.S == "/TH"]
+    tree = structure(latest_pdf)  # kept: its elements live only as long as its open PDF
+    cells = [(e, parent) for e, parent in tree if e.S == "/TH"]
     assert len(cells) > 50
     for cell, row in cells:
         in_head = row.get("/P").S == "/THead"
@@ -258,7 +259,8 @@ def test_every_figure_has_the_chart_description_as_its_alt_text(site, latest_pdf
         site.relationship(), dashboard.Filters(), as_of=site.wave(WAVES[-1])
     )
     charts = [*page.index_charts, page.gap_chart, page.heat_map]
-    figures = [e for e, _ in structure(latest_pdf) if e.S == "/Figure"]
+    tree = structure(latest_pdf)  # kept: its elements live only as long as its open PDF
+    figures = [e for e, _ in tree if e.S == "/Figure"]
     assert [str(f.Alt) for f in figures] == [c.description for c in charts]
     assert all(len(str(f.Alt)) > 40 for f in figures)
 

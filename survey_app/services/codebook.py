@@ -103,11 +103,13 @@ class Column:
 class _Codebook:
     columns: dict[str, tuple[Column, ...]]
     descriptions: dict[str, str]
+    stored: tuple[str, ...]
 
 
 def tables() -> tuple[str, ...]:
-    """The results tables the codebook describes."""
-    return tuple(_codebook().columns)
+    """The results tables the codebook describes that are stored when a wave closes (the
+    others, marked ``stored: false``, are built when read: see :func:`columns`)."""
+    return _codebook().stored
 
 
 def columns(table: str) -> tuple[Column, ...]:
@@ -140,7 +142,8 @@ def _codebook() -> _Codebook:
             raise ValueError(f"{_SOURCE.name}: table {table!r} names a column twice")
         tables_[table] = found
     descriptions = {table: spec["description"] for table, spec in document["tables"].items()}
-    return _Codebook(tables_, descriptions)
+    stored = tuple(t for t, spec in document["tables"].items() if spec.get("stored", True))
+    return _Codebook(tables_, descriptions, stored)
 
 
 def _column(entry: Mapping[str, Any]) -> Column:

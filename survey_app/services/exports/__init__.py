@@ -49,6 +49,7 @@ from survey_app.services.exports.scope import (
 from survey_app.services.exports.spss import dont_know_code, spss_names, write_sav
 from survey_app.services.exports.tables import (
     CODEBOOK_COLUMNS,
+    DERIVED_TABLES,
     RELATIONSHIP_TABLES,
     RESULT_TABLES,
     TABLE_TITLES,
@@ -58,6 +59,7 @@ from survey_app.services.exports.tables import (
     codebook_rows,
     codebook_table,
     results_table,
+    targets_table,
 )
 from survey_app.services.exports.writers import XLSX_MAX_ROWS, csv_chunks, json_chunks, write_xlsx
 
@@ -69,6 +71,7 @@ __all__ = [
     "PreparedFile",
     "OTHER_LABEL",
     "CODEBOOK_COLUMNS",
+    "DERIVED_TABLES",
     "COLUMN_TYPES",
     "Column",
     "DONT_KNOW",
@@ -110,6 +113,7 @@ __all__ = [
     "results_table",
     "spss_names",
     "tables_to_prepare",
+    "targets_table",
     "write_sav",
     "write_xlsx",
 ]

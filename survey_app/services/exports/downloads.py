@@ -26,6 +26,7 @@ from survey_app.services.exports.tables import (
     Table,
     codebook_table,
     results_table,
+    targets_table,
 )
 from survey_app.services.exports.writers import csv_chunks, json_chunks, write_xlsx
 
@@ -65,19 +66,22 @@ def file_name(table: str, scope: Scope, fmt: str) -> str:
 
 
 def build_tables(name: str, scope: Scope) -> list[Table]:
-    """The tables a download of ``name`` writes: one, or every results table for ``all``.
+    """The tables a download of ``name`` writes: one, or every results table (and the
+    agreed targets) for ``all``.
 
     The ``codebook`` table describes the columns of every other table of the scope.
     """
     if name == "all":
-        return [results_table(t, scope) for t in RESULT_TABLES]
+        return [results_table(t, scope) for t in RESULT_TABLES] + [targets_table(scope)]
     if name == "responses":
         return [responses_table(scope)]
     if name == "codebook":
-        tables = [results_table(t, scope) for t in RESULT_TABLES] + [responses_table(scope)]
-        return [codebook_table(tables)]
+        tables = [results_table(t, scope) for t in RESULT_TABLES]
+        return [codebook_table([*tables, targets_table(scope), responses_table(scope)])]
     if name in RESULT_TABLES:
         return [results_table(name, scope)]
+    if name == "targets":
+        return [targets_table(scope)]
     raise ServiceError(f"there is no table {name!r}: choose one of {', '.join(TABLES)}")
 
 

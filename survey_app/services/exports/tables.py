@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import ResultTable
-from survey_app.services import ServiceError, codebook
+from survey_app.services import ServiceError, codebook, targets
 from survey_app.services import results as results_service
 from survey_app.services.codebook import DONT_KNOW, Column
 from survey_app.services.exports.scope import Scope
@@ -32,8 +32,10 @@ RESULT_TABLES: tuple[str, ...] = (
 #: Results tables about the relationship's closed waves so far: as of the chosen wave (each
 #: wave stores them as they stood when it closed), or as of the latest for every wave.
 RELATIONSHIP_TABLES: tuple[str, ...] = ("trends",)
+#: Tables built when downloaded from what managers recorded and the published results.
+DERIVED_TABLES: tuple[str, ...] = ("targets",)
 #: Every table a download can name. ``codebook`` describes the columns of all the others.
-TABLES: tuple[str, ...] = (*RESULT_TABLES, "responses", "codebook")
+TABLES: tuple[str, ...] = (*RESULT_TABLES, *DERIVED_TABLES, "responses", "codebook")
 TABLE_TITLES = {
     "scores": "Scores per wave, side, service area and dimension (the index is a dimension)",
     "items": "Item statistics per wave, side and service area",
@@ -44,6 +46,7 @@ TABLE_TITLES = {
     "relative_weights": "What moves commitment most: relative weights of the dimensions",
     "heat_map": "Heat map: each service area against the rest, marked where really different",
     "margins": "Response rates and margins of error",
+    "targets": "Agreed targets as they stood at each wave, and the distance to them",
     "responses": "Raw anonymised responses, one row per response",
     "codebook": "Every column of every table, described",
     "all": "Every results table, with the codebook",
@@ -168,6 +171,27 @@ def _infer_type(values: Iterable[Any]) -> str:
             return "number"
         return "text"
     return "text"
+
+
+# ---------------------------------------------------------------------------- targets
+
+
+def targets_table(scope: Scope) -> Table:
+    """The ``targets`` table: for each wave of the scope, the targets it is read against and
+    the distance of its published means to them (:func:`targets.wave_target_rows`)."""
+    columns = codebook.columns("targets")
+
+    def rows() -> Iterator[list[Any]]:  # read as the file is written (in that session)
+        for row in targets.wave_target_rows(scope.relationship, scope.wave_models()):
+            yield [row[c.name] for c in columns]
+
+    return Table(
+        name="targets",
+        columns=columns,
+        rows=rows(),
+        title=TABLE_TITLES["targets"],
+        notes=(targets.RATING_RULE,),
+    )
 
 
 # ---------------------------------------------------------------------------- codebook

@@ -264,12 +264,24 @@ def fill(text: str, values: Mapping[str, str | None]) -> str | None:
 
 
 def fill_body(text: str, values: Mapping[str, str | None]) -> list[str]:
-    """A body's paragraphs filled in, leaving out each one that names a value not given."""
+    """A body's paragraphs filled in, leaving out each one that names a value not given — but
+    never the link's, where such a value is left blank."""
     paragraphs = (p.strip() for p in re.split(r"\n[ \t]*\n", text.strip()))
-    return [filled for p in paragraphs if p and (filled := fill(p, values)) is not None]
+    blanks = {name: value or "" for name, value in values.items()}
+    return [
+        filled
+        for p in paragraphs
+        if p and (filled := fill(p, blanks if "{link}" in p else values)) is not None
+    ]
 
 
 # ---------------------------------------------------------------------- checking
+
+
+def _controls(text: str) -> list[str]:
+    if any(ord(ch) < 32 and ch not in "\n\r\t" or ord(ch) == 127 for ch in text):
+        return [_("Remove the control characters from the text")]
+    return []
 
 
 def _unknown(text: str) -> list[str]:
@@ -295,7 +307,7 @@ def subject_problems(text: str) -> list[str]:
         return [_("The subject must be %(count)s characters or fewer", count=MAX_SUBJECT)]
     if "link" in placeholders_in(text):
         return [_("The subject cannot hold the link: put {link} in the body")]
-    return _unknown(text)
+    return _controls(text) or _unknown(text)
 
 
 def body_problems(text: str) -> list[str]:
@@ -304,7 +316,7 @@ def body_problems(text: str) -> list[str]:
         return [_("Enter the text of the email")]
     if len(text) > MAX_BODY:
         return [_("The text must be %(count)s characters or fewer", count=MAX_BODY)]
-    unknown = _unknown(text)
+    unknown = _controls(text) or _unknown(text)
     if unknown:
         return unknown
     links = placeholders_in(text).count("link")

@@ -1,5 +1,6 @@
 """Targets agreed by both sides, and the distance to them in the pack's wave (issue 15
-item 3): each target of :mod:`survey_app.services.targets`, measured from the wave's
+item 3): each target the wave is read against (:func:`survey_app.services.targets.wave_targets`:
+as it stood when the wave closed, today's for the latest wave), measured from the wave's
 *published* mean of both sides over all service areas (a suppressed cell gives no distance),
 rated red, amber or green by the rule printed beside the table.
 """
@@ -10,9 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from survey_app.models import Relationship, Wave
-from survey_app.services.instruments import frozen_instrument
-from survey_app.services.results import INDEX, INDEX_TITLE
-from survey_app.services.targets import RATING_RULE, distances
+from survey_app.services.targets import RATING_RULE, RATING_TAGS, wave_target_rows
 
 
 @dataclass(frozen=True)
@@ -30,25 +29,19 @@ class TargetRow:
 
 
 def target_rows(relationship: Relationship, wave: Wave) -> list[TargetRow]:
-    """The relationship's agreed targets beside ``wave``'s published means, in the
-    instrument's order (the health index first)."""
-    found = distances(relationship, wave)
-    titles = {INDEX: INDEX_TITLE} | {
-        d.key: d.title for d in frozen_instrument(wave.instrument_version).dimensions
-    }
-    rows = []
-    for key in sorted(found, key=lambda k: list(titles).index(k) if k in titles else 99):
-        d = found[key]
-        rows.append(
-            TargetRow(
-                titles.get(key, key),
-                "Both sides",
-                d.target,
-                d.agreed_on,
-                d.mean,
-                d.distance,
-                d.tag[1] if d.rating else None,
-                RATING_RULE,
-            )
+    """The targets ``wave`` is read against beside its published means of both sides, in
+    the instrument's order (the health index first)."""
+    return [
+        TargetRow(
+            r["dimension_title"],
+            "Both sides",
+            r["target"],
+            date.fromisoformat(r["agreed_on"]),
+            r["mean"],
+            r["distance"],
+            RATING_TAGS[r["rating"]][1] if r["rating"] else None,
+            RATING_RULE,
         )
-    return rows
+        for r in wave_target_rows(relationship, [wave])
+        if r["side"] == "all"
+    ]

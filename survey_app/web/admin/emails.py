@@ -23,9 +23,7 @@ from survey_app.services import mailing
 from survey_app.services.mailing.messages import service_name
 from survey_app.services.mailing.texts import (
     KINDS,
-    MAX_BODY,
     MAX_NAME,
-    MAX_SUBJECT,
     PLACEHOLDERS,
     EmailTexts,
     body_problems,
@@ -44,6 +42,7 @@ from survey_app.web.submissions import acting_user, carry_out, form_page
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^[0-9+()\- ]{6,40}$")
 LANGUAGE_NAMES = {"en": _l("in English"), "cy": _l("in Welsh")}
+TEAM_TOO_LONG = _l("The survey team’s name must be 100 characters or fewer")
 PARTS = {
     ("invitation", "subject"): _l("Invitation subject"),
     ("invitation", "body"): _l("Invitation text"),
@@ -64,7 +63,7 @@ def _checked(problems_of: Any) -> Any:
 
 
 def _email(form: Any, field: Any) -> None:
-    if field.data and not EMAIL.match(field.data):
+    if field.data and (len(field.data) > 254 or not EMAIL.match(field.data)):
         raise ValidationError(
             _l("Enter the email address in the right format, like name@council.gov.uk")
         )
@@ -91,7 +90,7 @@ class EmailTextsForm(FlaskForm):
     )
     team_email = StringField(
         _l("Survey team’s email address (optional)"),
-        validators=[Optional(), Length(max=254), _email],
+        validators=[Optional(), _email],
         filters=[strip],
         widget=GovTextInput(),
     )
@@ -136,7 +135,7 @@ def email_texts_form(languages: tuple[str, ...]) -> type[EmailTextsForm]:
                 InputRequired(message=_l("Enter the survey team’s name"))
                 if required
                 else Optional(),
-                Length(max=MAX_NAME),
+                Length(max=MAX_NAME, message=TEAM_TOO_LONG),
                 no_control_characters,
             ],
             filters=[strip],
@@ -146,10 +145,7 @@ def email_texts_form(languages: tuple[str, ...]) -> type[EmailTextsForm]:
             is_subject = part == "subject"
             fields[f"{kind}_{part}_{code}"] = (StringField if is_subject else TextAreaField)(
                 _l("%(part)s, %(language)s", part=label, language=language),
-                validators=[
-                    Length(max=MAX_SUBJECT if is_subject else MAX_BODY),
-                    _checked(subject_problems if is_subject else body_problems),
-                ],
+                validators=[_checked(subject_problems if is_subject else body_problems)],
                 widget=GovTextInput() if is_subject else GovTextArea(),
             )
     return type("EmailTextsFormFor", (EmailTextsForm,), fields)

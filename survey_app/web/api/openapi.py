@@ -49,6 +49,7 @@ _LABELS = {
     "heat_map": ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
     "margins": ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
     "trends": ("relationship", "side", "area", "area_name", "dimension", "dimension_title"),
+    "targets": ("wave", "dimension", "dimension_title", "side", "target", "agreed_on"),
 }
 
 DESCRIPTION = """\
@@ -379,8 +380,12 @@ def _deeper_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
     cell = [p["wave_id"], p["side"], p["area"], p["dimension"]]
     return {
         f"/waves/{{wave_id}}/{path}": _get(
-            operation, summary, description, "results",
-            _answer(page, f"A page of {what} rows."), cell,
+            operation,
+            summary,
+            description,
+            "results",
+            _answer(page, f"A page of {what} rows."),
+            cell,
         )  # fmt: skip
         for path, operation, page, what, summary, description in _DEEPER
     }
@@ -449,6 +454,17 @@ def _portfolio_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "results",
             _answer("CommentCountPage", "A page of counts, one per question."),
             [p["wave_id"], p["side"], p["area"]],
+        ),
+        "/waves/{wave_id}/targets": _get(
+            "listWaveTargets",
+            "Agreed targets a closed wave is read against",
+            "Each target as it stood for the wave (the one standing when it closed; today's "
+            "for the latest closed wave), with the day agreed, per side over all service "
+            "areas: the wave's published mean, the distance and its red, amber or green "
+            "rating by `rule`. The downloads' `targets` table, for one wave.",
+            "results",
+            _answer("WaveTargetPage", "A page of target rows."),
+            [p["wave_id"], p["side"], p["dimension"]],
         ),
         "/relationships/{relationship_id}/targets": _get(
             "listTargets",
@@ -610,6 +626,10 @@ def _portfolio_schemas() -> dict[str, Any]:
             "Norm",
             {"contributors": INTEGER, "min_contributors": INTEGER},
         ),
+        "WaveTargetPage": _page_schema(
+            "TargetRow",
+            {"wave": WAVE_REFERENCE, "rule": {"type": "string", "description": "The rating rule."}},
+        ),
         "TargetPage": _page_schema(
             "Target",
             {**RELATIONSHIP_CONTEXT, "rule": {"type": "string", "description": "The rating rule."}},
@@ -644,6 +664,7 @@ def _schemas() -> dict[str, Any]:
         "RelativeWeightRow": _row_schema("relative_weights"),
         "HeatMapRow": _row_schema("heat_map"),
         "MarginRow": _row_schema("margins"),
+        "TargetRow": _row_schema("targets"),
         "Alert": _alert_schema(),
         "RelationshipPage": _page_schema("Relationship"),
         "WavePage": _page_schema("Wave"),

@@ -1,6 +1,7 @@
 """``/api/v1``'s reading across relationships and of what managers agreed: the portfolio, the
-installation's norms, a relationship's agreed targets, and how many comments of a wave may be
-read (shapes in :mod:`.openapi`)."""
+installation's norms, a relationship's agreed targets (today's) and those a closed wave is
+read against (as they stood then), and how many comments of a wave may be read (shapes in
+:mod:`.openapi`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from survey_app.services import dashboard, targets
 from survey_app.services.results import AREA_ALL, SIDE_KEYS
 from survey_app.web.access import current_scope
 from survey_app.web.api.parameters import check_args, choice, page_of
-from survey_app.web.api.routes import _area, bp
+from survey_app.web.api.routes import _area, _dimension, _dimensions, bp
 from survey_app.web.loading import relationship_or_404, wave_or_404
 
 
@@ -43,6 +44,18 @@ def relationship_targets(relationship_id: int) -> ResponseReturnValue:
         "as_of": latest.label if latest else None,
         "rule": targets.RATING_RULE,
     }
+    return jsonify(page_of(items, extra))
+
+
+@bp.get("/waves/<int:wave_id>/targets")
+def wave_targets(wave_id: int) -> ResponseReturnValue:
+    check_args(("side", "dimension"))
+    wave = wave_or_404(wave_id, closed=True)
+    side = choice("side", SIDE_KEYS)
+    dimension = _dimension(_dimensions(wave))
+    rows = targets.wave_target_rows(wave.relationship, [wave])
+    items = dashboard.filter_rows(rows, side=side, dimension=dimension)
+    extra = {"wave": {"id": wave.id, "label": wave.label}, "rule": targets.RATING_RULE}
     return jsonify(page_of(items, extra))
 
 

@@ -105,6 +105,8 @@ def replaced() -> str:
 def start() -> str:
     ctx = _context()
     elsewhere = respondents.answers_elsewhere(ctx)
+    if elsewhere and respondents.link_replaced(ctx):
+        elsewhere = "newer"  # the answers may be under the latest email's link
     return render_template("survey/start.html", ctx=ctx, resuming=False, elsewhere=elsewhere)
 
 

@@ -34,7 +34,7 @@ from survey_app.services.dashboard.charts.svg import png_wanted
 from survey_app.services.results import min_cell_size
 
 #: Bump when a chart's drawing or its table changes: cached charts of another version are ignored.
-CHARTS_VERSION = "2"
+CHARTS_VERSION = "3"
 
 
 def results_version(relationship: Relationship) -> str:

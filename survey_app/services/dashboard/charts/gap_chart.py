@@ -4,6 +4,7 @@ joined by a line, material gaps marked in words as well as by a thicker line (DE
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,11 +46,12 @@ def gap_chart(
         ax = fig.add_subplot()
         margins(fig, left=0.30, right=0.84, top=0.6, bottom=0.7)
         lo, hi = _x_range(gaps, scale)
-        for yi, g in zip(y, gaps, strict=True):
-            _draw_gap(ax, yi, g, (lo + hi) / 2, k)
-        ax.set_yticks(y, [wrap(g.title, 30) for g in gaps])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlim(lo, hi)
+        apart = _Apart.of(ax)
+        for yi, g in zip(y, gaps, strict=True):
+            _draw_gap(ax, yi, g, apart, k)
+        ax.set_yticks(y, [wrap(g.title, 30) for g in gaps])
         mean_axes(ax, "x", scale.points)
         _legend(ax, client_name, supplier_name)
         for label in ax.get_yticklabels():
@@ -89,11 +91,36 @@ def _x_range(gaps: Sequence[GapPoint], scale: Scale) -> tuple[float, float]:
     return lo, hi
 
 
-def _draw_gap(ax: Any, yi: float, g: GapPoint, middle: float, k: int) -> None:
-    """One dimension's row: both means joined (thick when material), or why it is hidden."""
+#: The size of each side's mark, in points (a circle's diameter, about a square's side).
+MARKER_SIZE = 8
+
+
+@dataclass(frozen=True)
+class _Apart:
+    """How far apart two means must be for their marks not to overlap on one line (in x
+    units), and how far each mark moves off the line when they would (in y units)."""
+
+    near: float
+    shift: float
+    middle: float
+
+    @classmethod
+    def of(cls, ax: Any) -> _Apart:
+        fig = ax.figure
+        box = ax.get_position()
+        (lo, hi), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+        x_per_pt = (hi - lo) / (box.width * fig.get_figwidth() * 72)
+        y_per_pt = (top - bottom) / (box.height * fig.get_figheight() * 72)
+        return cls(MARKER_SIZE * x_per_pt, 0.6 * MARKER_SIZE * y_per_pt, (lo + hi) / 2)
+
+
+def _draw_gap(ax: Any, yi: float, g: GapPoint, apart: _Apart, k: int) -> None:
+    """One dimension's row: both means joined (thick when material), or why it is hidden.
+    Means too close for both marks to show on one line are drawn just above (client) and
+    below (supplier) it, so that neither hides the other."""
     if g.mean_client is None or g.mean_supplier is None:
         ax.text(
-            middle,
+            apart.middle,
             yi,
             suppressed_text(g.suppressed, k) or "Not computed",
             ha="center",
@@ -103,16 +130,18 @@ def _draw_gap(ax: Any, yi: float, g: GapPoint, middle: float, k: int) -> None:
         )
         return
     material = bool(g.material)
+    shift = apart.shift if abs(g.mean_client - g.mean_supplier) < apart.near else 0.0
+    at = {"client": yi + shift, "supplier": yi - shift}
     ax.plot(
         [g.mean_client, g.mean_supplier],
-        [yi, yi],
+        [at["client"], at["supplier"]],
         color=BLACK if material else MID_GREY,
         linewidth=3 if material else 1.5,
         zorder=1,
     )
     for side, mean in (("client", g.mean_client), ("supplier", g.mean_supplier)):
         colour, marker, _ = SIDE_STYLE[side]
-        ax.plot(mean, yi, marker, color=colour, markersize=8, zorder=2)
+        ax.plot(mean, at[side], marker, color=colour, markersize=MARKER_SIZE, zorder=2)
     verdict = _verdict(g)
     if verdict:
         ax.text(

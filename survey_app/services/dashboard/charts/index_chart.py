@@ -3,6 +3,7 @@ bands' thresholds and the agreed actions (DESIGN §4.11, §5)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from survey_app.services.dashboard.charts.style import (
     SECONDARY_TEXT,
     SIDE_STYLE,
     legend_handle,
+    margins,
     mean_axes,
 )
 from survey_app.services.dashboard.charts.svg import render_chart
@@ -38,6 +40,14 @@ from survey_app.services.results import EWMA_LAMBDA
 if TYPE_CHECKING:  # matplotlib itself is imported when a chart is first drawn, not at start-up
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+
+
+#: Legend entries per row; the legend sits above the axes, and each row adds this much height.
+_LEGEND_COLUMNS = 3
+_LEGEND_ROW_INCHES = 0.22
+#: The axes' right edge (a share of the width): the bands' labels sit in the margin beyond.
+_RIGHT = 0.85
+_ACTION_FONT = 8
 
 
 @dataclass(frozen=True)
@@ -92,10 +102,18 @@ def index_chart(
     and the agreed target where there is one."""
     series = _Series.of(points)
 
+    n_handles = _n_legend_entries(series, markers, target)
+    legend_rows = math.ceil(n_handles / _LEGEND_COLUMNS)
+    size = (8.0, 3.0 + _LEGEND_ROW_INCHES * legend_rows)
+
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
-        fig.subplots_adjust(
-            left=0.08, right=0.98, top=0.86, bottom=0.24 if series.crowded else 0.14
+        margins(
+            fig,
+            left=0.08,
+            right=_RIGHT,
+            top=0.2 + _LEGEND_ROW_INCHES * legend_rows,
+            bottom=0.95 if series.crowded else 0.5,
         )
         handles = _draw_means(ax, series, side) + _draw_ewma(ax, series)
         values = np.concatenate(
@@ -106,10 +124,11 @@ def index_chart(
             + ([np.array([target.value])] if target else [])
         )
         bottom, top = _y_range(values, scale)
+        ax.set_xlim(-0.5, len(series.x) - 0.5)
         ax.set_ylim(bottom, top)
         _draw_thresholds(ax, scale, bottom, top)
         handles += _draw_target(ax, target)
-        handles += _draw_markers(ax, markers, series.labels, top)
+        handles += _draw_markers(ax, markers, series.labels, (bottom, top))
         _label_axes(ax, series, scale, handles)
 
     notes = tuple(
@@ -121,9 +140,7 @@ def index_chart(
         agreed = f"Agreed target {fmt_mean(target.value)}, agreed by both sides on {target.agreed}."
         notes = (agreed, *notes)
         description = f"{description} {agreed}"
-    return render_chart(
-        key, title, description, draw, (8, 3.4), _table(title, points, scale, k), notes
-    )
+    return render_chart(key, title, description, draw, size, _table(title, points, scale, k), notes)
 
 
 def _draw_means(ax: Any, series: _Series, side: str) -> list[Line2D]:
@@ -154,19 +171,20 @@ def _draw_ewma(ax: Any, series: _Series) -> list[Line2D]:
 
 
 def _draw_thresholds(ax: Any, scale: Scale, bottom: float, top: float) -> None:
-    """The bands' thresholds, where they fall inside the axis, each labelled."""
+    """The bands' thresholds, where they fall inside the axis, each labelled in the right
+    margin beside its line, where no data is drawn."""
     for threshold, words in ((scale.concern, "concern below"), (scale.strength, "strength")):
         if bottom < threshold < top:
             ax.axhline(threshold, color=MID_GREY, linewidth=0.8, linestyle="--", zorder=0)
             ax.text(
-                1.0,
+                1.01,
                 threshold,
-                f" {words} {threshold:.1f}",
+                f"{words} {threshold:.1f}",
                 transform=ax.get_yaxis_transform(),
                 fontsize=8,
                 color=SECONDARY_TEXT,
-                va="bottom",
-                ha="right",
+                va="center",
+                ha="left",
             )
 
 
@@ -179,15 +197,55 @@ def _draw_target(ax: Any, target: TargetLine | None) -> list[Line2D]:
 
 
 def _draw_markers(
-    ax: Any, markers: Sequence[ActionMarker], labels: list[str], top: float
+    ax: Any, markers: Sequence[ActionMarker], labels: list[str], data: tuple[float, float]
 ) -> list[Line2D]:
-    """A numbered vertical line at each agreed action's wave."""
-    for number, m in enumerate(markers, start=1):
-        if m.wave in labels:
-            at = labels.index(m.wave)
-            ax.axvline(at, color=RED, linewidth=1.2, linestyle="-.")
-            ax.text(at, top, f" Action {number}", fontsize=8, color=RED, va="top")
-    return [legend_handle(RED, None, "-.", "Agreed action")] if markers else []
+    """A numbered vertical line at each agreed action's wave, its label in a strip above the
+    data (the y axis is extended for it), in as many rows as keep neighbours' labels apart;
+    a label reads away from the nearer side, so that none is cut off at the edge."""
+    shown = [
+        (number, labels.index(m.wave)) for number, m in enumerate(markers, 1) if m.wave in labels
+    ]
+    if not shown:
+        return [legend_handle(RED, None, "-.", "Agreed action")] if markers else []
+    fig = ax.figure
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    height_pt = ax.get_position().height * fig.get_figheight() * 72
+    per_pt = len(labels) / width_pt  # waves (x units) per point
+    rows: list[list[tuple[float, float]]] = []
+    placed = []
+    for number, at in shown:
+        text = f"Action {number}"
+        extent = (len(text) * 0.62 * _ACTION_FONT + 4) * per_pt
+        right = at > (len(labels) - 1) / 2
+        span = (at - extent, at) if right else (at, at + extent)
+        row = next(
+            (i for i, r in enumerate(rows) if all(span[1] < a or span[0] > b for a, b in r)),
+            len(rows),
+        )
+        if row == len(rows):
+            rows.append([])
+        rows[row].append(span)
+        placed.append((text, at, row, right))
+    bottom, top = data
+    row_pt = _ACTION_FONT * 1.6
+    strip = (top - bottom) * len(rows) * row_pt / max(height_pt - len(rows) * row_pt, 1.0)
+    ticks = [t for t in ax.get_yticks() if bottom - 1e-9 <= t <= top + 1e-9]
+    ax.set_ylim(bottom, top + strip)
+    ax.set_yticks(ticks)
+    for text, at, row, right in placed:
+        ax.axvline(at, color=RED, linewidth=1.2, linestyle="-.")
+        y = top + strip * (len(rows) - row - 0.5) / len(rows)
+        ax.text(
+            at + (-0.04 if right else 0.04),
+            y,
+            text,
+            fontsize=_ACTION_FONT,
+            color=RED,
+            va="center",
+            ha="right" if right else "left",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+        )
+    return [legend_handle(RED, None, "-.", "Agreed action")]
 
 
 def _label_axes(ax: Any, series: _Series, scale: Scale, handles: list[Line2D]) -> None:
@@ -195,17 +253,25 @@ def _label_axes(ax: Any, series: _Series, scale: Scale, handles: list[Line2D]) -
     ax.set_xticks(
         series.x, series.labels, rotation=45 if crowded else 0, ha="right" if crowded else "center"
     )
-    ax.set_xlim(-0.5, len(series.x) - 0.5)
     mean_axes(ax, "y", scale.points)
     if handles:
         ax.legend(
             handles=handles,
             loc="lower left",
-            bbox_to_anchor=(0.0, 1.01),
-            ncol=len(handles),
+            bbox_to_anchor=(-0.07, 1.01),
+            ncol=_LEGEND_COLUMNS,
             frameon=False,
             fontsize=9,
         )
+
+
+def _n_legend_entries(
+    series: _Series, markers: Sequence[ActionMarker], target: TargetLine | None
+) -> int:
+    """How many entries the legend will have (the figure's height depends on it)."""
+    means = int(not np.isnan(series.mean).all())
+    ewma = 2 * int(not np.isnan(series.ewma).all())
+    return means + ewma + int(target is not None) + int(bool(markers))
 
 
 def _y_range(values: np.ndarray, scale: Scale) -> tuple[float, float]:
