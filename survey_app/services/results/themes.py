@@ -15,14 +15,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import delete, select
 
-from analysis.themes import Embedder, comment_themes, load_sentence_embedder
 from survey_app.extensions import db
 from survey_app.models import CommentTheme, User, Wave
 from survey_app.services import audit
@@ -34,6 +33,8 @@ from survey_app.services.results.comments import (
 from survey_app.services.results.vocabulary import AREA_ALL, AREA_NONE
 
 log = logging.getLogger(__name__)
+#: Texts in, one vector per text out (``analysis.themes.Embedder``).
+Embedder = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class StoredTheme:
 @functools.cache
 def _embedder() -> Embedder | None:
     """The packaged sentence encoder, loaded once per process; None when not installed."""
+    from analysis.themes import load_sentence_embedder  # scikit-learn: not at every start
+
     try:
         return load_sentence_embedder()
     except ValueError as exc:
@@ -98,6 +101,8 @@ def compute_wave_themes(
     """Compute and store the comment themes of closed ``wave`` (replacing any stored), and
     return how many themes were stored. ``method``: ``embedding`` (the default when the packaged
     encoder is installed) or ``tfidf``."""
+    from analysis.themes import comment_themes  # scikit-learn: imported when a wave closes
+
     k = min_comment_cell_size()
     embed = None if method == "tfidf" else _embedder()
     method = method or ("embedding" if embed is not None else "tfidf")
