@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Action, Comment, Relationship, User
+from survey_app.models import Action, Comment, CommentTheme, Relationship, User
 from survey_app.services import exports
 from survey_app.services.instruments import wave_instrument
 from survey_app.services.results import closed_waves, stored_rows
@@ -91,6 +91,8 @@ def _allowed() -> set[str]:
     for action in db.session.scalars(select(Action)):
         allowed |= {action.what, action.owner, action.created_by}
     allowed |= {c.text for c in db.session.scalars(select(Comment))}
+    # a comment theme's name is made of its comments' own words: data, like the comments
+    allowed |= {t.name for t in db.session.scalars(select(CommentTheme))}
     return {a for a in allowed if a}
 
 
