@@ -94,7 +94,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "dashboard.dimension": {"GET": (302, 404, 404, 403)},
     "dashboard.how_we_know": {"GET": MANAGER_PAGE},
     "dashboard.chart": {"GET": (302, 404, 404, 403)},
-    "dashboard.board_pack": {"GET": (302, 404, 404, 403)},
+    "dashboard.board_pack": {"POST": MANAGER_POST},
+    "dashboard.prepared_pack": {"GET": (302, 404, 404, 403)},  # the asker's only
     "dashboard.comments": {"GET": (302, 404, 404, 403)},
     # read-only JSON API: every role, by token or session; 401 (JSON) without either;
     # its OpenAPI document is public

@@ -31,8 +31,8 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Invitation, Relationship, Wave
-from survey_app.services import ServiceError, dashboard, reports
+from survey_app.models import AuditEvent, Invitation, Job, Relationship, User, Wave
+from survey_app.services import ServiceError, dashboard, exports, jobs, reports
 from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.actions import record_action
 from survey_app.services.invitations import issue_invitations
@@ -40,7 +40,7 @@ from survey_app.services.relationships import create_relationship
 from survey_app.services.results import AREA_ALL, INDEX, published_rows, stored_rows
 from survey_app.services.waves import close_wave, create_wave, open_wave
 from tests.conftest import running_app
-from tests.factories import insert_responses, post_sign_in
+from tests.factories import csrf_token, insert_responses, post_sign_in
 
 NAME = "Report Council — Report Supplier"
 WAVES = ("2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4")
@@ -467,22 +467,90 @@ def manager_client(site: Site):  # type: ignore[no-untyped-def]
     return client
 
 
-def test_the_dashboard_button_downloads_the_pack_and_the_audit_log_says_who(site):
+def press_board_pack(client, site: Site, query: str = "") -> int:  # type: ignore[no-untyped-def]
+    """Press the dashboard's board-pack button (its form as the page has it): the job's id."""
+    html = client.get(f"/dashboard/{site.relationship_id}/{query}").get_data(as_text=True)
+    action = re.search(r'<form method="post" action="([^"]*/board-pack[^"]*)"', html)
+    assert action, "the dashboard has no board-pack button"
+    response = client.post(
+        action.group(1).replace("&amp;", "&"), data={"csrf_token": csrf_token(html)}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return int(re.fullmatch(r"/jobs/(\d+)", response.headers["Location"]).group(1))
+
+
+def last_event(action: str) -> AuditEvent:
+    db.session.rollback()  # a fresh snapshot: the request and the job committed
+    query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id.desc())
+    return db.session.scalars(query).first()
+
+
+def test_the_dashboard_button_prepares_the_pack_for_the_manager_and_the_audit_says_who(site):
     client = manager_client(site)
-    html = client.get(f"/dashboard/{site.relationship_id}/").get_data(as_text=True)
-    href = f"/dashboard/{site.relationship_id}/board-pack.pdf?wave={WAVES[-1]}"
-    assert f'href="{href}"' in html and "Download the board pack (PDF)" in html
-    response = client.get(href)
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="board-pack-{site.relationship_id}-{WAVES[-1]}.pdf"'
-    )
-    assert response.data.startswith(b"%PDF-")
-    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert event.actor == MANAGER[0] and event.detail["table"] == "board_pack"
+    rel = site.relationship_id
+    html = client.get(f"/dashboard/{rel}/").get_data(as_text=True)
+    assert f'action="/dashboard/{rel}/board-pack?wave={WAVES[-1]}"' in html
+    assert "Prepare the board pack (PDF)" in html
+    assert client.post(f"/dashboard/{rel}/board-pack").status_code == 400  # no form token
+    job_id = press_board_pack(client, site)
+    db.session.rollback()
+    job = db.session.get(Job, job_id)
+    assert (job.kind, job.state, job.relationship_id) == ("reports.board_pack", "succeeded", rel)
+    assert job.parameters == {"relationship_id": rel, "wave": WAVES[-1], "language": "en"}
+    progress = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    filename = f"board-pack-{rel}-{WAVES[-1]}.pdf"
     assert (
-        client.get(f"/dashboard/{site.relationship_id}/board-pack.pdf?wave=2099").status_code == 404
+        f'href="/dashboard/board-packs/{job_id}"' in progress and f"Download {filename}" in progress
     )
+    prepared = last_event("download.prepared")
+    assert prepared.actor == MANAGER[0]
+    assert (prepared.detail["job"], prepared.detail["table"], prepared.detail["language"]) == (
+        job_id,
+        "board_pack",
+        "en",
+    )
+
+    response = client.get(f"/dashboard/board-packs/{job_id}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
+    assert response.data.startswith(b"%PDF-")
+    fetched = last_event("download")
+    assert fetched.actor == MANAGER[0] and fetched.detail == {
+        "relationship": rel, "table": "board_pack", "format": "pdf", "wave": WAVES[-1],
+        "job": job_id,
+    }  # fmt: skip
+    bad = client.post(
+        f"/dashboard/{rel}/board-pack?wave=2099", data={"csrf_token": csrf_token(html)}
+    )
+    assert bad.status_code == 404
+
+    # the manager role is checked again at fetch: as a reviewer only, the file is not theirs
+    manager = db.session.scalars(select(User).where(User.email == MANAGER[0])).one()
+    assert exports.prepared_file(job_id, manager) is not None
+    manager.role = "reviewer"
+    db.session.commit()
+    try:
+        assert client.get(f"/dashboard/board-packs/{job_id}").status_code == 403
+        assert exports.prepared_file(job_id, manager) is None  # per relationship roles too
+    finally:
+        manager.role = "manager"
+        db.session.commit()
+
+
+def test_two_clicks_start_one_pack_and_reloading_starts_nothing(site, monkeypatch):
+    queued: list[int] = []
+    monkeypatch.setattr(jobs.job_queue(site.app), "wake", lambda ids: queued.extend(ids))
+    client = manager_client(site)
+    first = press_board_pack(client, site, f"?wave={WAVES[1]}")  # a wave no other test packs
+    assert press_board_pack(client, site, f"?wave={WAVES[1]}") == first
+    for _ in range(2):
+        assert client.get(f"/jobs/{first}").status_code == 200
+    db.session.rollback()
+    packs = db.session.scalars(select(Job).where(Job.kind == "reports.board_pack")).all()
+    assert [j.id for j in packs if j.parameters["wave"] == WAVES[1]] == [first]
+    assert set(queued) == {first}
+    waiting = client.get(f"/dashboard/board-packs/{first}")
+    assert waiting.status_code == 409  # not ready while the job waits
 
 
 def test_each_chart_downloads_as_svg_and_as_png_drawn_from_the_same_figure(site):
@@ -565,13 +633,13 @@ def test_the_report_command_and_the_button_give_the_pack_in_welsh(site):
 
     client = manager_client(site)
     html = client.get(f"/dashboard/{site.relationship_id}/?lang=cy").get_data(as_text=True)
-    assert "Lawrlwytho pecyn y bwrdd (PDF)" in html
-    href = f"/dashboard/{site.relationship_id}/board-pack.pdf?wave={WAVES[-1]}"
-    response = client.get(href)  # the manager's language, kept from the page
+    assert "Paratoi pecyn y bwrdd (PDF)" in html
+    welsh = press_board_pack(client, site)  # the manager's language, kept from the page
+    response = client.get(f"/dashboard/board-packs/{welsh}")
     assert response.status_code == 200
     assert str(pikepdf.open(io.BytesIO(response.data)).Root.Lang) == "cy-GB"
-    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert (event.actor, event.detail["language"]) == (MANAGER[0], "cy")
-    english = client.get(f"/dashboard/{site.relationship_id}/?lang=en")
-    assert english.status_code == 200
-    assert str(pikepdf.open(io.BytesIO(client.get(href).data)).Root.Lang) == "en-GB"
+    assert last_event("download.prepared").detail["language"] == "cy"
+    english = press_board_pack(client, site, "?lang=en")
+    assert english != welsh
+    response = client.get(f"/dashboard/board-packs/{english}")
+    assert str(pikepdf.open(io.BytesIO(response.data)).Root.Lang) == "en-GB"

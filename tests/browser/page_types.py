@@ -393,12 +393,13 @@ def replaced_link(page, site: Site):  # type: ignore[no-untyped-def]
     return page.goto(f"/s/{token}")
 
 
-def press(button: str) -> Step:
-    """Press a button (focus and Enter) and wait for the page it leads to."""
+def press(button: str, *, exact: bool = True) -> Step:
+    """Press a button (focus and Enter) and wait for the page it leads to (``exact=False``:
+    a button whose name starts with ``button``, e.g. with a visually hidden ending)."""
 
     def step(page, site: Site):  # type: ignore[no-untyped-def]
         with page.expect_navigation() as navigation:
-            page.get_by_role("button", name=button, exact=True).press("Enter")
+            page.get_by_role("button", name=button, exact=exact).press("Enter")
         return navigation.value
 
     return step
@@ -679,7 +680,7 @@ PAGE_TYPES: list[PageType] = [
     page_type("agreed targets", wave_in("closed"), signed_in("manager", "/actions/{relationship}/targets"), heading="Agreed targets"),
     page_type("agreed targets with errors", wave_in("closed"), signed_in("manager", "/actions/{relationship}/targets"), press("Save target"), status=400, heading="Agreed targets"),
     page_type("privacy notice of a survey", wave_in("open"), visit("/privacy/{relationship}"), heading="Privacy notice"),
-    page_type("board pack of a wave still open", signed_in("manager"), dashboard_of_the_demo("board-pack.pdf?wave=2012-Q4"), status=404, heading="Page not found"),
+    page_type("board pack being prepared (a job's page)", signed_in("manager"), dashboard_of_the_demo(), press("Prepare the board pack (PDF)", exact=False), heading="Board pack of", shows="Refresh the page"),
     page_type("chart the dashboard does not show", signed_in("manager"), dashboard_of_the_demo("charts/no-such-chart.png"), status=404, heading="Page not found"),
     page_type("downloads", signed_in("reviewer"), heading="Downloads"),
     page_type("downloads of a relationship", signed_in("reviewer"), downloads_of_a_closed_wave(), heading="Other Council — Other Supplier"),

@@ -63,7 +63,7 @@ FUZZED: dict[tuple[str, str], str] = {
     ("dashboard.relationship", "GET"): "test_fuzz_queries::test_fuzz_dashboard_filters",
     ("dashboard.dimension", "GET"): "test_fuzz_queries::test_fuzz_dashboard_filters",
     ("dashboard.chart", "GET"): "test_fuzz_queries::test_fuzz_chart_downloads",
-    ("dashboard.board_pack", "GET"): "test_fuzz_queries::test_fuzz_board_pack",
+    ("dashboard.board_pack", "POST"): "test_fuzz_jobs::test_fuzz_board_pack_button",
     ("downloads.relationship", "GET"): "test_fuzz_queries::test_fuzz_every_get_route",
     ("downloads.download", "GET"): "test_fuzz_queries::test_fuzz_downloads",
     ("api.openapi", "GET"): API,

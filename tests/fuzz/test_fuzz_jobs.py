@@ -1,5 +1,5 @@
-"""Fuzzing the job buttons: "Try again" on a job, "Recompute the results" and "Prepare the
-file" (a large download).
+"""Fuzzing the job buttons: "Try again" on a job, "Recompute the results", "Prepare the
+file" (a large download) and "Prepare the board pack".
 
 Every example is bad by construction — a bad CSRF token, a job that is not the user's or does
 not exist, or a relationship that does not exist — so the answer must be the CSRF error page
@@ -67,12 +67,32 @@ def test_fuzz_prepare_a_download(app, admin, world, other_csrf, caplog):
         (f"/downloads/{world.rel}/responses.csv/prepare", False),  # allowed: a bad token only
     ]
 
+    refuse_bad_buttons(admin, targets, valid, other_csrf, caplog)  # real: test_prepared_downloads
+
+
+def test_fuzz_board_pack_button(app, admin, world, other_csrf, caplog):
+    valid = page_csrf(admin, f"/dashboard/{world.rel}/")
+    targets = [
+        ("/dashboard/999999/board-pack", True),
+        (f"/dashboard/{world.rel}/board-pack?wave=nope", True),
+        (f"/dashboard/{world.rel}/board-pack?wave=2024-Q2", True),  # an open wave
+        (f"/dashboard/{world.rel}/board-pack?wave=%00", True),
+        (f"/dashboard/{world.rel}/board-pack", False),  # allowed: a bad token only
+    ]
+
+    refuse_bad_buttons(admin, targets, valid, other_csrf, caplog)  # real jobs: test_reports
+
+
+def refuse_bad_buttons(admin, targets, valid, other_csrf, caplog) -> None:  # type: ignore[no-untyped-def]
+    """POST each of ``targets`` (path, whether it names something missing) with every bad
+    token, and the missing ones with a good token too: a clear refusal, nothing changed."""
+
     @FUZZ
     @given(target=st.sampled_from(targets), mode=CSRF, pairs=fields({"submit": junk}))
     def run(target, mode, pairs):  # type: ignore[no-untyped-def]
         path, missing = target
         if not missing and csrf_passes(mode):
-            return  # a real job: tests/test_prepared_downloads.py
+            return  # a real job: tested where it is made
         with nothing_changes(caplog):
             response = send_form(admin, path, mode, valid, other_csrf, pairs)
             kind = assert_clear_refusal(response, statuses=(400, 404))

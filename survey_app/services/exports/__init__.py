@@ -20,10 +20,13 @@ from survey_app.services.exports.downloads import (
     record_download,
 )
 from survey_app.services.exports.prepared import (
+    BOARD_PACK_KIND,
+    FETCH_ROLES,
     PREPARE_KIND,
     FileNotReady,
     FileUnavailable,
     PreparedFile,
+    allowed_requester,
     delete_expired_files,
     estimated_rows,
     needs_preparing,
@@ -32,6 +35,8 @@ from survey_app.services.exports.prepared import (
     prepared_file,
     prepared_folder,
     ready_files,
+    ready_result,
+    store_file,
     tables_to_prepare,
 )
 from survey_app.services.exports.responses import (
@@ -65,7 +70,12 @@ from survey_app.services.exports.writers import XLSX_MAX_ROWS, csv_chunks, json_
 
 __all__ = [
     "OTHER",
+    "BOARD_PACK_KIND",
+    "FETCH_ROLES",
     "PREPARE_KIND",
+    "allowed_requester",
+    "ready_result",
+    "store_file",
     "FileNotReady",
     "FileUnavailable",
     "PreparedFile",

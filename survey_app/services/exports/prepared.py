@@ -16,6 +16,10 @@ whole-history spreadsheet takes: the page starts a job of kind :data:`PREPARE_KI
   and any file no finished job owns;
 * **audited** both ways: ``download.prepared`` when the job has written it (the job's
   ``job.submitted`` says who asked), ``download`` with the job's id when it is fetched.
+
+Other files are prepared the same way by other kinds of job (:data:`FETCH_ROLES`): the board
+pack (``reports.board_pack``, ``services/reports/prepared.py``) writes its PDF with
+:func:`store_file` and is fetched, expired and swept here, by a manager of the relationship.
 """
 
 from __future__ import annotations
@@ -47,7 +51,12 @@ PREPARE_KIND = "exports.prepare"
 #: How often (in rows written) the job reports its progress.
 PROGRESS_EVERY = 2000
 #: ``job-<job id>-<random>.<format>``: the job that owns a stored file, and its own name.
-_STORED = re.compile(r"^job-(\d+)-[A-Za-z0-9_-]+\.(csv|json|xlsx|sav)(\.part)?$")
+_STORED = re.compile(r"^job-(\d+)-[A-Za-z0-9_-]+\.(csv|json|xlsx|sav|pdf)(\.part)?$")
+#: The job kind that prints a board pack (its run: ``services/reports/prepared.py``).
+BOARD_PACK_KIND = "reports.board_pack"
+#: The kinds of job whose result is a prepared file, and the role its requester must still
+#: hold in the file's relationship to fetch it.
+FETCH_ROLES = {PREPARE_KIND: "reviewer", BOARD_PACK_KIND: "manager"}
 
 
 class FileUnavailable(ServiceError):
@@ -169,11 +178,7 @@ def prepare_file(
     returns the file it wrote rather than writing another. The result names the file for
     :func:`prepared_file`.
     """
-    requester = ctx.requested_by()
-    if requester is None or not requester.active:
-        raise ServiceError("the person who asked for this file no longer has an account")
-    if not scope_of(requester, {"reviewer"}).allows(relationship_id):
-        raise ServiceError("the person who asked for this file may no longer download it")
+    requester = allowed_requester(ctx, relationship_id, PREPARE_KIND)
     if fmt not in FORMATS:
         raise ServiceError(f"there is no format {fmt!r}")
     scope = export_scope(relationship_id, wave)
@@ -181,18 +186,20 @@ def prepare_file(
     done = ctx.resume_from or {}
     if not (prepared_folder() / str(done.get("stored"))).is_file():
         done = _write(ctx, requester, scope, table, fmt)
-    until = utcnow() + lifetime()
-    return {
-        "summary": f"{filename} is ready ({_size_text(done['bytes'])}). Only you can download "
-        f"it, until {until.day} {until:%B %Y} at {until:%H:%M} UTC.",
-        "link": {
-            "endpoint": "downloads.prepared",
-            "values": {"job_id": ctx.job_id},
-            "text": f"Download {filename}",
-            "requester_only": True,  # the job's page shows it to nobody else
-        },
-        "file": {"stored": done["stored"], "filename": filename, "bytes": done["bytes"]},
-    }
+    return ready_result(
+        ctx, done, filename=filename, table=table, fmt=fmt, media_type=MEDIA_TYPES[fmt]
+    )
+
+
+def allowed_requester(ctx: JobReport, relationship_id: int, kind: str) -> User:
+    """The person who asked for job ``ctx``'s file, if they may still fetch it (an active
+    account holding the kind's :data:`FETCH_ROLES` role in the relationship)."""
+    requester = ctx.requested_by()
+    if requester is None or not requester.active:
+        raise ServiceError("the person who asked for this file no longer has an account")
+    if not scope_of(requester, {FETCH_ROLES[kind]}).allows(relationship_id):
+        raise ServiceError("the person who asked for this file may no longer download it")
+    return requester
 
 
 def _write(ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str) -> dict:
@@ -200,32 +207,94 @@ def _write(ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str) 
     name = file_name(table, scope, fmt)
     ctx.progress(0, total, f"Writing {name}")
     download = prepare_download(table, fmt, scope, wrap=_counting(ctx.progress, total, name))
+    done = store_file(
+        ctx,
+        requester,
+        download.chunks,
+        fmt=fmt,
+        relationship=scope.relationship_id,
+        table=table,
+        wave=scope.wave_label or "all",
+    )
+    ctx.progress(total, total, f"{name} is ready")
+    return done
+
+
+def store_file(
+    ctx: JobReport,
+    requester: User,
+    chunks: Iterable[bytes],
+    *,
+    fmt: str,
+    relationship: int,
+    table: str,
+    wave: str,
+    **detail: Any,
+) -> dict[str, Any]:
+    """Keep ``chunks`` as job ``ctx``'s prepared file: written under a ``.part`` name and
+    renamed when complete; then, in one transaction, its audit entry (``download.prepared``,
+    with ``detail``) and a checkpoint naming it. Returns that checkpoint (``stored``,
+    ``bytes``)."""
     folder = prepared_folder()
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"job-{ctx.job_id}-{secrets.token_urlsafe(12)}.{fmt}"
     partial = folder / f"{stored}.part"
     try:
         with partial.open("wb") as handle:
-            for chunk in download.chunks:
+            for chunk in chunks:
                 handle.write(chunk)
         os.replace(partial, folder / stored)
     finally:
         partial.unlink(missing_ok=True)
     done = {"stored": stored, "bytes": (folder / stored).stat().st_size}
-    ctx.progress(total, total, f"{name} is ready")
     with write_transaction():  # a fresh transaction: the reads above saw an older snapshot
         audit.record(
             "download.prepared",
             actor=db.session.merge(requester),
             job=ctx.job_id,
-            relationship=scope.relationship_id,
+            relationship=relationship,
             table=table,
             format=fmt,
-            wave=scope.wave_label or "all",
+            wave=wave,
             bytes=done["bytes"],
+            **detail,
         )
         ctx.checkpoint(done)
     return done
+
+
+def ready_result(
+    ctx: JobReport,
+    done: dict[str, Any],
+    *,
+    filename: str,
+    table: str,
+    fmt: str,
+    media_type: str,
+    endpoint: str = "downloads.prepared",
+) -> dict[str, Any]:
+    """The result of a job that prepared a file: a summary, the link (to ``endpoint``, the
+    page that gives it out) its requester alone sees on the job's page, and what
+    :func:`prepared_file` needs to give it out."""
+    until = utcnow() + lifetime()
+    return {
+        "summary": f"{filename} is ready ({_size_text(done['bytes'])}). Only you can download "
+        f"it, until {until.day} {until:%B %Y} at {until:%H:%M} UTC.",
+        "link": {
+            "endpoint": endpoint,
+            "values": {"job_id": ctx.job_id},
+            "text": f"Download {filename}",
+            "requester_only": True,  # the job's page shows it to nobody else
+        },
+        "file": {
+            "stored": done["stored"],
+            "filename": filename,
+            "bytes": done["bytes"],
+            "table": table,
+            "fmt": fmt,
+            "media_type": media_type,
+        },
+    }
 
 
 def _counting(
@@ -253,13 +322,13 @@ def _size_text(size: int) -> str:
 
 def prepared_file(job_id: int, user: User) -> PreparedFile | None:
     """The file job ``job_id`` prepared, if ``user`` asked for it and still reaches its
-    relationship as a reviewer; ``None`` otherwise (the page answers 404). For its requester
-    only: :class:`FileNotReady` while it is being prepared (or its job failed),
-    :class:`FileUnavailable` once it has expired."""
+    relationship in the kind's role (:data:`FETCH_ROLES`); ``None`` otherwise (the page
+    answers 404). For its requester only: :class:`FileNotReady` while it is being prepared
+    (or its job failed), :class:`FileUnavailable` once it has expired."""
     job = db.session.get(Job, job_id)
-    if job is None or job.kind != PREPARE_KIND or job.requested_by_id != user.id:
+    if job is None or job.kind not in FETCH_ROLES or job.requested_by_id != user.id:
         return None
-    if not scope_of(user, {"reviewer"}).allows(job.relationship_id):
+    if not scope_of(user, {FETCH_ROLES[job.kind]}).allows(job.relationship_id):
         return None
     stored = (job.result or {}).get("file") if job.state == "succeeded" else None
     if not isinstance(stored, dict) or job.finished_at is None:
@@ -270,12 +339,13 @@ def prepared_file(job_id: int, user: User) -> PreparedFile | None:
         raise FileUnavailable("This file has expired and has been deleted. Prepare it again.")
     parameters = job.parameters
     scope = export_scope(job.relationship_id, parameters.get("wave"))  # type: ignore[arg-type]
-    fmt = str(parameters["fmt"])
+    fmt = str(stored.get("fmt") or parameters["fmt"])
+    table = str(stored.get("table") or parameters["table"])
     return PreparedFile(
         path=path,
-        filename=file_name(str(parameters["table"]), scope, fmt),
-        media_type=MEDIA_TYPES[fmt],
-        table=str(parameters["table"]),
+        filename=str(stored.get("filename") or file_name(table, scope, fmt)),
+        media_type=str(stored.get("media_type") or MEDIA_TYPES[fmt]),
+        table=table,
         fmt=fmt,
         scope=scope,
         expires_at=expires_at,
@@ -289,7 +359,7 @@ def ready_files(user: User, relationship_id: int) -> list[tuple[Job, datetime]]:
     jobs = db.session.scalars(
         select(Job)
         .where(
-            Job.kind == PREPARE_KIND,
+            Job.kind == PREPARE_KIND,  # the downloads' page lists these; a pack is one click
             Job.requested_by_id == user.id,
             Job.relationship_id == relationship_id,
             Job.state == "succeeded",
@@ -326,7 +396,7 @@ def delete_expired_files(now: datetime | None = None) -> list[str]:
 
 
 def _expired(job: Job | None, name: str, now: datetime) -> bool:
-    if job is None or job.kind != PREPARE_KIND:
+    if job is None or job.kind not in FETCH_ROLES:
         return True
     if not job.finished:
         return False  # still being written (a .part) or about to be recorded

@@ -11,6 +11,8 @@
                        (``services/imports``); the kept upload is deleted when it succeeds
 ``exports.prepare``    write a large download into the instance folder, for its requester
                        to fetch for a while (``services/exports/prepared.py``)
+``reports.board_pack`` print a board pack in its requester's language and keep it as a
+                       prepared file of theirs (``services/reports/prepared.py``)
 ``jobs.check``         count to N, a committed checkpoint per step: shows that a worker runs
                        jobs (``relhealth jobs check``) and that a job taken back resumes
 
@@ -34,7 +36,7 @@ from sqlalchemy import select
 from survey_app.database import checkpoint_wal, write_transaction
 from survey_app.extensions import db
 from survey_app.models import UNFINISHED_STATES, Job, Relationship, Wave
-from survey_app.services import ServiceError, exports, imports
+from survey_app.services import ServiceError, exports, imports, reports
 from survey_app.services.jobs.lifecycle import idempotency_key
 from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
@@ -233,6 +235,12 @@ def prepare_download(ctx: JobContext, **parameters: Any) -> dict[str, Any]:
     return exports.prepare_file(ctx, **parameters)
 
 
+def print_board_pack(ctx: JobContext, **parameters: Any) -> dict[str, Any]:
+    """Print a board pack for the manager who asked (:func:`survey_app.services.reports.
+    prepare_board_pack_file`), kept as a prepared file of theirs."""
+    return reports.prepare_board_pack_file(ctx, **parameters)
+
+
 register(
     "results.recompute", run=recompute_results, title="Recompute results", counts="waves rebuilt"
 )
@@ -241,6 +249,12 @@ register("mail.round", run=send_round, title="Send emails", counts="addresses do
 register("responses.import", run=import_history, title="Import responses", counts="done")
 register(
     exports.PREPARE_KIND, run=prepare_download, title="Prepare a download", counts="rows written"
+)
+register(
+    exports.BOARD_PACK_KIND,
+    run=print_board_pack,
+    title="Prepare a board pack",
+    counts="steps done",
 )
 register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
 

@@ -8,6 +8,7 @@ The package's rooms, from the bottom up:
 ``pack``      what the pack says, read as the dashboard reads it, as of the chosen wave
 ``pdf``       HTML → PDF/UA with WeasyPrint, checked and mended with pikepdf
 ``building``  the template, the PDF, the file and its audit record
+``prepared``  the pack printed by a background job, kept as a prepared file
 
 Other packages import from this face, not from the rooms.
 """
@@ -23,6 +24,7 @@ from survey_app.services.reports.building import (
 )
 from survey_app.services.reports.pack import BoardPack, board_pack
 from survey_app.services.reports.pdf import InaccessiblePdf, html_to_pdf, make_accessible
+from survey_app.services.reports.prepared import board_pack_parameters, prepare_board_pack_file
 
 __all__ = [
     "LANGUAGES",
@@ -31,10 +33,12 @@ __all__ = [
     "InaccessiblePdf",
     "board_pack",
     "board_pack_filename",
+    "board_pack_parameters",
     "board_pack_html",
     "build_board_pack",
     "html_to_pdf",
     "make_accessible",
     "prepare_board_pack",
+    "prepare_board_pack_file",
     "record_board_pack",
 ]

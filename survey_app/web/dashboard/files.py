@@ -1,5 +1,6 @@
-"""``/dashboard/<id>/charts/<key>.svg|png`` and ``/dashboard/<id>/board-pack.pdf``: what a
-manager takes away from the dashboard — a chart as a file, and the board pack.
+"""``/dashboard/<id>/charts/<key>.svg|png`` and ``/dashboard/<id>/board-pack`` (POST): what a
+manager takes away from the dashboard — a chart as a file, and the board pack (printed by a
+background job, then fetched from its progress page as a prepared download).
 
 Access is the dashboard's (the blueprint requires a manager; admins too). A chart is named
 as the page names it, under the page's filters (``side``, ``area``, ``role_level``), so the
@@ -10,16 +11,18 @@ is a 404. The board pack is of ``?wave=<label>`` (a closed wave), else the lates
 from __future__ import annotations
 
 from flask import Response, abort, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.extensions import db
-from survey_app.services import ServiceError, dashboard, reports
+from survey_app.services import ServiceError, dashboard, exports, reports
 from survey_app.web.access import requires
 from survey_app.web.attachments import attachment
 from survey_app.web.dashboard.routes import bp, chosen_wave
+from survey_app.web.jobs.starting import start_job
 from survey_app.web.languages import current_language
 from survey_app.web.loading import relationship_or_404
-from survey_app.web.submissions import acting_user
+from survey_app.web.prepared_files import prepared_attachment
 
 
 @bp.get("/<int:relationship_id>/charts/<chart_key>.<fmt>")
@@ -39,27 +42,35 @@ def chart(relationship_id: int, chart_key: str, fmt: str) -> Response:
     return attachment(found.data, content_type=found.media_type, filename=found.filename)
 
 
-@bp.get("/<int:relationship_id>/board-pack.pdf")
+@bp.post("/<int:relationship_id>/board-pack")
 @requires("manager")
-def board_pack(relationship_id: int) -> Response:
-    """The board pack, built while the manager waits.
-
-    The seam for the job queue (issue 13, ``survey_app.services.jobs``): submit a job kind
-    ``reports.board_pack`` with ``{relationship_id, wave_id, user_id}`` whose run loads them,
-    calls :func:`survey_app.services.reports.prepare_board_pack`, keeps the file for the user
-    and records it (:func:`~survey_app.services.reports.record_board_pack`); this view then
-    starts that job (once, however often it is asked) and redirects to its page, which links
-    to the file when it is ready.
-    """
+def board_pack(relationship_id: int) -> WerkzeugResponse:
+    """Start printing the board pack (a job of kind ``reports.board_pack``) and go to its
+    progress page (303), which links the PDF to the manager who asked when it is ready
+    (:func:`prepared_pack`). Two clicks start one job; the pack is in the asker's
+    language. (CSRFProtect has checked the form's token before the view.)"""
     rel = relationship_or_404(relationship_id)
     wave = chosen_wave(rel) or dashboard.latest_closed_wave(rel)
-    language = current_language()  # the pack is in the manager's language
     if wave is None:
         abort(404, description=_l("The board pack is of a closed wave of this relationship."))
     try:
-        pack = reports.prepare_board_pack(rel, wave, language=language)
+        parameters = reports.board_pack_parameters(rel, wave, current_language())
     except ServiceError as exc:
         abort(404, description=str(exc))
-    reports.record_board_pack(rel, wave, actor=acting_user(), language=language)
-    db.session.commit()  # the audit entry is kept even if the client stops reading
-    return attachment(pack.data, content_type=pack.media_type, filename=pack.filename)
+    return start_job(
+        exports.BOARD_PACK_KIND,
+        parameters,
+        # stored as the requester reads it (a job's title is written once)
+        title=_(
+            "Board pack of %(relationship)s, wave %(wave)s", relationship=rel.name, wave=wave.label
+        ),
+        relationship=rel,
+    )
+
+
+@bp.get("/board-packs/<int:job_id>")
+@requires("manager")
+def prepared_pack(job_id: int) -> Response | tuple[str, int]:
+    """A board pack a job printed, for the manager who asked while they still manage its
+    relationship (anyone else: 404)."""
+    return prepared_attachment(job_id)

@@ -9,9 +9,6 @@ requester only, while they still reach the relationship, until it expires.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import BinaryIO
-
 from flask import (
     Blueprint,
     Response,
@@ -26,7 +23,6 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
 from survey_app.texts import N_
@@ -36,6 +32,7 @@ from survey_app.web.downloads.forms import WaveChoiceForm
 from survey_app.web.jobs.starting import start_job
 from survey_app.web.languages import current_language
 from survey_app.web.loading import relationship_or_404
+from survey_app.web.prepared_files import prepared_attachment
 from survey_app.web.submissions import acting_user
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
@@ -160,28 +157,7 @@ def prepare(relationship_id: int, table: str, fmt: str) -> WerkzeugResponse | st
 def prepared(job_id: int) -> Response | tuple[str, int]:
     """A prepared file, for the person who asked for it while they still reach its
     relationship (anyone else: 404, as for a file that does not exist)."""
-    user = acting_user()
-    try:
-        found = exports.prepared_file(job_id, user)
-    except exports.FileUnavailable as exc:
-        page = render_template("downloads/prepared_gone.html", job_id=job_id, status=exc.status)
-        return page, exc.status
-    if found is None or not current_scope().allows(found.scope.relationship_id):
-        abort(404)
-    handle = found.path.open("rb")  # open now: a sweep deleting it meanwhile cannot cut it
-    try:
-        with write_transaction():  # the reads above saw a snapshot a worker may have passed
-            exports.record_download(found, actor=user, job=job_id)
-    except BaseException:
-        handle.close()
-        raise
-    return attachment(_read(handle), content_type=found.media_type, filename=found.filename)
-
-
-def _read(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(1 << 16):
-            yield chunk
+    return prepared_attachment(job_id)
 
 
 def _config(name: str) -> int:
