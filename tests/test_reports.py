@@ -21,7 +21,7 @@ import subprocess
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -532,9 +532,18 @@ def test_the_dashboard_button_prepares_the_pack_for_the_manager_and_the_audit_sa
     try:
         assert client.get(f"/dashboard/board-packs/{job_id}").status_code == 403
         assert exports.prepared_file(job_id, manager) is None  # per relationship roles too
-    finally:
-        manager.role = "manager"
+    finally:  # the request ended the session `manager` was loaded in: update by address
+        db.session.execute(update(User).where(User.email == MANAGER[0]).values(role="manager"))
         db.session.commit()
+
+    # kept for PREPARED_DOWNLOAD_HOURS, then swept like any prepared file
+    stored = exports.prepared_folder() / job.result["file"]["stored"]
+    assert stored.is_file() and stored.suffix == ".pdf"
+    assert exports.delete_expired_files(job.finished_at + timedelta(hours=23)) == []
+    assert exports.delete_expired_files(job.finished_at + timedelta(hours=25)) == [stored.name]
+    assert not stored.exists()
+    gone = manager_client(site).get(f"/dashboard/board-packs/{job_id}")  # signed in afresh
+    assert gone.status_code == 410 and "expired" in gone.get_data(as_text=True)
 
 
 def test_two_clicks_start_one_pack_and_reloading_starts_nothing(site, monkeypatch):
