@@ -543,7 +543,7 @@ def test_the_dashboard_button_prepares_the_pack_for_the_manager_and_the_audit_sa
     assert exports.delete_expired_files(job.finished_at + timedelta(hours=25)) == [stored.name]
     assert not stored.exists()
     gone = manager_client(site).get(f"/dashboard/board-packs/{job_id}")  # signed in afresh
-    assert gone.status_code == 410 and "expired" in gone.get_data(as_text=True)
+    assert gone.status_code == 410 and "Go back to the dashboard" in gone.get_data(as_text=True)
 
 
 def test_two_clicks_start_one_pack_and_reloading_starts_nothing(site, monkeypatch):

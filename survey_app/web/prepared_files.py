@@ -17,14 +17,20 @@ from survey_app.web.attachments import attachment
 from survey_app.web.submissions import acting_user
 
 
-def prepared_attachment(job_id: int) -> Response | tuple[str, int]:
+def prepared_attachment(job_id: int, *, from_dashboard: bool = False) -> Response | tuple[str, int]:
     """Job ``job_id``'s file as a download, audited (``download`` with the job's id); the
-    "cannot be downloaded" page while it is not ready (409) or once it has expired (410)."""
+    "cannot be downloaded" page while it is not ready (409) or once it has expired (410),
+    leading back to the downloads or (``from_dashboard``, managers') the dashboard."""
     user = acting_user()
     try:
         found = exports.prepared_file(job_id, user)
     except exports.FileUnavailable as exc:
-        page = render_template("downloads/prepared_gone.html", job_id=job_id, status=exc.status)
+        page = render_template(
+            "downloads/prepared_gone.html",
+            job_id=job_id,
+            status=exc.status,
+            from_dashboard=from_dashboard,
+        )
         return page, exc.status
     if found is None or not current_scope().allows(found.scope.relationship_id):
         abort(404)

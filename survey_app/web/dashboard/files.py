@@ -73,4 +73,4 @@ def board_pack(relationship_id: int) -> WerkzeugResponse:
 def prepared_pack(job_id: int) -> Response | tuple[str, int]:
     """A board pack a job printed, for the manager who asked while they still manage its
     relationship (anyone else: 404)."""
-    return prepared_attachment(job_id)
+    return prepared_attachment(job_id, from_dashboard=True)
