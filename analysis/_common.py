@@ -11,7 +11,19 @@ from collections.abc import Iterator
 
 import numpy as np
 
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext convention's name
+    """Mark a fixed text for translation without translating it (``gettext_noop``).
+
+    The analysis package never translates (it knows nothing of the reader); the service shows
+    such a text with ``gettext(text)`` in the reader's language, and ``pybabel extract`` finds
+    it by this name (babel.cfg reads ``analysis/`` too). ``survey_app.texts`` re-exports it.
+    """
+    return text
+
+
 __all__ = [
+    "N_",
     "Reason",
     "as_float_array",
     "as_float_2d",

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis._common import as_float_array
+from analysis._common import N_, as_float_array
 
 __all__ = ["RATING_RULE", "RATINGS", "target_rating"]
 
 #: The ratings, best first.
 RATINGS = ("green", "amber", "red")
 #: The rule in words, as written beside every rating.
-RATING_RULE = (
+RATING_RULE = N_(
     "Green: the mean has reached the agreed target. Amber: the mean is below the target, "
     "but the target is inside its 95% confidence interval, so it is not clearly short of it. "
     "Red: the whole 95% confidence interval is below the target."

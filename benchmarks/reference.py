@@ -537,20 +537,21 @@ def compare(
     return worst, mismatches
 
 
-def published_hidden(scores: pd.DataFrame, k: int) -> set[tuple[str, str, str]]:
-    """Cells of a scores table that publication hides: the service's own suppression rule
-    (checked on its own in the test suite), applied to the reference's counts."""
-    from survey_app.services.results import suppress_rows
+def published_hidden(tables, k: int, spec) -> set[tuple[str, str, str]]:
+    """Cells of a scores table that publication hides: the service's own disclosure pattern
+    (scores and items linked; checked on its own in tests/disclosure), applied to the
+    reference's counts."""
+    from survey_app.services.results.disclosure import hidden_cells
 
-    rows = [
-        {"wave": "", "side": r.side, "area": r.area, "dimension": r.dimension, "n": int(r.n)}
-        for r in scores.itertuples(index=False)
-    ]
-    return {
-        (r["side"], r["area"], r["dimension"])
-        for r in suppress_rows("scores", rows, k)
-        if r["suppressed"] is not None
-    }
+    def columns(frame):
+        return {c: frame[c].tolist() for c in frame.columns}
+
+    return hidden_cells(
+        columns(tables["scores"]),
+        columns(tables["items"]),
+        k,
+        dimension_of=dict(zip(spec.items, spec.item_dimension, strict=True)),
+    )
 
 
 def blank_changes_since(tables: dict[str, pd.DataFrame], hidden: set[tuple[str, str, str]]) -> None:
@@ -585,13 +586,13 @@ def reference_tables_history(
     names: Sequence[str] = ("scores", "items", "reliability", "gaps", "drivers"),
 ) -> dict[str, Any]:
     """Every wave's tables the straightforward way (``names``: which; ``scores`` and ``gaps``
-    always), and the cells publication hides.
+    and ``items`` always), and the cells publication hides.
 
     Changes since a hidden cell are blanked, as the service does (only published cells
     feed later waves). Returns ``{"tables": [...], "hidden": [...]}`` for
     :func:`reference_statuses`.
     """
-    names = tuple(dict.fromkeys(("scores", "gaps", *names)))
+    names = tuple(dict.fromkeys(("scores", "gaps", "items", *names)))
     tables = []
     for t, frame in enumerate(frames):
         tables.append(
@@ -605,7 +606,7 @@ def reference_tables_history(
         )
     # Only published cells feed later waves: no change is shown since a cell that publication
     # hid (fewer than k, or hidden to protect one), and such a cell is a gap in its series.
-    hidden = [published_hidden(table["scores"], k) for table in tables]
+    hidden = [published_hidden(table, k, spec) for table in tables]
     for t in range(1, len(tables)):
         blank_changes_since(tables[t], hidden[t - 1])
     return {"tables": tables, "hidden": hidden}

@@ -1,5 +1,6 @@
 """Dates and times as the service writes them to people (GOV.UK style: 5 March 2013, 5:30pm),
-for pages, emails and reports alike, on the organisation's clock."""
+for pages, emails and reports alike, on the organisation's clock, in the reader's language (the
+month names and the words are marked for translation: 5 Mawrth 2013, 5:30yh in Welsh)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,30 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
+
+from survey_app.texts import N_
+
+MONTHS = (
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
 
 
 def gov_uk_date(value: date | None) -> str:
     """``value`` (a date, or the date of a datetime) as GOV.UK writes it: 5 March 2013; ``""``
-    for none."""
-    return f"{value.day} {value:%B %Y}" if value else ""
+    for none. The month is in the language of the page or email (``gettext``)."""
+    return f"{value.day} {_(MONTHS[value.month - 1])} {value.year}" if value else ""
 
 
 # ------------------------------------------------------------------ the organisation's clock
@@ -38,7 +57,7 @@ def local_zone() -> ZoneInfo:
 def zone_label() -> str:
     """How pages name the time zone: "UK time" for Europe/London, else the zone's name."""
     name = time_zone_name()
-    return "UK time" if name == DEFAULT_TIME_ZONE else f"{name} time"
+    return _("UK time") if name == DEFAULT_TIME_ZONE else _("%(zone)s time", zone=name)
 
 
 def to_utc(local: datetime) -> datetime:
@@ -64,12 +83,12 @@ def closing_day(closes_at: datetime) -> date:
 def clock_time(value: time) -> str:
     """A time of day as GOV.UK writes it: 9am, 5:30pm, midday, midnight."""
     if value == time(0):
-        return "midnight"
+        return _("midnight")
     if value == time(12):
-        return "midday"
+        return _("midday")
     hour = value.hour % 12 or 12
     minutes = f":{value.minute:02d}" if value.minute else ""
-    return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
+    return f"{hour}{minutes}{_('am') if value.hour < 12 else _('pm')}"
 
 
 def gov_uk_time(stored: datetime | None) -> str:
@@ -79,5 +98,7 @@ def gov_uk_time(stored: datetime | None) -> str:
         return ""
     local = to_local(stored)
     if local.time() == time(0):
-        return f"midnight at the end of {gov_uk_date(local.date() - timedelta(days=1))}"
-    return f"{clock_time(local.time())} on {gov_uk_date(local.date())}"
+        return _(
+            "midnight at the end of %(day)s", day=gov_uk_date(local.date() - timedelta(days=1))
+        )
+    return _("%(time)s on %(day)s", time=clock_time(local.time()), day=gov_uk_date(local.date()))

@@ -3,11 +3,12 @@
 The gettext convention (``gettext_noop``): a constant such as a role level's label is defined
 once, in English, at import time; ``pybabel extract`` finds it by this keyword
 (``pyproject.toml``/``babel.cfg``), and the page that shows it translates it with
-``gettext(label)`` in the reader's language (survey_app/web/languages.py).
+``gettext(label)`` in the reader's language (survey_app/web/languages.py). It is defined in
+``analysis._common``, so that the analysis package can mark its fixed words the same way.
 """
 
 from __future__ import annotations
 
+from analysis._common import N_
 
-def N_(text: str) -> str:  # noqa: N802 - the gettext convention's name
-    return text
+__all__ = ["N_"]

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from survey_app.config import normalise_database_url
 from tests.demo_site import load_demo_site
 from tests.factories import Respondent, sign_in
+from tests.pseudo_locale import pseudo_welsh  # noqa: F401 (a fixture: the pages in a pseudo-Welsh)
 
 #: Fixtures the job and mailing tests share (woken, queue, spawn).
 pytest_plugins = ["tests.job_support"]

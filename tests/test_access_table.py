@@ -113,6 +113,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "api.wave_relative_weights": {"GET": (401, 404, 404, 404)},
     "api.wave_heat_map": {"GET": (401, 404, 404, 404)},
     "api.wave_margins": {"GET": (401, 404, 404, 404)},
+    "api.wave_targets": {"GET": (401, 404, 404, 404)},
     # each account's API tokens
     "api_tokens.index": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
     "api_tokens.revoke": {"POST": (302, 400, 400, 400)},
@@ -135,6 +136,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "account.open_link": {"GET": every(404)},
     "account.set_password": {"GET": every(404), "POST": PUBLIC_POST},
     "account.change_password": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
+    "account.index": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
     # admin pages
     "imports.upload": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
     # survey administration (an unknown relationship, wave or instrument version is 404); the

@@ -296,6 +296,27 @@ def test_a_refused_address_is_listed_and_can_be_tried_again(runner, mailbox, sta
     assert count(Invitation) == 5
 
 
+def test_a_reminder_the_server_refused_goes_again_with_retry_failed(runner, mailbox, staffed):
+    invoke(runner, "send-invitations", REL, "2024-Q1")
+    mailbox.clear()
+    mailbox.refuse = {"cat@council.example"}
+    first = invoke(runner, "send-reminders", REL, "2024-Q1")
+    assert first.exit_code == 0, first.output
+    assert "2024-Q1: 4 reminders (round 1) sent; 1 could not be sent" in first.stdout
+    assert "Not sent to cat@council.example" in first.stderr
+    mailbox.refuse = set()
+    again = invoke(runner, "send-reminders", REL, "2024-Q1", "--retry-failed")
+    assert again.exit_code == 0, again.output
+    assert "2024-Q1: 1 reminder (round 1) sent" in again.stdout
+    assert [r.to[0] for r in mailbox.received][-1] == "cat@council.example"
+    assert len(mailbox.received) == 5  # the four of round 1, then cat's
+    db.session.expire_all()
+    reminded = dict(
+        db.session.execute(select(InvitationAddress.email, InvitationAddress.reminders_sent)).all()
+    )
+    assert set(reminded.values()) == {1}  # everybody reached once in round 1
+
+
 def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbox, staffed):
     invoke(runner, "send-invitations", REL, "2024-Q1")
     first = {r.to[0]: r.token for r in mailbox.received}

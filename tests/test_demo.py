@@ -196,6 +196,13 @@ ONSET = {
     "commitment": 9,
 }
 
+#: The one flag the story did not plant: supplier staff in New projects fell 0.70 points
+#: (raw p = 0.0001) from the area's first wave (13 people) to its second (21). Published since
+#: the disclosure pattern stopped hiding cells it need not (issue 11 part A), which changes
+#: the cells each dimension's family pools over (DESIGN §4.12).
+NOISE = ("2009-Q4", "supplier", "new-projects")
+NOISE_DIMENSIONS = {"innovation", "partnership_orientation", "index"}
+
 
 def test_the_calibrated_statuses_flag_the_demo_story_and_nothing_else(app):
     """DESIGN §4.12 on the demo: its planted slides are flagged, the dimensions it keeps flat
@@ -218,8 +225,11 @@ def test_the_calibrated_statuses_flag_the_demo_story_and_nothing_else(app):
     }
     assert set(flagged.values()) == {"deteriorating"}
     assert {d for *_, d in flagged} == {*ONSET, "index"}
-    for wave, _, _, dimension in flagged:
+    for wave, side, area, dimension in flagged:
+        if (wave, side, area) == NOISE:
+            continue
         assert order[wave] >= ONSET.get(dimension, ONSET["innovation"]), (wave, dimension)
+    assert {d for w, s, a, d in flagged if (w, s, a) == NOISE} == NOISE_DIMENSIONS
     assert not [k for k in flagged if k[3] in FLAT]
 
     def at_latest(dimension):

@@ -155,11 +155,12 @@ def test_the_responses_workbook_matches_the_csv_with_numbers_as_numbers_and_a_co
                 assert cell == value
     codebook = [list(r) for r in book["codebook"].iter_rows(values_only=True)]
     assert codebook[0] == [
-        "table", "column", "type", "label", "supplier_label", "description", "value_labels",
+        "table", "column", "type", "label", "label_cy", "supplier_label", "description",
+        "value_labels", "value_labels_cy",
     ]  # fmt: skip
     assert [r[1] for r in codebook[1:]] == header
     sp3 = next(r for r in codebook if r[1] == "sp3")
-    assert sp3[2] == "answer" and "dk = Don't know" in sp3[6] and "1 = Strongly disagree" in sp3[6]
+    assert sp3[2] == "answer" and "dk = Don't know" in sp3[7] and "1 = Strongly disagree" in sp3[7]
 
 
 def test_the_responses_json_is_one_object_with_described_columns_and_rows(history):
@@ -199,7 +200,7 @@ def test_the_spss_file_has_variable_and_value_labels_and_declares_dont_know_miss
     assert all(len(line.encode("utf-8")) <= 80 for line in meta.notes)
     codebook_rows = read_csv(download_bytes("codebook", "csv", history))
     sp1_entry = next(r for r in codebook_rows if r[:2] == ["responses", "sp1"])
-    assert sp1_entry[3:5] == [labels["sp1"], supplier]
+    assert [sp1_entry[3], sp1_entry[5]] == [labels["sp1"], supplier]
     items = frozen_instrument(results.closed_waves(history)[0].instrument_version).items
     differ = {
         item.key
@@ -211,7 +212,7 @@ def test_the_spss_file_has_variable_and_value_labels_and_declares_dont_know_miss
     assert {line.split(":")[0] for line in meta.notes[1:] if line[0] != " "} == differ
     for item in items:  # the codebook gives the supplier's wording exactly where it differs
         entry = next(r for r in codebook_rows if r[:2] == ["responses", item.key])
-        assert bool(entry[4]) == (item.key in differ), item.key
+        assert bool(entry[5]) == (item.key in differ), item.key
     # Each service area's key is labelled with its name.
     assert meta.variable_value_labels["service_area"] == {
         "core-ict": "Core ICT",
@@ -232,6 +233,50 @@ def test_the_spss_file_has_variable_and_value_labels_and_declares_dont_know_miss
     # Read as SPSS would analyse it: "don't know" is missing, not a 9 on the scale.
     plain, _ = pyreadstat.read_sav(str(path))
     assert plain["sp3"].max() <= 5
+
+
+def test_the_spss_file_in_welsh_is_labelled_in_welsh_and_the_codebook_gives_both(
+    history, app, tmp_path
+):
+    import pyreadstat
+
+    from survey_app.services.instruments import wave_instrument
+
+    wave = results.closed_waves(history)[0]
+    welsh = wave_instrument(wave)
+    assert "cy" in welsh.languages  # the wave froze the instrument's Welsh when it opened
+    sp1 = welsh.item("sp1")
+    wording = sp1.text_in("client", "cy", partner="Test Supplier", partner_side="supplier")
+    english = sp1.wording.client.replace("{partner}", "Test Supplier")
+    scope = exports.export_scope(history)
+    path = tmp_path / "ymatebion.sav"
+    path.write_bytes(
+        b"".join(exports.prepare_download("responses", "sav", scope, language="cy").chunks)
+    )
+    _, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    labels = meta.column_names_to_labels
+    assert labels["sp1"] == wording != english
+    assert labels["response_id"] == "Allwedd yr ymateb" and labels["side"] == "Ochr"
+    assert meta.variable_value_labels["sp3"][1.0] == welsh.scale.labels_in("cy")[0]
+    assert meta.variable_value_labels["sp3"][9.0] == welsh.scale.dont_know_label_in("cy")
+    assert meta.variable_value_labels["side"]["client"] == "Cleient (y cyngor)"
+    assert meta.variable_value_labels["service_area"]["core-ict"] == "Core ICT"  # a name
+    # The codebook gives both languages, whichever the file's.
+    codebook = read_csv(download_bytes("codebook", "csv", history))
+    head = codebook[0]
+    entry = dict(zip(head, next(r for r in codebook if r[:2] == ["responses", "sp1"]), strict=True))
+    assert (entry["label"], entry["label_cy"]) == (english, wording)
+    assert welsh.scale.labels_in("cy")[0] in entry["value_labels_cy"]
+    side = dict(zip(head, next(r for r in codebook if r[:2] == ["responses", "side"]), strict=True))
+    assert (side["label"], side["label_cy"]) == ("Side", "Ochr")
+    # Over the web, the file is in the reader's language.
+    rel_id = history.id
+    client = signed_in_client(app, "admin")
+    client.get("/downloads/?lang=cy")
+    body = client.get(f"/downloads/{rel_id}/responses.sav").get_data()
+    (tmp_path / "web.sav").write_bytes(body)
+    _, web = pyreadstat.read_sav(str(tmp_path / "web.sav"))
+    assert web.column_names_to_labels["sp1"] == wording
 
 
 # ----------------------------------------------------------------------------- results tables

@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import re
 import tomllib
-from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from markupsafe import escape
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Response
 from tests.factories import Respondent, csrf_token, radio_names
+from tests.pseudo_locale import unmarked, welsh_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = ROOT / "survey_app/translations/cy/LC_MESSAGES/messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%\{\w+\}|</?strong>")
 
 
@@ -46,11 +42,6 @@ def marked_texts() -> set[str]:
     return found
 
 
-def welsh_catalogue():
-    with open(CATALOGUE, "rb") as handle:
-        return read_po(handle, locale="cy")
-
-
 def test_every_marked_text_has_a_welsh_translation() -> None:
     catalogue = welsh_catalogue()
     marked = marked_texts()
@@ -64,11 +55,13 @@ def test_every_marked_text_has_a_welsh_translation() -> None:
 def test_each_welsh_text_keeps_the_placeholders_and_markup_of_its_english() -> None:
     for message in welsh_catalogue():
         if message.id and message.string:
-            english, welsh = (
-                sorted(PLACEHOLDER.findall(message.id)),
-                sorted(PLACEHOLDER.findall(message.string)),
-            )
-            assert english == welsh, (message.id, message.string)
+            # A plural (ngettext) has two English forms and six Welsh ones: each Welsh form
+            # keeps the placeholders of the English plural.
+            source = message.id[-1] if message.pluralizable else message.id
+            forms = message.string if message.pluralizable else (message.string,)
+            english = sorted(PLACEHOLDER.findall(source))
+            for welsh in forms:
+                assert english == sorted(PLACEHOLDER.findall(welsh)), (message.id, welsh)
 
 
 # ------------------------------------------------------------------ the survey in Welsh
@@ -153,66 +146,6 @@ def test_errors_and_the_error_summary_are_in_welsh(client, factory):
 # ------------------------------------------------------------------ nothing left unmarked
 
 
-class _VisibleText(HTMLParser):
-    """The text a reader sees (and hears): text nodes outside script/style, and alt/labels."""
-
-    SKIP = {"script", "style", "title"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
-        if tag in self.SKIP:
-            self._skipping += 1
-
-    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
-        if tag in self.SKIP:
-            self._skipping -= 1
-
-    def handle_data(self, data):  # type: ignore[no-untyped-def]
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def _pseudo_catalogue(tmp_path: Path) -> Path:
-    """A copy of the Welsh catalogue whose every text is its English wrapped in ‹…›."""
-    catalogue = welsh_catalogue()
-    for message in catalogue:
-        if message.id:
-            message.string = f"‹{message.id}›"
-    folder = tmp_path / "translations" / "cy" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with open(folder / "messages.mo", "wb") as handle:
-        write_mo(handle, catalogue)
-    return tmp_path / "translations"
-
-
-@pytest.fixture
-def pseudo_welsh(app, tmp_path):
-    """The app reading the pseudo-translation as its Welsh (Flask-Babel's cache emptied before
-    and after, so that no other test sees it)."""
-    settings = app.extensions["babel"]
-    cache = settings.instance.domain_instance.cache
-    saved = settings.translation_directories
-    settings.translation_directories = [str(_pseudo_catalogue(tmp_path))]
-    cache.clear()
-    yield app
-    settings.translation_directories = saved
-    cache.clear()
-
-
-def _unmarked(html: str, allowed: set[str]) -> str:
-    parser = _VisibleText()
-    parser.feed(html)
-    text = " ".join(parser.parts)
-    text = re.sub(r"‹[^›]*›", " ", text, flags=re.S)
-    for data in sorted(allowed, key=len, reverse=True):
-        text = text.replace(data, " ")
-    return " ".join(re.findall(r"[A-Za-zÀ-ÿŵŷ’']{2,}", text))
-
-
 def test_no_survey_page_shows_text_that_is_not_marked_for_translation(
     pseudo_welsh, client, factory
 ):
@@ -260,4 +193,4 @@ def test_no_survey_page_shows_text_that_is_not_marked_for_translation(
     pages += ["/survey/check", "/survey/saved", "/no-such-page"]
     for path in pages:
         html = client.get(path).get_data(as_text=True)
-        assert not _unmarked(html, allowed), (path, _unmarked(html, allowed))
+        assert not unmarked(html, allowed), (path, unmarked(html, allowed))

@@ -302,3 +302,38 @@ def test_the_command_line_sets_an_organisation_s_provider_with_its_secret_encryp
         ]
     )
     assert bad.exit_code == 1 and "not owner" in bad.output
+
+
+def test_an_invited_person_takes_up_the_invitation_by_signing_in_through_the_provider(
+    app, client, world
+):
+    """The invitation link, opened first, lets the provider's identity sign in to the invited
+    account (bound to its issuer + subject from then on); without the link the same email is
+    never taken over."""
+    from survey_app.models import Relationship
+    from survey_app.services.accounts import people
+
+    operator = ensure_user("operator@council.example", "Operator", "admin", "x" * 20)
+    ours = db.session.get(Relationship, world["ours"])
+    invited, token = people.invite(
+        "ann@council.example", "Ann Invited", ours, "reviewer", actor=operator
+    )
+    db.session.commit()
+    invited_id = invited.id
+    without_link, _ = sign_in_through(app.test_client(), "Test Council", "c-ann")
+    assert "already exists" in problem(without_link)  # the provider alone: refused
+
+    assert client.get(f"/account/link/{token}").status_code == 303
+    page = client.get("/account/set-password").get_data(as_text=True)
+    assert "Sign in with your Test Council account" in page
+    answer, _ = sign_in_through(client, "Test Council", "c-ann")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    db.session.expire_all()
+    ann = db.session.get(User, invited_id)
+    assert ann.oidc_subject == "c-ann" and ann.organisation.name == "Test Council"
+    assert db.session.query(User).filter_by(email="ann@council.example").count() == 1
+    assert client.get(f"/dashboard/{world['ours']}/").status_code == 200  # the provider's role
+    assert "user.linked" in [e.action for e in db.session.query(AuditEvent)]
+    # the link is used up; the account now signs in through the provider without it
+    assert app.test_client().get(f"/account/link/{token}").status_code == 404
+    assert sign_in_through(app.test_client(), "Test Council", "c-ann")[0].status_code == 302

@@ -275,6 +275,7 @@ def test_asking_for_reset_links_is_paused_by_the_sign_in_limits_in_counts_of_its
 
 
 def test_your_password_is_not_offered_to_an_account_that_signs_in_through_its_provider(app):
+    """Its account page offers no password change (its language it still chooses there)."""
     organisation = Organisation(name="Council A")
     db.session.add(organisation)
     ensure_user("p@council.example", "P", "reviewer", PASSWORD)
@@ -283,8 +284,10 @@ def test_your_password_is_not_offered_to_an_account_that_signs_in_through_its_pr
     db.session.commit()
     browser = app.test_client()
     post_sign_in(browser, "p@council.example", PASSWORD)
-    assert "Your password" in browser.get("/downloads/").get_data(as_text=True)
+    assert "Your account" in browser.get("/downloads/").get_data(as_text=True)
+    assert "Change your password" in browser.get("/account/").get_data(as_text=True)
     organisation = db.session.scalar(select(Organisation))
     organisation.local_passwords_allowed = False  # from now on, its provider only
     db.session.commit()
-    assert "Your password" not in browser.get("/downloads/").get_data(as_text=True)
+    assert "Your account" in browser.get("/downloads/").get_data(as_text=True)
+    assert "Change your password" not in browser.get("/account/").get_data(as_text=True)

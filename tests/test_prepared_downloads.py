@@ -17,11 +17,13 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, Job, Membership, Relationship, User
 from survey_app.services import exports, jobs
 from survey_app.services.jobs.kinds import delete_expired_downloads
+from survey_app.services.jobs.registry import tick_hooks
 from tests.exchange import (
     download_bytes,
     history_fixture,  # noqa: F401 (the history fixture)
 )
 from tests.factories import csrf_token, sign_in, text
+from tests.job_support import job_row, wait_for, worker
 
 #: The history has two closed waves of 26 responses: all waves (52) are "large", one is not.
 THRESHOLD = 50
@@ -219,7 +221,9 @@ def test_nobody_but_the_requester_may_fetch_the_file_not_even_an_admin(large, hi
     others.append(reviewer(large, elsewhere.id, "elsewhere"))
     for other in others:
         assert other.get(url).status_code == 404
-    assert others[2].get(f"/jobs/{job_id}").status_code == 200  # an admin watches jobs ...
+    watched = others[2].get(f"/jobs/{job_id}")  # an admin watches jobs ...
+    assert watched.status_code == 200 and f"/downloads/prepared/{job_id}" not in text(watched)
+    assert others[2].get(f"/jobs/{job_id}.json").get_json()["link"] is None
     assert len(audit("download")) == 0  # ... but fetched nothing
     assert client.get(url).status_code == 200
     assert large.test_client().get(url).status_code == 302  # signed out: sign in first
@@ -282,7 +286,8 @@ def test_an_expired_file_is_refused_and_the_sweep_deletes_it_and_unowned_files(l
     gone = client.get(f"/downloads/prepared/{expired}")
     assert gone.status_code == 410 and "expired" in text(gone)
     with large.app_context():
-        delete_expired_downloads()  # the minute tick
+        assert tick_hooks()["downloads.expire"] is delete_expired_downloads  # every minute
+        delete_expired_downloads()
         listed = {p.name for p in folder.iterdir()}
         assert exports.ready_files(db.session.get(User, job(kept).requested_by_id), rel)
     assert listed == {kept_path.name}
@@ -327,3 +332,20 @@ def test_the_prepare_page_lists_the_requester_s_ready_files_of_that_download(lar
         f"/downloads/{rel}/responses.csv/prepare"
     ))  # fmt: skip
     assert "/downloads/prepared/" not in colleague
+
+
+# ----------------------------------------------------------------------------- real workers
+
+
+def test_a_real_worker_on_each_queue_back_end_prepares_the_file(large, history, queue, spawn):
+    """Started from the page, written by a ``relhealth worker`` process (huey on an SQLite
+    file, or Redis), fetched by its requester through the web."""
+    rel = history.id
+    client = reviewer(large, rel)
+    job_id = prepare(client, rel)
+    assert job_row(job_id).state == "queued"  # nothing runs in the web process
+    worker(spawn, {**queue, "DOWNLOAD_JOB_MIN_ROWS": str(THRESHOLD)})
+    wait_for(lambda: job_row(job_id).state == "succeeded", "the worker to prepare the file")
+    response = client.get(f"/downloads/prepared/{job_id}")
+    assert response.status_code == 200
+    assert response.get_data() == download_bytes("responses", "csv", rel)

@@ -146,6 +146,17 @@ def latest_pdf(site) -> bytes:
 
 
 @pytest.fixture(scope="module")
+def welsh_pdf(site) -> bytes:
+    return reports.build_board_pack(site.relationship(), site.wave(WAVES[-1]), language="cy")
+
+
+@pytest.fixture(params=["en", "cy"])
+def any_pdf(request, latest_pdf, welsh_pdf) -> bytes:
+    """The latest wave's pack in English and in Welsh: the PDF checks hold in both."""
+    return latest_pdf if request.param == "en" else welsh_pdf
+
+
+@pytest.fixture(scope="module")
 def earlier_pdf(site) -> bytes:
     return reports.build_board_pack(site.relationship(), site.wave(WAVES[1]))
 
@@ -218,10 +229,19 @@ def scope_of(cell: pikepdf.Dictionary) -> str | None:
     return None
 
 
-def test_the_catalog_says_language_title_shown_and_marked(site, latest_pdf):
-    doc = pikepdf.open(io.BytesIO(latest_pdf))
-    title = f"Partnership health board pack: {NAME}, {WAVES[-1]}"
-    assert str(doc.Root.Lang) == "en-GB"
+@pytest.mark.parametrize(
+    ("language", "tag", "words"),
+    [
+        ("en", "en-GB", "Partnership health board pack"),
+        ("cy", "cy-GB", "Pecyn y bwrdd ar iechyd y bartneriaeth"),
+    ],
+)
+def test_the_catalog_says_language_title_shown_and_marked(
+    site, latest_pdf, welsh_pdf, language, tag, words
+):
+    doc = pikepdf.open(io.BytesIO(latest_pdf if language == "en" else welsh_pdf))
+    title = f"{words}: {NAME}, {WAVES[-1]}"
+    assert str(doc.Root.Lang) == tag
     assert doc.Root.ViewerPreferences.DisplayDocTitle is True
     assert doc.Root.MarkInfo.Marked is True
     assert "/StructTreeRoot" in doc.Root
@@ -231,8 +251,8 @@ def test_the_catalog_says_language_title_shown_and_marked(site, latest_pdf):
         assert xmp["dc:title"] == title
 
 
-def test_the_structure_tree_has_headings_in_order_lists_and_tables(latest_pdf):
-    elements = structure(latest_pdf)
+def test_the_structure_tree_has_headings_in_order_lists_and_tables(any_pdf):
+    elements = structure(any_pdf)
     found = kinds(elements)
     assert found[0] == "/Document"
     assert found.count("/H1") == 1
@@ -245,8 +265,8 @@ def test_the_structure_tree_has_headings_in_order_lists_and_tables(latest_pdf):
         assert kind in found
 
 
-def test_every_table_header_cell_has_a_scope_column_in_the_head_row_in_the_body(latest_pdf):
-    tree = structure(latest_pdf)  # kept: its elements live only as long as its open PDF
+def test_every_table_header_cell_has_a_scope_column_in_the_head_row_in_the_body(any_pdf):
+    tree = structure(any_pdf)  # kept: its elements live only as long as its open PDF
     cells = [(e, parent) for e, parent in tree if e.S == "/TH"]
     assert len(cells) > 50
     for cell, row in cells:
@@ -265,8 +285,8 @@ def test_every_figure_has_the_chart_description_as_its_alt_text(site, latest_pdf
     assert all(len(str(f.Alt)) > 40 for f in figures)
 
 
-def test_every_font_is_embedded_with_a_to_unicode_map(latest_pdf):
-    doc = pikepdf.open(io.BytesIO(latest_pdf))
+def test_every_font_is_embedded_with_a_to_unicode_map(any_pdf):
+    doc = pikepdf.open(io.BytesIO(any_pdf))
     fonts = {}
     for page in doc.pages:
         for name, font in (page.Resources.get("/Font") or {}).items():
@@ -291,15 +311,15 @@ def test_the_first_page_is_the_summary_in_plain_words(site, latest_pdf):
     assert "The health index over time" not in first  # the parts start on page 2
 
 
-def test_the_first_page_renders_as_a_picture_that_is_not_blank(site, latest_pdf):
+def test_the_first_page_renders_as_a_picture_that_is_not_blank(site, any_pdf):
     path = site.tmp / "first.pdf"
-    path.write_bytes(latest_pdf)
-    stem = site.tmp / "first"
+    path.write_bytes(any_pdf)
+    stem = site.tmp / f"first-{uuid.uuid4().hex}"
     subprocess.run(
         [poppler("pdftoppm"), "-png", "-r", "40", "-f", "1", "-l", "1", str(path), str(stem)],
         check=True,
     )
-    png = next(site.tmp.glob("first*.png"))
+    png = next(site.tmp.glob(f"{stem.name}*.png"))
     pixels = np.asarray(Image.open(png).convert("L"), dtype=float)
     assert pixels.shape[0] > pixels.shape[1]  # A4 portrait
     ink = (pixels < 128).mean()
@@ -504,3 +524,54 @@ def test_a_chart_the_page_does_not_show_or_a_bad_filter_is_404(site):
     assert client.get(f"{base}/gaps-all.svg?side=neither").status_code == 404
     dimension = client.get(f"{base}/trend-supplier-all-trust.png")
     assert dimension.status_code == 200 and dimension.data.startswith(b"\x89PNG")
+
+
+# ------------------------------------------------------------------- the pack in Welsh
+
+
+def test_the_welsh_pack_is_in_welsh_with_the_published_numbers(site, welsh_pdf):
+    from flask_babel import force_locale
+
+    first = one_line(pdf_text(site, welsh_pdf, "-f", "1", "-l", "1"))
+    rows = published_rows("scores", site.relationship(), [site.wave(WAVES[-1])])
+    both = next(
+        r for r in rows if r["side"] == "all" and r["area"] == AREA_ALL and r["dimension"] == INDEX
+    )
+    assert "Yn fyr" in first and "Beth sydd angen sylw" in first and "In brief" not in first
+    assert f"Y ddwy ochr: {both['mean']:.2f} allan o 5 ({both['score100']:.0f} allan o 100" in first
+    everything = one_line(pdf_text(site, welsh_pdf))
+    assert "Ynghylch y ffigurau hyn" in everything and "About these figures" not in everything
+    with force_locale("cy"):  # each chart's alternative text is its Welsh description
+        page = dashboard.relationship_page(
+            site.relationship(), dashboard.Filters(), as_of=site.wave(WAVES[-1])
+        )
+    charts = [*page.index_charts, page.gap_chart, page.heat_map]
+    figures = [e for e, _ in structure(welsh_pdf) if e.S == "/Figure"]
+    assert [str(f.Alt) for f in figures] == [c.description for c in charts]
+    assert "cymedr" in str(figures[0].Alt)
+
+
+def test_the_report_command_and_the_button_give_the_pack_in_welsh(site):
+    out = site.tmp / "pecyn.pdf"
+    result = site.app.test_cli_runner().invoke(
+        args=["report", "-r", NAME, "--wave", WAVES[-1], "--language", "cy", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert str(pikepdf.open(out).Root.Lang) == "cy-GB"
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.actor, event.detail["language"]) == ("cli", "cy")
+    bad = site.app.test_cli_runner().invoke(args=["report", "-r", NAME, "--language", "fr"])
+    assert bad.exit_code != 0 and "fr" in bad.output
+
+    client = manager_client(site)
+    html = client.get(f"/dashboard/{site.relationship_id}/?lang=cy").get_data(as_text=True)
+    assert "Lawrlwytho pecyn y bwrdd (PDF)" in html
+    href = f"/dashboard/{site.relationship_id}/board-pack.pdf?wave={WAVES[-1]}"
+    response = client.get(href)  # the manager's language, kept from the page
+    assert response.status_code == 200
+    assert str(pikepdf.open(io.BytesIO(response.data)).Root.Lang) == "cy-GB"
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.actor, event.detail["language"]) == (MANAGER[0], "cy")
+    english = client.get(f"/dashboard/{site.relationship_id}/?lang=en")
+    assert english.status_code == 200
+    assert str(pikepdf.open(io.BytesIO(client.get(href).data)).Root.Lang) == "en-GB"

@@ -5,7 +5,7 @@ service area or all) of a closed wave: its name, most distinctive words, count a
 representative comments (``survey_app.models.CommentTheme``; issue 16 part 4).
 
 Revision ID: 0020_themes
-Revises: 0016_target_history
+Revises: 0018
 Create Date: 2026-12-03 11:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020_themes'
-down_revision = '0016_target_history'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ from survey_app.services.exports import export_scope, prepare_download, record_d
 from survey_app.services.imports import stage_import
 from survey_app.services.jobs import recompute_key
 from survey_app.services.relationships import all_relationships, get_relationship
-from survey_app.services.results import check_closed_wave
+from survey_app.services.results import check_closed_wave, min_cell_size
 from survey_app.services.waves import get_wave
 
 
@@ -110,15 +110,25 @@ def import_command(file: Path, relationship: str | None, wave: str | None, inlin
     "--wave",
     help="Rebuild one closed wave (and any later one, whose status depends on it).",
 )
+@click.option(
+    "--min-cell-size",
+    "new_k",
+    type=int,
+    help="Publish the rebuilt waves with this k instead of the one fixed when each was "
+    "first computed (recorded in the audit log).",
+)
 @inline_option
-def recompute(relationship: str | None, wave: str | None, inline: bool) -> None:
+def recompute(relationship: str | None, wave: str | None, new_k: int | None, inline: bool) -> None:
     """Rebuild the stored results of closed waves (scores, items, gaps ... and trends).
 
     Each relationship's rebuild is the job the admin page starts (one at a time per
     relationship): a worker runs it while this command prints its progress, or --inline runs
-    it here.
+    it here. Each wave keeps the k (minimum cell size) in force when its results were first
+    computed, whatever MIN_CELL_SIZE says now, unless --min-cell-size gives a new one.
     """
     try:
+        if new_k is not None:
+            min_cell_size(new_k)
         targets = _recompute_targets(relationship, wave)
     except ServiceError as exc:
         db.session.rollback()
@@ -129,6 +139,8 @@ def recompute(relationship: str | None, wave: str | None, inline: bool) -> None:
         parameters: dict[str, int] = {"relationship_id": rel_id}
         if wave_id is not None:
             parameters["wave_id"] = wave_id
+        if new_k is not None:
+            parameters["min_cell_size"] = new_k
         job = run_as_job(
             "results.recompute",
             parameters,

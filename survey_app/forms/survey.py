@@ -75,18 +75,25 @@ class CommentBox(GovCharacterCount):
         limit = next((v.max for v in field.validators if isinstance(v, Length)), None)
         params["maxlength"] = limit
         _error_prefix(params)
-        # GOV.UK Frontend's own texts, in the page's language (its i18n parameters).
-        params["textareaDescriptionText"] = _("You can enter up to %{count} characters")
-        params["charactersUnderLimitText"] = {
+        params.update(character_count_texts())
+        return params
+
+
+def character_count_texts() -> dict[str, Any]:
+    """GOV.UK Frontend's own texts of a character count, in the page's language (its i18n
+    parameters): for every character count, the survey's and the staff pages'."""
+    return {
+        "textareaDescriptionText": _("You can enter up to %{count} characters"),
+        "charactersUnderLimitText": {
             "one": _("You have %{count} character remaining"),
             "other": _("You have %{count} characters remaining"),
-        }
-        params["charactersAtLimitText"] = _("You have 0 characters remaining")
-        params["charactersOverLimitText"] = {
+        },
+        "charactersAtLimitText": _("You have 0 characters remaining"),
+        "charactersOverLimitText": {
             "one": _("You have %{count} character too many"),
             "other": _("You have %{count} characters too many"),
-        }
-        return params
+        },
+    }
 
 
 def _error_prefix(params: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from survey_app.models.target import AgreedTarget
 from survey_app.models.user import (
     LINK_PURPOSES,
     ROLE_INCLUDES,
+    ROLE_NAMES,
     ROLES,
     AccountLink,
     AuditEvent,
@@ -44,6 +45,7 @@ __all__ = [
     "LINK_PURPOSES",
     "MEMBERSHIP_ROLES",
     "OUTBOX_STATES",
+    "ROLE_NAMES",
     "ROLES",
     "ROLE_INCLUDES",
     "RESULT_SCOPES",

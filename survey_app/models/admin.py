@@ -20,9 +20,10 @@ from survey_app.models.base import Base
 from survey_app.models.relationship import Party, Relationship, ServiceArea
 from survey_app.models.user import User
 from survey_app.models.wave import Invitation, Wave
+from survey_app.texts import N_
 
 #: An action's status, as stored → as shown.
-ACTION_STATUSES = {"open": "Open", "in_progress": "In progress", "done": "Done"}
+ACTION_STATUSES = {"open": N_("Open"), "in_progress": N_("In progress"), "done": N_("Done")}
 #: The group of an alert an action refers to: a side of the relationship, both sides, or the
 #: perception gap between them.
 ALERT_SIDES = ("client", "supplier", "all", "gap")

@@ -27,14 +27,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from survey_app.models.base import Base
 from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
+from survey_app.texts import N_
 
 #: A job's states, as stored → as shown.
-JOB_STATES = {
-    "queued": "Waiting to start",
-    "running": "In progress",
-    "succeeded": "Done",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
+JOB_STATES = {  # translated where shown
+    "queued": N_("Waiting to start"),
+    "running": N_("In progress"),
+    "succeeded": N_("Done"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
 }
 #: States in which a job still has work to do (and holds its idempotency key).
 UNFINISHED_STATES = ("queued", "running")

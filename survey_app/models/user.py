@@ -17,8 +17,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey_app.models.base import Base
 from survey_app.models.organisation import Membership, Organisation
+from survey_app.texts import N_
 
 ROLES = ("admin", "manager", "reviewer")
+#: How pages name each role (translated where shown: ``| role_name``).
+ROLE_NAMES = {"admin": N_("Admin"), "manager": N_("Manager"), "reviewer": N_("Reviewer")}
 
 #: Roles nest: what each role may do, as the set of roles whose pages it may use.
 ROLE_INCLUDES: dict[str, frozenset[str]] = {
@@ -59,6 +62,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(Text)
     #: The last TOTP time step accepted: a code is accepted once.
     totp_last_step: Mapped[int | None]
+    #: The language the person chose for their pages and the emails sent to them (``en``,
+    #: ``cy``); ``None``: never chosen (pages follow the session, emails go in both languages).
+    language: Mapped[str | None] = mapped_column(String(2))
 
     organisation: Mapped[Organisation | None] = orm.relationship()
     memberships: Mapped[list[Membership]] = orm.relationship(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -24,6 +25,8 @@ from survey_app.models.relationship import Party, Relationship, ServiceArea
 from survey_app.texts import N_
 
 WAVE_STATES = ("draft", "open", "closed")
+#: How a sentence names each state (translated where said).
+WAVE_STATE_NAMES = {"draft": N_("draft"), "open": N_("open"), "closed": N_("closed")}
 ROLE_LEVELS = {
     "executive": N_("Executive or director"),
     "manager": N_("Manager"),
@@ -54,6 +57,10 @@ class Wave(Base):
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: The k (minimum cell size) its results are published with, fixed when they are first
+    #: computed (DESIGN §4.14); None until then. ``relhealth recompute --min-cell-size``
+    #: changes it on purpose (audited).
+    min_cell_size: Mapped[int | None]
     #: The instrument's texts in each language the wave offers besides English, frozen when it
     #: opens (`Instrument.translations_to_dict`); None: English only.
     translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -83,7 +90,11 @@ class Wave(Base):
     def open(self, now: datetime) -> None:
         if self.state != "draft":
             raise IllegalTransition(
-                f"wave {self.label!r} is {self.state}; only a draft wave can be opened"
+                gettext(
+                    "wave %(label)r is %(state)s; only a draft wave can be opened",
+                    label=self.label,
+                    state=gettext(WAVE_STATE_NAMES[self.state]),
+                )
             )
         self.state = "open"
         self.opened_at = now
@@ -91,7 +102,11 @@ class Wave(Base):
     def check_can_close(self) -> None:
         if self.state != "open":
             raise IllegalTransition(
-                f"wave {self.label!r} is {self.state}; only an open wave can be closed"
+                gettext(
+                    "wave %(label)r is %(state)s; only an open wave can be closed",
+                    label=self.label,
+                    state=gettext(WAVE_STATE_NAMES[self.state]),
+                )
             )
 
     def close(self, now: datetime) -> None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
+from flask_babel import gettext
 from sqlalchemy import select
 
 from analysis import gaps
@@ -38,7 +39,7 @@ from survey_app.extensions import db
 from survey_app.models import ACTION_STATUSES, Action, Relationship, User, Wave
 from survey_app.services import ServiceError, audit
 from survey_app.services.alerts import GAP, Alert, current_alerts, find_alert
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import frozen_instrument, shown_dimensions
 from survey_app.services.results import (
     AREA_ALL,
     AREA_ALL_NAME,
@@ -56,6 +57,7 @@ from survey_app.services.results import (
     version_changes,
 )
 from survey_app.services.waves import instrument_in_use
+from survey_app.texts import N_
 
 MAX_WHAT = 2000
 MAX_OWNER = 200
@@ -74,7 +76,7 @@ def dimension_choices(relationship: Relationship) -> list[tuple[str, str]]:
     instrument = instrument_in_use(relationship)
     if instrument is None:
         return []
-    return [(d.key, d.title) for d in instrument.dimensions] + [(INDEX, INDEX_TITLE)]
+    return [*shown_dimensions(instrument), (INDEX, gettext(INDEX_TITLE))]
 
 
 def dimension_title(relationship: Relationship, key: str) -> str:
@@ -171,18 +173,20 @@ def alert_reference(action: Action, titles: Mapping[str, str]) -> str | None:
     if action.alert_side is None:
         return None
     rel = action.relationship
-    wave = action.alert_wave.label if action.alert_wave is not None else "(wave deleted)"
+    wave = action.alert_wave.label if action.alert_wave is not None else gettext("(wave deleted)")
     parties = {p.side: p.name for p in rel.parties}
-    group = parties.get(action.alert_side) or _GROUP_WORDS.get(action.alert_side, action.alert_side)
+    group = parties.get(action.alert_side) or gettext(
+        _GROUP_WORDS.get(action.alert_side, action.alert_side)
+    )
     areas = {a.key: a.name for a in rel.service_areas}
-    areas |= {AREA_ALL: AREA_ALL_NAME, AREA_NONE: "Service area not stated"}
+    areas |= {AREA_ALL: gettext(AREA_ALL_NAME), AREA_NONE: gettext("Service area not stated")}
     area = areas.get(_area(action), _area(action))
     title = titles.get(action.dimension_key, action.dimension_key)
     return f"{wave} · {group} · {area} · {title}"
 
 
 #: The groups of an alert that no party names (``Alert.group_key``).
-_GROUP_WORDS = {"all": "Both sides", GAP: "Gap between the sides"}
+_GROUP_WORDS = {"all": N_("Both sides"), GAP: N_("Gap between the sides")}
 
 
 def update_action(

@@ -25,17 +25,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
 from survey_app.services import ServiceError, parse_id
+from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import (
     AREA_ALL,
+    AREA_NONE,
     INDEX,
+    INDEX_TITLE,
     SIDE_WORDS,
     SUPPRESSED,
     closed_waves,
     published_rows,
 )
+from survey_app.texts import N_
 
 #: The kinds of alert, in the order they are listed.
 ALERT_KINDS = ("deteriorating", "gap_widening")
@@ -49,7 +55,8 @@ GAP = "gap"
 
 @dataclass(frozen=True, slots=True)
 class MeasuredRate:
-    """One error rate of the statuses, as ``benchmarks/alerts.py`` measured it end to end."""
+    """One error rate of the statuses, as ``benchmarks/alerts.py`` measured it end to end
+    (texts marked ``N_``: the page translates them)."""
 
     what: str
     measured: str
@@ -61,29 +68,29 @@ class MeasuredRate:
 #: update both together). Shown on the "How we know" page.
 ERROR_RATES = (
     MeasuredRate(
-        "Series with no real change flagged getting worse or better, share of waves",
-        "under 0.01%",
-        "at most 5%",
+        N_("Series with no real change flagged getting worse or better, share of waves"),
+        N_("under 0.01%"),
+        N_("at most 5%"),
     ),
     MeasuredRate(
-        "The same, when every wave also moves a little by chance (shocks of 0.05 scale points)",
+        N_("The same, when every wave also moves a little by chance (shocks of 0.05 scale points)"),
         "0.09%",
-        "at most 5%",
+        N_("at most 5%"),
     ),
     MeasuredRate(
-        "A side's total falling 0.12 scale points a wave: caught within 4 surveys",
+        N_("A side's total falling 0.12 scale points a wave: caught within 4 surveys"),
         "100%",
-        "at least 95%",
+        N_("at least 95%"),
     ),
     MeasuredRate(
-        "A group of 60 or more people falling 0.12 a wave: caught within 4 surveys",
+        N_("A group of 60 or more people falling 0.12 a wave: caught within 4 surveys"),
         "100%",
-        "at least 95%",
+        N_("at least 95%"),
     ),
     MeasuredRate(
-        "A smaller group (25 to 59 people) falling 0.12 a wave: caught within 4 surveys",
+        N_("A smaller group (25 to 59 people) falling 0.12 a wave: caught within 4 surveys"),
         "96%",
-        "reported as it is",
+        N_("reported as it is"),
     ),
 )
 
@@ -141,8 +148,13 @@ class Alert:
     @property
     def group(self) -> str:
         """Whose alert it is, in words: e.g. "Client staff, Contact centre"."""
-        words = SIDE_WORDS[self.side].capitalize() if self.side else "Gap between the sides"
-        return f"{words}, {self.area_name}"
+        if self.side:
+            words = gettext(SIDE_WORDS[self.side]).capitalize()
+        else:
+            words = gettext("Gap between the sides")
+        # the margins' names are the service's (marked N_), the areas' the relationship's
+        area = gettext(self.area_name) if self.area in (AREA_ALL, AREA_NONE) else self.area_name
+        return f"{words}, {area}"
 
 
 def wave_alerts(wave: Wave) -> list[Alert]:
@@ -156,13 +168,15 @@ def wave_alerts(wave: Wave) -> list[Alert]:
     relationship = wave.relationship
     scores = published_rows("scores", relationship, [wave])
     gaps = published_rows("gaps", relationship, [wave])
+    # the titles in the reader's language (the stored ones are English)
+    titles = {INDEX: gettext(INDEX_TITLE), **dict(shown_dimensions(wave_instrument(wave)))}
     found = [
-        _alert(wave, r, r["status"], r["side"], "status")
+        _alert(wave, r, r["status"], r["side"], "status", titles)
         for r in scores
         if r[SUPPRESSED] is None and r.get("status") in ALERT_STATUSES
     ]
     found += [
-        _alert(wave, r, "gap_widening", None, "gap_alert")
+        _alert(wave, r, "gap_widening", None, "gap_alert", titles)
         for r in gaps
         if r[SUPPRESSED] is None and r.get("gap_alert")
     ]
@@ -226,7 +240,14 @@ def find_alert(relationship: Relationship, reference: str) -> Alert | None:
     return next((a for a in found if a.reference == reference), None)
 
 
-def _alert(wave: Wave, row: Mapping[str, Any], kind: str, side: str | None, column: str) -> Alert:
+def _alert(
+    wave: Wave,
+    row: Mapping[str, Any],
+    kind: str,
+    side: str | None,
+    column: str,
+    titles: Mapping[str, str],
+) -> Alert:
     """The alert of a published row; ``column`` names its summary and evidence columns."""
     summary = row.get(f"{column}_summary") or ""
     scored = column == "status"
@@ -238,7 +259,7 @@ def _alert(wave: Wave, row: Mapping[str, Any], kind: str, side: str | None, colu
         area=row["area"],
         area_name=row["area_name"],
         dimension=row["dimension"],
-        dimension_title=row["dimension_title"],
+        dimension_title=titles.get(row["dimension"], row["dimension_title"]),
         summary=summary,
         evidence=_lines(row.get(f"{column}_evidence"), summary),
         how=_lines(row.get(f"{column}_how"), ""),

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from survey_app.texts import N_
 
 __all__ = [
     "OTHER",
@@ -45,7 +47,7 @@ DONT_KNOW = "dk"
 #: A side, service area or role level generalised in the raw ``responses`` download: one of
 #: several groups of fewer than k responses combined (k-anonymity, DESIGN §4.14).
 OTHER = "_other"
-OTHER_LABEL = "Other (groups of fewer than k responses combined)"
+OTHER_LABEL = N_("Other (groups of fewer than k responses combined)")
 
 #: Column types: how writers treat a cell. ``answer`` cells hold a scale point, None or DONT_KNOW.
 COLUMN_TYPES = ("text", "integer", "number", "boolean", "answer")
@@ -82,6 +84,11 @@ class Column:
     #: For an item of ``responses``: the supplier staff's wording, where it differs from the
     #: client's (``label``).
     supplier_label: str = ""
+    #: The label in Welsh ("" where there is none): for an item, the client staff's Welsh
+    #: wording, from the instrument's translation the wave froze.
+    label_cy: str = ""
+    #: The value labels in Welsh (empty where there are none).
+    value_labels_cy: Mapping[Any, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
@@ -91,6 +98,17 @@ class Column:
                 f"column {self.name!r}: a kind is for number columns, one of "
                 f"{', '.join(NUMBER_KINDS)}"
             )
+
+    def in_language(self, language: str) -> Column:
+        """This column labelled in ``language`` (``cy``: the Welsh labels where it has them),
+        as an SPSS file in that language labels it."""
+        if language != "cy":
+            return self
+        return replace(
+            self,
+            label=self.label_cy or self.label,
+            value_labels={**self.value_labels, **self.value_labels_cy},
+        )
 
     @property
     def decimals(self) -> int | None:

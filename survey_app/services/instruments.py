@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from instruments import (
@@ -98,6 +99,13 @@ def wave_instrument(wave: Wave) -> Instrument:
 _wave_cache: dict[tuple[int, str, int], Instrument] = {}
 
 
+def shown_dimensions(instrument: Instrument) -> list[tuple[str, str]]:
+    """(key, title) of each dimension, in the reader's language where the instrument carries
+    it (else English): what staff pages, charts and the board pack name them."""
+    language = instrument.resolve_language(str(get_locale() or ""))
+    return [(d.key, d.title_in(language)) for d in instrument.dimensions]
+
+
 def frozen_instrument(version: InstrumentVersion) -> Instrument:
     """The Instrument of a frozen version (parsed once per process and content hash)."""
     return _parse(version.id, version.content_hash, version)
@@ -143,6 +151,10 @@ class InstrumentChoice:
     @property
     def label(self) -> str:
         return f"{self.title} — {self.key} version {self.version}"
+
+    def named(self) -> dict[str, object]:
+        """Its title, key and version, for a label in the page's language."""
+        return {"title": self.title, "key": self.key, "version": self.version}
 
 
 def instrument_versions() -> list[InstrumentChoice]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
@@ -39,13 +40,14 @@ from survey_app.services.results import (
     min_cell_size,
     suppression_reasons,
 )
+from survey_app.texts import N_
 
-NO_AREA = "Not given on the invitation"
+NO_AREA = N_("Not given on the invitation")
 #: The counts of a row; invited is the margin of the other three.
 FIGURES = ("invited", "started", "not_started", "submitted")
 #: What a count hidden as a partner (k or more, hidden so a smaller one cannot be worked out)
 #: shows.
-HIDDEN = "hidden"
+HIDDEN = N_("hidden")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,7 @@ def response_rates(wave: Wave) -> ResponseRates:
     areas: list[tuple[int | None, str | None, str]] = [
         (a.id, a.key, a.name) for a in relationship.service_areas
     ]
-    areas.append((None, None, NO_AREA))
+    areas.append((None, None, gettext(NO_AREA)))
     rows: list[RateRow] = []
     parties: list[RateRow] = []
     for party in sorted(relationship.parties, key=lambda p: p.side):
@@ -158,12 +160,12 @@ def response_rates(wave: Wave) -> ResponseRates:
         ]
         shown = [r for r in own if r.invited or r.area_key != AREA_NONE]
         rows.extend(shown)
-        parties.append(_sum(own, party, "All service areas"))
+        parties.append(_sum(own, party, gettext("All service areas")))
     total = RateRow(
         "all",
-        "Both parties",
+        gettext("Both parties"),
         None,
-        "All service areas",
+        gettext("All service areas"),
         sum(p.invited for p in parties),
         sum(p.started for p in parties),
         sum(p.submitted for p in parties),
@@ -199,11 +201,11 @@ def protect_counts(
     shown = [(p, t) for p, t in zip(partitions, totals, strict=True) if t is not None]
     partitions, totals = [p for p, _ in shown], [t for _, t in shown]  # no total, no equation
     reasons = dict(zip(cells, suppression_reasons(counts, partitions, totals, k), strict=True))
-    words = {PRIMARY: f"fewer than {k}"}
+    words = {PRIMARY: gettext("fewer than %(k)s", k=k)}
 
     def protected(row: RateRow) -> RateRow:
         mine = {f: reasons[(f, *at(row))] for f in FIGURES}
-        hidden = {f: words.get(reason, HIDDEN) for f, reason in mine.items() if reason}
+        hidden = {f: words.get(reason, gettext(HIDDEN)) for f, reason in mine.items() if reason}
         if not hidden:
             return row
         return replace(row, suppressed=hidden, **dict.fromkeys(hidden))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 
 from survey_app.extensions import db
@@ -26,8 +27,22 @@ from survey_app.models import (
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts.scope import EVERYTHING, AccessScope
 from survey_app.services.organisations import organisation_named
+from survey_app.texts import N_
 
 MAX_NAME = 200
+
+
+#: The problems of a name too long or missing, by what it names (translated where raised).
+TOO_LONG = {
+    "relationship": N_("the relationship name must be %(max)s characters or fewer"),
+    "client": N_("the client name must be %(max)s characters or fewer"),
+    "supplier": N_("the supplier name must be %(max)s characters or fewer"),
+}
+NO_NAME = {
+    "relationship": N_("the relationship needs a name"),
+    "client": N_("the client needs a name"),
+    "supplier": N_("the supplier needs a name"),
+}
 
 
 def slugify(name: str) -> str:
@@ -47,27 +62,29 @@ def create_relationship(
     name, client, supplier = name.strip(), client.strip(), supplier.strip()
     problems = []
     if not name:
-        problems.append("the relationship needs a name")
+        problems.append(_("the relationship needs a name"))
     if not client:
-        problems.append("the client party needs a name")
+        problems.append(_("the client party needs a name"))
     if not supplier:
-        problems.append("the supplier party needs a name")
+        problems.append(_("the supplier party needs a name"))
     for label, value in (("relationship", name), ("client", client), ("supplier", supplier)):
         if len(value) > MAX_NAME:
-            problems.append(f"the {label} name must be {MAX_NAME} characters or fewer")
+            problems.append(_(TOO_LONG[label], max=MAX_NAME))
     if client and client == supplier:
-        problems.append("the client and the supplier must be different parties")
+        problems.append(_("the client and the supplier must be different parties"))
     areas = [a.strip() for a in service_areas if a.strip()]
     seen: set[str] = set()
     for area in areas:
         slug = slugify(area)
         if not slug:
-            problems.append(f"service area {area!r} needs letters or digits in its name")
+            problems.append(
+                _("service area %(area)r needs letters or digits in its name", area=area)
+            )
         elif slug in seen:
-            problems.append(f"service area {area!r} is listed twice")
+            problems.append(_("service area %(area)r is listed twice", area=area))
         seen.add(slug)
     if name and _name_taken(name):
-        problems.append(f"a relationship called {name!r} already exists")
+        problems.append(_("a relationship called %(name)r already exists", name=name))
     if problems:
         raise ServiceError("; ".join(problems))
     organisations = organisation_named(client), organisation_named(supplier)
@@ -215,15 +232,15 @@ def update_relationship(
     problems = []
     for label, value in (("relationship", name), ("client", client), ("supplier", supplier)):
         if not value:
-            problems.append(f"the {label} needs a name")
+            problems.append(_(NO_NAME[label]))
         elif len(value) > MAX_NAME:
-            problems.append(f"the {label} name must be {MAX_NAME} characters or fewer")
+            problems.append(_(TOO_LONG[label], max=MAX_NAME))
     if client and client == supplier:
-        problems.append("the client and the supplier must be different parties")
+        problems.append(_("the client and the supplier must be different parties"))
     if name and name != relationship.name:
         other = get_relationship(name, required=False)
         if other is not None and other.id != relationship.id:
-            problems.append(f"a relationship called {name!r} already exists")
+            problems.append(_("a relationship called %(name)r already exists", name=name))
     if problems:
         raise ServiceError("; ".join(problems))
     changed = []
@@ -247,14 +264,18 @@ def _area_name_problem(
     relationship: Relationship, name: str, keep: ServiceArea | None
 ) -> str | None:
     if not name:
-        return "Enter the name of the service area"
+        return _("Enter the name of the service area")
     if len(name) > MAX_NAME:
-        return f"Service area name must be {MAX_NAME} characters or fewer"
+        return _("Service area name must be %(max)s characters or fewer", max=MAX_NAME)
     if not slugify(name):
-        return "Service area name needs letters or digits"
+        return _("Service area name needs letters or digits")
     for area in relationship.service_areas:
         if area is not keep and area.name.casefold() == name.casefold():
-            return f"{relationship.name} already has a service area called {area.name}"
+            return _(
+                "%(relationship)s already has a service area called %(area)s",
+                relationship=relationship.name,
+                area=area.name,
+            )
     return None
 
 
@@ -294,22 +315,22 @@ def rename_service_area(area: ServiceArea, name: str, *, actor: User | str) -> S
 def area_in_use(area: ServiceArea) -> str | None:
     """Why the area cannot be deleted (in plain words), or None if it can."""
     checks = (
-        (Response.service_area_id == area.id, Response, "responses are recorded against it"),
-        (Invitation.service_area_id == area.id, Invitation, "invitations name it"),
+        (Response.service_area_id == area.id, Response, N_("responses are recorded against it")),
+        (Invitation.service_area_id == area.id, Invitation, N_("invitations name it")),
         (
             InvitationAddress.service_area_id == area.id,
             InvitationAddress,
-            "people on an address list are in it",
+            N_("people on an address list are in it"),
         ),
         (
             (Action.relationship_id == area.relationship_id) & (Action.alert_area == area.key),
             Action,
-            "an action refers to it",
+            N_("an action refers to it"),
         ),
     )
     for condition, _model, reason in checks:
         if db.session.scalar(select(exists().where(condition))):
-            return reason
+            return _(reason)
     return None
 
 
@@ -317,7 +338,13 @@ def delete_service_area(area: ServiceArea, *, actor: User | str) -> None:
     """Delete an area nobody has used. An area with responses is never deleted."""
     reason = area_in_use(area)
     if reason:
-        raise ServiceError(f"{area.name} cannot be deleted because {reason}: rename it instead")
+        raise ServiceError(
+            _(
+                "%(area)s cannot be deleted because %(reason)s: rename it instead",
+                area=area.name,
+                reason=reason,
+            )
+        )
     relationship = area.relationship
     relationship.service_areas.remove(area)
     db.session.flush()

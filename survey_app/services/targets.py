@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from analysis.targets import RATING_RULE, target_rating
 from survey_app.extensions import db
 from survey_app.models import AgreedTarget, Relationship, User, Wave
 from survey_app.services import ServiceError, audit
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import frozen_instrument, shown_dimensions
 from survey_app.services.results import (
     AREA_ALL,
     INDEX,
@@ -36,6 +37,7 @@ from survey_app.services.results import (
     published_rows,
 )
 from survey_app.services.waves import instrument_in_use
+from survey_app.texts import N_
 
 __all__ = [
     "RATING_RULE",
@@ -55,7 +57,11 @@ __all__ = [
 #: The sides a target's distance is given for (over all service areas), both sides first.
 TARGET_SIDES = ("all", "client", "supplier")
 #: A rating as a GOV.UK tag colour and words.
-RATING_TAGS = {"green": ("green", "Green"), "amber": ("orange", "Amber"), "red": ("red", "Red")}
+RATING_TAGS = {
+    "green": ("green", N_("Green")),
+    "amber": ("orange", N_("Amber")),
+    "red": ("red", N_("Red")),
+}
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class TargetDistance:
     @property
     def tag(self) -> tuple[str, str]:
         """(GOV.UK tag colour, words) of the rating."""
-        return RATING_TAGS.get(self.rating, ("grey", "Not rated"))
+        return RATING_TAGS.get(self.rating, ("grey", N_("Not rated")))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -115,7 +121,7 @@ def target_choices(relationship: Relationship) -> list[tuple[str, str]]:
     instrument = instrument_in_use(relationship)
     if instrument is None:
         return []
-    return [(INDEX, INDEX_TITLE)] + [(d.key, d.title) for d in instrument.dimensions]
+    return [(INDEX, gettext(INDEX_TITLE)), *shown_dimensions(instrument)]
 
 
 def record_target(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from instruments import Instrument
@@ -30,8 +31,8 @@ from survey_app.models import (
 from survey_app.services import ServiceError, audit, mailing
 from survey_app.services.instruments import (
     freeze_instrument,
-    frozen_instrument,
     offered_translations,
+    wave_instrument,
 )
 from survey_app.services.results import closed_waves, compute_wave_themes, score_closed_wave
 
@@ -60,13 +61,22 @@ def create_wave(
     label = label.strip()
     if not LABEL.match(label):
         raise ServiceError(
-            f"wave label {label!r} must be 1–40 letters, digits, spaces, dots, dashes or "
-            "underscores, e.g. 2012-Q4"
+            _(
+                "wave label %(label)r must be 1–40 letters, digits, spaces, dots, dashes or "
+                "underscores, e.g. 2012-Q4",
+                label=label,
+            )
         )
     if closes_on is not None and closes_on < (today or date.today()):
-        raise ServiceError("The closing date must be today or in the future")
+        raise ServiceError(_("The closing date must be today or in the future"))
     if get_wave(relationship, label, required=False) is not None:
-        raise ServiceError(f"relationship {relationship.name!r} already has a wave {label!r}")
+        raise ServiceError(
+            _(
+                "relationship %(relationship)r already has a wave %(label)r",
+                relationship=relationship.name,
+                label=label,
+            )
+        )
     frozen = freeze_instrument(instrument_key, instrument_version)
     wave = Wave(
         relationship=relationship,
@@ -86,7 +96,7 @@ def instrument_in_use(relationship: Relationship) -> Instrument | None:
     time order (None before it has any): what its dimensions are now, for actions and
     targets."""
     waves = closed_waves(relationship) or waves_in_time_order(relationship)
-    return frozen_instrument(waves[-1].instrument_version) if waves else None
+    return wave_instrument(waves[-1]) if waves else None  # with its translations
 
 
 def get_wave(relationship: Relationship, label: str, *, required: bool = True) -> Wave | None:
@@ -180,23 +190,30 @@ def schedule_wave(
     at = at or now()
     days = sorted(set(reminder_days or []))
     if wave.state == "closed":
-        raise ServiceError(f"Wave {wave.label} is closed: its schedule cannot change")
+        raise ServiceError(
+            _("Wave %(label)s is closed: its schedule cannot change", label=wave.label)
+        )
     if opens_at is not None and wave.state != "draft":
-        raise ServiceError(f"Wave {wave.label} is open already: it has no opening time to set")
+        raise ServiceError(
+            _("Wave %(label)s is open already: it has no opening time to set", label=wave.label)
+        )
     if closes_at <= at:
-        raise ServiceError("The closing time must be in the future")
+        raise ServiceError(_("The closing time must be in the future"))
     if opens_at is not None and opens_at <= at:
         raise ServiceError(
-            "The opening time must be in the future: to open the wave now, use Open wave"
+            _("The opening time must be in the future: to open the wave now, use Open wave")
         )
     if opens_at is not None and closes_at <= opens_at:
-        raise ServiceError("The closing time must be after the opening time")
+        raise ServiceError(_("The closing time must be after the opening time"))
     start = wave.opened_at or opens_at
     late = [d for d in days if start is not None and start + timedelta(days=d) >= closes_at]
     if late:
         raise ServiceError(
-            f"A reminder {late[0]} days after opening would be after the wave closes: "
-            "choose fewer days, or a later closing time"
+            _(
+                "A reminder %(days)s days after opening would be after the wave closes: "
+                "choose fewer days, or a later closing time",
+                days=late[0],
+            )
         )
     before = (wave.opens_at, wave.closes_at, wave.reminder_days)
     wave.opens_at, wave.closes_at, wave.reminder_days = opens_at, closes_at, days or None

@@ -9,12 +9,21 @@ from collections.abc import Iterable
 from datetime import date, time
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.gov_form_base import GovFormBase
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovFileInput,
+    GovPasswordInput,
+    GovSelect,
+    GovTextInput,
+)
 from wtforms import Field, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 from survey_app.dates import clock_time
+from survey_app.texts import N_
 
 
 def strip(value: Any) -> Any:
@@ -25,7 +34,65 @@ def strip(value: Any) -> Any:
 def no_control_characters(form: Any, field: Any) -> None:
     """A validator: no control characters but new lines and tabs."""
     if field.data and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in field.data):
-        raise ValidationError(f"{field.label.text} must not contain control characters")
+        raise ValidationError(
+            _("%(question)s must not contain control characters", question=field.label.text)
+        )
+
+
+def localise_govuk_widgets() -> None:
+    """Every GOV.UK form widget's error message gets its hidden "Error:" prefix in the page's
+    language (the macros' English default otherwise): one wrap of the widgets' common
+    ``render``, done once by ``web.init_app``."""
+    if getattr(GovFormBase.render, "localised", False):
+        return
+    render = GovFormBase.render
+
+    def localised(self: GovFormBase, params: dict[str, Any]) -> Any:
+        error = params.get("errorMessage")
+        if error:
+            error.setdefault("visuallyHiddenText", _("Error"))
+        return render(self, params)
+
+    localised.localised = True  # type: ignore[attr-defined]
+    GovFormBase.render = localised  # type: ignore[method-assign]
+
+
+class _SpeaksThePageLanguage:
+    """A GOV.UK widget whose own texts (its i18n parameters, ``TEXTS``) are in the page's
+    language."""
+
+    TEXTS: dict[str, str] = {}
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)  # type: ignore[misc]
+        for key, text in self.TEXTS.items():
+            params.setdefault(key, _(text))
+        return params  # type: ignore[no-any-return]
+
+
+class PasswordBox(_SpeaksThePageLanguage, GovPasswordInput):
+    """GOV.UK password input whose "Show"/"Hide" button speaks the page's language."""
+
+    TEXTS = {
+        "showPasswordText": N_("Show"),
+        "hidePasswordText": N_("Hide"),
+        "showPasswordAriaLabelText": N_("Show password"),
+        "hidePasswordAriaLabelText": N_("Hide password"),
+        "passwordShownAnnouncementText": N_("Your password is visible"),
+        "passwordHiddenAnnouncementText": N_("Your password is hidden"),
+    }
+
+
+class FileBox(_SpeaksThePageLanguage, GovFileInput):
+    """GOV.UK file upload whose texts speak the page's language."""
+
+    TEXTS = {
+        "chooseFilesButtonText": N_("Choose file"),
+        "noFileChosenText": N_("No file chosen"),
+        "dropInstructionText": N_("or drop file"),
+        "enteredDropZoneText": N_("Entered drop zone"),
+        "leftDropZoneText": N_("Left drop zone"),
+    }
 
 
 class DateInput(GovDateInput):
@@ -49,21 +116,21 @@ class DateInput(GovDateInput):
         )
         params["items"] = [
             {
-                "label": "Day",
+                "label": _("Day"),
                 "id": field.id,
                 "name": field.name,
                 "classes": "govuk-input--width-2" + error,
                 "value": day,
             },
             {
-                "label": "Month",
+                "label": _("Month"),
                 "id": f"{field.id}-month",
                 "name": field.name,
                 "classes": "govuk-input--width-2" + error,
                 "value": month,
             },
             {
-                "label": "Year",
+                "label": _("Year"),
                 "id": f"{field.id}-year",
                 "name": field.name,
                 "classes": "govuk-input--width-4" + error,
@@ -71,6 +138,17 @@ class DateInput(GovDateInput):
             },
         ]
         return params
+
+
+#: The message for each set of missing boxes of a date (two missing boxes are named together).
+MUST_INCLUDE = {
+    ("day",): N_("%(label)s must include a day"),
+    ("month",): N_("%(label)s must include a month"),
+    ("year",): N_("%(label)s must include a year"),
+    ("day", "month"): N_("%(label)s must include a day and a month"),
+    ("day", "year"): N_("%(label)s must include a day and a year"),
+    ("month", "year"): N_("%(label)s must include a month and a year"),
+}
 
 
 class GovDateField(Field):
@@ -92,27 +170,27 @@ class GovDateField(Field):
         parts = [str(v).strip() for v in valuelist]
         if len(parts) != 3:
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date")
+            raise ValueError(_("%(label)s must be a real date", label=_named(self)))
         if not any(parts):
             self.data = None
             return
-        missing = [
+        missing = tuple(
             name for name, part in zip(("day", "month", "year"), parts, strict=True) if not part
-        ]
+        )
         if missing:
             self.data = None
-            raise ValueError(f"{self.label.text} must include a {' and a '.join(missing)}")
+            raise ValueError(_(MUST_INCLUDE[missing], label=_named(self)))
         if not all(part.isdigit() for part in parts):
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date")
+            raise ValueError(_("%(label)s must be a real date", label=_named(self)))
         if len(parts[2]) != 4:
             self.data = None
-            raise ValueError("Year must include 4 numbers")
+            raise ValueError(_("Year must include 4 numbers"))
         try:
             self.data = date(int(parts[2]), int(parts[1]), int(parts[0]))
         except ValueError:
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date") from None
+            raise ValueError(_("%(label)s must be a real date", label=_named(self))) from None
 
     def pre_validate(self, form: Any) -> None:
         if self.process_errors:
@@ -123,7 +201,7 @@ class GovDateField(Field):
 
 def not_in_the_past(form: Any, field: Any) -> None:
     if field.data is not None and field.data < date.today():
-        raise ValidationError(f"{field.label.text} must be today or in the future")
+        raise ValidationError(_("%(label)s must be today or in the future", label=_named(field)))
 
 
 class ListedSelectField(SelectField):
@@ -166,12 +244,12 @@ class ListedSelectField(SelectField):
             raise ValidationError(self.invalid_message)
 
 
-def closing_date_field(label: str) -> GovDateField:
+def closing_date_field() -> GovDateField:
     """A wave's closing date: today or later."""
     return GovDateField(
-        label,
-        description="For example, 27 3 2013",
-        required_message=f"Enter the {label.lower()}",
+        _l("Closing date"),
+        description=_l("For example, 27 3 2013"),
+        required_message=_l("Enter the closing date"),
         validators=[not_in_the_past],
     )
 
@@ -197,7 +275,12 @@ def text_field(
             InputRequired(message=required),
             Length(
                 max=max_length,
-                message=too_long or f"{label} must be {max_length:,} characters or fewer",
+                message=too_long
+                or _l(
+                    "%(label)s must be %(max)s characters or fewer",
+                    label=label,
+                    max=format(max_length, ","),
+                ),
             ),
             *checks,
         ],
@@ -216,16 +299,17 @@ def name_field(label: str, required: str, **kwargs: Any) -> StringField:
 
 # ---------------------------------------------------------------- times of day and schedules
 
-_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(am|pm)?$")
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(am|pm|yb|yh)?$")
 
 
 def parse_time_of_day(text: str) -> time | None:
-    """A time of day as people write it: 9am, 9:30am, 5pm, 17:30, midday, midnight; None if
-    it is not one. A bare hour without am or pm ("9") is ambiguous and refused."""
+    """A time of day as people write it: 9am, 9:30am, 5pm, 17:30, midday, midnight (or in
+    Welsh, as the Welsh pages show it: 9yb, 5yh, canol dydd, hanner nos); None if it is not
+    one. A bare hour without am or pm ("9") is ambiguous and refused."""
     text = re.sub(r"\s+", "", text.strip().lower())
-    if text in ("midday", "noon", "12noon"):
+    if text in ("midday", "noon", "12noon", "canoldydd", "hanerdydd"):
         return time(12)
-    if text == "midnight":
+    if text in ("midnight", "hannernos"):
         return time(0)
     match = _CLOCK.match(text)
     if match is None or (match[2] is None and match[3] is None):
@@ -234,7 +318,7 @@ def parse_time_of_day(text: str) -> time | None:
     if half:
         if not 1 <= hour <= 12:
             return None
-        hour = hour % 12 + (12 if half == "pm" else 0)
+        hour = hour % 12 + (12 if half in ("pm", "yh") else 0)
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
@@ -242,7 +326,7 @@ def parse_time_of_day(text: str) -> time | None:
 
 def _named(field: Any) -> str:
     """The field's label as an error message names it (without "(optional)")."""
-    return str(field.label.text).removesuffix(" (optional)")
+    return str(field.label.text).removesuffix(" " + _("(optional)"))
 
 
 class TimeOfDayField(StringField):
@@ -263,7 +347,9 @@ class TimeOfDayField(StringField):
             return
         parsed = parse_time_of_day(text)
         if parsed is None:
-            raise ValueError(f"{_named(self)} must be a time, like 9am, 5:30pm or 17:30")
+            raise ValueError(
+                _("%(label)s must be a time, like 9am, 5:30pm or 17:30", label=_named(self))
+            )
         self.data = parsed
 
 
@@ -288,11 +374,18 @@ class ReminderDaysField(StringField):
         parts = [p for p in re.split(r"[,\s]+", text) if p]
         if not all(p.isdigit() for p in parts) or len(text) > 200:
             raise ValueError(
-                f"{_named(self)} must be whole numbers of days, separated by commas, like 3, 7"
+                _(
+                    "%(label)s must be whole numbers of days, separated by commas, like 3, 7",
+                    label=_named(self),
+                )
             )
         days = sorted({int(p) for p in parts})
         if days and not 1 <= days[0] <= days[-1] <= MAX_REMINDER_DAY:
             raise ValueError(
-                f"{_named(self)} must be between 1 and {MAX_REMINDER_DAY} days after opening"
+                _(
+                    "%(label)s must be between 1 and %(max)s days after opening",
+                    label=_named(self),
+                    max=MAX_REMINDER_DAY,
+                )
             )
         self.data = days

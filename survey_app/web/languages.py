@@ -8,7 +8,11 @@ So every page offers the other language, and the choice is kept:
   cookie, so the next page is in the same language. The switch is a plain link to the same
   page: on a survey page, the answers already saved stay in the draft (they are stored by
   question, not by wording), and the page shows them again in the other language.
-* Without a choice: the language kept in the session, else English (`SOURCE_LANGUAGE`).
+* A signed-in user's choice is remembered on their account (``User.language``): the switch
+  stores it, as does their account page (``/account/``), and it is used for their pages in any
+  later session and for the emails sent to them (password resets, account invitations).
+* Without a choice: the signed-in user's language, else the language kept in the session, else
+  English (`SOURCE_LANGUAGE`).
 * A survey page is in the language its wave offers (`show_in`): a wave that opened without
   Welsh is English throughout, with no switcher, rather than Welsh buttons around English
   questions.
@@ -25,9 +29,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, g, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
+from flask_login import current_user
 
 from instruments import LANGUAGES, SOURCE_LANGUAGE
+from survey_app.extensions import db
+from survey_app.models import User
+from survey_app.services.accounts.users import choose_language
 from survey_app.services.mailing.messages import service_name
 
 #: The session key and query parameter that hold the chosen language.
@@ -45,11 +53,14 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language)
     app.before_request(_keep_choice)
     app.context_processor(_template_globals)
+    # A text marked where it is defined (``N_``) and shown by a page: ``{{ words | translate }}``
+    # (plain gettext: unlike ``_()`` in a template it never %-formats, so "95%" is safe).
+    app.jinja_env.filters["translate"] = gettext
 
 
 def select_language() -> str:
     """The language of this request: fixed by the page (`show_in`), else asked for in the URL,
-    else kept, else English. Outside a request (a command, a worker): English, unless the
+    else the signed-in user's, else kept in the session, else English. Outside a request (a command, a worker): English, unless the
     caller chose with ``flask_babel.force_locale`` (an email in its recipient's language)."""
     if not has_request_context():
         return SOURCE_LANGUAGE
@@ -58,8 +69,19 @@ def select_language() -> str:
     asked = request.args.get(QUERY)
     if asked in LANGUAGES:
         return asked
+    remembered = _users_language()
+    if remembered is not None:
+        return remembered
     kept = session.get(SESSION_KEY)
     return kept if kept in LANGUAGES else SOURCE_LANGUAGE
+
+
+def _users_language() -> str | None:
+    """The language the signed-in user chose, if any (never for an API token's request)."""
+    if request.blueprint == "api" or not current_user.is_authenticated:
+        return None
+    language = current_user.language
+    return language if language in LANGUAGES else None
 
 
 def current_language() -> str:
@@ -80,6 +102,25 @@ def remember(language: str | None) -> None:
         session[SESSION_KEY] = language
 
 
+def fresh_session() -> str | None:
+    """Empty the session (signing in or out, a new password), keeping only the language the
+    reader chose: the next page is still in it. Answers that language (None if none)."""
+    kept = session.get(SESSION_KEY)
+    session.clear()
+    if kept in LANGUAGES:
+        session[SESSION_KEY] = kept
+        return str(kept)
+    return None
+
+
+def adopt_session_language(user: User, kept: str | None) -> None:
+    """At sign-in: a user who never chose a language keeps the one they chose before signing
+    in (a choice already remembered on the account wins)."""
+    if kept in LANGUAGES and user.language is None:
+        choose_language(user, kept)
+        db.session.commit()
+
+
 def show_in(language: str, offered: tuple[str, ...]) -> None:
     """This page is in `language`, and may switch only to `offered`: a survey page shows the
     wave's questions and the page around them in one language, never a mix of two."""
@@ -88,9 +129,20 @@ def show_in(language: str, offered: tuple[str, ...]) -> None:
 
 
 def _keep_choice() -> None:
+    """Keep the language asked for in the session, and on the signed-in user's account (the
+    switch is their choice: it is remembered for their next session and their emails)."""
     asked = request.args.get(QUERY)
-    if asked in LANGUAGES and session.get(SESSION_KEY) != asked:
+    if asked not in LANGUAGES:
+        return
+    if session.get(SESSION_KEY) != asked:
         session[SESSION_KEY] = asked
+    if (
+        request.blueprint != "api"
+        and current_user.is_authenticated
+        and current_user.language != asked
+    ):
+        choose_language(current_user._get_current_object(), asked)  # type: ignore[attr-defined]
+        db.session.commit()
 
 
 def _switch_href(language: str) -> str:

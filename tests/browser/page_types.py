@@ -495,7 +495,8 @@ def prepared_download(state: str) -> Step:
                 job.finished_at = now - age
                 job.result = {"summary": f"{name} is ready (1 KB)", "link": {
                     "endpoint": "downloads.prepared", "values": {"job_id": job.id},
-                    "text": f"Download {name}"}, "file": {"stored": f"job-{job.id}-gone.csv"}}  # fmt: skip
+                    "text": f"Download {name}", "requester_only": True},
+                    "file": {"stored": f"job-{job.id}-gone.csv"}}  # fmt: skip
         site._ids.update(job=job.id)
         _end_transaction()
 
@@ -669,6 +670,12 @@ PAGE_TYPES: list[PageType] = [
     page_type("dashboard with errors", signed_in("manager"), dashboard_of_a_closed_wave("?side=neither"), status=400, heading="Other Council — Other Supplier"),
     page_type("dashboard of an earlier wave", signed_in("manager"), dashboard_of_the_demo("?wave=2010-Q3"), heading="Birmingham City Council — Service Birmingham", shows="as they stood when it closed"),
     page_type("comments of a wave", signed_in("manager"), dashboard_of_the_demo("comments"), heading="What people wrote"),
+    # the staff pages in Welsh (issue 17): the same checks on the Welsh pages, their charts and tables
+    page_type("dashboard in Welsh", link_of_wave("closed"), signed_in("manager", "/dashboard/?lang=cy"), heading="Dangosfwrdd"),
+    page_type("dashboard of a relationship in Welsh", signed_in("manager"), dashboard_of_the_demo("?lang=cy"), heading="Birmingham City Council — Service Birmingham", shows="Beth sydd angen sylw"),
+    page_type("dashboard of a dimension in Welsh", signed_in("manager"), dashboard_of_the_demo("dimension/trust?lang=cy"), heading="Ymddiriedaeth"),
+    page_type("agreed targets with errors in Welsh", wave_in("closed"), signed_in("manager", "/actions/{relationship}/targets?lang=cy"), press("Cadw’r targed"), status=400, heading="Targedau y cytunwyd arnynt"),
+    page_type("downloads of a relationship in Welsh", signed_in("reviewer"), downloads_of_a_closed_wave("?lang=cy"), heading="Other Council — Other Supplier", shows="Sut mae’r ffeiliau wedi’u hysgrifennu"),
     page_type("agreed targets", wave_in("closed"), signed_in("manager", "/actions/{relationship}/targets"), heading="Agreed targets"),
     page_type("agreed targets with errors", wave_in("closed"), signed_in("manager", "/actions/{relationship}/targets"), press("Save target"), status=400, heading="Agreed targets"),
     page_type("privacy notice of a survey", wave_in("open"), visit("/privacy/{relationship}"), heading="Privacy notice"),
@@ -762,5 +769,12 @@ PAGE_TYPES: list[PageType] = [
     page_type("job done", job_in("succeeded"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="See the results"),
     page_type("job failed", job_in("failed"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="Try again"),
     page_type("job failed, listing problems (a refused import)", job_in("failed", REFUSED_IMPORT), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="Row 14, column tr3"),
+    # a person's own account (their language), and staff pages in Welsh (issue 17)
+    page_type("your account", signed_in("reviewer", "/account/"), heading="Your account", shows="Which language do you want to use?"),
+    page_type("your account, in Welsh", signed_in("reviewer", "/account/?lang=cy"), heading="Eich cyfrif", shows="Pa iaith ydych chi am ei defnyddio?"),
+    page_type("sign in, in Welsh", visit("/sign-in?lang=cy"), press("Mewngofnodi"), status=400, heading="Mewngofnodi i", shows="Rhowch eich cyfeiriad e-bost"),
+    page_type("wave, open, in Welsh", wave_in("open", invited=2), staff_listed("ann@council.example"), signed_in("admin", "/admin/waves/{wave}/?lang=cy"), heading="Cylch 2024-Q1", shows="Cau’r cylch"),
+    page_type("create a wave with errors, in Welsh", signed_in("admin", "/admin/relationships/{relationship}/waves/new?lang=cy"), press("Creu cylch"), status=400, heading="Creu cylch", shows="Mae problem wedi codi"),
+    page_type("response rates, in Welsh", wave_in("open", invited=2), signed_in("admin", "/admin/waves/{wave}/responses?lang=cy"), heading="Cyfraddau ymateb", shows="llai na 5"),
 ]
 # fmt: on

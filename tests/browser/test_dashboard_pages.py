@@ -34,7 +34,10 @@ def fits(page, width: int) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("width", [320, 375])
-@pytest.mark.parametrize("path", ["", "?wave=2010-Q3", "dimension/trust", "comments"])
+@pytest.mark.parametrize(
+    "path",  # and in Welsh, whose words are longer
+    ["", "?wave=2010-Q3", "dimension/trust", "comments", "?lang=cy", "dimension/trust?lang=cy"],
+)
 def test_a_relationships_dashboard_fits_a_phone(page, factory, client, width, path):  # type: ignore[no-untyped-def]
     site = Site(factory, client)
     page.set_viewport_size({"width": width, "height": 800})

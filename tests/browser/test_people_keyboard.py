@@ -110,7 +110,9 @@ def test_a_person_resets_and_changes_their_password_by_keyboard(  # type: ignore
     assert heading(page).startswith("Sign in")
 
     sign_in_by_keyboard(page, email, NEW_PASSWORD)
-    tab_to_link(page, "Your password")
+    tab_to_link(page, "Your account")
+    enter(page)
+    tab_to_link(page, "Change your password")
     enter(page)
     assert heading(page) == "Change your password"
     type_into(page, "Current password", NEW_PASSWORD)

@@ -31,6 +31,7 @@ FUZZED: dict[tuple[str, str], str] = {
     ("account.forgotten", "POST"): "test_fuzz_people::test_fuzz_forgotten_password",
     ("account.set_password", "POST"): "test_fuzz_people::test_fuzz_set_password_without_a_link",
     ("account.change_password", "POST"): "test_fuzz_people::test_fuzz_change_password",
+    ("account.index", "POST"): "test_fuzz_people::test_fuzz_account_language",
     ("api_tokens.revoke", "POST"): "test_fuzz_auth::test_fuzz_api_token_revoke",
     ("imports.upload", "POST"): "test_fuzz_uploads::test_fuzz_import_upload",
     ("admin.staff_list", "POST"): "test_fuzz_uploads::test_fuzz_staff_list_upload",
@@ -80,6 +81,7 @@ FUZZED: dict[tuple[str, str], str] = {
     ("api.wave_relative_weights", "GET"): API,
     ("api.wave_heat_map", "GET"): API,
     ("api.wave_margins", "GET"): API,
+    ("api.wave_targets", "GET"): API,
     ("organisations.sign_in_settings", "POST"): (
         "test_fuzz_people::test_fuzz_organisation_sign_in_settings"
     ),

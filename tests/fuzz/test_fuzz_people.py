@@ -98,6 +98,12 @@ def test_fuzz_change_password(app, other_csrf, caplog):
     _fuzz_form(client, page, page, known, other_csrf, caplog, settings=FUZZ_SLOW)
 
 
+def test_fuzz_account_language(app, other_csrf, caplog):
+    client = sign_in(app, "reviewer")
+    known = {"language": st.one_of(junk, st.sampled_from(["fr", "EN", "cy ", "unknown"]))}
+    _fuzz_form(client, "/account/", "/account/", known, other_csrf, caplog)
+
+
 def test_fuzz_second_factor_codes(app, other_csrf, caplog):
     """Junk codes while setting up (nothing changes) and at the code step (a refusal, and the
     account's last accepted step and recovery codes unchanged)."""

@@ -1,5 +1,6 @@
 """Fuzzing query strings and URL values of every page a signed-in admin may GET (so every GET
-route in the url map), and the filters of the dashboard and downloads pages.
+route in the url map), the filters of the dashboard and downloads pages, and every GET route
+with another relationship's ids as an admin of one relationship only.
 
 A page answers 200, a redirect, or a clear 4xx — never 500 — and a GET changes nothing, except
 a download (and the board pack), which legitimately writes one audit event before its first
@@ -197,5 +198,81 @@ def test_fuzz_board_pack(app, admin, world, caplog):
             assert_clear_refusal(response, statuses=(404,))
             assert changed == []
         assert [r for r in caplog.records[start:] if r.exc_info] == []
+
+    run()
+
+
+#: Public on purpose, or answered by their own fuzzers: a relationship's privacy notice (what
+#: its respondents read), the API (tokens, not sessions: test_fuzz_api_other_relationships_ids).
+NOT_SCOPED_BY_SESSION = ("pages.relationship_privacy", "api.", "static")
+
+
+def test_fuzz_every_get_route_with_another_relationship_s_ids(app, world, caplog):
+    """An admin of the *other* relationship only sends every GET route the ids of this one's
+    relationship, waves, areas and job, with fuzzed filters: a route naming them answers 403
+    or 404, and no page they reach shows this relationship's name."""
+    from unittest.mock import patch
+
+    from survey_app.database import write_transaction
+    from survey_app.extensions import db
+    from survey_app.models import Relationship
+    from survey_app.services import jobs
+    from survey_app.services.accounts.sign_in import ensure_user
+    from tests import factories
+    from tests.fuzz.conftest import PASSWORD, cheap_hash
+
+    with write_transaction():
+        operator = ensure_user("operator.fuzz@council.example", "Operator", "admin", "x" * 20)
+        job = jobs.submit_job(
+            "jobs.check",
+            requested_by=operator,
+            relationship=db.session.get(Relationship, world.rel),
+        ).id
+    with patch("survey_app.models.user.generate_password_hash", cheap_hash):
+        scoped = factories.sign_in(
+            app, "admin", email="scoped.fuzz@council.example", password=PASSWORD,
+            relationships=[db.session.get(Relationship, world.other_rel)],
+        )  # fmt: skip
+    theirs = {
+        "relationship_id": [world.rel],
+        "wave_id": [world.draft_wave, world.open_wave, world.closed_wave],
+        "area_id": list(world.areas),
+        "job_id": [job],
+    }
+    routes = [
+        (endpoint, rule, converters)
+        for endpoint, rule, converters in get_routes(app)
+        if not endpoint.startswith(NOT_SCOPED_BY_SESSION)
+        and not rule.startswith(("/api/", "/s/", "/survey"))
+    ]
+    values = ["partnership-health", "client", "scores", "csv", "v1", "1"]
+    queries = st.one_of(
+        query_strings(),
+        st.sampled_from(["relationship", "wave", "area"]).flatmap(
+            lambda name: st.sampled_from(
+                [str(world.rel), "2024-Q1", "core-ict", world.rel_name]
+            ).map(lambda value: f"?{name}={encode(value)}")
+        ),
+    )
+
+    @settings(FUZZ, max_examples=60)
+    @given(data=st.data())
+    def run(data):  # type: ignore[no-untyped-def]
+        endpoint, rule, converters = data.draw(st.sampled_from(routes))
+        url, named = rule, False
+        for name in converters:
+            if name in theirs:
+                value, named = data.draw(st.sampled_from(theirs[name])), True
+            else:
+                value = data.draw(st.sampled_from(values))
+            url = url.replace(f"<{_spec(rule, name)}>", encode(str(value)))
+        url += data.draw(queries)
+        with nothing_changes(caplog):
+            response = scoped.get(url)
+            body = response.get_data(as_text=True)
+            response.close()
+        if named:
+            assert response.status_code in (403, 404), (url, response.status_code)
+        assert world.rel_name not in body, (url, response.status_code)
 
     run()

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from survey_app.extensions import db
@@ -58,14 +59,17 @@ def create_token(
     caller checks that ``user`` may see it)."""
     name = " ".join((name or "").split())
     if not name:
-        raise ServiceError("Enter a name for the token")
+        raise ServiceError(_("Enter a name for the token"))
     if len(name) > NAME_MAX:
-        raise ServiceError(f"Token name must be {NAME_MAX} characters or fewer")
+        raise ServiceError(_("Token name must be %(max)s characters or fewer", max=NAME_MAX))
     if not 1 <= lifetime_days <= MAX_LIFETIME_DAYS:
-        raise ServiceError(f"A token must last between 1 and {MAX_LIFETIME_DAYS} days")
+        raise ServiceError(_("A token must last between 1 and %(max)s days", max=MAX_LIFETIME_DAYS))
     if len(active_tokens(user)) >= MAX_ACTIVE:
         raise ServiceError(
-            f"You already have {MAX_ACTIVE} active tokens: revoke one you no longer use first"
+            _(
+                "You already have %(max)s active tokens: revoke one you no longer use first",
+                max=MAX_ACTIVE,
+            )
         )
     token = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     now = _now()

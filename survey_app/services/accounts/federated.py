@@ -28,7 +28,7 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import ROLES, Organisation, User
 from survey_app.services import ServiceError, audit
-from survey_app.services.accounts import oidc
+from survey_app.services.accounts import links, oidc
 from survey_app.services.accounts.secrets_box import seal, unseal
 from survey_app.services.accounts.users import EMAIL, set_memberships
 from survey_app.services.organisations import relationships_of
@@ -146,8 +146,19 @@ def _refuse(identity: oidc.VerifiedIdentity, reason: str, message: str) -> Feder
     return FederatedRefusal(message)
 
 
-def account_for(organisation: Organisation, identity: oidc.VerifiedIdentity) -> User:
-    """The account ``identity`` signs in to — made, or brought up to date — or a refusal."""
+def account_for(
+    organisation: Organisation,
+    identity: oidc.VerifiedIdentity,
+    *,
+    invitation: str | None = None,
+) -> User:
+    """The account ``identity`` signs in to — made, or brought up to date — or a refusal.
+
+    ``invitation`` is the hash of an invitation link opened in this browser before it went to
+    the provider: the account it invites, still without an identity and with the identity's
+    verified email, is then the one signed in to, and keeps this issuer + subject from now on
+    (the link is used up). Without it an account is never found by its email.
+    """
     email = (identity.email or "").strip().lower()
     domain = email.rpartition("@")[2]
     if not identity.email_verified or not EMAIL.match(email):
@@ -194,6 +205,8 @@ def account_for(organisation: Organisation, identity: oidc.VerifiedIdentity) -> 
                 "your organisation with multi-factor authentication.",
             )
     if user is None:
+        user = _invited_account(organisation, identity, email, invitation)
+    if user is None:
         user = _new_account(organisation, identity, email)
     if role is not None:
         set_memberships(user, {r.id: role for r in relationships_of(organisation)})
@@ -202,6 +215,27 @@ def account_for(organisation: Organisation, identity: oidc.VerifiedIdentity) -> 
     db.session.flush()
     audit.record("sign_in", actor=user, method="oidc", organisation=organisation.id)
     return user
+
+
+def _invited_account(
+    organisation: Organisation, identity: oidc.VerifiedIdentity, email: str, invitation: str | None
+) -> User | None:
+    """The invited account of ``invitation`` (a link hash), bound to ``identity`` — if the link
+    is an unused invitation of an account with this email, no identity yet, and no other
+    organisation."""
+    holder = links.holder_of(invitation) if invitation else None
+    if holder is None or holder.link.purpose != "invite":
+        return None
+    invited = holder.user
+    if invited.email != email or invited.oidc_subject is not None:
+        return None
+    if invited.organisation_id not in (None, organisation.id):
+        return None
+    invited.oidc_issuer, invited.oidc_subject = identity.issuer, identity.subject
+    invited.organisation_id = organisation.id
+    links.use_link(holder)
+    audit.record("user.linked", actor=invited, method="oidc", organisation=organisation.id)
+    return invited
 
 
 def _new_account(organisation: Organisation, identity: oidc.VerifiedIdentity, email: str) -> User:

@@ -95,14 +95,20 @@ def holder_of(token_hash: str) -> LinkHolder | None:
     return LinkHolder(*row) if row is not None else None
 
 
+def use_link(holder: LinkHolder) -> None:
+    """Mark the link used (it works once)."""
+    holder.link.used_at = _now()
+    db.session.flush()
+
+
 def check_new_password(password: str, confirmation: str) -> None:
     problems = []
     if len(password) < MIN_PASSWORD:
-        problems.append(f"the password must be at least {MIN_PASSWORD} characters")
+        problems.append(_("the password must be at least %(min)s characters", min=MIN_PASSWORD))
     if len(password) > MAX_PASSWORD:
-        problems.append(f"the password must be {MAX_PASSWORD:,} characters or fewer")
+        problems.append(_("the password must be %(max)s characters or fewer", max=MAX_PASSWORD))
     if password != confirmation:
-        problems.append("the two passwords must be the same")
+        problems.append(_("the two passwords must be the same"))
     if problems:
         raise ServiceError("; ".join(problems))
 
@@ -111,11 +117,10 @@ def set_password_by_link(token_hash: str, password: str, confirmation: str) -> U
     """Use the link: set the account's password (which ends its other sessions)."""
     holder = holder_of(token_hash)
     if holder is None:
-        raise ServiceError("this link has expired or has been used: ask for a new one")
+        raise ServiceError(_("this link has expired or has been used: ask for a new one"))
     check_new_password(password, confirmation)
     holder.user.set_password(password)
-    holder.link.used_at = _now()
-    db.session.flush()
+    use_link(holder)
     audit.record("password.set", actor=holder.user, by=holder.link.purpose)
     return holder.user
 
@@ -123,7 +128,7 @@ def set_password_by_link(token_hash: str, password: str, confirmation: str) -> U
 def change_password(user: User, current: str, password: str, confirmation: str) -> None:
     """The signed-in user changes their own password (the current one is asked for)."""
     if not user.check_password(current):
-        raise ServiceError("your current password is not correct")
+        raise ServiceError(_("your current password is not correct"))
     check_new_password(password, confirmation)
     user.set_password(password)
     db.session.flush()
@@ -189,13 +194,17 @@ def link_email(user: User, purpose: str) -> Callable[[str], Parts]:
 
 def send_link(user: User, token: str, purpose: str, language: str | None = None) -> None:
     """E-mail the link to ``user`` (:class:`ServiceError` when e-mail is not set up or fails):
-    in ``language``, or bilingual where it is not known (no account keeps a language yet)."""
+    in the language the account chose (``User.language``), else in ``language`` (the page's, for
+    a reset), else in both."""
     settings = MailSettings.from_config()
     if not settings.configured:
-        raise ServiceError("email is not set up (SMTP_HOST, MAIL_FROM): the link cannot be sent")
-    subject, body = in_language(language, link_email(user, purpose), link_url(token))
+        raise ServiceError(_("Email is not set up (SMTP_HOST, MAIL_FROM): the link cannot be sent"))
+    chosen = user.language or language
+    subject, body = in_language(chosen, link_email(user, purpose), link_url(token))
     try:
         with SMTPMailer(settings) as mailer:
             mailer.send(email_message(user.email, subject, body, settings))
     except Exception as exc:  # noqa: BLE001 (any failure of the mail server is reported alike)
-        raise ServiceError(f"the email could not be sent ({type(exc).__name__})") from exc
+        raise ServiceError(
+            _("The email could not be sent (%(reason)s)", reason=type(exc).__name__)
+        ) from exc

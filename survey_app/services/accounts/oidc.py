@@ -58,6 +58,8 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
+from survey_app.texts import N_
+
 #: Seconds allowed for each HTTP request to a provider.
 TIMEOUT = 10
 #: Seconds of clock difference tolerated between this service and the provider (``exp``, ``iat``).
@@ -80,7 +82,7 @@ _SESSION_FIELDS = ("issuer", "state", "nonce", "code_verifier", "redirect_uri")
 class SignInFailed(Exception):
     """Signing in through the identity provider did not succeed; ``str(error)`` says why."""
 
-    default_message = "Signing in through your organisation's identity provider did not work."
+    default_message = N_("Signing in through your organisation's identity provider did not work.")
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.default_message)
@@ -89,7 +91,7 @@ class SignInFailed(Exception):
 class ProviderUnavailable(SignInFailed):
     """The provider did not answer, or answered with something that is not what it should be."""
 
-    default_message = (
+    default_message = N_(
         "Your organisation's identity provider cannot be reached just now. Try again later."
     )
 
@@ -97,7 +99,7 @@ class ProviderUnavailable(SignInFailed):
 class ProviderMisconfigured(SignInFailed):
     """The provider's settings here do not match the provider (issuer, https, client)."""
 
-    default_message = (
+    default_message = N_(
         "Signing in through your organisation's identity provider is not set up correctly. "
         "Tell the service's administrators."
     )
@@ -115,19 +117,19 @@ class SignInRefused(SignInFailed):
 class StateMismatch(SignInFailed):
     """The callback does not belong to a sign-in started in this browser (forged or replayed)."""
 
-    default_message = "This sign-in was not started here, or was already used. Start again."
+    default_message = N_("This sign-in was not started here, or was already used. Start again.")
 
 
 class SignInExpired(StateMismatch):
     """The callback came back later than :data:`PENDING_LIFETIME` after the sign-in began."""
 
-    default_message = "The sign-in took too long to complete. Start again."
+    default_message = N_("The sign-in took too long to complete. Start again.")
 
 
 class CodeRejected(SignInFailed):
     """The provider refused to exchange the authorization code (used twice, expired, PKCE)."""
 
-    default_message = (
+    default_message = N_(
         "Your organisation's identity provider did not accept this sign-in: it may have been "
         "used already or have expired. Start again."
     )
@@ -136,32 +138,32 @@ class CodeRejected(SignInFailed):
 class InvalidIDToken(SignInFailed):
     """The ID token cannot be trusted; the subclasses say which check failed."""
 
-    default_message = (
+    default_message = N_(
         "The identity provider's answer could not be trusted, so you are not signed in."
     )
 
 
 class IDTokenExpired(InvalidIDToken):
-    default_message = (
+    default_message = N_(
         "The identity provider's answer had already expired when it arrived. Start again; if "
         "this keeps happening, tell the service's administrators."
     )
 
 
 class AudienceMismatch(InvalidIDToken):
-    default_message = (
+    default_message = N_(
         "The identity provider's answer was meant for another service, so you are not signed in."
     )
 
 
 class SignatureInvalid(InvalidIDToken):
-    default_message = (
+    default_message = N_(
         "The identity provider's answer is not signed by that provider, so you are not signed in."
     )
 
 
 class NonceMismatch(InvalidIDToken):
-    default_message = (
+    default_message = N_(
         "The identity provider's answer belongs to another sign-in, so you are not signed in. "
         "Start again."
     )

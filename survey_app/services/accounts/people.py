@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from instruments import LANGUAGES
 from survey_app.extensions import db
 from survey_app.models import Membership, Relationship, User
 from survey_app.services import ServiceError, audit
@@ -47,24 +49,37 @@ def invite(
     role: str,
     *,
     actor: User,
+    language: str | None = None,
 ) -> tuple[User, str]:
     """A new account without a password, holding ``role`` on ``relationship``, and its
-    invitation link token (to e-mail)."""
+    invitation link token (to e-mail); ``language``, when the inviter knows it, is the
+    person's (their pages and emails, starting with the invitation)."""
     email, name = email.strip().lower(), " ".join(name.split())
     problems = []
     if not EMAIL.match(email) or len(email) > 254:
-        problems.append("enter an email address in the correct format, like name@example.com")
+        problems.append(_("enter an email address in the correct format, like name@example.com"))
     elif db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        problems.append(f"{email} already has an account: change its roles instead")
+        problems.append(
+            _("%(email)s already has an account: change its roles instead", email=email)
+        )
     if not name or len(name) > 200:
-        problems.append("enter the person's name (200 characters or fewer)")
+        problems.append(_("enter the person's name (200 characters or fewer)"))
     if problems:
         raise ServiceError("; ".join(problems))
     organisation = _organisation_by_domain(relationship, email)
-    user = User(email=email, name=name, organisation_id=organisation)
+    if language is not None and language not in LANGUAGES:
+        raise ServiceError(_("Select one of the languages listed"))
+    user = User(email=email, name=name, organisation_id=organisation, language=language)
     db.session.add(user)
     set_memberships(user, {relationship.id: role})
-    audit.record("user.invite", actor=actor, user=user.id, relationship=relationship.id, role=role)
+    audit.record(
+        "user.invite",
+        actor=actor,
+        user=user.id,
+        relationship=relationship.id,
+        role=role,
+        language=language,
+    )
     return user, issue_link(user, "invite")
 
 
@@ -82,7 +97,7 @@ def change_roles(user: User, roles: Mapping[int, str], scope: AccessScope, *, ac
     """Set the user's roles on the relationships in ``scope`` named by ``roles`` (relationship id
     → role, or :data:`NO_ROLE`); roles on other relationships stay as they are."""
     if any(not scope.allows(rel_id) for rel_id in roles):
-        raise ServiceError("you can change roles only on relationships you administer")
+        raise ServiceError(_("you can change roles only on relationships you administer"))
     held = {m.relationship_id: m.role for m in user.memberships}
     wanted = {**held}
     for rel_id, role in roles.items():
@@ -101,7 +116,7 @@ def change_roles(user: User, roles: Mapping[int, str], scope: AccessScope, *, ac
 def set_active(user: User, active: bool, *, actor: User) -> None:
     """Switch the account off (its sessions and API tokens stop at once) or on again."""
     if user.id == actor.id and not active:
-        raise ServiceError("you cannot switch off your own account")
+        raise ServiceError(_("you cannot switch off your own account"))
     if user.active == active:
         return
     user.active = active

@@ -30,9 +30,11 @@ from survey_app.models import user as user_model
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts import totp
 from survey_app.services.accounts.users import account_problems, create_user, give_role
+from survey_app.texts import N_
 
-WRONG_DETAILS = "Enter a correct email address and password"
-ACCOUNT_OFF = (
+#: The problems a sign-in shows (translated where shown).
+WRONG_DETAILS = N_("Enter a correct email address and password")
+ACCOUNT_OFF = N_(
     "Your account has been switched off. Ask your survey administrator if you still need it"
 )
 UNKNOWN_ACCOUNT = "(unknown account)"

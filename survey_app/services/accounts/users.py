@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from instruments import LANGUAGES
 from survey_app.extensions import db
 from survey_app.models import ROLES, Membership, Relationship, User
-from survey_app.services import ServiceError
+from survey_app.services import ServiceError, audit
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
@@ -78,3 +80,15 @@ def set_memberships(user: User, roles: Mapping[int, str]) -> None:
         if relationship_id not in held:
             user.memberships.append(Membership(relationship_id=relationship_id, role=role))
     db.session.flush()
+
+
+def choose_language(user: User, language: str | None) -> None:
+    """Remember ``language`` (``en``, ``cy``; ``None``: not known) for the user's pages and the
+    emails sent to them. Audited only when it changes."""
+    if language is not None and language not in LANGUAGES:
+        raise ServiceError(_("Select one of the languages listed"))
+    if user.language == language:
+        return
+    user.language = language
+    db.session.flush()
+    audit.record("user.language", actor=user, language=language)

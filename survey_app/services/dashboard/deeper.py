@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from survey_app.services.dashboard.rows import Reading, dimension_order, wave_rows
 from survey_app.services.results import INDEX, SIDE_WORDS, SUPPRESSED
 
@@ -92,7 +94,7 @@ def _drivers(reading: Reading, side: str, area: str) -> tuple[Drivers, ...]:
     for r in rows:
         outcomes.setdefault(r["outcome"], []).append(r)
     titles = dict(dimension_order(reading.instrument))
-    group = SIDE_WORDS[side]
+    group = gettext(SIDE_WORDS[side])
     found = []
     for outcome, own in outcomes.items():
         first = own[0]
@@ -101,7 +103,7 @@ def _drivers(reading: Reading, side: str, area: str) -> tuple[Drivers, ...]:
             sorted(
                 (
                     DriverWeight(
-                        r["dimension_title"],
+                        titles.get(r["dimension"], r["dimension_title"]),
                         r["rescaled_weight"],
                         r["rescaled_ci_low"],
                         r["rescaled_ci_high"],
@@ -116,7 +118,7 @@ def _drivers(reading: Reading, side: str, area: str) -> tuple[Drivers, ...]:
         found.append(
             Drivers(
                 titles.get(outcome, outcome), group, first.get("n"), first.get("r_squared"),
-                weights, None if weights else (reason or "not computed"),
+                weights, None if weights else (reason or gettext("not computed")),
             )
         )  # fmt: skip
     return tuple(found)

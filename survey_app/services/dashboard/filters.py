@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from survey_app.models import ROLE_LEVELS, Relationship
 from survey_app.services import ServiceError
 from survey_app.services.results import AREA_ALL, AREA_NONE, SIDES
@@ -42,7 +44,9 @@ class Filters:
     @property
     def role_words(self) -> str:
         """The role level in a chart's title (``", manager level"``), or nothing."""
-        return f", {ROLE_LEVELS[self.role].lower()} level" if self.role else ""
+        if not self.role:
+            return ""
+        return ", " + gettext("%(level)s level", level=gettext(ROLE_LEVELS[self.role]).lower())
 
     def query(self) -> dict[str, str]:
         """As GET parameters (for links that keep the filters)."""
@@ -56,14 +60,14 @@ class Filters:
 def area_choices(relationship: Relationship) -> list[tuple[str, str]]:
     """Service areas a filter may choose (key, name), "not stated" last."""
     return [(a.key, a.name) for a in relationship.service_areas] + [
-        (AREA_NONE, "Service area not stated")
+        (AREA_NONE, gettext("Service area not stated"))
     ]
 
 
 def area_name(relationship: Relationship, area: str) -> str:
     """A service area (key) as a page names it: "all service areas" for the margin."""
     if area == AREA_ALL:
-        return "all service areas"
+        return gettext("all service areas")
     return dict(area_choices(relationship)).get(area, area)
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
+
 from survey_app.dates import gov_uk_date
 from survey_app.models import Relationship, Wave
 from survey_app.services.alerts import Alert, needs_attention, relationship_alerts
@@ -257,14 +259,17 @@ def dimension_page(
         names=reading.names,
         area_name=area_name(relationship, filters.area_key),
         key=key,
-        title=dimension.title,
-        description=dimension.description,
+        title=dimension.title_in(reading.language),
+        description=dimension.description_in(reading.language),
         headlines=_headlines(reading, scores, key),
         charts=trend_charts(reading, key, markers, _line(target)),
         actions=list(markers),
         items=_item_rows(reading, key),
         item_sides=filters.headline_sides,
-        gaps_by_area=reading.rows("gaps", dimension=key),
+        gaps_by_area=[
+            {**r, "area_name": area_name(relationship, r["area"])}  # in the reader's language
+            for r in reading.rows("gaps", dimension=key)
+        ],
         alerts=relationship_alerts(
             relationship, side=filters.side, area=filters.area, dimension=key, wave=reading.wave
         ),
@@ -306,9 +311,9 @@ def headline_of(
         ),
         {},
     )
-    text = suppressed_text(row.get(SUPPRESSED), k) if row else "No responses"
+    text = suppressed_text(row.get(SUPPRESSED), k) if row else gettext("No responses")
     return from_row(
-        Headline, row, side=side, label=SIDE_WORDS[side].capitalize(), suppressed_text=text
+        Headline, row, side=side, label=gettext(SIDE_WORDS[side]).capitalize(), suppressed_text=text
     )
 
 
@@ -330,8 +335,12 @@ def _item_rows(reading: Reading, dimension: str) -> list[ItemRow]:
     return [
         ItemRow(
             item.key,
-            item.text("client", partner=names["supplier"], partner_side="supplier"),
-            item.text("supplier", partner=names["client"], partner_side="client"),
+            item.text_in(
+                "client", reading.language, partner=names["supplier"], partner_side="supplier"
+            ),
+            item.text_in(
+                "supplier", reading.language, partner=names["client"], partner_side="client"
+            ),
             item.reverse,
             tuple((s, at.get((item.key, s), {})) for s in reading.filters.headline_sides),
         )
@@ -355,7 +364,7 @@ def _dimension_links(
             DimensionLink,
             by_key.get(d.key, {}),
             key=d.key,
-            title=d.title,
+            title=d.title_in(reading.language),
             suppressed_text=suppressed_text(by_key.get(d.key, {}).get(SUPPRESSED), reading.k),
             target=targets.get(d.key),
         )

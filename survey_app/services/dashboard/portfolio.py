@@ -17,12 +17,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from analysis.norms import MIN_CONTRIBUTORS, norms
+from instruments import Instrument
 from survey_app.models import Relationship, Wave
 from survey_app.services.accounts.scope import AccessScope
 from survey_app.services.alerts import relationship_alerts
 from survey_app.services.dashboard.pages import Headline, headline_of
-from survey_app.services.dashboard.rows import instrument_of, latest_closed_wave, open_waves
+from survey_app.services.dashboard.rows import (
+    dimension_order,
+    instrument_of,
+    latest_closed_wave,
+    open_waves,
+    shown_title,
+)
 from survey_app.services.monitoring import response_rates
 from survey_app.services.relationships import all_relationships
 from survey_app.services.results import (
@@ -107,14 +116,14 @@ def installation_norms() -> tuple[tuple[Norm, ...], int]:
     than :data:`MIN_CONTRIBUTORS` means has no figures (its quartiles are ``None``).
     """
     means: dict[str, list[float]] = defaultdict(list)
-    titles: dict[str, str] = {INDEX: INDEX_TITLE}
+    titles: dict[str, str] = {INDEX: gettext(INDEX_TITLE)}
     contributors = 0
     for relationship in _contributing_relationships():
         wave = latest_closed_wave(relationship)
         if wave is None:
             continue
         contributors += 1
-        titles.update((d.key, d.title) for d in instrument_of(wave).dimensions)
+        titles.update(dimension_order(instrument_of(wave))[1:])
         for row in published_rows("scores", relationship, [wave]):
             if row["side"] == "all" and row["area"] == AREA_ALL and row["mean"] is not None:
                 means[row["dimension"]].append(row["mean"])
@@ -148,7 +157,7 @@ def _row(relationship: Relationship, k: int) -> PortfolioRow:
         headline = headline_of(
             published_rows("scores", relationship, [wave]), "all", AREA_ALL, INDEX, k
         )
-        gap = _widest_gap(published_rows("gaps", relationship, [wave]))
+        gap = _widest_gap(published_rows("gaps", relationship, [wave]), instrument_of(wave))
         total = response_rates(wave).total
         invited, submitted = total.invited, total.submitted
         n_alerts = len(relationship_alerts(relationship))
@@ -164,7 +173,7 @@ def _row(relationship: Relationship, k: int) -> PortfolioRow:
     )
 
 
-def _widest_gap(gaps: Sequence[Mapping[str, Any]]) -> WidestGap | None:
+def _widest_gap(gaps: Sequence[Mapping[str, Any]], instrument: Instrument) -> WidestGap | None:
     shown = [
         r
         for r in gaps
@@ -179,7 +188,7 @@ def _widest_gap(gaps: Sequence[Mapping[str, Any]]) -> WidestGap | None:
     widest = max(shown, key=lambda r: abs(r["difference"]))
     return WidestGap(
         widest["dimension"],
-        widest["dimension_title"],
+        shown_title(instrument, widest),
         widest["difference"],
         bool(widest.get("material")),
     )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import get_locale, gettext
 from sqlalchemy import select
 
 from instruments import Instrument
@@ -22,7 +23,7 @@ from survey_app.services import ServiceError
 from survey_app.services.dashboard.charts import ChartCache, Scale
 from survey_app.services.dashboard.filters import Filters
 from survey_app.services.dashboard.role_cuts import role_rows
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import (
     DEEPER_TABLES,
     INDEX,
@@ -63,12 +64,19 @@ def open_waves(relationship: Relationship) -> list[Wave]:
 
 
 def instrument_of(wave: Wave) -> Instrument:
-    return frozen_instrument(wave.instrument_version)
+    """The wave's instrument with the translations it froze (its titles in Welsh too)."""
+    return wave_instrument(wave)
 
 
 def dimension_order(instrument: Instrument) -> list[tuple[str, str]]:
-    """(key, title) of the index, then every dimension in instrument order."""
-    return [(INDEX, INDEX_TITLE)] + [(d.key, d.title) for d in instrument.dimensions]
+    """(key, title) of the index, then every dimension in instrument order, in the reader's
+    language where the instrument carries it (else English)."""
+    return [(INDEX, gettext(INDEX_TITLE)), *shown_dimensions(instrument)]
+
+
+def shown_title(instrument: Instrument, row: Mapping[str, Any]) -> str:
+    """A stored row's dimension title as the reader reads it (the stored one is English)."""
+    return dict(dimension_order(instrument)).get(row["dimension"], row["dimension_title"])
 
 
 def scale_of(instrument: Instrument) -> Scale:
@@ -175,6 +183,11 @@ class Reading:
     def wave(self) -> Wave:
         """The latest closed wave."""
         return self.waves[-1]
+
+    @property
+    def language(self) -> str:
+        """The language the instrument's texts are shown in: the reader's, where it carries it."""
+        return self.instrument.resolve_language(str(get_locale() or ""))
 
     def rows(self, table: str, *, dimension: str | None = None) -> list[dict[str, Any]]:
         """The latest wave's published rows of ``table`` for the filters' role level."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from survey_app.models import Relationship, Wave
+from flask_babel import gettext
+
+from survey_app.dates import gov_uk_date
+from survey_app.models import ACTION_STATUSES, Relationship, Wave
 from survey_app.services import actions
 from survey_app.services.dashboard.charts import (
     ActionMarker,
@@ -91,12 +94,17 @@ def action_markers(relationship: Relationship, dimension: str) -> tuple[ActionMa
         wave = action.marker_wave_label
         if wave is None:
             continue
-        status = action.status.replace("_", " ")
+        status = gettext(ACTION_STATUSES.get(action.status, action.status)).lower()
         markers.append(
             ActionMarker(
                 wave,
-                f"{action.what} (owner {action.owner}, due "
-                f"{action.due_on.strftime('%-d %B %Y')}, {status})",
+                gettext(
+                    "%(what)s (owner %(owner)s, due %(day)s, %(status)s)",
+                    what=action.what,
+                    owner=action.owner,
+                    day=gov_uk_date(action.due_on),
+                    status=status,
+                ),
             )
         )
     return tuple(markers)
@@ -126,9 +134,10 @@ def trend_chart(
     """One side's trend chart of ``dimension`` in the filters' service area."""
     relationship, area = reading.relationship, reading.filters.area_key
     what = dict(dimension_order(reading.instrument)).get(dimension, dimension)
-    group = f"{SIDE_WORDS[side]}, {area_name(relationship, area)}"
+    group = f"{gettext(SIDE_WORDS[side])}, {area_name(relationship, area)}"
     key = f"trend-{side}-{area_slug(area)}-{dimension}"
-    title, subject = f"{what} over time: {group}", f"{what}, {group}"
+    title = gettext("%(what)s over time: %(group)s", what=what, group=group)
+    subject = f"{what}, {group}"
     params = {
         "side": side,
         "area": area,

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from survey_app.models import Relationship, Wave
 from survey_app.services.dashboard.charts import (
     Chart,
@@ -23,8 +25,7 @@ from survey_app.services.dashboard.rows import Reading, dimension_order
 from survey_app.services.monitoring import RateRow
 from survey_app.services.results import (
     AREA_ALL,
-    INDEX,
-    INDEX_TITLE,
+    AREA_NONE,
     PRIMARY,
     SIDE_WORDS,
     SUPPRESSED,
@@ -63,9 +64,16 @@ def hot_spots(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> Chart:
 
 def material_gaps(gaps: Iterable[Mapping[str, Any]], reading: Reading) -> list[MaterialGap]:
     """The shown material gaps, in service areas first, widest first."""
-    order = {key: i for i, (key, _) in enumerate(dimension_order(reading.instrument))}
+    shown = dimension_order(reading.instrument)
+    order = {key: i for i, (key, _) in enumerate(shown)}
+    titles = dict(shown)
     found = [
-        from_row(MaterialGap, r, title=r["dimension_title"])
+        from_row(
+            MaterialGap,
+            r,
+            title=titles.get(r["dimension"], r["dimension_title"]),
+            area_name=area_name(reading.relationship, r["area"]),
+        )
         for r in gaps
         if r.get("material") and r[SUPPRESSED] is None
     ]
@@ -78,8 +86,12 @@ def rate_chart(relationship: Relationship, wave: Wave, rows: Sequence[RateRow]) 
     """An open wave's response rate per party and service area (not cached)."""
     return response_rate_chart(
         f"rates-{wave.id}",
-        title=f"Response rate so far, wave {wave.label}",
-        subject=f"Wave {wave.label} of {relationship.name}, still open",
+        title=gettext("Response rate so far, wave %(wave)s", wave=wave.label),
+        subject=gettext(
+            "Wave %(wave)s of %(relationship)s, still open",
+            wave=wave.label,
+            relationship=relationship.name,
+        ),
         rows=rows,
     )
 
@@ -94,11 +106,13 @@ def _gap_chart(reading: Reading, gaps: Sequence[Mapping[str, Any]]) -> Chart:
     where = area_name(reading.relationship, filters.area_key) + filters.role_words
     return gap_chart(
         f"gaps-{area_slug(filters.area_key)}",
-        title=f"How each side sees the partnership, {wave.label}: {where}",
+        title=gettext(
+            "How each side sees the partnership, %(wave)s: %(where)s", wave=wave.label, where=where
+        ),
         subject=f"{wave.label}, {where}",
         gaps=points,
-        client_name=reading.names.get("client", "client"),
-        supplier_name=reading.names.get("supplier", "supplier"),
+        client_name=reading.names.get("client", gettext("client")),
+        supplier_name=reading.names.get("supplier", gettext("supplier")),
         scale=reading.scale,
         k=reading.k,
     )
@@ -116,15 +130,21 @@ def _heat_map(reading: Reading, scores: Sequence[Mapping[str, Any]]) -> Chart:
     present = {r["area"] for r in scores if r["side"] == side} | {AREA_ALL}
     layout = Layout.of(reading.relationship)  # the areas in order, "not stated", all areas
     levels = zip(layout.level_keys, layout.level_names, strict=True)
-    areas = [(key, name) for key, name in levels if key in present]
+    areas = [
+        (key, gettext(name) if key in (AREA_ALL, AREA_NONE) else name)  # N_-marked names
+        for key, name in levels
+        if key in present
+    ]
     cells = {
         (r["dimension"], r["area"]): from_row(HeatCell, r) for r in scores if r["side"] == side
     }
-    dims = [(d.key, d.title) for d in reading.instrument.dimensions] + [(INDEX, INDEX_TITLE)]
-    whose = SIDE_WORDS[side] + reading.filters.role_words
+    dims = dimension_order(reading.instrument)[1:] + dimension_order(reading.instrument)[:1]
+    whose = gettext(SIDE_WORDS[side]) + reading.filters.role_words
     return heat_map(
         f"heat-{side}",
-        title=f"Hot spots by service area, {wave.label}: {whose}",
+        title=gettext(
+            "Hot spots by service area, %(wave)s: %(whose)s", wave=wave.label, whose=whose
+        ),
         subject=f"{wave.label}, {whose}",
         dimensions=dims,
         areas=areas,

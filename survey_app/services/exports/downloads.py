@@ -101,13 +101,14 @@ def prepare_download(
     scope: Scope,
     *,
     wrap: Callable[[list[Table]], list[Table]] | None = None,
+    language: str = "en",
 ) -> Download:
     """Check that ``table`` exists in ``fmt`` and build what writes it (nothing runs yet).
 
     The tables' columns (and the small results tables) are read now, so that a problem is
     raised before any byte is sent; the rows are read lazily, as the chunks are taken.
     ``wrap`` may replace the tables by others with the same columns (a prepared download
-    counts the rows it writes).
+    counts the rows it writes). ``language``: the language of an SPSS file's labels.
     """
     if fmt not in FORMATS:
         raise ServiceError(f"there is no format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -130,7 +131,10 @@ def prepare_download(
             yield from _spooled(lambda path: write_xlsx(tables, path), ".xlsx")
         else:
             label = f"{scope.relationship_name}: {scope.description}"
-            yield from _spooled(lambda path: write_sav(tables[0], path, file_label=label), ".sav")
+            yield from _spooled(
+                lambda path: write_sav(tables[0], path, file_label=label, language=language),
+                ".sav",
+            )
 
     return Download(
         filename=file_name(table, scope, fmt),

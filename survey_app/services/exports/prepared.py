@@ -189,6 +189,7 @@ def prepare_file(
             "endpoint": "downloads.prepared",
             "values": {"job_id": ctx.job_id},
             "text": f"Download {filename}",
+            "requester_only": True,  # the job's page shows it to nobody else
         },
         "file": {"stored": done["stored"], "filename": filename, "bytes": done["bytes"]},
     }

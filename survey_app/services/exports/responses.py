@@ -31,6 +31,7 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
+from flask_babel import force_locale, gettext
 from sqlalchemy import String, func, select, type_coerce
 
 from analysis.anonymity import k_anonymous_recoding
@@ -43,11 +44,12 @@ from survey_app.models import (
     InstrumentVersion,
     Response,
     ServiceArea,
+    Wave,
 )
 from survey_app.services.codebook import DONT_KNOW, OTHER, OTHER_LABEL, Column
 from survey_app.services.exports.scope import Scope, WaveRef
 from survey_app.services.exports.tables import TABLE_TITLES, Table
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import frozen_instrument, wave_instrument
 from survey_app.services.results import (
     AREA_NONE,
     ROLE_NONE,
@@ -55,6 +57,7 @@ from survey_app.services.results import (
     min_comment_cell_size,
     published_comment_groups,
 )
+from survey_app.texts import N_
 
 _GENERALISED_NOTE = (
     f" {OTHER} = other: a group of fewer than k responses (MIN_CELL_SIZE) combined with others "
@@ -67,41 +70,45 @@ _FIXED_COLUMNS = (
         "text",
         "Random key of the response (a UUID). It links to nothing else: not to an invitation, "
         "not to a person, not to a time.",
-        label="Response key",
+        label=N_("Response key"),
     ),
-    Column("wave", "text", "Label of the survey wave the response belongs to.", label="Wave"),
+    Column("wave", "text", "Label of the survey wave the response belongs to.", label=N_("Wave")),
     Column(
         "side",
         "text",
         "Which party's staff answered: client (the council) or supplier.",
-        label="Side",
-        value_labels={"client": "Client (the council)", "supplier": "Supplier", OTHER: OTHER_LABEL},
+        label=N_("Side"),
+        value_labels={
+            "client": N_("Client (the council)"),
+            "supplier": N_("Supplier"),
+            OTHER: OTHER_LABEL,
+        },
     ),
     Column(
         "service_area",
         "text",
         "Key of the respondent's service area in the relationship (its value labels name each "
         "area); blank when not given." + _GENERALISED_NOTE,
-        label="Service area",
+        label=N_("Service area"),
     ),
     Column(
         "role_level",
         "text",
         "Role level of the respondent; blank when not given." + _GENERALISED_NOTE,
-        label="Role level",
+        label=N_("Role level"),
         value_labels={**dict(ROLE_LEVELS), OTHER: OTHER_LABEL},
     ),
     Column(
         "instrument",
         "text",
         "Key of the questionnaire (instrument) the response answered.",
-        label="Instrument",
+        label=N_("Instrument"),
     ),
     Column(
         "instrument_version",
         "integer",
         "Version of the instrument answered: the item wording is that version's.",
-        label="Instrument version",
+        label=N_("Instrument version"),
     ),
 )
 
@@ -141,7 +148,7 @@ def responses_columns(scope: Scope) -> tuple[tuple[Column, ...], dict[int, Versi
     the order first met (oldest wave first); comment columns follow, one per free-text
     question. A column absent from a response's version is blank in its row.
     """
-    instruments = [(v, frozen_instrument(v)) for v in _scope_versions(scope)]
+    instruments = [(v, _translated(v, scope)) for v in _scope_versions(scope)]
     items: dict[str, Column] = {}
     comments: dict[str, Column] = {}
     for _, instrument in instruments:
@@ -172,14 +179,27 @@ def responses_columns(scope: Scope) -> tuple[tuple[Column, ...], dict[int, Versi
 
 
 def _fixed_columns(scope: Scope) -> tuple[Column, ...]:
-    """The fixed columns, ``service_area`` labelled with the names of the scope's areas."""
-    if not scope.service_areas:
-        return _FIXED_COLUMNS
-    return tuple(
-        replace(column, value_labels={**dict(scope.service_areas), OTHER: OTHER_LABEL})
-        if column.name == "service_area"
-        else column
-        for column in _FIXED_COLUMNS
+    """The fixed columns, ``service_area`` labelled with the names of the scope's areas, and
+    each with its Welsh labels from the catalogue."""
+    areas = {**dict(scope.service_areas), OTHER: OTHER_LABEL}
+    found = []
+    for column in _FIXED_COLUMNS:
+        if column.name == "service_area" and scope.service_areas:
+            column = replace(column, value_labels=areas)
+        found.append(_in_welsh(column))
+    return tuple(found)
+
+
+def _in_welsh(column: Column) -> Column:
+    """``column`` with its Welsh labels: its label's and value labels' translations in the
+    catalogue (names of areas, which are data, stay as they are)."""
+    with force_locale("cy"):
+        welsh = {code: gettext(meaning) for code, meaning in column.value_labels.items()}
+        label = gettext(column.label) if column.label else ""
+    return replace(
+        column,
+        label_cy=label if label != column.label else "",
+        value_labels_cy={c: w for c, w in welsh.items() if w != column.value_labels[c]},
     )
 
 
@@ -214,7 +234,24 @@ def _item_column(instrument: Instrument, item: Item, scope: Scope) -> Column:
         label=client,
         value_labels=labels,
         supplier_label=supplier if supplier != client else "",
+        **_welsh_labels(instrument, item, scope),
     )
+
+
+def _welsh_labels(instrument: Instrument, item: Item, scope: Scope) -> dict[str, Any]:
+    """An item's Welsh label (the client staff's Welsh wording) and its scale's Welsh value
+    labels, where the instrument carries Welsh (none otherwise)."""
+    if "cy" not in instrument.languages:
+        return {}
+    scale = instrument.scale
+    labels: dict[Any, str] = dict(zip(scale.values, scale.labels_in("cy"), strict=True))
+    if item.dont_know:
+        labels[DONT_KNOW] = scale.dont_know_label_in("cy")
+    try:
+        label = item.text_in("client", "cy", partner=scope.supplier_name, partner_side="supplier")
+    except (ValueError, KeyError):  # a placeholder this wording cannot fill
+        label = ""
+    return {"label_cy": label, "value_labels_cy": labels}
 
 
 def _wording(item: Item, side: str, partner: str) -> str:
@@ -238,6 +275,17 @@ def _comment_column(question: CommentQuestion) -> Column:
         "protect a smaller group; blank otherwise (DESIGN §4.14).",
         label=f"Comment: {question.key}",
     )
+
+
+def _translated(version: InstrumentVersion, scope: Scope) -> Instrument:
+    """The version with the translations the scope's latest wave of it froze (its Welsh)."""
+    waves = db.session.scalars(
+        select(Wave)
+        .where(Wave.id.in_(scope.wave_ids), Wave.instrument_version_id == version.id)
+        .order_by(Wave.id)
+    ).all()
+    offering = [w for w in waves if w.translations]
+    return wave_instrument(offering[-1]) if offering else frozen_instrument(version)
 
 
 def _scope_versions(scope: Scope) -> list[InstrumentVersion]:

@@ -67,7 +67,9 @@ def dont_know_code(points: int) -> int:
     return code
 
 
-def write_sav(table: Table, target: str | Path, *, file_label: str = "") -> None:
+def write_sav(
+    table: Table, target: str | Path, *, file_label: str = "", language: str = "en"
+) -> None:
     """An SPSS .sav file of the table (pyreadstat; the table is held in memory to write it).
 
     Answer columns are numeric: the scale point, system-missing when skipped, and the
@@ -75,13 +77,14 @@ def write_sav(table: Table, target: str | Path, *, file_label: str = "") -> None
     come from the codebook; variable labels are the columns' labels (for items, the client
     wording with the supplier's name filled in). Integer columns get an F format with no
     decimals. Text columns are strings (blank for none). The supplier staff's wording of
-    items whose wording differs goes in the file's document.
+    items whose wording differs goes in the file's document. ``language`` ``cy``: variable
+    and value labels in Welsh where the codebook has them (the codebook keeps both).
     """
     # pyreadstat and pandas are imported here, not at the top: only an SPSS download needs
     # them, and they are large imports for a worker to hold.
     import pyreadstat
 
-    columns = table.columns
+    columns = tuple(c.in_language(language) for c in table.columns)
     names = spss_names([c.name for c in columns])
     dk_codes = {
         i: dont_know_code(max((k for k in c.value_labels if isinstance(k, int)), default=5))

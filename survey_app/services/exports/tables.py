@@ -24,6 +24,7 @@ from survey_app.services import results as results_service
 from survey_app.services.codebook import DONT_KNOW, Column
 from survey_app.services.exports.scope import Scope
 from survey_app.services.results import SUPPRESSED
+from survey_app.texts import N_
 
 #: The results tables persisted when a wave closes, in the order pages list them.
 RESULT_TABLES: tuple[str, ...] = (
@@ -37,19 +38,19 @@ DERIVED_TABLES: tuple[str, ...] = ("targets",)
 #: Every table a download can name. ``codebook`` describes the columns of all the others.
 TABLES: tuple[str, ...] = (*RESULT_TABLES, *DERIVED_TABLES, "responses", "codebook")
 TABLE_TITLES = {
-    "scores": "Scores per wave, side, service area and dimension (the index is a dimension)",
-    "items": "Item statistics per wave, side and service area",
-    "reliability": "Reliability (Cronbach's alpha) per dimension and wave",
-    "gaps": "Perception gaps between client and supplier",
-    "trends": "Trends and change across the closed waves, as they stood at the wave",
-    "drivers": "Drivers of the health index and of commitment",
-    "relative_weights": "What moves commitment most: relative weights of the dimensions",
-    "heat_map": "Heat map: each service area against the rest, marked where really different",
-    "margins": "Response rates and margins of error",
-    "targets": "Agreed targets as they stood at each wave, and the distance to them",
-    "responses": "Raw anonymised responses, one row per response",
-    "codebook": "Every column of every table, described",
-    "all": "Every results table, with the codebook",
+    "scores": N_("Scores per wave, side, service area and dimension (the index is a dimension)"),
+    "items": N_("Item statistics per wave, side and service area"),
+    "reliability": N_("Reliability (Cronbach's alpha) per dimension and wave"),
+    "gaps": N_("Perception gaps between client and supplier"),
+    "trends": N_("Trends and change across the closed waves, as they stood at the wave"),
+    "drivers": N_("Drivers of the health index and of commitment"),
+    "relative_weights": N_("What moves commitment most: relative weights of the dimensions"),
+    "heat_map": N_("Heat map: each service area against the rest, marked where really different"),
+    "margins": N_("Response rates and margins of error"),
+    "targets": N_("Agreed targets as they stood at each wave, and the distance to them"),
+    "responses": N_("Raw anonymised responses, one row per response"),
+    "codebook": N_("Every column of every table, described"),
+    "all": N_("Every results table, with the codebook"),
 }
 #: The description of a stored column the codebook does not know (a table stored by an
 #: earlier version of the service, until it is recomputed).
@@ -122,7 +123,7 @@ def _stored_columns(name: str, scope: Scope) -> list[str]:
         if wave.id not in stored:
             raise ServiceError(f"wave {wave.label!r} has no stored {name}: run relhealth recompute")
         for column in stored[wave.id]:
-            if column not in names:
+            if column not in names and column != SUPPRESSED:  # stored with its pattern: last
                 names.append(column)
     return [*names, SUPPRESSED]
 
@@ -214,6 +215,13 @@ CODEBOOK_COLUMNS = (
         label="Label",
     ),
     Column(
+        "label_cy",
+        "text",
+        "The label in Welsh: for an item of the responses, the Welsh wording the client's staff "
+        "read (from the instrument's translation the wave froze); blank where there is none.",
+        label="Label (Welsh)",
+    ),
+    Column(
         "supplier_label",
         "text",
         "For an item of the responses: the wording the supplier's staff read, where it "
@@ -227,6 +235,12 @@ CODEBOOK_COLUMNS = (
         "Codes and their meanings, as code = meaning; ...",
         label="Value labels",
     ),
+    Column(
+        "value_labels_cy",
+        "text",
+        "The meanings in Welsh, where they differ, as code = meaning; ...",
+        label="Value labels (Welsh)",
+    ),
 )
 
 
@@ -239,9 +253,11 @@ def codebook_rows(tables: Iterable[Table]) -> Iterator[list[Any]]:
                 column.name,
                 column.type,
                 column.label,
+                column.label_cy,
                 column.supplier_label,
                 column.description,
                 "; ".join(f"{code} = {meaning}" for code, meaning in column.value_labels.items()),
+                "; ".join(f"{code} = {word}" for code, word in column.value_labels_cy.items()),
             ]
 
 

@@ -10,7 +10,8 @@ xlsx     openpyxl write-only workbook: a sheet per table and a ``codebook`` shee
          format from the codebook (:attr:`Column.decimals`: 2 decimals for a mean, 3 for a
          p-value, whole numbers for counts), the cell keeping the full value.
 json     one streamed JSON object ``{"table", "relationship", "waves", "columns": [{name,
-         type, label, supplier_label, description, value_labels}], "rows": [[...], ...]}``
+         type, label, label_cy, supplier_label, description, value_labels,
+         value_labels_cy}], "rows": [[...], ...]}``
          — rows are arrays in column order (``pandas.DataFrame(doc["rows"],
          columns=[c["name"] for c in doc["columns"]])``).
 =======  ===================================================================================
@@ -155,9 +156,11 @@ def _json_head(table: Table, scope: Scope | None) -> dict[str, Any]:
                 "name": c.name,
                 "type": c.type,
                 "label": c.label,
+                "label_cy": c.label_cy,
                 "supplier_label": c.supplier_label,
                 "description": c.description,
                 "value_labels": {str(k): v for k, v in c.value_labels.items()},
+                "value_labels_cy": {str(k): v for k, v in c.value_labels_cy.items()},
             }
             for c in table.columns
         ],

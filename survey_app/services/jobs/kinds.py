@@ -39,7 +39,12 @@ from survey_app.services.jobs.lifecycle import idempotency_key
 from survey_app.services.jobs.registry import on_tick, register
 from survey_app.services.jobs.running import JobContext
 from survey_app.services.mailing import send_round
-from survey_app.services.results import check_closed_wave, closed_waves, recompute
+from survey_app.services.results import (
+    check_closed_wave,
+    closed_waves,
+    recompute,
+    set_min_cell_size,
+)
 from survey_app.services.waves import close_wave
 
 #: Closed waves rebuilt per committed step of ``results.recompute``: about 0.6 s each for a
@@ -57,9 +62,13 @@ def recompute_results(
     relationship_id: int,
     wave_id: int | None = None,
     waves_per_step: int = WAVES_PER_STEP,
+    min_cell_size: int | None = None,
 ) -> dict[str, Any]:
     """Rebuild the stored results of every closed wave of a relationship — or of closed wave
     ``wave_id`` and every later one, whose status depends on it — and its trends.
+
+    ``min_cell_size`` publishes the rebuilt waves with a new k (set and audited once, before
+    the first step); without it each wave keeps its own.
 
     Waves are rebuilt in time order, ``waves_per_step`` at a time; each step commits with a
     checkpoint naming its last wave, and a resumed job starts after it. The stored results
@@ -82,6 +91,9 @@ def recompute_results(
         first_wave = ids.index(wave_id)
     resume = ctx.resume_from or {}
     start = ids.index(resume["through"]) + 1 if resume.get("through") in ids else first_wave
+    if min_cell_size is not None and not resume:
+        with write_transaction():
+            set_min_cell_size(relationship, waves[first_wave:], min_cell_size, actor="job")
     total = len(ids)
     for first in range(start, total, waves_per_step):
         last = min(first + waves_per_step, total) - 1

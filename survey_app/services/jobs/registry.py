@@ -25,7 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from survey_app.services import ServiceError
+from survey_app.texts import N_
 
 #: ``run(ctx, **parameters) -> dict | None``
 RunJob = Callable[..., dict[str, Any] | None]
@@ -83,7 +86,23 @@ def progress_text(kind: str, done: int, total: int | None) -> str | None:
         counts = job_kind(kind).counts
     except ServiceError:  # a kind no longer in the service (an old job)
         counts = "done"
-    return f"{done:,} of {total:,} {counts}"
+    # in the reader's language on a page, English on the command line (no request there)
+    return gettext(
+        "%(done)s of %(total)s %(counted)s",
+        done=format(done, ","),
+        total=format(total, ","),
+        counted=gettext(counts),
+    )
+
+
+#: What each kind of job counts (``JobKind.counts``), translated where shown.
+COUNTS = (
+    N_("waves rebuilt"),
+    N_("steps done"),
+    N_("addresses done"),
+    N_("rows written"),
+    N_("done"),
+)
 
 
 def job_kinds() -> list[JobKind]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import and_, or_, select
 
 from survey_app.database import write_transaction
@@ -33,6 +34,7 @@ from survey_app.services import ServiceError, audit, mailing
 from survey_app.services.jobs.lifecycle import idempotency_key, submit_job
 from survey_app.services.jobs.registry import on_tick
 from survey_app.services.waves import open_wave
+from survey_app.texts import N_
 
 #: Who the audit log names for what the schedule does.
 ACTOR = "schedule"
@@ -58,12 +60,22 @@ def round_job_key(wave_id: int, kind: str) -> str:
 
 
 def close_job_title(wave: Wave) -> str:
-    return f"Close wave {wave.label} and compute its results"
+    """In the language of whoever starts the job (a page's reader; English on the command line):
+    a job's title is written once."""
+    return gettext("Close wave %(label)s and compute its results", label=wave.label)
+
+
+#: A mailing round's title, by (kind, retry_failed).
+ROUND_TITLES = {
+    ("invitations", False): N_("Send the invitations of wave %(label)s"),
+    ("reminders", False): N_("Send the reminders of wave %(label)s"),
+    ("invitations", True): N_("Send the failed invitations again of wave %(label)s"),
+    ("reminders", True): N_("Send the failed reminders again of wave %(label)s"),
+}
 
 
 def round_job_title(wave: Wave, kind: str, *, retry_failed: bool = False) -> str:
-    what = f"failed {kind} again" if retry_failed else kind
-    return f"Send the {what} of wave {wave.label}"
+    return gettext(ROUND_TITLES[(kind, retry_failed)], label=wave.label)
 
 
 def reminders_due(wave: Wave, now: datetime) -> list[tuple[int, datetime]]:

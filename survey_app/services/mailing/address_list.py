@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, select
 
 from survey_app.extensions import db
 from survey_app.models import Invitation, InvitationAddress, User, Wave
+from survey_app.models.wave import WAVE_STATE_NAMES
 from survey_app.services import ServiceError, audit
+from survey_app.texts import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +135,13 @@ def count_of(statement: Any) -> int:
 
 def check_wave_open(wave: Wave, what: str) -> None:
     if wave.state != "open":
+        message = (
+            N_("Wave %(label)s is %(state)s: invitations can be sent only while it is open")
+            if what == "invitations"
+            else N_("Wave %(label)s is %(state)s: reminders can be sent only while it is open")
+        )
         raise ServiceError(
-            f"Wave {wave.label} is {wave.state}: {what} can be sent only while it is open"
+            _(message, label=wave.label, state=_(WAVE_STATE_NAMES.get(wave.state, wave.state)))
         )
 
 

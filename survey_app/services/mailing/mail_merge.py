@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, update
 
 from survey_app.database import write_transaction
@@ -100,7 +101,7 @@ def mail_merge_invitations(
     with write_transaction():
         targets = targets_of(not_invited(wave_id, failed=None).with_for_update(of=a))
         if not targets:
-            raise ServiceError("Everybody on the address list has been invited already")
+            raise ServiceError(_("Everybody on the address list has been invited already"))
         rows = [(t.party_id, t.service_area_id, None) for t in targets]
         ids = create_invitations(wave_id, rows, day)
         tokens = issue_links(ids)
@@ -131,7 +132,7 @@ def mail_merge_reminders(
     with write_transaction():
         targets = targets_of(unused(wave_id).with_for_update(of=a))
         if not targets:
-            raise ServiceError("Nobody on the address list is waiting for a reminder")
+            raise ServiceError(_("Nobody on the address list is waiting for a reminder"))
         round_ = max(t.reminders_sent for t in targets) + 1
         tokens = {t.invitation_id: new_token() for t in targets}
         changed = renew_links([(i, k) for i, k in tokens.items() if i])

@@ -31,6 +31,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, update
 
 from survey_app.database import write_transaction
@@ -90,8 +91,10 @@ def settings_or_error() -> MailSettings:
     settings = MailSettings.from_config()
     if not settings.configured:
         raise ServiceError(
-            "Email is not set up for this service (SMTP_HOST and MAIL_FROM): download the "
-            "mail-merge file instead"
+            _(
+                "Email is not set up for this service (SMTP_HOST and MAIL_FROM): download the "
+                "mail-merge file instead"
+            )
         )
     return settings
 

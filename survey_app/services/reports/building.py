@@ -13,19 +13,20 @@ import base64
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, render_template
+from flask import render_template
+from flask_babel import force_locale, format_date
 
 from survey_app.models import Relationship, User, Wave
 from survey_app.services import ServiceError, audit
 from survey_app.services.dashboard.charts import Chart, standalone_svg
+from survey_app.services.mailing.messages import service_name
 from survey_app.services.reports.pack import BoardPack, board_pack
 from survey_app.services.reports.pdf import html_to_pdf
 from survey_app.services.reports.summary import alert_headline
 from survey_app.services.results import EWMA_LAMBDA
 
-#: The languages a board pack is written in, with the language tag of the PDF (issue 17
-#: adds Welsh: its words, then ``"cy": "cy-GB"`` here).
-LANGUAGES = {"en": "en-GB"}
+#: The languages a board pack is written in, with the language tag of the PDF and its HTML.
+LANGUAGES = {"en": "en-GB", "cy": "cy-GB"}
 MEDIA_TYPE = "application/pdf"
 
 
@@ -44,13 +45,16 @@ def build_board_pack(relationship: Relationship, wave: Wave, *, language: str = 
     Raises ServiceError for a wave that is not a closed wave of the relationship, or a
     language the pack is not written in.
     """
-    pack = board_pack(relationship, wave, language=_language(language))
-    return html_to_pdf(
-        board_pack_html(pack),
-        stylesheet=render_template("reports/board_pack.css"),
-        title=pack.title,
-        language=LANGUAGES[pack.language],
-    )
+    # Every word of the pack — its template, summary, charts and tables — in ``language``,
+    # whatever the language of the page or command that asks for it.
+    with force_locale(_language(language)):
+        pack = board_pack(relationship, wave, language=language)
+        return html_to_pdf(
+            board_pack_html(pack),
+            stylesheet=render_template("reports/board_pack.css"),
+            title=pack.title,
+            language=LANGUAGES[pack.language],
+        )
 
 
 def prepare_board_pack(
@@ -87,7 +91,7 @@ def board_pack_html(pack: BoardPack) -> str:
         "reports/board_pack.html",
         pack=pack,
         lang=LANGUAGES[pack.language],
-        service_name=current_app.config["SERVICE_NAME"],
+        service_name=service_name(pack.language),
         ewma_lambda=EWMA_LAMBDA,
         chart_uri=chart_uri,
         long_date=long_date,
@@ -104,8 +108,8 @@ def chart_uri(chart: Chart) -> str:
 
 
 def long_date(value: date | datetime) -> str:
-    """A date as GOV.UK writes it: 5 January 2026."""
-    return f"{value.day} {value:%B %Y}"
+    """A date as GOV.UK writes it, in the pack's language: 5 January 2026, 5 Ionawr 2026."""
+    return format_date(value, "d MMMM y")
 
 
 def signed(value: float | None, decimals: int) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
+
 from survey_app.models import Action, Relationship, Wave
 from survey_app.services import actions as actions_service
 from survey_app.services.actions import ActionChange
@@ -64,7 +66,11 @@ class BoardPack:
 
     @property
     def title(self) -> str:
-        return f"Partnership health board pack: {self.relationship.name}, {self.wave.label}"
+        return gettext(
+            "Partnership health board pack: %(relationship)s, %(wave)s",
+            relationship=self.relationship.name,
+            wave=self.wave.label,
+        )
 
     @property
     def alerts(self) -> list[Alert]:
@@ -104,8 +110,9 @@ def board_pack(relationship: Relationship, wave: Wave, *, language: str = "en") 
 
 def _index_figure(scores: list[dict[str, Any]], side: str, k: int) -> IndexFigure:
     row = _cell(scores, side, AREA_ALL, INDEX)
-    hidden = suppressed_text(row.get(SUPPRESSED), k) if row else "No responses"
-    return from_row(IndexFigure, row, side=side, label=SIDE_WORDS[side].capitalize(), hidden=hidden)
+    hidden = suppressed_text(row.get(SUPPRESSED), k) if row else gettext("No responses")
+    label = gettext(SIDE_WORDS[side]).capitalize()
+    return from_row(IndexFigure, row, side=side, label=label, hidden=hidden)
 
 
 def _cell(scores: list[dict[str, Any]], side: str, area: str, dimension: str) -> dict[str, Any]:
@@ -171,11 +178,13 @@ def _group(action: Action, change: ActionChange) -> str:
     """Whose group the action is about, in words: e.g. "Client staff, Contact centre"."""
     side = action.alert_side
     if side == "gap":
-        words = "Gap between the sides"
+        words = gettext("Gap between the sides")
     elif side in SIDE_WORDS:
-        words = SIDE_WORDS[side].capitalize()
+        words = gettext(SIDE_WORDS[side]).capitalize()
     else:
-        words = "Both sides"
+        words = gettext("Both sides")
     headline = change.headline
     area = headline.area_name if headline else None
-    return f"{words}, {area}" if area and change.area != AREA_ALL else f"{words}, all service areas"
+    if not area or change.area == AREA_ALL:
+        area = gettext("all service areas")
+    return f"{words}, {area}"

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import gettext, ngettext
+
 from survey_app.services.alerts import Alert, needs_attention
+from survey_app.services.dashboard.charts import band_words
 from survey_app.services.dashboard.wave_charts import MaterialGap
 from survey_app.services.monitoring import RateRow
 from survey_app.services.reports.model import IndexFigure, Summary
+from survey_app.texts import N_
 
 #: How many alerts and gaps the first page names.
 NAMED = 3
@@ -48,13 +52,30 @@ def alert_sentences(wave: str, alerts: Sequence[Alert]) -> list[str]:
     worse = [a for a in alerts if a.kind == "deteriorating"]
     apart = [a for a in alerts if a.kind == "gap_widening"]
     if not worse and not apart:
-        return [f"Nothing is getting worse with enough evidence to say so, as of {wave}."]
+        return [
+            gettext(
+                "Nothing is getting worse with enough evidence to say so, as of %(wave)s.",
+                wave=wave,
+            )
+        ]
     counts = []
     if worse:
-        counts.append(f"{_count(len(worse), 'group is', 'groups are')} getting worse")
+        counts.append(
+            ngettext(
+                "%(num)d group is getting worse", "%(num)d groups are getting worse", len(worse)
+            )
+        )
     if apart:
-        counts.append(f"{_count(len(apart), 'perception gap is', 'perception gaps are')} widening")
-    sentences = [f"As of {wave}, {' and '.join(counts)}."]
+        counts.append(
+            ngettext(
+                "%(num)d perception gap is widening",
+                "%(num)d perception gaps are widening",
+                len(apart),
+            )
+        )
+    sentences = [
+        gettext("As of %(wave)s, %(counts)s.", wave=wave, counts=gettext(" and ").join(counts))
+    ]
     named = needs_attention(alerts) or apart
     sentences += [alert_headline(a) for a in named[:NAMED]]
     return sentences
@@ -68,14 +89,30 @@ def index_sentences(index: Sequence[IndexFigure]) -> list[str]:
 def gap_sentences(wave: str, gaps: Sequence[MaterialGap]) -> list[str]:
     """The widest material perception gaps of the wave, widest first."""
     if not gaps:
-        return [f"No material perception gap can be shown in {wave}."]
+        return [gettext("No material perception gap can be shown in %(wave)s.", wave=wave)]
     widest = sorted(gaps, key=lambda g: -abs(g.difference))[:NAMED]
-    return [
-        f"{g.title}, {_area(g.area_name)}: client staff {g.mean_client:.2f}, supplier staff "
-        f"{g.mean_supplier:.2f} — the {'client' if g.difference < 0 else 'supplier'} side "
-        f"scores it {abs(g.difference):.2f} lower."
-        for g in widest
-    ]
+    return [_gap_sentence(g) for g in widest]
+
+
+def _gap_sentence(g: MaterialGap) -> str:
+    words = {
+        "client": N_(
+            "%(what)s, %(area)s: client staff %(client)s, supplier staff %(supplier)s — the "
+            "client side scores it %(points)s lower."
+        ),
+        "supplier": N_(
+            "%(what)s, %(area)s: client staff %(client)s, supplier staff %(supplier)s — the "
+            "supplier side scores it %(points)s lower."
+        ),
+    }
+    return gettext(
+        words["client" if g.difference < 0 else "supplier"],
+        what=g.title,
+        area=g.area_name,
+        client=f"{g.mean_client:.2f}",
+        supplier=f"{g.mean_supplier:.2f}",
+        points=f"{abs(g.difference):.2f}",
+    )
 
 
 def response_sentences(index: Sequence[IndexFigure], total: RateRow | None, k: int) -> list[str]:
@@ -83,19 +120,34 @@ def response_sentences(index: Sequence[IndexFigure], total: RateRow | None, k: i
     by_side = {f.side: f for f in index}
     both = by_side.get("all")
     if both is None or both.n is None:
-        return [f"Fewer than {k} people answered, or their number is hidden to protect a group."]
+        return [
+            gettext(
+                "Fewer than %(k)s people answered, or their number is hidden to protect a group.",
+                k=k,
+            )
+        ]
+    staff = {"client": N_("%(n)s client staff"), "supplier": N_("%(n)s supplier staff")}
     parts = [
-        f"{by_side[side].n:,} {side} staff"
+        gettext(staff[side], n=f"{by_side[side].n:,}")
         for side in ("client", "supplier")
         if side in by_side and by_side[side].n is not None
     ]
-    sentence = f"{both.n:,} people's answers are scored"
-    sentence += f" ({', '.join(parts)})." if parts else "."
+    n = f"{both.n:,}"
+    if parts:
+        sentence = gettext(
+            "%(n)s people’s answers are scored (%(parts)s).", n=n, parts=", ".join(parts)
+        )
+    else:
+        sentence = gettext("%(n)s people’s answers are scored.", n=n)
     out = [sentence]
     if total is not None and total.rate is not None and total.submitted is not None:
         out.append(
-            f"{total.submitted:,} of the {total.invited:,} invitations were used: a response "
-            f"rate of {total.rate:.1f}%."
+            gettext(
+                "%(submitted)s of the %(invited)s invitations were used: a response rate of %(rate)s.",
+                submitted=f"{total.submitted:,}",
+                invited=f"{total.invited:,}",
+                rate=f"{total.rate:.1f}%",
+            )
         )
     return out
 
@@ -103,24 +155,60 @@ def response_sentences(index: Sequence[IndexFigure], total: RateRow | None, k: i
 def _index_sentence(f: IndexFigure) -> str:
     who = f.label
     if f.mean is None:
-        return f"{who}: not shown ({f.hidden.lower()})."
-    band = f", {f.band}" if f.band else ""
-    text = f"{who}: {f.mean:.2f} out of 5 ({f.score100:.0f} out of 100{band})"
+        return gettext("%(who)s: not shown (%(why)s).", who=who, why=f.hidden.lower())
+    score = {"mean": f"{f.mean:.2f}", "score": f"{f.score100:.0f}"}
+    if f.band:
+        text = gettext(
+            "%(who)s: %(mean)s out of 5 (%(score)s out of 100, %(band)s)",
+            who=who,
+            band=band_words(f.band),
+            **score,
+        )
+    else:
+        text = gettext("%(who)s: %(mean)s out of 5 (%(score)s out of 100)", who=who, **score)
     if f.change_points is None or f.previous_wave is None:
         return text + "."
-    points = abs(f.change_points)
-    direction = "up" if f.change_points > 0 else "down" if f.change_points < 0 else "no change"
-    if round(points) == 0:
-        change = f"about the same as in {f.previous_wave}"
+    points = round(abs(f.change_points))
+    if points == 0:
+        change = gettext("about the same as in %(wave)s", wave=f.previous_wave)
+    elif f.change_points > 0:
+        change = ngettext(
+            "up %(num)d point since %(wave)s",
+            "up %(num)d points since %(wave)s",
+            points,
+            wave=f.previous_wave,
+        )
     else:
-        change = f"{direction} {points:.0f} {'point' if round(points) == 1 else 'points'} since {f.previous_wave}"
+        change = ngettext(
+            "down %(num)d point since %(wave)s",
+            "down %(num)d points since %(wave)s",
+            points,
+            wave=f.previous_wave,
+        )
     if f.change_p_adjusted is not None:
-        real = f.change_p_adjusted < ALPHA
+        p = _p(f.change_p_adjusted)
         change += (
-            " — a real change" if real else " — within what chance alone would give"
-        ) + f" (adjusted p {_p(f.change_p_adjusted)})"
-    status = f"; status {f.status}" if f.status else ""
-    return f"{text}, {change}{status}."
+            gettext(" — a real change (adjusted p %(p)s)", p=p)
+            if f.change_p_adjusted < ALPHA
+            else gettext(" — within what chance alone would give (adjusted p %(p)s)", p=p)
+        )
+    if f.status:
+        return gettext(
+            "%(text)s, %(change)s; status %(status)s.",
+            text=text,
+            change=change,
+            status=gettext(_STATUS_WORDS.get(f.status, f.status)),
+        )
+    return gettext("%(text)s, %(change)s.", text=text, change=change)
+
+
+#: A status as the summary names it (marked: translated where shown).
+_STATUS_WORDS = {
+    "deteriorating": N_("deteriorating"),
+    "watch": N_("watch"),
+    "improving": N_("improving"),
+    "stable": N_("stable"),
+}
 
 
 def alert_headline(alert: Alert) -> str:
@@ -129,14 +217,6 @@ def alert_headline(alert: Alert) -> str:
     2009-Q2")."""
     head = alert.summary.split(";")[0].strip() if alert.summary else alert.group
     return head[0].upper() + head[1:] + "." if head else alert.group
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
-
-
-def _area(name: str) -> str:
-    return "all service areas" if name.lower() == "all service areas" else name
 
 
 def _p(p: float) -> str:

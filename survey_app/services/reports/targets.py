@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext
+
 from survey_app.models import Relationship, Wave
+from survey_app.services.instruments import shown_dimensions, wave_instrument
+from survey_app.services.results import INDEX, INDEX_TITLE
 from survey_app.services.targets import RATING_RULE, RATING_TAGS, wave_target_rows
 
 
@@ -31,10 +35,12 @@ class TargetRow:
 def target_rows(relationship: Relationship, wave: Wave) -> list[TargetRow]:
     """The targets ``wave`` is read against beside its published means of both sides, in
     the instrument's order (the health index first)."""
+    # the titles in the pack's language (the rows carry the English ones)
+    titles = {INDEX: gettext(INDEX_TITLE), **dict(shown_dimensions(wave_instrument(wave)))}
     return [
         TargetRow(
-            r["dimension_title"],
-            "Both sides",
+            titles.get(r["dimension"], r["dimension_title"]),
+            gettext("Both sides"),
             r["target"],
             date.fromisoformat(r["agreed_on"]),
             r["mean"],

@@ -65,6 +65,7 @@ from survey_app.services.results.store import (
     recompute,
     save_results,
     score_closed_wave,
+    set_min_cell_size,
     stored_rows,
     stored_tables,
 )
@@ -162,6 +163,7 @@ __all__ = [
     "published_comments",
     "published_rows",
     "recompute",
+    "set_min_cell_size",
     "save_results",
     "score_closed_wave",
     "score_wave",

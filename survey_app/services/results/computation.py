@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from survey_app.models import Relationship, Wave
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results.deeper import deeper_tables
+from survey_app.services.results.disclosure import publish_trends, publish_wave
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import WaveAnswers, invited_per_cell, load_answer_grid
@@ -88,7 +89,10 @@ def compute_tables(
     waves : sequence of Wave
         The waves to compute, oldest first; they follow the ``earlier`` waves directly.
     min_cell_size : int
-        k: cells below it are left out of trend series (DESIGN §4.14).
+        k for a wave that has none of its own (``Wave.min_cell_size``, fixed when its results
+        are first computed): each wave's disclosure pattern is computed with its k and
+        stored in its tables' ``suppressed`` column (:func:`publish_wave`), and hidden cells
+        are left out of trend series (DESIGN §4.14).
     earlier : sequence of (Wave, tables)
         The closed waves before ``waves``, in order, with their stored ``scores`` and
         ``gaps`` (only these two tables are read).
@@ -146,6 +150,7 @@ def compute_tables(
             tables.tables.update(deeper_tables(current, invited))
         if history.waves:
             hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
+        publish_wave(tables.tables, wave.min_cell_size or min_cell_size)
         history.append(
             WaveSummary(wave.label, current.design, tables.tables["scores"], tables.tables["gaps"])
         )
@@ -174,5 +179,7 @@ def add_statuses(results: RelationshipResults) -> None:
         fill_status(tables, snapshot)
         # Every wave keeps the trends as they stood when it closed (a download of one wave,
         # the dashboard as of a wave); the relationship's trends are its latest wave's.
-        tables.tables["trends"] = trends_table(results.relationship.name, history, snapshot, t=t)
+        trends = trends_table(results.relationship.name, history, snapshot, t=t)
+        publish_trends(trends, tables.tables["scores"])
+        tables.tables["trends"] = trends
     results.trends = results.tables[-1].tables["trends"] if results.tables else None

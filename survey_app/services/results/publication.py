@@ -185,15 +185,30 @@ def suppression_reasons(
 ) -> list[str | None]:
     """Primary and secondary suppression of one block of cells (DESIGN §4.14).
 
-    :func:`analysis.suppression.suppression_mask` hides every cell with ``0 < n < k`` and,
+    A two-way block (side × area with its margins, or one axis) is protected by
+    :func:`analysis.suppression.protect`: every cell with ``0 < n < k`` hidden, and the
+    smallest partners that leave each of them a feasible range at least ``k`` wide, hidden
+    margins being unknowns. A cube of three or more axes (role cuts, the monitor) keeps the
+    partition rule below.
+    """
+    counts_arr = np.asarray([int(c or 0) for c in counts], dtype=np.int64)
+    if counts_arr.size == 0:
+        return []
+    equations = list(zip(partitions, totals, strict=True))
+    try:
+        res = suppression.protect(counts_arr, equations, k=k)
+    except ValueError:  # not a two-way table
+        return partition_reasons(counts_arr, partitions, totals, k)
+    return [r or None for r in res.reason.tolist()]
+
+
+def partition_reasons(counts_arr, partitions, totals, k: int) -> list[str | None]:
+    """:func:`analysis.suppression.suppression_mask` hides every cell with ``0 < n < k`` and,
     repeatedly, more cells until no hidden cell can be worked out from a margin. Margins are
     treated as published even when hidden, which can only hide more. Where the rule reports a
     partition it could not protect, or a hidden cell still recoverable, the margin itself is
     hidden too (as a cell of fewer than k) and the rule runs again.
     """
-    counts_arr = np.asarray([int(c or 0) for c in counts], dtype=np.int64)
-    if counts_arr.size == 0:
-        return []
     forced: set[int] = set()
     while True:
         adjusted = counts_arr.copy()
@@ -257,7 +272,9 @@ def suppress_rows(
     Returns
     -------
     list of dict
-        New rows with a ``suppressed`` entry (``None``, ``"fewer than k responses"`` or
+        New rows with a ``suppressed`` entry (the stored one when every row carries it:
+        the pattern :func:`~survey_app.services.results.disclosure.publish_wave` stored with
+        the wave's own k, which ``k`` then does not change) (``None``, ``"fewer than k responses"`` or
         ``"secondary: would reveal a suppressed cell"``); a suppressed row keeps its labels
         and has every statistic (``n`` included) set to ``None``.
 
@@ -268,10 +285,12 @@ def suppress_rows(
     (side × service area) and its published margins — each side over all areas, both sides
     in each area — form the partitions passed to :func:`suppression_reasons`.
     """
-    k = min_cell_size(k)
     spec = _SPECS.get(table)
     if spec is None:
         raise ServiceError(f"there is no results table {table!r}")
+    if rows and all(SUPPRESSED in row for row in rows):  # the pattern stored at close
+        return [blank(row, row[SUPPRESSED], spec.keep) for row in rows]
+    k = min_cell_size(k)
     if table in FOLLOW_SCORES:
         return _suppress_like_scores(table, rows, k, scores, spec)
     reasons: list[str | None] = [None] * len(rows)
@@ -308,9 +327,17 @@ def _suppress_like_scores(
 ) -> list[dict[str, Any]]:
     if scores is None:
         raise ServiceError(f"suppressing {table} needs the scores rows of the same waves")
-    shown = suppress_rows("scores", scores, k)
+    reasons = follow_scores_reasons(table, rows, suppress_rows("scores", scores, k))
+    return [blank(row, reason, spec.keep) for row, reason in zip(rows, reasons, strict=True)]
+
+
+def follow_scores_reasons(
+    table: str, rows: Sequence[Mapping[str, Any]], shown: Sequence[Mapping[str, Any]]
+) -> list[str | None]:
+    """The reason each row of a :data:`FOLLOW_SCORES` table is hidden, given the published
+    ``scores`` rows (with their ``suppressed`` entries) of the same waves."""
     reason_of = {(r["wave"], r["side"], r["area"], r["dimension"]): r[SUPPRESSED] for r in shown}
-    out = []
+    out: list[str | None] = []
     for row in rows:
         # A gap shows both sides' cells; a heat-map row its cell and, through the rest,
         # its side's total.
@@ -322,8 +349,7 @@ def _suppress_like_scores(
         if table == "heat_map":
             cells.append((row["side"], AREA_ALL))
         sides = [reason_of.get((row["wave"], *cell, row["dimension"])) for cell in cells]
-        reason = PRIMARY if PRIMARY in sides else SECONDARY if any(sides) else None
-        out.append(blank(row, reason, spec.keep))
+        out.append(PRIMARY if PRIMARY in sides else SECONDARY if any(sides) else None)
     return out
 
 
@@ -334,8 +360,16 @@ def hidden_score_cells(scores: Columns, k: int) -> set[tuple[str, str, str]]:
     derived from an earlier wave — the change since it, the trend series, the EWMA and CUSUM
     charts and the evidence quoting them — must come from published cells only, or a hidden
     cell could be worked out as a shown mean minus its shown change (and a primary cell then
-    recovered from its margin).
+    recovered from its margin). A table carrying its stored pattern gives that pattern.
     """
+    if SUPPRESSED in scores:
+        return {
+            (s, a, d)
+            for s, a, d, r in zip(
+                scores["side"], scores["area"], scores["dimension"], scores[SUPPRESSED], strict=True
+            )
+            if r is not None
+        }
     rows = [
         {"wave": "", "dimension": d, "side": s, "area": a, "n": n}
         for s, a, d, n in zip(

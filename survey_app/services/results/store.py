@@ -4,7 +4,7 @@
   those of any later closed wave, whose status depends on it) and the relationship's trends.
 * :func:`recompute` — ``relhealth recompute``: rebuilds stored results, replacing them.
 * :func:`published_rows` / :func:`output_table` — what dashboards, downloads and the API
-  show: stored rows with confidentiality suppression applied now.
+  show: stored rows with the confidentiality pattern stored with them.
 * :func:`closed_waves` — the waves that have results, in time order.
 
 Services flush; the caller (a request or a CLI command) commits once.
@@ -22,7 +22,7 @@ from sqlalchemy import delete, insert, select
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, ResultTable, Wave
-from survey_app.services import ServiceError, codebook
+from survey_app.services import ServiceError, audit, codebook
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
 from survey_app.services.results.publication import FOLLOW_SCORES, min_cell_size, suppress_rows
 from survey_app.services.results.vocabulary import (
@@ -82,8 +82,9 @@ def save_results(results: RelationshipResults, *, k: int) -> None:
         for name in TABLES:
             if name in tables.tables:
                 scope = "relationship" if name in RELATIONSHIP_TABLES else "wave"
+                wave_k = wave.min_cell_size or k
                 records.append(
-                    _record(rel.id, wave.id, name, scope, tables.tables[name], k, computed_at)
+                    _record(rel.id, wave.id, name, scope, tables.tables[name], wave_k, computed_at)
                 )
     if records:
         db.session.execute(insert(ResultTable), records)
@@ -167,6 +168,9 @@ def _rebuild(
         (w, {n: _columns(stored[(w.id, n)]) for n in ("scores", "gaps")}) for w in waves[:start]
     ]
     todo = waves[start:]
+    for wave in todo:  # the k in force when a wave's results are first computed stays its k
+        if wave.min_cell_size is None:
+            wave.min_cell_size = k
     if todo:
         results = compute_relationship(
             relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
@@ -187,7 +191,7 @@ def score_closed_wave(wave: Wave) -> RecomputeSummary:
         raise ServiceError(f"wave {wave.label!r} is {wave.state}; only closed waves have results")
     relationship = wave.relationship
     waves = closed_waves(relationship)
-    return _rebuild(relationship, waves, waves.index(wave), k=min_cell_size())
+    return _rebuild(relationship, waves, waves.index(wave), k=wave.min_cell_size or min_cell_size())
 
 
 def check_closed_wave(relationship: Relationship, wave: Wave) -> None:
@@ -204,6 +208,8 @@ def recompute(
     wave: Wave | None = None,
     *,
     through: Wave | None = None,
+    new_min_cell_size: int | None = None,
+    actor: str = "cli",
     **kwargs: Any,
 ) -> RecomputeSummary:
     """Rebuild the stored results of a relationship's closed waves, replacing what is stored.
@@ -218,6 +224,12 @@ def recompute(
         Stop at this closed wave (the trends are then stored as of it): a long rebuild in
         steps, each committed, as the ``results.recompute`` job does. The later waves keep
         their stored results until their step.
+    new_min_cell_size : int, optional
+        Publish the rebuilt waves with this k instead of the one fixed when each was first
+        computed: an explicit act, recorded in the audit log (``results.min_cell_size``) by
+        ``actor``. Without it every wave keeps its own k whatever ``MIN_CELL_SIZE`` says.
+    actor : str
+        Who asked (for the audit log).
     **kwargs
         Passed to :func:`~survey_app.services.results.compute_relationship` (e.g.
         ``answers_of`` to supply answers already in memory).
@@ -241,7 +253,28 @@ def recompute(
         assert through is not None
         raise ServiceError(f"wave {wave.label!r} comes after wave {through.label!r}")
     start = 0 if wave is None else waves.index(wave)
+    if new_min_cell_size is not None:
+        set_min_cell_size(relationship, waves[start:], new_min_cell_size, actor)
     return _rebuild(relationship, waves, start, k=k, **kwargs)
+
+
+def set_min_cell_size(
+    relationship: Relationship, waves: Sequence[Wave], k: int, actor: str
+) -> None:
+    """Give ``waves`` a new k (at least 3; rebuild their results next), and record it in the
+    audit log (``results.min_cell_size``, with each wave's k before)."""
+    k = min_cell_size(k)
+    before = {w.label: w.min_cell_size for w in waves}
+    for w in waves:
+        w.min_cell_size = k
+    audit.record(
+        "results.min_cell_size",
+        actor=actor,
+        relationship=relationship.name,
+        waves=list(before),
+        before=before,
+        min_cell_size=k,
+    )
 
 
 def stored_rows(name: str, relationship: Relationship, waves: Sequence[Wave] | None = None):
@@ -323,14 +356,22 @@ def published_rows(
     *,
     k: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of a results table as anyone may see them: suppressed with k = ``MIN_CELL_SIZE``.
+    """Rows of a results table as anyone may see them.
 
     Every row carries a ``suppressed`` entry: ``None`` when shown, else the reason; a
     suppressed row keeps its labels (wave, side, area, dimension ...) and has every
-    statistic blank.
+    statistic blank. The pattern is the one stored when each wave's results were computed,
+    with that wave's k (DESIGN §4.14); an explicit ``k`` asks instead what this one table
+    would show under it, table by table (for comparisons, never for publishing).
     """
-    k = min_cell_size(k)
     _, rows = stored_rows(name, relationship, waves)
+    return _published(name, rows, relationship, waves, k)
+
+
+def _published(name, rows, relationship, waves, k) -> list[dict[str, Any]]:
+    if k is not None:
+        rows = [{c: v for c, v in r.items() if c != SUPPRESSED} for r in rows]
+    k = min_cell_size(k)
     scores = None
     if name in FOLLOW_SCORES:
         _, scores = stored_rows("scores", relationship, waves)
@@ -348,11 +389,7 @@ def output_table(
 
     As :func:`published_rows`, shaped for writers: the last column is ``suppressed``.
     """
-    k = min_cell_size(k)
     columns, rows = stored_rows(name, relationship, waves)
-    scores = None
-    if name in FOLLOW_SCORES:
-        _, scores = stored_rows("scores", relationship, waves)
-    shown = suppress_rows(name, rows, k, scores=scores)
-    names = [*columns, SUPPRESSED]
+    shown = _published(name, rows, relationship, waves, k)
+    names = [*(c for c in columns if c != SUPPRESSED), SUPPRESSED]
     return names, [[row.get(c) for c in names] for row in shown]

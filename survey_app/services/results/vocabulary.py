@@ -10,20 +10,26 @@ from typing import Any
 
 from analysis.detector import DEFAULT_CONFIG
 from survey_app.models import ROLE_LEVELS, SIDES
+from survey_app.texts import N_
 
 #: Bump when a formula or a table layout changes: persisted results of another version are
 #: stale and ``relhealth recompute`` rebuilds them.
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "4"
 
 #: The sides of a results cube: the two parties' (:data:`SIDES`), then the margin over both.
 SIDE_KEYS = (*SIDES, "all")
-SIDE_WORDS = {"client": "client staff", "supplier": "supplier staff", "all": "both sides"}
+#: How a side is named in a sentence (marked ``N_``: a page shows ``gettext(SIDE_WORDS[side])``).
+SIDE_WORDS = {
+    "client": N_("client staff"),
+    "supplier": N_("supplier staff"),
+    "all": N_("both sides"),
+}
 AREA_ALL = "_all"
 AREA_NONE = "_none"
-AREA_ALL_NAME = "All service areas"
-AREA_NONE_NAME = "Not stated"
+AREA_ALL_NAME = N_("All service areas")
+AREA_NONE_NAME = N_("Not stated")
 INDEX = "index"
-INDEX_TITLE = "Relationship health index"
+INDEX_TITLE = N_("Relationship health index")
 ROLE_KEYS = tuple(ROLE_LEVELS)
 #: The margin over role levels, and "role level not given", in role-level cuts.
 ROLE_ALL = "_all"

@@ -17,6 +17,8 @@ if (root) {
   const bar = root.querySelector("#job-progress");
   const finished = root.querySelector("[data-job-finished]");
   let timer = null;
+  // The page's texts in its language (data-text-* on the root), English if absent.
+  const say = (key, english) => root.dataset[key] || english;
 
   const stop = () => {
     if (timer !== null) window.clearInterval(timer);
@@ -36,7 +38,7 @@ if (root) {
         bar.value = progress.done;
         bar.textContent = progress.text;
       }
-      const waiting = "Waiting for a worker to start this job.";
+      const waiting = say("textWaiting", "Waiting for a worker to start this job.");
       const said = progress.message || (job.state === "queued" ? waiting : "");
       if (message.textContent !== said) message.textContent = said;
       if (!["queued", "running"].includes(job.state)) {
@@ -46,7 +48,10 @@ if (root) {
       }
     } catch (error) {
       stop();
-      message.textContent = "This page could not get the job's news. Use ‘Refresh the page’ to try again.";
+      message.textContent = say(
+        "textFailed",
+        "This page could not get the job's news. Use ‘Refresh the page’ to try again.",
+      );
     }
   };
 
@@ -55,8 +60,10 @@ if (root) {
     timer = window.setInterval(update, seconds * 1000);
     stopButton.addEventListener("click", () => {
       stop();
-      message.textContent =
-        "This page no longer updates itself. Use ‘Refresh the page’ to see how far the job has got.";
+      message.textContent = say(
+        "textStopped",
+        "This page no longer updates itself. Use ‘Refresh the page’ to see how far the job has got.",
+      );
       root.querySelector("[data-job-reload]").focus(); // the button has gone: focus stays near
     });
   }

@@ -14,6 +14,9 @@ if (root && root.dataset.state === "open") {
   const remember = `app-monitor-auto:${source}`;
   const numbers = new Intl.NumberFormat("en-GB");
   let timer = null;
+  // The page's texts in its language (data-text-* on the root, "{name}" for a value).
+  const say = (key, english, values = {}) =>
+    (root.dataset[key] || english).replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
 
   const show = (text) => {
     if (status) status.textContent = text;
@@ -47,16 +50,16 @@ if (root && root.dataset.state === "open") {
         stop();
         toggle.checked = false;
         control.hidden = true;
-        show(`The wave is ${data.state}: these are its final figures (checked at ${time}).`);
+        show(say("textFinal", "The wave is closed: these are its final figures (checked at {time}).", { time }));
         return;
       }
       show(
         missing
-          ? `Figures updated at ${time}. Some groups are new: refresh the page to see them.`
-          : `Figures updated at ${time}.`,
+          ? say("textNew", "Figures updated at {time}. Some groups are new: refresh the page to see them.", { time })
+          : say("textUpdated", "Figures updated at {time}.", { time }),
       );
     } catch (error) {
-      show("The figures could not be updated. Use ‘Refresh the figures’ to try again.");
+      show(say("textFailed", "The figures could not be updated. Use ‘Refresh the figures’ to try again."));
     }
   };
 
@@ -73,10 +76,10 @@ if (root && root.dataset.state === "open") {
       window.sessionStorage.setItem(remember, toggle.checked ? "on" : "off");
       if (toggle.checked) {
         start();
-        show(`The figures will update every ${seconds} seconds.`);
+        show(say("textEvery", "The figures will update every {seconds} seconds.", { seconds }));
       } else {
         stop();
-        show("Automatic updates are off.");
+        show(say("textOff", "Automatic updates are off."));
       }
     });
   }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -13,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import InputRequired
 
-from survey_app.forms.survey import ChoiceRadioField
+from survey_app.forms.survey import ChoiceRadioField, character_count_texts
 from survey_app.models import ACTION_STATUSES
 from survey_app.web.fields import (
     GovDateField,
@@ -24,41 +25,48 @@ from survey_app.web.fields import (
 )
 
 
+class _CharacterCount(GovCharacterCount):
+    """A GOV.UK character count whose own texts are in the page's language."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**super().map_gov_params(field, **kwargs), **character_count_texts()}
+
+
 class ActionForm(FlaskForm):
     dimension = ListedSelectField(
-        "Dimension",
-        prompt="Select a dimension",
-        required_message="Select the dimension the action is about",
-        invalid_message="Select one of the dimensions listed",
+        _l("Dimension"),
+        prompt=_l("Select a dimension"),
+        required_message=_l("Select the dimension the action is about"),
+        invalid_message=_l("Select one of the dimensions listed"),
     )
     what = text_field(
-        "What will be done",
-        description="The action both sides agreed, in a sentence or two.",
-        required="Enter what will be done",
+        _l("What will be done"),
+        description=_l("The action both sides agreed, in a sentence or two."),
+        required=_l("Enter what will be done"),
         max_length=2000,
         checks=[no_control_characters],
         field=TextAreaField,
-        widget=GovCharacterCount(),
+        widget=_CharacterCount(),
     )
     owner = name_field(
-        "Owner",
-        "Enter who owns the action",
-        description="The person or team responsible, for example Head of ICT client team.",
+        _l("Owner"),
+        _l("Enter who owns the action"),
+        description=_l("The person or team responsible, for example Head of ICT client team."),
     )
     due_on = GovDateField(
-        "Due date",
-        description="For example, 30 6 2013",
-        required_message="Enter the due date",
+        _l("Due date"),
+        description=_l("For example, 30 6 2013"),
+        required_message=_l("Enter the due date"),
     )
     status = ChoiceRadioField(
-        "Status",
-        choices=[SelectChoice(value, label) for value, label in ACTION_STATUSES.items()],
+        _l("Status"),
+        choices=[SelectChoice(value, _l(label)) for value, label in ACTION_STATUSES.items()],
         default="open",
-        validators=[InputRequired(message="Select the status of the action")],
-        invalid_message="Select one of the statuses listed",
+        validators=[InputRequired(message=_l("Select the status of the action"))],
+        invalid_message=_l("Select one of the statuses listed"),
         widget=GovRadioInput(),
     )
-    submit = SubmitField("Save action", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save action"), widget=GovSubmitInput())
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ keep their status up to date, and see what has changed since each one.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from survey_app.services import actions as actions_service
 from survey_app.services import dashboard
@@ -64,7 +65,7 @@ def new_action(relationship_id: int):  # type: ignore[no-untyped-def]
             **form.terms(),
         ),
         refused_on=form.what,
-        done="Action recorded",
+        done=_l("Action recorded"),
         then=url_for("actions.relationship", relationship_id=rel.id),
     ) or form_page("actions/form.html", form, relationship=rel, alert=alert, action=None)
 
@@ -82,6 +83,6 @@ def edit_action(relationship_id: int, action_id: int):  # type: ignore[no-untype
         form,
         lambda: actions_service.update_action(action, actor=acting_user(), **form.terms()),
         refused_on=form.what,
-        done="Action saved",
+        done=_l("Action saved"),
         then=url_for("actions.relationship", relationship_id=rel.id),
     ) or form_page("actions/form.html", form, relationship=rel, alert=None, action=action)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from flask import abort, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -25,34 +26,34 @@ MEAN = re.compile(r"\d(\.\d{1,2})?")
 
 def _a_mean(form: Any, field: Any) -> None:
     if not MEAN.fullmatch(field.data or ""):
-        raise ValidationError("Enter the target as a mean such as 3.8 or 4.25")
+        raise ValidationError(_l("Enter the target as a mean such as 3.8 or 4.25"))
 
 
 class TargetForm(FlaskForm):
     dimension = ListedSelectField(
-        "What the target is for",
-        prompt="Select the health index or a dimension",
-        required_message="Select what the target is for",
-        invalid_message="Select the health index or one of the dimensions listed",
+        _l("What the target is for"),
+        prompt=_l("Select the health index or a dimension"),
+        required_message=_l("Select what the target is for"),
+        invalid_message=_l("Select the health index or one of the dimensions listed"),
     )
     target = text_field(
-        "Agreed target (mean on the 1 to 5 scale)",
-        description="The mean both sides agreed to reach, for example 3.8.",
-        required="Enter the agreed target",
+        _l("Agreed target (mean on the 1 to 5 scale)"),
+        description=_l("The mean both sides agreed to reach, for example 3.8."),
+        required=_l("Enter the agreed target"),
         max_length=4,
-        too_long="Enter the target as a mean such as 3.8 or 4.25",
+        too_long=_l("Enter the target as a mean such as 3.8 or 4.25"),
         checks=[_a_mean],
     )
     agreed_on = GovDateField(
-        "Date both sides agreed it",
-        description="For example, 30 6 2013",
-        required_message="Enter the date both sides agreed the target",
+        _l("Date both sides agreed it"),
+        description=_l("For example, 30 6 2013"),
+        required_message=_l("Enter the date both sides agreed the target"),
     )
-    submit = SubmitField("Save target", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save target"), widget=GovSubmitInput())
 
 
 class RemoveForm(FlaskForm):
-    submit = SubmitField("Remove", widget=GovSubmitInput())
+    submit = SubmitField(_l("Remove"), widget=GovSubmitInput())
 
 
 @bp.route("/<int:relationship_id>/targets", methods=["GET", "POST"])
@@ -72,7 +73,7 @@ def targets(relationship_id: int):  # type: ignore[no-untyped-def]
             actor=acting_user(),
         ),
         refused_on=form.target,
-        done="Target saved",
+        done=_l("Target saved"),
         then=url_for("actions.targets", relationship_id=rel.id),
     )
     if done is not None:
@@ -99,7 +100,7 @@ def remove_target(relationship_id: int, dimension: str) -> WerkzeugResponse:
         form,
         lambda: targets_service.remove_target(rel, dimension, actor=acting_user()),
         refused_on=form.submit,
-        done="Target removed",
+        done=_l("Target removed"),
         then=url_for("actions.targets", relationship_id=rel.id),
     )
     if done is None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovFileInput,
     GovSubmitInput,
     GovTextArea,
 )
@@ -19,6 +20,7 @@ from wtforms.validators import Length, Regexp, ValidationError
 from survey_app.dates import end_of_day, to_local, to_utc
 from survey_app.services.waves import LABEL
 from survey_app.web.fields import (
+    FileBox,
     GovDateField,
     ListedSelectField,
     ReminderDaysField,
@@ -34,46 +36,48 @@ from survey_app.web.fields import (
 
 class RelationshipEditForm(FlaskForm):
     name = name_field(
-        "Name of the relationship",
-        "Enter the name of the relationship",
-        description="For example, Birmingham City Council — Service Birmingham",
+        _l("Name of the relationship"),
+        _l("Enter the name of the relationship"),
+        description=_l("For example, Birmingham City Council — Service Birmingham"),
     )
     client = name_field(
-        "Client (the public body)",
-        "Enter the name of the client",
-        description="For example, Birmingham City Council",
+        _l("Client (the public body)"),
+        _l("Enter the name of the client"),
+        description=_l("For example, Birmingham City Council"),
     )
     supplier = name_field(
-        "Supplier",
-        "Enter the name of the supplier",
-        description="For example, Service Birmingham",
+        _l("Supplier"),
+        _l("Enter the name of the supplier"),
+        description=_l("For example, Service Birmingham"),
     )
-    submit = SubmitField("Save changes", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save changes"), widget=GovSubmitInput())
 
     def validate_supplier(self, field: Any) -> None:
         if field.data and self.client.data and field.data == self.client.data:
-            raise ValidationError("The supplier must be a different party from the client")
+            raise ValidationError(_("The supplier must be a different party from the client"))
 
 
 class RelationshipForm(RelationshipEditForm):
     service_areas = TextAreaField(
-        "Service areas (optional)",
-        description="One per line, for example Core ICT infrastructure. You can add more later.",
+        _l("Service areas (optional)"),
+        description=_l(
+            "One per line, for example Core ICT infrastructure. You can add more later."
+        ),
         validators=[
-            Length(max=10_000, message="Service areas must be 10,000 characters or fewer"),
+            Length(max=10_000, message=_l("Service areas must be 10,000 characters or fewer")),
             no_control_characters,
         ],
         widget=GovTextArea(),
     )
-    submit = SubmitField("Create relationship", widget=GovSubmitInput())
+    submit = SubmitField(_l("Create relationship"), widget=GovSubmitInput())
 
     def validate_service_areas(self, field: Any) -> None:
         seen: set[str] = set()
         for line in self.area_names():
             if len(line) > 200:
-                raise ValidationError("Each service area must be 200 characters or fewer")
+                raise ValidationError(_("Each service area must be 200 characters or fewer"))
             if line.casefold() in seen:
-                raise ValidationError(f"Service area ‘{line}’ is listed twice")
+                raise ValidationError(_("Service area ‘%(name)s’ is listed twice", name=line))
             seen.add(line.casefold())
 
     def area_names(self) -> list[str]:
@@ -83,8 +87,8 @@ class RelationshipForm(RelationshipEditForm):
 
 
 class ServiceAreaForm(FlaskForm):
-    name = name_field("Name of the service area", "Enter the name of the service area")
-    submit = SubmitField("Save", widget=GovSubmitInput())
+    name = name_field(_l("Name of the service area"), _l("Enter the name of the service area"))
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
 
 
 class ConfirmForm(FlaskForm):
@@ -92,7 +96,7 @@ class ConfirmForm(FlaskForm):
     shown in the error summary without a link: it is no field's problem."""
 
     errors_unlinked = True
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 # =================================================================================== waves
@@ -100,26 +104,30 @@ class ConfirmForm(FlaskForm):
 
 class WaveForm(FlaskForm):
     label = text_field(
-        "Wave label",
-        description="For example, 2013-Q1. Letters, digits, spaces, dots, dashes or underscores.",
-        required="Enter a label for the wave",
+        _l("Wave label"),
+        description=_l(
+            "For example, 2013-Q1. Letters, digits, spaces, dots, dashes or underscores."
+        ),
+        required=_l("Enter a label for the wave"),
         max_length=40,
         checks=[
             Regexp(
                 LABEL.pattern,
-                message="Wave label must start with a letter or digit and use only letters, "
-                "digits, spaces, dots, dashes or underscores, like 2013-Q1",
+                message=_l(
+                    "Wave label must start with a letter or digit and use only letters, "
+                    "digits, spaces, dots, dashes or underscores, like 2013-Q1"
+                ),
             )
         ],
     )
     instrument = ListedSelectField(
-        "Questionnaire",
-        prompt="Select a questionnaire",
-        required_message="Select the questionnaire version for the wave",
-        invalid_message="Select one of the questionnaire versions listed",
+        _l("Questionnaire"),
+        prompt=_l("Select a questionnaire"),
+        required_message=_l("Select the questionnaire version for the wave"),
+        invalid_message=_l("Select one of the questionnaire versions listed"),
     )
-    closes_on = closing_date_field("Closing date")
-    submit = SubmitField("Create wave", widget=GovSubmitInput())
+    closes_on = closing_date_field()
+    submit = SubmitField(_l("Create wave"), widget=GovSubmitInput())
 
     def __init__(self, instruments: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -133,23 +141,27 @@ class ScheduleForm(FlaskForm):
     admin opens it), closing (a date, and a time or the end of the day) and reminder days."""
 
     opens_on = GovDateField(
-        "Opening date (optional)",
-        description="Leave blank to open the wave yourself. For example, 27 3 2013",
+        _l("Opening date (optional)"),
+        description=_l("Leave blank to open the wave yourself. For example, 27 3 2013"),
     )
     opens_time = TimeOfDayField(
-        "Opening time (optional)", description="For example, 9am or 17:30. Blank: midnight."
+        _l("Opening time (optional)"), description=_l("For example, 9am or 17:30. Blank: midnight.")
     )
-    closes_on = closing_date_field("Closing date")
+    closes_on = closing_date_field()
     closes_time = TimeOfDayField(
-        "Closing time (optional)",
-        description="For example, 5pm or 17:00. Blank: midnight at the end of the closing date.",
+        _l("Closing time (optional)"),
+        description=_l(
+            "For example, 5pm or 17:00. Blank: midnight at the end of the closing date."
+        ),
     )
     reminder_days = ReminderDaysField(
-        "Reminder days (optional)",
-        description="Days after opening on which everyone who has not submitted is reminded, "
-        "separated by commas, for example 3, 7",
+        _l("Reminder days (optional)"),
+        description=_l(
+            "Days after opening on which everyone who has not submitted is reminded, "
+            "separated by commas, for example 3, 7"
+        ),
     )
-    submit = SubmitField("Save schedule", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save schedule"), widget=GovSubmitInput())
 
     @classmethod
     def of(cls, wave: Any) -> ScheduleForm:
@@ -168,7 +180,7 @@ class ScheduleForm(FlaskForm):
 
     def validate_opens_time(self, field: Any) -> None:
         if field.data is not None and self.opens_on.data is None:
-            raise ValidationError("Enter the opening date, or leave the opening time blank")
+            raise ValidationError(_("Enter the opening date, or leave the opening time blank"))
 
     def opens_at(self) -> datetime | None:
         """The opening time as stored (UTC), or None."""
@@ -194,10 +206,12 @@ def _day_and_time(stored: datetime | None, *, end: bool) -> tuple[date | None, t
 
 class StaffListForm(FlaskForm):
     file = FileField(
-        "Upload a staff list",
-        description="A CSV UTF-8 or Excel (.xlsx) file with the columns email, party and "
-        "(optionally) service area and language.",
-        validators=[FileRequired(message="Select a CSV or Excel file")],
-        widget=GovFileInput(),
+        _l("Upload a staff list"),
+        description=_l(
+            "A CSV UTF-8 or Excel (.xlsx) file with the columns email, party and "
+            "(optionally) service area and language."
+        ),
+        validators=[FileRequired(message=_l("Select a CSV or Excel file"))],
+        widget=FileBox(),
     )
-    submit = SubmitField("Upload staff list", widget=GovSubmitInput())
+    submit = SubmitField(_l("Upload staff list"), widget=GovSubmitInput())

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from instruments import Instrument
 from survey_app.forms.survey import SubmitSurveyForm, about_form, section_form
@@ -19,23 +20,27 @@ from survey_app.services import instruments as instruments_service
 from survey_app.services import parse_id
 from survey_app.services import relationships as relationships_service
 from survey_app.services.respondents import Section, SurveyTexts, build_sections
+from survey_app.texts import N_
 from survey_app.web.access import current_scope, requires
 from survey_app.web.admin.routes import bp
 from survey_app.web.languages import current_language, show_in
 from survey_app.web.survey.routes import check_view
 
 #: Party names used when no relationship is chosen: (own party, partner) by side.
-GENERIC = {"client": ("the council", "the supplier"), "supplier": ("the supplier", "the council")}
+GENERIC = {
+    "client": (N_("the council"), N_("the supplier")),
+    "supplier": (N_("the supplier"), N_("the council")),
+}
 PREVIEW = "admin-preview"
 #: What stands for the details a real wave and relationship would give.
-GENERIC_RELATIONSHIP = "(relationship name)"
-WAVE_LABEL = "(wave label)"
+GENERIC_RELATIONSHIP = N_("(relationship name)")
+WAVE_LABEL = N_("(wave label)")
 GENERIC_AREAS = [
-    ("example-area-1", "First service area"),
-    ("example-area-2", "Second service area"),
+    ("example-area-1", N_("First service area")),
+    ("example-area-2", N_("Second service area")),
 ]
 #: "Check your answers" in the preview: where a respondent's answer would be.
-UNANSWERED = "(their answer)"
+UNANSWERED = N_("(their answer)")
 #: The query that makes a page lead back to "Check your answers" (as the survey's change links).
 _CHANGING = {"return": "check"}
 
@@ -51,7 +56,7 @@ class PreviewWave:
     """The little of a wave the survey pages show (its relationship's name and its label)."""
 
     relationship: _Named
-    label: str = WAVE_LABEL
+    label: str = field(default_factory=lambda: _(WAVE_LABEL))
     closes_on: None = None
 
 
@@ -81,12 +86,12 @@ class PreviewContext(SurveyTexts):
     @property
     def wave(self) -> PreviewWave:
         if self.relationship is None:
-            return PreviewWave(_Named(GENERIC_RELATIONSHIP))
+            return PreviewWave(_Named(_(GENERIC_RELATIONSHIP)))
         return PreviewWave(_Named(self.relationship.name, self.relationship.id))
 
     def service_area_choices(self) -> list[tuple[str, str]]:
         if self.relationship is None:
-            return list(GENERIC_AREAS)
+            return [(key, _(name)) for key, name in GENERIC_AREAS]
         return [(a.key, a.name) for a in self.relationship.service_areas]
 
 
@@ -105,7 +110,7 @@ def _context(key: str, version: int, side: str) -> PreviewContext:
     if relationship is not None:
         own, partner = relationship.party(side).name, relationship.other_party(side).name
     else:
-        own, partner = GENERIC[side]
+        own, partner = (_(name) for name in GENERIC[side])
     language = instrument.resolve_language(current_language())
     show_in(language, instrument.languages)  # a preview in each language the version carries
     sections = build_sections(instrument, language)
@@ -159,8 +164,10 @@ def preview_section(key: str, version: int, side: str, number: int):  # type: ig
         form = section_form(ctx, current, {}, request.form)  # type: ignore[arg-type]
         if "save_later" in request.form:
             flash(
-                "In the survey, ‘Save and come back later’ keeps the answers given so far and "
-                "explains how to come back. Nothing was saved in this preview.",
+                _(
+                    "In the survey, ‘Save and come back later’ keeps the answers given so far "
+                    "and explains how to come back. Nothing was saved in this preview."
+                ),
                 PREVIEW,
             )
             return redirect(url_for("admin.preview", **args))
@@ -212,7 +219,7 @@ def preview_check(key: str, version: int, side: str):  # type: ignore[no-untyped
         {},
         section_href=lambda n: url_for("admin.preview_section", number=n, **args, **_CHANGING),
         about_href=url_for("admin.preview_about", **args, **_CHANGING),
-        unanswered=UNANSWERED,
+        unanswered=_(UNANSWERED),
     )
     return render_template("admin/preview_check.html", **view, form=form, args=args), (
         400 if form.errors else 200

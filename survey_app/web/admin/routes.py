@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 
 from survey_app.dates import gov_uk_time, zone_label
 from survey_app.extensions import db
@@ -93,7 +94,7 @@ def new_relationship():  # type: ignore[no-untyped-def]
             actor=acting_user(),
         ),
         refused_on=form.name,
-        done=lambda rel: f"Relationship {rel.name} created",
+        done=lambda rel: _("Relationship %(name)s created", name=rel.name),
         then=lambda rel: _to_relationship(rel.id),
     ) or form_page("admin/relationship_form.html", form, relationship=None)
 
@@ -128,7 +129,7 @@ def edit_relationship(relationship_id: int):  # type: ignore[no-untyped-def]
             actor=acting_user(),
         ),
         refused_on=form.name,
-        done="Relationship saved",
+        done=lambda _rel: _("Relationship saved"),
         then=_to_relationship(rel.id),
     ) or form_page("admin/relationship_form.html", form, relationship=rel)
 
@@ -142,7 +143,7 @@ def new_area(relationship_id: int):  # type: ignore[no-untyped-def]
         form,
         lambda: relationships_service.add_service_area(rel, form.name.data, actor=acting_user()),
         refused_on=form.name,
-        done=lambda area: f"Service area {area.name} added",
+        done=lambda area: _("Service area %(name)s added", name=area.name),
         then=_to_relationship(rel.id),
     ) or form_page("admin/area_form.html", form, relationship=rel, area=None)
 
@@ -159,7 +160,7 @@ def edit_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-de
             area, form.name.data, actor=acting_user()
         ),
         refused_on=form.name,
-        done=lambda renamed: f"Service area renamed {renamed.name}",
+        done=lambda renamed: _("Service area renamed %(name)s", name=renamed.name),
         then=_to_relationship(rel.id),
     ) or form_page("admin/area_form.html", form, relationship=rel, area=area)
 
@@ -176,7 +177,7 @@ def delete_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-
         form,
         lambda: relationships_service.delete_service_area(area, actor=acting_user()),
         refused_on=form.submit,
-        done=f"Service area {area.name} deleted",
+        done=lambda _result: _("Service area %(name)s deleted", name=area.name),
         then=_to_relationship(rel.id),
     ) or form_page(
         "admin/area_delete.html",
@@ -195,7 +196,13 @@ def delete_area(relationship_id: int, area_id: int):  # type: ignore[no-untyped-
 def new_wave(relationship_id: int):  # type: ignore[no-untyped-def]
     rel = relationship_or_404(relationship_id)
     versions = instruments_service.instrument_versions()
-    form = WaveForm([(v.value, v.label) for v in versions if v.in_file or v.frozen])
+    form = WaveForm(
+        [
+            (v.value, _("%(title)s — %(key)s version %(version)s", **v.named()))
+            for v in versions
+            if v.in_file or v.frozen
+        ]
+    )
 
     def create() -> Wave:
         key, version = InstrumentChoice.parse(form.instrument.data)
@@ -212,7 +219,9 @@ def new_wave(relationship_id: int):  # type: ignore[no-untyped-def]
         form,
         create,
         refused_on=form.label,
-        done=lambda wave: f"Wave {wave.label} created. Upload a staff list, then open it.",
+        done=lambda wave: _(
+            "Wave %(label)s created. Upload a staff list, then open it.", label=wave.label
+        ),
         then=_to_wave,
     ) or form_page("admin/wave_form.html", form, relationship=rel)
 
@@ -244,7 +253,9 @@ def open_wave(wave_id: int):  # type: ignore[no-untyped-def]
         form,
         lambda: waves_service.open_wave(wave, actor=acting_user()),
         refused_on=form.submit,
-        done=f"Wave {wave.label} is open: invitation links now work",
+        done=lambda _result: _(
+            "Wave %(label)s is open: invitation links now work", label=wave.label
+        ),
         then=_to_wave(wave),
     ) or _wave_page(wave, form=form, status=409)
 
@@ -265,9 +276,11 @@ def extend_wave(wave_id: int):  # type: ignore[no-untyped-def]
             actor=acting_user(),
         ),
         refused_on=form.closes_on,
-        done=lambda scheduled: (
-            f"Wave {scheduled.label} now closes at {gov_uk_time(scheduled.closes_at)} "
-            f"({zone_label()})"
+        done=lambda scheduled: _(
+            "Wave %(label)s now closes at %(time)s (%(zone)s)",
+            label=scheduled.label,
+            time=gov_uk_time(scheduled.closes_at),
+            zone=zone_label(),
         ),
         then=_to_wave,
     ) or form_page("admin/wave_extend.html", form, wave=wave)
@@ -449,10 +462,15 @@ def monitor_json(wave_id: int):  # type: ignore[no-untyped-def]
 
 
 def _problems_message(rejected: StaffListRejected) -> str:
-    total = rejected.total
-    return (
-        f"The selected file has {total:,} problem{'s' if total != 1 else ''}: nobody was "
-        "added. Correct them and upload the file again"
+    if rejected.total == 1:
+        return _(
+            "The selected file has 1 problem: nobody was added. Correct it and upload the "
+            "file again"
+        )
+    return _(
+        "The selected file has %(count)s problems: nobody was added. Correct them and upload "
+        "the file again",
+        count=format(rejected.total, ","),
     )
 
 

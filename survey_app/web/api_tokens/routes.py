@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, make_response, redirect, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from survey_app.extensions import db
 from survey_app.models import Relationship
@@ -23,7 +24,7 @@ signed_in(bp)  # every account: admins, managers and reviewers may read the API
 def _new_token_form(reachable: list[Relationship], **kwargs: Any) -> NewTokenForm:
     form = NewTokenForm(**kwargs)
     form.reach.offer(
-        [(ALL, "Everything my account can read"), *((str(r.id), r.name) for r in reachable)]
+        [(ALL, _("Everything my account can read")), *((str(r.id), r.name) for r in reachable)]
     )
     return form
 
@@ -62,5 +63,5 @@ def revoke(token_id: int) -> ResponseReturnValue:
     except LookupError:
         abort(404)
     db.session.commit()
-    flash(f"The token “{record.name}” is revoked: it no longer works.", "api-tokens")
+    flash(_("The token “%(name)s” is revoked: it no longer works.", name=record.name), "api-tokens")
     return redirect(url_for("api_tokens.index"))

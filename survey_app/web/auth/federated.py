@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from survey_app.extensions import db
 from survey_app.models import Organisation
 from survey_app.services.accounts import federated, oidc
 from survey_app.web.access import public
-from survey_app.web.auth.routes import bp, landing_page, safe_next, start_session
+from survey_app.web.auth.routes import ACCOUNT_LINK, bp, landing_page, safe_next, start_session
 from survey_app.web.loading import Missing
 
 PENDING = "_oidc_pending"
@@ -28,7 +29,8 @@ def callback_url() -> str:
 
 def _failed(error: oidc.SignInFailed) -> ResponseReturnValue:
     db.session.commit()  # the refusal's audit rows
-    return render_template("auth/sign_in_failed.html", message=str(error)), 400
+    # a provider's own words (a refusal's description) are not in the catalogue: shown as sent
+    return render_template("auth/sign_in_failed.html", message=_(str(error))), 400
 
 
 @bp.get("/sign-in/with/<int:organisation_id>")
@@ -57,6 +59,8 @@ def oidc_start(organisation_id: int) -> ResponseReturnValue:
 def oidc_callback() -> ResponseReturnValue:
     kept, organisation_id = session.pop(PENDING, None), session.pop(ORGANISATION, None)
     target = safe_next(session.pop(NEXT, None))
+    invitation = session.pop(ACCOUNT_LINK, None)  # an invitation opened before, if any
+    invitation = invitation if isinstance(invitation, str) else None
     try:
         pending = oidc.PendingSignIn.from_session(kept)
         organisation = db.session.get(Organisation, organisation_id or 0)
@@ -69,7 +73,7 @@ def oidc_callback() -> ResponseReturnValue:
             request.args.to_dict(),
             leeway=current_app.config["OIDC_CLOCK_LEEWAY_SECONDS"],
         )
-        user = federated.account_for(organisation, identity)
+        user = federated.account_for(organisation, identity, invitation=invitation)
     except oidc.SignInFailed as error:
         return _failed(error)
     db.session.commit()

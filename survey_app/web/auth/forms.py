@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from survey_app.services.accounts.users import EMAIL
-from survey_app.web.fields import text_field
+from survey_app.web.fields import PasswordBox, text_field
 
 MAX_PASSWORD = 1024
 
 
 class SignInForm(FlaskForm):
     email = text_field(
-        "Email address",
-        required="Enter your email address",
+        _l("Email address"),
+        required=_l("Enter your email address"),
         max_length=254,
         checks=[
             Regexp(
                 EMAIL.pattern,
-                message="Enter an email address in the correct format, like name@example.com",
+                message=_l("Enter an email address in the correct format, like name@example.com"),
             )
         ],
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
-            InputRequired(message="Enter your password"),
+            InputRequired(message=_l("Enter your password")),
             Length(
-                max=MAX_PASSWORD, message=f"Password must be {MAX_PASSWORD:,} characters or fewer"
+                max=MAX_PASSWORD,
+                message=_l("The password must be %(max)s characters or fewer", max=MAX_PASSWORD),
             ),
         ],
-        widget=GovPasswordInput(),
+        widget=PasswordBox(),
     )
-    submit = SubmitField("Sign in", widget=GovSubmitInput())
+    submit = SubmitField(_l("Sign in"), widget=GovSubmitInput())

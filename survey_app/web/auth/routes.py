@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -22,8 +23,11 @@ from survey_app.models import User
 from survey_app.services import audit
 from survey_app.services.accounts import federated, totp
 from survey_app.services.accounts import sign_in as auth_service
+from survey_app.services.accounts.sign_in import WRONG_DETAILS
+from survey_app.texts import N_
 from survey_app.web.access import accessible, public
 from survey_app.web.auth.forms import SignInForm
+from survey_app.web.languages import adopt_session_language, fresh_session, remember
 from survey_app.web.submissions import acting_user
 
 bp = Blueprint("auth", __name__)
@@ -32,18 +36,20 @@ STAMP_KEY = "_auth_stamp"
 #: Who passed the password step and must still give a second factor (web/auth/second_factor).
 PENDING = "_second_factor"
 SIGNED_IN_AT_KEY = "_signed_in_at"
+#: The hash of the account link (an invitation, a reset) opened in this browser.
+ACCOUNT_LINK = "_account_link"
 
 #: The sections a signed-in user may be shown, in order: each appears in the service
 #: navigation when its endpoint exists and the user's role may use it.
 SECTIONS: tuple[tuple[str, str], ...] = (
-    ("dashboard.index", "Dashboard"),
-    ("downloads.index", "Downloads"),
-    ("admin.index", "Administration"),
-    ("imports.upload", "Import responses"),
-    ("actions.index", "Actions"),
-    ("people.index", "People"),
-    ("api_tokens.index", "API tokens"),
-    ("account.change_password", "Your password"),
+    ("dashboard.index", N_("Dashboard")),
+    ("downloads.index", N_("Downloads")),
+    ("admin.index", N_("Administration")),
+    ("imports.upload", N_("Import responses")),
+    ("actions.index", N_("Actions")),
+    ("people.index", N_("People")),
+    ("api_tokens.index", N_("API tokens")),
+    ("account.index", N_("Your account")),
 )
 
 
@@ -61,16 +67,18 @@ def safe_next(target: str | None) -> str | None:
 
 def landing_page() -> str:
     """Where a signed-in user starts: their first section, else the home page."""
-    sections = accessible(endpoint for endpoint, _ in SECTIONS)
+    sections = accessible(endpoint for endpoint, _label in SECTIONS)
     return url_for(sections[0]) if sections else url_for("pages.index")
 
 
 def start_session(user) -> None:  # type: ignore[no-untyped-def]
-    """Sign ``user`` in on a fresh session (whatever the old one held is dropped)."""
-    session.clear()
+    """Sign ``user`` in on a fresh session (whatever the old one held is dropped, but for the
+    language chosen, which the account adopts if it has none)."""
+    kept = fresh_session()
     login_user(user)
     session[STAMP_KEY] = auth_service.session_stamp(user)
     session[SIGNED_IN_AT_KEY] = int(time.time())
+    adopt_session_language(user, kept)
 
 
 def after_password(user: User, target: str | None) -> WerkzeugResponse:
@@ -78,7 +86,7 @@ def after_password(user: User, target: str | None) -> WerkzeugResponse:
     if not totp.second_factor_follows(user):
         start_session(user)
         return redirect(target or landing_page())
-    session.clear()
+    fresh_session()
     session[PENDING] = {
         "user": user.id,
         "stamp": auth_service.session_stamp(user),
@@ -117,13 +125,14 @@ def sign_in():  # type: ignore[no-untyped-def]
         if outcome.retry_after:
             return too_many_attempts(
                 outcome.retry_after,
-                heading="Too many attempts to sign in",
-                paused="signing in with these details",
+                heading=_("Too many attempts to sign in"),
+                paused=_("signing in with these details"),
                 next=target,
             )
         if outcome.user is not None:
             return after_password(outcome.user, target)
-        form.email.errors = [*form.email.errors, outcome.problem]
+        problem = outcome.problem or WRONG_DETAILS
+        form.email.errors = [*form.email.errors, _(problem)]
     page = render_template(
         "auth/sign_in.html", form=form, providers=federated.providers(), next=target
     )
@@ -134,28 +143,26 @@ def sign_in():  # type: ignore[no-untyped-def]
 @public
 def sign_out() -> WerkzeugResponse:
     """Sign out (POST with the CSRF token only: a link or an image cannot sign anyone out)."""
+    language = None
     if current_user.is_authenticated:
+        language = current_user.language
         audit.record("sign_out", actor=acting_user())
         db.session.commit()
         logout_user()
-    session.clear()
-    flash("You have signed out", "signed-out")
+    fresh_session()
+    remember(language)  # the sign-in page after it is still in the person's language
+    flash(_("You have signed out"), "signed-out")
     return redirect(url_for("auth.sign_in"))
 
 
 def navigation() -> list[dict[str, object]]:
     """The service navigation's links for the current user (``navigation`` in base.html)."""
     items: list[dict[str, object]] = []
-    for endpoint in accessible(endpoint for endpoint, _ in SECTIONS):
-        if endpoint == "account.change_password" and not auth_service.local_password_usable(
-            current_user
-        ):
-            continue  # signs in only through their organisation's provider
-        text = dict(SECTIONS)[endpoint]
+    for endpoint in accessible(endpoint for endpoint, _label in SECTIONS):
         items.append(
             {
                 "href": url_for(endpoint),
-                "text": text,
+                "text": _(dict(SECTIONS)[endpoint]),
                 "active": request.blueprint == endpoint.partition(".")[0],
             }
         )

@@ -9,6 +9,8 @@ import time
 
 from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -28,8 +30,10 @@ MAX_TRIES = 5
 
 
 class CodeForm(FlaskForm):
-    code = text_field("Code", required="Enter the code from your authenticator app", max_length=40)
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    code = text_field(
+        _l("Code"), required=_l("Enter the code from your authenticator app"), max_length=40
+    )
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 def _pending() -> tuple[User, dict] | None:
@@ -45,7 +49,7 @@ def _pending() -> tuple[User, dict] | None:
 def _wrong(form: CodeForm, kept: dict) -> None:
     kept["tries"] += 1
     session[PENDING] = kept
-    form.code.errors = [*form.code.errors, "Enter a correct code"]
+    form.code.errors = [*form.code.errors, _("Enter a correct code")]
 
 
 def _finish(user: User, kept: dict) -> WerkzeugResponse:

@@ -10,12 +10,14 @@ is a 404. The board pack is of ``?wave=<label>`` (a closed wave), else the lates
 from __future__ import annotations
 
 from flask import Response, abort, request
+from flask_babel import lazy_gettext as _l
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError, dashboard, reports
 from survey_app.web.access import requires
 from survey_app.web.attachments import attachment
 from survey_app.web.dashboard.routes import bp, chosen_wave
+from survey_app.web.languages import current_language
 from survey_app.web.loading import relationship_or_404
 from survey_app.web.submissions import acting_user
 
@@ -51,14 +53,13 @@ def board_pack(relationship_id: int) -> Response:
     """
     rel = relationship_or_404(relationship_id)
     wave = chosen_wave(rel) or dashboard.latest_closed_wave(rel)
+    language = current_language()  # the pack is in the manager's language
     if wave is None:
-        abort(404, description="The board pack is of a closed wave of this relationship.")
+        abort(404, description=_l("The board pack is of a closed wave of this relationship."))
     try:
-        pack = reports.prepare_board_pack(rel, wave)
+        pack = reports.prepare_board_pack(rel, wave, language=language)
     except ServiceError as exc:
         abort(404, description=str(exc))
-    reports.record_board_pack(rel, wave, actor=acting_user())
+    reports.record_board_pack(rel, wave, actor=acting_user(), language=language)
     db.session.commit()  # the audit entry is kept even if the client stops reading
     return attachment(pack.data, content_type=pack.media_type, filename=pack.filename)
-
-

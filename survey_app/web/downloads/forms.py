@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField, ValidationError
 
 ALL_WAVES = ""
-NOT_A_WAVE = "Select a closed wave, or all closed waves"
+NOT_A_WAVE = _l("Select a closed wave, or all closed waves")
 
 
 class WaveChoiceForm(FlaskForm):
@@ -16,12 +17,12 @@ class WaveChoiceForm(FlaskForm):
 
     # validate_choice=False: WTForms' own message ("Not a valid choice.") is not GOV.UK's
     # style; validate_wave says what to do instead.
-    wave = SelectField("Which waves", choices=[], widget=GovSelect(), validate_choice=False)
-    submit = SubmitField("Show downloads", widget=GovSubmitInput())
+    wave = SelectField(_l("Which waves"), choices=[], widget=GovSelect(), validate_choice=False)
+    submit = SubmitField(_l("Show downloads"), widget=GovSubmitInput())
 
     def __init__(self, wave_labels: list[str], **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
-        self.wave.choices = [(ALL_WAVES, "All closed waves")] + [
+        self.wave.choices = [(ALL_WAVES, _l("All closed waves"))] + [
             (label, label) for label in reversed(wave_labels)
         ]
 

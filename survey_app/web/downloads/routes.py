@@ -26,19 +26,22 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
+from survey_app.texts import N_
 from survey_app.web.access import current_scope, requires
 from survey_app.web.attachments import attachment
 from survey_app.web.downloads.forms import WaveChoiceForm
 from survey_app.web.jobs.starting import start_job
+from survey_app.web.languages import current_language
 from survey_app.web.loading import relationship_or_404
 from survey_app.web.submissions import acting_user
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 requires("reviewer")(bp)  # reviewers, and admins (roles nest)
 
-FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel (XLSX)", "json": "JSON", "sav": "SPSS (.sav)"}
+FORMAT_NAMES = {"csv": "CSV", "xlsx": N_("Excel (XLSX)"), "json": "JSON", "sav": N_("SPSS (.sav)")}
 
 
 @bp.get("/")
@@ -99,7 +102,7 @@ def download(relationship_id: int, table: str, fmt: str) -> WerkzeugResponse:
         if exports.needs_preparing(table, scope):  # too large to write inside a request
             target = url_for(".prepare", relationship_id=rel.id, table=table, fmt=fmt, wave=wave)
             return redirect(target, 303)
-        prepared = exports.prepare_download(table, fmt, scope)
+        prepared = exports.prepare_download(table, fmt, scope, language=current_language())
     except ServiceError as exc:
         abort(404, description=str(exc))
     exports.record_download(prepared, actor=acting_user())
@@ -166,8 +169,12 @@ def prepared(job_id: int) -> Response | tuple[str, int]:
     if found is None or not current_scope().allows(found.scope.relationship_id):
         abort(404)
     handle = found.path.open("rb")  # open now: a sweep deleting it meanwhile cannot cut it
-    exports.record_download(found, actor=user, job=job_id)
-    db.session.commit()
+    try:
+        with write_transaction():  # the reads above saw a snapshot a worker may have passed
+            exports.record_download(found, actor=user, job=job_id)
+    except BaseException:
+        handle.close()
+        raise
     return attachment(_read(handle), content_type=found.media_type, filename=found.filename)
 
 

@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from survey_app.database import write_transaction
+from survey_app.dates import gov_uk_date
 from survey_app.models import Job
 from survey_app.services.jobs import (
     progress_text,
@@ -23,6 +25,7 @@ from survey_app.services.jobs import (
     unfinished_job,
     visible_job,
 )
+from survey_app.texts import N_
 from survey_app.web.access import requires, signed_in
 from survey_app.web.jobs.starting import start_job
 from survey_app.web.loading import relationship_or_404
@@ -43,22 +46,26 @@ def job_or_404(job_id: int) -> Job:
 
 
 def when(moment: datetime | None) -> str | None:
-    """``3 December 2026 at 14:05:09 UTC`` (the jobs table keeps UTC)."""
+    """``3 December 2026 at 14:05:09 UTC`` (the jobs table keeps UTC), in the page's language."""
     if moment is None:
         return None
-    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M:%S} UTC"
+    return _("%(day)s at %(time)s UTC", day=gov_uk_date(moment), time=moment.strftime("%H:%M:%S"))
 
 
 def result_link(job: Job) -> dict[str, str] | None:
-    """The outcome's link (``href``, ``text``), when the job's result names a page."""
+    """The outcome's link (``href``, ``text``), when the job's result names a page — and,
+    for a link only its requester may use (``requester_only``: a prepared download), only
+    when they are the one looking."""
     link = (job.result or {}).get("link")
     if not isinstance(link, dict):
+        return None
+    if link.get("requester_only") and job.requested_by_id != acting_user().id:
         return None
     try:
         href = url_for(str(link.get("endpoint")), **dict(link.get("values") or {}))
     except (BuildError, TypeError, ValueError):
         return None
-    return {"href": href, "text": str(link.get("text") or "See the outcome")}
+    return {"href": href, "text": _(str(link.get("text") or N_("See the outcome")))}
 
 
 def progress(job: Job) -> str | None:
@@ -88,7 +95,7 @@ def status(job_id: int) -> dict[str, Any]:
         "kind": job.kind,
         "title": job.title,
         "state": job.state,
-        "state_text": job.state_text,
+        "state_text": _(job.state_text),
         "progress": {
             "done": job.progress_done,
             "total": job.progress_total,
@@ -124,7 +131,8 @@ def recompute(relationship_id: int) -> Response | str:
         return start_job(
             "results.recompute",
             parameters,
-            title=f"Recompute the results of {relationship.name}",
+            # stored as the requester reads it (a job's title is written once)
+            title=_("Recompute the results of %(relationship)s", relationship=relationship.name),
             relationship=relationship,
             key=key,
         )

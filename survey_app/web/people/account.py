@@ -8,24 +8,28 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import refresh
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError
 from survey_app.services.accounts import links
-from survey_app.services.accounts.sign_in import reset_request_wait
-from survey_app.web.access import public, signed_in
-from survey_app.web.auth.routes import too_many_attempts
-from survey_app.web.languages import chosen_language
+from survey_app.services.accounts.sign_in import local_password_usable, reset_request_wait
+from survey_app.services.accounts.users import choose_language
+from survey_app.web.access import can_access, public, signed_in
+from survey_app.web.auth.routes import ACCOUNT_LINK, too_many_attempts
+from survey_app.web.languages import chosen_language, current_language, fresh_session, remember
 from survey_app.web.loading import Missing
-from survey_app.web.people.forms import ChangePasswordForm, ForgottenForm, NewPasswordForm
-from survey_app.web.submissions import acting_user, form_page, show_refusal
+from survey_app.web.people.forms import (
+    ChangePasswordForm,
+    ForgottenForm,
+    LanguageForm,
+    NewPasswordForm,
+)
+from survey_app.web.submissions import acting_user, carry_out, form_page, show_refusal
 
 bp = Blueprint("account", __name__)
-LINK = "_account_link"
-SENT = (
-    "If {email} has an account that signs in with a password, a link to reset it is on its "
-    "way. It works once, within {minutes} minutes."
-)
+LINK = ACCOUNT_LINK
 
 
 @bp.route("/sign-in/forgotten", methods=["GET", "POST"])
@@ -37,8 +41,8 @@ def forgotten() -> ResponseReturnValue:
         if wait:
             return too_many_attempts(
                 wait,
-                heading="Too many requests for a reset link",
-                paused="sending links to this email address",
+                heading=_("Too many requests for a reset link"),
+                paused=_("sending links to this email address"),
             )
         found = links.request_reset(form.email.data)
         if found is not None:
@@ -48,7 +52,12 @@ def forgotten() -> ResponseReturnValue:
                 show_refusal(form.email, exc)
                 return form_page("people/forgotten.html", form, error_status=503)
         db.session.commit()
-        message = SENT.format(email=form.email.data, minutes=links.RESET_MINUTES)
+        message = _(
+            "If %(email)s has an account that signs in with a password, a link to reset it is "
+            "on its way. It works once, within %(minutes)s minutes.",
+            email=form.email.data,
+            minutes=links.RESET_MINUTES,
+        )
         return render_template("people/sent.html", message=message)
     return form_page("people/forgotten.html", form)
 
@@ -59,7 +68,7 @@ def open_link(token: str) -> ResponseReturnValue:
     token_hash = links.hash_link(token)
     if len(token) > 100 or links.holder_of(token_hash) is None:
         raise Missing("This link has expired or has been used. Ask for a new one.")
-    session.clear()
+    fresh_session()
     session[LINK] = token_hash
     return redirect(url_for("account.set_password"), 303)
 
@@ -80,9 +89,50 @@ def set_password() -> ResponseReturnValue:
         else:
             db.session.commit()
             session.pop(LINK, None)
-            flash("Your password is set: sign in with it", "signed-out")
+            flash(_("Your password is set: sign in with it"), "signed-out")
             return redirect(url_for("auth.sign_in"), 303)
-    return form_page("people/set_password.html", form, person=holder.user)
+    organisation = holder.user.organisation
+    provider = (
+        organisation
+        if holder.link.purpose == "invite" and organisation and organisation.signs_in_with_oidc
+        else None
+    )  # an invitation may be taken up by signing in through the organisation instead
+    return form_page(
+        "people/set_password.html",
+        form,
+        person=holder.user,
+        provider=provider,
+        passwords=provider is None or provider.local_passwords_allowed,
+    )
+
+
+@bp.route("/account/", methods=["GET", "POST"])
+@signed_in
+def index() -> ResponseReturnValue:
+    """The signed-in user's account: their language (for their pages and their emails), and
+    the ways to their password and API tokens."""
+    user = acting_user()
+    form = LanguageForm(data={"language": user.language or current_language()})
+
+    def choose() -> None:
+        choose_language(user, form.language.data)
+        remember(form.language.data)
+        refresh()  # the message saying so is in the language just chosen
+
+    done = carry_out(
+        form,
+        choose,
+        refused_on=form.language,
+        done=lambda _result: _("Your language is saved"),
+        then=url_for("account.index"),
+    )
+    return done or form_page(
+        "people/account.html",
+        form,
+        person=user,
+        password=local_password_usable(user),
+        tokens=can_access("api_tokens.index"),
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -98,7 +148,7 @@ def change_password() -> ResponseReturnValue:
             show_refusal(form.current, exc)
         else:
             db.session.commit()
-            flash("Your password is changed: sign in again with it", "signed-out")
-            session.clear()
+            flash(_("Your password is changed: sign in again with it"), "signed-out")
+            fresh_session()
             return redirect(url_for("auth.sign_in"), 303)
     return form_page("people/change_password.html", form)

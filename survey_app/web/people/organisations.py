@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -65,6 +66,6 @@ def sign_in_settings(organisation_id: int) -> ResponseReturnValue:
             show_refusal(form.issuer, exc)
         else:
             db.session.commit()
-            flash(f"{organisation.name}'s sign-in settings are saved", SUCCESS)
+            flash(_("The sign-in settings of %(name)s are saved", name=organisation.name), SUCCESS)
             return redirect(url_for("organisations.index"), 303)
     return form_page("people/organisation_sign_in.html", form, organisation=organisation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from survey_app.extensions import db
 from survey_app.models import ROLES, User
@@ -13,7 +14,7 @@ from survey_app.services.accounts import links, people
 from survey_app.services.relationships import all_relationships
 from survey_app.web.access import can_access, current_scope, requires
 from survey_app.web.loading import Missing, relationship_or_404
-from survey_app.web.people.forms import ROLE_CHOICES, ButtonForm, InviteForm
+from survey_app.web.people.forms import NOT_KNOWN, ButtonForm, InviteForm, role_choices
 from survey_app.web.submissions import SUCCESS, acting_user, form_page, show_refusal
 
 bp = Blueprint("people", __name__, url_prefix="/admin/people")
@@ -43,19 +44,31 @@ def index() -> str:
 def invite() -> ResponseReturnValue:
     form = InviteForm()
     form.relationship.offer((str(r.id), r.name) for r in all_relationships(scope=current_scope()))
-    form.role.offer(ROLE_CHOICES)
+    form.role.offer(role_choices())
     if form.validate_on_submit():
         relationship = relationship_or_404(int(form.relationship.data))
         try:
             user, token = people.invite(
-                form.email.data, form.name.data, relationship, form.role.data, actor=acting_user()
+                form.email.data,
+                form.name.data,
+                relationship,
+                form.role.data,
+                actor=acting_user(),
+                language=None if form.language.data == NOT_KNOWN else form.language.data,
             )
             links.send_link(user, token, "invite")
         except ServiceError as exc:
             show_refusal(form.email, exc)
         else:
             db.session.commit()
-            flash(f"{user.name} is invited: the link is on its way to {user.email}", SUCCESS)
+            flash(
+                _(
+                    "%(name)s is invited: the link is on its way to %(email)s",
+                    name=user.name,
+                    email=user.email,
+                ),
+                SUCCESS,
+            )
             return redirect(url_for("people.person", user_id=user.id), 303)
     return form_page("people/invite.html", form)
 
@@ -72,7 +85,7 @@ def person(user_id: int) -> ResponseReturnValue:
         for rel in relationships:
             value = request.form.get(f"role-{rel.id}")
             if value not in (people.NO_ROLE, *ROLES):
-                errors.append(f"Select one of the roles listed for {rel.name}")
+                errors.append(_("Select one of the roles listed for %(name)s", name=rel.name))
             wanted[rel.id] = value or people.NO_ROLE
         if not errors:
             try:
@@ -81,7 +94,7 @@ def person(user_id: int) -> ResponseReturnValue:
                 errors.append(str(exc))
             else:
                 db.session.commit()
-                flash(f"The roles of {user.name} are saved", SUCCESS)
+                flash(_("The roles of %(name)s are saved", name=user.name), SUCCESS)
                 return redirect(url_for("people.person", user_id=user.id), 303)
     held = {m.relationship_id: m.role for m in user.memberships}
     page = render_template(
@@ -91,7 +104,7 @@ def person(user_id: int) -> ResponseReturnValue:
         held=held,
         errors=errors,
         form=ButtonForm(),
-        choices=ROLE_CHOICES,
+        choices=role_choices(),
     )
     return page, (400 if errors else 200)
 
@@ -106,5 +119,8 @@ def set_active(user_id: int) -> ResponseReturnValue:
     except ServiceError as exc:
         abort(400, description=str(exc))
     db.session.commit()
-    flash(f"{user.name}'s account is {'on' if user.active else 'switched off'}", SUCCESS)
+    if user.active:
+        flash(_("The account of %(name)s is on", name=user.name), SUCCESS)
+    else:
+        flash(_("The account of %(name)s is switched off", name=user.name), SUCCESS)
     return redirect(url_for("people.person", user_id=user.id), 303)

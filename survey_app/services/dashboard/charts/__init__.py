@@ -24,7 +24,7 @@ from survey_app.services.dashboard.charts.cache import (
     invalidate,
     results_version,
 )
-from survey_app.services.dashboard.charts.format import suppressed_text
+from survey_app.services.dashboard.charts.format import band_words, suppressed_text
 from survey_app.services.dashboard.charts.gap_chart import gap_chart
 from survey_app.services.dashboard.charts.heat_map import heat_colour, heat_map
 from survey_app.services.dashboard.charts.index_chart import index_chart
@@ -61,6 +61,7 @@ __all__ = [
     "Scale",
     "SeriesPoint",
     "TargetLine",
+    "band_words",
     "drawn_as_png",
     "figure_png",
     "figure_svg",

@@ -7,7 +7,8 @@ stored result tables (their ids and computation times): ``relhealth recompute`` 
 closing of a wave replace those rows, so the version changes and every cached chart of the
 relationship is invalidated at once; older version folders are deleted when the new version
 writes its first file. A key also holds the closed wave, the chart's parameters, the
-confidentiality threshold in force and :data:`CHARTS_VERSION`. Files are written atomically
+confidentiality threshold in force, the reader's language (a chart's words are in it)
+and :data:`CHARTS_VERSION`. Files are written atomically
 (temporary file, then rename), so concurrent workers at worst render the same chart twice.
 An open wave's response-rate chart is never cached.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_babel, get_locale
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -64,6 +66,19 @@ def results_version(relationship: Relationship) -> str:
     return digest.hexdigest()[:20]
 
 
+def words_version() -> str:
+    """The reader's language and the version of its catalogue (the compiled file's time): a
+    chart's words are in it, and a new translation must not be served from an old drawing."""
+    language = str(get_locale() or "en")
+    stamps = [
+        str(path.stat().st_mtime_ns)
+        for folder in get_babel().translation_directories
+        for path in [Path(folder) / language / "LC_MESSAGES" / "messages.mo"]
+        if path.exists()
+    ]
+    return ":".join([language, *stamps])
+
+
 def cache_root() -> Path:
     configured = current_app.config.get("CHART_CACHE_DIR")
     return Path(configured) if configured else Path(current_app.instance_path) / "chart-cache"
@@ -91,7 +106,12 @@ class ChartCache:
 
     def path(self, wave_id: int, name: str, params: dict[str, Any]) -> Path:
         key = json.dumps(
-            {"params": params, "k": min_cell_size(), "charts": CHARTS_VERSION},
+            {
+                "params": params,
+                "k": min_cell_size(),
+                "charts": CHARTS_VERSION,
+                "language": words_version(),  # a chart's words are in one language
+            },
             sort_keys=True,
             default=str,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 
 def fmt_mean(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
@@ -35,5 +37,15 @@ def suppressed_text(reason: str | None, k: int) -> str:
     if reason is None:
         return ""
     if reason.startswith("secondary"):
-        return "Hidden so that a smaller group cannot be worked out"
-    return f"Fewer than {k} responses"
+        return gettext("Hidden so that a smaller group cannot be worked out")
+    return gettext("Fewer than %(k)s responses", k=k)
+
+
+def band_words(band: str | None) -> str:
+    """A band in words, in the reader's language ("no band" when there is none)."""
+    words = {
+        "strength": gettext("strength"),
+        "borderline": gettext("borderline"),
+        "concern": gettext("concern"),
+    }
+    return words.get(band or "", gettext("no band"))

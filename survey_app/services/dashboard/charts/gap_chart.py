@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from flask_babel import gettext
 
 from survey_app.services.dashboard.charts.format import fmt_mean, fmt_p, fmt_signed, suppressed_text
 from survey_app.services.dashboard.charts.model import Chart, DataTable, GapPoint, Scale
@@ -59,21 +60,31 @@ def gap_chart(
 
     material = [g.title for g in gaps if g.material]
     description = (
-        f"{subject}: the mean score of client staff ({client_name}) and of supplier staff "
-        f"({supplier_name}) for each dimension, joined by a line; a thick line marks a material "
-        "gap (significant after adjustment, and at least half a scale point or g ≥ 0.5). "
-        + (f"Material gaps: {', '.join(material)}." if material else "There is no material gap.")
+        gettext(
+            "%(subject)s: the mean score of client staff (%(client)s) and of supplier staff "
+            "(%(supplier)s) for each dimension, joined by a line; a thick line marks a material "
+            "gap (significant after adjustment, and at least half a scale point or g ≥ 0.5).",
+            subject=subject,
+            client=client_name,
+            supplier=supplier_name,
+        )
+        + " "
+        + (
+            gettext("Material gaps: %(gaps)s.", gaps=", ".join(material))
+            if material
+            else gettext("There is no material gap.")
+        )
     )
     table = DataTable(
-        caption=f"{title}: the data",
+        caption=gettext("%(title)s: the data", title=title),
         head=(
-            "Dimension",
-            "Client mean",
-            "Supplier mean",
-            "Difference (client − supplier)",
-            "Hedges' g",
-            "Adjusted p",
-            "Gap",
+            gettext("Dimension"),
+            gettext("Client mean"),
+            gettext("Supplier mean"),
+            gettext("Difference (client − supplier)"),
+            gettext("Hedges’ g"),
+            gettext("Adjusted p"),
+            gettext("Gap"),
         ),
         rows=tuple(_table_row(g, k) for g in gaps),
         numeric=(False, True, True, True, True, True, False),
@@ -122,7 +133,7 @@ def _draw_gap(ax: Any, yi: float, g: GapPoint, apart: _Apart, k: int) -> None:
         ax.text(
             apart.middle,
             yi,
-            suppressed_text(g.suppressed, k) or "Not computed",
+            suppressed_text(g.suppressed, k) or gettext("Not computed"),
             ha="center",
             va="center",
             fontsize=8,
@@ -160,9 +171,13 @@ def _legend(ax: Any, client_name: str, supplier_name: str) -> None:
     s_colour, s_marker, _ = SIDE_STYLE["supplier"]
     ax.legend(
         handles=[
-            legend_handle(c_colour, c_marker, "none", f"Client: {client_name}"),
-            legend_handle(s_colour, s_marker, "none", f"Supplier: {supplier_name}"),
-            legend_handle(BLACK, None, "-", "Material gap", width=3),
+            legend_handle(
+                c_colour, c_marker, "none", gettext("Client: %(name)s", name=client_name)
+            ),
+            legend_handle(
+                s_colour, s_marker, "none", gettext("Supplier: %(name)s", name=supplier_name)
+            ),
+            legend_handle(BLACK, None, "-", gettext("Material gap"), width=3),
         ],
         loc="lower left",
         bbox_to_anchor=(-0.4, 1.0),
@@ -176,9 +191,9 @@ def _verdict(g: GapPoint) -> str:
     if g.suppressed or g.difference is None:
         return ""
     if g.material:
-        return "Material gap"
+        return gettext("Material gap")
     if g.p_adjusted is not None and g.p_adjusted < 0.05:
-        return "Significant, small"
+        return gettext("Significant, small")
     return ""
 
 
@@ -191,5 +206,5 @@ def _table_row(g: GapPoint, k: int) -> tuple[str, ...]:
         fmt_signed(g.difference),
         fmt_signed(g.g),
         fmt_p(g.p_adjusted),
-        _verdict(g) or ("No" if shown else ""),
+        _verdict(g) or (gettext("No") if shown else ""),
     )

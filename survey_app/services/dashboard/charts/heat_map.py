@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from flask_babel import gettext
 
 from survey_app.services.dashboard.charts.format import fmt_int, fmt_mean, suppressed_text
 from survey_app.services.dashboard.charts.model import Chart, DataTable, HeatCell, Scale
@@ -124,13 +125,26 @@ def _legend(scale: Scale, k: int) -> list[Patch]:
     from matplotlib.patches import Patch  # lazily, as matplotlib is: see svg.figure_svg
 
     entries = (
-        ({"facecolor": TINT_CONCERN}, f"Concern: under {scale.concern:.1f}"),
+        (
+            {"facecolor": TINT_CONCERN},
+            gettext("Concern: under %(concern)s", concern=format(scale.concern, ".1f")),
+        ),
         (
             {"facecolor": TINT_BORDERLINE},
-            f"Borderline: {scale.concern:.1f} to under {scale.strength:.1f}",
+            gettext(
+                "Borderline: %(concern)s to under %(strength)s",
+                concern=format(scale.concern, ".1f"),
+                strength=format(scale.strength, ".1f"),
+            ),
         ),
-        ({"facecolor": TINT_STRENGTH}, f"Strength: {scale.strength:.1f} or more"),
-        (_HIDDEN, f"n < {k}: fewer than {k} responses; hidden: protects a smaller group"),
+        (
+            {"facecolor": TINT_STRENGTH},
+            gettext("Strength: %(strength)s or more", strength=format(scale.strength, ".1f")),
+        ),
+        (
+            _HIDDEN,
+            gettext("n < %(k)s: fewer than %(k)s responses; hidden: protects a smaller group", k=k),
+        ),
     )
     return [Patch(edgecolor=MID_GREY, label=label, **fill) for fill, label in entries]
 
@@ -139,7 +153,7 @@ def _hidden_words(cell: HeatCell | None, k: int) -> str:
     """What a cell without a mean prints: short, the table says it in full."""
     if cell is None or not cell.suppressed:
         return "–"
-    return "hidden" if cell.suppressed.startswith("secondary") else f"n < {k}"
+    return gettext("hidden") if cell.suppressed.startswith("secondary") else f"n < {k}"
 
 
 @dataclass(frozen=True)
@@ -155,30 +169,47 @@ class _Grid:
         lowest = sorted(shown)[:3]
         titles, names = dict(self.dimensions), dict(self.areas)
         lowest_words = (
-            "Lowest cells: "
-            + "; ".join(f"{titles[d]} in {names[a]} {fmt_mean(m)}" for m, d, a in lowest)
-            + "."
+            gettext(
+                "Lowest cells: %(cells)s.",
+                cells="; ".join(
+                    gettext(
+                        "%(dimension)s in %(area)s %(mean)s",
+                        dimension=titles[d],
+                        area=names[a],
+                        mean=fmt_mean(m),
+                    )
+                    for m, d, a in lowest
+                ),
+            )
             if lowest
             else ""
         )
         return (
-            f"{subject}: a grid of dimensions (rows) by service area (columns); each cell shows "
-            f"the mean score on the 1 to {scale.points} scale, printed in the cell, on a colour "
-            f"from red (under {scale.concern:.1f}) through yellow to green "
-            f"({scale.strength:.1f} or more). " + lowest_words
+            gettext(
+                "%(subject)s: a grid of dimensions (rows) by service area (columns); each cell "
+                "shows the mean score on the 1 to %(points)s scale, printed in the cell, on a "
+                "colour from red (under %(concern)s) through yellow to green (%(strength)s or "
+                "more).",
+                subject=subject,
+                points=scale.points,
+                concern=format(scale.concern, ".1f"),
+                strength=format(scale.strength, ".1f"),
+            )
+            + " "
+            + lowest_words
         )
 
     def table(self, title: str, k: int) -> DataTable:
         def text(cell: HeatCell | None) -> str:
             if cell is None:
-                return "No responses"
+                return gettext("No responses")
             if cell.mean is None:
-                return suppressed_text(cell.suppressed, k) or "Not computed"
+                return suppressed_text(cell.suppressed, k) or gettext("Not computed")
             return f"{fmt_mean(cell.mean)} (n = {fmt_int(cell.n)})"
 
         return DataTable(
-            caption=f"{title}: the data (mean, and number of responses)",
-            head=("Dimension", *(name for _, name in self.areas)),
+            caption=gettext("%(title)s: the data (mean, and number of responses)", title=title),
+            head=(gettext("Dimension"), *(name for _, name in self.areas)),
             rows=tuple(
                 (dim_title, *(text(self.cells.get((dim, area))) for area, _ in self.areas))
                 for dim, dim_title in self.dimensions

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from flask_babel import gettext
 
 from survey_app.services.dashboard.charts.format import (
+    band_words,
     fmt_int,
     fmt_mean,
     fmt_points,
@@ -106,24 +108,26 @@ def index_chart(
     legend_rows = math.ceil(n_handles / _LEGEND_COLUMNS)
     size = (8.0, 3.0 + _LEGEND_ROW_INCHES * legend_rows)
 
+    values = np.concatenate(
+        [
+            v[~np.isnan(v)]
+            for v in (series.low, series.high, series.lower, series.upper, series.mean)
+        ]
+        + ([np.array([target.value])] if target else [])
+    )
+    bottom, top = _y_range(values, scale)
+    labelled = any(bottom < t < top for t in (scale.concern, scale.strength))
+
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         margins(
             fig,
             left=0.08,
-            right=_RIGHT,
+            right=_RIGHT if labelled else 0.98,  # room for the bands' labels when drawn
             top=0.2 + _LEGEND_ROW_INCHES * legend_rows,
             bottom=0.95 if series.crowded else 0.5,
         )
         handles = _draw_means(ax, series, side) + _draw_ewma(ax, series)
-        values = np.concatenate(
-            [
-                v[~np.isnan(v)]
-                for v in (series.low, series.high, series.lower, series.upper, series.mean)
-            ]
-            + ([np.array([target.value])] if target else [])
-        )
-        bottom, top = _y_range(values, scale)
         ax.set_xlim(-0.5, len(series.x) - 0.5)
         ax.set_ylim(bottom, top)
         _draw_thresholds(ax, scale, bottom, top)
@@ -132,12 +136,21 @@ def index_chart(
         _label_axes(ax, series, scale, handles)
 
     notes = tuple(
-        f"Action {number}, agreed after {m.wave}: {m.text}"
+        gettext(
+            "Action %(number)s, agreed after %(wave)s: %(text)s",
+            number=number,
+            wave=m.wave,
+            text=m.text,
+        )
         for number, m in enumerate(markers, start=1)
     )
     description = _description(subject, points, scale)
     if target is not None:
-        agreed = f"Agreed target {fmt_mean(target.value)}, agreed by both sides on {target.agreed}."
+        agreed = gettext(
+            "Agreed target %(target)s, agreed by both sides on %(day)s.",
+            target=fmt_mean(target.value),
+            day=target.agreed,
+        )
         notes = (agreed, *notes)
         description = f"{description} {agreed}"
     return render_chart(key, title, description, draw, size, _table(title, points, scale, k), notes)
@@ -154,7 +167,7 @@ def _draw_means(ax: Any, series: _Series, side: str) -> list[Line2D]:
     x, mean = series.x[shown], series.mean[shown]
     ax.errorbar(x, mean, yerr=yerr[:, shown], fmt="none", ecolor=colour, elinewidth=1, capsize=3)
     ax.plot(x, mean, linestyle=style, marker=marker, color=colour, linewidth=1.8)
-    return [legend_handle(colour, marker, style, "Mean with 95% confidence interval")]
+    return [legend_handle(colour, marker, style, gettext("Mean with 95% CI"))]
 
 
 def _draw_ewma(ax: Any, series: _Series) -> list[Line2D]:
@@ -166,14 +179,17 @@ def _draw_ewma(ax: Any, series: _Series) -> list[Line2D]:
         ax.plot(series.x, limit, color=SECONDARY_TEXT, linewidth=1, linestyle=":")
     return [
         legend_handle(SECONDARY_TEXT, "|", "-", f"EWMA (λ = {EWMA_LAMBDA})"),
-        legend_handle(SECONDARY_TEXT, None, ":", "Control limits"),
+        legend_handle(SECONDARY_TEXT, None, ":", gettext("Control limits")),
     ]
 
 
 def _draw_thresholds(ax: Any, scale: Scale, bottom: float, top: float) -> None:
     """The bands' thresholds, where they fall inside the axis, each labelled in the right
     margin beside its line, where no data is drawn."""
-    for threshold, words in ((scale.concern, "concern below"), (scale.strength, "strength")):
+    for threshold, words in (
+        (scale.concern, gettext("concern below")),
+        (scale.strength, gettext("strength")),
+    ):
         if bottom < threshold < top:
             ax.axhline(threshold, color=MID_GREY, linewidth=0.8, linestyle="--", zorder=0)
             ax.text(
@@ -193,7 +209,14 @@ def _draw_target(ax: Any, target: TargetLine | None) -> list[Line2D]:
     if target is None:
         return []
     ax.axhline(target.value, color=GREEN, linewidth=1.6, linestyle=(0, (8, 3)), zorder=1)
-    return [legend_handle(GREEN, None, (0, (8, 3)), f"Agreed target {fmt_mean(target.value)}")]
+    return [
+        legend_handle(
+            GREEN,
+            None,
+            (0, (8, 3)),
+            gettext("Agreed target %(target)s", target=fmt_mean(target.value)),
+        )
+    ]
 
 
 def _draw_markers(
@@ -206,7 +229,7 @@ def _draw_markers(
         (number, labels.index(m.wave)) for number, m in enumerate(markers, 1) if m.wave in labels
     ]
     if not shown:
-        return [legend_handle(RED, None, "-.", "Agreed action")] if markers else []
+        return [legend_handle(RED, None, "-.", gettext("Agreed action"))] if markers else []
     fig = ax.figure
     width_pt = ax.get_position().width * fig.get_figwidth() * 72
     height_pt = ax.get_position().height * fig.get_figheight() * 72
@@ -214,7 +237,7 @@ def _draw_markers(
     rows: list[list[tuple[float, float]]] = []
     placed = []
     for number, at in shown:
-        text = f"Action {number}"
+        text = gettext("Action %(number)s", number=number)
         extent = (len(text) * 0.62 * _ACTION_FONT + 4) * per_pt
         right = at > (len(labels) - 1) / 2
         span = (at - extent, at) if right else (at, at + extent)
@@ -245,7 +268,7 @@ def _draw_markers(
             ha="right" if right else "left",
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
         )
-    return [legend_handle(RED, None, "-.", "Agreed action")]
+    return [legend_handle(RED, None, "-.", gettext("Agreed action"))]
 
 
 def _label_axes(ax: Any, series: _Series, scale: Scale, handles: list[Line2D]) -> None:
@@ -284,20 +307,31 @@ def _y_range(values: np.ndarray, scale: Scale) -> tuple[float, float]:
 
 def _description(subject: str, points: Sequence[SeriesPoint], scale: Scale) -> str:
     if not points:
-        return f"{subject}: no closed wave yet."
+        return gettext("%(subject)s: no closed wave yet.", subject=subject)
     words = [
-        f"{subject}: the mean on a 1 to {scale.points} scale at each closed wave from "
-        f"{points[0].wave} to {points[-1].wave}, with its 95% confidence interval, the "
-        "exponentially weighted moving average (EWMA) and its control limits."
+        gettext(
+            "%(subject)s: the mean on a 1 to %(points)s scale at each closed wave from "
+            "%(first)s to %(last)s, with its 95%% confidence interval, the exponentially "
+            "weighted moving average (EWMA) and its control limits.",
+            subject=subject,
+            points=scale.points,
+            first=points[0].wave,
+            last=points[-1].wave,
+        )
     ]
     last = next((p for p in reversed(points) if p.mean is not None), None)
     if last is not None:
         words.append(
-            f"Latest shown, {last.wave}: {fmt_mean(last.mean)} ({last.band or 'no band'})."
+            gettext(
+                "Latest shown, %(wave)s: %(mean)s (%(band)s).",
+                wave=last.wave,
+                mean=fmt_mean(last.mean),
+                band=band_words(last.band),
+            )
         )
     hidden = [p.wave for p in points if p.suppressed]
     if hidden:
-        words.append(f"Not shown for confidentiality: {', '.join(hidden)}.")
+        words.append(gettext("Not shown for confidentiality: %(waves)s.", waves=", ".join(hidden)))
     return " ".join(words)
 
 
@@ -313,24 +347,29 @@ def _table(title: str, points: Sequence[SeriesPoint], scale: Scale, k: int) -> D
             fmt_int(p.n) if not p.suppressed else suppressed_text(p.suppressed, k),
             fmt_mean(p.mean),
             fmt_points(score100),
-            f"{fmt_mean(p.ci_low)} to {fmt_mean(p.ci_high)}" if p.ci_low is not None else "",
+            _span(p.ci_low, p.ci_high),
             fmt_mean(p.ewma),
-            f"{fmt_mean(p.ewma_lower)} to {fmt_mean(p.ewma_upper)}"
-            if p.ewma_lower is not None
-            else "",
+            _span(p.ewma_lower, p.ewma_upper),
         )
 
     return DataTable(
-        caption=f"{title}: the data",
+        caption=gettext("%(title)s: the data", title=title),
         head=(
-            "Wave",
-            "Responses",
-            f"Mean (1–{scale.points})",
+            gettext("Wave"),
+            gettext("Responses"),
+            gettext("Mean (1–%(points)s)", points=scale.points),
             "0–100",
-            "95% CI",
+            gettext("95% CI"),
             "EWMA",
-            "Control limits",
+            gettext("Control limits"),
         ),
         rows=tuple(row(p) for p in points),
         numeric=(False, True, True, True, True, True, True),
     )
+
+
+def _span(low: float | None, high: float | None) -> str:
+    """An interval as the table writes it ("" when not computed)."""
+    if low is None:
+        return ""
+    return gettext("%(low)s to %(high)s", low=fmt_mean(low), high=fmt_mean(high))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from flask_babel import gettext
 
 from survey_app.services.dashboard.charts.format import fmt_rate
 from survey_app.services.dashboard.charts.model import Chart, DataTable
@@ -34,29 +35,40 @@ def response_rate_chart(key: str, *, title: str, subject: str, rows: Sequence[Ra
             ax.text(
                 (r.rate or 0.0) + 1,
                 yi,
-                f"{fmt_rate(r.rate)} ({r.figure('submitted')} of {r.figure('invited')})",
+                gettext(
+                    "%(rate)s (%(submitted)s of %(invited)s)",
+                    rate=fmt_rate(r.rate),
+                    submitted=r.figure("submitted"),
+                    invited=r.figure("invited"),
+                ),
                 va="center",
                 fontsize=8,
             )
         ax.set_yticks(y, labels, fontsize=8)
         ax.set_xlim(0, 115)
         ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
-        ax.set_xlabel("Invitations used")
+        ax.set_xlabel(gettext("Invitations used"))
         plain_axes(ax)
 
     used = "; ".join(
-        f"{r.party}, {r.area_name}: {r.figure('submitted')} of {r.figure('invited')} invitations used"
+        gettext(
+            "%(party)s, %(area)s: %(submitted)s of %(invited)s invitations used",
+            party=r.party,
+            area=r.area_name,
+            submitted=r.figure("submitted"),
+            invited=r.figure("invited"),
+        )
         for r in rows
     )
     table = DataTable(
-        caption=f"{title}: the data",
+        caption=gettext("%(title)s: the data", title=title),
         head=(  # the monitor page's words (templates/admin/_macros.html rates_table)
-            "Party",
-            "Service area",
-            "Invited",
-            "Started, not submitted",
-            "Submitted",
-            "Response rate",
+            gettext("Party"),
+            gettext("Service area"),
+            gettext("Invited"),
+            gettext("Started, not submitted"),
+            gettext("Submitted"),
+            gettext("Response rate"),
         ),
         rows=tuple(
             (

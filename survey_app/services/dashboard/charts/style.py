@@ -12,6 +12,8 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext
+
 if TYPE_CHECKING:  # matplotlib itself is imported when a chart is first drawn, not at start-up
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -69,7 +71,7 @@ def plain_axes(ax: Any) -> None:
 def mean_axes(ax: Any, axis: str, points: int) -> None:
     """Axes that read off means: ``axis`` ("x" or "y") labelled "Mean (1–K)", light grid lines
     across it behind the marks, and no box."""
-    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(f"Mean (1–{points})")
+    (ax.set_xlabel if axis == "x" else ax.set_ylabel)(gettext("Mean (1–%(points)s)", points=points))
     ax.grid(axis=axis, color=LIGHT_GREY, linewidth=0.8)
     ax.set_axisbelow(True)
     plain_axes(ax)

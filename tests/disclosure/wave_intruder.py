@@ -1,0 +1,215 @@
+"""A motivated intruder for one closed wave's published results tables (issue 11 part A).
+
+Independent of the protector (:mod:`analysis.suppression`): it writes its own equations from
+the rows as published — in every block of every table each side's areas add up to the
+side's all-areas cell and the two sides of an area to its both-sides cell, hidden margins
+being unknowns; a dimension's ``n_answers`` is the sum of its items' ``n`` in the same group,
+the index's the sum of every item's (the linked-table attack); a gap's ``n_client`` and
+``n_supplier`` are the scores cells' ``n``; the heat map's and the margins' ``n`` too where
+they count the same group — and bounds each hidden count under k with integer programs
+(``scipy.optimize.milp``). A group under k is *recovered* when its range is less than k wide.
+
+:func:`pooled_leaks` checks the figures pooled over cells: an ICC on an all-areas row over a
+hidden area (k0 and the between-area sum of squares give the hidden areas' sizes and means)
+and Benjamini–Hochberg adjusted p-values that are not a function of the shown rows alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from analysis.gaps import benjamini_hochberg
+
+ALL, AREA_ALL, INDEX = "all", "_all", "index"
+SIDES = ("client", "supplier")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One hidden group under k that the intruder narrowed to a range under k wide."""
+
+    key: tuple
+    true: int
+    low: float
+    high: float
+
+
+class _System:
+    """Unknowns (hidden counts) and equations ``Σ coef · value = 0`` over unknowns and
+    shown constants."""
+
+    def __init__(self) -> None:
+        self.index: dict[tuple, int] = {}
+        self.rows: list[dict] = []
+        self.shown: dict[tuple, float | None] = {}
+
+    def equal(self, terms: list[tuple[float, tuple]]) -> None:
+        row: dict = defaultdict(float)
+        for coef, key in terms:
+            value = self.shown[key]
+            if value is not None:
+                row["const"] += coef * value
+            else:
+                row[self.index.setdefault(key, len(self.index))] += coef
+        if any(j != "const" for j in row):
+            self.rows.append(row)
+
+    def ranges(self, keys: list[tuple]) -> dict[tuple, tuple[float, float]]:
+        """The integer range of each of ``keys``, each over the equations of its component."""
+        parent = list(range(len(self.index)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for row in self.rows:
+            js = [j for j in row if j != "const"]
+            for j in js[1:]:
+                parent[root(j)] = root(js[0])
+        out = {}
+        for key in keys:
+            if key not in self.index:  # in no equation: nothing bounds it
+                out[key] = (0.0, np.inf)
+                continue
+            target = root(self.index[key])
+            cols = [j for j in range(len(self.index)) if root(j) == target]
+            where = {j: i for i, j in enumerate(cols)}
+            rows = [row for row in self.rows if any(j in where for j in row if j != "const")]
+            a = np.zeros((len(rows), len(cols)))
+            b = np.array([-row.get("const", 0.0) for row in rows])
+            for r, row in enumerate(rows):
+                for j, coef in row.items():
+                    if j != "const":
+                        a[r, where[j]] += coef
+            c = np.zeros(len(cols))
+            c[where[self.index[key]]] = 1.0
+            ends = []
+            for sign in (1.0, -1.0):
+                res = milp(
+                    sign * c,
+                    constraints=LinearConstraint(a, b, b),
+                    integrality=np.ones(len(cols)),
+                    bounds=Bounds(np.zeros(len(cols)), np.full(len(cols), 1e6)),
+                )
+                assert res.status == 0, "the published figures are inconsistent"
+                ends.append(sign * res.fun)
+            out[key] = (ends[0], ends[1])
+        return out
+
+
+def _cube_equations(system: _System, prefix: tuple, cells: set[tuple[str, str]]) -> None:
+    by_side, by_area = defaultdict(list), defaultdict(list)
+    for side, area in cells:
+        if area != AREA_ALL:
+            by_side[side].append((side, area))
+        if side != ALL:
+            by_area[area].append((side, area))
+    for side, members in by_side.items():
+        if (side, AREA_ALL) in cells:
+            system.equal(
+                [(1.0, (*prefix, *m)) for m in members] + [(-1.0, (*prefix, side, AREA_ALL))]
+            )
+    for area, members in by_area.items():
+        if (ALL, area) in cells:
+            system.equal([(1.0, (*prefix, *m)) for m in members] + [(-1.0, (*prefix, ALL, area))])
+
+
+def attack_wave(published: dict[str, list[dict]], true: dict[str, list[dict]], k: int):
+    """Every hidden group under k of one wave that the intruder narrows below k.
+
+    ``published`` are the rows as shown (a hidden row has ``n`` None), ``true`` the stored
+    rows in the same order (to know which hidden groups are under k and check the ranges).
+    Tables: ``scores`` and ``items`` (required), any of ``gaps``, ``heat_map``, ``margins``,
+    ``drivers`` and ``relative_weights``.
+    """
+    system = _System()
+    truth: dict[tuple, float] = {}
+    blocks: dict[tuple, set] = defaultdict(set)
+
+    def put(key: tuple, shown, real) -> None:
+        system.shown[key] = shown
+        truth[key] = real or 0
+
+    for table, block in (("scores", "dimension"), ("items", "item")):
+        for row, real in zip(published[table], true[table], strict=True):
+            key = (table, row[block], row["side"], row["area"])
+            put(key, row["n"], real["n"])
+            blocks[key[:2]].add(key[2:])
+            if table == "scores":
+                answers = ("answers", row[block], row["side"], row["area"])
+                put(answers, row.get("n_answers"), real.get("n_answers"))
+                blocks[answers[:2]].add(answers[2:])
+    for table in ("drivers", "relative_weights"):
+        for row, real in zip(published.get(table, []), true.get(table, []), strict=True):
+            key = (table, (row["outcome"], row["dimension"]), row["side"], row["area"])
+            put(key, row["n"], real["n"])
+            blocks[key[:2]].add(key[2:])
+    for (table, name), cells in blocks.items():
+        _cube_equations(system, (table, name), cells)
+    # Linked tables: a dimension's answers are its items' answers (the index pools all items).
+    dim_of = {r["item"]: r["dimension"] for r in published["items"]}
+    for key in [key for key in system.shown if key[0] == "answers"]:
+        _, dim, side, area = key
+        items = [i for i, d in dim_of.items() if d == dim or dim == INDEX]
+        system.equal([(1.0, ("items", i, side, area)) for i in items] + [(-1.0, key)])
+    # The same groups in other tables: gaps' n per side, the heat map's and margins' n.
+    for row, real in zip(published.get("gaps", []), true.get("gaps", []), strict=True):
+        for side in SIDES:
+            key = ("gaps", row["dimension"], side, row["area"])
+            put(key, row[f"n_{side}"], real[f"n_{side}"])
+            system.equal([(1.0, key), (-1.0, ("scores", row["dimension"], side, row["area"]))])
+    for table in ("heat_map", "margins"):
+        for row, real in zip(published.get(table, []), true.get(table, []), strict=True):
+            key = (table, row["dimension"], row["side"], row["area"])
+            same = ("scores", row["dimension"], row["side"], row["area"])
+            put(key, row["n"], real["n"])
+            if same in truth and truth[same] == (real["n"] or 0):
+                system.equal([(1.0, key), (-1.0, same)])
+    targets = [
+        key
+        for key, v in system.shown.items()
+        if v is None and 0 < truth[key] < k and key[0] != "answers"
+    ]
+    found = []
+    for key, (lo, hi) in system.ranges(targets).items():
+        assert lo - 1e-6 <= truth[key] <= hi + 1e-6, (key, lo, hi, truth[key])
+        if hi - lo < k - 1e-6:
+            found.append(Finding(key, int(truth[key]), lo, hi))
+    return found
+
+
+def pooled_leaks(published: dict[str, list[dict]]) -> list[str]:
+    """Pooled statistics published over hidden cells: ICC on an all-areas row with a hidden
+    area under it, and adjusted p-values that are not a function of the shown rows alone."""
+    leaks = []
+    scores = published["scores"]
+    hidden = {(r["side"], r["area"], r["dimension"]) for r in scores if r["suppressed"]}
+    for r in scores:
+        if r["area"] == AREA_ALL and (r["icc1"] is not None or r["icc2"] is not None):
+            under = [
+                s for s in scores
+                if s["side"] == r["side"] and s["dimension"] == r["dimension"]
+                and s["area"] != AREA_ALL
+            ]  # fmt: skip
+            if any((s["side"], s["area"], s["dimension"]) in hidden for s in under):
+                leaks.append(f"ICC on {r['side']} all areas {r['dimension']} over a hidden area")
+    for table, raw, adjusted in (
+        ("gaps", "welch_p", "p_adjusted"),
+        ("scores", "change_p", "change_p_adjusted"),
+    ):
+        rows = [r for r in published[table] if r["suppressed"] is None]
+        p = np.array([np.nan if r[raw] is None else r[raw] for r in rows], dtype=float)
+        expected = benjamini_hochberg(p) if p.size else p
+        for r, e in zip(rows, expected, strict=True):
+            got = r[adjusted]
+            if got is None and np.isnan(e):
+                continue
+            if got is None or not np.isclose(got, e):
+                leaks.append(f"{table} {adjusted} of {r.get('area')} {r.get('dimension')}")
+    return leaks
