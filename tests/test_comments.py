@@ -74,9 +74,7 @@ def comments_on(manager, site, query: str = "", status: int = 200) -> str:  # ty
     return answer.get_data(as_text=True)
 
 
-def test_comments_of_publishable_groups_are_shown_per_question_in_alphabetical_order(
-    site, manager
-):
+def test_comments_of_publishable_groups_are_shown_per_question_in_alphabetical_order(site, manager):
     """The client's staff (12) are hidden with its 4 managers: shown beside the client's total,
     they would leave the managers' comments as the difference (published_comment_groups)."""
     html = comments_on(manager, site)

@@ -268,7 +268,8 @@ def test_asking_for_reset_links_is_paused_by_the_sign_in_limits_in_counts_of_its
     for _ in range(2):
         submit(browser, "/sign-in/forgotten", {"email": "nobody@council.example"})
     assert (
-        submit(browser, "/sign-in/forgotten", {"email": "nobody@council.example"}).status_code == 429
+        submit(browser, "/sign-in/forgotten", {"email": "nobody@council.example"}).status_code
+        == 429
     )
     # … and asking for links pauses nobody's sign-in
     assert post_sign_in(app.test_client(), "p@council.example", PASSWORD).status_code == 302

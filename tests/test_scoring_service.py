@@ -474,14 +474,20 @@ def test_relhealth_recompute_rebuilds_every_closed_wave(app, runner, relationshi
     assert out.exit_code == 0, out.output
     assert f"Rebuilt the results of 2 closed waves of {relationship.name}\n" in out.output
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 2 * len(results.TABLES)
+    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 2 * len(
+        results.TABLES
+    )
     one = runner.invoke(
         args=["recompute", "--relationship", relationship.name, "--wave", "2024-Q2"]
     )
     assert one.exit_code == 0, one.output
-    assert f"Rebuilt the results of 1 closed wave of {relationship.name}, from 2024-Q2" in one.output
+    assert (
+        f"Rebuilt the results of 1 closed wave of {relationship.name}, from 2024-Q2" in one.output
+    )
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 2 * len(results.TABLES)
+    assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 2 * len(
+        results.TABLES
+    )
 
 
 @pytest.mark.parametrize(

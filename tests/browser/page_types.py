@@ -175,7 +175,12 @@ class Site:
         rng = np.random.default_rng(44001)
         relationship = self.factory.relationship()
         self._ids["relationship"] = relationship.id
-        for label in ("2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1"):  # the baseline the statuses judge by
+        for label in (
+            "2023-Q2",
+            "2023-Q3",
+            "2023-Q4",
+            "2024-Q1",
+        ):  # the baseline the statuses judge by
             closed_wave(relationship, label, [("client", None, 4.3, 20), ("supplier", None, 3.5, 20)], rng)  # fmt: skip
         if agreed:
             action = actions.record_action(
