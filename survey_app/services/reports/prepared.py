@@ -47,13 +47,16 @@ def prepare_board_pack_file(
     chosen = next((w for w in closed_waves(relationship) if w.label == wave), None)
     if chosen is None:
         raise ServiceError(f"wave {wave} is not a closed wave of {relationship.name}")
+    filename = board_pack_filename(relationship, chosen)
     done = ctx.resume_from or {}
     if not (exports.prepared_folder() / str(done.get("stored"))).is_file():
         ctx.progress(0, 1, f"Printing the board pack of wave {wave}")
         pack = prepare_board_pack(relationship, chosen, language=language)
+        requester = ctx.requested_by()
+        ctx.progress(1, 1, "The board pack is ready")
         done = exports.store_file(
             ctx,
-            ctx.requested_by(),  # type: ignore[arg-type]
+            requester,  # type: ignore[arg-type]
             [pack.data],
             fmt="pdf",
             relationship=relationship_id,
@@ -61,8 +64,9 @@ def prepare_board_pack_file(
             wave=wave,
             language=language,
         )
-    ctx.progress(1, 1, "The board pack is ready")
-    filename = board_pack_filename(relationship, chosen)
+    # Nothing is read between the file's commit and the job's finish: on SQLite a read here
+    # would pin a snapshot older than the heartbeat's progress write, and the job's final
+    # update would then fail with "database is locked" (a stale snapshot cannot write).
     return exports.ready_result(
         ctx,
         done,
