@@ -8,6 +8,8 @@ Create Date: 2026-12-03 08:10:00
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.migration_ops import drop_column_in_place
+
 
 # revision identifiers, used by Alembic.
 revision = '0012'
@@ -26,7 +28,4 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute('ALTER TABLE waves DROP COLUMN translations')
-    else:
-        op.drop_column('waves', 'translations')
+    drop_column_in_place('waves', 'translations')

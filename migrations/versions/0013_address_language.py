@@ -11,6 +11,8 @@ Create Date: 2026-12-03 09:05:00
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.migration_ops import drop_column_in_place
+
 
 # revision identifiers, used by Alembic.
 revision = '0013'
@@ -28,7 +30,4 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute('ALTER TABLE invitation_addresses DROP COLUMN language')
-    else:
-        op.drop_column('invitation_addresses', 'language')
+    drop_column_in_place('invitation_addresses', 'language')

@@ -10,6 +10,8 @@ Create Date: 2026-12-03 10:55:00
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.migration_ops import drop_column_in_place
+
 
 # revision identifiers, used by Alembic.
 revision = '0018'
@@ -27,7 +29,4 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute('ALTER TABLE users DROP COLUMN language')
-    else:
-        op.drop_column('users', 'language')
+    drop_column_in_place('users', 'language')
