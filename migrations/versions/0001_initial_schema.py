@@ -3,8 +3,6 @@
 Responses, answers and comments are WITHOUT ROWID on SQLite so that storage order does
 not follow submission order (anonymity, DESIGN §2).
 
-Revision ID: 0001
-Revises: 
 Create Date: 2026-11-25 14:45:34.067360
 
 """
@@ -16,8 +14,6 @@ from survey_app.migration_ops import create_table, drop_table, stamped
 # revision identifiers, used by Alembic.
 revision = '0001'
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -2,8 +2,6 @@
 
 See survey_app/models/results.py for why the layout is a JSON blob per table.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-26 09:00:00.000000
 
 """
@@ -15,8 +13,6 @@ from survey_app.migration_ops import create_table, drop_table
 # revision identifiers, used by Alembic.
 revision = '0002'
 down_revision = '0001'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

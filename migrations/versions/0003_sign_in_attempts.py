@@ -1,7 +1,5 @@
 """Failed sign-in attempts, for rate limiting across workers (hashes and times only).
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-11-26 10:00:00.000000
 
 """
@@ -13,8 +11,6 @@ from survey_app.migration_ops import create_table, drop_table
 # revision identifiers, used by Alembic.
 revision = '0003'
 down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 
 INDEXES = ['at', ('email_hash', 'at'), ('client_hash', 'at')]

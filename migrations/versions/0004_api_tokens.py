@@ -1,7 +1,5 @@
 """Per-user API tokens (SHA-256 hashes only) for the read-only JSON API.
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-11-26 11:00:00.000000
 
 """
@@ -13,8 +11,6 @@ from survey_app.migration_ops import create_table, drop_table
 # revision identifiers, used by Alembic.
 revision = '0004'
 down_revision = '0003'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

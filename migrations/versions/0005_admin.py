@@ -1,7 +1,5 @@
 """Survey administration: the address list of a wave (deleted when it closes) and managers' actions.
 
-Revision ID: 0005
-Revises: 0004
 Create Date: 2026-11-26 12:00:00.000000
 
 """
@@ -13,8 +11,6 @@ from survey_app.migration_ops import create_table, drop_table, stamped
 # revision identifiers, used by Alembic.
 revision = '0005'
 down_revision = '0004'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

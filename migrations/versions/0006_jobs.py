@@ -1,7 +1,5 @@
 """Background jobs: their state, progress, lease and outcome (the queue only wakes workers).
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-03 03:23:15.802542
 
 """
@@ -14,8 +12,6 @@ from survey_app.migration_ops import create_table, drop_table
 # revision identifiers, used by Alembic.
 revision = '0006'
 down_revision = '0005'
-branch_labels = None
-depends_on = None
 
 
 INDEXES = ['relationship_id', 'requested_by_id', ('state', 'lease_expires_at')]

@@ -5,8 +5,6 @@ after a crash left its fate unknown); whichever is used first uses the invitatio
 ``invitations.token_hash`` values become each invitation's first link, and drafts are keyed by a
 link's hash. Each address on a wave's address list gets an outbox state for the sending job.
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-03 07:45:00.000000
 
 """
@@ -20,8 +18,6 @@ from survey_app.migration_ops import create_table, drop_table
 # revision identifiers, used by Alembic.
 revision = '0007'
 down_revision = '0006'
-branch_labels = None
-depends_on = None
 
 
 def _day_as_timestamp(column):

@@ -8,8 +8,6 @@ Existing data moves without losing access:
   in through their organisation's OpenID Provider only);
 * existing API tokens expire a year from the migration.
 
-Revision ID: 0008
-Revises: 0012
 Create Date: 2026-12-03 07:45:00.000000
 
 """
@@ -24,8 +22,6 @@ from survey_app.migration_ops import create_table, drop_table, stamped
 # revision identifiers, used by Alembic.
 revision = '0008'
 down_revision = '0012'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

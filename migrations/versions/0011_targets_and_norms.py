@@ -1,8 +1,6 @@
 """Agreed targets per relationship and dimension; each party's consent to count in the norms;
 each relationship's privacy notice details (controller, lawful basis, contact, retention).
 
-Revision ID: 0011
-Revises: 0009
 Create Date: 2026-12-03 07:45:00
 
 """
@@ -16,8 +14,6 @@ import sqlalchemy as sa
 # revision identifiers, used by Alembic.
 revision = '0011'
 down_revision = '0009'
-branch_labels = None
-depends_on = None
 
 LAWFUL_BASIS = (
     "Public task (UK GDPR Article 6(1)(e)): understanding and improving how the partnership "

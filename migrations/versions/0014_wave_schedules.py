@@ -7,8 +7,6 @@ lists the days after opening on which a reminder round goes to those who have no
 ``wave_reminders`` holds one row per wave and day once that round was started (or skipped),
 so that several workers running the schedule start each round once.
 
-Revision ID: 0014
-Revises: 0013
 Create Date: 2026-12-03 09:10:00
 
 """
@@ -24,8 +22,6 @@ from survey_app.migration_ops import create_table, drop_column_in_place, drop_ta
 # revision identifiers, used by Alembic.
 revision = '0014'
 down_revision = '0013'
-branch_labels = None
-depends_on = None
 
 # The zone a closing date was meant in before this revision (the service's default).
 LONDON = ZoneInfo("Europe/London")

@@ -1,8 +1,6 @@
 """Each wave's invitation and reminder texts, edited by its administrators, one row per saved
 version (``wave_email_texts``; a wave without one uses the default texts).
 
-Revision ID: 0015_texts
-Revises: 0014
 Create Date: 2026-12-03 11:00:00
 
 """
@@ -14,8 +12,6 @@ from survey_app.migration_ops import create_table, drop_table, stamped
 # revision identifiers, used by Alembic.
 revision = '0015_texts'
 down_revision = '0014'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -4,8 +4,6 @@ One row per theme of one free-text question's comments in one group (a side or b
 service area or all) of a closed wave: its name, most distinctive words, count and two
 representative comments (``survey_app.models.CommentTheme``; issue 16 part 4).
 
-Revision ID: 0020_themes
-Revises: 0018
 Create Date: 2026-12-03 11:00:00
 
 """
@@ -17,8 +15,6 @@ from survey_app.migration_ops import create_table, drop_table
 # revision identifiers, used by Alembic.
 revision = '0020_themes'
 down_revision = '0018'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():
