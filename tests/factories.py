@@ -28,6 +28,7 @@ from survey_app.models import Answer, AuditEvent, Relationship, Response, Wave
 from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.dashboard import charts
 from survey_app.services.instruments import frozen_instrument
+from survey_app.services.relationships import create_relationship
 from survey_app.services.respondents import build_sections
 from survey_app.services.results import PRIMARY
 from survey_app.services.waves import close_wave, create_wave, open_wave
@@ -62,6 +63,18 @@ STAFF = [
     ("eve@supplier.example", "Test Supplier", ""),
 ]
 STAFF_EMAILS = sorted(person[0] for person in STAFF)
+
+
+def open_wave_of_new_relationship(
+    client: str, supplier: str, areas: Iterable[str] = ("Estates",), label: str = "2024-Q1"
+) -> tuple[Relationship, Wave]:
+    """A new relationship "<client> — <supplier>" with the service ``areas`` and an open wave."""
+    rel = create_relationship(
+        f"{client} — {supplier}", client=client, supplier=supplier, service_areas=list(areas)
+    )
+    wave = create_wave(rel, label)
+    open_wave(wave)
+    return rel, wave
 
 
 def new_wave_by_page(admin, relationship_id: int, label: str, closes_on: date):  # type: ignore[no-untyped-def]
@@ -443,4 +456,18 @@ def index_chart(  # type: ignore[no-untyped-def]
         scale=charts.Scale(),
         k=5,
         **drawn,
+    )
+
+
+def heat_map_chart(dimensions, areas, cells) -> charts.Chart:  # type: ignore[no-untyped-def]
+    """The hot-spots heat map of ``cells`` ((dimension, area) → HeatCell) at k = 5."""
+    return charts.heat_map(
+        "heat-all",
+        title="Hot spots",
+        subject="2024-Q1",
+        dimensions=dimensions,
+        areas=areas,
+        cells=cells,
+        scale=charts.Scale(),
+        k=5,
     )

@@ -18,7 +18,7 @@ import pytest
 
 from survey_app.services.dashboard import charts
 from survey_app.services.dashboard.charts import style, svg
-from tests.factories import index_chart, series_points
+from tests.factories import heat_map_chart, index_chart, series_points
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -253,18 +253,5 @@ def test_a_heat_map_is_not_clipped(monkeypatch):
         for j, (a, _) in enumerate(areas)
     }
     cells[("d0", "a0")] = charts.HeatCell(None, None, None, "primary")
-
-    def make():  # type: ignore[no-untyped-def]
-        return charts.heat_map(
-            "heat",
-            title="Heat map",
-            subject="Heat map",
-            dimensions=dims,
-            areas=areas,
-            cells=cells,
-            scale=charts.Scale(),
-            k=5,
-        )
-
-    _, fig = figure_of(monkeypatch, make)
+    _, fig = figure_of(monkeypatch, lambda: heat_map_chart(dims, areas, cells))
     assert_inside(fig)

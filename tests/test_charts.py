@@ -14,6 +14,7 @@ import pytest
 from survey_app.services.dashboard import charts
 from survey_app.services.dashboard.charts import style
 from survey_app.services.results import PRIMARY, SECONDARY
+from tests.factories import heat_map_chart
 from tests.factories import index_chart as index
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -117,16 +118,7 @@ def test_a_heat_map_prints_every_value_and_never_relies_on_colour():
         ("index", "cc"): charts.HeatCell(None, None, None, SECONDARY),
         ("index", "_all"): charts.HeatCell(2.95, 33, "concern", None),
     }
-    chart = charts.heat_map(
-        "heat-all",
-        title="Hot spots",
-        subject="2024-Q1",
-        dimensions=dims,
-        areas=areas,
-        cells=cells,
-        scale=charts.Scale(),
-        k=5,
-    )
+    chart = heat_map_chart(dims, areas, cells)
     texts = [t.text for t in svg_root(chart).iter(f"{SVG}text")]
     for value in ("4.12", "3.71", "3.95", "2.95", "n < 5", "hidden"):
         assert value in texts
