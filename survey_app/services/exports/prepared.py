@@ -37,6 +37,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from survey_app.database import write_transaction
+from survey_app.dates import MONTHS
 from survey_app.extensions import db
 from survey_app.models import Job, Response, ResultTable, User
 from survey_app.models.job import utcnow
@@ -45,6 +46,7 @@ from survey_app.services.accounts.scope import scope_of
 from survey_app.services.exports.downloads import FORMATS, MEDIA_TYPES, file_name, prepare_download
 from survey_app.services.exports.scope import Scope, export_scope
 from survey_app.services.exports.tables import RESULT_TABLES, Table
+from survey_app.texts import N_, Wording, wording
 
 #: The job kind that prepares a download (registered in ``services/jobs/kinds.py``).
 PREPARE_KIND = "exports.prepare"
@@ -154,7 +156,9 @@ class JobReport(Protocol):
     job_id: int
     resume_from: Any
 
-    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None: ...
+    def progress(
+        self, done: int, total: int | None = None, message: Wording | str | None = None
+    ) -> None: ...
 
     def checkpoint(self, state: Any) -> None: ...
 
@@ -196,16 +200,20 @@ def allowed_requester(ctx: JobReport, relationship_id: int, kind: str) -> User:
     account holding the kind's :data:`FETCH_ROLES` role in the relationship)."""
     requester = ctx.requested_by()
     if requester is None or not requester.active:
-        raise ServiceError("the person who asked for this file no longer has an account")
+        raise ServiceError(
+            wording(N_("The person who asked for this file no longer has an account"))
+        )
     if not scope_of(requester, {FETCH_ROLES[kind]}).allows(relationship_id):
-        raise ServiceError("the person who asked for this file may no longer download it")
+        raise ServiceError(
+            wording(N_("The person who asked for this file may no longer download it"))
+        )
     return requester
 
 
 def _write(ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str) -> dict:
     total = estimated_rows(table, scope)
     name = file_name(table, scope, fmt)
-    ctx.progress(0, total, f"Writing {name}")
+    ctx.progress(0, total, wording(N_("Writing %(file)s"), file=name))
     download = prepare_download(table, fmt, scope, wrap=_counting(ctx.progress, total, name))
     done = store_file(
         ctx,
@@ -216,7 +224,7 @@ def _write(ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str) 
         table=table,
         wave=scope.wave_label or "all",
     )
-    ctx.progress(total, total, f"{name} is ready")
+    ctx.progress(total, total, wording(N_("%(file)s is ready"), file=name))
     return done
 
 
@@ -278,12 +286,22 @@ def ready_result(
     :func:`prepared_file` needs to give it out."""
     until = utcnow() + lifetime()
     return {
-        "summary": f"{filename} is ready ({_size_text(done['bytes'])}). Only you can download "
-        f"it, until {until.day} {until:%B %Y} at {until:%H:%M} UTC.",
+        "summary": wording(
+            N_(
+                "%(file)s is ready (%(size)s). Only you can download it, until %(day)s %(month)s "
+                "%(year)s at %(time)s UTC."
+            ),
+            file=filename,
+            size=_size_text(done["bytes"]),
+            day=until.day,
+            month=wording(MONTHS[until.month - 1]),
+            year=until.year,
+            time=f"{until:%H:%M}",
+        ),
         "link": {
             "endpoint": endpoint,
             "values": {"job_id": ctx.job_id},
-            "text": f"Download {filename}",
+            "text": wording(N_("Download %(file)s"), file=filename),
             "requester_only": True,  # the job's page shows it to nobody else
         },
         "file": {
@@ -298,7 +316,7 @@ def ready_result(
 
 
 def _counting(
-    report: Callable[[int, int | None, str | None], None], total: int, name: str
+    report: Callable[[int, int | None, Wording | None], None], total: int, name: str
 ) -> Callable[[Sequence[Table]], list[Table]]:
     """Wrap tables so that their rows, as they are written, are counted to ``report``."""
     written = 0
@@ -308,7 +326,11 @@ def _counting(
         for row in rows:
             written += 1
             if written % PROGRESS_EVERY == 0:
-                report(min(written, total), max(total, written), f"Writing {name}")
+                report(
+                    min(written, total),
+                    max(total, written),
+                    wording(N_("Writing %(file)s"), file=name),
+                )
             yield row
 
     return lambda tables: [replace(t, rows=count(t.rows)) for t in tables]
