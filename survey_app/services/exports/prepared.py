@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import func, select
 
+from instruments import LANGUAGES, SOURCE_LANGUAGE
 from survey_app.database import write_transaction
 from survey_app.dates import MONTHS
 from survey_app.extensions import db
@@ -139,15 +140,21 @@ def tables_to_prepare(scope: Scope) -> set[str]:
     return {name for name, count in rows.items() if count >= threshold}
 
 
-def prepare_parameters(table: str, fmt: str, scope: Scope) -> dict[str, Any]:
-    """The job's parameters for a download (checked now, so a bad request starts nothing)."""
+def prepare_parameters(
+    table: str, fmt: str, scope: Scope, language: str = SOURCE_LANGUAGE
+) -> dict[str, Any]:
+    """The job's parameters for a download (checked now, so a bad request starts nothing);
+    ``language``: the requester's, that of an SPSS file's labels (the worker has no reader)."""
     prepare_download(table, fmt, scope)  # raises ServiceError for a table not in the format
-    return {
+    parameters = {
         "relationship_id": scope.relationship_id,
         "table": table,
         "fmt": fmt,
         "wave": scope.wave_label,
     }
+    if fmt == "sav":  # only SPSS labels are in a language (one job for both otherwise)
+        parameters["language"] = language if language in LANGUAGES else SOURCE_LANGUAGE
+    return parameters
 
 
 class JobReport(Protocol):
@@ -172,9 +179,11 @@ def prepare_file(
     table: str,
     fmt: str,
     wave: str | None = None,
+    language: str = SOURCE_LANGUAGE,
 ) -> dict[str, Any]:
     """Write the download into :func:`prepared_folder` (the job kind's work), reporting the
-    rows written.
+    rows written; an SPSS file labelled in ``language``, the requester's (as the direct
+    download labels it in its reader's).
 
     The requester must still reach the relationship as a reviewer. The file is written under
     a ``.part`` name and renamed when complete; then, in one transaction, its audit entry
@@ -189,7 +198,7 @@ def prepare_file(
     filename = file_name(table, scope, fmt)
     done = ctx.resume_from or {}
     if not (prepared_folder() / str(done.get("stored"))).is_file():
-        done = _write(ctx, requester, scope, table, fmt)
+        done = _write(ctx, requester, scope, table, fmt, language)
     return ready_result(
         ctx, done, filename=filename, table=table, fmt=fmt, media_type=MEDIA_TYPES[fmt]
     )
@@ -210,11 +219,15 @@ def allowed_requester(ctx: JobReport, relationship_id: int, kind: str) -> User:
     return requester
 
 
-def _write(ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str) -> dict:
+def _write(
+    ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str, language: str
+) -> dict:
     total = estimated_rows(table, scope)
     name = file_name(table, scope, fmt)
     ctx.progress(0, total, wording(N_("Writing %(file)s"), file=name))
-    download = prepare_download(table, fmt, scope, wrap=_counting(ctx.progress, total, name))
+    download = prepare_download(
+        table, fmt, scope, wrap=_counting(ctx.progress, total, name), language=language
+    )
     done = store_file(
         ctx,
         requester,

@@ -120,7 +120,7 @@ def prepare(relationship_id: int, table: str, fmt: str) -> WerkzeugResponse | st
     wave = request.args.get("wave") or None
     try:
         scope = exports.export_scope(rel, wave)
-        parameters = exports.prepare_parameters(table, fmt, scope)
+        parameters = exports.prepare_parameters(table, fmt, scope, current_language())
     except ServiceError as exc:
         abort(404, description=str(exc))
     form = FlaskForm()
