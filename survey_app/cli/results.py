@@ -102,8 +102,8 @@ def import_command(file: Path, relationship: str | None, wave: str | None, inlin
         relationship=db.session.get(Relationship, rel_id),
         inline=inline,
     )
-    for line in (job.result or {}).get("lines", []):
-        click.echo(say(line))
+    for number, line in enumerate((job.result or {}).get("lines", [])):
+        click.echo(("  " if number else "") + say(line))  # the waves under the headline
 
 
 @click.command("recompute")
