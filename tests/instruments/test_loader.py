@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import textwrap
 import time
 from pathlib import Path
 
@@ -26,69 +25,11 @@ from instruments import (
 from tests.factories import any_wording, wording_for_sides
 
 BAD = Path(__file__).parent / "bad"
+EXAMPLES = Path(__file__).parent / "examples"
 BAD_SHOWN = "tests/instruments/bad"  # how messages name the fixtures
 
-SMALL = textwrap.dedent(
-    """\
-    key: small
-    version: 1
-    title: Small survey
-    minutes: 3
-    scale:
-      points: 5
-      labels: [Strongly disagree, Disagree, Neither agree nor disagree, Agree, Strongly agree]
-      favourable: [4, 5]
-      unfavourable: [1, 2]
-    dimensions:
-      - key: shared_purpose
-        title: Shared purpose
-      - key: trust
-        title: Trust
-        weight: 2
-      - key: commitment
-        title: Commitment to continue
-        outcome: true
-    items:
-      - key: sp1
-        dimension: shared_purpose
-        wording:
-          client: "The council and {partner} share goals."
-          supplier: "We and {partner} share goals."
-      - key: sp2
-        dimension: shared_purpose
-        reverse: true
-        wording:
-          client: "The council and {partner} have no goal in common."
-          supplier: "We and {partner} have no goal in common."
-      - key: tr1
-        dimension: trust
-        wording:
-          client: "{partner} keeps its promises to the council."
-          supplier: "{partner} keeps its promises to us."
-      - key: tr2
-        dimension: trust
-        dont_know: true
-        per_service_area: true
-        wording:
-          client: "{partner} is honest with my area."
-          supplier: "{partner} is honest with us in my area."
-      - key: co1
-        dimension: commitment
-        wording:
-          client: "The council should stay with {partner}."
-          supplier: "We should stay with {partner}."
-      - key: co2
-        dimension: commitment
-        wording:
-          client: "{partner} wants the partnership to last."
-          supplier: "{partner} wants our partnership to last."
-    comments:
-      - key: comment_improve
-        wording:
-          client: "What would most improve the council's work with {partner}?"
-          supplier: "What would most improve our work with {partner}?"
-    """
-)
+#: A small valid definition (examples/small.yaml) that the tests vary.
+SMALL = (EXAMPLES / "small.yaml").read_text(encoding="utf-8")
 
 
 def small(**changes) -> dict:

@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import json
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from instruments import (
 from tests.factories import any_wording, wording_for_sides
 
 FROZEN = Path(__file__).parent / "frozen"
+EXAMPLES = Path(__file__).parent / "examples"
 
 # The content hash of partnership-health v1 as main's code computed it before instruments had
 # languages (commit 8e54a4e; the same literal is pinned in test_v1_instrument.py). The frozen
@@ -36,89 +36,10 @@ FROZEN = Path(__file__).parent / "frozen"
 # in a scratch folder: it is what a wave froze into the database before Welsh existed.
 MAIN_V1_CONTENT_HASH = "a9d77d35c17cc0e741165342e40ca15ad8d43dc6ca7dc7af1a18b3e96e63d51e"
 
-ENGLISH = textwrap.dedent(
-    """\
-    key: small
-    version: 1
-    title: Small survey
-    description: A short survey about the partnership.
-    minutes: 3
-    scale:
-      points: 5
-      labels: [Strongly disagree, Disagree, Neither agree nor disagree, Agree, Strongly agree]
-      favourable: [4, 5]
-      unfavourable: [1, 2]
-    dimensions:
-      - key: trust
-        title: Trust
-        description: Each side keeps its word.
-      - key: commitment
-        title: Commitment to continue
-        outcome: true
-    items:
-      - key: tr1
-        dimension: trust
-        wording:
-          client: "{partner} keeps its promises to the council."
-          supplier: "{partner} keeps its promises to us."
-      - key: tr2
-        dimension: trust
-        dont_know: true
-        wording:
-          client: "{partner} is honest with the council."
-          supplier: "{partner} is honest with us."
-      - key: co1
-        dimension: commitment
-        wording:
-          client: "The council should stay with {partner}."
-          supplier: "We should stay with {partner}."
-      - key: co2
-        dimension: commitment
-        reverse: true
-        wording:
-          client: "The council should leave {partner}."
-          supplier: "We should leave {partner}."
-    comments:
-      - key: comment_improve
-        wording:
-          client: "What would most improve the council's work with {partner}?"
-          supplier: "What would most improve our work with {partner}?"
-    """
-)
+#: A small definition and its Welsh translation (examples/bilingual.yaml, bilingual.cy.yaml).
+ENGLISH = (EXAMPLES / "bilingual.yaml").read_text(encoding="utf-8")
 
-WELSH = textwrap.dedent(
-    """\
-    language: cy
-    title: Arolwg bach
-    description: Arolwg byr am y bartneriaeth.
-    scale:
-      labels: [Anghytuno'n gryf, Anghytuno, Ddim yn cytuno nac yn anghytuno, Cytuno, Cytuno'n gryf]
-      dont_know_label: Ddim yn gwybod
-    dimensions:
-      trust:
-        title: Ymddiriedaeth
-        description: Mae pob ochr yn cadw at ei gair.
-      commitment:
-        title: Ymrwymiad i barhau
-    items:
-      tr1:
-        client: "Mae {partner} yn cadw ei addewidion i'r cyngor."
-        supplier: "Mae {partner} yn cadw ei addewidion i ni."
-      tr2:
-        client: "Mae {partner} yn onest â'r cyngor."
-        supplier: "Mae {partner} yn onest â ni."
-      co1:
-        client: "Dylai'r cyngor aros gyda'r bartneriaeth rhwng {partner} a'r cyngor."
-        supplier: "Dylem ni aros yn y bartneriaeth rhwng {partner} a ninnau."
-      co2:
-        client: "Dylai'r cyngor adael y bartneriaeth rhwng {partner} a'r cyngor."
-        supplier: "Dylem ni adael y bartneriaeth rhwng {partner} a ninnau."
-    comments:
-      comment_improve:
-        client: "Beth fyddai'n gwella gwaith y cyngor gyda staff {partner} fwyaf?"
-        supplier: "Beth fyddai'n gwella ein gwaith gyda staff {partner} fwyaf?"
-    """
-)
+WELSH = (EXAMPLES / "bilingual.cy.yaml").read_text(encoding="utf-8")
 
 
 def welsh(**changes) -> dict:
