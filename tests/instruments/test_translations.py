@@ -199,108 +199,37 @@ def test_a_translation_with_no_items_lists_every_missing_statement():
     assert "small.cy.yaml: item 'co2': missing cy wording for side 'supplier'" in problems
 
 
-def edited(change) -> dict:
+#: Faults in a translation and the problem each must raise (examples/translation_faults.yaml).
+FAULTS = yaml.safe_load((EXAMPLES / "translation_faults.yaml").read_text(encoding="utf-8"))
+
+
+def changed(path: str, value) -> dict:  # type: ignore[no-untyped-def]
+    """The WELSH translation with the field at the dotted ``path`` set to ``value``."""
     translation = welsh()
-    change(translation)
+    *parents, field = path.split(".")
+    node = translation
+    for key in parents:
+        node = node[key]
+    node[field] = value
     return translation
 
 
-@pytest.mark.parametrize(
-    ("translation", "expected"),
-    [
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="Mae'r partner yn cadw ei air.")),
-            "item 'tr1': cy client wording must use the placeholders of the English "
-            "({partner}), not (none)",
-            id="placeholder left out",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="Mae {partner} yn {partner}.")),
-            None,
-            id="placeholder used twice is the same set",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="Mae {partnr} yn cadw.")),
-            "item 'tr1': cy client wording uses undeclared placeholder {partnr} "
-            "(declared: partner)",
-            id="undeclared placeholder",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="Mae {partner yn cadw.")),
-            "item 'tr1': cy client wording has an unmatched '{' or '}' "
-            "(write '{{' or '}}' for a literal brace)",
-            id="unmatched brace",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="   ")),
-            "item 'tr1': cy wording for side 'client' must be non-empty text, not '   '",
-            id="blank wording",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(cleint="x")),
-            "item 'tr1': unknown wording side 'cleint' (did you mean 'client'?)",
-            id="unknown side",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"].update(tr1x={"client": "x", "supplier": "y"})),
-            "item 'tr1x': no such item in the definition (did you mean 'tr1'?)",
-            id="an item the definition does not have",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"].update(tr1="Mae {partner} yn cadw.")),
-            "item 'tr1': must give the cy wording for each side (client, supplier)",
-            id="wording not split by side",
-        ),
-        pytest.param(
-            edited(lambda t: t["dimensions"]["commitment"].update(description="Ychwanegol.")),
-            "dimension 'commitment': has a cy 'description' but the English has none",
-            id="a description the English lacks",
-        ),
-        pytest.param(
-            edited(lambda t: t["dimensions"]["trust"].update(weight=2)),
-            "dimension 'trust': unknown field 'weight'",
-            id="a definition field in a translation",
-        ),
-        pytest.param(
-            edited(lambda t: t["scale"].update(labels=["Na", "Ydw"])),
-            "scale: cy 'labels' has 2 entries but the scale has 5 points",
-            id="wrong number of labels",
-        ),
-        pytest.param(
-            edited(lambda t: t["scale"].update(labels=["Na", "Na", "Efallai", "Ie", "Ie yn wir"])),
-            "scale: cy 'labels' must all be different",
-            id="repeated label",
-        ),
-        pytest.param(
-            edited(lambda t: t["scale"].update(dont_know_label="Anghytuno")),
-            "scale: cy 'dont_know_label' 'Anghytuno' is also a scale label",
-            id="don't know label is a scale label",
-        ),
-        pytest.param(
-            welsh(language="en"),
-            "'language' is 'en' but its name says 'cy'",
-            id="language does not match the name",
-        ),
-        pytest.param(
-            welsh(translates="0" * 64),
-            "'translates' names definition 000000000000, but this definition is "
-            f"{load_instrument_text(ENGLISH).content_hash[:12]}: the English has changed since "
-            "it was translated, or this translation belongs to another version. Check the "
-            "translation against the English, then update 'translates'",
-            id="translates another definition",
-        ),
-        pytest.param(
-            welsh(colour="coch"),
-            "unknown field 'colour'",
-            id="unknown top-level field",
-        ),
-    ],
-)
-def test_other_faults_in_a_translation(translation, expected):
-    if expected is None:
+@pytest.mark.parametrize("fault", FAULTS, ids=[fault["fault"] for fault in FAULTS])
+def test_other_faults_in_a_translation(fault):
+    translation = changed(fault["path"], fault["value"])
+    if fault["problem"] is None:
         assert bilingual(translation).item("tr1").wording_in("cy")["client"]
         return
-    assert problems_with(translation) == [f"small.cy.yaml: {expected}"]
+    assert problems_with(translation) == [f"small.cy.yaml: {fault['problem']}"]
+
+
+def test_a_translation_of_another_definition_says_how_to_put_it_right():
+    english = load_instrument_text(ENGLISH).content_hash[:12]
+    assert problems_with(welsh(translates="0" * 64)) == [
+        "small.cy.yaml: 'translates' names definition 000000000000, but this definition is "
+        f"{english}: the English has changed since it was translated, or this translation belongs "
+        "to another version. Check the translation against the English, then update 'translates'"
+    ]
 
 
 def test_translates_may_name_the_definition_it_translates():
