@@ -316,65 +316,17 @@ def test_other_faults_in_top_level_fields(change, expected):
     assert caught.value.problems == [expected]
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "expected"),
-    [
-        pytest.param(
-            "key",
-            "Tr-1",
-            "item 'Tr-1': key 'Tr-1' must be lower-case a-z, 0-9 and '_', starting with a letter",
-            id="item key not a slug",
-        ),
-        pytest.param(
-            "key", "to", "item 'to': key 'to' is a reserved word in SPSS; choose another", id="SPSS"
-        ),
-        pytest.param(
-            "reverse", "yes please", "item 'sp1': 'reverse' must be true or false, not 'yes please'"
-        ),
-        pytest.param(
-            "replaces",
-            "sp1",
-            "item 'sp1': 'replaces' names the item itself; same keys match anyway",
-        ),
-        pytest.param(
-            "replaces",
-            "sp2",
-            "item 'sp1': 'replaces' 'sp2', but this version still has an item 'sp2'",
-            id="replaces an item still present",
-        ),
-        pytest.param(
-            "wording",
-            {"client": "{partner!r} agrees.", "supplier": "We agree."},
-            "item 'sp1': client wording: '{partner!r}' is not a plain placeholder like {partner}",
-            id="placeholder with conversion",
-        ),
-        pytest.param(
-            "wording",
-            {"client": "{0} agrees.", "supplier": "We agree."},
-            "item 'sp1': client wording: '{0}' is not a plain placeholder like {partner}",
-            id="positional placeholder",
-        ),
-        pytest.param(
-            "wording",
-            {"client": "{partner agrees.", "supplier": "We agree."},
-            "item 'sp1': client wording has an unmatched '{' or '}' "
-            "(write '{{' or '}}' for a literal brace)",
-            id="unmatched brace",
-        ),
-        pytest.param(
-            "wording",
-            {"client": "  ", "supplier": "We agree."},
-            "item 'sp1': wording for side 'client' must be non-empty text",
-            id="blank wording",
-        ),
-    ],
-)
-def test_other_faults_in_an_item(field, value, expected):
+#: Faults in an item and the problem each must raise (examples/item_faults.yaml).
+ITEM_FAULTS = yaml.safe_load((EXAMPLES / "item_faults.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("fault", ITEM_FAULTS, ids=[fault["fault"] for fault in ITEM_FAULTS])
+def test_other_faults_in_an_item(fault):
     definition = small()
-    definition["items"][0][field] = value
+    definition["items"][0][fault["field"]] = fault["value"]
     with pytest.raises(InstrumentError) as caught:
         load_dict(definition)
-    assert caught.value.problems == [f"small.yaml: {expected}"]
+    assert caught.value.problems == [f"small.yaml: {fault['problem']}"]
 
 
 def test_two_items_cannot_replace_the_same_previous_item():
