@@ -136,61 +136,31 @@ def test_a_translated_instrument_stays_frozen_and_hashable():
 # --- completeness: what is missing is named ---------------------------------------------------
 
 
-def without(path: str) -> dict:
-    """WELSH with the entry at a dotted path (e.g. "items.tr2.supplier") removed."""
-    translation = welsh()
-    *parents, last = path.split(".")
-    node = translation
+def entry(translation: dict, path: str) -> tuple[dict, str]:
+    """The mapping that holds the entry at a dotted path (e.g. "items.tr2.supplier"), and its key."""
+    *parents, key = path.split(".")
     for name in parents:
-        node = node[name]
-    del node[last]
+        translation = translation[name]
+    return translation, key
+
+
+def without(path: str) -> dict:
+    """WELSH with the entry at a dotted ``path`` removed."""
+    translation = welsh()
+    node, key = entry(translation, path)
+    del node[key]
     return translation
 
 
-@pytest.mark.parametrize(
-    ("path", "expected"),
-    [
-        pytest.param(
-            "items.tr2.supplier",
-            ["item 'tr2': missing cy wording for side 'supplier'"],
-            id="one side of an item",
-        ),
-        pytest.param(
-            "items.co1",
-            [
-                "item 'co1': missing cy wording for side 'client'",
-                "item 'co1': missing cy wording for side 'supplier'",
-            ],
-            id="a whole item",
-        ),
-        pytest.param(
-            "comments.comment_improve.client",
-            ["comment 'comment_improve': missing cy wording for side 'client'"],
-            id="a free-text question",
-        ),
-        pytest.param("title", ["missing cy 'title'"], id="the title"),
-        pytest.param("description", ["missing cy 'description'"], id="the description"),
-        pytest.param(
-            "dimensions.trust.description",
-            ["dimension 'trust': missing cy 'description'"],
-            id="a dimension description",
-        ),
-        pytest.param(
-            "dimensions.commitment",
-            ["dimension 'commitment': missing cy 'title'"],
-            id="a whole dimension",
-        ),
-        pytest.param("scale.labels", ["scale: missing cy 'labels'"], id="the scale labels"),
-        pytest.param(
-            "scale.dont_know_label",
-            ["scale: missing cy 'dont_know_label'"],
-            id="the don't know label",
-        ),
-        pytest.param("language", ["missing field 'language'"], id="the language declaration"),
-    ],
-)
-def test_a_missing_welsh_text_is_named_by_file_part_key_side_and_language(path, expected):
-    assert problems_with(without(path)) == [f"small.cy.yaml: {line}" for line in expected]
+#: Texts left out of a translation and the problems each must raise
+#: (examples/missing_translations.yaml).
+MISSING = yaml.safe_load((EXAMPLES / "missing_translations.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("missing", MISSING, ids=[missing["missing"] for missing in MISSING])
+def test_a_missing_welsh_text_is_named_by_file_part_key_side_and_language(missing):
+    expected = [f"small.cy.yaml: {line}" for line in missing["problems"]]
+    assert problems_with(without(missing["path"])) == expected
 
 
 def test_a_translation_with_no_items_lists_every_missing_statement():
@@ -206,11 +176,8 @@ FAULTS = yaml.safe_load((EXAMPLES / "translation_faults.yaml").read_text(encodin
 def changed(path: str, value) -> dict:  # type: ignore[no-untyped-def]
     """The WELSH translation with the field at the dotted ``path`` set to ``value``."""
     translation = welsh()
-    *parents, field = path.split(".")
-    node = translation
-    for key in parents:
-        node = node[key]
-    node[field] = value
+    node, key = entry(translation, path)
+    node[key] = value
     return translation
 
 
