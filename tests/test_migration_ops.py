@@ -11,7 +11,13 @@ from alembic import op
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
-from survey_app.migration_ops import create_table, drop_column_in_place, drop_table, stamped
+from survey_app.migration_ops import (
+    create_table,
+    drop_column_in_place,
+    drop_table,
+    reference,
+    stamped,
+)
 
 
 def schema_after(*steps: Callable[[], None]) -> list[tuple]:
@@ -31,12 +37,11 @@ def schema_after(*steps: Callable[[], None]) -> list[tuple]:
 def by_the_helper() -> None:
     create_table(
         "notes",
-        sa.Column("wave_id", sa.Integer(), nullable=False),
-        sa.Column("author_id", sa.Integer(), nullable=True),
+        reference("wave_id", "waves", "CASCADE"),
+        reference("author_id", "users", "SET NULL", nullable=True),
         sa.Column("state", sa.String(length=8), nullable=False),
         stamped("written_at"),
         checks=[("state", "state IN ('draft', 'kept')")],
-        foreign_keys=[("author_id", "users", "SET NULL"), ("wave_id", "waves", "CASCADE")],
         unique=[("wave_id", "state")],
         indexes=["wave_id", ("state", "written_at")],
     )
@@ -84,9 +89,8 @@ def test_a_table_with_its_own_key_gets_no_surrogate_id():
     def keyed() -> None:
         create_table(
             "marks",
-            sa.Column("wave_id", sa.Integer(), nullable=False),
+            reference("wave_id", "waves.id", "CASCADE"),
             sa.Column("item_no", sa.SmallInteger(), autoincrement=False, nullable=False),
-            foreign_keys=[("wave_id", "waves.id", "CASCADE")],
             key=("wave_id", "item_no"),
             sqlite_with_rowid=False,
         )
