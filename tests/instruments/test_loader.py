@@ -23,13 +23,13 @@ from instruments import (
     load_instrument_text,
 )
 from tests.factories import any_wording, wording_for_sides
+from tests.instruments.examples import example_table, example_text
 
 BAD = Path(__file__).parent / "bad"
-EXAMPLES = Path(__file__).parent / "examples"
 BAD_SHOWN = "tests/instruments/bad"  # how messages name the fixtures
 
 #: A small valid definition (examples/small.yaml) that the tests vary.
-SMALL = (EXAMPLES / "small.yaml").read_text(encoding="utf-8")
+SMALL = example_text("small.yaml")
 
 
 def small(**changes) -> dict:
@@ -317,7 +317,7 @@ def test_other_faults_in_top_level_fields(change, expected):
 
 
 #: Faults in an item and the problem each must raise (examples/item_faults.yaml).
-ITEM_FAULTS = yaml.safe_load((EXAMPLES / "item_faults.yaml").read_text(encoding="utf-8"))
+ITEM_FAULTS = example_table("item_faults.yaml")
 
 
 @pytest.mark.parametrize("fault", ITEM_FAULTS, ids=[fault["fault"] for fault in ITEM_FAULTS])

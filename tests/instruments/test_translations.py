@@ -25,9 +25,9 @@ from instruments import (
     with_translations,
 )
 from tests.factories import any_wording, wording_for_sides
+from tests.instruments.examples import example_table, example_text
 
 FROZEN = Path(__file__).parent / "frozen"
-EXAMPLES = Path(__file__).parent / "examples"
 
 # The content hash of partnership-health v1 as main's code computed it before instruments had
 # languages (commit 8e54a4e; the same literal is pinned in test_v1_instrument.py). The frozen
@@ -37,9 +37,9 @@ EXAMPLES = Path(__file__).parent / "examples"
 MAIN_V1_CONTENT_HASH = "a9d77d35c17cc0e741165342e40ca15ad8d43dc6ca7dc7af1a18b3e96e63d51e"
 
 #: A small definition and its Welsh translation (examples/bilingual.yaml, bilingual.cy.yaml).
-ENGLISH = (EXAMPLES / "bilingual.yaml").read_text(encoding="utf-8")
+ENGLISH = example_text("bilingual.yaml")
 
-WELSH = (EXAMPLES / "bilingual.cy.yaml").read_text(encoding="utf-8")
+WELSH = example_text("bilingual.cy.yaml")
 
 
 def welsh(**changes) -> dict:
@@ -154,7 +154,7 @@ def without(path: str) -> dict:
 
 #: Texts left out of a translation and the problems each must raise
 #: (examples/missing_translations.yaml).
-MISSING = yaml.safe_load((EXAMPLES / "missing_translations.yaml").read_text(encoding="utf-8"))
+MISSING = example_table("missing_translations.yaml")
 
 
 @pytest.mark.parametrize("missing", MISSING, ids=[missing["missing"] for missing in MISSING])
@@ -170,7 +170,7 @@ def test_a_translation_with_no_items_lists_every_missing_statement():
 
 
 #: Faults in a translation and the problem each must raise (examples/translation_faults.yaml).
-FAULTS = yaml.safe_load((EXAMPLES / "translation_faults.yaml").read_text(encoding="utf-8"))
+FAULTS = example_table("translation_faults.yaml")
 
 
 def changed(path: str, value) -> dict:  # type: ignore[no-untyped-def]
