@@ -15,13 +15,43 @@ Never change what a function emits; add a new one instead.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
-#: A foreign key: (column, referred table or ``table.column``, ON DELETE action or None).
-Reference = tuple[str, str, str | None]
+
+@dataclass(frozen=True)
+class Reference:
+    """A column that refers to another table's row, and its foreign key (see :func:`reference`)."""
+
+    column: str
+    referred: str
+    ondelete: str | None
+    nullable: bool
+    type_: Any
+
+    def as_column(self) -> sa.Column:
+        return sa.Column(self.column, self.type_, nullable=self.nullable)
+
+    def foreign_key(self, table: str) -> sa.ForeignKeyConstraint:
+        target = self.referred if "." in self.referred else f"{self.referred}.id"
+        name = op.f(f"fk_{table}_{self.column}_{target.split('.')[0]}")
+        return sa.ForeignKeyConstraint([self.column], [target], name=name, ondelete=self.ondelete)
+
+
+def reference(
+    column: str,
+    referred: str,
+    ondelete: str | None = None,
+    *,
+    nullable: bool = False,
+    type_: Any = None,
+) -> Reference:
+    """A column of :func:`create_table` that refers to ``referred`` (a table, meaning its
+    ``id``, or ``table.column``), an integer unless ``type_`` says otherwise."""
+    return Reference(column, referred, ondelete, nullable, sa.Integer() if type_ is None else type_)
 
 
 def stamped(name: str) -> sa.Column:
@@ -31,23 +61,10 @@ def stamped(name: str) -> sa.Column:
     )
 
 
-def references(table: str, *keys: Reference) -> list[sa.ForeignKeyConstraint]:
-    """Named foreign keys of ``table``; a referred table without a column means its ``id``."""
-    constraints = []
-    for column, referred, ondelete in keys:
-        target = referred if "." in referred else f"{referred}.id"
-        name = op.f(f"fk_{table}_{column}_{target.split('.')[0]}")
-        constraints.append(
-            sa.ForeignKeyConstraint([column], [target], name=name, ondelete=ondelete)
-        )
-    return constraints
-
-
 def create_table(
     name: str,
-    *columns: sa.Column,
+    *columns: sa.Column | Reference,
     checks: Sequence[tuple[str, str]] = (),
-    foreign_keys: Sequence[Reference] = (),
     key: Sequence[str] = ("id",),
     unique: Sequence[Sequence[str]] = (),
     indexes: Sequence[str | Sequence[str]] = (),
@@ -56,20 +73,23 @@ def create_table(
     """Create table ``name`` with its named constraints, then its (non-unique) indexes.
 
     A table keyed by ``id`` gets the integer surrogate key unless ``columns`` define ``id``.
-
-    ``checks`` are (name, SQL condition) pairs; ``indexes`` are a column or a tuple of
-    columns each; ``options`` go to :func:`alembic.op.create_table` (``sqlite_with_rowid``).
+    ``checks`` are (name, SQL condition) pairs; the foreign keys of the :func:`reference`
+    columns follow them, in the order of their columns' names (as ``flask db migrate`` wrote
+    them); ``indexes`` are a column or a tuple of columns each; ``options`` go to
+    :func:`alembic.op.create_table` (``sqlite_with_rowid``).
     """
-    named_id = any(column.name == "id" for column in columns)
+    plain = [c.as_column() if isinstance(c, Reference) else c for c in columns]
+    references = sorted((c for c in columns if isinstance(c, Reference)), key=lambda r: r.column)
+    named_id = any(column.name == "id" for column in plain)
     surrogate = (
         [] if named_id or tuple(key) != ("id",) else [sa.Column("id", sa.Integer(), nullable=False)]
     )
     op.create_table(
         name,
         *surrogate,
-        *columns,
+        *plain,
         *(sa.CheckConstraint(sql, name=op.f(f"ck_{name}_{check}")) for check, sql in checks),
-        *references(name, *foreign_keys),
+        *(ref.foreign_key(name) for ref in references),
         sa.PrimaryKeyConstraint(*key, name=op.f(f"pk_{name}")),
         *(sa.UniqueConstraint(*cols, name=op.f(f"uq_{name}_{'_'.join(cols)}")) for cols in unique),
         **options,

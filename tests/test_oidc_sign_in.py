@@ -31,16 +31,24 @@ def world(app, factory, providers):  # type: ignore[no-untyped-def]
     other = create_relationship(
         "Test Council — Another", client="Test Council", supplier="Another", service_areas=[]
     )
-    for org_name, domain, groups in (
-        ("Test Council", "council.example", {"relationship-managers": "manager"}),
-        ("Test Supplier", "supplier.example", {"Survey.Reviewer": "reviewer"}),
-    ):
-        configure(providers, org_name, domain=domain, group_roles=groups)
+    for org_name in OWN:
+        configure(providers, org_name)
     db.session.commit()
     return {"ours": ours.id, "other": other.id}
 
 
-def configure(providers, org_name: str, *, client: str = "app", domain: str, group_roles, **kw):  # type: ignore[no-untyped-def]
+#: Each organisation's own email domain and group-to-role mapping (the world's settings).
+OWN = {
+    "Test Council": ("council.example", {"relationship-managers": "manager"}),
+    "Test Supplier": ("supplier.example", {"Survey.Reviewer": "reviewer"}),
+}
+
+
+def configure(
+    providers, org_name: str, *, client: str = "app", domain=None, group_roles=None, **kw
+):  # type: ignore[no-untyped-def]
+    """Set the organisation's provider; the domain and group roles default to its own."""
+    own_domain, own_roles = OWN[org_name]
     organisation = db.session.query(Organisation).filter_by(name=org_name).one()
     running = providers["council" if "Council" in org_name else "supplier"]
     registered = running.client(f"{running.settings.name}-{client}")
@@ -49,8 +57,8 @@ def configure(providers, org_name: str, *, client: str = "app", domain: str, gro
         issuer=running.issuer,
         client_id=registered.client_id,
         client_secret=registered.client_secret,
-        email_domains=[domain],
-        group_roles=group_roles,
+        email_domains=[domain or own_domain],
+        group_roles=own_roles if group_roles is None else group_roles,
         **kw,
     )
     db.session.commit()
@@ -147,13 +155,7 @@ def test_a_wrong_nonce_is_refused(app, client, world):
 
 def test_an_expired_id_token_is_refused(app, client, world, providers):
     app.config["OIDC_CLOCK_LEEWAY_SECONDS"] = 0
-    configure(
-        providers,
-        "Test Council",
-        client="expiring",
-        domain="council.example",
-        group_roles={"relationship-managers": "manager"},
-    )
+    configure(providers, "Test Council", client="expiring")
     answer, _ = sign_in_through(client, "Test Council", "c-ann")
     assert "already expired" in problem(answer)
 
@@ -168,33 +170,17 @@ def test_an_expired_id_token_is_refused(app, client, world, providers):
 def test_a_token_for_another_audience_or_with_a_bad_signature_is_refused(
     app, client, world, providers, client_name, message
 ):
-    configure(
-        providers,
-        "Test Council",
-        client=client_name,
-        domain="council.example",
-        group_roles={"relationship-managers": "manager"},
-    )
+    configure(providers, "Test Council", client=client_name)
     answer, _ = sign_in_through(client, "Test Council", "c-ann")
     assert message in problem(answer)
     assert db.session.query(User).count() == 0
 
 
 def test_a_domain_not_allowed_and_an_unverified_email_are_refused(app, client, world, providers):
-    configure(
-        providers,
-        "Test Council",
-        domain="elsewhere.example",
-        group_roles={"relationship-managers": "manager"},
-    )
+    configure(providers, "Test Council", domain="elsewhere.example")
     answer, _ = sign_in_through(client, "Test Council", "c-ann")
     assert "council.example cannot sign in" in problem(answer)
-    configure(
-        providers,
-        "Test Council",
-        domain="council.example",
-        group_roles={"relationship-managers": "manager"},
-    )
+    configure(providers, "Test Council")
     unverified, _ = sign_in_through(app.test_client(), "Test Council", "c-ben")
     assert "did not confirm your email address" in problem(unverified)
     assert db.session.query(User).count() == 0
@@ -219,24 +205,19 @@ def test_an_admin_must_have_signed_in_with_multi_factor_where_the_organisation_s
     configure(
         providers,
         "Test Council",
-        domain="council.example",
         group_roles={"relationship-managers": "admin"},
         admin_mfa_claim="mfa",
     )
     answer, _ = sign_in_through(client, "Test Council", "c-ann")  # amr: pwd only
     assert "second factor" in problem(answer)
     configure(
-        providers,
-        "Test Supplier",
-        domain="supplier.example",
-        group_roles={"Survey.Reviewer": "admin"},
-        admin_mfa_claim="mfa",
+        providers, "Test Supplier", group_roles={"Survey.Reviewer": "admin"}, admin_mfa_claim="mfa"
     )
     assert sign_in_through(app.test_client(), "Test Supplier", "s-dev")[0].status_code == 302
 
 
 def test_nobody_mapped_to_a_role_gets_an_account(app, client, world, providers):
-    configure(providers, "Test Council", domain="council.example", group_roles={"other": "admin"})
+    configure(providers, "Test Council", group_roles={"other": "admin"})
     answer, _ = sign_in_through(client, "Test Council", "c-ann")
     assert "not given you a role" in problem(answer)
     assert db.session.query(User).count() == 0

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 14:45:34.067360
 """
 import sqlalchemy as sa
 
-from survey_app.migration_ops import create_table, drop_table, stamped
+from survey_app.migration_ops import create_table, drop_table, reference, stamped
 
 
 # revision identifiers, used by Alembic.
@@ -43,32 +43,29 @@ def upgrade():
     )
     create_table('audit_events',
     stamped('at'),
-    sa.Column('user_id', sa.Integer(), nullable=True),
+    reference('user_id', 'users', 'SET NULL', nullable=True),
     sa.Column('actor', sa.String(length=254), nullable=False),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=False),
-    foreign_keys=[('user_id', 'users', 'SET NULL')],
     indexes=['at'],
     )
     create_table('parties',
-    sa.Column('relationship_id', sa.Integer(), nullable=False),
+    reference('relationship_id', 'relationships', 'CASCADE'),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('side', sa.String(length=8), nullable=False),
     checks=[('side', "side IN ('client', 'supplier')")],
-    foreign_keys=[('relationship_id', 'relationships', 'CASCADE')],
     unique=[('relationship_id', 'side')],
     )
     create_table('service_areas',
-    sa.Column('relationship_id', sa.Integer(), nullable=False),
+    reference('relationship_id', 'relationships', 'CASCADE'),
     sa.Column('key', sa.String(length=60), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    foreign_keys=[('relationship_id', 'relationships', 'CASCADE')],
     unique=[('relationship_id', 'key'), ('relationship_id', 'name')],
     )
     create_table('waves',
-    sa.Column('relationship_id', sa.Integer(), nullable=False),
-    sa.Column('instrument_version_id', sa.Integer(), nullable=False),
+    reference('relationship_id', 'relationships', 'CASCADE'),
+    reference('instrument_version_id', 'instrument_versions'),
     sa.Column('label', sa.String(length=40), nullable=False),
     sa.Column('state', sa.String(length=8), nullable=False),
     sa.Column('closes_on', sa.Date(), nullable=True),
@@ -76,69 +73,49 @@ def upgrade():
     sa.Column('closed_at', sa.DateTime(), nullable=True),
     stamped('created_at'),
     checks=[('state', "state IN ('draft', 'open', 'closed')")],
-    foreign_keys=[
-        ('instrument_version_id', 'instrument_versions', None),
-        ('relationship_id', 'relationships', 'CASCADE'),
-    ],
     unique=[('relationship_id', 'label')],
     )
     create_table('invitations',
-    sa.Column('wave_id', sa.Integer(), nullable=False),
-    sa.Column('party_id', sa.Integer(), nullable=False),
-    sa.Column('service_area_id', sa.Integer(), nullable=True),
+    reference('wave_id', 'waves', 'CASCADE'),
+    reference('party_id', 'parties'),
+    reference('service_area_id', 'service_areas', nullable=True),
     sa.Column('role_level', sa.String(length=20), nullable=True),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('issued_on', sa.Date(), nullable=False),
     sa.Column('used_on', sa.Date(), nullable=True),
-    foreign_keys=[
-        ('party_id', 'parties', None),
-        ('service_area_id', 'service_areas', None),
-        ('wave_id', 'waves', 'CASCADE'),
-    ],
     unique=[('token_hash',)],
     indexes=['wave_id'],
     )
     create_table('responses',
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('wave_id', sa.Integer(), nullable=False),
-    sa.Column('instrument_version_id', sa.Integer(), nullable=False),
+    reference('wave_id', 'waves', 'CASCADE'),
+    reference('instrument_version_id', 'instrument_versions'),
     sa.Column('side', sa.String(length=8), nullable=False),
-    sa.Column('service_area_id', sa.Integer(), nullable=True),
+    reference('service_area_id', 'service_areas', nullable=True),
     sa.Column('role_level', sa.String(length=20), nullable=True),
     checks=[('side', "side IN ('client', 'supplier')")],
-    foreign_keys=[
-        ('instrument_version_id', 'instrument_versions', None),
-        ('service_area_id', 'service_areas', None),
-        ('wave_id', 'waves', 'CASCADE'),
-    ],
     indexes=['wave_id'],
     sqlite_with_rowid=False,
     )
     create_table('answers',
-    sa.Column('response_id', sa.Uuid(), nullable=False),
+    reference('response_id', 'responses', 'CASCADE', type_=sa.Uuid()),
     sa.Column('item_no', sa.SmallInteger(), autoincrement=False, nullable=False),
     sa.Column('value', sa.SmallInteger(), nullable=True),
-    foreign_keys=[('response_id', 'responses', 'CASCADE')],
     key=('response_id', 'item_no'),
     sqlite_with_rowid=False,
     )
     create_table('comments',
-    sa.Column('response_id', sa.Uuid(), nullable=False),
+    reference('response_id', 'responses', 'CASCADE', type_=sa.Uuid()),
     sa.Column('question_key', sa.String(length=60), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    foreign_keys=[('response_id', 'responses', 'CASCADE')],
     key=('response_id', 'question_key'),
     sqlite_with_rowid=False,
     )
     create_table('drafts',
-    sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('wave_id', sa.Integer(), nullable=False),
+    reference('token_hash', 'invitations.token_hash', 'CASCADE', type_=sa.String(length=64)),
+    reference('wave_id', 'waves', 'CASCADE'),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('updated_on', sa.Date(), nullable=False),
-    foreign_keys=[
-        ('token_hash', 'invitations.token_hash', 'CASCADE'),
-        ('wave_id', 'waves', 'CASCADE'),
-    ],
     key=('token_hash',),
     indexes=['wave_id'],
     )

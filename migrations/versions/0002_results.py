@@ -7,7 +7,7 @@ Create Date: 2026-11-26 09:00:00.000000
 """
 import sqlalchemy as sa
 
-from survey_app.migration_ops import create_table, drop_table
+from survey_app.migration_ops import create_table, drop_table, reference
 
 
 # revision identifiers, used by Alembic.
@@ -17,8 +17,8 @@ down_revision = '0001'
 
 def upgrade():
     create_table('result_tables',
-    sa.Column('relationship_id', sa.Integer(), nullable=False),
-    sa.Column('wave_id', sa.Integer(), nullable=False),
+    reference('relationship_id', 'relationships', 'CASCADE'),
+    reference('wave_id', 'waves', 'CASCADE'),
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('scope', sa.String(length=12), nullable=False),
     sa.Column('analysis_version', sa.String(length=20), nullable=False),
@@ -27,7 +27,6 @@ def upgrade():
     sa.Column('n_rows', sa.Integer(), nullable=False),
     sa.Column('columns', sa.JSON(), nullable=False),
     sa.Column('rows', sa.JSON(), nullable=False),
-    foreign_keys=[('relationship_id', 'relationships', 'CASCADE'), ('wave_id', 'waves', 'CASCADE')],
     unique=[('wave_id', 'name')],
     indexes=['relationship_id', 'wave_id'],
     )

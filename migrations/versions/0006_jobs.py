@@ -6,7 +6,7 @@ Create Date: 2026-12-03 03:23:15.802542
 from alembic import op
 import sqlalchemy as sa
 
-from survey_app.migration_ops import create_table, drop_table
+from survey_app.migration_ops import create_table, drop_table, reference
 
 
 # revision identifiers, used by Alembic.
@@ -30,8 +30,8 @@ def upgrade():
     sa.Column('checkpoint', sa.JSON(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('requested_by_id', sa.Integer(), nullable=True),
-    sa.Column('relationship_id', sa.Integer(), nullable=True),
+    reference('requested_by_id', 'users', 'SET NULL', nullable=True),
+    reference('relationship_id', 'relationships', 'CASCADE', nullable=True),
     sa.Column('idempotency_key', sa.String(length=200), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('lease_owner', sa.String(length=200), nullable=True),
@@ -42,7 +42,6 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     checks=[('state', "state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")],
-    foreign_keys=[('relationship_id', 'relationships', 'CASCADE'), ('requested_by_id', 'users', 'SET NULL')],
     indexes=INDEXES,
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:

@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 from survey_app.database import sqlite_foreign_keys_off
-from survey_app.migration_ops import create_table, drop_table
+from survey_app.migration_ops import create_table, drop_table, reference
 
 
 # revision identifiers, used by Alembic.
@@ -28,10 +28,9 @@ def _day_as_timestamp(column):
 
 def upgrade():
     create_table('invitation_links',
-    sa.Column('invitation_id', sa.Integer(), nullable=False),
+    reference('invitation_id', 'invitations', 'CASCADE'),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('issued_at', sa.DateTime(), nullable=False),
-    foreign_keys=[('invitation_id', 'invitations', 'CASCADE')],
     unique=[('token_hash',)],
     indexes=['invitation_id'],
     )

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from survey_app.database import sqlite_foreign_keys_off
-from survey_app.migration_ops import create_table, drop_table, stamped
+from survey_app.migration_ops import create_table, drop_table, reference, stamped
 
 # revision identifiers, used by Alembic.
 revision = '0008'
@@ -56,31 +56,28 @@ def upgrade():
             batch_op.create_foreign_key(batch_op.f('fk_users_organisation_id_organisations'), 'organisations', ['organisation_id'], ['id'], ondelete='SET NULL')
 
         create_table('memberships',
-        sa.Column('user_id', sa.Integer(), nullable=False),
-        sa.Column('relationship_id', sa.Integer(), nullable=False),
+        reference('user_id', 'users', 'CASCADE'),
+        reference('relationship_id', 'relationships', 'CASCADE'),
         sa.Column('role', sa.String(length=10), nullable=False),
         checks=[('role', "role IN ('admin', 'manager', 'reviewer')")],
-        foreign_keys=[('relationship_id', 'relationships', 'CASCADE'), ('user_id', 'users', 'CASCADE')],
         unique=[('user_id', 'relationship_id')],
         indexes=['relationship_id', 'user_id'],
         )
         create_table('account_links',
-        sa.Column('user_id', sa.Integer(), nullable=False),
+        reference('user_id', 'users', 'CASCADE'),
         sa.Column('purpose', sa.String(length=10), nullable=False),
         sa.Column('token_hash', sa.String(length=64), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('expires_at', sa.DateTime(), nullable=False),
         sa.Column('used_at', sa.DateTime(), nullable=True),
         checks=[('purpose', "purpose IN ('invite', 'reset')")],
-        foreign_keys=[('user_id', 'users', 'CASCADE')],
         unique=[('token_hash',)],
         indexes=['user_id'],
         )
         create_table('recovery_codes',
-        sa.Column('user_id', sa.Integer(), nullable=False),
+        reference('user_id', 'users', 'CASCADE'),
         sa.Column('code_hash', sa.String(length=255), nullable=False),
         sa.Column('used_at', sa.DateTime(), nullable=True),
-        foreign_keys=[('user_id', 'users', 'CASCADE')],
         indexes=['user_id'],
         )
 

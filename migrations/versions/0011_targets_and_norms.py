@@ -7,7 +7,7 @@ Create Date: 2026-12-03 07:45:00
 from alembic import op
 
 from survey_app.database import sqlite_foreign_keys_off
-from survey_app.migration_ops import create_table, drop_table, stamped
+from survey_app.migration_ops import create_table, drop_table, reference, stamped
 import sqlalchemy as sa
 
 
@@ -24,13 +24,12 @@ LAWFUL_BASIS = (
 def upgrade():
     with sqlite_foreign_keys_off(op.get_bind()):  # table rebuilds on SQLite
         create_table('agreed_targets',
-        sa.Column('relationship_id', sa.Integer(), nullable=False),
+        reference('relationship_id', 'relationships', 'CASCADE'),
         sa.Column('dimension', sa.String(length=64), nullable=False),
         sa.Column('target', sa.Double(), nullable=False),
         sa.Column('agreed_on', sa.Date(), nullable=False),
         stamped('recorded_at'),
         checks=[('target_on_scale', 'target >= 1')],
-        foreign_keys=[('relationship_id', 'relationships', 'CASCADE')],
         unique=[('relationship_id', 'dimension')],
         indexes=['relationship_id'],
         )

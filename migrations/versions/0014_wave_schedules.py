@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from alembic import op
 import sqlalchemy as sa
 
-from survey_app.migration_ops import create_table, drop_column_in_place, drop_table
+from survey_app.migration_ops import create_table, drop_column_in_place, drop_table, reference
 
 
 # revision identifiers, used by Alembic.
@@ -47,13 +47,12 @@ def upgrade():
     drop_column_in_place('waves', 'closes_on')
     create_table(
         'wave_reminders',
-        sa.Column('wave_id', sa.Integer(), nullable=False),
+        reference('wave_id', 'waves', 'CASCADE'),
         sa.Column('day', sa.Integer(), nullable=False),
         sa.Column('due_at', sa.DateTime(), nullable=False),
         sa.Column('started_at', sa.DateTime(), nullable=False),
-        sa.Column('job_id', sa.Integer(), nullable=True),
+        reference('job_id', 'jobs', 'SET NULL', nullable=True),
         sa.Column('outcome', sa.String(length=300), nullable=True),
-        foreign_keys=[('job_id', 'jobs', 'SET NULL'), ('wave_id', 'waves', 'CASCADE')],
         unique=[('wave_id', 'day')],
     )
 

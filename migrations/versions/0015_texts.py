@@ -6,7 +6,7 @@ Create Date: 2026-12-03 11:00:00
 """
 import sqlalchemy as sa
 
-from survey_app.migration_ops import create_table, drop_table, stamped
+from survey_app.migration_ops import create_table, drop_table, reference, stamped
 
 
 # revision identifiers, used by Alembic.
@@ -17,14 +17,13 @@ down_revision = '0014'
 def upgrade():
     create_table(
         'wave_email_texts',
-        sa.Column('wave_id', sa.Integer(), nullable=False),
+        reference('wave_id', 'waves', 'CASCADE'),
         sa.Column('version', sa.Integer(), nullable=False),
         sa.Column('sender_name', sa.String(length=100), nullable=False),
         sa.Column('team_email', sa.String(length=254), nullable=True),
         sa.Column('team_phone', sa.String(length=40), nullable=True),
         sa.Column('texts', sa.JSON(), nullable=False),
         stamped('saved_at'),
-        foreign_keys=[('wave_id', 'waves', 'CASCADE')],
         unique=[('wave_id', 'version')],
         indexes=['wave_id'],
     )

@@ -9,7 +9,7 @@ Create Date: 2026-12-03 11:00:00
 """
 import sqlalchemy as sa
 
-from survey_app.migration_ops import create_table, drop_table
+from survey_app.migration_ops import create_table, drop_table, reference
 
 
 # revision identifiers, used by Alembic.
@@ -19,7 +19,7 @@ down_revision = '0018'
 
 def upgrade():
     create_table('comment_themes',
-    sa.Column('wave_id', sa.Integer(), nullable=False),
+    reference('wave_id', 'waves', 'CASCADE'),
     sa.Column('question_key', sa.String(length=60), nullable=False),
     sa.Column('side', sa.String(length=12), nullable=False),
     sa.Column('area_key', sa.String(length=60), nullable=False),
@@ -31,7 +31,6 @@ def upgrade():
     sa.Column('count', sa.Integer(), nullable=False),
     sa.Column('examples', sa.JSON(), nullable=False),
     sa.Column('computed_at', sa.DateTime(), nullable=False),
-    foreign_keys=[('wave_id', 'waves', 'CASCADE')],
     unique=[('wave_id', 'question_key', 'side', 'area_key', 'rank')],
     indexes=['wave_id'],
     )

@@ -34,12 +34,10 @@ def _weights(t, b, sig2, lam):
 
 
 def test_ewma_value_equals_the_recursion_from_the_baseline_level():
-    rng = np.random.default_rng(1)
-    y, v = _heteroscedastic(rng, 30, 9)
+    y, v = _heteroscedastic(np.random.default_rng(1), 30, 9)
     tau2 = 0.002
     res = rule_statistics(y, v, tau2)
-    for j in range(30):
-        sig2 = v[j] + tau2
+    for j, sig2 in enumerate(v + tau2):
         w = 1.0 / sig2[:4]
         centre = float(np.sum(w * y[j, :4]) / w.sum())
         ref = trends.ewma(y[j], lam=0.3, center=centre, sigma=1.0)
@@ -48,12 +46,10 @@ def test_ewma_value_equals_the_recursion_from_the_baseline_level():
 
 
 def test_ewma_variance_is_exact_for_unequal_variances_and_an_estimated_centre():
-    rng = np.random.default_rng(2)
-    y, v = _heteroscedastic(rng, 20, 7)
+    y, v = _heteroscedastic(np.random.default_rng(2), 20, 7)
     tau2 = 0.001
     res = rule_statistics(y, v, tau2)
-    for j in range(20):
-        sig2 = v[j] + tau2
+    for j, sig2 in enumerate(v + tau2):
         a, _ = _weights(7, 4, sig2, 0.3)
         assert abs(a.sum()) < 1e-12  # the level cancels
         assert res.ewma_sd[j] == pytest.approx(np.sqrt(a @ np.diag(sig2) @ a), rel=1e-10)
@@ -92,13 +88,11 @@ def _cusum_loop(x, k):
 
 
 def test_cusum_equals_page_cusum_of_the_standardised_means():
-    rng = np.random.default_rng(4)
-    y, v = _heteroscedastic(rng, 25, 10)
+    y, v = _heteroscedastic(np.random.default_rng(4), 25, 10)
     y[:, 6:] -= 0.15
     tau2 = 0.001
     res = rule_statistics(y, v, tau2)
-    for j in range(25):
-        sig2 = v[j] + tau2
+    for j, sig2 in enumerate(v + tau2):
         v_mu = 1.0 / np.sum(1.0 / sig2[:4])
         centre = res.center[j]
         var_dev = np.where(np.arange(10) < 4, sig2 - v_mu, sig2 + v_mu)
@@ -124,11 +118,10 @@ def test_the_cusum_standardisation_has_unit_variance_before_and_after_the_baseli
 
 
 def test_mann_kendall_and_latest_change_match_their_references():
-    rng = np.random.default_rng(6)
-    y, v = _heteroscedastic(rng, 40, 9)
+    y, v = _heteroscedastic(np.random.default_rng(6), 40, 9)
     tau2 = 0.002
     res = rule_statistics(y, v, tau2)
-    for j in range(40):
+    for j in range(len(y)):
         ref = pymannkendall.original_test(y[j])
         assert res.mk_z[j] == pytest.approx(ref.z, abs=1e-12)
         assert res.p_fall[j, 2] == pytest.approx(stats.norm.cdf(ref.z), abs=1e-12)

@@ -19,6 +19,13 @@ def grid_partitions(n_rows, n_cols):
     return [cells[r] for r in range(n_rows)] + [cells[:, c] for c in range(n_cols)]
 
 
+def suppressed(table):  # type: ignore[no-untyped-def]
+    """A drawn table's counts, k, row and column partitions, and what suppression hides."""
+    counts, n_rows, n_cols, k = table
+    partitions = grid_partitions(n_rows, n_cols)
+    return counts, k, partitions, suppression_mask(counts, partitions, k=k)
+
+
 def test_cells_below_k_are_suppressed_and_empty_cells_are_shown():
     res = suppression_mask([0, 1, 4, 5, 12], [], k=5)
     np.testing.assert_array_equal(res.mask, [False, True, True, False, False])
@@ -88,9 +95,7 @@ tables = st.tuples(st.integers(1, 5), st.integers(1, 5), st.integers(3, 10)).fla
 @settings(max_examples=200, deadline=None)
 @given(tables)
 def test_no_partition_gives_away_a_suppressed_cell_by_subtraction(table):
-    counts, n_rows, n_cols, k = table
-    partitions = grid_partitions(n_rows, n_cols)
-    res = suppression_mask(counts, partitions, k=k)
+    counts, k, partitions, res = suppressed(table)
     assert np.all(res.mask[(counts > 0) & (counts < k)])
     assert not np.any(res.mask[counts == 0])
     for p, part in enumerate(partitions):
@@ -108,9 +113,7 @@ def test_no_partition_gives_away_a_suppressed_cell_by_subtraction(table):
 def test_no_suppressed_small_cell_is_pinned_down_by_the_published_margins(table):
     # Independent audit by linear programming: each hidden cell's range over all
     # non-negative tables with the same shown cells and margins must not be a single value.
-    counts, n_rows, n_cols, k = table
-    partitions = grid_partitions(n_rows, n_cols)
-    res = suppression_mask(counts, partitions, k=k)
+    counts, k, partitions, res = suppressed(table)
     hidden = np.flatnonzero(res.mask)
     if hidden.size == 0:
         return
@@ -129,7 +132,6 @@ def test_no_suppressed_small_cell_is_pinned_down_by_the_published_margins(table)
 @settings(max_examples=200, deadline=None)
 @given(tables)
 def test_a_small_cell_stays_recoverable_only_when_some_published_total_is_itself_small(table):
-    counts, n_rows, n_cols, k = table
-    res = suppression_mask(counts, grid_partitions(n_rows, n_cols), k=k)
+    counts, k, _, res = suppressed(table)
     if res.recoverable.any():
         assert res.unprotected_partitions.size > 0

@@ -92,6 +92,18 @@ def test_fuzz_about_you(app, factory, world, other_csrf, caplog):
     run()
 
 
+def one_field_bad(data, names, bad, other, save_later: bool) -> list:  # type: ignore[no-untyped-def]
+    """A section page's fields: one of ``names``, drawn by ``data``, always sent with a value
+    from ``bad``, the others maybe sent with values from ``other``; and the "save and come back
+    later" button when ``save_later``."""
+    target = data.draw(st.sampled_from(names))
+    known = {name: (bad if name == target else other) for name in names}
+    pairs = data.draw(fields(known, always=(target,)))
+    if save_later:
+        pairs.append(("save_later", "Save and come back later"))
+    return pairs
+
+
 def test_fuzz_section_pages(app, world, other_csrf, caplog):
     client, person = respondent(app, world.token)  # its invitation fixes the service area
     assert person.answer_about(role="staff").status_code == 302
@@ -112,13 +124,8 @@ def test_fuzz_section_pages(app, world, other_csrf, caplog):
         data=st.data(),
     )
     def run(number, mode, save_later, query, data):  # type: ignore[no-untyped-def]
-        names = pages[number]
-        tampered = data.draw(st.sampled_from(names))
         bad = junk.filter(lambda v: v not in ANSWERS and v not in (b"", ""))
-        known = {name: (bad if name == tampered else maybe(ANSWERS, 2)) for name in names}
-        pairs = data.draw(fields(known, always=(tampered,)))
-        if save_later:
-            pairs.append(("save_later", "Save and come back later"))
+        pairs = one_field_bad(data, pages[number], bad, maybe(ANSWERS, 2), save_later)
         with nothing_changes(caplog):
             response = send_form(
                 client, f"/survey/section/{number}{query}", mode, valid, other_csrf, pairs
@@ -150,11 +157,7 @@ def test_fuzz_comments_page(app, world, other_csrf, caplog):
     @FUZZ
     @given(mode=CSRF, save_later=st.booleans(), data=st.data())
     def run(mode, save_later, data):  # type: ignore[no-untyped-def]
-        target = data.draw(st.sampled_from(names))
-        known = {name: (bad if name == target else junk) for name in names}
-        pairs = data.draw(fields(known, always=(target,)))
-        if save_later:
-            pairs.append(("save_later", "Save"))
+        pairs = one_field_bad(data, names, bad, junk, save_later)
         with nothing_changes(caplog):
             response = send_form(
                 client, f"/survey/section/{number}", mode, valid, other_csrf, pairs

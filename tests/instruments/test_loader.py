@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import textwrap
 import time
 from pathlib import Path
 
@@ -24,71 +23,13 @@ from instruments import (
     load_instrument_text,
 )
 from tests.factories import any_wording, wording_for_sides
+from tests.instruments.examples import example_table, example_text
 
 BAD = Path(__file__).parent / "bad"
 BAD_SHOWN = "tests/instruments/bad"  # how messages name the fixtures
 
-SMALL = textwrap.dedent(
-    """\
-    key: small
-    version: 1
-    title: Small survey
-    minutes: 3
-    scale:
-      points: 5
-      labels: [Strongly disagree, Disagree, Neither agree nor disagree, Agree, Strongly agree]
-      favourable: [4, 5]
-      unfavourable: [1, 2]
-    dimensions:
-      - key: shared_purpose
-        title: Shared purpose
-      - key: trust
-        title: Trust
-        weight: 2
-      - key: commitment
-        title: Commitment to continue
-        outcome: true
-    items:
-      - key: sp1
-        dimension: shared_purpose
-        wording:
-          client: "The council and {partner} share goals."
-          supplier: "We and {partner} share goals."
-      - key: sp2
-        dimension: shared_purpose
-        reverse: true
-        wording:
-          client: "The council and {partner} have no goal in common."
-          supplier: "We and {partner} have no goal in common."
-      - key: tr1
-        dimension: trust
-        wording:
-          client: "{partner} keeps its promises to the council."
-          supplier: "{partner} keeps its promises to us."
-      - key: tr2
-        dimension: trust
-        dont_know: true
-        per_service_area: true
-        wording:
-          client: "{partner} is honest with my area."
-          supplier: "{partner} is honest with us in my area."
-      - key: co1
-        dimension: commitment
-        wording:
-          client: "The council should stay with {partner}."
-          supplier: "We should stay with {partner}."
-      - key: co2
-        dimension: commitment
-        wording:
-          client: "{partner} wants the partnership to last."
-          supplier: "{partner} wants our partnership to last."
-    comments:
-      - key: comment_improve
-        wording:
-          client: "What would most improve the council's work with {partner}?"
-          supplier: "What would most improve our work with {partner}?"
-    """
-)
+#: A small valid definition (examples/small.yaml) that the tests vary.
+SMALL = example_text("small.yaml")
 
 
 def small(**changes) -> dict:
@@ -375,65 +316,17 @@ def test_other_faults_in_top_level_fields(change, expected):
     assert caught.value.problems == [expected]
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "expected"),
-    [
-        pytest.param(
-            "key",
-            "Tr-1",
-            "item 'Tr-1': key 'Tr-1' must be lower-case a-z, 0-9 and '_', starting with a letter",
-            id="item key not a slug",
-        ),
-        pytest.param(
-            "key", "to", "item 'to': key 'to' is a reserved word in SPSS; choose another", id="SPSS"
-        ),
-        pytest.param(
-            "reverse", "yes please", "item 'sp1': 'reverse' must be true or false, not 'yes please'"
-        ),
-        pytest.param(
-            "replaces",
-            "sp1",
-            "item 'sp1': 'replaces' names the item itself; same keys match anyway",
-        ),
-        pytest.param(
-            "replaces",
-            "sp2",
-            "item 'sp1': 'replaces' 'sp2', but this version still has an item 'sp2'",
-            id="replaces an item still present",
-        ),
-        pytest.param(
-            "wording",
-            {"client": "{partner!r} agrees.", "supplier": "We agree."},
-            "item 'sp1': client wording: '{partner!r}' is not a plain placeholder like {partner}",
-            id="placeholder with conversion",
-        ),
-        pytest.param(
-            "wording",
-            {"client": "{0} agrees.", "supplier": "We agree."},
-            "item 'sp1': client wording: '{0}' is not a plain placeholder like {partner}",
-            id="positional placeholder",
-        ),
-        pytest.param(
-            "wording",
-            {"client": "{partner agrees.", "supplier": "We agree."},
-            "item 'sp1': client wording has an unmatched '{' or '}' "
-            "(write '{{' or '}}' for a literal brace)",
-            id="unmatched brace",
-        ),
-        pytest.param(
-            "wording",
-            {"client": "  ", "supplier": "We agree."},
-            "item 'sp1': wording for side 'client' must be non-empty text",
-            id="blank wording",
-        ),
-    ],
-)
-def test_other_faults_in_an_item(field, value, expected):
+#: Faults in an item and the problem each must raise (examples/item_faults.yaml).
+ITEM_FAULTS = example_table("item_faults.yaml")
+
+
+@pytest.mark.parametrize("fault", ITEM_FAULTS, ids=[fault["fault"] for fault in ITEM_FAULTS])
+def test_other_faults_in_an_item(fault):
     definition = small()
-    definition["items"][0][field] = value
+    definition["items"][0][fault["field"]] = fault["value"]
     with pytest.raises(InstrumentError) as caught:
         load_dict(definition)
-    assert caught.value.problems == [f"small.yaml: {expected}"]
+    assert caught.value.problems == [f"small.yaml: {fault['problem']}"]
 
 
 def test_two_items_cannot_replace_the_same_previous_item():

@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import json
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from instruments import (
     with_translations,
 )
 from tests.factories import any_wording, wording_for_sides
+from tests.instruments.examples import example_table, example_text
 
 FROZEN = Path(__file__).parent / "frozen"
 
@@ -36,89 +36,10 @@ FROZEN = Path(__file__).parent / "frozen"
 # in a scratch folder: it is what a wave froze into the database before Welsh existed.
 MAIN_V1_CONTENT_HASH = "a9d77d35c17cc0e741165342e40ca15ad8d43dc6ca7dc7af1a18b3e96e63d51e"
 
-ENGLISH = textwrap.dedent(
-    """\
-    key: small
-    version: 1
-    title: Small survey
-    description: A short survey about the partnership.
-    minutes: 3
-    scale:
-      points: 5
-      labels: [Strongly disagree, Disagree, Neither agree nor disagree, Agree, Strongly agree]
-      favourable: [4, 5]
-      unfavourable: [1, 2]
-    dimensions:
-      - key: trust
-        title: Trust
-        description: Each side keeps its word.
-      - key: commitment
-        title: Commitment to continue
-        outcome: true
-    items:
-      - key: tr1
-        dimension: trust
-        wording:
-          client: "{partner} keeps its promises to the council."
-          supplier: "{partner} keeps its promises to us."
-      - key: tr2
-        dimension: trust
-        dont_know: true
-        wording:
-          client: "{partner} is honest with the council."
-          supplier: "{partner} is honest with us."
-      - key: co1
-        dimension: commitment
-        wording:
-          client: "The council should stay with {partner}."
-          supplier: "We should stay with {partner}."
-      - key: co2
-        dimension: commitment
-        reverse: true
-        wording:
-          client: "The council should leave {partner}."
-          supplier: "We should leave {partner}."
-    comments:
-      - key: comment_improve
-        wording:
-          client: "What would most improve the council's work with {partner}?"
-          supplier: "What would most improve our work with {partner}?"
-    """
-)
+#: A small definition and its Welsh translation (examples/bilingual.yaml, bilingual.cy.yaml).
+ENGLISH = example_text("bilingual.yaml")
 
-WELSH = textwrap.dedent(
-    """\
-    language: cy
-    title: Arolwg bach
-    description: Arolwg byr am y bartneriaeth.
-    scale:
-      labels: [Anghytuno'n gryf, Anghytuno, Ddim yn cytuno nac yn anghytuno, Cytuno, Cytuno'n gryf]
-      dont_know_label: Ddim yn gwybod
-    dimensions:
-      trust:
-        title: Ymddiriedaeth
-        description: Mae pob ochr yn cadw at ei gair.
-      commitment:
-        title: Ymrwymiad i barhau
-    items:
-      tr1:
-        client: "Mae {partner} yn cadw ei addewidion i'r cyngor."
-        supplier: "Mae {partner} yn cadw ei addewidion i ni."
-      tr2:
-        client: "Mae {partner} yn onest â'r cyngor."
-        supplier: "Mae {partner} yn onest â ni."
-      co1:
-        client: "Dylai'r cyngor aros gyda'r bartneriaeth rhwng {partner} a'r cyngor."
-        supplier: "Dylem ni aros yn y bartneriaeth rhwng {partner} a ninnau."
-      co2:
-        client: "Dylai'r cyngor adael y bartneriaeth rhwng {partner} a'r cyngor."
-        supplier: "Dylem ni adael y bartneriaeth rhwng {partner} a ninnau."
-    comments:
-      comment_improve:
-        client: "Beth fyddai'n gwella gwaith y cyngor gyda staff {partner} fwyaf?"
-        supplier: "Beth fyddai'n gwella ein gwaith gyda staff {partner} fwyaf?"
-    """
-)
+WELSH = example_text("bilingual.cy.yaml")
 
 
 def welsh(**changes) -> dict:
@@ -215,61 +136,31 @@ def test_a_translated_instrument_stays_frozen_and_hashable():
 # --- completeness: what is missing is named ---------------------------------------------------
 
 
-def without(path: str) -> dict:
-    """WELSH with the entry at a dotted path (e.g. "items.tr2.supplier") removed."""
-    translation = welsh()
-    *parents, last = path.split(".")
-    node = translation
+def entry(translation: dict, path: str) -> tuple[dict, str]:
+    """The mapping that holds the entry at a dotted path (e.g. "items.tr2.supplier"), and its key."""
+    *parents, key = path.split(".")
     for name in parents:
-        node = node[name]
-    del node[last]
+        translation = translation[name]
+    return translation, key
+
+
+def without(path: str) -> dict:
+    """WELSH with the entry at a dotted ``path`` removed."""
+    translation = welsh()
+    node, key = entry(translation, path)
+    del node[key]
     return translation
 
 
-@pytest.mark.parametrize(
-    ("path", "expected"),
-    [
-        pytest.param(
-            "items.tr2.supplier",
-            ["item 'tr2': missing cy wording for side 'supplier'"],
-            id="one side of an item",
-        ),
-        pytest.param(
-            "items.co1",
-            [
-                "item 'co1': missing cy wording for side 'client'",
-                "item 'co1': missing cy wording for side 'supplier'",
-            ],
-            id="a whole item",
-        ),
-        pytest.param(
-            "comments.comment_improve.client",
-            ["comment 'comment_improve': missing cy wording for side 'client'"],
-            id="a free-text question",
-        ),
-        pytest.param("title", ["missing cy 'title'"], id="the title"),
-        pytest.param("description", ["missing cy 'description'"], id="the description"),
-        pytest.param(
-            "dimensions.trust.description",
-            ["dimension 'trust': missing cy 'description'"],
-            id="a dimension description",
-        ),
-        pytest.param(
-            "dimensions.commitment",
-            ["dimension 'commitment': missing cy 'title'"],
-            id="a whole dimension",
-        ),
-        pytest.param("scale.labels", ["scale: missing cy 'labels'"], id="the scale labels"),
-        pytest.param(
-            "scale.dont_know_label",
-            ["scale: missing cy 'dont_know_label'"],
-            id="the don't know label",
-        ),
-        pytest.param("language", ["missing field 'language'"], id="the language declaration"),
-    ],
-)
-def test_a_missing_welsh_text_is_named_by_file_part_key_side_and_language(path, expected):
-    assert problems_with(without(path)) == [f"small.cy.yaml: {line}" for line in expected]
+#: Texts left out of a translation and the problems each must raise
+#: (examples/missing_translations.yaml).
+MISSING = example_table("missing_translations.yaml")
+
+
+@pytest.mark.parametrize("missing", MISSING, ids=[missing["missing"] for missing in MISSING])
+def test_a_missing_welsh_text_is_named_by_file_part_key_side_and_language(missing):
+    expected = [f"small.cy.yaml: {line}" for line in missing["problems"]]
+    assert problems_with(without(missing["path"])) == expected
 
 
 def test_a_translation_with_no_items_lists_every_missing_statement():
@@ -278,108 +169,34 @@ def test_a_translation_with_no_items_lists_every_missing_statement():
     assert "small.cy.yaml: item 'co2': missing cy wording for side 'supplier'" in problems
 
 
-def edited(change) -> dict:
+#: Faults in a translation and the problem each must raise (examples/translation_faults.yaml).
+FAULTS = example_table("translation_faults.yaml")
+
+
+def changed(path: str, value) -> dict:  # type: ignore[no-untyped-def]
+    """The WELSH translation with the field at the dotted ``path`` set to ``value``."""
     translation = welsh()
-    change(translation)
+    node, key = entry(translation, path)
+    node[key] = value
     return translation
 
 
-@pytest.mark.parametrize(
-    ("translation", "expected"),
-    [
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="Mae'r partner yn cadw ei air.")),
-            "item 'tr1': cy client wording must use the placeholders of the English "
-            "({partner}), not (none)",
-            id="placeholder left out",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="Mae {partner} yn {partner}.")),
-            None,
-            id="placeholder used twice is the same set",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="Mae {partnr} yn cadw.")),
-            "item 'tr1': cy client wording uses undeclared placeholder {partnr} "
-            "(declared: partner)",
-            id="undeclared placeholder",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="Mae {partner yn cadw.")),
-            "item 'tr1': cy client wording has an unmatched '{' or '}' "
-            "(write '{{' or '}}' for a literal brace)",
-            id="unmatched brace",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(client="   ")),
-            "item 'tr1': cy wording for side 'client' must be non-empty text, not '   '",
-            id="blank wording",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"]["tr1"].update(cleint="x")),
-            "item 'tr1': unknown wording side 'cleint' (did you mean 'client'?)",
-            id="unknown side",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"].update(tr1x={"client": "x", "supplier": "y"})),
-            "item 'tr1x': no such item in the definition (did you mean 'tr1'?)",
-            id="an item the definition does not have",
-        ),
-        pytest.param(
-            edited(lambda t: t["items"].update(tr1="Mae {partner} yn cadw.")),
-            "item 'tr1': must give the cy wording for each side (client, supplier)",
-            id="wording not split by side",
-        ),
-        pytest.param(
-            edited(lambda t: t["dimensions"]["commitment"].update(description="Ychwanegol.")),
-            "dimension 'commitment': has a cy 'description' but the English has none",
-            id="a description the English lacks",
-        ),
-        pytest.param(
-            edited(lambda t: t["dimensions"]["trust"].update(weight=2)),
-            "dimension 'trust': unknown field 'weight'",
-            id="a definition field in a translation",
-        ),
-        pytest.param(
-            edited(lambda t: t["scale"].update(labels=["Na", "Ydw"])),
-            "scale: cy 'labels' has 2 entries but the scale has 5 points",
-            id="wrong number of labels",
-        ),
-        pytest.param(
-            edited(lambda t: t["scale"].update(labels=["Na", "Na", "Efallai", "Ie", "Ie yn wir"])),
-            "scale: cy 'labels' must all be different",
-            id="repeated label",
-        ),
-        pytest.param(
-            edited(lambda t: t["scale"].update(dont_know_label="Anghytuno")),
-            "scale: cy 'dont_know_label' 'Anghytuno' is also a scale label",
-            id="don't know label is a scale label",
-        ),
-        pytest.param(
-            welsh(language="en"),
-            "'language' is 'en' but its name says 'cy'",
-            id="language does not match the name",
-        ),
-        pytest.param(
-            welsh(translates="0" * 64),
-            "'translates' names definition 000000000000, but this definition is "
-            f"{load_instrument_text(ENGLISH).content_hash[:12]}: the English has changed since "
-            "it was translated, or this translation belongs to another version. Check the "
-            "translation against the English, then update 'translates'",
-            id="translates another definition",
-        ),
-        pytest.param(
-            welsh(colour="coch"),
-            "unknown field 'colour'",
-            id="unknown top-level field",
-        ),
-    ],
-)
-def test_other_faults_in_a_translation(translation, expected):
-    if expected is None:
+@pytest.mark.parametrize("fault", FAULTS, ids=[fault["fault"] for fault in FAULTS])
+def test_other_faults_in_a_translation(fault):
+    translation = changed(fault["path"], fault["value"])
+    if fault["problem"] is None:
         assert bilingual(translation).item("tr1").wording_in("cy")["client"]
         return
-    assert problems_with(translation) == [f"small.cy.yaml: {expected}"]
+    assert problems_with(translation) == [f"small.cy.yaml: {fault['problem']}"]
+
+
+def test_a_translation_of_another_definition_says_how_to_put_it_right():
+    english = load_instrument_text(ENGLISH).content_hash[:12]
+    assert problems_with(welsh(translates="0" * 64)) == [
+        "small.cy.yaml: 'translates' names definition 000000000000, but this definition is "
+        f"{english}: the English has changed since it was translated, or this translation belongs "
+        "to another version. Check the translation against the English, then update 'translates'"
+    ]
 
 
 def test_translates_may_name_the_definition_it_translates():
