@@ -102,8 +102,7 @@ class Config:
         self.SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE", "")  # PEM CAs to verify the server
         self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "")
-        # One click sends at most this many messages, at most this many a minute (0: no limit).
-        self.MAIL_BATCH_SIZE = _int("MAIL_BATCH_SIZE", 200)
+        # A round sends at most this many messages a minute (0: no limit).
         self.MAIL_MAX_PER_MINUTE = _int("MAIL_MAX_PER_MINUTE", 600)
         # Background jobs (survey_app.services.jobs). The queue only wakes workers: an SQLite
         # file in the instance folder, or Redis when REDIS_URL is set (several hosts). Jobs and

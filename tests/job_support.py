@@ -58,6 +58,14 @@ def submit(kind: str, parameters: dict | None = None, **kwargs) -> int:  # type:
     return job_id
 
 
+def send_round_now(wave_id: int, kind: str, **parameters) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """Send a round of ``kind`` for the wave by its job (``mail.round``), which the test queue
+    runs in this process as it is submitted; the job's result (``sent``, ``failed``...)."""
+    job = fresh(submit("mail.round", {"wave_id": wave_id, "kind": kind, **parameters}))
+    assert job.state == "succeeded", job.error
+    return job.result
+
+
 def expire_lease(job_id: int) -> None:
     with write_transaction():
         db.session.execute(

@@ -77,7 +77,6 @@ def serving(app: Any) -> Iterator[Mailbox]:
         SMTP_CA_FILE="",
         MAIL_FROM=SENDER,
         MAIL_MAX_PER_MINUTE=0,
-        MAIL_BATCH_SIZE=200,
     )
     try:
         yield box

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from survey_app.dates import end_of_day
 from survey_app.extensions import db
 from survey_app.models import Answer, InvitationAddress, Response
-from survey_app.services import mailing
 from survey_app.services.accounts.sign_in import ensure_user
 from tests.factories import (
     LINK,
@@ -30,6 +29,7 @@ from tests.factories import (
     submit,
     upload,
 )
+from tests.job_support import send_round_now
 from tests.smtp_mailbox import serving
 
 HEADER = ("email", "party", "service area", "language")
@@ -158,8 +158,7 @@ def test_a_welsh_invitation_opens_the_survey_in_welsh_which_completes_storing_no
     app, admin, factory, mailbox
 ):
     wave = wave_with_list(admin, factory, [("ann@council.example", "client", "", "cy")])
-    report = mailing.send_invitations(wave, actor="test")
-    assert report.sent == 1
+    assert send_round_now(wave.id, "invitations")["sent"] == 1
     (received,) = mailbox.to("ann@council.example")
     subject, body = received.message["Subject"], body_of(received)
     assert subject == "Cymerwch ran: Arolwg iechyd partneriaeth (2024-Q1)"
@@ -197,9 +196,9 @@ def test_a_welsh_invitation_opens_the_survey_in_welsh_which_completes_storing_no
 
 def test_a_welsh_reminder_is_in_welsh_and_its_new_link_opens_in_welsh(admin, factory, mailbox):
     wave = wave_with_list(admin, factory, [("ann@council.example", "client", "", "Welsh")])
-    mailing.send_invitations(wave, actor="test")
+    send_round_now(wave.id, "invitations")
     mailbox.clear()
-    assert mailing.send_reminders(wave, actor="test").sent == 1
+    assert send_round_now(wave.id, "reminders")["sent"] == 1
     (received,) = mailbox.received
     subject = received.message["Subject"]
     assert (
@@ -215,7 +214,7 @@ def test_a_welsh_reminder_is_in_welsh_and_its_new_link_opens_in_welsh(admin, fac
 def bilingual(app, admin, factory, mailbox, welsh_first: bool) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     app.config["WELSH_FIRST"] = welsh_first
     wave = wave_with_list(admin, factory, [("dan@supplier.example", "supplier", "", "")])
-    mailing.send_invitations(wave, actor="test")
+    send_round_now(wave.id, "invitations")
     (received,) = mailbox.received
     assert len(LINK.findall(body_of(received))) == 1  # one link, under both languages' words
     assert "?lang=" not in body_of(received)  # not known: the reader chooses

@@ -49,7 +49,7 @@ from tests.factories import (
     text,
     upload,
 )
-from tests.job_support import addresses, open_wave_with_staff
+from tests.job_support import addresses, open_wave_with_staff, send_round_now
 from tests.smtp_mailbox import SENDER, Mailbox, free_port
 
 
@@ -201,11 +201,38 @@ def test_a_refused_address_is_reported_and_the_rest_are_sent(admin, factory, mai
     assert count(Invitation) == 4  # the refused address's link was never left behind
 
     mailbox.refuse = set()
-    again = text(press(admin, wave_id, "failed/retry"))
-    assert "1 message sent" in again
+    assert "1 invitation sent" in sent_by_a_job(admin, wave_id, "failed/retry")
     assert [r.to for r in mailbox.received][-1] == ["cat@council.example"]
     assert count(Invitation) == 5
     assert all(a.invitation_id and a.last_error is None for a in addresses())
+
+
+def test_trying_failed_addresses_again_sends_a_round_for_each_kind_that_failed(
+    admin, factory, mailbox
+):
+    wave_id = open_wave_with_staff(admin, factory)
+    nothing = press(admin, wave_id, "failed/retry")
+    assert_form_error(nothing, "No message has failed: there is nothing to try again")
+    mailbox.refuse = {"cat@council.example"}
+    sent_by_a_job(admin, wave_id, "invitations/send")
+    mailbox.refuse = {"dan@supplier.example"}
+    assert "3 reminders (round 1) sent; 1 could not" in sent_by_a_job(
+        admin, wave_id, "reminders/send"
+    )
+    mailbox.refuse = set()
+    mailbox.clear()
+    again = press(admin, wave_id, "failed/retry")
+    assert again.status_code == 303  # two rounds: back to the page that lists both
+    assert again.location == f"/admin/waves/{wave_id}/invitations"
+    assert "Messages that failed" not in text(admin.get(again.location))
+    assert sorted(r.to[0] for r in mailbox.received) == [
+        "cat@council.example",
+        "dan@supplier.example",
+    ]
+    assert "Please take part" in mailbox.to("cat@council.example")[0].message["Subject"]
+    assert "Reminder" in mailbox.to("dan@supplier.example")[0].message["Subject"]
+    assert all(a.invitation_id and a.last_error is None for a in addresses())
+    assert {a.email: a.reminders_sent for a in addresses()}["dan@supplier.example"] == 1
 
 
 def test_an_unreachable_server_stops_the_round_and_blames_no_address(app, admin, factory):
@@ -238,7 +265,6 @@ def test_a_server_without_starttls_is_refused_when_starttls_is_required(
 def test_one_click_invites_everybody_and_reloading_or_clicking_again_sends_nothing_more(
     admin, factory, mailbox, app
 ):
-    app.config["MAIL_BATCH_SIZE"] = 2  # the command line's batches; a round sends to all
     wave_id = open_wave_with_staff(admin, factory)
     started = press(admin, wave_id, "invitations/send")
     assert started.status_code == 303
@@ -268,8 +294,7 @@ def test_sending_is_paced_to_the_configured_rate(app, factory, mailbox):
     admin = sign_in(app)
     wave_id = open_wave_with_staff(admin, factory)
     started = time.monotonic()
-    report = mailing.send_invitations(db.session.get(Wave, wave_id), actor="test")
-    assert report.sent == 5
+    assert send_round_now(wave_id, "invitations")["sent"] == 5
     assert time.monotonic() - started >= 0.4
 
 
@@ -330,37 +355,6 @@ def test_a_message_names_no_other_recipient_and_carries_one_link(admin, factory,
         assert not any(o in raw for o in others)
         assert len(LINK.findall(received.body)) == 1
         assert received.message["Auto-Submitted"] == "auto-generated"
-
-
-def test_two_batches_at_once_never_write_to_anyone_twice(app, admin, factory, mailbox):
-    import threading
-
-    app.config["MAIL_MAX_PER_MINUTE"] = 1200  # slow enough for the two batches to interleave
-    wave_id = open_wave_with_staff(admin, factory)
-    errors: list[BaseException] = []
-
-    def batch(send) -> None:  # type: ignore[no-untyped-def]
-        with app.app_context():
-            try:
-                send(db.session.get(Wave, wave_id), actor="test")
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    for send in (mailing.send_invitations, mailing.send_reminders):
-        mailbox.clear()
-        threads = [threading.Thread(target=batch, args=(send,)) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert errors == []
-        assert sorted(r.to[0] for r in mailbox.received) == sorted(STAFF_EMAILS)  # once each
-    assert count(Invitation) == 5
-    assert {a.reminders_sent for a in addresses()} == {1}
-    for received in mailbox.received:  # each reminder's link is the one that works
-        assert app.test_client().get(f"/s/{received.token}").status_code == 302
 
 
 # ========================================================================= TLS to the server

@@ -221,7 +221,6 @@ def live_server(
         "SMTP_PASSWORD": "",
         "SMTP_CA_FILE": "",
         "MAIL_FROM": SENDER,
-        "MAIL_BATCH_SIZE": "200",
         "MAIL_MAX_PER_MINUTE": "0",
     }
     yield from _serve(_server_env(migrated, folder, **email), folder)

@@ -4,7 +4,7 @@
 ``texts``         the editable texts of a wave's emails: defaults, placeholders, versions
 ``messages``      what invitation and reminder emails say, and their preview
 ``address_list``  who is on a wave's list, and the invitation rows written for it
-``sending``       sending invitations and reminder rounds by email, batch by batch
+``sending``       one message to the mail server: the settings it needs, the pace, its answer
 ``rounds``        a whole round sent by a background job, crash-safe through the outbox
 ``mail_merge``    the same links as a CSV for the council's own email system
 """
@@ -26,14 +26,8 @@ from survey_app.services.mailing.messages import (
     preview_email,
     reminder_text,
 )
-from survey_app.services.mailing.rounds import ROUND_KINDS, check_round, send_round
-from survey_app.services.mailing.sending import (
-    REFUSED,
-    SendReport,
-    retry_failed,
-    send_invitations,
-    send_reminders,
-)
+from survey_app.services.mailing.rounds import ROUND_KINDS, check_round, retry_kinds, send_round
+from survey_app.services.mailing.sending import REFUSED
 from survey_app.services.mailing.smtp import (
     DEFAULT_PORTS,
     SECURITY_CHOICES,
@@ -57,7 +51,6 @@ __all__ = [
     "MailServerError",
     "MailSettings",
     "SMTPMailer",
-    "SendReport",
     "address_list_summary",
     "check_round",
     "check_mail_config",
@@ -69,8 +62,6 @@ __all__ = [
     "mail_merge_reminders",
     "preview_email",
     "reminder_text",
-    "retry_failed",
-    "send_invitations",
-    "send_reminders",
+    "retry_kinds",
     "send_round",
 ]

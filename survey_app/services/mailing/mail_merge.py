@@ -40,11 +40,19 @@ from survey_app.services.mailing.messages import compose, wave_text
 MAIL_MERGE_COLUMNS = ("email", "link", "party", "service_area", "language", "subject", "message")
 
 
-def _names(wave: Wave) -> tuple[dict[int, str], dict[int, str]]:
-    """The names of the wave's parties and service areas, by id (read before the rows are
-    claimed)."""
+Names = tuple[dict[int, str], dict[int, str]]
+Composer = Callable[[int, str, str | None], tuple[str, str]]
+
+
+def _read_wave(wave: Wave, kind: str) -> tuple[Names, Composer]:
+    """Refuse a wave that is not open; else what the rows of a ``kind`` ("invitation" or
+    "reminder") file need, read before they are claimed: the names of the wave's parties and
+    service areas by id, and what its ``kind`` email says to one person."""
+    check_wave_open(wave, f"{kind}s")
     rel = wave.relationship
-    return {p.id: p.name for p in rel.parties}, {a.id: a.name for a in rel.service_areas}
+    names = {p.id: p.name for p in rel.parties}, {a.id: a.name for a in rel.service_areas}
+    text = wave_text(wave)
+    return names, lambda party_id, link, language: compose(kind, text, party_id, link, language)
 
 
 def _csv(rows: Iterator[Sequence[str]]) -> str:
@@ -58,8 +66,8 @@ def _csv(rows: Iterator[Sequence[str]]) -> str:
 
 
 def _rows(
-    names: tuple[dict[int, str], dict[int, str]],
-    compose: Callable[[int, str, str | None], tuple[str, str]],
+    names: Names,
+    compose: Composer,
     links: Iterable[tuple[Target, str]],
 ) -> Iterator[Sequence[str]]:
     """The mail-merge rows of (address, new token) pairs: address, link, party, area, language,
@@ -77,12 +85,6 @@ def _rows(
         )
 
 
-def _composer(wave: Wave, kind: str) -> Callable[[int, str, str | None], tuple[str, str]]:
-    """What the wave's ``kind`` email says to one person (read before the rows are claimed)."""
-    text = wave_text(wave)
-    return lambda party_id, link, language: compose(kind, text, party_id, link, language)
-
-
 def mail_merge_invitations(
     wave: Wave, *, actor: User | str, today: date | None = None
 ) -> tuple[str, int]:
@@ -92,11 +94,9 @@ def mail_merge_invitations(
     issues, so that two downloads at once never invite one person twice) before the file is
     handed over.
     """
-    check_wave_open(wave, "invitations")
+    names, message = _read_wave(wave, "invitation")
     day = today or date.today()
     wave_id = wave.id
-    names = _names(wave)
-    message = _composer(wave, "invitation")
     a = InvitationAddress
     with write_transaction():
         targets = targets_of(not_invited(wave_id, failed=None).with_for_update(of=a))
@@ -123,11 +123,9 @@ def mail_merge_reminders(
     round); the CSV and how many rows. Commits, in one transaction holding its rows, before
     the file is handed over. The earlier links keep working until the invitation is used;
     answers saved through them move to the new link."""
-    check_wave_open(wave, "reminders")
+    names, message = _read_wave(wave, "reminder")
     day = today or date.today()
     wave_id = wave.id
-    names = _names(wave)
-    message = _composer(wave, "reminder")
     a = InvitationAddress
     with write_transaction():
         targets = targets_of(unused(wave_id).with_for_update(of=a))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from survey_app.database import write_transaction
@@ -47,6 +48,7 @@ from survey_app.services.invitations import (
 from survey_app.services.mailing.address_list import (
     address_list_summary,
     check_wave_open,
+    count_of,
     not_invited,
     unused,
 )
@@ -105,6 +107,26 @@ def check_round(wave: Wave, kind: str) -> None:
         raise ServiceError(f"a round sends invitations or reminders, not {kind!r}")
     check_wave_open(wave, kind)
     settings_or_error()
+
+
+def retry_kinds(wave: Wave) -> list[str]:
+    """The rounds that "try the failed addresses again" starts (each with ``retry_failed``):
+    invitations for the addresses never invited because their message failed, reminders for
+    those invited whose last reminder failed. :class:`ServiceError` when nothing failed."""
+    a = InvitationAddress
+    kinds = [
+        kind
+        for kind, failed in (
+            ("invitations", not_invited(wave.id, failed=True)),
+            ("reminders", unused(wave.id).where(a.last_error.is_not(None))),
+        )
+        if count_of(failed)
+    ]
+    if not kinds:
+        raise ServiceError(_("No message has failed: there is nothing to try again"))
+    for kind in kinds:
+        check_round(wave, kind)
+    return kinds
 
 
 def send_round(

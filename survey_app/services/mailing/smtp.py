@@ -65,7 +65,6 @@ class MailSettings:
     ca_file: str  # CA certificates (PEM) to verify the server with; "" = the system's
     timeout: float
     sender: str
-    batch_size: int
     max_per_minute: int
 
     @classmethod
@@ -90,7 +89,6 @@ class MailSettings:
             ca_file=str(config.get("SMTP_CA_FILE") or ""),
             timeout=float(config.get("SMTP_TIMEOUT_SECONDS") or 30),
             sender=config.get("MAIL_FROM") or "",
-            batch_size=max(1, int(config.get("MAIL_BATCH_SIZE") or 200)),
             max_per_minute=max(0, int(config.get("MAIL_MAX_PER_MINUTE") or 0)),
         )
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from survey_app.dates import gov_uk_time, zone_label
@@ -337,7 +337,7 @@ def staff_list(wave_id: int):  # type: ignore[no-untyped-def]
     return form_page("admin/staff_list.html", form, wave=wave, rejected=rejected, headers=HEADERS)
 
 
-def _invitations_page(wave: Wave, *, form: Any = None, report: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _invitations_page(wave: Wave, *, form: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
     settings = mailing.MailSettings.from_config()
     sending = {kind: unfinished_job(round_job_key(wave.id, kind)) for kind in mailing.ROUND_KINDS}
     return render_template(
@@ -348,7 +348,6 @@ def _invitations_page(wave: Wave, *, form: Any = None, report: Any = None, statu
         addresses=mailing.address_list_summary(wave),
         failed=mailing.failed_addresses(wave),
         mail_configured=settings.configured,
-        report=report,
     ), status
 
 
@@ -371,10 +370,6 @@ def _mailing(wave_id: int, operation: Callable[..., Any], present: Callable[[Wav
     return present(wave, result)
 
 
-def _report(wave: Wave, report: Any):  # type: ignore[no-untyped-def]
-    return _invitations_page(wave, report=report)
-
-
 def _round(wave_id: int, kind: str):  # type: ignore[no-untyped-def]
     """Start the wave's round of ``kind`` as a job (or find the one running) and redirect to
     its progress page: one click sends to everybody, and reloading sends nothing again."""
@@ -384,11 +379,17 @@ def _round(wave_id: int, kind: str):  # type: ignore[no-untyped-def]
         return _invitations_page(wave, form=form, status=400)
     if attempt(lambda: mailing.check_round(wave, kind), refused_on=form.submit) is REFUSED:
         return _invitations_page(wave, form=form, status=409)
-    parameters = {"wave_id": wave.id, "kind": kind}
+    return _start_round(wave, kind)
+
+
+def _start_round(wave: Wave, kind: str, *, retry_failed: bool = False):  # type: ignore[no-untyped-def]
+    parameters: dict[str, Any] = {"wave_id": wave.id, "kind": kind}
+    if retry_failed:
+        parameters["retry_failed"] = True
     return start_job(
         "mail.round",
         parameters,
-        title=round_job_title(wave, kind),
+        title=round_job_title(wave, kind, retry_failed=retry_failed),
         relationship=wave.relationship,
         key=round_job_key(wave.id, kind),  # one round of a wave at a time
     )
@@ -409,7 +410,19 @@ def send_reminders(wave_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/waves/<int:wave_id>/failed/retry")
 @requires("admin")
 def retry_failed(wave_id: int):  # type: ignore[no-untyped-def]
-    return _mailing(wave_id, mailing.retry_failed, _report)
+    """Send the failed invitations and reminders again, each kind a round of its own (the
+    rounds' jobs, ``retry_failed``): one round shows its progress page; two, this page."""
+    wave = wave_or_404(wave_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _invitations_page(wave, form=form, status=400)
+    kinds = attempt(lambda: mailing.retry_kinds(wave), refused_on=form.submit)
+    if kinds is REFUSED:
+        return _invitations_page(wave, form=form, status=409)
+    started = [_start_round(wave, kind, retry_failed=True) for kind in kinds]
+    if len(started) == 1:
+        return started[0]
+    return redirect(url_for("admin.invitations", wave_id=wave_id), 303)
 
 
 def _links_file(name: str) -> Callable[[Wave, tuple[str, int]], Response]:

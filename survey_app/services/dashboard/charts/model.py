@@ -34,6 +34,11 @@ class DataTable:
     rows: tuple[tuple[str, ...], ...]
     numeric: tuple[bool, ...]
 
+    @property
+    def headers(self) -> list[dict[str, Any]]:
+        """The column headers as the templates' ``table`` macro takes them."""
+        return [{"text": h, "numeric": n} for h, n in zip(self.head, self.numeric, strict=True)]
+
 
 @dataclass(frozen=True)
 class Chart:
