@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import date
 from itertools import product
 
+import numpy as np
 import pytest
 from sqlalchemy import insert, select
 
@@ -66,12 +67,18 @@ def seeded(app, factory):
 
 
 def findings(
-    rel_id: int, label: str, k: int, *, every_cell: bool = False, tables_only: bool = False
+    rel_id: int,
+    label: str,
+    k: int,
+    *,
+    every_cell: bool = False,
+    download: bool = True,
+    monitor: bool = True,
 ) -> tuple[list, int]:
     """Every hidden count under k of the wave that the intruder narrows below k wide, and
     how many hidden counts under k were tried. ``every_cell``: a stronger intruder than any
     page makes, who knows the count of every cell of the cube that holds k or more;
-    ``tables_only``: what the results alone give (neither the download nor the monitor)."""
+    ``download`` and ``monitor``: whether the intruder holds them too."""
     true_rows = truth(rel_id)
     mine = [t for t in true_rows.values() if t["wave"] == label]
     sides = sorted({t["cell"][0] for t in mine})
@@ -91,13 +98,13 @@ def findings(
         shown = {c: known[0] for c, known in published_scores(rel_id, label, true_rows).items()}
     system.results(shown)
     rows = [r for r in released(rel_id) if r["wave"] == label]
-    if rows and not tables_only:
+    if rows and download:
         system.raw_download(Counter(r["cell"] for r in rows))
     feed = response_rates(wave).as_dict()
-    if tables_only:
-        feed = {"rows": [], "parties": []}
-    else:
+    if monitor:
         system.monitor(feed)
+    else:
+        feed = {"rows": [], "parties": []}
     out, tried = [], 0
     for cell, n in sorted(counts.items(), key=str):
         if n >= k:
@@ -153,7 +160,7 @@ def test_nor_with_every_cell_of_at_least_k_published(app, seeded):
     # its managers): the download and the monitor must add nothing to that.
     k = db.session.scalar(select(Wave).where(Wave.relationship_id == seeded)).min_cell_size
     found, tried = findings(seeded, "2024-Q1", k, every_cell=True)
-    alone, _ = findings(seeded, "2024-Q1", k, every_cell=True, tables_only=True)
+    alone, _ = findings(seeded, "2024-Q1", k, every_cell=True, download=False, monitor=False)
     assert set(found) <= set(alone)
     assert tried >= 15
 
@@ -175,7 +182,7 @@ def test_the_demo_s_tables_download_and_monitor_together_narrow_no_small_group(a
         found, n = findings(rel.id, label, wave.min_cell_size, every_cell=every_cell)
         if every_cell:
             alone, _ = findings(
-                rel.id, label, wave.min_cell_size, every_cell=True, tables_only=True
+                rel.id, label, wave.min_cell_size, every_cell=True, download=False, monitor=False
             )
             assert set(found) <= set(alone)
         else:
@@ -218,3 +225,56 @@ def test_the_download_and_the_monitor_keep_the_k_of_the_wave(app, seeded):
     assert min(Counter(r["cell"] for r in rows).values()) >= 12
     assert rows != before[0]
     assert response_rates(wave).as_dict()["rows"] != before[1]
+
+
+def random_wave(seed: int) -> tuple[list, list]:
+    """Cells (side, area, role, n) of a random wave with small groups, and its invitations:
+    an area of k or more people gets invitations naming it seven times in ten; the rest
+    are invited without an area."""
+    rng = np.random.default_rng(seed)
+    cells = [
+        (side, area, role, n)
+        for side in ("client", "supplier")
+        for area in ("core-ict", "contact-centre", "revenues", None)
+        for role in ("staff", "manager", "executive", None)
+        if (n := int(rng.choice([0, 0, 1, 2, 3, 4, 6, 9, 15])))
+    ]
+    per_area: Counter = Counter()
+    for side, area, _, n in cells:
+        per_area[(side, area)] += n
+    invitations, without_area = [], Counter()
+    for (side, area), n in per_area.items():
+        if area is not None and n >= 5 and rng.random() < 0.7:
+            invitations.append((side, area, n + int(rng.integers(0, 5)), n))
+        else:
+            without_area[side] += n
+    for side, n in without_area.items():
+        invitations.append((side, None, n + int(rng.integers(0, 5)), n))
+    return cells, invitations
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("seed", "leak"),
+    [
+        (0, "monitor"),  # its area counts pin the results' partner from below
+        (1, "download"),  # its combinations with the shown results cells
+        (3, "monitor"),
+    ],
+)
+@pytest.mark.xfail(
+    strict=True,
+    reason="known leak, issue 11 item 1/2 still open: the results audit does not yet take the "
+    "monitor's submitted counts per invitation area as lower bounds on its cells, nor the "
+    "recoding the results' shown cells as equations (see the README's threat model)",
+)
+def test_random_waves_with_small_groups(app, factory, seed, leak):
+    cells, invitations = random_wave(seed)
+    rel_id = small_group_wave(
+        factory, cells=cells, seed=seed, before_close=lambda wave: invite(wave, invitations)
+    )
+    k = db.session.scalar(select(Wave).where(Wave.relationship_id == rel_id)).min_cell_size
+    assert findings(rel_id, "2024-Q1", k, download=False, monitor=False)[0] == []
+    alone = findings(rel_id, "2024-Q1", k, download=leak == "download", monitor=leak == "monitor")
+    assert alone[0], f"only with the {leak}"  # the leak is that source's (with the tables)
+    assert findings(rel_id, "2024-Q1", k)[0] == []

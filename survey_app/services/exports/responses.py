@@ -135,10 +135,21 @@ def responses_table(scope: Scope, *, batch: int = 5000) -> Table:
         title=TABLE_TITLES["responses"],
         notes=(
             f"{DONT_KNOW} = don't know; blank = not answered.",
-            f"{OTHER} = a group of fewer than {min_cell_size()} responses combined with others.",
+            f"{OTHER} = a group of fewer than {_scope_k(scope)} responses combined with others.",
             f"Comments only for groups of at least {min_comment_cell_size()} responses.",
         ),
     )
+
+
+def _scope_k(scope: Scope) -> str:
+    """The k of the scope's waves (each keeps its own: "5" or "5 or 7")."""
+    ks = {
+        min_cell_size(k)
+        for k in db.session.scalars(
+            select(Wave.min_cell_size).where(Wave.id.in_([w.id for w in scope.waves]))
+        )
+    } or {min_cell_size()}
+    return " or ".join(str(k) for k in sorted(ks))
 
 
 def responses_columns(scope: Scope) -> tuple[tuple[Column, ...], dict[int, VersionLayout]]:
