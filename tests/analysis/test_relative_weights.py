@@ -133,7 +133,7 @@ def test_intervals_hold_the_estimate_and_are_reproducible_from_the_seed(rng):
 @pytest.fixture(params=["resampled", "normal moments"])
 def moments(request, monkeypatch):
     """Run a test through both ways of drawing the resample moments: every group resampled,
-    and every group drawn from the moments' normal law (what groups of 1,000 and more use)."""
+    and every group drawn from the moments' normal law (what groups of 300 and more use)."""
     least = 10**9 if request.param == "resampled" else 0
     monkeypatch.setattr(drivers, "_NORMAL_MOMENTS_MIN_N", least)
     return request.param
@@ -190,11 +190,12 @@ def test_normal_moment_intervals_cover_known_weights_at_the_nominal_rate():
     assert 0.88 <= r2_covered.mean() <= 1.0
 
 
-def test_large_group_intervals_cover_the_population_weights_of_overlapping_dimensions():
-    # Groups of 1,000 and more get standard-error intervals from 200 normal-law draws. The
+@pytest.mark.parametrize(("n", "groups"), [(300, 400), (1000, 120)])
+def test_large_group_intervals_cover_the_population_weights_of_overlapping_dimensions(n, groups):
+    # Groups of 300 and more get standard-error intervals from 200 normal-law draws. The
     # truth: Johnson's weights of the population correlation matrix of `survey_like` (a shared
     # factor: every pair of dimensions correlates 0.49 / 0.85 = 0.58), by scipy's sqrtm.
-    k, slopes, groups, n = 6, np.array([0.5, 0.3, 0.15, 0, 0, 0]), 120, 1000
+    k, slopes = 6, np.array([0.5, 0.3, 0.15, 0, 0, 0])
     cov = np.zeros((k + 1, k + 1))
     cov[:k, :k] = 0.49 + 0.36 * np.eye(k)
     cov[:k, k] = cov[k, :k] = cov[:k, :k] @ slopes
@@ -210,13 +211,17 @@ def test_large_group_intervals_cover_the_population_weights_of_overlapping_dimen
     codes = np.repeat(np.arange(groups), n)
     res = relative_weights(dims, outcome, codes, groups, seed=5)
     assert n >= drivers._NORMAL_MOMENTS_MIN_N
-    for low, high, true in (
-        (res.raw_ci_low, res.raw_ci_high, truth),
-        (res.rescaled_ci_low, res.rescaled_ci_high, 100 * truth / truth.sum()),
-        (res.r_squared_ci_low, res.r_squared_ci_high, truth.sum()),
+    # Nominal 0.95. Sample R² is biased upwards (by about k(1 - R²)/n, a quarter of its
+    # standard error at n = 300), which no bootstrap interval corrects: on these data the
+    # percentile intervals of 1,000 resamples cover R² 91.7% of the time at n = 300, as the
+    # standard intervals do.
+    for low, high, true, least in (
+        (res.raw_ci_low, res.raw_ci_high, truth, 0.92),
+        (res.rescaled_ci_low, res.rescaled_ci_high, 100 * truth / truth.sum(), 0.92),
+        (res.r_squared_ci_low, res.r_squared_ci_high, truth.sum(), 0.89),
     ):
         covered = (low <= true) & (true <= high)
-        assert 0.91 <= covered.mean() <= 0.985  # nominal 0.95; 720 intervals (120 for R²)
+        assert least <= covered.mean() <= 0.985
 
 
 def test_bootstrap_standard_error_of_r_squared_matches_its_large_sample_formula(moments):
