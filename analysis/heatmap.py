@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis._common import Reason, as_float_array, check_points, quiet
+from analysis._common import N_, Reason, as_float_array, check_points, quiet
 from analysis._two_sample import _welch_core
 from analysis.gaps import benjamini_hochberg
 
@@ -37,10 +37,11 @@ HIGHER = "higher"
 LOWER = "lower"
 MIN_POINTS = 5.0
 
-_NO_CELL = "no responses in this cell"
-_FEW_CELL = "fewer than 2 responses in this cell"
-_FEW_REST = "fewer than 2 responses in the rest"
-_NO_VARIATION = "no variation in the cell or the rest"
+# marked N_: the service shows a stored reason in the reader's language (gettext)
+_NO_CELL = N_("no responses in this cell")
+_FEW_CELL = N_("fewer than 2 responses in this cell")
+_FEW_REST = N_("fewer than 2 responses in the rest")
+_NO_VARIATION = N_("no variation in the cell or the rest")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from analysis import drivers, heatmap
 from survey_app.extensions import db
 from survey_app.models import Invitation
 from survey_app.services import results
+from survey_app.services.results.wording import worded_row
 from survey_app.services.waves import close_wave, create_wave, open_wave
 from tests.factories import add_responses
 
@@ -140,9 +141,13 @@ def test_heat_map_cells_equal_welch_against_the_rest_and_bh_over_the_wave(scored
     row = by_key[("client", "core-ict", results.INDEX)]
     assert row["welch_p"] == pytest.approx(welch.pvalue, rel=1e-9)
     # Core ICT (mean 3.0) against Contact centre (4.2): a real difference, marked and explained.
-    assert (
-        row["marking"] == "lower"
-        and "lower than the rest of the client staff" in row["explanation"]
+    # stored as numbers only, worded when read (in the reader's language; here English)
+    assert row["explanation"] is None
+    assert row["marking"] == "lower"
+    shown = worded_row("heat_map", {**row, "suppressed": None})  # as if published
+    assert "lower than the rest of the client staff" in shown["explanation"]
+    assert shown["explanation"].startswith(
+        f"Relationship health index in Core ICT: {abs(row['difference_points']):.1f} points lower"
     )
 
 
@@ -161,7 +166,11 @@ def test_margins_use_the_finite_population_correction_where_invitations_fixed_th
     assert by_key[("client", "_all", results.INDEX)]["invited"] == 280
     assert by_key[("all", "_all", results.INDEX)]["invited"] == 342
     low = by_key[("supplier", "contact-centre", results.INDEX)]
-    assert low["low_response"] is True and "under 30%" in low["note"]
+    note = worded_row("margins", {**low, "suppressed": None})["note"]  # as if published
+    assert low["low_response"] is True and "under 30%" in note
+    assert note.startswith(
+        f"{low['response_rate']:.0%} of those invited answered ({low['n']} of {low['invited']})."
+    )
 
 
 def test_invitations_without_an_area_leave_the_areas_n_unknown(factory):

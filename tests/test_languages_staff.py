@@ -5,38 +5,30 @@ and the real Welsh reaches the page, its charts and their tables.
 On the ``demo_site`` fixture (the demo's 14 closed waves, alerts, actions and comments, and a
 small relationship). What a page may show untranslated is data, listed in ``_allowed``: names
 of the relationships, parties, areas and people, wave labels, the instrument's own Welsh
-wording, what people wrote, and the sentences stored with the results when a wave closed
-(statuses' evidence, hot spots, margins' notes) — those are written in English by
-``analysis/alert_evidence.py`` and are not yet translated (README, Welsh and English).
+wording, and what people wrote. The sentences about the results — statuses' summaries,
+evidence and "How we know" lines, hot spots, margins' notes — are stored as facts and worded in
+the reader's language (``survey_app/services/results/wording.py``): they are *not* allowed
+here, so any English left in them fails the test.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Action, Comment, CommentTheme, Relationship, User
-from survey_app.services import exports
+from survey_app.services import alerts, exports
 from survey_app.services.instruments import wave_instrument
 from survey_app.services.results import closed_waves, stored_rows
 from tests.pseudo_locale import pseudo_translation, unmarked
 
-#: Columns of the stored results that hold English sentences written when the wave closed.
-STORED_SENTENCES = (
-    "status_summary",
-    "status_evidence",
-    "status_how",
-    "gap_alert_summary",
-    "gap_alert_evidence",
-    "gap_alert_how",
-    "explanation",
-    "note",
-    "reason",
-    "comparability_note",
-)
+#: Columns of the stored results that hold English written when the wave closed.
+STORED_SENTENCES = ("reason", "comparability_note")
 #: Names a page shows as they are (formats, tests, the service's commands).
 TECHNICAL = {
     *("SVG", "PNG", "CSV", "JSON", "EWMA", "CUSUM", "API", "English", "Cymraeg"),
@@ -110,6 +102,44 @@ def test_the_dashboard_its_charts_and_their_tables_are_in_welsh(demo_site):
     assert ">Cyfwng hyder 95%</th>" in welsh and ">95% CI</th>" in english
     page = _page(client, f"/dashboard/{rel}/")
     assert "Mynegai iechyd y berthynas" in page and "Beth sydd angen sylw" in page
+
+
+def test_the_alerts_evidence_and_how_we_know_are_worded_in_welsh(demo_site):
+    """The statuses' sentences are stored as facts when a wave closes and worded in the
+    reader's language (issue 17): the Welsh dashboard shows every alert's summary, evidence
+    and "How we know" lines in Welsh, and none of the English ones the English page shows.
+    (Runs before the pseudo-translation below is installed for the module.)"""
+    client = demo_site.client("manager")
+    url = f"/dashboard/{demo_site.relationship_id}/"
+    relationship = db.session.get(Relationship, demo_site.relationship_id)
+    with force_locale("en"):
+        english = alerts.relationship_alerts(relationship, status=None)
+    with force_locale("cy"):
+        welsh = alerts.relationship_alerts(relationship, status=None)
+    assert {a.kind for a in english} == {"deteriorating", "gap_widening"}
+    en_page = html.unescape(_main(_page(client, url + "?lang=en")))
+    cy_page = html.unescape(_main(_page(client, url + "?lang=cy")))
+    shown = 0
+    for en, cy in zip(english, welsh, strict=True):
+        assert en.reference == cy.reference
+        for en_line, cy_line in zip(
+            (en.summary, *en.evidence, *en.how), (cy.summary, *cy.evidence, *cy.how), strict=True
+        ):
+            assert en_line != cy_line, en_line  # every sentence has its own Welsh
+            if en_line in en_page:
+                shown += 1
+                assert cy_line in cy_page, cy_line
+                assert en_line not in cy_page, en_line
+    assert shown > 20
+    for english_words in (
+        "getting worse",
+        "The recent level",
+        "Since 2012-Q2",
+        "against the baseline",
+    ):
+        assert english_words in en_page and english_words not in cy_page
+    assert "yn gwaethygu" in cy_page and "bwlch canfyddiad yn lledu" in cy_page
+    assert "Mae’r lefel ddiweddar" in cy_page and "terfynau rheoli" in cy_page
 
 
 @pytest.fixture(scope="module")

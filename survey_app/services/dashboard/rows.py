@@ -31,8 +31,6 @@ from survey_app.services.results import (
     closed_waves,
     min_cell_size,
     published_rows,
-    stored_rows,
-    suppress_rows,
 )
 
 # ================================================================================ waves
@@ -141,9 +139,9 @@ def filter_rows(
 
 
 def trend_rows(relationship: Relationship) -> list[dict[str, Any]]:
-    """The relationship's published trends (empty before any wave closes)."""
-    _, rows = stored_rows("trends", relationship)
-    return suppress_rows("trends", rows, min_cell_size())
+    """The relationship's published trends (empty before any wave closes), their statuses
+    worded in the reader's language."""
+    return published_rows("trends", relationship)
 
 
 # ================================================================================ a page's reading

@@ -22,13 +22,13 @@ import numpy as np
 from analysis import drivers, heatmap, margins, scoring
 from survey_app.services.results.layout import ScoredWave
 from survey_app.services.results.tables import plain, score_aggregates
-from survey_app.services.results.vocabulary import SIDE_KEYS, SIDE_WORDS, Columns
+from survey_app.services.results.vocabulary import SIDE_KEYS, Columns
 
 #: Bootstrap resamples and seed of the relative weights' intervals (results are reproducible).
 DRIVER_RESAMPLES = 1000
 DRIVER_SEED = 16
-#: What each heat-map cell is compared with, in the explanations: one label for the one
-#: Benjamini–Hochberg call, then named per side (:func:`_rest_of`).
+#: What each heat-map cell is compared with, in analysis' own explanations (not stored: the
+#: service words them from the numbers, naming the rest per side).
 REST_LABEL = "the rest of the same side"
 
 
@@ -197,21 +197,12 @@ def heat_map_table(wave: ScoredWave, agg: scoring.GroupAggregates) -> Columns:
         ("welch_p", "p"), ("p_adjusted", "p_adjusted"),
     ):  # fmt: skip
         table[column] = _numbers(getattr(res, name))
-    for column in ("marking", "explanation", "reason"):
+    for column in ("marking", "reason"):
         table[column] = _text(getattr(res, column))
-    table["explanation"] = [
-        _rest_of(side, text) for side, text in zip(table["side"], table["explanation"], strict=True)
-    ]
+    # the sentence is worded from these numbers when it is read, in the reader's language
+    # (services/results/wording.py): nothing in a language is stored
+    table["explanation"] = [None] * len(table["marking"])
     return {c: table[c] for c in columns}
-
-
-def _rest_of(side: str, text: str | None) -> str | None:
-    """An explanation naming the rest it was compared with: the rest of the client (or
-    supplier) staff, or of the relationship for both sides."""
-    rest = (
-        "the rest of the relationship" if side == "all" else f"the rest of the {SIDE_WORDS[side]}"
-    )
-    return None if text is None else text.replace(REST_LABEL, rest)
 
 
 # ------------------------------------------------------------------------ margins
@@ -248,6 +239,6 @@ def margins_table(wave: ScoredWave, agg: scoring.GroupAggregates, invited: np.nd
     table["margin_points"] = _numbers(
         (res.ci_high - res.ci_low) / 2.0 * 100.0 / (design.points - 1)
     )
-    table["note"] = _text(res.note)
+    table["note"] = [None] * len(table["n"])  # worded when read (services/results/wording.py)
     table["reason"] = _text(res.reason)
     return table

@@ -5,9 +5,11 @@ change when later waves close.
 The status is the calibrated detector of :mod:`analysis.alerts`: one family per wave (every
 side × service area × dimension), each series judged on its sampling error plus the
 between-wave variance pooled over the relationship's cells, the family held to a false
-discovery rate; :mod:`analysis.alert_evidence` puts each status in words. It is computed
-once here and stored in the wave's ``scores`` (``status`` …) and ``gaps`` (``gap_alert`` …)
-rows, which every page, download, API response and report reads.
+discovery rate; :mod:`analysis.alert_evidence` states what lies behind each status as
+phrases (facts, no prose). It is computed once here and stored in the wave's ``scores``
+(``status`` …) and ``gaps`` (``gap_alert`` …) rows, which every page, download, API response
+and report reads; :mod:`~survey_app.services.results.wording` words the phrases in the
+reader's language as they are read.
 
 Trends run across instrument versions on the dimensions that did not change; where one
 changed, its series restarts at the new version and ``comparability_note`` says why.
@@ -25,25 +27,18 @@ import numpy as np
 from analysis import alert_evidence, alerts, trends
 from survey_app.services.results.history import History, gap_series, score_series
 from survey_app.services.results.tables import WaveTables, scalar
-from survey_app.services.results.vocabulary import (
-    AREA_ALL,
-    AREA_NONE,
-    SIDE_WORDS,
-    Columns,
-)
+from survey_app.services.results.vocabulary import AREA_ALL, Columns
 
-#: What the series of one wave are called when a status says how many were watched at once.
-FAMILY_WORDS = "groups and dimensions"
+#: What the series of one wave are, when a status says how many were watched at once (a key
+#: of :data:`survey_app.services.results.wording.FAMILY_WORDS`).
+FAMILY = "groups"
 
-
-def _where(area_name: str, area: str) -> str:
-    if area == AREA_NONE:
-        return "service area not stated"
-    return "all service areas" if area == AREA_ALL else area_name
+#: A stored phrase (:meth:`analysis.status.Phrase.as_dict`), and a list of them.
+Stored = dict[str, Any]
 
 
-def _subject(title: str, side: str, area_name: str, area: str) -> str:
-    return f"{title}, {SIDE_WORDS[side]}, {_where(area_name, area)}"
+def _stored(phrases: Sequence[Any]) -> list[Stored]:
+    return [p.as_dict() for p in phrases]
 
 
 @dataclass(slots=True)
@@ -57,17 +52,17 @@ class StatusSnapshot:
     """
 
     status: list[str | None]
-    summary: list[str | None]
-    evidence: list[str | None]
-    how: list[str | None]
+    summary: list[Stored | None]
+    evidence: list[list[Stored] | None]
+    how: list[list[Stored] | None]
     p: list[float | None]
     points: list[float | None]
     notes: list[str | None]
     details: list[dict[str, Any]]
     gap_alert: list[bool | None]
-    gap_summary: list[str | None]
-    gap_evidence: list[str | None]
-    gap_how: list[str | None]
+    gap_summary: list[Stored | None]
+    gap_evidence: list[list[Stored] | None]
+    gap_how: list[list[Stored] | None]
     gap_notes: list[str | None]
 
 
@@ -88,7 +83,8 @@ def status_snapshot(history: History, t: int, *, detailed: bool = False) -> Stat
     comparable waves (a wave whose cell is hidden is a gap in the series), with their
     sampling variances :math:`sd^2/n`. :func:`analysis.alerts.assess_family` judges the
     wave's family (τ² pooled per dimension over the cells, calibrated p-values, false
-    discovery rate), and :func:`analysis.alert_evidence.explain_status` says it in words.
+    discovery rate), and :func:`analysis.alert_evidence.explain_status` states what lies
+    behind it (stored as phrases, :mod:`~survey_app.services.results.wording`).
     Each signed client–supplier gap gets :func:`analysis.alerts.assess_gap_family` and
     :func:`~analysis.alert_evidence.explain_gap`.
     """
@@ -104,15 +100,12 @@ def status_snapshot(history: History, t: int, *, detailed: bool = False) -> Stat
     res = alerts.assess_family(y, v, structure, band=list(sc["band"]), points=points)
     mk, ts = trends.mann_kendall_many(y), trends.theil_sen_many(y)
     out = StatusSnapshot([], [], [], [], [], [], [], [], [], [], [], [], [])
-    for u, (side, area, key) in enumerate(keys):
-        subject = _subject(sc["dimension_title"][u], side, sc["area_name"][u], area)
-        result = alert_evidence.explain_status(
-            res, u, subject=subject, labels=labels, points=points, family_words=FAMILY_WORDS
-        )
+    for u, (_side, _area, key) in enumerate(keys):
+        result = alert_evidence.explain_status(res, u, labels=labels, points=points, family=FAMILY)
         out.status.append(result.status)
-        out.summary.append(result.summary)
-        out.evidence.append("\n".join(e.text for e in result.evidence))
-        out.how.append(result.how_we_know or None)
+        out.summary.append(result.summary.as_dict())
+        out.evidence.append(_stored([e.text for e in result.evidence]))
+        out.how.append(_stored(result.how_we_know) or None)
         out.p.append(_finite(res.p[u]))
         out.points.append(_headline_points(res, u, points))
         out.notes.append(history.note(key, t))
@@ -126,13 +119,12 @@ def status_snapshot(history: History, t: int, *, detailed: bool = False) -> Stat
         _comparable(history, g_var, gp["dimension"], t),
         alerts.gap_structure(gp["area"], gp["dimension"], all_areas=AREA_ALL),
     )
-    for u, (area, key) in enumerate(zip(gp["area"], gp["dimension"], strict=True)):
-        subject = f"{gp['dimension_title'][u]}, {_where(gp['area_name'][u], area)}"
-        gap = alert_evidence.explain_gap(g_res, u, subject=subject, labels=labels, points=points)
+    for u, key in enumerate(gp["dimension"]):
+        gap = alert_evidence.explain_gap(g_res, u, labels=labels, points=points)
         out.gap_alert.append(gap.alert)
-        out.gap_summary.append(gap.summary)
-        out.gap_evidence.append("\n".join(e.text for e in gap.evidence))
-        out.gap_how.append(gap.how_we_know or None)
+        out.gap_summary.append(gap.summary.as_dict())
+        out.gap_evidence.append(_stored([e.text for e in gap.evidence]))
+        out.gap_how.append(_stored(gap.how_we_know) or None)
         out.gap_notes.append(history.note(key, t))
     return out
 

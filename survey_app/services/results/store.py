@@ -18,15 +18,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import delete, insert, select
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, ResultTable, Wave
 from survey_app.services import ServiceError, audit, codebook
+from survey_app.services.instruments import shown_dimensions, wave_instrument
+from survey_app.services.results import wording
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
 from survey_app.services.results.publication import FOLLOW_SCORES, min_cell_size, suppress_rows
 from survey_app.services.results.vocabulary import (
     ANALYSIS_VERSION,
+    INDEX,
+    INDEX_TITLE,
     RELATIONSHIP_TABLES,
     SUPPRESSED,
     TABLES,
@@ -375,7 +380,21 @@ def _published(name, rows, relationship, waves, k) -> list[dict[str, Any]]:
     scores = None
     if name in FOLLOW_SCORES:
         _, scores = stored_rows("scores", relationship, waves)
-    return suppress_rows(name, rows, k, scores=scores)
+    shown = suppress_rows(name, rows, k, scores=scores)
+    if name not in wording.WORDED_TABLES:
+        return shown
+    return wording.worded_rows(name, shown, _titles(relationship, waves))
+
+
+def _titles(relationship: Relationship, waves: Sequence[Wave] | None) -> dict[str, str]:
+    """The dimensions' titles in the reader's language, by key, as the waves' instruments
+    name them (the latest wave's where they differ), for the worded statuses."""
+    titles: dict[str, str] = {}
+    for wave in closed_waves(relationship) if waves is None else waves:
+        # by id: a caller's wave may be detached from this session (a page's, after its request)
+        titles.update(shown_dimensions(wave_instrument(db.session.get(Wave, wave.id))))
+    titles[INDEX] = gettext(INDEX_TITLE)
+    return titles
 
 
 def output_table(
