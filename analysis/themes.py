@@ -75,8 +75,8 @@ _MIN_LANGUAGE_GROUP = 3  # fewer comments in a language than this: centred with 
 # Anchored themes: a comment joins an anchor's theme when its cosine with some anchor is above
 # this; an anchor's theme must keep this share of the comments (at least 3) or is dropped. Both
 # chosen on the development half of the labelled set (benchmarks/README.md).
-_ANCHOR_SIMILARITY = 0.0
-_ANCHOR_SHARE = 0.06
+_ANCHOR_SIMILARITY = 0.1
+_ANCHOR_SHARE = 0.08
 _ANCHOR_ITERATIONS = 50
 
 # Common Welsh function words (articles, pronouns, prepositions, forms of "bod"), so that theme
@@ -307,10 +307,12 @@ def _anchored_grouping(
        (centres :math:`m_j`, each comment to :math:`\arg\max_j x_i^\top m_j`, each centre
        the normalised mean of its comments, until nothing moves [6]_), so a theme is the
        survey's topic as these comments speak of it. While the smallest theme has fewer than
-       ``_ANCHOR_SHARE`` of the comments (at least 3), or there are more than ``max_themes``,
-       its anchor is dropped and its comments go to the others.
+       ``_ANCHOR_SHARE`` of the comments (at least 3), or there are more themes than
+       ``max_themes`` leaves room for (one fewer when some comments are left over), its
+       anchor is dropped and its comments go to the others.
     3. The left-over comments, when at least ``min_comments``, are grouped by
-       :func:`_choose_grouping` (PCA, k-means, k by silhouette); fewer form one theme.
+       :func:`_choose_grouping` (PCA, k-means, k by silhouette) into at most as many themes
+       as ``max_themes`` has left; fewer comments form one theme.
 
     Returns ``(labels, silhouette)``: labels ``0..k-1`` and the mean cosine silhouette of
     the whole grouping (NaN for a single theme).
@@ -320,12 +322,13 @@ def _anchored_grouping(
     inside = (vectors @ anchors.T).max(axis=1) > _ANCHOR_SIMILARITY
     labels = np.full(n, -1)
     centres, near = anchors, vectors[inside]
+    room = max_themes - int(not inside.all())  # a theme kept for the left-over comments
     for _ in range(_ANCHOR_ITERATIONS):  # a few steps: each moves or drops a centre
         if not centres.size or not near.size:
             break
         nearest = (near @ centres.T).argmax(axis=1)
         counts = np.bincount(nearest, minlength=centres.shape[0])
-        if counts.min() < least or centres.shape[0] > max_themes:
+        if counts.min() < least or centres.shape[0] > room:
             centres = np.delete(centres, counts.argmin(), axis=0)
             continue
         moved = normalize(np.array([near[nearest == j].mean(axis=0) for j in range(counts.size)]))
@@ -337,7 +340,8 @@ def _anchored_grouping(
     rest = np.flatnonzero(labels == -1)
     if rest.size >= min_comments:
         reduced = _reduced(vectors[rest], seed)
-        left, _ = _choose_grouping(reduced, min(max_themes, rest.size // 3), seed)
+        most = max_themes - (labels.max() + 1)
+        left, _ = _choose_grouping(reduced, min(most, rest.size // 3), seed)
         labels[rest] = labels.max() + 1 + (left if left is not None else 0)
     elif rest.size:
         labels[rest] = labels.max() + 1
