@@ -22,10 +22,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import delete, select
 
+from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import CommentTheme, User, Wave
 from survey_app.services import audit
@@ -36,6 +38,9 @@ from survey_app.services.results.comments import (
     published_comments,
 )
 from survey_app.services.results.vocabulary import AREA_ALL, AREA_NONE
+
+if TYPE_CHECKING:
+    from analysis.themes import Anchor
 
 log = logging.getLogger(__name__)
 #: Texts in, one vector per text out (``analysis.themes.Embedder``).
@@ -131,7 +136,7 @@ def _memoised(embed: Embedder) -> Embedder:
     return cached
 
 
-def theme_anchors(instrument) -> tuple:
+def theme_anchors(instrument: Instrument) -> tuple[Anchor, ...]:
     """The anchors of comment themes (``analysis.themes.Anchor``): per dimension of
     ``instrument`` and language it carries, the dimension's title, description and every
     statement as both sides read it; then :data:`STANDING_TOPICS` in English."""
