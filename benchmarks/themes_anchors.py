@@ -19,7 +19,8 @@ held-out half and on all comments, and the same figures for variants: the instru
 dimensions alone (no standing topics); each comment to its nearest anchor with no k-means
 steps (and no anchor dropped); the unanchored method; and both with each comment's language
 told from its words (``comment_languages``), as the service runs them, since it does not
-store the language a response was given in. The last line is one JSON object.
+store the language a response was given in; and both on random groups of 12 to 100 comments
+(``small_groups``). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -53,6 +54,25 @@ def settings(similarity, share, iterations=50):
     """Set the module's anchored-grouping constants (a benchmark's monkeypatch)."""
     themes._ANCHOR_SIMILARITY, themes._ANCHOR_SHARE = similarity, share
     themes._ANCHOR_ITERATIONS = iterations
+
+
+def small_groups(texts, truth, embed, anchors, sizes=(12, 25, 50, 100), draws=20):
+    """Mean ARI and number of themes, anchored and not, over ``draws`` random groups of each
+    size drawn from all comments (languages told from the words, as in the service): the
+    service themes groups of 10 comments and more, most of them far smaller than 332."""
+    rng = np.random.default_rng(11)
+    out = {}
+    for n in sizes:
+        rows = {"anchored": [], "unanchored": []}
+        for _ in range(draws):
+            pick = rng.choice(len(texts), n, replace=False)
+            group = [texts[i] for i in pick]
+            for name, chosen in (("anchored", anchors), ("unanchored", ())):
+                res = themes.comment_themes(group, embed=embed, anchors=chosen)
+                rows[name].append((adjusted_rand_score(truth[pick], res.labels), len(res.themes)))
+        out[n] = {name: np.mean(values, axis=0).round(3).tolist() for name, values in rows.items()}
+        print(f"groups of {n}: mean (ARI, themes) {out[n]}", flush=True)
+    return out
 
 
 def main():
@@ -102,6 +122,7 @@ def main():
         figures[name] = row
         print(f"{name:50s} " + " ".join(f"{k}={v:.3f}" for k, v in row.items()), flush=True)
     settings(*shipped)
+    figures["small_groups"] = small_groups(texts, truth, embed, anchors["instrument + standing"])
     figures["load_average_1min"] = os.getloadavg()[0]
     print(json.dumps(figures, default=float))
 
