@@ -21,13 +21,21 @@ Two ways to turn a comment into a vector (``method``):
 Either way the vectors are L2-normalised and clustered by k-means for every k from 2 to
 ``max_themes``; the k with the highest mean silhouette (cosine) is kept.
 
+With ``anchors`` (embedding method only) the themes start from topics known beforehand, as
+employee-survey tools start from a library of topics: the service passes the survey
+instrument's dimensions (titles, descriptions and statements, in English and Welsh) and a few
+standing topics of outsourcing partnerships. Comments near an anchor are grouped around it by
+seeded spherical k-means, anchors that too few comments are near are dropped, and comments
+near none are grouped by the rule above (:func:`_anchored_grouping`).
+
 Which method to use was decided by measurement (``benchmarks/themes.py`` and
 ``benchmarks/themes_methods.py``, figures and reasoning in ``benchmarks/README.md``): on 332
 labelled comments in 10 known themes the embedding method reaches an adjusted Rand index of
 about 0.3, against about 0.05 for TF-IDF and 0.27 for the English-only all-MiniLM-L6-v2 it
-replaces (which needed 1.1 GB of torch; this model needs 91 MB). Nothing measured here reaches
-the issue's 0.6: a logistic regression *trained* on four fifths of the labels reaches only
-0.45–0.67 on the rest with these sentence vectors. Themes are a reading aid, not a measurement.
+replaces (which needed 1.1 GB of torch; this model needs 91 MB), and about 0.45 anchored on
+the instrument and the standing topics. Nothing measured here reaches the issue's 0.6: a
+logistic regression *trained* on four fifths of the labels reaches only 0.45–0.67 on the
+rest with these sentence vectors. Themes are a reading aid, not a measurement.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from threadpoolctl import threadpool_limits
 from analysis._common import quiet
 
 __all__ = [
+    "Anchor",
     "Theme",
     "ThemesResult",
     "comment_themes",
@@ -63,6 +72,12 @@ _WORDS_PER_NAME = 3
 _MIN_THEME_SIZE = 2
 _PCA_COMPONENTS = 20  # chosen on the development half of the labelled set (benchmarks/README.md)
 _MIN_LANGUAGE_GROUP = 3  # fewer comments in a language than this: centred with the others
+# Anchored themes: a comment joins an anchor's theme when its cosine with some anchor is above
+# this; an anchor's theme must keep this share of the comments (at least 3) or is dropped. Both
+# chosen on the development half of the labelled set (benchmarks/README.md).
+_ANCHOR_SIMILARITY = 0.1
+_ANCHOR_SHARE = 0.08
+_ANCHOR_ITERATIONS = 50
 
 # Common Welsh function words (articles, pronouns, prepositions, forms of "bod"), so that theme
 # names are made of content words in either language.
@@ -84,6 +99,26 @@ _WELSH_SHARE = 0.2
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]")
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A topic known before any comment is read — a dimension of the survey's instrument, or a
+    standing topic of the kind of relationship — described by a few texts in one language.
+
+    Attributes
+    ----------
+    topic : str
+        The topic's key; anchors of one topic in several languages are averaged.
+    language : str
+        The language of ``texts`` (``"en"``, ``"cy"``).
+    texts : tuple of str
+        What the topic is about: a title, a description, the statements that ask about it.
+    """
+
+    topic: str
+    language: str
+    texts: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,14 +258,97 @@ def _centre_by_language(vectors: np.ndarray, languages: np.ndarray) -> np.ndarra
     return vectors - means[codes]
 
 
-def _embedding_vectors(
-    texts: Sequence[str], embed: Embedder, seed: int, languages: np.ndarray
-) -> np.ndarray:
-    """Sentence embeddings, centred within each language, L2-normalised, reduced by PCA."""
+def _centred_embeddings(texts: Sequence[str], embed: Embedder, languages: np.ndarray):
+    """Sentence embeddings, centred within each language, L2-normalised."""
     vectors = np.asarray(embed(list(texts)), dtype=np.float64)
-    vectors = normalize(_centre_by_language(vectors, languages))
+    return normalize(_centre_by_language(vectors, languages))
+
+
+def _reduced(vectors: np.ndarray, seed: int) -> np.ndarray:
+    """``vectors`` reduced by PCA to ``_PCA_COMPONENTS`` (fewer for few rows), L2-normalised."""
     n_components = min(_PCA_COMPONENTS, vectors.shape[0] - 1, vectors.shape[1])
-    return PCA(n_components, random_state=seed).fit_transform(vectors)
+    return normalize(PCA(n_components, random_state=seed).fit_transform(vectors))
+
+
+def _anchor_vectors(anchors: Sequence[Anchor], embed: Embedder) -> np.ndarray:
+    r"""One unit vector per anchor topic, in the space of the centred comment vectors.
+
+    Within each language :math:`\ell`, topic :math:`t`'s vector is the mean embedding of its
+    texts less the mean embedding of all anchor texts of that language,
+    :math:`\bar a_{t\ell} - \bar a_{\ell}`: that removes the language and the register of
+    survey statements (which comments do not share), as centring the comments by language
+    removes theirs. A topic's vectors in its languages are averaged and L2-normalised.
+    """
+    texts = [text for a in anchors for text in a.texts]
+    vectors = np.asarray(embed(texts), dtype=np.float64)
+    owner = np.repeat(np.arange(len(anchors)), [len(a.texts) for a in anchors])
+    languages = np.array([a.language for a in anchors])[owner]
+    topics = sorted({a.topic for a in anchors})
+    by_topic: dict[str, list[np.ndarray]] = {t: [] for t in topics}
+    for language in np.unique(languages):
+        mean = vectors[languages == language].mean(axis=0)
+        for topic in topics:
+            rows = (languages == language) & np.isin(
+                owner, [i for i, a in enumerate(anchors) if a.topic == topic]
+            )
+            if rows.any():
+                by_topic[topic].append(vectors[rows].mean(axis=0) - mean)
+    return normalize(np.array([np.mean(by_topic[t], axis=0) for t in topics]))
+
+
+def _anchored_grouping(
+    vectors: np.ndarray, anchors: np.ndarray, max_themes: int, min_comments: int, seed: int
+):
+    r"""Themes seeded by known topics; the comments that fit none grouped by the usual rule.
+
+    1. A comment whose cosine with its nearest anchor exceeds ``_ANCHOR_SIMILARITY`` is
+       *anchored*; the others are left over.
+    2. The anchored comments are grouped by spherical k-means started from the anchors
+       (centres :math:`m_j`, each comment to :math:`\arg\max_j x_i^\top m_j`, each centre
+       the normalised mean of its comments, until nothing moves [6]_), so a theme is the
+       survey's topic as these comments speak of it. While the smallest theme has fewer than
+       ``_ANCHOR_SHARE`` of the comments (at least 3), or there are more themes than
+       ``max_themes`` leaves room for (one fewer when some comments are left over), its
+       anchor is dropped and its comments go to the others.
+    3. The left-over comments, when at least ``min_comments``, are grouped by
+       :func:`_choose_grouping` (PCA, k-means, k by silhouette) into at most as many themes
+       as ``max_themes`` has left; fewer comments form one theme.
+
+    Returns ``(labels, silhouette)``: labels ``0..k-1`` and the mean cosine silhouette of
+    the whole grouping (NaN for a single theme).
+    """
+    n = vectors.shape[0]
+    least = max(_MIN_THEME_SIZE + 1, int(np.ceil(_ANCHOR_SHARE * n)))
+    inside = (vectors @ anchors.T).max(axis=1) > _ANCHOR_SIMILARITY
+    labels = np.full(n, -1)
+    centres, near = anchors, vectors[inside]
+    room = max_themes - int(not inside.all())  # a theme kept for the left-over comments
+    for _ in range(_ANCHOR_ITERATIONS):  # a few steps: each moves or drops a centre
+        if not centres.size or not near.size:
+            break
+        nearest = (near @ centres.T).argmax(axis=1)
+        counts = np.bincount(nearest, minlength=centres.shape[0])
+        if counts.min() < least or centres.shape[0] > room:
+            centres = np.delete(centres, counts.argmin(), axis=0)
+            continue
+        moved = normalize(np.array([near[nearest == j].mean(axis=0) for j in range(counts.size)]))
+        if np.allclose(moved, centres):
+            break
+        centres = moved
+    if centres.size and near.size:
+        labels[inside] = (near @ centres.T).argmax(axis=1)
+    rest = np.flatnonzero(labels == -1)
+    if rest.size >= min_comments:
+        reduced = _reduced(vectors[rest], seed)
+        most = max_themes - (labels.max() + 1)
+        left, _ = _choose_grouping(reduced, min(most, rest.size // 3), seed)
+        labels[rest] = labels.max() + 1 + (left if left is not None else 0)
+    elif rest.size:
+        labels[rest] = labels.max() + 1
+    labels = np.unique(labels, return_inverse=True)[1]
+    k = labels.max() + 1
+    score = silhouette_score(vectors, labels, metric="cosine") if 1 < k < n else np.nan
+    return labels, float(score)
 
 
 def _choose_grouping(vectors: np.ndarray, max_themes: int, seed: int):
@@ -296,6 +414,26 @@ def _examples(vectors: np.ndarray, members: np.ndarray, texts: Sequence[str]) ->
     return tuple(chosen)
 
 
+def _anchors_iv(anchors, method):
+    if isinstance(anchors, str | Anchor) or not isinstance(anchors, Sequence):
+        raise ValueError("`anchors` must be a list of Anchor")
+    if not anchors:
+        return
+    if method != "embedding":
+        raise ValueError("`anchors` need method='embedding'")
+    for a in anchors:
+        if not isinstance(a, Anchor):
+            raise ValueError("every anchor must be an Anchor")
+        if not (
+            isinstance(a.topic, str) and a.topic and isinstance(a.language, str) and a.language
+        ):
+            raise ValueError("every anchor needs a topic and a language code")
+        if not a.texts or not all(isinstance(t, str) and t.strip() for t in a.texts):
+            raise ValueError(f"anchor {a.topic!r} needs at least one non-blank text")
+    if len({a.topic for a in anchors}) < 2:
+        raise ValueError("`anchors` must name at least two topics")
+
+
 def _comment_themes_iv(comments, method, min_comments, max_themes, embed, languages):
     if isinstance(comments, str) or not isinstance(comments, Sequence):
         raise ValueError("`comments` must be a list of strings")
@@ -325,6 +463,7 @@ def comment_themes(
     seed: int = 0,
     embed: Embedder | None = None,
     languages: Sequence[str] | None = None,
+    anchors: Sequence[Anchor] = (),
 ) -> ThemesResult:
     r"""Group free-text comments into themes; the number of themes is found, not given.
 
@@ -352,6 +491,13 @@ def comment_themes(
         The language each comment was written in (``"en"``, ``"cy"``: the language of the
         survey the respondent answered), one per comment. Default: told from the words by
         :func:`comment_languages`. Embeddings are centred within each language.
+    anchors : sequence of Anchor, optional
+        For ``method="embedding"``: topics known beforehand (the survey's dimensions, standing
+        topics of the relationship), at least two. Comments near one are grouped around it
+        (seeded k-means), anchors that too few comments are near are dropped, and the rest
+        are grouped as without anchors (:func:`_anchored_grouping`). Which anchors keep a
+        theme, and how many themes the rest form, is still found from the comments. Default:
+        none, every comment grouped by k-means with k by silhouette.
 
     Returns
     -------
@@ -363,7 +509,8 @@ def comment_themes(
     maximises the mean silhouette of a k-means grouping of the L2-normalised vectors [1]_ [2]_.
     For the embedding method each comment's vector :math:`x_i` first loses its language's
     mean, :math:`x_i - \mu_{\ell(i)}`, so that a Welsh comment joins the English comments on
-    its subject rather than a theme of Welsh comments [5]_.
+    its subject rather than a theme of Welsh comments [5]_. With ``anchors``, the themes start
+    from the known topics' vectors and move to their comments' centres [6]_.
     A theme is named by its class-based TF-IDF words [3]_ and shown with the two comments
     nearest its centre. Themes of fewer than two comments are kept (a lone comment can be its
     own theme) but are listed last.
@@ -380,8 +527,13 @@ def comment_themes(
            Multilingual E5 text embeddings: a technical report. arXiv:2402.05672.
     .. [5] Libovický, J., Rosa, R., & Fraser, A. (2020). On the language neutrality of
            pre-trained multilingual representations. *Findings of EMNLP 2020*, 1663–1674.
+    .. [6] Basu, S., Banerjee, A., & Mooney, R. J. (2002). Semi-supervised clustering by
+           seeding. *Proc. ICML 2002*, 27–34 (seeded k-means); Dhillon, I. S., & Modha, D. S.
+           (2001). Concept decompositions for large sparse text data using clustering.
+           *Machine Learning*, 42, 143–175 (spherical k-means).
     """
     _comment_themes_iv(comments, method, min_comments, max_themes, embed, languages)
+    _anchors_iv(anchors, method)
     keep = np.array([bool(c.strip()) for c in comments], dtype=bool)
     texts = [c.strip() for c in comments if c.strip()]
     labels = np.full(len(comments), -1, dtype=np.int64)
@@ -401,10 +553,16 @@ def comment_themes(
                 if languages is None
                 else np.asarray(languages, dtype=object)[keep].astype(str)
             )
-            vectors = normalize(_embedding_vectors(texts, embed, seed, spoken))
+            vectors = _centred_embeddings(texts, embed, spoken)
         else:
             vectors = normalize(_tfidf_vectors(texts, seed))
-        grouping, silhouette = _choose_grouping(vectors, min(max_themes, len(texts) // 3), seed)
+        most = min(max_themes, len(texts) // 3)
+        if anchors:
+            known = _anchor_vectors(anchors, embed)
+            grouping, silhouette = _anchored_grouping(vectors, known, most, min_comments, seed)
+        else:
+            vectors = _reduced(vectors, seed) if method == "embedding" else vectors
+            grouping, silhouette = _choose_grouping(vectors, most, seed)
     if grouping is None:
         return ThemesResult((), labels, len(texts), method, np.nan, "comments too alike to group")
     sizes = np.bincount(grouping)

