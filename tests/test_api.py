@@ -156,6 +156,8 @@ def test_results_match_the_dashboard_and_the_stored_tables(api):
     assert [a.summary for a in dashboard.relationship_alerts(rel, side="all", area="_all")] == [
         a["summary"] for a in alerts
     ]
+    # the API's sentences are English, whatever language a browser session chose
+    assert api(f"/api/v1/relationships/{rel_id}/alerts?lang=cy").status_code == 400
 
 
 def test_lists_are_paginated_with_links(api):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
+import subprocess
 
 import pytest
 from flask_babel import force_locale
@@ -22,7 +24,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Action, Comment, CommentTheme, Relationship, User
-from survey_app.services import alerts, exports
+from survey_app.services import alerts, exports, reports
 from survey_app.services.instruments import wave_instrument
 from survey_app.services.results import closed_waves, stored_rows
 from tests.pseudo_locale import pseudo_translation, unmarked
@@ -140,6 +142,43 @@ def test_the_alerts_evidence_and_how_we_know_are_worded_in_welsh(demo_site):
         assert english_words in en_page and english_words not in cy_page
     assert "yn gwaethygu" in cy_page and "bwlch canfyddiad yn lledu" in cy_page
     assert "Mae’r lefel ddiweddar" in cy_page and "terfynau rheoli" in cy_page
+
+
+def _pdf_words(pdf: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """The text ``pdftotext`` reads from a PDF without its white space (lines wrap anywhere,
+    even after a dash)."""
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(pdf)
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.skip("pdftotext (poppler) is not installed")
+    out = subprocess.run([tool, "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True)
+    return "".join(out.stdout.decode("utf-8").split())
+
+
+def test_the_welsh_board_packs_alerts_and_evidence_are_in_welsh(demo_site, tmp_path):
+    """The board pack words the stored facts in its own language (issue 17): the Welsh pack
+    prints the alerts' evidence in Welsh, with none of the English sentences the English pack
+    prints. (Runs before the pseudo-translation below is installed for the module.)"""
+    relationship = db.session.get(Relationship, demo_site.relationship_id)
+    wave = closed_waves(relationship)[-1]
+    with force_locale("en"):
+        english = alerts.wave_alerts(wave)
+    with force_locale("cy"):
+        welsh = alerts.wave_alerts(wave)
+    en_text = _pdf_words(reports.build_board_pack(relationship, wave, language="en"), tmp_path)
+    cy_text = _pdf_words(reports.build_board_pack(relationship, wave, language="cy"), tmp_path)
+    printed = {"en": 0, "cy": 0}
+    for en, cy in zip(english, welsh, strict=True):
+        for en_line, cy_line in zip(en.evidence, cy.evidence, strict=True):
+            en_line, cy_line = "".join(en_line.split()), "".join(cy_line.split())
+            printed["en"] += en_line in en_text
+            printed["cy"] += cy_line in cy_text
+            assert en_line not in cy_text, en_line
+    assert printed["en"] >= 10 and printed["cy"] >= 10, printed
+    for words in ("Therecentlevel", "surveyssince", "Aseriesthatisnotchanging"):
+        assert words in en_text and words not in cy_text
+    assert "Mae’rlefelddiweddar" in cy_text and "bwlchcanfyddiadynlledu" in cy_text
 
 
 @pytest.fixture(scope="module")

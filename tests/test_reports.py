@@ -32,7 +32,7 @@ from sqlalchemy import select, update
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Invitation, Job, Relationship, User, Wave
-from survey_app.services import ServiceError, alerts, dashboard, exports, jobs, reports
+from survey_app.services import ServiceError, dashboard, exports, jobs, reports
 from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.actions import record_action
 from survey_app.services.invitations import issue_invitations
@@ -626,32 +626,6 @@ def test_the_welsh_pack_is_in_welsh_with_the_published_numbers(site, welsh_pdf):
     figures = [e for e, _ in structure(welsh_pdf) if e.S == "/Figure"]
     assert [str(f.Alt) for f in figures] == [c.description for c in charts]
     assert "cymedr" in str(figures[0].Alt)
-
-
-def test_the_welsh_packs_alerts_and_their_evidence_are_in_welsh(site, latest_pdf, welsh_pdf):
-    """The statuses' sentences are stored as facts and worded in the pack's language (issue
-    17): each alert the English pack prints with its evidence, the Welsh pack prints in Welsh,
-    and no English sentence of theirs is left in it."""
-    from flask_babel import force_locale
-
-    wave = site.wave(WAVES[-1])
-    with force_locale("en"):
-        english = alerts.wave_alerts(wave)
-    with force_locale("cy"):
-        welsh = alerts.wave_alerts(wave)
-    en_text, cy_text = one_line(pdf_text(site, latest_pdf)), one_line(pdf_text(site, welsh_pdf))
-    printed = 0
-    for en, cy in zip(english, welsh, strict=True):
-        for en_line, cy_line in zip(en.evidence, cy.evidence, strict=True):
-            assert en_line != cy_line
-            if one_line(en_line) in en_text:
-                printed += 1
-                assert one_line(cy_line) in cy_text, cy_line
-                assert one_line(en_line) not in cy_text, en_line
-    assert printed >= 3
-    for words in ("The recent level", "surveys since", "A series that is not changing"):
-        assert words in en_text and words not in cy_text
-    assert "Mae’r lefel ddiweddar" in cy_text
 
 
 def test_the_report_command_and_the_button_give_the_pack_in_welsh(site):

@@ -10,7 +10,7 @@ place they become sentences: :func:`worded_rows` words them as rows are read
 the API, the downloads and the board pack all show the same sentences), in the language of
 the request, the signed-in user or the board pack (``force_locale``), from the marked
 templates below. A stored sentence that is already text (results stored before
-``ANALYSIS_VERSION`` 5, until ``relhealth recompute`` rebuilds them) is shown as it is.
+``ANALYSIS_VERSION`` 6, until ``relhealth recompute`` rebuilds them) is shown as it is.
 
 Numbers are written as the sentences always wrote them: points on the 0–100 scale rounded
 to whole points ("down 9 points"), scale means and gaps to two decimals, with a true minus
@@ -535,7 +535,7 @@ def response_note(row: Mapping[str, Any]) -> str | None:
 def _lines(value: Any) -> Any:
     if isinstance(value, list):
         return "\n".join(phrase(f) for f in value) or None
-    return value  # stored before ANALYSIS_VERSION 5: already words
+    return value  # stored before ANALYSIS_VERSION 6: already words
 
 
 def worded_row(

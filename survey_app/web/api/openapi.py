@@ -410,9 +410,8 @@ def _history_paths(p: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "Groups getting worse (`deteriorating`) and perception gaps widening "
             "(`gap_widening`) as of the latest closed wave, heaviest first (strength of evidence "
             "× size of the change × people covered), each in plain words with its evidence and "
-            "how we know (in English; in Welsh with `lang=cy` in the query). A group to *watch* "
-            "is a status, never an alert. A widening gap concerns both sides (`side` null) and "
-            "is listed whatever `side` is asked for.",
+            "how we know, in English. A group to *watch* is a status, never an alert. A widening "
+            "gap concerns both sides (`side` null) and is listed whatever `side` is asked for.",
             "results",
             _answer("AlertPage", "A page of alerts."),
             [*cell, _param("kind", "Only alerts of this kind.", _filter(ALERT_KINDS))],
