@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from instruments import find_instrument
@@ -84,6 +84,16 @@ def reports_then_waits(ctx, *, seconds: float):  # type: ignore[no-untyped-def]
     return {"summary": "waited"}
 
 
+def reads_after_its_last_write(ctx):  # type: ignore[no-untyped-def]
+    """Commits a write, then reads (a snapshot), reports progress and waits for the test."""
+    with write_transaction():
+        audit_row(ctx.job_id, "reads_after_its_last_write")
+    _note("reads_after_its_last_write", db.session.scalar(select(func.count(Job.id))))
+    ctx.progress(3, 10, "Three done")
+    assert GATE.wait(10)
+    return {"summary": "read"}
+
+
 def audit_row(job_id: int, action: str) -> None:
     db.session.add(AuditEvent(action=action, actor="test", detail={"job": job_id}))
     db.session.flush()
@@ -95,6 +105,7 @@ for _name, _run in (
     ("tests.writes_then_waits", writes_then_waits),
     ("tests.waits_then_writes", waits_then_writes),
     ("tests.reports_then_waits", reports_then_waits),
+    ("tests.reads_after_its_last_write", reads_after_its_last_write),
 ):
     jobs.register(_name, run=_run, title=f"Test {_name}")
 
@@ -280,6 +291,27 @@ def test_progress_is_written_on_its_own_while_the_work_is_uncommitted(app, seen,
     GATE.set()
     worker.join()
     assert outcome == ["succeeded"] and _audit_actions() == ["writes_then_waits"]
+
+
+def test_a_job_that_reads_after_its_last_write_finishes_though_progress_was_written(
+    app, seen, woken
+):
+    # On SQLite the read holds a snapshot; the heartbeat's progress write makes it stale, and
+    # finishing in that transaction failed "database is locked" at once.
+    job_id = submit("tests.reads_after_its_last_write")
+    outcome: list[str | None] = []
+    worker = threading.Thread(target=_run_in_context, args=(app, job_id, outcome))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while _progress_row(job_id)[0] != 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _progress_row(job_id) == (3, 10, "Three done")  # written while the kind waits
+    GATE.set()
+    worker.join()
+    job = fresh(job_id)
+    assert outcome == ["succeeded"], job.error
+    assert (job.state, job.result, job.progress_done) == ("succeeded", {"summary": "read"}, 3)
+    assert seen["reads_after_its_last_write"] == [1]
 
 
 def _audit_actions() -> list[str]:
