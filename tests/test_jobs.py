@@ -267,6 +267,20 @@ def _run_in_context(app, job_id: int, outcome: list, owner: str | None = None) -
         outcome.append(jobs.run_job(job_id, owner=owner))
 
 
+def _started_until_it_reports(
+    app, job_id: int, owner: str | None = None
+) -> tuple[threading.Thread, list[str | None]]:
+    """The job run in a thread, once its "3 of 10" is in its row (or 5 s have passed); the
+    thread and the list its outcome goes in."""
+    outcome: list[str | None] = []
+    worker = threading.Thread(target=_run_in_context, args=(app, job_id, outcome, owner))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while _progress_row(job_id)[0] != 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return worker, outcome
+
+
 def _progress_row(job_id: int) -> tuple:
     with db.engine.connect() as conn:
         return tuple(
@@ -280,12 +294,7 @@ def test_progress_is_written_on_its_own_while_the_work_is_uncommitted(app, seen,
     if dialect == "sqlite":
         pytest.skip("on SQLite the job's open write transaction holds the one write lock")
     job_id = submit("tests.writes_then_waits")
-    outcome: list[str | None] = []
-    worker = threading.Thread(target=_run_in_context, args=(app, job_id, outcome))
-    worker.start()
-    deadline = time.monotonic() + 5
-    while _progress_row(job_id)[0] != 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    worker, outcome = _started_until_it_reports(app, job_id)
     assert _progress_row(job_id) == (3, 10, "Three done")
     assert _audit_actions() == []  # the work itself is not committed yet
     GATE.set()
@@ -299,12 +308,7 @@ def test_a_job_that_reads_after_its_last_write_finishes_though_progress_was_writ
     # On SQLite the read holds a snapshot; the heartbeat's progress write makes it stale, and
     # finishing in that transaction failed "database is locked" at once.
     job_id = submit("tests.reads_after_its_last_write")
-    outcome: list[str | None] = []
-    worker = threading.Thread(target=_run_in_context, args=(app, job_id, outcome))
-    worker.start()
-    deadline = time.monotonic() + 5
-    while _progress_row(job_id)[0] != 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    worker, outcome = _started_until_it_reports(app, job_id)
     assert _progress_row(job_id) == (3, 10, "Three done")  # written while the kind waits
     GATE.set()
     worker.join()
@@ -327,12 +331,7 @@ def _audit_actions() -> list[str]:
 def test_a_worker_that_lost_the_job_commits_none_of_its_work(app, seen, woken, how):
     app.config["JOB_LEASE_SECONDS"] = 30
     job_id = submit("tests.waits_then_writes")
-    outcome: list[str | None] = []
-    worker = threading.Thread(target=_run_in_context, args=(app, job_id, outcome, "w-old"))
-    worker.start()
-    deadline = time.monotonic() + 5
-    while _progress_row(job_id)[0] != 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    worker, outcome = _started_until_it_reports(app, job_id, "w-old")
     if how == "taken back":  # the old worker stalled past its lease; another took the job
         expire_lease(job_id)
         assert jobs.claim_job(job_id, "w-new", lease_seconds=30, max_attempts=3)
