@@ -18,6 +18,10 @@ from sqlalchemy.orm import Session
 from survey_app.extensions import db
 
 IMMEDIATE = "relhealth_begin_immediate"
+#: ``Connection.info`` key: SQLite's count of rows this connection had changed when its
+#: transaction began (what :func:`hold_write_lock` compares with); ``None`` when it began
+#: with the write lock.
+_CHANGES_AT_BEGIN = "relhealth_changes_at_begin"
 log = logging.getLogger(__name__)
 _listening = False
 
@@ -56,8 +60,16 @@ def _on_begin(conn: Connection) -> None:
         return
     if conn.get_execution_options().get(IMMEDIATE):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.info[_CHANGES_AT_BEGIN] = None
     else:
         conn.exec_driver_sql("BEGIN")
+        conn.info[_CHANGES_AT_BEGIN] = _sqlite(conn).total_changes
+
+
+def _sqlite(conn: Connection) -> sqlite3.Connection:
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
 
 
 @contextmanager
@@ -80,17 +92,51 @@ def write_transaction() -> Iterator[None]:
         raise
 
 
+def hold_write_lock() -> None:
+    """Make sure the session's transaction can write from here on without failing at once.
+
+    On SQLite (WAL) a transaction that has only read holds a snapshot; once another
+    connection commits (a job's heartbeat writing progress), its first write fails
+    "database is locked" straight away, whatever the busy timeout. So: the session's
+    pending changes are flushed; a transaction that began with the write lock or has
+    changed rows holds it and is kept (nobody else can have written since); one that has changed
+    nothing has nothing to keep, so it is rolled back and a new one begun with ``BEGIN
+    IMMEDIATE``, which waits for the lock (the busy timeout) and reads the latest state.
+    The rollback expires the session's objects (they are read again when used). Elsewhere
+    (PostgreSQL reads each statement's own snapshot) it does nothing.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    session = db.session()
+    if session.in_transaction():
+        session.flush()
+        conn = session.connection()
+        baseline = conn.info.get(_CHANGES_AT_BEGIN, -1)
+        if baseline is None or _sqlite(conn).total_changes != baseline:
+            return
+        session.rollback()
+    session.connection(execution_options={IMMEDIATE: True})
+
+
+#: The most the minute tick's checkpoint waits for readers to finish: while it waits it
+#: holds SQLite's writer lock, so every writer waits as long (not the 15 s busy timeout).
+CHECKPOINT_WAIT_MS = 1000
+
+
 def checkpoint_wal(*, wait: bool = True) -> bool:
     """Copy SQLite's write-ahead log into the database file and truncate it to nothing.
 
     A submit is one transaction (invitation used, response stored, draft deleted); until
     it is checkpointed, the ``-wal`` file holds its pages side by side, so a copy of the
-    files would line the response up with its invitation. ``PRAGMA wal_checkpoint(TRUNCATE)``
-    returns ``(busy, log frames, checkpointed frames)``; ``busy`` is 1 when a reader or
-    writer kept it from finishing (the log is then left as it was). With ``wait=False``
-    (after a submit) the attempt does not wait for readers; the minute tick retries with
-    the busy timeout. Returns True when the log is empty afterwards; True on other
-    databases, which have no such file.
+    files would line the response up with its invitation. First a PASSIVE checkpoint copies
+    what the readers allow, blocking nobody; then ``PRAGMA wal_checkpoint(TRUNCATE)``, which
+    returns ``(busy, log frames, checkpointed frames)``, empties the log; ``busy`` is 1 when
+    a reader or writer kept it from finishing (the log is then left as it was). TRUNCATE
+    holds the writer lock while it waits for readers (SQLite's ``wal_checkpoint_v2``), so it
+    waits briefly: not at all with ``wait=False`` (after a submit), at most
+    :data:`CHECKPOINT_WAIT_MS` otherwise (the minute tick, which tries again a minute later).
+    Returns True when the log is empty afterwards; True on other databases, which have no
+    such file.
     """
     if db.engine.dialect.name != "sqlite":
         return True
@@ -98,9 +144,9 @@ def checkpoint_wal(*, wait: bool = True) -> bool:
         raw = connection.connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
         (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
-        if not wait:
-            raw.execute("PRAGMA busy_timeout=0")
+        raw.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS if wait else 0}")
         try:
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.OperationalError:  # locked by a writer: as good as busy
             busy = 1

@@ -9,7 +9,9 @@ by calling ``run_job`` as a worker thread would (to kill it on the way).
 from __future__ import annotations
 
 import os
+import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -146,6 +148,57 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_next_one_imports_it_a
     assert imported()[0] == before[0] + 52
     assert fresh(job_id).summary_text.startswith("Imported 52 responses into 2 waves")
     assert client.get(response.location).status_code == 200
+
+
+def test_the_job_page_shows_an_imports_progress_while_its_transaction_is_open(
+    app, history, woken, monkeypatch
+):
+    # On SQLite the import's one transaction holds the write lock, so the heartbeat cannot
+    # write the job's row until it commits; the page reads the progress noted beside it.
+    rel_id, data = history.id, csv_bytes(fresh_rows(history))
+    client = signed_in_client(app, "admin")
+    before = imported()
+    upload(client, rel_id, data)
+    job_id = import_job().id
+    scoring, carry_on = threading.Event(), threading.Event()
+    real = imports.compute_results
+
+    def waits_while_scoring(relationship, waves):  # type: ignore[no-untyped-def]
+        scoring.set()
+        assert carry_on.wait(20)
+        return real(relationship, waves)
+
+    monkeypatch.setattr(imports.responses, "compute_results", waits_while_scoring)
+    outcome: list[str | None] = []
+
+    def work() -> None:
+        with app.app_context():
+            outcome.append(jobs.run_job(job_id))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        assert scoring.wait(20)
+        deadline = time.monotonic() + 5
+        status = client.get(f"/jobs/{job_id}.json").get_json()
+        while status["progress"]["done"] != 52 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status = client.get(f"/jobs/{job_id}.json").get_json()
+        assert status["state"] == "running"
+        assert status["progress"]["done"] == 52
+        message = "Computing the results of the imported waves: 2"
+        assert status["progress"]["message"] == message
+        page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+        assert message in page and 'value="52"' in page
+        assert imported() == before  # nothing of it is committed yet
+    finally:
+        carry_on.set()
+        worker.join()
+    assert outcome == ["succeeded"] and imported()[0] == before[0] + 52
+    job = fresh(job_id)
+    assert (job.progress_done, job.progress_total) == (1, 1)
+    assert client.get(f"/jobs/{job_id}.json").get_json()["progress"]["done"] == 1
+    assert not (Path(app.instance_path) / "job-progress" / f"{job_id}.json").exists()
 
 
 def test_two_identical_uploads_start_one_job(app, history, woken):

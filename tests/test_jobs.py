@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from instruments import find_instrument
@@ -84,6 +84,16 @@ def reports_then_waits(ctx, *, seconds: float):  # type: ignore[no-untyped-def]
     return {"summary": "waited"}
 
 
+def reads_after_its_last_write(ctx):  # type: ignore[no-untyped-def]
+    """Commits a write, then reads (a snapshot), reports progress and waits for the test."""
+    with write_transaction():
+        audit_row(ctx.job_id, "reads_after_its_last_write")
+    _note("reads_after_its_last_write", db.session.scalar(select(func.count(Job.id))))
+    ctx.progress(3, 10, "Three done")
+    assert GATE.wait(10)
+    return {"summary": "read"}
+
+
 def audit_row(job_id: int, action: str) -> None:
     db.session.add(AuditEvent(action=action, actor="test", detail={"job": job_id}))
     db.session.flush()
@@ -95,6 +105,7 @@ for _name, _run in (
     ("tests.writes_then_waits", writes_then_waits),
     ("tests.waits_then_writes", waits_then_writes),
     ("tests.reports_then_waits", reports_then_waits),
+    ("tests.reads_after_its_last_write", reads_after_its_last_write),
 ):
     jobs.register(_name, run=_run, title=f"Test {_name}")
 
@@ -256,6 +267,20 @@ def _run_in_context(app, job_id: int, outcome: list, owner: str | None = None) -
         outcome.append(jobs.run_job(job_id, owner=owner))
 
 
+def _started_until_it_reports(
+    app, job_id: int, owner: str | None = None
+) -> tuple[threading.Thread, list[str | None]]:
+    """The job run in a thread, once its "3 of 10" is in its row (or 5 s have passed); the
+    thread and the list its outcome goes in."""
+    outcome: list[str | None] = []
+    worker = threading.Thread(target=_run_in_context, args=(app, job_id, outcome, owner))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while _progress_row(job_id)[0] != 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return worker, outcome
+
+
 def _progress_row(job_id: int) -> tuple:
     with db.engine.connect() as conn:
         return tuple(
@@ -269,17 +294,28 @@ def test_progress_is_written_on_its_own_while_the_work_is_uncommitted(app, seen,
     if dialect == "sqlite":
         pytest.skip("on SQLite the job's open write transaction holds the one write lock")
     job_id = submit("tests.writes_then_waits")
-    outcome: list[str | None] = []
-    worker = threading.Thread(target=_run_in_context, args=(app, job_id, outcome))
-    worker.start()
-    deadline = time.monotonic() + 5
-    while _progress_row(job_id)[0] != 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    worker, outcome = _started_until_it_reports(app, job_id)
     assert _progress_row(job_id) == (3, 10, "Three done")
     assert _audit_actions() == []  # the work itself is not committed yet
     GATE.set()
     worker.join()
     assert outcome == ["succeeded"] and _audit_actions() == ["writes_then_waits"]
+
+
+def test_a_job_that_reads_after_its_last_write_finishes_though_progress_was_written(
+    app, seen, woken
+):
+    # On SQLite the read holds a snapshot; the heartbeat's progress write makes it stale, and
+    # finishing in that transaction failed "database is locked" at once.
+    job_id = submit("tests.reads_after_its_last_write")
+    worker, outcome = _started_until_it_reports(app, job_id)
+    assert _progress_row(job_id) == (3, 10, "Three done")  # written while the kind waits
+    GATE.set()
+    worker.join()
+    job = fresh(job_id)
+    assert outcome == ["succeeded"], job.error
+    assert (job.state, job.result, job.progress_done) == ("succeeded", {"summary": "read"}, 3)
+    assert seen["reads_after_its_last_write"] == [1]
 
 
 def _audit_actions() -> list[str]:
@@ -295,12 +331,7 @@ def _audit_actions() -> list[str]:
 def test_a_worker_that_lost_the_job_commits_none_of_its_work(app, seen, woken, how):
     app.config["JOB_LEASE_SECONDS"] = 30
     job_id = submit("tests.waits_then_writes")
-    outcome: list[str | None] = []
-    worker = threading.Thread(target=_run_in_context, args=(app, job_id, outcome, "w-old"))
-    worker.start()
-    deadline = time.monotonic() + 5
-    while _progress_row(job_id)[0] != 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    worker, outcome = _started_until_it_reports(app, job_id, "w-old")
     if how == "taken back":  # the old worker stalled past its lease; another took the job
         expire_lease(job_id)
         assert jobs.claim_job(job_id, "w-new", lease_seconds=30, max_attempts=3)

@@ -19,6 +19,7 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import Job, Relationship
 from survey_app.services.jobs import (
+    job_progress,
     job_queue,
     progress_text,
     release_leases,
@@ -207,8 +208,9 @@ def follow(job_id: int, *, deadline: float | None = None, quiet: bool = False) -
 
 
 def _progress_line(job: Job) -> str | None:
-    figures = progress_text(job.kind, job.progress_done, job.progress_total)
-    parts = [p for p in (figures, job.message_text) if p]
+    latest = job_progress(job)
+    figures = progress_text(job.kind, latest.done, latest.total)
+    parts = [p for p in (figures, latest.message_text) if p]
     return f"Job {job.id}: " + "; ".join(parts) if parts else None
 
 

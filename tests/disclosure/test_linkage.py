@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +21,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import ProgrammingError
 
 from survey_app.extensions import db
-from survey_app.models import Answer, InvitationAddress
+from survey_app.models import Answer, AuditEvent, InvitationAddress
 from survey_app.services.invitations import hash_token
 from tests.disclosure.files import commit_ends, contains, copy_files, states_in_log, wal_bytes
 from tests.disclosure.logs import AccessLog
@@ -168,6 +169,31 @@ def test_a_busy_reader_keeps_the_log_and_says_so(
     reader.close()
     assert checkpoint_wal(wait=False) is True
     assert wal_bytes(copy_files(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "after")) == b""
+
+
+def test_the_minute_checkpoint_holds_writers_for_a_moment_only_while_a_reader_stays(
+    app, sqlite_only, tmp_path: Path
+) -> None:
+    """The tick's TRUNCATE holds the writer lock while it waits for readers: it gives up after
+    CHECKPOINT_WAIT_MS (not the 15 s busy timeout), and empties the log once nobody reads."""
+    from survey_app.database import CHECKPOINT_WAIT_MS, checkpoint_wal
+    from survey_app.services.jobs.kinds import checkpoint_log
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    path = uri.removeprefix("sqlite:///")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM invitations").fetchone()
+    db.session.add(AuditEvent(action="tick.probe", actor="test", detail={}))
+    db.session.commit()  # a write the reader's snapshot does not see
+    began = time.monotonic()
+    checkpoint_log()  # the tick: busy this minute, logged
+    assert time.monotonic() - began < CHECKPOINT_WAIT_MS / 1000 + 1.5
+    assert wal_bytes(copy_files(uri, tmp_path / "busy")) != b""
+    reader.execute("COMMIT")
+    reader.close()
+    assert checkpoint_wal() is True
+    assert wal_bytes(copy_files(uri, tmp_path / "after")) == b""
 
 
 class LoggedClient:

@@ -5,6 +5,7 @@ The package's rooms, from the bottom up:
 ``registry``   the kinds of job (``register(name, run=..., title=...)``) and the minute tick hooks
 ``lifecycle``  a job's rows: submit (idempotent), claim under a lease, sweep, finish, retry, cancel
 ``running``    run one claimed job: its context (progress, checkpoint), heartbeat and outcome
+``progress``   a running job's latest progress as readers see it (noted beside SQLite)
 ``kinds``      the kinds the service runs (``results.recompute``, ``jobs.check``)
 ``schedule``   the minute tick that opens, reminds and closes waves on their schedule
 ``queue``      huey (SQLite file or Redis), which only wakes workers; ``init_app``
@@ -33,6 +34,7 @@ from survey_app.services.jobs.lifecycle import (
     unfinished_job,
     visible_job,
 )
+from survey_app.services.jobs.progress import Progress, job_progress
 from survey_app.services.jobs.queue import JobQueue, init_app, job_queue, make_huey
 from survey_app.services.jobs.registry import (
     JobKind,
@@ -60,6 +62,7 @@ __all__ = [
     "JobKind",
     "JobQueue",
     "LeaseLost",
+    "Progress",
     "SweepReport",
     "cancel_job",
     "close_job_key",
@@ -70,6 +73,7 @@ __all__ = [
     "init_app",
     "job_kind",
     "job_kinds",
+    "job_progress",
     "job_queue",
     "make_huey",
     "next_event",

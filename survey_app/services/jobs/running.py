@@ -3,10 +3,14 @@
 The job's work and its progress travel separately. The work runs in the worker's database
 session and commits when the kind commits (at its checkpoints) or when the job succeeds — in
 the same transaction as the fenced "succeeded", so that work of a worker that lost its lease
-never commits. Progress goes through a :class:`Heartbeat` thread on a connection of its own:
+never commits. Before that write (and a checkpoint's) the runner makes sure the session may
+write (:func:`~survey_app.database.hold_write_lock`): on SQLite a kind that read after its
+last write would otherwise hold a snapshot the heartbeat's progress has made stale. Progress goes through a :class:`Heartbeat` thread on a connection of its own:
 ``ctx.progress(...)`` only notes the figures and returns; the thread writes them (at most
 twice a second) together with a renewed lease, and renews the lease every quarter of it even
-when the kind reports nothing.
+when the kind reports nothing. On SQLite, where the work's write transaction keeps the
+thread from writing, the progress is also noted beside the database as it is reported
+(:mod:`~survey_app.services.jobs.progress`).
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import secrets
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from survey_app.database import write_transaction
+from survey_app.database import hold_write_lock, write_transaction
 from survey_app.extensions import db
 from survey_app.models import User
 from survey_app.services import ServiceError
@@ -36,6 +41,7 @@ from survey_app.services.jobs.lifecycle import (
     renew_lease_statement,
     short,
 )
+from survey_app.services.jobs.progress import forget_progress, note_progress, notes_folder
 from survey_app.services.jobs.registry import job_kind
 from survey_app.texts import N_, Wording, stored_text, wording
 
@@ -71,10 +77,19 @@ def unexpected_error(job_id: int) -> Wording:
 
 class Heartbeat:
     """A thread that renews a job's lease and writes its latest progress, on its own
-    connection. It notices a lost lease (no row matched) and says so in :attr:`lost`."""
+    connection. It notices a lost lease (no row matched) and says so in :attr:`lost`. With a
+    ``notes`` folder (SQLite) the progress is also noted there as it is reported."""
 
-    def __init__(self, engine: Engine, job_id: int, owner: str, lease_seconds: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        job_id: int,
+        owner: str,
+        lease_seconds: float,
+        notes: Path | None = None,
+    ) -> None:
         self.engine = engine
+        self.notes = notes
         self.job_id = job_id
         self.owner = owner
         self.lease_seconds = lease_seconds
@@ -101,6 +116,8 @@ class Heartbeat:
         with self._lock:
             self.latest = progress
             self._unwritten = progress
+        if self.notes is not None:  # a file replaced whole: cheap beside the work between
+            note_progress(self.notes, self.job_id, progress)
         self._wake.set()
 
     def _run(self) -> None:
@@ -171,6 +188,7 @@ class JobContext:
         """Record ``state`` (JSON) as how far the work has got, in the work's transaction:
         when it commits, a resumed job starts from it (``ctx.resume_from``)."""
         self._check()
+        hold_write_lock()
         record_checkpoint(self.job_id, self.owner, state)
 
     def requested_by(self) -> User | None:
@@ -201,12 +219,17 @@ def run_job(job_id: int, *, owner: str | None = None) -> str | None:
     )
     if claimed is None:
         return None
-    heartbeat = Heartbeat(db.engine, job_id, owner, lease)
+    notes = notes_folder()
+    if notes is not None:
+        forget_progress(notes, job_id)  # an earlier attempt's
+    heartbeat = Heartbeat(db.engine, job_id, owner, lease, notes)
     heartbeat.start()
     try:
         return _run_claimed(claimed, JobContext(claimed, owner, heartbeat), heartbeat)
     finally:
         heartbeat.stop()
+        if notes is not None:
+            forget_progress(notes, job_id)
 
 
 def _run_claimed(claimed: ClaimedJob, ctx: JobContext, heartbeat: Heartbeat) -> str | None:
@@ -215,6 +238,7 @@ def _run_claimed(claimed: ClaimedJob, ctx: JobContext, heartbeat: Heartbeat) -> 
         heartbeat.stop()
         if heartbeat.lost:
             raise LeaseLost(f"job {claimed.id} is no longer held by {ctx.owner}")
+        hold_write_lock()  # a kind that read after its last write holds a stale snapshot
         finish_job(
             claimed.id,
             ctx.owner,

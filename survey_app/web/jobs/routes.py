@@ -19,6 +19,8 @@ from survey_app.database import write_transaction
 from survey_app.dates import gov_uk_date
 from survey_app.models import Job
 from survey_app.services.jobs import (
+    Progress,
+    job_progress,
     progress_text,
     recompute_key,
     recompute_title,
@@ -69,18 +71,20 @@ def result_link(job: Job) -> dict[str, str] | None:
     return {"href": href, "text": say(link.get("text") or N_("See the outcome"))}
 
 
-def progress(job: Job) -> str | None:
-    return progress_text(job.kind, job.progress_done, job.progress_total)
+def progress(job: Job, figures: Progress) -> str | None:
+    return progress_text(job.kind, figures.done, figures.total)
 
 
 @bp.get("/<int:job_id>")
 def show(job_id: int) -> str:
     job = job_or_404(job_id)
+    figures = job_progress(job)
     return render_template(
         "jobs/show.html",
         job=job,
+        figures=figures,
         refresh_seconds=REFRESH_SECONDS,
-        progress=progress(job),
+        progress=progress(job, figures),
         link=result_link(job),
         when=when,
     )
@@ -91,6 +95,7 @@ def status(job_id: int) -> dict[str, Any]:
     """The job's state for a script that polls it (and the progress page's job.js)."""
     job = job_or_404(job_id)
     link = result_link(job)
+    figures = job_progress(job)
     return {
         "id": job.id,
         "kind": job.kind,
@@ -98,10 +103,10 @@ def status(job_id: int) -> dict[str, Any]:
         "state": job.state,
         "state_text": _(job.state_text),
         "progress": {
-            "done": job.progress_done,
-            "total": job.progress_total,
-            "message": job.message_text or None,
-            "text": progress(job),
+            "done": figures.done,
+            "total": figures.total,
+            "message": figures.message_text or None,
+            "text": progress(job, figures),
         },
         "summary": job.summary_text or None,
         "link": link["href"] if link else None,
