@@ -475,7 +475,7 @@ def test_relhealth_recompute_rebuilds_every_closed_wave(app, runner, relationshi
     db.session.commit()
     out = runner.invoke(args=["recompute"])
     assert out.exit_code == 0, out.output
-    assert f"Rebuilt the results of 2 closed waves of {relationship.name}\n" in out.output
+    assert f"Closed waves of {relationship.name} rebuilt: 2\n" in out.output
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 2 * len(
         results.TABLES
@@ -484,9 +484,7 @@ def test_relhealth_recompute_rebuilds_every_closed_wave(app, runner, relationshi
         args=["recompute", "--relationship", relationship.name, "--wave", "2024-Q2"]
     )
     assert one.exit_code == 0, one.output
-    assert (
-        f"Rebuilt the results of 1 closed wave of {relationship.name}, from 2024-Q2" in one.output
-    )
+    assert f"Closed waves of {relationship.name} rebuilt from wave 2024-Q2: 1" in one.output
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ResultTable)) == 2 * len(
         results.TABLES
