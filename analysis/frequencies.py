@@ -290,10 +290,9 @@ def group_aggregates_from_counts(
         Distinct values, increasing (scale points ``1..K``, or a :class:`ScoreCounts`'s).
     counts : array_like, shape (..., V)
         Counts of each value (e.g. ``(n_groups, n_items, K)`` or ``(n_groups, V)``).
-    points : int, optional
-        Scale points :math:`K`, for ``score100`` (default 5).
-    confidence : float, optional
-        Confidence level of the interval (default 0.95).
+    points, confidence : optional
+        Scale points (for ``score100``) and confidence level, as in
+        :func:`analysis.scoring.group_aggregates` (defaults 5 and 0.95).
 
     Returns
     -------
@@ -363,10 +362,9 @@ def rwg_j_from_counts(
         ``AnswerCounts.counts[:, items]``.
     n_responses : array_like of int, shape (n_groups,)
         Responses of each group with at least one answered item (the ``n`` of the result).
-    points : int, optional
-        Scale points :math:`K` (default 5).
-    rwg_cut : float, optional
-        r_wg(j) below which agreement is weak (default 0.70).
+    points, rwg_cut : optional
+        Scale points and weak-agreement cut, as in :func:`analysis.agreement.rwg_j`
+        (defaults 5 and 0.70).
 
     Returns
     -------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from survey_app.texts import say
+from survey_app.texts import Wording, say
+
+if TYPE_CHECKING:  # annotations only
+    from survey_app.models import User
 
 
 class ServiceError(ValueError):
@@ -23,6 +26,23 @@ class ServiceError(ValueError):
         if self.args and isinstance(self.args[0], dict):
             return say(self.args[0])
         return super().__str__()
+
+
+class JobReport(Protocol):
+    """What a long operation run as a job (a prepared download or report, a mail round) needs
+    of the job running it: a :class:`~survey_app.services.jobs.JobContext`, or a test's stand-in.
+    """
+
+    job_id: int
+    resume_from: Any
+
+    def progress(
+        self, done: int, total: int | None = None, message: Wording | str | None = None
+    ) -> None: ...
+
+    def checkpoint(self, state: Any) -> None: ...
+
+    def requested_by(self) -> User | None: ...
 
 
 #: The largest id a primary key holds (INTEGER: 32 bits on PostgreSQL). A larger number typed

@@ -151,12 +151,11 @@ def record_action(
         created_by_id=actor.id,
         created_by=actor.name or actor.email,
     )
-    db.session.add(action)
-    db.session.flush()
-    audit.record(
+    audit.created(
+        action,
         "action.create",
         actor=actor,
-        action_id=action.id,
+        id_as="action_id",
         relationship=relationship.id,
         dimension=dimension_key,
         alert=alert.reference if alert else None,

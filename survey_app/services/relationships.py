@@ -98,12 +98,11 @@ def create_relationship(
             ServiceArea(key=slugify(area), name=area, position=i) for i, area in enumerate(areas)
         ],
     )
-    db.session.add(relationship)
-    db.session.flush()
-    audit.record(
+    audit.created(
+        relationship,
         "relationship.create",
         actor=actor,
-        relationship=relationship.id,
+        id_as="relationship",
         service_areas=len(relationship.service_areas),
     )
     return relationship

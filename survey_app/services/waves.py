@@ -85,10 +85,7 @@ def create_wave(
         state="draft",
         closes_at=end_of_day(closes_on) if closes_on is not None else None,
     )
-    db.session.add(wave)
-    db.session.flush()
-    audit.record("wave.create", actor=actor, wave=wave.id, label=label)
-    return wave
+    return audit.created(wave, "wave.create", actor=actor, id_as="wave", label=label)
 
 
 def instrument_in_use(relationship: Relationship) -> Instrument | None:

@@ -81,12 +81,11 @@ def create_token(
         expires_at=now + timedelta(days=lifetime_days),
         relationship_id=relationship.id if relationship is not None else None,
     )
-    db.session.add(record)
-    db.session.flush()
-    audit.record(
+    audit.created(
+        record,
         "api_token.create",
         actor=user,
-        token_id=record.id,
+        id_as="token_id",
         name=name,
         days=lifetime_days,
         relationship=record.relationship_id,

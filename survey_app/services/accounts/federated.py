@@ -253,7 +253,6 @@ def _new_account(organisation: Organisation, identity: oidc.VerifiedIdentity, em
         oidc_issuer=identity.issuer,
         oidc_subject=identity.subject,
     )
-    db.session.add(user)
-    db.session.flush()
-    audit.record("user.create", actor=user, method="oidc", organisation=organisation.id)
-    return user
+    return audit.created(
+        user, "user.create", actor=user, method="oidc", organisation=organisation.id
+    )

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -42,7 +42,7 @@ from survey_app.dates import MONTHS
 from survey_app.extensions import db
 from survey_app.models import Job, Response, ResultTable, User
 from survey_app.models.job import utcnow
-from survey_app.services import ServiceError, audit
+from survey_app.services import JobReport, ServiceError, audit
 from survey_app.services.accounts.scope import scope_of
 from survey_app.services.exports.downloads import FORMATS, MEDIA_TYPES, file_name, prepare_download
 from survey_app.services.exports.scope import Scope, export_scope
@@ -155,21 +155,6 @@ def prepare_parameters(
     if fmt == "sav":  # only SPSS labels are in a language (one job for both otherwise)
         parameters["language"] = language if language in LANGUAGES else SOURCE_LANGUAGE
     return parameters
-
-
-class JobReport(Protocol):
-    """What :func:`prepare_file` needs of the job running it (a ``JobContext``)."""
-
-    job_id: int
-    resume_from: Any
-
-    def progress(
-        self, done: int, total: int | None = None, message: Wording | str | None = None
-    ) -> None: ...
-
-    def checkpoint(self, state: Any) -> None: ...
-
-    def requested_by(self) -> User | None: ...
 
 
 def prepare_file(

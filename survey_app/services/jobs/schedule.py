@@ -210,9 +210,9 @@ def _start_reminder(wave: Wave, now: datetime) -> bool:
                 day=day,
             ),
         ).id
-    db.session.add(reminder)
-    db.session.flush()
-    audit.record("wave.reminder_scheduled", actor=ACTOR, wave=wave.id, day=day, job=reminder.job_id)
+    audit.created(
+        reminder, "wave.reminder_scheduled", actor=ACTOR, wave=wave.id, day=day, job=reminder.job_id
+    )
     return reminder.job_id is not None
 
 

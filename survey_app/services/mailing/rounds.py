@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -35,10 +35,9 @@ from survey_app.models import (
     InvitationAddress,
     InvitationLink,
     Job,
-    User,
     Wave,
 )
-from survey_app.services import ServiceError, audit
+from survey_app.services import JobReport, ServiceError, audit
 from survey_app.services.invitations import (
     create_invitations,
     hash_token,
@@ -66,27 +65,12 @@ from survey_app.services.mailing.sending import (
 )
 from survey_app.services.mailing.smtp import MailServerError, SMTPMailer
 from survey_app.services.mailing.texts import email_texts
-from survey_app.texts import N_, Wording, wording
+from survey_app.texts import N_, wording
 
 ROUND_KINDS = ("invitations", "reminders")
 #: Addresses read per query while sending.
 READ_BATCH = 200
 PENDING = ("to_send", "handed")
-
-
-class RoundContext(Protocol):
-    """What a round needs of its job (a :class:`~survey_app.services.jobs.JobContext`)."""
-
-    job_id: int
-    resume_from: Any
-
-    def progress(
-        self, done: int, total: int | None = None, message: Wording | str | None = None
-    ) -> None: ...
-
-    def checkpoint(self, state: Any) -> None: ...
-
-    def requested_by(self) -> User | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +114,7 @@ def retry_kinds(wave: Wave) -> list[str]:
 
 
 def send_round(
-    ctx: RoundContext, *, wave_id: int, kind: str, retry_failed: bool = False
+    ctx: JobReport, *, wave_id: int, kind: str, retry_failed: bool = False
 ) -> dict[str, Any]:
     """Run one round of ``kind`` ("invitations" or "reminders") for wave ``wave_id``: decide
     it on the first attempt, then send every message still to send (see the module).
@@ -176,7 +160,7 @@ def send_round(
     return _finish(ctx, wave_id, kind, round_, total, plan.get("texts_version"))
 
 
-def _decide(ctx: RoundContext, wave_id: int, kind: str, retry_failed: bool) -> dict[str, Any]:
+def _decide(ctx: JobReport, wave_id: int, kind: str, retry_failed: bool) -> dict[str, Any]:
     """Choose the round's addresses (outbox ``to_send``, this job), with the checkpoint."""
     a = InvitationAddress
     with write_transaction():
@@ -233,7 +217,7 @@ def _count(job_id: int, *, done: bool = False) -> int:
 
 
 def _hand_over(
-    ctx: RoundContext, plan: dict[str, Any], wave_id: int, target: _Pending, kind: str, day: date
+    ctx: JobReport, plan: dict[str, Any], wave_id: int, target: _Pending, kind: str, day: date
 ) -> str | None:
     """Commit the address's invitation, a new link and ``handed`` before its message leaves;
     the token, or None when there is nothing to send any more (a reminder to an invitation
@@ -314,7 +298,7 @@ def _withdraw(address_id: int, invitation_id: int | None, token: str, kind: str)
 
 
 def _finish(
-    ctx: RoundContext, wave_id: int, kind: str, round_: int, total: int, texts: int | None
+    ctx: JobReport, wave_id: int, kind: str, round_: int, total: int, texts: int | None
 ) -> dict[str, Any]:
     a = InvitationAddress
     mine = a.outbox_job_id == ctx.job_id

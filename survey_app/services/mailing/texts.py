@@ -386,7 +386,5 @@ def save_email_texts(
         team_phone=team_phone or None,
         texts=texts,
     )
-    db.session.add(row)
-    db.session.flush()
-    audit.record("wave.email_texts", actor=actor, wave=wave.id, version=version)
+    audit.created(row, "wave.email_texts", actor=actor, wave=wave.id, version=version)
     return _texts_of(row)

@@ -11,8 +11,7 @@ from typing import Any
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, Wave
-from survey_app.services import ServiceError, exports
-from survey_app.services.exports.prepared import JobReport
+from survey_app.services import JobReport, ServiceError, exports
 from survey_app.services.reports.building import (
     LANGUAGES,
     MEDIA_TYPE,
