@@ -28,6 +28,7 @@ from survey_app.services.jobs import (
     worker_name,
     worker_prefix,
 )
+from survey_app.texts import Wording
 
 #: How often a followed job is read again, and how long it may wait for a worker before the
 #: command says that none seems to be running.
@@ -123,7 +124,7 @@ def run_as_job(
     parameters: dict[str, Any],
     *,
     key: str,
-    title: str,
+    title: Wording | str,
     relationship: Relationship | None = None,
     inline: bool = False,
     refuse_to_join: Callable[[Job], str | None] | None = None,
@@ -143,7 +144,9 @@ def run_as_job(
             raise click.ClickException(refusal)
         job_id = submit_job(kind, parameters, relationship=relationship, key=key, title=title).id
     if running is not None:
-        click.echo(f"Job {job_id} was already doing this ({running.title}): following it", err=True)
+        click.echo(
+            f"Job {job_id} was already doing this ({running.title_text}): following it", err=True
+        )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     here = None
     if inline:
@@ -161,7 +164,7 @@ def run_as_job(
             here.join()
     assert job is not None
     if job.state != "succeeded":
-        raise click.ClickException(f"job {job_id} {job.state}: {job.error or job.state_text}")
+        raise click.ClickException(f"job {job_id} {job.state}: {job.error_text or job.state_text}")
     return job
 
 
@@ -205,7 +208,7 @@ def follow(job_id: int, *, deadline: float | None = None, quiet: bool = False) -
 
 def _progress_line(job: Job) -> str | None:
     figures = progress_text(job.kind, job.progress_done, job.progress_total)
-    parts = [p for p in (figures, job.message) if p]
+    parts = [p for p in (figures, job.message_text) if p]
     return f"Job {job.id}: " + "; ".join(parts) if parts else None
 
 
