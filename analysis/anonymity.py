@@ -5,7 +5,9 @@ role level — beside its answers. Anyone who knows a colleague's side, area and
 row when that combination holds one response. :func:`k_anonymous_recoding` generalises the
 quasi-identifiers of small combinations row by row (local recoding) until every combination
 holds at least ``k`` rows, and then keeps generalising until no published count minus the rows
-visibly in it isolates a group of fewer than ``k``. :func:`publishable_sets` decides which
+visibly in it isolates a group of fewer than ``k``; :func:`protect_release` audits the result
+together with the counts published beside it (a linear program per small group) and
+generalises further where they would pin one. :func:`publishable_sets` decides which
 groups' sets of records (free-text comments) may be shown, so that no intersection or
 difference of shown sets isolates fewer than ``k`` people.
 """

@@ -10,8 +10,11 @@ free-text question. The rows are streamed from the database with ordered Core se
 * **k-anonymous** (DESIGN §4.14): side, service area and role level are the quasi-identifiers.
   Per wave, :func:`analysis.anonymity.k_anonymous_recoding` generalises them row by row — role
   level first, then area, then side — to :data:`OTHER` until every combination holds at least
-  ``MIN_CELL_SIZE`` responses and no count the results publish, minus the rows visibly in it,
-  leaves a smaller group; a wave of fewer than k responses is left out. This is the one place
+  ``MIN_CELL_SIZE`` responses (the wave's own k) and no count the results publish, minus the
+  rows visibly in it, leaves a smaller group — and further
+  (:func:`analysis.anonymity.protect_release`) while the released combinations together with
+  the side × area cells the wave's results show would narrow a smaller group to a range under
+  k wide; a wave of fewer than k responses is left out. This is the one place
   raw rows leave the service (CSV, XLSX, JSON, SPSS and the API all read this table).
 * **Comments**: a comment is given only when its row is not generalised and its group (side ×
   area × role level) is one whose comments are published
