@@ -333,16 +333,19 @@ def protect_release(quasi_identifiers, published, *, generalise: Sequence[int], 
     if withheld.all():
         return recoding
     margins = _margins(original, order)
-    audit = _ReleaseAudit(original[~withheld], published, k)
+    audit = _ReleaseAudit(original[~withheld], published, order, k)
     while (target := audit.narrowed(codes[~withheld])) is not None:
-        _widen(audit, codes, withheld, order, target, k)
+        if not _widen(audit, codes, withheld, order, target, k):
+            audit.give_up(target)  # the published counts alone pin it: nothing to do here
+            continue
         while _close_differences(original, codes, withheld, order, k, margins):
             pass
     return Recoding(codes=codes, generalised=codes != original, withheld=withheld, k=k)
 
 
-def _widen(audit, codes, withheld, order, target, k) -> None:
-    """Generalise the next column of the released combination that best widens ``target``."""
+def _widen(audit, codes, withheld, order, target, k) -> bool:
+    """Generalise the next column of the released combination that best widens ``target``;
+    False when every value is generalised already."""
     group, size = _group_sizes(codes, ~withheld)
     moves = []
     for g in np.unique(group[~withheld]).tolist():
@@ -361,14 +364,16 @@ def _widen(audit, codes, withheld, order, target, k) -> None:
             break
         if width > best_width:
             best, best_width = (g, column), width
-    assert best is not None, "a narrowed cell with nothing left to generalise"
+    if best is None:
+        return False
     codes[group == best[0], best[1]] = GENERALISED
+    return True
 
 
 class _ReleaseAudit:
     """The intruder's linear system for :func:`protect_release`."""
 
-    def __init__(self, original: np.ndarray, published: np.ndarray, k: int):
+    def __init__(self, original: np.ndarray, published: np.ndarray, order, k: int):
         values = [np.unique(original[:, c]) for c in range(original.shape[1])]
         self.bases = np.array(list(product(*values)), dtype=np.int64)
         self.published = published
@@ -379,6 +384,14 @@ class _ReleaseAudit:
             for cell in product(*[(v, SUMMED) for v in row]):
                 cube[cell] = cube.get(cell, 0) + 1
         self.targets = [np.array(c) for c, n in cube.items() if 0 < n < k and c not in self.counts]
+        # A cell the published counts pin even beside a release that says nothing (every
+        # generalisable value "Other") is theirs to protect, not the release's.
+        nothing = original.copy()
+        nothing[:, list(order)] = GENERALISED
+        self.targets = [t for t in self.targets if self.width(nothing, t) >= k - 1e-6]
+
+    def give_up(self, target: np.ndarray) -> None:
+        self.targets = [t for t in self.targets if not np.array_equal(t, target)]
 
     @staticmethod
     def _count(rows: np.ndarray, cell) -> int:
