@@ -5,7 +5,9 @@ role level — beside its answers. Anyone who knows a colleague's side, area and
 row when that combination holds one response. :func:`k_anonymous_recoding` generalises the
 quasi-identifiers of small combinations row by row (local recoding) until every combination
 holds at least ``k`` rows, and then keeps generalising until no published count minus the rows
-visibly in it isolates a group of fewer than ``k``. :func:`publishable_sets` decides which
+visibly in it isolates a group of fewer than ``k``; :func:`protect_release` audits the result
+together with the counts published beside it (a linear program per small group) and
+generalises further where they would pin one. :func:`publishable_sets` decides which
 groups' sets of records (free-text comments) may be shown, so that no intersection or
 difference of shown sets isolates fewer than ``k`` people.
 """
@@ -14,11 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, product
 
 import numpy as np
+from scipy.optimize import linprog
 
-__all__ = ["GENERALISED", "Recoding", "k_anonymous_recoding", "publishable_sets"]
+__all__ = [
+    "GENERALISED",
+    "SUMMED",
+    "Recoding",
+    "k_anonymous_recoding",
+    "protect_release",
+    "publishable_sets",
+]
 
 #: The code of a generalised value ("Other": one of several groups of fewer than k).
 GENERALISED = -1
@@ -278,3 +288,151 @@ def _atoms(membership, sizes, shown) -> dict[frozenset, int]:
         if signature:
             atoms[signature] = atoms.get(signature, 0) + int(sizes[cell])
     return atoms
+
+
+#: The code of a published cell's summed column (all values of it).
+SUMMED = -2
+
+
+def protect_release(quasi_identifiers, published, *, generalise: Sequence[int], k: int = 5):
+    r""":func:`k_anonymous_recoding`, generalised further until the released combinations
+    together with the published counts narrow no small group.
+
+    Parameters
+    ----------
+    quasi_identifiers : array_like of int, shape (n_rows, n_columns)
+        As for :func:`k_anonymous_recoding`.
+    published : array_like of int, shape (n_cells, n_columns)
+        Cells whose counts are published elsewhere (e.g. the results tables' shown cells):
+        each a code per column, or :data:`SUMMED` where the cell sums over that column.
+    generalise : sequence of int
+    k : int, optional
+
+    Returns
+    -------
+    Recoding
+
+    Notes
+    -----
+    An intruder knows the count of every released combination and of every published cell;
+    each released row lies in one base cell its combination is compatible with. For every
+    cell of the cube (any margin) holding between 1 and :math:`k - 1` rows that is not
+    published, the range of its count over that linear system is found (``linprog``, the
+    linear relaxation). While one is less than :math:`k` wide, the released combination
+    whose generalisation (its next column in ``generalise``) widens it to :math:`k` — the
+    smallest such, before any that generalises the last column — is generalised; if none
+    does, the one that widens it most. Then step 3 of :func:`k_anonymous_recoding` runs
+    again. Whole combinations move, so k-anonymity holds throughout; every move generalises
+    a value, so the rule stops. This is the audit of Hundepool et al. (2012) ch. 4 applied
+    to the release with the tables published beside it.
+    """
+    recoding = k_anonymous_recoding(quasi_identifiers, generalise=generalise, k=k)
+    original, order, k = _recoding_iv(quasi_identifiers, generalise, k)
+    published = np.asarray(published, dtype=np.int64).reshape(-1, original.shape[1])
+    codes, withheld = recoding.codes.copy(), recoding.withheld
+    if withheld.all():
+        return recoding
+    margins = _margins(original, order)
+    audit = _ReleaseAudit(original[~withheld], published, order, k)
+    while (target := audit.narrowed(codes[~withheld])) is not None:
+        if not _widen(audit, codes, withheld, order, target, k):
+            audit.give_up(target)  # the published counts alone pin it: nothing to do here
+            continue
+        while _close_differences(original, codes, withheld, order, k, margins):
+            pass
+    return Recoding(codes=codes, generalised=codes != original, withheld=withheld, k=k)
+
+
+def _widen(audit, codes, withheld, order, target, k) -> bool:
+    """Generalise the next column of the released combination that best widens ``target``;
+    False when every value is generalised already."""
+    group, size = _group_sizes(codes, ~withheld)
+    moves = []
+    for g in np.unique(group[~withheld]).tolist():
+        rows = group == g
+        row = int(np.flatnonzero(rows)[0])
+        column = next((c for c in order if codes[row, c] != GENERALISED), None)
+        if column is not None:
+            moves.append((column == order[-1], int(size[row]), g, column))
+    best, best_width = None, -1.0
+    for _generalises_last, _, g, column in sorted(moves):
+        trial = codes.copy()
+        trial[group == g, column] = GENERALISED
+        width = audit.width(trial[~withheld], target)
+        if width >= k:
+            best = (g, column)
+            break
+        if width > best_width:
+            best, best_width = (g, column), width
+    if best is None:
+        return False
+    codes[group == best[0], best[1]] = GENERALISED
+    return True
+
+
+class _ReleaseAudit:
+    """The intruder's linear system for :func:`protect_release`."""
+
+    def __init__(self, original: np.ndarray, published: np.ndarray, order, k: int):
+        values = [np.unique(original[:, c]) for c in range(original.shape[1])]
+        self.bases = np.array(list(product(*values)), dtype=np.int64)
+        self.published = published
+        self.counts = {tuple(c): self._count(original, c) for c in published}
+        self.k = k
+        cube: dict[tuple, int] = {}
+        for row in original:
+            for cell in product(*[(v, SUMMED) for v in row]):
+                cube[cell] = cube.get(cell, 0) + 1
+        self.targets = [np.array(c) for c, n in cube.items() if 0 < n < k and c not in self.counts]
+        # A cell the published counts pin even beside a release that says nothing (every
+        # generalisable value "Other") is theirs to protect, not the release's.
+        nothing = original.copy()
+        nothing[:, list(order)] = GENERALISED
+        self.targets = [t for t in self.targets if self.width(nothing, t) >= k - 1e-6]
+
+    def give_up(self, target: np.ndarray) -> None:
+        self.targets = [t for t in self.targets if not np.array_equal(t, target)]
+
+    @staticmethod
+    def _count(rows: np.ndarray, cell) -> int:
+        cell = np.asarray(cell)
+        return int(np.all((rows == cell) | (cell == SUMMED), axis=1).sum())
+
+    def _system(self, released: np.ndarray):
+        groups, sizes = np.unique(released, axis=0, return_counts=True)
+        pairs = [
+            (g, t)
+            for g in range(len(groups))
+            for t in range(len(self.bases))
+            if np.all((groups[g] == self.bases[t]) | (groups[g] == GENERALISED))
+        ]
+        a = np.zeros((len(groups) + len(self.published), len(pairs)))
+        b = np.zeros(a.shape[0])
+        for j, (g, t) in enumerate(pairs):
+            a[g, j] = 1.0
+            inside = np.all((self.published == self.bases[t]) | (self.published == SUMMED), axis=1)
+            a[len(groups) + np.flatnonzero(inside), j] = 1.0
+        b[: len(groups)] = sizes
+        b[len(groups) :] = [self.counts[tuple(c)] for c in self.published]
+        return a, b, pairs
+
+    def _width(self, system, target: np.ndarray) -> float:
+        a, b, pairs = system
+        c = np.array(
+            [np.all((target == self.bases[t]) | (target == SUMMED)) for _, t in pairs], float
+        )
+        ends = []
+        for sign in (1.0, -1.0):
+            res = linprog(sign * c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            if res.status == 3:  # unbounded
+                return np.inf
+            ends.append(sign * res.fun)
+        return ends[1] - ends[0]
+
+    def narrowed(self, released: np.ndarray) -> np.ndarray | None:
+        """The first small cell whose range is less than k wide, if any."""
+        system = self._system(released)
+        return next((t for t in self.targets if self._width(system, t) < self.k - 1e-6), None)
+
+    def width(self, released: np.ndarray, target: np.ndarray) -> float:
+        return self._width(self._system(released), target)

@@ -253,28 +253,32 @@ def random_wave(seed: int) -> tuple[list, list]:
     return cells, invitations
 
 
+MONITOR_LEAK = pytest.mark.xfail(
+    strict=True,
+    reason="known leak, issue 11 item 2 still open: the results audit does not yet take the "
+    "monitor's submitted counts per invitation area as lower bounds on its cells (see the "
+    "README's Anonymity: what is published)",
+)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("seed", "leak"),
+    "seed",
     [
-        (0, "monitor"),  # its area counts pin the results' partner from below
-        (1, "download"),  # its combinations with the shown results cells
-        (3, "monitor"),
+        pytest.param(0, marks=MONITOR_LEAK),  # its area counts pin the results' partner
+        1,  # on the code before protect_release the download's combinations gave 4 away
+        2,
+        pytest.param(3, marks=MONITOR_LEAK),
+        4,
+        5,
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="known leak, issue 11 item 1/2 still open: the results audit does not yet take the "
-    "monitor's submitted counts per invitation area as lower bounds on its cells, nor the "
-    "recoding the results' shown cells as equations (see the README's threat model)",
-)
-def test_random_waves_with_small_groups(app, factory, seed, leak):
+def test_random_waves_with_small_groups(app, factory, seed):
     cells, invitations = random_wave(seed)
     rel_id = small_group_wave(
         factory, cells=cells, seed=seed, before_close=lambda wave: invite(wave, invitations)
     )
     k = db.session.scalar(select(Wave).where(Wave.relationship_id == rel_id)).min_cell_size
     assert findings(rel_id, "2024-Q1", k, download=False, monitor=False)[0] == []
-    alone = findings(rel_id, "2024-Q1", k, download=leak == "download", monitor=leak == "monitor")
-    assert alone[0], f"only with the {leak}"  # the leak is that source's (with the tables)
-    assert findings(rel_id, "2024-Q1", k)[0] == []
+    assert findings(rel_id, "2024-Q1", k, monitor=False)[0] == [], "the download gives away"
+    assert findings(rel_id, "2024-Q1", k)[0] == [], "the monitor gives away"

@@ -10,8 +10,11 @@ free-text question. The rows are streamed from the database with ordered Core se
 * **k-anonymous** (DESIGN §4.14): side, service area and role level are the quasi-identifiers.
   Per wave, :func:`analysis.anonymity.k_anonymous_recoding` generalises them row by row — role
   level first, then area, then side — to :data:`OTHER` until every combination holds at least
-  ``MIN_CELL_SIZE`` responses and no count the results publish, minus the rows visibly in it,
-  leaves a smaller group; a wave of fewer than k responses is left out. This is the one place
+  ``MIN_CELL_SIZE`` responses (the wave's own k) and no count the results publish, minus the
+  rows visibly in it, leaves a smaller group — and further
+  (:func:`analysis.anonymity.protect_release`) while the released combinations together with
+  the side × area cells the wave's results show would narrow a smaller group to a range under
+  k wide; a wave of fewer than k responses is left out. This is the one place
   raw rows leave the service (CSV, XLSX, JSON, SPSS and the API all read this table).
 * **Comments**: a comment is given only when its row is not generalised and its group (side ×
   area × role level) is one whose comments are published
@@ -34,7 +37,7 @@ import numpy as np
 from flask_babel import force_locale, gettext
 from sqlalchemy import String, func, select, type_coerce
 
-from analysis.anonymity import k_anonymous_recoding
+from analysis.anonymity import SUMMED, protect_release
 from instruments import CommentQuestion, Instrument, Item
 from survey_app.extensions import db
 from survey_app.models import (
@@ -51,11 +54,15 @@ from survey_app.services.exports.scope import Scope, WaveRef
 from survey_app.services.exports.tables import TABLE_TITLES, Table
 from survey_app.services.instruments import frozen_instrument, wave_instrument
 from survey_app.services.results import (
+    AREA_ALL,
     AREA_NONE,
+    INDEX,
     ROLE_NONE,
+    SUPPRESSED,
     min_cell_size,
     min_comment_cell_size,
     published_comment_groups,
+    published_rows,
 )
 from survey_app.texts import N_
 
@@ -352,9 +359,21 @@ def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[A
     if not rows:
         return {}
     values = [[row[1] for row in rows], [row[2] for row in rows], [row[3] for row in rows]]
-    codes = np.column_stack([_codes(column) for column in values])
-    wave_k = db.session.scalar(select(Wave.min_cell_size).where(Wave.id == wave_id))
-    recoding = k_anonymous_recoding(codes, generalise=(2, 1, 0), k=min_cell_size(wave_k))
+    index: list[dict[Any, int]] = [{}, {}, {}]
+    codes = np.array(
+        [
+            [index[c].setdefault(v, len(index[c])) for v in column]
+            for c, column in enumerate(values)
+        ],
+        dtype=np.int64,
+    ).T
+    wave = db.session.get(Wave, wave_id)
+    recoding = protect_release(
+        codes,
+        _published_cells(wave, areas, index),
+        generalise=(2, 1, 0),
+        k=min_cell_size(wave.min_cell_size),
+    )
     groups = [
         (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE) for _, side, area_id, role in rows
     ]
@@ -375,6 +394,23 @@ def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[A
     return released
 
 
+def _published_cells(wave: Wave, areas: Mapping[int, str], index: list[dict[Any, int]]):
+    """The side × area cells (margins included) the wave's results show, as codes of the
+    wave's quasi-identifiers (:data:`~analysis.anonymity.SUMMED` where a cell sums)."""
+    area_ids = {key: area_id for area_id, key in areas.items()}
+    cells = set()
+    for row in published_rows("scores", wave.relationship, [wave]):
+        if row["dimension"] != INDEX or row[SUPPRESSED] is not None:
+            continue
+        side = SUMMED if row["side"] == "all" else index[0].get(row["side"])
+        area = {AREA_ALL: SUMMED, AREA_NONE: index[1].get(None)}.get(
+            row["area"], index[1].get(area_ids.get(row["area"]))
+        )
+        if side is not None and area is not None:  # else no response: nothing to say
+            cells.add((side, area, SUMMED))
+    return sorted(cells)
+
+
 @dataclass(frozen=True, slots=True)
 class Released:
     """The quasi-identifiers a response is released with, and whether its comments are."""
@@ -383,12 +419,6 @@ class Released:
     area: str | None
     role: str | None
     comments: bool
-
-
-def _codes(column: list[Any]) -> np.ndarray:
-    """Non-negative integer codes of a column's values (None is a value of its own)."""
-    index: dict[Any, int] = {}
-    return np.array([index.setdefault(v, len(index)) for v in column], dtype=np.int64)
 
 
 def _response_rows(
