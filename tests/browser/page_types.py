@@ -467,7 +467,7 @@ def job_in(state: str, error: str = "The relationship no longer exists") -> Step
             if state == "succeeded":
                 job.result = {
                     "summary": wording(
-                        N_("Closed waves of %(relationship)s rebuilt: %(count)s"),
+                        N_("Rebuilt the results of %(count)s closed waves of %(relationship)s"),
                         relationship=relationship.name,
                         count=5,
                     ),
