@@ -127,13 +127,21 @@ def run_as_job(
     title: Wording | str,
     relationship: Relationship | None = None,
     inline: bool = False,
+    refuse_to_join: Callable[[Job], str | None] | None = None,
 ) -> Job:
     """Start the job (or join the unfinished one holding ``key``: a page's, or another
     command's), then follow it to its end, printing its progress; run it in this process with
     ``inline``. Returns the succeeded job; a failed or cancelled one ends the command with its
-    error (exit 1)."""
+    error (exit 1).
+
+    ``refuse_to_join`` is asked about an unfinished job holding ``key``: a message ends the
+    command with it (exit 1), having queued nothing — for a job that would not do what was
+    asked, such as a recompute with another k."""
     with write_transaction():
         running = unfinished_job(key)
+        refusal = None if running is None or refuse_to_join is None else refuse_to_join(running)
+        if refusal:
+            raise click.ClickException(refusal)
         job_id = submit_job(kind, parameters, relationship=relationship, key=key, title=title).id
     if running is not None:
         click.echo(

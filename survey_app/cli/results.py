@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from survey_app.cli.common import one_transaction, only_relationship
 from survey_app.cli.jobs import inline_option, run_as_job
 from survey_app.database import ANALYST_TABLES, grant_analyst_reads
 from survey_app.extensions import db
-from survey_app.models import Relationship
+from survey_app.models import Job, Relationship
 from survey_app.services import ServiceError
 from survey_app.services.exports import export_scope, prepare_download, record_download
 from survey_app.services.imports import stage_import
@@ -101,8 +102,8 @@ def import_command(file: Path, relationship: str | None, wave: str | None, inlin
         relationship=db.session.get(Relationship, rel_id),
         inline=inline,
     )
-    for line in (job.result or {}).get("lines", []):
-        click.echo(say(line))
+    for number, line in enumerate((job.result or {}).get("lines", [])):
+        click.echo(("  " if number else "") + say(line))  # the waves under the headline
 
 
 @click.command("recompute")
@@ -149,8 +150,27 @@ def recompute(relationship: str | None, wave: str | None, new_k: int | None, inl
             title=recompute_title(rel_name),
             relationship=db.session.get(Relationship, rel_id),
             inline=inline,
+            refuse_to_join=_another_k(new_k),
         )
         click.echo(job.summary_text or f"{rel_name}: done")
+
+
+def _another_k(new_k: int | None) -> Callable[[Job], str | None]:
+    """Joining an unfinished recompute is refused when it would publish with another k than
+    the one asked for (``None``: each wave's own): following it would silently drop the k."""
+
+    def refusal(running: Job) -> str | None:
+        theirs = (running.parameters or {}).get("min_cell_size")
+        if theirs == new_k:
+            return None
+        with_k = "each wave's own k" if theirs is None else f"k = {theirs}"
+        asked = "each wave's own k" if new_k is None else f"--min-cell-size {new_k}"
+        return (
+            f"job {running.id} ({running.title_text}) is already queued or running with {with_k}; "
+            f"following it would ignore {asked}. Wait for it to finish, then run this again"
+        )
+
+    return refusal
 
 
 def _recompute_targets(

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from survey_app.database import write_transaction
 from survey_app.models import Job
 from survey_app.texts import N_, stored_text, wording
-from tests.browser.page_types import Site, job_in, signed_in
+from tests.browser.page_types import job_in, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +23,9 @@ def worker_reports(job_id: int, **values) -> None:  # type: ignore[no-untyped-de
         db.session.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
-@pytest.mark.parametrize("width", [375, 1280])
 def test_the_progress_page_updates_its_status_region_until_told_to_stop(
-    page, factory, client, width, tmp_path
+    page, site, width, tmp_path
 ):  # type: ignore[no-untyped-def]
-    page.set_viewport_size({"width": width, "height": 900})
-    site = Site(factory, client)
     job_in("running")(page, site)
     signed_in("admin", "/jobs/{job}")(page, site)
     job_id = site.ids["job"]
@@ -56,14 +53,11 @@ def rebuilding(wave: str) -> str | None:
     return stored_text(wording(N_("Rebuilding the results of wave %(wave)s"), wave=wave))
 
 
-@pytest.mark.parametrize("width", [375, 1280])
 def test_a_welsh_reader_switches_by_the_headers_form_and_reads_the_workers_news_in_welsh(
-    page, factory, client, width
+    page, site, width
 ):  # type: ignore[no-untyped-def]
     """The admin's switch is a POST (the button in the header, no script needed): it saves
     their choice and returns to the same page, whose stored news now reads Welsh."""
-    page.set_viewport_size({"width": width, "height": 900})
-    site = Site(factory, client)
     job_in("running")(page, site)
     signed_in("admin", "/jobs/{job}")(page, site)
     job_id = site.ids["job"]
@@ -83,8 +77,7 @@ def test_a_welsh_reader_switches_by_the_headers_form_and_reads_the_workers_news_
     page.screenshot(path=f"/tmp/w17b-job-cy-{width}.png", full_page=True)
 
 
-def test_stop_updating_stops_the_polling(page, factory, client):  # type: ignore[no-untyped-def]
-    site = Site(factory, client)
+def test_stop_updating_stops_the_polling(page, site):  # type: ignore[no-untyped-def]
     job_in("running")(page, site)
     signed_in("admin", "/jobs/{job}")(page, site)
     page.get_by_role("button", name="Stop updating").click()
