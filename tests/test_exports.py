@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Response, Wave
-from survey_app.services import codebook, exports, formula_guard, mailing, results
+from survey_app.services import ServiceError, codebook, exports, formula_guard, mailing, results
 from survey_app.services.instruments import frozen_instrument
 from tests.exchange import (
     HYPERLINK,
@@ -673,6 +673,12 @@ def test_a_download_of_an_open_wave_or_an_unknown_table_is_not_found(app, histor
     rel_id = history.id
     client = signed_in_client(app, "reviewer")
     assert client.get(f"/downloads/{rel_id}/scores.csv?wave=2099-Q1").status_code == 404
+    from flask_babel import force_locale
+
+    with pytest.raises(ServiceError) as refused:
+        exports.export_scope(rel_id, "2099-Q1")
+    with force_locale("cy"):  # the refusal is said in its reader's language
+        assert str(refused.value).startswith("mae cylch '2099-Q1' ar agor")
     assert client.get(f"/downloads/{rel_id}/secrets.csv").status_code == 404
     assert client.get(f"/downloads/{rel_id}/scores.sav").status_code == 404
     assert (
