@@ -138,6 +138,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int]]] = {
     "account.set_password": {"GET": every(404), "POST": PUBLIC_POST},
     "account.change_password": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
     "account.index": {"GET": (302, 200, 200, 200), "POST": (302, 400, 400, 400)},
+    "account.language": {"POST": (302, 400, 400, 400)},  # the header's switch, signed in
     # admin pages
     "imports.upload": {"GET": ADMIN_PAGE, "POST": ADMIN_POST},
     # survey administration (an unknown relationship, wave or instrument version is 404); the

@@ -487,6 +487,20 @@ def test_a_bad_staff_list_is_reported_row_by_row_and_adds_nobody(admin, factory,
     assert count(InvitationAddress) == 1  # only the earlier list
 
 
+def test_a_bad_staff_list_is_reported_in_the_readers_language(admin, factory, rel):
+    wave = new_wave(factory, rel)
+    data = staff_csv([("not-an-address", "client", ""), ("ben@council.example", "Acme Ltd", "")])
+    path = f"/admin/waves/{wave}/staff-list?lang=cy"
+    response = submit(
+        admin, path, {"file": (data, "staff.csv")}, content_type="multipart/form-data"
+    )
+    html = text(response)
+    assert "Mae gan y ffeil a ddewiswyd 2 problem: ni chafodd neb ei ychwanegu" in html
+    assert "Rhes 2, colofn A (e-bost): Nid yw ‘not-an-address’ yn gyfeiriad e-bost" in html
+    assert "Rhes 3, colofn B (parti): Nid yw ‘Acme Ltd’ yn barti yn y berthynas hon" in html
+    assert "is not a party" not in html and count(InvitationAddress) == 0
+
+
 def test_late_joiners_are_added_and_known_addresses_reported_and_skipped(admin, factory, rel):
     wave = new_wave(factory, rel)
     first = [("old@council.example", "client", ""), ("sam@supplier.example", "supplier", "")]

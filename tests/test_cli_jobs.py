@@ -29,7 +29,7 @@ def test_relhealth_recompute_runs_the_pages_job_kind(app, runner, factory):
     rel_id, name = rel.id, rel.name
     out = runner.invoke(args=["recompute", "--relationship", name])
     assert out.exit_code == 0, out.output
-    assert f"Closed waves of {name} rebuilt: 2" in out.output
+    assert f"Rebuilt the results of 2 closed waves of {name}" in out.output
     (job,) = recompute_jobs()
     assert (job.state, job.relationship_id, job.parameters) == (
         "succeeded",

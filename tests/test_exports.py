@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Response, Wave
-from survey_app.services import codebook, exports, formula_guard, mailing, results
+from survey_app.services import ServiceError, codebook, exports, formula_guard, mailing, results
 from survey_app.services.instruments import frozen_instrument
 from tests.exchange import (
     HYPERLINK,
@@ -502,6 +502,36 @@ def test_every_codebook_column_is_one_line_of_prose_with_a_known_type():
     assert codebook.columns("scores")[0] is codebook.columns("gaps")[0]
 
 
+def test_every_codebook_entry_has_its_welsh_label_and_value_labels():
+    """An SPSS file in Welsh labels every variable in Welsh, and the codebook gives both."""
+    every = codebook._codebook().columns  # the stored tables and those built when read
+    assert set(codebook.tables()) < set(every)
+    described = [(table, c) for table, columns in every.items() for c in columns]
+    described += [("codebook", c) for c in exports.tables.CODEBOOK_COLUMNS]
+    for table, column in described:
+        assert column.label_cy and "\n" not in column.label_cy, (table, column.name)
+        assert len(column.label_cy.encode()) <= 256, (table, column.name)  # SPSS's limit
+        assert set(column.value_labels_cy) == set(column.value_labels), (table, column.name)
+        assert all(column.value_labels_cy.values()), (table, column.name)
+        welsh = column.in_language("cy")
+        assert (welsh.label, dict(welsh.value_labels)) == (
+            column.label_cy,
+            dict(column.value_labels_cy),
+        )
+    scores = {c.name: c for c in codebook.columns("scores")}
+    assert (scores["sd"].label, scores["sd"].label_cy) == ("Standard deviation", "Gwyriad safonol")
+    assert scores["status"].value_labels_cy["deteriorating"] == "Yn gwaethygu, gyda thystiolaeth"
+
+
+def test_the_codebook_download_gives_the_results_columns_in_both_languages(history):
+    head, *rows = read_csv(download_bytes("codebook", "csv", history))
+    sd = dict(zip(head, next(r for r in rows if r[:2] == ["scores", "sd"]), strict=True))
+    assert (sd["label"], sd["label_cy"]) == ("Standard deviation", "Gwyriad safonol")
+    side = dict(zip(head, next(r for r in rows if r[:2] == ["gaps", "wave"]), strict=True))
+    assert side["label_cy"] == "Cylch"
+    assert all(dict(zip(head, r, strict=True))["label_cy"] for r in rows if r[0] != "responses")
+
+
 def test_a_table_longer_than_a_sheet_continues_on_another_sheet(monkeypatch, tmp_path):
     from openpyxl import load_workbook
 
@@ -643,6 +673,12 @@ def test_a_download_of_an_open_wave_or_an_unknown_table_is_not_found(app, histor
     rel_id = history.id
     client = signed_in_client(app, "reviewer")
     assert client.get(f"/downloads/{rel_id}/scores.csv?wave=2099-Q1").status_code == 404
+    from flask_babel import force_locale
+
+    with pytest.raises(ServiceError) as refused:
+        exports.export_scope(rel_id, "2099-Q1")
+    with force_locale("cy"):  # the refusal is said in its reader's language
+        assert str(refused.value).startswith("mae cylch '2099-Q1' ar agor")
     assert client.get(f"/downloads/{rel_id}/secrets.csv").status_code == 404
     assert client.get(f"/downloads/{rel_id}/scores.sav").status_code == 404
     assert (

@@ -196,7 +196,7 @@ def test_in_immediate_mode_a_committed_job_has_run(app):
     job = fresh(job_id)
     assert (job.state, job.progress_done, job.progress_total) == ("succeeded", 3, 3)
     assert job.result["starts"] == [0]
-    assert job.summary_text == "A worker counted to 3; attempts: 1"
+    assert job.summary_text == "A worker counted to 3 in 1 attempt(s)"
     assert job.lease_owner is None and job.attempts == 1 and job.finished_at is not None
 
 
@@ -533,7 +533,7 @@ def test_the_recompute_job_killed_and_resumed_stores_what_relhealth_recompute_st
     assert steps == [(ids[0], ids[1]), (ids[2], ids[3]), (ids[2], ids[3]), (ids[4], ids[4])]
     job = fresh(job_id)
     assert (job.progress_done, job.progress_total, job.attempts) == (5, 5, 2)
-    assert job.summary_text == f"Closed waves of {relationship.name} rebuilt: 5"
+    assert job.summary_text == f"Rebuilt the results of 5 closed waves of {relationship.name}"
     assert job.result["link"]["values"] == {"relationship_id": rel_id}
     by_job = stored_tables()
     assert all(version == results.ANALYSIS_VERSION for _, _, version, _ in by_job.values())

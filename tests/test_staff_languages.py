@@ -93,7 +93,10 @@ def site(pseudo_welsh, factory):  # type: ignore[no-untyped-def]
 
 def welsh_client(app, role: str):  # type: ignore[no-untyped-def]
     client = sign_in(app, role)
-    client.get("/account/?lang=cy")  # the switch: remembered on the account
+    switched = submit(
+        client, "/account/language", {"language": "cy", "next": "/"}, page="/account/"
+    )
+    assert switched.status_code == 303  # the switch (a POST): remembered on the account
     return client
 
 

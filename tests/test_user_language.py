@@ -10,7 +10,7 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, User
 from survey_app.services.accounts.sign_in import ensure_user
-from tests.factories import PASSWORD, post_sign_in, submit
+from tests.factories import PASSWORD, csrf_token, post_sign_in, submit
 from tests.factories import sign_in as client_as
 from tests.smtp_mailbox import serving
 
@@ -29,7 +29,20 @@ def user(email: str) -> User:
 def test_the_switch_remembers_a_signed_in_users_language_for_their_next_session(app):
     browser = client_as(app, "reviewer")
     assert user("reviewer.pages@council.example").language is None
-    welsh = browser.get("/downloads/?lang=cy").get_data(as_text=True)
+    english = browser.get("/downloads/?wave=x").get_data(as_text=True)
+    # The header's switch is a POST form with the CSRF token, back to this page.
+    assert 'action="/account/language"' in english
+    assert 'name="next" value="/downloads/?wave=x"' in english
+    assert (
+        'name="language" value="cy"' in english
+        and 'href="/downloads/?wave=x&amp;lang=cy"' not in english
+    )
+    switched = browser.post(
+        "/account/language",
+        data={"csrf_token": csrf_token(english), "language": "cy", "next": "/downloads/?wave=x"},
+    )
+    assert switched.status_code == 303 and switched.location == "/downloads/?wave=x"
+    welsh = browser.get(switched.location).get_data(as_text=True)
     assert '<html lang="cy"' in welsh and "Allgofnodi" in welsh
     assert user("reviewer.pages@council.example").language == "cy"
 
@@ -44,9 +57,61 @@ def test_the_switch_remembers_a_signed_in_users_language_for_their_next_session(
 
 
 def _token(client) -> str:  # type: ignore[no-untyped-def]
-    from tests.factories import csrf_token
-
     return csrf_token(client.get("/account/").get_data(as_text=True))
+
+
+def test_a_get_changes_no_stored_preference_only_the_page(app):
+    """A link on another site (``<img src=".../?lang=cy">``) cannot change a preference."""
+    browser = client_as(app, "reviewer")
+    welsh = browser.get("/downloads/?lang=cy").get_data(as_text=True)
+    assert '<html lang="cy"' in welsh  # the page, and the session's next pages
+    assert user("reviewer.pages@council.example").language is None
+    assert '<html lang="cy"' in browser.get("/downloads/").get_data(as_text=True)
+    account = user("reviewer.pages@council.example")
+    account.language = "en"
+    db.session.commit()
+    assert '<html lang="cy"' in browser.get("/account/?lang=cy").get_data(as_text=True)
+    assert user("reviewer.pages@council.example").language == "en"
+    assert '<html lang="en"' in browser.get("/downloads/").get_data(as_text=True)
+    assert browser.get("/account/language?language=cy").status_code == 405
+    assert user("reviewer.pages@council.example").language == "en"
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "user.language" not in actions
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"language": "cy", "next": "/downloads/"},  # no CSRF token
+        {"language": "fr", "next": "/downloads/", "csrf_token": True},
+        {"language": "", "next": "/downloads/", "csrf_token": True},
+    ],
+)
+def test_a_bad_switch_is_refused_and_changes_nothing(app, data):
+    browser = client_as(app, "reviewer")
+    if data.pop("csrf_token", None):
+        data["csrf_token"] = _token(browser)
+    refused = browser.post("/account/language", data=data)
+    assert refused.status_code == 400
+    assert user("reviewer.pages@council.example").language is None
+
+
+def test_the_switch_returns_only_to_a_page_of_this_site(app):
+    browser = client_as(app, "reviewer")
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        done = browser.post(
+            "/account/language",
+            data={"csrf_token": _token(browser), "language": "cy", "next": target},
+        )
+        assert done.status_code == 303 and done.location == "/account/"
+    assert user("reviewer.pages@council.example").language == "cy"
+
+
+def test_a_visitor_and_a_respondent_keep_the_switch_link(app):
+    visitor = app.test_client()
+    page = visitor.get("/sign-in").get_data(as_text=True)
+    assert 'href="/sign-in?lang=cy"' in page and "/account/language" not in page
+    assert '<html lang="cy"' in visitor.get("/sign-in?lang=cy").get_data(as_text=True)
 
 
 def test_a_person_chooses_their_language_on_their_account_page(app):

@@ -166,7 +166,7 @@ def _another_k(new_k: int | None) -> Callable[[Job], str | None]:
         with_k = "each wave's own k" if theirs is None else f"k = {theirs}"
         asked = "each wave's own k" if new_k is None else f"--min-cell-size {new_k}"
         return (
-            f"job {running.id} ({running.title}) is already queued or running with {with_k}; "
+            f"job {running.id} ({running.title_text}) is already queued or running with {with_k}; "
             f"following it would ignore {asked}. Wait for it to finish, then run this again"
         )
 

@@ -172,4 +172,6 @@ def _column(entry: Mapping[str, Any]) -> Column:
         label=entry.get("label", ""),
         value_labels=dict(entry.get("value_labels") or {}),
         kind=entry.get("kind", ""),
+        label_cy=entry.get("label_cy", ""),
+        value_labels_cy=dict(entry.get("value_labels_cy") or {}),
     )

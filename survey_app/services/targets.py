@@ -37,7 +37,7 @@ from survey_app.services.results import (
     published_rows,
 )
 from survey_app.services.waves import instrument_in_use
-from survey_app.texts import N_
+from survey_app.texts import N_, wording
 
 __all__ = [
     "RATING_RULE",
@@ -137,14 +137,20 @@ def record_target(
     instrument's scale, agreed on a day not after today."""
     instrument = instrument_in_use(relationship)
     if instrument is None:
-        raise ServiceError("A target can be agreed once the relationship has a survey wave")
+        raise ServiceError(
+            wording(N_("A target can be agreed once the relationship has a survey wave"))
+        )
     if dimension not in dict(target_choices(relationship)):
-        raise ServiceError(f"There is no dimension {dimension!r} to set a target for")
+        raise ServiceError(
+            wording(N_("There is no dimension %(key)s to set a target for"), key=repr(dimension))
+        )
     points = instrument.scale.points
     if not (isinstance(target, int | float) and math.isfinite(target) and 1 <= target <= points):
-        raise ServiceError(f"The target must be a mean from 1 to {points}")
+        raise ServiceError(
+            wording(N_("The target must be a mean from 1 to %(points)s"), points=points)
+        )
     if agreed_on > (today or date.today()):
-        raise ServiceError("The date agreed must be today or in the past")
+        raise ServiceError(wording(N_("The date agreed must be today or in the past")))
     standing = targets_of(relationship).get(dimension)
     before = (
         None
@@ -188,7 +194,9 @@ def remove_target(
     today = today or date.today()
     found = targets_of(relationship, today).get(dimension)
     if found is None:
-        raise ServiceError(f"There is no target for {dimension!r} to remove")
+        raise ServiceError(
+            wording(N_("There is no target for %(key)s to remove"), key=repr(dimension))
+        )
     audit.record(
         "target.remove",
         actor=actor,

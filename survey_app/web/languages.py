@@ -5,12 +5,16 @@ Standards, Welsh Language (Wales) Measure 2011), and the duty reaches the suppli
 So every page offers the other language, and the choice is kept:
 
 * ``?lang=cy`` (or ``en``) on any URL chooses the language and keeps it in the signed session
-  cookie, so the next page is in the same language. The switch is a plain link to the same
-  page: on a survey page, the answers already saved stay in the draft (they are stored by
-  question, not by wording), and the page shows them again in the other language.
-* A signed-in user's choice is remembered on their account (``User.language``): the switch
-  stores it, as does their account page (``/account/``), and it is used for their pages in any
-  later session and for the emails sent to them (password resets, account invitations).
+  cookie, so the next page is in the same language. For a respondent or anyone not signed in,
+  the switch is a plain link to the same page: on a survey page, the answers already saved
+  stay in the draft (they are stored by question, not by wording), and the page shows them
+  again in the other language. A GET never changes anything stored: a link on another site
+  cannot change a person's preference.
+* A signed-in user's choice is remembered on their account (``User.language``): their switch
+  is a small POST form (with the CSRF token, styled as a link; ``/account/language``), as is
+  their account page (``/account/``), and it is used for their pages in any later session and
+  for the emails sent to them (password resets, account invitations). Their ``?lang=`` on a
+  URL shows that page in the language, and changes nothing else.
 * Without a choice: the signed-in user's language, else the language kept in the session, else
   English (`SOURCE_LANGUAGE`).
 * A survey page is in the language its wave offers (`show_in`): a wave that opened without
@@ -129,20 +133,37 @@ def show_in(language: str, offered: tuple[str, ...]) -> None:
 
 
 def _keep_choice() -> None:
-    """Keep the language asked for in the session, and on the signed-in user's account (the
-    switch is their choice: it is remembered for their next session and their emails)."""
+    """Keep the language asked for in the session (nothing stored: a GET may come from a link
+    on another site; a signed-in user's choice is saved by :func:`choose_and_remember`, a
+    POST)."""
     asked = request.args.get(QUERY)
-    if asked not in LANGUAGES:
-        return
-    if session.get(SESSION_KEY) != asked:
+    if asked in LANGUAGES and session.get(SESSION_KEY) != asked:
         session[SESSION_KEY] = asked
-    if (
-        request.blueprint != "api"
+
+
+def choose_and_remember(user: User, language: str) -> None:
+    """The signed-in user's switch (a POST): their language saved on their account, for their
+    next sessions and their emails, and kept in this session. The caller commits."""
+    choose_language(user, language)
+    remember(language)
+
+
+def switch_posts() -> bool:
+    """Whether this page's switch is a POST form (a signed-in user's, saving their choice)
+    rather than a link (a respondent's or a visitor's; a survey page keeps its own link, which
+    keeps the draft)."""
+    return (
+        has_request_context()
+        and "page_language" not in g
+        and request.blueprint != "api"
         and current_user.is_authenticated
-        and current_user.language != asked
-    ):
-        choose_language(current_user._get_current_object(), asked)  # type: ignore[attr-defined]
-        db.session.commit()
+    )
+
+
+def _this_page() -> str:
+    """This page's path and query without ``lang``: where the switch's POST returns to."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != QUERY]
+    return f"{request.path}?{urlencode(args)}" if args else request.path
 
 
 def _switch_href(language: str) -> str:
@@ -172,4 +193,6 @@ def _template_globals() -> dict[str, object]:
         ]
         if len(offered) > 1
         else [],
+        # a signed-in user's switch saves their choice: a POST back to this page
+        "language_switch_next": _this_page() if switch_posts() else None,
     }

@@ -446,22 +446,33 @@ def job_in(state: str, error: str = "The relationship no longer exists") -> Step
     def step(page, site: Site) -> None:  # type: ignore[no-untyped-def]
         from survey_app.database import write_transaction
         from survey_app.services import jobs
+        from survey_app.services.jobs.kinds import results_link
+        from survey_app.texts import N_, stored_text, wording
 
         admin = site.account("admin")
         relationship = site.factory.relationship()
-        with write_transaction():
+        with write_transaction():  # stored as the worker stores them: wordings
             job = jobs.submit_job(
                 "results.recompute", {"relationship_id": relationship.id}, requested_by=admin,
-                relationship=relationship, title=f"Recompute the results of {relationship.name}",
+                relationship=relationship, title=jobs.recompute_title(relationship.name),
             )  # fmt: skip
             job.state = state
             job.progress_done, job.progress_total = (2, 5) if state == "running" else (0, None)
-            job.message = "Rebuilding the results of 2024-Q1" if state == "running" else None
+            job.message = (
+                stored_text(wording(N_("Rebuilding the results of wave %(wave)s"), wave="2024-Q1"))
+                if state == "running"
+                else None
+            )
             job.error = error if state == "failed" else None
             if state == "succeeded":
-                job.result = {"summary": "Rebuilt the results of 5 closed waves", "link": {
-                    "endpoint": "dashboard.relationship",
-                    "values": {"relationship_id": relationship.id}, "text": "See the results"}}  # fmt: skip
+                job.result = {
+                    "summary": wording(
+                        N_("Rebuilt the results of %(count)s closed waves of %(relationship)s"),
+                        relationship=relationship.name,
+                        count=5,
+                    ),
+                    "link": results_link(relationship.id, relationship.name),
+                }
         site._ids.update(job=job.id, relationship=relationship.id)
         _end_transaction()
 
@@ -772,7 +783,7 @@ PAGE_TYPES: list[PageType] = [
     # which axe always reports (WCAG 2.2.1): its first line after the heading turns it off.
     page_type("job started, updating itself", signed_in("admin", "/admin/"), visit("/jobs/recompute/{relationship}"), press("Recompute the results"), heading="Recompute the results of", shows="Refresh the page"),
     page_type("job running", job_in("running"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="2 of 5 waves rebuilt"),
-    page_type("job done", job_in("succeeded"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="See the results"),
+    page_type("job done", job_in("succeeded"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="See the results of"),
     page_type("job failed", job_in("failed"), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="Try again"),
     page_type("job failed, listing problems (a refused import)", job_in("failed", REFUSED_IMPORT), signed_in("admin", "/jobs/{job}"), heading="Recompute the results of", shows="Row 14, column tr3"),
     # a person's own account (their language), and staff pages in Welsh (issue 17)

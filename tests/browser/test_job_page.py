@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from survey_app.database import write_transaction
 from survey_app.models import Job
+from survey_app.texts import N_, stored_text, wording
 from tests.browser.page_types import job_in, signed_in
 
 pytestmark = pytest.mark.browser
@@ -33,18 +34,47 @@ def test_the_progress_page_updates_its_status_region_until_told_to_stop(
     assert page.get_by_role("button", name="Stop updating").is_visible()
     loads = page.evaluate("performance.getEntriesByType('navigation').length")
 
-    worker_reports(job_id, progress_done=4, message="Rebuilding the results of 2024-Q3")
+    worker_reports(job_id, progress_done=4, message=rebuilding("2024-Q3"))
     expect(status).to_contain_text("4 of 5 waves rebuilt", timeout=15_000)
-    assert "Rebuilding the results of 2024-Q3" in status.inner_text()
+    assert "Rebuilding the results of wave 2024-Q3" in status.inner_text()
     assert page.evaluate("performance.getEntriesByType('navigation').length") == loads
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=str(tmp_path / f"job-{width}.png"), full_page=True)
 
     worker_reports(job_id, state="succeeded", progress_done=5,
-                   result={"summary": "Rebuilt the results of 5 closed waves"})  # fmt: skip
-    expect(status).to_contain_text("Rebuilt the results of 5 closed waves", timeout=15_000)
+                   result={"summary": wording(N_("All closed waves rebuilt"))})  # fmt: skip
+    expect(status).to_contain_text("All closed waves rebuilt", timeout=15_000)
     assert page.get_by_role("link", name="See how it went").is_visible()
     assert not page.get_by_role("button", name="Stop updating").is_visible()
+
+
+def rebuilding(wave: str) -> str | None:
+    """A progress message as the worker stores it (a wording)."""
+    return stored_text(wording(N_("Rebuilding the results of wave %(wave)s"), wave=wave))
+
+
+def test_a_welsh_reader_switches_by_the_headers_form_and_reads_the_workers_news_in_welsh(
+    page, site, width
+):  # type: ignore[no-untyped-def]
+    """The admin's switch is a POST (the button in the header, no script needed): it saves
+    their choice and returns to the same page, whose stored news now reads Welsh."""
+    job_in("running")(page, site)
+    signed_in("admin", "/jobs/{job}")(page, site)
+    job_id = site.ids["job"]
+    switch = page.get_by_role("button", name="Cymraeg")
+    assert switch.is_visible()
+    page.screenshot(path=f"/tmp/w17b-switch-en-{width}.png", full_page=False)
+    switch.click()
+    page.wait_for_url(f"**/jobs/{job_id}")
+    assert page.locator("html").get_attribute("lang") == "cy"
+    assert "Ailgyfrifo canlyniadau" in page.locator("h1").inner_text()
+    status = page.locator("[data-job-status]")
+    assert "Yn ailadeiladu canlyniadau cylch 2024-Q1" in status.inner_text()
+    worker_reports(job_id, progress_done=4, message=rebuilding("2024-Q3"))
+    expect(status).to_contain_text("Yn ailadeiladu canlyniadau cylch 2024-Q3", timeout=15_000)
+    assert page.get_by_role("button", name="English").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=f"/tmp/w17b-job-cy-{width}.png", full_page=True)
 
 
 def test_stop_updating_stops_the_polling(page, site):  # type: ignore[no-untyped-def]

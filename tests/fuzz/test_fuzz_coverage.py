@@ -32,6 +32,7 @@ FUZZED: dict[tuple[str, str], str] = {
     ("account.set_password", "POST"): "test_fuzz_people::test_fuzz_set_password_without_a_link",
     ("account.change_password", "POST"): "test_fuzz_people::test_fuzz_change_password",
     ("account.index", "POST"): "test_fuzz_people::test_fuzz_account_language",
+    ("account.language", "POST"): "test_fuzz_people::test_fuzz_language_switch",
     ("api_tokens.revoke", "POST"): "test_fuzz_auth::test_fuzz_api_token_revoke",
     ("imports.upload", "POST"): "test_fuzz_uploads::test_fuzz_import_upload",
     ("admin.staff_list", "POST"): "test_fuzz_uploads::test_fuzz_staff_list_upload",

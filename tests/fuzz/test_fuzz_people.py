@@ -104,6 +104,17 @@ def test_fuzz_account_language(app, other_csrf, caplog):
     _fuzz_form(client, "/account/", "/account/", known, other_csrf, caplog)
 
 
+def test_fuzz_language_switch(app, other_csrf, caplog):
+    """The header's switch of a signed-in user: a language not offered changes nothing,
+    wherever ``next`` points."""
+    client = sign_in(app, "reviewer")
+    known = {
+        "language": st.one_of(junk, st.sampled_from(["fr", "EN", "cy ", "unknown", ""])),
+        "next": st.one_of(junk, st.sampled_from(["//evil.example", "https://x.example/"])),
+    }
+    _fuzz_form(client, "/account/language", "/account/", known, other_csrf, caplog)
+
+
 def test_fuzz_second_factor_codes(app, other_csrf, caplog):
     """Junk codes while setting up (nothing changes) and at the code step (a refusal, and the
     account's last accepted step and recovery codes unchanged)."""

@@ -181,7 +181,7 @@ def responses_columns(scope: Scope) -> tuple[tuple[Column, ...], dict[int, Versi
     comment_index: dict[str, int] = {}
     for key, column in comments.items():
         if key in items:  # a comment key equal to an item key: keep both, distinctly
-            column = Column(f"comment_{key}", column.type, column.description, column.label)
+            column = replace(column, name=f"comment_{key}")
         comment_index[key] = len(columns)
         columns.append(column)
     layouts = {
@@ -292,6 +292,7 @@ def _comment_column(question: CommentQuestion) -> Column:
         f"of the wave holds at least {min_comment_cell_size()} responses, and is not hidden to "
         "protect a smaller group; blank otherwise (DESIGN §4.14).",
         label=f"Comment: {question.key}",
+        label_cy=f"Sylw: {question.key}",
     )
 
 

@@ -17,6 +17,7 @@ from survey_app.services import ServiceError
 from survey_app.services.accounts.scope import EVERYTHING, AccessScope
 from survey_app.services.relationships import get_relationship
 from survey_app.services.results import closed_waves
+from survey_app.texts import N_, wording
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,21 @@ def export_scope(relationship: Relationship | str | int, wave_label: str | None 
         select(Wave.state).where(Wave.relationship_id == relationship.id, Wave.label == wave_label)
     )
     if state is None:
-        raise ServiceError(f"relationship {relationship.name!r} has no wave {wave_label!r}")
-    raise ServiceError(f"wave {wave_label!r} is {state}: only closed waves can be downloaded")
+        raise ServiceError(
+            wording(
+                N_("relationship %(relationship)s has no wave %(wave)s"),
+                relationship=repr(relationship.name),
+                wave=repr(wave_label),
+            )
+        )
+    raise ServiceError(
+        wording(
+            N_("wave %(wave)s is open: only closed waves can be downloaded")
+            if state == "open"
+            else N_("wave %(wave)s is draft: only closed waves can be downloaded"),
+            wave=repr(wave_label),
+        )
+    )
 
 
 def downloadable_relationships(

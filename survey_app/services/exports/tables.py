@@ -198,14 +198,27 @@ def targets_table(scope: Scope) -> Table:
 # ---------------------------------------------------------------------------- codebook
 
 CODEBOOK_COLUMNS = (
-    Column("table", "text", "The table (and XLSX sheet) the column belongs to.", label="Table"),
-    Column("column", "text", "The column's name, as in the header row.", label="Column"),
+    Column(
+        "table",
+        "text",
+        "The table (and XLSX sheet) the column belongs to.",
+        label="Table",
+        label_cy="Tabl",
+    ),
+    Column(
+        "column",
+        "text",
+        "The column's name, as in the header row.",
+        label="Column",
+        label_cy="Colofn",
+    ),
     Column(
         "type",
         "text",
         "text, integer, number (decimal), boolean (true/false) or answer (a scale point, "
         f"{DONT_KNOW} for don't know, blank when not answered).",
         label="Type",
+        label_cy="Math",
     ),
     Column(
         "label",
@@ -213,13 +226,16 @@ CODEBOOK_COLUMNS = (
         "A short label (the SPSS variable label); for an item of the responses, the wording "
         "the client's staff read.",
         label="Label",
+        label_cy="Label",
     ),
     Column(
         "label_cy",
         "text",
         "The label in Welsh: for an item of the responses, the Welsh wording the client's staff "
-        "read (from the instrument's translation the wave froze); blank where there is none.",
+        "read (from the instrument's translation the wave froze), blank for an instrument "
+        "without Welsh.",
         label="Label (Welsh)",
+        label_cy="Label (Cymraeg)",
     ),
     Column(
         "supplier_label",
@@ -227,19 +243,28 @@ CODEBOOK_COLUMNS = (
         "For an item of the responses: the wording the supplier's staff read, where it "
         "differs from label (also in the SPSS file's document); blank otherwise.",
         label="Supplier staff's wording",
+        label_cy="Geiriad staff y cyflenwr",
     ),
-    Column("description", "text", "What the column holds.", label="Description"),
+    Column(
+        "description",
+        "text",
+        "What the column holds.",
+        label="Description",
+        label_cy="Disgrifiad",
+    ),
     Column(
         "value_labels",
         "text",
         "Codes and their meanings, as code = meaning; ...",
         label="Value labels",
+        label_cy="Labeli gwerthoedd",
     ),
     Column(
         "value_labels_cy",
         "text",
         "The meanings in Welsh, where they differ, as code = meaning; ...",
         label="Value labels (Welsh)",
+        label_cy="Labeli gwerthoedd (Cymraeg)",
     ),
 )
 

@@ -40,6 +40,7 @@ from survey_app.services.imports.spreadsheets import (
 )
 from survey_app.services.instruments import freeze_instrument, frozen_instrument
 from survey_app.services.waves import LABEL
+from survey_app.texts import N_
 
 MAX_COLUMNS = 2000
 FIXED = (
@@ -62,7 +63,7 @@ _WAVE_LABEL_RULE = "use 1–40 letters, digits, spaces, dots, dashes or undersco
 class ImportRejected(Rejected):
     """The file was refused; ``problems`` names each bad row and column. Nothing was stored."""
 
-    outcome: ClassVar[str] = "Nothing was imported"
+    outcome: ClassVar[str] = N_("Nothing was imported")
 
 
 class FileRefused(ImportRejected):

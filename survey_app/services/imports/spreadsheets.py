@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from survey_app.services import ServiceError
+from survey_app.texts import N_
 
 #: How many problems a refusal lists before counting the rest.
 MAX_PROBLEMS = 100
@@ -48,7 +50,7 @@ class Rejected(ServiceError):
     """
 
     #: What did not happen, as the message begins: "Nothing was imported".
-    outcome: ClassVar[str] = "Nothing was stored"
+    outcome: ClassVar[str] = N_("Nothing was stored")
 
     def __init__(self, problems: list[str], *, more: int = 0, rows_checked: int = 0) -> None:
         self.problems = problems
@@ -61,21 +63,30 @@ class Rejected(ServiceError):
         return len(self.problems) + self.more
 
     def counted(self) -> str:
-        """ "Nothing was imported: 4 problems in 52 rows" (when rows were checked)."""
-        total, rows = self.total, self.rows_checked
-        return (
-            f"{self.outcome}: {total} problem{'s' if total != 1 else ''} in "
-            f"{rows:,} row{'s' if rows != 1 else ''}"
+        """ "Nothing was imported: 4 problems in 52 rows" (when rows were checked), in the
+        reader's language (English in a worker)."""
+        return _(
+            "%(outcome)s: %(problems)s in %(rows)s",
+            outcome=_(self.outcome),
+            problems=self.problems_text(),
+            rows=_("1 row")
+            if self.rows_checked == 1
+            else _("%(count)s rows", count=f"{self.rows_checked:,}"),
         )
+
+    def problems_text(self) -> str:
+        """ "4 problems" ("1 problem")."""
+        total = self.total
+        return _("1 problem") if total == 1 else _("%(count)s problems", count=f"{total:,}")
 
     def describe(self) -> str:
         """The message: the outcome, then each problem on a line of its own."""
         if not (self.total > 1 or self.rows_checked):
-            return f"{self.outcome}: {self.problems[0]}"
-        lines = [f"{self.counted()}:" if self.rows_checked else f"{self.outcome}:"]
+            return f"{_(self.outcome)}: {self.problems[0]}"
+        lines = [f"{self.counted()}:" if self.rows_checked else f"{_(self.outcome)}:"]
         lines += [f"  {p}" for p in self.problems]
         if self.more:
-            lines.append(f"  ... and {self.more:,} more")
+            lines.append("  " + _("... and %(count)s more", count=f"{self.more:,}"))
         return "\n".join(lines)
 
     @property
@@ -88,10 +99,12 @@ class Rejected(ServiceError):
         """The error shown on an upload form's file field."""
         if not self.rows_checked:
             return self.problems[0]
-        total = self.total
-        return (
-            f"The selected file has {total:,} problem{'s' if total != 1 else ''}: "
-            f"{self.outcome[0].lower()}{self.outcome[1:]}. Correct them and upload the file again"
+        outcome = _(self.outcome)
+        return _(
+            "The selected file has %(problems)s: %(outcome)s. Correct them and upload the file "
+            "again",
+            problems=self.problems_text(),
+            outcome=outcome[:1].lower() + outcome[1:],
         )
 
 

@@ -35,6 +35,7 @@ from datetime import date
 from typing import IO, Any, ClassVar
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from survey_app.extensions import db
@@ -48,6 +49,7 @@ from survey_app.services.imports.spreadsheets import (
     column_letter,
     read_rows,
 )
+from survey_app.texts import N_
 
 MAX_ROWS = 100_000
 MAX_EMAIL = 254
@@ -64,11 +66,11 @@ HEADERS = {
     "service_area": ("service area", "service_area", "area", "service-area", "servicearea"),
     "language": ("language", "iaith", "preferred language"),
 }
-COLUMN_NAMES = {
-    "email": "email",
-    "party": "party",
-    "service_area": "service area",
-    "language": "language",
+COLUMN_NAMES = {  # translated where shown
+    "email": N_("email"),
+    "party": N_("party"),
+    "service_area": N_("service area"),
+    "language": N_("language"),
 }
 #: What a language cell may say (casefolded) -> the language code stored.
 LANGUAGE_WORDS = {
@@ -87,12 +89,12 @@ class StaffListRejected(Rejected):
     The message is its first line only: the page lists the problems.
     """
 
-    outcome: ClassVar[str] = "Nobody was added"
+    outcome: ClassVar[str] = N_("Nobody was added")
 
     def describe(self) -> str:
         if self.rows_checked:
             return self.counted()
-        return self.problems[0] if self.problems else "The staff list cannot be read"
+        return self.problems[0] if self.problems else _("The staff list cannot be read")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,16 +186,24 @@ def _header(cells: list[Any]) -> tuple[dict[str, int], list[str]]:
             ignored.append(cell_text(raw))
         elif kind in columns:
             problems.append(
-                f"Row 1: columns {column_letter(columns[kind])} and {column_letter(index)} "
-                f"are both the {COLUMN_NAMES[kind]} column: keep one"
+                _(
+                    "Row 1: columns %(first)s and %(second)s are both the %(name)s column: "
+                    "keep one",
+                    first=column_letter(columns[kind]),
+                    second=column_letter(index),
+                    name=_(COLUMN_NAMES[kind]),
+                )
             )
         else:
             columns[kind] = index
     for kind in ("email", "party"):
         if kind not in columns:
             problems.append(
-                f"Row 1: there is no {COLUMN_NAMES[kind]} column. The first row must name the "
-                "columns: email, party and (optionally) service area and language"
+                _(
+                    "Row 1: there is no %(name)s column. The first row must name the columns: "
+                    "email, party and (optionally) service area and language",
+                    name=_(COLUMN_NAMES[kind]),
+                )
             )
     if problems:
         raise StaffListRejected(problems)
@@ -223,7 +233,7 @@ class _Checker:
         for area in relationship.service_areas:
             self.areas[_normal(area.name)] = area
             self.areas[_normal(area.key)] = area
-        self.party_names = " or ".join(f"‘{p.name}’" for p in relationship.parties)
+        self.party_names = _(" or ").join(f"‘{p.name}’" for p in relationship.parties)
         self.area_names = ", ".join(f"‘{a.name}’" for a in relationship.service_areas)
         self.on_list = {
             email.casefold()
@@ -246,21 +256,26 @@ class _Checker:
         return StaffMember(number, email, party, area, language)
 
     def where(self, number: int, kind: str) -> str:
-        return f"Row {number}, column {column_letter(self.columns[kind])} ({COLUMN_NAMES[kind]})"
+        return _(
+            "Row %(row)s, column %(column)s (%(name)s)",
+            row=number,
+            column=column_letter(self.columns[kind]),
+            name=_(COLUMN_NAMES[kind]),
+        )
 
     def email(self, number: int, email: str) -> str | None:
         if email.lower().startswith("mailto:"):
             email = email[7:]
         folded = email.casefold()
         if not email:
-            problem = "enter an email address"
+            problem = _("enter an email address")
         elif len(email) > MAX_EMAIL or not EMAIL.match(email):
-            problem = (
-                f"‘{_shown(email)}’ is not an email address in the correct format, like "
-                "name@example.com"
+            problem = _(
+                "‘%(text)s’ is not an email address in the correct format, like name@example.com",
+                text=_shown(email),
             )
         elif folded in self.seen:
-            problem = f"{email} is also on row {self.seen[folded]}"
+            problem = _("%(email)s is also on row %(row)s", email=email, row=self.seen[folded])
         elif folded in self.on_list:
             self.seen[folded] = number
             self.known.append(email)
@@ -274,11 +289,19 @@ class _Checker:
     def party(self, number: int, text: str) -> Party | None:
         party = self.parties.get(_normal(text)) if text else None
         if not text:
-            self.problems.add(f"{self.where(number, 'party')}: enter the party, {self.party_names}")
+            self.problems.add(
+                f"{self.where(number, 'party')}: "
+                + _("enter the party, %(parties)s", parties=self.party_names)
+            )
         elif party is None:
             self.problems.add(
-                f"{self.where(number, 'party')}: ‘{_shown(text)}’ is not a party of this "
-                f"relationship: use {self.party_names}, or the side (client or supplier)"
+                f"{self.where(number, 'party')}: "
+                + _(
+                    "‘%(text)s’ is not a party of this relationship: use %(parties)s, or the "
+                    "side (client or supplier)",
+                    text=_shown(text),
+                    parties=self.party_names,
+                )
             )
         return party
 
@@ -289,13 +312,17 @@ class _Checker:
         area = self.areas.get(_normal(text))
         if area is None:
             known = (
-                f"use one of {self.area_names}, or leave it blank"
+                _("use one of %(areas)s, or leave it blank", areas=self.area_names)
                 if self.area_names
-                else "this relationship has no service areas: leave it blank"
+                else _("this relationship has no service areas: leave it blank")
             )
             self.problems.add(
-                f"{self.where(number, 'service_area')}: ‘{_shown(text)}’ is not a service area "
-                f"of this relationship: {known}"
+                f"{self.where(number, 'service_area')}: "
+                + _(
+                    "‘%(text)s’ is not a service area of this relationship: %(known)s",
+                    text=_shown(text),
+                    known=known,
+                )
             )
         return area is not None, area
 
@@ -306,8 +333,12 @@ class _Checker:
         language = LANGUAGE_WORDS.get(_normal(text))
         if language is None:
             self.problems.add(
-                f"{self.where(number, 'language')}: ‘{_shown(text)}’ is not a language the "
-                "survey offers: use en (English) or cy (Welsh), or leave it blank"
+                f"{self.where(number, 'language')}: "
+                + _(
+                    "‘%(text)s’ is not a language the survey offers: use en (English) or cy "
+                    "(Welsh), or leave it blank",
+                    text=_shown(text),
+                )
             )
         return language is not None, language
 

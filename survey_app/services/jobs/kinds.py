@@ -119,25 +119,26 @@ def recompute_results(
             )
             ctx.checkpoint({"through": ids[last]})
     ctx.progress(total, total, N_("All closed waves rebuilt"))
-    if not total:
-        summary = wording(
-            N_("%(relationship)s has no closed waves: there were no results to rebuild"),
-            relationship=name,
-        )
-    elif first_wave:
-        summary = wording(
-            N_("Closed waves of %(relationship)s rebuilt from wave %(wave)s: %(count)s"),
-            relationship=name,
-            wave=labels[first_wave],
-            count=total - first_wave,
-        )
-    else:
-        summary = wording(
-            N_("Closed waves of %(relationship)s rebuilt: %(count)s"),
-            relationship=name,
-            count=total,
-        )
+    rebuilt = total - first_wave
+    summary = wording(
+        REBUILT[rebuilt == 1, bool(first_wave)] if total else NOTHING_TO_REBUILD,
+        count=rebuilt,
+        relationship=name,
+        wave=labels[first_wave] if total else "",
+    )
     return {"summary": summary, "link": results_link(relationship_id, name)}
+
+
+#: A recompute's outcome, by (one wave rebuilt, from a wave on).
+REBUILT = {
+    (False, False): N_("Rebuilt the results of %(count)s closed waves of %(relationship)s"),
+    (True, False): N_("Rebuilt the results of 1 closed wave of %(relationship)s"),
+    (False, True): N_(
+        "Rebuilt the results of %(count)s closed waves of %(relationship)s, from %(wave)s"
+    ),
+    (True, True): N_("Rebuilt the results of 1 closed wave of %(relationship)s, from %(wave)s"),
+}
+NOTHING_TO_REBUILD = N_("%(relationship)s has no closed waves: there were no results to rebuild")
 
 
 def results_link(relationship_id: int, name: str) -> dict[str, Any]:
@@ -259,7 +260,7 @@ def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dic
     ctx.progress(steps, steps, N_("Done"))
     return {
         "summary": wording(
-            N_("A worker counted to %(steps)s; attempts: %(attempts)s"),
+            N_("A worker counted to %(steps)s in %(attempts)s attempt(s)"),
             steps=steps,
             attempts=len(starts),
         ),

@@ -297,6 +297,19 @@ def _withdraw(address_id: int, invitation_id: int | None, token: str, kind: str)
         db.session.execute(delete(Invitation).where(Invitation.id == invitation_id))
 
 
+#: A round's outcome, by (kind, one sent).
+SENT = {
+    ("invitations", False): N_("%(count)s invitations sent"),
+    ("invitations", True): N_("%(count)s invitation sent"),
+    ("reminders", False): N_("%(count)s reminders (round %(round)s) sent"),
+    ("reminders", True): N_("%(count)s reminder (round %(round)s) sent"),
+}
+NOBODY_WAITING = {
+    "invitations": N_("Nobody was waiting for invitations: nothing was sent"),
+    "reminders": N_("Nobody was waiting for reminders (round %(round)s): nothing was sent"),
+}
+
+
 def _finish(
     ctx: JobReport, wave_id: int, kind: str, round_: int, total: int, texts: int | None
 ) -> dict[str, Any]:
@@ -323,29 +336,15 @@ def _finish(
             failed=failed,
             texts_version=texts or 0,  # 0: the default texts
         )
-    summary = [
-        wording(N_("Invitations sent: %(sent)s."), sent=f"{sent:,}")
-        if kind == "invitations"
-        else wording(
-            N_("Reminders (round %(round)s) sent: %(sent)s."), round=round_, sent=f"{sent:,}"
-        )
-    ]
+    summary = wording(SENT[kind, sent == 1], count=f"{sent:,}", round=round_)
     if failed:
-        summary.append(
-            wording(
-                N_("Could not be sent: %(failed)s (see the failed addresses)."),
-                failed=f"{failed:,}",
-            )
+        summary = wording(
+            N_("%(sent)s; %(failed)s could not be sent (see the failed addresses)"),
+            sent=summary,
+            failed=f"{failed:,}",
         )
     if not total:
-        summary = [
-            wording(N_("Nobody was waiting for invitations: nothing was sent."))
-            if kind == "invitations"
-            else wording(
-                N_("Nobody was waiting for reminders (round %(round)s): nothing was sent."),
-                round=round_,
-            )
-        ]
+        summary = wording(NOBODY_WAITING[kind], round=round_)
     return {
         "summary": summary,
         "sent": sent,

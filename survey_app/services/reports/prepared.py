@@ -30,7 +30,7 @@ def board_pack_parameters(relationship: Relationship, wave: Wave, language: str)
     if language not in LANGUAGES:
         raise ServiceError(f"there is no board pack in {language!r}")
     if wave.relationship_id != relationship.id or wave.state != "closed":
-        raise ServiceError("The board pack is of a closed wave of this relationship.")
+        raise ServiceError(wording(N_("The board pack is of a closed wave of this relationship.")))
     return {"relationship_id": relationship.id, "wave": wave.label, "language": language}
 
 

@@ -20,6 +20,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -133,7 +134,7 @@ def prepare(relationship_id: int, table: str, fmt: str) -> WerkzeugResponse | st
             relationship=rel,
         )
     if request.method == "POST":
-        abort(400, description="The form has expired: go back and try again")
+        abort(400, description=_("The form has expired: go back and try again"))
     return render_template(
         "downloads/prepare.html",
         relationship=rel,

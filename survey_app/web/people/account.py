@@ -6,24 +6,30 @@ the token appears in no later URL, log line or ``Referer`` (as a survey link doe
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh
 
+from instruments import LANGUAGES
 from survey_app.extensions import db
 from survey_app.services import ServiceError
 from survey_app.services.accounts import links
 from survey_app.services.accounts.sign_in import local_password_usable, reset_request_wait
-from survey_app.services.accounts.users import choose_language
 from survey_app.web.access import can_access, public, signed_in
-from survey_app.web.auth.routes import ACCOUNT_LINK, too_many_attempts
-from survey_app.web.languages import chosen_language, current_language, fresh_session, remember
+from survey_app.web.auth.routes import ACCOUNT_LINK, safe_next, too_many_attempts
+from survey_app.web.languages import (
+    choose_and_remember,
+    chosen_language,
+    current_language,
+    fresh_session,
+)
 from survey_app.web.loading import Missing
 from survey_app.web.people.forms import (
     ChangePasswordForm,
     ForgottenForm,
     LanguageForm,
+    LanguageSwitchForm,
     NewPasswordForm,
 )
 from survey_app.web.submissions import acting_user, carry_out, form_page, show_refusal
@@ -115,8 +121,7 @@ def index() -> ResponseReturnValue:
     form = LanguageForm(data={"language": user.language or current_language()})
 
     def choose() -> None:
-        choose_language(user, form.language.data)
-        remember(form.language.data)
+        choose_and_remember(user, form.language.data)
         refresh()  # the message saying so is in the language just chosen
 
     done = carry_out(
@@ -133,6 +138,23 @@ def index() -> ResponseReturnValue:
         password=local_password_usable(user),
         tokens=can_access("api_tokens.index"),
     )
+
+
+@bp.post("/account/language")
+@signed_in
+def language() -> ResponseReturnValue:
+    """The header's language switch of a signed-in user (a POST with the CSRF token: a link on
+    another site cannot change their preference): their choice saved, then back to the page
+    they were on (``next``, a path on this site), in the language chosen."""
+    form = LanguageSwitchForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form has expired: go back and try again"))
+    chosen = request.form.get("language")
+    if chosen not in LANGUAGES:
+        abort(400, description=_("Choose English or Welsh"))
+    choose_and_remember(acting_user(), chosen)
+    db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("account.index"), 303)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -136,6 +136,11 @@ class LanguageForm(FlaskForm):
     submit = SubmitField(_l("Save language"), widget=GovSubmitInput())
 
 
+class LanguageSwitchForm(FlaskForm):
+    """The header's language switch of a signed-in user: only its CSRF token is checked here
+    (the language and the page to return to are the buttons' and hidden fields' values)."""
+
+
 class ProviderForm(FlaskForm):
     """An organisation's OpenID Provider (see ``federated.configure_provider``)."""
 
