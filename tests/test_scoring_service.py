@@ -23,7 +23,7 @@ from survey_app.extensions import db
 from survey_app.models import Answer, Response, ResultTable, ServiceArea, Wave
 from survey_app.services import ServiceError, codebook, results
 from survey_app.services.instruments import frozen_instrument
-from survey_app.services.results import publication, statuses
+from survey_app.services.results import publication, wording
 from survey_app.services.waves import close_wave, create_wave, open_wave
 
 TOL = 1e-9
@@ -326,8 +326,11 @@ def test_status_and_trends_equal_an_independent_computation(app, relationship, s
             else:
                 assert abs(ours - theirs) <= TOL, key
         assert trend["status"] == row["status"]
-        assert row["status_summary"].startswith(
-            statuses._subject(row["dimension_title"], key[0], row["area_name"], key[1]) + ": "
+        # stored as facts (no language), worded when read: subject, then the status
+        assert row["status_summary"]["status"] == row["status"]
+        assert all(isinstance(p["key"], str) for p in row["status_evidence"])
+        assert wording.worded_row("scores", row)["status_summary"].startswith(
+            wording.subject(row["dimension_title"], key[0], key[1], row["area_name"]) + ": "
         )
     seen = {r["status"] for r in last}
     assert "deteriorating" in seen  # the later waves were built to fall
