@@ -149,9 +149,10 @@ def plain_weights(x, y):
 
 
 def test_normal_moment_intervals_agree_with_a_plain_loop_bootstrap():
-    # Large groups draw their resample moments from the moments' normal law; the intervals
-    # must agree with an ordinary bootstrap (rows drawn, weights recomputed, one resample at a
-    # time) within Monte Carlo error: each endpoint's sd is ~3% of the width at B = 1,000.
+    # Large groups draw 200 resample moment vectors from the moments' normal law and report
+    # standard intervals; they must agree with the percentile intervals of an ordinary
+    # bootstrap (rows drawn, weights recomputed, one resample at a time, B = 1,000) within
+    # Monte Carlo error: each endpoint's sd is ~3% of the width on either side.
     rng = np.random.default_rng(21)
     n, b = 2000, 1000
     dims, outcome = survey_like(rng, n, k=4)
