@@ -13,9 +13,9 @@ import numpy as np
 
 from survey_app.extensions import db
 from survey_app.services.demo import DEMO_USERS, NAME, load_demo
-from survey_app.services.relationships import create_relationship, get_relationship
-from survey_app.services.waves import close_wave, create_wave, open_wave
-from tests.factories import insert_responses, post_sign_in
+from survey_app.services.relationships import get_relationship
+from survey_app.services.waves import close_wave
+from tests.factories import insert_responses, open_wave_of_new_relationship, post_sign_in
 
 SMALL = "Small Council — Small Supplier"
 #: The small wave: (side, area key, role level) -> responses. The tiny area has 3 people.
@@ -45,14 +45,10 @@ class Site:
 
 def build_small_wave() -> tuple[int, int]:
     """A closed wave of a new relationship: a big area (18 people) and a tiny one (3)."""
-    rel = create_relationship(
-        SMALL,
-        client="Small Council",
-        supplier="Small Supplier",
-        service_areas=["Big area", "Tiny area"],
+    rel, wave = open_wave_of_new_relationship(
+        "Small Council", "Small Supplier", areas=["Big area", "Tiny area"]
     )
-    wave = create_wave(rel, "2024-Q1")
-    open_wave(wave)
+    assert rel.name == SMALL
     rng = np.random.default_rng(7)
     insert_responses(
         wave,

@@ -26,8 +26,11 @@ from instruments import Instrument
 from survey_app.extensions import db
 from survey_app.models import Answer, AuditEvent, Relationship, Response, Wave
 from survey_app.services.accounts.sign_in import ensure_user
+from survey_app.services.dashboard import charts
 from survey_app.services.instruments import frozen_instrument
+from survey_app.services.relationships import create_relationship
 from survey_app.services.respondents import build_sections
+from survey_app.services.results import PRIMARY
 from survey_app.services.waves import close_wave, create_wave, open_wave
 
 PASSWORD = "test pages passphrase"
@@ -60,6 +63,18 @@ STAFF = [
     ("eve@supplier.example", "Test Supplier", ""),
 ]
 STAFF_EMAILS = sorted(person[0] for person in STAFF)
+
+
+def open_wave_of_new_relationship(
+    client: str, supplier: str, areas: Iterable[str] = ("Estates",), label: str = "2024-Q1"
+) -> tuple[Relationship, Wave]:
+    """A new relationship "<client> — <supplier>" with the service ``areas`` and an open wave."""
+    rel = create_relationship(
+        f"{client} — {supplier}", client=client, supplier=supplier, service_areas=list(areas)
+    )
+    wave = create_wave(rel, label)
+    open_wave(wave)
+    return rel, wave
 
 
 def new_wave_by_page(admin, relationship_id: int, label: str, closes_on: date):  # type: ignore[no-untyped-def]
@@ -398,3 +413,61 @@ def refuse_network(monkeypatch: Any) -> None:
         (socket, "getaddrinfo"),
     ):
         monkeypatch.setattr(target, name, refuse)
+
+
+def series_points(
+    means: Iterable[float], suppressed: Iterable[int] = (), limits: tuple[float, float] = (3.3, 3.9)
+) -> list[charts.SeriesPoint]:
+    """A wave per mean from 2010-Q1 (n = 40, 41, ...), with a CI of ± 0.2, the EWMA just above
+    and EWMA control ``limits``; the waves at the positions ``suppressed`` are hidden (n < k)."""
+    hidden = set(suppressed)
+    return [
+        charts.SeriesPoint(
+            wave=f"20{10 + i // 4}-Q{i % 4 + 1}",
+            n=None if i in hidden else 40 + i,
+            mean=None if i in hidden else mean,
+            ci_low=None if i in hidden else mean - 0.2,
+            ci_high=None if i in hidden else mean + 0.2,
+            score100=None if i in hidden else (mean - 1) * 25,
+            band=None if i in hidden else "borderline",
+            suppressed=PRIMARY if i in hidden else None,
+            ewma=mean + 0.01,
+            ewma_lower=limits[0],
+            ewma_upper=limits[1],
+        )
+        for i, mean in enumerate(means)
+    ]
+
+
+def index_chart(  # type: ignore[no-untyped-def]
+    means: Iterable[float] = (3.6, 3.7, 3.5, 3.4, 3.45, 3.3),
+    *,
+    suppressed=(),
+    limits=(3.3, 3.9),
+    **drawn,
+) -> charts.Chart:
+    """The client side's index trend over :func:`series_points`; ``drawn`` adds markers or a target."""
+    return charts.index_chart(
+        "trend-client-all-index",
+        title="Relationship health index over time: client staff, all service areas",
+        subject="Relationship health index, client staff, all service areas",
+        points=series_points(means, suppressed, limits),
+        side="client",
+        scale=charts.Scale(),
+        k=5,
+        **drawn,
+    )
+
+
+def heat_map_chart(dimensions, areas, cells) -> charts.Chart:  # type: ignore[no-untyped-def]
+    """The hot-spots heat map of ``cells`` ((dimension, area) → HeatCell) at k = 5."""
+    return charts.heat_map(
+        "heat-all",
+        title="Hot spots",
+        subject="2024-Q1",
+        dimensions=dimensions,
+        areas=areas,
+        cells=cells,
+        scale=charts.Scale(),
+        k=5,
+    )

@@ -13,11 +13,11 @@ from survey_app.models import Invitation
 from survey_app.services.accounts.users import create_user
 from survey_app.services.demo import DEMO_USERS
 from survey_app.services.invitations import issue_invitations
-from survey_app.services.relationships import create_relationship, get_relationship
-from survey_app.services.waves import close_wave, create_wave, open_wave
+from survey_app.services.relationships import get_relationship
+from survey_app.services.waves import close_wave
 from tests.conftest import running_app
 from tests.demo_site import Site
-from tests.factories import insert_responses
+from tests.factories import insert_responses, open_wave_of_new_relationship
 
 #: Relationship i has answers centred on LEVELS[i] (the 1 to 5 scale), 12 people a side.
 LEVELS = [2.2, 2.5, 2.7, 2.9, 3.1, 3.2, 3.4, 3.6, 3.8, 4.0, 4.3]
@@ -30,11 +30,8 @@ def name_of(i: int) -> str:
 def scored_relationship(i: int, level: float, *, n: int = 12) -> None:
     """A relationship with one closed wave of ``n`` people a side answering around ``level``
     (the supplier a little lower), 20 invitations a side of which ``n`` used."""
-    rel = create_relationship(
-        name_of(i), client=f"Council {i}", supplier=f"Supplier {i}", service_areas=["Estates"]
-    )
-    wave = create_wave(rel, "2024-Q1")
-    open_wave(wave)
+    rel, wave = open_wave_of_new_relationship(f"Council {i}", f"Supplier {i}")
+    assert rel.name == name_of(i)
     area = rel.service_areas[0]
     rng = np.random.default_rng(i)
     for side, shift in (("client", 0.3), ("supplier", -0.3)):

@@ -18,6 +18,7 @@ import pytest
 
 from survey_app.services.dashboard import charts
 from survey_app.services.dashboard.charts import style, svg
+from tests.factories import heat_map_chart, index_chart, series_points
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -71,39 +72,10 @@ def assert_inside(fig) -> None:  # type: ignore[no-untyped-def]
     assert out == [], f"clipped in a {width:.0f} × {height:.0f} chart: {out}"
 
 
-def points(means, limits=(3.3, 3.9)):  # type: ignore[no-untyped-def]
-    """A wave per mean from 2010-Q1, with a CI of ± 0.2, the EWMA just above, and ``limits``."""
-    return [
-        charts.SeriesPoint(
-            wave=f"20{10 + i // 4}-Q{i % 4 + 1}",
-            n=40,
-            mean=mean,
-            ci_low=mean - 0.2,
-            ci_high=mean + 0.2,
-            score100=(mean - 1) * 25,
-            band="borderline",
-            suppressed=None,
-            ewma=mean + 0.01,
-            ewma_lower=limits[0],
-            ewma_upper=limits[1],
-        )
-        for i, mean in enumerate(means)
-    ]
-
-
 def index(markers=(), means=(3.6, 3.7, 3.5, 3.4, 3.45, 3.3), target=None, limits=(3.3, 3.9)):
-    pts = points(means, limits)
-    return charts.index_chart(
-        "trend-client-all-index",
-        title="Relationship health index over time",
-        subject="Relationship health index",
-        points=pts,
-        side="client",
-        scale=charts.Scale(),
-        markers=markers,
-        target=target,
-        k=5,
-    ), pts
+    """The index chart and the points it draws."""
+    chart = index_chart(means, limits=limits, markers=markers, target=target)
+    return chart, series_points(means, limits=limits)
 
 
 def data_marks(fig, pts) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -183,7 +155,7 @@ def test_an_action_at_the_latest_wave_is_not_clipped(monkeypatch):
 
 def test_actions_at_neighbouring_waves_do_not_overlap(monkeypatch):
     means = tuple(3.5 + 0.02 * (i % 3) for i in range(20))
-    markers = tuple(charts.ActionMarker(p.wave, "x") for p in points(means)[10:14])
+    markers = tuple(charts.ActionMarker(p.wave, "x") for p in series_points(means)[10:14])
     _, fig = figure_of(monkeypatch, lambda: index(markers, means)[0])
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in texts(fig) if "Action" in t.get_text()]
@@ -281,18 +253,5 @@ def test_a_heat_map_is_not_clipped(monkeypatch):
         for j, (a, _) in enumerate(areas)
     }
     cells[("d0", "a0")] = charts.HeatCell(None, None, None, "primary")
-
-    def make():  # type: ignore[no-untyped-def]
-        return charts.heat_map(
-            "heat",
-            title="Heat map",
-            subject="Heat map",
-            dimensions=dims,
-            areas=areas,
-            cells=cells,
-            scale=charts.Scale(),
-            k=5,
-        )
-
-    _, fig = figure_of(monkeypatch, make)
+    _, fig = figure_of(monkeypatch, lambda: heat_map_chart(dims, areas, cells))
     assert_inside(fig)

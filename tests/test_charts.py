@@ -14,45 +14,11 @@ import pytest
 from survey_app.services.dashboard import charts
 from survey_app.services.dashboard.charts import style
 from survey_app.services.results import PRIMARY, SECONDARY
+from tests.factories import heat_map_chart
+from tests.factories import index_chart as index
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
-
-
-def points(means, suppressed=()):
-    out = []
-    for i, mean in enumerate(means):
-        label = f"20{10 + i // 4}-Q{i % 4 + 1}"
-        hidden = i in suppressed
-        out.append(
-            charts.SeriesPoint(
-                wave=label,
-                n=None if hidden else 40 + i,
-                mean=None if hidden else mean,
-                ci_low=None if hidden else mean - 0.2,
-                ci_high=None if hidden else mean + 0.2,
-                score100=None if hidden else (mean - 1) * 25,
-                band=None if hidden else "borderline",
-                suppressed=PRIMARY if hidden else None,
-                ewma=mean + 0.01,
-                ewma_lower=3.3,
-                ewma_upper=3.9,
-            )
-        )
-    return out
-
-
-def index(means=(3.6, 3.7, 3.5, 3.4, 3.45, 3.3), suppressed=(), markers=()):
-    return charts.index_chart(
-        "trend-client-all-index",
-        title="Relationship health index over time: client staff, all service areas",
-        subject="Relationship health index, client staff, all service areas",
-        points=points(means, suppressed),
-        side="client",
-        scale=charts.Scale(),
-        markers=markers,
-        k=5,
-    )
 
 
 def svg_root(chart: charts.Chart) -> ET.Element:
@@ -152,16 +118,7 @@ def test_a_heat_map_prints_every_value_and_never_relies_on_colour():
         ("index", "cc"): charts.HeatCell(None, None, None, SECONDARY),
         ("index", "_all"): charts.HeatCell(2.95, 33, "concern", None),
     }
-    chart = charts.heat_map(
-        "heat-all",
-        title="Hot spots",
-        subject="2024-Q1",
-        dimensions=dims,
-        areas=areas,
-        cells=cells,
-        scale=charts.Scale(),
-        k=5,
-    )
+    chart = heat_map_chart(dims, areas, cells)
     texts = [t.text for t in svg_root(chart).iter(f"{SVG}text")]
     for value in ("4.12", "3.71", "3.95", "2.95", "n < 5", "hidden"):
         assert value in texts

@@ -258,7 +258,7 @@ def test_send_invitations_sends_to_everybody_as_the_pages_job(runner, mailbox, s
     result = invoke(runner, "send-invitations", REL, "2024-Q1")
     assert result.exit_code == 0, result.output
     assert sorted(r.to[0] for r in mailbox.received) == STAFF_EMAILS  # each exactly once
-    assert result.stdout.splitlines() == ["2024-Q1: 5 invitations sent"]
+    assert result.stdout.splitlines() == ["2024-Q1: Invitations sent: 5."]
     assert "Job 1: 5 of 5 addresses done" in result.stderr  # its progress
     tokens = [r.token for r in mailbox.received]
     assert not any(t in result.output for t in tokens)  # never a link
@@ -283,7 +283,10 @@ def test_a_refused_address_is_listed_and_can_be_tried_again(runner, mailbox, sta
     mailbox.refuse = {"cat@council.example"}
     result = invoke(runner, "send-invitations", REL, "2024-Q1")
     assert result.exit_code == 0, result.output
-    assert "2024-Q1: 4 invitations sent; 1 could not be sent" in result.stdout
+    assert (
+        "2024-Q1: Invitations sent: 4. Could not be sent: 1 (see the failed addresses)."
+        in result.stdout
+    )
     assert "Not sent to cat@council.example: refused by the mail server: 550" in result.stderr
     assert "--retry-failed" in result.stderr
     assert count(Invitation) == 4
@@ -291,7 +294,7 @@ def test_a_refused_address_is_listed_and_can_be_tried_again(runner, mailbox, sta
     mailbox.refuse = set()
     again = invoke(runner, "send-invitations", REL, "2024-Q1", "--retry-failed")
     assert again.exit_code == 0, again.output
-    assert "2024-Q1: 1 invitation sent" in again.output and "Not sent" not in again.output
+    assert "2024-Q1: Invitations sent: 1." in again.output and "Not sent" not in again.output
     assert mailbox.received[-1].to == ["cat@council.example"]
     assert count(Invitation) == 5
 
@@ -302,12 +305,15 @@ def test_a_reminder_the_server_refused_goes_again_with_retry_failed(runner, mail
     mailbox.refuse = {"cat@council.example"}
     first = invoke(runner, "send-reminders", REL, "2024-Q1")
     assert first.exit_code == 0, first.output
-    assert "2024-Q1: 4 reminders (round 1) sent; 1 could not be sent" in first.stdout
+    assert (
+        "2024-Q1: Reminders (round 1) sent: 4. Could not be sent: 1 (see the failed addresses)."
+        in first.stdout
+    )
     assert "Not sent to cat@council.example" in first.stderr
     mailbox.refuse = set()
     again = invoke(runner, "send-reminders", REL, "2024-Q1", "--retry-failed")
     assert again.exit_code == 0, again.output
-    assert "2024-Q1: 1 reminder (round 1) sent" in again.stdout
+    assert "2024-Q1: Reminders (round 1) sent: 1." in again.stdout
     assert [r.to[0] for r in mailbox.received][-1] == "cat@council.example"
     assert len(mailbox.received) == 5  # the four of round 1, then cat's
     db.session.expire_all()
@@ -326,7 +332,7 @@ def test_send_reminders_reaches_those_who_have_not_submitted(app, runner, mailbo
 
     result = invoke(runner, "send-reminders", REL, "2024-Q1")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["2024-Q1: 4 reminders (round 1) sent"]
+    assert result.stdout.splitlines() == ["2024-Q1: Reminders (round 1) sent: 4."]
     assert sorted(r.to[0] for r in mailbox.received) == [
         e for e in STAFF_EMAILS if e != "ann@council.example"
     ]

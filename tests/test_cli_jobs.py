@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from survey_app.database import write_transaction
 from survey_app.extensions import db
-from survey_app.models import Job, ResultTable
+from survey_app.models import Job, ResultTable, Wave
 from survey_app.services import jobs
 
 
@@ -29,7 +29,7 @@ def test_relhealth_recompute_runs_the_pages_job_kind(app, runner, factory):
     rel_id, name = rel.id, rel.name
     out = runner.invoke(args=["recompute", "--relationship", name])
     assert out.exit_code == 0, out.output
-    assert f"Rebuilt the results of 2 closed waves of {name}" in out.output
+    assert f"Closed waves of {name} rebuilt: 2" in out.output
     (job,) = recompute_jobs()
     assert (job.state, job.relationship_id, job.parameters) == (
         "succeeded",
@@ -59,6 +59,40 @@ def test_relhealth_recompute_joins_a_recompute_a_page_started_and_inline_runs_it
     assert (job.id, job.state, job.attempts) == (page_job, "succeeded", 1)
     assert db.session.scalars(select(ResultTable.wave_id).distinct()).all()  # stored again
     assert woken == [page_job]  # the command woke nothing more: it ran the job itself
+
+
+def test_relhealth_recompute_with_a_new_k_refuses_to_join_a_recompute_with_another(
+    app, runner, factory, woken
+):
+    # Joining would have followed the queued job and silently dropped --min-cell-size.
+    rel = factory.relationship()
+    wave = factory.wave(rel, "2024-Q1", state="closed")
+    rel_id, name, wave_id = rel.id, rel.name, wave.id
+    with write_transaction():  # the page's button: each wave's own k, queued, no worker yet
+        page_job = jobs.submit_job(
+            "results.recompute", {"relationship_id": rel_id}, key=jobs.recompute_key(rel_id)
+        ).id
+    out = runner.invoke(args=["recompute", "--relationship", name, "--min-cell-size", "7"])
+    assert out.exit_code == 1
+    assert f"job {page_job} (" in out.output
+    assert "--min-cell-size 7" in out.output and "Wait for it to finish" in out.output
+    assert [(j.id, j.state, j.parameters) for j in recompute_jobs()] == [
+        (page_job, "queued", {"relationship_id": rel_id})
+    ], "nothing queued, the page's job untouched"
+    assert db.session.get(Wave, wave_id).min_cell_size != 7
+    assert woken == [page_job]
+    # A plain recompute does not join a queued one with a new k either; the same k joins.
+    with write_transaction():
+        db.session.get(Job, page_job).parameters = {"relationship_id": rel_id, "min_cell_size": 6}
+    out = runner.invoke(args=["recompute", "--relationship", name])
+    assert out.exit_code == 1 and "with k = 6" in out.output, out.output
+    out = runner.invoke(
+        args=["recompute", "--relationship", name, "--min-cell-size", "6", "--inline"]
+    )
+    assert out.exit_code == 0, out.output
+    assert f"Job {page_job} was already doing this" in out.output
+    assert [j.state for j in recompute_jobs()] == ["succeeded"]
+    assert db.session.get(Wave, wave_id).min_cell_size == 6
 
 
 def test_relhealth_recompute_reports_a_failed_job_and_exits_1(app, runner, factory, monkeypatch):

@@ -16,7 +16,6 @@ from survey_app.models import AuditEvent, Comment, CommentTheme, Wave
 from survey_app.services.accounts.users import create_user
 from survey_app.services.demo import DEMO_USERS
 from survey_app.services.instruments import frozen_instrument
-from survey_app.services.relationships import create_relationship
 from survey_app.services.results import (
     StoredTheme,
     compute_wave_themes,
@@ -24,10 +23,10 @@ from survey_app.services.results import (
     theme_groups,
 )
 from survey_app.services.results.comments import PublishedComment
-from survey_app.services.waves import close_wave, create_wave, open_wave
+from survey_app.services.waves import close_wave
 from tests.conftest import running_app
 from tests.demo_site import Site
-from tests.factories import OBVIOUS, insert_responses, refuse_network
+from tests.factories import OBVIOUS, insert_responses, open_wave_of_new_relationship, refuse_network
 from tests.readers import conforms
 
 WELSH = "Mae'r argraffwyr wedi torri eto"  # the printers are broken again
@@ -45,14 +44,7 @@ def site(migrated, tmp_path_factory):
         pytest.MonkeyPatch.context() as monkeypatch,
         running_app(migrated, tmp_path_factory.mktemp("themes-instance")) as app,
     ):
-        rel = create_relationship(
-            "Theme Council — Theme Supplier",
-            client="Theme Council",
-            supplier="Theme Supplier",
-            service_areas=["Estates"],
-        )
-        wave = create_wave(rel, "2024-Q1")
-        open_wave(wave)
+        rel, wave = open_wave_of_new_relationship("Theme Council", "Theme Supplier")
         question = frozen_instrument(wave.instrument_version).comments[0].key
         rng = np.random.default_rng(5)
         for (side, area, role), (n, texts) in GROUPS.items():

@@ -14,11 +14,10 @@ from survey_app.models import Comment
 from survey_app.services.accounts.users import create_user
 from survey_app.services.demo import DEMO_USERS
 from survey_app.services.instruments import frozen_instrument
-from survey_app.services.relationships import create_relationship
-from survey_app.services.waves import close_wave, create_wave, open_wave
+from survey_app.services.waves import close_wave
 from tests.conftest import running_app
 from tests.demo_site import Site
-from tests.factories import insert_responses
+from tests.factories import insert_responses, open_wave_of_new_relationship
 from tests.readers import conforms
 
 #: (side, role level) -> (people, the comment each writes on the first question)
@@ -32,14 +31,7 @@ GROUPS = {
 @pytest.fixture(scope="module")
 def site(migrated, tmp_path_factory):
     with running_app(migrated, tmp_path_factory.mktemp("comments-instance")) as app:
-        rel = create_relationship(
-            "Comment Council — Comment Supplier",
-            client="Comment Council",
-            supplier="Comment Supplier",
-            service_areas=["Estates"],
-        )
-        wave = create_wave(rel, "2024-Q1")
-        open_wave(wave)
+        rel, wave = open_wave_of_new_relationship("Comment Council", "Comment Supplier")
         instrument = frozen_instrument(wave.instrument_version)
         question = instrument.comments[0].key
         rng = np.random.default_rng(3)

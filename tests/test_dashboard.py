@@ -20,10 +20,10 @@ from survey_app.services import alerts, dashboard, results
 from survey_app.services.dashboard import charts
 from survey_app.services.demo import NAME
 from survey_app.services.instruments import frozen_instrument
-from survey_app.services.relationships import create_relationship, get_relationship
+from survey_app.services.relationships import get_relationship
 from survey_app.services.results import published_rows, stored_rows
-from survey_app.services.waves import create_wave, open_wave
 from tests.demo_site import SMALL
+from tests.factories import open_wave_of_new_relationship
 from tests.readers import svgs_of, tables_of
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -403,14 +403,7 @@ def test_charts_are_cached_per_closed_wave_and_rebuilt_after_a_recompute(
 def test_a_relationship_with_only_an_open_wave_shows_its_response_rate(demo_site, manager):
     from survey_app.services.invitations import issue_invitations
 
-    rel = create_relationship(
-        "New Council — New Supplier",
-        client="New Council",
-        supplier="New Supplier",
-        service_areas=["Estates"],
-    )
-    wave = create_wave(rel, "2025-Q1")
-    open_wave(wave)
+    rel, wave = open_wave_of_new_relationship("New Council", "New Supplier", label="2025-Q1")
     issue_invitations(wave, "client", 4, service_area=rel.service_areas[0])
     db.session.commit()
     html = page(manager, f"/dashboard/{rel.id}/")

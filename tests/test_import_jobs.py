@@ -144,7 +144,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_next_one_imports_it_a
     assert sweep(app).requeued == (job_id,)
     assert jobs.run_job(job_id) == "succeeded"
     assert imported()[0] == before[0] + 52
-    assert fresh(job_id).result["summary"].startswith("Imported 52 responses into 2 waves")
+    assert fresh(job_id).summary_text.startswith("Imported 52 responses into 2 waves")
     assert client.get(response.location).status_code == 200
 
 

@@ -184,7 +184,8 @@ def test_in_immediate_mode_a_committed_job_has_run(app):
     job_id = submit("jobs.check", {"steps": 3})
     job = fresh(job_id)
     assert (job.state, job.progress_done, job.progress_total) == ("succeeded", 3, 3)
-    assert job.result == {"summary": "A worker counted to 3 in 1 attempt(s)", "starts": [0]}
+    assert job.result["starts"] == [0]
+    assert job.summary_text == "A worker counted to 3; attempts: 1"
     assert job.lease_owner is None and job.attempts == 1 and job.finished_at is not None
 
 
@@ -217,7 +218,7 @@ def test_the_sweeper_requeues_expired_jobs_and_fails_them_after_the_last_attempt
     assert report.failed == (job_id,) and report.requeued == ()
     job = fresh(job_id)
     assert job.state == "failed" and job.finished_at is not None
-    assert job.error.startswith("The job stopped 2 times before it could finish")
+    assert job.error_text.startswith("The job stopped 2 times before it could finish")
     assert sweep(app).failed == ()  # idempotent
 
 
@@ -379,9 +380,9 @@ def test_an_unexpected_error_fails_the_job_with_a_general_message_and_is_logged(
     job_id = submit("tests.breaks")
     assert jobs.run_job(job_id) == "failed"
     job = fresh(job_id)
-    assert job.error == (
+    assert job.error_text == (
         "The job stopped because of an unexpected error. Try again; if it fails again, tell "
-        f"the service's support team (job {job_id})."
+        f"the service’s support team (job {job_id})."
     )
     assert "internal detail" not in job.error
     assert any(r.exc_info and "tests.breaks" in r.getMessage() for r in caplog.records)
@@ -501,9 +502,7 @@ def test_the_recompute_job_killed_and_resumed_stores_what_relhealth_recompute_st
     assert steps == [(ids[0], ids[1]), (ids[2], ids[3]), (ids[2], ids[3]), (ids[4], ids[4])]
     job = fresh(job_id)
     assert (job.progress_done, job.progress_total, job.attempts) == (5, 5, 2)
-    assert job.result["summary"] == (
-        f"Rebuilt the results of 5 closed waves of {relationship.name}"
-    )
+    assert job.summary_text == f"Closed waves of {relationship.name} rebuilt: 5"
     assert job.result["link"]["values"] == {"relationship_id": rel_id}
     by_job = stored_tables()
     assert all(version == results.ANALYSIS_VERSION for _, _, version, _ in by_job.values())
@@ -516,14 +515,12 @@ def test_the_recompute_job_of_a_relationship_without_closed_waves_says_so(app, f
     relationship = factory.relationship()
     job_id = submit("results.recompute", {"relationship_id": relationship.id})
     assert jobs.run_job(job_id) == "succeeded"
-    assert (
-        fresh(job_id)
-        .result["summary"]
-        .endswith("has no closed waves: there were no results to rebuild")
+    assert fresh(job_id).summary_text.endswith(
+        "has no closed waves: there were no results to rebuild"
     )
     gone = submit("results.recompute", {"relationship_id": 999999})
     assert jobs.run_job(gone) == "failed"
-    assert fresh(gone).error == "the relationship no longer exists"
+    assert fresh(gone).error_text == "The relationship no longer exists"
 
 
 def test_recompute_through_a_wave_stops_there_and_refuses_a_wave_after_it(app, factory):

@@ -12,6 +12,7 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Job, User
 from survey_app.services import jobs
+from survey_app.texts import N_, say, stored_text, wording
 from tests import factories
 from tests.factories import csrf_token, text
 
@@ -182,7 +183,7 @@ def test_two_identical_posts_start_one_job_and_reloading_its_page_starts_nothing
     assert first.location == second.location
     (job,) = db.session.scalars(select(Job)).all()
     assert first.location == f"/jobs/{job.id}" and woken == [job.id]
-    assert job.title == f"Recompute the results of {rel_name}"
+    assert job.title_text == f"Recompute the results of {rel_name}"
     assert (job.kind, job.parameters, job.relationship_id) == (
         "results.recompute", {"relationship_id": rel_id}, rel_id,
     )  # fmt: skip
@@ -212,3 +213,65 @@ def test_a_job_page_for_an_unknown_relationship_or_job_is_not_found(app):
     admin = sign_in(app, "admin")
     assert admin.get("/jobs/recompute/999999").status_code == 404
     assert admin.get("/jobs/999999").status_code == 404
+
+
+# ----------------------------------------------------------------------------- languages
+
+
+def test_a_job_started_by_an_english_user_reads_welsh_to_a_welsh_one(app, factory):
+    english = sign_in(app, "admin")
+    welsh = sign_in(app, "admin", "cy")
+    user("admin", "cy").language = "cy"
+    db.session.commit()
+    rel = factory.relationship()
+    rel_id, rel_name = rel.id, rel.name
+    path = f"/jobs/recompute/{rel_id}"
+    done = english.post(path, data={"csrf_token": csrf_token(text(english.get(path)))})
+    assert "has no closed waves" in text(english.get(done.location))
+    page = text(welsh.get(done.location))
+    assert f"Ailgyfrifo canlyniadau {rel_name}</h1>" in page  # the title, stored by an English user
+    assert f"Nid oes gan {rel_name} gylchoedd sydd wedi cau" in page  # the summary
+    assert f'href="/dashboard/{rel_id}/">Gweld canlyniadau {rel_name}</a>' in page
+    assert "has no closed waves" not in page and "Recompute the results" not in page
+    payload = welsh.get(f"{done.location}.json").get_json()
+    assert payload["title"] == f"Ailgyfrifo canlyniadau {rel_name}"
+    assert payload["summary"].startswith(f"Nid oes gan {rel_name} gylchoedd")
+
+
+def test_a_running_or_failed_jobs_stored_wording_is_shown_in_the_readers_language(app, woken):
+    welsh = sign_in(app, "manager", "cy")
+    user("manager", "cy").language = "cy"
+    db.session.commit()
+    message = jobs.lifecycle.short(
+        wording(N_("Rebuilding the results of waves %(first)s to %(last)s"), first="A", last="B")
+    )
+    running = job_with(
+        user("manager", "cy"), state="running", message=message, progress_done=1,
+        progress_total=4,
+    )  # fmt: skip
+    page = text(welsh.get(f"/jobs/{running}"))
+    assert "Yn ailadeiladu canlyniadau cylchoedd A i B" in page
+    assert "Gwirio’r gweithwyr" in page  # the kind's title, stored in English
+    payload = welsh.get(f"/jobs/{running}.json").get_json()
+    assert payload["progress"]["message"] == "Yn ailadeiladu canlyniadau cylchoedd A i B"
+    assert payload["progress"]["text"] == "1 o 4: cam wedi’u gwneud"
+    failed = job_with(
+        user("manager", "cy"),
+        state="failed",
+        error=stored_text(jobs.running.unexpected_error(7)),
+    )
+    page = text(welsh.get(f"/jobs/{failed}"))
+    assert "Stopiodd y dasg oherwydd gwall annisgwyl" in page and "(tasg 7)" in page
+    assert welsh.get(f"/jobs/{failed}.json").get_json()["error"].startswith("Stopiodd y dasg")
+    # The command line (no reader) says it in English.
+    assert db.session.get(Job, failed).error_text.startswith("The job stopped because")
+
+
+def test_a_stored_wording_keeps_to_its_column_and_plain_texts_still_show():
+    long = wording(N_("Writing %(file)s"), file="x" * 1000)
+    kept = stored_text(long, 300)
+    assert kept is not None and len(kept) <= 300 and say(kept).startswith("Writing xxx")
+    assert say("An English sentence stored before wordings were") == (
+        "An English sentence stored before wordings were"
+    )
+    assert say(None) == "" and say('{"text" broken') == '{"text" broken'

@@ -51,9 +51,8 @@ def test_a_round_writes_to_everybody_once_and_keeps_each_fate(app, admin, factor
     assert start_round(wave_id, "invitations") == job_id  # two clicks, one job
     assert jobs.run_job(job_id) == "succeeded"
     job = fresh(job_id)
-    assert (
-        job.result["summary"]
-        == "4 invitations sent; 1 could not be sent (see the failed addresses)"
+    assert job.summary_text == (
+        "Invitations sent: 4. Could not be sent: 1 (see the failed addresses)."
     )
     assert (job.progress_done, job.progress_total) == (5, 5)
     assert sorted(r.to[0] for r in mailbox.received) == sorted(
@@ -73,7 +72,7 @@ def test_a_round_writes_to_everybody_once_and_keeps_each_fate(app, admin, factor
     # The round is over: the same key starts a new job, which finds nobody left to invite.
     again = start_round(wave_id, "invitations")
     assert again != job_id and jobs.run_job(again) == "succeeded"
-    assert fresh(again).result["summary"] == "Nobody was waiting for invitations: nothing was sent"
+    assert fresh(again).summary_text == "Nobody was waiting for invitations: nothing was sent."
     assert len(mailbox.received) == 4
 
 
@@ -95,7 +94,7 @@ def test_a_reminder_round_reaches_the_unused_with_a_new_link_that_carries_saved_
 
     job_id = start_round(wave_id, "reminders")
     assert jobs.run_job(job_id) == "succeeded"
-    assert fresh(job_id).result["summary"] == "4 reminders (round 1) sent"
+    assert fresh(job_id).summary_text == "Reminders (round 1) sent: 4."
     reminded = {r.to[0]: r.token for r in mailbox.received}
     assert sorted(reminded) == sorted(set(STAFF_EMAILS) - {"ann@council.example"})
     assert {a.email: a.reminders_sent for a in addresses()} == {

@@ -349,3 +349,30 @@ def test_a_real_worker_on_each_queue_back_end_prepares_the_file(large, history, 
     response = client.get(f"/downloads/prepared/{job_id}")
     assert response.status_code == 200
     assert response.get_data() == download_bytes("responses", "csv", rel)
+
+
+def test_a_prepared_spss_file_is_labelled_in_its_requesters_language(large, history, tmp_path):
+    """The worker has no reader: the job carries the language its requester read the page in
+    (as the direct download labels the file in its reader's)."""
+    import pyreadstat
+
+    rel = history.id
+    files = {}
+    for language in ("cy", "en"):
+        client = reviewer(large, rel, f"asker-{language}")
+        db.session.scalar(
+            select(User).where(User.email == f"asker-{language}.prepared@council.example")
+        ).language = language
+        db.session.commit()
+        job_id = prepare(client, rel, fmt="sav")
+        assert job(job_id).state == "succeeded", job(job_id).error_text
+        path = tmp_path / f"{language}.sav"
+        path.write_bytes(client.get(f"/downloads/prepared/{job_id}").get_data())
+        _, files[language] = pyreadstat.read_sav(str(path), user_missing=True)
+    welsh, english = files["cy"], files["en"]
+    assert welsh.column_names_to_labels["side"] == "Ochr"
+    assert welsh.column_names_to_labels["response_id"] == "Allwedd yr ymateb"
+    assert welsh.variable_value_labels["side"]["client"] == "Cleient (y cyngor)"
+    assert english.column_names_to_labels["side"] == "Side"
+    assert english.variable_value_labels["side"]["client"] != "Cleient (y cyngor)"
+    assert welsh.column_names_to_labels["sp1"] != english.column_names_to_labels["sp1"]

@@ -1,24 +1,25 @@
 """Background jobs: their state, progress, lease and outcome (the queue only wakes workers).
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-03 03:23:15.802542
 
 """
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.migration_ops import create_table, drop_table
+
 
 # revision identifiers, used by Alembic.
 revision = '0006'
 down_revision = '0005'
-branch_labels = None
-depends_on = None
+
+
+INDEXES = ['relationship_id', 'requested_by_id', ('state', 'lease_expires_at')]
+UNFINISHED = sa.text("state IN ('queued', 'running')")
 
 
 def upgrade():
-    op.create_table('jobs',
-    sa.Column('id', sa.Integer(), nullable=False),
+    create_table('jobs',
     sa.Column('kind', sa.String(length=60), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('parameters', sa.JSON(), nullable=False),
@@ -40,24 +41,15 @@ def upgrade():
     sa.Column('started_at', sa.DateTime(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint("state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name=op.f('ck_jobs_state')),
-    sa.ForeignKeyConstraint(['relationship_id'], ['relationships.id'], name=op.f('fk_jobs_relationship_id_relationships'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_jobs_requested_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
+    checks=[('state', "state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')")],
+    foreign_keys=[('relationship_id', 'relationships', 'CASCADE'), ('requested_by_id', 'users', 'SET NULL')],
+    indexes=INDEXES,
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_jobs_relationship_id'), ['relationship_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_jobs_requested_by_id'), ['requested_by_id'], unique=False)
-        batch_op.create_index('ix_jobs_state_lease_expires_at', ['state', 'lease_expires_at'], unique=False)
-        batch_op.create_index('uq_jobs_unfinished_idempotency_key', ['idempotency_key'], unique=True, postgresql_where=sa.text("state IN ('queued', 'running')"), sqlite_where=sa.text("state IN ('queued', 'running')"))
-
+        batch_op.create_index('uq_jobs_unfinished_idempotency_key', ['idempotency_key'], unique=True, postgresql_where=UNFINISHED, sqlite_where=UNFINISHED)
 
 
 def downgrade():
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.drop_index('uq_jobs_unfinished_idempotency_key', postgresql_where=sa.text("state IN ('queued', 'running')"), sqlite_where=sa.text("state IN ('queued', 'running')"))
-        batch_op.drop_index('ix_jobs_state_lease_expires_at')
-        batch_op.drop_index(batch_op.f('ix_jobs_requested_by_id'))
-        batch_op.drop_index(batch_op.f('ix_jobs_relationship_id'))
-
-    op.drop_table('jobs')
+        batch_op.drop_index('uq_jobs_unfinished_idempotency_key', postgresql_where=UNFINISHED, sqlite_where=UNFINISHED)
+    drop_table('jobs', indexes=INDEXES)

@@ -5,8 +5,6 @@ after a crash left its fate unknown); whichever is used first uses the invitatio
 ``invitations.token_hash`` values become each invitation's first link, and drafts are keyed by a
 link's hash. Each address on a wave's address list gets an outbox state for the sending job.
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-03 07:45:00.000000
 
 """
@@ -14,13 +12,12 @@ from alembic import op
 import sqlalchemy as sa
 
 from survey_app.database import sqlite_foreign_keys_off
+from survey_app.migration_ops import create_table, drop_table
 
 
 # revision identifiers, used by Alembic.
 revision = '0007'
 down_revision = '0006'
-branch_labels = None
-depends_on = None
 
 
 def _day_as_timestamp(column):
@@ -30,17 +27,14 @@ def _day_as_timestamp(column):
 
 
 def upgrade():
-    op.create_table('invitation_links',
-    sa.Column('id', sa.Integer(), nullable=False),
+    create_table('invitation_links',
     sa.Column('invitation_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('issued_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], name=op.f('fk_invitation_links_invitation_id_invitations'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitation_links')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_invitation_links_token_hash'))
+    foreign_keys=[('invitation_id', 'invitations', 'CASCADE')],
+    unique=[('token_hash',)],
+    indexes=['invitation_id'],
     )
-    with op.batch_alter_table('invitation_links', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_invitation_links_invitation_id'), ['invitation_id'], unique=False)
     op.execute(
         "INSERT INTO invitation_links (invitation_id, token_hash, issued_at) "
         f"SELECT id, token_hash, {_day_as_timestamp('issued_on')} FROM invitations ORDER BY id"
@@ -86,6 +80,4 @@ def downgrade():
             batch_op.create_unique_constraint(batch_op.f('uq_invitations_token_hash'), ['token_hash'])
         with op.batch_alter_table('drafts', schema=None) as batch_op:
             batch_op.create_foreign_key('fk_drafts_token_hash_invitations', 'invitations', ['token_hash'], ['token_hash'], ondelete='CASCADE')
-        with op.batch_alter_table('invitation_links', schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f('ix_invitation_links_invitation_id'))
-        op.drop_table('invitation_links')
+        drop_table('invitation_links', indexes=['invitation_id'])

@@ -8,8 +8,6 @@ Existing data moves without losing access:
   in through their organisation's OpenID Provider only);
 * existing API tokens expire a year from the migration.
 
-Revision ID: 0008
-Revises: 0012
 Create Date: 2026-12-03 07:45:00.000000
 
 """
@@ -19,20 +17,18 @@ import sqlalchemy as sa
 from alembic import op
 
 from survey_app.database import sqlite_foreign_keys_off
+from survey_app.migration_ops import create_table, drop_table, stamped
 
 # revision identifiers, used by Alembic.
 revision = '0008'
 down_revision = '0012'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():
     with sqlite_foreign_keys_off(op.get_bind()):  # table rebuilds on SQLite
-        op.create_table('organisations',
-        sa.Column('id', sa.Integer(), nullable=False),
+        create_table('organisations',
         sa.Column('name', sa.String(length=200), nullable=False),
-        sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+        stamped('created_at'),
         sa.Column('oidc_issuer', sa.String(length=500), nullable=True),
         sa.Column('oidc_client_id', sa.String(length=255), nullable=True),
         sa.Column('oidc_client_secret', sa.Text(), nullable=True),
@@ -40,9 +36,7 @@ def upgrade():
         sa.Column('group_roles', sa.JSON(), nullable=False),
         sa.Column('local_passwords_allowed', sa.Boolean(), nullable=False),
         sa.Column('admin_mfa_claim', sa.String(length=100), nullable=True),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
-        sa.UniqueConstraint('name', name=op.f('uq_organisations_name')),
-        sa.UniqueConstraint('oidc_issuer', name=op.f('uq_organisations_oidc_issuer'))
+        unique=[('name',), ('oidc_issuer',)],
         )
         _parties_become_organisations()
 
@@ -61,47 +55,34 @@ def upgrade():
             batch_op.create_index(batch_op.f('ix_users_organisation_id'), ['organisation_id'], unique=False)
             batch_op.create_foreign_key(batch_op.f('fk_users_organisation_id_organisations'), 'organisations', ['organisation_id'], ['id'], ondelete='SET NULL')
 
-        op.create_table('memberships',
-        sa.Column('id', sa.Integer(), nullable=False),
+        create_table('memberships',
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('relationship_id', sa.Integer(), nullable=False),
         sa.Column('role', sa.String(length=10), nullable=False),
-        sa.CheckConstraint("role IN ('admin', 'manager', 'reviewer')", name=op.f('ck_memberships_role')),
-        sa.ForeignKeyConstraint(['relationship_id'], ['relationships.id'], name=op.f('fk_memberships_relationship_id_relationships'), ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_memberships_user_id_users'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_memberships')),
-        sa.UniqueConstraint('user_id', 'relationship_id', name=op.f('uq_memberships_user_id_relationship_id'))
+        checks=[('role', "role IN ('admin', 'manager', 'reviewer')")],
+        foreign_keys=[('relationship_id', 'relationships', 'CASCADE'), ('user_id', 'users', 'CASCADE')],
+        unique=[('user_id', 'relationship_id')],
+        indexes=['relationship_id', 'user_id'],
         )
-        with op.batch_alter_table('memberships', schema=None) as batch_op:
-            batch_op.create_index(batch_op.f('ix_memberships_relationship_id'), ['relationship_id'], unique=False)
-            batch_op.create_index(batch_op.f('ix_memberships_user_id'), ['user_id'], unique=False)
-
-        op.create_table('account_links',
-        sa.Column('id', sa.Integer(), nullable=False),
+        create_table('account_links',
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('purpose', sa.String(length=10), nullable=False),
         sa.Column('token_hash', sa.String(length=64), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('expires_at', sa.DateTime(), nullable=False),
         sa.Column('used_at', sa.DateTime(), nullable=True),
-        sa.CheckConstraint("purpose IN ('invite', 'reset')", name=op.f('ck_account_links_purpose')),
-        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_account_links_user_id_users'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_account_links')),
-        sa.UniqueConstraint('token_hash', name=op.f('uq_account_links_token_hash'))
+        checks=[('purpose', "purpose IN ('invite', 'reset')")],
+        foreign_keys=[('user_id', 'users', 'CASCADE')],
+        unique=[('token_hash',)],
+        indexes=['user_id'],
         )
-        with op.batch_alter_table('account_links', schema=None) as batch_op:
-            batch_op.create_index(batch_op.f('ix_account_links_user_id'), ['user_id'], unique=False)
-
-        op.create_table('recovery_codes',
-        sa.Column('id', sa.Integer(), nullable=False),
+        create_table('recovery_codes',
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('code_hash', sa.String(length=255), nullable=False),
         sa.Column('used_at', sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes'))
+        foreign_keys=[('user_id', 'users', 'CASCADE')],
+        indexes=['user_id'],
         )
-        with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
-            batch_op.create_index(batch_op.f('ix_recovery_codes_user_id'), ['user_id'], unique=False)
 
         with op.batch_alter_table('api_tokens', schema=None) as batch_op:
             batch_op.add_column(sa.Column('expires_at', sa.DateTime(), nullable=True))
@@ -160,16 +141,9 @@ def downgrade():
             batch_op.drop_column('relationship_id')
             batch_op.drop_column('expires_at')
 
-        with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
-        op.drop_table('recovery_codes')
-        with op.batch_alter_table('account_links', schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f('ix_account_links_user_id'))
-        op.drop_table('account_links')
-        with op.batch_alter_table('memberships', schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f('ix_memberships_user_id'))
-            batch_op.drop_index(batch_op.f('ix_memberships_relationship_id'))
-        op.drop_table('memberships')
+        drop_table('recovery_codes', indexes=['user_id'])
+        drop_table('account_links', indexes=['user_id'])
+        drop_table('memberships', indexes=['relationship_id', 'user_id'])
 
         with op.batch_alter_table('users', schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f('fk_users_organisation_id_organisations'), type_='foreignkey')

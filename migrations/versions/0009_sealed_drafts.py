@@ -5,8 +5,6 @@ key wrapped for each link (survey_app/services/sealed_drafts.py). ``drafts.data`
 empty: it keeps a draft saved in clear before this upgrade until the respondent next saves it
 (the server cannot encrypt it, having no key).
 
-Revision ID: 0009
-Revises: 0008
 Create Date: 2026-12-03 07:50:00.000000
 
 """
@@ -19,8 +17,6 @@ from survey_app.database import sqlite_foreign_keys_off
 # revision identifiers, used by Alembic.
 revision = '0009'
 down_revision = '0008'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

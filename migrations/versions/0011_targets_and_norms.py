@@ -1,22 +1,19 @@
 """Agreed targets per relationship and dimension; each party's consent to count in the norms;
 each relationship's privacy notice details (controller, lawful basis, contact, retention).
 
-Revision ID: 0011
-Revises: 0009
 Create Date: 2026-12-03 07:45:00
 
 """
 from alembic import op
 
 from survey_app.database import sqlite_foreign_keys_off
+from survey_app.migration_ops import create_table, drop_table, stamped
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
 revision = '0011'
 down_revision = '0009'
-branch_labels = None
-depends_on = None
 
 LAWFUL_BASIS = (
     "Public task (UK GDPR Article 6(1)(e)): understanding and improving how the partnership "
@@ -26,20 +23,17 @@ LAWFUL_BASIS = (
 
 def upgrade():
     with sqlite_foreign_keys_off(op.get_bind()):  # table rebuilds on SQLite
-        op.create_table('agreed_targets',
-        sa.Column('id', sa.Integer(), nullable=False),
+        create_table('agreed_targets',
         sa.Column('relationship_id', sa.Integer(), nullable=False),
         sa.Column('dimension', sa.String(length=64), nullable=False),
         sa.Column('target', sa.Double(), nullable=False),
         sa.Column('agreed_on', sa.Date(), nullable=False),
-        sa.Column('recorded_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-        sa.CheckConstraint('target >= 1', name=op.f('ck_agreed_targets_target_on_scale')),
-        sa.ForeignKeyConstraint(['relationship_id'], ['relationships.id'], name=op.f('fk_agreed_targets_relationship_id_relationships'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_agreed_targets')),
-        sa.UniqueConstraint('relationship_id', 'dimension', name=op.f('uq_agreed_targets_relationship_id_dimension'))
+        stamped('recorded_at'),
+        checks=[('target_on_scale', 'target >= 1')],
+        foreign_keys=[('relationship_id', 'relationships', 'CASCADE')],
+        unique=[('relationship_id', 'dimension')],
+        indexes=['relationship_id'],
         )
-        with op.batch_alter_table('agreed_targets', schema=None) as batch_op:
-            batch_op.create_index(batch_op.f('ix_agreed_targets_relationship_id'), ['relationship_id'], unique=False)
 
         with op.batch_alter_table('parties', schema=None) as batch_op:
             batch_op.add_column(sa.Column('in_norms', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -62,7 +56,4 @@ def downgrade():
         with op.batch_alter_table('parties', schema=None) as batch_op:
             batch_op.drop_column('in_norms')
 
-        with op.batch_alter_table('agreed_targets', schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f('ix_agreed_targets_relationship_id'))
-
-        op.drop_table('agreed_targets')
+        drop_table('agreed_targets', indexes=['relationship_id'])

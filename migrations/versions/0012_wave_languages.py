@@ -1,19 +1,17 @@
 """Waves offer languages: the instrument's translations, frozen when the wave opens.
 
-Revision ID: 0012
-Revises: 0007
 Create Date: 2026-12-03 08:10:00
 
 """
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.migration_ops import drop_column_in_place
+
 
 # revision identifiers, used by Alembic.
 revision = '0012'
 down_revision = '0007'
-branch_labels = None
-depends_on = None
 
 
 # Plain ALTER TABLE, never a batch "copy and move": rebuilding ``waves`` on SQLite drops the old
@@ -26,7 +24,4 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute('ALTER TABLE waves DROP COLUMN translations')
-    else:
-        op.drop_column('waves', 'translations')
+    drop_column_in_place('waves', 'translations')

@@ -3,20 +3,18 @@
 Kept only on the address list, which is deleted when the wave closes, and on the link it
 sends: never on a response (a language is a quasi-identifier).
 
-Revision ID: 0013
-Revises: 0011
 Create Date: 2026-12-03 09:05:00
 
 """
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.migration_ops import drop_column_in_place
+
 
 # revision identifiers, used by Alembic.
 revision = '0013'
 down_revision = '0011'
-branch_labels = None
-depends_on = None
 
 
 # Plain ALTER TABLE, as 0012: no batch rebuild of a table other tables point at. The allowed
@@ -28,7 +26,4 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute('ALTER TABLE invitation_addresses DROP COLUMN language')
-    else:
-        op.drop_column('invitation_addresses', 'language')
+    drop_column_in_place('invitation_addresses', 'language')

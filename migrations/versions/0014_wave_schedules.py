@@ -7,8 +7,6 @@ lists the days after opening on which a reminder round goes to those who have no
 ``wave_reminders`` holds one row per wave and day once that round was started (or skipped),
 so that several workers running the schedule start each round once.
 
-Revision ID: 0014
-Revises: 0013
 Create Date: 2026-12-03 09:10:00
 
 """
@@ -18,25 +16,18 @@ from zoneinfo import ZoneInfo
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.migration_ops import create_table, drop_column_in_place, drop_table
+
 
 # revision identifiers, used by Alembic.
 revision = '0014'
 down_revision = '0013'
-branch_labels = None
-depends_on = None
 
 # The zone a closing date was meant in before this revision (the service's default).
 LONDON = ZoneInfo("Europe/London")
 
 # Plain ALTER TABLE, never a batch "copy and move": rebuilding ``waves`` on SQLite drops the old
 # table, and with foreign keys on that cascades to every invitation and response of the wave.
-
-
-def _drop_column(table, column):
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
-    else:
-        op.drop_column(table, column)
 
 
 def upgrade():
@@ -53,25 +44,22 @@ def upgrade():
             sa.text('UPDATE waves SET closes_at = :at WHERE id = :id'),
             {'at': end.astimezone(UTC).replace(tzinfo=None), 'id': wave_id},
         )
-    _drop_column('waves', 'closes_on')
-    op.create_table(
+    drop_column_in_place('waves', 'closes_on')
+    create_table(
         'wave_reminders',
-        sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('wave_id', sa.Integer(), nullable=False),
         sa.Column('day', sa.Integer(), nullable=False),
         sa.Column('due_at', sa.DateTime(), nullable=False),
         sa.Column('started_at', sa.DateTime(), nullable=False),
         sa.Column('job_id', sa.Integer(), nullable=True),
         sa.Column('outcome', sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_wave_reminders_job_id_jobs'), ondelete='SET NULL'),
-        sa.ForeignKeyConstraint(['wave_id'], ['waves.id'], name=op.f('fk_wave_reminders_wave_id_waves'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_wave_reminders')),
-        sa.UniqueConstraint('wave_id', 'day', name=op.f('uq_wave_reminders_wave_id_day')),
+        foreign_keys=[('job_id', 'jobs', 'SET NULL'), ('wave_id', 'waves', 'CASCADE')],
+        unique=[('wave_id', 'day')],
     )
 
 
 def downgrade():
-    op.drop_table('wave_reminders')
+    drop_table('wave_reminders')
     op.add_column('waves', sa.Column('closes_on', sa.Date(), nullable=True))
     bind = op.get_bind()
     for wave_id, closes_at in bind.execute(
@@ -83,6 +71,6 @@ def downgrade():
             sa.text('UPDATE waves SET closes_on = :on WHERE id = :id'),
             {'on': local.date(), 'id': wave_id},
         )
-    _drop_column('waves', 'reminder_days')
-    _drop_column('waves', 'closes_at')
-    _drop_column('waves', 'opens_at')
+    drop_column_in_place('waves', 'reminder_days')
+    drop_column_in_place('waves', 'closes_at')
+    drop_column_in_place('waves', 'opens_at')

@@ -2,8 +2,6 @@
 target no longer overwrites the old), and ``withdrawn_on`` for a target removed, so that a
 past wave is read against the target as it stood then.
 
-Revision ID: 0016_target_history
-Revises: 0015_texts
 Create Date: 2026-12-03 11:00:00
 
 """
@@ -16,8 +14,6 @@ from survey_app.database import sqlite_foreign_keys_off
 # revision identifiers, used by Alembic.
 revision = '0016_target_history'
 down_revision = '0015_texts'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -2,20 +2,18 @@
 emails sent to them (issue 17: a Welsh public body records each person's language preference
 and uses it in system-generated email).
 
-Revision ID: 0018
-Revises: 0016_target_history
 Create Date: 2026-12-03 10:55:00
 
 """
 from alembic import op
 import sqlalchemy as sa
 
+from survey_app.migration_ops import drop_column_in_place
+
 
 # revision identifiers, used by Alembic.
 revision = '0018'
 down_revision = '0016_target_history'
-branch_labels = None
-depends_on = None
 
 
 # Plain ALTER TABLE, as 0013: no batch rebuild of `users`, which other tables point at. The
@@ -27,7 +25,4 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute('ALTER TABLE users DROP COLUMN language')
-    else:
-        op.drop_column('users', 'language')
+    drop_column_in_place('users', 'language')

@@ -4,25 +4,21 @@ One row per theme of one free-text question's comments in one group (a side or b
 service area or all) of a closed wave: its name, most distinctive words, count and two
 representative comments (``survey_app.models.CommentTheme``; issue 16 part 4).
 
-Revision ID: 0020_themes
-Revises: 0018
 Create Date: 2026-12-03 11:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+
+from survey_app.migration_ops import create_table, drop_table
 
 
 # revision identifiers, used by Alembic.
 revision = '0020_themes'
 down_revision = '0018'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():
-    op.create_table('comment_themes',
-    sa.Column('id', sa.Integer(), nullable=False),
+    create_table('comment_themes',
     sa.Column('wave_id', sa.Integer(), nullable=False),
     sa.Column('question_key', sa.String(length=60), nullable=False),
     sa.Column('side', sa.String(length=12), nullable=False),
@@ -35,16 +31,11 @@ def upgrade():
     sa.Column('count', sa.Integer(), nullable=False),
     sa.Column('examples', sa.JSON(), nullable=False),
     sa.Column('computed_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['wave_id'], ['waves.id'], name=op.f('fk_comment_themes_wave_id_waves'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_comment_themes')),
-    sa.UniqueConstraint('wave_id', 'question_key', 'side', 'area_key', 'rank', name=op.f('uq_comment_themes_wave_id_question_key_side_area_key_rank'))
+    foreign_keys=[('wave_id', 'waves', 'CASCADE')],
+    unique=[('wave_id', 'question_key', 'side', 'area_key', 'rank')],
+    indexes=['wave_id'],
     )
-    with op.batch_alter_table('comment_themes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_comment_themes_wave_id'), ['wave_id'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('comment_themes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_comment_themes_wave_id'))
-
-    op.drop_table('comment_themes')
+    drop_table('comment_themes', indexes=['wave_id'])

@@ -4,8 +4,6 @@ issue 11).
 Existing waves with results take the k their stored results were computed with, so what they
 published stays as it was.
 
-Revision ID: 0021_audit
-Revises: 0020_themes
 Create Date: 2026-12-03 11:00:00
 
 """
@@ -15,8 +13,6 @@ from alembic import op
 # revision identifiers, used by Alembic.
 revision = '0021_audit'
 down_revision = '0020_themes'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -153,8 +153,7 @@ def _send_round(kind: str, relationship: str, label: str, retry_failed: bool, in
         relationship=db.session.get(Wave, wave_id).relationship,  # type: ignore[union-attr]
         inline=inline,
     )
-    outcome = job.result or {}
-    click.echo(f"{wave_label}: {outcome.get('summary', 'done')}")
+    click.echo(f"{wave_label}: {job.summary_text or 'done'}")
     failed = mailing.failed_addresses(db.session.get(Wave, wave_id))  # type: ignore[arg-type]
     for email, why in failed:
         click.echo(f"Not sent to {email}: {why}", err=True)

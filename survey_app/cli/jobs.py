@@ -28,6 +28,7 @@ from survey_app.services.jobs import (
     worker_name,
     worker_prefix,
 )
+from survey_app.texts import Wording
 
 #: How often a followed job is read again, and how long it may wait for a worker before the
 #: command says that none seems to be running.
@@ -123,19 +124,29 @@ def run_as_job(
     parameters: dict[str, Any],
     *,
     key: str,
-    title: str,
+    title: Wording | str,
     relationship: Relationship | None = None,
     inline: bool = False,
+    refuse_to_join: Callable[[Job], str | None] | None = None,
 ) -> Job:
     """Start the job (or join the unfinished one holding ``key``: a page's, or another
     command's), then follow it to its end, printing its progress; run it in this process with
     ``inline``. Returns the succeeded job; a failed or cancelled one ends the command with its
-    error (exit 1)."""
+    error (exit 1).
+
+    ``refuse_to_join`` is asked about an unfinished job holding ``key``: a message ends the
+    command with it (exit 1), having queued nothing — for a job that would not do what was
+    asked, such as a recompute with another k."""
     with write_transaction():
         running = unfinished_job(key)
+        refusal = None if running is None or refuse_to_join is None else refuse_to_join(running)
+        if refusal:
+            raise click.ClickException(refusal)
         job_id = submit_job(kind, parameters, relationship=relationship, key=key, title=title).id
     if running is not None:
-        click.echo(f"Job {job_id} was already doing this ({running.title}): following it", err=True)
+        click.echo(
+            f"Job {job_id} was already doing this ({running.title_text}): following it", err=True
+        )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     here = None
     if inline:
@@ -153,7 +164,7 @@ def run_as_job(
             here.join()
     assert job is not None
     if job.state != "succeeded":
-        raise click.ClickException(f"job {job_id} {job.state}: {job.error or job.state_text}")
+        raise click.ClickException(f"job {job_id} {job.state}: {job.error_text or job.state_text}")
     return job
 
 
@@ -197,7 +208,7 @@ def follow(job_id: int, *, deadline: float | None = None, quiet: bool = False) -
 
 def _progress_line(job: Job) -> str | None:
     figures = progress_text(job.kind, job.progress_done, job.progress_total)
-    parts = [p for p in (figures, job.message) if p]
+    parts = [p for p in (figures, job.message_text) if p]
     return f"Job {job.id}: " + "; ".join(parts) if parts else None
 
 

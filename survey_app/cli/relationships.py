@@ -159,7 +159,7 @@ def wave_close(relationship: str, label: str, inline: bool) -> None:
         relationship=db.session.get(Relationship, rel_id),
         inline=inline,
     )
-    click.echo((job.result or {}).get("summary") or f"Wave {label} is closed")
+    click.echo(job.summary_text or f"Wave {label} is closed")
 
 
 @wave_cli.command("list")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -12,14 +13,15 @@ from survey_app.cli.common import one_transaction, only_relationship
 from survey_app.cli.jobs import inline_option, run_as_job
 from survey_app.database import ANALYST_TABLES, grant_analyst_reads
 from survey_app.extensions import db
-from survey_app.models import Relationship
+from survey_app.models import Job, Relationship
 from survey_app.services import ServiceError
 from survey_app.services.exports import export_scope, prepare_download, record_download
 from survey_app.services.imports import stage_import
-from survey_app.services.jobs import recompute_key
+from survey_app.services.jobs import import_title, recompute_key, recompute_title
 from survey_app.services.relationships import all_relationships, get_relationship
 from survey_app.services.results import check_closed_wave, min_cell_size
 from survey_app.services.waves import get_wave
+from survey_app.texts import say
 
 
 @click.command("export")
@@ -87,7 +89,7 @@ def import_command(file: Path, relationship: str | None, wave: str | None, inlin
                 staged = stage_import(handle, rel, filename=file.name, wave_label=wave)
         except OSError as exc:
             raise ServiceError(f"Cannot read {file}: {exc.strerror or exc}") from exc
-        rel_id, title = rel.id, f"Import {file.name} into {rel.name}"
+        rel_id, title = rel.id, import_title(file.name, rel.name)
         db.session.rollback()  # what the check read; the job does the import
     except ServiceError as exc:
         db.session.rollback()
@@ -100,8 +102,8 @@ def import_command(file: Path, relationship: str | None, wave: str | None, inlin
         relationship=db.session.get(Relationship, rel_id),
         inline=inline,
     )
-    for line in (job.result or {}).get("lines", []):
-        click.echo(line)
+    for number, line in enumerate((job.result or {}).get("lines", [])):
+        click.echo(("  " if number else "") + say(line))  # the waves under the headline
 
 
 @click.command("recompute")
@@ -145,11 +147,30 @@ def recompute(relationship: str | None, wave: str | None, new_k: int | None, inl
             "results.recompute",
             parameters,
             key=recompute_key(rel_id),
-            title=f"Recompute the results of {rel_name}",
+            title=recompute_title(rel_name),
             relationship=db.session.get(Relationship, rel_id),
             inline=inline,
+            refuse_to_join=_another_k(new_k),
         )
-        click.echo((job.result or {}).get("summary") or f"{rel_name}: done")
+        click.echo(job.summary_text or f"{rel_name}: done")
+
+
+def _another_k(new_k: int | None) -> Callable[[Job], str | None]:
+    """Joining an unfinished recompute is refused when it would publish with another k than
+    the one asked for (``None``: each wave's own): following it would silently drop the k."""
+
+    def refusal(running: Job) -> str | None:
+        theirs = (running.parameters or {}).get("min_cell_size")
+        if theirs == new_k:
+            return None
+        with_k = "each wave's own k" if theirs is None else f"k = {theirs}"
+        asked = "each wave's own k" if new_k is None else f"--min-cell-size {new_k}"
+        return (
+            f"job {running.id} ({running.title}) is already queued or running with {with_k}; "
+            f"following it would ignore {asked}. Wait for it to finish, then run this again"
+        )
+
+    return refusal
 
 
 def _recompute_targets(

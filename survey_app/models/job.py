@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from survey_app.models.base import Base
 from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
-from survey_app.texts import N_
+from survey_app.texts import N_, say
 
 #: A job's states, as stored → as shown.
 JOB_STATES = {  # translated where shown
@@ -97,6 +97,28 @@ class Job(Base):
     @property
     def state_text(self) -> str:
         return JOB_STATES.get(self.state, self.state)
+
+    # The title, progress message, error and the result's summary and link text are stored as
+    # wordings (survey_app/texts.py): each reader reads them in their own language.
+    @property
+    def title_text(self) -> str:
+        return say(self.title)
+
+    @property
+    def message_text(self) -> str:
+        return say(self.message)
+
+    @property
+    def error_text(self) -> str:
+        return say(self.error)
+
+    @property
+    def summary_text(self) -> str:
+        """The outcome in a sentence or a few (an import's: one a line, joined)."""
+        summary = (self.result or {}).get("summary")
+        if isinstance(summary, list):
+            return " ".join(say(line).strip() for line in summary)
+        return say(summary)
 
     @property
     def finished(self) -> bool:

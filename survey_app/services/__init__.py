@@ -1,8 +1,28 @@
 """Business operations. They flush; the request or CLI command commits once."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from survey_app.texts import say
+
 
 class ServiceError(ValueError):
-    """A problem a user caused, with a message fit to show them."""
+    """A problem a user caused, with a message fit to show them.
+
+    The message is a text, or a :func:`~survey_app.texts.wording` when the problem may be
+    stored and read later (a job's error): ``str(exc)`` says it in the reader's language,
+    :attr:`stored` keeps it as it was given."""
+
+    @property
+    def stored(self) -> Any:
+        """The message as given (a wording, or a text), to store and :func:`say` later."""
+        return self.args[0] if self.args else ""
+
+    def __str__(self) -> str:
+        if self.args and isinstance(self.args[0], dict):
+            return say(self.args[0])
+        return super().__str__()
 
 
 #: The largest id a primary key holds (INTEGER: 32 bits on PostgreSQL). A larger number typed

@@ -12,12 +12,13 @@ JSON feed, the wave pages, the board pack and the dashboard's chart of an open w
 these rows.
 
 **Confidentiality** (DESIGN §4.14), during the wave and after: every count — invited, started,
-not started, submitted — of fewer than k (``MIN_CELL_SIZE``) is hidden and shown as "fewer
-than k", and the counts are suppressed together as one cube — figure × side × area, where
-invited = started + not started + submitted, each side is the sum of its areas and both
-parties the sum of the sides — with the same rule as the results
-(:func:`~survey_app.services.results.suppression_reasons`), so that no hidden count can be
-worked out by subtracting shown ones. A rate is shown only where both its counts are.
+not started, submitted — of fewer than k (the wave's own once its results are computed, else
+``MIN_CELL_SIZE``) is hidden and shown as "fewer than k", and the counts are suppressed
+together as one cube — figure × side × area, where invited = started + not started +
+submitted, each side is the sum of its areas and both parties the sum of the sides — with
+the same rule as the results (:func:`~survey_app.services.results.suppression_reasons`), so
+that no hidden count can be worked out by subtracting shown ones. A rate is shown only where
+both its counts are.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def response_rates(wave: Wave) -> ResponseRates:
         sum(p.started for p in parties),
         sum(p.submitted for p in parties),
     )
-    rows, parties, total = protect_counts(rows, parties, total, min_cell_size())
+    rows, parties, total = protect_counts(rows, parties, total, min_cell_size(wave.min_cell_size))
     return ResponseRates(
         wave.id,
         wave.label,

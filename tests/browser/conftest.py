@@ -41,7 +41,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.axe_audit import AXE_JS
-from tests.browser.page_types import REFUSED_ADDRESS
+from tests.browser.page_types import REFUSED_ADDRESS, Site
 from tests.conftest import TEST_SECRET
 from tests.ports import stop_process
 from tests.smtp_mailbox import SENDER, Mailbox
@@ -383,6 +383,19 @@ def page(browser, live_server: LiveServer, console: ConsoleLog):  # type: ignore
     context, page = _new_page(browser, live_server, console)
     yield page
     context.close()
+
+
+@pytest.fixture
+def site(factory, client) -> Site:  # type: ignore[no-untyped-def]
+    """The test data a browser test works on (one open wave, its respondents, staff accounts)."""
+    return Site(factory, client)
+
+
+@pytest.fixture(params=[375, 1280])
+def width(request, page) -> int:  # type: ignore[no-untyped-def]
+    """A phone's width, then a desktop's: ``page``'s viewport set to it, 900 px high."""
+    page.set_viewport_size({"width": request.param, "height": 900})
+    return request.param
 
 
 @pytest.fixture

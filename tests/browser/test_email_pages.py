@@ -8,17 +8,12 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.keyboard import enter, tab_to_button, tab_to_link, type_into
-from tests.browser.page_types import Site, replaced_link, signed_in
+from tests.browser.page_types import replaced_link, signed_in
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("width", [375, 1280])
-def test_an_admin_names_the_team_and_previews_the_reminder_by_keyboard(
-    page, factory, client, width, tmp_path
-):  # type: ignore[no-untyped-def]
-    page.set_viewport_size({"width": width, "height": 900})
-    site = Site(factory, client)
+def test_an_admin_names_the_team_and_previews_the_reminder_by_keyboard(page, site, width, tmp_path):  # type: ignore[no-untyped-def]
     signed_in("admin", "/admin/waves/{wave}/emails")(page, site)
     page.screenshot(path=str(tmp_path / f"emails-{width}.png"), full_page=True)
     type_into(page, "Survey team’s name, in English", "Partnership Survey Team")
@@ -39,12 +34,10 @@ def test_an_admin_names_the_team_and_previews_the_reminder_by_keyboard(
     page.screenshot(path=str(tmp_path / f"email-preview-{width}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("width", [375, 1280])
 def test_an_earlier_emails_link_asks_for_the_latest_and_carries_on_by_keyboard(
-    page, factory, client, width, tmp_path
+    page, site, width, tmp_path
 ):  # type: ignore[no-untyped-def]
-    page.set_viewport_size({"width": width, "height": 900})
-    response = replaced_link(page, Site(factory, client))
+    response = replaced_link(page, site)
     assert response.status == 200
     assert page.locator("h1").inner_text() == "Use the link in your latest email"
     assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from survey_app.database import write_transaction
 from survey_app.models import Job
-from tests.browser.page_types import Site, job_in, signed_in
+from tests.browser.page_types import job_in, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +22,9 @@ def worker_reports(job_id: int, **values) -> None:  # type: ignore[no-untyped-de
         db.session.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
-@pytest.mark.parametrize("width", [375, 1280])
 def test_the_progress_page_updates_its_status_region_until_told_to_stop(
-    page, factory, client, width, tmp_path
+    page, site, width, tmp_path
 ):  # type: ignore[no-untyped-def]
-    page.set_viewport_size({"width": width, "height": 900})
-    site = Site(factory, client)
     job_in("running")(page, site)
     signed_in("admin", "/jobs/{job}")(page, site)
     job_id = site.ids["job"]
@@ -50,8 +47,7 @@ def test_the_progress_page_updates_its_status_region_until_told_to_stop(
     assert not page.get_by_role("button", name="Stop updating").is_visible()
 
 
-def test_stop_updating_stops_the_polling(page, factory, client):  # type: ignore[no-untyped-def]
-    site = Site(factory, client)
+def test_stop_updating_stops_the_polling(page, site):  # type: ignore[no-untyped-def]
     job_in("running")(page, site)
     signed_in("admin", "/jobs/{job}")(page, site)
     page.get_by_role("button", name="Stop updating").click()

@@ -6,8 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Response, ServiceArea, Wave
+from survey_app.models import Answer, Relationship, Response, ServiceArea, Wave
+from survey_app.services.dashboard.charts import ChartCache
+from survey_app.services.dashboard.role_cuts import role_rows
+from survey_app.services.results import INDEX, ROLE_NONE, published_rows
 from survey_app.services.waves import close_wave
+from tests.disclosure.intruder import ALL, margins_of
 from tests.exchange import download_bytes, insert_responses, read_csv
 
 #: A seeded wave with small groups: a 3-person area, 1–2 person role levels, a 2-person
@@ -27,10 +31,15 @@ SMALL_GROUPS = [
 ]
 
 
-def small_group_wave(factory, label: str = "2024-Q1", cells=SMALL_GROUPS, seed: int = 11):
+def small_group_wave(
+    factory, label: str = "2024-Q1", cells=SMALL_GROUPS, seed: int = 11, *, before_close=None
+):
+    """The relationship's id; ``before_close(wave)`` adds to the wave before it closes."""
     rel = factory.relationship(areas=["Core ICT", "Contact centre", "Revenues"])
     wave = factory.wave(rel, label, state="open")
     insert_responses(wave, cells, seed=seed)
+    if before_close is not None:
+        before_close(wave)
     close_wave(wave)
     db.session.commit()
     return rel.id
@@ -87,3 +96,29 @@ def released(rel_id: int) -> list[dict]:
             }
         )
     return out
+
+
+def published_scores(rel_id: int, wave_label: str, true_rows: dict) -> dict:
+    """The cells of ``scores`` shown for the wave — side × area, and per role level as the
+    dashboard's role filter shows them — with the intruder's knowledge of each: its count and
+    its sum of the first item (more than the table gives)."""
+    rel = db.session.get(Relationship, rel_id)
+    wave = db.session.scalar(
+        select(Wave).where(Wave.relationship_id == rel_id, Wave.label == wave_label)
+    )
+    margins = margins_of(
+        (t["cell"], t["value"]) for t in true_rows.values() if t["wave"] == wave_label
+    )
+    cuts = {ALL: published_rows("scores", rel, [wave])}
+    for role, rows in role_rows("scores", wave, ChartCache.of(rel), None).items():
+        cuts[None if role == ROLE_NONE else role] = rows  # the dashboard's role-level filter
+    shown = {}
+    for role, rows in cuts.items():
+        for row in rows:
+            if row["dimension"] != INDEX or row["suppressed"]:
+                continue
+            side = ALL if row["side"] == "all" else row["side"]
+            area = {"_all": ALL, "_none": None}.get(row["area"], row["area"])
+            cell = (side, area, role)
+            shown[cell] = margins.get(cell, (0, 0.0))
+    return shown

@@ -19,11 +19,8 @@ from sqlalchemy import select
 
 from analysis.anonymity import GENERALISED, k_anonymous_recoding
 from survey_app.extensions import db
-from survey_app.models import Relationship, Wave
-from survey_app.services.dashboard.charts import ChartCache
-from survey_app.services.dashboard.role_cuts import role_rows
-from survey_app.services.results import INDEX, ROLE_NONE, published_rows
-from tests.disclosure.datasets import released, small_group_wave, truth
+from survey_app.models import Relationship
+from tests.disclosure.datasets import published_scores, released, small_group_wave, truth
 from tests.disclosure.intruder import ALL, OTHER, Intruder, Released, margins_of, small_cells
 
 K = 5
@@ -66,32 +63,6 @@ def assert_no_margin_isolates_a_small_group(true_rows: dict, rows: list[dict]) -
             if counts[c] >= K and 0 < counts[c] - visible[c] < K
         }
         assert not leaks, f"{wave}: published count minus visible rows isolates {leaks}"
-
-
-def published_scores(rel_id: int, wave_label: str, true_rows: dict) -> dict:
-    """The cells of ``scores`` shown for the wave — side × area, and per role level as the
-    dashboard's role filter shows them — with the intruder's knowledge of each: its count and
-    its sum of the first item (more than the table gives)."""
-    rel = db.session.get(Relationship, rel_id)
-    wave = db.session.scalar(
-        select(Wave).where(Wave.relationship_id == rel_id, Wave.label == wave_label)
-    )
-    margins = margins_of(
-        (t["cell"], t["value"]) for t in true_rows.values() if t["wave"] == wave_label
-    )
-    cuts = {ALL: published_rows("scores", rel, [wave])}
-    for role, rows in role_rows("scores", wave, ChartCache.of(rel), None).items():
-        cuts[None if role == ROLE_NONE else role] = rows  # the dashboard's role-level filter
-    shown = {}
-    for role, rows in cuts.items():
-        for row in rows:
-            if row["dimension"] != INDEX or row["suppressed"]:
-                continue
-            side = ALL if row["side"] == "all" else row["side"]
-            area = {"_all": ALL, "_none": None}.get(row["area"], row["area"])
-            cell = (side, area, role)
-            shown[cell] = margins.get(cell, (0, 0.0))
-    return shown
 
 
 def every_cell_of_k(wave_label: str, true_rows: dict) -> dict:

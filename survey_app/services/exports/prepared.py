@@ -36,7 +36,9 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import func, select
 
+from instruments import LANGUAGES, SOURCE_LANGUAGE
 from survey_app.database import write_transaction
+from survey_app.dates import MONTHS
 from survey_app.extensions import db
 from survey_app.models import Job, Response, ResultTable, User
 from survey_app.models.job import utcnow
@@ -45,6 +47,7 @@ from survey_app.services.accounts.scope import scope_of
 from survey_app.services.exports.downloads import FORMATS, MEDIA_TYPES, file_name, prepare_download
 from survey_app.services.exports.scope import Scope, export_scope
 from survey_app.services.exports.tables import RESULT_TABLES, Table
+from survey_app.texts import N_, Wording, wording
 
 #: The job kind that prepares a download (registered in ``services/jobs/kinds.py``).
 PREPARE_KIND = "exports.prepare"
@@ -137,15 +140,21 @@ def tables_to_prepare(scope: Scope) -> set[str]:
     return {name for name, count in rows.items() if count >= threshold}
 
 
-def prepare_parameters(table: str, fmt: str, scope: Scope) -> dict[str, Any]:
-    """The job's parameters for a download (checked now, so a bad request starts nothing)."""
+def prepare_parameters(
+    table: str, fmt: str, scope: Scope, language: str = SOURCE_LANGUAGE
+) -> dict[str, Any]:
+    """The job's parameters for a download (checked now, so a bad request starts nothing);
+    ``language``: the requester's, that of an SPSS file's labels (the worker has no reader)."""
     prepare_download(table, fmt, scope)  # raises ServiceError for a table not in the format
-    return {
+    parameters = {
         "relationship_id": scope.relationship_id,
         "table": table,
         "fmt": fmt,
         "wave": scope.wave_label,
     }
+    if fmt == "sav":  # only SPSS labels are in a language (one job for both otherwise)
+        parameters["language"] = language if language in LANGUAGES else SOURCE_LANGUAGE
+    return parameters
 
 
 class JobReport(Protocol):
@@ -154,7 +163,9 @@ class JobReport(Protocol):
     job_id: int
     resume_from: Any
 
-    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None: ...
+    def progress(
+        self, done: int, total: int | None = None, message: Wording | str | None = None
+    ) -> None: ...
 
     def checkpoint(self, state: Any) -> None: ...
 
@@ -168,9 +179,11 @@ def prepare_file(
     table: str,
     fmt: str,
     wave: str | None = None,
+    language: str = SOURCE_LANGUAGE,
 ) -> dict[str, Any]:
     """Write the download into :func:`prepared_folder` (the job kind's work), reporting the
-    rows written.
+    rows written; an SPSS file labelled in ``language``, the requester's (as the direct
+    download labels it in its reader's).
 
     The requester must still reach the relationship as a reviewer. The file is written under
     a ``.part`` name and renamed when complete; then, in one transaction, its audit entry
@@ -185,7 +198,7 @@ def prepare_file(
     filename = file_name(table, scope, fmt)
     done = ctx.resume_from or {}
     if not (prepared_folder() / str(done.get("stored"))).is_file():
-        done = _write(ctx, requester, scope, table, fmt)
+        done = _write(ctx, requester, scope, table, fmt, language)
     return ready_result(
         ctx, done, filename=filename, table=table, fmt=fmt, media_type=MEDIA_TYPES[fmt]
     )
@@ -196,17 +209,25 @@ def allowed_requester(ctx: JobReport, relationship_id: int, kind: str) -> User:
     account holding the kind's :data:`FETCH_ROLES` role in the relationship)."""
     requester = ctx.requested_by()
     if requester is None or not requester.active:
-        raise ServiceError("the person who asked for this file no longer has an account")
+        raise ServiceError(
+            wording(N_("The person who asked for this file no longer has an account"))
+        )
     if not scope_of(requester, {FETCH_ROLES[kind]}).allows(relationship_id):
-        raise ServiceError("the person who asked for this file may no longer download it")
+        raise ServiceError(
+            wording(N_("The person who asked for this file may no longer download it"))
+        )
     return requester
 
 
-def _write(ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str) -> dict:
+def _write(
+    ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str, language: str
+) -> dict:
     total = estimated_rows(table, scope)
     name = file_name(table, scope, fmt)
-    ctx.progress(0, total, f"Writing {name}")
-    download = prepare_download(table, fmt, scope, wrap=_counting(ctx.progress, total, name))
+    ctx.progress(0, total, wording(N_("Writing %(file)s"), file=name))
+    download = prepare_download(
+        table, fmt, scope, wrap=_counting(ctx.progress, total, name), language=language
+    )
     done = store_file(
         ctx,
         requester,
@@ -216,7 +237,7 @@ def _write(ctx: JobReport, requester: User, scope: Scope, table: str, fmt: str) 
         table=table,
         wave=scope.wave_label or "all",
     )
-    ctx.progress(total, total, f"{name} is ready")
+    ctx.progress(total, total, wording(N_("%(file)s is ready"), file=name))
     return done
 
 
@@ -278,12 +299,22 @@ def ready_result(
     :func:`prepared_file` needs to give it out."""
     until = utcnow() + lifetime()
     return {
-        "summary": f"{filename} is ready ({_size_text(done['bytes'])}). Only you can download "
-        f"it, until {until.day} {until:%B %Y} at {until:%H:%M} UTC.",
+        "summary": wording(
+            N_(
+                "%(file)s is ready (%(size)s). Only you can download it, until %(day)s %(month)s "
+                "%(year)s at %(time)s UTC."
+            ),
+            file=filename,
+            size=_size_text(done["bytes"]),
+            day=until.day,
+            month=wording(MONTHS[until.month - 1]),
+            year=until.year,
+            time=f"{until:%H:%M}",
+        ),
         "link": {
             "endpoint": endpoint,
             "values": {"job_id": ctx.job_id},
-            "text": f"Download {filename}",
+            "text": wording(N_("Download %(file)s"), file=filename),
             "requester_only": True,  # the job's page shows it to nobody else
         },
         "file": {
@@ -298,7 +329,7 @@ def ready_result(
 
 
 def _counting(
-    report: Callable[[int, int | None, str | None], None], total: int, name: str
+    report: Callable[[int, int | None, Wording | None], None], total: int, name: str
 ) -> Callable[[Sequence[Table]], list[Table]]:
     """Wrap tables so that their rows, as they are written, are counted to ``report``."""
     written = 0
@@ -308,7 +339,11 @@ def _counting(
         for row in rows:
             written += 1
             if written % PROGRESS_EVERY == 0:
-                report(min(written, total), max(total, written), f"Writing {name}")
+                report(
+                    min(written, total),
+                    max(total, written),
+                    wording(N_("Writing %(file)s"), file=name),
+                )
             yield row
 
     return lambda tables: [replace(t, rows=count(t.rows)) for t in tables]

@@ -330,7 +330,8 @@ def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[A
     """How each response of a wave is released: its recoded side, area and role level.
 
     Keyed by the response key as the ordered selects return it; a response left out (its wave
-    holds fewer than k responses) is absent. See the module notes.
+    holds fewer than k responses) is absent. k is the wave's own (fixed with its results),
+    ``MIN_CELL_SIZE`` for a wave that has none yet. See the module notes.
     """
     rows = db.session.execute(
         select(_key(Response.id), Response.side, Response.service_area_id, Response.role_level)
@@ -341,7 +342,8 @@ def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[A
         return {}
     values = [[row[1] for row in rows], [row[2] for row in rows], [row[3] for row in rows]]
     codes = np.column_stack([_codes(column) for column in values])
-    recoding = k_anonymous_recoding(codes, generalise=(2, 1, 0), k=min_cell_size())
+    wave_k = db.session.scalar(select(Wave.min_cell_size).where(Wave.id == wave_id))
+    recoding = k_anonymous_recoding(codes, generalise=(2, 1, 0), k=min_cell_size(wave_k))
     groups = [
         (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE) for _, side, area_id, role in rows
     ]

@@ -79,6 +79,7 @@ from survey_app.services.imports.response_rows import (
 from survey_app.services.imports.spreadsheets import UnreadableFile, read_rows, size_limits
 from survey_app.services.results import closed_waves, compute_wave_themes, recompute
 from survey_app.services.waves import LABEL, create_wave, now
+from survey_app.texts import N_, Wording, say, wording
 
 #: Checked rows stored at a time (while the file has no problems).
 BATCH = 2000
@@ -96,17 +97,44 @@ class ImportReport:
     def total(self) -> int:
         return sum(self.responses.values())
 
-    def lines(self) -> list[str]:
+    def wordings(self) -> list[Wording]:
+        """What was imported, a sentence a line, to store (an import job's outcome) and say
+        in each reader's language."""
         out = [
-            f"Imported {self.total:,} responses into {len(self.responses)} wave"
-            f"{'s' if len(self.responses) != 1 else ''} of {self.relationship}:"
+            wording(
+                N_("Imported %(count)s responses into 1 wave of %(relationship)s:")
+                if len(self.responses) == 1
+                else N_("Imported %(count)s responses into %(waves)s waves of %(relationship)s:"),
+                count=f"{self.total:,}",
+                waves=len(self.responses),
+                relationship=self.relationship,
+            )
         ]
         for label, n in self.responses.items():
-            created = " (new wave, closed)" if label in self.waves_created else ""
-            out.append(f"  {label}: {n:,} responses{created}")
+            out.append(
+                wording(
+                    N_("%(wave)s: %(count)s responses (new wave, closed)")
+                    if label in self.waves_created
+                    else N_("%(wave)s: %(count)s responses"),
+                    wave=label,
+                    count=f"{n:,}",
+                )
+            )
         if self.rows_skipped:
-            out.append(f"Skipped {self.rows_skipped:,} rows of other waves.")
+            out.append(
+                wording(
+                    N_("Skipped %(count)s rows of other waves."), count=f"{self.rows_skipped:,}"
+                )
+            )
         return out
+
+    def lines(self) -> list[str]:
+        """:meth:`wordings` in the reader's language (English on the command line), a wave's
+        line indented."""
+        said = [say(w) for w in self.wordings()]
+        return [said[0], *(f"  {line}" for line in said[1 : 1 + len(self.responses)])] + said[
+            1 + len(self.responses) :
+        ]
 
 
 # ============================================================================ the operation
@@ -119,7 +147,7 @@ def import_responses(
     filename: str = "",
     wave_label: str | None = None,
     actor: User | str = "cli",
-    progress: Callable[[int, str], None] | None = None,
+    progress: Callable[[int, Wording], None] | None = None,
 ) -> ImportReport:
     """Import a CSV or XLSX file of responses into ``relationship`` (see the module notes).
 
@@ -149,7 +177,12 @@ def import_responses(
     targets = [t for t in checker.waves.values() if t is not None]
     db.session.flush()
     if progress is not None:
-        progress(checker.rows, f"Computing the results of {len(targets)} imported wave(s)")
+        progress(
+            checker.rows,
+            wording(
+                N_("Computing the results of the imported waves: %(count)s"), count=len(targets)
+            ),
+        )
     compute_results(relationship, [t.wave for t in targets if t.wave is not None])
     report = ImportReport(
         relationship=relationship.name,
@@ -249,7 +282,7 @@ class _Store:
         actor: User | str,
         *,
         check_only: bool = False,
-        progress: Callable[[int, str], None] | None = None,
+        progress: Callable[[int, Wording], None] | None = None,
     ) -> None:
         self.relationship = relationship
         self.actor = actor
@@ -297,7 +330,10 @@ class _Store:
             connection.execute(insert(Comment.__table__), comments)
         self.stored += len(batch)
         if self.progress is not None:
-            self.progress(self.stored, f"{self.stored:,} rows checked and stored")
+            self.progress(
+                self.stored,
+                wording(N_("Rows checked and stored: %(count)s"), count=f"{self.stored:,}"),
+            )
 
     def create(self, target: WaveTarget) -> Wave:
         """A wave the file names and the relationship lacks, created closed, in its period."""

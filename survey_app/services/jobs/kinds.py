@@ -48,6 +48,7 @@ from survey_app.services.results import (
     set_min_cell_size,
 )
 from survey_app.services.waves import close_wave
+from survey_app.texts import N_, wording
 
 #: Closed waves rebuilt per committed step of ``results.recompute``: about 0.6 s each for a
 #: 25,000-response wave here, so a step holds SQLite's write lock for a few seconds at most.
@@ -78,9 +79,9 @@ def recompute_results(
     """
     relationship = db.session.get(Relationship, relationship_id)
     if relationship is None:
-        raise ServiceError("the relationship no longer exists")
+        raise ServiceError(wording(N_("The relationship no longer exists")))
     if waves_per_step < 1:
-        raise ServiceError("waves_per_step must be at least 1")
+        raise ServiceError(wording(N_("A recompute rebuilds at least 1 wave per step")))
     name = relationship.name
     waves = closed_waves(relationship)
     ids, labels = [w.id for w in waves], [w.label for w in waves]
@@ -88,7 +89,7 @@ def recompute_results(
     if wave_id is not None:
         wave = db.session.get(Wave, wave_id)
         if wave is None:
-            raise ServiceError("the wave no longer exists")
+            raise ServiceError(wording(N_("The wave no longer exists")))
         check_closed_wave(relationship, wave)
         first_wave = ids.index(wave_id)
     resume = ctx.resume_from or {}
@@ -99,8 +100,17 @@ def recompute_results(
     total = len(ids)
     for first in range(start, total, waves_per_step):
         last = min(first + waves_per_step, total) - 1
-        span = labels[first] if first == last else f"{labels[first]} to {labels[last]}"
-        ctx.progress(first, total, f"Rebuilding the results of {span}")
+        ctx.progress(
+            first,
+            total,
+            wording(N_("Rebuilding the results of wave %(wave)s"), wave=labels[first])
+            if first == last
+            else wording(
+                N_("Rebuilding the results of waves %(first)s to %(last)s"),
+                first=labels[first],
+                last=labels[last],
+            ),
+        )
         with write_transaction():
             recompute(
                 db.session.get(Relationship, relationship_id),  # type: ignore[arg-type]
@@ -108,22 +118,34 @@ def recompute_results(
                 through=db.session.get(Wave, ids[last]),
             )
             ctx.checkpoint({"through": ids[last]})
-    ctx.progress(total, total, "All closed waves rebuilt")
-    rebuilt = total - first_wave
-    summary = (
-        f"Rebuilt the results of {rebuilt} closed wave{'s' if rebuilt != 1 else ''} of {name}"
-        if total
-        else f"{name} has no closed waves: there were no results to rebuild"
-    )
-    if first_wave:
-        summary += f", from {labels[first_wave]}"
+    ctx.progress(total, total, N_("All closed waves rebuilt"))
+    if not total:
+        summary = wording(
+            N_("%(relationship)s has no closed waves: there were no results to rebuild"),
+            relationship=name,
+        )
+    elif first_wave:
+        summary = wording(
+            N_("Closed waves of %(relationship)s rebuilt from wave %(wave)s: %(count)s"),
+            relationship=name,
+            wave=labels[first_wave],
+            count=total - first_wave,
+        )
+    else:
+        summary = wording(
+            N_("Closed waves of %(relationship)s rebuilt: %(count)s"),
+            relationship=name,
+            count=total,
+        )
+    return {"summary": summary, "link": results_link(relationship_id, name)}
+
+
+def results_link(relationship_id: int, name: str) -> dict[str, Any]:
+    """A job's link to the dashboard of the relationship it worked on."""
     return {
-        "summary": summary,
-        "link": {
-            "endpoint": "dashboard.relationship",
-            "values": {"relationship_id": relationship_id},
-            "text": f"See the results of {name}",
-        },
+        "endpoint": "dashboard.relationship",
+        "values": {"relationship_id": relationship_id},
+        "text": wording(N_("See the results of %(relationship)s"), relationship=name),
     }
 
 
@@ -138,21 +160,27 @@ def close_and_score(ctx: JobContext, *, wave_id: int) -> dict[str, Any]:
     done."""
     wave = db.session.get(Wave, wave_id)
     if wave is None:
-        raise ServiceError("the wave no longer exists")
+        raise ServiceError(wording(N_("The wave no longer exists")))
     label = wave.label
     if not (ctx.resume_from or {}).get("closed"):
-        ctx.progress(0, 1, f"Closing wave {label} and computing its results")
+        ctx.progress(
+            0, 1, wording(N_("Closing wave %(label)s and computing its results"), label=label)
+        )
         with write_transaction():
             close_wave(db.session.get(Wave, wave_id), actor=ctx.requested_by() or "worker")  # type: ignore[arg-type]
             ctx.checkpoint({"closed": True})
-    ctx.progress(1, 1, "Results computed")
+    ctx.progress(1, 1, N_("Results computed"))
     return {
-        "summary": f"Wave {label} is closed: its results are computed and its address list "
-        "is deleted",
+        "summary": wording(
+            N_(
+                "Wave %(label)s is closed: its results are computed and its address list is deleted"
+            ),
+            label=label,
+        ),
         "link": {
             "endpoint": "admin.wave",
             "values": {"wave_id": wave_id},
-            "text": f"Back to wave {label}",
+            "text": wording(N_("Back to wave %(label)s"), label=label),
         },
     }
 
@@ -174,14 +202,19 @@ def import_history(
     if done is None:
         relationship = db.session.get(Relationship, relationship_id)
         if relationship is None:
-            raise ServiceError("the relationship no longer exists")
+            raise ServiceError(wording(N_("The relationship no longer exists")))
         path = imports.upload_path(upload)
         if not path.is_file():
             raise ServiceError(
-                f"The uploaded file {filename} is no longer kept (a failed import's file is "
-                "deleted after a day): upload it again"
+                wording(
+                    N_(
+                        "The uploaded file %(file)s is no longer kept (a failed import’s file "
+                        "is deleted after a day): upload it again"
+                    ),
+                    file=filename,
+                )
             )
-        ctx.progress(0, None, f"Checking the rows of {filename}")
+        ctx.progress(0, None, wording(N_("Checking the rows of %(file)s"), file=filename))
         with write_transaction():
             report = imports.import_responses(
                 path,
@@ -191,18 +224,14 @@ def import_history(
                 actor=ctx.requested_by() or "cli",
                 progress=lambda rows, message: ctx.progress(rows, None, message),
             )
-            done = {"lines": report.lines(), "name": report.relationship}
+            done = {"lines": report.wordings(), "name": report.relationship}
             ctx.checkpoint({"imported": done})
     imports.discard_upload(upload)
-    ctx.progress(1, 1, "Imported, and the results computed")
+    ctx.progress(1, 1, N_("Imported, and the results computed"))
     return {
-        "summary": " ".join(line.strip() for line in done["lines"]),
+        "summary": done["lines"],
         "lines": done["lines"],
-        "link": {
-            "endpoint": "dashboard.relationship",
-            "values": {"relationship_id": relationship_id},
-            "text": f"See the results of {done['name']}",
-        },
+        "link": results_link(relationship_id, done["name"]),
     }
 
 
@@ -211,20 +240,29 @@ def check_workers(ctx: JobContext, *, steps: int = 1, pause: float = 0.0) -> dic
     each. The result says where each attempt started (``[0]``: in one go)."""
     if not 1 <= steps <= CHECK_MAX_STEPS or not 0 <= pause <= CHECK_MAX_PAUSE:
         raise ServiceError(
-            f"a check counts 1 to {CHECK_MAX_STEPS:,} steps with pauses of 0 to "
-            f"{CHECK_MAX_PAUSE:g} seconds"
+            wording(
+                N_("A check counts 1 to %(steps)s steps with pauses of 0 to %(pause)s seconds"),
+                steps=f"{CHECK_MAX_STEPS:,}",
+                pause=f"{CHECK_MAX_PAUSE:g}",
+            )
         )
     resume = ctx.resume_from or {}
     done = int(resume.get("done", 0))
     starts = [*resume.get("starts", []), done]
     for step in range(done, steps):
-        ctx.progress(step, steps, f"Step {step + 1} of {steps}")
+        ctx.progress(
+            step, steps, wording(N_("Step %(step)s of %(steps)s"), step=step + 1, steps=steps)
+        )
         time.sleep(pause)
         with write_transaction():
             ctx.checkpoint({"done": step + 1, "starts": starts})
-    ctx.progress(steps, steps, "Done")
+    ctx.progress(steps, steps, N_("Done"))
     return {
-        "summary": f"A worker counted to {steps} in {len(starts)} attempt(s)",
+        "summary": wording(
+            N_("A worker counted to %(steps)s; attempts: %(attempts)s"),
+            steps=steps,
+            attempts=len(starts),
+        ),
         "starts": starts,
     }
 
@@ -242,21 +280,27 @@ def print_board_pack(ctx: JobContext, **parameters: Any) -> dict[str, Any]:
 
 
 register(
-    "results.recompute", run=recompute_results, title="Recompute results", counts="waves rebuilt"
+    "results.recompute",
+    run=recompute_results,
+    title=N_("Recompute results"),
+    counts="waves rebuilt",
 )
-register("wave.close", run=close_and_score, title="Close a wave", counts="steps done")
-register("mail.round", run=send_round, title="Send emails", counts="addresses done")
-register("responses.import", run=import_history, title="Import responses", counts="done")
+register("wave.close", run=close_and_score, title=N_("Close a wave"), counts="steps done")
+register("mail.round", run=send_round, title=N_("Send emails"), counts="addresses done")
+register("responses.import", run=import_history, title=N_("Import responses"), counts="done")
 register(
-    exports.PREPARE_KIND, run=prepare_download, title="Prepare a download", counts="rows written"
+    exports.PREPARE_KIND,
+    run=prepare_download,
+    title=N_("Prepare a download"),
+    counts="rows written",
 )
 register(
     exports.BOARD_PACK_KIND,
     run=print_board_pack,
-    title="Prepare a board pack",
+    title=N_("Prepare a board pack"),
     counts="steps done",
 )
-register("jobs.check", run=check_workers, title="Check the workers", counts="steps done")
+register("jobs.check", run=check_workers, title=N_("Check the workers"), counts="steps done")
 
 
 @on_tick("sqlite.checkpoint")

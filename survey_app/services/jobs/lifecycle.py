@@ -31,11 +31,14 @@ from survey_app.models.job import utcnow
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts.scope import scope_of
 from survey_app.services.jobs.registry import job_kind
+from survey_app.texts import N_, Wording, stored_text, wording
 
 #: ``session.info`` key: ids of jobs to wake once the transaction commits.
 PENDING_WAKES = "relhealth_jobs_to_wake"
 #: The most a job's progress message or error keeps (the column's size).
 MESSAGE_LENGTH = 300
+#: The most a job's title keeps (the column's size).
+TITLE_LENGTH = 200
 #: How many expired leases one sweep takes back (the next sweep takes the rest).
 SWEEP_BATCH = 100
 
@@ -88,7 +91,7 @@ def submit_job(
     requested_by: User | None = None,
     relationship: Relationship | None = None,
     key: str | None = None,
-    title: str | None = None,
+    title: Wording | str | None = None,
 ) -> Job:
     """Queue a job of ``kind`` — or return the unfinished job that already holds ``key``.
 
@@ -105,8 +108,9 @@ def submit_job(
     key : str, optional
         Two submissions with the same key while the first is unfinished start one job (see
         :func:`idempotency_key`). ``None``: every submission is a new job.
-    title : str, optional
-        What the job does, for its page (default: the kind's title).
+    title : wording or str, optional
+        What the job does, for its page (default: the kind's title), stored as a
+        :func:`~survey_app.texts.wording` so that each reader reads it in their language.
 
     Returns
     -------
@@ -125,7 +129,7 @@ def submit_job(
     now = utcnow()
     job = Job(
         kind=kind,
-        title=(title or spec.title)[:200],
+        title=stored_text(title or spec.title, TITLE_LENGTH),
         parameters=parameters,
         state="queued",
         requested_by_id=requested_by.id if requested_by is not None else None,
@@ -175,7 +179,7 @@ def retry_job(job: Job, *, actor: User | str) -> Job:
     job.error = job.result = job.finished_at = None
     job.lease_owner = job.lease_expires_at = None
     job.attempts = 0
-    job.message = "Waiting to start again"
+    job.message = N_("Waiting to start again")
     job.woken_at = job.updated_at = utcnow()
     db.session.flush()
     audit.record("job.retried", actor=actor, job=job.id, kind=job.kind)
@@ -191,7 +195,7 @@ def cancel_job(job: Job, *, actor: User | str) -> Job:
     job.state = "cancelled"
     job.lease_owner = job.lease_expires_at = None
     job.finished_at = job.updated_at = utcnow()
-    job.message = "Cancelled"
+    job.message = N_("Cancelled")
     db.session.flush()
     audit.record("job.cancelled", actor=actor, job=job.id, kind=job.kind)
     return job
@@ -232,7 +236,7 @@ def claim_job(
         job.started_at = job.started_at or now
         job.updated_at = now
         if job.attempts > 1:
-            job.message = "Resuming"
+            job.message = N_("Resuming")
         claimed = ClaimedJob(
             job.id, job.kind, dict(job.parameters), job.checkpoint, job.attempts,
             job.requested_by_id,
@@ -248,14 +252,20 @@ def _take_back(job: Job, now: datetime, max_attempts: int) -> bool:
     if job.attempts >= max_attempts:
         job.state = "failed"
         job.finished_at = now
-        job.error = (
-            f"The job stopped {job.attempts} times before it could finish (its worker was "
-            "stopped or ran out of memory). Try again; if it stops again, tell the service's "
-            f"support team (job {job.id})."
+        job.error = stored_text(
+            wording(
+                N_(
+                    "The job stopped %(count)s times before it could finish (its worker was "
+                    "stopped or ran out of memory). Try again; if it stops again, tell the "
+                    "service’s support team (job %(job)s)."
+                ),
+                count=job.attempts,
+                job=job.id,
+            )
         )
         return False
     job.state = "queued"
-    job.message = "Waiting to resume: the worker running it stopped"
+    job.message = N_("Waiting to resume: the worker running it stopped")
     return True
 
 
@@ -316,7 +326,7 @@ def release_leases(owner_prefix: str) -> list[int]:
             job.state = "queued"
             job.lease_owner = job.lease_expires_at = None
             job.attempts = max(job.attempts - 1, 0)
-            job.message = "Waiting to resume: the worker running it was stopped"
+            job.message = N_("Waiting to resume: the worker running it was stopped")
             job.woken_at = job.updated_at = utcnow()
             released.append(job.id)
             wake_after_commit(job.id)
@@ -383,8 +393,7 @@ def finish_job(
         raise LeaseLost(f"job {job_id} is no longer held by {owner}")
 
 
-def short(text: str | None) -> str | None:
-    """A message cut to what the column keeps."""
-    if text is None:
-        return None
-    return text if len(text) <= MESSAGE_LENGTH else text[: MESSAGE_LENGTH - 1] + "…"
+def short(text: Wording | str | None) -> str | None:
+    """A progress message (a wording, or a fixed text marked with ``N_``) as its column keeps
+    it (:func:`~survey_app.texts.stored_text`)."""
+    return stored_text(text, MESSAGE_LENGTH)

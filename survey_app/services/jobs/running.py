@@ -37,6 +37,7 @@ from survey_app.services.jobs.lifecycle import (
     short,
 )
 from survey_app.services.jobs.registry import job_kind
+from survey_app.texts import N_, Wording, stored_text, wording
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,13 @@ def worker_name() -> str:
     return worker_prefix() + threading.current_thread().name
 
 
-def unexpected_error(job_id: int) -> str:
-    return (
-        "The job stopped because of an unexpected error. Try again; if it fails again, tell "
-        f"the service's support team (job {job_id})."
+def unexpected_error(job_id: int) -> Wording:
+    return wording(
+        N_(
+            "The job stopped because of an unexpected error. Try again; if it fails again, "
+            "tell the service’s support team (job %(job)s)."
+        ),
+        job=job_id,
     )
 
 
@@ -151,8 +155,12 @@ class JobContext:
         self._requested_by_id = claimed.requested_by_id
         self._heartbeat = heartbeat
 
-    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
-        """Report how far the job has got ("``done`` of ``total``", and what it is doing).
+    def progress(
+        self, done: int, total: int | None = None, message: Wording | str | None = None
+    ) -> None:
+        """Report how far the job has got ("``done`` of ``total``", and what it is doing: a
+        :func:`~survey_app.texts.wording`, or a fixed text marked with ``N_``, shown later in
+        its reader's language).
         Returns at once; :class:`LeaseLost` if the job is no longer this worker's."""
         self._check()
         self._heartbeat.report(
@@ -224,18 +232,18 @@ def _run_claimed(claimed: ClaimedJob, ctx: JobContext, heartbeat: Heartbeat) -> 
         return None
     except ServiceError as exc:
         db.session.rollback()
-        return _fail(claimed.id, ctx.owner, str(exc), heartbeat)
+        return _fail(claimed.id, ctx.owner, exc.stored, heartbeat)
     except Exception:
         db.session.rollback()
         log.exception("job %s (%s) failed", claimed.id, claimed.kind)
         return _fail(claimed.id, ctx.owner, unexpected_error(claimed.id), heartbeat)
 
 
-def _fail(job_id: int, owner: str, error: str, heartbeat: Heartbeat) -> str | None:
+def _fail(job_id: int, owner: str, error: Wording | str, heartbeat: Heartbeat) -> str | None:
     heartbeat.stop()
     try:
         with write_transaction():
-            finish_job(job_id, owner, "failed", error=error, progress=heartbeat.latest)
+            finish_job(job_id, owner, "failed", error=stored_text(error), progress=heartbeat.latest)
     except LeaseLost:
         return None
     return "failed"

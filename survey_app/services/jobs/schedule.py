@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import gettext
 from sqlalchemy import and_, or_, select
 
 from survey_app.database import write_transaction
@@ -34,7 +33,7 @@ from survey_app.services import ServiceError, audit, mailing
 from survey_app.services.jobs.lifecycle import idempotency_key, submit_job
 from survey_app.services.jobs.registry import on_tick
 from survey_app.services.waves import open_wave
-from survey_app.texts import N_
+from survey_app.texts import N_, Wording, wording
 
 #: Who the audit log names for what the schedule does.
 ACTOR = "schedule"
@@ -59,10 +58,13 @@ def round_job_key(wave_id: int, kind: str) -> str:
     return idempotency_key("mail.round", {"wave_id": wave_id, "kind": kind})
 
 
-def close_job_title(wave: Wave) -> str:
-    """In the language of whoever starts the job (a page's reader; English on the command line):
-    a job's title is written once."""
-    return gettext("Close wave %(label)s and compute its results", label=wave.label)
+def close_job_title(wave: Wave, *, on_schedule: bool = False) -> Wording:
+    """Stored as a wording: each reader reads it in their language."""
+    if on_schedule:
+        return wording(
+            N_("Close wave %(label)s on schedule and compute its results"), label=wave.label
+        )
+    return wording(N_("Close wave %(label)s and compute its results"), label=wave.label)
 
 
 #: A mailing round's title, by (kind, retry_failed).
@@ -74,8 +76,18 @@ ROUND_TITLES = {
 }
 
 
-def round_job_title(wave: Wave, kind: str, *, retry_failed: bool = False) -> str:
-    return gettext(ROUND_TITLES[(kind, retry_failed)], label=wave.label)
+def round_job_title(wave: Wave, kind: str, *, retry_failed: bool = False) -> Wording:
+    return wording(ROUND_TITLES[(kind, retry_failed)], label=wave.label)
+
+
+def recompute_title(relationship: str) -> Wording:
+    return wording(N_("Recompute the results of %(relationship)s"), relationship=relationship)
+
+
+def import_title(filename: str, relationship: str) -> Wording:
+    return wording(
+        N_("Import %(file)s into %(relationship)s"), file=filename, relationship=relationship
+    )
 
 
 def reminders_due(wave: Wave, now: datetime) -> list[tuple[int, datetime]]:
@@ -160,7 +172,7 @@ def _start_closing(wave: Wave) -> bool:
         {"wave_id": wave.id},
         relationship=wave.relationship,
         key=key,
-        title=f"Close wave {wave.label} on schedule and compute its results",
+        title=close_job_title(wave, on_schedule=True),
     )
     audit.record("wave.close_scheduled", actor=ACTOR, wave=wave.id)
     return True
@@ -192,7 +204,11 @@ def _start_reminder(wave: Wave, now: datetime) -> bool:
             parameters,
             relationship=wave.relationship,
             key=round_job_key(wave.id, "reminders"),
-            title=f"Send the reminders of wave {wave.label} (day {day}, on schedule)",
+            title=wording(
+                N_("Send the reminders of wave %(label)s (day %(day)s, on schedule)"),
+                label=wave.label,
+                day=day,
+            ),
         ).id
     db.session.add(reminder)
     db.session.flush()

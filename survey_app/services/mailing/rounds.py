@@ -64,6 +64,7 @@ from survey_app.services.mailing.sending import (
 )
 from survey_app.services.mailing.smtp import MailServerError, SMTPMailer
 from survey_app.services.mailing.texts import email_texts
+from survey_app.texts import N_, Wording, wording
 
 ROUND_KINDS = ("invitations", "reminders")
 #: Addresses read per query while sending.
@@ -77,7 +78,9 @@ class RoundContext(Protocol):
     job_id: int
     resume_from: Any
 
-    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None: ...
+    def progress(
+        self, done: int, total: int | None = None, message: Wording | str | None = None
+    ) -> None: ...
 
     def checkpoint(self, state: Any) -> None: ...
 
@@ -126,7 +129,9 @@ def send_round(
         while batch := _pending(ctx.job_id):
             done = _count(ctx.job_id, done=True)  # counted once a batch, then one by one
             for target in batch:
-                ctx.progress(done, total, f"Sending to {total:,} people")
+                ctx.progress(
+                    done, total, wording(N_("Sending to %(count)s people"), count=f"{total:,}")
+                )
                 done += 1
                 token = _hand_over(ctx, plan, wave_id, target, kind, day)
                 if token is None:
@@ -291,8 +296,7 @@ def _finish(
 ) -> dict[str, Any]:
     a = InvitationAddress
     mine = a.outbox_job_id == ctx.job_id
-    ctx.progress(total, total, "Done")
-    what = "invitations" if kind == "invitations" else f"reminders (round {round_})"
+    ctx.progress(total, total, N_("Done"))
     with write_transaction():  # the write lock first: other writers went on meanwhile
         sent = db.session.scalar(select(func.count(a.id)).where(mine, a.outbox == "sent")) or 0
         failed = (
@@ -313,11 +317,29 @@ def _finish(
             failed=failed,
             texts_version=texts or 0,  # 0: the default texts
         )
-    summary = f"{sent:,} {what if sent != 1 else what.replace('s', '', 1)} sent"  # 1 reminder
+    summary = [
+        wording(N_("Invitations sent: %(sent)s."), sent=f"{sent:,}")
+        if kind == "invitations"
+        else wording(
+            N_("Reminders (round %(round)s) sent: %(sent)s."), round=round_, sent=f"{sent:,}"
+        )
+    ]
     if failed:
-        summary += f"; {failed:,} could not be sent (see the failed addresses)"
+        summary.append(
+            wording(
+                N_("Could not be sent: %(failed)s (see the failed addresses)."),
+                failed=f"{failed:,}",
+            )
+        )
     if not total:
-        summary = f"Nobody was waiting for {what}: nothing was sent"
+        summary = [
+            wording(N_("Nobody was waiting for invitations: nothing was sent."))
+            if kind == "invitations"
+            else wording(
+                N_("Nobody was waiting for reminders (round %(round)s): nothing was sent."),
+                round=round_,
+            )
+        ]
     return {
         "summary": summary,
         "sent": sent,
@@ -325,6 +347,6 @@ def _finish(
         "link": {
             "endpoint": "admin.invitations",
             "values": {"wave_id": wave_id},
-            "text": "Back to the invitations",
+            "text": N_("Back to the invitations"),
         },
     }

@@ -20,6 +20,7 @@ from survey_app.services.reports.building import (
     prepare_board_pack,
 )
 from survey_app.services.results import closed_waves
+from survey_app.texts import N_, wording
 
 #: The table name a board pack has in the audit log (as ``relhealth report`` records it).
 TABLE = "board_pack"
@@ -43,17 +44,23 @@ def prepare_board_pack_file(
     exports.allowed_requester(ctx, relationship_id, exports.BOARD_PACK_KIND)
     relationship = db.session.get(Relationship, relationship_id)
     if relationship is None:
-        raise ServiceError("the relationship no longer exists")
+        raise ServiceError(wording(N_("The relationship no longer exists")))
     chosen = next((w for w in closed_waves(relationship) if w.label == wave), None)
     if chosen is None:
-        raise ServiceError(f"wave {wave} is not a closed wave of {relationship.name}")
+        raise ServiceError(
+            wording(
+                N_("Wave %(wave)s is not a closed wave of %(relationship)s"),
+                wave=wave,
+                relationship=relationship.name,
+            )
+        )
     filename = board_pack_filename(relationship, chosen)
     done = ctx.resume_from or {}
     if not (exports.prepared_folder() / str(done.get("stored"))).is_file():
-        ctx.progress(0, 1, f"Printing the board pack of wave {wave}")
+        ctx.progress(0, 1, wording(N_("Printing the board pack of wave %(wave)s"), wave=wave))
         pack = prepare_board_pack(relationship, chosen, language=language)
         requester = ctx.requested_by()
-        ctx.progress(1, 1, "The board pack is ready")
+        ctx.progress(1, 1, N_("The board pack is ready"))
         done = exports.store_file(
             ctx,
             requester,  # type: ignore[arg-type]

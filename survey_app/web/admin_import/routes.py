@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template
 
 from survey_app.extensions import db
 from survey_app.services.imports import ImportRejected, stage_import
+from survey_app.services.jobs import import_title
 from survey_app.services.relationships import all_relationships, get_relationship
 from survey_app.web.access import requires
 from survey_app.web.admin_import.forms import ImportForm
@@ -49,7 +50,7 @@ def upload():  # type: ignore[no-untyped-def]
     return start_job(  # rolls back what the check read; the job does the import
         "responses.import",
         staged.parameters,
-        title=f"Import {filename} into {relationship.name}",
+        title=import_title(filename, relationship.name),
         relationship=relationship,
         key=staged.key,
     )

@@ -11,11 +11,11 @@ is a 404. The board pack is of ``?wave=<label>`` (a closed wave), else the lates
 from __future__ import annotations
 
 from flask import Response, abort, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.services import ServiceError, dashboard, exports, reports
+from survey_app.texts import N_, wording
 from survey_app.web.access import requires
 from survey_app.web.attachments import attachment
 from survey_app.web.dashboard.routes import bp, chosen_wave
@@ -60,9 +60,10 @@ def board_pack(relationship_id: int) -> WerkzeugResponse:
     return start_job(
         exports.BOARD_PACK_KIND,
         parameters,
-        # stored as the requester reads it (a job's title is written once)
-        title=_(
-            "Board pack of %(relationship)s, wave %(wave)s", relationship=rel.name, wave=wave.label
+        title=wording(
+            N_("Board pack of %(relationship)s, wave %(wave)s"),
+            relationship=rel.name,
+            wave=wave.label,
         ),
         relationship=rel,
     )

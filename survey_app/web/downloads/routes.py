@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.extensions import db
 from survey_app.services import ServiceError, exports, results
-from survey_app.texts import N_
+from survey_app.texts import N_, wording
 from survey_app.web.access import current_scope, requires
 from survey_app.web.attachments import attachment
 from survey_app.web.downloads.forms import WaveChoiceForm
@@ -120,14 +120,17 @@ def prepare(relationship_id: int, table: str, fmt: str) -> WerkzeugResponse | st
     wave = request.args.get("wave") or None
     try:
         scope = exports.export_scope(rel, wave)
-        parameters = exports.prepare_parameters(table, fmt, scope)
+        parameters = exports.prepare_parameters(table, fmt, scope, current_language())
     except ServiceError as exc:
         abort(404, description=str(exc))
     form = FlaskForm()
     if request.method == "POST" and form.validate_on_submit():
         name = exports.file_name(table, scope, fmt)
         return start_job(
-            exports.PREPARE_KIND, parameters, title=f"Prepare {name}", relationship=rel
+            exports.PREPARE_KIND,
+            parameters,
+            title=wording(N_("Prepare %(file)s"), file=name),
+            relationship=rel,
         )
     if request.method == "POST":
         abort(400, description="The form has expired: go back and try again")

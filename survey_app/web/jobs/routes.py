@@ -21,11 +21,12 @@ from survey_app.models import Job
 from survey_app.services.jobs import (
     progress_text,
     recompute_key,
+    recompute_title,
     retry_job,
     unfinished_job,
     visible_job,
 )
-from survey_app.texts import N_
+from survey_app.texts import N_, say
 from survey_app.web.access import requires, signed_in
 from survey_app.web.jobs.starting import start_job
 from survey_app.web.loading import relationship_or_404
@@ -65,7 +66,7 @@ def result_link(job: Job) -> dict[str, str] | None:
         href = url_for(str(link.get("endpoint")), **dict(link.get("values") or {}))
     except (BuildError, TypeError, ValueError):
         return None
-    return {"href": href, "text": _(str(link.get("text") or N_("See the outcome")))}
+    return {"href": href, "text": say(link.get("text") or N_("See the outcome"))}
 
 
 def progress(job: Job) -> str | None:
@@ -93,18 +94,18 @@ def status(job_id: int) -> dict[str, Any]:
     return {
         "id": job.id,
         "kind": job.kind,
-        "title": job.title,
+        "title": job.title_text,
         "state": job.state,
         "state_text": _(job.state_text),
         "progress": {
             "done": job.progress_done,
             "total": job.progress_total,
-            "message": job.message,
+            "message": job.message_text or None,
             "text": progress(job),
         },
-        "summary": (job.result or {}).get("summary"),
+        "summary": job.summary_text or None,
         "link": link["href"] if link else None,
-        "error": job.error,
+        "error": job.error_text or None,
         "attempts": job.attempts,
         "updated_at": (job.updated_at or job.created_at).isoformat() + "Z",
     }
@@ -131,8 +132,7 @@ def recompute(relationship_id: int) -> Response | str:
         return start_job(
             "results.recompute",
             parameters,
-            # stored as the requester reads it (a job's title is written once)
-            title=_("Recompute the results of %(relationship)s", relationship=relationship.name),
+            title=recompute_title(relationship.name),
             relationship=relationship,
             key=key,
         )

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from survey_app.database import write_transaction
 from survey_app.models import Relationship
 from survey_app.services.jobs import idempotency_key, submit_job
+from survey_app.texts import Wording
 from survey_app.web.submissions import acting_user
 
 
@@ -17,7 +18,7 @@ def start_job(
     kind: str,
     parameters: dict[str, Any] | None = None,
     *,
-    title: str | None = None,
+    title: Wording | str | None = None,
     relationship: Relationship | None = None,
     key: str | None = None,
 ) -> Response:

@@ -1,0 +1,220 @@
+"""The raw download's groupings and the monitor in the one audit of a wave (issue 11 items 1,
+2 and 4): an intruder who holds everything published for a closed wave at once — the shown
+results cells (side × area and the dashboard's role-level cuts), the counts of the raw
+download's released combinations, and the response-rate monitor — solves it as one linear
+system (:mod:`tests.disclosure.wave_system`) and must not narrow any hidden count under k
+(a results cell of any margin, or a monitor count) to a range less than k wide.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from itertools import product
+
+import pytest
+from sqlalchemy import insert, select
+
+from survey_app.extensions import db
+from survey_app.models import Invitation, Party, Relationship, ServiceArea, Wave
+from survey_app.services.monitoring import response_rates
+from tests.disclosure.datasets import (
+    published_scores,
+    released,
+    small_group_wave,
+    truth,
+)
+from tests.disclosure.intruder import ALL
+from tests.disclosure.wave_system import WaveSystem
+
+#: The seeded wave's invitations: (side, invitation area or None, invited, used). Areas of
+#: fewer than k people get invitations without an area (the service refuses to name them),
+#: whose respondents then chose their area: the 3 of Revenues and the 2 who gave none.
+INVITATIONS = [
+    ("client", "core-ict", 32, 28),
+    ("client", "contact-centre", 14, 11),
+    ("client", None, 8, 5),
+    ("supplier", "core-ict", 15, 12),
+    ("supplier", "contact-centre", 8, 6),
+    ("supplier", None, 3, 1),
+]
+
+
+def invite(wave: Wave, invitations=INVITATIONS) -> None:
+    """Store the wave's invitations (the used ones on a day) as a wave that ran had them."""
+    areas = {a.key: a.id for a in wave.relationship.service_areas}
+    parties = {p.side: p.id for p in wave.relationship.parties}
+    rows = [
+        {
+            "wave_id": wave.id,
+            "party_id": parties[side],
+            "service_area_id": areas[area] if area else None,
+            "role_level": None,
+            "issued_on": date(2024, 1, 2),
+            "used_on": date(2024, 1, 10) if i < used else None,
+        }
+        for side, area, invited, used in invitations
+        for i in range(invited)
+    ]
+    db.session.execute(insert(Invitation.__table__), rows)
+
+
+@pytest.fixture
+def seeded(app, factory):
+    """The small-groups wave, its responses having come through its invitations."""
+    return small_group_wave(factory, before_close=invite)
+
+
+def findings(
+    rel_id: int, label: str, k: int, *, every_cell: bool = False, tables_only: bool = False
+) -> tuple[list, int]:
+    """Every hidden count under k of the wave that the intruder narrows below k wide, and
+    how many hidden counts under k were tried. ``every_cell``: a stronger intruder than any
+    page makes, who knows the count of every cell of the cube that holds k or more;
+    ``tables_only``: what the results alone give (neither the download nor the monitor)."""
+    true_rows = truth(rel_id)
+    mine = [t for t in true_rows.values() if t["wave"] == label]
+    sides = sorted({t["cell"][0] for t in mine})
+    wave = db.session.scalar(
+        select(Wave).where(Wave.relationship_id == rel_id, Wave.label == label)
+    )
+    areas = [None, *sorted(a.key for a in wave.relationship.service_areas)]
+    roles = sorted({t["cell"][2] for t in mine} | {None}, key=str)
+    system = WaveSystem(sides, areas, roles)
+    counts: Counter = Counter()
+    for t in mine:
+        for cell in product(*[(v, ALL) for v in t["cell"]]):
+            counts[cell] += 1
+    if every_cell:
+        shown = {cell: n for cell, n in counts.items() if n >= k}
+    else:
+        shown = {c: known[0] for c, known in published_scores(rel_id, label, true_rows).items()}
+    system.results(shown)
+    rows = [r for r in released(rel_id) if r["wave"] == label]
+    if rows and not tables_only:
+        system.raw_download(Counter(r["cell"] for r in rows))
+    feed = response_rates(wave).as_dict()
+    if tables_only:
+        feed = {"rows": [], "parties": []}
+    else:
+        system.monitor(feed)
+    out, tried = [], 0
+    for cell, n in sorted(counts.items(), key=str):
+        if n >= k:
+            continue
+        assert cell not in shown, f"{label}: {cell} of {n} is shown"
+        tried += 1
+        low, high = system.count_range(system.responses_in(cell))
+        assert low <= n <= high, (cell, low, high, n)
+        if high - low < k:
+            out.append(f"{label} results {cell}: {n} within [{low}, {high}]")
+    real = monitor_truth(wave)
+    for row in [*feed["rows"], *feed["parties"]]:
+        for figure in ("invited", "submitted"):
+            key = ("m", figure, row["side"], row["area"])
+            n = real.get(key[1:], 0)
+            if not 0 < n < k:
+                continue
+            if row[figure] is not None:
+                out.append(f"{label} monitor {key[1:]}: {n} shown")
+                continue
+            low, high = system.count_range({key: 1.0})
+            assert low <= n <= high, (key, low, high, n)
+            tried += 1
+            if high - low < k:
+                out.append(f"{label} monitor {key[1:]}: within [{low}, {high}]")
+    return out, tried
+
+
+def monitor_truth(wave: Wave) -> dict[tuple, int]:
+    """(figure, side, area key, ``_none`` or None for the party) -> the count as it is."""
+    out: Counter = Counter()
+    for side, area, used in db.session.execute(
+        select(Party.side, ServiceArea.key, Invitation.used_on)
+        .join(Party, Party.id == Invitation.party_id)
+        .outerjoin(ServiceArea, ServiceArea.id == Invitation.service_area_id)
+        .where(Invitation.wave_id == wave.id)
+    ):
+        for where in (area or "_none", None):
+            out[("invited", side, where)] += 1
+            out[("submitted", side, where)] += used is not None
+    return dict(out)
+
+
+def test_the_seeded_wave_s_tables_download_and_monitor_together_narrow_no_small_group(app, seeded):
+    wave = db.session.scalar(select(Wave).where(Wave.relationship_id == seeded))
+    found, tried = findings(seeded, "2024-Q1", wave.min_cell_size)
+    assert found == []
+    assert tried >= 15
+
+
+def test_nor_with_every_cell_of_at_least_k_published(app, seeded):
+    # Such tables give small groups away on their own (a side's area minus its staff leaves
+    # its managers): the download and the monitor must add nothing to that.
+    k = db.session.scalar(select(Wave).where(Wave.relationship_id == seeded)).min_cell_size
+    found, tried = findings(seeded, "2024-Q1", k, every_cell=True)
+    alone, _ = findings(seeded, "2024-Q1", k, every_cell=True, tables_only=True)
+    assert set(found) <= set(alone)
+    assert tried >= 15
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("every_cell", [False, True])
+def test_the_demo_s_tables_download_and_monitor_together_narrow_no_small_group(app, every_cell):
+    from survey_app.services.demo import NAME, load_demo
+
+    load_demo(links=1)
+    db.session.commit()
+    rel = db.session.scalar(select(Relationship).where(Relationship.name == NAME))
+    waves = sorted({r["wave"] for r in released(rel.id)})
+    tried = 0
+    for label in waves[-2:]:
+        wave = db.session.scalar(
+            select(Wave).where(Wave.relationship_id == rel.id, Wave.label == label)
+        )
+        found, n = findings(rel.id, label, wave.min_cell_size, every_cell=every_cell)
+        if every_cell:
+            alone, _ = findings(
+                rel.id, label, wave.min_cell_size, every_cell=True, tables_only=True
+            )
+            assert set(found) <= set(alone)
+        else:
+            assert found == []
+        tried += n
+    assert tried >= 20
+
+
+def test_the_intruder_wins_against_an_unprotected_monitor(app, seeded, monkeypatch):
+    # The attack can fail: a monitor that shows every count (the old code) gives the
+    # 1-person supplier group without an area away with the results' side total.
+    import survey_app.services.monitoring as monitoring
+
+    monkeypatch.setattr(monitoring, "protect_counts", lambda *cube: cube[:3])
+    found, _ = findings(seeded, "2024-Q1", 5)
+    assert any("('supplier', None, '*')" in f for f in found), found
+
+
+def test_the_intruder_wins_against_raw_rows_released_as_they_are(app, seeded, monkeypatch):
+    # And rows released with their own side, area and role level (the old code) name the
+    # 1-person role levels.
+    import survey_app.services.exports.responses as responses
+
+    monkeypatch.setattr(responses, "min_cell_size", lambda k=None: 1)
+    found, _ = findings(seeded, "2024-Q1", 5)
+    assert any("('client', 'core-ict', 'executive')" in f for f in found), found
+
+
+def test_the_download_and_the_monitor_keep_the_k_of_the_wave(app, seeded):
+    # What was published with the wave's k stays as it was when MIN_CELL_SIZE changes
+    # later: the download's groupings and the monitor are equations of the same audit.
+    wave = db.session.scalar(select(Wave).where(Wave.relationship_id == seeded))
+    before = released(seeded), response_rates(wave).as_dict()["rows"]
+    app.config["MIN_CELL_SIZE"] = 12
+    after = released(seeded), response_rates(wave).as_dict()["rows"]
+    assert after == before
+    wave.min_cell_size = 12  # as `relhealth recompute --min-cell-size 12` sets it
+    db.session.commit()
+    rows = released(seeded)
+    assert min(Counter(r["cell"] for r in rows).values()) >= 12
+    assert rows != before[0]
+    assert response_rates(wave).as_dict()["rows"] != before[1]
