@@ -576,9 +576,9 @@ def protect(
         share one pattern, so that no table shows what another hides.
     equations : sequence of (members, total)
         The published margins: ``sum(counts[members]) == counts[total]``; ``total`` None
-        when the sum is published without being a cell. At most two per cell are audited
-        by maximum flow (:class:`Network`); a cube (three or more) by integer programs
-        (:class:`LinearAudit`).
+        when the sum is published without being a cell. At most two per cell
+        (:class:`Network`; a cube raises ValueError: :class:`LinearAudit` can audit one,
+        but role cuts and the monitor still use the partition rule).
     k : int, optional
         Minimum cell size (default 5; below 3 is refused, DESIGN §4.14).
     hidden : array_like of bool, shape (n_cells,), optional
@@ -621,10 +621,7 @@ def protect(
     cost = largest.astype(float) if cost is None else np.asarray(cost, dtype=float)
     audit = LinearAudit(equations, n_cells)
     sums = [_magnitude_iv(m, counts.shape[0], audit) for m in sums]
-    try:
-        network: Network | None = Network(equations, n_cells)
-    except ValueError:  # a cube: every cell audited by integer programs
-        network = None
+    network = Network(equations, n_cells)  # a cube raises: callers keep the partition rule
     small = (counts > 0) & (counts < k)
     primary = small.any(axis=0)
     mask = (primary & ~fixed) | forced
@@ -636,12 +633,8 @@ def protect(
 
     for t in np.unique(counts, axis=0, return_index=True)[1].tolist():
         for c in np.flatnonzero(small[t] & mask).tolist():
-            if network is not None:
-                width = partial(network.width, counts[t], cell=c, k=k)
-                partner(width, c, k, partial(_network_touching, network, c))
-            else:
-                width = partial(audit.count_width, counts[t], cell=c, k=k)
-                partner(width, c, k, partial(audit.touching, c))
+            width = partial(network.width, counts[t], cell=c, k=k)
+            partner(width, c, k, partial(_network_touching, network, c))
     for m in sums:
         for c in np.flatnonzero(small[m.table] & mask & (m.counts > 0)).tolist():
             need = k * (m.high - m.low)
