@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from analysis._common import reason_array
 
-__all__ = ["Network", "Protection", "SuppressionResult", "protect", "suppression_mask"]
+__all__ = [
+    "LinearAudit",
+    "Magnitude",
+    "Network",
+    "Protection",
+    "SuppressionResult",
+    "protect",
+    "suppression_mask",
+]
 
 PRIMARY = "fewer than k responses"
 SECONDARY = "secondary: would reveal a suppressed cell"
@@ -276,18 +286,11 @@ class Network:
     GROUND = -1
 
     def __init__(self, equations: Sequence, n_cells: int):
-        ends: list[list[tuple[int, int]]] = [[] for _ in range(n_cells)]
-        for e, (members, total) in enumerate(equations):
-            idx = [int(m) for m in members]
-            cells = idx + ([] if total is None else [int(total)])
-            if any(c < 0 or c >= n_cells for c in cells):
-                raise ValueError(f"equation {e} names a cell outside 0..{n_cells - 1}")
-            if len(set(cells)) != len(cells):
-                raise ValueError(f"equation {e} lists a cell twice")
-            for c in idx:
-                ends[c].append((e, 1))
-            if total is not None:
-                ends[int(total)].append((e, -1))
+        matrix = _equation_matrix(equations, n_cells)
+        ends: list[list[tuple[int, int]]] = [
+            [(int(e), int(matrix[e, c])) for e in np.flatnonzero(matrix[:, c])]
+            for c in range(n_cells)
+        ]
         sigma = np.zeros(len(equations), dtype=np.int64)
         neighbours: dict[int, list[tuple[int, int]]] = {}
         for cell_ends in ends:
@@ -323,9 +326,14 @@ class Network:
     def width(self, counts: np.ndarray, hidden: np.ndarray, cell: int, k: int) -> int:
         """How far the count of hidden ``cell`` can move (high − low of its feasible range),
         capped at ``k``."""
+        return int(round(self.spread(np.asarray(counts, dtype=float), hidden, cell, k)))
+
+    def spread(self, values: np.ndarray, hidden: np.ndarray, cell: int, cap: float) -> float:
+        """High − low of hidden ``cell``'s value over the non-negative real flows through the
+        hidden arcs (``values`` the true flows), capped at ``cap``."""
         tail, head = int(self.tail[cell]), int(self.head[cell])
         if tail == head:  # in no equation, or a loop through the ground: unbounded
-            return k
+            return float(cap)
         arcs = np.flatnonzero(hidden)
         arcs = arcs[arcs != cell]
         residual: dict[int, dict[int, float]] = {}
@@ -336,15 +344,54 @@ class Network:
             residual.setdefault(u, {})
             residual.setdefault(v, {})
             residual[u][v] = np.inf
-            residual[v][u] = residual[v].get(u, 0.0) + float(counts[e])
-        up = _max_flow(residual, head, tail, k)
-        if up >= k:
-            return k
-        down = min(float(counts[cell]), _max_flow(residual, tail, head, k))
-        return int(min(k, up + down))
+            residual[v][u] = residual[v].get(u, 0.0) + float(values[e])
+        up = _max_flow(residual, head, tail, cap)
+        if up >= cap:
+            return float(cap)
+        down = min(float(values[cell]), _max_flow(residual, tail, head, cap))
+        return float(min(cap, up + down))
+
+    def sum_width(self, magnitude: Magnitude, hidden: np.ndarray, cell: int, need: float) -> float:
+        r"""High − low of hidden ``cell``'s sum over the linear relaxation (counts real).
+
+        With :math:`w = h - l`, write each sum as :math:`s = l\,n + t` and
+        :math:`h\,n - s = r`: then :math:`t, r \ge 0` are flows of this same network
+        (right-hand sides from the shown cells), every pair of them gives the counts
+        :math:`n = (t + r)/w \ge 0` satisfying the count equations and
+        :math:`l n \le s \le h n`, and conversely; so :math:`t` and :math:`r` move
+        independently and :math:`s_c = (h\,t_c + l\,r_c)/w` has range
+        :math:`(|h|\,W_t + |l|\,W_r)/w`, :math:`W` the flow ranges of :meth:`spread`.
+        For shares (:math:`w = 1`, integer data) the extreme flows are integers, so this
+        is the integer range; for means it is the linear programme's (τ-Argus audits
+        with the same relaxation).
+        """
+        m, w = magnitude, magnitude.high - magnitude.low
+        t = np.maximum(m.sums - m.low * m.counts, 0.0)
+        r = np.maximum(m.high * m.counts - m.sums, 0.0)
+        cap = need * w / max(abs(m.high), abs(m.low)) + 1.0
+        w_t = self.spread(t, hidden, cell, cap)
+        if abs(m.high) * w_t / w >= need:
+            return abs(m.high) * w_t / w
+        return (abs(m.high) * w_t + abs(m.low) * self.spread(r, hidden, cell, cap)) / w
 
 
-def _max_flow(graph: dict[int, dict[int, float]], source: int, sink: int, limit: int) -> float:
+def _equation_matrix(equations: Sequence, n_cells: int) -> np.ndarray:
+    """Each equation ``(members, total)`` as a row: +1 for its members, −1 for its total."""
+    matrix = np.zeros((len(equations), n_cells))
+    for e, (members, total) in enumerate(equations):
+        idx = [int(m) for m in members]
+        cells = idx + ([] if total is None else [int(total)])
+        if any(c < 0 or c >= n_cells for c in cells):
+            raise ValueError(f"equation {e} names a cell outside 0..{n_cells - 1}")
+        if len(set(cells)) != len(cells):
+            raise ValueError(f"equation {e} lists a cell twice")
+        matrix[e, idx] = 1.0
+        if total is not None:
+            matrix[e, int(total)] = -1.0
+    return matrix
+
+
+def _max_flow(graph: dict[int, dict[int, float]], source: int, sink: int, limit: float) -> float:
     """Maximum flow from ``source`` to ``sink`` (Edmonds–Karp), stopping at ``limit``; the
     graph is copied, not changed."""
     if source not in graph or sink not in graph:
@@ -358,7 +405,7 @@ def _max_flow(graph: dict[int, dict[int, float]], source: int, sink: int, limit:
             if u == sink:
                 break
             for v, cap in residual[u].items():
-                if cap > 0 and v not in parent:
+                if cap > 1e-9 and v not in parent:
                     parent[v] = u
                     queue.append(v)
         if sink not in parent:
@@ -377,11 +424,150 @@ def _max_flow(graph: dict[int, dict[int, float]], source: int, sink: int, limit:
     return flow
 
 
+@dataclass(frozen=True, slots=True)
+class Magnitude:
+    r"""A sum published beside one of the linked count tables (a magnitude table).
+
+    Each of the ``counts[c]`` units of cell ``c`` (a response's dimension score, an item
+    answer, an answer's favourable indicator) contributes a value in ``[low, high]``;
+    ``sums[c]`` is their total (mean × n of a shown cell; the favourable share × answers).
+
+    Attributes
+    ----------
+    table : int
+        The row of ``protect``'s ``counts`` whose cells under ``k`` this sum must protect.
+    counts : ndarray of int, shape (n_cells,)
+        Units behind each cell's sum (may differ from ``counts[table]``: answers, not people).
+    sums : ndarray of float, shape (n_cells,)
+    low, high : float
+        The range of one unit's value (the scale's 1 and K; 0 and 1 for a share).
+    """
+
+    table: int
+    counts: np.ndarray
+    sums: np.ndarray
+    low: float
+    high: float
+
+
+class LinearAudit:
+    r"""The published equations as a linear system over any table (a three-way cube too),
+    solved as integer programs: the exact audit where :class:`Network` does not apply, and
+    the audit of sums.
+
+    Each equation :math:`\sum_{members} x - x_{total} = 0` holds for the counts and for
+    every sum published beside them (a margin's mean × n is the sum of its members'). Hidden
+    cells are unknowns, shown cells constants. For a sum :math:`s_c` over :math:`n_c` units
+    with values in :math:`[l, h]`, :math:`l\,n_c \le s_c \le h\,n_c` (the protection
+    intervals of τ-Argus [1]_): the intruder's feasible set is the integer counts and real
+    sums satisfying the equations and those bounds, and the range of a hidden cell's sum is
+    its minimum and maximum there (scipy's HiGHS ``milp``, counts integer).
+
+    *Why a range at least* :math:`k\,(h - l)` *wide*: a cell's count range at least
+    :math:`k` wide says the intruder cannot tell the group from one :math:`k` units larger
+    or smaller; one unit moves the sum by at most :math:`h - l` with the count fixed, so the
+    same promise for the sum is a range at least :math:`k` units' worth of the scale wide.
+    With the count pinned this cannot hold for a cell under ``k`` (its own sum lies in
+    :math:`[l n, h n]`, narrower), so the sums are protected by the same partners that free
+    the count, and by more where the published sums tie them down.
+
+    References
+    ----------
+    .. [1] Hundepool et al. (2012), *Statistical Disclosure Control*, ch. 4 (sensitivity
+           rules, protection levels and the audit of magnitude tables); de Wolf, P.-P.
+           et al., *τ-Argus user's manual* (protection intervals).
+    """
+
+    def __init__(self, equations: Sequence, n_cells: int):
+        self.matrix = _equation_matrix(equations, n_cells)
+        self.n_cells = n_cells
+
+    def _system(self, hidden: np.ndarray, values: list[np.ndarray]):
+        """The equations with hidden columns, and their right-hand sides for ``values``."""
+        cols = np.flatnonzero(hidden)
+        rows = np.flatnonzero(np.any(self.matrix[:, cols] != 0, axis=1))
+        a = self.matrix[np.ix_(rows, cols)]
+        shown = self.matrix[np.ix_(rows, np.flatnonzero(~hidden))]
+        rhs = [-shown @ v[~hidden] for v in values]
+        return cols, a, rhs
+
+    def count_width(self, counts: np.ndarray, hidden: np.ndarray, cell: int, k: int) -> int:
+        """High − low of the hidden ``cell``'s integer count, capped at ``k``."""
+        cols, a, (b,) = self._system(hidden, [counts.astype(float)])
+        big = float(counts.sum() + k)
+        target = np.zeros(cols.size)
+        target[np.searchsorted(cols, cell)] = 1.0
+        constraints = [LinearConstraint(a, b, b)] if a.size else []
+        ends = _extremes(target, constraints, np.ones(cols.size), Bounds(0.0, big))
+        return int(min(k, round(ends[1] - ends[0])))
+
+    def sum_width(self, magnitude: Magnitude, hidden: np.ndarray, cell: int, need: float) -> float:
+        """High − low of the hidden ``cell``'s sum, counts integer and sums real; stops at
+        ``need`` once the maximum alone is that far above the true sum."""
+        m = magnitude
+        cols, a, (b_n, b_s) = self._system(hidden, [m.counts.astype(float), m.sums])
+        h, eye = cols.size, np.eye(cols.size)
+        zeros = np.zeros_like(a)
+        matrix = np.vstack(
+            [np.hstack([-m.high * eye, eye]), np.hstack([m.low * eye, -eye]),
+             np.hstack([a, zeros]), np.hstack([zeros, a])]
+        )  # fmt: skip
+        upper = np.r_[np.zeros(2 * h), b_n, b_s]
+        lower = np.r_[np.full(2 * h, -np.inf), b_n, b_s]
+        big = float(m.counts.sum()) + self.n_cells
+        program = {
+            "constraints": LinearConstraint(matrix, lower, upper),
+            "integrality": np.r_[np.ones(h), np.zeros(h)],
+            "bounds": Bounds(np.zeros(2 * h), np.r_[np.full(h, big), np.full(h, big * m.high)]),
+        }
+        target = np.zeros(2 * h)
+        target[h + np.searchsorted(cols, cell)] = 1.0
+        high = -_solve(-target, program)
+        if high - m.sums[cell] >= need:
+            return high - m.sums[cell]
+        return high - _solve(target, program)
+
+    def touching(self, cell: int, hidden: np.ndarray) -> np.ndarray:
+        """Cells sharing an equation with the block of hidden cells joined to ``cell``."""
+        member = self.matrix != 0
+        block = np.zeros(self.n_cells, dtype=bool)
+        block[cell] = True
+        while True:
+            equations = member[:, block].any(axis=1)
+            grown = block | (member[equations].any(axis=0) & hidden)
+            if np.array_equal(grown, block):
+                return member[equations].any(axis=0)
+            block = grown
+
+
+def _extremes(target, constraints, integrality, bounds) -> tuple[float, float]:
+    """Minimum and maximum of ``target · x`` over the integer program."""
+    program = {"constraints": constraints, "integrality": integrality, "bounds": bounds}
+    return _solve(target, program), -_solve(-target, program)
+
+
+def _solve(target, program: dict) -> float:
+    """The minimum of ``target · x`` (the true values are feasible: only numerical trouble
+    fails)."""
+    res = milp(target, **program)
+    if res.status != 0:
+        raise ValueError(f"the audit's integer program failed: {res.message}")
+    return float(res.fun)
+
+
 def protect(
-    counts, equations: Sequence, *, k: int = 5, hidden=None, fixed=None, cost=None
+    counts,
+    equations: Sequence,
+    *,
+    k: int = 5,
+    hidden=None,
+    fixed=None,
+    cost=None,
+    sums: Sequence[Magnitude] = (),
 ) -> Protection:
     r"""The smallest-partner pattern that leaves every hidden cell under ``k`` a feasible
-    range at least ``k`` wide, in every one of several linked tables over the same cells.
+    range at least ``k`` wide, in every one of several linked tables over the same cells,
+    and the sums published beside them a range at least ``k`` units' worth wide.
 
     Parameters
     ----------
@@ -391,7 +577,8 @@ def protect(
     equations : sequence of (members, total)
         The published margins: ``sum(counts[members]) == counts[total]``; ``total`` None
         when the sum is published without being a cell. At most two per cell
-        (:class:`Network`).
+        (:class:`Network`; a cube raises ValueError: :class:`LinearAudit` can audit one,
+        but role cuts and the monitor still use the partition rule).
     k : int, optional
         Minimum cell size (default 5; below 3 is refused, DESIGN §4.14).
     hidden : array_like of bool, shape (n_cells,), optional
@@ -402,6 +589,10 @@ def protect(
         What hiding a cell loses; partners are tried cheapest first. Default: its largest
         count over the tables, so that a margin (never smaller than its members) is hidden
         only when no smaller cell protects.
+    sums : sequence of Magnitude, optional
+        Sums published beside the tables (means × n, favourable counts). For every hidden
+        cell under ``k`` in a sum's table, the sum's feasible range must be at least
+        :math:`k\,(h - l)` wide (:class:`LinearAudit`).
 
     Returns
     -------
@@ -414,12 +605,60 @@ def protect(
     primary cell is audited (:meth:`Network.width`: hidden margins are unknowns, not known
     constants); while its range is less than :math:`k` wide the cells sharing an equation
     with its block of hidden cells are tried cheapest first and the first that protects it
-    alone is hidden (if none does, the one that widens it most, and again). Hiding a cell
-    only widens the others' ranges, so a cell once protected stays protected. This is the
-    sequential heuristic of Hundepool et al. (2012) ch. 4 with an exact audit; the pattern
-    is not proven minimal, but each partner is the cheapest that works at its step.
+    alone is hidden (if none does, the one that widens it most, and again). The sums are
+    audited the same way after the counts. Hiding a cell only removes constants from the
+    intruder's system, so it only widens the others' ranges: a cell once protected stays
+    protected. This is the sequential heuristic of Hundepool et al. (2012) ch. 4 with an
+    exact audit; the pattern is not proven minimal, but each partner is the cheapest that
+    works at its step.
     """
     k = _k_iv(k)
+    counts = _counts_iv(counts)
+    n_cells = counts.shape[1]
+    forced = _mask_iv(hidden, n_cells, "hidden")
+    fixed = _mask_iv(fixed, n_cells, "fixed")
+    largest = counts.max(axis=0) if counts.shape[0] else np.zeros(n_cells, np.int64)
+    cost = largest.astype(float) if cost is None else np.asarray(cost, dtype=float)
+    audit = LinearAudit(equations, n_cells)
+    sums = [_magnitude_iv(m, counts.shape[0], audit) for m in sums]
+    network = Network(equations, n_cells)  # a cube raises: callers keep the partition rule
+    small = (counts > 0) & (counts < k)
+    primary = small.any(axis=0)
+    mask = (primary & ~fixed) | forced
+    stuck: list[int] = []
+
+    def partner(width, cell: int, need: float, block) -> None:
+        if not _partner(width, block, cell, mask, fixed, largest, cost, need):
+            stuck.append(cell)
+
+    for t in np.unique(counts, axis=0, return_index=True)[1].tolist():
+        for c in np.flatnonzero(small[t] & mask).tolist():
+            width = partial(network.width, counts[t], cell=c, k=k)
+            partner(width, c, k, partial(_network_touching, network, c))
+    for m in sums:
+        for c in np.flatnonzero(small[m.table] & mask & (m.counts > 0)).tolist():
+            need = k * (m.high - m.low)
+            width = partial(_sum_width, network, audit, m, cell=c, need=need)
+            partner(width, c, need, partial(audit.touching, c))
+    reason = reason_array((n_cells,))
+    reason[mask] = SECONDARY
+    reason[primary & mask] = PRIMARY
+    return Protection(mask, primary, reason, np.unique(np.asarray(stuck, dtype=np.int64)), k)
+
+
+def _sum_width(network, audit: LinearAudit, m: Magnitude, hidden, cell: int, need: float):
+    """The sum's range: by flows (:meth:`Network.sum_width`, the linear relaxation) where
+    that is clearly wide enough, else exactly with integer counts
+    (:meth:`LinearAudit.sum_width`): the relaxation can only be wider, and on seeded waves
+    it differed from the integer range only within two units' worth of the threshold."""
+    if network is not None:
+        relaxed = network.sum_width(m, hidden, cell, need + 2 * (m.high - m.low))
+        if relaxed < need or relaxed >= need + 2 * (m.high - m.low):
+            return relaxed
+    return audit.sum_width(m, hidden, cell, need)
+
+
+def _counts_iv(counts) -> np.ndarray:
     counts = np.asarray(counts)
     if counts.ndim == 1:
         counts = counts[None, :]
@@ -429,25 +668,26 @@ def protect(
         not np.all(np.isfinite(counts)) or np.any(counts != np.round(counts)) or np.any(counts < 0)
     ):
         raise ValueError("`counts` must be non-negative whole numbers")
-    counts = counts.astype(np.int64)
-    n_cells = counts.shape[1]
-    forced = _mask_iv(hidden, n_cells, "hidden")
-    fixed = _mask_iv(fixed, n_cells, "fixed")
-    largest = counts.max(axis=0) if counts.shape[0] else np.zeros(n_cells, np.int64)
-    cost = largest.astype(float) if cost is None else np.asarray(cost, dtype=float)
-    network = Network(equations, n_cells)
-    small = (counts > 0) & (counts < k)
-    primary = small.any(axis=0)
-    mask = (primary & ~fixed) | forced
-    stuck: list[int] = []
-    for t in np.unique(counts, axis=0, return_index=True)[1].tolist():
-        for c in np.flatnonzero(small[t] & mask).tolist():
-            if not _partner(network, counts[t], c, mask, fixed, largest, cost, k):
-                stuck.append(c)
-    reason = reason_array((n_cells,))
-    reason[mask] = SECONDARY
-    reason[primary & mask] = PRIMARY
-    return Protection(mask, primary, reason, np.unique(np.asarray(stuck, dtype=np.int64)), k)
+    return counts.astype(np.int64)
+
+
+def _magnitude_iv(m: Magnitude, n_tables: int, audit: LinearAudit) -> Magnitude:
+    """Check a sum against its own equations and bounds (the true values must be feasible)."""
+    if not 0 <= int(m.table) < n_tables:
+        raise ValueError(f"a sum names table {m.table}, not one of 0..{n_tables - 1}")
+    if not (np.isfinite(m.low) and np.isfinite(m.high) and m.low < m.high):
+        raise ValueError(f"a sum's unit range [{m.low}, {m.high}] is not a range")
+    n = _counts_iv(m.counts)[0]
+    s = np.asarray(m.sums, dtype=float)
+    if n.shape != (audit.n_cells,) or s.shape != (audit.n_cells,) or not np.all(np.isfinite(s)):
+        raise ValueError(f"a sum needs finite counts and sums for each of {audit.n_cells} cells")
+    slack = 1e-6 * (1.0 + np.abs(s))
+    if np.any(s < m.low * n - slack) or np.any(s > m.high * n + slack):
+        raise ValueError("a sum lies outside its count times the unit range")
+    scale = 1e-6 * (1.0 + np.abs(audit.matrix) @ np.abs(s))
+    if np.any(np.abs(audit.matrix @ s) > scale):
+        raise ValueError("a sum does not add up over the published equations")
+    return Magnitude(int(m.table), n, s, float(m.low), float(m.high))
 
 
 def _k_iv(k) -> int:
@@ -467,27 +707,32 @@ def _mask_iv(mask, n_cells: int, name: str) -> np.ndarray:
     return arr
 
 
-def _partner(network: Network, counts, cell: int, mask, fixed, largest, cost, k: int) -> bool:
-    """Hide partners (in ``mask``, in place) until ``cell`` is protected; False if it cannot be."""
-    while network.width(counts, mask, cell, k) < k:
-        nodes = _block_nodes(network, cell, mask)
-        touching = np.isin(network.tail, nodes) | np.isin(network.head, nodes)
-        options = np.flatnonzero(touching & ~mask & ~fixed & (largest > 0))
+def _partner(width, block, cell: int, mask, fixed, largest, cost, need: float) -> bool:
+    """Hide partners (in ``mask``, in place) until ``width(mask)`` of ``cell`` reaches
+    ``need``; False if it cannot. ``block(mask)`` marks the cells that may widen it."""
+    while width(mask) < need:
+        options = np.flatnonzero(block(mask) & ~mask & ~fixed & (largest > 0))
         if options.size == 0:
             return False
         options = options[np.lexsort((options, cost[options]))]
-        best, best_width = int(options[0]), -1
+        best, best_width = int(options[0]), -1.0
         for option in options.tolist():
             mask[option] = True
-            width = network.width(counts, mask, cell, k)
+            got = width(mask)
             mask[option] = False
-            if width >= k:
+            if got >= need:
                 best = option
                 break
-            if width > best_width:
-                best, best_width = option, width
+            if got > best_width:
+                best, best_width = option, got
         mask[best] = True
     return True
+
+
+def _network_touching(network: Network, cell: int, mask) -> np.ndarray:
+    """Cells with an end in the block of ``cell`` (:func:`_block_nodes`)."""
+    nodes = _block_nodes(network, cell, mask)
+    return np.isin(network.tail, nodes) | np.isin(network.head, nodes)
 
 
 def _block_nodes(network: Network, cell: int, mask) -> np.ndarray:

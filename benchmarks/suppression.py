@@ -13,13 +13,21 @@ counts in the same run:
 
 * before: each scores and items block suppressed on its own by the partition rule the service
   used until now (``publication.partition_reasons``, kept for three-way cubes);
-* after: the wave's one pattern (``results.disclosure.hidden_cells``, what ``publish_wave``
-  stores: linked tables, exact ranges by maximum flow, smallest partners).
+* counts: the wave's one pattern over counts alone (``results.disclosure.hidden_cells``
+  without the scale: linked tables, exact ranges by maximum flow, smallest partners), as
+  published until the sums were audited;
+* after: what ``publish_wave`` stores now: the same, with every hidden group's sums (mean × n,
+  favourable and unfavourable counts) also left a range at least k units' worth wide
+  (``analysis.suppression.LinearAudit``).
 
-Printed: the share of wave × score blocks whose side totals (client or supplier, all areas)
-are hidden, the groups under k the intruder of ``tests/disclosure/wave_intruder.py`` narrows
-below k (integer programs over scores, items and the n_answers links), and seconds per wave
-for both rules (median, max) and for one full-scale wave (20,000 responses over 12 areas).
+Each seeded cell carries sums too (answer sums of 1–5 answers, dimension score sums,
+favourable and unfavourable counts around a mean drawn per group), added up over the margins.
+
+Printed per rule: the share of wave × score blocks whose side totals (client or supplier, all
+areas) are hidden, the share of scores cells hidden, the groups under k the intruder of
+``tests/disclosure/wave_intruder.py`` narrows below k (integer programs over scores, items,
+the n_answers links and, with the scale, the sums), and seconds per wave (median, max) and for
+one full-scale wave (20,000 responses over 12 areas).
 One JSON line at the end.
 """
 
@@ -46,6 +54,8 @@ from tests.disclosure.wave_intruder import attack_wave  # noqa: E402
 K = 5
 DIMENSIONS = [f"d{i}" for i in range(9)]
 ITEMS_PER = [4, 4, 5, 4, 4, 3, 4, 4, 5]
+SHARES = ("favourable_pct", "unfavourable_pct")
+POINTS = 5
 
 
 def seeded_wave(rng, n_areas, scale=1.0):
@@ -61,35 +71,57 @@ def seeded_wave(rng, n_areas, scale=1.0):
     for si, side in enumerate(("client", "supplier")):
         for ai, area in enumerate(areas):
             n = int(sizes[si, ai])
+            item_n = rng.binomial(n, 0.9, size=len(items))
+            dim_n = rng.binomial(n, 0.97, size=len(DIMENSIONS) + 1)
+            lean = rng.uniform(0.35, 0.8)  # the group's mean sits at 1 + 4·lean
+            fav = rng.binomial(item_n, lean)
             base[(side, area)] = (
-                rng.binomial(n, 0.9, size=len(items)),
-                rng.binomial(n, 0.97, size=len(DIMENSIONS) + 1),
+                item_n,
+                dim_n,
+                item_n + rng.binomial(4 * item_n, lean),  # item answer sums, 1..5 each
+                dim_n * (1 + 4 * np.clip(lean + rng.normal(0, 0.05, dim_n.size), 0, 1)),
+                fav,
+                rng.binomial(item_n - fav, 0.5),  # unfavourable among the rest
             )
 
     def total(cells_):
-        return tuple(sum(base[c][i] for c in cells_) for i in range(2))
+        return tuple(sum(base[c][i] for c in cells_) for i in range(6))
 
     for area in areas:
         base[("all", area)] = total([("client", area), ("supplier", area)])
     for side in ("client", "supplier", "all"):
         base[(side, "_all")] = total([(side, a) for a in areas])
-    scores = {c: [] for c in ("side", "area", "dimension", "n", "n_answers")}
-    item_cols = {c: [] for c in ("side", "area", "item", "dimension", "n")}
+    score_cols = ("side", "area", "dimension", "n", "n_answers", "mean") + SHARES
+    scores = {c: [] for c in score_cols}
+    item_cols = {c: [] for c in ("side", "area", "item", "dimension", "n", "mean") + SHARES}
     for side in ("client", "supplier", "all"):
         for area in [*areas, "_all"]:
-            item_n, dim_n = base[(side, area)]
+            item_n, dim_n, item_sum, dim_sum, fav, unfav = base[(side, area)]
             for d, key in enumerate([*DIMENSIONS, "index"]):
                 members = [i for i, (_, dd) in enumerate(items) if dd == key or key == "index"]
-                for col, v in zip(
-                    scores,
-                    (side, area, key, int(dim_n[d]), int(item_n[members].sum())),
-                    strict=True,
-                ):
+                answers = int(item_n[members].sum())
+                row = (
+                    side, area, key, int(dim_n[d]), answers, _mean(dim_sum[d], dim_n[d]),
+                    _pct(fav[members].sum(), answers), _pct(unfav[members].sum(), answers),
+                )  # fmt: skip
+                for col, v in zip(scores, row, strict=True):
                     scores[col].append(v)
             for i, (item, d) in enumerate(items):
-                for col, v in zip(item_cols, (side, area, item, d, int(item_n[i])), strict=True):
+                row = (
+                    side, area, item, d, int(item_n[i]), _mean(item_sum[i], item_n[i]),
+                    _pct(fav[i], item_n[i]), _pct(unfav[i], item_n[i]),
+                )  # fmt: skip
+                for col, v in zip(item_cols, row, strict=True):
                     item_cols[col].append(v)
     return scores, item_cols
+
+
+def _mean(total, n):
+    return float(total) / float(n) if n else None
+
+
+def _pct(count, n):
+    return 100.0 * float(count) / float(n) if n else None
 
 
 def old_hidden(scores, items):
@@ -124,17 +156,24 @@ def leaks(scores, items, hidden_scores, hidden_items):
     true = {"scores": rows(scores), "items": rows(items)}
     published = {
         "scores": [
-            {**r, "n": None, "n_answers": None}
+            {**r, **dict.fromkeys(("n", "n_answers", "mean", *SHARES))}
             if (r["side"], r["area"], r["dimension"]) in hidden_scores
             else r
             for r in true["scores"]
         ],
         "items": [
-            {**r, "n": None} if (r["side"], r["area"], r["item"]) in hidden_items else r
+            {**r, **dict.fromkeys(("n", "mean", *SHARES))}
+            if (r["side"], r["area"], r["item"]) in hidden_items
+            else r
             for r in true["items"]
         ],
     }
-    return len(attack_wave(published, true, K))
+    return len(attack_wave(published, true, K, POINTS))
+
+
+def _items_of(hidden, items):
+    keys = zip(*(items[c] for c in ("side", "area", "item", "dimension")), strict=True)
+    return {(s, a, i) for s, a, i, d in keys if (s, a, d) in hidden}
 
 
 def main() -> None:
@@ -142,43 +181,42 @@ def main() -> None:
     parser.add_argument("--waves", type=int, default=40)
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
-    before, after, t_before, t_after, found_before, found_after = [], [], [], [], 0, 0
+    rules = {
+        "before": lambda s, i: old_hidden(s, i),
+        "counts": lambda s, i: hidden_cells(s, i, K),
+        "after": lambda s, i: hidden_cells(s, i, K, points=POINTS),
+    }
+    totals, shares, seconds, found = ({r: [] for r in rules} for _ in range(4))
     for _ in range(args.waves):
         scores, items = seeded_wave(rng, int(rng.integers(4, 9)))
-        began = time.perf_counter()
-        old = old_hidden(scores, items)
-        t_before.append(time.perf_counter() - began)
-        began = time.perf_counter()
-        new = hidden_cells(scores, items, K)
-        t_after.append(time.perf_counter() - began)
-        before.append(side_totals_hidden(old, scores))
-        after.append(side_totals_hidden(new, scores))
-        found_before += leaks(scores, items, old, old)
-        new_items = {(s, a, i) for s, a, i, d in zip(*(items[c] for c in ("side", "area", "item", "dimension")), strict=True) if (s, a, d) in new}  # fmt: skip
-        found_after += leaks(scores, items, new, new_items)
+        for rule, hide in rules.items():
+            began = time.perf_counter()
+            hidden = hide(scores, items)
+            seconds[rule].append(time.perf_counter() - began)
+            totals[rule].append(side_totals_hidden(hidden, scores))
+            keys = set(zip(scores["side"], scores["area"], scores["dimension"], strict=True))
+            shares[rule].append(len(hidden & keys) / len(keys))
+            hidden_items = hidden if rule == "before" else _items_of(hidden, items)
+            found[rule].append(leaks(scores, items, hidden, hidden_items))
     scores, items = seeded_wave(rng, 12, scale=8.0)
-    began = time.perf_counter()
-    old_hidden(scores, items)
-    full_before = time.perf_counter() - began
-    began = time.perf_counter()
-    hidden_cells(scores, items, K)
-    full_after = time.perf_counter() - began
-    result = {
-        "waves": args.waves,
-        "k": K,
-        "side_totals_hidden_before": round(statistics.mean(before), 3),
-        "side_totals_hidden_after": round(statistics.mean(after), 3),
-        "groups_recovered_before": found_before,
-        "groups_recovered_after": found_after,
-        "seconds_per_wave_before_median": round(statistics.median(t_before), 4),
-        "seconds_per_wave_after_median": round(statistics.median(t_after), 4),
-        "seconds_per_wave_after_max": round(max(t_after), 4),
-        "ratio_after_to_before_median": round(
-            statistics.median(t_after) / statistics.median(t_before), 2
-        ),
-        "seconds_full_scale_wave_before": round(full_before, 4),
-        "seconds_full_scale_wave_after": round(full_after, 4),
-    }
+    full = {}
+    for rule, hide in rules.items():
+        began = time.perf_counter()
+        hide(scores, items)
+        full[rule] = time.perf_counter() - began
+    result = {"waves": args.waves, "k": K}
+    for rule in rules:
+        result |= {
+            f"side_totals_hidden_{rule}": round(statistics.mean(totals[rule]), 3),
+            f"score_cells_hidden_{rule}": round(statistics.mean(shares[rule]), 3),
+            f"groups_recovered_{rule}": sum(found[rule]),
+            f"seconds_per_wave_{rule}_median": round(statistics.median(seconds[rule]), 4),
+            f"seconds_per_wave_{rule}_max": round(max(seconds[rule]), 4),
+            f"seconds_full_scale_wave_{rule}": round(full[rule], 4),
+        }
+    result["ratio_after_to_before_median"] = round(
+        statistics.median(seconds["after"]) / statistics.median(seconds["before"]), 2
+    )
     print(json.dumps(result))
 
 

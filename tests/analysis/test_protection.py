@@ -6,9 +6,9 @@ equations (``scipy.optimize.milp``), hidden margins as unknowns.
 
 import numpy as np
 import pytest
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from analysis.suppression import PRIMARY, SECONDARY, Network, protect
+from analysis.suppression import PRIMARY, SECONDARY, LinearAudit, Magnitude, Network, protect
 
 SIDES = ("client", "supplier", "all")
 
@@ -109,3 +109,117 @@ def test_a_three_way_cube_and_bad_input_are_refused():
         protect(counts + 0.5, equations, k=5)
     with pytest.raises(ValueError, match="outside"):
         protect(counts, [([0, 99], 1)], k=5)
+
+
+# ------------------------------------------------------------------------------------------
+# Sums beside the counts (issue 11 part 1: τ-Argus protection levels). The intruder's own
+# program over counts and sums: ``linprog`` for the linear relaxation, ``milp`` with integer
+# counts, written from the equations, not from the protector's flows.
+
+
+def sum_range(counts, sums, equations, hidden, cell, low, high, *, integer):
+    """min and max of hidden ``cell``'s sum given the shown counts and sums (independent)."""
+    cols = np.flatnonzero(hidden)
+    where = {c: i for i, c in enumerate(cols)}
+    h = cols.size
+    a, lo_b, up_b = [], [], []
+    for values, offset in ((counts, 0), (sums, h)):
+        for members, total in equations:
+            row, const = np.zeros(2 * h), 0.0
+            for c, coef in [(m, 1.0) for m in members] + [(total, -1.0)]:
+                if hidden[c]:
+                    row[offset + where[c]] += coef
+                else:
+                    const += coef * values[c]
+            if row.any():
+                a.append(row)
+                lo_b.append(-const - 1e-9)
+                up_b.append(-const + 1e-9)
+    for i in range(h):  # low·n <= s <= high·n
+        row = np.zeros(2 * h)
+        row[h + i], row[i] = 1.0, -high
+        a.append(row), lo_b.append(-np.inf), up_b.append(0.0)
+        row = np.zeros(2 * h)
+        row[h + i], row[i] = -1.0, low
+        a.append(row), lo_b.append(-np.inf), up_b.append(0.0)
+    c = np.zeros(2 * h)
+    c[h + where[cell]] = 1.0
+    ends = []
+    for sign in (1.0, -1.0):
+        if integer:
+            res = milp(
+                sign * c,
+                constraints=LinearConstraint(np.array(a), lo_b, up_b),
+                integrality=np.r_[np.ones(h), np.zeros(h)],
+                bounds=Bounds(0, 1e6),
+            )
+        else:
+            a_ub = np.vstack([np.array(a), -np.array(a)])
+            b_ub = np.r_[up_b, -np.array(lo_b)]
+            finite = np.isfinite(b_ub)
+            res = linprog(sign * c, A_ub=a_ub[finite], b_ub=b_ub[finite], bounds=(0, 1e6))
+        assert res.status == 0, res.message
+        ends.append(sign * res.fun)
+    return ends[0], ends[1]
+
+
+def seeded(rng, m, low, high):
+    inner = rng.integers(0, 12, size=(2, m))
+    inner[rng.random((2, m)) < 0.4] = rng.integers(1, 4)
+    counts, equations, at = cube(inner)
+    base = np.zeros((2, m))
+    for (r, c), n in np.ndenumerate(inner):  # integer sums of n units on [low, high]
+        base[r, c] = n * low + rng.integers(0, int((high - low) * n) + 1)
+    grid = np.zeros((3, m + 1))
+    grid[:2, :m] = base
+    grid[2] = grid[:2].sum(axis=0)
+    grid[:, m] = grid[:, :m].sum(axis=1)
+    return counts, grid.ravel(), equations
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_flow_sum_range_is_the_linear_programmes(seed):
+    rng = np.random.default_rng(seed)
+    low, high = (1.0, 5.0) if seed % 2 else (0.0, 1.0)
+    counts, sums, equations = seeded(rng, int(rng.integers(2, 5)), low, high)
+    hidden = rng.random(counts.size) < 0.45
+    network, audit = Network(equations, counts.size), LinearAudit(equations, counts.size)
+    m = Magnitude(0, counts, sums, low, high)
+    for cell in np.flatnonzero(hidden & (counts > 0)):
+        for width, integer in ((network.sum_width, False), (audit.sum_width, True)):
+            lo, hi = sum_range(counts, sums, equations, hidden, cell, low, high, integer=integer)
+            got = width(m, hidden, cell, 1e9)
+            if hi - lo > 1e5:  # unbounded (the independent program stops at 10⁶ a cell)
+                assert got > 40  # LinearAudit bounds a count by the table's total
+            else:
+                assert got == pytest.approx(hi - lo, abs=1e-6)
+
+
+def test_a_partner_that_frees_the_count_can_leave_the_sum_pinned():
+    # Areas of 3, 6 and 20 people: hiding the 3 and the 6 leaves the 3's count free over
+    # 0..9, but all nine answered 1, so its sum is within 9 (under k × 4 = 20).
+    counts, equations = np.array([3, 6, 20, 29]), [([0, 1, 2], 3)]
+    sums = np.array([3.0, 6.0, 60.0, 69.0])
+    alone = protect(counts, equations, k=5)
+    assert alone.hidden.tolist() == [True, True, False, False]
+    both = protect(counts, equations, k=5, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    assert both.hidden.tolist() == [True, True, True, False]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_no_hidden_sum_under_k_is_narrower_than_k_units(seed):
+    rng = np.random.default_rng(100 + seed)
+    k = 5
+    counts, sums, equations = seeded(rng, int(rng.integers(2, 5)), 1.0, 5.0)
+    res = protect(counts, equations, k=k, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    for cell in np.flatnonzero(res.hidden & (counts > 0) & (counts < k)):
+        lo, hi = sum_range(counts, sums, equations, res.hidden, cell, 1.0, 5.0, integer=True)
+        assert hi - lo >= k * 4.0 - 1e-6 or cell in res.unprotected
+
+
+def test_a_sum_that_does_not_add_up_is_refused():
+    counts, equations = np.array([3, 6, 9]), [([0, 1], 2)]
+    with pytest.raises(ValueError, match="add up"):
+        protect(counts, equations, sums=[Magnitude(0, counts, np.array([3.0, 6.0, 10.0]), 1, 5)])
+    with pytest.raises(ValueError, match="outside"):
+        protect(counts, equations, sums=[Magnitude(0, counts, np.array([1.0, 6.0, 7.0]), 1, 5)])

@@ -9,6 +9,12 @@ the index's the sum of every item's (the linked-table attack); a gap's ``n_clien
 they count the same group — and bounds each hidden count under k with integer programs
 (``scipy.optimize.milp``). A group under k is *recovered* when its range is less than k wide.
 
+With ``points`` (the scale's K) it also attacks the sums published beside the counts: each
+shown mean × n and favourable / unfavourable share × answers is a known sum, the same margins
+bind the sums, and a hidden sum lies between its count times the lowest and the highest value
+of one unit (1 and K for a score or an answer, 0 and 1 for a share). A hidden sum of a group
+under k is *recovered* when its range is less than k units' worth (k × (high − low)) wide.
+
 :func:`pooled_leaks` checks the figures pooled over cells: an ICC on an all-areas row over a
 hidden area (k0 and the between-area sum of squares give the hidden areas' sizes and means)
 and Benjamini–Hochberg adjusted p-values that are not a function of the shown rows alone.
@@ -39,15 +45,15 @@ class Finding:
 
 
 class _System:
-    """Unknowns (hidden counts) and equations ``Σ coef · value = 0`` over unknowns and
-    shown constants."""
+    """Unknowns (hidden counts, integer; hidden sums, real) and rows ``Σ coef · value = 0``
+    (or ``<= 0``) over unknowns and shown constants. Sum keys start with ``"sum"``."""
 
     def __init__(self) -> None:
         self.index: dict[tuple, int] = {}
         self.rows: list[dict] = []
         self.shown: dict[tuple, float | None] = {}
 
-    def equal(self, terms: list[tuple[float, tuple]]) -> None:
+    def equal(self, terms: list[tuple[float, tuple]], *, at_most: bool = False) -> None:
         row: dict = defaultdict(float)
         for coef, key in terms:
             value = self.shown[key]
@@ -55,7 +61,9 @@ class _System:
                 row["const"] += coef * value
             else:
                 row[self.index.setdefault(key, len(self.index))] += coef
-        if any(j != "const" for j in row):
+        if at_most:
+            row["le"] = 1.0
+        if any(j not in ("const", "le") for j in row):
             self.rows.append(row)
 
     def ranges(self, keys: list[tuple]) -> dict[tuple, tuple[float, float]]:
@@ -69,7 +77,7 @@ class _System:
             return i
 
         for row in self.rows:
-            js = [j for j in row if j != "const"]
+            js = [j for j in row if j not in ("const", "le")]
             for j in js[1:]:
                 parent[root(j)] = root(js[0])
         out = {}
@@ -78,14 +86,17 @@ class _System:
                 out[key] = (0.0, np.inf)
                 continue
             target = root(self.index[key])
+            keys = {j: key for key, j in self.index.items()}
             cols = [j for j in range(len(self.index)) if root(j) == target]
             where = {j: i for i, j in enumerate(cols)}
-            rows = [row for row in self.rows if any(j in where for j in row if j != "const")]
+            rows = [r for r in self.rows if any(j in where for j in r if j not in ("const", "le"))]
             a = np.zeros((len(rows), len(cols)))
             b = np.array([-row.get("const", 0.0) for row in rows])
+            tol = 1e-7 * (1.0 + np.abs(b))  # shown means × n carry rounding of the last bit
+            low = np.where([("le" in row) for row in rows], -np.inf, b - tol)
             for r, row in enumerate(rows):
                 for j, coef in row.items():
-                    if j != "const":
+                    if j not in ("const", "le"):
                         a[r, where[j]] += coef
             c = np.zeros(len(cols))
             c[where[self.index[key]]] = 1.0
@@ -93,8 +104,8 @@ class _System:
             for sign in (1.0, -1.0):
                 res = milp(
                     sign * c,
-                    constraints=LinearConstraint(a, b, b),
-                    integrality=np.ones(len(cols)),
+                    constraints=LinearConstraint(a, low, b + tol),
+                    integrality=np.array([keys[j][0] != "sum" for j in cols], dtype=float),
                     bounds=Bounds(np.zeros(len(cols)), np.full(len(cols), 1e6)),
                 )
                 assert res.status == 0, "the published figures are inconsistent"
@@ -103,7 +114,9 @@ class _System:
         return out
 
 
-def _cube_equations(system: _System, prefix: tuple, cells: set[tuple[str, str]]) -> None:
+def _cube_equations(
+    system: _System, prefix: tuple, cells: set[tuple[str, str]], suffix: tuple = ()
+) -> None:
     by_side, by_area = defaultdict(list), defaultdict(list)
     for side, area in cells:
         if area != AREA_ALL:
@@ -113,15 +126,25 @@ def _cube_equations(system: _System, prefix: tuple, cells: set[tuple[str, str]])
     for side, members in by_side.items():
         if (side, AREA_ALL) in cells:
             system.equal(
-                [(1.0, (*prefix, *m)) for m in members] + [(-1.0, (*prefix, side, AREA_ALL))]
+                [(1.0, (*prefix, *m, *suffix)) for m in members]
+                + [(-1.0, (*prefix, side, AREA_ALL, *suffix))]
             )
     for area, members in by_area.items():
         if (ALL, area) in cells:
-            system.equal([(1.0, (*prefix, *m)) for m in members] + [(-1.0, (*prefix, ALL, area))])
+            system.equal(
+                [(1.0, (*prefix, *m, *suffix)) for m in members]
+                + [(-1.0, (*prefix, ALL, area, *suffix))]
+            )
 
 
-def attack_wave(published: dict[str, list[dict]], true: dict[str, list[dict]], k: int):
-    """Every hidden group under k of one wave that the intruder narrows below k.
+def attack_wave(
+    published: dict[str, list[dict]],
+    true: dict[str, list[dict]],
+    k: int,
+    points: int | None = None,
+):
+    """Every hidden group under k of one wave that the intruder narrows below k (its count,
+    or with ``points`` its sums: see the module's notes).
 
     ``published`` are the rows as shown (a hidden row has ``n`` None), ``true`` the stored
     rows in the same order (to know which hidden groups are under k and check the ranges).
@@ -171,17 +194,54 @@ def attack_wave(published: dict[str, list[dict]], true: dict[str, list[dict]], k
             put(key, row["n"], real["n"])
             if same in truth and truth[same] == (real["n"] or 0):
                 system.equal([(1.0, key), (-1.0, same)])
+    widths = {}
+    if points is not None:
+        widths = _sum_equations(system, truth, published, true, blocks, points)
     targets = [
         key
         for key, v in system.shown.items()
         if v is None and 0 < truth[key] < k and key[0] != "answers"
     ]
+    targets += [key for key in widths if system.shown[key] is None and 0 < truth[key[1:]] < k]
     found = []
     for key, (lo, hi) in system.ranges(targets).items():
         assert lo - 1e-6 <= truth[key] <= hi + 1e-6, (key, lo, hi, truth[key])
-        if hi - lo < k - 1e-6:
-            found.append(Finding(key, int(truth[key]), lo, hi))
+        if hi - lo < k * widths.get(key, 1.0) - 1e-6:
+            found.append(Finding(key, truth[key], lo, hi))
     return found
+
+
+def _sum_equations(system: _System, truth, published, true, blocks, points: int) -> dict:
+    """The sums of the scores and items rows as unknowns or constants, their margins and
+    their bounds; returns each sum key's unit width (high − low)."""
+    widths = {}
+    share = (("favourable_pct", 0.0, 1.0), ("unfavourable_pct", 0.0, 1.0))
+    for table, block in (("scores", "dimension"), ("items", "item")):
+        answers = "n_answers" if table == "scores" else "n"
+        for row, real in zip(published[table], true[table], strict=True):
+            count = (table, row[block], row["side"], row["area"])
+            units = ("answers", *count[1:]) if table == "scores" else count
+            for value, lo, hi in (("mean", 1.0, float(points)), *share):
+                key = ("sum", *count, value)
+                scale = 100.0 if value.endswith("_pct") else 1.0
+
+                def total(r, n_column=answers if value.endswith("_pct") else "n", v=value):
+                    if r[n_column] is None or r[v] is None:
+                        return None if r[n_column] is None else 0.0
+                    return r[v] / scale * r[n_column]
+
+                system.shown[key] = total(row)
+                truth[key] = total(real) or 0.0
+                truth[key[1:]] = truth[count]  # a sum's target test reads its group's count
+                widths[key] = hi - lo
+                n_key = count if value == "mean" else units
+                system.equal([(1.0, key), (-hi, n_key)], at_most=True)
+                system.equal([(-1.0, key), (lo, n_key)], at_most=True)
+    for (table, name), cells in blocks.items():
+        if table in ("scores", "items"):
+            for value in ("mean", "favourable_pct", "unfavourable_pct"):
+                _cube_equations(system, ("sum", table, name), cells, suffix=(value,))
+    return widths
 
 
 def pooled_leaks(published: dict[str, list[dict]]) -> list[str]:

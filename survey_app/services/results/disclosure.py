@@ -59,19 +59,26 @@ class _Cube:
                 self.cells.append(cell)
         partitions, totals = cube_partitions(self.cells, _AXES)
         self.equations = list(zip(partitions, totals, strict=True))
+        self._vectors: dict[tuple[int, str, str], dict[Any, np.ndarray]] = {}
 
     def vectors(self, table: Columns, key: str, value: str = "n") -> dict[Any, np.ndarray]:
-        """One vector over the cells per ``key`` value (dimension, item ...) of ``value``."""
+        """One vector over the cells per ``key`` value (dimension, item ...) of ``value``
+        (missing and NaN as 0)."""
+        memo = (id(table), key, value)
+        if memo in self._vectors:
+            return self._vectors[memo]
         out: dict[Any, np.ndarray] = {}
         for side, area, name, v in zip(
             table["side"], table["area"], table[key], table[value], strict=True
         ):
             vec = out.setdefault(name, np.zeros(len(self.cells)))
             vec[self.where[(side, area)]] = _number(v)
+        out = {name: np.nan_to_num(vec) for name, vec in out.items()}
+        self._vectors[memo] = out
         return out
 
 
-def publish_wave(tables: dict[str, Columns], k: int) -> None:
+def publish_wave(tables: dict[str, Columns], k: int, points: int | None = None) -> None:
     """Write the ``suppressed`` column of every table of one wave, and publish pooled
     figures from shown cells only (in place).
 
@@ -82,10 +89,13 @@ def publish_wave(tables: dict[str, Columns], k: int) -> None:
         ``relative_weights``, ``reliability``, ``heat_map`` and ``margins``.
     k : int
         The wave's minimum cell size.
+    points : int, optional
+        The scale's K: with it, the means and shares of hidden cells under k are protected
+        as sums too (:class:`analysis.suppression.LinearAudit`).
     """
     scores, items = tables["scores"], tables["items"]
     cube = _Cube(scores)
-    hidden = _score_pattern(cube, scores, items, k)
+    hidden = _score_pattern(cube, scores, items, k, points)
     scores[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(scores)]
     items[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(items)]
     _blank_icc(scores, cube, hidden)
@@ -112,8 +122,11 @@ def _keys(table: Columns):
     return zip(table["side"], table["area"], table["dimension"], strict=True)
 
 
-def _score_pattern(cube: _Cube, scores: Columns, items: Columns, k: int):
-    """The reason of every cell, per dimension key (index included): None when shown."""
+def _score_pattern(cube: _Cube, scores: Columns, items: Columns, k: int, points: int | None):
+    """The reason of every cell, per dimension key (index included): None when shown.
+
+    With ``points`` (the scale's K) the means and shares published beside the counts are
+    audited too (:func:`_sums`); without, the counts alone."""
     n_score = cube.vectors(scores, "dimension")
     n_item = cube.vectors(items, "item")
     dim_of = dict(zip(items["item"], items["dimension"], strict=True))
@@ -123,14 +136,16 @@ def _score_pattern(cube: _Cube, scores: Columns, items: Columns, k: int):
             continue
         members = [i for i in n_item if dim_of[i] == d]
         counts = np.array([n_score[d], *(n_item[i] for i in members)])
-        patterns[d] = suppression.protect(counts, cube.equations, k=k)
+        sums = _sums(cube, scores, items, d, members, points)
+        patterns[d] = suppression.protect(counts, cube.equations, k=k, sums=sums)
     union = np.zeros(len(cube.cells), dtype=bool)
     for p in patterns.values():
         union |= p.hidden
     hidden_of = {d: p.hidden for d, p in patterns.items()}
     primary_of = {d: p.primary for d, p in patterns.items()}
     if INDEX in n_score:
-        index = suppression.protect(n_score[INDEX], cube.equations, k=k, hidden=union)
+        sums = _sums(cube, scores, items, INDEX, [], points)
+        index = suppression.protect(n_score[INDEX], cube.equations, k=k, hidden=union, sums=sums)
         extra = index.hidden & ~union  # partners the index needs: hidden in every dimension
         hidden_of = {d: h | extra for d, h in hidden_of.items()}
         hidden_of[INDEX], primary_of[INDEX] = index.hidden, index.primary
@@ -141,6 +156,27 @@ def _score_pattern(cube: _Cube, scores: Columns, items: Columns, k: int):
         ]
         for d, hidden in hidden_of.items()
     }
+
+
+def _sums(
+    cube: _Cube, scores: Columns, items: Columns, d: str, members: list[str], points: int | None
+) -> list[suppression.Magnitude]:
+    """The sums a dimension's rows publish beside their counts: each mean × n (a score or an
+    answer between 1 and K) and the favourable and unfavourable shares × answers (0 or 1
+    each), of the scores row (table 0) and of each item (table 1 + its position)."""
+    if points is None:
+        return []
+    out = []
+    tables = [(scores, "dimension", d, "n_answers")] + [(items, "item", i, "n") for i in members]
+    for t, (table, key, name, answers) in enumerate(tables):
+        n = cube.vectors(table, key)[name]
+        mean = cube.vectors(table, key, "mean")[name]
+        out.append(suppression.Magnitude(t, n, mean * n, 1.0, float(points)))
+        n_answers = cube.vectors(table, key, answers)[name]
+        for share in ("favourable_pct", "unfavourable_pct"):
+            pct = cube.vectors(table, key, share)[name]
+            out.append(suppression.Magnitude(t, n_answers, pct / 100 * n_answers, 0.0, 1.0))
+    return out
 
 
 def _blank_icc(scores: Columns, cube: _Cube, hidden: dict[str, list[str | None]]) -> None:
@@ -226,13 +262,19 @@ def publish_trends(trends: Columns, scores: Columns) -> None:
 
 
 def hidden_cells(
-    scores: Columns, items: Columns, k: int, *, dimension_of: dict[str, str] | None = None
+    scores: Columns,
+    items: Columns,
+    k: int,
+    *,
+    dimension_of: dict[str, str] | None = None,
+    points: int | None = None,
 ) -> set[tuple[str, str, str]]:
     """``(side, area, dimension)`` of the scores cells :func:`publish_wave` hides, from the
-    counts of a wave's scores and items, without changing them (``dimension_of`` maps item
-    keys to dimension keys where ``items`` has no ``dimension`` column)."""
+    counts (and, with ``points``, the means and shares) of a wave's scores and items, without
+    changing them (``dimension_of`` maps item keys to dimension keys where ``items`` has no
+    ``dimension`` column)."""
     cube = _Cube(scores)
     if dimension_of is not None:
         items = {**items, "dimension": [dimension_of[i] for i in items["item"]]}
-    hidden = _score_pattern(cube, scores, items, k)
+    hidden = _score_pattern(cube, scores, items, k, points)
     return {(s, a, d) for s, a, d in _keys(scores) if hidden[d][cube.where[(s, a)]]}
