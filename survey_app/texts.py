@@ -26,9 +26,10 @@ from flask_babel import gettext
 
 from analysis._common import N_
 
-__all__ = ["N_", "Wording", "say", "stored_text", "wording"]
+__all__ = ["N_", "Wording", "lines", "say", "stored_text", "wording"]
 
-#: A stored sentence: ``{"text": English msgid, "values": {placeholder: value}}`` (JSON).
+#: A stored sentence: ``{"text": English msgid, "values": {placeholder: value}}`` (JSON), or
+#: a message of several lines, ``{"lines": [sentence or text, ...]}`` (see :func:`lines`).
 Wording = dict[str, Any]
 
 
@@ -38,20 +39,29 @@ def wording(text: str, **values: Any) -> Wording:
     return {"text": text, "values": values}
 
 
+def lines(*sentences: Wording | str) -> Wording:
+    """A message of several lines (a refused file's outcome, then its problems), each a
+    wording or a text, stored as one and said line by line, joined by newlines."""
+    return {"lines": list(sentences)}
+
+
 def say(text: Wording | str | None) -> str:
     """A stored text in the reader's language: a :func:`wording` (or its JSON, as
     :func:`stored_text` writes it in a text column) is translated and filled in; a plain text
     is translated when the catalogue has it (a fixed message marked with `N_`), else shown as
-    it is (e.g. an English sentence stored before wordings were)."""
-    if text is None:
+    it is (e.g. an English sentence stored before wordings were); :func:`lines` are said one
+    by one."""
+    if text is None or text == "":
         return ""
     if isinstance(text, str):
-        if text.startswith('{"text"'):
+        if text.startswith(('{"text"', '{"lines"')):
             try:
                 return say(json.loads(text))
             except ValueError:
                 return text
         return gettext(text)  # type: ignore[no-any-return]
+    if isinstance(text, Mapping) and isinstance(text.get("lines"), list):
+        return "\n".join(say(line) for line in text["lines"])
     if not isinstance(text, Mapping) or not isinstance(text.get("text"), str):
         return str(text)
     values = {

@@ -547,6 +547,33 @@ def test_an_unreadable_staff_list_is_refused(admin, factory, rel, content, filen
     assert count(InvitationAddress) == 0
 
 
+@pytest.mark.parametrize(
+    ("content", "filename", "message"),
+    [
+        (b"", "staff.csv", "Mae’r ffeil yn wag"),
+        (
+            b"email,party\n\xff\xfe,client\n",
+            "staff.csv",
+            "Nid testun UTF-8 yw’r ffeil: cadwch hi fel CSV UTF-8",
+        ),
+        (b"\xd0\xcf\x11\xe0old", "staff.xls", "Mae’r ffeil yn hen lyfr gwaith Excel 97–2003"),
+    ],
+)
+def test_an_unreadable_staff_list_is_refused_in_the_readers_language(
+    admin, factory, rel, content, filename, message
+):
+    wave = new_wave(factory, rel)
+    response = submit(
+        admin,
+        f"/admin/waves/{wave}/staff-list?lang=cy",
+        {"file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
+    html = text(response)
+    assert message in html
+    assert "The file" not in html and count(InvitationAddress) == 0
+
+
 def test_a_staff_list_needs_a_file(admin, factory, rel):
     wave = new_wave(factory, rel)
     path = f"/admin/waves/{wave}/staff-list"

@@ -28,7 +28,7 @@ from tests.exchange import (
     signed_in_client,
     upload,
 )
-from tests.factories import csrf_token
+from tests.factories import csrf_token, sign_in
 from tests.job_support import Killed, expire_lease, fresh, sweep
 
 
@@ -68,7 +68,9 @@ def test_a_problem_past_the_rows_checked_at_once_fails_the_job_and_stores_nothin
     assert response.status_code == 303  # the top of the file was fine: the job started
     job = import_job()
     assert job.state == "failed"
-    assert job.error.splitlines()[:2] == [
+    with app.test_request_context():  # the stored refusal, said in English
+        said = job.error_text
+    assert said.splitlines()[:2] == [
         "Nothing was imported: 1 problem in 52 rows:",
         "  row 14, column tr3: 7 is not on the 1–5 scale (use a whole number 1–5 or leave it "
         "blank)",
@@ -78,6 +80,21 @@ def test_a_problem_past_the_rows_checked_at_once_fails_the_job_and_stores_nothin
     assert "The job did not finish" in page and "Nothing was imported: 1 problem" in page
     assert "<li>Row 14, column tr3: 7 is not on the 1–5 scale" in page
     assert kept_uploads() == [f"{job.parameters['upload']}.upload"]  # kept for "Try again"
+
+
+def test_a_refused_import_started_in_english_is_read_in_welsh(app, history, monkeypatch):
+    """The job keeps its refusal as wordings, not as its starter's English: a Welsh admin
+    reading the job page sees the outcome and each row's problem in Welsh."""
+    monkeypatch.setattr(uploads, "CHECKED_AT_ONCE", 5)
+    rel_id, data = history.id, bad_row_14(history)
+    response = upload(signed_in_client(app, "admin"), rel_id, data)
+    assert response.status_code == 303 and import_job().state == "failed"
+    welsh = sign_in(app, "admin", email="cymraeg@exchange.example", name="Gweinyddwr")
+    page = welsh.get(f"{response.location}?lang=cy").get_data(as_text=True)
+    assert "Ni orffennodd y dasg" in page
+    assert "Ni fewnforiwyd dim: 1 broblem mewn 52 rhes:" in page
+    assert "<li>Rhes 14, colofn tr3: Nid yw 7 ar y raddfa 1–5 (defnyddiwch rif cyfan 1–5" in page
+    assert "Nothing was imported" not in page and "is not on the" not in page
 
 
 def test_a_problem_in_the_rows_checked_at_once_is_refused_by_the_page_and_nothing_kept(

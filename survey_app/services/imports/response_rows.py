@@ -40,7 +40,7 @@ from survey_app.services.imports.spreadsheets import (
 )
 from survey_app.services.instruments import freeze_instrument, frozen_instrument
 from survey_app.services.waves import LABEL
-from survey_app.texts import N_
+from survey_app.texts import N_, Wording, wording
 
 MAX_COLUMNS = 2000
 FIXED = (
@@ -52,12 +52,12 @@ FIXED = (
     "instrument",
     "instrument_version",
 )
-_GENERALISED = (
-    f"is {OTHER}: a group of fewer than k responses combined in a k-anonymous download, "
+_GENERALISED = N_(
+    "is %(other)s: a group of fewer than k responses combined in a k-anonymous download, "
     "which cannot be imported: import the original responses"
 )
 REQUIRED = ("side", "instrument", "instrument_version")
-_WAVE_LABEL_RULE = "use 1–40 letters, digits, spaces, dots, dashes or underscores, e.g. 2012-Q4"
+_WAVE_LABEL_RULE = N_("use 1–40 letters, digits, spaces, dots, dashes or underscores, e.g. 2012-Q4")
 
 
 class ImportRejected(Rejected):
@@ -69,13 +69,21 @@ class ImportRejected(Rejected):
 class FileRefused(ImportRejected):
     """The file as a whole cannot be imported: unreadable, not the responses layout, too large."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Wording | str) -> None:
         super().__init__([message])
 
 
 def bad_wave_label(label: str) -> FileRefused:
     """The refusal of a wave label that is not one (``--wave``, the import page's wave field)."""
-    return FileRefused(f"{label!r} is not a wave label: {_WAVE_LABEL_RULE}")
+    return FileRefused(_not_a_wave_label(label))
+
+
+def _not_a_wave_label(label: str) -> Wording:
+    return wording(
+        N_("%(label)s is not a wave label: %(rule)s"),
+        label=repr(label),
+        rule=wording(_WAVE_LABEL_RULE),
+    )
 
 
 def _text(value: Any) -> str:
@@ -146,8 +154,16 @@ class ResponseChecker:
         self.rows = 0
         self.pending: list[CheckedRow] = []
 
-    def cell_problem(self, row: int, column: str, message: str) -> None:
-        self.problems.add(f"row {row}, column {column}: {message}")
+    def cell_problem(self, row: int, column: str, problem: Wording | str) -> None:
+        """Note a problem of the cell in ``row`` and ``column`` (a wording, said when read)."""
+        self.problems.add(
+            wording(
+                N_("row %(row)s, column %(column)s: %(problem)s"),
+                row=row,
+                column=column,
+                problem=problem,
+            )
+        )
 
     # ------------------------------------------------------------------ header
 
@@ -158,23 +174,51 @@ class ResponseChecker:
             names.pop()
         if not names:
             raise FileRefused(
-                "Row 1 must be a header row naming the columns (wave, side, service_area, "
-                "role_level, instrument, instrument_version and the item keys)"
+                wording(
+                    N_(
+                        "Row 1 must be a header row naming the columns (wave, side, "
+                        "service_area, role_level, instrument, instrument_version and the item "
+                        "keys)"
+                    )
+                )
             )
         if len(names) > MAX_COLUMNS:
-            raise FileRefused(f"The file has {len(names):,} columns: at most {MAX_COLUMNS:,}")
-        problems = []
+            raise FileRefused(
+                wording(
+                    N_("The file has %(count)s columns: at most %(most)s"),
+                    count=f"{len(names):,}",
+                    most=f"{MAX_COLUMNS:,}",
+                )
+            )
+        problems: list[Wording | str] = []
         for i, name in enumerate(names):
             if not name:
-                problems.append(f"column {column_letter(i)} of the header row is blank")
+                problems.append(
+                    wording(
+                        N_("column %(column)s of the header row is blank"),
+                        column=column_letter(i),
+                    )
+                )
             elif name in names[:i]:
-                problems.append(f"the header names column {name!r} twice")
+                problems.append(
+                    wording(N_("the header names column %(name)s twice"), name=repr(name))
+                )
         required = list(REQUIRED) + ([] if self.only_wave else ["wave"])
         missing = [name for name in required if name not in names]
         if missing:
             problems.append(
-                f"the header row has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}"
-                ": is this a file in the responses layout?"
+                wording(
+                    N_(
+                        "the header row has no %(columns)s column: is this a file in the "
+                        "responses layout?"
+                    )
+                    if len(missing) == 1
+                    else N_(
+                        "the header row has no %(columns)s columns: is this a file in the "
+                        "responses layout?"
+                    ),
+                    columns=", ".join(missing),
+                )
             )
         if problems:
             raise ImportRejected(problems)
@@ -222,7 +266,11 @@ class ResponseChecker:
             extra = [i for i in range(self.width, len(cells)) if _text(cells[i])]
             if extra:
                 self.problems.add(
-                    f"row {row}: column {column_letter(extra[0])} has a value but no header"
+                    wording(
+                        N_("row %(row)s: column %(column)s has a value but no header"),
+                        row=row,
+                        column=column_letter(extra[0]),
+                    )
                 )
                 return None
         if len(cells) < self.width:
@@ -237,26 +285,41 @@ class ResponseChecker:
         ok = True
         for column in ("side", "service_area", "role_level"):
             if cell(column).lower() == OTHER:
-                self.cell_problem(row, column, _GENERALISED)
+                self.cell_problem(row, column, wording(_GENERALISED, other=OTHER))
                 return None
         if not label:
-            self.cell_problem(row, "wave", "is blank: every response belongs to a wave")
+            self.cell_problem(
+                row, "wave", wording(N_("is blank: every response belongs to a wave"))
+            )
             ok = False
         side = cell("side").lower()
         if side not in SIDES:
-            shown = f"{cell('side')!r} is not a side" if side else "is blank"
-            self.cell_problem(row, "side", f"{shown}: use client or supplier")
+            self.cell_problem(
+                row,
+                "side",
+                wording(
+                    N_("%(value)s is not a side: use client or supplier"), value=repr(cell("side"))
+                )
+                if side
+                else wording(N_("is blank: use client or supplier")),
+            )
             ok = False
         area_text = cell("service_area")
         area_id = None
         if area_text:
             area_id = self.areas.get(area_text.lower())
             if area_id is None:
-                known = ", ".join(a.key for a in self.relationship.service_areas) or "none"
+                known = ", ".join(a.key for a in self.relationship.service_areas)
                 self.cell_problem(
                     row,
                     "service_area",
-                    f"{area_text!r} is not a service area of this relationship (known: {known})",
+                    wording(
+                        N_(
+                            "%(value)s is not a service area of this relationship (known: %(known)s)"
+                        ),
+                        value=repr(area_text),
+                        known=known or wording(N_("none")),
+                    ),
                 )
                 ok = False
         role = cell("role_level").lower() or None
@@ -264,8 +327,11 @@ class ResponseChecker:
             self.cell_problem(
                 row,
                 "role_level",
-                f"{cell('role_level')!r} is not a role level: use {', '.join(ROLE_LEVELS)} or "
-                "leave it blank",
+                wording(
+                    N_("%(value)s is not a role level: use %(levels)s or leave it blank"),
+                    value=repr(cell("role_level")),
+                    levels=", ".join(ROLE_LEVELS),
+                ),
             )
             ok = False
         if not ok:
@@ -278,10 +344,16 @@ class ResponseChecker:
         try:
             value = uuid.UUID(text)
         except ValueError:
-            self.cell_problem(row, "response_id", f"{text!r} is not a response key (a UUID)")
+            self.cell_problem(
+                row,
+                "response_id",
+                wording(N_("%(value)s is not a response key (a UUID)"), value=repr(text)),
+            )
             return None
         if value.bytes in self.seen_ids:
-            self.cell_problem(row, "response_id", f"{text} appears twice in the file")
+            self.cell_problem(
+                row, "response_id", wording(N_("%(value)s appears twice in the file"), value=text)
+            )
             return None
         self.seen_ids.add(value.bytes)
         return value
@@ -291,7 +363,9 @@ class ResponseChecker:
     def _row_version(self, row: int, key: str, number: str) -> _Version | None:
         if not key or not number:
             column = "instrument" if not key else "instrument_version"
-            self.cell_problem(row, column, "is blank: name the instrument the response answered")
+            self.cell_problem(
+                row, column, wording(N_("is blank: name the instrument the response answered"))
+            )
             return None
         return self.version(row, key, number)
 
@@ -302,12 +376,16 @@ class ResponseChecker:
             return self.versions[cache_key]
         found: _Version | None = None
         if not re.fullmatch(r"[1-9][0-9]{0,5}", number):
-            self.cell_problem(row, "instrument_version", f"{number!r} is not a version number")
+            self.cell_problem(
+                row,
+                "instrument_version",
+                wording(N_("%(value)s is not a version number"), value=repr(number)),
+            )
         else:
             try:
                 model = freeze_instrument(key, int(number))
             except ServiceError as exc:
-                self.cell_problem(row, "instrument", str(exc))
+                self.cell_problem(row, "instrument", exc.stored)
             else:
                 found = self._layout(row, model)
         self.versions[cache_key] = found
@@ -331,8 +409,14 @@ class ResponseChecker:
         missing = [key for key in items if key not in self.index]
         if missing and len(missing) == len(items):
             self.problems.add(
-                f"row {row}: the header has none of the item columns of {layout.name} "
-                f"({', '.join(list(items)[:5])}...)"
+                wording(
+                    N_(
+                        "row %(row)s: the header has none of the item columns of %(version)s (%(keys)s...)"
+                    ),
+                    row=row,
+                    version=layout.name,
+                    keys=", ".join(list(items)[:5]),
+                )
             )
         return layout
 
@@ -346,13 +430,19 @@ class ResponseChecker:
                 self.cell_problem(
                     row,
                     "instrument_version",
-                    f"wave {label} is on {_version_name(target.version_id)}; every response of "
-                    "a wave must answer the same instrument version",
+                    wording(
+                        N_(
+                            "wave %(wave)s is on %(version)s; every response of a wave must "
+                            "answer the same instrument version"
+                        ),
+                        wave=label,
+                        version=_version_name(target.version_id),
+                    ),
                 )
             return target
         target = None
         if not LABEL.match(label):
-            self.cell_problem(row, "wave", f"{label!r} is not a wave label: {_WAVE_LABEL_RULE}")
+            self.cell_problem(row, "wave", _not_a_wave_label(label))
         else:
             existing = db.session.scalar(
                 select(Wave).where(
@@ -376,22 +466,38 @@ class ResponseChecker:
             self.cell_problem(
                 row,
                 "wave",
-                f"wave {label} is {existing.state}: responses can be imported only into "
-                "a new wave or a closed wave with no responses",
+                wording(
+                    N_(
+                        "wave %(wave)s is %(state)s: responses can be imported only into a new "
+                        "wave or a closed wave with no responses"
+                    ),
+                    wave=label,
+                    state=existing.state,
+                ),
             )
         elif stored:
             self.cell_problem(
                 row,
                 "wave",
-                f"wave {label} already has {stored:,} responses: import only waves this "
-                "service holds no responses for",
+                wording(
+                    N_(
+                        "wave %(wave)s already has %(count)s responses: import only waves this "
+                        "service holds no responses for"
+                    ),
+                    wave=label,
+                    count=f"{stored:,}",
+                ),
             )
         elif existing.instrument_version_id != version.model.id:
             self.cell_problem(
                 row,
                 "instrument_version",
-                f"wave {label} is on {_version_name(existing.instrument_version_id)}, "
-                f"not {version.name}",
+                wording(
+                    N_("wave %(wave)s is on %(version)s, not %(row_version)s"),
+                    wave=label,
+                    version=_version_name(existing.instrument_version_id),
+                    row_version=version.name,
+                ),
             )
         else:
             return WaveTarget(label, existing, existing.instrument_version_id, first_row=row)
@@ -409,7 +515,10 @@ class ResponseChecker:
                 self.cell_problem(
                     row,
                     self.names[i],
-                    f"is not an item of {version.name}, so it must be blank",
+                    wording(
+                        N_("is not an item of %(version)s, so it must be blank"),
+                        version=version.name,
+                    ),
                 )
                 ok = False
         answers = self._item_answers(row, cells, version, response_id)
@@ -435,12 +544,13 @@ class ResponseChecker:
                 text = _text(raw)
                 if not text:
                     continue
+                problem: Wording | None
                 if text.lower() not in dk_words:
                     problem = _off_scale(text, points, item.dont_know)
                 elif not item.dont_know:
-                    problem = "“don't know” is not an answer this item allows"
+                    problem = wording(N_("“don't know” is not an answer this item allows"))
                 else:
-                    problem = ""  # "don't know": stored as an answer without a value
+                    problem = None  # "don't know": stored as an answer without a value
                 if problem:
                     self.cell_problem(row, self.names[i], problem)
                     ok = False
@@ -461,7 +571,11 @@ class ResponseChecker:
                 self.cell_problem(
                     row,
                     self.names[i],
-                    f"the comment has {len(text):,} characters: at most {question.max_length:,}",
+                    wording(
+                        N_("the comment has %(count)s characters: at most %(most)s"),
+                        count=f"{len(text):,}",
+                        most=f"{question.max_length:,}",
+                    ),
                 )
                 ok = False
                 continue
@@ -495,14 +609,27 @@ def _answer(raw: Any, points: int) -> int | None:
     return value if 1 <= value <= points else None
 
 
-def _off_scale(text: str, points: int, dont_know: bool) -> str:
+def _off_scale(text: str, points: int, dont_know: bool) -> Wording:
     shown = text if len(text) <= 20 else text[:20] + "…"
-    dk = f", {DONT_KNOW} for don't know," if dont_know else ""
+    dk = wording(N_(", %(dk)s for don't know,"), dk=DONT_KNOW) if dont_know else ""
     if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
-        return f"{shown} is not on the 1–{points} scale (use a whole number 1–{points}{dk} or leave it blank)"
-    return f"{shown!r} is not an answer: use a whole number 1–{points}{dk} or leave it blank"
+        return wording(
+            N_(
+                "%(value)s is not on the 1–%(points)s scale (use a whole number "
+                "1–%(points)s%(dk)s or leave it blank)"
+            ),
+            value=shown,
+            points=points,
+            dk=dk,
+        )
+    return wording(
+        N_("%(value)s is not an answer: use a whole number 1–%(points)s%(dk)s or leave it blank"),
+        value=repr(shown),
+        points=points,
+        dk=dk,
+    )
 
 
-def _version_name(version_id: int | None) -> str:
+def _version_name(version_id: int | None) -> Wording | str:
     model = db.session.get(InstrumentVersion, version_id) if version_id else None
-    return f"{model.key} v{model.version}" if model else "another instrument version"
+    return f"{model.key} v{model.version}" if model else wording(N_("another instrument version"))

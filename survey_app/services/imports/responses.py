@@ -168,7 +168,13 @@ def import_responses(
                     progress=progress,
                 )
         except OSError as exc:
-            raise FileRefused(f"Cannot read {path}: {exc.strerror or exc}") from exc
+            raise FileRefused(
+                wording(
+                    N_("Cannot read %(path)s: %(error)s"),
+                    path=str(path),
+                    error=exc.strerror or str(exc),
+                )
+            ) from exc
     if wave_label is not None and wave_label.strip() and not LABEL.match(wave_label.strip()):
         raise bad_wave_label(wave_label)
     checker = ResponseChecker(relationship, wave_label or None)
@@ -234,12 +240,18 @@ def _checked(
     try:
         file_format, complete = _rows_checked(source, filename, checker, store, limit)
     except UnreadableFile as unreadable:
-        raise FileRefused(str(unreadable)) from unreadable
+        raise FileRefused(unreadable.stored) from unreadable
     if problems := checker.problems:
         raise ImportRejected(problems.listed, more=problems.more, rows_checked=checker.rows)
     if checker.rows == 0 and complete:
-        where = f" of wave {checker.only_wave}" if checker.only_wave else ""
-        raise FileRefused(f"The file has no responses{where} to import")
+        if checker.only_wave:
+            raise FileRefused(
+                wording(
+                    N_("The file has no responses of wave %(wave)s to import"),
+                    wave=checker.only_wave,
+                )
+            )
+        raise FileRefused(wording(N_("The file has no responses to import")))
     return file_format, complete
 
 
@@ -251,14 +263,17 @@ def _rows_checked(source, filename, checker, store, limit):  # type: ignore[no-u
         complete = True
         header = next(rows, None)
         if header is None:
-            raise FileRefused("The file is empty")
+            raise FileRefused(wording(N_("The file is empty")))
         checker.read_header(header[1])
         for number, cells in rows:
             if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
                 continue  # blank lines (a spreadsheet's trailing rows)
             if checker.rows + checker.skipped >= max_rows:
                 raise FileRefused(
-                    f"The file has more than {max_rows:,} rows: split it into smaller files"
+                    wording(
+                        N_("The file has more than %(count)s rows: split it into smaller files"),
+                        count=f"{max_rows:,}",
+                    )
                 )
             if limit is not None and checker.rows + checker.skipped >= limit:
                 complete = False

@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from survey_app.services import ServiceError
-from survey_app.texts import N_
+from survey_app.texts import N_, Wording, lines, say, wording
 
 #: How many problems a refusal lists before counting the rest.
 MAX_PROBLEMS = 100
@@ -34,60 +34,94 @@ DEFAULT_MAX_ROWS = 2_000_000
 #: An XLSX is a zip: refuse one that would unpack to more than this many times its limit.
 XLSX_EXPANSION = 20
 
-_BINARY = "The file is not a CSV file (it holds binary data): upload a CSV UTF-8 or XLSX file"
-_NOT_A_WORKBOOK = "The file is not a readable Excel workbook (.xlsx)"
+#: A problem's line under the message's first, indented (not a text to translate).
+_INDENTED = "  %(line)s"
+_BINARY = N_("The file is not a CSV file (it holds binary data): upload a CSV UTF-8 or XLSX file")
+_NOT_A_WORKBOOK = N_("The file is not a readable Excel workbook (.xlsx)")
 
 
 class UnreadableFile(ServiceError):
-    """The file cannot be read as rows of a CSV or XLSX file; the message says why."""
+    """The file cannot be read as rows of a CSV or XLSX file; the message (a wording) says why."""
 
 
 class Rejected(ServiceError):
     """A file refused all or nothing: ``problems`` names each bad row and column (the first
     :data:`MAX_PROBLEMS`; ``more`` counts the rest) found in ``rows_checked`` rows.
 
+    Each problem is kept as given (a wording, or a text already in the reader's language) and
+    said when read: :attr:`problems` and ``str(exc)`` in the reader's language, :attr:`stored`
+    the whole message as :func:`~survey_app.texts.lines` for a job to keep and say later.
     Each upload says what did not happen in its own words (:attr:`outcome`).
     """
 
     #: What did not happen, as the message begins: "Nothing was imported".
     outcome: ClassVar[str] = N_("Nothing was stored")
 
-    def __init__(self, problems: list[str], *, more: int = 0, rows_checked: int = 0) -> None:
-        self.problems = problems
+    def __init__(
+        self, problems: list[Wording | str], *, more: int = 0, rows_checked: int = 0
+    ) -> None:
+        self.given = list(problems)
         self.more = more
         self.rows_checked = rows_checked
-        super().__init__(self.describe())
+        super().__init__(self.stored)
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    @property
+    def problems(self) -> list[str]:
+        """The problems in the reader's language."""
+        return [say(problem) for problem in self.given]
 
     @property
     def total(self) -> int:
-        return len(self.problems) + self.more
+        return len(self.given) + self.more
+
+    def _counted(self) -> Wording:
+        rows = self.rows_checked
+        return wording(
+            N_("%(outcome)s: %(problems)s in %(rows)s"),
+            outcome=wording(self.outcome),
+            problems=self._problems_wording(),
+            rows=wording(N_("1 row"))
+            if rows == 1
+            else wording(N_("%(count)s rows"), count=f"{rows:,}"),
+        )
+
+    def _problems_wording(self) -> Wording:
+        total = self.total
+        if total == 1:
+            return wording(N_("1 problem"))
+        return wording(N_("%(count)s problems"), count=f"{total:,}")
 
     def counted(self) -> str:
         """ "Nothing was imported: 4 problems in 52 rows" (when rows were checked), in the
         reader's language (English in a worker)."""
-        return _(
-            "%(outcome)s: %(problems)s in %(rows)s",
-            outcome=_(self.outcome),
-            problems=self.problems_text(),
-            rows=_("1 row")
-            if self.rows_checked == 1
-            else _("%(count)s rows", count=f"{self.rows_checked:,}"),
-        )
+        return say(self._counted())
 
     def problems_text(self) -> str:
         """ "4 problems" ("1 problem")."""
-        total = self.total
-        return _("1 problem") if total == 1 else _("%(count)s problems", count=f"{total:,}")
+        return say(self._problems_wording())
+
+    @property
+    def stored(self) -> Wording:
+        """The message as :func:`~survey_app.texts.lines`: the outcome, then each problem on a
+        line of its own (indented), said in the reader's language when read."""
+        if not (self.total > 1 or self.rows_checked):
+            first = self.given[0] if self.given else ""
+            return wording(
+                N_("%(outcome)s: %(problem)s"), outcome=wording(self.outcome), problem=first
+            )
+        head = self._counted() if self.rows_checked else wording(self.outcome)
+        rest = [wording(_INDENTED, line=problem) for problem in self.given]
+        if self.more:
+            more = wording(N_("... and %(count)s more"), count=f"{self.more:,}")
+            rest.append(wording(_INDENTED, line=more))
+        return lines(wording(N_("%(outcome)s:"), outcome=head), *rest)
 
     def describe(self) -> str:
         """The message: the outcome, then each problem on a line of its own."""
-        if not (self.total > 1 or self.rows_checked):
-            return f"{_(self.outcome)}: {self.problems[0]}"
-        lines = [f"{self.counted()}:" if self.rows_checked else f"{_(self.outcome)}:"]
-        lines += [f"  {p}" for p in self.problems]
-        if self.more:
-            lines.append("  " + _("... and %(count)s more", count=f"{self.more:,}"))
-        return "\n".join(lines)
+        return say(self.stored)
 
     @property
     def summary(self) -> str:
@@ -98,7 +132,7 @@ class Rejected(ServiceError):
     def field_message(self) -> str:
         """The error shown on an upload form's file field."""
         if not self.rows_checked:
-            return self.problems[0]
+            return say(self.given[0])
         outcome = _(self.outcome)
         return _(
             "The selected file has %(problems)s: %(outcome)s. Correct them and upload the file "
@@ -113,10 +147,10 @@ class Problems:
     the rest counted."""
 
     def __init__(self) -> None:
-        self.listed: list[str] = []
+        self.listed: list[Wording | str] = []
         self.more = 0
 
-    def add(self, problem: str) -> None:
+    def add(self, problem: Wording | str) -> None:
         if len(self.listed) < MAX_PROBLEMS:
             self.listed.append(problem)
         else:
@@ -163,10 +197,14 @@ def read_rows(source: IO[bytes], filename: str = "") -> tuple[str, Iterator[tupl
     max_bytes, _ = size_limits()
     size = _size(source)
     if size == 0:
-        raise UnreadableFile("The file is empty")
+        raise UnreadableFile(wording(N_("The file is empty")))
     if size > max_bytes:
         raise UnreadableFile(
-            f"The file is {size / 1e6:,.1f} MB: files must be smaller than {max_bytes / 1e6:,.0f} MB"
+            wording(
+                N_("The file is %(size)s MB: files must be smaller than %(limit)s MB"),
+                size=f"{size / 1e6:,.1f}",
+                limit=f"{max_bytes / 1e6:,.0f}",
+            )
         )
     source.seek(0)
     head = source.read(8)
@@ -176,11 +214,15 @@ def read_rows(source: IO[bytes], filename: str = "") -> tuple[str, Iterator[tupl
         return "xlsx", _xlsx_rows(source, max_bytes)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UnreadableFile(
-            "The file is an old Excel 97–2003 workbook (.xls): save it as an Excel workbook "
-            "(.xlsx) or as CSV UTF-8"
+            wording(
+                N_(
+                    "The file is an old Excel 97–2003 workbook (.xls): save it as an Excel "
+                    "workbook (.xlsx) or as CSV UTF-8"
+                )
+            )
         )
     if suffix in (".xlsx", ".xlsm"):
-        raise UnreadableFile("The file is named .xlsx but is not an Excel workbook")
+        raise UnreadableFile(wording(N_("The file is named .xlsx but is not an Excel workbook")))
     return "csv", _csv_rows(source)
 
 
@@ -199,7 +241,7 @@ def _csv_rows(source: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
     sample = source.read(65536)
     source.seek(0)
     if b"\x00" in sample:
-        raise UnreadableFile(_BINARY)
+        raise UnreadableFile(wording(_BINARY))
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -209,23 +251,28 @@ def _csv_rows(source: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _not_utf8(row: int | None = None) -> UnreadableFile:
-    where = f" (row {row})" if row else ""
-    return UnreadableFile(
-        f"The file is not UTF-8 text{where}: save it as CSV UTF-8 (in Excel, ‘Save as’ "
-        "and choose ‘CSV UTF-8 (comma delimited)’)"
+    advice = wording(
+        N_("save it as CSV UTF-8 (in Excel, ‘Save as’ and choose ‘CSV UTF-8 (comma delimited)’)")
     )
+    if row:
+        return UnreadableFile(
+            wording(
+                N_("The file is not UTF-8 text (row %(row)s): %(advice)s"), row=row, advice=advice
+            )
+        )
+    return UnreadableFile(wording(N_("The file is not UTF-8 text: %(advice)s"), advice=advice))
 
 
 def _csv_iter(source: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
 
-    def lines() -> Iterator[str]:
+    def checked_lines() -> Iterator[str]:
         for line in text:
             if "\x00" in line:
-                raise UnreadableFile(_BINARY)
+                raise UnreadableFile(wording(_BINARY))
             yield line
 
-    reader = csv.reader(lines())
+    reader = csv.reader(checked_lines())
     number = 0
     try:
         for number, cells in enumerate(reader, start=1):  # noqa: B007
@@ -233,7 +280,9 @@ def _csv_iter(source: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
     except UnicodeDecodeError as exc:
         raise _not_utf8(number + 1) from exc
     except csv.Error as exc:
-        raise UnreadableFile(f"Row {number + 1} is not valid CSV: {exc}") from exc
+        raise UnreadableFile(
+            wording(N_("Row %(row)s is not valid CSV: %(error)s"), row=number + 1, error=str(exc))
+        ) from exc
     finally:
         with contextlib.suppress(ValueError):  # ValueError: the caller closed it first
             text.detach()  # leave the caller's file open, for the caller to close
@@ -248,11 +297,13 @@ def _xlsx_rows(source: IO[bytes], max_bytes: int) -> Iterator[tuple[int, list[An
             unpacked = sum(info.file_size for info in archive.infolist())
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise UnreadableFile(_NOT_A_WORKBOOK) from exc
+        raise UnreadableFile(wording(_NOT_A_WORKBOOK)) from exc
     if "xl/workbook.xml" not in names:
-        raise UnreadableFile("The file is a zip archive but not an Excel workbook (.xlsx)")
+        raise UnreadableFile(
+            wording(N_("The file is a zip archive but not an Excel workbook (.xlsx)"))
+        )
     if unpacked > XLSX_EXPANSION * max_bytes:
-        raise UnreadableFile("The workbook is too large once unpacked")
+        raise UnreadableFile(wording(N_("The workbook is too large once unpacked")))
     source.seek(0)
     # openpyxl is imported here, not at the top: only an XLSX upload needs it, and it is a
     # large import for a worker to hold.
@@ -261,7 +312,7 @@ def _xlsx_rows(source: IO[bytes], max_bytes: int) -> Iterator[tuple[int, list[An
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise UnreadableFile(_NOT_A_WORKBOOK) from exc
+        raise UnreadableFile(wording(_NOT_A_WORKBOOK)) from exc
     return _xlsx_iter(workbook)
 
 
@@ -274,7 +325,7 @@ def _xlsx_iter(workbook: Any) -> Iterator[tuple[int, list[Any]]]:
             (n for n in names if n.lower() != "codebook"), None
         )
         if chosen is None:
-            raise UnreadableFile("The workbook has no sheet of responses")
+            raise UnreadableFile(wording(N_("The workbook has no sheet of responses")))
         sheet = workbook[chosen]
         try:
             for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -283,7 +334,10 @@ def _xlsx_iter(workbook: Any) -> Iterator[tuple[int, list[Any]]]:
             raise
         except Exception as exc:
             raise UnreadableFile(
-                f"The workbook's sheet {chosen!r} cannot be read: it may be damaged"
+                wording(
+                    N_("The workbook's sheet %(sheet)s cannot be read: it may be damaged"),
+                    sheet=repr(chosen),
+                )
             ) from exc
     finally:
         workbook.close()

@@ -49,7 +49,7 @@ from survey_app.services.imports.spreadsheets import (
     column_letter,
     read_rows,
 )
-from survey_app.texts import N_
+from survey_app.texts import N_, wording
 
 MAX_ROWS = 100_000
 MAX_EMAIL = 254
@@ -144,9 +144,9 @@ def read_staff_list(
         _, rows = read_rows(source, filename)
         header_row = next(rows, None)
     except UnreadableFile as refused:
-        raise StaffListRejected([str(refused)]) from refused
+        raise StaffListRejected([refused.stored]) from refused
     if header_row is None:
-        raise StaffListRejected(["The file is empty"])
+        raise StaffListRejected([wording(N_("The file is empty"))])
     columns, ignored = _header(header_row[1])
     checker = _Checker(wave, columns)
     people: list[StaffMember] = []
@@ -157,18 +157,25 @@ def read_staff_list(
             checker.checked += 1
             if checker.checked > MAX_ROWS:
                 raise StaffListRejected(
-                    [f"The file has more than {MAX_ROWS:,} people: split it into smaller lists"]
+                    [
+                        wording(
+                            N_(
+                                "The file has more than %(count)s people: split it into smaller lists"
+                            ),
+                            count=f"{MAX_ROWS:,}",
+                        )
+                    ]
                 )
             person = checker.person(number, cells)
             if person is not None:
                 people.append(person)
     except UnreadableFile as refused:
-        raise StaffListRejected([str(refused)]) from refused
+        raise StaffListRejected([refused.stored]) from refused
     problems = checker.problems
     if problems:
         raise StaffListRejected(problems.listed, more=problems.more, rows_checked=checker.checked)
     if not people and not checker.known:
-        raise StaffListRejected(["The file has a header row but nobody in it"])
+        raise StaffListRejected([wording(N_("The file has a header row but nobody in it"))])
     return people, tuple(ignored), tuple(checker.known)
 
 
@@ -353,7 +360,9 @@ def load_staff_list(
 ) -> StaffListReport:
     """Add the people of a staff list to the wave's address list (all or nothing)."""
     if wave.state == "closed":
-        raise StaffListRejected([f"Wave {wave.label} is closed: nobody can be invited to it"])
+        raise StaffListRejected(
+            [wording(N_("Wave %(wave)s is closed: nobody can be invited to it"), wave=wave.label)]
+        )
     people, ignored, known = read_staff_list(source, wave, filename=filename)
     min_group = current_app.config["MIN_CELL_SIZE"]
     people, without_area = _small_areas_left_open(wave, people, min_group)
