@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Job, User
 from survey_app.services import jobs
-from survey_app.texts import N_, say, stored_text, wording
+from survey_app.texts import N_, lines, say, stored_text, wording
 from tests import factories
 from tests.factories import csrf_token, text
 
@@ -275,3 +276,12 @@ def test_a_stored_wording_keeps_to_its_column_and_plain_texts_still_show():
         "An English sentence stored before wordings were"
     )
     assert say(None) == "" and say('{"text" broken') == '{"text" broken'
+
+
+def test_a_stored_message_of_several_lines_is_said_line_by_line(app):
+    message = lines(wording(N_("Nothing was imported")), wording(N_("%(count)s rows"), count="52"))
+    kept = stored_text(message)
+    with app.test_request_context():
+        assert say(kept) == "Nothing was imported\n52 rows"
+        with force_locale("cy"):
+            assert say(kept) == say(message) == "Ni fewnforiwyd dim\n52 rhes"
