@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale, gettext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -748,3 +749,46 @@ def write_file(tmp_path: Path, name: str, data: bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(data)
     return path
+
+
+def test_a_welsh_download_gives_the_heat_maps_reasons_in_welsh_and_an_english_one_as_stored(
+    history, monkeypatch
+):
+    """A heat map's ``reason`` is stored as the English analysis.heatmap marks (N_) and worded
+    in the language the download is asked in; the English download shows it as stored."""
+    from openpyxl import load_workbook
+
+    from survey_app.services.results import store
+
+    # The history's cells that were not compared are all too small to publish: show every
+    # row, as if published, to see the reasons through the download.
+    monkeypatch.setattr(
+        store, "suppress_rows", lambda name, rows, k, scores=None: [
+            {**r, results.SUPPRESSED: None} for r in rows
+        ],
+    )  # fmt: skip
+    _, stored = results.stored_rows("heat_map", history, results.closed_waves(history))
+    reasons = {r["reason"] for r in stored if r.get("reason")}
+    assert reasons, "the history has a heat-map cell that was not compared"
+    welsh = {english: gettext_in("cy", english) for english in reasons}
+    assert all(welsh[r] != r for r in reasons), "every reason has its Welsh"
+
+    def reason_column(fmt: str, language: str) -> set[str]:
+        with force_locale(language):
+            data = download_bytes("heat_map", fmt, history)
+        if fmt == "csv":
+            header, *rows = read_csv(data)
+        else:
+            book = load_workbook(io.BytesIO(data), read_only=True)
+            header, *rows = book["heat_map"].iter_rows(values_only=True)
+        column = list(header).index("reason")
+        return {row[column] for row in rows if column < len(row) and row[column]}
+
+    for fmt in ("csv", "xlsx"):
+        assert reason_column(fmt, "en") == reasons
+        assert reason_column(fmt, "cy") == set(welsh.values())
+
+
+def gettext_in(language: str, text: str) -> str:
+    with force_locale(language):
+        return gettext(text)

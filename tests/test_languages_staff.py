@@ -29,8 +29,10 @@ from survey_app.services.instruments import wave_instrument
 from survey_app.services.results import closed_waves, stored_rows
 from tests.pseudo_locale import pseudo_translation, unmarked
 
-#: Columns of the stored results that hold English written when the wave closed.
-STORED_SENTENCES = ("reason", "comparability_note")
+#: Columns of the stored results that hold English written when the wave closed (a table's
+#: reason for a figure not computed; a heat map's and a trend's comparability note are worded
+#: in the reader's language).
+STORED_SENTENCES = ("reason",)
 #: Names a page shows as they are (formats, tests, the service's commands).
 TECHNICAL = {
     *("SVG", "PNG", "CSV", "JSON", "EWMA", "CUSUM", "API", "English", "Cymraeg"),

@@ -15,6 +15,7 @@ import uuid
 import numpy as np
 import pandas as pd
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, insert, select
 
 from benchmarks import reference
@@ -701,17 +702,70 @@ def test_a_changed_dimension_restarts_its_series_and_says_why(app, relationship,
     rows = {(r["side"], r["area"], r["dimension"]): r for r in stored(wave, "scores")}
     innovation = rows[("all", "_all", "innovation")]
     assert innovation["change"] is None
-    assert innovation["comparability_note"].startswith("Compared from 2024-W3 only")
-    assert "'in3' reworded" in innovation["comparability_note"]
-    assert rows[("all", "_all", "index")]["comparability_note"].startswith("Compared from")
+    # stored as facts, worded when read (in the reader's language: English here)
+    note = innovation["comparability_note"]
+    assert (note["key"], note["wave"], note["version"]) == ("from", "2024-W3", 2)
+    assert "'in3' reworded" in note["reason"]["detail"]
+    assert wording.comparability_note(note).startswith("Compared from 2024-W3 only")
+    index_note = rows[("all", "_all", "index")]["comparability_note"]
+    assert index_note["reason"] == {"key": "dimensions", "dimensions": ["innovation"]}
+    assert wording.comparability_note(index_note) == (
+        "Compared from 2024-W3 only: version 2 of the instrument changed this "
+        "(dimensions changed: innovation)"
+    )
     trust = rows[("all", "_all", "trust")]
     assert trust["change"] is not None
-    assert trust["comparability_note"] == (
+    assert wording.comparability_note(trust["comparability_note"]) == (
         "Compared across instrument versions 1–2: unchanged in them"
     )
+    with force_locale("cy"):
+        assert wording.comparability_note(trust["comparability_note"]) == (
+            "Wedi’i gymharu ar draws fersiynau 1–2 o’r offeryn: heb newid ynddynt"
+        )
     trends = {(r["side"], r["area"], r["dimension"]): r for r in stored(wave, "trends")}
     assert trends[("all", "_all", "innovation")]["series_start"] == "2024-W3"
     assert trends[("all", "_all", "trust")]["n_waves"] == 4
+    # A download words the notes in the language it is asked in (issue 17)
+    for fmt in ("csv", "xlsx"):
+        english, welsh = (_trend_notes(relationship, fmt, lang) for lang in ("en", "cy"))
+        assert english[("all", "_all", "trust")] == (
+            "Compared across instrument versions 1–2: unchanged in them"
+        )
+        assert welsh[("all", "_all", "trust")] == (
+            "Wedi’i gymharu ar draws fersiynau 1–2 o’r offeryn: heb newid ynddynt"
+        )
+        assert welsh[("all", "_all", "index")] == (
+            "Wedi’i gymharu o 2024-W3 yn unig: newidiodd fersiwn 2 o’r offeryn hyn "
+            "(dimensiynau wedi newid: innovation)"
+        )
+        assert welsh[("all", "_all", "innovation")].startswith("Wedi’i gymharu o 2024-W3 yn unig")
+
+
+def _trend_notes(relationship, fmt: str, language: str) -> dict[tuple, str]:
+    """The ``comparability_note`` of a trends download asked for in ``language``, by cell."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from survey_app.services import exports
+    from tests.exchange import read_csv
+
+    with force_locale(language):
+        prepared = exports.prepare_download(
+            "trends", fmt, exports.export_scope(relationship.id, None)
+        )
+        data = b"".join(prepared.chunks)
+    if fmt == "csv":
+        header, *rows = read_csv(data)
+    else:
+        header, *rows = load_workbook(io.BytesIO(data), read_only=True)["trends"].iter_rows(
+            values_only=True
+        )
+    at = {c: list(header).index(c) for c in ("side", "area", "dimension", "comparability_note")}
+    return {
+        (r[at["side"]], r[at["area"]], r[at["dimension"]]): r[at["comparability_note"]]
+        for r in rows
+    }
 
 
 # ----------------------------------------------------------------------------- migration

@@ -48,6 +48,7 @@ from survey_app.services.results import (
     INDEX_TITLE,
     SIDE_KEYS,
     Layout,
+    change_reason,
     closed_waves,
     hidden_score_cells,
     load_answers,
@@ -406,7 +407,7 @@ def _plan(action: Action, closed: Sequence[Wave]) -> tuple[Wave, Wave] | ActionC
         if action.dimension_key in changed:
             return unavailable(
                 f"Not comparable: between {previous.label} and {current.label} the instrument "
-                f"changed this ({changed[action.dimension_key]})",
+                f"changed this ({change_reason(changed[action.dimension_key])})",
                 baseline,
                 latest,
             )

@@ -101,6 +101,7 @@ from survey_app.services.results.vocabulary import (
     WAVE_TABLES,
     Columns,
 )
+from survey_app.services.results.wording import change_reason
 
 __all__ = [
     "ANALYSIS_VERSION",
@@ -177,4 +178,5 @@ __all__ = [
     "theme_groups",
     "trends_table",
     "version_changes",
+    "change_reason",
 ]

@@ -35,8 +35,10 @@ class WaveSummary:
     hidden: set[tuple[str, str, str]] = field(default_factory=set)
 
 
-def version_changes(previous: Instrument, current: Instrument) -> dict[str, str]:
-    """Score keys (dimensions and ``index``) not comparable between two waves' versions.
+def version_changes(previous: Instrument, current: Instrument) -> dict[str, dict[str, Any]]:
+    """Score keys (dimensions and ``index``) not comparable between two waves' versions, each
+    with why, as facts (``{"key": ...}``, worded in the reader's language by
+    :func:`~survey_app.services.results.wording.change_reason`).
 
     Uses :func:`instruments.changed_dimensions` for consecutive versions of one instrument;
     any other pair (another instrument, or versions that are not consecutive) makes every
@@ -45,18 +47,20 @@ def version_changes(previous: Instrument, current: Instrument) -> dict[str, str]
     if previous.content_hash == current.content_hash:
         return {}
     keys = [d.key for d in current.dimensions]
+    out: dict[str, dict[str, Any]]
     if previous.key != current.key:
-        reason = f"a different instrument ({previous.key} → {current.key})"
-        out = dict.fromkeys(keys, reason)
+        why = {"key": "instrument", "previous": previous.key, "current": current.key}
+        out = {k: why for k in keys}
     elif current.version == previous.version + 1:
-        out = {k: v for k, v in changed_dimensions(previous, current).items() if k in keys}
+        changed = changed_dimensions(previous, current)
+        out = {k: {"key": "changes", "detail": v} for k, v in changed.items() if k in keys}
     elif current.version == previous.version:
         out = {}
     else:
-        reason = f"versions {previous.version} and {current.version} are not consecutive"
-        out = dict.fromkeys(keys, reason)
+        why = {"key": "versions", "previous": previous.version, "current": current.version}
+        out = {k: why for k in keys}
     if out:
-        out[INDEX] = "dimensions changed: " + ", ".join(sorted(k for k in out if k != INDEX))
+        out[INDEX] = {"key": "dimensions", "dimensions": sorted(k for k in out if k != INDEX)}
     return out
 
 
@@ -71,7 +75,7 @@ class History:
     layout: Layout
     min_cell_size: int
     waves: list[WaveSummary] = field(default_factory=list)
-    breaks: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    breaks: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     _matrices: dict[str, Any] = field(default_factory=dict)
 
     def append(self, summary: WaveSummary) -> None:
@@ -90,22 +94,19 @@ class History:
         starts = [b for b, _ in self.breaks.get(key, []) if b <= t]
         return max(starts) if starts else 0
 
-    def note(self, key: str, t: int) -> str | None:
-        """Plain words on comparability across instrument versions up to wave ``t``."""
+    def note(self, key: str, t: int) -> dict[str, Any] | None:
+        """Comparability across instrument versions up to wave ``t``, as facts (worded in
+        the reader's language by
+        :func:`~survey_app.services.results.wording.comparability_note`)."""
         start = self.segment_start(key, t)
         versions = {self.waves[i].design.instrument.version for i in range(start, t + 1)}
         if start > 0:
             reason = next(r for b, r in self.breaks[key] if b == start)
-            design = self.waves[start].design.instrument
-            return (
-                f"Compared from {self.waves[start].label} only: version {design.version} of the "
-                f"instrument changed this ({reason})"
-            )
+            version = self.waves[start].design.instrument.version
+            return {"key": "from", "wave": self.waves[start].label, "version": version,
+                    "reason": reason}  # fmt: skip
         if len(versions) > 1:
-            return (
-                f"Compared across instrument versions {min(versions)}–{max(versions)}: "
-                "unchanged in them"
-            )
+            return {"key": "across", "first": min(versions), "last": max(versions)}
         return None
 
 

@@ -57,13 +57,13 @@ class StatusSnapshot:
     how: list[list[Stored] | None]
     p: list[float | None]
     points: list[float | None]
-    notes: list[str | None]
+    notes: list[dict[str, Any] | None]
     details: list[dict[str, Any]]
     gap_alert: list[bool | None]
     gap_summary: list[Stored | None]
     gap_evidence: list[list[Stored] | None]
     gap_how: list[list[Stored] | None]
-    gap_notes: list[str | None]
+    gap_notes: list[dict[str, Any] | None]
 
 
 def _comparable(history: History, values: np.ndarray, keys: Sequence[str], t: int):

@@ -140,7 +140,7 @@ def compute_wave_tables(
     *,
     previous: ScoredWave | None = None,
     previous_gaps: Columns | None = None,
-    changed: dict[str, str] | None = None,
+    changed: dict[str, Any] | None = None,
 ) -> WaveTables:
     """Every per-wave table of DESIGN §5 for one scored wave (status columns left empty).
 
@@ -264,7 +264,7 @@ def _scores_table(
     wave: ScoredWave,
     items: _ItemLevel,
     previous: ScoredWave | None,
-    changed: dict[str, str],
+    changed: dict[str, Any],
 ) -> Columns:
     design, layout = wave.design, wave.layout
     n_cells, n_scores = layout.n_cells, design.n_dimensions + 1
@@ -340,7 +340,7 @@ def _scores_table(
 
 
 def _change(
-    wave: ScoredWave, previous: ScoredWave | None, changed: dict[str, str]
+    wave: ScoredWave, previous: ScoredWave | None, changed: dict[str, Any]
 ) -> gaps.ChangeResult:
     """Change of every cell and score since the previous wave, BH-adjusted within the wave.
 

@@ -4,7 +4,9 @@ When a wave closes, :mod:`analysis.alert_evidence` says what lies behind each st
 each perception gap as :class:`~analysis.status.Phrase` facts — the name of a wording and
 the numbers and wave labels it states — and they are stored like that in the ``scores``,
 ``gaps`` and ``trends`` rows (``status_summary``, ``status_evidence``, ``status_how``,
-``gap_alert_summary``, ``gap_alert_evidence``, ``gap_alert_how``). This module is the one
+``gap_alert_summary``, ``gap_alert_evidence``, ``gap_alert_how``); so is each row's
+``comparability_note`` (:meth:`~survey_app.services.results.history.History.note`), and a
+heat map's ``reason`` is the English :mod:`analysis.heatmap` marks ``N_``. This module is the one
 place they become sentences: :func:`worded_rows` words them as rows are read
 (:func:`~survey_app.services.results.store.published_rows`, so the dashboard, the alerts,
 the API, the downloads and the board pack all show the same sentences), in the language of
@@ -66,7 +68,9 @@ WORDED_TABLES = {
     "scores": (STATUS_COLUMNS,),
     "trends": (STATUS_COLUMNS, GAP_COLUMNS),
     "gaps": (GAP_COLUMNS,),
-    "heat_map": (),  # ``explanation``: worded from the row's numbers (:func:`hot_spot`)
+    # ``explanation``: worded from the row's numbers (:func:`hot_spot`); ``reason``: the
+    # N_-marked English of analysis.heatmap, translated
+    "heat_map": (),
     "margins": (),  # ``note``: worded from the row's numbers (:func:`response_note`)
 }
 
@@ -529,6 +533,53 @@ def response_note(row: Mapping[str, Any]) -> str | None:
     return text
 
 
+# ----------------------------------------------------------------------------- comparability
+
+
+def change_reason(f: Mapping[str, Any]) -> str:
+    """Why a score is not comparable with the wave before, from the facts
+    :func:`~survey_app.services.results.history.version_changes` stores. A dimension whose
+    items changed between consecutive versions is described as
+    :func:`instruments.changed_dimensions` describes it (naming the items, in English)."""
+    key = f["key"]
+    if key == "instrument":
+        return gettext(
+            "a different instrument (%(previous)s → %(current)s)",
+            previous=f["previous"],
+            current=f["current"],
+        )
+    if key == "versions":
+        return gettext(
+            "versions %(previous)s and %(current)s are not consecutive",
+            previous=f["previous"],
+            current=f["current"],
+        )
+    if key == "dimensions":
+        return gettext("dimensions changed: %(dimensions)s", dimensions=", ".join(f["dimensions"]))
+    return f["detail"]
+
+
+def comparability_note(value: Any) -> Any:
+    """A stored ``comparability_note`` (facts from
+    :meth:`~survey_app.services.results.history.History.note`) in words; a note stored
+    before ``ANALYSIS_VERSION`` 6 is already words."""
+    if not isinstance(value, dict):
+        return value
+    if value["key"] == "from":
+        return gettext(
+            "Compared from %(wave)s only: version %(version)s of the instrument changed this "
+            "(%(reason)s)",
+            wave=value["wave"],
+            version=value["version"],
+            reason=change_reason(value["reason"]),
+        )
+    return gettext(
+        "Compared across instrument versions %(first)s–%(last)s: unchanged in them",
+        first=value["first"],
+        last=value["last"],
+    )
+
+
 # ----------------------------------------------------------------------------- rows
 
 
@@ -547,8 +598,12 @@ def worded_row(
     title = (titles or {}).get(row.get("dimension", ""), row.get("dimension_title") or "")
     if name == "heat_map":
         out["explanation"] = hot_spot(row, title)
+        if row.get("reason"):
+            out["reason"] = gettext(row["reason"])
     elif name == "margins":
         out["note"] = response_note(row)
+    if "comparability_note" in row:
+        out["comparability_note"] = comparability_note(row["comparability_note"])
     for summary, evidence, how in WORDED_TABLES.get(name, ()):
         facts = row.get(summary)
         if isinstance(facts, dict):
