@@ -390,12 +390,15 @@ def _plan(action: Action, closed: Sequence[Wave]) -> tuple[Wave, Wave] | ActionC
     baseline = action.baseline_wave
     if baseline is None or baseline not in closed:
         return unavailable(
-            "No closed wave came before this action, so there is nothing to compare with"
+            gettext("No closed wave came before this action, so there is nothing to compare with")
         )
     start = closed.index(baseline)
     if start == len(closed) - 1:
         return unavailable(
-            f"No wave has closed since {baseline.label}: the change shows once one has",
+            gettext(
+                "No wave has closed since %(wave)s: the change shows once one has",
+                wave=baseline.label,
+            ),
             baseline,
         )
     latest = closed[-1]
@@ -406,8 +409,13 @@ def _plan(action: Action, closed: Sequence[Wave]) -> tuple[Wave, Wave] | ActionC
         )
         if action.dimension_key in changed:
             return unavailable(
-                f"Not comparable: between {previous.label} and {current.label} the instrument "
-                f"changed this ({change_reason(changed[action.dimension_key])})",
+                gettext(
+                    "Not comparable: between %(before)s and %(after)s the instrument changed "
+                    "this (%(reason)s)",
+                    before=previous.label,
+                    after=current.label,
+                    reason=change_reason(changed[action.dimension_key]),
+                ),
                 baseline,
                 latest,
             )
