@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from analysis.status import Phrase
+
 #: The two seats a respondent can answer from: the council (client) or the supplier.
 SIDES: tuple[str, str] = ("client", "supplier")
 
@@ -480,64 +482,71 @@ def comparable_items(previous: Instrument, current: Instrument) -> dict[str, str
     return matches
 
 
-def changed_dimensions(previous: Instrument, current: Instrument) -> dict[str, str]:
+def changed_dimensions(previous: Instrument, current: Instrument) -> dict[str, tuple[Phrase, ...]]:
     """Name each dimension whose make-up changed between two versions, and say how.
 
-    Returns {dimension key: reason}, reasons joined by "; ", for dimensions that are new,
-    dropped, gained or lost items, had items replaced, reworded, moved in or out, or whose
-    reverse-keying or service-area framing changed, and for every dimension when the answer
-    scale changed. Dimensions that did not change are left out, so an empty result means
-    the dimension scores are comparable as they stand.
+    Returns {dimension key: changes}, each change a :class:`~analysis.status.Phrase` (the
+    name of a wording and the item keys, dimension keys, versions or scale points it states;
+    no language's prose: the service words them in the reader's language, see
+    ``survey_app/services/results/wording.py``), for dimensions that are new (``new_dimension``),
+    dropped (``dropped_dimension``), gained items (``new_items``) or lost them
+    (``item_dropped``), had items replaced (``item_replaces``), reworded (``item_reworded``),
+    moved in or out (``item_moved_here``, ``item_moved_to``), or whose reverse-keying
+    (``item_reverse``) or service-area framing (``item_per_area``) changed, and for every
+    dimension when the answer scale changed (``scale_points``, ``scale_labels``). Dimensions
+    that did not change are left out, so an empty result means the dimension scores are
+    comparable as they stand.
     """
     matches = comparable_items(previous, current)
     continued_by = {earlier: now for now, earlier in matches.items()}
     scale_note = _scale_change(previous.scale, current.scale)
-    changes: dict[str, str] = {}
+    changes: dict[str, tuple[Phrase, ...]] = {}
 
     for dim in current.dimensions:
         if dim.key not in previous._dimension_by_key:
-            changes[dim.key] = f"new dimension in version {current.version}"
+            changes[dim.key] = (Phrase("new_dimension", {"version": current.version}),)
             continue
-        reasons: list[str] = [scale_note] if scale_note else []
+        reasons: list[Phrase] = [scale_note] if scale_note else []
         new = [i.key for i in current.items_in(dim.key) if i.key not in matches]
         if new:
-            reasons.append("new items: " + ", ".join(new))
+            reasons.append(Phrase("new_items", {"items": new}))
         for item in current.items_in(dim.key):
             earlier_key = matches.get(item.key)
             if earlier_key is None:
                 continue
             earlier = previous.item(earlier_key)
+            said = {"item": item.key}
             if earlier.dimension != dim.key:
-                reasons.append(f"item {item.key!r} moved here from {earlier.dimension!r}")
+                reasons.append(Phrase("item_moved_here", {**said, "dimension": earlier.dimension}))
             if earlier_key != item.key:
-                reasons.append(f"item {item.key!r} replaces {earlier_key!r}")
+                reasons.append(Phrase("item_replaces", {**said, "previous": earlier_key}))
             elif earlier.wording != item.wording:
-                reasons.append(f"item {item.key!r} reworded")
+                reasons.append(Phrase("item_reworded", said))
             if earlier.reverse != item.reverse:
-                now = "now" if item.reverse else "no longer"
-                reasons.append(f"item {item.key!r} is {now} reverse-keyed")
+                reasons.append(Phrase("item_reverse", {**said, "now": item.reverse}))
             if earlier.per_service_area != item.per_service_area:
-                now = "now" if item.per_service_area else "no longer"
-                reasons.append(f"item {item.key!r} is {now} asked per service area")
+                reasons.append(Phrase("item_per_area", {**said, "now": item.per_service_area}))
         for earlier in previous.items_in(dim.key):
             now_key = continued_by.get(earlier.key)
             if now_key is None:
-                reasons.append(f"item {earlier.key!r} dropped")
+                reasons.append(Phrase("item_dropped", {"item": earlier.key}))
             elif current.item(now_key).dimension != dim.key:
                 moved_to = current.item(now_key).dimension
-                reasons.append(f"item {earlier.key!r} moved to {moved_to!r}")
+                reasons.append(
+                    Phrase("item_moved_to", {"item": earlier.key, "dimension": moved_to})
+                )
         if reasons:
-            changes[dim.key] = "; ".join(reasons)
+            changes[dim.key] = tuple(reasons)
 
     for dim in previous.dimensions:
         if dim.key not in current._dimension_by_key:
-            changes[dim.key] = f"dropped in version {current.version}"
+            changes[dim.key] = (Phrase("dropped_dimension", {"version": current.version}),)
     return changes
 
 
-def _scale_change(previous: Scale, current: Scale) -> str | None:
+def _scale_change(previous: Scale, current: Scale) -> Phrase | None:
     if previous.points != current.points:
-        return f"answer scale changed from {previous.points} to {current.points} points"
+        return Phrase("scale_points", {"previous": previous.points, "current": current.points})
     if previous.labels != current.labels:
-        return "answer scale labels changed"
+        return Phrase("scale_labels")
     return None

@@ -18,6 +18,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, insert, select
 
+import instruments
 from benchmarks import reference
 from instruments import find_instrument
 from survey_app.extensions import db
@@ -705,8 +706,18 @@ def test_a_changed_dimension_restarts_its_series_and_says_why(app, relationship,
     # stored as facts, worded when read (in the reader's language: English here)
     note = innovation["comparability_note"]
     assert (note["key"], note["wave"], note["version"]) == ("from", "2024-W3", 2)
-    assert "'in3' reworded" in note["reason"]["detail"]
-    assert wording.comparability_note(note).startswith("Compared from 2024-W3 only")
+    assert note["reason"] == {
+        "key": "changes",
+        "changes": [{"key": "item_reworded", "item": "in3"}],
+    }
+    assert wording.comparability_note(note) == (
+        "Compared from 2024-W3 only: version 2 of the instrument changed this (item 'in3' reworded)"
+    )
+    with force_locale("cy"):  # the instrument's account of the change too (issue 17)
+        assert wording.comparability_note(note) == (
+            "Wedi’i gymharu o 2024-W3 yn unig: newidiodd fersiwn 2 o’r offeryn hyn "
+            "(ail-eiriwyd eitem 'in3')"
+        )
     index_note = rows[("all", "_all", "index")]["comparability_note"]
     assert index_note["reason"] == {"key": "dimensions", "dimensions": ["innovation"]}
     assert wording.comparability_note(index_note) == (
@@ -739,6 +750,57 @@ def test_a_changed_dimension_restarts_its_series_and_says_why(app, relationship,
             "(dimensiynau wedi newid: innovation)"
         )
         assert welsh[("all", "_all", "innovation")].startswith("Wedi’i gymharu o 2024-W3 yn unig")
+
+
+def test_every_change_an_instrument_version_makes_is_worded_in_english_and_welsh(app):
+    """What :func:`instruments.changed_dimensions` finds is stored as facts and worded when
+    read: each kind of change reads as before in English and has its own Welsh."""
+    from tests.instruments.test_loader import SMALL, load_dict, load_instrument_text, small
+
+    v1 = load_instrument_text(SMALL)
+    definition = small(version=2)
+    definition["scale"] = {**definition["scale"], "labels": ["a", "b", "c", "d", "e"]}
+    definition["dimensions"].append({"key": "innovation", "title": "Innovation"})
+    items = {i["key"]: i for i in definition["items"]}
+    items["sp1"]["wording"] = {"client": "We agree.", "supplier": "We agree."}
+    items["sp2"]["reverse"] = not items["sp2"].get("reverse", False)
+    items["tr2"]["dimension"] = "shared_purpose"
+    items["tr2"]["per_service_area"] = not items["tr2"].get("per_service_area", False)
+    items["tr1"] = {**items["tr1"], "key": "tr1b", "replaces": "tr1"}
+    items["co2"] = {**items["co2"], "key": "co3"}
+    for key in ("tr3", "in1", "in2"):
+        items[key] = {**items["sp1"], "key": key, "dimension": key[:2].replace("in", "innovation")}
+    items["tr3"]["dimension"] = "trust"
+    definition["items"] = list(items.values())
+    changes = instruments.changed_dimensions(v1, load_dict(definition))
+    stored = {k: [c.as_dict() for c in v] for k, v in changes.items()}
+    kinds = {c["key"] for v in stored.values() for c in v}
+    assert kinds == set(wording.ITEM_CHANGES) - {"scale_points", "dropped_dimension"}, kinds
+    english = {k: wording.item_changes(v) for k, v in stored.items()}
+    assert english == {
+        "shared_purpose": "answer scale labels changed; item 'sp1' reworded; "
+        "item 'sp2' is no longer reverse-keyed; item 'tr2' moved here from 'trust'; "
+        "item 'tr2' is no longer asked per service area",
+        "trust": "answer scale labels changed; new items: tr3; item 'tr1b' replaces 'tr1'; "
+        "item 'tr2' moved to 'shared_purpose'",
+        "commitment": "answer scale labels changed; new items: co3; item 'co2' dropped",
+        "innovation": "new dimension in version 2",
+    }
+    scale = [{"key": "scale_points", "previous": 5, "current": 7}]
+    dropped = [{"key": "dropped_dimension", "version": 3}]
+    now = [{"key": k, "item": "x", "now": True} for k in ("item_reverse", "item_per_area")]
+    assert wording.item_changes(now) == (
+        "item 'x' is now reverse-keyed; item 'x' is now asked per service area"
+    )
+    assert wording.item_changes(scale + dropped) == (
+        "answer scale changed from 5 to 7 points; dropped in version 3"
+    )
+    for phrases in [*stored.values(), scale, dropped, now]:
+        for phrase in phrases:
+            with force_locale("cy"):
+                welsh = wording.item_changes([phrase])
+            assert welsh != wording.item_changes([phrase]), phrase
+            assert all(str(v) in welsh for k, v in phrase.items() if k in ("item", "version"))
 
 
 def _trend_notes(relationship, fmt: str, language: str) -> dict[tuple, str]:

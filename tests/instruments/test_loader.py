@@ -9,6 +9,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 
+from analysis.status import Phrase
 from instruments import (
     INSTRUMENTS_DIR,
     SIDES,
@@ -585,7 +586,9 @@ def test_an_item_that_replaces_another_is_comparable_with_it():
 
     assert comparable_items(v1, v2)["tr1b"] == "tr1"
     assert "tr1" not in comparable_items(v1, v2)
-    assert changed_dimensions(v1, v2) == {"trust": "item 'tr1b' replaces 'tr1'"}
+    assert changed_dimensions(v1, v2) == {
+        "trust": (Phrase("item_replaces", {"item": "tr1b", "previous": "tr1"}),)
+    }
 
 
 def test_changed_dimensions_says_what_changed():
@@ -603,9 +606,18 @@ def test_changed_dimensions_says_what_changed():
     )
 
     assert changed_dimensions(v1, v2) == {
-        "shared_purpose": "item 'sp1' reworded; item 'sp2' is no longer reverse-keyed",
-        "trust": "new items: tr3; item 'co2' moved here from 'commitment'",
-        "commitment": "new items: co3; item 'co2' moved to 'trust'",
+        "shared_purpose": (
+            Phrase("item_reworded", {"item": "sp1"}),
+            Phrase("item_reverse", {"item": "sp2", "now": False}),
+        ),
+        "trust": (
+            Phrase("new_items", {"items": ["tr3"]}),
+            Phrase("item_moved_here", {"item": "co2", "dimension": "commitment"}),
+        ),
+        "commitment": (
+            Phrase("new_items", {"items": ["co3"]}),
+            Phrase("item_moved_to", {"item": "co2", "dimension": "trust"}),
+        ),
     }
     assert comparable_items(v1, v2)["co2"] == "co2"
     assert "tr3" not in comparable_items(v1, v2)
@@ -622,8 +634,8 @@ def test_changed_dimensions_names_new_and_dropped_dimensions():
     v2 = load_dict(definition)
 
     assert changed_dimensions(v1, v2) == {
-        "innovation": "new dimension in version 2",
-        "commitment": "dropped in version 2",
+        "innovation": (Phrase("new_dimension", {"version": 2}),),
+        "commitment": (Phrase("dropped_dimension", {"version": 2}),),
     }
 
 
@@ -638,7 +650,8 @@ def test_a_change_of_scale_touches_every_dimension():
     }
     changes = changed_dimensions(v1, load_dict(definition))
     assert set(changes) == {"shared_purpose", "trust", "commitment"}
-    assert set(changes.values()) == {"answer scale changed from 5 to 7 points"}
+    for change in changes.values():
+        assert change == (Phrase("scale_points", {"previous": 5, "current": 7}),)
 
 
 def test_items_of_different_instruments_are_not_compared():

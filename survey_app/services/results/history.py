@@ -53,7 +53,11 @@ def version_changes(previous: Instrument, current: Instrument) -> dict[str, dict
         out = {k: why for k in keys}
     elif current.version == previous.version + 1:
         changed = changed_dimensions(previous, current)
-        out = {k: {"key": "changes", "detail": v} for k, v in changed.items() if k in keys}
+        out = {
+            k: {"key": "changes", "changes": [c.as_dict() for c in v]}
+            for k, v in changed.items()
+            if k in keys
+        }
     elif current.version == previous.version:
         out = {}
     else:

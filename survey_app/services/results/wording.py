@@ -5,7 +5,8 @@ each perception gap as :class:`~analysis.status.Phrase` facts — the name of a 
 the numbers and wave labels it states — and they are stored like that in the ``scores``,
 ``gaps`` and ``trends`` rows (``status_summary``, ``status_evidence``, ``status_how``,
 ``gap_alert_summary``, ``gap_alert_evidence``, ``gap_alert_how``); so is each row's
-``comparability_note`` (:meth:`~survey_app.services.results.history.History.note`), and a
+``comparability_note`` (:meth:`~survey_app.services.results.history.History.note`, with the
+changes :func:`instruments.changed_dimensions` finds as phrases too), and a
 heat map's ``reason`` is the English :mod:`analysis.heatmap` marks ``N_``. This module is the one
 place they become sentences: :func:`worded_rows` words them as rows are read
 (:func:`~survey_app.services.results.store.published_rows`, so the dashboard, the alerts,
@@ -536,11 +537,60 @@ def response_note(row: Mapping[str, Any]) -> str | None:
 # ----------------------------------------------------------------------------- comparability
 
 
+def _reverse(f: Mapping[str, Any]) -> str:
+    if f["now"]:
+        return gettext("item '%(item)s' is now reverse-keyed", item=f["item"])
+    return gettext("item '%(item)s' is no longer reverse-keyed", item=f["item"])
+
+
+def _per_area(f: Mapping[str, Any]) -> str:
+    if f["now"]:
+        return gettext("item '%(item)s' is now asked per service area", item=f["item"])
+    return gettext("item '%(item)s' is no longer asked per service area", item=f["item"])
+
+
+#: How each change :func:`instruments.changed_dimensions` finds in a dimension reads; item
+#: and dimension keys are named as they are (identifiers, the same in every language).
+ITEM_CHANGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "new_dimension": lambda f: gettext("new dimension in version %(version)s", **f),
+    "dropped_dimension": lambda f: gettext("dropped in version %(version)s", **f),
+    "scale_points": lambda f: gettext(
+        "answer scale changed from %(previous)s to %(current)s points", **f
+    ),
+    "scale_labels": lambda f: gettext("answer scale labels changed"),
+    "new_items": lambda f: gettext("new items: %(items)s", items=", ".join(f["items"])),
+    "item_moved_here": lambda f: gettext(
+        "item '%(item)s' moved here from '%(dimension)s'",
+        item=f["item"],
+        dimension=f["dimension"],
+    ),
+    "item_moved_to": lambda f: gettext(
+        "item '%(item)s' moved to '%(dimension)s'",
+        item=f["item"],
+        dimension=f["dimension"],
+    ),
+    "item_replaces": lambda f: gettext(
+        "item '%(item)s' replaces '%(previous)s'",
+        item=f["item"],
+        previous=f["previous"],
+    ),
+    "item_reworded": lambda f: gettext("item '%(item)s' reworded", item=f["item"]),
+    "item_dropped": lambda f: gettext("item '%(item)s' dropped", item=f["item"]),
+    "item_reverse": _reverse,
+    "item_per_area": _per_area,
+}
+
+
+def item_changes(changes: Sequence[Mapping[str, Any]]) -> str:
+    """The changes :func:`instruments.changed_dimensions` found in one dimension (stored as
+    :meth:`~analysis.status.Phrase.as_dict`), in words, joined by "; "."""
+    return "; ".join(ITEM_CHANGES[c["key"]](c) for c in changes)
+
+
 def change_reason(f: Mapping[str, Any]) -> str:
     """Why a score is not comparable with the wave before, from the facts
     :func:`~survey_app.services.results.history.version_changes` stores. A dimension whose
-    items changed between consecutive versions is described as
-    :func:`instruments.changed_dimensions` describes it (naming the items, in English)."""
+    items changed between consecutive versions is described by :func:`item_changes`."""
     key = f["key"]
     if key == "instrument":
         return gettext(
@@ -556,7 +606,9 @@ def change_reason(f: Mapping[str, Any]) -> str:
         )
     if key == "dimensions":
         return gettext("dimensions changed: %(dimensions)s", dimensions=", ".join(f["dimensions"]))
-    return f["detail"]
+    if "changes" in f:
+        return item_changes(f["changes"])
+    return f["detail"]  # stored as English before the changes were facts
 
 
 def comparability_note(value: Any) -> Any:
