@@ -79,15 +79,21 @@ _ANCHOR_SIMILARITY = 0.1
 _ANCHOR_SHARE = 0.08
 _ANCHOR_ITERATIONS = 50
 
-# Common Welsh function words (articles, pronouns, prepositions, forms of "bod"), so that theme
-# names are made of content words in either language.
+# Common Welsh function words (articles, pronouns, prepositions, conjunctions, forms of "bod"),
+# so that theme names are made of content words in either language.
 WELSH_STOP_WORDS = frozenset((
     "a", "ac", "ag", "am", "ar", "at", "bod", "byddai", "bydd", "chi", "ddim", "does", "dw",
     "dwi", "dydy", "dydyn", "dyw", "dyn", "ei", "eich", "eu", "fe", "fi", "fod", "gan", "gyda",
     "hi", "hwn", "hyn", "i", "iawn", "mae", "maen", "medden", "mewn", "mi", "mwy", "nhw", "ni",
     "nid", "o", "oedd", "pan", "pob", "roedd", "rydyn", "sy", "sydd", "un", "wedi", "wrth",
     "y", "ych", "yma", "yn", "yr", "ydy", "ydyn", "dim",
+    "yw", "ydw", "ydych", "oes", "na", "nad", "nac", "ond", "neu", "fel", "ein", "fy", "dy",
+    "ti", "hefyd", "hynny", "hon", "fydd", "cael", "efo",
 ))  # fmt: skip
+# The short forms Welsh writes after an apostrophe ("mae'r" the, "mae'n" yn, "i'w" ei/eu,
+# "a'i", "fe'm", "a'th", "i'ch"): a word ending in one is split there, its parts tested
+# against the stop words ("mae'r" → "mae", "r"; English "don't" and "it's" are kept whole).
+_WELSH_CLITICS = frozenset(("r", "n", "w", "i", "m", "th", "u", "ch"))
 _STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | WELSH_STOP_WORDS
 # Welsh function words that are not also English words or letters, to tell a Welsh comment.
 _WELSH_MARKERS = (
@@ -188,10 +194,19 @@ def _singular(word: str) -> str:
     return word
 
 
+def _split_clitic(word: str) -> list[str]:
+    head, apostrophe, tail = word.rpartition("'")
+    if apostrophe and head and tail in _WELSH_CLITICS:
+        return [*_split_clitic(head), tail]
+    return [word]
+
+
 def _tokens(text: str) -> list[str]:
-    """Lower-case word tokens, plurals made singular, without stop words (English and Welsh)."""
+    """Lower-case word tokens, plurals made singular, without stop words (English and Welsh),
+    Welsh apostrophe forms split (:data:`_WELSH_CLITICS`)."""
     words = (w.replace("’", "'").strip("'") for w in _TOKEN.findall(text.lower()))
-    return [_singular(w) for w in words if len(w) > 1 and w not in _STOP_WORDS]
+    parts = (p for w in words for p in _split_clitic(w))
+    return [_singular(w) for w in parts if len(w) > 1 and w not in _STOP_WORDS]
 
 
 def _tfidf_vectors(texts: Sequence[str], seed: int) -> np.ndarray:

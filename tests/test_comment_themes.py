@@ -5,6 +5,7 @@ managers' comments page and counted in the API."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -24,7 +25,7 @@ from survey_app.services.results import (
     theme_groups,
 )
 from survey_app.services.results.comments import PublishedComment
-from survey_app.services.results.themes import STANDING_TOPICS, theme_anchors
+from survey_app.services.results.themes import STANDING_TOPICS, STANDING_TOPICS_CY, theme_anchors
 from survey_app.services.waves import close_wave
 from tests.conftest import running_app
 from tests.demo_site import Site
@@ -185,5 +186,12 @@ def test_the_anchors_are_every_dimension_in_every_language_and_the_standing_topi
     assert "y cyflenwr" in " ".join(trust_cy.texts)
     assert not any("{" in text for a in anchors for text in a.texts)
     standing = anchors[2 * len(dimensions) :]
-    assert [a.topic for a in standing] == [f"standing:{k}" for k in STANDING_TOPICS]
-    assert {a.language for a in standing} == {"en"}
+    assert [(a.topic, a.language) for a in standing] == [
+        (f"standing:{k}", language) for language in ("en", "cy") for k in STANDING_TOPICS
+    ]
+    assert set(STANDING_TOPICS_CY) == set(STANDING_TOPICS)
+    for en, cy in zip(standing[: len(STANDING_TOPICS)], standing[len(STANDING_TOPICS) :]):
+        assert len(en.texts) == len(cy.texts) and not set(en.texts) & set(cy.texts)
+    # an instrument carrying only English gets the English standing topics only
+    english_only = dataclasses.replace(instrument, translations=())
+    assert {a.language for a in theme_anchors(english_only)} == {"en"}

@@ -307,3 +307,30 @@ def test_bad_anchors_are_value_errors(kwargs, match):
 def test_bad_arguments_are_value_errors(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         comment_themes(args, **kwargs)
+
+
+def test_welsh_apostrophe_forms_never_name_a_theme(no_network):
+    """ "mae'r", "i'r", "o'r", "a'r", "yw'r", "dyw" are function words: a theme of Welsh comments
+    written with them is named by its content words (either apostrophe, ' or ’)."""
+    it = [
+        "Mae'r system yn araf ac mae'r ddesg gymorth yn cymryd oes i'r alwad.",
+        "Dyw'r cyfrifiaduron ddim yn gweithio, ac mae’r ddesg gymorth yn araf.",
+        "Yw'r cyfrifiaduron newydd yn dod? Mae'r hen rai yn torri o'r bore i'r nos.",
+        "Mae'n anodd cael y ddesg gymorth i'r ffôn a'r cyfrifiaduron yn methu.",
+        "O'r diwedd daeth y cyfrifiaduron ond mae'r rhwydwaith yn araf a'r argraffwyr yn torri.",
+        "Dyw’r rhwydwaith ddim yn ddibynadwy, mae'r cyfrifiaduron yn methu bob dydd.",
+    ]
+    staff = [
+        "Mae'r staff profiadol yn gadael a'r wybodaeth yn mynd gyda nhw i'r cystadleuwyr.",
+        "Yw'r staff asiantaeth yn deall y gwaith? Mae'r trosiant staff yn uchel.",
+        "Dyw'r staff newydd ddim wedi cael hyfforddiant o'r dechrau.",
+        "Mae'r staff yn gadael o'r tîm ac mae'n anodd recriwtio i'r swyddi gwag.",
+        "Collon ni staff profiadol a'r wybodaeth, mae'r swyddi gwag yn aros yn wag.",
+        "Mae’r staff asiantaeth yn newid bob mis, a'r hyfforddiant yn dechrau o'r newydd.",
+    ]
+    res = comment_themes(it + staff, method="tfidf", languages=["cy"] * 12)
+    assert res.themes
+    forms = {"mae'r", "i'r", "o'r", "a'r", "yw'r", "dyw'r", "mae'n", "dyw", "mae’r", "yw"}
+    for theme in res.themes:
+        assert not set(theme.words) & (forms | WELSH_STOP_WORDS), theme.words
+        assert not any("'" in w or "’" in w for w in theme.words), theme.words

@@ -50,7 +50,8 @@ Embedder = Callable[[Sequence[str]], np.ndarray]
 #: written from DESIGN.md and the Service Birmingham review (service performance, costs and
 #: savings, projects and transformation) and the usual subjects of outsourcing contracts and
 #: staff surveys — not from any comments. Anchors only: never shown (a theme is named by its
-#: comments' own words), so not translated; Welsh comments meet them through the encoder.
+#: comments' own words); each has a Welsh wording too (:data:`STANDING_TOPICS_CY`), embedded
+#: beside the English as an instrument's dimensions are.
 STANDING_TOPICS: dict[str, tuple[str, ...]] = {
     "service_performance": (
         "Service performance: IT systems, outages, faults, the helpdesk, how quickly problems "
@@ -87,6 +88,48 @@ STANDING_TOPICS: dict[str, tuple[str, ...]] = {
         "the other side.",
     ),
 }
+#: The standing topics in Welsh: a draft by this project's developers, like the instrument's
+#: Welsh, until a qualified Welsh translator has reviewed it (README).
+STANDING_TOPICS_CY: dict[str, tuple[str, ...]] = {
+    "service_performance": (
+        "Perfformiad gwasanaeth: systemau TG, toriadau, namau, y ddesg gymorth, pa mor gyflym "
+        "y caiff problemau eu datrys ac a yw lefelau gwasanaeth yn cael eu bodloni.",
+        "Nid yw’r systemau a’r offer rydyn ni’n dibynnu arnyn nhw’n gweithio’n dda ac mae "
+        "atgyweiriadau’n araf.",
+    ),
+    "contract_change": (
+        "Y contract a newidiadau iddo: ceisiadau am newid, amrywiadau, cwmpas, beth sydd o fewn "
+        "y contract neu y tu allan iddo, a thaliadau am waith ychwanegol.",
+        "Mae cael cytundeb ar newid o dan y contract yn cymryd gormod o amser ac yn costio gormod.",
+    ),
+    "costs_savings": (
+        "Costau ac arbedion: pris gwasanaethau, cyllidebau, torri costau a dod o hyd i "
+        "arbedion effeithlonrwydd.",
+    ),
+    "staffing": (
+        "Staffio a sgiliau: pobl yn gadael, trosiant staff, swyddi gwag, staff asiantaeth, "
+        "recriwtio, hyfforddiant a cholli gwybodaeth.",
+    ),
+    "governance": (
+        "Llywodraethu: cyfarfodydd, byrddau, adroddiadau, adolygiadau perfformiad, "
+        "uwchgyfeirio, pwy sy’n gwneud penderfyniadau a faint o amser mae penderfyniadau’n "
+        "ei gymryd.",
+    ),
+    "workload": (
+        "Llwyth gwaith a llesiant: gormod o waith, pwysau, straen, oriau hir, morâl isel a "
+        "staff wedi blino.",
+    ),
+    "projects": (
+        "Prosiectau a thrawsnewid: prosiectau newydd, rhaglenni newid, cyflawni prosiectau ar "
+        "amser ac o fewn y gyllideb.",
+    ),
+    "joint_working": (
+        "Gweithio’n dda gyda’n gilydd: cydweithio da, cydweithwyr sy’n helpu, diolch a "
+        "chanmoliaeth i’r ochr arall.",
+    ),
+}
+#: The standing topics in each language that has a wording of them.
+_STANDING = {"en": STANDING_TOPICS, "cy": STANDING_TOPICS_CY}
 #: What ``{partner}`` stands for in the anchors' statements: each side's words for the other.
 _PARTNER = {
     "en": {"client": "the supplier", "supplier": "the council"},
@@ -139,7 +182,8 @@ def _memoised(embed: Embedder) -> Embedder:
 def theme_anchors(instrument: Instrument) -> tuple[Anchor, ...]:
     """The anchors of comment themes (``analysis.themes.Anchor``): per dimension of
     ``instrument`` and language it carries, the dimension's title, description and every
-    statement as both sides read it; then :data:`STANDING_TOPICS` in English."""
+    statement as both sides read it; then :data:`STANDING_TOPICS`, in English and in each
+    other language of ``instrument`` they are worded in (:data:`STANDING_TOPICS_CY`)."""
     from analysis.themes import Anchor  # scikit-learn: imported when a wave closes
 
     anchors = []
@@ -152,7 +196,9 @@ def theme_anchors(instrument: Instrument) -> tuple[Anchor, ...]:
                     fill = dict.fromkeys(instrument.placeholders, partner[side])
                     texts.append(item.text_in(side, language, **fill))
             anchors.append(Anchor(d.key, language, tuple(t for t in texts if t.strip())))
-    anchors += [Anchor(f"standing:{k}", "en", texts) for k, texts in STANDING_TOPICS.items()]
+    for language in ("en", *(x for x in instrument.languages if x != "en" and x in _STANDING)):
+        topics = _STANDING[language]
+        anchors += [Anchor(f"standing:{k}", language, texts) for k, texts in topics.items()]
     return tuple(anchors)
 
 
