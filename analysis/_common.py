@@ -42,20 +42,22 @@ __all__ = [
 
 
 class Reason:
-    """Why a statistic is NaN. The empty string means "computed"."""
+    """Why a statistic is NaN. The empty string means "computed".
+
+    Marked `N_`: stored with the results, and shown in the reader's language."""
 
     OK = ""
-    N_LT_2 = "n < 2"
-    N_LT_3 = "n < 3"
-    K_LT_2 = "fewer than 2 items"
-    ZERO_VARIANCE = "zero variance"
-    NO_ANSWERS = "no answers"
-    TOO_FEW_WAVES = "too few waves"
-    TOO_FEW_GROUPS = "fewer than 2 groups"
-    NO_COMPLETE_CASES = "no complete cases"
-    HALF_RULE = "fewer than half the items answered"
-    BELOW_MIN_N = "group below minimum size"
-    MISSING_INPUT = "missing input"
+    N_LT_2 = N_("n < 2")
+    N_LT_3 = N_("n < 3")
+    K_LT_2 = N_("fewer than 2 items")
+    ZERO_VARIANCE = N_("zero variance")
+    NO_ANSWERS = N_("no answers")
+    TOO_FEW_WAVES = N_("too few waves")
+    TOO_FEW_GROUPS = N_("fewer than 2 groups")
+    NO_COMPLETE_CASES = N_("no complete cases")
+    HALF_RULE = N_("fewer than half the items answered")
+    BELOW_MIN_N = N_("group below minimum size")
+    MISSING_INPUT = N_("missing input")
 
 
 def as_float_array(a, *, name: str = "x", ndim: int | None = None) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from analysis._common import as_codes, as_float_array, check_confidence, quiet, reason_array
+from analysis._common import N_, as_codes, as_float_array, check_confidence, quiet, reason_array
 
 __all__ = [
     "DriverResult",
@@ -29,10 +29,18 @@ __all__ = [
     "relative_weights",
     "MIN_N",
     "RELATIVE_WEIGHTS_MIN_N",
+    "FEWER_RESPONSES",
+    "FEWER_COMPLETE",
 ]
 
 MIN_N = 25
 RELATIVE_WEIGHTS_MIN_N = 100
+
+#: Why a correlation or a weight is missing (marked `N_`: the service words a stored reason in
+#: the reader's language, reading the number back with the templates).
+FEWER_RESPONSES = N_("fewer than %(n)s responses")
+FEWER_COMPLETE = N_("fewer than %(n)s complete responses")
+_FLAT_OUTCOME = N_("no variation in the outcome")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +159,9 @@ def correlation_from_sums(n, mx, my, sxx, syy, sxy, *, min_n, confidence) -> Dri
         r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
     reason = np.empty(np.shape(n), dtype=object)
     reason[...] = ""
-    reason[syy == 0] = "no variation in the outcome"
-    reason[sxx == 0] = "no variation in the dimension score"
-    reason[n < min_n] = f"fewer than {int(min_n)} responses"
+    reason[syy == 0] = _FLAT_OUTCOME
+    reason[sxx == 0] = N_("no variation in the dimension score")
+    reason[n < min_n] = FEWER_RESPONSES % {"n": int(min_n)}
     ok = reason == ""
     r = np.where(ok, r, np.nan)
     ab = n / 2.0 - 1.0
@@ -231,9 +239,8 @@ class RelativeWeightsResult:
     seed: int
 
 
-_FLAT_OUTCOME = "no variation in the outcome"
-_FLAT_DIMENSION = "no variation in a dimension score"
-_COLLINEAR = "dimension scores perfectly collinear"
+_FLAT_DIMENSION = N_("no variation in a dimension score")
+_COLLINEAR = N_("dimension scores perfectly collinear")
 _MAX_RESAMPLE_CELLS = 1 << 22  # resamples x rows drawn at once: bounds the memory to ~32 MB
 #: Groups of at least this many complete responses draw their resample moments from the
 #: moments' normal law (:func:`_normal_moment_correlations`) and get standard-error
@@ -632,7 +639,7 @@ def relative_weights(
     reason[~solvable] = _COLLINEAR
     reason[flat[:, :k].any(axis=1)] = _FLAT_DIMENSION
     reason[flat[:, k]] = _FLAT_OUTCOME
-    reason[n < min_n] = f"fewer than {min_n} complete responses"
+    reason[n < min_n] = FEWER_COMPLETE % {"n": min_n}
     ok = reason == ""
     raw = np.where(ok[:, None], raw, np.nan)
     r_squared = raw.sum(axis=1)

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from analysis._common import (
+    N_,
     Reason,
     as_codes,
     as_float_array,
@@ -54,8 +55,8 @@ SUPPLIER = 1
 
 # Reasons (the empty string means "computed").
 _OK = ""
-_FEW = "fewer than 2 responses in a group"
-_NO_VARIATION = "no variation within either group"
+_FEW = N_("fewer than 2 responses in a group")
+_NO_VARIATION = N_("no variation within either group")
 
 
 # ---------------------------------------------------------------------------------------------

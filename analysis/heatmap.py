@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis._common import N_, as_float_array, check_points, quiet
+from analysis._common import N_, Reason, as_float_array, check_points, quiet
 from analysis._two_sample import _welch_core
 from analysis.gaps import benjamini_hochberg
 
@@ -42,7 +42,6 @@ _NO_CELL = N_("no responses in this cell")
 _FEW_CELL = N_("fewer than 2 responses in this cell")
 _FEW_REST = N_("fewer than 2 responses in the rest")
 _NO_VARIATION = N_("no variation in the cell or the rest")
-_MISSING_INPUT = N_("missing input")  # Reason.MISSING_INPUT, marked
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +257,10 @@ def _reasons(n, rest_n, m, s, rest_mean, rest_var, p):
     reason = np.full(n.shape, "", dtype=object)
     reason[np.isnan(p)] = _NO_VARIATION
     with quiet():
-        reason[~np.isfinite(m) | ~np.isfinite(rest_mean) | np.isnan(rest_var)] = _MISSING_INPUT
-        reason[(n >= 2) & (np.isnan(s))] = _MISSING_INPUT
+        reason[~np.isfinite(m) | ~np.isfinite(rest_mean) | np.isnan(rest_var)] = (
+            Reason.MISSING_INPUT
+        )
+        reason[(n >= 2) & (np.isnan(s))] = Reason.MISSING_INPUT
     reason[rest_n < 2] = _FEW_REST
     reason[n < 2] = _FEW_CELL
     reason[n == 0] = _NO_CELL

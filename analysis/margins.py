@@ -20,14 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from analysis._common import Reason, as_float_array, check_confidence, quiet
+from analysis._common import N_, Reason, as_float_array, check_confidence, quiet
 
 __all__ = ["MarginResult", "finite_population_margins", "MIN_RESPONSE_RATE"]
 
 MIN_RESPONSE_RATE = 0.30
 
-_INVITED_UNKNOWN = "invited number unknown"
-_MORE_THAN_INVITED = "more responses than invitations (respondents chose this group)"
+_INVITED_UNKNOWN = N_("invited number unknown")
+_MORE_THAN_INVITED = N_("more responses than invitations (respondents chose this group)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from functools import partial
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from analysis._common import reason_array
+from analysis._common import N_, reason_array
 
 __all__ = [
     "LinearAudit",
@@ -21,8 +21,9 @@ __all__ = [
     "suppression_mask",
 ]
 
-PRIMARY = "fewer than k responses"
-SECONDARY = "secondary: would reveal a suppressed cell"
+# marked N_: a published row's ``suppressed`` reason is shown in the reader's language
+PRIMARY = N_("fewer than k responses")
+SECONDARY = N_("secondary: would reveal a suppressed cell")
 MIN_K = 3
 
 

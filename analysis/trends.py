@@ -18,12 +18,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy import signal, special
 
-from analysis._common import as_float_array, check_confidence, quiet
+from analysis._common import N_, as_float_array, check_confidence, quiet
 
 __all__ = [
     "MIN_WAVES_THEIL_SEN",
     "MIN_WAVES_MANN_KENDALL",
     "MIN_WAVES_BASELINE",
+    "NEEDS_WAVES",
+    "NEEDS_BASELINE",
     "TheilSenResult",
     "MannKendallResult",
     "EWMAResult",
@@ -43,8 +45,14 @@ MIN_WAVES_BASELINE = 3
 DEFAULT_BASELINE = 4
 
 
+#: Reasons with a number (marked `N_`: the service words a stored reason in the reader's
+#: language, reading the number back with these templates).
+NEEDS_WAVES = N_("needs at least %(n)s waves")
+NEEDS_BASELINE = N_("needs at least %(n)s baseline waves")
+
+
 def _needs(k: int) -> str:
-    return f"needs at least {k} waves"
+    return NEEDS_WAVES % {"n": k}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,7 +324,7 @@ def theil_sen_many(Y, x=None, *, confidence=0.95):
 
     reason = np.empty(n_series, dtype=object)
     reason[...] = ""
-    reason[nt == 0] = "no two waves at different times"
+    reason[nt == 0] = N_("no two waves at different times")
     few = n < MIN_WAVES_THEIL_SEN
     reason[few] = _needs(MIN_WAVES_THEIL_SEN)
     bad = few | (nt == 0)
@@ -487,11 +495,11 @@ def _baseline(y_obs, n_baseline, center, sigma):
     """
     take = y_obs[:n_baseline]
     if (center is None or sigma is None) and take.size < MIN_WAVES_BASELINE:
-        return np.nan, np.nan, f"needs at least {MIN_WAVES_BASELINE} baseline waves"
+        return np.nan, np.nan, NEEDS_BASELINE % {"n": MIN_WAVES_BASELINE}
     mu = float(np.mean(take)) if center is None else float(center)
     sd = float(np.std(take, ddof=1)) if sigma is None else float(sigma)
     if not sd > 0:
-        return mu, np.nan, "the baseline waves do not vary"
+        return mu, np.nan, N_("the baseline waves do not vary")
     return mu, sd, ""
 
 

@@ -4,11 +4,13 @@ SciPy and pingouin on the same answers — and the managers' pages that record t
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date, timedelta
 
 import numpy as np
 import pingouin as pg
 import pytest
+from flask_babel import force_locale
 from scipy import stats
 from sqlalchemy import select
 
@@ -224,6 +226,16 @@ def test_the_change_shows_once_a_later_wave_has_closed(app, relationship, manage
     client = change.groups[0]
     assert client.difference > 0.5 and client.summary().startswith("Up ")
     assert change.summary().startswith("Since 2024-Q1, as of 2024-Q2: ")
+    numbers = (f"{client.difference:.2f}", f"{client.g:.2f}", f"{client.g_ci_low:.2f}")
+    assert all(n in client.summary() for n in numbers)
+    assert "Hedges' g" in client.summary() and "Welch p" in client.summary()
+    with force_locale("cy"):  # the page's and the board pack's language (issue 17)
+        assert change.summary().startswith("Ers 2024-Q1, ar 2024-Q2: I fyny ")
+        welsh = client.summary()
+    assert welsh.startswith("I fyny ")
+    assert "g Hedges" in welsh and "cyfwng hyder 95%" in welsh and "p Welch" in welsh
+    assert all(n in welsh for n in numbers)
+    assert not {"Since", "Up", "on the scale", "Hedges'", "CI"} & set(re.split(r"[ ,;:()]", welsh))
 
 
 def test_the_change_runs_from_the_baseline_to_the_latest_closed_wave(
@@ -294,6 +306,9 @@ def test_a_group_below_the_confidentiality_threshold_is_withheld_with_its_total(
     for group in change.groups:  # the supplier side had 3 < 5: every group of the area withheld
         assert group.suppressed and group.g is None and group.n_before is None
         assert group.summary() == "Not shown: a side had fewer than 5 responses in one of the waves"
+    with force_locale("cy"):
+        welsh = actions.change_since_action(action).groups[0].summary()
+    assert welsh == ("Heb ei ddangos: roedd gan un ochr lai na 5 ymateb yn un o’r cylchoedd")
 
 
 def test_a_group_hidden_to_protect_a_smaller_one_shows_no_change(

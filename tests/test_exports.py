@@ -792,3 +792,42 @@ def test_a_welsh_download_gives_the_heat_maps_reasons_in_welsh_and_an_english_on
 def gettext_in(language: str, text: str) -> str:
     with force_locale(language):
         return gettext(text)
+
+
+def test_a_welsh_download_gives_every_tables_reasons_in_welsh(history):
+    """The ``reason`` (why a figure is not computed) and ``suppressed`` (why it is hidden)
+    columns are stored as the English analysis marks (N_) and worded in the download's language:
+    the Welsh download has none of the English one's."""
+    seen: dict[str, set[str]] = {}
+    for table in ("scores", "items", "gaps", "trends", "drivers", *results.DEEPER_TABLES):
+        downloads = {}
+        for language in ("en", "cy"):
+            with force_locale(language):
+                downloads[language] = read_csv(download_bytes(table, "csv", history))
+        (en_header, *en_rows), (cy_header, *cy_rows) = downloads["en"], downloads["cy"]
+        assert en_header == cy_header and len(en_rows) == len(cy_rows)
+        for column in ("reason", results.SUPPRESSED):
+            if column not in en_header:
+                continue
+            i = en_header.index(column)
+            for en, cy in zip(en_rows, cy_rows, strict=True):
+                if en[i]:
+                    seen.setdefault(column, set()).add(en[i])
+                    assert cy[i] != en[i], (table, column, en[i])
+    assert results.PRIMARY in seen[results.SUPPRESSED], seen
+    assert seen.get("reason"), "the history has a figure not computed"
+
+
+def test_a_stored_reason_is_said_in_the_readers_language_numbers_and_all(app):
+    from survey_app.services.results import wording
+
+    stored = "needs at least 5 waves; EWMA and CUSUM need 3 waves"
+    with force_locale("cy"):
+        assert (
+            wording.said(stored) == "mae angen o leiaf 5 cylch; mae angen 3 chylch ar EWMA a CUSUM"
+        )
+        assert wording.said("fewer than 25 responses") == "llai na 25 ymateb"
+        assert wording.said("fewer than 100 complete responses") == "llai na 100 ymateb cyflawn"
+        assert wording.said("secondary: would reveal a suppressed cell").startswith("eilaidd:")
+        assert wording.said("a reason nobody marked") == "a reason nobody marked"
+    assert wording.said(stored) == stored

@@ -7,8 +7,9 @@ small relationship). What a page may show untranslated is data, listed in ``_all
 of the relationships, parties, areas and people, wave labels, the instrument's own Welsh
 wording, and what people wrote. The sentences about the results — statuses' summaries,
 evidence and "How we know" lines, hot spots, margins' notes — are stored as facts and worded in
-the reader's language (``survey_app/services/results/wording.py``): they are *not* allowed
-here, so any English left in them fails the test.
+the reader's language (``survey_app/services/results/wording.py``), and so are the tables'
+reasons for a figure not shown or not computed: they are *not* allowed here, so any English
+left in them fails the test.
 """
 
 from __future__ import annotations
@@ -26,13 +27,9 @@ from survey_app.extensions import db
 from survey_app.models import Action, Comment, CommentTheme, Relationship, User
 from survey_app.services import alerts, exports, reports
 from survey_app.services.instruments import wave_instrument
-from survey_app.services.results import closed_waves, stored_rows
+from survey_app.services.results import closed_waves
 from tests.pseudo_locale import pseudo_translation, unmarked
 
-#: Columns of the stored results that hold English written when the wave closed (a table's
-#: reason for a figure not computed; a heat map's and a trend's comparability note are worded
-#: in the reader's language).
-STORED_SENTENCES = ("reason",)
 #: Names a page shows as they are (formats, tests, the service's commands).
 TECHNICAL = {
     *("SVG", "PNG", "CSV", "JSON", "EWMA", "CUSUM", "API", "English", "Cymraeg"),
@@ -75,14 +72,6 @@ def _allowed() -> set[str]:
                 fill = {"partner": names.get(partner, ""), "partner_side": partner}
                 allowed |= {i.text_in(side, language, **fill) for i in instrument.items}
                 allowed |= {q.text_in(side, "en", **fill) for q in instrument.comments}
-            for table in ("scores", "gaps", "heat_map", "margins", "relative_weights"):
-                for row in stored_rows(table, rel, [wave])[1]:
-                    for column in STORED_SENTENCES:
-                        value = row.get(column)
-                        for text in value if isinstance(value, list) else [value]:
-                            for line in text.split("\n") if isinstance(text, str) else ():
-                                after = line.partition(": ")[2]  # as alerts show it
-                                allowed |= {line, after[:1].upper() + after[1:]}
     allowed |= {u.name for u in db.session.scalars(select(User))}
     for action in db.session.scalars(select(Action)):
         allowed |= {action.what, action.owner, action.created_by}

@@ -57,6 +57,7 @@ from survey_app.services.results import (
     stored_rows,
     version_changes,
 )
+from survey_app.services.results.wording import said
 from survey_app.services.waves import instrument_in_use
 from survey_app.texts import N_
 
@@ -241,24 +242,37 @@ class GroupChange:
         return self.suppressed is None and self.difference is not None
 
     def summary(self) -> str:
-        """The change in plain words, with its evidence."""
+        """The change in plain words, with its evidence, in the reader's language."""
         if self.suppressed:
-            return f"Not shown: {self.suppressed}"
+            return gettext("Not shown: %(reason)s", reason=self.suppressed)
         if not self.shown:
-            return f"Not computed: {self.reason or 'no answers'}"
+            return gettext("Not computed: %(reason)s", reason=said(self.reason or "no answers"))
         assert self.difference is not None and self.difference_points is not None
-        word = "Up" if self.difference > 0 else "Down" if self.difference < 0 else "No change:"
-        parts = [
-            f"{word} {abs(self.difference):.2f} on the scale ({abs(self.difference_points):.0f} "
-            "points out of 100)"
-        ]
-        if self.g is not None:
-            ci = ""
-            if self.g_ci_low is not None and self.g_ci_high is not None:
-                ci = f", 95% CI {self.g_ci_low:.2f} to {self.g_ci_high:.2f}"
-            parts.append(f"Hedges' g {self.g:.2f}{ci}")
+        size = {
+            "scale": f"{abs(self.difference):.2f}",
+            "points": f"{abs(self.difference_points):.0f}",
+        }
+        if self.difference > 0:
+            parts = [gettext("Up %(scale)s on the scale (%(points)s points out of 100)", **size)]
+        elif self.difference < 0:
+            parts = [gettext("Down %(scale)s on the scale (%(points)s points out of 100)", **size)]
+        else:
+            parts = [
+                gettext("No change: %(scale)s on the scale (%(points)s points out of 100)", **size)
+            ]
+        if self.g is not None and self.g_ci_low is not None and self.g_ci_high is not None:
+            parts.append(
+                gettext(
+                    "Hedges' g %(g)s, 95%% CI %(low)s to %(high)s",
+                    g=f"{self.g:.2f}",
+                    low=f"{self.g_ci_low:.2f}",
+                    high=f"{self.g_ci_high:.2f}",
+                )
+            )
+        elif self.g is not None:
+            parts.append(gettext("Hedges' g %(g)s", g=f"{self.g:.2f}"))
         if self.welch_p is not None:
-            parts.append(f"Welch p {_fmt_p(self.welch_p)}")
+            parts.append(gettext("Welch p %(p)s", p=_fmt_p(self.welch_p)))
         return "; ".join(parts)
 
 
@@ -287,11 +301,16 @@ class ActionChange:
         return next((g for g in self.groups if g.side == self.headline_side), None)
 
     def summary(self) -> str:
+        """The change of the action's own group in plain words, in the reader's language."""
         if not self.available:
-            return self.reason or "Not available yet"
+            return self.reason or gettext("Not available yet")
         head = self.headline
-        text = head.summary() if head else "Not computed"
-        return f"Since {self.before_wave}, as of {self.after_wave}: {text}"
+        return gettext(
+            "Since %(before)s, as of %(after)s: %(change)s",
+            before=self.before_wave,
+            after=self.after_wave,
+            change=head.summary() if head else gettext("Not computed"),
+        )
 
 
 _STATISTICS = (
@@ -477,9 +496,9 @@ def _change(  # type: ignore[no-untyped-def]
     # smaller group elsewhere): a shown change next to a shown mean would give it away.
     small = any(int(n) < k for side in (0, 1) for n in (res.n_prev[side], res.n_curr[side]))
     withheld = (
-        f"a side had fewer than {k} responses in one of the waves"
+        gettext("a side had fewer than %(k)s responses in one of the waves", k=k)
         if small
-        else "hidden in one of the waves' results, to protect a smaller group"
+        else gettext("hidden in one of the waves' results, to protect a smaller group")
         if hidden_in_results
         else None
     )

@@ -28,6 +28,7 @@ from analysis import alert_evidence, alerts, trends
 from survey_app.services.results.history import History, gap_series, score_series
 from survey_app.services.results.tables import WaveTables, scalar
 from survey_app.services.results.vocabulary import AREA_ALL, Columns
+from survey_app.texts import N_
 
 #: What the series of one wave are, when a status says how many were watched at once (a key
 #: of :data:`survey_app.services.results.wording.FAMILY_WORDS`).
@@ -165,7 +166,7 @@ def _trend_details(
     ewma, sd, center = (_finite(a[u]) for a in (st.ewma, st.ewma_sd, st.center))
     charts = ewma is not None and sd is not None and center is not None
     if not charts:
-        reasons.append("EWMA and CUSUM need 3 waves")
+        reasons.append(N_("EWMA and CUSUM need 3 waves"))
     lower = center - cfg.limit_width * sd if charts else None
     upper = center + cfg.limit_width * sd if charts else None
     c_low, c_high = (_finite(a[u]) if charts else None for a in (st.cusum_fall, st.cusum_rise))

@@ -382,7 +382,7 @@ def _published(name, rows, relationship, waves, k) -> list[dict[str, Any]]:
         _, scores = stored_rows("scores", relationship, waves)
     shown = suppress_rows(name, rows, k, scores=scores)
     if name not in wording.WORDED_TABLES:
-        return shown
+        return wording.worded_rows(name, shown)  # only their reasons to word
     return wording.worded_rows(name, shown, _titles(relationship, waves))
 
 
@@ -406,9 +406,16 @@ def output_table(
 ) -> tuple[list[str], list[list[Any]]]:
     """Column names and rows (lists in column order) of a suppressed results table.
 
-    As :func:`published_rows`, shaped for writers: the last column is ``suppressed``.
+    As :func:`published_rows`, shaped for writers: the last column is ``suppressed``, its
+    reason in the reader's language.
     """
     columns, rows = stored_rows(name, relationship, waves)
     shown = _published(name, rows, relationship, waves, k)
     names = [*(c for c in columns if c != SUPPRESSED), SUPPRESSED]
-    return names, [[row.get(c) for c in names] for row in shown]
+    out = []
+    for row in shown:
+        values = [row.get(c) for c in names]
+        if values[-1]:
+            values[-1] = wording.said(values[-1])
+        out.append(values)
+    return names, out

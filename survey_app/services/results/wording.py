@@ -6,8 +6,8 @@ the numbers and wave labels it states — and they are stored like that in the `
 ``gaps`` and ``trends`` rows (``status_summary``, ``status_evidence``, ``status_how``,
 ``gap_alert_summary``, ``gap_alert_evidence``, ``gap_alert_how``); so is each row's
 ``comparability_note`` (:meth:`~survey_app.services.results.history.History.note`, with the
-changes :func:`instruments.changed_dimensions` finds as phrases too), and a
-heat map's ``reason`` is the English :mod:`analysis.heatmap` marks ``N_``. This module is the one
+changes :func:`instruments.changed_dimensions` finds as phrases too), and every table's
+``reason`` (and, in a download, ``suppressed``) is the English :mod:`analysis` marks ``N_``. This module is the one
 place they become sentences: :func:`worded_rows` words them as rows are read
 (:func:`~survey_app.services.results.store.published_rows`, so the dashboard, the alerts,
 the API, the downloads and the board pack all show the same sentences), in the language of
@@ -23,11 +23,13 @@ sign; p-values as :func:`analysis._common.format_p`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext, ngettext
 
+from analysis import drivers, trends
 from analysis._common import format_p
 from analysis.heatmap import MIN_POINTS
 from analysis.margins import MIN_RESPONSE_RATE
@@ -69,9 +71,7 @@ WORDED_TABLES = {
     "scores": (STATUS_COLUMNS,),
     "trends": (STATUS_COLUMNS, GAP_COLUMNS),
     "gaps": (GAP_COLUMNS,),
-    # ``explanation``: worded from the row's numbers (:func:`hot_spot`); ``reason``: the
-    # N_-marked English of analysis.heatmap, translated
-    "heat_map": (),
+    "heat_map": (),  # ``explanation``: worded from the row's numbers (:func:`hot_spot`)
     "margins": (),  # ``note``: worded from the row's numbers (:func:`response_note`)
 }
 
@@ -449,9 +449,7 @@ def hot_spot(row: Mapping[str, Any], title: str) -> str | None:
     reason = row.get("reason")
     d, pa, cell = row.get("difference_points"), row.get("p_adjusted"), row.get("score100")
     if reason:
-        text = gettext(
-            "not compared with %(rest)s (%(reason)s).", rest=rest, reason=gettext(reason)
-        )
+        text = gettext("not compared with %(rest)s (%(reason)s).", rest=rest, reason=said(reason))
     elif d is None or pa is None or cell is None:
         return None  # hidden: no numbers to word
     else:
@@ -632,6 +630,43 @@ def comparability_note(value: Any) -> Any:
     )
 
 
+# ----------------------------------------------------------------------------- reasons
+
+#: Reasons the analysis writes with a number in them, by their ``N_``-marked templates.
+NUMBERED_REASONS = tuple(
+    (re.compile("^" + re.escape(t).replace(re.escape("%(n)s"), r"(\d+)") + "$"), t)
+    for t in (
+        drivers.FEWER_RESPONSES,
+        drivers.FEWER_COMPLETE,
+        trends.NEEDS_WAVES,
+        trends.NEEDS_BASELINE,
+    )
+)
+
+
+def _said_one(text: str) -> str:
+    for pattern, template in NUMBERED_REASONS:
+        found = pattern.match(text)
+        if found:
+            return gettext(template, n=found.group(1))
+    return gettext(text)
+
+
+def said(reason: str) -> str:
+    """A stored reason (the ``N_``-marked English of :mod:`analysis`, or several joined by
+    "; ", as the trends table joins its tests' reasons) in the reader's language; a text the
+    catalogue does not have is shown as it is."""
+    return "; ".join(_said_one(part) for part in reason.split("; "))
+
+
+def worded_reasons(row: Mapping[str, Any]) -> dict[str, str]:
+    """The ``reason`` (why a figure is not computed) of ``row``, if any, in the reader's
+    language. (Its ``suppressed`` reason stays the code the pages test, PRIMARY or SECONDARY,
+    until a download writes it: :func:`~survey_app.services.results.store.output_table`.)"""
+    reason = row.get("reason")
+    return {"reason": said(reason)} if isinstance(reason, str) and reason else {}
+
+
 # ----------------------------------------------------------------------------- rows
 
 
@@ -648,10 +683,9 @@ def worded_row(
     ``titles`` names the dimensions in it (by key; else the stored title)."""
     out = dict(row)
     title = (titles or {}).get(row.get("dimension", ""), row.get("dimension_title") or "")
+    out.update(worded_reasons(row))
     if name == "heat_map":
         out["explanation"] = hot_spot(row, title)
-        if row.get("reason"):
-            out["reason"] = gettext(row["reason"])
     elif name == "margins":
         out["note"] = response_note(row)
     if "comparability_note" in row:
@@ -671,7 +705,8 @@ def worded_row(
 def worded_rows(
     name: str, rows: Sequence[Mapping[str, Any]], titles: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    """:func:`worded_row` of every row (rows of a table without phrases, as they are)."""
+    """:func:`worded_row` of every row (rows of a table without phrases: their reasons
+    worded, :func:`worded_reasons`)."""
     if name not in WORDED_TABLES:
-        return list(rows)  # type: ignore[arg-type]
+        return [{**r, **worded_reasons(r)} for r in rows]
     return [worded_row(name, r, titles) for r in rows]
