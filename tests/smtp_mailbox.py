@@ -65,21 +65,26 @@ class Mailbox:
 
 @contextmanager
 def serving(
-    app: Any, *, security: str = "none", certificate: tuple[Path, Path] | None = None
+    app: Any,
+    *,
+    security: str = "none",
+    certificate: tuple[Path, Path] | None = None,
+    **controller_options: Any,
 ) -> Iterator[Mailbox]:
     """A real SMTP server on a free local port; the app configured to send through it.
 
     ``security`` "tls": TLS from the first byte (implicit, as on port 465); "starttls":
     STARTTLS offered and required; both present ``certificate`` (certificate, key files).
+    ``controller_options`` go to aiosmtpd's ``Controller`` (an ``authenticator``, say).
     """
     box = Mailbox()
     port = free_port()
-    options: dict[str, Any] = {}
+    options = dict(controller_options)
     if security != "none":
         assert certificate is not None, "a TLS mailbox needs its certificate"
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(*certificate)
-        options = (
+        options.update(
             {"ssl_context": context}
             if security == "tls"
             else {"tls_context": context, "require_starttls": True}

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
@@ -48,7 +47,7 @@ from tests.factories import (
     upload,
 )
 from tests.job_support import addresses, open_wave_with_staff, send_round_now
-from tests.smtp_mailbox import SENDER, Mailbox, free_port, serving
+from tests.smtp_mailbox import SENDER, free_port, serving
 
 
 def press(admin, wave_id: int, endpoint: str):  # type: ignore[no-untyped-def]
@@ -296,8 +295,6 @@ def test_sending_is_paced_to_the_configured_rate(app, factory, mailbox):
 
 
 def test_the_server_sign_in_is_used_and_a_wrong_password_stops_sending(app, admin, factory):
-    box = Mailbox()
-
     def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
             b"survey",
@@ -305,21 +302,9 @@ def test_the_server_sign_in_is_used_and_a_wrong_password_stops_sending(app, admi
         )
         return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
 
-    port = free_port()
-    controller = Controller(  # AUTH offered without TLS: a local test server only
-        box, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False
-    )
-    controller.start()
-    try:
-        app.config.update(
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=port,
-            SMTP_STARTTLS=False,
-            SMTP_USERNAME="survey",
-            SMTP_PASSWORD="wrong password",
-            MAIL_FROM=SENDER,
-            MAIL_MAX_PER_MINUTE=0,
-        )
+    # AUTH offered without TLS: a local test server only
+    with serving(app, authenticator=authenticator, auth_require_tls=False) as box:
+        app.config.update(SMTP_USERNAME="survey", SMTP_PASSWORD="wrong password")
         wave_id = open_wave_with_staff(admin, factory)
         page = sent_by_a_job(admin, wave_id, "invitations/send")
         assert "the mail server refused the sign-in" in page
@@ -327,8 +312,6 @@ def test_the_server_sign_in_is_used_and_a_wrong_password_stops_sending(app, admi
         app.config["SMTP_PASSWORD"] = "right password"
         assert "5 invitations sent" in sent_by_a_job(admin, wave_id, "invitations/send")
         assert len(box.received) == 5
-    finally:
-        controller.stop()
 
 
 def test_without_smtp_settings_only_the_mail_merge_file_is_offered(app, admin, factory):
