@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 import instruments
 from benchmarks import reference
@@ -458,6 +458,32 @@ def test_results_store_nan_as_null(app, relationship):
     for row in table.rows:
         for value in row:
             assert not (isinstance(value, float) and math.isnan(value))
+
+
+def test_results_are_stored_lz4_compressed_on_postgresql_for_that_transaction_only(
+    app, relationship, dialect
+):
+    if dialect != "postgresql":
+        pytest.skip("compression of stored values is PostgreSQL's")
+    has_lz4 = db.session.scalar(
+        text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+    )
+    if not has_lz4:
+        pytest.skip("this PostgreSQL has no LZ4")
+    default = db.session.scalar(text("SHOW default_toast_compression"))
+    wave = new_wave(relationship, "2024-Q1", np.random.default_rng(4), 30)
+    db.session.commit()
+    methods = db.session.scalars(
+        text(
+            "SELECT DISTINCT pg_column_compression(rows) FROM result_tables "
+            "WHERE pg_column_compression(rows) IS NOT NULL"
+        )
+    ).all()
+    assert methods == ["lz4"]  # the large tables were compressed, with LZ4
+    assert db.session.scalar(text("SHOW default_toast_compression")) == default
+    assert stored(wave, "scores")  # and read back
 
 
 def test_an_open_wave_has_no_results_to_recompute(app, relationship):
