@@ -1,7 +1,8 @@
 """Storing the results of closed waves, rebuilding them, and reading them back.
 
 * :func:`score_closed_wave` — called when a wave closes: computes and stores its tables (and
-  those of any later closed wave, whose status depends on it) and the relationship's trends.
+  those of any later closed wave, whose status depends on it), the relationship's trends, and
+  each rebuilt wave's raw-row release (``release``: the ``responses`` download's recoding).
 * :func:`recompute` — ``relhealth recompute``: rebuilds stored results, replacing them.
 * :func:`published_rows` / :func:`output_table` — what dashboards, downloads and the API
   show: stored rows with the confidentiality pattern stored with them.
@@ -28,6 +29,7 @@ from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import wording
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
 from survey_app.services.results.publication import FOLLOW_SCORES, min_cell_size, suppress_rows
+from survey_app.services.results.release import store_release
 from survey_app.services.results.vocabulary import (
     ANALYSIS_VERSION,
     INDEX,
@@ -204,6 +206,8 @@ def _rebuild(
             relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
         )
         save_results(results, k=k)
+        for wave in todo:  # the raw download's recoding, audited against what was just stored
+            store_release(wave, published_rows("scores", relationship, [wave]))
     return RecomputeSummary(
         relationship.name, tuple(w.label for w in todo), time.perf_counter() - began
     )
