@@ -781,10 +781,16 @@ def test_a_changed_dimension_restarts_its_series_and_says_why(app, relationship,
 def test_every_change_an_instrument_version_makes_is_worded_in_english_and_welsh(app):
     """What :func:`instruments.changed_dimensions` finds is stored as facts and worded when
     read: each kind of change reads as before in English and has its own Welsh."""
-    from tests.instruments.test_loader import SMALL, load_dict, load_instrument_text, small
+    import yaml
 
-    v1 = load_instrument_text(SMALL)
-    definition = small(version=2)
+    from tests.instruments.examples import example_text
+
+    def load_dict(definition: dict) -> instruments.Instrument:
+        text = yaml.safe_dump(definition, sort_keys=False)
+        return instruments.load_instrument_text(text, source="small.yaml")
+
+    v1 = load_dict(yaml.safe_load(example_text("small.yaml")))
+    definition = {**yaml.safe_load(example_text("small.yaml")), "version": 2}
     definition["scale"] = {**definition["scale"], "labels": ["a", "b", "c", "d", "e"]}
     definition["dimensions"].append({"key": "innovation", "title": "Innovation"})
     items = {i["key"]: i for i in definition["items"]}
