@@ -63,6 +63,7 @@ from survey_app.services.results import (
     min_comment_cell_size,
     published_comment_groups,
     published_rows,
+    submitted_per_invitation_area,
 )
 from survey_app.texts import N_
 
@@ -374,6 +375,7 @@ def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[A
         _published_cells(wave, areas, index),
         generalise=(2, 1, 0),
         k=min_cell_size(wave.min_cell_size),
+        at_least=_monitored_cells(wave, areas, index),
     )
     groups = [
         (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE) for _, side, area_id, role in rows
@@ -410,6 +412,19 @@ def _published_cells(wave: Wave, areas: Mapping[int, str], index: list[dict[Any,
         if side is not None and area is not None:  # else no response: nothing to say
             cells.add((side, area, SUMMED))
     return sorted(cells)
+
+
+def _monitored_cells(wave: Wave, areas: Mapping[int, str], index: list[dict[Any, int]]):
+    """The response-rate monitor's submitted invitations naming an area, as lower bounds on
+    the side × area cells (codes as :func:`_published_cells`): its respondents are there."""
+    area_ids = {key: area_id for area_id, key in areas.items()}
+    out = []
+    for (side, key), n in submitted_per_invitation_area(wave).items():
+        side_code = index[0].get(side)
+        area_code = index[1].get(area_ids.get(key)) if key is not None else None
+        if side_code is not None and area_code is not None:
+            out.append(((side_code, area_code, SUMMED), n))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
