@@ -565,6 +565,7 @@ def protect(
     fixed=None,
     cost=None,
     sums: Sequence[Magnitude] = (),
+    lower=None,
 ) -> Protection:
     r"""The smallest-partner pattern that leaves every hidden cell under ``k`` a feasible
     range at least ``k`` wide, in every one of several linked tables over the same cells,
@@ -594,6 +595,12 @@ def protect(
         Sums published beside the tables (means × n, favourable counts). For every hidden
         cell under ``k`` in a sum's table, the sum's feasible range must be at least
         :math:`k\,(h - l)` wide (:class:`LinearAudit`).
+    lower : array_like of int, shape (n_cells,), optional
+        What the intruder knows each cell holds at least, from elsewhere (a response-rate
+        monitor's submitted invitations naming an area): a hidden cell can move down only
+        to its bound, so the flows are audited shifted by it (``x − lower ≥ 0`` over the
+        same :class:`Network`). A table's cell under the bound (fewer answers than
+        responses) counts as bounded by itself. Default 0.
 
     Returns
     -------
@@ -623,6 +630,7 @@ def protect(
     audit = LinearAudit(equations, n_cells)
     sums = [_magnitude_iv(m, counts.shape[0], audit) for m in sums]
     network = Network(equations, n_cells)  # a cube raises: callers keep the partition rule
+    free = counts - np.minimum(counts, _lower_iv(lower, n_cells))  # room above the bounds
     small = (counts > 0) & (counts < k)
     primary = small.any(axis=0)
     mask = (primary & ~fixed) | forced
@@ -634,7 +642,7 @@ def protect(
 
     for t in np.unique(counts, axis=0, return_index=True)[1].tolist():
         for c in np.flatnonzero(small[t] & mask).tolist():
-            width = partial(network.width, counts[t], cell=c, k=k)
+            width = partial(network.width, free[t], cell=c, k=k)
             partner(width, c, k, partial(_network_touching, network, c))
     for m in sums:
         for c in np.flatnonzero(small[m.table] & mask & (m.counts > 0)).tolist():
@@ -697,6 +705,15 @@ def _k_iv(k) -> int:
     if int(k) < MIN_K:
         raise ValueError(f"`k` must be at least {MIN_K} (DESIGN §4.14), got {k}")
     return int(k)
+
+
+def _lower_iv(lower, n_cells: int) -> np.ndarray:
+    if lower is None:
+        return np.zeros(n_cells, dtype=np.int64)
+    arr = _counts_iv(lower)
+    if arr.shape != (1, n_cells):
+        raise ValueError(f"`lower` must have one entry per cell ({n_cells}), got {arr.shape}")
+    return arr[0]
 
 
 def _mask_iv(mask, n_cells: int, name: str) -> np.ndarray:

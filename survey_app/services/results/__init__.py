@@ -39,6 +39,7 @@ from survey_app.services.results.loading import (
     answer_statements,
     load_answer_grid,
     load_answers,
+    submitted_per_invitation_area,
 )
 from survey_app.services.results.publication import (
     PRIMARY,
@@ -159,6 +160,7 @@ __all__ = [
     "hidden_score_cells",
     "load_answer_grid",
     "load_answers",
+    "submitted_per_invitation_area",
     "min_cell_size",
     "min_comment_cell_size",
     "output_table",

@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, insert, select
 from analysis.anonymity import SUMMED, protect_release
 from survey_app.extensions import db
 from survey_app.models import ReleasedGroup, Response, ServiceArea, Wave
+from survey_app.services.results.loading import submitted_per_invitation_area
 from survey_app.services.results.publication import min_cell_size
 from survey_app.services.results.vocabulary import AREA_ALL, AREA_NONE, INDEX, SUPPRESSED
 
@@ -50,8 +51,13 @@ def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[Rele
         dtype=np.int64,
     )
     k = min_cell_size(wave.min_cell_size)
+    area_ids = _area_ids(wave)
     recoding = protect_release(
-        codes, _published_cells(wave, scores, index), generalise=(2, 1, 0), k=k
+        codes,
+        _published_cells(scores, index, area_ids),
+        generalise=(2, 1, 0),
+        k=k,
+        at_least=_monitored_cells(wave, index, area_ids),
     )
     sizes = Counter(tuple(row) for row in rows)
     groups: dict[GroupKey, ReleasedGroup] = {}
@@ -75,18 +81,22 @@ def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[Rele
     return list(groups.values())
 
 
-def _published_cells(
-    wave: Wave, scores: Sequence[Mapping[str, Any]], index: list[dict[Any, int]]
-) -> list[tuple[int, int, int]]:
-    """The side × area cells (margins included) the wave's results show, as codes of the
-    wave's quasi-identifiers (:data:`~analysis.anonymity.SUMMED` where a cell sums)."""
-    area_ids = dict(
+def _area_ids(wave: Wave) -> dict[str, int]:
+    """``area key -> id`` of the wave's relationship."""
+    return dict(
         db.session.execute(
             select(ServiceArea.key, ServiceArea.id).where(
                 ServiceArea.relationship_id == wave.relationship_id
             )
         ).all()
     )
+
+
+def _published_cells(
+    scores: Sequence[Mapping[str, Any]], index: list[dict[Any, int]], area_ids: dict[str, int]
+) -> list[tuple[int, int, int]]:
+    """The side × area cells (margins included) the wave's results show, as codes of the
+    wave's quasi-identifiers (:data:`~analysis.anonymity.SUMMED` where a cell sums)."""
     cells = set()
     for row in scores:
         if row["dimension"] != INDEX or row[SUPPRESSED] is not None:
@@ -98,6 +108,20 @@ def _published_cells(
         if side is not None and area is not None:  # else no response: nothing to say
             cells.add((side, area, SUMMED))
     return sorted(cells)
+
+
+def _monitored_cells(
+    wave: Wave, index: list[dict[Any, int]], area_ids: dict[str, int]
+) -> list[tuple[tuple[int, int, int], int]]:
+    """The response-rate monitor's submitted invitations naming an area, as lower bounds on
+    the side × area cells (codes as :func:`_published_cells`): its respondents are there."""
+    out = []
+    for (side, key), n in submitted_per_invitation_area(wave).items():
+        side_code = index[0].get(side)
+        area_code = index[1].get(area_ids.get(key)) if key is not None else None
+        if side_code is not None and area_code is not None:
+            out.append(((side_code, area_code, SUMMED), n))
+    return out
 
 
 def store_release(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> None:
