@@ -143,9 +143,12 @@ def attack_wave(
     true: dict[str, list[dict]],
     k: int,
     points: int | None = None,
+    *,
+    shares: bool = True,
 ):
     """Every hidden group under k of one wave that the intruder narrows below k (its count,
-    or with ``points`` its sums: see the module's notes).
+    or with ``points`` its sums: see the module's notes; ``shares`` False attacks the
+    means' sums only, the sums the service protects).
 
     ``published`` are the rows as shown (a hidden row has ``n`` None), ``true`` the stored
     rows in the same order (to know which hidden groups are under k and check the ranges).
@@ -197,7 +200,7 @@ def attack_wave(
                 system.equal([(1.0, key), (-1.0, same)])
     sums: set[tuple] = set()
     if points is not None:
-        sums = _sum_equations(system, truth, published, true, blocks, points)
+        sums = _sum_equations(system, truth, published, true, blocks, points, shares)
     targets = [
         key
         for key, v in system.shown.items()
@@ -206,17 +209,20 @@ def attack_wave(
     targets += [key for key in sums if system.shown[key] is None and 0 < truth[key[1:]] < k]
     found = []
     for key, (lo, hi) in system.ranges(targets).items():
-        assert lo - 1e-6 <= truth[key] <= hi + 1e-6, (key, lo, hi, truth[key])
+        slack = 1e-5 * (1.0 + abs(truth[key]))  # shown means carry their rounding
+        assert lo - slack <= truth[key] <= hi + slack, (key, lo, hi, truth[key])
         if hi - lo < k - 1e-6:
             found.append(Finding(key, truth[key], lo, hi))
     return found
 
 
-def _sum_equations(system: _System, truth, published, true, blocks, points: int) -> set:
+def _sum_equations(
+    system: _System, truth, published, true, blocks, points: int, shares: bool
+) -> set:
     """The sums of the scores and items rows as unknowns or constants, their margins and
     their bounds; returns the sums' keys."""
     sums = set()
-    share = (("favourable_pct", 0.0, 1.0), ("unfavourable_pct", 0.0, 1.0))
+    share = (("favourable_pct", 0.0, 1.0), ("unfavourable_pct", 0.0, 1.0)) if shares else ()
     for table, block in (("scores", "dimension"), ("items", "item")):
         answers = "n_answers" if table == "scores" else "n"
         for row, real in zip(published[table], true[table], strict=True):
@@ -240,7 +246,7 @@ def _sum_equations(system: _System, truth, published, true, blocks, points: int)
                 system.equal([(-1.0, key), (lo, n_key)], at_most=True)
     for (table, name), cells in blocks.items():
         if table in ("scores", "items"):
-            for value in ("mean", "favourable_pct", "unfavourable_pct"):
+            for value in ("mean", *(name for name, _, _ in share)):
                 _cube_equations(system, ("sum", table, name), cells, suffix=(value,))
     return sums
 

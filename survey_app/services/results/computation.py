@@ -150,7 +150,7 @@ def compute_tables(
             tables.tables.update(deeper_tables(current, invited))
         if history.waves:
             hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
-        publish_wave(tables.tables, wave.min_cell_size or min_cell_size)
+        publish_wave(tables.tables, wave.min_cell_size or min_cell_size, current.design.points)
         history.append(
             WaveSummary(wave.label, current.design, tables.tables["scores"], tables.tables["gaps"])
         )
