@@ -583,10 +583,12 @@ def test_no_published_cell_is_small_or_recoverable_from_its_margin(app, factory)
             assert hidden > 0
             assert any(r["suppressed"] == results.SECONDARY for r in shown)
             assert any(r["suppressed"] == results.PRIMARY for r in shown)
-    gaps = results.published_rows("gaps", relationship, [wave], k=k)
+    # as published: the pattern stored with the wave's k (an explicit k re-suppresses
+    # table by table, for comparisons only)
+    gaps = results.published_rows("gaps", relationship, [wave])
     scores = {
         (r["area"], r["side"], r["dimension"]): r["suppressed"]
-        for r in results.published_rows("scores", relationship, [wave], k=k)
+        for r in results.published_rows("scores", relationship, [wave])
     }
     for row in gaps:
         sides = [scores[(row["area"], s, row["dimension"])] for s in ("client", "supplier")]
@@ -611,7 +613,7 @@ def test_no_change_or_trend_is_published_since_a_hidden_cell(app, factory):
     k = 5
     before = {
         (r["side"], r["area"], r["dimension"]): r["suppressed"]
-        for r in results.published_rows("scores", relationship, [first], k=k)
+        for r in results.published_rows("scores", relationship, [first])
     }
     first_n = {
         (r["side"], r["area"], r["dimension"]): r["n"] or 0
@@ -623,7 +625,7 @@ def test_no_change_or_trend_is_published_since_a_hidden_cell(app, factory):
         "the first wave should hide cells both ways",
         sorted((c, r) for c, r in before.items() if c[2] == "index"),
     )
-    after = results.published_rows("scores", relationship, [second], k=k)
+    after = results.published_rows("scores", relationship, [second])
     assert all(r["suppressed"] is None for r in after), "every cell of the second wave is shown"
     for row in after:
         cell = (row["side"], row["area"], row["dimension"])
@@ -633,12 +635,12 @@ def test_no_change_or_trend_is_published_since_a_hidden_cell(app, factory):
             assert row["change"] is not None, cell
     trends = {
         (r["side"], r["area"], r["dimension"]): r
-        for r in results.published_rows("trends", relationship, k=k)
+        for r in results.published_rows("trends", relationship)
     }
     for cell in primary | secondary:
         evidence = trends[cell]["status_evidence"] or ""
         assert "since 2024-Q1" not in evidence, (cell, evidence)
-    gaps = results.published_rows("gaps", relationship, [second], k=k)
+    gaps = results.published_rows("gaps", relationship, [second])
     for row in gaps:
         sides = {(s, row["area"], row["dimension"]) for s in ("client", "supplier")}
         if sides & (primary | secondary):

@@ -235,24 +235,35 @@ def test_flow_sum_range_is_the_linear_programmes(seed):
 
 def test_a_partner_that_frees_the_count_can_leave_the_sum_pinned():
     # Areas of 3, 6 and 20 people: hiding the 3 and the 6 leaves the 3's count free over
-    # 0..9, but all nine answered 1, so its sum is within 9 (under k × 4 = 20).
+    # 0..9, but none of the nine answered favourably, so its favourable count is 0 exactly
+    # (a range under k = 5 answers): a third cell must be hidden.
     counts, equations = np.array([3, 6, 20, 29]), [([0, 1, 2], 3)]
-    sums = np.array([3.0, 6.0, 60.0, 69.0])
+    favourable = np.array([0.0, 0.0, 12.0, 12.0])
     alone = protect(counts, equations, k=5)
     assert alone.hidden.tolist() == [True, True, False, False]
-    both = protect(counts, equations, k=5, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    both = protect(counts, equations, k=5, sums=[Magnitude(0, counts, favourable, 0.0, 1.0)])
     assert both.hidden.tolist() == [True, True, True, False]
 
 
+def test_the_protection_level_of_a_mean_s_sum_is_k_scale_points():
+    # All nine in the hidden 3 and 6 answered 1: the 3's score sum ranges over 0..9 with
+    # its count, 9 points ≥ k = 5 (a bar of k × (K − 1) = 20 would hide the 20 too).
+    counts, equations = np.array([3, 6, 20, 29]), [([0, 1, 2], 3)]
+    sums = np.array([3.0, 6.0, 60.0, 69.0])
+    both = protect(counts, equations, k=5, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    assert both.hidden.tolist() == [True, True, False, False]
+
+
 @pytest.mark.parametrize("seed", range(8))
-def test_no_hidden_sum_under_k_is_narrower_than_k_units(seed):
+def test_no_hidden_sum_under_k_is_narrower_than_k_points(seed):
     rng = np.random.default_rng(100 + seed)
     k = 5
-    counts, sums, equations = seeded(rng, int(rng.integers(2, 5)), 1.0, 5.0)
-    res = protect(counts, equations, k=k, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    low, high = (1.0, 5.0) if seed % 2 else (0.0, 1.0)
+    counts, sums, equations = seeded(rng, int(rng.integers(2, 5)), low, high)
+    res = protect(counts, equations, k=k, sums=[Magnitude(0, counts, sums, low, high)])
     for cell in np.flatnonzero(res.hidden & (counts > 0) & (counts < k)):
-        lo, hi = sum_range(counts, sums, equations, res.hidden, cell, 1.0, 5.0, integer=True)
-        assert hi - lo >= k * 4.0 - 1e-6 or cell in res.unprotected
+        lo, hi = sum_range(counts, sums, equations, res.hidden, cell, low, high, integer=True)
+        assert hi - lo >= k - 1e-6 or cell in res.unprotected
 
 
 def test_a_sum_that_does_not_add_up_is_refused():

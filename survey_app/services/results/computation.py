@@ -158,6 +158,7 @@ def compute_tables(
         publish_wave(
             tables.tables,
             wave.min_cell_size or min_cell_size,
+            current.design.points,
             submitted=submitted_per_invitation_area(wave),
         )
         history.append(

@@ -84,6 +84,8 @@ def publish_wave(
     k: int,
     points: int | None = None,
     submitted: Mapping[tuple[str, str | None], int] | None = None,
+    *,
+    shares: bool = False,
 ) -> None:
     """Write the ``suppressed`` column of every table of one wave, and publish pooled
     figures from shown cells only (in place).
@@ -96,8 +98,13 @@ def publish_wave(
     k : int
         The wave's minimum cell size.
     points : int, optional
-        The scale's K: with it, the means and shares of hidden cells under k are protected
-        as sums too (:class:`analysis.suppression.LinearAudit`).
+        The scale's K: with it, the means of hidden cells under k are protected as sums too
+        (a range of at least k scale points, :class:`analysis.suppression.LinearAudit`).
+    shares : bool, optional
+        Also hold the favourable and unfavourable shares × answers to a range of k answers.
+        Off: a margin with fewer than k such answers bounds every hidden member's count
+        below k wide, so the bar can be met only by hiding margins up to the relationship's
+        total (``benchmarks/suppression.py``); the shares are protected through the counts.
     submitted : mapping, optional
         The wave's submitted invitations per ``(side, area key or None)``
         (:func:`~survey_app.services.results.loading.submitted_per_invitation_area`): what
@@ -105,7 +112,8 @@ def publish_wave(
     """
     scores, items = tables["scores"], tables["items"]
     cube = _Cube(scores)
-    hidden = _score_pattern(cube, scores, items, k, points, _monitored(cube, submitted or {}))
+    monitored = _monitored(cube, submitted or {})
+    hidden = _score_pattern(cube, scores, items, k, points, shares, monitored)
     scores[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(scores)]
     items[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(items)]
     _blank_icc(scores, cube, hidden)
@@ -138,13 +146,14 @@ def _score_pattern(
     items: Columns,
     k: int,
     points: int | None,
+    shares: bool,
     monitored: tuple[np.ndarray, np.ndarray] | None = None,
 ):
     """The reason of every cell, per dimension key (index included): None when shown.
 
-    With ``points`` (the scale's K) the means and shares published beside the counts are
-    audited too (:func:`_sums`); without, the counts alone. ``monitored``: the lower bounds
-    and the known margins of :func:`_monitored`."""
+    With ``points`` (the scale's K) the means (and with ``shares`` the shares) published
+    beside the counts are audited too (:func:`_sums`); without, the counts alone.
+    ``monitored``: the lower bounds and the known margins of :func:`_monitored`."""
     lower, known = monitored or (None, np.zeros(len(cube.cells), dtype=bool))
     n_score = cube.vectors(scores, "dimension")
     n_item = cube.vectors(items, "item")
@@ -155,7 +164,7 @@ def _score_pattern(
             continue
         members = [i for i in n_item if dim_of[i] == d]
         counts = np.array([n_score[d], *(n_item[i] for i in members)])
-        sums = _sums(cube, scores, items, d, members, points)
+        sums = _sums(cube, scores, items, d, members, points, shares)
         patterns[d] = suppression.protect(
             counts, cube.equations, k=k, sums=sums, lower=lower, fixed=_known(known, counts, k)
         )
@@ -165,7 +174,7 @@ def _score_pattern(
     hidden_of = {d: p.hidden for d, p in patterns.items()}
     primary_of = {d: p.primary for d, p in patterns.items()}
     if INDEX in n_score:
-        sums = _sums(cube, scores, items, INDEX, [], points)
+        sums = _sums(cube, scores, items, INDEX, [], points, shares)
         index = suppression.protect(
             n_score[INDEX],
             cube.equations,
@@ -217,11 +226,18 @@ def _known(known: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
 
 
 def _sums(
-    cube: _Cube, scores: Columns, items: Columns, d: str, members: list[str], points: int | None
+    cube: _Cube,
+    scores: Columns,
+    items: Columns,
+    d: str,
+    members: list[str],
+    points: int | None,
+    shares: bool,
 ) -> list[suppression.Magnitude]:
     """The sums a dimension's rows publish beside their counts: each mean × n (a score or an
-    answer between 1 and K) and the favourable and unfavourable shares × answers (0 or 1
-    each), of the scores row (table 0) and of each item (table 1 + its position)."""
+    answer between 1 and K) and, with ``shares``, the favourable and unfavourable shares ×
+    answers (0 or 1 each), of the scores row (table 0) and of each item (table 1 + its
+    position)."""
     if points is None:
         return []
     out = []
@@ -231,7 +247,7 @@ def _sums(
         mean = cube.vectors(table, key, "mean")[name]
         out.append(suppression.Magnitude(t, n, mean * n, 1.0, float(points)))
         n_answers = cube.vectors(table, key, answers)[name]
-        for share in ("favourable_pct", "unfavourable_pct"):
+        for share in ("favourable_pct", "unfavourable_pct") if shares else ():
             pct = cube.vectors(table, key, share)[name]
             out.append(suppression.Magnitude(t, n_answers, pct / 100 * n_answers, 0.0, 1.0))
     return out
@@ -327,13 +343,16 @@ def hidden_cells(
     dimension_of: dict[str, str] | None = None,
     points: int | None = None,
     submitted: Mapping[tuple[str, str | None], int] | None = None,
+    shares: bool = False,
 ) -> set[tuple[str, str, str]]:
     """``(side, area, dimension)`` of the scores cells :func:`publish_wave` hides, from the
-    counts (and, with ``points``, the means and shares) of a wave's scores and items, without
-    changing them (``dimension_of`` maps item keys to dimension keys where ``items`` has no
-    ``dimension`` column; ``submitted`` as for :func:`publish_wave`)."""
+    counts (and, with ``points``, the means; with ``shares`` too, the shares) of a wave's
+    scores and items, without changing them (``dimension_of`` maps item keys to dimension
+    keys where ``items`` has no ``dimension`` column; ``submitted`` as for
+    :func:`publish_wave`)."""
     cube = _Cube(scores)
     if dimension_of is not None:
         items = {**items, "dimension": [dimension_of[i] for i in items["item"]]}
-    hidden = _score_pattern(cube, scores, items, k, points, _monitored(cube, submitted or {}))
+    monitored = _monitored(cube, submitted or {})
+    hidden = _score_pattern(cube, scores, items, k, points, shares, monitored)
     return {(s, a, d) for s, a, d in _keys(scores) if hidden[d][cube.where[(s, a)]]}
