@@ -4,13 +4,14 @@ MIN_COMMENT_CELL_SIZE, with filters that choose whole groups and never narrow be
 from __future__ import annotations
 
 import sys
+from urllib.parse import quote
 
 import numpy as np
 import pytest
 from sqlalchemy import insert
 
 from survey_app.extensions import db
-from survey_app.models import Comment
+from survey_app.models import Comment, Wave
 from survey_app.services.accounts.users import create_user
 from survey_app.services.demo import DEMO_USERS
 from survey_app.services.instruments import frozen_instrument
@@ -117,3 +118,21 @@ def test_the_api_counts_the_comments_that_may_be_read(site, manager):
     client = conforms(manager.get(f"{path}?side=client"), "/waves/{wave_id}/comment-counts")
     assert {c["question"]: c["comments"] for c in client["items"]}["comment_improve"] == 0
     conforms(manager.get(f"{path}?area=no-such"), "/waves/{wave_id}/comment-counts", 404)
+
+
+def test_the_comments_filter_offers_side_and_area_and_keeps_the_chosen_wave(site, manager):
+    """The dashboard's filter form, without the role level: a role level would narrow the
+    groups below the comment threshold."""
+    with site.app.app_context():  # type: ignore[attr-defined]
+        label = db.session.get(Wave, site.small_wave_id).label
+    action = f"/dashboard/{site.relationship_id}/comments"
+    html = comments_on(manager, site)
+    form = html[html.index('class="app-filter"') : html.index("</form>", html.index("app-filter"))]
+    assert "Filter the comments" in form
+    assert 'name="side"' in form and 'name="area"' in form and 'name="role_level"' not in form
+    assert form.count("govuk-grid-column-one-half") == 2
+    assert f'<a class="govuk-link" href="{action}">' in form and 'name="wave"' not in form
+    html = comments_on(manager, site, f"?wave={quote(label)}")
+    form = html[html.index('class="app-filter"') : html.index("</form>", html.index("app-filter"))]
+    assert f'<input type="hidden" name="wave" value="{label}">' in form
+    assert f'href="{action}?wave={quote(label)}"' in form

@@ -30,7 +30,7 @@ from survey_app.models import ROLES, Organisation, User
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts import links, oidc
 from survey_app.services.accounts.secrets_box import seal, unseal
-from survey_app.services.accounts.users import EMAIL, set_memberships
+from survey_app.services.accounts.users import EMAIL, normalise_email, set_memberships
 from survey_app.services.organisations import relationships_of
 
 CLIENT_SECRET = "oidc client secret"  # noqa: S105 (the purpose label of a sealed secret)
@@ -159,7 +159,7 @@ def account_for(
     verified email, is then the one signed in to, and keeps this issuer + subject from now on
     (the link is used up). Without it an account is never found by its email.
     """
-    email = (identity.email or "").strip().lower()
+    email = normalise_email(identity.email or "")
     domain = email.rpartition("@")[2]
     if not identity.email_verified or not EMAIL.match(email):
         raise _refuse(

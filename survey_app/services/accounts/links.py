@@ -23,8 +23,8 @@ from sqlalchemy import select, update
 from survey_app.extensions import db
 from survey_app.models import AccountLink, User
 from survey_app.services import ServiceError, audit
-from survey_app.services.accounts.sign_in import local_password_usable, normalise_email
-from survey_app.services.accounts.users import MIN_PASSWORD
+from survey_app.services.accounts.sign_in import local_password_usable
+from survey_app.services.accounts.users import MIN_PASSWORD, normalise_email
 from survey_app.services.mailing.messages import (
     Parts,
     email_message,

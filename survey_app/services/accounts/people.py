@@ -20,7 +20,7 @@ from survey_app.models import Membership, Relationship, User
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts.links import issue_link
 from survey_app.services.accounts.scope import AccessScope
-from survey_app.services.accounts.users import EMAIL, set_memberships
+from survey_app.services.accounts.users import EMAIL, normalise_email, set_memberships
 
 NO_ROLE = ""
 
@@ -54,7 +54,7 @@ def invite(
     """A new account without a password, holding ``role`` on ``relationship``, and its
     invitation link token (to e-mail); ``language``, when the inviter knows it, is the
     person's (their pages and emails, starting with the invitation)."""
-    email, name = email.strip().lower(), " ".join(name.split())
+    email, name = normalise_email(email), " ".join(name.split())
     problems = []
     if not EMAIL.match(email) or len(email) > 254:
         problems.append(_("enter an email address in the correct format, like name@example.com"))

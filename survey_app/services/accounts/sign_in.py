@@ -29,7 +29,12 @@ from survey_app.models import Relationship, SignInAttempt, User
 from survey_app.models import user as user_model
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts import totp
-from survey_app.services.accounts.users import account_problems, create_user, give_role
+from survey_app.services.accounts.users import (
+    account_problems,
+    create_user,
+    give_role,
+    normalise_email,
+)
 from survey_app.texts import N_
 
 #: The problems a sign-in shows (translated where shown).
@@ -53,10 +58,6 @@ class SignInOutcome:
 def utcnow() -> datetime:
     """Naive UTC, as stored (tests replace this to move the clock)."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def dummy_password_hash() -> str:

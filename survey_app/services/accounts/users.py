@@ -18,6 +18,11 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
 
 
+def normalise_email(email: str) -> str:
+    """The form an email address is stored, looked up and compared in: trimmed, lower case."""
+    return email.strip().lower()
+
+
 def account_problems(*, name: str, role: str, password: str) -> list[str]:
     """What is wrong with an account's name, role and password (empty when nothing is)."""
     problems = []
@@ -40,7 +45,7 @@ def create_user(
 ) -> User:
     """A new account holding ``role`` service-wide, or — when ``relationships`` is given — on
     each of those relationships only."""
-    email = email.strip().lower()
+    email = normalise_email(email)
     problems = [] if EMAIL.match(email) else [f"{email!r} is not an email address"]
     problems += account_problems(name=name, role=role, password=password)
     if EMAIL.match(email) and db.session.scalar(select(User).where(User.email == email)):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext
 
@@ -57,8 +57,10 @@ from survey_app.services.targets import RATING_RULE, TargetDistance, distances
 
 
 @dataclass(frozen=True)
-class Headline:
-    """The health index (or a dimension) of one side in the latest closed wave."""
+class SideFigure:
+    """One side's published figures of a scores cell (the health index or a dimension):
+    ``None`` where the cell is suppressed or has no responses. The dashboard's
+    :class:`Headline` and the board pack's ``IndexFigure`` add what each shows beside them."""
 
     side: str
     label: str
@@ -67,6 +69,12 @@ class Headline:
     score100: float | None
     band: str | None
     status: str | None
+
+
+@dataclass(frozen=True)
+class Headline(SideFigure):
+    """The health index (or a dimension) of one side in the latest closed wave."""
+
     status_summary: str | None
     suppressed: str | None
     suppressed_text: str
@@ -298,12 +306,12 @@ def _query(filters: Filters, wave: Wave | None) -> dict[str, str]:
     return {**filters.query(), **({"wave": wave.label} if wave is not None else {})}
 
 
-def headline_of(
-    rows: Iterable[Mapping[str, Any]], side: str, area: str, dimension: str, k: int
-) -> Headline:
-    """The headline of one side's cell among published ``scores`` rows ("No responses"
-    when the wave has none)."""
-    row = next(
+def scores_cell(
+    rows: Iterable[Mapping[str, Any]], side: str, area: str, dimension: str
+) -> Mapping[str, Any]:
+    """The published scores row of one cell (side, service area, dimension); empty when the
+    wave has none."""
+    return next(
         (
             r
             for r in rows
@@ -311,10 +319,35 @@ def headline_of(
         ),
         {},
     )
+
+
+F = TypeVar("F", bound=SideFigure)
+
+
+def side_figure(
+    cls: type[F],
+    rows: Iterable[Mapping[str, Any]],
+    side: str,
+    area: str,
+    dimension: str,
+    k: int,
+    *,
+    why_hidden: str,
+) -> F:
+    """A ``cls`` of one side's cell among published ``scores`` rows, labelled with the side;
+    its field named ``why_hidden`` says why figures are missing ("No responses" when the
+    wave has none)."""
+    row = scores_cell(rows, side, area, dimension)
     text = suppressed_text(row.get(SUPPRESSED), k) if row else gettext("No responses")
-    return from_row(
-        Headline, row, side=side, label=gettext(SIDE_WORDS[side]).capitalize(), suppressed_text=text
-    )
+    label = gettext(SIDE_WORDS[side]).capitalize()
+    return from_row(cls, row, side=side, label=label, **{why_hidden: text})
+
+
+def headline_of(
+    rows: Iterable[Mapping[str, Any]], side: str, area: str, dimension: str, k: int
+) -> Headline:
+    """The headline of one side's cell among published ``scores`` rows."""
+    return side_figure(Headline, rows, side, area, dimension, k, why_hidden="suppressed_text")
 
 
 def _headlines(

@@ -6,20 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from survey_app.services.actions import ActionChange
+from survey_app.services.dashboard.pages import SideFigure
 
 
 @dataclass(frozen=True)
-class IndexFigure:
+class IndexFigure(SideFigure):
     """The health index of one side (or both) over all service areas in the pack's wave, as
     published: ``None`` figures where the cell is suppressed (``hidden`` says why)."""
 
-    side: str
-    label: str
-    n: int | None
-    mean: float | None
-    score100: float | None
-    band: str | None
-    status: str | None
     previous_wave: str | None
     change: float | None
     change_points: float | None

@@ -23,8 +23,8 @@ from survey_app.services import actions as actions_service
 from survey_app.services.actions import ActionChange
 from survey_app.services.alerts import Alert
 from survey_app.services.dashboard import Filters, relationship_page, waves_as_of
-from survey_app.services.dashboard.charts import from_row, suppressed_text
-from survey_app.services.dashboard.pages import RelationshipPage
+from survey_app.services.dashboard.charts import suppressed_text
+from survey_app.services.dashboard.pages import RelationshipPage, scores_cell, side_figure
 from survey_app.services.monitoring import RateRow, response_rates
 from survey_app.services.reports.model import ActionLine, AreaResponses, IndexFigure, Summary
 from survey_app.services.reports.summary import summarise
@@ -109,21 +109,7 @@ def board_pack(relationship: Relationship, wave: Wave, *, language: str = "en") 
 
 
 def _index_figure(scores: list[dict[str, Any]], side: str, k: int) -> IndexFigure:
-    row = _cell(scores, side, AREA_ALL, INDEX)
-    hidden = suppressed_text(row.get(SUPPRESSED), k) if row else gettext("No responses")
-    label = gettext(SIDE_WORDS[side]).capitalize()
-    return from_row(IndexFigure, row, side=side, label=label, hidden=hidden)
-
-
-def _cell(scores: list[dict[str, Any]], side: str, area: str, dimension: str) -> dict[str, Any]:
-    return next(
-        (
-            r
-            for r in scores
-            if r["side"] == side and r["area"] == area and r["dimension"] == dimension
-        ),
-        {},
-    )
+    return side_figure(IndexFigure, scores, side, AREA_ALL, INDEX, k, why_hidden="hidden")
 
 
 def _responses(scores: list[dict[str, Any]], k: int) -> list[AreaResponses]:
@@ -137,7 +123,7 @@ def _responses(scores: list[dict[str, Any]], k: int) -> list[AreaResponses]:
     for area in order:
         cells = []
         for side in SIDE_KEYS:
-            row = _cell(scores, side, area, INDEX)
+            row = scores_cell(scores, side, area, INDEX)
             if not row:
                 cells.append("0")
             elif row.get(SUPPRESSED):

@@ -47,89 +47,51 @@ class _Spec:
     keep: tuple[str, ...]
 
 
+#: The labels a suppressed row keeps, by what they name: its cell, its dimension, and the
+#: earlier wave it is compared with (and whether the two compare).
+_CELL = ("side", "area", "area_name")
+_DIMENSION = ("dimension", "dimension_title")
+_COMPARED = ("previous_wave", "comparability_note")
+
 _SPECS: dict[str, _Spec] = {
     "scores": _Spec(
-        ("wave", "dimension"),
-        "n",
-        ("side", "area"),
-        (
-            "wave",
-            "side",
-            "area",
-            "area_name",
-            "dimension",
-            "dimension_title",
-            "previous_wave",
-            "comparability_note",
-        ),
-    ),  # fmt: skip
+        ("wave", "dimension"), "n", ("side", "area"), ("wave", *_CELL, *_DIMENSION, *_COMPARED)
+    ),
     "items": _Spec(
         ("wave", "item"),
         "n",
         ("side", "area"),
-        ("wave", "side", "area", "area_name", "item", "item_no", "dimension", "reverse_keyed"),
+        ("wave", *_CELL, "item", "item_no", "dimension", "reverse_keyed"),
     ),
     "reliability": _Spec(
         ("wave", "dimension", "item"),
         "n_complete",
         ("side",),
-        ("wave", "side", "dimension", "dimension_title", "item", "level", "n_items"),
+        ("wave", "side", *_DIMENSION, "item", "level", "n_items"),
     ),
     "drivers": _Spec(
         ("wave", "outcome", "dimension"),
         "n",
         ("side", "area"),
-        ("wave", "side", "area", "area_name", "outcome", "dimension", "dimension_title"),
+        ("wave", *_CELL, "outcome", *_DIMENSION),
     ),
     "relative_weights": _Spec(
         ("wave", "outcome", "dimension"),
         "n",
         ("side", "area"),
-        ("wave", "side", "area", "area_name", "outcome", "dimension", "dimension_title"),
+        ("wave", *_CELL, "outcome", *_DIMENSION),
     ),
-    "heat_map": _Spec(
-        ("wave", "dimension"),
-        "",
-        ("side", "area"),
-        ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
-    ),
-    "margins": _Spec(
-        ("wave", "dimension"),
-        "",
-        ("side", "area"),
-        ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
-    ),
+    "heat_map": _Spec(("wave", "dimension"), "", ("side", "area"), ("wave", *_CELL, *_DIMENSION)),
+    "margins": _Spec(("wave", "dimension"), "", ("side", "area"), ("wave", *_CELL, *_DIMENSION)),
     "trends": _Spec(
         ("relationship", "dimension"),
         "n_latest",
         ("side", "area"),
-        (
-            "relationship",
-            "side",
-            "area",
-            "area_name",
-            "dimension",
-            "dimension_title",
-            "series_start",
-            "latest_wave",
-            "previous_wave",
-            "comparability_note",
-        ),
-    ),  # fmt: skip
+        ("relationship", *_CELL, *_DIMENSION, "series_start", "latest_wave", *_COMPARED),
+    ),
     "gaps": _Spec(
-        ("wave", "dimension"),
-        "",
-        ("area",),
-        (
-            "wave",
-            "area",
-            "area_name",
-            "dimension",
-            "dimension_title",
-            "previous_wave",
-            "comparability_note",
-        ),
-    ),  # fmt: skip
+        ("wave", "dimension"), "", ("area",), ("wave", "area", "area_name", *_DIMENSION, *_COMPARED)
+    ),
 }
 
 

@@ -36,6 +36,17 @@ def chosen_wave(relationship: Relationship) -> Wave | None:
     return closed_wave_by_label_or_404(relationship, label) if label else None
 
 
+def _page_args(
+    relationship_id: int,
+) -> tuple[Relationship, Wave | None, FilterForm, dashboard.Filters | None]:
+    """What a relationship's dashboard page reads from its request: the relationship (a 404
+    if there is none), the chosen wave (:func:`chosen_wave`), and the filter form with its
+    filters (:func:`_filters`)."""
+    rel = relationship_or_404(relationship_id)
+    as_of = chosen_wave(rel)
+    return (rel, as_of, *_filters(rel))
+
+
 @bp.get("/")
 @requires("manager")
 def index() -> str:
@@ -51,9 +62,7 @@ def how_we_know() -> str:
 @bp.get("/<int:relationship_id>/")
 @requires("manager")
 def relationship(relationship_id: int) -> tuple[str, int]:
-    rel = relationship_or_404(relationship_id)
-    as_of = chosen_wave(rel)
-    form, filters = _filters(rel)
+    rel, as_of, form, filters = _page_args(relationship_id)
     page = dashboard.relationship_page(rel, filters or dashboard.Filters(), as_of=as_of)
     return render_template(
         "dashboard/relationship.html", page=page, form=form, role_levels=ROLE_LEVELS
@@ -63,9 +72,7 @@ def relationship(relationship_id: int) -> tuple[str, int]:
 @bp.get("/<int:relationship_id>/dimension/<key>")
 @requires("manager")
 def dimension(relationship_id: int, key: str) -> tuple[str, int]:
-    rel = relationship_or_404(relationship_id)
-    as_of = chosen_wave(rel)
-    form, filters = _filters(rel)
+    rel, as_of, form, filters = _page_args(relationship_id)
     try:
         page = dashboard.dimension_page(rel, key, filters or dashboard.Filters(), as_of=as_of)
     except LookupError:
@@ -78,9 +85,7 @@ def dimension(relationship_id: int, key: str) -> tuple[str, int]:
 @bp.get("/<int:relationship_id>/comments")
 @requires("manager")
 def comments(relationship_id: int) -> tuple[str, int]:
-    rel = relationship_or_404(relationship_id)
-    as_of = chosen_wave(rel)
-    form, filters = _filters(rel)
+    rel, as_of, form, filters = _page_args(relationship_id)
     chosen = dashboard.Filters(filters.side, filters.area) if filters else dashboard.Filters()
     page = dashboard.comments_page(rel, chosen, as_of=as_of)
     return render_template(
