@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk, WaveId
 from survey_app.models.relationship import Party, Relationship, ServiceArea
 from survey_app.models.user import User
 from survey_app.models.wave import Invitation, Wave
@@ -47,8 +47,8 @@ class InvitationAddress(Base):
         CheckConstraint("outbox IS NULL OR outbox IN ('to_send', 'handed', 'sent')", name="outbox"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    wave_id: Mapped[WaveId]
     email: Mapped[str] = mapped_column(String(254))
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
     service_area_id: Mapped[int | None] = mapped_column(
@@ -97,7 +97,7 @@ class Action(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     relationship_id: Mapped[int] = mapped_column(
         ForeignKey("relationships.id", ondelete="CASCADE"), index=True
     )

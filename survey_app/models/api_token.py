@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk, UserId
 from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
 
@@ -24,8 +24,8 @@ from survey_app.models.user import User
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    user_id: Mapped[UserId]
     #: What the owner called it ("Power BI refresh"), to tell their tokens apart.
     name: Mapped[str] = mapped_column(String(100))
     #: SHA-256 (hex) of the token; the token itself is never stored.

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk
 
 
 class SignInAttempt(Base):
@@ -24,7 +24,7 @@ class SignInAttempt(Base):
         Index("ix_sign_in_attempts_client_hash_at", "client_hash", "at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     at: Mapped[datetime] = mapped_column(index=True)
     email_hash: Mapped[str] = mapped_column(String(64))
     client_hash: Mapped[str] = mapped_column(String(64))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from typing import Annotated
+
+from sqlalchemy import ForeignKey, MetaData
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -16,6 +18,16 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Column types the tables share (SQLAlchemy's ``Annotated`` declarations: ``id: Mapped[IntPk]``
+# makes the same column the long form would, so the schema and the migrations are unchanged).
+#: Every table's surrogate key.
+IntPk = Annotated[int, mapped_column(primary_key=True)]
+#: A row that belongs to one wave and goes when the wave is deleted (indexed: looked up by wave).
+WaveId = Annotated[int, mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)]
+#: A row that belongs to one user and goes when the user is deleted (indexed: looked up by user).
+UserId = Annotated[int, mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)]
 
 
 class IllegalTransition(ValueError):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import JSON, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk, WaveId
 
 
 class WaveEmailTexts(Base):
@@ -27,8 +27,8 @@ class WaveEmailTexts(Base):
     __tablename__ = "wave_email_texts"
     __table_args__ = (UniqueConstraint("wave_id", "version"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    wave_id: Mapped[WaveId]
     version: Mapped[int]
     sender_name: Mapped[str] = mapped_column(String(100))
     team_email: Mapped[str | None] = mapped_column(String(254))

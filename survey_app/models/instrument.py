@@ -9,14 +9,14 @@ from sqlalchemy import JSON, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from instruments import Instrument, instrument_from_dict
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk
 
 
 class InstrumentVersion(Base):
     __tablename__ = "instrument_versions"
     __table_args__ = (UniqueConstraint("key", "version"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(100))
     version: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, orm, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk
 from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
 from survey_app.texts import N_, say
@@ -64,7 +64,7 @@ class Job(Base):
         Index("ix_jobs_state_lease_expires_at", "state", "lease_expires_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     kind: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(200))
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

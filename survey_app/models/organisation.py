@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk, UserId
 
 if TYPE_CHECKING:
     from survey_app.models.relationship import Party
@@ -32,7 +32,7 @@ MEMBERSHIP_ROLES = ("admin", "manager", "reviewer")
 class Organisation(Base):
     __tablename__ = "organisations"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     #: The OpenID Provider's issuer identifier (``https://login.microsoftonline.com/<tenant>/v2.0``).
@@ -70,8 +70,8 @@ class Membership(Base):
         CheckConstraint("role IN ('admin', 'manager', 'reviewer')", name="role"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    user_id: Mapped[UserId]
     relationship_id: Mapped[int] = mapped_column(
         ForeignKey("relationships.id", ondelete="CASCADE"), index=True
     )

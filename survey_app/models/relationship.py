@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false, func, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk
 from survey_app.models.organisation import Organisation
 
 SIDES = ("client", "supplier")
@@ -21,7 +21,7 @@ LAWFUL_BASIS = (
 class Relationship(Base):
     __tablename__ = "relationships"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # The privacy notice of its surveys: the organisation running them is the controller.
@@ -61,7 +61,7 @@ class Party(Base):
         CheckConstraint("side IN ('client', 'supplier')", name="side"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     relationship_id: Mapped[int] = mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     side: Mapped[str] = mapped_column(String(8))
@@ -85,7 +85,7 @@ class ServiceArea(Base):
         UniqueConstraint("relationship_id", "name"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     relationship_id: Mapped[int] = mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(60))
     name: Mapped[str] = mapped_column(String(200))

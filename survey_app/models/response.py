@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, WaveId
 
 
 class Response(Base):
@@ -23,7 +23,7 @@ class Response(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    wave_id: Mapped[WaveId]
     instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_versions.id"))
     side: Mapped[str] = mapped_column(String(8))
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk, WaveId
 
 RESULT_SCOPES = ("wave", "relationship")
 
@@ -40,12 +40,12 @@ class ResultTable(Base):
     __tablename__ = "result_tables"
     __table_args__ = (UniqueConstraint("wave_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     relationship_id: Mapped[int] = mapped_column(
         ForeignKey("relationships.id", ondelete="CASCADE"), index=True
     )
     #: The wave the table belongs to; for a relationship-level table, the wave it is as of.
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    wave_id: Mapped[WaveId]
     name: Mapped[str] = mapped_column(String(40))
     #: ``wave`` (the table describes one wave) or ``relationship`` (all closed waves so far).
     scope: Mapped[str] = mapped_column(String(12), default="wave")
@@ -80,8 +80,8 @@ class CommentTheme(Base):
     __tablename__ = "comment_themes"
     __table_args__ = (UniqueConstraint("wave_id", "question_key", "side", "area_key", "rank"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    wave_id: Mapped[WaveId]
     question_key: Mapped[str] = mapped_column(String(60))
     #: ``client``, ``supplier`` or ``all``.
     side: Mapped[str] = mapped_column(String(12))

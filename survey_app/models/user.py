@@ -15,7 +15,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from survey_app.models.base import Base
+from survey_app.models.base import Base, IntPk, UserId
 from survey_app.models.organisation import Membership, Organisation
 from survey_app.texts import N_
 
@@ -43,7 +43,7 @@ class User(Base):
         UniqueConstraint("oidc_issuer", "oidc_subject"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     #: A service-wide role, or ``None`` for a user whose roles are all per relationship.
@@ -106,7 +106,7 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(254))
@@ -125,8 +125,8 @@ class AccountLink(Base):
     __tablename__ = "account_links"
     __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    user_id: Mapped[UserId]
     purpose: Mapped[str] = mapped_column(String(10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
@@ -139,7 +139,7 @@ class RecoveryCode(Base):
 
     __tablename__ = "recovery_codes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    user_id: Mapped[UserId]
     code_hash: Mapped[str] = mapped_column(String(255))
     used_at: Mapped[datetime | None]

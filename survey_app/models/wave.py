@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.dates import closing_day
-from survey_app.models.base import Base, IllegalTransition
+from survey_app.models.base import Base, IllegalTransition, IntPk, WaveId
 from survey_app.models.instrument import InstrumentVersion
 from survey_app.models.relationship import Party, Relationship, ServiceArea
 from survey_app.texts import N_
@@ -43,7 +43,7 @@ class Wave(Base):
         CheckConstraint("state IN ('draft', 'open', 'closed')", name="state"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     relationship_id: Mapped[int] = mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"))
     instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_versions.id"))
     label: Mapped[str] = mapped_column(String(40))
@@ -126,7 +126,7 @@ class WaveReminder(Base):
     __tablename__ = "wave_reminders"
     __table_args__ = (UniqueConstraint("wave_id", "day"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
     day: Mapped[int]  # days after opening
     due_at: Mapped[datetime]
@@ -145,8 +145,8 @@ class Invitation(Base):
 
     __tablename__ = "invitations"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    wave_id: Mapped[WaveId]
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
     role_level: Mapped[str | None] = mapped_column(String(20))
@@ -168,7 +168,7 @@ class InvitationLink(Base):
 
     __tablename__ = "invitation_links"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     invitation_id: Mapped[int] = mapped_column(
         ForeignKey("invitations.id", ondelete="CASCADE"), index=True
     )
@@ -191,7 +191,7 @@ class Draft(Base):
     token_hash: Mapped[str] = mapped_column(
         ForeignKey("invitation_links.token_hash", ondelete="CASCADE"), primary_key=True
     )
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    wave_id: Mapped[WaveId]
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_on: Mapped[date]
