@@ -61,7 +61,6 @@ from survey_app.services.results import (
     SUPPRESSED,
     min_cell_size,
     min_comment_cell_size,
-    monitor_bound,
     published_comment_groups,
     published_rows,
     submitted_per_invitation_area,
@@ -376,7 +375,7 @@ def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[A
         _published_cells(wave, areas, index),
         generalise=(2, 1, 0),
         k=min_cell_size(wave.min_cell_size),
-        at_least=_monitored_cells(wave, areas, index, min_cell_size(wave.min_cell_size)),
+        at_least=_monitored_cells(wave, areas, index),
     )
     groups = [
         (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE) for _, side, area_id, role in rows
@@ -415,17 +414,16 @@ def _published_cells(wave: Wave, areas: Mapping[int, str], index: list[dict[Any,
     return sorted(cells)
 
 
-def _monitored_cells(wave: Wave, areas: Mapping[int, str], index: list[dict[Any, int]], k: int):
+def _monitored_cells(wave: Wave, areas: Mapping[int, str], index: list[dict[Any, int]]):
     """The response-rate monitor's submitted invitations naming an area, as lower bounds on
-    the side × area cells (codes as :func:`_published_cells`): its respondents are there
-    (:func:`~survey_app.services.results.monitor_bound`: counts under k bound nothing)."""
+    the side × area cells (codes as :func:`_published_cells`): its respondents are there."""
     area_ids = {key: area_id for area_id, key in areas.items()}
     out = []
     for (side, key), n in submitted_per_invitation_area(wave).items():
         side_code = index[0].get(side)
         area_code = index[1].get(area_ids.get(key)) if key is not None else None
-        if side_code is not None and area_code is not None and monitor_bound(n, k):
-            out.append(((side_code, area_code, SUMMED), monitor_bound(n, k)))
+        if side_code is not None and area_code is not None:
+            out.append(((side_code, area_code, SUMMED), n))
     return out
 
 

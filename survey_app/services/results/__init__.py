@@ -30,7 +30,6 @@ from survey_app.services.results.computation import (
     compute_relationship,
     compute_tables,
 )
-from survey_app.services.results.disclosure import monitor_bound
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import CellCounts, Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import (
@@ -161,7 +160,6 @@ __all__ = [
     "load_answers",
     "submitted_per_invitation_area",
     "min_cell_size",
-    "monitor_bound",
     "min_comment_cell_size",
     "output_table",
     "published_comment_groups",

@@ -105,7 +105,7 @@ def publish_wave(
     """
     scores, items = tables["scores"], tables["items"]
     cube = _Cube(scores)
-    hidden = _score_pattern(cube, scores, items, k, points, _monitored(cube, submitted or {}, k))
+    hidden = _score_pattern(cube, scores, items, k, points, _monitored(cube, submitted or {}))
     scores[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(scores)]
     items[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(items)]
     _blank_icc(scores, cube, hidden)
@@ -188,38 +188,26 @@ def _score_pattern(
 
 
 def _monitored(
-    cube: _Cube, submitted: Mapping[tuple[str, str | None], int], k: int
+    cube: _Cube, submitted: Mapping[tuple[str, str | None], int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """What the response-rate monitor publishes about the cells, as the audit's knowledge:
     each party's submitted invitations naming an area are at least its responses there (a
-    lower bound on the cell, :func:`monitor_bound`), and its submitted invitations all
-    together, and both parties', are its responses (a known margin: hiding it protects
-    nothing). Returns the lower bounds and the known cells."""
+    lower bound on the cell), and its submitted invitations all together, and both
+    parties', are its responses (a known margin: hiding it protects nothing). All of them
+    are taken as known, whether the monitor shows them or hides them: its own pattern
+    leaves a hidden count bounded by shown ones, so this is the safe side (README,
+    Anonymity). Returns the lower bounds and the known cells."""
     lower = np.zeros(len(cube.cells), dtype=np.int64)
     known = np.zeros(len(cube.cells), dtype=bool)
     party = {side: 0 for side, _ in submitted}
     for (side, area), n in submitted.items():
         party[side] += n
         if area is not None and (side, area) in cube.where:
-            lower[cube.where[(side, area)]] = monitor_bound(n, k)
+            lower[cube.where[(side, area)]] = n
     for side, n in [*party.items(), ("all", sum(party.values()))]:
         if n and (side, AREA_ALL) in cube.where:
             known[cube.where[(side, AREA_ALL)]] = True
     return lower, known
-
-
-def monitor_bound(submitted: int, k: int) -> int:
-    """The lower bound a submitted count of the response-rate monitor gives the intruder on
-    its results cell: the count itself when it is ``k`` or more, else 0.
-
-    A count under ``k`` is shown as "fewer than k" at every moment of the wave (counts only
-    grow, so every earlier snapshot was under ``k`` too), and the monitor's own audit
-    (:func:`~survey_app.services.monitoring.protect_counts`) leaves it a range at least ``k``
-    wide; the intruder's independent audit (tests/disclosure/test_one_audit.py) models the
-    monitor's equations with such a count unknown. A count of ``k`` or more may have been
-    shown at some moment even if the monitor hides it at close as a partner, and an earlier
-    snapshot is a smaller, weaker bound: the final count is the safe bound to assume."""
-    return submitted if submitted >= k else 0
 
 
 def _known(known: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
@@ -347,5 +335,5 @@ def hidden_cells(
     cube = _Cube(scores)
     if dimension_of is not None:
         items = {**items, "dimension": [dimension_of[i] for i in items["item"]]}
-    hidden = _score_pattern(cube, scores, items, k, points, _monitored(cube, submitted or {}, k))
+    hidden = _score_pattern(cube, scores, items, k, points, _monitored(cube, submitted or {}))
     return {(s, a, d) for s, a, d in _keys(scores) if hidden[d][cube.where[(s, a)]]}
