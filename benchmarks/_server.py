@@ -101,6 +101,11 @@ def migrate(database_url: str, instance: Path, secret_key: str) -> None:
 # ------------------------------------------------------------------ the server
 
 
+# Every gunicorn a test or benchmark starts: no control socket (gunicorn 25.1+ otherwise binds
+# $HOME/.gunicorn/gunicorn.ctl, the same path for every server, so parallel runs take it from
+# each other; nothing here uses gunicornc).
+TEST_GUNICORN_ARGS = ("--no-control-socket",)
+
 ACCESS_TIME = re.compile(r'^\[[^\]]+\] "[A-Z]+ [^"]*" \d{3} \S+ (\d+)ms$', re.MULTILINE)
 
 
@@ -130,12 +135,18 @@ class GunicornServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
-    def start(self, timeout: float = 90.0) -> float:
+    def start(self, timeout: float = 240.0) -> float:
         """Start, and return once every worker answers ``/healthz`` (seconds taken)."""
         began = time.monotonic()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [venv_tool("gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), self.app_spec],
+                [
+                    venv_tool("gunicorn"),
+                    "-c",
+                    str(ROOT / "gunicorn.conf.py"),
+                    *TEST_GUNICORN_ARGS,
+                    self.app_spec,
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

