@@ -15,7 +15,7 @@ from scipy import stats
 from sqlalchemy import select
 
 from survey_app.extensions import db
-from survey_app.models import Action, AuditEvent, Relationship, User, Wave
+from survey_app.models import Action, AuditEvent, Relationship, ResultTable, User, Wave
 from survey_app.services import ServiceError, actions, results
 from survey_app.services.waves import create_wave
 from tests.factories import (
@@ -350,6 +350,43 @@ def test_a_group_hidden_to_protect_a_smaller_one_shows_no_change(
     for group in change.groups:
         assert group.suppressed and group.difference is None and group.n_before is None
         assert "to protect a smaller group" in group.summary()
+
+
+def test_an_action_quotes_no_change_for_a_cell_the_stored_results_hide(
+    app, relationship, manager_user, rng
+):
+    """Every group has 12 responses, so no counts rule hides anything; but the results stored
+    when the first wave closed hide the client's Contact centre (as the disclosure audit does
+    for a monitor's bounds or a sum). The action reads that stored pattern, not a rule of its
+    own, so it quotes no change for the group the results hide."""
+    cells = [(side, area, 3.4, 12) for side in ("client", "supplier")
+             for area in ("core-ict", "contact-centre")]  # fmt: skip
+    closed_wave(relationship, "2024-Q1", cells, rng)
+    first = db.session.scalar(select(Wave).where(Wave.label == "2024-Q1"))
+    table = db.session.scalar(
+        select(ResultTable).where(ResultTable.wave_id == first.id, ResultTable.name == "scores")
+    )
+    hidden = ("client", "contact-centre", DIMENSION)
+    stored = table.records()
+    assert all(r[results.SUPPRESSED] is None for r in stored)  # nothing below k
+    for row in stored:
+        if (row["side"], row["area"], row["dimension"]) == hidden:
+            row[results.SUPPRESSED] = results.SECONDARY
+    table.rows = [[row[c] for c in table.columns] for row in stored]
+    db.session.commit()
+    published = results.published_rows("scores", relationship, [first])
+    assert [r["mean"] for r in published if (r["side"], r["area"], r["dimension"]) == hidden] == [
+        None
+    ]
+    alert = client_trust_alert("watch", first, "contact-centre")
+    action = record(relationship, manager_user, alert=alert)
+    closed_wave(relationship, "2024-Q2", [(s, a, 3.9, 12) for s, a, _, _ in cells], rng)
+    change = actions.change_since_action(action)
+    assert change.available
+    assert [g.side for g in change.groups] == ["client", "supplier", "all"]
+    for group in change.groups:
+        assert group.suppressed and group.difference is None and group.n_before is None
+        assert group.g is None and group.welch_p is None and group.mean_before is None
 
 
 def test_many_actions_load_each_wave_once_in_bulk(

@@ -47,14 +47,14 @@ from survey_app.services.results import (
     INDEX,
     INDEX_TITLE,
     SIDE_KEYS,
+    SUPPRESSED,
     Layout,
     change_reason,
     closed_waves,
-    hidden_score_cells,
     load_answers,
     min_cell_size,
+    published_rows,
     score_wave,
-    stored_rows,
     version_changes,
 )
 from survey_app.services.results.wording import said
@@ -370,7 +370,7 @@ def changes_since_actions(
         for wave in (before, after):
             if wave.id not in scored:
                 scored[wave.id] = score_wave(loaded[wave.id], layout, wave.label)
-                hidden[wave.id] = _hidden_cells(wave, k)
+                hidden[wave.id] = _hidden_cells(wave)
         cells = {(side, _area(action), action.dimension_key) for side in SIDE_KEYS}
         out[action.id] = _change(
             action,
@@ -383,14 +383,16 @@ def changes_since_actions(
     return out
 
 
-def _hidden_cells(wave: Wave, k: int) -> set[tuple[str, str, str]]:
-    """``(side, area, dimension)`` of the wave's scores cells that publication hides."""
+def _hidden_cells(wave: Wave) -> set[tuple[str, str, str]]:
+    """``(side, area, dimension)`` of the wave's scores cells that its published results hide:
+    the pattern stored when the wave's results were computed, read as the dashboard reads it
+    (:func:`~survey_app.services.results.published_rows`), so that an action never quotes a
+    change for a cell the results hide (for a small group, a monitor's bounds or a sum)."""
     try:
-        _, rows = stored_rows("scores", wave.relationship, [wave])
+        rows = published_rows("scores", wave.relationship, [wave])
     except ServiceError:
-        return set()  # no stored results (yet): the small-group rule below still applies
-    columns = ("side", "area", "dimension", "n")
-    return hidden_score_cells({c: [r[c] for r in rows] for c in columns}, k)
+        return set()  # no stored results (yet): the small-group rule of _change still applies
+    return {(r["side"], r["area"], r["dimension"]) for r in rows if r[SUPPRESSED] is not None}
 
 
 def _plan(action: Action, closed: Sequence[Wave]) -> tuple[Wave, Wave] | ActionChange:

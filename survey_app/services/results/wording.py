@@ -25,9 +25,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
-from flask_babel import gettext, ngettext
+import flask_babel
 
 from analysis import drivers, trends
 from analysis._common import format_p
@@ -76,6 +77,49 @@ WORDED_TABLES = {
 }
 
 _MINUS = "\N{MINUS SIGN}"
+
+
+# ----------------------------------------------------------------------------- translations
+
+#: While :func:`worded_rows` words a table: each template's translation already looked up,
+#: by (locale, template) — a download words the same few templates thousands of times, and
+#: one Flask-Babel lookup costs far more than the formatting. The locale is in the key (the
+#: same process serves English and Welsh) and the memo lives only as long as one call.
+_MEMO: ContextVar[tuple[str, dict[tuple[str, ...], str]] | None] = ContextVar(
+    "wording_memo", default=None
+)
+
+
+def _translated(*message: Any) -> str:
+    """The translation of ``message`` (a template, or singular, plural and count) in the
+    reader's locale, memoised within :func:`worded_rows`."""
+    memo = _MEMO.get()
+    if memo is None:
+        return _lookup(*message)
+    locale, seen = memo
+    key = (locale, *map(str, message))
+    if key not in seen:
+        seen[key] = _lookup(*message)
+    return seen[key]
+
+
+def _lookup(*message: Any) -> str:
+    translations = flask_babel.get_translations()
+    if len(message) == 1:
+        return translations.ugettext(message[0])
+    return translations.ungettext(*message)
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """:func:`flask_babel.gettext`, memoised within :func:`worded_rows`."""
+    text = _translated(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """:func:`flask_babel.ngettext`, memoised within :func:`worded_rows`."""
+    variables.setdefault("num", num)
+    return _translated(singular, plural, num) % variables
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -707,6 +751,10 @@ def worded_rows(
 ) -> list[dict[str, Any]]:
     """:func:`worded_row` of every row (rows of a table without phrases: their reasons
     worded, :func:`worded_reasons`)."""
-    if name not in WORDED_TABLES:
-        return [{**r, **worded_reasons(r)} for r in rows]
-    return [worded_row(name, r, titles) for r in rows]
+    token = _MEMO.set((str(flask_babel.get_locale()), {}))
+    try:
+        if name not in WORDED_TABLES:
+            return [{**r, **worded_reasons(r)} for r in rows]
+        return [worded_row(name, r, titles) for r in rows]
+    finally:
+        _MEMO.reset(token)
