@@ -157,11 +157,11 @@ def test_the_responses_workbook_matches_the_csv_with_numbers_as_numbers_and_a_co
     codebook = [list(r) for r in book["codebook"].iter_rows(values_only=True)]
     assert codebook[0] == [
         "table", "column", "type", "label", "label_cy", "supplier_label", "description",
-        "value_labels", "value_labels_cy",
+        "description_cy", "value_labels", "value_labels_cy",
     ]  # fmt: skip
     assert [r[1] for r in codebook[1:]] == header
     sp3 = next(r for r in codebook if r[1] == "sp3")
-    assert sp3[2] == "answer" and "dk = Don't know" in sp3[7] and "1 = Strongly disagree" in sp3[7]
+    assert sp3[2] == "answer" and "dk = Don't know" in sp3[8] and "1 = Strongly disagree" in sp3[8]
 
 
 def test_the_responses_json_is_one_object_with_described_columns_and_rows(history):

@@ -251,6 +251,17 @@ CODEBOOK_COLUMNS = (
         "What the column holds.",
         label="Description",
         label_cy="Disgrifiad",
+        description_cy="Beth sydd yn y golofn.",
+    ),
+    Column(
+        "description_cy",
+        "text",
+        "The description in Welsh (a draft awaiting a qualified translator); blank where there "
+        "is none.",
+        label="Description (Welsh)",
+        label_cy="Disgrifiad (Cymraeg)",
+        description_cy="Y disgrifiad yn Gymraeg (drafft sy'n aros am gyfieithydd cymwys); gwag "
+        "lle nad oes un.",
     ),
     Column(
         "value_labels",
@@ -281,6 +292,7 @@ def codebook_rows(tables: Iterable[Table]) -> Iterator[list[Any]]:
                 column.label_cy,
                 column.supplier_label,
                 column.description,
+                column.description_cy,
                 "; ".join(f"{code} = {meaning}" for code, meaning in column.value_labels.items()),
                 "; ".join(f"{code} = {word}" for code, word in column.value_labels_cy.items()),
             ]
