@@ -162,6 +162,7 @@ def test_the_responses_workbook_matches_the_csv_with_numbers_as_numbers_and_a_co
     assert [r[1] for r in codebook[1:]] == header
     sp3 = next(r for r in codebook if r[1] == "sp3")
     assert sp3[2] == "answer" and "dk = Don't know" in sp3[8] and "1 = Strongly disagree" in sp3[8]
+    assert "Geiriad y cleient: “" in sp3[7] and sp3[7] != sp3[6]  # description_cy
 
 
 def test_the_responses_json_is_one_object_with_described_columns_and_rows(history):
@@ -541,9 +542,7 @@ def test_the_codebook_download_gives_the_results_columns_in_both_languages(histo
     assert all(dict(zip(head, r, strict=True))["label_cy"] for r in rows if r[0] != "responses")
     assert sd["description_cy"] == "Gwyriad safonol sampl y sgoriau (enwadur n − 1)."
     assert sd["description"] == "Sample standard deviation of the scores (n − 1 denominator)."
-    assert all(
-        dict(zip(head, r, strict=True))["description_cy"] for r in rows if r[0] != "responses"
-    )
+    assert all(dict(zip(head, r, strict=True))["description_cy"] for r in rows)
 
 
 def test_a_table_longer_than_a_sheet_continues_on_another_sheet(monkeypatch, tmp_path):
