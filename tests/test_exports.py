@@ -157,11 +157,12 @@ def test_the_responses_workbook_matches_the_csv_with_numbers_as_numbers_and_a_co
     codebook = [list(r) for r in book["codebook"].iter_rows(values_only=True)]
     assert codebook[0] == [
         "table", "column", "type", "label", "label_cy", "supplier_label", "description",
-        "value_labels", "value_labels_cy",
+        "description_cy", "value_labels", "value_labels_cy",
     ]  # fmt: skip
     assert [r[1] for r in codebook[1:]] == header
     sp3 = next(r for r in codebook if r[1] == "sp3")
-    assert sp3[2] == "answer" and "dk = Don't know" in sp3[7] and "1 = Strongly disagree" in sp3[7]
+    assert sp3[2] == "answer" and "dk = Don't know" in sp3[8] and "1 = Strongly disagree" in sp3[8]
+    assert "Geiriad y cleient: “" in sp3[7] and sp3[7] != sp3[6]  # description_cy
 
 
 def test_the_responses_json_is_one_object_with_described_columns_and_rows(history):
@@ -503,7 +504,7 @@ def test_every_codebook_column_is_one_line_of_prose_with_a_known_type():
     assert codebook.columns("scores")[0] is codebook.columns("gaps")[0]
 
 
-def test_every_codebook_entry_has_its_welsh_label_and_value_labels():
+def test_every_codebook_entry_has_its_welsh_label_value_labels_and_description():
     """An SPSS file in Welsh labels every variable in Welsh, and the codebook gives both."""
     every = codebook._codebook().columns  # the stored tables and those built when read
     assert set(codebook.tables()) < set(every)
@@ -514,10 +515,18 @@ def test_every_codebook_entry_has_its_welsh_label_and_value_labels():
         assert len(column.label_cy.encode()) <= 256, (table, column.name)  # SPSS's limit
         assert set(column.value_labels_cy) == set(column.value_labels), (table, column.name)
         assert all(column.value_labels_cy.values()), (table, column.name)
+        assert column.description_cy.strip(), (table, column.name)
+        assert column.description_cy != column.description, (table, column.name)
         welsh = column.in_language("cy")
-        assert (welsh.label, dict(welsh.value_labels)) == (
+        assert (welsh.label, dict(welsh.value_labels), welsh.description) == (
             column.label_cy,
             dict(column.value_labels_cy),
+            column.description_cy,
+        )
+    for table in every:  # and every table's description
+        assert codebook.table_description(table, "cy") not in (
+            "",
+            codebook.table_description(table),
         )
     scores = {c.name: c for c in codebook.columns("scores")}
     assert (scores["sd"].label, scores["sd"].label_cy) == ("Standard deviation", "Gwyriad safonol")
@@ -531,6 +540,9 @@ def test_the_codebook_download_gives_the_results_columns_in_both_languages(histo
     side = dict(zip(head, next(r for r in rows if r[:2] == ["gaps", "wave"]), strict=True))
     assert side["label_cy"] == "Cylch"
     assert all(dict(zip(head, r, strict=True))["label_cy"] for r in rows if r[0] != "responses")
+    assert sd["description_cy"] == "Gwyriad safonol sampl y sgoriau (enwadur n − 1)."
+    assert sd["description"] == "Sample standard deviation of the scores (n − 1 denominator)."
+    assert all(dict(zip(head, r, strict=True))["description_cy"] for r in rows)
 
 
 def test_a_table_longer_than_a_sheet_continues_on_another_sheet(monkeypatch, tmp_path):

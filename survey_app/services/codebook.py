@@ -89,6 +89,8 @@ class Column:
     label_cy: str = ""
     #: The value labels in Welsh (empty where there are none).
     value_labels_cy: Mapping[Any, str] = field(default_factory=dict)
+    #: The description in Welsh ("" where there is none).
+    description_cy: str = ""
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
@@ -100,13 +102,14 @@ class Column:
             )
 
     def in_language(self, language: str) -> Column:
-        """This column labelled in ``language`` (``cy``: the Welsh labels where it has them),
-        as an SPSS file in that language labels it."""
+        """This column labelled and described in ``language`` (``cy``: the Welsh where it has
+        it), as an SPSS file in that language labels it."""
         if language != "cy":
             return self
         return replace(
             self,
             label=self.label_cy or self.label,
+            description=self.description_cy or self.description,
             value_labels={**self.value_labels, **self.value_labels_cy},
         )
 
@@ -121,6 +124,7 @@ class Column:
 class _Codebook:
     columns: dict[str, tuple[Column, ...]]
     descriptions: dict[str, str]
+    descriptions_cy: dict[str, str]
     stored: tuple[str, ...]
 
 
@@ -138,9 +142,12 @@ def columns(table: str) -> tuple[Column, ...]:
     return _codebook().columns[table]
 
 
-def table_description(table: str) -> str:
-    """What one row of a results table is ("" for a table the codebook does not describe)."""
-    return _codebook().descriptions.get(table, "")
+def table_description(table: str, language: str = "en") -> str:
+    """What one row of a results table is ("" for a table the codebook does not describe), in
+    ``language`` (``cy``: the Welsh, where the table has it)."""
+    found = _codebook()
+    english = found.descriptions.get(table, "")
+    return found.descriptions_cy.get(table) or english if language == "cy" else english
 
 
 @functools.cache
@@ -160,8 +167,13 @@ def _codebook() -> _Codebook:
             raise ValueError(f"{_SOURCE.name}: table {table!r} names a column twice")
         tables_[table] = found
     descriptions = {table: spec["description"] for table, spec in document["tables"].items()}
+    welsh = {
+        t: spec["description_cy"]
+        for t, spec in document["tables"].items()
+        if "description_cy" in spec
+    }
     stored = tuple(t for t, spec in document["tables"].items() if spec.get("stored", True))
-    return _Codebook(tables_, descriptions, stored)
+    return _Codebook(tables_, descriptions, welsh, stored)
 
 
 def _column(entry: Mapping[str, Any]) -> Column:
@@ -174,4 +186,5 @@ def _column(entry: Mapping[str, Any]) -> Column:
         kind=entry.get("kind", ""),
         label_cy=entry.get("label_cy", ""),
         value_labels_cy=dict(entry.get("value_labels_cy") or {}),
+        description_cy=entry.get("description_cy", ""),
     )

@@ -27,6 +27,7 @@ free-text question. The rows are streamed from the database with ordered Core se
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -69,6 +70,10 @@ _GENERALISED_NOTE = (
     f" {OTHER} = other: a group of fewer than k responses (MIN_CELL_SIZE) combined with others "
     "so that no row can be singled out (k-anonymity, DESIGN §4.14)."
 )
+_GENERALISED_NOTE_CY = (
+    f" {OTHER} = arall: grŵp o lai na k ymateb (MIN_CELL_SIZE) wedi'i gyfuno ag eraill fel na "
+    "ellir adnabod unrhyw res (k-anhysbysrwydd, DESIGN §4.14)."
+)
 
 _FIXED_COLUMNS = (
     Column(
@@ -77,13 +82,22 @@ _FIXED_COLUMNS = (
         "Random key of the response (a UUID). It links to nothing else: not to an invitation, "
         "not to a person, not to a time.",
         label=N_("Response key"),
+        description_cy="Allwedd ar hap yr ymateb (UUID). Nid yw'n cysylltu â dim arall: nid â "
+        "gwahoddiad, nid â pherson, nid ag amser.",
     ),
-    Column("wave", "text", "Label of the survey wave the response belongs to.", label=N_("Wave")),
+    Column(
+        "wave",
+        "text",
+        "Label of the survey wave the response belongs to.",
+        label=N_("Wave"),
+        description_cy="Label cylch yr arolwg y mae'r ymateb yn perthyn iddo.",
+    ),
     Column(
         "side",
         "text",
         "Which party's staff answered: client (the council) or supplier.",
         label=N_("Side"),
+        description_cy="Staff pa barti a atebodd: client (y cyngor) neu supplier (y cyflenwr).",
         value_labels={
             "client": N_("Client (the council)"),
             "supplier": N_("Supplier"),
@@ -96,12 +110,16 @@ _FIXED_COLUMNS = (
         "Key of the respondent's service area in the relationship (its value labels name each "
         "area); blank when not given." + _GENERALISED_NOTE,
         label=N_("Service area"),
+        description_cy="Allwedd maes gwasanaeth yr ymatebydd yn y berthynas (mae ei labeli "
+        "gwerthoedd yn enwi pob maes); gwag pan na chafodd ei roi." + _GENERALISED_NOTE_CY,
     ),
     Column(
         "role_level",
         "text",
         "Role level of the respondent; blank when not given." + _GENERALISED_NOTE,
         label=N_("Role level"),
+        description_cy="Lefel rôl yr ymatebydd; gwag pan na chafodd ei rhoi."
+        + _GENERALISED_NOTE_CY,
         value_labels={**dict(ROLE_LEVELS), OTHER: OTHER_LABEL},
     ),
     Column(
@@ -109,12 +127,14 @@ _FIXED_COLUMNS = (
         "text",
         "Key of the questionnaire (instrument) the response answered.",
         label=N_("Instrument"),
+        description_cy="Allwedd yr holiadur (offeryn) a atebodd yr ymateb.",
     ),
     Column(
         "instrument_version",
         "integer",
         "Version of the instrument answered: the item wording is that version's.",
         label=N_("Instrument version"),
+        description_cy="Fersiwn yr offeryn a atebwyd: geiriad yr eitemau yw geiriad y fersiwn honno.",
     ),
 )
 
@@ -251,8 +271,36 @@ def _item_column(instrument: Instrument, item: Item, scope: Scope) -> Column:
         label=client,
         value_labels=labels,
         supplier_label=supplier if supplier != client else "",
+        description_cy=_item_description_cy(instrument, item),
         **_welsh_labels(instrument, item, scope),
     )
+
+
+def _item_description_cy(instrument: Instrument, item: Item) -> str:
+    """An item column's description in Welsh: the instrument's Welsh title and wordings where it
+    carries Welsh, its English ones otherwise."""
+    scale = instrument.scale
+    dimension = instrument.dimension(item.dimension)
+    title, wording = dimension.title, item.wording
+    if "cy" in instrument.languages:
+        with contextlib.suppress(ValueError):  # a part the translation does not carry
+            title, wording = dimension.title_in("cy"), item.wording_in("cy")
+    answer = f"Ateb 1–{scale.points}; gwag = heb ei ateb"
+    if item.dont_know:
+        answer += f"; {DONT_KNOW} = ddim yn gwybod"
+    notes = [
+        f"{title} ({item.dimension}).",
+        f"Geiriad y cleient: “{wording.client}”",
+        f"Geiriad y cyflenwr: “{wording.supplier}”",
+        f"{answer}.",
+    ]
+    if item.reverse:
+        notes.append(
+            f"Wedi'i wrthdroi: wedi'i storio fel y'i hatebwyd, wedi'i sgorio fel "
+            f"{scale.points + 1} − ateb."
+        )
+    notes.append(f"O {instrument.key} f{instrument.version}.")
+    return " ".join(notes)
 
 
 def _welsh_labels(instrument: Instrument, item: Item, scope: Scope) -> dict[str, Any]:
@@ -292,6 +340,11 @@ def _comment_column(question: CommentQuestion) -> Column:
         "protect a smaller group; blank otherwise (DESIGN §4.14).",
         label=f"Comment: {question.key}",
         label_cy=f"Sylw: {question.key}",
+        description_cy=f"Ateb testun rhydd i “{question.wording.client}” (cleient) / "
+        f"“{question.wording.supplier}” (cyflenwr). Fe'i rhoddir dim ond lle dangosir ochr, maes "
+        "gwasanaeth a lefel rôl yr ymateb (nid arall) a bod gan y grŵp hwnnw o'r cylch o leiaf "
+        f"{min_comment_cell_size()} ymateb, ac nad yw wedi'i guddio i ddiogelu grŵp llai; gwag "
+        "fel arall (DESIGN §4.14).",
     )
 
 

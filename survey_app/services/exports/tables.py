@@ -204,6 +204,7 @@ CODEBOOK_COLUMNS = (
         "The table (and XLSX sheet) the column belongs to.",
         label="Table",
         label_cy="Tabl",
+        description_cy="Y tabl (a thaflen XLSX) y mae'r golofn yn perthyn iddo.",
     ),
     Column(
         "column",
@@ -211,6 +212,7 @@ CODEBOOK_COLUMNS = (
         "The column's name, as in the header row.",
         label="Column",
         label_cy="Colofn",
+        description_cy="Enw'r golofn, fel yn y rhes pennawd.",
     ),
     Column(
         "type",
@@ -219,6 +221,8 @@ CODEBOOK_COLUMNS = (
         f"{DONT_KNOW} for don't know, blank when not answered).",
         label="Type",
         label_cy="Math",
+        description_cy="text, integer, number (degol), boolean (true/false) neu answer (pwynt ar y "
+        f"raddfa, {DONT_KNOW} am ddim yn gwybod, gwag pan na chafodd ei ateb).",
     ),
     Column(
         "label",
@@ -227,6 +231,8 @@ CODEBOOK_COLUMNS = (
         "the client's staff read.",
         label="Label",
         label_cy="Label",
+        description_cy="Label byr (label newidyn SPSS); ar gyfer eitem o'r ymatebion, y geiriad a "
+        "ddarllenodd staff y cleient.",
     ),
     Column(
         "label_cy",
@@ -236,6 +242,9 @@ CODEBOOK_COLUMNS = (
         "without Welsh.",
         label="Label (Welsh)",
         label_cy="Label (Cymraeg)",
+        description_cy="Y label yn Gymraeg: ar gyfer eitem o'r ymatebion, y geiriad Cymraeg a "
+        "ddarllenodd staff y cleient (o gyfieithiad yr offeryn a rewodd y cylch), gwag ar gyfer "
+        "offeryn heb Gymraeg.",
     ),
     Column(
         "supplier_label",
@@ -244,6 +253,8 @@ CODEBOOK_COLUMNS = (
         "differs from label (also in the SPSS file's document); blank otherwise.",
         label="Supplier staff's wording",
         label_cy="Geiriad staff y cyflenwr",
+        description_cy="Ar gyfer eitem o'r ymatebion: y geiriad a ddarllenodd staff y cyflenwr, lle "
+        "mae'n wahanol i label (hefyd yn nogfen y ffeil SPSS); gwag fel arall.",
     ),
     Column(
         "description",
@@ -251,6 +262,17 @@ CODEBOOK_COLUMNS = (
         "What the column holds.",
         label="Description",
         label_cy="Disgrifiad",
+        description_cy="Beth sydd yn y golofn.",
+    ),
+    Column(
+        "description_cy",
+        "text",
+        "The description in Welsh (a draft awaiting a qualified translator); blank where there "
+        "is none.",
+        label="Description (Welsh)",
+        label_cy="Disgrifiad (Cymraeg)",
+        description_cy="Y disgrifiad yn Gymraeg (drafft sy'n aros am gyfieithydd cymwys); gwag "
+        "lle nad oes un.",
     ),
     Column(
         "value_labels",
@@ -258,6 +280,7 @@ CODEBOOK_COLUMNS = (
         "Codes and their meanings, as code = meaning; ...",
         label="Value labels",
         label_cy="Labeli gwerthoedd",
+        description_cy="Codau a'u hystyron, fel cod = ystyr; ...",
     ),
     Column(
         "value_labels_cy",
@@ -265,6 +288,7 @@ CODEBOOK_COLUMNS = (
         "The meanings in Welsh, where they differ, as code = meaning; ...",
         label="Value labels (Welsh)",
         label_cy="Labeli gwerthoedd (Cymraeg)",
+        description_cy="Yr ystyron yn Gymraeg, lle maent yn wahanol, fel cod = ystyr; ...",
     ),
 )
 
@@ -281,6 +305,7 @@ def codebook_rows(tables: Iterable[Table]) -> Iterator[list[Any]]:
                 column.label_cy,
                 column.supplier_label,
                 column.description,
+                column.description_cy,
                 "; ".join(f"{code} = {meaning}" for code, meaning in column.value_labels.items()),
                 "; ".join(f"{code} = {word}" for code, word in column.value_labels_cy.items()),
             ]

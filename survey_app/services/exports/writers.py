@@ -10,7 +10,7 @@ xlsx     openpyxl write-only workbook: a sheet per table and a ``codebook`` shee
          format from the codebook (:attr:`Column.decimals`: 2 decimals for a mean, 3 for a
          p-value, whole numbers for counts), the cell keeping the full value.
 json     one streamed JSON object ``{"table", "relationship", "waves", "columns": [{name,
-         type, label, label_cy, supplier_label, description, value_labels,
+         type, label, label_cy, supplier_label, description, description_cy, value_labels,
          value_labels_cy}], "rows": [[...], ...]}``
          — rows are arrays in column order (``pandas.DataFrame(doc["rows"],
          columns=[c["name"] for c in doc["columns"]])``).
@@ -159,6 +159,7 @@ def _json_head(table: Table, scope: Scope | None) -> dict[str, Any]:
                 "label_cy": c.label_cy,
                 "supplier_label": c.supplier_label,
                 "description": c.description,
+                "description_cy": c.description_cy,
                 "value_labels": {str(k): v for k, v in c.value_labels.items()},
                 "value_labels_cy": {str(k): v for k, v in c.value_labels_cy.items()},
             }
