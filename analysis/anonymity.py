@@ -294,7 +294,9 @@ def _atoms(membership, sizes, shown) -> dict[frozenset, int]:
 SUMMED = -2
 
 
-def protect_release(quasi_identifiers, published, *, generalise: Sequence[int], k: int = 5):
+def protect_release(
+    quasi_identifiers, published, *, generalise: Sequence[int], k: int = 5, at_least=()
+):
     r""":func:`k_anonymous_recoding`, generalised further until the released combinations
     together with the published counts narrow no small group.
 
@@ -307,6 +309,10 @@ def protect_release(quasi_identifiers, published, *, generalise: Sequence[int], 
         each a code per column, or :data:`SUMMED` where the cell sums over that column.
     generalise : sequence of int
     k : int, optional
+    at_least : sequence of (cell, int), optional
+        Cells (coded like ``published``) that something else published says hold at least
+        so many rows (a response-rate monitor's submitted invitations naming an area): the
+        intruder's inequalities. A bound above the cell's count is taken as its count.
 
     Returns
     -------
@@ -333,7 +339,7 @@ def protect_release(quasi_identifiers, published, *, generalise: Sequence[int], 
     if withheld.all():
         return recoding
     margins = _margins(original, order)
-    audit = _ReleaseAudit(original[~withheld], published, order, k)
+    audit = _ReleaseAudit(original[~withheld], published, order, k, at_least)
     while (target := audit.narrowed(codes[~withheld])) is not None:
         if not _widen(audit, codes, withheld, order, target, k):
             audit.give_up(target)  # the published counts alone pin it: nothing to do here
@@ -373,11 +379,14 @@ def _widen(audit, codes, withheld, order, target, k) -> bool:
 class _ReleaseAudit:
     """The intruder's linear system for :func:`protect_release`."""
 
-    def __init__(self, original: np.ndarray, published: np.ndarray, order, k: int):
+    def __init__(self, original: np.ndarray, published: np.ndarray, order, k: int, at_least=()):
         values = [np.unique(original[:, c]) for c in range(original.shape[1])]
         self.bases = np.array(list(product(*values)), dtype=np.int64)
         self.published = published
         self.counts = {tuple(c): self._count(original, c) for c in published}
+        bounds = [(np.asarray(c, dtype=np.int64), int(n)) for c, n in at_least]
+        self.bounded = np.array([c for c, _ in bounds], dtype=np.int64).reshape(-1, len(values))
+        self.floors = np.array([min(n, self._count(original, c)) for c, n in bounds], float)
         self.k = k
         cube: dict[tuple, int] = {}
         for row in original:
@@ -414,16 +423,21 @@ class _ReleaseAudit:
             a[len(groups) + np.flatnonzero(inside), j] = 1.0
         b[: len(groups)] = sizes
         b[len(groups) :] = [self.counts[tuple(c)] for c in self.published]
-        return a, b, pairs
+        floor = np.zeros((len(self.bounded), len(pairs)))  # −count ≤ −bound
+        for j, (_, t) in enumerate(pairs):
+            inside = np.all((self.bounded == self.bases[t]) | (self.bounded == SUMMED), axis=1)
+            floor[np.flatnonzero(inside), j] = -1.0
+        return a, b, pairs, floor
 
     def _width(self, system, target: np.ndarray) -> float:
-        a, b, pairs = system
+        a, b, pairs, floor = system
+        ub = {"A_ub": floor, "b_ub": -self.floors} if len(floor) else {}
         c = np.array(
             [np.all((target == self.bases[t]) | (target == SUMMED)) for _, t in pairs], float
         )
         ends = []
         for sign in (1.0, -1.0):
-            res = linprog(sign * c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            res = linprog(sign * c, A_eq=a, b_eq=b, **ub, bounds=(0, None), method="highs")
             if res.status == 3:  # unbounded
                 return np.inf
             ends.append(sign * res.fun)

@@ -367,13 +367,17 @@ class Network:
         with the same relaxation).
         """
         m, w = magnitude, magnitude.high - magnitude.low
-        t = np.maximum(m.sums - m.low * m.counts, 0.0)
-        r = np.maximum(m.high * m.counts - m.sums, 0.0)
-        cap = need * w / max(abs(m.high), abs(m.low)) + 1.0
-        w_t = self.spread(t, hidden, cell, cap)
-        if abs(m.high) * w_t / w >= need:
-            return abs(m.high) * w_t / w
-        return (abs(m.high) * w_t + abs(m.low) * self.spread(r, hidden, cell, cap)) / w
+
+        def part(flows: np.ndarray, weight: float) -> float:
+            # each flow's range capped where its own share alone reaches ``need``
+            if weight == 0.0:
+                return 0.0
+            return weight * self.spread(flows, hidden, cell, need * w / weight + 1.0) / w
+
+        upper = part(np.maximum(m.sums - m.low * m.counts, 0.0), abs(m.high))  # t
+        if upper >= need:
+            return upper
+        return upper + part(np.maximum(m.high * m.counts - m.sums, 0.0), abs(m.low))  # r
 
 
 def _equation_matrix(equations: Sequence, n_cells: int) -> np.ndarray:
@@ -464,13 +468,18 @@ class LinearAudit:
     sums satisfying the equations and those bounds, and the range of a hidden cell's sum is
     its minimum and maximum there (scipy's HiGHS ``milp``, counts integer).
 
-    *Why a range at least* :math:`k\,(h - l)` *wide*: a cell's count range at least
-    :math:`k` wide says the intruder cannot tell the group from one :math:`k` units larger
-    or smaller; one unit moves the sum by at most :math:`h - l` with the count fixed, so the
-    same promise for the sum is a range at least :math:`k` units' worth of the scale wide.
-    With the count pinned this cannot hold for a cell under ``k`` (its own sum lies in
-    :math:`[l n, h n]`, narrower), so the sums are protected by the same partners that free
-    the count, and by more where the published sums tie them down.
+    *Why a range at least* :math:`k` *wide* (the protection level, on the sum's own scale:
+    :math:`k` scale points for a mean × n, :math:`k` answers for a share × answers): a cell's
+    count range at least :math:`k` wide says the intruder cannot tell the group from one
+    :math:`k` people larger or smaller; a sum range at least :math:`k` points wide is more
+    than :math:`n` points for a group of :math:`n < k`, so it cannot be closed by knowing
+    each member's answer to within a point (spread over the group, more than one whole point
+    of its mean, :math:`k / n > 1`). For a share, :math:`k` answers is :math:`k` units
+    (:math:`h - l = 1`). The range is that of the counts and sums together, not at the true
+    count: with scores of at least 1, a count that the published counts and sums let reach
+    both 0 and :math:`k` already gives its sum a range of :math:`k` points, so the means'
+    audit adds partners mainly where they do not; a count known from outside the published
+    figures (a manager who knows the team's size) is not assumed.
 
     References
     ----------
@@ -565,10 +574,11 @@ def protect(
     fixed=None,
     cost=None,
     sums: Sequence[Magnitude] = (),
+    lower=None,
 ) -> Protection:
     r"""The smallest-partner pattern that leaves every hidden cell under ``k`` a feasible
     range at least ``k`` wide, in every one of several linked tables over the same cells,
-    and the sums published beside them a range at least ``k`` units' worth wide.
+    and the sums published beside them a range at least ``k`` wide on their own scale.
 
     Parameters
     ----------
@@ -593,7 +603,14 @@ def protect(
     sums : sequence of Magnitude, optional
         Sums published beside the tables (means × n, favourable counts). For every hidden
         cell under ``k`` in a sum's table, the sum's feasible range must be at least
-        :math:`k\,(h - l)` wide (:class:`LinearAudit`).
+        :math:`k` wide: ``k`` scale points for a mean × n, ``k`` answers for a share ×
+        answers (the protection level; :class:`LinearAudit`).
+    lower : array_like of int, shape (n_cells,), optional
+        What the intruder knows each cell holds at least, from elsewhere (a response-rate
+        monitor's submitted invitations naming an area): a hidden cell can move down only
+        to its bound, so the flows are audited shifted by it (``x − lower ≥ 0`` over the
+        same :class:`Network`). A table's cell under the bound (fewer answers than
+        responses) counts as bounded by itself. Default 0.
 
     Returns
     -------
@@ -623,6 +640,7 @@ def protect(
     audit = LinearAudit(equations, n_cells)
     sums = [_magnitude_iv(m, counts.shape[0], audit) for m in sums]
     network = Network(equations, n_cells)  # a cube raises: callers keep the partition rule
+    free = counts - np.minimum(counts, _lower_iv(lower, n_cells))  # room above the bounds
     small = (counts > 0) & (counts < k)
     primary = small.any(axis=0)
     mask = (primary & ~fixed) | forced
@@ -634,11 +652,11 @@ def protect(
 
     for t in np.unique(counts, axis=0, return_index=True)[1].tolist():
         for c in np.flatnonzero(small[t] & mask).tolist():
-            width = partial(network.width, counts[t], cell=c, k=k)
+            width = partial(network.width, free[t], cell=c, k=k)
             partner(width, c, k, partial(_network_touching, network, c))
     for m in sums:
         for c in np.flatnonzero(small[m.table] & mask & (m.counts > 0)).tolist():
-            need = k * (m.high - m.low)
+            need = float(k)  # k points of the sum's own scale (LinearAudit)
             width = partial(_sum_width, network, audit, m, cell=c, need=need)
             partner(width, c, need, partial(audit.touching, c))
     reason = reason_array((n_cells,))
@@ -697,6 +715,15 @@ def _k_iv(k) -> int:
     if int(k) < MIN_K:
         raise ValueError(f"`k` must be at least {MIN_K} (DESIGN §4.14), got {k}")
     return int(k)
+
+
+def _lower_iv(lower, n_cells: int) -> np.ndarray:
+    if lower is None:
+        return np.zeros(n_cells, dtype=np.int64)
+    arr = _counts_iv(lower)
+    if arr.shape != (1, n_cells):
+        raise ValueError(f"`lower` must have one entry per cell ({n_cells}), got {arr.shape}")
+    return arr[0]
 
 
 def _mask_iv(mask, n_cells: int, name: str) -> np.ndarray:

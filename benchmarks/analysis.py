@@ -147,6 +147,15 @@ def _history_size(app: Any) -> tuple[int, int]:
     return int(responses or 0), int(answers or 0)
 
 
+def history_scale(responses: int) -> float:
+    """The size of a history of ``responses`` responses in ``--scale`` units (1.0 = a million):
+    what a ``--reuse`` run reports, since its history was written at a scale it is not told.
+    :func:`generate_history` writes ``round(1,000,000 × scale / N_WAVES)`` responses a wave
+    (at least 10), so this gives back the scale it was written at whenever a wave had
+    more than 10."""
+    return round(responses / 1_000_000, 4)
+
+
 def _uuid_bytes(rng: np.random.Generator, n: int) -> np.ndarray:
     raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
@@ -644,7 +653,10 @@ def _json_number(value: Any) -> Any:
 def _arguments(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--scale", type=float, default=1.0, help="history size (1.0 = 1,000,000 responses)"
+        "--scale",
+        type=float,
+        help="history size (1.0 = 1,000,000 responses, the default); a --reuse run reports "
+        "its kept history's own size",
     )
     parser.add_argument("--path", help="SQLite file to write (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -728,7 +740,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(json.dumps(result))
         return
 
-    if not 0 < args.scale <= 1.0:
+    if args.reuse and args.scale is not None:
+        parser.error("--reuse measures the kept history as it is: its size is not chosen")
+    if args.scale is None and not args.reuse:
+        args.scale = 1.0
+    if args.scale is not None and not 0 < args.scale <= 1.0:
         parser.error("--scale must be in (0, 1]")
     work = Path(tempfile.mkdtemp(prefix="relhealth-bench-"))
     instruments = work / "instruments"
@@ -745,7 +761,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ctx = (url, str(instruments), str(work / "instance"))
         figures = {
             "database": "postgresql" if url.startswith("postgresql") else "sqlite",
-            "scale": args.scale,
+            "scale": args.scale if args.scale is not None else history_scale(responses),
             "responses": responses,
             "answers": answers,
             "waves": N_WAVES,

@@ -49,7 +49,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import scratch_database  # noqa: E402
+from benchmarks._server import scratch_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL_RESPONSES = 1_000_000

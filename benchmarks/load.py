@@ -49,7 +49,23 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import _common as common  # noqa: E402
+from benchmarks._browser import LoadRun, Respondent, drive, drive_floor, warm_up  # noqa: E402
+from benchmarks._checks import (  # noqa: E402
+    Verdict,
+    database_totals,
+    discard_wave,
+    inspect_database,
+    prepare_wave,
+)
+from benchmarks._faults import FaultInjector  # noqa: E402
+from benchmarks._figures import kind_table, summarise, summarise_seconds  # noqa: E402
+from benchmarks._server import (  # noqa: E402
+    CpuMeter,
+    GunicornServer,
+    migrate,
+    scratch_database,
+    server_environment,
+)
 
 P99_TARGET_MS = 250.0  # on PostgreSQL
 RATIO_TARGET = 0.5
@@ -113,7 +129,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     instance.mkdir()
     secret = secrets.token_hex(32)
     try:
-        with common.scratch_database(kind, workdir, args.postgres_url) as url:
+        with scratch_database(kind, workdir, args.postgres_url) as url:
             return _run(kind, url, workdir, instance, secret, args)
     finally:
         if args.keep:
@@ -131,7 +147,7 @@ def _run(
         f"\n== {kind}: {args.respondents} respondents, {args.concurrency} connections, "
         f"gunicorn {args.workers} workers{' — with faults' if args.faults else ''} =="
     )
-    common.migrate(url, instance, secret)
+    migrate(url, instance, secret)
     create_floor_table(url)
     os.environ["RELHEALTH_INSTANCE_PATH"] = str(instance)
     from survey_app import create_app
@@ -139,35 +155,33 @@ def _run(
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret})
     with app.app_context():
-        wave_id, people = common.prepare_wave(args.respondents)
-        warm_wave_id, warm_people = common.prepare_wave(WARM_UP, label="warm-up")
+        wave_id, people = prepare_wave(args.respondents)
+        warm_wave_id, warm_people = prepare_wave(WARM_UP, label="warm-up")
         db.session.remove()
         db.engine.dispose()
 
-    env = common.server_environment(url, instance, secret)
-    server = common.GunicornServer(
-        "wsgi:app", env, workdir / "gunicorn-survey.log", workers=args.workers
-    )
+    env = server_environment(url, instance, secret)
+    server = GunicornServer("wsgi:app", env, workdir / "gunicorn-survey.log", workers=args.workers)
     boot = server.start()
     log(f"  survey server up on 127.0.0.1:{server.port} in {boot:.1f} s")
     injector = None
     try:
-        common.warm_up(server.port, warm_people)
+        warm_up(server.port, warm_people)
         with app.app_context():
-            common.discard_wave(warm_wave_id)
+            discard_wave(warm_wave_id)
             db.session.remove()
         mark, load_before = server.log_mark(), os.getloadavg()[0]
-        cpu_before, meter = time.process_time(), common.CpuMeter(server, url)
+        cpu_before, meter = time.process_time(), CpuMeter(server, url)
         if args.faults:
 
-            def check() -> common.Verdict:
+            def check() -> Verdict:
                 with app.app_context():
                     try:
-                        return common.inspect_database(wave_id, people, final=False)
+                        return inspect_database(wave_id, people, final=False)
                     finally:
                         db.session.remove()
 
-            injector = common.FaultInjector(
+            injector = FaultInjector(
                 server,
                 people,
                 FAULT_PLAN,
@@ -175,7 +189,7 @@ def _run(
                 time_limit=args.time_limit,
             )
             injector.start()
-        run = common.drive(
+        run = drive(
             server.port, people, args.concurrency, faults=args.faults, time_limit=args.time_limit
         )
         if injector is not None:
@@ -195,12 +209,12 @@ def _run(
             ),
             "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         }
-        service = common.summarise_seconds(server.service_times(mark))
+        service = summarise_seconds(server.service_times(mark))
     finally:
         server.stop()
-    survey = common.summarise(run.samples, run.seconds)
+    survey = summarise(run.samples, run.seconds)
     log(f"  survey: {survey['requests']} requests in {run.seconds:.1f} s")
-    log(common.kind_table(run.samples))
+    log(kind_table(run.samples))
     log(
         f"  time inside a worker (access log): p50 {service['p50_ms']} ms, "
         f"p95 {service['p95_ms']} ms, p99 {service['p99_ms']} ms; the rest of the latency is "
@@ -216,7 +230,7 @@ def _run(
 
     floor: dict[str, Any] | None = None
     if not args.faults:
-        floor_server = common.GunicornServer(
+        floor_server = GunicornServer(
             "benchmarks.floor_app:create_app()",
             env,
             workdir / "gunicorn-floor.log",
@@ -224,16 +238,16 @@ def _run(
         )
         floor_server.start()
         try:
-            common.drive_floor(floor_server.port, 4 * args.concurrency, args.concurrency)  # warm
-            floor_mark, floor_meter = floor_server.log_mark(), common.CpuMeter(floor_server, url)
-            floor_run = common.drive_floor(
+            drive_floor(floor_server.port, 4 * args.concurrency, args.concurrency)  # warm
+            floor_mark, floor_meter = floor_server.log_mark(), CpuMeter(floor_server, url)
+            floor_run = drive_floor(
                 floor_server.port, survey["requests"], args.concurrency, args.time_limit
             )
             floor_cpu = sum(floor_meter.seconds())
-            floor_service = common.summarise_seconds(floor_server.service_times(floor_mark))
+            floor_service = summarise_seconds(floor_server.service_times(floor_mark))
         finally:
             floor_server.stop()
-        floor = common.summarise(floor_run.samples, floor_run.seconds)
+        floor = summarise(floor_run.samples, floor_run.seconds)
         log(
             f"  floor: {floor['requests']} requests in {floor_run.seconds:.1f} s: "
             f"{floor['requests_per_s']} req/s, p50 {floor['p50_ms']} ms, "
@@ -242,8 +256,8 @@ def _run(
         )
 
     with app.app_context():
-        verdict = common.inspect_database(wave_id, people, final=True)
-        totals = common.database_totals()
+        verdict = inspect_database(wave_id, people, final=True)
+        totals = database_totals()
         db.session.remove()
         db.engine.dispose()
 
@@ -317,10 +331,10 @@ def _run(
 
 
 def _fault_figures(
-    injector: common.FaultInjector,
-    people: list[common.Respondent],
-    server: common.GunicornServer,
-    run: common.LoadRun,
+    injector: FaultInjector,
+    people: list[Respondent],
+    server: GunicornServer,
+    run: LoadRun,
 ) -> dict[str, Any]:
     if injector.failure is not None:
         log(f"  FAULT INJECTION FAILED: {injector.failure!r}")
@@ -403,12 +417,12 @@ def checkpoint_cost(submits: int) -> dict[str, Any]:
     timed: dict[bool, list[float]] = {True: [], False: []}
     checkpoint = respondents.checkpoint_wal
     try:
-        with common.scratch_database("sqlite", workdir) as url:
-            common.migrate(url, instance, secret)
+        with scratch_database("sqlite", workdir) as url:
+            migrate(url, instance, secret)
             os.environ["RELHEALTH_INSTANCE_PATH"] = str(instance)
             app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret})
             with app.app_context():
-                _, people = common.prepare_wave(submits)
+                _, people = prepare_wave(submits)
                 for person in people:
                     ctx = respondents.open_link(person.token)
                     draft = {

@@ -41,7 +41,17 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 
 import pyotp  # noqa: E402
 
-from benchmarks import _common as common  # noqa: E402
+from benchmarks._browser import CSRF, Browser, Sample  # noqa: E402
+from benchmarks._figures import percentile  # noqa: E402
+from benchmarks._server import (  # noqa: E402
+    ROOT,
+    GunicornServer,
+    free_port,
+    migrate,
+    scratch_database,
+    server_environment,
+    venv_tool,
+)
 
 P95_TARGET_MS = 300.0
 RATE = 10.0  # page loads a second
@@ -78,19 +88,19 @@ class PageLoads(threading.Thread):
     def __init__(self, port: int, wave_id: int, tokens: list[str], totp_key: str) -> None:
         super().__init__(daemon=True)
         self.port, self.wave_id, self.tokens, self.totp_key = port, wave_id, tokens, totp_key
-        self.samples: list[common.Sample] = []
-        self.admin = common.Browser(port, self.samples)
+        self.samples: list[Sample] = []
+        self.admin = Browser(port, self.samples)
         self.stopping = threading.Event()
         self.errors = 0
 
     def sign_in(self) -> None:
         _, _, html = self.admin.request("GET", "/sign-in", "sign-in")
-        form = {"csrf_token": common.CSRF.search(html).group(1), "email": ADMIN_EMAIL,  # type: ignore[union-attr]
+        form = {"csrf_token": CSRF.search(html).group(1), "email": ADMIN_EMAIL,  # type: ignore[union-attr]
                 "password": PASSWORD}  # fmt: skip
         status, location, _ = self.admin.request("POST", "/sign-in", "sign-in", form)
         if status == 303 and location.endswith("/sign-in/code"):  # an admin's second factor
             _, _, html = self.admin.request("GET", "/sign-in/code", "sign-in")
-            code = {"csrf_token": common.CSRF.search(html).group(1),  # type: ignore[union-attr]
+            code = {"csrf_token": CSRF.search(html).group(1),  # type: ignore[union-attr]
                     "code": pyotp.TOTP(self.totp_key).now()}  # fmt: skip
             status, location, _ = self.admin.request("POST", "/sign-in/code", "sign-in", code)
         if status not in (302, 303) or "/sign-in" in location:
@@ -103,7 +113,7 @@ class PageLoads(threading.Thread):
                 "GET", f"/admin/waves/{self.wave_id}/invitations", "admin"
             )
         else:
-            person = common.Browser(self.port, self.samples)
+            person = Browser(self.port, self.samples)
             token = self.tokens[n % len(self.tokens)]
             status, location, _ = person.request("GET", f"/s/{token}", "survey-link")
             if status == 302:
@@ -126,7 +136,7 @@ class PageLoads(threading.Thread):
 
     def p95_ms(self, since: float = 0.0) -> float:
         values = sorted(s.seconds for s in self.samples if s.at >= since and s.kind != "sign-in")
-        return round(common.percentile(values, 95) * 1000, 1) if values else float("nan")
+        return round(percentile(values, 95) * 1000, 1) if values else float("nan")
 
 
 def prepare(messages: int, links: int) -> tuple[int, list[str], str]:
@@ -200,8 +210,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     secret = secrets.token_hex(32)
     instance = workdir / "instance"
     instance.mkdir()
-    with common.scratch_database(args.db, workdir) as url:
-        common.migrate(url, instance, secret)
+    with scratch_database(args.db, workdir) as url:
+        migrate(url, instance, secret)
         os.environ["RELHEALTH_INSTANCE_PATH"] = str(instance)
         from survey_app import create_app
         from survey_app.database import write_transaction
@@ -213,23 +223,23 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret, "JOB_QUEUE_IMMEDIATE": False}
         )
         sink = Sink()
-        smtp_port = common.free_port()
+        smtp_port = free_port()
         controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
         controller.start()
-        env = common.server_environment(url, instance, secret)
+        env = server_environment(url, instance, secret)
         env.update(
             SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port), SMTP_SECURITY="none",
             MAIL_FROM="survey@council.example", MAIL_MAX_PER_MINUTE="0", REDIS_URL="",
             JOB_LEASE_SECONDS=str(int(args.lease)),
         )  # fmt: skip
-        server = common.GunicornServer("wsgi:app", env, workdir / "gunicorn.log", workers=2)
+        server = GunicornServer("wsgi:app", env, workdir / "gunicorn.log", workers=2)
         workers: list[subprocess.Popen[bytes]] = []
 
         def start_worker(name: str) -> subprocess.Popen[bytes]:
             with open(workdir / f"{name}.log", "ab") as output:
                 process = subprocess.Popen(
-                    [common.venv_tool("relhealth"), "worker", "--threads", "2"],
-                    cwd=common.ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                    [venv_tool("relhealth"), "worker", "--threads", "2"],
+                    cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
                 )  # fmt: skip
             workers.append(process)
             return process

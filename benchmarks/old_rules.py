@@ -259,31 +259,19 @@ def classify(
         z = float(_latest(ewma.z, obs_idx))
         low, high = float(_latest(ewma.lower, obs_idx)), float(_latest(ewma.upper, obs_idx))
         if bool(_latest(ewma.signal_low, obs_idx)):
-            add(
-                "ewma",
-                f"EWMA {z:.2f} fell below its lower control limit {low:.2f} in {last_label}",
-                "deteriorating",
-                statistic=z,
-                n_waves=n_obs,
-                to_label=last_label,
-            )
+            said, supports = f"fell below its lower control limit {low:.2f}", "deteriorating"
         elif bool(_latest(ewma.signal_high, obs_idx)):
-            add(
-                "ewma",
-                f"EWMA {z:.2f} rose above its upper control limit {high:.2f} in {last_label}",
-                "improving",
-                statistic=z,
-                n_waves=n_obs,
-                to_label=last_label,
-            )
+            said, supports = f"rose above its upper control limit {high:.2f}", "improving"
         else:
-            add(
-                "ewma",
-                f"EWMA {z:.2f} within its control limits ({low:.2f} to {high:.2f}) in {last_label}",
-                statistic=z,
-                n_waves=n_obs,
-                to_label=last_label,
-            )
+            said, supports = f"within its control limits ({low:.2f} to {high:.2f})", ""
+        add(
+            "ewma",
+            f"EWMA {z:.2f} {said} in {last_label}",
+            supports,
+            statistic=z,
+            n_waves=n_obs,
+            to_label=last_label,
+        )
 
     # -- CUSUM ----------------------------------------------------------------------------
     for res, word, supports in (

@@ -539,8 +539,8 @@ def compare(
 
 def published_hidden(tables, k: int, spec) -> set[tuple[str, str, str]]:
     """Cells of a scores table that publication hides: the service's own disclosure pattern
-    (scores and items linked; checked on its own in tests/disclosure), applied to the
-    reference's counts."""
+    (scores and items linked, their sums audited; checked on its own in tests/disclosure),
+    applied to the reference's counts, means and shares."""
     from survey_app.services.results.disclosure import hidden_cells
 
     def columns(frame):
@@ -551,6 +551,7 @@ def published_hidden(tables, k: int, spec) -> set[tuple[str, str, str]]:
         columns(tables["items"]),
         k,
         dimension_of=dict(zip(spec.items, spec.item_dimension, strict=True)),
+        points=spec.points,
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -553,19 +553,40 @@ class _Checker(Reader):
                 names.append(name)
         return tuple(names)
 
-    def dimensions(self, value: object) -> list[Dimension]:
+    def entries(
+        self,
+        section: str,
+        value: object,
+        kind: str,
+        allowed: tuple[str, ...],
+        required: tuple[str, ...],
+        *,
+        may_be_empty: bool = False,
+    ) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """(position, label, fields) of each entry of a list section (``dimensions``,
+        ``items``, ``comments``); a section that is not a list (or is empty, unless it
+        ``may_be_empty``) and an entry that is not a mapping are reported and skipped."""
         if value is None:
-            return []
-        if not isinstance(value, list) or not value:
-            self.problem("dimensions", "must be a non-empty list")
-            return []
+            return
+        if may_be_empty and not isinstance(value, list):
+            self.problem(section, f"must be a list, not {describe(value)}")
+            return
+        if not may_be_empty and (not isinstance(value, list) or not value):
+            self.problem(section, "must be a non-empty list")
+            return
+        for position, entry in enumerate(value, start=1):
+            where = self.label(kind, position, entry)
+            fields = self.fields(where, entry, allowed, required)
+            if fields is not None:
+                yield position, where, fields
+
+    def dimensions(self, value: object) -> list[Dimension]:
         dimensions: list[Dimension] = []
         first_at: dict[str, int] = {}
-        for position, entry in enumerate(value, start=1):
-            where = self.label("dimension", position, entry)
-            fields = self.fields(where, entry, _DIMENSION_FIELDS, ("key", "title"))
-            if fields is None:
-                continue
+        required = ("key", "title")
+        for position, where, fields in self.entries(
+            "dimensions", value, "dimension", _DIMENSION_FIELDS, required
+        ):
             key = None
             if fields.get("key") is not None:
                 key = self.slug(where, fields["key"], "key", NAME)
@@ -591,18 +612,10 @@ class _Checker(Reader):
     def items(
         self, value: object, dimensions: set[str], placeholders: tuple[str, ...]
     ) -> list[Item]:
-        if value is None:
-            return []
-        if not isinstance(value, list) or not value:
-            self.problem("items", "must be a non-empty list")
-            return []
         items: list[Item] = []
         replaced_by: dict[str, str] = {}
-        for position, entry in enumerate(value, start=1):
-            where = self.label("item", position, entry)
-            fields = self.fields(where, entry, _ITEM_FIELDS, ("key", "dimension", "wording"))
-            if fields is None:
-                continue
+        required = ("key", "dimension", "wording")
+        for position, where, fields in self.entries("items", value, "item", _ITEM_FIELDS, required):
             key = self.question_key(where, fields, f"item {position}")
             dimension = fields.get("dimension")
             if isinstance(dimension, str):
@@ -643,17 +656,10 @@ class _Checker(Reader):
         return items
 
     def comments(self, value: object, placeholders: tuple[str, ...]) -> list[CommentQuestion]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem("comments", f"must be a list, not {describe(value)}")
-            return []
         comments: list[CommentQuestion] = []
-        for position, entry in enumerate(value, start=1):
-            where = self.label("comment", position, entry)
-            fields = self.fields(where, entry, _COMMENT_FIELDS, ("key", "wording"))
-            if fields is None:
-                continue
+        for position, where, fields in self.entries(
+            "comments", value, "comment", _COMMENT_FIELDS, ("key", "wording"), may_be_empty=True
+        ):
             key = self.question_key(where, fields, f"comment {position}")
             wording = self.wording(where, fields.get("wording"), placeholders)
             max_length = 2000

@@ -16,6 +16,7 @@ from survey_app.services.demo import DEMO_USERS, NAME, load_demo
 from survey_app.services.relationships import get_relationship
 from survey_app.services.waves import close_wave
 from tests.factories import insert_responses, open_wave_of_new_relationship, post_sign_in
+from tests.snapshots import built_once
 
 SMALL = "Small Council — Small Supplier"
 #: The small wave: (side, area key, role level) -> responses. The tiny area has 3 people.
@@ -63,8 +64,13 @@ def build_small_wave() -> tuple[int, int]:
 
 
 def load_demo_site(app) -> Site:  # type: ignore[no-untyped-def]
-    """Load the demo as of 20 October 2012 and the small wave into ``app``'s database."""
+    """Load the demo as of 20 October 2012 and the small wave into ``app``'s database (built
+    once a run, copied afterwards: :mod:`tests.snapshots`)."""
+    return Site(app, *built_once("demo-site", _build))
+
+
+def _build() -> tuple[int, int, int]:
     load_demo(today=date(2012, 10, 20))
     db.session.commit()
     small_id, small_wave_id = build_small_wave()
-    return Site(app, get_relationship(NAME).id, small_id, small_wave_id)
+    return get_relationship(NAME).id, small_id, small_wave_id

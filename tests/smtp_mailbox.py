@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -62,16 +64,37 @@ class Mailbox:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[Mailbox]:
-    """A real SMTP server on a free local port; the app configured to send through it."""
+def serving(
+    app: Any,
+    *,
+    security: str = "none",
+    certificate: tuple[Path, Path] | None = None,
+    **controller_options: Any,
+) -> Iterator[Mailbox]:
+    """A real SMTP server on a free local port; the app configured to send through it.
+
+    ``security`` "tls": TLS from the first byte (implicit, as on port 465); "starttls":
+    STARTTLS offered and required; both present ``certificate`` (certificate, key files).
+    ``controller_options`` go to aiosmtpd's ``Controller`` (an ``authenticator``, say).
+    """
     box = Mailbox()
     port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
+    options = dict(controller_options)
+    if security != "none":
+        assert certificate is not None, "a TLS mailbox needs its certificate"
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*certificate)
+        options.update(
+            {"ssl_context": context}
+            if security == "tls"
+            else {"tls_context": context, "require_starttls": True}
+        )
+    controller = Controller(box, hostname="127.0.0.1", port=port, **options)
     controller.start()
     app.config.update(
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=port,
-        SMTP_SECURITY="none",
+        SMTP_SECURITY=security,
         SMTP_USERNAME="",
         SMTP_PASSWORD="",
         SMTP_CA_FILE="",

@@ -15,6 +15,7 @@ from survey_app.database import write_transaction
 from survey_app.extensions import db
 from survey_app.models import Job, ResultTable, Wave
 from survey_app.services import jobs
+from survey_app.services.relationships import all_relationships
 
 
 def recompute_jobs() -> list[Job]:
@@ -93,6 +94,25 @@ def test_relhealth_recompute_with_a_new_k_refuses_to_join_a_recompute_with_anoth
     assert f"Job {page_job} was already doing this" in out.output
     assert [j.state for j in recompute_jobs()] == ["succeeded"]
     assert db.session.get(Wave, wave_id).min_cell_size == 6
+
+
+def test_relhealth_recompute_of_every_relationship_refuses_before_rebuilding_any(
+    app, runner, factory, woken
+):
+    # Refused only on reaching the relationship with another recompute, the command had
+    # rebuilt (and given the new k to) the relationships before it.
+    for name in ("First", "Second"):
+        factory.wave(factory.relationship(name=name), "2024-Q1", state="closed")
+    first, last = all_relationships()[0], all_relationships()[-1]
+    first_wave = db.session.scalar(select(Wave.id).where(Wave.relationship_id == first.id))
+    with write_transaction():  # a page's recompute of the last one, each wave's own k
+        page_job = jobs.submit_job(
+            "results.recompute", {"relationship_id": last.id}, key=jobs.recompute_key(last.id)
+        ).id
+    out = runner.invoke(args=["recompute", "--min-cell-size", "7", "--inline"])
+    assert out.exit_code == 1 and f"job {page_job} (" in out.output, out.output
+    assert [j.id for j in recompute_jobs()] == [page_job], "nothing queued for any relationship"
+    assert db.session.get(Wave, first_wave).min_cell_size != 7
 
 
 def test_relhealth_recompute_reports_a_failed_job_and_exits_1(app, runner, factory, monkeypatch):

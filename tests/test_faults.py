@@ -2,7 +2,7 @@
 
 The service runs under gunicorn (the project's ``gunicorn.conf.py``, 4 workers) on
 this run's database: a temporary SQLite file, or PostgreSQL when ``DATABASE_URL``
-says so. Simulated respondents (``benchmarks/_common.py``) complete the survey
+says so. Simulated respondents (``benchmarks/_browser.py``) complete the survey
 page by page while one worker, and later the whole server, is killed with
 SIGKILL and started again. ``benchmarks/load.py --faults`` does the same at full
 scale.
@@ -16,21 +16,18 @@ from urllib.parse import urlencode
 
 import pytest
 
-from benchmarks._common import (
+from benchmarks._browser import (
     CSRF,
     SECTION,
     Browser,
-    FaultInjector,
-    GunicornServer,
     Respondent,
     complete_survey,
     drive,
     fill_form,
-    inspect_database,
-    postgres_admin_url,
-    prepare_wave,
-    server_environment,
 )
+from benchmarks._checks import inspect_database, prepare_wave
+from benchmarks._faults import FaultInjector
+from benchmarks._server import GunicornServer, postgres_admin_url, server_environment
 from survey_app.extensions import db
 from tests.conftest import TEST_SECRET
 

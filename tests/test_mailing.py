@@ -8,16 +8,13 @@ list is gone.
 
 from __future__ import annotations
 
-import ssl
 import subprocess
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
@@ -50,7 +47,7 @@ from tests.factories import (
     upload,
 )
 from tests.job_support import addresses, open_wave_with_staff, send_round_now
-from tests.smtp_mailbox import SENDER, Mailbox, free_port
+from tests.smtp_mailbox import SENDER, free_port, serving
 
 
 def press(admin, wave_id: int, endpoint: str):  # type: ignore[no-untyped-def]
@@ -298,8 +295,6 @@ def test_sending_is_paced_to_the_configured_rate(app, factory, mailbox):
 
 
 def test_the_server_sign_in_is_used_and_a_wrong_password_stops_sending(app, admin, factory):
-    box = Mailbox()
-
     def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
             b"survey",
@@ -307,21 +302,9 @@ def test_the_server_sign_in_is_used_and_a_wrong_password_stops_sending(app, admi
         )
         return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
 
-    port = free_port()
-    controller = Controller(  # AUTH offered without TLS: a local test server only
-        box, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False
-    )
-    controller.start()
-    try:
-        app.config.update(
-            SMTP_HOST="127.0.0.1",
-            SMTP_PORT=port,
-            SMTP_STARTTLS=False,
-            SMTP_USERNAME="survey",
-            SMTP_PASSWORD="wrong password",
-            MAIL_FROM=SENDER,
-            MAIL_MAX_PER_MINUTE=0,
-        )
+    # AUTH offered without TLS: a local test server only
+    with serving(app, authenticator=authenticator, auth_require_tls=False) as box:
+        app.config.update(SMTP_USERNAME="survey", SMTP_PASSWORD="wrong password")
         wave_id = open_wave_with_staff(admin, factory)
         page = sent_by_a_job(admin, wave_id, "invitations/send")
         assert "the mail server refused the sign-in" in page
@@ -329,8 +312,6 @@ def test_the_server_sign_in_is_used_and_a_wrong_password_stops_sending(app, admi
         app.config["SMTP_PASSWORD"] = "right password"
         assert "5 invitations sent" in sent_by_a_job(admin, wave_id, "invitations/send")
         assert len(box.received) == 5
-    finally:
-        controller.stop()
 
 
 def test_without_smtp_settings_only_the_mail_merge_file_is_offered(app, admin, factory):
@@ -407,41 +388,11 @@ def certificates(tmp_path_factory) -> Certificates:  # type: ignore[no-untyped-d
     )
 
 
-@contextmanager
-def tls_mailbox(app, pair: tuple[Path, Path], *, implicit: bool = True):  # type: ignore[no-untyped-def]
-    """A mailbox speaking TLS from the first byte (implicit, as on port 465), or offering
-    STARTTLS and requiring it; the app pointed at it (SMTP_SECURITY tls or starttls)."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(*pair)
-    box = Mailbox()
-    port = free_port()
-    if implicit:
-        controller = Controller(box, hostname="127.0.0.1", port=port, ssl_context=context)
-    else:
-        controller = Controller(
-            box, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
-        )
-    controller.start()
-    app.config.update(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=port,
-        SMTP_SECURITY="tls" if implicit else "starttls",
-        SMTP_USERNAME="",
-        SMTP_PASSWORD="",
-        MAIL_FROM=SENDER,
-        MAIL_MAX_PER_MINUTE=0,
-    )
-    try:
-        yield box
-    finally:
-        controller.stop()
-
-
 def test_implicit_tls_delivers_when_the_servers_certificate_is_verified(
     app, admin, factory, certificates
 ):
     wave_id = open_wave_with_staff(admin, factory)
-    with tls_mailbox(app, certificates.server) as box:
+    with serving(app, security="tls", certificate=certificates.server) as box:
         app.config["SMTP_CA_FILE"] = str(certificates.ca)
         assert "5 invitations sent" in sent_by_a_job(admin, wave_id, "invitations/send")
         assert sorted(r.to[0] for r in box.received) == sorted(STAFF_EMAILS)
@@ -457,7 +408,7 @@ def test_implicit_tls_refuses_a_certificate_it_cannot_verify(
     ca_file = {"system CAs only": "", "another CA": str(certificates.other_ca)}.get(
         case, str(certificates.ca)
     )
-    with tls_mailbox(app, pair) as box:
+    with serving(app, security="tls", certificate=pair) as box:
         app.config["SMTP_CA_FILE"] = ca_file
         page = sent_by_a_job(admin, wave_id, "invitations/send")
         assert "Sending stopped:" in page and "CERTIFICATE_VERIFY_FAILED" in page
@@ -477,7 +428,7 @@ def test_implicit_tls_against_a_plain_server_says_what_to_check(admin, factory, 
 
 def test_starttls_verifies_the_certificate_against_the_ca_file(app, admin, factory, certificates):
     wave_id = open_wave_with_staff(admin, factory)
-    with tls_mailbox(app, certificates.server, implicit=False) as box:
+    with serving(app, security="starttls", certificate=certificates.server) as box:
         app.config["SMTP_CA_FILE"] = str(certificates.other_ca)
         page = sent_by_a_job(admin, wave_id, "invitations/send")
         assert "CERTIFICATE_VERIFY_FAILED" in page and box.received == []

@@ -17,7 +17,7 @@ from survey_app.models import Job, Relationship
 from survey_app.services import ServiceError
 from survey_app.services.exports import export_scope, prepare_download, record_download
 from survey_app.services.imports import stage_import
-from survey_app.services.jobs import import_title, recompute_key, recompute_title
+from survey_app.services.jobs import import_title, recompute_key, recompute_title, unfinished_job
 from survey_app.services.relationships import all_relationships, get_relationship
 from survey_app.services.results import check_closed_wave, min_cell_size
 from survey_app.services.waves import get_wave
@@ -132,9 +132,13 @@ def recompute(relationship: str | None, wave: str | None, new_k: int | None, inl
         if new_k is not None:
             min_cell_size(new_k)
         targets = _recompute_targets(relationship, wave)
+        refusals = [_another_k(new_k)(running) for running in _unfinished(targets)]
     except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    db.session.rollback()
+    if any(refusals):  # before any rebuild: never some relationships done, then refused
+        raise click.ClickException("; ".join(r for r in refusals if r))
     if not targets:
         click.echo("There are no relationships: nothing to compute")
     for rel_id, rel_name, wave_id in targets:
@@ -153,6 +157,12 @@ def recompute(relationship: str | None, wave: str | None, new_k: int | None, inl
             refuse_to_join=_another_k(new_k),
         )
         click.echo(job.summary_text or f"{rel_name}: done")
+
+
+def _unfinished(targets: list[tuple[int, str, int | None]]) -> list[Job]:
+    """The unfinished recompute of each target relationship that has one."""
+    found = (unfinished_job(recompute_key(rel_id)) for rel_id, _, _ in targets)
+    return [job for job in found if job is not None]
 
 
 def _another_k(new_k: int | None) -> Callable[[Job], str | None]:

@@ -16,7 +16,7 @@ from survey_app.models.job import JOB_STATES, UNFINISHED_STATES, Job
 from survey_app.models.organisation import MEMBERSHIP_ROLES, Membership, Organisation
 from survey_app.models.relationship import SIDES, Party, Relationship, ServiceArea
 from survey_app.models.response import Answer, Comment, Response
-from survey_app.models.results import RESULT_SCOPES, CommentTheme, ResultTable
+from survey_app.models.results import RESULT_SCOPES, CommentTheme, ReleasedGroup, ResultTable
 from survey_app.models.target import AgreedTarget
 from survey_app.models.user import (
     LINK_PURPOSES,
@@ -74,6 +74,7 @@ __all__ = [
     "Party",
     "RecoveryCode",
     "Relationship",
+    "ReleasedGroup",
     "Response",
     "ResultTable",
     "ServiceArea",

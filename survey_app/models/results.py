@@ -102,3 +102,36 @@ class CommentTheme(Base):
 
     def __repr__(self) -> str:
         return f"<CommentTheme {self.name!r} wave={self.wave_id} n={self.count}>"
+
+
+class ReleasedGroup(Base):
+    """How one group of a closed wave's raw responses is released in the ``responses`` download.
+
+    A group is the responses of one side × service area × role level (as given: area or role
+    blank when not given). ``survey_app.services.results.release`` computes the k-anonymous
+    recoding of the wave's groups once, when its results are stored (at close and on
+    ``relhealth recompute``), because it depends only on the wave's responses, its k and the
+    cells its results show — and auditing it against those cells takes a linear program per
+    small group, far too slow for every download (benchmarks/README.md, *Export*).
+    """
+
+    __tablename__ = "released_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    side: Mapped[str] = mapped_column(String(8))
+    service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
+    role_level: Mapped[str | None] = mapped_column(String(20))
+    #: Responses in the group.
+    n_responses: Mapped[int]
+    #: The wave's k the recoding was computed with (a wave given a new k is recomputed).
+    min_cell_size: Mapped[int]
+    #: Released as "Other" on that quasi-identifier.
+    side_generalised: Mapped[bool]
+    area_generalised: Mapped[bool]
+    role_generalised: Mapped[bool]
+    #: Left out of the download (its stratum, the wave, holds fewer than k responses).
+    withheld: Mapped[bool]
+
+    def __repr__(self) -> str:
+        return f"<ReleasedGroup wave={self.wave_id} {self.side} {self.service_area_id} {self.role_level}>"

@@ -28,8 +28,9 @@ def cube(inner):
     return grid.ravel(), equations, at
 
 
-def integer_range(counts, equations, hidden, cell):
-    """min and max of a hidden cell's count over non-negative integers (independent)."""
+def integer_range(counts, equations, hidden, cell, lower=None):
+    """min and max of a hidden cell's count over non-negative integers (independent), each
+    at least its ``lower`` bound."""
     cols = np.flatnonzero(hidden)
     where = {c: i for i, c in enumerate(cols)}
     a, b = [], []
@@ -50,7 +51,7 @@ def integer_range(counts, equations, hidden, cell):
             sign * objective,
             constraints=LinearConstraint(np.array(a), b, b),
             integrality=np.ones(cols.size),
-            bounds=Bounds(0, 1e6),
+            bounds=Bounds(0 if lower is None else np.asarray(lower)[cols], 1e6),
         )
         assert res.status == 0
         ends.append(sign * res.fun)
@@ -73,6 +74,43 @@ def test_the_flow_ranges_equal_integer_programs_and_protect_every_small_cell(see
         assert network.width(counts, res.hidden, c, 10**6) == min(high - low, 10**6)
         if 0 < counts[c] < k:
             assert high - low >= k, (inner.tolist(), c)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_with_lower_bounds_known_elsewhere_every_small_cell_keeps_a_range_k_wide(seed):
+    # A response-rate monitor's submitted invitations naming an area are at least the
+    # responses there: each side × area cell gets a random bound at most its count, the
+    # side totals are known (fixed), and the ranges are checked with those bounds.
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(2, 6))
+    inner = rng.choice([0, 1, 2, 3, 4, 6, 9, 30], size=(2, m))
+    counts, equations, at = cube(inner)
+    lower = np.zeros_like(counts)
+    named = at[:2, :m].ravel()
+    lower[named] = np.floor(counts[named] * rng.choice([0.0, 0.5, 0.9, 1.0], size=named.size))
+    fixed = np.zeros(counts.size, dtype=bool)
+    fixed[at[:2, m]] = counts[at[:2, m]] >= 5
+    res = protect(counts, equations, k=5, lower=lower, fixed=fixed)
+    assert not np.any(res.hidden & fixed)
+    for c in np.flatnonzero(res.hidden & (counts > 0) & (counts < 5)):
+        low, high = integer_range(counts, equations, res.hidden, c, lower)
+        assert high - low >= 5 or c in res.unprotected, (inner.tolist(), lower.tolist(), c)
+
+
+def test_a_partner_that_a_lower_bound_pins_is_not_chosen():
+    # Client: 1 in area 0, 20 in area 1; supplier: 16 in area 0, 14 in area 1. Without
+    # bounds the supplier's area 0 (16) is the cheapest partner, but its 16 submitted
+    # invitations say it holds at least 16: it cannot fall, so the 1 would be exact.
+    counts, equations, at = cube([[1, 20], [16, 14]])
+    lower = np.zeros_like(counts)
+    lower[at[1, 0]] = 16
+    plain = protect(counts, equations, k=5)
+    low, high = integer_range(counts, equations, plain.hidden, at[0, 0], lower)
+    assert high - low < 5  # the attack works on the pattern that ignores the bound
+    res = protect(counts, equations, k=5, lower=lower)
+    low, high = integer_range(counts, equations, res.hidden, at[0, 0], lower)
+    assert high - low >= 5
+    assert res.unprotected.size == 0
 
 
 def test_a_small_no_area_group_on_one_side_hides_four_cells_and_no_side_total():
@@ -197,24 +235,35 @@ def test_flow_sum_range_is_the_linear_programmes(seed):
 
 def test_a_partner_that_frees_the_count_can_leave_the_sum_pinned():
     # Areas of 3, 6 and 20 people: hiding the 3 and the 6 leaves the 3's count free over
-    # 0..9, but all nine answered 1, so its sum is within 9 (under k × 4 = 20).
+    # 0..9, but none of the nine answered favourably, so its favourable count is 0 exactly
+    # (a range under k = 5 answers): a third cell must be hidden.
     counts, equations = np.array([3, 6, 20, 29]), [([0, 1, 2], 3)]
-    sums = np.array([3.0, 6.0, 60.0, 69.0])
+    favourable = np.array([0.0, 0.0, 12.0, 12.0])
     alone = protect(counts, equations, k=5)
     assert alone.hidden.tolist() == [True, True, False, False]
-    both = protect(counts, equations, k=5, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    both = protect(counts, equations, k=5, sums=[Magnitude(0, counts, favourable, 0.0, 1.0)])
     assert both.hidden.tolist() == [True, True, True, False]
 
 
+def test_the_protection_level_of_a_mean_s_sum_is_k_scale_points():
+    # All nine in the hidden 3 and 6 answered 1: the 3's score sum ranges over 0..9 with
+    # its count, 9 points ≥ k = 5 (a bar of k × (K − 1) = 20 would hide the 20 too).
+    counts, equations = np.array([3, 6, 20, 29]), [([0, 1, 2], 3)]
+    sums = np.array([3.0, 6.0, 60.0, 69.0])
+    both = protect(counts, equations, k=5, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    assert both.hidden.tolist() == [True, True, False, False]
+
+
 @pytest.mark.parametrize("seed", range(8))
-def test_no_hidden_sum_under_k_is_narrower_than_k_units(seed):
+def test_no_hidden_sum_under_k_is_narrower_than_k_points(seed):
     rng = np.random.default_rng(100 + seed)
     k = 5
-    counts, sums, equations = seeded(rng, int(rng.integers(2, 5)), 1.0, 5.0)
-    res = protect(counts, equations, k=k, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    low, high = (1.0, 5.0) if seed % 2 else (0.0, 1.0)
+    counts, sums, equations = seeded(rng, int(rng.integers(2, 5)), low, high)
+    res = protect(counts, equations, k=k, sums=[Magnitude(0, counts, sums, low, high)])
     for cell in np.flatnonzero(res.hidden & (counts > 0) & (counts < k)):
-        lo, hi = sum_range(counts, sums, equations, res.hidden, cell, 1.0, 5.0, integer=True)
-        assert hi - lo >= k * 4.0 - 1e-6 or cell in res.unprotected
+        lo, hi = sum_range(counts, sums, equations, res.hidden, cell, low, high, integer=True)
+        assert hi - lo >= k - 1e-6 or cell in res.unprotected
 
 
 def test_a_sum_that_does_not_add_up_is_refused():

@@ -39,8 +39,8 @@ MEASURE = """() => [...document.querySelectorAll('figure.app-chart')].map(figure
   })"""
 
 
-def measured(page, factory, client, width: int, path: str):  # type: ignore[no-untyped-def]
-    site = Site(factory, client)
+def measured(page, site: Site, width: int, path: str):  # type: ignore[no-untyped-def]
+    site.demo_relationship_id()  # first, into empty tables: copied (tests/snapshots.py)
     page.set_viewport_size({"width": width, "height": 900})
     signed_in("manager")(page, site)
     assert dashboard_of_the_demo(path)(page, site).status == 200
@@ -52,8 +52,8 @@ def measured(page, factory, client, width: int, path: str):  # type: ignore[no-u
 @pytest.mark.parametrize(
     ("width", "path"), [(320, ""), (375, ""), (375, "dimension/trust"), (768, "")]
 )
-def test_on_a_phone_each_chart_gives_way_to_its_table(page, factory, client, width, path):  # type: ignore[no-untyped-def]
-    for chart in measured(page, factory, client, width, path):
+def test_on_a_phone_each_chart_gives_way_to_its_table(page, site, width, path):  # type: ignore[no-untyped-def]
+    for chart in measured(page, site, width, path):
         small = [t for t in chart["texts"] if t["px"] < 12]
         if chart["shown"]:  # a chart may stay only if all its text is readable
             assert small == [], chart["key"]
@@ -64,10 +64,8 @@ def test_on_a_phone_each_chart_gives_way_to_its_table(page, factory, client, wid
 @pytest.mark.parametrize(
     ("width", "path"), [(CHART_MIN_WIDTH, ""), (1280, ""), (1280, "dimension/trust")]
 )
-def test_where_charts_are_drawn_their_text_is_at_least_12_px_and_inside(
-    page, factory, client, width, path
-):  # type: ignore[no-untyped-def]
-    for chart in measured(page, factory, client, width, path):
+def test_where_charts_are_drawn_their_text_is_at_least_12_px_and_inside(page, site, width, path):  # type: ignore[no-untyped-def]
+    for chart in measured(page, site, width, path):
         assert chart["shown"], chart["key"]
         assert chart["table"] == 0, chart["key"]  # the table waits in its details, closed
         small = [(t["text"], round(t["px"], 1)) for t in chart["texts"] if t["px"] < 11.95]

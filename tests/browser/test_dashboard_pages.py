@@ -38,8 +38,8 @@ def fits(page, width: int) -> None:  # type: ignore[no-untyped-def]
     "path",  # and in Welsh, whose words are longer
     ["", "?wave=2010-Q3", "dimension/trust", "comments", "?lang=cy", "dimension/trust?lang=cy"],
 )
-def test_a_relationships_dashboard_fits_a_phone(page, factory, client, width, path):  # type: ignore[no-untyped-def]
-    site = Site(factory, client)
+def test_a_relationships_dashboard_fits_a_phone(page, site, width, path):  # type: ignore[no-untyped-def]
+    site.demo_relationship_id()  # first, into empty tables: copied (tests/snapshots.py)
     page.set_viewport_size({"width": width, "height": 800})
     signed_in("manager")(page, site)
     assert dashboard_of_the_demo(path)(page, site).status == 200
@@ -62,8 +62,8 @@ def test_the_portfolio_and_the_actions_fit_a_phone(page, factory, client, width)
     fits(page, width)
 
 
-def test_a_wave_is_chosen_with_the_keyboard(page, factory, client):  # type: ignore[no-untyped-def]
-    site = Site(factory, client)
+def test_a_wave_is_chosen_with_the_keyboard(page, site):  # type: ignore[no-untyped-def]
+    site.demo_relationship_id()  # first, into empty tables: copied (tests/snapshots.py)
     signed_in("manager")(page, site)
     dashboard_of_the_demo()(page, site)
     select = page.get_by_label("Results as of wave")

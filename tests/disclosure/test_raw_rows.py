@@ -15,12 +15,19 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from analysis.anonymity import GENERALISED, SUMMED, k_anonymous_recoding, protect_release
 from survey_app.extensions import db
-from survey_app.models import Relationship
-from tests.disclosure.datasets import published_scores, released, small_group_wave, truth
+from survey_app.models import Relationship, ReleasedGroup, Wave
+from survey_app.services.results import recompute
+from tests.disclosure.datasets import (
+    SMALL_GROUPS,
+    published_scores,
+    released,
+    small_group_wave,
+    truth,
+)
 from tests.disclosure.intruder import ALL, OTHER, Intruder, Released, margins_of, small_cells
 
 K = 5
@@ -238,3 +245,36 @@ def test_the_release_audit_leaves_to_the_tables_what_they_pin_alone():
     recoding = protect_release(codes, published, generalise=(2, 1, 0), k=5)
     _, sizes = np.unique(recoding.codes[~recoding.withheld], axis=0, return_counts=True)
     assert np.all(sizes >= 5)
+
+
+def test_the_release_is_audited_once_when_the_wave_closes_and_the_download_reads_it(
+    app, factory, monkeypatch
+):
+    # The audit's linear programs ran on every download (9.7x the export floor): the
+    # recoding is now stored with the results, and what the download releases is unchanged.
+    import survey_app.services.results.release as release
+
+    rel_id = small_group_wave(factory)
+    wave = db.session.scalar(select(Wave).where(Wave.relationship_id == rel_id))
+    stored = list(db.session.scalars(select(ReleasedGroup).where(ReleasedGroup.wave_id == wave.id)))
+    assert sum(g.n_responses for g in stored) == sum(n for *_, n in SMALL_GROUPS)
+    assert any(g.role_generalised for g in stored) and all(g.min_cell_size == K for g in stored)
+    rows = released(rel_id)
+
+    def no_audit(*args, **kwargs):
+        raise AssertionError("the download audited the release again")
+
+    monkeypatch.setattr(release, "protect_release", no_audit)
+    assert released(rel_id) == rows
+    monkeypatch.undo()
+    # A wave closed before releases were stored is audited at download time, the same way.
+    db.session.execute(delete(ReleasedGroup))
+    db.session.commit()
+    assert released(rel_id) == rows
+    # And so is a wave given a new k whose results are not yet rebuilt; the rebuild stores it.
+    recompute(db.session.get(Relationship, rel_id))
+    db.session.commit()
+    assert len(db.session.scalars(select(ReleasedGroup)).all()) == len(stored)
+    wave.min_cell_size = 7
+    db.session.commit()
+    assert min(Counter(r["cell"] for r in released(rel_id)).values()) >= 7

@@ -13,7 +13,8 @@ With ``points`` (the scale's K) it also attacks the sums published beside the co
 shown mean × n and favourable / unfavourable share × answers is a known sum, the same margins
 bind the sums, and a hidden sum lies between its count times the lowest and the highest value
 of one unit (1 and K for a score or an answer, 0 and 1 for a share). A hidden sum of a group
-under k is *recovered* when its range is less than k units' worth (k × (high − low)) wide.
+under k is *recovered* when its range is less than k wide on its own scale (k scale points
+for a mean × n, k answers for a share × answers: the protection level the README states).
 
 :func:`pooled_leaks` checks the figures pooled over cells: an ICC on an all-areas row over a
 hidden area (k0 and the between-area sum of squares give the hidden areas' sizes and means)
@@ -142,9 +143,12 @@ def attack_wave(
     true: dict[str, list[dict]],
     k: int,
     points: int | None = None,
+    *,
+    shares: bool = True,
 ):
     """Every hidden group under k of one wave that the intruder narrows below k (its count,
-    or with ``points`` its sums: see the module's notes).
+    or with ``points`` its sums: see the module's notes; ``shares`` False attacks the
+    means' sums only, the sums the service protects).
 
     ``published`` are the rows as shown (a hidden row has ``n`` None), ``true`` the stored
     rows in the same order (to know which hidden groups are under k and check the ranges).
@@ -194,28 +198,31 @@ def attack_wave(
             put(key, row["n"], real["n"])
             if same in truth and truth[same] == (real["n"] or 0):
                 system.equal([(1.0, key), (-1.0, same)])
-    widths = {}
+    sums: set[tuple] = set()
     if points is not None:
-        widths = _sum_equations(system, truth, published, true, blocks, points)
+        sums = _sum_equations(system, truth, published, true, blocks, points, shares)
     targets = [
         key
         for key, v in system.shown.items()
         if v is None and 0 < truth[key] < k and key[0] != "answers"
     ]
-    targets += [key for key in widths if system.shown[key] is None and 0 < truth[key[1:]] < k]
+    targets += [key for key in sums if system.shown[key] is None and 0 < truth[key[1:]] < k]
     found = []
     for key, (lo, hi) in system.ranges(targets).items():
-        assert lo - 1e-6 <= truth[key] <= hi + 1e-6, (key, lo, hi, truth[key])
-        if hi - lo < k * widths.get(key, 1.0) - 1e-6:
+        slack = 1e-5 * (1.0 + abs(truth[key]))  # shown means carry their rounding
+        assert lo - slack <= truth[key] <= hi + slack, (key, lo, hi, truth[key])
+        if hi - lo < k - 1e-6:
             found.append(Finding(key, truth[key], lo, hi))
     return found
 
 
-def _sum_equations(system: _System, truth, published, true, blocks, points: int) -> dict:
+def _sum_equations(
+    system: _System, truth, published, true, blocks, points: int, shares: bool
+) -> set:
     """The sums of the scores and items rows as unknowns or constants, their margins and
-    their bounds; returns each sum key's unit width (high − low)."""
-    widths = {}
-    share = (("favourable_pct", 0.0, 1.0), ("unfavourable_pct", 0.0, 1.0))
+    their bounds; returns the sums' keys."""
+    sums = set()
+    share = (("favourable_pct", 0.0, 1.0), ("unfavourable_pct", 0.0, 1.0)) if shares else ()
     for table, block in (("scores", "dimension"), ("items", "item")):
         answers = "n_answers" if table == "scores" else "n"
         for row, real in zip(published[table], true[table], strict=True):
@@ -233,15 +240,15 @@ def _sum_equations(system: _System, truth, published, true, blocks, points: int)
                 system.shown[key] = total(row)
                 truth[key] = total(real) or 0.0
                 truth[key[1:]] = truth[count]  # a sum's target test reads its group's count
-                widths[key] = hi - lo
+                sums.add(key)
                 n_key = count if value == "mean" else units
                 system.equal([(1.0, key), (-hi, n_key)], at_most=True)
                 system.equal([(-1.0, key), (lo, n_key)], at_most=True)
     for (table, name), cells in blocks.items():
         if table in ("scores", "items"):
-            for value in ("mean", "favourable_pct", "unfavourable_pct"):
+            for value in ("mean", *(name for name, _, _ in share)):
                 _cube_equations(system, ("sum", table, name), cells, suffix=(value,))
-    return widths
+    return sums
 
 
 def pooled_leaks(published: dict[str, list[dict]]) -> list[str]:

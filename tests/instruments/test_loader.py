@@ -317,6 +317,24 @@ def test_other_faults_in_top_level_fields(change, expected):
     assert caught.value.problems == [expected]
 
 
+@pytest.mark.parametrize(
+    ("change", "first"),
+    [
+        ({"dimensions": {}}, "dimensions: must be a non-empty list"),
+        ({"items": []}, "items: must be a non-empty list"),
+        ({"items": [7]}, "item 1: must be a mapping of fields, not 7"),
+        ({"comments": 5}, "comments: must be a list, not 5"),
+        ({"comments": ["x"]}, "comment 1: must be a mapping of fields, not 'x'"),
+    ],
+)
+def test_a_list_section_that_is_not_a_list_of_mappings_is_reported_first(change, first):
+    """Dimensions and items must be non-empty lists, comments a list (maybe empty); each
+    entry a mapping. Later problems follow from the missing entries."""
+    with pytest.raises(InstrumentError) as caught:
+        load_dict(small(**change))
+    assert caught.value.problems[0] == f"small.yaml: {first}"
+
+
 #: Faults in an item and the problem each must raise (examples/item_faults.yaml).
 ITEM_FAULTS = example_table("item_faults.yaml")
 

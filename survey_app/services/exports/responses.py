@@ -14,7 +14,9 @@ free-text question. The rows are streamed from the database with ordered Core se
   rows visibly in it, leaves a smaller group — and further
   (:func:`analysis.anonymity.protect_release`) while the released combinations together with
   the side × area cells the wave's results show would narrow a smaller group to a range under
-  k wide; a wave of fewer than k responses is left out. This is the one place
+  k wide; a wave of fewer than k responses is left out. That audit is computed once per wave,
+  when its results are stored, and read here (:mod:`survey_app.services.results.release`;
+  downloads refuse open waves). This is the one place
   raw rows leave the service (CSV, XLSX, JSON, SPSS and the API all read this table).
 * **Comments**: a comment is given only when its row is not generalised and its group (side ×
   area × role level) is one whose comments are published
@@ -33,11 +35,9 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-import numpy as np
 from flask_babel import force_locale, gettext
 from sqlalchemy import String, func, select, type_coerce
 
-from analysis.anonymity import SUMMED, protect_release
 from instruments import CommentQuestion, Instrument, Item
 from survey_app.extensions import db
 from survey_app.models import (
@@ -54,15 +54,14 @@ from survey_app.services.exports.scope import Scope, WaveRef
 from survey_app.services.exports.tables import TABLE_TITLES, Table
 from survey_app.services.instruments import frozen_instrument, wave_instrument
 from survey_app.services.results import (
-    AREA_ALL,
     AREA_NONE,
-    INDEX,
     ROLE_NONE,
-    SUPPRESSED,
     min_cell_size,
     min_comment_cell_size,
     published_comment_groups,
     published_rows,
+    release_groups,
+    stored_release,
 )
 from survey_app.texts import N_
 
@@ -346,70 +345,38 @@ def _key_text(key: Any) -> str:
 
 
 def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[Any, Released]:
-    """How each response of a wave is released: its recoded side, area and role level.
+    """How each group of a wave's responses is released: its recoded side, area and role level.
 
-    Keyed by the response key as the ordered selects return it; a response left out (its wave
-    holds fewer than k responses) is absent. k is the wave's own (fixed with its results),
-    ``MIN_CELL_SIZE`` for a wave that has none yet. See the module notes.
+    Keyed by the group as the responses select returns it (side, service area id, role
+    level); a group left out (its wave holds fewer than k responses) is absent. The recoding
+    is the one stored with the wave's results (:func:`~survey_app.services.results.
+    stored_release`); for a wave that has none covering its responses (closed before releases
+    were stored: ``relhealth recompute`` stores it) it is computed here, the same way. Comments
+    follow the comment threshold in force now. See the module notes.
     """
-    rows = db.session.execute(
-        select(_key(Response.id), Response.side, Response.service_area_id, Response.role_level)
-        .where(Response.wave_id == wave_id)
-        .order_by(Response.id)
-    ).all()
-    if not rows:
-        return {}
-    values = [[row[1] for row in rows], [row[2] for row in rows], [row[3] for row in rows]]
-    index: list[dict[Any, int]] = [{}, {}, {}]
-    codes = np.array(
-        [
-            [index[c].setdefault(v, len(index[c])) for v in column]
-            for c, column in enumerate(values)
-        ],
-        dtype=np.int64,
-    ).T
     wave = db.session.get(Wave, wave_id)
-    recoding = protect_release(
-        codes,
-        _published_cells(wave, areas, index),
-        generalise=(2, 1, 0),
-        k=min_cell_size(wave.min_cell_size),
-    )
-    groups = [
-        (side, areas.get(area_id, AREA_NONE), role or ROLE_NONE) for _, side, area_id, role in rows
-    ]
-    commented = published_comment_groups(Counter(groups))
+    groups = stored_release(wave)
+    if groups is None:
+        groups = release_groups(wave, published_rows("scores", wave.relationship, [wave]))
+    sizes: Counter = Counter()
+    for g in groups:
+        sizes[(g.side, areas.get(g.service_area_id, AREA_NONE), g.role_level or ROLE_NONE)] += (
+            g.n_responses
+        )
+    commented = published_comment_groups(sizes)
     released: dict[Any, Released] = {}
-    shared: dict[Released, Released] = {}  # one object per distinct release: a wave's few
-    for i, (key, side, area_id, role) in enumerate(rows):
-        if recoding.withheld[i]:
+    for g in groups:
+        if g.withheld:
             continue
-        side_g, area_g, role_g = recoding.generalised[i]
-        release = Released(
-            side=OTHER if side_g else side,
-            area=OTHER if area_g else areas.get(area_id),
-            role=OTHER if role_g else role,
-            comments=not (side_g or area_g or role_g) and groups[i] in commented,
+        generalised = g.side_generalised or g.area_generalised or g.role_generalised
+        base = (g.side, areas.get(g.service_area_id, AREA_NONE), g.role_level or ROLE_NONE)
+        released[(g.side, g.service_area_id, g.role_level)] = Released(
+            side=OTHER if g.side_generalised else g.side,
+            area=OTHER if g.area_generalised else areas.get(g.service_area_id),
+            role=OTHER if g.role_generalised else g.role_level,
+            comments=not generalised and base in commented,
         )
-        released[key] = shared.setdefault(release, release)
     return released
-
-
-def _published_cells(wave: Wave, areas: Mapping[int, str], index: list[dict[Any, int]]):
-    """The side × area cells (margins included) the wave's results show, as codes of the
-    wave's quasi-identifiers (:data:`~analysis.anonymity.SUMMED` where a cell sums)."""
-    area_ids = {key: area_id for area_id, key in areas.items()}
-    cells = set()
-    for row in published_rows("scores", wave.relationship, [wave]):
-        if row["dimension"] != INDEX or row[SUPPRESSED] is not None:
-            continue
-        side = SUMMED if row["side"] == "all" else index[0].get(row["side"])
-        area = {AREA_ALL: SUMMED, AREA_NONE: index[1].get(None)}.get(
-            row["area"], index[1].get(area_ids.get(row["area"]))
-        )
-        if side is not None and area is not None:  # else no response: nothing to say
-            cells.add((side, area, SUMMED))
-    return sorted(cells)
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,9 +463,9 @@ def _wave_response_rows(
     blank = [None] * width
     blank[1] = wave.label
     dk = DONT_KNOW
-    for key, _side, _area, _role, version_id in conn.execute(response_q, execution_options=options):
+    for key, side, area, role, version_id in conn.execute(response_q, execution_options=options):
         layout = layouts[version_id]
-        release = released.get(key)
+        release = released.get((side, area, role))
         row = blank.copy()
         if release is not None:
             row[0] = _key_text(key)

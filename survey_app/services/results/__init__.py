@@ -13,6 +13,7 @@ The package's rooms, from the bottom up:
 ``history``      the closed waves of a relationship as the status over time sees them
 ``statuses``     status of every cell and dimension as of each wave, and the trends table
 ``computation``  the tables of consecutive closed waves and the relationship's trends
+``release``      the raw download's k-anonymous recoding, computed when results are stored
 ``store``        storing, rebuilding (``relhealth recompute``) and reading stored results
 
 Other packages import from this face, not from the rooms.
@@ -38,6 +39,7 @@ from survey_app.services.results.loading import (
     answer_statements,
     load_answer_grid,
     load_answers,
+    submitted_per_invitation_area,
 )
 from survey_app.services.results.publication import (
     PRIMARY,
@@ -50,6 +52,7 @@ from survey_app.services.results.publication import (
     suppress_rows,
     suppression_reasons,
 )
+from survey_app.services.results.release import release_groups, stored_release
 from survey_app.services.results.statuses import (
     StatusSnapshot,
     fill_status,
@@ -157,6 +160,7 @@ __all__ = [
     "hidden_score_cells",
     "load_answer_grid",
     "load_answers",
+    "submitted_per_invitation_area",
     "min_cell_size",
     "min_comment_cell_size",
     "output_table",
@@ -164,12 +168,14 @@ __all__ = [
     "published_comments",
     "published_rows",
     "recompute",
+    "release_groups",
     "set_min_cell_size",
     "save_results",
     "score_closed_wave",
     "score_wave",
     "shown_themes",
     "status_snapshot",
+    "stored_release",
     "stored_rows",
     "stored_tables",
     "stored_themes",

@@ -27,7 +27,12 @@ from survey_app.services.results.deeper import deeper_tables
 from survey_app.services.results.disclosure import publish_trends, publish_wave
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import Design, Layout, ScoredWave, score_wave
-from survey_app.services.results.loading import WaveAnswers, invited_per_cell, load_answer_grid
+from survey_app.services.results.loading import (
+    WaveAnswers,
+    invited_per_cell,
+    load_answer_grid,
+    submitted_per_invitation_area,
+)
 from survey_app.services.results.publication import hide_changes_from_hidden_cells
 from survey_app.services.results.statuses import fill_status, status_snapshot, trends_table
 from survey_app.services.results.tables import WaveTables, compute_wave_tables
@@ -150,7 +155,12 @@ def compute_tables(
             tables.tables.update(deeper_tables(current, invited))
         if history.waves:
             hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
-        publish_wave(tables.tables, wave.min_cell_size or min_cell_size)
+        publish_wave(
+            tables.tables,
+            wave.min_cell_size or min_cell_size,
+            current.design.points,
+            submitted=submitted_per_invitation_area(wave),
+        )
         history.append(
             WaveSummary(wave.label, current.design, tables.tables["scores"], tables.tables["gaps"])
         )

@@ -22,6 +22,7 @@ pattern), so what was published stays the same whatever the configuration says l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -78,7 +79,14 @@ class _Cube:
         return out
 
 
-def publish_wave(tables: dict[str, Columns], k: int, points: int | None = None) -> None:
+def publish_wave(
+    tables: dict[str, Columns],
+    k: int,
+    points: int | None = None,
+    submitted: Mapping[tuple[str, str | None], int] | None = None,
+    *,
+    shares: bool = False,
+) -> None:
     """Write the ``suppressed`` column of every table of one wave, and publish pooled
     figures from shown cells only (in place).
 
@@ -90,12 +98,22 @@ def publish_wave(tables: dict[str, Columns], k: int, points: int | None = None) 
     k : int
         The wave's minimum cell size.
     points : int, optional
-        The scale's K: with it, the means and shares of hidden cells under k are protected
-        as sums too (:class:`analysis.suppression.LinearAudit`).
+        The scale's K: with it, the means of hidden cells under k are protected as sums too
+        (a range of at least k scale points, :class:`analysis.suppression.LinearAudit`).
+    shares : bool, optional
+        Also hold the favourable and unfavourable shares × answers to a range of k answers.
+        Off: a margin with fewer than k such answers bounds every hidden member's count
+        below k wide, so the bar can be met only by hiding margins up to the relationship's
+        total (``benchmarks/suppression.py``); the shares are protected through the counts.
+    submitted : mapping, optional
+        The wave's submitted invitations per ``(side, area key or None)``
+        (:func:`~survey_app.services.results.loading.submitted_per_invitation_area`): what
+        the response-rate monitor can publish about the same responses (:func:`_monitored`).
     """
     scores, items = tables["scores"], tables["items"]
     cube = _Cube(scores)
-    hidden = _score_pattern(cube, scores, items, k, points)
+    monitored = _monitored(cube, submitted or {})
+    hidden = _score_pattern(cube, scores, items, k, points, shares, monitored)
     scores[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(scores)]
     items[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(items)]
     _blank_icc(scores, cube, hidden)
@@ -122,11 +140,21 @@ def _keys(table: Columns):
     return zip(table["side"], table["area"], table["dimension"], strict=True)
 
 
-def _score_pattern(cube: _Cube, scores: Columns, items: Columns, k: int, points: int | None):
+def _score_pattern(
+    cube: _Cube,
+    scores: Columns,
+    items: Columns,
+    k: int,
+    points: int | None,
+    shares: bool,
+    monitored: tuple[np.ndarray, np.ndarray] | None = None,
+):
     """The reason of every cell, per dimension key (index included): None when shown.
 
-    With ``points`` (the scale's K) the means and shares published beside the counts are
-    audited too (:func:`_sums`); without, the counts alone."""
+    With ``points`` (the scale's K) the means (and with ``shares`` the shares) published
+    beside the counts are audited too (:func:`_sums`); without, the counts alone.
+    ``monitored``: the lower bounds and the known margins of :func:`_monitored`."""
+    lower, known = monitored or (None, np.zeros(len(cube.cells), dtype=bool))
     n_score = cube.vectors(scores, "dimension")
     n_item = cube.vectors(items, "item")
     dim_of = dict(zip(items["item"], items["dimension"], strict=True))
@@ -136,16 +164,26 @@ def _score_pattern(cube: _Cube, scores: Columns, items: Columns, k: int, points:
             continue
         members = [i for i in n_item if dim_of[i] == d]
         counts = np.array([n_score[d], *(n_item[i] for i in members)])
-        sums = _sums(cube, scores, items, d, members, points)
-        patterns[d] = suppression.protect(counts, cube.equations, k=k, sums=sums)
+        sums = _sums(cube, scores, items, d, members, points, shares)
+        patterns[d] = suppression.protect(
+            counts, cube.equations, k=k, sums=sums, lower=lower, fixed=_known(known, counts, k)
+        )
     union = np.zeros(len(cube.cells), dtype=bool)
     for p in patterns.values():
         union |= p.hidden
     hidden_of = {d: p.hidden for d, p in patterns.items()}
     primary_of = {d: p.primary for d, p in patterns.items()}
     if INDEX in n_score:
-        sums = _sums(cube, scores, items, INDEX, [], points)
-        index = suppression.protect(n_score[INDEX], cube.equations, k=k, hidden=union, sums=sums)
+        sums = _sums(cube, scores, items, INDEX, [], points, shares)
+        index = suppression.protect(
+            n_score[INDEX],
+            cube.equations,
+            k=k,
+            hidden=union,
+            sums=sums,
+            lower=lower,
+            fixed=_known(known, n_score[INDEX], k),
+        )
         extra = index.hidden & ~union  # partners the index needs: hidden in every dimension
         hidden_of = {d: h | extra for d, h in hidden_of.items()}
         hidden_of[INDEX], primary_of[INDEX] = index.hidden, index.primary
@@ -158,12 +196,48 @@ def _score_pattern(cube: _Cube, scores: Columns, items: Columns, k: int, points:
     }
 
 
+def _monitored(
+    cube: _Cube, submitted: Mapping[tuple[str, str | None], int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the response-rate monitor publishes about the cells, as the audit's knowledge:
+    each party's submitted invitations naming an area are at least its responses there (a
+    lower bound on the cell), and its submitted invitations all together, and both
+    parties', are its responses (a known margin: hiding it protects nothing). All of them
+    are taken as known, whether the monitor shows them or hides them: its own pattern
+    leaves a hidden count bounded by shown ones, so this is the safe side (README,
+    Anonymity). Returns the lower bounds and the known cells."""
+    lower = np.zeros(len(cube.cells), dtype=np.int64)
+    known = np.zeros(len(cube.cells), dtype=bool)
+    party = {side: 0 for side, _ in submitted}
+    for (side, area), n in submitted.items():
+        party[side] += n
+        if area is not None and (side, area) in cube.where:
+            lower[cube.where[(side, area)]] = n
+    for side, n in [*party.items(), ("all", sum(party.values()))]:
+        if n and (side, AREA_ALL) in cube.where:
+            known[cube.where[(side, AREA_ALL)]] = True
+    return lower, known
+
+
+def _known(known: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """Known margins that no table shows under k: never chosen as partners."""
+    counts = np.atleast_2d(counts)
+    return known & ~((counts > 0) & (counts < k)).any(axis=0)
+
+
 def _sums(
-    cube: _Cube, scores: Columns, items: Columns, d: str, members: list[str], points: int | None
+    cube: _Cube,
+    scores: Columns,
+    items: Columns,
+    d: str,
+    members: list[str],
+    points: int | None,
+    shares: bool,
 ) -> list[suppression.Magnitude]:
     """The sums a dimension's rows publish beside their counts: each mean × n (a score or an
-    answer between 1 and K) and the favourable and unfavourable shares × answers (0 or 1
-    each), of the scores row (table 0) and of each item (table 1 + its position)."""
+    answer between 1 and K) and, with ``shares``, the favourable and unfavourable shares ×
+    answers (0 or 1 each), of the scores row (table 0) and of each item (table 1 + its
+    position)."""
     if points is None:
         return []
     out = []
@@ -173,7 +247,7 @@ def _sums(
         mean = cube.vectors(table, key, "mean")[name]
         out.append(suppression.Magnitude(t, n, mean * n, 1.0, float(points)))
         n_answers = cube.vectors(table, key, answers)[name]
-        for share in ("favourable_pct", "unfavourable_pct"):
+        for share in ("favourable_pct", "unfavourable_pct") if shares else ():
             pct = cube.vectors(table, key, share)[name]
             out.append(suppression.Magnitude(t, n_answers, pct / 100 * n_answers, 0.0, 1.0))
     return out
@@ -268,13 +342,17 @@ def hidden_cells(
     *,
     dimension_of: dict[str, str] | None = None,
     points: int | None = None,
+    submitted: Mapping[tuple[str, str | None], int] | None = None,
+    shares: bool = False,
 ) -> set[tuple[str, str, str]]:
     """``(side, area, dimension)`` of the scores cells :func:`publish_wave` hides, from the
-    counts (and, with ``points``, the means and shares) of a wave's scores and items, without
-    changing them (``dimension_of`` maps item keys to dimension keys where ``items`` has no
-    ``dimension`` column)."""
+    counts (and, with ``points``, the means; with ``shares`` too, the shares) of a wave's
+    scores and items, without changing them (``dimension_of`` maps item keys to dimension
+    keys where ``items`` has no ``dimension`` column; ``submitted`` as for
+    :func:`publish_wave`)."""
     cube = _Cube(scores)
     if dimension_of is not None:
         items = {**items, "dimension": [dimension_of[i] for i in items["item"]]}
-    hidden = _score_pattern(cube, scores, items, k, points)
+    monitored = _monitored(cube, submitted or {})
+    hidden = _score_pattern(cube, scores, items, k, points, shares, monitored)
     return {(s, a, d) for s, a, d in _keys(scores) if hidden[d][cube.where[(s, a)]]}

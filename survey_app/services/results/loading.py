@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from instruments import Instrument
 from survey_app.extensions import db
-from survey_app.models import SIDES, Answer, Invitation, Party, Response, Wave
+from survey_app.models import SIDES, Answer, Invitation, Party, Response, ServiceArea, Wave
 from survey_app.services import ServiceError
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results.vocabulary import ROLE_KEYS
@@ -332,3 +332,21 @@ def invited_per_cell(wave: Wave, n_areas: int, area_ids: Sequence[int]) -> np.nd
                 out[s, :n_areas] = invited[s, :n_areas]
     out[2] = out[0] + out[1]
     return out.ravel()
+
+
+def submitted_per_invitation_area(wave: Wave) -> dict[tuple[str, str | None], int]:
+    """``(side, area key or None) -> submitted``: the used invitations of a wave per party and
+    the area they name (None: none), as the response-rate monitor counts them.
+
+    What the monitor can publish about the results' cells: an invitation naming an area
+    fixes its respondent's area, so a party's submitted invitations naming an area are at
+    least its responses there, and its submitted invitations all together are its responses
+    (:func:`~survey_app.services.results.disclosure.publish_wave` audits with both)."""
+    rows = db.session.execute(
+        select(Party.side, ServiceArea.key, func.count(Invitation.id))
+        .join(Party, Party.id == Invitation.party_id)
+        .outerjoin(ServiceArea, ServiceArea.id == Invitation.service_area_id)
+        .where(Invitation.wave_id == wave.id, Invitation.used_on.is_not(None))
+        .group_by(Party.side, ServiceArea.key)
+    )
+    return {(side, key): int(n) for side, key, n in rows}

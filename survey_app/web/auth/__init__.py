@@ -49,4 +49,3 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
     app.add_template_global(navigation, "account_navigation")
-    auth_service.dummy_password_hash()  # hash it now, not during someone's first sign-in

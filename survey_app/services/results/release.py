@@ -1,0 +1,161 @@
+"""The k-anonymous release of a closed wave's raw responses (DESIGN §4.14, issue 11 part 2).
+
+The raw ``responses`` download releases each response with its side, service area and role
+level recoded: :func:`analysis.anonymity.protect_release` generalises them — role level, then
+area, then side — until every released combination holds at least k responses (the wave's own
+k) and, together with the side × area cells the wave's results show, narrows no group of fewer
+than k to a range under k wide; a wave of fewer than k responses is withheld.
+
+The recoding moves whole groups (responses alike on all three), so it is stored as one
+:class:`~survey_app.models.ReleasedGroup` per group, with the group's size. It depends only on
+the wave's responses, its k and its published scores, so :func:`store_release` computes it
+once, when the wave's results are stored (at close and on ``relhealth recompute``), and the
+download reads it (:func:`wave_release`): the audit's linear programs cost far more than
+writing the rows (benchmarks/README.md, *Export*). Which groups' comments the download gives
+is decided when it is read, under the comment threshold then in force.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+
+from analysis.anonymity import SUMMED, protect_release
+from survey_app.extensions import db
+from survey_app.models import ReleasedGroup, Response, ServiceArea, Wave
+from survey_app.services.results.loading import submitted_per_invitation_area
+from survey_app.services.results.publication import min_cell_size
+from survey_app.services.results.vocabulary import AREA_ALL, AREA_NONE, INDEX, SUPPRESSED
+
+#: A group of a wave's responses: (side, service area id or None, role level or None).
+GroupKey = tuple[str, int | None, str | None]
+
+
+def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[ReleasedGroup]:
+    """The release of every group of ``wave``'s responses (not stored), given the wave's
+    published ``scores`` rows (with their ``suppressed`` entry)."""
+    rows = db.session.execute(
+        select(Response.side, Response.service_area_id, Response.role_level)
+        .where(Response.wave_id == wave.id)
+        .order_by(Response.id)  # the order decides ties in the recoding: keep it stable
+    ).all()
+    if not rows:
+        return []
+    index: list[dict[Any, int]] = [{}, {}, {}]
+    codes = np.array(
+        [[index[c].setdefault(v, len(index[c])) for c, v in enumerate(row)] for row in rows],
+        dtype=np.int64,
+    )
+    k = min_cell_size(wave.min_cell_size)
+    area_ids = _area_ids(wave)
+    recoding = protect_release(
+        codes,
+        _published_cells(scores, index, area_ids),
+        generalise=(2, 1, 0),
+        k=k,
+        at_least=_monitored_cells(wave, index, area_ids),
+    )
+    sizes = Counter(tuple(row) for row in rows)
+    groups: dict[GroupKey, ReleasedGroup] = {}
+    for i, row in enumerate(rows):
+        key = tuple(row)
+        if key in groups:  # whole groups move: the first row says how its group goes
+            continue
+        side_g, area_g, role_g = (bool(g) for g in recoding.generalised[i])
+        groups[key] = ReleasedGroup(
+            wave_id=wave.id,
+            side=row[0],
+            service_area_id=row[1],
+            role_level=row[2],
+            n_responses=sizes[key],
+            min_cell_size=k,
+            side_generalised=side_g,
+            area_generalised=area_g,
+            role_generalised=role_g,
+            withheld=bool(recoding.withheld[i]),
+        )
+    return list(groups.values())
+
+
+def _area_ids(wave: Wave) -> dict[str, int]:
+    """``area key -> id`` of the wave's relationship."""
+    return dict(
+        db.session.execute(
+            select(ServiceArea.key, ServiceArea.id).where(
+                ServiceArea.relationship_id == wave.relationship_id
+            )
+        ).all()
+    )
+
+
+def _published_cells(
+    scores: Sequence[Mapping[str, Any]], index: list[dict[Any, int]], area_ids: dict[str, int]
+) -> list[tuple[int, int, int]]:
+    """The side × area cells (margins included) the wave's results show, as codes of the
+    wave's quasi-identifiers (:data:`~analysis.anonymity.SUMMED` where a cell sums)."""
+    cells = set()
+    for row in scores:
+        if row["dimension"] != INDEX or row[SUPPRESSED] is not None:
+            continue
+        side = SUMMED if row["side"] == "all" else index[0].get(row["side"])
+        area = {AREA_ALL: SUMMED, AREA_NONE: index[1].get(None)}.get(
+            row["area"], index[1].get(area_ids.get(row["area"]))
+        )
+        if side is not None and area is not None:  # else no response: nothing to say
+            cells.add((side, area, SUMMED))
+    return sorted(cells)
+
+
+def _monitored_cells(
+    wave: Wave, index: list[dict[Any, int]], area_ids: dict[str, int]
+) -> list[tuple[tuple[int, int, int], int]]:
+    """The response-rate monitor's submitted invitations naming an area, as lower bounds on
+    the side × area cells (codes as :func:`_published_cells`): its respondents are there."""
+    out = []
+    for (side, key), n in submitted_per_invitation_area(wave).items():
+        side_code = index[0].get(side)
+        area_code = index[1].get(area_ids.get(key)) if key is not None else None
+        if side_code is not None and area_code is not None:
+            out.append(((side_code, area_code, SUMMED), n))
+    return out
+
+
+def store_release(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> None:
+    """Compute and store the release of ``wave``'s responses, replacing any stored (flushes)."""
+    db.session.execute(delete(ReleasedGroup).where(ReleasedGroup.wave_id == wave.id))
+    records = [{c: getattr(g, c) for c in _STORED} for g in release_groups(wave, scores)]
+    if records:
+        db.session.execute(insert(ReleasedGroup), records)
+    db.session.flush()
+
+
+_STORED = (
+    "wave_id",
+    "side",
+    "service_area_id",
+    "role_level",
+    "n_responses",
+    "min_cell_size",
+    "side_generalised",
+    "area_generalised",
+    "role_generalised",
+    "withheld",
+)
+
+
+def stored_release(wave: Wave) -> list[ReleasedGroup] | None:
+    """The stored release of a wave's responses; None when none is stored that covers every
+    response the wave holds now under its k now (a wave closed before releases were stored,
+    one given a new k and not yet rebuilt, or an open wave)."""
+    groups = list(db.session.scalars(select(ReleasedGroup).where(ReleasedGroup.wave_id == wave.id)))
+    held = db.session.scalar(select(func.count(Response.id)).where(Response.wave_id == wave.id))
+    if not held:
+        return []
+    k = min_cell_size(wave.min_cell_size)
+    if sum(g.n_responses for g in groups) != held or any(g.min_cell_size != k for g in groups):
+        return None
+    return groups

@@ -1,0 +1,96 @@
+"""Costly test data built once per run and copied back wherever it is needed again.
+
+Loading the demo (``load_demo``: 14 closed waves, about 170,000 rows, their results computed)
+takes about 18 s of CPU; the browser tests need it in a dozen tests and ``demo_site`` in each of
+its modules, on SQLite and on PostgreSQL. :func:`built_once` builds such data through the
+services the first time and keeps every row of every table in memory (``snapshot``); the
+next test that asks for it, again into empty tables, gets those rows inserted back as they were
+(about 1.5 s), with the same ids, and the value the build returned. What is copied is exactly
+what the build committed, so a test sees the same data either way; ``tests/test_snapshots.py``
+checks the copy against a fresh build.
+
+Tables that are not empty (a test made data first) get a fresh build, not the copy: the ids
+would clash. Each helper asks for its data before making anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Integer, func, select, text
+
+from survey_app.extensions import db
+
+T = TypeVar("T")
+CHUNK = 5_000  # rows a statement, when putting them back
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    #: table name -> (its column names, its rows as tuples), in the order tables are created.
+    rows: dict[str, tuple[tuple[str, ...], list[tuple]]]
+    value: Any  # what the build returned (ids, names: nothing tied to a session)
+
+
+_TAKEN: dict[str, Snapshot] = {}
+
+
+def built_once(key: str, build: Callable[[], T]) -> T:
+    """``build()``'s data in the database (committed), and what it returned: built the first
+    time for ``key`` and copied from the snapshot afterwards (when the tables are empty)."""
+    db.session.commit()  # a read transaction begun earlier would not see the tables as now
+    snapshot = _TAKEN.get(key)
+    empty = tables_are_empty()
+    if snapshot is not None and empty:
+        db.session.commit()  # its read transaction ends: the rows go in on a connection of their own
+        put_back(snapshot.rows)
+        return snapshot.value
+    value = build()
+    db.session.commit()
+    if empty:
+        _TAKEN[key] = Snapshot(snapshot_rows(), value)
+        db.session.commit()
+    return value
+
+
+def tables_are_empty() -> bool:
+    return all(
+        db.session.scalar(select(func.count()).select_from(table)) == 0
+        for table in db.metadata.sorted_tables
+    )
+
+
+def snapshot_rows() -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
+    taken = {}
+    for table in db.metadata.sorted_tables:
+        query = select(table).order_by(*table.primary_key.columns)
+        rows = [tuple(row) for row in db.session.execute(query)]
+        if rows:
+            taken[table.name] = (tuple(c.name for c in table.columns), rows)
+    return taken
+
+
+def put_back(rows: dict[str, tuple[tuple[str, ...], list[tuple]]]) -> None:
+    """Insert the rows (parents before children) and, on PostgreSQL, move each id sequence on
+    past them, as if the rows had been inserted one by one."""
+    with db.engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            if table.name not in rows:
+                continue
+            names, values = rows[table.name]
+            for start in range(0, len(values), CHUNK):
+                chunk = values[start : start + CHUNK]
+                conn.execute(table.insert(), [dict(zip(names, row)) for row in chunk])
+            if conn.dialect.name == "postgresql":
+                name = conn.dialect.identifier_preparer.quote(table.name)
+                for column in table.primary_key.columns:
+                    if isinstance(column.type, Integer):
+                        conn.execute(
+                            text(
+                                f"SELECT setval(s, (SELECT max({column.name}) FROM {name})) "
+                                "FROM pg_get_serial_sequence(:t, :c) AS s WHERE s IS NOT NULL"
+                            ),
+                            {"t": name, "c": column.name},
+                        )
