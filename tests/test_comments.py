@@ -136,3 +136,10 @@ def test_the_comments_filter_offers_side_and_area_and_keeps_the_chosen_wave(site
     form = html[html.index('class="app-filter"') : html.index("</form>", html.index("app-filter"))]
     assert f'<input type="hidden" name="wave" value="{label}">' in form
     assert f'href="{action}?wave={quote(label)}"' in form
+
+
+def test_the_questions_are_asked_in_the_reader_s_language(site, manager):
+    """A Welsh reader sees each question in the instrument's Welsh, not its English."""
+    html = comments_on(manager, site, "?lang=cy")
+    assert "Pa un peth fyddai" in html
+    assert "What one thing would most improve" not in html

@@ -99,10 +99,16 @@ def wave_instrument(wave: Wave) -> Instrument:
 _wave_cache: dict[tuple[int, str, int], Instrument] = {}
 
 
+def reader_language(instrument: Instrument) -> str:
+    """The language ``instrument``'s texts are shown in to the reader of this request: theirs
+    where the instrument carries it, else English (``Instrument.resolve_language``)."""
+    return instrument.resolve_language(str(get_locale() or ""))
+
+
 def shown_dimensions(instrument: Instrument) -> list[tuple[str, str]]:
     """(key, title) of each dimension, in the reader's language where the instrument carries
     it (else English): what staff pages, charts and the board pack name them."""
-    language = instrument.resolve_language(str(get_locale() or ""))
+    language = reader_language(instrument)
     return [(d.key, d.title_in(language)) for d in instrument.dimensions]
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from survey_app.models import Relationship, Wave
 from survey_app.services.dashboard.filters import Filters, area_name
 from survey_app.services.dashboard.rows import instrument_of, party_names, waves_as_of
+from survey_app.services.instruments import reader_language
 from survey_app.services.results import (
     AREA_ALL,
     StoredTheme,
@@ -81,14 +82,17 @@ def comments_page(
         found[comment.question].append(comment.text)
     themes = stored_themes(page.wave, filters.side or "all", filters.area or AREA_ALL)
     names = party_names(relationship)
+    instrument = instrument_of(page.wave)
+    # The questions in the reader's language where the instrument carries it (else English).
+    language = reader_language(instrument)
     page.questions = [
         QuestionComments(
             q.key,
-            q.text("client", partner=names.get("supplier", "")),
-            q.text("supplier", partner=names.get("client", "")),
+            q.text_in("client", language, partner=names.get("supplier", "")),
+            q.text_in("supplier", language, partner=names.get("client", "")),
             tuple(found.get(q.key, [])),
             shown_themes(themes.get(q.key, ()), found.get(q.key, [])),
         )
-        for q in instrument_of(page.wave).comments
+        for q in instrument.comments
     ]
     return page

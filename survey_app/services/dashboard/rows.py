@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from sqlalchemy import select
 
 from instruments import Instrument
@@ -23,7 +23,7 @@ from survey_app.services import ServiceError
 from survey_app.services.dashboard.charts import ChartCache, Scale
 from survey_app.services.dashboard.filters import Filters
 from survey_app.services.dashboard.role_cuts import role_rows
-from survey_app.services.instruments import shown_dimensions, wave_instrument
+from survey_app.services.instruments import reader_language, shown_dimensions, wave_instrument
 from survey_app.services.results import (
     DEEPER_TABLES,
     INDEX,
@@ -185,7 +185,7 @@ class Reading:
     @property
     def language(self) -> str:
         """The language the instrument's texts are shown in: the reader's, where it carries it."""
-        return self.instrument.resolve_language(str(get_locale() or ""))
+        return reader_language(self.instrument)
 
     def rows(self, table: str, *, dimension: str | None = None) -> list[dict[str, Any]]:
         """The latest wave's published rows of ``table`` for the filters' role level."""
