@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from analysis.suppression import PRIMARY, SECONDARY
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Response, Wave
 from survey_app.services import ServiceError, codebook, exports, formula_guard, mailing, results
@@ -531,6 +532,17 @@ def test_every_codebook_entry_has_its_welsh_label_value_labels_and_description()
     scores = {c.name: c for c in codebook.columns("scores")}
     assert (scores["sd"].label, scores["sd"].label_cy) == ("Standard deviation", "Gwyriad safonol")
     assert scores["status"].value_labels_cy["deteriorating"] == "Yn gwaethygu, gyda thystiolaeth"
+
+
+def test_the_welsh_codebook_quotes_the_reasons_as_a_welsh_download_gives_them(app):
+    """A Welsh download says why a row is hidden in Welsh (``wording.said``): its codebook
+    quotes those words, not the English ones."""
+    described = {c.name: c for c in codebook.columns("scores")}["suppressed"].description_cy
+    with app.test_request_context("/?lang=cy"), force_locale("cy"):
+        for reason in (PRIMARY, SECONDARY):
+            assert gettext(reason) != reason
+            assert gettext(reason) in described
+            assert reason not in described
 
 
 def test_the_codebook_download_gives_the_results_columns_in_both_languages(history):
