@@ -197,7 +197,9 @@ def test_the_anchors_are_every_dimension_in_every_language_and_the_standing_topi
     assert {a.language for a in theme_anchors(english_only)} == {"en"}
 
 
-def test_the_anchors_are_embedded_once_a_process_and_comments_every_time(site, monkeypatch):
+def test_anchors_are_embedded_once_a_process_comments_every_time_and_nothing_without_a_group(
+    site, monkeypatch
+):
     batches: list[list[str]] = []
 
     def embed(texts):  # a stand-in encoder: a fixed unit vector per text, each batch recorded
@@ -217,7 +219,11 @@ def test_the_anchors_are_embedded_once_a_process_and_comments_every_time(site, m
             first, batches[:] = [t for b in batches for t in b], []
             assert compute_wave_themes(wave) > 0
             again = [t for b in batches for t in b]
+            site.app.config["MIN_COMMENT_CELL_SIZE"] = 100  # no group: nothing is embedded
+            batches[:] = []
+            assert compute_wave_themes(wave) == 0 and batches == []
         finally:
+            site.app.config["MIN_COMMENT_CELL_SIZE"] = 10
             db.session.rollback()
     assert anchors <= set(first) and len(first) == len(set(first))  # each text once a wave
     assert not anchors & set(again) and set(again) == set(first) - anchors <= comments

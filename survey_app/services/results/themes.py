@@ -239,16 +239,16 @@ def compute_wave_themes(
     from analysis.themes import comment_themes  # scikit-learn: imported when a wave closes
 
     k = min_comment_cell_size()
-    embed = None if method == "tfidf" else _embedder()
+    db.session.execute(delete(CommentTheme).where(CommentTheme.wave_id == wave.id))
+    groups = theme_groups(published_comments(wave, k), k)
+    embed = None if method == "tfidf" or not groups else _embedder()
     method = method or ("embedding" if embed is not None else "tfidf")
-    if embed is not None and method == "embedding":
+    if embed is not None and method == "embedding":  # only a wave with a group embeds anything
         anchors = theme_anchors(wave_instrument(wave))
         texts = tuple(dict.fromkeys(text for a in anchors for text in a.texts))
         embed = _memoised(embed, _anchor_embeddings(embed, texts))
     else:
         embed, anchors = None, ()
-    db.session.execute(delete(CommentTheme).where(CommentTheme.wave_id == wave.id))
-    groups = theme_groups(published_comments(wave, k), k)
     computed_at, stored = datetime.now(UTC).replace(tzinfo=None), 0
     done: dict[tuple[str, ...], object] = {}
     for (question, side, area), texts in groups.items():
