@@ -17,7 +17,7 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, Comment, CommentTheme, Wave
 from survey_app.services.accounts.users import create_user
 from survey_app.services.demo import DEMO_USERS
-from survey_app.services.instruments import frozen_instrument
+from survey_app.services.instruments import frozen_instrument, wave_instrument
 from survey_app.services.results import (
     StoredTheme,
     compute_wave_themes,
@@ -195,3 +195,35 @@ def test_the_anchors_are_every_dimension_in_every_language_and_the_standing_topi
     # an instrument carrying only English gets the English standing topics only
     english_only = dataclasses.replace(instrument, translations=())
     assert {a.language for a in theme_anchors(english_only)} == {"en"}
+
+
+def test_anchors_are_embedded_once_a_process_comments_every_time_and_nothing_without_a_group(
+    site, monkeypatch
+):
+    batches: list[list[str]] = []
+
+    def embed(texts):  # a stand-in encoder: a fixed unit vector per text, each batch recorded
+        batches.append(list(texts))
+        seeds = [int.from_bytes(t.encode()[:8].ljust(8, b"\0"), "little") for t in texts]
+        vectors = np.array([np.random.default_rng(s).normal(size=16) for s in seeds])
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    room = sys.modules["survey_app.services.results.themes"]
+    monkeypatch.setattr(room, "_embedder", lambda: embed)
+    with site.app.app_context():
+        wave = db.session.get(Wave, site.small_wave_id)
+        anchors = {t for a in theme_anchors(wave_instrument(wave)) for t in a.texts}
+        comments = {text for _, texts in GROUPS.values() for text in texts}
+        try:
+            assert compute_wave_themes(wave) > 0
+            first, batches[:] = [t for b in batches for t in b], []
+            assert compute_wave_themes(wave) > 0
+            again = [t for b in batches for t in b]
+            site.app.config["MIN_COMMENT_CELL_SIZE"] = 100  # no group: nothing is embedded
+            batches[:] = []
+            assert compute_wave_themes(wave) == 0 and batches == []
+        finally:
+            site.app.config["MIN_COMMENT_CELL_SIZE"] = 10
+            db.session.rollback()
+    assert anchors <= set(first) and len(first) == len(set(first))  # each text once a wave
+    assert not anchors & set(again) and set(again) == set(first) - anchors <= comments

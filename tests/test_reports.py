@@ -140,6 +140,30 @@ def site(migrated, tmp_path_factory):
         yield Site(app, rel_id, ids, tmp_path_factory.mktemp("reports"))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def rendered_once():
+    """WeasyPrint renders each distinct pack HTML once a module (some 4 s of CPU a pack): the
+    command and button tests ask again for the English and Welsh packs of the latest wave that
+    the fixtures below rendered. Each call still builds the pack and its HTML from the
+    database; only HTML identical to one already rendered (same stylesheet, title and
+    language) gets that PDF back, so a caller passing the wrong wave or language gets its
+    own, freshly rendered pack."""
+    from survey_app.services.reports import building
+
+    rendered: dict[tuple[str, str, str, str], bytes] = {}
+    render = building.html_to_pdf
+
+    def html_to_pdf(html: str, *, stylesheet: str, title: str, language: str) -> bytes:
+        key = (html, stylesheet, title, language)
+        if key not in rendered:
+            rendered[key] = render(html, stylesheet=stylesheet, title=title, language=language)
+        return rendered[key]
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(building, "html_to_pdf", html_to_pdf)
+        yield rendered
+
+
 @pytest.fixture(scope="module")
 def latest_pdf(site) -> bytes:
     return reports.build_board_pack(site.relationship(), site.wave(WAVES[-1]))

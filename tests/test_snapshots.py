@@ -42,3 +42,11 @@ def test_into_tables_that_are_not_empty_it_builds_afresh(app, factory):  # type:
         return "fresh"
 
     assert built_once(key, build) == "fresh" and calls == [1]
+
+
+def test_emptied_tables_are_empty_and_start_their_ids_again(app, factory):  # type: ignore[no-untyped-def]
+    first = factory.wave().id
+    db.session.commit()  # the session's read transaction ends (as the app fixture's does)
+    empty_tables(db)
+    assert tables_are_empty()
+    assert factory.wave().id == first

@@ -39,36 +39,41 @@ MEASURE = """() => [...document.querySelectorAll('figure.app-chart')].map(figure
   })"""
 
 
-def measured(page, site: Site, width: int, path: str):  # type: ignore[no-untyped-def]
+def measured(page, site: Site, widths: tuple[int, ...], path: str):  # type: ignore[no-untyped-def]
+    """The charts of the demo's dashboard page ``path``, measured at each of ``widths`` in turn:
+    the page is loaded once and the window resized (the layout is CSS alone: the page lays
+    itself out again for each size, as it does when loaded at that size)."""
     site.demo_relationship_id()  # first, into empty tables: copied (tests/snapshots.py)
-    page.set_viewport_size({"width": width, "height": 900})
+    page.set_viewport_size({"width": widths[0], "height": 900})
     signed_in("manager")(page, site)
     assert dashboard_of_the_demo(path)(page, site).status == 200
-    found = page.evaluate(MEASURE)
-    assert len(found) >= (4 if path == "" else 2)  # index per side, gaps, heat map
-    return found
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        found = page.evaluate(MEASURE)
+        assert len(found) >= (4 if path == "" else 2)  # index per side, gaps, heat map
+        yield width, found
+
+
+@pytest.mark.parametrize(("widths", "path"), [((320, 375, 768), ""), ((375,), "dimension/trust")])
+def test_on_a_phone_each_chart_gives_way_to_its_table(page, site, widths, path):  # type: ignore[no-untyped-def]
+    for width, charts in measured(page, site, widths, path):
+        for chart in charts:
+            small = [t for t in chart["texts"] if t["px"] < 12]
+            if chart["shown"]:  # a chart may stay only if all its text is readable
+                assert small == [], (width, chart["key"])
+            else:
+                assert chart["table"] == 1, (width, chart["key"])  # the numbers, in full, instead
 
 
 @pytest.mark.parametrize(
-    ("width", "path"), [(320, ""), (375, ""), (375, "dimension/trust"), (768, "")]
+    ("widths", "path"), [((CHART_MIN_WIDTH, 1280), ""), ((1280,), "dimension/trust")]
 )
-def test_on_a_phone_each_chart_gives_way_to_its_table(page, site, width, path):  # type: ignore[no-untyped-def]
-    for chart in measured(page, site, width, path):
-        small = [t for t in chart["texts"] if t["px"] < 12]
-        if chart["shown"]:  # a chart may stay only if all its text is readable
-            assert small == [], chart["key"]
-        else:
-            assert chart["table"] == 1, chart["key"]  # the numbers, in full, instead
-
-
-@pytest.mark.parametrize(
-    ("width", "path"), [(CHART_MIN_WIDTH, ""), (1280, ""), (1280, "dimension/trust")]
-)
-def test_where_charts_are_drawn_their_text_is_at_least_12_px_and_inside(page, site, width, path):  # type: ignore[no-untyped-def]
-    for chart in measured(page, site, width, path):
-        assert chart["shown"], chart["key"]
-        assert chart["table"] == 0, chart["key"]  # the table waits in its details, closed
-        small = [(t["text"], round(t["px"], 1)) for t in chart["texts"] if t["px"] < 11.95]
-        assert small == [], chart["key"]
-        cut = [t["text"] for t in chart["texts"] if not t["inside"]]
-        assert cut == [], chart["key"]
+def test_where_charts_are_drawn_their_text_is_at_least_12_px_and_inside(page, site, widths, path):  # type: ignore[no-untyped-def]
+    for width, charts in measured(page, site, widths, path):
+        for chart in charts:
+            assert chart["shown"], (width, chart["key"])
+            assert chart["table"] == 0, (width, chart["key"])  # the table waits in its details
+            small = [(t["text"], round(t["px"], 1)) for t in chart["texts"] if t["px"] < 11.95]
+            assert small == [], (width, chart["key"])
+            cut = [t["text"] for t in chart["texts"] if not t["inside"]]
+            assert cut == [], (width, chart["key"])

@@ -1,7 +1,7 @@
 """The pages of a wave's emails with the keyboard alone, at a phone's width and a desktop's:
 an admin names the survey team, saves, and previews the reminder as the supplier's staff get
 it; a respondent following an earlier email's link is asked to use the latest one and can
-carry on with it. Screenshots go to pytest's tmp_path (never committed)."""
+carry on with it."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from tests.browser.page_types import replaced_link, signed_in
 pytestmark = pytest.mark.browser
 
 
-def test_an_admin_names_the_team_and_previews_the_reminder_by_keyboard(page, site, width, tmp_path):  # type: ignore[no-untyped-def]
+def test_an_admin_names_the_team_and_previews_the_reminder_by_keyboard(page, site, width):  # type: ignore[no-untyped-def]
     signed_in("admin", "/admin/waves/{wave}/emails")(page, site)
-    page.screenshot(path=str(tmp_path / f"emails-{width}.png"), full_page=True)
     type_into(page, "Survey team’s name, in English", "Partnership Survey Team")
     type_into(page, "Survey team’s email address (optional)", "survey@council.example")
     tab_to_button(page, "Save the emails")
@@ -31,17 +30,13 @@ def test_an_admin_names_the_team_and_previews_the_reminder_by_keyboard(page, sit
     assert "contact Partnership Survey Team: survey@council.example." in body
     assert "as a member of staff of Test Supplier" in body
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    page.screenshot(path=str(tmp_path / f"email-preview-{width}.png"), full_page=True)
 
 
-def test_an_earlier_emails_link_asks_for_the_latest_and_carries_on_by_keyboard(
-    page, site, width, tmp_path
-):  # type: ignore[no-untyped-def]
+def test_an_earlier_emails_link_asks_for_the_latest_and_carries_on_by_keyboard(page, site, width):  # type: ignore[no-untyped-def]
     response = replaced_link(page, site)
     assert response.status == 200
     assert page.locator("h1").inner_text() == "Use the link in your latest email"
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    page.screenshot(path=str(tmp_path / f"replaced-{width}.png"), full_page=True)
     tab_to_button(page, "Carry on with this link")
     enter(page)
     assert page.locator("h1").inner_text() == "Partnership health survey"

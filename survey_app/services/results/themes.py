@@ -165,10 +165,22 @@ def _embedder() -> Embedder | None:
         return None
 
 
-def _memoised(embed: Embedder) -> Embedder:
+@functools.lru_cache(maxsize=8)
+def _anchor_embeddings(embed: Embedder, texts: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``embed``'s vectors of the anchors' distinct ``texts`` (one batch, as a wave's first group
+    would send them), kept for the process: an instrument's ~200 anchor texts cost some 8 s of
+    CPU to embed, and every wave of that instrument closed afterwards needs the same vectors.
+    Anchors are the instrument's own wording, never a respondent's comment."""
+    vectors = np.asarray(embed(list(texts)))
+    vectors.setflags(write=False)
+    return dict(zip(texts, vectors, strict=True))
+
+
+def _memoised(embed: Embedder, known: dict[str, np.ndarray] | None = None) -> Embedder:
     """``embed`` computing each distinct text once: a wave's groups overlap (a comment is in its
-    area, its side and the whole), and the same short comment is often written many times."""
-    seen: dict[str, np.ndarray] = {}
+    area, its side and the whole), and the same short comment is often written many times.
+    ``known``: vectors already computed (the anchors')."""
+    seen: dict[str, np.ndarray] = dict(known or {})
 
     def cached(texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in seen]
@@ -227,12 +239,16 @@ def compute_wave_themes(
     from analysis.themes import comment_themes  # scikit-learn: imported when a wave closes
 
     k = min_comment_cell_size()
-    embed = None if method == "tfidf" else _embedder()
-    method = method or ("embedding" if embed is not None else "tfidf")
-    embed = _memoised(embed) if embed is not None and method == "embedding" else None
-    anchors = theme_anchors(wave_instrument(wave)) if embed is not None else ()
     db.session.execute(delete(CommentTheme).where(CommentTheme.wave_id == wave.id))
     groups = theme_groups(published_comments(wave, k), k)
+    embed = None if method == "tfidf" or not groups else _embedder()
+    method = method or ("embedding" if embed is not None else "tfidf")
+    if embed is not None and method == "embedding":  # only a wave with a group embeds anything
+        anchors = theme_anchors(wave_instrument(wave))
+        texts = tuple(dict.fromkeys(text for a in anchors for text in a.texts))
+        embed = _memoised(embed, _anchor_embeddings(embed, texts))
+    else:
+        embed, anchors = None, ()
     computed_at, stored = datetime.now(UTC).replace(tzinfo=None), 0
     done: dict[tuple[str, ...], object] = {}
     for (question, side, area), texts in groups.items():
