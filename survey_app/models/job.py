@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, orm, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base, IntPk
+from survey_app.models.base import Base, IntPk, RelationshipId
 from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
 from survey_app.texts import N_, say
@@ -78,9 +78,7 @@ class Job(Base):
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    relationship_id: Mapped[int | None] = mapped_column(
-        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
-    )
+    relationship_id: Mapped[RelationshipId | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
