@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import ApiToken, Relationship, User
 from survey_app.services import ServiceError, audit
@@ -29,10 +30,6 @@ NAME_MAX = 100
 MAX_ACTIVE = 20
 #: A token lives at most a year (and this long unless its owner chooses less).
 MAX_LIFETIME_DAYS = 365
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def hash_token(token: str) -> str:
@@ -72,7 +69,7 @@ def create_token(
             )
         )
     token = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    now = _now()
+    now = utcnow()
     record = ApiToken(
         user_id=user.id,
         name=name,
@@ -114,7 +111,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if record is None or record.user_id != user.id:
         raise LookupError(f"no API token {token_id} of this account")
     if record.revoked_at is None:
-        record.revoked_at = _now()
+        record.revoked_at = utcnow()
         audit.record("api_token.revoke", actor=user, token_id=record.id, name=record.name)
         db.session.flush()
     return record
@@ -142,7 +139,7 @@ def holder_of(token: str, *, today: date | None = None) -> TokenHolder | None:
         .where(
             ApiToken.token_hash == hash_token(token),
             ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > _now(),
+            ApiToken.expires_at > utcnow(),
         )
     ).first()
     if row is None:

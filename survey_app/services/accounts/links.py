@@ -14,12 +14,13 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import AccountLink, User
 from survey_app.services import ServiceError, audit
@@ -39,17 +40,13 @@ MAX_PASSWORD = 1024
 LIFETIMES = {"invite": timedelta(days=INVITE_DAYS), "reset": timedelta(minutes=RESET_MINUTES)}
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def hash_link(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def issue_link(user: User, purpose: str) -> str:
     """A new link token for ``user`` (the only copy); older unused links of this purpose end."""
-    now = _now()
+    now = utcnow()
     db.session.execute(
         update(AccountLink)
         .where(
@@ -88,7 +85,7 @@ def holder_of(token_hash: str) -> LinkHolder | None:
         .where(
             AccountLink.token_hash == token_hash,
             AccountLink.used_at.is_(None),
-            AccountLink.expires_at > _now(),
+            AccountLink.expires_at > utcnow(),
             User.active.is_(True),
         )
     ).first()
@@ -97,7 +94,7 @@ def holder_of(token_hash: str) -> LinkHolder | None:
 
 def use_link(holder: LinkHolder) -> None:
     """Mark the link used (it works once)."""
-    holder.link.used_at = _now()
+    holder.link.used_at = utcnow()
     db.session.flush()
 
 

@@ -21,6 +21,7 @@ import pyotp
 from flask import current_app
 from sqlalchemy import select
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import RecoveryCode, User
 from survey_app.services import audit
@@ -77,7 +78,7 @@ def confirm_setup(
         return None
     user.totp_secret = sealed
     user.totp_last_step = step
-    user.last_signed_in_at = _utcnow()  # this completes the sign-in
+    user.last_signed_in_at = utcnow()  # this completes the sign-in
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
     codes = [
         "-".join(secrets.token_hex(5)[i : i + 5] for i in (0, 5)) for _ in range(RECOVERY_CODES)
@@ -95,7 +96,7 @@ def verify(user: User, code: str, *, now: float | None = None) -> bool:
     step = _matching_step(unseal(PURPOSE, user.totp_secret), code, now or time.time())
     if step is not None and step > (user.totp_last_step or -1):
         user.totp_last_step = step
-        user.last_signed_in_at = _utcnow()
+        user.last_signed_in_at = utcnow()
         db.session.flush()
         audit.record("totp.passed", actor=user)
         return True
@@ -109,7 +110,7 @@ def verify(user: User, code: str, *, now: float | None = None) -> bool:
     if recovery is None:
         audit.record("totp.failed", actor=user)
         return False
-    recovery.used_at = user.last_signed_in_at = _utcnow()
+    recovery.used_at = user.last_signed_in_at = utcnow()
     db.session.flush()
     audit.record("totp.recovery_code", actor=user)
     return True
@@ -119,10 +120,6 @@ def second_factor_follows(user: User) -> bool:
     """Whether the password step of ``user`` is followed by a code (or setting one up): the
     sign-in is then complete, and recorded as the last one, only when the code is given."""
     return user.totp_secret is not None or required_for(user)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _hash(code: str) -> str:

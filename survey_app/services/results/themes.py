@@ -21,13 +21,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import delete, select
 
 from instruments import Instrument
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import CommentTheme, User, Wave
 from survey_app.services import audit
@@ -233,7 +233,7 @@ def compute_wave_themes(
     anchors = theme_anchors(wave_instrument(wave)) if embed is not None else ()
     db.session.execute(delete(CommentTheme).where(CommentTheme.wave_id == wave.id))
     groups = theme_groups(published_comments(wave, k), k)
-    computed_at, stored = datetime.now(UTC).replace(tzinfo=None), 0
+    computed_at, stored = utcnow(), 0
     done: dict[tuple[str, ...], object] = {}
     for (question, side, area), texts in groups.items():
         key = tuple(texts)  # a side's only area, or a wave of one side: the same comments
