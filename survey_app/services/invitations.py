@@ -8,7 +8,6 @@ unknown); each works until the invitation is used through any of them (:func:`ma
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,13 +21,10 @@ from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import ROLE_LEVELS, Invitation, InvitationLink, ServiceArea, Wave
 from survey_app.services import ServiceError, audit
+from survey_app.services.tokens import hash_token
 
 TOKEN_BYTES = 24  # 192 bits from the OS's CSPRNG
 MAX_BATCH = 100_000
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def new_token() -> str:

@@ -37,7 +37,8 @@ from survey_app.models import (
 from survey_app.services import sealed_drafts
 from survey_app.services.codebook import DONT_KNOW
 from survey_app.services.instruments import wave_instrument
-from survey_app.services.invitations import hash_token, invitation_for_hash, link_hashes, mark_used
+from survey_app.services.invitations import invitation_for_hash, link_hashes, mark_used
+from survey_app.services.tokens import hash_token
 
 
 class SurveyUnavailable(Exception):

@@ -10,7 +10,6 @@ are written to the audit log (never the token). Services flush; the request comm
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import ApiToken, Relationship, User
 from survey_app.services import ServiceError, audit
+from survey_app.services.tokens import hash_token
 
 PREFIX = "rh_"
 TOKEN_BYTES = 32
@@ -30,10 +30,6 @@ NAME_MAX = 100
 MAX_ACTIVE = 20
 #: A token lives at most a year (and this long unless its owner chooses less).
 MAX_LIFETIME_DAYS = 365
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

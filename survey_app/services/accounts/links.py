@@ -10,7 +10,6 @@ whether or not the address has an account. Everything is audited (never a token 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,15 +32,12 @@ from survey_app.services.mailing.messages import (
     service_name,
 )
 from survey_app.services.mailing.smtp import MailSettings, SMTPMailer
+from survey_app.services.tokens import hash_token
 
 INVITE_DAYS = 7
 RESET_MINUTES = 60
 MAX_PASSWORD = 1024
 LIFETIMES = {"invite": timedelta(days=INVITE_DAYS), "reset": timedelta(minutes=RESET_MINUTES)}
-
-
-def hash_link(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def issue_link(user: User, purpose: str) -> str:
@@ -61,7 +57,7 @@ def issue_link(user: User, purpose: str) -> str:
         AccountLink(
             user_id=user.id,
             purpose=purpose,
-            token_hash=hash_link(token),
+            token_hash=hash_token(token),
             created_at=now,
             expires_at=now + LIFETIMES[purpose],
         )

@@ -11,7 +11,6 @@ organisation's provider rely on its multi-factor policy instead (``federated``).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -26,6 +25,7 @@ from survey_app.extensions import db
 from survey_app.models import RecoveryCode, User
 from survey_app.services import audit
 from survey_app.services.accounts.secrets_box import seal, unseal
+from survey_app.services.tokens import hash_token
 
 PURPOSE = "totp secret"
 RECOVERY_CODES = 10
@@ -83,7 +83,7 @@ def confirm_setup(
     codes = [
         "-".join(secrets.token_hex(5)[i : i + 5] for i in (0, 5)) for _ in range(RECOVERY_CODES)
     ]
-    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_token(c)) for c in codes)
     db.session.flush()
     audit.record("totp.set_up", actor=user)
     return codes
@@ -103,7 +103,7 @@ def verify(user: User, code: str, *, now: float | None = None) -> bool:
     recovery = db.session.scalar(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == _hash(code.strip().lower()),
+            RecoveryCode.code_hash == hash_token(code.strip().lower()),
             RecoveryCode.used_at.is_(None),
         )
     )
@@ -120,7 +120,3 @@ def second_factor_follows(user: User) -> bool:
     """Whether the password step of ``user`` is followed by a code (or setting one up): the
     sign-in is then complete, and recorded as the last one, only when the code is given."""
     return user.totp_secret is not None or required_for(user)
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
