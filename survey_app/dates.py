@@ -43,6 +43,12 @@ def gov_uk_date(value: date | None) -> str:
 DEFAULT_TIME_ZONE = "Europe/London"
 
 
+def utcnow() -> datetime:
+    """Now as every timestamp is stored: naive UTC (a module that imports this name can have it
+    replaced in a test, to move that module's clock)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def time_zone_name() -> str:
     if not has_app_context():
         return DEFAULT_TIME_ZONE

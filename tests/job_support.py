@@ -23,9 +23,9 @@ import redis
 from sqlalchemy import select, update
 
 from survey_app.database import write_transaction
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import InvitationAddress, Job
-from survey_app.models.job import utcnow
 from survey_app.services import jobs
 from tests.conftest import TEST_SECRET
 from tests.factories import STAFF, staff_csv, upload

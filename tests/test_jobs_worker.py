@@ -23,9 +23,9 @@ from sqlalchemy import select
 
 from benchmarks._server import TEST_GUNICORN_ARGS
 from survey_app.database import write_transaction
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import Job
-from survey_app.models.job import utcnow
 from survey_app.services import jobs
 from survey_app.services.accounts.sign_in import ensure_user
 from tests.conftest import TEST_SECRET

@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Job, Wave, WaveReminder
-from survey_app.models.job import utcnow
 from survey_app.services.jobs.schedule import next_event, run_schedules
 from tests.factories import date_fields, get_wave, submit, text
 

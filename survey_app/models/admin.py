@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base, IntPk, WaveId
+from survey_app.models.base import Base, IntPk, RelationshipId, WaveId
 from survey_app.models.relationship import Party, Relationship, ServiceArea
 from survey_app.models.user import User
 from survey_app.models.wave import Invitation, Wave
@@ -98,9 +98,7 @@ class Action(Base):
     )
 
     id: Mapped[IntPk]
-    relationship_id: Mapped[int] = mapped_column(
-        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
-    )
+    relationship_id: Mapped[RelationshipId]
     dimension_key: Mapped[str] = mapped_column(String(60))
     alert_wave_id: Mapped[int | None] = mapped_column(ForeignKey("waves.id", ondelete="SET NULL"))
     alert_side: Mapped[str | None] = mapped_column(String(8))

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, orm
+from sqlalchemy import String, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base, IntPk, UserId
+from survey_app.models.base import Base, IntPk, RelationshipId, UserId
 from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
 
@@ -35,9 +35,7 @@ class ApiToken(Base):
     last_used_on: Mapped[date | None]
     revoked_at: Mapped[datetime | None]
     #: When set, the token reaches this relationship only (within its owner's own scope).
-    relationship_id: Mapped[int | None] = mapped_column(
-        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
-    )
+    relationship_id: Mapped[RelationshipId | None]
 
     user: Mapped[User] = orm.relationship()
     relationship: Mapped[Relationship | None] = orm.relationship()

@@ -28,6 +28,12 @@ IntPk = Annotated[int, mapped_column(primary_key=True)]
 WaveId = Annotated[int, mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)]
 #: A row that belongs to one user and goes when the user is deleted (indexed: looked up by user).
 UserId = Annotated[int, mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)]
+#: A row that belongs to one relationship and goes when the relationship is deleted (indexed:
+#: looked up by relationship). Waves, parties and service areas declare theirs apart: a unique
+#: constraint that starts with the column already indexes it.
+RelationshipId = Annotated[
+    int, mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"), index=True)
+]
 
 
 class IllegalTransition(ValueError):

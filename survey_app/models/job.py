@@ -18,13 +18,14 @@ mid-job leaves a row whose lease runs out and which another worker takes back an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, orm, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base, IntPk
+from survey_app.dates import utcnow
+from survey_app.models.base import Base, IntPk, RelationshipId
 from survey_app.models.relationship import Relationship
 from survey_app.models.user import User
 from survey_app.texts import N_, say
@@ -41,11 +42,6 @@ JOB_STATES = {  # translated where shown
 UNFINISHED_STATES = ("queued", "running")
 
 _UNFINISHED_SQL = text("state IN ('queued', 'running')")
-
-
-def utcnow() -> datetime:
-    """Now, in UTC without a time zone (as every timestamp of the jobs table is stored)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Job(Base):
@@ -78,9 +74,7 @@ class Job(Base):
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    relationship_id: Mapped[int | None] = mapped_column(
-        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
-    )
+    relationship_id: Mapped[RelationshipId | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(200))

@@ -17,10 +17,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func, orm
+from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint, func, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base, IntPk, UserId
+from survey_app.models.base import Base, IntPk, RelationshipId, UserId
 
 if TYPE_CHECKING:
     from survey_app.models.relationship import Party
@@ -72,9 +72,7 @@ class Membership(Base):
 
     id: Mapped[IntPk]
     user_id: Mapped[UserId]
-    relationship_id: Mapped[int] = mapped_column(
-        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
-    )
+    relationship_id: Mapped[RelationshipId]
     role: Mapped[str] = mapped_column(String(10))
 
     def __repr__(self) -> str:

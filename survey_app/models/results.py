@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base, IntPk, WaveId
+from survey_app.models.base import Base, IntPk, RelationshipId, WaveId
 
 RESULT_SCOPES = ("wave", "relationship")
 
@@ -41,9 +41,7 @@ class ResultTable(Base):
     __table_args__ = (UniqueConstraint("wave_id", "name"),)
 
     id: Mapped[IntPk]
-    relationship_id: Mapped[int] = mapped_column(
-        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
-    )
+    relationship_id: Mapped[RelationshipId]
     #: The wave the table belongs to; for a relationship-level table, the wave it is as of.
     wave_id: Mapped[WaveId]
     name: Mapped[str] = mapped_column(String(40))

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, func, orm
+from sqlalchemy import CheckConstraint, String, UniqueConstraint, func, orm
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.models.base import Base, IntPk
+from survey_app.models.base import Base, IntPk, RelationshipId
 from survey_app.models.relationship import Relationship
 
 
@@ -28,9 +28,7 @@ class AgreedTarget(Base):
     )
 
     id: Mapped[IntPk]
-    relationship_id: Mapped[int] = mapped_column(
-        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
-    )
+    relationship_id: Mapped[RelationshipId]
     dimension: Mapped[str] = mapped_column(String(64))
     target: Mapped[float]
     agreed_on: Mapped[date]

@@ -28,13 +28,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import numpy as np
 from flask_babel import gettext
 from sqlalchemy import select
 
 from analysis import gaps
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import ACTION_STATUSES, Action, Relationship, User, Wave
 from survey_app.services import ServiceError, audit
@@ -63,10 +64,6 @@ from survey_app.texts import N_
 
 MAX_WHAT = 2000
 MAX_OWNER = 200
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # ================================================================================= actions
@@ -201,7 +198,7 @@ def update_action(
         return action
     for name in changed:
         setattr(action, name, new[name])
-    action.updated_at = _now()
+    action.updated_at = utcnow()
     db.session.flush()
     audit.record("action.update", actor=actor, action_id=action.id, changed=changed, status=status)
     return action

@@ -8,26 +8,23 @@ unknown); each works until the invitation is used through any of them (:func:`ma
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, func, insert, select, update
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import ROLE_LEVELS, Invitation, InvitationLink, ServiceArea, Wave
 from survey_app.services import ServiceError, audit
+from survey_app.services.tokens import hash_token
 
 TOKEN_BYTES = 24  # 192 bits from the OS's CSPRNG
 MAX_BATCH = 100_000
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def new_token() -> str:
@@ -42,10 +39,6 @@ def survey_link(token: str, language: str | None = None) -> str:
     return f"{link}?lang={language}" if language else link
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def issue_links(invitation_ids: Sequence[int], *, now: datetime | None = None) -> list[str]:
     """A new link for each invitation (in the order given; flushed, not committed): the
     tokens, which exist nowhere else. Earlier links of the invitations keep working."""
@@ -57,7 +50,7 @@ def issue_links(invitation_ids: Sequence[int], *, now: datetime | None = None) -
 def store_links(pairs: Sequence[tuple[int, str]], *, now: datetime | None = None) -> None:
     """Store the hash of each (invitation id, token) as a link of that invitation (flushed)."""
     if pairs:
-        issued_at = now or _now()
+        issued_at = now or utcnow()
         db.session.execute(
             insert(InvitationLink.__table__),
             [

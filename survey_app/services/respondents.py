@@ -20,6 +20,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 
 from instruments import Instrument, Item
 from survey_app.database import checkpoint_wal, write_transaction
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import (
     ROLE_LEVELS,
@@ -33,11 +34,11 @@ from survey_app.models import (
     Response,
     Wave,
 )
-from survey_app.models.job import utcnow
 from survey_app.services import sealed_drafts
 from survey_app.services.codebook import DONT_KNOW
 from survey_app.services.instruments import wave_instrument
-from survey_app.services.invitations import hash_token, invitation_for_hash, link_hashes, mark_used
+from survey_app.services.invitations import invitation_for_hash, link_hashes, mark_used
+from survey_app.services.tokens import hash_token
 
 
 class SurveyUnavailable(Exception):

@@ -152,11 +152,7 @@ def record_target(
     if agreed_on > (today or date.today()):
         raise ServiceError(wording(N_("The date agreed must be today or in the past")))
     standing = targets_of(relationship).get(dimension)
-    before = (
-        None
-        if standing is None
-        else {"target": standing.target, "agreed_on": str(standing.agreed_on)}
-    )
+    before = None if standing is None else _audited(standing)
     found = db.session.scalar(
         select(AgreedTarget).where(
             AgreedTarget.relationship_id == relationship.id,
@@ -174,12 +170,17 @@ def record_target(
         actor=actor,
         relationship=relationship.id,
         dimension=dimension,
-        target=found.target,
-        agreed_on=str(agreed_on),
+        **_audited(found),
         before=before,
     )
     db.session.flush()
     return found
+
+
+def _audited(target: AgreedTarget) -> dict[str, Any]:
+    """What the audit log keeps of a target, recorded, replaced or removed: its mean and the
+    day it was agreed."""
+    return {"target": target.target, "agreed_on": str(target.agreed_on)}
 
 
 def remove_target(
@@ -202,8 +203,7 @@ def remove_target(
         actor=actor,
         relationship=relationship.id,
         dimension=dimension,
-        target=found.target,
-        agreed_on=str(found.agreed_on),
+        **_audited(found),
     )
     if found.agreed_on == today:  # agreed and withdrawn the same day: it never stood
         db.session.delete(found)

@@ -7,14 +7,14 @@ the audit log, whoever calls it (admin pages, command line, import, demo).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from instruments import Instrument
 from survey_app.database import vacuum_after_commit
-from survey_app.dates import end_of_day
+from survey_app.dates import end_of_day, utcnow
 from survey_app.extensions import db
 from survey_app.models import (
     Answer,
@@ -37,10 +37,6 @@ from survey_app.services.instruments import (
 from survey_app.services.results import closed_waves, compute_wave_themes, score_closed_wave
 
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-]{0,39}$")
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def create_wave(
@@ -107,7 +103,7 @@ def get_wave(relationship: Relationship, label: str, *, required: bool = True) -
 
 def open_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
     try:
-        wave.open(now())
+        wave.open(utcnow())
     except IllegalTransition as exc:
         raise ServiceError(str(exc)) from exc
     wave.translations = offered_translations(wave.instrument_version)
@@ -129,7 +125,7 @@ def close_wave(wave: Wave, *, actor: User | str = "cli") -> Wave:
     (every table of DESIGN §5, the relationship's trends, and the themes of its comments) are
     computed and stored."""
     try:
-        wave.close(now())
+        wave.close(utcnow())
     except IllegalTransition as exc:
         raise ServiceError(str(exc)) from exc
     db.session.execute(delete(Draft).where(Draft.wave_id == wave.id))
@@ -184,7 +180,7 @@ def schedule_wave(
     only; None: when an admin opens it), when it closes, and the days after opening on which a
     reminder round goes to those who have not submitted. The worker's tick keeps it
     (``services/jobs/schedule.py``)."""
-    at = at or now()
+    at = at or utcnow()
     days = sorted(set(reminder_days or []))
     if wave.state == "closed":
         raise ServiceError(

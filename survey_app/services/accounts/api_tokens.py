@@ -10,17 +10,18 @@ are written to the audit log (never the token). Services flush; the request comm
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import ApiToken, Relationship, User
 from survey_app.services import ServiceError, audit
+from survey_app.services.tokens import hash_token
 
 PREFIX = "rh_"
 TOKEN_BYTES = 32
@@ -29,14 +30,6 @@ NAME_MAX = 100
 MAX_ACTIVE = 20
 #: A token lives at most a year (and this long unless its owner chooses less).
 MAX_LIFETIME_DAYS = 365
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,7 @@ def create_token(
             )
         )
     token = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    now = _now()
+    now = utcnow()
     record = ApiToken(
         user_id=user.id,
         name=name,
@@ -114,7 +107,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if record is None or record.user_id != user.id:
         raise LookupError(f"no API token {token_id} of this account")
     if record.revoked_at is None:
-        record.revoked_at = _now()
+        record.revoked_at = utcnow()
         audit.record("api_token.revoke", actor=user, token_id=record.id, name=record.name)
         db.session.flush()
     return record
@@ -142,7 +135,7 @@ def holder_of(token: str, *, today: date | None = None) -> TokenHolder | None:
         .where(
             ApiToken.token_hash == hash_token(token),
             ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > _now(),
+            ApiToken.expires_at > utcnow(),
         )
     ).first()
     if row is None:

@@ -21,10 +21,10 @@ Every refusal is a :class:`FederatedRefusal` whose message can be shown, and is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import ROLES, Organisation, User
 from survey_app.services import ServiceError, audit
@@ -211,7 +211,7 @@ def account_for(
     if role is not None:
         set_memberships(user, {r.id: role for r in relationships_of(organisation)})
     user.name = (identity.name or user.name).strip()[:200] or email
-    user.last_signed_in_at = datetime.now(UTC).replace(tzinfo=None)
+    user.last_signed_in_at = utcnow()
     db.session.flush()
     audit.record("sign_in", actor=user, method="oidc", organisation=organisation.id)
     return user

@@ -10,16 +10,16 @@ whether or not the address has an account. Everything is audited (never a token 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import AccountLink, User
 from survey_app.services import ServiceError, audit
@@ -32,6 +32,7 @@ from survey_app.services.mailing.messages import (
     service_name,
 )
 from survey_app.services.mailing.smtp import MailSettings, SMTPMailer
+from survey_app.services.tokens import hash_token
 
 INVITE_DAYS = 7
 RESET_MINUTES = 60
@@ -39,17 +40,9 @@ MAX_PASSWORD = 1024
 LIFETIMES = {"invite": timedelta(days=INVITE_DAYS), "reset": timedelta(minutes=RESET_MINUTES)}
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def hash_link(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def issue_link(user: User, purpose: str) -> str:
     """A new link token for ``user`` (the only copy); older unused links of this purpose end."""
-    now = _now()
+    now = utcnow()
     db.session.execute(
         update(AccountLink)
         .where(
@@ -64,7 +57,7 @@ def issue_link(user: User, purpose: str) -> str:
         AccountLink(
             user_id=user.id,
             purpose=purpose,
-            token_hash=hash_link(token),
+            token_hash=hash_token(token),
             created_at=now,
             expires_at=now + LIFETIMES[purpose],
         )
@@ -88,7 +81,7 @@ def holder_of(token_hash: str) -> LinkHolder | None:
         .where(
             AccountLink.token_hash == token_hash,
             AccountLink.used_at.is_(None),
-            AccountLink.expires_at > _now(),
+            AccountLink.expires_at > utcnow(),
             User.active.is_(True),
         )
     ).first()
@@ -97,7 +90,7 @@ def holder_of(token_hash: str) -> LinkHolder | None:
 
 def use_link(holder: LinkHolder) -> None:
     """Mark the link used (it works once)."""
-    holder.link.used_at = _now()
+    holder.link.used_at = utcnow()
     db.session.flush()
 
 

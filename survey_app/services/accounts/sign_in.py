@@ -17,13 +17,14 @@ import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, text
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey_app.database import write_transaction
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import Relationship, SignInAttempt, User
 from survey_app.models import user as user_model
@@ -53,11 +54,6 @@ class SignInOutcome:
     user: User | None = None
     problem: str | None = None
     retry_after: int | None = None
-
-
-def utcnow() -> datetime:
-    """Naive UTC, as stored (tests replace this to move the clock)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def dummy_password_hash() -> str:

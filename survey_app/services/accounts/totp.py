@@ -11,7 +11,6 @@ organisation's provider rely on its multi-factor policy instead (``federated``).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -21,10 +20,12 @@ import pyotp
 from flask import current_app
 from sqlalchemy import select
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import RecoveryCode, User
 from survey_app.services import audit
 from survey_app.services.accounts.secrets_box import seal, unseal
+from survey_app.services.tokens import hash_token
 
 PURPOSE = "totp secret"
 RECOVERY_CODES = 10
@@ -77,12 +78,12 @@ def confirm_setup(
         return None
     user.totp_secret = sealed
     user.totp_last_step = step
-    user.last_signed_in_at = _utcnow()  # this completes the sign-in
+    user.last_signed_in_at = utcnow()  # this completes the sign-in
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
     codes = [
         "-".join(secrets.token_hex(5)[i : i + 5] for i in (0, 5)) for _ in range(RECOVERY_CODES)
     ]
-    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_token(c)) for c in codes)
     db.session.flush()
     audit.record("totp.set_up", actor=user)
     return codes
@@ -95,21 +96,21 @@ def verify(user: User, code: str, *, now: float | None = None) -> bool:
     step = _matching_step(unseal(PURPOSE, user.totp_secret), code, now or time.time())
     if step is not None and step > (user.totp_last_step or -1):
         user.totp_last_step = step
-        user.last_signed_in_at = _utcnow()
+        user.last_signed_in_at = utcnow()
         db.session.flush()
         audit.record("totp.passed", actor=user)
         return True
     recovery = db.session.scalar(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == _hash(code.strip().lower()),
+            RecoveryCode.code_hash == hash_token(code.strip().lower()),
             RecoveryCode.used_at.is_(None),
         )
     )
     if recovery is None:
         audit.record("totp.failed", actor=user)
         return False
-    recovery.used_at = user.last_signed_in_at = _utcnow()
+    recovery.used_at = user.last_signed_in_at = utcnow()
     db.session.flush()
     audit.record("totp.recovery_code", actor=user)
     return True
@@ -119,11 +120,3 @@ def second_factor_follows(user: User) -> bool:
     """Whether the password step of ``user`` is followed by a code (or setting one up): the
     sign-in is then complete, and recorded as the last one, only when the code is given."""
     return user.totp_secret is not None or required_for(user)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()

@@ -38,10 +38,9 @@ from sqlalchemy import func, select
 
 from instruments import LANGUAGES, SOURCE_LANGUAGE
 from survey_app.database import write_transaction
-from survey_app.dates import MONTHS
+from survey_app.dates import MONTHS, utcnow
 from survey_app.extensions import db
 from survey_app.models import Job, Response, ResultTable, User
-from survey_app.models.job import utcnow
 from survey_app.services import JobReport, ServiceError, audit
 from survey_app.services.accounts.scope import scope_of
 from survey_app.services.exports.downloads import FORMATS, MEDIA_TYPES, file_name, prepare_download

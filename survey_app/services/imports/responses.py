@@ -58,6 +58,7 @@ from typing import IO, Any
 
 from sqlalchemy import insert, select
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import (
     Answer,
@@ -78,7 +79,7 @@ from survey_app.services.imports.response_rows import (
 )
 from survey_app.services.imports.spreadsheets import UnreadableFile, read_rows, size_limits
 from survey_app.services.results import closed_waves, compute_wave_themes, recompute
-from survey_app.services.waves import LABEL, create_wave, now
+from survey_app.services.waves import LABEL, create_wave
 from survey_app.texts import N_, Wording, say, wording
 
 #: Checked rows stored at a time (while the file has no problems).
@@ -364,7 +365,7 @@ class _Store:
         wave.state = "closed"
         period = period_of(target.label)
         if period is None:
-            wave.closed_at = now()
+            wave.closed_at = utcnow()
         else:
             wave.opened_at, wave.closed_at = period
         db.session.flush()

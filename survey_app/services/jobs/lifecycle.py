@@ -25,9 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey_app.database import write_transaction
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import UNFINISHED_STATES, Job, Relationship, User
-from survey_app.models.job import utcnow
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts.scope import scope_of
 from survey_app.services.jobs.registry import job_kind

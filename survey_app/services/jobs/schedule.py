@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 
 from survey_app.database import write_transaction
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import Job, Wave, WaveReminder
-from survey_app.models.job import utcnow
 from survey_app.services import ServiceError, audit, mailing
 from survey_app.services.jobs.lifecycle import idempotency_key, submit_job
 from survey_app.services.jobs.registry import on_tick

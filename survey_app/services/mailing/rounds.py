@@ -40,7 +40,6 @@ from survey_app.models import (
 from survey_app.services import JobReport, ServiceError, audit
 from survey_app.services.invitations import (
     create_invitations,
-    hash_token,
     issue_links,
     survey_link,
 )
@@ -65,6 +64,7 @@ from survey_app.services.mailing.sending import (
 )
 from survey_app.services.mailing.smtp import MailServerError, SMTPMailer
 from survey_app.services.mailing.texts import email_texts
+from survey_app.services.tokens import hash_token
 from survey_app.texts import N_, wording
 
 ROUND_KINDS = ("invitations", "reminders")

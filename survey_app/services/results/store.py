@@ -16,12 +16,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import delete, insert, select, text
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import Relationship, ResultTable, Wave
 from survey_app.services import ServiceError, audit, codebook
@@ -40,10 +41,6 @@ from survey_app.services.results.vocabulary import (
     WAVE_TABLES,
     Columns,
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def closed_waves(relationship: Relationship) -> list[Wave]:
@@ -83,7 +80,7 @@ def save_results(results: RelationshipResults, *, k: int) -> None:
                 ResultTable.wave_id.in_(wave_ids), ResultTable.name.in_(TABLES)
             )
         )
-    computed_at = _now()
+    computed_at = utcnow()
     records = []
     for wave, tables in zip(results.waves, results.tables, strict=True):
         for name in TABLES:

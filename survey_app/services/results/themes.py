@@ -21,13 +21,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import delete, select
 
 from instruments import Instrument
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import CommentTheme, User, Wave
 from survey_app.services import audit
@@ -249,7 +249,7 @@ def compute_wave_themes(
         embed = _memoised(embed, _anchor_embeddings(embed, texts))
     else:
         embed, anchors = None, ()
-    computed_at, stored = datetime.now(UTC).replace(tzinfo=None), 0
+    computed_at, stored = utcnow(), 0
     done: dict[tuple[str, ...], object] = {}
     for (question, side, area), texts in groups.items():
         key = tuple(texts)  # a side's only area, or a wave of one side: the same comments

@@ -16,6 +16,7 @@ from survey_app.extensions import db
 from survey_app.services import ServiceError
 from survey_app.services.accounts import links
 from survey_app.services.accounts.sign_in import local_password_usable, reset_request_wait
+from survey_app.services.tokens import hash_token
 from survey_app.web.access import can_access, public, signed_in
 from survey_app.web.auth.routes import ACCOUNT_LINK, safe_next, too_many_attempts
 from survey_app.web.languages import (
@@ -71,7 +72,7 @@ def forgotten() -> ResponseReturnValue:
 @bp.get("/account/link/<token>")
 @public
 def open_link(token: str) -> ResponseReturnValue:
-    token_hash = links.hash_link(token)
+    token_hash = hash_token(token)
     if len(token) > 100 or links.holder_of(token_hash) is None:
         raise Missing("This link has expired or has been used. Ask for a new one.")
     fresh_session()
