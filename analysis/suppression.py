@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from analysis._common import N_, reason_array
+from analysis.linear_audit import LinearAudit, Magnitude, _equation_matrix
 
 __all__ = [
     "LinearAudit",
@@ -332,9 +332,18 @@ class Network:
     def spread(self, values: np.ndarray, hidden: np.ndarray, cell: int, cap: float) -> float:
         """High − low of hidden ``cell``'s value over the non-negative real flows through the
         hidden arcs (``values`` the true flows), capped at ``cap``."""
+        down, up = self.reach(values, hidden, cell, cap, stop=True)
+        return float(min(cap, up + down))
+
+    def reach(
+        self, values: np.ndarray, hidden: np.ndarray, cell: int, cap: float, stop: bool = False
+    ) -> tuple[float, float]:
+        """How far hidden ``cell``'s value can move down and up over the non-negative real
+        flows through the hidden arcs, each capped at ``cap`` (``stop``: down not computed,
+        0, once up reaches ``cap``)."""
         tail, head = int(self.tail[cell]), int(self.head[cell])
         if tail == head:  # in no equation, or a loop through the ground: unbounded
-            return float(cap)
+            return min(float(cap), float(values[cell])), float(cap)
         arcs = np.flatnonzero(hidden)
         arcs = arcs[arcs != cell]
         residual: dict[int, dict[int, float]] = {}
@@ -346,11 +355,35 @@ class Network:
             residual.setdefault(v, {})
             residual[u][v] = np.inf
             residual[v][u] = residual[v].get(u, 0.0) + float(values[e])
-        up = _max_flow(residual, head, tail, cap)
-        if up >= cap:
-            return float(cap)
-        down = min(float(values[cell]), _max_flow(residual, tail, head, cap))
-        return float(min(cap, up + down))
+        up = min(float(cap), _max_flow(residual, head, tail, cap))
+        if stop and up >= cap:
+            return 0.0, up
+        return min(float(values[cell]), float(cap), _max_flow(residual, tail, head, cap)), up
+
+    def count_width(self, counts, lower, sums: Sequence[Magnitude], hidden, cell: int, cap):
+        r"""An upper bound on high − low of hidden ``cell``'s count given the sums published
+        beside the counts (``sums``, each over the same counts) and the ``lower`` bounds,
+        capped at ``cap``.
+
+        Each relaxation alone has the true feasible set inside its own: the counts with
+        :math:`x \ge` ``lower`` (flows of :math:`x - lower`, integer and exact), and for
+        each sum the counts :math:`x = (t + r)/w` of :meth:`sum_width`'s independent
+        flows :math:`t = s - l\,x` and :math:`r = h\,x - s` (real counts; with scores
+        :math:`\ge 1`, :math:`x \le s`, so a hidden margin's published sum caps its hidden
+        members' counts). The count can go no higher than the lowest of their highs and no
+        lower than the highest of their lows; a bound below ``k`` proves a count unprotected,
+        one well above it is taken as protected, and in between the integer program decides
+        (:meth:`analysis.linear_audit.LinearAudit.count_width`)."""
+        counts = np.asarray(counts, dtype=float)
+        down, up = self.reach(counts - np.minimum(counts, lower), hidden, cell, cap)
+        for m in sums:
+            w = m.high - m.low
+            t = np.maximum(m.sums - m.low * counts, 0.0)
+            r = np.maximum(m.high * counts - m.sums, 0.0)
+            t_down, t_up = self.reach(t, hidden, cell, cap * w)
+            r_down, r_up = self.reach(r, hidden, cell, cap * w)
+            down, up = min(down, (t_down + r_down) / w), min(up, (t_up + r_up) / w)
+        return float(min(cap, down + up))
 
     def sum_width(self, magnitude: Magnitude, hidden: np.ndarray, cell: int, need: float) -> float:
         r"""High − low of hidden ``cell``'s sum over the linear relaxation (counts real).
@@ -378,22 +411,6 @@ class Network:
         if upper >= need:
             return upper
         return upper + part(np.maximum(m.high * m.counts - m.sums, 0.0), abs(m.low))  # r
-
-
-def _equation_matrix(equations: Sequence, n_cells: int) -> np.ndarray:
-    """Each equation ``(members, total)`` as a row: +1 for its members, −1 for its total."""
-    matrix = np.zeros((len(equations), n_cells))
-    for e, (members, total) in enumerate(equations):
-        idx = [int(m) for m in members]
-        cells = idx + ([] if total is None else [int(total)])
-        if any(c < 0 or c >= n_cells for c in cells):
-            raise ValueError(f"equation {e} names a cell outside 0..{n_cells - 1}")
-        if len(set(cells)) != len(cells):
-            raise ValueError(f"equation {e} lists a cell twice")
-        matrix[e, idx] = 1.0
-        if total is not None:
-            matrix[e, int(total)] = -1.0
-    return matrix
 
 
 def _max_flow(graph: dict[int, dict[int, float]], source: int, sink: int, limit: float) -> float:
@@ -427,142 +444,6 @@ def _max_flow(graph: dict[int, dict[int, float]], source: int, sink: int, limit:
             v = u
         flow += push
     return flow
-
-
-@dataclass(frozen=True, slots=True)
-class Magnitude:
-    r"""A sum published beside one of the linked count tables (a magnitude table).
-
-    Each of the ``counts[c]`` units of cell ``c`` (a response's dimension score, an item
-    answer, an answer's favourable indicator) contributes a value in ``[low, high]``;
-    ``sums[c]`` is their total (mean × n of a shown cell; the favourable share × answers).
-
-    Attributes
-    ----------
-    table : int
-        The row of ``protect``'s ``counts`` whose cells under ``k`` this sum must protect.
-    counts : ndarray of int, shape (n_cells,)
-        Units behind each cell's sum (may differ from ``counts[table]``: answers, not people).
-    sums : ndarray of float, shape (n_cells,)
-    low, high : float
-        The range of one unit's value (the scale's 1 and K; 0 and 1 for a share).
-    """
-
-    table: int
-    counts: np.ndarray
-    sums: np.ndarray
-    low: float
-    high: float
-
-
-class LinearAudit:
-    r"""The published equations as a linear system over any table (a three-way cube too),
-    solved as integer programs: the exact audit where :class:`Network` does not apply, and
-    the audit of sums.
-
-    Each equation :math:`\sum_{members} x - x_{total} = 0` holds for the counts and for
-    every sum published beside them (a margin's mean × n is the sum of its members'). Hidden
-    cells are unknowns, shown cells constants. For a sum :math:`s_c` over :math:`n_c` units
-    with values in :math:`[l, h]`, :math:`l\,n_c \le s_c \le h\,n_c` (the protection
-    intervals of τ-Argus [1]_): the intruder's feasible set is the integer counts and real
-    sums satisfying the equations and those bounds, and the range of a hidden cell's sum is
-    its minimum and maximum there (scipy's HiGHS ``milp``, counts integer).
-
-    *Why a range at least* :math:`k` *wide* (the protection level, on the sum's own scale:
-    :math:`k` scale points for a mean × n, :math:`k` answers for a share × answers): a cell's
-    count range at least :math:`k` wide says the intruder cannot tell the group from one
-    :math:`k` people larger or smaller; a sum range at least :math:`k` points wide is more
-    than :math:`n` points for a group of :math:`n < k`, so it cannot be closed by knowing
-    each member's answer to within a point (spread over the group, more than one whole point
-    of its mean, :math:`k / n > 1`). For a share, :math:`k` answers is :math:`k` units
-    (:math:`h - l = 1`). The range is that of the counts and sums together, not at the true
-    count: with scores of at least 1, a count that the published counts and sums let reach
-    both 0 and :math:`k` already gives its sum a range of :math:`k` points, so the means'
-    audit adds partners mainly where they do not; a count known from outside the published
-    figures (a manager who knows the team's size) is not assumed.
-
-    References
-    ----------
-    .. [1] Hundepool et al. (2012), *Statistical Disclosure Control*, ch. 4 (sensitivity
-           rules, protection levels and the audit of magnitude tables); de Wolf, P.-P.
-           et al., *τ-Argus user's manual* (protection intervals).
-    """
-
-    def __init__(self, equations: Sequence, n_cells: int):
-        self.matrix = _equation_matrix(equations, n_cells)
-        self.n_cells = n_cells
-
-    def _system(self, hidden: np.ndarray, values: list[np.ndarray]):
-        """The equations with hidden columns, and their right-hand sides for ``values``."""
-        cols = np.flatnonzero(hidden)
-        rows = np.flatnonzero(np.any(self.matrix[:, cols] != 0, axis=1))
-        a = self.matrix[np.ix_(rows, cols)]
-        shown = self.matrix[np.ix_(rows, np.flatnonzero(~hidden))]
-        rhs = [-shown @ v[~hidden] for v in values]
-        return cols, a, rhs
-
-    def count_width(self, counts: np.ndarray, hidden: np.ndarray, cell: int, k: int) -> int:
-        """High − low of the hidden ``cell``'s integer count, capped at ``k``."""
-        cols, a, (b,) = self._system(hidden, [counts.astype(float)])
-        big = float(counts.sum() + k)
-        target = np.zeros(cols.size)
-        target[np.searchsorted(cols, cell)] = 1.0
-        constraints = [LinearConstraint(a, b, b)] if a.size else []
-        ends = _extremes(target, constraints, np.ones(cols.size), Bounds(0.0, big))
-        return int(min(k, round(ends[1] - ends[0])))
-
-    def sum_width(self, magnitude: Magnitude, hidden: np.ndarray, cell: int, need: float) -> float:
-        """High − low of the hidden ``cell``'s sum, counts integer and sums real; stops at
-        ``need`` once the maximum alone is that far above the true sum."""
-        m = magnitude
-        cols, a, (b_n, b_s) = self._system(hidden, [m.counts.astype(float), m.sums])
-        h, eye = cols.size, np.eye(cols.size)
-        zeros = np.zeros_like(a)
-        matrix = np.vstack(
-            [np.hstack([-m.high * eye, eye]), np.hstack([m.low * eye, -eye]),
-             np.hstack([a, zeros]), np.hstack([zeros, a])]
-        )  # fmt: skip
-        upper = np.r_[np.zeros(2 * h), b_n, b_s]
-        lower = np.r_[np.full(2 * h, -np.inf), b_n, b_s]
-        big = float(m.counts.sum()) + self.n_cells
-        program = {
-            "constraints": LinearConstraint(matrix, lower, upper),
-            "integrality": np.r_[np.ones(h), np.zeros(h)],
-            "bounds": Bounds(np.zeros(2 * h), np.r_[np.full(h, big), np.full(h, big * m.high)]),
-        }
-        target = np.zeros(2 * h)
-        target[h + np.searchsorted(cols, cell)] = 1.0
-        high = -_solve(-target, program)
-        if high - m.sums[cell] >= need:
-            return high - m.sums[cell]
-        return high - _solve(target, program)
-
-    def touching(self, cell: int, hidden: np.ndarray) -> np.ndarray:
-        """Cells sharing an equation with the block of hidden cells joined to ``cell``."""
-        member = self.matrix != 0
-        block = np.zeros(self.n_cells, dtype=bool)
-        block[cell] = True
-        while True:
-            equations = member[:, block].any(axis=1)
-            grown = block | (member[equations].any(axis=0) & hidden)
-            if np.array_equal(grown, block):
-                return member[equations].any(axis=0)
-            block = grown
-
-
-def _extremes(target, constraints, integrality, bounds) -> tuple[float, float]:
-    """Minimum and maximum of ``target · x`` over the integer program."""
-    program = {"constraints": constraints, "integrality": integrality, "bounds": bounds}
-    return _solve(target, program), -_solve(-target, program)
-
-
-def _solve(target, program: dict) -> float:
-    """The minimum of ``target · x`` (the true values are feasible: only numerical trouble
-    fails)."""
-    res = milp(target, **program)
-    if res.status != 0:
-        raise ValueError(f"the audit's integer program failed: {res.message}")
-    return float(res.fun)
 
 
 def protect(
@@ -623,8 +504,13 @@ def protect(
     primary cell is audited (:meth:`Network.width`: hidden margins are unknowns, not known
     constants); while its range is less than :math:`k` wide the cells sharing an equation
     with its block of hidden cells are tried cheapest first and the first that protects it
-    alone is hidden (if none does, the one that widens it most, and again). The sums are
-    audited the same way after the counts. Hiding a cell only removes constants from the
+    alone is hidden (if none does, the one that widens it most, and again). A table's count
+    is audited over its counts' and its sums' equations together, with
+    :math:`l\,n \le s \le h\,n` per cell (a sum over the table's own counts: shown means
+    × n bound hidden counts, e.g. a hidden margin's sum caps its members' counts;
+    :func:`_count_width`), as τ-Argus audits a magnitude table with its frequency table
+    (Hundepool et al. 2012, ch. 4). The sums' own ranges are audited the same way after the
+    counts. Hiding a cell only removes constants from the
     intruder's system, so it only widens the others' ranges: a cell once protected stays
     protected. This is the sequential heuristic of Hundepool et al. (2012) ch. 4 with an
     exact audit; the pattern is not proven minimal, but each partner is the cheapest that
@@ -640,7 +526,7 @@ def protect(
     audit = LinearAudit(equations, n_cells)
     sums = [_magnitude_iv(m, counts.shape[0], audit) for m in sums]
     network = Network(equations, n_cells)  # a cube raises: callers keep the partition rule
-    free = counts - np.minimum(counts, _lower_iv(lower, n_cells))  # room above the bounds
+    lower = _lower_iv(lower, n_cells)
     small = (counts > 0) & (counts < k)
     primary = small.any(axis=0)
     mask = (primary & ~fixed) | forced
@@ -650,9 +536,9 @@ def protect(
         if not _partner(width, block, cell, mask, fixed, largest, cost, need):
             stuck.append(cell)
 
-    for t in np.unique(counts, axis=0, return_index=True)[1].tolist():
+    for t, coupled in _count_tables(counts, sums):
         for c in np.flatnonzero(small[t] & mask).tolist():
-            width = partial(network.width, free[t], cell=c, k=k)
+            width = partial(_count_width, network, audit, counts[t], lower, coupled, cell=c, k=k)
             partner(width, c, k, partial(_network_touching, network, c))
     for m in sums:
         for c in np.flatnonzero(small[m.table] & mask & (m.counts > 0)).tolist():
@@ -663,6 +549,39 @@ def protect(
     reason[mask] = SECONDARY
     reason[primary & mask] = PRIMARY
     return Protection(mask, primary, reason, np.unique(np.asarray(stuck, dtype=np.int64)), k)
+
+
+def _count_tables(counts: np.ndarray, sums: list[Magnitude]):
+    """Each table with the sums over its own counts (a mean × n; the counts they bound),
+    once per distinct counts and sums."""
+    seen = set()
+    for t in range(counts.shape[0]):
+        coupled = [m for m in sums if m.table == t and np.array_equal(m.counts, counts[t])]
+        key = (
+            counts[t].tobytes(),
+            *(m.sums.tobytes() + bytes(f"{m.low},{m.high}", "ascii") for m in coupled),
+        )
+        if key not in seen:
+            seen.add(key)
+            yield t, coupled
+
+
+#: How far above k a count's relaxed range (:meth:`Network.count_width`) must reach to be
+#: taken as protected without the integer program.
+COUNT_MARGIN = 2.0
+
+
+def _count_width(network, audit: LinearAudit, counts, lower, coupled, hidden, cell: int, k: int):
+    """The count's range: exact by flows without sums (:meth:`Network.width`, the network
+    matrix is totally unimodular); with sums an upper bound by flows, and near the threshold
+    the integer program over counts and sums together (:meth:`LinearAudit.count_width`)."""
+    free = counts - np.minimum(counts, lower)
+    if not coupled:
+        return network.width(free, hidden, cell, k)
+    relaxed = network.count_width(counts, lower, coupled, hidden, cell, k + COUNT_MARGIN)
+    if relaxed < k or relaxed >= k + COUNT_MARGIN:
+        return relaxed
+    return audit.count_width(counts, hidden, cell, k, sums=coupled, lower=counts - free)
 
 
 def _sum_width(network, audit: LinearAudit, m: Magnitude, hidden, cell: int, need: float):

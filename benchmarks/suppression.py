@@ -16,9 +16,10 @@ counts in the same run:
 * counts: the wave's one pattern over counts alone (``results.disclosure.hidden_cells``
   without the scale: linked tables, exact ranges by maximum flow, smallest partners), as
   published until the sums were audited;
-* after: what ``publish_wave`` stores now: the same, with every hidden group's sums (mean × n,
-  favourable and unfavourable counts) also left a range at least k units' worth wide
-  (``analysis.suppression.LinearAudit``).
+* after: what ``publish_wave`` stores now: the same, with every hidden group's sums (mean × n)
+  also left a range at least k scale points wide, and its count audited over the counts' and
+  the sums' equations together (``analysis.linear_audit.LinearAudit``; the favourable and
+  unfavourable counts are attacked, not protected).
 
 Each seeded cell carries sums too (answer sums of 1–5 answers, dimension score sums,
 favourable and unfavourable counts around a mean drawn per group), added up over the margins.
@@ -26,7 +27,8 @@ favourable and unfavourable counts around a mean drawn per group), added up over
 Printed per rule: the share of wave × score blocks whose side totals (client or supplier, all
 areas) are hidden, the share of scores cells hidden, the groups under k the intruder of
 ``tests/disclosure/wave_intruder.py`` narrows below k (integer programs over scores, items,
-the n_answers links and, with the scale, the sums), and seconds per wave (median, max) and for
+the n_answers links and, with the scale, the sums; ``counts_narrowed``: those whose count is
+narrowed, the rest being sums), and seconds per wave (median, max) and for
 one full-scale wave (20,000 responses over 12 areas).
 One JSON line at the end.
 """
@@ -168,7 +170,8 @@ def leaks(scores, items, hidden_scores, hidden_items):
             for r in true["items"]
         ],
     }
-    return len(attack_wave(published, true, K, POINTS))
+    found = attack_wave(published, true, K, POINTS)
+    return len(found), sum(f.key[0] != "sum" for f in found)
 
 
 def _items_of(hidden, items):
@@ -186,7 +189,7 @@ def main() -> None:
         "counts": lambda s, i: hidden_cells(s, i, K),
         "after": lambda s, i: hidden_cells(s, i, K, points=POINTS),
     }
-    totals, shares, seconds, found = ({r: [] for r in rules} for _ in range(4))
+    totals, shares, seconds, found, counts = ({r: [] for r in rules} for _ in range(5))
     for _ in range(args.waves):
         scores, items = seeded_wave(rng, int(rng.integers(4, 9)))
         for rule, hide in rules.items():
@@ -197,7 +200,9 @@ def main() -> None:
             keys = set(zip(scores["side"], scores["area"], scores["dimension"], strict=True))
             shares[rule].append(len(hidden & keys) / len(keys))
             hidden_items = hidden if rule == "before" else _items_of(hidden, items)
-            found[rule].append(leaks(scores, items, hidden, hidden_items))
+            groups, narrowed = leaks(scores, items, hidden, hidden_items)
+            found[rule].append(groups)
+            counts[rule].append(narrowed)
     scores, items = seeded_wave(rng, 12, scale=8.0)
     full = {}
     for rule, hide in rules.items():
@@ -210,6 +215,7 @@ def main() -> None:
             f"side_totals_hidden_{rule}": round(statistics.mean(totals[rule]), 3),
             f"score_cells_hidden_{rule}": round(statistics.mean(shares[rule]), 3),
             f"groups_recovered_{rule}": sum(found[rule]),
+            f"counts_narrowed_{rule}": sum(counts[rule]),
             f"seconds_per_wave_{rule}_median": round(statistics.median(seconds[rule]), 4),
             f"seconds_per_wave_{rule}_max": round(max(seconds[rule]), 4),
             f"seconds_full_scale_wave_{rule}": round(full[rule], 4),

@@ -155,8 +155,9 @@ def test_a_three_way_cube_and_bad_input_are_refused():
 # counts, written from the equations, not from the protector's flows.
 
 
-def sum_range(counts, sums, equations, hidden, cell, low, high, *, integer):
-    """min and max of hidden ``cell``'s sum given the shown counts and sums (independent)."""
+def sum_range(counts, sums, equations, hidden, cell, low, high, *, integer, of_count=False):
+    """min and max of hidden ``cell``'s sum (``of_count``: its count) given the shown counts
+    and sums (independent)."""
     cols = np.flatnonzero(hidden)
     where = {c: i for i, c in enumerate(cols)}
     h = cols.size
@@ -181,7 +182,7 @@ def sum_range(counts, sums, equations, hidden, cell, low, high, *, integer):
         row[h + i], row[i] = -1.0, low
         a.append(row), lo_b.append(-np.inf), up_b.append(0.0)
     c = np.zeros(2 * h)
-    c[h + where[cell]] = 1.0
+    c[(0 if of_count else h) + where[cell]] = 1.0
     ends = []
     for sign in (1.0, -1.0):
         if integer:
@@ -272,3 +273,66 @@ def test_a_sum_that_does_not_add_up_is_refused():
         protect(counts, equations, sums=[Magnitude(0, counts, np.array([3.0, 6.0, 10.0]), 1, 5)])
     with pytest.raises(ValueError, match="outside"):
         protect(counts, equations, sums=[Magnitude(0, counts, np.array([1.0, 6.0, 7.0]), 1, 5)])
+
+
+# ------------------------------------------------------------------------------------------
+# The counts' audit over the counts' and the sums' equations together (issue 11: with
+# answers of at least 1 and at most K, n ≤ sum ≤ K·n, so shown sums bound hidden counts).
+
+# seeded(np.random.default_rng(8), 3, 1, 5): the counts alone hide the four 3s, whose
+# rectangle moves by ±3, but the client's first 3 has a sum of 15 (all answered 5), so it
+# cannot shrink: 3..6.
+RECTANGLE_COUNTS = np.array([3, 3, 11, 17, 3, 3, 7, 13, 6, 6, 18, 30])
+RECTANGLE_SUMS = np.array([15.0, 6, 49, 70, 6, 4, 12, 22, 21, 10, 61, 92])
+
+
+def test_the_sums_bound_a_count_the_counts_alone_leave_k_wide():
+    counts, equations, _ = cube([[3, 3, 11], [3, 3, 7]])
+    assert counts.tolist() == RECTANGLE_COUNTS.tolist()
+    alone = protect(counts, equations, k=5)
+    assert alone.hidden.tolist() == [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]
+    assert integer_range(counts, equations, alone.hidden, 0) == [0, 6]
+    means = sum_range(
+        counts, RECTANGLE_SUMS, equations, alone.hidden, 0, 1, 5, integer=True, of_count=True
+    )
+    assert means == pytest.approx((3, 6))
+    both = protect(counts, equations, k=5, sums=[Magnitude(0, counts, RECTANGLE_SUMS, 1, 5)])
+    assert both.hidden.sum() > alone.hidden.sum() and both.unprotected.size == 0
+    for cell in np.flatnonzero(both.hidden & (counts > 0) & (counts < 5)):
+        lo, hi = sum_range(
+            counts, RECTANGLE_SUMS, equations, both.hidden, cell, 1, 5, integer=True, of_count=True
+        )
+        assert hi - lo >= 5 - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_every_hidden_count_under_k_keeps_k_given_the_sums(seed):
+    # 7 of the first 30 seeds were narrowed below k by the counts' audit alone.
+    rng = np.random.default_rng(seed)
+    k = 5
+    counts, sums, equations = seeded(rng, int(rng.integers(2, 4)), 1.0, 5.0)
+    res = protect(counts, equations, k=k, sums=[Magnitude(0, counts, sums, 1.0, 5.0)])
+    for cell in np.flatnonzero(res.hidden & (counts > 0) & (counts < k)):
+        for of_count in (True, False):
+            lo, hi = sum_range(
+                counts, sums, equations, res.hidden, cell, 1, 5, integer=True, of_count=of_count
+            )
+            assert hi - lo >= k - 1e-6 or cell in res.unprotected
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_count_ranges_given_the_sums_bound_and_equal_the_programmes(seed):
+    # Flows: never narrower than the linear programme (an upper bound, so a count they
+    # call unprotected is); LinearAudit: the integer programme's range exactly.
+    rng = np.random.default_rng(200 + seed)
+    counts, sums, equations = seeded(rng, int(rng.integers(2, 5)), 1.0, 5.0)
+    hidden = rng.random(counts.size) < 0.45
+    network, audit = Network(equations, counts.size), LinearAudit(equations, counts.size)
+    m = Magnitude(0, counts, sums, 1.0, 5.0)
+    zero = np.zeros(counts.size)
+    for cell in np.flatnonzero(hidden & (counts > 0)):
+        args = (counts, sums, equations, hidden, cell, 1, 5)
+        lo, hi = sum_range(*args, integer=False, of_count=True)
+        assert network.count_width(counts, zero, [m], hidden, cell, 1e9) >= hi - lo - 1e-6
+        lo, hi = sum_range(*args, integer=True, of_count=True)
+        assert audit.count_width(counts, hidden, cell, 100, sums=[m]) == min(100, round(hi - lo))
