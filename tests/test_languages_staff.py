@@ -71,7 +71,7 @@ def _allowed() -> set[str]:
             for side, partner in (("client", "supplier"), ("supplier", "client")):
                 fill = {"partner": names.get(partner, ""), "partner_side": partner}
                 allowed |= {i.text_in(side, language, **fill) for i in instrument.items}
-                allowed |= {q.text_in(side, "en", **fill) for q in instrument.comments}
+                allowed |= {q.text_in(side, language, **fill) for q in instrument.comments}
     allowed |= {u.name for u in db.session.scalars(select(User))}
     for action in db.session.scalars(select(Action)):
         allowed |= {action.what, action.owner, action.created_by}
