@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import func, select
 
+from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import Draft, Invitation, InvitationLink, Party, Wave
 from survey_app.services.results import (
@@ -176,7 +177,7 @@ def response_rates(wave: Wave) -> ResponseRates:
         wave.id,
         wave.label,
         wave.state,
-        datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        utcnow().replace(microsecond=0),
         tuple(rows),
         tuple(parties),
         total,
