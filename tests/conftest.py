@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from survey_app.config import normalise_database_url
 from tests.demo_site import load_demo_site
 from tests.factories import Respondent, sign_in
 from tests.pseudo_locale import pseudo_welsh  # noqa: F401 (a fixture: the pages in a pseudo-Welsh)
+from tests.snapshots import forget_held, trim_to_held
 
 #: Fixtures the job and mailing tests share (woken, queue, spawn).
 pytest_plugins = ["tests.job_support"]
@@ -190,9 +191,11 @@ def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
 
 
 @contextmanager
-def running_app(database_url: str, instance: Path, **overrides: Any) -> Iterator[Any]:
+def running_app(
+    database_url: str, instance: Path, keep: Callable[[], bool] = lambda: False, **overrides: Any
+) -> Iterator[Any]:
     """An app (:func:`make_app`) inside its application context; its tables are emptied
-    when the context ends."""
+    when the context ends, unless ``keep()`` says they were left as the next test needs them."""
     from survey_app.extensions import db
 
     app = make_app(database_url, instance, **overrides)
@@ -201,13 +204,38 @@ def running_app(database_url: str, instance: Path, **overrides: Any) -> Iterator
             yield app
         finally:
             db.session.remove()
-            empty_tables(db)
+            if not keep():
+                empty_tables(db)
             db.engine.dispose()
 
 
+#: The test pytest runs after this one (None after the last), for ``app``'s teardown.
+_NEXT_ITEM = pytest.StashKey["pytest.Item | None"]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+    item.stash[_NEXT_ITEM] = nextitem
+    return (yield)
+
+
+def _reads_demo(item: pytest.Item | None) -> bool:
+    return item is not None and item.get_closest_marker("reads_demo") is not None
+
+
 @pytest.fixture
-def app(migrated: str, tmp_path: Path):
-    with running_app(migrated, tmp_path / "instance") as app:
+def app(migrated: str, tmp_path: Path, request: pytest.FixtureRequest):
+    """An app on empty tables, emptied again afterwards. A test marked ``reads_demo`` (it reads
+    the demo, ``built_once`` in :mod:`tests.snapshots`, and only adds rows) followed by another
+    so marked leaves the demo in the tables for it, less the rows it added (``trim_to_held``):
+    copying the demo's 170,000 rows back costs seconds, trimming a few milliseconds. Run alone,
+    or before any other test, it empties the tables as usual."""
+
+    def keep() -> bool:
+        following = request.node.stash.get(_NEXT_ITEM, None)
+        return _reads_demo(request.node) and _reads_demo(following) and trim_to_held()
+
+    with running_app(migrated, tmp_path / "instance", keep) as app:
         yield app
 
 
@@ -221,6 +249,7 @@ def demo_site(migrated: str, tmp_path_factory: pytest.TempPathFactory):
 
 def empty_tables(db) -> None:  # type: ignore[no-untyped-def]
     """Delete every row (a module-scoped app of its own empties its tables with this)."""
+    forget_held()
     deletes = [f"DELETE FROM {t.name}" for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -624,10 +624,14 @@ class PageType:
     shows: str  # text the page's <main> has (to tell variants apart), if any
     accepts: tuple[str, ...] = ()  # axe rules this page is known to break, the reason in its row
 
+    @property
+    def needs_demo(self) -> bool:
+        return any(getattr(step, "needs_demo", False) for step in self.steps)
+
     def reach(self, page, site: Site):  # type: ignore[no-untyped-def]
         """Run the steps; return the response of the last navigation. The demo, where a step
         needs it, comes first, into empty tables (copied: ``tests/snapshots.py``)."""
-        if any(getattr(step, "needs_demo", False) for step in self.steps):
+        if self.needs_demo:
             site.demo_relationship_id()
         response = None
         for step in self.steps:

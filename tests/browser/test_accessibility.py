@@ -51,7 +51,16 @@ def csp_problems(page, console, response) -> list[str]:  # type: ignore[no-untyp
     return problems
 
 
-@pytest.mark.parametrize("page_type", PAGE_TYPES, ids=lambda p: p.name)
+def _params(page_types: list[PageType]) -> list:  # type: ignore[type-arg]
+    """The page types, those on the demo's pages last and marked ``reads_demo``: one after
+    another they share one copy of the demo (tests/conftest.py ``app``)."""
+    return [
+        pytest.param(p, id=p.name, marks=[pytest.mark.reads_demo] if p.needs_demo else [])
+        for p in sorted(page_types, key=lambda p: p.needs_demo)
+    ]
+
+
+@pytest.mark.parametrize("page_type", _params(PAGE_TYPES))
 def test_the_page_meets_wcag_22_aa_and_works_under_the_csp(
     page_type: PageType, audit_page, console, factory, client, request
 ):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.page_types import Site, dashboard_of_the_demo, signed_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.reads_demo]  # one copy of the demo for all
 
 #: The narrowest window at which charts are drawn (see app.css: below it, the tables).
 CHART_MIN_WIDTH = 924
@@ -43,7 +43,7 @@ def measured(page, site: Site, widths: tuple[int, ...], path: str):  # type: ign
     """The charts of the demo's dashboard page ``path``, measured at each of ``widths`` in turn:
     the page is loaded once and the window resized (the layout is CSS alone: the page lays
     itself out again for each size, as it does when loaded at that size)."""
-    site.demo_relationship_id()  # first, into empty tables: copied (tests/snapshots.py)
+    site.demo_relationship_id()  # first: copied, or kept from the test before (tests/snapshots.py)
     page.set_viewport_size({"width": widths[0], "height": 900})
     signed_in("manager")(page, site)
     assert dashboard_of_the_demo(path)(page, site).status == 200

@@ -33,17 +33,33 @@ def fits(page, width: int) -> None:  # type: ignore[no-untyped-def]
         assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
 
 
+@pytest.mark.reads_demo  # these and the next share one copy of the demo (tests/conftest.py app)
 @pytest.mark.parametrize("width", [320, 375])
 @pytest.mark.parametrize(
     "path",  # and in Welsh, whose words are longer
     ["", "?wave=2010-Q3", "dimension/trust", "comments", "?lang=cy", "dimension/trust?lang=cy"],
 )
 def test_a_relationships_dashboard_fits_a_phone(page, site, width, path):  # type: ignore[no-untyped-def]
-    site.demo_relationship_id()  # first, into empty tables: copied (tests/snapshots.py)
+    site.demo_relationship_id()  # first: copied, or kept from the test before (tests/snapshots.py)
     page.set_viewport_size({"width": width, "height": 800})
     signed_in("manager")(page, site)
     assert dashboard_of_the_demo(path)(page, site).status == 200
     fits(page, width)
+
+
+@pytest.mark.reads_demo
+def test_a_wave_is_chosen_with_the_keyboard(page, site):  # type: ignore[no-untyped-def]
+    site.demo_relationship_id()  # first: copied, or kept from the test before (tests/snapshots.py)
+    signed_in("manager")(page, site)
+    dashboard_of_the_demo()(page, site)
+    select = page.get_by_label("Results as of wave")
+    select.focus()
+    select.select_option("2011-Q1")  # what arrow keys do on a focused <select>
+    page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("?wave=2011-Q1")
+    assert "Results of wave 2011-Q1 as they stood when it closed" in page.content()
 
 
 @pytest.mark.parametrize("width", [320, 375])
@@ -60,17 +76,3 @@ def test_the_portfolio_and_the_actions_fit_a_phone(page, factory, client, width)
     fits(page, width)
     visit("/dashboard/")(page, site)
     fits(page, width)
-
-
-def test_a_wave_is_chosen_with_the_keyboard(page, site):  # type: ignore[no-untyped-def]
-    site.demo_relationship_id()  # first, into empty tables: copied (tests/snapshots.py)
-    signed_in("manager")(page, site)
-    dashboard_of_the_demo()(page, site)
-    select = page.get_by_label("Results as of wave")
-    select.focus()
-    select.select_option("2011-Q1")  # what arrow keys do on a focused <select>
-    page.keyboard.press("Tab")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert page.url.endswith("?wave=2011-Q1")
-    assert "Results of wave 2011-Q1 as they stood when it closed" in page.content()
