@@ -26,6 +26,7 @@ installs it when run as root); set ``REQUIRE_BROWSER=1`` to make that a failure 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -66,6 +67,10 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 # on a loaded 2-core machine where a 30 s start and 10 s clicks failed every browser test.
 SERVER_START_TIMEOUT_S = 120
 ACTION_TIMEOUT_MS = 30_000
+# A page load (goto, reload, the navigation a click starts) waits longer than an action: on the
+# loaded machine a dashboard page of the demo (its charts drawn by the server, then GOV.UK's
+# assets) took more than 30 s and failed tests that were only slow.
+NAVIGATION_TIMEOUT_MS = 90_000
 
 
 # ----------------------------------------------------------------- the server
@@ -374,14 +379,28 @@ def console() -> ConsoleLog:
     return ConsoleLog()
 
 
+def _patient_context(browser, **options):  # type: ignore[no-untyped-def]
+    """A new browser context with the suite's limits (``ACTION_TIMEOUT_MS``,
+    ``NAVIGATION_TIMEOUT_MS``) rather than Playwright's 30 s for everything."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def new_context(browser):  # type: ignore[no-untyped-def]
+    """Makes another browser context (a second person's browser), with the suite's limits."""
+    return functools.partial(_patient_context, browser)
+
+
 def _new_page(browser, live_server: LiveServer, console: ConsoleLog):  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
     expect.set_options(timeout=ACTION_TIMEOUT_MS)  # the same patience for assertions as actions
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-GB", viewport={"width": 1024, "height": 768}
+    context = _patient_context(
+        browser, base_url=live_server.url, locale="en-GB", viewport={"width": 1024, "height": 768}
     )
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     console.attach(page)
     return context, page

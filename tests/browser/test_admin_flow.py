@@ -92,7 +92,7 @@ def complete_the_survey(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_an_admin_runs_a_wave_in_the_browser_with_real_email(  # type: ignore[no-untyped-def]
-    audit_page, browser, live_server, live_worker, mail_server, console, factory, client
+    audit_page, new_context, live_server, live_worker, mail_server, console, factory, client
 ):
     page = audit_page
     mailbox = mail_server.mailbox
@@ -167,7 +167,7 @@ def test_an_admin_runs_a_wave_in_the_browser_with_real_email(  # type: ignore[no
     expect(monitor.get_by_role("status")).to_have_text("The figures will update every 30 seconds.")
 
     # Ann follows the link in her email, in a browser of her own, and submits
-    respondent = browser.new_context(locale="en-GB")
+    respondent = new_context(locale="en-GB")
     ann = respondent.new_page()
     console.attach(ann)
     ann.goto(links["ann@council.example"])

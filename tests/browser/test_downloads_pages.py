@@ -76,7 +76,6 @@ def test_a_reviewer_prepares_a_large_download_by_keyboard_and_a_worker_writes_it
     enter(page)
     assert page.locator("h1").inner_text() == "Prepare relhealth-responses-all-waves.csv"
     link = page.get_by_role("link", name="Download relhealth-responses-all-waves.csv")
-    page.set_default_timeout(30_000)
     for _ in range(30):  # the page updates its status region; the outcome's link needs a visit
         page.reload()
         if link.count():
