@@ -173,7 +173,7 @@ def prepare(messages: int, links: int) -> tuple[int, list[str], str]:
         ],
     )  # fmt: skip
     tokens = [inv.token for inv in issue_invitations(wave, "client", links)]
-    admin = ensure_user(ADMIN_EMAIL, "Benchmark admin", "admin", PASSWORD)
+    admin = ensure_user(ADMIN_EMAIL, name="Benchmark admin", role="admin", password=PASSWORD)
     admin.totp_secret = totp.new_secret()  # as "Set up a code" keeps it
     db.session.commit()
     return wave.id, tokens, totp.setup_key(admin.totp_secret).replace(" ", "")

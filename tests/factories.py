@@ -122,7 +122,13 @@ def sign_in(  # type: ignore[no-untyped-def]
     service-wide, or on ``relationships`` only."""
     client = app.test_client()
     email = email or f"{role}.pages@council.example"
-    ensure_user(email, name or f"Pages {role}", role, password, relationships=relationships)
+    ensure_user(
+        email,
+        name=name or f"Pages {role}",
+        role=role,
+        password=password,
+        relationships=relationships,
+    )
     db.session.commit()
     response = post_sign_in(client, email, password)
     assert response.status_code == 302, f"{role} could not sign in"

@@ -400,7 +400,9 @@ def _answers(client, routes, token: str) -> dict[tuple[str, str], int]:  # type:
 def test_a_role_on_one_relationship_reaches_nothing_of_another(app, factory, role):
     from survey_app.models import Job, Relationship
 
-    admin = ensure_user("operator@council.example", "Operator", "admin", PASSWORD)
+    admin = ensure_user(
+        "operator@council.example", name="Operator", role="admin", password=PASSWORD
+    )
     mine = factory.relationship("Council A — Supplier A", areas=["Core ICT"])
     theirs = factory.relationship("Council B — Supplier B", areas=["Core ICT"])
     mine_ids, their_ids = _things_of(mine, admin), _things_of(theirs, admin)
@@ -461,7 +463,7 @@ def test_a_role_elsewhere_does_not_reach_this_relationship_for_that_page(app, fa
 
     a = factory.relationship("Council A — Supplier A", areas=["Core ICT"]).id
     b = factory.relationship("Council B — Supplier B", areas=["Core ICT"]).id
-    user = ensure_user("mixed@council.example", "Mixed", "manager", PASSWORD)
+    user = ensure_user("mixed@council.example", name="Mixed", role="manager", password=PASSWORD)
     set_memberships(user, {a: "manager", b: "reviewer"})
     user.role = None
     db.session.commit()

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import Action, AuditEvent, Relationship, ResultTable, User, Wave
 from survey_app.services import ServiceError, actions, results
+from survey_app.services.accounts.sign_in import ensure_user
 from survey_app.services.waves import create_wave
 from tests.factories import (
+    PASSWORD,
     assert_form_error,
     closed_wave,
     count,
@@ -101,10 +103,8 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture
 def manager_user(app) -> User:
-    from survey_app.services.accounts.sign_in import ensure_user
-
     user = ensure_user(
-        "manager.actions@council.example", "Action Manager", "manager", "action manager passphrase"
+        "manager.actions@council.example", name="Action Manager", role="manager", password=PASSWORD
     )
     db.session.commit()
     return user

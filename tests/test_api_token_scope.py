@@ -28,6 +28,14 @@ def two(factory):  # type: ignore[no-untyped-def]
     return tuple(ids)
 
 
+def _manager_of(relationship_id: int) -> User:
+    """An account holding the manager role on that one relationship only."""
+    relationship = db.session.get(Relationship, relationship_id)
+    return ensure_user(
+        "m@a.example", name="M", role="manager", password=PASSWORD, relationships=[relationship]
+    )
+
+
 def _token(user: User, **kwargs) -> str:  # type: ignore[no-untyped-def]
     issued = api_tokens.create_token(user, "script", **kwargs)
     db.session.commit()
@@ -46,9 +54,7 @@ def _listed(client, token: str) -> list[int]:  # type: ignore[no-untyped-def]
 def test_a_scoped_user_s_token_reads_their_relationship_only(app, client, two):
     a, a_wave, b, b_wave = two
 
-    user = ensure_user(
-        "m@a.example", "M", "manager", PASSWORD, relationships=[db.session.get(Relationship, a)]
-    )
+    user = _manager_of(a)
     token = _token(user)
     assert _listed(client, token) == [a]
     assert _get(client, f"/api/v1/relationships/{a}/waves", token).status_code == 200
@@ -68,7 +74,7 @@ def test_a_scoped_user_s_token_reads_their_relationship_only(app, client, two):
 def test_a_token_made_for_one_relationship_reads_that_one_only(app, client, two):
 
     a, a_wave, b, b_wave = two
-    user = ensure_user("r@a.example", "R", "reviewer", PASSWORD)  # service-wide
+    user = ensure_user("r@a.example", name="R", role="reviewer", password=PASSWORD)  # service-wide
     narrow = _token(db.session.get(User, user.id), relationship=db.session.get(Relationship, b))
     wide = _token(db.session.get(User, user.id))
     assert _listed(client, narrow) == [b]
@@ -78,7 +84,7 @@ def test_a_token_made_for_one_relationship_reads_that_one_only(app, client, two)
 
 
 def test_an_expired_token_is_refused(app, client, two):
-    user = ensure_user("r@a.example", "R", "reviewer", PASSWORD)
+    user = ensure_user("r@a.example", name="R", role="reviewer", password=PASSWORD)
     token = _token(user, lifetime_days=1)
     assert _get(client, "/api/v1/relationships", token).status_code == 200
     record = db.session.query(ApiToken).one()
@@ -90,9 +96,7 @@ def test_an_expired_token_is_refused(app, client, two):
 def test_a_token_stops_when_its_owner_loses_the_role(app, client, two):
 
     a = two[0]
-    user = ensure_user(
-        "m@a.example", "M", "manager", PASSWORD, relationships=[db.session.get(Relationship, a)]
-    )
+    user = _manager_of(a)
     token = _token(user)
     assert _get(client, "/api/v1/relationships", token).status_code == 200
     set_memberships(db.session.get(User, user.id), {})
@@ -102,7 +106,7 @@ def test_a_token_stops_when_its_owner_loses_the_role(app, client, two):
 
 @pytest.mark.parametrize("days", [0, -1, 366])
 def test_a_lifetime_beyond_a_year_or_below_a_day_is_refused(app, days):
-    user = ensure_user("r@a.example", "R", "reviewer", PASSWORD)
+    user = ensure_user("r@a.example", name="R", role="reviewer", password=PASSWORD)
     with pytest.raises(ServiceError, match="between 1 and 365 days"):
         api_tokens.create_token(user, "script", lifetime_days=days)
 

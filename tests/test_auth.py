@@ -26,7 +26,9 @@ WRONG_DETAILS = "Enter a correct email address and password"
 
 
 def make_user(role: str = "manager", email: str | None = None, *, active: bool = True) -> User:
-    user = ensure_user(email or f"{role}@council.example", f"Test {role}", role, PASSWORD)
+    user = ensure_user(
+        email or f"{role}@council.example", name=f"Test {role}", role=role, password=PASSWORD
+    )
     user.active = active
     db.session.commit()
     db.session.refresh(user)  # loaded, so still readable once a request ends the session
@@ -379,10 +381,15 @@ def test_switching_an_account_off_ends_its_sessions(protected, client):
 def test_a_new_password_ends_existing_sessions(protected, client):
     make_user("manager")
     post_sign_in(client, "manager@council.example")
-    ensure_user("manager@council.example", "Test manager", "manager", PASSWORD)
+    ensure_user("manager@council.example", name="Test manager", role="manager", password=PASSWORD)
     db.session.commit()
     assert is_signed_in(client), "the same password keeps the session"
-    ensure_user("manager@council.example", "Test manager", "manager", "a brand new passphrase")
+    ensure_user(
+        "manager@council.example",
+        name="Test manager",
+        role="manager",
+        password="a brand new passphrase",
+    )
     db.session.commit()
     assert not is_signed_in(client)
 
@@ -495,17 +502,24 @@ def test_navigation_offers_sign_in_on_service_pages_but_not_to_respondents(clien
 
 
 def test_ensure_user_creates_then_resets_an_account_idempotently(app):
-    first = ensure_user("Demo.Admin@council.example", "Demo admin", "admin", PASSWORD)
+    first = ensure_user(
+        "Demo.Admin@council.example", name="Demo admin", role="admin", password=PASSWORD
+    )
     db.session.commit()
     first_hash = first.password_hash
-    again = ensure_user("demo.admin@council.example", "Demo admin", "admin", PASSWORD)
+    again = ensure_user(
+        "demo.admin@council.example", name="Demo admin", role="admin", password=PASSWORD
+    )
     db.session.commit()
     assert again.id == first.id and again.password_hash == first_hash
     assert count(User) == 1
 
     set_active("demo.admin@council.example", False)
     reset = ensure_user(
-        "demo.admin@council.example", "Demo manager", "manager", "another passphrase"
+        "demo.admin@council.example",
+        name="Demo manager",
+        role="manager",
+        password="another passphrase",
     )
     db.session.commit()
     assert (reset.id, reset.name, reset.role, reset.active) == (
@@ -517,9 +531,9 @@ def test_ensure_user_creates_then_resets_an_account_idempotently(app):
     assert reset.check_password("another passphrase")
 
     with pytest.raises(ServiceError, match="role must be one of"):
-        ensure_user("demo.admin@council.example", "Demo", "owner", PASSWORD)
+        ensure_user("demo.admin@council.example", name="Demo", role="owner", password=PASSWORD)
     with pytest.raises(ServiceError, match="at least 12 characters"):
-        ensure_user("new@council.example", "New", "manager", "short")
+        ensure_user("new@council.example", name="New", role="manager", password="short")
 
 
 def test_ensure_user_lifts_a_paused_sign_in(client):
@@ -527,6 +541,6 @@ def test_ensure_user_lifts_a_paused_sign_in(client):
     for _ in range(5):
         post_sign_in(client, "manager@council.example", "wrong guess")
     assert post_sign_in(client, "manager@council.example").status_code == 429
-    ensure_user("manager@council.example", "Test manager", "manager", PASSWORD)
+    ensure_user("manager@council.example", name="Test manager", role="manager", password=PASSWORD)
     db.session.commit()
     assert post_sign_in(client, "manager@council.example").status_code == 302

@@ -247,7 +247,7 @@ def test_account_emails_are_bilingual_or_in_the_language_the_reset_was_asked_in(
     app, factory, mailbox
 ):
     app.config["SERVICE_NAME_CY"] = "Iechyd Perthynas"
-    ensure_user("p@council.example", "Pat", "manager", PASSWORD)
+    ensure_user("p@council.example", name="Pat", role="manager", password=PASSWORD)
     db.session.commit()
     browser = app.test_client()
     page = browser.get("/sign-in/forgotten?lang=cy").get_data(as_text=True)

@@ -48,7 +48,12 @@ def start_recompute_from_its_page(app, factory) -> int:  # type: ignore[no-untyp
     rel_id = rel.id
     factory.wave(rel, "2024-Q1", state="closed")
     factory.wave(rel, "2024-Q2", state="closed")
-    ensure_user("admin.worker@council.example", "Worker admin", "admin", "worker passphrase 1")
+    ensure_user(
+        "admin.worker@council.example",
+        name="Worker admin",
+        role="admin",
+        password="worker passphrase 1",
+    )
     db.session.commit()
     client = app.test_client()
     form = client.get("/sign-in").get_data(as_text=True)

@@ -127,7 +127,9 @@ def test_the_account_is_keyed_on_issuer_and_subject_and_updated_on_each_sign_in(
 
 
 def test_an_existing_local_account_with_the_same_email_is_not_taken_over(app, client, world):
-    ensure_user("ann@council.example", "Local Ann", "admin", "a local passphrase")
+    ensure_user(
+        "ann@council.example", name="Local Ann", role="admin", password="a local passphrase"
+    )
     db.session.commit()
     answer, _ = sign_in_through(client, "Test Council", "c-ann")
     assert "already exists" in problem(answer)
@@ -228,7 +230,9 @@ def test_an_organisation_without_local_passwords_refuses_its_users_passwords(app
 
     organisation = db.session.get(Organisation, organisation_id("Test Council"))
     organisation.local_passwords_allowed = False
-    user = ensure_user("local@council.example", "Local", "manager", "a local passphrase")
+    user = ensure_user(
+        "local@council.example", name="Local", role="manager", password="a local passphrase"
+    )
     user.organisation_id = organisation.id
     db.session.commit()
     answer = post_sign_in(client, "local@council.example", "a local passphrase")
@@ -294,7 +298,9 @@ def test_an_invited_person_takes_up_the_invitation_by_signing_in_through_the_pro
     from survey_app.models import Relationship
     from survey_app.services.accounts import people
 
-    operator = ensure_user("operator@council.example", "Operator", "admin", "x" * 20)
+    operator = ensure_user(
+        "operator@council.example", name="Operator", role="admin", password="x" * 20
+    )
     ours = db.session.get(Relationship, world["ours"])
     invited, token = people.invite(
         "ann@council.example", "Ann Invited", ours, "reviewer", actor=operator

@@ -44,7 +44,9 @@ def add_person(role: str, on: int | None = None) -> int:
     """P (p@council.example, PASSWORD) holding ``role`` on relationship ``on`` (service-wide
     without one), committed; their id."""
     relationships = None if on is None else [db.session.get(Relationship, on)]
-    user_id = ensure_user("p@council.example", "P", role, PASSWORD, relationships=relationships).id
+    user_id = ensure_user(
+        "p@council.example", name="P", role=role, password=PASSWORD, relationships=relationships
+    ).id
     db.session.commit()
     return user_id
 
@@ -253,7 +255,7 @@ def test_a_person_changes_their_own_password(app):
 
 def test_asking_for_reset_links_is_paused_by_the_sign_in_limits_in_counts_of_its_own(app, mailbox):
     app.config["SIGN_IN_MAX_FAILURES_PER_EMAIL"] = 2
-    ensure_user("p@council.example", "P", "manager", PASSWORD)
+    ensure_user("p@council.example", name="P", role="manager", password=PASSWORD)
     db.session.commit()
     browser = app.test_client()
     for _ in range(2):
@@ -279,7 +281,7 @@ def test_your_password_is_not_offered_to_an_account_that_signs_in_through_its_pr
     """Its account page offers no password change (its language it still chooses there)."""
     organisation = Organisation(name="Council A")
     db.session.add(organisation)
-    ensure_user("p@council.example", "P", "reviewer", PASSWORD)
+    ensure_user("p@council.example", name="P", role="reviewer", password=PASSWORD)
     person = db.session.scalar(select(User).where(User.email == "p@council.example"))
     person.organisation = organisation
     db.session.commit()

@@ -120,7 +120,9 @@ def build_history() -> tuple[int, dict[str, int]]:
         close_wave(wave)
         ids[label] = wave.id
         if label == WAVES[1]:
-            user = ensure_user(MANAGER[0], "Report manager", "manager", MANAGER[1])
+            user = ensure_user(
+                MANAGER[0], name="Report manager", role="manager", password=MANAGER[1]
+            )
             record_action(
                 rel,
                 dimension_key=INDEX,

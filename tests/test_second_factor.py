@@ -42,7 +42,7 @@ def set_up(app, email: str) -> tuple[object, str, list[str]]:
 
 
 def test_an_admin_must_set_up_a_second_factor_before_being_signed_in(app, required):
-    ensure_user("admin@council.example", "Admin", "admin", PASSWORD)
+    ensure_user("admin@council.example", name="Admin", role="admin", password=PASSWORD)
     db.session.commit()
     client, answer = password_step(app, "admin@council.example")
     assert answer.status_code == 303
@@ -59,14 +59,14 @@ def test_an_admin_must_set_up_a_second_factor_before_being_signed_in(app, requir
 
 
 def test_a_manager_without_a_second_factor_is_signed_in_with_the_password(app, required):
-    ensure_user("m@council.example", "M", "manager", PASSWORD)
+    ensure_user("m@council.example", name="M", role="manager", password=PASSWORD)
     db.session.commit()
     client, answer = password_step(app, "m@council.example")
     assert answer.status_code == 302 and client.get("/dashboard/").status_code == 200
 
 
 def test_each_code_is_accepted_once_and_a_recovery_code_once(app, required):
-    ensure_user("admin@council.example", "Admin", "admin", PASSWORD)
+    ensure_user("admin@council.example", name="Admin", role="admin", password=PASSWORD)
     db.session.commit()
     _, key, codes = set_up(app, "admin@council.example")
     # the code used to set up cannot be used again; the next step's can
@@ -88,7 +88,7 @@ def test_each_code_is_accepted_once_and_a_recovery_code_once(app, required):
 
 
 def test_five_wrong_codes_end_the_attempt(app, required):
-    ensure_user("admin@council.example", "Admin", "admin", PASSWORD)
+    ensure_user("admin@council.example", name="Admin", role="admin", password=PASSWORD)
     db.session.commit()
     set_up(app, "admin@council.example")
     client, _ = password_step(app, "admin@council.example")
@@ -98,7 +98,7 @@ def test_five_wrong_codes_end_the_attempt(app, required):
 
 
 def test_codes_are_checked_within_one_step_of_drift_only(app):
-    user = ensure_user("admin@council.example", "Admin", "admin", PASSWORD)
+    user = ensure_user("admin@council.example", name="Admin", role="admin", password=PASSWORD)
     sealed = totp.new_secret()
     key = totp.setup_key(sealed).replace(" ", "")
     start = 1_800_000_000.0
@@ -111,7 +111,7 @@ def test_codes_are_checked_within_one_step_of_drift_only(app):
 def test_the_last_sign_in_and_the_audit_wait_for_the_second_factor(app, required):
     """A password alone (someone who has it, stopped at the code) is not a sign-in on the
     people pages; the code that completes it is, and is audited."""
-    ensure_user("code.last@council.example", "Code Last", "admin", PASSWORD)
+    ensure_user("code.last@council.example", name="Code Last", role="admin", password=PASSWORD)
     db.session.commit()
     _, key, _ = set_up(app, "code.last@council.example")
     user_id = db.session.scalar(select(User.id).where(User.email == "code.last@council.example"))

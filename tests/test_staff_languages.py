@@ -171,9 +171,9 @@ def test_no_people_account_or_sign_in_page_shows_text_that_is_not_marked(app, si
     relationship = db.session.get(Relationship, site["relationship"])
     manager_id = ensure_user(
         "manager.pages@council.example",
-        "Pages manager",
-        "manager",
-        PASSWORD,
+        name="Pages manager",
+        role="manager",
+        password=PASSWORD,
         relationships=[relationship],
     ).id
     db.session.commit()

@@ -140,7 +140,7 @@ def test_a_language_not_offered_is_refused_and_changes_nothing(app, value):
 
 
 def test_a_language_chosen_before_signing_in_is_kept_by_an_account_without_one(app):
-    ensure_user("new.one@council.example", "New One", "reviewer", PASSWORD)
+    ensure_user("new.one@council.example", name="New One", role="reviewer", password=PASSWORD)
     db.session.commit()
     browser = app.test_client()
     browser.get("/sign-in?lang=cy")
@@ -158,8 +158,8 @@ def test_a_language_chosen_before_signing_in_is_kept_by_an_account_without_one(a
 
 
 def test_a_reset_goes_in_the_accounts_language_whatever_the_page_it_was_asked_on(app, mailbox):
-    ensure_user("p@council.example", "P", "reviewer", PASSWORD).language = "cy"
-    ensure_user("q@council.example", "Q", "reviewer", PASSWORD)
+    ensure_user("p@council.example", name="P", role="reviewer", password=PASSWORD).language = "cy"
+    ensure_user("q@council.example", name="Q", role="reviewer", password=PASSWORD)
     db.session.commit()
     browser = app.test_client()
     submit(browser, "/sign-in/forgotten", {"email": "p@council.example"})  # an English page

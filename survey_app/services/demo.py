@@ -136,13 +136,15 @@ def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) ->
         # its latest closed wave (the one its pages open on) gets them here.
         compute_wave_themes(closed_waves(relationship)[-1], actor="demo")
     for role, email, name, password in DEMO_USERS:
-        ensure_user(email, name, role, password)
+        ensure_user(email, name=name, role=role, password=password)
     if get_relationship(OTHER_NAME, required=False) is None:
         create_relationship(
             OTHER_NAME, client=CLIENT, supplier=OTHER_SUPPLIER, service_areas=["Building services"]
         )
     for role, email, name, organisation in SCOPED_DEMO_USERS:
-        user = ensure_user(email, name, role, SCOPED_DEMO_PASSWORD, relationships=[relationship])
+        user = ensure_user(
+            email, name=name, role=role, password=SCOPED_DEMO_PASSWORD, relationships=[relationship]
+        )
         user.organisation = organisation_named(organisation)
 
     open_wave = get_wave(relationship, OPEN_WAVE)

@@ -199,7 +199,11 @@ def test_a_reviewer_makes_an_api_token_for_one_relationship_by_keyboard(
     other = factory.relationship("Other Council — Other Supplier")
     email = "two.reviewer@council.example"
     ensure_user(
-        email, "Two Relationships", "reviewer", PASSWORD, relationships=[relationship, other]
+        email,
+        name="Two Relationships",
+        role="reviewer",
+        password=PASSWORD,
+        relationships=[relationship, other],
     )
     db.session.commit()
     sign_in_by_keyboard(page, email, PASSWORD)

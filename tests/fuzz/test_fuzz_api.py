@@ -128,9 +128,9 @@ def test_fuzz_api_other_relationships_ids(app, world, caplog):
     other = db.session.get(Relationship, world.other_rel)
     user = ensure_user(
         "scoped.fuzz@council.example",
-        "Scoped",
-        "reviewer",
-        "fuzz passphrase ok",
+        name="Scoped",
+        role="reviewer",
+        password="fuzz passphrase ok",
         relationships=[other],
     )
     token = api_tokens.create_token(user, "fuzz").token

@@ -28,7 +28,9 @@ from tests.fuzz.strategies import fields, junk
 
 def test_fuzz_job_buttons(app, admin, world, other_csrf, caplog):
     with write_transaction():  # a failed job of somebody else's (admins see every job)
-        owner = ensure_user("owner.fuzz@council.example", "Owner", "manager", "x" * 20)
+        owner = ensure_user(
+            "owner.fuzz@council.example", name="Owner", role="manager", password="x" * 20
+        )
         failed = jobs.submit_job("jobs.check", requested_by=owner)
         failed.state, failed.error = "failed", "refused"
         other_id = failed.id

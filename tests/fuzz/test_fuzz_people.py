@@ -140,7 +140,9 @@ def test_fuzz_second_factor_codes(app, other_csrf, caplog):
     from tests.fuzz.conftest import cheap_hash
 
     with patch("survey_app.models.user.generate_password_hash", cheap_hash):
-        ensure_user("admin.fuzz@council.example", "Fuzz admin", "admin", PASSWORD)
+        ensure_user(
+            "admin.fuzz@council.example", name="Fuzz admin", role="admin", password=PASSWORD
+        )
     db.session.commit()
     codes = st.one_of(junk, st.sampled_from(["000000", "12345", "1234567", " 1 2 3 4 5 6 "]))
 

@@ -192,7 +192,9 @@ def test_fuzz_every_get_route_with_another_relationship_s_ids(app, world, caplog
     from tests.fuzz.conftest import PASSWORD, cheap_hash
 
     with write_transaction():
-        operator = ensure_user("operator.fuzz@council.example", "Operator", "admin", "x" * 20)
+        operator = ensure_user(
+            "operator.fuzz@council.example", name="Operator", role="admin", password="x" * 20
+        )
         job = jobs.submit_job(
             "jobs.check",
             requested_by=operator,

@@ -262,10 +262,10 @@ def user_for_session(
 
 def ensure_user(
     email: str,
+    *,
     name: str,
     role: str,
     password: str,
-    *,
     relationships: Iterable[Relationship] | None = None,
 ) -> User:
     """Create the account, or bring an existing one to exactly these details (active, with
