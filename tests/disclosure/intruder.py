@@ -88,6 +88,7 @@ class Intruder:
             equation({n + i: 1.0, i: -lo}, 0.0, np.inf)
             equation({n + i: 1.0, i: -hi}, -np.inf, 0.0)
         self._n = n
+        self._points: list[np.ndarray] = []  # the integer programs' solutions
         self._constraint = LinearConstraint(np.array(rows), lower, upper)
         self._integrality = np.r_[np.ones(n), np.zeros(n)]
         big = sum(len(v) for v in groups.values()) or 10**6
@@ -104,29 +105,42 @@ class Intruder:
             )
             assert res.status == 0, f"the intruder's program is infeasible: {res.message}"
             ends.append(sign * res.fun)
+            self._points.append(res.x)
         return ends[0], ends[1]
 
-    def count_range(self, base: Cell) -> tuple[float, float]:
+    def _seen_apart(self, coefs: np.ndarray) -> bool:
+        """Two solutions found so far (each satisfies every equation) give ``coefs · x``
+        values a response's worth apart: it is not pinned, whatever its exact range."""
+        seen = [float(coefs @ x) for x in self._points]
+        return bool(seen) and max(seen) - min(seen) >= 0.5
+
+    def _coefs(self, base: Cell, *, sums: bool = False) -> np.ndarray:
+        """The base cell's count (or with ``sums`` its sum) as a linear function."""
         coefs = np.zeros(2 * self._n)
+        offset = self._n if sums else 0
         for i, (_, t) in enumerate(self.vars):
             if t == base:
-                coefs[i] = 1.0
-        return self._range(coefs)
+                coefs[offset + i] = 1.0
+        return coefs
+
+    def count_range(self, base: Cell) -> tuple[float, float]:
+        return self._range(self._coefs(base))
 
     def sum_range(self, base: Cell) -> tuple[float, float]:
-        coefs = np.zeros(2 * self._n)
-        for i, (_, t) in enumerate(self.vars):
-            if t == base:
-                coefs[self._n + i] = 1.0
-        return self._range(coefs)
+        return self._range(self._coefs(base, sums=True))
 
     def worked_out(self, base: Cell) -> bool:
-        """The base cell's count or its sum is pinned to less than one response's worth."""
-        low, high = self.count_range(base)
-        if high - low < 0.5:
-            return True
-        low, high = self.sum_range(base)
-        return high - low < 0.5
+        """The base cell's count or its sum is pinned to less than one response's worth
+        (a range is solved only where the solutions found so far do not already show two
+        values a response's worth apart)."""
+        for sums in (False, True):
+            coefs = self._coefs(base, sums=sums)
+            if self._seen_apart(coefs):
+                continue
+            low, high = self._range(coefs)
+            if high - low < 0.5:
+                return True
+        return False
 
 
 def margins_of(truth: Iterable[tuple[Cell, float]]) -> dict[Cell, tuple[int, float]]:

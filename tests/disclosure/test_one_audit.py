@@ -111,7 +111,7 @@ def findings(
             continue
         assert cell not in shown, f"{label}: {cell} of {n} is shown"
         tried += 1
-        low, high = system.count_range(system.responses_in(cell))
+        low, high = system.count_range(system.responses_in(cell), wide_enough=k)
         assert low <= n <= high, (cell, low, high, n)
         if high - low < k:
             out.append(f"{label} results {cell}: {n} within [{low}, {high}]")
@@ -125,7 +125,7 @@ def findings(
             if row[figure] is not None:
                 out.append(f"{label} monitor {key[1:]}: {n} shown")
                 continue
-            low, high = system.count_range({key: 1.0})
+            low, high = system.count_range({key: 1.0}, wide_enough=k)
             assert low <= n <= high, (key, low, high, n)
             tried += 1
             if high - low < k:

@@ -67,52 +67,102 @@ class _System:
         if any(j not in ("const", "le") for j in row):
             self.rows.append(row)
 
-    def ranges(self, keys: list[tuple]) -> dict[tuple, tuple[float, float]]:
-        """The integer range of each of ``keys``, each over the equations of its component."""
-        parent = list(range(len(self.index)))
+    def ranges(
+        self, keys: list[tuple], *, wide_enough: float = np.inf, known: dict | None = None
+    ) -> dict[tuple, tuple[float, float]]:
+        """The integer range of each of ``keys``, each over the equations of its component.
 
-        def root(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for row in self.rows:
-            js = [j for j in row if j not in ("const", "le")]
-            for j in js[1:]:
-                parent[root(j)] = root(js[0])
+        Every solution an integer program returns is a point that satisfies every equation,
+        and so is ``known`` (e.g. the true values) when it does: the values a key takes at
+        the points found so far lie inside its range. Where they already span
+        ``wide_enough``, that span is returned (the range is at least that wide, which is
+        all a caller comparing with ``wide_enough`` needs) and the key's own two programs
+        are not run; otherwise its exact range is solved."""
         out = {}
+        components: dict[int, _Component] = {}
         for key in keys:
             if key not in self.index:  # in no equation: nothing bounds it
                 out[key] = (0.0, np.inf)
                 continue
-            target = root(self.index[key])
-            keys = {j: key for key, j in self.index.items()}
-            cols = [j for j in range(len(self.index)) if root(j) == target]
-            where = {j: i for i, j in enumerate(cols)}
-            rows = [r for r in self.rows if any(j in where for j in r if j not in ("const", "le"))]
-            a = np.zeros((len(rows), len(cols)))
-            b = np.array([-row.get("const", 0.0) for row in rows])
-            tol = 1e-7 * (1.0 + np.abs(b))  # shown means × n carry rounding of the last bit
-            low = np.where([("le" in row) for row in rows], -np.inf, b - tol)
-            for r, row in enumerate(rows):
-                for j, coef in row.items():
-                    if j not in ("const", "le"):
-                        a[r, where[j]] += coef
-            c = np.zeros(len(cols))
-            c[where[self.index[key]]] = 1.0
-            ends = []
-            for sign in (1.0, -1.0):
-                res = milp(
-                    sign * c,
-                    constraints=LinearConstraint(a, low, b + tol),
-                    integrality=np.array([keys[j][0] != "sum" for j in cols], dtype=float),
-                    bounds=Bounds(np.zeros(len(cols)), np.full(len(cols), 1e6)),
-                )
-                assert res.status == 0, "the published figures are inconsistent"
-                ends.append(sign * res.fun)
-            out[key] = (ends[0], ends[1])
+            root = self._root(self.index[key])
+            if root not in components:
+                components[root] = _Component(self, root, known)
+            out[key] = components[root].range(self.index[key], wide_enough)
         return out
+
+    def _root(self, i: int) -> int:
+        if not hasattr(self, "_parent"):
+            parent = list(range(len(self.index)))
+
+            def root(i: int) -> int:
+                while parent[i] != i:
+                    parent[i] = parent[parent[i]]
+                    i = parent[i]
+                return i
+
+            for row in self.rows:
+                js = [j for j in row if j not in ("const", "le")]
+                for j in js[1:]:
+                    parent[root(j)] = root(js[0])
+            self._parent = [root(i) for i in range(len(parent))]
+        return self._parent[i]
+
+
+class _Component:
+    """The equations of one connected set of unknowns, as one integer program's
+    constraints, and the feasible points found for them so far."""
+
+    def __init__(self, system: _System, root: int, known: dict | None) -> None:
+        names = {j: key for key, j in system.index.items()}
+        self.cols = [j for j in range(len(system.index)) if system._root(j) == root]
+        self.where = {j: i for i, j in enumerate(self.cols)}
+        rows = [
+            r for r in system.rows if any(j in self.where for j in r if j not in ("const", "le"))
+        ]
+        a = np.zeros((len(rows), len(self.cols)))
+        b = np.array([-row.get("const", 0.0) for row in rows])
+        tol = 1e-7 * (1.0 + np.abs(b))  # shown means × n carry rounding of the last bit
+        low = np.where([("le" in row) for row in rows], -np.inf, b - tol)
+        for r, row in enumerate(rows):
+            for j, coef in row.items():
+                if j not in ("const", "le"):
+                    a[r, self.where[j]] += coef
+        self.integer = np.array([names[j][0] != "sum" for j in self.cols])
+        self.constraint = LinearConstraint(a, low, b + tol)
+        self.points: list[np.ndarray] = []
+        if known is not None:
+            point = np.array([known.get(names[j], np.nan) for j in self.cols], dtype=float)
+            if self._feasible(a, low, b + tol, point):
+                self.points.append(point)
+
+    def _feasible(self, a, low, high, point) -> bool:
+        if np.isnan(point).any() or (point < 0).any() or (point > 1e6).any():
+            return False
+        if not np.allclose(point[self.integer], np.round(point[self.integer])):
+            return False
+        value = a @ point
+        return bool(np.all(value >= low) and np.all(value <= high))
+
+    def range(self, j: int, wide_enough: float) -> tuple[float, float]:
+        i = self.where[j]
+        if self.points:
+            seen = np.array([p[i] for p in self.points])
+            if seen.max() - seen.min() >= wide_enough:
+                return float(seen.min()), float(seen.max())
+        c = np.zeros(len(self.cols))
+        c[i] = 1.0
+        ends = []
+        for sign in (1.0, -1.0):
+            res = milp(
+                sign * c,
+                constraints=self.constraint,
+                integrality=self.integer.astype(float),
+                bounds=Bounds(np.zeros(len(self.cols)), np.full(len(self.cols), 1e6)),
+            )
+            assert res.status == 0, "the published figures are inconsistent"
+            ends.append(sign * res.fun)
+            self.points.append(res.x)
+        return ends[0], ends[1]
 
 
 def _cube_equations(
@@ -208,7 +258,8 @@ def attack_wave(
     ]
     targets += [key for key in sums if system.shown[key] is None and 0 < truth[key[1:]] < k]
     found = []
-    for key, (lo, hi) in system.ranges(targets).items():
+    # A range already seen k wide needs no integer programs of its own (see ranges).
+    for key, (lo, hi) in system.ranges(targets, wide_enough=k - 1e-6, known=truth).items():
         slack = 1e-5 * (1.0 + abs(truth[key]))  # shown means carry their rounding
         assert lo - slack <= truth[key] <= hi + slack, (key, lo, hi, truth[key])
         if hi - lo < k - 1e-6:

@@ -130,11 +130,20 @@ class WaveSystem:
             b[r] = value
         return a, b
 
-    def count_range(self, terms: Mapping[tuple, float]) -> tuple[float, float]:
+    def count_range(
+        self, terms: Mapping[tuple, float], *, wide_enough: float = math.inf
+    ) -> tuple[float, float]:
         """The least and greatest value of ``Σ coef · unknown`` that every published
-        equation allows, the unknowns non-negative integers."""
+        equation allows, the unknowns non-negative integers.
+
+        Every integer solution found so far (the integer programs', and the linear
+        programs' where they are whole numbers) satisfies every equation, so the values the
+        sum takes at them lie inside its integer range. Where they already span
+        ``wide_enough``, the integer range is at least that wide: the linear program's range
+        (which holds it) is returned without the integer programs."""
         if not hasattr(self, "_solved"):
             self._solved = self._matrix()
+            self._points: list[np.ndarray] = []
         a, b = self._solved
         c = np.zeros(len(self.index))
         for key, coef in terms.items():
@@ -144,8 +153,11 @@ class WaveSystem:
             res = linprog(sign * c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
             assert res.status in (0, 3), f"the published figures are inconsistent: {res.message}"
             ends.append(math.inf if res.status == 3 else sign * res.fun)
+            if res.status == 0 and np.allclose(res.x, np.round(res.x), atol=1e-7):
+                self._points.append(np.round(res.x))
         low, high = math.ceil(ends[0] - 1e-6), math.floor(ends[1] + 1e-6)
-        if high - low >= 1:  # the integer program may narrow it further
+        seen = [float(c @ x) for x in self._points]
+        if high - low >= 1 and not (seen and max(seen) - min(seen) >= wide_enough):
             ends = []
             for sign in (1.0, -1.0):
                 res = milp(
@@ -156,5 +168,6 @@ class WaveSystem:
                 )
                 assert res.status == 0, f"the integer program failed: {res.message}"
                 ends.append(sign * res.fun)
+                self._points.append(np.round(res.x))
             low, high = round(ends[0]), round(ends[1])
         return low, high
