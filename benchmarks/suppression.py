@@ -3,6 +3,7 @@
 ```sh
 .venv/bin/python benchmarks/suppression.py              # 40 seeded waves + a full-scale wave
 .venv/bin/python benchmarks/suppression.py --waves 10   # a quick run
+.venv/bin/python benchmarks/suppression.py --waves 12 --rules after  # one rule only
 ```
 
 Each seeded wave is a relationship's side × area cube (4–8 areas, groups of 20–200 with small
@@ -28,8 +29,12 @@ Printed per rule: the share of wave × score blocks whose side totals (client or
 areas) are hidden, the share of scores cells hidden, the groups under k the intruder of
 ``tests/disclosure/wave_intruder.py`` narrows below k (integer programs over scores, items,
 the n_answers links and, with the scale, the sums; ``counts_narrowed``: those whose count is
-narrowed, the rest being sums), and seconds per wave (median, max) and for
-one full-scale wave (20,000 responses over 12 areas).
+narrowed, the rest being sums; ``mean_sums_narrowed``: sums of scores or answers (mean × n),
+the rest of the sums being the favourable and unfavourable counts), and seconds per wave
+(median, max) and for one full-scale wave (20,000 responses over 12 areas), wall clock and
+this process's CPU (``time.process_time``; the figure to compare on a shared machine). Each wave's figures go to
+stderr as they come (wave, rule, side totals, cells hidden, CPU seconds, groups, counts, mean
+sums).
 One JSON line at the end.
 """
 
@@ -171,7 +176,8 @@ def leaks(scores, items, hidden_scores, hidden_items):
         ],
     }
     found = attack_wave(published, true, K, POINTS)
-    return len(found), sum(f.key[0] != "sum" for f in found)
+    means = sum(f.key[0] == "sum" and f.key[-1] == "mean" for f in found)
+    return len(found), sum(f.key[0] != "sum" for f in found), means
 
 
 def _items_of(hidden, items):
@@ -182,6 +188,18 @@ def _items_of(hidden, items):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--waves", type=int, default=40)
+    parser.add_argument(
+        "--rules",
+        nargs="+",
+        choices=("before", "counts", "after"),
+        default=["before", "counts", "after"],
+        help="the rules to run (the waves are the same whichever are chosen)",
+    )
+    parser.add_argument(
+        "--no-intruder",
+        action="store_true",
+        help="hidden shares and seconds only (the intruder takes minutes of CPU a wave)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
     rules = {
@@ -189,40 +207,56 @@ def main() -> None:
         "counts": lambda s, i: hidden_cells(s, i, K),
         "after": lambda s, i: hidden_cells(s, i, K, points=POINTS),
     }
-    totals, shares, seconds, found, counts = ({r: [] for r in rules} for _ in range(5))
-    for _ in range(args.waves):
+    rules = {rule: rules[rule] for rule in args.rules}
+    figures = ({r: [] for r in rules} for _ in range(8))
+    totals, shares, cells, seconds, cpu, found, counts, means = figures
+    for wave in range(args.waves):
         scores, items = seeded_wave(rng, int(rng.integers(4, 9)))
         for rule, hide in rules.items():
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             hidden = hide(scores, items)
             seconds[rule].append(time.perf_counter() - began)
+            cpu[rule].append(time.process_time() - began_cpu)
             totals[rule].append(side_totals_hidden(hidden, scores))
             keys = set(zip(scores["side"], scores["area"], scores["dimension"], strict=True))
-            shares[rule].append(len(hidden & keys) / len(keys))
+            cells[rule].append(len(hidden & keys))
+            shares[rule].append(cells[rule][-1] / len(keys))
             hidden_items = hidden if rule == "before" else _items_of(hidden, items)
-            groups, narrowed = leaks(scores, items, hidden, hidden_items)
-            found[rule].append(groups)
-            counts[rule].append(narrowed)
+            if not args.no_intruder:
+                for into, n in zip(
+                    (found, counts, means), leaks(scores, items, hidden, hidden_items), strict=True
+                ):
+                    into[rule].append(n)
+            progress = (totals, cells, cpu, found, counts, means)
+            figures = (round(f[rule][-1], 4) if f[rule] else None for f in progress)
+            print(wave + 1, rule, *figures, file=sys.stderr)
     scores, items = seeded_wave(rng, 12, scale=8.0)
-    full = {}
+    full, full_cpu = {}, {}
     for rule, hide in rules.items():
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         hide(scores, items)
         full[rule] = time.perf_counter() - began
+        full_cpu[rule] = time.process_time() - began_cpu
     result = {"waves": args.waves, "k": K}
     for rule in rules:
         result |= {
             f"side_totals_hidden_{rule}": round(statistics.mean(totals[rule]), 3),
             f"score_cells_hidden_{rule}": round(statistics.mean(shares[rule]), 3),
-            f"groups_recovered_{rule}": sum(found[rule]),
-            f"counts_narrowed_{rule}": sum(counts[rule]),
+            f"score_cells_hidden_{rule}_total": sum(cells[rule]),
+            f"groups_recovered_{rule}": sum(found[rule]) if found[rule] else None,
+            f"counts_narrowed_{rule}": sum(counts[rule]) if found[rule] else None,
+            f"mean_sums_narrowed_{rule}": sum(means[rule]) if found[rule] else None,
             f"seconds_per_wave_{rule}_median": round(statistics.median(seconds[rule]), 4),
             f"seconds_per_wave_{rule}_max": round(max(seconds[rule]), 4),
             f"seconds_full_scale_wave_{rule}": round(full[rule], 4),
+            f"cpu_seconds_per_wave_{rule}_median": round(statistics.median(cpu[rule]), 4),
+            f"cpu_seconds_per_wave_{rule}_max": round(max(cpu[rule]), 4),
+            f"cpu_seconds_full_scale_wave_{rule}": round(full_cpu[rule], 4),
         }
-    result["ratio_after_to_before_median"] = round(
-        statistics.median(seconds["after"]) / statistics.median(seconds["before"]), 2
-    )
+    if {"before", "after"} <= set(rules):
+        result["ratio_after_to_before_median"] = round(
+            statistics.median(seconds["after"]) / statistics.median(seconds["before"]), 2
+        )
     print(json.dumps(result))
 
 
