@@ -400,7 +400,8 @@ class _ReleaseAudit:
         # generalisable value "Other") is theirs to protect, not the release's.
         nothing = original.copy()
         nothing[:, list(order)] = GENERALISED
-        self.targets = [t for t in self.targets if self.width(nothing, t) >= k - 1e-6]
+        system = self._system(nothing)  # one system for every target
+        self.targets = [t for t in self.targets if self._width(system, t) >= k - 1e-6]
 
     def give_up(self, target: np.ndarray) -> None:
         self.targets = [t for t in self.targets if not np.array_equal(t, target)]
