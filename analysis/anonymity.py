@@ -388,16 +388,20 @@ class _ReleaseAudit:
         self.bounded = np.array([c for c, _ in bounds], dtype=np.int64).reshape(-1, len(values))
         self.floors = np.array([min(n, self._count(original, c)) for c, n in bounds], float)
         self.k = k
-        cube: dict[tuple, int] = {}
-        for row in original:
+        alike: dict[tuple, int] = {}  # rows alike, in order of first appearance
+        for row in map(tuple, original.tolist()):
+            alike[row] = alike.get(row, 0) + 1
+        cube: dict[tuple, int] = {}  # each cell in the order the rows first reach it
+        for row, n in alike.items():
             for cell in product(*[(v, SUMMED) for v in row]):
-                cube[cell] = cube.get(cell, 0) + 1
+                cube[cell] = cube.get(cell, 0) + n
         self.targets = [np.array(c) for c, n in cube.items() if 0 < n < k and c not in self.counts]
         # A cell the published counts pin even beside a release that says nothing (every
         # generalisable value "Other") is theirs to protect, not the release's.
         nothing = original.copy()
         nothing[:, list(order)] = GENERALISED
-        self.targets = [t for t in self.targets if self.width(nothing, t) >= k - 1e-6]
+        system = self._system(nothing)  # one system for every target
+        self.targets = [t for t in self.targets if self._width(system, t) >= k - 1e-6]
 
     def give_up(self, target: np.ndarray) -> None:
         self.targets = [t for t in self.targets if not np.array_equal(t, target)]

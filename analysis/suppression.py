@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -523,10 +524,40 @@ def protect(
     fixed = _mask_iv(fixed, n_cells, "fixed")
     largest = counts.max(axis=0) if counts.shape[0] else np.zeros(n_cells, np.int64)
     cost = largest.astype(float) if cost is None else np.asarray(cost, dtype=float)
-    audit = LinearAudit(equations, n_cells)
+    shape = _equations_key(equations, n_cells)
+    audit = _linear_audit(shape)
     sums = [_magnitude_iv(m, counts.shape[0], audit) for m in sums]
-    network = Network(equations, n_cells)  # a cube raises: callers keep the partition rule
+    network = _network(shape)  # a cube raises: callers keep the partition rule
     lower = _lower_iv(lower, n_cells)
+    key = (shape, k, *map(_array_key, (counts, forced, fixed, cost, lower)))
+    key += tuple((m.table, _array_key(m.counts), _array_key(m.sums), m.low, m.high) for m in sums)
+    found = _PATTERNS.get(key)
+    if found is None:
+        found = _pattern(counts, k, forced, fixed, largest, cost, audit, sums, network, lower)
+        _PATTERNS[key] = found
+        if len(_PATTERNS) > _PATTERNS_KEPT:
+            _PATTERNS.popitem(last=False)
+    else:
+        _PATTERNS.move_to_end(key)
+    arrays = (found.hidden, found.primary, found.reason, found.unprotected)
+    return Protection(*(a.copy() for a in arrays), found.k)
+
+
+#: Patterns already found, by their exact inputs (most recent last): the same wave is
+#: protected again when it is recomputed unchanged or closed again after a rebuild, and one
+#: wave's drivers blocks often repeat a table's counts. ``protect`` is deterministic, so a
+#: pattern found for the same bytes is the pattern; each caller gets its own copy.
+_PATTERNS: OrderedDict[tuple, Protection] = OrderedDict()
+_PATTERNS_KEPT = 512
+
+
+def _array_key(a: np.ndarray) -> tuple:
+    return a.dtype.str, a.shape, a.tobytes()
+
+
+def _pattern(counts, k, forced, fixed, largest, cost, audit, sums, network, lower) -> Protection:
+    """:func:`protect` on checked inputs."""
+    n_cells = counts.shape[1]
     small = (counts > 0) & (counts < k)
     primary = small.any(axis=0)
     mask = (primary & ~fixed) | forced
@@ -549,6 +580,32 @@ def protect(
     reason[mask] = SECONDARY
     reason[primary & mask] = PRIMARY
     return Protection(mask, primary, reason, np.unique(np.asarray(stuck, dtype=np.int64)), k)
+
+
+def _equations_key(equations: Sequence, n_cells: int) -> tuple:
+    """The equations as a hashable key (members and total as ints, in the caller's order)."""
+    return n_cells, tuple(
+        (tuple(int(m) for m in members), None if total is None else int(total))
+        for members, total in equations
+    )
+
+
+# One wave publishes many tables over the same side × area cells (every dimension, every
+# drivers block), and a recompute many waves of the same shape: the network and the
+# equation matrix depend on the equations alone, so each is built once per shape. They are
+# read-only (their arrays are frozen); a ValueError (a cube, a bad equation) is not cached.
+@lru_cache(maxsize=64)
+def _linear_audit(key: tuple) -> LinearAudit:
+    audit = LinearAudit(key[1], key[0])
+    audit.matrix.flags.writeable = False
+    return audit
+
+
+@lru_cache(maxsize=64)
+def _network(key: tuple) -> Network:
+    network = Network(key[1], key[0])
+    network.tail.flags.writeable = network.head.flags.writeable = False
+    return network
 
 
 def _count_tables(counts: np.ndarray, sums: list[Magnitude]):
@@ -657,15 +714,17 @@ def _mask_iv(mask, n_cells: int, name: str) -> np.ndarray:
 def _partner(width, block, cell: int, mask, fixed, largest, cost, need: float) -> bool:
     """Hide partners (in ``mask``, in place) until ``width(mask)`` of ``cell`` reaches
     ``need``; False if it cannot. ``block(mask)`` marks the cells that may widen it."""
-    while width(mask) < need:
+    now = width(mask)
+    while now < need:
         options = np.flatnonzero(block(mask) & ~mask & ~fixed & (largest > 0))
         if options.size == 0:
             return False
         options = options[np.lexsort((options, cost[options]))]
         best, best_width = int(options[0]), -1.0
+        tried: dict[int, float] = {}
         for option in options.tolist():
             mask[option] = True
-            got = width(mask)
+            got = tried[option] = width(mask)
             mask[option] = False
             if got >= need:
                 best = option
@@ -673,6 +732,7 @@ def _partner(width, block, cell: int, mask, fixed, largest, cost, need: float) -
             if got > best_width:
                 best, best_width = option, got
         mask[best] = True
+        now = tried[best]  # the width just found with this very mask: not audited again
     return True
 
 

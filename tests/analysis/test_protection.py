@@ -127,6 +127,27 @@ def test_a_small_no_area_group_on_one_side_hides_four_cells_and_no_side_total():
     assert res.hidden[at[0, 0]] and not res.hidden[at[0, 1]]
 
 
+def test_a_pattern_asked_for_again_is_the_same_and_each_caller_s_own():
+    # protect keeps the patterns it found by their exact inputs: a repeated question gets
+    # the same answer in arrays of its own, and a table one count apart gets its own answer.
+    counts, equations, at = cube([[50, 62, 3], [60, 57, 0]])
+    cycle = {int(at[0, 2]), int(at[2, 2]), int(at[0, 0]), int(at[2, 0])}  # the 50's cycle
+    first = protect(counts, equations, k=5)
+    first.hidden[:] = True  # a caller changing its copy changes nothing for the next
+    again = protect(counts.copy(), [(np.array(m), t) for m, t in equations], k=5)
+    assert set(np.flatnonzero(again.hidden).tolist()) == cycle
+    assert again.reason[at[0, 2]] == PRIMARY and again.reason[at[0, 0]] == SECONDARY
+    # client's area 0 now 70: its area 1 (62) is the cheaper partner
+    other, _, _ = cube([[70, 62, 3], [60, 57, 0]])
+    res = protect(other, equations, k=5)
+    assert set(np.flatnonzero(res.hidden).tolist()) == {
+        int(at[0, 2]),
+        int(at[2, 2]),
+        int(at[0, 1]),
+        int(at[2, 1]),
+    }
+
+
 def test_empty_cells_need_no_partner_and_linked_tables_share_one_pattern():
     counts, equations, at = cube([[0, 40, 30], [25, 35, 20]])
     assert not protect(counts, equations, k=5).hidden.any()

@@ -39,6 +39,7 @@ from survey_app.services.results.vocabulary import (
     INDEX,
     SUPPRESSED,
     Columns,
+    rows_of,
 )
 
 _AXES = ("side", "area")
@@ -123,17 +124,12 @@ def publish_wave(
     for name in ("heat_map", "margins"):
         if name in tables:
             table = tables[name]
-            table[SUPPRESSED] = follow_scores_reasons(name, _rows(table), _rows(scores))
+            table[SUPPRESSED] = follow_scores_reasons(name, rows_of(table), rows_of(scores))
     for name in ("drivers", "relative_weights"):
         if name in tables:
             _publish_blocks(tables[name], k, scores, cube)
     if "reliability" in tables:
         _publish_reliability(tables["reliability"], k)
-
-
-def _rows(table: Columns) -> list[dict[str, Any]]:
-    names = list(table)
-    return [dict(zip(names, values, strict=True)) for values in zip(*table.values(), strict=True)]
 
 
 def _keys(table: Columns):
@@ -275,7 +271,7 @@ def adjust_within_shown(table: Columns, raw: str, adjusted: str) -> np.ndarray:
 
 def _publish_gaps(table: Columns, scores: Columns) -> None:
     """A gap shows both sides' scores cells: hidden wherever either is; BH over shown gaps."""
-    reasons = follow_scores_reasons("gaps", _rows(table), _rows(scores))
+    reasons = follow_scores_reasons("gaps", rows_of(table), rows_of(scores))
     table[SUPPRESSED] = reasons
     adj = adjust_within_shown(table, "welch_p", "p_adjusted")
     adjust_within_shown(table, "gap_change_p", "gap_change_p_adjusted")

@@ -40,6 +40,7 @@ from survey_app.services.results.vocabulary import (
     TABLES,
     WAVE_TABLES,
     Columns,
+    rows_of,
 )
 
 
@@ -203,8 +204,11 @@ def _rebuild(
             relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
         )
         save_results(results, k=k)
-        for wave in todo:  # the raw download's recoding, audited against what was just stored
-            store_release(wave, published_rows("scores", relationship, [wave]))
+        for wave, tables in zip(results.waves, results.tables, strict=True):
+            # the raw download's recoding, audited against the scores just stored: their
+            # rows as computed, with the pattern stored in them (what ``published_rows``
+            # would read back, without decoding and wording every row again)
+            store_release(wave, rows_of(tables.tables["scores"]))
     return RecomputeSummary(
         relationship.name, tuple(w.label for w in todo), time.perf_counter() - began
     )

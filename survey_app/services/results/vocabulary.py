@@ -44,6 +44,13 @@ TABLES = (*WAVE_TABLES, *RELATIONSHIP_TABLES)
 #: A results table, column-major: ``{column: [values]}``.
 Columns = dict[str, list[Any]]
 
+
+def rows_of(table: Columns) -> list[dict[str, Any]]:
+    """A column-major table as its rows (one dict per row)."""
+    names = list(table)
+    return [dict(zip(names, values, strict=True)) for values in zip(*table.values(), strict=True)]
+
+
 #: Decimals that a response's health index, and the wave means and changes that the status
 #: rules compare, are rounded to. Far below any reported precision, it makes values that are
 #: equal in exact arithmetic equal in floating point (an index of 3.5 reached by different
