@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -538,7 +539,10 @@ def protect(
         if len(_PATTERNS) > _PATTERNS_KEPT:
             _PATTERNS.popitem(last=False)
     else:
-        _PATTERNS.move_to_end(key)
+        # a pattern another thread dropped meanwhile is simply not moved up (each of these
+        # OrderedDict operations is atomic; only the pair of them is not)
+        with suppress(KeyError):
+            _PATTERNS.move_to_end(key)
     arrays = (found.hidden, found.primary, found.reason, found.unprotected)
     return Protection(*(a.copy() for a in arrays), found.k)
 
