@@ -38,7 +38,7 @@ from survey_app.services.respondents import (
 )
 from survey_app.web.errors import TITLES
 from tests import factories
-from tests.factories import Respondent, csrf_token, text
+from tests.factories import Rel, Respondent, csrf_token, snapshot, text
 from tests.fuzz.digest import changed_tables, database_digest
 
 FUZZ = settings(
@@ -202,19 +202,19 @@ def sign_in(app: Any, role: str = "admin", email: str | None = None) -> Any:
 
 @dataclass(frozen=True)
 class World:
-    """Ids of a small site: two relationships, waves in each state, an area in use."""
+    """A small site: two relationships, waves in each state, an area in use."""
 
-    rel: int
-    rel_name: str
-    other_rel: int
-    other_rel_name: str
-    areas: tuple[int, ...]
-    area_names: tuple[str, ...]
-    used_area: int
+    rel: Rel
+    other: Rel
     draft_wave: int
     open_wave: int
     closed_wave: int
     token: str  # an unused survey link on the open wave
+
+    @property
+    def used_area(self) -> int:
+        """The area the open wave's invitations name (the relationship's first)."""
+        return self.rel.area_ids[0]
 
 
 @pytest.fixture
@@ -224,16 +224,10 @@ def world(app, factory) -> World:  # type: ignore[no-untyped-def]
     draft = factory.wave(rel, "2024-Q3", state="draft")
     open_ = factory.wave(rel, "2024-Q2", state="open")
     closed = factory.wave(rel, "2024-Q1", state="closed")
-    areas = rel.service_areas
-    (token,) = factory.tokens(open_, area=areas[0])  # invitations name the first area
+    (token,) = factory.tokens(open_, area=rel.service_areas[0])  # invitations name the first area
     return World(
-        rel=rel.id,
-        rel_name=rel.name,
-        other_rel=other.id,
-        other_rel_name=other.name,
-        areas=tuple(a.id for a in areas),
-        area_names=tuple(a.name for a in areas),
-        used_area=areas[0].id,
+        rel=snapshot(rel),
+        other=snapshot(other),
         draft_wave=draft.id,
         open_wave=open_.id,
         closed_wave=closed.id,

@@ -81,7 +81,7 @@ def test_fuzz_new_relationship(app, admin, world, other_csrf, caplog):
         mode=CSRF,
         pairs=fields(
             {
-                "name": bad_name(world.rel_name, world.other_rel_name),
+                "name": bad_name(world.rel.name, world.other.name),
                 "client": maybe(["A council", "Fuzz Council"]),
                 "supplier": maybe(["A supplier", "Fuzz Supplier"]),
                 "service_areas": maybe(["One\nTwo", "Same\nsame", "x" * 201]),
@@ -98,7 +98,7 @@ def test_fuzz_new_relationship(app, admin, world, other_csrf, caplog):
 
 
 def test_fuzz_edit_relationship(app, admin, world, other_csrf, caplog):
-    path = f"/admin/relationships/{world.rel}/edit"
+    path = f"/admin/relationships/{world.rel.id}/edit"
     valid = page_csrf(admin, path)
 
     @FUZZ
@@ -106,7 +106,7 @@ def test_fuzz_edit_relationship(app, admin, world, other_csrf, caplog):
         mode=CSRF,
         pairs=fields(
             {
-                "name": bad_name(world.other_rel_name),
+                "name": bad_name(world.other.name),
                 "client": maybe(["Fuzz Council", "Fuzz Supplier"]),
                 "supplier": maybe(["Fuzz Supplier", "Fuzz Council"]),
             },
@@ -125,8 +125,8 @@ def test_fuzz_edit_relationship(app, admin, world, other_csrf, caplog):
 
 def test_fuzz_service_area_forms(app, admin, world, other_csrf, caplog):
     paths = [
-        f"/admin/relationships/{world.rel}/areas/new",
-        f"/admin/relationships/{world.rel}/areas/{world.areas[1]}/edit",
+        f"/admin/relationships/{world.rel.id}/areas/new",
+        f"/admin/relationships/{world.rel.id}/areas/{world.rel.area_ids[1]}/edit",
     ]
     valid = page_csrf(admin, paths[0])
 
@@ -135,7 +135,11 @@ def test_fuzz_service_area_forms(app, admin, world, other_csrf, caplog):
         path=st.sampled_from(paths),
         mode=CSRF,
         pairs=fields(
-            {"name": st.one_of(bad_name(world.area_names[0]), st.sampled_from(["---", "…", "💥"]))},
+            {
+                "name": st.one_of(
+                    bad_name(world.rel.area_names[0]), st.sampled_from(["---", "…", "💥"])
+                )
+            },
             always=("name",),
         ),
     )
@@ -147,7 +151,7 @@ def test_fuzz_service_area_forms(app, admin, world, other_csrf, caplog):
 
 
 def test_fuzz_delete_an_area_in_use(app, admin, world, other_csrf, caplog):
-    path = f"/admin/relationships/{world.rel}/areas/{world.used_area}/delete"
+    path = f"/admin/relationships/{world.rel.id}/areas/{world.used_area}/delete"
     valid = page_csrf(admin, path)
 
     @FUZZ
@@ -168,7 +172,7 @@ def test_fuzz_delete_an_area_in_use(app, admin, world, other_csrf, caplog):
 
 
 def test_fuzz_new_wave(app, admin, world, other_csrf, caplog):
-    path = f"/admin/relationships/{world.rel}/waves/new"
+    path = f"/admin/relationships/{world.rel.id}/waves/new"
     valid = page_csrf(admin, path)
     good = {
         "label": ["2025-Q1", "Wave 9"],
@@ -291,7 +295,7 @@ def test_fuzz_preview_pages(app, admin, world, other_csrf, caplog):
         side=st.sampled_from(["client", "supplier", "council", "", "CLIENT"]),
         number=st.sampled_from([1, 2, len(_sections()), 0, 999, 2**40, "about", "check"]),
         query=st.sampled_from(
-            ["", f"?relationship={world.rel}", "?relationship=-1", "?relationship=%FF"]
+            ["", f"?relationship={world.rel.id}", "?relationship=-1", "?relationship=%FF"]
             + ["?relationship=\u00b2", "?relationship=99999999999999999999"]
         ),
         mode=CSRF,
@@ -342,7 +346,7 @@ def _textareas(html: str) -> list[str]:
 
 
 def _action_world(app, world):  # type: ignore[no-untyped-def]
-    rel = db.session.get(Relationship, world.rel)
+    rel = db.session.get(Relationship, world.rel.id)
     dimensions = [key for key, _ in actions_service.dimension_choices(rel)]
     user = db.session.scalar(db.select(User).where(User.role == "manager"))
     action = actions_service.record_action(
@@ -360,8 +364,8 @@ def _action_world(app, world):  # type: ignore[no-untyped-def]
 def test_fuzz_action_forms(app, manager, world, other_csrf, caplog):
     dimensions, action_id = _action_world(app, world)
     paths = [
-        f"/actions/{world.rel}/new",
-        f"/actions/{world.rel}/{action_id}/edit",
+        f"/actions/{world.rel.id}/new",
+        f"/actions/{world.rel.id}/{action_id}/edit",
     ]
     valid = page_csrf(manager, paths[0])
     good = {
@@ -420,11 +424,11 @@ def test_fuzz_action_forms(app, manager, world, other_csrf, caplog):
 
 
 def test_fuzz_target_forms(app, manager, world, other_csrf, caplog):
-    rel = db.session.get(Relationship, world.rel)
+    rel = db.session.get(Relationship, world.rel.id)
     dimensions = [key for key, _ in targets_service.target_choices(rel)]
     targets_service.record_target(rel, dimensions[0], 3.8, PAST, actor="cli")
     db.session.commit()
-    path = f"/actions/{world.rel}/targets"
+    path = f"/actions/{world.rel.id}/targets"
     valid = page_csrf(manager, path)
     good = {"dimension": dimensions, "target": ["3.8", "4", "2.75"]}
     bad = {
@@ -461,7 +465,7 @@ def test_fuzz_target_forms(app, manager, world, other_csrf, caplog):
     def remove(mode, dimension):  # type: ignore[no-untyped-def]
         if csrf_passes(mode) and dimension == dimensions[0]:
             return  # that one is carried out
-        url = f"/actions/{world.rel}/targets/{quote(dimension, safe='')}/remove"
+        url = f"/actions/{world.rel.id}/targets/{quote(dimension, safe='')}/remove"
         with nothing_changes(caplog):
             response = send(manager, url, mode, valid, other_csrf, [])
             assert_clear_refusal(response, statuses=(400, 404, 405))

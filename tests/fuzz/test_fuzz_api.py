@@ -62,13 +62,13 @@ def test_fuzz_api(app, world, caplog):
     client = app.test_client()
     paths = [
         "/api/v1/relationships",
-        f"/api/v1/relationships/{world.rel}/waves",
+        f"/api/v1/relationships/{world.rel.id}/waves",
         f"/api/v1/waves/{world.closed_wave}/scores",
         f"/api/v1/waves/{world.closed_wave}/gaps",
         f"/api/v1/waves/{world.open_wave}/gaps",
-        f"/api/v1/relationships/{world.rel}/trends",
-        f"/api/v1/relationships/{world.rel}/alerts",
-        f"/api/v1/relationships/{world.rel}/targets",
+        f"/api/v1/relationships/{world.rel.id}/trends",
+        f"/api/v1/relationships/{world.rel.id}/alerts",
+        f"/api/v1/relationships/{world.rel.id}/targets",
         "/api/v1/portfolio",
         "/api/v1/norms",
         f"/api/v1/waves/{world.closed_wave}/comment-counts",
@@ -125,7 +125,7 @@ def test_fuzz_api_other_relationships_ids(app, world, caplog):
     from survey_app.models import Relationship
     from survey_app.services.accounts.sign_in import ensure_user
 
-    other = db.session.get(Relationship, world.other_rel)
+    other = db.session.get(Relationship, world.other.id)
     user = ensure_user(
         "scoped.fuzz@council.example",
         name="Scoped",
@@ -138,15 +138,15 @@ def test_fuzz_api_other_relationships_ids(app, world, caplog):
     client = app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
     listed = client.get("/api/v1/relationships", headers=auth).get_json()  # records today's use
-    assert [r["id"] for r in listed["items"]] == [world.other_rel]
+    assert [r["id"] for r in listed["items"]] == [world.other.id]
     theirs = [
-        f"/api/v1/relationships/{world.rel}/waves",
+        f"/api/v1/relationships/{world.rel.id}/waves",
         f"/api/v1/waves/{world.closed_wave}/scores",
         f"/api/v1/waves/{world.closed_wave}/gaps",
         f"/api/v1/waves/{world.open_wave}/gaps",
         f"/api/v1/waves/{world.draft_wave}/scores",
-        f"/api/v1/relationships/{world.rel}/trends",
-        f"/api/v1/relationships/{world.rel}/alerts",
+        f"/api/v1/relationships/{world.rel.id}/trends",
+        f"/api/v1/relationships/{world.rel.id}/alerts",
     ]
 
     @FUZZ
@@ -160,6 +160,6 @@ def test_fuzz_api_other_relationships_ids(app, world, caplog):
             response = client.get(url, headers=auth)
             assert response.status_code in (400, 404), (url, response.status_code)
             assert_clear_refusal(response)
-            assert world.rel_name not in response.get_data(as_text=True)
+            assert world.rel.name not in response.get_data(as_text=True)
 
     run()

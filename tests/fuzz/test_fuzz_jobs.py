@@ -40,7 +40,7 @@ def test_fuzz_job_buttons(app, admin, world, other_csrf, caplog):
         ("/jobs/0/retry", True),
         ("/jobs/recompute/999999", True),
         (f"/jobs/{other_id}/retry", False),  # allowed, so only a bad token is refused
-        (f"/jobs/recompute/{world.rel}", False),
+        (f"/jobs/recompute/{world.rel.id}", False),
     ]
 
     @FUZZ
@@ -59,27 +59,27 @@ def test_fuzz_job_buttons(app, admin, world, other_csrf, caplog):
 
 def test_fuzz_prepare_a_download(app, admin, world, other_csrf, caplog):
     app.config["DOWNLOAD_JOB_MIN_ROWS"] = 1  # every download with a row is prepared
-    valid = page_csrf(admin, f"/downloads/{world.rel}/")
+    valid = page_csrf(admin, f"/downloads/{world.rel.id}/")
     targets = [
         ("/downloads/999999/responses.csv/prepare", True),
-        (f"/downloads/{world.other_rel}/scores.csv/prepare?wave=2024-Q1", True),  # no such wave
-        (f"/downloads/{world.rel}/secrets.csv/prepare", True),
-        (f"/downloads/{world.rel}/scores.sav/prepare", True),  # SPSS is for responses only
-        (f"/downloads/{world.rel}/responses.csv/prepare?wave=2024-Q2", True),  # open wave
-        (f"/downloads/{world.rel}/responses.csv/prepare", False),  # allowed: a bad token only
+        (f"/downloads/{world.other.id}/scores.csv/prepare?wave=2024-Q1", True),  # no such wave
+        (f"/downloads/{world.rel.id}/secrets.csv/prepare", True),
+        (f"/downloads/{world.rel.id}/scores.sav/prepare", True),  # SPSS is for responses only
+        (f"/downloads/{world.rel.id}/responses.csv/prepare?wave=2024-Q2", True),  # open wave
+        (f"/downloads/{world.rel.id}/responses.csv/prepare", False),  # allowed: a bad token only
     ]
 
     refuse_bad_buttons(admin, targets, valid, other_csrf, caplog)  # real: test_prepared_downloads
 
 
 def test_fuzz_board_pack_button(app, admin, world, other_csrf, caplog):
-    valid = page_csrf(admin, f"/dashboard/{world.rel}/")
+    valid = page_csrf(admin, f"/dashboard/{world.rel.id}/")
     targets = [
         ("/dashboard/999999/board-pack", True),
-        (f"/dashboard/{world.rel}/board-pack?wave=nope", True),
-        (f"/dashboard/{world.rel}/board-pack?wave=2024-Q2", True),  # an open wave
-        (f"/dashboard/{world.rel}/board-pack?wave=%00", True),
-        (f"/dashboard/{world.rel}/board-pack", False),  # allowed: a bad token only
+        (f"/dashboard/{world.rel.id}/board-pack?wave=nope", True),
+        (f"/dashboard/{world.rel.id}/board-pack?wave=2024-Q2", True),  # an open wave
+        (f"/dashboard/{world.rel.id}/board-pack?wave=%00", True),
+        (f"/dashboard/{world.rel.id}/board-pack", False),  # allowed: a bad token only
     ]
 
     refuse_bad_buttons(admin, targets, valid, other_csrf, caplog)  # real jobs: test_reports

@@ -48,7 +48,7 @@ def test_fuzz_invite(app, world, other_csrf, caplog):
     known = {
         "email": NOT_AN_EMAIL,
         "name": st.one_of(junk, st.text(min_size=201, max_size=260)),
-        "relationship": st.one_of(junk, st.just(str(world.rel)), st.just("999999")),
+        "relationship": st.one_of(junk, st.just(str(world.rel.id)), st.just("999999")),
         "role": ROLE,
     }
     _fuzz_form(client, "/admin/people/invite", "/admin/people/invite", known, other_csrf, caplog)
@@ -59,7 +59,7 @@ def test_fuzz_person_roles_and_switch(app, world, other_csrf, caplog):
     sign_in(app, "manager")
     person = db.session.scalar(db.select(User.id).where(User.role == "manager"))
     page = f"/admin/people/{person}"
-    known = {f"role-{world.rel}": ROLE, f"role-{world.other_rel}": ROLE, "active": junk}
+    known = {f"role-{world.rel.id}": ROLE, f"role-{world.other.id}": ROLE, "active": junk}
     _fuzz_form(client, page, page, known, other_csrf, caplog, no_op=True)  # "no role" twice
     switch = {"active": st.one_of(junk, st.sampled_from(["2", "yes", ""]))}
     _fuzz_form(client, f"{page}/active", page, switch, other_csrf, caplog)

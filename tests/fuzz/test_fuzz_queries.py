@@ -46,7 +46,7 @@ def get_routes(app):  # type: ignore[no-untyped-def]
 
 
 def test_fuzz_every_get_route(app, admin, world, caplog):
-    ids = [world.rel, world.other_rel, world.open_wave, world.closed_wave, world.areas[0]]
+    ids = [world.rel.id, world.other.id, world.open_wave, world.closed_wave, world.rel.area_ids[0]]
     ids += [0, 999_999, 2**31, 2**63, 10**40]
     texts = ["partnership-health", "client", "supplier", "scores", "csv", "index"]
     texts += ["%00", "%FF", "..", "%C0%AF", "%ED%A0%80", "x" * 300, "\u00e9"]
@@ -99,7 +99,7 @@ def test_fuzz_dashboard_filters(app, admin, world, caplog):
     @FUZZ_SLOW  # each dashboard page reads every stored result
     @given(
         page=st.sampled_from(
-            [f"/dashboard/{world.rel}/", f"/dashboard/{world.rel}/dimension/index"]
+            [f"/dashboard/{world.rel.id}/", f"/dashboard/{world.rel.id}/dimension/index"]
         ),
         query=query_strings(),
     )
@@ -130,7 +130,7 @@ def test_fuzz_downloads(app, admin, world, caplog):
         before = database_digest()
         events = table_rows("audit_events")
         start = len(caplog.records)
-        response = admin.get(f"/downloads/{world.rel}/{table}.{fmt}{query}")
+        response = admin.get(f"/downloads/{world.rel.id}/{table}.{fmt}{query}")
         response.get_data()
         db.session.remove()
         changed = changed_tables(before, database_digest())
@@ -163,7 +163,7 @@ def test_fuzz_chart_downloads(app, admin, world, caplog):
     )
     def run(key, fmt, query):  # type: ignore[no-untyped-def]
         with nothing_changes(caplog):
-            response = admin.get(f"/dashboard/{world.rel}/charts/{key}.{fmt}{query}")
+            response = admin.get(f"/dashboard/{world.rel.id}/charts/{key}.{fmt}{query}")
             if response.status_code == 200:
                 assert response.mimetype in ("image/svg+xml", "image/png")
             else:
@@ -198,17 +198,17 @@ def test_fuzz_every_get_route_with_another_relationship_s_ids(app, world, caplog
         job = jobs.submit_job(
             "jobs.check",
             requested_by=operator,
-            relationship=db.session.get(Relationship, world.rel),
+            relationship=db.session.get(Relationship, world.rel.id),
         ).id
     with patch("survey_app.models.user.generate_password_hash", cheap_hash):
         scoped = factories.sign_in(
             app, "admin", email="scoped.fuzz@council.example", password=PASSWORD,
-            relationships=[db.session.get(Relationship, world.other_rel)],
+            relationships=[db.session.get(Relationship, world.other.id)],
         )  # fmt: skip
     theirs = {
-        "relationship_id": [world.rel],
+        "relationship_id": [world.rel.id],
         "wave_id": [world.draft_wave, world.open_wave, world.closed_wave],
-        "area_id": list(world.areas),
+        "area_id": list(world.rel.area_ids),
         "job_id": [job],
     }
     routes = [
@@ -222,7 +222,7 @@ def test_fuzz_every_get_route_with_another_relationship_s_ids(app, world, caplog
         query_strings(),
         st.sampled_from(["relationship", "wave", "area"]).flatmap(
             lambda name: st.sampled_from(
-                [str(world.rel), "2024-Q1", "core-ict", world.rel_name]
+                [str(world.rel.id), "2024-Q1", "core-ict", world.rel.name]
             ).map(lambda value: f"?{name}={encode(value)}")
         ),
     )
@@ -245,6 +245,6 @@ def test_fuzz_every_get_route_with_another_relationship_s_ids(app, world, caplog
             response.close()
         if named:
             assert response.status_code in (403, 404), (url, response.status_code)
-        assert world.rel_name not in body, (url, response.status_code)
+        assert world.rel.name not in body, (url, response.status_code)
 
     run()

@@ -197,12 +197,12 @@ def test_fuzz_import_upload(app, admin, world, other_csrf, caplog):
     valid = page_csrf(admin, path)
 
     @FUZZ_SLOW
-    @example(mode="valid", relationship=str(world.rel), wave="", content=b"", filename="a.csv")
+    @example(mode="valid", relationship=str(world.rel.id), wave="", content=b"", filename="a.csv")
     @given(
         mode=CSRF,
         relationship=st.one_of(
             st.sampled_from(
-                [str(world.rel), str(world.other_rel), "", "0", "99999999999999999999"]
+                [str(world.rel.id), str(world.other.id), "", "0", "99999999999999999999"]
             ),
             junk.filter(lambda v: isinstance(v, str)),
         ),
