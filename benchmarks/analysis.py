@@ -507,7 +507,10 @@ def measure_compute(app: Any, *, baseline: bool = True) -> dict[str, Any]:
             frames = _frames(rel, waves, answers, spec)
             answers.clear()
             base = _Clock()
-            history = base.time("tables", lambda: reference_tables_history(frames, spec, k))
+            areas = [a.key for a in rel.service_areas]
+            history = base.time(
+                "tables", lambda: reference_tables_history(frames, spec, k, areas=areas)
+            )
             frames.clear()
             labels = [w.label for w in waves]
             statuses = base.time("status", lambda: reference_statuses(history, spec, labels, k))

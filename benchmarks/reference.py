@@ -537,17 +537,34 @@ def compare(
     return worst, mismatches
 
 
-def published_hidden(tables, k: int, spec) -> set[tuple[str, str, str]]:
+def published_hidden(
+    tables, k: int, spec, areas: Sequence[str] | None = None
+) -> set[tuple[str, str, str]]:
     """Cells of a scores table that publication hides: the service's own disclosure pattern
     (scores and items linked, their sums audited; checked on its own in tests/disclosure),
-    applied to the reference's counts, means and shares."""
+    applied to the reference's counts, means and shares.
+
+    Where two partners protect a cell equally well the pattern takes the first cell in the
+    table's order, so the reference's cells are put in the service's order: sides client,
+    supplier, all; ``areas`` (the relationship's area keys, in its order), then no area, then
+    all areas. Without ``areas``, the order the rows come in (which a database does not fix)."""
     from survey_app.services.results.disclosure import hidden_cells
+
+    scores = tables["scores"]
+    if areas is not None:
+        side_rank = {side: r for r, side in enumerate(("client", "supplier", "all"))}
+        area_rank = {area: r for r, area in enumerate((*areas, "_none", "_all"))}
+        order = sorted(
+            range(len(scores)),
+            key=lambda i: (side_rank[scores.side.iat[i]], area_rank[scores.area.iat[i]]),
+        )
+        scores = scores.iloc[order]
 
     def columns(frame):
         return {c: frame[c].tolist() for c in frame.columns}
 
     return hidden_cells(
-        columns(tables["scores"]),
+        columns(scores),
         columns(tables["items"]),
         k,
         dimension_of=dict(zip(spec.items, spec.item_dimension, strict=True)),
@@ -585,13 +602,15 @@ def reference_tables_history(
     k: int,
     *,
     names: Sequence[str] = ("scores", "items", "reliability", "gaps", "drivers"),
+    areas: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Every wave's tables the straightforward way (``names``: which; ``scores`` and ``gaps``
     and ``items`` always), and the cells publication hides.
 
     Changes since a hidden cell are blanked, as the service does (only published cells
     feed later waves). Returns ``{"tables": [...], "hidden": [...]}`` for
-    :func:`reference_statuses`.
+    :func:`reference_statuses`. ``areas``: the relationship's area keys in its order
+    (:func:`published_hidden`).
     """
     names = tuple(dict.fromkeys(("scores", "gaps", "items", *names)))
     tables = []
@@ -607,7 +626,7 @@ def reference_tables_history(
         )
     # Only published cells feed later waves: no change is shown since a cell that publication
     # hid (fewer than k, or hidden to protect one), and such a cell is a gap in its series.
-    hidden = [published_hidden(table, k, spec) for table in tables]
+    hidden = [published_hidden(table, k, spec, areas) for table in tables]
     for t in range(1, len(tables)):
         blank_changes_since(tables[t], hidden[t - 1])
     return {"tables": tables, "hidden": hidden}
