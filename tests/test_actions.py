@@ -586,11 +586,12 @@ def test_an_action_on_an_alert_takes_the_alerts_dimension_and_group(manager, rel
 
 
 @pytest.mark.slow
-def test_a_manager_records_an_action_against_a_demo_alert(app, manager):
-    from survey_app.services.demo import NAME, load_demo
+def test_a_manager_records_an_action_against_a_demo_alert(app):
+    from survey_app.services.demo import NAME
+    from tests.demo_site import load_demo_site
 
-    load_demo(links=1)
-    db.session.commit()
+    # the demo's manager, on the demo (copied when loaded earlier this run: tests/snapshots.py)
+    manager = load_demo_site(app).client("manager")
     relationship = db.session.scalar(select(Relationship).where(Relationship.name == NAME))
     alerts = actions.current_alerts(relationship)
     assert alerts, "the demo story has alerts in its latest closed wave"

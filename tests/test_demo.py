@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
 
 import numpy as np
 import pytest
@@ -56,17 +55,22 @@ def answers_by(dimension_prefix: str):
     return {key: total / n for key, (total, n) in sums.items()}
 
 
-def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
+def test_the_demo_command_tells_the_seed_story_loads_once_and_prints_working_links(runner, app):
+    """The command's first load (some 18 s of CPU, once for the seed story, the links it prints,
+    its scoped organisation accounts, which the first load prints whatever the number of links,
+    and a second load that changes nothing), after another relationship was made."""
+    from survey_app.services.demo import OTHER_NAME, SCOPED_DEMO_PASSWORD, SCOPED_DEMO_USERS
     from survey_app.services.relationships import create_relationship
+    from tests.factories import csrf_token
 
     other = create_relationship(
         "Another council — Another supplier", client="C", supplier="S", service_areas=[]
     )
     db.session.commit()
-    summary = load_demo(**SEEDED)
-    db.session.commit()
-    assert summary.created
-    _DIGESTS.setdefault(tuple(SEEDED.items()), demo_digest())  # for the determinism test
+    result = runner.invoke(args=["demo", "--seed", str(SEED), "--links", "4"])
+    assert result.exit_code == 0, result.output
+    assert "Demo loaded" in result.output
+    _DIGESTS.setdefault(SEED, demo_digest())  # for the determinism test
     waves = db.session.scalars(select(Wave).order_by(Wave.id)).all()
     assert [w.label for w in waves] == [*CLOSED_WAVES, OPEN_WAVE]
     assert len(CLOSED_WAVES) >= 12
@@ -98,84 +102,29 @@ def test_the_demo_tells_the_seed_story_and_loads_only_once(app):
             < np.mean([series[(w, None, None)] for w in early]) - 0.4
         )
 
-    links = [inv.token for inv in summary.links]
+    links = re.findall(r"/s/([A-Za-z0-9_-]+)", result.output)
     assert len(links) == 4
     responses_before = db.session.scalar(select(func.count()).select_from(Response))
-    again = load_demo(seed=2012, links=2)
-    db.session.commit()
-    assert not again.created
+    second = runner.invoke(args=["demo", "--links", "2"])
+    assert second.exit_code == 0, second.output
+    assert "Demo already loaded" in second.output and "Demo loaded" not in second.output
+    again = re.findall(r"/s/([A-Za-z0-9_-]+)", second.output)
+    assert len(again) == 2
     assert db.session.scalar(select(func.count()).select_from(Response)) == responses_before
     assert db.session.scalar(select(func.count()).select_from(Wave)) == len(waves)
     # Birmingham, the council's second relationship (which shows the demo's scoped roles), other
     assert db.session.scalar(select(func.count()).select_from(Relationship)) == 3
     assert db.session.get(Relationship, other.id).name == "Another council — Another supplier"
-    fresh = {hashlib.sha256(inv.token.encode()).hexdigest() for inv in again.links}
+    fresh = {hashlib.sha256(token.encode()).hexdigest() for token in again}
     unused = set(
         db.session.scalars(
             select(InvitationLink.token_hash).join(Invitation).where(Invitation.used_on.is_(None))
         )
     )
-    assert fresh <= unused and not set(links) & {inv.token for inv in again.links}
+    assert fresh <= unused and not set(links) & set(again)
 
-
-#: The demo the seed-story test loads; the determinism test loads it again.
-SEEDED = {"seed": 2012, "links": 4, "today": date(2012, 11, 1)}
-#: The digest of each load_demo(**arguments) this run, by its arguments.
-_DIGESTS: dict[tuple, str] = {}
-
-
-def demo_digest() -> str:
-    rows = db.session.execute(
-        select(
-            Wave.label,
-            Response.id,
-            Response.side,
-            ServiceArea.key,
-            Response.role_level,
-            Answer.item_no,
-            Answer.value,
-        )
-        .join(Response, Response.wave_id == Wave.id)
-        .join(Answer, Answer.response_id == Response.id)
-        .outerjoin(ServiceArea, ServiceArea.id == Response.service_area_id)
-        .order_by(Wave.label, Response.id, Answer.item_no)
-    ).all()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
-
-
-def test_the_demo_is_deterministic_for_a_seed(app):
-    """Two loads with the same seed and arguments make the same rows. The first is the seed-story
-    test's, when it ran earlier (in other tables: after another relationship), saving a load of
-    some 18 s of CPU; run alone, this test loads it twice itself."""
-    from tests.conftest import empty_tables
-
-    first = _DIGESTS.get(tuple(SEEDED.items()))
-    if first is None:
-        load_demo(**SEEDED)
-        db.session.commit()
-        first = demo_digest()
-        db.session.remove()
-        empty_tables(db)
-    load_demo(**SEEDED)
-    db.session.commit()
-    assert demo_digest() == first
-
-
-def test_the_demo_command_prints_links_that_open_a_live_survey_and_scoped_accounts(
-    runner, client, app
-):
-    """One load of the demo (some 18 s of CPU) for the command's links and its scoped
-    organisation accounts, which the first load prints whatever the number of links."""
-    from survey_app.services.demo import OTHER_NAME, SCOPED_DEMO_PASSWORD, SCOPED_DEMO_USERS
-    from tests.factories import csrf_token
-
-    result = runner.invoke(args=["demo", "--links", "2"])
-    assert result.exit_code == 0, result.output
-    assert result.output.count("/s/") == 2
-    assert "Demo loaded" in result.output
-    second = runner.invoke(args=["demo", "--links", "1"])
-    assert "Demo already loaded" in second.output and second.output.count("/s/") == 1
-    for token in re.findall(r"/s/([A-Za-z0-9_-]+)", result.output + second.output):
+    client = app.test_client()
+    for token in links + again:
         response = client.get(f"/s/{token}", follow_redirects=True)
         assert response.status_code == 200
         assert "Partnership health survey" in response.get_data(as_text=True)
@@ -198,6 +147,58 @@ def test_the_demo_command_prints_links_that_open_a_live_survey_and_scoped_accoun
         assert "Service Birmingham" in listed and OTHER_NAME not in listed, role
 
 
+#: The seed the demo site loads with (load_demo's default); the command test loads with it too.
+SEED = load_demo.__kwdefaults__["seed"]
+#: The digest of the demo's rows as each seed's first load this run made them.
+_DIGESTS: dict[int, str] = {}
+
+
+def demo_digest() -> str:
+    """A digest of the demo relationship's responses and answers (not another's)."""
+    from survey_app.services.demo import NAME
+
+    rows = db.session.execute(
+        select(
+            Wave.label,
+            Response.id,
+            Response.side,
+            ServiceArea.key,
+            Response.role_level,
+            Answer.item_no,
+            Answer.value,
+        )
+        .join(Relationship, Relationship.id == Wave.relationship_id)
+        .join(Response, Response.wave_id == Wave.id)
+        .join(Answer, Answer.response_id == Response.id)
+        .outerjoin(ServiceArea, ServiceArea.id == Response.service_area_id)
+        .where(Relationship.name == NAME)
+        .order_by(Wave.label, Response.id, Answer.item_no)
+    ).all()
+    assert rows
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+@pytest.mark.reads_demo
+def test_the_demo_is_deterministic_for_a_seed(app):
+    """Two loads with the same seed make the same rows: the command test's, when it ran earlier
+    (in other tables: after another relationship, with other links and another date, which the
+    rows compared do not depend on), and the demo site's (tests/demo_site.py: its own load, done
+    once a run and copied afterwards), saving a load of some 18 s of CPU. Run alone, this test
+    loads the demo itself first."""
+    from tests.conftest import empty_tables
+    from tests.demo_site import load_demo_site
+
+    first = _DIGESTS.get(SEED)
+    if first is None:
+        load_demo(seed=SEED, links=1)
+        db.session.commit()
+        first = demo_digest()
+        db.session.remove()
+        empty_tables(db)
+    load_demo_site(app)
+    assert demo_digest() == first
+
+
 #: Dimensions the demo keeps flat over the waves (its areas differ, its waves do not move).
 FLAT = ("communication", "understanding", "problem_solving", "value_for_money")
 #: The 0-based wave of each planted fall's first step (services/demo.py `_means`).
@@ -217,6 +218,7 @@ NOISE = ("2009-Q4", "supplier", "new-projects")
 NOISE_DIMENSIONS = {"innovation", "partnership_orientation", "index"}
 
 
+@pytest.mark.reads_demo
 def test_the_calibrated_statuses_flag_the_demo_story_and_nothing_else(app):
     """DESIGN §4.12 on the demo: its planted slides are flagged, the dimensions it keeps flat
     never are (at any wave, in any group), the contact-centre gap is material and constant —
