@@ -63,6 +63,19 @@ def build_small_wave() -> tuple[int, int]:
     return rel.id, wave.id
 
 
+def closed_demo() -> None:
+    """``load_demo(links=1)`` committed, for tests that read the demo's closed waves: built
+    once a run and copied into the empty tables afterwards (:mod:`tests.snapshots`). Its
+    closed waves are the same whatever the links and the day (both touch only the open
+    wave, after the seeded history is drawn and its results computed)."""
+    built_once("closed-demo", _load_closed_demo)
+
+
+def _load_closed_demo() -> None:
+    load_demo(links=1)
+    db.session.commit()
+
+
 def load_demo_site(app) -> Site:  # type: ignore[no-untyped-def]
     """Load the demo as of 20 October 2012 and the small wave into ``app``'s database (built
     once a run, copied afterwards: :mod:`tests.snapshots`)."""

@@ -27,6 +27,7 @@ from survey_app.services import ServiceError, codebook, results
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results import publication, wording
 from survey_app.services.waves import close_wave, create_wave, open_wave
+from tests.demo_site import closed_demo
 
 TOL = 1e-9
 AREAS = ["Core ICT", "Contact centre"]
@@ -303,7 +304,10 @@ def test_status_and_trends_equal_an_independent_computation(app, relationship, s
     frames = [plain_frame(w, spec) for w in waves]
     labels = [w.label for w in waves]
     k = app.config["MIN_CELL_SIZE"]
-    history = reference.reference_tables_history(frames, spec, k, areas=area_keys(relationship))
+    # The statuses and trends read the scores (and the cells hidden, from scores and items):
+    # the reliability and drivers tables are not computed.
+    areas = area_keys(relationship)
+    history = reference.reference_tables_history(frames, spec, k, names=(), areas=areas)
     expected = reference.reference_statuses(history, spec, labels, k)
     hidden, refs = history["hidden"], history["tables"]
     assert any(
@@ -382,6 +386,10 @@ def test_the_demo_s_gap_alerts_equal_an_independent_computation(app, spec):
     from survey_app.services.demo import NAME, load_demo
     from survey_app.services.relationships import get_relationship
 
+    # Loaded as on main, not copied (tests.demo_site.closed_demo): on PostgreSQL one alert
+    # (2012-Q2, revenues, partnership orientation) differs from the reference's when this
+    # test runs alone or after the disclosure tests, copied or loaded, yet passed in CI's
+    # full run; until that is understood it keeps the data CI saw.
     load_demo(today=date(2012, 10, 20))
     db.session.commit()
     waves = results.closed_waves(get_relationship(NAME))
@@ -895,11 +903,10 @@ def test_the_results_migration_downgrades_and_upgrades(tmp_path):
 
 @pytest.mark.slow
 def test_the_demo_tells_the_birmingham_story(app):
-    from survey_app.services.demo import NAME, load_demo
+    from survey_app.services.demo import NAME
     from survey_app.services.relationships import get_relationship
 
-    load_demo()
-    db.session.commit()
+    closed_demo()
     rel = get_relationship(NAME)
     results.recompute(rel)
     db.session.commit()

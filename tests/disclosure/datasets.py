@@ -13,6 +13,7 @@ from survey_app.services.results import INDEX, ROLE_NONE, published_rows
 from survey_app.services.waves import close_wave
 from tests.disclosure.intruder import ALL, margins_of
 from tests.exchange import download_bytes, insert_responses, read_csv
+from tests.snapshots import built_once
 
 #: A seeded wave with small groups: a 3-person area, 1–2 person role levels, a 2-person
 #: no-area group and a 1-person supplier no-area group.
@@ -43,6 +44,14 @@ def small_group_wave(
     close_wave(wave)
     db.session.commit()
     return rel.id
+
+
+def seeded_once(key: str, factory, **arguments) -> int:
+    """``small_group_wave(factory, **arguments)`` (``key`` names the arguments), built once a
+    run and copied into the empty tables afterwards (:mod:`tests.snapshots`): closing the wave
+    runs the protection's audits, the costly part of most tests here. Call it before making
+    anything else, with the configuration as it was when built (the defaults)."""
+    return built_once(key, lambda: small_group_wave(factory, **arguments))
 
 
 def _value(text) -> float:

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Relationship, Wave
 from survey_app.services import results
-from survey_app.services.demo import load_demo
 from survey_app.services.instruments import wave_instrument
 from survey_app.services.results.vocabulary import SUPPRESSED
-from tests.disclosure.datasets import small_group_wave
+from tests.demo_site import closed_demo
+from tests.disclosure.datasets import seeded_once
 from tests.disclosure.wave_intruder import attack_wave, pooled_leaks
 
 TABLES = ("scores", "items", "gaps", "heat_map", "margins", "drivers", "relative_weights")
@@ -20,8 +20,26 @@ TABLES = ("scores", "items", "gaps", "heat_map", "margins", "drivers", "relative
 
 @pytest.fixture
 def small_groups(app, factory):
-    rel = db.session.get(Relationship, small_group_wave(factory))
+    rel = db.session.get(Relationship, seeded_once("small groups", factory))
     return rel, results.closed_waves(rel)[0]
+
+
+@pytest.fixture(scope="module")
+def attacks() -> dict:
+    """Attacks on the seeded wave, each run once for the module's tests that assert different
+    things about it (every test's wave is the same rows: ``seeded_once``)."""
+    return {}
+
+
+@pytest.fixture
+def sums_attack(small_groups, attacks):
+    """What the intruder narrows below k with the sums beside the counts (means' sums only)."""
+    if "sums" not in attacks:
+        rel, wave = small_groups
+        k, points = wave.min_cell_size, wave_instrument(wave).scale.points
+        published, true = _published(rel, wave), _true(rel, wave)
+        attacks["sums"] = attack_wave(published, true, k, points, shares=False)
+    return attacks["sums"]
 
 
 def _published(rel, wave, k=None):
@@ -43,24 +61,17 @@ def test_no_group_under_k_is_recovered_from_the_seeded_wave(app, small_groups):
     assert pooled_leaks(published) == []
 
 
-def test_no_hidden_group_s_score_sum_is_narrowed_below_k_points(app, small_groups):
+def test_no_hidden_group_s_score_sum_is_narrowed_below_k_points(sums_attack):
     # The sums beside the counts (mean × n of every scores and items row, 1..K each): for
     # every hidden group under k the intruder's integer program leaves a range of at least
     # k scale points (README, *Sums are protected too*).
-    rel, wave = small_groups
-    k, points = wave.min_cell_size, wave_instrument(wave).scale.points
-    true = _true(rel, wave)
-    found = attack_wave(_published(rel, wave), true, k, points, shares=False)
-    assert [f for f in found if f.key[0] == "sum"] == []
+    assert [f for f in sums_attack if f.key[0] == "sum"] == []
 
 
-def test_the_sums_narrow_no_hidden_count_below_k(app, small_groups):
+def test_the_sums_narrow_no_hidden_count_below_k(sums_attack):
     # The published sums bound hidden counts (n ≤ sum ≤ K·n): the counts' audit takes them
     # (on the code before, an item's 1-person no-area group was narrowed to 0..4).
-    rel, wave = small_groups
-    k, points = wave.min_cell_size, wave_instrument(wave).scale.points
-    found = attack_wave(_published(rel, wave), _true(rel, wave), k, points, shares=False)
-    assert [f for f in found if f.key[0] != "sum"] == []
+    assert [f for f in sums_attack if f.key[0] != "sum"] == []
 
 
 def test_the_sums_intruder_finds_a_score_sum_the_partners_no_longer_cover(app, small_groups):
@@ -152,8 +163,7 @@ def test_the_k_of_a_wave_is_fixed_when_its_results_are_computed(app, small_group
 
 
 def test_no_group_under_k_is_recovered_from_the_demo(app):
-    load_demo()
-    db.session.commit()
+    closed_demo()
     k = app.config["MIN_CELL_SIZE"]
     for rel in db.session.scalars(select(Relationship)):
         for wave in results.closed_waves(rel):

@@ -21,10 +21,12 @@ from analysis.anonymity import GENERALISED, SUMMED, k_anonymous_recoding, protec
 from survey_app.extensions import db
 from survey_app.models import Relationship, ReleasedGroup, Wave
 from survey_app.services.results import recompute
+from tests.demo_site import closed_demo
 from tests.disclosure.datasets import (
     SMALL_GROUPS,
     published_scores,
     released,
+    seeded_once,
     small_group_wave,
     truth,
 )
@@ -181,7 +183,7 @@ def test_bad_input_is_refused_clearly(codes, message):
 
 
 def test_the_small_group_download_is_k_anonymous_and_answers_are_as_stored(factory):
-    rel_id = small_group_wave(factory)
+    rel_id = seeded_once("small groups", factory)
     true_rows = truth(rel_id)
     rows = released(rel_id)
     assert_k_anonymous(rows)
@@ -196,19 +198,19 @@ def test_the_small_group_download_is_k_anonymous_and_answers_are_as_stored(facto
 
 
 def test_no_published_count_minus_the_visible_rows_isolates_a_small_group(factory):
-    rel_id = small_group_wave(factory)
+    rel_id = seeded_once("small groups", factory)
     assert_no_margin_isolates_a_small_group(truth(rel_id), released(rel_id))
 
 
 def test_an_intruder_with_the_published_scores_and_the_raw_rows_learns_no_small_group(factory):
-    rel_id = small_group_wave(factory)
+    rel_id = seeded_once("small groups", factory)
     true_rows = truth(rel_id)
     tried = assert_raw_rows_add_nothing(rel_id, "2024-Q1", true_rows, released(rel_id))
     assert tried >= 6
 
 
 def test_nor_with_every_cell_of_at_least_k_people_published(factory):
-    rel_id = small_group_wave(factory)
+    rel_id = seeded_once("small groups", factory)
     true_rows = truth(rel_id)
     published = every_cell_of_k("2024-Q1", true_rows)
     assert any(cell[2] != ALL for cell in published)  # role cuts and their margins too
@@ -222,10 +224,9 @@ def test_a_wave_of_fewer_than_k_responses_has_no_rows(factory):
 
 @pytest.mark.slow
 def test_the_demo_download_is_k_anonymous_and_places_no_small_group_back(app):
-    from survey_app.services.demo import NAME, load_demo
+    from survey_app.services.demo import NAME
 
-    load_demo(links=1)
-    db.session.commit()
+    closed_demo()
     rel_id = db.session.scalar(select(Relationship.id).where(Relationship.name == NAME))
     true_rows = truth(rel_id)
     rows = released(rel_id)
@@ -254,7 +255,7 @@ def test_the_release_is_audited_once_when_the_wave_closes_and_the_download_reads
     # recoding is now stored with the results, and what the download releases is unchanged.
     import survey_app.services.results.release as release
 
-    rel_id = small_group_wave(factory)
+    rel_id = seeded_once("small groups", factory)
     wave = db.session.scalar(select(Wave).where(Wave.relationship_id == rel_id))
     stored = list(db.session.scalars(select(ReleasedGroup).where(ReleasedGroup.wave_id == wave.id)))
     assert sum(g.n_responses for g in stored) == sum(n for *_, n in SMALL_GROUPS)

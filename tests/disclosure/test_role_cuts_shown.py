@@ -23,7 +23,7 @@ from survey_app.services import results
 from survey_app.services.dashboard.charts import ChartCache
 from survey_app.services.dashboard.role_cuts import role_rows
 from survey_app.services.results import INDEX, SUPPRESSED
-from tests.disclosure.datasets import small_group_wave, truth
+from tests.disclosure.datasets import seeded_once, truth
 from tests.disclosure.intruder import ALL
 from tests.disclosure.wave_system import WaveSystem
 
@@ -47,7 +47,7 @@ MANAGERS = {(side, area, "manager") for side in ("client", ALL) for area in ("co
 
 @pytest.fixture
 def large_groups(app, factory):
-    rel = db.session.get(Relationship, small_group_wave(factory, cells=LARGE_GROUPS))
+    rel = db.session.get(Relationship, seeded_once("large groups", factory, cells=LARGE_GROUPS))
     return rel, results.closed_waves(rel)[0]
 
 
