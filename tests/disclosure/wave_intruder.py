@@ -35,6 +35,26 @@ ALL, AREA_ALL, INDEX = "all", "_all", "index"
 SIDES = ("client", "supplier")
 
 
+#: What a row of :class:`_System` holds besides its unknowns' coefficients: the shown
+#: constants' sum, an inequality's mark, and the constants' size (the sum of their absolute
+#: values).
+_NOT_UNKNOWNS = ("const", "le", "size")
+
+#: How far a row's published constants may miss it. The figures are published as doubles
+#: (a mean × n, a share × answers): each term carries a relative rounding of at most 2⁻⁵³
+#: (about 1.1e-16) and a row adds at most a few hundred, so a true row misses by less than
+#: 1e-13 of the size of its constants — ``RELATIVE`` leaves a thousandfold margin over that.
+#: HiGHS accepts a point that misses a row by up to its primal feasibility tolerance (1e-7,
+#: after its own scaling) and an integer within 1e-6 of a whole number: ``TOLERANCE``
+#: (1e-5, absolute) keeps the true values well inside every row by HiGHS's measure, so
+#: rounding never makes the system infeasible, and every point it returns is within
+#: ``TOLERANCE`` plus its own tolerances. A real inconsistency still fails: a count off by
+#: one misses by 1, a mean × n off by a thousandth of a point in a group of ten by 0.01,
+#: both far beyond 1e-5 + 1e-10 × the constants (2e-5 for a row of 100,000 points).
+TOLERANCE = 1e-5
+RELATIVE = 1e-10
+
+
 @dataclass(frozen=True)
 class Finding:
     """One hidden group under k that the intruder narrowed to a range under k wide."""
@@ -60,11 +80,12 @@ class _System:
             value = self.shown[key]
             if value is not None:
                 row["const"] += coef * value
+                row["size"] += abs(coef * value)
             else:
                 row[self.index.setdefault(key, len(self.index))] += coef
         if at_most:
             row["le"] = 1.0
-        if any(j not in ("const", "le") for j in row):
+        if any(j not in _NOT_UNKNOWNS for j in row):
             self.rows.append(row)
 
     def ranges(
@@ -101,7 +122,7 @@ class _System:
                 return i
 
             for row in self.rows:
-                js = [j for j in row if j not in ("const", "le")]
+                js = [j for j in row if j not in _NOT_UNKNOWNS]
                 for j in js[1:]:
                     parent[root(j)] = root(js[0])
             self._parent = [root(i) for i in range(len(parent))]
@@ -116,16 +137,14 @@ class _Component:
         names = {j: key for key, j in system.index.items()}
         self.cols = [j for j in range(len(system.index)) if system._root(j) == root]
         self.where = {j: i for i, j in enumerate(self.cols)}
-        rows = [
-            r for r in system.rows if any(j in self.where for j in r if j not in ("const", "le"))
-        ]
+        rows = [r for r in system.rows if any(j in self.where for j in r if j not in _NOT_UNKNOWNS)]
         a = np.zeros((len(rows), len(self.cols)))
         b = np.array([-row.get("const", 0.0) for row in rows])
-        tol = 1e-7 * (1.0 + np.abs(b))  # shown means × n carry rounding of the last bit
+        tol = TOLERANCE + RELATIVE * np.array([row.get("size", 0.0) for row in rows])
         low = np.where([("le" in row) for row in rows], -np.inf, b - tol)
         for r, row in enumerate(rows):
             for j, coef in row.items():
-                if j not in ("const", "le"):
+                if j not in ("const", "le", "size"):
                     a[r, self.where[j]] += coef
         self.integer = np.array([names[j][0] != "sum" for j in self.cols])
         self.constraint = LinearConstraint(a, low, b + tol)
