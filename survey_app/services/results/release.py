@@ -17,7 +17,6 @@ is decided when it is read, under the comment threshold then in force.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,11 +44,13 @@ def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[Rele
     ).all()
     if not rows:
         return []
+    # each column's values coded in order of first appearance (None a value like any other)
     index: list[dict[Any, int]] = [{}, {}, {}]
     codes = np.array(
-        [[index[c].setdefault(v, len(index[c])) for c, v in enumerate(row)] for row in rows],
+        [[index[c].setdefault(v, len(index[c])) for v in column] for c, column in
+         enumerate(zip(*rows, strict=True))],
         dtype=np.int64,
-    )
+    ).T  # fmt: skip
     k = min_cell_size(wave.min_cell_size)
     area_ids = _area_ids(wave)
     recoding = protect_release(
@@ -59,26 +60,30 @@ def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[Rele
         k=k,
         at_least=_monitored_cells(wave, index, area_ids),
     )
-    sizes = Counter(tuple(row) for row in rows)
-    groups: dict[GroupKey, ReleasedGroup] = {}
-    for i, row in enumerate(rows):
-        key = tuple(row)
-        if key in groups:  # whole groups move: the first row says how its group goes
-            continue
-        side_g, area_g, role_g = (bool(g) for g in recoding.generalised[i])
-        groups[key] = ReleasedGroup(
+    # whole groups move: each group's first row says how it goes; groups in that order
+    _, first, sizes = np.unique(codes, axis=0, return_index=True, return_counts=True)
+    order = np.argsort(first)
+    return [
+        ReleasedGroup(
             wave_id=wave.id,
-            side=row[0],
-            service_area_id=row[1],
-            role_level=row[2],
-            n_responses=sizes[key],
+            side=rows[i][0],
+            service_area_id=rows[i][1],
+            role_level=rows[i][2],
+            n_responses=n,
             min_cell_size=k,
             side_generalised=side_g,
             area_generalised=area_g,
             role_generalised=role_g,
-            withheld=bool(recoding.withheld[i]),
+            withheld=withheld,
         )
-    return list(groups.values())
+        for i, n, (side_g, area_g, role_g), withheld in zip(
+            first[order].tolist(),
+            sizes[order].tolist(),
+            recoding.generalised[first[order]].tolist(),
+            recoding.withheld[first[order]].tolist(),
+            strict=True,
+        )
+    ]
 
 
 def _area_ids(wave: Wave) -> dict[str, int]:
