@@ -45,12 +45,11 @@ def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[Rele
     if not rows:
         return []
     # each column's values coded in order of first appearance (None a value like any other)
-    index: list[dict[Any, int]] = [{}, {}, {}]
-    codes = np.array(
-        [[index[c].setdefault(v, len(index[c])) for v in column] for c, column in
-         enumerate(zip(*rows, strict=True))],
-        dtype=np.int64,
-    ).T  # fmt: skip
+    columns = list(zip(*rows, strict=True))
+    index: list[dict[Any, int]] = [{v: i for i, v in enumerate(dict.fromkeys(c))} for c in columns]
+    codes = np.empty((len(rows), 3), dtype=np.int64)
+    for c, column in enumerate(columns):
+        codes[:, c] = np.fromiter(map(index[c].__getitem__, column), np.int64, len(rows))
     k = min_cell_size(wave.min_cell_size)
     area_ids = _area_ids(wave)
     recoding = protect_release(
