@@ -132,13 +132,16 @@ class LinearAudit:
             lows += [b_sums[j], np.full(2 * h, -np.inf)]
             highs += [b_sums[j], np.zeros(2 * h)]
         matrix = np.vstack(blocks)
+        # each sum lies within its cell's l·n and h·n, n ≤ big: finite bounds, without which
+        # HiGHS can fail on a feasible program ("Solve error") with free real variables
+        s_low = np.concatenate([np.full(h, min(0.0, m.low) * big) for m in sums] or [[]])
+        s_high = np.concatenate([np.full(h, max(0.0, m.high) * big) for m in sums] or [[]])
         tol = 1e-7 * (1.0 + np.abs(np.concatenate(highs)))  # published means carry rounding
         program = {
             "constraints": [LinearConstraint(matrix, np.concatenate(lows) - tol,
                                              np.concatenate(highs) + tol)] if matrix.size else [],
             "integrality": np.r_[np.ones(h), np.zeros(h * q)],
-            "bounds": Bounds(np.r_[floor, np.full(h * q, -np.inf)],
-                             np.r_[np.full(h, big), np.full(h * q, np.inf)]),
+            "bounds": Bounds(np.r_[floor, s_low], np.r_[np.full(h, big), s_high]),
         }  # fmt: skip
         target = np.zeros(h * (1 + q))
         target[np.searchsorted(cols, cell)] = 1.0

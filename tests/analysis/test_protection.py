@@ -357,3 +357,17 @@ def test_the_count_ranges_given_the_sums_bound_and_equal_the_programmes(seed):
         assert network.count_width(counts, zero, [m], hidden, cell, 1e9) >= hi - lo - 1e-6
         lo, hi = sum_range(*args, integer=True, of_count=True)
         assert audit.count_width(counts, hidden, cell, 100, sums=[m]) == min(100, round(hi - lo))
+
+
+def test_a_feasible_table_with_sums_and_lower_bounds_does_not_stop_the_solver():
+    # Found by seeded search (seed 351): with the sums' real variables left free, HiGHS
+    # answered "Solve error" (status 4) on this feasible program, so protect() raised and
+    # a wave closing with such a table would have failed. The sums now carry the bounds
+    # their own constraints imply (l·n ≤ s ≤ h·n, n ≤ the program's bound on a count).
+    counts, equations, _ = cube([[1, 2, 2], [0, 2, 7]])
+    sums = np.array([2.0, 10, 2, 14, 0, 8, 7, 15, 2, 18, 9, 29])
+    lower = np.zeros(counts.size)
+    lower[[2, 7]] = [1, 4]
+    res = protect(counts, equations, k=5, sums=[Magnitude(0, counts, sums, 1, 5)], lower=lower)
+    assert res.unprotected.size == 0
+    assert res.hidden[(counts > 0) & (counts < 5)].all()
