@@ -144,7 +144,7 @@ class _Component:
         low = np.where([("le" in row) for row in rows], -np.inf, b - tol)
         for r, row in enumerate(rows):
             for j, coef in row.items():
-                if j not in ("const", "le", "size"):
+                if j not in _NOT_UNKNOWNS:
                     a[r, self.where[j]] += coef
         self.integer = np.array([names[j][0] != "sum" for j in self.cols])
         self.constraint = LinearConstraint(a, low, b + tol)
