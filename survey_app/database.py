@@ -165,6 +165,11 @@ def vacuum_after_commit(tables: tuple[str, ...]) -> None:
     VACUUM cannot run inside a transaction, and the service that asks for it does not
     commit (the request or command does): so the request's commit triggers it, on a
     connection of its own in autocommit mode. A rollback forgets the request.
+
+    It does not give the table's empty last pages back to the disk (``TRUNCATE false``): that
+    takes an exclusive lock, for which VACUUM waits up to 5 s a table while any other
+    transaction has read the table, and the request that closed the wave would wait with it
+    (the old row versions are removed either way; autovacuum gives the pages back later).
     """
     if db.engine.dialect.name != "postgresql":
         return
@@ -177,7 +182,8 @@ def _vacuum(session: Session) -> None:
         return
     engine = session.get_bind()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(sorted(tables))}")
+        names = ", ".join(sorted(tables))
+        connection.exec_driver_sql(f"VACUUM (ANALYZE, TRUNCATE false) {names}")
 
 
 def _forget_vacuum(session: Session) -> None:
