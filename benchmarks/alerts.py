@@ -184,25 +184,14 @@ def build_history(name: str, scenario: Scenario, rng: np.random.Generator):
 
 
 def _insert(table, rows: list[dict]) -> None:
-    """Rows into ``table`` in the session's transaction: one executemany, or on PostgreSQL
-    one COPY (an executemany there is a statement per row for the server: the 400,000
-    answers of two histories took minutes of its time on a loaded machine)."""
-    from sqlalchemy import insert
-
+    """Rows into ``table`` in the session's transaction (on PostgreSQL one COPY: an executemany
+    there is a statement per row for the server, and the 400,000 answers of two histories took
+    minutes of its time on a loaded machine)."""
+    from survey_app.database import insert_rows
     from survey_app.extensions import db
 
     db.session.flush()  # as session.execute would before the statement
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    with (
-        connection.connection.driver_connection.cursor() as cursor,
-        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
+    insert_rows(db.session.connection(), table, rows)
 
 
 def _series(rel):

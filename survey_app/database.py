@@ -1,17 +1,18 @@
 """Database engine behaviour: SQLite pragmas (WAL, busy timeout, foreign keys, secure
 delete), explicit transaction control so that a submit can take the write lock up front,
-the write-ahead log's checkpoint that leaves no submit readable in it, and PostgreSQL's
-VACUUM after the commit that asks for it."""
+the write-ahead log's checkpoint that leaves no submit readable in it, PostgreSQL's
+VACUUM after the commit that asks for it, and bulk inserts (COPY on PostgreSQL)."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -153,6 +154,37 @@ def checkpoint_wal(*, wait: bool = True) -> bool:
         finally:
             raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
     return busy == 0
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (each a mapping of the same column names to values) into ``table``, in
+    ``connection``'s transaction: one executemany, or on PostgreSQL one COPY, which the server
+    takes several times faster (an executemany is a statement per row for it: the demo's
+    170,000 rows took seconds of its time). Each value goes through its column type's bind
+    processing as in an INSERT (JSON serialised; ``None`` in a JSON column without
+    ``none_as_null`` stored as JSON ``null``), so either way stores the same. A caller on the
+    session flushes it first (``session.execute`` would)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    dialect = connection.dialect
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    steps = [(i, p) for i, p in enumerate(processors) if p is not None]
+    quote = dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    with (
+        connection.connection.driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            values = [row[name] for name in names]
+            for i, process in steps:
+                values[i] = process(values[i])
+            copy.write_row(values)
 
 
 #: Session.info key: tables to VACUUM once the session's transaction has committed.

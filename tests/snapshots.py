@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Integer, func, select, text
 
+from survey_app.database import insert_rows
 from survey_app.extensions import db
 
 T = TypeVar("T")
-CHUNK = 5_000  # rows a statement, when putting them back
 
 
 @dataclass(frozen=True)
@@ -135,16 +135,15 @@ def snapshot_rows() -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
 
 
 def put_back(rows: dict[str, tuple[tuple[str, ...], list[tuple]]]) -> None:
-    """Insert the rows (parents before children) and, on PostgreSQL, move each id sequence on
-    past them, as if the rows had been inserted one by one."""
+    """Insert the rows (parents before children; on PostgreSQL with COPY: ``insert_rows``)
+    and, on PostgreSQL, move each id sequence on past them, as if the rows had been inserted
+    one by one."""
     with db.engine.begin() as conn:
         for table in db.metadata.sorted_tables:
             if table.name not in rows:
                 continue
             names, values = rows[table.name]
-            for start in range(0, len(values), CHUNK):
-                chunk = values[start : start + CHUNK]
-                conn.execute(table.insert(), [dict(zip(names, row)) for row in chunk])
+            insert_rows(conn, table, [dict(zip(names, row)) for row in values])
             if conn.dialect.name == "postgresql":
                 name = conn.dialect.identifier_preparer.quote(table.name)
                 for column in table.primary_key.columns:

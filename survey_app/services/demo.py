@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
-from sqlalchemy import insert
 
 from instruments import Instrument
+from survey_app.database import insert_rows
 from survey_app.dates import end_of_day, to_utc
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
@@ -288,10 +288,11 @@ def _insert_wave(
                     "text": COMMENTS[int(rng.integers(len(COMMENTS)))],
                 }
             )
-    db.session.execute(insert(Response.__table__), responses)
-    db.session.execute(insert(Answer.__table__), answers)
-    if comments:
-        db.session.execute(insert(Comment.__table__), comments)
+    db.session.flush()
+    connection = db.session.connection()
+    insert_rows(connection, Response.__table__, responses)
+    insert_rows(connection, Answer.__table__, answers)
+    insert_rows(connection, Comment.__table__, comments)
     # Invitations: the used ones (the day only) and those never answered.
     invitations = []
     days = (closes - opens).days
@@ -312,5 +313,5 @@ def _insert_wave(
                     "used_on": used,
                 }
             )
-    db.session.execute(insert(Invitation.__table__), invitations)
+    insert_rows(connection, Invitation.__table__, invitations)
     return n

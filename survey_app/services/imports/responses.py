@@ -56,8 +56,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from survey_app.database import insert_rows
 from survey_app.dates import utcnow
 from survey_app.extensions import db
 from survey_app.models import (
@@ -337,13 +338,12 @@ class _Store:
             responses.append({**entry.response, "wave_id": target.wave.id})
             answers.extend(entry.answers)
             comments.extend(entry.comments)
-        # Core executemany on the session's connection (not the ORM's bulk path: no objects).
+        # Core rows on the session's connection (not the ORM's bulk path: no objects).
+        db.session.flush()
         connection = db.session.connection()
-        connection.execute(insert(Response.__table__), responses)
-        if answers:
-            connection.execute(insert(Answer.__table__), answers)
-        if comments:
-            connection.execute(insert(Comment.__table__), comments)
+        insert_rows(connection, Response.__table__, responses)
+        insert_rows(connection, Answer.__table__, answers)
+        insert_rows(connection, Comment.__table__, comments)
         self.stored += len(batch)
         if self.progress is not None:
             self.progress(
