@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 
 from instruments import Instrument
-from survey_app.database import insert_rows
+from survey_app.database import analyse, insert_rows
 from survey_app.dates import end_of_day, to_utc
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
@@ -291,6 +291,7 @@ def _insert_wave(
     db.session.flush()
     connection = db.session.connection()
     insert_rows(connection, Response.__table__, responses)
+    analyse(connection, ["responses"])  # the answers' foreign-key checks plan from it
     insert_rows(connection, Answer.__table__, answers)
     insert_rows(connection, Comment.__table__, comments)
     # Invitations: the used ones (the day only) and those never answered.
