@@ -122,21 +122,19 @@ class Site:
         return wave
 
     def demo_relationship_id(self) -> int:
-        """The demo's relationship, with its years of closed waves and their results."""
+        """The demo's relationship, with its years of closed waves and their results: the
+        same ``load_demo(links=1)`` as the disclosure tests read (``closed_demo``), so a run
+        loads it once for both and copies it afterwards (:mod:`tests.snapshots`)."""
         from survey_app.extensions import db
         from survey_app.models import Relationship
-        from survey_app.services.demo import load_demo
-        from tests.snapshots import built_once
-
-        def build() -> int:
-            summary = load_demo(links=1)
-            db.session.commit()
-            return db.session.scalar(
-                db.select(Relationship.id).where(Relationship.name == summary.relationship)
-            )
+        from survey_app.services.demo import NAME
+        from tests.demo_site import closed_demo
 
         if self._demo_id is None:
-            self._demo_id = built_once("browser-demo", build)
+            closed_demo()
+            self._demo_id = db.session.scalar(
+                db.select(Relationship.id).where(Relationship.name == NAME)
+            )
             _end_transaction()
         return self._demo_id
 
