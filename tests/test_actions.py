@@ -29,6 +29,7 @@ from tests.factories import (
     submit,
     text,
 )
+from tests.snapshots import built_once
 
 DIMENSION = "trust"
 
@@ -465,13 +466,25 @@ def manager(auth):  # type: ignore[no-untyped-def]
     return auth("manager")
 
 
+@pytest.fixture
+def first_wave_closed(app, factory) -> int:
+    """The id of the test relationship with its wave 2024-Q1 closed (6 responses a side, around
+    3.0): made once a run and copied into the empty tables afterwards (:mod:`tests.snapshots`),
+    so a test asks for it before making anything else."""
+
+    def build() -> int:
+        relationship = factory.relationship()
+        groups = [("client", None, 3.0, 6), ("supplier", None, 3.0, 6)]
+        closed_wave(relationship, "2024-Q1", groups, np.random.default_rng(44001))
+        return relationship.id
+
+    return built_once("actions-first-wave-closed", build)
+
+
 def test_the_action_pages_render_for_managers_and_admins_not_reviewers(
-    app, manager, relationship, rng
+    app, first_wave_closed, manager
 ):
-    closed_wave(
-        relationship, "2024-Q1", [("client", None, 3.0, 6), ("supplier", None, 3.0, 6)], rng
-    )
-    rel_id = relationship.id
+    rel_id = first_wave_closed
     for path, expected in {
         "/actions/": "Test Council — Test Supplier",
         f"/actions/{rel_id}/": "No actions have been recorded yet",
@@ -513,21 +526,15 @@ def action_form(**overrides) -> dict:  # type: ignore[no-untyped-def]
     ],
 )
 def test_a_bad_action_form_gives_its_error_and_stores_nothing(
-    manager, relationship, rng, overrides, message
+    first_wave_closed, manager, overrides, message
 ):
-    closed_wave(
-        relationship, "2024-Q1", [("client", None, 3.0, 6), ("supplier", None, 3.0, 6)], rng
-    )
-    response = submit(manager, f"/actions/{relationship.id}/new", action_form(**overrides))
+    response = submit(manager, f"/actions/{first_wave_closed}/new", action_form(**overrides))
     assert_form_error(response, message)
     assert count(Action) == 0
 
 
-def test_a_manager_records_and_updates_an_action_through_the_pages(manager, relationship, rng):
-    closed_wave(
-        relationship, "2024-Q1", [("client", None, 3.0, 6), ("supplier", None, 3.0, 6)], rng
-    )
-    rel_id = relationship.id
+def test_a_manager_records_and_updates_an_action_through_the_pages(first_wave_closed, manager):
+    rel_id = first_wave_closed
     response = submit(manager, f"/actions/{rel_id}/new", action_form())
     assert response.status_code == 302 and response.headers["Location"] == f"/actions/{rel_id}/"
     page = text(manager.get(f"/actions/{rel_id}/"))

@@ -301,16 +301,20 @@ def test_the_sweep_keeps_the_file_a_running_job_is_writing(large, history):
     rel = history.id
     folder = Path(large.instance_path) / "prepared-downloads"
     folder.mkdir(parents=True, exist_ok=True)
+    # One job a transaction: a second submit_job in the same one would wake the first job
+    # (on its savepoint's release) while this transaction holds SQLite's write lock, and the
+    # in-process queue would wait the whole busy timeout (15 s) for it.
     with write_transaction():
         running = jobs.submit_job(
             exports.PREPARE_KIND, {}, relationship=db.session.get(Relationship, rel)
         )
         running.state = "running"
+    with write_transaction():
         failed = jobs.submit_job(
             exports.PREPARE_KIND, {"x": 1}, relationship=db.session.get(Relationship, rel)
         )
         failed.state = "failed"
-        running_id, failed_id = running.id, failed.id
+    running_id, failed_id = running.id, failed.id
     writing = folder / f"job-{running_id}-abc.csv.part"
     left = folder / f"job-{failed_id}-abc.csv"
     writing.write_bytes(b"x")

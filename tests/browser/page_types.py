@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from tests.factories import Respondent
+from tests.factories import Respondent, csrf_token
 
 Step = Callable[[Any, "Site"], Any]  # (playwright Page, Site) -> Response | None
 
@@ -122,21 +122,19 @@ class Site:
         return wave
 
     def demo_relationship_id(self) -> int:
-        """The demo's relationship, with its years of closed waves and their results."""
+        """The demo's relationship, with its years of closed waves and their results: the
+        same ``load_demo(links=1)`` as the disclosure tests read (``closed_demo``), so a run
+        loads it once for both and copies it afterwards (:mod:`tests.snapshots`)."""
         from survey_app.extensions import db
         from survey_app.models import Relationship
-        from survey_app.services.demo import load_demo
-        from tests.snapshots import built_once
-
-        def build() -> int:
-            summary = load_demo(links=1)
-            db.session.commit()
-            return db.session.scalar(
-                db.select(Relationship.id).where(Relationship.name == summary.relationship)
-            )
+        from survey_app.services.demo import NAME
+        from tests.demo_site import closed_demo
 
         if self._demo_id is None:
-            self._demo_id = built_once("browser-demo", build)
+            closed_demo()
+            self._demo_id = db.session.scalar(
+                db.select(Relationship.id).where(Relationship.name == NAME)
+            )
             _end_transaction()
         return self._demo_id
 
@@ -425,17 +423,28 @@ def expire_form(page, site: Site) -> None:  # type: ignore[no-untyped-def]
 
 
 def signed_in(role: str, at: str | None = None) -> Step:
-    """Sign in through the sign-in page as a new ``role`` account; with ``at``, arrive there
+    """Sign in with the sign-in page's form as a new ``role`` account; with ``at``, arrive there
     (``/sign-in?next=...``, as when a signed-out user follows a link; ids filled in as for
-    ``visit``) instead of on the role's first page."""
+    ``visit``) instead of on the role's first page.
+
+    The form is read and sent by the page's own request context (its cookies are the
+    browser's), and the browser opens where the sign-in redirects: the page audited is the
+    same, without drawing the sign-in page first in every test (the "sign in" page types audit
+    that page; ``tests/browser/test_people_keyboard.py`` signs in by typing into it)."""
 
     def step(page, site: Site):  # type: ignore[no-untyped-def]
         email = site.user(role)
         target = (at.format(**site.ids) if "{" in at else at) if at else None
-        page.goto(f"/sign-in?next={quote(target, safe='/')}" if target else "/sign-in")
-        page.get_by_label("Email address", exact=True).fill(email)
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        return press("Sign in")(page, site)
+        path = f"/sign-in?next={quote(target, safe='/')}" if target else "/sign-in"
+        form = page.request.get(path)
+        assert form.status == 200, (path, form.status)
+        sent = page.request.post(
+            path,
+            form={"csrf_token": csrf_token(form.text()), "email": email, "password": PASSWORD},
+            max_redirects=0,
+        )
+        assert sent.status in (302, 303), (path, sent.status, sent.text()[:2000])
+        return page.goto(sent.headers["location"])
 
     return step
 
