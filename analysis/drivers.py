@@ -158,8 +158,7 @@ def correlation_from_sums(n, mx, my, sxx, syy, sxy, *, min_n, confidence) -> Dri
         sxx = np.where(sxx <= n * (eps4 * np.abs(mx)) ** 2, 0.0, sxx)  # rounding noise only
         syy = np.where(syy <= n * (eps4 * np.abs(my)) ** 2, 0.0, syy)
         r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
-    reason = np.empty(np.shape(n), dtype=object)
-    reason[...] = ""
+    reason = reason_array(np.shape(n))
     reason[syy == 0] = _FLAT_OUTCOME
     reason[sxx == 0] = N_("no variation in the dimension score")
     reason[n < min_n] = FEWER_RESPONSES % {"n": int(min_n)}

@@ -30,6 +30,7 @@ from analysis._common import (
     check_confidence,
     grouped_moments,
     quiet,
+    reason_array,
 )
 from analysis._two_sample import _hedges_core, _mann_whitney_core, _moments_compared
 
@@ -53,8 +54,7 @@ __all__ = [
 CLIENT = 0
 SUPPLIER = 1
 
-# Reasons (the empty string means "computed").
-_OK = ""
+# Reasons (Reason.OK, the empty string, means "computed").
 _FEW = N_("fewer than 2 responses in a group")
 _NO_VARIATION = N_("no variation within either group")
 
@@ -179,12 +179,6 @@ class ChangeResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def _reasons(n: int) -> np.ndarray:
-    out = np.empty(n, dtype=object)
-    out[...] = _OK
-    return out
-
-
 def _as_out(a):
     """0-d arrays come back as Python scalars."""
     return a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a
@@ -275,8 +269,7 @@ def hedges_g(mean1, sd1, n1, mean2, sd2, n2, *, confidence=0.95):
     """
     (m1, s1, a1, m2, s2, a2), confidence = _hedges_g_iv(mean1, sd1, n1, mean2, sd2, n2, confidence)
     g, low, high, ok = _hedges_core(m1, s1**2, a1, m2, s2**2, a2, confidence)
-    reason = np.empty(g.shape, dtype=object)
-    reason[...] = _OK
+    reason = reason_array(g.shape)
     with quiet():
         few = (a1 < 2) | (a2 < 2)
         missing = ~np.isfinite(m1 - m2) | ~np.isfinite(s1) | ~np.isfinite(s2)
@@ -402,7 +395,7 @@ def gaps_from_moments(client, supplier, mw_u, mw_p, *, confidence=0.95) -> GapRe
     with quiet():
         delta = np.where((nc > 0) & (ns > 0), 2.0 * u1 / (nc * ns) - 1.0, np.nan)
 
-    reason = _reasons(np.shape(nc))
+    reason = reason_array(np.shape(nc))
     reason[np.isnan(g) | np.isnan(p) | np.isnan(mw_p)] = _NO_VARIATION
     reason[(nc < 2) | (ns < 2)] = _FEW
     few = (nc < 2) | (ns < 2)
@@ -592,7 +585,7 @@ def change_from_moments(previous, current, *, confidence=0.95) -> ChangeResult:
     n0, m0, _ = previous
     n1, m1, _ = current
     _, _, difference, g, low, high, t, df, p = _moments_compared(current, previous, confidence)
-    reason = _reasons(np.shape(n1))
+    reason = reason_array(np.shape(n1))
     reason[np.isnan(g) | np.isnan(p)] = _NO_VARIATION
     reason[(n0 < 2) | (n1 < 2)] = _FEW
     return ChangeResult(
@@ -700,7 +693,7 @@ def gap_change_between_waves(prev: GapResult, curr: GapResult, *, alpha=0.05):
         t[ok] = change[ok] / np.sqrt(se2[ok])
         df[ok] = se2[ok] ** 2 / denom[ok]
         p[ok] = 2.0 * stats.t.sf(np.abs(t[ok]), df[ok])
-    reason = _reasons(shape[0] if shape else 1).reshape(shape)
+    reason = reason_array(shape)
     reason[~ok] = _NO_VARIATION
     few = np.zeros(shape, dtype=bool)
     for _, n in groups:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis._common import N_, Reason, as_float_array, check_points, quiet
+from analysis._common import N_, Reason, as_float_array, check_points, quiet, reason_array
 from analysis._two_sample import _welch_core
 from analysis.gaps import benjamini_hochberg
 
@@ -254,7 +254,7 @@ def heat_map_differences(
 
 def _reasons(n, rest_n, m, s, rest_mean, rest_var, p):
     """Why each cell was not tested (the most specific reason wins)."""
-    reason = np.full(n.shape, "", dtype=object)
+    reason = reason_array(n.shape)
     reason[np.isnan(p)] = _NO_VARIATION
     with quiet():
         reason[~np.isfinite(m) | ~np.isfinite(rest_mean) | np.isnan(rest_var)] = (

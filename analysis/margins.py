@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from analysis._common import N_, Reason, as_float_array, check_confidence, quiet
+from analysis._common import N_, Reason, as_float_array, check_confidence, quiet, reason_array
 
 __all__ = ["MarginResult", "finite_population_margins", "MIN_RESPONSE_RATE"]
 
@@ -165,7 +165,7 @@ def finite_population_margins(n, mean, sd, invited, *, confidence=0.95, min_rate
         half = np.where(varies, tcrit * se, np.nan)
         low_response = rate < min_rate
 
-    reason = np.full(n.shape, Reason.OK, dtype=object)
+    reason = reason_array(n.shape)
     reason[known & ~fits] = _MORE_THAN_INVITED
     reason[~known] = _INVITED_UNKNOWN
     reason[(n >= 2) & ~varies] = Reason.ZERO_VARIANCE

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy import signal, special
 
-from analysis._common import N_, as_float_array, check_confidence, quiet
+from analysis._common import N_, as_float_array, check_confidence, quiet, reason_array
 
 __all__ = [
     "MIN_WAVES_THEIL_SEN",
@@ -322,8 +322,7 @@ def theil_sen_many(Y, x=None, *, confidence=0.95):
     ci_low = np.where(ci_ok, _pick_sorted(slopes, rl), np.nan)
     ci_high = np.where(ci_ok, _pick_sorted(slopes, ru), np.nan)
 
-    reason = np.empty(n_series, dtype=object)
-    reason[...] = ""
+    reason = reason_array(n_series)
     reason[nt == 0] = N_("no two waves at different times")
     few = n < MIN_WAVES_THEIL_SEN
     reason[few] = _needs(MIN_WAVES_THEIL_SEN)
@@ -444,8 +443,7 @@ def mann_kendall_many(Y, *, alpha=0.05):
     trend[...] = "no trend"
     trend[(z > 0) & (np.abs(z) > crit)] = "increasing"
     trend[(z < 0) & (np.abs(z) > crit)] = "decreasing"
-    reason = np.empty(n_series, dtype=object)
-    reason[...] = ""
+    reason = reason_array(n_series)
     few = n < MIN_WAVES_MANN_KENDALL
     reason[few] = _needs(MIN_WAVES_MANN_KENDALL)
     trend[few] = "not tested"

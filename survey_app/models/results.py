@@ -115,8 +115,8 @@ class ReleasedGroup(Base):
 
     __tablename__ = "released_groups"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    wave_id: Mapped[WaveId]
     side: Mapped[str] = mapped_column(String(8))
     service_area_id: Mapped[int | None] = mapped_column(ForeignKey("service_areas.id"))
     role_level: Mapped[str | None] = mapped_column(String(20))

@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, insert, select, update
 
 from survey_app.dates import utcnow
 from survey_app.extensions import db
-from survey_app.models import ROLE_LEVELS, Invitation, InvitationLink, ServiceArea, Wave
+from survey_app.models import ROLE_LEVELS, SIDES, Invitation, InvitationLink, ServiceArea, Wave
 from survey_app.services import ServiceError, audit
 from survey_app.services.tokens import hash_token
 
@@ -192,7 +192,7 @@ def issue_invitations(
     """
     if wave.state == "closed":
         raise ServiceError(f"wave {wave.label!r} is closed: no more invitations can be issued")
-    if side not in ("client", "supplier"):
+    if side not in SIDES:
         raise ServiceError(f"side must be 'client' or 'supplier', not {side!r}")
     if not 1 <= count <= MAX_BATCH:
         raise ServiceError(f"the number of invitations must be between 1 and {MAX_BATCH:,}")

@@ -14,6 +14,7 @@ from sqlalchemy import exists, func, select
 
 from survey_app.extensions import db
 from survey_app.models import (
+    SIDES,
     Action,
     Invitation,
     InvitationAddress,
@@ -171,7 +172,7 @@ def set_norms_consent(
 ) -> Party:
     """Record whether the organisation on ``side`` agreed that the relationship's results count
     towards the installation's norms (both sides must agree for it to contribute)."""
-    if side not in ("client", "supplier"):
+    if side not in SIDES:
         raise ServiceError(f"side must be client or supplier, not {side!r}")
     party = relationship.party(side)
     party.in_norms = consent
@@ -199,7 +200,7 @@ def set_privacy_notice(
     controller (the one running the survey), whom to contact, the lawful basis, and how many
     months results are kept (1 to 120). What is not given stays as it is."""
     problems = []
-    if controller_side is not None and controller_side not in ("client", "supplier"):
+    if controller_side is not None and controller_side not in SIDES:
         problems.append("the controller must be the client or the supplier")
     if contact is not None and not (0 < len(contact.strip()) <= 300):
         problems.append("the privacy contact must be 1 to 300 characters")

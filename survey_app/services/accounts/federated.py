@@ -30,7 +30,12 @@ from survey_app.models import ROLES, Organisation, User
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts import links, oidc
 from survey_app.services.accounts.secrets_box import seal, unseal
-from survey_app.services.accounts.users import EMAIL, normalise_email, set_memberships
+from survey_app.services.accounts.users import (
+    EMAIL,
+    normalise_email,
+    set_memberships,
+    user_with_email,
+)
 from survey_app.services.organisations import relationships_of
 
 CLIENT_SECRET = "oidc client secret"  # noqa: S105 (the purpose label of a sealed secret)
@@ -239,7 +244,7 @@ def _invited_account(
 
 
 def _new_account(organisation: Organisation, identity: oidc.VerifiedIdentity, email: str) -> User:
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+    if user_with_email(email) is not None:
         raise _refuse(
             identity,
             "email taken",

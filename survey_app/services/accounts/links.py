@@ -24,7 +24,7 @@ from survey_app.extensions import db
 from survey_app.models import AccountLink, User
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts.sign_in import local_password_usable
-from survey_app.services.accounts.users import MIN_PASSWORD, normalise_email
+from survey_app.services.accounts.users import MIN_PASSWORD, user_with_email
 from survey_app.services.mailing.messages import (
     Parts,
     email_message,
@@ -130,7 +130,7 @@ def change_password(user: User, current: str, password: str, confirmation: str) 
 
 def request_reset(email: str) -> tuple[User, str] | None:
     """A reset link for the active local-password account of ``email``, if there is one."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = user_with_email(email)
     if user is None or not user.active or not local_password_usable(user):
         audit.record("password.reset_unknown", actor="(unknown account)")
         return None

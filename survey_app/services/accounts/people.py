@@ -20,7 +20,12 @@ from survey_app.models import Membership, Relationship, User
 from survey_app.services import ServiceError, audit
 from survey_app.services.accounts.links import issue_link
 from survey_app.services.accounts.scope import AccessScope
-from survey_app.services.accounts.users import EMAIL, normalise_email, set_memberships
+from survey_app.services.accounts.users import (
+    EMAIL,
+    normalise_email,
+    set_memberships,
+    user_with_email,
+)
 
 NO_ROLE = ""
 
@@ -58,7 +63,7 @@ def invite(
     problems = []
     if not EMAIL.match(email) or len(email) > 254:
         problems.append(_("enter an email address in the correct format, like name@example.com"))
-    elif db.session.scalar(select(User.id).where(User.email == email)) is not None:
+    elif user_with_email(email) is not None:
         problems.append(
             _("%(email)s already has an account: change its roles instead", email=email)
         )

@@ -35,6 +35,7 @@ from survey_app.services.accounts.users import (
     create_user,
     give_role,
     normalise_email,
+    user_with_email,
 )
 from survey_app.texts import N_
 
@@ -92,7 +93,7 @@ def authenticate(email: str, password: str, *, client_address: str) -> SignInOut
     if wait:
         return SignInOutcome(retry_after=wait)
 
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = user_with_email(email)
     usable = user is not None and local_password_usable(user)
     password_ok = (
         check_password_hash(
@@ -276,7 +277,7 @@ def ensure_user(
     which signs the account out everywhere. Any paused sign-in for the address is lifted.
     """
     email = normalise_email(email)
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = user_with_email(email)
     if user is None:
         user = create_user(
             email, name=name, role=role, password=password, relationships=relationships

@@ -23,6 +23,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def user_with_email(email: str) -> User | None:
+    """The account whose address is ``email`` (in any case, trimmed), if there is one."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
 def account_problems(*, name: str, role: str, password: str) -> list[str]:
     """What is wrong with an account's name, role and password (empty when nothing is)."""
     problems = []
@@ -48,7 +53,7 @@ def create_user(
     email = normalise_email(email)
     problems = [] if EMAIL.match(email) else [f"{email!r} is not an email address"]
     problems += account_problems(name=name, role=role, password=password)
-    if EMAIL.match(email) and db.session.scalar(select(User).where(User.email == email)):
+    if EMAIL.match(email) and user_with_email(email):
         problems.append(f"a user {email} already exists")
     if problems:
         raise ServiceError("; ".join(problems))

@@ -52,6 +52,20 @@ def _cell_labels(wave: ScoredWave, cells: list[int]) -> Columns:
     }
 
 
+def _cell_score_rows(wave: ScoredWave, cells: list[int]) -> Columns:
+    """The leading columns of a table with a row per cell × score, cell by cell: the cell's
+    labels (:func:`_cell_labels`), then the score's key and title."""
+    design = wave.design
+    n_scores = len(design.score_keys)
+    table: Columns = {
+        name: [v for v in values for _ in range(n_scores)]
+        for name, values in _cell_labels(wave, cells).items()
+    }
+    table["dimension"] = list(design.score_keys) * len(cells)
+    table["dimension_title"] = list(design.score_titles) * len(cells)
+    return table
+
+
 def _published_cells(wave: ScoredWave) -> list[int]:
     """Cells with a table row: every area and margin, and _none if anyone lacks an area."""
     layout = wave.layout
@@ -165,7 +179,6 @@ def heat_map_table(wave: ScoredWave, agg: scoring.GroupAggregates) -> Columns:
     Benjamini–Hochberg family over every tested cell of the wave.
     """
     design, layout = wave.design, wave.layout
-    n_scores = len(design.score_keys)
     areas = [[layout.cell(s, a) for a in range(layout.n_areas)] for s in range(3)]
     totals = [layout.cell(s, layout.n_areas + 1) for s in range(3)]
     columns = (
@@ -182,12 +195,7 @@ def heat_map_table(wave: ScoredWave, agg: scoring.GroupAggregates) -> Columns:
         dimension_names=design.score_titles, rest_label=REST_LABEL,
     )  # fmt: skip
     cells = idx.ravel().tolist()
-    labels = _cell_labels(wave, cells)
-    table: Columns = {
-        name: [v for v in values for _ in range(n_scores)] for name, values in labels.items()
-    }
-    table["dimension"] = list(design.score_keys) * len(cells)
-    table["dimension_title"] = list(design.score_titles) * len(cells)
+    table = _cell_score_rows(wave, cells)
     table["n"] = _numbers(agg.n[idx])
     table["mean"] = _numbers(agg.mean[idx])
     table["score100"] = _numbers(agg.score100[idx])
@@ -215,17 +223,11 @@ def margins_table(wave: ScoredWave, agg: scoring.GroupAggregates, invited: np.nd
     :func:`~survey_app.services.results.loading.invited_per_cell` counts it.
     """
     design = wave.design
-    n_scores = len(design.score_keys)
     cells = _published_cells(wave)
     res = margins.finite_population_margins(
         agg.n[cells], agg.mean[cells], agg.sd[cells], invited[cells][:, None]
     )
-    labels = _cell_labels(wave, cells)
-    table: Columns = {
-        name: [v for v in values for _ in range(n_scores)] for name, values in labels.items()
-    }
-    table["dimension"] = list(design.score_keys) * len(cells)
-    table["dimension_title"] = list(design.score_titles) * len(cells)
+    table = _cell_score_rows(wave, cells)
     table["n"] = _numbers(res.n)
     table["mean"] = _numbers(agg.mean[cells])
     table["invited"] = [None if v is None else int(v) for v in _numbers(res.invited)]

@@ -26,7 +26,12 @@ import numpy as np
 
 from analysis import alert_evidence, alerts, trends
 from survey_app.services.results.history import History, gap_series, score_series
-from survey_app.services.results.tables import WaveTables, scalar
+from survey_app.services.results.tables import (
+    GAP_STATUS_COLUMNS,
+    SCORE_STATUS_COLUMNS,
+    WaveTables,
+    scalar,
+)
 from survey_app.services.results.vocabulary import AREA_ALL, Columns
 from survey_app.texts import N_
 
@@ -212,19 +217,10 @@ def _cusum_signal(low: float | None, high: float | None, h: float) -> str | None
 
 def fill_status(tables: WaveTables, snapshot: StatusSnapshot) -> None:
     """Write a status snapshot into the wave's ``scores`` and ``gaps`` columns."""
-    sc, gp = tables.tables["scores"], tables.tables["gaps"]
-    sc["status"] = list(snapshot.status)
-    sc["status_summary"] = list(snapshot.summary)
-    sc["status_evidence"] = list(snapshot.evidence)
-    sc["status_how"] = list(snapshot.how)
-    sc["status_p"] = list(snapshot.p)
-    sc["status_points"] = list(snapshot.points)
-    sc["comparability_note"] = list(snapshot.notes)
-    gp["gap_alert"] = list(snapshot.gap_alert)
-    gp["gap_alert_summary"] = list(snapshot.gap_summary)
-    gp["gap_alert_evidence"] = list(snapshot.gap_evidence)
-    gp["gap_alert_how"] = list(snapshot.gap_how)
-    gp["comparability_note"] = list(snapshot.gap_notes)
+    for name, columns in (("scores", SCORE_STATUS_COLUMNS), ("gaps", GAP_STATUS_COLUMNS)):
+        table = tables.tables[name]
+        for column, field in columns.items():
+            table[column] = list(getattr(snapshot, field))
 
 
 def trends_table(

@@ -28,6 +28,27 @@ from survey_app.services.results.vocabulary import INDEX, SIDE_KEYS, TIE_DECIMAL
 #: :class:`analysis.scoring.GroupAggregates`, in the tables' column order).
 SUMMARY_COLUMNS = ("n", "mean", "sd", "ci_low", "ci_high", "score100")
 
+#: The ``scores`` columns a wave's status fills in (statuses.fill_status), each with the
+#: :class:`~survey_app.services.results.statuses.StatusSnapshot` field it is taken from; empty
+#: (``None``) until then, in this column order.
+SCORE_STATUS_COLUMNS = {
+    "status": "status",
+    "status_summary": "summary",
+    "status_evidence": "evidence",
+    "status_how": "how",
+    "status_p": "p",
+    "status_points": "points",
+    "comparability_note": "notes",
+}
+#: The same for the ``gaps`` columns of the gap alert.
+GAP_STATUS_COLUMNS = {
+    "gap_alert": "gap_alert",
+    "gap_alert_summary": "gap_summary",
+    "gap_alert_evidence": "gap_evidence",
+    "gap_alert_how": "gap_how",
+    "comparability_note": "gap_notes",
+}
+
 
 def plain(values: Any) -> list[Any]:
     """A column as JSON-ready Python values: NaN and ±inf → None, NumPy scalars → Python.
@@ -327,13 +348,7 @@ def _scores_table(
         "change_g": flat(change.g),
         "change_p": flat(change.welch_p),
         "change_p_adjusted": flat(change.p_adjusted),
-        "status": [None] * int(keep.sum()),
-        "status_summary": [None] * int(keep.sum()),
-        "status_evidence": [None] * int(keep.sum()),
-        "status_how": [None] * int(keep.sum()),
-        "status_p": [None] * int(keep.sum()),
-        "status_points": [None] * int(keep.sum()),
-        "comparability_note": [None] * int(keep.sum()),
+        **{column: [None] * int(keep.sum()) for column in SCORE_STATUS_COLUMNS},
         "reason": flat(np.where(agg.reason == "", None, agg.reason)),
     }
     return table
@@ -534,11 +549,7 @@ def _gaps_table(
         "gap_change_p": flat(change.p),
         "gap_change_p_adjusted": flat(change.p_adjusted),
         "widened": flat(change.widened),
-        "gap_alert": [None] * count,
-        "gap_alert_summary": [None] * count,
-        "gap_alert_evidence": [None] * count,
-        "gap_alert_how": [None] * count,
-        "comparability_note": [None] * count,
+        **{column: [None] * count for column in GAP_STATUS_COLUMNS},
         "reason": flat(np.where(res.reason == "", None, res.reason)),
     }
 
