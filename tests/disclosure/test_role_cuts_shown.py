@@ -12,10 +12,12 @@ hidden partner, so one of them must be hidden too; the managers (25) protect, an
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from itertools import product
 
 import pytest
+from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Relationship, ReleasedGroup
@@ -162,3 +164,21 @@ def test_a_cell_is_shown_whole_only_when_the_download_s_rows_in_it_are_exactly_i
     # nothing is whole when a group is withheld: it could be anywhere
     withheld = [*groups[:1], _group("supplier", 1, "staff", 2, withheld=True)]
     assert not any(whole for _, whole in cells_given_whole(withheld, AREAS).values())
+
+
+def test_the_cache_holds_published_rows_only_and_follows_the_release(app, large_groups):
+    rel, wave = large_groups
+    cache = ChartCache.of(rel)
+    staff = [r for r in role_rows("scores", wave, cache)["staff"] if r["dimension"] == INDEX]
+    assert any(r[SUPPRESSED] for r in staff)  # an "Other" row of each side could be staff
+    for path in cache.folder.iterdir():  # no unpublished figure is written down
+        for cut in json.loads(path.read_text(encoding="utf-8")).values():
+            for row in cut:
+                if row[SUPPRESSED]:
+                    assert row.get("mean") is None and row.get("n") is None, path.name
+    # a release that keeps every value (stored anew) shows the staff: not the cached rows
+    for group in db.session.scalars(select(ReleasedGroup).where(ReleasedGroup.wave_id == wave.id)):
+        group.side_generalised = group.area_generalised = group.role_generalised = False
+    db.session.flush()
+    staff = [r for r in role_rows("scores", wave, cache)["staff"] if r["dimension"] == INDEX]
+    assert [r[SUPPRESSED] for r in staff if r["n"]] == [None] * 9

@@ -11,15 +11,17 @@ answers are split by role (every level, and "not stated"), each part is scored w
   the wave's results are stored (:mod:`~survey_app.services.results.release`). A role-cut
   cell (side or all sides, area or all areas, a role level or "not stated") is shown when it
   holds at least k responses and the release gives it whole
-  (:func:`~survey_app.services.results.cells_given_whole`): every response in it released
-  with the side, area and role level the cell names, so every figure of the cell can be
-  worked out from the download and showing it adds nothing to what the download's audit
-  allowed. An empty cell is shown empty, as in the stored results. Any other cell is hidden:
-  "fewer than k" when it holds 1 to k − 1 responses, else as a partner. So every cell that
-  holds a response the download generalises is hidden, and the intruder places the
-  generalised rows among hidden cells only, as the download's audit assumed. No linear
-  program runs: the release's audit is the role cuts' audit, and the role-level filter never
-  shows a group the download hides. The all-roles cells are the stored results, as published.
+  (:func:`~survey_app.services.results.release.cells_given_whole`): every response in it is
+  released with the side, area and role level the cell names, and no row released as
+  "Other" could be in it. Every figure of the cell can then be worked out from the
+  download, so showing it adds nothing to what the download's audit allowed. A cell whose
+  own rows keep their values but that an "Other" row could be in stays hidden: shown, it
+  would say where that row is not, and that placed small groups
+  (``tests/disclosure/test_one_audit.py``). An empty cell is shown empty where no row could
+  be in it. Any other cell is hidden: "fewer than k" when it holds 1 to k − 1 responses,
+  else as a partner. No linear program runs: the release's audit is the role cuts' audit,
+  and the role-level filter never shows what the download hides. The all-roles cells are
+  the stored results, as published.
 * **Pooled figures follow the shown cells.** ICC(1)/ICC(2) of an all-areas row use which
   area each response is in: shown only when every non-empty area cell under the row is
   shown (then the download keeps each response's area). A gap shows both sides' cells:
@@ -29,9 +31,9 @@ answers are split by role (every level, and "not stated"), each part is scored w
 
 Only published rows are cached, per closed wave and release
 (:class:`~survey_app.services.dashboard.charts.ChartCache`, keyed by
-:func:`~survey_app.services.results.release_version`: a rebuilt release is a new key). Role
-cuts carry no status, trend or change: those need every wave and stay with the all-roles
-results.
+:func:`~survey_app.services.results.store.release_version`: a rebuilt release is a new
+key). Role cuts carry no status, trend or change: those need every wave and stay with the
+all-roles results.
 """
 
 from __future__ import annotations
