@@ -4,7 +4,7 @@ The package's rooms, from the bottom up:
 
 ``charts``       server-rendered SVG charts with their table alternatives, and their cache
 ``filters``      what a manager narrowed the view to: side, service area, role level
-``role_cuts``    a closed wave's tables for each role level, suppressed as a cube
+``role_cuts``    a closed wave's tables per role level, shown where the raw download shows them
 ``rows``         a relationship's waves and a closed wave's published rows; a page's reading
 ``series``       a score over the closed waves, its EWMA and agreed actions: the trend charts
 ``wave_charts``  a wave's perception-gap chart, heat map and material gaps; an open wave's rate

@@ -1,21 +1,44 @@
-"""Role-level cuts of a closed wave: its tables for each role level, suppressed as a cube.
+"""Role-level cuts of a closed wave: its tables for each role level, shown where the raw
+download already shows them.
 
 The stored tables cut a wave by side and service area only. For a role level the wave's
 answers are split by role (every level, and "not stated"), each part is scored with
 :func:`~survey_app.services.results.score_wave` and
-:func:`~survey_app.services.results.compute_wave_tables`, and the result is cached per closed
-wave (:class:`~survey_app.services.dashboard.charts.ChartCache`). A role cut is then
-suppressed as a three-way cube — side × service area × role level, with the stored all-roles
-cells as the role margins — so that no cell below k is shown and none can be worked out by
-subtracting shown cells (another role, another side, another area) from a margin the
-dashboard shows. Role cuts carry no status, trend or change: those need every wave and stay
-with the all-roles results.
+:func:`~survey_app.services.results.compute_wave_tables`, and published:
+
+* **A cell is shown where the download gives it whole.** The raw ``responses`` download is
+  audited together with the side × area results and the response-rate monitor, once, when
+  the wave's results are stored (:mod:`~survey_app.services.results.release`). A role-cut
+  cell (side or all sides, area or all areas, a role level or "not stated") is shown when it
+  holds at least k responses and the release gives it whole
+  (:func:`~survey_app.services.results.release.cells_given_whole`): every response in it is
+  released with the side, area and role level the cell names, and no row released as
+  "Other" could be in it. Every figure of the cell can then be worked out from the
+  download, so showing it adds nothing to what the download's audit allowed. A cell whose
+  own rows keep their values but that an "Other" row could be in stays hidden: shown, it
+  would say where that row is not, and that placed small groups
+  (``tests/disclosure/test_one_audit.py``). An empty cell is shown empty where no row could
+  be in it. Any other cell is hidden: "fewer than k" when it holds 1 to k − 1 responses,
+  else as a partner. No linear program runs: the release's audit is the role cuts' audit,
+  and the role-level filter never shows what the download hides. The all-roles cells are
+  the stored results, as published.
+* **Pooled figures follow the shown cells.** ICC(1)/ICC(2) of an all-areas row use which
+  area each response is in: shown only when every non-empty area cell under the row is
+  shown (then the download keeps each response's area). A gap shows both sides' cells:
+  hidden wherever either is, and its Benjamini–Hochberg adjusted p (and so its "material")
+  is computed within the role cut's shown gaps
+  (:func:`~survey_app.services.results.publish_gaps`, as for the stored results).
+
+Only published rows are cached, per closed wave and release
+(:class:`~survey_app.services.dashboard.charts.ChartCache`, keyed by
+:func:`~survey_app.services.results.store.release_version`: a rebuilt release is a new
+key). Role cuts carry no status, trend or change: those need every wave and stay with the
+all-roles results.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from survey_app.models import Wave
@@ -23,156 +46,115 @@ from survey_app.services.dashboard.charts import ChartCache
 from survey_app.services.results import (
     AREA_ALL,
     PRIMARY,
-    ROLE_ALL,
     ROLE_KEYS,
     ROLE_NONE,
     SECONDARY,
-    SIDES,
     SUPPRESSED,
+    Columns,
     Layout,
     blank,
+    cells_given_whole,
     compute_wave_tables,
-    cube_partitions,
     load_answers,
     min_cell_size,
+    publish_gaps,
+    release_version,
+    rows_of,
     score_wave,
-    stored_rows,
-    suppress_rows,
-    suppression_reasons,
+    wave_release,
 )
+from survey_app.services.results.release import Cell
 
 Rows = list[dict[str, Any]]
+#: A role cut's cached tables.
+TABLES = ("scores", "items", "gaps")
 
-_SCORE_LABELS = ("wave", "side", "area", "area_name", "dimension", "dimension_title")
-_ITEM_LABELS = (
-    "wave",
-    "side",
-    "area",
-    "area_name",
-    "item",
-    "item_no",
-    "dimension",
-    "reverse_keyed",
-)
-_GAP_LABELS = ("wave", "area", "area_name", "dimension", "dimension_title")
-#: How a role cut of each table is cut into blocks, counted, and what a hidden row keeps.
-_CUBE: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
-    "scores": (("dimension",), "n", _SCORE_LABELS),
-    "items": (("item",), "n", _ITEM_LABELS),
+#: What a hidden row of each table keeps.
+_LABELS = {
+    "scores": ("wave", "side", "area", "area_name", "dimension", "dimension_title"),
+    "items": (
+        "wave",
+        "side",
+        "area",
+        "area_name",
+        "item",
+        "item_no",
+        "dimension",
+        "reverse_keyed",
+    ),
+    "gaps": ("wave", "area", "area_name", "dimension", "dimension_title"),
 }
 
 
-def role_rows(table: str, wave: Wave, cache: ChartCache, dimension: str | None) -> dict[str, Rows]:
-    """Every role level's suppressed rows of ``table`` (cached per wave and k).
+def role_rows(
+    table: str, wave: Wave, cache: ChartCache, dimension: str | None = None
+) -> dict[str, Rows]:
+    """Every role level's published rows of ``table`` (``scores``, ``items`` or ``gaps``),
+    cached per wave and release; ``dimension`` narrows them to one dimension's rows."""
+    key = {"release": release_version(wave)}
+    built: dict[str, dict[str, Rows]] = {}
 
-    ``scores`` always whole; ``items`` one dimension at a time when ``dimension`` is given
-    (a drill-down needs only its own, and suppression blocks are single items, so the result
-    is the same); ``gaps`` hidden wherever either side's scores of the cut are.
-    """
-    k = min_cell_size()
+    def build(name: str) -> dict[str, Rows]:
+        if not built:
+            built.update(_published_role_cuts(wave))
+        return built[name]
 
-    def cuts() -> dict[str, dict[str, Rows]]:
-        return cache.payload(wave.id, "role-cuts", {}, lambda: _role_cuts(wave))
-
-    if table == "gaps":
-        scores = role_rows("scores", wave, cache, None)
-        return cache.payload(
-            wave.id,
-            "role-gaps",
-            {},
-            lambda: {
-                role: _suppress_role_gaps(tables["gaps"], scores[role])
-                for role, tables in cuts().items()
-            },
-        )
-    narrow = dimension if table == "items" else None
-    return cache.payload(
-        wave.id,
-        f"role-{table}",
-        {"dimension": narrow},
-        lambda: _suppressed_role_cube(table, wave, cuts(), k, narrow),
-    )
+    rows = cache.payload(wave.id, f"role-{table}", key, lambda: build(table))
+    for other in built:  # computed together: keep the others too
+        if other != table:
+            cache.payload(wave.id, f"role-{other}", key, lambda o=other: built[o])
+    if dimension is None:
+        return rows
+    return {role: [r for r in cut if r["dimension"] == dimension] for role, cut in rows.items()}
 
 
-def _role_cuts(wave: Wave) -> dict[str, dict[str, Rows]]:
-    """Scores, items and gaps of the wave for each role level (and "not stated"), unsuppressed."""
+def _published_role_cuts(wave: Wave) -> dict[str, dict[str, Rows]]:
+    """Scores, items and gaps of the wave for each role level (and "not stated"), published:
+    ``{table: {role: rows}}``."""
+    k = min_cell_size(wave.min_cell_size)
+    areas = {a.id: a.key for a in wave.relationship.service_areas}
+    cells = cells_given_whole(wave_release(wave), areas)
     answers = load_answers([wave])[0]
     layout = Layout.of(wave.relationship)
-    out: dict[str, dict[str, Rows]] = {}
-    codes = [(i, key) for i, key in enumerate(ROLE_KEYS)] + [(-1, ROLE_NONE)]
-    for code, key in codes:
+    out: dict[str, dict[str, Rows]] = {name: {} for name in TABLES}
+    for code, role in [*enumerate(ROLE_KEYS), (-1, ROLE_NONE)]:
         mask = answers.role == code
         if not mask.any():
-            out[key] = {"scores": [], "items": [], "gaps": []}
+            for name in TABLES:
+                out[name][role] = []
             continue
         tables = compute_wave_tables(score_wave(answers.subset(mask), layout, wave.label)).tables
-        out[key] = {name: _records(tables[name]) for name in ("scores", "items", "gaps")}
+
+        def reason(row: Mapping[str, Any], role: str = role) -> str | None:
+            n, whole = cells.get((row["side"], row["area"], role), (0, False))
+            if whole and (n == 0 or n >= k):
+                return None
+            return PRIMARY if 0 < n < k else SECONDARY
+
+        scores = tables["scores"]
+        scores[SUPPRESSED] = [reason(r) for r in rows_of(scores)]
+        _blank_icc(scores, role, cells)
+        publish_gaps(tables["gaps"], scores)
+        items = tables["items"]
+        items[SUPPRESSED] = [reason(r) for r in rows_of(items)]
+        for name in TABLES:
+            out[name][role] = [
+                blank(r, r[SUPPRESSED], _LABELS[name]) for r in rows_of(tables[name])
+            ]
     return out
 
 
-def _records(columns: Mapping[str, Sequence[Any]]) -> Rows:
-    names = list(columns)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
-def _suppressed_role_cube(
-    table: str,
-    wave: Wave,
-    cuts: Mapping[str, Mapping[str, Rows]],
-    k: int,
-    dimension: str | None = None,
-) -> dict[str, Rows]:
-    """Every role cut of ``table`` suppressed together with the all-roles margins.
-
-    The all-roles cells are shown as the stored results publish them; if the cube's rule
-    would hide one of them that is published, every role cell of that block is hidden.
-    """
-    block_columns, count, labels = _CUBE[table]
-    _, stored = stored_rows(table, wave.relationship, [wave])
-    if dimension is not None:
-        stored = [r for r in stored if r["dimension"] == dimension]
-        cuts = {
-            role: {table: [r for r in tables[table] if r["dimension"] == dimension]}
-            for role, tables in cuts.items()
-        }
-    published = {
-        (r["side"], r["area"], *(r[c] for c in block_columns)): r[SUPPRESSED]
-        for r in suppress_rows(table, stored, k)
+def _blank_icc(scores: Columns, role: str, cells: Mapping[Cell, tuple[int, bool]]) -> None:
+    """ICC(1)/ICC(2) of a role cut's all-areas row only when every non-empty area cell under
+    it is shown (in place; the areas are the ICC's groups)."""
+    rows = rows_of(scores)
+    hidden = {
+        (r["side"], r["dimension"])
+        for r in rows
+        if r["area"] != AREA_ALL
+        and r[SUPPRESSED] is not None
+        and cells.get((r["side"], r["area"], role), (0,))[0] > 0
     }
-    entries: list[tuple[str, dict[str, Any]]] = [(ROLE_ALL, r) for r in stored]
-    for role, tables in cuts.items():
-        entries.extend((role, r) for r in tables[table])
-    blocks: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for i, (_, row) in enumerate(entries):
-        blocks[tuple(row[c] for c in block_columns)].append(i)
-    reasons: list[str | None] = [None] * len(entries)
-    for block, members in blocks.items():
-        cells = [(entries[i][1]["side"], entries[i][1]["area"], entries[i][0]) for i in members]
-        partitions, totals = cube_partitions(cells, ("all", AREA_ALL, ROLE_ALL))
-        counts = [entries[i][1][count] or 0 for i in members]
-        found = suppression_reasons(counts, partitions, totals, k)
-        conflict = any(
-            role == ROLE_ALL and reason is not None and published.get((side, area, *block)) is None
-            for (side, area, role), reason in zip(cells, found, strict=True)
-        )
-        for i, reason in zip(members, found, strict=True):
-            if entries[i][0] != ROLE_ALL:
-                reasons[i] = reason or (SECONDARY if conflict else None)
-    out: dict[str, Rows] = {role: [] for role in cuts}
-    for (role, row), reason in zip(entries, reasons, strict=True):
-        if role != ROLE_ALL:
-            out[role].append(blank(row, reason, labels))
-    return out
-
-
-def _suppress_role_gaps(
-    gaps: Iterable[Mapping[str, Any]], scores: Iterable[Mapping[str, Any]]
-) -> Rows:
-    """A role cut's gaps, hidden wherever either side's scores of the cut are."""
-    reason_of = {(r["side"], r["area"], r["dimension"]): r[SUPPRESSED] for r in scores}
-    out = []
-    for row in gaps:
-        sides = [reason_of.get((s, row["area"], row["dimension"]), PRIMARY) for s in SIDES]
-        reason = PRIMARY if PRIMARY in sides else SECONDARY if any(sides) else None
-        out.append(blank(row, reason, _GAP_LABELS))
-    return out
+    for u, r in enumerate(rows):
+        if r["area"] == AREA_ALL and (r["side"], r["dimension"]) in hidden:
+            scores["icc1"][u] = scores["icc2"][u] = None

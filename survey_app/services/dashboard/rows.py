@@ -101,9 +101,8 @@ def wave_rows(
     (``relative_weights``, ``heat_map``, ``margins``: all role levels only) of one closed wave.
 
     All role levels (the stored results) by default; ``role`` gives the role-level cut,
-    suppressed as the side × area × role cube (:mod:`~.role_cuts`) and cached per wave.
-    ``dimension`` narrows the rows (for ``items``, only that dimension's items are worked
-    through the cube: suppression blocks are single items, so the result is the same).
+    shown where the raw download gives its cells whole (:mod:`~.role_cuts`) and cached per
+    wave. ``dimension`` narrows the rows.
     """
     if table not in ("scores", "items", "gaps", *DEEPER_TABLES):
         raise ServiceError(f"no wave table {table!r}")

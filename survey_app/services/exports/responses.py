@@ -60,9 +60,7 @@ from survey_app.services.results import (
     min_cell_size,
     min_comment_cell_size,
     published_comment_groups,
-    published_rows,
-    release_groups,
-    stored_release,
+    wave_release,
 )
 from survey_app.texts import N_
 
@@ -402,15 +400,11 @@ def released_quasi_identifiers(wave_id: int, areas: Mapping[int, str]) -> dict[A
 
     Keyed by the group as the responses select returns it (side, service area id, role
     level); a group left out (its wave holds fewer than k responses) is absent. The recoding
-    is the one stored with the wave's results (:func:`~survey_app.services.results.
-    stored_release`); for a wave that has none covering its responses (closed before releases
-    were stored: ``relhealth recompute`` stores it) it is computed here, the same way. Comments
-    follow the comment threshold in force now. See the module notes.
+    is the one stored with the wave's results, or computed the same way for a wave that has
+    none (:func:`~survey_app.services.results.wave_release`). Comments follow the comment
+    threshold in force now. See the module notes.
     """
-    wave = db.session.get(Wave, wave_id)
-    groups = stored_release(wave)
-    if groups is None:
-        groups = release_groups(wave, published_rows("scores", wave.relationship, [wave]))
+    groups = wave_release(db.session.get(Wave, wave_id))
     sizes: Counter = Counter()
     for g in groups:
         sizes[(g.side, areas.get(g.service_area_id, AREA_NONE), g.role_level or ROLE_NONE)] += (

@@ -31,6 +31,7 @@ from survey_app.services.results.computation import (
     compute_relationship,
     compute_tables,
 )
+from survey_app.services.results.disclosure import publish_gaps
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import CellCounts, Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import (
@@ -52,7 +53,11 @@ from survey_app.services.results.publication import (
     suppress_rows,
     suppression_reasons,
 )
-from survey_app.services.results.release import release_groups, stored_release
+from survey_app.services.results.release import (
+    cells_given_whole,
+    release_groups,
+    stored_release,
+)
 from survey_app.services.results.statuses import (
     StatusSnapshot,
     fill_status,
@@ -66,11 +71,13 @@ from survey_app.services.results.store import (
     output_table,
     published_rows,
     recompute,
+    release_version,
     save_results,
     score_closed_wave,
     set_min_cell_size,
     stored_rows,
     stored_tables,
+    wave_release,
 )
 from survey_app.services.results.tables import WaveTables, compute_wave_tables
 from survey_app.services.results.themes import (
@@ -103,6 +110,7 @@ from survey_app.services.results.vocabulary import (
     TIE_DECIMALS,
     WAVE_TABLES,
     Columns,
+    rows_of,
 )
 from survey_app.services.results.wording import change_reason
 
@@ -148,6 +156,7 @@ __all__ = [
     "add_statuses",
     "answer_statements",
     "blank",
+    "cells_given_whole",
     "check_closed_wave",
     "closed_waves",
     "compute_relationship",
@@ -166,9 +175,12 @@ __all__ = [
     "output_table",
     "published_comment_groups",
     "published_comments",
+    "publish_gaps",
     "published_rows",
     "recompute",
     "release_groups",
+    "release_version",
+    "rows_of",
     "set_min_cell_size",
     "save_results",
     "score_closed_wave",
@@ -184,5 +196,6 @@ __all__ = [
     "theme_groups",
     "trends_table",
     "version_changes",
+    "wave_release",
     "change_reason",
 ]

@@ -120,7 +120,7 @@ def publish_wave(
     _blank_icc(scores, cube, hidden)
     adjust_within_shown(scores, "change_p", "change_p_adjusted")
     if "gaps" in tables:
-        _publish_gaps(tables["gaps"], scores)
+        publish_gaps(tables["gaps"], scores)
     for name in ("heat_map", "margins"):
         if name in tables:
             table = tables[name]
@@ -269,8 +269,9 @@ def adjust_within_shown(table: Columns, raw: str, adjusted: str) -> np.ndarray:
     return adj
 
 
-def _publish_gaps(table: Columns, scores: Columns) -> None:
-    """A gap shows both sides' scores cells: hidden wherever either is; BH over shown gaps."""
+def publish_gaps(table: Columns, scores: Columns) -> None:
+    """A gap shows both sides' scores cells: hidden wherever either is; BH over shown gaps
+    (in place; ``scores`` with its ``suppressed`` column). Also the dashboard's role cuts'."""
     reasons = follow_scores_reasons("gaps", rows_of(table), rows_of(scores))
     table[SUPPRESSED] = reasons
     adj = adjust_within_shown(table, "welch_p", "p_adjusted")

@@ -116,8 +116,8 @@ def cube_partitions(
         margin.
     axes : sequence of str
         Names from :data:`MARGINS` (``("side", "area")`` or ``("side",)``), or directly the
-        margin value of each axis (any number of axes, e.g. the dashboard's side × area ×
-        role cube).
+        margin value of each axis (any number of axes, e.g. the response-rate monitor's invited ×
+        side × area cube).
 
     Returns
     -------
@@ -150,8 +150,8 @@ def suppression_reasons(
     A two-way block (side × area with its margins, or one axis) is protected by
     :func:`analysis.suppression.protect`: every cell with ``0 < n < k`` hidden, and the
     smallest partners that leave each of them a feasible range at least ``k`` wide, hidden
-    margins being unknowns. A cube of three or more axes (role cuts, the monitor) keeps the
-    partition rule below.
+    margins being unknowns. A cube of three or more axes (the response-rate monitor) keeps
+    the partition rule below.
     """
     counts_arr = np.asarray([int(c or 0) for c in counts], dtype=np.int64)
     if counts_arr.size == 0:

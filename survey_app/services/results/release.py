@@ -10,14 +10,20 @@ The recoding moves whole groups (responses alike on all three), so it is stored 
 :class:`~survey_app.models.ReleasedGroup` per group, with the group's size. It depends only on
 the wave's responses, its k and its published scores, so :func:`store_release` computes it
 once, when the wave's results are stored (at close and on ``relhealth recompute``), and the
-download reads it (:func:`wave_release`): the audit's linear programs cost far more than
-writing the rows (benchmarks/README.md, *Export*). Which groups' comments the download gives
-is decided when it is read, under the comment threshold then in force.
+download reads it (:func:`~survey_app.services.results.store.wave_release`): the audit's
+linear programs cost far more than writing the rows (benchmarks/README.md, *Export*). Which
+groups' comments the download gives is decided when it is read, under the comment threshold
+then in force.
+
+The release is also the audit of the dashboard's role-level cuts (:func:`cells_given_whole`):
+a side × area × role-level cell whose responses are exactly the download's rows released with
+its values reveals nothing the download does not, and no other role cut is shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import product
 from typing import Any
 
 import numpy as np
@@ -28,10 +34,21 @@ from survey_app.extensions import db
 from survey_app.models import ReleasedGroup, Response, ServiceArea, Wave
 from survey_app.services.results.loading import submitted_per_invitation_area
 from survey_app.services.results.publication import min_cell_size
-from survey_app.services.results.vocabulary import AREA_ALL, AREA_NONE, INDEX, SUPPRESSED
+from survey_app.services.results.vocabulary import (
+    AREA_ALL,
+    AREA_NONE,
+    INDEX,
+    ROLE_KEYS,
+    ROLE_NONE,
+    SIDES,
+    SUPPRESSED,
+)
 
 #: A group of a wave's responses: (side, service area id or None, role level or None).
 GroupKey = tuple[str, int | None, str | None]
+#: A cell of a wave's side × service area × role level cube, as the role cuts name it: side or
+#: ``all``; area key, :data:`AREA_NONE` or :data:`AREA_ALL`; role level or :data:`ROLE_NONE`.
+Cell = tuple[str, str, str]
 
 
 def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[ReleasedGroup]:
@@ -131,13 +148,13 @@ def _monitored_cells(
 def store_release(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> None:
     """Compute and store the release of ``wave``'s responses, replacing any stored (flushes)."""
     db.session.execute(delete(ReleasedGroup).where(ReleasedGroup.wave_id == wave.id))
-    records = [{c: getattr(g, c) for c in _STORED} for g in release_groups(wave, scores)]
+    records = [{c: getattr(g, c) for c in RELEASED_COLUMNS} for g in release_groups(wave, scores)]
     if records:
         db.session.execute(insert(ReleasedGroup), records)
     db.session.flush()
 
 
-_STORED = (
+RELEASED_COLUMNS = (
     "wave_id",
     "side",
     "service_area_id",
@@ -163,3 +180,58 @@ def stored_release(wave: Wave) -> list[ReleasedGroup] | None:
     if sum(g.n_responses for g in groups) != held or any(g.min_cell_size != k for g in groups):
         return None
     return groups
+
+
+def cells_given_whole(
+    groups: Sequence[ReleasedGroup], areas: Mapping[int, str]
+) -> dict[Cell, tuple[int, bool]]:
+    """Every side × area × role-level cell of a wave (margins over side and area; the role
+    level always named) with its count and whether the release ``groups`` give it whole
+    (``areas``: the relationship's service area keys by id).
+
+    A cell is given whole when the download's rows that could be in it, by the values they
+    are released with, are exactly its responses: every response in it is released (not
+    withheld) with every field the cell names kept — its side unless the cell is all sides,
+    its area unless all areas, and its role level — and no row released with a field
+    generalised ("Other") could be in it. Then its count, means, shares and items are those
+    of the rows the download releases with the cell's values, so showing the cell adds
+    nothing to what the download's audit (:func:`release_groups`) allowed; a non-empty one
+    is a union of released combinations, so holds at least the release's k.
+
+    A generalised row that is not in a cell it could be in must keep the cell hidden: shown,
+    the cell's count would say the row is elsewhere, and shown neighbours then place it
+    (e.g. a side's staff of every named area shown, and its staff of all areas: the staff
+    released without an area gave none, and the side's no-area count minus them singles out
+    its few managers).
+    """
+    released = [
+        (
+            g,
+            (
+                g.side,
+                AREA_NONE if g.service_area_id is None else areas[g.service_area_id],
+                g.role_level or ROLE_NONE,
+            ),
+        )
+        for g in groups
+    ]
+    out: dict[Cell, tuple[int, bool]] = {}
+    for cell in product(
+        (*SIDES, "all"), (*sorted(areas.values()), AREA_NONE, AREA_ALL), (*ROLE_KEYS, ROLE_NONE)
+    ):
+        n, whole = 0, True
+        for g, values in released:
+            generalised = (g.side_generalised, g.area_generalised, g.role_generalised)
+            named = (cell[0] != "all", cell[1] != AREA_ALL, True)
+            inside = all(not f or v == c for f, v, c in zip(named, values, cell, strict=True))
+            could_be = g.withheld or all(
+                not f or gen or v == c
+                for f, gen, v, c in zip(named, generalised, values, cell, strict=True)
+            )
+            given = not g.withheld and not any(
+                f and gen for f, gen in zip(named, generalised, strict=True)
+            )
+            n += g.n_responses if inside else 0
+            whole = whole and (not could_be or (inside and given))
+        out[cell] = (n, whole)
+    return out

@@ -13,6 +13,7 @@ Services flush; the caller (a request or a CLI command) commits once.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,17 +21,22 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 
 from survey_app.dates import utcnow
 from survey_app.extensions import db
-from survey_app.models import Relationship, ResultTable, Wave
+from survey_app.models import Relationship, ReleasedGroup, Response, ResultTable, Wave
 from survey_app.services import ServiceError, audit, codebook
 from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import wording
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
 from survey_app.services.results.publication import FOLLOW_SCORES, min_cell_size, suppress_rows
-from survey_app.services.results.release import store_release
+from survey_app.services.results.release import (
+    RELEASED_COLUMNS,
+    release_groups,
+    store_release,
+    stored_release,
+)
 from survey_app.services.results.vocabulary import (
     ANALYSIS_VERSION,
     INDEX,
@@ -399,6 +405,33 @@ def published_rows(
     """
     _, rows = stored_rows(name, relationship, waves)
     return _published(name, rows, relationship, waves, k)
+
+
+def wave_release(wave: Wave) -> list[ReleasedGroup]:
+    """How each group of a closed wave's responses is released in the raw download (and so
+    which role cuts the dashboard shows): the release stored with the wave's results
+    (:func:`~survey_app.services.results.release.stored_release`), or for a wave that has
+    none covering its responses (closed before releases were stored: ``relhealth recompute``
+    stores it) computed now the same way, from its published scores."""
+    groups = stored_release(wave)
+    if groups is None:
+        groups = release_groups(wave, published_rows("scores", wave.relationship, [wave]))
+    return groups
+
+
+def release_version(wave: Wave) -> str:
+    """A fingerprint of the release a wave's role cuts follow (:func:`wave_release`,
+    :func:`~survey_app.services.results.release.cells_given_whole`):
+    the stored groups and how each is released, or, where none is stored that covers the
+    wave (it is then computed when read), the wave's k and its count of responses."""
+    groups = stored_release(wave)
+    if groups is None:
+        held = db.session.scalar(select(func.count(Response.id)).where(Response.wave_id == wave.id))
+        return f"computed k={min_cell_size(wave.min_cell_size)} n={held}"
+    digest = hashlib.sha256()
+    for g in sorted(groups, key=lambda g: g.id):
+        digest.update(repr(tuple(getattr(g, c) for c in RELEASED_COLUMNS)).encode("utf-8"))
+    return digest.hexdigest()[:20]
 
 
 def _published(name, rows, relationship, waves, k) -> list[dict[str, Any]]:
