@@ -131,6 +131,10 @@ def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) ->
             NAME, client=CLIENT, supplier=SUPPLIER, service_areas=AREAS
         )
         total = _build_history(relationship, np.random.default_rng(seed))
+        # the recompute reads every answer at once: plan it on the rows just loaded, not on
+        # statistics taken while the tables were empty (a nested loop over "no" answers took
+        # minutes in a fresh test database)
+        analyse(db.session.connection(), ["responses", "answers", "comments", "invitations"])
         recompute(relationship)
         # Themes are computed when a wave closes; the demo's waves were closed in bulk, so
         # its latest closed wave (the one its pages open on) gets them here.
