@@ -212,6 +212,7 @@ def cells_given_whole(
                 AREA_NONE if g.service_area_id is None else areas[g.service_area_id],
                 g.role_level or ROLE_NONE,
             ),
+            (g.side_generalised, g.area_generalised, g.role_generalised),
         )
         for g in groups
     ]
@@ -219,10 +220,9 @@ def cells_given_whole(
     for cell in product(
         (*SIDES, "all"), (*sorted(areas.values()), AREA_NONE, AREA_ALL), (*ROLE_KEYS, ROLE_NONE)
     ):
+        named = (cell[0] != "all", cell[1] != AREA_ALL, True)  # the fields the cell names
         n, whole = 0, True
-        for g, values in released:
-            generalised = (g.side_generalised, g.area_generalised, g.role_generalised)
-            named = (cell[0] != "all", cell[1] != AREA_ALL, True)
+        for g, values, generalised in released:
             inside = all(not f or v == c for f, v, c in zip(named, values, cell, strict=True))
             could_be = g.withheld or all(
                 not f or gen or v == c
