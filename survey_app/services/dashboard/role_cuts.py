@@ -23,8 +23,9 @@ answers are split by role (every level, and "not stated"), each part is scored w
   and the role-level filter never shows what the download hides. The all-roles cells are
   the stored results, as published.
 * **Pooled figures follow the shown cells.** ICC(1)/ICC(2) of an all-areas row use which
-  area each response is in: shown only when every non-empty area cell under the row is
-  shown (then the download keeps each response's area). A gap shows both sides' cells:
+  area each response is in: shown only when every area cell under the row is shown
+  (:func:`~survey_app.services.results.blank_icc_under_hidden_areas`, the stored results'
+  rule; then the download keeps each response's area). A gap shows both sides' cells:
   hidden wherever either is, and its Benjamini–Hochberg adjusted p (and so its "material")
   is computed within the role cut's shown gaps
   (:func:`~survey_app.services.results.publish_gaps`, as for the stored results).
@@ -44,15 +45,14 @@ from typing import Any
 from survey_app.models import Wave
 from survey_app.services.dashboard.charts import ChartCache
 from survey_app.services.results import (
-    AREA_ALL,
     PRIMARY,
     ROLE_KEYS,
     ROLE_NONE,
     SECONDARY,
     SUPPRESSED,
-    Columns,
     Layout,
     blank,
+    blank_icc_under_hidden_areas,
     cells_given_whole,
     compute_wave_tables,
     load_answers,
@@ -63,7 +63,6 @@ from survey_app.services.results import (
     score_wave,
     wave_release,
 )
-from survey_app.services.results.release import Cell
 
 Rows = list[dict[str, Any]]
 #: A role cut's cached tables.
@@ -133,7 +132,7 @@ def _published_role_cuts(wave: Wave) -> dict[str, dict[str, Rows]]:
 
         scores = tables["scores"]
         scores[SUPPRESSED] = [reason(r) for r in rows_of(scores)]
-        _blank_icc(scores, role, cells)
+        blank_icc_under_hidden_areas(scores)
         publish_gaps(tables["gaps"], scores)
         items = tables["items"]
         items[SUPPRESSED] = [reason(r) for r in rows_of(items)]
@@ -142,19 +141,3 @@ def _published_role_cuts(wave: Wave) -> dict[str, dict[str, Rows]]:
                 blank(r, r[SUPPRESSED], _LABELS[name]) for r in rows_of(tables[name])
             ]
     return out
-
-
-def _blank_icc(scores: Columns, role: str, cells: Mapping[Cell, tuple[int, bool]]) -> None:
-    """ICC(1)/ICC(2) of a role cut's all-areas row only when every non-empty area cell under
-    it is shown (in place; the areas are the ICC's groups)."""
-    rows = rows_of(scores)
-    hidden = {
-        (r["side"], r["dimension"])
-        for r in rows
-        if r["area"] != AREA_ALL
-        and r[SUPPRESSED] is not None
-        and cells.get((r["side"], r["area"], role), (0,))[0] > 0
-    }
-    for u, r in enumerate(rows):
-        if r["area"] == AREA_ALL and (r["side"], r["dimension"]) in hidden:
-            scores["icc1"][u] = scores["icc2"][u] = None

@@ -31,7 +31,7 @@ from survey_app.services.results.computation import (
     compute_relationship,
     compute_tables,
 )
-from survey_app.services.results.disclosure import publish_gaps
+from survey_app.services.results.disclosure import blank_icc_under_hidden_areas, publish_gaps
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import CellCounts, Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import (
@@ -156,6 +156,7 @@ __all__ = [
     "add_statuses",
     "answer_statements",
     "blank",
+    "blank_icc_under_hidden_areas",
     "cells_given_whole",
     "check_closed_wave",
     "closed_waves",

@@ -117,7 +117,7 @@ def publish_wave(
     hidden = _score_pattern(cube, scores, items, k, points, shares, monitored)
     scores[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(scores)]
     items[SUPPRESSED] = [hidden[d][cube.where[(s, a)]] for s, a, d in _keys(items)]
-    _blank_icc(scores, cube, hidden)
+    blank_icc_under_hidden_areas(scores)
     adjust_within_shown(scores, "change_p", "change_p_adjusted")
     if "gaps" in tables:
         publish_gaps(tables["gaps"], scores)
@@ -249,13 +249,19 @@ def _sums(
     return out
 
 
-def _blank_icc(scores: Columns, cube: _Cube, hidden: dict[str, list[str | None]]) -> None:
-    """ICC(1)/ICC(2) of an all-areas row only when no area under it is hidden."""
-    for u, (side, area, d) in enumerate(_keys(scores)):
-        if area != AREA_ALL or (scores["icc1"][u] is None and scores["icc2"][u] is None):
-            continue
-        under = [c for c, (s, a) in enumerate(cube.cells) if s == side and a != AREA_ALL]
-        if any(hidden[d][c] is not None for c in under):
+def blank_icc_under_hidden_areas(scores: Columns) -> None:
+    """ICC(1)/ICC(2) of an all-areas row only when no area row under it (its side and
+    dimension) is hidden (in place; read from the ``suppressed`` column). The areas are the
+    ICC's groups: with N, ICC(1) and ICC(2) give Σn² over them, which with the shown areas
+    pins the hidden areas' sizes (issue 11, item 1). Also the dashboard's role cuts'."""
+    rows = rows_of(scores)
+    hidden = {
+        (r["side"], r["dimension"])
+        for r in rows
+        if r["area"] != AREA_ALL and r[SUPPRESSED] is not None
+    }
+    for u, r in enumerate(rows):
+        if r["area"] == AREA_ALL and (r["side"], r["dimension"]) in hidden:
             scores["icc1"][u] = scores["icc2"][u] = None
 
 
