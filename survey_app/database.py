@@ -163,7 +163,13 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     170,000 rows took seconds of its time). Each value goes through its column type's bind
     processing as in an INSERT (JSON serialised; ``None`` in a JSON column without
     ``none_as_null`` stored as JSON ``null``), so either way stores the same. A caller on the
-    session flushes it first (``session.execute`` would)."""
+    session flushes it first (``session.execute`` would).
+
+    On PostgreSQL the table is then analysed (:func:`analyse`): a bulk load is read at once,
+    often in the same transaction (the demo's and an import's recompute, a child table's
+    foreign-key checks), where autovacuum cannot see the new rows, and statistics taken while
+    the table was empty (a row estimate of 0 over pages a VACUUM kept) plan every read for one
+    row: a nested loop over the answers that took minutes in a fresh test database."""
     if not rows:
         return
     if connection.dialect.name != "postgresql":
@@ -185,13 +191,15 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
             for i, process in steps:
                 values[i] = process(values[i])
             copy.write_row(values)
+    analyse(connection, [table.name])
 
 
 def analyse(connection: Connection, tables: Sequence[str]) -> None:
     """ANALYZE ``tables`` (PostgreSQL; nothing on SQLite) in ``connection``'s transaction, whose
-    own new rows it counts: after a bulk load that is read at once. The planner's statistics
-    would otherwise describe the tables as they were (autovacuum analyses a minute later at
-    best), and a plan made for a few rows takes seconds a query on 100,000 answers."""
+    own new rows it counts: after a bulk load that is read at once (:func:`insert_rows`). The
+    planner's statistics would otherwise describe the tables as they were (autovacuum analyses
+    a minute later at best), and a plan made for a few rows takes seconds a query on 100,000
+    answers."""
     if tables and connection.dialect.name == "postgresql":
         quote = connection.dialect.identifier_preparer.quote
         connection.exec_driver_sql(f"ANALYZE {', '.join(quote(t) for t in tables)}")

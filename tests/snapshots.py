@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Integer, func, select, text
 
-from survey_app.database import analyse, insert_rows
+from survey_app.database import insert_rows
 from survey_app.extensions import db
 
 T = TypeVar("T")
@@ -134,14 +134,10 @@ def snapshot_rows() -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
     return taken
 
 
-#: A table put back with more rows than this is analysed afterwards (PostgreSQL).
-ANALYSE_ABOVE = 1_000
-
-
 def put_back(rows: dict[str, tuple[tuple[str, ...], list[tuple]]]) -> None:
     """Insert the rows (parents before children; on PostgreSQL with COPY: ``insert_rows``)
     and, on PostgreSQL, move each id sequence on past them, as if the rows had been inserted
-    one by one; each table that got many rows is analysed at once (``analyse``): its statistics
+    one by one; ``insert_rows`` analyses each table as it is filled: its statistics
     may describe the few rows an earlier test left, and plans made on them (its children's
     foreign-key checks, the disclosure tests' downloads of the demo) take seconds, not
     milliseconds, on 100,000 rows."""
@@ -151,8 +147,6 @@ def put_back(rows: dict[str, tuple[tuple[str, ...], list[tuple]]]) -> None:
                 continue
             names, values = rows[table.name]
             insert_rows(conn, table, [dict(zip(names, row)) for row in values])
-            if len(values) > ANALYSE_ABOVE:  # before its children: their key checks plan on it
-                analyse(conn, [table.name])
             if conn.dialect.name == "postgresql":
                 name = conn.dialect.identifier_preparer.quote(table.name)
                 for column in table.primary_key.columns:

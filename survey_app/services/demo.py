@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 
 from instruments import Instrument
-from survey_app.database import analyse, insert_rows
+from survey_app.database import insert_rows
 from survey_app.dates import end_of_day, to_utc
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Relationship, Response, Wave
@@ -131,10 +131,6 @@ def load_demo(*, seed: int = 2012, links: int = 5, today: date | None = None) ->
             NAME, client=CLIENT, supplier=SUPPLIER, service_areas=AREAS
         )
         total = _build_history(relationship, np.random.default_rng(seed))
-        # the recompute reads every answer at once: plan it on the rows just loaded, not on
-        # statistics taken while the tables were empty (a nested loop over "no" answers took
-        # minutes in a fresh test database)
-        analyse(db.session.connection(), ["responses", "answers", "comments", "invitations"])
         recompute(relationship)
         # Themes are computed when a wave closes; the demo's waves were closed in bulk, so
         # its latest closed wave (the one its pages open on) gets them here.
@@ -295,7 +291,6 @@ def _insert_wave(
     db.session.flush()
     connection = db.session.connection()
     insert_rows(connection, Response.__table__, responses)
-    analyse(connection, ["responses"])  # the answers' foreign-key checks plan from it
     insert_rows(connection, Answer.__table__, answers)
     insert_rows(connection, Comment.__table__, comments)
     # Invitations: the used ones (the day only) and those never answered.
