@@ -88,25 +88,19 @@ class Wave(Base):
         return (self.opened_at or self.closed_at or self.created_at, self.id)
 
     def open(self, now: datetime) -> None:
-        if self.state != "draft":
-            raise IllegalTransition(
-                gettext(
-                    "wave %(label)r is %(state)s; only a draft wave can be opened",
-                    label=self.label,
-                    state=gettext(WAVE_STATE_NAMES[self.state]),
-                )
-            )
+        self._must_be("draft", N_("wave %(label)r is %(state)s; only a draft wave can be opened"))
         self.state = "open"
         self.opened_at = now
 
     def check_can_close(self) -> None:
-        if self.state != "open":
+        self._must_be("open", N_("wave %(label)r is %(state)s; only an open wave can be closed"))
+
+    def _must_be(self, state: str, refusal: str) -> None:
+        """Raise :class:`IllegalTransition` unless the wave is in ``state``: ``refusal``
+        (``N_``-marked, naming ``%(label)r`` and ``%(state)s``) in the reader's language."""
+        if self.state != state:
             raise IllegalTransition(
-                gettext(
-                    "wave %(label)r is %(state)s; only an open wave can be closed",
-                    label=self.label,
-                    state=gettext(WAVE_STATE_NAMES[self.state]),
-                )
+                gettext(refusal, label=self.label, state=gettext(WAVE_STATE_NAMES[self.state]))
             )
 
     def close(self, now: datetime) -> None:
