@@ -4,24 +4,28 @@
   migrated with ``relhealth db upgrade`` as an operator would;
 - a gunicorn server started from the project's ``gunicorn.conf.py``, which we can
   kill -9 (one worker, or master and workers) and start again, and its access log's times;
-- the CPU seconds spent by that server and by PostgreSQL for it.
+- the CPU seconds spent by that server and by PostgreSQL for it, and the machine it ran on.
 """
 
 from __future__ import annotations
 
 import http.client
 import os
+import platform
 import random
 import re
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # only loopback: the harness refuses any other address
@@ -301,3 +305,21 @@ class CpuMeter:
         if self.server.proc is None:
             return []
         return [self.server.proc.pid, *self.server.worker_pids()]
+
+
+# ------------------------------------------------------------------ the machine
+
+
+def machine() -> dict[str, Any]:
+    """The machine a server benchmark ran on, for its record: CPUs, memory, Python, SQLite,
+    platform and the time (UTC)."""
+    import psutil  # only the benchmarks' records need it, not tests/test_faults.py
+
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }

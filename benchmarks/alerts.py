@@ -48,12 +48,12 @@ from datetime import datetime  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+# The scenarios' sizes, as the core benchmark's: a decline a wave, a shock's SD, the onsets.
+from benchmarks.alerts_core import DECLINE, ONSETS, SHOCK_SD  # noqa: E402
+
 SIDES = ("client", "supplier")
 AREAS = ("Core ICT", "Adult social care", "Revenues", "Contact centre", "New projects")
 N_WAVES = 12
-DECLINE = 0.12
-SHOCK_SD = 0.05
-ONSETS = (4, 5, 6, 7, 8)  # 0-based wave of the first fall: 4–8 clean waves before it
 TARGETS = {"false_alarm_series_waves": 0.05, "caught_within_4": 0.95}
 
 

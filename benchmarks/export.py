@@ -42,13 +42,14 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._server import machine as server_machine  # noqa: E402
 from benchmarks._server import scratch_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -384,8 +385,7 @@ def run_child(
 
 
 def machine() -> dict[str, Any]:
-    import psutil
-
+    """:func:`benchmarks._server.machine`, with the CPU's model and openpyxl's XML writer."""
     cpu = platform.processor() or ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -400,16 +400,7 @@ def machine() -> dict[str, Any]:
         xml = "lxml"
     except ImportError:
         xml = "et_xmlfile (pure Python; openpyxl is faster with lxml)"
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "openpyxl_xml": xml,
-        "platform": platform.platform(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
+    return {**server_machine(), "cpu": cpu, "openpyxl_xml": xml}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -35,14 +35,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import secrets
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +59,7 @@ from benchmarks._figures import kind_table, summarise, summarise_seconds  # noqa
 from benchmarks._server import (  # noqa: E402
     CpuMeter,
     GunicornServer,
+    machine,
     migrate,
     scratch_database,
     server_environment,
@@ -99,19 +97,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def log(message: str) -> None:
     print(message, flush=True)
-
-
-def machine() -> dict[str, Any]:
-    import psutil
-
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "platform": platform.platform(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
 
 
 def postgres_version(url: str) -> str:
