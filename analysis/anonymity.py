@@ -26,6 +26,7 @@ __all__ = [
     "SUMMED",
     "Recoding",
     "k_anonymous_recoding",
+    "counts_publishable",
     "protect_release",
     "publishable_sets",
 ]
@@ -349,6 +350,58 @@ def protect_release(
     return Recoding(codes=codes, generalised=codes != original, withheld=withheld, k=k)
 
 
+def counts_publishable(
+    quasi_identifiers,
+    recoding: Recoding,
+    published,
+    cells,
+    *,
+    generalise: Sequence[int],
+    at_least=(),
+) -> bool:
+    r"""Whether the counts of ``cells`` can be published beside a release and the counts
+    published with it: together they narrow no small group that the release's audit
+    (:func:`protect_release`) protects to a range under ``recoding.k`` wide.
+
+    Parameters
+    ----------
+    quasi_identifiers : array_like of int, shape (n_rows, n_columns)
+        The rows' codes as given (as for :func:`protect_release`).
+    recoding : Recoding
+        Their release (e.g. from :func:`protect_release`).
+    published, at_least, generalise
+        As for :func:`protect_release`: what else is published, and the recoding's order.
+    cells : array_like of int, shape (n_cells, n_columns)
+        The cells whose counts would be published too, coded like ``published``.
+
+    Returns
+    -------
+    bool
+
+    Notes
+    -----
+    The intruder's linear system of :func:`protect_release` — every released combination's
+    count and every published cell's — gains one equation per cell of ``cells``. The small
+    groups to protect are those the release protects: a cell under k, not published, whose
+    range the published counts alone (beside a release that says nothing) leave at least k
+    wide. Each one's range over the larger system (the linear relaxation, ``linprog``) must
+    still be at least k wide (Hundepool et al. 2012, ch. 4). A cell of ``cells`` that holds
+    exactly the rows released with its values adds only that no other released row is in it:
+    that is what this audits.
+    """
+    original, order, k = _recoding_iv(quasi_identifiers, generalise, recoding.k)
+    columns = original.shape[1]
+    published = np.asarray(published, dtype=np.int64).reshape(-1, columns)
+    cells = np.asarray(cells, dtype=np.int64).reshape(-1, columns)
+    kept = ~recoding.withheld
+    if not len(cells):
+        return True
+    if not kept.any():  # nothing released: no audit of this kind can speak for the cells
+        return False
+    audit = _ReleaseAudit(original[kept], published, order, k, at_least, also=cells)
+    return audit.narrowed(recoding.codes[kept]) is None
+
+
 def _widen(audit, codes, withheld, order, target, k) -> bool:
     """Generalise the next column of the released combination that best widens ``target``;
     False when every value is generalised already."""
@@ -379,7 +432,9 @@ def _widen(audit, codes, withheld, order, target, k) -> bool:
 class _ReleaseAudit:
     """The intruder's linear system for :func:`protect_release`."""
 
-    def __init__(self, original: np.ndarray, published: np.ndarray, order, k: int, at_least=()):
+    def __init__(
+        self, original: np.ndarray, published: np.ndarray, order, k: int, at_least=(), also=None
+    ):
         values = [np.unique(original[:, c]) for c in range(original.shape[1])]
         self.bases = np.array(list(product(*values)), dtype=np.int64)
         self.published = published
@@ -402,6 +457,10 @@ class _ReleaseAudit:
         nothing[:, list(order)] = GENERALISED
         system = self._system(nothing)  # one system for every target
         self.targets = [t for t in self.targets if self._width(system, t) >= k - 1e-6]
+        if also is not None and len(also):  # counts to publish too: theirs to protect
+            self.published = np.vstack([published, also])
+            self.counts |= {tuple(c): self._count(original, c) for c in also}
+            self.targets = [t for t in self.targets if tuple(t) not in self.counts]
 
     def give_up(self, target: np.ndarray) -> None:
         self.targets = [t for t in self.targets if not np.array_equal(t, target)]

@@ -6,22 +6,21 @@ answers are split by role (every level, and "not stated"), each part is scored w
 :func:`~survey_app.services.results.score_wave` and
 :func:`~survey_app.services.results.compute_wave_tables`, and published:
 
-* **A cell is shown where the download gives it whole.** The raw ``responses`` download is
-  audited together with the side × area results and the response-rate monitor, once, when
-  the wave's results are stored (:mod:`~survey_app.services.results.release`). A role-cut
-  cell (side or all sides, area or all areas, a role level or "not stated") is shown when it
-  holds at least k responses and the release gives it whole
-  (:func:`~survey_app.services.results.release.cells_given_whole`): every response in it is
-  released with the side, area and role level the cell names, and no row released as
-  "Other" could be in it. Every figure of the cell can then be worked out from the
-  download, so showing it adds nothing to what the download's audit allowed. A cell whose
-  own rows keep their values but that an "Other" row could be in stays hidden: shown, it
-  would say where that row is not, and that placed small groups
-  (``tests/disclosure/test_one_audit.py``). An empty cell is shown empty where no row could
-  be in it. Any other cell is hidden: "fewer than k" when it holds 1 to k − 1 responses,
-  else as a partner. No linear program runs: the release's audit is the role cuts' audit,
-  and the role-level filter never shows what the download hides. The all-roles cells are
-  the stored results, as published.
+* **A cell is shown where the download gives its figures, audited with it.** The raw
+  ``responses`` download is audited together with the side × area results and the
+  response-rate monitor, once, when the wave's results are stored
+  (:mod:`~survey_app.services.results.release`). A role-cut cell (side or all sides, area or
+  all areas, a role level or "not stated") is shown when every response in it is released
+  with the side, area and role level the cell names
+  (:func:`~survey_app.services.results.release.cells_given_whole`): every figure of the
+  cell can then be worked out from the download, and showing it adds only that no row
+  released as "Other" is in it. Where no such row could be, the cell is shown; where one
+  could, the cells' counts are audited with the release
+  (:func:`~survey_app.services.results.store.role_cells`): shown without that audit, they
+  placed small groups (``tests/disclosure/test_one_audit.py``). Any other cell is hidden:
+  "fewer than k" when it holds 1 to k − 1 responses, else as a partner. The role-level
+  filter never shows what the download hides. The all-roles cells are the stored results,
+  as published.
 * **Pooled figures follow the shown cells.** ICC(1)/ICC(2) of an all-areas row use which
   area each response is in: shown only when every area cell under the row is shown
   (:func:`~survey_app.services.results.blank_icc_under_hidden_areas`, the stored results'
@@ -53,15 +52,14 @@ from survey_app.services.results import (
     Layout,
     blank,
     blank_icc_under_hidden_areas,
-    cells_given_whole,
     compute_wave_tables,
     load_answers,
     min_cell_size,
     publish_gaps,
     release_version,
+    role_cells,
     rows_of,
     score_wave,
-    wave_release,
 )
 
 Rows = list[dict[str, Any]]
@@ -111,8 +109,7 @@ def _published_role_cuts(wave: Wave) -> dict[str, dict[str, Rows]]:
     """Scores, items and gaps of the wave for each role level (and "not stated"), published:
     ``{table: {role: rows}}``."""
     k = min_cell_size(wave.min_cell_size)
-    areas = {a.id: a.key for a in wave.relationship.service_areas}
-    cells = cells_given_whole(wave_release(wave), areas)
+    cells = role_cells(wave)
     answers = load_answers([wave])[0]
     layout = Layout.of(wave.relationship)
     out: dict[str, dict[str, Rows]] = {name: {} for name in TABLES}

@@ -17,7 +17,10 @@ then in force.
 
 The release is also the audit of the dashboard's role-level cuts (:func:`cells_given_whole`):
 a side × area × role-level cell whose responses are exactly the download's rows released with
-its values reveals nothing the download does not, and no other role cut is shown.
+its values reveals nothing the download does not; one whose every response is released with
+its values but that an "Other" row could be in says that row is elsewhere, and is shown only
+when its count, as a further equation of the release's audit, narrows no small group
+(:func:`counts_publishable_with`). No other role cut is shown.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, func, insert, select
 
-from analysis.anonymity import SUMMED, protect_release
+from analysis.anonymity import (
+    GENERALISED,
+    SUMMED,
+    Recoding,
+    counts_publishable,
+    protect_release,
+)
 from survey_app.extensions import db
 from survey_app.models import ReleasedGroup, Response, ServiceArea, Wave
 from survey_app.services.results.loading import submitted_per_invitation_area
@@ -44,6 +53,8 @@ from survey_app.services.results.vocabulary import (
     SUPPRESSED,
 )
 
+#: The order the release generalises the quasi-identifiers in: role level, area, side.
+GENERALISE = (2, 1, 0)
 #: A group of a wave's responses: (side, service area id or None, role level or None).
 GroupKey = tuple[str, int | None, str | None]
 #: A cell of a wave's side × service area × role level cube, as the role cuts name it: side or
@@ -54,25 +65,15 @@ Cell = tuple[str, str, str]
 def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[ReleasedGroup]:
     """The release of every group of ``wave``'s responses (not stored), given the wave's
     published ``scores`` rows (with their ``suppressed`` entry)."""
-    rows = db.session.execute(
-        select(Response.side, Response.service_area_id, Response.role_level)
-        .where(Response.wave_id == wave.id)
-        .order_by(Response.id)  # the order decides ties in the recoding: keep it stable
-    ).all()
+    rows, codes, index = _coded_groups(wave)
     if not rows:
         return []
-    # each column's values coded in order of first appearance (None a value like any other)
-    columns = list(zip(*rows, strict=True))
-    index: list[dict[Any, int]] = [{v: i for i, v in enumerate(dict.fromkeys(c))} for c in columns]
-    codes = np.empty((len(rows), 3), dtype=np.int64)
-    for c, column in enumerate(columns):
-        codes[:, c] = np.fromiter(map(index[c].__getitem__, column), np.int64, len(rows))
     k = min_cell_size(wave.min_cell_size)
     area_ids = _area_ids(wave)
     recoding = protect_release(
         codes,
         _published_cells(scores, index, area_ids),
-        generalise=(2, 1, 0),
+        generalise=GENERALISE,
         k=k,
         at_least=_monitored_cells(wave, index, area_ids),
     )
@@ -100,6 +101,23 @@ def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[Rele
             strict=True,
         )
     ]
+
+
+def _coded_groups(wave: Wave) -> tuple[list, np.ndarray, list[dict[Any, int]]]:
+    """The wave's responses' (side, area id, role level) in the order of their ids, the same
+    as integer codes (rows × 3), and each column's ``value -> code``: values coded in order of
+    first appearance, None a value like any other."""
+    rows = db.session.execute(
+        select(Response.side, Response.service_area_id, Response.role_level)
+        .where(Response.wave_id == wave.id)
+        .order_by(Response.id)  # the order decides ties in the recoding: keep it stable
+    ).all()
+    columns = list(zip(*rows, strict=True)) or [(), (), ()]
+    index: list[dict[Any, int]] = [{v: i for i, v in enumerate(dict.fromkeys(c))} for c in columns]
+    codes = np.empty((len(rows), 3), dtype=np.int64)
+    for c, column in enumerate(columns):
+        codes[:, c] = np.fromiter(map(index[c].__getitem__, column), np.int64, len(rows))
+    return rows, codes, index
 
 
 def _area_ids(wave: Wave) -> dict[str, int]:
@@ -183,7 +201,7 @@ def stored_release(wave: Wave) -> list[ReleasedGroup] | None:
 
 
 def cells_given_whole(
-    groups: Sequence[ReleasedGroup], areas: Mapping[int, str]
+    groups: Sequence[ReleasedGroup], areas: Mapping[int, str], *, others_placed: bool = False
 ) -> dict[Cell, tuple[int, bool]]:
     """Every side × area × role-level cell of a wave (margins over side and area; the role
     level always named) with its count and whether the release ``groups`` give it whole
@@ -202,7 +220,8 @@ def cells_given_whole(
     the cell's count would say the row is elsewhere, and shown neighbours then place it
     (e.g. a side's staff of every named area shown, and its staff of all areas: the staff
     released without an area gave none, and the side's no-area count minus them singles out
-    its few managers).
+    its few managers) — unless ``others_placed``: the cells' counts have been audited with
+    the release (:func:`counts_publishable_with`), and only the first condition is asked.
     """
     released = [
         (
@@ -232,6 +251,66 @@ def cells_given_whole(
                 f and gen for f, gen in zip(named, generalised, strict=True)
             )
             n += g.n_responses if inside else 0
-            whole = whole and (not could_be or (inside and given))
+            whole = whole and (not (inside or could_be and not others_placed) or given)
         out[cell] = (n, whole)
     return out
+
+
+def counts_publishable_with(
+    wave: Wave,
+    groups: Sequence[ReleasedGroup],
+    scores: Sequence[Mapping[str, Any]],
+    cells: Sequence[Cell],
+) -> bool:
+    """Whether the counts of ``cells`` (side × area × role-level cells, named as the role
+    cuts name them) can be shown beside the wave's release ``groups`` and its published
+    ``scores``: the release's own audit, with the cells' counts as further equations
+    (:func:`analysis.anonymity.counts_publishable`), narrows no small group it protects.
+
+    A cell naming a value no response has is empty, and the audit's intruder already knows
+    which values occur: it adds nothing and is left out of the system.
+    """
+    rows, codes, index = _coded_groups(wave)
+    if not rows:
+        return True
+    area_ids = _area_ids(wave)
+    how = {
+        (g.side, g.service_area_id, g.role_level): (
+            (g.side_generalised, g.area_generalised, g.role_generalised),
+            g.withheld,
+        )
+        for g in groups
+    }
+    released = [how[tuple(row)] for row in rows]
+    generalised = np.array([flags for flags, _ in released], dtype=bool).reshape(-1, 3)
+    recoding = Recoding(
+        codes=np.where(generalised, GENERALISED, codes),
+        generalised=generalised,
+        withheld=np.array([withheld for _, withheld in released], dtype=bool),
+        k=min_cell_size(wave.min_cell_size),
+    )
+    coded = [_cell_codes(cell, index, area_ids) for cell in cells]
+    return counts_publishable(
+        codes,
+        recoding,
+        _published_cells(scores, index, area_ids),
+        [c for c in coded if c is not None],
+        generalise=GENERALISE,
+        at_least=_monitored_cells(wave, index, area_ids),
+    )
+
+
+def _cell_codes(
+    cell: Cell, index: list[dict[Any, int]], area_ids: Mapping[str, int]
+) -> tuple[int, int, int] | None:
+    """A role cut's cell as codes of the wave's quasi-identifiers (:data:`SUMMED` where it
+    sums); None when it names a value no response has."""
+    side, area, role = cell
+    codes = (
+        SUMMED if side == "all" else index[0].get(side),
+        {AREA_ALL: SUMMED, AREA_NONE: index[1].get(None)}.get(
+            area, index[1].get(area_ids.get(area))
+        ),
+        index[2].get(None if role == ROLE_NONE else role),
+    )
+    return None if None in codes else codes

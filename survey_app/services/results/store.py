@@ -33,6 +33,9 @@ from survey_app.services.results.computation import RelationshipResults, compute
 from survey_app.services.results.publication import FOLLOW_SCORES, min_cell_size, suppress_rows
 from survey_app.services.results.release import (
     RELEASED_COLUMNS,
+    Cell,
+    cells_given_whole,
+    counts_publishable_with,
     release_groups,
     store_release,
     stored_release,
@@ -417,6 +420,49 @@ def wave_release(wave: Wave) -> list[ReleasedGroup]:
     if groups is None:
         groups = release_groups(wave, published_rows("scores", wave.relationship, [wave]))
     return groups
+
+
+def role_cells(wave: Wave) -> dict[Cell, tuple[int, bool]]:
+    """Every side × area × role-level cell of a closed wave with its count and whether the
+    dashboard's role cuts may show it.
+
+    A cell the release gives whole (:func:`~survey_app.services.results.release.cells_given_whole`)
+    is shown: everything in it can be worked out from the download. So is a cell whose every
+    response the download releases with the values the cell names but which a row released
+    as "Other" could be in — its figures are those of the download's rows with its values;
+    its count says no "Other" row is in it — when the release's audit with those counts as
+    further equations (:func:`~survey_app.services.results.release.counts_publishable_with`)
+    narrows no small group: all such cells if it does not, else the non-empty ones, else
+    role level by role level, each level's cells kept when they pass with those kept before
+    (at most six audits, a fraction of a second each; the role cuts are cached). Nothing but
+    the strict rule when a group is withheld.
+    """
+    groups = wave_release(wave)
+    areas = {a.id: a.key for a in wave.relationship.service_areas}
+    strict = cells_given_whole(groups, areas)
+    if any(g.withheld for g in groups):
+        return strict
+    placed = cells_given_whole(groups, areas, others_placed=True)
+    extra = [cell for cell, (_, whole) in placed.items() if whole and not strict[cell][1]]
+    if not extra:
+        return strict
+    scores = published_rows("scores", wave.relationship, [wave])
+
+    def publishable(cells: list[Cell]) -> bool:
+        return counts_publishable_with(wave, groups, scores, cells)
+
+    filled = [cell for cell in extra if placed[cell][0]]
+    shown: list[Cell] = []
+    if publishable(extra):
+        shown = extra
+    elif filled and publishable(filled):
+        shown = filled
+    else:  # role level by role level, each kept if the audit passes with those before
+        for role in {cell[2]: None for cell in filled}:
+            tried = shown + [cell for cell in filled if cell[2] == role]
+            if publishable(tried):
+                shown = tried
+    return {cell: (n, whole or cell in set(shown)) for cell, (n, whole) in strict.items()}
 
 
 def release_version(wave: Wave) -> str:
