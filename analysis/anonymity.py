@@ -14,7 +14,7 @@ difference of shown sets isolates fewer than ``k`` people.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations, product
 
@@ -351,17 +351,12 @@ def protect_release(
 
 
 def counts_publishable(
-    quasi_identifiers,
-    recoding: Recoding,
-    published,
-    cells,
-    *,
-    generalise: Sequence[int],
-    at_least=(),
-) -> bool:
-    r"""Whether the counts of ``cells`` can be published beside a release and the counts
-    published with it: together they narrow no small group that the release's audit
-    (:func:`protect_release`) protects to a range under ``recoding.k`` wide.
+    quasi_identifiers, recoding: Recoding, published, *, generalise: Sequence[int], at_least=()
+) -> Callable[[Sequence], bool]:
+    r"""The audit of further counts beside a release and the counts published with it: a
+    function that, given cells, says whether their counts can be published too — whether,
+    together, they narrow no small group that the release's audit (:func:`protect_release`)
+    protects to a range under ``recoding.k`` wide.
 
     Parameters
     ----------
@@ -371,35 +366,38 @@ def counts_publishable(
         Their release (e.g. from :func:`protect_release`).
     published, at_least, generalise
         As for :func:`protect_release`: what else is published, and the recoding's order.
-    cells : array_like of int, shape (n_cells, n_columns)
-        The cells whose counts would be published too, coded like ``published``.
 
     Returns
     -------
-    bool
+    callable
+        ``allows(cells) -> bool``, ``cells`` of shape (n_cells, n_columns) coded like
+        ``published``. The small groups to protect are found once, so several sets of cells
+        can be tried for the cost of one linear program per group and end each.
 
     Notes
     -----
     The intruder's linear system of :func:`protect_release` — every released combination's
-    count and every published cell's — gains one equation per cell of ``cells``. The small
-    groups to protect are those the release protects: a cell under k, not published, whose
-    range the published counts alone (beside a release that says nothing) leave at least k
-    wide. Each one's range over the larger system (the linear relaxation, ``linprog``) must
-    still be at least k wide (Hundepool et al. 2012, ch. 4). A cell of ``cells`` that holds
-    exactly the rows released with its values adds only that no other released row is in it:
-    that is what this audits.
+    count and every published cell's — gains one equation per cell. The small groups to
+    protect are those the release protects: a cell under k, not published, whose range the
+    published counts alone (beside a release that says nothing) leave at least k wide. Each
+    one's range over the larger system (the linear relaxation, ``linprog``) must still be at
+    least k wide (Hundepool et al. 2012, ch. 4). A cell that holds exactly the rows released
+    with its values adds only that no other released row is in it: that is what this audits.
+    Where every row is withheld nothing is released to audit with, and only no cells pass.
     """
     original, order, k = _recoding_iv(quasi_identifiers, generalise, recoding.k)
     columns = original.shape[1]
     published = np.asarray(published, dtype=np.int64).reshape(-1, columns)
-    cells = np.asarray(cells, dtype=np.int64).reshape(-1, columns)
     kept = ~recoding.withheld
-    if not len(cells):
-        return True
-    if not kept.any():  # nothing released: no audit of this kind can speak for the cells
-        return False
-    audit = _ReleaseAudit(original[kept], published, order, k, at_least, also=cells)
-    return audit.narrowed(recoding.codes[kept]) is None
+    audit = _ReleaseAudit(original[kept], published, order, k, at_least) if kept.any() else None
+
+    def allows(cells: Sequence) -> bool:
+        cells = np.asarray(cells, dtype=np.int64).reshape(-1, columns)
+        if not len(cells):
+            return True
+        return audit is not None and audit.narrowed(recoding.codes[kept], cells) is None
+
+    return allows
 
 
 def _widen(audit, codes, withheld, order, target, k) -> bool:
@@ -432,9 +430,8 @@ def _widen(audit, codes, withheld, order, target, k) -> bool:
 class _ReleaseAudit:
     """The intruder's linear system for :func:`protect_release`."""
 
-    def __init__(
-        self, original: np.ndarray, published: np.ndarray, order, k: int, at_least=(), also=None
-    ):
+    def __init__(self, original: np.ndarray, published: np.ndarray, order, k: int, at_least=()):
+        self.original = original
         values = [np.unique(original[:, c]) for c in range(original.shape[1])]
         self.bases = np.array(list(product(*values)), dtype=np.int64)
         self.published = published
@@ -457,10 +454,6 @@ class _ReleaseAudit:
         nothing[:, list(order)] = GENERALISED
         system = self._system(nothing)  # one system for every target
         self.targets = [t for t in self.targets if self._width(system, t) >= k - 1e-6]
-        if also is not None and len(also):  # counts to publish too: theirs to protect
-            self.published = np.vstack([published, also])
-            self.counts |= {tuple(c): self._count(original, c) for c in also}
-            self.targets = [t for t in self.targets if tuple(t) not in self.counts]
 
     def give_up(self, target: np.ndarray) -> None:
         self.targets = [t for t in self.targets if not np.array_equal(t, target)]
@@ -470,7 +463,11 @@ class _ReleaseAudit:
         cell = np.asarray(cell)
         return int(np.all((rows == cell) | (cell == SUMMED), axis=1).sum())
 
-    def _system(self, released: np.ndarray):
+    def _system(self, released: np.ndarray, also: np.ndarray | None = None):
+        published, counts = self.published, [self.counts[tuple(c)] for c in self.published]
+        if also is not None and len(also):  # further counts to publish
+            published = np.vstack([published, also])
+            counts += [self._count(self.original, c) for c in also]
         groups, sizes = np.unique(released, axis=0, return_counts=True)
         pairs = [
             (g, t)
@@ -478,14 +475,14 @@ class _ReleaseAudit:
             for t in range(len(self.bases))
             if np.all((groups[g] == self.bases[t]) | (groups[g] == GENERALISED))
         ]
-        a = np.zeros((len(groups) + len(self.published), len(pairs)))
+        a = np.zeros((len(groups) + len(published), len(pairs)))
         b = np.zeros(a.shape[0])
         for j, (g, t) in enumerate(pairs):
             a[g, j] = 1.0
-            inside = np.all((self.published == self.bases[t]) | (self.published == SUMMED), axis=1)
+            inside = np.all((published == self.bases[t]) | (published == SUMMED), axis=1)
             a[len(groups) + np.flatnonzero(inside), j] = 1.0
         b[: len(groups)] = sizes
-        b[len(groups) :] = [self.counts[tuple(c)] for c in self.published]
+        b[len(groups) :] = counts
         floor = np.zeros((len(self.bounded), len(pairs)))  # −count ≤ −bound
         for j, (_, t) in enumerate(pairs):
             inside = np.all((self.bounded == self.bases[t]) | (self.bounded == SUMMED), axis=1)
@@ -506,10 +503,19 @@ class _ReleaseAudit:
             ends.append(sign * res.fun)
         return ends[1] - ends[0]
 
-    def narrowed(self, released: np.ndarray) -> np.ndarray | None:
-        """The first small cell whose range is less than k wide, if any."""
-        system = self._system(released)
-        return next((t for t in self.targets if self._width(system, t) < self.k - 1e-6), None)
+    def narrowed(self, released: np.ndarray, also: np.ndarray | None = None) -> np.ndarray | None:
+        """The first small cell whose range is less than k wide, if any (``also``: further
+        cells whose counts are published, none of them then a target)."""
+        system = self._system(released, also)
+        shown = set() if also is None else set(map(tuple, also.tolist()))
+        return next(
+            (
+                t
+                for t in self.targets
+                if tuple(t.tolist()) not in shown and self._width(system, t) < self.k - 1e-6
+            ),
+            None,
+        )
 
     def width(self, released: np.ndarray, target: np.ndarray) -> float:
         return self._width(self._system(released), target)

@@ -325,7 +325,7 @@ def test_role_cells_that_an_other_row_could_be_in_give_groups_away(app, factory,
     # none, and the side's no-area count minus them leaves its 3 managers).
     import survey_app.services.results.store as store
 
-    monkeypatch.setattr(store, "counts_publishable_with", lambda *args: True)
+    monkeypatch.setattr(store, "role_cell_audit", lambda *args: lambda cells: True)
     cells, invitations = random_wave(seed)
     rel_id = small_group_wave(
         factory, cells=cells, seed=seed, before_close=lambda wave: invite(wave, invitations)

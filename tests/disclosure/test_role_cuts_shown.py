@@ -196,8 +196,10 @@ def test_a_count_that_places_released_other_rows_is_refused():
         k=5,
     )
 
+    allows = counts_publishable(codes, release, [], generalise=(1, 0))
+
     def publishable(*cells):
-        return counts_publishable(codes, release, [], cells, generalise=(1, 0))
+        return allows(list(cells))
 
     assert publishable()
     # role 0 of all areas holds 10: the 8 are all role 1, in either area — the 2 stay in [0, 8]

@@ -20,12 +20,12 @@ a side × area × role-level cell whose responses are exactly the download's row
 its values reveals nothing the download does not; one whose every response is released with
 its values but that an "Other" row could be in says that row is elsewhere, and is shown only
 when its count, as a further equation of the release's audit, narrows no small group
-(:func:`counts_publishable_with`). No other role cut is shown.
+(:func:`role_cell_audit`). No other role cut is shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import product
 from typing import Any
 
@@ -221,7 +221,7 @@ def cells_given_whole(
     (e.g. a side's staff of every named area shown, and its staff of all areas: the staff
     released without an area gave none, and the side's no-area count minus them singles out
     its few managers) — unless ``others_placed``: the cells' counts have been audited with
-    the release (:func:`counts_publishable_with`), and only the first condition is asked.
+    the release (:func:`role_cell_audit`), and only the first condition is asked.
     """
     released = [
         (
@@ -256,23 +256,21 @@ def cells_given_whole(
     return out
 
 
-def counts_publishable_with(
-    wave: Wave,
-    groups: Sequence[ReleasedGroup],
-    scores: Sequence[Mapping[str, Any]],
-    cells: Sequence[Cell],
-) -> bool:
-    """Whether the counts of ``cells`` (side × area × role-level cells, named as the role
-    cuts name them) can be shown beside the wave's release ``groups`` and its published
-    ``scores``: the release's own audit, with the cells' counts as further equations
-    (:func:`analysis.anonymity.counts_publishable`), narrows no small group it protects.
+def role_cell_audit(
+    wave: Wave, groups: Sequence[ReleasedGroup], scores: Sequence[Mapping[str, Any]]
+) -> Callable[[Sequence[Cell]], bool]:
+    """The audit of role cells' counts beside the wave's release ``groups`` and its published
+    ``scores``: a function that, given side × area × role-level cells (named as the role cuts
+    name them), says whether their counts can be shown too — whether the release's own audit,
+    with them as further equations (:func:`analysis.anonymity.counts_publishable`), narrows no
+    small group it protects.
 
     A cell naming a value no response has is empty, and the audit's intruder already knows
     which values occur: it adds nothing and is left out of the system.
     """
     rows, codes, index = _coded_groups(wave)
     if not rows:
-        return True
+        return lambda cells: True
     area_ids = _area_ids(wave)
     how = {
         (g.side, g.service_area_id, g.role_level): (
@@ -283,21 +281,24 @@ def counts_publishable_with(
     }
     released = [how[tuple(row)] for row in rows]
     generalised = np.array([flags for flags, _ in released], dtype=bool).reshape(-1, 3)
-    recoding = Recoding(
-        codes=np.where(generalised, GENERALISED, codes),
-        generalised=generalised,
-        withheld=np.array([withheld for _, withheld in released], dtype=bool),
-        k=min_cell_size(wave.min_cell_size),
-    )
-    coded = [_cell_codes(cell, index, area_ids) for cell in cells]
-    return counts_publishable(
+    allows = counts_publishable(
         codes,
-        recoding,
+        Recoding(
+            codes=np.where(generalised, GENERALISED, codes),
+            generalised=generalised,
+            withheld=np.array([withheld for _, withheld in released], dtype=bool),
+            k=min_cell_size(wave.min_cell_size),
+        ),
         _published_cells(scores, index, area_ids),
-        [c for c in coded if c is not None],
         generalise=GENERALISE,
         at_least=_monitored_cells(wave, index, area_ids),
     )
+
+    def publishable(cells: Sequence[Cell]) -> bool:
+        coded = [_cell_codes(cell, index, area_ids) for cell in cells]
+        return allows([c for c in coded if c is not None])
+
+    return publishable
 
 
 def _cell_codes(

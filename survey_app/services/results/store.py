@@ -35,8 +35,8 @@ from survey_app.services.results.release import (
     RELEASED_COLUMNS,
     Cell,
     cells_given_whole,
-    counts_publishable_with,
     release_groups,
+    role_cell_audit,
     store_release,
     stored_release,
 )
@@ -431,10 +431,11 @@ def role_cells(wave: Wave) -> dict[Cell, tuple[int, bool]]:
     response the download releases with the values the cell names but which a row released
     as "Other" could be in — its figures are those of the download's rows with its values;
     its count says no "Other" row is in it — when the release's audit with those counts as
-    further equations (:func:`~survey_app.services.results.release.counts_publishable_with`)
+    further equations (:func:`~survey_app.services.results.release.role_cell_audit`)
     narrows no small group: all such cells if it does not, else the non-empty ones, else
     role level by role level, each level's cells kept when they pass with those kept before
-    (at most six audits, a fraction of a second each; the role cuts are cached). Nothing but
+    (the small groups found once, then at most six sets of linear programs; the role cuts
+    are cached). Nothing but
     the strict rule when a group is withheld.
     """
     groups = wave_release(wave)
@@ -446,10 +447,7 @@ def role_cells(wave: Wave) -> dict[Cell, tuple[int, bool]]:
     extra = [cell for cell, (_, whole) in placed.items() if whole and not strict[cell][1]]
     if not extra:
         return strict
-    scores = published_rows("scores", wave.relationship, [wave])
-
-    def publishable(cells: list[Cell]) -> bool:
-        return counts_publishable_with(wave, groups, scores, cells)
+    publishable = role_cell_audit(wave, groups, published_rows("scores", wave.relationship, [wave]))
 
     filled = [cell for cell in extra if placed[cell][0]]
     shown: list[Cell] = []
