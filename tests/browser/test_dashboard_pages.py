@@ -1,6 +1,6 @@
 """The dashboard's pages fit a phone: at 320 and 375 CSS px nothing makes the page wider than
 the window; a wide table scrolls inside its own region (reachable with the keyboard), never
-the page. The wave is chosen with the keyboard alone."""
+the page, and its caption stays whole in view. The wave is chosen with the keyboard alone."""
 
 from __future__ import annotations
 
@@ -31,6 +31,16 @@ def fits(page, width: int) -> None:  # type: ignore[no-untyped-def]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     for region in page.locator(".app-table-scroll").all():
         assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
+    assert page.evaluate(CAPTIONS_CUT) == []
+
+
+#: Shown captions of tables in a scrolling region that run past the region's edge: a table
+#: wider than a phone scrolls, and its caption must still be read whole without scrolling.
+CAPTIONS_CUT = """() => [...document.querySelectorAll('.app-table-scroll > table > caption')]
+    .filter(c => { const r = c.getBoundingClientRect(),
+                         box = c.closest('.app-table-scroll').getBoundingClientRect();
+                   return r.width > 1 && (r.right > box.right + 0.5 || r.left < box.left - 0.5); })
+    .map(c => c.textContent.trim())"""
 
 
 @pytest.mark.reads_demo  # these and the next share one copy of the demo (tests/conftest.py app)
