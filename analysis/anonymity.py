@@ -453,7 +453,9 @@ class _ReleaseAudit:
         nothing = original.copy()
         nothing[:, list(order)] = GENERALISED
         system = self._system(nothing)  # one system for every target
-        self.targets = [t for t in self.targets if self._width(system, t) >= k - 1e-6]
+        self.targets = [
+            t for t in self.targets if self._width(system, t, failed=np.inf) >= k - 1e-6
+        ]
 
     def give_up(self, target: np.ndarray) -> None:
         self.targets = [t for t in self.targets if not np.array_equal(t, target)]
@@ -489,7 +491,11 @@ class _ReleaseAudit:
             floor[np.flatnonzero(inside), j] = -1.0
         return a, b, pairs, floor
 
-    def _width(self, system, target: np.ndarray) -> float:
+    def _width(self, system, target: np.ndarray, failed: float = 0.0) -> float:
+        """The width of ``target``'s count range over ``system``; ``failed`` where the solver
+        finds no answer (iteration limit, numerical trouble): the safe side for the caller —
+        0 (narrowed) where a wide range lets something be published, ∞ where it keeps a
+        group among those to protect."""
         a, b, pairs, floor = system
         ub = {"A_ub": floor, "b_ub": -self.floors} if len(floor) else {}
         c = np.array(
@@ -500,6 +506,8 @@ class _ReleaseAudit:
             res = linprog(sign * c, A_eq=a, b_eq=b, **ub, bounds=(0, None), method="highs")
             if res.status == 3:  # unbounded
                 return np.inf
+            if res.status != 0:
+                return failed
             ends.append(sign * res.fun)
         return ends[1] - ends[0]
 

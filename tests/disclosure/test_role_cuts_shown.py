@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from itertools import product
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -207,3 +208,24 @@ def test_a_count_that_places_released_other_rows_is_refused():
     # area 1 holds 6: 2 of the 8 are in area 0, role 0 or 1 — the 2 only in [0, 2]
     assert not publishable((1, SUMMED))
     assert not publishable((SUMMED, 0), (1, SUMMED))  # both: exactly 2
+
+
+def test_a_solver_without_an_answer_publishes_nothing_more(monkeypatch):
+    # Where the linear program finds no answer (numerical trouble, an iteration limit) the
+    # audit takes the safe side: the release generalises every value it can, and no further
+    # count is published — never a failed job, never a group taken off the list to protect.
+    import analysis.anonymity as anonymity
+
+    codes = np.array([(0, 0)] * 10 + [(0, 1)] * 2 + [(1, 1)] * 6)
+    release = anonymity.protect_release(codes, [], generalise=(1, 0), k=5)
+    allows = counts_publishable(codes, release, [], generalise=(1, 0))
+    assert allows([(SUMMED, 0)])  # as above, with a solver that answers
+
+    def no_answer(*args, **kwargs):
+        return SimpleNamespace(status=4, fun=None, x=None, message="numerical difficulties")
+
+    monkeypatch.setattr(anonymity, "linprog", no_answer)
+    assert not counts_publishable(codes, release, [], generalise=(1, 0))([(SUMMED, 0)])
+    assert release.generalised.sum(axis=0).tolist() == [18, 8]  # the 10 keep their area
+    failed = anonymity.protect_release(codes, [], generalise=(1, 0), k=5)
+    assert failed.generalised.all()  # every value "Other": nothing was shown safe
