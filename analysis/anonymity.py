@@ -376,6 +376,14 @@ def _widen(audit, codes, withheld, order, target, k) -> bool:
     return True
 
 
+def _combinations(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows (codes ≥ -1) in lexicographic order, as ``np.unique(rows, axis=0)``
+    gives them, with each one's first row and count: one sort of integer keys
+    (:func:`_row_keys`, which order as the rows do), not of the rows."""
+    _, first, sizes = np.unique(_row_keys(rows), return_index=True, return_counts=True)
+    return rows[first], first, sizes
+
+
 class _ReleaseAudit:
     """The intruder's linear system for :func:`protect_release`."""
 
@@ -388,9 +396,10 @@ class _ReleaseAudit:
         self.bounded = np.array([c for c, _ in bounds], dtype=np.int64).reshape(-1, len(values))
         self.floors = np.array([min(n, self._count(original, c)) for c, n in bounds], float)
         self.k = k
-        alike: dict[tuple, int] = {}  # rows alike, in order of first appearance
-        for row in map(tuple, original.tolist()):
-            alike[row] = alike.get(row, 0) + 1
+        # rows alike, in order of first appearance (one sort, not a loop over the rows)
+        groups, first, sizes = _combinations(original)
+        seen = np.argsort(first)
+        alike = dict(zip(map(tuple, groups[seen].tolist()), sizes[seen].tolist(), strict=True))
         cube: dict[tuple, int] = {}  # each cell in the order the rows first reach it
         for row, n in alike.items():
             for cell in product(*[(v, SUMMED) for v in row]):
@@ -412,7 +421,7 @@ class _ReleaseAudit:
         return int(np.all((rows == cell) | (cell == SUMMED), axis=1).sum())
 
     def _system(self, released: np.ndarray):
-        groups, sizes = np.unique(released, axis=0, return_counts=True)
+        groups, _, sizes = _combinations(released)
         pairs = [
             (g, t)
             for g in range(len(groups))

@@ -27,7 +27,7 @@ from itertools import product
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import String, cast, delete, func, insert, select
 
 from analysis.anonymity import SUMMED, protect_release
 from survey_app.extensions import db
@@ -53,38 +53,47 @@ Cell = tuple[str, str, str]
 
 def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[ReleasedGroup]:
     """The release of every group of ``wave``'s responses (not stored), given the wave's
-    published ``scores`` rows (with their ``suppressed`` entry)."""
-    rows = db.session.execute(
-        select(Response.side, Response.service_area_id, Response.role_level)
+    published ``scores`` rows (with their ``suppressed`` entry).
+
+    The recoding moves whole groups, and it depends on the responses only through each
+    group's size and the order in which the groups first appear in response-key order (the
+    order decides its ties): so the groups are read counted, each with its first response
+    key, and given to :func:`~analysis.anonymity.protect_release` as rows in blocks, in
+    that order — the same recoding as the responses one by one, without reading a row per
+    response (a full recompute read 1,000,000 of them, ~9 s of CPU on SQLite).
+    """
+    first_key = func.min(cast(Response.id, String))  # the text form sorts as the key does
+    found = db.session.execute(
+        select(Response.side, Response.service_area_id, Response.role_level, func.count())
         .where(Response.wave_id == wave.id)
-        .order_by(Response.id)  # the order decides ties in the recoding: keep it stable
+        .group_by(Response.side, Response.service_area_id, Response.role_level)
+        .order_by(first_key)
     ).all()
-    if not rows:
+    if not found:
         return []
+    groups = [tuple(g[:3]) for g in found]
+    sizes = np.array([g[3] for g in found], dtype=np.int64)
     # each column's values coded in order of first appearance (None a value like any other)
-    columns = list(zip(*rows, strict=True))
+    columns = list(zip(*groups, strict=True))
     index: list[dict[Any, int]] = [{v: i for i, v in enumerate(dict.fromkeys(c))} for c in columns]
-    codes = np.empty((len(rows), 3), dtype=np.int64)
-    for c, column in enumerate(columns):
-        codes[:, c] = np.fromiter(map(index[c].__getitem__, column), np.int64, len(rows))
+    codes = np.array([[index[c][v] for c, v in enumerate(g)] for g in groups], dtype=np.int64)
     k = min_cell_size(wave.min_cell_size)
     area_ids = _area_ids(wave)
     recoding = protect_release(
-        codes,
+        np.repeat(codes, sizes, axis=0),
         _published_cells(scores, index, area_ids),
         generalise=(2, 1, 0),
         k=k,
         at_least=_monitored_cells(wave, index, area_ids),
     )
-    # whole groups move: each group's first row says how it goes; groups in that order
-    _, first, sizes = np.unique(codes, axis=0, return_index=True, return_counts=True)
-    order = np.argsort(first)
+    # whole groups move: each group's first row says how it goes
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     return [
         ReleasedGroup(
             wave_id=wave.id,
-            side=rows[i][0],
-            service_area_id=rows[i][1],
-            role_level=rows[i][2],
+            side=side,
+            service_area_id=area_id,
+            role_level=role,
             n_responses=n,
             min_cell_size=k,
             side_generalised=side_g,
@@ -92,11 +101,11 @@ def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[Rele
             role_generalised=role_g,
             withheld=withheld,
         )
-        for i, n, (side_g, area_g, role_g), withheld in zip(
-            first[order].tolist(),
-            sizes[order].tolist(),
-            recoding.generalised[first[order]].tolist(),
-            recoding.withheld[first[order]].tolist(),
+        for (side, area_id, role), n, (side_g, area_g, role_g), withheld in zip(
+            groups,
+            sizes.tolist(),
+            recoding.generalised[first].tolist(),
+            recoding.withheld[first].tolist(),
             strict=True,
         )
     ]
