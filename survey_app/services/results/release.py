@@ -31,8 +31,9 @@ from sqlalchemy import String, cast, delete, func, insert, select
 
 from analysis.anonymity import SUMMED, protect_release
 from survey_app.extensions import db
+from survey_app.models import SIDES as SIDE_NAMES
 from survey_app.models import ReleasedGroup, Response, ServiceArea, Wave
-from survey_app.services.results.loading import submitted_per_invitation_area
+from survey_app.services.results.loading import WaveAnswers, submitted_per_invitation_area
 from survey_app.services.results.publication import min_cell_size
 from survey_app.services.results.vocabulary import (
     AREA_ALL,
@@ -51,32 +52,31 @@ GroupKey = tuple[str, int | None, str | None]
 Cell = tuple[str, str, str]
 
 
-def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[ReleasedGroup]:
+def release_groups(
+    wave: Wave,
+    scores: Sequence[Mapping[str, Any]],
+    groups: Sequence[tuple[GroupKey, int]] | None = None,
+) -> list[ReleasedGroup]:
     """The release of every group of ``wave``'s responses (not stored), given the wave's
-    published ``scores`` rows (with their ``suppressed`` entry).
+    published ``scores`` rows (with their ``suppressed`` entry) and, where the caller holds
+    them, the wave's ``groups`` (:func:`response_groups`; read from the database otherwise).
 
     The recoding moves whole groups, and it depends on the responses only through each
     group's size and the order in which the groups first appear in response-key order (the
-    order decides its ties): so the groups are read counted, each with its first response
-    key, and given to :func:`~analysis.anonymity.protect_release` as rows in blocks, in
-    that order — the same recoding as the responses one by one, without reading a row per
-    response (a full recompute read 1,000,000 of them, ~9 s of CPU on SQLite).
+    order decides its ties): so the groups are taken counted, in that order, and given to
+    :func:`~analysis.anonymity.protect_release` as rows in blocks — the same recoding as the
+    responses one by one, without a row per response (a full recompute read 1,000,000 of
+    them, ~9 s of CPU on SQLite).
     """
-    first_key = func.min(cast(Response.id, String))  # the text form sorts as the key does
-    found = db.session.execute(
-        select(Response.side, Response.service_area_id, Response.role_level, func.count())
-        .where(Response.wave_id == wave.id)
-        .group_by(Response.side, Response.service_area_id, Response.role_level)
-        .order_by(first_key)
-    ).all()
+    found = _counted_groups(wave) if groups is None else list(groups)
     if not found:
         return []
-    groups = [tuple(g[:3]) for g in found]
-    sizes = np.array([g[3] for g in found], dtype=np.int64)
+    keys = [g for g, _ in found]
+    sizes = np.array([n for _, n in found], dtype=np.int64)
     # each column's values coded in order of first appearance (None a value like any other)
-    columns = list(zip(*groups, strict=True))
+    columns = list(zip(*keys, strict=True))
     index: list[dict[Any, int]] = [{v: i for i, v in enumerate(dict.fromkeys(c))} for c in columns]
-    codes = np.array([[index[c][v] for c, v in enumerate(g)] for g in groups], dtype=np.int64)
+    codes = np.array([[index[c][v] for c, v in enumerate(g)] for g in keys], dtype=np.int64)
     k = min_cell_size(wave.min_cell_size)
     area_ids = _area_ids(wave)
     recoding = protect_release(
@@ -102,13 +102,48 @@ def release_groups(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> list[Rele
             withheld=withheld,
         )
         for (side, area_id, role), n, (side_g, area_g, role_g), withheld in zip(
-            groups,
+            keys,
             sizes.tolist(),
             recoding.generalised[first].tolist(),
             recoding.withheld[first].tolist(),
             strict=True,
         )
     ]
+
+
+def _counted_groups(wave: Wave) -> list[tuple[GroupKey, int]]:
+    """The groups of a wave's responses with their counts, read from the database in the
+    order they first appear in response-key order."""
+    first_key = func.min(cast(Response.id, String))  # the text form sorts as the key does
+    found = db.session.execute(
+        select(Response.side, Response.service_area_id, Response.role_level, func.count())
+        .where(Response.wave_id == wave.id)
+        .group_by(Response.side, Response.service_area_id, Response.role_level)
+        .order_by(first_key)
+    ).all()
+    return [((side, area_id, role), int(n)) for side, area_id, role, n in found]
+
+
+def response_groups(answers: WaveAnswers) -> list[tuple[GroupKey, int]]:
+    """The groups of a wave's responses with their counts, in the order they first appear,
+    from the wave's answers as loaded (rows in response-key order; role codes index
+    :data:`ROLE_KEYS`, which are the only role levels a response can be given): what
+    :func:`_counted_groups` reads, without reading the responses again."""
+    n_areas, n_roles = len(answers.area_ids) + 1, len(ROLE_KEYS) + 1
+    key = (answers.side.astype(np.int64) * n_areas + answers.area + 1) * n_roles + answers.role + 1
+    values, first, counts = np.unique(key, return_index=True, return_counts=True)
+    seen = np.argsort(first)
+    out = []
+    for value, n in zip(values[seen].tolist(), counts[seen].tolist(), strict=True):
+        rest, role = divmod(value, n_roles)
+        side, area = divmod(rest, n_areas)
+        group = (
+            SIDE_NAMES[side],
+            answers.area_ids[area - 1] if area else None,
+            ROLE_KEYS[role - 1] if role else None,
+        )
+        out.append((group, n))
+    return out
 
 
 def _area_ids(wave: Wave) -> dict[str, int]:
@@ -154,10 +189,16 @@ def _monitored_cells(
     return out
 
 
-def store_release(wave: Wave, scores: Sequence[Mapping[str, Any]]) -> None:
-    """Compute and store the release of ``wave``'s responses, replacing any stored (flushes)."""
+def store_release(
+    wave: Wave,
+    scores: Sequence[Mapping[str, Any]],
+    groups: Sequence[tuple[GroupKey, int]] | None = None,
+) -> None:
+    """Compute and store the release of ``wave``'s responses, replacing any stored (flushes);
+    ``groups`` as :func:`release_groups`."""
     db.session.execute(delete(ReleasedGroup).where(ReleasedGroup.wave_id == wave.id))
-    records = [{c: getattr(g, c) for c in RELEASED_COLUMNS} for g in release_groups(wave, scores)]
+    released = release_groups(wave, scores, groups)
+    records = [{c: getattr(g, c) for c in RELEASED_COLUMNS} for g in released]
     if records:
         db.session.execute(insert(ReleasedGroup), records)
     db.session.flush()
