@@ -388,17 +388,17 @@ class _ReleaseAudit:
     """The intruder's linear system for :func:`protect_release`."""
 
     def __init__(self, original: np.ndarray, published: np.ndarray, order, k: int, at_least=()):
-        values = [np.unique(original[:, c]) for c in range(original.shape[1])]
+        # rows alike (one sort, not a loop over the rows): counts are sums of their sizes
+        groups, first, sizes = _combinations(original)
+        values = [np.unique(groups[:, c]) for c in range(original.shape[1])]
         self.bases = np.array(list(product(*values)), dtype=np.int64)
         self.published = published
-        self.counts = {tuple(c): self._count(original, c) for c in published}
+        self.counts = {tuple(c): self._count(groups, sizes, c) for c in published}
         bounds = [(np.asarray(c, dtype=np.int64), int(n)) for c, n in at_least]
         self.bounded = np.array([c for c, _ in bounds], dtype=np.int64).reshape(-1, len(values))
-        self.floors = np.array([min(n, self._count(original, c)) for c, n in bounds], float)
+        self.floors = np.array([min(n, self._count(groups, sizes, c)) for c, n in bounds], float)
         self.k = k
-        # rows alike, in order of first appearance (one sort, not a loop over the rows)
-        groups, first, sizes = _combinations(original)
-        seen = np.argsort(first)
+        seen = np.argsort(first)  # in order of first appearance
         alike = dict(zip(map(tuple, groups[seen].tolist()), sizes[seen].tolist(), strict=True))
         cube: dict[tuple, int] = {}  # each cell in the order the rows first reach it
         for row, n in alike.items():
@@ -416,9 +416,10 @@ class _ReleaseAudit:
         self.targets = [t for t in self.targets if not np.array_equal(t, target)]
 
     @staticmethod
-    def _count(rows: np.ndarray, cell) -> int:
+    def _count(groups: np.ndarray, sizes: np.ndarray, cell) -> int:
+        """Rows in ``cell``: the sizes of the distinct rows ``groups`` that lie in it."""
         cell = np.asarray(cell)
-        return int(np.all((rows == cell) | (cell == SUMMED), axis=1).sum())
+        return int(sizes[np.all((groups == cell) | (cell == SUMMED), axis=1)].sum())
 
     def _system(self, released: np.ndarray):
         groups, _, sizes = _combinations(released)
