@@ -427,22 +427,31 @@ def _widen(audit, codes, withheld, order, target, k) -> bool:
     return True
 
 
+def _combinations(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows (codes ≥ -1) in lexicographic order, as ``np.unique(rows, axis=0)``
+    gives them, with each one's first row and count: one sort of integer keys
+    (:func:`_row_keys`, which order as the rows do), not of the rows."""
+    _, first, sizes = np.unique(_row_keys(rows), return_index=True, return_counts=True)
+    return rows[first], first, sizes
+
+
 class _ReleaseAudit:
     """The intruder's linear system for :func:`protect_release`."""
 
     def __init__(self, original: np.ndarray, published: np.ndarray, order, k: int, at_least=()):
-        self.original = original
-        values = [np.unique(original[:, c]) for c in range(original.shape[1])]
+        # rows alike (one sort, not a loop over the rows): counts are sums of their sizes
+        groups, first, sizes = _combinations(original)
+        self.rows = groups, sizes
+        values = [np.unique(groups[:, c]) for c in range(original.shape[1])]
         self.bases = np.array(list(product(*values)), dtype=np.int64)
         self.published = published
-        self.counts = {tuple(c): self._count(original, c) for c in published}
+        self.counts = {tuple(c): self._count(groups, sizes, c) for c in published}
         bounds = [(np.asarray(c, dtype=np.int64), int(n)) for c, n in at_least]
         self.bounded = np.array([c for c, _ in bounds], dtype=np.int64).reshape(-1, len(values))
-        self.floors = np.array([min(n, self._count(original, c)) for c, n in bounds], float)
+        self.floors = np.array([min(n, self._count(groups, sizes, c)) for c, n in bounds], float)
         self.k = k
-        alike: dict[tuple, int] = {}  # rows alike, in order of first appearance
-        for row in map(tuple, original.tolist()):
-            alike[row] = alike.get(row, 0) + 1
+        seen = np.argsort(first)  # in order of first appearance
+        alike = dict(zip(map(tuple, groups[seen].tolist()), sizes[seen].tolist(), strict=True))
         cube: dict[tuple, int] = {}  # each cell in the order the rows first reach it
         for row, n in alike.items():
             for cell in product(*[(v, SUMMED) for v in row]):
@@ -461,16 +470,17 @@ class _ReleaseAudit:
         self.targets = [t for t in self.targets if not np.array_equal(t, target)]
 
     @staticmethod
-    def _count(rows: np.ndarray, cell) -> int:
+    def _count(groups: np.ndarray, sizes: np.ndarray, cell) -> int:
+        """Rows in ``cell``: the sizes of the distinct rows ``groups`` that lie in it."""
         cell = np.asarray(cell)
-        return int(np.all((rows == cell) | (cell == SUMMED), axis=1).sum())
+        return int(sizes[np.all((groups == cell) | (cell == SUMMED), axis=1)].sum())
 
     def _system(self, released: np.ndarray, also: np.ndarray | None = None):
         published, counts = self.published, [self.counts[tuple(c)] for c in self.published]
         if also is not None and len(also):  # further counts to publish
             published = np.vstack([published, also])
-            counts += [self._count(self.original, c) for c in also]
-        groups, sizes = np.unique(released, axis=0, return_counts=True)
+            counts += [self._count(*self.rows, c) for c in also]
+        groups, _, sizes = _combinations(released)
         pairs = [
             (g, t)
             for g in range(len(groups))

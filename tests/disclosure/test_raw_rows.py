@@ -115,15 +115,14 @@ def assert_raw_rows_add_nothing(
 # ----------------------------------------------------------------------------- the pure rule
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(0, 1), st.integers(0, 4), st.integers(0, 3)),
-        min_size=0,
-        max_size=80,
-    ),
-    st.integers(3, 6),
+#: Rows of side × area × role level codes.
+CODED_ROWS = st.lists(
+    st.tuples(st.integers(0, 1), st.integers(0, 4), st.integers(0, 3)), min_size=0, max_size=80
 )
+
+
+@settings(max_examples=60, deadline=None)
+@given(CODED_ROWS, st.integers(3, 6))
 def test_recoded_rows_are_k_anonymous_and_no_margin_isolates_a_small_group(rows, k):
     codes = np.array(rows, dtype=np.int64).reshape(-1, 3)
     recoding = k_anonymous_recoding(codes, generalise=(2, 1, 0), k=k)
@@ -144,6 +143,43 @@ def test_recoded_rows_are_k_anonymous_and_no_margin_isolates_a_small_group(rows,
         )
         for cell, n in cells.items():
             assert n < k or not 0 < n - visible[cell] < k, (fixed, cell)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    CODED_ROWS.filter(bool),
+    st.integers(3, 6),
+    st.lists(st.tuples(st.sampled_from([0, 1, SUMMED]), st.sampled_from([0, 1, 2, SUMMED]))),
+)
+def test_the_recoding_of_rows_is_that_of_their_groups_in_blocks_in_order_of_first_appearance(
+    rows, k, shown
+):
+    # release_groups gives protect_release each group as a block of rows, the groups in the
+    # order they first appear among the responses: the recoding must be the rows' own.
+    codes = np.array(rows, dtype=np.int64)
+    published = [(side, area, SUMMED) for side, area in shown]
+    by_row = protect_release(codes, published, generalise=(2, 1, 0), k=k)
+    _, first, sizes = np.unique(codes, axis=0, return_index=True, return_counts=True)
+    seen = np.argsort(first)
+    blocks = np.repeat(codes[first[seen]], sizes[seen], axis=0)
+    by_block = protect_release(blocks, published, generalise=(2, 1, 0), k=k)
+    starts = np.concatenate([[0], np.cumsum(sizes[seen])[:-1]])
+    assert np.array_equal(by_row.generalised[first[seen]], by_block.generalised[starts])
+    assert np.array_equal(by_row.withheld[first[seen]], by_block.withheld[starts])
+
+
+def test_the_groups_held_with_the_answers_are_those_the_database_counts(factory):
+    # The recompute audits the release with the groups it read with the answers; a wave
+    # closed alone reads them counted from the database: the same groups, sizes and order.
+    from survey_app.services.results.loading import load_answers
+    from survey_app.services.results.release import _counted_groups, response_groups
+
+    rel_id = seeded_once("small groups", factory)
+    wave = db.session.scalar(select(Wave).where(Wave.relationship_id == rel_id))
+    held = response_groups(load_answers([wave])[0])
+    assert held == _counted_groups(wave)
+    assert sorted(n for _, n in held) == sorted(n for *_, n in SMALL_GROUPS)
+    assert ("client", None, None) in [g for g, _ in held], "no area and no role are groups too"
 
 
 def test_large_groups_are_released_as_they_are():

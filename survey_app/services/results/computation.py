@@ -34,6 +34,7 @@ from survey_app.services.results.loading import (
     submitted_per_invitation_area,
 )
 from survey_app.services.results.publication import hide_changes_from_hidden_cells
+from survey_app.services.results.release import GroupKey, response_groups
 from survey_app.services.results.statuses import fill_status, status_snapshot, trends_table
 from survey_app.services.results.tables import WaveTables, compute_wave_tables
 from survey_app.services.results.vocabulary import Columns
@@ -54,6 +55,10 @@ class RelationshipResults:
     trends: Columns | None
     min_cell_size: int
     history: History | None = None
+    #: Each computed wave's response groups (:func:`~.release.response_groups`) when
+    #: :func:`compute_tables` read the answers itself, for the release to audit without
+    #: reading the responses again; None when the answers came from ``answers_of``.
+    groups: list[list[tuple[GroupKey, int]]] | None = None
 
 
 def compute_relationship(
@@ -117,9 +122,11 @@ def compute_tables(
         Tables of each of ``waves`` (status columns empty) and the ``history`` the status
         step reads; ``trends`` None.
     """
+    groups: list[list[tuple[GroupKey, int]]] | None = None
     if answers_of is None:
         needed = [earlier[-1][0]] if earlier else []
         answers_of = load_answer_grid([*needed, *waves]).wave
+        groups = []
     load = answers_of
     layout = Layout.of(relationship)
     history = History(layout, min_cell_size)
@@ -142,6 +149,8 @@ def compute_tables(
     computed: list[WaveTables] = []
     for wave in waves:
         current = score_wave(load(wave), layout, wave.label)
+        if groups is not None:
+            groups.append(response_groups(current.answers))
         changed = (
             version_changes(previous.design.instrument, current.design.instrument)
             if previous is not None
@@ -168,7 +177,7 @@ def compute_tables(
         previous, previous_gaps = current, tables.tables["gaps"]
 
     return RelationshipResults(
-        relationship, list(waves), computed, None, min_cell_size, history=history
+        relationship, list(waves), computed, None, min_cell_size, history=history, groups=groups
     )
 
 

@@ -213,11 +213,13 @@ def _rebuild(
             relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
         )
         save_results(results, k=k)
-        for wave, tables in zip(results.waves, results.tables, strict=True):
+        held = results.groups or [None] * len(results.waves)
+        for wave, tables, groups in zip(results.waves, results.tables, held, strict=True):
             # the raw download's recoding, audited against the scores just stored: their
             # rows as computed, with the pattern stored in them (what ``published_rows``
-            # would read back, without decoding and wording every row again)
-            store_release(wave, rows_of(tables.tables["scores"]))
+            # would read back, without decoding and wording every row again), and the
+            # response groups the computation read with the answers
+            store_release(wave, rows_of(tables.tables["scores"]), groups)
     return RecomputeSummary(
         relationship.name, tuple(w.label for w in todo), time.perf_counter() - began
     )
