@@ -523,14 +523,14 @@ class _ReleaseAudit:
 
     def narrowed(self, released: np.ndarray, also: np.ndarray | None = None) -> np.ndarray | None:
         """The first small cell whose range is less than k wide, if any (``also``: further
-        cells whose counts are published, none of them then a target)."""
+        cells whose counts are published; a small one among them is given away outright)."""
         system = self._system(released, also)
         shown = set() if also is None else set(map(tuple, also.tolist()))
         return next(
             (
                 t
                 for t in self.targets
-                if tuple(t.tolist()) not in shown and self._width(system, t) < self.k - 1e-6
+                if tuple(t.tolist()) in shown or self._width(system, t) < self.k - 1e-6
             ),
             None,
         )

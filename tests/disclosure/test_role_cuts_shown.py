@@ -28,7 +28,7 @@ from survey_app.services import results
 from survey_app.services.dashboard.charts import ChartCache
 from survey_app.services.dashboard.role_cuts import role_rows
 from survey_app.services.results import INDEX, SECONDARY, SUPPRESSED
-from survey_app.services.results.release import cells_given_whole
+from survey_app.services.results.release import cells_given_whole, role_cell_audit
 from tests.disclosure.datasets import seeded_once, truth
 from tests.disclosure.intruder import ALL
 from tests.disclosure.wave_system import WaveSystem
@@ -208,6 +208,7 @@ def test_a_count_that_places_released_other_rows_is_refused():
     # area 1 holds 6: 2 of the 8 are in area 0, role 0 or 1 — the 2 only in [0, 2]
     assert not publishable((1, SUMMED))
     assert not publishable((SUMMED, 0), (1, SUMMED))  # both: exactly 2
+    assert not publishable((0, 1))  # the 2 themselves
 
 
 def test_a_solver_without_an_answer_publishes_nothing_more(monkeypatch):
@@ -229,3 +230,12 @@ def test_a_solver_without_an_answer_publishes_nothing_more(monkeypatch):
     assert release.generalised.sum(axis=0).tolist() == [18, 8]  # the 10 keep their area
     failed = anonymity.protect_release(codes, [], generalise=(1, 0), k=5)
     assert failed.generalised.all()  # every value "Other": nothing was shown safe
+
+
+def test_a_release_that_is_not_of_the_wave_s_responses_lets_no_further_count_out(app, large_groups):
+    rel, wave = large_groups
+    groups = list(db.session.scalars(select(ReleasedGroup).where(ReleasedGroup.wave_id == wave.id)))
+    scores = results.published_rows("scores", rel, [wave])
+    staff = [("client", "core-ict", "staff")]
+    assert role_cell_audit(wave, groups, scores)(staff)  # shown, as above
+    assert not role_cell_audit(wave, groups[1:], scores)(staff)  # a group unaccounted for

@@ -332,6 +332,8 @@ def role_cell_audit(
         )
         for g in groups
     }
+    if any(key not in how for key in keys):  # a release that is not of these responses
+        return lambda cells: not cells
     rows = np.repeat(codes, sizes, axis=0)  # a row per response, as the release was audited
     generalised = np.repeat(np.array([how[key][0] for key in keys], dtype=bool), sizes, axis=0)
     withheld = np.repeat(np.array([how[key][1] for key in keys], dtype=bool), sizes)
