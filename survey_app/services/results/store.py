@@ -437,8 +437,7 @@ def role_cells(wave: Wave) -> dict[Cell, tuple[int, bool]]:
     narrows no small group: all such cells if it does not, else the non-empty ones, else
     role level by role level, each level's cells kept when they pass with those kept before
     (the small groups found once, then at most six sets of linear programs; the role cuts
-    are cached). Nothing but
-    the strict rule when a group is withheld.
+    are cached). Nothing but the strict rule when a group is withheld.
     """
     groups = wave_release(wave)
     areas = {a.id: a.key for a in wave.relationship.service_areas}
@@ -462,7 +461,8 @@ def role_cells(wave: Wave) -> dict[Cell, tuple[int, bool]]:
             tried = shown + [cell for cell in filled if cell[2] == role]
             if publishable(tried):
                 shown = tried
-    return {cell: (n, whole or cell in set(shown)) for cell, (n, whole) in strict.items()}
+    shown_set = set(shown)
+    return {cell: (n, whole or cell in shown_set) for cell, (n, whole) in strict.items()}
 
 
 def release_version(wave: Wave) -> str:
