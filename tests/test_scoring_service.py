@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 
 import numpy as np
 import pandas as pd
 import pytest
-from flask_babel import force_locale
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
-import instruments
 from benchmarks import reference
 from instruments import find_instrument
 from survey_app.extensions import db
@@ -26,96 +23,14 @@ from survey_app.models import Answer, Response, ResultTable, ServiceArea, Wave
 from survey_app.services import ServiceError, codebook, results
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results import publication, wording
-from survey_app.services.waves import close_wave, create_wave, open_wave
 from tests.demo_site import closed_demo
+from tests.scored_waves import new_wave, stored, wave_with_small_areas
 
 TOL = 1e-9
 AREAS = ["Core ICT", "Contact centre"]
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def fill_wave(
-    wave: Wave, rng: np.random.Generator, n: int, *, shift: float = 0.0, supplier_shift: float = 0.0
-) -> None:
-    """Store ``n`` responses with structure (sides and areas differ), some "don't know"
-    answers (NULL values) and some skipped items (no answer row); ``supplier_shift`` moves
-    the supplier side alone (the perception gap)."""
-    instrument = frozen_instrument(wave.instrument_version)
-    areas = [a.id for a in wave.relationship.service_areas]
-    points = instrument.scale.points
-    responses, answers = [], []
-    for _ in range(n):
-        side = "client" if rng.random() < 0.55 else "supplier"
-        k = int(rng.integers(-1, len(areas)))
-        area = areas[k] if k >= 0 else None
-        supplier = 0.4 + supplier_shift if side == "supplier" else 0.0
-        base = 3.4 + shift + supplier - (0.3 * k if k > 0 else 0.0)
-        person = rng.normal(0, 0.5)
-        rid = uuid.UUID(bytes=rng.bytes(16), version=4)
-        responses.append(
-            {
-                "id": rid,
-                "wave_id": wave.id,
-                "instrument_version_id": wave.instrument_version_id,
-                "side": side,
-                "service_area_id": area,
-                "role_level": ["executive", "manager", "staff", None][int(rng.integers(4))],
-            }
-        )
-        for j, item in enumerate(instrument.items):
-            u = rng.random()
-            if u < 0.03:
-                continue  # skipped: no row
-            if u < 0.08 and item.dont_know:
-                answers.append({"response_id": rid, "item_no": j, "value": None})
-                continue
-            value = int(np.clip(np.rint(base + person + rng.normal(0, 0.8)), 1, points))
-            if item.reverse:
-                value = points + 1 - value
-            answers.append({"response_id": rid, "item_no": j, "value": value})
-    if responses:
-        db.session.execute(insert(Response.__table__), responses)
-    if answers:
-        db.session.execute(insert(Answer.__table__), answers)
-    db.session.flush()
-
-
-def new_wave(
-    relationship, label: str, rng, n: int, *, close: bool = True, shift=0.0, supplier_shift=0.0
-):
-    wave = create_wave(relationship, label)
-    open_wave(wave)
-    fill_wave(wave, rng, n, shift=shift, supplier_shift=supplier_shift)
-    if close:
-        close_wave(wave)
-    db.session.commit()
-    return wave
-
-
-def wave_with_small_areas(relationship, label: str, rng, *, rest_area=None, side=None) -> Wave:  # type: ignore[no-untyped-def]
-    """A closed wave of 70 responses where area "Tiny" (the third) has 3 and "Small" (the
-    second) 6 — the first nine, all on ``side`` when given — and the rest are in ``rest_area``
-    (no area by default)."""
-    wave = create_wave(relationship, label)
-    open_wave(wave)
-    fill_wave(wave, rng, 70)
-    tiny, small_area = relationship.service_areas[2].id, relationship.service_areas[1].id
-    ids = db.session.scalars(select(Response.id).where(Response.wave_id == wave.id)).all()
-    db.session.execute(
-        Response.__table__.update()
-        .where(Response.wave_id == wave.id)
-        .values(service_area_id=rest_area)
-    )
-    for i, rid in enumerate(ids[:9]):
-        values = {"service_area_id": tiny if i < 3 else small_area}
-        if side is not None:
-            values["side"] = side
-        db.session.execute(Response.__table__.update().where(Response.id == rid).values(**values))
-    close_wave(wave)
-    db.session.commit()
-    return wave
 
 
 def plain_frame(wave: Wave, spec: reference.Spec) -> pd.DataFrame:
@@ -144,14 +59,6 @@ def plain_frame(wave: Wave, spec: reference.Spec) -> pd.DataFrame:
 def area_keys(relationship) -> list[str]:  # type: ignore[no-untyped-def]
     """The relationship's area keys in its order, the order its results are protected in."""
     return [a.key for a in relationship.service_areas]
-
-
-def stored(wave: Wave, name: str) -> list[dict]:
-    table = db.session.scalar(
-        select(ResultTable).where(ResultTable.wave_id == wave.id, ResultTable.name == name)
-    )
-    assert table is not None, f"no stored {name} for {wave.label}"
-    return table.records()
 
 
 def words(text: str) -> str:
@@ -715,170 +622,6 @@ def test_every_column_produced_is_in_the_codebook_and_every_codebook_column_is_p
         for column in codebook.columns(table):
             assert column.type in ("text", "integer", "number", "boolean")
             assert len(column.description) > 10
-
-
-# ----------------------------------------------------------------------------- versions
-
-
-V2_CHANGES = {"in3": "The council and {partner} have a shared plan for new services."}
-
-
-def test_a_changed_dimension_restarts_its_series_and_says_why(app, relationship, tmp_path):
-    import shutil
-
-    from instruments import INSTRUMENTS_DIR
-
-    root = tmp_path / "instruments"
-    shutil.copytree(INSTRUMENTS_DIR / "partnership-health", root / "partnership-health")
-    text = (root / "partnership-health" / "v1.yaml").read_text()
-    text = text.replace("version: 1", "version: 2").replace(
-        'client: "The council and {partner} have agreed plans for how services will change over the next few years."',
-        f'client: "{V2_CHANGES["in3"]}"',
-    )
-    (root / "partnership-health" / "v2.yaml").write_text(text)
-    app.config["INSTRUMENTS_DIR"] = str(root)
-    rng = np.random.default_rng(12)
-    for i in range(3):
-        new_wave(relationship, f"2024-W{i}", rng, 25)
-    wave = create_wave(relationship, "2024-W3", instrument_version=2)
-    open_wave(wave)
-    fill_wave(wave, rng, 25)
-    close_wave(wave)
-    db.session.commit()
-    rows = {(r["side"], r["area"], r["dimension"]): r for r in stored(wave, "scores")}
-    innovation = rows[("all", "_all", "innovation")]
-    assert innovation["change"] is None
-    # stored as facts, worded when read (in the reader's language: English here)
-    note = innovation["comparability_note"]
-    assert (note["key"], note["wave"], note["version"]) == ("from", "2024-W3", 2)
-    assert note["reason"] == {
-        "key": "changes",
-        "changes": [{"key": "item_reworded", "item": "in3"}],
-    }
-    assert wording.comparability_note(note) == (
-        "Compared from 2024-W3 only: version 2 of the instrument changed this (item 'in3' reworded)"
-    )
-    with force_locale("cy"):  # the instrument's account of the change too (issue 17)
-        assert wording.comparability_note(note) == (
-            "Wedi’i gymharu o 2024-W3 yn unig: newidiodd fersiwn 2 o’r offeryn hyn "
-            "(ail-eiriwyd eitem 'in3')"
-        )
-    index_note = rows[("all", "_all", "index")]["comparability_note"]
-    assert index_note["reason"] == {"key": "dimensions", "dimensions": ["innovation"]}
-    assert wording.comparability_note(index_note) == (
-        "Compared from 2024-W3 only: version 2 of the instrument changed this "
-        "(dimensions changed: innovation)"
-    )
-    trust = rows[("all", "_all", "trust")]
-    assert trust["change"] is not None
-    assert wording.comparability_note(trust["comparability_note"]) == (
-        "Compared across instrument versions 1–2: unchanged in them"
-    )
-    with force_locale("cy"):
-        assert wording.comparability_note(trust["comparability_note"]) == (
-            "Wedi’i gymharu ar draws fersiynau 1–2 o’r offeryn: heb newid ynddynt"
-        )
-    trends = {(r["side"], r["area"], r["dimension"]): r for r in stored(wave, "trends")}
-    assert trends[("all", "_all", "innovation")]["series_start"] == "2024-W3"
-    assert trends[("all", "_all", "trust")]["n_waves"] == 4
-    # A download words the notes in the language it is asked in (issue 17)
-    for fmt in ("csv", "xlsx"):
-        english, welsh = (_trend_notes(relationship, fmt, lang) for lang in ("en", "cy"))
-        assert english[("all", "_all", "trust")] == (
-            "Compared across instrument versions 1–2: unchanged in them"
-        )
-        assert welsh[("all", "_all", "trust")] == (
-            "Wedi’i gymharu ar draws fersiynau 1–2 o’r offeryn: heb newid ynddynt"
-        )
-        assert welsh[("all", "_all", "index")] == (
-            "Wedi’i gymharu o 2024-W3 yn unig: newidiodd fersiwn 2 o’r offeryn hyn "
-            "(dimensiynau wedi newid: innovation)"
-        )
-        assert welsh[("all", "_all", "innovation")].startswith("Wedi’i gymharu o 2024-W3 yn unig")
-
-
-def test_every_change_an_instrument_version_makes_is_worded_in_english_and_welsh(app):
-    """What :func:`instruments.changed_dimensions` finds is stored as facts and worded when
-    read: each kind of change reads as before in English and has its own Welsh."""
-    import yaml
-
-    from tests.instruments.examples import example_text
-
-    def load_dict(definition: dict) -> instruments.Instrument:
-        text = yaml.safe_dump(definition, sort_keys=False)
-        return instruments.load_instrument_text(text, source="small.yaml")
-
-    v1 = load_dict(yaml.safe_load(example_text("small.yaml")))
-    definition = {**yaml.safe_load(example_text("small.yaml")), "version": 2}
-    definition["scale"] = {**definition["scale"], "labels": ["a", "b", "c", "d", "e"]}
-    definition["dimensions"].append({"key": "innovation", "title": "Innovation"})
-    items = {i["key"]: i for i in definition["items"]}
-    items["sp1"]["wording"] = {"client": "We agree.", "supplier": "We agree."}
-    items["sp2"]["reverse"] = not items["sp2"].get("reverse", False)
-    items["tr2"]["dimension"] = "shared_purpose"
-    items["tr2"]["per_service_area"] = not items["tr2"].get("per_service_area", False)
-    items["tr1"] = {**items["tr1"], "key": "tr1b", "replaces": "tr1"}
-    items["co2"] = {**items["co2"], "key": "co3"}
-    for key in ("tr3", "in1", "in2"):
-        items[key] = {**items["sp1"], "key": key, "dimension": key[:2].replace("in", "innovation")}
-    items["tr3"]["dimension"] = "trust"
-    definition["items"] = list(items.values())
-    changes = instruments.changed_dimensions(v1, load_dict(definition))
-    stored = {k: [c.as_dict() for c in v] for k, v in changes.items()}
-    kinds = {c["key"] for v in stored.values() for c in v}
-    assert kinds == set(wording.ITEM_CHANGES) - {"scale_points", "dropped_dimension"}, kinds
-    english = {k: wording.item_changes(v) for k, v in stored.items()}
-    assert english == {
-        "shared_purpose": "answer scale labels changed; item 'sp1' reworded; "
-        "item 'sp2' is no longer reverse-keyed; item 'tr2' moved here from 'trust'; "
-        "item 'tr2' is no longer asked per service area",
-        "trust": "answer scale labels changed; new items: tr3; item 'tr1b' replaces 'tr1'; "
-        "item 'tr2' moved to 'shared_purpose'",
-        "commitment": "answer scale labels changed; new items: co3; item 'co2' dropped",
-        "innovation": "new dimension in version 2",
-    }
-    scale = [{"key": "scale_points", "previous": 5, "current": 7}]
-    dropped = [{"key": "dropped_dimension", "version": 3}]
-    now = [{"key": k, "item": "x", "now": True} for k in ("item_reverse", "item_per_area")]
-    assert wording.item_changes(now) == (
-        "item 'x' is now reverse-keyed; item 'x' is now asked per service area"
-    )
-    assert wording.item_changes(scale + dropped) == (
-        "answer scale changed from 5 to 7 points; dropped in version 3"
-    )
-    for phrases in [*stored.values(), scale, dropped, now]:
-        for phrase in phrases:
-            with force_locale("cy"):
-                welsh = wording.item_changes([phrase])
-            assert welsh != wording.item_changes([phrase]), phrase
-            assert all(str(v) in welsh for k, v in phrase.items() if k in ("item", "version"))
-
-
-def _trend_notes(relationship, fmt: str, language: str) -> dict[tuple, str]:
-    """The ``comparability_note`` of a trends download asked for in ``language``, by cell."""
-    import io
-
-    from openpyxl import load_workbook
-
-    from survey_app.services import exports
-    from tests.exchange import read_csv
-
-    with force_locale(language):
-        prepared = exports.prepare_download(
-            "trends", fmt, exports.export_scope(relationship.id, None)
-        )
-        data = b"".join(prepared.chunks)
-    if fmt == "csv":
-        header, *rows = read_csv(data)
-    else:
-        header, *rows = load_workbook(io.BytesIO(data), read_only=True)["trends"].iter_rows(
-            values_only=True
-        )
-    at = {c: list(header).index(c) for c in ("side", "area", "dimension", "comparability_note")}
-    return {
-        (r[at["side"]], r[at["area"]], r[at["dimension"]]): r[at["comparability_note"]]
-        for r in rows
-    }
 
 
 # ----------------------------------------------------------------------------- migration
