@@ -367,8 +367,8 @@ def _normal_moment_correlations(centered, n_resamples, rng):
     n, p = centered.shape
     features = _moment_features(centered)
     mean = features.mean(axis=1)
-    spread = features - mean[:, None]
-    cov = (spread @ spread.T) / (float(n) * n)
+    features -= mean[:, None]  # centred in place: one (q, n) array, not two
+    cov = (features @ features.T) / (float(n) * n)  # A @ A.T: NumPy's symmetric rank-k product
     try:
         root = np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:  # semi-definite (e.g. a score with two values): eigh

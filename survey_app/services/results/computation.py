@@ -110,7 +110,7 @@ def compute_tables(
         ``answers_of(wave)`` gives a wave's :class:`WaveAnswers`; by default the answers of
         ``waves`` (and of the last ``earlier`` wave, for the change to the first of
         ``waves``) are read in one bulk load (:func:`load_answer_grid`, about 40 bytes per
-        response) and each wave's float arrays are made when it is reached.
+        response) and each wave's arrays are taken when it is reached.
     deeper : bool, optional
         Also compute the deeper tables (:func:`deeper_tables`; default True). Only the
         analysis benchmark leaves them out, to time them apart from the tables its baseline

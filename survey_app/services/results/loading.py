@@ -2,13 +2,15 @@
 
 Two Core selects for any number of waves (:func:`answer_statements`), streamed from the
 driver's cursor without an ORM object per answer, into one small-integer grid
-(:class:`AnswerGrid`) from which each wave's float arrays are made when it is scored.
+(:class:`AnswerGrid`) from which each wave's arrays are taken when it is scored.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Sequence
-from dataclasses import InitVar, dataclass, field, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import Any
 
@@ -38,11 +40,10 @@ class WaveAnswers:
     ----------
     wave_id : int
     instrument : Instrument
-        The frozen instrument version the wave used; column ``j`` of ``x`` is its item ``j``.
-    x : ndarray of float64, shape (n_responses, n_items)
-        The answer as given (``1..K``, not reverse-keyed); NaN for "don't know" or skipped.
-    dont_know : ndarray of bool, shape (n_responses, n_items)
-        True where the answer was "don't know" (a stored NULL); a skipped item is False.
+        The frozen instrument version the wave used; column ``j`` of ``codes`` is its item ``j``.
+    codes : ndarray of int8, shape (n_responses, n_items)
+        The answers as integer codes, as scoring counts them: ``1..K`` as given (not
+        reverse-keyed), 0 for "don't know" (a stored NULL), -1 skipped.
     side : ndarray of int8, shape (n_responses,)
         0 = client, 1 = supplier.
     area : ndarray of int16, shape (n_responses,)
@@ -51,42 +52,44 @@ class WaveAnswers:
         Index into :data:`ROLE_KEYS`; -1 when not given.
     area_ids : tuple of int
         Service area ids of the relationship, in the relationship's order.
-    codes : ndarray of int8, shape (n_responses, n_items)
-        The same answers as integer codes, as scoring counts them: ``1..K``, 0 for "don't
-        know", -1 skipped. Not an argument: the loader passes its grid as ``grid`` (the
-        same codes, already made); otherwise they are made from ``x`` and ``dont_know``, so
-        a copy made with :func:`dataclasses.replace` (:meth:`subset`) always has codes
-        matching its ``x``.
+
+    ``x`` (float64, NaN for "don't know" or skipped) and ``dont_know`` (bool) are the same
+    answers as the analysis functions that take floats want them, made from ``codes`` when
+    first asked for: scoring counts the codes, so a recompute never makes them (25,000 × 40
+    floats a wave at full scale).
     """
 
     wave_id: int
     instrument: Instrument
-    x: np.ndarray
-    dont_know: np.ndarray
+    codes: np.ndarray
     side: np.ndarray
     area: np.ndarray
     role: np.ndarray
     area_ids: tuple[int, ...]
-    grid: InitVar[np.ndarray | None] = None
-    codes: np.ndarray = field(init=False, repr=False)
+    _x: np.ndarray | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self, grid: np.ndarray | None) -> None:
-        if grid is None or grid.shape != self.x.shape:
-            missing = np.where(self.dont_know, 0, -1)
-            grid = np.where(np.isnan(self.x), missing, self.x).astype(np.int8)
-        object.__setattr__(self, "codes", grid)
+    @property
+    def x(self) -> np.ndarray:
+        """The answers as given, ``1..K``; NaN for "don't know" or skipped."""
+        if self._x is None:
+            object.__setattr__(self, "_x", np.where(self.codes > 0, self.codes, np.nan))
+        assert self._x is not None
+        return self._x
+
+    @property
+    def dont_know(self) -> np.ndarray:
+        """True where the answer was "don't know"; a skipped item is False."""
+        return self.codes == 0
 
     @property
     def n(self) -> int:
-        return int(self.x.shape[0])
+        return int(self.codes.shape[0])
 
     def subset(self, mask: np.ndarray) -> WaveAnswers:
-        """The responses where ``mask`` (a boolean array over the responses) is true, with
-        their own codes."""
+        """The responses where ``mask`` (a boolean array over the responses) is true."""
         return replace(
             self,
-            x=self.x[mask],
-            dont_know=self.dont_know[mask],
+            codes=self.codes[mask],
             side=self.side[mask],
             area=self.area[mask],
             role=self.role[mask],
@@ -186,8 +189,8 @@ class AnswerGrid:
     """The answers of some waves as one small-integer grid, one row per response.
 
     ``grid[r, j]`` is response ``r``'s answer to item ``j`` (``1..K``), 0 for "don't know"
-    and -1 for skipped (int8: a million 40-item responses take 40 MB). :meth:`wave` turns a
-    wave's rows into the float arrays the analysis functions take.
+    and -1 for skipped (int8: a million 40-item responses take 40 MB). :meth:`wave` takes a
+    wave's rows (:class:`WaveAnswers`).
     """
 
     waves: tuple[Wave, ...]
@@ -222,24 +225,22 @@ class AnswerGrid:
         return WaveAnswers(
             wave_id=wave.id,
             instrument=instrument,
-            x=np.where(grid > 0, grid, np.nan),
-            dont_know=grid == 0,
+            codes=grid,
             side=meta[:, 1].astype(np.int8),
             area=area,
             role=meta[:, 3].astype(np.int8),
             area_ids=areas,
-            grid=grid,
         )
 
 
-def load_answer_grid(waves: Sequence[Wave], *, batch_size: int = 100_000) -> AnswerGrid:
+def load_answer_grid(waves: Sequence[Wave], *, batch_size: int | None = None) -> AnswerGrid:
     """Load the answers of one or many waves in bulk: two Core selects, streamed.
 
     Parameters
     ----------
     waves : sequence of Wave
     batch_size : int, optional
-        Rows fetched from the driver at a time.
+        Rows fetched from the driver at a time; by default :func:`fetch_batch_rows`.
 
     Returns
     -------
@@ -261,21 +262,56 @@ def load_answer_grid(waves: Sequence[Wave], *, batch_size: int = 100_000) -> Ans
     if not waves:
         return AnswerGrid(waves, np.zeros((0, 0), np.int8), np.zeros((0, 5), np.int64))
     connection = db.session.connection()
+    batch_size = batch_size or fetch_batch_rows(connection.dialect.name)
     responses_sql, answers_sql = answer_statements(wave_ids)
-    parts = [_ints(b, 5) for b in _driver_batches(connection, responses_sql, batch_size)]
-    meta = np.concatenate(parts) if parts else np.zeros((0, 5), np.int64)
-    grid = np.full((meta.shape[0], width), -1, dtype=np.int8)
-    for batch in _driver_batches(connection, answers_sql, batch_size):
-        packed = _ints(batch, 1)[:, 0]
-        row = packed >> _ROW_SHIFT
-        item = (packed >> _ITEM_SHIFT) & _ITEM_MASK
-        if item.size and (item.max() >= width or row.max() >= grid.shape[0]):
-            raise ServiceError("answers refer to items beyond every instrument of these waves")
-        grid[row, item] = packed & _VALUE_MASK
+    with collector_paused():  # a row tuple per answer, 39 million at full scale
+        parts = [_ints(b, 5) for b in _driver_batches(connection, responses_sql, batch_size)]
+        meta = np.concatenate(parts) if parts else np.zeros((0, 5), np.int64)
+        grid = np.full((meta.shape[0], width), -1, dtype=np.int8)
+        for batch in _driver_batches(connection, answers_sql, batch_size):
+            packed = _ints(batch, 1)[:, 0]
+            row = packed >> _ROW_SHIFT
+            item = (packed >> _ITEM_SHIFT) & _ITEM_MASK
+            if item.size and (item.max() >= width or row.max() >= grid.shape[0]):
+                raise ServiceError("answers refer to items beyond every instrument of these waves")
+            grid[row, item] = packed & _VALUE_MASK
     return AnswerGrid(waves, grid, meta)
 
 
-def load_answers(waves: Sequence[Wave], *, batch_size: int = 100_000) -> list[WaveAnswers]:
+def fetch_batch_rows(dialect: str) -> int:
+    """Rows to fetch from the driver at a time in a bulk read on ``dialect``.
+
+    SQLite: 4,096, a batch of row tuples that stays in the processor's cache while it is
+    turned into an array — reading 39 million answers took 0.8 s less CPU (13.96 s against
+    14.78 s, three reads each, benchmarks/README.md) than in batches of 100,000. PostgreSQL:
+    100,000, as each batch from its server-side cursor is a round trip to the server.
+    """
+    return 4096 if dialect == "sqlite" else 100_000
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector for a bulk step that makes many objects and
+    no reference cycles, and resume it (if it was running) when the step ends.
+
+    A collection starts after every 700 new container objects: reading the answers made one
+    per 700 driver row tuples (56,000 collections, 0.7 s of a full-scale recompute's CPU),
+    and storing the result rows (~100,000 row tuples) started full collections that walked
+    every object the recompute holds (0.46 s; benchmarks/README.md, *The recompute beyond
+    its read*). Reference counting frees these objects as usual whether or not the collector
+    runs; only the search for cycles waits. The setting is the process's: another thread's
+    cycles wait too, for as long as the step lasts.
+    """
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
+
+
+def load_answers(waves: Sequence[Wave], *, batch_size: int | None = None) -> list[WaveAnswers]:
     """Load the answers of one or many waves into NumPy arrays, in bulk.
 
     Parameters
@@ -283,7 +319,7 @@ def load_answers(waves: Sequence[Wave], *, batch_size: int = 100_000) -> list[Wa
     waves : sequence of Wave
         The waves to load (any instrument versions).
     batch_size : int, optional
-        Rows fetched from the driver at a time.
+        Rows fetched from the driver at a time; by default :func:`fetch_batch_rows`.
 
     Returns
     -------

@@ -30,6 +30,7 @@ from survey_app.services import ServiceError, audit, codebook
 from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import wording
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
+from survey_app.services.results.loading import collector_paused
 from survey_app.services.results.publication import FOLLOW_SCORES, min_cell_size, suppress_rows
 from survey_app.services.results.release import (
     RELEASED_COLUMNS,
@@ -138,7 +139,7 @@ def _record(
     computed_at: datetime,
 ) -> dict[str, Any]:
     names = list(columns)
-    rows = [list(r) for r in zip(*(columns[c] for c in names), strict=True)]
+    rows = list(zip(*(columns[c] for c in names), strict=True))
     return {
         "relationship_id": relationship_id,
         "wave_id": wave_id,
@@ -208,18 +209,21 @@ def _rebuild(
     for wave in todo:  # the k in force when a wave's results are first computed stays its k
         if wave.min_cell_size is None:
             wave.min_cell_size = k
-    if todo:
-        results = compute_relationship(
-            relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
-        )
-        save_results(results, k=k)
-        held = results.groups or [None] * len(results.waves)
-        for wave, tables, groups in zip(results.waves, results.tables, held, strict=True):
-            # the raw download's recoding, audited against the scores just stored: their
-            # rows as computed, with the pattern stored in them (what ``published_rows``
-            # would read back, without decoding and wording every row again), and the
-            # response groups the computation read with the answers
-            store_release(wave, rows_of(tables.tables["scores"]), groups)
+    # The rebuild makes millions of objects (columns, phrases, rows) and no reference cycles
+    # worth looking for while it runs (:func:`collector_paused`)
+    with collector_paused():
+        if todo:
+            results = compute_relationship(
+                relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
+            )
+            save_results(results, k=k)
+            held = results.groups or [None] * len(results.waves)
+            for wave, tables, groups in zip(results.waves, results.tables, held, strict=True):
+                # the raw download's recoding, audited against the scores just stored: their
+                # rows as computed, with the pattern stored in them (what ``published_rows``
+                # would read back, without decoding and wording every row again), and the
+                # response groups the computation read with the answers
+                store_release(wave, rows_of(tables.tables["scores"]), groups)
     return RecomputeSummary(
         relationship.name, tuple(w.label for w in todo), time.perf_counter() - began
     )
