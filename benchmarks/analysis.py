@@ -364,17 +364,21 @@ def measure_recompute(app: Any) -> dict[str, Any]:
 def measure_floor(app: Any) -> dict[str, Any]:
     """The same answers, read with the bare driver into NumPy: the loader's two statements
     for every wave, executed on a DBAPI connection of its own and fetched in batches into
-    integer arrays (no unpacking, no grid)."""
+    integer arrays (no unpacking, no grid). It reads as the loader reads — batches of
+    ``loading.fetch_batch_rows`` rows, the cyclic collector paused (``loading.collector_paused``)
+    — so that the floor stays the cheapest plain read, never a slower one than the service's."""
     from itertools import chain
 
     from survey_app.extensions import db
     from survey_app.services.relationships import get_relationship
     from survey_app.services.results import answer_statements, closed_waves
+    from survey_app.services.results.loading import collector_paused, fetch_batch_rows
 
     with app.app_context():
         rel = get_relationship(RELATIONSHIP)
         wave_ids = [w.id for w in closed_waves(rel)]
         dialect = db.engine.dialect
+        batch = fetch_batch_rows(dialect.name)
         url = db.engine.url
         compiled = []
         for width, statement in zip((5, 1), answer_statements(wave_ids), strict=True):
@@ -394,20 +398,21 @@ def measure_floor(app: Any) -> dict[str, Any]:
         connection = psycopg.connect(url.set(drivername="postgresql").render_as_string(False))
     began, cpu = time.perf_counter(), time.process_time()
     n_answers = 0
-    for i, (sql, params, width) in enumerate(compiled):
-        cursor = (
-            connection.cursor(name=f"floor{i}")
-            if hasattr(connection, "pgconn")
-            else connection.cursor()
-        )
-        cursor.execute(sql, params)
-        parts = []
-        while rows := cursor.fetchmany(100_000):
-            parts.append(np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * width))
-        cursor.close()
-        arr = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        if width == 1:
-            n_answers += arr.size
+    with collector_paused():  # as the loader reads
+        for i, (sql, params, width) in enumerate(compiled):
+            cursor = (
+                connection.cursor(name=f"floor{i}")
+                if hasattr(connection, "pgconn")
+                else connection.cursor()
+            )
+            cursor.execute(sql, params)
+            parts = []
+            while rows := cursor.fetchmany(batch):
+                parts.append(np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * width))
+            cursor.close()
+            arr = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            if width == 1:
+                n_answers += arr.size
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     connection.close()
     return {
