@@ -146,6 +146,11 @@ def read_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
 
 
+def padded(row, width: int) -> list:
+    """A read-only worksheet row, padded to the header's width (trailing blanks are dropped)."""
+    return [*row, *([None] * (width - len(row)))]
+
+
 def signed_in_client(app, role: str):  # type: ignore[no-untyped-def]
     return sign_in(app, role, email=f"{role}@exchange.example", name=f"Exchange {role}")
 
