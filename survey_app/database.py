@@ -1,16 +1,19 @@
 """Database engine behaviour: SQLite pragmas (WAL, busy timeout, foreign keys, secure
 delete), explicit transaction control so that a submit can take the write lock up front,
 the write-ahead log's checkpoint that leaves no submit readable in it, PostgreSQL's
-VACUUM after the commit that asks for it, and bulk inserts (COPY on PostgreSQL)."""
+VACUUM after the commit that asks for it, bulk inserts (COPY on PostgreSQL), and the JSON
+columns' encoder (orjson)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from flask import Flask, current_app
 from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import Connection, Engine
@@ -28,13 +31,42 @@ _listening = False
 
 
 def init_app(app: Flask) -> None:
+    """Listen to every engine's connections and sessions, and give the app's engines the JSON
+    encoder below (before ``db.init_app`` creates them; a setting in the app's config wins).
+    JSON is read by :func:`json.loads`, SQLAlchemy's default."""
     global _listening
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("json_serializer", json_text)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not _listening:
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)
         event.listen(Session, "after_commit", _vacuum)
         event.listen(Session, "after_rollback", _forget_vacuum)
         _listening = True
+
+
+#: orjson's options for JSON columns: keys that are not strings written as strings, as
+#: :func:`json.dumps` writes them, and NumPy scalars and arrays written as numbers.
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as text, written by orjson.
+
+    A full recompute stores ~1.5 million numbers as JSON; :func:`json.dumps` spent ~1.0 s of
+    CPU writing them (most of it ``float.__repr__``), orjson ~0.1 s (benchmarks/README.md,
+    issue 16). The numbers read back the same: both write the shortest text that reads
+    back as the same float. Unlike :func:`json.dumps`, NaN and infinities are written as
+    ``null`` (as the result tables already store a missing value; PostgreSQL's ``json`` type
+    refuses ``NaN`` anyway) and text is written as UTF-8, not ``\\u`` escapes. A value orjson
+    refuses (an integer beyond 64 bits) is written by :func:`json.dumps`, as before. Reading
+    stays with :func:`json.loads`: ``orjson.loads`` reads such an integer as a float.
+    """
+    try:
+        return orjson.dumps(value, option=_JSON_OPTIONS).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
 
 
 def _on_connect(dbapi_connection, connection_record) -> None:  # type: ignore[no-untyped-def]
