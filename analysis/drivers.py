@@ -21,6 +21,7 @@ import numpy as np
 from scipy import special
 from threadpoolctl import ThreadpoolController
 
+from analysis import resampled_moments as moments
 from analysis._common import N_, as_codes, as_float_array, check_confidence, quiet, reason_array
 
 __all__ = [
@@ -241,12 +242,12 @@ class RelativeWeightsResult:
 
 _FLAT_DIMENSION = N_("no variation in a dimension score")
 _COLLINEAR = N_("dimension scores perfectly collinear")
-_MAX_RESAMPLE_CELLS = 1 << 22  # resamples x rows drawn at once: bounds the memory to ~32 MB
 #: Groups of at least this many complete responses draw their resample moments from the
-#: moments' normal law (:func:`_normal_moment_correlations`) and get standard-error
-#: intervals; smaller ones are resampled and get percentile intervals. At 300 the standard
-#: intervals covered known weights of overlapping dimensions at the nominal 95%, as the
-#: percentile intervals did (tests/analysis/test_relative_weights.py; benchmarks/README.md).
+#: moments' normal law (:func:`analysis.resampled_moments.normal_moment_correlations`) and
+#: get standard-error intervals; smaller ones are resampled and get percentile intervals. At
+#: 300 the standard intervals covered known weights of overlapping dimensions at the nominal
+#: 95%, as the percentile intervals did (tests/analysis/test_relative_weights.py;
+#: benchmarks/README.md).
 _NORMAL_MOMENTS_MIN_N = 300
 #: Normal-law draws per large group: enough for a standard error (Efron & Tibshirani 1993,
 #: §6.4: seldom are more than 200 replications needed), whose interval replaces percentiles.
@@ -281,103 +282,6 @@ def _johnson_weights(corr):
     return np.where(ok[..., None], raw, np.nan), ok
 
 
-def _correlations_from_moments(m1, m2, p):
-    """Correlation matrices from first moments ``(B, p)`` and upper-triangle second moments."""
-    upper = np.triu_indices(p)
-    cov = np.empty((m1.shape[0], p, p))
-    cov_upper = m2 - m1[:, upper[0]] * m1[:, upper[1]]
-    cov[:, upper[0], upper[1]] = cov_upper
-    cov[:, upper[1], upper[0]] = cov_upper
-    with quiet():
-        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-        return cov / (sd[:, :, None] * sd[:, None, :])
-
-
-def _resample_correlations(centered, counts):
-    r"""Correlation matrices of bootstrap resamples of one group, all resamples at once.
-
-    Parameters
-    ----------
-    centered : ndarray, shape (n, p)
-        The group's complete cases, centred on the group mean.
-    counts : ndarray, shape (B, n)
-        How many times each row is drawn into each resample (rows add up to ``n``).
-
-    Returns
-    -------
-    ndarray, shape (B, p, p)
-
-    Notes
-    -----
-    With :math:`w_b = c_b / n` the resample weights, the resample moments are the matrix
-    products :math:`m_b = w_b^\top X` and :math:`M_b = w_b^\top (x_{ia} x_{ib})_{a \le b}`,
-    so the covariance is :math:`M_b - m_b m_b^\top` (the common factor :math:`n/(n-1)`
-    cancels in a correlation). One BLAS product per group replaces a loop over resamples.
-    """
-    n, p = centered.shape
-    moments = (counts / float(n)) @ _moment_features(centered).T
-    return _correlations_from_moments(moments[:, :p], moments[:, p:], p)
-
-
-def _moment_features(centered):
-    r"""The rows' moment features :math:`(x_i, (x_{ia} x_{ib})_{a \le b})`, shape ``(q, n)``
-    with ``q = p + p(p+1)/2`` — transposed, so that each product is one contiguous row
-    (10× faster than fancy-indexing the columns), in :func:`numpy.triu_indices` order."""
-    n, p = centered.shape
-    columns = np.ascontiguousarray(centered.T)
-    features = np.empty((p + p * (p + 1) // 2, n))
-    features[:p] = columns
-    row = p
-    for a in range(p):
-        np.multiply(columns[a], columns[a:], out=features[row : row + p - a])
-        row += p - a
-    return features
-
-
-def _bootstrap_correlations(centered, n_resamples, rng):
-    """``n_resamples`` resampled correlation matrices of one group, in memory-bounded chunks."""
-    n = centered.shape[0]
-    chunk = max(1, _MAX_RESAMPLE_CELLS // n)
-    parts = []
-    for start in range(0, n_resamples, chunk):  # chunks of resamples, not single resamples
-        b = min(chunk, n_resamples - start)
-        draws = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
-        counts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n)
-        parts.append(_resample_correlations(centered, counts))
-    return np.concatenate(parts)
-
-
-def _normal_moment_correlations(centered, n_resamples, rng):
-    r"""``n_resamples`` correlation matrices drawn from the large-sample law of the resample moments.
-
-    ``centered`` (n, p) is one group's complete cases centred on the group mean. With the row
-    features :math:`f_i = (x_i, (x_{ia} x_{ib})_{a \le b})` (q = p + p(p+1)/2 values), a
-    bootstrap resample's moment vector :math:`\bar f^* = w^\top F` has mean :math:`\bar f`
-    and covariance exactly :math:`S_f / n` (:math:`S_f` the features' covariance, divisor n),
-    and is asymptotically normal. Drawing :math:`\bar f^* \sim N(\bar f, S_f/n)` and mapping
-    each draw to a correlation matrix (Krinsky & Robb 1986) therefore matches the resamples'
-    first two moments exactly and differs from them only in the :math:`O(n^{-1/2})` skewness
-    term of their Edgeworth expansion, the order to which bootstrap intervals are accurate
-    anyway (Hall 1992, ch. 3): the same first-order coverage at a cost of one :math:`q \times q`
-    product over the rows instead of ``n_resamples`` × n draws and one :math:`B \times n`
-    product. The draws use the Cholesky factor of :math:`S_f/n` (any square root gives the
-    same law), or its eigendecomposition when it is only semi-definite. Draws whose
-    covariance is not positive definite give NaN (dropped later).
-    """
-    n, p = centered.shape
-    features = _moment_features(centered)
-    mean = features.mean(axis=1)
-    features -= mean[:, None]  # centred in place: one (q, n) array, not two
-    cov = (features @ features.T) / (float(n) * n)  # A @ A.T: NumPy's symmetric rank-k product
-    try:
-        root = np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:  # semi-definite (e.g. a score with two values): eigh
-        eigenvalues, vectors = np.linalg.eigh(cov)
-        root = vectors * np.sqrt(np.maximum(eigenvalues, 0.0))
-    draws = mean + rng.standard_normal((n_resamples, mean.size)) @ root.T
-    return _correlations_from_moments(draws[:, :p], draws[:, p:], p)
-
-
 def _group_correlations(data, group, n_groups):
     """Count, variances and correlation matrix of every group, one small product per group.
 
@@ -399,27 +303,33 @@ def _group_correlations(data, group, n_groups):
         block = centered[rows] = data[rows] - mean[g]
         m2[g] = (block.T @ block)[upper] / n[g]
     var = m2[:, upper[0] == upper[1]]
-    corr = _correlations_from_moments(np.zeros((n_groups, p)), m2, p)
+    corr = moments.correlations_from_moments(np.zeros((n_groups, p)), m2, p)
     return n, mean, var, corr, centered
 
 
-def _interval_draws(boot, k):
+def _interval_quantities(corr, k):
     """R², raw and rescaled weights and ε_j − ε_random of correlation matrices ``(B, k+2,
-    k+2)`` (predictors, the random variable, the outcome), dropping singular ones."""
+    k+2)`` (predictors, the random variable, the outcome), and which matrices gave them
+    (not singular with or without the random variable)."""
     without_random = np.r_[0:k, k + 1]
-    raw, solvable = _johnson_weights(boot[:, without_random][:, :, without_random])
-    with_random, solvable_random = _johnson_weights(boot)
-    keep = solvable & solvable_random
-    raw, with_random = raw[keep], with_random[keep]
+    raw, solvable = _johnson_weights(corr[:, without_random][:, :, without_random])
+    with_random, solvable_random = _johnson_weights(corr)
     r2 = raw.sum(axis=1)
     with quiet():
         rescaled = 100.0 * raw / r2[:, None]
-    return {
+    quantities = {
         "r_squared": r2,
         "raw": raw,
         "rescaled": rescaled,
         "random_difference": with_random[:, :k] - with_random[:, k : k + 1],
     }
+    return quantities, solvable & solvable_random
+
+
+def _interval_draws(boot, k):
+    """:func:`_interval_quantities` of resampled correlation matrices, singular ones dropped."""
+    quantities, keep = _interval_quantities(boot, k)
+    return {name: values[keep] for name, values in quantities.items()}
 
 
 #: Where each quantity's interval is clipped in a standard-error interval (its range).
@@ -427,37 +337,69 @@ _BOUNDS = {"r_squared": (0.0, 1.0), "raw": (0.0, 1.0), "rescaled": (0.0, 100.0)}
 _BOUNDS["random_difference"] = (-1.0, 1.0)
 
 
-def _standard_error_interval(augmented, draws, confidence):
-    """Estimate ± z·(sd of the draws) for each quantity, clipped to its range.
+def _standard_error_intervals(own, p, half, confidence):
+    """Estimate ± z·(sd of the draws) for each quantity of each group, clipped to its range.
 
-    The estimate is the quantity on the group's own ``augmented`` data (centred columns:
-    predictors, the random variable, the outcome), so the interval is centred where the point
-    estimate is (the standard interval, Efron & Tibshirani 1993, ch. 12).
+    The estimate is the quantity on the group's own data: ``own`` (G, p(p+1)/2) holds each
+    group's second moments (upper triangle, divisor n) of its p centred columns —
+    predictors, the random variable, the outcome — so the interval is centred where the
+    point estimate is (the standard interval, Efron & Tibshirani 1993, ch. 12); ``half``
+    maps each quantity to its draws' standard deviations (G, ...). All groups' estimates
+    come from one batch of decompositions. NaN where a group's own matrix is singular.
     """
-    n, p = augmented.shape
-    own = (augmented.T @ augmented)[np.triu_indices(p)] / float(n)
-    estimate = _interval_draws(_correlations_from_moments(np.zeros((1, p)), own[None], p), p - 2)
+    estimate, solvable = _interval_quantities(
+        moments.correlations_from_moments(np.zeros((own.shape[0], p)), own, p), p - 2
+    )
     crit = special.ndtri((1.0 + confidence) / 2.0)
     low, high = {}, {}
-    for name, values in draws.items():
-        if values.shape[0] < 2 or estimate[name].shape[0] == 0:
-            low[name] = high[name] = np.nan
-            continue
-        half = crit * values.std(axis=0, ddof=1)
+    for name, sd in half.items():
+        value = np.where(solvable.reshape(-1, *[1] * (sd.ndim - 1)), estimate[name], np.nan)
         least, most = _BOUNDS[name]
-        low[name] = np.clip(estimate[name][0] - half, least, most)
-        high[name] = np.clip(estimate[name][0] + half, least, most)
+        low[name] = np.clip(value - crit * sd, least, most)
+        high[name] = np.clip(value + crit * sd, least, most)
     return low, high
 
 
-def _bootstrap_intervals(centered, n, ok, k, n_resamples, confidence, seed):
+def _partition_groups(data, part, n_groups):
+    """:func:`_group_correlations` of every group of every partition, and each group's rows.
+
+    ``data`` holds the complete cases (predictors, then the outcome) and ``part`` (m, rows)
+    their group in each of m partitions (negative: in none); a group belongs to one
+    partition. Returns ``n``, ``mean``, ``var`` and ``corr`` as :func:`_group_correlations`
+    does, over every group, and ``members``: for each group, its rows' positions in ``data``
+    and those rows centred on the group's mean.
+    """
+    p = data.shape[1]
+    n = np.zeros(n_groups)
+    mean, var = np.full((n_groups, p), np.nan), np.full((n_groups, p), np.nan)
+    corr = np.full((n_groups, p, p), np.nan)
+    members: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for codes in part:
+        inside = np.flatnonzero(codes >= 0)
+        rows = inside[np.argsort(codes[inside], kind="stable")]
+        n_j, mean_j, var_j, corr_j, centered = _group_correlations(
+            data[rows], codes[rows], n_groups
+        )
+        here = n_j > 0
+        for whole, one in ((n, n_j), (mean, mean_j), (var, var_j), (corr, corr_j)):
+            whole[here] = one[here]
+        starts = np.concatenate([[0], np.cumsum(n_j.astype(np.int64))])
+        for g in np.flatnonzero(here):
+            members[int(g)] = (rows[starts[g] : starts[g + 1]], centered[starts[g] : starts[g + 1]])
+    return n, mean, var, corr, members
+
+
+def _bootstrap_intervals(data, part, members, n, ok, k, n_resamples, confidence, seed):
     """Intervals of R², raw and rescaled weights and ε_j − ε_random, per group.
 
-    Returns two dicts (low, high) keyed ``r_squared``, ``raw``, ``rescaled`` and
-    ``random_difference``; NaN for groups not computed. Groups under
-    :data:`_NORMAL_MOMENTS_MIN_N` complete responses get percentile intervals from
-    ``n_resamples`` resamples; larger groups standard-error intervals from
-    ``min(n_resamples, _NORMAL_MOMENTS_DRAWS)`` normal-law draws. Draws whose predictor
+    ``data``, ``part`` and ``members`` are those of :func:`_partition_groups`. Returns two
+    dicts (low, high) keyed ``r_squared``, ``raw``, ``rescaled`` and ``random_difference``;
+    NaN for groups not computed. Each response gets one value of the random variable, the
+    same in every group it is in. Groups under :data:`_NORMAL_MOMENTS_MIN_N` complete
+    responses get percentile intervals from ``n_resamples`` resamples of their rows; larger
+    groups standard-error intervals from ``min(n_resamples, _NORMAL_MOMENTS_DRAWS)``
+    normal-law draws, their moments summed from the cells of the partitions' common
+    refinement (:func:`analysis.resampled_moments.pivot_moments`). Draws whose predictor
     matrix is singular (possible only in tiny groups) are dropped first.
     """
     n_groups = n.size
@@ -468,25 +410,44 @@ def _bootstrap_intervals(centered, n, ok, k, n_resamples, confidence, seed):
     if n_resamples == 0:
         return low, high
     rng = np.random.default_rng(seed)
+    noise = rng.standard_normal(data.shape[0])
+    large = ok & (n >= _NORMAL_MOMENTS_MIN_N)
+    if large.any():
+        values = np.column_stack([data[:, :k], noise, data[:, k]])
+        kinds, cell = moments.refinement(part)
+        sums = moments.pivot_moments(values, cell, kinds.shape[1])
     quantiles = [(1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0]
-    starts = np.concatenate([[0], np.cumsum(n.astype(np.int64))])
-    for g in np.flatnonzero(ok):  # per group: one BLAS product per chunk of resamples
-        block = centered[starts[g] : starts[g + 1]]
-        noise = rng.standard_normal(block.shape[0])
-        augmented = np.column_stack([block[:, :k], noise - noise.mean(), block[:, k]])
-        if block.shape[0] >= _NORMAL_MOMENTS_MIN_N:
+    drawn, own, sd = [], [], {name: [] for name in shapes}
+    for g in np.flatnonzero(ok):  # in code order: the stream of draws runs through the groups
+        if large[g]:
+            n_g, mean, covariance = moments.centred_feature_law(
+                sums[(kinds == g).any(axis=0)].sum(axis=0), k + 2
+            )
             b = min(n_resamples, _NORMAL_MOMENTS_DRAWS)
-            draws = _interval_draws(_normal_moment_correlations(augmented, b, rng), k)
-            g_low, g_high = _standard_error_interval(augmented, draws, confidence)
-        else:
-            draws = _interval_draws(_bootstrap_correlations(augmented, n_resamples, rng), k)
-            if draws["r_squared"].shape[0] == 0:
-                continue
-            g_low, g_high = {}, {}
-            for name, values in draws.items():
-                g_low[name], g_high[name] = np.quantile(values, quantiles, axis=0)
+            draws = _interval_draws(
+                moments.normal_moment_correlations(n_g, mean, covariance, k + 2, b, rng), k
+            )
+            drawn.append(g)
+            own.append(mean[k + 2 :])
+            for name, values in draws.items():  # under two draws: no standard deviation
+                if values.shape[0] < 2:
+                    sd[name].append(np.full(values.shape[1:], np.nan))
+                else:
+                    sd[name].append(values.std(axis=0, ddof=1))
+            continue
+        rows, block = members[g]
+        z = noise[rows]
+        augmented = np.column_stack([block[:, :k], z - z.mean(), block[:, k]])
+        draws = _interval_draws(moments.bootstrap_correlations(augmented, n_resamples, rng), k)
+        if draws["r_squared"].shape[0] == 0:
+            continue
+        for name, values in draws.items():
+            low[name][g], high[name][g] = np.quantile(values, quantiles, axis=0)
+    if drawn:
+        sds = {name: np.array(values) for name, values in sd.items()}
+        g_low, g_high = _standard_error_intervals(np.array(own), k + 2, sds, confidence)
         for name in shapes:
-            low[name][g], high[name][g] = g_low[name], g_high[name]
+            low[name][drawn], high[name][drawn] = g_low[name], g_high[name]
     return low, high
 
 
@@ -507,14 +468,22 @@ def _relative_weights_iv(predictors, outcome, codes, n_groups, min_n, n_resample
         codes, n_groups = np.zeros(x.shape[0], dtype=np.int64), 1
     elif n_groups is None:
         raise ValueError("`codes` needs `n_groups`")
-    codes = as_codes(codes, n_groups, n=x.shape[0])
+    partitions = np.asarray(codes)
+    if partitions.ndim == 1:
+        partitions = partitions[None]
+    if partitions.ndim != 2 or partitions.shape[0] < 1:
+        raise ValueError("`codes` must be 1-D, or 2-D with one row per partition")
+    partitions = np.stack([as_codes(c, n_groups, n=x.shape[0]) for c in partitions])
+    used = [np.bincount(c[c >= 0], minlength=int(n_groups)) > 0 for c in partitions]
+    if np.sum(used, axis=0).max(initial=0) > 1:
+        raise ValueError("each group must be in one partition of `codes` only")
     k = x.shape[1]
     for name, value, least in (("min_n", min_n, k + 2), ("n_resamples", n_resamples, 0)):
         if isinstance(value, bool) or int(value) != value or value < least:
             raise ValueError(f"`{name}` must be an integer >= {least}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise ValueError("`seed` must be an integer (results must be reproducible)")
-    return x, y, codes, int(n_groups), int(min_n), int(n_resamples)
+    return x, y, partitions, int(n_groups), int(min_n), int(n_resamples)
 
 
 def relative_weights(
@@ -537,9 +506,11 @@ def relative_weights(
         and not an index built from these dimensions.
     outcome : array_like, shape (n_responses,)
         The outcome, e.g. the commitment dimension score (NaN = missing).
-    codes : array_like of int, shape (n_responses,), optional
-        Group of each response, ``0..n_groups-1`` (negative = in no group). Omitted: one
-        group of every response.
+    codes : array_like of int, shape (n_responses,) or (m, n_responses), optional
+        Group of each response, ``0..n_groups-1`` (negative = in no group); or one such row
+        for each of m partitions of the responses (e.g. by side and area, by side, by
+        area), a group in one partition only, so that a response is in up to m groups.
+        Omitted: one group of every response.
     n_groups : int, optional
         Number of groups (with ``codes``).
     min_n : int, optional
@@ -603,7 +574,15 @@ def relative_weights(
     its issue #26 / pull request #28). Following Tonidandel, LeBreton & Johnson (2009) [3]_, a
     variable of standard normal noise is added to each group's predictors, the weights are
     recomputed in every resample, and a dimension is ``significant`` when the lower end of the
-    interval of :math:`\varepsilon_j - \varepsilon_\text{random}` is above 0.
+    interval of :math:`\varepsilon_j - \varepsilon_\text{random}` is above 0. Each response
+    has one value of that variable (drawn from ``seed``), in every group it is in.
+
+    *Many partitions at once.* Every group's moments are sums over the cells of the
+    partitions' common refinement (each response in one cell), so each response's moment
+    features are formed once whatever the number of groups it is in
+    (:func:`analysis.resampled_moments.pivot_moments`); a group's intervals then depend only
+    on its own rows, their random variable and the seed's stream, which runs through the
+    groups in code order.
 
     References
     ----------
@@ -628,16 +607,15 @@ def relative_weights(
            & Hall (§6.4: the number of replications for a standard error; ch. 12–13: the
            standard and percentile intervals).
     """
-    x, y, codes, n_groups, min_n, n_resamples = _relative_weights_iv(
+    x, y, partitions, n_groups, min_n, n_resamples = _relative_weights_iv(
         predictors, outcome, codes, n_groups, min_n, n_resamples, seed
     )
     confidence = check_confidence(confidence)
     k = x.shape[1]
-    complete = (codes >= 0) & ~np.isnan(x).any(axis=1) & ~np.isnan(y)
-    order = np.argsort(codes[complete], kind="stable")
-    group = codes[complete][order]
-    data = np.column_stack([x[complete], y[complete]])[order]
-    n, mean, var, corr, centered = _group_correlations(data, group, n_groups)
+    complete = ~np.isnan(x).any(axis=1) & ~np.isnan(y) & (partitions >= 0).any(axis=0)
+    data = np.column_stack([x[complete], y[complete]])
+    part = partitions[:, complete]
+    n, mean, var, corr, members = _partition_groups(data, part, n_groups)
     raw, solvable = _johnson_weights(corr)
 
     with quiet():
@@ -655,7 +633,9 @@ def relative_weights(
     # One BLAS thread: the products are small and several workers share the host's cores;
     # on a busy 2-core machine two OpenBLAS threads made the intervals 3x slower.
     with _thread_pools().limit(limits=1):
-        low, high = _bootstrap_intervals(centered, n, ok, k, n_resamples, confidence, int(seed))
+        low, high = _bootstrap_intervals(
+            data, part, members, n, ok, k, n_resamples, confidence, int(seed)
+        )
     with quiet():
         significant = low["random_difference"] > 0.0
     return RelativeWeightsResult(

@@ -96,15 +96,34 @@ def test_relative_weights_equal_the_analysis_on_each_cells_responses(scored):
         np.testing.assert_allclose(
             [r["rescaled_weight"] for r in got], direct.rescaled[0], atol=1e-9
         )
-    # The whole wave is the only group of its partition: its intervals are the seeded
-    # bootstrap of a direct call.
-    mask = _cell(sw, "all", "_all")
+    # The intervals are the seeded ones of a direct call on the wave's four partitions
+    # (sides × areas, sides, areas, the whole wave), each response's cells by the layout.
+    layout = sw.layout
+    side = sw.answers.side.astype(np.int64)
+    level = np.where(sw.answers.area < 0, layout.n_areas, sw.answers.area)
+    every = layout.level_keys.index("_all")
+    partitions = np.stack(
+        [layout.cell(side, level), layout.cell(side, every), layout.cell(2, level),
+         np.full(side.size, layout.cell(2, every))]
+    )  # fmt: skip
     direct = drivers.relative_weights(
-        sw.scores[mask][:, predictors], sw.scores[mask, outcome], seed=16
+        sw.scores[:, predictors], sw.scores[:, outcome], partitions, layout.n_cells, seed=16
     )
-    got = [r for r in rows if r["side"] == "all" and r["area"] == "_all"]
-    np.testing.assert_allclose([r["raw_ci_low"] for r in got], direct.raw_ci_low[0], atol=1e-12)
-    assert [r["significant"] for r in got] == direct.significant[0].tolist()
+    compared = 0
+    for cell in range(layout.n_cells):
+        s, lv = divmod(cell, layout.n_area_levels)
+        got = [
+            r for r in rows
+            if r["side"] == results.SIDE_KEYS[s] and r["area"] == layout.level_keys[lv]
+        ]  # fmt: skip
+        if not got or direct.reason[cell]:
+            continue
+        compared += 1
+        for column, values in (("raw_ci_low", direct.raw_ci_low), ("raw_ci_high", direct.raw_ci_high),
+                               ("rescaled_ci_low", direct.rescaled_ci_low)):  # fmt: skip
+            np.testing.assert_allclose([r[column] for r in got], values[cell], atol=1e-9)
+        assert [r["significant"] for r in got] == direct.significant[cell].tolist()
+    assert compared >= 3
 
 
 def test_heat_map_cells_equal_welch_against_the_rest_and_bh_over_the_wave(scored):

@@ -9,7 +9,7 @@ import pytest
 from scipy import linalg
 
 from analysis import drivers
-from analysis.drivers import _resample_correlations, relative_weights
+from analysis.drivers import relative_weights
 
 # mtcars (R `datasets`; Henderson & Velleman 1981): mpg, cyl, disp, hp, wt of the 32 cars.
 MTCARS = np.array(
@@ -109,13 +109,27 @@ def test_many_groups_in_one_call_equal_one_call_per_group(rng):
         np.testing.assert_allclose(grouped.r_squared[g], alone.r_squared[0], atol=1e-12)
 
 
-def test_resampled_correlations_equal_corrcoef_of_the_resampled_rows(rng):
-    data = rng.normal(size=(60, 5)) @ rng.normal(size=(5, 5))
-    counts = np.stack([np.bincount(rng.integers(0, 60, 60), minlength=60) for _ in range(7)])
-    got = _resample_correlations(data - data.mean(axis=0), counts)
-    for b in range(7):
-        expected = np.corrcoef(np.repeat(data, counts[b], axis=0), rowvar=False)
-        np.testing.assert_allclose(got[b], expected, atol=1e-12)
+def test_partitions_in_one_call_give_each_group_what_its_partition_gives_alone(rng):
+    # Sides, areas and both at once (a response in up to three groups), as the service asks.
+    dims, outcome = survey_like(rng, 2400)
+    dims[rng.random(dims.shape) < 0.02] = np.nan
+    side, area = rng.integers(0, 2, 2400), rng.integers(-1, 3, 2400)  # -1: no area
+    partitions = np.stack([side, np.where(area >= 0, 2 + area, -1), np.full(2400, 5)])
+    both = relative_weights(dims, outcome, partitions, 6, n_resamples=200, seed=3)
+    again = relative_weights(dims, outcome, partitions, 6, n_resamples=200, seed=3)
+    assert both.raw_ci_low.tolist() == again.raw_ci_low.tolist()
+    for codes in partitions:
+        alone = relative_weights(dims, outcome, codes, 6, n_resamples=0)
+        groups = np.unique(codes[codes >= 0])
+        np.testing.assert_array_equal(both.n[groups], alone.n[groups])
+        np.testing.assert_allclose(both.raw[groups], alone.raw[groups], atol=1e-12)
+        np.testing.assert_allclose(both.r_squared[groups], alone.r_squared[groups], atol=1e-12)
+    assert np.isfinite(both.raw_ci_low).all() and np.isfinite(both.r_squared_ci_high).all()
+    assert np.all(both.raw_ci_low <= both.raw) and np.all(both.raw <= both.raw_ci_high)
+    with pytest.raises(ValueError, match="one partition"):
+        relative_weights(dims, outcome, np.stack([side, side]), 6)
+    with pytest.raises(ValueError, match="partition"):
+        relative_weights(dims, outcome, partitions[None], 6)
 
 
 def test_intervals_hold_the_estimate_and_are_reproducible_from_the_seed(rng):

@@ -92,32 +92,32 @@ def deeper_tables(wave: ScoredWave, invited: np.ndarray) -> dict[str, Columns]:
 # ------------------------------------------------------------------------ relative weights
 
 
-def _cuts(wave: ScoredWave) -> tuple[list[np.ndarray], np.ndarray]:
+def _partitions(wave: ScoredWave) -> np.ndarray:
     """The four partitions of a wave's responses into cells — (side, area), (side, all
-    areas), (both sides, area), (both sides, all areas) — as code arrays over the layout's
-    cells, and for each cell the partition it belongs to."""
+    areas), (both sides, area), (both sides, all areas) — one row of cell codes each, shape
+    ``(4, n_responses)``; every cell of the layout is in exactly one of them."""
     layout = wave.layout
     side = wave.answers.side.astype(np.int64)
     level = np.where(wave.answers.area < 0, layout.n_areas, wave.answers.area).astype(np.int64)
     every = layout.n_areas + 1
-    codes = [
-        side * layout.n_area_levels + level,
-        side * layout.n_area_levels + every,
-        2 * layout.n_area_levels + level,
-        np.full(side.size, 2 * layout.n_area_levels + every),
-    ]
-    cell_side, cell_level = np.divmod(np.arange(layout.n_cells), layout.n_area_levels)
-    cut_of = 2 * (cell_side == 2) + (cell_level == every)
-    return codes, cut_of
+    return np.stack(
+        [
+            side * layout.n_area_levels + level,
+            side * layout.n_area_levels + every,
+            2 * layout.n_area_levels + level,
+            np.full(side.size, 2 * layout.n_area_levels + every),
+        ]
+    )
 
 
 def relative_weights_table(wave: ScoredWave) -> Columns:
     """Relative weights of the non-outcome dimensions on each outcome dimension, per cell.
 
-    Each cell is computed in the one partition of the responses it belongs to (four
-    :func:`analysis.drivers.relative_weights` calls per outcome, every cell of a partition at
-    once); cells under :data:`analysis.drivers.RELATIVE_WEIGHTS_MIN_N` complete responses
-    get a reason and no numbers.
+    Each cell is a group of the one partition of the responses it belongs to, and the four
+    partitions are computed in one :func:`analysis.drivers.relative_weights` call per
+    outcome (each response's moments formed once, whatever its number of cells); cells
+    under :data:`analysis.drivers.RELATIVE_WEIGHTS_MIN_N` complete responses get a reason
+    and no numbers.
     """
     design, layout = wave.design, wave.layout
     predictors = np.flatnonzero(~design.outcome)
@@ -131,23 +131,19 @@ def relative_weights_table(wave: ScoredWave) -> Columns:
     table: Columns = {c: [] for c in columns}
     if predictors.size == 0:
         return table
-    codes, cut_of = _cuts(wave)
+    partitions = _partitions(wave)
     k = predictors.size
     labels = _cell_labels(wave, cells)
     for o in np.flatnonzero(design.outcome):
-        fits = [
-            drivers.relative_weights(
-                wave.scores[:, predictors],
-                wave.scores[:, o],
-                c,
-                layout.n_cells,
-                n_resamples=DRIVER_RESAMPLES,
-                seed=DRIVER_SEED,
-            )
-            for c in codes
-        ]
+        res = drivers.relative_weights(
+            wave.scores[:, predictors],
+            wave.scores[:, o],
+            partitions,
+            layout.n_cells,
+            n_resamples=DRIVER_RESAMPLES,
+            seed=DRIVER_SEED,
+        )
         for i, cell in enumerate(cells):
-            res = fits[cut_of[cell]]
             for name in ("wave", "side", "area", "area_name"):
                 table[name] += [labels[name][i]] * k
             table["outcome"] += [design.dimension_keys[o]] * k

@@ -14,7 +14,7 @@ from survey_app.texts import N_
 
 #: Bump when a formula or a table layout changes: persisted results of another version are
 #: stale and ``relhealth recompute`` rebuilds them.
-ANALYSIS_VERSION = "8"  # 7: the sums beside hidden cells audited; 8: counts with sums (issue 11)
+ANALYSIS_VERSION = "9"  # 8: counts with sums (issue 11); 9: relative weights draw per response
 
 #: The sides of a results cube: the two parties' (:data:`SIDES`), then the margin over both.
 SIDE_KEYS = (*SIDES, "all")
