@@ -43,7 +43,8 @@ import pytest
 
 from benchmarks._server import TEST_GUNICORN_ARGS
 from tests.browser.axe_audit import AXE_JS
-from tests.browser.page_types import REFUSED_ADDRESS, Site
+from tests.browser.page_types import REFUSED_ADDRESS
+from tests.browser.site import Site
 from tests.conftest import TEST_SECRET
 from tests.ports import stop_process
 from tests.smtp_mailbox import SENDER, Mailbox

@@ -17,7 +17,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.axe_audit import axe_violations, describe
-from tests.browser.page_types import PAGE_TYPES, PageType, Site
+from tests.browser.page_types import PAGE_TYPES, PageType
+from tests.browser.site import Site
 
 pytestmark = pytest.mark.browser
 

@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 from survey_app.extensions import db
 from survey_app.models import Action, InvitationAddress
 from tests.browser.axe_audit import axe_violations, describe
-from tests.browser.page_types import Site, press, signed_in
+from tests.browser.page_types import press, signed_in
+from tests.browser.site import Site
 from tests.factories import STAFF, STAFF_EMAILS
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.page_types import Site, dashboard_of_the_demo, signed_in
+from tests.browser.page_types import dashboard_of_the_demo, signed_in
+from tests.browser.site import Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.reads_demo]  # one copy of the demo for all
 

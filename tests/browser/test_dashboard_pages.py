@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.page_types import (
-    Site,
-    actions_agreed,
-    dashboard_of_the_demo,
-    signed_in,
-    visit,
-)
+from tests.browser.page_types import actions_agreed, dashboard_of_the_demo, signed_in, visit
+from tests.browser.site import Site
 
 pytestmark = pytest.mark.browser
 

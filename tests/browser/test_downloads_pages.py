@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.page_types import Site, downloads_of_a_closed_wave, signed_in
+from tests.browser.page_types import downloads_of_a_closed_wave, signed_in
+from tests.browser.site import Site
 
 pytestmark = pytest.mark.browser
 

@@ -26,7 +26,7 @@ from tests.browser.keyboard import (
     tab_until,
     type_into,
 )
-from tests.browser.page_types import PASSWORD, Site
+from tests.browser.site import PASSWORD, Site
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import Answer, Comment, Invitation, Response, ServiceArea
 from tests.browser.keyboard import enter, focused, tab_to_button, tab_until
-from tests.browser.page_types import Site
+from tests.browser.site import Site
 
 pytestmark = pytest.mark.browser
 
