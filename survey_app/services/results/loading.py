@@ -7,6 +7,8 @@ driver's cursor without an ORM object per answer, into one small-integer grid
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -309,6 +311,36 @@ def collector_paused() -> Iterator[None]:
     finally:
         if running:
             gc.enable()
+
+
+#: glibc's ``mallopt`` parameters (``malloc.h``) and the values :func:`steady_heap` gives
+#: them: the ceilings glibc's own adjustment reaches on 64-bit systems, from the start.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD_BYTES, _TRIM_THRESHOLD_BYTES = 32 << 20, 64 << 20
+
+
+@functools.cache
+def steady_heap() -> bool:
+    """Keep the memory a rebuild frees in the process's heap for its next wave (glibc only).
+
+    A rebuild allocates and frees arrays of a few megabytes for every wave. glibc serves
+    blocks above its threshold (128 KB at first, raised to the largest block freed so far)
+    by ``mmap`` and gives the heap's free top back to the system above twice that; the
+    next wave's arrays then fault their pages in again. At full scale that was 0.3–0.8 s of
+    system CPU in a recompute, depending only on the order in which arrays came and went
+    (benchmarks/README.md, *The heap kept between waves*). This fixes the two thresholds at
+    the ceilings glibc's adjustment reaches anyway — blocks under 32 MB from the heap, up to
+    64 MB of free heap kept — so a process keeps at most 64 MB it does not use. The setting
+    is the process's and lasts; returns whether it was made (False where the C library has
+    no ``mallopt``, e.g. macOS, or ignores these parameters, e.g. musl).
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    kept = mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+    return bool(kept and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES))
 
 
 def load_answers(waves: Sequence[Wave], *, batch_size: int | None = None) -> list[WaveAnswers]:

@@ -30,7 +30,7 @@ from survey_app.services import ServiceError, audit, codebook
 from survey_app.services.instruments import shown_dimensions, wave_instrument
 from survey_app.services.results import wording
 from survey_app.services.results.computation import RelationshipResults, compute_relationship
-from survey_app.services.results.loading import collector_paused
+from survey_app.services.results.loading import collector_paused, steady_heap
 from survey_app.services.results.publication import FOLLOW_SCORES, min_cell_size, suppress_rows
 from survey_app.services.results.release import (
     RELEASED_COLUMNS,
@@ -210,7 +210,9 @@ def _rebuild(
         if wave.min_cell_size is None:
             wave.min_cell_size = k
     # The rebuild makes millions of objects (columns, phrases, rows) and no reference cycles
-    # worth looking for while it runs (:func:`collector_paused`)
+    # worth looking for while it runs (:func:`collector_paused`), and frees arrays of a few
+    # megabytes each wave that the next wave needs again (:func:`steady_heap`)
+    steady_heap()
     with collector_paused():
         if todo:
             results = compute_relationship(
