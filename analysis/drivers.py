@@ -337,26 +337,26 @@ _BOUNDS = {"r_squared": (0.0, 1.0), "raw": (0.0, 1.0), "rescaled": (0.0, 100.0)}
 _BOUNDS["random_difference"] = (-1.0, 1.0)
 
 
-def _standard_error_intervals(own, p, half, confidence):
+def _standard_error_intervals(own, p, sd, confidence):
     """Estimate ± z·(sd of the draws) for each quantity of each group, clipped to its range.
 
     The estimate is the quantity on the group's own data: ``own`` (G, p(p+1)/2) holds each
     group's second moments (upper triangle, divisor n) of its p centred columns —
     predictors, the random variable, the outcome — so the interval is centred where the
-    point estimate is (the standard interval, Efron & Tibshirani 1993, ch. 12); ``half``
-    maps each quantity to its draws' standard deviations (G, ...). All groups' estimates
-    come from one batch of decompositions. NaN where a group's own matrix is singular.
+    point estimate is (the standard interval, Efron & Tibshirani 1993, ch. 12); ``sd`` maps
+    each quantity to its draws' standard deviations (G, ...). All groups' estimates come
+    from one batch of decompositions. NaN where a group's own matrix is singular.
     """
     estimate, solvable = _interval_quantities(
         moments.correlations_from_moments(np.zeros((own.shape[0], p)), own, p), p - 2
     )
     crit = special.ndtri((1.0 + confidence) / 2.0)
     low, high = {}, {}
-    for name, sd in half.items():
-        value = np.where(solvable.reshape(-1, *[1] * (sd.ndim - 1)), estimate[name], np.nan)
+    for name, spread in sd.items():
+        value = np.where(solvable.reshape(-1, *[1] * (spread.ndim - 1)), estimate[name], np.nan)
         least, most = _BOUNDS[name]
-        low[name] = np.clip(value - crit * sd, least, most)
-        high[name] = np.clip(value + crit * sd, least, most)
+        low[name] = np.clip(value - crit * spread, least, most)
+        high[name] = np.clip(value + crit * spread, least, most)
     return low, high
 
 
@@ -444,8 +444,8 @@ def _bootstrap_intervals(data, part, members, n, ok, k, n_resamples, confidence,
         for name, values in draws.items():
             low[name][g], high[name][g] = np.quantile(values, quantiles, axis=0)
     if drawn:
-        sds = {name: np.array(values) for name, values in sd.items()}
-        g_low, g_high = _standard_error_intervals(np.array(own), k + 2, sds, confidence)
+        spreads = {name: np.array(values) for name, values in sd.items()}
+        g_low, g_high = _standard_error_intervals(np.array(own), k + 2, spreads, confidence)
         for name in shapes:
             low[name][drawn], high[name][drawn] = g_low[name], g_high[name]
     return low, high
