@@ -333,11 +333,11 @@ def steady_heap() -> bool:
     the ceilings glibc's adjustment reaches anyway — blocks under 32 MB from the heap, up to
     64 MB of free heap kept — so a process keeps at most 64 MB it does not use. The setting
     is the process's and lasts; returns whether it was made (False where the C library has
-    no ``mallopt``, e.g. macOS, or ignores these parameters, e.g. musl).
+    no ``mallopt``, e.g. macOS or Windows, or ignores these parameters, e.g. musl).
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # TypeError: no default library (Windows)
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     kept = mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
