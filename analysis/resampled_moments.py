@@ -132,7 +132,7 @@ def centred_feature_law(sums, p):
     :math:`\bar f = A \bar g` and :math:`S_f = A\, \overline{g g^\top} A^\top -
     \bar f \bar f^\top`. The pivot is the mean of all rows, so a group's mean lies near it on
     the scale of the rows' spread and no more digits cancel than in a covariance of centred
-    rows (tests/analysis/test_relative_weights.py checks the two agree to 1e-10, with groups
+    rows (tests/analysis/test_resampled_moments.py checks the two agree to 1e-10, with groups
     several standard deviations from the pivot).
     """
     n = sums[0, 0]

@@ -36,7 +36,9 @@ def test_a_groups_feature_law_summed_from_cells_equals_the_law_of_its_centred_ro
     sums = moments.pivot_moments(values, cell, 4)
     for cells in ([1], [0, 3], [0, 1, 2, 3]):
         rows = values[np.isin(cell, cells)]
-        features = moments.moment_features(rows - rows.mean(axis=0))
+        x = rows - rows.mean(axis=0)
+        a, b = np.triu_indices(p)
+        features = np.column_stack([x, x[:, a] * x[:, b]]).T  # written here, not the module's
         n, mean, covariance = moments.centred_feature_law(sums[cells].sum(axis=0), p)
         assert n == rows.shape[0]
         expected_mean = features.mean(axis=1)
