@@ -329,11 +329,11 @@ def steady_heap() -> bool:
     next wave's arrays then fault their pages in again. At full scale that was 0.3–0.8 s of
     system CPU in a recompute, depending only on the order in which arrays came and went
     (benchmarks/README.md, *JSON by orjson, a wave's partitions in one call, the heap
-    kept*). This fixes the two thresholds at
-    the ceilings glibc's adjustment reaches anyway — blocks under 32 MB from the heap, up to
-    64 MB of free heap kept — so a process keeps at most 64 MB it does not use. The setting
-    is the process's and lasts; returns whether it was made (False where the C library has
-    no ``mallopt``, e.g. macOS or Windows, or ignores these parameters, e.g. musl).
+    kept*). This fixes the two thresholds at the ceilings glibc's adjustment reaches anyway
+    — blocks under 32 MB from the heap, up to 64 MB of free heap kept — so a process keeps
+    at most 64 MB it does not use. The setting is the process's and lasts; returns whether
+    it was made (False where the C library has no ``mallopt``, e.g. macOS or Windows, or
+    ignores these parameters, e.g. musl).
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt

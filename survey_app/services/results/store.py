@@ -212,9 +212,9 @@ def _rebuild(
     # The rebuild makes millions of objects (columns, phrases, rows) and no reference cycles
     # worth looking for while it runs (:func:`collector_paused`), and frees arrays of a few
     # megabytes each wave that the next wave needs again (:func:`steady_heap`)
-    steady_heap()
-    with collector_paused():
-        if todo:
+    if todo:
+        steady_heap()
+        with collector_paused():
             results = compute_relationship(
                 relationship, todo, min_cell_size=k, earlier=earlier, **kwargs
             )
