@@ -26,40 +26,75 @@ from analysis.alerts import FamilyStatuses
 from analysis.detector import RULES
 from analysis.status import Evidence, GapAlert, Phrase, StatusResult
 
-__all__ = ["explain_status", "explain_gap", "gap_movement"]
+__all__ = ["explain_status", "explain_statuses", "explain_gap", "explain_gaps", "gap_movement"]
 
 
-class _Series:
-    """One series of a result, with its labels, read once."""
+class _Family:
+    """Every series of a result as Python values, read once (the per-series functions below
+    look values up here rather than indexing NumPy arrays one scalar at a time)."""
 
-    def __init__(self, res: FamilyStatuses, i: int, labels: Sequence[str], points: int):
-        y = res.means[i]
-        width = y.size
+    def __init__(self, res: FamilyStatuses, labels: Sequence[str], points: int):
+        width = res.means.shape[1]
         labels = [str(s) for s in labels][-width:]
         if len(labels) != width:
             raise ValueError("`labels` must name every wave given to the assessment")
-        self.res, self.i, self.scale = res, i, 100.0 / (points - 1)
-        self.points = points
-        self.obs = np.flatnonzero(~np.isnan(y) & ~np.isnan(res.var[i]))
-        self.y = y
-        self.labels = labels
-        self.st = res.stats
-        self.t = self.obs.size
-        b = min(self.t, res.config.n_baseline)
-        self.base = (labels[self.obs[0]], labels[self.obs[b - 1]]) if self.t else ("", "")
-        self.last = labels[self.obs[-1]] if self.t else ""
-        self.prev = labels[self.obs[-2]] if self.t >= 2 else ""
+        self.res, self.labels, self.points = res, labels, points
+        self.scale = 100.0 / (points - 1)
+        self.means = res.means.tolist()
+        self.var = res.var.tolist()
+        observed = ~np.isnan(res.means) & ~np.isnan(res.var)
+        self.obs = [np.flatnonzero(row).tolist() for row in observed]
+        self.status = [str(x) for x in res.status.tolist()]
+        self.reasons = [str(x) for x in res.reasons.tolist()]
+        self.p_fall, self.p_rise = res.p_fall.tolist(), res.p_rise.tolist()
+        self.n_baseline = res.config.n_baseline
+        #: Fields of the result (:class:`~analysis.alerts.FamilyStatuses`) and its rule
+        #: statistics (:class:`~analysis.detector.RuleStatistics`) as lists, read when first
+        #: asked for.
+        self.fields, self.stats = _Lists(res), _Lists(res.stats)
+
+
+class _Lists(dict):
+    """``name`` → ``getattr(source, name).tolist()``, made when first looked up."""
+
+    def __init__(self, source: object):
+        super().__init__()
+        self.source = source
+
+    def __missing__(self, name: str) -> list:
+        values = self[name] = getattr(self.source, name).tolist()
+        return values
+
+
+class _Series:
+    """One series of a result, with its labels."""
+
+    __slots__ = ("fam", "res", "i", "scale", "points", "obs", "y", "labels", "t", "base",
+                 "last", "prev")  # fmt: skip
+
+    def __init__(self, fam: _Family, i: int):
+        self.fam, self.res, self.i = fam, fam.res, i
+        self.scale, self.points, self.labels = fam.scale, fam.points, fam.labels
+        self.obs = obs = fam.obs[i]
+        self.y = fam.means[i]
+        self.t = t = len(obs)
+        labels = fam.labels
+        b = min(t, fam.n_baseline)
+        self.base = (labels[obs[0]], labels[obs[b - 1]]) if t else ("", "")
+        self.last = labels[obs[-1]] if t else ""
+        self.prev = labels[obs[-2]] if t >= 2 else ""
 
     def base_facts(self) -> dict[str, str]:
         """The baseline's first and last wave (the same wave for a one-wave baseline)."""
         return {"base_from": self.base[0], "base_to": self.base[1]}
 
-    def value(self, name):
-        return float(getattr(self.st, name)[self.i])
+    def value(self, name: str) -> float:
+        """Rule statistic ``name`` of this series (:class:`~analysis.detector.RuleStatistics`)."""
+        return float(self.fam.stats[name][self.i])
 
     def p_rule(self, col: int, direction: int) -> float:
-        table = self.res.p_fall if direction < 0 else self.res.p_rise
-        return float(table[self.i, col])
+        table = self.fam.p_fall if direction < 0 else self.fam.p_rise
+        return float(table[self.i][col])
 
 
 def _headline(s: _Series, status: str) -> Phrase:
@@ -70,7 +105,7 @@ def _headline(s: _Series, status: str) -> Phrase:
         return Phrase("headline.one", {"status": status, "wave": s.last})
     latest = float(s.y[s.obs[-1]])
     now = {"status": status, "now": (latest - 1.0) * s.scale, "wave": s.last}
-    reasons = str(s.res.reasons[s.i])
+    reasons = s.fam.reasons[s.i]
     since = {"change": s.value("change") * s.scale, "prev": s.prev, **now}
     if status == "watch" and "drop" in reasons and "p" not in reasons:
         return Phrase("headline.since", since)
@@ -134,7 +169,7 @@ def _trend_evidence(s: _Series, supports: str) -> Evidence:
     p = s.p_rule(2, direction)
     first = s.labels[s.obs[0]]
     span = (float(s.y[s.obs[-1]]) - float(s.y[s.obs[0]])) * s.scale
-    slope = float(s.res.slope[s.i]) * s.scale
+    slope = s.fam.fields["slope"][s.i] * s.scale
     text = Phrase("trend", {"n": int(s.t), "first": first, "change": span, "slope": slope})
     detail = Phrase(
         "trend.how", {"s": s.value("mk_s"), "n": int(s.t), "z": z, "p": p, "slope": slope}
@@ -155,20 +190,21 @@ def _change_evidence(s: _Series, supports: str) -> Evidence:
 
 
 def _decision_evidence(s: _Series, status: str, family: str) -> Evidence:
-    res, i = s.res, s.i
-    p, p_adj, level = float(res.p[i]), float(res.p_adjusted[i]), float(res.level[i])
-    col = int(res.strongest[i])
-    flagged = bool(res.flagged[i])
+    f, i = s.fam, s.i
+    p, p_adj = float(f.fields["p"][i]), float(f.fields["p_adjusted"][i])
+    level = float(f.fields["level"][i])
+    col = int(f.fields["strongest"][i])
+    flagged = bool(f.fields["flagged"][i])
     text = Phrase("decision", {"flagged": flagged, "p": p, "family": family})
     detail = Phrase(
         "decision.how",
         {
             "rule": RULES[col] if col >= 0 else "",
             "p": p,
-            "pool": int(res.pool_size[i]),
+            "pool": int(f.fields["pool_size"][i]),
             "p_adjusted": p_adj,
             "level": level,
-            "route": str(res.route[i]),
+            "route": str(f.fields["route"][i]),
         },
     )
     supports = status if flagged else ""
@@ -176,10 +212,9 @@ def _decision_evidence(s: _Series, status: str, family: str) -> Evidence:
 
 
 def _noise_evidence(s: _Series) -> Evidence:
-    res, i = s.res, s.i
-    last = s.obs[-1]
-    se = math.sqrt(float(res.var[i, last]))
-    tau2 = float(res.tau2[i])
+    res, f, i = s.res, s.fam, s.i
+    se = math.sqrt(float(f.var[i][s.obs[-1]]))
+    tau2 = float(f.fields["tau2"][i])
     group = int(res.structure.noise_group[i])
     text = Phrase(
         "noise", {"sampling": 1.96 * se, "wave": s.last, "between": 1.96 * math.sqrt(tau2)}
@@ -190,7 +225,7 @@ def _noise_evidence(s: _Series) -> Evidence:
             "se": se,
             "tau2": tau2,
             "method": str(res.variance.method).upper(),
-            "pool": int(res.pool_size[i]),
+            "pool": int(f.fields["pool_size"][i]),
             "df": int(res.variance.df[group]),
         },
     )
@@ -198,11 +233,10 @@ def _noise_evidence(s: _Series) -> Evidence:
 
 
 def _evidence(s: _Series, status: str, family: str) -> list[Evidence]:
-    res, i = s.res, s.i
     if s.t < 2:
         text = Phrase("one_survey") if s.t else Phrase("no_results")
         return [Evidence("change", text, "", n_waves=s.t, to_label=s.last)]
-    direction = int(res.direction[i]) or -1
+    direction = int(s.fam.fields["direction"][s.i]) or -1
     flag_dir = status if status in ("deteriorating", "improving", "widening", "narrowing") else ""
 
     def backs(col: int, d: int) -> str:
@@ -221,7 +255,7 @@ def _evidence(s: _Series, status: str, family: str) -> list[Evidence]:
     out.append(_trend_evidence(s, backs(2, d_mk) if s.t >= 5 else ""))
     d_ch = -1 if s.value("change") < 0 else 1
     change = _change_evidence(s, backs(3, d_ch))
-    if status == "watch" and "drop" in str(res.reasons[i]):
+    if status == "watch" and "drop" in s.fam.reasons[s.i]:
         change = dataclasses.replace(change, supports="watch")
     out.append(change)
     out.append(_decision_evidence(s, flag_dir, family))
@@ -262,11 +296,23 @@ def explain_status(
         Evidence that backs the status comes first; ``how_we_know`` gathers every piece's
         ``detail``.
     """
-    points = check_points(points)
-    s = _Series(result, int(i), labels, points)
-    status = str(result.status[i])
+    fam = _Family(result, labels, check_points(points))
+    return _explain_status(_Series(fam, int(i)), family)
+
+
+def explain_statuses(
+    result: FamilyStatuses, *, labels: Sequence[str], points: int = 5, family: str = "series"
+) -> list[StatusResult]:
+    """:func:`explain_status` of every series of ``result``, in order (the family's arrays
+    read once for all of them)."""
+    fam = _Family(result, labels, check_points(points))
+    return [_explain_status(_Series(fam, i), family) for i in range(len(fam.obs))]
+
+
+def _explain_status(s: _Series, family: str) -> StatusResult:
+    status = s.fam.status[s.i]
     evidence = _evidence(s, status, family)
-    if status == "watch" and "concern" in str(result.reasons[i]):
+    if status == "watch" and "concern" in s.fam.reasons[s.i]:
         evidence.append(
             Evidence("band", Phrase("band", {"wave": s.last}), "watch", to_label=s.last)
         )
@@ -310,9 +356,20 @@ def explain_gap(
         (:func:`gap_movement`: widened, narrowed or reversed — a gap that crossed zero is
         named as such, never as one that widened or narrowed on the same side).
     """
-    points = check_points(points)
-    s = _Series(result, int(i), labels, points)
-    status = str(result.status[i])
+    fam = _Family(result, labels, check_points(points))
+    return _explain_gap(_Series(fam, int(i)))
+
+
+def explain_gaps(
+    result: FamilyStatuses, *, labels: Sequence[str], points: int = 5
+) -> list[GapAlert]:
+    """:func:`explain_gap` of every series of ``result``, in order (its arrays read once)."""
+    fam = _Family(result, labels, check_points(points))
+    return [_explain_gap(_Series(fam, i)) for i in range(len(fam.obs))]
+
+
+def _explain_gap(s: _Series) -> GapAlert:
+    status = s.fam.status[s.i]
     evidence = _evidence(s, status, "gaps")
     alert = status == "widening"
     if s.t:

@@ -36,9 +36,10 @@ class Phrase:
 
     def as_dict(self) -> dict[str, Any]:
         """``{"key": key, **facts}``, NaN as None (JSON has no NaN)."""
-        out: dict[str, Any] = {"key": self.key}
+        out: dict[str, Any] = {"key": self.key, **self.facts}
         for name, value in self.facts.items():
-            out[name] = None if isinstance(value, float) and math.isnan(value) else value
+            if value != value and isinstance(value, float):  # NaN, the one value unequal to itself
+                out[name] = None
         return out
 
 

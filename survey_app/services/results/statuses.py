@@ -30,7 +30,7 @@ from survey_app.services.results.tables import (
     GAP_STATUS_COLUMNS,
     SCORE_STATUS_COLUMNS,
     WaveTables,
-    scalar,
+    plain,
 )
 from survey_app.services.results.vocabulary import AREA_ALL, Columns
 from survey_app.texts import N_
@@ -54,7 +54,9 @@ class StatusSnapshot:
 
     ``p`` is the series' calibrated p-value (:func:`analysis.alerts.assess_family`) and
     ``points`` the change its summary states, on the 0–100 scale (latest wave against the
-    baseline level); ``how`` the tests and limits behind the status ("How we know").
+    baseline level); ``how`` the tests and limits behind the status ("How we know");
+    ``details`` the trend columns of the ``trends`` table (:func:`trend_details`), None
+    unless asked for.
     """
 
     status: list[str | None]
@@ -64,7 +66,7 @@ class StatusSnapshot:
     p: list[float | None]
     points: list[float | None]
     notes: list[dict[str, Any] | None]
-    details: list[dict[str, Any]]
+    details: Columns | None
     gap_alert: list[bool | None]
     gap_summary: list[Stored | None]
     gap_evidence: list[list[Stored] | None]
@@ -104,19 +106,23 @@ def status_snapshot(history: History, t: int, *, detailed: bool = False) -> Stat
     v = _comparable(history, var, sc["dimension"], t)
     structure = alerts.family_structure(sc["side"], sc["area"], sc["dimension"], all_areas=AREA_ALL)
     res = alerts.assess_family(y, v, structure, band=list(sc["band"]), points=points)
-    mk, ts = trends.mann_kendall_many(y), trends.theil_sen_many(y)
-    out = StatusSnapshot([], [], [], [], [], [], [], [], [], [], [], [], [])
-    for u, (_side, _area, key) in enumerate(keys):
-        result = alert_evidence.explain_status(res, u, labels=labels, points=points, family=FAMILY)
-        out.status.append(result.status)
-        out.summary.append(result.summary.as_dict())
-        out.evidence.append(_stored([e.text for e in result.evidence]))
-        out.how.append(_stored(result.how_we_know) or None)
-        out.p.append(_finite(res.p[u]))
-        out.points.append(_headline_points(res, u, points))
-        out.notes.append(history.note(key, t))
-        if detailed:
-            out.details.append(_trend_details(u, labels, y[u], mk, ts, res, points))
+    explained = alert_evidence.explain_statuses(res, labels=labels, points=points, family=FAMILY)
+    notes = {key: history.note(key, t) for key in dict.fromkeys(sc["dimension"])}
+    out = StatusSnapshot(
+        status=[r.status for r in explained],
+        summary=[r.summary.as_dict() for r in explained],
+        evidence=[_stored([e.text for e in r.evidence]) for r in explained],
+        how=[_stored(r.how_we_know) or None for r in explained],
+        p=[_finite(p) for p in res.p.tolist()],
+        points=[_headline_points(res, u, points) for u in range(len(keys))],
+        notes=[_copy(notes[key]) for key in sc["dimension"]],
+        details=trend_details(labels, y, res, points) if detailed else None,
+        gap_alert=[],
+        gap_summary=[],
+        gap_evidence=[],
+        gap_how=[],
+        gap_notes=[],
+    )
 
     gp = wave.gaps
     g_values, g_var = gap_series(history, list(zip(gp["area"], gp["dimension"], strict=True)))
@@ -125,13 +131,17 @@ def status_snapshot(history: History, t: int, *, detailed: bool = False) -> Stat
         _comparable(history, g_var, gp["dimension"], t),
         alerts.gap_structure(gp["area"], gp["dimension"], all_areas=AREA_ALL),
     )
-    for u, key in enumerate(gp["dimension"]):
-        gap = alert_evidence.explain_gap(g_res, u, labels=labels, points=points)
+    gap_notes = {key: history.note(key, t) for key in dict.fromkeys(gp["dimension"])}
+    for gap, key in zip(
+        alert_evidence.explain_gaps(g_res, labels=labels, points=points),
+        gp["dimension"],
+        strict=True,
+    ):
         out.gap_alert.append(gap.alert)
         out.gap_summary.append(gap.summary.as_dict())
         out.gap_evidence.append(_stored([e.text for e in gap.evidence]))
         out.gap_how.append(_stored(gap.how_we_know) or None)
-        out.gap_notes.append(history.note(key, t))
+        out.gap_notes.append(_copy(gap_notes[key]))
     return out
 
 
@@ -151,61 +161,69 @@ def _headline_points(res: alerts.FamilyStatuses, u: int, points: int) -> float |
     return (float(y[-1]) - base) * 100.0 / (points - 1)
 
 
-def _trend_details(
-    u: int,
-    labels: Sequence[str],
-    series: np.ndarray,
-    mk: trends.MannKendallResult,
-    ts: trends.TheilSenResult,
-    res: alerts.FamilyStatuses,
-    points: int,
-) -> dict[str, Any]:
-    """The trend columns of one cell for the ``trends`` table (latest wave's view): the
-    Mann–Kendall test and Theil–Sen slope over the comparable waves, and the detector's
-    EWMA (limits ``limit_width`` standard deviations of the noise model) and CUSUMs."""
+def _copy(note: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if note is None else dict(note)
+
+
+def trend_details(
+    labels: Sequence[str], y: np.ndarray, res: alerts.FamilyStatuses, points: int
+) -> Columns:
+    """The trend columns of every cell for the ``trends`` table (the wave's view), one value
+    per series of ``y`` (the comparable waves, NaN outside them): the Mann–Kendall test and
+    Theil–Sen slope over the comparable waves, and the detector's EWMA (limits
+    ``limit_width`` standard deviations of the noise model) and CUSUMs. Numbers that are
+    not finite are None."""
+    mk, ts = trends.mann_kendall_many(y), trends.theil_sen_many(y)
     scale = 100.0 / (points - 1)
-    obs = np.flatnonzero(~np.isnan(series))
-    start = int(np.argmax(~np.isnan(series))) if obs.size else 0
     st, cfg = res.stats, res.config
-    reasons = [r for r in (str(mk.reason[u]), str(ts.reason[u])) if r]
-    ewma, sd, center = (_finite(a[u]) for a in (st.ewma, st.ewma_sd, st.center))
-    charts = ewma is not None and sd is not None and center is not None
-    if not charts:
-        reasons.append(N_("EWMA and CUSUM need 3 waves"))
-    lower = center - cfg.limit_width * sd if charts else None
-    upper = center + cfg.limit_width * sd if charts else None
-    c_low, c_high = (_finite(a[u]) if charts else None for a in (st.cusum_fall, st.cusum_rise))
-    slope = float(ts.slope[u])
-    return {
-        "first_wave": labels[obs[0]] if obs.size else None,
-        "series_start": labels[start] if labels else None,
-        "n_waves": int(obs.size),
+    observed = ~np.isnan(y)
+    counts = observed.sum(axis=1).tolist()
+    starts = np.argmax(observed, axis=1).tolist()  # 0 where none is observed
+    ewma, sd, center = (np.asarray(a, dtype=float) for a in (st.ewma, st.ewma_sd, st.center))
+    charts = np.isfinite(ewma) & np.isfinite(sd) & np.isfinite(center)
+    lower = np.where(charts, center - cfg.limit_width * sd, np.nan)
+    upper = np.where(charts, center + cfg.limit_width * sd, np.nan)
+    c_low, c_high = (np.where(charts, a, np.nan) for a in (st.cusum_fall, st.cusum_rise))
+    slope = np.asarray(ts.slope, dtype=float)
+    low_signal = charts & (ewma < lower)
+    high_signal = charts & ~low_signal & (ewma > upper)
+    no_charts = N_("EWMA and CUSUM need 3 waves")
+    reasons = [
+        "; ".join(dict.fromkeys(r for r in (str(a), str(b), "" if c else no_charts) if r)) or None
+        for a, b, c in zip(mk.reason.tolist(), ts.reason.tolist(), charts.tolist(), strict=True)
+    ]
+    cusum_h = float(cfg.cusum_h)
+    numbers = {
         "slope": slope,
-        "slope_ci_low": float(ts.ci_low[u]),
-        "slope_ci_high": float(ts.ci_high[u]),
+        "slope_ci_low": ts.ci_low,
+        "slope_ci_high": ts.ci_high,
         "slope_points": slope * scale,
-        "mk_s": float(mk.s[u]),
-        "mk_var_s": float(mk.var_s[u]),
-        "mk_z": float(mk.z[u]),
-        "mk_p": float(mk.p[u]),
-        "mk_tau": float(mk.tau[u]),
-        "mk_trend": str(mk.trend[u]),
+        "mk_s": mk.s,
+        "mk_var_s": mk.var_s,
+        "mk_z": mk.z,
+        "mk_p": mk.p,
+        "mk_tau": mk.tau,
         "ewma": ewma,
         "ewma_lower": lower,
         "ewma_upper": upper,
-        "ewma_signal": None
-        if not charts
-        else "low"
-        if ewma < lower
-        else "high"
-        if ewma > upper
-        else None,
         "cusum_low": c_low,
         "cusum_high": c_high,
-        "cusum_h": float(cfg.cusum_h),
-        "cusum_signal": _cusum_signal(c_low, c_high, cfg.cusum_h),
-        "reason": "; ".join(dict.fromkeys(reasons)) or None,
     }
+    columns: Columns = {
+        "first_wave": [labels[f] if n else None for f, n in zip(starts, counts, strict=True)],
+        "series_start": [labels[f] if labels else None for f in starts],
+        "n_waves": counts,
+        **{name: plain(np.asarray(v, dtype=float)) for name, v in numbers.items()},
+        "mk_trend": [str(x) for x in mk.trend.tolist()],
+        "ewma_signal": np.where(low_signal, "low", np.where(high_signal, "high", None)).tolist(),
+        "cusum_h": [cusum_h] * len(reasons),
+        "reason": reasons,
+    }
+    columns["cusum_signal"] = [
+        _cusum_signal(lo, hi, cusum_h)
+        for lo, hi in zip(columns["cusum_low"], columns["cusum_high"], strict=True)
+    ]
+    return columns
 
 
 def _cusum_signal(low: float | None, high: float | None, h: float) -> str | None:
@@ -228,47 +246,44 @@ def trends_table(
 ) -> Columns:
     """The ``trends`` table as of wave ``t`` (the latest by default): every cell and dimension
     of that wave, across the closed waves up to it; ``snapshot`` is its detailed status."""
+    if snapshot.details is None:
+        raise ValueError("the trends table needs a detailed status snapshot")
     t = len(history.waves) - 1 if t is None else t
     sc = history.waves[t].scores
     gp = history.waves[t].gaps
     gap_at = {(a, d): i for i, (a, d) in enumerate(zip(gp["area"], gp["dimension"], strict=True))}
-    points = history.waves[t].design.points
-    columns = TRENDS_COLUMNS
-    table: Columns = {c: [] for c in columns}
-    for u in range(len(sc["side"])):
-        details = snapshot.details[u]
-        side, area, key = sc["side"][u], sc["area"][u], sc["dimension"][u]
-        g = gap_at.get((area, key)) if side == "all" else None
-        mean = sc["mean"][u]
-        row = {
-            "relationship": relationship_name,
-            "side": side,
-            "area": area,
-            "area_name": sc["area_name"][u],
-            "dimension": key,
-            "dimension_title": sc["dimension_title"][u],
-            "latest_wave": sc["wave"][u],
-            "latest_mean": mean,
-            "latest_score100": None if mean is None else (mean - 1.0) * 100.0 / (points - 1),
-            "n_latest": sc["n"][u],
-            "band": sc["band"][u],
-            "previous_wave": sc["previous_wave"][u],
-            "latest_change": sc["change"][u],
-            "latest_change_points": sc["change_points"][u],
-            "latest_change_p": sc["change_p"][u],
-            "latest_change_p_adjusted": sc["change_p_adjusted"][u],
-            "status": snapshot.status[u],
-            "status_summary": snapshot.summary[u],
-            "status_evidence": snapshot.evidence[u],
-            "gap_alert": snapshot.gap_alert[g] if g is not None else None,
-            "gap_alert_summary": snapshot.gap_summary[g] if g is not None else None,
-            "gap_alert_evidence": snapshot.gap_evidence[g] if g is not None else None,
-            "comparability_note": snapshot.notes[u],
-            **details,
-        }
-        for c in columns:
-            table[c].append(scalar(row.get(c)))
-    return table
+    rows = [
+        gap_at.get((area, key)) if side == "all" else None
+        for side, area, key in zip(sc["side"], sc["area"], sc["dimension"], strict=True)
+    ]
+    scale = 100.0 / (history.waves[t].design.points - 1)
+
+    def of_gap(values: list[Any]) -> list[Any]:
+        return [None if g is None else values[g] for g in rows]
+
+    table: Columns = {
+        "relationship": [relationship_name] * len(rows),
+        **{c: list(sc[c]) for c in ("side", "area", "area_name", "dimension", "dimension_title")},
+        "latest_wave": list(sc["wave"]),
+        "latest_mean": list(sc["mean"]),
+        "latest_score100": [None if m is None else (m - 1.0) * scale for m in sc["mean"]],
+        "n_latest": list(sc["n"]),
+        "band": list(sc["band"]),
+        "previous_wave": list(sc["previous_wave"]),
+        "latest_change": list(sc["change"]),
+        "latest_change_points": list(sc["change_points"]),
+        "latest_change_p": list(sc["change_p"]),
+        "latest_change_p_adjusted": list(sc["change_p_adjusted"]),
+        "status": list(snapshot.status),
+        "status_summary": list(snapshot.summary),
+        "status_evidence": list(snapshot.evidence),
+        "gap_alert": of_gap(snapshot.gap_alert),
+        "gap_alert_summary": of_gap(snapshot.gap_summary),
+        "gap_alert_evidence": of_gap(snapshot.gap_evidence),
+        "comparability_note": list(snapshot.notes),
+        **snapshot.details,
+    }
+    return {c: table[c] for c in TRENDS_COLUMNS}
 
 
 TRENDS_COLUMNS = (
