@@ -24,7 +24,9 @@ own:
                (:func:`~survey_app.services.results.add_statuses`) timed apart — and the
                straightforward way (``benchmarks/reference.py``: pandas ``groupby`` and one
                SciPy / pingouin / pymannkendall call per group and series; tables and
-               statuses timed apart too), on the same in-memory data. The service's
+               statuses timed apart too), on the same in-memory data, each timed block
+               with the cyclic collector paused and the heap kept, as the service's
+               rebuild runs its computation (both sides alike). The service's
                computation runs before and after the baseline and its two times are
                averaged, so a load that drifts during the long baseline moves both sides.
                The deeper tables (relative weights, heat-map tests, margins: issue 16), which
@@ -441,15 +443,23 @@ def _answers(app: Any):
 
 
 class _Clock:
-    """Wall-clock and CPU seconds (this process, every thread) of the blocks it times."""
+    """Wall-clock and CPU seconds (this process, every thread) of the blocks it times.
+
+    Each block runs as the service's rebuild runs its computation (``store.py``): the cyclic
+    collector paused (``loading.collector_paused``) — the baseline's blocks as well as the
+    service's, so that neither side gains from it.
+    """
 
     def __init__(self) -> None:
         self.wall: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
 
     def time(self, name: str, run: Any) -> Any:
+        from survey_app.services.results.loading import collector_paused
+
         wall, cpu = time.perf_counter(), time.process_time()
-        out = run()
+        with collector_paused():
+            out = run()
         self.wall[name] = time.perf_counter() - wall
         self.cpu[name] = time.process_time() - cpu
         return out
@@ -506,7 +516,10 @@ def measure_compute(app: Any, *, baseline: bool = True) -> dict[str, Any]:
     """The computation alone, the service's way (before and after the baseline) and the
     straightforward way, each with its tables and statuses timed apart (wall-clock and CPU
     seconds); their differences."""
+    from survey_app.services.results.loading import steady_heap
+
     out: dict[str, Any] = {}
+    steady_heap()  # the heap kept as a rebuild keeps it, for both computations
     with app.app_context():
         rel, waves, answers = _answers(app)
         k = app.config["MIN_CELL_SIZE"]
@@ -528,6 +541,7 @@ def measure_compute(app: Any, *, baseline: bool = True) -> dict[str, Any]:
             for part in ("tables", "status"):
                 out[f"baseline_{part}_s"] = base.wall[part]
                 out[f"baseline_{part}_cpu_s"] = base.cpu[part]
+            out["baseline_peak_mb"] = _peak_mb()
             out.update(compare_history(ours, history["tables"], statuses))
             del history
             rel, waves, answers = _answers(app)
@@ -620,6 +634,7 @@ def _measure_all(ctx: tuple[str, str, str], *, no_baseline: bool) -> dict[str, A
         "peak_mb": round(recompute["peak_mb"], 1),
         "floor_peak_mb": round(max(f["floor_peak_mb"] for f in floors), 1),
         "compute_peak_mb": round(compute["compute_peak_mb"], 1),
+        "baseline_peak_mb": round(compute.get("baseline_peak_mb", math.nan), 1),
         "max_abs_diff": compute.get("max_abs_diff"),
         "blank_mismatches": compute.get("blank_mismatches"),
         "values_compared": compute.get("values_compared"),
