@@ -332,6 +332,27 @@ def _interval_draws(boot, k):
     return {name: values[keep] for name, values in quantities.items()}
 
 
+def _draw_spreads(corr, k):
+    """Standard deviation of each quantity (:func:`_interval_quantities`) over each group's
+    draws: ``corr`` (G, B, k+2, k+2) holds B correlation matrices per group, all decomposed
+    in one batch; singular draws are dropped, and a group left with fewer than two draws
+    has none (NaN)."""
+    n_groups, b = corr.shape[:2]
+    quantities, keep = _interval_quantities(corr.reshape(n_groups * b, *corr.shape[2:]), k)
+    keep = keep.reshape(n_groups, b)
+    spreads = {}
+    for name, values in quantities.items():
+        values = values.reshape(n_groups, b, *values.shape[1:])
+        if keep.all() and b >= 2:
+            spreads[name] = values.std(axis=1, ddof=1)
+            continue
+        spreads[name] = np.array([
+            v[kept].std(axis=0, ddof=1) if kept.sum() >= 2 else np.full(v.shape[1:], np.nan)
+            for v, kept in zip(values, keep, strict=True)
+        ])  # fmt: skip
+    return spreads
+
+
 #: Where each quantity's interval is clipped in a standard-error interval (its range).
 _BOUNDS = {"r_squared": (0.0, 1.0), "raw": (0.0, 1.0), "rescaled": (0.0, 100.0)}
 _BOUNDS["random_difference"] = (-1.0, 1.0)
@@ -417,23 +438,16 @@ def _bootstrap_intervals(data, part, members, n, ok, k, n_resamples, confidence,
         kinds, cell = moments.refinement(part)
         sums = moments.pivot_moments(values, cell, kinds.shape[1])
     quantiles = [(1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0]
-    drawn, own, sd = [], [], {name: [] for name in shapes}
+    drawn, own, normal = [], [], []
     for g in np.flatnonzero(ok):  # in code order: the stream of draws runs through the groups
         if large[g]:
             n_g, mean, covariance = moments.centred_feature_law(
                 sums[(kinds == g).any(axis=0)].sum(axis=0), k + 2
             )
             b = min(n_resamples, _NORMAL_MOMENTS_DRAWS)
-            draws = _interval_draws(
-                moments.normal_moment_correlations(n_g, mean, covariance, k + 2, b, rng), k
-            )
+            normal.append(moments.normal_moment_correlations(n_g, mean, covariance, k + 2, b, rng))
             drawn.append(g)
             own.append(mean[k + 2 :])
-            for name, values in draws.items():  # under two draws: no standard deviation
-                if values.shape[0] < 2:
-                    sd[name].append(np.full(values.shape[1:], np.nan))
-                else:
-                    sd[name].append(values.std(axis=0, ddof=1))
             continue
         rows, block = members[g]
         z = noise[rows]
@@ -444,7 +458,7 @@ def _bootstrap_intervals(data, part, members, n, ok, k, n_resamples, confidence,
         for name, values in draws.items():
             low[name][g], high[name][g] = np.quantile(values, quantiles, axis=0)
     if drawn:
-        spreads = {name: np.array(values) for name, values in sd.items()}
+        spreads = _draw_spreads(np.stack(normal), k)
         g_low, g_high = _standard_error_intervals(np.array(own), k + 2, spreads, confidence)
         for name in shapes:
             low[name][drawn], high[name][drawn] = g_low[name], g_high[name]
