@@ -18,6 +18,10 @@ from analysis import drivers, heatmap
 from survey_app.extensions import db
 from survey_app.models import Invitation
 from survey_app.services import results
+from survey_app.services.results import computation
+from survey_app.services.results.deeper import deeper_tables
+from survey_app.services.results.disclosure import publish_beside_scores, publish_wave
+from survey_app.services.results.loading import invited_per_cell
 from survey_app.services.results.wording import worded_row
 from survey_app.services.waves import close_wave, create_wave, open_wave
 from tests.factories import add_responses
@@ -236,3 +240,83 @@ def test_small_groups_are_hidden_in_every_new_table(scored):
     assert few and not any(r["suppressed"] for r in few)
     assert all(r["raw_weight"] is None for r in few)
     assert few[0]["reason"] == "fewer than 100 complete responses"
+
+
+def _waves(factory, sizes):
+    """A relationship with a closed wave per entry of ``sizes`` (client responses in Core ICT,
+    the other groups of GROUPS as they are), each wave's client mean moved so that no two
+    waves' tables are alike."""
+    rel = factory.relationship(areas=AREAS)
+    rng = np.random.default_rng(7)
+    waves = []
+    for t, n in enumerate(sizes):
+        wave = create_wave(rel, f"2024-Q{t + 1}")
+        open_wave(wave)
+        add_responses(wave, "client", 2.6 + 0.4 * t, n, rng, "core-ict")
+        for side, area, mean, size, _ in GROUPS[1:]:
+            add_responses(wave, side, mean, size, rng, area)
+        close_wave(wave)
+        waves.append(wave)
+    db.session.commit()
+    return rel, waves
+
+
+def _deeper_alone(rel, wave, scores, k):
+    """A wave's deeper tables computed on their own and published beside its scores."""
+    layout = results.Layout.of(rel)
+    scored = results.score_wave(results.load_answers([wave])[0], layout, wave.label)
+    invited = invited_per_cell(wave, layout.n_areas, scored.answers.area_ids)
+    tables = deeper_tables(scored, invited)
+    publish_beside_scores(tables, k, scores)
+    return tables
+
+
+def test_each_wave_gets_its_own_deeper_tables_while_the_next_waves_are_computed(factory):
+    """The deeper tables are computed in a thread beside the next waves' other tables: each
+    wave's, once published, are what that wave's responses give on their own."""
+    rel, waves = _waves(factory, [130, 150, 170, 120])
+    computed = results.compute_tables(rel, waves, min_cell_size=5)
+    for wave, tables in zip(waves, computed.tables, strict=True):
+        alone = _deeper_alone(rel, wave, tables.tables["scores"], 5)
+        for name in ("relative_weights", "heat_map", "margins"):
+            assert tables.tables[name] == alone[name], (wave.label, name)
+    n_of = [t.tables["relative_weights"]["n"] for t in computed.tables]
+    assert len({tuple(n) for n in n_of}) == len(waves)  # the check could tell waves apart
+
+
+def test_an_error_in_a_waves_deeper_tables_reaches_the_caller(factory, monkeypatch):
+    rel, waves = _waves(factory, [130, 150, 170])
+    made = computation.deeper_tables
+    calls = []
+
+    def failing(scored, invited):
+        calls.append(scored.label)
+        if len(calls) == 2:
+            raise RuntimeError("deeper tables failed")
+        return made(scored, invited)
+
+    monkeypatch.setattr(computation, "deeper_tables", failing)
+    with pytest.raises(RuntimeError, match="deeper tables failed"):
+        results.compute_tables(rel, waves, min_cell_size=5)
+
+
+def test_the_deeper_tables_published_after_the_rest_are_published_alike(scored):
+    """:func:`publish_beside_scores` after :func:`publish_wave` of the other tables gives
+    every table the pattern one :func:`publish_wave` of them all gives."""
+    rel, wave, sw = scored
+    layout = results.Layout.of(rel)
+    invited = invited_per_cell(wave, layout.n_areas, sw.answers.area_ids)
+    submitted = results.submitted_per_invitation_area(wave)
+
+    def made():
+        return results.compute_wave_tables(sw).tables, deeper_tables(sw, invited)
+
+    core, deeper = made()
+    together = {**core, **deeper}
+    publish_wave(together, 5, sw.design.points, submitted=submitted)
+    core, deeper = made()
+    publish_wave(core, 5, sw.design.points, submitted=submitted)
+    publish_beside_scores(deeper, 5, core["scores"])
+    assert {**core, **deeper} == together
+    hidden = [r for r in together["relative_weights"][results.SUPPRESSED] if r]
+    assert hidden  # the supplier's 3 in Contact centre and the cells they hide

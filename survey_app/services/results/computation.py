@@ -18,13 +18,20 @@ Two steps, kept apart so that each can be timed, and the second replaced, on its
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from survey_app.models import Relationship, Wave
 from survey_app.services.instruments import frozen_instrument
 from survey_app.services.results.deeper import deeper_tables
-from survey_app.services.results.disclosure import publish_trends, publish_wave
+from survey_app.services.results.disclosure import (
+    publish_beside_scores,
+    publish_trends,
+    publish_wave,
+)
 from survey_app.services.results.history import History, WaveSummary, version_changes
 from survey_app.services.results.layout import Design, Layout, ScoredWave, score_wave
 from survey_app.services.results.loading import (
@@ -147,38 +154,83 @@ def compute_tables(
         previous_gaps = last_tables["gaps"]
 
     computed: list[WaveTables] = []
-    for wave in waves:
-        current = score_wave(load(wave), layout, wave.label)
-        if groups is not None:
-            groups.append(response_groups(current.answers))
-        changed = (
-            version_changes(previous.design.instrument, current.design.instrument)
-            if previous is not None
-            else {}
-        )
-        tables = compute_wave_tables(
-            current, previous=previous, previous_gaps=previous_gaps, changed=changed
-        )
-        if deeper:
-            invited = invited_per_cell(wave, layout.n_areas, current.answers.area_ids)
-            tables.tables.update(deeper_tables(current, invited))
-        if history.waves:
-            hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
-        publish_wave(
-            tables.tables,
-            wave.min_cell_size or min_cell_size,
-            current.design.points,
-            submitted=submitted_per_invitation_area(wave),
-        )
-        history.append(
-            WaveSummary(wave.label, current.design, tables.tables["scores"], tables.tables["gaps"])
-        )
-        computed.append(tables)
-        previous, previous_gaps = current, tables.tables["gaps"]
+    waiting: deque[tuple[WaveTables, int, Future[dict[str, Columns]]]] = deque()
+    with _deeper_worker(deeper) as worker:
+        for wave in waves:
+            current = score_wave(load(wave), layout, wave.label)
+            k = wave.min_cell_size or min_cell_size
+            future = None
+            if worker is not None:
+                invited = invited_per_cell(wave, layout.n_areas, current.answers.area_ids)
+                future = worker.submit(deeper_tables, current, invited)
+            if groups is not None:
+                groups.append(response_groups(current.answers))
+            changed = (
+                version_changes(previous.design.instrument, current.design.instrument)
+                if previous is not None
+                else {}
+            )
+            tables = compute_wave_tables(
+                current, previous=previous, previous_gaps=previous_gaps, changed=changed
+            )
+            if history.waves:
+                hide_changes_from_hidden_cells(tables.tables, history.waves[-1].hidden)
+            publish_wave(
+                tables.tables,
+                k,
+                current.design.points,
+                submitted=submitted_per_invitation_area(wave),
+            )
+            if future is not None:
+                waiting.append((tables, k, future))
+                if len(waiting) > _DEEPER_WAITING:
+                    _add_deeper(*waiting.popleft())
+            history.append(
+                WaveSummary(
+                    wave.label, current.design, tables.tables["scores"], tables.tables["gaps"]
+                )
+            )
+            computed.append(tables)
+            previous, previous_gaps = current, tables.tables["gaps"]
+        while waiting:
+            _add_deeper(*waiting.popleft())
 
     return RelationshipResults(
         relationship, list(waves), computed, None, min_cell_size, history=history, groups=groups
     )
+
+
+#: Waves whose deeper tables may still be computing while the next wave's tables are: each
+#: holds its scored wave (about 10 MB at 25,000 responses) until they are done.
+_DEEPER_WAITING = 1
+
+
+@contextmanager
+def _deeper_worker(wanted: bool) -> Iterator[ThreadPoolExecutor | None]:
+    """A thread for the deeper tables (:func:`deeper_tables`), or None when not ``wanted``.
+
+    A wave's deeper tables are pure array work (NumPy and LAPACK let other threads run
+    while they work) and take as long as all its other tables, so they are computed in
+    this thread while the caller computes and publishes the next wave's tables; each wave's
+    are published beside its scores when done (:func:`publish_beside_scores`, which reads
+    only the scores' pattern), all before the results are returned, and are the same as
+    when computed in turn. On an error, the waves not started are dropped.
+    """
+    if not wanted:
+        yield None
+        return
+    worker = ThreadPoolExecutor(1, "relhealth-deeper")
+    try:
+        yield worker
+    finally:
+        worker.shutdown(wait=True, cancel_futures=True)
+
+
+def _add_deeper(tables: WaveTables, k: int, future: Future[dict[str, Columns]]) -> None:
+    """Wait for a wave's deeper tables, publish them beside its scores, and add them."""
+    extra = future.result()
+    publish_beside_scores(extra, k, tables.tables["scores"])
+    tables.tables.update(extra)
 
 
 def add_statuses(results: RelationshipResults) -> None:

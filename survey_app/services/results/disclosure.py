@@ -121,6 +121,20 @@ def publish_wave(
     adjust_within_shown(scores, "change_p", "change_p_adjusted")
     if "gaps" in tables:
         publish_gaps(tables["gaps"], scores)
+    publish_beside_scores(tables, k, scores, cube)
+    if "reliability" in tables:
+        _publish_reliability(tables["reliability"], k)
+
+
+def publish_beside_scores(
+    tables: Mapping[str, Columns], k: int, scores: Columns, cube: _Cube | None = None
+) -> None:
+    """Write the ``suppressed`` column of the tables whose pattern follows the wave's
+    published ``scores`` (with its ``suppressed`` column), in place: ``heat_map`` and
+    ``margins`` take its reasons, ``drivers`` and ``relative_weights`` are protected block by
+    block with it forced on them. Any of them may be absent from ``tables``; only they are
+    written, so they may be published after the rest of the wave (:func:`publish_wave`)."""
+    cube = cube or _Cube(scores)
     for name in ("heat_map", "margins"):
         if name in tables:
             table = tables[name]
@@ -128,8 +142,6 @@ def publish_wave(
     for name in ("drivers", "relative_weights"):
         if name in tables:
             _publish_blocks(tables[name], k, scores, cube)
-    if "reliability" in tables:
-        _publish_reliability(tables["reliability"], k)
 
 
 def _keys(table: Columns):
