@@ -256,7 +256,7 @@ def trends_table(
         gap_at.get((area, key)) if side == "all" else None
         for side, area, key in zip(sc["side"], sc["area"], sc["dimension"], strict=True)
     ]
-    scale = 100.0 / (history.waves[t].design.points - 1)
+    steps = history.waves[t].design.points - 1
 
     def of_gap(values: list[Any]) -> list[Any]:
         return [None if g is None else values[g] for g in rows]
@@ -266,7 +266,7 @@ def trends_table(
         **{c: list(sc[c]) for c in ("side", "area", "area_name", "dimension", "dimension_title")},
         "latest_wave": list(sc["wave"]),
         "latest_mean": list(sc["mean"]),
-        "latest_score100": [None if m is None else (m - 1.0) * scale for m in sc["mean"]],
+        "latest_score100": [None if m is None else (m - 1.0) * 100.0 / steps for m in sc["mean"]],
         "n_latest": list(sc["n"]),
         "band": list(sc["band"]),
         "previous_wave": list(sc["previous_wave"]),
