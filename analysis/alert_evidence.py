@@ -38,7 +38,7 @@ class _Family:
         labels = [str(s) for s in labels][-width:]
         if len(labels) != width:
             raise ValueError("`labels` must name every wave given to the assessment")
-        self.res, self.labels, self.points = res, labels, points
+        self.res, self.labels = res, labels
         self.scale = 100.0 / (points - 1)
         self.means = res.means.tolist()
         self.var = res.var.tolist()
@@ -69,12 +69,11 @@ class _Lists(dict):
 class _Series:
     """One series of a result, with its labels."""
 
-    __slots__ = ("fam", "res", "i", "scale", "points", "obs", "y", "labels", "t", "base",
-                 "last", "prev")  # fmt: skip
+    __slots__ = ("fam", "res", "i", "scale", "obs", "y", "labels", "t", "base", "last", "prev")
 
     def __init__(self, fam: _Family, i: int):
         self.fam, self.res, self.i = fam, fam.res, i
-        self.scale, self.points, self.labels = fam.scale, fam.points, fam.labels
+        self.scale, self.labels = fam.scale, fam.labels
         self.obs = obs = fam.obs[i]
         self.y = fam.means[i]
         self.t = t = len(obs)

@@ -343,9 +343,6 @@ def _draw_spreads(corr, k):
     spreads = {}
     for name, values in quantities.items():
         values = values.reshape(n_groups, b, *values.shape[1:])
-        if keep.all() and b >= 2:
-            spreads[name] = values.std(axis=1, ddof=1)
-            continue
         spreads[name] = np.array([
             v[kept].std(axis=0, ddof=1) if kept.sum() >= 2 else np.full(v.shape[1:], np.nan)
             for v, kept in zip(values, keep, strict=True)
